@@ -1,0 +1,454 @@
+/* The k-means handle: parameter storage and argument validation in front of
+ * the engine (lib/kmeans) and the HDF5 layer (lib/io). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/parallel.h"
+#include "core/status.h"
+#include "io/h5.h"
+#include "kmeans/kmeans.h"
+
+struct strata_kmeans {
+    /* parameters */
+    int64_t k, max_iter, n_init, seed, threads;
+    double tol;
+    int init, algorithm, assign, kernel;
+    double *init_centroids; /* k0 x d0 when given */
+    int64_t init_k, init_d;
+    strata_progress_fn progress;
+    void *user;
+    /* fitted model (model.centroids == NULL when not fitted) */
+    strata__kmeans_model model;
+    int kernel_used;
+    int64_t seed_used;
+    int init_used;
+    char msg[STRATA__MSG_LEN];
+};
+
+static const char *const NULL_HANDLE_MSG = "strata_kmeans handle is NULL";
+
+#define CHECK_HANDLE(km)                                                   \
+    do {                                                                   \
+        if (!(km))                                                         \
+            return strata__fail(NULL, STRATA_E_NULL, "%s", NULL_HANDLE_MSG); \
+        (km)->msg[0] = '\0';                                               \
+    } while (0)
+
+int strata_kmeans_create(strata_kmeans **out)
+{
+    if (!out)
+        return strata__fail(NULL, STRATA_E_NULL, "strata_kmeans_create: out is NULL");
+    strata_kmeans *km = calloc(1, sizeof *km);
+    if (!km)
+        return strata__fail(NULL, STRATA_E_NOMEM, "out of memory creating a k-means handle");
+    km->k = 8;
+    km->max_iter = 300;
+    km->n_init = 1;
+    km->tol = 1e-4;
+    km->init = STRATA_INIT_KMEANSPP;
+    *out = km;
+    return STRATA_OK;
+}
+
+void strata_kmeans_free(strata_kmeans *km)
+{
+    if (!km)
+        return;
+    strata__kmeans_model_free(&km->model);
+    free(km->init_centroids);
+    free(km);
+}
+
+const char *strata_kmeans_last_error(const strata_kmeans *km)
+{
+    return km ? km->msg : NULL_HANDLE_MSG;
+}
+
+int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
+{
+    CHECK_HANDLE(km);
+    switch (param) {
+    case STRATA_KMEANS_K:
+        if (v < 1 || v > INT32_MAX)
+            return strata__fail(km->msg, STRATA_E_PARAM, "k must be in [1, 2^31-1], got %lld",
+                                (long long)v);
+        km->k = v;
+        return STRATA_OK;
+    case STRATA_KMEANS_MAX_ITER:
+        if (v < 1)
+            return strata__fail(km->msg, STRATA_E_PARAM, "max_iter must be >= 1, got %lld",
+                                (long long)v);
+        km->max_iter = v;
+        return STRATA_OK;
+    case STRATA_KMEANS_INIT:
+        if (v < STRATA_INIT_KMEANSPP || v > STRATA_INIT_CENTROIDS)
+            return strata__fail(km->msg, STRATA_E_PARAM, "unknown init method %lld", (long long)v);
+        if (v == STRATA_INIT_CENTROIDS && !km->init_centroids)
+            return strata__fail(km->msg, STRATA_E_PARAM,
+                                "init = centroids needs strata_kmeans_set_init_centroids() first");
+        km->init = (int)v;
+        return STRATA_OK;
+    case STRATA_KMEANS_SEED:
+        if (v < 0)
+            return strata__fail(km->msg, STRATA_E_PARAM, "seed must be >= 0, got %lld",
+                                (long long)v);
+        km->seed = v;
+        return STRATA_OK;
+    case STRATA_KMEANS_N_INIT:
+        if (v < 1)
+            return strata__fail(km->msg, STRATA_E_PARAM, "n_init must be >= 1, got %lld",
+                                (long long)v);
+        km->n_init = v;
+        return STRATA_OK;
+    case STRATA_KMEANS_ALGORITHM:
+        if (v != STRATA_ALGO_AUTO && v != STRATA_ALGO_LLOYD)
+            return strata__fail(km->msg, STRATA_E_PARAM, "unknown algorithm %lld", (long long)v);
+        km->algorithm = (int)v;
+        return STRATA_OK;
+    case STRATA_KMEANS_ASSIGN:
+        if (v < STRATA_ASSIGN_AUTO || v > STRATA_ASSIGN_GEMM)
+            return strata__fail(km->msg, STRATA_E_PARAM, "unknown assignment method %lld",
+                                (long long)v);
+        km->assign = (int)v;
+        return STRATA_OK;
+    case STRATA_THREADS:
+        if (v < 0 || v > 1024)
+            return strata__fail(km->msg, STRATA_E_PARAM, "threads must be in [0, 1024], got %lld",
+                                (long long)v);
+        km->threads = v;
+        return STRATA_OK;
+    case STRATA_KERNEL:
+        if (v < STRATA_KERNEL_AUTO || v > STRATA_KERNEL_AVX512)
+            return strata__fail(km->msg, STRATA_E_PARAM, "unknown kernel %lld", (long long)v);
+        if (!strata_kernel_available((int)v))
+            return strata__fail(km->msg, STRATA_E_UNSUPPORTED,
+                                "kernel '%s' cannot run on this CPU", strata_kernel_name((int)v));
+        km->kernel = (int)v;
+        return STRATA_OK;
+    case STRATA_KMEANS_TOL:
+        return strata__fail(km->msg, STRATA_E_PARAM,
+                            "tol is a double parameter: use strata_kmeans_set_double");
+    default:
+        return strata__fail(km->msg, STRATA_E_PARAM, "unknown integer parameter %d", param);
+    }
+}
+
+int strata_kmeans_set_double(strata_kmeans *km, int param, double v)
+{
+    CHECK_HANDLE(km);
+    if (param != STRATA_KMEANS_TOL)
+        return strata__fail(km->msg, STRATA_E_PARAM, "unknown double parameter %d", param);
+    if (!(v >= 0.0) || !isfinite(v))
+        return strata__fail(km->msg, STRATA_E_PARAM, "tol must be finite and >= 0, got %g", v);
+    km->tol = v;
+    return STRATA_OK;
+}
+
+int strata_kmeans_get_int(const strata_kmeans *ckm, int param, int64_t *out)
+{
+    strata_kmeans *km = (strata_kmeans *)ckm; /* only the message buffer changes */
+    CHECK_HANDLE(km);
+    if (!out)
+        return strata__fail(km->msg, STRATA_E_NULL, "strata_kmeans_get_int: out is NULL");
+    int64_t v;
+    switch (param) {
+    case STRATA_KMEANS_K: v = km->k; break;
+    case STRATA_KMEANS_MAX_ITER: v = km->max_iter; break;
+    case STRATA_KMEANS_INIT: v = km->init; break;
+    case STRATA_KMEANS_SEED: v = km->seed; break;
+    case STRATA_KMEANS_N_INIT: v = km->n_init; break;
+    case STRATA_KMEANS_ALGORITHM: v = km->algorithm; break;
+    case STRATA_KMEANS_ASSIGN: v = km->assign; break;
+    case STRATA_THREADS: v = km->threads; break;
+    case STRATA_KERNEL: v = km->kernel; break;
+    default:
+        return strata__fail(km->msg, STRATA_E_PARAM, "unknown integer parameter %d", param);
+    }
+    *out = v;
+    return STRATA_OK;
+}
+
+int strata_kmeans_get_double(const strata_kmeans *ckm, int param, double *out)
+{
+    strata_kmeans *km = (strata_kmeans *)ckm;
+    CHECK_HANDLE(km);
+    if (!out)
+        return strata__fail(km->msg, STRATA_E_NULL, "strata_kmeans_get_double: out is NULL");
+    if (param != STRATA_KMEANS_TOL)
+        return strata__fail(km->msg, STRATA_E_PARAM, "unknown double parameter %d", param);
+    *out = km->tol;
+    return STRATA_OK;
+}
+
+int strata_kmeans_set_init_centroids(strata_kmeans *km, const double *c, int64_t k, int64_t d)
+{
+    CHECK_HANDLE(km);
+    if (!c)
+        return strata__fail(km->msg, STRATA_E_NULL, "initial centroids pointer is NULL");
+    if (k < 1 || d < 1 || k > INT32_MAX)
+        return strata__fail(km->msg, STRATA_E_ARG, "initial centroids must be k x d with k, d >= 1; got %lld x %lld",
+                            (long long)k, (long long)d);
+    if ((uint64_t)k > SIZE_MAX / sizeof(double) / (uint64_t)d)
+        return strata__fail(km->msg, STRATA_E_NOMEM, "initial centroids too large");
+    for (int64_t i = 0; i < k * d; i++)
+        if (!isfinite(c[i]))
+            return strata__fail(km->msg, STRATA_E_NONFINITE,
+                                "initial centroid %lld has a non-finite value in column %lld",
+                                (long long)(i / d), (long long)(i % d));
+    double *copy = malloc((size_t)(k * d) * sizeof(double));
+    if (!copy)
+        return strata__fail(km->msg, STRATA_E_NOMEM, "out of memory copying initial centroids");
+    memcpy(copy, c, (size_t)(k * d) * sizeof(double));
+    free(km->init_centroids);
+    km->init_centroids = copy;
+    km->init_k = k;
+    km->init_d = d;
+    km->k = k;
+    km->init = STRATA_INIT_CENTROIDS;
+    return STRATA_OK;
+}
+
+int strata_kmeans_set_init_centroids_h5(strata_kmeans *km, const char *path, const char *dataset)
+{
+    CHECK_HANDLE(km);
+    if (!path || !dataset)
+        return strata__fail(km->msg, STRATA_E_NULL, "file path or dataset name is NULL");
+    strata__matrix m;
+    int rc = strata__h5_load(path, dataset, STRATA_FLOAT64, &m, km->msg);
+    if (rc)
+        return rc;
+    rc = strata_kmeans_set_init_centroids(km, m.data, m.n, m.d);
+    strata__matrix_free(&m);
+    return rc;
+}
+
+int strata_kmeans_set_progress(strata_kmeans *km, strata_progress_fn fn, void *user)
+{
+    CHECK_HANDLE(km);
+    km->progress = fn;
+    km->user = user;
+    return STRATA_OK;
+}
+
+/* Validate a matrix argument into X. */
+static int make_data(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
+                     int64_t stride, const double *w, strata__data *X)
+{
+    if (!x)
+        return strata__fail(km->msg, STRATA_E_NULL, "data pointer is NULL");
+    if (dtype != STRATA_FLOAT32 && dtype != STRATA_FLOAT64)
+        return strata__fail(km->msg, STRATA_E_PARAM,
+                            "dtype must be STRATA_FLOAT32 (1) or STRATA_FLOAT64 (2), got %d", dtype);
+    if (n < 1)
+        return strata__fail(km->msg, STRATA_E_ARG, "n (rows) must be >= 1, got %lld", (long long)n);
+    if (d < 1)
+        return strata__fail(km->msg, STRATA_E_ARG, "d (features) must be >= 1, got %lld",
+                            (long long)d);
+    if (stride == 0)
+        stride = d;
+    if (stride < d)
+        return strata__fail(km->msg, STRATA_E_ARG, "row_stride %lld is smaller than d = %lld",
+                            (long long)stride, (long long)d);
+    if ((uint64_t)n > (uint64_t)INT64_MAX / (uint64_t)stride / 8)
+        return strata__fail(km->msg, STRATA_E_ARG, "%lld rows of stride %lld overflow",
+                            (long long)n, (long long)stride);
+    *X = (strata__data){dtype, x, n, d, stride, w};
+    return STRATA_OK;
+}
+
+static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
+{
+    const strata__kernels *kern = strata__kernels_get(km->kernel);
+    if (!kern)
+        return strata__fail(km->msg, STRATA_E_UNSUPPORTED, "kernel '%s' cannot run on this CPU",
+                            strata_kernel_name(km->kernel));
+    *cfg = (strata__kmeans_cfg){
+        .k = km->k, .max_iter = km->max_iter, .n_init = km->n_init, .seed = km->seed,
+        .tol = km->tol, .init = km->init, .assign = km->assign,
+        .threads = strata__resolve_threads(km->threads), .kern = kern,
+        .init_centroids = km->init_centroids, .progress = km->progress, .user = km->user};
+    return STRATA_OK;
+}
+
+int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
+                      int64_t row_stride, const double *weights)
+{
+    CHECK_HANDLE(km);
+    strata__data X;
+    strata__kmeans_cfg cfg;
+    int rc = make_data(km, dtype, x, n, d, row_stride, weights, &X);
+    if (rc || (rc = make_cfg(km, &cfg)))
+        return rc;
+    if (km->k > n)
+        return strata__fail(km->msg, STRATA_E_ARG, "k = %lld is larger than the number of rows n = %lld",
+                            (long long)km->k, (long long)n);
+    if (km->init == STRATA_INIT_CENTROIDS && (km->init_k != km->k || km->init_d != d))
+        return strata__fail(km->msg, STRATA_E_ARG,
+                            "initial centroids are %lld x %lld but the fit needs k = %lld x d = %lld",
+                            (long long)km->init_k, (long long)km->init_d, (long long)km->k,
+                            (long long)d);
+    strata__kmeans_model m = {0};
+    rc = strata__kmeans_fit(&X, &cfg, &m, km->msg);
+    if (rc)
+        return rc;
+    strata__kmeans_model_free(&km->model);
+    km->model = m;
+    km->kernel_used = cfg.kern->id;
+    km->seed_used = km->seed;
+    km->init_used = km->init;
+    return STRATA_OK;
+}
+
+int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *dataset)
+{
+    CHECK_HANDLE(km);
+    if (!path || !dataset)
+        return strata__fail(km->msg, STRATA_E_NULL, "file path or dataset name is NULL");
+    strata__matrix m;
+    int rc = strata__h5_load(path, dataset, 0, &m, km->msg);
+    if (rc)
+        return rc;
+    rc = strata_kmeans_fit(km, m.dtype, m.data, m.n, m.d, 0, NULL);
+    strata__matrix_free(&m);
+    return rc;
+}
+
+static int check_fitted(strata_kmeans *km)
+{
+    if (!km->model.centroids)
+        return strata__fail(km->msg, STRATA_E_STATE, "the model is not fitted: call strata_kmeans_fit first");
+    return STRATA_OK;
+}
+
+int strata_kmeans_centroids(const strata_kmeans *ckm, double *out, int64_t k, int64_t d)
+{
+    strata_kmeans *km = (strata_kmeans *)ckm; /* only the message buffer changes */
+    CHECK_HANDLE(km);
+    int rc = check_fitted(km);
+    if (rc)
+        return rc;
+    if (!out)
+        return strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
+    if (k != km->model.k || d != km->model.d)
+        return strata__fail(km->msg, STRATA_E_ARG, "model centroids are %lld x %lld, asked for %lld x %lld",
+                            (long long)km->model.k, (long long)km->model.d, (long long)k, (long long)d);
+    memcpy(out, km->model.centroids, (size_t)(k * d) * sizeof(double));
+    return STRATA_OK;
+}
+
+int strata_kmeans_labels(const strata_kmeans *ckm, int32_t *out, int64_t n)
+{
+    strata_kmeans *km = (strata_kmeans *)ckm;
+    CHECK_HANDLE(km);
+    int rc = check_fitted(km);
+    if (rc)
+        return rc;
+    if (!out)
+        return strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
+    if (n != km->model.n)
+        return strata__fail(km->msg, STRATA_E_ARG, "model has %lld labels, asked for %lld",
+                            (long long)km->model.n, (long long)n);
+    memcpy(out, km->model.labels, (size_t)n * sizeof(int32_t));
+    return STRATA_OK;
+}
+
+int strata_kmeans_result_int(const strata_kmeans *ckm, int key, int64_t *out)
+{
+    strata_kmeans *km = (strata_kmeans *)ckm;
+    CHECK_HANDLE(km);
+    if (!out)
+        return strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
+    int rc = check_fitted(km);
+    if (rc)
+        return rc;
+    switch (key) {
+    case STRATA_RESULT_N: *out = km->model.n; break;
+    case STRATA_RESULT_D: *out = km->model.d; break;
+    case STRATA_RESULT_K: *out = km->model.k; break;
+    case STRATA_RESULT_N_ITER: *out = km->model.n_iter; break;
+    case STRATA_RESULT_CONVERGED: *out = km->model.converged; break;
+    case STRATA_RESULT_KERNEL: *out = km->kernel_used; break;
+    case STRATA_RESULT_ASSIGN: *out = km->model.assign; break;
+    case STRATA_RESULT_SEED: *out = km->seed_used; break;
+    case STRATA_RESULT_INIT: *out = km->init_used; break;
+    default: return strata__fail(km->msg, STRATA_E_PARAM, "unknown integer result key %d", key);
+    }
+    return STRATA_OK;
+}
+
+int strata_kmeans_result_double(const strata_kmeans *ckm, int key, double *out)
+{
+    strata_kmeans *km = (strata_kmeans *)ckm;
+    CHECK_HANDLE(km);
+    if (!out)
+        return strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
+    int rc = check_fitted(km);
+    if (rc)
+        return rc;
+    if (key != STRATA_RESULT_INERTIA)
+        return strata__fail(km->msg, STRATA_E_PARAM, "unknown double result key %d", key);
+    *out = km->model.inertia;
+    return STRATA_OK;
+}
+
+/* Common checks of predict and transform. */
+static int prepare_apply(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
+                         int64_t stride, const void *out, strata__data *X, strata__kmeans_cfg *cfg)
+{
+    int rc = check_fitted(km);
+    if (rc)
+        return rc;
+    if (!out)
+        return strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
+    if ((rc = make_data(km, dtype, x, n, d, stride, NULL, X)))
+        return rc;
+    if (d != km->model.d)
+        return strata__fail(km->msg, STRATA_E_ARG, "rows have %lld features, the model was fitted on %lld",
+                            (long long)d, (long long)km->model.d);
+    return make_cfg(km, cfg);
+}
+
+int strata_kmeans_predict(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
+                          int64_t row_stride, int32_t *labels)
+{
+    CHECK_HANDLE(km);
+    strata__data X;
+    strata__kmeans_cfg cfg;
+    int rc = prepare_apply(km, dtype, x, n, d, row_stride, labels, &X, &cfg);
+    if (rc)
+        return rc;
+    cfg.assign = km->model.assign;
+    return strata__kmeans_predict(&X, km->model.centroids, km->model.k, &cfg, labels, km->msg);
+}
+
+int strata_kmeans_transform(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
+                            int64_t row_stride, double *out)
+{
+    CHECK_HANDLE(km);
+    strata__data X;
+    strata__kmeans_cfg cfg;
+    int rc = prepare_apply(km, dtype, x, n, d, row_stride, out, &X, &cfg);
+    if (rc)
+        return rc;
+    if ((uint64_t)n > SIZE_MAX / sizeof(double) / (uint64_t)km->model.k)
+        return strata__fail(km->msg, STRATA_E_ARG, "n x k output too large");
+    return strata__kmeans_transform(&X, km->model.centroids, km->model.k, cfg.threads, out, km->msg);
+}
+
+int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *source, int flags)
+{
+    CHECK_HANDLE(km);
+    if (!path)
+        return strata__fail(km->msg, STRATA_E_NULL, "output path is NULL");
+    if (flags & ~STRATA_WRITE_FORCE)
+        return strata__fail(km->msg, STRATA_E_PARAM, "unknown write flags %d", flags);
+    int rc = check_fitted(km);
+    if (rc)
+        return rc;
+    strata__kmeans_output o = {km->model.labels, km->model.n, km->model.centroids, km->model.k,
+                               km->model.d, km->model.inertia, km->model.n_iter,
+                               km->model.converged, km->seed_used, "lloyd", source};
+    return strata__h5_write_kmeans(path, &o, flags, km->msg);
+}

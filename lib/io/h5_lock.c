@@ -1,0 +1,52 @@
+#include "io/h5_lock.h"
+
+#include <pthread.h>
+#include <stdio.h>
+
+static pthread_mutex_t h5_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void strata__h5_enter(strata__h5_guard *g)
+{
+    pthread_mutex_lock(&h5_mutex);
+    if (H5Eget_auto2(H5E_DEFAULT, &g->func, &g->data) < 0) {
+        g->func = NULL;
+        g->data = NULL;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+void strata__h5_leave(const strata__h5_guard *g)
+{
+    H5Eset_auto2(H5E_DEFAULT, g->func, g->data);
+    pthread_mutex_unlock(&h5_mutex);
+}
+
+typedef struct cause_buf {
+    char *buf;
+    size_t len;
+} cause_buf;
+
+/* Walking upward, the first entry is the most specific one: keep it, stop. */
+static herr_t first_entry(unsigned n, const H5E_error2_t *e, void *ctx)
+{
+    const cause_buf *c = ctx;
+    if (e->desc && e->desc[0])
+        snprintf(c->buf, c->len, "%s", e->desc);
+    return 1;
+}
+
+const char *strata__h5_cause(char *buf, size_t len)
+{
+    cause_buf c = {buf, len};
+    snprintf(buf, len, "unknown HDF5 error");
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_entry, &c);
+    return buf;
+}
+
+hid_t strata__h5_file_access(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0)
+        H5Pset_file_locking(fapl, 1, 1);
+    return fapl;
+}

@@ -1,0 +1,258 @@
+/* Writing new HDF5 files safely: everything goes to a temporary file in the
+ * destination folder, which is synced and renamed into place only once it is
+ * complete, so an existing file is never left half-written. */
+#define _GNU_SOURCE /* renameat2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/status.h"
+#include "io/h5.h"
+#include "io/h5_lock.h"
+
+/* Chunks of about this size fit HDF5's default 1 MiB chunk cache. */
+#define CHUNK_BYTES ((size_t)1 << 20)
+/* Fast gzip: floats compress little, so higher levels mostly cost time. */
+#define GZIP_LEVEL 1
+
+/* A file being written under a temporary name. */
+typedef struct writer {
+    const char *path;
+    char *tmp;
+    hid_t file;
+    int flags;
+    char *msg;
+} writer;
+
+/* An existing path is an error unless forced; a folder never. */
+static int check_target(const char *path, int flags, char *msg)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path,
+                                strerror(EISDIR));
+        if (!(flags & STRATA_WRITE_FORCE))
+            return strata__fail(msg, STRATA_E_IO_EXISTS,
+                                "'%s' already exists (it is replaced only when forced)", path);
+    } else if (errno != ENOENT) {
+        return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path, strerror(errno));
+    }
+    return STRATA_OK;
+}
+
+/* Create "<path>.tmp.<pid>.<counter>" with open() first, for a precise errno
+ * (missing folder, no permission), then let HDF5 write it. */
+static int writer_open(writer *w, const char *path, int flags, char *msg)
+{
+    static unsigned long counter; /* guarded by the HDF5 lock */
+    char cause[256];
+    *w = (writer){.path = path, .file = -1, .flags = flags, .msg = msg};
+    int rc = check_target(path, flags, msg);
+    if (rc)
+        return rc;
+    size_t len = strlen(path) + 64;
+    w->tmp = malloc(len);
+    if (!w->tmp)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
+    snprintf(w->tmp, len, "%s.tmp.%ld.%lu", path, (long)getpid(), ++counter);
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path, strerror(errno));
+        free(w->tmp);
+        w->tmp = NULL;
+        return rc;
+    }
+    close(fd);
+    hid_t fapl = strata__h5_file_access();
+    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (w->file < 0)
+        return strata__fail(msg, STRATA_E_IO_WRITE, "cannot create HDF5 file '%s': %s", path,
+                            strata__h5_cause(cause, sizeof cause));
+    return STRATA_OK;
+}
+
+/* Flush the data to disk before the rename makes the file visible. */
+static int sync_file(const char *name)
+{
+    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int err = fsync(fd);
+    close(fd);
+    return err;
+}
+
+/* Move the finished file into place; without FORCE, never over a file that
+ * appeared meanwhile (falls back to rename() where the file system lacks
+ * RENAME_NOREPLACE). */
+static int move_into_place(const char *tmp, const char *path, int flags)
+{
+    if (!(flags & STRATA_WRITE_FORCE)) {
+        int err = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+        if (err == 0 || (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP))
+            return err;
+    }
+    return rename(tmp, path);
+}
+
+/* Commit (rc == OK) or discard the temporary file; returns the final status. */
+static int writer_finish(writer *w, int rc)
+{
+    char cause[256];
+    if (w->file >= 0 && H5Fclose(w->file) < 0 && !rc)
+        rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot finish writing '%s': %s", w->path,
+                          strata__h5_cause(cause, sizeof cause));
+    if (!rc && sync_file(w->tmp) != 0)
+        rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
+                          strerror(errno));
+    if (!rc && move_into_place(w->tmp, w->path, w->flags) != 0)
+        rc = errno == EEXIST
+                 ? strata__fail(w->msg, STRATA_E_IO_EXISTS, "'%s' already exists (it is replaced "
+                                "only when forced)", w->path)
+                 : strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot rename '%s' to '%s': %s",
+                                w->tmp, w->path, strerror(errno));
+    if (rc && w->tmp)
+        unlink(w->tmp);
+    free(w->tmp);
+    w->tmp = NULL;
+    return rc;
+}
+
+/* Chunks of whole rows, about CHUNK_BYTES each; a longer row is split. */
+static void chunk_shape(int rank, const hsize_t *dims, size_t elem, hsize_t *chunk)
+{
+    hsize_t max_elems = CHUNK_BYTES / elem;
+    hsize_t cols = rank == 2 ? dims[1] : 1;
+    if (cols > max_elems)
+        cols = max_elems;
+    hsize_t rows = max_elems / cols;
+    chunk[0] = rows < dims[0] ? rows : dims[0];
+    if (rank == 2)
+        chunk[1] = cols;
+}
+
+/* Create dataset `name` (intermediate groups included) of rank 1 or 2 and
+ * write buf (mem_type) into it; chunked, shuffled and gzipped when `compress`. */
+static int write_dataset(const writer *w, const char *name, int rank, const hsize_t *dims,
+                         hid_t file_type, hid_t mem_type, const void *buf, int compress)
+{
+    char cause[256];
+    hsize_t chunk[2];
+    hid_t space = H5Screate_simple(rank, dims, NULL);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    herr_t err = space < 0 || lcpl < 0 || dcpl < 0 ? -1 : H5Pset_create_intermediate_group(lcpl, 1);
+    if (err >= 0 && compress) {
+        chunk_shape(rank, dims, H5Tget_size(file_type), chunk);
+        err = H5Pset_chunk(dcpl, rank, chunk);
+        if (err >= 0)
+            err = H5Pset_shuffle(dcpl);
+        if (err >= 0)
+            err = H5Pset_deflate(dcpl, GZIP_LEVEL);
+    }
+    hid_t dset = err < 0 ? -1 : H5Dcreate2(w->file, name, file_type, space, lcpl, dcpl, H5P_DEFAULT);
+    err = dset < 0 ? -1 : H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    if (err < 0)
+        strata__h5_cause(cause, sizeof cause);
+    if (dset >= 0)
+        H5Dclose(dset);
+    H5Pclose(dcpl);
+    H5Pclose(lcpl);
+    H5Sclose(space);
+    if (err < 0)
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write dataset '%s' to '%s': %s",
+                            name, w->path, cause);
+    return STRATA_OK;
+}
+
+/* A scalar attribute of the root group; `value` is of mem_type. */
+static int write_attr(const writer *w, const char *name, hid_t file_type, hid_t mem_type,
+                      const void *value)
+{
+    char cause[256];
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t attr = space < 0 ? -1 : H5Acreate2(w->file, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t err = attr < 0 ? -1 : H5Awrite(attr, mem_type, value);
+    if (err < 0)
+        strata__h5_cause(cause, sizeof cause);
+    if (attr >= 0)
+        H5Aclose(attr);
+    if (space >= 0)
+        H5Sclose(space);
+    if (err < 0)
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write attribute '%s' to '%s': %s",
+                            name, w->path, cause);
+    return STRATA_OK;
+}
+
+/* Variable-length UTF-8 strings: h5py reads them back as str. */
+static int write_attr_string(const writer *w, const char *name, const char *value)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    if (type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
+        if (type >= 0)
+            H5Tclose(type);
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot make a string type for '%s'", w->path);
+    }
+    int rc = write_attr(w, name, type, type, &value);
+    H5Tclose(type);
+    return rc;
+}
+
+static int write_kmeans_content(const writer *w, const strata__kmeans_output *o)
+{
+    hsize_t ldims[1] = {(hsize_t)o->n}, cdims[2] = {(hsize_t)o->k, (hsize_t)o->d};
+    int32_t converged = o->converged != 0;
+    int rc;
+    if ((rc = write_dataset(w, "/labels", 1, ldims, H5T_STD_I32LE, H5T_NATIVE_INT32, o->labels, 1)) ||
+        (rc = write_dataset(w, "/centroids", 2, cdims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                            o->centroids, 0)) ||
+        (rc = write_attr(w, "k", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->k)) ||
+        (rc = write_attr(w, "inertia", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &o->inertia)) ||
+        (rc = write_attr(w, "n_iter", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->n_iter)) ||
+        (rc = write_attr(w, "converged", H5T_STD_I32LE, H5T_NATIVE_INT32, &converged)) ||
+        (rc = write_attr(w, "seed", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->seed)) ||
+        (rc = write_attr_string(w, "algorithm", o->algorithm ? o->algorithm : "")) ||
+        (rc = write_attr_string(w, "strata_version", STRATA_VERSION_STRING)))
+        return rc;
+    return write_attr_string(w, "source", o->source ? o->source : "");
+}
+
+int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, int flags, char *msg)
+{
+    strata__h5_guard g;
+    writer w;
+    strata__h5_enter(&g);
+    int rc = writer_open(&w, path, flags, msg);
+    if (!rc)
+        rc = write_kmeans_content(&w, out);
+    rc = writer_finish(&w, rc);
+    strata__h5_leave(&g);
+    return rc;
+}
+
+int strata__h5_write_matrix(const char *path, const char *dataset, int dtype, const void *buf,
+                            int64_t n, int64_t d, int flags, char *msg)
+{
+    size_t len = strlen(dataset);
+    if (len == 0 || dataset[len - 1] == '/')
+        return strata__fail(msg, STRATA_E_ARG, "'%s' is not a valid dataset name", dataset);
+    strata__h5_guard g;
+    writer w;
+    hsize_t dims[2] = {(hsize_t)n, (hsize_t)d};
+    int f32 = dtype == STRATA_FLOAT32;
+    strata__h5_enter(&g);
+    int rc = writer_open(&w, path, flags, msg);
+    if (!rc)
+        rc = write_dataset(&w, dataset, 2, dims, f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
+                           f32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, buf, 1);
+    rc = writer_finish(&w, rc);
+    strata__h5_leave(&g);
+    return rc;
+}

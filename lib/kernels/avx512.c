@@ -1,0 +1,217 @@
+/* AVX-512F kernels (compiled with -mavx512f -mavx512dq -mavx512vl -mavx512bw). */
+#include <immintrin.h>
+#include <math.h>
+
+#include "kernels/kernels.h"
+#include "strata.h"
+
+#define KERNEL_OWN_ROW_OPS
+
+/* Masked loads and stores are slow on some AVX-512 CPUs (AMD Zen 4/5 run
+ * masked stores about 3x slower than plain ones), so row loops use full
+ * vectors and finish the last d % width features in scalar code. */
+
+static void center_f32_avx512(const float *x, int64_t rows, int64_t stride, int64_t d,
+                              const float *mean, float *out)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * stride;
+        float *o = out + r * d;
+        int64_t f = 0;
+        for (; f + 16 <= d; f += 16)
+            _mm512_storeu_ps(o + f, _mm512_sub_ps(_mm512_loadu_ps(xr + f), _mm512_loadu_ps(mean + f)));
+        for (; f + 8 <= d; f += 8)
+            _mm256_storeu_ps(o + f, _mm256_sub_ps(_mm256_loadu_ps(xr + f), _mm256_loadu_ps(mean + f)));
+        for (; f < d; f++)
+            o[f] = xr[f] - mean[f];
+    }
+}
+
+static void center_f64_avx512(const double *x, int64_t rows, int64_t stride, int64_t d,
+                              const double *mean, double *out)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const double *xr = x + r * stride;
+        double *o = out + r * d;
+        int64_t f = 0;
+        for (; f + 8 <= d; f += 8)
+            _mm512_storeu_pd(o + f, _mm512_sub_pd(_mm512_loadu_pd(xr + f), _mm512_loadu_pd(mean + f)));
+        for (; f + 4 <= d; f += 4)
+            _mm256_storeu_pd(o + f, _mm256_sub_pd(_mm256_loadu_pd(xr + f), _mm256_loadu_pd(mean + f)));
+        for (; f < d; f++)
+            o[f] = xr[f] - mean[f];
+    }
+}
+
+/* Row values widened to double, 8 features at a time; the weighted distance
+ * is accumulated lane-wise and reduced once per call. */
+#define ACCUMULATE_BODY(LOAD8, XT)                                               \
+    __m512d vin = _mm512_setzero_pd();                                           \
+    double tail_in = 0.0;                                                        \
+    for (int64_t r = 0; r < rows; r++) {                                         \
+        const XT *xr = x + r * stride;                                           \
+        const int64_t l = labels[r];                                             \
+        const double wr = w ? w[r] : 1.0;                                        \
+        const __m512d vw = _mm512_set1_pd(wr);                                   \
+        double *s = sums + l * d;                                                \
+        const double *cl = c + l * d;                                            \
+        __m512d vd = _mm512_setzero_pd();                                        \
+        int64_t f = 0;                                                           \
+        for (; f + 8 <= d; f += 8) {                                             \
+            __m512d xv = LOAD8(xr + f);                                          \
+            _mm512_storeu_pd(s + f, _mm512_fmadd_pd(vw, xv, _mm512_loadu_pd(s + f))); \
+            __m512d diff = _mm512_sub_pd(xv, _mm512_loadu_pd(cl + f));           \
+            vd = _mm512_fmadd_pd(diff, diff, vd);                                \
+        }                                                                        \
+        double td = 0.0;                                                         \
+        for (; f < d; f++) {                                                     \
+            double xv = (double)xr[f], diff = xv - cl[f];                        \
+            s[f] += wr * xv;                                                     \
+            td += diff * diff;                                                   \
+        }                                                                        \
+        vin = _mm512_fmadd_pd(vw, vd, vin);                                      \
+        tail_in += wr * td;                                                      \
+        wsum[l] += wr;                                                           \
+    }                                                                            \
+    *inertia += _mm512_reduce_add_pd(vin) + tail_in;
+
+#define LOAD8_F32(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
+#define LOAD8_F64(p) _mm512_loadu_pd(p)
+
+static void accumulate_f32_avx512(const float *x, int64_t rows, int64_t stride, int64_t d,
+                                  const int32_t *labels, const double *w, const double *c,
+                                  double *sums, double *wsum, double *inertia)
+{
+    ACCUMULATE_BODY(LOAD8_F32, float)
+}
+
+static void accumulate_f64_avx512(const double *x, int64_t rows, int64_t stride, int64_t d,
+                                  const int32_t *labels, const double *w, const double *c,
+                                  double *sums, double *wsum, double *inertia)
+{
+    ACCUMULATE_BODY(LOAD8_F64, double)
+}
+
+/* float32: 16 lanes, int32 indices. */
+#define T float
+#define SFX _f32_avx512
+#define VEC __m512
+#define IVEC __m512i
+#define L 16
+#define P 4
+#define NB 4
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VSET1(s) _mm512_set1_ps(s)
+#define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define VINF() _mm512_set1_ps(INFINITY)
+#define IDX(base) _mm512_add_epi32(_mm512_set1_epi32(base), \
+    _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define UPDATE_BEST(acc, best, besti, idx)                           \
+    do {                                                             \
+        __mmask16 m_ = _mm512_cmp_ps_mask(acc, best, _CMP_LT_OQ);    \
+        best = _mm512_mask_mov_ps(best, m_, acc);                    \
+        besti = _mm512_mask_mov_epi32(besti, m_, idx);               \
+    } while (0)
+static inline int32_t hargmin_f32(__m512 best, __m512i besti)
+{
+    float mn = _mm512_reduce_min_ps(best);
+    __mmask16 m = _mm512_cmp_ps_mask(best, _mm512_set1_ps(mn), _CMP_EQ_OQ);
+    if ((m & (m - 1)) == 0) /* one lane holds the minimum: the usual case */
+        return _mm_cvtsi128_si32(_mm512_castsi512_si128(_mm512_maskz_compress_epi32(m, besti)));
+    return _mm512_mask_reduce_min_epi32(m, besti);
+}
+#define HARGMIN(best, besti) hargmin_f32(best, besti)
+/* Lane minima of four vectors by one shuffle/min tree (13 instructions
+ * instead of 4 x 8); 128-bit lane p of the result holds row p's minimum. */
+static inline __m512 min4_f32(const __m512 *best)
+{
+    __m512 ab = _mm512_min_ps(_mm512_shuffle_f32x4(best[0], best[1], 0x44),
+                              _mm512_shuffle_f32x4(best[0], best[1], 0xEE));
+    __m512 cd = _mm512_min_ps(_mm512_shuffle_f32x4(best[2], best[3], 0x44),
+                              _mm512_shuffle_f32x4(best[2], best[3], 0xEE));
+    __m512 m = _mm512_min_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    m = _mm512_min_ps(m, _mm512_permute_ps(m, 0x4E));
+    return _mm512_min_ps(m, _mm512_permute_ps(m, 0xB1));
+}
+
+/* Masks of the lanes of each row holding that row's minimum. */
+static inline void min4_masks(const __m512 *best, __mmask16 *eq)
+{
+    __m512 m = min4_f32(best);
+    eq[0] = _mm512_cmp_ps_mask(best[0], _mm512_shuffle_f32x4(m, m, 0x00), _CMP_EQ_OQ);
+    eq[1] = _mm512_cmp_ps_mask(best[1], _mm512_shuffle_f32x4(m, m, 0x55), _CMP_EQ_OQ);
+    eq[2] = _mm512_cmp_ps_mask(best[2], _mm512_shuffle_f32x4(m, m, 0xAA), _CMP_EQ_OQ);
+    eq[3] = _mm512_cmp_ps_mask(best[3], _mm512_shuffle_f32x4(m, m, 0xFF), _CMP_EQ_OQ);
+}
+
+static inline void hargmin4_iota_f32(const __m512 *best, int32_t *out)
+{
+    __mmask16 eq[4];
+    min4_masks(best, eq);
+    for (int p = 0; p < 4; p++)
+        out[p] = __builtin_ctz((unsigned)eq[p]); /* lowest lane = lowest index */
+}
+
+static inline void hargmin4_f32(const __m512 *best, const __m512i *besti, int32_t *out)
+{
+    __mmask16 eq[4];
+    min4_masks(best, eq);
+    for (int p = 0; p < 4; p++) {
+        if ((eq[p] & (eq[p] - 1)) == 0) /* one lane holds the minimum: the usual case */
+            out[p] = _mm_cvtsi128_si32(
+                _mm512_castsi512_si128(_mm512_maskz_compress_epi32(eq[p], besti[p])));
+        else
+            out[p] = _mm512_mask_reduce_min_epi32(eq[p], besti[p]);
+    }
+}
+#define HARGMIN_P4(best, besti, out) hargmin4_f32(best, besti, out)
+#define HARGMIN_P4_IOTA(best, out) hargmin4_iota_f32(best, out)
+#include "kernels/kernel_impl.h"
+#undef HARGMIN_P4
+#undef HARGMIN_P4_IOTA
+#undef T
+#undef SFX
+#undef VEC
+#undef IVEC
+#undef L
+#undef VLOAD
+#undef VSET1
+#undef VFMA
+#undef VINF
+#undef IDX
+#undef UPDATE_BEST
+#undef HARGMIN
+
+/* float64: 8 lanes, int64 indices. */
+#define T double
+#define SFX _f64_avx512
+#define VEC __m512d
+#define IVEC __m512i
+#define L 8
+#define VLOAD(p) _mm512_loadu_pd(p)
+#define VSET1(s) _mm512_set1_pd(s)
+#define VFMA(a, b, c) _mm512_fmadd_pd(a, b, c)
+#define VINF() _mm512_set1_pd(INFINITY)
+#define IDX(base) _mm512_add_epi64(_mm512_set1_epi64(base), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7))
+#define UPDATE_BEST(acc, best, besti, idx)                           \
+    do {                                                             \
+        __mmask8 m_ = _mm512_cmp_pd_mask(acc, best, _CMP_LT_OQ);     \
+        best = _mm512_mask_mov_pd(best, m_, acc);                    \
+        besti = _mm512_mask_mov_epi64(besti, m_, idx);               \
+    } while (0)
+static inline int32_t hargmin_f64(__m512d best, __m512i besti)
+{
+    double mn = _mm512_reduce_min_pd(best);
+    __mmask8 m = _mm512_cmp_pd_mask(best, _mm512_set1_pd(mn), _CMP_EQ_OQ);
+    return (int32_t)_mm512_mask_reduce_min_epi64(m, besti);
+}
+#define HARGMIN(best, besti) hargmin_f64(best, besti)
+#include "kernels/kernel_impl.h"
+
+const strata__kernels strata__kernels_avx512 = {
+    STRATA_KERNEL_AVX512, 16, 8,
+    center_f32_avx512, center_f64_avx512,
+    assign_f32_avx512, assign_f64_avx512,
+    argmin_f32_avx512, argmin_f64_avx512,
+    accumulate_f32_avx512, accumulate_f64_avx512,
+};

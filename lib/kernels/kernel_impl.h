@@ -1,0 +1,169 @@
+/* Kernel bodies written once and compiled per instruction set and element
+ * type. The including file defines:
+ *   T        element type (float or double)
+ *   SFX      name suffix, e.g. _f32_avx512
+ *   VEC/IVEC value vector / index vector types, L = lanes
+ *   VLOAD(p) VSET1(s) VFMA(a, b, c) VINF()
+ *   IDX(base)                       index vector base + 0..L-1
+ *   UPDATE_BEST(acc, best, besti, idx)  keep lanes where acc < best (strict:
+ *                                       earlier centroids win ties)
+ *   HARGMIN(best, besti)            lowest index among lanes holding the minimum
+ *   P, NB    rows and centroid vectors per register block
+ *   HARGMIN_P4(best, besti, out)    optional: HARGMIN of four rows at once
+ *   HARGMIN_P4_IOTA(best, out)      optional: the same when the index of lane l is l
+ * and may define KERNEL_OWN_ROW_OPS to supply its own center/accumulate. */
+#define KCAT_(a, b) a##b
+#define KCAT(a, b) KCAT_(a, b)
+#define KFN(name) KCAT(name, SFX)
+
+/* One register block: P rows against NB centroid vectors starting at vector v. */
+#define KERNEL_BLOCK(NAME, PR, NV)                                                          \
+    static inline __attribute__((always_inline)) void NAME(                                  \
+        const T *x, int64_t d, const T *ct, const T *bias, int64_t kp, int64_t v, VEC *best, \
+        IVEC *besti)                                                                          \
+    {                                                                                         \
+        VEC acc[PR][NV];                                                                      \
+        for (int b = 0; b < NV; b++) {                                                        \
+            VEC bi = VLOAD(bias + (v + b) * L);                                               \
+            for (int p = 0; p < PR; p++)                                                      \
+                acc[p][b] = bi;                                                               \
+        }                                                                                     \
+        for (int64_t f = 0; f < d; f++) {                                                     \
+            const T *c = ct + f * kp + v * L;                                                 \
+            VEC cv[NV];                                                                       \
+            for (int b = 0; b < NV; b++)                                                      \
+                cv[b] = VLOAD(c + b * L);                                                     \
+            for (int p = 0; p < PR; p++) {                                                    \
+                VEC xb = VSET1(x[p * d + f]);                                                 \
+                for (int b = 0; b < NV; b++)                                                  \
+                    acc[p][b] = VFMA(xb, cv[b], acc[p][b]);                                   \
+            }                                                                                 \
+        }                                                                                     \
+        for (int p = 0; p < PR; p++)                                                          \
+            for (int b = 0; b < NV; b++)                                                      \
+                UPDATE_BEST(acc[p][b], best[p], besti[p], IDX((int)((v + b) * L)));           \
+    }
+
+KERNEL_BLOCK(KFN(block_pn_), P, NB)
+KERNEL_BLOCK(KFN(block_p1_), P, 1)
+KERNEL_BLOCK(KFN(block_1n_), 1, NB)
+KERNEL_BLOCK(KFN(block_11_), 1, 1)
+
+static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const T *bias,
+                        int64_t kp, int32_t *labels)
+{
+    const int64_t nv = kp / L;
+    int64_t r = 0;
+#ifdef HARGMIN_P4_IOTA
+    if (nv == 1 && P == 4) {
+        /* One vector holds every centroid: its lanes are the indices, so the
+         * running best is the accumulator itself. */
+        for (; r + P <= rows; r += P) {
+            VEC best[P];
+            IVEC besti[P];
+            for (int p = 0; p < P; p++) {
+                best[p] = VINF();
+                besti[p] = IDX(0);
+            }
+            KFN(block_p1_)(xc + r * d, d, ct, bias, kp, 0, best, besti);
+            HARGMIN_P4_IOTA(best, labels + r);
+        }
+    }
+#endif
+    for (; r + P <= rows; r += P) {
+        VEC best[P];
+        IVEC besti[P];
+        for (int p = 0; p < P; p++) {
+            best[p] = VINF();
+            besti[p] = IDX(0);
+        }
+        int64_t v = 0;
+        for (; v + NB <= nv; v += NB)
+            KFN(block_pn_)(xc + r * d, d, ct, bias, kp, v, best, besti);
+        for (; v < nv; v++)
+            KFN(block_p1_)(xc + r * d, d, ct, bias, kp, v, best, besti);
+#if defined(HARGMIN_P4) && P == 4
+        HARGMIN_P4(best, besti, labels + r);
+#else
+        for (int p = 0; p < P; p++)
+            labels[r + p] = HARGMIN(best[p], besti[p]);
+#endif
+    }
+    for (; r < rows; r++) {
+        VEC best[1] = {VINF()};
+        IVEC besti[1] = {IDX(0)};
+        int64_t v = 0;
+        for (; v + NB <= nv; v += NB)
+            KFN(block_1n_)(xc + r * d, d, ct, bias, kp, v, best, besti);
+        for (; v < nv; v++)
+            KFN(block_11_)(xc + r * d, d, ct, bias, kp, v, best, besti);
+        labels[r] = HARGMIN(best[0], besti[0]);
+    }
+}
+
+static void KFN(argmin)(const T *scores, int64_t rows, const T *bias, int64_t kp,
+                        int32_t *labels)
+{
+    const int64_t nv = kp / L;
+    for (int64_t r = 0; r < rows; r++) {
+        const T *s = scores + r * kp;
+        VEC best = VINF();
+        IVEC besti = IDX(0);
+        for (int64_t v = 0; v < nv; v++) {
+            VEC acc = VLOAD(bias + v * L) + VLOAD(s + v * L);
+            UPDATE_BEST(acc, best, besti, IDX((int)(v * L)));
+        }
+        labels[r] = HARGMIN(best, besti);
+    }
+}
+
+#ifndef KERNEL_OWN_ROW_OPS
+static void KFN(center)(const T *x, int64_t rows, int64_t stride, int64_t d, const T *mean,
+                        T *out)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const T *xr = x + r * stride;
+        T *o = out + r * d;
+        for (int64_t f = 0; f < d; f++)
+            o[f] = xr[f] - mean[f];
+    }
+}
+
+static void KFN(accumulate)(const T *x, int64_t rows, int64_t stride, int64_t d,
+                            const int32_t *labels, const double *w, const double *c,
+                            double *sums, double *wsum, double *inertia)
+{
+    double in = *inertia;
+    for (int64_t r = 0; r < rows; r++) {
+        const T *xr = x + r * stride;
+        const int64_t l = labels[r];
+        const double wr = w ? w[r] : 1.0;
+        double *s = sums + l * d;
+        const double *cl = c + l * d;
+        double dist = 0.0;
+        if (w) {
+            for (int64_t f = 0; f < d; f++) {
+                double xv = (double)xr[f];
+                double diff = xv - cl[f];
+                s[f] += wr * xv;
+                dist += diff * diff;
+            }
+        } else {
+            for (int64_t f = 0; f < d; f++) {
+                double xv = (double)xr[f];
+                double diff = xv - cl[f];
+                s[f] += xv;
+                dist += diff * diff;
+            }
+        }
+        wsum[l] += wr;
+        in += wr * dist;
+    }
+    *inertia = in;
+}
+#endif
+
+#undef KERNEL_BLOCK
+#undef KFN
+#undef KCAT
+#undef KCAT_

@@ -1,0 +1,56 @@
+/* Distance / assignment kernels, one implementation per instruction set,
+ * chosen once at run time (never -march=native).
+ *
+ * The assignment uses the expanded form on centred data: for a centred row
+ * x' = x - m and centred centroids c' = c - m,
+ *     ||x - c_j||^2 = ||x'||^2 + bias_j + sum_f x'_f * ct[f][j]
+ * with bias_j = ||c'_j||^2 and ct[f][j] = -2 c'_jf. ||x'||^2 is common to all
+ * j, so the argmin needs only bias + x' . ct. Centring keeps the expanded form
+ * accurate when features carry large offsets (spend, timestamps).
+ * Centroid tables are padded to kp (a multiple of the kernel's lane count)
+ * with bias = +inf so padded lanes never win. Ties go to the lowest index. */
+#ifndef STRATA_KERNELS_H
+#define STRATA_KERNELS_H
+
+#include <stdint.h>
+
+typedef struct strata__kernels {
+    int id;        /* strata_kernel value */
+    int lanes_f32; /* kp must be a multiple of this for f32 tables */
+    int lanes_f64;
+
+    /* out (rows x d, contiguous) = x (rows with `stride`) - mean */
+    void (*center_f32)(const float *x, int64_t rows, int64_t stride, int64_t d, const float *mean,
+                       float *out);
+    void (*center_f64)(const double *x, int64_t rows, int64_t stride, int64_t d, const double *mean,
+                       double *out);
+    /* labels[r] = argmin_j bias[j] + xc[r] . ct[:, j]  (xc contiguous rows x d) */
+    void (*assign_f32)(const float *xc, int64_t rows, int64_t d, const float *ct, const float *bias,
+                       int64_t kp, int32_t *labels);
+    void (*assign_f64)(const double *xc, int64_t rows, int64_t d, const double *ct,
+                       const double *bias, int64_t kp, int32_t *labels);
+    /* labels[r] = argmin_j bias[j] + scores[r*kp + j] (after a GEMM) */
+    void (*argmin_f32)(const float *scores, int64_t rows, const float *bias, int64_t kp,
+                       int32_t *labels);
+    void (*argmin_f64)(const double *scores, int64_t rows, const double *bias, int64_t kp,
+                       int32_t *labels);
+    /* For each row r with label l = labels[r] and weight w (1 if w == NULL):
+     * sums[l*d + f] += w * x[r][f]; wsum[l] += w; *inertia += w * ||x[r] - c[l]||^2,
+     * all in double, rows in order. */
+    void (*accumulate_f32)(const float *x, int64_t rows, int64_t stride, int64_t d,
+                           const int32_t *labels, const double *w, const double *c, double *sums,
+                           double *wsum, double *inertia);
+    void (*accumulate_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
+                           const int32_t *labels, const double *w, const double *c, double *sums,
+                           double *wsum, double *inertia);
+} strata__kernels;
+
+/* The table for a strata_kernel value (AUTO = the best this CPU runs), or NULL
+ * if this CPU cannot run it. */
+const strata__kernels *strata__kernels_get(int kernel);
+
+extern const strata__kernels strata__kernels_scalar;
+extern const strata__kernels strata__kernels_avx2;
+extern const strata__kernels strata__kernels_avx512;
+
+#endif

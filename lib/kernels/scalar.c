@@ -1,0 +1,47 @@
+/* Portable kernels: plain C, one lane, built without FMA contraction so any
+ * x86-64 (or other) CPU runs them. */
+#include <math.h>
+
+#include "kernels/kernels.h"
+#include "strata.h"
+
+#define L 1
+#define P 4
+#define NB 4
+#define VSET1(s) (s)
+#define VLOAD(p) (*(p))
+#define VFMA(a, b, c) ((a) * (b) + (c))
+#define IVEC int32_t
+#define IDX(base) (base)
+#define UPDATE_BEST(acc, best, besti, idx) \
+    do {                                   \
+        if ((acc) < (best)) {              \
+            best = acc;                    \
+            besti = idx;                   \
+        }                                  \
+    } while (0)
+#define HARGMIN(best, besti) (besti)
+
+#define T float
+#define SFX _f32_scalar
+#define VEC float
+#define VINF() INFINITY
+#include "kernels/kernel_impl.h"
+#undef T
+#undef SFX
+#undef VEC
+#undef VINF
+
+#define T double
+#define SFX _f64_scalar
+#define VEC double
+#define VINF() ((double)INFINITY)
+#include "kernels/kernel_impl.h"
+
+const strata__kernels strata__kernels_scalar = {
+    STRATA_KERNEL_SCALAR, 1, 1,
+    center_f32_scalar, center_f64_scalar,
+    assign_f32_scalar, assign_f64_scalar,
+    argmin_f32_scalar, argmin_f64_scalar,
+    accumulate_f32_scalar, accumulate_f64_scalar,
+};

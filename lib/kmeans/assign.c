@@ -1,0 +1,210 @@
+/* The assignment pass: label every row with its nearest centroid and, in the
+ * same pass over the data, accumulate per-cluster sums, weights, inertia and
+ * the number of changed labels, per fixed chunk, reduced in chunk order. */
+#include "kmeans/assign.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/parallel.h"
+
+/* Rows centred and labelled together; sized so a block stays in L1/L2. */
+#define BLOCK_ROWS 256
+
+/* Measured on AMD Zen 5 (docs/performance.md, "FUSED vs GEMM"): the AVX-512
+ * fused kernel beats OpenBLAS GEMM + argmin at every k x d tried (up to
+ * k = 2048, d = 1024); with AVX2 GEMM starts to win around k*d = 8192; the
+ * portable kernel loses to GEMM as soon as k*d reaches 64. */
+int strata__assign_choose(int kernel, int64_t k, int64_t d)
+{
+    switch (kernel) {
+    case STRATA_KERNEL_AVX512: return STRATA_ASSIGN_FUSED;
+    case STRATA_KERNEL_AVX2: return k * d >= 8192 ? STRATA_ASSIGN_GEMM : STRATA_ASSIGN_FUSED;
+    default: return k * d >= 64 ? STRATA_ASSIGN_GEMM : STRATA_ASSIGN_FUSED;
+    }
+}
+
+static int64_t round_up(int64_t v, int64_t m)
+{
+    return (v + m - 1) / m * m;
+}
+
+void strata__tables_free(strata__tables *t)
+{
+    strata__free(t->ct);
+    strata__free(t->bias);
+    strata__free(t->mean);
+    for (int i = 0; i < t->threads; i++) {
+        if (t->xc)
+            strata__free(t->xc[i]);
+        if (t->scores)
+            strata__free(t->scores[i]);
+        if (t->lab)
+            strata__free(t->lab[i]);
+    }
+    strata__free(t->xc);
+    strata__free(t->scores);
+    strata__free(t->lab);
+    memset(t, 0, sizeof *t);
+}
+
+int strata__tables_init(strata__tables *t, const strata__data *X, int64_t k, const double *mean,
+                        const strata__kernels *kern, int assign, int threads)
+{
+    memset(t, 0, sizeof *t);
+    const size_t es = strata__dtype_size(X->dtype);
+    const int lanes = X->dtype == STRATA_FLOAT32 ? kern->lanes_f32 : kern->lanes_f64;
+    t->kern = kern;
+    t->assign = assign;
+    t->dtype = X->dtype;
+    t->d = X->d;
+    t->k = k;
+    t->kp = round_up(k, lanes);
+    t->threads = threads;
+    t->ct = strata__alloc((size_t)(t->kp * X->d), es);
+    t->bias = strata__alloc((size_t)t->kp, es);
+    t->mean = strata__alloc((size_t)X->d, es);
+    t->xc = strata__calloc((size_t)threads, sizeof(void *));
+    t->scores = strata__calloc((size_t)threads, sizeof(void *));
+    t->lab = strata__calloc((size_t)threads, sizeof(int32_t *));
+    if (!t->ct || !t->bias || !t->mean || !t->xc || !t->scores || !t->lab)
+        goto nomem;
+    for (int i = 0; i < threads; i++) {
+        t->xc[i] = strata__alloc((size_t)(BLOCK_ROWS * X->d), es);
+        t->lab[i] = strata__alloc(BLOCK_ROWS, sizeof(int32_t));
+        if (!t->xc[i] || !t->lab[i])
+            goto nomem;
+        if (assign == STRATA_ASSIGN_GEMM) {
+            t->scores[i] = strata__alloc((size_t)(BLOCK_ROWS * t->kp), es);
+            if (!t->scores[i])
+                goto nomem;
+        }
+    }
+    /* The centring mean is rounded to the element type, and the centroids are
+     * centred by exactly that rounded value, so both sides agree. */
+    t->mean_used = strata__alloc((size_t)X->d, sizeof(double));
+    if (!t->mean_used)
+        goto nomem;
+    for (int64_t f = 0; f < X->d; f++) {
+        if (X->dtype == STRATA_FLOAT32) {
+            ((float *)t->mean)[f] = (float)mean[f];
+            t->mean_used[f] = (double)(float)mean[f];
+        } else {
+            ((double *)t->mean)[f] = mean[f];
+            t->mean_used[f] = mean[f];
+        }
+    }
+    return STRATA_OK;
+nomem:
+    strata__tables_free(t);
+    return STRATA_E_NOMEM;
+}
+
+void strata__tables_set_centroids(strata__tables *t, const double *c)
+{
+    const int64_t d = t->d, k = t->k, kp = t->kp;
+    for (int64_t j = 0; j < kp; j++) {
+        double norm = 0.0;
+        for (int64_t f = 0; f < d; f++) {
+            double cf = j < k ? c[j * d + f] - t->mean_used[f] : 0.0;
+            norm += cf * cf;
+            if (t->dtype == STRATA_FLOAT32)
+                ((float *)t->ct)[f * kp + j] = (float)(-2.0 * cf);
+            else
+                ((double *)t->ct)[f * kp + j] = -2.0 * cf;
+        }
+        if (t->dtype == STRATA_FLOAT32)
+            ((float *)t->bias)[j] = j < k ? (float)norm : INFINITY;
+        else
+            ((double *)t->bias)[j] = j < k ? norm : INFINITY;
+    }
+    t->centroids = c;
+}
+
+/* Label rows [r0, r0 + rows) into lab using thread tid's scratch. */
+static void label_block(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
+                        int tid, int32_t *lab)
+{
+    const strata__kernels *kn = t->kern;
+    const int64_t d = t->d, kp = t->kp;
+    if (t->dtype == STRATA_FLOAT32) {
+        float *xc = t->xc[tid];
+        kn->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
+        if (t->assign == STRATA_ASSIGN_GEMM) {
+            float *s = t->scores[tid];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)kp, (int)d,
+                        1.0f, xc, (int)d, t->ct, (int)kp, 0.0f, s, (int)kp);
+            kn->argmin_f32(s, rows, t->bias, kp, lab);
+        } else {
+            kn->assign_f32(xc, rows, d, t->ct, t->bias, kp, lab);
+        }
+    } else {
+        double *xc = t->xc[tid];
+        kn->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
+        if (t->assign == STRATA_ASSIGN_GEMM) {
+            double *s = t->scores[tid];
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)kp, (int)d,
+                        1.0, xc, (int)d, t->ct, (int)kp, 0.0, s, (int)kp);
+            kn->argmin_f64(s, rows, t->bias, kp, lab);
+        } else {
+            kn->assign_f64(xc, rows, d, t->ct, t->bias, kp, lab);
+        }
+    }
+}
+
+typedef struct pass_ctx {
+    const strata__tables *t;
+    const strata__data *X;
+    int32_t *labels;
+    int accumulate;
+} pass_ctx;
+
+/* Partial layout: [sums k*d][weights k][inertia][changed labels]. */
+static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                       double *partial)
+{
+    const pass_ctx *c = vctx;
+    const strata__tables *t = c->t;
+    const strata__data *X = c->X;
+    const int64_t k = t->k, d = t->d;
+    int32_t *lab = t->lab[tid];
+    for (int64_t r0 = begin; r0 < end; r0 += BLOCK_ROWS) {
+        int64_t rows = end - r0 < BLOCK_ROWS ? end - r0 : BLOCK_ROWS;
+        label_block(t, X, r0, rows, tid, lab);
+        if (!c->accumulate) {
+            memcpy(c->labels + r0, lab, (size_t)rows * sizeof(int32_t));
+            continue;
+        }
+        int64_t changed = 0;
+        for (int64_t i = 0; i < rows; i++) {
+            changed += c->labels[r0 + i] != lab[i];
+            c->labels[r0 + i] = lab[i];
+        }
+        partial[k * d + k + 1] += (double)changed;
+        const double *w = X->w ? X->w + r0 : NULL;
+        if (X->dtype == STRATA_FLOAT32)
+            t->kern->accumulate_f32(strata__row(X, r0), rows, X->stride, d, lab, w, t->centroids,
+                                    partial, partial + k * d, partial + k * d + k);
+        else
+            t->kern->accumulate_f64(strata__row(X, r0), rows, X->stride, d, lab, w, t->centroids,
+                                    partial, partial + k * d, partial + k * d + k);
+    }
+}
+
+int64_t strata__pass_len(const strata__tables *t)
+{
+    return t->k * t->d + t->k + 2;
+}
+
+int strata__assign_pass(const strata__tables *t, const strata__data *X, int32_t *labels,
+                        double *totals)
+{
+    pass_ctx c = {t, X, labels, totals != NULL};
+    int64_t len = totals ? strata__pass_len(t) : 0;
+    if (totals)
+        memset(totals, 0, (size_t)len * sizeof(double));
+    return strata__parallel_chunks(X->n, STRATA__CHUNK_ROWS, t->threads, len, totals, pass_chunk,
+                                   &c);
+}

@@ -1,0 +1,101 @@
+/* k-means engine (internal): validation, initialisation and Lloyd iterations
+ * over a borrowed row-major matrix. Knows nothing of handles or HDF5. */
+#ifndef STRATA_KMEANS_H
+#define STRATA_KMEANS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/kernels.h"
+#include "strata.h"
+
+/* Rows per work chunk: fixed, so chunk boundaries (and therefore the order of
+ * every reduction) never depend on the thread count. */
+#define STRATA__CHUNK_ROWS 4096
+
+/* A borrowed matrix: row i starts at x + i * stride elements of dtype. */
+typedef struct strata__data {
+    int dtype;
+    const void *x;
+    int64_t n, d, stride;
+    const double *w; /* NULL = unit weights */
+} strata__data;
+
+static inline size_t strata__dtype_size(int dtype)
+{
+    return dtype == STRATA_FLOAT32 ? sizeof(float) : sizeof(double);
+}
+
+static inline const void *strata__row(const strata__data *X, int64_t i)
+{
+    return (const char *)X->x + (size_t)i * (size_t)X->stride * strata__dtype_size(X->dtype);
+}
+
+/* Row i, feature f, as double. */
+static inline double strata__at(const strata__data *X, int64_t i, int64_t f)
+{
+    const void *r = strata__row(X, i);
+    return X->dtype == STRATA_FLOAT32 ? (double)((const float *)r)[f] : ((const double *)r)[f];
+}
+
+/* Statistics gathered while validating the data. */
+typedef struct strata__data_stats {
+    double *mean;    /* d unweighted feature means (caller-allocated) */
+    double mean_var; /* mean over features of the unweighted population variance */
+} strata__data_stats;
+
+/* Check every value is finite (naming the first bad row), weights are finite,
+ * non-negative and not all zero, and compute the statistics. */
+int strata__data_check(const strata__data *X, int threads, strata__data_stats *st, char *msg);
+
+/* Number of distinct rows with weight > 0, counting no further than `limit`. */
+int64_t strata__count_distinct(const strata__data *X, int64_t limit);
+
+/* Everything a fit needs besides the data. */
+typedef struct strata__kmeans_cfg {
+    int64_t k, max_iter, n_init, seed;
+    double tol;
+    int init;   /* strata_init */
+    int assign; /* strata_assign, AUTO resolved by the engine */
+    int threads;
+    const strata__kernels *kern;
+    const double *init_centroids; /* k x d, for STRATA_INIT_CENTROIDS */
+    strata_progress_fn progress;
+    void *user;
+} strata__kmeans_cfg;
+
+/* A fitted model; arrays from strata__alloc. */
+typedef struct strata__kmeans_model {
+    int64_t n, d, k;
+    double *centroids; /* k x d */
+    int32_t *labels;   /* n */
+    double inertia;
+    int64_t n_iter;
+    int converged;
+    int assign; /* FUSED or GEMM */
+} strata__kmeans_model;
+
+void strata__kmeans_model_free(strata__kmeans_model *m);
+
+/* Validate, initialise and run n_init Lloyd fits; the best lands in *out
+ * (which must be empty). */
+int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
+                       strata__kmeans_model *out, char *msg);
+
+/* Choose FUSED or GEMM for a kernel (strata_kernel) and k centroids of d features. */
+int strata__assign_choose(int kernel, int64_t k, int64_t d);
+
+/* Label rows with the nearest of k centroids (k x d doubles), using the
+ * kernel, assignment method and threads of cfg. */
+int strata__kmeans_predict(const strata__data *X, const double *centroids, int64_t k,
+                           const strata__kmeans_cfg *cfg, int32_t *labels, char *msg);
+
+/* Exact Euclidean distances (double) of every row to every centroid: n x k. */
+int strata__kmeans_transform(const strata__data *X, const double *centroids, int64_t k,
+                             int threads, double *out, char *msg);
+
+/* Initial centroids (k x d) for run `run`: k-means++, random rows or given. */
+int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
+                        double *centroids, char *msg);
+
+#endif

@@ -1,0 +1,239 @@
+/* Lloyd iterations with scikit-learn's stopping rule, n_init restarts, and
+ * deterministic re-seeding of empty clusters. */
+#include <math.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/status.h"
+#include "kmeans/assign.h"
+#include "kmeans/kmeans.h"
+
+void strata__kmeans_model_free(strata__kmeans_model *m)
+{
+    strata__free(m->centroids);
+    strata__free(m->labels);
+    memset(m, 0, sizeof *m);
+}
+
+static double weight(const strata__data *X, int64_t i)
+{
+    return X->w ? X->w[i] : 1.0;
+}
+
+static double dist2_to(const strata__data *X, int64_t i, const double *c)
+{
+    double s = 0.0;
+    for (int64_t f = 0; f < X->d; f++) {
+        double t = strata__at(X, i, f) - c[f];
+        s += t * t;
+    }
+    return s;
+}
+
+/* Give each empty cluster one of the rows farthest from their own centroid
+ * (largest first, ties to the lower row), moving that row's weighted values
+ * out of its cluster's sums, as scikit-learn does. Labels are not changed:
+ * the next assignment settles them. Runs only when a cluster is empty. */
+static int relocate_empty(const strata__data *X, const int32_t *labels, const double *c_old,
+                          int64_t k, double *sums, double *wsum, char *msg)
+{
+    const int64_t d = X->d;
+    int64_t n_empty = 0;
+    for (int64_t j = 0; j < k; j++)
+        n_empty += !(wsum[j] > 0.0);
+    if (n_empty == 0)
+        return STRATA_OK;
+    int64_t *far = strata__alloc((size_t)n_empty, sizeof(int64_t));
+    double *fard = strata__alloc((size_t)n_empty, sizeof(double));
+    if (!far || !fard) {
+        strata__free(far);
+        strata__free(fard);
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory relocating empty clusters");
+    }
+    int64_t m = 0; /* sorted by distance descending, then row ascending */
+    for (int64_t i = 0; i < X->n; i++) {
+        if (!(weight(X, i) > 0.0))
+            continue;
+        double dd = dist2_to(X, i, c_old + (int64_t)labels[i] * d);
+        if (m == n_empty && !(dd > fard[m - 1]))
+            continue;
+        int64_t p = m < n_empty ? m++ : m - 1;
+        while (p > 0 && dd > fard[p - 1]) {
+            far[p] = far[p - 1];
+            fard[p] = fard[p - 1];
+            p--;
+        }
+        far[p] = i;
+        fard[p] = dd;
+    }
+    for (int64_t j = 0, e = 0; j < k && e < m; j++) {
+        if (wsum[j] > 0.0)
+            continue;
+        int64_t i = far[e++];
+        int64_t old = labels[i];
+        double w = weight(X, i);
+        for (int64_t f = 0; f < d; f++) {
+            double v = strata__at(X, i, f) * w;
+            sums[old * d + f] -= v;
+            sums[j * d + f] = v;
+        }
+        wsum[j] = w;
+        wsum[old] -= w;
+    }
+    strata__free(far);
+    strata__free(fard);
+    return STRATA_OK;
+}
+
+typedef struct run_result {
+    double inertia;
+    int64_t n_iter;
+    int converged;
+} run_result;
+
+/* One Lloyd run from the centroids in c (k x d, updated in place); labels
+ * receive the final assignment. */
+static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strata__tables *t,
+                     double tol_abs, int64_t run, double *c, double *c_new, double *totals,
+                     int32_t *labels, run_result *res, char *msg)
+{
+    const int64_t n = X->n, d = X->d, k = cfg->k;
+    int strict = 0, converged = 0;
+    double inertia = 0.0;
+    int64_t it = 0;
+    for (int64_t i = 0; i < n; i++)
+        labels[i] = -1;
+    while (it < cfg->max_iter) {
+        it++;
+        strata__tables_set_centroids(t, c);
+        if (strata__assign_pass(t, X, labels, totals))
+            return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
+        double *sums = totals, *wsum = totals + k * d;
+        inertia = totals[k * d + k];
+        double changed = totals[k * d + k + 1];
+        if (cfg->progress && cfg->progress(cfg->user, run, it, inertia))
+            return strata__fail(msg, STRATA_E_CANCELLED,
+                                "fit cancelled by the progress callback at run %lld, iteration %lld",
+                                (long long)run, (long long)it);
+        int rc = relocate_empty(X, labels, c, k, sums, wsum, msg);
+        if (rc)
+            return rc;
+        double shift = 0.0;
+        for (int64_t j = 0; j < k; j++) {
+            for (int64_t f = 0; f < d; f++) {
+                double v = wsum[j] > 0.0 ? sums[j * d + f] / wsum[j] : c[j * d + f];
+                double s = v - c[j * d + f];
+                shift += s * s;
+                c_new[j * d + f] = v;
+            }
+        }
+        memcpy(c, c_new, (size_t)(k * d) * sizeof(double));
+        if (changed == 0.0) {
+            strict = converged = 1;
+            break;
+        }
+        if (shift <= tol_abs) {
+            converged = 1;
+            break;
+        }
+    }
+    if (!strict) {
+        /* Labels and inertia must describe the final centroids. */
+        strata__tables_set_centroids(t, c);
+        if (strata__assign_pass(t, X, labels, totals))
+            return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
+        inertia = totals[k * d + k];
+    }
+    res->inertia = inertia;
+    res->n_iter = it;
+    res->converged = converged;
+    return STRATA_OK;
+}
+
+int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
+                       strata__kmeans_model *out, char *msg)
+{
+    const int64_t n = X->n, d = X->d, k = cfg->k;
+    int rc;
+    double *mean = strata__alloc((size_t)d, sizeof(double));
+    double *c = strata__alloc((size_t)(k * d), sizeof(double));
+    double *c_new = strata__alloc((size_t)(k * d), sizeof(double));
+    double *best_c = strata__alloc((size_t)(k * d), sizeof(double));
+    int32_t *labels = strata__alloc((size_t)n, sizeof(int32_t));
+    int32_t *best_labels = cfg->n_init > 1 ? strata__alloc((size_t)n, sizeof(int32_t)) : NULL;
+    double *totals = NULL;
+    strata__tables t = {0};
+    int assign = cfg->assign == STRATA_ASSIGN_AUTO ? strata__assign_choose(cfg->kern->id, k, d) : cfg->assign;
+    if (!mean || !c || !c_new || !best_c || !labels || (cfg->n_init > 1 && !best_labels)) {
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld x %lld data, k = %lld",
+                          (long long)n, (long long)d, (long long)k);
+        goto done;
+    }
+    strata__data_stats st = {mean, 0.0};
+    if ((rc = strata__data_check(X, cfg->threads, &st, msg)))
+        goto done;
+    int64_t distinct = strata__count_distinct(X, k);
+    if (distinct < 0) {
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory counting distinct rows");
+        goto done;
+    }
+    if (distinct < k) {
+        rc = strata__fail(msg, STRATA_E_TOO_FEW,
+                          "only %lld distinct rows%s for k = %lld clusters", (long long)distinct,
+                          X->w ? " with weight > 0" : "", (long long)k);
+        goto done;
+    }
+    if ((rc = strata__tables_init(&t, X, k, mean, cfg->kern, assign, cfg->threads))) {
+        rc = strata__fail(msg, rc, "out of memory for centroid tables");
+        goto done;
+    }
+    totals = strata__alloc((size_t)strata__pass_len(&t), sizeof(double));
+    if (!totals) {
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory");
+        goto done;
+    }
+    const double tol_abs = cfg->tol * st.mean_var;
+    run_result best = {INFINITY, 0, 0};
+    int64_t runs = cfg->init == STRATA_INIT_CENTROIDS ? 1 : cfg->n_init;
+    for (int64_t run = 0; run < runs; run++) {
+        run_result r = {INFINITY, 0, 0};
+        if ((rc = strata__kmeans_init(X, cfg, run, c, msg)))
+            goto done;
+        if ((rc = lloyd_run(X, cfg, &t, tol_abs, run, c, c_new, totals, labels, &r, msg)))
+            goto done;
+        if (run == 0 || r.inertia < best.inertia) {
+            best = r;
+            memcpy(best_c, c, (size_t)(k * d) * sizeof(double));
+            if (best_labels) {
+                int32_t *tmp = best_labels;
+                best_labels = labels;
+                labels = tmp;
+            }
+        }
+    }
+    out->n = n;
+    out->d = d;
+    out->k = k;
+    out->centroids = best_c;
+    out->labels = best_labels ? best_labels : labels;
+    out->inertia = best.inertia;
+    out->n_iter = best.n_iter;
+    out->converged = best.converged;
+    out->assign = assign;
+    best_c = NULL;
+    if (best_labels)
+        best_labels = NULL;
+    else
+        labels = NULL;
+    rc = STRATA_OK;
+done:
+    strata__tables_free(&t);
+    strata__free(totals);
+    strata__free(mean);
+    strata__free(c);
+    strata__free(c_new);
+    strata__free(best_c);
+    strata__free(labels);
+    strata__free(best_labels);
+    return rc;
+}

@@ -1,0 +1,204 @@
+/* Input checks and data statistics, in one parallel pass plus one for the
+ * variance (two passes keep the variance accurate for offset features). */
+#include <math.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/parallel.h"
+#include "core/status.h"
+#include "kmeans/kmeans.h"
+
+typedef struct check_ctx {
+    const strata__data *X;
+    int64_t *bad_x; /* per chunk: first row with NaN/Inf, or -1 */
+    int64_t *bad_w; /* per chunk: first row with a bad weight, or -1 */
+    const double *mean;
+} check_ctx;
+
+/* Add row values to acc; returns 0 if every value is finite. The dtype
+ * branch is taken once per row, not per value. */
+static int add_row(const strata__data *X, int64_t i, double *acc)
+{
+    double probe = 0.0;
+    if (X->dtype == STRATA_FLOAT32) {
+        const float *r = strata__row(X, i);
+        for (int64_t f = 0; f < X->d; f++) {
+            acc[f] += r[f];
+            probe += (double)r[f] * 0.0; /* NaN or Inf anywhere makes this NaN */
+        }
+    } else {
+        const double *r = strata__row(X, i);
+        for (int64_t f = 0; f < X->d; f++) {
+            acc[f] += r[f];
+            probe += r[f] * 0.0;
+        }
+    }
+    return probe != 0.0;
+}
+
+static void add_row_sq(const strata__data *X, int64_t i, const double *mean, double *acc)
+{
+    if (X->dtype == STRATA_FLOAT32) {
+        const float *r = strata__row(X, i);
+        for (int64_t f = 0; f < X->d; f++) {
+            double v = (double)r[f] - mean[f];
+            acc[f] += v * v;
+        }
+    } else {
+        const double *r = strata__row(X, i);
+        for (int64_t f = 0; f < X->d; f++) {
+            double v = r[f] - mean[f];
+            acc[f] += v * v;
+        }
+    }
+}
+
+/* Partial: [sum of each feature d][sum of weights]. */
+static void check_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                        double *partial)
+{
+    check_ctx *c = vctx;
+    const strata__data *X = c->X;
+    c->bad_x[chunk] = -1;
+    c->bad_w[chunk] = -1;
+    for (int64_t i = begin; i < end; i++) {
+        if (add_row(X, i, partial) && c->bad_x[chunk] < 0)
+            c->bad_x[chunk] = i;
+        if (X->w) {
+            double w = X->w[i];
+            if ((!isfinite(w) || w < 0.0) && c->bad_w[chunk] < 0)
+                c->bad_w[chunk] = i;
+            partial[X->d] += w;
+        }
+    }
+}
+
+static void var_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                      double *partial)
+{
+    check_ctx *c = vctx;
+    for (int64_t i = begin; i < end; i++)
+        add_row_sq(c->X, i, c->mean, partial);
+}
+
+int strata__data_check(const strata__data *X, int threads, strata__data_stats *st, char *msg)
+{
+    const int64_t d = X->d;
+    int64_t nchunks = strata__chunk_count(X->n, STRATA__CHUNK_ROWS);
+    int64_t *bad = strata__alloc((size_t)(2 * nchunks), sizeof(int64_t));
+    double *tot = strata__calloc((size_t)(d + 1), sizeof(double));
+    int rc = STRATA_OK;
+    if (!bad || !tot) {
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory checking %lld x %lld data",
+                          (long long)X->n, (long long)d);
+        goto done;
+    }
+    check_ctx c = {X, bad, bad + nchunks, st->mean};
+    rc = strata__parallel_chunks(X->n, STRATA__CHUNK_ROWS, threads, d + 1, tot, check_chunk, &c);
+    if (rc) {
+        rc = strata__fail(msg, rc, "out of memory checking data");
+        goto done;
+    }
+    for (int64_t ch = 0; ch < nchunks; ch++) {
+        int64_t i = c.bad_x[ch];
+        if (i >= 0) {
+            int64_t f = 0;
+            while (f < d && isfinite(strata__at(X, i, f)))
+                f++;
+            double v = strata__at(X, i, f < d ? f : 0);
+            rc = strata__fail(msg, STRATA_E_NONFINITE,
+                              "data contain %s at row %lld, column %lld (0-based); "
+                              "remove or impute non-finite values first",
+                              isnan(v) ? "NaN" : "Inf", (long long)i, (long long)f);
+            goto done;
+        }
+    }
+    if (X->w) {
+        for (int64_t ch = 0; ch < nchunks; ch++) {
+            int64_t i = c.bad_w[ch];
+            if (i >= 0) {
+                rc = strata__fail(msg, STRATA_E_WEIGHTS,
+                                  "sample weight at row %lld is %g; weights must be finite and >= 0",
+                                  (long long)i, X->w[i]);
+                goto done;
+            }
+        }
+        if (!(tot[d] > 0.0)) {
+            rc = strata__fail(msg, STRATA_E_WEIGHTS, "all %lld sample weights are zero",
+                              (long long)X->n);
+            goto done;
+        }
+    }
+    for (int64_t f = 0; f < d; f++)
+        st->mean[f] = tot[f] / (double)X->n;
+    memset(tot, 0, (size_t)(d + 1) * sizeof(double));
+    rc = strata__parallel_chunks(X->n, STRATA__CHUNK_ROWS, threads, d, tot, var_chunk, &c);
+    if (rc) {
+        rc = strata__fail(msg, rc, "out of memory checking data");
+        goto done;
+    }
+    double v = 0.0;
+    for (int64_t f = 0; f < d; f++)
+        v += tot[f] / (double)X->n;
+    st->mean_var = v / (double)d;
+done:
+    strata__free(bad);
+    strata__free(tot);
+    return rc;
+}
+
+static uint64_t hash_row(const strata__data *X, int64_t i)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (int64_t f = 0; f < X->d; f++) {
+        double v = strata__at(X, i, f);
+        if (v == 0.0)
+            v = 0.0; /* -0.0 and 0.0 are the same point */
+        uint64_t b;
+        memcpy(&b, &v, sizeof b);
+        h ^= b;
+        h *= 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+static int rows_equal(const strata__data *X, int64_t a, int64_t b)
+{
+    for (int64_t f = 0; f < X->d; f++)
+        if (strata__at(X, a, f) != strata__at(X, b, f))
+            return 0;
+    return 1;
+}
+
+int64_t strata__count_distinct(const strata__data *X, int64_t limit)
+{
+    /* Open addressing with at least 2*limit slots; stops as soon as `limit`
+     * distinct rows are seen, which for real data is within the first rows. */
+    int64_t cap = 16;
+    while (cap < 2 * limit + 1)
+        cap *= 2;
+    int64_t *slot = strata__alloc((size_t)cap, sizeof(int64_t));
+    if (!slot)
+        return -1;
+    for (int64_t s = 0; s < cap; s++)
+        slot[s] = -1;
+    int64_t count = 0;
+    for (int64_t i = 0; i < X->n && count < limit; i++) {
+        if (X->w && !(X->w[i] > 0.0))
+            continue;
+        int64_t s = (int64_t)(hash_row(X, i) & (uint64_t)(cap - 1));
+        for (;;) {
+            if (slot[s] < 0) {
+                slot[s] = i;
+                count++;
+                break;
+            }
+            if (rows_equal(X, slot[s], i))
+                break;
+            s = (s + 1) & (cap - 1);
+        }
+    }
+    strata__free(slot);
+    return count;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install libstrata's build, test and benchmark dependencies from Debian 12's
+# archive. Idempotent: packages already present are left as they are.
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libopenblas-dev libhdf5-dev
+      hdf5-tools python3 python3-numpy python3-pytest python3-h5py python3-sklearn python3-pandas)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,172 @@
+/* Every SIMD kernel this CPU can run, with both assignment methods, gives
+ * the same fit on well-conditioned data (and the reference's); kernels the
+ * CPU cannot run are refused; the result reports what was used. Shapes are
+ * chosen to hit SIMD tails: d and k not multiples of the vector widths. */
+#include "ref.h"
+#include "test.h"
+
+static const int KERNELS[3] = {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AVX2, STRATA_KERNEL_AVX512};
+static const int ASSIGNS[2] = {STRATA_ASSIGN_FUSED, STRATA_ASSIGN_GEMM};
+
+static int64_t result_int(strata_kmeans *km, int key)
+{
+    int64_t v = -12345;
+    ASSERT_OK(strata_kmeans_result_int(km, key, &v));
+    return v;
+}
+
+static int widest_available(void)
+{
+    int w = STRATA_KERNEL_SCALAR;
+    for (int i = 0; i < 3; i++)
+        if (strata_kernel_available(KERNELS[i]))
+            w = KERNELS[i];
+    return w;
+}
+
+static void test_availability(void)
+{
+    for (int i = 0; i < 3; i++)
+        fprintf(stderr, "  kernel %-6s %s\n", strata_kernel_name(KERNELS[i]),
+                strata_kernel_available(KERNELS[i]) ? "available" : "not available: SKIPPED");
+    /* AVX-512 machines have AVX2 (and FMA) too */
+    if (strata_kernel_available(STRATA_KERNEL_AVX512))
+        ASSERT_TRUE(strata_kernel_available(STRATA_KERNEL_AVX2));
+    strata_kmeans *km = test_new_kmeans();
+    int tested = 0;
+    for (int i = 0; i < 3; i++) {
+        int64_t v;
+        if (strata_kernel_available(KERNELS[i])) {
+            ASSERT_OK(strata_kmeans_set_int(km, STRATA_KERNEL, KERNELS[i]));
+            ASSERT_OK(strata_kmeans_get_int(km, STRATA_KERNEL, &v));
+            ASSERT_EQ_INT(v, KERNELS[i]);
+        } else {
+            ASSERT_OK(strata_kmeans_set_int(km, STRATA_KERNEL, STRATA_KERNEL_SCALAR));
+            ASSERT_STATUS(strata_kmeans_set_int(km, STRATA_KERNEL, KERNELS[i]),
+                          STRATA_E_UNSUPPORTED);
+            ASSERT_NONEMPTY(strata_kmeans_last_error(km));
+            ASSERT_OK(strata_kmeans_get_int(km, STRATA_KERNEL, &v));
+            ASSERT_EQ_INT(v, STRATA_KERNEL_SCALAR); /* unchanged */
+            tested++;
+        }
+    }
+    if (!tested)
+        fprintf(stderr, "  every kernel is available here: STRATA_E_UNSUPPORTED not exercised\n");
+    strata_kmeans_free(km);
+}
+
+/* AUTO picks the widest kernel; the result says which one ran. */
+static void test_auto_reports_widest(void)
+{
+    gen_data g;
+    gen_blobs(&g, 1, STRATA_FLOAT32, 500, 3, 3, 3, 20, 1, 0, 0);
+    strata_kmeans *km = test_new_kmeans();
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, 3));
+    ASSERT_OK(strata_kmeans_fit(km, g.dtype, g.x, g.n, g.d, 0, NULL));
+    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_KERNEL), widest_available());
+    int64_t a = result_int(km, STRATA_RESULT_ASSIGN);
+    ASSERT_TRUE(a == STRATA_ASSIGN_FUSED || a == STRATA_ASSIGN_GEMM);
+    strata_kmeans_free(km);
+    gen_free(&g);
+}
+
+typedef struct shape {
+    int64_t n, d, k;
+} shape;
+
+/* Same start, every kernel x assignment: identical labels, centroids within
+ * 1e-6 relative of each other, and labels identical to the reference's. */
+static void test_kernels_agree(void)
+{
+    const shape shapes[] = {{1001, 1, 2},  {3001, 3, 9},  {2049, 8, 16}, {3001, 13, 17},
+                            {1500, 16, 5}, {2500, 17, 33}, {1200, 33, 7}, {4097, 2, 1}};
+    const size_t ns = sizeof shapes / sizeof shapes[0];
+    for (size_t s = 0; s < ns; s++)
+        for (int dt = STRATA_FLOAT32; dt <= STRATA_FLOAT64; dt++) {
+            const int64_t n = shapes[s].n, d = shapes[s].d, k = shapes[s].k;
+            gen_data g;
+            double *init = test_alloc((size_t)(k * d), sizeof(double));
+            ref_fit ref;
+            int found = 0;
+            for (int attempt = 0; attempt < 300 && !found; attempt++) {
+                /* 2k blobs, started from k random rows */
+                gen_blobs(&g, 1000 * s + 10 * (uint64_t)dt + 100000 * (uint64_t)attempt, dt, n,
+                          d, d + (int64_t)(s % 2), 2 * k, 10.0 * pow(2.0 * k, 1.0 / (double)d),
+                          1.0, 5.0, (int)(s % 2));
+                test_rng r;
+                rng_seed(&r, s * 31 + (uint64_t)attempt);
+                gen_pick_rows(&g, &r, k, init);
+                ref_data X = gen_ref(&g);
+                if (ref_lloyd(&X, init, k, 300, 0.0, &ref) == 0 && ref_well_conditioned(&ref, dt))
+                    found = 1;
+                else {
+                    ref_fit_free(&ref);
+                    gen_free(&g);
+                }
+            }
+            ASSERT_MSG(found, "shape %zu: no well-conditioned case", s);
+            int32_t *lab0 = test_alloc((size_t)n, sizeof(int32_t));
+            int32_t *lab = test_alloc((size_t)n, sizeof(int32_t));
+            double *c0 = test_alloc((size_t)(k * d), sizeof(double));
+            double *c = test_alloc((size_t)(k * d), sizeof(double));
+            double in0 = 0;
+            int first = 1;
+            for (int ki = 0; ki < 3; ki++) {
+                if (!strata_kernel_available(KERNELS[ki]))
+                    continue;
+                for (int ai = 0; ai < 2; ai++) {
+                    strata_kmeans *km = test_new_kmeans();
+                    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KERNEL, KERNELS[ki]));
+                    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_ASSIGN, ASSIGNS[ai]));
+                    ASSERT_OK(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 0.0));
+                    ASSERT_OK(strata_kmeans_set_init_centroids(km, init, k, d));
+                    ASSERT_OK(strata_kmeans_fit(km, dt, g.x, n, d, g.stride, g.w));
+                    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_KERNEL), KERNELS[ki]);
+                    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_ASSIGN), ASSIGNS[ai]);
+                    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), ref.n_iter);
+                    ASSERT_OK(strata_kmeans_labels(km, lab, n));
+                    ASSERT_OK(strata_kmeans_centroids(km, c, k, d));
+                    double in;
+                    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &in));
+                    int64_t diff = 0;
+                    for (int64_t i = 0; i < n; i++)
+                        diff += lab[i] != ref.labels[i];
+                    ASSERT_MSG(diff == 0, "shape %zu dtype %d kernel %s assign %d: %lld labels "
+                               "differ from the reference", s, dt,
+                               strata_kernel_name(KERNELS[ki]), ASSIGNS[ai], (long long)diff);
+                    if (first) {
+                        memcpy(lab0, lab, (size_t)n * sizeof(int32_t));
+                        memcpy(c0, c, (size_t)(k * d) * sizeof(double));
+                        in0 = in;
+                        first = 0;
+                    } else {
+                        ASSERT_TRUE(memcmp(lab0, lab, (size_t)n * sizeof(int32_t)) == 0);
+                        for (int64_t j = 0; j < k * d; j++)
+                            ASSERT_NEAR(c[j], c0[j], 1e-6 * fmax(1.0, fabs(c0[j])));
+                        ASSERT_REL(in, in0, 1e-6);
+                    }
+                    /* predict agrees with the fit on the training rows */
+                    int32_t *pl = test_alloc((size_t)n, sizeof(int32_t));
+                    ASSERT_OK(strata_kmeans_predict(km, dt, g.x, n, d, g.stride, pl));
+                    ASSERT_TRUE(memcmp(pl, lab, (size_t)n * sizeof(int32_t)) == 0);
+                    free(pl);
+                    strata_kmeans_free(km);
+                }
+            }
+            free(lab0);
+            free(lab);
+            free(c0);
+            free(c);
+            free(init);
+            ref_fit_free(&ref);
+            gen_free(&g);
+        }
+}
+
+int main(void)
+{
+    RUN_TEST(test_availability);
+    RUN_TEST(test_auto_reports_widest);
+    RUN_TEST(test_kernels_agree);
+    return test_summary();
+}
