@@ -172,19 +172,28 @@ typedef enum strata_param {
     STRATA_KMEANS_K = 100,
     /* int, >= 1, default 300: maximum Lloyd iterations per run. */
     STRATA_KMEANS_MAX_ITER = 101,
-    /* double, >= 0, default 1e-4. A run stops when the sum over centroids of the
-     * squared Euclidean shift made by one update is <= tol * V, where V is the
-     * mean over features of the (unweighted, population) variance of the data
-     * (scikit-learn's meaning). It also stops, whatever tol, as soon as an
-     * iteration changes no label. tol = 0 therefore iterates until no label
-     * changes (or max_iter). */
+    /* double, >= 0, default 1e-4. After each iteration (assignment, then
+     * centroid update) a run stops
+     *   1. if no label changed (strict convergence), else
+     *   2. if the sum over centroids of the squared Euclidean shift made by the
+     *      update is <= tol * V, where V is the mean over features of the
+     *      (unweighted, population) variance of the data,
+     * exactly as scikit-learn's Lloyd does. With tol = 0 a run therefore goes
+     * on until no label changes or no centroid moves at all (or max_iter).
+     * A run that stops by rule 2 or max_iter is followed by one more
+     * assignment so that labels and inertia describe the final centroids. */
     STRATA_KMEANS_TOL = 102,
-    /* int, a strata_init value, default STRATA_INIT_KMEANSPP. */
+    /* int, a strata_init value, default STRATA_INIT_KMEANSPP. Setting
+     * STRATA_INIT_CENTROIDS before strata_kmeans_set_init_centroids() returns
+     * STRATA_E_PARAM. k-means++ and random init never pick a row of weight 0;
+     * k-means++ draws rows with probability proportional to weight x D^2. */
     STRATA_KMEANS_INIT = 103,
     /* int, any value >= 0, default 0: seed of the random number generator. */
     STRATA_KMEANS_SEED = 104,
-    /* int, >= 1, default 1: runs from different initialisations (each from its
-     * own random stream); the one with the lowest inertia is kept. */
+    /* int, >= 1, default 1: runs, one after another, from different
+     * initialisations; run r draws from the random stream (seed, r), so run 0
+     * is the single run of n_init = 1. The lowest inertia is kept (the
+     * earliest run on ties). */
     STRATA_KMEANS_N_INIT = 105,
     /* int, a strata_algorithm value, default AUTO. */
     STRATA_KMEANS_ALGORITHM = 106,
@@ -205,18 +214,20 @@ typedef enum strata_result {
     STRATA_RESULT_D = 1,         /* int: features */
     STRATA_RESULT_K = 2,         /* int: clusters */
     STRATA_RESULT_N_ITER = 3,    /* int: Lloyd iterations run by the kept run */
-    STRATA_RESULT_CONVERGED = 4, /* int: 1 if the kept run met tol (or no label changed)
-                                    before max_iter; not converging is not an error */
+    STRATA_RESULT_CONVERGED = 4, /* int: 1 if the kept run stopped by a STRATA_KMEANS_TOL
+                                    rule within max_iter iterations (also at exactly
+                                    max_iter); not converging is not an error */
     STRATA_RESULT_INERTIA = 5,   /* double: sum of w_i * ||x_i - c_label(i)||^2 */
-    STRATA_RESULT_KERNEL = 6,    /* int: the strata_kernel used */
-    STRATA_RESULT_ASSIGN = 7,    /* int: the strata_assign used (FUSED or GEMM) */
+    STRATA_RESULT_KERNEL = 6,    /* int: the strata_kernel used (never AUTO) */
+    STRATA_RESULT_ASSIGN = 7,    /* int: the strata_assign used (FUSED or GEMM, never AUTO) */
     STRATA_RESULT_SEED = 8,      /* int: the seed used */
     STRATA_RESULT_INIT = 9       /* int: the strata_init used */
 } strata_result;
 
 /** Progress callback, called on the thread that called fit, after each Lloyd
  *  iteration: `run` (0-based restart index), `iteration` (1-based) and the
- *  inertia of the labels just assigned. Return 0 to go on, non-zero to stop:
+ *  inertia of the labels just assigned, measured against the centroids they
+ *  were assigned to (so it never increases within a run). Return 0 to go on, non-zero to stop:
  *  the fit then returns STRATA_E_CANCELLED, keeps the handle's previous model
  *  and parameters, and the handle stays usable. */
 typedef int (*strata_progress_fn)(void *user, int64_t run, int64_t iteration, double inertia);
@@ -238,6 +249,9 @@ STRATA_API const char *strata_kmeans_last_error(const strata_kmeans *km);
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t value);
 /** Set a floating-point parameter. @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_double(strata_kmeans *km, int param, double value);
+/* Getters take a const handle: they change nothing but the handle's message
+ * buffer (strata_kmeans_last_error), which they set on failure. */
+
 /** Read an integer parameter into *out. @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_get_int(const strata_kmeans *km, int param, int64_t *out);
 /** Read a floating-point parameter into *out. @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. */
@@ -261,7 +275,10 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_set_progress(strata_kmeans *km, st
  *  @param row_stride  elements between row starts; 0 means d; else must be >= d.
  *  @param weights     NULL (all 1) or n finite non-negative weights, not all zero.
  *  Distances are computed in the element type of x; sums, centroids and inertia
- *  are accumulated in double. Labels and centroids are bitwise identical for
+ *  are accumulated in double. A cluster left empty by an assignment is given
+ *  the row (weight > 0) farthest from its own centroid (the m farthest rows
+ *  for m empty clusters, in cluster order; ties to the lower row), and that
+ *  row's values leave its old cluster's sums, as in scikit-learn. Labels and centroids are bitwise identical for
  *  any STRATA_THREADS value given the same data, parameters and kernel.
  *  Allocates: the model (k x d doubles, n int32 labels) owned by the handle,
  *  replacing the previous one on success, plus O(k*d*threads) scratch.

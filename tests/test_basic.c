@@ -585,6 +585,35 @@ static void test_k_equals_1(void)
         }
 }
 
+/* A start with a centroid far from every row leaves that cluster empty. The
+ * header does not say how an empty cluster is refilled, only that the fit
+ * succeeds: so check a consistent model (labels in range and nearest,
+ * finite centroids, inertia of those labels and centroids). */
+static void test_empty_cluster_start(void)
+{
+    const double x[6] = {0, 1, 10, 11, 20, 21}, init[3] = {0.5, 10.5, 1000};
+    for (int dt = STRATA_FLOAT32; dt <= STRATA_FLOAT64; dt++) {
+        strata_kmeans *km = test_new_kmeans();
+        ASSERT_OK(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 0.0));
+        fit_rows(km, dt, x, 6, 1, NULL, init, 3);
+        double c[3];
+        int32_t lab[6];
+        ASSERT_OK(strata_kmeans_centroids(km, c, 3, 1));
+        ASSERT_OK(strata_kmeans_labels(km, lab, 6));
+        double in = 0;
+        for (int i = 0; i < 6; i++) {
+            ASSERT_TRUE(lab[i] >= 0 && lab[i] < 3);
+            for (int j = 0; j < 3; j++)
+                ASSERT_TRUE(fabs(x[i] - c[lab[i]]) <= fabs(x[i] - c[j]));
+            in += (x[i] - c[lab[i]]) * (x[i] - c[lab[i]]);
+        }
+        for (int j = 0; j < 3; j++)
+            ASSERT_TRUE(isfinite(c[j]) && c[j] >= 0 && c[j] <= 21);
+        ASSERT_NEAR(result_inertia(km), in, itol(dt, in));
+        strata_kmeans_free(km);
+    }
+}
+
 /* Results of a fit are copies: changing the caller's data afterwards
  * does not change the model; data are not modified by fit. */
 static void test_fit_does_not_touch_data(void)
@@ -758,6 +787,7 @@ int main(void)
     RUN_TEST(test_ties_lowest_index);
     RUN_TEST(test_k_equals_n);
     RUN_TEST(test_k_equals_1);
+    RUN_TEST(test_empty_cluster_start);
     RUN_TEST(test_fit_does_not_touch_data);
     RUN_TEST(test_predict_transform);
     RUN_TEST(test_transform_hand);

@@ -91,7 +91,7 @@ static void test_kernels_agree(void)
             for (int attempt = 0; attempt < 300 && !found; attempt++) {
                 /* 2k blobs, started from k random rows */
                 gen_blobs(&g, 1000 * s + 10 * (uint64_t)dt + 100000 * (uint64_t)attempt, dt, n,
-                          d, d + (int64_t)(s % 2), 2 * k, 10.0 * pow(2.0 * k, 1.0 / (double)d),
+                          d, d + (int64_t)(s % 2), 2 * k, 10.0 * pow(2.0 * (double)k, 1.0 / (double)d),
                           1.0, 5.0, (int)(s % 2));
                 test_rng r;
                 rng_seed(&r, s * 31 + (uint64_t)attempt);
@@ -163,10 +163,66 @@ static void test_kernels_agree(void)
         }
 }
 
+/* Exact ties go to the lowest centroid index in every kernel, also between
+ * centroids that share a SIMD lane (indices 4, 8, 16 or 32 apart) and when
+ * the lower index is further right. Integer positions and a query mean that
+ * is an integer keep every distance exact in float32 and float64. */
+static void test_ties_across_lanes(void)
+{
+    enum { K = 40 };
+    double pos[K];
+    for (int j = 0; j < K; j++)
+        pos[j] = 10.0 * j;
+    pos[8] = pos[0] + 2;   /* 8 apart */
+    pos[19] = pos[3] + 2;  /* 16 apart */
+    pos[37] = pos[5] + 2;  /* 32 apart */
+    pos[36] = pos[20] + 2; /* 16 apart */
+    pos[13] = pos[9] + 2;  /* 4 apart */
+    pos[38] = pos[22] - 2; /* 16 apart, higher index on the left */
+    const double mid[6] = {1, 31, 51, 201, 91, 219};
+    const int32_t want[6] = {0, 3, 5, 20, 9, 22};
+    double q[7];
+    memcpy(q, mid, sizeof mid);
+    q[6] = 7 * 100.0 - 594.0; /* query mean exactly 100 */
+    for (int dt = STRATA_FLOAT32; dt <= STRATA_FLOAT64; dt++) {
+        float pos32[K], q32[7];
+        for (int j = 0; j < K; j++)
+            pos32[j] = (float)pos[j];
+        for (int i = 0; i < 7; i++)
+            q32[i] = (float)q[i];
+        const void *xp = dt == STRATA_FLOAT32 ? (const void *)pos32 : (const void *)pos;
+        const void *qp = dt == STRATA_FLOAT32 ? (const void *)q32 : (const void *)q;
+        for (int ki = 0; ki < 3; ki++) {
+            if (!strata_kernel_available(KERNELS[ki]))
+                continue;
+            for (int ai = 0; ai < 2; ai++) {
+                strata_kmeans *km = test_new_kmeans();
+                ASSERT_OK(strata_kmeans_set_int(km, STRATA_KERNEL, KERNELS[ki]));
+                ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_ASSIGN, ASSIGNS[ai]));
+                /* every row its own centroid: the model is `pos` exactly */
+                ASSERT_OK(strata_kmeans_set_init_centroids(km, pos, K, 1));
+                ASSERT_OK(strata_kmeans_fit(km, dt, xp, K, 1, 0, NULL));
+                double c[K];
+                ASSERT_OK(strata_kmeans_centroids(km, c, K, 1));
+                ASSERT_TRUE(memcmp(c, pos, sizeof c) == 0);
+                int32_t lab[7];
+                ASSERT_OK(strata_kmeans_predict(km, dt, qp, 7, 1, 0, lab));
+                for (int i = 0; i < 6; i++)
+                    ASSERT_MSG(lab[i] == want[i], "dtype %d kernel %s assign %d: %g labelled %d, "
+                               "tie should go to %d", dt, strata_kernel_name(KERNELS[ki]),
+                               ASSIGNS[ai], mid[i], lab[i], want[i]);
+                ASSERT_EQ_INT(lab[6], 11); /* 106: nearest is 110 */
+                strata_kmeans_free(km);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     RUN_TEST(test_availability);
     RUN_TEST(test_auto_reports_widest);
     RUN_TEST(test_kernels_agree);
+    RUN_TEST(test_ties_across_lanes);
     return test_summary();
 }

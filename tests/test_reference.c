@@ -128,6 +128,14 @@ static void test_random_cases_match_reference(void)
             check_against_ref(km, &rc.g, &rc.ref[t], &log, default_tols(rc.g.dtype), what);
             strata_kmeans_free(km);
         }
+        /* max_iter exactly the iterations needed: still converged */
+        {
+            char what[64];
+            snprintf(what, sizeof what, "case %d max_iter = n_iter", idx);
+            strata_kmeans *km = fit_case(&rc, 0.0, rc.ref[0].n_iter, &log);
+            check_against_ref(km, &rc.g, &rc.ref[0], &log, default_tols(rc.g.dtype), what);
+            strata_kmeans_free(km);
+        }
         /* stopped by max_iter half way: not converged, labels from one more pass */
         if (rc.ref[0].n_iter >= 3) {
             int64_t mi = rc.ref[0].n_iter / 2;
@@ -414,8 +422,14 @@ static void test_kmeanspp_finds_separated_blobs(void)
             ref_fit ref;
             ASSERT_TRUE(ref_lloyd(&X, g.centers, k, 300, 0.0, &ref) == 0);
             for (int64_t seed = 0; seed < 5; seed++) {
-                strata_kmeans *km = fit_random_init(&g, STRATA_INIT_KMEANSPP, k, seed, 1, NULL);
+                static prog_log log;
+                strata_kmeans *km = fit_random_init(&g, STRATA_INIT_KMEANSPP, k, seed, 1, &log);
                 ASSERT_REL(result_inertia(km), ref.inertia, inertia_rtol(dt));
+                /* the start itself covers every blob (a centre on the outlier
+                 * would leave two blobs to one centre: ~40x the inertia) */
+                ASSERT_MSG(log.inertia[0] < 4.0 * ref.inertia,
+                           "seed %lld: inertia of the k-means++ start %.6g vs optimum %.6g",
+                           (long long)seed, log.inertia[0], ref.inertia);
                 int32_t *lab = test_alloc((size_t)g.n, sizeof(int32_t));
                 ASSERT_OK(strata_kmeans_labels(km, lab, g.n));
                 int32_t map[6] = {-1, -1, -1, -1, -1, -1};
@@ -434,8 +448,10 @@ static void test_kmeanspp_finds_separated_blobs(void)
         }
 }
 
-/* Random init draws rows of weight > 0 only: with only k rows of positive
- * weight, the start (and so the fit) is exactly those rows. */
+/* Random init draws rows of weight > 0 only (k-means++ too, as its D^2
+ * sampling is weighted): with only 4 rows of positive weight and k = 4, the
+ * start is exactly those rows, so the first pass has inertia 0, and so does
+ * the fit. */
 static void test_random_init_skips_zero_weights(void)
 {
     gen_data g;
@@ -446,7 +462,11 @@ static void test_random_init_skips_zero_weights(void)
     g.w[407] = 0.0;
     for (int init = STRATA_INIT_KMEANSPP; init <= STRATA_INIT_RANDOM; init++)
         for (int64_t seed = 0; seed < 4; seed++) {
-            strata_kmeans *km = fit_random_init(&g, init, k, seed, 1, NULL);
+            static prog_log log;
+            strata_kmeans *km = fit_random_init(&g, init, k, seed, 1, &log);
+            ASSERT_MSG(log.calls >= 1 && log.inertia[0] == 0.0,
+                       "init %d seed %lld: the start has inertia %.6g: a row of weight 0 was "
+                       "chosen", init, (long long)seed, log.inertia[0]);
             double c[8];
             ASSERT_OK(strata_kmeans_centroids(km, c, k, 2));
             /* each centroid is one of the 4 weighted rows, all different */

@@ -138,6 +138,30 @@ static int check_shape_and_type(source *s, char *msg)
     return STRATA_OK;
 }
 
+/* A compression filter missing from this HDF5 build (h5py's lzf, blosc...)
+ * would otherwise fail deep inside the read with an obscure message. */
+static int check_filters(const source *s, char *msg)
+{
+    hid_t dcpl = H5Dget_create_plist(s->dset);
+    int count = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl);
+    int rc = STRATA_OK;
+    for (int i = 0; i < count && !rc; i++) {
+        char name[64] = "";
+        unsigned flags, config;
+        size_t nvalues = 0;
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nvalues, NULL, sizeof name,
+                                         name, &config);
+        if (id >= 0 && H5Zfilter_avail(id) <= 0)
+            rc = strata__fail(msg, STRATA_E_IO_FORMAT,
+                              "dataset '%s' in '%s' is compressed with HDF5 filter %d (%s), "
+                              "which this HDF5 library cannot decode", s->dataset, s->path,
+                              (int)id, name[0] ? name : "unnamed");
+    }
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    return rc;
+}
+
 /* Open path:dataset read-only and check it is a 2-D numeric dataset. */
 static int source_open(const char *path, const char *dataset, source *s, char *msg)
 {
@@ -162,7 +186,9 @@ static int source_open(const char *path, const char *dataset, source *s, char *m
     if (kind != H5I_DATASET)
         return strata__fail(msg, STRATA_E_IO_DATASET, "'%s' in '%s' is a %s, not a dataset",
                             dataset, path, kind == H5I_GROUP ? "group" : "named datatype");
-    return check_shape_and_type(s, msg);
+    if ((rc = check_shape_and_type(s, msg)))
+        return rc;
+    return check_filters(s, msg);
 }
 
 /* Rows per read: about BLOCK_BYTES of output, rounded to whole chunks so that

@@ -36,6 +36,7 @@ void strata__tables_free(strata__tables *t)
     strata__free(t->ct);
     strata__free(t->bias);
     strata__free(t->mean);
+    strata__free(t->mean_used);
     for (int i = 0; i < t->threads; i++) {
         if (t->xc)
             strata__free(t->xc[i]);

@@ -1,0 +1,133 @@
+"""Fixtures and result checks for test_cli.sh (needs numpy and h5py).
+
+  cli_check.py fixtures DIR                  write the input files into DIR
+  cli_check.py lloyd OUT IN DSET INIT DSET   compare OUT with a brute-force Lloyd
+               [--source S] [--version V] [--seed N] [--rtol X]
+  cli_check.py demo DIR N                    check the files of `strata demo`
+  cli_check.py attr OUT NAME                 print one root attribute
+
+Exits non-zero with a message on the first failed check.
+"""
+import sys
+
+import h5py
+import numpy as np
+
+
+def fail(msg):
+    sys.exit("check failed: " + msg)
+
+
+def blobs(rng, n, d, k):
+    centres = rng.uniform(-20, 20, size=(k, d))
+    lab = rng.integers(0, k, size=n)
+    return centres[lab] + rng.normal(size=(n, d)), centres
+
+
+def fixtures(folder):
+    rng = np.random.default_rng(7)
+    x, centres = blobs(rng, 3000, 4, 5)
+    init = centres + rng.normal(scale=2.0, size=centres.shape)
+    with h5py.File(f"{folder}/blobs.h5", "w") as f:
+        f["data/x"] = x
+        f.create_dataset("data/x32gz", data=x.astype(np.float32), chunks=(256, 2),
+                         compression="gzip", compression_opts=6, shuffle=True)
+        f["data/xint"] = np.round(x * 100).astype(np.int16)
+    with h5py.File(f"{folder}/init.h5", "w") as f:
+        f["c"] = init
+        f["c100"] = init * 100
+        f["c3"] = init[:3]
+    with h5py.File(f"{folder}/bad.h5", "w") as f:
+        f["one_d"] = np.arange(10.0)
+        f["strings"] = np.array([[b"a", b"b"], [b"c", b"d"]])
+        f["empty"] = np.zeros((0, 4))
+        f["small"] = x[:3]
+        nan = x[:50].copy()
+        nan[17, 2] = np.nan
+        f["nan"] = nan
+        f.create_group("group")
+    with open(f"{folder}/text.h5", "w") as f:
+        f.write("not an HDF5 file\n")
+
+
+def lloyd(x, c, max_iter=300):
+    """Plain Lloyd to a fixed point: stop when no label changes."""
+    prev = None
+    for _ in range(max_iter):
+        lab = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1).argmin(1)
+        if prev is not None and np.array_equal(lab, prev):
+            break
+        c = np.array([x[lab == j].mean(0) for j in range(len(c))])
+        prev = lab
+    return lab, c, float(((x - c[lab]) ** 2).sum())
+
+
+def check_lloyd(args):
+    out, inp, dset, init, idset = args[:5]
+    opts = dict(zip(args[5::2], args[6::2]))
+    rtol = float(opts.get("--rtol", "1e-9"))
+    with h5py.File(inp, "r") as f:
+        x = f[dset][...].astype(np.float64)
+    with h5py.File(init, "r") as f:
+        c0 = f[idset][...].astype(np.float64)
+    lab, c, inertia = lloyd(x, c0)
+    with h5py.File(out, "r") as f:
+        got_lab, got_c, a = f["labels"][...], f["centroids"][...], dict(f.attrs)
+        if f["labels"].dtype != np.int32 or f["centroids"].dtype != np.float64:
+            fail(f"dtypes {f['labels'].dtype}, {f['centroids'].dtype}")
+    if got_lab.shape != lab.shape or not np.array_equal(got_lab, lab):
+        fail(f"labels differ from the reference in {int((got_lab != lab).sum())} rows")
+    if not np.allclose(got_c, c, rtol=rtol, atol=rtol):
+        fail(f"centroids differ: max abs diff {np.abs(got_c - c).max()}")
+    if not np.isclose(a["inertia"], inertia, rtol=max(rtol, 1e-9)):
+        fail(f"inertia {a['inertia']} != reference {inertia}")
+    expect = {"k": len(c0), "converged": 1, "algorithm": "lloyd"}
+    if "--source" in opts:
+        expect["source"] = opts["--source"]
+    if "--version" in opts:
+        expect["strata_version"] = opts["--version"]
+    if "--seed" in opts:
+        expect["seed"] = int(opts["--seed"])
+    for key, value in expect.items():
+        got = a.get(key)
+        got = got.decode() if isinstance(got, bytes) else got
+        if got != value:
+            fail(f"attribute {key} = {got!r}, expected {value!r}")
+    if not 1 <= a["n_iter"] <= 300:
+        fail(f"n_iter = {a['n_iter']}")
+
+
+def check_demo(folder, n):
+    n = int(n)
+    with h5py.File(f"{folder}/customers.h5", "r") as f:
+        x = f["customers/features"]
+        if x.shape != (n, 7) or x.dtype != np.float32 or x.compression != "gzip":
+            fail(f"customers: {x.shape} {x.dtype} {x.compression}")
+        if not np.isfinite(x[...]).all() or (x[...] < 0).any():
+            fail("customers: negative or non-finite features")
+    with h5py.File(f"{folder}/segments.h5", "r") as f:
+        lab, k = f["labels"][...], int(f.attrs["k"])
+        if lab.shape != (n,) or f["centroids"].shape != (k, 7) or k != 5:
+            fail(f"segments: labels {lab.shape}, centroids {f['centroids'].shape}, k {k}")
+        if lab.min() < 0 or lab.max() >= k:
+            fail("segments: labels out of range")
+
+
+def main(argv):
+    cmd, args = argv[1], argv[2:]
+    if cmd == "fixtures":
+        fixtures(*args)
+    elif cmd == "lloyd":
+        check_lloyd(args)
+    elif cmd == "demo":
+        check_demo(*args)
+    elif cmd == "attr":
+        with h5py.File(args[0], "r") as f:
+            v = f.attrs[args[1]]
+            print(v.decode() if isinstance(v, bytes) else v)
+    else:
+        fail(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
