@@ -301,6 +301,14 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit_h5(strata_kmeans *km, const ch
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_init_centroids_h5(strata_kmeans *km, const char *path,
                                                     const char *dataset);
 
+/** Make the handle hold a model with the given centroids (k x d, copied) and
+ *  no training rows, as if fitted: predict, transform, centroids and
+ *  write_h5 work; STRATA_RESULT_N is 0, N_ITER 0, INERTIA NaN. Used to restore
+ *  a saved model (e.g. by the Python binding's unpickling).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG, STRATA_E_NONFINITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_kmeans_set_model(strata_kmeans *km, const double *centroids,
+                                        int64_t k, int64_t d);
+
 /** Copy the fitted centroids (k x d row-major doubles) into out.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (not fitted),
  *          STRATA_E_ARG (k, d differ from the model's). */

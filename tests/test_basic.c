@@ -744,6 +744,51 @@ static void test_refit_other_shape(void)
     strata_kmeans_free(km);
 }
 
+/* A model restored from centroids alone predicts exactly as the fitted one. */
+static void test_set_model(void)
+{
+    gen_data g;
+    gen_blobs(&g, 300, STRATA_FLOAT32, 3000, 5, 5, 4, 20.0, 1.0, 3.0, 0);
+    strata_kmeans *fitted = test_new_kmeans();
+    ASSERT_OK(strata_kmeans_set_int(fitted, STRATA_KMEANS_K, 4));
+    ASSERT_OK(strata_kmeans_fit(fitted, STRATA_FLOAT32, g.x, g.n, g.d, 0, NULL));
+    double c[20];
+    ASSERT_OK(strata_kmeans_centroids(fitted, c, 4, 5));
+    int32_t *want = test_alloc((size_t)g.n, sizeof(int32_t));
+    int32_t *got = test_alloc((size_t)g.n, sizeof(int32_t));
+    ASSERT_OK(strata_kmeans_predict(fitted, STRATA_FLOAT32, g.x, g.n, g.d, 0, want));
+
+    strata_kmeans *restored = test_new_kmeans();
+    ASSERT_OK(strata_kmeans_set_model(restored, c, 4, 5));
+    ASSERT_OK(strata_kmeans_predict(restored, STRATA_FLOAT32, g.x, g.n, g.d, 0, got));
+    ASSERT_TRUE(memcmp(want, got, (size_t)g.n * sizeof(int32_t)) == 0);
+    double back[20];
+    ASSERT_OK(strata_kmeans_centroids(restored, back, 4, 5));
+    ASSERT_TRUE(memcmp(back, c, sizeof c) == 0);
+    int64_t v;
+    ASSERT_OK(strata_kmeans_result_int(restored, STRATA_RESULT_N, &v));
+    ASSERT_EQ_INT(v, 0);
+    ASSERT_OK(strata_kmeans_result_int(restored, STRATA_RESULT_K, &v));
+    ASSERT_EQ_INT(v, 4);
+    double inertia;
+    ASSERT_OK(strata_kmeans_result_double(restored, STRATA_RESULT_INERTIA, &inertia));
+    ASSERT_TRUE(isnan(inertia));
+
+    c[7] = NAN;
+    ASSERT_STATUS(strata_kmeans_set_model(restored, c, 4, 5), STRATA_E_NONFINITE);
+    ASSERT_STR_CONTAINS(strata_kmeans_last_error(restored), "centroid 1");
+    ASSERT_STATUS(strata_kmeans_set_model(restored, c, 0, 5), STRATA_E_ARG);
+    ASSERT_STATUS(strata_kmeans_set_model(restored, NULL, 4, 5), STRATA_E_NULL);
+    /* the failed calls kept the restored model */
+    ASSERT_OK(strata_kmeans_predict(restored, STRATA_FLOAT32, g.x, g.n, g.d, 0, got));
+    ASSERT_TRUE(memcmp(want, got, (size_t)g.n * sizeof(int32_t)) == 0);
+    strata_kmeans_free(fitted);
+    strata_kmeans_free(restored);
+    free(want);
+    free(got);
+    gen_free(&g);
+}
+
 static void test_result_keys(void)
 {
     const double x[4] = {0, 1, 10, 11};
@@ -793,5 +838,6 @@ int main(void)
     RUN_TEST(test_transform_hand);
     RUN_TEST(test_refit_other_shape);
     RUN_TEST(test_result_keys);
+    RUN_TEST(test_set_model);
     return test_summary();
 }

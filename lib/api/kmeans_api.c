@@ -315,6 +315,38 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
     return rc;
 }
 
+int strata_kmeans_set_model(strata_kmeans *km, const double *c, int64_t k, int64_t d)
+{
+    CHECK_HANDLE(km);
+    if (!c)
+        return strata__fail(km->msg, STRATA_E_NULL, "centroids pointer is NULL");
+    if (k < 1 || d < 1 || k > INT32_MAX || (uint64_t)k > SIZE_MAX / sizeof(double) / (uint64_t)d)
+        return strata__fail(km->msg, STRATA_E_ARG, "a model needs k, d >= 1; got %lld x %lld",
+                            (long long)k, (long long)d);
+    for (int64_t i = 0; i < k * d; i++)
+        if (!isfinite(c[i]))
+            return strata__fail(km->msg, STRATA_E_NONFINITE,
+                                "centroid %lld has a non-finite value in column %lld",
+                                (long long)(i / d), (long long)(i % d));
+    strata__kmeans_model m = {.k = k, .d = d, .inertia = NAN};
+    m.centroids = strata__alloc((size_t)(k * d), sizeof(double));
+    m.labels = strata__alloc(1, sizeof(int32_t));
+    if (!m.centroids || !m.labels) {
+        strata__kmeans_model_free(&m);
+        return strata__fail(km->msg, STRATA_E_NOMEM, "out of memory for a %lld x %lld model",
+                            (long long)k, (long long)d);
+    }
+    memcpy(m.centroids, c, (size_t)(k * d) * sizeof(double));
+    const strata__kernels *kern = strata__kernels_get(km->kernel);
+    m.assign = strata__assign_choose(kern ? kern->id : STRATA_KERNEL_SCALAR, k, d);
+    strata__kmeans_model_free(&km->model);
+    km->model = m;
+    km->kernel_used = kern ? kern->id : STRATA_KERNEL_SCALAR;
+    km->seed_used = km->seed;
+    km->init_used = STRATA_INIT_CENTROIDS;
+    return STRATA_OK;
+}
+
 static int check_fitted(strata_kmeans *km)
 {
     if (!km->model.centroids)
