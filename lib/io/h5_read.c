@@ -17,12 +17,12 @@
  * which bounds HDF5's conversion and decompression work per call. */
 #define BLOCK_BYTES ((size_t)16 << 20)
 
-/* An open dataset that passed every check. */
 static size_t dtype_size(int dtype)
 {
     return dtype == STRATA_FLOAT32 ? sizeof(float) : sizeof(double);
 }
 
+/* An open dataset that passed every check. */
 typedef struct source {
     const char *path, *dataset;
     hid_t file, dset, space;

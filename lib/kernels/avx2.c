@@ -96,5 +96,6 @@ const strata__kernels strata__kernels_avx2 = {
     center_f32_avx2, center_f64_avx2,
     assign_f32_avx2, assign_f64_avx2,
     argmin_f32_avx2, argmin_f64_avx2,
+    update_labels,
     accumulate_f32_avx2, accumulate_f64_avx2,
 };

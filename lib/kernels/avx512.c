@@ -213,5 +213,6 @@ const strata__kernels strata__kernels_avx512 = {
     center_f32_avx512, center_f64_avx512,
     assign_f32_avx512, assign_f64_avx512,
     argmin_f32_avx512, argmin_f64_avx512,
+    update_labels,
     accumulate_f32_avx512, accumulate_f64_avx512,
 };

@@ -34,6 +34,8 @@ typedef struct strata__kernels {
                        int32_t *labels);
     void (*argmin_f64)(const double *scores, int64_t rows, const double *bias, int64_t kp,
                        int32_t *labels);
+    /* labels[r] = lab[r] for r < rows; returns how many changed. */
+    int64_t (*update_labels)(const int32_t *lab, int32_t *labels, int64_t rows);
     /* For each row r with label l = labels[r] and weight w (1 if w == NULL):
      * sums[l*d + f] += w * x[r][f]; wsum[l] += w; *inertia += w * ||x[r] - c[l]||^2,
      * all in double, rows in order. */

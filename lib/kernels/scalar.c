@@ -43,5 +43,6 @@ const strata__kernels strata__kernels_scalar = {
     center_f32_scalar, center_f64_scalar,
     assign_f32_scalar, assign_f64_scalar,
     argmin_f32_scalar, argmin_f64_scalar,
+    update_labels,
     accumulate_f32_scalar, accumulate_f64_scalar,
 };

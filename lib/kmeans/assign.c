@@ -178,12 +178,7 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
             memcpy(c->labels + r0, lab, (size_t)rows * sizeof(int32_t));
             continue;
         }
-        int64_t changed = 0;
-        for (int64_t i = 0; i < rows; i++) {
-            changed += c->labels[r0 + i] != lab[i];
-            c->labels[r0 + i] = lab[i];
-        }
-        partial[k * d + k + 1] += (double)changed;
+        partial[k * d + k + 1] += (double)t->kern->update_labels(lab, c->labels + r0, rows);
         const double *w = X->w ? X->w + r0 : NULL;
         if (X->dtype == STRATA_FLOAT32)
             t->kern->accumulate_f32(strata__row(X, r0), rows, X->stride, d, lab, w, t->centroids,
