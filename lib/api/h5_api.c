@@ -9,8 +9,8 @@ static int check_matrix_args(const char *fn, int dtype, int64_t n, int64_t d)
 {
     if (dtype != STRATA_FLOAT32 && dtype != STRATA_FLOAT64)
         return strata__fail(NULL, STRATA_E_PARAM,
-                            "%s: dtype must be STRATA_FLOAT32 (1) or STRATA_FLOAT64 (2), got %d", fn,
-                            dtype);
+                            "%s: dtype must be STRATA_FLOAT32 (1) or STRATA_FLOAT64 (2), got %d",
+                            fn, dtype);
     if (n < 1 || d < 1)
         return strata__fail(NULL, STRATA_E_ARG, "%s: n and d must be >= 1, got %lld x %lld", fn,
                             (long long)n, (long long)d);
@@ -50,7 +50,8 @@ int strata_h5_write_matrix(const char *path, const char *dataset, int dtype, con
     if (!path || !dataset || !buf)
         return strata__fail(NULL, STRATA_E_NULL, "strata_h5_write_matrix: NULL argument");
     if (flags & ~STRATA_WRITE_FORCE)
-        return strata__fail(NULL, STRATA_E_PARAM, "strata_h5_write_matrix: unknown flags %d", flags);
+        return strata__fail(NULL, STRATA_E_PARAM, "strata_h5_write_matrix: unknown flags %d",
+                            flags);
     int rc = check_matrix_args("strata_h5_write_matrix", dtype, n, d);
     if (rc)
         return rc;

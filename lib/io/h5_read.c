@@ -241,14 +241,16 @@ static int source_read(const source *s, int dtype, void *buf, char *msg)
 static int source_load(const source *s, int dtype, void **out, char *msg)
 {
     if (s->n == 0 || s->d == 0)
-        return strata__fail(msg, STRATA_E_IO_TYPE, "dataset '%s' in '%s' has 0 %s (shape %lld x %lld)",
-                            s->dataset, s->path, s->n == 0 ? "rows" : "columns", (long long)s->n,
+        return strata__fail(msg, STRATA_E_IO_TYPE,
+                            "dataset '%s' in '%s' has 0 %s (shape %lld x %lld)", s->dataset,
+                            s->path, s->n == 0 ? "rows" : "columns", (long long)s->n,
                             (long long)s->d);
     size_t elem = dtype_size(dtype);
     void *data = (uint64_t)s->n > SIZE_MAX / (uint64_t)s->d
                      ? NULL : strata__alloc((size_t)s->n * (size_t)s->d, elem);
     if (!data)
-        return strata__fail(msg, STRATA_E_NOMEM, "out of memory for the %lld x %lld dataset '%s' in '%s'",
+        return strata__fail(msg, STRATA_E_NOMEM,
+                            "out of memory for the %lld x %lld dataset '%s' in '%s'",
                             (long long)s->n, (long long)s->d, s->dataset, s->path);
     int rc = source_read(s, dtype, data, msg);
     if (rc) {
@@ -304,8 +306,9 @@ int strata__h5_read_into(const char *path, const char *dataset, int dtype, void 
     strata__h5_enter(&g);
     int rc = source_open(path, dataset, &s, msg);
     if (!rc && (s.n != n || s.d != d))
-        rc = strata__fail(msg, STRATA_E_ARG, "dataset '%s' in '%s' is %lld x %lld, not %lld x %lld",
-                          dataset, path, (long long)s.n, (long long)s.d, (long long)n, (long long)d);
+        rc = strata__fail(msg, STRATA_E_ARG,
+                          "dataset '%s' in '%s' is %lld x %lld, not %lld x %lld", dataset, path,
+                          (long long)s.n, (long long)s.d, (long long)n, (long long)d);
     /* Read into a scratch copy: a read that fails half-way must leave the
      * caller's buffer untouched. */
     void *data = NULL;

@@ -28,6 +28,12 @@ typedef struct writer {
     char *msg;
 } writer;
 
+static int fail_exists(char *msg, const char *path)
+{
+    return strata__fail(msg, STRATA_E_IO_EXISTS,
+                        "'%s' already exists (it is replaced only when forced)", path);
+}
+
 /* An existing path is an error unless forced; a folder never. */
 static int check_target(const char *path, int flags, char *msg)
 {
@@ -37,8 +43,7 @@ static int check_target(const char *path, int flags, char *msg)
             return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path,
                                 strerror(EISDIR));
         if (!(flags & STRATA_WRITE_FORCE))
-            return strata__fail(msg, STRATA_E_IO_EXISTS,
-                                "'%s' already exists (it is replaced only when forced)", path);
+            return fail_exists(msg, path);
     } else if (errno != ENOENT) {
         return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path, strerror(errno));
     }
@@ -112,11 +117,10 @@ static int writer_finish(writer *w, int rc)
         rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
                           strerror(errno));
     if (!rc && move_into_place(w->tmp, w->path, w->flags) != 0)
-        rc = errno == EEXIST
-                 ? strata__fail(w->msg, STRATA_E_IO_EXISTS, "'%s' already exists (it is replaced "
-                                "only when forced)", w->path)
-                 : strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot rename '%s' to '%s': %s",
-                                w->tmp, w->path, strerror(errno));
+        rc = errno == EEXIST ? fail_exists(w->msg, w->path)
+                             : strata__fail(w->msg, STRATA_E_IO_WRITE,
+                                            "cannot rename '%s' to '%s': %s", w->tmp, w->path,
+                                            strerror(errno));
     if (rc && w->tmp)
         unlink(w->tmp);
     free(w->tmp);
@@ -156,7 +160,8 @@ static int write_dataset(const writer *w, const char *name, int rank, const hsiz
         if (err >= 0)
             err = H5Pset_deflate(dcpl, GZIP_LEVEL);
     }
-    hid_t dset = err < 0 ? -1 : H5Dcreate2(w->file, name, file_type, space, lcpl, dcpl, H5P_DEFAULT);
+    hid_t dset = err < 0 ? -1
+                         : H5Dcreate2(w->file, name, file_type, space, lcpl, dcpl, H5P_DEFAULT);
     err = dset < 0 ? -1 : H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
     if (err < 0)
         strata__h5_cause(cause, sizeof cause);
@@ -177,7 +182,8 @@ static int write_attr(const writer *w, const char *name, hid_t file_type, hid_t 
 {
     char cause[256];
     hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attr = space < 0 ? -1 : H5Acreate2(w->file, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t attr = space < 0 ? -1
+                           : H5Acreate2(w->file, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
     herr_t err = attr < 0 ? -1 : H5Awrite(attr, mem_type, value);
     if (err < 0)
         strata__h5_cause(cause, sizeof cause);
@@ -198,7 +204,8 @@ static int write_attr_string(const writer *w, const char *name, const char *valu
     if (type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
         if (type >= 0)
             H5Tclose(type);
-        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot make a string type for '%s'", w->path);
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot make a string type for '%s'",
+                            w->path);
     }
     int rc = write_attr(w, name, type, type, &value);
     H5Tclose(type);
@@ -210,7 +217,8 @@ static int write_kmeans_content(const writer *w, const strata__kmeans_output *o)
     hsize_t ldims[1] = {(hsize_t)o->n}, cdims[2] = {(hsize_t)o->k, (hsize_t)o->d};
     int32_t converged = o->converged != 0;
     int rc;
-    if ((rc = write_dataset(w, "/labels", 1, ldims, H5T_STD_I32LE, H5T_NATIVE_INT32, o->labels, 1)) ||
+    if ((rc = write_dataset(w, "/labels", 1, ldims, H5T_STD_I32LE, H5T_NATIVE_INT32, o->labels,
+                            1)) ||
         (rc = write_dataset(w, "/centroids", 2, cdims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                             o->centroids, 0)) ||
         (rc = write_attr(w, "k", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->k)) ||
@@ -224,7 +232,8 @@ static int write_kmeans_content(const writer *w, const strata__kmeans_output *o)
     return write_attr_string(w, "source", o->source ? o->source : "");
 }
 
-int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, int flags, char *msg)
+int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, int flags,
+                            char *msg)
 {
     strata__h5_guard g;
     writer w;

@@ -14,6 +14,7 @@
 #define P 4
 #define NB 2
 #define VLOAD(p) _mm256_loadu_ps(p)
+#define VSTORE(p, v) _mm256_storeu_ps(p, v)
 #define VSET1(s) _mm256_set1_ps(s)
 #define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define VINF() _mm256_set1_ps(INFINITY)
@@ -48,6 +49,7 @@ static inline int32_t hargmin_f32(__m256 best, __m256i besti)
 #undef IVEC
 #undef L
 #undef VLOAD
+#undef VSTORE
 #undef VSET1
 #undef VFMA
 #undef VINF
@@ -62,6 +64,7 @@ static inline int32_t hargmin_f32(__m256 best, __m256i besti)
 #define IVEC __m256i
 #define L 4
 #define VLOAD(p) _mm256_loadu_pd(p)
+#define VSTORE(p, v) _mm256_storeu_pd(p, v)
 #define VSET1(s) _mm256_set1_pd(s)
 #define VFMA(a, b, c) _mm256_fmadd_pd(a, b, c)
 #define VINF() _mm256_set1_pd(INFINITY)
@@ -96,6 +99,7 @@ const strata__kernels strata__kernels_avx2 = {
     center_f32_avx2, center_f64_avx2,
     assign_f32_avx2, assign_f64_avx2,
     argmin_f32_avx2, argmin_f64_avx2,
+    scores_f32_avx2, scores_f64_avx2,
     update_labels,
     accumulate_f32_avx2, accumulate_f64_avx2,
 };

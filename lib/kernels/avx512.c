@@ -101,6 +101,7 @@ static void accumulate_f64_avx512(const double *x, int64_t rows, int64_t stride,
 #define P 4
 #define NB 4
 #define VLOAD(p) _mm512_loadu_ps(p)
+#define VSTORE(p, v) _mm512_storeu_ps(p, v)
 #define VSET1(s) _mm512_set1_ps(s)
 #define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define VINF() _mm512_set1_ps(INFINITY)
@@ -175,6 +176,7 @@ static inline void hargmin4_f32(const __m512 *best, const __m512i *besti, int32_
 #undef IVEC
 #undef L
 #undef VLOAD
+#undef VSTORE
 #undef VSET1
 #undef VFMA
 #undef VINF
@@ -189,6 +191,7 @@ static inline void hargmin4_f32(const __m512 *best, const __m512i *besti, int32_
 #define IVEC __m512i
 #define L 8
 #define VLOAD(p) _mm512_loadu_pd(p)
+#define VSTORE(p, v) _mm512_storeu_pd(p, v)
 #define VSET1(s) _mm512_set1_pd(s)
 #define VFMA(a, b, c) _mm512_fmadd_pd(a, b, c)
 #define VINF() _mm512_set1_pd(INFINITY)
@@ -213,6 +216,7 @@ const strata__kernels strata__kernels_avx512 = {
     center_f32_avx512, center_f64_avx512,
     assign_f32_avx512, assign_f64_avx512,
     argmin_f32_avx512, argmin_f64_avx512,
+    scores_f32_avx512, scores_f64_avx512,
     update_labels,
     accumulate_f32_avx512, accumulate_f64_avx512,
 };

@@ -3,7 +3,7 @@
  *   T        element type (float or double)
  *   SFX      name suffix, e.g. _f32_avx512
  *   VEC/IVEC value vector / index vector types, L = lanes
- *   VLOAD(p) VSET1(s) VFMA(a, b, c) VINF()
+ *   VLOAD(p) VSTORE(p, v) VSET1(s) VFMA(a, b, c) VINF()
  *   IDX(base)                       index vector base + 0..L-1
  *   UPDATE_BEST(acc, best, besti, idx)  keep lanes where acc < best (strict:
  *                                       earlier centroids win ties)
@@ -114,6 +114,44 @@ static void KFN(argmin)(const T *scores, int64_t rows, const T *bias, int64_t kp
             UPDATE_BEST(acc, best, besti, IDX((int)(v * L)));
         }
         labels[r] = HARGMIN(best, besti);
+    }
+}
+
+/* All scores of few columns (k-means++ trials), kept in registers per row. */
+static void KFN(scores)(const T *xc, int64_t rows, int64_t d, const T *ct, const T *bias,
+                        int64_t kp, T *out)
+{
+    const int64_t nv = kp / L;
+    int64_t r = 0;
+    if (nv == 1) /* the usual case: all columns in one register; four rows
+                    at a time so the FMA chains overlap */
+        for (; r + 4 <= rows; r += 4) {
+            const T *x = xc + r * d;
+            VEC a0 = VLOAD(bias), a1 = a0, a2 = a0, a3 = a0;
+            for (int64_t f = 0; f < d; f++) {
+                VEC c = VLOAD(ct + f * L);
+                a0 = VFMA(VSET1(x[f]), c, a0);
+                a1 = VFMA(VSET1(x[d + f]), c, a1);
+                a2 = VFMA(VSET1(x[2 * d + f]), c, a2);
+                a3 = VFMA(VSET1(x[3 * d + f]), c, a3);
+            }
+            VSTORE(out + r * L, a0);
+            VSTORE(out + (r + 1) * L, a1);
+            VSTORE(out + (r + 2) * L, a2);
+            VSTORE(out + (r + 3) * L, a3);
+        }
+    for (; r < rows; r++) {
+        const T *x = xc + r * d;
+        VEC acc[STRATA__SCORES_MAX_V];
+        for (int64_t v = 0; v < nv; v++)
+            acc[v] = VLOAD(bias + v * L);
+        for (int64_t f = 0; f < d; f++) {
+            VEC xb = VSET1(x[f]);
+            for (int64_t v = 0; v < nv; v++)
+                acc[v] = VFMA(xb, VLOAD(ct + f * kp + v * L), acc[v]);
+        }
+        for (int64_t v = 0; v < nv; v++)
+            VSTORE(out + r * kp + v * L, acc[v]);
     }
 }
 

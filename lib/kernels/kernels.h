@@ -14,6 +14,9 @@
 
 #include <stdint.h>
 
+/* Most centroid vectors scores() handles (16 x lanes columns). */
+#define STRATA__SCORES_MAX_V 16
+
 typedef struct strata__kernels {
     int id;        /* strata_kernel value */
     int lanes_f32; /* kp must be a multiple of this for f32 tables */
@@ -34,6 +37,12 @@ typedef struct strata__kernels {
                        int32_t *labels);
     void (*argmin_f64)(const double *scores, int64_t rows, const double *bias, int64_t kp,
                        int32_t *labels);
+    /* out[r*kp + j] = bias[j] + xc[r] . ct[:, j] for all kp columns; kp/lanes
+     * must be at most STRATA__SCORES_MAX_V. */
+    void (*scores_f32)(const float *xc, int64_t rows, int64_t d, const float *ct,
+                       const float *bias, int64_t kp, float *out);
+    void (*scores_f64)(const double *xc, int64_t rows, int64_t d, const double *ct,
+                       const double *bias, int64_t kp, double *out);
     /* labels[r] = lab[r] for r < rows; returns how many changed. */
     int64_t (*update_labels)(const int32_t *lab, int32_t *labels, int64_t rows);
     /* For each row r with label l = labels[r] and weight w (1 if w == NULL):

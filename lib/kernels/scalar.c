@@ -10,6 +10,7 @@
 #define NB 4
 #define VSET1(s) (s)
 #define VLOAD(p) (*(p))
+#define VSTORE(p, v) (*(p) = (v))
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define IVEC int32_t
 #define IDX(base) (base)
@@ -43,6 +44,7 @@ const strata__kernels strata__kernels_scalar = {
     center_f32_scalar, center_f64_scalar,
     assign_f32_scalar, assign_f64_scalar,
     argmin_f32_scalar, argmin_f64_scalar,
+    scores_f32_scalar, scores_f64_scalar,
     update_labels,
     accumulate_f32_scalar, accumulate_f64_scalar,
 };

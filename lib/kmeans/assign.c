@@ -10,9 +10,6 @@
 #include "core/mem.h"
 #include "core/parallel.h"
 
-/* Rows centred and labelled together; sized so a block stays in L1/L2. */
-#define BLOCK_ROWS 256
-
 /* Measured on AMD Zen 5 (docs/performance.md, "FUSED vs GEMM"): the AVX-512
  * fused kernel beats OpenBLAS GEMM + argmin at every k x d tried (up to
  * k = 2048, d = 1024); with AVX2 GEMM starts to win around k*d = 8192; the
@@ -73,12 +70,12 @@ int strata__tables_init(strata__tables *t, const strata__data *X, int64_t k, con
     if (!t->ct || !t->bias || !t->mean || !t->xc || !t->scores || !t->lab)
         goto nomem;
     for (int i = 0; i < threads; i++) {
-        t->xc[i] = strata__alloc((size_t)(BLOCK_ROWS * X->d), es);
-        t->lab[i] = strata__alloc(BLOCK_ROWS, sizeof(int32_t));
+        t->xc[i] = strata__alloc((size_t)(STRATA__BLOCK_ROWS * X->d), es);
+        t->lab[i] = strata__alloc(STRATA__BLOCK_ROWS, sizeof(int32_t));
         if (!t->xc[i] || !t->lab[i])
             goto nomem;
-        if (assign == STRATA_ASSIGN_GEMM) {
-            t->scores[i] = strata__alloc((size_t)(BLOCK_ROWS * t->kp), es);
+        if (assign == STRATA_ASSIGN_GEMM || t->kp / lanes <= STRATA__SCORES_MAX_V) {
+            t->scores[i] = strata__alloc((size_t)(STRATA__BLOCK_ROWS * t->kp), es);
             if (!t->scores[i])
                 goto nomem;
         }
@@ -155,6 +152,60 @@ static void label_block(const strata__tables *t, const strata__data *X, int64_t 
     }
 }
 
+/* ||x'||^2 of the centred rows in xc, with four running sums so the
+ * additions do not wait on each other (the order is still fixed). */
+#define CENTRED_NORMS(TYPE)                                                   \
+    for (int64_t r = 0; r < rows; r++) {                                     \
+        const TYPE *xr = (const TYPE *)xc + r * d;                            \
+        double a[4] = {0.0, 0.0, 0.0, 0.0};                                   \
+        int64_t f = 0;                                                        \
+        for (; f + 4 <= d; f += 4)                                            \
+            for (int q = 0; q < 4; q++)                                       \
+                a[q] += (double)xr[f + q] * xr[f + q];                        \
+        for (; f < d; f++)                                                    \
+            a[0] += (double)xr[f] * xr[f];                                    \
+        xnorm[r] = (a[0] + a[1]) + (a[2] + a[3]);                             \
+    }
+
+void strata__tables_xnorm(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
+                          int tid, double *xnorm)
+{
+    const int64_t d = t->d;
+    void *xc = t->xc[tid];
+    if (t->dtype == STRATA_FLOAT32) {
+        t->kern->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
+        CENTRED_NORMS(float)
+    } else {
+        t->kern->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
+        CENTRED_NORMS(double)
+    }
+}
+
+void strata__tables_dist2(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
+                          int tid, const double *xnorm, double *out)
+{
+    const int64_t d = t->d, k = t->k, kp = t->kp;
+    if (t->dtype == STRATA_FLOAT32) {
+        float *xc = t->xc[tid], *s = t->scores[tid];
+        t->kern->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
+        t->kern->scores_f32(xc, rows, d, t->ct, t->bias, kp, s);
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = 0; j < k; j++) {
+                double v = xnorm[r] + (double)s[r * kp + j];
+                out[r * kp + j] = v > 0.0 ? v : 0.0;
+            }
+    } else {
+        double *xc = t->xc[tid], *s = t->scores[tid];
+        t->kern->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
+        t->kern->scores_f64(xc, rows, d, t->ct, t->bias, kp, s);
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = 0; j < k; j++) {
+                double v = xnorm[r] + s[r * kp + j];
+                out[r * kp + j] = v > 0.0 ? v : 0.0;
+            }
+    }
+}
+
 typedef struct pass_ctx {
     const strata__tables *t;
     const strata__data *X;
@@ -171,8 +222,8 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
     const strata__data *X = c->X;
     const int64_t k = t->k, d = t->d;
     int32_t *lab = t->lab[tid];
-    for (int64_t r0 = begin; r0 < end; r0 += BLOCK_ROWS) {
-        int64_t rows = end - r0 < BLOCK_ROWS ? end - r0 : BLOCK_ROWS;
+    for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
+        int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
         label_block(t, X, r0, rows, tid, lab);
         if (!c->accumulate) {
             memcpy(c->labels + r0, lab, (size_t)rows * sizeof(int32_t));

@@ -4,6 +4,9 @@
 
 #include "kmeans/kmeans.h"
 
+/* Rows centred and labelled together; sized so a block stays in L1/L2. */
+#define STRATA__BLOCK_ROWS 256
+
 /* Centroid tables in the data's element type plus per-thread scratch. */
 typedef struct strata__tables {
     const strata__kernels *kern;
@@ -15,7 +18,7 @@ typedef struct strata__tables {
     double *mean_used; /* the same mean as double */
     const double *centroids; /* k x d, as last set */
     void **xc;         /* per thread: centred block */
-    void **scores;     /* per thread: GEMM output block */
+    void **scores;     /* per thread: block of scores (GEMM output, or for dist2) */
     int32_t **lab;     /* per thread: block labels */
 } strata__tables;
 
@@ -24,6 +27,18 @@ int strata__tables_init(strata__tables *t, const strata__data *X, int64_t k, con
 void strata__tables_free(strata__tables *t);
 /* Rebuild the tables for centroids c (k x d, kept by pointer until the next call). */
 void strata__tables_set_centroids(strata__tables *t, const double *c);
+
+/* ||x_r - m||^2 (in double) of rows [r0, r0 + rows), rows <= STRATA__BLOCK_ROWS,
+ * where m is the table's centring mean. */
+void strata__tables_xnorm(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
+                          int tid, double *xnorm);
+
+/* Squared distances of rows [r0, r0 + rows) (rows <= STRATA__BLOCK_ROWS) to
+ * the k table centroids: out[r*kp + j] (j < k) = xnorm[r] + score, from the
+ * element-type expanded form on centred data, clamped at 0. xnorm: those
+ * rows' values from strata__tables_xnorm(). Needs kp / lanes <= STRATA__SCORES_MAX_V. */
+void strata__tables_dist2(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
+                          int tid, const double *xnorm, double *out);
 
 /* Length of the totals vector of a pass. */
 int64_t strata__pass_len(const strata__tables *t);

@@ -6,26 +6,8 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "core/status.h"
+#include "kmeans/assign.h"
 #include "kmeans/kmeans.h"
-
-static double row_dist2(const strata__data *X, int64_t i, const double *c)
-{
-    double s = 0.0;
-    if (X->dtype == STRATA_FLOAT32) {
-        const float *r = strata__row(X, i);
-        for (int64_t f = 0; f < X->d; f++) {
-            double t = (double)r[f] - c[f];
-            s += t * t;
-        }
-    } else {
-        const double *r = strata__row(X, i);
-        for (int64_t f = 0; f < X->d; f++) {
-            double t = r[f] - c[f];
-            s += t * t;
-        }
-    }
-    return s;
-}
 
 static void copy_row(const strata__data *X, int64_t i, double *out)
 {
@@ -38,13 +20,20 @@ static double weight(const strata__data *X, int64_t i)
     return X->w ? X->w[i] : 1.0;
 }
 
+/* Trials evaluated together: 2 + ln k exceeds this only for k > 1.2e6. */
+#define PP_MAX_TRIALS 16
+
+/* Distances come from the same centred expanded form as the assignment
+ * (lib/kmeans/assign.c), in the data's element type: k-means++ only samples
+ * by them, so float32 precision is plenty, and every trial of a step costs
+ * one broadcast FMA per feature and row. */
 typedef struct pp_ctx {
     const strata__data *X;
-    double *closest;     /* n: squared distance to the nearest chosen centre */
-    double *chunk_pot;   /* per chunk: sum of w * closest */
-    const double *cand;  /* ncand x d candidate centres */
-    int64_t ncand;
-    const double *centre; /* the centre being added (update pass) */
+    const strata__tables *t; /* the candidates of this pass */
+    double *closest;         /* n: squared distance to the nearest chosen centre */
+    double *xnorm;           /* n: ||x - mean||^2 */
+    double *chunk_pot;       /* per chunk: sum of w * closest */
+    double **out;            /* per thread: STRATA__BLOCK_ROWS x kp distances */
 } pp_ctx;
 
 /* Partial: for each candidate, the potential if it were added. */
@@ -52,27 +41,52 @@ static void pp_trial_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end
                            double *partial)
 {
     const pp_ctx *c = vctx;
-    for (int64_t i = begin; i < end; i++) {
-        double w = weight(c->X, i);
-        if (w == 0.0)
-            continue;
-        for (int64_t t = 0; t < c->ncand; t++) {
-            double dd = row_dist2(c->X, i, c->cand + t * c->X->d);
-            partial[t] += w * (dd < c->closest[i] ? dd : c->closest[i]);
+    const int64_t m = c->t->k, kp = c->t->kp;
+    double *out = c->out[tid];
+    for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
+        int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
+        strata__tables_dist2(c->t, c->X, r0, rows, tid, c->xnorm + r0, out);
+        for (int64_t r = 0; r < rows; r++) {
+            const int64_t i = r0 + r;
+            const double w = weight(c->X, i);
+            if (w == 0.0)
+                continue;
+            for (int64_t t = 0; t < m; t++) {
+                double dd = out[r * kp + t];
+                partial[t] += w * (dd < c->closest[i] ? dd : c->closest[i]);
+            }
         }
     }
 }
 
+static void pp_norm_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                          double *partial)
+{
+    const pp_ctx *c = vctx;
+    for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
+        int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
+        strata__tables_xnorm(c->t, c->X, r0, rows, tid, c->xnorm + r0);
+    }
+}
+
+/* closest = min(closest, distance to the table's one centre), and the
+ * chunk's potential. */
 static void pp_update_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                             double *partial)
 {
     const pp_ctx *c = vctx;
+    const int64_t kp = c->t->kp;
+    double *out = c->out[tid];
     double pot = 0.0;
-    for (int64_t i = begin; i < end; i++) {
-        double dd = c->centre ? row_dist2(c->X, i, c->centre) : INFINITY;
-        if (dd < c->closest[i])
-            c->closest[i] = dd;
-        pot += weight(c->X, i) * c->closest[i];
+    for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
+        int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
+        strata__tables_dist2(c->t, c->X, r0, rows, tid, c->xnorm + r0, out);
+        for (int64_t r = 0; r < rows; r++) {
+            const int64_t i = r0 + r;
+            if (out[r * kp] < c->closest[i])
+                c->closest[i] = out[r * kp];
+            pot += weight(c->X, i) * c->closest[i];
+        }
     }
     c->chunk_pot[chunk] = pot;
 }
@@ -107,24 +121,32 @@ static int64_t search_mass(const strata__data *X, const double *val, const doubl
     return last;
 }
 
-static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, strata__rng *rng,
-                    double *centroids, char *msg)
+static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const double *mean,
+                    strata__rng *rng, double *centroids, char *msg)
 {
     const int64_t n = X->n, d = X->d, k = cfg->k;
-    const int64_t ntrials = 2 + (int64_t)log((double)k);
+    int64_t ntrials = 2 + (int64_t)log((double)k);
+    if (ntrials > PP_MAX_TRIALS)
+        ntrials = PP_MAX_TRIALS;
     const int64_t nchunks = strata__chunk_count(n, STRATA__CHUNK_ROWS);
+    strata__tables trials = {0}, one = {0};
     double *closest = strata__alloc((size_t)n, sizeof(double));
+    double *xnorm = strata__alloc((size_t)n, sizeof(double));
     double *chunk_pot = strata__alloc((size_t)nchunks, sizeof(double));
     double *cand = strata__alloc((size_t)(ntrials * d), sizeof(double));
     double *trial_pot = strata__alloc((size_t)ntrials, sizeof(double));
-    int64_t *cand_idx = strata__alloc((size_t)ntrials, sizeof(int64_t));
+    double **out = strata__calloc((size_t)cfg->threads, sizeof(double *));
     int rc = STRATA_OK;
-    if (!closest || !chunk_pot || !cand || !trial_pot || !cand_idx) {
-        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means++ (n = %lld)",
-                          (long long)n);
-        goto done;
-    }
-    pp_ctx c = {X, closest, chunk_pot, cand, ntrials, NULL};
+    if (!closest || !xnorm || !chunk_pot || !cand || !trial_pot || !out ||
+        strata__tables_init(&trials, X, ntrials, mean, cfg->kern, STRATA_ASSIGN_FUSED, cfg->threads) ||
+        strata__tables_init(&one, X, 1, mean, cfg->kern, STRATA_ASSIGN_FUSED, cfg->threads))
+        goto nomem;
+    for (int i = 0; i < cfg->threads; i++)
+        if (!(out[i] = strata__alloc((size_t)(STRATA__BLOCK_ROWS * trials.kp), sizeof(double))))
+            goto nomem;
+    pp_ctx c = {X, &one, closest, xnorm, chunk_pot, out};
+    if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, pp_norm_chunk, &c))
+        goto nomem;
 
     /* First centre: a row drawn with probability proportional to its weight. */
     for (int64_t i = 0; i < n; i++)
@@ -140,8 +162,8 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, strata
     }
     int64_t first = search_mass(X, NULL, chunk_pot, nchunks, strata__rng_uniform(rng) * wtot);
     copy_row(X, first, centroids);
-    c.centre = centroids;
-    if ((rc = strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, pp_update_chunk, &c)))
+    strata__tables_set_centroids(&one, centroids);
+    if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, pp_update_chunk, &c))
         goto nomem;
 
     for (int64_t j = 1; j < k; j++) {
@@ -155,32 +177,40 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, strata
             goto done;
         }
         for (int64_t t = 0; t < ntrials; t++) {
-            cand_idx[t] = search_mass(X, closest, chunk_pot, nchunks, strata__rng_uniform(rng) * pot);
-            copy_row(X, cand_idx[t], cand + t * d);
+            int64_t i = search_mass(X, closest, chunk_pot, nchunks, strata__rng_uniform(rng) * pot);
+            copy_row(X, i, cand + t * d);
         }
+        strata__tables_set_centroids(&trials, cand);
+        c.t = &trials;
         memset(trial_pot, 0, (size_t)ntrials * sizeof(double));
-        if ((rc = strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, ntrials, trial_pot,
-                                          pp_trial_chunk, &c)))
+        if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, ntrials, trial_pot,
+                                    pp_trial_chunk, &c))
             goto nomem;
         int64_t best = 0;
         for (int64_t t = 1; t < ntrials; t++)
             if (trial_pot[t] < trial_pot[best])
                 best = t;
         memcpy(centroids + j * d, cand + best * d, (size_t)d * sizeof(double));
-        c.centre = centroids + j * d;
-        if ((rc = strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL,
-                                          pp_update_chunk, &c)))
+        strata__tables_set_centroids(&one, centroids + j * d);
+        c.t = &one;
+        if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, pp_update_chunk, &c))
             goto nomem;
     }
     goto done;
 nomem:
-    rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means++");
+    rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means++ (n = %lld, d = %lld)",
+                      (long long)n, (long long)d);
 done:
+    for (int i = 0; out && i < cfg->threads; i++)
+        strata__free(out[i]);
+    strata__free(out);
+    strata__tables_free(&trials);
+    strata__tables_free(&one);
     strata__free(closest);
+    strata__free(xnorm);
     strata__free(chunk_pot);
     strata__free(cand);
     strata__free(trial_pot);
-    strata__free(cand_idx);
     return rc;
 }
 
@@ -225,7 +255,7 @@ static int random_rows(const strata__data *X, const strata__kmeans_cfg *cfg, str
 }
 
 int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
-                        double *centroids, char *msg)
+                        const double *mean, double *centroids, char *msg)
 {
     if (cfg->init == STRATA_INIT_CENTROIDS) {
         memcpy(centroids, cfg->init_centroids, (size_t)(cfg->k * X->d) * sizeof(double));
@@ -235,5 +265,5 @@ int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, in
     strata__rng_seed(&rng, (uint64_t)cfg->seed, (uint64_t)run);
     if (cfg->init == STRATA_INIT_RANDOM)
         return random_rows(X, cfg, &rng, centroids, msg);
-    return kmeanspp(X, cfg, &rng, centroids, msg);
+    return kmeanspp(X, cfg, mean, &rng, centroids, msg);
 }

@@ -94,8 +94,9 @@ int strata__kmeans_predict(const strata__data *X, const double *centroids, int64
 int strata__kmeans_transform(const strata__data *X, const double *centroids, int64_t k,
                              int threads, double *out, char *msg);
 
-/* Initial centroids (k x d) for run `run`: k-means++, random rows or given. */
+/* Initial centroids (k x d) for run `run`: k-means++, random rows or given.
+ * mean: the data's feature means (k-means++ centres its distances on them). */
 int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
-                        double *centroids, char *msg);
+                        const double *mean, double *centroids, char *msg);
 
 #endif

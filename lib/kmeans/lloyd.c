@@ -197,7 +197,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     int64_t runs = cfg->init == STRATA_INIT_CENTROIDS ? 1 : cfg->n_init;
     for (int64_t run = 0; run < runs; run++) {
         run_result r = {INFINITY, 0, 0};
-        if ((rc = strata__kmeans_init(X, cfg, run, c, msg)))
+        if ((rc = strata__kmeans_init(X, cfg, run, mean, c, msg)))
             goto done;
         if ((rc = lloyd_run(X, cfg, &t, tol_abs, run, c, c_new, totals, labels, &r, msg)))
             goto done;

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `strata` program: results against a brute-force
+# Lloyd in numpy, overwrite protection, untouched inputs, and the message and
+# exit code of every documented failure.
+#
+#   test_cli.sh STRATA_BINARY
+#
+# Needs a Python with numpy and h5py ($STRATA_TEST_PYTHON, default Debian's
+# /usr/bin/python3); exits 77 (skipped) without one.
+set -u
+
+STRATA=${1:?usage: test_cli.sh STRATA_BINARY}
+PY=${STRATA_TEST_PYTHON:-/usr/bin/python3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+CHECK="$HERE/cli_check.py"
+
+if ! "$PY" -c 'import numpy, h5py' 2>/dev/null; then
+  echo "skipped: $PY cannot import numpy and h5py"
+  exit 77
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/strata-cli-test.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# run CMD...: runs CMD, keeping its exit code in $rc, stdout in $T/out, stderr in $T/err.
+run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+
+# expect NAME CODE TEXT CMD...: CMD exits with CODE and, if TEXT is not empty,
+# stderr is exactly one line containing TEXT.
+expect() {
+  local name=$1 code=$2 text=$3
+  shift 3
+  run "$@"
+  if [ "$rc" -ne "$code" ]; then
+    bad "$name: exit $rc, expected $code; stderr: $(cat "$T/err")"
+  elif [ -n "$text" ] && ! { [ "$(wc -l <"$T/err")" -eq 1 ] && grep -qF -- "$text" "$T/err"; }; then
+    bad "$name: stderr is not one line containing '$text': $(cat "$T/err")"
+  else
+    ok
+  fi
+}
+
+# check NAME CMD...: CMD (a Python check) succeeds.
+check() {
+  local name=$1
+  shift
+  if "$@" >"$T/check" 2>&1; then ok; else bad "$name: $(cat "$T/check")"; fi
+}
+
+sum() { sha256sum "$1" | cut -d' ' -f1; }
+
+"$PY" "$CHECK" fixtures "$T" || { echo "FAIL: cannot write fixtures"; exit 1; }
+B=$T/blobs.h5 I=$T/init.h5 X=$T/bad.h5
+blobs_sum=$(sum "$B")
+init_sum=$(sum "$I")
+version=$("$STRATA" --version | awk '{print $2}')
+
+# --- help and version ---
+expect "--version" 0 "" "$STRATA" --version
+grep -qE '^strata [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || bad "--version output: $(cat "$T/out")"
+for args in "--help" "kmeans --help" "demo --help"; do
+  expect "$args" 0 "" "$STRATA" $args
+  grep -q "usage: strata" "$T/out" || bad "$args: no usage line"
+done
+grep -q "exit status" <("$STRATA" --help) && ok || bad "--help does not document exit codes"
+expect "no command" 2 "" "$STRATA"
+expect "unknown command" 2 "unknown command 'frobnicate'" "$STRATA" frobnicate
+
+# --- round trip against a brute-force Lloyd from the same starting centroids ---
+expect "fit float64" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/out.h5" --init "$I:/c" --tol 0 --threads 2
+grep -q "converged" "$T/out" && grep -qE "^ +4 +[0-9]+ +[0-9.]+%" "$T/out" ||
+  bad "summary lacks convergence or per-cluster lines: $(cat "$T/out")"
+check "float64 result" "$PY" "$CHECK" lloyd "$T/out.h5" "$B" /data/x "$I" /c \
+  --source "$B:/data/x" --version "$version" --seed 0
+
+expect "fit float32 gzip chunked" 0 "" "$STRATA" kmeans "$B:/data/x32gz" -k 5 -o "$T/out32.h5" --init "$I:/c32" --tol 0
+check "float32 gzip result" "$PY" "$CHECK" lloyd "$T/out32.h5" "$B" /data/x32gz "$I" /c32 --rtol 1e-5
+expect "fit int16" 0 "" "$STRATA" kmeans "$B:/data/xint" -k 5 -o "$T/outint.h5" --init "$I:/cint" --tol 0 --threads 1
+check "int16 result" "$PY" "$CHECK" lloyd "$T/outint.h5" "$B" /data/xint "$I" /cint
+
+# --- overwrite protection ---
+out_sum=$(sum "$T/out.h5")
+expect "exists" 3 "already exists" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/out.h5"
+[ "$(sum "$T/out.h5")" = "$out_sum" ] && ok || bad "refused output was modified"
+expect "--force" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/out.h5" --seed 9 --n-init 2 --force
+[ "$(sum "$T/out.h5")" != "$out_sum" ] && ok || bad "--force did not replace the output"
+[ "$("$PY" "$CHECK" attr "$T/out.h5" seed)" = 9 ] && ok || bad "--force output has the wrong seed"
+expect "output is input" 2 "is the input file" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$B" --force
+
+# --- runtime errors (exit 1), one clear line each ---
+expect "missing file" 1 "cannot open '$T/nope.h5': No such file or directory" \
+  "$STRATA" kmeans "$T/nope.h5:/x" -k 2 -o "$T/e.h5"
+expect "not HDF5" 1 "'$T/text.h5' is not an HDF5 file" "$STRATA" kmeans "$T/text.h5:/x" -k 2 -o "$T/e.h5"
+expect "missing dataset" 1 "dataset '/nope' not found in '$X'" "$STRATA" kmeans "$X:/nope" -k 2 -o "$T/e.h5"
+expect "missing group" 1 "(no '/nogroup')" "$STRATA" kmeans "$X:/nogroup/x" -k 2 -o "$T/e.h5"
+expect "group not dataset" 1 "is a group, not a dataset" "$STRATA" kmeans "$X:/group" -k 2 -o "$T/e.h5"
+expect "1-D dataset" 1 "has rank 1, shape (10)" "$STRATA" kmeans "$X:/one_d" -k 2 -o "$T/e.h5"
+expect "string dataset" 1 "holds string values" "$STRATA" kmeans "$X:/strings" -k 2 -o "$T/e.h5"
+expect "zero rows" 1 "has 0 rows" "$STRATA" kmeans "$X:/empty" -k 2 -o "$T/e.h5"
+expect "k > n" 1 "k = 5 is larger than the number of rows n = 3" "$STRATA" kmeans "$X:/small" -k 5 -o "$T/e.h5"
+expect "NaN" 1 "NaN at row 17" "$STRATA" kmeans "$X:/nan" -k 2 -o "$T/e.h5"
+expect "bad init file" 1 "dataset '/nope' not found in '$I'" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/e.h5" --init "$I:/nope"
+expect "missing output folder" 1 "cannot write '$T/no/such/dir/e.h5'" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/no/such/dir/e.h5"
+[ ! -e "$T/e.h5" ] && ok || bad "a failed run left $T/e.h5"
+
+# --- usage errors (exit 2) ---
+expect "k = 0" 2 "-k must be an integer >= 1, got '0'" "$STRATA" kmeans "$B:/data/x" -k 0 -o "$T/e.h5"
+expect "k not a number" 2 "-k must be an integer >= 1, got 'abc'" "$STRATA" kmeans "$B:/data/x" -k abc -o "$T/e.h5"
+expect "k with junk" 2 "got '3x'" "$STRATA" kmeans "$B:/data/x" -k 3x -o "$T/e.h5"
+expect "missing -k" 2 "missing -k" "$STRATA" kmeans "$B:/data/x" -o "$T/e.h5"
+expect "-k without value" 2 "option '-k' needs a value" "$STRATA" kmeans "$B:/data/x" -o "$T/e.h5" -k
+expect "missing -o" 2 "missing -o" "$STRATA" kmeans "$B:/data/x" -k 2
+expect "missing input" 2 "missing input" "$STRATA" kmeans -k 2 -o "$T/e.h5"
+expect "two inputs" 2 "unexpected argument" "$STRATA" kmeans "$B:/data/x" "$B:/data/x" -k 2 -o "$T/e.h5"
+expect "input without dataset" 2 "IN.h5:/path/to/dataset" "$STRATA" kmeans "$B" -k 2 -o "$T/e.h5"
+expect "unknown option" 2 "unknown option '--bogus'" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --bogus
+expect "negative tol" 2 "--tol must be a number >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --tol -1
+expect "NaN tol" 2 "--tol must be a number" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --tol nan
+expect "negative seed" 2 "--seed must be an integer >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed -3
+expect "huge seed" 2 "--seed must be an integer" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed 99999999999999999999
+expect "too many threads" 2 "threads must be in" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --threads 100000
+expect "bad --init" 2 "--init must be k-means++, random or FILE.h5:/dataset" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --init foo
+expect "init k mismatch" 2 "holds 3 centroids but -k is 5" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/e.h5" --init "$I:/c3"
+expect "demo bad --n" 2 "--n must be an integer >= 1" "$STRATA" demo --n 0 -o "$T/demo"
+expect "demo k > n" 2 "more than --n" "$STRATA" demo --n 3 --k 5 -o "$T/demo"
+
+# --- the other options run ---
+expect "random init" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/rand.h5" --init random --seed 3 --max-iter 50 --tol 1e-6
+expect "k-means++ init" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/pp.h5" --init k-means++ --n-init 3
+
+# --- inputs untouched, no temporary files left behind ---
+[ "$(sum "$B")" = "$blobs_sum" ] && [ "$(sum "$I")" = "$init_sum" ] && ok || bad "an input file changed"
+leftovers=$(find "$T" -name '*.tmp.*')
+[ -z "$leftovers" ] && ok || bad "temporary files left: $leftovers"
+
+# --- demo ---
+expect "demo" 0 "" "$STRATA" demo --n 20000 -o "$T/demo" --threads 2
+grep -q "segments by decreasing spend" "$T/out" || bad "demo printed no profile: $(cat "$T/out")"
+check "demo files" "$PY" "$CHECK" demo "$T/demo" 20000
+expect "demo again" 3 "already holds" "$STRATA" demo --n 20000 -o "$T/demo"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

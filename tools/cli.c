@@ -1,0 +1,93 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int cli_error(int exit_code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("strata: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return exit_code;
+}
+
+int cli_library_error(int status, const char *message)
+{
+    int code = status == STRATA_E_IO_EXISTS ? CLI_EXISTS
+               : status == STRATA_E_PARAM   ? CLI_USAGE
+                                            : CLI_RUNTIME;
+    return cli_error(code, "%s", message && message[0] ? message : strata_status_str(status));
+}
+
+int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE || v < min)
+        return cli_error(CLI_USAGE, "%s must be an integer >= %lld, got '%s'", option,
+                         (long long)min, text);
+    *out = v;
+    return CLI_OK;
+}
+
+int cli_parse_double(const char *option, const char *text, double min, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v) || v < min)
+        return cli_error(CLI_USAGE, "%s must be a number >= %g, got '%s'", option, min, text);
+    *out = v;
+    return CLI_OK;
+}
+
+int cli_split_target(const char *text, char **file, const char **dataset)
+{
+    const char *sep = NULL;
+    for (const char *p = strchr(text, ':'); p; p = strchr(p + 1, ':'))
+        if (p[1] == '/')
+            sep = p;
+    if (!sep || sep == text)
+        return CLI_USAGE;
+    *file = strndup(text, (size_t)(sep - text));
+    if (!*file)
+        return cli_error(CLI_RUNTIME, "out of memory");
+    *dataset = sep + 1;
+    return CLI_OK;
+}
+
+int cli_bad_option(const char *command, int ret, char *const argv[])
+{
+    const char *opt = argv[optind - 1];
+    if (ret == ':')
+        return cli_error(CLI_USAGE, "option '%s' needs a value (see 'strata %s --help')", opt,
+                         command);
+    if (optopt && strncmp(opt, "--", 2) != 0)
+        return cli_error(CLI_USAGE, "unknown option '-%c' (see 'strata %s --help')", optopt,
+                         command);
+    return cli_error(CLI_USAGE, "unknown option '%s' (see 'strata %s --help')", opt, command);
+}
+
+int cli_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+double cli_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}

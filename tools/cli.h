@@ -1,0 +1,64 @@
+/* Shared pieces of the strata program: exit codes, error reporting, option
+ * parsing. The program uses only the public header, like any other user. */
+#ifndef STRATA_TOOLS_CLI_H
+#define STRATA_TOOLS_CLI_H
+
+#include <stdint.h>
+
+#include "strata.h"
+
+/* Exit codes (documented in `strata --help`). */
+enum {
+    CLI_OK = 0,
+    CLI_RUNTIME = 1, /* the library or the system failed: bad input file, bad data, write error */
+    CLI_USAGE = 2,   /* unknown option, missing or invalid value */
+    CLI_EXISTS = 3   /* the output file exists and --force was not given */
+};
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
+
+/* Print "strata: error: <message>" on stderr; returns exit_code. */
+int cli_error(int exit_code, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* Report a failed library call (its message) and return the matching exit
+ * code: CLI_EXISTS for STRATA_E_IO_EXISTS, CLI_USAGE for STRATA_E_PARAM (an
+ * option value the library refused), else CLI_RUNTIME. */
+int cli_library_error(int status, const char *message);
+
+/* Run a library call on handle km; on failure report km's message and
+ * return the matching exit code from the enclosing function. */
+#define CLI_TRY(km, call)                                                        \
+    do {                                                                         \
+        int st_ = (call);                                                        \
+        if (st_ != STRATA_OK)                                                    \
+            return cli_library_error(st_, strata_kmeans_last_error(km));         \
+    } while (0)
+
+/* Parse an option's value as an integer >= min or a finite number >= min;
+ * on failure print a usage error and return CLI_USAGE. */
+int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *out);
+int cli_parse_double(const char *option, const char *text, double min, double *out);
+
+/* Split "FILE.h5:/path/in/file" at the last ':' followed by '/' into *file
+ * (malloc'ed) and *dataset (pointing into text). Returns CLI_OK, CLI_USAGE
+ * when text has no such ':' (nothing printed), or CLI_RUNTIME (out of
+ * memory, printed). */
+int cli_split_target(const char *text, char **file, const char **dataset);
+
+/* Report the option getopt_long() just refused (it returned '?' or ':'). */
+int cli_bad_option(const char *command, int ret, char *const argv[]);
+
+/* Is there a file at path? */
+int cli_exists(const char *path);
+
+/* Seconds on a monotonic clock. */
+double cli_now(void);
+
+int cmd_kmeans(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif

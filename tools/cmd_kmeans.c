@@ -1,0 +1,220 @@
+/* strata kmeans: fit k-means to an HDF5 dataset, write the model, print a summary. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static const char HELP[] =
+    "usage: strata kmeans IN.h5:/path/to/dataset -k K -o OUT.h5 [options]\n"
+    "\n"
+    "Cluster the rows of a 2-D numeric dataset (rows = customers, columns =\n"
+    "features; any float or integer type) and write OUT.h5 with /labels (int32),\n"
+    "/centroids (float64, K x d) and the attributes k, inertia, n_iter, converged,\n"
+    "seed, algorithm, strata_version and source.\n"
+    "\n"
+    "options:\n"
+    "  -k K               number of clusters (required, >= 1)\n"
+    "  -o OUT.h5          output file (required); an existing file is kept unless --force\n"
+    "  --seed S           random seed, >= 0 (default 0)\n"
+    "  --threads T        worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
+    "  --init METHOD      k-means++ (default), random, or FILE.h5:/dataset holding\n"
+    "                     K x d starting centroids\n"
+    "  --n-init N         runs from different starts, the best is kept (default 1)\n"
+    "  --max-iter N       maximum iterations per run (default 300)\n"
+    "  --tol X            convergence tolerance on the centroid shift (default 1e-4)\n"
+    "  --force            replace OUT.h5 if it exists\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
+
+typedef struct options {
+    const char *input, *output, *init;
+    int64_t k, seed, threads, n_init, max_iter;
+    double tol;
+    int force, help;
+} options;
+
+enum { OPT_SEED = 256, OPT_THREADS, OPT_INIT, OPT_N_INIT, OPT_MAX_ITER, OPT_TOL, OPT_FORCE };
+
+static int parse(int argc, char **argv, options *o)
+{
+    static const struct option longs[] = {
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"init", required_argument, NULL, OPT_INIT},
+        {"n-init", required_argument, NULL, OPT_N_INIT},
+        {"max-iter", required_argument, NULL, OPT_MAX_ITER},
+        {"tol", required_argument, NULL, OPT_TOL},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    *o = (options){.k = -1, .n_init = 1, .max_iter = 300, .tol = 1e-4};
+    int c, rc = CLI_OK;
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":k:o:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'k': rc = cli_parse_int("-k", optarg, 1, &o->k); break;
+        case 'o': o->output = optarg; break;
+        case 'h': o->help = 1; break;
+        case OPT_SEED: rc = cli_parse_int("--seed", optarg, 0, &o->seed); break;
+        case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &o->threads); break;
+        case OPT_INIT: o->init = optarg; break;
+        case OPT_N_INIT: rc = cli_parse_int("--n-init", optarg, 1, &o->n_init); break;
+        case OPT_MAX_ITER: rc = cli_parse_int("--max-iter", optarg, 1, &o->max_iter); break;
+        case OPT_TOL: rc = cli_parse_double("--tol", optarg, 0.0, &o->tol); break;
+        case OPT_FORCE: o->force = 1; break;
+        default: rc = cli_bad_option("kmeans", c, argv);
+        }
+    }
+    if (rc || o->help)
+        return rc;
+    if (optind >= argc)
+        return cli_error(CLI_USAGE, "missing input IN.h5:/dataset (see 'strata kmeans --help')");
+    if (optind + 1 < argc)
+        return cli_error(CLI_USAGE, "unexpected argument '%s' (one input only)", argv[optind + 1]);
+    o->input = argv[optind];
+    if (o->k < 0)
+        return cli_error(CLI_USAGE, "missing -k K (number of clusters)");
+    if (!o->output)
+        return cli_error(CLI_USAGE, "missing -o OUT.h5 (output file)");
+    return CLI_OK;
+}
+
+/* Refuse early (before a long fit) when the output exists or is the input. */
+static int check_output(const options *o, const char *in_file)
+{
+    struct stat in, out;
+    if (stat(o->output, &out) == 0 && stat(in_file, &in) == 0 && in.st_dev == out.st_dev &&
+        in.st_ino == out.st_ino)
+        return cli_error(CLI_USAGE, "output '%s' is the input file", o->output);
+    if (!o->force && cli_exists(o->output))
+        return cli_error(CLI_EXISTS, "'%s' already exists; use --force to replace it", o->output);
+    return CLI_OK;
+}
+
+static int configure(strata_kmeans *km, const options *o)
+{
+    CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_K, o->k));
+    CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_SEED, o->seed));
+    CLI_TRY(km, strata_kmeans_set_int(km, STRATA_THREADS, o->threads));
+    CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_N_INIT, o->n_init));
+    CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter));
+    CLI_TRY(km, strata_kmeans_set_double(km, STRATA_KMEANS_TOL, o->tol));
+    if (!o->init || !strcmp(o->init, "k-means++"))
+        return CLI_OK;
+    if (!strcmp(o->init, "random")) {
+        CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_RANDOM));
+        return CLI_OK;
+    }
+    char *file;
+    const char *dataset;
+    int64_t k;
+    int rc = cli_split_target(o->init, &file, &dataset);
+    if (rc == CLI_USAGE)
+        return cli_error(rc, "--init must be k-means++, random or FILE.h5:/dataset, got '%s'",
+                         o->init);
+    if (rc)
+        return rc;
+    int st = strata_kmeans_set_init_centroids_h5(km, file, dataset);
+    free(file);
+    if (st != STRATA_OK)
+        return cli_library_error(st, strata_kmeans_last_error(km));
+    CLI_TRY(km, strata_kmeans_get_int(km, STRATA_KMEANS_K, &k));
+    if (k != o->k)
+        return cli_error(CLI_USAGE, "--init %s holds %lld centroids but -k is %lld", o->init,
+                         (long long)k, (long long)o->k);
+    return CLI_OK;
+}
+
+/* One line per cluster: size, share and (up to MAX_SHOWN of) its centroid. */
+static void print_clusters(const double *centroids, const int64_t *counts, int64_t n, int64_t k,
+                           int64_t d)
+{
+    enum { MAX_SHOWN = 8 };
+    printf("  cluster        size   share  centroid\n");
+    for (int64_t c = 0; c < k; c++) {
+        printf("  %7lld  %10lld  %5.1f%% ", (long long)c, (long long)counts[c],
+               100.0 * (double)counts[c] / (double)n);
+        for (int64_t f = 0; f < d && f < MAX_SHOWN; f++)
+            printf(" %.5g", centroids[c * d + f]);
+        if (d > MAX_SHOWN)
+            printf(" ... (%lld values)", (long long)d);
+        putchar('\n');
+    }
+}
+
+static int summarise(strata_kmeans *km, const options *o, double seconds)
+{
+    int64_t n, d, k, n_iter, converged, kernel;
+    double inertia;
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_N, &n));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_D, &d));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_K, &k));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &n_iter));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_CONVERGED, &converged));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_KERNEL, &kernel));
+    CLI_TRY(km, strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia));
+    int32_t *labels = malloc((size_t)n * sizeof *labels);
+    double *centroids = malloc((size_t)(k * d) * sizeof *centroids);
+    int64_t *counts = calloc((size_t)k, sizeof *counts);
+    int rc = labels && centroids && counts ? CLI_OK : cli_error(CLI_RUNTIME, "out of memory");
+    int st = STRATA_OK;
+    if (!rc && ((st = strata_kmeans_labels(km, labels, n)) ||
+                (st = strata_kmeans_centroids(km, centroids, k, d))))
+        rc = cli_library_error(st, strata_kmeans_last_error(km));
+    if (!rc) {
+        for (int64_t i = 0; i < n; i++)
+            counts[labels[i]]++;
+        printf("strata kmeans: %s -> %s\n", o->input, o->output);
+        printf("  k = %lld, n = %lld rows, d = %lld features\n", (long long)k, (long long)n,
+               (long long)d);
+        printf("  inertia %.6g, %lld iterations, %s, %.2f s (read + fit), kernel %s\n", inertia,
+               (long long)n_iter, converged ? "converged" : "not converged (max-iter reached)",
+               seconds, strata_kernel_name((int)kernel));
+        print_clusters(centroids, counts, n, k, d);
+    }
+    free(labels);
+    free(centroids);
+    free(counts);
+    return rc;
+}
+
+static int run(strata_kmeans *km, const options *o, const char *in_file, const char *dataset)
+{
+    int rc = configure(km, o);
+    if (rc)
+        return rc;
+    double t0 = cli_now();
+    CLI_TRY(km, strata_kmeans_fit_h5(km, in_file, dataset));
+    double seconds = cli_now() - t0;
+    CLI_TRY(km, strata_kmeans_write_h5(km, o->output, o->input, o->force ? STRATA_WRITE_FORCE : 0));
+    return summarise(km, o, seconds);
+}
+
+int cmd_kmeans(int argc, char **argv)
+{
+    options o;
+    int rc = parse(argc, argv, &o);
+    if (rc || o.help) {
+        if (o.help)
+            fputs(HELP, stdout);
+        return rc;
+    }
+    char *in_file;
+    const char *dataset;
+    if ((rc = cli_split_target(o.input, &in_file, &dataset)) == CLI_USAGE)
+        return cli_error(rc, "input must look like IN.h5:/path/to/dataset, got '%s'", o.input);
+    if (rc)
+        return rc;
+    strata_kmeans *km = NULL;
+    if (!(rc = check_output(&o, in_file))) {
+        int st = strata_kmeans_create(&km);
+        rc = st ? cli_library_error(st, strata_last_error()) : run(km, &o, in_file, dataset);
+    }
+    strata_kmeans_free(km);
+    free(in_file);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* strata: command-line front end of libstrata. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char HELP[] =
+    "usage: strata <command> [options]\n"
+    "\n"
+    "Customer segmentation with k-means on HDF5 data.\n"
+    "\n"
+    "commands:\n"
+    "  kmeans   cluster the rows of an HDF5 dataset and write labels and centroids\n"
+    "  demo     generate a synthetic customer base, segment it and print the profile\n"
+    "\n"
+    "options:\n"
+    "  -h, --help   show this help; 'strata <command> --help' shows a command's options\n"
+    "  --version    print the version and exit\n"
+    "\n"
+    "exit status:\n"
+    "  0  success\n"
+    "  1  runtime error: unreadable or invalid input, bad data, write failure\n"
+    "  2  usage error: unknown option, missing or invalid value\n"
+    "  3  an output file exists (strata kmeans replaces it only with --force)\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(HELP, stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(HELP, stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("strata %s\n", strata_version_string());
+        return CLI_OK;
+    }
+    if (!strcmp(cmd, "kmeans"))
+        return cmd_kmeans(argc - 1, argv + 1);
+    if (!strcmp(cmd, "demo"))
+        return cmd_demo(argc - 1, argv + 1);
+    return cli_error(CLI_USAGE, "unknown command '%s' (see 'strata --help')", cmd);
+}

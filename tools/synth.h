@@ -1,0 +1,21 @@
+/* A synthetic customer base for `strata demo`: skewed, realistic-looking
+ * purchase features drawn around five latent tiers. */
+#ifndef STRATA_TOOLS_SYNTH_H
+#define STRATA_TOOLS_SYNTH_H
+
+#include <stdint.h>
+
+enum { SYNTH_FEATURES = 7, SYNTH_TIERS = 5 };
+
+/* Column names, in order. */
+extern const char *const synth_feature_names[SYNTH_FEATURES];
+/* 1 where a feature is heavy-tailed (counts, days, money): take log1p before
+ * standardising; 0 for the shares in [0, 1]. */
+extern const int synth_feature_skewed[SYNTH_FEATURES];
+extern const char *const synth_tier_names[SYNTH_TIERS];
+
+/* Fill x (n x SYNTH_FEATURES, row-major) with n customers and tier with each
+ * one's latent tier. The same seed gives the same customers. */
+void synth_customers(int64_t n, uint64_t seed, float *x, uint8_t *tier);
+
+#endif
