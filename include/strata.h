@@ -359,12 +359,15 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_write_h5(strata_kmeans *km, const 
 /* HDF5 matrices (no handle: the message goes to strata_last_error())        */
 /* ------------------------------------------------------------------------ */
 
-/** Shape of a 2-D numeric dataset. @return STRATA_OK, STRATA_E_NULL, STRATA_E_IO_*. */
+/** Shape of a 2-D numeric dataset (0 rows is reported as n = 0 here; reading or
+ *  fitting such a dataset fails). @return STRATA_OK, STRATA_E_NULL, STRATA_E_IO_*. */
 STRATA_API STRATA_NODISCARD int strata_h5_shape(const char *path, const char *dataset, int64_t *out_n,
                                 int64_t *out_d);
 
 /** Read a 2-D numeric dataset (any integer or float type), converted to `dtype`,
- *  into buf (n x d row-major, exactly the dataset's shape). Reads in row blocks.
+ *  into buf (n x d row-major, exactly the dataset's shape). Reads in row blocks
+ *  straight into buf, so after an STRATA_E_IO_* error during the read its
+ *  contents are unspecified (an exception to the general rule above).
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (shape differs),
  *          STRATA_E_PARAM (dtype), STRATA_E_IO_*. */
 STRATA_API STRATA_NODISCARD int strata_h5_read_matrix(const char *path, const char *dataset, int dtype,

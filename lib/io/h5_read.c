@@ -288,7 +288,7 @@ int strata__h5_load(const char *path, const char *dataset, int want_dtype, strat
         int dtype = want_dtype ? want_dtype
                     : s.cls == H5T_FLOAT && s.elem_size <= sizeof(float) ? STRATA_FLOAT32
                                                                           : STRATA_FLOAT64;
-        void *data;
+        void *data = NULL;
         rc = source_load(&s, dtype, &data, msg);
         if (!rc)
             *out = (strata__matrix){dtype, data, s.n, s.d};
@@ -309,16 +309,12 @@ int strata__h5_read_into(const char *path, const char *dataset, int dtype, void 
         rc = strata__fail(msg, STRATA_E_ARG,
                           "dataset '%s' in '%s' is %lld x %lld, not %lld x %lld", dataset, path,
                           (long long)s.n, (long long)s.d, (long long)n, (long long)d);
-    /* Read into a scratch copy: a read that fails half-way must leave the
-     * caller's buffer untouched. */
-    void *data = NULL;
+    /* Straight into the caller's buffer: no second copy of a large matrix
+     * (the header says the contents are unspecified after an I/O error). */
     if (!rc)
-        rc = source_load(&s, dtype, &data, msg);
+        rc = source_read(&s, dtype, buf, msg);
     source_close(&s);
     strata__h5_leave(&g);
-    if (!rc)
-        memcpy(buf, data, (size_t)n * (size_t)d * dtype_size(dtype));
-    strata__free(data);
     return rc;
 }
 
