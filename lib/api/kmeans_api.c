@@ -354,15 +354,22 @@ static int check_fitted(strata_kmeans *km)
     return STRATA_OK;
 }
 
+/* Preamble of the calls that copy something of the model into `out`. */
+static int check_model_out(strata_kmeans *km, const void *out)
+{
+    int rc = check_fitted(km);
+    if (!rc && !out)
+        rc = strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
+    return rc;
+}
+
 int strata_kmeans_centroids(const strata_kmeans *ckm, double *out, int64_t k, int64_t d)
 {
     strata_kmeans *km = (strata_kmeans *)ckm; /* only the message buffer changes */
     CHECK_HANDLE(km);
-    int rc = check_fitted(km);
+    int rc = check_model_out(km, out);
     if (rc)
         return rc;
-    if (!out)
-        return strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
     if (k != km->model.k || d != km->model.d)
         return strata__fail(km->msg, STRATA_E_ARG, "model centroids are %lld x %lld, asked for %lld x %lld",
                             (long long)km->model.k, (long long)km->model.d, (long long)k, (long long)d);
@@ -374,11 +381,9 @@ int strata_kmeans_labels(const strata_kmeans *ckm, int32_t *out, int64_t n)
 {
     strata_kmeans *km = (strata_kmeans *)ckm;
     CHECK_HANDLE(km);
-    int rc = check_fitted(km);
+    int rc = check_model_out(km, out);
     if (rc)
         return rc;
-    if (!out)
-        return strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
     if (n != km->model.n)
         return strata__fail(km->msg, STRATA_E_ARG, "model has %lld labels, asked for %lld",
                             (long long)km->model.n, (long long)n);
@@ -390,9 +395,7 @@ int strata_kmeans_result_int(const strata_kmeans *ckm, int key, int64_t *out)
 {
     strata_kmeans *km = (strata_kmeans *)ckm;
     CHECK_HANDLE(km);
-    if (!out)
-        return strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
-    int rc = check_fitted(km);
+    int rc = check_model_out(km, out);
     if (rc)
         return rc;
     switch (key) {
@@ -414,9 +417,7 @@ int strata_kmeans_result_double(const strata_kmeans *ckm, int key, double *out)
 {
     strata_kmeans *km = (strata_kmeans *)ckm;
     CHECK_HANDLE(km);
-    if (!out)
-        return strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
-    int rc = check_fitted(km);
+    int rc = check_model_out(km, out);
     if (rc)
         return rc;
     if (key != STRATA_RESULT_INERTIA)
@@ -429,11 +430,9 @@ int strata_kmeans_result_double(const strata_kmeans *ckm, int key, double *out)
 static int prepare_apply(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
                          int64_t stride, const void *out, strata__data *X, strata__kmeans_cfg *cfg)
 {
-    int rc = check_fitted(km);
+    int rc = check_model_out(km, out);
     if (rc)
         return rc;
-    if (!out)
-        return strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
     if ((rc = make_data(km, dtype, x, n, d, stride, NULL, X)))
         return rc;
     if (d != km->model.d)
