@@ -109,7 +109,7 @@ int strata__data_check(const strata__data *X, int threads, strata__data_stats *s
             rc = strata__fail(msg, STRATA_E_NONFINITE,
                               "data contain %s at row %lld, column %lld (0-based); "
                               "remove or impute non-finite values first",
-                              isnan(v) ? "NaN" : "Inf", (long long)i, (long long)f);
+                              isnan(v) ? "NaN" : "infinity", (long long)i, (long long)f);
             goto done;
         }
     }

@@ -1,0 +1,30 @@
+"""libstrata from Python: k-means customer segmentation with scikit-learn's interface.
+
+Example::
+
+    import numpy as np, strata
+    X = np.array([[5, 900], [8, 1100], [3, 1000], [200, 40], [250, 60], [180, 50]], np.float32)
+    km = strata.KMeans(n_clusters=2, random_state=42).fit(X)
+    km.labels_, km.cluster_centers_, km.inertia_
+
+See docs/python.md of the libstrata sources for the whole story.
+
+The package loads the shared library with ctypes (see ``strata._lib`` for
+where it looks; ``STRATA_LIBRARY`` overrides). Failures raise subclasses of
+:class:`strata.Error` (see ``strata.errors``).
+"""
+
+from . import _lib
+from ._version import __version__
+from .errors import (ArgumentError, Cancelled, ClosedError, Error, FileError, InternalError,
+                     NotFittedError, OutOfMemoryError, OutputExistsError, StateError)
+from .kmeans import KMeans
+
+#: Version string of the loaded C library, e.g. "0.1.0".
+library_version = _lib.lib.strata_version_string().decode()
+#: Where the C library was loaded from (a path, or a name given to the system loader).
+library_path = _lib.path
+
+__all__ = ["KMeans", "Error", "ArgumentError", "FileError", "OutputExistsError", "OutOfMemoryError",
+           "StateError", "NotFittedError", "ClosedError", "Cancelled", "InternalError",
+           "library_version", "library_path", "__version__"]

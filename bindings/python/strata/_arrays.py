@@ -1,0 +1,93 @@
+"""Turning Python inputs into buffers the library can read.
+
+Data matrices are passed without a copy when they are 2-D float32 or float64
+numpy arrays (native byte order, aligned) whose rows are contiguous: C order,
+or a view that skips rows or whole columns at either end (``X[::2]``,
+``big[:, 1:5]``), passed with ``row_stride = strides[0] // itemsize``. Anything else (other dtypes,
+Fortran order, column-strided views, lists, DataFrames) is copied once into a
+C-contiguous array: float32 stays float32, everything else becomes float64.
+Weights and initial centroids are always float64 and C-contiguous.
+"""
+
+import ctypes
+
+import numpy as np
+
+from . import _ffi
+from .errors import ArgumentError
+
+_DTYPES = {np.dtype(np.float32): _ffi.FLOAT32, np.dtype(np.float64): _ffi.FLOAT64}
+
+
+def _numeric(value, name):
+    """``value`` as a numpy array of a real numeric dtype, or ArgumentError."""
+    if hasattr(value, "toarray") and hasattr(value, "nnz"):
+        raise ArgumentError(f"{name}: sparse input is not supported; pass a dense array "
+                            f"({name}.toarray())")
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind == "O":
+            array = array.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"{name} cannot be converted to a numeric array: {exc}") from None
+    if array.dtype.kind == "c":
+        raise ArgumentError(f"Complex data not supported: {name} has dtype {array.dtype}")
+    if array.dtype.kind not in "biuf":
+        raise ArgumentError(f"{name} must hold real numbers (float32, float64, integers), "
+                            f"got dtype {array.dtype}")
+    return array
+
+
+def _rows_contiguous(x):
+    """True if the library can read ``x`` in place (see the module docstring)."""
+    n, d = x.shape
+    item = x.itemsize
+    row, col = x.strides
+    return (x.dtype in _DTYPES and x.flags.aligned and (d == 1 or col == item)
+            and (n == 1 or (row % item == 0 and row >= d * item)))
+
+
+def as_matrix(x, name="X"):
+    """Return ``(array, dtype_code, n, d, row_stride)`` describing ``x`` to the library.
+
+    ``array`` is ``x`` itself when it can be read in place, else a converted
+    copy; keep it alive until the call returns.
+    """
+    if not (isinstance(x, np.ndarray) and x.ndim == 2 and _rows_contiguous(x)):
+        x = _numeric(x, name)
+        if x.ndim != 2:
+            hint = (" Reshape your data either using array.reshape(-1, 1) if your data has a "
+                    "single feature or array.reshape(1, -1) if it contains a single sample."
+                    if x.ndim == 1 else "")
+            raise ArgumentError(f"{name} must be a 2-D array (n_samples, n_features), got "
+                                f"{x.ndim}-D with shape {x.shape}.{hint}")
+        x = np.ascontiguousarray(x, np.float32 if x.dtype.type is np.float32 else np.float64)
+    n, d = x.shape
+    row_stride = x.strides[0] // x.itemsize if n > 1 else d
+    return x, _DTYPES[x.dtype], n, d, row_stride
+
+
+def as_weights(sample_weight, n):
+    """``sample_weight`` (None, a scalar or n values) as n contiguous float64, or None."""
+    if sample_weight is None:
+        return None
+    w = _numeric(sample_weight, "sample_weight")
+    if w.ndim == 0:
+        w = np.full(n, w, dtype=np.float64)
+    if w.shape != (n,):
+        raise ArgumentError(f"sample_weight must have shape ({n},), got {w.shape}")
+    return np.ascontiguousarray(w, np.float64)
+
+
+def as_centroids(init, k):
+    """Initial centroids given as an array: k x d contiguous float64."""
+    c = _numeric(init, "init")
+    if c.ndim != 2 or c.shape[0] != k:
+        raise ArgumentError(f"init must be an array of shape (n_clusters={k}, n_features), "
+                            f"got shape {c.shape}")
+    return np.ascontiguousarray(c, np.float64)
+
+
+def pointer(array, ctype):
+    """A typed ctypes pointer to ``array``'s data (None for None)."""
+    return None if array is None else array.ctypes.data_as(ctypes.POINTER(ctype))

@@ -1,0 +1,300 @@
+"""The KMeans estimator: scikit-learn's interface over a libstrata handle."""
+
+import numbers
+import os
+import threading
+import warnings
+from ctypes import c_double, c_int32
+
+import numpy as np
+
+from . import _ffi
+from ._arrays import as_centroids, as_matrix, as_weights, pointer
+from ._base import ParamsMixin
+from ._handle import KMeansHandle, sigint_deferred
+from ._lib import lib
+from .errors import ArgumentError, ClosedError, NotFittedError, StateError
+
+_INITS = {"k-means++": _ffi.INIT_KMEANSPP, "random": _ffi.INIT_RANDOM}
+_ALGORITHMS = {"auto": _ffi.ALGO_AUTO, "lloyd": _ffi.ALGO_LLOYD}
+_INT64_END = 2**63
+_SEED_END = np.iinfo(np.int32).max  # seeds drawn from a RandomState, as scikit-learn
+_CREATE_LOCK = threading.Lock()  # one handle per estimator, even if threads race to create it
+
+
+def _integer(name, value, low):
+    """``value`` as a Python int in [low, 2**63), or ArgumentError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or \
+            not low <= value < _INT64_END:
+        raise ArgumentError(f"{name} must be an int >= {low}, got {value!r}", -102)
+    return int(value)
+
+
+class KMeans(ParamsMixin):
+    """k-means clustering computed by libstrata, with scikit-learn's interface.
+
+    Parameters (stored unmodified, validated by ``fit``):
+        n_clusters: number of clusters k (>= 1, at most the number of rows).
+        init: "k-means++" (greedy, as scikit-learn), "random" (k distinct rows),
+            or an array of shape (n_clusters, n_features) of starting centroids.
+        n_init: runs from different initialisations, best inertia kept; default
+            1 (scikit-learn's default differs). "auto" means 10 for "random"
+            and 1 otherwise. With an array ``init`` only one run is made.
+        max_iter: maximum Lloyd iterations per run.
+        tol: stop when the total squared centroid shift is <= tol times the
+            mean feature variance (scikit-learn's rule); 0 runs until no label
+            changes.
+        random_state: None (a seed drawn from numpy's global RNG at each fit),
+            a non-negative int (the library's seed), or a
+            ``numpy.random.RandomState`` (a seed drawn from it at each fit).
+        algorithm: "auto" or "lloyd" (the same: exact Lloyd iterations).
+            "elkan" is refused with a ValueError.
+        n_threads: OpenMP threads for fit, predict and transform; None or 0
+            uses the library default (OMP_NUM_THREADS). Results do not depend
+            on it.
+
+    Attributes after ``fit``:
+        cluster_centers_ (float64, k x d), labels_ (int32, n), inertia_
+        (float), n_iter_ (int), converged_ (bool), n_features_in_ (int).
+
+    The estimator owns a C handle, freed by :meth:`close`, at the end of a
+    ``with`` block, or by garbage collection. Distances are computed in the
+    precision of the data (float32 stays float32); sums, centroids and inertia
+    in float64.
+    """
+
+    _km = None  # the KMeansHandle, created on first use
+    _closed = False
+    _source = ""  # default `source` of write_h5: "file:dataset" after fit_h5
+
+    def __init__(self, n_clusters=8, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
+                 random_state=None, algorithm="auto", n_threads=None):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.algorithm = algorithm
+        self.n_threads = n_threads
+
+    # -- parameters ---------------------------------------------------------
+
+    def _threads(self):
+        return 0 if self.n_threads is None else _integer("n_threads", self.n_threads, 0)
+
+    def _seed(self):
+        state = self.random_state
+        if state is None:
+            return int(np.random.randint(_SEED_END))
+        if isinstance(state, np.random.RandomState):
+            return int(state.randint(_SEED_END))
+        if isinstance(state, numbers.Integral) and not isinstance(state, bool):
+            return _integer("random_state", state, 0)
+        raise ArgumentError("random_state must be None, an int >= 0 or a numpy.random.RandomState, "
+                            f"got {state!r}", -102)
+
+    def _settings(self):
+        """Validate the parameters: (integer settings by key, tol, initial centroids or None)."""
+        k = _integer("n_clusters", self.n_clusters, 1)
+        tol = self.tol
+        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 <= tol < np.inf:
+            raise ArgumentError(f"tol must be a finite float >= 0, got {tol!r}", -102)
+        if not isinstance(self.algorithm, str) or self.algorithm not in _ALGORITHMS:
+            hint = (" libstrata implements Lloyd only; 'lloyd' gives the clusters Elkan would."
+                    if self.algorithm == "elkan" else "")
+            raise ArgumentError(f"algorithm must be 'auto' or 'lloyd', got {self.algorithm!r}.{hint}",
+                                -102)
+        centroids = None
+        if isinstance(self.init, str):
+            if self.init not in _INITS:
+                raise ArgumentError("init must be 'k-means++', 'random' or an array of centroids, "
+                                    f"got {self.init!r}", -102)
+        else:
+            centroids = as_centroids(self.init, k)
+        if isinstance(self.n_init, str) and self.n_init == "auto":
+            n_init = 10 if centroids is None and self.init == "random" else 1
+        else:
+            n_init = _integer("n_init", self.n_init, 1)
+            if centroids is not None and n_init != 1:
+                warnings.warn(f"Explicit initial centers given: performing only one init "
+                              f"instead of n_init={n_init}.", RuntimeWarning, stacklevel=4)
+                n_init = 1
+        ints = {_ffi.KMEANS_K: k, _ffi.KMEANS_MAX_ITER: _integer("max_iter", self.max_iter, 1),
+                _ffi.KMEANS_N_INIT: n_init, _ffi.KMEANS_ALGORITHM: _ALGORITHMS[self.algorithm],
+                _ffi.THREADS: self._threads()}
+        ints[_ffi.KMEANS_SEED] = self._seed()  # last: drawing a seed advances a RandomState
+        if centroids is None:
+            ints[_ffi.KMEANS_INIT] = _INITS[self.init]
+        return ints, float(tol), centroids
+
+    # -- the handle ---------------------------------------------------------
+
+    def _handle(self):
+        if self._closed:
+            raise ClosedError(f"this {type(self).__name__} is closed (its library handle was freed)")
+        with _CREATE_LOCK:
+            if self._km is None:
+                self._km = KMeansHandle()
+        return self._km
+
+    def _fitted_handle(self):
+        if not self._closed and not hasattr(self, "cluster_centers_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' "
+                                 "with appropriate arguments before using this estimator.")
+        return self._handle()
+
+    def close(self):
+        """Free the library handle. Fitted attributes stay readable; methods
+        that need the library then raise ClosedError (a ValueError)."""
+        if self._km is not None:
+            self._km.close()
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_km", None)
+        state.pop("_closed", None)
+        return state
+
+    def __setstate__(self, state):
+        """Restore parameters and fitted arrays; the centroids go to a new handle
+        (strata_kmeans_set_model), so predict and transform work at once."""
+        self.__dict__.update(state)
+        centers = state.get("cluster_centers_")
+        if centers is not None:
+            with self._handle().session() as handle:
+                handle.call(lib.strata_kmeans_set_model, pointer(centers, c_double), *centers.shape)
+
+    # -- fitting ------------------------------------------------------------
+
+    def _fit(self, func, *args, progress, source):
+        """Configure the handle, run ``func(handle, *args)``, read the model back."""
+        if progress is not None and not callable(progress):
+            raise ArgumentError(f"progress must be callable or None, got {progress!r}", -102)
+        ints, tol, centroids = self._settings()
+        with sigint_deferred() as interrupt, self._handle().session() as handle:
+            for key, value in ints.items():
+                handle.call(lib.strata_kmeans_set_int, key, value)
+            handle.call(lib.strata_kmeans_set_double, _ffi.KMEANS_TOL, tol)
+            if centroids is not None:
+                handle.call(lib.strata_kmeans_set_init_centroids, pointer(centroids, c_double),
+                            *centroids.shape)
+            handle.fit(func, *args, progress=progress, interrupt=interrupt)
+            n, d, k = (handle.result_int(key) for key in (_ffi.RESULT_N, _ffi.RESULT_D, _ffi.RESULT_K))
+            centers = np.empty((k, d), np.float64)
+            labels = np.empty(n, np.int32)
+            handle.call(lib.strata_kmeans_centroids, pointer(centers, c_double), k, d)
+            handle.call(lib.strata_kmeans_labels, pointer(labels, c_int32), n)
+            inertia = handle.result_double(_ffi.RESULT_INERTIA)
+            n_iter = handle.result_int(_ffi.RESULT_N_ITER)
+            converged = bool(handle.result_int(_ffi.RESULT_CONVERGED))
+            self.cluster_centers_, self.labels_, self.inertia_ = centers, labels, inertia
+            self.n_iter_, self.converged_, self.n_features_in_ = n_iter, converged, d
+            self._source = source
+        return self
+
+    def _fit_matrix(self, matrix, sample_weight, progress):
+        x, dtype, n, d, row_stride = matrix
+        weights = as_weights(sample_weight, n)
+        return self._fit(lib.strata_kmeans_fit, dtype, x.ctypes.data, n, d, row_stride,
+                         pointer(weights, c_double), progress=progress, source="")
+
+    def fit(self, X, y=None, sample_weight=None, *, progress=None):
+        """Compute the clusters of X (n_samples x n_features).
+
+        Args:
+            X: array-like; float32/float64 numpy arrays with contiguous rows are
+                read in place, anything else is converted once.
+            y: ignored (scikit-learn convention).
+            sample_weight: None, a scalar or n non-negative weights, not all zero.
+            progress: optional ``callable(run, iteration, inertia)`` called after
+                every Lloyd iteration; a truthy return stops the fit with
+                :class:`strata.Cancelled`. An exception it raises stops the fit
+                and is re-raised. Ctrl-C stops a fit at the end of the current
+                iteration and raises KeyboardInterrupt. A stopped or failed fit
+                keeps the previous model.
+
+        Returns:
+            self
+        """
+        return self._fit_matrix(as_matrix(X), sample_weight, progress)
+
+    def fit_h5(self, path, dataset, *, progress=None):
+        """Fit to the 2-D dataset ``dataset`` of the HDF5 file ``path``, read by
+        the library (float32 stays float32; other types become float64) without
+        going through Python. ``progress`` as in :meth:`fit`. Returns self."""
+        path = os.fsdecode(path)
+        return self._fit(lib.strata_kmeans_fit_h5, os.fsencode(path), dataset.encode(),
+                         progress=progress, source=f"{path}:{dataset}")
+
+    def fit_predict(self, X, y=None, sample_weight=None, *, progress=None):
+        """Fit, then return ``labels_``."""
+        return self.fit(X, sample_weight=sample_weight, progress=progress).labels_
+
+    def fit_transform(self, X, y=None, sample_weight=None, *, progress=None):
+        """Fit, then return the distances of X to the centroids (see :meth:`transform`)."""
+        matrix = as_matrix(X)
+        return self._fit_matrix(matrix, sample_weight, progress)._distances(matrix)
+
+    # -- using the model ----------------------------------------------------
+
+    def _distances(self, matrix):
+        x, dtype, n, d, row_stride = matrix
+        handle = self._fitted_handle()
+        out = np.empty((n, self.cluster_centers_.shape[0]), np.float64)
+        with handle.session():
+            handle.call(lib.strata_kmeans_set_int, _ffi.THREADS, self._threads())
+            handle.call(lib.strata_kmeans_transform, dtype, x.ctypes.data, n, d, row_stride,
+                        pointer(out, c_double))
+        return out
+
+    def predict(self, X):
+        """Index (int32) of the nearest centroid of every row of X; ties go to the lowest index."""
+        x, dtype, n, d, row_stride = as_matrix(X)
+        labels = np.empty(n, np.int32)
+        with self._fitted_handle().session() as handle:
+            handle.call(lib.strata_kmeans_set_int, _ffi.THREADS, self._threads())
+            handle.call(lib.strata_kmeans_predict, dtype, x.ctypes.data, n, d, row_stride,
+                        pointer(labels, c_int32))
+        return labels
+
+    def transform(self, X):
+        """Euclidean distances (float64, n x k) of every row of X to every centroid."""
+        return self._distances(as_matrix(X))
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the (weighted) inertia of X for the fitted centroids."""
+        matrix = as_matrix(X)
+        weights = as_weights(sample_weight, matrix[2])
+        nearest = self._distances(matrix).min(axis=1) ** 2
+        return -float(nearest.sum() if weights is None else nearest @ weights)
+
+    def write_h5(self, path, source=None, force=False):
+        """Write the fitted model to a new HDF5 file, with the layout of ``strata kmeans``:
+        ``/labels`` (int32, n), ``/centroids`` (float64, k x d) and the root
+        attributes k, inertia, n_iter, converged, seed, algorithm,
+        strata_version and source.
+
+        Args:
+            path: the output file; written under a temporary name, then renamed.
+            source: text of the ``source`` attribute; None gives "FILE:DATASET"
+                after :meth:`fit_h5` and "" after :meth:`fit`.
+            force: replace an existing file (else OutputExistsError, a FileExistsError).
+
+        Raises StateError if the library does not hold the training labels
+        (the model was unpickled or copied rather than fitted).
+        """
+        source = self._source if source is None else source
+        with self._fitted_handle().session() as handle:
+            if handle.result_int(_ffi.RESULT_N) == 0:
+                raise StateError("this model was restored from its centroids (unpickled or "
+                                 "copied), without its training labels: fit it to write it")
+            handle.call(lib.strata_kmeans_write_h5, os.fsencode(path), source.encode(),
+                        _ffi.WRITE_FORCE if force else 0)
