@@ -26,23 +26,40 @@
         besti = _mm256_castps_si256(                                                    \
             _mm256_blendv_ps(_mm256_castsi256_ps(besti), _mm256_castsi256_ps(idx), m_)); \
     } while (0)
+/* Lanes holding the minimum of v, as a movemask, by a shuffle/min tree. */
+static inline int min_lanes_f32(__m256 v)
+{
+    __m256 m = _mm256_min_ps(v, _mm256_permute2f128_ps(v, v, 1));
+    m = _mm256_min_ps(m, _mm256_permute_ps(m, 0x4E));
+    m = _mm256_min_ps(m, _mm256_permute_ps(m, 0xB1));
+    return _mm256_movemask_ps(_mm256_cmp_ps(v, m, _CMP_EQ_OQ));
+}
+
 static inline int32_t hargmin_f32(__m256 best, __m256i besti)
 {
-    float v[8];
+    int eq = min_lanes_f32(best);
+    if ((eq & (eq - 1)) == 0) /* one lane holds the minimum: the usual case */
+        return _mm256_cvtsi256_si32(
+            _mm256_permutevar8x32_epi32(besti, _mm256_set1_epi32(__builtin_ctz((unsigned)eq))));
     int32_t ix[8];
-    _mm256_storeu_ps(v, best);
     _mm256_storeu_si256((__m256i *)ix, besti);
-    int32_t bi = ix[0];
-    float bv = v[0];
-    for (int l = 1; l < 8; l++)
-        if (v[l] < bv || (v[l] == bv && ix[l] < bi)) {
-            bv = v[l];
+    int32_t bi = INT32_MAX;
+    for (int l = 0; l < 8; l++)
+        if ((eq >> l & 1) && ix[l] < bi)
             bi = ix[l];
-        }
     return bi;
 }
+
+/* When the index of lane l is l (all centroids in one vector). */
+static inline void hargmin4_iota_f32(const __m256 *best, int32_t *out)
+{
+    for (int p = 0; p < 4; p++)
+        out[p] = __builtin_ctz((unsigned)min_lanes_f32(best[p]));
+}
+#define HARGMIN_P4_IOTA(best, out) hargmin4_iota_f32(best, out)
 #define HARGMIN(best, besti) hargmin_f32(best, besti)
 #include "kernels/kernel_impl.h"
+#undef HARGMIN_P4_IOTA
 #undef T
 #undef SFX
 #undef VEC
@@ -78,17 +95,15 @@ static inline int32_t hargmin_f32(__m256 best, __m256i besti)
     } while (0)
 static inline int32_t hargmin_f64(__m256d best, __m256i besti)
 {
-    double v[4];
+    __m256d m = _mm256_min_pd(best, _mm256_permute2f128_pd(best, best, 1));
+    m = _mm256_min_pd(m, _mm256_permute_pd(m, 0x5));
+    int eq = _mm256_movemask_pd(_mm256_cmp_pd(best, m, _CMP_EQ_OQ));
     int64_t ix[4];
-    _mm256_storeu_pd(v, best);
     _mm256_storeu_si256((__m256i *)ix, besti);
-    int64_t bi = ix[0];
-    double bv = v[0];
-    for (int l = 1; l < 4; l++)
-        if (v[l] < bv || (v[l] == bv && ix[l] < bi)) {
-            bv = v[l];
+    int64_t bi = INT64_MAX;
+    for (int l = 0; l < 4; l++)
+        if ((eq >> l & 1) && ix[l] < bi)
             bi = ix[l];
-        }
     return (int32_t)bi;
 }
 #define HARGMIN(best, besti) hargmin_f64(best, besti)
