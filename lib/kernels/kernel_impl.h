@@ -11,6 +11,7 @@
  *   P, NB    rows and centroid vectors per register block
  *   HARGMIN_P4(best, besti, out)    optional: HARGMIN of four rows at once
  *   HARGMIN_P4_IOTA(best, out)      optional: the same when the index of lane l is l
+ *                                   (P must then be 4)
  * and may define KERNEL_OWN_ROW_OPS to supply its own center/accumulate. */
 #define KCAT_(a, b) a##b
 #define KCAT(a, b) KCAT_(a, b)
@@ -45,7 +46,9 @@
     }
 
 KERNEL_BLOCK(KFN(block_pn_), P, NB)
+KERNEL_BLOCK(KFN(block_p2_), P, 2)
 KERNEL_BLOCK(KFN(block_p1_), P, 1)
+KERNEL_BLOCK(KFN(block_81_), 2 * P, 1)
 KERNEL_BLOCK(KFN(block_1n_), 1, NB)
 KERNEL_BLOCK(KFN(block_11_), 1, 1)
 
@@ -54,22 +57,28 @@ static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const
 {
     const int64_t nv = kp / L;
     int64_t r = 0;
-#ifdef HARGMIN_P4_IOTA
-    if (nv == 1 && P == 4) {
-        /* One vector holds every centroid: its lanes are the indices, so the
-         * running best is the accumulator itself. */
-        for (; r + P <= rows; r += P) {
-            VEC best[P];
-            IVEC besti[P];
-            for (int p = 0; p < P; p++) {
+    if (nv == 1) {
+        /* Few centroids, one vector: eight rows at a time, so that eight
+         * independent FMA chains hide the FMA latency (four left the kernel
+         * latency-bound at d = 32, k = 8). */
+        for (; r + 2 * P <= rows; r += 2 * P) {
+            VEC best[2 * P];
+            IVEC besti[2 * P];
+            for (int p = 0; p < 2 * P; p++) {
                 best[p] = VINF();
                 besti[p] = IDX(0);
             }
-            KFN(block_p1_)(xc + r * d, d, ct, bias, kp, 0, best, besti);
+            KFN(block_81_)(xc + r * d, d, ct, bias, kp, 0, best, besti);
+#ifdef HARGMIN_P4_IOTA
+            /* the lanes are the indices */
             HARGMIN_P4_IOTA(best, labels + r);
+            HARGMIN_P4_IOTA(best + 4, labels + r + 4);
+#else
+            for (int p = 0; p < 2 * P; p++)
+                labels[r + p] = HARGMIN(best[p], besti[p]);
+#endif
         }
     }
-#endif
     for (; r + P <= rows; r += P) {
         VEC best[P];
         IVEC besti[P];
@@ -80,6 +89,8 @@ static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const
         int64_t v = 0;
         for (; v + NB <= nv; v += NB)
             KFN(block_pn_)(xc + r * d, d, ct, bias, kp, v, best, besti);
+        for (; v + 2 <= nv; v += 2)
+            KFN(block_p2_)(xc + r * d, d, ct, bias, kp, v, best, besti);
         for (; v < nv; v++)
             KFN(block_p1_)(xc + r * d, d, ct, bias, kp, v, best, besti);
 #if defined(HARGMIN_P4) && P == 4
