@@ -29,6 +29,14 @@
  *                    [--kernel auto|scalar|avx2|avx512[,...]] [--seed 42]
  *                    [--input FILE.h5[:/X]] [--init FILE.h5:/DSET]
  *                    [--bounds bench/bounds.json] [--out FILE] [--result FILE.h5]
+ *                    [--wait-idle S] [--busy-retry S]
+ *
+ * The machine may be shared: every line carries "others_cpu_pct", the CPU time
+ * that OTHER processes used while the case ran (from /proc/stat minus our own
+ * CPU time; 100 = all CPUs), and --wait-idle S waits up to S seconds before
+ * each case until others use < 10% ("others_cpu_pct_before"). A repeat pair
+ * is "clean" when others used < 10% during it ("clean_repeats"); --busy-retry
+ * S adds pairs for up to S more seconds until --repeats of them are clean.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -65,6 +73,65 @@ static double load1(void)
         fclose(f);
     }
     return l;
+}
+
+/* Busy and total jiffies of all CPUs from /proc/stat (0 if unreadable). */
+static void cpu_jiffies(double *busy, double *total)
+{
+    unsigned long long v[10] = {0};
+    *busy = *total = 0;
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return;
+    int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                     &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+    fclose(f);
+    if (got < 8) return;
+    for (int i = 0; i < 8; i++) *total += (double)v[i];
+    *busy = *total - (double)v[3] - (double)v[4]; /* minus idle and iowait */
+}
+
+static double own_cpu_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU time used by OTHER processes over a window, as a percentage of the
+ * machine (100% = every CPU busy): total busy time minus our own. */
+typedef struct { double busy, total, own, wall; } cpu_mark;
+
+static cpu_mark cpu_mark_now(void)
+{
+    cpu_mark m;
+    cpu_jiffies(&m.busy, &m.total);
+    m.own = own_cpu_sec();
+    m.wall = now();
+    return m;
+}
+
+static double others_pct(cpu_mark a, cpu_mark b)
+{
+    double jt = b.total - a.total;
+    if (jt <= 0) return -1;
+    double hz = jt / ((b.wall - a.wall) * omp_get_num_procs()); /* jiffies per CPU-second */
+    double others = (b.busy - a.busy) / hz - (b.own - a.own);
+    double pct = 100.0 * others / ((b.wall - a.wall) * omp_get_num_procs());
+    return pct < 0 ? 0 : pct;
+}
+
+/* Wait (up to max_wait s) until other processes use < 10% of the machine. */
+static double wait_idle(double max_wait)
+{
+    double t0 = now(), pct = -1;
+    do {
+        cpu_mark a = cpu_mark_now();
+        struct timespec d = {0, 500000000L};
+        nanosleep(&d, NULL);
+        pct = others_pct(a, cpu_mark_now());
+        if (pct >= 0 && pct < 10) break;
+    } while (now() - t0 < max_wait);
+    return pct;
 }
 
 static void die(const char *msg, const char *arg)
@@ -299,7 +366,7 @@ static const int KERNEL_VAL[] = {STRATA_KERNEL_AUTO, STRATA_KERNEL_SCALAR, STRAT
 
 typedef struct {
     int iters, repeats, max_repeats;
-    double min_time;
+    double min_time, wait_idle, busy_retry;
     FILE *out;
     const char *result_path;
     const char *init_spec; /* NULL: first k rows */
@@ -370,21 +437,37 @@ static void run_case(const opts *o, const void *x, int64_t n, int64_t d, int64_t
     const int64_t m1 = 1, mN = 1 + o->iters;
     double t, best1 = 1e300, bestN = 1e300;
     int64_t it1 = 0, itN = 0;
+    double idle_pct = o->wait_idle > 0 ? wait_idle(o->wait_idle) : -1;
     double l0 = load1();
     double start = now();
+    cpu_mark m0 = cpu_mark_now();
     /* warm-up: threads, page faults, caches */
     CHECK(timed_fit(km, m1, dtype, x, n, d, &t, &it1));
-    int reps = 0;
+    /* Repeat pairs (t(1), t(1+I)); a pair is "clean" when other processes
+     * used < 10% of the CPUs meanwhile. Mins are taken over all pairs (load
+     * from others only adds time); with --busy-retry S, pairs go on (waiting
+     * for an idle moment in between) for up to S more seconds until
+     * --repeats of them were clean. */
+    int reps = 0, clean = 0;
+    double extra_start = -1;
     for (;;) {
+        cpu_mark pa = cpu_mark_now();
         CHECK(timed_fit(km, m1, dtype, x, n, d, &t, &it1));
         if (t < best1) best1 = t;
         CHECK(timed_fit(km, mN, dtype, x, n, d, &t, &itN));
         if (t < bestN) bestN = t;
+        double po = others_pct(pa, cpu_mark_now());
+        if (po >= 0 && po < 10) clean++;
         reps++;
-        if (reps >= o->max_repeats) break;
-        if (reps >= o->repeats && now() - start >= o->min_time) break;
+        int enough = reps >= o->max_repeats || (reps >= o->repeats && now() - start >= o->min_time);
+        if (!enough) continue;
+        if (clean >= o->repeats || o->busy_retry <= 0) break;
+        if (extra_start < 0) extra_start = now();
+        if (now() - extra_start >= o->busy_retry) break;
+        wait_idle(5.0);
     }
 
+    double others = others_pct(m0, cpu_mark_now());
     int64_t used_kernel = -1, used_assign = -1, conv = -1;
     double inertia = NAN;
     CHECK(strata_kmeans_result_int(km, STRATA_RESULT_KERNEL, &used_kernel));
@@ -429,16 +512,17 @@ static void run_case(const opts *o, const void *x, int64_t n, int64_t d, int64_t
              "\"GB_per_s\": %s, \"GFLOP_per_s\": %s, \"bound_sec\": %s, \"ratio_to_bound\": %s, "
              "\"bound_threads\": %d, \"iters\": %d, \"max_iter\": %" PRId64 ", \"n_iter\": %" PRId64
              ", \"n_iter_1\": %" PRId64 ", \"early_stop\": %s, \"converged\": %" PRId64
-             ", \"t_fit_1\": %.6g, \"t_fit_n\": %.6g, \"repeats\": %d, \"inertia\": %s, \"load1\": %.2f}\n",
+             ", \"t_fit_1\": %.6g, \"t_fit_n\": %.6g, \"repeats\": %d, \"clean_repeats\": %d, \"inertia\": %s, \"load1\": %.2f, "
+             "\"others_cpu_pct_before\": %.1f, \"others_cpu_pct\": %.1f}\n",
              n, d, k, threads, DTYPES[dti], as_name, ASSIGNS[asi], strata_kernel_name((int)used_kernel),
              KERNELS[kei], num[0], num[1], num[2], num[3], num[4], bt, o->iters, mN, itN, it1,
-             early ? "true" : "false", conv, best1, bestN, reps, num[5], l0);
+             early ? "true" : "false", conv, best1, bestN, reps, clean, num[5], l0, idle_pct, others);
     emit(o, line);
     fprintf(stderr,
             "  n=%-9" PRId64 " d=%-3" PRId64 " k=%-4" PRId64 " T=%d %s %s/%s: %.4f s/iter  %.1f GB/s  %.1f GFLOP/s"
-            "  x%.2f of bound\n",
+            "  x%.2f of bound  (others %.0f%%, %d/%d clean)\n",
             n, d, k, threads, DTYPES[dti], as_name, strata_kernel_name((int)used_kernel), spi,
-            bytes / spi / 1e9, flops / spi / 1e9, spi / bound);
+            bytes / spi / 1e9, flops / spi / 1e9, spi / bound, others, clean, reps);
     strata_kmeans_free(km);
 #undef CHECK
 }
@@ -451,7 +535,7 @@ static void usage(void)
             "  [--dtype float32|float64[,..]] [--assign auto|fused|gemm[,..]]\n"
             "  [--kernel auto|scalar|avx2|avx512[,..]] [--seed 42]\n"
             "  [--input FILE.h5[:/X]] [--init FILE.h5:/DSET] [--bounds PATH] [--out FILE]\n"
-            "  [--result FILE.h5]\n"
+            "  [--result FILE.h5] [--wait-idle SECONDS] [--busy-retry SECONDS]\n"
             "default --bounds: %s\n",
             STRATA_BENCH_BOUNDS_DEFAULT);
 }
@@ -504,6 +588,10 @@ int main(int argc, char **argv)
             if (o.max_repeats < 1) die("bad --max-repeats", v);
         } else if (!strcmp(a, "--min-time")) {
             o.min_time = atof(v);
+        } else if (!strcmp(a, "--busy-retry")) {
+            o.busy_retry = atof(v);
+        } else if (!strcmp(a, "--wait-idle")) {
+            o.wait_idle = atof(v);
         } else if (!strcmp(a, "--seed")) {
             seed = strtoull(v, NULL, 10);
         } else if (!strcmp(a, "--bounds")) {

@@ -48,8 +48,41 @@ N_BLOBS = 32
 BLOB_SPREAD = 2.0
 
 DEFAULT_CASES = ",".join(
-    [f"1M:{d}:{k}" for d in (8, 16, 32) for k in (8, 64, 256)] + ["10M:8:8", "10M:32:64"]
+    [f"1M:{d}:{k}" for d in (8, 16, 32) for k in (8, 64, 256)]
+    + ["10M:8:8", "10M:16:64", "10M:32:64", "10M:32:256"]
 )
+
+
+def cpu_mark():
+    """(busy jiffies, total jiffies, own CPU s, wall s) for others_pct()."""
+    try:
+        with open("/proc/stat") as f:
+            v = [float(x) for x in f.readline().split()[1:9]]
+    except OSError:
+        v = [0.0] * 8
+    t = os.times()
+    return (sum(v) - v[3] - v[4], sum(v), t.user + t.system, time.perf_counter())
+
+
+def others_pct(a, b):
+    """CPU used by OTHER processes between two marks, % of the machine."""
+    ncpu = os.cpu_count() or 1
+    wall = b[3] - a[3]
+    if b[1] <= a[1] or wall <= 0:
+        return -1.0
+    hz = (b[1] - a[1]) / (wall * ncpu)
+    return max(0.0, 100.0 * ((b[0] - a[0]) / hz - (b[2] - a[2])) / (wall * ncpu))
+
+
+def wait_idle(max_wait):
+    """Wait up to max_wait s until others use < 10% of the machine; return that %."""
+    t0, pct = time.perf_counter(), -1.0
+    while True:
+        a = cpu_mark()
+        time.sleep(0.5)
+        pct = others_pct(a, cpu_mark())
+        if 0 <= pct < 10 or time.perf_counter() - t0 >= max_wait:
+            return pct
 
 
 def parse_count(s):
@@ -112,7 +145,7 @@ def inertia64(X, labels, centres, block=1 << 20):
     return tot
 
 
-def time_sklearn(X, init, iters, repeats, threads, min_time, max_repeats):
+def time_sklearn(X, init, iters, repeats, threads, min_time, max_repeats, busy_retry):
     k = init.shape[0]
 
     def fit(max_iter):
@@ -122,24 +155,40 @@ def time_sklearn(X, init, iters, repeats, threads, min_time, max_repeats):
         km.fit(X)
         return time.perf_counter() - t0, km
 
+    # Same protocol as bench_lloyd: mins over repeat pairs; a pair is clean when
+    # other processes used < 10% of the CPUs meanwhile; with busy_retry > 0,
+    # pairs go on for up to busy_retry more seconds until `repeats` are clean.
     with threadpool_limits(limits=threads):
         fit(1)  # warm-up
+        m0 = cpu_mark()
         best1 = bestn = float("inf")
         start = time.perf_counter()
-        reps = 0
+        reps = clean = 0
+        extra_start = None
         while True:
+            pa = cpu_mark()
             t1, km1 = fit(1)
             tn, kmn = fit(1 + iters)
+            if 0 <= others_pct(pa, cpu_mark()) < 10:
+                clean += 1
             best1, bestn = min(best1, t1), min(bestn, tn)
             reps += 1
-            if reps >= max_repeats or (reps >= repeats and time.perf_counter() - start >= min_time):
+            if not (reps >= max_repeats or (reps >= repeats and time.perf_counter() - start >= min_time)):
+                continue
+            if clean >= repeats or busy_retry <= 0:
                 break
+            extra_start = extra_start or time.perf_counter()
+            if time.perf_counter() - extra_start >= busy_retry:
+                break
+            wait_idle(5.0)
+    others = others_pct(m0, cpu_mark())
     n_iter = int(kmn.n_iter_)
     used = iters if n_iter == 1 + iters else n_iter - int(km1.n_iter_)
     spi = (bestn - best1) / used if used > 0 else float("nan")
     return {"sec_per_iter": spi, "t_fit_1": best1, "t_fit_n": bestn, "n_iter": n_iter,
-            "repeats": reps, "labels": kmn.labels_.astype(np.int32),
-            "centres": kmn.cluster_centers_, "inertia_reported": float(kmn.inertia_)}
+            "repeats": reps, "clean_repeats": clean, "labels": kmn.labels_.astype(np.int32),
+            "centres": kmn.cluster_centers_, "inertia_reported": float(kmn.inertia_),
+            "others_cpu_pct": others}
 
 
 def find_bench(explicit):
@@ -152,11 +201,12 @@ def find_bench(explicit):
     raise SystemExit("bench_lloyd not found: build it (see bench/README.md) or pass --bench-lloyd")
 
 
-def run_strata(bench, path, k, threads, iters, repeats, min_time, max_repeats, bounds, result,
-               extra):
+def run_strata(bench, path, k, threads, iters, repeats, min_time, max_repeats, busy_retry, bounds,
+               result, extra):
     cmd = [bench, "--input", f"{path}:/X", "--init", f"{path}:/init_k{k}", "--threads",
            str(threads), "--iters", str(iters), "--repeats", str(repeats), "--min-time",
-           str(min_time), "--max-repeats", str(max_repeats), "--result", result]
+           str(min_time), "--max-repeats", str(max_repeats), "--busy-retry", str(busy_retry),
+           "--result", result]
     if bounds:
         cmd += ["--bounds", bounds]
     cmd += extra
@@ -181,13 +231,20 @@ def fmt_n(n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", default=DEFAULT_CASES,
-                    help="comma-separated n:d:k (default: the nine 1M cases + 10M:8:8, 10M:32:64)")
+                    help="comma-separated n:d:k (default: the nine 1M cases + 10M:8:8, 10M:16:64, "
+                    "10M:32:64, 10M:32:256)")
     ap.add_argument("--threads", default="2", help="comma-separated thread counts (default 2)")
     ap.add_argument("--iters", type=int, default=5, help="I: timed iterations (default 5)")
     ap.add_argument("--repeats", type=int, default=3, help="minimum repeats (default 3)")
     ap.add_argument("--max-repeats", type=int, default=10)
     ap.add_argument("--min-time", type=float, default=1.0,
                     help="repeat until a case took this long (s), up to --max-repeats")
+    ap.add_argument("--wait-idle", type=float, default=30.0,
+                    help="before each case wait up to this long (s) until other processes use "
+                    "< 10%% of the CPUs (default 30; 0: don't)")
+    ap.add_argument("--busy-retry", type=float, default=60.0,
+                    help="add repeat pairs for up to this long (s) until --repeats of them ran "
+                    "while other processes used < 10%% of the CPUs (default 60; 0: don't)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "strata-bench-data"))
     ap.add_argument("--bench-lloyd", default=None, help="path of bench_lloyd (default: build*/bench/)")
@@ -229,10 +286,14 @@ def main():
             inits = {k: f[f"init_k{k}"][:] for k in ks}
         for k in ks:
             for T in threads:
+                before = wait_idle(a.wait_idle) if a.wait_idle > 0 else -1.0
                 load = os.getloadavg()[0]
-                sk = time_sklearn(X, inits[k], a.iters, a.repeats, T, a.min_time, a.max_repeats)
+                sk = time_sklearn(X, inits[k], a.iters, a.repeats, T, a.min_time, a.max_repeats,
+                                  a.busy_retry)
+                if a.wait_idle > 0:
+                    wait_idle(a.wait_idle)
                 st, cmd = run_strata(bench, path, k, T, a.iters, a.repeats, a.min_time,
-                                     a.max_repeats, a.bounds, result, extra)
+                                     a.max_repeats, a.busy_retry, a.bounds, result, extra)
                 in_sk = inertia64(X, sk["labels"], sk["centres"])
                 in_st = inertia64(X, st["labels"], st["centres"])
                 rel = abs(in_st - in_sk) / max(abs(in_sk), 1e-300)
@@ -253,8 +314,12 @@ def main():
                        "inertia_sklearn_reported": sk["inertia_reported"],
                        "inertia_strata_reported": st.get("inertia"),
                        "inertia_rel_diff": rel, "inertia_ok": ok_inertia,
-                       "label_agreement": agree, "sklearn_repeats": sk["repeats"],
+                       "label_agreement": agree, "sklearn_repeats": sk["repeats"], "sklearn_clean_repeats": sk["clean_repeats"],
+                       "strata_clean_repeats": st.get("clean_repeats"),
                        "strata_repeats": st.get("repeats"), "load1": load,
+                       "others_cpu_pct_before": before,
+                       "others_cpu_pct_sklearn": sk["others_cpu_pct"],
+                       "others_cpu_pct_strata": st.get("others_cpu_pct"),
                        "sklearn_version": sklearn.__version__, "strata_cmd": cmd}
                 rows.append(row)
                 if out:
@@ -262,13 +327,14 @@ def main():
                     out.flush()
                 print(f"# {fmt_n(n)} x {d} k={k} T={T}: sklearn {sk['sec_per_iter']:.4f} s/iter, "
                       f"strata {st['sec_per_iter']:.4f} s/iter, x{speedup:.2f}; inertia rel diff "
-                      f"{rel:.1e}; labels agree {agree:.6f}", file=sys.stderr)
+                      f"{rel:.1e}; labels agree {agree:.6f}; others' CPU {sk['others_cpu_pct']:.0f}%/"
+                      f"{st.get('others_cpu_pct', -1):.0f}%", file=sys.stderr)
         del X
     if os.path.exists(result):
         os.remove(result)
 
     head = ["n", "d", "k", "T", "sklearn s/iter", "strata s/iter", "speedup", "strata/bound",
-            "assign/kernel", "inertia rel diff", "labels agree", "goals"]
+            "assign/kernel", "inertia rel diff", "labels agree", "clean reps sk/st", "goals"]
     table = []
     for r in rows:
         goals = []
@@ -285,7 +351,10 @@ def main():
                       f"{r['sklearn_sec_per_iter']:.4f}", f"{r['strata_sec_per_iter']:.4f}",
                       f"{r['speedup']:.2f}", "-" if rb is None else f"{rb:.2f}",
                       f"{r['strata_assign']}/{r['strata_kernel']}", f"{r['inertia_rel_diff']:.1e}",
-                      f"{r['label_agreement']:.6f}", ", ".join(goals) if goals else "ok"])
+                      f"{r['label_agreement']:.6f}",
+                      f"{r['sklearn_clean_repeats']}/{r['sklearn_repeats']}, "
+                      f"{r['strata_clean_repeats']}/{r['strata_repeats']}",
+                      ", ".join(goals) if goals else "ok"])
     if a.markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "|".join("---" for _ in head) + "|")

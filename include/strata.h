@@ -381,6 +381,364 @@ STRATA_API STRATA_NODISCARD int strata_h5_read_matrix(const char *path, const ch
 STRATA_API STRATA_NODISCARD int strata_h5_write_matrix(const char *path, const char *dataset, int dtype,
                                        const void *buf, int64_t n, int64_t d, int flags);
 
+/* ------------------------------------------------------------------------ */
+/* RFM: recency, frequency, monetary scores from transaction logs           */
+/* ------------------------------------------------------------------------ */
+/*
+ * strata_rfm  holds RFM parameters (set by enum key, sticky), optional
+ *             caller-supplied bin edges and segment rules, and, after a
+ *             successful fit, one row per customer sorted by customer id:
+ *             the aggregates (recency, frequency, monetary, first purchase,
+ *             tenure), the scores (R, F, M in 1..q, the RFM code, the score
+ *             sum), the segment index, the bin edges, the segment profiles
+ *             and the cleaning report. docs/rfm.md tells the whole story.
+ *
+ * Typical use
+ *   strata_rfm *h;
+ *   if (strata_rfm_create(&h) != STRATA_OK) ...;
+ *   strata_rfm_set_int(h, STRATA_RFM_BINS, 5);
+ *   if (strata_rfm_fit(h, customer_id, day, amount, n) != STRATA_OK)
+ *       fprintf(stderr, "%s\n", strata_rfm_last_error(h));
+ *   strata_rfm_result_int(h, STRATA_RFM_CUSTOMERS, &nc);
+ *   strata_rfm_column_int64(h, STRATA_RFM_COL_SEGMENT, seg, nc);
+ *   strata_rfm_free(h);
+ *
+ * Days. Every time is turned into a day number: with STRATA_RFM_TIME_DAYS
+ * (default) the time is the day; with STRATA_RFM_TIME_SECONDS it is Unix
+ * seconds and the day is floor(time / 86400) (UTC days since 1970-01-01).
+ * Recency = reference day - last purchase day, so with the default reference
+ * day (the day after the last kept transaction) a purchase on the last day
+ * has recency 1.
+ *
+ * Cleaning. Each row is checked in this order and, at its first problem,
+ * counted under that reason (see strata_rfm_result):
+ *   1. missing or invalid customer id (id == INT64_MIN, the readers' mark
+ *      for NaN or non-integral ids, or id < STRATA_RFM_MIN_ID): dropped;
+ *   2. day outside [STRATA_RFM_MIN_DAY, STRATA_RFM_MAX_DAY]: dropped;
+ *   3. NaN or infinite amount: dropped;
+ *   4. negative amount: dropped (default) or netted (STRATA_RFM_NET);
+ *   5. zero amount: kept as a purchase (default) or dropped;
+ *   6. exact duplicate (same id, time and amount as another kept row):
+ *      counted, and kept (default) or dropped (one copy stays).
+ * Nothing is dropped silently: every reason has a count.
+ */
+
+typedef struct strata_rfm strata_rfm;
+
+/** Tie policies (value of STRATA_RFM_TIES). */
+typedef enum strata_rfm_ties {
+    /* Equal-count bins on ranks: customers are ranked by value, ties broken
+     * by ascending customer id, and the ranks are cut like pandas'
+     * qcut(rank(method="first"), q): quantile edges of the ranks 1..n with
+     * linear interpolation, right-closed bins. Always q bins when n >= q. */
+    STRATA_RFM_TIES_RANK = 0,
+    /* Quantile edges of the values (linear interpolation, as numpy.quantile),
+     * right-closed bins, duplicate edges dropped (pandas' qcut with
+     * duplicates="drop"): equal values always share a bin, and there may be
+     * fewer than q bins (see STRATA_RFM_BINS_R/F/M). */
+    STRATA_RFM_TIES_VALUE = 1,
+    /* The q - 1 cut points given by strata_rfm_set_edges() for each metric:
+     * value v is in bin b = number of cut points < v (right-closed). */
+    STRATA_RFM_TIES_EDGES = 2
+} strata_rfm_ties;
+
+/** Row policies: values of STRATA_RFM_NEGATIVE, STRATA_RFM_ZERO and
+ *  STRATA_RFM_DUPLICATES (each lists the ones it accepts). */
+typedef enum strata_rfm_policy {
+    STRATA_RFM_KEEP = 0, /* keep the row (as a purchase) */
+    STRATA_RFM_DROP = 1, /* drop the row */
+    STRATA_RFM_NET = 2   /* negative amounts only: subtract them from the monetary total
+                            (a return); they are not purchases (no frequency, recency,
+                            first purchase); customers left with no purchase are dropped */
+} strata_rfm_policy;
+
+/** Frequency modes (value of STRATA_RFM_FREQUENCY_MODE). */
+typedef enum strata_rfm_frequency {
+    STRATA_RFM_COUNT_ROWS = 0, /* number of purchases (kept purchase rows) */
+    STRATA_RFM_COUNT_DAYS = 1  /* number of distinct purchase days */
+} strata_rfm_frequency;
+
+/** Monetary modes (value of STRATA_RFM_MONETARY_MODE). */
+typedef enum strata_rfm_monetary {
+    STRATA_RFM_SUM = 0, /* total spend (net of returns with STRATA_RFM_NET) */
+    STRATA_RFM_MEAN = 1 /* total spend / frequency (per purchase, or per purchase day) */
+} strata_rfm_monetary;
+
+/** Time units (value of STRATA_RFM_TIME_UNIT). */
+typedef enum strata_rfm_time_unit {
+    STRATA_RFM_TIME_DAYS = 0,   /* integer day numbers (any epoch) */
+    STRATA_RFM_TIME_SECONDS = 1 /* Unix seconds; day = floor(t / 86400) */
+} strata_rfm_time_unit;
+
+/** STRATA_RFM_REFERENCE_DAY value meaning "the day after the last kept transaction". */
+#define STRATA_RFM_REFERENCE_AUTO INT64_MIN
+
+/** Parameter keys (pinned), all integers: strata_rfm_set_int(), strata_rfm_get_int().
+ *  Values out of range return STRATA_E_PARAM and leave the parameter unchanged.
+ *  Aggregation parameters take effect at the next fit; scoring parameters
+ *  (BINS, TIES, edges, segment rules) also at strata_rfm_score(). */
+typedef enum strata_rfm_param {
+    /* int, 2..100, default 5: number of score bins q (scoring). */
+    STRATA_RFM_BINS = 200,
+    /* int, a strata_rfm_ties value, default RANK (scoring). */
+    STRATA_RFM_TIES = 201,
+    /* int, a day number in [-2^31, 2^31], or STRATA_RFM_REFERENCE_AUTO
+     * (default): the day recency is measured to. Must be >= the last kept
+     * purchase day (a fit fails otherwise: drop later rows with MAX_DAY). */
+    STRATA_RFM_REFERENCE_DAY = 202,
+    /* int, a strata_rfm_frequency value, default COUNT_ROWS. */
+    STRATA_RFM_FREQUENCY_MODE = 203,
+    /* int, a strata_rfm_monetary value, default SUM. */
+    STRATA_RFM_MONETARY_MODE = 204,
+    /* int, DROP (default) or NET: rows with a negative amount. */
+    STRATA_RFM_NEGATIVE = 205,
+    /* int, KEEP (default) or DROP: rows with a zero amount. */
+    STRATA_RFM_ZERO = 206,
+    /* int, KEEP (default) or DROP: exact duplicate rows. */
+    STRATA_RFM_DUPLICATES = 207,
+    /* int, a strata_rfm_time_unit value, default DAYS. */
+    STRATA_RFM_TIME_UNIT = 208,
+    /* int, days in [-2^31, 2^31 - 1], defaults -2^31 and 2^31 - 1: rows whose
+     * day lies outside [MIN_DAY, MAX_DAY] are dropped as bad timestamps. */
+    STRATA_RFM_MIN_DAY = 209,
+    STRATA_RFM_MAX_DAY = 210,
+    /* int, > INT64_MIN, default 0: customer ids below it are invalid
+     * (negative ids, often a "missing" mark, are dropped by default). */
+    STRATA_RFM_MIN_ID = 211
+    /* STRATA_THREADS (400) applies too: 0 = the OpenMP default. Results do
+     * not depend on it. */
+} strata_rfm_param;
+
+/** Metrics (argument of strata_rfm_set_edges() and strata_rfm_edges()). */
+typedef enum strata_rfm_metric {
+    STRATA_RFM_RECENCY = 0,
+    STRATA_RFM_FREQUENCY = 1,
+    STRATA_RFM_MONETARY = 2
+} strata_rfm_metric;
+
+/** Per-customer columns (strata_rfm_column_int64 / _double). Integer columns
+ *  can be read with both functions, double columns only as double. */
+typedef enum strata_rfm_column {
+    STRATA_RFM_COL_CUSTOMER_ID = 0, /* int: ascending */
+    STRATA_RFM_COL_RECENCY = 1,     /* int: reference day - last purchase day */
+    STRATA_RFM_COL_FREQUENCY = 2,   /* int: purchases, or distinct purchase days */
+    STRATA_RFM_COL_MONETARY = 3,    /* double: total spend, or mean per purchase (MONETARY_MODE) */
+    STRATA_RFM_COL_FIRST_DAY = 4,   /* int: day of the first purchase */
+    STRATA_RFM_COL_TENURE = 5,      /* int: reference day - first purchase day */
+    STRATA_RFM_COL_R = 6,           /* int: recency score 1..q (most recent = q) */
+    STRATA_RFM_COL_F = 7,           /* int: frequency score 1..q */
+    STRATA_RFM_COL_M = 8,           /* int: monetary score 1..q */
+    STRATA_RFM_COL_CODE = 9,        /* int: (R*B + F)*B + M, B = 10 for q <= 9, 100 for
+                                       q <= 99, 1000 for q = 100 (e.g. 545) */
+    STRATA_RFM_COL_SCORE = 10,      /* int: R + F + M */
+    STRATA_RFM_COL_SEGMENT = 11,    /* int: index of the first matching segment rule, -1 if none */
+    STRATA_RFM_COL_REVENUE = 12     /* double: total spend (net of returns with NET) */
+} strata_rfm_column;
+
+/** Result keys of strata_rfm_result_int(). Row counts follow the cleaning
+ *  order in the comment at the top of this section. */
+typedef enum strata_rfm_result {
+    STRATA_RFM_ROWS = 250,           /* rows given */
+    STRATA_RFM_ROWS_USED = 251,      /* rows that went into the aggregates */
+    STRATA_RFM_BAD_ID = 252,         /* dropped: missing or invalid customer id */
+    STRATA_RFM_BAD_TIME = 253,       /* dropped: day outside [MIN_DAY, MAX_DAY] */
+    STRATA_RFM_BAD_AMOUNT = 254,     /* dropped: NaN or infinite amount */
+    STRATA_RFM_NEGATIVE_ROWS = 255,  /* negative amounts: dropped (DROP) or netted (NET) */
+    STRATA_RFM_ZERO_ROWS = 256,      /* zero amounts: kept (KEEP) or dropped (DROP) */
+    STRATA_RFM_DUPLICATE_ROWS = 257, /* rows equal to another kept row: kept or dropped */
+    STRATA_RFM_RETURN_ONLY_ROWS = 258, /* NET: rows of customers without any purchase: dropped */
+    STRATA_RFM_CUSTOMERS = 259,      /* customers (rows of every column) */
+    STRATA_RFM_FIRST_DAY = 260,      /* first kept purchase day */
+    STRATA_RFM_LAST_DAY = 261,       /* last kept purchase day */
+    STRATA_RFM_REFERENCE_DAY_USED = 262, /* the reference day recency is measured to */
+    STRATA_RFM_BINS_USED = 263,      /* q, the number of bins asked for */
+    STRATA_RFM_BINS_R = 264,         /* distinct recency bins produced (< q is possible
+                                        with TIES_VALUE, or with fewer customers than q) */
+    STRATA_RFM_BINS_F = 265,         /* distinct frequency bins produced */
+    STRATA_RFM_BINS_M = 266,         /* distinct monetary bins produced */
+    STRATA_RFM_SEGMENTS = 267,       /* segment rules (11 for the default map) */
+    STRATA_RFM_UNMATCHED = 268       /* customers that matched no rule (segment -1) */
+} strata_rfm_result;
+
+/** Segment profile statistics (strata_rfm_profile()); one value per segment.
+ *  Means and medians of an empty segment are NaN. Medians of an even count
+ *  are the mean of the two middle values (as pandas' median). */
+typedef enum strata_rfm_stat {
+    STRATA_RFM_STAT_COUNT = 0,          /* customers */
+    STRATA_RFM_STAT_CUSTOMER_SHARE = 1, /* customers / all customers */
+    STRATA_RFM_STAT_REVENUE = 2,        /* sum of the customers' revenue (total spend) */
+    STRATA_RFM_STAT_REVENUE_SHARE = 3,  /* revenue / total revenue (NaN if that is 0) */
+    STRATA_RFM_STAT_MEAN_RECENCY = 4,
+    STRATA_RFM_STAT_MEDIAN_RECENCY = 5,
+    STRATA_RFM_STAT_MEAN_FREQUENCY = 6,
+    STRATA_RFM_STAT_MEDIAN_FREQUENCY = 7,
+    STRATA_RFM_STAT_MEAN_MONETARY = 8,
+    STRATA_RFM_STAT_MEDIAN_MONETARY = 9
+} strata_rfm_stat;
+
+/** Columns of a segment rule (strata_rfm_set_segments()): inclusive score
+ *  ranges; FM is the combined score (F + M + 1) / 2 in integer division
+ *  (the mean of F and M, halves rounded up). */
+typedef enum strata_rfm_rule_column {
+    STRATA_RFM_RULE_R_LO = 0, STRATA_RFM_RULE_R_HI = 1,
+    STRATA_RFM_RULE_F_LO = 2, STRATA_RFM_RULE_F_HI = 3,
+    STRATA_RFM_RULE_M_LO = 4, STRATA_RFM_RULE_M_HI = 5,
+    STRATA_RFM_RULE_FM_LO = 6, STRATA_RFM_RULE_FM_HI = 7,
+    STRATA_RFM_RULE_COLUMNS = 8
+} strata_rfm_rule_column;
+
+/** Create an RFM handle with default parameters and the default 11-segment map.
+ *  @param out  receives the handle; free it with strata_rfm_free().
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_rfm_create(strata_rfm **out);
+
+/** Free a handle and everything it owns. NULL is a no-op. */
+STRATA_API void strata_rfm_free(strata_rfm *h);
+
+/** Message of the last failing call on this handle ("" if none). Owned by the
+ *  handle, valid until the next call on it. h == NULL returns a static message. */
+STRATA_API const char *strata_rfm_last_error(const strata_rfm *h);
+
+/** Set an integer parameter (see strata_rfm_param; STRATA_THREADS too). Sticky.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. */
+STRATA_API STRATA_NODISCARD int strata_rfm_set_int(strata_rfm *h, int param, int64_t value);
+/** Read an integer parameter into *out. @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. */
+STRATA_API STRATA_NODISCARD int strata_rfm_get_int(const strata_rfm *h, int param, int64_t *out);
+
+/** Give the q - 1 interior cut points of one metric for STRATA_RFM_TIES_EDGES
+ *  (copied; strictly increasing, finite). Recency cut points are in days:
+ *  recency <= cuts[0] is the most recent bin, scored q. n_cuts == 0 (cuts
+ *  may then be NULL) forgets the metric's cut points. A scoring run with
+ *  TIES_EDGES fails with STRATA_E_PARAM unless every metric has BINS - 1.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (metric, n_cuts > 99),
+ *          STRATA_E_PARAM (not increasing), STRATA_E_NONFINITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_rfm_set_edges(strata_rfm *h, int metric, const double *cuts,
+                                     int64_t n_cuts);
+
+/** Replace the segment rules (copied). Rule i is named names[i] (non-empty,
+ *  at most 127 bytes, distinct) and matches a customer when every score lies
+ *  in its inclusive ranges bounds[i*8 + STRATA_RFM_RULE_*] (use 1..100 for
+ *  "any"). Each customer gets the first rule it matches, or -1. Scores are
+ *  compared as they are (1..q). n_rules == 0 (names and bounds may be NULL)
+ *  restores the default map, whose bounds are on a 1..5 scale: with q != 5
+ *  each score s is first mapped to ceil(5 s / q). The default map is
+ *  documented in docs/rfm.md. Takes effect at the next fit or strata_rfm_score().
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n_rules outside 0..1000,
+ *          a bad name, lo > hi), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_rfm_set_segments(strata_rfm *h, int64_t n_rules,
+                                        const char *const *names, const int32_t *bounds);
+
+/** Aggregate a transaction log and score it: one row per customer.
+ *  @param customer_id, time, amount  n values each; borrowed, only read during
+ *         the call. time is in days or Unix seconds (STRATA_RFM_TIME_UNIT).
+ *  Rows are cleaned as described at the top of this section; the result does
+ *  not depend on the order of the rows nor on STRATA_THREADS (bitwise).
+ *  Monetary totals are compensated sums taken in a canonical order (by day,
+ *  time, amount within each customer).
+ *  Allocates: 16 (at worst 24) bytes per kept row of scratch and about 55
+ *  bytes per customer for the result. The handle keeps the scratch and, once
+ *  replaced, the previous result's memory, and reuses them in later calls
+ *  (freed by strata_rfm_free).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 1; no row left after
+ *          cleaning: the message gives the counts; reference day before the
+ *          last purchase), STRATA_E_PARAM (TIES_EDGES without cut points),
+ *          STRATA_E_NOMEM. On error the previous result stays. */
+STRATA_API STRATA_NODISCARD int strata_rfm_fit(strata_rfm *h, const int64_t *customer_id,
+                               const int64_t *time, const double *amount, int64_t n);
+
+/** strata_rfm_fit() on columns of an HDF5 file (opened read-only, never
+ *  changed). With table == NULL or "", customer, time and amount are 1-D
+ *  datasets of equal length; otherwise table is a 1-D compound dataset (a
+ *  table written by h5py, PyTables, or pandas with data_columns) and the
+ *  three are names of its fields. Integer and float types are accepted:
+ *  float ids that are NaN or not integers become missing ids, NaN times
+ *  become bad timestamps, float times are floored.
+ *  @return as strata_rfm_fit(), plus STRATA_E_IO_* (missing file or dataset,
+ *          wrong rank or type, columns of different lengths, 0 rows); the
+ *          message names the file and dataset. */
+STRATA_API STRATA_NODISCARD int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table,
+                                  const char *customer, const char *time, const char *amount);
+
+/** Score customers aggregated elsewhere: n distinct customer ids (any order),
+ *  recency (days, >= 0), frequency (>= 1) and monetary (finite) values. The
+ *  handle then holds them sorted by id with first day, tenure and reference
+ *  day unknown (first day and tenure read as -1, the day results as 0), and
+ *  revenue equal to monetary. No cleaning: a bad value is an error.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 1, duplicate id, bad
+ *          value: the first one is named), STRATA_E_NONFINITE, STRATA_E_PARAM,
+ *          STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_rfm_fit_aggregates(strata_rfm *h, const int64_t *customer_id,
+                                          const int64_t *recency, const int64_t *frequency,
+                                          const double *monetary, int64_t n);
+
+/** Score the customers held again with the current scoring parameters
+ *  (BINS, TIES, cut points, segment rules), keeping the aggregates.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (nothing fitted),
+ *          STRATA_E_PARAM, STRATA_E_NOMEM. On error the previous scores stay. */
+STRATA_API STRATA_NODISCARD int strata_rfm_score(strata_rfm *h);
+
+/** Read an integer result (see strata_rfm_result).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (nothing fitted), STRATA_E_PARAM. */
+STRATA_API STRATA_NODISCARD int strata_rfm_result_int(const strata_rfm *h, int key, int64_t *out);
+
+/** Copy a per-customer column (see strata_rfm_column) into out (n values,
+ *  n = STRATA_RFM_CUSTOMERS). @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE,
+ *  STRATA_E_PARAM (unknown column, or a double column asked as int64),
+ *  STRATA_E_ARG (n differs). */
+STRATA_API STRATA_NODISCARD int strata_rfm_column_int64(const strata_rfm *h, int column, int64_t *out,
+                                        int64_t n);
+STRATA_API STRATA_NODISCARD int strata_rfm_column_double(const strata_rfm *h, int column, double *out,
+                                         int64_t n);
+
+/** Copy the q + 1 bin edges used for a metric into out (n_edges = q + 1):
+ *  out[0] is the smallest value and out[q] the largest. TIES_VALUE: the
+ *  quantile edges of the values (duplicates included); TIES_RANK: out[b] is
+ *  the value of the last customer of bin b - 1 (customers of equal value may
+ *  sit on either side); TIES_EDGES: the cut points given. Bins are
+ *  right-closed and count upwards in value (recency bin b scores q - b).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG. */
+STRATA_API STRATA_NODISCARD int strata_rfm_edges(const strata_rfm *h, int metric, double *out,
+                                 int64_t n_edges);
+
+/** Copy one statistic of every segment (see strata_rfm_stat) into out
+ *  (n_segments = STRATA_RFM_SEGMENTS values, in rule order).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM, STRATA_E_ARG. */
+STRATA_API STRATA_NODISCARD int strata_rfm_profile(const strata_rfm *h, int stat, double *out,
+                                   int64_t n_segments);
+
+/** Name of segment `index` (0-based) of the rule table that named the held
+ *  result (the last fit or score; before any, the table the next fit will
+ *  use), or NULL if out of range (or h is NULL). Owned by the handle, valid
+ *  until its next fit, score or free. */
+STRATA_API const char *strata_rfm_segment_name(const strata_rfm *h, int64_t index);
+
+/** Copy the bounds (n_rules x 8 int32, as given to strata_rfm_set_segments())
+ *  of the same rule table as strata_rfm_segment_name().
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG. */
+STRATA_API STRATA_NODISCARD int strata_rfm_segment_rules(const strata_rfm *h, int32_t *out,
+                                         int64_t n_rules);
+
+/** Write the result to a NEW HDF5 file (temporary name, then rename; an
+ *  existing file is replaced only with STRATA_WRITE_FORCE), one row per
+ *  customer sorted by id:
+ *    /customer_id, /recency, /frequency, /first_day, /tenure  int64
+ *    /monetary, /revenue                                      float64
+ *    /r, /f, /m, /code, /score, /segment                      int32
+ *      (/segment has the attribute "names": the segment names)
+ *    /profile/name (strings), /profile/rules (int32 n x 8), /profile/<stat>
+ *      for count, customer_share, revenue, revenue_share, mean_/median_
+ *      recency, frequency, monetary (one row per segment)
+ *    /edges/recency, /edges/frequency, /edges/monetary       float64, q + 1
+ *    root attributes: the cleaning counts (rows, rows_used, bad_id, bad_time,
+ *      bad_amount, negative, zero, duplicates, return_only), customers,
+ *      first_day, last_day, reference_day, bins, bins_r/f/m, ties,
+ *      time_unit, frequency_mode, monetary_mode, negative_policy,
+ *      zero_policy, duplicates_policy, strata_version, source.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM (flags),
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_rfm_write_h5(strata_rfm *h, const char *path, const char *source,
+                                    int flags);
+
 #ifdef __cplusplus
 }
 #endif

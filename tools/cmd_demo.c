@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "demo_rfm.h"
 #include "synth.h"
 
 #define DATASET "/customers/features"
@@ -23,6 +24,8 @@ static const char HELP[] =
     "to DIR/customers.h5:" DATASET " (float32), segment it with k-means on\n"
     "standardised features (log1p of the heavy-tailed ones, then z-scores),\n"
     "write DIR/segments.h5 and print each segment's size and mean features.\n"
+    "Then turn the same customers into the transaction log they imply, score it\n"
+    "by RFM (strata rfm's defaults), write DIR/rfm.h5 and print the segment table.\n"
     "\n"
     "options:\n"
     "  -o DIR         output folder, created if missing (default: a new folder\n"
@@ -267,9 +270,11 @@ static void print_files(const char *dir, int64_t n)
     for (int f = 0; f < SYNTH_FEATURES; f++)
         printf(" %s", synth_feature_names[f]);
     printf("\n  segments.h5   /labels, /centroids (standardised units), run attributes\n");
+    printf("  rfm.h5        RFM scores and segments of the customers' transactions\n");
 }
 
-static int run(const options *o, const char *dir, const char *customers, const char *segments)
+static int run(const options *o, const char *dir, const char *customers, const char *segments,
+               const char *rfm)
 {
     double gen_s = 0, fit_s = 0;
     int64_t n = 0;
@@ -301,6 +306,8 @@ static int run(const options *o, const char *dir, const char *customers, const c
     if (!rc && !(rc = segment(km, o, z, n, source, segments, &fit_s)))
         rc = report(km, x, tier, n, o->k, fit_s);
     if (!rc)
+        rc = demo_rfm(x, n, o->seed, o->threads, rfm);
+    if (!rc)
         print_files(dir, n);
     strata_kmeans_free(km);
     free(source);
@@ -323,15 +330,17 @@ int cmd_demo(int argc, char **argv)
     if ((rc = make_dir(&o, &dir)))
         return rc;
     char *customers = join(dir, "customers.h5"), *segments = join(dir, "segments.h5");
-    if (!customers || !segments)
+    char *rfm = join(dir, "rfm.h5");
+    if (!customers || !segments || !rfm)
         rc = cli_error(CLI_RUNTIME, "out of memory");
-    else if (cli_exists(customers) || cli_exists(segments))
-        rc = cli_error(CLI_EXISTS, "'%s' already holds customers.h5 or segments.h5; choose "
-                       "another -o DIR", dir);
+    else if (cli_exists(customers) || cli_exists(segments) || cli_exists(rfm))
+        rc = cli_error(CLI_EXISTS, "'%s' already holds customers.h5, segments.h5 or rfm.h5; "
+                       "choose another -o DIR", dir);
     else
-        rc = run(&o, dir, customers, segments);
+        rc = run(&o, dir, customers, segments, rfm);
     free(customers);
     free(segments);
+    free(rfm);
     free(dir);
     return rc;
 }

@@ -7,10 +7,12 @@
 static const char HELP[] =
     "usage: strata <command> [options]\n"
     "\n"
-    "Customer segmentation with k-means on HDF5 data.\n"
+    "Customer segmentation with k-means and RFM scores on HDF5 data.\n"
     "\n"
     "commands:\n"
     "  kmeans   cluster the rows of an HDF5 dataset and write labels and centroids\n"
+    "  rfm      score customers by recency, frequency and monetary value from a\n"
+    "           transaction log in HDF5, name their segments and profile them\n"
     "  demo     generate a synthetic customer base, segment it and print the profile\n"
     "\n"
     "options:\n"
@@ -21,7 +23,7 @@ static const char HELP[] =
     "  0  success\n"
     "  1  runtime error: unreadable or invalid input, bad data, write failure\n"
     "  2  usage error: unknown option, missing or invalid value\n"
-    "  3  an output file exists (strata kmeans replaces it only with --force)\n";
+    "  3  an output file exists (strata kmeans and rfm replace it only with --force)\n";
 
 int main(int argc, char **argv)
 {
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "kmeans"))
         return cmd_kmeans(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rfm"))
+        return cmd_rfm(argc - 1, argv + 1);
     if (!strcmp(cmd, "demo"))
         return cmd_demo(argc - 1, argv + 1);
     return cli_error(CLI_USAGE, "unknown command '%s' (see 'strata --help')", cmd);

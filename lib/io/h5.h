@@ -50,4 +50,47 @@ typedef struct strata__kmeans_output {
  * name in the same folder, then rename; replaces only with STRATA_WRITE_FORCE). */
 int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, int flags, char *msg);
 
+/* ---- RFM: transaction logs in, per-customer results out ------------------ */
+
+/* A transaction log read from HDF5 (arrays from strata__alloc). */
+typedef struct strata__h5_transactions {
+    int64_t n;
+    int64_t *customer_id, *time; /* INT64_MIN marks a NaN or non-integral float id, a NaN time */
+    double *amount;
+} strata__h5_transactions;
+
+/* Read three columns of equal length: 1-D numeric datasets names[0..2]
+ * (customer id, time, amount), or, when table is not NULL, the fields of
+ * those names of the 1-D compound dataset `table`. Integer ids and times are
+ * read as int64; float ids become INT64_MIN unless integral, float times are
+ * floored (NaN: INT64_MIN); amounts become double. */
+int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
+                                 strata__h5_transactions *out, char *msg);
+void strata__h5_transactions_free(strata__h5_transactions *t);
+
+/* What strata_rfm_write_h5() stores (see include/strata.h). */
+typedef struct strata__rfm_output {
+    int64_t n; /* customers */
+    const int64_t *customer_id, *recency, *frequency, *first_day, *tenure;
+    const double *monetary, *revenue;
+    const int32_t *r, *f, *m, *code, *score, *segment;
+    int64_t nseg;
+    const char *const *names; /* nseg segment names */
+    const int32_t *rules;     /* nseg x 8 */
+    const double *profile;    /* nstats x nseg: statistic-major */
+    const char *const *stat_names;
+    int64_t nstats;
+    int64_t q;
+    const double *edges[3]; /* q + 1 each: recency, frequency, monetary */
+    int64_t nattr_int;      /* root attributes */
+    const char *const *attr_int_names;
+    const int64_t *attr_int_values;
+    int64_t nattr_str;
+    const char *const *attr_str_names;
+    const char *const *attr_str_values;
+} strata__rfm_output;
+
+/* Write the RFM result to a new file (temporary name, then rename). */
+int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flags, char *msg);
+
 #endif

@@ -325,3 +325,267 @@ void strata__matrix_free(strata__matrix *m)
     strata__free(m->data);
     m->data = NULL;
 }
+
+/* ---- RFM transaction logs: three 1-D columns or fields of a table ------- */
+
+/* One column to read: a 1-D dataset, or a field of a 1-D compound dataset. */
+typedef struct column {
+    const char *name;  /* dataset path, or field name */
+    const char *label; /* "customer id", "time", "amount" */
+    hid_t dset;        /* borrowed for a field: the table's dataset */
+    H5T_class_t cls;
+    int64_t n;
+} column;
+
+static int check_1d(const source *s, int64_t *n, char *msg)
+{
+    char cause[256], shape[128];
+    hsize_t dims[H5S_MAX_RANK];
+    hid_t space = H5Dget_space(s->dset);
+    int rank = space < 0 ? -1 : H5Sget_simple_extent_dims(space, dims, NULL);
+    if (space >= 0)
+        H5Sclose(space);
+    if (rank < 0)
+        return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the shape of '%s' in '%s': %s",
+                            s->dataset, s->path, strata__h5_cause(cause, sizeof cause));
+    if (rank != 1)
+        return strata__fail(msg, STRATA_E_IO_TYPE,
+                            "dataset '%s' in '%s' has rank %d, shape %s; expected a 1-D column",
+                            s->dataset, s->path, rank,
+                            shape_text(dims, rank, shape, sizeof shape));
+    *n = (int64_t)dims[0];
+    return STRATA_OK;
+}
+
+/* Open s->dataset (file already open) and check it is a 1-D dataset. */
+static int open_1d(source *s, int64_t *n, char *msg)
+{
+    char cause[256];
+    int rc = check_links(s, msg);
+    if (rc)
+        return rc;
+    s->dset = H5Oopen(s->file, s->dataset, H5P_DEFAULT);
+    if (s->dset < 0)
+        return strata__fail(msg, STRATA_E_IO_DATASET, "cannot open '%s' in '%s': %s", s->dataset,
+                            s->path, strata__h5_cause(cause, sizeof cause));
+    H5I_type_t kind = H5Iget_type(s->dset);
+    if (kind != H5I_DATASET)
+        return strata__fail(msg, STRATA_E_IO_DATASET, "'%s' in '%s' is a %s, not a dataset",
+                            s->dataset, s->path, kind == H5I_GROUP ? "group" : "named datatype");
+    if ((rc = check_1d(s, n, msg)))
+        return rc;
+    return check_filters(s, msg);
+}
+
+static int check_numeric(H5T_class_t cls, const char *what, const char *label, const char *path,
+                         char *msg)
+{
+    if (cls == H5T_INTEGER || cls == H5T_FLOAT)
+        return STRATA_OK;
+    return strata__fail(msg, STRATA_E_IO_TYPE,
+                        "%s (the %s column) in '%s' holds %s values; expected integers or floats",
+                        what, label, path, class_name(cls));
+}
+
+/* A field of the table's compound type: its class, or an error naming the fields. */
+static int field_class(const source *t, hid_t type, const column *c, H5T_class_t *cls, char *msg)
+{
+    int idx = H5Tget_member_index(type, c->name);
+    if (idx < 0) {
+        char fields[256] = "";
+        int nm = H5Tget_nmembers(type);
+        size_t used = 0;
+        for (int i = 0; i < nm && used < sizeof fields; i++) {
+            char *name = H5Tget_member_name(type, (unsigned)i);
+            used += (size_t)snprintf(fields + used, sizeof fields - used, "%s%s", i ? ", " : "",
+                                     name ? name : "?");
+            H5free_memory(name);
+        }
+        return strata__fail(msg, STRATA_E_IO_DATASET,
+                            "table '%s' in '%s' has no field '%s' (the %s column); its fields: %s",
+                            t->dataset, t->path, c->name, c->label, fields);
+    }
+    *cls = H5Tget_member_class(type, (unsigned)idx);
+    char what[320];
+    snprintf(what, sizeof what, "field '%s' of table '%s'", c->name, t->dataset);
+    return check_numeric(*cls, what, c->label, t->path, msg);
+}
+
+/* Memory type to read a column as `native`: the type itself for a plain
+ * dataset, a one-field compound for a table's field. */
+static hid_t column_mem_type(const column *c, int field, hid_t native)
+{
+    if (!field)
+        return H5Tcopy(native);
+    hid_t t = H5Tcreate(H5T_COMPOUND, H5Tget_size(native));
+    if (t >= 0 && H5Tinsert(t, c->name, 0, native) < 0) {
+        H5Tclose(t);
+        t = -1;
+    }
+    return t;
+}
+
+/* Read elements [r0, r0 + rows) of a column as `native` into buf. */
+static herr_t read_block(const column *c, int field, hid_t native, int64_t r0, int64_t rows,
+                         void *buf)
+{
+    hid_t mem = column_mem_type(c, field, native);
+    hid_t fspace = H5Dget_space(c->dset);
+    hsize_t start = (hsize_t)r0, count = (hsize_t)rows;
+    hid_t mspace = H5Screate_simple(1, &count, NULL);
+    herr_t err = mem < 0 || fspace < 0 || mspace < 0 ? -1
+                 : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    if (err >= 0)
+        err = H5Dread(c->dset, mem, mspace, fspace, H5P_DEFAULT, buf);
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    if (mem >= 0)
+        H5Tclose(mem);
+    return err;
+}
+
+/* Float ids and times through a double buffer: kind 0 = id (integral or
+ * missing), 1 = time (floored, NaN missing). */
+static inline int64_t float_to_int(double x, int kind)
+{
+    if (kind == 1)
+        x = __builtin_floor(x);
+    if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0) || x != __builtin_floor(x))
+        return INT64_MIN;
+    return (int64_t)x;
+}
+
+static int read_column(const source *s, const column *c, int field, int kind, void *out,
+                       char *msg)
+{
+    char cause[256];
+    int64_t step = (int64_t)(BLOCK_BYTES / sizeof(double));
+    double *tmp = NULL;
+    int as_float = kind != 2 && c->cls == H5T_FLOAT;
+    if (as_float && !(tmp = strata__alloc((size_t)(c->n < step ? c->n : step), sizeof *tmp)))
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s' in '%s'", c->name,
+                            s->path);
+    hid_t native = kind == 2 || as_float ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+    int rc = STRATA_OK;
+    for (int64_t r0 = 0; r0 < c->n && !rc; r0 += step) {
+        int64_t rows = c->n - r0 < step ? c->n - r0 : step;
+        void *dst = as_float ? (void *)tmp : (char *)out + (size_t)r0 * 8;
+        if (read_block(c, field, native, r0, rows, dst) < 0) {
+            rc = strata__fail(msg, STRATA_E_IO_FORMAT,
+                              "cannot read rows %lld-%lld of the %s column '%s' in '%s': %s",
+                              (long long)r0, (long long)(r0 + rows - 1), c->label, c->name,
+                              s->path, strata__h5_cause(cause, sizeof cause));
+            break;
+        }
+        if (as_float)
+            for (int64_t i = 0; i < rows; i++)
+                ((int64_t *)out)[r0 + i] = float_to_int(tmp[i], kind);
+    }
+    strata__free(tmp);
+    return rc;
+}
+
+void strata__h5_transactions_free(strata__h5_transactions *t)
+{
+    if (!t)
+        return;
+    strata__free(t->customer_id);
+    strata__free(t->time);
+    strata__free(t->amount);
+    memset(t, 0, sizeof *t);
+}
+
+static int read_transactions(const char *path, const char *table, const char *const names[3],
+                             strata__h5_transactions *out, char *msg)
+{
+    static const char *const LABEL[3] = {"customer id", "time", "amount"};
+    char cause[256];
+    source s[3] = {0}; /* one per column; with a table only s[0] is opened */
+    column col[3];
+    for (int k = 0; k < 3; k++)
+        s[k] = (source){.path = path, .file = -1, .dset = -1, .space = -1};
+    int rc = check_file(path, msg);
+    if (rc)
+        return rc;
+    hid_t fapl = strata__h5_file_access();
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (file < 0)
+        return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot open HDF5 file '%s': %s", path,
+                            strata__h5_cause(cause, sizeof cause));
+    int field = table != NULL;
+    hid_t type = -1;
+    for (int k = 0; k < 3 && !rc; k++) {
+        col[k] = (column){.name = names[k], .label = LABEL[k]};
+        if (field && k > 0) {
+            col[k].dset = s[0].dset;
+            col[k].n = col[0].n;
+        } else {
+            s[k].file = file;
+            s[k].dataset = field ? table : names[k];
+            if ((rc = open_1d(&s[k], &col[k].n, msg)))
+                break;
+            col[k].dset = s[k].dset;
+            type = H5Dget_type(s[k].dset);
+            col[k].cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+            if (field && col[k].cls != H5T_COMPOUND)
+                rc = strata__fail(msg, STRATA_E_IO_TYPE,
+                                  "table '%s' in '%s' holds %s values, not records with fields "
+                                  "(a compound type)", table, path,
+                                  col[k].cls == H5T_INTEGER || col[k].cls == H5T_FLOAT
+                                      ? "plain numeric" : class_name(col[k].cls));
+            else if (!field)
+                rc = check_numeric(col[k].cls, names[k], LABEL[k], path, msg);
+            if (!field && type >= 0) {
+                H5Tclose(type);
+                type = -1;
+            }
+        }
+        if (!rc && field)
+            rc = field_class(&s[0], type, &col[k], &col[k].cls, msg);
+        if (!rc && col[k].n != col[0].n)
+            rc = strata__fail(msg, STRATA_E_IO_TYPE,
+                              "columns of different lengths in '%s': '%s' (customer id) has "
+                              "%lld rows, '%s' (%s) has %lld", path, names[0],
+                              (long long)col[0].n, names[k], LABEL[k], (long long)col[k].n);
+    }
+    if (type >= 0)
+        H5Tclose(type);
+    if (!rc && col[0].n == 0)
+        rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: the transaction log "
+                          "is empty", field ? table : names[0], path);
+    strata__h5_transactions t = {.n = rc ? 0 : col[0].n};
+    if (!rc) {
+        t.customer_id = strata__alloc((size_t)t.n, sizeof(int64_t));
+        t.time = strata__alloc((size_t)t.n, sizeof(int64_t));
+        t.amount = strata__alloc((size_t)t.n, sizeof(double));
+        if (!t.customer_id || !t.time || !t.amount)
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld transactions of '%s'",
+                              (long long)t.n, path);
+    }
+    void *dst[3] = {t.customer_id, t.time, t.amount};
+    for (int k = 0; k < 3 && !rc; k++)
+        rc = read_column(&s[field ? 0 : k], &col[k], field, k, dst[k], msg);
+    if (rc)
+        strata__h5_transactions_free(&t);
+    else
+        *out = t;
+    for (int k = 0; k < 3; k++) {
+        s[k].file = -1; /* closed once below */
+        source_close(&s[k]);
+    }
+    H5Fclose(file);
+    return rc;
+}
+
+int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
+                                 strata__h5_transactions *out, char *msg)
+{
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = read_transactions(path, table, names, out, msg);
+    strata__h5_leave(&g);
+    return rc;
+}

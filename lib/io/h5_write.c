@@ -265,3 +265,115 @@ int strata__h5_write_matrix(const char *path, const char *dataset, int dtype, co
     strata__h5_leave(&g);
     return rc;
 }
+
+/* ---- RFM results ---------------------------------------------------------- */
+
+/* n variable-length UTF-8 strings: as the 1-D dataset `object` (attr NULL),
+ * or as the attribute `attr` of the existing object `object`. */
+static int write_strings(const writer *w, const char *object, const char *attr,
+                         const char *const *strs, int64_t n)
+{
+    char cause[256];
+    hsize_t dims[1] = {(hsize_t)n};
+    hid_t type = H5Tcopy(H5T_C_S1);
+    hid_t space = H5Screate_simple(1, dims, NULL);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    hid_t obj = -1, item = -1;
+    herr_t err = type < 0 || space < 0 || lcpl < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 ||
+                         H5Tset_cset(type, H5T_CSET_UTF8) < 0 ||
+                         H5Pset_create_intermediate_group(lcpl, 1) < 0
+                     ? -1 : 0;
+    if (err >= 0 && attr) {
+        obj = H5Oopen(w->file, object, H5P_DEFAULT);
+        item = obj < 0 ? -1 : H5Acreate2(obj, attr, type, space, H5P_DEFAULT, H5P_DEFAULT);
+        err = item < 0 ? -1 : H5Awrite(item, type, strs);
+    } else if (err >= 0) {
+        item = H5Dcreate2(w->file, object, type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+        err = item < 0 ? -1 : H5Dwrite(item, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, strs);
+    }
+    if (err < 0)
+        strata__h5_cause(cause, sizeof cause);
+    if (item >= 0)
+        attr ? H5Aclose(item) : H5Dclose(item);
+    if (obj >= 0)
+        H5Oclose(obj);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    if (err < 0)
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write %s%s%s to '%s': %s",
+                            object, attr ? " attribute " : "", attr ? attr : "", w->path, cause);
+    return STRATA_OK;
+}
+
+static int write_rfm_content(const writer *w, const strata__rfm_output *o)
+{
+    static const char *const RULE_COLUMNS[8] = {"r_lo", "r_hi", "f_lo", "f_hi",
+                                                "m_lo", "m_hi", "fm_lo", "fm_hi"};
+    static const char *const EDGES[3] = {"/edges/recency", "/edges/frequency", "/edges/monetary"};
+    const struct {
+        const char *name;
+        const void *data;
+        hid_t file_type, mem_type;
+    } cols[] = {
+        {"/customer_id", o->customer_id, H5T_STD_I64LE, H5T_NATIVE_INT64},
+        {"/recency", o->recency, H5T_STD_I64LE, H5T_NATIVE_INT64},
+        {"/frequency", o->frequency, H5T_STD_I64LE, H5T_NATIVE_INT64},
+        {"/monetary", o->monetary, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE},
+        {"/revenue", o->revenue, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE},
+        {"/first_day", o->first_day, H5T_STD_I64LE, H5T_NATIVE_INT64},
+        {"/tenure", o->tenure, H5T_STD_I64LE, H5T_NATIVE_INT64},
+        {"/r", o->r, H5T_STD_I32LE, H5T_NATIVE_INT32},
+        {"/f", o->f, H5T_STD_I32LE, H5T_NATIVE_INT32},
+        {"/m", o->m, H5T_STD_I32LE, H5T_NATIVE_INT32},
+        {"/code", o->code, H5T_STD_I32LE, H5T_NATIVE_INT32},
+        {"/score", o->score, H5T_STD_I32LE, H5T_NATIVE_INT32},
+        {"/segment", o->segment, H5T_STD_I32LE, H5T_NATIVE_INT32},
+    };
+    hsize_t n[1] = {(hsize_t)o->n}, nseg[1] = {(hsize_t)o->nseg}, rules[2] = {nseg[0], 8},
+            nedges[1] = {(hsize_t)(o->q + 1)};
+    int rc = STRATA_OK;
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0] && !rc; k++)
+        rc = write_dataset(w, cols[k].name, 1, n, cols[k].file_type, cols[k].mem_type,
+                           cols[k].data, 1);
+    if (!rc)
+        rc = write_strings(w, "/segment", "names", o->names, o->nseg);
+    if (!rc)
+        rc = write_strings(w, "/profile/name", NULL, o->names, o->nseg);
+    if (!rc)
+        rc = write_dataset(w, "/profile/rules", 2, rules, H5T_STD_I32LE, H5T_NATIVE_INT32,
+                           o->rules, 0);
+    if (!rc)
+        rc = write_strings(w, "/profile/rules", "columns", RULE_COLUMNS, 8);
+    for (int64_t s = 0; s < o->nstats && !rc; s++) {
+        char name[64];
+        snprintf(name, sizeof name, "/profile/%s", o->stat_names[s]);
+        rc = write_dataset(w, name, 1, nseg, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                           o->profile + s * o->nseg, 0);
+    }
+    for (int k = 0; k < 3 && !rc; k++)
+        rc = write_dataset(w, EDGES[k], 1, nedges, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                           o->edges[k], 0);
+    for (int64_t a = 0; a < o->nattr_int && !rc; a++)
+        rc = write_attr(w, o->attr_int_names[a], H5T_STD_I64LE, H5T_NATIVE_INT64,
+                        &o->attr_int_values[a]);
+    for (int64_t a = 0; a < o->nattr_str && !rc; a++)
+        rc = write_attr_string(w, o->attr_str_names[a], o->attr_str_values[a]);
+    return rc;
+}
+
+int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flags, char *msg)
+{
+    strata__h5_guard g;
+    writer w;
+    strata__h5_enter(&g);
+    int rc = writer_open(&w, path, flags, msg);
+    if (!rc)
+        rc = write_rfm_content(&w, o);
+    rc = writer_finish(&w, rc);
+    strata__h5_leave(&g);
+    return rc;
+}

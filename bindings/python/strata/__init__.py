@@ -1,4 +1,5 @@
-"""libstrata from Python: k-means customer segmentation with scikit-learn's interface.
+"""libstrata from Python: k-means customer segmentation with scikit-learn's interface,
+and RFM scores from transaction logs (``strata.rfm``).
 
 Example::
 
@@ -19,12 +20,13 @@ from ._version import __version__
 from .errors import (ArgumentError, Cancelled, ClosedError, Error, FileError, InternalError,
                      NotFittedError, OutOfMemoryError, OutputExistsError, StateError)
 from .kmeans import KMeans
+from .rfm import RFMResult, rfm, rfm_score
 
 #: Version string of the loaded C library, e.g. "0.1.0".
 library_version = _lib.lib.strata_version_string().decode()
 #: Where the C library was loaded from (a path, or a name given to the system loader).
 library_path = _lib.path
 
-__all__ = ["KMeans", "Error", "ArgumentError", "FileError", "OutputExistsError", "OutOfMemoryError",
+__all__ = ["KMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "FileError", "OutputExistsError", "OutOfMemoryError",
            "StateError", "NotFittedError", "ClosedError", "Cancelled", "InternalError",
            "library_version", "library_path", "__version__"]

@@ -17,6 +17,13 @@ class KMeansStruct(ctypes.Structure):
 
 KMeansPtr = POINTER(KMeansStruct)
 
+
+class RFMStruct(ctypes.Structure):
+    """Opaque ``strata_rfm``; only pointers to it are ever used."""
+
+
+RFMPtr = POINTER(RFMStruct)
+
 #: ``int (*)(void *user, int64_t run, int64_t iteration, double inertia)``
 PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_int64, c_int64, c_double)
 
@@ -47,6 +54,23 @@ FUNCTIONS = {
     "strata_kmeans_predict": (c_int, [KMeansPtr, c_int, c_void_p, c_int64, c_int64, c_int64, _int32_p]),
     "strata_kmeans_transform": (c_int, [KMeansPtr, c_int, c_void_p, c_int64, c_int64, c_int64, _double_p]),
     "strata_kmeans_write_h5": (c_int, [KMeansPtr, c_char_p, c_char_p, c_int]),
+    # RFM (issue 4)
+    "strata_rfm_create": (c_int, [POINTER(RFMPtr)]),
+    "strata_rfm_free": (None, [RFMPtr]),
+    "strata_rfm_last_error": (c_char_p, [RFMPtr]),
+    "strata_rfm_set_int": (c_int, [RFMPtr, c_int, c_int64]),
+    "strata_rfm_get_int": (c_int, [RFMPtr, c_int, _int64_p]),
+    "strata_rfm_set_edges": (c_int, [RFMPtr, c_int, _double_p, c_int64]),
+    "strata_rfm_set_segments": (c_int, [RFMPtr, c_int64, POINTER(c_char_p), _int32_p]),
+    "strata_rfm_fit": (c_int, [RFMPtr, _int64_p, _int64_p, _double_p, c_int64]),
+    "strata_rfm_fit_aggregates": (c_int, [RFMPtr, _int64_p, _int64_p, _int64_p, _double_p, c_int64]),
+    "strata_rfm_result_int": (c_int, [RFMPtr, c_int, _int64_p]),
+    "strata_rfm_column_int64": (c_int, [RFMPtr, c_int, _int64_p, c_int64]),
+    "strata_rfm_column_double": (c_int, [RFMPtr, c_int, _double_p, c_int64]),
+    "strata_rfm_edges": (c_int, [RFMPtr, c_int, _double_p, c_int64]),
+    "strata_rfm_profile": (c_int, [RFMPtr, c_int, _double_p, c_int64]),
+    "strata_rfm_segment_name": (c_char_p, [RFMPtr, c_int64]),
+    "strata_rfm_segment_rules": (c_int, [RFMPtr, _int32_p, c_int64]),
 }
 
 
@@ -98,3 +122,38 @@ RESULT_INERTIA = 5
 
 # strata_write_flags
 WRITE_FORCE = 1
+
+# RFM (strata_rfm_param, values, results, columns, statistics)
+RFM_BINS = 200
+RFM_TIES = 201
+RFM_REFERENCE_DAY = 202
+RFM_FREQUENCY_MODE = 203
+RFM_MONETARY_MODE = 204
+RFM_NEGATIVE = 205
+RFM_ZERO = 206
+RFM_DUPLICATES = 207
+RFM_TIME_UNIT = 208
+RFM_MIN_DAY = 209
+RFM_MAX_DAY = 210
+RFM_MIN_ID = 211
+RFM_REFERENCE_AUTO = -2**63
+RFM_TIES_VALUES = {"rank": 0, "value": 1, "edges": 2}
+RFM_POLICY = {"keep": 0, "drop": 1, "net": 2}
+RFM_FREQUENCY_VALUES = {"rows": 0, "days": 1}
+RFM_MONETARY_VALUES = {"sum": 0, "mean": 1}
+RFM_TIME_UNITS = {"days": 0, "seconds": 1}
+RFM_METRICS = {"recency": 0, "frequency": 1, "monetary": 2}
+#: result keys, by the names the binding reports them under
+RFM_RESULTS = {"rows": 250, "rows_used": 251, "bad_id": 252, "bad_time": 253, "bad_amount": 254,
+               "negative": 255, "zero": 256, "duplicates": 257, "return_only": 258,
+               "customers": 259, "first_day": 260, "last_day": 261, "reference_day": 262,
+               "bins": 263, "bins_r": 264, "bins_f": 265, "bins_m": 266, "segments": 267,
+               "unmatched": 268}
+#: integer columns (strata_rfm_column_int64), then the double ones
+RFM_INT_COLUMNS = {"customer_id": 0, "recency": 1, "frequency": 2, "first_day": 4, "tenure": 5,
+                   "r": 6, "f": 7, "m": 8, "code": 9, "score": 10, "segment": 11}
+RFM_DOUBLE_COLUMNS = {"monetary": 3, "revenue": 12}
+RFM_STATS = ["count", "customer_share", "revenue", "revenue_share", "mean_recency",
+             "median_recency", "mean_frequency", "median_frequency", "mean_monetary",
+             "median_monetary"]
+RFM_RULE_COLUMNS = 8

@@ -1,0 +1,800 @@
+/* From a transaction log to one row per customer.
+ *
+ *   1. classify: every row is checked (id, day range, amount) and counted
+ *      under its first problem; per chunk, the kept rows and their id range;
+ *   2. histogram: kept rows per (chunk, bucket), a bucket being a range of
+ *      ids given by the top bits of id - min_id;
+ *   3. scatter: the kept rows, as records, into their buckets, each chunk at
+ *      its own offsets (so the layout depends on nothing but the input). A
+ *      record is 16 bytes - the id bits below the bucket's and the time
+ *      relative to the earliest, packed in one 64-bit key, and the amount -
+ *      or, when those bits do not fit in 64, 24 bytes (id, time, amount);
+ *   4. per bucket, in parallel: sort by (id, time, amount) - a counting
+ *      sort on the id bits below the bucket's, then each customer's rows by
+ *      (time, amount) - and count customers, duplicates, returns-only rows;
+ *   5. per bucket again: write each customer's aggregates at its place in
+ *      the id order.
+ *
+ * Sorting each customer's rows by (time, amount) puts them in an order that
+ * depends only on their values, so totals (compensated sums) and every other
+ * result are bitwise the same for any row order of the input and any thread
+ * count. Memory: 16 (at worst 24) bytes per kept row for the records, in the
+ * handle's scratch block (kept for scoring and the next fit), plus one
+ * bucket's worth per thread; nothing is quadratic. A fresh record buffer is
+ * touched in order before the scatter writes into it: first touches in
+ * scatter order cost several times more page-fault time. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/parallel.h"
+#include "core/scratch.h"
+#include "core/status.h"
+#include "rfm/rfm.h"
+
+#define ROW_CHUNK ((int64_t)1 << 18)
+/* At most 2^11 buckets: more write streams than that slow the scatter down. */
+#define MAX_BUCKET_BITS 11
+/* Aim for buckets of about 2^13 rows (a few hundred KiB: they sort in cache). */
+#define BUCKET_ROWS_LOG2 13
+/* Counting-sort digits of up to 12 bits, at most 3 passes; wider id ranges
+ * within a bucket fall back to a comparison sort. */
+#define DIGIT_BITS 12
+#define MAX_PASSES 3
+#define SMALL_SORT 32
+
+/* A kept row: wide (any ids and times) or narrow (key = id bits below the
+ * bucket's << time_bits | time - min_time). Both sort by (id, time, amount). */
+typedef struct wide_rec {
+    int64_t id, time;
+    double amount;
+} wide_rec;
+
+typedef struct narrow_rec {
+    uint64_t key;
+    double amount;
+} narrow_rec;
+
+/* A decoded row. */
+typedef struct row {
+    int64_t id, time;
+    double amount;
+} row;
+
+enum { R_KEPT, R_BAD_ID, R_BAD_TIME, R_BAD_AMOUNT, R_NEGATIVE, R_ZERO, R_COUNT };
+
+/* Take the spare block if it is large enough, else allocate one. */
+static void *take_block(strata__scratch *spare, size_t bytes, size_t *size)
+{
+    if (spare && spare->p && spare->size >= bytes) {
+        void *p = spare->p;
+        *size = spare->size;
+        spare->p = NULL;
+        spare->size = 0;
+        return p;
+    }
+    *size = bytes;
+    return strata__alloc(bytes, 1);
+}
+
+/* Give a block back: it becomes the spare if larger than the spare's. */
+static void retire_block(void *block, size_t size, strata__scratch *spare)
+{
+    if (spare && size > spare->size) {
+        strata__free(spare->p);
+        spare->p = block;
+        spare->size = size;
+    } else {
+        strata__free(block);
+    }
+}
+
+int strata__rfm_customers_alloc(strata__rfm_customers *o, int64_t n, int has_days, int mean,
+                                strata__scratch *spare)
+{
+    size_t col = ((size_t)n * 8 + 63) & ~(size_t)63, size;
+    char *b = take_block(spare, col * (4 + (size_t)has_days + (size_t)mean), &size);
+    if (!b)
+        return STRATA_E_NOMEM;
+    *o = (strata__rfm_customers){.n = n, .block = b, .block_size = size};
+    o->id = (int64_t *)b;
+    o->recency = (int64_t *)(b + col);
+    o->frequency = (int64_t *)(b + 2 * col);
+    o->monetary = (double *)(b + 3 * col);
+    b += 4 * col;
+    if (has_days) {
+        o->first_day = (int64_t *)b;
+        b += col;
+    }
+    if (mean)
+        o->revenue = (double *)b;
+    return STRATA_OK;
+}
+
+void strata__rfm_customers_retire(strata__rfm_customers *c, strata__scratch *spare)
+{
+    if (!c)
+        return;
+    if (c->block)
+        retire_block(c->block, c->block_size, spare);
+    memset(c, 0, sizeof *c);
+}
+
+void strata__rfm_customers_free(strata__rfm_customers *c)
+{
+    strata__rfm_customers_retire(c, NULL);
+}
+
+static inline int64_t day_of(int unit, int64_t t)
+{
+    if (unit == STRATA_RFM_TIME_DAYS)
+        return t;
+    int64_t d = t / 86400;
+    return t % 86400 < 0 ? d - 1 : d;
+}
+
+/* The reason a row is counted under (R_KEPT if none); *keep says whether it
+ * stays. Counted reasons that keep the row: netted negatives, kept zeros. */
+static inline int classify(const strata__rfm_agg_cfg *c, int64_t id, int64_t t, double a,
+                           int *keep)
+{
+    *keep = 0;
+    if (id == INT64_MIN || id < c->min_id)
+        return R_BAD_ID;
+    int64_t d = day_of(c->time_unit, t);
+    if (d < c->min_day || d > c->max_day)
+        return R_BAD_TIME;
+    if (!isfinite(a))
+        return R_BAD_AMOUNT;
+    if (a < 0) {
+        *keep = c->negative == STRATA_RFM_NET;
+        return R_NEGATIVE;
+    }
+    if (a == 0) {
+        *keep = c->zero == STRATA_RFM_KEEP;
+        return R_ZERO;
+    }
+    *keep = 1;
+    return R_KEPT;
+}
+
+typedef struct chunk_stats {
+    int64_t count[R_COUNT];
+    int64_t kept, min_id, max_id, min_time, max_time;
+} chunk_stats;
+
+typedef struct bucket_stats {
+    int64_t customers, used, duplicates, return_only, first_day, last_day;
+} bucket_stats;
+
+typedef struct agg {
+    const int64_t *id, *time;
+    const double *amount;
+    int64_t n;
+    const strata__rfm_agg_cfg *cfg;
+    strata__scratch *scratch; /* holds the records */
+    strata__scratch *spare;   /* a previous customer table's memory, reused */
+    chunk_stats *chunk;
+    /* buckets */
+    int64_t min_id;
+    int shift, low_bits; /* bucket = (id - min_id) >> shift; low_bits = shift */
+    int64_t nbuckets;
+    int64_t *offset; /* chunk x bucket: where the chunk's rows of the bucket go */
+    int64_t *start;  /* nbuckets + 1: first record of each bucket */
+    /* records */
+    int wide;
+    size_t rec_size;
+    int time_bits;    /* narrow: bits of time - min_time */
+    int64_t min_time; /* narrow */
+    char *recs;
+    int all_purchases; /* no netted return among the kept rows */
+    bucket_stats *bucket;
+    /* per-thread scratch */
+    char **tmp;
+    int64_t **counters;
+    /* output (pass 5) */
+    strata__rfm_customers *out;
+    int64_t *first_customer; /* nbuckets: index of each bucket's first customer */
+} agg;
+
+/* ---- pass 1: classify ------------------------------------------------- */
+
+static void classify_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                           double *partial)
+{
+    agg *g = ctx;
+    /* locals, not the chunk's struct: stores through it could alias the input */
+    const strata__rfm_agg_cfg cfg = *g->cfg;
+    int64_t count[R_COUNT] = {0}, kept = 0;
+    int64_t min_id = INT64_MAX, max_id = INT64_MIN, min_time = INT64_MAX, max_time = INT64_MIN;
+    for (int64_t i = begin; i < end; i++) {
+        int keep;
+        int64_t id = g->id[i], t = g->time[i];
+        count[classify(&cfg, id, t, g->amount[i], &keep)]++;
+        if (keep) {
+            kept++;
+            min_id = id < min_id ? id : min_id;
+            max_id = id > max_id ? id : max_id;
+            min_time = t < min_time ? t : min_time;
+            max_time = t > max_time ? t : max_time;
+        }
+    }
+    chunk_stats *s = &g->chunk[chunk];
+    memcpy(s->count, count, sizeof count);
+    s->kept = kept;
+    s->min_id = min_id;
+    s->max_id = max_id;
+    s->min_time = min_time;
+    s->max_time = max_time;
+}
+
+/* ---- passes 2 and 3: histogram and scatter ---------------------------- */
+
+/* Passes 2 and 3 read everything they need into locals first: the stores
+ * into counters and records could otherwise alias the inputs, and the
+ * compiler would reload them on every row. */
+static void histogram_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                            double *partial)
+{
+    const agg *g = ctx;
+    const strata__rfm_agg_cfg cfg = *g->cfg;
+    const int64_t *ids = g->id, *times = g->time;
+    const double *amounts = g->amount;
+    const uint64_t min_id = (uint64_t)g->min_id;
+    const int shift = g->shift;
+    int64_t *h = g->offset + chunk * g->nbuckets;
+    for (int64_t i = begin; i < end; i++) {
+        int keep;
+        classify(&cfg, ids[i], times[i], amounts[i], &keep);
+        if (keep)
+            h[((uint64_t)ids[i] - min_id) >> shift]++;
+    }
+}
+
+static void scatter_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                          double *partial)
+{
+    const agg *g = ctx;
+    const strata__rfm_agg_cfg cfg = *g->cfg;
+    const int64_t *ids = g->id, *times = g->time;
+    const double *amounts = g->amount;
+    const uint64_t min_id = (uint64_t)g->min_id, min_time = (uint64_t)g->min_time;
+    const uint64_t low_mask = ((uint64_t)1 << g->low_bits) - 1;
+    const int shift = g->shift, time_bits = g->time_bits, wide = g->wide;
+    char *recs = g->recs;
+    int64_t *off = g->offset + chunk * g->nbuckets;
+    for (int64_t i = begin; i < end; i++) {
+        int keep;
+        int64_t id = ids[i], t = times[i];
+        double a = amounts[i];
+        classify(&cfg, id, t, a, &keep);
+        if (!keep)
+            continue;
+        int64_t k = off[((uint64_t)id - min_id) >> shift]++;
+        if (wide) {
+            ((wide_rec *)recs)[k] = (wide_rec){id, t, a};
+        } else {
+            uint64_t key = (uint64_t)t - min_time;
+            if (shift > 0) /* low_bits == shift */
+                key |= (((uint64_t)id - min_id) & low_mask) << time_bits;
+            ((narrow_rec *)recs)[k] = (narrow_rec){key, a};
+        }
+    }
+}
+
+/* Touch the record buffer in order (see the top of the file). */
+static void prefault_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                           double *partial)
+{
+    memset((char *)ctx + begin, 0, (size_t)(end - begin));
+}
+
+/* ---- pass 4: sort each bucket ------------------------------------------ */
+
+static inline int wide_less(const wide_rec *a, const wide_rec *b)
+{
+    if (a->id != b->id)
+        return a->id < b->id;
+    if (a->time != b->time)
+        return a->time < b->time;
+    return a->amount < b->amount;
+}
+
+static inline int narrow_less(const narrow_rec *a, const narrow_rec *b)
+{
+    return a->key < b->key || (a->key == b->key && a->amount < b->amount);
+}
+
+static int cmp_wide(const void *pa, const void *pb)
+{
+    return wide_less(pa, pb) ? -1 : wide_less(pb, pa) ? 1 : 0;
+}
+
+static int cmp_narrow(const void *pa, const void *pb)
+{
+    return narrow_less(pa, pb) ? -1 : narrow_less(pb, pa) ? 1 : 0;
+}
+
+static void insertion_wide(wide_rec *a, int64_t n)
+{
+    for (int64_t i = 1; i < n; i++) {
+        wide_rec x = a[i];
+        int64_t j = i;
+        for (; j > 0 && wide_less(&x, &a[j - 1]); j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
+static void insertion_narrow(narrow_rec *a, int64_t n)
+{
+    for (int64_t i = 1; i < n; i++) {
+        narrow_rec x = a[i];
+        int64_t j = i;
+        for (; j > 0 && narrow_less(&x, &a[j - 1]); j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
+/* The id bits below the bucket's (0 .. 2^low_bits - 1) of record i. */
+static inline uint64_t low_id(const agg *g, const char *a, int64_t i)
+{
+    if (g->wide)
+        return ((uint64_t)((const wide_rec *)a)[i].id - (uint64_t)g->min_id) &
+               (((uint64_t)1 << g->low_bits) - 1);
+    return ((const narrow_rec *)a)[i].key >> g->time_bits;
+}
+
+/* Stable LSD counting sorts of m records by bits [start, start + nbits) of
+ * a sort value (narrow: the key; wide: id - min_id), in digits of at most
+ * DIGIT_BITS, through tmp; the result ends in a. One per layout, so that a
+ * record moves as a plain struct copy. */
+#define RADIX_BODY(type, value)                                                     \
+    int passes = (nbits + DIGIT_BITS - 1) / DIGIT_BITS;                             \
+    int width = (nbits + passes - 1) / passes;                                      \
+    uint64_t mask = ((uint64_t)1 << width) - 1;                                     \
+    type *src = a, *dst = tmp;                                                      \
+    for (int p = 0; p < passes; p++) {                                              \
+        int sh = start + p * width;                                                 \
+        memset(count, 0, ((size_t)mask + 2) * sizeof *count);                       \
+        for (int64_t i = 0; i < m; i++)                                             \
+            count[(((value) >> sh) & mask) + 1]++;                                  \
+        for (uint64_t d = 0; d <= mask; d++)                                        \
+            count[d + 1] += count[d];                                               \
+        for (int64_t i = 0; i < m; i++)                                             \
+            dst[count[((value) >> sh) & mask]++] = src[i];                          \
+        type *t = src;                                                              \
+        src = dst;                                                                  \
+        dst = t;                                                                    \
+    }                                                                               \
+    if (src != a)                                                                   \
+        memcpy(a, src, (size_t)m * sizeof *a);
+
+static void radix_narrow(narrow_rec *a, int64_t m, narrow_rec *tmp, int64_t *count, int start,
+                         int nbits)
+{
+    RADIX_BODY(narrow_rec, src[i].key)
+}
+
+static void radix_wide(wide_rec *a, int64_t m, wide_rec *tmp, int64_t *count, uint64_t min_id,
+                       int nbits)
+{
+    const int start = 0;
+    RADIX_BODY(wide_rec, ((uint64_t)src[i].id - min_id))
+}
+
+/* Sort records [i, j) of one customer by (time, amount). */
+static void sort_customer(const agg *g, char *a, int64_t n)
+{
+    if (g->wide) {
+        if (n <= SMALL_SORT)
+            insertion_wide((wide_rec *)a, n);
+        else
+            qsort(a, (size_t)n, sizeof(wide_rec), cmp_wide);
+    } else {
+        if (n <= SMALL_SORT)
+            insertion_narrow((narrow_rec *)a, n);
+        else
+            qsort(a, (size_t)n, sizeof(narrow_rec), cmp_narrow);
+    }
+}
+
+/* Sort a bucket by (id, time, amount). Narrow keys of at most two digits are
+ * counting-sorted whole - (id, time) order - and only runs of equal keys
+ * (same customer and time) then need ordering by amount; otherwise the
+ * records are counting-sorted by id and each customer's rows sorted. Ids
+ * too spread for counting fall back to a comparison sort. */
+static void sort_bucket(const agg *g, char *a, int64_t m, int tid)
+{
+    int key_bits = g->low_bits + g->time_bits;
+    if (m > SMALL_SORT && !g->wide && key_bits <= 2 * DIGIT_BITS) {
+        narrow_rec *r = (narrow_rec *)a;
+        if (key_bits > 0)
+            radix_narrow(r, m, (narrow_rec *)g->tmp[tid], g->counters[tid], 0, key_bits);
+        for (int64_t i = 0; i < m;) {
+            int64_t j = i + 1;
+            while (j < m && r[j].key == r[i].key)
+                j++;
+            if (j - i > 1)
+                sort_customer(g, (char *)(r + i), j - i);
+            i = j;
+        }
+        return;
+    }
+    if (m <= SMALL_SORT || g->low_bits > DIGIT_BITS * MAX_PASSES) {
+        /* everything at once: few records, or ids too spread for counting */
+        if (m <= SMALL_SORT)
+            sort_customer(g, a, m); /* (id, time, amount) order for both layouts */
+        else
+            qsort(a, (size_t)m, g->rec_size, g->wide ? cmp_wide : cmp_narrow);
+        return;
+    }
+    if (g->low_bits > 0) {
+        if (g->wide)
+            radix_wide((wide_rec *)a, m, (wide_rec *)g->tmp[tid], g->counters[tid],
+                       (uint64_t)g->min_id, g->low_bits);
+        else
+            radix_narrow((narrow_rec *)a, m, (narrow_rec *)g->tmp[tid], g->counters[tid],
+                         g->time_bits, g->low_bits);
+    }
+    for (int64_t i = 0; i < m;) {
+        uint64_t id = low_id(g, a, i);
+        int64_t j = i + 1;
+        while (j < m && low_id(g, a, j) == id)
+            j++;
+        sort_customer(g, a + (size_t)i * g->rec_size, j - i);
+        i = j;
+    }
+}
+
+/* Row i of a sorted bucket whose first id is base_id. */
+static inline row load(const agg *g, const char *a, int64_t i, int64_t base_id)
+{
+    if (g->wide) {
+        const wide_rec *r = (const wide_rec *)a + i;
+        return (row){r->id, r->time, r->amount};
+    }
+    const narrow_rec *r = (const narrow_rec *)a + i;
+    uint64_t tmask = g->time_bits >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << g->time_bits) - 1;
+    uint64_t low = g->low_bits > 0 ? r->key >> g->time_bits : 0;
+    return (row){(int64_t)((uint64_t)base_id + low),
+                 (int64_t)((uint64_t)g->min_time + (r->key & tmask)), r->amount};
+}
+
+/* Neumaier's compensated sum: exact for money amounts (the error term stays
+ * exact), so the total is the correctly rounded sum in practice. */
+static inline void sum_add(double *s, double *c, double x)
+{
+    double t = *s + x;
+    *c += fabs(*s) >= fabs(x) ? (*s - t) + x : (x - t) + *s;
+    *s = t;
+}
+
+/* Walk a sorted bucket customer by customer; count, and with write != 0 store
+ * the aggregates (recency holds the last purchase day for now). */
+static void scan_bucket(const agg *g, const char *a, int64_t m, int64_t base_id, int write,
+                        int64_t first, bucket_stats *st)
+{
+    const strata__rfm_agg_cfg *c = g->cfg;
+    strata__rfm_customers *o = g->out;
+    int drop_dup = c->duplicates == STRATA_RFM_DROP;
+    *st = (bucket_stats){.first_day = INT64_MAX, .last_day = INT64_MIN};
+    row next = m > 0 ? load(g, a, 0, base_id) : (row){0};
+    for (int64_t i = 0; i < m;) {
+        int64_t purchases = 0, days = 0, rows = 0, first_day = 0, last_day = 0, id = next.id;
+        double s = 0.0, comp = 0.0;
+        row prev = next, cur;
+        int64_t j = i;
+        for (; j < m && (cur = next).id == id; j++) {
+            if (j + 1 < m)
+                next = load(g, a, j + 1, base_id);
+            else
+                next.id = id == INT64_MAX ? 0 : id + 1; /* ends the loop */
+            if (j > i && cur.time == prev.time && cur.amount == prev.amount) {
+                st->duplicates++;
+                if (drop_dup)
+                    continue;
+            }
+            prev = cur;
+            rows++;
+            sum_add(&s, &comp, cur.amount);
+            if (cur.amount >= 0) { /* a purchase (negatives are here only when netted) */
+                int64_t d = day_of(c->time_unit, cur.time);
+                if (purchases == 0)
+                    first_day = d;
+                if (purchases == 0 || d != last_day)
+                    days++;
+                last_day = d;
+                purchases++;
+            }
+        }
+        if (purchases == 0) {
+            st->return_only += rows;
+        } else {
+            if (write) {
+                int64_t k = first + st->customers;
+                double total = s + comp;
+                int64_t freq = c->frequency_mode == STRATA_RFM_COUNT_DAYS ? days : purchases;
+                o->id[k] = id;
+                o->recency[k] = last_day;
+                o->frequency[k] = freq;
+                o->first_day[k] = first_day;
+                if (o->revenue) {
+                    o->revenue[k] = total;
+                    o->monetary[k] = total / (double)freq;
+                } else {
+                    o->monetary[k] = total;
+                }
+            }
+            st->customers++;
+            st->used += rows;
+            st->first_day = first_day < st->first_day ? first_day : st->first_day;
+            st->last_day = last_day > st->last_day ? last_day : st->last_day;
+        }
+        i = j;
+    }
+}
+
+static inline int64_t bucket_base(const agg *g, int64_t b)
+{
+    return (int64_t)((uint64_t)g->min_id + ((uint64_t)b << g->shift));
+}
+
+/* What scan_bucket counts, when every row is a purchase (no netted
+ * returns): customers are the distinct ids, and only neighbours need
+ * comparing - no sums, no days per row. */
+static void count_bucket(const agg *g, const char *a, int64_t m, int64_t base_id,
+                         bucket_stats *st)
+{
+    int64_t customers = 0, dup = 0, tmin = INT64_MAX, tmax = INT64_MIN;
+    row prev = {0};
+    for (int64_t i = 0; i < m; i++) {
+        row r = load(g, a, i, base_id);
+        tmin = r.time < tmin ? r.time : tmin;
+        tmax = r.time > tmax ? r.time : tmax;
+        if (i == 0 || r.id != prev.id)
+            customers++;
+        else
+            dup += r.time == prev.time && r.amount == prev.amount;
+        prev = r;
+    }
+    int unit = g->cfg->time_unit;
+    *st = (bucket_stats){.customers = customers, .duplicates = dup,
+                         .used = m - (g->cfg->duplicates == STRATA_RFM_DROP ? dup : 0),
+                         .first_day = m ? day_of(unit, tmin) : INT64_MAX,
+                         .last_day = m ? day_of(unit, tmax) : INT64_MIN};
+}
+
+static void sort_and_count(void *ctx, int64_t b, int64_t begin, int64_t end, int tid,
+                           double *partial)
+{
+    agg *g = ctx;
+    char *a = g->recs + (size_t)g->start[b] * g->rec_size;
+    int64_t m = g->start[b + 1] - g->start[b];
+    sort_bucket(g, a, m, tid);
+    if (g->all_purchases)
+        count_bucket(g, a, m, bucket_base(g, b), &g->bucket[b]);
+    else
+        scan_bucket(g, a, m, bucket_base(g, b), 0, 0, &g->bucket[b]);
+}
+
+static void write_bucket(void *ctx, int64_t b, int64_t begin, int64_t end, int tid,
+                         double *partial)
+{
+    agg *g = ctx;
+    bucket_stats st;
+    scan_bucket(g, g->recs + (size_t)g->start[b] * g->rec_size, g->start[b + 1] - g->start[b],
+                bucket_base(g, b), 1, g->first_customer[b], &st);
+}
+
+typedef struct finish_ctx {
+    strata__rfm_customers *c;
+} finish_ctx;
+
+static void finish_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                         double *partial)
+{
+    strata__rfm_customers *c = ((finish_ctx *)ctx)->c;
+    for (int64_t i = begin; i < end; i++)
+        c->recency[i] = c->reference_day - c->recency[i];
+}
+
+/* ---- driver ------------------------------------------------------------ */
+
+static int nomem(char *msg, const char *what)
+{
+    return strata__fail(msg, STRATA_E_NOMEM, "out of memory for %s", what);
+}
+
+/* Passes 1-3: classify, count, scatter. Fills rep's row counts and g's buckets. */
+static int bucket_rows(agg *g, strata__rfm_report *rep, char *msg)
+{
+    int threads = g->cfg->threads;
+    int64_t nchunks = strata__chunk_count(g->n, ROW_CHUNK);
+    g->chunk = strata__alloc((size_t)nchunks, sizeof *g->chunk);
+    if (!g->chunk)
+        return nomem(msg, "the row counts");
+    int rc = strata__parallel_chunks(g->n, ROW_CHUNK, threads, 0, NULL, classify_chunk, g);
+    if (rc)
+        return nomem(msg, "the row counts");
+    int64_t count[R_COUNT] = {0}, kept = 0, lo = INT64_MAX, hi = INT64_MIN;
+    int64_t tlo = INT64_MAX, thi = INT64_MIN;
+    for (int64_t c = 0; c < nchunks; c++) {
+        const chunk_stats *k = &g->chunk[c];
+        for (int r = 0; r < R_COUNT; r++)
+            count[r] += k->count[r];
+        kept += k->kept;
+        lo = k->min_id < lo ? k->min_id : lo;
+        hi = k->max_id > hi ? k->max_id : hi;
+        tlo = k->min_time < tlo ? k->min_time : tlo;
+        thi = k->max_time > thi ? k->max_time : thi;
+    }
+    g->all_purchases = g->cfg->negative != STRATA_RFM_NET || count[R_NEGATIVE] == 0;
+    *rep = (strata__rfm_report){.rows = g->n, .bad_id = count[R_BAD_ID],
+                                .bad_time = count[R_BAD_TIME], .bad_amount = count[R_BAD_AMOUNT],
+                                .negative = count[R_NEGATIVE], .zero = count[R_ZERO]};
+    if (kept == 0)
+        return STRATA_OK;
+
+    uint64_t span = (uint64_t)hi - (uint64_t)lo;
+    int key_bits = span ? 64 - __builtin_clzll(span) : 0;
+    int bits = 0;
+    while (bits < MAX_BUCKET_BITS && bits < key_bits && (kept >> (bits + BUCKET_ROWS_LOG2)) > 0)
+        bits++;
+    g->min_id = lo;
+    g->shift = g->low_bits = key_bits - bits;
+    g->nbuckets = (int64_t)1 << bits;
+    uint64_t tspan = (uint64_t)thi - (uint64_t)tlo;
+    g->time_bits = tspan ? 64 - __builtin_clzll(tspan) : 0;
+    g->min_time = tlo;
+    g->wide = g->low_bits + g->time_bits > 64;
+    g->rec_size = g->wide ? sizeof(wide_rec) : sizeof(narrow_rec);
+
+    g->offset = strata__calloc((size_t)(nchunks * g->nbuckets), sizeof *g->offset);
+    g->start = strata__alloc((size_t)(g->nbuckets + 1), sizeof *g->start);
+    int64_t bytes = kept * (int64_t)g->rec_size;
+    int fresh;
+    g->recs = strata__scratch_get(g->scratch, (size_t)bytes, &fresh);
+    if (!g->offset || !g->start || !g->recs)
+        return nomem(msg, "sorting the transactions by customer");
+    if (fresh && (rc = strata__parallel_chunks(bytes, (int64_t)1 << 22, threads, 0, NULL,
+                                               prefault_chunk, g->recs)))
+        return nomem(msg, "sorting the transactions by customer");
+    if ((rc = strata__parallel_chunks(g->n, ROW_CHUNK, threads, 0, NULL, histogram_chunk, g)))
+        return nomem(msg, "sorting the transactions by customer");
+    /* Offsets: bucket by bucket, chunks in order within each. */
+    int64_t pos = 0;
+    for (int64_t b = 0; b < g->nbuckets; b++) {
+        g->start[b] = pos;
+        for (int64_t c = 0; c < nchunks; c++) {
+            int64_t k = g->offset[c * g->nbuckets + b];
+            g->offset[c * g->nbuckets + b] = pos;
+            pos += k;
+        }
+    }
+    g->start[g->nbuckets] = pos;
+    if ((rc = strata__parallel_chunks(g->n, ROW_CHUNK, threads, 0, NULL, scatter_chunk, g)))
+        return nomem(msg, "sorting the transactions by customer");
+    return STRATA_OK;
+}
+
+static int alloc_scratch(agg *g, int threads, char *msg)
+{
+    int64_t largest = 0;
+    for (int64_t b = 0; b < g->nbuckets; b++)
+        if (g->start[b + 1] - g->start[b] > largest)
+            largest = g->start[b + 1] - g->start[b];
+    g->tmp = calloc((size_t)threads, sizeof *g->tmp);
+    g->counters = calloc((size_t)threads, sizeof *g->counters);
+    if (!g->tmp || !g->counters)
+        return nomem(msg, "sorting scratch");
+    for (int t = 0; t < threads; t++) {
+        g->tmp[t] = strata__alloc((size_t)largest, g->rec_size);
+        g->counters[t] = strata__alloc(((size_t)1 << DIGIT_BITS) + 1, sizeof(int64_t));
+        if (!g->tmp[t] || !g->counters[t])
+            return nomem(msg, "sorting scratch");
+    }
+    return STRATA_OK;
+}
+
+static int nothing_left(const strata__rfm_report *r, char *msg)
+{
+    return strata__fail(msg, STRATA_E_ARG,
+                        "no purchase left after cleaning %lld rows: %lld with a missing or "
+                        "invalid customer id, %lld with a day outside the valid range, %lld with "
+                        "a NaN or infinite amount, %lld negative, %lld zero, %lld duplicates, "
+                        "%lld of customers with returns only",
+                        (long long)r->rows, (long long)r->bad_id, (long long)r->bad_time,
+                        (long long)r->bad_amount, (long long)r->negative, (long long)r->zero,
+                        (long long)r->duplicates, (long long)r->return_only);
+}
+
+static void free_agg(agg *g, int threads)
+{
+    if (g->tmp)
+        for (int t = 0; t < threads; t++)
+            strata__free(g->tmp[t]);
+    if (g->counters)
+        for (int t = 0; t < threads; t++)
+            strata__free(g->counters[t]);
+    free(g->tmp);
+    free(g->counters);
+    strata__free(g->first_customer);
+    strata__free(g->bucket);
+    strata__free(g->start);
+    strata__free(g->offset);
+    strata__free(g->chunk);
+}
+
+static int aggregate(agg *g, strata__rfm_customers *out, strata__rfm_report *rep, char *msg)
+{
+    const strata__rfm_agg_cfg *cfg = g->cfg;
+    int threads = cfg->threads, rc;
+    if ((rc = bucket_rows(g, rep, msg)))
+        return rc;
+    if (!g->recs)
+        return nothing_left(rep, msg);
+    g->bucket = strata__alloc((size_t)g->nbuckets, sizeof *g->bucket);
+    g->first_customer = strata__alloc((size_t)g->nbuckets, sizeof *g->first_customer);
+    if (!g->bucket || !g->first_customer)
+        return nomem(msg, "the customer counts");
+    if ((rc = alloc_scratch(g, threads, msg)))
+        return rc;
+    if ((rc = strata__parallel_chunks(g->nbuckets, 1, threads, 0, NULL, sort_and_count, g)))
+        return nomem(msg, "sorting the transactions by customer");
+    int64_t customers = 0, first_day = INT64_MAX, last_day = INT64_MIN;
+    for (int64_t b = 0; b < g->nbuckets; b++) {
+        const bucket_stats *s = &g->bucket[b];
+        g->first_customer[b] = customers;
+        customers += s->customers;
+        rep->used += s->used;
+        rep->duplicates += s->duplicates;
+        rep->return_only += s->return_only;
+        first_day = s->first_day < first_day ? s->first_day : first_day;
+        last_day = s->last_day > last_day ? s->last_day : last_day;
+    }
+    if (customers == 0)
+        return nothing_left(rep, msg);
+    int64_t ref = cfg->reference_day == STRATA_RFM_REFERENCE_AUTO ? last_day + 1
+                                                                   : cfg->reference_day;
+    if (ref < last_day)
+        return strata__fail(msg, STRATA_E_ARG,
+                            "the reference day %lld is before the last purchase day %lld: "
+                            "drop later rows with the maximum valid day, or move the reference",
+                            (long long)ref, (long long)last_day);
+    if (strata__rfm_customers_alloc(out, customers, 1, cfg->monetary_mode == STRATA_RFM_MEAN,
+                                    g->spare))
+        return nomem(msg, "the customer table");
+    g->out = out;
+    if ((rc = strata__parallel_chunks(g->nbuckets, 1, threads, 0, NULL, write_bucket, g)))
+        return nomem(msg, "the customer table");
+    out->first_day_all = first_day;
+    out->last_day_all = last_day;
+    out->reference_day = ref;
+    finish_ctx f = {out};
+    if ((rc = strata__parallel_chunks(customers, ROW_CHUNK, threads, 0, NULL, finish_chunk, &f)))
+        return nomem(msg, "the customer table");
+    return STRATA_OK;
+}
+
+int strata__rfm_aggregate(const int64_t *id, const int64_t *time, const double *amount,
+                          int64_t n, const strata__rfm_agg_cfg *cfg, strata__scratch *scratch,
+                          strata__scratch *spare, strata__rfm_customers *out,
+                          strata__rfm_report *rep, char *msg)
+{
+    agg g = {.id = id, .time = time, .amount = amount, .n = n, .cfg = cfg, .scratch = scratch,
+             .spare = spare};
+    strata__rfm_customers c = {0};
+    strata__rfm_report r = {0};
+    int rc = aggregate(&g, &c, &r, msg);
+    free_agg(&g, cfg->threads);
+    if (rc) {
+        strata__rfm_customers_retire(&c, spare);
+        return rc;
+    }
+    *out = c;
+    *rep = r;
+    return STRATA_OK;
+}

@@ -1,0 +1,190 @@
+/* Quantile bins, the way pandas' qcut makes them, without sorting.
+ *
+ * pandas' qcut(x, q) takes edges = numpy.quantile(x, linspace(0, 1, q + 1))
+ * (linear interpolation) and puts x in bin b when edges[b] < x <= edges[b+1]
+ * (the lowest edge included in bin 0). Only a few order statistics of x are
+ * needed for that, so they are found by selection (lib/core/select.c), and
+ * the edges are computed with numpy's exact arithmetic so that every value
+ * lands on the same side of every edge as in pandas.
+ *
+ * rank policy: x is rank(method="first") of the values, i.e. 1..n in (value,
+ *   position) order, positions being ascending customer ids. A customer of
+ *   rank r is in bin b = #{edges[j] < r : j = 1..q-1}; with T_j =
+ *   floor(edges[j]) that is #{j : r > T_j}, so the q - 1 keys of ranks T_j
+ *   decide every customer's bin.
+ * value policy: x is the values; duplicate edges are dropped (duplicates=
+ *   "drop"), so equal values share a bin.
+ * edges policy: the caller's cut points. */
+#include <math.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/parallel.h"
+#include "core/select.h"
+#include "rfm/rfm.h"
+
+#define BIN_CHUNK ((int64_t)1 << 16)
+
+/* linspace(0, 1, q + 1)[j]: numpy computes j * (1 / q) and sets the last to 1. */
+static double quantile_p(int j, int q)
+{
+    return j == q ? 1.0 : (double)j * (1.0 / (double)q);
+}
+
+static int64_t quantile_index(int64_t n, double p)
+{
+    double h = (double)(n - 1) * p;
+    if (h >= (double)(n - 1))
+        return n - 1;
+    return h < 0 ? 0 : (int64_t)floor(h);
+}
+
+/* numpy's _lerp(lo, hi, gamma): lo + (hi - lo) * gamma, or, for gamma >= 0.5,
+ * hi - (hi - lo) * (1 - gamma); each operation rounded on its own (volatile:
+ * no fused multiply-add whatever the compiler flags). */
+static double quantile_lerp(int64_t n, double p, double lo, double hi)
+{
+    double h = (double)(n - 1) * p;
+    if (h >= (double)(n - 1))
+        return hi; /* numpy then takes the last value for both */
+    double gamma = h - floor(h);
+    volatile double diff = hi - lo;
+    volatile double prod = diff * gamma;
+    double r = lo + prod;
+    if (gamma >= 0.5) {
+        volatile double prod2 = diff * (1.0 - gamma);
+        r = hi - prod2;
+    }
+    return r;
+}
+
+typedef struct binner {
+    const double *v;
+    int q, ties;
+    /* rank policy: threshold keys (value, position), ascending, q - 1 of them */
+    const double *key_v;
+    const int64_t *key_i;
+    /* value / edges policies: ascending cut values, bin = max(#{cut < x}, base) - base */
+    const double *cut;
+    int64_t ncut;
+    int base;
+    int reverse;
+    uint8_t *score;
+} binner;
+
+static void bin_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                      double *partial)
+{
+    const binner *b = ctx;
+    int64_t count[STRATA__RFM_MAX_BINS] = {0}; /* integer counts: no add-latency chain */
+    for (int64_t i = begin; i < end; i++) {
+        int64_t k;
+        if (b->ties == STRATA_RFM_TIES_RANK) {
+            k = strata__keys_below(b->key_v, b->key_i, b->q - 1, b->v[i], i);
+        } else {
+            k = strata__count_below(b->cut, b->ncut, b->v[i], 0);
+            k = (k > b->base ? k : b->base) - b->base;
+        }
+        b->score[i] = (uint8_t)(b->reverse ? b->q - k : k + 1);
+        count[k]++;
+    }
+    for (int j = 0; j < b->q; j++)
+        partial[j] = (double)count[j];
+}
+
+/* Rank policy: select the keys of ranks 0, T_1 - 1, ..., T_{q-1} - 1, n - 1. */
+static int rank_thresholds(const double *v, int64_t n, int q, int threads, double *key_v,
+                           int64_t *key_i, double *edges)
+{
+    int64_t ranks[STRATA__RFM_MAX_BINS + 1], pos[STRATA__RFM_MAX_BINS + 1];
+    ranks[0] = 0;
+    for (int j = 1; j < q; j++) {
+        /* edges of the ranks 1..n: the sorted value at index k is k + 1 */
+        double p = quantile_p(j, q);
+        int64_t k = quantile_index(n, p);
+        double e = quantile_lerp(n, p, (double)(k + 1),
+                                             (double)(k + 1 < n ? k + 2 : n));
+        int64_t t = (int64_t)floor(e); /* 1 <= t <= n */
+        ranks[j] = t - 1;
+    }
+    ranks[q] = n - 1;
+    int rc = strata__select_ranks(v, n, ranks, q + 1, pos, threads);
+    if (rc)
+        return rc;
+    for (int j = 0; j <= q; j++)
+        edges[j] = v[pos[j]];
+    for (int j = 1; j < q; j++) {
+        key_v[j - 1] = v[pos[j]];
+        key_i[j - 1] = pos[j];
+    }
+    return 0;
+}
+
+/* Value policy: numpy.quantile edges of v, then the distinct ones. */
+static int value_edges(const double *v, int64_t n, int q, int threads, double *edges,
+                       double *uniq, int64_t *nuniq)
+{
+    int64_t ranks[2 * (STRATA__RFM_MAX_BINS + 1)] = {0}, pos[2 * (STRATA__RFM_MAX_BINS + 1)];
+    int64_t t = 0;
+    for (int j = 0; j <= q; j++) {
+        int64_t k = quantile_index(n, quantile_p(j, q));
+        if (t == 0 || ranks[t - 1] < k)
+            ranks[t++] = k;
+        if (k + 1 < n && ranks[t - 1] < k + 1)
+            ranks[t++] = k + 1;
+    }
+    int rc = strata__select_ranks(v, n, ranks, t, pos, threads);
+    if (rc)
+        return rc;
+    for (int j = 0, r = 0; j <= q; j++) {
+        double p = quantile_p(j, q);
+        int64_t k = quantile_index(n, p);
+        while (ranks[r] != k)
+            r++;
+        double lo = v[pos[r]], hi = k + 1 < n ? v[pos[r + 1]] : lo;
+        edges[j] = quantile_lerp(n, p, lo, hi);
+    }
+    int64_t u = 0;
+    for (int j = 0; j <= q; j++)
+        if (u == 0 || !(uniq[u - 1] == edges[j]))
+            uniq[u++] = edges[j];
+    *nuniq = u;
+    return 0;
+}
+
+int strata__rfm_bin(const double *v, int64_t n, int q, int ties, const double *cuts, int reverse,
+                    int threads, uint8_t *score, double *edges, int64_t *nbins)
+{
+    double key_v[STRATA__RFM_MAX_BINS], uniq[STRATA__RFM_MAX_BINS + 1];
+    int64_t key_i[STRATA__RFM_MAX_BINS];
+    binner b = {.v = v, .q = q, .ties = ties, .reverse = reverse, .score = score};
+    int rc;
+    if (ties == STRATA_RFM_TIES_RANK) {
+        if ((rc = rank_thresholds(v, n, q, threads, key_v, key_i, edges)))
+            return rc;
+        b.key_v = key_v;
+        b.key_i = key_i;
+    } else if (ties == STRATA_RFM_TIES_VALUE) {
+        if ((rc = value_edges(v, n, q, threads, edges, uniq, &b.ncut)))
+            return rc;
+        /* pandas: searchsorted(uniq, x, side="left"), the lowest edge in bin 0 */
+        b.cut = uniq;
+        b.base = 1;
+    } else {
+        int64_t ranks[2] = {0, n - 1}, pos[2];
+        if ((rc = strata__select_ranks(v, n, ranks, 2, pos, threads)))
+            return rc;
+        edges[0] = v[pos[0]];
+        memcpy(edges + 1, cuts, (size_t)(q - 1) * sizeof *cuts);
+        edges[q] = v[pos[1]];
+        b.cut = cuts;
+        b.ncut = q - 1;
+    }
+    double count[STRATA__RFM_MAX_BINS] = {0};
+    if ((rc = strata__parallel_chunks(n, BIN_CHUNK, threads, q, count, bin_chunk, &b)))
+        return rc;
+    *nbins = 0;
+    for (int j = 0; j < q; j++)
+        *nbins += count[j] > 0;
+    return 0;
+}
