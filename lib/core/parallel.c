@@ -53,17 +53,20 @@ int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t 
     /* Chunks are processed in batches; a batch's partials are reduced in
      * chunk order before the next batch starts. The batch size changes only
      * memory use and scheduling, never the order of additions. */
+    /* Each chunk's partial starts on its own 128-byte pair of cache lines, so
+     * threads adding into neighbouring chunks never share a line. */
+    const int64_t slot_len = (partial_len + 15) / 16 * 16;
     int64_t batch = nchunks;
     if (partial_len > 0) {
         /* As many chunks per batch as the budget allows: every batch ends in
          * a barrier, and few barriers keep both threads busy. */
-        int64_t cap = PARTIAL_BUDGET_BYTES / (partial_len * (int64_t)sizeof(double));
+        int64_t cap = PARTIAL_BUDGET_BYTES / (slot_len * (int64_t)sizeof(double));
         if (batch > cap)
             batch = cap > threads ? cap : threads;
     }
     double *slots = NULL;
     if (partial_len > 0) {
-        slots = strata__alloc((size_t)batch * (size_t)partial_len, sizeof(double));
+        slots = strata__alloc((size_t)batch * (size_t)slot_len, sizeof(double));
         if (!slots)
             return STRATA_E_NOMEM;
     }
@@ -95,7 +98,7 @@ int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t 
                 int64_t b1 = b0 + batch < nchunks ? b0 + batch : nchunks;
 #pragma omp for schedule(dynamic, 1)
                 for (int64_t c = b0; c < b1; c++) {
-                    double *p = slots ? slots + (c - b0) * partial_len : NULL;
+                    double *p = slots ? slots + (c - b0) * slot_len : NULL;
                     run_chunk(n, chunk_rows, c, tid, p, partial_len, fn, ctx);
                 }
                 if (partial_len > 0) {
@@ -104,7 +107,7 @@ int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t 
                     for (int64_t j = 0; j < partial_len; j++) {
                         double s = total[j];
                         for (int64_t c = b0; c < b1; c++)
-                            s += slots[(c - b0) * partial_len + j];
+                            s += slots[(c - b0) * slot_len + j];
                         total[j] = s;
                     }
                 }

@@ -54,6 +54,12 @@ typedef struct strata__kernels {
     void (*accumulate_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
                            const int32_t *labels, const double *w, const double *c, double *sums,
                            double *wsum, double *inertia);
+    /* Optional (NULL where absent), for k <= lanes_f32 (kp == lanes_f32):
+     * labels[r] = argmin_j bias[j] + (x[r] - mean) . ct[:, j], centring the
+     * rows itself; the same labels as center_f32 followed by assign_f32. */
+    void (*assign_few_f32)(const float *x, int64_t rows, int64_t stride, int64_t d,
+                           const float *mean, const float *ct, const float *bias, int64_t k,
+                           int64_t kp, int32_t *labels);
 } strata__kernels;
 
 /* The table for a strata_kernel value (AUTO = the best this CPU runs), or NULL

@@ -1,5 +1,6 @@
 /* Portable kernels: plain C, one lane, built without FMA contraction so any
  * x86-64 (or other) CPU runs them. */
+#include <stddef.h>
 #include <math.h>
 
 #include "kernels/kernels.h"
@@ -47,4 +48,5 @@ const strata__kernels strata__kernels_scalar = {
     scores_f32_scalar, scores_f64_scalar,
     update_labels,
     accumulate_f32_scalar, accumulate_f64_scalar,
+    NULL,
 };

@@ -128,6 +128,11 @@ static void label_block(const strata__tables *t, const strata__data *X, int64_t 
     const strata__kernels *kn = t->kern;
     const int64_t d = t->d, kp = t->kp;
     if (t->dtype == STRATA_FLOAT32) {
+        if (t->assign == STRATA_ASSIGN_FUSED && kn->assign_few_f32 && kp == kn->lanes_f32) {
+            kn->assign_few_f32(strata__row(X, r0), rows, X->stride, d, t->mean, t->ct, t->bias,
+                               t->k, kp, lab);
+            return;
+        }
         float *xc = t->xc[tid];
         kn->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
         if (t->assign == STRATA_ASSIGN_GEMM) {
