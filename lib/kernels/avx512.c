@@ -60,40 +60,70 @@ static void center_f64_avx512(const double *x, int64_t rows, int64_t stride, int
         for (; f + 8 <= d; f += 8) {                                             \
             __m512d xv = LOAD8(xr + f);                                          \
             _mm512_storeu_pd(s + f, _mm512_fmadd_pd(vw, xv, _mm512_loadu_pd(s + f))); \
-            __m512d diff = _mm512_sub_pd(xv, _mm512_loadu_pd(cl + f));           \
-            vd = _mm512_fmadd_pd(diff, diff, vd);                                \
+            if (inertia) {                                                       \
+                __m512d diff = _mm512_sub_pd(xv, _mm512_loadu_pd(cl + f));       \
+                vd = _mm512_fmadd_pd(diff, diff, vd);                            \
+            }                                                                    \
         }                                                                        \
         double td = 0.0;                                                         \
         for (; f < d; f++) {                                                     \
-            double xv = (double)xr[f], diff = xv - cl[f];                        \
-            s[f] += wr * xv;                                                     \
-            td += diff * diff;                                                   \
+            double xv = (double)xr[f];                                           \
+            s[f] += wr * xv;                                            \
+            if (inertia)                                                         \
+                td += (xv - cl[f]) * (xv - cl[f]);                               \
         }                                                                        \
-        vin = _mm512_fmadd_pd(vw, vd, vin);                                      \
-        tail_in += wr * td;                                                      \
+        if (inertia) {                                                           \
+            vin = _mm512_fmadd_pd(vw, vd, vin);                                  \
+            tail_in += wr * td;                                                  \
+        }                                                                        \
         wsum[l] += wr;                                                           \
     }                                                                            \
-    *inertia += _mm512_reduce_add_pd(vin) + tail_in;
+    if (inertia)                                                                 \
+        *inertia += _mm512_reduce_add_pd(vin) + tail_in;
 
 #define LOAD8_F32(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
 #define LOAD8_F64(p) _mm512_loadu_pd(p)
 
-static void accumulate_f32_avx512(const float *x, int64_t rows, int64_t stride, int64_t d,
-                                  const int32_t *labels, const double *w, const double *c,
-                                  double *sums, double *wsum, double *inertia)
+/* Two copies each, with and without the inertia, so the row loop has no
+ * branch on it. */
+static inline __attribute__((always_inline)) void accumulate_f32_body(
+    const float *x, int64_t rows, int64_t stride, int64_t d, const int32_t *labels,
+    const double *w, const double *c, double *sums, double *wsum,
+    double *inertia)
 {
     ACCUMULATE_BODY(LOAD8_F32, float)
 }
 
-static void accumulate_f64_avx512(const double *x, int64_t rows, int64_t stride, int64_t d,
-                                  const int32_t *labels, const double *w, const double *c,
-                                  double *sums, double *wsum, double *inertia)
+static inline __attribute__((always_inline)) void accumulate_f64_body(
+    const double *x, int64_t rows, int64_t stride, int64_t d, const int32_t *labels,
+    const double *w, const double *c, double *sums, double *wsum,
+    double *inertia)
 {
     ACCUMULATE_BODY(LOAD8_F64, double)
 }
 
+static void accumulate_f32_avx512(const float *x, int64_t rows, int64_t stride, int64_t d,
+                                  const int32_t *labels, const double *w,
+                                  const double *c, double *sums, double *wsum, double *inertia)
+{
+    if (inertia)
+        accumulate_f32_body(x, rows, stride, d, labels, w, c, sums, wsum, inertia);
+    else
+        accumulate_f32_body(x, rows, stride, d, labels, w, c, sums, wsum, NULL);
+}
+
+static void accumulate_f64_avx512(const double *x, int64_t rows, int64_t stride, int64_t d,
+                                  const int32_t *labels, const double *w,
+                                  const double *c, double *sums, double *wsum, double *inertia)
+{
+    if (inertia)
+        accumulate_f64_body(x, rows, stride, d, labels, w, c, sums, wsum, inertia);
+    else
+        accumulate_f64_body(x, rows, stride, d, labels, w, c, sums, wsum, NULL);
+}
+
 /* Few centroids (k <= 16), float32: sixteen rows per vector instead of
- * sixteen centroids. Each group of 16 rows is centred and transposed in
+ * sixteen centroids. Each group of 16 centred rows is transposed in
  * registers (16 x 16 blocks of features), so the scores of one centroid for
  * 16 rows build up in one register with k x d FMAs per group, against d per
  * row (16 x d per group) when the centroids fill the lanes; at k = 8 half
@@ -130,36 +160,35 @@ static inline void transpose16_ps(__m512 r[16])
 }
 
 static inline __attribute__((always_inline)) void assign_few_group_f32(
-    const float *x, int64_t rows, int64_t stride, int64_t d, const float *mean, const float *ct,
-    const float *bias, int64_t kp, const int KB, int32_t *labels)
+    const float *x, int64_t rows, int64_t d, const float *ct, const float *bias, int64_t kp,
+    const int KB, int32_t *labels)
 {
-    const int64_t extent = (rows - 1) * stride + d; /* elements readable from x */
+    const int64_t extent = rows * d; /* elements readable from x */
     __m512 acc[16];
     for (int j = 0; j < KB; j++)
         acc[j] = _mm512_set1_ps(bias[j]);
     for (int64_t f0 = 0; f0 < d; f0 += 16) {
         const int64_t w = d - f0 < 16 ? d - f0 : 16;
         const __mmask16 fm = (__mmask16)((1u << w) - 1);
-        const __m512 mv = _mm512_maskz_loadu_ps(fm, mean + f0);
         __m512 v[16];
-        /* Plain loads where the width allows: masked loads of rows that
-         * miss the cache measured ~1.5x slower here (Zen 5). */
+        /* Plain loads where the width allows (masked loads measured ~1.5x
+         * slower here, Zen 5); full loads that stay inside the block and
+         * drop the extra lanes; masked loads near the block's end. */
         if (w == 16 && rows >= 16)
             for (int r = 0; r < 16; r++)
-                v[r] = _mm512_sub_ps(_mm512_loadu_ps(x + r * stride + f0), mv);
+                v[r] = _mm512_loadu_ps(x + r * d + f0);
         else if (w == 8 && rows >= 16)
             for (int r = 0; r < 16; r++)
-                v[r] = _mm512_sub_ps(_mm512_zextps256_ps512(_mm256_loadu_ps(x + r * stride + f0)), mv);
-        else /* other widths, short groups: full loads where they stay inside
-                the block's data, masked loads near its end */
+                v[r] = _mm512_zextps256_ps512(_mm256_loadu_ps(x + r * d + f0));
+        else
             for (int r = 0; r < 16; r++) {
-                const float *p = x + r * stride + f0;
+                const float *p = x + r * d + f0;
                 if (r >= rows)
                     v[r] = _mm512_setzero_ps();
-                else if (r * stride + f0 + 16 <= extent)
-                    v[r] = _mm512_maskz_sub_ps(fm, _mm512_loadu_ps(p), mv);
+                else if (r * d + f0 + 16 <= extent)
+                    v[r] = _mm512_maskz_mov_ps(fm, _mm512_loadu_ps(p));
                 else
-                    v[r] = _mm512_sub_ps(_mm512_maskz_loadu_ps(fm, p), mv);
+                    v[r] = _mm512_maskz_loadu_ps(fm, p);
             }
         transpose16_ps(v);
         for (int64_t f = 0; f < w; f++) {
@@ -185,19 +214,18 @@ static inline __attribute__((always_inline)) void assign_few_group_f32(
     }
 }
 
-static void assign_few_f32_avx512(const float *x, int64_t rows, int64_t stride, int64_t d,
-                                  const float *mean, const float *ct, const float *bias,
-                                  int64_t k, int64_t kp, int32_t *labels)
+static void assign_few_f32_avx512(const float *xc, int64_t rows, int64_t d, const float *ct,
+                                  const float *bias, int64_t k, int64_t kp, int32_t *labels)
 {
     /* Centroids k..kp-1 are padding (bias +inf); only the first k (rounded
      * up to a multiple of 2) are scored. */
     const int kb = (int)((k + 1) & ~(int64_t)1);
     for (int64_t r = 0; r < rows; r += 16) {
-        const float *xr = x + r * stride;
+        const float *xr = xc + r * d;
         int64_t n = rows - r;
         switch (kb) {
 #define FEW_CASE(KB) \
-        case KB: assign_few_group_f32(xr, n, stride, d, mean, ct, bias, kp, KB, labels + r); break;
+        case KB: assign_few_group_f32(xr, n, d, ct, bias, kp, KB, labels + r); break;
         FEW_CASE(2) FEW_CASE(4) FEW_CASE(6) FEW_CASE(8)
         FEW_CASE(10) FEW_CASE(12) FEW_CASE(14) default: FEW_CASE(16)
 #undef FEW_CASE

@@ -196,33 +196,27 @@ static void KFN(accumulate)(const T *x, int64_t rows, int64_t stride, int64_t d,
                             const int32_t *labels, const double *w, const double *c,
                             double *sums, double *wsum, double *inertia)
 {
-    double in = *inertia;
+    double in = inertia ? *inertia : 0.0;
     for (int64_t r = 0; r < rows; r++) {
         const T *xr = x + r * stride;
         const int64_t l = labels[r];
         const double wr = w ? w[r] : 1.0;
         double *s = sums + l * d;
-        const double *cl = c + l * d;
-        double dist = 0.0;
-        if (w) {
-            for (int64_t f = 0; f < d; f++) {
-                double xv = (double)xr[f];
-                double diff = xv - cl[f];
-                s[f] += wr * xv;
-                dist += diff * diff;
-            }
-        } else {
-            for (int64_t f = 0; f < d; f++) {
-                double xv = (double)xr[f];
-                double diff = xv - cl[f];
-                s[f] += xv;
-                dist += diff * diff;
-            }
-        }
+        for (int64_t f = 0; f < d; f++)
+            s[f] += wr * (double)xr[f];
         wsum[l] += wr;
-        in += wr * dist;
+        if (inertia) {
+            const double *cl = c + l * d;
+            double dist = 0.0;
+            for (int64_t f = 0; f < d; f++) {
+                double diff = (double)xr[f] - cl[f];
+                dist += diff * diff;
+            }
+            in += wr * dist;
+        }
     }
-    *inertia = in;
+    if (inertia)
+        *inertia = in;
 }
 #endif
 

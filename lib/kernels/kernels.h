@@ -47,7 +47,8 @@ typedef struct strata__kernels {
     int64_t (*update_labels)(const int32_t *lab, int32_t *labels, int64_t rows);
     /* For each row r with label l = labels[r] and weight w (1 if w == NULL):
      * sums[l*d + f] += w * x[r][f]; wsum[l] += w; *inertia += w * ||x[r] - c[l]||^2,
-     * all in double, rows in order. */
+     * all in double, rows in order. With inertia == NULL, sums and weights
+     * only (c is not read). */
     void (*accumulate_f32)(const float *x, int64_t rows, int64_t stride, int64_t d,
                            const int32_t *labels, const double *w, const double *c, double *sums,
                            double *wsum, double *inertia);
@@ -55,11 +56,9 @@ typedef struct strata__kernels {
                            const int32_t *labels, const double *w, const double *c, double *sums,
                            double *wsum, double *inertia);
     /* Optional (NULL where absent), for k <= lanes_f32 (kp == lanes_f32):
-     * labels[r] = argmin_j bias[j] + (x[r] - mean) . ct[:, j], centring the
-     * rows itself; the same labels as center_f32 followed by assign_f32. */
-    void (*assign_few_f32)(const float *x, int64_t rows, int64_t stride, int64_t d,
-                           const float *mean, const float *ct, const float *bias, int64_t k,
-                           int64_t kp, int32_t *labels);
+     * the same labels as assign_f32, with rows in vector lanes. */
+    void (*assign_few_f32)(const float *xc, int64_t rows, int64_t d, const float *ct,
+                           const float *bias, int64_t k, int64_t kp, int32_t *labels);
 } strata__kernels;
 
 /* The table for a strata_kernel value (AUTO = the best this CPU runs), or NULL

@@ -42,10 +42,19 @@ void strata__tables_dist2(const strata__tables *t, const strata__data *X, int64_
 
 /* Length of the totals vector of a pass. */
 int64_t strata__pass_len(const strata__tables *t);
-/* Label every row. With totals != NULL also count label changes against
- * `labels` and accumulate [sums k*d][weights k][inertia][changed] into totals
- * (cleared first), in chunk order. */
+/* What a pass over the rows does. */
+enum strata__pass_mode {
+    STRATA__PASS_LABEL,          /* labels only (totals NULL) */
+    STRATA__PASS_UPDATE,         /* label; count changes against `labels`; sums and weights */
+    STRATA__PASS_UPDATE_INERTIA, /* the same plus the inertia, sum of w ||x - c_label||^2 */
+    STRATA__PASS_INERTIA,        /* `labels` as given: sums, weights and the inertia */
+};
+
+/* One pass over all rows. Except in STRATA__PASS_LABEL, accumulates
+ * [sums k*d][weights k][inertia][changed] into totals (cleared first; the
+ * inertia is 0 where the mode leaves it out), in chunk order, everything in
+ * double. Sums are of the raw rows (not centred). */
 int strata__assign_pass(const strata__tables *t, const strata__data *X, int32_t *labels,
-                        double *totals);
+                        double *totals, int mode);
 
 #endif

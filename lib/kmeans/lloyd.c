@@ -85,6 +85,48 @@ static int relocate_empty(const strata__data *X, const int32_t *labels, const do
     return STRATA_OK;
 }
 
+/* Inertia of centroids c for labels whose per-cluster sums and weights are
+ * S and W, without a pass over the rows: with m the centring mean and primes
+ * for centred values, sum_{i in j} w_i ||x_i - c_j||^2
+ *   = sum_{i in j} w_i ||x'_i||^2 - 2 c'_j . S'_j + W_j ||c'_j||^2,
+ * S'_j = S_j - W_j m. The first sum, added over all clusters, is the label-
+ * independent constant q (pass q = 0 to get the rest). */
+static double inertia_from_sums(const double *c, const double *sums, const double *wsum,
+                                const double *m, int64_t k, int64_t d, double q)
+{
+    double in = q;
+    for (int64_t j = 0; j < k; j++)
+        for (int64_t f = 0; f < d; f++) {
+            double cp = c[j * d + f] - m[f];
+            double sp = sums[j * d + f] - wsum[j] * m[f];
+            in += cp * (wsum[j] * cp - 2.0 * sp);
+        }
+    return in;
+}
+
+/* Whether inertia_from_sums() is accurate to 1e-9 relative for these data.
+ * Its error comes from the raw sums S_j: n_j values near |m_f| + |c'_jf| lose
+ * up to n_j ulps, and 2 c'_j . S'_j carries that loss. The bound
+ * 2 eps W sum_f (|m_f| + C_f) C_f, with C_f = max_j |c'_jf|, is checked
+ * against the exact inertia of the first pass. Large offsets relative to
+ * the spread (timestamps in seconds, say) fail it: such fits sum the
+ * inertia row by row in every pass. */
+static int sums_inertia_accurate(const double *c, const double *wsum, const double *m, int64_t k,
+                                 int64_t d, double inertia)
+{
+    double wtot = 0.0, bound = 0.0;
+    for (int64_t j = 0; j < k; j++)
+        wtot += wsum[j];
+    for (int64_t f = 0; f < d; f++) {
+        double cmax = 0.0;
+        for (int64_t j = 0; j < k; j++)
+            cmax = fmax(cmax, fabs(c[j * d + f] - m[f]));
+        bound += (fabs(m[f]) + cmax) * cmax;
+    }
+    bound *= 2.0 * 0x1p-52 * wtot;
+    return bound <= 1e-9 * inertia;
+}
+
 typedef struct run_result {
     double inertia;
     int64_t n_iter;
@@ -98,18 +140,30 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
                      int32_t *labels, run_result *res, char *msg)
 {
     const int64_t n = X->n, d = X->d, k = cfg->k;
-    int strict = 0, converged = 0;
-    double inertia = 0.0;
+    int strict = 0, converged = 0, by_sums = 0;
+    double inertia = 0.0, q = 0.0;
     int64_t it = 0;
     for (int64_t i = 0; i < n; i++)
         labels[i] = -1;
     while (it < cfg->max_iter) {
         it++;
         strata__tables_set_centroids(t, c);
-        if (strata__assign_pass(t, X, labels, totals))
+        /* The first pass sums the inertia row by row, and from it the
+         * constant q of inertia_from_sums(); where that is accurate, later
+         * passes need only the sums (a third less work at small k). */
+        if (strata__assign_pass(t, X, labels, totals,
+                                by_sums ? STRATA__PASS_UPDATE : STRATA__PASS_UPDATE_INERTIA))
             return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
         double *sums = totals, *wsum = totals + k * d;
-        inertia = totals[k * d + k];
+        if (by_sums) {
+            inertia = fmax(0.0, inertia_from_sums(c, sums, wsum, t->mean_used, k, d, q));
+        } else {
+            inertia = totals[k * d + k];
+            if (it == 1 && sums_inertia_accurate(c, wsum, t->mean_used, k, d, inertia)) {
+                q = inertia - inertia_from_sums(c, sums, wsum, t->mean_used, k, d, 0.0);
+                by_sums = 1;
+            }
+        }
         double changed = totals[k * d + k + 1];
         if (cfg->progress && cfg->progress(cfg->user, run, it, inertia))
             return strata__fail(msg, STRATA_E_CANCELLED,
@@ -137,13 +191,13 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
             break;
         }
     }
-    if (!strict) {
-        /* Labels and inertia must describe the final centroids. */
-        strata__tables_set_centroids(t, c);
-        if (strata__assign_pass(t, X, labels, totals))
-            return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
-        inertia = totals[k * d + k];
-    }
+    /* Labels and inertia must describe the final centroids; the inertia
+     * reported is always summed row by row. */
+    strata__tables_set_centroids(t, c);
+    if (strata__assign_pass(t, X, labels, totals,
+                            strict ? STRATA__PASS_INERTIA : STRATA__PASS_UPDATE_INERTIA))
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
+    inertia = totals[k * d + k];
     res->inertia = inertia;
     res->n_iter = it;
     res->converged = converged;

@@ -28,7 +28,7 @@ int strata__kmeans_predict(const strata__data *X, const double *centroids, int64
     if (rc)
         return strata__fail(msg, rc, "out of memory for centroid tables");
     strata__tables_set_centroids(&t, centroids);
-    rc = strata__assign_pass(&t, X, labels, NULL);
+    rc = strata__assign_pass(&t, X, labels, NULL, STRATA__PASS_LABEL);
     strata__tables_free(&t);
     if (rc)
         return strata__fail(msg, rc, "out of memory in the assignment pass");
