@@ -159,6 +159,37 @@ static inline void transpose16_ps(__m512 r[16])
     }
 }
 
+/* The same for d = 8: 16 contiguous rows of 8 floats (8 vectors of two rows
+ * each) to 8 vectors of one feature, in 24 two-source permutes and shuffles
+ * instead of the 64 of transpose16_ps. */
+static inline void transpose16x8_ps(const float *x, __m512 o[8])
+{
+    /* Stage 1: four rows (two input vectors) -> features 0..3 / 4..7 of
+     * those rows, lane 4f + q for row q. Stage 2: two such -> features f,
+     * f + 1 of eight rows, lanes 8 (f % 2) + row. Stage 3: 256-bit halves. */
+    const __m512i ia = _mm512_setr_epi32(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+    const __m512i ib = _mm512_add_epi32(ia, _mm512_set1_epi32(4));
+    const __m512i ilo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i ihi = _mm512_add_epi32(ilo, _mm512_set1_epi32(8));
+    __m512 a[4], b[4];
+    for (int j = 0; j < 4; j++) {
+        __m512 u0 = _mm512_loadu_ps(x + 32 * j), u1 = _mm512_loadu_ps(x + 32 * j + 16);
+        a[j] = _mm512_permutex2var_ps(u0, ia, u1);
+        b[j] = _mm512_permutex2var_ps(u0, ib, u1);
+    }
+    for (int h = 0; h < 2; h++) {
+        const __m512 *s = h ? b : a;
+        __m512 lo01 = _mm512_permutex2var_ps(s[0], ilo, s[1]);
+        __m512 lo23 = _mm512_permutex2var_ps(s[2], ilo, s[3]);
+        __m512 hi01 = _mm512_permutex2var_ps(s[0], ihi, s[1]);
+        __m512 hi23 = _mm512_permutex2var_ps(s[2], ihi, s[3]);
+        o[4 * h] = _mm512_shuffle_f32x4(lo01, lo23, 0x44);
+        o[4 * h + 1] = _mm512_shuffle_f32x4(lo01, lo23, 0xEE);
+        o[4 * h + 2] = _mm512_shuffle_f32x4(hi01, hi23, 0x44);
+        o[4 * h + 3] = _mm512_shuffle_f32x4(hi01, hi23, 0xEE);
+    }
+}
+
 static inline __attribute__((always_inline)) void assign_few_group_f32(
     const float *x, int64_t rows, int64_t d, const float *ct, const float *bias, int64_t kp,
     const int KB, int32_t *labels)
@@ -167,6 +198,14 @@ static inline __attribute__((always_inline)) void assign_few_group_f32(
     __m512 acc[16];
     for (int j = 0; j < KB; j++)
         acc[j] = _mm512_set1_ps(bias[j]);
+    if (d == 8 && rows >= 16) {
+        __m512 o[8];
+        transpose16x8_ps(x, o);
+        for (int f = 0; f < 8; f++)
+            for (int j = 0; j < KB; j++)
+                acc[j] = _mm512_fmadd_ps(o[f], _mm512_set1_ps(ct[f * kp + j]), acc[j]);
+        d = 0; /* done: skip the general loop */
+    }
     for (int64_t f0 = 0; f0 < d; f0 += 16) {
         const int64_t w = d - f0 < 16 ? d - f0 : 16;
         const __mmask16 fm = (__mmask16)((1u << w) - 1);
