@@ -227,7 +227,7 @@ typedef enum strata_result {
 /** Progress callback, called on the thread that called fit, after each Lloyd
  *  iteration: `run` (0-based restart index), `iteration` (1-based) and the
  *  inertia of the labels just assigned, measured against the centroids they
- *  were assigned to (so it never increases within a run; after the first
+ *  were assigned to (so, up to rounding, it never increases within a run; after the first
  *  iteration it may be computed from the cluster sums, accurate to 1e-9
  *  relative, while STRATA_RESULT_INERTIA is always summed row by row). Return
  *  0 to go on, non-zero to stop:
