@@ -335,6 +335,10 @@ typedef struct column {
     hid_t dset;        /* borrowed for a field: the table's dataset */
     H5T_class_t cls;
     int64_t n;
+    /* A column inside an array field (pandas' values_block_<i>): the
+     * field's name, its length and the column's place in it; width 0 else. */
+    char member[32];
+    int64_t width, elem;
 } column;
 
 static int check_1d(const source *s, int64_t *n, char *msg)
@@ -387,10 +391,85 @@ static int check_numeric(H5T_class_t cls, const char *what, const char *label, c
                         what, label, path, class_name(cls));
 }
 
+/* pandas' to_hdf(format="table") without data_columns packs the columns of
+ * one dtype into an array field values_block_<i>; the attribute
+ * values_block_<i>_kind lists their names as a pickled (protocol 0) list:
+ * "V<name>" for the first, "aV<name>" for the others, one per line (names in
+ * plain ASCII; pickle escapes others). Finds c->name there: sets member,
+ * width and elem. */
+static int find_pandas_block(hid_t dset, hid_t type, column *c)
+{
+    for (int i = 0; i < 64; i++) {
+        char attr[48];
+        snprintf(attr, sizeof attr, "values_block_%d_kind", i);
+        if (H5Aexists(dset, attr) <= 0)
+            return 0;
+        hid_t a = H5Aopen(dset, attr, H5P_DEFAULT);
+        hid_t at = a < 0 ? -1 : H5Aget_type(a);
+        size_t len = at < 0 || H5Tget_class(at) != H5T_STRING || H5Tis_variable_str(at) > 0
+                         ? 0 : H5Tget_size(at);
+        char *text = len > 0 && len < (1u << 20) ? calloc(1, len + 1) : NULL;
+        hid_t mt = text ? H5Tcopy(H5T_C_S1) : -1;
+        int ok = mt >= 0 && H5Tset_size(mt, len) >= 0 && H5Aread(a, mt, text) >= 0;
+        if (mt >= 0)
+            H5Tclose(mt);
+        if (at >= 0)
+            H5Tclose(at);
+        if (a >= 0)
+            H5Aclose(a);
+        int64_t pos = -1, count = 0;
+        for (char *line = ok ? text : NULL; line && *line;) {
+            char *end = strchr(line, '\n');
+            size_t n = end ? (size_t)(end - line) : strlen(line);
+            const char *v = n > 1 && line[0] == 'V' ? line + 1 /* first item */
+                            : n > 2 && line[0] == 'a' && line[1] == 'V' ? line + 2 /* append */
+                            : NULL;
+            if (v) {
+                size_t vn = n - (size_t)(v - line);
+                if (vn == strlen(c->name) && !memcmp(v, c->name, vn))
+                    pos = count;
+                count++;
+            }
+            line = end ? end + 1 : NULL;
+        }
+        free(text);
+        if (pos < 0)
+            continue;
+        snprintf(c->member, sizeof c->member, "values_block_%d", i);
+        int idx = H5Tget_member_index(type, c->member);
+        hid_t mtype = idx < 0 ? -1 : H5Tget_member_type(type, (unsigned)idx);
+        hsize_t dims[4] = {0};
+        int ok_array = mtype >= 0 && H5Tget_class(mtype) == H5T_ARRAY &&
+                       H5Tget_array_ndims(mtype) == 1 && H5Tget_array_dims2(mtype, dims) == 1 &&
+                       (int64_t)dims[0] == count;
+        if (ok_array) {
+            hid_t base = H5Tget_super(mtype);
+            c->cls = base < 0 ? H5T_NO_CLASS : H5Tget_class(base);
+            if (base >= 0)
+                H5Tclose(base);
+        }
+        if (mtype >= 0)
+            H5Tclose(mtype);
+        if (!ok_array)
+            return 0;
+        c->width = count;
+        c->elem = pos;
+        return 1;
+    }
+    return 0;
+}
+
 /* A field of the table's compound type: its class, or an error naming the fields. */
-static int field_class(const source *t, hid_t type, const column *c, H5T_class_t *cls, char *msg)
+static int field_class(const source *t, hid_t type, column *c, H5T_class_t *cls, char *msg)
 {
     int idx = H5Tget_member_index(type, c->name);
+    if (idx < 0 && find_pandas_block(t->dset, type, c)) {
+        *cls = c->cls;
+        char what[320];
+        snprintf(what, sizeof what, "column '%s' (in field '%s') of table '%s'", c->name,
+                 c->member, t->dataset);
+        return check_numeric(*cls, what, c->label, t->path, msg);
+    }
     if (idx < 0) {
         char fields[256] = "";
         int nm = H5Tget_nmembers(type);
@@ -417,11 +496,20 @@ static hid_t column_mem_type(const column *c, int field, hid_t native)
 {
     if (!field)
         return H5Tcopy(native);
-    hid_t t = H5Tcreate(H5T_COMPOUND, H5Tget_size(native));
-    if (t >= 0 && H5Tinsert(t, c->name, 0, native) < 0) {
+    hid_t member = native;
+    if (c->width > 0) { /* the whole array field; read_column picks the column */
+        hsize_t w = (hsize_t)c->width;
+        member = H5Tarray_create2(native, 1, &w);
+        if (member < 0)
+            return -1;
+    }
+    hid_t t = H5Tcreate(H5T_COMPOUND, H5Tget_size(member));
+    if (t >= 0 && H5Tinsert(t, c->width > 0 ? c->member : c->name, 0, member) < 0) {
         H5Tclose(t);
         t = -1;
     }
+    if (member != native)
+        H5Tclose(member);
     return t;
 }
 
@@ -461,17 +549,23 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
                        char *msg)
 {
     char cause[256];
-    int64_t step = (int64_t)(BLOCK_BYTES / sizeof(double));
+    const int64_t width = c->width > 0 ? c->width : 1;
+    int64_t step = (int64_t)(BLOCK_BYTES / sizeof(double)) / width;
+    step = step > 0 ? step : 1;
     double *tmp = NULL;
     int as_float = kind != 2 && c->cls == H5T_FLOAT;
-    if (as_float && !(tmp = strata__alloc((size_t)(c->n < step ? c->n : step), sizeof *tmp)))
+    /* read through tmp to convert floats to ids/times, or to pick one column
+     * of an array field (8-byte elements either way) */
+    int via_tmp = as_float || width > 1;
+    if (via_tmp && !(tmp = strata__alloc((size_t)((c->n < step ? c->n : step) * width),
+                                         sizeof *tmp)))
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s' in '%s'", c->name,
                             s->path);
     hid_t native = kind == 2 || as_float ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
     int rc = STRATA_OK;
     for (int64_t r0 = 0; r0 < c->n && !rc; r0 += step) {
         int64_t rows = c->n - r0 < step ? c->n - r0 : step;
-        void *dst = as_float ? (void *)tmp : (char *)out + (size_t)r0 * 8;
+        void *dst = via_tmp ? (void *)tmp : (char *)out + (size_t)r0 * 8;
         if (read_block(c, field, native, r0, rows, dst) < 0) {
             rc = strata__fail(msg, STRATA_E_IO_FORMAT,
                               "cannot read rows %lld-%lld of the %s column '%s' in '%s': %s",
@@ -479,9 +573,13 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
                               s->path, strata__h5_cause(cause, sizeof cause));
             break;
         }
+        const int64_t e = width > 1 ? c->elem : 0;
         if (as_float)
             for (int64_t i = 0; i < rows; i++)
-                ((int64_t *)out)[r0 + i] = float_to_int(tmp[i], kind);
+                ((int64_t *)out)[r0 + i] = float_to_int(tmp[i * width + e], kind);
+        else if (via_tmp) /* same 8-byte type: copy the column's bits */
+            for (int64_t i = 0; i < rows; i++)
+                memcpy((char *)out + (size_t)(r0 + i) * 8, tmp + i * width + e, 8);
     }
     strata__free(tmp);
     return rc;
@@ -495,6 +593,19 @@ void strata__h5_transactions_free(strata__h5_transactions *t)
     strata__free(t->time);
     strata__free(t->amount);
     memset(t, 0, sizeof *t);
+}
+
+/* pandas' HDFStore key is a group holding the table as "<key>/table": accept
+ * the key too. Returns table itself where that does not apply. */
+static const char *pandas_table_path(hid_t file, const char *table, char *buf, size_t cap)
+{
+    if (snprintf(buf, cap, "%s/table", table) >= (int)cap || H5Lexists(file, table, H5P_DEFAULT) <= 0)
+        return table;
+    hid_t obj = H5Oopen(file, table, H5P_DEFAULT);
+    int group = obj >= 0 && H5Iget_type(obj) == H5I_GROUP;
+    if (obj >= 0)
+        H5Oclose(obj);
+    return group && H5Lexists(file, buf, H5P_DEFAULT) > 0 ? buf : table;
 }
 
 static int read_transactions(const char *path, const char *table, const char *const names[3],
@@ -516,6 +627,9 @@ static int read_transactions(const char *path, const char *table, const char *co
         return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot open HDF5 file '%s': %s", path,
                             strata__h5_cause(cause, sizeof cause));
     int field = table != NULL;
+    char key_table[1024];
+    if (field && strcmp(table, "/") != 0)
+        table = pandas_table_path(file, table, key_table, sizeof key_table);
     hid_t type = -1;
     for (int k = 0; k < 3 && !rc; k++) {
         col[k] = (column){.name = names[k], .label = LABEL[k]};

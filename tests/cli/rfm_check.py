@@ -57,6 +57,8 @@ def fixtures(folder):
     try:
         import tables  # noqa: F401  (pandas needs PyTables for to_hdf)
         df.to_hdf(d / "pandas.h5", key="tx", format="table", data_columns=True)
+        # pandas' default table layout: columns packed per dtype in values_block_<i>
+        df.to_hdf(d / "pandas_blocks.h5", key="tx", format="table")
     except ImportError:
         pass
     (d / "text.h5").write_text("not HDF5\n")

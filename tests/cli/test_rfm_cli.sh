@@ -71,6 +71,10 @@ check "h5py table result" "$PY" "$CHECK" check "$T/t.h5" "$X" --table
 if [ -f "$T/pandas.h5" ]; then
   expect "pandas table" 0 "" "$STRATA" rfm "$T/pandas.h5" --table /tx/table --customer customer_id --time day --amount amount -o "$T/p.h5"
   check "pandas table result" "$PY" "$CHECK" check "$T/p.h5" "$X"
+  expect "pandas packed table, key" 0 "" "$STRATA" rfm "$T/pandas_blocks.h5" --table /tx --customer customer_id --time day --amount amount -o "$T/pb.h5"
+  check "pandas packed table result" "$PY" "$CHECK" check "$T/pb.h5" "$X"
+  expect "pandas packed, missing column" 1 "has no field 'nope'" "$STRATA" rfm "$T/pandas_blocks.h5" --table /tx --customer customer_id --time nope --amount amount -o "$T/pb_err.h5"
+  [ ! -e "$T/pb_err.h5" ] && ok || bad "a failed run left $T/pb_err.h5"
 else
   echo "note: PyTables missing, pandas table layout not tested"
 fi
