@@ -14,6 +14,21 @@
 static void center_f32_avx512(const float *x, int64_t rows, int64_t stride, int64_t d,
                               const float *mean, float *out)
 {
+    if (stride == d && 16 % d == 0) {
+        /* Contiguous narrow rows (d = 1, 2, 4, 8): one flat loop with the
+         * mean repeated across the vector, not a loop per row. */
+        float pat[16];
+        for (int i = 0; i < 16; i++)
+            pat[i] = mean[i % d];
+        const __m512 mv = _mm512_loadu_ps(pat);
+        const int64_t n = rows * d;
+        int64_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            _mm512_storeu_ps(out + i, _mm512_sub_ps(_mm512_loadu_ps(x + i), mv));
+        for (; i < n; i++)
+            out[i] = x[i] - mean[i % d];
+        return;
+    }
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * stride;
         float *o = out + r * d;
@@ -30,6 +45,19 @@ static void center_f32_avx512(const float *x, int64_t rows, int64_t stride, int6
 static void center_f64_avx512(const double *x, int64_t rows, int64_t stride, int64_t d,
                               const double *mean, double *out)
 {
+    if (stride == d && 8 % d == 0) { /* as in center_f32_avx512 */
+        double pat[8];
+        for (int i = 0; i < 8; i++)
+            pat[i] = mean[i % d];
+        const __m512d mv = _mm512_loadu_pd(pat);
+        const int64_t n = rows * d;
+        int64_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            _mm512_storeu_pd(out + i, _mm512_sub_pd(_mm512_loadu_pd(x + i), mv));
+        for (; i < n; i++)
+            out[i] = x[i] - mean[i % d];
+        return;
+    }
     for (int64_t r = 0; r < rows; r++) {
         const double *xr = x + r * stride;
         double *o = out + r * d;
