@@ -10,15 +10,17 @@
 #include "core/mem.h"
 #include "core/parallel.h"
 
-/* Measured on AMD Zen 5 (docs/performance.md, "FUSED vs GEMM"): the AVX-512
- * fused kernel beats OpenBLAS GEMM + argmin at every k x d tried (up to
- * k = 2048, d = 1024); with AVX2 GEMM starts to win around k*d = 8192; the
- * portable kernel loses to GEMM as soon as k*d reaches 64. */
+/* Measured on AMD Zen 5 (docs/performance.md, table 3): the AVX-512 fused
+ * kernel beats OpenBLAS GEMM + argmin at every k x d tried (up to k = 2048,
+ * d = 1024); with AVX2, GEMM wins from k*d = 1024 when d >= 16 (at d = 8 the
+ * fused kernel stays ahead up to k = 256); the portable kernel loses to GEMM
+ * as soon as k*d reaches 64. */
 int strata__assign_choose(int kernel, int64_t k, int64_t d)
 {
     switch (kernel) {
     case STRATA_KERNEL_AVX512: return STRATA_ASSIGN_FUSED;
-    case STRATA_KERNEL_AVX2: return k * d >= 8192 ? STRATA_ASSIGN_GEMM : STRATA_ASSIGN_FUSED;
+    case STRATA_KERNEL_AVX2:
+        return d >= 16 && k * d >= 1024 ? STRATA_ASSIGN_GEMM : STRATA_ASSIGN_FUSED;
     default: return k * d >= 64 ? STRATA_ASSIGN_GEMM : STRATA_ASSIGN_FUSED;
     }
 }
