@@ -67,24 +67,40 @@ static void order_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, in
             p->order[off[p->segment[i]]++] = i;
 }
 
-/* vals[k] = metric of customer idx[k], in parallel. */
-typedef struct gather {
-    const int64_t *idx;
-    const int64_t *ints; /* or */
-    const double *dbls;
+/* The medians that need selection, one segment per task: the segment's
+ * values are gathered into its own slice of vals (segments are disjoint
+ * slices of the grouped order) and selected there on one thread. Segments
+ * in parallel beat one parallel selection per segment: most segments are
+ * too small for the latter to pay (measured at 10M customers, 2 threads:
+ * 75 ms against 51 ms on one thread). */
+typedef struct seg_medians {
+    const prof *p;
+    const int *counted;  /* per metric: 1 if its medians came from counting */
+    const int64_t *start, *size; /* per segment, in p->order */
     double *vals;
-} gather;
+    double *out;
+    int *rc; /* per segment */
+} seg_medians;
 
-static void gather_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
-                         double *partial)
+static int median(const double *vals, int64_t m, int threads, double *out);
+
+static void seg_median_chunk(void *ctx, int64_t seg, int64_t begin, int64_t end, int tid,
+                             double *partial)
 {
-    const gather *g = ctx;
-    if (g->ints)
-        for (int64_t k = begin; k < end; k++)
-            g->vals[k] = (double)g->ints[g->idx[k]];
-    else
-        for (int64_t k = begin; k < end; k++)
-            g->vals[k] = g->dbls[g->idx[k]];
+    static const int STAT[3] = {STRATA_RFM_STAT_MEDIAN_RECENCY, STRATA_RFM_STAT_MEDIAN_FREQUENCY,
+                                STRATA_RFM_STAT_MEDIAN_MONETARY};
+    const seg_medians *g = ctx;
+    const strata__rfm_customers *c = g->p->c;
+    const int64_t *idx = g->p->order + g->start[seg], m = g->size[seg];
+    double *vals = g->vals + g->start[seg];
+    for (int k = 0; k < 3 && !g->rc[seg]; k++) {
+        if (g->counted[k])
+            continue;
+        const int64_t *ints = k == 0 ? c->recency : k == 1 ? c->frequency : NULL;
+        for (int64_t j = 0; j < m; j++)
+            vals[j] = ints ? (double)ints[idx[j]] : c->monetary[idx[j]];
+        g->rc[seg] = median(vals, m, 1, &g->out[seg * STRATA__RFM_STATS + STAT[k]]);
+    }
 }
 
 /* Median of vals[0, m): the middle value, or the mean of the two middle ones. */
@@ -195,8 +211,7 @@ static int int_medians(const int64_t *v, const int32_t *segment, int64_t n, int6
 static int medians(prof *p, const double *sums, int threads, strata__scratch *scratch,
                    double *out)
 {
-    static const int STAT[3] = {STRATA_RFM_STAT_MEDIAN_RECENCY, STRATA_RFM_STAT_MEDIAN_FREQUENCY,
-                                STRATA_RFM_STAT_MEDIAN_MONETARY};
+    static const int STAT[2] = {STRATA_RFM_STAT_MEDIAN_RECENCY, STRATA_RFM_STAT_MEDIAN_FREQUENCY};
     int counted[3] = {0, 0, 0};
     for (int k = 0; k < 2; k++) {
         int rc = int_medians(k == 0 ? p->c->recency : p->c->frequency, p->segment, p->c->n,
@@ -224,22 +239,26 @@ static int medians(prof *p, const double *sums, int threads, strata__scratch *sc
         }
     if ((rc = strata__parallel_chunks(c->n, PROFILE_CHUNK, threads, 0, NULL, order_chunk, p)))
         goto done;
-    pos = 0;
-    for (int64_t s = 0; s < p->nseg; s++) {
-        int64_t m = (int64_t)sums[s * S_SUMS + S_COUNT];
-        for (int k = 0; k < 3; k++) {
-            if (counted[k])
-                continue;
-            gather g = {.idx = p->order + pos, .vals = vals,
-                        .ints = k == 0 ? c->recency : k == 1 ? c->frequency : NULL,
-                        .dbls = c->monetary};
-            if ((rc = strata__parallel_chunks(m, PROFILE_CHUNK, threads, 0, NULL, gather_chunk,
-                                              &g)) ||
-                (rc = median(vals, m, threads, &out[s * STRATA__RFM_STATS + STAT[k]])))
-                goto done;
+    int64_t *start = strata__alloc((size_t)(2 * p->nseg), sizeof *start);
+    int *seg_rc = strata__calloc((size_t)p->nseg, sizeof *seg_rc);
+    rc = start && seg_rc ? 0 : STRATA_E_NOMEM;
+    if (!rc) {
+        int64_t *size = start + p->nseg;
+        pos = 0;
+        for (int64_t s = 0; s < p->nseg; s++) {
+            start[s] = pos;
+            size[s] = (int64_t)sums[s * S_SUMS + S_COUNT];
+            pos += size[s];
         }
-        pos += m;
+        seg_medians g = {p, counted, start, size, vals, out, seg_rc};
+        rc = strata__parallel_chunks(p->nseg, 1, threads, 0, NULL, seg_median_chunk, &g);
+        for (int64_t s = 0; s < p->nseg && !rc; s++)
+            rc = seg_rc[s];
     }
+    strata__free(start);
+    strata__free(seg_rc);
+    if (rc)
+        goto done;
     rc = 0;
 done:
     strata__free(p->offset);
