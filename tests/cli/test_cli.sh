@@ -19,40 +19,9 @@ if ! "$PY" -c 'import numpy, h5py' 2>/dev/null; then
   exit 77
 fi
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/strata-cli-test.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# run CMD...: runs CMD, keeping its exit code in $rc, stdout in $T/out, stderr in $T/err.
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-
-# expect NAME CODE TEXT CMD...: CMD exits with CODE and, if TEXT is not empty,
-# stderr is exactly one line containing TEXT.
-expect() {
-  local name=$1 code=$2 text=$3
-  shift 3
-  run "$@"
-  if [ "$rc" -ne "$code" ]; then
-    bad "$name: exit $rc, expected $code; stderr: $(cat "$T/err")"
-  elif [ -n "$text" ] && ! { [ "$(wc -l <"$T/err")" -eq 1 ] && grep -qF -- "$text" "$T/err"; }; then
-    bad "$name: stderr is not one line containing '$text': $(cat "$T/err")"
-  else
-    ok
-  fi
-}
-
-# check NAME CMD...: CMD (a Python check) succeeds.
-check() {
-  local name=$1
-  shift
-  if "$@" >"$T/check" 2>&1; then ok; else bad "$name: $(cat "$T/check")"; fi
-}
-
-sum() { sha256sum "$1" | cut -d' ' -f1; }
+T_NAME=strata-cli-test
+# shellcheck source=harness.sh
+. "$HERE/harness.sh"
 
 "$PY" "$CHECK" fixtures "$T" || { echo "FAIL: cannot write fixtures"; exit 1; }
 B=$T/blobs.h5 I=$T/init.h5 X=$T/bad.h5
@@ -144,5 +113,4 @@ grep -q "segments by decreasing spend" "$T/out" || bad "demo printed no profile:
 check "demo files" "$PY" "$CHECK" demo "$T/demo" 20000
 expect "demo again" 3 "already holds" "$STRATA" demo --n 20000 -o "$T/demo"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -21,32 +21,9 @@ if ! "$PY" -c 'import numpy, h5py, pandas' 2>/dev/null; then
   exit 77
 fi
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/strata-rfm-cli-test.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-# expect NAME CODE TEXT CMD...: exit CODE and, if TEXT is set, one stderr line containing it
-expect() {
-  local name=$1 code=$2 text=$3
-  shift 3
-  run "$@"
-  if [ "$rc" -ne "$code" ]; then
-    bad "$name: exit $rc, expected $code; stderr: $(cat "$T/err")"
-  elif [ -n "$text" ] && ! { [ "$(wc -l <"$T/err")" -eq 1 ] && grep -qF -- "$text" "$T/err"; }; then
-    bad "$name: stderr is not one line containing '$text': $(cat "$T/err")"
-  else
-    ok
-  fi
-}
-check() {
-  local name=$1
-  shift
-  if "$@" >"$T/check" 2>&1; then ok; else bad "$name: $(cat "$T/check")"; fi
-}
-sum() { sha256sum "$1" | cut -d' ' -f1; }
+T_NAME=strata-rfm-cli-test
+# shellcheck source=harness.sh
+. "$HERE/harness.sh"
 
 "$PY" "$CHECK" fixtures "$T" || { echo "FAIL: cannot write fixtures"; exit 1; }
 X=$T/tx.h5
@@ -146,5 +123,4 @@ grep -q "^RFM: " "$T/out" && grep -q "Lost" "$T/out" || bad "demo printed no RFM
 leftovers=$(find "$T" -name '*.tmp.*')
 [ -z "$leftovers" ] && ok || bad "temporary files left: $leftovers"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
