@@ -96,7 +96,7 @@ static void center_f64_avx512(const double *x, int64_t rows, int64_t stride, int
         double td = 0.0;                                                         \
         for (; f < d; f++) {                                                     \
             double xv = (double)xr[f];                                           \
-            s[f] += wr * xv;                                            \
+            s[f] += wr * xv;                                                     \
             if (inertia)                                                         \
                 td += (xv - cl[f]) * (xv - cl[f]);                               \
         }                                                                        \
