@@ -1,4 +1,5 @@
 /* strata rfm: RFM scores and segments from a transaction log in HDF5. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -40,6 +41,10 @@ static const char HELP[] =
     "  --recency-edges C1,C2,...   Q - 1 increasing cut points of each metric for\n"
     "  --frequency-edges ...       --ties edges (bins are right-closed: recency\n"
     "  --monetary-edges ...        <= C1 scores Q)\n"
+    "  --segments FILE    your own segment rules instead of the 11-segment map, one\n"
+    "                     per line, first match wins: 'NAME: r=4-5 f=3-5 m=4'\n"
+    "                     (score or LO-HI for r, f, m and fm = (f + m + 1) / 2;\n"
+    "                     a missing one matches any score; '#' starts a comment)\n"
     "aggregation:\n"
     "  --reference-day D  day recency is measured to (default: the day after the\n"
     "                     last purchase, so a purchase on the last day has recency 1)\n"
@@ -61,7 +66,7 @@ static const char HELP[] =
     "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
 
 typedef struct options {
-    const char *input, *output, *customer, *time, *amount, *table;
+    const char *input, *output, *customer, *time, *amount, *table, *segments;
     const char *edges[3];
     int64_t bins, ties, reference_day, time_unit, frequency, monetary, negative, zero,
         duplicates, threads, min_id;
@@ -72,7 +77,7 @@ typedef struct options {
 enum {
     OPT_CUSTOMER = 256, OPT_TIME, OPT_AMOUNT, OPT_TABLE, OPT_BINS, OPT_TIES, OPT_REF,
     OPT_UNIT, OPT_FREQ, OPT_MON, OPT_NEG, OPT_ZERO, OPT_DUP, OPT_MIN_DAY, OPT_MAX_DAY,
-    OPT_MIN_ID, OPT_THREADS, OPT_FORCE, OPT_REDGES, OPT_FEDGES, OPT_MEDGES
+    OPT_MIN_ID, OPT_THREADS, OPT_FORCE, OPT_REDGES, OPT_FEDGES, OPT_MEDGES, OPT_SEGMENTS
 };
 
 /* A named choice: sets *out to the value of `text` among names, else a usage error. */
@@ -116,6 +121,7 @@ static int parse(int argc, char **argv, options *o)
         {"recency-edges", required_argument, NULL, OPT_REDGES},
         {"frequency-edges", required_argument, NULL, OPT_FEDGES},
         {"monetary-edges", required_argument, NULL, OPT_MEDGES},
+        {"segments", required_argument, NULL, OPT_SEGMENTS},
         {"force", no_argument, NULL, OPT_FORCE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -178,6 +184,7 @@ static int parse(int argc, char **argv, options *o)
         case OPT_REDGES: o->edges[STRATA_RFM_RECENCY] = optarg; break;
         case OPT_FEDGES: o->edges[STRATA_RFM_FREQUENCY] = optarg; break;
         case OPT_MEDGES: o->edges[STRATA_RFM_MONETARY] = optarg; break;
+        case OPT_SEGMENTS: o->segments = optarg; break;
         case OPT_FORCE: o->force = 1; break;
         default: rc = cli_bad_option("rfm", c, argv);
         }
@@ -242,6 +249,108 @@ static int set_edges(strata_rfm *h, int metric, const char *option, const char *
     return CLI_OK;
 }
 
+/* One "r=4-5" item of a rule line into bounds[lo], bounds[lo + 1]. */
+static int parse_range(const char *item, int32_t *bounds)
+{
+    static const char *const KEYS[4] = {"r", "f", "m", "fm"};
+    const char *eq = strchr(item, '=');
+    if (!eq)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        if ((size_t)(eq - item) != strlen(KEYS[k]) || strncmp(item, KEYS[k], (size_t)(eq - item)))
+            continue;
+        char *end;
+        long lo = strtol(eq + 1, &end, 10), hi = lo;
+        if (*end == '-')
+            hi = strtol(end + 1, &end, 10);
+        if (end == eq + 1 || *end || lo < 1 || hi > 100 || lo > hi)
+            return -1;
+        bounds[2 * k] = (int32_t)lo;
+        bounds[2 * k + 1] = (int32_t)hi;
+        return 0;
+    }
+    return -1;
+}
+
+/* Read a --segments file: "NAME: r=LO-HI f=.. m=.. fm=.." per line. */
+static int set_segments(strata_rfm *h, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cli_error(CLI_RUNTIME, "cannot read --segments file '%s': %s", path,
+                         strerror(errno));
+    char line[1024], (*names)[128] = NULL;
+    int32_t *bounds = NULL;
+    int64_t n = 0, cap = 0, lineno = 0;
+    int rc = CLI_OK;
+    while (!rc && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            rc = cli_error(CLI_USAGE, "%s:%lld: line too long", path, (long long)lineno);
+            break;
+        }
+        line[strcspn(line, "\r\n")] = 0;
+        char *p = line + strspn(line, " \t");
+        if (!*p || *p == '#')
+            continue;
+        char *colon = strrchr(p, ':');
+        char *name_end = colon;
+        while (name_end && name_end > p && (name_end[-1] == ' ' || name_end[-1] == '\t'))
+            name_end--;
+        if (!colon || name_end == p || name_end - p >= 128) {
+            rc = cli_error(CLI_USAGE, "%s:%lld: expected 'NAME: r=LO-HI f=LO-HI m=LO-HI' "
+                           "(a name of 1 to 127 bytes before the last ':')", path,
+                           (long long)lineno);
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            void *nn = realloc(names, (size_t)cap * sizeof *names);
+            if (nn)
+                names = nn;
+            void *nb = realloc(bounds, (size_t)cap * 8 * sizeof *bounds);
+            if (nb)
+                bounds = nb;
+            if (!nn || !nb) {
+                rc = cli_error(CLI_RUNTIME, "out of memory reading '%s'", path);
+                break;
+            }
+        }
+        memcpy(names[n], p, (size_t)(name_end - p));
+        names[n][name_end - p] = 0;
+        int32_t *b = bounds + 8 * n;
+        for (int k = 0; k < 8; k++)
+            b[k] = k % 2 ? 100 : 1; /* any score */
+        for (char *item = strtok(colon + 1, " \t"); item && !rc; item = strtok(NULL, " \t"))
+            if (parse_range(item, b))
+                rc = cli_error(CLI_USAGE, "%s:%lld: bad range '%s' (expected r, f, m or fm "
+                               "= a score or LO-HI, within 1..100)", path, (long long)lineno,
+                               item);
+        n++;
+    }
+    if (!rc && ferror(f))
+        rc = cli_error(CLI_RUNTIME, "cannot read --segments file '%s'", path);
+    fclose(f);
+    if (!rc && n == 0)
+        rc = cli_error(CLI_USAGE, "--segments file '%s' holds no rules", path);
+    const char **ptrs = rc ? NULL : malloc((size_t)n * sizeof *ptrs);
+    if (!rc && !ptrs)
+        rc = cli_error(CLI_RUNTIME, "out of memory reading '%s'", path);
+    for (int64_t i = 0; !rc && i < n; i++)
+        ptrs[i] = names[i];
+    if (!rc) {
+        int st = strata_rfm_set_segments(h, n, ptrs, bounds);
+        if (st != STRATA_OK)
+            rc = cli_error(st == STRATA_E_NOMEM ? CLI_RUNTIME : CLI_USAGE, "--segments '%s': %s",
+                           path, strata_rfm_last_error(h));
+    }
+    free(ptrs);
+    free(names);
+    free(bounds);
+    return rc;
+}
+
 static int configure(strata_rfm *h, const options *o)
 {
     static const char *const EDGE_OPTION[3] = {"--recency-edges", "--frequency-edges",
@@ -267,7 +376,7 @@ static int configure(strata_rfm *h, const options *o)
         if (rc)
             return rc;
     }
-    return CLI_OK;
+    return o->segments ? set_segments(h, o->segments) : CLI_OK;
 }
 
 static int64_t result(strata_rfm *h, int key)

@@ -114,6 +114,37 @@ def check(out, inp, q, ties, table):
             assert a[key] == 0, key
 
 
+# The rules of tests/cli/test_rfm_cli.sh's --segments file, as (name, ranges).
+RULES = [("High value", {"m": (4, 5), "f": (3, 5)}),
+         ("Mid value", {"m": (3, 5)}),
+         ("Tail: no fm", {"fm": (1, 2), "r": (1, 5)}),
+         ("Low value", {})]
+
+
+def rules(out):
+    """/segment of OUT.h5 is the first rule of RULES each customer's scores
+    match (fm = (f + m + 1) // 2), and the rules and names are stored."""
+    with h5py.File(out, "r") as f:
+        r, fr, m, seg = (f[k][...] for k in ("r", "f", "m", "segment"))
+        names = [n.decode() if isinstance(n, bytes) else n for n in f["segment"].attrs["names"]]
+        stored = f["profile/rules"][...]
+        counts = f["profile/count"][...]
+    assert names == [n for n, _ in RULES], names
+    score = {"r": r, "f": fr, "m": m, "fm": (fr + m + 1) // 2}
+    want = np.full(len(r), -1)
+    for i, (_, ranges) in reversed(list(enumerate(RULES))):
+        ok = np.ones(len(r), bool)
+        for key, (lo, hi) in ranges.items():
+            ok &= (score[key] >= lo) & (score[key] <= hi)
+        want[ok] = i
+    assert np.array_equal(seg, want), "segments differ from the rules"
+    assert (want >= 0).all()  # the last rule matches everyone
+    for i, (_, ranges) in enumerate(RULES):
+        row = [v for key in ("r", "f", "m", "fm") for v in ranges.get(key, (1, 100))]
+        assert list(stored[i]) == row, (i, list(stored[i]), row)
+    assert np.array_equal(counts, np.bincount(seg, minlength=len(RULES)))
+
+
 def main(argv):
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -125,6 +156,8 @@ def main(argv):
     s.add_argument("--bins", type=int, default=5)
     s.add_argument("--ties", default="rank")
     s.add_argument("--table", action="store_true")
+    s = sub.add_parser("rules")
+    s.add_argument("out")
     s = sub.add_parser("attr")
     s.add_argument("file")
     s.add_argument("name")
@@ -133,6 +166,8 @@ def main(argv):
         fixtures(a.folder)
     elif a.cmd == "check":
         check(a.out, a.inp, a.bins, a.ties, a.table)
+    elif a.cmd == "rules":
+        rules(a.out)
     else:
         with h5py.File(a.file, "r") as f:
             v = f.attrs[a.name]

@@ -113,6 +113,24 @@ expect "cuts not increasing" 2 "strictly increasing" "$STRATA" rfm "$X" "${COLS[
 expect "unknown option" 2 "unknown option '--bogus'" "$STRATA" rfm "$X" "${COLS[@]}" -o "$E" --bogus
 [ ! -e "$E" ] && ok || bad "a refused run left $E"
 
+# --- your own segment rules (--segments FILE) ---
+printf '# value tiers; first match wins\nHigh value: m=4-5 f=3-5\nMid value : m=3-5\n\nTail: no fm: fm=1-2 r=1-5\nLow value:\n' >"$T/rules.txt"
+expect "segments" 0 "" "$STRATA" rfm "$X" "${COLS[@]}" --segments "$T/rules.txt" -o "$T/s.h5"
+check "segments result" "$PY" "$CHECK" rules "$T/s.h5"
+grep -q "High value" "$T/out" && grep -q "Low value" "$T/out" || bad "segment table lacks the rules: $(cat "$T/out")"
+expect "segments: missing file" 1 "cannot read --segments file '$T/none.txt'" "$STRATA" rfm "$X" "${COLS[@]}" --segments "$T/none.txt" -o "$E"
+printf 'Top: q=1\n' >"$T/r1.txt"
+expect "segments: bad key" 2 "r1.txt:1: bad range 'q=1'" "$STRATA" rfm "$X" "${COLS[@]}" --segments "$T/r1.txt" -o "$E"
+printf 'A: m=1\nB: m=3-2\n' >"$T/r2.txt"
+expect "segments: lo > hi" 2 "r2.txt:2: bad range 'm=3-2'" "$STRATA" rfm "$X" "${COLS[@]}" --segments "$T/r2.txt" -o "$E"
+printf 'no colon\n' >"$T/r3.txt"
+expect "segments: no name" 2 "r3.txt:1: expected 'NAME:" "$STRATA" rfm "$X" "${COLS[@]}" --segments "$T/r3.txt" -o "$E"
+printf '# nothing\n\n' >"$T/r4.txt"
+expect "segments: empty" 2 "holds no rules" "$STRATA" rfm "$X" "${COLS[@]}" --segments "$T/r4.txt" -o "$E"
+printf 'A: m=1\nA: m=2\n' >"$T/r5.txt"
+expect "segments: same name twice" 2 "--segments '$T/r5.txt'" "$STRATA" rfm "$X" "${COLS[@]}" --segments "$T/r5.txt" -o "$E"
+[ ! -e "$E" ] && ok || bad "a refused --segments run left $E"
+
 # --- demo: RFM on the synthetic customers' transactions ---
 expect "demo" 0 "" "$STRATA" demo --n 20000 -o "$T/demo" --threads 2
 grep -q "^RFM: " "$T/out" && grep -q "Lost" "$T/out" || bad "demo printed no RFM table: $(cat "$T/out")"
