@@ -117,5 +117,5 @@ const strata__kernels strata__kernels_avx2 = {
     scores_f32_avx2, scores_f64_avx2,
     update_labels,
     accumulate_f32_avx2, accumulate_f64_avx2,
-    NULL,
+    NULL, NULL,
 };

@@ -334,6 +334,93 @@ static void assign_few_f32_avx512(const float *xc, int64_t rows, int64_t d, cons
     }
 }
 
+/* The same for float64 and k <= 8: eight rows per vector, 8 x 8 blocks of
+ * features transposed in 24 shuffles. At k = 8 no lane is padding here; the
+ * gain is the lane-wise argmin in place of a horizontal one per row. */
+static inline void transpose8_pd(__m512d r[8])
+{
+    __m512d t[8], u[8];
+    for (int i = 0; i < 4; i++) { /* lane L: features 2L, 2L + 1 of rows 2i, 2i + 1 */
+        t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; h++) /* rows 4h..4h+3: features {0,4}, {2,6}, {1,5}, {3,7} */
+        for (int e = 0; e < 2; e++) {
+            u[4 * h + e] = _mm512_shuffle_f64x2(t[4 * h + e], t[4 * h + 2 + e], 0x88);
+            u[4 * h + 2 + e] = _mm512_shuffle_f64x2(t[4 * h + e], t[4 * h + 2 + e], 0xDD);
+        }
+    /* u[0]: f0/f4, u[1]: f1/f5, u[2]: f2/f6, u[3]: f3/f7 of rows 0-3; u[4..7] rows 4-7 */
+    for (int q = 0; q < 4; q++) {
+        r[q] = _mm512_shuffle_f64x2(u[q], u[4 + q], 0x88);
+        r[4 + q] = _mm512_shuffle_f64x2(u[q], u[4 + q], 0xDD);
+    }
+}
+
+static inline __attribute__((always_inline)) void assign_few_group_f64(
+    const double *x, int64_t rows, int64_t d, const double *ct, const double *bias, int64_t kp,
+    const int KB, int32_t *labels)
+{
+    const int64_t extent = rows * d; /* elements readable from x */
+    __m512d acc[8];
+    for (int j = 0; j < KB; j++)
+        acc[j] = _mm512_set1_pd(bias[j]);
+    for (int64_t f0 = 0; f0 < d; f0 += 8) {
+        const int64_t w = d - f0 < 8 ? d - f0 : 8;
+        const __mmask8 fm = (__mmask8)((1u << w) - 1);
+        __m512d v[8];
+        if (w == 8 && rows >= 8) /* plain loads where the width allows */
+            for (int r = 0; r < 8; r++)
+                v[r] = _mm512_loadu_pd(x + r * d + f0);
+        else
+            for (int r = 0; r < 8; r++) {
+                const double *p = x + r * d + f0;
+                if (r >= rows)
+                    v[r] = _mm512_setzero_pd();
+                else if (r * d + f0 + 8 <= extent)
+                    v[r] = _mm512_maskz_mov_pd(fm, _mm512_loadu_pd(p));
+                else
+                    v[r] = _mm512_maskz_loadu_pd(fm, p);
+            }
+        transpose8_pd(v);
+        for (int64_t f = 0; f < w; f++) {
+            const double *c = ct + (f0 + f) * kp;
+            for (int j = 0; j < KB; j++)
+                acc[j] = _mm512_fmadd_pd(v[f], _mm512_set1_pd(c[j]), acc[j]);
+        }
+    }
+    __m512d best = acc[0];
+    __m256i besti = _mm256_setzero_si256();
+    for (int j = 1; j < KB; j++) { /* strict: the lower index keeps ties */
+        __mmask8 m = _mm512_cmp_pd_mask(acc[j], best, _CMP_LT_OQ);
+        best = _mm512_mask_mov_pd(best, m, acc[j]);
+        besti = _mm256_mask_mov_epi32(besti, m, _mm256_set1_epi32(j));
+    }
+    if (rows >= 8) {
+        _mm256_storeu_si256((__m256i *)labels, besti);
+    } else {
+        int32_t tmp[8];
+        _mm256_storeu_si256((__m256i *)tmp, besti);
+        for (int64_t r = 0; r < rows; r++)
+            labels[r] = tmp[r];
+    }
+}
+
+static void assign_few_f64_avx512(const double *xc, int64_t rows, int64_t d, const double *ct,
+                                  const double *bias, int64_t k, int64_t kp, int32_t *labels)
+{
+    const int kb = (int)((k + 1) & ~(int64_t)1); /* as in assign_few_f32_avx512 */
+    for (int64_t r = 0; r < rows; r += 8) {
+        const double *xr = xc + r * d;
+        int64_t n = rows - r;
+        switch (kb) {
+#define FEW_CASE(KB) \
+        case KB: assign_few_group_f64(xr, n, d, ct, bias, kp, KB, labels + r); break;
+        FEW_CASE(2) FEW_CASE(4) FEW_CASE(6) default: FEW_CASE(8)
+#undef FEW_CASE
+        }
+    }
+}
+
 /* float32: 16 lanes, int32 indices. */
 #define T float
 #define SFX _f32_avx512
@@ -461,5 +548,5 @@ const strata__kernels strata__kernels_avx512 = {
     scores_f32_avx512, scores_f64_avx512,
     update_labels,
     accumulate_f32_avx512, accumulate_f64_avx512,
-    assign_few_f32_avx512,
+    assign_few_f32_avx512, assign_few_f64_avx512,
 };

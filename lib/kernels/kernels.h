@@ -55,10 +55,12 @@ typedef struct strata__kernels {
     void (*accumulate_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
                            const int32_t *labels, const double *w, const double *c, double *sums,
                            double *wsum, double *inertia);
-    /* Optional (NULL where absent), for k <= lanes_f32 (kp == lanes_f32):
-     * the same labels as assign_f32, with rows in vector lanes. */
+    /* Optional (NULL where absent), for k <= lanes (kp == lanes_f32 / lanes_f64):
+     * the same labels as assign_f32 / assign_f64, with rows in vector lanes. */
     void (*assign_few_f32)(const float *xc, int64_t rows, int64_t d, const float *ct,
                            const float *bias, int64_t k, int64_t kp, int32_t *labels);
+    void (*assign_few_f64)(const double *xc, int64_t rows, int64_t d, const double *ct,
+                           const double *bias, int64_t k, int64_t kp, int32_t *labels);
 } strata__kernels;
 
 /* The table for a strata_kernel value (AUTO = the best this CPU runs), or NULL

@@ -48,5 +48,5 @@ const strata__kernels strata__kernels_scalar = {
     scores_f32_scalar, scores_f64_scalar,
     update_labels,
     accumulate_f32_scalar, accumulate_f64_scalar,
-    NULL,
+    NULL, NULL,
 };

@@ -148,7 +148,13 @@ static void label_block(const strata__tables *t, const strata__data *X, int64_t 
     } else {
         double *xc = t->xc[tid];
         kn->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        if (t->assign == STRATA_ASSIGN_GEMM) {
+        /* Rows in lanes pay a transpose (3 shuffles per row per 8 features) to
+         * save a horizontal argmin per row: measured 17% faster at d = 8
+         * (1M x 8, k = 8), even at d = 16 and slower at d = 32. */
+        if (t->assign == STRATA_ASSIGN_FUSED && kn->assign_few_f64 && kp == kn->lanes_f64 &&
+            d <= 8) {
+            kn->assign_few_f64(xc, rows, d, t->ct, t->bias, t->k, kp, lab);
+        } else if (t->assign == STRATA_ASSIGN_GEMM) {
             double *s = t->scores[tid];
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)kp, (int)d,
                         1.0, xc, (int)d, t->ct, (int)kp, 0.0, s, (int)kp);
