@@ -174,6 +174,30 @@ static void test_nonfinite_data(void)
         }
 }
 
+/* Finite values whose column sum overflows: a clear error, not a silent
+ * infinite mean. Also +inf and -inf in one column (their sum is NaN) are
+ * still reported by the first of their rows. */
+static void test_overflowing_sums(void)
+{
+    gen_data g;
+    gen_blobs(&g, 5, STRATA_FLOAT64, 300, 3, 3, 3, 10, 1, 0, 0);
+    for (int64_t i = 10; i < 14; i++)
+        gen_set(&g, i, 1, 1e308);
+    strata_kmeans *km = test_new_kmeans();
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, 3));
+    EXPECT_FAIL(km, strata_kmeans_fit(km, g.dtype, g.x, g.n, g.d, 0, NULL), STRATA_E_NONFINITE);
+    ASSERT_STR_CONTAINS(strata_kmeans_last_error(km), "column 1");
+    ASSERT_STR_CONTAINS(strata_kmeans_last_error(km), "sums to infinity");
+    for (int64_t i = 10; i < 14; i++)
+        gen_set(&g, i, 1, 1.0);
+    gen_set(&g, 40, 2, INFINITY);
+    gen_set(&g, 41, 2, -INFINITY);
+    EXPECT_FAIL(km, strata_kmeans_fit(km, g.dtype, g.x, g.n, g.d, 0, NULL), STRATA_E_NONFINITE);
+    ASSERT_STR_CONTAINS(strata_kmeans_last_error(km), "row 40");
+    strata_kmeans_free(km);
+    gen_free(&g);
+}
+
 /* Values in the padding between rows are not data: NaN there is fine. */
 static void test_nan_in_padding_is_ignored(void)
 {
@@ -494,6 +518,7 @@ int main(void)
     RUN_TEST(test_null_pointers);
     RUN_TEST(test_bad_shapes);
     RUN_TEST(test_nonfinite_data);
+    RUN_TEST(test_overflowing_sums);
     RUN_TEST(test_nan_in_padding_is_ignored);
     RUN_TEST(test_bad_weights);
     RUN_TEST(test_too_few_distinct);

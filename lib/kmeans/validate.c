@@ -15,25 +15,31 @@ typedef struct check_ctx {
     const double *mean;
 } check_ctx;
 
-/* Add row values to acc; returns 0 if every value is finite. The dtype
- * branch is taken once per row, not per value. */
-static int add_row(const strata__data *X, int64_t i, double *acc)
+/* Add row values to acc. Non-finite values are found afterwards from the
+ * chunk's sums (a NaN or infinity makes its column sum non-finite), not by a
+ * test per value: that test, a serial chain over every value, took a third
+ * of a 1M x 32 validation. */
+static void add_row(const strata__data *X, int64_t i, double *acc)
 {
-    double probe = 0.0;
     if (X->dtype == STRATA_FLOAT32) {
         const float *r = strata__row(X, i);
-        for (int64_t f = 0; f < X->d; f++) {
+        for (int64_t f = 0; f < X->d; f++)
             acc[f] += r[f];
-            probe += (double)r[f] * 0.0; /* NaN or Inf anywhere makes this NaN */
-        }
     } else {
         const double *r = strata__row(X, i);
-        for (int64_t f = 0; f < X->d; f++) {
+        for (int64_t f = 0; f < X->d; f++)
             acc[f] += r[f];
-            probe += r[f] * 0.0;
-        }
     }
-    return probe != 0.0;
+}
+
+/* First row of [begin, end) holding a NaN or infinity, or -1. */
+static int64_t first_nonfinite_row(const strata__data *X, int64_t begin, int64_t end)
+{
+    for (int64_t i = begin; i < end; i++)
+        for (int64_t f = 0; f < X->d; f++)
+            if (!isfinite(strata__at(X, i, f)))
+                return i;
+    return -1;
 }
 
 static void add_row_sq(const strata__data *X, int64_t i, const double *mean, double *acc)
@@ -62,8 +68,7 @@ static void check_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, i
     c->bad_x[chunk] = -1;
     c->bad_w[chunk] = -1;
     for (int64_t i = begin; i < end; i++) {
-        if (add_row(X, i, partial) && c->bad_x[chunk] < 0)
-            c->bad_x[chunk] = i;
+        add_row(X, i, partial);
         if (X->w) {
             double w = X->w[i];
             if ((!isfinite(w) || w < 0.0) && c->bad_w[chunk] < 0)
@@ -71,6 +76,11 @@ static void check_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, i
             partial[X->d] += w;
         }
     }
+    for (int64_t f = 0; f < X->d; f++)
+        if (!isfinite(partial[f])) { /* -1 still if the sum only overflowed */
+            c->bad_x[chunk] = first_nonfinite_row(X, begin, end);
+            break;
+        }
 }
 
 static void var_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
@@ -129,6 +139,13 @@ int strata__data_check(const strata__data *X, int threads, strata__data_stats *s
             goto done;
         }
     }
+    for (int64_t f = 0; f < d; f++)
+        if (!isfinite(tot[f])) {
+            rc = strata__fail(msg, STRATA_E_NONFINITE,
+                              "column %lld (0-based) sums to infinity: values too large "
+                              "(near the double range); rescale the data first", (long long)f);
+            goto done;
+        }
     for (int64_t f = 0; f < d; f++)
         st->mean[f] = tot[f] / (double)X->n;
     memset(tot, 0, (size_t)(d + 1) * sizeof(double));
