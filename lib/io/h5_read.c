@@ -339,6 +339,9 @@ typedef struct column {
      * field's name, its length and the column's place in it; width 0 else. */
     char member[32];
     int64_t width, elem;
+    /* A column of a 2-D block (pandas' format="fixed"): its index there. */
+    int in_block;
+    int64_t block_col;
 } column;
 
 static int check_1d(const source *s, int64_t *n, char *msg)
@@ -519,10 +522,10 @@ static herr_t read_block(const column *c, int field, hid_t native, int64_t r0, i
 {
     hid_t mem = column_mem_type(c, field, native);
     hid_t fspace = H5Dget_space(c->dset);
-    hsize_t start = (hsize_t)r0, count = (hsize_t)rows;
-    hid_t mspace = H5Screate_simple(1, &count, NULL);
+    hsize_t start[2] = {(hsize_t)r0, (hsize_t)c->block_col}, count[2] = {(hsize_t)rows, 1};
+    hid_t mspace = H5Screate_simple(1, count, NULL);
     herr_t err = mem < 0 || fspace < 0 || mspace < 0 ? -1
-                 : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
+                 : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
     if (err >= 0)
         err = H5Dread(c->dset, mem, mspace, fspace, H5P_DEFAULT, buf);
     if (mspace >= 0)
@@ -595,6 +598,92 @@ void strata__h5_transactions_free(strata__h5_transactions *t)
     memset(t, 0, sizeof *t);
 }
 
+/* pandas' default to_hdf(format="fixed") stores a frame as a group with
+ * block<i>_items (the column names, fixed-length strings) and block<i>_values
+ * (rows x columns of one dtype). Opens the block holding column c->name as
+ * s (s->dataset pointing into path_buf) and sets c's block column, length
+ * and class. Returns STRATA_OK, or an error naming the frame's columns. */
+static int open_fixed_column(hid_t file, const char *group, column *c, source *s, char *path_buf,
+                             size_t cap, char *msg)
+{
+    char cause[256], names[256] = "";
+    size_t used = 0;
+    for (int b = 0; b < 64 && c->block_col < 0; b++) {
+        char items[1100];
+        snprintf(items, sizeof items, "%s/block%d_items", group, b);
+        if (H5Lexists(file, items, H5P_DEFAULT) <= 0)
+            break;
+        hid_t d = H5Dopen2(file, items, H5P_DEFAULT);
+        hid_t t = d < 0 ? -1 : H5Dget_type(d);
+        hid_t sp = d < 0 ? -1 : H5Dget_space(d);
+        hssize_t m = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+        size_t len = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0
+                         ? H5Tget_size(t) : 0;
+        char *text = len && m > 0 && m < 100000 ? calloc((size_t)m, len) : NULL;
+        if (text && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, text) >= 0)
+            for (hssize_t j = 0; j < m; j++) {
+                const char *nm = text + (size_t)j * len;
+                size_t n = strnlen(nm, len);
+                if (n == strlen(c->name) && !memcmp(nm, c->name, n)) {
+                    c->block_col = j;
+                    snprintf(path_buf, cap, "%s/block%d_values", group, b);
+                }
+                if (used < sizeof names)
+                    used += (size_t)snprintf(names + used, sizeof names - used, "%s%.*s",
+                                             used ? ", " : "", (int)n, nm);
+            }
+        free(text);
+        if (sp >= 0)
+            H5Sclose(sp);
+        if (t >= 0)
+            H5Tclose(t);
+        if (d >= 0)
+            H5Dclose(d);
+    }
+    if (c->block_col < 0)
+        return strata__fail(msg, STRATA_E_IO_DATASET,
+                            "pandas frame '%s' in '%s' has no column '%s' (the %s column); its "
+                            "columns: %s", group, s->path, c->name, c->label,
+                            used ? names : "none found");
+    s->file = file;
+    s->dataset = path_buf;
+    s->dset = H5Dopen2(file, path_buf, H5P_DEFAULT);
+    hsize_t dims[H5S_MAX_RANK];
+    hid_t space = s->dset < 0 ? -1 : H5Dget_space(s->dset);
+    int rank = space < 0 ? -1 : H5Sget_simple_extent_dims(space, dims, NULL);
+    if (space >= 0)
+        H5Sclose(space);
+    if (rank != 2 || (int64_t)dims[1] <= c->block_col)
+        return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read '%s' in '%s' as a pandas "
+                            "block of columns: %s", path_buf, s->path,
+                            rank < 0 ? strata__h5_cause(cause, sizeof cause) : "not 2-D");
+    hid_t type = H5Dget_type(s->dset);
+    c->cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+    if (type >= 0)
+        H5Tclose(type);
+    c->n = (int64_t)dims[0];
+    c->dset = s->dset;
+    c->in_block = 1;
+    char what[1200];
+    snprintf(what, sizeof what, "column '%s' of pandas frame '%s'", c->name, group);
+    int rc = check_numeric(c->cls, what, c->label, s->path, msg);
+    return rc ? rc : check_filters(s, msg);
+}
+
+/* Is `group` a pandas format="fixed" frame (a group with block0_items)? */
+static int is_fixed_frame(hid_t file, const char *group)
+{
+    char items[1100];
+    if (snprintf(items, sizeof items, "%s/block0_items", group) >= (int)sizeof items ||
+        H5Lexists(file, group, H5P_DEFAULT) <= 0)
+        return 0;
+    hid_t obj = H5Oopen(file, group, H5P_DEFAULT);
+    int is_group = obj >= 0 && H5Iget_type(obj) == H5I_GROUP;
+    if (obj >= 0)
+        H5Oclose(obj);
+    return is_group && H5Lexists(file, items, H5P_DEFAULT) > 0;
+}
+
 /* pandas' HDFStore key is a group holding the table as "<key>/table": accept
  * the key too. Returns table itself where that does not apply. */
 static const char *pandas_table_path(hid_t file, const char *table, char *buf, size_t cap)
@@ -627,13 +716,17 @@ static int read_transactions(const char *path, const char *table, const char *co
         return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot open HDF5 file '%s': %s", path,
                             strata__h5_cause(cause, sizeof cause));
     int field = table != NULL;
-    char key_table[1024];
+    char key_table[1024], block_path[3][1100];
     if (field && strcmp(table, "/") != 0)
         table = pandas_table_path(file, table, key_table, sizeof key_table);
+    const int fixed = field && is_fixed_frame(file, table);
     hid_t type = -1;
     for (int k = 0; k < 3 && !rc; k++) {
-        col[k] = (column){.name = names[k], .label = LABEL[k]};
-        if (field && k > 0) {
+        col[k] = (column){.name = names[k], .label = LABEL[k], .block_col = -1};
+        if (fixed) {
+            rc = open_fixed_column(file, table, &col[k], &s[k], block_path[k],
+                                   sizeof block_path[k], msg);
+        } else if (field && k > 0) {
             col[k].dset = s[0].dset;
             col[k].n = col[0].n;
         } else {
@@ -657,7 +750,7 @@ static int read_transactions(const char *path, const char *table, const char *co
                 type = -1;
             }
         }
-        if (!rc && field)
+        if (!rc && field && !fixed)
             rc = field_class(&s[0], type, &col[k], &col[k].cls, msg);
         if (!rc && col[k].n != col[0].n)
             rc = strata__fail(msg, STRATA_E_IO_TYPE,
@@ -681,7 +774,7 @@ static int read_transactions(const char *path, const char *table, const char *co
     }
     void *dst[3] = {t.customer_id, t.time, t.amount};
     for (int k = 0; k < 3 && !rc; k++)
-        rc = read_column(&s[field ? 0 : k], &col[k], field, k, dst[k], msg);
+        rc = read_column(&s[field && !fixed ? 0 : k], &col[k], field && !fixed, k, dst[k], msg);
     if (rc)
         strata__h5_transactions_free(&t);
     else

@@ -59,6 +59,8 @@ def fixtures(folder):
         df.to_hdf(d / "pandas.h5", key="tx", format="table", data_columns=True)
         # pandas' default table layout: columns packed per dtype in values_block_<i>
         df.to_hdf(d / "pandas_blocks.h5", key="tx", format="table")
+        # pandas' default format="fixed": 2-D blocks per dtype, names in block<i>_items
+        df.to_hdf(d / "pandas_fixed.h5", key="tx")
     except ImportError:
         pass
     (d / "text.h5").write_text("not HDF5\n")

@@ -52,6 +52,10 @@ if [ -f "$T/pandas.h5" ]; then
   check "pandas packed table result" "$PY" "$CHECK" check "$T/pb.h5" "$X"
   expect "pandas packed, missing column" 1 "has no field 'nope'" "$STRATA" rfm "$T/pandas_blocks.h5" --table /tx --customer customer_id --time nope --amount amount -o "$T/pb_err.h5"
   [ ! -e "$T/pb_err.h5" ] && ok || bad "a failed run left $T/pb_err.h5"
+  expect "pandas fixed frame" 0 "" "$STRATA" rfm "$T/pandas_fixed.h5" --table /tx --customer customer_id --time day --amount amount -o "$T/pf.h5"
+  check "pandas fixed frame result" "$PY" "$CHECK" check "$T/pf.h5" "$X"
+  expect "pandas fixed, missing column" 1 "has no column 'nope' (the amount column); its columns: customer_id, day, amount" "$STRATA" rfm "$T/pandas_fixed.h5" --table /tx --customer customer_id --time day --amount nope -o "$T/pf_err.h5"
+  [ ! -e "$T/pf_err.h5" ] && ok || bad "a failed run left $T/pf_err.h5"
 else
   echo "note: PyTables missing, pandas table layout not tested"
 fi
