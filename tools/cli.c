@@ -67,6 +67,17 @@ int cli_split_target(const char *text, char **file, const char **dataset)
     return CLI_OK;
 }
 
+int cli_one_input(int argc, char *const argv[], int optind, const char *what,
+                  const char *command, const char **input)
+{
+    if (optind >= argc)
+        return cli_error(CLI_USAGE, "missing input %s (see 'strata %s --help')", what, command);
+    if (optind + 1 < argc)
+        return cli_error(CLI_USAGE, "unexpected argument '%s' (one input only)", argv[optind + 1]);
+    *input = argv[optind];
+    return CLI_OK;
+}
+
 int cli_bad_option(const char *command, int ret, char *const argv[])
 {
     const char *opt = argv[optind - 1];

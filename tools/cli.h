@@ -49,6 +49,12 @@ int cli_parse_double(const char *option, const char *text, double min, double *o
  * memory, printed). */
 int cli_split_target(const char *text, char **file, const char **dataset);
 
+/* The one positional argument left after options (argv[optind]) into
+ * *input; a usage error naming `what` (e.g. "IN.h5") and `command` when it
+ * is missing or followed by more. */
+int cli_one_input(int argc, char *const argv[], int optind, const char *what,
+                  const char *command, const char **input);
+
 /* Report the option getopt_long() just refused (it returned '?' or ':'). */
 int cli_bad_option(const char *command, int ret, char *const argv[]);
 

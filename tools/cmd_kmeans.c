@@ -71,11 +71,8 @@ static int parse(int argc, char **argv, options *o)
     }
     if (rc || o->help)
         return rc;
-    if (optind >= argc)
-        return cli_error(CLI_USAGE, "missing input IN.h5:/dataset (see 'strata kmeans --help')");
-    if (optind + 1 < argc)
-        return cli_error(CLI_USAGE, "unexpected argument '%s' (one input only)", argv[optind + 1]);
-    o->input = argv[optind];
+    if ((rc = cli_one_input(argc, argv, optind, "IN.h5:/dataset", "kmeans", &o->input)))
+        return rc;
     if (o->k < 0)
         return cli_error(CLI_USAGE, "missing -k K (number of clusters)");
     if (!o->output)

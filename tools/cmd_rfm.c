@@ -192,11 +192,8 @@ static int parse(int argc, char **argv, options *o)
     }
     if (rc || o->help)
         return rc;
-    if (optind >= argc)
-        return cli_error(CLI_USAGE, "missing input IN.h5 (see 'strata rfm --help')");
-    if (optind + 1 < argc)
-        return cli_error(CLI_USAGE, "unexpected argument '%s' (one input only)", argv[optind + 1]);
-    o->input = argv[optind];
+    if ((rc = cli_one_input(argc, argv, optind, "IN.h5", "rfm", &o->input)))
+        return rc;
     if (!o->customer || !o->time || !o->amount)
         return cli_error(CLI_USAGE, "missing --%s (each of --customer, --time and --amount is "
                          "needed)", !o->customer ? "customer" : !o->time ? "time" : "amount");
