@@ -509,7 +509,9 @@ typedef enum strata_rfm_param {
      * (negative ids, often a "missing" mark, are dropped by default). */
     STRATA_RFM_MIN_ID = 211
     /* STRATA_THREADS (400) applies too: 0 = the OpenMP default. Results do
-     * not depend on it. */
+     * not depend on it. So does STRATA_KERNEL (401, default AUTO): the SIMD
+     * kernel that counts values against bin edges; every kernel gives the
+     * same scores. */
 } strata_rfm_param;
 
 /** Metrics (argument of strata_rfm_set_edges() and strata_rfm_edges()). */

@@ -8,6 +8,7 @@
 #include "core/parallel.h"
 #include "core/status.h"
 #include "io/h5.h"
+#include "kernels/kernels.h"
 #include "rfm/rfm.h"
 
 /* Scores of the held customers and the rule table that named them. */
@@ -19,7 +20,7 @@ typedef struct scores {
 struct strata_rfm {
     /* parameters */
     int64_t bins, ties, reference_day, frequency_mode, monetary_mode, negative, zero, duplicates,
-        time_unit, min_day, max_day, min_id, threads;
+        time_unit, min_day, max_day, min_id, threads, kernel;
     double *cuts[3];
     int64_t ncuts[3];
     strata__rfm_rules rules;
@@ -176,6 +177,14 @@ int strata_rfm_set_int(strata_rfm *h, int param, int64_t v)
             return bad_value(h, "threads", v, "in [0, 1024]");
         slot = &h->threads;
         break;
+    case STRATA_KERNEL:
+        if (v < STRATA_KERNEL_AUTO || v > STRATA_KERNEL_AVX512)
+            return bad_value(h, "kernel", v, "a strata_kernel value");
+        if (!strata_kernel_available((int)v))
+            return strata__fail(h->msg, STRATA_E_UNSUPPORTED, "kernel '%s' cannot run on this CPU",
+                                strata_kernel_name((int)v));
+        slot = &h->kernel;
+        break;
     default:
         return strata__fail(h->msg, STRATA_E_PARAM, "unknown RFM parameter %d", param);
     }
@@ -204,6 +213,7 @@ int strata_rfm_get_int(const strata_rfm *ch, int param, int64_t *out)
     case STRATA_RFM_MAX_DAY: v = h->max_day; break;
     case STRATA_RFM_MIN_ID: v = h->min_id; break;
     case STRATA_THREADS: v = h->threads; break;
+    case STRATA_KERNEL: v = h->kernel; break;
     default: return strata__fail(h->msg, STRATA_E_PARAM, "unknown RFM parameter %d", param);
     }
     *out = v;
@@ -293,7 +303,8 @@ static int score(strata_rfm *h, const strata__rfm_customers *c, scores *out)
     const double *const cuts[3] = {h->cuts[0], h->cuts[1], h->cuts[2]};
     if (strata__rfm_rules_copy(&h->rules, &s.rules) ||
         strata__rfm_score(c, (int)h->bins, (int)h->ties, cuts, &s.rules,
-                          strata__resolve_threads(h->threads), &h->scratch, &h->spare_scores,
+                          strata__resolve_threads(h->threads), strata__kernels_get((int)h->kernel),
+                          &h->scratch, &h->spare_scores,
                           &s.s)) {
         scores_retire(&s, &h->spare_scores);
         return strata__fail(h->msg, STRATA_E_NOMEM, "out of memory scoring %lld customers",

@@ -7,6 +7,7 @@
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "kernels/kernels.h"
 #include "strata.h"
 
 /* Below this many keys, quickselect on a copy beats the two parallel passes. */
@@ -14,6 +15,8 @@
 /* Keys sampled to place the pivots, and rows per parallel chunk. */
 #define SAMPLE ((int64_t)1 << 15)
 #define CHUNK ((int64_t)1 << 16)
+/* Keys split against the pivots at a time (on the stack). */
+#define SPLIT_BLOCK 2048
 /* Fixed seed: the sample, hence the work (never the result), is reproducible. */
 #define SEED 0x5e1ec7ULL
 
@@ -111,28 +114,51 @@ static int select_sequential(const double *v, int64_t n, const int64_t *ranks, i
 /* The pivots split the keys into m + 1 buckets: bucket b holds the keys k
  * with pivot[b-1] <= k < pivot[b]. */
 typedef struct split {
+    const strata__kernels *kern; /* rank_keys, when m allows */
+    uint8_t lut[STRATA__RANK_KEYS_MAX + 1]; /* identity */
     const double *v;
     int64_t n;
     const double *pv; /* pivots, ascending */
     const int64_t *pi;
     int64_t m;
-    uint16_t *bucket;      /* n: each key's bucket, from the count pass */
     int64_t *counts;       /* chunk x (m + 1): keys per bucket, then write offsets */
     const uint8_t *wanted; /* m + 1 flags: buckets to gather */
     skey *cand;
 } split;
+
+/* Buckets of the keys [i0, i0 + len), len <= SPLIT_BLOCK, into b; with c,
+ * c[k] gains the number of them in bucket k. The buckets are computed again
+ * by the gather pass rather than stored: a store of n bucket ids costs more
+ * (fresh memory, its traffic) than counting against the pivots twice. */
+static void split_block(const split *s, int64_t i0, int64_t len, uint16_t *b, int64_t *c)
+{
+    /* pivots <= (v, i) are the pivots < (v, i + 1): keys are distinct */
+    if (s->m <= STRATA__RANK_KEYS_MAX) {
+        uint8_t b8[SPLIT_BLOCK];
+        int64_t above[STRATA__RANK_KEYS_MAX] = {0}; /* keys above each pivot */
+        s->kern->rank_keys(s->v + i0, len, i0 + 1, s->pv, s->pi, s->m, s->lut, b8, above);
+        for (int64_t i = 0; i < len; i++)
+            b[i] = b8[i];
+        if (c)
+            for (int64_t k = 0; k <= s->m; k++)
+                c[k] += (k ? above[k - 1] : len) - (k < s->m ? above[k] : 0);
+        return;
+    }
+    for (int64_t i = 0; i < len; i++)
+        b[i] = (uint16_t)strata__keys_below(s->pv, s->pi, s->m, s->v[i0 + i], i0 + i + 1);
+    if (c)
+        for (int64_t i = 0; i < len; i++)
+            c[b[i]]++;
+}
 
 static void count_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                         double *partial)
 {
     const split *s = ctx;
     int64_t *c = s->counts + chunk * (s->m + 1);
-    for (int64_t i = begin; i < end; i++) {
-        /* pivots <= (v, i) are the pivots < (v, i + 1): keys are distinct */
-        int64_t b = strata__keys_below(s->pv, s->pi, s->m, s->v[i], i + 1);
-        s->bucket[i] = (uint16_t)b;
-        c[b]++;
-    }
+    uint16_t b[SPLIT_BLOCK];
+    for (int64_t i0 = begin; i0 < end; i0 += SPLIT_BLOCK)
+        split_block(s, i0, end - i0 < SPLIT_BLOCK ? end - i0 : SPLIT_BLOCK, b, c);
 }
 
 static void gather_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
@@ -140,10 +166,13 @@ static void gather_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, i
 {
     const split *s = ctx;
     int64_t *off = s->counts + chunk * (s->m + 1);
-    for (int64_t i = begin; i < end; i++) {
-        int64_t b = s->bucket[i];
-        if (s->wanted[b])
-            s->cand[off[b]++] = (skey){s->v[i], i};
+    uint16_t b[SPLIT_BLOCK];
+    for (int64_t i0 = begin; i0 < end; i0 += SPLIT_BLOCK) {
+        int64_t len = end - i0 < SPLIT_BLOCK ? end - i0 : SPLIT_BLOCK;
+        split_block(s, i0, len, b, NULL);
+        for (int64_t i = 0; i < len; i++)
+            if (s->wanted[b[i]])
+                s->cand[off[b[i]]++] = (skey){s->v[i0 + i], i0 + i};
     }
 }
 
@@ -184,7 +213,7 @@ static int64_t choose_pivots(const double *v, int64_t n, const int64_t *ranks, i
 }
 
 static int select_parallel(const double *v, int64_t n, const int64_t *ranks, int64_t t,
-                           int64_t *pos, int threads)
+                           int64_t *pos, int threads, const strata__kernels *kern)
 {
     int64_t nchunks = strata__chunk_count(n, CHUNK);
     skey *sample = strata__alloc((size_t)SAMPLE, sizeof *sample);
@@ -198,14 +227,16 @@ static int select_parallel(const double *v, int64_t n, const int64_t *ranks, int
     if (!sample || !at || !pv || !pi)
         goto done;
     s.m = choose_pivots(v, n, ranks, t, sample, at, pv, pi);
+    s.kern = kern;
+    for (int k = 0; k <= STRATA__RANK_KEYS_MAX; k++)
+        s.lut[k] = (uint8_t)k;
     int64_t nb = s.m + 1;
     s.counts = strata__calloc((size_t)(nchunks * nb), sizeof *s.counts);
-    s.bucket = strata__alloc((size_t)n, sizeof *s.bucket);
     total = strata__calloc((size_t)nb, sizeof *total);
     first = strata__alloc((size_t)(nb + 1), sizeof *first);
     wanted = strata__calloc((size_t)nb, 1);
     rel = strata__alloc((size_t)t, sizeof *rel);
-    if (!s.counts || !s.bucket || !total || !first || !wanted || !rel)
+    if (!s.counts || !total || !first || !wanted || !rel)
         goto done;
     if ((rc = strata__parallel_chunks(n, CHUNK, threads, 0, NULL, count_chunk, &s)))
         goto done;
@@ -262,7 +293,6 @@ done:
     strata__free(wanted);
     strata__free(first);
     strata__free(total);
-    strata__free(s.bucket);
     strata__free(s.counts);
     strata__free(pi);
     strata__free(pv);
@@ -380,7 +410,7 @@ done:
 }
 
 int strata__select_ranks(const double *v, int64_t n, const int64_t *ranks, int64_t t,
-                         int64_t *pos, int threads)
+                         int64_t *pos, int threads, const strata__kernels *kern)
 {
     if (t <= 0 || n <= 0)
         return 0;
@@ -389,5 +419,5 @@ int strata__select_ranks(const double *v, int64_t n, const int64_t *ranks, int64
     int rc = select_counting(v, n, ranks, t, pos, threads);
     if (rc != 0)
         return rc < 0 ? rc : 0;
-    return select_parallel(v, n, ranks, t, pos, threads);
+    return select_parallel(v, n, ranks, t, pos, threads, kern);
 }

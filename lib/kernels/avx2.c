@@ -109,6 +109,9 @@ static inline int32_t hargmin_f64(__m256d best, __m256i besti)
 #define HARGMIN(best, besti) hargmin_f64(best, besti)
 #include "kernels/kernel_impl.h"
 
+#define RANK_KEYS_FN rank_keys_avx2
+#include "kernels/rank_keys_impl.h"
+
 const strata__kernels strata__kernels_avx2 = {
     STRATA_KERNEL_AVX2, 8, 4,
     center_f32_avx2, center_f64_avx2,
@@ -118,4 +121,5 @@ const strata__kernels strata__kernels_avx2 = {
     update_labels,
     accumulate_f32_avx2, accumulate_f64_avx2,
     NULL, NULL,
+    rank_keys_avx2,
 };

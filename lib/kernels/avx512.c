@@ -540,6 +540,9 @@ static inline int32_t hargmin_f64(__m512d best, __m512i besti)
 #define HARGMIN(best, besti) hargmin_f64(best, besti)
 #include "kernels/kernel_impl.h"
 
+#define RANK_KEYS_FN rank_keys_avx512
+#include "kernels/rank_keys_impl.h"
+
 const strata__kernels strata__kernels_avx512 = {
     STRATA_KERNEL_AVX512, 16, 8,
     center_f32_avx512, center_f64_avx512,
@@ -549,4 +552,5 @@ const strata__kernels strata__kernels_avx512 = {
     update_labels,
     accumulate_f32_avx512, accumulate_f64_avx512,
     assign_few_f32_avx512, assign_few_f64_avx512,
+    rank_keys_avx512,
 };

@@ -61,7 +61,18 @@ typedef struct strata__kernels {
                            const float *bias, int64_t k, int64_t kp, int32_t *labels);
     void (*assign_few_f64)(const double *xc, int64_t rows, int64_t d, const double *ct,
                            const double *bias, int64_t k, int64_t kp, int32_t *labels);
+    /* Rank keys (RFM bins, selection splits): for each value i < n, with
+     * c = #{j < m : (kv[j], ki[j]) < (v[i], first + i)} - keys ordered by
+     * value, then position - out[i] = lut[c]; below[j] += #{i : key j <
+     * value i}. The m <= STRATA__RANK_KEYS_MAX keys ascend; lut has m + 1
+     * entries; v holds no NaN. */
+    void (*rank_keys)(const double *v, int64_t n, int64_t first, const double *kv,
+                      const int64_t *ki, int64_t m, const uint8_t *lut, uint8_t *out,
+                      int64_t *below);
 } strata__kernels;
+
+/* Most keys rank_keys takes (enough for every RFM bin count). */
+#define STRATA__RANK_KEYS_MAX 128
 
 /* The table for a strata_kernel value (AUTO = the best this CPU runs), or NULL
  * if this CPU cannot run it. */

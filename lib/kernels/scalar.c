@@ -40,6 +40,9 @@
 #define VINF() ((double)INFINITY)
 #include "kernels/kernel_impl.h"
 
+#define RANK_KEYS_FN rank_keys_scalar
+#include "kernels/rank_keys_impl.h"
+
 const strata__kernels strata__kernels_scalar = {
     STRATA_KERNEL_SCALAR, 1, 1,
     center_f32_scalar, center_f64_scalar,
@@ -49,4 +52,5 @@ const strata__kernels strata__kernels_scalar = {
     update_labels,
     accumulate_f32_scalar, accumulate_f64_scalar,
     NULL, NULL,
+    rank_keys_scalar,
 };

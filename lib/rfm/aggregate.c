@@ -1,25 +1,32 @@
 /* From a transaction log to one row per customer.
  *
  *   1. classify: every row is checked (id, day range, amount) and counted
- *      under its first problem; per chunk, the kept rows and their id range;
+ *      under its first problem; per chunk, the kept rows, their id, time
+ *      and cent ranges, and whether every kept amount is whole cents;
  *   2. histogram: kept rows per (chunk, bucket), a bucket being a range of
  *      ids given by the top bits of id - min_id;
  *   3. scatter: the kept rows, as records, into their buckets, each chunk at
- *      its own offsets (so the layout depends on nothing but the input). A
- *      record is 16 bytes - the id bits below the bucket's and the time
- *      relative to the earliest, packed in one 64-bit key, and the amount -
- *      or, when those bits do not fit in 64, 24 bytes (id, time, amount);
- *   4. per bucket, in parallel: sort by (id, time, amount) - a counting
- *      sort on the id bits below the bucket's, then each customer's rows by
- *      (time, amount) - and count customers, duplicates, returns-only rows;
+ *      its own offsets (so the layout depends on nothing but the input);
+ *   4. per bucket, in parallel: sort by (id, time, amount) - counting sorts
+ *      on the key bits, then runs of equal keys by what is left - and count
+ *      customers, duplicates, returns-only rows;
  *   5. per bucket again: write each customer's aggregates at its place in
  *      the id order.
+ *
+ * A record is one of three layouts, the smallest that holds every kept row:
+ *   compact, 8 bytes: when every kept amount is a whole number of cents
+ *     (amount == cents / 100.0 exactly, as money read from text is), one
+ *     64-bit key = id bits below the bucket's | time - min_time | cents -
+ *     min_cents, which alone orders the rows by (id, time, amount);
+ *   narrow, 16 bytes: the key without the cents, and the amount;
+ *   wide, 24 bytes: id, time, amount (keys wider than 64 bits).
+ * Every layout gives back the same rows, so the results do not depend on it.
  *
  * Sorting each customer's rows by (time, amount) puts them in an order that
  * depends only on their values, so totals (compensated sums) and every other
  * result are bitwise the same for any row order of the input and any thread
- * count. Memory: 16 (at worst 24) bytes per kept row for the records, in the
- * handle's scratch block (kept for scoring and the next fit), plus one
+ * count. Memory: 8 (16, at worst 24) bytes per kept row for the records, in
+ * the handle's scratch block (kept for scoring and the next fit), plus one
  * bucket's worth per thread; nothing is quadratic. A fresh record buffer is
  * touched in order before the scatter writes into it: first touches in
  * scatter order cost several times more page-fault time. */
@@ -44,8 +51,9 @@
 #define MAX_PASSES 3
 #define SMALL_SORT 32
 
-/* A kept row: wide (any ids and times) or narrow (key = id bits below the
- * bucket's << time_bits | time - min_time). Both sort by (id, time, amount). */
+/* The record layouts (see the top of the file). */
+enum { L_COMPACT, L_NARROW, L_WIDE };
+
 typedef struct wide_rec {
     int64_t id, time;
     double amount;
@@ -159,9 +167,30 @@ static inline int classify(const strata__rfm_agg_cfg *c, int64_t id, int64_t t, 
     return R_KEPT;
 }
 
+/* An amount in cents, rounded to a whole number; amount == cents / 100.0
+ * exactly when the amount is whole cents (then cents / 100.0 restores it). */
+static inline double cents_of(double amount)
+{
+    return rint(amount * 100.0);
+}
+
+/* Bits [0, bits) set; bits may be 64. */
+static inline uint64_t mask_of(int bits)
+{
+    return bits >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << bits) - 1;
+}
+
+/* Bits needed for values 0..span. */
+static inline int bits_of(uint64_t span)
+{
+    return span ? 64 - __builtin_clzll(span) : 0;
+}
+
 typedef struct chunk_stats {
     int64_t count[R_COUNT];
     int64_t kept, min_id, max_id, min_time, max_time;
+    double min_cents, max_cents; /* of the kept rows */
+    int all_cents;               /* every kept amount == cents / 100.0 */
 } chunk_stats;
 
 typedef struct bucket_stats {
@@ -183,10 +212,12 @@ typedef struct agg {
     int64_t *offset; /* chunk x bucket: where the chunk's rows of the bucket go */
     int64_t *start;  /* nbuckets + 1: first record of each bucket */
     /* records */
-    int wide;
+    int layout;
     size_t rec_size;
-    int time_bits;    /* narrow: bits of time - min_time */
-    int64_t min_time; /* narrow */
+    /* compact and narrow keys: id bits below the bucket's at bit id_at,
+     * time - min_time at bit time_at (compact: above cents - min_cents) */
+    int time_bits, cents_bits, time_at, id_at;
+    int64_t min_time, min_cents;
     char *recs;
     int all_purchases; /* no netted return among the kept rows */
     bucket_stats *bucket;
@@ -208,16 +239,23 @@ static void classify_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end,
     const strata__rfm_agg_cfg cfg = *g->cfg;
     int64_t count[R_COUNT] = {0}, kept = 0;
     int64_t min_id = INT64_MAX, max_id = INT64_MIN, min_time = INT64_MAX, max_time = INT64_MIN;
+    double min_cents = INFINITY, max_cents = -INFINITY;
+    int all_cents = 1;
     for (int64_t i = begin; i < end; i++) {
         int keep;
         int64_t id = g->id[i], t = g->time[i];
-        count[classify(&cfg, id, t, g->amount[i], &keep)]++;
+        double a = g->amount[i];
+        count[classify(&cfg, id, t, a, &keep)]++;
         if (keep) {
             kept++;
             min_id = id < min_id ? id : min_id;
             max_id = id > max_id ? id : max_id;
             min_time = t < min_time ? t : min_time;
             max_time = t > max_time ? t : max_time;
+            double c = cents_of(a);
+            all_cents &= fabs(c) <= 0x1p52 && c / 100.0 == a;
+            min_cents = c < min_cents ? c : min_cents;
+            max_cents = c > max_cents ? c : max_cents;
         }
     }
     chunk_stats *s = &g->chunk[chunk];
@@ -227,6 +265,9 @@ static void classify_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end,
     s->max_id = max_id;
     s->min_time = min_time;
     s->max_time = max_time;
+    s->min_cents = min_cents;
+    s->max_cents = max_cents;
+    s->all_cents = all_cents;
 }
 
 /* ---- passes 2 and 3: histogram and scatter ---------------------------- */
@@ -260,8 +301,8 @@ static void scatter_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, 
     const int64_t *ids = g->id, *times = g->time;
     const double *amounts = g->amount;
     const uint64_t min_id = (uint64_t)g->min_id, min_time = (uint64_t)g->min_time;
-    const uint64_t low_mask = ((uint64_t)1 << g->low_bits) - 1;
-    const int shift = g->shift, time_bits = g->time_bits, wide = g->wide;
+    const uint64_t low_mask = mask_of(g->low_bits), min_cents = (uint64_t)g->min_cents;
+    const int shift = g->shift, time_at = g->time_at, id_at = g->id_at, layout = g->layout;
     char *recs = g->recs;
     int64_t *off = g->offset + chunk * g->nbuckets;
     for (int64_t i = begin; i < end; i++) {
@@ -272,14 +313,17 @@ static void scatter_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, 
         if (!keep)
             continue;
         int64_t k = off[((uint64_t)id - min_id) >> shift]++;
-        if (wide) {
+        if (layout == L_WIDE) {
             ((wide_rec *)recs)[k] = (wide_rec){id, t, a};
-        } else {
-            uint64_t key = (uint64_t)t - min_time;
-            if (shift > 0) /* low_bits == shift */
-                key |= (((uint64_t)id - min_id) & low_mask) << time_bits;
-            ((narrow_rec *)recs)[k] = (narrow_rec){key, a};
+            continue;
         }
+        uint64_t key = ((uint64_t)t - min_time) << time_at;
+        if (shift > 0) /* low_bits == shift, and id_at < 64 */
+            key |= (((uint64_t)id - min_id) & low_mask) << id_at;
+        if (layout == L_COMPACT)
+            ((uint64_t *)recs)[k] = key | ((uint64_t)(int64_t)cents_of(a) - min_cents);
+        else
+            ((narrow_rec *)recs)[k] = (narrow_rec){key, a};
     }
 }
 
@@ -306,51 +350,67 @@ static inline int narrow_less(const narrow_rec *a, const narrow_rec *b)
     return a->key < b->key || (a->key == b->key && a->amount < b->amount);
 }
 
-static int cmp_wide(const void *pa, const void *pb)
+static inline int compact_less(const uint64_t *a, const uint64_t *b)
 {
-    return wide_less(pa, pb) ? -1 : wide_less(pb, pa) ? 1 : 0;
+    return *a < *b;
 }
 
-static int cmp_narrow(const void *pa, const void *pb)
-{
-    return narrow_less(pa, pb) ? -1 : narrow_less(pb, pa) ? 1 : 0;
-}
-
-static void insertion_wide(wide_rec *a, int64_t n)
-{
-    for (int64_t i = 1; i < n; i++) {
-        wide_rec x = a[i];
-        int64_t j = i;
-        for (; j > 0 && wide_less(&x, &a[j - 1]); j--)
-            a[j] = a[j - 1];
-        a[j] = x;
+/* Comparison sorts, one per layout so that a record moves as a plain copy:
+ * insertion sort for short runs (the common case: one customer's rows). */
+#define SORT_FUNCS(name, type, less)                                                \
+    static int cmp_##name(const void *pa, const void *pb)                           \
+    {                                                                               \
+        return less((const type *)pa, (const type *)pb)   ? -1                      \
+               : less((const type *)pb, (const type *)pa) ? 1                       \
+                                                          : 0;                      \
+    }                                                                               \
+    static void sort_##name(type *a, int64_t n)                                     \
+    {                                                                               \
+        if (n > SMALL_SORT) {                                                       \
+            qsort(a, (size_t)n, sizeof *a, cmp_##name);                             \
+            return;                                                                 \
+        }                                                                           \
+        for (int64_t i = 1; i < n; i++) {                                           \
+            type x = a[i];                                                          \
+            int64_t j = i;                                                          \
+            for (; j > 0 && less(&x, &a[j - 1]); j--)                               \
+                a[j] = a[j - 1];                                                    \
+            a[j] = x;                                                               \
+        }                                                                           \
     }
+SORT_FUNCS(wide, wide_rec, wide_less)
+SORT_FUNCS(narrow, narrow_rec, narrow_less)
+SORT_FUNCS(compact, uint64_t, compact_less)
+
+/* Sort n records by (id, time, amount). */
+static void sort_records(const agg *g, char *a, int64_t n)
+{
+    if (g->layout == L_WIDE)
+        sort_wide((wide_rec *)a, n);
+    else if (g->layout == L_NARROW)
+        sort_narrow((narrow_rec *)a, n);
+    else
+        sort_compact((uint64_t *)a, n);
 }
 
-static void insertion_narrow(narrow_rec *a, int64_t n)
+/* The key of record i (compact and narrow layouts). */
+static inline uint64_t key_of(const agg *g, const char *a, int64_t i)
 {
-    for (int64_t i = 1; i < n; i++) {
-        narrow_rec x = a[i];
-        int64_t j = i;
-        for (; j > 0 && narrow_less(&x, &a[j - 1]); j--)
-            a[j] = a[j - 1];
-        a[j] = x;
-    }
+    return g->layout == L_COMPACT ? ((const uint64_t *)a)[i] : ((const narrow_rec *)a)[i].key;
 }
 
 /* The id bits below the bucket's (0 .. 2^low_bits - 1) of record i. */
 static inline uint64_t low_id(const agg *g, const char *a, int64_t i)
 {
-    if (g->wide)
+    if (g->layout == L_WIDE)
         return ((uint64_t)((const wide_rec *)a)[i].id - (uint64_t)g->min_id) &
-               (((uint64_t)1 << g->low_bits) - 1);
-    return ((const narrow_rec *)a)[i].key >> g->time_bits;
+               mask_of(g->low_bits);
+    return g->low_bits > 0 ? key_of(g, a, i) >> g->id_at : 0;
 }
 
 /* Stable LSD counting sorts of m records by bits [start, start + nbits) of
- * a sort value (narrow: the key; wide: id - min_id), in digits of at most
- * DIGIT_BITS, through tmp; the result ends in a. One per layout, so that a
- * record moves as a plain struct copy. */
+ * a sort value (compact: the record; narrow: its key; wide: id - min_id),
+ * in digits of at most DIGIT_BITS, through tmp; the result ends in a. */
 #define RADIX_BODY(type, value)                                                     \
     int passes = (nbits + DIGIT_BITS - 1) / DIGIT_BITS;                             \
     int width = (nbits + passes - 1) / passes;                                      \
@@ -372,6 +432,12 @@ static inline uint64_t low_id(const agg *g, const char *a, int64_t i)
     if (src != a)                                                                   \
         memcpy(a, src, (size_t)m * sizeof *a);
 
+static void radix_compact(uint64_t *a, int64_t m, uint64_t *tmp, int64_t *count, int start,
+                          int nbits)
+{
+    RADIX_BODY(uint64_t, src[i])
+}
+
 static void radix_narrow(narrow_rec *a, int64_t m, narrow_rec *tmp, int64_t *count, int start,
                          int nbits)
 {
@@ -385,66 +451,60 @@ static void radix_wide(wide_rec *a, int64_t m, wide_rec *tmp, int64_t *count, ui
     RADIX_BODY(wide_rec, ((uint64_t)src[i].id - min_id))
 }
 
-/* Sort records [i, j) of one customer by (time, amount). */
-static void sort_customer(const agg *g, char *a, int64_t n)
+/* Counting sort of m compact or narrow records by bits [start, start +
+ * nbits) of their keys. */
+static void radix_keys(const agg *g, char *a, int64_t m, int tid, int start, int nbits)
 {
-    if (g->wide) {
-        if (n <= SMALL_SORT)
-            insertion_wide((wide_rec *)a, n);
-        else
-            qsort(a, (size_t)n, sizeof(wide_rec), cmp_wide);
-    } else {
-        if (n <= SMALL_SORT)
-            insertion_narrow((narrow_rec *)a, n);
-        else
-            qsort(a, (size_t)n, sizeof(narrow_rec), cmp_narrow);
-    }
+    if (g->layout == L_COMPACT)
+        radix_compact((uint64_t *)a, m, (uint64_t *)g->tmp[tid], g->counters[tid], start,
+                      nbits);
+    else
+        radix_narrow((narrow_rec *)a, m, (narrow_rec *)g->tmp[tid], g->counters[tid], start,
+                     nbits);
 }
 
-/* Sort a bucket by (id, time, amount). Narrow keys of at most two digits are
- * counting-sorted whole - (id, time) order - and only runs of equal keys
- * (same customer and time) then need ordering by amount; otherwise the
+/* Sort a bucket by (id, time, amount). Keys whose id and time bits take at
+ * most two digits are counting-sorted by those bits - (id, time) order - and
+ * only runs of equal (id, time) then need ordering by amount; otherwise the
  * records are counting-sorted by id and each customer's rows sorted. Ids
  * too spread for counting fall back to a comparison sort. */
 static void sort_bucket(const agg *g, char *a, int64_t m, int tid)
 {
-    int key_bits = g->low_bits + g->time_bits;
-    if (m > SMALL_SORT && !g->wide && key_bits <= 2 * DIGIT_BITS) {
-        narrow_rec *r = (narrow_rec *)a;
-        if (key_bits > 0)
-            radix_narrow(r, m, (narrow_rec *)g->tmp[tid], g->counters[tid], 0, key_bits);
+    const size_t size = g->rec_size;
+    int group_bits = g->low_bits + g->time_bits;
+    if (m > SMALL_SORT && g->layout != L_WIDE && group_bits <= 2 * DIGIT_BITS) {
+        if (group_bits > 0)
+            radix_keys(g, a, m, tid, g->time_at, group_bits);
+        int at = g->time_at;
         for (int64_t i = 0; i < m;) {
+            uint64_t group = at < 64 ? key_of(g, a, i) >> at : 0;
             int64_t j = i + 1;
-            while (j < m && r[j].key == r[i].key)
+            while (j < m && (at < 64 ? key_of(g, a, j) >> at : 0) == group)
                 j++;
             if (j - i > 1)
-                sort_customer(g, (char *)(r + i), j - i);
+                sort_records(g, a + (size_t)i * size, j - i);
             i = j;
         }
         return;
     }
     if (m <= SMALL_SORT || g->low_bits > DIGIT_BITS * MAX_PASSES) {
         /* everything at once: few records, or ids too spread for counting */
-        if (m <= SMALL_SORT)
-            sort_customer(g, a, m); /* (id, time, amount) order for both layouts */
-        else
-            qsort(a, (size_t)m, g->rec_size, g->wide ? cmp_wide : cmp_narrow);
+        sort_records(g, a, m);
         return;
     }
     if (g->low_bits > 0) {
-        if (g->wide)
+        if (g->layout == L_WIDE)
             radix_wide((wide_rec *)a, m, (wide_rec *)g->tmp[tid], g->counters[tid],
                        (uint64_t)g->min_id, g->low_bits);
         else
-            radix_narrow((narrow_rec *)a, m, (narrow_rec *)g->tmp[tid], g->counters[tid],
-                         g->time_bits, g->low_bits);
+            radix_keys(g, a, m, tid, g->id_at, g->low_bits);
     }
     for (int64_t i = 0; i < m;) {
         uint64_t id = low_id(g, a, i);
         int64_t j = i + 1;
         while (j < m && low_id(g, a, j) == id)
             j++;
-        sort_customer(g, a + (size_t)i * g->rec_size, j - i);
+        sort_records(g, a + (size_t)i * size, j - i);
         i = j;
     }
 }
@@ -452,15 +512,21 @@ static void sort_bucket(const agg *g, char *a, int64_t m, int tid)
 /* Row i of a sorted bucket whose first id is base_id. */
 static inline row load(const agg *g, const char *a, int64_t i, int64_t base_id)
 {
-    if (g->wide) {
+    if (g->layout == L_WIDE) {
         const wide_rec *r = (const wide_rec *)a + i;
         return (row){r->id, r->time, r->amount};
     }
-    const narrow_rec *r = (const narrow_rec *)a + i;
-    uint64_t tmask = g->time_bits >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << g->time_bits) - 1;
-    uint64_t low = g->low_bits > 0 ? r->key >> g->time_bits : 0;
-    return (row){(int64_t)((uint64_t)base_id + low),
-                 (int64_t)((uint64_t)g->min_time + (r->key & tmask)), r->amount};
+    uint64_t key = key_of(g, a, i);
+    uint64_t low = g->low_bits > 0 ? key >> g->id_at : 0;
+    row r = {(int64_t)((uint64_t)base_id + low),
+             (int64_t)((uint64_t)g->min_time + ((key >> g->time_at) & mask_of(g->time_bits))),
+             0.0};
+    if (g->layout == L_COMPACT)
+        r.amount = (double)(int64_t)((uint64_t)g->min_cents + (key & mask_of(g->cents_bits))) /
+                   100.0;
+    else
+        r.amount = ((const narrow_rec *)a)[i].amount;
+    return r;
 }
 
 /* Neumaier's compensated sum: exact for money amounts (the error term stays
@@ -549,16 +615,35 @@ static void count_bucket(const agg *g, const char *a, int64_t m, int64_t base_id
                          bucket_stats *st)
 {
     int64_t customers = 0, dup = 0, tmin = INT64_MAX, tmax = INT64_MIN;
-    row prev = {0};
-    for (int64_t i = 0; i < m; i++) {
-        row r = load(g, a, i, base_id);
-        tmin = r.time < tmin ? r.time : tmin;
-        tmax = r.time > tmax ? r.time : tmax;
-        if (i == 0 || r.id != prev.id)
-            customers++;
-        else
-            dup += r.time == prev.time && r.amount == prev.amount;
-        prev = r;
+    if (g->layout == L_COMPACT) {
+        /* on the keys alone: equal keys are duplicates, no amount decoded */
+        const uint64_t *k = (const uint64_t *)a, tmask = mask_of(g->time_bits);
+        const int id_shift = g->low_bits > 0 ? g->id_at : 63, time_at = g->time_at;
+        const uint64_t id_mask = g->low_bits > 0 ? ~(uint64_t)0 : 0;
+        uint64_t lo = UINT64_MAX, hi = 0;
+        for (int64_t i = 0; i < m; i++) {
+            uint64_t t = (k[i] >> time_at) & tmask;
+            lo = t < lo ? t : lo;
+            hi = t > hi ? t : hi;
+            if (i == 0 || ((k[i] >> id_shift) & id_mask) != ((k[i - 1] >> id_shift) & id_mask))
+                customers++;
+            else
+                dup += k[i] == k[i - 1];
+        }
+        tmin = (int64_t)((uint64_t)g->min_time + lo);
+        tmax = (int64_t)((uint64_t)g->min_time + hi);
+    } else {
+        row prev = {0};
+        for (int64_t i = 0; i < m; i++) {
+            row r = load(g, a, i, base_id);
+            tmin = r.time < tmin ? r.time : tmin;
+            tmax = r.time > tmax ? r.time : tmax;
+            if (i == 0 || r.id != prev.id)
+                customers++;
+            else
+                dup += r.time == prev.time && r.amount == prev.amount;
+            prev = r;
+        }
     }
     int unit = g->cfg->time_unit;
     *st = (bucket_stats){.customers = customers, .duplicates = dup,
@@ -621,6 +706,8 @@ static int bucket_rows(agg *g, strata__rfm_report *rep, char *msg)
         return nomem(msg, "the row counts");
     int64_t count[R_COUNT] = {0}, kept = 0, lo = INT64_MAX, hi = INT64_MIN;
     int64_t tlo = INT64_MAX, thi = INT64_MIN;
+    double clo = INFINITY, chi = -INFINITY;
+    int all_cents = 1;
     for (int64_t c = 0; c < nchunks; c++) {
         const chunk_stats *k = &g->chunk[c];
         for (int r = 0; r < R_COUNT; r++)
@@ -630,6 +717,9 @@ static int bucket_rows(agg *g, strata__rfm_report *rep, char *msg)
         hi = k->max_id > hi ? k->max_id : hi;
         tlo = k->min_time < tlo ? k->min_time : tlo;
         thi = k->max_time > thi ? k->max_time : thi;
+        clo = k->min_cents < clo ? k->min_cents : clo;
+        chi = k->max_cents > chi ? k->max_cents : chi;
+        all_cents &= k->all_cents;
     }
     g->all_purchases = g->cfg->negative != STRATA_RFM_NET || count[R_NEGATIVE] == 0;
     *rep = (strata__rfm_report){.rows = g->n, .bad_id = count[R_BAD_ID],
@@ -638,19 +728,33 @@ static int bucket_rows(agg *g, strata__rfm_report *rep, char *msg)
     if (kept == 0)
         return STRATA_OK;
 
-    uint64_t span = (uint64_t)hi - (uint64_t)lo;
-    int key_bits = span ? 64 - __builtin_clzll(span) : 0;
-    int bits = 0;
+    int key_bits = bits_of((uint64_t)hi - (uint64_t)lo), bits = 0;
     while (bits < MAX_BUCKET_BITS && bits < key_bits && (kept >> (bits + BUCKET_ROWS_LOG2)) > 0)
         bits++;
     g->min_id = lo;
     g->shift = g->low_bits = key_bits - bits;
     g->nbuckets = (int64_t)1 << bits;
-    uint64_t tspan = (uint64_t)thi - (uint64_t)tlo;
-    g->time_bits = tspan ? 64 - __builtin_clzll(tspan) : 0;
+    g->time_bits = bits_of((uint64_t)thi - (uint64_t)tlo);
     g->min_time = tlo;
-    g->wide = g->low_bits + g->time_bits > 64;
-    g->rec_size = g->wide ? sizeof(wide_rec) : sizeof(narrow_rec);
+    /* |cents| <= 2^52: the cent bits stay below 54, and every shift below 64 */
+    if (all_cents) {
+        g->min_cents = (int64_t)clo;
+        g->cents_bits = bits_of((uint64_t)((int64_t)chi - (int64_t)clo));
+    }
+    if (all_cents && g->low_bits + g->time_bits + g->cents_bits <= 64) {
+        g->layout = L_COMPACT;
+        g->rec_size = sizeof(uint64_t);
+        g->time_at = g->cents_bits;
+    } else if (g->low_bits + g->time_bits <= 64) {
+        g->layout = L_NARROW;
+        g->rec_size = sizeof(narrow_rec);
+        g->cents_bits = g->time_at = 0;
+    } else {
+        g->layout = L_WIDE;
+        g->rec_size = sizeof(wide_rec);
+        g->cents_bits = g->time_at = 0;
+    }
+    g->id_at = g->time_at + g->time_bits;
 
     g->offset = strata__calloc((size_t)(nchunks * g->nbuckets), sizeof *g->offset);
     g->start = strata__alloc((size_t)(g->nbuckets + 1), sizeof *g->start);

@@ -21,6 +21,7 @@
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/select.h"
+#include "kernels/kernels.h"
 #include "rfm/rfm.h"
 
 #define BIN_CHUNK ((int64_t)1 << 16)
@@ -58,17 +59,17 @@ static double quantile_lerp(int64_t n, double p, double lo, double hi)
     return r;
 }
 
+/* Every policy bins by counting keys below each value (the rank_keys
+ * kernel): rank, the q - 1 threshold keys (value, position); value and
+ * edges, the cut values with position INT64_MAX, so that a value equal to
+ * a cut is not above it. lut maps the count to the score. */
 typedef struct binner {
+    const strata__kernels *kern;
     const double *v;
-    int q, ties;
-    /* rank policy: threshold keys (value, position), ascending, q - 1 of them */
-    const double *key_v;
-    const int64_t *key_i;
-    /* value / edges policies: ascending cut values, bin = max(#{cut < x}, base) - base */
-    const double *cut;
-    int64_t ncut;
-    int base;
-    int reverse;
+    const double *kv;
+    const int64_t *ki;
+    int64_t m;
+    uint8_t lut[STRATA__RANK_KEYS_MAX + 1];
     uint8_t *score;
 } binner;
 
@@ -76,25 +77,17 @@ static void bin_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int 
                       double *partial)
 {
     const binner *b = ctx;
-    int64_t count[STRATA__RFM_MAX_BINS] = {0}; /* integer counts: no add-latency chain */
-    for (int64_t i = begin; i < end; i++) {
-        int64_t k;
-        if (b->ties == STRATA_RFM_TIES_RANK) {
-            k = strata__keys_below(b->key_v, b->key_i, b->q - 1, b->v[i], i);
-        } else {
-            k = strata__count_below(b->cut, b->ncut, b->v[i], 0);
-            k = (k > b->base ? k : b->base) - b->base;
-        }
-        b->score[i] = (uint8_t)(b->reverse ? b->q - k : k + 1);
-        count[k]++;
-    }
-    for (int j = 0; j < b->q; j++)
-        partial[j] = (double)count[j];
+    int64_t below[STRATA__RANK_KEYS_MAX] = {0};
+    b->kern->rank_keys(b->v + begin, end - begin, begin, b->kv, b->ki, b->m, b->lut,
+                       b->score + begin, below);
+    for (int64_t j = 0; j < b->m; j++)
+        partial[j] = (double)below[j];
 }
 
 /* Rank policy: select the keys of ranks 0, T_1 - 1, ..., T_{q-1} - 1, n - 1. */
-static int rank_thresholds(const double *v, int64_t n, int q, int threads, double *key_v,
-                           int64_t *key_i, double *edges)
+static int rank_thresholds(const double *v, int64_t n, int q, int threads,
+                           const strata__kernels *kern, double *key_v, int64_t *key_i,
+                           double *edges)
 {
     int64_t ranks[STRATA__RFM_MAX_BINS + 1], pos[STRATA__RFM_MAX_BINS + 1];
     ranks[0] = 0;
@@ -108,7 +101,7 @@ static int rank_thresholds(const double *v, int64_t n, int q, int threads, doubl
         ranks[j] = t - 1;
     }
     ranks[q] = n - 1;
-    int rc = strata__select_ranks(v, n, ranks, q + 1, pos, threads);
+    int rc = strata__select_ranks(v, n, ranks, q + 1, pos, threads, kern);
     if (rc)
         return rc;
     for (int j = 0; j <= q; j++)
@@ -121,8 +114,8 @@ static int rank_thresholds(const double *v, int64_t n, int q, int threads, doubl
 }
 
 /* Value policy: numpy.quantile edges of v, then the distinct ones. */
-static int value_edges(const double *v, int64_t n, int q, int threads, double *edges,
-                       double *uniq, int64_t *nuniq)
+static int value_edges(const double *v, int64_t n, int q, int threads,
+                       const strata__kernels *kern, double *edges, double *uniq, int64_t *nuniq)
 {
     int64_t ranks[2 * (STRATA__RFM_MAX_BINS + 1)] = {0}, pos[2 * (STRATA__RFM_MAX_BINS + 1)];
     int64_t t = 0;
@@ -133,7 +126,7 @@ static int value_edges(const double *v, int64_t n, int q, int threads, double *e
         if (k + 1 < n && ranks[t - 1] < k + 1)
             ranks[t++] = k + 1;
     }
-    int rc = strata__select_ranks(v, n, ranks, t, pos, threads);
+    int rc = strata__select_ranks(v, n, ranks, t, pos, threads, kern);
     if (rc)
         return rc;
     for (int j = 0, r = 0; j <= q; j++) {
@@ -153,38 +146,52 @@ static int value_edges(const double *v, int64_t n, int q, int threads, double *e
 }
 
 int strata__rfm_bin(const double *v, int64_t n, int q, int ties, const double *cuts, int reverse,
-                    int threads, uint8_t *score, double *edges, int64_t *nbins)
+                    int threads, const strata__kernels *kern, uint8_t *score, double *edges,
+                    int64_t *nbins)
 {
     double key_v[STRATA__RFM_MAX_BINS], uniq[STRATA__RFM_MAX_BINS + 1];
-    int64_t key_i[STRATA__RFM_MAX_BINS];
-    binner b = {.v = v, .q = q, .ties = ties, .reverse = reverse, .score = score};
+    int64_t key_i[STRATA__RFM_MAX_BINS + 1];
+    binner b = {.kern = kern, .v = v, .score = score};
+    int base = 0; /* bin = max(count, base) - base */
     int rc;
     if (ties == STRATA_RFM_TIES_RANK) {
-        if ((rc = rank_thresholds(v, n, q, threads, key_v, key_i, edges)))
+        if ((rc = rank_thresholds(v, n, q, threads, kern, key_v, key_i, edges)))
             return rc;
-        b.key_v = key_v;
-        b.key_i = key_i;
-    } else if (ties == STRATA_RFM_TIES_VALUE) {
-        if ((rc = value_edges(v, n, q, threads, edges, uniq, &b.ncut)))
-            return rc;
-        /* pandas: searchsorted(uniq, x, side="left"), the lowest edge in bin 0 */
-        b.cut = uniq;
-        b.base = 1;
+        b.kv = key_v;
+        b.m = q - 1;
     } else {
-        int64_t ranks[2] = {0, n - 1}, pos[2];
-        if ((rc = strata__select_ranks(v, n, ranks, 2, pos, threads)))
-            return rc;
-        edges[0] = v[pos[0]];
-        memcpy(edges + 1, cuts, (size_t)(q - 1) * sizeof *cuts);
-        edges[q] = v[pos[1]];
-        b.cut = cuts;
-        b.ncut = q - 1;
+        if (ties == STRATA_RFM_TIES_VALUE) {
+            if ((rc = value_edges(v, n, q, threads, kern, edges, uniq, &b.m)))
+                return rc;
+            /* pandas: searchsorted(uniq, x, side="left"), the lowest edge in bin 0 */
+            b.kv = uniq;
+            base = 1;
+        } else {
+            int64_t ranks[2] = {0, n - 1}, pos[2];
+            if ((rc = strata__select_ranks(v, n, ranks, 2, pos, threads, kern)))
+                return rc;
+            edges[0] = v[pos[0]];
+            memcpy(edges + 1, cuts, (size_t)(q - 1) * sizeof *cuts);
+            edges[q] = v[pos[1]];
+            b.kv = cuts;
+            b.m = q - 1;
+        }
+        for (int64_t j = 0; j < b.m; j++)
+            key_i[j] = INT64_MAX;
     }
-    double count[STRATA__RFM_MAX_BINS] = {0};
-    if ((rc = strata__parallel_chunks(n, BIN_CHUNK, threads, q, count, bin_chunk, &b)))
+    b.ki = key_i;
+    for (int64_t c = 0; c <= b.m; c++) {
+        int64_t bin = (c > base ? c : base) - base;
+        b.lut[c] = (uint8_t)(reverse ? q - bin : bin + 1);
+    }
+    /* below[j]: values above key j, so the count c = j + 1 .. m */
+    double below[STRATA__RANK_KEYS_MAX] = {0};
+    if ((rc = strata__parallel_chunks(n, BIN_CHUNK, threads, (int)b.m, below, bin_chunk, &b)))
         return rc;
-    *nbins = 0;
-    for (int j = 0; j < q; j++)
-        *nbins += count[j] > 0;
+    /* N(count >= c) is n for c = 0 and below[c - 1] for c = 1..m: bin 0
+     * holds the counts up to base, bin c - base the count c above it */
+    *nbins = (double)n - (base < b.m ? below[base] : 0.0) > 0;
+    for (int64_t c = base + 1; c <= b.m; c++)
+        *nbins += below[c - 1] - (c < b.m ? below[c] : 0.0) > 0;
     return 0;
 }

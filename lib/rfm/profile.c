@@ -9,6 +9,7 @@
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/select.h"
+#include "kernels/kernels.h"
 #include "rfm/rfm.h"
 
 #define PROFILE_CHUNK ((int64_t)1 << 16)
@@ -21,6 +22,7 @@ typedef struct prof {
     const strata__rfm_customers *c;
     const int32_t *segment;
     int64_t nseg;
+    const strata__kernels *kern; /* for the selections */
     int64_t *offset; /* chunk x segment: where the chunk's customers of the segment go */
     int64_t *order;  /* customer indexes grouped by segment */
 } prof;
@@ -82,7 +84,7 @@ typedef struct seg_medians {
     int *rc; /* per segment */
 } seg_medians;
 
-static int median(const double *vals, int64_t m, int threads, double *out);
+static int median(const double *vals, int64_t m, const strata__kernels *kern, double *out);
 
 static void seg_median_chunk(void *ctx, int64_t seg, int64_t begin, int64_t end, int tid,
                              double *partial)
@@ -99,19 +101,20 @@ static void seg_median_chunk(void *ctx, int64_t seg, int64_t begin, int64_t end,
         const int64_t *ints = k == 0 ? c->recency : k == 1 ? c->frequency : NULL;
         for (int64_t j = 0; j < m; j++)
             vals[j] = ints ? (double)ints[idx[j]] : c->monetary[idx[j]];
-        g->rc[seg] = median(vals, m, 1, &g->out[seg * STRATA__RFM_STATS + STAT[k]]);
+        g->rc[seg] = median(vals, m, g->p->kern, &g->out[seg * STRATA__RFM_STATS + STAT[k]]);
     }
 }
 
-/* Median of vals[0, m): the middle value, or the mean of the two middle ones. */
-static int median(const double *vals, int64_t m, int threads, double *out)
+/* Median of vals[0, m): the middle value, or the mean of the two middle
+ * ones. One thread: the segments are the parallel tasks. */
+static int median(const double *vals, int64_t m, const strata__kernels *kern, double *out)
 {
     if (m == 0) {
         *out = NAN;
         return 0;
     }
     int64_t ranks[2] = {(m - 1) / 2, m / 2}, pos[2];
-    int rc = strata__select_ranks(vals, m, ranks, 2, pos, threads);
+    int rc = strata__select_ranks(vals, m, ranks, 2, pos, 1, kern);
     if (!rc)
         *out = ranks[0] == ranks[1] ? vals[pos[0]] : (vals[pos[0]] + vals[pos[1]]) / 2.0;
     return rc;
@@ -266,9 +269,10 @@ done:
 }
 
 int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment, int64_t nseg,
-                        int threads, strata__scratch *scratch, double *out)
+                        int threads, const strata__kernels *kern,
+                        strata__scratch *scratch, double *out)
 {
-    prof p = {.c = c, .segment = segment, .nseg = nseg};
+    prof p = {.c = c, .segment = segment, .nseg = nseg, .kern = kern};
     int64_t len = nseg * S_SUMS + 1;
     double *sums = strata__calloc((size_t)len, sizeof *sums);
     if (!sums)

@@ -10,6 +10,8 @@
 #include "core/scratch.h"
 #include "strata.h"
 
+struct strata__kernels;
+
 #define STRATA__RFM_MAX_BINS 100
 #define STRATA__RFM_MAX_RULES 1000
 #define STRATA__RFM_NAME_MAX 127
@@ -70,10 +72,12 @@ int strata__rfm_aggregate(const int64_t *id, const int64_t *time, const double *
  * each value's score: bin + 1, or q - bin with reverse (recency). Value i's
  * position i is also the tie-break order of the rank policy. cuts: q - 1 cut
  * points for STRATA_RFM_TIES_EDGES. edges receives q + 1 values
- * (strata_rfm_edges), *nbins the number of distinct bins produced. Returns 0
- * or STRATA_E_NOMEM. */
+ * (strata_rfm_edges), *nbins the number of distinct bins produced. kern:
+ * the kernel table that counts (any gives the same bins). Returns 0 or
+ * STRATA_E_NOMEM. */
 int strata__rfm_bin(const double *v, int64_t n, int q, int ties, const double *cuts, int reverse,
-                    int threads, uint8_t *score, double *edges, int64_t *nbins);
+                    int threads, const struct strata__kernels *kern, uint8_t *score,
+                    double *edges, int64_t *nbins);
 
 /* ---- scoring: bins, scores, segments and profiles (score.c) ------------ */
 
@@ -101,7 +105,8 @@ void strata__rfm_scores_retire(strata__rfm_scores *s, strata__scratch *spare);
  * returns STRATA_E_NOMEM. */
 int strata__rfm_score(const strata__rfm_customers *c, int q, int ties,
                       const double *const cuts[3], const strata__rfm_rules *rules, int threads,
-                      strata__scratch *scratch, strata__scratch *spare, strata__rfm_scores *out);
+                      const struct strata__kernels *kern, strata__scratch *scratch,
+                      strata__scratch *spare, strata__rfm_scores *out);
 
 /* ---- segments --------------------------------------------------------- */
 
@@ -133,6 +138,7 @@ int strata__rfm_assign_segments(const strata__rfm_rules *rules, int q, const uin
  * strata_rfm_stat order) of the customers; temporaries (16 bytes per
  * customer) in *scratch. */
 int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment, int64_t nseg,
-                        int threads, strata__scratch *scratch, double *out);
+                        int threads, const struct strata__kernels *kern,
+                        strata__scratch *scratch, double *out);
 
 #endif

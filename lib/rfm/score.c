@@ -5,6 +5,7 @@
 
 #include "core/mem.h"
 #include "core/parallel.h"
+#include "kernels/kernels.h"
 #include "rfm/rfm.h"
 
 #define SCORE_CHUNK ((int64_t)1 << 16)
@@ -39,7 +40,8 @@ static void to_double_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end
 
 int strata__rfm_score(const strata__rfm_customers *c, int q, int ties,
                       const double *const cuts[3], const strata__rfm_rules *rules, int threads,
-                      strata__scratch *scratch, strata__scratch *spare, strata__rfm_scores *out)
+                      const strata__kernels *kern, strata__scratch *scratch,
+                      strata__scratch *spare, strata__rfm_scores *out)
 {
     int64_t n = c->n;
     strata__rfm_scores s = {.q = q, .ties = ties};
@@ -73,14 +75,14 @@ int strata__rfm_score(const strata__rfm_customers *c, int q, int ties,
             x = v;
         }
         if (!rc)
-            rc = strata__rfm_bin(x, n, q, ties, cuts[k], k == STRATA_RFM_RECENCY, threads, score[k],
-                                 s.edges[k], &s.nbins[k]);
+            rc = strata__rfm_bin(x, n, q, ties, cuts[k], k == STRATA_RFM_RECENCY, threads, kern,
+                                 score[k], s.edges[k], &s.nbins[k]);
     }
     if (!rc)
         rc = strata__rfm_assign_segments(rules, q, s.r, s.f, s.m, n, threads, s.segment,
                                          &s.unmatched);
     if (!rc)
-        rc = strata__rfm_profile(c, s.segment, rules->n, threads, scratch, s.profile);
+        rc = strata__rfm_profile(c, s.segment, rules->n, threads, kern, scratch, s.profile);
     if (rc) {
         strata__rfm_scores_retire(&s, spare);
         return rc;
