@@ -660,6 +660,53 @@ static void test_thread_determinism(void)
     free_log(&L);
 }
 
+/* Every SIMD kernel this CPU runs counts values against the bin edges and
+ * selection pivots the same way: scores and profiles are bitwise the same. */
+static void test_kernels_agree(void)
+{
+    static const int KERNELS[3] = {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AVX2,
+                                   STRATA_KERNEL_AVX512};
+    /* > 2^17 customers: the parallel selection; q = 37 by value: more pivots
+     * than the kernel takes */
+    log_t L = make_log(600000, 3, 4);
+    for (int64_t i = 0; i < L.n; i++)
+        L.amount[i] *= 1.03;
+    strata_rfm *h = new_rfm();
+    ASSERT_TRUE(strata_rfm_set_int(h, STRATA_KERNEL, 99) == STRATA_E_PARAM);
+    for (int run = 0; run < 3; run++) {
+        set(h, STRATA_RFM_TIES, run ? STRATA_RFM_TIES_VALUE : STRATA_RFM_TIES_RANK);
+        set(h, STRATA_RFM_BINS, run == 2 ? 37 : 5);
+        set(h, STRATA_KERNEL, STRATA_KERNEL_AUTO);
+        result base;
+        fit_log(h, &L, &base);
+        double prof0[11], prof[11];
+        ASSERT_OK(strata_rfm_profile(h, STRATA_RFM_STAT_MEDIAN_MONETARY, prof0, 11));
+        int tested = 0;
+        for (int k = 0; k < 3; k++) {
+            if (!strata_kernel_available(KERNELS[k])) {
+                ASSERT_TRUE(strata_rfm_set_int(h, STRATA_KERNEL, KERNELS[k]) ==
+                            STRATA_E_UNSUPPORTED);
+                continue;
+            }
+            set(h, STRATA_KERNEL, KERNELS[k]);
+            int64_t got = -1;
+            ASSERT_OK(strata_rfm_get_int(h, STRATA_KERNEL, &got));
+            ASSERT_EQ_INT(got, KERNELS[k]);
+            result r;
+            fit_log(h, &L, &r);
+            assert_same(&base, &r);
+            ASSERT_OK(strata_rfm_profile(h, STRATA_RFM_STAT_MEDIAN_MONETARY, prof, 11));
+            ASSERT_TRUE(!memcmp(prof, prof0, sizeof prof));
+            free_result(&r);
+            tested++;
+        }
+        ASSERT_TRUE(tested >= 1);
+        free_result(&base);
+    }
+    strata_rfm_free(h);
+    free_log(&L);
+}
+
 /* Ids and times spread over wide ranges change the internal record layout
  * (packed 16-byte keys, radix passes, comparison sorts, 24-byte records)
  * but never the result: the same log under order-preserving id maps. */
@@ -1108,6 +1155,7 @@ int main(void)
     RUN_TEST(test_custom_segments);
     RUN_TEST(test_row_order_invariance);
     RUN_TEST(test_thread_determinism);
+    RUN_TEST(test_kernels_agree);
     RUN_TEST(test_id_layouts);
     RUN_TEST(test_amount_layouts);
     RUN_TEST(test_random_against_reference);
