@@ -770,10 +770,11 @@ static void test_amount_layouts(void)
     X.day[L.n] = 15010;
     const double extra[] = {0.125, 4.5e13};
     strata_rfm *h = new_rfm();
-    for (int pol = 0; pol < 3; pol++) {
-        set(h, STRATA_RFM_NEGATIVE, pol ? STRATA_RFM_NET : STRATA_RFM_DROP);
-        set(h, STRATA_RFM_DUPLICATES, pol == 1 ? STRATA_RFM_DROP : STRATA_RFM_KEEP);
-        set(h, STRATA_RFM_MONETARY_MODE, pol == 2 ? STRATA_RFM_MEAN : STRATA_RFM_SUM);
+    for (int pol = 0; pol < 4; pol++) {
+        set(h, STRATA_RFM_NEGATIVE, pol >= 2 ? STRATA_RFM_NET : STRATA_RFM_DROP);
+        set(h, STRATA_RFM_DUPLICATES, pol == 1 || pol == 2 ? STRATA_RFM_DROP : STRATA_RFM_KEEP);
+        set(h, STRATA_RFM_MONETARY_MODE, pol & 1 ? STRATA_RFM_MEAN : STRATA_RFM_SUM);
+        set(h, STRATA_RFM_FREQUENCY_MODE, pol & 1 ? STRATA_RFM_COUNT_DAYS : STRATA_RFM_COUNT_ROWS);
         result base;
         fit_log(h, &L, &base);
         int64_t dup = res(h, STRATA_RFM_DUPLICATE_ROWS), used = res(h, STRATA_RFM_ROWS_USED);
