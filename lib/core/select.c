@@ -115,7 +115,6 @@ static int select_sequential(const double *v, int64_t n, const int64_t *ranks, i
  * with pivot[b-1] <= k < pivot[b]. */
 typedef struct split {
     const strata__kernels *kern; /* rank_keys, when m allows */
-    uint8_t lut[STRATA__RANK_KEYS_MAX + 1]; /* identity */
     const double *v;
     int64_t n;
     const double *pv; /* pivots, ascending */
@@ -136,7 +135,8 @@ static void split_block(const split *s, int64_t i0, int64_t len, uint16_t *b, in
     if (s->m <= STRATA__RANK_KEYS_MAX) {
         uint8_t b8[SPLIT_BLOCK];
         int64_t above[STRATA__RANK_KEYS_MAX] = {0}; /* keys above each pivot */
-        s->kern->rank_keys(s->v + i0, len, i0 + 1, s->pv, s->pi, s->m, s->lut, b8, above);
+        s->kern->rank_keys(s->v + i0, len, i0 + 1, s->pv, s->pi, s->m,
+                           (strata__rank_map){.base = 0, .add = 0, .step = 1}, b8, above);
         for (int64_t i = 0; i < len; i++)
             b[i] = b8[i];
         if (c)
@@ -228,8 +228,6 @@ static int select_parallel(const double *v, int64_t n, const int64_t *ranks, int
         goto done;
     s.m = choose_pivots(v, n, ranks, t, sample, at, pv, pi);
     s.kern = kern;
-    for (int k = 0; k <= STRATA__RANK_KEYS_MAX; k++)
-        s.lut[k] = (uint8_t)k;
     int64_t nb = s.m + 1;
     s.counts = strata__calloc((size_t)(nchunks * nb), sizeof *s.counts);
     total = strata__calloc((size_t)nb, sizeof *total);

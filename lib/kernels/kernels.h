@@ -17,6 +17,11 @@
 /* Most centroid vectors scores() handles (16 x lanes columns). */
 #define STRATA__SCORES_MAX_V 16
 
+/* How rank_keys turns a count of keys into its output byte. */
+typedef struct strata__rank_map {
+    int64_t base, add, step;
+} strata__rank_map;
+
 typedef struct strata__kernels {
     int id;        /* strata_kernel value */
     int lanes_f32; /* kp must be a multiple of this for f32 tables */
@@ -63,11 +68,11 @@ typedef struct strata__kernels {
                            const double *bias, int64_t k, int64_t kp, int32_t *labels);
     /* Rank keys (RFM bins, selection splits): for each value i < n, with
      * c = #{j < m : (kv[j], ki[j]) < (v[i], first + i)} - keys ordered by
-     * value, then position - out[i] = lut[c]; below[j] += #{i : key j <
-     * value i}. The m <= STRATA__RANK_KEYS_MAX keys ascend; lut has m + 1
-     * entries; v holds no NaN. */
+     * value, then position - out[i] = map.add + map.step * max(c - map.base,
+     * 0) (a byte); below[j] += #{i : key j < value i}. The m <=
+     * STRATA__RANK_KEYS_MAX keys ascend; v holds no NaN. */
     void (*rank_keys)(const double *v, int64_t n, int64_t first, const double *kv,
-                      const int64_t *ki, int64_t m, const uint8_t *lut, uint8_t *out,
+                      const int64_t *ki, int64_t m, strata__rank_map map, uint8_t *out,
                       int64_t *below);
 } strata__kernels;
 

@@ -5,7 +5,7 @@
 #define RANK_KEYS_BLOCK 512
 
 static void RANK_KEYS_FN(const double *v, int64_t n, int64_t first, const double *kv,
-                         const int64_t *ki, int64_t m, const uint8_t *lut, uint8_t *out,
+                         const int64_t *ki, int64_t m, strata__rank_map map, uint8_t *out,
                          int64_t *below)
 {
     int64_t cnt[RANK_KEYS_BLOCK];
@@ -29,7 +29,7 @@ static void RANK_KEYS_FN(const double *v, int64_t n, int64_t first, const double
             below[j] += total;
         }
         for (int64_t i = 0; i < len; i++)
-            out[s + i] = lut[cnt[i]];
+            out[s + i] = (uint8_t)(map.add + map.step * (cnt[i] > map.base ? cnt[i] - map.base : 0));
     }
 }
 #undef RANK_KEYS_BLOCK

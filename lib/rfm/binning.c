@@ -62,14 +62,14 @@ static double quantile_lerp(int64_t n, double p, double lo, double hi)
 /* Every policy bins by counting keys below each value (the rank_keys
  * kernel): rank, the q - 1 threshold keys (value, position); value and
  * edges, the cut values with position INT64_MAX, so that a value equal to
- * a cut is not above it. lut maps the count to the score. */
+ * a cut is not above it. map turns the count into the score. */
 typedef struct binner {
     const strata__kernels *kern;
     const double *v;
     const double *kv;
     const int64_t *ki;
     int64_t m;
-    uint8_t lut[STRATA__RANK_KEYS_MAX + 1];
+    strata__rank_map map;
     uint8_t *score;
 } binner;
 
@@ -78,7 +78,7 @@ static void bin_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int 
 {
     const binner *b = ctx;
     int64_t below[STRATA__RANK_KEYS_MAX] = {0};
-    b->kern->rank_keys(b->v + begin, end - begin, begin, b->kv, b->ki, b->m, b->lut,
+    b->kern->rank_keys(b->v + begin, end - begin, begin, b->kv, b->ki, b->m, b->map,
                        b->score + begin, below);
     for (int64_t j = 0; j < b->m; j++)
         partial[j] = (double)below[j];
@@ -180,10 +180,8 @@ int strata__rfm_bin(const double *v, int64_t n, int q, int ties, const double *c
             key_i[j] = INT64_MAX;
     }
     b.ki = key_i;
-    for (int64_t c = 0; c <= b.m; c++) {
-        int64_t bin = (c > base ? c : base) - base;
-        b.lut[c] = (uint8_t)(reverse ? q - bin : bin + 1);
-    }
+    /* score = bin + 1, or q - bin with reverse; bin = max(c - base, 0) */
+    b.map = (strata__rank_map){.base = base, .add = reverse ? q : 1, .step = reverse ? -1 : 1};
     /* below[j]: values above key j, so the count c = j + 1 .. m */
     double below[STRATA__RANK_KEYS_MAX] = {0};
     if ((rc = strata__parallel_chunks(n, BIN_CHUNK, threads, (int)b.m, below, bin_chunk, &b)))
