@@ -426,7 +426,8 @@ int strata_rfm_fit_aggregates(strata_rfm *h, const int64_t *customer_id, const i
         return rc;
     id_pos *order = strata__alloc((size_t)n, sizeof *order);
     strata__rfm_customers c = {0};
-    if (!order || strata__rfm_customers_alloc(&c, n, 0, 0, &h->spare_table)) {
+    if (!order || strata__rfm_customers_alloc(&c, n, 0, 0, strata__resolve_threads(h->threads),
+                                               &h->spare_table)) {
         strata__free(order);
         return strata__fail(h->msg, STRATA_E_NOMEM, "out of memory for %lld customers",
                             (long long)n);

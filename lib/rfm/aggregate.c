@@ -72,8 +72,10 @@ typedef struct row {
 
 enum { R_KEPT, R_BAD_ID, R_BAD_TIME, R_BAD_AMOUNT, R_NEGATIVE, R_ZERO, R_COUNT };
 
-/* Take the spare block if it is large enough, else allocate one. */
-static void *take_block(strata__scratch *spare, size_t bytes, size_t *size)
+/* Take the spare block if it is large enough, else allocate one and touch
+ * it in order (core/scratch.h: the table's columns are written as several
+ * streams). */
+static void *take_block(strata__scratch *spare, size_t bytes, int threads, size_t *size)
 {
     if (spare && spare->p && spare->size >= bytes) {
         void *p = spare->p;
@@ -83,7 +85,12 @@ static void *take_block(strata__scratch *spare, size_t bytes, size_t *size)
         return p;
     }
     *size = bytes;
-    return strata__alloc(bytes, 1);
+    void *p = strata__alloc(bytes, 1);
+    if (p && strata__prefault(p, bytes, threads)) {
+        strata__free(p);
+        p = NULL;
+    }
+    return p;
 }
 
 /* Give a block back: it becomes the spare if larger than the spare's. */
@@ -99,10 +106,10 @@ static void retire_block(void *block, size_t size, strata__scratch *spare)
 }
 
 int strata__rfm_customers_alloc(strata__rfm_customers *o, int64_t n, int has_days, int mean,
-                                strata__scratch *spare)
+                                int threads, strata__scratch *spare)
 {
     size_t col = ((size_t)n * 8 + 63) & ~(size_t)63, size;
-    char *b = take_block(spare, col * (4 + (size_t)has_days + (size_t)mean), &size);
+    char *b = take_block(spare, col * (4 + (size_t)has_days + (size_t)mean), threads, &size);
     if (!b)
         return STRATA_E_NOMEM;
     *o = (strata__rfm_customers){.n = n, .block = b, .block_size = size};
@@ -325,13 +332,6 @@ static void scatter_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, 
         else
             ((narrow_rec *)recs)[k] = (narrow_rec){key, a};
     }
-}
-
-/* Touch the record buffer in order (see the top of the file). */
-static void prefault_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
-                           double *partial)
-{
-    memset((char *)ctx + begin, 0, (size_t)(end - begin));
 }
 
 /* ---- pass 4: sort each bucket ------------------------------------------ */
@@ -818,8 +818,7 @@ static int bucket_rows(agg *g, strata__rfm_report *rep, char *msg)
     g->recs = strata__scratch_get(g->scratch, (size_t)bytes, &fresh);
     if (!g->offset || !g->start || !g->recs)
         return nomem(msg, "sorting the transactions by customer");
-    if (fresh && (rc = strata__parallel_chunks(bytes, (int64_t)1 << 22, threads, 0, NULL,
-                                               prefault_chunk, g->recs)))
+    if (fresh && (rc = strata__prefault(g->recs, (size_t)bytes, threads)))
         return nomem(msg, "sorting the transactions by customer");
     if ((rc = strata__parallel_chunks(g->n, ROW_CHUNK, threads, 0, NULL, histogram_chunk, g)))
         return nomem(msg, "sorting the transactions by customer");
@@ -924,7 +923,7 @@ static int aggregate(agg *g, strata__rfm_customers *out, strata__rfm_report *rep
                             "drop later rows with the maximum valid day, or move the reference",
                             (long long)ref, (long long)last_day);
     if (strata__rfm_customers_alloc(out, customers, 1, cfg->monetary_mode == STRATA_RFM_MEAN,
-                                    g->spare))
+                                    threads, g->spare))
         return nomem(msg, "the customer table");
     g->out = out;
     if ((rc = strata__parallel_chunks(g->nbuckets, 1, threads, 0, NULL, write_bucket, g)))

@@ -51,9 +51,10 @@ typedef struct strata__rfm_customers {
 
 /* A table of n customers (first_day only with has_days, revenue only with
  * mean), in the spare block when it is large enough (the block then belongs
- * to the table), else in a new one. Returns 0 or STRATA_E_NOMEM. */
+ * to the table), else in a new one, touched in order on `threads` threads
+ * (core/scratch.h). Returns 0 or STRATA_E_NOMEM. */
 int strata__rfm_customers_alloc(strata__rfm_customers *o, int64_t n, int has_days, int mean,
-                                strata__scratch *spare);
+                                int threads, strata__scratch *spare);
 /* Release a table: its block becomes the spare if larger, else is freed. */
 void strata__rfm_customers_retire(strata__rfm_customers *c, strata__scratch *spare);
 void strata__rfm_customers_free(strata__rfm_customers *c);

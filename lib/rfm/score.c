@@ -54,6 +54,10 @@ int strata__rfm_score(const strata__rfm_customers *c, int q, int ties,
     } else {
         s.block = strata__alloc(need, 1);
         s.block_size = need;
+        if (s.block && strata__prefault(s.block, need, threads)) { /* core/scratch.h */
+            strata__free(s.block);
+            s.block = NULL;
+        }
     }
     if (s.block) {
         s.r = s.block;
