@@ -33,6 +33,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/mem.h"
 #include "core/parallel.h"
@@ -50,6 +53,9 @@
 #define DIGIT_BITS 12
 #define MAX_PASSES 3
 #define SMALL_SORT 32
+/* Compact keys: digits of up to 12 bits (8-bit digits, whose write streams
+ * stay in L1, took a third pass and were slower). */
+#define COMPACT_DIGIT_BITS 12
 
 /* The record layouts (see the top of the file). */
 enum { L_COMPACT, L_NARROW, L_WIDE };
@@ -463,6 +469,59 @@ static void radix_keys(const agg *g, char *a, int64_t m, int tid, int start, int
                      nbits);
 }
 
+/* Compact records whose id and time bits take at most two digits: one
+ * counting of every digit, the counting passes, then the rare runs of one
+ * customer and time out of amount order (the only records that can be out
+ * of key order after the passes) sorted where found. */
+static void sort_compact_bucket(uint64_t *a, int64_t m, uint64_t *tmp, int64_t *count, int at,
+                                int nbits)
+{
+    if (nbits > 0) {
+        int passes = (nbits + COMPACT_DIGIT_BITS - 1) / COMPACT_DIGIT_BITS;
+        int width = (nbits + passes - 1) / passes;
+        const uint64_t mask = ((uint64_t)1 << width) - 1;
+        const int64_t radix = (int64_t)1 << width;
+        memset(count, 0, (size_t)(passes * radix) * sizeof *count);
+        for (int64_t i = 0; i < m; i++) {
+            uint64_t k = a[i] >> at;
+            for (int p = 0; p < passes; p++)
+                count[p * radix + (int64_t)((k >> (p * width)) & mask)]++;
+        }
+        for (int p = 0; p < passes; p++) {
+            int64_t *c = count + p * radix, sum = 0;
+            for (int64_t d = 0; d < radix; d++) {
+                int64_t x = c[d];
+                c[d] = sum;
+                sum += x;
+            }
+        }
+        uint64_t *src = a, *dst = tmp;
+        for (int p = 0; p < passes; p++) {
+            int64_t *c = count + p * radix;
+            const int sh = at + p * width;
+            for (int64_t i = 0; i < m; i++)
+                dst[c[(src[i] >> sh) & mask]++] = src[i];
+            uint64_t *t = src;
+            src = dst;
+            dst = t;
+        }
+        if (src != a)
+            memcpy(a, src, (size_t)m * sizeof *a);
+    }
+    for (int64_t i = 1; i < m; i++) {
+        if (a[i] >= a[i - 1])
+            continue;
+        const uint64_t group = at < 64 ? a[i] >> at : 0;
+        int64_t s = i - 1, e = i + 1;
+        while (s > 0 && (at < 64 ? a[s - 1] >> at : 0) == group)
+            s--;
+        while (e < m && (at < 64 ? a[e] >> at : 0) == group)
+            e++;
+        sort_compact(a + s, e - s);
+        i = e - 1;
+    }
+}
+
 /* Sort a bucket by (id, time, amount). Keys whose id and time bits take at
  * most two digits are counting-sorted by those bits - (id, time) order - and
  * only runs of equal (id, time) then need ordering by amount; otherwise the
@@ -472,6 +531,11 @@ static void sort_bucket(const agg *g, char *a, int64_t m, int tid)
 {
     const size_t size = g->rec_size;
     int group_bits = g->low_bits + g->time_bits;
+    if (g->layout == L_COMPACT && group_bits <= 2 * DIGIT_BITS) {
+        sort_compact_bucket((uint64_t *)a, m, (uint64_t *)g->tmp[tid], g->counters[tid],
+                            g->time_at, group_bits);
+        return;
+    }
     if (m > SMALL_SORT && g->layout != L_WIDE && group_bits <= 2 * DIGIT_BITS) {
         if (group_bits > 0)
             radix_keys(g, a, m, tid, g->time_at, group_bits);
@@ -621,14 +685,14 @@ static void count_bucket(const agg *g, const char *a, int64_t m, int64_t base_id
         const int id_shift = g->low_bits > 0 ? g->id_at : 63, time_at = g->time_at;
         const uint64_t id_mask = g->low_bits > 0 ? ~(uint64_t)0 : 0;
         uint64_t lo = UINT64_MAX, hi = 0;
-        for (int64_t i = 0; i < m; i++) {
+        for (int64_t i = 0; i < m; i++) { /* branch-free: new customers are unpredictable */
             uint64_t t = (k[i] >> time_at) & tmask;
             lo = t < lo ? t : lo;
             hi = t > hi ? t : hi;
-            if (i == 0 || ((k[i] >> id_shift) & id_mask) != ((k[i - 1] >> id_shift) & id_mask))
-                customers++;
-            else
-                dup += k[i] == k[i - 1];
+            uint64_t prev = i > 0 ? k[i - 1] : ~k[0];
+            int same = i > 0 && ((k[i] >> id_shift) & id_mask) == ((prev >> id_shift) & id_mask);
+            customers += !same;
+            dup += same & (k[i] == prev);
         }
         tmin = (int64_t)((uint64_t)g->min_time + lo);
         tmax = (int64_t)((uint64_t)g->min_time + hi);
@@ -665,9 +729,37 @@ static void sort_and_count(void *ctx, int64_t b, int64_t begin, int64_t end, int
         scan_bucket(g, a, m, bucket_base(g, b), 0, 0, &g->bucket[b]);
 }
 
+/* Selections without branches for the writing pass, on values >= 0 (never
+ * -0, never NaN), where the ternaries would compile to branches that
+ * mispredict at every new customer. On such values max/min agree with the
+ * ternaries of sum_add (equal values have equal bits). */
+#if defined(__SSE2__)
+static inline double max_nonneg(double a, double b)
+{
+    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(a), _mm_set_sd(b)));
+}
+static inline double min_nonneg(double a, double b)
+{
+    return _mm_cvtsd_f64(_mm_min_sd(_mm_set_sd(a), _mm_set_sd(b)));
+}
+/* v if keep, else +0 (any v) */
+static inline double keep_or_zero(double v, int keep)
+{
+    __m128d mask = _mm_castsi128_pd(_mm_set1_epi64x(-(int64_t)keep));
+    return _mm_cvtsd_f64(_mm_and_pd(_mm_set_sd(v), mask));
+}
+#else
+static inline double max_nonneg(double a, double b) { return a > b ? a : b; }
+static inline double min_nonneg(double a, double b) { return a < b ? a : b; }
+static inline double keep_or_zero(double v, int keep) { return keep ? v : 0.0; }
+#endif
+
 /* scan_bucket's writing pass for the common case - compact records, every
- * row a purchase, times in days - on the keys directly: the same sums in the
- * same order, so the same bits. */
+ * row a purchase (amounts >= 0), times in days - on the keys directly, with
+ * the same sums in the same order, so the same bits. Branch-free over the
+ * rows (where a customer ends is unpredictable): every row updates its
+ * customer's running values and stores them at the customer's slot, so the
+ * last store holds the customer's aggregates. */
 static void write_compact(const agg *g, const uint64_t *a, int64_t m, int64_t base_id,
                           int64_t first)
 {
@@ -679,38 +771,42 @@ static void write_compact(const agg *g, const uint64_t *a, int64_t m, int64_t ba
     const uint64_t id_mask = g->low_bits > 0 ? ~(uint64_t)0 : 0;
     const uint64_t tmask = mask_of(g->time_bits), cmask = mask_of(g->cents_bits);
     const int64_t min_time = g->min_time, min_cents = g->min_cents;
-    int64_t k = first;
-    for (int64_t i = 0; i < m;) {
-        const uint64_t id = (a[i] >> id_shift) & id_mask;
-        int64_t rows = 0, days = 0;
-        uint64_t prev = 0, t = 0;
-        double sum = 0.0, comp = 0.0;
-        int64_t j = i;
-        for (; j < m && ((a[j] >> id_shift) & id_mask) == id; j++) {
-            uint64_t key = a[j];
-            if (j > i && key == prev && drop_dup)
-                continue;
-            uint64_t tj = (key >> time_at) & tmask;
-            days += rows == 0 || tj != t;
-            t = tj;
-            prev = key;
-            rows++;
-            sum_add(&sum, &comp, (double)(min_cents + (int64_t)(key & cmask)) / 100.0);
-        }
-        double total = sum + comp;
-        int64_t freq = count_days ? days : rows;
-        o->id[k] = (int64_t)((uint64_t)base_id + id);
-        o->recency[k] = min_time + (int64_t)t; /* the last purchase day, for now */
-        o->frequency[k] = freq;
-        o->first_day[k] = min_time + (int64_t)((a[i] >> time_at) & tmask);
-        if (o->revenue) {
-            o->revenue[k] = total;
-            o->monetary[k] = total / (double)freq;
+    int64_t *ids = o->id, *last = o->recency, *freq = o->frequency, *first_day = o->first_day;
+    double *monetary = o->monetary, *revenue = o->revenue;
+    int64_t k = first - 1, rows = 0, days = 0, t0 = 0;
+    uint64_t prev = 0, t = 0;
+    double sum = 0.0, comp = 0.0;
+    for (int64_t i = 0; i < m; i++) {
+        const uint64_t key = a[i], id = (key >> id_shift) & id_mask;
+        const int same = i > 0 && id == ((prev >> id_shift) & id_mask);
+        const int skip = same & drop_dup & (key == prev); /* a dropped duplicate */
+        const uint64_t tk = (key >> time_at) & tmask;
+        const int64_t cents = skip ? 0 : min_cents + (int64_t)(key & cmask);
+        const double x = (double)cents / 100.0; /* +0 for a skipped row: changes nothing */
+        k += !same;
+        /* sum_add, from zero at a new customer */
+        sum = keep_or_zero(sum, same);
+        comp = keep_or_zero(comp, same);
+        const double total = sum + x;
+        comp += (max_nonneg(sum, x) - total) + min_nonneg(x, sum);
+        sum = total;
+        days = same ? days + (!skip & (tk != t)) : 1;
+        rows = same ? rows + !skip : 1;
+        t0 = same ? t0 : (int64_t)tk;
+        t = tk;
+        prev = key;
+        const double money = sum + comp;
+        const int64_t f = count_days ? days : rows;
+        ids[k] = (int64_t)((uint64_t)base_id + id);
+        last[k] = min_time + (int64_t)t; /* the last purchase day, for now */
+        freq[k] = f;
+        first_day[k] = min_time + t0;
+        if (revenue) {
+            revenue[k] = money;
+            monetary[k] = money / (double)f;
         } else {
-            o->monetary[k] = total;
+            monetary[k] = money;
         }
-        k++;
-        i = j;
     }
 }
 
@@ -850,7 +946,7 @@ static int alloc_scratch(agg *g, int threads, char *msg)
         return nomem(msg, "sorting scratch");
     for (int t = 0; t < threads; t++) {
         g->tmp[t] = strata__alloc((size_t)largest, g->rec_size);
-        g->counters[t] = strata__alloc(((size_t)1 << DIGIT_BITS) + 1, sizeof(int64_t));
+        g->counters[t] = strata__alloc(2 * (((size_t)1 << DIGIT_BITS) + 1), sizeof(int64_t));
         if (!g->tmp[t] || !g->counters[t])
             return nomem(msg, "sorting scratch");
     }
