@@ -218,6 +218,7 @@ typedef struct agg {
     strata__scratch *scratch; /* holds the records */
     strata__scratch *spare;   /* a previous customer table's memory, reused */
     chunk_stats *chunk;
+    uint64_t *kept_bits; /* bit i: row i is kept (pass 1) */
     /* buckets */
     int64_t min_id;
     int shift, low_bits; /* bucket = (id - min_id) >> shift; low_bits = shift */
@@ -254,11 +255,19 @@ static void classify_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end,
     int64_t min_id = INT64_MAX, max_id = INT64_MIN, min_time = INT64_MAX, max_time = INT64_MIN;
     double min_cents = INFINITY, max_cents = -INFINITY;
     int all_cents = 1;
+    uint64_t *kept_bits = g->kept_bits, word = 0;
     for (int64_t i = begin; i < end; i++) {
         int keep;
         int64_t id = g->id[i], t = g->time[i];
         double a = g->amount[i];
-        count[classify(&cfg, id, t, a, &keep)]++;
+        int reason = classify(&cfg, id, t, a, &keep);
+        if (reason != R_KEPT) /* rare; counting R_KEPT in memory would chain every row */
+            count[reason]++;
+        word |= (uint64_t)keep << (i & 63);
+        if ((i & 63) == 63 || i + 1 == end) {
+            kept_bits[i >> 6] = word;
+            word = 0;
+        }
         if (keep) {
             kept++;
             min_id = id < min_id ? id : min_id;
@@ -271,6 +280,10 @@ static void classify_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end,
             max_cents = c > max_cents ? c : max_cents;
         }
     }
+    count[R_KEPT] = end - begin;
+    for (int r = 0; r < R_COUNT; r++)
+        if (r != R_KEPT)
+            count[R_KEPT] -= count[r];
     chunk_stats *s = &g->chunk[chunk];
     memcpy(s->count, count, sizeof count);
     s->kept = kept;
@@ -285,32 +298,27 @@ static void classify_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end,
 
 /* ---- passes 2 and 3: histogram and scatter ---------------------------- */
 
-/* Passes 2 and 3 read everything they need into locals first: the stores
- * into counters and records could otherwise alias the inputs, and the
- * compiler would reload them on every row. */
+/* Passes 2 and 3 visit the kept rows that pass 1 marked (chunks start at
+ * multiples of 64 rows: each chunk has its own words), and read everything they need into locals first:
+ * the stores into counters and records could otherwise alias the inputs,
+ * and the compiler would reload them on every row. */
 static void histogram_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                             double *partial)
 {
     const agg *g = ctx;
-    const strata__rfm_agg_cfg cfg = *g->cfg;
-    const int64_t *ids = g->id, *times = g->time;
-    const double *amounts = g->amount;
+    const int64_t *ids = g->id;
     const uint64_t min_id = (uint64_t)g->min_id;
     const int shift = g->shift;
     int64_t *h = g->offset + chunk * g->nbuckets;
-    for (int64_t i = begin; i < end; i++) {
-        int keep;
-        classify(&cfg, ids[i], times[i], amounts[i], &keep);
-        if (keep)
-            h[((uint64_t)ids[i] - min_id) >> shift]++;
-    }
+    for (int64_t w = begin >> 6; w < (end + 63) >> 6; w++)
+        for (uint64_t bits = g->kept_bits[w]; bits; bits &= bits - 1)
+            h[((uint64_t)ids[(w << 6) + __builtin_ctzll(bits)] - min_id) >> shift]++;
 }
 
 static void scatter_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                           double *partial)
 {
     const agg *g = ctx;
-    const strata__rfm_agg_cfg cfg = *g->cfg;
     const int64_t *ids = g->id, *times = g->time;
     const double *amounts = g->amount;
     const uint64_t min_id = (uint64_t)g->min_id, min_time = (uint64_t)g->min_time;
@@ -318,25 +326,24 @@ static void scatter_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, 
     const int shift = g->shift, time_at = g->time_at, id_at = g->id_at, layout = g->layout;
     char *recs = g->recs;
     int64_t *off = g->offset + chunk * g->nbuckets;
-    for (int64_t i = begin; i < end; i++) {
-        int keep;
-        int64_t id = ids[i], t = times[i];
-        double a = amounts[i];
-        classify(&cfg, id, t, a, &keep);
-        if (!keep)
-            continue;
-        int64_t k = off[((uint64_t)id - min_id) >> shift]++;
-        if (layout == L_WIDE) {
-            ((wide_rec *)recs)[k] = (wide_rec){id, t, a};
-            continue;
+    for (int64_t w = begin >> 6; w < (end + 63) >> 6; w++) {
+        for (uint64_t bits = g->kept_bits[w]; bits; bits &= bits - 1) {
+            int64_t i = (w << 6) + __builtin_ctzll(bits);
+            int64_t id = ids[i], t = times[i];
+            double a = amounts[i];
+            int64_t k = off[((uint64_t)id - min_id) >> shift]++;
+            if (layout == L_WIDE) {
+                ((wide_rec *)recs)[k] = (wide_rec){id, t, a};
+                continue;
+            }
+            uint64_t key = ((uint64_t)t - min_time) << time_at;
+            if (shift > 0) /* low_bits == shift, and id_at < 64 */
+                key |= (((uint64_t)id - min_id) & low_mask) << id_at;
+            if (layout == L_COMPACT)
+                ((uint64_t *)recs)[k] = key | ((uint64_t)(int64_t)cents_of(a) - min_cents);
+            else
+                ((narrow_rec *)recs)[k] = (narrow_rec){key, a};
         }
-        uint64_t key = ((uint64_t)t - min_time) << time_at;
-        if (shift > 0) /* low_bits == shift, and id_at < 64 */
-            key |= (((uint64_t)id - min_id) & low_mask) << id_at;
-        if (layout == L_COMPACT)
-            ((uint64_t *)recs)[k] = key | ((uint64_t)(int64_t)cents_of(a) - min_cents);
-        else
-            ((narrow_rec *)recs)[k] = (narrow_rec){key, a};
     }
 }
 
@@ -850,7 +857,8 @@ static int bucket_rows(agg *g, strata__rfm_report *rep, char *msg)
     int threads = g->cfg->threads;
     int64_t nchunks = strata__chunk_count(g->n, ROW_CHUNK);
     g->chunk = strata__alloc((size_t)nchunks, sizeof *g->chunk);
-    if (!g->chunk)
+    g->kept_bits = strata__alloc((size_t)((g->n + 63) >> 6), sizeof *g->kept_bits);
+    if (!g->chunk || !g->kept_bits)
         return nomem(msg, "the row counts");
     int rc = strata__parallel_chunks(g->n, ROW_CHUNK, threads, 0, NULL, classify_chunk, g);
     if (rc)
@@ -979,6 +987,7 @@ static void free_agg(agg *g, int threads)
     strata__free(g->bucket);
     strata__free(g->start);
     strata__free(g->offset);
+    strata__free(g->kept_bits);
     strata__free(g->chunk);
 }
 
