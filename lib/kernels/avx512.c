@@ -540,8 +540,39 @@ static inline int32_t hargmin_f64(__m512d best, __m512i besti)
 #define HARGMIN(best, besti) hargmin_f64(best, besti)
 #include "kernels/kernel_impl.h"
 
-#define RANK_KEYS_FN rank_keys_avx512
+/* The generic body does the tail; the vector loop keeps each value's count in
+ * a register across all keys (the generic one counts in memory, key by key). */
+#define RANK_KEYS_FN rank_keys_tail_avx512
 #include "kernels/rank_keys_impl.h"
+
+static void rank_keys_avx512(const double *v, int64_t n, int64_t first, const double *kv,
+                             const int64_t *ki, int64_t m, strata__rank_map map, uint8_t *out,
+                             int64_t *below)
+{
+    const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), one = _mm512_set1_epi64(1);
+    const __m512i base = _mm512_set1_epi64(map.base), add = _mm512_set1_epi64(map.add);
+    const __m512i step = _mm512_set1_epi64(map.step), zero = _mm512_setzero_si512();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m512d x = _mm512_loadu_pd(v + i);
+        const __m512i pos = _mm512_add_epi64(_mm512_set1_epi64(first + i), lane);
+        __m512i c = zero;
+        for (int64_t j = 0; j < m; j++) {
+            const __m512d kvj = _mm512_set1_pd(kv[j]);
+            __mmask8 lt = _mm512_cmp_pd_mask(kvj, x, _CMP_LT_OQ);
+            __mmask8 eq = _mm512_cmp_pd_mask(kvj, x, _CMP_EQ_OQ);
+            __mmask8 tie = _mm512_mask_cmplt_epi64_mask(eq, _mm512_set1_epi64(ki[j]), pos);
+            __mmask8 k = (__mmask8)(lt | tie);
+            c = _mm512_mask_add_epi64(c, k, c, one);
+            below[j] += __builtin_popcount((unsigned)k);
+        }
+        __m512i b = _mm512_max_epi64(_mm512_sub_epi64(c, base), zero);
+        __m512i o = _mm512_add_epi64(add, _mm512_mullo_epi64(step, b));
+        _mm512_mask_cvtepi64_storeu_epi8(out + i, 0xff, o);
+    }
+    if (i < n)
+        rank_keys_tail_avx512(v + i, n - i, first + i, kv, ki, m, map, out + i, below);
+}
 
 const strata__kernels strata__kernels_avx512 = {
     STRATA_KERNEL_AVX512, 16, 8,
