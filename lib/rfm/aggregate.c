@@ -1,8 +1,9 @@
 /* From a transaction log to one row per customer.
  *
  *   1. classify: every row is checked (id, day range, amount) and counted
- *      under its first problem; per chunk, the kept rows, their id, time
- *      and cent ranges, and whether every kept amount is whole cents;
+ *      under its first problem, and the kept ones marked in a bitmap; per
+ *      chunk, their id, time and cent ranges, and whether every kept amount
+ *      is whole cents;
  *   2. histogram: kept rows per (chunk, bucket), a bucket being a range of
  *      ids given by the top bits of id - min_id;
  *   3. scatter: the kept rows, as records, into their buckets, each chunk at
@@ -26,10 +27,10 @@
  * depends only on their values, so totals (compensated sums) and every other
  * result are bitwise the same for any row order of the input and any thread
  * count. Memory: 8 (16, at worst 24) bytes per kept row for the records, in
- * the handle's scratch block (kept for scoring and the next fit), plus one
- * bucket's worth per thread; nothing is quadratic. A fresh record buffer is
- * touched in order before the scatter writes into it: first touches in
- * scatter order cost several times more page-fault time. */
+ * the handle's scratch block (kept for scoring and the next fit), one bit
+ * per row, plus one bucket's worth per thread; nothing is quadratic. A fresh
+ * record buffer is touched in order before the scatter writes into it
+ * (core/scratch.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -543,7 +544,7 @@ static void sort_bucket(const agg *g, char *a, int64_t m, int tid)
                             g->time_at, group_bits);
         return;
     }
-    if (m > SMALL_SORT && g->layout != L_WIDE && group_bits <= 2 * DIGIT_BITS) {
+    if (m > SMALL_SORT && g->layout == L_NARROW && group_bits <= 2 * DIGIT_BITS) {
         if (group_bits > 0)
             radix_keys(g, a, m, tid, g->time_at, group_bits);
         int at = g->time_at;
