@@ -1,7 +1,10 @@
 /* Segment profiles: size, shares, means (chunk-order sums) and medians of
  * recency, frequency and monetary. Medians of integers over a modest range
  * (recency, frequency) come from per-segment histograms, one pass for all
- * segments; the others from selection within each segment. */
+ * segments; the others from a histogram of each segment's values on the top
+ * bits of an order-preserving key, then selection among the few values in
+ * the buckets that hold the middle ranks. A median is a value, unique
+ * whatever the order the candidates are gathered in. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +26,6 @@ typedef struct prof {
     const int32_t *segment;
     int64_t nseg;
     const strata__kernels *kern; /* for the selections */
-    int64_t *offset; /* chunk x segment: where the chunk's customers of the segment go */
-    int64_t *order;  /* customer indexes grouped by segment */
 } prof;
 
 static void sum_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
@@ -49,78 +50,6 @@ static void sum_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int 
     partial[p->nseg * S_SUMS] = total;
 }
 
-static void count_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
-                        double *partial)
-{
-    const prof *p = ctx;
-    int64_t *h = p->offset + chunk * p->nseg;
-    for (int64_t i = begin; i < end; i++)
-        if (p->segment[i] >= 0)
-            h[p->segment[i]]++;
-}
-
-static void order_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
-                        double *partial)
-{
-    const prof *p = ctx;
-    int64_t *off = p->offset + chunk * p->nseg;
-    for (int64_t i = begin; i < end; i++)
-        if (p->segment[i] >= 0)
-            p->order[off[p->segment[i]]++] = i;
-}
-
-/* The medians that need selection, one segment per task: the segment's
- * values are gathered into its own slice of vals (segments are disjoint
- * slices of the grouped order) and selected there on one thread. Segments
- * in parallel beat one parallel selection per segment: most segments are
- * too small for the latter to pay (measured at 10M customers, 2 threads:
- * 75 ms against 51 ms on one thread). */
-typedef struct seg_medians {
-    const prof *p;
-    const int *counted;  /* per metric: 1 if its medians came from counting */
-    const int64_t *start, *size; /* per segment, in p->order */
-    double *vals;
-    double *out;
-    int *rc; /* per segment */
-} seg_medians;
-
-static int median(const double *vals, int64_t m, const strata__kernels *kern, double *out);
-
-static void seg_median_chunk(void *ctx, int64_t seg, int64_t begin, int64_t end, int tid,
-                             double *partial)
-{
-    static const int STAT[3] = {STRATA_RFM_STAT_MEDIAN_RECENCY, STRATA_RFM_STAT_MEDIAN_FREQUENCY,
-                                STRATA_RFM_STAT_MEDIAN_MONETARY};
-    const seg_medians *g = ctx;
-    const strata__rfm_customers *c = g->p->c;
-    const int64_t *idx = g->p->order + g->start[seg], m = g->size[seg];
-    double *vals = g->vals + g->start[seg];
-    for (int k = 0; k < 3 && !g->rc[seg]; k++) {
-        if (g->counted[k])
-            continue;
-        const int64_t *ints = k == 0 ? c->recency : k == 1 ? c->frequency : NULL;
-        for (int64_t j = 0; j < m; j++)
-            vals[j] = ints ? (double)ints[idx[j]] : c->monetary[idx[j]];
-        g->rc[seg] = median(vals, m, g->p->kern, &g->out[seg * STRATA__RFM_STATS + STAT[k]]);
-    }
-}
-
-/* Median of vals[0, m): the middle value, or the mean of the two middle
- * ones. One thread: the segments are the parallel tasks. */
-static int median(const double *vals, int64_t m, const strata__kernels *kern, double *out)
-{
-    if (m == 0) {
-        *out = NAN;
-        return 0;
-    }
-    int64_t ranks[2] = {(m - 1) / 2, m / 2}, pos[2];
-    int rc = strata__select_ranks(vals, m, ranks, 2, pos, 1, kern);
-    if (!rc)
-        *out = ranks[0] == ranks[1] ? vals[pos[0]] : (vals[pos[0]] + vals[pos[1]]) / 2.0;
-    return rc;
-}
-
-/* Medians of the three metrics of every segment. */
 /* ---- integer medians by counting ---------------------------------------- */
 
 typedef struct int_hist {
@@ -209,68 +138,195 @@ static int int_medians(const int64_t *v, const int32_t *segment, int64_t n, int6
     return rc ? rc : 1;
 }
 
-/* ---- medians by selection within each segment ---------------------------- */
+/* ---- other medians: bucket histograms, then selection ------------------- */
 
-static int medians(prof *p, const double *sums, int threads, strata__scratch *scratch,
-                   double *out)
+/* Cells of the bucket histograms (segments x buckets), per thread. */
+#define VALUE_CELLS ((int64_t)1 << 20)
+
+/* Order-preserving key of a double (no NaN); both zeros map to +0's key. */
+static inline uint64_t order_key(double x)
 {
-    static const int STAT[2] = {STRATA_RFM_STAT_MEDIAN_RECENCY, STRATA_RFM_STAT_MEDIAN_FREQUENCY};
-    int counted[3] = {0, 0, 0};
-    for (int k = 0; k < 2; k++) {
-        int rc = int_medians(k == 0 ? p->c->recency : p->c->frequency, p->segment, p->c->n,
-                             p->nseg, threads, STAT[k], out);
-        if (rc < 0)
-            return rc;
-        counted[k] = rc;
+    uint64_t b;
+    x = x == 0.0 ? 0.0 : x;
+    memcpy(&b, &x, sizeof b);
+    return b >> 63 ? ~b : b | ((uint64_t)1 << 63);
+}
+
+/* Values gathered for one segment: those in its wanted buckets. */
+typedef struct cand_list {
+    double *v;
+    int64_t n, cap;
+} cand_list;
+
+typedef struct value_medians {
+    const strata__rfm_customers *c;
+    const int32_t *segment;
+    int64_t nseg, nb;
+    int metric, shift;   /* bucket = order_key(value) >> shift */
+    int64_t **count;     /* per thread: nseg x nb */
+    const int64_t *lo, *hi; /* per segment: the wanted buckets lo..hi (lo > hi: none) */
+    cand_list **cand;    /* per thread: nseg lists */
+    int *nomem;          /* per thread */
+} value_medians;
+
+static inline double value_of(const value_medians *g, int64_t i)
+{
+    const strata__rfm_customers *c = g->c;
+    return g->metric == 2 ? c->monetary[i]
+                          : (double)(g->metric == 0 ? c->recency[i] : c->frequency[i]);
+}
+
+static void value_hist_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                             double *partial)
+{
+    const value_medians *g = ctx;
+    int64_t *count = g->count[tid];
+    for (int64_t i = begin; i < end; i++) {
+        int32_t s = g->segment[i];
+        if (s >= 0)
+            count[s * g->nb + (int64_t)(order_key(value_of(g, i)) >> g->shift)]++;
     }
-    const strata__rfm_customers *c = p->c;
-    int64_t nchunks = strata__chunk_count(c->n, PROFILE_CHUNK);
-    p->offset = strata__calloc((size_t)(nchunks * p->nseg), sizeof *p->offset);
-    p->order = strata__scratch_get(scratch, (size_t)c->n * 16, NULL);
-    double *vals = p->order ? (double *)(p->order + c->n) : NULL;
-    int rc = STRATA_E_NOMEM;
-    if (!p->offset || !p->order || !vals)
-        goto done;
-    if ((rc = strata__parallel_chunks(c->n, PROFILE_CHUNK, threads, 0, NULL, count_chunk, p)))
-        goto done;
-    int64_t pos = 0;
-    for (int64_t s = 0; s < p->nseg; s++)
-        for (int64_t k = 0; k < nchunks; k++) {
-            int64_t count = p->offset[k * p->nseg + s];
-            p->offset[k * p->nseg + s] = pos;
-            pos += count;
+}
+
+static void value_gather_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                               double *partial)
+{
+    const value_medians *g = ctx;
+    cand_list *lists = g->cand[tid];
+    for (int64_t i = begin; i < end && !g->nomem[tid]; i++) {
+        int32_t s = g->segment[i];
+        if (s < 0)
+            continue;
+        double x = value_of(g, i);
+        int64_t b = (int64_t)(order_key(x) >> g->shift);
+        if (b < g->lo[s] || b > g->hi[s])
+            continue;
+        cand_list *l = &lists[s];
+        if (l->n == l->cap) {
+            int64_t cap = l->cap ? 2 * l->cap : 1024;
+            double *v = realloc(l->v, (size_t)cap * sizeof *v);
+            if (!v) {
+                g->nomem[tid] = 1;
+                return;
+            }
+            l->v = v;
+            l->cap = cap;
         }
-    if ((rc = strata__parallel_chunks(c->n, PROFILE_CHUNK, threads, 0, NULL, order_chunk, p)))
-        goto done;
-    int64_t *start = strata__alloc((size_t)(2 * p->nseg), sizeof *start);
-    int *seg_rc = strata__calloc((size_t)p->nseg, sizeof *seg_rc);
-    rc = start && seg_rc ? 0 : STRATA_E_NOMEM;
-    if (!rc) {
-        int64_t *size = start + p->nseg;
-        pos = 0;
-        for (int64_t s = 0; s < p->nseg; s++) {
-            start[s] = pos;
-            size[s] = (int64_t)sums[s * S_SUMS + S_COUNT];
-            pos += size[s];
-        }
-        seg_medians g = {p, counted, start, size, vals, out, seg_rc};
-        rc = strata__parallel_chunks(p->nseg, 1, threads, 0, NULL, seg_median_chunk, &g);
-        for (int64_t s = 0; s < p->nseg && !rc; s++)
-            rc = seg_rc[s];
+        l->v[l->n++] = x;
     }
-    strata__free(start);
-    strata__free(seg_rc);
-    if (rc)
-        goto done;
-    rc = 0;
-done:
-    strata__free(p->offset);
+}
+
+/* Medians of one metric for every segment by bucket histograms: counts per
+ * (segment, bucket); the buckets holding ranks (m - 1) / 2 and m / 2; their
+ * values gathered (any order: only values are selected) and selected. */
+static int value_medians_of(const prof *p, int metric, const double *sums, int threads,
+                            double *out, int stat)
+{
+    const int64_t nseg = p->nseg, n = p->c->n;
+    /* up to 2^16 buckets (sign, exponent and 4 leading fraction bits), fewer
+     * with many segments or few customers */
+    int64_t cells = n < VALUE_CELLS ? (n > 1024 ? n : 1024) : VALUE_CELLS;
+    int bits = 1;
+    while (bits < 16 && (nseg << (bits + 1)) <= cells)
+        bits++;
+    value_medians g = {.c = p->c, .segment = p->segment, .nseg = nseg, .metric = metric,
+                       .nb = (int64_t)1 << bits, .shift = 64 - bits};
+    int64_t *lo = strata__alloc((size_t)(3 * nseg), sizeof *lo), *hi = lo ? lo + nseg : NULL;
+    int64_t *below = lo ? lo + 2 * nseg : NULL;
+    g.count = calloc((size_t)threads, sizeof *g.count);
+    g.cand = calloc((size_t)threads, sizeof *g.cand);
+    g.nomem = calloc((size_t)threads, sizeof *g.nomem);
+    int rc = lo && g.count && g.cand && g.nomem ? 0 : STRATA_E_NOMEM;
+    for (int t = 0; t < threads && !rc; t++)
+        if (!(g.count[t] = strata__calloc((size_t)(nseg * g.nb), sizeof **g.count)) ||
+            !(g.cand[t] = calloc((size_t)nseg, sizeof **g.cand)))
+            rc = STRATA_E_NOMEM;
+    if (!rc)
+        rc = strata__parallel_chunks(n, PROFILE_CHUNK, threads, 0, NULL, value_hist_chunk, &g);
+    for (int t = 1; t < threads && !rc; t++) /* integer counts: any order of addition */
+        for (int64_t j = 0; j < nseg * g.nb; j++)
+            g.count[0][j] += g.count[t][j];
+    for (int64_t s = 0; s < nseg && !rc; s++) {
+        const int64_t *c = g.count[0] + s * g.nb, m = (int64_t)sums[s * S_SUMS + S_COUNT];
+        lo[s] = 1;
+        hi[s] = 0;
+        for (int64_t b = 0, seen = 0; b < g.nb && m > 0; b++) {
+            if (seen <= (m - 1) / 2 && (m - 1) / 2 < seen + c[b]) {
+                lo[s] = b;
+                below[s] = seen;
+            }
+            if (seen <= m / 2 && m / 2 < seen + c[b]) {
+                hi[s] = b;
+                break;
+            }
+            seen += c[b];
+        }
+    }
+    g.lo = lo;
+    g.hi = hi;
+    if (!rc)
+        rc = strata__parallel_chunks(n, PROFILE_CHUNK, threads, 0, NULL, value_gather_chunk, &g);
+    for (int t = 0; t < threads && !rc; t++)
+        if (g.nomem[t])
+            rc = STRATA_E_NOMEM;
+    for (int64_t s = 0; s < nseg && !rc; s++) {
+        int64_t m = (int64_t)sums[s * S_SUMS + S_COUNT], total = 0;
+        double *o = &out[s * STRATA__RFM_STATS + stat];
+        if (m == 0) {
+            *o = NAN;
+            continue;
+        }
+        for (int t = 0; t < threads; t++)
+            total += g.cand[t][s].n;
+        double *v = strata__alloc((size_t)total, sizeof *v);
+        if (!v) {
+            rc = STRATA_E_NOMEM;
+            break;
+        }
+        for (int t = 0, at = 0; t < threads; t++) {
+            memcpy(v + at, g.cand[t][s].v, (size_t)g.cand[t][s].n * sizeof *v);
+            at += (int)g.cand[t][s].n;
+        }
+        /* buckets lo..hi hold every value ranked below[s] .. below[s] + total - 1 */
+        int64_t ranks[2] = {(m - 1) / 2 - below[s], m / 2 - below[s]}, pos[2];
+        rc = strata__select_ranks(v, total, ranks, 2, pos, threads, p->kern);
+        if (!rc)
+            *o = ranks[0] == ranks[1] ? v[pos[0]] : (v[pos[0]] + v[pos[1]]) / 2.0;
+        strata__free(v);
+    }
+    for (int t = 0; t < threads; t++) {
+        if (g.count && g.count[t])
+            strata__free(g.count[t]);
+        for (int64_t s = 0; g.cand && g.cand[t] && s < nseg; s++)
+            free(g.cand[t][s].v);
+        if (g.cand)
+            free(g.cand[t]);
+    }
+    free(g.count);
+    free(g.cand);
+    free(g.nomem);
+    strata__free(lo);
     return rc;
 }
 
+static int medians(prof *p, const double *sums, int threads, double *out)
+{
+    static const int STAT[3] = {STRATA_RFM_STAT_MEDIAN_RECENCY, STRATA_RFM_STAT_MEDIAN_FREQUENCY,
+                                STRATA_RFM_STAT_MEDIAN_MONETARY};
+    for (int k = 0; k < 3; k++) {
+        int rc = k < 2 ? int_medians(k == 0 ? p->c->recency : p->c->frequency, p->segment,
+                                     p->c->n, p->nseg, threads, STAT[k], out)
+                       : 0;
+        if (rc < 0)
+            return rc;
+        if (rc == 0 && (rc = value_medians_of(p, k, sums, threads, out, STAT[k])))
+            return rc;
+    }
+    return 0;
+}
+
 int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment, int64_t nseg,
-                        int threads, const strata__kernels *kern,
-                        strata__scratch *scratch, double *out)
+                        int threads, const strata__kernels *kern, double *out)
 {
     prof p = {.c = c, .segment = segment, .nseg = nseg, .kern = kern};
     int64_t len = nseg * S_SUMS + 1;
@@ -291,7 +347,7 @@ int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment, 
         o[STRATA_RFM_STAT_MEAN_MONETARY] = count > 0 ? q[S_MONETARY] / count : NAN;
     }
     if (!rc)
-        rc = medians(&p, sums, threads, scratch, out);
+        rc = medians(&p, sums, threads, out);
     strata__free(sums);
     return rc;
 }

@@ -136,10 +136,8 @@ int strata__rfm_assign_segments(const strata__rfm_rules *rules, int q, const uin
 /* ---- profiles --------------------------------------------------------- */
 
 /* Per-segment statistics (nseg x STRATA__RFM_STATS, row-major, in
- * strata_rfm_stat order) of the customers; temporaries (16 bytes per
- * customer) in *scratch. */
+ * strata_rfm_stat order) of the customers. */
 int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment, int64_t nseg,
-                        int threads, const struct strata__kernels *kern,
-                        strata__scratch *scratch, double *out);
+                        int threads, const struct strata__kernels *kern, double *out);
 
 #endif

@@ -86,7 +86,7 @@ int strata__rfm_score(const strata__rfm_customers *c, int q, int ties,
         rc = strata__rfm_assign_segments(rules, q, s.r, s.f, s.m, n, threads, s.segment,
                                          &s.unmatched);
     if (!rc)
-        rc = strata__rfm_profile(c, s.segment, rules->n, threads, kern, scratch, s.profile);
+        rc = strata__rfm_profile(c, s.segment, rules->n, threads, kern, s.profile);
     if (rc) {
         strata__rfm_scores_retire(&s, spare);
         return rc;
