@@ -990,8 +990,10 @@ static void test_random_against_reference(void)
     free_log(&L);
 }
 
-/* Segment medians when recency spans too wide a range to be counted (the
- * selection path) and when it does not (the histogram path): both exact. */
+/* Segment medians against sorting: recency spanning too wide a range to be
+ * counted (the bucket-histogram path) and not (the counting path); monetary
+ * always by bucket histograms, with negative values and zeros of both signs
+ * in the wide case. */
 static void test_profile_medians(void)
 {
     int64_t n = 200001;
@@ -1007,24 +1009,31 @@ static void test_profile_medians(void)
             rec[i] = (int64_t)(u % (wide ? 50000000u : 700u));
             freq[i] = 1 + (int64_t)((u >> 30) % 40);
             mon[i] = (double)((u >> 40) % 100000) / 7.0;
+            if (wide) /* net spend: negative values, and zeros of both signs */
+                mon[i] = i % 97 == 0 ? (i % 2 ? -0.0 : 0.0) : mon[i] - 5000.0;
         }
         ASSERT_OK(strata_rfm_fit_aggregates(h, id, rec, freq, mon, n));
         int64_t *seg = test_alloc((size_t)n, 8);
         ASSERT_OK(strata_rfm_column_int64(h, STRATA_RFM_COL_SEGMENT, seg, n));
         double med[11];
-        ASSERT_OK(strata_rfm_profile(h, STRATA_RFM_STAT_MEDIAN_RECENCY, med, 11));
-        for (int s = 0; s < 11; s++) {
-            int64_t m = 0;
-            for (int64_t i = 0; i < n; i++)
-                if (seg[i] == s)
-                    v[m++] = (double)rec[i];
-            if (m == 0) {
-                ASSERT_TRUE(isnan(med[s]));
-                continue;
+        for (int metric = 0; metric < 2; metric++) {
+            ASSERT_OK(strata_rfm_profile(h, metric ? STRATA_RFM_STAT_MEDIAN_MONETARY
+                                                   : STRATA_RFM_STAT_MEDIAN_RECENCY,
+                                         med, 11));
+            for (int s = 0; s < 11; s++) {
+                int64_t m = 0;
+                for (int64_t i = 0; i < n; i++)
+                    if (seg[i] == s)
+                        v[m++] = metric ? mon[i] : (double)rec[i];
+                if (m == 0) {
+                    ASSERT_TRUE(isnan(med[s]));
+                    continue;
+                }
+                qsort(v, (size_t)m, sizeof *v, cmp_double);
+                ASSERT_MSG(med[s] == (v[(m - 1) / 2] + v[m / 2]) / 2,
+                           "wide %d metric %d segment %d: %g vs %g", wide, metric, s, med[s],
+                           (v[(m - 1) / 2] + v[m / 2]) / 2);
             }
-            qsort(v, (size_t)m, sizeof *v, cmp_double);
-            ASSERT_MSG(med[s] == (v[(m - 1) / 2] + v[m / 2]) / 2, "wide %d segment %d: %g vs %g",
-                       wide, s, med[s], (v[(m - 1) / 2] + v[m / 2]) / 2);
         }
         free(seg);
     }
