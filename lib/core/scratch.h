@@ -22,10 +22,10 @@ void *strata__scratch_get(strata__scratch *s, size_t bytes, int *fresh);
 
 void strata__scratch_free(strata__scratch *s);
 
-/* Touch bytes [0, bytes) of a fresh block in order, on up to `threads`
- * threads, before it is written in another order: a first touch in order
- * costs a fraction of first touches spread over several write streams
- * (measured 0.4 against 2 s/GB here). Returns 0 or STRATA_E_NOMEM. */
+/* Touch bytes [0, bytes) of a fresh block, in order and on up to `threads`
+ * threads, before a pass writes it in several streams at once: the page
+ * faults are then taken in parallel, in address order, outside the pass.
+ * Returns 0 or STRATA_E_NOMEM. */
 int strata__prefault(void *p, size_t bytes, int threads);
 
 #endif
