@@ -199,7 +199,9 @@ static void value_gather_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t 
             continue;
         double x = value_of(g, i);
         int64_t b = (int64_t)(order_key(x) >> g->shift);
-        if (b < g->lo[s] || b > g->hi[s])
+        /* one unsigned compare: "b < lo || b > hi" branches on which half of
+         * the segment b falls in, a coin toss for the branch predictor */
+        if ((uint64_t)(b - g->lo[s]) > (uint64_t)(g->hi[s] - g->lo[s]))
             continue;
         cand_list *l = &lists[s];
         if (l->n == l->cap) {
