@@ -261,9 +261,7 @@ static void classify_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end,
         int keep;
         int64_t id = g->id[i], t = g->time[i];
         double a = g->amount[i];
-        int reason = classify(&cfg, id, t, a, &keep);
-        if (reason != R_KEPT) /* rare; counting R_KEPT in memory would chain every row */
-            count[reason]++;
+        count[classify(&cfg, id, t, a, &keep)]++;
         word |= (uint64_t)keep << (i & 63);
         if ((i & 63) == 63 || i + 1 == end) {
             kept_bits[i >> 6] = word;
@@ -281,20 +279,11 @@ static void classify_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end,
             max_cents = c > max_cents ? c : max_cents;
         }
     }
-    count[R_KEPT] = end - begin;
-    for (int r = 0; r < R_COUNT; r++)
-        if (r != R_KEPT)
-            count[R_KEPT] -= count[r];
     chunk_stats *s = &g->chunk[chunk];
+    *s = (chunk_stats){.kept = kept, .min_id = min_id, .max_id = max_id, .min_time = min_time,
+                       .max_time = max_time, .min_cents = min_cents, .max_cents = max_cents,
+                       .all_cents = all_cents};
     memcpy(s->count, count, sizeof count);
-    s->kept = kept;
-    s->min_id = min_id;
-    s->max_id = max_id;
-    s->min_time = min_time;
-    s->max_time = max_time;
-    s->min_cents = min_cents;
-    s->max_cents = max_cents;
-    s->all_cents = all_cents;
 }
 
 /* ---- passes 2 and 3: histogram and scatter ---------------------------- */
