@@ -707,6 +707,93 @@ static void test_kernels_agree(void)
     free_log(&L);
 }
 
+/* The row check of the aggregation is a kernel too: every kernel counts the
+ * same rows under the same reasons and keeps the same ones, on a log with
+ * every kind of bad row, in days and in seconds, under each policy. */
+static void test_row_check_kernels_agree(void)
+{
+    static const int KERNELS[3] = {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AVX2,
+                                   STRATA_KERNEL_AVX512};
+    log_t L = make_log(50000, 3, 6);
+    for (int64_t i = 0; i < L.n; i++) {
+        switch (i % 23) {
+        case 0: L.id[i] = INT64_MIN; break;
+        case 1: L.amount[i] = i % 2 ? INFINITY : -INFINITY; break;
+        case 2: L.day[i] = 14000; break; /* before MIN_DAY below */
+        case 3: L.day[i] = 16000; break; /* after MAX_DAY below */
+        case 4: L.amount[i] = 0.0; break;
+        case 5: L.amount[i] = -0.0; break;
+        case 6: L.amount[i] = -12.5; break;
+        case 7: L.amount[i] = 1e300; break; /* finite, not whole cents in 53 bits */
+        default: break;
+        }
+    }
+    log_t S = {L.n, test_alloc((size_t)L.n, 8), L.day, L.amount};
+    int64_t *sec = test_alloc((size_t)L.n, 8);
+    for (int64_t i = 0; i < L.n; i++) {
+        sec[i] = L.day[i] * 86400 + (int64_t)(i % 86400) - (i % 5 == 0 ? 86400 * 20000 : 0);
+        S.id[i] = L.id[i];
+    }
+    S.day = sec;
+    static const int KEYS[] = {STRATA_RFM_ROWS_USED, STRATA_RFM_BAD_ID, STRATA_RFM_BAD_TIME,
+                               STRATA_RFM_BAD_AMOUNT,
+                               STRATA_RFM_NEGATIVE_ROWS, STRATA_RFM_ZERO_ROWS,
+                               STRATA_RFM_DUPLICATE_ROWS, STRATA_RFM_RETURN_ONLY_ROWS};
+    strata_rfm *h = new_rfm();
+    set(h, STRATA_RFM_MIN_DAY, 14500);
+    set(h, STRATA_RFM_MAX_DAY, 15600);
+    set(h, STRATA_RFM_MIN_ID, 1000);
+    for (int run = 0; run < 4; run++) {
+        const log_t *log = run & 1 ? &S : &L;
+        set(h, STRATA_RFM_TIME_UNIT, run & 1 ? STRATA_RFM_TIME_SECONDS : STRATA_RFM_TIME_DAYS);
+        set(h, STRATA_RFM_NEGATIVE, run & 2 ? STRATA_RFM_NET : STRATA_RFM_DROP);
+        set(h, STRATA_RFM_ZERO, run & 2 ? STRATA_RFM_DROP : STRATA_RFM_KEEP);
+        set(h, STRATA_KERNEL, STRATA_KERNEL_SCALAR);
+        result base;
+        fit_log(h, log, &base);
+        int64_t want[8];
+        for (int k = 0; k < 8; k++)
+            want[k] = res(h, KEYS[k]);
+        /* the documented rules, counted here: the first problem of each row */
+        int64_t ref[5] = {0};
+        for (int64_t i = 0; i < log->n; i++) {
+            int64_t t = log->day[i], d = run & 1 ? t / 86400 - (t % 86400 < 0) : t;
+            double a = log->amount[i];
+            if (log->id[i] == INT64_MIN || log->id[i] < 1000)
+                ref[0]++;
+            else if (d < 14500 || d > 15600)
+                ref[1]++;
+            else if (!isfinite(a))
+                ref[2]++;
+            else if (a < 0)
+                ref[3]++;
+            else if (a == 0)
+                ref[4]++;
+        }
+        for (int k = 0; k < 5; k++) {
+            ASSERT_EQ_INT(want[1 + k], ref[k]);
+            ASSERT_TRUE(ref[k] > 0);
+        }
+        for (int kk = 1; kk < 3; kk++) {
+            if (!strata_kernel_available(KERNELS[kk]))
+                continue;
+            set(h, STRATA_KERNEL, KERNELS[kk]);
+            result r;
+            fit_log(h, log, &r);
+            assert_same(&base, &r);
+            for (int k = 0; k < 8; k++)
+                ASSERT_MSG(res(h, KEYS[k]) == want[k], "run %d kernel %d: count %d differs", run,
+                           KERNELS[kk], KEYS[k]);
+            free_result(&r);
+        }
+        free_result(&base);
+    }
+    strata_rfm_free(h);
+    free(S.id);
+    free(sec);
+    free_log(&L);
+}
+
 /* Ids and times spread over wide ranges change the internal record layout
  * (packed 16-byte keys, radix passes, comparison sorts, 24-byte records)
  * but never the result: the same log under order-preserving id maps. */
@@ -1166,6 +1253,7 @@ int main(void)
     RUN_TEST(test_row_order_invariance);
     RUN_TEST(test_thread_determinism);
     RUN_TEST(test_kernels_agree);
+    RUN_TEST(test_row_check_kernels_agree);
     RUN_TEST(test_id_layouts);
     RUN_TEST(test_amount_layouts);
     RUN_TEST(test_random_against_reference);

@@ -357,7 +357,8 @@ int strata_rfm_fit(strata_rfm *h, const int64_t *customer_id, const int64_t *tim
         .monetary_mode = (int)h->monetary_mode, .negative = (int)h->negative,
         .zero = (int)h->zero, .duplicates = (int)h->duplicates, .min_day = h->min_day,
         .max_day = h->max_day, .min_id = h->min_id, .reference_day = h->reference_day,
-        .threads = strata__resolve_threads(h->threads)};
+        .threads = strata__resolve_threads(h->threads),
+        .kern = strata__kernels_get((int)h->kernel)};
     strata__rfm_customers c;
     strata__rfm_report rep;
     if ((rc = strata__rfm_aggregate(customer_id, time, amount, n, &cfg, &h->scratch,

@@ -1,5 +1,6 @@
 /* AVX2 + FMA kernels (compiled with -mavx2 -mfma). */
 #include <immintrin.h>
+#include <float.h>
 #include <math.h>
 
 #include "kernels/kernels.h"
@@ -112,6 +113,9 @@ static inline int32_t hargmin_f64(__m256d best, __m256i besti)
 #define RANK_KEYS_FN rank_keys_avx2
 #include "kernels/rank_keys_impl.h"
 
+#define CHECK_ROWS_FN check_rows_avx2
+#include "kernels/rfm_rows_impl.h"
+
 const strata__kernels strata__kernels_avx2 = {
     STRATA_KERNEL_AVX2, 8, 4,
     center_f32_avx2, center_f64_avx2,
@@ -122,4 +126,5 @@ const strata__kernels strata__kernels_avx2 = {
     accumulate_f32_avx2, accumulate_f64_avx2,
     NULL, NULL,
     rank_keys_avx2,
+    check_rows_avx2,
 };

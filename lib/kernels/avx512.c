@@ -1,5 +1,6 @@
 /* AVX-512F kernels (compiled with -mavx512f -mavx512dq -mavx512vl -mavx512bw). */
 #include <immintrin.h>
+#include <float.h>
 #include <math.h>
 
 #include "kernels/kernels.h"
@@ -574,6 +575,9 @@ static void rank_keys_avx512(const double *v, int64_t n, int64_t first, const do
         rank_keys_tail_avx512(v + i, n - i, first + i, kv, ki, m, map, out + i, below);
 }
 
+#define CHECK_ROWS_FN check_rows_avx512
+#include "kernels/rfm_rows_impl.h"
+
 const strata__kernels strata__kernels_avx512 = {
     STRATA_KERNEL_AVX512, 16, 8,
     center_f32_avx512, center_f64_avx512,
@@ -584,4 +588,5 @@ const strata__kernels strata__kernels_avx512 = {
     accumulate_f32_avx512, accumulate_f64_avx512,
     assign_few_f32_avx512, assign_few_f64_avx512,
     rank_keys_avx512,
+    check_rows_avx512,
 };

@@ -22,6 +22,38 @@ typedef struct strata__rank_map {
     int64_t base, add, step;
 } strata__rank_map;
 
+/* The row check of RFM aggregation (check_rows): rows with a customer id of
+ * INT64_MIN or below min_id, then a day (the time itself, or floor(time /
+ * 86400) with seconds) outside [min_day, max_day], then a non-finite amount,
+ * are dropped under that first problem; the rest are negative, zero or kept
+ * purchases, negatives and zeros kept as the flags say. */
+typedef struct strata__row_check {
+    int64_t min_id, min_day, max_day;
+    int keep_negative, keep_zero, seconds;
+} strata__row_check;
+
+/* Reasons counted by check_rows, in the order rows are checked. */
+enum {
+    STRATA__ROW_KEPT,
+    STRATA__ROW_BAD_ID,
+    STRATA__ROW_BAD_TIME,
+    STRATA__ROW_BAD_AMOUNT,
+    STRATA__ROW_NEGATIVE,
+    STRATA__ROW_ZERO,
+    STRATA__ROW_REASONS
+};
+
+/* What check_rows finds in a run of rows: rows per reason (ROW_KEPT: rows
+ * with no problem), the kept rows (purchases, and negatives or zeros kept),
+ * their id and time ranges, and whether every kept amount is whole cents
+ * (amount == cents / 100.0 exactly, |cents| <= 2^52), with the cent range
+ * of those that are. */
+typedef struct strata__row_stats {
+    int64_t count[STRATA__ROW_REASONS];
+    int64_t kept, min_id, max_id, min_time, max_time, min_cents, max_cents;
+    int all_cents;
+} strata__row_stats;
+
 typedef struct strata__kernels {
     int id;        /* strata_kernel value */
     int lanes_f32; /* kp must be a multiple of this for f32 tables */
@@ -74,6 +106,11 @@ typedef struct strata__kernels {
     void (*rank_keys)(const double *v, int64_t n, int64_t first, const double *kv,
                       const int64_t *ki, int64_t m, strata__rank_map map, uint8_t *out,
                       int64_t *below);
+    /* The RFM row check of rows [0, n): bit i of kept_bits (n / 64 words,
+     * rounded up) set for each kept row; *st the counts and ranges. */
+    void (*check_rows)(const int64_t *id, const int64_t *time, const double *amount, int64_t n,
+                       const strata__row_check *chk, uint64_t *kept_bits,
+                       strata__row_stats *st);
 } strata__kernels;
 
 /* Most keys rank_keys takes (enough for every RFM bin count). */

@@ -1,6 +1,7 @@
 /* Portable kernels: plain C, one lane, built without FMA contraction so any
  * x86-64 (or other) CPU runs them. */
 #include <stddef.h>
+#include <float.h>
 #include <math.h>
 
 #include "kernels/kernels.h"
@@ -43,6 +44,9 @@
 #define RANK_KEYS_FN rank_keys_scalar
 #include "kernels/rank_keys_impl.h"
 
+#define CHECK_ROWS_FN check_rows_scalar
+#include "kernels/rfm_rows_impl.h"
+
 const strata__kernels strata__kernels_scalar = {
     STRATA_KERNEL_SCALAR, 1, 1,
     center_f32_scalar, center_f64_scalar,
@@ -53,4 +57,5 @@ const strata__kernels strata__kernels_scalar = {
     accumulate_f32_scalar, accumulate_f64_scalar,
     NULL, NULL,
     rank_keys_scalar,
+    check_rows_scalar,
 };

@@ -42,6 +42,7 @@
 #include "core/parallel.h"
 #include "core/scratch.h"
 #include "core/status.h"
+#include "kernels/kernels.h"
 #include "rfm/rfm.h"
 
 #define ROW_CHUNK ((int64_t)1 << 18)
@@ -77,7 +78,6 @@ typedef struct row {
     double amount;
 } row;
 
-enum { R_KEPT, R_BAD_ID, R_BAD_TIME, R_BAD_AMOUNT, R_NEGATIVE, R_ZERO, R_COUNT };
 
 /* Take the spare block if it is large enough, else allocate one and touch
  * it in order (core/scratch.h: the table's columns are written as several
@@ -156,31 +156,6 @@ static inline int64_t day_of(int unit, int64_t t)
     return t % 86400 < 0 ? d - 1 : d;
 }
 
-/* The reason a row is counted under (R_KEPT if none); *keep says whether it
- * stays. Counted reasons that keep the row: netted negatives, kept zeros. */
-static inline int classify(const strata__rfm_agg_cfg *c, int64_t id, int64_t t, double a,
-                           int *keep)
-{
-    *keep = 0;
-    if (id == INT64_MIN || id < c->min_id)
-        return R_BAD_ID;
-    int64_t d = day_of(c->time_unit, t);
-    if (d < c->min_day || d > c->max_day)
-        return R_BAD_TIME;
-    if (!isfinite(a))
-        return R_BAD_AMOUNT;
-    if (a < 0) {
-        *keep = c->negative == STRATA_RFM_NET;
-        return R_NEGATIVE;
-    }
-    if (a == 0) {
-        *keep = c->zero == STRATA_RFM_KEEP;
-        return R_ZERO;
-    }
-    *keep = 1;
-    return R_KEPT;
-}
-
 /* An amount in cents, rounded to a whole number; amount == cents / 100.0
  * exactly when the amount is whole cents (then cents / 100.0 restores it). */
 static inline double cents_of(double amount)
@@ -200,13 +175,6 @@ static inline int bits_of(uint64_t span)
     return span ? 64 - __builtin_clzll(span) : 0;
 }
 
-typedef struct chunk_stats {
-    int64_t count[R_COUNT];
-    int64_t kept, min_id, max_id, min_time, max_time;
-    double min_cents, max_cents; /* of the kept rows */
-    int all_cents;               /* every kept amount == cents / 100.0 */
-} chunk_stats;
-
 typedef struct bucket_stats {
     int64_t customers, used, duplicates, return_only, first_day, last_day;
 } bucket_stats;
@@ -218,7 +186,7 @@ typedef struct agg {
     const strata__rfm_agg_cfg *cfg;
     strata__scratch *scratch; /* holds the records */
     strata__scratch *spare;   /* a previous customer table's memory, reused */
-    chunk_stats *chunk;
+    strata__row_stats *chunk;
     uint64_t *kept_bits; /* bit i: row i is kept (pass 1) */
     /* buckets */
     int64_t min_id;
@@ -249,41 +217,16 @@ typedef struct agg {
 static void classify_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                            double *partial)
 {
-    agg *g = ctx;
-    /* locals, not the chunk's struct: stores through it could alias the input */
-    const strata__rfm_agg_cfg cfg = *g->cfg;
-    int64_t count[R_COUNT] = {0}, kept = 0;
-    int64_t min_id = INT64_MAX, max_id = INT64_MIN, min_time = INT64_MAX, max_time = INT64_MIN;
-    double min_cents = INFINITY, max_cents = -INFINITY;
-    int all_cents = 1;
-    uint64_t *kept_bits = g->kept_bits, word = 0;
-    for (int64_t i = begin; i < end; i++) {
-        int keep;
-        int64_t id = g->id[i], t = g->time[i];
-        double a = g->amount[i];
-        count[classify(&cfg, id, t, a, &keep)]++;
-        word |= (uint64_t)keep << (i & 63);
-        if ((i & 63) == 63 || i + 1 == end) {
-            kept_bits[i >> 6] = word;
-            word = 0;
-        }
-        if (keep) {
-            kept++;
-            min_id = id < min_id ? id : min_id;
-            max_id = id > max_id ? id : max_id;
-            min_time = t < min_time ? t : min_time;
-            max_time = t > max_time ? t : max_time;
-            double c = cents_of(a);
-            all_cents &= fabs(c) <= 0x1p52 && c / 100.0 == a;
-            min_cents = c < min_cents ? c : min_cents;
-            max_cents = c > max_cents ? c : max_cents;
-        }
-    }
-    chunk_stats *s = &g->chunk[chunk];
-    *s = (chunk_stats){.kept = kept, .min_id = min_id, .max_id = max_id, .min_time = min_time,
-                       .max_time = max_time, .min_cents = min_cents, .max_cents = max_cents,
-                       .all_cents = all_cents};
-    memcpy(s->count, count, sizeof count);
+    const agg *g = ctx;
+    const strata__rfm_agg_cfg *c = g->cfg;
+    const strata__row_check chk = {.min_id = c->min_id, .min_day = c->min_day,
+                                   .max_day = c->max_day,
+                                   .keep_negative = c->negative == STRATA_RFM_NET,
+                                   .keep_zero = c->zero == STRATA_RFM_KEEP,
+                                   .seconds = c->time_unit == STRATA_RFM_TIME_SECONDS};
+    /* chunks start at multiples of 64 rows: each has its own bitmap words */
+    c->kern->check_rows(g->id + begin, g->time + begin, g->amount + begin, end - begin, &chk,
+                        g->kept_bits + (begin >> 6), &g->chunk[chunk]);
 }
 
 /* ---- passes 2 and 3: histogram and scatter ---------------------------- */
@@ -853,13 +796,12 @@ static int bucket_rows(agg *g, strata__rfm_report *rep, char *msg)
     int rc = strata__parallel_chunks(g->n, ROW_CHUNK, threads, 0, NULL, classify_chunk, g);
     if (rc)
         return nomem(msg, "the row counts");
-    int64_t count[R_COUNT] = {0}, kept = 0, lo = INT64_MAX, hi = INT64_MIN;
-    int64_t tlo = INT64_MAX, thi = INT64_MIN;
-    double clo = INFINITY, chi = -INFINITY;
+    int64_t count[STRATA__ROW_REASONS] = {0}, kept = 0, lo = INT64_MAX, hi = INT64_MIN;
+    int64_t tlo = INT64_MAX, thi = INT64_MIN, clo = INT64_MAX, chi = INT64_MIN;
     int all_cents = 1;
     for (int64_t c = 0; c < nchunks; c++) {
-        const chunk_stats *k = &g->chunk[c];
-        for (int r = 0; r < R_COUNT; r++)
+        const strata__row_stats *k = &g->chunk[c];
+        for (int r = 0; r < STRATA__ROW_REASONS; r++)
             count[r] += k->count[r];
         kept += k->kept;
         lo = k->min_id < lo ? k->min_id : lo;
@@ -870,10 +812,12 @@ static int bucket_rows(agg *g, strata__rfm_report *rep, char *msg)
         chi = k->max_cents > chi ? k->max_cents : chi;
         all_cents &= k->all_cents;
     }
-    g->all_purchases = g->cfg->negative != STRATA_RFM_NET || count[R_NEGATIVE] == 0;
-    *rep = (strata__rfm_report){.rows = g->n, .bad_id = count[R_BAD_ID],
-                                .bad_time = count[R_BAD_TIME], .bad_amount = count[R_BAD_AMOUNT],
-                                .negative = count[R_NEGATIVE], .zero = count[R_ZERO]};
+    g->all_purchases = g->cfg->negative != STRATA_RFM_NET || count[STRATA__ROW_NEGATIVE] == 0;
+    *rep = (strata__rfm_report){.rows = g->n, .bad_id = count[STRATA__ROW_BAD_ID],
+                                .bad_time = count[STRATA__ROW_BAD_TIME],
+                                .bad_amount = count[STRATA__ROW_BAD_AMOUNT],
+                                .negative = count[STRATA__ROW_NEGATIVE],
+                                .zero = count[STRATA__ROW_ZERO]};
     if (kept == 0)
         return STRATA_OK;
 
@@ -887,8 +831,8 @@ static int bucket_rows(agg *g, strata__rfm_report *rep, char *msg)
     g->min_time = tlo;
     /* |cents| <= 2^52: the cent bits stay below 54, and every shift below 64 */
     if (all_cents) {
-        g->min_cents = (int64_t)clo;
-        g->cents_bits = bits_of((uint64_t)((int64_t)chi - (int64_t)clo));
+        g->min_cents = clo;
+        g->cents_bits = bits_of((uint64_t)chi - (uint64_t)clo);
     }
     if (all_cents && g->low_bits + g->time_bits + g->cents_bits <= 64) {
         g->layout = L_COMPACT;

@@ -32,6 +32,7 @@ typedef struct strata__rfm_agg_cfg {
     int64_t min_day, max_day, min_id;
     int64_t reference_day; /* STRATA_RFM_REFERENCE_AUTO: last day + 1 */
     int threads;
+    const struct strata__kernels *kern; /* its check_rows checks the rows */
 } strata__rfm_agg_cfg;
 
 /* Row counts of the cleaning (strata_rfm_result keys 250..258). */
