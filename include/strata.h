@@ -510,8 +510,8 @@ typedef enum strata_rfm_param {
     STRATA_RFM_MIN_ID = 211
     /* STRATA_THREADS (400) applies too: 0 = the OpenMP default. Results do
      * not depend on it. So does STRATA_KERNEL (401, default AUTO): the SIMD
-     * kernel that counts values against bin edges; every kernel gives the
-     * same scores. */
+     * kernel that checks the rows and counts values against bin edges;
+     * every kernel gives the same results. */
 } strata_rfm_param;
 
 /** Metrics (argument of strata_rfm_set_edges() and strata_rfm_edges()). */
