@@ -409,11 +409,12 @@ static void radix_keys(const agg *g, char *a, int64_t m, int tid, int start, int
                      nbits);
 }
 
-/* Compact records whose id and time bits take at most two digits: one
+/* Compact records whose id and time bits take at most two digits (and
+ * fewer than 2^32 of them: 32-bit counters, which stay in L1): one
  * counting of every digit, the counting passes, then the rare runs of one
  * customer and time out of amount order (the only records that can be out
  * of key order after the passes) sorted where found. */
-static void sort_compact_bucket(uint64_t *a, int64_t m, uint64_t *tmp, int64_t *count, int at,
+static void sort_compact_bucket(uint64_t *a, int64_t m, uint64_t *tmp, uint32_t *count, int at,
                                 int nbits)
 {
     if (nbits > 0) {
@@ -428,16 +429,16 @@ static void sort_compact_bucket(uint64_t *a, int64_t m, uint64_t *tmp, int64_t *
                 count[p * radix + (int64_t)((k >> (p * width)) & mask)]++;
         }
         for (int p = 0; p < passes; p++) {
-            int64_t *c = count + p * radix, sum = 0;
+            uint32_t *c = count + p * radix, sum = 0;
             for (int64_t d = 0; d < radix; d++) {
-                int64_t x = c[d];
+                uint32_t x = c[d];
                 c[d] = sum;
                 sum += x;
             }
         }
         uint64_t *src = a, *dst = tmp;
         for (int p = 0; p < passes; p++) {
-            int64_t *c = count + p * radix;
+            uint32_t *c = count + p * radix;
             const int sh = at + p * width;
             for (int64_t i = 0; i < m; i++)
                 dst[c[(src[i] >> sh) & mask]++] = src[i];
@@ -471,9 +472,9 @@ static void sort_bucket(const agg *g, char *a, int64_t m, int tid)
 {
     const size_t size = g->rec_size;
     int group_bits = g->low_bits + g->time_bits;
-    if (g->layout == L_COMPACT && group_bits <= 2 * DIGIT_BITS) {
-        sort_compact_bucket((uint64_t *)a, m, (uint64_t *)g->tmp[tid], g->counters[tid],
-                            g->time_at, group_bits);
+    if (g->layout == L_COMPACT && group_bits <= 2 * DIGIT_BITS && m < (int64_t)UINT32_MAX) {
+        sort_compact_bucket((uint64_t *)a, m, (uint64_t *)g->tmp[tid],
+                            (uint32_t *)g->counters[tid], g->time_at, group_bits);
         return;
     }
     if (m > SMALL_SORT && g->layout == L_NARROW && group_bits <= 2 * DIGIT_BITS) {
