@@ -1,8 +1,9 @@
 /* The row check of RFM aggregation (kernels.h: check_rows), written once in
- * branch-free C and compiled per instruction set: the compiler vectorizes the
- * loop over each 64 rows with each file's flags (days; Unix seconds need an
- * integer division per row and stay scalar). The including file defines
- * CHECK_ROWS_FN, the function's name. */
+ * branch-free C and compiled per instruction set. With AVX-512 the compiler
+ * vectorizes the loop over each 64 rows (times in days; Unix seconds need an
+ * integer division per row and stay scalar); with AVX2 (no 64-bit min/max)
+ * it stays scalar but branch-free. The including file defines CHECK_ROWS_FN,
+ * the function's name. */
 
 /* Rows [begin, end), at most 64 of them: the counts, ranges and kept bits
  * (bit i - begin of the returned word). Fresh reductions per block keep the

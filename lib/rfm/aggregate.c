@@ -157,7 +157,9 @@ static inline int64_t day_of(int unit, int64_t t)
 }
 
 /* An amount in cents, rounded to a whole number; amount == cents / 100.0
- * exactly when the amount is whole cents (then cents / 100.0 restores it). */
+ * exactly when the amount is whole cents (then cents / 100.0 restores it).
+ * The same rounding as the row check's (kernels/rfm_rows_impl.h), which
+ * decided that every kept amount is whole cents. */
 static inline double cents_of(double amount)
 {
     return rint(amount * 100.0);
