@@ -285,9 +285,10 @@ static int value_medians_of(const prof *p, int metric, const double *sums, int t
             rc = STRATA_E_NOMEM;
             break;
         }
-        for (int t = 0, at = 0; t < threads; t++) {
-            memcpy(v + at, g.cand[t][s].v, (size_t)g.cand[t][s].n * sizeof *v);
-            at += (int)g.cand[t][s].n;
+        for (int64_t t = 0, at = 0; t < threads; t++) {
+            if (g.cand[t][s].n > 0)
+                memcpy(v + at, g.cand[t][s].v, (size_t)g.cand[t][s].n * sizeof *v);
+            at += g.cand[t][s].n;
         }
         /* buckets lo..hi hold every value ranked below[s] .. below[s] + total - 1 */
         int64_t ranks[2] = {(m - 1) / 2 - below[s], m / 2 - below[s]}, pos[2];
