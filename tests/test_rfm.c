@@ -660,12 +660,12 @@ static void test_thread_determinism(void)
     free_log(&L);
 }
 
+static const int KERNELS[3] = {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AVX2, STRATA_KERNEL_AVX512};
+
 /* Every SIMD kernel this CPU runs counts values against the bin edges and
  * selection pivots the same way: scores and profiles are bitwise the same. */
 static void test_kernels_agree(void)
 {
-    static const int KERNELS[3] = {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AVX2,
-                                   STRATA_KERNEL_AVX512};
     /* > 2^17 customers: the parallel selection; q = 37 by value: more pivots
      * than the kernel takes */
     log_t L = make_log(600000, 3, 4);
@@ -712,8 +712,6 @@ static void test_kernels_agree(void)
  * every kind of bad row, in days and in seconds, under each policy. */
 static void test_row_check_kernels_agree(void)
 {
-    static const int KERNELS[3] = {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AVX2,
-                                   STRATA_KERNEL_AVX512};
     log_t L = make_log(50000, 3, 6);
     for (int64_t i = 0; i < L.n; i++) {
         switch (i % 23) {

@@ -55,9 +55,6 @@
 #define DIGIT_BITS 12
 #define MAX_PASSES 3
 #define SMALL_SORT 32
-/* Compact keys: digits of up to 12 bits (8-bit digits, whose write streams
- * stay in L1, took a third pass and were slower). */
-#define COMPACT_DIGIT_BITS 12
 
 /* The record layouts (see the top of the file). */
 enum { L_COMPACT, L_NARROW, L_WIDE };
@@ -420,7 +417,7 @@ static void sort_compact_bucket(uint64_t *a, int64_t m, uint64_t *tmp, uint32_t 
                                 int nbits)
 {
     if (nbits > 0) {
-        int passes = (nbits + COMPACT_DIGIT_BITS - 1) / COMPACT_DIGIT_BITS;
+        int passes = (nbits + DIGIT_BITS - 1) / DIGIT_BITS;
         int width = (nbits + passes - 1) / passes;
         const uint64_t mask = ((uint64_t)1 << width) - 1;
         const int64_t radix = (int64_t)1 << width;
@@ -891,7 +888,8 @@ static int alloc_scratch(agg *g, int threads, char *msg)
         return nomem(msg, "sorting scratch");
     for (int t = 0; t < threads; t++) {
         g->tmp[t] = strata__alloc((size_t)largest, g->rec_size);
-        g->counters[t] = strata__alloc(2 * (((size_t)1 << DIGIT_BITS) + 1), sizeof(int64_t));
+        /* 2^DIGIT_BITS + 1 64-bit counts, or two passes' 32-bit ones */
+        g->counters[t] = strata__alloc(((size_t)1 << DIGIT_BITS) + 1, sizeof(int64_t));
         if (!g->tmp[t] || !g->counters[t])
             return nomem(msg, "sorting scratch");
     }
