@@ -640,7 +640,8 @@ STRATA_API STRATA_NODISCARD int strata_rfm_set_segments(strata_rfm *h, int64_t n
  *  not depend on the order of the rows nor on STRATA_THREADS (bitwise).
  *  Monetary totals are compensated sums taken in a canonical order (by day,
  *  time, amount within each customer).
- *  Allocates: 16 (at worst 24) bytes per kept row of scratch and about 55
+ *  Allocates: 8 bytes per kept row of scratch when every kept amount is a
+ *  whole number of cents (16, at worst 24, otherwise) and about 55
  *  bytes per customer for the result. The handle keeps the scratch and, once
  *  replaced, the previous result's memory, and reuses them in later calls
  *  (freed by strata_rfm_free).

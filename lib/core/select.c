@@ -7,7 +7,6 @@
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/rng.h"
-#include "kernels/kernels.h"
 #include "strata.h"
 
 /* Below this many keys, quickselect on a copy beats the two parallel passes. */
@@ -114,7 +113,7 @@ static int select_sequential(const double *v, int64_t n, const int64_t *ranks, i
 /* The pivots split the keys into m + 1 buckets: bucket b holds the keys k
  * with pivot[b-1] <= k < pivot[b]. */
 typedef struct split {
-    const strata__kernels *kern; /* rank_keys, when m allows */
+    strata__rank_keys_fn *rank_keys; /* when m allows */
     const double *v;
     int64_t n;
     const double *pv; /* pivots, ascending */
@@ -135,7 +134,7 @@ static void split_block(const split *s, int64_t i0, int64_t len, uint16_t *b, in
     if (s->m <= STRATA__RANK_KEYS_MAX) {
         uint8_t b8[SPLIT_BLOCK];
         int64_t above[STRATA__RANK_KEYS_MAX] = {0}; /* keys above each pivot */
-        s->kern->rank_keys(s->v + i0, len, i0 + 1, s->pv, s->pi, s->m,
+        s->rank_keys(s->v + i0, len, i0 + 1, s->pv, s->pi, s->m,
                            (strata__rank_map){.base = 0, .add = 0, .step = 1}, b8, above);
         for (int64_t i = 0; i < len; i++)
             b[i] = b8[i];
@@ -213,7 +212,7 @@ static int64_t choose_pivots(const double *v, int64_t n, const int64_t *ranks, i
 }
 
 static int select_parallel(const double *v, int64_t n, const int64_t *ranks, int64_t t,
-                           int64_t *pos, int threads, const strata__kernels *kern)
+                           int64_t *pos, int threads, strata__rank_keys_fn *rank_keys)
 {
     int64_t nchunks = strata__chunk_count(n, CHUNK);
     skey *sample = strata__alloc((size_t)SAMPLE, sizeof *sample);
@@ -227,7 +226,7 @@ static int select_parallel(const double *v, int64_t n, const int64_t *ranks, int
     if (!sample || !at || !pv || !pi)
         goto done;
     s.m = choose_pivots(v, n, ranks, t, sample, at, pv, pi);
-    s.kern = kern;
+    s.rank_keys = rank_keys;
     int64_t nb = s.m + 1;
     s.counts = strata__calloc((size_t)(nchunks * nb), sizeof *s.counts);
     total = strata__calloc((size_t)nb, sizeof *total);
@@ -408,7 +407,7 @@ done:
 }
 
 int strata__select_ranks(const double *v, int64_t n, const int64_t *ranks, int64_t t,
-                         int64_t *pos, int threads, const strata__kernels *kern)
+                         int64_t *pos, int threads, strata__rank_keys_fn *rank_keys)
 {
     if (t <= 0 || n <= 0)
         return 0;
@@ -417,5 +416,5 @@ int strata__select_ranks(const double *v, int64_t n, const int64_t *ranks, int64
     int rc = select_counting(v, n, ranks, t, pos, threads);
     if (rc != 0)
         return rc < 0 ? rc : 0;
-    return select_parallel(v, n, ranks, t, pos, threads, kern);
+    return select_parallel(v, n, ranks, t, pos, threads, rank_keys);
 }

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-struct strata__kernels;
+#include "core/rank_keys.h"
 
 /* Key order: 1 if (va, ia) < (vb, ib). */
 static inline int strata__key_less(double va, int64_t ia, double vb, int64_t ib)
@@ -64,9 +64,9 @@ static inline int64_t strata__keys_below(const double *kv, const int64_t *ki, in
  * hold no NaN. Large inputs are split around pivots drawn from a fixed-seed
  * sample, counted and gathered in parallel (threads >= 1), and finished by
  * quickselect on the few candidates; small ones go straight to quickselect.
- * kern: the kernel table whose rank_keys splits the keys. Returns 0 or
+ * rank_keys: the kernel that splits the keys. Returns 0 or
  * STRATA_E_NOMEM. */
 int strata__select_ranks(const double *v, int64_t n, const int64_t *ranks, int64_t t,
-                         int64_t *pos, int threads, const struct strata__kernels *kern);
+                         int64_t *pos, int threads, strata__rank_keys_fn *rank_keys);
 
 #endif

@@ -1,4 +1,5 @@
-/* HDF5 row source and result writer (internal). Only lib/io includes hdf5.h;
+/* HDF5 readers (whole datasets into memory, read in row blocks; no streamed
+ * row source yet) and result writers (internal). Only lib/io includes hdf5.h;
  * every HDF5 error is silenced and turned into a message naming the file and
  * dataset, and every call holds the library-wide HDF5 lock. */
 #ifndef STRATA_IO_H5_H

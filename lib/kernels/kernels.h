@@ -14,13 +14,10 @@
 
 #include <stdint.h>
 
+#include "core/rank_keys.h"
+
 /* Most centroid vectors scores() handles (16 x lanes columns). */
 #define STRATA__SCORES_MAX_V 16
-
-/* How rank_keys turns a count of keys into its output byte. */
-typedef struct strata__rank_map {
-    int64_t base, add, step;
-} strata__rank_map;
 
 /* The row check of RFM aggregation (check_rows): rows with a customer id of
  * INT64_MIN or below min_id, then a day (the time itself, or floor(time /
@@ -98,23 +95,14 @@ typedef struct strata__kernels {
                            const float *bias, int64_t k, int64_t kp, int32_t *labels);
     void (*assign_few_f64)(const double *xc, int64_t rows, int64_t d, const double *ct,
                            const double *bias, int64_t k, int64_t kp, int32_t *labels);
-    /* Rank keys (RFM bins, selection splits): for each value i < n, with
-     * c = #{j < m : (kv[j], ki[j]) < (v[i], first + i)} - keys ordered by
-     * value, then position - out[i] = map.add + map.step * max(c - map.base,
-     * 0) (a byte); below[j] += #{i : key j < value i}. The m <=
-     * STRATA__RANK_KEYS_MAX keys ascend; v holds no NaN. */
-    void (*rank_keys)(const double *v, int64_t n, int64_t first, const double *kv,
-                      const int64_t *ki, int64_t m, strata__rank_map map, uint8_t *out,
-                      int64_t *below);
+    /* Rank keys (RFM bins, selection splits): core/rank_keys.h. */
+    strata__rank_keys_fn *rank_keys;
     /* The RFM row check of rows [0, n): bit i of kept_bits (n / 64 words,
      * rounded up) set for each kept row; *st the counts and ranges. */
     void (*check_rows)(const int64_t *id, const int64_t *time, const double *amount, int64_t n,
                        const strata__row_check *chk, uint64_t *kept_bits,
                        strata__row_stats *st);
 } strata__kernels;
-
-/* Most keys rank_keys takes (enough for every RFM bin count). */
-#define STRATA__RANK_KEYS_MAX 128
 
 /* The table for a strata_kernel value (AUTO = the best this CPU runs), or NULL
  * if this CPU cannot run it. */

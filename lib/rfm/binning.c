@@ -101,7 +101,7 @@ static int rank_thresholds(const double *v, int64_t n, int q, int threads,
         ranks[j] = t - 1;
     }
     ranks[q] = n - 1;
-    int rc = strata__select_ranks(v, n, ranks, q + 1, pos, threads, kern);
+    int rc = strata__select_ranks(v, n, ranks, q + 1, pos, threads, kern->rank_keys);
     if (rc)
         return rc;
     for (int j = 0; j <= q; j++)
@@ -126,7 +126,7 @@ static int value_edges(const double *v, int64_t n, int q, int threads,
         if (k + 1 < n && ranks[t - 1] < k + 1)
             ranks[t++] = k + 1;
     }
-    int rc = strata__select_ranks(v, n, ranks, t, pos, threads, kern);
+    int rc = strata__select_ranks(v, n, ranks, t, pos, threads, kern->rank_keys);
     if (rc)
         return rc;
     for (int j = 0, r = 0; j <= q; j++) {
@@ -168,7 +168,7 @@ int strata__rfm_bin(const double *v, int64_t n, int q, int ties, const double *c
             base = 1;
         } else {
             int64_t ranks[2] = {0, n - 1}, pos[2];
-            if ((rc = strata__select_ranks(v, n, ranks, 2, pos, threads, kern)))
+            if ((rc = strata__select_ranks(v, n, ranks, 2, pos, threads, kern->rank_keys)))
                 return rc;
             edges[0] = v[pos[0]];
             memcpy(edges + 1, cuts, (size_t)(q - 1) * sizeof *cuts);

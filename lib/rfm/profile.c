@@ -292,7 +292,7 @@ static int value_medians_of(const prof *p, int metric, const double *sums, int t
         }
         /* buckets lo..hi hold every value ranked below[s] .. below[s] + total - 1 */
         int64_t ranks[2] = {(m - 1) / 2 - below[s], m / 2 - below[s]}, pos[2];
-        rc = strata__select_ranks(v, total, ranks, 2, pos, threads, p->kern);
+        rc = strata__select_ranks(v, total, ranks, 2, pos, threads, p->kern->rank_keys);
         if (!rc)
             *o = ranks[0] == ranks[1] ? v[pos[0]] : (v[pos[0]] + v[pos[1]]) / 2.0;
         strata__free(v);
