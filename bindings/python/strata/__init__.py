@@ -28,6 +28,7 @@ library_version = _lib.lib.strata_version_string().decode()
 #: Where the C library was loaded from (a path, or a name given to the system loader).
 library_path = _lib.path
 
-__all__ = ["KMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError", "FileError", "OutputExistsError", "OutOfMemoryError",
-           "StateError", "NotFittedError", "ClosedError", "Cancelled", "InternalError", "ConvergenceWarning",
-           "library_version", "library_path", "__version__"]
+__all__ = ["KMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError",
+           "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",
+           "ClosedError", "Cancelled", "InternalError", "ConvergenceWarning", "library_version",
+           "library_path", "__version__"]

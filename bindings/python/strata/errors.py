@@ -121,7 +121,8 @@ def convergence_warning():
         return ConvergenceWarning
     if sk not in _CONVERGENCE_WARNINGS:
         _CONVERGENCE_WARNINGS[sk] = type("ConvergenceWarning", (ConvergenceWarning, sk),
-                                         {"__module__": __name__, "__doc__": ConvergenceWarning.__doc__})
+                                         {"__module__": __name__,
+                                          "__doc__": ConvergenceWarning.__doc__})
     return _CONVERGENCE_WARNINGS[sk]
 
 

@@ -136,7 +136,8 @@ class KMeans(ParamsMixin):
             n_init = _integer("n_init", self.n_init, 1)
             if centroids is not None and n_init != 1:
                 warnings.warn(f"Explicit initial centers given: performing only one init "
-                              f"instead of n_init={n_init}.", RuntimeWarning, stacklevel=_stacklevel())
+                              f"instead of n_init={n_init}.", RuntimeWarning,
+                              stacklevel=_stacklevel())
                 n_init = 1
         ints = {_ffi.KMEANS_K: k, _ffi.KMEANS_MAX_ITER: _integer("max_iter", self.max_iter, 1),
                 _ffi.KMEANS_N_INIT: n_init, _ffi.KMEANS_ALGORITHM: _ALGORITHMS[self.algorithm],
