@@ -93,7 +93,8 @@ typedef enum strata_status {
     STRATA_E_PARAM = -102,       /* unknown parameter key, wrong value type, or bad value */
     STRATA_E_NONFINITE = -103,   /* NaN or Inf in the data; the message names the first bad row */
     STRATA_E_WEIGHTS = -104,     /* negative, non-finite or all-zero sample weights */
-    STRATA_E_TOO_FEW = -105,     /* fewer distinct points (with weight > 0) than k */
+    STRATA_E_TOO_FEW = -105,     /* fewer distinct points (with weight > 0) than k
+                                    (unless STRATA_KMEANS_ALLOW_TOO_FEW is set) */
     STRATA_E_UNSUPPORTED = -106, /* feature not available (e.g. a SIMD kernel on this CPU) */
     STRATA_E_IO = -200,          /* generic I/O failure */
     STRATA_E_IO_OPEN = -201,     /* file missing or unreadable */
@@ -199,6 +200,19 @@ typedef enum strata_param {
     STRATA_KMEANS_ALGORITHM = 106,
     /* int, a strata_assign value, default AUTO. */
     STRATA_KMEANS_ASSIGN = 107,
+    /* int, 0 or 1, default 0: what a fit does when the rows of weight > 0
+     * hold fewer than k distinct points (k <= n is still required).
+     * 0: the fit fails with STRATA_E_TOO_FEW.
+     * 1: it fits anyway, as scikit-learn does. k-means++ repeats the first
+     *    centroid once every distinct point is a centroid; random init
+     *    repeats it once every row of weight > 0 is taken (it still draws
+     *    distinct rows while it can, and they may hold equal points). Rows
+     *    go to the lowest-index of equal centroids, so some clusters end
+     *    empty, keeping their centroid, and fewer than k distinct labels
+     *    result: count them (strata_kmeans_labels()) to warn, as
+     *    scikit-learn does. A fit that succeeds with 0 gives the same
+     *    result with 1. */
+    STRATA_KMEANS_ALLOW_TOO_FEW = 108,
     /* int, >= 0, default 0 = the OpenMP default (omp_get_max_threads()).
      * 1 runs in the calling thread only. Results do not depend on it. */
     STRATA_THREADS = 400,
@@ -288,7 +302,8 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_set_progress(strata_kmeans *km, st
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 1, d < 1, k > n, bad
  *          stride, init centroids of another shape), STRATA_E_PARAM (bad dtype),
  *          STRATA_E_NONFINITE (first bad row named), STRATA_E_WEIGHTS,
- *          STRATA_E_TOO_FEW, STRATA_E_NOMEM, STRATA_E_CANCELLED. */
+ *          STRATA_E_TOO_FEW (see STRATA_KMEANS_ALLOW_TOO_FEW), STRATA_E_NOMEM,
+ *          STRATA_E_CANCELLED. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n,
                                   int64_t d, int64_t row_stride, const double *weights);
 

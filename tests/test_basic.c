@@ -149,6 +149,7 @@ static void test_param_defaults_and_round_trip(void)
          {-1, 2, 99}, 3},
         {STRATA_KMEANS_ASSIGN, STRATA_ASSIGN_AUTO,
          {STRATA_ASSIGN_FUSED, STRATA_ASSIGN_GEMM, STRATA_ASSIGN_AUTO}, 3, {-1, 3, 99}, 3},
+        {STRATA_KMEANS_ALLOW_TOO_FEW, 0, {1, 0}, 2, {-1, 2, 99}, 3},
         {STRATA_THREADS, 0, {1, 2, 3, 0}, 4, {-1, -100}, 2},
         {STRATA_KERNEL, STRATA_KERNEL_AUTO, {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AUTO}, 2,
          {-1, 4, 99}, 3},
@@ -206,7 +207,7 @@ static void test_param_defaults_and_round_trip(void)
     ASSERT_TRUE(t == 1e-4);
 
     /* unknown keys, including result keys and neighbours of real keys */
-    const int unknown[] = {-1, 0, 1, 99, 108, 399, 402, 1000};
+    const int unknown[] = {-1, 0, 1, 99, 109, 399, 402, 1000};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         ASSERT_STATUS(strata_kmeans_set_int(km, unknown[i], 1), STRATA_E_PARAM);
         ASSERT_STATUS(strata_kmeans_set_double(km, unknown[i], 1.0), STRATA_E_PARAM);

@@ -242,6 +242,93 @@ static void test_bad_weights(void)
     strata_kmeans_free(km);
 }
 
+/* A model fitted with STRATA_KMEANS_ALLOW_TOO_FEW to data whose rows of
+ * weight > 0 hold `points` distinct points: every centroid is one of them,
+ * each of them is a centroid, every row has the lowest-index nearest
+ * centroid (brute force), the inertia is 0 and `points` labels are used. */
+static void check_too_few_model(strata_kmeans *km, const double *x, int64_t n, int64_t d,
+                                const double *w, int64_t k, int64_t points)
+{
+    double c[64];
+    int32_t lab[64];
+    ASSERT_TRUE(k * d <= 64 && n <= 64);
+    ASSERT_OK(strata_kmeans_centroids(km, c, k, d));
+    ASSERT_OK(strata_kmeans_labels(km, lab, n));
+    for (int64_t j = 0; j < k; j++) {
+        int found = 0;
+        for (int64_t i = 0; i < n && !found; i++)
+            found = (!w || w[i] > 0) && memcmp(c + j * d, x + i * d, (size_t)d * sizeof(double)) == 0;
+        ASSERT_MSG(found, "centroid %lld is not a row of weight > 0", (long long)j);
+    }
+    int used[64] = {0};
+    int64_t nused = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t best = 0;
+        double bestd = INFINITY;
+        for (int64_t j = 0; j < k; j++) {
+            double s = 0;
+            for (int64_t f = 0; f < d; f++)
+                s += (x[i * d + f] - c[j * d + f]) * (x[i * d + f] - c[j * d + f]);
+            if (s < bestd) {
+                bestd = s;
+                best = j;
+            }
+        }
+        ASSERT_MSG(lab[i] == best, "row %lld: label %d, nearest lowest-index centroid %lld",
+                   (long long)i, lab[i], (long long)best);
+        if ((!w || w[i] > 0) && !used[best]++)
+            nused++;
+        if (!w || w[i] > 0)
+            ASSERT_TRUE(bestd == 0.0); /* each point is a centroid */
+    }
+    ASSERT_EQ_INT(nused, points);
+    double in = -1;
+    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &in));
+    ASSERT_TRUE(in == 0.0);
+}
+
+static void test_allow_too_few(void)
+{
+    /* 10 rows, 2 distinct points; then 10 distinct rows, 2 of weight > 0 */
+    double x[20], y[20], w[10] = {0, 0, 1, 0, 0, 0, 2, 0, 0, 0};
+    for (int i = 0; i < 10; i++) {
+        x[2 * i] = i % 2 ? 1.0 : 5.0;
+        x[2 * i + 1] = -3.0;
+    }
+    for (int i = 0; i < 20; i++)
+        y[i] = i;
+    for (int init = STRATA_INIT_KMEANSPP; init <= STRATA_INIT_RANDOM; init++) {
+        strata_kmeans *km = test_new_kmeans();
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, init));
+        /* a fit that works without the option gives the same model with it */
+        model before;
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, 2));
+        ASSERT_OK(strata_kmeans_fit(km, STRATA_FLOAT64, x, 10, 2, 0, NULL));
+        snapshot(km, &before);
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_ALLOW_TOO_FEW, 1));
+        ASSERT_OK(strata_kmeans_fit(km, STRATA_FLOAT64, x, 10, 2, 0, NULL));
+        assert_same_model(km, &before);
+        for (int64_t k = 3; k <= 10; k += 7) { /* k = n: random init repeats rows */
+            ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, k));
+            for (int64_t seed = 0; seed < 4; seed++) {
+                ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, seed));
+                ASSERT_OK(strata_kmeans_fit(km, STRATA_FLOAT64, x, 10, 2, 0, NULL));
+                check_too_few_model(km, x, 10, 2, NULL, k, 2);
+                ASSERT_OK(strata_kmeans_fit(km, STRATA_FLOAT64, y, 10, 2, 0, w));
+                check_too_few_model(km, y, 10, 2, w, k, 2);
+            }
+        }
+        /* k > n stays an error; 0 restores the status */
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, 11));
+        EXPECT_FAIL(km, strata_kmeans_fit(km, STRATA_FLOAT64, x, 10, 2, 0, NULL), STRATA_E_ARG);
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, 3));
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_ALLOW_TOO_FEW, 0));
+        EXPECT_FAIL(km, strata_kmeans_fit(km, STRATA_FLOAT64, x, 10, 2, 0, NULL),
+                    STRATA_E_TOO_FEW);
+        strata_kmeans_free(km);
+    }
+}
+
 static void test_too_few_distinct(void)
 {
     /* 10 rows, 2 distinct values */
@@ -522,6 +609,7 @@ int main(void)
     RUN_TEST(test_nan_in_padding_is_ignored);
     RUN_TEST(test_bad_weights);
     RUN_TEST(test_too_few_distinct);
+    RUN_TEST(test_allow_too_few);
     RUN_TEST(test_bad_init_centroids);
     RUN_TEST(test_predict_errors);
     RUN_TEST(test_getter_errors_set_handle_message);

@@ -14,7 +14,7 @@ struct strata_kmeans {
     /* parameters */
     int64_t k, max_iter, n_init, seed, threads;
     double tol;
-    int init, algorithm, assign, kernel;
+    int init, algorithm, assign, kernel, allow_too_few;
     double *init_centroids; /* k0 x d0 when given */
     int64_t init_k, init_d;
     strata_progress_fn progress;
@@ -113,6 +113,12 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
                                 (long long)v);
         km->assign = (int)v;
         return STRATA_OK;
+    case STRATA_KMEANS_ALLOW_TOO_FEW:
+        if (v != 0 && v != 1)
+            return strata__fail(km->msg, STRATA_E_PARAM, "allow_too_few must be 0 or 1, got %lld",
+                                (long long)v);
+        km->allow_too_few = (int)v;
+        return STRATA_OK;
     case STRATA_THREADS:
         if (v < 0 || v > 1024)
             return strata__fail(km->msg, STRATA_E_PARAM, "threads must be in [0, 1024], got %lld",
@@ -161,6 +167,7 @@ int strata_kmeans_get_int(const strata_kmeans *ckm, int param, int64_t *out)
     case STRATA_KMEANS_N_INIT: v = km->n_init; break;
     case STRATA_KMEANS_ALGORITHM: v = km->algorithm; break;
     case STRATA_KMEANS_ASSIGN: v = km->assign; break;
+    case STRATA_KMEANS_ALLOW_TOO_FEW: v = km->allow_too_few; break;
     case STRATA_THREADS: v = km->threads; break;
     case STRATA_KERNEL: v = km->kernel; break;
     default:
@@ -268,7 +275,8 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
         .k = km->k, .max_iter = km->max_iter, .n_init = km->n_init, .seed = km->seed,
         .tol = km->tol, .init = km->init, .assign = km->assign,
         .threads = strata__resolve_threads(km->threads), .kern = kern,
-        .init_centroids = km->init_centroids, .progress = km->progress, .user = km->user};
+        .init_centroids = km->init_centroids, .allow_too_few = km->allow_too_few,
+        .progress = km->progress, .user = km->user};
     return STRATA_OK;
 }
 

@@ -170,11 +170,16 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
         double pot = 0.0;
         for (int64_t ch = 0; ch < nchunks; ch++)
             pot += chunk_pot[ch];
-        if (!(pot > 0.0)) {
-            rc = strata__fail(msg, STRATA_E_TOO_FEW,
-                              "k-means++ found only %lld distinct points for k = %lld",
-                              (long long)j, (long long)k);
-            goto done;
+        if (!(pot > 0.0)) { /* every point of weight > 0 is a centroid */
+            if (!cfg->allow_too_few) {
+                rc = strata__fail(msg, STRATA_E_TOO_FEW,
+                                  "k-means++ found only %lld distinct points for k = %lld",
+                                  (long long)j, (long long)k);
+                goto done;
+            }
+            for (; j < k; j++)
+                memcpy(centroids + j * d, centroids, (size_t)d * sizeof(double));
+            break;
         }
         for (int64_t t = 0; t < ntrials; t++) {
             int64_t i = search_mass(X, closest, chunk_pot, nchunks, strata__rng_uniform(rng) * pot);
@@ -240,7 +245,10 @@ static int random_rows(const strata__data *X, const strata__kmeans_cfg *cfg, str
             if (X->w[i] > 0.0)
                 pos[m++] = i;
     }
-    for (int64_t j = 0; j < cfg->k; j++) {
+    /* Fewer rows of weight > 0 than k (only with allow_too_few, which skips
+     * the distinct-point check): the rest repeat the first centroid. */
+    const int64_t draws = cfg->k < npos ? cfg->k : npos;
+    for (int64_t j = 0; j < draws; j++) {
         int64_t i;
         do {
             int64_t u = (int64_t)strata__rng_below(rng, (uint64_t)npos);
@@ -249,6 +257,8 @@ static int random_rows(const strata__data *X, const strata__kmeans_cfg *cfg, str
         taken[i / 64] |= 1ull << (i % 64);
         copy_row(X, i, centroids + j * X->d);
     }
+    for (int64_t j = draws; j < cfg->k; j++)
+        memcpy(centroids + j * X->d, centroids, (size_t)X->d * sizeof(double));
     strata__free(taken);
     strata__free(pos);
     return STRATA_OK;

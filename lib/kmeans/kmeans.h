@@ -60,6 +60,7 @@ typedef struct strata__kmeans_cfg {
     int threads;
     const strata__kernels *kern;
     const double *init_centroids; /* k x d, for STRATA_INIT_CENTROIDS */
+    int allow_too_few;            /* STRATA_KMEANS_ALLOW_TOO_FEW */
     strata_progress_fn progress;
     void *user;
 } strata__kmeans_cfg;

@@ -226,16 +226,18 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     strata__data_stats st = {mean, 0.0};
     if ((rc = strata__data_check(X, cfg->threads, &st, msg)))
         goto done;
-    int64_t distinct = strata__count_distinct(X, k);
-    if (distinct < 0) {
-        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory counting distinct rows");
-        goto done;
-    }
-    if (distinct < k) {
-        rc = strata__fail(msg, STRATA_E_TOO_FEW,
-                          "only %lld distinct rows%s for k = %lld clusters", (long long)distinct,
-                          X->w ? " with weight > 0" : "", (long long)k);
-        goto done;
+    if (!cfg->allow_too_few) {
+        int64_t distinct = strata__count_distinct(X, k);
+        if (distinct < 0) {
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory counting distinct rows");
+            goto done;
+        }
+        if (distinct < k) {
+            rc = strata__fail(msg, STRATA_E_TOO_FEW,
+                              "only %lld distinct rows%s for k = %lld clusters", (long long)distinct,
+                              X->w ? " with weight > 0" : "", (long long)k);
+            goto done;
+        }
     }
     if ((rc = strata__tables_init(&t, X, k, mean, cfg->kern, assign, cfg->threads))) {
         rc = strata__fail(msg, rc, "out of memory for centroid tables");

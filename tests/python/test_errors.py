@@ -12,19 +12,37 @@ import strata
 from strata.errors import error_for
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.ones((5, 2), complex), "Complex data not supported"),
-    (np.array([["a", "b"], ["c", "d"]]), "real numbers"),
-    ([[1.0, 2.0], [3.0]], "cannot be converted"),
-    ([[object(), 1.0]], "cannot be converted"),
-    (np.ones(5), "2-D array.*Reshape your data"),
-    (np.ones((2, 2, 2)), "2-D array"),
-    (np.ones((0, 2)), "rows"),
+@pytest.mark.parametrize("bad, match, type_error", [
+    (np.ones((5, 2), complex), "Complex data not supported", False),
+    (np.array([["a", "b"], ["c", "d"]]), "real numbers", True),
+    ([[1.0, 2.0], [3.0]], "cannot be converted", False),
+    ([[object(), 1.0]], "cannot be converted", True),
+    (np.array([["1.5", "x"], ["2", "3"]], dtype=object), "could not convert string", True),
+    (np.array([[{"a": 1}, 2.0]], dtype=object), "argument must be a string or a.* number", True),
+    (np.ones(5), "2-D array.*Reshape your data", False),
+    (np.ones((2, 2, 2)), "2-D array", False),
+    (np.ones((0, 2)), r"^Found array with 0 sample\(s\) \(shape=\(0, 2\)\) while a minimum of 1 "
+                      r"is required\.$", False),
+    (np.ones((3, 0)), r"^Found array with 0 feature\(s\) \(shape=\(3, 0\)\) while a minimum of "
+                      r"1 is required\.$", False),
 ])
-def test_bad_data(bad, match):
+def test_bad_data(bad, match, type_error):
     with pytest.raises(strata.ArgumentError, match=match) as info:
         strata.KMeans(2).fit(bad)
     assert isinstance(info.value, ValueError) and -200 < info.value.code <= -100
+    assert isinstance(info.value, TypeError) == type_error
+    assert isinstance(info.value, strata.DTypeError) == type_error
+
+
+def test_object_arrays_of_numbers_are_numbers(blobs):
+    as_objects = blobs.astype(object)
+    as_objects[0, 0] = int(round(blobs[0, 0]))  # Python ints mixed with floats
+    exact = blobs.copy()
+    exact[0, 0] = as_objects[0, 0]
+    ours = strata.KMeans(4, random_state=0).fit(as_objects)
+    ref = strata.KMeans(4, random_state=0).fit(exact)
+    np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+    np.testing.assert_array_equal(ours.predict(as_objects), ref.labels_)
 
 
 def test_sparse_input_is_refused(blobs):
@@ -49,9 +67,40 @@ def test_too_many_clusters():
     with pytest.raises(strata.ArgumentError, match="larger than the number of rows") as info:
         strata.KMeans(5).fit(np.arange(8.0).reshape(4, 2))
     assert info.value.code == -101
-    with pytest.raises(strata.ArgumentError, match="distinct") as info:
-        strata.KMeans(3).fit(np.ones((10, 2)))
-    assert info.value.code == -105
+
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_fewer_distinct_points_than_clusters_fit_and_warn(init):
+    # as scikit-learn: a model with repeated centroids, and a ConvergenceWarning
+    X = np.array([[1.0, 3.0], [2.0, 1.0], [1.0, 3.0], [2.0, 1.0], [1.0, 3.0], [5.0, 5.0]])
+    with pytest.warns(strata.ConvergenceWarning,
+                      match=r"Number of distinct clusters \(3\) found smaller than n_clusters "
+                            r"\(5\)") as record:
+        km = strata.KMeans(5, init=init, random_state=0).fit(X)
+    assert record[0].filename == __file__  # the warning names the caller
+    points = np.unique(X, axis=0)
+    # every centroid is a data point, every point a centroid; rows take the
+    # lowest-index centroid equal to them
+    assert {tuple(c) for c in km.cluster_centers_} == {tuple(p) for p in points}
+    first = {tuple(c): j for j, c in reversed(list(enumerate(km.cluster_centers_)))}
+    np.testing.assert_array_equal(km.labels_, [first[tuple(x)] for x in X])
+    assert km.inertia_ == 0.0 and len(np.unique(km.labels_)) == 3
+    np.testing.assert_array_equal(km.predict(X), km.labels_)
+    # only rows of weight > 0 count: 2 distinct points left
+    w = np.array([1.0, 0.0, 2.0, 0.0, 1.0, 0.0])
+    with pytest.warns(strata.ConvergenceWarning, match=r"\(1\) found smaller than n_clusters \(2\)"):
+        weighted = strata.KMeans(2, init=init, random_state=0).fit(X, sample_weight=w)
+    np.testing.assert_array_equal(weighted.cluster_centers_, [[1.0, 3.0], [1.0, 3.0]])
+    # k > n stays an error, as in scikit-learn
+    with pytest.raises(strata.ArgumentError, match="larger than the number of rows"):
+        strata.KMeans(7, init=init).fit(X)
+
+
+def test_enough_distinct_points_do_not_warn(blobs, recwarn):
+    strata.KMeans(4, random_state=0).fit(blobs)
+    strata.KMeans(2, init="random", random_state=0).fit(np.array([[0.0], [0.0], [1.0]]))
+    assert not [w for w in recwarn if issubclass(w.category, strata.ConvergenceWarning)]
 
 
 @pytest.mark.parametrize("params, match", [

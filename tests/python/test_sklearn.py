@@ -83,3 +83,70 @@ def test_sklearn_sees_fitted_state(blobs):
     with pytest.raises(sklearn.exceptions.NotFittedError):
         check_is_fitted(km)
     check_is_fitted(km.fit(blobs))
+
+
+# ---- scikit-learn's estimator checks ------------------------------------------------
+
+from sklearn.utils.estimator_checks import (check_estimator,  # noqa: E402
+                                            check_sample_weights_invariance,
+                                            parametrize_with_checks)
+
+
+_QUIET = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning",
+                                    "ignore::sklearn.exceptions.SkipTestWarning")
+
+
+@_QUIET
+@parametrize_with_checks([strata.KMeans()])
+def test_sklearn_estimator_check(estimator, check):
+    """Every check of scikit-learn's suite, one test each (the clustering ones
+    included: KMeans declares itself a clusterer)."""
+    check(estimator)
+
+
+@_QUIET
+def test_check_estimator_passes_whole():
+    assert strata.KMeans()._estimator_type == "clusterer"
+    check_estimator(strata.KMeans())
+
+
+def test_expected_failures_are_sklearns_own():
+    ours = strata.KMeans()._more_tags()["_xfail_checks"]
+    theirs = SkKMeans()._get_tags()["_xfail_checks"]
+    assert set(ours) <= set(theirs)
+
+
+@_QUIET
+def test_unit_weights_are_no_weights():
+    # the half of check_sample_weights_invariance that the expected failure
+    # above hides: it must pass (zero weights differ only by row order)
+    for init in ("k-means++", "random"):
+        check_sample_weights_invariance("KMeans", strata.KMeans(init=init), kind="ones")
+
+
+def test_zero_weights_are_removed_rows():
+    # what kind="zeros" means, with an initialisation that does not depend on
+    # the row order: the same model as without the zero-weight rows
+    X, _, firsts = make_blobs(300, 3, 4, seed=5)
+    rng = np.random.default_rng(0)
+    extra = rng.normal(scale=50.0, size=(100, 3))
+    both = np.vstack([X, extra])
+    w = np.r_[np.ones(len(X)), np.zeros(len(extra))]
+    order = rng.permutation(len(both))
+    init = X[firsts] + 1.0
+    ref = strata.KMeans(4, init=init, tol=0).fit(X)
+    ours = strata.KMeans(4, init=init, tol=0).fit(both[order], sample_weight=w[order])
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-12)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-12)
+    np.testing.assert_array_equal(ours.predict(X), ref.labels_)
+
+
+def test_convergence_warning_is_sklearns():
+    X = np.array([[0.0, 1.0]] * 4 + [[2.0, 2.0]])
+    with pytest.warns(sklearn.exceptions.ConvergenceWarning, match="distinct clusters"):
+        labels = strata.KMeans(3, random_state=0).fit_predict(X)
+    with pytest.warns(sklearn.exceptions.ConvergenceWarning):
+        ref = SkKMeans(3, n_init=1, random_state=0).fit(X)
+    # both fit; the labels describe the same partition into two groups
+    assert len(np.unique(labels)) == len(np.unique(ref.labels_)) == 2
+    assert labels[0] == labels[3] != labels[4]

@@ -17,8 +17,9 @@ where it looks; ``STRATA_LIBRARY`` overrides). Failures raise subclasses of
 
 from . import _lib
 from ._version import __version__
-from .errors import (ArgumentError, Cancelled, ClosedError, Error, FileError, InternalError,
-                     NotFittedError, OutOfMemoryError, OutputExistsError, StateError)
+from .errors import (ArgumentError, Cancelled, ClosedError, ConvergenceWarning, DTypeError, Error,
+                     FileError, InternalError, NotFittedError, OutOfMemoryError,
+                     OutputExistsError, StateError)
 from .kmeans import KMeans
 from .rfm import RFMResult, rfm, rfm_score
 
@@ -27,6 +28,7 @@ library_version = _lib.lib.strata_version_string().decode()
 #: Where the C library was loaded from (a path, or a name given to the system loader).
 library_path = _lib.path
 
-__all__ = ["KMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "FileError", "OutputExistsError", "OutOfMemoryError",
-           "StateError", "NotFittedError", "ClosedError", "Cancelled", "InternalError",
-           "library_version", "library_path", "__version__"]
+__all__ = ["KMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError",
+           "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",
+           "ClosedError", "Cancelled", "InternalError", "ConvergenceWarning", "library_version",
+           "library_path", "__version__"]

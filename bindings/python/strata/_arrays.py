@@ -6,6 +6,8 @@ or a view that skips rows or whole columns at either end (``X[::2]``,
 ``big[:, 1:5]``), passed with ``row_stride = strides[0] // itemsize``. Anything else (other dtypes,
 Fortran order, column-strided views, lists, DataFrames) is copied once into a
 C-contiguous array: float32 stays float32, everything else becomes float64.
+Object arrays of numbers are read as numbers; of anything else (strings,
+dicts) they raise DTypeError (a TypeError), as do string arrays.
 Weights and initial centroids are always float64 and C-contiguous.
 """
 
@@ -14,7 +16,7 @@ import ctypes
 import numpy as np
 
 from . import _ffi
-from .errors import ArgumentError
+from .errors import ArgumentError, DTypeError
 
 _DTYPES = {np.dtype(np.float32): _ffi.FLOAT32, np.dtype(np.float64): _ffi.FLOAT64}
 
@@ -26,15 +28,19 @@ def _numeric(value, name):
                             f"({name}.toarray())")
     try:
         array = np.asarray(value)
-        if array.dtype.kind == "O":
+    except (TypeError, ValueError) as exc:  # ragged nesting, mostly
+        cls = DTypeError if isinstance(exc, TypeError) else ArgumentError
+        raise cls(f"{name} cannot be converted to a numeric array: {exc}") from None
+    if array.dtype.kind == "O":  # numbers as objects are read as numbers, as scikit-learn does
+        try:
             array = array.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ArgumentError(f"{name} cannot be converted to a numeric array: {exc}") from None
+        except (TypeError, ValueError) as exc:  # strings, dicts, ...
+            raise DTypeError(f"{name} cannot be converted to a numeric array: {exc}") from None
     if array.dtype.kind == "c":
         raise ArgumentError(f"Complex data not supported: {name} has dtype {array.dtype}")
     if array.dtype.kind not in "biuf":
-        raise ArgumentError(f"{name} must hold real numbers (float32, float64, integers), "
-                            f"got dtype {array.dtype}")
+        raise DTypeError(f"{name} must hold real numbers (float32, float64, integers), "
+                         f"got dtype {array.dtype}")
     return array
 
 
@@ -63,6 +69,10 @@ def as_matrix(x, name="X"):
                                 f"{x.ndim}-D with shape {x.shape}.{hint}")
         x = np.ascontiguousarray(x, np.float32 if x.dtype.type is np.float32 else np.float64)
     n, d = x.shape
+    for size, what in ((n, "sample"), (d, "feature")):  # scikit-learn's words
+        if size == 0:
+            raise ArgumentError(f"Found array with 0 {what}(s) (shape={x.shape}) while a "
+                                f"minimum of 1 is required.")
     row_stride = x.strides[0] // x.itemsize if n > 1 else d
     return x, _DTYPES[x.dtype], n, d, row_stride
 

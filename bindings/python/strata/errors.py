@@ -9,6 +9,7 @@ for scikit-learn or plain Python catches them as usual:
 status codes                    class                  also a
 ==============================  =====================  ==========================
 -1xx arguments and data         ArgumentError          ValueError
+(data of a non-numeric type)    DTypeError             ValueError, TypeError
 -2xx I/O (HDF5 files)           FileError              OSError
 -206 output file exists         OutputExistsError      FileExistsError
 -3xx resources                  OutOfMemoryError       MemoryError
@@ -20,6 +21,8 @@ status codes                    class                  also a
 Checks made in Python before calling the library raise the same classes.
 :class:`ClosedError` (a ValueError) reports use of a closed estimator.
 """
+
+import sys
 
 
 class Error(Exception):
@@ -46,6 +49,13 @@ class ArgumentError(Error, ValueError):
     """Bad argument or data (-1xx): dtype, shape, NaN/Inf, weights, k > n, ..."""
 
     code = -101
+
+
+class DTypeError(ArgumentError, TypeError):
+    """Data of a type that is not read as numbers (strings, booleans,
+    timedeltas, objects that are not numbers, ...): raised by the binding
+    before calling the library. A TypeError, as scikit-learn and numpy raise
+    for such data, and an ArgumentError for code that catches those."""
 
 
 class FileError(Error, OSError):
@@ -86,10 +96,34 @@ class Cancelled(Error):
     code = -500
 
 
+class ConvergenceWarning(UserWarning):
+    """A fit found fewer distinct clusters than asked for (fewer distinct
+    points than n_clusters). When scikit-learn is installed the warning
+    issued is also a ``sklearn.exceptions.ConvergenceWarning``."""
+
+
 class InternalError(Error, RuntimeError):
     """A bug in libstrata (-9xx): please report it."""
 
     code = -900
+
+
+_CONVERGENCE_WARNINGS = {}
+
+
+def convergence_warning():
+    """The class to warn with: :class:`ConvergenceWarning`, or a subclass that
+    is also scikit-learn's ConvergenceWarning when ``sklearn.exceptions`` is
+    imported (code filtering on scikit-learn's class has imported it; never
+    importing scikit-learn here keeps ``import strata`` light)."""
+    sk = getattr(sys.modules.get("sklearn.exceptions"), "ConvergenceWarning", None)
+    if sk is None:
+        return ConvergenceWarning
+    if sk not in _CONVERGENCE_WARNINGS:
+        _CONVERGENCE_WARNINGS[sk] = type("ConvergenceWarning", (ConvergenceWarning, sk),
+                                         {"__module__": __name__,
+                                          "__doc__": ConvergenceWarning.__doc__})
+    return _CONVERGENCE_WARNINGS[sk]
 
 
 _BY_CODE = {-206: OutputExistsError, -400: NotFittedError, -500: Cancelled}

@@ -2,6 +2,7 @@
 
 import numbers
 import os
+import sys
 import threading
 import warnings
 from ctypes import c_double, c_int32
@@ -13,13 +14,22 @@ from ._arrays import as_centroids, as_matrix, as_weights, pointer
 from ._base import ParamsMixin
 from ._handle import KMeansHandle, sigint_deferred
 from ._lib import lib
-from .errors import ArgumentError, ClosedError, NotFittedError, StateError
+from .errors import ArgumentError, ClosedError, NotFittedError, StateError, convergence_warning
 
 _INITS = {"k-means++": _ffi.INIT_KMEANSPP, "random": _ffi.INIT_RANDOM}
 _ALGORITHMS = {"auto": _ffi.ALGO_AUTO, "lloyd": _ffi.ALGO_LLOYD}
 _INT64_END = 2**63
 _SEED_END = np.iinfo(np.int32).max  # seeds drawn from a RandomState, as scikit-learn
+_HERE = os.path.dirname(__file__)
 _CREATE_LOCK = threading.Lock()  # one handle per estimator, even if threads race to create it
+
+
+def _stacklevel():
+    """``stacklevel`` that makes a warning name the caller's first frame outside this package."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == _HERE:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _integer(name, value, low):
@@ -63,6 +73,7 @@ class KMeans(ParamsMixin):
     in float64.
     """
 
+    _estimator_type = "clusterer"  # scikit-learn's ClusterMixin marker
     _km = None  # the KMeansHandle, created on first use
     _closed = False
     _source = ""  # default `source` of write_h5: "file:dataset" after fit_h5
@@ -77,6 +88,13 @@ class KMeans(ParamsMixin):
         self.random_state = random_state
         self.algorithm = algorithm
         self.n_threads = n_threads
+
+    def _more_tags(self):
+        """scikit-learn's estimator tags: the expected failure its own KMeans
+        declares (zero weights are not the same as removing rows: the
+        initialisation draws from the rows in order)."""
+        return {"_xfail_checks": {"check_sample_weights_invariance":
+                                  "zero sample_weight is not equivalent to removing samples"}}
 
     # -- parameters ---------------------------------------------------------
 
@@ -118,11 +136,13 @@ class KMeans(ParamsMixin):
             n_init = _integer("n_init", self.n_init, 1)
             if centroids is not None and n_init != 1:
                 warnings.warn(f"Explicit initial centers given: performing only one init "
-                              f"instead of n_init={n_init}.", RuntimeWarning, stacklevel=4)
+                              f"instead of n_init={n_init}.", RuntimeWarning,
+                              stacklevel=_stacklevel())
                 n_init = 1
         ints = {_ffi.KMEANS_K: k, _ffi.KMEANS_MAX_ITER: _integer("max_iter", self.max_iter, 1),
                 _ffi.KMEANS_N_INIT: n_init, _ffi.KMEANS_ALGORITHM: _ALGORITHMS[self.algorithm],
-                _ffi.THREADS: self._threads()}
+                _ffi.THREADS: self._threads(),
+                _ffi.KMEANS_ALLOW_TOO_FEW: 1}  # fewer distinct points than k: fit and warn
         ints[_ffi.KMEANS_SEED] = self._seed()  # last: drawing a seed advances a RandomState
         if centroids is None:
             ints[_ffi.KMEANS_INIT] = _INITS[self.init]
@@ -198,6 +218,11 @@ class KMeans(ParamsMixin):
             self.cluster_centers_, self.labels_, self.inertia_ = centers, labels, inertia
             self.n_iter_, self.converged_, self.n_features_in_ = n_iter, converged, d
             self._source = source
+        used = np.count_nonzero(np.bincount(labels, minlength=k))
+        if used < k:  # scikit-learn's warning, in its words
+            warnings.warn(f"Number of distinct clusters ({used}) found smaller than n_clusters "
+                          f"({k}). Possibly due to duplicate points in X.", convergence_warning(),
+                          stacklevel=_stacklevel())
         return self
 
     def _fit_matrix(self, matrix, sample_weight, progress):

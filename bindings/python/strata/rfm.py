@@ -14,13 +14,17 @@ segments) and the pandas recipe the scores agree with.
 """
 
 import ctypes
+import datetime
+import decimal
+import math
 import numbers
+import sys
 
 import numpy as np
 
 from . import _ffi
 from ._lib import lib
-from .errors import ArgumentError, error_for
+from .errors import ArgumentError, DTypeError, error_for
 
 _INT64_MIN = -2**63
 _ANY = (1, 100)
@@ -69,72 +73,170 @@ def _ptr(array, ctype):
     return array.ctypes.data_as(ctypes.POINTER(ctype))
 
 
-def _column(value, name):
-    """A 1-D numpy array (pandas Series and lists accepted)."""
-    if hasattr(value, "to_numpy") and hasattr(value, "dtype") and \
-            getattr(value.dtype, "kind", "O") not in "biufM":
-        # pandas nullable dtypes (Int64, Float64): missing values become NaN
-        try:
-            value = value.to_numpy(dtype="float64", na_value=np.nan)
-        except (TypeError, ValueError):
-            value = value.to_numpy()
+def _is_missing(objects):
+    """Mask of the missing values (None, NaN, pandas' NA and NaT) of an object array."""
+    pd = sys.modules.get("pandas")  # pandas' missing marks exist only if it is imported
+    if pd is not None:
+        return np.asarray(pd.isna(objects), bool)
+    return np.array([x is None or (isinstance(x, numbers.Real) and x != x) for x in objects], bool)
+
+
+def _whole(x, floor):
+    """A number as a Python int in int64's range, or None: non-integral
+    values are floored (``floor``) or None; exact for ints, floats, Decimal
+    and Fraction alike."""
+    if not isinstance(x, numbers.Integral):
+        if not math.isfinite(x):
+            return None
+        w = math.floor(x)
+        if not floor and w != x:
+            return None
+        x = w
+    x = int(x)
+    return x if _INT64_MIN <= x < 2**63 else None
+
+
+def _from_objects(a, name, floats, source):
+    """An object column of numbers as (numpy array, missing mask).
+
+    ``floats``: "float" (amounts: float64), "integral" (ids) or "floor"
+    (times): exact int64 (Python ints above 2**53 keep every digit), with
+    non-integral ids and values beyond int64 marked missing.
+    """
+    missing = _is_missing(a)
+    present = np.flatnonzero(~missing)
+    for x in a[present]:
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, decimal.Decimal)):
+            what = "booleans" if isinstance(x, (bool, np.bool_)) else f"{type(x).__name__} objects"
+            hint = (f"; convert them with pandas.to_datetime({name}, utc=True)"
+                    if isinstance(x, (datetime.date, np.datetime64)) and floats == "floor" else "")
+            raise DTypeError(f"{name} must hold numbers, got {what} such as {x!r} (dtype {source})"
+                             f"{hint}")
+    if floats == "float":
+        out = np.full(a.shape, np.nan)
+        out[present] = [float(x) for x in a[present]]
+        return out, missing
+    out = np.zeros(a.shape, np.int64)
+    for i in present:
+        v = _whole(a[i], floats == "floor")
+        if v is None:
+            missing[i] = True
+        else:
+            out[i] = v
+    return out, missing
+
+
+def _values(value, name, floats, source=None):
+    """A column as (1-D numpy array of kind b, i, u, f, M, m, ..., missing mask).
+
+    Lists, numpy arrays and pandas Series, Index and arrays are accepted.
+    pandas' extension dtypes become numpy ones: nullable integers and floats
+    (missing values masked), timezone-aware datetimes (UTC), categoricals
+    (the values of their categories); object columns of numbers become
+    numbers (see _from_objects). The caller checks the kind.
+    """
+    dtype = getattr(value, "dtype", None)
+    source = source or dtype
+    if dtype is not None and not isinstance(dtype, np.dtype):  # a pandas extension dtype
+        import pandas as pd
+        if isinstance(dtype, pd.CategoricalDtype):
+            cat = pd.Categorical(value)
+            codes = np.asarray(cat.codes)
+            values, missing = _values(cat.categories, name, floats, source)
+            if not len(values):  # every value missing
+                return np.zeros(codes.shape, np.int64), np.ones(codes.shape, bool)
+            taken = (codes < 0) if missing is None else (codes < 0) | missing[codes]
+            return values[codes], taken
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            return value.to_numpy(dtype="datetime64[ns]"), None  # UTC instants; NaT stays NaT
+        numpy_dtype = getattr(dtype, "numpy_dtype", None)  # Int64, UInt64, Float64, boolean
+        if numpy_dtype is not None and dtype.kind in "biuf":
+            missing = np.asarray(pd.isna(value), bool)
+            return value.to_numpy(dtype=numpy_dtype, na_value=0), missing
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise ArgumentError(f"{name} cannot be converted to an array: {exc}") from None
     if array.ndim != 1:
         raise ArgumentError(f"{name} must be 1-D, got shape {array.shape}")
+    if dtype is None and array.dtype.kind == "f" and floats != "float":
+        array = np.asarray(value, dtype=object)  # a list: numpy rounds big ints to floats
     if array.dtype.kind == "O":
-        try:
-            array = array.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ArgumentError(f"{name} must hold numbers, got objects such as "
-                                f"{array[:1].tolist()!r}") from None
-    return array
+        return _from_objects(array, name, floats, source or array.dtype)
+    return array, None
+
+
+def _refuse(a, name, wanted, source):
+    """DTypeError unless the numpy kind of ``a`` is one of ``wanted``."""
+    kind = a.dtype.kind
+    if kind in wanted:
+        return
+    what = {"b": "booleans", "M": "datetimes", "m": "timedeltas (durations)", "U": "strings",
+            "S": "bytes", "c": "complex numbers"}.get(kind, "values that are not numbers")
+    hint = ("; pass datetimes, or whole days (e.g. td.dt.days)"
+            if kind == "m" and "M" in wanted else "")
+    kinds = "integers, floats or datetimes" if "M" in wanted else "integers or floats"
+    raise DTypeError(f"{name} must hold numbers ({kinds}), got {what} (dtype {source}){hint}")
+
+
+def _as_int64(value, name, floats, wanted):
+    """int64 column: ``floats`` "integral" (ids) or "floor" (times); missing
+    values, floats that are no int64 and integers beyond int64 all become
+    the missing mark INT64_MIN (a bad id or time, dropped and counted).
+    datetime64 (if ``wanted`` has "M") is returned as is."""
+    a, missing = _values(value, name, floats)
+    _refuse(a, name, wanted, getattr(value, "dtype", a.dtype))
+    if a.dtype.kind == "M":
+        return a, missing
+    if a.dtype.kind == "f":
+        f = np.floor(a) if floats == "floor" else a
+        out = np.full(a.shape, _INT64_MIN, np.int64)
+        ok = np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < 2.0**63)
+        out[ok] = f[ok].astype(np.int64)
+    elif a.dtype.kind == "u":
+        out = a.astype(np.int64)
+        out[a > np.iinfo(np.int64).max] = _INT64_MIN  # never clipped
+    else:
+        out = np.ascontiguousarray(a, np.int64)
+    if missing is not None:
+        out[missing] = _INT64_MIN
+    return out, None
 
 
 def _as_ids(value, name="customer_id"):
-    """int64 ids; NaN and non-integral floats become the missing-id mark."""
-    a = _column(value, name)
-    if a.dtype.kind in "iub":
-        if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
-            raise ArgumentError(f"{name} has values above 2**63 - 1")
-        return np.ascontiguousarray(a, np.int64)
-    if a.dtype.kind == "f":
-        out = np.full(a.shape, _INT64_MIN, np.int64)
-        ok = np.isfinite(a) & (np.floor(a) == a) & (np.abs(a) < 2.0**63)
-        out[ok] = a[ok].astype(np.int64)
-        return out
-    raise ArgumentError(f"{name} must hold integers (or floats with NaN for missing ids), "
-                        f"got dtype {a.dtype}")
+    """int64 ids; missing, non-integral and out-of-range ids become the missing mark."""
+    return _as_int64(value, name, "integral", "iuf")[0]
 
 
 def _as_times(value, unit, name="day"):
-    """int64 days or seconds; datetime64 converted, NaN/NaT marked bad."""
-    a = _column(value, name)
-    if a.dtype.kind == "M":
-        out = a.astype("datetime64[s]" if unit == "seconds" else "datetime64[D]").astype(np.int64)
-        out[np.isnat(a)] = _INT64_MIN
-        return out
-    if a.dtype.kind in "iub":
-        if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
-            raise ArgumentError(f"{name} has values above 2**63 - 1")
-        return np.ascontiguousarray(a, np.int64)
-    if a.dtype.kind == "f":
-        f = np.floor(a)
-        out = np.full(a.shape, _INT64_MIN, np.int64)
-        ok = np.isfinite(f) & (np.abs(f) < 2.0**63)
-        out[ok] = f[ok].astype(np.int64)
-        return out
-    raise ArgumentError(f"{name} must hold integer days or seconds, floats or datetime64, "
-                        f"got dtype {a.dtype}")
+    """int64 days or seconds; datetimes converted (UTC), floats floored;
+    NaN, NaT and values beyond int64 marked bad."""
+    a, missing = _as_int64(value, name, "floor", "iufM")
+    if a.dtype.kind != "M":
+        return a
+    out = a.astype("datetime64[s]" if unit == "seconds" else "datetime64[D]").astype(np.int64)
+    out[np.isnat(a) if missing is None else np.isnat(a) | missing] = _INT64_MIN
+    return out
 
 
 def _as_amounts(value, name="amount"):
-    a = _column(value, name)
-    if a.dtype.kind not in "biuf":
-        raise ArgumentError(f"{name} must hold numbers, got dtype {a.dtype}")
-    return np.ascontiguousarray(a, np.float64)
+    """float64 amounts; missing values become NaN (a bad amount)."""
+    a, missing = _values(value, name, "float")
+    _refuse(a, name, "iuf", getattr(value, "dtype", a.dtype))
+    out = np.array(a, np.float64)
+    if missing is not None:
+        out[missing] = np.nan
+    return out
+
+
+def _as_whole(value, name):
+    """Whole numbers, none missing (rfm_score's columns) as int64, or ArgumentError."""
+    a = _as_int64(value, name, "integral", "iuf")[0]
+    bad = np.flatnonzero(a == _INT64_MIN)
+    if bad.size:
+        raise ArgumentError(f"{name} must hold whole numbers; row {bad[0]} does not "
+                            f"(missing, fractional or beyond int64)")
+    return a
 
 
 def _choice(name, value, table):
@@ -283,12 +385,22 @@ def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, ti
         min_day=None, max_day=None, min_id=0, edges=None, segments=None, n_threads=None):
     """RFM scores and segments of the customers of a transaction log.
 
+    Columns: lists, numpy arrays or pandas Series/Index/arrays of numbers:
+    numpy integers and floats, pandas nullable ``Int*``/``UInt*``/``Float*``,
+    ``category`` of numbers, ``object`` of numbers. Missing values (NaN,
+    None, ``pd.NA``, NaT) make their row a bad id, time or amount (dropped and
+    counted). Booleans, strings, timedeltas and other non-numbers raise
+    :class:`strata.DTypeError` (a TypeError). docs/python.md has the table.
+
     Args:
-        customer_id: integer ids (floats allowed: NaN or non-integral values
-            are missing ids, dropped and counted).
+        customer_id: integer ids; floats are ids when whole (NaN, fractional
+            values and values beyond int64, e.g. uint64 >= 2**63, are missing
+            ids, dropped and counted, never clipped).
         day: integer days (any epoch), or Unix seconds with
             ``time_unit="seconds"``; floats are floored (NaN: a bad time);
-            numpy/pandas datetimes are converted to UTC days (or seconds).
+            numpy/pandas datetimes of any unit are converted to UTC days (or
+            seconds): naive ones are taken as UTC, timezone-aware ones are
+            converted to UTC.
         amount: purchase amounts.
         bins: q, the number of score bins (2..100).
         ties: "rank" (equal-count bins, ties broken by ascending customer id:
@@ -316,7 +428,8 @@ def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, ti
 
     Returns an :class:`RFMResult`. Raises ArgumentError for bad arguments,
     columns of different lengths, an empty log, or a log with no purchase
-    left after cleaning.
+    left after cleaning; DTypeError (an ArgumentError and a TypeError) for a
+    column that does not hold numbers (or datetimes, for ``day``).
     """
     unit = _choice("time_unit", time_unit, _ffi.RFM_TIME_UNITS)
     ids = _as_ids(customer_id)
@@ -352,11 +465,11 @@ def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, ti
 def rfm_score(customer_id, recency, frequency, monetary, bins=5, ties="rank", *, edges=None,
               segments=None, n_threads=None):
     """Scores and segments of customers aggregated elsewhere (distinct ids,
-    recency >= 0 days, frequency >= 1, finite monetary). Same scoring
+    recency >= 0 days, frequency >= 1, finite monetary; ids, recency and
+    frequency whole numbers, none missing: ArgumentError otherwise). Same scoring
     arguments and result as :func:`rfm`; first_day and tenure are -1."""
-    ids = _as_ids(customer_id)
-    columns = [np.ascontiguousarray(_column(recency, "recency"), np.int64),
-               np.ascontiguousarray(_column(frequency, "frequency"), np.int64),
+    ids = _as_whole(customer_id, "customer_id")
+    columns = [_as_whole(recency, "recency"), _as_whole(frequency, "frequency"),
                _as_amounts(monetary, "monetary")]
     if any(len(c) != len(ids) for c in columns):
         raise ArgumentError("customer_id, recency, frequency and monetary must have the same "
