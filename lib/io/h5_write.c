@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -46,14 +47,18 @@ typedef struct writer {
 
 /* The temporary file of the write in progress, for strata_discard_temp_file()
  * (a signal handler): writes are serialised by the HDF5 lock, so there is at
- * most one. Whoever swaps it out owns the name; the handler never frees it. */
+ * most one. Whoever swaps it out stops the write; the writer frees the name
+ * once no strata_discard_temp_file() call runs (one may, in another thread). */
 static _Atomic(char *) active_tmp;
+static atomic_int discarding; /* strata_discard_temp_file() calls running */
 
 int strata_discard_temp_file(void)
 {
     int saved = errno; /* called from signal handlers */
+    atomic_fetch_add(&discarding, 1);
     char *tmp = atomic_exchange(&active_tmp, NULL);
     int removed = tmp && unlink(tmp) == 0;
+    atomic_fetch_sub(&discarding, 1);
     errno = saved;
     return removed;
 }
@@ -264,8 +269,10 @@ static int writer_finish(writer *w, int rc)
     if (rc && w->created)
         unlink(w->tmp);
     char *mine = w->tmp;
-    if (mine && atomic_compare_exchange_strong(&active_tmp, &mine, NULL))
-        free(w->tmp); /* else a signal handler took the name: leave it to it */
+    if (mine && !atomic_compare_exchange_strong(&active_tmp, &mine, NULL))
+        while (atomic_load(&discarding)) /* the taker may still be in unlink(name) */
+            sched_yield();
+    free(w->tmp);
     w->tmp = NULL;
     if (w->dirfd >= 0)
         close(w->dirfd);
