@@ -309,13 +309,17 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit(strata_kmeans *km, int dtype, 
 
 /** Fit to a 2-D numeric dataset (n x d) of an HDF5 file, read in row blocks
  *  into memory (float32 stays float32; float64 and integer types become
- *  float64). The file is opened read-only. Same results and codes as
- *  strata_kmeans_fit(), plus the STRATA_E_IO_* codes, whose message names the
- *  file and dataset. */
+ *  float64). The file is opened read-only; one that is not a regular file
+ *  (a FIFO, a device) is refused with STRATA_E_IO_OPEN. The handle remembers
+ *  the file with the model: strata_kmeans_write_h5() will not replace it.
+ *  Same results and codes as strata_kmeans_fit(), plus the STRATA_E_IO_*
+ *  codes, whose message names the file and dataset. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *dataset);
 
 /** Read starting centroids (k x d) from an HDF5 dataset and use them as
- *  strata_kmeans_set_init_centroids() does. @return as that function, plus STRATA_E_IO_*. */
+ *  strata_kmeans_set_init_centroids() does. While the handle holds them,
+ *  strata_kmeans_write_h5() will not replace that file.
+ *  @return as that function, plus STRATA_E_IO_*. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_init_centroids_h5(strata_kmeans *km, const char *path,
                                                     const char *dataset);
 
@@ -354,22 +358,58 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_predict(strata_kmeans *km, int dty
 STRATA_API STRATA_NODISCARD int strata_kmeans_transform(strata_kmeans *km, int dtype, const void *x, int64_t n,
                                         int64_t d, int64_t row_stride, double *out);
 
-/** Flags of strata_kmeans_write_h5() and strata_h5_write_matrix(). */
+/** Flags of strata_kmeans_write_h5(), strata_rfm_write_h5() and strata_h5_write_matrix(). */
 typedef enum strata_write_flags {
     STRATA_WRITE_DEFAULT = 0,
-    STRATA_WRITE_FORCE = 1 /* replace an existing output file */
+    STRATA_WRITE_FORCE = 1 /* replace an existing output file (a regular one only) */
 } strata_write_flags;
+
+/* How every libstrata write works (strata_kmeans_write_h5(), strata_rfm_write_h5(),
+ * strata_h5_write_matrix()):
+ *  - The file is written as "<path>.tmp.<pid>.<n>" in the destination folder,
+ *    flushed to disk (fsync), renamed to path, and the folder is flushed: after a
+ *    crash path holds the old file or the complete new one, never a mix.
+ *  - An existing path is replaced only with STRATA_WRITE_FORCE, and only if it is a
+ *    regular file: a directory, symbolic link, device, FIFO or socket is refused
+ *    with STRATA_E_IO_WRITE whatever the flags. The new file keeps the replaced
+ *    file's permission bits and, where the system allows it, its owner and group.
+ *  - A handle never replaces a file it read: strata_kmeans_write_h5() refuses
+ *    (STRATA_E_IO_WRITE) the file of the held model's strata_kmeans_fit_h5() and
+ *    of the strata_kmeans_set_init_centroids_h5() centroids, strata_rfm_write_h5()
+ *    the file of the held result's strata_rfm_fit_h5(); the same file under any
+ *    name (hard or symbolic link) counts.
+ *  - A write first removes, in the destination folder, the temporaries of the same
+ *    path that a process which no longer exists left (killed during a write):
+ *    files of the calling user named "<path>.tmp.<pid>.<n>" exactly, where no
+ *    process <pid> exists and no process holds a lock on the file (HDF5 locks
+ *    the file it writes, so a writer on another host or in another PID
+ *    namespace sharing the folder keeps its file).
+ *  - The library installs no signal handlers. A program that ends on a signal
+ *    can call strata_discard_temp_file() from its handler. */
+
+/** Remove the temporary file of the HDF5 write now in progress in this process,
+ *  if any (writes run one at a time), so that a program ended by a signal
+ *  leaves nothing behind. Async-signal-safe: meant to be called from a
+ *  SIGINT/SIGTERM handler, which then ends the process (the `strata` program
+ *  does so). If the process goes on instead, the interrupted write fails with
+ *  STRATA_E_IO_WRITE and the output path is left as it was. Allocates nothing;
+ *  preserves errno. @return 1 if a temporary file was removed, else 0. */
+STRATA_API int strata_discard_temp_file(void);
 
 /** Write the fitted model to a NEW HDF5 file:
  *    /labels     int32, n          /centroids  float64, k x d
  *    root attributes: k, inertia, n_iter, converged, seed, algorithm,
  *                     strata_version, source (the `source` argument, e.g.
- *                     "in.h5:/features"; NULL writes "").
+ *                     "in.h5:/features"; NULL writes "": only text, the
+ *                     protected input files are those the handle read).
  *  The file is written under a temporary name in the same folder and renamed
  *  into place, so an existing file is never left damaged; it is replaced only
- *  with STRATA_WRITE_FORCE.
- *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_IO_EXISTS,
- *          STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+ *  with STRATA_WRITE_FORCE, only if it is a regular file, and never if the
+ *  model was fitted from it (strata_kmeans_fit_h5()) or the handle's initial
+ *  centroids were read from it (see "How every libstrata write works" above).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM (flags),
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE (also: path is not a regular
+ *          file, or is an input of the handle), STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *source,
                                        int flags);
 
@@ -392,8 +432,9 @@ STRATA_API STRATA_NODISCARD int strata_h5_read_matrix(const char *path, const ch
                                       void *buf, int64_t n, int64_t d);
 
 /** Write an n x d matrix of `dtype` as a chunked, gzip-compressed dataset of a NEW
- *  file (replaced only with STRATA_WRITE_FORCE; written under a temporary name then
- *  renamed). Intermediate groups of `dataset` are created.
+ *  file (a regular file is replaced only with STRATA_WRITE_FORCE; written under a
+ *  temporary name then renamed, see "How every libstrata write works" above).
+ *  Intermediate groups of `dataset` are created.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG, STRATA_E_PARAM,
  *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE. */
 STRATA_API STRATA_NODISCARD int strata_h5_write_matrix(const char *path, const char *dataset, int dtype,
@@ -673,7 +714,10 @@ STRATA_API STRATA_NODISCARD int strata_rfm_fit(strata_rfm *h, const int64_t *cus
  *  table written by h5py, PyTables, or pandas with data_columns) and the
  *  three are names of its fields. Integer and float types are accepted:
  *  float ids that are NaN or not integers become missing ids, NaN times
- *  become bad timestamps, float times are floored.
+ *  become bad timestamps, float times are floored. A path that is not a
+ *  regular file (a FIFO, a device) is refused with STRATA_E_IO_OPEN. The
+ *  handle remembers the file with the result: strata_rfm_write_h5() will not
+ *  replace it.
  *  @return as strata_rfm_fit(), plus STRATA_E_IO_* (missing file or dataset,
  *          wrong rank or type, columns of different lengths, 0 rows); the
  *          message names the file and dataset. */
@@ -740,7 +784,9 @@ STRATA_API STRATA_NODISCARD int strata_rfm_segment_rules(const strata_rfm *h, in
                                          int64_t n_rules);
 
 /** Write the result to a NEW HDF5 file (temporary name, then rename; an
- *  existing file is replaced only with STRATA_WRITE_FORCE), one row per
+ *  existing file is replaced only with STRATA_WRITE_FORCE, only if it is a
+ *  regular file, and never if the held result was read from it by
+ *  strata_rfm_fit_h5(): see "How every libstrata write works"), one row per
  *  customer sorted by id:
  *    /customer_id, /recency, /frequency, /first_day, /tenure  int64
  *    /monetary, /revenue                                      float64
@@ -756,7 +802,8 @@ STRATA_API STRATA_NODISCARD int strata_rfm_segment_rules(const strata_rfm *h, in
  *      time_unit, frequency_mode, monetary_mode, negative_policy,
  *      zero_policy, duplicates_policy, strata_version, source.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM (flags),
- *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE (also: path is not a regular
+ *          file, or is the input of the result), STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_rfm_write_h5(strata_rfm *h, const char *path, const char *source,
                                     int flags);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,62 @@ int cli_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
+}
+
+/* "a FIFO", "a symbolic link", ... */
+static const char *kind(mode_t mode)
+{
+    return S_ISDIR(mode)    ? "a directory"
+           : S_ISLNK(mode)  ? "a symbolic link"
+           : S_ISFIFO(mode) ? "a FIFO"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "not a regular file";
+}
+
+int cli_check_files(const cli_input *inputs, int n, const char *output, int force)
+{
+    struct stat in, out;
+    int have_out = stat(output, &out) == 0; /* through links: what a write would hit */
+    for (int i = 0; i < n; i++) {
+        if (!inputs[i].path || stat(inputs[i].path, &in) != 0)
+            continue;
+        if (!S_ISREG(in.st_mode))
+            return cli_error(CLI_RUNTIME, "cannot read %s '%s': it is %s, not a regular file",
+                             inputs[i].what, inputs[i].path, kind(in.st_mode));
+        if (have_out && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+            return cli_error(CLI_USAGE, "output '%s' is the %s%s (an input is never replaced, "
+                             "even with --force)", output, inputs[i].what,
+                             strcmp(output, inputs[i].path) ? ", under another name" : "");
+    }
+    if (lstat(output, &out) != 0)
+        return CLI_OK;
+    if (!S_ISREG(out.st_mode))
+        return cli_error(CLI_USAGE, "output '%s' is %s: only a regular file is written or "
+                         "replaced, even with --force", output, kind(out.st_mode));
+    if (!force)
+        return cli_error(CLI_EXISTS, "'%s' already exists; use --force to replace it", output);
+    return CLI_OK;
+}
+
+/* Async-signal-safe: no stdio, no allocation. */
+static void on_signal(int sig)
+{
+    (void)strata_discard_temp_file();
+    raise(sig); /* the handler was reset (SA_RESETHAND): the default action ends the program */
+}
+
+void cli_clean_up_on_signals(void)
+{
+    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++) {
+        struct sigaction old;
+        if (sigaction(SIGNALS[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(SIGNALS[i], &sa, NULL);
+    }
 }
 
 double cli_now(void)

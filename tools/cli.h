@@ -61,6 +61,31 @@ int cli_bad_option(const char *command, int ret, char *const argv[]);
 /* Is there a file at path? */
 int cli_exists(const char *path);
 
+/* A file a command reads: its path and what it is for messages ("input
+ * file", "--init file"). */
+typedef struct cli_input {
+    const char *path;
+    const char *what;
+} cli_input;
+
+/* The file checks made before any work, so that a long run does not end in
+ * a refusal and no input is ever lost:
+ *   - an input that is not a regular file (a FIFO would block the read, a
+ *     device never ends) is refused: CLI_RUNTIME (a missing input is left to
+ *     the reader, whose message says why);
+ *   - the output may not be any input, under any name (same device and inode,
+ *     through symbolic or hard links), even with force: CLI_USAGE;
+ *   - an existing output must be a regular file (not a device, FIFO,
+ *     directory or symbolic link), even with force: CLI_USAGE;
+ *   - it is replaced only with force: CLI_EXISTS.
+ * Prints the error; returns CLI_OK or the exit code. The library checks the
+ * same at write time; these checks come first for the exit codes above. */
+int cli_check_files(const cli_input *inputs, int n, const char *output, int force);
+
+/* Handlers for SIGINT, SIGTERM and SIGHUP (unless ignored) that remove the
+ * temporary file of a write in progress, then end the program by the signal. */
+void cli_clean_up_on_signals(void);
+
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -25,13 +24,16 @@ static const char HELP[] =
     "  --n-init N         runs from different starts, the best is kept (default 1)\n"
     "  --max-iter N       maximum iterations per run (default 300)\n"
     "  --tol X            convergence tolerance on the centroid shift (default 1e-4)\n"
-    "  --force            replace OUT.h5 if it exists\n"
+    "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
+    "                     one of the inputs; it keeps its permissions and owner\n"
     "  -h, --help         show this help\n"
     "\n"
     "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
 
 typedef struct options {
     const char *input, *output, *init;
+    char *in_file, *init_file; /* the files of input and of --init FILE:/dataset */
+    const char *in_dataset, *init_dataset;
     int64_t k, seed, threads, n_init, max_iter;
     double tol;
     int force, help;
@@ -80,16 +82,19 @@ static int parse(int argc, char **argv, options *o)
     return CLI_OK;
 }
 
-/* Refuse early (before a long fit) when the output exists or is the input. */
-static int check_output(const options *o, const char *in_file)
+/* Split the input and a --init FILE:/dataset into o's file and dataset parts. */
+static int split_targets(options *o)
 {
-    struct stat in, out;
-    if (stat(o->output, &out) == 0 && stat(in_file, &in) == 0 && in.st_dev == out.st_dev &&
-        in.st_ino == out.st_ino)
-        return cli_error(CLI_USAGE, "output '%s' is the input file", o->output);
-    if (!o->force && cli_exists(o->output))
-        return cli_error(CLI_EXISTS, "'%s' already exists; use --force to replace it", o->output);
-    return CLI_OK;
+    int rc = cli_split_target(o->input, &o->in_file, &o->in_dataset);
+    if (rc == CLI_USAGE)
+        return cli_error(rc, "input must look like IN.h5:/path/to/dataset, got '%s'", o->input);
+    if (rc || !o->init || !strcmp(o->init, "k-means++") || !strcmp(o->init, "random"))
+        return rc;
+    rc = cli_split_target(o->init, &o->init_file, &o->init_dataset);
+    if (rc == CLI_USAGE)
+        return cli_error(rc, "--init must be k-means++, random or FILE.h5:/dataset, got '%s'",
+                         o->init);
+    return rc;
 }
 
 static int configure(strata_kmeans *km, const options *o)
@@ -100,25 +105,12 @@ static int configure(strata_kmeans *km, const options *o)
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_N_INIT, o->n_init));
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter));
     CLI_TRY(km, strata_kmeans_set_double(km, STRATA_KMEANS_TOL, o->tol));
-    if (!o->init || !strcmp(o->init, "k-means++"))
-        return CLI_OK;
-    if (!strcmp(o->init, "random")) {
+    if (o->init && !strcmp(o->init, "random"))
         CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_RANDOM));
+    if (!o->init_file)
         return CLI_OK;
-    }
-    char *file;
-    const char *dataset;
     int64_t k;
-    int rc = cli_split_target(o->init, &file, &dataset);
-    if (rc == CLI_USAGE)
-        return cli_error(rc, "--init must be k-means++, random or FILE.h5:/dataset, got '%s'",
-                         o->init);
-    if (rc)
-        return rc;
-    int st = strata_kmeans_set_init_centroids_h5(km, file, dataset);
-    free(file);
-    if (st != STRATA_OK)
-        return cli_library_error(st, strata_kmeans_last_error(km));
+    CLI_TRY(km, strata_kmeans_set_init_centroids_h5(km, o->init_file, o->init_dataset));
     CLI_TRY(km, strata_kmeans_get_int(km, STRATA_KMEANS_K, &k));
     if (k != o->k)
         return cli_error(CLI_USAGE, "--init %s holds %lld centroids but -k is %lld", o->init,
@@ -179,13 +171,13 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
     return rc;
 }
 
-static int run(strata_kmeans *km, const options *o, const char *in_file, const char *dataset)
+static int run(strata_kmeans *km, const options *o)
 {
     int rc = configure(km, o);
     if (rc)
         return rc;
     double t0 = cli_now();
-    CLI_TRY(km, strata_kmeans_fit_h5(km, in_file, dataset));
+    CLI_TRY(km, strata_kmeans_fit_h5(km, o->in_file, o->in_dataset));
     double seconds = cli_now() - t0;
     CLI_TRY(km, strata_kmeans_write_h5(km, o->output, o->input, o->force ? STRATA_WRITE_FORCE : 0));
     return summarise(km, o, seconds);
@@ -200,18 +192,17 @@ int cmd_kmeans(int argc, char **argv)
             fputs(HELP, stdout);
         return rc;
     }
-    char *in_file;
-    const char *dataset;
-    if ((rc = cli_split_target(o.input, &in_file, &dataset)) == CLI_USAGE)
-        return cli_error(rc, "input must look like IN.h5:/path/to/dataset, got '%s'", o.input);
-    if (rc)
-        return rc;
     strata_kmeans *km = NULL;
-    if (!(rc = check_output(&o, in_file))) {
+    if (!(rc = split_targets(&o))) {
+        const cli_input inputs[] = {{o.in_file, "input file"}, {o.init_file, "--init file"}};
+        rc = cli_check_files(inputs, 2, o.output, o.force);
+    }
+    if (!rc) {
         int st = strata_kmeans_create(&km);
-        rc = st ? cli_library_error(st, strata_last_error()) : run(km, &o, in_file, dataset);
+        rc = st ? cli_library_error(st, strata_last_error()) : run(km, &o);
     }
     strata_kmeans_free(km);
-    free(in_file);
+    free(o.in_file);
+    free(o.init_file);
     return rc;
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -61,7 +60,8 @@ static const char HELP[] =
     "  --min-id I         smallest valid customer id (default 0)\n"
     "other:\n"
     "  --threads T        worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
-    "  --force            replace OUT.h5 if it exists\n"
+    "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
+    "                     one of the inputs; it keeps its permissions and owner\n"
     "  -h, --help         show this help\n"
     "\n"
     "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
@@ -204,18 +204,6 @@ static int parse(int argc, char **argv, options *o)
         return cli_error(CLI_USAGE, any_edges ? "--*-edges need --ties edges"
                                               : "--ties edges needs --recency-edges, "
                                                 "--frequency-edges and --monetary-edges");
-    return CLI_OK;
-}
-
-/* Refuse early when the output exists or is the input. */
-static int check_output(const options *o)
-{
-    struct stat in, out;
-    if (stat(o->output, &out) == 0 && stat(o->input, &in) == 0 && in.st_dev == out.st_dev &&
-        in.st_ino == out.st_ino)
-        return cli_error(CLI_USAGE, "output '%s' is the input file", o->output);
-    if (!o->force && cli_exists(o->output))
-        return cli_error(CLI_EXISTS, "'%s' already exists; use --force to replace it", o->output);
     return CLI_OK;
 }
 
@@ -485,7 +473,8 @@ int cmd_rfm(int argc, char **argv)
             fputs(HELP, stdout);
         return rc;
     }
-    if ((rc = check_output(&o)))
+    const cli_input inputs[] = {{o.input, "input file"}, {o.segments, "--segments file"}};
+    if ((rc = cli_check_files(inputs, 2, o.output, o.force)))
         return rc;
     strata_rfm *h = NULL;
     int st = strata_rfm_create(&h);

@@ -21,9 +21,15 @@ static const char HELP[] =
     "\n"
     "exit status:\n"
     "  0  success\n"
-    "  1  runtime error: unreadable or invalid input, bad data, write failure\n"
-    "  2  usage error: unknown option, missing or invalid value\n"
-    "  3  an output file exists (strata kmeans and rfm replace it only with --force)\n";
+    "  1  runtime error: unreadable or invalid input (also one that is not a\n"
+    "     regular file, such as a FIFO), bad data, write failure\n"
+    "  2  usage error: unknown option, missing or invalid value, an output that\n"
+    "     is one of the inputs (under any name) or is not a regular file\n"
+    "  3  an output file exists (strata kmeans and rfm replace it only with --force)\n"
+    "\n"
+    "Outputs are written under a temporary name and renamed when complete; on\n"
+    "SIGINT, SIGTERM or SIGHUP the temporary file is removed, and one left by a\n"
+    "killed run is removed by the next run writing the same output.\n";
 
 int main(int argc, char **argv)
 {
@@ -31,6 +37,7 @@ int main(int argc, char **argv)
         fputs(HELP, stderr);
         return CLI_USAGE;
     }
+    cli_clean_up_on_signals();
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         fputs(HELP, stdout);

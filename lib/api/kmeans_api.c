@@ -17,6 +17,10 @@ struct strata_kmeans {
     int init, algorithm, assign, kernel, allow_too_few;
     double *init_centroids; /* k0 x d0 when given */
     int64_t init_k, init_d;
+    /* The files the handle read what it holds from, never replaced by
+     * strata_kmeans_write_h5(): [0] the model's (fit_h5), [1] the initial
+     * centroids' (set_init_centroids_h5). known = 0 when none. */
+    strata__file_id inputs[2];
     strata_progress_fn progress;
     void *user;
     /* fitted model (model.centroids == NULL when not fitted) */
@@ -210,6 +214,7 @@ int strata_kmeans_set_init_centroids(strata_kmeans *km, const double *c, int64_t
     memcpy(copy, c, (size_t)(k * d) * sizeof(double));
     free(km->init_centroids);
     km->init_centroids = copy;
+    km->inputs[1].known = 0; /* set by strata_kmeans_set_init_centroids_h5() after this */
     km->init_k = k;
     km->init_d = d;
     km->k = k;
@@ -228,6 +233,8 @@ int strata_kmeans_set_init_centroids_h5(strata_kmeans *km, const char *path, con
         return rc;
     rc = strata_kmeans_set_init_centroids(km, m.data, m.n, m.d);
     strata__matrix_free(&m);
+    if (!rc)
+        strata__file_id_of(path, "the file of the initial centroids", &km->inputs[1]);
     return rc;
 }
 
@@ -303,6 +310,7 @@ int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n, in
         return rc;
     strata__kmeans_model_free(&km->model);
     km->model = m;
+    km->inputs[0].known = 0; /* set by strata_kmeans_fit_h5() after this */
     km->kernel_used = cfg.kern->id;
     km->seed_used = km->seed;
     km->init_used = km->init;
@@ -320,6 +328,8 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
         return rc;
     rc = strata_kmeans_fit(km, m.dtype, m.data, m.n, m.d, 0, NULL);
     strata__matrix_free(&m);
+    if (!rc)
+        strata__file_id_of(path, "the file the model was fitted from", &km->inputs[0]);
     return rc;
 }
 
@@ -349,6 +359,7 @@ int strata_kmeans_set_model(strata_kmeans *km, const double *c, int64_t k, int64
     m.assign = strata__assign_choose(kern ? kern->id : STRATA_KERNEL_SCALAR, k, d);
     strata__kmeans_model_free(&km->model);
     km->model = m;
+    km->inputs[0].known = 0;
     km->kernel_used = kern ? kern->id : STRATA_KERNEL_SCALAR;
     km->seed_used = km->seed;
     km->init_used = STRATA_INIT_CENTROIDS;
@@ -488,6 +499,7 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
         return rc;
     strata__kmeans_output o = {km->model.labels, km->model.n, km->model.centroids, km->model.k,
                                km->model.d, km->model.inertia, km->model.n_iter,
-                               km->model.converged, km->seed_used, "lloyd", source};
+                               km->model.converged, km->seed_used, "lloyd", source,
+                               km->inputs, 2};
     return strata__h5_write_kmeans(path, &o, flags, km->msg);
 }

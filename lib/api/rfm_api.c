@@ -28,6 +28,7 @@ struct strata_rfm {
     strata__rfm_customers cust;
     strata__rfm_report report;
     int has_days; /* 0 after strata_rfm_fit_aggregates */
+    strata__file_id input; /* the result's file (fit_h5): never replaced by write_h5 */
     struct {
         int time_unit, frequency_mode, monetary_mode, negative, zero, duplicates;
     } used; /* aggregation settings of the held result */
@@ -321,6 +322,7 @@ static void hold(strata_rfm *h, strata__rfm_customers *c, const strata__rfm_repo
     strata__rfm_customers_retire(&h->cust, &h->spare_table);
     scores_retire(&h->sc, &h->spare_scores);
     h->cust = *c;
+    h->input.known = 0; /* set by strata_rfm_fit_h5() after this */
     h->report = *rep;
     h->sc = *s;
     h->has_days = has_days;
@@ -387,6 +389,8 @@ int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table, const 
         return rc;
     rc = strata_rfm_fit(h, tx.customer_id, tx.time, tx.amount, tx.n);
     strata__h5_transactions_free(&tx);
+    if (!rc)
+        strata__file_id_of(path, "the file the result was computed from", &h->input);
     return rc;
 }
 
@@ -746,7 +750,7 @@ int strata_rfm_write_h5(strata_rfm *h, const char *path, const char *source, int
         .nattr_int = (int64_t)(sizeof int_names / sizeof *int_names), .attr_int_names = int_names,
         .attr_int_values = int_values,
         .nattr_str = (int64_t)(sizeof str_names / sizeof *str_names), .attr_str_names = str_names,
-        .attr_str_values = str_values};
+        .attr_str_values = str_values, .inputs = &h->input, .ninputs = 1};
     rc = strata__h5_write_rfm(path, &o, flags, h->msg);
 done:
     strata__free(profile);

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "io/files.h"
+
 /* A dense row-major matrix owned by the library. */
 typedef struct strata__matrix {
     int dtype;   /* STRATA_FLOAT32 or STRATA_FLOAT64 */
@@ -45,10 +47,13 @@ typedef struct strata__kmeans_output {
     int64_t seed;
     const char *algorithm; /* e.g. "lloyd" */
     const char *source;    /* e.g. "in.h5:/features"; NULL means "" */
+    const strata__file_id *inputs; /* ninputs files the write must not replace */
+    int ninputs;
 } strata__kmeans_output;
 
 /* Write /labels, /centroids and the root attributes to a new file (temporary
- * name in the same folder, then rename; replaces only with STRATA_WRITE_FORCE). */
+ * name in the same folder, then rename; replaces only a regular file, only
+ * with STRATA_WRITE_FORCE, and never one of out->inputs). */
 int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, int flags, char *msg);
 
 /* ---- RFM: transaction logs in, per-customer results out ------------------ */
@@ -89,9 +94,12 @@ typedef struct strata__rfm_output {
     int64_t nattr_str;
     const char *const *attr_str_names;
     const char *const *attr_str_values;
+    const strata__file_id *inputs; /* ninputs files the write must not replace */
+    int ninputs;
 } strata__rfm_output;
 
-/* Write the RFM result to a new file (temporary name, then rename). */
+/* Write the RFM result to a new file (temporary name, then rename; the
+ * rules of strata__h5_write_kmeans()). */
 int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flags, char *msg);
 
 #endif

@@ -50,6 +50,8 @@ static int check_file(const char *path, char *msg)
         return strata__fail(msg, STRATA_E_IO_OPEN, "cannot open '%s': %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode))
         return strata__fail(msg, STRATA_E_IO_OPEN, "cannot open '%s': %s", path, strerror(EISDIR));
+    if (!S_ISREG(st.st_mode)) /* a FIFO would block H5Fis_hdf5() */
+        return strata__refuse_irregular_input(path, &st, msg);
     if (H5Fis_hdf5(path) <= 0)
         return strata__fail(msg, STRATA_E_IO_FORMAT, "'%s' is not an HDF5 file", path);
     return STRATA_OK;

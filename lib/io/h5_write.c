@@ -1,12 +1,25 @@
-/* Writing new HDF5 files safely: everything goes to a temporary file in the
- * destination folder, which is synced and renamed into place only once it is
- * complete, so an existing file is never left half-written. */
+/* Writing new HDF5 files safely: everything goes to a temporary file
+ * "<path>.tmp.<pid>.<n>" in the destination folder, which is synced and
+ * renamed into place only once it is complete (then the folder is synced), so
+ * an existing file is never left half-written. Only a regular file is ever
+ * replaced, never one the handle read its data from, and it keeps its owner
+ * (where the system allows) and permissions. Temporaries left by a writer
+ * that died (kill -9) are removed by the next write into the same folder; a
+ * program can remove the one in progress from a signal handler with
+ * strata_discard_temp_file(). */
 #define _GNU_SOURCE /* renameat2 */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,11 +35,33 @@
 /* A file being written under a temporary name. */
 typedef struct writer {
     const char *path;
+    const strata__file_id *inputs; /* files never to be replaced */
+    int ninputs;
     char *tmp;
+    int created; /* tmp is ours: created by this writer */
+    int dirfd;   /* the destination folder, or -1 when it cannot be opened */
     hid_t file;
     int flags;
     char *msg;
 } writer;
+
+/* The temporary file of the write in progress, for strata_discard_temp_file()
+ * (a signal handler): writes are serialised by the HDF5 lock, so there is at
+ * most one. Whoever swaps it out stops the write; the writer frees the name
+ * once no strata_discard_temp_file() call runs (one may, in another thread). */
+static _Atomic(char *) active_tmp;
+static atomic_int discarding; /* strata_discard_temp_file() calls running */
+
+int strata_discard_temp_file(void)
+{
+    int saved = errno; /* called from signal handlers */
+    atomic_fetch_add(&discarding, 1);
+    char *tmp = atomic_exchange(&active_tmp, NULL);
+    int removed = tmp && unlink(tmp) == 0;
+    atomic_fetch_sub(&discarding, 1);
+    errno = saved;
+    return removed;
+}
 
 static int fail_exists(char *msg, const char *path)
 {
@@ -34,44 +69,123 @@ static int fail_exists(char *msg, const char *path)
                         "'%s' already exists (it is replaced only when forced)", path);
 }
 
-/* An existing path is an error unless forced; a folder never. */
-static int check_target(const char *path, int flags, char *msg)
+/* The output may be created, or replaced (with FORCE) when it is a regular
+ * file that is none of the inputs. *old: its lstat(), st_mode 0 when absent. */
+static int check_target(const writer *w, struct stat *old)
 {
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path,
-                                strerror(EISDIR));
-        if (!(flags & STRATA_WRITE_FORCE))
-            return fail_exists(msg, path);
-    } else if (errno != ENOENT) {
-        return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path, strerror(errno));
+    int rc = strata__refuse_input_as_output(w->path, w->inputs, w->ninputs, w->msg);
+    if (rc)
+        return rc;
+    if (lstat(w->path, old) != 0) {
+        old->st_mode = 0;
+        return errno == ENOENT ? STRATA_OK
+                               : strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s",
+                                              w->path, strerror(errno));
     }
-    return STRATA_OK;
+    if (!S_ISREG(old->st_mode))
+        return strata__fail(w->msg, STRATA_E_IO_WRITE,
+                            "cannot write '%s': it is a %s, and only a regular file is replaced",
+                            w->path, strata__file_kind(old->st_mode));
+    return w->flags & STRATA_WRITE_FORCE ? STRATA_OK : fail_exists(w->msg, w->path);
+}
+
+/* "<pid>.<counter>" in decimal and nothing more: the pid, else 0. */
+static pid_t temp_owner(const char *s)
+{
+    char *end;
+    if (!isdigit((unsigned char)*s))
+        return 0;
+    errno = 0;
+    long pid = strtol(s, &end, 10);
+    if (errno || *end != '.' || pid < 1 || pid > INT_MAX || !isdigit((unsigned char)end[1]))
+        return 0;
+    (void)strtoull(end + 1, &end, 10);
+    return errno || *end ? 0 : (pid_t)pid;
+}
+
+/* Remove the temporaries of `base` in the folder that writers which died (kill
+ * -9, power cut) left behind: "<base>.tmp.<pid>.<n>" where no process <pid>
+ * exists (or <pid> is ours: we write one file at a time and have not created
+ * ours yet, so it is from an earlier process of the same pid), a regular file
+ * of our user that nobody holds a lock on - HDF5 locks a file it writes, so a
+ * writer in another pid namespace or on another host sharing the folder is
+ * left alone. Best effort: any failure just leaves the file. */
+static void sweep_stale(int dirfd, const char *base)
+{
+    size_t blen = strlen(base);
+    int fd = blen ? openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    const struct dirent *e;
+    while ((e = readdir(dir))) {
+        const char *name = e->d_name;
+        if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp.", 5) != 0)
+            continue;
+        pid_t pid = temp_owner(name + blen + 5);
+        if (!pid || (pid != getpid() && (kill(pid, 0) == 0 || errno != ESRCH)))
+            continue;
+        struct stat st, st2;
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_uid != geteuid())
+            continue;
+        int tfd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (tfd < 0)
+            continue;
+        if (fstat(tfd, &st2) == 0 && st2.st_dev == st.st_dev && st2.st_ino == st.st_ino &&
+            (flock(tfd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK))
+            unlinkat(dirfd, name, 0);
+        close(tfd);
+    }
+    closedir(dir);
+}
+
+/* The folder of path (opened for the sweep and the final fsync) and the
+ * position of the file name in path. */
+static int open_folder(const char *path, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (!slash)
+        return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char *folder = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+    int fd = folder ? open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    free(folder);
+    return fd;
 }
 
 /* Create "<path>.tmp.<pid>.<counter>" with open() first, for a precise errno
- * (missing folder, no permission), then let HDF5 write it. */
-static int writer_open(writer *w, const char *path, int flags, char *msg)
+ * (missing folder, no permission), then let HDF5 write it. On failure too the
+ * caller ends with writer_finish(). */
+static int writer_open(writer *w, const char *path, const strata__file_id *inputs, int ninputs,
+                       int flags, char *msg)
 {
     static unsigned long counter; /* guarded by the HDF5 lock */
     char cause[256];
-    *w = (writer){.path = path, .file = -1, .flags = flags, .msg = msg};
-    int rc = check_target(path, flags, msg);
+    struct stat old;
+    *w = (writer){.path = path, .inputs = inputs, .ninputs = ninputs, .dirfd = -1, .file = -1,
+                  .flags = flags, .msg = msg};
+    int rc = check_target(w, &old);
     if (rc)
         return rc;
+    const char *base;
+    w->dirfd = open_folder(path, &base);
+    if (w->dirfd >= 0)
+        sweep_stale(w->dirfd, base);
     size_t len = strlen(path) + 64;
     w->tmp = malloc(len);
     if (!w->tmp)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
     snprintf(w->tmp, len, "%s.tmp.%ld.%lu", path, (long)getpid(), ++counter);
+    atomic_store(&active_tmp, w->tmp); /* before the file exists: a signal may come at once */
     int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path, strerror(errno));
-        free(w->tmp);
-        w->tmp = NULL;
-        return rc;
-    }
+    if (fd < 0)
+        return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path,
+                            strerror(errno));
+    w->created = 1;
     close(fd);
     hid_t fapl = strata__h5_file_access();
     w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
@@ -80,17 +194,6 @@ static int writer_open(writer *w, const char *path, int flags, char *msg)
         return strata__fail(msg, STRATA_E_IO_WRITE, "cannot create HDF5 file '%s': %s", path,
                             strata__h5_cause(cause, sizeof cause));
     return STRATA_OK;
-}
-
-/* Flush the data to disk before the rename makes the file visible. */
-static int sync_file(const char *name)
-{
-    int fd = open(name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int err = fsync(fd);
-    close(fd);
-    return err;
 }
 
 /* Move the finished file into place; without FORCE, never over a file that
@@ -106,6 +209,54 @@ static int move_into_place(const char *tmp, const char *path, int flags)
     return rename(tmp, path);
 }
 
+/* The replaced file's owner (where the system lets us: a user can only give
+ * a file a group of his) and permission bits for the new file. */
+static int keep_owner_and_mode(const writer *w, int fd, const struct stat *old)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
+        fchown(fd, old->st_uid, old->st_gid) != 0)
+        (void)!fchown(fd, (uid_t)-1, old->st_gid);
+    if (fchmod(fd, old->st_mode & 0777) != 0)
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot set the permissions of '%s': %s",
+                            w->path, strerror(errno));
+    return STRATA_OK;
+}
+
+/* Check the target again (it may have changed during the write), give the
+ * temporary the old file's owner and mode, flush it, rename it into place and
+ * flush the folder: after a crash the path holds the old file or the new one. */
+static int commit(writer *w)
+{
+    struct stat old;
+    int fd = open(w->tmp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
+                            strerror(errno));
+    (void)flock(fd, LOCK_EX | LOCK_NB); /* HDF5's lock is gone: keep sweepers off */
+    int rc = check_target(w, &old);
+    if (!rc && old.st_mode)
+        rc = keep_owner_and_mode(w, fd, &old);
+    if (!rc && fsync(fd) != 0)
+        rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
+                          strerror(errno));
+    if (!rc && atomic_load(&active_tmp) != w->tmp) /* strata_discard_temp_file() took it */
+        rc = strata__fail(w->msg, STRATA_E_IO_WRITE,
+                          "writing '%s' was interrupted: its temporary file was discarded",
+                          w->path);
+    if (!rc && move_into_place(w->tmp, w->path, w->flags) != 0)
+        rc = errno == EEXIST ? fail_exists(w->msg, w->path)
+                             : strata__fail(w->msg, STRATA_E_IO_WRITE,
+                                            "cannot rename '%s' to '%s': %s", w->tmp, w->path,
+                                            strerror(errno));
+    close(fd);
+    if (!rc && w->dirfd >= 0 && fsync(w->dirfd) != 0 && errno != EINVAL && errno != EROFS)
+        rc = strata__fail(w->msg, STRATA_E_IO_WRITE,
+                          "'%s' is written, but its folder could not be flushed to disk: %s",
+                          w->path, strerror(errno));
+    return rc;
+}
+
 /* Commit (rc == OK) or discard the temporary file; returns the final status. */
 static int writer_finish(writer *w, int rc)
 {
@@ -113,18 +264,18 @@ static int writer_finish(writer *w, int rc)
     if (w->file >= 0 && H5Fclose(w->file) < 0 && !rc)
         rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot finish writing '%s': %s", w->path,
                           strata__h5_cause(cause, sizeof cause));
-    if (!rc && sync_file(w->tmp) != 0)
-        rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
-                          strerror(errno));
-    if (!rc && move_into_place(w->tmp, w->path, w->flags) != 0)
-        rc = errno == EEXIST ? fail_exists(w->msg, w->path)
-                             : strata__fail(w->msg, STRATA_E_IO_WRITE,
-                                            "cannot rename '%s' to '%s': %s", w->tmp, w->path,
-                                            strerror(errno));
-    if (rc && w->tmp)
+    if (!rc)
+        rc = commit(w);
+    if (rc && w->created)
         unlink(w->tmp);
+    char *mine = w->tmp;
+    if (mine && !atomic_compare_exchange_strong(&active_tmp, &mine, NULL))
+        while (atomic_load(&discarding)) /* the taker may still be in unlink(name) */
+            sched_yield();
     free(w->tmp);
     w->tmp = NULL;
+    if (w->dirfd >= 0)
+        close(w->dirfd);
     return rc;
 }
 
@@ -238,7 +389,7 @@ int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, 
     strata__h5_guard g;
     writer w;
     strata__h5_enter(&g);
-    int rc = writer_open(&w, path, flags, msg);
+    int rc = writer_open(&w, path, out->inputs, out->ninputs, flags, msg);
     if (!rc)
         rc = write_kmeans_content(&w, out);
     rc = writer_finish(&w, rc);
@@ -257,7 +408,7 @@ int strata__h5_write_matrix(const char *path, const char *dataset, int dtype, co
     hsize_t dims[2] = {(hsize_t)n, (hsize_t)d};
     int f32 = dtype == STRATA_FLOAT32;
     strata__h5_enter(&g);
-    int rc = writer_open(&w, path, flags, msg);
+    int rc = writer_open(&w, path, NULL, 0, flags, msg);
     if (!rc)
         rc = write_dataset(&w, dataset, 2, dims, f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
                            f32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, buf, 1);
@@ -370,7 +521,7 @@ int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flag
     strata__h5_guard g;
     writer w;
     strata__h5_enter(&g);
-    int rc = writer_open(&w, path, flags, msg);
+    int rc = writer_open(&w, path, o->inputs, o->ninputs, flags, msg);
     if (!rc)
         rc = write_rfm_content(&w, o);
     rc = writer_finish(&w, rc);

@@ -312,9 +312,13 @@ class KMeans(ParamsMixin):
             source: text of the ``source`` attribute; None gives "FILE:DATASET"
                 after :meth:`fit_h5` and "" after :meth:`fit`.
             force: replace an existing file (else OutputExistsError, a FileExistsError).
+                Only a regular file is replaced, and it keeps its permissions.
 
         Raises StateError if the library does not hold the training labels
-        (the model was unpickled or copied rather than fitted).
+        (the model was unpickled or copied rather than fitted), and FileError
+        (code -205) if ``path`` is the file the model was fitted from
+        (:meth:`fit_h5`), under any name, even with ``force=True``, or is not a
+        regular file (a FIFO, a device, a directory, a symbolic link).
         """
         source = self._source if source is None else source
         with self._fitted_handle().session() as handle:
