@@ -165,13 +165,20 @@ typedef enum strata_assign {
     STRATA_ASSIGN_GEMM = 2   /* blocked BLAS GEMM on centred data, then argmin */
 } strata_assign;
 
+/** Upper bounds of the work parameters: a value beyond them is a mistake (a
+ *  run of days), not a request, and returns STRATA_E_PARAM. scikit-learn's
+ *  defaults are 10 starts and 300 iterations. */
+#define STRATA_KMEANS_N_INIT_LIMIT 1000
+#define STRATA_KMEANS_MAX_ITER_LIMIT 1000000
+
 /** Parameter keys (pinned). Integer keys use strata_kmeans_set_int(), double keys
  *  strata_kmeans_set_double(); using the wrong setter returns STRATA_E_PARAM.
  *  Values out of range return STRATA_E_PARAM and leave the parameter unchanged. */
 typedef enum strata_param {
     /* int, >= 1, default 8. Must be <= the number of rows at fit time. */
     STRATA_KMEANS_K = 100,
-    /* int, >= 1, default 300: maximum Lloyd iterations per run. */
+    /* int, in [1, STRATA_KMEANS_MAX_ITER_LIMIT], default 300: maximum Lloyd
+     * iterations per run. */
     STRATA_KMEANS_MAX_ITER = 101,
     /* double, >= 0, default 1e-4. After each iteration (assignment, then
      * centroid update) a run stops
@@ -191,7 +198,7 @@ typedef enum strata_param {
     STRATA_KMEANS_INIT = 103,
     /* int, any value >= 0, default 0: seed of the random number generator. */
     STRATA_KMEANS_SEED = 104,
-    /* int, >= 1, default 1: runs, one after another, from different
+    /* int, in [1, STRATA_KMEANS_N_INIT_LIMIT], default 1: runs, one after another, from different
      * initialisations; run r draws from the random stream (seed, r), so run 0
      * is the single run of n_init = 1. The lowest inertia is kept (the
      * earliest run on ties). */

@@ -81,9 +81,9 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
         km->k = v;
         return STRATA_OK;
     case STRATA_KMEANS_MAX_ITER:
-        if (v < 1)
-            return strata__fail(km->msg, STRATA_E_PARAM, "max_iter must be >= 1, got %lld",
-                                (long long)v);
+        if (v < 1 || v > STRATA_KMEANS_MAX_ITER_LIMIT)
+            return strata__fail(km->msg, STRATA_E_PARAM, "max_iter must be in [1, %d], got %lld",
+                                STRATA_KMEANS_MAX_ITER_LIMIT, (long long)v);
         km->max_iter = v;
         return STRATA_OK;
     case STRATA_KMEANS_INIT:
@@ -101,9 +101,9 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
         km->seed = v;
         return STRATA_OK;
     case STRATA_KMEANS_N_INIT:
-        if (v < 1)
-            return strata__fail(km->msg, STRATA_E_PARAM, "n_init must be >= 1, got %lld",
-                                (long long)v);
+        if (v < 1 || v > STRATA_KMEANS_N_INIT_LIMIT)
+            return strata__fail(km->msg, STRATA_E_PARAM, "n_init must be in [1, %d], got %lld",
+                                STRATA_KMEANS_N_INIT_LIMIT, (long long)v);
         km->n_init = v;
         return STRATA_OK;
     case STRATA_KMEANS_ALGORITHM:

@@ -68,8 +68,10 @@ typedef struct strata__h5_transactions {
 /* Read three columns of equal length: 1-D numeric datasets names[0..2]
  * (customer id, time, amount), or, when table is not NULL, the fields of
  * those names of the 1-D compound dataset `table`. Integer ids and times are
- * read as int64; float ids become INT64_MIN unless integral, float times are
- * floored (NaN: INT64_MIN); amounts become double. */
+ * read as int64 (uint64 values >= 2^63 become INT64_MIN, never clipped);
+ * float ids become INT64_MIN unless integral, float times are floored (NaN
+ * or beyond int64: INT64_MIN); amounts become double. Every dataset's type,
+ * extent and storage are checked against the file before libhdf5 reads it. */
 int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
                                  strata__h5_transactions *out, char *msg);
 void strata__h5_transactions_free(strata__h5_transactions *t);

@@ -2,11 +2,33 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static pthread_mutex_t h5_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
+
+/* libhdf5's own exit handler closes the library; after some corrupted
+ * files (errors inside libhdf5 that leak its internal blocks) it loops and
+ * prints "HDF5: infinite loop closing library" and a long second line to
+ * stderr. Where we are the first to use HDF5 in the process, we take its
+ * place: at exit, close the library only if files are still open (the host
+ * program's, which that close flushes); ours are always closed. Where the
+ * host initialized HDF5 first, its handler stays (docs/reliability.md). */
+static void close_at_exit(void)
+{
+    if (H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > 0)
+        H5close();
+}
+
+static void take_exit_handler(void)
+{
+    if (H5dont_atexit() >= 0)
+        atexit(close_at_exit);
+}
 
 void strata__h5_enter(strata__h5_guard *g)
 {
+    pthread_once(&h5_once, take_exit_handler);
     pthread_mutex_lock(&h5_mutex);
     if (H5Eget_auto2(H5E_DEFAULT, &g->func, &g->data) < 0) {
         g->func = NULL;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ typedef struct source {
     H5T_class_t cls;
     size_t elem_size; /* bytes per element in the file */
     int64_t n, d;
+    uint64_t file_size; /* bytes, from stat() */
 } source;
 
 static void source_close(source *s)
@@ -42,8 +44,9 @@ static void source_close(source *s)
     s->space = s->dset = s->file = -1;
 }
 
-/* Plain-file checks first: HDF5's own messages for these are obscure. */
-static int check_file(const char *path, char *msg)
+/* Plain-file checks first: HDF5's own messages for these are obscure. The
+ * size is what the dataset checks compare declared sizes with. */
+static int check_file(const char *path, uint64_t *size, char *msg)
 {
     struct stat st;
     if (stat(path, &st) != 0 || access(path, R_OK) != 0)
@@ -54,7 +57,22 @@ static int check_file(const char *path, char *msg)
         return strata__refuse_irregular_input(path, &st, msg);
     if (H5Fis_hdf5(path) <= 0)
         return strata__fail(msg, STRATA_E_IO_FORMAT, "'%s' is not an HDF5 file", path);
+    *size = (uint64_t)st.st_size;
     return STRATA_OK;
+}
+
+/* Open path read-only; on failure the message names HDF5's cause (read
+ * before any other HDF5 call, which would clear the error stack). */
+static hid_t open_file(const char *path, char *msg)
+{
+    char cause[256];
+    hid_t fapl = strata__h5_file_access();
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (file < 0)
+        strata__fail(msg, STRATA_E_IO_FORMAT, "cannot open HDF5 file '%s': %s", path,
+                     strata__h5_cause(cause, sizeof cause));
+    H5Pclose(fapl);
+    return file;
 }
 
 /* Check every link along the dataset path, so the message can say which
@@ -164,21 +182,244 @@ static int check_filters(const source *s, char *msg)
     return rc;
 }
 
+/* ---- What HDF5 is asked to convert: checked before it reads ------------
+ * libhdf5 trusts the sizes a file declares: a corrupted header (a 15 MB
+ * integer, a record member beyond the record, a chunk larger than the
+ * dataset, an extent far beyond the file) makes H5Dread read out of bounds or
+ * allocate without limit. Every property below holds for any file libhdf5
+ * itself writes, so the checks refuse only damaged files. What remains
+ * inside libhdf5 is listed in docs/reliability.md. */
+
+/* No record we read is anywhere near this (pandas' widest tables are a few KB). */
+#define MAX_RECORD_BYTES ((size_t)1 << 20)
+
+/* Is `type` one libhdf5 can convert without trusting a bad size? Writes the
+ * reason into why otherwise. Numbers: the sizes numpy has, bit fields inside
+ * them; records and arrays: members inside the record. */
+static int type_ok(hid_t type, int depth, char *why, size_t len)
+{
+    size_t size = H5Tget_size(type);
+    H5T_class_t cls = H5Tget_class(type);
+    if (size == 0 || depth > 8) {
+        snprintf(why, len, "a %s type of %zu bytes", class_name(cls), size);
+        return 0;
+    }
+    if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
+        size_t prec = H5Tget_precision(type);
+        int off = H5Tget_offset(type);
+        int ok = (size == 1 || size == 2 || size == 4 || size == 8 ||
+                  (cls == H5T_FLOAT && size == 16)) &&
+                 prec > 0 && off >= 0 && (size_t)off + prec <= 8 * size;
+        if (ok && cls == H5T_FLOAT) {
+            size_t spos, epos, esize, mpos, msize;
+            ok = H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) >= 0 && spos < prec &&
+                 esize >= 1 && esize <= 32 && epos + esize <= prec && msize >= 1 &&
+                 mpos + msize <= prec;
+        }
+        if (!ok)
+            snprintf(why, len, "a malformed %s type (%zu bytes, %zu-bit precision at bit %d)",
+                     cls == H5T_INTEGER ? "integer" : "float", size, prec, off);
+        return ok;
+    }
+    if (cls == H5T_COMPOUND) {
+        int nm = H5Tget_nmembers(type);
+        if (size > MAX_RECORD_BYTES || nm < 0) {
+            snprintf(why, len, "records of %zu bytes", size);
+            return 0;
+        }
+        for (int i = 0; i < nm; i++) {
+            hid_t mt = H5Tget_member_type(type, (unsigned)i);
+            size_t off = H5Tget_member_offset(type, (unsigned)i);
+            size_t msize = mt < 0 ? 0 : H5Tget_size(mt);
+            int ok = mt >= 0 && msize <= size && off <= size - msize &&
+                     type_ok(mt, depth + 1, why, len);
+            if (mt >= 0)
+                H5Tclose(mt);
+            if (!ok) {
+                char *name = H5Tget_member_name(type, (unsigned)i);
+                char inner[192];
+                snprintf(inner, sizeof inner, "%s", why);
+                if (mt >= 0 && msize <= size && off <= size - msize)
+                    snprintf(why, len, "field '%s' holding %s", name ? name : "?", inner);
+                else
+                    snprintf(why, len, "field '%s' (%zu bytes at offset %zu) outside its "
+                             "%zu-byte record", name ? name : "?", msize, off, size);
+                H5free_memory(name);
+                return 0;
+            }
+        }
+        return 1;
+    }
+    if (cls == H5T_ARRAY) {
+        hsize_t dims[H5S_MAX_RANK];
+        int rank = H5Tget_array_ndims(type);
+        hid_t base = H5Tget_super(type);
+        uint64_t count = 1;
+        int ok = rank >= 1 && rank <= H5S_MAX_RANK && H5Tget_array_dims2(type, dims) == rank &&
+                 base >= 0;
+        for (int i = 0; ok && i < rank; i++)
+            ok = dims[i] > 0 && dims[i] <= MAX_RECORD_BYTES && (count *= dims[i]) <= MAX_RECORD_BYTES;
+        if (!ok)
+            snprintf(why, len, "a malformed array type");
+        else if (count * H5Tget_size(base) != size) {
+            snprintf(why, len, "an array type whose %zu bytes do not hold its elements", size);
+            ok = 0;
+        } else
+            ok = type_ok(base, depth + 1, why, len);
+        if (base >= 0)
+            H5Tclose(base);
+        return ok;
+    }
+    return 1; /* strings and the like: never converted, only skipped over */
+}
+
+/* Declared extent and storage against the file: an extent within the
+ * maximum one, chunks within the maximum extent, stored bytes within the
+ * file, and contiguous (or compact) data as large as the extent says.
+ * Unallocated data (fill values) and compressed chunks can rightly be far
+ * larger than the file; the memory check before allocating bounds those. */
+static int check_storage(const source *s, size_t elem, char *msg)
+{
+    char cause[256];
+    hsize_t dims[H5S_MAX_RANK], maxdims[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
+    hid_t space = H5Dget_space(s->dset);
+    int rank = space < 0 ? -1 : H5Sget_simple_extent_dims(space, dims, maxdims);
+    if (space >= 0)
+        H5Sclose(space);
+    if (rank < 0)
+        return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the shape of '%s' in '%s': %s",
+                            s->dataset, s->path, strata__h5_cause(cause, sizeof cause));
+    uint64_t points = 1;
+    int over = 0;
+    for (int i = 0; i < rank; i++) {
+        if (maxdims[i] != H5S_UNLIMITED && dims[i] > maxdims[i])
+            return strata__fail(msg, STRATA_E_IO_FORMAT,
+                                "dataset '%s' in '%s' is corrupt: extent %llu of dimension %d "
+                                "exceeds its maximum %llu", s->dataset, s->path,
+                                (unsigned long long)dims[i], i, (unsigned long long)maxdims[i]);
+        over |= dims[i] && points > UINT64_MAX / dims[i];
+        points *= dims[i];
+    }
+    uint64_t need = points * elem;
+    if (over || (elem && need / elem != points) || need > (uint64_t)INT64_MAX)
+        return strata__fail(msg, STRATA_E_IO_FORMAT,
+                            "dataset '%s' in '%s' is corrupt: its extent needs more than 2^63 "
+                            "bytes", s->dataset, s->path);
+    uint64_t stored = H5Dget_storage_size(s->dset);
+    if (stored > s->file_size)
+        return strata__fail(msg, STRATA_E_IO_FORMAT,
+                            "dataset '%s' in '%s' is corrupt or the file truncated: it stores "
+                            "%llu bytes, the file has %llu", s->dataset, s->path,
+                            (unsigned long long)stored, (unsigned long long)s->file_size);
+    hid_t dcpl = H5Dget_create_plist(s->dset);
+    H5D_layout_t layout = dcpl < 0 ? H5D_LAYOUT_ERROR : H5Pget_layout(dcpl);
+    int nfilters = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl);
+    int crank = layout == H5D_CHUNKED ? H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk) : 0;
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    int rc = STRATA_OK;
+    if (layout == H5D_CONTIGUOUS || layout == H5D_COMPACT) {
+        haddr_t at = layout == H5D_CONTIGUOUS ? H5Dget_offset(s->dset) : 0;
+        int allocated = layout == H5D_COMPACT || at != HADDR_UNDEF;
+        if (allocated && (stored < need || (layout == H5D_CONTIGUOUS &&
+                                            (at > s->file_size || need > s->file_size - at))))
+            rc = strata__fail(msg, STRATA_E_IO_FORMAT,
+                              "dataset '%s' in '%s' is corrupt or the file truncated: its "
+                              "extent needs %llu bytes, the file holds %llu of them", s->dataset,
+                              s->path, (unsigned long long)need,
+                              (unsigned long long)(layout == H5D_COMPACT ? stored
+                                                   : at > s->file_size ? 0
+                                                   : s->file_size - at < stored ? s->file_size - at
+                                                                                : stored));
+    } else if (layout == H5D_CHUNKED) {
+        uint64_t chunk_bytes = elem;
+        int ok = crank == rank;
+        for (int i = 0; ok && i < rank; i++) {
+            ok = chunk[i] >= 1 && (maxdims[i] == H5S_UNLIMITED || chunk[i] <= maxdims[i]) &&
+                 chunk[i] < ((hsize_t)1 << 32);
+            chunk_bytes *= ok ? chunk[i] : 1;
+            ok = ok && chunk_bytes < ((uint64_t)1 << 32); /* libhdf5's own limit */
+        }
+        hsize_t nchunks = 0;
+        hid_t all = H5Dget_space(s->dset); /* libhdf5 1.10 takes no H5S_ALL here */
+        herr_t counted = all < 0 ? -1 : H5Dget_num_chunks(s->dset, all, &nchunks);
+        if (all >= 0)
+            H5Sclose(all);
+        if (!ok)
+            rc = strata__fail(msg, STRATA_E_IO_FORMAT,
+                              "dataset '%s' in '%s' is corrupt: its chunk shape does not fit "
+                              "its extent", s->dataset, s->path);
+        /* unfiltered chunks are stored whole: anything else is damage */
+        else if (nfilters == 0 && counted >= 0 && stored != (uint64_t)nchunks * chunk_bytes)
+            rc = strata__fail(msg, STRATA_E_IO_FORMAT,
+                              "dataset '%s' in '%s' is corrupt: %llu uncompressed chunks of "
+                              "%llu bytes stored in %llu bytes", s->dataset, s->path,
+                              (unsigned long long)nchunks, (unsigned long long)chunk_bytes,
+                              (unsigned long long)stored);
+    } else
+        rc = strata__fail(msg, STRATA_E_IO_FORMAT,
+                          "cannot read the storage layout of '%s' in '%s': %s", s->dataset,
+                          s->path, strata__h5_cause(cause, sizeof cause));
+    return rc;
+}
+
+/* Filters this HDF5 can decode, a sound element type, storage that fits. */
+static int check_data(const source *s, char *msg)
+{
+    int rc = check_filters(s, msg);
+    if (rc)
+        return rc;
+    char why[256] = "";
+    hid_t type = H5Dget_type(s->dset);
+    size_t elem = type < 0 ? 0 : H5Tget_size(type);
+    int ok = type >= 0 && type_ok(type, 0, why, sizeof why);
+    if (type >= 0)
+        H5Tclose(type);
+    if (!ok)
+        return strata__fail(msg, STRATA_E_IO_FORMAT, "dataset '%s' in '%s' is corrupt: it "
+                            "declares %s", s->dataset, s->path,
+                            why[0] ? why : "an unreadable type");
+    return check_storage(s, elem, msg);
+}
+
+/* Refuse what this machine cannot hold before allocating it: more than its
+ * physical memory, or than the address-space or data-segment limit
+ * (ulimit -v / -d). A read into overcommitted memory would otherwise grow
+ * until the kernel kills the process. */
+static int check_memory(uint64_t bytes, const char *what, const char *path, char *msg)
+{
+    uint64_t budget = UINT64_MAX;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0)
+        budget = (uint64_t)pages * (uint64_t)page;
+    const char *limit = "the physical memory";
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < budget) {
+        budget = rl.rlim_cur;
+        limit = "the address-space limit (ulimit -v)";
+    }
+    if (getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < budget) {
+        budget = rl.rlim_cur;
+        limit = "the data-size limit (ulimit -d)";
+    }
+    if (bytes <= budget)
+        return STRATA_OK;
+    return strata__fail(msg, STRATA_E_NOMEM,
+                        "out of memory: %s in '%s' needs %.3g GB, more than %s (%.3g GB)", what,
+                        path, (double)bytes / 1e9, limit, (double)budget / 1e9);
+}
+
 /* Open path:dataset read-only and check it is a 2-D numeric dataset. */
 static int source_open(const char *path, const char *dataset, source *s, char *msg)
 {
     char cause[256];
     *s = (source){.path = path, .dataset = dataset, .file = -1, .dset = -1, .space = -1};
-    int rc = check_file(path, msg);
+    int rc = check_file(path, &s->file_size, msg);
     if (rc)
         return rc;
-    hid_t fapl = strata__h5_file_access();
-    s->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    if (s->file < 0)
-        rc = strata__fail(msg, STRATA_E_IO_FORMAT, "cannot open HDF5 file '%s': %s", path,
-                          strata__h5_cause(cause, sizeof cause));
-    H5Pclose(fapl);
-    if (rc || (rc = check_links(s, msg)))
+    if ((s->file = open_file(path, msg)) < 0)
+        return STRATA_E_IO_FORMAT;
+    if ((rc = check_links(s, msg)))
         return rc;
     s->dset = H5Oopen(s->file, dataset, H5P_DEFAULT);
     if (s->dset < 0)
@@ -190,7 +431,7 @@ static int source_open(const char *path, const char *dataset, source *s, char *m
                             dataset, path, kind == H5I_GROUP ? "group" : "named datatype");
     if ((rc = check_shape_and_type(s, msg)))
         return rc;
-    return check_filters(s, msg);
+    return check_data(s, msg);
 }
 
 /* Rows per read: about BLOCK_BYTES of output, rounded to whole chunks so that
@@ -248,13 +489,20 @@ static int source_load(const source *s, int dtype, void **out, char *msg)
                             s->path, s->n == 0 ? "rows" : "columns", (long long)s->n,
                             (long long)s->d);
     size_t elem = dtype_size(dtype);
+    char what[300];
+    snprintf(what, sizeof what, "the %lld x %lld dataset '%s'", (long long)s->n, (long long)s->d,
+             s->dataset);
+    /* the extent was checked to need < 2^63 bytes in the file: no overflow */
+    int rc = check_memory((uint64_t)s->n * (uint64_t)s->d * elem, what, s->path, msg);
+    if (rc)
+        return rc;
     void *data = (uint64_t)s->n > SIZE_MAX / (uint64_t)s->d
                      ? NULL : strata__alloc((size_t)s->n * (size_t)s->d, elem);
     if (!data)
         return strata__fail(msg, STRATA_E_NOMEM,
                             "out of memory for the %lld x %lld dataset '%s' in '%s'",
                             (long long)s->n, (long long)s->d, s->dataset, s->path);
-    int rc = source_read(s, dtype, data, msg);
+    rc = source_read(s, dtype, data, msg);
     if (rc) {
         strata__free(data);
         return rc;
@@ -344,7 +592,14 @@ typedef struct column {
     /* A column of a 2-D block (pandas' format="fixed"): its index there. */
     int in_block;
     int64_t block_col;
+    int u64; /* 64-bit unsigned integers: read as such, never clipped to int64 */
 } column;
+
+static int is_u64(hid_t type)
+{
+    return type >= 0 && H5Tget_class(type) == H5T_INTEGER && H5Tget_sign(type) == H5T_SGN_NONE &&
+           H5Tget_size(type) >= sizeof(int64_t);
+}
 
 static int check_1d(const source *s, int64_t *n, char *msg)
 {
@@ -383,7 +638,7 @@ static int open_1d(source *s, int64_t *n, char *msg)
                             s->dataset, s->path, kind == H5I_GROUP ? "group" : "named datatype");
     if ((rc = check_1d(s, n, msg)))
         return rc;
-    return check_filters(s, msg);
+    return check_data(s, msg);
 }
 
 static int check_numeric(H5T_class_t cls, const char *what, const char *label, const char *path,
@@ -450,6 +705,7 @@ static int find_pandas_block(hid_t dset, hid_t type, column *c)
         if (ok_array) {
             hid_t base = H5Tget_super(mtype);
             c->cls = base < 0 ? H5T_NO_CLASS : H5Tget_class(base);
+            c->u64 = is_u64(base);
             if (base >= 0)
                 H5Tclose(base);
         }
@@ -490,6 +746,10 @@ static int field_class(const source *t, hid_t type, column *c, H5T_class_t *cls,
                             t->dataset, t->path, c->name, c->label, fields);
     }
     *cls = H5Tget_member_class(type, (unsigned)idx);
+    hid_t mtype = H5Tget_member_type(type, (unsigned)idx);
+    c->u64 = is_u64(mtype);
+    if (mtype >= 0)
+        H5Tclose(mtype);
     char what[320];
     snprintf(what, sizeof what, "field '%s' of table '%s'", c->name, t->dataset);
     return check_numeric(*cls, what, c->label, t->path, msg);
@@ -518,9 +778,10 @@ static hid_t column_mem_type(const column *c, int field, hid_t native)
     return t;
 }
 
-/* Read elements [r0, r0 + rows) of a column as `native` into buf. */
+/* Read elements [r0, r0 + rows) of a column as `native` into buf. On
+ * failure, cause gets HDF5's reason (before the closing calls clear it). */
 static herr_t read_block(const column *c, int field, hid_t native, int64_t r0, int64_t rows,
-                         void *buf)
+                         void *buf, char *cause, size_t cause_len)
 {
     hid_t mem = column_mem_type(c, field, native);
     hid_t fspace = H5Dget_space(c->dset);
@@ -530,6 +791,8 @@ static herr_t read_block(const column *c, int field, hid_t native, int64_t r0, i
                  : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
     if (err >= 0)
         err = H5Dread(c->dset, mem, mspace, fspace, H5P_DEFAULT, buf);
+    if (err < 0)
+        strata__h5_cause(cause, cause_len);
     if (mspace >= 0)
         H5Sclose(mspace);
     if (fspace >= 0)
@@ -566,16 +829,17 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
                                          sizeof *tmp)))
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s' in '%s'", c->name,
                             s->path);
-    hid_t native = kind == 2 || as_float ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+    hid_t native = kind == 2 || as_float ? H5T_NATIVE_DOUBLE
+                   : c->u64 ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
     int rc = STRATA_OK;
     for (int64_t r0 = 0; r0 < c->n && !rc; r0 += step) {
         int64_t rows = c->n - r0 < step ? c->n - r0 : step;
         void *dst = via_tmp ? (void *)tmp : (char *)out + (size_t)r0 * 8;
-        if (read_block(c, field, native, r0, rows, dst) < 0) {
+        if (read_block(c, field, native, r0, rows, dst, cause, sizeof cause) < 0) {
             rc = strata__fail(msg, STRATA_E_IO_FORMAT,
                               "cannot read rows %lld-%lld of the %s column '%s' in '%s': %s",
                               (long long)r0, (long long)(r0 + rows - 1), c->label, c->name,
-                              s->path, strata__h5_cause(cause, sizeof cause));
+                              s->path, cause);
             break;
         }
         const int64_t e = width > 1 ? c->elem : 0;
@@ -585,6 +849,12 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
         else if (via_tmp) /* same 8-byte type: copy the column's bits */
             for (int64_t i = 0; i < rows; i++)
                 memcpy((char *)out + (size_t)(r0 + i) * 8, tmp + i * width + e, 8);
+        /* uint64 ids or times >= 2^63 (hashed ids) have no int64 value: they
+         * get the missing mark and are counted as bad rows, as in Python */
+        if (kind != 2 && c->u64)
+            for (int64_t i = 0; i < rows; i++)
+                if (((int64_t *)out)[r0 + i] < 0)
+                    ((int64_t *)out)[r0 + i] = INT64_MIN;
     }
     strata__free(tmp);
     return rc;
@@ -661,6 +931,7 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
                             rank < 0 ? strata__h5_cause(cause, sizeof cause) : "not 2-D");
     hid_t type = H5Dget_type(s->dset);
     c->cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+    c->u64 = is_u64(type);
     if (type >= 0)
         H5Tclose(type);
     c->n = (int64_t)dims[0];
@@ -669,7 +940,7 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
     char what[1200];
     snprintf(what, sizeof what, "column '%s' of pandas frame '%s'", c->name, group);
     int rc = check_numeric(c->cls, what, c->label, s->path, msg);
-    return rc ? rc : check_filters(s, msg);
+    return rc ? rc : check_data(s, msg);
 }
 
 /* Is `group` a pandas format="fixed" frame (a group with block0_items)? */
@@ -703,20 +974,19 @@ static int read_transactions(const char *path, const char *table, const char *co
                              strata__h5_transactions *out, char *msg)
 {
     static const char *const LABEL[3] = {"customer id", "time", "amount"};
-    char cause[256];
     source s[3] = {0}; /* one per column; with a table only s[0] is opened */
     column col[3];
     for (int k = 0; k < 3; k++)
         s[k] = (source){.path = path, .file = -1, .dset = -1, .space = -1};
-    int rc = check_file(path, msg);
+    uint64_t file_size = 0;
+    int rc = check_file(path, &file_size, msg);
     if (rc)
         return rc;
-    hid_t fapl = strata__h5_file_access();
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
+    hid_t file = open_file(path, msg);
     if (file < 0)
-        return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot open HDF5 file '%s': %s", path,
-                            strata__h5_cause(cause, sizeof cause));
+        return STRATA_E_IO_FORMAT;
+    for (int k = 0; k < 3; k++)
+        s[k].file_size = file_size;
     int field = table != NULL;
     char key_table[1024], block_path[3][1100];
     if (field && strcmp(table, "/") != 0)
@@ -739,6 +1009,7 @@ static int read_transactions(const char *path, const char *table, const char *co
             col[k].dset = s[k].dset;
             type = H5Dget_type(s[k].dset);
             col[k].cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+            col[k].u64 = !field && is_u64(type);
             if (field && col[k].cls != H5T_COMPOUND)
                 rc = strata__fail(msg, STRATA_E_IO_TYPE,
                                   "table '%s' in '%s' holds %s values, not records with fields "
@@ -766,6 +1037,11 @@ static int read_transactions(const char *path, const char *table, const char *co
         rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: the transaction log "
                           "is empty", field ? table : names[0], path);
     strata__h5_transactions t = {.n = rc ? 0 : col[0].n};
+    if (!rc) {
+        char what[64];
+        snprintf(what, sizeof what, "%lld transactions", (long long)t.n);
+        rc = check_memory((uint64_t)t.n * 3 * sizeof(int64_t), what, path, msg);
+    }
     if (!rc) {
         t.customer_id = strata__alloc((size_t)t.n, sizeof(int64_t));
         t.time = strata__alloc((size_t)t.n, sizeof(int64_t));

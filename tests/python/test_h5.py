@@ -54,6 +54,23 @@ def test_fit_h5_errors(tmp_path, data):
     assert info.value.code == -202
 
 
+def test_h5_paths_with_nul(tmp_path, data):
+    """A NUL would cut the path in C and open another file: a ValueError."""
+    path = tmp_path / "in.h5"
+    with h5py.File(path, "w") as f:
+        f["x"] = data
+    km = strata.KMeans(4)
+    with pytest.raises(ValueError, match="null character"):
+        km.fit_h5(str(path) + "\0.other", "/x")  # C would open in.h5
+    with pytest.raises(ValueError, match="null character"):
+        km.fit_h5(path, "/x\0y")
+    km.fit_h5(path, "/x")
+    out = tmp_path / "out.h5"
+    with pytest.raises(ValueError, match="null character"):
+        km.write_h5(str(out) + "\0.h5")
+    assert not out.exists()
+
+
 def test_write_h5_layout(tmp_path, data):
     km = strata.KMeans(4, random_state=5).fit(data)
     out = tmp_path / "out.h5"

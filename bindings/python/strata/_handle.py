@@ -15,11 +15,20 @@ import weakref
 
 from . import _ffi
 from ._lib import lib
-from .errors import ClosedError, StateError, error_for
+from .errors import ArgumentError, ClosedError, StateError, error_for
 
 
 def _text(raw):
     return raw.decode("utf-8", "replace") if raw else ""
+
+
+def _c_strings(args):
+    """``args`` unchanged; ArgumentError (a ValueError) if a byte string (a path
+    or dataset name) holds a NUL, which C would silently cut it at."""
+    for arg in args:
+        if isinstance(arg, bytes) and b"\0" in arg:
+            raise ArgumentError(f"embedded null character in {arg!r}")
+    return args
 
 
 def _last_error(status):
@@ -106,7 +115,7 @@ class KMeansHandle:
 
     def call(self, func, *args):
         """``func(handle, *args)``, raising on a non-OK status."""
-        status = func(self._ptr, *args)
+        status = func(self._ptr, *_c_strings(args))
         if status != _ffi.OK:
             raise self._error(status)
 
@@ -129,6 +138,7 @@ class KMeansHandle:
         has returned. ``interrupt`` (from :func:`sigint_deferred`) stops the
         fit with KeyboardInterrupt.
         """
+        _c_strings(args)
         caught = []
 
         def trampoline(_user, run, iteration, inertia):
