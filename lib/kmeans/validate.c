@@ -254,9 +254,9 @@ int strata__distance_dtype(const strata__data *X, const strata__data_stats *st,
         *dtype = STRATA_FLOAT64; /* float32 data: computed in double */
     else
         rc = strata__fail(msg, STRATA_E_NONFINITE,
-                          "squared distances of the data overflow double: column %lld "
-                          "(0-based) lies up to %g from its mean%s; rescale the data first",
-                          (long long)col, widest, npts > 0 ? " (or from the centroids)" : "");
+                          "squared distances of the data overflow double: in column %lld "
+                          "(0-based) the values%s lie up to %g from the mean; rescale the "
+                          "data first", (long long)col, npts > 0 ? " and centroids" : "", widest);
 done:
     strata__free(per);
     strata__free(dev);

@@ -315,8 +315,10 @@ def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, ti
             does not depend on it.
 
     Returns an :class:`RFMResult`. Raises ArgumentError for bad arguments,
-    columns of different lengths, an empty log, or a log with no purchase
-    left after cleaning.
+    columns of different lengths, an empty log, a log with no purchase
+    left after cleaning, or amounts whose totals overflow double (a
+    customer's spend or a segment's revenue beyond about 1.8e308: the
+    message names the customer or segment; docs/rfm.md).
     """
     unit = _choice("time_unit", time_unit, _ffi.RFM_TIME_UNITS)
     ids = _as_ids(customer_id)
@@ -353,7 +355,8 @@ def rfm_score(customer_id, recency, frequency, monetary, bins=5, ties="rank", *,
               segments=None, n_threads=None):
     """Scores and segments of customers aggregated elsewhere (distinct ids,
     recency >= 0 days, frequency >= 1, finite monetary). Same scoring
-    arguments and result as :func:`rfm`; first_day and tenure are -1."""
+    arguments and result as :func:`rfm`; first_day and tenure are -1.
+    Profile sums that overflow double raise ArgumentError."""
     ids = _as_ids(customer_id)
     columns = [np.ascontiguousarray(_column(recency, "recency"), np.int64),
                np.ascontiguousarray(_column(frequency, "frequency"), np.int64),
