@@ -91,7 +91,10 @@ typedef enum strata_status {
     STRATA_E_NULL = -100,        /* a required pointer argument is NULL */
     STRATA_E_ARG = -101,         /* an argument is out of range (n, d, k, stride, size) */
     STRATA_E_PARAM = -102,       /* unknown parameter key, wrong value type, or bad value */
-    STRATA_E_NONFINITE = -103,   /* NaN or Inf in the data; the message names the first bad row */
+    STRATA_E_NONFINITE = -103,   /* NaN or Inf in the data; the message names the first bad row.
+                                    Also finite data too large for a result: sums (RFM totals,
+                                    k-means inertia) or squared distances that would overflow
+                                    double; the message names the customer, segment or column */
     STRATA_E_WEIGHTS = -104,     /* negative, non-finite or all-zero sample weights */
     STRATA_E_TOO_FEW = -105,     /* fewer distinct points (with weight > 0) than k
                                     (unless STRATA_KMEANS_ALLOW_TOO_FEW is set) */
@@ -297,9 +300,16 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_set_progress(strata_kmeans *km, st
  *  @param x           row i starts at x + i * row_stride elements; borrowed, not
  *                     copied, not modified, only read during the call.
  *  @param row_stride  elements between row starts; 0 means d; else must be >= d.
- *  @param weights     NULL (all 1) or n finite non-negative weights, not all zero.
+ *  @param weights     NULL (all 1) or n finite non-negative weights, not all zero,
+ *                     whose sum is finite.
  *  Distances are computed in the element type of x; sums, centroids and inertia
- *  are accumulated in double. A cluster left empty by an assignment is given
+ *  are accumulated in double. Overflow is never a result: float32 data whose
+ *  squared distances could exceed FLT_MAX (about 1e19 or more from the mean;
+ *  given centroids count too) are fitted in double, on a temporary n x d
+ *  float64 copy; data whose squared distances, or whose total squared
+ *  deviation from the mean, would overflow double (about 1e154 from the
+ *  mean) fail with STRATA_E_NONFINITE naming the column, as does a fit whose
+ *  inertia or centroids overflow through huge sample weights. A cluster left empty by an assignment is given
  *  the row (weight > 0) farthest from its own centroid (the m farthest rows
  *  for m empty clusters, in cluster order; ties to the lower row), and that
  *  row's values leave its old cluster's sums, as in scikit-learn. Labels and centroids are bitwise identical for
@@ -355,13 +365,17 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_result_double(const strata_kmeans 
 
 /** Label new rows with the nearest fitted centroid (ties go to the lowest index).
  *  Arguments as strata_kmeans_fit(); d must equal the model's. labels: n int32.
+ *  The same range rule as the fit: float32 rows too far from each other or
+ *  from the centroids for float32 squares are labelled in double (a copy);
+ *  beyond double, STRATA_E_NONFINITE.
  *  Uses STRATA_THREADS. @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG,
  *  STRATA_E_PARAM, STRATA_E_NONFINITE, STRATA_E_STATE, STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_predict(strata_kmeans *km, int dtype, const void *x, int64_t n,
                                       int64_t d, int64_t row_stride, int32_t *labels);
 
 /** Euclidean distances (not squared) of n rows to every fitted centroid, computed
- *  in double: out is n x k row-major doubles. Codes as strata_kmeans_predict(). */
+ *  in double: out is n x k row-major doubles (never Inf: squares beyond double
+ *  give STRATA_E_NONFINITE). Codes as strata_kmeans_predict(). */
 STRATA_API STRATA_NODISCARD int strata_kmeans_transform(strata_kmeans *km, int dtype, const void *x, int64_t n,
                                         int64_t d, int64_t row_stride, double *out);
 
@@ -487,6 +501,16 @@ STRATA_API STRATA_NODISCARD int strata_h5_write_matrix(const char *path, const c
  *   6. exact duplicate (same id, time and amount as another kept row):
  *      counted, and kept (default) or dropped (one copy stays).
  * Nothing is dropped silently: every reason has a count.
+ *
+ * Overflow. Amounts are any finite doubles, but every number a fit gives is
+ * finite (except the NaN documented for empty segments and a zero total):
+ * a customer whose amounts sum beyond the double range (about 1.8e308) at
+ * any step of the canonical order (by day, time, amount), or a profile sum
+ * (a segment's revenue or monetary values, all customers' revenue) that
+ * overflows, fails the fit or scoring with STRATA_E_NONFINITE naming the
+ * customer id or the segment; the previous result stays. Such amounts are
+ * not money: the fit refuses them rather than dropping rows. Quantile edges
+ * and medians between values near the range are computed without overflow.
  */
 
 typedef struct strata_rfm strata_rfm;
@@ -711,7 +735,8 @@ STRATA_API STRATA_NODISCARD int strata_rfm_set_segments(strata_rfm *h, int64_t n
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 1; no row left after
  *          cleaning: the message gives the counts; reference day before the
  *          last purchase), STRATA_E_PARAM (TIES_EDGES without cut points),
- *          STRATA_E_NOMEM. On error the previous result stays. */
+ *          STRATA_E_NONFINITE (a total overflows double, see "Overflow"
+ *          above), STRATA_E_NOMEM. On error the previous result stays. */
 STRATA_API STRATA_NODISCARD int strata_rfm_fit(strata_rfm *h, const int64_t *customer_id,
                                const int64_t *time, const double *amount, int64_t n);
 
@@ -737,7 +762,8 @@ STRATA_API STRATA_NODISCARD int strata_rfm_fit_h5(strata_rfm *h, const char *pat
  *  day unknown (first day and tenure read as -1, the day results as 0), and
  *  revenue equal to monetary. No cleaning: a bad value is an error.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 1, duplicate id, bad
- *          value: the first one is named), STRATA_E_NONFINITE, STRATA_E_PARAM,
+ *          value: the first one is named), STRATA_E_NONFINITE (a non-finite
+ *          monetary value, or a profile sum that overflows), STRATA_E_PARAM,
  *          STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_rfm_fit_aggregates(strata_rfm *h, const int64_t *customer_id,
                                           const int64_t *recency, const int64_t *frequency,
@@ -746,7 +772,8 @@ STRATA_API STRATA_NODISCARD int strata_rfm_fit_aggregates(strata_rfm *h, const i
 /** Score the customers held again with the current scoring parameters
  *  (BINS, TIES, cut points, segment rules), keeping the aggregates.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (nothing fitted),
- *          STRATA_E_PARAM, STRATA_E_NOMEM. On error the previous scores stay. */
+ *          STRATA_E_PARAM, STRATA_E_NONFINITE (a profile sum overflows),
+ *          STRATA_E_NOMEM. On error the previous scores stay. */
 STRATA_API STRATA_NODISCARD int strata_rfm_score(strata_rfm *h);
 
 /** Read an integer result (see strata_rfm_result).

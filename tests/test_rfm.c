@@ -1236,6 +1236,165 @@ static void test_bad_input(void)
     ASSERT_STR_CONTAINS(strata_rfm_last_error(NULL), "NULL");
 }
 
+/* ---- overflow (issue 12): an error or exact, never a NaN or Inf -------- */
+
+/* Every number the handle gives out is finite, except the documented NaN:
+ * means and medians of an empty segment, and revenue shares when the total
+ * revenue (summed here in long double, which cannot overflow) is 0. */
+static void assert_outputs_finite(const strata_rfm *h)
+{
+    result r;
+    get_result(h, &r);
+    long double total = 0;
+    for (int64_t i = 0; i < r.n; i++) {
+        ASSERT_MSG(isfinite(r.mon[i]) && isfinite(r.rev[i]), "customer %lld: monetary %g, "
+                   "revenue %g", (long long)r.col[STRATA_RFM_COL_CUSTOMER_ID][i], r.mon[i],
+                   r.rev[i]);
+        total += r.rev[i];
+    }
+    int64_t q = res(h, STRATA_RFM_BINS_USED), nseg = res(h, STRATA_RFM_SEGMENTS);
+    double e[101], count[1001], v[1001];
+    for (int m = 0; m < 3; m++) {
+        ASSERT_OK(strata_rfm_edges(h, m, e, q + 1));
+        for (int64_t j = 0; j <= q; j++)
+            ASSERT_MSG(isfinite(e[j]), "edge %lld of metric %d is %g", (long long)j, m, e[j]);
+    }
+    ASSERT_OK(strata_rfm_profile(h, STRATA_RFM_STAT_COUNT, count, nseg));
+    for (int stat = 0; stat <= STRATA_RFM_STAT_MEDIAN_MONETARY; stat++) {
+        ASSERT_OK(strata_rfm_profile(h, stat, v, nseg));
+        for (int64_t s = 0; s < nseg; s++) {
+            int nan_ok = stat == STRATA_RFM_STAT_REVENUE_SHARE
+                             ? total == 0
+                             : stat >= STRATA_RFM_STAT_MEAN_RECENCY && count[s] == 0;
+            ASSERT_MSG(isfinite(v[s]) || (nan_ok && isnan(v[s])),
+                       "profile statistic %d of segment %lld is %g", stat, (long long)s, v[s]);
+        }
+    }
+    free_result(&r);
+}
+
+/* One bad log: the fit fails with STRATA_E_NONFINITE naming `what`, and
+ * the previous result (3 customers) stays. */
+static void expect_overflow(strata_rfm *h, const int64_t *id, const int64_t *t, const double *a,
+                            int64_t n, const char *what)
+{
+    ASSERT_STATUS(strata_rfm_fit(h, id, t, a, n), STRATA_E_NONFINITE);
+    ASSERT_STR_CONTAINS(strata_rfm_last_error(h), "beyond the double range");
+    ASSERT_STR_CONTAINS(strata_rfm_last_error(h), what);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_CUSTOMERS), 3);
+}
+
+/* Finite amounts whose total overflows double (1e308 + 1e308 gave monetary
+ * NaN with status OK and nothing counted): every record layout, time unit,
+ * policy and kernel fails with the customer named; totals that stay finite
+ * in the canonical order (day, time, amount) are exact results. */
+static void test_amount_overflow(void)
+{
+    const int64_t gid[3] = {1, 2, 3}, gday[3] = {1, 2, 3};
+    const double gamt[3] = {10.0, 20.0, 30.0};
+    /* customer 1 twice at 1e308 (not whole cents: narrow records) */
+    const int64_t id[4] = {2, 1, 3, 1}, day[4] = {5, 1, 6, 2};
+    const double amt[4] = {7.0, 1e308, 8.0, 1e308};
+    /* ids and days too spread for 64-bit keys: wide records */
+    const int64_t wid[4] = {(int64_t)1 << 62, 9, 4, 9}, wday[4] = {0, 2147483647, 5, 0};
+    const double wamt[4] = {1.0, 1.2e308, 2.0, 0.8e308};
+    /* Unix seconds */
+    const int64_t sday[4] = {86400 * 5, 86400, 86400 * 6, 86400 * 2 + 17};
+    /* NET: +1e308 +1e308 -1e308 overflows on the way (canonical order), */
+    const int64_t nid[5] = {1, 1, 1, 2, 3}, nday[5] = {1, 2, 3, 4, 5};
+    const double nbad[5] = {1e308, 1e308, -1e308, 5.0, 6.0};
+    /* ... +1e308 -1e308 +1e308 does not: monetary 1e308 exactly, 2 purchases */
+    const double nok[5] = {1e308, -1e308, 1e308, 5.0, 6.0};
+    /* one customer each at 1e308 and 0.9e308: finite customers, infinite profile sums */
+    const int64_t pid[3] = {1, 2, 3}, pday[3] = {1, 1, 2};
+    const double pamt[3] = {1e308, 0.9e308, 4.0};
+    /* 1e308 + 5 is 1e308: a finite, exact result */
+    const double big[4] = {7.0, 1e308, 8.0, 5.0};
+    for (int k = 0; k < 3; k++) {
+        if (!strata_kernel_available(KERNELS[k]))
+            continue;
+        for (int threads = 1; threads <= 2; threads++) {
+            strata_rfm *h = new_rfm();
+            set(h, STRATA_KERNEL, KERNELS[k]);
+            set(h, STRATA_THREADS, threads);
+            ASSERT_OK(strata_rfm_fit(h, gid, gday, gamt, 3));
+            expect_overflow(h, id, day, amt, 4, "customer 1 ");
+            expect_overflow(h, wid, wday, wamt, 4, "customer 9 ");
+            set(h, STRATA_RFM_MONETARY_MODE, STRATA_RFM_MEAN); /* the revenue would overflow */
+            expect_overflow(h, id, day, amt, 4, "customer 1 ");
+            set(h, STRATA_RFM_MONETARY_MODE, STRATA_RFM_SUM);
+            set(h, STRATA_RFM_TIME_UNIT, STRATA_RFM_TIME_SECONDS);
+            expect_overflow(h, id, sday, amt, 4, "customer 1 ");
+            set(h, STRATA_RFM_TIME_UNIT, STRATA_RFM_TIME_DAYS);
+            expect_overflow(h, pid, pday, pamt, 3, "revenue");
+            set(h, STRATA_RFM_NEGATIVE, STRATA_RFM_NET);
+            expect_overflow(h, nid, nday, nbad, 5, "customer 1 ");
+            ASSERT_OK(strata_rfm_fit(h, nid, nday, nok, 5));
+            double mon[3], rev[3];
+            int64_t freq[3];
+            ASSERT_OK(strata_rfm_column_double(h, STRATA_RFM_COL_MONETARY, mon, 3));
+            ASSERT_OK(strata_rfm_column_double(h, STRATA_RFM_COL_REVENUE, rev, 3));
+            ASSERT_OK(strata_rfm_column_int64(h, STRATA_RFM_COL_FREQUENCY, freq, 3));
+            ASSERT_TRUE(mon[0] == 1e308 && rev[0] == 1e308 && mon[1] == 5.0 && mon[2] == 6.0);
+            ASSERT_EQ_INT(freq[0], 2);
+            assert_outputs_finite(h);
+            set(h, STRATA_RFM_NEGATIVE, STRATA_RFM_DROP);
+            ASSERT_OK(strata_rfm_fit(h, id, day, big, 4));
+            ASSERT_OK(strata_rfm_column_double(h, STRATA_RFM_COL_MONETARY, mon, 3));
+            ASSERT_TRUE(mon[0] == 1e308 && mon[1] == 7.0 && mon[2] == 8.0);
+            ASSERT_EQ_INT(res(h, STRATA_RFM_BAD_AMOUNT), 0);
+            assert_outputs_finite(h);
+            strata_rfm_free(h);
+        }
+    }
+}
+
+/* Scoring values near the double range (fit_aggregates): a quantile edge
+ * between -1e308 and 1e308 is their weighted mean (numpy gives NaN), an even
+ * median of 0.9e308 and 0.95e308 is 0.925e308 (not Inf), and profile sums
+ * that overflow are an error naming the segment. */
+static void test_score_overflow(void)
+{
+    const int64_t id[4] = {1, 2, 3, 4}, one[4] = {1, 1, 1, 1};
+    const double pm[2] = {-1e308, 1e308};
+    const double spread[4] = {-1.79e308, 0.9e308, 0.95e308, 1e308}; /* sums finite by id */
+    const double twice[2] = {1e308, 1e308};
+    const char *names[] = {"all"};
+    const int32_t any[8] = {1, 100, 1, 100, 1, 100, 1, 100};
+    for (int k = 0; k < 3; k++) {
+        if (!strata_kernel_available(KERNELS[k]))
+            continue;
+        strata_rfm *h = new_rfm();
+        set(h, STRATA_KERNEL, KERNELS[k]);
+        set(h, STRATA_RFM_BINS, 2);
+        for (int ties = STRATA_RFM_TIES_RANK; ties <= STRATA_RFM_TIES_VALUE; ties++) {
+            set(h, STRATA_RFM_TIES, ties);
+            ASSERT_OK(strata_rfm_fit_aggregates(h, id, one, one, pm, 2));
+            double e[3];
+            int64_t m[2];
+            ASSERT_OK(strata_rfm_edges(h, STRATA_RFM_MONETARY, e, 3));
+            ASSERT_TRUE(e[0] == -1e308 && e[2] == 1e308);
+            /* value: lerp at 1/2 = 0; rank: the value of the last customer of bin 0 */
+            ASSERT_TRUE(e[1] == (ties == STRATA_RFM_TIES_VALUE ? 0.0 : -1e308));
+            ASSERT_OK(strata_rfm_column_int64(h, STRATA_RFM_COL_M, m, 2));
+            ASSERT_TRUE(m[0] == 1 && m[1] == 2);
+            assert_outputs_finite(h);
+        }
+        ASSERT_OK(strata_rfm_set_segments(h, 1, names, any));
+        ASSERT_OK(strata_rfm_fit_aggregates(h, id, one, one, spread, 4));
+        double med, mean;
+        ASSERT_OK(strata_rfm_profile(h, STRATA_RFM_STAT_MEDIAN_MONETARY, &med, 1));
+        ASSERT_OK(strata_rfm_profile(h, STRATA_RFM_STAT_MEAN_MONETARY, &mean, 1));
+        ASSERT_TRUE(med == 0.9e308 / 2 + 0.95e308 / 2);
+        ASSERT_REL(mean, (((-1.79e308 + 0.9e308) + 0.95e308) + 1e308) / 4, 1e-15);
+        assert_outputs_finite(h);
+        ASSERT_STATUS(strata_rfm_fit_aggregates(h, id, one, one, twice, 2), STRATA_E_NONFINITE);
+        ASSERT_STR_CONTAINS(strata_rfm_last_error(h), "segment 'all'");
+        ASSERT_EQ_INT(res(h, STRATA_RFM_CUSTOMERS), 4); /* the previous result stays */
+        strata_rfm_free(h);
+    }
+}
+
 int main(void)
 {
     RUN_TEST(test_tiny_by_hand);
@@ -1258,5 +1417,7 @@ int main(void)
     RUN_TEST(test_profile_medians);
     RUN_TEST(test_fit_aggregates_matches_fit);
     RUN_TEST(test_bad_input);
+    RUN_TEST(test_amount_overflow);
+    RUN_TEST(test_score_overflow);
     return test_summary();
 }

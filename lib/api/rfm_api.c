@@ -302,12 +302,16 @@ static int score(strata_rfm *h, const strata__rfm_customers *c, scores *out)
         return rc;
     scores s = {0};
     const double *const cuts[3] = {h->cuts[0], h->cuts[1], h->cuts[2]};
-    if (strata__rfm_rules_copy(&h->rules, &s.rules) ||
-        strata__rfm_score(c, (int)h->bins, (int)h->ties, cuts, &s.rules,
-                          strata__resolve_threads(h->threads), strata__kernels_get((int)h->kernel),
-                          &h->scratch, &h->spare_scores,
-                          &s.s)) {
+    rc = strata__rfm_rules_copy(&h->rules, &s.rules) ? STRATA_E_NOMEM : STRATA_OK;
+    if (!rc)
+        rc = strata__rfm_score(c, (int)h->bins, (int)h->ties, cuts, &s.rules,
+                               strata__resolve_threads(h->threads),
+                               strata__kernels_get((int)h->kernel), &h->scratch,
+                               &h->spare_scores, &s.s, h->msg);
+    if (rc) {
         scores_retire(&s, &h->spare_scores);
+        if (rc != STRATA_E_NOMEM) /* the message is set */
+            return rc;
         return strata__fail(h->msg, STRATA_E_NOMEM, "out of memory scoring %lld customers",
                             (long long)c->n);
     }

@@ -34,7 +34,7 @@ const char *strata_status_str(int status)
     case STRATA_E_NULL: return "a required pointer argument is NULL";
     case STRATA_E_ARG: return "an argument is out of range";
     case STRATA_E_PARAM: return "unknown parameter or invalid parameter value";
-    case STRATA_E_NONFINITE: return "data contain NaN or Inf";
+    case STRATA_E_NONFINITE: return "data contain NaN or Inf, or values whose sums overflow";
     case STRATA_E_WEIGHTS: return "invalid sample weights";
     case STRATA_E_TOO_FEW: return "fewer distinct points than clusters";
     case STRATA_E_UNSUPPORTED: return "not supported on this build or CPU";

@@ -170,6 +170,12 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
         double pot = 0.0;
         for (int64_t ch = 0; ch < nchunks; ch++)
             pot += chunk_pot[ch];
+        if (!isfinite(pot)) { /* sampling by an infinite mass would pick the last row */
+            rc = strata__fail(msg, STRATA_E_NONFINITE,
+                              "k-means++: the weighted squared distances sum beyond the double "
+                              "range; rescale the data or the sample weights first");
+            goto done;
+        }
         if (!(pot > 0.0)) { /* every point of weight > 0 is a centroid */
             if (!cfg->allow_too_few) {
                 rc = strata__fail(msg, STRATA_E_TOO_FEW,

@@ -42,11 +42,30 @@ static inline double strata__at(const strata__data *X, int64_t i, int64_t f)
 typedef struct strata__data_stats {
     double *mean;    /* d unweighted feature means (caller-allocated) */
     double mean_var; /* mean over features of the unweighted population variance */
+    double sq_dev;   /* sum over rows and features of (x - mean)^2; +inf if that
+                        overflows (float64 data only) */
 } strata__data_stats;
 
 /* Check every value is finite (naming the first bad row), weights are finite,
- * non-negative and not all zero, and compute the statistics. */
+ * non-negative, not all zero and of finite sum, and compute the statistics. */
 int strata__data_check(const strata__data *X, int threads, strata__data_stats *st, char *msg);
+
+/* The element type squared distances between the rows of X and points
+ * within their range (centroids of the rows), plus the npts points pts
+ * (npts x d doubles, or NULL), can be computed in without overflow: X's own
+ * type, or STRATA_FLOAT64 for float32 data too spread for float32 (their
+ * squares exceed FLT_MAX), into *dtype. Fails with STRATA_E_NONFINITE when
+ * they would overflow even double. st: X's statistics (strata__data_check).
+ * Costs O(d + npts d), plus one pass over X only when the cheap bound from
+ * st->sq_dev does not settle it (data near the limits). */
+int strata__distance_dtype(const strata__data *X, const strata__data_stats *st,
+                           const double *pts, int64_t npts, int threads, int *dtype, char *msg);
+
+/* A float64 copy of float32 data X (contiguous rows, the same weights) into
+ * *wide; *buf receives the copy, to free with strata__free. STRATA_E_NOMEM
+ * (message set) if it cannot be allocated. */
+int strata__data_widen(const strata__data *X, int threads, strata__data *wide, double **buf,
+                       char *msg);
 
 /* Number of distinct rows with weight > 0, counting no further than `limit`. */
 int64_t strata__count_distinct(const strata__data *X, int64_t limit);

@@ -1,5 +1,6 @@
 /* Lloyd iterations with scikit-learn's stopping rule, n_init restarts, and
  * deterministic re-seeding of empty clusters. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -215,7 +216,8 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     double *best_c = strata__alloc((size_t)(k * d), sizeof(double));
     int32_t *labels = strata__alloc((size_t)n, sizeof(int32_t));
     int32_t *best_labels = cfg->n_init > 1 ? strata__alloc((size_t)n, sizeof(int32_t)) : NULL;
-    double *totals = NULL;
+    double *totals = NULL, *wide_buf = NULL;
+    strata__data wide;
     strata__tables t = {0};
     int assign = cfg->assign == STRATA_ASSIGN_AUTO ? strata__assign_choose(cfg->kern->id, k, d) : cfg->assign;
     if (!mean || !c || !c_new || !best_c || !labels || (cfg->n_init > 1 && !best_labels)) {
@@ -223,9 +225,31 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
                           (long long)n, (long long)d, (long long)k);
         goto done;
     }
-    strata__data_stats st = {mean, 0.0};
+    strata__data_stats st = {mean, 0.0, 0.0};
     if ((rc = strata__data_check(X, cfg->threads, &st, msg)))
         goto done;
+    /* Squared distances that would overflow the data's type: float32 data
+     * are fitted in double (a copy), float64 data are refused; given
+     * centroids count too. The total squared deviation scales the stopping
+     * rule: it must be finite. */
+    int work;
+    if ((rc = strata__distance_dtype(X, &st, cfg->init == STRATA_INIT_CENTROIDS ?
+                                     cfg->init_centroids : NULL,
+                                     cfg->init == STRATA_INIT_CENTROIDS ? k : 0, cfg->threads,
+                                     &work, msg)))
+        goto done;
+    if (!isfinite(st.sq_dev)) {
+        rc = strata__fail(msg, STRATA_E_NONFINITE,
+                          "the squared deviations of the %lld x %lld data from their mean sum "
+                          "beyond the double range (%g); rescale the data first", (long long)n,
+                          (long long)d, DBL_MAX);
+        goto done;
+    }
+    if (work != X->dtype) {
+        if ((rc = strata__data_widen(X, cfg->threads, &wide, &wide_buf, msg)))
+            goto done;
+        X = &wide;
+    }
     if (!cfg->allow_too_few) {
         int64_t distinct = strata__count_distinct(X, k);
         if (distinct < 0) {
@@ -267,6 +291,18 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
             }
         }
     }
+    /* Last guard: with huge sample weights the weighted sums (centroids,
+     * inertia) can still overflow; such a fit is an error, never a result. */
+    int finite = isfinite(best.inertia);
+    for (int64_t j = 0; j < k * d; j++)
+        finite &= isfinite(best_c[j]) != 0;
+    if (!finite) {
+        rc = strata__fail(msg, STRATA_E_NONFINITE,
+                          "the fit overflowed the double range (%s not finite): the data "
+                          "or sample weights are too large; rescale them first",
+                          isfinite(best.inertia) ? "centroids" : "inertia");
+        goto done;
+    }
     out->n = n;
     out->d = d;
     out->k = k;
@@ -285,6 +321,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
 done:
     strata__tables_free(&t);
     strata__free(totals);
+    strata__free(wide_buf);
     strata__free(mean);
     strata__free(c);
     strata__free(c_new);

@@ -15,8 +15,15 @@ int strata__kmeans_predict(const strata__data *X, const double *centroids, int64
     double *mean = strata__alloc((size_t)d, sizeof(double));
     if (!mean)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
-    strata__data_stats st = {mean, 0.0};
-    int rc = strata__data_check(X, cfg->threads, &st, msg);
+    strata__data_stats st = {mean, 0.0, 0.0};
+    strata__data wide;
+    double *wide_buf = NULL;
+    int work, rc = strata__data_check(X, cfg->threads, &st, msg);
+    /* the model's centroids may lie far from these rows (as in fit) */
+    if (!rc)
+        rc = strata__distance_dtype(X, &st, centroids, k, cfg->threads, &work, msg);
+    if (!rc && work != X->dtype && !(rc = strata__data_widen(X, cfg->threads, &wide, &wide_buf, msg)))
+        X = &wide;
     if (rc) {
         strata__free(mean);
         return rc;
@@ -25,11 +32,14 @@ int strata__kmeans_predict(const strata__data *X, const double *centroids, int64
     strata__tables t;
     rc = strata__tables_init(&t, X, k, mean, cfg->kern, assign, cfg->threads);
     strata__free(mean);
-    if (rc)
+    if (rc) {
+        strata__free(wide_buf);
         return strata__fail(msg, rc, "out of memory for centroid tables");
+    }
     strata__tables_set_centroids(&t, centroids);
     rc = strata__assign_pass(&t, X, labels, NULL, STRATA__PASS_LABEL);
     strata__tables_free(&t);
+    strata__free(wide_buf);
     if (rc)
         return strata__fail(msg, rc, "out of memory in the assignment pass");
     return STRATA_OK;
@@ -64,8 +74,11 @@ int strata__kmeans_transform(const strata__data *X, const double *centroids, int
     double *mean = strata__alloc((size_t)X->d, sizeof(double));
     if (!mean)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
-    strata__data_stats st = {mean, 0.0};
-    int rc = strata__data_check(X, threads, &st, msg);
+    strata__data_stats st = {mean, 0.0, 0.0};
+    int work, rc = strata__data_check(X, threads, &st, msg);
+    /* computed in double: only an overflow of double is an error */
+    if (!rc)
+        rc = strata__distance_dtype(X, &st, centroids, k, threads, &work, msg);
     strata__free(mean);
     if (rc)
         return rc;

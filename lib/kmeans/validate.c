@@ -1,5 +1,6 @@
 /* Input checks and data statistics, in one parallel pass plus one for the
  * variance (two passes keep the variance accurate for offset features). */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -138,6 +139,12 @@ int strata__data_check(const strata__data *X, int threads, strata__data_stats *s
                               (long long)X->n);
             goto done;
         }
+        if (!isfinite(tot[d])) { /* cluster weights, and the centroids, would overflow */
+            rc = strata__fail(msg, STRATA_E_WEIGHTS,
+                              "the sample weights sum beyond the double range (%g); "
+                              "rescale them", DBL_MAX);
+            goto done;
+        }
     }
     for (int64_t f = 0; f < d; f++)
         if (!isfinite(tot[f])) {
@@ -154,14 +161,142 @@ int strata__data_check(const strata__data *X, int threads, strata__data_stats *s
         rc = strata__fail(msg, rc, "out of memory checking data");
         goto done;
     }
-    double v = 0.0;
-    for (int64_t f = 0; f < d; f++)
+    double v = 0.0, sq = 0.0;
+    for (int64_t f = 0; f < d; f++) {
         v += tot[f] / (double)X->n;
+        sq += tot[f];
+    }
     st->mean_var = v / (double)d;
+    st->sq_dev = sq;
 done:
     strata__free(bad);
     strata__free(tot);
     return rc;
+}
+
+/* ---- the range of squared distances ------------------------------------ */
+
+/* Squared distances are computed in the expanded form bias_j + x'.(-2 c'_j)
+ * on centred values (x' = x - mean), |x'_f| and |c'_f| at most M_f =
+ * max |v_f - mean_f| over the rows and points: every intermediate stays
+ * within 3 B and every distance within 4 B, B = sum_f M_f^2. 8 B <= the
+ * type's largest value leaves a factor 2 for rounding. */
+#define RANGE_MARGIN 8.0
+
+typedef struct range_ctx {
+    const strata__data *X;
+    const double *mean;
+    double **dev; /* per thread: d largest |x - mean| */
+} range_ctx;
+
+static void range_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                        double *partial)
+{
+    const range_ctx *c = vctx;
+    double *dev = c->dev[tid];
+    for (int64_t i = begin; i < end; i++)
+        for (int64_t f = 0; f < c->X->d; f++) {
+            dev[f] = fmax(dev[f], fabs(strata__at(c->X, i, f) - c->mean[f]));
+        }
+}
+
+int strata__distance_dtype(const strata__data *X, const strata__data_stats *st,
+                           const double *pts, int64_t npts, int threads, int *dtype, char *msg)
+{
+    const int64_t d = X->d;
+    const double flt_room = (double)FLT_MAX / RANGE_MARGIN, dbl_room = DBL_MAX / RANGE_MARGIN;
+    const double room = X->dtype == STRATA_FLOAT32 ? flt_room : dbl_room;
+    double *dev = strata__calloc((size_t)((int64_t)threads * d), sizeof(double));
+    double **per = strata__calloc((size_t)threads, sizeof(double *));
+    int rc = STRATA_OK;
+    if (!dev || !per) {
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory checking the data range");
+        goto done;
+    }
+    /* the points' part: dev[f] = max over points of |p_f - mean_f| */
+    double p = 0.0;
+    for (int64_t f = 0; f < d; f++) {
+        for (int64_t j = 0; j < npts; j++)
+            dev[f] = fmax(dev[f], fabs(pts[j * d + f] - st->mean[f]));
+        p += dev[f] * dev[f];
+    }
+    /* max_i (x_if - mean_f)^2 <= sum_i (x_if - mean_f)^2: B <= sq_dev + p */
+    if (st->sq_dev + p <= room) {
+        *dtype = X->dtype;
+        goto done;
+    }
+    /* near a limit: the exact per-feature maxima (any order: a max is exact) */
+    for (int t = 0; t < threads; t++) {
+        per[t] = dev + t * d;
+        if (t > 0)
+            memcpy(per[t], dev, (size_t)d * sizeof(double));
+    }
+    range_ctx c = {X, st->mean, per};
+    if (strata__parallel_chunks(X->n, STRATA__CHUNK_ROWS, threads, 0, NULL, range_chunk, &c)) {
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory checking the data range");
+        goto done;
+    }
+    double b = 0.0, widest = -1.0;
+    int64_t col = 0;
+    for (int64_t f = 0; f < d; f++) {
+        double m = 0.0;
+        for (int t = 0; t < threads; t++)
+            m = fmax(m, per[t][f]);
+        b += m * m;
+        if (m > widest) {
+            widest = m;
+            col = f;
+        }
+    }
+    if (b <= room)
+        *dtype = X->dtype;
+    else if (b <= dbl_room)
+        *dtype = STRATA_FLOAT64; /* float32 data: computed in double */
+    else
+        rc = strata__fail(msg, STRATA_E_NONFINITE,
+                          "squared distances of the data overflow double: in column %lld "
+                          "(0-based) the values%s lie up to %g from the mean; rescale the "
+                          "data first", (long long)col, npts > 0 ? " and centroids" : "", widest);
+done:
+    strata__free(per);
+    strata__free(dev);
+    return rc;
+}
+
+typedef struct widen_ctx {
+    const strata__data *X;
+    double *out;
+} widen_ctx;
+
+static void widen_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                        double *partial)
+{
+    const widen_ctx *c = vctx;
+    const int64_t d = c->X->d;
+    for (int64_t i = begin; i < end; i++) {
+        const float *r = strata__row(c->X, i);
+        for (int64_t f = 0; f < d; f++)
+            c->out[i * d + f] = (double)r[f];
+    }
+}
+
+int strata__data_widen(const strata__data *X, int threads, strata__data *wide, double **buf,
+                       char *msg)
+{
+    double *out = strata__alloc((size_t)X->n, (size_t)X->d * sizeof(double));
+    if (!out)
+        return strata__fail(msg, STRATA_E_NOMEM,
+                            "out of memory for a float64 copy of %lld x %lld float32 data "
+                            "(too spread for float32 distances)", (long long)X->n,
+                            (long long)X->d);
+    widen_ctx c = {X, out};
+    if (strata__parallel_chunks(X->n, STRATA__CHUNK_ROWS, threads, 0, NULL, widen_chunk, &c)) {
+        strata__free(out);
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory widening the data");
+    }
+    *wide = (strata__data){STRATA_FLOAT64, out, X->n, X->d, X->d, X->w};
+    *buf = out;
+    return STRATA_OK;
 }
 
 static uint64_t hash_row(const strata__data *X, int64_t i)

@@ -31,6 +31,7 @@
  * per row, plus one bucket's worth per thread; nothing is quadratic. A fresh
  * record buffer is touched in order before the scatter writes into it
  * (core/scratch.h). */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,8 @@ static inline int bits_of(uint64_t span)
 
 typedef struct bucket_stats {
     int64_t customers, used, duplicates, return_only, first_day, last_day;
+    int overflow;        /* written: a customer's total is not finite (pass 5) */
+    int64_t overflow_id; /* the first such customer of the bucket */
 } bucket_stats;
 
 typedef struct agg {
@@ -586,6 +589,13 @@ static void scan_bucket(const agg *g, const char *a, int64_t m, int64_t base_id,
             if (write) {
                 int64_t k = first + st->customers;
                 double total = s + comp;
+                /* finite amounts whose sum overflows (a partial sum in the
+                 * canonical order makes s infinite and total NaN): an error
+                 * for the caller, found here once per customer */
+                if (!isfinite(total) && !st->overflow) {
+                    st->overflow = 1;
+                    st->overflow_id = id;
+                }
                 int64_t freq = c->frequency_mode == STRATA_RFM_COUNT_DAYS ? days : purchases;
                 o->id[k] = id;
                 o->recency[k] = last_day;
@@ -699,7 +709,9 @@ static inline double keep_or_zero(double v, int keep) { return keep ? v : 0.0; }
  * the same sums in the same order, so the same bits. Branch-free over the
  * rows (where a customer ends is unpredictable): every row updates its
  * customer's running values and stores them at the customer's slot, so the
- * last store holds the customer's aggregates. */
+ * last store holds the customer's aggregates. No total can overflow here
+ * (scan_bucket checks): compact amounts are whole cents below 2^52 / 100
+ * in magnitude, so even 2^63 of them sum below 1e33. */
 static void write_compact(const agg *g, const uint64_t *a, int64_t m, int64_t base_id,
                           int64_t first)
 {
@@ -763,6 +775,8 @@ static void write_bucket(void *ctx, int64_t b, int64_t begin, int64_t end, int t
     }
     bucket_stats st;
     scan_bucket(g, a, m, bucket_base(g, b), 1, g->first_customer[b], &st);
+    g->bucket[b].overflow = st.overflow;
+    g->bucket[b].overflow_id = st.overflow_id;
 }
 
 typedef struct finish_ctx {
@@ -968,6 +982,12 @@ static int aggregate(agg *g, strata__rfm_customers *out, strata__rfm_report *rep
     g->out = out;
     if ((rc = strata__parallel_chunks(g->nbuckets, 1, threads, 0, NULL, write_bucket, g)))
         return nomem(msg, "the customer table");
+    for (int64_t b = 0; b < g->nbuckets; b++) /* buckets in id order: the lowest id */
+        if (g->bucket[b].overflow)
+            return strata__fail(msg, STRATA_E_NONFINITE,
+                                "the amounts of customer %lld sum beyond the double range "
+                                "(%g): amounts this large are not money; check the amount "
+                                "column", (long long)g->bucket[b].overflow_id, DBL_MAX);
     out->first_day_all = first_day;
     out->last_day_all = last_day;
     out->reference_day = ref;

@@ -42,13 +42,20 @@ static int64_t quantile_index(int64_t n, double p)
 
 /* numpy's _lerp(lo, hi, gamma): lo + (hi - lo) * gamma, or, for gamma >= 0.5,
  * hi - (hi - lo) * (1 - gamma); each operation rounded on its own (volatile:
- * no fused multiply-add whatever the compiler flags). */
+ * no fused multiply-add whatever the compiler flags). Where hi - lo
+ * overflows (finite values of opposite signs near the double range), numpy
+ * gives an infinite or NaN edge; here the weighted mean of lo and hi, whose
+ * terms have opposite signs and cannot overflow, kept within [lo, hi]. */
 static double quantile_lerp(int64_t n, double p, double lo, double hi)
 {
     double h = (double)(n - 1) * p;
     if (h >= (double)(n - 1))
         return hi; /* numpy then takes the last value for both */
     double gamma = h - floor(h);
+    if (!isfinite(hi - lo)) {
+        double r = lo * (1.0 - gamma) + hi * gamma;
+        return r < lo ? lo : r > hi ? hi : r;
+    }
     volatile double diff = hi - lo;
     volatile double prod = diff * gamma;
     double r = lo + prod;

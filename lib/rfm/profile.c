@@ -5,6 +5,7 @@
  * bits of an order-preserving key, then selection among the few values in
  * the buckets that hold the middle ranks. A median is a value, unique
  * whatever the order the candidates are gathered in. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/select.h"
+#include "core/status.h"
 #include "kernels/kernels.h"
 #include "rfm/rfm.h"
 
@@ -150,6 +152,14 @@ static inline uint64_t order_key(double x)
     x = x == 0.0 ? 0.0 : x;
     memcpy(&b, &x, sizeof b);
     return b >> 63 ? ~b : b | ((uint64_t)1 << 63);
+}
+
+/* (a + b) / 2, as pandas' median of an even count; where a + b overflows
+ * (finite values near the double range) the halves are added instead. */
+static double midpoint(double a, double b)
+{
+    double m = (a + b) / 2.0;
+    return isfinite(m) ? m : a / 2.0 + b / 2.0;
 }
 
 /* Values gathered for one segment: those in its wanted buckets. */
@@ -294,7 +304,7 @@ static int value_medians_of(const prof *p, int metric, const double *sums, int t
         int64_t ranks[2] = {(m - 1) / 2 - below[s], m / 2 - below[s]}, pos[2];
         rc = strata__select_ranks(v, total, ranks, 2, pos, threads, p->kern->rank_keys);
         if (!rc)
-            *o = ranks[0] == ranks[1] ? v[pos[0]] : (v[pos[0]] + v[pos[1]]) / 2.0;
+            *o = ranks[0] == ranks[1] ? v[pos[0]] : midpoint(v[pos[0]], v[pos[1]]);
         strata__free(v);
     }
     for (int t = 0; t < threads; t++) {
@@ -328,15 +338,41 @@ static int medians(prof *p, const double *sums, int threads, double *out)
     return 0;
 }
 
-int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment, int64_t nseg,
-                        int threads, const strata__kernels *kern, double *out)
+/* Every customer's revenue and monetary value is finite (aggregate.c), but
+ * their sums may still overflow: then no revenue, share or mean can be
+ * given, and the scoring fails naming the sum. O(segments), after the pass. */
+static int check_sums(const double *sums, int64_t nseg, const strata__rfm_rules *rules,
+                      char *msg)
 {
+    for (int64_t s = 0; s < nseg; s++) {
+        const double *q = sums + s * S_SUMS;
+        if (!isfinite(q[S_REVENUE]) || !isfinite(q[S_MONETARY]))
+            return strata__fail(msg, STRATA_E_NONFINITE,
+                                "the %s of the %.0f customers of segment '%s' sums beyond the "
+                                "double range (%g): amounts this large are not money",
+                                isfinite(q[S_REVENUE]) ? "monetary value" : "revenue",
+                                q[S_COUNT], rules->names[s], DBL_MAX);
+    }
+    if (!isfinite(sums[nseg * S_SUMS]))
+        return strata__fail(msg, STRATA_E_NONFINITE,
+                            "the revenue of all customers sums beyond the double range (%g): "
+                            "amounts this large are not money", DBL_MAX);
+    return STRATA_OK;
+}
+
+int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment,
+                        const strata__rfm_rules *rules, int threads, const strata__kernels *kern,
+                        double *out, char *msg)
+{
+    const int64_t nseg = rules->n;
     prof p = {.c = c, .segment = segment, .nseg = nseg, .kern = kern};
     int64_t len = nseg * S_SUMS + 1;
     double *sums = strata__calloc((size_t)len, sizeof *sums);
     if (!sums)
         return STRATA_E_NOMEM;
     int rc = strata__parallel_chunks(c->n, PROFILE_CHUNK, threads, len, sums, sum_chunk, &p);
+    if (!rc)
+        rc = check_sums(sums, nseg, rules, msg);
     double total = sums[nseg * S_SUMS];
     for (int64_t s = 0; !rc && s < nseg; s++) {
         const double *q = sums + s * S_SUMS;

@@ -104,11 +104,12 @@ void strata__rfm_scores_retire(strata__rfm_scores *s, strata__scratch *spare);
 /* Score the customers c: q bins, a strata_rfm_ties policy, cuts[metric]
  * (q - 1 each) for TIES_EDGES, the rule table; temporaries in *scratch, the
  * scores in *spare when it fits. Fills *out (the caller releases it) or
- * returns STRATA_E_NOMEM. */
+ * returns STRATA_E_NOMEM (no message), or STRATA_E_NONFINITE with its
+ * message in msg (a profile sum overflows). */
 int strata__rfm_score(const strata__rfm_customers *c, int q, int ties,
                       const double *const cuts[3], const strata__rfm_rules *rules, int threads,
                       const struct strata__kernels *kern, strata__scratch *scratch,
-                      strata__scratch *spare, strata__rfm_scores *out);
+                      strata__scratch *spare, strata__rfm_scores *out, char *msg);
 
 /* ---- segments --------------------------------------------------------- */
 
@@ -136,9 +137,12 @@ int strata__rfm_assign_segments(const strata__rfm_rules *rules, int q, const uin
 
 /* ---- profiles --------------------------------------------------------- */
 
-/* Per-segment statistics (nseg x STRATA__RFM_STATS, row-major, in
- * strata_rfm_stat order) of the customers. */
-int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment, int64_t nseg,
-                        int threads, const struct strata__kernels *kern, double *out);
+/* Per-segment statistics (rules->n x STRATA__RFM_STATS, row-major, in
+ * strata_rfm_stat order) of the customers. Returns 0, STRATA_E_NOMEM, or
+ * STRATA_E_NONFINITE (message in msg) when a segment's revenue or monetary
+ * sum, or the total revenue, overflows double. */
+int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment,
+                        const strata__rfm_rules *rules, int threads,
+                        const struct strata__kernels *kern, double *out, char *msg);
 
 #endif

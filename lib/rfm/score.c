@@ -41,7 +41,7 @@ static void to_double_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end
 int strata__rfm_score(const strata__rfm_customers *c, int q, int ties,
                       const double *const cuts[3], const strata__rfm_rules *rules, int threads,
                       const strata__kernels *kern, strata__scratch *scratch,
-                      strata__scratch *spare, strata__rfm_scores *out)
+                      strata__scratch *spare, strata__rfm_scores *out, char *msg)
 {
     int64_t n = c->n;
     strata__rfm_scores s = {.q = q, .ties = ties};
@@ -86,7 +86,7 @@ int strata__rfm_score(const strata__rfm_customers *c, int q, int ties,
         rc = strata__rfm_assign_segments(rules, q, s.r, s.f, s.m, n, threads, s.segment,
                                          &s.unmatched);
     if (!rc)
-        rc = strata__rfm_profile(c, s.segment, rules->n, threads, kern, s.profile);
+        rc = strata__rfm_profile(c, s.segment, rules, threads, kern, s.profile, msg);
     if (rc) {
         strata__rfm_scores_retire(&s, spare);
         return rc;

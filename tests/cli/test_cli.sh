@@ -102,6 +102,21 @@ expect "demo k > n" 2 "more than --n" "$STRATA" demo --n 3 --k 5 -o "$T/demo"
 expect "random init" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/rand.h5" --init random --seed 3 --max-iter 50 --tol 1e-6
 expect "k-means++ init" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/pp.h5" --init k-means++ --n-init 3
 
+# --- overflow (issue 12): float32 x 1e20 fitted in double, float64 x 1e155 refused ---
+"$PY" -c 'import h5py, numpy as np, sys
+x = (np.arange(200) % 4)[:, None] * 100.0 + np.random.default_rng(0).uniform(-1, 1, (200, 3))
+with h5py.File(sys.argv[1], "w") as f:
+    f["f32"] = (x * 1e20).astype(np.float32)
+    f["f64"] = x * 1e155' "$T/huge.h5"
+expect "float32 x 1e20" 0 "" "$STRATA" kmeans "$T/huge.h5:/f32" -k 4 -o "$T/huge32.h5" --init random --seed 1
+"$PY" -c 'import h5py, numpy as np, sys
+f = h5py.File(sys.argv[1], "r"); lab = f["labels"][:]
+assert len(set(zip(np.arange(200) % 4, lab))) == 4 == len(set(lab)), "blobs split or merged"
+assert np.isfinite(f["centroids"][:]).all() and np.isfinite(f.attrs["inertia"])' "$T/huge32.h5" &&
+  ok || bad "float32 x 1e20: wrong clusters"
+expect "float64 x 1e155" 1 "squared distances of the data overflow double" "$STRATA" kmeans "$T/huge.h5:/f64" -k 4 -o "$T/huge64.h5"
+[ ! -e "$T/huge64.h5" ] && ok || bad "a failed run left $T/huge64.h5"
+
 # --- inputs untouched, no temporary files left behind ---
 [ "$(sum "$B")" = "$blobs_sum" ] && [ "$(sum "$I")" = "$init_sum" ] && ok || bad "an input file changed"
 leftovers=$(find "$T" -name '*.tmp.*')

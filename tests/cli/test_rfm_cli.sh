@@ -100,6 +100,13 @@ expect "reference too early" 1 "is before the last purchase day" "$STRATA" rfm "
 expect "missing folder" 1 "cannot write '$T/no/dir/e.h5'" "$STRATA" rfm "$X" "${COLS[@]}" -o "$T/no/dir/e.h5"
 [ ! -e "$E" ] && ok || bad "a failed run left $E"
 
+# --- amounts whose total overflows double: an error, no output (issue 12) ---
+"$PY" -c 'import h5py, sys
+with h5py.File(sys.argv[1], "w") as f:
+    f["id"] = [2, 1, 3, 1]; f["day"] = [5, 1, 6, 2]; f["amount"] = [7.0, 1e308, 8.0, 1e308]' "$T/huge.h5"
+expect "amounts overflow" 1 "the amounts of customer 1 sum beyond the double range" "$STRATA" rfm "$T/huge.h5" --customer /id --time /day --amount /amount -o "$T/huge_out.h5"
+[ ! -e "$T/huge_out.h5" ] && ok || bad "an overflowing run left $T/huge_out.h5"
+
 # --- usage errors (exit 2) ---
 expect "bins 1" 2 "--bins must be an integer >= 2" "$STRATA" rfm "$X" "${COLS[@]}" -o "$E" --bins 1
 expect "bins 101" 2 "bins must be in 2..100" "$STRATA" rfm "$X" "${COLS[@]}" -o "$E" --bins 101

@@ -427,9 +427,12 @@ def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, ti
             does not depend on it.
 
     Returns an :class:`RFMResult`. Raises ArgumentError for bad arguments,
-    columns of different lengths, an empty log, or a log with no purchase
-    left after cleaning; DTypeError (an ArgumentError and a TypeError) for a
-    column that does not hold numbers (or datetimes, for ``day``).
+    columns of different lengths, an empty log, a log with no purchase
+    left after cleaning, or amounts whose totals overflow double (a
+    customer's spend or a segment's revenue beyond about 1.8e308: the
+    message names the customer or segment; docs/rfm.md); DTypeError (an
+    ArgumentError and a TypeError) for a column that does not hold numbers
+    (or datetimes, for ``day``).
     """
     unit = _choice("time_unit", time_unit, _ffi.RFM_TIME_UNITS)
     ids = _as_ids(customer_id)
@@ -467,7 +470,8 @@ def rfm_score(customer_id, recency, frequency, monetary, bins=5, ties="rank", *,
     """Scores and segments of customers aggregated elsewhere (distinct ids,
     recency >= 0 days, frequency >= 1, finite monetary; ids, recency and
     frequency whole numbers, none missing: ArgumentError otherwise). Same scoring
-    arguments and result as :func:`rfm`; first_day and tenure are -1."""
+    arguments and result as :func:`rfm`; first_day and tenure are -1.
+    Profile sums that overflow double raise ArgumentError."""
     ids = _as_whole(customer_id, "customer_id")
     columns = [_as_whole(recency, "recency"), _as_whole(frequency, "frequency"),
                _as_amounts(monetary, "monetary")]
