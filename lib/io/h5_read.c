@@ -75,6 +75,45 @@ static hid_t open_file(const char *path, char *msg)
     return file;
 }
 
+/* 1 if every link along `name` exists, 0 if one does not, -1 if a group on
+ * the way cannot be read. Each group is read (H5Gget_info) before a link is
+ * looked up in it: libhdf5 1.10 crashes in H5Lexists on a symbol table whose
+ * heap address is corrupt, where H5Gget_info reports the bad address
+ * (reproducer: tests/fuzz/corpus/fuzz_h5_rfm/regress-*). */
+static int link_exists(hid_t file, const char *name)
+{
+    char path[1100];
+    size_t len = strlen(name);
+    if (len == 0 || len >= sizeof path)
+        return 0;
+    memcpy(path, name, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char *slash = NULL; /* the group holding the link ending at i */
+        for (size_t j = i; j-- > 0;)
+            if (path[j] == '/') {
+                slash = path + j;
+                break;
+            }
+        H5G_info_t info;
+        char keep = slash ? slash[1] : 0;
+        if (slash)
+            slash[1] = '\0';
+        herr_t ok = H5Gget_info_by_name(file, slash ? path : ".", &info, H5P_DEFAULT);
+        if (slash)
+            slash[1] = keep;
+        if (ok < 0)
+            return -1;
+        path[i] = '\0';
+        htri_t e = H5Lexists(file, path, H5P_DEFAULT);
+        path[i] = name[i];
+        if (e <= 0)
+            return e < 0 ? -1 : 0;
+    }
+    return 1;
+}
+
 /* Check every link along the dataset path, so the message can say which
  * part is missing. */
 static int check_links(const source *s, char *msg)
@@ -82,24 +121,30 @@ static int check_links(const source *s, char *msg)
     size_t len = strlen(s->dataset);
     if (len == 0)
         return strata__fail(msg, STRATA_E_IO_DATASET, "empty dataset name for '%s'", s->path);
-    char *prefix = strdup(s->dataset);
-    if (!prefix)
-        return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
-    int rc = STRATA_OK;
-    for (size_t i = 1; i <= len && !rc; i++) {
+    if (len >= 1024)
+        return strata__fail(msg, STRATA_E_IO_DATASET, "dataset name of %zu bytes for '%s' "
+                            "(at most 1023)", len, s->path);
+    char prefix[1100];
+    memcpy(prefix, s->dataset, len + 1);
+    for (size_t i = 1; i <= len; i++) {
         if (prefix[i] != '/' && prefix[i] != '\0')
             continue;
         prefix[i] = '\0';
-        if (H5Lexists(s->file, prefix, H5P_DEFAULT) <= 0)
-            rc = i < len ? strata__fail(msg, STRATA_E_IO_DATASET,
-                                        "dataset '%s' not found in '%s' (no '%s')", s->dataset,
-                                        s->path, prefix)
-                         : strata__fail(msg, STRATA_E_IO_DATASET, "dataset '%s' not found in '%s'",
-                                        s->dataset, s->path);
+        int e = link_exists(s->file, prefix);
+        if (e < 0) {
+            char cause[256];
+            return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the groups of '%s' in "
+                                "'%s': %s", prefix, s->path, strata__h5_cause(cause, sizeof cause));
+        }
+        if (e == 0)
+            return i < len ? strata__fail(msg, STRATA_E_IO_DATASET,
+                                          "dataset '%s' not found in '%s' (no '%s')", s->dataset,
+                                          s->path, prefix)
+                           : strata__fail(msg, STRATA_E_IO_DATASET,
+                                          "dataset '%s' not found in '%s'", s->dataset, s->path);
         prefix[i] = s->dataset[i];
     }
-    free(prefix);
-    return rc;
+    return STRATA_OK;
 }
 
 static const char *class_name(H5T_class_t c)
@@ -883,7 +928,7 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
     for (int b = 0; b < 64 && c->block_col < 0; b++) {
         char items[1100];
         snprintf(items, sizeof items, "%s/block%d_items", group, b);
-        if (H5Lexists(file, items, H5P_DEFAULT) <= 0)
+        if (link_exists(file, items) <= 0)
             break;
         hid_t d = H5Dopen2(file, items, H5P_DEFAULT);
         hid_t t = d < 0 ? -1 : H5Dget_type(d);
@@ -948,26 +993,26 @@ static int is_fixed_frame(hid_t file, const char *group)
 {
     char items[1100];
     if (snprintf(items, sizeof items, "%s/block0_items", group) >= (int)sizeof items ||
-        H5Lexists(file, group, H5P_DEFAULT) <= 0)
+        link_exists(file, group) <= 0)
         return 0;
     hid_t obj = H5Oopen(file, group, H5P_DEFAULT);
     int is_group = obj >= 0 && H5Iget_type(obj) == H5I_GROUP;
     if (obj >= 0)
         H5Oclose(obj);
-    return is_group && H5Lexists(file, items, H5P_DEFAULT) > 0;
+    return is_group && link_exists(file, items) > 0;
 }
 
 /* pandas' HDFStore key is a group holding the table as "<key>/table": accept
  * the key too. Returns table itself where that does not apply. */
 static const char *pandas_table_path(hid_t file, const char *table, char *buf, size_t cap)
 {
-    if (snprintf(buf, cap, "%s/table", table) >= (int)cap || H5Lexists(file, table, H5P_DEFAULT) <= 0)
+    if (snprintf(buf, cap, "%s/table", table) >= (int)cap || link_exists(file, table) <= 0)
         return table;
     hid_t obj = H5Oopen(file, table, H5P_DEFAULT);
     int group = obj >= 0 && H5Iget_type(obj) == H5I_GROUP;
     if (obj >= 0)
         H5Oclose(obj);
-    return group && H5Lexists(file, buf, H5P_DEFAULT) > 0 ? buf : table;
+    return group && link_exists(file, buf) > 0 ? buf : table;
 }
 
 static int read_transactions(const char *path, const char *table, const char *const names[3],

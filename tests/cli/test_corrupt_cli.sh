@@ -52,6 +52,13 @@ done
 head -c 1500 "$D/matrix.h5" > "$D/matrix_cut.h5"
 expect "truncated matrix" 1 "truncated file" timeout 60 "$STRATA" kmeans "$D/matrix_cut.h5:/x" -k 2 -o "$T/o.h5"
 
+# a symbol table whose local heap address is corrupt: libhdf5 1.10 itself
+# crashes on a link lookup there (found by fuzzing); the groups are read first
+REG=$HERE/../fuzz/corpus/fuzz_h5_rfm/regress-heap-addr.h5
+expect "corrupt heap address (columns)" 1 "cannot read the groups of '/customer' in '$REG': addr overflow" timeout 60 "$STRATA" rfm "$REG" --customer /customer --time /day --amount /amount -o "$T/o.h5"
+expect "corrupt heap address (table)" 1 "cannot read the groups of '/tx' in '$REG': addr overflow" timeout 60 "$STRATA" rfm "$REG" --table /tx --customer customer --time day --amount amount -o "$T/o.h5"
+expect "corrupt heap address (matrix)" 1 "cannot read the groups of '/x' in '$REG': addr overflow" timeout 60 "$STRATA" kmeans "$REG:/x" -k 2 -o "$T/o.h5"
+
 # uint64 ids >= 2^63: counted as bad ids and dropped, never clipped into one
 expect "uint64 ids" 0 "" timeout 60 "$STRATA" rfm "$D/u64_ids.h5" "${COLS[@]}" -o "$T/u.h5"
 check "uint64 ids counted" "$PY" -c "
