@@ -46,6 +46,7 @@
 #ifndef STRATA_H
 #define STRATA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -118,6 +119,24 @@ STRATA_API const char *strata_status_str(int status);
 /** Message of the last failing libstrata call made by the calling thread ("" if none).
  *  The string is owned by the library and valid until the thread's next failing call. */
 STRATA_API const char *strata_last_error(void);
+
+/** The host's allocator: alloc returns a block of `size` bytes (a multiple
+ *  of `alignment`) aligned to `alignment` (a power of two, 64 today), or NULL;
+ *  release frees a block alloc returned. `user` is passed through. */
+typedef void *(*strata_alloc_fn)(size_t size, size_t alignment, void *user);
+typedef void (*strata_free_fn)(void *ptr, void *user);
+
+/** Route every allocation libstrata makes itself (handles, models, results,
+ *  scratch; not those of HDF5, OpenBLAS or the OpenMP runtime) through the
+ *  host's functions, e.g. to account for memory or to test failure paths.
+ *  Both NULL restores aligned_alloc()/free(). A failing alloc makes the call
+ *  that needed it return STRATA_E_NOMEM and leave its handle as it was.
+ *  Not thread-safe: call it while no other libstrata call runs, and before
+ *  any handle exists unless the new functions can also free the blocks of
+ *  the old ones (e.g. a wrapper around the same allocator).
+ *  @return STRATA_OK, STRATA_E_NULL (only one of alloc and release given). */
+STRATA_API STRATA_NODISCARD int strata_set_allocator(strata_alloc_fn alloc, strata_free_fn release,
+                                                     void *user);
 
 /* ------------------------------------------------------------------------ */
 /* Data types and SIMD kernels                                              */

@@ -44,7 +44,7 @@ int strata_kmeans_create(strata_kmeans **out)
 {
     if (!out)
         return strata__fail(NULL, STRATA_E_NULL, "strata_kmeans_create: out is NULL");
-    strata_kmeans *km = calloc(1, sizeof *km);
+    strata_kmeans *km = strata__calloc(1, sizeof *km);
     if (!km)
         return strata__fail(NULL, STRATA_E_NOMEM, "out of memory creating a k-means handle");
     km->k = 8;
@@ -61,8 +61,8 @@ void strata_kmeans_free(strata_kmeans *km)
     if (!km)
         return;
     strata__kmeans_model_free(&km->model);
-    free(km->init_centroids);
-    free(km);
+    strata__free(km->init_centroids);
+    strata__free(km);
 }
 
 const char *strata_kmeans_last_error(const strata_kmeans *km)
@@ -208,11 +208,11 @@ int strata_kmeans_set_init_centroids(strata_kmeans *km, const double *c, int64_t
             return strata__fail(km->msg, STRATA_E_NONFINITE,
                                 "initial centroid %lld has a non-finite value in column %lld",
                                 (long long)(i / d), (long long)(i % d));
-    double *copy = malloc((size_t)(k * d) * sizeof(double));
+    double *copy = strata__alloc((size_t)(k * d), sizeof(double));
     if (!copy)
         return strata__fail(km->msg, STRATA_E_NOMEM, "out of memory copying initial centroids");
     memcpy(copy, c, (size_t)(k * d) * sizeof(double));
-    free(km->init_centroids);
+    strata__free(km->init_centroids);
     km->init_centroids = copy;
     km->inputs[1].known = 0; /* set by strata_kmeans_set_init_centroids_h5() after this */
     km->init_k = k;

@@ -61,9 +61,9 @@ int strata_rfm_create(strata_rfm **out)
 {
     if (!out)
         return strata__fail(NULL, STRATA_E_NULL, "strata_rfm_create: out is NULL");
-    strata_rfm *h = calloc(1, sizeof *h);
+    strata_rfm *h = strata__calloc(1, sizeof *h);
     if (!h || strata__rfm_rules_default(&h->rules)) {
-        free(h);
+        strata__free(h);
         return strata__fail(NULL, STRATA_E_NOMEM, "out of memory creating an RFM handle");
     }
     h->bins = 5;
@@ -93,8 +93,8 @@ void strata_rfm_free(strata_rfm *h)
     strata__scratch_free(&h->spare_table);
     strata__scratch_free(&h->spare_scores);
     for (int k = 0; k < 3; k++)
-        free(h->cuts[k]);
-    free(h);
+        strata__free(h->cuts[k]);
+    strata__free(h);
 }
 
 const char *strata_rfm_last_error(const strata_rfm *h)
@@ -246,11 +246,11 @@ int strata_rfm_set_edges(strata_rfm *h, int metric, const double *cuts, int64_t 
     }
     double *copy = NULL;
     if (n_cuts > 0) {
-        if (!(copy = malloc((size_t)n_cuts * sizeof *copy)))
+        if (!(copy = strata__alloc((size_t)n_cuts, sizeof *copy)))
             return strata__fail(h->msg, STRATA_E_NOMEM, "out of memory copying cut points");
         memcpy(copy, cuts, (size_t)n_cuts * sizeof *copy);
     }
-    free(h->cuts[metric]);
+    strata__free(h->cuts[metric]);
     h->cuts[metric] = copy;
     h->ncuts[metric] = n_cuts;
     return STRATA_OK;

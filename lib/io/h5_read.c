@@ -713,7 +713,7 @@ static int find_pandas_block(hid_t dset, hid_t type, column *c)
         hid_t at = a < 0 ? -1 : H5Aget_type(a);
         size_t len = at < 0 || H5Tget_class(at) != H5T_STRING || H5Tis_variable_str(at) > 0
                          ? 0 : H5Tget_size(at);
-        char *text = len > 0 && len < (1u << 20) ? calloc(1, len + 1) : NULL;
+        char *text = len > 0 && len < (1u << 20) ? strata__calloc(1, len + 1) : NULL;
         hid_t mt = text ? H5Tcopy(H5T_C_S1) : -1;
         int ok = mt >= 0 && H5Tset_size(mt, len) >= 0 && H5Aread(a, mt, text) >= 0;
         if (mt >= 0)
@@ -737,7 +737,7 @@ static int find_pandas_block(hid_t dset, hid_t type, column *c)
             }
             line = end ? end + 1 : NULL;
         }
-        free(text);
+        strata__free(text);
         if (pos < 0)
             continue;
         snprintf(c->member, sizeof c->member, "values_block_%d", i);
@@ -936,7 +936,7 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
         hssize_t m = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
         size_t len = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0
                          ? H5Tget_size(t) : 0;
-        char *text = len && m > 0 && m < 100000 ? calloc((size_t)m, len) : NULL;
+        char *text = len && m > 0 && m < 100000 ? strata__calloc((size_t)m, len) : NULL;
         if (text && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, text) >= 0)
             for (hssize_t j = 0; j < m; j++) {
                 const char *nm = text + (size_t)j * len;
@@ -949,7 +949,7 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
                     used += (size_t)snprintf(names + used, sizeof names - used, "%s%.*s",
                                              used ? ", " : "", (int)n, nm);
             }
-        free(text);
+        strata__free(text);
         if (sp >= 0)
             H5Sclose(sp);
         if (t >= 0)

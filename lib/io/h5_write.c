@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/mem.h"
 #include "core/status.h"
 #include "io/h5.h"
 #include "io/h5_lock.h"
@@ -151,9 +152,9 @@ static int open_folder(const char *path, const char **base)
     *base = slash ? slash + 1 : path;
     if (!slash)
         return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    char *folder = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+    char *folder = strata__strndup(path, slash == path ? 1 : (size_t)(slash - path));
     int fd = folder ? open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    free(folder);
+    strata__free(folder);
     return fd;
 }
 
@@ -176,7 +177,7 @@ static int writer_open(writer *w, const char *path, const strata__file_id *input
     if (w->dirfd >= 0)
         sweep_stale(w->dirfd, base);
     size_t len = strlen(path) + 64;
-    w->tmp = malloc(len);
+    w->tmp = strata__alloc(len, 1);
     if (!w->tmp)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
     snprintf(w->tmp, len, "%s.tmp.%ld.%lu", path, (long)getpid(), ++counter);
@@ -272,7 +273,7 @@ static int writer_finish(writer *w, int rc)
     if (mine && !atomic_compare_exchange_strong(&active_tmp, &mine, NULL))
         while (atomic_load(&discarding)) /* the taker may still be in unlink(name) */
             sched_yield();
-    free(w->tmp);
+    strata__free(w->tmp);
     w->tmp = NULL;
     if (w->dirfd >= 0)
         close(w->dirfd);

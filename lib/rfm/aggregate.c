@@ -896,8 +896,8 @@ static int alloc_scratch(agg *g, int threads, char *msg)
     for (int64_t b = 0; b < g->nbuckets; b++)
         if (g->start[b + 1] - g->start[b] > largest)
             largest = g->start[b + 1] - g->start[b];
-    g->tmp = calloc((size_t)threads, sizeof *g->tmp);
-    g->counters = calloc((size_t)threads, sizeof *g->counters);
+    g->tmp = strata__calloc((size_t)threads, sizeof *g->tmp);
+    g->counters = strata__calloc((size_t)threads, sizeof *g->counters);
     if (!g->tmp || !g->counters)
         return nomem(msg, "sorting scratch");
     for (int t = 0; t < threads; t++) {
@@ -930,8 +930,8 @@ static void free_agg(agg *g, int threads)
     if (g->counters)
         for (int t = 0; t < threads; t++)
             strata__free(g->counters[t]);
-    free(g->tmp);
-    free(g->counters);
+    strata__free(g->tmp);
+    strata__free(g->counters);
     strata__free(g->first_customer);
     strata__free(g->bucket);
     strata__free(g->start);

@@ -109,7 +109,7 @@ static int int_medians(const int64_t *v, const int32_t *segment, int64_t n, int6
     h.lo = lo;
     h.width = hi - lo + 1;
     int64_t cells = nseg * h.width;
-    h.count = calloc((size_t)threads, sizeof *h.count);
+    h.count = strata__calloc((size_t)threads, sizeof *h.count);
     rc = h.count ? 0 : STRATA_E_NOMEM;
     for (int t = 0; t < threads && !rc; t++)
         if (!(h.count[t] = strata__calloc((size_t)cells, sizeof **h.count)))
@@ -136,7 +136,7 @@ static int int_medians(const int64_t *v, const int32_t *segment, int64_t n, int6
     if (h.count)
         for (int t = 0; t < threads; t++)
             strata__free(h.count[t]);
-    free(h.count);
+    strata__free(h.count);
     return rc ? rc : 1;
 }
 
@@ -216,7 +216,7 @@ static void value_gather_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t 
         cand_list *l = &lists[s];
         if (l->n == l->cap) {
             int64_t cap = l->cap ? 2 * l->cap : 1024;
-            double *v = realloc(l->v, (size_t)cap * sizeof *v);
+            double *v = strata__grow(l->v, (size_t)l->n, (size_t)cap, sizeof *v);
             if (!v) {
                 g->nomem[tid] = 1;
                 return;
@@ -245,13 +245,13 @@ static int value_medians_of(const prof *p, int metric, const double *sums, int t
                        .nb = (int64_t)1 << bits, .shift = 64 - bits};
     int64_t *lo = strata__alloc((size_t)(3 * nseg), sizeof *lo), *hi = lo ? lo + nseg : NULL;
     int64_t *below = lo ? lo + 2 * nseg : NULL;
-    g.count = calloc((size_t)threads, sizeof *g.count);
-    g.cand = calloc((size_t)threads, sizeof *g.cand);
-    g.nomem = calloc((size_t)threads, sizeof *g.nomem);
+    g.count = strata__calloc((size_t)threads, sizeof *g.count);
+    g.cand = strata__calloc((size_t)threads, sizeof *g.cand);
+    g.nomem = strata__calloc((size_t)threads, sizeof *g.nomem);
     int rc = lo && g.count && g.cand && g.nomem ? 0 : STRATA_E_NOMEM;
     for (int t = 0; t < threads && !rc; t++)
         if (!(g.count[t] = strata__calloc((size_t)(nseg * g.nb), sizeof **g.count)) ||
-            !(g.cand[t] = calloc((size_t)nseg, sizeof **g.cand)))
+            !(g.cand[t] = strata__calloc((size_t)nseg, sizeof **g.cand)))
             rc = STRATA_E_NOMEM;
     if (!rc)
         rc = strata__parallel_chunks(n, PROFILE_CHUNK, threads, 0, NULL, value_hist_chunk, &g);
@@ -311,13 +311,13 @@ static int value_medians_of(const prof *p, int metric, const double *sums, int t
         if (g.count && g.count[t])
             strata__free(g.count[t]);
         for (int64_t s = 0; g.cand && g.cand[t] && s < nseg; s++)
-            free(g.cand[t][s].v);
+            strata__free(g.cand[t][s].v);
         if (g.cand)
-            free(g.cand[t]);
+            strata__free(g.cand[t]);
     }
-    free(g.count);
-    free(g.cand);
-    free(g.nomem);
+    strata__free(g.count);
+    strata__free(g.cand);
+    strata__free(g.nomem);
     strata__free(lo);
     return rc;
 }

@@ -38,9 +38,9 @@ void strata__rfm_rules_free(strata__rfm_rules *r)
         return;
     if (r->names)
         for (int64_t i = 0; i < r->n; i++)
-            free(r->names[i]);
-    free(r->names);
-    free(r->bounds);
+            strata__free(r->names[i]);
+    strata__free(r->names);
+    strata__free(r->bounds);
     memset(r, 0, sizeof *r);
 }
 
@@ -48,8 +48,8 @@ void strata__rfm_rules_free(strata__rfm_rules *r)
 static int rules_alloc(int64_t n, strata__rfm_rules *out)
 {
     *out = (strata__rfm_rules){.n = n};
-    out->names = calloc((size_t)n, sizeof *out->names);
-    out->bounds = malloc((size_t)n * STRATA_RFM_RULE_COLUMNS * sizeof *out->bounds);
+    out->names = strata__calloc((size_t)n, sizeof *out->names);
+    out->bounds = strata__alloc((size_t)n * STRATA_RFM_RULE_COLUMNS, sizeof *out->bounds);
     if (!out->names || !out->bounds) {
         strata__rfm_rules_free(out);
         return STRATA_E_NOMEM;
@@ -60,7 +60,7 @@ static int rules_alloc(int64_t n, strata__rfm_rules *out)
 static int rules_fill(strata__rfm_rules *out, const char *const *names, const int32_t *bounds)
 {
     for (int64_t i = 0; i < out->n; i++)
-        if (!(out->names[i] = strdup(names[i]))) {
+        if (!(out->names[i] = strata__strndup(names[i], SIZE_MAX))) {
             strata__rfm_rules_free(out);
             return STRATA_E_NOMEM;
         }
@@ -187,7 +187,7 @@ int strata__rfm_assign_segments(const strata__rfm_rules *rules, int q, const uin
     int64_t cells = (int64_t)q * q * q;
     int32_t *table = NULL;
     if (cells * rules->n <= ((int64_t)1 << 24) && cells <= n &&
-        (table = malloc((size_t)cells * sizeof *table)))
+        (table = strata__alloc((size_t)cells, sizeof *table)))
         for (int32_t a = 1; a <= q; a++)
             for (int32_t b = 1; b <= q; b++)
                 for (int32_t c = 1; c <= q; c++)
@@ -195,7 +195,7 @@ int strata__rfm_assign_segments(const strata__rfm_rules *rules, int q, const uin
     seg_ctx s = {rules, q, r, f, m, table, segment};
     double missed = 0.0;
     int rc = strata__parallel_chunks(n, SEG_CHUNK, threads, 1, &missed, seg_chunk, &s);
-    free(table);
+    strata__free(table);
     *unmatched = (int64_t)missed;
     return rc;
 }

@@ -1,0 +1,533 @@
+/* Allocation failure injection (SQLite's method): every allocation libstrata
+ * makes goes through the allocator set with strata_set_allocator(); this
+ * test's allocator fails the Nth one. For each public call that allocates,
+ * N runs from 1 up until the call no longer meets an injected failure, and
+ * each time:
+ *   - the call returns STRATA_E_NOMEM with a message, or STRATA_OK where the
+ *     failed block was an optional shortcut (then the result must be right);
+ *   - after a failure the handle holds exactly what it held before (model,
+ *     result, parameters), and no output file or temporary is left;
+ *   - once the handles are freed, every block the library took is given back
+ *     (no leak on any failure path).
+ * One thread, so the Nth allocation is the same one every time. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <unistd.h>
+
+#include "test.h"
+
+/* ---- the failing allocator --------------------------------------------- */
+
+static struct {
+    long count, fail_at, live;
+    int injected;
+} A;
+
+static void *fault_alloc(size_t size, size_t alignment, void *user)
+{
+    (void)user;
+    A.count++;
+    if (A.fail_at > 0 && A.count == A.fail_at) {
+        A.injected = 1;
+        return NULL;
+    }
+    void *p = aligned_alloc(alignment, size);
+    if (p)
+        A.live++;
+    return p;
+}
+
+static void fault_free(void *p, void *user)
+{
+    (void)user;
+    A.live--;
+    free(p);
+}
+
+/* ---- data and state shared by the cases --------------------------------- */
+
+#define N 600
+#define D 4
+static float X32[N][D];
+static double X64[N][D], W[N];
+#define TX 3000
+static int64_t ID[TX], DAY[TX];
+static double AMOUNT[TX];
+static char g_dir[256];
+
+static const char *path_of(const char *name)
+{
+    static char buf[4][512];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(buf[i], sizeof buf[i], "%s/%s", g_dir, name);
+    return buf[i];
+}
+
+static int entries(void)
+{
+    DIR *d = opendir(g_dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void make_data(void)
+{
+    uint64_t s = 12345;
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < D; j++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            X64[i][j] = (double)(s >> 40) / (1 << 24) + 5.0 * (i % 5) + j;
+            X32[i][j] = (float)X64[i][j];
+        }
+        W[i] = 0.5 + (i % 3);
+    }
+    for (int i = 0; i < TX; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        ID[i] = (int64_t)((s >> 33) % 700);
+        DAY[i] = 18000 + (int64_t)((s >> 20) % 365);
+        AMOUNT[i] = (double)((s >> 45) % 20000) / 100.0 - 10.0; /* whole cents, some returns */
+    }
+    AMOUNT[7] = 12.3456; /* not whole cents: the 16-byte record layout too */
+}
+
+/* What a k-means handle holds, to compare before and after a failed call. */
+typedef struct km_state {
+    int fitted;
+    int64_t k, d, n, n_iter, init;
+    double inertia, centroids[16 * D];
+    int32_t labels[N];
+} km_state;
+
+static void km_snapshot(strata_kmeans *km, km_state *s)
+{
+    memset(s, 0, sizeof *s);
+    ASSERT_OK(strata_kmeans_get_int(km, STRATA_KMEANS_INIT, &s->init));
+    s->fitted = strata_kmeans_result_int(km, STRATA_RESULT_K, &s->k) == STRATA_OK;
+    if (!s->fitted)
+        return;
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_D, &s->d));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_N, &s->n));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &s->n_iter));
+    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &s->inertia));
+    ASSERT_OK(strata_kmeans_centroids(km, s->centroids, s->k, s->d));
+    if (s->n > 0)
+        ASSERT_OK(strata_kmeans_labels(km, s->labels, s->n));
+}
+
+static void km_same(strata_kmeans *km, const km_state *before)
+{
+    km_state now;
+    km_snapshot(km, &now);
+    ASSERT_MSG(memcmp(&now, before, sizeof now) == 0, "the handle changed after a failed call");
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+typedef struct nomem_case {
+    const char *name;
+    void (*setup)(void);    /* state before the call (allocations not failed) */
+    int (*call)(void);      /* the public call under test */
+    void (*failed)(void);   /* after STRATA_E_NOMEM: the state is the one before */
+    void (*succeeded)(void);/* after STRATA_OK: the result is right */
+    void (*teardown)(void); /* frees every handle */
+} nomem_case;
+
+static void run_case(const nomem_case *c)
+{
+    long failures = 0;
+    for (long n = 1;; n++) {
+        ASSERT_MSG(n < 5000, "%s: still meeting allocations after %ld", c->name, n);
+        A.fail_at = 0;
+        c->setup();
+        A.count = 0;
+        A.injected = 0;
+        A.fail_at = n;
+        int st = c->call();
+        A.fail_at = 0;
+        if (A.injected && st != STRATA_OK) {
+            ASSERT_MSG(st == STRATA_E_NOMEM, "%s, allocation %ld failed: status %d (%s): %s",
+                       c->name, n, st, strata_status_str(st), strata_last_error());
+            ASSERT_NONEMPTY(strata_last_error());
+            failures++;
+            c->failed();
+        } else {
+            ASSERT_MSG(st == STRATA_OK, "%s: status %d without a failure: %s", c->name, st,
+                       strata_last_error());
+            c->succeeded();
+        }
+        c->teardown();
+        ASSERT_MSG(A.live == 0, "%s, allocation %ld failed: %ld blocks never freed", c->name, n,
+                   A.live);
+        ASSERT_MSG(entries() == 0, "%s, allocation %ld failed: files left behind", c->name, n);
+        if (!A.injected) {
+            printf("  %s: %ld allocations, %ld failures reported as STRATA_E_NOMEM\n", c->name,
+                   n - 1, failures);
+            ASSERT_MSG(failures > 0, "%s: no allocation failure was reported", c->name);
+            return;
+        }
+    }
+}
+
+/* ---- k-means cases ------------------------------------------------------ */
+
+static strata_kmeans *km;
+static km_state km_before;
+static int32_t out_labels[N];
+static double out_dist[N * 8];
+
+static void km_new(void)
+{
+    ASSERT_OK(strata_kmeans_create(&km));
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_THREADS, 1));
+}
+
+static void km_fitted(void)
+{
+    km_new();
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, 3));
+    ASSERT_OK(strata_kmeans_fit(km, STRATA_FLOAT32, X32, N, D, 0, NULL));
+    km_snapshot(km, &km_before);
+}
+
+static void km_free(void)
+{
+    strata_kmeans_free(km);
+    km = NULL;
+    for (int i = 0; i < 4; i++)
+        remove(path_of(i == 0 ? "m.h5" : i == 1 ? "x.h5" : i == 2 ? "c.h5" : "o.h5"));
+}
+
+static void km_unchanged(void) { km_same(km, &km_before); }
+
+static void km_refit_ok(void)
+{
+    int64_t k = 0;
+    double inertia = NAN;
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_K, &k));
+    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia));
+    ASSERT_TRUE(k == 5 && inertia >= 0 && isfinite(inertia));
+}
+
+static int call_create(void) { return strata_kmeans_create(&km); }
+static void nothing(void) {}
+static void km_none(void) { ASSERT_TRUE(km == NULL); }
+
+static int call_fit_f64_weighted(void)
+{
+    if (strata_kmeans_set_int(km, STRATA_KMEANS_K, 5) || strata_kmeans_set_int(km, STRATA_KMEANS_N_INIT, 2))
+        return STRATA_E_INTERNAL;
+    return strata_kmeans_fit(km, STRATA_FLOAT64, X64, N, D, 0, W);
+}
+
+static int call_fit_gemm(void)
+{
+    if (strata_kmeans_set_int(km, STRATA_KMEANS_K, 5) ||
+        strata_kmeans_set_int(km, STRATA_KMEANS_ASSIGN, STRATA_ASSIGN_GEMM) ||
+        strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_RANDOM))
+        return STRATA_E_INTERNAL;
+    return strata_kmeans_fit(km, STRATA_FLOAT32, X32, N, D, 0, NULL);
+}
+
+static void km_after_param_change(void)
+{
+    /* the setters before the call succeeded; only the model must be the old one */
+    km_state now;
+    km_snapshot(km, &now);
+    now.init = km_before.init;
+    ASSERT_MSG(memcmp(&now, &km_before, sizeof now) == 0, "the model changed after a failed fit");
+}
+
+static int call_predict(void) { return strata_kmeans_predict(km, STRATA_FLOAT64, X64, N, D, 0, out_labels); }
+
+static void predict_ok(void)
+{
+    ASSERT_TRUE(memcmp(out_labels, km_before.labels, sizeof out_labels) == 0);
+    km_unchanged();
+}
+
+static int call_transform(void) { return strata_kmeans_transform(km, STRATA_FLOAT32, X32, N, D, 0, out_dist); }
+
+static void transform_ok(void)
+{
+    for (int i = 0; i < N; i++) { /* the nearest is the label */
+        int best = 0;
+        for (int j = 1; j < 3; j++)
+            best = out_dist[i * 3 + j] < out_dist[i * 3 + best] ? j : best;
+        ASSERT_TRUE(best == km_before.labels[i]);
+    }
+    km_unchanged();
+}
+
+static int call_set_init(void)
+{
+    double c[3 * D];
+    for (int i = 0; i < 3 * D; i++)
+        c[i] = X64[i * 7 % N][i % D];
+    return strata_kmeans_set_init_centroids(km, c, 3, D);
+}
+
+static void set_init_ok(void)
+{
+    int64_t init = -1;
+    ASSERT_OK(strata_kmeans_get_int(km, STRATA_KMEANS_INIT, &init));
+    ASSERT_TRUE(init == STRATA_INIT_CENTROIDS);
+}
+
+static void km_files(void)
+{
+    A.fail_at = 0;
+    ASSERT_OK(strata_h5_write_matrix(path_of("x.h5"), "/x", STRATA_FLOAT64, X64, N, D, 0));
+    ASSERT_OK(strata_h5_write_matrix(path_of("c.h5"), "/c", STRATA_FLOAT64, X64, 3, D, 0));
+    km_fitted();
+}
+
+static void km_files_free(void) { km_free(); }
+
+static int call_fit_h5(void)
+{
+    int st = strata_kmeans_set_init_centroids_h5(km, path_of("c.h5"), "/c");
+    return st ? st : strata_kmeans_fit_h5(km, path_of("x.h5"), "/x");
+}
+
+static void fit_h5_ok(void)
+{
+    int64_t n = 0;
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_N, &n));
+    ASSERT_TRUE(n == N);
+}
+
+static void fit_h5_failed(void) { km_after_param_change(); }
+
+static int call_write_h5(void) { return strata_kmeans_write_h5(km, path_of("m.h5"), "test", 0); }
+
+static void write_failed(void)
+{
+    km_unchanged();
+    ASSERT_TRUE(access(path_of("m.h5"), F_OK) != 0);
+}
+
+static void write_ok(void)
+{
+    int64_t n, d;
+    ASSERT_OK(strata_h5_shape(path_of("m.h5"), "/centroids", &n, &d));
+    ASSERT_TRUE(n == 3 && d == D);
+}
+
+static int call_h5_matrix(void)
+{
+    static double back[N * D];
+    int st = strata_h5_write_matrix(path_of("o.h5"), "/g/x", STRATA_FLOAT64, X64, N, D, 0);
+    if (st)
+        return st;
+    st = strata_h5_read_matrix(path_of("o.h5"), "/g/x", STRATA_FLOAT64, back, N, D);
+    if (!st && memcmp(back, X64, sizeof X64) != 0)
+        return STRATA_E_INTERNAL;
+    return st;
+}
+
+/* ---- RFM cases ---------------------------------------------------------- */
+
+static strata_rfm *rh;
+static int64_t rfm_customers;
+static int64_t rfm_code[TX];
+static double rfm_monetary[TX], rfm_profile[16];
+
+static void rfm_snapshot(int64_t *customers, int64_t *code, double *monetary, double *profile)
+{
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_CUSTOMERS, customers));
+    ASSERT_OK(strata_rfm_column_int64(rh, STRATA_RFM_COL_CODE, code, *customers));
+    ASSERT_OK(strata_rfm_column_double(rh, STRATA_RFM_COL_MONETARY, monetary, *customers));
+    int64_t nseg = 0;
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_SEGMENTS, &nseg));
+    ASSERT_TRUE(nseg <= 16);
+    ASSERT_OK(strata_rfm_profile(rh, STRATA_RFM_STAT_MEDIAN_MONETARY, profile, nseg));
+}
+
+static void rfm_fitted(void)
+{
+    ASSERT_OK(strata_rfm_create(&rh));
+    ASSERT_OK(strata_rfm_set_int(rh, STRATA_THREADS, 1));
+    ASSERT_OK(strata_rfm_fit(rh, ID, DAY, AMOUNT, TX / 2));
+    rfm_snapshot(&rfm_customers, rfm_code, rfm_monetary, rfm_profile);
+}
+
+static void rfm_free(void)
+{
+    strata_rfm_free(rh);
+    rh = NULL;
+    remove(path_of("tx.h5"));
+    remove(path_of("r.h5"));
+}
+
+static void rfm_unchanged(void)
+{
+    int64_t customers, code[TX];
+    static double monetary[TX], profile[16];
+    rfm_snapshot(&customers, code, monetary, profile);
+    ASSERT_TRUE(customers == rfm_customers);
+    ASSERT_TRUE(memcmp(code, rfm_code, (size_t)customers * sizeof *code) == 0);
+    ASSERT_TRUE(memcmp(monetary, rfm_monetary, (size_t)customers * sizeof *monetary) == 0);
+    ASSERT_TRUE(memcmp(profile, rfm_profile, sizeof profile) == 0);
+}
+
+static int call_rfm_create(void) { return strata_rfm_create(&rh); }
+static void rfm_none(void) { ASSERT_TRUE(rh == NULL); }
+static void rfm_created(void) { ASSERT_TRUE(rh != NULL); }
+
+static int call_rfm_fit(void) { return strata_rfm_fit(rh, ID, DAY, AMOUNT, TX); }
+
+static void rfm_refit_ok(void)
+{
+    int64_t customers = 0;
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_CUSTOMERS, &customers));
+    ASSERT_TRUE(customers > rfm_customers);
+}
+
+static int call_rfm_rules_and_score(void)
+{
+    const char *names[2] = {"Best", "Rest"};
+    const int32_t bounds[2 * STRATA_RFM_RULE_COLUMNS] = {4, 5, 4, 5, 4, 5, 1, 100,
+                                                         1, 100, 1, 100, 1, 100, 1, 100};
+    const double cuts[2] = {30, 90};
+    int st = strata_rfm_set_segments(rh, 2, names, bounds);
+    if (!st)
+        st = strata_rfm_set_int(rh, STRATA_RFM_BINS, 3);
+    if (!st)
+        st = strata_rfm_set_edges(rh, STRATA_RFM_RECENCY, cuts, 2);
+    return st ? st : strata_rfm_score(rh);
+}
+
+static void rfm_rescored(void)
+{
+    int64_t nseg = 0;
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_SEGMENTS, &nseg));
+    ASSERT_TRUE(nseg == 2);
+    ASSERT_STR_EQ(strata_rfm_segment_name(rh, 0), "Best");
+}
+
+static int call_rfm_aggregates(void)
+{
+    static int64_t ids[500], rec[500], freq[500];
+    static double mon[500];
+    for (int i = 0; i < 500; i++) {
+        ids[i] = 1000 - i;
+        rec[i] = i % 97;
+        freq[i] = 1 + i % 7;
+        mon[i] = 3.5 * (i % 41);
+    }
+    return strata_rfm_fit_aggregates(rh, ids, rec, freq, mon, 500);
+}
+
+static void rfm_aggregates_ok(void)
+{
+    int64_t customers = 0;
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_CUSTOMERS, &customers));
+    ASSERT_TRUE(customers == 500);
+}
+
+/* An HDF5 file of 1-D columns to read a log from: an RFM result file
+ * (customer_id, recency in days, monetary) is one. */
+static void rfm_files(void)
+{
+    rfm_fitted();
+    A.fail_at = 0;
+    ASSERT_OK(strata_rfm_write_h5(rh, path_of("tx.h5"), "test", 0));
+}
+
+static int call_rfm_fit_h5(void)
+{
+    return strata_rfm_fit_h5(rh, path_of("tx.h5"), NULL, "/customer_id", "/recency", "/monetary");
+}
+
+static void rfm_fit_h5_ok(void)
+{
+    int64_t customers = 0;
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_CUSTOMERS, &customers));
+    ASSERT_TRUE(customers > 0);
+}
+
+static int call_rfm_write(void) { return strata_rfm_write_h5(rh, path_of("r.h5"), "test", 0); }
+
+static void rfm_write_failed(void)
+{
+    rfm_unchanged();
+    ASSERT_TRUE(access(path_of("r.h5"), F_OK) != 0);
+}
+
+static void rfm_write_ok(void) { ASSERT_TRUE(access(path_of("r.h5"), F_OK) == 0); }
+
+/* ---- the tests ---------------------------------------------------------- */
+
+static void test_kmeans_calls(void)
+{
+    const nomem_case cases[] = {
+        {"kmeans_create", nothing, call_create, km_none, nothing, km_free},
+        {"kmeans_fit float64 weighted n_init=2", km_fitted, call_fit_f64_weighted,
+         km_after_param_change, km_refit_ok, km_free},
+        {"kmeans_fit GEMM random init", km_fitted, call_fit_gemm, km_after_param_change,
+         km_refit_ok, km_free},
+        {"kmeans_predict", km_fitted, call_predict, km_unchanged, predict_ok, km_free},
+        {"kmeans_transform", km_fitted, call_transform, km_unchanged, transform_ok, km_free},
+        {"kmeans_set_init_centroids", km_fitted, call_set_init, km_unchanged, set_init_ok, km_free},
+        {"kmeans_fit_h5 + init_h5", km_files, call_fit_h5, fit_h5_failed, fit_h5_ok, km_files_free},
+        {"kmeans_write_h5", km_fitted, call_write_h5, write_failed, write_ok, km_free},
+        {"h5_write_matrix + read_matrix", nothing, call_h5_matrix, nothing, nothing, km_free},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+}
+
+static void test_rfm_calls(void)
+{
+    const nomem_case cases[] = {
+        {"rfm_create", nothing, call_rfm_create, rfm_none, rfm_created, rfm_free},
+        {"rfm_fit", rfm_fitted, call_rfm_fit, rfm_unchanged, rfm_refit_ok, rfm_free},
+        {"rfm_set_segments/edges + score", rfm_fitted, call_rfm_rules_and_score, rfm_unchanged,
+         rfm_rescored, rfm_free},
+        {"rfm_fit_aggregates", rfm_fitted, call_rfm_aggregates, rfm_unchanged, rfm_aggregates_ok,
+         rfm_free},
+        {"rfm_fit_h5", rfm_files, call_rfm_fit_h5, rfm_unchanged, rfm_fit_h5_ok, rfm_free},
+        {"rfm_write_h5", rfm_fitted, call_rfm_write, rfm_write_failed, rfm_write_ok, rfm_free},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+}
+
+static void test_allocator_arguments(void)
+{
+    ASSERT_STATUS(strata_set_allocator(fault_alloc, NULL, NULL), STRATA_E_NULL);
+    ASSERT_STATUS(strata_set_allocator(NULL, fault_free, NULL), STRATA_E_NULL);
+    /* still ours: a handle made now is counted */
+    long before = A.live;
+    ASSERT_OK(strata_kmeans_create(&km));
+    ASSERT_TRUE(A.live == before + 1);
+    strata_kmeans_free(km);
+    km = NULL;
+    ASSERT_TRUE(A.live == before);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_dir, sizeof g_dir, "%s/strata_test_nomem_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(g_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    make_data();
+    if (strata_set_allocator(fault_alloc, fault_free, NULL) != STRATA_OK)
+        return 1;
+    RUN_TEST(test_allocator_arguments);
+    RUN_TEST(test_kmeans_calls);
+    RUN_TEST(test_rfm_calls);
+    if (strata_set_allocator(NULL, NULL, NULL) != STRATA_OK)
+        return 1;
+    rmdir(g_dir);
+    return test_summary();
+}
