@@ -184,7 +184,11 @@ typedef enum strata_algorithm {
 typedef enum strata_assign {
     STRATA_ASSIGN_AUTO = 0,  /* chosen from k and d (see docs/performance.md) */
     STRATA_ASSIGN_FUSED = 1, /* register-blocked SIMD kernel fused with the argmin */
-    STRATA_ASSIGN_GEMM = 2   /* blocked BLAS GEMM on centred data, then argmin */
+    STRATA_ASSIGN_GEMM = 2   /* blocked BLAS GEMM on centred data, then argmin. OpenBLAS is
+                                loaded on first use; where it cannot be (an address-space
+                                limit too tight for its start-up, or missing), AUTO uses
+                                FUSED and GEMM fails with STRATA_E_NOMEM or
+                                STRATA_E_UNSUPPORTED */
 } strata_assign;
 
 /** Upper bounds of the work parameters: a value beyond them is a mistake (a

@@ -3,7 +3,6 @@
  * the number of changed labels, per fixed chunk, reduced in chunk order. */
 #include "kmeans/assign.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -23,6 +22,20 @@ int strata__assign_choose(int kernel, int64_t k, int64_t d)
         return d >= 16 && k * d >= 1024 ? STRATA_ASSIGN_GEMM : STRATA_ASSIGN_FUSED;
     default: return k * d >= 64 ? STRATA_ASSIGN_GEMM : STRATA_ASSIGN_FUSED;
     }
+}
+
+int strata__assign_resolve(const strata__kmeans_cfg *cfg, int64_t k, int64_t d, int *assign,
+                           char *msg)
+{
+    int st = STRATA_OK;
+    *assign = cfg->assign == STRATA_ASSIGN_AUTO ? strata__assign_choose(cfg->kern->id, k, d)
+                                                : cfg->assign;
+    if (*assign == STRATA_ASSIGN_GEMM && !strata__blas_get(&st, cfg->assign == STRATA_ASSIGN_AUTO ? NULL : msg)) {
+        if (cfg->assign != STRATA_ASSIGN_AUTO)
+            return st;
+        *assign = STRATA_ASSIGN_FUSED; /* the same labels up to the last bits of ties */
+    }
+    return STRATA_OK;
 }
 
 static int64_t round_up(int64_t v, int64_t m)
@@ -63,6 +76,11 @@ int strata__tables_init(strata__tables *t, const strata__data *X, int64_t k, con
     t->k = k;
     t->kp = round_up(k, lanes);
     t->threads = threads;
+    if (assign == STRATA_ASSIGN_GEMM) { /* loaded by strata__assign_resolve() */
+        int st;
+        if (!(t->blas = strata__blas_get(&st, NULL)))
+            return st;
+    }
     t->ct = strata__alloc((size_t)(t->kp * X->d), es);
     t->bias = strata__alloc((size_t)t->kp, es);
     t->mean = strata__alloc((size_t)X->d, es);
@@ -139,8 +157,7 @@ static void label_block(const strata__tables *t, const strata__data *X, int64_t 
             kn->assign_few_f32(xc, rows, d, t->ct, t->bias, t->k, kp, lab);
         } else if (t->assign == STRATA_ASSIGN_GEMM) {
             float *s = t->scores[tid];
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)kp, (int)d,
-                        1.0f, xc, (int)d, t->ct, (int)kp, 0.0f, s, (int)kp);
+            t->blas->sgemm((int)rows, (int)kp, (int)d, xc, (int)d, t->ct, (int)kp, s, (int)kp);
             kn->argmin_f32(s, rows, t->bias, kp, lab);
         } else {
             kn->assign_f32(xc, rows, d, t->ct, t->bias, kp, lab);
@@ -156,8 +173,7 @@ static void label_block(const strata__tables *t, const strata__data *X, int64_t 
             kn->assign_few_f64(xc, rows, d, t->ct, t->bias, t->k, kp, lab);
         } else if (t->assign == STRATA_ASSIGN_GEMM) {
             double *s = t->scores[tid];
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)kp, (int)d,
-                        1.0, xc, (int)d, t->ct, (int)kp, 0.0, s, (int)kp);
+            t->blas->dgemm((int)rows, (int)kp, (int)d, xc, (int)d, t->ct, (int)kp, s, (int)kp);
             kn->argmin_f64(s, rows, t->bias, kp, lab);
         } else {
             kn->assign_f64(xc, rows, d, t->ct, t->bias, kp, lab);

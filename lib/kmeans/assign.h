@@ -2,6 +2,7 @@
 #ifndef STRATA_KMEANS_ASSIGN_H
 #define STRATA_KMEANS_ASSIGN_H
 
+#include "kernels/blas.h"
 #include "kmeans/kmeans.h"
 
 /* Rows centred and labelled together; sized so a block stays in L1/L2. */
@@ -11,6 +12,7 @@
 typedef struct strata__tables {
     const strata__kernels *kern;
     int assign, dtype, threads;
+    const strata__blas *blas; /* GEMM only */
     int64_t d, k, kp;
     void *ct;          /* d x kp: -2 * centred centroids */
     void *bias;        /* kp: squared norms of the centred centroids, +inf padding */

@@ -105,6 +105,13 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
 /* Choose FUSED or GEMM for a kernel (strata_kernel) and k centroids of d features. */
 int strata__assign_choose(int kernel, int64_t k, int64_t d);
 
+/* The assignment a fit or predict of k centroids of d features runs, in
+ * *assign: cfg's, or AUTO's choice. GEMM needs OpenBLAS, loaded now: AUTO
+ * falls back to FUSED where it cannot be loaded, an explicit GEMM fails
+ * (STRATA_E_NOMEM under a tight ulimit -v, STRATA_E_UNSUPPORTED). */
+int strata__assign_resolve(const strata__kmeans_cfg *cfg, int64_t k, int64_t d, int *assign,
+                           char *msg);
+
 /* Label rows with the nearest of k centroids (k x d doubles), using the
  * kernel, assignment method and threads of cfg. */
 int strata__kmeans_predict(const strata__data *X, const double *centroids, int64_t k,

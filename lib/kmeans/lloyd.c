@@ -219,7 +219,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     double *totals = NULL, *wide_buf = NULL;
     strata__data wide;
     strata__tables t = {0};
-    int assign = cfg->assign == STRATA_ASSIGN_AUTO ? strata__assign_choose(cfg->kern->id, k, d) : cfg->assign;
+    int assign = STRATA_ASSIGN_FUSED;
     if (!mean || !c || !c_new || !best_c || !labels || (cfg->n_init > 1 && !best_labels)) {
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld x %lld data, k = %lld",
                           (long long)n, (long long)d, (long long)k);
@@ -263,6 +263,8 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
             goto done;
         }
     }
+    if ((rc = strata__assign_resolve(cfg, k, d, &assign, msg)))
+        goto done;
     if ((rc = strata__tables_init(&t, X, k, mean, cfg->kern, assign, cfg->threads))) {
         rc = strata__fail(msg, rc, "out of memory for centroid tables");
         goto done;

@@ -28,7 +28,12 @@ int strata__kmeans_predict(const strata__data *X, const double *centroids, int64
         strata__free(mean);
         return rc;
     }
-    int assign = cfg->assign == STRATA_ASSIGN_AUTO ? strata__assign_choose(cfg->kern->id, k, d) : cfg->assign;
+    int assign;
+    if ((rc = strata__assign_resolve(cfg, k, d, &assign, msg))) {
+        strata__free(mean);
+        strata__free(wide_buf);
+        return rc;
+    }
     strata__tables t;
     rc = strata__tables_init(&t, X, k, mean, cfg->kern, assign, cfg->threads);
     strata__free(mean);

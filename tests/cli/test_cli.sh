@@ -122,6 +122,12 @@ expect "float64 x 1e155" 1 "squared distances of the data overflow double" "$STR
 leftovers=$(find "$T" -name '*.tmp.*')
 [ -z "$leftovers" ] && ok || bad "temporary files left: $leftovers"
 
+# --- a tight address-space limit: OpenBLAS is loaded only for the GEMM path
+# (its start-up spun for ever under ulimit -v before main() ran) ---
+expect "version under ulimit -v" 0 "" bash -c "ulimit -v 180000; exec timeout 20 '$STRATA' --version"
+expect "fit under ulimit -v" 0 "" bash -c "ulimit -v 180000; exec timeout 60 '$STRATA' kmeans '$B:/data/x' -k 5 -o '$T/ulimit.h5' --init '$I:/c' --tol 0"
+check "fit under ulimit -v: same model" "$PY" "$CHECK" lloyd "$T/ulimit.h5" "$B" /data/x "$I" /c
+
 # --- demo ---
 expect "demo" 0 "" "$STRATA" demo --n 20000 -o "$T/demo" --threads 2
 grep -q "segments by decreasing spend" "$T/out" || bad "demo printed no profile: $(cat "$T/out")"
