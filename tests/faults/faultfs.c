@@ -38,7 +38,8 @@
  * Which functions HDF5's sec2 driver and lib/io/h5_write.c really call was
  * checked with strace and `nm -D --undefined-only`: open, pwrite, write,
  * ftruncate, close, flock (HDF5); open, openat, fsync, renameat2, rename,
- * fchmod, fchown, unlink, unlinkat, close (libstrata). */
+ * fchmod, fchown, unlink, unlinkat, close (libstrata). Since HDF5 builds the
+ * output in memory, the writes of a write are libstrata's own. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
