@@ -410,9 +410,16 @@ typedef enum strata_write_flags {
 
 /* How every libstrata write works (strata_kmeans_write_h5(), strata_rfm_write_h5(),
  * strata_h5_write_matrix()):
- *  - The file is written as "<path>.tmp.<pid>.<n>" in the destination folder,
- *    flushed to disk (fsync), renamed to path, and the folder is flushed: after a
- *    crash path holds the old file or the complete new one, never a mix.
+ *  - HDF5 builds the file in memory (so a write needs about the output's size in
+ *    memory, compressed); it is then written as "<path>.tmp.<pid>.<n>" in the
+ *    destination folder, flushed to disk (fsync), renamed to path, and the
+ *    folder is flushed: after a crash path holds the old file or the complete new
+ *    one, never a mix.
+ *  - On any failure (STRATA_E_IO_WRITE naming path and the system's error, e.g.
+ *    "No space left on device") path is left as it was and the temporary is
+ *    removed. One exception: if only the final flush of the folder fails, the new
+ *    file is already in place; the error says it may not survive a crash. File
+ *    systems that cannot flush (fsync gives EINVAL or EROFS) are not an error.
  *  - An existing path is replaced only with STRATA_WRITE_FORCE, and only if it is a
  *    regular file: a directory, symbolic link, device, FIFO or socket is refused
  *    with STRATA_E_IO_WRITE whatever the flags. The new file keeps the replaced
@@ -425,8 +432,8 @@ typedef enum strata_write_flags {
  *  - A write first removes, in the destination folder, the temporaries of the same
  *    path that a process which no longer exists left (killed during a write):
  *    files of the calling user named "<path>.tmp.<pid>.<n>" exactly, where no
- *    process <pid> exists and no process holds a lock on the file (HDF5 locks
- *    the file it writes, so a writer on another host or in another PID
+ *    process <pid> exists and no process holds a lock on the file (the writer
+ *    locks its temporary, so a writer on another host or in another PID
  *    namespace sharing the folder keeps its file).
  *  - The library installs no signal handlers. A program that ends on a signal
  *    can call strata_discard_temp_file() from its handler. */

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static pthread_mutex_t h5_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
@@ -48,12 +49,25 @@ typedef struct cause_buf {
     size_t len;
 } cause_buf;
 
-/* Walking upward, the first entry is the most specific one: keep it, stop. */
+/* Walking upward, the first entry is the most specific one: keep it, stop.
+ * The file drivers' system errors ("file write failed: time = <ctime>\n,
+ * filename = ..., errno = 28, error message = 'No space left on device', buf
+ * = ...") become "file write failed: No space left on device"; any other
+ * message is cut at its first line break (one line on stderr). */
 static herr_t first_entry(unsigned n, const H5E_error2_t *e, void *ctx)
 {
+    static const char SYS[] = "error message = '";
     const cause_buf *c = ctx;
-    if (e->desc && e->desc[0])
-        snprintf(c->buf, c->len, "%s", e->desc);
+    const char *d = e->desc, *sys = d ? strstr(d, SYS) : NULL;
+    if (sys) {
+        const char *text = sys + sizeof SYS - 1, *end = strchr(text, '\'');
+        const char *colon = strchr(d, ':');
+        int head = colon && colon < sys ? (int)(colon - d) : 0;
+        snprintf(c->buf, c->len, "%.*s%s%.*s", head, d, head ? ": " : "",
+                 end ? (int)(end - text) : (int)strlen(text), text);
+    } else if (d && d[0]) {
+        snprintf(c->buf, c->len, "%.*s", (int)strcspn(d, "\r\n"), d);
+    }
     return 1;
 }
 

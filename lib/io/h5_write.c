@@ -1,7 +1,11 @@
-/* Writing new HDF5 files safely: everything goes to a temporary file
+/* Writing new HDF5 files safely: HDF5 builds the file in memory (its "core"
+ * driver, no disk I/O), then we write that image to a temporary file
  * "<path>.tmp.<pid>.<n>" in the destination folder, which is synced and
  * renamed into place only once it is complete (then the folder is synced), so
- * an existing file is never left half-written. Only a regular file is ever
+ * an existing file is never left half-written. HDF5 never sees a failed write:
+ * HDF5 1.10 cannot close a file after one (its metadata cache stays broken,
+ * "slist already enabled?") and crashes at exit; our own writes report the
+ * exact errno (disk full, I/O error). Only a regular file is ever
  * replaced, never one the handle read its data from, and it keeps its owner
  * (where the system allows) and permissions. Temporaries left by a writer
  * that died (kill -9) are removed by the next write into the same folder; a
@@ -28,6 +32,8 @@
 #include "io/h5.h"
 #include "io/h5_lock.h"
 
+/* The in-memory file grows by this much at a time. */
+#define IMAGE_INCREMENT ((size_t)4 << 20)
 /* Chunks of about this size fit HDF5's default 1 MiB chunk cache. */
 #define CHUNK_BYTES ((size_t)1 << 20)
 /* Fast gzip: floats compress little, so higher levels mostly cost time. */
@@ -39,9 +45,10 @@ typedef struct writer {
     const strata__file_id *inputs; /* files never to be replaced */
     int ninputs;
     char *tmp;
-    int created; /* tmp is ours: created by this writer */
+    int created; /* tmp is ours: created by this writer (0 again once renamed) */
+    int fd;      /* tmp, open for writing and locked; -1 when not open */
     int dirfd;   /* the destination folder, or -1 when it cannot be opened */
-    hid_t file;
+    hid_t file;  /* the HDF5 file, in memory */
     int flags;
     char *msg;
 } writer;
@@ -72,7 +79,7 @@ static int fail_exists(char *msg, const char *path)
 
 /* The output may be created, or replaced (with FORCE) when it is a regular
  * file that is none of the inputs. *old: its lstat(), st_mode 0 when absent. */
-static int check_target(const writer *w, struct stat *old)
+static int check_target(writer *w, struct stat *old)
 {
     int rc = strata__refuse_input_as_output(w->path, w->inputs, w->ninputs, w->msg);
     if (rc)
@@ -167,8 +174,8 @@ static int writer_open(writer *w, const char *path, const strata__file_id *input
     static unsigned long counter; /* guarded by the HDF5 lock */
     char cause[256];
     struct stat old;
-    *w = (writer){.path = path, .inputs = inputs, .ninputs = ninputs, .dirfd = -1, .file = -1,
-                  .flags = flags, .msg = msg};
+    *w = (writer){.path = path, .inputs = inputs, .ninputs = ninputs, .fd = -1, .dirfd = -1,
+                  .file = -1, .flags = flags, .msg = msg};
     int rc = check_target(w, &old);
     if (rc)
         return rc;
@@ -182,19 +189,64 @@ static int writer_open(writer *w, const char *path, const strata__file_id *input
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
     snprintf(w->tmp, len, "%s.tmp.%ld.%lu", path, (long)getpid(), ++counter);
     atomic_store(&active_tmp, w->tmp); /* before the file exists: a signal may come at once */
-    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0)
+    w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (w->fd < 0)
         return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path,
                             strerror(errno));
     w->created = 1;
-    close(fd);
-    hid_t fapl = strata__h5_file_access();
-    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (w->file < 0)
-        return strata__fail(msg, STRATA_E_IO_WRITE, "cannot create HDF5 file '%s': %s", path,
+    (void)flock(w->fd, LOCK_EX | LOCK_NB); /* keeps other writers' sweeps off it */
+    /* In memory only (no backing store): the name is just HDF5's label. */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, IMAGE_INCREMENT, 0) >= 0)
+        w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (w->file < 0) /* the cause before H5Pclose(), which clears HDF5's error stack */
+        rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot create HDF5 file '%s': %s", path,
+                          strata__h5_cause(cause, sizeof cause));
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    return rc;
+}
+
+/* Write all of buf at the start of fd (which is empty), or fail with errno. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t n = pwrite(fd, buf + done, len - done, (off_t)done);
+        if (n < 0 && errno != EINTR)
+            return -1;
+        if (n == 0) { /* no progress and no errno: a full disk, as write(2) allows */
+            errno = ENOSPC;
+            return -1;
+        }
+        done += n > 0 ? (size_t)n : 0;
+    }
+    return 0;
+}
+
+/* Close the HDF5 file and write its image to the temporary file. */
+static int write_image(writer *w)
+{
+    char cause[256];
+    ssize_t size = H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0
+                       ? -1 : H5Fget_file_image(w->file, NULL, 0);
+    char *image = size > 0 ? malloc((size_t)size) : NULL;
+    if (size > 0 && !image)
+        return strata__fail(w->msg, STRATA_E_NOMEM, "out of memory writing '%s'", w->path);
+    if (!image || H5Fget_file_image(w->file, image, (size_t)size) != size) {
+        free(image);
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
                             strata__h5_cause(cause, sizeof cause));
-    return STRATA_OK;
+    }
+    herr_t closed = H5Fclose(w->file);
+    w->file = -1;
+    int rc = closed < 0 ? strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s",
+                                       w->path, strata__h5_cause(cause, sizeof cause))
+             : write_all(w->fd, image, (size_t)size) != 0
+                 ? strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
+                                strerror(errno))
+                 : STRATA_OK;
+    free(image);
+    return rc;
 }
 
 /* Move the finished file into place; without FORCE, never over a file that
@@ -212,7 +264,7 @@ static int move_into_place(const char *tmp, const char *path, int flags)
 
 /* The replaced file's owner (where the system lets us: a user can only give
  * a file a group of his) and permission bits for the new file. */
-static int keep_owner_and_mode(const writer *w, int fd, const struct stat *old)
+static int keep_owner_and_mode(writer *w, int fd, const struct stat *old)
 {
     struct stat st;
     if (fstat(fd, &st) == 0 && (st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
@@ -224,21 +276,25 @@ static int keep_owner_and_mode(const writer *w, int fd, const struct stat *old)
     return STRATA_OK;
 }
 
+/* fsync(), where the file system can: EINVAL and EROFS mean it cannot sync
+ * this kind of file at all (nothing more can be done), not that data was lost. */
+static int sync_fd(int fd)
+{
+    return fsync(fd) == 0 || errno == EINVAL || errno == EROFS ? 0 : -1;
+}
+
 /* Check the target again (it may have changed during the write), give the
  * temporary the old file's owner and mode, flush it, rename it into place and
- * flush the folder: after a crash the path holds the old file or the new one. */
+ * flush the folder: after a crash the path holds the old file or the new one.
+ * Only a failure to flush the folder comes after the rename: then the new file
+ * is in place but may not survive a crash, and the error says so. */
 static int commit(writer *w)
 {
     struct stat old;
-    int fd = open(w->tmp, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
-                            strerror(errno));
-    (void)flock(fd, LOCK_EX | LOCK_NB); /* HDF5's lock is gone: keep sweepers off */
     int rc = check_target(w, &old);
     if (!rc && old.st_mode)
-        rc = keep_owner_and_mode(w, fd, &old);
-    if (!rc && fsync(fd) != 0)
+        rc = keep_owner_and_mode(w, w->fd, &old);
+    if (!rc && sync_fd(w->fd) != 0)
         rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
                           strerror(errno));
     if (!rc && atomic_load(&active_tmp) != w->tmp) /* strata_discard_temp_file() took it */
@@ -250,25 +306,30 @@ static int commit(writer *w)
                              : strata__fail(w->msg, STRATA_E_IO_WRITE,
                                             "cannot rename '%s' to '%s': %s", w->tmp, w->path,
                                             strerror(errno));
-    close(fd);
-    if (!rc && w->dirfd >= 0 && fsync(w->dirfd) != 0 && errno != EINVAL && errno != EROFS)
+    if (rc)
+        return rc;
+    w->created = 0; /* the name is the output's now */
+    if (w->dirfd >= 0 && sync_fd(w->dirfd) != 0)
         rc = strata__fail(w->msg, STRATA_E_IO_WRITE,
-                          "'%s' is written, but its folder could not be flushed to disk: %s",
-                          w->path, strerror(errno));
+                          "'%s' is written, but its folder could not be flushed to disk, so "
+                          "after a crash it may be the previous file: %s", w->path,
+                          strerror(errno));
     return rc;
 }
 
 /* Commit (rc == OK) or discard the temporary file; returns the final status. */
 static int writer_finish(writer *w, int rc)
 {
-    char cause[256];
-    if (w->file >= 0 && H5Fclose(w->file) < 0 && !rc)
-        rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot finish writing '%s': %s", w->path,
-                          strata__h5_cause(cause, sizeof cause));
+    if (!rc)
+        rc = write_image(w);
+    if (w->file >= 0) /* in memory: closing cannot fail for want of disk */
+        H5Fclose(w->file);
     if (!rc)
         rc = commit(w);
     if (rc && w->created)
         unlink(w->tmp);
+    if (w->fd >= 0)
+        close(w->fd); /* after fsync: an error here can no longer lose data */
     char *mine = w->tmp;
     if (mine && !atomic_compare_exchange_strong(&active_tmp, &mine, NULL))
         while (atomic_load(&discarding)) /* the taker may still be in unlink(name) */
@@ -295,7 +356,7 @@ static void chunk_shape(int rank, const hsize_t *dims, size_t elem, hsize_t *chu
 
 /* Create dataset `name` (intermediate groups included) of rank 1 or 2 and
  * write buf (mem_type) into it; chunked, shuffled and gzipped when `compress`. */
-static int write_dataset(const writer *w, const char *name, int rank, const hsize_t *dims,
+static int write_dataset(writer *w, const char *name, int rank, const hsize_t *dims,
                          hid_t file_type, hid_t mem_type, const void *buf, int compress)
 {
     char cause[256];
@@ -317,8 +378,10 @@ static int write_dataset(const writer *w, const char *name, int rank, const hsiz
     err = dset < 0 ? -1 : H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
     if (err < 0)
         strata__h5_cause(cause, sizeof cause);
-    if (dset >= 0)
-        H5Dclose(dset);
+    if (dset >= 0 && H5Dclose(dset) < 0 && err >= 0) {
+        err = -1;
+        strata__h5_cause(cause, sizeof cause);
+    }
     H5Pclose(dcpl);
     H5Pclose(lcpl);
     H5Sclose(space);
@@ -329,7 +392,7 @@ static int write_dataset(const writer *w, const char *name, int rank, const hsiz
 }
 
 /* A scalar attribute of the root group; `value` is of mem_type. */
-static int write_attr(const writer *w, const char *name, hid_t file_type, hid_t mem_type,
+static int write_attr(writer *w, const char *name, hid_t file_type, hid_t mem_type,
                       const void *value)
 {
     char cause[256];
@@ -337,10 +400,10 @@ static int write_attr(const writer *w, const char *name, hid_t file_type, hid_t 
     hid_t attr = space < 0 ? -1
                            : H5Acreate2(w->file, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
     herr_t err = attr < 0 ? -1 : H5Awrite(attr, mem_type, value);
+    if (attr >= 0 && H5Aclose(attr) < 0)
+        err = -1;
     if (err < 0)
         strata__h5_cause(cause, sizeof cause);
-    if (attr >= 0)
-        H5Aclose(attr);
     if (space >= 0)
         H5Sclose(space);
     if (err < 0)
@@ -350,7 +413,7 @@ static int write_attr(const writer *w, const char *name, hid_t file_type, hid_t 
 }
 
 /* Variable-length UTF-8 strings: h5py reads them back as str. */
-static int write_attr_string(const writer *w, const char *name, const char *value)
+static int write_attr_string(writer *w, const char *name, const char *value)
 {
     hid_t type = H5Tcopy(H5T_C_S1);
     if (type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
@@ -364,7 +427,7 @@ static int write_attr_string(const writer *w, const char *name, const char *valu
     return rc;
 }
 
-static int write_kmeans_content(const writer *w, const strata__kmeans_output *o)
+static int write_kmeans_content(writer *w, const strata__kmeans_output *o)
 {
     hsize_t ldims[1] = {(hsize_t)o->n}, cdims[2] = {(hsize_t)o->k, (hsize_t)o->d};
     int32_t converged = o->converged != 0;
@@ -422,7 +485,7 @@ int strata__h5_write_matrix(const char *path, const char *dataset, int dtype, co
 
 /* n variable-length UTF-8 strings: as the 1-D dataset `object` (attr NULL),
  * or as the attribute `attr` of the existing object `object`. */
-static int write_strings(const writer *w, const char *object, const char *attr,
+static int write_strings(writer *w, const char *object, const char *attr,
                          const char *const *strs, int64_t n)
 {
     char cause[256];
@@ -445,10 +508,14 @@ static int write_strings(const writer *w, const char *object, const char *attr,
     }
     if (err < 0)
         strata__h5_cause(cause, sizeof cause);
-    if (item >= 0)
-        attr ? H5Aclose(item) : H5Dclose(item);
-    if (obj >= 0)
-        H5Oclose(obj);
+    if (item >= 0 && (attr ? H5Aclose(item) : H5Dclose(item)) < 0 && err >= 0) {
+        err = -1;
+        strata__h5_cause(cause, sizeof cause);
+    }
+    if (obj >= 0 && H5Oclose(obj) < 0 && err >= 0) {
+        err = -1;
+        strata__h5_cause(cause, sizeof cause);
+    }
     if (lcpl >= 0)
         H5Pclose(lcpl);
     if (space >= 0)
@@ -461,7 +528,7 @@ static int write_strings(const writer *w, const char *object, const char *attr,
     return STRATA_OK;
 }
 
-static int write_rfm_content(const writer *w, const strata__rfm_output *o)
+static int write_rfm_content(writer *w, const strata__rfm_output *o)
 {
     static const char *const RULE_COLUMNS[8] = {"r_lo", "r_hi", "f_lo", "f_hi",
                                                 "m_lo", "m_hi", "fm_lo", "fm_hi"};
