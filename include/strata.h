@@ -841,6 +841,18 @@ STRATA_API STRATA_NODISCARD int strata_rfm_profile(const strata_rfm *h, int stat
  *  until its next fit, score or free. */
 STRATA_API const char *strata_rfm_segment_name(const strata_rfm *h, int64_t index);
 
+/** Replace the segment rules with rules written as text, one per line:
+ *      NAME: r=LO-HI f=LO-HI m=LO-HI fm=LO-HI
+ *  NAME is everything before the last ':' (1 to 127 bytes, trailing blanks
+ *  dropped); each range is a score or LO-HI within 1..100, fm being
+ *  (f + m + 1) / 2; a range left out matches any score. Blank lines and lines
+ *  starting with '#' are skipped; lines end with \n or \r\n. The format of
+ *  `strata rfm --segments FILE` (docs/rfm.md). Then as strata_rfm_set_segments().
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (the message names the
+ *          line: a malformed line or range, no rule, more than 1000, a
+ *          repeated name), STRATA_E_NOMEM. On error the rules stay. */
+STRATA_API STRATA_NODISCARD int strata_rfm_set_segments_text(strata_rfm *h, const char *text);
+
 /** Copy the bounds (n_rules x 8 int32, as given to strata_rfm_set_segments())
  *  of the same rule table as strata_rfm_segment_name().
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG. */

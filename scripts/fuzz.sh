@@ -31,7 +31,7 @@ cmake --build --preset fuzz -j"$(nproc)"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="allocator_may_return_null=1"
 status=0
-for t in fuzz_h5_matrix fuzz_h5_rfm fuzz_params; do
+for t in fuzz_h5_matrix fuzz_h5_rfm fuzz_params fuzz_segments; do
   work=build-fuzz/corpus/$t art=build-fuzz/artifacts/$t
   mkdir -p "$work" "$art"
   if [ -n "$time_s" ]; then

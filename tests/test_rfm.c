@@ -1353,6 +1353,71 @@ static void test_amount_overflow(void)
  * between -1e308 and 1e308 is their weighted mean (numpy gives NaN), an even
  * median of 0.9e308 and 0.95e308 is 0.925e308 (not Inf), and profile sums
  * that overflow are an error naming the segment. */
+/* The text rule format (strata_rfm_set_segments_text, `strata rfm
+ * --segments`): hand-written rules against the bounds they mean, and every
+ * malformed line refused with its line number, the previous rules kept. */
+static void test_segments_text(void)
+{
+    const int64_t id[3] = {1, 2, 3}, day[3] = {10, 11, 12};
+    const double amount[3] = {5, 6, 7};
+    strata_rfm *h;
+    ASSERT_OK(strata_rfm_create(&h));
+    ASSERT_OK(strata_rfm_set_segments_text(h, "# tiers\r\n\n"
+                                              "  Best customers : r=4-5 f=4-5 m=5 \r\n"
+                                              "Mid:fm=3\tr=2-100\n"
+                                              "a:b: r=1\n" /* the name ends at the last ':' */
+                                              "Rest:"));     /* any score, no newline at the end */
+    ASSERT_OK(strata_rfm_fit(h, id, day, amount, 3));
+    int64_t nseg = 0;
+    ASSERT_OK(strata_rfm_result_int(h, STRATA_RFM_SEGMENTS, &nseg));
+    ASSERT_EQ_INT(nseg, 4);
+    ASSERT_STR_EQ(strata_rfm_segment_name(h, 0), "Best customers");
+    ASSERT_STR_EQ(strata_rfm_segment_name(h, 1), "Mid");
+    ASSERT_STR_EQ(strata_rfm_segment_name(h, 2), "a:b");
+    ASSERT_STR_EQ(strata_rfm_segment_name(h, 3), "Rest");
+    int32_t b[4 * STRATA_RFM_RULE_COLUMNS];
+    ASSERT_OK(strata_rfm_segment_rules(h, b, 4));
+    const int32_t want[4 * STRATA_RFM_RULE_COLUMNS] = {4, 5, 4, 5, 5, 5, 1, 100,
+                                                       2, 100, 1, 100, 1, 100, 3, 3,
+                                                       1, 1, 1, 100, 1, 100, 1, 100,
+                                                       1, 100, 1, 100, 1, 100, 1, 100};
+    for (int i = 0; i < 4 * STRATA_RFM_RULE_COLUMNS; i++)
+        ASSERT_EQ_INT(b[i], want[i]);
+    static const struct {
+        const char *text, *message;
+    } bad[] = {
+        {"A: r=1\nB: q=1\n", "line 2: bad range 'q=1'"},
+        {"A: m=3-2", "line 1: bad range 'm=3-2'"},
+        {"A: r=0", "line 1: bad range 'r=0'"},
+        {"A: r=101", "line 1: bad range 'r=101'"},
+        {"A: r=+3", "line 1: bad range 'r=+3'"},
+        {"A: r=1-2-3", "line 1: bad range 'r=1-2-3'"},
+        {"A: r=99999999999999999999999", "line 1: bad range"},
+        {"A: r=", "line 1: bad range 'r='"},
+        {"A: r", "line 1: bad range 'r'"},
+        {"\n\n : r=1", "line 3: expected 'NAME:"},
+        {"no colon here", "line 1: expected 'NAME:"},
+        {"# only a comment\n\n", "no segment rules"},
+        {"", "no segment rules"},
+        {"A: r=1\nA: r=2", "the same name 'A'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ASSERT_STATUS(strata_rfm_set_segments_text(h, bad[i].text), STRATA_E_ARG);
+        ASSERT_STR_CONTAINS(strata_rfm_last_error(h), bad[i].message);
+    }
+    /* a name of 128 bytes is one too many */
+    char longname[200];
+    memset(longname, 'x', 128);
+    strcpy(longname + 128, ": r=1");
+    ASSERT_STATUS(strata_rfm_set_segments_text(h, longname), STRATA_E_ARG);
+    longname[127] = ':';
+    longname[128] = '\0';
+    ASSERT_OK(strata_rfm_set_segments_text(h, longname));
+    ASSERT_STATUS(strata_rfm_set_segments_text(h, NULL), STRATA_E_NULL);
+    ASSERT_STATUS(strata_rfm_set_segments_text(NULL, "A: r=1"), STRATA_E_NULL);
+    strata_rfm_free(h);
+}
+
 static void test_score_overflow(void)
 {
     const int64_t id[4] = {1, 2, 3, 4}, one[4] = {1, 1, 1, 1};
@@ -1407,6 +1472,7 @@ int main(void)
     RUN_TEST(test_given_edges);
     RUN_TEST(test_default_segments);
     RUN_TEST(test_custom_segments);
+    RUN_TEST(test_segments_text);
     RUN_TEST(test_row_order_invariance);
     RUN_TEST(test_thread_determinism);
     RUN_TEST(test_kernels_agree);

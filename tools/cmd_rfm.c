@@ -235,105 +235,44 @@ static int set_edges(strata_rfm *h, int metric, const char *option, const char *
     return CLI_OK;
 }
 
-/* One "r=4-5" item of a rule line into bounds[lo], bounds[lo + 1]. */
-static int parse_range(const char *item, int32_t *bounds)
-{
-    static const char *const KEYS[4] = {"r", "f", "m", "fm"};
-    const char *eq = strchr(item, '=');
-    if (!eq)
-        return -1;
-    for (int k = 0; k < 4; k++) {
-        if ((size_t)(eq - item) != strlen(KEYS[k]) || strncmp(item, KEYS[k], (size_t)(eq - item)))
-            continue;
-        char *end;
-        long lo = strtol(eq + 1, &end, 10), hi = lo;
-        if (*end == '-')
-            hi = strtol(end + 1, &end, 10);
-        if (end == eq + 1 || *end || lo < 1 || hi > 100 || lo > hi)
-            return -1;
-        bounds[2 * k] = (int32_t)lo;
-        bounds[2 * k + 1] = (int32_t)hi;
-        return 0;
-    }
-    return -1;
-}
-
-/* Read a --segments file: "NAME: r=LO-HI f=.. m=.. fm=.." per line. */
+/* Read a --segments file (the rule format of strata_rfm_set_segments_text)
+ * and set its rules; messages name the file and line as "PATH:LINE: ...". */
 static int set_segments(strata_rfm *h, const char *path)
 {
+    enum { MAX_BYTES = 1 << 20 };
     FILE *f = fopen(path, "r");
     if (!f)
         return cli_error(CLI_RUNTIME, "cannot read --segments file '%s': %s", path,
                          strerror(errno));
-    char line[1024], (*names)[128] = NULL;
-    int32_t *bounds = NULL;
-    int64_t n = 0, cap = 0, lineno = 0;
-    int rc = CLI_OK;
-    while (!rc && fgets(line, sizeof line, f)) {
-        lineno++;
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n') {
-            rc = cli_error(CLI_USAGE, "%s:%lld: line too long", path, (long long)lineno);
-            break;
-        }
-        line[strcspn(line, "\r\n")] = 0;
-        char *p = line + strspn(line, " \t");
-        if (!*p || *p == '#')
-            continue;
-        char *colon = strrchr(p, ':');
-        char *name_end = colon;
-        while (name_end && name_end > p && (name_end[-1] == ' ' || name_end[-1] == '\t'))
-            name_end--;
-        if (!colon || name_end == p || name_end - p >= 128) {
-            rc = cli_error(CLI_USAGE, "%s:%lld: expected 'NAME: r=LO-HI f=LO-HI m=LO-HI' "
-                           "(a name of 1 to 127 bytes before the last ':')", path,
-                           (long long)lineno);
-            break;
-        }
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            void *nn = realloc(names, (size_t)cap * sizeof *names);
-            if (nn)
-                names = nn;
-            void *nb = realloc(bounds, (size_t)cap * 8 * sizeof *bounds);
-            if (nb)
-                bounds = nb;
-            if (!nn || !nb) {
-                rc = cli_error(CLI_RUNTIME, "out of memory reading '%s'", path);
-                break;
-            }
-        }
-        memcpy(names[n], p, (size_t)(name_end - p));
-        names[n][name_end - p] = 0;
-        int32_t *b = bounds + 8 * n;
-        for (int k = 0; k < 8; k++)
-            b[k] = k % 2 ? 100 : 1; /* any score */
-        for (char *item = strtok(colon + 1, " \t"); item && !rc; item = strtok(NULL, " \t"))
-            if (parse_range(item, b))
-                rc = cli_error(CLI_USAGE, "%s:%lld: bad range '%s' (expected r, f, m or fm "
-                               "= a score or LO-HI, within 1..100)", path, (long long)lineno,
-                               item);
-        n++;
-    }
-    if (!rc && ferror(f))
-        rc = cli_error(CLI_RUNTIME, "cannot read --segments file '%s'", path);
+    char *text = malloc(MAX_BYTES + 1);
+    size_t len = text ? fread(text, 1, MAX_BYTES + 1, f) : 0;
+    int failed = !text || ferror(f);
     fclose(f);
-    if (!rc && n == 0)
-        rc = cli_error(CLI_USAGE, "--segments file '%s' holds no rules", path);
-    const char **ptrs = rc ? NULL : malloc((size_t)n * sizeof *ptrs);
-    if (!rc && !ptrs)
-        rc = cli_error(CLI_RUNTIME, "out of memory reading '%s'", path);
-    for (int64_t i = 0; !rc && i < n; i++)
-        ptrs[i] = names[i];
+    int rc = CLI_OK;
+    if (failed)
+        rc = cli_error(CLI_RUNTIME, "cannot read --segments file '%s'", path);
+    else if (len > MAX_BYTES)
+        rc = cli_error(CLI_USAGE, "--segments file '%s' is larger than 1 MiB", path);
+    else if (memchr(text, '\0', len))
+        rc = cli_error(CLI_USAGE, "--segments file '%s' holds a NUL byte: not a text file", path);
     if (!rc) {
-        int st = strata_rfm_set_segments(h, n, ptrs, bounds);
-        if (st != STRATA_OK)
-            rc = cli_error(st == STRATA_E_NOMEM ? CLI_RUNTIME : CLI_USAGE, "--segments '%s': %s",
-                           path, strata_rfm_last_error(h));
+        text[len] = '\0';
+        int st = strata_rfm_set_segments_text(h, text);
+        const char *m = strata_rfm_last_error(h);
+        long long line;
+        int at = 0;
+        if (st == STRATA_OK)
+            rc = CLI_OK;
+        else if (st == STRATA_E_NOMEM)
+            rc = cli_error(CLI_RUNTIME, "--segments '%s': %s", path, m);
+        else if (sscanf(m, "line %lld: %n", &line, &at) == 1 && at > 0)
+            rc = cli_error(CLI_USAGE, "%s:%lld: %s", path, line, m + at);
+        else if (strstr(m, "no segment rules"))
+            rc = cli_error(CLI_USAGE, "--segments file '%s' holds no rules", path);
+        else
+            rc = cli_error(CLI_USAGE, "--segments '%s': %s", path, m);
     }
-    free(ptrs);
-    free(names);
-    free(bounds);
+    free(text);
     return rc;
 }
 

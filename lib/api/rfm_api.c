@@ -279,6 +279,20 @@ int strata_rfm_set_segments(strata_rfm *h, int64_t n_rules, const char *const *n
     return STRATA_OK;
 }
 
+int strata_rfm_set_segments_text(strata_rfm *h, const char *text)
+{
+    CHECK_HANDLE(h);
+    if (!text)
+        return strata__fail(h->msg, STRATA_E_NULL, "segment rules text is NULL");
+    strata__rfm_rules r;
+    int rc = strata__rfm_rules_parse(text, &r, h->msg);
+    if (rc)
+        return rc;
+    strata__rfm_rules_free(&h->rules);
+    h->rules = r;
+    return STRATA_OK;
+}
+
 /* ---- scoring ----------------------------------------------------------- */
 
 static int scoring_params(strata_rfm *h)

@@ -127,6 +127,10 @@ int strata__rfm_rules_default(strata__rfm_rules *out);
 int strata__rfm_rules_make(int64_t n, const char *const *names, const int32_t *bounds,
                            strata__rfm_rules *out, char *msg);
 int strata__rfm_rules_copy(const strata__rfm_rules *src, strata__rfm_rules *out);
+/* Rules from text, one "NAME: r=LO-HI f=LO-HI m=LO-HI fm=LO-HI" per line
+ * (docs/rfm.md), checked as strata__rfm_rules_make() does; msg names the
+ * line of the first problem. */
+int strata__rfm_rules_parse(const char *text, strata__rfm_rules *out, char *msg);
 void strata__rfm_rules_free(strata__rfm_rules *r);
 
 /* Segment of every customer (index of the first matching rule, or -1) from

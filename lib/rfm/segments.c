@@ -199,3 +199,126 @@ int strata__rfm_assign_segments(const strata__rfm_rules *rules, int q, const uin
     *unmatched = (int64_t)missed;
     return rc;
 }
+
+/* One "r=4-5" item of a rule line into b[2k], b[2k + 1]; -1 if malformed. */
+static int parse_range(const char *item, size_t len, int32_t *b)
+{
+    static const char *const KEYS[4] = {"r", "f", "m", "fm"};
+    const char *eq = memchr(item, '=', len);
+    if (!eq)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        if ((size_t)(eq - item) != strlen(KEYS[k]) || strncmp(item, KEYS[k], (size_t)(eq - item)))
+            continue;
+        const char *p = eq + 1, *end = item + len;
+        long v[2] = {0, 0};
+        int parts = 0;
+        while (parts < 2) { /* digits only: no sign, no spaces, no overflow past 1000 */
+            const char *start = p;
+            while (p < end && *p >= '0' && *p <= '9' && v[parts] <= 1000)
+                v[parts] = 10 * v[parts] + (*p++ - '0');
+            if (p == start || (p < end && *p >= '0' && *p <= '9'))
+                return -1;
+            parts++;
+            if (p == end)
+                break;
+            if (*p++ != '-' || parts == 2)
+                return -1;
+        }
+        long lo = v[0], hi = parts == 2 ? v[1] : v[0];
+        if (lo < 1 || hi > 100 || lo > hi)
+            return -1;
+        b[2 * k] = (int32_t)lo;
+        b[2 * k + 1] = (int32_t)hi;
+        return 0;
+    }
+    return -1;
+}
+
+int strata__rfm_rules_parse(const char *text, strata__rfm_rules *out, char *msg)
+{
+    enum { NAME_CAP = STRATA__RFM_NAME_MAX + 1 };
+    char(*names)[NAME_CAP] = NULL;
+    const char **ptrs = NULL;
+    int32_t *bounds = NULL;
+    int64_t n = 0, cap = 0, lineno = 0;
+    int rc = STRATA_OK;
+    for (const char *line = text; !rc && *line;) {
+        const char *eol = line + strcspn(line, "\n");
+        const char *next = *eol ? eol + 1 : eol;
+        lineno++;
+        while (eol > line && eol[-1] == '\r')
+            eol--;
+        const char *p = line + strspn(line, " \t");
+        if (p > eol)
+            p = eol;
+        line = next;
+        if (p == eol || *p == '#')
+            continue;
+        const char *colon = NULL; /* the last ':' of the line */
+        for (const char *q = p; q < eol; q++)
+            if (*q == ':')
+                colon = q;
+        const char *name_end = colon;
+        while (name_end && name_end > p && (name_end[-1] == ' ' || name_end[-1] == '\t'))
+            name_end--;
+        if (!colon || name_end == p || name_end - p > STRATA__RFM_NAME_MAX) {
+            rc = strata__fail(msg, STRATA_E_ARG, "line %lld: expected 'NAME: r=LO-HI f=LO-HI "
+                              "m=LO-HI' (a name of 1 to %d bytes before the last ':')",
+                              (long long)lineno, STRATA__RFM_NAME_MAX);
+            break;
+        }
+        if (n == STRATA__RFM_MAX_RULES) {
+            rc = strata__fail(msg, STRATA_E_ARG, "line %lld: more than %d rules",
+                              (long long)lineno, STRATA__RFM_MAX_RULES);
+            break;
+        }
+        if (n == cap) {
+            int64_t c2 = cap ? 2 * cap : 16;
+            void *nn = strata__grow(names, (size_t)cap, (size_t)c2, sizeof *names);
+            if (nn)
+                names = nn;
+            void *nb = strata__grow(bounds, (size_t)(cap * STRATA_RFM_RULE_COLUMNS),
+                                    (size_t)(c2 * STRATA_RFM_RULE_COLUMNS), sizeof *bounds);
+            if (nb)
+                bounds = nb;
+            if (!nn || !nb) {
+                rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld segment rules",
+                                  (long long)c2);
+                break;
+            }
+            cap = c2;
+        }
+        memcpy(names[n], p, (size_t)(name_end - p));
+        names[n][name_end - p] = '\0';
+        int32_t *b = bounds + n * STRATA_RFM_RULE_COLUMNS;
+        for (int k = 0; k < STRATA_RFM_RULE_COLUMNS; k++)
+            b[k] = k % 2 ? 100 : 1; /* any score */
+        for (const char *item = colon + 1; !rc && item < eol;) {
+            item += strspn(item, " \t");
+            if (item >= eol)
+                break;
+            size_t len = strcspn(item, " \t\r\n");
+            if (item + len > eol)
+                len = (size_t)(eol - item);
+            if (parse_range(item, len, b))
+                rc = strata__fail(msg, STRATA_E_ARG, "line %lld: bad range '%.*s' (expected r, "
+                                  "f, m or fm = a score or LO-HI, within 1..100)",
+                                  (long long)lineno, (int)(len > 40 ? 40 : len), item);
+            item += len;
+        }
+        n++;
+    }
+    if (!rc && n == 0)
+        rc = strata__fail(msg, STRATA_E_ARG, "no segment rules (one 'NAME: r=LO-HI ...' per line)");
+    if (!rc && !(ptrs = strata__alloc((size_t)n, sizeof *ptrs)))
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld segment rules", (long long)n);
+    for (int64_t i = 0; !rc && i < n; i++)
+        ptrs[i] = names[i];
+    if (!rc)
+        rc = strata__rfm_rules_make(n, ptrs, bounds, out, msg);
+    strata__free(ptrs);
+    strata__free(names);
+    strata__free(bounds);
+    return rc;
+}

@@ -76,10 +76,22 @@ def params_seeds(out):
             f.write(data)
 
 
+def segments_seeds(out):
+    seeds = {
+        "default_like": "Champions: r=5 fm=5\nLoyal: r=3-5 fm=3-5\nAt Risk: r=1-2 fm=2-5\n"
+                        "Lost: r=1 fm=1\n",
+        "comments_crlf": "# tiers\r\n\r\n  high value : m=4-5 \r\nrest:\r\n",
+        "colons": "a:b: r=1-2 f=3\nc: fm=1-100\n",
+    }
+    for name, text in seeds.items():
+        with open(os.path.join(out, name), "w") as f:
+            f.write(text)
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
     for target, make in (("fuzz_h5_matrix", matrix_files), ("fuzz_h5_rfm", rfm_files),
-                         ("fuzz_params", params_seeds)):
+                         ("fuzz_params", params_seeds), ("fuzz_segments", segments_seeds)):
         d = os.path.join(root, target)
         os.makedirs(d, exist_ok=True)
         make(d)

@@ -285,6 +285,18 @@ def test_custom_segments_and_edges():
     np.testing.assert_array_equal(fixed.r, 5 - np.searchsorted(edges["recency"], fixed.recency))
 
 
+def test_segments_as_text():
+    df = make_log(3000, 500, seed=4)
+    text = "# value tiers\nhigh value: m=4-5\nmid value: m=2-3\r\nlow value:\n"
+    res = strata.rfm(df.customer_id, df.day, df.amount, segments=text)
+    assert res.segment_names == ["high value", "mid value", "low value"]
+    np.testing.assert_array_equal(res.segment, np.select([res.m >= 4, res.m >= 2], [0, 1], 2))
+    with pytest.raises(strata.ArgumentError, match="line 2: bad range 'q=1'"):
+        strata.rfm(df.customer_id, df.day, df.amount, segments="a: r=1\nb: q=1")
+    with pytest.raises(strata.ArgumentError, match="NUL"):
+        strata.rfm(df.customer_id, df.day, df.amount, segments="a: r=1\0b: r=2")
+
+
 def test_rfm_score_matches_rfm():
     df = make_log(10000, 2000, seed=6)
     a = strata.rfm(df.customer_id, df.day, df.amount)

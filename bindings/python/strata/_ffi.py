@@ -62,6 +62,7 @@ FUNCTIONS = {
     "strata_rfm_get_int": (c_int, [RFMPtr, c_int, _int64_p]),
     "strata_rfm_set_edges": (c_int, [RFMPtr, c_int, _double_p, c_int64]),
     "strata_rfm_set_segments": (c_int, [RFMPtr, c_int64, POINTER(c_char_p), _int32_p]),
+    "strata_rfm_set_segments_text": (c_int, [RFMPtr, c_char_p]),
     "strata_rfm_fit": (c_int, [RFMPtr, _int64_p, _int64_p, _double_p, c_int64]),
     "strata_rfm_fit_aggregates": (c_int, [RFMPtr, _int64_p, _int64_p, _int64_p, _double_p, c_int64]),
     "strata_rfm_result_int": (c_int, [RFMPtr, c_int, _int64_p]),

@@ -372,7 +372,11 @@ def _configure(h, bins, ties, edges, segments, n_threads):
             cuts = np.ascontiguousarray(cuts, np.float64).ravel()
             h.call(lib.strata_rfm_set_edges, _ffi.RFM_METRICS[name], _ptr(cuts, ctypes.c_double),
                    cuts.size)
-    if segments is not None:
+    if isinstance(segments, str):  # the text format of `strata rfm --segments FILE`
+        if "\0" in segments:
+            raise ArgumentError("segments text holds a NUL character")
+        h.call(lib.strata_rfm_set_segments_text, segments.encode("utf-8"))
+    elif segments is not None:
         names, bounds = _segment_table(segments)
         if not names:
             raise ArgumentError("segments is empty; pass None for the default map")
@@ -422,7 +426,9 @@ def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, ti
         segments: None (the default 11-segment map) or rules in order, first
             match wins: ``[(name, {"r": (lo, hi), "f": ..., "m": ..., "fm":
             ...}), ...]`` or a dict; inclusive score ranges, a missing one
-            matches anything; fm is (f + m + 1) // 2.
+            matches anything; fm is (f + m + 1) // 2. Or the text of a
+            ``strata rfm --segments`` file: one ``NAME: r=4-5 f=3-5 m=4``
+            per line (docs/rfm.md).
         n_threads: OpenMP threads (None: the library default). The result
             does not depend on it.
 
