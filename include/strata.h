@@ -174,10 +174,25 @@ typedef enum strata_init {
     STRATA_INIT_CENTROIDS = 2  /* the centroids given by strata_kmeans_set_init_centroids() */
 } strata_init;
 
-/** Algorithms (value of STRATA_KMEANS_ALGORITHM). */
+/** Algorithms (value of STRATA_KMEANS_ALGORITHM). Every one gives the same
+ *  result from the same start: labels, centroids, inertia, n_iter and
+ *  converged are bitwise those of LLOYD, for any thread count, kernel and
+ *  assignment method (a distance tie goes to the lowest centroid index, as the
+ *  kernels break it). They differ in time and memory only. */
 typedef enum strata_algorithm {
-    STRATA_ALGO_AUTO = 0, /* currently LLOYD */
-    STRATA_ALGO_LLOYD = 1 /* exact Lloyd iterations */
+    STRATA_ALGO_AUTO = 0,   /* currently always LLOYD: HAMERLY was not faster to
+                               convergence at any case measured on AVX-512/AVX2
+                               (n = 1M, d = 8/16, k = 8..256; docs/performance.md,
+                               "Hamerly against Lloyd") */
+    STRATA_ALGO_LLOYD = 1,  /* exact Lloyd iterations: every row scored against
+                               every centroid in every iteration */
+    STRATA_ALGO_HAMERLY = 2 /* Hamerly's bounds (2010): a row is scored only when
+                               its upper bound on the distance to its centroid and
+                               lower bound on the distance to every other one no
+                               longer prove its label (with a margin for the
+                               kernel's rounding). Extra memory: 16 bytes per row
+                               (two doubles) + O(k x d) and O(threads x 256 x k)
+                               scratch. */
 } strata_algorithm;
 
 /** How distances are computed (value of STRATA_KMEANS_ASSIGN). */
@@ -268,7 +283,9 @@ typedef enum strata_result {
     STRATA_RESULT_KERNEL = 6,    /* int: the strata_kernel used (never AUTO) */
     STRATA_RESULT_ASSIGN = 7,    /* int: the strata_assign used (FUSED or GEMM, never AUTO) */
     STRATA_RESULT_SEED = 8,      /* int: the seed used */
-    STRATA_RESULT_INIT = 9       /* int: the strata_init used */
+    STRATA_RESULT_INIT = 9,      /* int: the strata_init used */
+    STRATA_RESULT_ALGORITHM = 10 /* int: the strata_algorithm run (never AUTO); LLOYD
+                                    for a model set by strata_kmeans_set_model() */
 } strata_result;
 
 /** Progress callback, called on the thread that called fit, after each Lloyd

@@ -145,8 +145,8 @@ static void test_param_defaults_and_round_trip(void)
          {-1, 3, 100}, 3},
         {STRATA_KMEANS_SEED, 0, {1, 42, (int64_t)1 << 40, 0}, 4, {-1, INT64_MIN}, 2},
         {STRATA_KMEANS_N_INIT, 1, {1, 3, 10}, 3, {0, -1}, 2},
-        {STRATA_KMEANS_ALGORITHM, STRATA_ALGO_AUTO, {STRATA_ALGO_LLOYD, STRATA_ALGO_AUTO}, 2,
-         {-1, 2, 99}, 3},
+        {STRATA_KMEANS_ALGORITHM, STRATA_ALGO_AUTO, {STRATA_ALGO_LLOYD, STRATA_ALGO_HAMERLY, STRATA_ALGO_AUTO}, 3,
+         {-1, 3, 99}, 3},
         {STRATA_KMEANS_ASSIGN, STRATA_ASSIGN_AUTO,
          {STRATA_ASSIGN_FUSED, STRATA_ASSIGN_GEMM, STRATA_ASSIGN_AUTO}, 3, {-1, 3, 99}, 3},
         {STRATA_KMEANS_ALLOW_TOO_FEW, 0, {1, 0}, 2, {-1, 2, 99}, 3},
@@ -805,7 +805,9 @@ static void test_result_keys(void)
     int64_t v = -5;
     double dv = -5;
     ASSERT_STATUS(strata_kmeans_result_int(km, STRATA_RESULT_INERTIA, &v), STRATA_E_PARAM);
-    ASSERT_STATUS(strata_kmeans_result_int(km, 10, &v), STRATA_E_PARAM);
+    int64_t algo = result_int(km, STRATA_RESULT_ALGORITHM);
+    ASSERT_TRUE(algo == STRATA_ALGO_LLOYD || algo == STRATA_ALGO_HAMERLY);
+    ASSERT_STATUS(strata_kmeans_result_int(km, 11, &v), STRATA_E_PARAM);
     ASSERT_STATUS(strata_kmeans_result_int(km, -1, &v), STRATA_E_PARAM);
     ASSERT_STATUS(strata_kmeans_result_double(km, STRATA_RESULT_K, &dv), STRATA_E_PARAM);
     ASSERT_STATUS(strata_kmeans_result_double(km, 10, &dv), STRATA_E_PARAM);

@@ -24,6 +24,9 @@ static const char HELP[] =
     "  --n-init N         runs from different starts, the best is kept (default 1)\n"
     "  --max-iter N       maximum iterations per run (default 300)\n"
     "  --tol X            convergence tolerance on the centroid shift (default 1e-4)\n"
+    "  --algorithm A      auto (default), lloyd or hamerly: the same result, bitwise;\n"
+    "                     hamerly skips the rows whose cluster cannot change (16 bytes\n"
+    "                     a row); OUT.h5 records the one run\n"
     "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
     "                     one of the inputs; it keeps its permissions and owner\n"
     "  -h, --help         show this help\n"
@@ -32,6 +35,7 @@ static const char HELP[] =
 
 typedef struct options {
     const char *input, *output, *init;
+    int algorithm;
     char *in_file, *init_file; /* the files of input and of --init FILE:/dataset */
     const char *in_dataset, *init_dataset;
     int64_t k, seed, threads, n_init, max_iter;
@@ -39,7 +43,23 @@ typedef struct options {
     int force, help;
 } options;
 
-enum { OPT_SEED = 256, OPT_THREADS, OPT_INIT, OPT_N_INIT, OPT_MAX_ITER, OPT_TOL, OPT_FORCE };
+enum { OPT_SEED = 256, OPT_THREADS, OPT_INIT, OPT_N_INIT, OPT_MAX_ITER, OPT_TOL, OPT_FORCE,
+       OPT_ALGORITHM };
+
+static int parse_algorithm(const char *v, int *out)
+{
+    static const struct {
+        const char *name;
+        int value;
+    } names[] = {{"auto", STRATA_ALGO_AUTO}, {"lloyd", STRATA_ALGO_LLOYD},
+                 {"hamerly", STRATA_ALGO_HAMERLY}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(v, names[i].name)) {
+            *out = names[i].value;
+            return CLI_OK;
+        }
+    return cli_error(CLI_USAGE, "--algorithm must be auto, lloyd or hamerly, got '%s'", v);
+}
 
 static int parse(int argc, char **argv, options *o)
 {
@@ -51,6 +71,7 @@ static int parse(int argc, char **argv, options *o)
         {"max-iter", required_argument, NULL, OPT_MAX_ITER},
         {"tol", required_argument, NULL, OPT_TOL},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"algorithm", required_argument, NULL, OPT_ALGORITHM},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     *o = (options){.k = -1, .n_init = 1, .max_iter = 300, .tol = 1e-4};
@@ -68,6 +89,7 @@ static int parse(int argc, char **argv, options *o)
         case OPT_MAX_ITER: rc = cli_parse_int("--max-iter", optarg, 1, &o->max_iter); break;
         case OPT_TOL: rc = cli_parse_double("--tol", optarg, 0.0, &o->tol); break;
         case OPT_FORCE: o->force = 1; break;
+        case OPT_ALGORITHM: rc = parse_algorithm(optarg, &o->algorithm); break;
         default: rc = cli_bad_option("kmeans", c, argv);
         }
     }
@@ -105,6 +127,7 @@ static int configure(strata_kmeans *km, const options *o)
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_N_INIT, o->n_init));
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter));
     CLI_TRY(km, strata_kmeans_set_double(km, STRATA_KMEANS_TOL, o->tol));
+    CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, o->algorithm));
     if (o->init && !strcmp(o->init, "random"))
         CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_RANDOM));
     if (!o->init_file)

@@ -107,7 +107,7 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
         km->n_init = v;
         return STRATA_OK;
     case STRATA_KMEANS_ALGORITHM:
-        if (v != STRATA_ALGO_AUTO && v != STRATA_ALGO_LLOYD)
+        if (v < STRATA_ALGO_AUTO || v > STRATA_ALGO_HAMERLY)
             return strata__fail(km->msg, STRATA_E_PARAM, "unknown algorithm %lld", (long long)v);
         km->algorithm = (int)v;
         return STRATA_OK;
@@ -280,7 +280,7 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
                             strata_kernel_name(km->kernel));
     *cfg = (strata__kmeans_cfg){
         .k = km->k, .max_iter = km->max_iter, .n_init = km->n_init, .seed = km->seed,
-        .tol = km->tol, .init = km->init, .assign = km->assign,
+        .tol = km->tol, .init = km->init, .assign = km->assign, .algorithm = km->algorithm,
         .threads = strata__resolve_threads(km->threads), .kern = kern,
         .init_centroids = km->init_centroids, .allow_too_few = km->allow_too_few,
         .progress = km->progress, .user = km->user};
@@ -346,7 +346,7 @@ int strata_kmeans_set_model(strata_kmeans *km, const double *c, int64_t k, int64
             return strata__fail(km->msg, STRATA_E_NONFINITE,
                                 "centroid %lld has a non-finite value in column %lld",
                                 (long long)(i / d), (long long)(i % d));
-    strata__kmeans_model m = {.k = k, .d = d, .inertia = NAN};
+    strata__kmeans_model m = {.k = k, .d = d, .inertia = NAN, .algorithm = STRATA_ALGO_LLOYD};
     m.centroids = strata__alloc((size_t)(k * d), sizeof(double));
     m.labels = strata__alloc(1, sizeof(int32_t));
     if (!m.centroids || !m.labels) {
@@ -427,6 +427,7 @@ int strata_kmeans_result_int(const strata_kmeans *ckm, int key, int64_t *out)
     case STRATA_RESULT_ASSIGN: *out = km->model.assign; break;
     case STRATA_RESULT_SEED: *out = km->seed_used; break;
     case STRATA_RESULT_INIT: *out = km->init_used; break;
+    case STRATA_RESULT_ALGORITHM: *out = km->model.algorithm; break;
     default: return strata__fail(km->msg, STRATA_E_PARAM, "unknown integer result key %d", key);
     }
     return STRATA_OK;
@@ -499,7 +500,8 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
         return rc;
     strata__kmeans_output o = {km->model.labels, km->model.n, km->model.centroids, km->model.k,
                                km->model.d, km->model.inertia, km->model.n_iter,
-                               km->model.converged, km->seed_used, "lloyd", source,
+                               km->model.converged, km->seed_used,
+                               km->model.algorithm == STRATA_ALGO_HAMERLY ? "hamerly" : "lloyd", source,
                                km->inputs, 2};
     return strata__h5_write_kmeans(path, &o, flags, km->msg);
 }

@@ -255,6 +255,8 @@ typedef struct pass_ctx {
     const strata__data *X;
     int32_t *labels;
     int mode;
+    strata__labeler_fn labeler; /* NULL: label_block() */
+    void *lctx;
 } pass_ctx;
 
 /* Partial layout: [sums k*d][weights k][inertia][changed labels]. */
@@ -277,7 +279,10 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
         prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
         const int32_t *lab = c->labels + r0;
         if (c->mode != STRATA__PASS_INERTIA) {
-            label_block(t, X, r0, rows, tid, t->lab[tid]);
+            if (c->labeler)
+                c->labeler(c->lctx, r0, rows, tid, t->lab[tid]);
+            else
+                label_block(t, X, r0, rows, tid, t->lab[tid]);
             lab = t->lab[tid];
             if (c->mode == STRATA__PASS_LABEL) {
                 memcpy(c->labels + r0, lab, (size_t)rows * sizeof(int32_t));
@@ -303,7 +308,13 @@ int64_t strata__pass_len(const strata__tables *t)
 int strata__assign_pass(const strata__tables *t, const strata__data *X, int32_t *labels,
                         double *totals, int mode)
 {
-    pass_ctx c = {t, X, labels, mode};
+    return strata__assign_pass_by(t, X, labels, totals, mode, NULL, NULL);
+}
+
+int strata__assign_pass_by(const strata__tables *t, const strata__data *X, int32_t *labels,
+                           double *totals, int mode, strata__labeler_fn fn, void *ctx)
+{
+    pass_ctx c = {t, X, labels, mode, fn, ctx};
     int64_t len = mode == STRATA__PASS_LABEL ? 0 : strata__pass_len(t);
     if (len)
         memset(totals, 0, (size_t)len * sizeof(double));

@@ -59,4 +59,16 @@ enum strata__pass_mode {
 int strata__assign_pass(const strata__tables *t, const strata__data *X, int32_t *labels,
                         double *totals, int mode);
 
+/* Labels rows [r0, r0 + rows) (rows <= STRATA__BLOCK_ROWS) into lab, on
+ * thread tid, in place of the tables' kernel; the pass's `labels` still hold
+ * the rows' previous labels. The bounded algorithms (kmeans/hamerly.c) use
+ * it to score only the rows whose label their bounds cannot vouch for. */
+typedef void (*strata__labeler_fn)(void *ctx, int64_t r0, int64_t rows, int tid, int32_t *lab);
+
+/* strata__assign_pass() with the labels of each block from fn (NULL: the
+ * tables' kernel). Everything else (blocks, chunks, sums, the order of every
+ * addition) is the same, so the same labels give the same totals bitwise. */
+int strata__assign_pass_by(const strata__tables *t, const strata__data *X, int32_t *labels,
+                           double *totals, int mode, strata__labeler_fn fn, void *ctx);
+
 #endif

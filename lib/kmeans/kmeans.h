@@ -76,6 +76,7 @@ typedef struct strata__kmeans_cfg {
     double tol;
     int init;   /* strata_init */
     int assign; /* strata_assign, AUTO resolved by the engine */
+    int algorithm; /* strata_algorithm, AUTO resolved by the engine */
     int threads;
     const strata__kernels *kern;
     const double *init_centroids; /* k x d, for STRATA_INIT_CENTROIDS */
@@ -93,6 +94,7 @@ typedef struct strata__kmeans_model {
     int64_t n_iter;
     int converged;
     int assign; /* FUSED or GEMM */
+    int algorithm; /* LLOYD or HAMERLY */
 } strata__kmeans_model;
 
 void strata__kmeans_model_free(strata__kmeans_model *m);
@@ -101,6 +103,10 @@ void strata__kmeans_model_free(strata__kmeans_model *m);
  * (which must be empty). */
 int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
                        strata__kmeans_model *out, char *msg);
+
+/* The algorithm a fit runs for `requested` (a strata_algorithm; AUTO is
+ * resolved from the data's dtype, the kernel, n, k and d). */
+int strata__algorithm_choose(int requested, int dtype, int kernel, int64_t n, int64_t k, int64_t d);
 
 /* Choose FUSED or GEMM for a kernel (strata_kernel) and k centroids of d features. */
 int strata__assign_choose(int kernel, int64_t k, int64_t d);

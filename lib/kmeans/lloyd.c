@@ -7,6 +7,7 @@
 #include "core/mem.h"
 #include "core/status.h"
 #include "kmeans/assign.h"
+#include "kmeans/hamerly.h"
 #include "kmeans/kmeans.h"
 
 void strata__kmeans_model_free(strata__kmeans_model *m)
@@ -128,6 +129,16 @@ static int sums_inertia_accurate(const double *c, const double *wsum, const doub
     return bound <= 1e-9 * inertia;
 }
 
+/* One labelling pass: Lloyd's, or Hamerly's where h is given (the same
+ * labels and totals, bitwise; a pass that keeps the labels needs no bounds). */
+static int pass(const strata__tables *t, strata__hamerly *h, const strata__data *X,
+                int32_t *labels, double *totals, int mode)
+{
+    if (h && mode != STRATA__PASS_INERTIA)
+        return strata__hamerly_pass(h, t, X, labels, totals, mode);
+    return strata__assign_pass(t, X, labels, totals, mode);
+}
+
 typedef struct run_result {
     double inertia;
     int64_t n_iter;
@@ -137,7 +148,7 @@ typedef struct run_result {
 /* One Lloyd run from the centroids in c (k x d, updated in place); labels
  * receive the final assignment. */
 static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strata__tables *t,
-                     double tol_abs, int64_t run, double *c, double *c_new, double *totals,
+                     strata__hamerly *h, double tol_abs, int64_t run, double *c, double *c_new, double *totals,
                      int32_t *labels, run_result *res, char *msg)
 {
     const int64_t n = X->n, d = X->d, k = cfg->k;
@@ -146,14 +157,16 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
     int64_t it = 0;
     for (int64_t i = 0; i < n; i++)
         labels[i] = -1;
+    if (h)
+        strata__hamerly_reset(h);
     while (it < cfg->max_iter) {
         it++;
         strata__tables_set_centroids(t, c);
         /* The first pass sums the inertia row by row, and from it the
          * constant q of inertia_from_sums(); where that is accurate, later
          * passes need only the sums (a third less work at small k). */
-        if (strata__assign_pass(t, X, labels, totals,
-                                by_sums ? STRATA__PASS_UPDATE : STRATA__PASS_UPDATE_INERTIA))
+        if (pass(t, h, X, labels, totals,
+                 by_sums ? STRATA__PASS_UPDATE : STRATA__PASS_UPDATE_INERTIA))
             return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
         double *sums = totals, *wsum = totals + k * d;
         if (by_sums) {
@@ -195,8 +208,8 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
     /* Labels and inertia must describe the final centroids; the inertia
      * reported is always summed row by row. */
     strata__tables_set_centroids(t, c);
-    if (strata__assign_pass(t, X, labels, totals,
-                            strict ? STRATA__PASS_INERTIA : STRATA__PASS_UPDATE_INERTIA))
+    if (pass(t, h, X, labels, totals,
+             strict ? STRATA__PASS_INERTIA : STRATA__PASS_UPDATE_INERTIA))
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
     inertia = totals[k * d + k];
     res->inertia = inertia;
@@ -219,7 +232,9 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     double *totals = NULL, *wide_buf = NULL;
     strata__data wide;
     strata__tables t = {0};
+    strata__hamerly hb = {0}, *h = NULL;
     int assign = STRATA_ASSIGN_FUSED;
+    int algorithm = strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id, n, k, d);
     if (!mean || !c || !c_new || !best_c || !labels || (cfg->n_init > 1 && !best_labels)) {
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld x %lld data, k = %lld",
                           (long long)n, (long long)d, (long long)k);
@@ -274,6 +289,15 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory");
         goto done;
     }
+    if (algorithm == STRATA_ALGO_HAMERLY) {
+        if (strata__hamerly_init(&hb, &t, n)) {
+            rc = strata__fail(msg, STRATA_E_NOMEM,
+                              "out of memory for Hamerly's bounds (%lld rows, 16 bytes each)",
+                              (long long)n);
+            goto done;
+        }
+        h = &hb;
+    }
     const double tol_abs = cfg->tol * st.mean_var;
     run_result best = {INFINITY, 0, 0};
     int64_t runs = cfg->init == STRATA_INIT_CENTROIDS ? 1 : cfg->n_init;
@@ -281,7 +305,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
         run_result r = {INFINITY, 0, 0};
         if ((rc = strata__kmeans_init(X, cfg, run, mean, c, msg)))
             goto done;
-        if ((rc = lloyd_run(X, cfg, &t, tol_abs, run, c, c_new, totals, labels, &r, msg)))
+        if ((rc = lloyd_run(X, cfg, &t, h, tol_abs, run, c, c_new, totals, labels, &r, msg)))
             goto done;
         if (run == 0 || r.inertia < best.inertia) {
             best = r;
@@ -314,6 +338,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     out->n_iter = best.n_iter;
     out->converged = best.converged;
     out->assign = assign;
+    out->algorithm = algorithm;
     best_c = NULL;
     if (best_labels)
         best_labels = NULL;
@@ -321,6 +346,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
         labels = NULL;
     rc = STRATA_OK;
 done:
+    strata__hamerly_free(&hb);
     strata__tables_free(&t);
     strata__free(totals);
     strata__free(wide_buf);

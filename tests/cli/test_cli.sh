@@ -47,6 +47,15 @@ grep -q "converged" "$T/out" && grep -qE "^ +4 +[0-9]+ +[0-9.]+%" "$T/out" ||
 check "float64 result" "$PY" "$CHECK" lloyd "$T/out.h5" "$B" /data/x "$I" /c \
   --source "$B:/data/x" --version "$version" --seed 0
 
+expect "fit float64 hamerly" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/outh.h5" --init "$I:/c" --tol 0 --threads 3 --algorithm hamerly
+check "float64 hamerly result" "$PY" "$CHECK" lloyd "$T/outh.h5" "$B" /data/x "$I" /c --algorithm hamerly
+check "hamerly = lloyd, bitwise" "$PY" -c "import h5py, numpy as np, sys
+a, b = h5py.File('$T/out.h5', 'r'), h5py.File('$T/outh.h5', 'r')
+same = all(np.array_equal(a[n][...], b[n][...]) for n in ('labels', 'centroids'))
+sys.exit(0 if same and a.attrs['inertia'] == b.attrs['inertia'] and a.attrs['n_iter'] == b.attrs['n_iter'] else 1)"
+expect "explicit lloyd" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/outl.h5" --init "$I:/c" --tol 0 --algorithm lloyd
+check "explicit lloyd result" "$PY" "$CHECK" lloyd "$T/outl.h5" "$B" /data/x "$I" /c --algorithm lloyd
+
 expect "fit float32 gzip chunked" 0 "" "$STRATA" kmeans "$B:/data/x32gz" -k 5 -o "$T/out32.h5" --init "$I:/c32" --tol 0
 check "float32 gzip result" "$PY" "$CHECK" lloyd "$T/out32.h5" "$B" /data/x32gz "$I" /c32 --rtol 1e-5
 expect "fit int16" 0 "" "$STRATA" kmeans "$B:/data/xint" -k 5 -o "$T/outint.h5" --init "$I:/cint" --tol 0 --threads 1
@@ -88,6 +97,7 @@ expect "missing input" 2 "missing input" "$STRATA" kmeans -k 2 -o "$T/e.h5"
 expect "two inputs" 2 "unexpected argument" "$STRATA" kmeans "$B:/data/x" "$B:/data/x" -k 2 -o "$T/e.h5"
 expect "input without dataset" 2 "IN.h5:/path/to/dataset" "$STRATA" kmeans "$B" -k 2 -o "$T/e.h5"
 expect "unknown option" 2 "unknown option '--bogus'" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --bogus
+expect "bad algorithm" 2 "--algorithm must be auto, lloyd or hamerly" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --algorithm elkan
 expect "negative tol" 2 "--tol must be a number >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --tol -1
 expect "NaN tol" 2 "--tol must be a number" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --tol nan
 expect "negative seed" 2 "--seed must be an integer >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed -3

@@ -113,7 +113,7 @@ def test_enough_distinct_points_do_not_warn(blobs, recwarn):
     ({"tol": "small"}, "tol"),
     ({"random_state": -1}, "random_state"),
     ({"random_state": "seed"}, "random_state"),
-    ({"algorithm": "elkan"}, "Lloyd only"),
+    ({"algorithm": "Hamerly"}, "algorithm"),
     ({"algorithm": "fast"}, "algorithm"),
     ({"init": "kmeans"}, "init"),
     ({"init": np.ones((3, 2))}, "shape"),

@@ -37,6 +37,23 @@ def test_same_result_as_sklearn_lloyd(n, d, k, dtype, weighted):
         ref.score(X, sample_weight=weights), rel=1e-5)
 
 
+@pytest.mark.parametrize("algorithm", ["hamerly", "elkan", "full", "auto"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_algorithms_same_result_as_lloyd(algorithm, dtype):
+    # scikit-learn's names and "hamerly": bitwise the same fit as "lloyd"
+    # (the bounded algorithm only skips rows whose label cannot change), and
+    # the same labels as scikit-learn's own elkan from a start inside the blobs.
+    X, _, firsts = make_blobs(4000, 5, 6, dtype, seed=3)
+    init = X[firsts].astype(np.float64) + 2.0
+    ref = strata.KMeans(6, init=init, tol=0, algorithm="lloyd", n_threads=2).fit(X)
+    ours = strata.KMeans(6, init=init, tol=0, algorithm=algorithm, n_threads=3).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+    assert ours.inertia_ == ref.inertia_ and ours.n_iter_ == ref.n_iter_
+    sk = SkKMeans(6, init=init, n_init=1, algorithm="elkan", tol=0).fit(X)
+    np.testing.assert_array_equal(ours.labels_, sk.labels_)
+
+
 def test_clone_and_params():
     km = strata.KMeans(5, init="random", n_init=3, max_iter=50, tol=0.0, random_state=7,
                        algorithm="lloyd", n_threads=2)

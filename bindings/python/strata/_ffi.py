@@ -102,6 +102,7 @@ INIT_RANDOM = 1
 # strata_algorithm
 ALGO_AUTO = 0
 ALGO_LLOYD = 1
+ALGO_HAMERLY = 2
 
 # strata_param
 KMEANS_K = 100

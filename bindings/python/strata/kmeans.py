@@ -17,7 +17,11 @@ from ._lib import lib
 from .errors import ArgumentError, ClosedError, NotFittedError, StateError, convergence_warning
 
 _INITS = {"k-means++": _ffi.INIT_KMEANSPP, "random": _ffi.INIT_RANDOM}
-_ALGORITHMS = {"auto": _ffi.ALGO_AUTO, "lloyd": _ffi.ALGO_LLOYD}
+# scikit-learn's names keep working: "elkan" (its bounded exact algorithm)
+# runs Hamerly's, "full" (its old name of Lloyd's) Lloyd's; all give the same
+# clusters.
+_ALGORITHMS = {"auto": _ffi.ALGO_AUTO, "lloyd": _ffi.ALGO_LLOYD, "hamerly": _ffi.ALGO_HAMERLY,
+               "elkan": _ffi.ALGO_HAMERLY, "full": _ffi.ALGO_LLOYD}
 _INT64_END = 2**63
 _SEED_END = np.iinfo(np.int32).max  # seeds drawn from a RandomState, as scikit-learn
 _HERE = os.path.dirname(__file__)
@@ -57,8 +61,10 @@ class KMeans(ParamsMixin):
         random_state: None (a seed drawn from numpy's global RNG at each fit),
             a non-negative int (the library's seed), or a
             ``numpy.random.RandomState`` (a seed drawn from it at each fit).
-        algorithm: "auto" or "lloyd" (the same: exact Lloyd iterations).
-            "elkan" is refused with a ValueError.
+        algorithm: "auto", "lloyd" or "hamerly" (Hamerly's bounds: the same
+            result as "lloyd", bitwise, computing fewer distances); "elkan"
+            runs "hamerly" and "full" runs "lloyd", so scikit-learn's values
+            work.
         n_threads: OpenMP threads for fit, predict and transform; None or 0
             uses the library default (OMP_NUM_THREADS). Results do not depend
             on it.
@@ -119,10 +125,8 @@ class KMeans(ParamsMixin):
         if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 <= tol < np.inf:
             raise ArgumentError(f"tol must be a finite float >= 0, got {tol!r}", -102)
         if not isinstance(self.algorithm, str) or self.algorithm not in _ALGORITHMS:
-            hint = (" libstrata implements Lloyd only; 'lloyd' gives the clusters Elkan would."
-                    if self.algorithm == "elkan" else "")
-            raise ArgumentError(f"algorithm must be 'auto' or 'lloyd', got {self.algorithm!r}.{hint}",
-                                -102)
+            raise ArgumentError("algorithm must be 'auto', 'lloyd', 'hamerly', 'elkan' or 'full', "
+                                f"got {self.algorithm!r}", -102)
         centroids = None
         if isinstance(self.init, str):
             if self.init not in _INITS:
