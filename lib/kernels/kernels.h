@@ -72,7 +72,10 @@ typedef struct strata__kernels {
     void (*argmin_f64)(const double *scores, int64_t rows, const double *bias, int64_t kp,
                        int32_t *labels);
     /* out[r*kp + j] = bias[j] + xc[r] . ct[:, j] for all kp columns; kp/lanes
-     * must be at most STRATA__SCORES_MAX_V. */
+     * must be at most STRATA__SCORES_MAX_V. A contract Hamerly relies on:
+     * each score is the same bits as the one assign / assign_few compare
+     * (bias first, one FMA per feature in feature order), so argmin of these
+     * scores is their label. */
     void (*scores_f32)(const float *xc, int64_t rows, int64_t d, const float *ct,
                        const float *bias, int64_t kp, float *out);
     void (*scores_f64)(const double *xc, int64_t rows, int64_t d, const double *ct,
