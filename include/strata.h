@@ -262,7 +262,11 @@ typedef enum strata_param {
      *    result with 1. */
     STRATA_KMEANS_ALLOW_TOO_FEW = 108,
     /* int, >= 0, default 0 = the OpenMP default (omp_get_max_threads()).
-     * 1 runs in the calling thread only. Results do not depend on it. */
+     * 1 runs in the calling thread only. Results do not depend on it. It is
+     * the most threads used: while another process keeps a core busy (a
+     * parallel region's threads got less than half their cores), the
+     * regions of the next half second use one thread fewer, then try again
+     * (docs/threading.md). */
     STRATA_THREADS = 400,
     /* int, a strata_kernel value, default AUTO. Setting a kernel this CPU
      * cannot run returns STRATA_E_UNSUPPORTED. Results may differ in the last

@@ -6,6 +6,7 @@
 #   bash scripts/fuzz.sh --time S [-j J] S seconds per target on J processes
 #                                        (long runs; the corpus grows in
 #                                        build-fuzz/corpus)
+#   --only TARGET                        that target alone (e.g. fuzz_h5_rfm)
 # Runs go on after a failing input (libFuzzer's fork mode); at the end every
 # kept input is run again alone and sorted by tests/fuzz/triage.py: one that
 # fails inside libhdf5 (1.10 crashes on some corrupted metadata whatever its
@@ -13,13 +14,14 @@
 # build-fuzz/libhdf5/, one that fails in libstrata fails this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=2000 time_s="" jobs=1
+runs=2000 time_s="" jobs=1 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --time) time_s=$2; shift 2 ;;
     -j) jobs=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N | --time S] [-j J]" >&2; exit 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N | --time S] [-j J] [--only TARGET]" >&2; exit 2 ;;
   esac
 done
 bash scripts/install-deps.sh clang libomp-dev
@@ -32,6 +34,7 @@ export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="allocator_may_return_null=1"
 status=0
 for t in fuzz_h5_matrix fuzz_h5_rfm fuzz_params fuzz_segments; do
+  [ -z "$only" ] || [ "$only" = "$t" ] || continue
   work=build-fuzz/corpus/$t art=build-fuzz/artifacts/$t
   mkdir -p "$work" "$art"
   if [ -n "$time_s" ]; then
