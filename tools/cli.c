@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 int cli_error(int exit_code, const char *fmt, ...)
 {
@@ -151,6 +154,55 @@ void cli_clean_up_on_signals(void)
         if (sigaction(SIGNALS[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
             sigaction(SIGNALS[i], &sa, NULL);
     }
+}
+
+static volatile sig_atomic_t child_pid;
+
+static void pass_on(int sig)
+{
+    if (child_pid > 0)
+        kill((pid_t)child_pid, sig);
+}
+
+int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
+{
+    const char *off = getenv("STRATA_NO_SUPERVISOR");
+    if (off && off[0] && strcmp(off, "0"))
+        return cmd(argc, argv);
+    fflush(NULL);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        return cmd(argc, argv);
+    if (pid == 0) {
+        /* Die with the supervisor (kill -9 of it must stop the work too). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(CLI_RUNTIME);
+        exit(cmd(argc, argv));
+    }
+    child_pid = pid;
+    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa = {.sa_handler = pass_on, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++) {
+        struct sigaction old;
+        if (sigaction(SIGNALS[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(SIGNALS[i], &sa, NULL);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return cli_error(CLI_RUNTIME, "lost the worker process: %s", strerror(errno));
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    int sig = WTERMSIG(status);
+    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGKILL) {
+        signal(sig, SIG_DFL); /* end as the child did, for the shell */
+        raise(sig);
+    }
+    return cli_error(CLI_RUNTIME, "the run crashed (%s) and wrote nothing: a corrupt input that "
+                     "libhdf5 cannot read safely (docs/reliability.md), or a defect to report",
+                     strsignal(sig));
 }
 
 double cli_now(void)

@@ -86,6 +86,14 @@ int cli_check_files(const cli_input *inputs, int n, const char *output, int forc
  * temporary file of a write in progress, then end the program by the signal. */
 void cli_clean_up_on_signals(void);
 
+/* Run cmd(argc, argv) in a child process and wait for it, so that a crash
+ * inside libhdf5 on a corrupt file (docs/reliability.md) ends as exit status
+ * CLI_RUNTIME with a message instead of a signal. SIGINT, SIGTERM and SIGHUP
+ * sent to this process are passed on; a child ended by one of them ends this
+ * process the same way; the child dies with this process. Where fork()
+ * fails, or STRATA_NO_SUPERVISOR is set (debuggers), cmd runs here. */
+int cli_supervise(int argc, char **argv, int (*cmd)(int, char **));
+
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 

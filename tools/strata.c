@@ -27,6 +27,9 @@ static const char HELP[] =
     "     is one of the inputs (under any name) or is not a regular file\n"
     "  3  an output file exists (strata kmeans and rfm replace it only with --force)\n"
     "\n"
+    "Each command runs in a child process, so that a crash of libhdf5 on a corrupt\n"
+    "file ends with exit status 1 and a message (STRATA_NO_SUPERVISOR=1 runs it in\n"
+    "this process, for debuggers).\n"
     "Outputs are written under a temporary name and renamed when complete; on\n"
     "SIGINT, SIGTERM or SIGHUP the temporary file is removed, and one left by a\n"
     "killed run is removed by the next run writing the same output.\n";
@@ -47,11 +50,13 @@ int main(int argc, char **argv)
         printf("strata %s\n", strata_version_string());
         return CLI_OK;
     }
+    /* Each command runs in a supervised child: a crash inside libhdf5 on a
+     * corrupt file becomes an error message (cli_supervise). */
     if (!strcmp(cmd, "kmeans"))
-        return cmd_kmeans(argc - 1, argv + 1);
+        return cli_supervise(argc - 1, argv + 1, cmd_kmeans);
     if (!strcmp(cmd, "rfm"))
-        return cmd_rfm(argc - 1, argv + 1);
+        return cli_supervise(argc - 1, argv + 1, cmd_rfm);
     if (!strcmp(cmd, "demo"))
-        return cmd_demo(argc - 1, argv + 1);
+        return cli_supervise(argc - 1, argv + 1, cmd_demo);
     return cli_error(CLI_USAGE, "unknown command '%s' (see 'strata --help')", cmd);
 }

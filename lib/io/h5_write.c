@@ -111,9 +111,29 @@ static pid_t temp_owner(const char *s)
     return errno || *end ? 0 : (pid_t)pid;
 }
 
+/* Whether process pid is gone: no such process, or a zombie (dead, not yet
+ * reaped: in a container whose first process reaps nothing, for ever). */
+static int process_gone(pid_t pid)
+{
+    if (kill(pid, 0) != 0)
+        return errno == ESRCH;
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0)
+        return 0;
+    buf[len] = '\0';
+    const char *paren = strrchr(buf, ')'); /* "pid (comm) S ...": comm may hold spaces */
+    return paren && paren[1] == ' ' && paren[2] == 'Z';
+}
+
 /* Remove the temporaries of `base` in the folder that writers which died (kill
  * -9, power cut) left behind: "<base>.tmp.<pid>.<n>" where no process <pid>
- * exists (or <pid> is ours: we write one file at a time and have not created
+ * exists or it is a zombie (or <pid> is ours: we write one file at a time and have not created
  * ours yet, so it is from an earlier process of the same pid), a regular file
  * of our user that nobody holds a lock on - HDF5 locks a file it writes, so a
  * writer in another pid namespace or on another host sharing the folder is
@@ -134,7 +154,7 @@ static void sweep_stale(int dirfd, const char *base)
         if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp.", 5) != 0)
             continue;
         pid_t pid = temp_owner(name + blen + 5);
-        if (!pid || (pid != getpid() && (kill(pid, 0) == 0 || errno != ESRCH)))
+        if (!pid || (pid != getpid() && !process_gone(pid)))
             continue;
         struct stat st, st2;
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
