@@ -337,6 +337,21 @@ KEEPS_T(keeps_f64, double, 0x1p-53)
 MOVE_TEST_T(move_test_f32, float, 0x1p-24, keeps_f32)
 MOVE_TEST_T(move_test_f64, double, 0x1p-53, keeps_f64)
 
+/* dst[q * ld + j] = src[q * w + j] (j < w, q < m); the widths of one
+ * vector get a fixed-size copy (inlined moves instead of a memcpy call). */
+#define COPY_COLS(T, dst, ld, src, w, m)                                                       \
+    do {                                                                                       \
+        if ((w) * sizeof(T) == 64)                                                             \
+            for (int64_t q_ = 0; q_ < (m); q_++)                                               \
+                memcpy((dst) + q_ * (ld), (src) + q_ * 64 / sizeof(T), 64);                    \
+        else if ((w) * sizeof(T) == 32)                                                        \
+            for (int64_t q_ = 0; q_ < (m); q_++)                                               \
+                memcpy((dst) + q_ * (ld), (src) + q_ * 32 / sizeof(T), 32);                    \
+        else                                                                                   \
+            for (int64_t q_ = 0; q_ < (m); q_++)                                               \
+                memcpy((dst) + q_ * (ld), (src) + q_ * (w), (size_t)(w) * sizeof(T));          \
+    } while (0)
+
 /* Score rows r0 + rows[q] (q < m) with the kernel, as Lloyd's pass would:
  * labels into lab[rows[q]], bounds from the two lowest scores widened by E. */
 #define SCORE_ROWS(NAME, T, GEMM, SFX)                                                         \
@@ -375,8 +390,7 @@ MOVE_TEST_T(move_test_f64, double, 0x1p-53, keeps_f64)
                 const int64_t w = kp - o < h->slice ? kp - o : h->slice;                       \
                 kn->scores##SFX(xc, m, d, (const T *)h->ct_sliced + o * d,                     \
                                 (const T *)t->bias + o, w, part);                              \
-                for (int64_t q = 0; q < m; q++)                                                \
-                    memcpy(s + q * kp + o, part + q * w, (size_t)w * sizeof(T));               \
+                COPY_COLS(T, s + o, kp, part, w, m);                                           \
             }                                                                                  \
             bias = h->zero;                                                                    \
         }                                                                                      \
