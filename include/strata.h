@@ -190,8 +190,10 @@ typedef enum strata_algorithm {
                                its upper bound on the distance to its centroid and
                                lower bound on the distance to every other one no
                                longer prove its label (with a margin for the
-                               kernel's rounding). Extra memory: 16 bytes per row
-                               (two doubles) + O(k x d) and O(threads x 256 x k)
+                               kernel's rounding). Extra memory: two values of the
+                               data's element type per row (8 bytes for float32,
+                               16 for float64; float32 data fitted in double count
+                               16) + O(k x d) and O(threads x 256 x k)
                                scratch. */
 } strata_algorithm;
 
