@@ -183,7 +183,8 @@ typedef enum strata_algorithm {
     STRATA_ALGO_AUTO = 0,   /* currently always LLOYD: HAMERLY was not faster to
                                convergence at any case measured on AVX-512/AVX2
                                (n = 1M, d = 8/16, k = 8..256; docs/performance.md,
-                               "Hamerly against Lloyd") */
+                               "Hamerly against Lloyd"), nor after its bookkeeping
+                               was rewritten ("Hamerly, second pass") */
     STRATA_ALGO_LLOYD = 1,  /* exact Lloyd iterations: every row scored against
                                every centroid in every iteration */
     STRATA_ALGO_HAMERLY = 2 /* Hamerly's bounds (2010): a row is scored only when
