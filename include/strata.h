@@ -183,15 +183,18 @@ typedef enum strata_algorithm {
     STRATA_ALGO_AUTO = 0,   /* currently always LLOYD: HAMERLY was not faster to
                                convergence at any case measured on AVX-512/AVX2
                                (n = 1M, d = 8/16, k = 8..256; docs/performance.md,
-                               "Hamerly against Lloyd") */
+                               "Hamerly against Lloyd"), nor after its bookkeeping
+                               was rewritten ("Hamerly, second pass") */
     STRATA_ALGO_LLOYD = 1,  /* exact Lloyd iterations: every row scored against
                                every centroid in every iteration */
     STRATA_ALGO_HAMERLY = 2 /* Hamerly's bounds (2010): a row is scored only when
                                its upper bound on the distance to its centroid and
                                lower bound on the distance to every other one no
                                longer prove its label (with a margin for the
-                               kernel's rounding). Extra memory: 16 bytes per row
-                               (two doubles) + O(k x d) and O(threads x 256 x k)
+                               kernel's rounding). Extra memory: two values of the
+                               data's element type per row (8 bytes for float32,
+                               16 for float64; float32 data fitted in double count
+                               16) + O(k x d) and O(threads x 256 x k)
                                scratch. */
 } strata_algorithm;
 

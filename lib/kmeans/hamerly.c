@@ -22,7 +22,10 @@
  * which forces s_j - s_a > 0 for every j != a: a is then the kernel's unique
  * minimum, whatever its tie rule. Every bound is rounded outwards (upper bounds
  * up, lower bounds down by a few ulps), so rounding here can only fail a test,
- * never pass a wrong one.
+ * never pass a wrong one. The bounds are stored, moved and tested in the data's
+ * element type (8 bytes a row for float32), in one branch-free loop over a
+ * block (move_test_*; the rounding argument is at KEEPS_T and MOVE_TEST_T);
+ * values computed in double are rounded outwards to that type.
  *
  * A row that fails is first tested again with its exact distance to c_a (in
  * double); if it still fails, it is scored: the failing rows of a block are
@@ -33,7 +36,9 @@
  *     assign (and assign_few) kernels do, bias first, then one FMA (or, in
  *     the portable kernel, one multiply and one add) per feature in feature
  *     order; its argmin with a zero bias adds 0 to each score (no change
- *     but -0 -> +0, which compares equal).
+ *     but -0 -> +0, which compares equal). scores() is called on slices of
+ *     one vector of columns (its four-row fast path): a score depends on its
+ *     own column only, so the slices give the same bits as one call.
  * In both the label is the lowest index among the minima (the tie rule of
  * every kernel), and each row's scores depend on that row only, not on where
  * it sits in the block. The second-lowest score (the winner's masked with
@@ -70,6 +75,9 @@ void strata__hamerly_free(strata__hamerly *h)
     strata__free(h->shift);
     strata__free(h->shift_other);
     strata__free(h->half);
+    strata__free(h->shift_t);
+    strata__free(h->other_t);
+    strata__free(h->half_t);
     strata__free(h->ct_sliced);
     strata__free(h->zero);
     for (int i = 0; i < h->threads; i++) {
@@ -83,12 +91,15 @@ void strata__hamerly_free(strata__hamerly *h)
             strata__free(h->lab2[i]);
         if (h->xnorm)
             strata__free(h->xnorm[i]);
+        if (h->fail)
+            strata__free(h->fail[i]);
     }
     strata__free(h->scores);
     strata__free(h->part);
     strata__free(h->rows);
     strata__free(h->lab2);
     strata__free(h->xnorm);
+    strata__free(h->fail);
     memset(h, 0, sizeof *h);
 }
 
@@ -106,11 +117,14 @@ int strata__hamerly_init(strata__hamerly *h, const strata__tables *t, int64_t n)
     h->threads = t->threads;
     h->eps = (double)(4 * d + 32) * (t->dtype == STRATA_FLOAT32 ? 0x1p-24 : 0x1p-53);
     /* scores() handles at most STRATA__SCORES_MAX_V vectors of centroids */
-    h->slice = t->assign == STRATA_ASSIGN_GEMM ? kp : STRATA__SCORES_MAX_V * (int64_t)lanes;
+    h->slice = t->assign == STRATA_ASSIGN_GEMM ? kp : (int64_t)lanes;
     if (h->slice > kp)
         h->slice = kp;
-    h->upper = strata__alloc((size_t)n, sizeof(double));
-    h->lower = strata__alloc((size_t)n, sizeof(double));
+    h->upper = strata__alloc((size_t)n, es);
+    h->lower = strata__alloc((size_t)n, es);
+    h->shift_t = strata__alloc((size_t)k, es);
+    h->other_t = strata__alloc((size_t)k, es);
+    h->half_t = strata__alloc((size_t)k, es);
     h->c_prev = strata__alloc((size_t)(k * d), sizeof(double));
     h->shift = strata__alloc((size_t)k, sizeof(double));
     h->shift_other = strata__alloc((size_t)k, sizeof(double));
@@ -121,8 +135,10 @@ int strata__hamerly_init(strata__hamerly *h, const strata__tables *t, int64_t n)
     h->rows = strata__calloc((size_t)h->threads, sizeof(int64_t *));
     h->lab2 = strata__calloc((size_t)h->threads, sizeof(int32_t *));
     h->xnorm = strata__calloc((size_t)h->threads, sizeof(double *));
+    h->fail = strata__calloc((size_t)h->threads, sizeof(unsigned char *));
     if (!h->upper || !h->lower || !h->c_prev || !h->shift || !h->shift_other || !h->half ||
-        !h->zero || !h->scores || !h->part || !h->rows || !h->lab2 || !h->xnorm)
+        !h->shift_t || !h->other_t || !h->half_t || !h->zero || !h->scores || !h->part ||
+        !h->rows || !h->lab2 || !h->xnorm || !h->fail)
         goto nomem;
     if (h->slice < kp && !(h->ct_sliced = strata__alloc((size_t)(kp * d), es)))
         goto nomem;
@@ -131,7 +147,8 @@ int strata__hamerly_init(strata__hamerly *h, const strata__tables *t, int64_t n)
         h->rows[i] = strata__alloc(STRATA__BLOCK_ROWS, sizeof(int64_t));
         h->lab2[i] = strata__alloc(2 * STRATA__BLOCK_ROWS, sizeof(int32_t));
         h->xnorm[i] = strata__alloc(2 * STRATA__BLOCK_ROWS, sizeof(double));
-        if (!h->scores[i] || !h->rows[i] || !h->lab2[i] || !h->xnorm[i])
+        h->fail[i] = strata__alloc(STRATA__BLOCK_ROWS, 1);
+        if (!h->scores[i] || !h->rows[i] || !h->lab2[i] || !h->xnorm[i] || !h->fail[i])
             goto nomem;
         if (h->ct_sliced && !(h->part[i] = strata__alloc((size_t)(STRATA__BLOCK_ROWS * h->slice), es)))
             goto nomem;
@@ -223,14 +240,122 @@ static inline double max2(double a, double b)
     return a > b ? a : b;
 }
 
-/* Whether the bounds prove the kernel's label of the row is a. */
-static inline int keeps(const strata__hamerly *h, int32_t a, double u, double l)
+/* A double rounded to float upwards / downwards (NaN stays NaN, which fails
+ * every test). */
+static inline float step_f32(float v, int up) /* nextafterf(v, +-inf), v not NaN */
 {
-    double lo = max2(l, (2.0 * h->half[a] - u) * DOWNF);
-    double r = (u + 2.0 * h->cmax) * UPF; /* >= ||x - m|| + cmax */
-    double e = h->eps * r * r * UPF + h->tiny;
-    return lo > 0.0 && lo * lo > (u * u + 2.0 * e) * UPF;
+    if (v == 0.0f)
+        return up ? FLT_TRUE_MIN : -FLT_TRUE_MIN;
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    b = (v > 0.0f) == (up != 0) ? b + 1 : b - 1;
+    memcpy(&v, &b, sizeof v);
+    return v;
 }
+
+static inline float up_f32(double x)
+{
+    float v = (float)x;
+    return (double)v < x ? step_f32(v, 1) : v;
+}
+
+static inline float down_f32(double x)
+{
+    float v = (float)x;
+    return (double)v > x ? step_f32(v, 0) : v;
+}
+
+static inline double up_f64(double x)
+{
+    return x;
+}
+
+static inline double down_f64(double x)
+{
+    return x;
+}
+
+/* The per-centroid quantities of the row loop in the element type, rounded
+ * outwards. Every shift is at least the type's smallest normal, so that
+ * u + shift is a normal number and its rounding is relative. */
+#define PREPARE_T(NAME, T, SFX, TMIN)                                                          \
+    static void NAME(strata__hamerly *h)                                                       \
+    {                                                                                          \
+        T *sh = h->shift_t, *so = h->other_t, *hf = h->half_t;                                 \
+        for (int64_t j = 0; j < h->k; j++) {                                                   \
+            sh[j] = up##SFX(max2(h->fresh ? 0.0 : h->shift[j], TMIN));                         \
+            so[j] = up##SFX(max2(h->fresh ? 0.0 : h->shift_other[j], TMIN));                   \
+            hf[j] = down##SFX(h->half[j]);                                                     \
+        }                                                                                      \
+        h->c2_t = (double)up##SFX(2.0 * h->cmax * UPF);                                        \
+        h->eps_t = (double)up##SFX(h->eps);                                                    \
+        h->tiny_t = (double)up##SFX(h->tiny);                                                  \
+    }
+PREPARE_T(prepare_f32, float, _f32, FLT_MIN)
+PREPARE_T(prepare_f64, double, _f64, DBL_MIN)
+
+/* Whether the bounds prove the kernel's label of the row is a, computed in
+ * the element type T (unit roundoff UT) so that a block of rows is one
+ * vector loop. With X <= u + cmax, the margin is E = eps (u + 2 cmax)^2 + tiny:
+ *   lb = max(l, 2 s_a - u) > 0  and  lb^2 > u^2 + 2E.
+ * Rounding: lb is rounded down (x (1 - 4 UT)), lb^2 is rounded down, the
+ * right side (six roundings of positive terms, FMA or not) is multiplied by
+ * (1 + 8 UT); tiny (>= 32 x the smallest normal) covers underflow. An
+ * overflow makes the right side +inf and the test fail. */
+#define KEEPS_T(NAME, T, UT)                                                                   \
+    static inline int NAME(T u, T l, T half, T c2, T eps, T tiny)                              \
+    {                                                                                          \
+        const T dn = (T)(1.0 - 4.0 * UT), up8 = (T)(1.0 + 8.0 * UT);                          \
+        T lb = (2 * half - u) * dn;                                                            \
+        lb = l > lb ? l : lb;                                                                  \
+        T ru = u + c2;                                                                         \
+        T rhs = (u * u + 2 * (eps * ru * ru + tiny)) * up8;                                    \
+        return lb > 0 && lb * lb * dn > rhs;                                                   \
+    }
+KEEPS_T(keeps_f32, float, 0x1p-24)
+KEEPS_T(keeps_f64, double, 0x1p-53)
+
+/* The bounds of rows [0, rows) of a block follow the centroids' moves
+ * (u += shift[a] rounded up, l -= shift_other[a] rounded down) and are
+ * tested; fail[r] = 1 where the label is not proven. One pass, no branch:
+ * the compiler vectorises it (gathers where the target has them).
+ * Rounding: u + shift is normal (shift >= the smallest normal) and rounded
+ * up by (1 + 4 UT); l - shift, if positive, is rounded down by (1 - 4 UT)
+ * (a subnormal difference is exact); a negative lower bound stays negative,
+ * which is still a lower bound and fails every test. */
+#define MOVE_TEST_T(NAME, T, UT, KEEPS)                                                        \
+    static void NAME(const strata__hamerly *h, const int32_t *old, T *restrict up,             \
+                     T *restrict lo, int64_t rows, unsigned char *restrict fail)               \
+    {                                                                                          \
+        const T *sh = h->shift_t, *so = h->other_t, *hf = h->half_t;                           \
+        const T c2 = (T)h->c2_t, eps = (T)h->eps_t, tiny = (T)h->tiny_t;                       \
+        const T upm = (T)(1.0 + 4.0 * UT), dnm = (T)(1.0 - 4.0 * UT);                         \
+        for (int64_t r = 0; r < rows; r++) {                                                   \
+            const int32_t a = old[r];                                                          \
+            T u = (up[r] + sh[a]) * upm;                                                       \
+            T l = (lo[r] - so[a]) * dnm;                                                       \
+            up[r] = u;                                                                         \
+            lo[r] = l;                                                                         \
+            fail[r] = (unsigned char)!KEEPS(u, l, hf[a], c2, eps, tiny);                      \
+        }                                                                                      \
+    }
+MOVE_TEST_T(move_test_f32, float, 0x1p-24, keeps_f32)
+MOVE_TEST_T(move_test_f64, double, 0x1p-53, keeps_f64)
+
+/* dst[q * ld + j] = src[q * w + j] (j < w, q < m); the widths of one
+ * vector get a fixed-size copy (inlined moves instead of a memcpy call). */
+#define COPY_COLS(T, dst, ld, src, w, m)                                                       \
+    do {                                                                                       \
+        if ((w) * sizeof(T) == 64)                                                             \
+            for (int64_t q_ = 0; q_ < (m); q_++)                                               \
+                memcpy((dst) + q_ * (ld), (src) + q_ * 64 / sizeof(T), 64);                    \
+        else if ((w) * sizeof(T) == 32)                                                        \
+            for (int64_t q_ = 0; q_ < (m); q_++)                                               \
+                memcpy((dst) + q_ * (ld), (src) + q_ * 32 / sizeof(T), 32);                    \
+        else                                                                                   \
+            for (int64_t q_ = 0; q_ < (m); q_++)                                               \
+                memcpy((dst) + q_ * (ld), (src) + q_ * (w), (size_t)(w) * sizeof(T));          \
+    } while (0)
 
 /* Score rows r0 + rows[q] (q < m) with the kernel, as Lloyd's pass would:
  * labels into lab[rows[q]], bounds from the two lowest scores widened by E. */
@@ -243,6 +368,7 @@ static inline int keeps(const strata__hamerly *h, int32_t a, double u, double l)
         const int64_t d = h->d, kp = h->kp;                                                    \
         const T *mean = t->mean;                                                               \
         T *xc = t->xc[tid], *s = h->scores[tid];                                               \
+        T *upper = (T *)h->upper + r0, *lower = (T *)h->lower + r0;                            \
         double *xn = h->xnorm[tid], *sa = xn + STRATA__BLOCK_ROWS;                             \
         int32_t *l1 = h->lab2[tid], *l2 = l1 + STRATA__BLOCK_ROWS;                             \
         for (int64_t q = 0; q < m; q++) {                                                      \
@@ -269,17 +395,19 @@ static inline int keeps(const strata__hamerly *h, int32_t a, double u, double l)
                 const int64_t w = kp - o < h->slice ? kp - o : h->slice;                       \
                 kn->scores##SFX(xc, m, d, (const T *)h->ct_sliced + o * d,                     \
                                 (const T *)t->bias + o, w, part);                              \
-                for (int64_t q = 0; q < m; q++)                                                \
-                    memcpy(s + q * kp + o, part + q * w, (size_t)w * sizeof(T));               \
+                COPY_COLS(T, s + o, kp, part, w, m);                                           \
             }                                                                                  \
             bias = h->zero;                                                                    \
         }                                                                                      \
         kn->argmin##SFX(s, m, bias, kp, l1);                                                   \
         for (int64_t q = 0; q < m; q++) {                                                      \
-            T v = bias[l1[q]] + s[q * kp + l1[q]];                                             \
-            sa[q] = (double)v;                                                                 \
-            s[q * kp + l1[q]] = (T)INFINITY;                                                   \
+            const int64_t a = l1[q];                                                           \
+            const T *sq = s + q * kp;                                                          \
+            T va = bias[a] + sq[a];                                                            \
+            s[q * kp + a] = (T)INFINITY;                                                       \
+            sa[q] = (double)va;                                                                \
         }                                                                                      \
+        /* the second-lowest: the winner masked, the kernel's argmin again */                  \
         kn->argmin##SFX(s, m, bias, kp, l2);                                                   \
         for (int64_t q = 0; q < m; q++) {                                                      \
             const int64_t r = rows[q];                                                         \
@@ -288,70 +416,83 @@ static inline int keeps(const strata__hamerly *h, int32_t a, double u, double l)
             double rr = (xr + h->cmax) * UPF;                                                  \
             double e = h->eps * rr * rr * UPF + h->tiny;                                       \
             lab[r] = l1[q];                                                                    \
-            h->upper[r0 + r] = sqrt(max2(xn[q] + sa[q] + e, 0.0)) * UPF;                       \
-            h->lower[r0 + r] = sqrt(max2(xn[q] + (double)vb - e, 0.0)) * DOWNF;                \
+            upper[r] = up##SFX(sqrt(max2(xn[q] + sa[q] + e, 0.0)) * UPF);                      \
+            lower[r] = down##SFX(sqrt(max2(xn[q] + (double)vb - e, 0.0)) * DOWNF);             \
         }                                                                                      \
     }
 
 SCORE_ROWS(score_rows_f32, float, sgemm, _f32)
 SCORE_ROWS(score_rows_f64, double, dgemm, _f64)
 
-/* Upper bound of the distance of row i to centroid a, from the row itself. */
-static double dist_up(const strata__hamerly *h, int64_t i, int32_t a)
-{
-    const strata__data *X = h->X;
-    const double *c = h->t->centroids + (int64_t)a * h->d;
-    double s = 0.0;
-    if (X->dtype == STRATA_FLOAT32) {
-        const float *x = strata__row(X, i);
-        for (int64_t f = 0; f < h->d; f++)
-            s += ((double)x[f] - c[f]) * ((double)x[f] - c[f]);
-    } else {
-        const double *x = strata__row(X, i);
-        for (int64_t f = 0; f < h->d; f++)
-            s += (x[f] - c[f]) * (x[f] - c[f]);
+/* Upper bound of the distance of row i to centroid a, from the row itself
+ * (four partial sums: the order does not matter to norm_up's bound). */
+#define DIST_UP(NAME, T)                                                                       \
+    static double NAME(const strata__hamerly *h, int64_t i, int32_t a)                         \
+    {                                                                                          \
+        const double *c = h->t->centroids + (int64_t)a * h->d;                                 \
+        const T *x = strata__row(h->X, i);                                                     \
+        const int64_t d = h->d;                                                                \
+        double s[4] = {0.0, 0.0, 0.0, 0.0};                                                    \
+        int64_t f = 0;                                                                         \
+        for (; f + 4 <= d; f += 4)                                                             \
+            for (int q = 0; q < 4; q++) {                                                      \
+                double v = (double)x[f + q] - c[f + q];                                        \
+                s[q] += v * v;                                                                 \
+            }                                                                                  \
+        for (; f < d; f++) {                                                                   \
+            double v = (double)x[f] - c[f];                                                    \
+            s[0] += v * v;                                                                     \
+        }                                                                                      \
+        return norm_up((s[0] + s[1]) + (s[2] + s[3]), d);                                      \
     }
-    return norm_up(s, h->d);
-}
+DIST_UP(dist_up_f32, float)
+DIST_UP(dist_up_f64, double)
 
-/* The labeller of strata__assign_pass_by(). */
+/* The labeller of strata__assign_pass_by(): move and test every row's
+ * bounds, tighten the upper bound of the rows that fail to their exact
+ * distance and test again, score the rest with the kernel. */
+#define LABEL_ROWS(NAME, T, SFX)                                                               \
+    static void NAME(strata__hamerly *h, int64_t r0, int64_t rows, int tid, int32_t *lab)     \
+    {                                                                                          \
+        int64_t *todo = h->rows[tid], m = 0;                                                   \
+        if (h->fresh) {                                                                        \
+            for (int64_t r = 0; r < rows; r++)                                                 \
+                todo[m++] = r;                                                                 \
+        } else {                                                                               \
+            const int32_t *old = h->labels + r0;                                               \
+            T *up = (T *)h->upper + r0, *lo = (T *)h->lower + r0;                              \
+            unsigned char *fail = h->fail[tid];                                                \
+            move_test##SFX(h, old, up, lo, rows, fail);                                        \
+            memcpy(lab, old, (size_t)rows * sizeof(int32_t));                                  \
+            for (int64_t r = 0; r < rows; r++) { /* branch-free compaction */                  \
+                todo[m] = r;                                                                   \
+                m += fail[r];                                                                  \
+            }                                                                                  \
+            const T *hf = h->half_t;                                                           \
+            const T c2 = (T)h->c2_t, eps = (T)h->eps_t, tiny = (T)h->tiny_t;                   \
+            int64_t m2 = 0;                                                                    \
+            for (int64_t q = 0; q < m; q++) {                                                  \
+                const int64_t r = todo[q];                                                     \
+                const int32_t a = old[r];                                                      \
+                up[r] = up##SFX(dist_up##SFX(h, r0 + r, a));                                   \
+                todo[m2] = r;                                                                  \
+                m2 += !keeps##SFX(up[r], lo[r], hf[a], c2, eps, tiny);                         \
+            }                                                                                  \
+            m = m2;                                                                            \
+        }                                                                                      \
+        if (m)                                                                                 \
+            score_rows##SFX(h, r0, todo, m, tid, lab);                                         \
+    }
+LABEL_ROWS(label_rows_f32, float, _f32)
+LABEL_ROWS(label_rows_f64, double, _f64)
+
 static void label_rows(void *vctx, int64_t r0, int64_t rows, int tid, int32_t *lab)
 {
     strata__hamerly *h = vctx;
-    int64_t *todo = h->rows[tid], m = 0;
-    if (h->fresh) {
-        for (int64_t r = 0; r < rows; r++)
-            todo[m++] = r;
-    } else {
-        const int32_t *old = h->labels + r0;
-        double *up = h->upper + r0, *lo = h->lower + r0;
-        const double *shift = h->shift, *other = h->shift_other;
-        /* the bounds follow the centroids' moves */
-        for (int64_t r = 0; r < rows; r++) {
-            up[r] = (up[r] + shift[old[r]]) * UPF;
-            lo[r] = (lo[r] - other[old[r]]) * DOWNF;
-        }
-        for (int64_t r = 0; r < rows; r++) {
-            lab[r] = old[r];
-            if (!keeps(h, old[r], up[r], lo[r]))
-                todo[m++] = r;
-        }
-        /* tighten the upper bound to the exact distance and test again */
-        int64_t m2 = 0;
-        for (int64_t q = 0; q < m; q++) {
-            const int64_t r = todo[q];
-            up[r] = dist_up(h, r0 + r, old[r]);
-            if (!keeps(h, old[r], up[r], lo[r]))
-                todo[m2++] = r;
-        }
-        m = m2;
-    }
-    if (m == 0)
-        return;
     if (h->t->dtype == STRATA_FLOAT32)
-        score_rows_f32(h, r0, todo, m, tid, lab);
+        label_rows_f32(h, r0, rows, tid, lab);
     else
-        score_rows_f64(h, r0, todo, m, tid, lab);
+        label_rows_f64(h, r0, rows, tid, lab);
 }
 
 int strata__hamerly_pass(strata__hamerly *h, const strata__tables *t, const strata__data *X,
@@ -359,6 +500,10 @@ int strata__hamerly_pass(strata__hamerly *h, const strata__tables *t, const stra
 {
     const double *c = t->centroids;
     prepare(h, t, c);
+    if (t->dtype == STRATA_FLOAT32)
+        prepare_f32(h);
+    else
+        prepare_f64(h);
     h->t = t;
     h->X = X;
     h->labels = labels;
@@ -369,11 +514,13 @@ int strata__hamerly_pass(strata__hamerly *h, const strata__tables *t, const stra
 }
 
 /* AUTO is Lloyd: on the AVX-512 machine of docs/performance.md ("Hamerly
- * against Lloyd"), time to convergence from the same start was never
- * shorter with Hamerly at n = 1M, d = 8 and 16, k = 8 to 256 (AVX-512 and
- * AVX2 kernels): the fused kernels score a row in a few cycles, about what
- * the bound bookkeeping costs. Revisit with faster bookkeeping or on
- * machines where scoring costs more. */
+ * against Lloyd", and "Hamerly, second pass"), time to convergence from the
+ * same start was never shorter with Hamerly at d = 8 and 16, k = 8 to 256,
+ * also after the bookkeeping was made branch-free in the element type: the
+ * bounds test now costs ~7 cycles a row, but a row that fails costs ~3x what
+ * Lloyd's fused kernel pays per row (scores() plus two argmins plus bounds),
+ * and 20-35% of the rows fail per iteration on customer-like data. Revisit
+ * with a fused "label + second-lowest score" kernel or group bounds. */
 int strata__algorithm_choose(int requested, int dtype, int kernel, int64_t n, int64_t k, int64_t d)
 {
     (void)dtype;

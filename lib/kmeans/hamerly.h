@@ -9,14 +9,17 @@
 typedef struct strata__hamerly {
     int64_t n, k, d, kp;
     int fresh;          /* no bounds yet: the next pass scores every row */
-    double *upper;      /* n: >= the distance of row i to its centroid */
-    double *lower;      /* n: <= its distance to every other centroid */
+    void *upper;        /* n, element type: >= the distance of row i to its centroid */
+    void *lower;        /* n, element type: <= its distance to every other centroid */
     double *c_prev;     /* k x d: the centroids of the previous pass */
     double *shift;      /* k: >= how far centroid j moved since then */
     double *shift_other;/* k: >= the largest move of the centroids other than j */
     double *half;       /* k: <= half the distance from centroid j to the nearest other */
+    void *shift_t, *other_t, *half_t; /* k each: shift (up), shift_other (up), half (down)
+                                         in the element type, for the row loop */
     double cmax;        /* >= max_j ||c_j - m||, m the tables' centring mean */
     double eps, tiny;   /* the kernel's score error: eps (|x'| + cmax)^2 + tiny */
+    double c2_t, eps_t, tiny_t; /* 2 cmax, eps, tiny rounded up to the element type */
     int64_t slice;      /* centroid columns per scores() call (FUSED) */
     void *ct_sliced;    /* FUSED with kp > slice: the table cut into slices */
     void *zero;         /* kp zeros of the element type (FUSED argmin bias) */
@@ -26,6 +29,7 @@ typedef struct strata__hamerly {
     int64_t **rows;     /* per thread: offsets of the rows to score */
     int32_t **lab2;     /* per thread: second-nearest labels */
     double **xnorm;     /* per thread: ||x'||^2 of the rows scored */
+    unsigned char **fail; /* per thread: STRATA__BLOCK_ROWS flags of the row test */
     /* of the pass under way */
     const strata__tables *t;
     const strata__data *X;

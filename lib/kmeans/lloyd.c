@@ -292,8 +292,8 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     if (algorithm == STRATA_ALGO_HAMERLY) {
         if (strata__hamerly_init(&hb, &t, n)) {
             rc = strata__fail(msg, STRATA_E_NOMEM,
-                              "out of memory for Hamerly's bounds (%lld rows, 16 bytes each)",
-                              (long long)n);
+                              "out of memory for Hamerly's bounds (%lld rows, %d bytes each)",
+                              (long long)n, X->dtype == STRATA_FLOAT32 ? 8 : 16);
             goto done;
         }
         h = &hb;
