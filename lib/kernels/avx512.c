@@ -586,7 +586,7 @@ const strata__kernels strata__kernels_avx512 = {
     scores_f32_avx512, scores_f64_avx512,
     update_labels,
     accumulate_f32_avx512, accumulate_f64_avx512,
-    assign_few_f32_avx512, assign_few_f64_avx512,
+    assign_few_f32_avx512, assign_few_f64_avx512, 16, INT64_MAX, 8, 8,
     rank_keys_avx512,
     check_rows_avx512,
 };
