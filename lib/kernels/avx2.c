@@ -518,6 +518,26 @@ static void accumulate_rows_f64_avx2(const double *x, int64_t rows, int64_t stri
 #define CHECK_ROWS_FN check_rows_avx2
 #include "kernels/rfm_rows_impl.h"
 
+/* Where the rows-in-lanes kernels were measured faster than assign_*
+ * (docs/performance.md, "AVX2 rows-in-lanes kernels"; 128K rows, 1 thread).
+ * float32: always at d <= 2; at k < 8 (d <= 8), where the one-vector kernel
+ * scores 8 - k padding columns; at k = 9..16 up to d = 6. Not at k = 8 with
+ * d >= 4: there assign_f32 has no padding and 8 rows of independent FMA
+ * chains, and was as fast or faster. float64 (4 lanes, so k > 4 takes two
+ * or more vectors and a horizontal argmin per row): k <= 16 up to d = 8,
+ * k <= 8 up to d = 16. */
+static int few_f32_avx2(int64_t k, int64_t d)
+{
+    if (k > 16)
+        return 0;
+    return d <= 2 || (k < 8 && d <= 8) || (k > 8 && d <= 6);
+}
+
+static int few_f64_avx2(int64_t k, int64_t d)
+{
+    return (k <= 16 && d <= 8) || (k <= 8 && d <= 16);
+}
+
 const strata__kernels strata__kernels_avx2 = {
     STRATA_KERNEL_AVX2, 8, 4,
     center_rows_f32_avx2, center_rows_f64_avx2,
@@ -526,7 +546,7 @@ const strata__kernels strata__kernels_avx2 = {
     scores_f32_avx2, scores_f64_avx2,
     update_labels,
     accumulate_rows_f32_avx2, accumulate_rows_f64_avx2,
-    assign_few_f32_avx2, assign_few_f64_avx2, 16, 8, 16, 8,
+    assign_few_f32_avx2, assign_few_f64_avx2, few_f32_avx2, few_f64_avx2,
     rank_keys_avx2,
     check_rows_avx2,
 };
