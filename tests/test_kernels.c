@@ -221,11 +221,165 @@ static void test_ties_across_lanes(void)
     }
 }
 
+/* The label contract of the fused kernels, bit for bit, on every shape the
+ * rows-in-lanes kernels (AVX-512 and AVX2 assign_few_*) and the general ones
+ * see: k = 1..16, d = 1..9, 16, 33, float32 and float64, n not a multiple of
+ * 4, 8 or 16. The score of centroid j is bias_j = (T)||c_j||^2, then one
+ * FMA per feature in feature order with the table value (T)(-2 c_jf) (the
+ * portable kernel: a multiply and an add); the label is the lowest index
+ * among the minima (kernels/kernels.h). The data make that checkable here:
+ * values on a dyadic grid, rows in +x / -x pairs plus a zero row, so every
+ * sum of the mean is exact and the centring mean is exactly 0; products and
+ * partial sums do round, and half the rows are midpoints of two centroids
+ * (exactly tied distances, decided by those roundings), some of them of two
+ * equal centroids (exact score ties). A kernel that sums in another order,
+ * drops a feature or mishandles a tie or a tail row fails here. */
+static int32_t ref_label_f32(const float *x, const double *c, int64_t k, int64_t d, int fma)
+{
+    int32_t best = 0;
+    float bs = 0.0f;
+    for (int64_t j = 0; j < k; j++) {
+        double norm = 0.0;
+        for (int64_t f = 0; f < d; f++)
+            norm += c[j * d + f] * c[j * d + f];
+        float sc = (float)norm;
+        for (int64_t f = 0; f < d; f++) {
+            const float t = (float)(-2.0 * c[j * d + f]);
+            if (fma) {
+                sc = fmaf(x[f], t, sc);
+            } else {
+                volatile float p = x[f] * t; /* rounded on its own */
+                sc = sc + p;
+            }
+        }
+        if (j == 0 || sc < bs) {
+            bs = sc;
+            best = (int32_t)j;
+        }
+    }
+    return best;
+}
+
+static int32_t ref_label_f64(const double *x, const double *c, int64_t k, int64_t d, int fma_)
+{
+    int32_t best = 0;
+    double bs = 0.0;
+    for (int64_t j = 0; j < k; j++) {
+        double norm = 0.0;
+        for (int64_t f = 0; f < d; f++)
+            norm += c[j * d + f] * c[j * d + f];
+        double sc = norm;
+        for (int64_t f = 0; f < d; f++) {
+            const double t = -2.0 * c[j * d + f];
+            if (fma_) {
+                sc = fma(x[f], t, sc);
+            } else {
+                volatile double p = x[f] * t;
+                sc = sc + p;
+            }
+        }
+        if (j == 0 || sc < bs) {
+            bs = sc;
+            best = (int32_t)j;
+        }
+    }
+    return best;
+}
+
+static void test_labels_bitwise(void)
+{
+    const int64_t ds[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 33};
+    int64_t checked = 0, ties = 0;
+    for (int dt = STRATA_FLOAT32; dt <= STRATA_FLOAT64; dt++)
+        for (size_t di = 0; di < sizeof ds / sizeof ds[0]; di++)
+            for (int64_t k = 1; k <= 16; k++) {
+                const int64_t d = ds[di];
+                /* grid 2^-10 (float32) or 2^-26 (float64) within [-8, 8]:
+                 * products round, every sum of the mean is exact */
+                const double step = dt == STRATA_FLOAT32 ? 0x1p-10 : 0x1p-26;
+                const int64_t half = 40 + 3 * k + (d % 5); /* n = 2 half + 1: odd */
+                const int64_t n = 2 * half + 1;
+                test_rng r;
+                rng_seed(&r, (uint64_t)(1000 * dt + 50 * di) + (uint64_t)k);
+                double *c = test_alloc((size_t)(k * d), sizeof(double));
+                for (int64_t j = 0; j < k; j++)
+                    for (int64_t f = 0; f < d; f++)
+                        c[j * d + f] = j >= 2 && j % 3 == 2 /* a copy of an earlier one */
+                                           ? c[(j - 2) * d + f]
+                                           : (double)rng_int(&r, -(1 << 13), 1 << 13) * step;
+                double *xd = test_alloc((size_t)(n * d), sizeof(double));
+                for (int64_t i = 0; i < half; i++) {
+                    const int64_t a = rng_int(&r, 0, k - 1), b = rng_int(&r, 0, k - 1);
+                    const int kind = (int)rng_int(&r, 0, 2); /* midpoint, nudged, random */
+                    for (int64_t f = 0; f < d; f++) {
+                        double v = kind == 2 ? (double)rng_int(&r, -(1 << 13), 1 << 13) * step
+                                             : 0.5 * (c[a * d + f] + c[b * d + f]);
+                        if (kind == 1)
+                            v += (double)rng_int(&r, -2, 2) * step * 0.5;
+                        xd[(2 * i) * d + f] = v;
+                        xd[(2 * i + 1) * d + f] = -v;
+                    }
+                }
+                for (int64_t f = 0; f < d; f++)
+                    xd[(n - 1) * d + f] = 0.0;
+                float *xf = test_alloc((size_t)(n * d), sizeof(float));
+                for (int64_t i = 0; i < n * d; i++)
+                    xf[i] = (float)xd[i]; /* exact: 14 significant bits */
+                int32_t *want_fma = test_alloc((size_t)n, sizeof(int32_t));
+                int32_t *want_mul = test_alloc((size_t)n, sizeof(int32_t));
+                for (int64_t i = 0; i < n; i++) {
+                    want_fma[i] = dt == STRATA_FLOAT32 ? ref_label_f32(xf + i * d, c, k, d, 1)
+                                                       : ref_label_f64(xd + i * d, c, k, d, 1);
+                    want_mul[i] = dt == STRATA_FLOAT32 ? ref_label_f32(xf + i * d, c, k, d, 0)
+                                                       : ref_label_f64(xd + i * d, c, k, d, 0);
+                }
+                int32_t *lab = test_alloc((size_t)n, sizeof(int32_t));
+                for (int ki = 0; ki < 3; ki++) {
+                    if (!strata_kernel_available(KERNELS[ki]))
+                        continue;
+                    strata_kmeans *km = test_new_kmeans();
+                    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KERNEL, KERNELS[ki]));
+                    ASSERT_OK(strata_kmeans_set_model(km, c, k, d));
+                    const void *xp = dt == STRATA_FLOAT32 ? (const void *)xf : (const void *)xd;
+                    ASSERT_OK(strata_kmeans_predict(km, dt, xp, n, d, 0, lab));
+                    /* a restored model takes the AUTO assignment: GEMM sums in
+                     * its own order (the scalar kernel from k d = 64) */
+                    if (result_int(km, STRATA_RESULT_ASSIGN) != STRATA_ASSIGN_FUSED) {
+                        strata_kmeans_free(km);
+                        continue;
+                    }
+                    const int32_t *want =
+                        KERNELS[ki] == STRATA_KERNEL_SCALAR ? want_mul : want_fma;
+                    for (int64_t i = 0; i < n; i++)
+                        ASSERT_MSG(lab[i] == want[i], "dtype %d kernel %s d %lld k %lld row %lld "
+                                   "of %lld: label %d, the contract gives %d", dt,
+                                   strata_kernel_name(KERNELS[ki]), (long long)d, (long long)k,
+                                   (long long)i, (long long)n, lab[i], want[i]);
+                    checked += n;
+                    strata_kmeans_free(km);
+                }
+                /* the data do exercise ties: rows whose label is not the
+                 * nearest centroid by more than rounding */
+                for (int64_t i = 0; i < n; i += 2)
+                    ties += want_fma[i] != want_mul[i];
+                free(c);
+                free(xd);
+                free(xf);
+                free(want_fma);
+                free(want_mul);
+                free(lab);
+            }
+    fprintf(stderr, "  %lld labels checked; %lld rows where FMA and multiply-add disagree\n",
+            (long long)checked, (long long)ties);
+    ASSERT_TRUE(ties > 0);
+}
+
 int main(void)
 {
     RUN_TEST(test_availability);
     RUN_TEST(test_auto_reports_widest);
     RUN_TEST(test_kernels_agree);
     RUN_TEST(test_ties_across_lanes);
+    RUN_TEST(test_labels_bitwise);
     return test_summary();
 }

@@ -160,8 +160,10 @@ static volatile sig_atomic_t child_pid;
 
 static void pass_on(int sig)
 {
+    int saved = errno; /* the interrupted code may be reading errno */
     if (child_pid > 0)
         kill((pid_t)child_pid, sig);
+    errno = saved;
 }
 
 int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))

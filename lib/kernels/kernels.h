@@ -92,12 +92,16 @@ typedef struct strata__kernels {
     void (*accumulate_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
                            const int32_t *labels, const double *w, const double *c, double *sums,
                            double *wsum, double *inertia);
-    /* Optional (NULL where absent), for k <= lanes (kp == lanes_f32 / lanes_f64):
-     * the same labels as assign_f32 / assign_f64, with rows in vector lanes. */
+    /* Optional (NULL where absent): the same labels as assign_f32 / assign_f64,
+     * with rows in vector lanes; only the first k of the kp columns are read.
+     * Used (lib/kmeans/assign.c) where few_f32(k, d) / few_f64(k, d) say so:
+     * the shapes where each was measured faster than assign_*. */
     void (*assign_few_f32)(const float *xc, int64_t rows, int64_t d, const float *ct,
                            const float *bias, int64_t k, int64_t kp, int32_t *labels);
     void (*assign_few_f64)(const double *xc, int64_t rows, int64_t d, const double *ct,
                            const double *bias, int64_t k, int64_t kp, int32_t *labels);
+    int (*few_f32)(int64_t k, int64_t d);
+    int (*few_f64)(int64_t k, int64_t d);
     /* Rank keys (RFM bins, selection splits): core/rank_keys.h. */
     strata__rank_keys_fn *rank_keys;
     /* The RFM row check of rows [0, n): bit i of kept_bits (n / 64 words,

@@ -55,7 +55,7 @@ const strata__kernels strata__kernels_scalar = {
     scores_f32_scalar, scores_f64_scalar,
     update_labels,
     accumulate_f32_scalar, accumulate_f64_scalar,
-    NULL, NULL,
+    NULL, NULL, NULL, NULL,
     rank_keys_scalar,
     check_rows_scalar,
 };

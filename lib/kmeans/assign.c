@@ -153,7 +153,7 @@ static void label_block(const strata__tables *t, const strata__data *X, int64_t 
          * them straight from memory, 64 bytes per row at a time, measured
          * 1.5x slower at d = 32). */
         kn->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        if (t->assign == STRATA_ASSIGN_FUSED && kn->assign_few_f32 && kp == kn->lanes_f32) {
+        if (t->assign == STRATA_ASSIGN_FUSED && kn->assign_few_f32 && kn->few_f32(t->k, d)) {
             kn->assign_few_f32(xc, rows, d, t->ct, t->bias, t->k, kp, lab);
         } else if (t->assign == STRATA_ASSIGN_GEMM) {
             float *s = t->scores[tid];
@@ -165,11 +165,9 @@ static void label_block(const strata__tables *t, const strata__data *X, int64_t 
     } else {
         double *xc = t->xc[tid];
         kn->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        /* Rows in lanes pay a transpose (3 shuffles per row per 8 features) to
-         * save a horizontal argmin per row: measured 17% faster at d = 8
-         * (1M x 8, k = 8), even at d = 16 and slower at d = 32. */
-        if (t->assign == STRATA_ASSIGN_FUSED && kn->assign_few_f64 && kp == kn->lanes_f64 &&
-            d <= 8) {
+        /* Rows in lanes pay a transpose to save a horizontal argmin per row;
+         * each kernel table says where that was measured to pay. */
+        if (t->assign == STRATA_ASSIGN_FUSED && kn->assign_few_f64 && kn->few_f64(t->k, d)) {
             kn->assign_few_f64(xc, rows, d, t->ct, t->bias, t->k, kp, lab);
         } else if (t->assign == STRATA_ASSIGN_GEMM) {
             double *s = t->scores[tid];
