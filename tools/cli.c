@@ -71,14 +71,14 @@ int cli_split_target(const char *text, char **file, const char **dataset)
     return CLI_OK;
 }
 
-int cli_one_input(int argc, char *const argv[], int optind, const char *what,
+int cli_one_input(int argc, char *const argv[], int first, const char *what,
                   const char *command, const char **input)
 {
-    if (optind >= argc)
+    if (first >= argc)
         return cli_error(CLI_USAGE, "missing input %s (see 'strata %s --help')", what, command);
-    if (optind + 1 < argc)
-        return cli_error(CLI_USAGE, "unexpected argument '%s' (one input only)", argv[optind + 1]);
-    *input = argv[optind];
+    if (first + 1 < argc)
+        return cli_error(CLI_USAGE, "unexpected argument '%s' (one input only)", argv[first + 1]);
+    *input = argv[first];
     return CLI_OK;
 }
 
@@ -156,45 +156,47 @@ void cli_clean_up_on_signals(void)
     }
 }
 
-static volatile sig_atomic_t child_pid;
-
-static void pass_on(int sig)
-{
-    int saved = errno; /* the interrupted code may be reading errno */
-    if (child_pid > 0)
-        kill((pid_t)child_pid, sig);
-    errno = saved;
-}
-
 int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
 {
     const char *off = getenv("STRATA_NO_SUPERVISOR");
     if (off && off[0] && strcmp(off, "0"))
         return cmd(argc, argv);
+    /* The signals to pass on are blocked here and taken with sigtimedwait
+     * (no handler runs in this process: a sanitizer's runtime may hold a
+     * handler back until waitpid returns); SIGCHLD says the child ended. */
+    sigset_t wait_for, old_mask;
+    sigemptyset(&wait_for);
+    sigaddset(&wait_for, SIGINT);
+    sigaddset(&wait_for, SIGTERM);
+    sigaddset(&wait_for, SIGHUP);
+    sigaddset(&wait_for, SIGCHLD);
     fflush(NULL);
+    if (sigprocmask(SIG_BLOCK, &wait_for, &old_mask) != 0)
+        return cmd(argc, argv);
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0)
-        return cmd(argc, argv);
-    if (pid == 0) {
+    if (pid <= 0) {
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
+        if (pid < 0)
+            return cmd(argc, argv);
         /* Die with the supervisor (kill -9 of it must stop the work too). */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
             _exit(CLI_RUNTIME);
         exit(cmd(argc, argv));
     }
-    child_pid = pid;
-    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa = {.sa_handler = pass_on, .sa_flags = SA_RESTART};
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++) {
-        struct sigaction old;
-        if (sigaction(SIGNALS[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(SIGNALS[i], &sa, NULL);
-    }
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+    for (;;) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid)
+            break;
+        if (done < 0 && errno != EINTR)
             return cli_error(CLI_RUNTIME, "lost the worker process: %s", strerror(errno));
+        const struct timespec tick = {1, 0}; /* SIGCHLD wakes us; the tick is a safety net */
+        int sig = sigtimedwait(&wait_for, NULL, &tick);
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
+            kill(pid, sig);
+    }
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     int sig = WTERMSIG(status);

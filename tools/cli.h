@@ -52,7 +52,7 @@ int cli_split_target(const char *text, char **file, const char **dataset);
 /* The one positional argument left after options (argv[optind]) into
  * *input; a usage error naming `what` (e.g. "IN.h5") and `command` when it
  * is missing or followed by more. */
-int cli_one_input(int argc, char *const argv[], int optind, const char *what,
+int cli_one_input(int argc, char *const argv[], int first, const char *what,
                   const char *command, const char **input);
 
 /* Report the option getopt_long() just refused (it returned '?' or ':'). */
