@@ -49,7 +49,8 @@ int cli_parse_double(const char *option, const char *text, double min, double *o
  * memory, printed). */
 int cli_split_target(const char *text, char **file, const char **dataset);
 
-/* The one positional argument left after options (argv[optind]) into
+/* The one positional argument left after options (argv[first], first =
+ * getopt's optind) into
  * *input; a usage error naming `what` (e.g. "IN.h5") and `command` when it
  * is missing or followed by more. */
 int cli_one_input(int argc, char *const argv[], int first, const char *what,
