@@ -455,7 +455,7 @@ static void center_rows_f64_avx2(const double *x, int64_t rows, int64_t stride, 
  * in the same order (w * x with w = 1 is x exactly), so the same bits. */
 /* Written with vectors: the compiler left the scalar loop scalar. */
 #define LOAD4_F32(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
-#define LOAD2_F32(p) _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd((const double *)(p))))
+#define LOAD2_F32(p) _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i_u *)(p))))
 #define LOAD4_F64(p) _mm256_loadu_pd(p)
 #define LOAD2_F64(p) _mm_loadu_pd(p)
 #define SUMS_FIXED(NAME, XT, LOAD4, LOAD2)                                            \
