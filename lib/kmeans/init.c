@@ -315,6 +315,228 @@ static int random_rows(const strata__data *X, const strata__kmeans_cfg *cfg, str
     return STRATA_OK;
 }
 
+/* ---- k-means|| (Bahmani et al. 2012) ------------------------------------
+ * c_0 drawn by weight; then KMPAR_ROUNDS rounds, each keeping every row i
+ * independently with probability min(1, l w_i D_i / phi), l = 2k, D_i its
+ * squared distance to the nearest candidate so far and phi = sum w D; each
+ * candidate is weighted by the weight of the rows nearest to it, and
+ * weighted greedy k-means++ reduces the candidates to k. Every random draw of
+ * a round comes from the stream of its fixed chunk (keyed by seed, run,
+ * round, chunk), and every sum is per chunk, added in chunk order: the
+ * centroids do not depend on the thread count. */
+#define KMPAR_ROUNDS 5
+#define KMPAR_EXTRA_ROUNDS 64 /* more, only while there are fewer than k candidates */
+
+typedef struct kp_ctx {
+    const strata__data *X;
+    const strata__tables *t; /* this round's candidates */
+    const double *cand;     /* their rows (t->k x d) */
+    int64_t base;           /* index of the round's first candidate */
+    int first;              /* the first pass: closest starts at +inf */
+    double *closest, *chunk_pot;
+    int32_t *owner;         /* n: nearest candidate */
+    unsigned char *sel;     /* n: kept in this round */
+    int64_t *chunk_sel;     /* per chunk: rows kept */
+    double **out;
+    uint64_t seed, stream0; /* streams stream0 + chunk of this round */
+    double l, phi;
+} kp_ctx;
+
+/* closest/owner lowered by this round's candidates (the table's k columns):
+ * the kernel's assignment names the nearest, whose squared distance is then
+ * computed exactly in double. Chunk potentials. */
+static void kp_update_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                            double *partial)
+{
+    const kp_ctx *c = vctx;
+    const strata__tables *t = c->t;
+    const double *wv = c->X->w;
+    const int64_t d = c->X->d;
+    int32_t *lab = t->lab[tid];
+    double pot = 0.0;
+    for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
+        int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
+        int64_t next_end = r0 + rows + STRATA__BLOCK_ROWS;
+        strata__prefetch_rows(c->X, r0 + rows, next_end < end ? next_end : end);
+        if (c->X->dtype == STRATA_FLOAT32) {
+            t->kern->center_f32(strata__row(c->X, r0), rows, c->X->stride, d, t->mean, t->xc[tid]);
+            t->kern->assign_f32(t->xc[tid], rows, d, t->ct, t->bias, t->kp, lab);
+        } else {
+            t->kern->center_f64(strata__row(c->X, r0), rows, c->X->stride, d, t->mean, t->xc[tid]);
+            t->kern->assign_f64(t->xc[tid], rows, d, t->ct, t->bias, t->kp, lab);
+        }
+        for (int64_t r = 0; r < rows; r++) {
+            const int64_t i = r0 + r;
+            const double *cc = c->cand + (int64_t)lab[r] * d;
+            double dd = 0.0;
+            for (int64_t f = 0; f < d; f++) {
+                double v = strata__at(c->X, i, f) - cc[f];
+                dd += v * v;
+            }
+            if (c->first || dd < c->closest[i]) {
+                c->closest[i] = dd;
+                c->owner[i] = (int32_t)(c->base + lab[r]);
+            }
+            pot += (wv ? wv[i] : 1.0) * c->closest[i];
+        }
+    }
+    c->chunk_pot[chunk] = pot;
+}
+
+/* Keep each row with probability min(1, l w D / phi), from the chunk's stream. */
+static void kp_sample_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                            double *partial)
+{
+    const kp_ctx *c = vctx;
+    const double *wv = c->X->w;
+    strata__rng g;
+    strata__rng_seed(&g, c->seed, c->stream0 + (uint64_t)chunk);
+    int64_t kept = 0;
+    for (int64_t i = begin; i < end; i++) {
+        double m = (wv ? wv[i] : 1.0) * c->closest[i];
+        /* one draw per row, whatever its mass, so the streams stay aligned */
+        double u = strata__rng_uniform(&g);
+        c->sel[i] = m > 0.0 && u * c->phi < c->l * m;
+        kept += c->sel[i];
+    }
+    c->chunk_sel[chunk] = kept;
+}
+
+static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
+                           const double *mean, strata__rng *rng, double *centroids, char *msg)
+{
+    const int64_t n = X->n, d = X->d, k = cfg->k;
+    const int64_t nchunks = strata__chunk_count(n, STRATA__CHUNK_ROWS);
+    int64_t cap = 4 * k + 64, ncand = 0;
+    int64_t *rows = strata__alloc((size_t)cap, sizeof(int64_t));
+    double *cand = NULL, *cw = NULL, *gc = NULL;
+    double *closest = strata__alloc((size_t)n, sizeof(double));
+    int32_t *owner = strata__alloc((size_t)n, sizeof(int32_t));
+    unsigned char *sel = strata__alloc((size_t)n, 1);
+    double *chunk_pot = strata__alloc((size_t)nchunks, sizeof(double));
+    int64_t *chunk_sel = strata__alloc((size_t)nchunks, sizeof(int64_t));
+    strata__tables tab = {0};
+    int rc = STRATA_OK;
+    if (!rows || !closest || !owner || !sel || !chunk_pot || !chunk_sel)
+        goto nomem;
+    for (int64_t i = 0; i < n; i++)
+        owner[i] = 0;
+
+    /* c_0: a row drawn with probability proportional to its weight. */
+    double wtot = 0.0;
+    for (int64_t ch = 0; ch < nchunks; ch++) {
+        int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
+        double s = 0.0;
+        for (int64_t i = b; i < e; i++)
+            s += weight(X, i);
+        chunk_pot[ch] = s;
+        wtot += s;
+    }
+    rows[ncand++] = search_mass(X, NULL, chunk_pot, nchunks, strata__rng_uniform(rng) * wtot,
+                                NULL, NULL);
+    kp_ctx c = {.X = X, .first = 1, .closest = closest, .chunk_pot = chunk_pot,
+                .owner = owner, .sel = sel, .chunk_sel = chunk_sel, .seed = (uint64_t)cfg->seed ^ 0x6b6d65616e737c7cull,
+                .l = 2.0 * (double)k};
+    int64_t lo = 0; /* candidates [lo, ncand) are new this round */
+    for (int64_t round = 0; k > 1; round++) {
+        /* Distances to the new candidates (none when a round kept no row). */
+        if (ncand > lo) {
+            const int64_t m = ncand - lo;
+            strata__free(gc); /* the table keeps a pointer to its centroids */
+            if (!(gc = strata__alloc((size_t)(m * d), sizeof(double))) ||
+                strata__tables_init(&tab, X, m, mean, cfg->kern, STRATA_ASSIGN_FUSED, cfg->threads))
+                goto nomem;
+            for (int64_t j = 0; j < m; j++)
+                copy_row(X, rows[lo + j], gc + j * d);
+            strata__tables_set_centroids(&tab, gc);
+            c.t = &tab;
+            c.cand = gc;
+            c.base = lo;
+            if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, kp_update_chunk, &c))
+                goto nomem;
+            strata__tables_free(&tab);
+        }
+        c.first = 0;
+        double phi = 0.0;
+        for (int64_t ch = 0; ch < nchunks; ch++)
+            phi += chunk_pot[ch];
+        if (!isfinite(phi)) {
+            rc = strata__fail(msg, STRATA_E_NONFINITE,
+                              "k-means||: the weighted squared distances sum beyond the double "
+                              "range; rescale the data or the sample weights first");
+            goto done;
+        }
+        /* Candidates that are their own nearest: distinct points (a row drawn
+         * twice in one round, or a duplicate of another, is owned by the first). */
+        int64_t distinct = 0;
+        for (int64_t j = 0; j < ncand; j++)
+            distinct += owner[rows[j]] == (int32_t)j;
+        if (!(phi > 0.0) || (round >= KMPAR_ROUNDS && distinct >= k) ||
+            round >= KMPAR_ROUNDS + KMPAR_EXTRA_ROUNDS)
+            break;
+        /* Sample this round's candidates. */
+        c.phi = phi;
+        c.stream0 = ((uint64_t)run << 40) ^ ((uint64_t)(round + 1) << 32);
+        if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, kp_sample_chunk, &c))
+            goto nomem;
+        int64_t kept = 0;
+        for (int64_t ch = 0; ch < nchunks; ch++)
+            kept += chunk_sel[ch];
+        if (ncand + kept > INT32_MAX) /* owner indices are int32 */
+            break;
+        if (ncand + kept > cap) {
+            int64_t ncap = (ncand + kept) * 2;
+            int64_t *nr = strata__alloc((size_t)ncap, sizeof(int64_t));
+            if (!nr)
+                goto nomem;
+            memcpy(nr, rows, (size_t)ncand * sizeof(int64_t));
+            strata__free(rows);
+            rows = nr;
+            cap = ncap;
+        }
+        lo = ncand;
+        for (int64_t ch = 0; ch < nchunks; ch++) {
+            if (!chunk_sel[ch])
+                continue;
+            int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
+            for (int64_t i = b; i < e; i++)
+                if (sel[i])
+                    rows[ncand++] = i;
+        }
+    }
+
+    /* Weight the candidates, then reduce them to k by weighted greedy k-means++. */
+    cand = strata__alloc((size_t)(ncand * d), sizeof(double));
+    cw = strata__calloc((size_t)ncand, sizeof(double));
+    if (!cand || !cw)
+        goto nomem;
+    /* In row order (one O(n) loop; per-chunk partials of ncand would cost more). */
+    for (int64_t i = 0; i < n; i++)
+        cw[owner[i]] += weight(X, i);
+    if (k == 1)
+        cw[0] = 1.0;
+    for (int64_t j = 0; j < ncand; j++)
+        copy_row(X, rows[j], cand + j * d);
+    strata__data C = {STRATA_FLOAT64, cand, ncand, d, d, cw};
+    rc = kmeanspp(&C, cfg, mean, rng, centroids, msg);
+    goto done;
+nomem:
+    rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means|| (n = %lld, d = %lld, %lld candidates)",
+                      (long long)n, (long long)d, (long long)ncand);
+done:
+    strata__tables_free(&tab);
+    strata__free(rows);
+    strata__free(gc);
+    strata__free(cand);
+    strata__free(cw);
+    strata__free(closest);
+    strata__free(owner);
+    strata__free(sel);
+    strata__free(chunk_pot);
+    strata__free(chunk_sel);
+    return rc;
+}
+
 int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
                         const double *mean, double *centroids, char *msg)
 {
@@ -326,5 +548,7 @@ int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, in
     strata__rng_seed(&rng, (uint64_t)cfg->seed, (uint64_t)run);
     if (cfg->init == STRATA_INIT_RANDOM)
         return random_rows(X, cfg, &rng, centroids, msg);
+    if (cfg->init == STRATA_INIT_KMEANS_PARALLEL)
+        return kmeans_parallel(X, cfg, run, mean, &rng, centroids, msg);
     return kmeanspp(X, cfg, mean, &rng, centroids, msg);
 }
