@@ -168,8 +168,11 @@ typedef struct strata_kmeans strata_kmeans;
 
 /** Initialisation methods (value of STRATA_KMEANS_INIT). */
 typedef enum strata_init {
-    STRATA_INIT_KMEANSPP = 0,  /* greedy k-means++: 2 + floor(ln k) (at most 16) candidates per step,
-                                  the one lowering the potential most is kept (as scikit-learn) */
+    STRATA_INIT_KMEANSPP = 0,  /* the default. Greedy k-means++: 2 + floor(ln k) (at most 16)
+                                  candidates per step, the one lowering the potential most is
+                                  kept (as scikit-learn); one pass over the data per step (k in
+                                  all). For k >= 64 on large n, KMEANS_PARALLEL is ~10x faster
+                                  for the same final inertia (docs/performance.md, "Seeding"). */
     STRATA_INIT_RANDOM = 1,    /* k distinct rows drawn uniformly (weight > 0) */
     STRATA_INIT_CENTROIDS = 2, /* the centroids given by strata_kmeans_set_init_centroids() */
     STRATA_INIT_KMEANS_PARALLEL = 3 /* k-means|| (Bahmani et al. 2012): a first row drawn by
