@@ -141,8 +141,8 @@ static void test_param_defaults_and_round_trip(void)
         {STRATA_KMEANS_K, 8, {1, 2, 40, 1000}, 4, {0, -1, INT64_MIN}, 3},
         {STRATA_KMEANS_MAX_ITER, 300, {1, 2, 1000}, 3, {0, -1, -300}, 3},
         /* INIT_CENTROIDS: see test_init_centroids_set_k_and_init */
-        {STRATA_KMEANS_INIT, STRATA_INIT_KMEANSPP, {STRATA_INIT_RANDOM, STRATA_INIT_KMEANSPP}, 2,
-         {-1, 3, 100}, 3},
+        {STRATA_KMEANS_INIT, STRATA_INIT_KMEANSPP,
+         {STRATA_INIT_RANDOM, STRATA_INIT_KMEANS_PARALLEL, STRATA_INIT_KMEANSPP}, 3, {-1, 4, 100}, 3},
         {STRATA_KMEANS_SEED, 0, {1, 42, (int64_t)1 << 40, 0}, 4, {-1, INT64_MIN}, 2},
         {STRATA_KMEANS_N_INIT, 1, {1, 3, 10}, 3, {0, -1}, 2},
         {STRATA_KMEANS_ALGORITHM, STRATA_ALGO_AUTO, {STRATA_ALGO_LLOYD, STRATA_ALGO_HAMERLY, STRATA_ALGO_AUTO}, 3,

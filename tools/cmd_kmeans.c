@@ -19,8 +19,9 @@ static const char HELP[] =
     "  -o OUT.h5          output file (required); an existing file is kept unless --force\n"
     "  --seed S           random seed, >= 0 (default 0)\n"
     "  --threads T        worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
-    "  --init METHOD      k-means++ (default), random, or FILE.h5:/dataset holding\n"
-    "                     K x d starting centroids\n"
+    "  --init METHOD      k-means++ (default), k-means|| (parallel seeding, for large\n"
+    "                     n and k), random, or FILE.h5:/dataset holding K x d\n"
+    "                     starting centroids\n"
     "  --n-init N         runs from different starts, the best is kept (default 1)\n"
     "  --max-iter N       maximum iterations per run (default 300)\n"
     "  --tol X            convergence tolerance on the centroid shift (default 1e-4)\n"
@@ -110,11 +111,13 @@ static int split_targets(options *o)
     int rc = cli_split_target(o->input, &o->in_file, &o->in_dataset);
     if (rc == CLI_USAGE)
         return cli_error(rc, "input must look like IN.h5:/path/to/dataset, got '%s'", o->input);
-    if (rc || !o->init || !strcmp(o->init, "k-means++") || !strcmp(o->init, "random"))
+    if (rc || !o->init || !strcmp(o->init, "k-means++") || !strcmp(o->init, "k-means||") ||
+        !strcmp(o->init, "random"))
         return rc;
     rc = cli_split_target(o->init, &o->init_file, &o->init_dataset);
     if (rc == CLI_USAGE)
-        return cli_error(rc, "--init must be k-means++, random or FILE.h5:/dataset, got '%s'",
+        return cli_error(rc, "--init must be k-means++, k-means||, random or FILE.h5:/dataset, "
+                         "got '%s'",
                          o->init);
     return rc;
 }
@@ -130,6 +133,8 @@ static int configure(strata_kmeans *km, const options *o)
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, o->algorithm));
     if (o->init && !strcmp(o->init, "random"))
         CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_RANDOM));
+    if (o->init && !strcmp(o->init, "k-means||"))
+        CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_KMEANS_PARALLEL));
     if (!o->init_file)
         return CLI_OK;
     int64_t k;

@@ -87,7 +87,7 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
         km->max_iter = v;
         return STRATA_OK;
     case STRATA_KMEANS_INIT:
-        if (v < STRATA_INIT_KMEANSPP || v > STRATA_INIT_CENTROIDS)
+        if (v < STRATA_INIT_KMEANSPP || v > STRATA_INIT_KMEANS_PARALLEL)
             return strata__fail(km->msg, STRATA_E_PARAM, "unknown init method %lld", (long long)v);
         if (v == STRATA_INIT_CENTROIDS && !km->init_centroids)
             return strata__fail(km->msg, STRATA_E_PARAM,

@@ -236,7 +236,7 @@ void strata__tables_dist2(const strata__tables *t, const strata__data *X, int64_
 /* Ask for rows [r0, r1) ahead of use. The centring copy of a block is where
  * the data leave DRAM; prefetching the next block while this one is labelled
  * overlaps that wait with the arithmetic (worth ~25% at 2 threads, d = 8). */
-static void prefetch_rows(const strata__data *X, int64_t r0, int64_t r1)
+void strata__prefetch_rows(const strata__data *X, int64_t r0, int64_t r1)
 {
     if (r0 >= r1)
         return;
@@ -274,7 +274,7 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
     for (int64_t r0 = begin; r0 < end; r0 += block) {
         int64_t rows = end - r0 < block ? end - r0 : block;
         int64_t next_end = r0 + rows + block;
-        prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
+        strata__prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
         const int32_t *lab = c->labels + r0;
         if (c->mode != STRATA__PASS_INERTIA) {
             if (c->labeler)

@@ -42,6 +42,10 @@ void strata__tables_xnorm(const strata__tables *t, const strata__data *X, int64_
 void strata__tables_dist2(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
                           int tid, const double *xnorm, double *out);
 
+/* Ask for rows [r0, r1) of X ahead of use (no-op when r0 >= r1): the next
+ * block's rows are prefetched while this one is scored. */
+void strata__prefetch_rows(const strata__data *X, int64_t r0, int64_t r1);
+
 /* Length of the totals vector of a pass. */
 int64_t strata__pass_len(const strata__tables *t);
 /* What a pass over the rows does. */

@@ -25,77 +25,101 @@ static double weight(const strata__data *X, int64_t i)
 
 /* Distances come from the same centred expanded form as the assignment
  * (lib/kmeans/assign.c), in the data's element type: k-means++ only samples
- * by them, so float32 precision is plenty, and every trial of a step costs
- * one broadcast FMA per feature and row. */
+ * by them, so float32 precision is plenty, and every column of a pass costs
+ * one broadcast FMA per feature and row. Each score is computed column by
+ * column (bias, then one FMA per feature in order: kernels.h), so a centre
+ * gives the same bits in whichever table and column it sits.
+ *
+ * One pass over the data per step: step j's pass scores the table
+ * [c_{j-1}, trial_1 .. trial_m], first lowering `closest` by c_{j-1} (the
+ * update the previous step left pending), then summing, per chunk, the
+ * potential each trial would leave. The chunk sums of the trial kept are
+ * the chunk potentials of the next step; its draws walk those chunk sums and
+ * bring `closest` up to date (by the pending centre) only in the few chunks
+ * they land in (pp_refresh). min() is idempotent, so a chunk refreshed
+ * early is lowered again by the same bits in the next pass, harmlessly. */
 typedef struct pp_ctx {
     const strata__data *X;
-    const strata__tables *t; /* the candidates of this pass */
+    const strata__tables *t; /* the columns of this pass */
+    int pending;             /* column 0 is the centre whose update is pending */
+    int64_t m;               /* trials: columns pending .. pending + m - 1; 0 in the
+                                first pass, which sums the potential itself */
+    int64_t stride;          /* chunk_pot entries per chunk (>= 1, >= m) */
+    int first;               /* the first pass: xnorm too, and closest starts at +inf */
+    const strata__tables *one; /* the pending centre alone, for pp_refresh */
+    int64_t *fresh;          /* per chunk: the step whose pending update it has had */
+    int64_t step;
     double *closest;         /* n: squared distance to the nearest chosen centre */
     double *xnorm;           /* n: ||x - mean||^2 */
-    double *chunk_pot;       /* per chunk: sum of w * closest */
+    double *chunk_pot;       /* per chunk x m: potential each trial would leave */
     double **out;            /* per thread: STRATA__BLOCK_ROWS x kp distances */
 } pp_ctx;
 
-/* Partial: for each candidate, the potential if it were added. */
-static void pp_trial_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
-                           double *partial)
-{
-    const pp_ctx *c = vctx;
-    const int64_t m = c->t->k, kp = c->t->kp;
-    double *out = c->out[tid];
-    for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
-        int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
-        strata__tables_dist2(c->t, c->X, r0, rows, tid, c->xnorm + r0, out);
-        for (int64_t r = 0; r < rows; r++) {
-            const int64_t i = r0 + r;
-            const double w = weight(c->X, i);
-            if (w == 0.0)
-                continue;
-            for (int64_t t = 0; t < m; t++) {
-                double dd = out[r * kp + t];
-                partial[t] += w * (dd < c->closest[i] ? dd : c->closest[i]);
-            }
-        }
-    }
-}
-
-static void pp_norm_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                           double *partial)
 {
     const pp_ctx *c = vctx;
+    const int64_t m = c->m, kp = c->t->kp, p = c->pending;
+    const double *wv = c->X->w;
+    double *out = c->out[tid], *closest = c->closest;
+    double *pot = c->chunk_pot + chunk * c->stride;
+    for (int64_t t = 0; t < c->stride; t++)
+        pot[t] = 0.0;
     for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
         int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
-        strata__tables_xnorm(c->t, c->X, r0, rows, tid, c->xnorm + r0);
-    }
-}
-
-/* closest = min(closest, distance to the table's one centre), and the
- * chunk's potential. */
-static void pp_update_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
-                            double *partial)
-{
-    const pp_ctx *c = vctx;
-    const int64_t kp = c->t->kp;
-    double *out = c->out[tid];
-    double pot = 0.0;
-    for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
-        int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
+        int64_t next_end = r0 + rows + STRATA__BLOCK_ROWS;
+        strata__prefetch_rows(c->X, r0 + rows, next_end < end ? next_end : end);
+        if (c->first)
+            strata__tables_xnorm(c->t, c->X, r0, rows, tid, c->xnorm + r0);
         strata__tables_dist2(c->t, c->X, r0, rows, tid, c->xnorm + r0, out);
         for (int64_t r = 0; r < rows; r++) {
             const int64_t i = r0 + r;
-            if (out[r * kp] < c->closest[i])
-                c->closest[i] = out[r * kp];
-            pot += weight(c->X, i) * c->closest[i];
+            const double *o = out + r * kp;
+            double ci = c->first ? INFINITY : closest[i];
+            if (p && o[0] < ci)
+                ci = o[0];
+            closest[i] = ci;
+            const double w = wv ? wv[i] : 1.0;
+            if (w == 0.0)
+                continue;
+            if (m == 0)
+                pot[0] += w * ci;
+            for (int64_t t = 0; t < m; t++) {
+                double dd = o[p + t];
+                pot[t] += w * (dd < ci ? dd : ci);
+            }
         }
     }
-    c->chunk_pot[chunk] = pot;
+    for (int64_t t = 0; t < m; t++)
+        partial[t] = pot[t];
+}
+
+/* Bring closest up to date by the pending centre (table c->one) in rows
+ * [b, e) of chunk ch, once per step, on the calling thread (scratch 0). */
+static void pp_refresh(void *vctx, int64_t ch, int64_t b, int64_t e)
+{
+    pp_ctx *c = vctx;
+    const strata__tables *one = c->one;
+    if (c->fresh[ch] == c->step)
+        return;
+    c->fresh[ch] = c->step;
+    double *out = c->out[0];
+    for (int64_t r0 = b; r0 < e; r0 += STRATA__BLOCK_ROWS) {
+        int64_t rows = e - r0 < STRATA__BLOCK_ROWS ? e - r0 : STRATA__BLOCK_ROWS;
+        strata__tables_dist2(one, c->X, r0, rows, 0, c->xnorm + r0, out);
+        for (int64_t r = 0; r < rows; r++)
+            if (out[r * one->kp] < c->closest[r0 + r])
+                c->closest[r0 + r] = out[r * one->kp];
+    }
 }
 
 /* First row i where the running sum of w * val reaches target (numpy's
  * searchsorted on the cumulative sum), using per-chunk sums to skip ahead;
- * clipped to the last row with positive mass. */
+ * clipped to the last row with positive mass. refresh (or NULL) is called on
+ * a chunk before its rows are read. */
 static int64_t search_mass(const strata__data *X, const double *val, const double *chunk_sum,
-                           int64_t nchunks, double target)
+                           int64_t nchunks, double target,
+                           void (*refresh)(void *, int64_t, int64_t, int64_t), void *rctx)
 {
     double acc = 0.0;
     int64_t last = -1;
@@ -108,6 +132,8 @@ static int64_t search_mass(const strata__data *X, const double *val, const doubl
         }
         int64_t b = ch * STRATA__CHUNK_ROWS;
         int64_t e = b + STRATA__CHUNK_ROWS < X->n ? b + STRATA__CHUNK_ROWS : X->n;
+        if (refresh)
+            refresh(rctx, ch, b, e);
         for (int64_t i = b; i < e; i++) {
             double m = weight(X, i) * (val ? val[i] : 1.0);
             if (m > 0.0) {
@@ -129,47 +155,54 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
     if (ntrials > PP_MAX_TRIALS)
         ntrials = PP_MAX_TRIALS;
     const int64_t nchunks = strata__chunk_count(n, STRATA__CHUNK_ROWS);
-    strata__tables trials = {0}, one = {0};
+    strata__tables pass = {0}, one = {0};
     double *closest = strata__alloc((size_t)n, sizeof(double));
     double *xnorm = strata__alloc((size_t)n, sizeof(double));
-    double *chunk_pot = strata__alloc((size_t)nchunks, sizeof(double));
-    double *cand = strata__alloc((size_t)(ntrials * d), sizeof(double));
+    double *chunk_pot = strata__alloc((size_t)(nchunks * ntrials), sizeof(double));
+    double *chunk_cur = strata__alloc((size_t)nchunks, sizeof(double));
+    int64_t *fresh = strata__alloc((size_t)nchunks, sizeof(int64_t));
+    double *cand = strata__alloc((size_t)((ntrials + 1) * d), sizeof(double));
     double *trial_pot = strata__alloc((size_t)ntrials, sizeof(double));
     double **out = strata__calloc((size_t)cfg->threads, sizeof(double *));
     int rc = STRATA_OK;
-    if (!closest || !xnorm || !chunk_pot || !cand || !trial_pot || !out ||
-        strata__tables_init(&trials, X, ntrials, mean, cfg->kern, STRATA_ASSIGN_FUSED, cfg->threads) ||
+    if (!closest || !xnorm || !chunk_pot || !chunk_cur || !fresh || !cand || !trial_pot || !out ||
+        strata__tables_init(&pass, X, ntrials + 1, mean, cfg->kern, STRATA_ASSIGN_FUSED,
+                            cfg->threads) ||
         strata__tables_init(&one, X, 1, mean, cfg->kern, STRATA_ASSIGN_FUSED, cfg->threads))
         goto nomem;
     for (int i = 0; i < cfg->threads; i++)
-        if (!(out[i] = strata__alloc((size_t)(STRATA__BLOCK_ROWS * trials.kp), sizeof(double))))
+        if (!(out[i] = strata__alloc((size_t)(STRATA__BLOCK_ROWS * pass.kp), sizeof(double))))
             goto nomem;
-    pp_ctx c = {X, &one, closest, xnorm, chunk_pot, out};
-    if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, pp_norm_chunk, &c))
-        goto nomem;
+    for (int64_t ch = 0; ch < nchunks; ch++)
+        fresh[ch] = 0;
 
     /* First centre: a row drawn with probability proportional to its weight. */
-    for (int64_t i = 0; i < n; i++)
-        closest[i] = INFINITY;
     double wtot = 0.0;
     for (int64_t ch = 0; ch < nchunks; ch++) {
         int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
         double s = 0.0;
         for (int64_t i = b; i < e; i++)
             s += weight(X, i);
-        chunk_pot[ch] = s;
+        chunk_cur[ch] = s;
         wtot += s;
     }
-    int64_t first = search_mass(X, NULL, chunk_pot, nchunks, strata__rng_uniform(rng) * wtot);
+    int64_t first = search_mass(X, NULL, chunk_cur, nchunks, strata__rng_uniform(rng) * wtot,
+                                NULL, NULL);
     copy_row(X, first, centroids);
+    /* The first pass: xnorm, closest = distance to it, chunk potentials. */
     strata__tables_set_centroids(&one, centroids);
-    if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, pp_update_chunk, &c))
+    pp_ctx c = {.X = X, .t = &one, .pending = 1, .m = 0, .stride = ntrials, .first = 1, .one = &one,
+                .fresh = fresh, .closest = closest, .xnorm = xnorm, .chunk_pot = chunk_pot, .out = out};
+    if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, pp_pass_chunk, &c))
         goto nomem;
+    for (int64_t ch = 0; ch < nchunks; ch++)
+        chunk_cur[ch] = chunk_pot[ch * ntrials];
+    c.first = 0;
 
     for (int64_t j = 1; j < k; j++) {
         double pot = 0.0;
         for (int64_t ch = 0; ch < nchunks; ch++)
-            pot += chunk_pot[ch];
+            pot += chunk_cur[ch];
         if (!isfinite(pot)) { /* sampling by an infinite mass would pick the last row */
             rc = strata__fail(msg, STRATA_E_NONFINITE,
                               "k-means++: the weighted squared distances sum beyond the double "
@@ -187,25 +220,35 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
                 memcpy(centroids + j * d, centroids, (size_t)d * sizeof(double));
             break;
         }
+        /* Draws: by closest after c_{j-1}, refreshed in the chunks they reach
+         * (c_0 was applied by the first pass). */
+        c.step = j;
+        const int pending = j > 1;
+        if (pending)
+            strata__tables_set_centroids(&one, centroids + (j - 1) * d);
+        memcpy(cand, centroids + (j - 1) * d, (size_t)d * sizeof(double));
         for (int64_t t = 0; t < ntrials; t++) {
-            int64_t i = search_mass(X, closest, chunk_pot, nchunks, strata__rng_uniform(rng) * pot);
-            copy_row(X, i, cand + t * d);
+            int64_t i = search_mass(X, closest, chunk_cur, nchunks, strata__rng_uniform(rng) * pot,
+                                    pending ? pp_refresh : NULL, &c);
+            copy_row(X, i, cand + (1 + t) * d);
         }
-        strata__tables_set_centroids(&trials, cand);
-        c.t = &trials;
+        /* One pass: closest lowered by c_{j-1}, the trials scored. */
+        pass.k = ntrials + pending; /* kp stays: the padding columns are +inf */
+        strata__tables_set_centroids(&pass, pending ? cand : cand + d);
+        c.t = &pass;
+        c.pending = pending;
+        c.m = ntrials;
         memset(trial_pot, 0, (size_t)ntrials * sizeof(double));
         if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, ntrials, trial_pot,
-                                    pp_trial_chunk, &c))
+                                    pp_pass_chunk, &c))
             goto nomem;
         int64_t best = 0;
         for (int64_t t = 1; t < ntrials; t++)
             if (trial_pot[t] < trial_pot[best])
                 best = t;
-        memcpy(centroids + j * d, cand + best * d, (size_t)d * sizeof(double));
-        strata__tables_set_centroids(&one, centroids + j * d);
-        c.t = &one;
-        if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, pp_update_chunk, &c))
-            goto nomem;
+        memcpy(centroids + j * d, cand + (1 + best) * d, (size_t)d * sizeof(double));
+        for (int64_t ch = 0; ch < nchunks; ch++)
+            chunk_cur[ch] = chunk_pot[ch * ntrials + best];
     }
     goto done;
 nomem:
@@ -215,11 +258,13 @@ done:
     for (int i = 0; out && i < cfg->threads; i++)
         strata__free(out[i]);
     strata__free(out);
-    strata__tables_free(&trials);
+    strata__tables_free(&pass);
     strata__tables_free(&one);
     strata__free(closest);
     strata__free(xnorm);
     strata__free(chunk_pot);
+    strata__free(chunk_cur);
+    strata__free(fresh);
     strata__free(cand);
     strata__free(trial_pot);
     return rc;
@@ -270,6 +315,228 @@ static int random_rows(const strata__data *X, const strata__kmeans_cfg *cfg, str
     return STRATA_OK;
 }
 
+/* ---- k-means|| (Bahmani et al. 2012) ------------------------------------
+ * c_0 drawn by weight; then KMPAR_ROUNDS rounds, each keeping every row i
+ * independently with probability min(1, l w_i D_i / phi), l = 2k, D_i its
+ * squared distance to the nearest candidate so far and phi = sum w D; each
+ * candidate is weighted by the weight of the rows nearest to it, and
+ * weighted greedy k-means++ reduces the candidates to k. Every random draw of
+ * a round comes from the stream of its fixed chunk (keyed by seed, run,
+ * round, chunk), and every sum is per chunk, added in chunk order: the
+ * centroids do not depend on the thread count. */
+#define KMPAR_ROUNDS 5
+#define KMPAR_EXTRA_ROUNDS 64 /* more, only while there are fewer than k candidates */
+
+typedef struct kp_ctx {
+    const strata__data *X;
+    const strata__tables *t; /* this round's candidates */
+    const double *cand;     /* their rows (t->k x d) */
+    int64_t base;           /* index of the round's first candidate */
+    int first;              /* the first pass: closest starts at +inf */
+    double *closest, *chunk_pot;
+    int32_t *owner;         /* n: nearest candidate */
+    unsigned char *sel;     /* n: kept in this round */
+    int64_t *chunk_sel;     /* per chunk: rows kept */
+    double **out;
+    uint64_t seed, stream0; /* streams stream0 + chunk of this round */
+    double l, phi;
+} kp_ctx;
+
+/* closest/owner lowered by this round's candidates (the table's k columns):
+ * the kernel's assignment names the nearest, whose squared distance is then
+ * computed exactly in double. Chunk potentials. */
+static void kp_update_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                            double *partial)
+{
+    const kp_ctx *c = vctx;
+    const strata__tables *t = c->t;
+    const double *wv = c->X->w;
+    const int64_t d = c->X->d;
+    int32_t *lab = t->lab[tid];
+    double pot = 0.0;
+    for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
+        int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
+        int64_t next_end = r0 + rows + STRATA__BLOCK_ROWS;
+        strata__prefetch_rows(c->X, r0 + rows, next_end < end ? next_end : end);
+        if (c->X->dtype == STRATA_FLOAT32) {
+            t->kern->center_f32(strata__row(c->X, r0), rows, c->X->stride, d, t->mean, t->xc[tid]);
+            t->kern->assign_f32(t->xc[tid], rows, d, t->ct, t->bias, t->kp, lab);
+        } else {
+            t->kern->center_f64(strata__row(c->X, r0), rows, c->X->stride, d, t->mean, t->xc[tid]);
+            t->kern->assign_f64(t->xc[tid], rows, d, t->ct, t->bias, t->kp, lab);
+        }
+        for (int64_t r = 0; r < rows; r++) {
+            const int64_t i = r0 + r;
+            const double *cc = c->cand + (int64_t)lab[r] * d;
+            double dd = 0.0;
+            for (int64_t f = 0; f < d; f++) {
+                double v = strata__at(c->X, i, f) - cc[f];
+                dd += v * v;
+            }
+            if (c->first || dd < c->closest[i]) {
+                c->closest[i] = dd;
+                c->owner[i] = (int32_t)(c->base + lab[r]);
+            }
+            pot += (wv ? wv[i] : 1.0) * c->closest[i];
+        }
+    }
+    c->chunk_pot[chunk] = pot;
+}
+
+/* Keep each row with probability min(1, l w D / phi), from the chunk's stream. */
+static void kp_sample_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                            double *partial)
+{
+    const kp_ctx *c = vctx;
+    const double *wv = c->X->w;
+    strata__rng g;
+    strata__rng_seed(&g, c->seed, c->stream0 + (uint64_t)chunk);
+    int64_t kept = 0;
+    for (int64_t i = begin; i < end; i++) {
+        double m = (wv ? wv[i] : 1.0) * c->closest[i];
+        /* one draw per row, whatever its mass, so the streams stay aligned */
+        double u = strata__rng_uniform(&g);
+        c->sel[i] = m > 0.0 && u * c->phi < c->l * m;
+        kept += c->sel[i];
+    }
+    c->chunk_sel[chunk] = kept;
+}
+
+static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
+                           const double *mean, strata__rng *rng, double *centroids, char *msg)
+{
+    const int64_t n = X->n, d = X->d, k = cfg->k;
+    const int64_t nchunks = strata__chunk_count(n, STRATA__CHUNK_ROWS);
+    int64_t cap = 4 * k + 64, ncand = 0;
+    int64_t *rows = strata__alloc((size_t)cap, sizeof(int64_t));
+    double *cand = NULL, *cw = NULL, *gc = NULL;
+    double *closest = strata__alloc((size_t)n, sizeof(double));
+    int32_t *owner = strata__alloc((size_t)n, sizeof(int32_t));
+    unsigned char *sel = strata__alloc((size_t)n, 1);
+    double *chunk_pot = strata__alloc((size_t)nchunks, sizeof(double));
+    int64_t *chunk_sel = strata__alloc((size_t)nchunks, sizeof(int64_t));
+    strata__tables tab = {0};
+    int rc = STRATA_OK;
+    if (!rows || !closest || !owner || !sel || !chunk_pot || !chunk_sel)
+        goto nomem;
+    for (int64_t i = 0; i < n; i++)
+        owner[i] = 0;
+
+    /* c_0: a row drawn with probability proportional to its weight. */
+    double wtot = 0.0;
+    for (int64_t ch = 0; ch < nchunks; ch++) {
+        int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
+        double s = 0.0;
+        for (int64_t i = b; i < e; i++)
+            s += weight(X, i);
+        chunk_pot[ch] = s;
+        wtot += s;
+    }
+    rows[ncand++] = search_mass(X, NULL, chunk_pot, nchunks, strata__rng_uniform(rng) * wtot,
+                                NULL, NULL);
+    kp_ctx c = {.X = X, .first = 1, .closest = closest, .chunk_pot = chunk_pot,
+                .owner = owner, .sel = sel, .chunk_sel = chunk_sel, .seed = (uint64_t)cfg->seed ^ 0x6b6d65616e737c7cull,
+                .l = 2.0 * (double)k};
+    int64_t lo = 0; /* candidates [lo, ncand) are new this round */
+    for (int64_t round = 0; k > 1; round++) {
+        /* Distances to the new candidates (none when a round kept no row). */
+        if (ncand > lo) {
+            const int64_t m = ncand - lo;
+            strata__free(gc); /* the table keeps a pointer to its centroids */
+            if (!(gc = strata__alloc((size_t)(m * d), sizeof(double))) ||
+                strata__tables_init(&tab, X, m, mean, cfg->kern, STRATA_ASSIGN_FUSED, cfg->threads))
+                goto nomem;
+            for (int64_t j = 0; j < m; j++)
+                copy_row(X, rows[lo + j], gc + j * d);
+            strata__tables_set_centroids(&tab, gc);
+            c.t = &tab;
+            c.cand = gc;
+            c.base = lo;
+            if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, kp_update_chunk, &c))
+                goto nomem;
+            strata__tables_free(&tab);
+        }
+        c.first = 0;
+        double phi = 0.0;
+        for (int64_t ch = 0; ch < nchunks; ch++)
+            phi += chunk_pot[ch];
+        if (!isfinite(phi)) {
+            rc = strata__fail(msg, STRATA_E_NONFINITE,
+                              "k-means||: the weighted squared distances sum beyond the double "
+                              "range; rescale the data or the sample weights first");
+            goto done;
+        }
+        /* Candidates that are their own nearest: distinct points (a row drawn
+         * twice in one round, or a duplicate of another, is owned by the first). */
+        int64_t distinct = 0;
+        for (int64_t j = 0; j < ncand; j++)
+            distinct += owner[rows[j]] == (int32_t)j;
+        if (!(phi > 0.0) || (round >= KMPAR_ROUNDS && distinct >= k) ||
+            round >= KMPAR_ROUNDS + KMPAR_EXTRA_ROUNDS)
+            break;
+        /* Sample this round's candidates. */
+        c.phi = phi;
+        c.stream0 = ((uint64_t)run << 40) ^ ((uint64_t)(round + 1) << 32);
+        if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, kp_sample_chunk, &c))
+            goto nomem;
+        int64_t kept = 0;
+        for (int64_t ch = 0; ch < nchunks; ch++)
+            kept += chunk_sel[ch];
+        if (ncand + kept > INT32_MAX) /* owner indices are int32 */
+            break;
+        if (ncand + kept > cap) {
+            int64_t ncap = (ncand + kept) * 2;
+            int64_t *nr = strata__alloc((size_t)ncap, sizeof(int64_t));
+            if (!nr)
+                goto nomem;
+            memcpy(nr, rows, (size_t)ncand * sizeof(int64_t));
+            strata__free(rows);
+            rows = nr;
+            cap = ncap;
+        }
+        lo = ncand;
+        for (int64_t ch = 0; ch < nchunks; ch++) {
+            if (!chunk_sel[ch])
+                continue;
+            int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
+            for (int64_t i = b; i < e; i++)
+                if (sel[i])
+                    rows[ncand++] = i;
+        }
+    }
+
+    /* Weight the candidates, then reduce them to k by weighted greedy k-means++. */
+    cand = strata__alloc((size_t)(ncand * d), sizeof(double));
+    cw = strata__calloc((size_t)ncand, sizeof(double));
+    if (!cand || !cw)
+        goto nomem;
+    /* In row order (one O(n) loop; per-chunk partials of ncand would cost more). */
+    for (int64_t i = 0; i < n; i++)
+        cw[owner[i]] += weight(X, i);
+    if (k == 1)
+        cw[0] = 1.0;
+    for (int64_t j = 0; j < ncand; j++)
+        copy_row(X, rows[j], cand + j * d);
+    strata__data C = {STRATA_FLOAT64, cand, ncand, d, d, cw};
+    rc = kmeanspp(&C, cfg, mean, rng, centroids, msg);
+    goto done;
+nomem:
+    rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means|| (n = %lld, d = %lld, %lld candidates)",
+                      (long long)n, (long long)d, (long long)ncand);
+done:
+    strata__tables_free(&tab);
+    strata__free(rows);
+    strata__free(gc);
+    strata__free(cand);
+    strata__free(cw);
+    strata__free(closest);
+    strata__free(owner);
+    strata__free(sel);
+    strata__free(chunk_pot);
+    strata__free(chunk_sel);
+    return rc;
+}
+
 int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
                         const double *mean, double *centroids, char *msg)
 {
@@ -281,5 +548,7 @@ int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, in
     strata__rng_seed(&rng, (uint64_t)cfg->seed, (uint64_t)run);
     if (cfg->init == STRATA_INIT_RANDOM)
         return random_rows(X, cfg, &rng, centroids, msg);
+    if (cfg->init == STRATA_INIT_KMEANS_PARALLEL)
+        return kmeans_parallel(X, cfg, run, mean, &rng, centroids, msg);
     return kmeanspp(X, cfg, mean, &rng, centroids, msg);
 }

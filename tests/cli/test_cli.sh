@@ -103,7 +103,7 @@ expect "NaN tol" 2 "--tol must be a number" "$STRATA" kmeans "$B:/data/x" -k 2 -
 expect "negative seed" 2 "--seed must be an integer >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed -3
 expect "huge seed" 2 "--seed must be an integer" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed 99999999999999999999
 expect "too many threads" 2 "threads must be in" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --threads 100000
-expect "bad --init" 2 "--init must be k-means++, random or FILE.h5:/dataset" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --init foo
+expect "bad --init" 2 "--init must be k-means++, k-means||, random or FILE.h5:/dataset" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --init foo
 expect "init k mismatch" 2 "holds 3 centroids but -k is 5" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/e.h5" --init "$I:/c3"
 expect "demo bad --n" 2 "--n must be an integer >= 1" "$STRATA" demo --n 0 -o "$T/demo"
 expect "demo k > n" 2 "more than --n" "$STRATA" demo --n 3 --k 5 -o "$T/demo"
@@ -111,6 +111,11 @@ expect "demo k > n" 2 "more than --n" "$STRATA" demo --n 3 --k 5 -o "$T/demo"
 # --- the other options run ---
 expect "random init" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/rand.h5" --init random --seed 3 --max-iter 50 --tol 1e-6
 expect "k-means++ init" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/pp.h5" --init k-means++ --n-init 3
+expect "k-means|| init" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/par.h5" --init 'k-means||' --seed 4 --threads 1
+expect "k-means|| init, 2 threads" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/par2.h5" --init 'k-means||' --seed 4 --threads 2
+check "k-means||: the same model for 1 and 2 threads" "$PY" -c "import h5py, numpy as np, sys
+a, b = h5py.File('$T/par.h5', 'r'), h5py.File('$T/par2.h5', 'r')
+sys.exit(0 if all(np.array_equal(a[n][...], b[n][...]) for n in ('labels', 'centroids')) else 1)"
 
 # --- overflow (issue 12): float32 x 1e20 fitted in double, float64 x 1e155 refused ---
 "$PY" -c 'import h5py, numpy as np, sys

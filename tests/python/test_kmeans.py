@@ -184,3 +184,19 @@ def test_one_estimator_from_several_threads(blobs):
 def test_versions():
     assert strata.__version__ == "0.1.0"
     assert strata.library_version.split(".")[0] == "0"
+
+
+def test_kmeans_parallel_init():
+    # k-means||: accepted by name, the same model for any thread count, one
+    # centroid per well-separated blob; a wrong name lists the valid ones
+    rng = np.random.default_rng(1)
+    centres = np.array([[0.0, 0.0], [50.0, 0.0], [0.0, 50.0], [50.0, 50.0]])
+    X = centres[np.arange(4000) % 4] + rng.standard_normal((4000, 2))
+    fits = [strata.KMeans(4, init="k-means||", random_state=3, n_threads=t).fit(X) for t in (1, 2, 3)]
+    for f in fits[1:]:
+        np.testing.assert_array_equal(f.cluster_centers_, fits[0].cluster_centers_)
+        np.testing.assert_array_equal(f.labels_, fits[0].labels_)
+    got = fits[0].cluster_centers_[np.argsort(fits[0].cluster_centers_ @ [1.0, 100.0])]
+    np.testing.assert_allclose(got, centres, atol=0.2)
+    with pytest.raises(strata.ArgumentError, match=r"'k-means\|\|'"):
+        strata.KMeans(4, init="kmeans||").fit(X)

@@ -98,6 +98,7 @@ FLOAT64 = 2
 # strata_init
 INIT_KMEANSPP = 0
 INIT_RANDOM = 1
+INIT_KMEANS_PARALLEL = 3
 
 # strata_algorithm
 ALGO_AUTO = 0

@@ -16,7 +16,8 @@ from ._handle import KMeansHandle, sigint_deferred
 from ._lib import lib
 from .errors import ArgumentError, ClosedError, NotFittedError, StateError, convergence_warning
 
-_INITS = {"k-means++": _ffi.INIT_KMEANSPP, "random": _ffi.INIT_RANDOM}
+_INITS = {"k-means++": _ffi.INIT_KMEANSPP, "random": _ffi.INIT_RANDOM,
+          "k-means||": _ffi.INIT_KMEANS_PARALLEL}
 # scikit-learn's names keep working: "elkan" (its bounded exact algorithm)
 # runs Hamerly's, "full" (its old name of Lloyd's) Lloyd's; all give the same
 # clusters.
@@ -49,7 +50,8 @@ class KMeans(ParamsMixin):
 
     Parameters (stored unmodified, validated by ``fit``):
         n_clusters: number of clusters k (>= 1, at most the number of rows).
-        init: "k-means++" (greedy, as scikit-learn), "random" (k distinct rows),
+        init: "k-means++" (greedy, as scikit-learn), "k-means||" (Bahmani et al.
+            2012: a few passes whatever k, for large n and k), "random" (k distinct rows),
             or an array of shape (n_clusters, n_features) of starting centroids.
         n_init: runs from different initialisations, best inertia kept; default
             1 (scikit-learn's default differs). "auto" means 10 for "random"
@@ -130,7 +132,7 @@ class KMeans(ParamsMixin):
         centroids = None
         if isinstance(self.init, str):
             if self.init not in _INITS:
-                raise ArgumentError("init must be 'k-means++', 'random' or an array of centroids, "
+                raise ArgumentError("init must be 'k-means++', 'k-means||', 'random' or an array of centroids, "
                                     f"got {self.init!r}", -102)
         else:
             centroids = as_centroids(self.init, k)
