@@ -147,6 +147,25 @@ static int64_t search_mass(const strata__data *X, const double *val, const doubl
     return last;
 }
 
+/* A row drawn with probability proportional to its weight (the first centre
+ * of k-means++ and k-means||); chunk_mass (nchunks) receives each chunk's
+ * total weight, summed in row order. */
+static int64_t draw_by_weight(const strata__data *X, int64_t nchunks, double *chunk_mass,
+                              strata__rng *rng)
+{
+    const int64_t n = X->n;
+    double total = 0.0;
+    for (int64_t ch = 0; ch < nchunks; ch++) {
+        int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
+        double s = 0.0;
+        for (int64_t i = b; i < e; i++)
+            s += weight(X, i);
+        chunk_mass[ch] = s;
+        total += s;
+    }
+    return search_mass(X, NULL, chunk_mass, nchunks, strata__rng_uniform(rng) * total, NULL, NULL);
+}
+
 static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const double *mean,
                     strata__rng *rng, double *centroids, char *msg)
 {
@@ -177,17 +196,7 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
         fresh[ch] = 0;
 
     /* First centre: a row drawn with probability proportional to its weight. */
-    double wtot = 0.0;
-    for (int64_t ch = 0; ch < nchunks; ch++) {
-        int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
-        double s = 0.0;
-        for (int64_t i = b; i < e; i++)
-            s += weight(X, i);
-        chunk_cur[ch] = s;
-        wtot += s;
-    }
-    int64_t first = search_mass(X, NULL, chunk_cur, nchunks, strata__rng_uniform(rng) * wtot,
-                                NULL, NULL);
+    int64_t first = draw_by_weight(X, nchunks, chunk_cur, rng);
     copy_row(X, first, centroids);
     /* The first pass: xnorm, closest = distance to it, chunk potentials. */
     strata__tables_set_centroids(&one, centroids);
@@ -423,17 +432,7 @@ static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg,
         owner[i] = 0;
 
     /* c_0: a row drawn with probability proportional to its weight. */
-    double wtot = 0.0;
-    for (int64_t ch = 0; ch < nchunks; ch++) {
-        int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
-        double s = 0.0;
-        for (int64_t i = b; i < e; i++)
-            s += weight(X, i);
-        chunk_pot[ch] = s;
-        wtot += s;
-    }
-    rows[ncand++] = search_mass(X, NULL, chunk_pot, nchunks, strata__rng_uniform(rng) * wtot,
-                                NULL, NULL);
+    rows[ncand++] = draw_by_weight(X, nchunks, chunk_pot, rng);
     kp_ctx c = {.X = X, .first = 1, .closest = closest, .chunk_pot = chunk_pot,
                 .owner = owner, .sel = sel, .chunk_sel = chunk_sel, .seed = (uint64_t)cfg->seed ^ 0x6b6d65616e737c7cull,
                 .l = 2.0 * (double)k};
