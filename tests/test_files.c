@@ -16,40 +16,13 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static char g_dir[256];
-
-static const char *path_of(const char *name)
-{
-    static char buf[8][1024];
-    static int i;
-    i = (i + 1) % 8;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", g_dir, name);
-    return buf[i];
-}
-
-static void remove_all(void)
-{
-    DIR *d = opendir(g_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            remove(path_of(e->d_name));
-    closedir(d);
-}
+#include "tmpdir.h"
 
 /* Names in the folder containing ".tmp.". */
 static int count_temporaries(void)
 {
-    DIR *d = opendir(g_dir);
-    ASSERT_TRUE(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        n += strstr(e->d_name, ".tmp.") != NULL;
-    closedir(d);
+    int n = tmpdir_count(".tmp.");
+    ASSERT_TRUE(n >= 0);
     return n;
 }
 
@@ -374,12 +347,8 @@ static void test_discard_temp_file(void)
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/strata_test_files_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        perror("mkdtemp");
+    if (tmpdir_make("strata_test_files"))
         return 1;
-    }
     RUN_TEST(test_only_regular_files_are_replaced);
     RUN_TEST(test_replace_keeps_mode_and_owner);
     RUN_TEST(test_handle_inputs_are_never_replaced);

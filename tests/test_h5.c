@@ -7,42 +7,14 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static char g_dir[256];
-
-static const char *path_of(const char *name)
-{
-    static char buf[4][512];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", g_dir, name);
-    return buf[i];
-}
+#include "tmpdir.h"
 
 /* Names in the temporary folder (not . and ..), to spot leftovers. */
 static int count_entries(void)
 {
-    DIR *d = opendir(g_dir);
-    ASSERT_TRUE(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
+    int n = tmpdir_count("");
+    ASSERT_TRUE(n >= 0);
     return n;
-}
-
-static void remove_all(void)
-{
-    DIR *d = opendir(g_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            remove(path_of(e->d_name));
-    closedir(d);
 }
 
 static void test_matrix_round_trip(void)
@@ -266,12 +238,8 @@ static void test_write_model(void)
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/strata_test_h5_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        perror("mkdtemp");
+    if (tmpdir_make("strata_test_h5"))
         return 1;
-    }
     RUN_TEST(test_matrix_round_trip);
     RUN_TEST(test_no_overwrite_without_force);
     RUN_TEST(test_read_errors);

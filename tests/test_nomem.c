@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "tmpdir.h"
 
 /* ---- the failing allocator --------------------------------------------- */
 
@@ -53,29 +54,6 @@ static double X64[N][D], W[N];
 #define TX 3000
 static int64_t ID[TX], DAY[TX];
 static double AMOUNT[TX];
-static char g_dir[256];
-
-static const char *path_of(const char *name)
-{
-    static char buf[4][512];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", g_dir, name);
-    return buf[i];
-}
-
-static int entries(void)
-{
-    DIR *d = opendir(g_dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL)
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    if (d)
-        closedir(d);
-    return n;
-}
-
 static void make_data(void)
 {
     uint64_t s = 12345;
@@ -164,7 +142,7 @@ static void run_case(const nomem_case *c)
         c->teardown();
         ASSERT_MSG(A.live == 0, "%s, allocation %ld failed: %ld blocks never freed", c->name, n,
                    A.live);
-        ASSERT_MSG(entries() == 0, "%s, allocation %ld failed: files left behind", c->name, n);
+        ASSERT_MSG(tmpdir_count("") == 0, "%s, allocation %ld failed: files left behind", c->name, n);
         if (!A.injected) {
             printf("  %s: %ld allocations, %ld failures reported as STRATA_E_NOMEM\n", c->name,
                    n - 1, failures);
@@ -514,12 +492,8 @@ static void test_allocator_arguments(void)
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/strata_test_nomem_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        perror("mkdtemp");
+    if (tmpdir_make("strata_test_nomem"))
         return 1;
-    }
     make_data();
     if (strata_set_allocator(fault_alloc, fault_free, NULL) != STRATA_OK)
         return 1;
