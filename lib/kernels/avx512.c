@@ -8,6 +8,8 @@
 
 #define KERNEL_OWN_ROW_OPS
 
+#include "kernels/narrow_rows_impl.h"
+
 /* Masked loads and stores are slow on some AVX-512 CPUs (AMD Zen 4/5 run
  * masked stores about 3x slower than plain ones), so row loops use full
  * vectors and finish the last d % width features in scalar code. */
@@ -30,6 +32,9 @@ static void center_f32_avx512(const float *x, int64_t rows, int64_t stride, int6
             out[i] = x[i] - mean[i % d];
         return;
     }
+    /* other contiguous rows up to 16 features (d = 6, say): the AVX2 flat
+     * loop (a scalar tail per row was most of a 1M x 6, k = 8 pass) */
+    CENTER_FLAT(float, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_sub_ps)
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * stride;
         float *o = out + r * d;
@@ -59,6 +64,7 @@ static void center_f64_avx512(const double *x, int64_t rows, int64_t stride, int
             out[i] = x[i] - mean[i % d];
         return;
     }
+    CENTER_FLAT(double, 4, __m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_sub_pd)
     for (int64_t r = 0; r < rows; r++) {
         const double *xr = x + r * stride;
         double *o = out + r * d;
@@ -168,6 +174,8 @@ static void accumulate_f32_avx512(const float *x, int64_t rows, int64_t stride, 
                                   const double *c, double *sums, double *wsum, double *inertia)
 {
     ACCUMULATE_DISPATCH_FIXED(sums_fixed_f32)
+    if (d < 8) /* narrow rows: 256-bit sums with the width fixed (kernels/narrow_rows_impl.h) */
+        SUMS_DISPATCH(narrow_sums_f32)
     if (inertia)
         accumulate_f32_body(x, rows, stride, d, labels, w, c, sums, wsum, inertia);
     else
@@ -179,6 +187,8 @@ static void accumulate_f64_avx512(const double *x, int64_t rows, int64_t stride,
                                   const double *c, double *sums, double *wsum, double *inertia)
 {
     ACCUMULATE_DISPATCH_FIXED(sums_fixed_f64)
+    if (d < 8)
+        SUMS_DISPATCH(narrow_sums_f64)
     if (inertia)
         accumulate_f64_body(x, rows, stride, d, labels, w, c, sums, wsum, inertia);
     else
