@@ -257,7 +257,30 @@ typedef struct pass_ctx {
     void *lctx;
 } pass_ctx;
 
-/* Partial layout: [sums k*d][weights k][inertia][changed labels]. */
+/* The DELTA pass's bookkeeping for rows [r0, r0 + rows) whose new label
+ * lab[r] differs from the old one: their weighted values move between the
+ * two clusters' sums, in row order (so the same labels give the same bits). */
+static void move_rows(const strata__data *X, int64_t r0, int64_t rows, const int32_t *lab,
+                      const int32_t *old, int64_t d, double *sums, double *wsum, double *moved)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        if (lab[r] == old[r])
+            continue;
+        const int64_t i = r0 + r, a = lab[r], b = old[r];
+        const double w = X->w ? X->w[i] : 1.0;
+        for (int64_t f = 0; f < d; f++) {
+            const double v = w * strata__at(X, i, f);
+            sums[a * d + f] += v;
+            sums[b * d + f] -= v;
+        }
+        wsum[a] += w;
+        wsum[b] -= w;
+        moved[a] += w;
+        moved[b] += w;
+    }
+}
+
+/* Partial layout: [sums k*d][weights k][inertia][changed labels][moved k]. */
 static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                        double *partial)
 {
@@ -265,7 +288,8 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
     const strata__tables *t = c->t;
     const strata__data *X = c->X;
     const int64_t k = t->k, d = t->d;
-    double *inertia = c->mode == STRATA__PASS_UPDATE ? NULL : partial + k * d + k;
+    double *inertia = c->mode == STRATA__PASS_UPDATE || c->mode == STRATA__PASS_DELTA
+                          ? NULL : partial + k * d + k;
     /* Blocks of about 4 KiB of row data: the next block's prefetch then fits
      * the core's outstanding-miss capacity (measured: 1M x 32, k = 8 took
      * 15.4 ms per iteration on one thread with 32 KiB blocks, 12.2 with 4 KiB). */
@@ -274,7 +298,9 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
     for (int64_t r0 = begin; r0 < end; r0 += block) {
         int64_t rows = end - r0 < block ? end - r0 : block;
         int64_t next_end = r0 + rows + block;
-        strata__prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
+        /* a bounded algorithm's DELTA pass reads only the rows it scores */
+        if (!(c->labeler && c->mode == STRATA__PASS_DELTA))
+            strata__prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
         const int32_t *lab = c->labels + r0;
         if (c->mode != STRATA__PASS_INERTIA) {
             if (c->labeler)
@@ -284,6 +310,13 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
             lab = t->lab[tid];
             if (c->mode == STRATA__PASS_LABEL) {
                 memcpy(c->labels + r0, lab, (size_t)rows * sizeof(int32_t));
+                continue;
+            }
+            if (c->mode == STRATA__PASS_DELTA) {
+                move_rows(X, r0, rows, lab, c->labels + r0, d, partial, partial + k * d,
+                          partial + k * d + k + 2);
+                partial[k * d + k + 1] +=
+                    (double)t->kern->update_labels(lab, c->labels + r0, rows);
                 continue;
             }
             partial[k * d + k + 1] += (double)t->kern->update_labels(lab, c->labels + r0, rows);
@@ -300,7 +333,7 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
 
 int64_t strata__pass_len(const strata__tables *t)
 {
-    return t->k * t->d + t->k + 2;
+    return t->k * t->d + 2 * t->k + 2;
 }
 
 int strata__assign_pass(const strata__tables *t, const strata__data *X, int32_t *labels,

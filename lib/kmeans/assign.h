@@ -54,12 +54,19 @@ enum strata__pass_mode {
     STRATA__PASS_UPDATE,         /* label; count changes against `labels`; sums and weights */
     STRATA__PASS_UPDATE_INERTIA, /* the same plus the inertia, sum of w ||x - c_label||^2 */
     STRATA__PASS_INERTIA,        /* `labels` as given: sums, weights and the inertia */
+    STRATA__PASS_DELTA,          /* label; count changes; only the rows whose label
+                                    changes (all labels >= 0 before): + w x into the
+                                    new cluster's sums, - w x out of the old one's,
+                                    the weights likewise, and w into `moved` of both */
 };
 
 /* One pass over all rows. Except in STRATA__PASS_LABEL, accumulates
- * [sums k*d][weights k][inertia][changed] into totals (cleared first; the
- * inertia is 0 where the mode leaves it out), in chunk order, everything in
- * double. Sums are of the raw rows (not centred). */
+ * [sums k*d][weights k][inertia][changed][moved k] into totals (cleared
+ * first; the inertia is 0 and `moved` 0 where the mode leaves them out), in
+ * chunk order, everything in double. Sums are of the raw rows (not centred).
+ * A DELTA pass touches only the rows that change cluster: later Lloyd
+ * iterations then read the data once (labels) instead of twice, and the
+ * bounded algorithms not at all for the rows their bounds vouch for. */
 int strata__assign_pass(const strata__tables *t, const strata__data *X, int32_t *labels,
                         double *totals, int mode);
 

@@ -146,13 +146,15 @@ typedef struct run_result {
 } run_result;
 
 /* One Lloyd run from the centroids in c (k x d, updated in place); labels
- * receive the final assignment. */
+ * receive the final assignment. run_sums (k x d + 2k) holds the cluster sums,
+ * weights and moved weights carried from pass to pass. */
 static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strata__tables *t,
                      strata__hamerly *h, double tol_abs, int64_t run, double *c, double *c_new, double *totals,
-                     int32_t *labels, run_result *res, char *msg)
+                     double *run_sums, int32_t *labels, run_result *res, char *msg)
 {
     const int64_t n = X->n, d = X->d, k = cfg->k;
-    int strict = 0, converged = 0, by_sums = 0;
+    int strict = 0, converged = 0, by_sums = 0, full = 1;
+    double *sums = run_sums, *wsum = run_sums + k * d, *moved = wsum + k;
     double inertia = 0.0, q = 0.0;
     int64_t it = 0;
     for (int64_t i = 0; i < n; i++)
@@ -165,10 +167,31 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
         /* The first pass sums the inertia row by row, and from it the
          * constant q of inertia_from_sums(); where that is accurate, later
          * passes need only the sums (a third less work at small k). */
-        if (pass(t, h, X, labels, totals,
-                 by_sums ? STRATA__PASS_UPDATE : STRATA__PASS_UPDATE_INERTIA))
+        /* Once the inertia comes from the sums, a pass moves only the rows
+         * that change cluster between the sums carried over (DELTA); a full
+         * pass recomputes them after a relocation, or where a cluster's sums
+         * have taken more moved weight than the cluster holds (their rounding
+         * could then exceed that of a fresh sum). The choice depends on the
+         * labels only, so every thread count and algorithm makes it alike. */
+        const int mode = !by_sums ? STRATA__PASS_UPDATE_INERTIA
+                         : full   ? STRATA__PASS_UPDATE
+                                  : STRATA__PASS_DELTA;
+        if (pass(t, h, X, labels, totals, mode))
             return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
-        double *sums = totals, *wsum = totals + k * d;
+        if (mode == STRATA__PASS_DELTA) {
+            for (int64_t i = 0; i < k * d; i++)
+                sums[i] += totals[i];
+            for (int64_t j = 0; j < k; j++) {
+                wsum[j] += totals[k * d + j];
+                moved[j] += totals[k * d + k + 2 + j];
+            }
+        } else {
+            memcpy(run_sums, totals, (size_t)(k * d + k) * sizeof(double));
+            memset(moved, 0, (size_t)k * sizeof(double));
+        }
+        full = 0;
+        for (int64_t j = 0; j < k; j++)
+            full |= !(wsum[j] > 0.0) || moved[j] > wsum[j];
         if (by_sums) {
             inertia = fmax(0.0, inertia_from_sums(c, sums, wsum, t->mean_used, k, d, q));
         } else {
@@ -229,7 +252,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     double *best_c = strata__alloc((size_t)(k * d), sizeof(double));
     int32_t *labels = strata__alloc((size_t)n, sizeof(int32_t));
     int32_t *best_labels = cfg->n_init > 1 ? strata__alloc((size_t)n, sizeof(int32_t)) : NULL;
-    double *totals = NULL, *wide_buf = NULL;
+    double *totals = NULL, *run_sums = NULL, *wide_buf = NULL;
     strata__data wide;
     strata__tables t = {0};
     strata__hamerly hb = {0}, *h = NULL;
@@ -285,7 +308,8 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
         goto done;
     }
     totals = strata__alloc((size_t)strata__pass_len(&t), sizeof(double));
-    if (!totals) {
+    run_sums = strata__alloc((size_t)(k * d + 2 * k), sizeof(double));
+    if (!totals || !run_sums) {
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory");
         goto done;
     }
@@ -305,7 +329,8 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
         run_result r = {INFINITY, 0, 0};
         if ((rc = strata__kmeans_init(X, cfg, run, mean, c, msg)))
             goto done;
-        if ((rc = lloyd_run(X, cfg, &t, h, tol_abs, run, c, c_new, totals, labels, &r, msg)))
+        if ((rc = lloyd_run(X, cfg, &t, h, tol_abs, run, c, c_new, totals, run_sums, labels, &r,
+                            msg)))
             goto done;
         if (run == 0 || r.inertia < best.inertia) {
             best = r;
@@ -349,6 +374,7 @@ done:
     strata__hamerly_free(&hb);
     strata__tables_free(&t);
     strata__free(totals);
+    strata__free(run_sums);
     strata__free(wide_buf);
     strata__free(mean);
     strata__free(c);
