@@ -298,9 +298,9 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
     for (int64_t r0 = begin; r0 < end; r0 += block) {
         int64_t rows = end - r0 < block ? end - r0 : block;
         int64_t next_end = r0 + rows + block;
-        /* a bounded algorithm's DELTA pass reads only the rows it scores */
-        if (!(c->labeler && c->mode == STRATA__PASS_DELTA))
-            strata__prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
+        /* Also where a bounded algorithm reads only some rows: those are
+         * scattered, and a miss each costs more than streaming the block. */
+        strata__prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
         const int32_t *lab = c->labels + r0;
         if (c->mode != STRATA__PASS_INERTIA) {
             if (c->labeler)
