@@ -29,6 +29,12 @@ loaded data is its own. Three measurements per case:
                relative to scikit-learn's;
   seeding      sklearn.cluster.kmeans_plusplus against libstrata's seeding
                (a fit with max_iter = 1 minus the time of one Lloyd iteration).
+  mini-batch   strata.MiniBatchKMeans against sklearn MiniBatchKMeans, both
+               with scikit-learn 1.2's defaults (batch_size --batch-size, default
+               1024; n_init 3, max_iter 100, tol 0, max_no_improvement 10),
+               --seeds seeds: mean time and steps, and mean final inertia
+               (recomputed here) relative to exact k-means (libstrata's end-to-end
+               fit of the same seeds, run here if --skip e2e).
 
 Goals (issue 10, 2 threads): same start >= 10x the faster of lloyd/elkan with
 the same labels; end to end >= 20x scikit-learn with mean inertia within 0.5%;
@@ -99,7 +105,7 @@ def worker(a):
         init = f[f"init_k{a.k}"][:] if a.same_start else None
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out = {"lib": a.lib}
-    if a.lib.startswith("sklearn"):
+    if a.lib.startswith("sklearn-"):
         from sklearn.cluster import KMeans, kmeans_plusplus
         from threadpoolctl import threadpool_limits
         with threadpool_limits(a.threads):
@@ -115,6 +121,24 @@ def worker(a):
                 km.fit(x)
                 out.update(seconds=time.perf_counter() - t, n_iter=int(km.n_iter_),
                            centroids=km.cluster_centers_.tolist())
+    elif a.lib == "sklearn_mb":
+        from sklearn.cluster import MiniBatchKMeans
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(a.threads):
+            km = MiniBatchKMeans(a.k, batch_size=a.batch_size, n_init=3, random_state=a.seed)
+            t = time.perf_counter()
+            km.fit(x)
+            out.update(seconds=time.perf_counter() - t, n_iter=int(km.n_steps_),
+                       centroids=km.cluster_centers_.tolist())
+    elif a.lib == "strata_mb":
+        sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+        import strata
+        km = strata.MiniBatchKMeans(a.k, batch_size=a.batch_size, n_threads=a.threads,
+                                    random_state=a.seed)
+        t = time.perf_counter()
+        km.fit(x)
+        out.update(seconds=time.perf_counter() - t, n_iter=int(km.n_steps_),
+                   centroids=km.cluster_centers_.tolist())
     elif a.lib.startswith("strata"):
         sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
         import strata
@@ -147,10 +171,10 @@ def worker(a):
     print(json.dumps(out))
 
 
-def run(lib, data, k, threads, seed, max_iter, same_start):
+def run(lib, data, k, threads, seed, max_iter, same_start, batch_size=1024):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib, "--data", data, "--k", str(k),
            "--threads", str(threads), "--seed", str(seed), "--max-iter", str(max_iter),
-           "--keep-openblas-env"] + (["--same-start"] if same_start else [])
+           "--batch-size", str(batch_size), "--keep-openblas-env"] + (["--same-start"] if same_start else [])
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     if lib.startswith("strata"):
         env.setdefault("STRATA_LIBRARY", os.path.join(ROOT, "build", "libstrata.so"))
@@ -180,13 +204,15 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--max-iter", type=int, default=300)
-    p.add_argument("--skip", default="", help="comma list among same,e2e,seeding,faiss,elkan")
+    p.add_argument("--skip", default="", help="comma list among same,e2e,seeding,faiss,elkan,mb")
+    p.add_argument("--batch-size", type=int, default=1024, help="mini-batch rows (scikit-learn's default)")
     p.add_argument("--markdown", action="store_true")
     p.add_argument("--out", default=None, help="append JSON lines here")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--keep-openblas-env", action="store_true")
     p.add_argument("--worker", default=None)
     p.add_argument("--data"), p.add_argument("--k", type=int), p.add_argument("--seed", type=int, default=0)
+    # (--batch-size above also reaches the worker)
     p.add_argument("--same-start", action="store_true")
     a = p.parse_args()
     if a.worker:
@@ -242,6 +268,21 @@ def main():
             row.update(e2e_strata_s=round(float(np.mean(t_s)), 3), e2e_sklearn_s=round(float(np.mean(t_k)), 3),
                        e2e_speedup=round(float(np.mean(t_k) / np.mean(t_s)), 2),
                        e2e_inertia_ratio=float(np.mean(i_s) / np.mean(i_k)))
+            exact_inertia = float(np.mean(i_s))
+        if "mb" not in skip:
+            if "e2e" in skip:  # the exact k-means of the same seeds
+                exact_inertia = float(np.mean([assign(x, run("strata", path, k, a.threads, s, a.max_iter,
+                                                             False)["centroids"])[1]
+                                               for s in range(a.seeds)]))
+            for lib in ("strata_mb", "sklearn_mb"):
+                rs = [run(lib, path, k, a.threads, s, a.max_iter, False, a.batch_size) for s in range(a.seeds)]
+                row[f"mb_{lib}_s"] = round(float(np.mean([r["seconds"] for r in rs])), 3)
+                row[f"mb_{lib}_steps"] = float(np.mean([r["n_iter"] for r in rs]))
+                row[f"mb_{lib}_inertia_vs_exact"] = float(
+                    np.mean([assign(x, r["centroids"])[1] for r in rs]) / exact_inertia)
+            row["mb_speedup"] = round(row["mb_sklearn_mb_s"] / row["mb_strata_mb_s"], 2)
+            row["mb_vs_exact_speedup"] = (round(row["e2e_strata_s"] / row["mb_strata_mb_s"], 2)
+                                          if "e2e_strata_s" in row else None)
         if "seeding" not in skip:
             ss = min(run("strata-seeding", path, k, a.threads, s, a.max_iter, False)["seconds"] for s in range(2))
             sk = min(run("sklearn-seeding", path, k, a.threads, s, a.max_iter, False)["seconds"] for s in range(2))
@@ -263,6 +304,17 @@ def main():
                   f"{g('same_faiss_s')} | {g('same_speedup')}x | {g('same_strata_labels_differ')} | "
                   f"{g('e2e_speedup')}x | {g('e2e_inertia_ratio', float('nan')):.4f} | {g('seed_speedup')}x | "
                   f"{g('same_strata_over_data_mb')} / {r['data_mb']} |")
+        if any("mb_speedup" in r for r in rows):
+            print("\n| case | mini-batch: strata s (steps) | sklearn s (steps) | speedup | strata inertia / exact "
+                  "| sklearn inertia / exact | strata exact s / mini-batch s |")
+            print("|---|---|---|---|---|---|---|")
+            for r in rows:
+                g = r.get
+                if "mb_speedup" in r:
+                    print(f"| {r['case']} | {g('mb_strata_mb_s')} ({g('mb_strata_mb_steps'):.0f}) | "
+                          f"{g('mb_sklearn_mb_s')} ({g('mb_sklearn_mb_steps'):.0f}) | {g('mb_speedup')}x | "
+                          f"{g('mb_strata_mb_inertia_vs_exact'):.4f} | {g('mb_sklearn_mb_inertia_vs_exact'):.4f} | "
+                          f"{g('mb_vs_exact_speedup')}x |")
 
 
 if __name__ == "__main__":

@@ -187,11 +187,12 @@ typedef enum strata_init {
                                   its own stream). */
 } strata_init;
 
-/** Algorithms (value of STRATA_KMEANS_ALGORITHM). Every one gives the same
- *  result from the same start: labels, centroids, inertia, n_iter and
- *  converged are bitwise those of LLOYD, for any thread count, kernel and
- *  assignment method (a distance tie goes to the lowest centroid index, as the
- *  kernels break it). They differ in time and memory only. */
+/** Algorithms (value of STRATA_KMEANS_ALGORITHM). Every one but MINIBATCH
+ *  gives the same result from the same start: labels, centroids, inertia,
+ *  n_iter and converged are bitwise those of LLOYD, for any thread count,
+ *  kernel and assignment method (a distance tie goes to the lowest centroid
+ *  index, as the kernels break it). They differ in time and memory only.
+ *  MINIBATCH is approximate: it does NOT give Lloyd's result. */
 typedef enum strata_algorithm {
     STRATA_ALGO_AUTO = 0,   /* currently always LLOYD: HAMERLY was not faster to
                                convergence at any case measured on AVX-512/AVX2
@@ -200,7 +201,7 @@ typedef enum strata_algorithm {
                                was rewritten ("Hamerly, second pass") */
     STRATA_ALGO_LLOYD = 1,  /* exact Lloyd iterations: every row scored against
                                every centroid in every iteration */
-    STRATA_ALGO_HAMERLY = 2 /* Hamerly's bounds (2010): a row is scored only when
+    STRATA_ALGO_HAMERLY = 2, /* Hamerly's bounds (2010): a row is scored only when
                                its upper bound on the distance to its centroid and
                                lower bound on the distance to every other one no
                                longer prove its label (with a margin for the
@@ -209,6 +210,46 @@ typedef enum strata_algorithm {
                                16 for float64; float32 data fitted in double count
                                16) + O(k x d) and O(threads x 256 x k)
                                scratch. */
+    STRATA_ALGO_MINIBATCH = 3 /* mini-batch k-means (Sculley 2010) with the rules
+                               of scikit-learn 1.2's MiniBatchKMeans: an
+                               approximate answer from random batches of
+                               STRATA_KMEANS_BATCH_SIZE rows, not Lloyd's result
+                               (typically a little higher inertia), much faster
+                               on large n. AUTO never picks it. Guaranteed: the
+                               same labels and centroids, bitwise, for a given
+                               seed, data and kernel whatever STRATA_THREADS.
+                               Run: n_init initialisations (STRATA_KMEANS_INIT)
+                               each on its own random subset of init_size =
+                               3 x batch_size rows (3 k if that is less than k;
+                               at most n; drawn with replacement; weights kept),
+                               the one of lowest inertia on one more such subset
+                               kept (scikit-learn's rule: n_init only seeds);
+                               then at most max_iter x n / batch_size steps (so
+                               max_iter counts epochs); each step labels a batch
+                               drawn with replacement and moves every centroid
+                               to the weighted mean of all rows it has been given
+                               so far (per-centre weight counts are the learning
+                               rates); centres whose count is below
+                               STRATA_KMEANS_REASSIGNMENT_RATIO x the largest move
+                               to random rows of the batch (checked whenever a
+                               centre is empty and after every 10 k rows).
+                               Stops early, converged, when the squared
+                               centroid change of a step is <= tol x the mean
+                               feature variance (only if tol > 0; tol = 0 is
+                               scikit-learn's MiniBatchKMeans default) or after
+                               STRATA_KMEANS_MAX_NO_IMPROVEMENT steps without a
+                               new minimum of the exponentially weighted average
+                               of the batch inertia. Labels and inertia are then
+                               those of one exact assignment of every row to the
+                               final centroids. Batches of up to 4096 rows are
+                               labelled on one thread; the seeding and the final
+                               pass use STRATA_THREADS. Extra memory: 4 x
+                               batch_size rows of the data's type (7 x with
+                               n_init > 1) + O(k x d) + the seeding's. The
+                               progress callback is called after every step
+                               with run 0, iteration = step and the batch's
+                               weighted inertia (before the update; it goes up
+                               and down). */
 } strata_algorithm;
 
 /** How distances are computed (value of STRATA_KMEANS_ASSIGN). */
@@ -235,7 +276,8 @@ typedef enum strata_param {
     /* int, >= 1, default 8. Must be <= the number of rows at fit time. */
     STRATA_KMEANS_K = 100,
     /* int, in [1, STRATA_KMEANS_MAX_ITER_LIMIT], default 300: maximum Lloyd
-     * iterations per run. */
+     * iterations per run; for STRATA_ALGO_MINIBATCH, epochs (passes' worth of
+     * rows drawn; scikit-learn's MiniBatchKMeans default is 100). */
     STRATA_KMEANS_MAX_ITER = 101,
     /* double, >= 0, default 1e-4. After each iteration (assignment, then
      * centroid update) a run stops
@@ -277,6 +319,18 @@ typedef enum strata_param {
      *    scikit-learn does. A fit that succeeds with 0 gives the same
      *    result with 1. */
     STRATA_KMEANS_ALLOW_TOO_FEW = 108,
+    /* int, >= 1, default 1024 (scikit-learn's): rows per mini-batch step
+     * (STRATA_ALGO_MINIBATCH only; values above n use n). */
+    STRATA_KMEANS_BATCH_SIZE = 109,
+    /* int, >= 0, default 10: STRATA_ALGO_MINIBATCH stops after this many
+     * consecutive steps without a new minimum of the smoothed batch inertia;
+     * 0 turns the rule off (scikit-learn's None). */
+    STRATA_KMEANS_MAX_NO_IMPROVEMENT = 111,
+    /* double, finite and >= 0, default 0.01: STRATA_ALGO_MINIBATCH moves a
+     * centre whose weight count is below this fraction of the largest count
+     * to a random row of the batch (at most batch_size / 2 centres at once,
+     * and never all of them); 0 turns reassignment off. */
+    STRATA_KMEANS_REASSIGNMENT_RATIO = 112,
     /* int, >= 0, default 0 = the OpenMP default (omp_get_max_threads()).
      * 1 runs in the calling thread only. Results do not depend on it. It is
      * the most threads used: while another process keeps a core busy (a
@@ -295,10 +349,15 @@ typedef enum strata_result {
     STRATA_RESULT_N = 0,         /* int: rows of the fitted data */
     STRATA_RESULT_D = 1,         /* int: features */
     STRATA_RESULT_K = 2,         /* int: clusters */
-    STRATA_RESULT_N_ITER = 3,    /* int: Lloyd iterations run by the kept run */
+    STRATA_RESULT_N_ITER = 3,    /* int: Lloyd iterations run by the kept run; for
+                                    STRATA_ALGO_MINIBATCH the mini-batch steps run
+                                    (scikit-learn's n_steps_; its n_iter_, in epochs,
+                                    is ceil(steps x min(batch_size, n) / n)) */
     STRATA_RESULT_CONVERGED = 4, /* int: 1 if the kept run stopped by a STRATA_KMEANS_TOL
                                     rule within max_iter iterations (also at exactly
-                                    max_iter); not converging is not an error */
+                                    max_iter); for MINIBATCH, 1 if it stopped early by
+                                    tol or max_no_improvement; not converging is not
+                                    an error */
     STRATA_RESULT_INERTIA = 5,   /* double: sum of w_i * ||x_i - c_label(i)||^2 */
     STRATA_RESULT_KERNEL = 6,    /* int: the strata_kernel used (never AUTO) */
     STRATA_RESULT_ASSIGN = 7,    /* int: the strata_assign used (FUSED or GEMM, never AUTO) */

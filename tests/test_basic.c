@@ -145,8 +145,11 @@ static void test_param_defaults_and_round_trip(void)
          {STRATA_INIT_RANDOM, STRATA_INIT_KMEANS_PARALLEL, STRATA_INIT_KMEANSPP}, 3, {-1, 4, 100}, 3},
         {STRATA_KMEANS_SEED, 0, {1, 42, (int64_t)1 << 40, 0}, 4, {-1, INT64_MIN}, 2},
         {STRATA_KMEANS_N_INIT, 1, {1, 3, 10}, 3, {0, -1}, 2},
-        {STRATA_KMEANS_ALGORITHM, STRATA_ALGO_AUTO, {STRATA_ALGO_LLOYD, STRATA_ALGO_HAMERLY, STRATA_ALGO_AUTO}, 3,
-         {-1, 3, 99}, 3},
+        {STRATA_KMEANS_ALGORITHM, STRATA_ALGO_AUTO,
+         {STRATA_ALGO_LLOYD, STRATA_ALGO_HAMERLY, STRATA_ALGO_MINIBATCH, STRATA_ALGO_AUTO}, 4,
+         {-1, 4, 99}, 3},
+        {STRATA_KMEANS_BATCH_SIZE, 1024, {1, 7, (int64_t)1 << 40, 1024}, 4, {0, -1, INT64_MIN}, 3},
+        {STRATA_KMEANS_MAX_NO_IMPROVEMENT, 10, {0, 1, 50, 10}, 4, {-1, INT64_MIN}, 2},
         {STRATA_KMEANS_ASSIGN, STRATA_ASSIGN_AUTO,
          {STRATA_ASSIGN_FUSED, STRATA_ASSIGN_GEMM, STRATA_ASSIGN_AUTO}, 3, {-1, 3, 99}, 3},
         {STRATA_KMEANS_ALLOW_TOO_FEW, 0, {1, 0}, 2, {-1, 2, 99}, 3},
@@ -207,7 +210,7 @@ static void test_param_defaults_and_round_trip(void)
     ASSERT_TRUE(t == 1e-4);
 
     /* unknown keys, including result keys and neighbours of real keys */
-    const int unknown[] = {-1, 0, 1, 99, 109, 399, 402, 1000};
+    const int unknown[] = {-1, 0, 1, 99, 113, 399, 402, 1000};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         ASSERT_STATUS(strata_kmeans_set_int(km, unknown[i], 1), STRATA_E_PARAM);
         ASSERT_STATUS(strata_kmeans_set_double(km, unknown[i], 1.0), STRATA_E_PARAM);

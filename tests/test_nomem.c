@@ -212,6 +212,15 @@ static int call_fit_gemm(void)
     return strata_kmeans_fit(km, STRATA_FLOAT32, X32, N, D, 0, NULL);
 }
 
+static int call_fit_minibatch(void)
+{
+    if (strata_kmeans_set_int(km, STRATA_KMEANS_K, 5) || strata_kmeans_set_int(km, STRATA_KMEANS_N_INIT, 2) ||
+        strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, STRATA_ALGO_MINIBATCH) ||
+        strata_kmeans_set_int(km, STRATA_KMEANS_BATCH_SIZE, 16))
+        return STRATA_E_INTERNAL;
+    return strata_kmeans_fit(km, STRATA_FLOAT64, X64, N, D, 0, W);
+}
+
 static void km_after_param_change(void)
 {
     /* the setters before the call succeeded; only the model must be the old one */
@@ -450,6 +459,8 @@ static void test_kmeans_calls(void)
          km_after_param_change, km_refit_ok, km_free},
         {"kmeans_fit GEMM random init", km_fitted, call_fit_gemm, km_after_param_change,
          km_refit_ok, km_free},
+        {"kmeans_fit minibatch weighted n_init=2", km_fitted, call_fit_minibatch,
+         km_after_param_change, km_refit_ok, km_free},
         {"kmeans_predict", km_fitted, call_predict, km_unchanged, predict_ok, km_free},
         {"kmeans_transform", km_fitted, call_transform, km_unchanged, transform_ok, km_free},
         {"kmeans_set_init_centroids", km_fitted, call_set_init, km_unchanged, set_init_ok, km_free},

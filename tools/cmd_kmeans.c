@@ -29,7 +29,14 @@ static const char HELP[] =
     "                     hamerly skips the rows whose cluster cannot change (two\n"
     "                     bounds a row: 8 bytes for float32 data, 16 for float64;\n"
     "                     slower than lloyd on the data measured so far, so auto\n"
-    "                     runs lloyd); OUT.h5 records the one run\n"
+    "                     runs lloyd); or minibatch: mini-batch k-means, an\n"
+    "                     approximate answer (not lloyd's) from random batches, as\n"
+    "                     scikit-learn's MiniBatchKMeans: --max-iter counts epochs,\n"
+    "                     n_iter is the batches run, --n-init runs only seed (give\n"
+    "                     --max-iter 100 --tol 0 --n-init 3 for its defaults); the\n"
+    "                     same result for a seed whatever --threads; OUT.h5\n"
+    "                     records the one run\n"
+    "  --batch-size N     rows per mini-batch (minibatch only; default 1024)\n"
     "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
     "                     one of the inputs; it keeps its permissions and owner\n"
     "  -h, --help         show this help\n"
@@ -41,13 +48,13 @@ typedef struct options {
     int algorithm;
     char *in_file, *init_file; /* the files of input and of --init FILE:/dataset */
     const char *in_dataset, *init_dataset;
-    int64_t k, seed, threads, n_init, max_iter;
+    int64_t k, seed, threads, n_init, max_iter, batch_size;
     double tol;
     int force, help;
 } options;
 
 enum { OPT_SEED = 256, OPT_THREADS, OPT_INIT, OPT_N_INIT, OPT_MAX_ITER, OPT_TOL, OPT_FORCE,
-       OPT_ALGORITHM };
+       OPT_ALGORITHM, OPT_BATCH_SIZE };
 
 static int parse_algorithm(const char *v, int *out)
 {
@@ -55,13 +62,13 @@ static int parse_algorithm(const char *v, int *out)
         const char *name;
         int value;
     } names[] = {{"auto", STRATA_ALGO_AUTO}, {"lloyd", STRATA_ALGO_LLOYD},
-                 {"hamerly", STRATA_ALGO_HAMERLY}};
+                 {"hamerly", STRATA_ALGO_HAMERLY}, {"minibatch", STRATA_ALGO_MINIBATCH}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(v, names[i].name)) {
             *out = names[i].value;
             return CLI_OK;
         }
-    return cli_error(CLI_USAGE, "--algorithm must be auto, lloyd or hamerly, got '%s'", v);
+    return cli_error(CLI_USAGE, "--algorithm must be auto, lloyd, hamerly or minibatch, got '%s'", v);
 }
 
 static int parse(int argc, char **argv, options *o)
@@ -75,9 +82,10 @@ static int parse(int argc, char **argv, options *o)
         {"tol", required_argument, NULL, OPT_TOL},
         {"force", no_argument, NULL, OPT_FORCE},
         {"algorithm", required_argument, NULL, OPT_ALGORITHM},
+        {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    *o = (options){.k = -1, .n_init = 1, .max_iter = 300, .tol = 1e-4};
+    *o = (options){.k = -1, .n_init = 1, .max_iter = 300, .tol = 1e-4, .batch_size = 1024};
     int c, rc = CLI_OK;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":k:o:h", longs, NULL)) != -1) {
@@ -93,6 +101,7 @@ static int parse(int argc, char **argv, options *o)
         case OPT_TOL: rc = cli_parse_double("--tol", optarg, 0.0, &o->tol); break;
         case OPT_FORCE: o->force = 1; break;
         case OPT_ALGORITHM: rc = parse_algorithm(optarg, &o->algorithm); break;
+        case OPT_BATCH_SIZE: rc = cli_parse_int("--batch-size", optarg, 1, &o->batch_size); break;
         default: rc = cli_bad_option("kmeans", c, argv);
         }
     }
@@ -133,6 +142,7 @@ static int configure(strata_kmeans *km, const options *o)
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter));
     CLI_TRY(km, strata_kmeans_set_double(km, STRATA_KMEANS_TOL, o->tol));
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, o->algorithm));
+    CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_BATCH_SIZE, o->batch_size));
     if (o->init && !strcmp(o->init, "random"))
         CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_RANDOM));
     if (o->init && !strcmp(o->init, "k-means||"))
@@ -167,7 +177,7 @@ static void print_clusters(const double *centroids, const int64_t *counts, int64
 
 static int summarise(strata_kmeans *km, const options *o, double seconds)
 {
-    int64_t n, d, k, n_iter, converged, kernel;
+    int64_t n, d, k, n_iter, converged, kernel, algorithm;
     double inertia;
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_N, &n));
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_D, &d));
@@ -175,6 +185,7 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &n_iter));
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_CONVERGED, &converged));
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_KERNEL, &kernel));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &algorithm));
     CLI_TRY(km, strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia));
     int32_t *labels = malloc((size_t)n * sizeof *labels);
     double *centroids = malloc((size_t)(k * d) * sizeof *centroids);
@@ -190,8 +201,11 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
         printf("strata kmeans: %s -> %s\n", o->input, o->output);
         printf("  k = %lld, n = %lld rows, d = %lld features\n", (long long)k, (long long)n,
                (long long)d);
-        printf("  inertia %.6g, %lld iterations, %s, %.2f s (read + fit), kernel %s\n", inertia,
-               (long long)n_iter, converged ? "converged" : "not converged (max-iter reached)",
+        const int mb = algorithm == STRATA_ALGO_MINIBATCH;
+        printf("  inertia %.6g, %lld %s, %s, %.2f s (read + fit), kernel %s\n", inertia,
+               (long long)n_iter, mb ? "mini-batch steps" : "iterations",
+               converged ? (mb ? "stopped early" : "converged")
+                         : "not converged (max-iter reached)",
                seconds, strata_kernel_name((int)kernel));
         print_clusters(centroids, counts, n, k, d);
     }

@@ -13,7 +13,8 @@
 struct strata_kmeans {
     /* parameters */
     int64_t k, max_iter, n_init, seed, threads;
-    double tol;
+    int64_t batch_size, max_no_improvement; /* mini-batch */
+    double tol, reassignment_ratio;
     int init, algorithm, assign, kernel, allow_too_few;
     double *init_centroids; /* k0 x d0 when given */
     int64_t init_k, init_d;
@@ -51,6 +52,9 @@ int strata_kmeans_create(strata_kmeans **out)
     km->max_iter = 300;
     km->n_init = 1;
     km->tol = 1e-4;
+    km->batch_size = 1024; /* scikit-learn's MiniBatchKMeans defaults */
+    km->max_no_improvement = 10;
+    km->reassignment_ratio = 0.01;
     km->init = STRATA_INIT_KMEANSPP;
     *out = km;
     return STRATA_OK;
@@ -107,7 +111,7 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
         km->n_init = v;
         return STRATA_OK;
     case STRATA_KMEANS_ALGORITHM:
-        if (v < STRATA_ALGO_AUTO || v > STRATA_ALGO_HAMERLY)
+        if (v < STRATA_ALGO_AUTO || v > STRATA_ALGO_MINIBATCH)
             return strata__fail(km->msg, STRATA_E_PARAM, "unknown algorithm %lld", (long long)v);
         km->algorithm = (int)v;
         return STRATA_OK;
@@ -122,6 +126,18 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
             return strata__fail(km->msg, STRATA_E_PARAM, "allow_too_few must be 0 or 1, got %lld",
                                 (long long)v);
         km->allow_too_few = (int)v;
+        return STRATA_OK;
+    case STRATA_KMEANS_BATCH_SIZE:
+        if (v < 1)
+            return strata__fail(km->msg, STRATA_E_PARAM, "batch_size must be >= 1, got %lld",
+                                (long long)v);
+        km->batch_size = v;
+        return STRATA_OK;
+    case STRATA_KMEANS_MAX_NO_IMPROVEMENT:
+        if (v < 0)
+            return strata__fail(km->msg, STRATA_E_PARAM,
+                                "max_no_improvement must be >= 0 (0 = off), got %lld", (long long)v);
+        km->max_no_improvement = v;
         return STRATA_OK;
     case STRATA_THREADS:
         if (v < 0 || v > 1024)
@@ -138,8 +154,10 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
         km->kernel = (int)v;
         return STRATA_OK;
     case STRATA_KMEANS_TOL:
+    case STRATA_KMEANS_REASSIGNMENT_RATIO:
         return strata__fail(km->msg, STRATA_E_PARAM,
-                            "tol is a double parameter: use strata_kmeans_set_double");
+                            "%s is a double parameter: use strata_kmeans_set_double",
+                            param == STRATA_KMEANS_TOL ? "tol" : "reassignment_ratio");
     default:
         return strata__fail(km->msg, STRATA_E_PARAM, "unknown integer parameter %d", param);
     }
@@ -148,11 +166,19 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
 int strata_kmeans_set_double(strata_kmeans *km, int param, double v)
 {
     CHECK_HANDLE(km);
-    if (param != STRATA_KMEANS_TOL)
-        return strata__fail(km->msg, STRATA_E_PARAM, "unknown double parameter %d", param);
+    double *slot;
+    const char *name;
+    switch (param) {
+    case STRATA_KMEANS_TOL: slot = &km->tol; name = "tol"; break;
+    case STRATA_KMEANS_REASSIGNMENT_RATIO:
+        slot = &km->reassignment_ratio;
+        name = "reassignment_ratio";
+        break;
+    default: return strata__fail(km->msg, STRATA_E_PARAM, "unknown double parameter %d", param);
+    }
     if (!(v >= 0.0) || !isfinite(v))
-        return strata__fail(km->msg, STRATA_E_PARAM, "tol must be finite and >= 0, got %g", v);
-    km->tol = v;
+        return strata__fail(km->msg, STRATA_E_PARAM, "%s must be finite and >= 0, got %g", name, v);
+    *slot = v;
     return STRATA_OK;
 }
 
@@ -172,6 +198,8 @@ int strata_kmeans_get_int(const strata_kmeans *ckm, int param, int64_t *out)
     case STRATA_KMEANS_ALGORITHM: v = km->algorithm; break;
     case STRATA_KMEANS_ASSIGN: v = km->assign; break;
     case STRATA_KMEANS_ALLOW_TOO_FEW: v = km->allow_too_few; break;
+    case STRATA_KMEANS_BATCH_SIZE: v = km->batch_size; break;
+    case STRATA_KMEANS_MAX_NO_IMPROVEMENT: v = km->max_no_improvement; break;
     case STRATA_THREADS: v = km->threads; break;
     case STRATA_KERNEL: v = km->kernel; break;
     default:
@@ -187,9 +215,12 @@ int strata_kmeans_get_double(const strata_kmeans *ckm, int param, double *out)
     CHECK_HANDLE(km);
     if (!out)
         return strata__fail(km->msg, STRATA_E_NULL, "strata_kmeans_get_double: out is NULL");
-    if (param != STRATA_KMEANS_TOL)
+    if (param == STRATA_KMEANS_TOL)
+        *out = km->tol;
+    else if (param == STRATA_KMEANS_REASSIGNMENT_RATIO)
+        *out = km->reassignment_ratio;
+    else
         return strata__fail(km->msg, STRATA_E_PARAM, "unknown double parameter %d", param);
-    *out = km->tol;
     return STRATA_OK;
 }
 
@@ -283,7 +314,9 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
         .tol = km->tol, .init = km->init, .assign = km->assign, .algorithm = km->algorithm,
         .threads = strata__resolve_threads(km->threads), .kern = kern,
         .init_centroids = km->init_centroids, .allow_too_few = km->allow_too_few,
-        .progress = km->progress, .user = km->user};
+        .progress = km->progress, .user = km->user, .batch_size = km->batch_size,
+        .max_no_improvement = km->max_no_improvement,
+        .reassignment_ratio = km->reassignment_ratio};
     return STRATA_OK;
 }
 
@@ -488,6 +521,16 @@ int strata_kmeans_transform(strata_kmeans *km, int dtype, const void *x, int64_t
     return strata__kmeans_transform(&X, km->model.centroids, km->model.k, cfg.threads, out, km->msg);
 }
 
+/* The name HDF5 output records (and the CLI's --algorithm takes). */
+static const char *algorithm_name(int algorithm)
+{
+    switch (algorithm) {
+    case STRATA_ALGO_HAMERLY: return "hamerly";
+    case STRATA_ALGO_MINIBATCH: return "minibatch";
+    default: return "lloyd";
+    }
+}
+
 int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *source, int flags)
 {
     CHECK_HANDLE(km);
@@ -501,7 +544,7 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
     strata__kmeans_output o = {km->model.labels, km->model.n, km->model.centroids, km->model.k,
                                km->model.d, km->model.inertia, km->model.n_iter,
                                km->model.converged, km->seed_used,
-                               km->model.algorithm == STRATA_ALGO_HAMERLY ? "hamerly" : "lloyd", source,
+                               algorithm_name(km->model.algorithm), source,
                                km->inputs, 2};
     return strata__h5_write_kmeans(path, &o, flags, km->msg);
 }

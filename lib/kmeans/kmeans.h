@@ -81,6 +81,8 @@ typedef struct strata__kmeans_cfg {
     const strata__kernels *kern;
     const double *init_centroids; /* k x d, for STRATA_INIT_CENTROIDS */
     int allow_too_few;            /* STRATA_KMEANS_ALLOW_TOO_FEW */
+    int64_t batch_size, max_no_improvement; /* MINIBATCH only */
+    double reassignment_ratio;              /* MINIBATCH only */
     strata_progress_fn progress;
     void *user;
 } strata__kmeans_cfg;
@@ -94,13 +96,13 @@ typedef struct strata__kmeans_model {
     int64_t n_iter;
     int converged;
     int assign; /* FUSED or GEMM */
-    int algorithm; /* LLOYD or HAMERLY */
+    int algorithm; /* LLOYD, HAMERLY or MINIBATCH */
 } strata__kmeans_model;
 
 void strata__kmeans_model_free(strata__kmeans_model *m);
 
-/* Validate, initialise and run n_init Lloyd fits; the best lands in *out
- * (which must be empty). */
+/* Validate, initialise and run n_init Lloyd fits (or one mini-batch fit,
+ * kmeans/minibatch.c); the best lands in *out (which must be empty). */
 int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
                        strata__kmeans_model *out, char *msg);
 

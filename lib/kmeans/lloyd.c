@@ -9,6 +9,7 @@
 #include "kmeans/assign.h"
 #include "kmeans/hamerly.h"
 #include "kmeans/kmeans.h"
+#include "kmeans/minibatch.h"
 
 void strata__kmeans_model_free(strata__kmeans_model *m)
 {
@@ -251,14 +252,16 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     double *c_new = strata__alloc((size_t)(k * d), sizeof(double));
     double *best_c = strata__alloc((size_t)(k * d), sizeof(double));
     int32_t *labels = strata__alloc((size_t)n, sizeof(int32_t));
-    int32_t *best_labels = cfg->n_init > 1 ? strata__alloc((size_t)n, sizeof(int32_t)) : NULL;
+    /* Lloyd's restarts keep the best run's labels; mini-batch labels once. */
+    const int keep_labels = cfg->n_init > 1 && cfg->algorithm != STRATA_ALGO_MINIBATCH;
+    int32_t *best_labels = keep_labels ? strata__alloc((size_t)n, sizeof(int32_t)) : NULL;
     double *totals = NULL, *run_sums = NULL, *wide_buf = NULL;
     strata__data wide;
     strata__tables t = {0};
     strata__hamerly hb = {0}, *h = NULL;
     int assign = STRATA_ASSIGN_FUSED;
     int algorithm = strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id, n, k, d);
-    if (!mean || !c || !c_new || !best_c || !labels || (cfg->n_init > 1 && !best_labels)) {
+    if (!mean || !c || !c_new || !best_c || !labels || (keep_labels && !best_labels)) {
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld x %lld data, k = %lld",
                           (long long)n, (long long)d, (long long)k);
         goto done;
@@ -325,6 +328,14 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     const double tol_abs = cfg->tol * st.mean_var;
     run_result best = {INFINITY, 0, 0};
     int64_t runs = cfg->init == STRATA_INIT_CENTROIDS ? 1 : cfg->n_init;
+    if (algorithm == STRATA_ALGO_MINIBATCH) { /* its n_init runs only seed */
+        strata__minibatch_result mb;
+        if ((rc = strata__minibatch_fit(X, cfg, &t, mean, tol_abs, best_c, labels, totals, &mb,
+                                        msg)))
+            goto done;
+        best = (run_result){mb.inertia, mb.steps, mb.converged};
+        runs = 0;
+    }
     for (int64_t run = 0; run < runs; run++) {
         run_result r = {INFINITY, 0, 0};
         if ((rc = strata__kmeans_init(X, cfg, run, mean, c, msg)))

@@ -56,6 +56,23 @@ sys.exit(0 if same and a.attrs['inertia'] == b.attrs['inertia'] and a.attrs['n_i
 expect "explicit lloyd" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/outl.h5" --init "$I:/c" --tol 0 --algorithm lloyd
 check "explicit lloyd result" "$PY" "$CHECK" lloyd "$T/outl.h5" "$B" /data/x "$I" /c --algorithm lloyd
 
+# mini-batch: approximate; its own labels and inertia are exact for its centroids,
+# the inertia is near Lloyd's, and --threads does not change the result
+expect "fit minibatch" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/outm.h5" --init "$I:/c" --algorithm minibatch --batch-size 64 --max-iter 100 --tol 0 --threads 1
+grep -q "mini-batch steps" "$T/out" && ok || bad "minibatch summary: $(cat "$T/out")"
+expect "fit minibatch 3 threads" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/outm3.h5" --init "$I:/c" --algorithm minibatch --batch-size 64 --max-iter 100 --tol 0 --threads 3
+check "minibatch result" "$PY" -c "import h5py, numpy as np, sys
+m, m3, l = (h5py.File(p, 'r') for p in ('$T/outm.h5', '$T/outm3.h5', '$T/out.h5'))
+x = h5py.File('$B', 'r')['data/x'][...].astype(np.float64)
+c, lab = m['centroids'][...], m['labels'][...]
+d2 = ((x[:, None, :] - c[None]) ** 2).sum(-1)
+inertia = d2.min(1).sum()
+ok = (m.attrs['algorithm'] == 'minibatch' and np.array_equal(lab, d2.argmin(1))
+      and np.isclose(m.attrs['inertia'], inertia, rtol=1e-9)
+      and m.attrs['inertia'] <= 1.02 * l.attrs['inertia'] and m.attrs['n_iter'] >= 2
+      and np.array_equal(lab, m3['labels'][...]) and np.array_equal(c, m3['centroids'][...]))
+sys.exit(0 if ok else 1)"
+
 expect "fit float32 gzip chunked" 0 "" "$STRATA" kmeans "$B:/data/x32gz" -k 5 -o "$T/out32.h5" --init "$I:/c32" --tol 0
 check "float32 gzip result" "$PY" "$CHECK" lloyd "$T/out32.h5" "$B" /data/x32gz "$I" /c32 --rtol 1e-5
 expect "fit int16" 0 "" "$STRATA" kmeans "$B:/data/xint" -k 5 -o "$T/outint.h5" --init "$I:/cint" --tol 0 --threads 1
@@ -97,7 +114,8 @@ expect "missing input" 2 "missing input" "$STRATA" kmeans -k 2 -o "$T/e.h5"
 expect "two inputs" 2 "unexpected argument" "$STRATA" kmeans "$B:/data/x" "$B:/data/x" -k 2 -o "$T/e.h5"
 expect "input without dataset" 2 "IN.h5:/path/to/dataset" "$STRATA" kmeans "$B" -k 2 -o "$T/e.h5"
 expect "unknown option" 2 "unknown option '--bogus'" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --bogus
-expect "bad algorithm" 2 "--algorithm must be auto, lloyd or hamerly" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --algorithm elkan
+expect "bad algorithm" 2 "--algorithm must be auto, lloyd, hamerly or minibatch" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --algorithm elkan
+expect "bad batch size" 2 "--batch-size" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --algorithm minibatch --batch-size 0
 expect "negative tol" 2 "--tol must be a number >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --tol -1
 expect "NaN tol" 2 "--tol must be a number" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --tol nan
 expect "negative seed" 2 "--seed must be an integer >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed -3

@@ -41,7 +41,9 @@ static double take_double(reader *r)
 static const int kmeans_params[] = {STRATA_KMEANS_K, STRATA_KMEANS_MAX_ITER, STRATA_KMEANS_TOL,
                                     STRATA_KMEANS_INIT, STRATA_KMEANS_SEED, STRATA_KMEANS_N_INIT,
                                     STRATA_KMEANS_ALGORITHM, STRATA_KMEANS_ASSIGN, STRATA_THREADS,
-                                    STRATA_KERNEL, STRATA_KMEANS_ALLOW_TOO_FEW, 0, -1, 99, 109, 402};
+                                    STRATA_KERNEL, STRATA_KMEANS_ALLOW_TOO_FEW, STRATA_KMEANS_BATCH_SIZE,
+                                    STRATA_KMEANS_MAX_NO_IMPROVEMENT,
+                                    STRATA_KMEANS_REASSIGNMENT_RATIO, 0, -1, 99, 113, 402};
 static const int rfm_params[] = {STRATA_RFM_BINS, STRATA_RFM_TIES, STRATA_RFM_REFERENCE_DAY,
                                  STRATA_RFM_FREQUENCY_MODE, STRATA_RFM_MONETARY_MODE,
                                  STRATA_RFM_NEGATIVE, STRATA_RFM_ZERO, STRATA_RFM_DUPLICATES,

@@ -20,7 +20,7 @@ from ._version import __version__
 from .errors import (ArgumentError, Cancelled, ClosedError, ConvergenceWarning, DTypeError, Error,
                      FileError, InternalError, NotFittedError, OutOfMemoryError,
                      OutputExistsError, StateError)
-from .kmeans import KMeans
+from .kmeans import KMeans, MiniBatchKMeans
 from .rfm import RFMResult, rfm, rfm_score
 
 #: Version string of the loaded C library, e.g. "0.1.0".
@@ -28,7 +28,7 @@ library_version = _lib.lib.strata_version_string().decode()
 #: Where the C library was loaded from (a path, or a name given to the system loader).
 library_path = _lib.path
 
-__all__ = ["KMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError",
+__all__ = ["KMeans", "MiniBatchKMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError",
            "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",
            "ClosedError", "Cancelled", "InternalError", "ConvergenceWarning", "library_version",
            "library_path", "__version__"]

@@ -1,5 +1,6 @@
-"""The KMeans estimator: scikit-learn's interface over a libstrata handle."""
+"""The KMeans and MiniBatchKMeans estimators: scikit-learn's interface over a libstrata handle."""
 
+import math
 import numbers
 import os
 import sys
@@ -45,6 +46,13 @@ def _integer(name, value, low):
     return int(value)
 
 
+def _real(name, value):
+    """``value`` as a finite float >= 0, or ArgumentError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
+        raise ArgumentError(f"{name} must be a finite float >= 0, got {value!r}", -102)
+    return float(value)
+
+
 class KMeans(ParamsMixin):
     """k-means clustering computed by libstrata, with scikit-learn's interface.
 
@@ -82,6 +90,7 @@ class KMeans(ParamsMixin):
     """
 
     _estimator_type = "clusterer"  # scikit-learn's ClusterMixin marker
+    _auto_n_init_random = 10  # n_init="auto" with init="random" (1 otherwise)
     _km = None  # the KMeansHandle, created on first use
     _closed = False
     _source = ""  # default `source` of write_h5: "file:dataset" after fit_h5
@@ -120,15 +129,18 @@ class KMeans(ParamsMixin):
         raise ArgumentError("random_state must be None, an int >= 0 or a numpy.random.RandomState, "
                             f"got {state!r}", -102)
 
-    def _settings(self):
-        """Validate the parameters: (integer settings by key, tol, initial centroids or None)."""
-        k = _integer("n_clusters", self.n_clusters, 1)
-        tol = self.tol
-        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 <= tol < np.inf:
-            raise ArgumentError(f"tol must be a finite float >= 0, got {tol!r}", -102)
+    def _algorithm(self):
         if not isinstance(self.algorithm, str) or self.algorithm not in _ALGORITHMS:
             raise ArgumentError("algorithm must be 'auto', 'lloyd', 'hamerly', 'elkan' or 'full', "
                                 f"got {self.algorithm!r}", -102)
+        return _ALGORITHMS[self.algorithm]
+
+    def _settings(self):
+        """Validate the parameters: (integer settings by key, double settings by key,
+        initial centroids or None)."""
+        k = _integer("n_clusters", self.n_clusters, 1)
+        tol = _real("tol", self.tol)
+        algorithm = self._algorithm()
         centroids = None
         if isinstance(self.init, str):
             if self.init not in _INITS:
@@ -137,7 +149,7 @@ class KMeans(ParamsMixin):
         else:
             centroids = as_centroids(self.init, k)
         if isinstance(self.n_init, str) and self.n_init == "auto":
-            n_init = 10 if centroids is None and self.init == "random" else 1
+            n_init = self._auto_n_init_random if centroids is None and self.init == "random" else 1
         else:
             n_init = _integer("n_init", self.n_init, 1)
             if centroids is not None and n_init != 1:
@@ -146,13 +158,13 @@ class KMeans(ParamsMixin):
                               stacklevel=_stacklevel())
                 n_init = 1
         ints = {_ffi.KMEANS_K: k, _ffi.KMEANS_MAX_ITER: _integer("max_iter", self.max_iter, 1),
-                _ffi.KMEANS_N_INIT: n_init, _ffi.KMEANS_ALGORITHM: _ALGORITHMS[self.algorithm],
+                _ffi.KMEANS_N_INIT: n_init, _ffi.KMEANS_ALGORITHM: algorithm,
                 _ffi.THREADS: self._threads(),
                 _ffi.KMEANS_ALLOW_TOO_FEW: 1}  # fewer distinct points than k: fit and warn
         ints[_ffi.KMEANS_SEED] = self._seed()  # last: drawing a seed advances a RandomState
         if centroids is None:
             ints[_ffi.KMEANS_INIT] = _INITS[self.init]
-        return ints, float(tol), centroids
+        return ints, {_ffi.KMEANS_TOL: tol}, centroids
 
     # -- the handle ---------------------------------------------------------
 
@@ -204,11 +216,12 @@ class KMeans(ParamsMixin):
         """Configure the handle, run ``func(handle, *args)``, read the model back."""
         if progress is not None and not callable(progress):
             raise ArgumentError(f"progress must be callable or None, got {progress!r}", -102)
-        ints, tol, centroids = self._settings()
+        ints, doubles, centroids = self._settings()
         with sigint_deferred() as interrupt, self._handle().session() as handle:
             for key, value in ints.items():
                 handle.call(lib.strata_kmeans_set_int, key, value)
-            handle.call(lib.strata_kmeans_set_double, _ffi.KMEANS_TOL, tol)
+            for key, value in doubles.items():
+                handle.call(lib.strata_kmeans_set_double, key, value)
             if centroids is not None:
                 handle.call(lib.strata_kmeans_set_init_centroids, pointer(centroids, c_double),
                             *centroids.shape)
@@ -333,3 +346,84 @@ class KMeans(ParamsMixin):
                                  "copied), without its training labels: fit it to write it")
             handle.call(lib.strata_kmeans_write_h5, os.fsencode(path), source.encode(),
                         _ffi.WRITE_FORCE if force else 0)
+
+
+class MiniBatchKMeans(KMeans):
+    """Mini-batch k-means (Sculley 2010) computed by libstrata, with the
+    parameters, defaults and rules of scikit-learn 1.2's ``MiniBatchKMeans``.
+
+    An approximate answer, not Lloyd's (typically a slightly higher inertia),
+    much faster on large data: each step labels ``batch_size`` random rows and
+    moves each centre towards them, at a rate that falls with the weight the
+    centre has seen. For a given ``random_state`` the result does not depend
+    on ``n_threads``; it is not scikit-learn's result for the same seed (the
+    random numbers differ), only as good on average.
+
+    Parameters (stored unmodified, validated by ``fit``):
+        n_clusters, init, random_state, n_threads: as :class:`KMeans`.
+        max_iter: epochs: at most ``max_iter * n_samples // batch_size`` steps.
+        batch_size: rows per step (>= 1; more than n_samples counts as n_samples).
+        tol: stop when a step moves the centres by a total squared distance
+            <= tol times the mean feature variance; 0 (the default) turns it off.
+        max_no_improvement: stop after this many steps without a new minimum of
+            the smoothed batch inertia; None turns it off. (0, which stops
+            scikit-learn at its second step, is refused.)
+        init_size: None only: the initialisations use 3 * batch_size random
+            rows (3 * n_clusters if more; at most n_samples), as scikit-learn's
+            default. Other values raise ArgumentError.
+        n_init: initialisations, each on its own random subset; the one of
+            lowest inertia on another subset is kept. "auto" is 3 for "random"
+            and 1 otherwise.
+        reassignment_ratio: centres whose weight count falls below this
+            fraction of the largest move to random rows of the batch.
+
+    Attributes after ``fit``: as :class:`KMeans` (``labels_`` and ``inertia_``
+    from one exact pass over all rows for the final centres), with
+    ``n_steps_`` the steps run, ``n_iter_`` = ceil(n_steps_ * batch / n) the
+    epochs, and ``converged_`` True when an early-stopping rule ended the fit.
+    ``progress(run, step, batch_inertia)`` is called after every step.
+    ``partial_fit`` is not provided.
+    """
+
+    _auto_n_init_random = 3
+
+    def __init__(self, n_clusters=8, *, init="k-means++", max_iter=100, batch_size=1024, tol=0.0,
+                 max_no_improvement=10, init_size=None, n_init=3, reassignment_ratio=0.01,
+                 random_state=None, n_threads=None):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.tol = tol
+        self.max_no_improvement = max_no_improvement
+        self.init_size = init_size
+        self.n_init = n_init
+        self.reassignment_ratio = reassignment_ratio
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    def _algorithm(self):
+        return _ffi.ALGO_MINIBATCH
+
+    def _settings(self):
+        ints, doubles, centroids = super()._settings()
+        if self.init_size is not None:
+            raise ArgumentError("init_size must be None (libstrata seeds on 3 * batch_size rows, "
+                                f"scikit-learn's default), got {self.init_size!r}", -102)
+        if self.max_no_improvement is None:
+            no_improvement = 0  # the library's "off"
+        else:
+            no_improvement = _integer("max_no_improvement (None turns it off)",
+                                      self.max_no_improvement, 1)
+        ints[_ffi.KMEANS_BATCH_SIZE] = _integer("batch_size", self.batch_size, 1)
+        ints[_ffi.KMEANS_MAX_NO_IMPROVEMENT] = no_improvement
+        doubles[_ffi.KMEANS_REASSIGNMENT_RATIO] = _real("reassignment_ratio",
+                                                        self.reassignment_ratio)
+        return ints, doubles, centroids
+
+    def _fit(self, func, *args, progress, source):
+        super()._fit(func, *args, progress=progress, source=source)
+        n = self.labels_.shape[0]
+        self.n_steps_ = self.n_iter_  # the library counts steps
+        self.n_iter_ = math.ceil(self.n_steps_ * min(int(self.batch_size), n) / n)
+        return self
