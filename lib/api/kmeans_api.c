@@ -15,6 +15,7 @@ struct strata_kmeans {
     int64_t k, max_iter, n_init, seed, threads;
     double tol;
     int init, algorithm, assign, kernel, allow_too_few;
+    int64_t chain_length;
     double *init_centroids; /* k0 x d0 when given */
     int64_t init_k, init_d;
     /* The files the handle read what it holds from, never replaced by
@@ -52,6 +53,7 @@ int strata_kmeans_create(strata_kmeans **out)
     km->n_init = 1;
     km->tol = 1e-4;
     km->init = STRATA_INIT_KMEANSPP;
+    km->chain_length = 200;
     *out = km;
     return STRATA_OK;
 }
@@ -87,7 +89,7 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
         km->max_iter = v;
         return STRATA_OK;
     case STRATA_KMEANS_INIT:
-        if (v < STRATA_INIT_KMEANSPP || v > STRATA_INIT_KMEANS_PARALLEL)
+        if (v < STRATA_INIT_KMEANSPP || v > STRATA_INIT_AFKMC2)
             return strata__fail(km->msg, STRATA_E_PARAM, "unknown init method %lld", (long long)v);
         if (v == STRATA_INIT_CENTROIDS && !km->init_centroids)
             return strata__fail(km->msg, STRATA_E_PARAM,
@@ -122,6 +124,12 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
             return strata__fail(km->msg, STRATA_E_PARAM, "allow_too_few must be 0 or 1, got %lld",
                                 (long long)v);
         km->allow_too_few = (int)v;
+        return STRATA_OK;
+    case STRATA_KMEANS_CHAIN_LENGTH:
+        if (v < 1 || v > STRATA_KMEANS_CHAIN_LENGTH_LIMIT)
+            return strata__fail(km->msg, STRATA_E_PARAM, "chain_length must be in [1, %d], got %lld",
+                                STRATA_KMEANS_CHAIN_LENGTH_LIMIT, (long long)v);
+        km->chain_length = v;
         return STRATA_OK;
     case STRATA_THREADS:
         if (v < 0 || v > 1024)
@@ -172,6 +180,7 @@ int strata_kmeans_get_int(const strata_kmeans *ckm, int param, int64_t *out)
     case STRATA_KMEANS_ALGORITHM: v = km->algorithm; break;
     case STRATA_KMEANS_ASSIGN: v = km->assign; break;
     case STRATA_KMEANS_ALLOW_TOO_FEW: v = km->allow_too_few; break;
+    case STRATA_KMEANS_CHAIN_LENGTH: v = km->chain_length; break;
     case STRATA_THREADS: v = km->threads; break;
     case STRATA_KERNEL: v = km->kernel; break;
     default:
@@ -283,6 +292,7 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
         .tol = km->tol, .init = km->init, .assign = km->assign, .algorithm = km->algorithm,
         .threads = strata__resolve_threads(km->threads), .kern = kern,
         .init_centroids = km->init_centroids, .allow_too_few = km->allow_too_few,
+        .chain_length = km->chain_length,
         .progress = km->progress, .user = km->user};
     return STRATA_OK;
 }
