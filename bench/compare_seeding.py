@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""Seeding: libstrata's initialisations against sklearn.cluster.kmeans_plusplus.
+"""Seeding: libstrata's initialisations (greedy k-means++, k-means||, AFK-MC^2)
+against sklearn.cluster.kmeans_plusplus.
 
 Run with Debian's Python (numpy, scikit-learn 1.2, threadpoolctl) and the
 library built (STRATA_LIBRARY, or build/ of this checkout):
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/compare_seeding.py \
-        --n 1M --k 8,64,256 --threads 1,2 --data customers,blobs [--inertia]
+        --n 1M --k 8,64,256 --threads 1,2 --data customers,blobs [--inertia] \
+        [--inits sklearn,k-means++,k-means||,afk-mc2] [--chain-length 200]
 
 Data (float32, numpy, fixed seed), as bench_converged.c builds it:
   customers  a latent tier (shares 50/30/15/5%) sets the log-mean of d
@@ -16,6 +18,7 @@ Seeding time (minimum over --repeats; wall and process CPU seconds):
   scikit-learn  kmeans_plusplus(X, k, random_state=s) under threadpool_limits(T);
   libstrata     t(fit, init=METHOD, max_iter=1) - t(fit from k given rows,
                 max_iter=1): the fit's validation and one iteration cancel out.
+                afk-mc2 runs with --chain-length draws per chain (recorded).
 With --inertia, for seeds 0..--seeds-1: final inertia after Lloyd to
 convergence (tol=1e-4, max_iter=300) from each start; every start, scikit-
 learn's included, is run to convergence by libstrata's Lloyd (the same
@@ -74,9 +77,9 @@ def best_time(fn, repeats):
     return best, cpu
 
 
-def strata_fit(X, k, init, seed, threads, max_iter, tol=1e-4):
+def strata_fit(X, k, init, seed, threads, max_iter, tol=1e-4, chain_length=200):
     km = strata.KMeans(k, init=init, n_init=1, max_iter=max_iter, tol=tol, random_state=seed,
-                       algorithm="lloyd", n_threads=threads)
+                       algorithm="lloyd", n_threads=threads, chain_length=chain_length)
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -91,7 +94,8 @@ def main():
     ap.add_argument("--d", type=int, default=6)
     ap.add_argument("--k", default="8,64,256")
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--inits", default="sklearn,k-means++,k-means||")
+    ap.add_argument("--inits", default="sklearn,k-means++,k-means||,afk-mc2")
+    ap.add_argument("--chain-length", type=int, default=200, help="AFK-MC^2's m")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--inertia", action="store_true")
     ap.add_argument("--no-time", action="store_true")
@@ -119,6 +123,8 @@ def main():
                     for init in inits:
                         rec = {"data": kind, "n": n, "d": a.d, "k": k, "threads": T, "init": init,
                                "load": os.getloadavg()[0]}
+                        if init == "afk-mc2":
+                            rec["chain_length"] = a.chain_length
                         if init == "sklearn":
                             with threadpool_limits(T):
                                 rec["seed_s"], rec["seed_cpu_s"] = best_time(
@@ -126,7 +132,8 @@ def main():
                         else:
                             if base is None:
                                 base = best_time(lambda: strata_fit(X, k, rows, 0, T, 1), a.repeats)
-                            tot = best_time(lambda: strata_fit(X, k, init, 0, T, 1), a.repeats)
+                            tot = best_time(lambda: strata_fit(X, k, init, 0, T, 1,
+                                                               chain_length=a.chain_length), a.repeats)
                             rec["fit1_s"], rec["seed_s"] = tot[0], max(tot[0] - base[0], 0.0)
                             rec["seed_cpu_s"] = max(tot[1] - base[1], 0.0)
                         emit(rec)
@@ -140,11 +147,14 @@ def main():
                                     c0, _ = kmeans_plusplus(X, k, random_state=s)
                                 km = strata_fit(X, k, c0.astype(np.float64), s, T, 300)
                             else:
-                                km = strata_fit(X, k, init, s, T, 300)
+                                km = strata_fit(X, k, init, s, T, 300, chain_length=a.chain_length)
                             vals.append(float(km.inertia_))
                             iters.append(int(km.n_iter_))
-                        emit({"data": kind, "n": n, "d": a.d, "k": k, "init": init, "seeds": a.seeds,
-                              "inertia_mean": float(np.mean(vals)), "inertia": vals, "n_iter": iters})
+                        rec = {"data": kind, "n": n, "d": a.d, "k": k, "init": init, "seeds": a.seeds,
+                               "inertia_mean": float(np.mean(vals)), "inertia": vals, "n_iter": iters}
+                        if init == "afk-mc2":
+                            rec["chain_length"] = a.chain_length
+                        emit(rec)
     if out:
         out.close()
 

@@ -142,7 +142,8 @@ static void test_param_defaults_and_round_trip(void)
         {STRATA_KMEANS_MAX_ITER, 300, {1, 2, 1000}, 3, {0, -1, -300}, 3},
         /* INIT_CENTROIDS: see test_init_centroids_set_k_and_init */
         {STRATA_KMEANS_INIT, STRATA_INIT_KMEANSPP,
-         {STRATA_INIT_RANDOM, STRATA_INIT_KMEANS_PARALLEL, STRATA_INIT_KMEANSPP}, 3, {-1, 4, 100}, 3},
+         {STRATA_INIT_RANDOM, STRATA_INIT_KMEANS_PARALLEL, STRATA_INIT_AFKMC2, STRATA_INIT_KMEANSPP}, 4,
+         {-1, 5, 100}, 3},
         {STRATA_KMEANS_SEED, 0, {1, 42, (int64_t)1 << 40, 0}, 4, {-1, INT64_MIN}, 2},
         {STRATA_KMEANS_N_INIT, 1, {1, 3, 10}, 3, {0, -1}, 2},
         {STRATA_KMEANS_ALGORITHM, STRATA_ALGO_AUTO,
@@ -153,6 +154,8 @@ static void test_param_defaults_and_round_trip(void)
         {STRATA_KMEANS_ASSIGN, STRATA_ASSIGN_AUTO,
          {STRATA_ASSIGN_FUSED, STRATA_ASSIGN_GEMM, STRATA_ASSIGN_AUTO}, 3, {-1, 3, 99}, 3},
         {STRATA_KMEANS_ALLOW_TOO_FEW, 0, {1, 0}, 2, {-1, 2, 99}, 3},
+        {STRATA_KMEANS_CHAIN_LENGTH, 200, {1, 7, STRATA_KMEANS_CHAIN_LENGTH_LIMIT, 200}, 4,
+         {0, -1, STRATA_KMEANS_CHAIN_LENGTH_LIMIT + 1, INT64_MIN}, 4},
         {STRATA_THREADS, 0, {1, 2, 3, 0}, 4, {-1, -100}, 2},
         {STRATA_KERNEL, STRATA_KERNEL_AUTO, {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AUTO}, 2,
          {-1, 4, 99}, 3},

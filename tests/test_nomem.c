@@ -221,6 +221,32 @@ static int call_fit_minibatch(void)
     return strata_kmeans_fit(km, STRATA_FLOAT64, X64, N, D, 0, W);
 }
 
+/* AFK-MC^2 on 3 distinct points repeated (weighted), k = 3, chains of one
+ * draw: with seed 0 the third chain draws a centre, so the exact w D^2 draw
+ * and its allocations run too (checked when written, by a trace in init.c). */
+static double XDUP[N][D];
+
+static int call_fit_afkmc2(void)
+{
+    for (int i = 0; i < N; i++)
+        memcpy(XDUP[i], X64[i % 3], sizeof XDUP[i]);
+    if (strata_kmeans_set_int(km, STRATA_KMEANS_K, 3) ||
+        strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_AFKMC2) ||
+        strata_kmeans_set_int(km, STRATA_KMEANS_CHAIN_LENGTH, 1) ||
+        strata_kmeans_set_int(km, STRATA_KMEANS_SEED, 0))
+        return STRATA_E_INTERNAL;
+    return strata_kmeans_fit(km, STRATA_FLOAT64, XDUP, N, D, 0, W);
+}
+
+static void afkmc2_ok(void)
+{
+    int64_t k = 0;
+    double inertia = NAN;
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_K, &k));
+    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia));
+    ASSERT_TRUE(k == 3 && inertia == 0.0);
+}
+
 static void km_after_param_change(void)
 {
     /* the setters before the call succeeded; only the model must be the old one */
@@ -461,6 +487,8 @@ static void test_kmeans_calls(void)
          km_refit_ok, km_free},
         {"kmeans_fit minibatch weighted n_init=2", km_fitted, call_fit_minibatch,
          km_after_param_change, km_refit_ok, km_free},
+        {"kmeans_fit AFK-MC2 with an exact draw", km_fitted, call_fit_afkmc2, km_after_param_change,
+         afkmc2_ok, km_free},
         {"kmeans_predict", km_fitted, call_predict, km_unchanged, predict_ok, km_free},
         {"kmeans_transform", km_fitted, call_transform, km_unchanged, transform_ok, km_free},
         {"kmeans_set_init_centroids", km_fitted, call_set_init, km_unchanged, set_init_ok, km_free},

@@ -1,4 +1,4 @@
-/* Seeding methods (STRATA_INIT_KMEANSPP, RANDOM, KMEANS_PARALLEL):
+/* Seeding methods (STRATA_INIT_KMEANSPP, RANDOM, KMEANS_PARALLEL, AFKMC2):
  * the same centroids for any thread count, rows of weight > 0 only, k = 1,
  * k = every distinct row, duplicates with STRATA_KMEANS_ALLOW_TOO_FEW, and
  * well-separated blobs each found by one centroid for several seeds. */
@@ -8,8 +8,9 @@
 #include "ref.h"
 #include "test.h"
 
-static const int INITS[] = {STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_KMEANS_PARALLEL};
-#define NINITS 3
+static const int INITS[] = {STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM, STRATA_INIT_KMEANS_PARALLEL,
+                            STRATA_INIT_AFKMC2};
+#define NINITS 4
 
 /* Fit with init, seed, threads, max_iter; centroids (k x d) and labels (n, or NULL). */
 static int fit(int init, int64_t k, int64_t seed, int64_t threads, int64_t max_iter, int allow_few,
@@ -198,11 +199,122 @@ static void test_blobs(void)
     free(lab);
 }
 
+/* The progress callback's first report: the inertia of the initial centroids. */
+static int first_inertia(void *user, int64_t run, int64_t iteration, double inertia)
+{
+    if (run == 0 && iteration == 1)
+        *(double *)user = inertia;
+    return 0;
+}
+
+/* AFK-MC^2 with a point the chains almost never propose: 3 points repeated
+ * 3333 times each and one row 1e-3 from the first (q about 5e-5, so the
+ * last chain of 200 draws misses it ~99% of the time and ends on a centre).
+ * k = 4 distinct points: that chain must give way to the exact w D^2 draw,
+ * so for every seed the initial centroids are the four points (inertia of
+ * the start exactly 0, seen through the progress callback, since Lloyd
+ * would relocate a duplicate centroid's empty cluster). With k = 5 the
+ * points are too few: STRATA_E_TOO_FEW, or the first centroid repeated when
+ * allowed. */
+static void test_afkmc2_rare_point(void)
+{
+    const int64_t n = 10000, d = 2;
+    double *x = test_alloc((size_t)(n * d), sizeof(double)), c[5 * 2], inertia;
+    for (int64_t i = 0; i < n - 1; i++) {
+        x[i * d] = 10.0 * (double)(i % 3);
+        x[i * d + 1] = i % 3 == 2 ? 7.0 : 0.0;
+    }
+    x[(n - 1) * d] = 1e-3;
+    x[(n - 1) * d + 1] = 0.0;
+    for (int64_t seed = 0; seed < 6; seed++) {
+        strata_kmeans *km = test_new_kmeans();
+        double start = -1.0;
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, 4));
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_AFKMC2));
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, seed));
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_THREADS, 1 + seed % 2));
+        ASSERT_OK(strata_kmeans_set_progress(km, first_inertia, &start));
+        ASSERT_OK(strata_kmeans_fit(km, STRATA_FLOAT64, x, n, d, 0, NULL));
+        ASSERT_MSG(start == 0.0, "seed %lld: the start's inertia is %g, a point has no centroid",
+                   (long long)seed, start);
+        strata_kmeans_free(km);
+    }
+    ASSERT_STATUS(fit(STRATA_INIT_AFKMC2, 5, 0, 1, 1, 0, STRATA_FLOAT64, x, n, d, NULL, c, NULL, NULL),
+                  STRATA_E_TOO_FEW);
+    ASSERT_OK(fit(STRATA_INIT_AFKMC2, 5, 0, 2, 1, 1, STRATA_FLOAT64, x, n, d, NULL, c, NULL, &inertia));
+    ASSERT_MSG(inertia == 0.0, "k = 5 allowed: inertia %g", inertia);
+    for (int64_t f = 0; f < d; f++)
+        ASSERT_MSG(c[4 * d + f] == c[f], "k = 5 allowed: the last centroid is not the first repeated");
+    free(x);
+}
+
+/* Mean inertia after Lloyd over 24 seeds: AFK-MC^2 against greedy k-means++,
+ * on 10 overlapping blobs with k = 20. AFK-MC^2 (which approximates plain
+ * k-means++ sampling, not the greedy rule) must come within 3% (it was 1%
+ * when written); random rows are the control and must not (they were 4.8%
+ * worse), else the data could not tell the seedings apart. */
+static void test_afkmc2_inertia(void)
+{
+    const int64_t n = 6000, d = 2, k = 20, seeds = 24;
+    gen_data g;
+    gen_blobs(&g, 29, STRATA_FLOAT64, n, d, d, 10, 6.0, 1.0, 0.0, 0);
+    double *c = test_alloc((size_t)(k * d), sizeof(double));
+    double mean[3] = {0, 0, 0};
+    const int inits[3] = {STRATA_INIT_KMEANSPP, STRATA_INIT_AFKMC2, STRATA_INIT_RANDOM};
+    for (int mi = 0; mi < 3; mi++)
+        for (int64_t seed = 0; seed < seeds; seed++) {
+            double in;
+            ASSERT_OK(fit(inits[mi], k, seed, 1, 300, 0, g.dtype, g.x, n, d, NULL, c, NULL, &in));
+            mean[mi] += in / (double)seeds;
+        }
+    printf("  mean inertia: k-means++ %.6g, AFK-MC2 %.6g, random %.6g\n", mean[0], mean[1], mean[2]);
+    ASSERT_MSG(mean[1] <= 1.03 * mean[0], "AFK-MC2 mean inertia %g vs k-means++ %g", mean[1], mean[0]);
+    ASSERT_MSG(mean[2] > 1.03 * mean[0], "control: random rows %g within 3%% of k-means++ %g", mean[2],
+               mean[0]);
+    gen_free(&g);
+    free(c);
+}
+
+/* The chain length is used: m = 1 (the proposal alone) and m = 200 start
+ * from different centroids for some seed, while the same m and seed repeat
+ * bitwise. */
+static void test_afkmc2_chain_length(void)
+{
+    const int64_t n = 5000, d = 2, k = 10;
+    gen_data g;
+    gen_blobs(&g, 7, STRATA_FLOAT64, n, d, d, 10, 10.0, 1.0, 0.0, 0);
+    double a[20], b[20];
+    int differ = 0;
+    for (int64_t seed = 0; seed < 4; seed++) {
+        double *out[2] = {a, b};
+        for (int r = 0; r < 2; r++) {
+            strata_kmeans *km = test_new_kmeans();
+            ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, k));
+            ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_AFKMC2));
+            ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, seed));
+            ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, 1));
+            ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_CHAIN_LENGTH, r ? 200 : 1));
+            ASSERT_OK(strata_kmeans_fit(km, g.dtype, g.x, n, d, 0, NULL));
+            ASSERT_OK(strata_kmeans_centroids(km, out[r], k, d));
+            strata_kmeans_free(km);
+        }
+        differ |= memcmp(a, b, sizeof a) != 0;
+        double again[20];
+        ASSERT_OK(fit(STRATA_INIT_AFKMC2, k, seed, 2, 1, 0, g.dtype, g.x, n, d, NULL, again, NULL, NULL));
+        ASSERT_MSG(!memcmp(again, b, sizeof b), "seed %lld: default chain length is not 200", (long long)seed);
+    }
+    ASSERT_MSG(differ, "chain length 1 and 200 gave the same centroids for every seed");
+    gen_free(&g);
+}
+
 int main(void)
 {
     RUN_TEST(test_threads);
     RUN_TEST(test_every_row);
     RUN_TEST(test_k1);
     RUN_TEST(test_blobs);
+    RUN_TEST(test_afkmc2_rare_point);
+    RUN_TEST(test_afkmc2_inertia);
+    RUN_TEST(test_afkmc2_chain_length);
     return test_summary();
 }

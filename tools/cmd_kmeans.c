@@ -20,8 +20,10 @@ static const char HELP[] =
     "  --seed S           random seed, >= 0 (default 0)\n"
     "  --threads T        worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
     "  --init METHOD      k-means++ (default), k-means|| (parallel seeding, for large\n"
-    "                     n and k), random, or FILE.h5:/dataset holding K x d\n"
-    "                     starting centroids\n"
+    "                     n and k), afk-mc2 (one pass then Markov chains, for large\n"
+    "                     n and moderate k), random, or FILE.h5:/dataset holding\n"
+    "                     K x d starting centroids\n"
+    "  --chain-length M   draws per Markov chain of afk-mc2 (default 200)\n"
     "  --n-init N         runs from different starts, the best is kept (default 1)\n"
     "  --max-iter N       maximum iterations per run (default 300)\n"
     "  --tol X            convergence tolerance on the centroid shift (default 1e-4)\n"
@@ -48,13 +50,13 @@ typedef struct options {
     int algorithm;
     char *in_file, *init_file; /* the files of input and of --init FILE:/dataset */
     const char *in_dataset, *init_dataset;
-    int64_t k, seed, threads, n_init, max_iter, batch_size;
+    int64_t k, seed, threads, n_init, max_iter, batch_size, chain_length;
     double tol;
     int force, help;
 } options;
 
 enum { OPT_SEED = 256, OPT_THREADS, OPT_INIT, OPT_N_INIT, OPT_MAX_ITER, OPT_TOL, OPT_FORCE,
-       OPT_ALGORITHM, OPT_BATCH_SIZE };
+       OPT_ALGORITHM, OPT_BATCH_SIZE, OPT_CHAIN_LENGTH };
 
 static int parse_algorithm(const char *v, int *out)
 {
@@ -83,9 +85,11 @@ static int parse(int argc, char **argv, options *o)
         {"force", no_argument, NULL, OPT_FORCE},
         {"algorithm", required_argument, NULL, OPT_ALGORITHM},
         {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+        {"chain-length", required_argument, NULL, OPT_CHAIN_LENGTH},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    *o = (options){.k = -1, .n_init = 1, .max_iter = 300, .tol = 1e-4, .batch_size = 1024};
+    *o = (options){.k = -1, .n_init = 1, .max_iter = 300, .tol = 1e-4, .batch_size = 1024,
+                   .chain_length = 200};
     int c, rc = CLI_OK;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":k:o:h", longs, NULL)) != -1) {
@@ -102,6 +106,7 @@ static int parse(int argc, char **argv, options *o)
         case OPT_FORCE: o->force = 1; break;
         case OPT_ALGORITHM: rc = parse_algorithm(optarg, &o->algorithm); break;
         case OPT_BATCH_SIZE: rc = cli_parse_int("--batch-size", optarg, 1, &o->batch_size); break;
+        case OPT_CHAIN_LENGTH: rc = cli_parse_int("--chain-length", optarg, 1, &o->chain_length); break;
         default: rc = cli_bad_option("kmeans", c, argv);
         }
     }
@@ -123,12 +128,12 @@ static int split_targets(options *o)
     if (rc == CLI_USAGE)
         return cli_error(rc, "input must look like IN.h5:/path/to/dataset, got '%s'", o->input);
     if (rc || !o->init || !strcmp(o->init, "k-means++") || !strcmp(o->init, "k-means||") ||
-        !strcmp(o->init, "random"))
+        !strcmp(o->init, "afk-mc2") || !strcmp(o->init, "random"))
         return rc;
     rc = cli_split_target(o->init, &o->init_file, &o->init_dataset);
     if (rc == CLI_USAGE)
-        return cli_error(rc, "--init must be k-means++, k-means||, random or FILE.h5:/dataset, "
-                         "got '%s'",
+        return cli_error(rc, "--init must be k-means++, k-means||, afk-mc2, random or "
+                         "FILE.h5:/dataset, got '%s'",
                          o->init);
     return rc;
 }
@@ -143,10 +148,13 @@ static int configure(strata_kmeans *km, const options *o)
     CLI_TRY(km, strata_kmeans_set_double(km, STRATA_KMEANS_TOL, o->tol));
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, o->algorithm));
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_BATCH_SIZE, o->batch_size));
+    CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_CHAIN_LENGTH, o->chain_length));
     if (o->init && !strcmp(o->init, "random"))
         CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_RANDOM));
     if (o->init && !strcmp(o->init, "k-means||"))
         CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_KMEANS_PARALLEL));
+    if (o->init && !strcmp(o->init, "afk-mc2"))
+        CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_AFKMC2));
     if (!o->init_file)
         return CLI_OK;
     int64_t k;

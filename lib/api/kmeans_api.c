@@ -16,6 +16,7 @@ struct strata_kmeans {
     int64_t batch_size, max_no_improvement; /* mini-batch */
     double tol, reassignment_ratio;
     int init, algorithm, assign, kernel, allow_too_few;
+    int64_t chain_length;
     double *init_centroids; /* k0 x d0 when given */
     int64_t init_k, init_d;
     /* The files the handle read what it holds from, never replaced by
@@ -56,6 +57,7 @@ int strata_kmeans_create(strata_kmeans **out)
     km->max_no_improvement = 10;
     km->reassignment_ratio = 0.01;
     km->init = STRATA_INIT_KMEANSPP;
+    km->chain_length = 200;
     *out = km;
     return STRATA_OK;
 }
@@ -91,7 +93,7 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
         km->max_iter = v;
         return STRATA_OK;
     case STRATA_KMEANS_INIT:
-        if (v < STRATA_INIT_KMEANSPP || v > STRATA_INIT_KMEANS_PARALLEL)
+        if (v < STRATA_INIT_KMEANSPP || v > STRATA_INIT_AFKMC2)
             return strata__fail(km->msg, STRATA_E_PARAM, "unknown init method %lld", (long long)v);
         if (v == STRATA_INIT_CENTROIDS && !km->init_centroids)
             return strata__fail(km->msg, STRATA_E_PARAM,
@@ -138,6 +140,12 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
             return strata__fail(km->msg, STRATA_E_PARAM,
                                 "max_no_improvement must be >= 0 (0 = off), got %lld", (long long)v);
         km->max_no_improvement = v;
+        return STRATA_OK;
+    case STRATA_KMEANS_CHAIN_LENGTH:
+        if (v < 1 || v > STRATA_KMEANS_CHAIN_LENGTH_LIMIT)
+            return strata__fail(km->msg, STRATA_E_PARAM, "chain_length must be in [1, %d], got %lld",
+                                STRATA_KMEANS_CHAIN_LENGTH_LIMIT, (long long)v);
+        km->chain_length = v;
         return STRATA_OK;
     case STRATA_THREADS:
         if (v < 0 || v > 1024)
@@ -200,6 +208,7 @@ int strata_kmeans_get_int(const strata_kmeans *ckm, int param, int64_t *out)
     case STRATA_KMEANS_ALLOW_TOO_FEW: v = km->allow_too_few; break;
     case STRATA_KMEANS_BATCH_SIZE: v = km->batch_size; break;
     case STRATA_KMEANS_MAX_NO_IMPROVEMENT: v = km->max_no_improvement; break;
+    case STRATA_KMEANS_CHAIN_LENGTH: v = km->chain_length; break;
     case STRATA_THREADS: v = km->threads; break;
     case STRATA_KERNEL: v = km->kernel; break;
     default:
@@ -316,7 +325,8 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
         .init_centroids = km->init_centroids, .allow_too_few = km->allow_too_few,
         .progress = km->progress, .user = km->user, .batch_size = km->batch_size,
         .max_no_improvement = km->max_no_improvement,
-        .reassignment_ratio = km->reassignment_ratio};
+        .reassignment_ratio = km->reassignment_ratio,
+        .chain_length = km->chain_length};
     return STRATA_OK;
 }
 

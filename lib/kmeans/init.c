@@ -1,4 +1,5 @@
-/* Initial centroids: greedy k-means++ (as scikit-learn), random rows, or given. */
+/* Initial centroids: greedy k-means++ (as scikit-learn), k-means||, AFK-MC^2,
+ * random rows, or given. */
 #include <math.h>
 #include <string.h>
 
@@ -536,6 +537,231 @@ done:
     return rc;
 }
 
+/* ---- AFK-MC^2 (Bachem, Lucic, Hassani and Krause 2016) --------------------
+ * c_0 drawn by weight; one pass over the data gives the proposal
+ *   q(x) = w_x (d(x, c_0)^2 / (2 S) + 1 / (2 W)),  S = sum w d(., c_0)^2, W = sum w,
+ * kept as prefix sums within each fixed chunk (rows of weight 0 add nothing
+ * and are never drawn). Each further centre is the last state of a Markov
+ * chain of chain_length draws from q: from x, a candidate y is taken with
+ * probability min(1, w_y D_y q_x / (w_x D_x q_y)) (Metropolis-Hastings for
+ * the k-means++ target w D, D the squared distance to the centres so far,
+ * exact in double). The chains run on the calling thread and every sum is
+ * per chunk, added in chunk order: the centroids do not depend on the thread
+ * count. A chain whose every candidate was a centre already is replaced by
+ * an exact w D draw (one pass, as k-means++ makes); no mass left then means
+ * fewer distinct points than k. */
+typedef struct af_ctx {
+    const strata__data *X;
+    const double *cent; /* nc x d: the centres so far */
+    int64_t nc;
+    double a, b;        /* q_x / w_x = a d(x, c_0)^2 + b */
+    double *val;        /* n: d(x, c_0)^2, then the chunk's prefix sums of q */
+    double *chunk_sum;  /* per chunk: its total of q, or of w D in the exact pass */
+} af_ctx;
+
+/* Squared distance, in double, of row i to the point c (d doubles). */
+static double row_dist2(const strata__data *X, int64_t i, const double *c)
+{
+    const void *r = strata__row(X, i);
+    double s = 0.0;
+    if (X->dtype == STRATA_FLOAT32)
+        for (int64_t f = 0; f < X->d; f++) {
+            double v = (double)((const float *)r)[f] - c[f];
+            s += v * v;
+        }
+    else
+        for (int64_t f = 0; f < X->d; f++) {
+            double v = ((const double *)r)[f] - c[f];
+            s += v * v;
+        }
+    return s;
+}
+
+/* D: squared distance of row i to the nearest of the nc centres; *d0 the one to c_0. */
+static double af_nearest(const strata__data *X, int64_t i, const double *cent, int64_t nc,
+                         double *d0)
+{
+    double best = *d0 = row_dist2(X, i, cent);
+    for (int64_t c = 1; c < nc && best > 0.0; c++) {
+        double s = row_dist2(X, i, cent + c * X->d);
+        if (s < best)
+            best = s;
+    }
+    return best;
+}
+
+/* val = d(x, c_0)^2; partial: {sum w d(x, c_0)^2, sum w}. */
+static void af_first_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                           double *partial)
+{
+    const af_ctx *c = vctx;
+    const double *wv = c->X->w;
+    for (int64_t i = begin; i < end; i++) {
+        const double w = wv ? wv[i] : 1.0, dd = row_dist2(c->X, i, c->cent);
+        c->val[i] = dd;
+        partial[0] += w * dd;
+        partial[1] += w;
+    }
+}
+
+/* val: prefix sums of q within the chunk. */
+static void af_prefix_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                            double *partial)
+{
+    const af_ctx *c = vctx;
+    const double *wv = c->X->w;
+    double run = 0.0;
+    for (int64_t i = begin; i < end; i++) {
+        run += (wv ? wv[i] : 1.0) * (c->a * c->val[i] + c->b);
+        c->val[i] = run;
+    }
+    c->chunk_sum[chunk] = run;
+}
+
+/* The exact pass: val = D, chunk_sum = sum w D. */
+static void af_exact_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                           double *partial)
+{
+    const af_ctx *c = vctx;
+    const double *wv = c->X->w;
+    double pot = 0.0, d0;
+    for (int64_t i = begin; i < end; i++) {
+        c->val[i] = af_nearest(c->X, i, c->cent, c->nc, &d0);
+        pot += (wv ? wv[i] : 1.0) * c->val[i];
+    }
+    c->chunk_sum[chunk] = pot;
+}
+
+/* A row drawn by q: the first whose prefix sum exceeds target (so it has
+ * q > 0), found by bisection over the chunks' running totals (cum), then
+ * within the chunk; a target at the total (rounding) takes the last row
+ * with q > 0. */
+static int64_t af_draw(const strata__data *X, const double *val, const double *cum,
+                       int64_t nchunks, double target)
+{
+    int64_t lo = 0, hi = nchunks - 1;
+    if (!(target < cum[hi])) { /* the last chunk with mass */
+        target = cum[hi];
+        while (hi > 0 && !(cum[hi] > cum[hi - 1]))
+            hi--;
+    }
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (cum[mid] > target)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    const int64_t b = lo * STRATA__CHUNK_ROWS;
+    const int64_t e = b + STRATA__CHUNK_ROWS < X->n ? b + STRATA__CHUNK_ROWS : X->n;
+    double t = target - (lo ? cum[lo - 1] : 0.0);
+    if (!(t < val[e - 1]))
+        t = nextafter(val[e - 1], -INFINITY); /* the first row reaching the chunk's total */
+    int64_t l = b, h = e - 1;
+    while (l < h) {
+        int64_t mid = l + (h - l) / 2;
+        if (val[mid] > t)
+            h = mid;
+        else
+            l = mid + 1;
+    }
+    return l;
+}
+
+static int afkmc2(const strata__data *X, const strata__kmeans_cfg *cfg, strata__rng *rng,
+                  double *centroids, char *msg)
+{
+    const int64_t n = X->n, d = X->d, k = cfg->k, m = cfg->chain_length;
+    const int64_t nchunks = strata__chunk_count(n, STRATA__CHUNK_ROWS);
+    double *val = strata__alloc((size_t)n, sizeof(double));
+    double *chunk_sum = strata__alloc((size_t)nchunks, sizeof(double));
+    double *cum = strata__alloc((size_t)nchunks, sizeof(double));
+    double *exact = NULL, *exact_sum = NULL; /* the exact pass's, made when first needed */
+    int rc = STRATA_OK;
+    if (!val || !chunk_sum || !cum)
+        goto nomem;
+
+    copy_row(X, draw_by_weight(X, nchunks, chunk_sum, rng), centroids);
+    if (k == 1)
+        goto done;
+    /* The proposal. */
+    af_ctx c = {.X = X, .cent = centroids, .nc = 1, .val = val, .chunk_sum = chunk_sum};
+    double sw[2] = {0.0, 0.0};
+    if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 2, sw, af_first_chunk, &c))
+        goto nomem;
+    if (!isfinite(sw[0])) {
+        rc = strata__fail(msg, STRATA_E_NONFINITE,
+                          "AFK-MC2: the weighted squared distances sum beyond the double range; "
+                          "rescale the data or the sample weights first");
+        goto done;
+    }
+    /* Every row at c_0 (S = 0): the uniform part alone, and every chain ends
+     * on c_0, so the exact pass below finds the points too few. */
+    c.a = sw[0] > 0.0 ? 0.5 / sw[0] : 0.0;
+    c.b = sw[0] > 0.0 ? 0.5 / sw[1] : 1.0 / sw[1];
+    if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, af_prefix_chunk, &c))
+        goto nomem;
+    double total = 0.0;
+    for (int64_t ch = 0; ch < nchunks; ch++)
+        cum[ch] = total += chunk_sum[ch];
+
+    for (int64_t j = 1; j < k; j++) {
+        const double *cent = centroids;
+        double dx = 0.0, rx = 0.0, d0;
+        int64_t x = -1;
+        for (int64_t s = 0; s < m; s++) {
+            int64_t y = af_draw(X, val, cum, nchunks, strata__rng_uniform(rng) * total);
+            double dy = af_nearest(X, y, cent, j, &d0), ry = c.a * d0 + c.b;
+            /* accept with probability min(1, (dy / ry) / (dx / rx)); always
+             * the first draw (x < 0), never a centre after a non-centre */
+            double u = strata__rng_uniform(rng);
+            if (x < 0 || dy * rx > u * dx * ry) {
+                x = y;
+                dx = dy;
+                rx = ry;
+            }
+        }
+        if (dx > 0.0) {
+            copy_row(X, x, centroids + j * d);
+            continue;
+        }
+        /* Every candidate was a centre: an exact draw by w D. */
+        if (!exact && (!(exact = strata__alloc((size_t)n, sizeof(double))) ||
+                       !(exact_sum = strata__alloc((size_t)nchunks, sizeof(double)))))
+            goto nomem;
+        af_ctx e = {.X = X, .cent = centroids, .nc = j, .val = exact, .chunk_sum = exact_sum};
+        if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, af_exact_chunk, &e))
+            goto nomem;
+        double pot = 0.0;
+        for (int64_t ch = 0; ch < nchunks; ch++)
+            pot += exact_sum[ch];
+        if (!(pot > 0.0)) { /* every point of weight > 0 is a centroid */
+            if (!cfg->allow_too_few) {
+                rc = strata__fail(msg, STRATA_E_TOO_FEW,
+                                  "AFK-MC2 found only %lld distinct points for k = %lld",
+                                  (long long)j, (long long)k);
+                goto done;
+            }
+            for (; j < k; j++)
+                memcpy(centroids + j * d, centroids, (size_t)d * sizeof(double));
+            break;
+        }
+        x = search_mass(X, exact, exact_sum, nchunks, strata__rng_uniform(rng) * pot, NULL, NULL);
+        copy_row(X, x, centroids + j * d);
+    }
+    goto done;
+nomem:
+    rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in AFK-MC2 (n = %lld, d = %lld)",
+                      (long long)n, (long long)d);
+done:
+    strata__free(val);
+    strata__free(chunk_sum);
+    strata__free(cum);
+    strata__free(exact);
+    strata__free(exact_sum);
+    return rc;
+}
+
 int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
                         const double *mean, double *centroids, char *msg)
 {
@@ -549,5 +775,7 @@ int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, in
         return random_rows(X, cfg, &rng, centroids, msg);
     if (cfg->init == STRATA_INIT_KMEANS_PARALLEL)
         return kmeans_parallel(X, cfg, run, mean, &rng, centroids, msg);
+    if (cfg->init == STRATA_INIT_AFKMC2)
+        return afkmc2(X, cfg, &rng, centroids, msg);
     return kmeanspp(X, cfg, mean, &rng, centroids, msg);
 }

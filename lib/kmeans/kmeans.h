@@ -83,6 +83,7 @@ typedef struct strata__kmeans_cfg {
     int allow_too_few;            /* STRATA_KMEANS_ALLOW_TOO_FEW */
     int64_t batch_size, max_no_improvement; /* MINIBATCH only */
     double reassignment_ratio;              /* MINIBATCH only */
+    int64_t chain_length;         /* STRATA_KMEANS_CHAIN_LENGTH, for STRATA_INIT_AFKMC2 */
     strata_progress_fn progress;
     void *user;
 } strata__kmeans_cfg;
@@ -129,7 +130,8 @@ int strata__kmeans_predict(const strata__data *X, const double *centroids, int64
 int strata__kmeans_transform(const strata__data *X, const double *centroids, int64_t k,
                              int threads, double *out, char *msg);
 
-/* Initial centroids (k x d) for run `run`: k-means++, random rows or given.
+/* Initial centroids (k x d) for run `run`: k-means++, k-means||, AFK-MC^2,
+ * random rows or given.
  * mean: the data's feature means (k-means++ centres its distances on them). */
 int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
                         const double *mean, double *centroids, char *msg);

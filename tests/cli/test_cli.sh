@@ -121,7 +121,9 @@ expect "NaN tol" 2 "--tol must be a number" "$STRATA" kmeans "$B:/data/x" -k 2 -
 expect "negative seed" 2 "--seed must be an integer >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed -3
 expect "huge seed" 2 "--seed must be an integer" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed 99999999999999999999
 expect "too many threads" 2 "threads must be in" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --threads 100000
-expect "bad --init" 2 "--init must be k-means++, k-means||, random or FILE.h5:/dataset" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --init foo
+expect "bad --init" 2 "--init must be k-means++, k-means||, afk-mc2, random or FILE.h5:/dataset" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --init foo
+expect "--chain-length 0" 2 "--chain-length must be an integer >= 1" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --init afk-mc2 --chain-length 0
+expect "--chain-length too long" 2 "chain_length must be in [1, 100000]" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --init afk-mc2 --chain-length 100001
 expect "init k mismatch" 2 "holds 3 centroids but -k is 5" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/e.h5" --init "$I:/c3"
 expect "demo bad --n" 2 "--n must be an integer >= 1" "$STRATA" demo --n 0 -o "$T/demo"
 expect "demo k > n" 2 "more than --n" "$STRATA" demo --n 3 --k 5 -o "$T/demo"
@@ -133,6 +135,11 @@ expect "k-means|| init" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/par.h5" -
 expect "k-means|| init, 2 threads" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/par2.h5" --init 'k-means||' --seed 4 --threads 2
 check "k-means||: the same model for 1 and 2 threads" "$PY" -c "import h5py, numpy as np, sys
 a, b = h5py.File('$T/par.h5', 'r'), h5py.File('$T/par2.h5', 'r')
+sys.exit(0 if all(np.array_equal(a[n][...], b[n][...]) for n in ('labels', 'centroids')) else 1)"
+expect "afk-mc2 init" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/afk.h5" --init afk-mc2 --chain-length 50 --seed 4 --threads 1
+expect "afk-mc2 init, 2 threads" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/afk2.h5" --init afk-mc2 --chain-length 50 --seed 4 --threads 2
+check "afk-mc2: the same model for 1 and 2 threads" "$PY" -c "import h5py, numpy as np, sys
+a, b = h5py.File('$T/afk.h5', 'r'), h5py.File('$T/afk2.h5', 'r')
 sys.exit(0 if all(np.array_equal(a[n][...], b[n][...]) for n in ('labels', 'centroids')) else 1)"
 
 # --- overflow (issue 12): float32 x 1e20 fitted in double, float64 x 1e155 refused ---

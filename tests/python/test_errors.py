@@ -70,7 +70,7 @@ def test_too_many_clusters():
 
 
 
-@pytest.mark.parametrize("init", ["k-means++", "random", "k-means||"])
+@pytest.mark.parametrize("init", ["k-means++", "random", "k-means||", "afk-mc2"])
 def test_fewer_distinct_points_than_clusters_fit_and_warn(init):
     # as scikit-learn: a model with repeated centroids, and a ConvergenceWarning
     X = np.array([[1.0, 3.0], [2.0, 1.0], [1.0, 3.0], [2.0, 1.0], [1.0, 3.0], [5.0, 5.0]])

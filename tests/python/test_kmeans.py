@@ -200,3 +200,34 @@ def test_kmeans_parallel_init():
     np.testing.assert_allclose(got, centres, atol=0.2)
     with pytest.raises(strata.ArgumentError, match=r"'k-means\|\|'"):
         strata.KMeans(4, init="kmeans||").fit(X)
+
+
+def test_afkmc2_init():
+    # AFK-MC^2: accepted by name, the same model for any thread count, one
+    # centroid per well-separated blob, rows of weight 0 (far away) never a
+    # centroid, chain_length stored as given and checked at fit
+    rng = np.random.default_rng(2)
+    centres = np.array([[0.0, 0.0], [50.0, 0.0], [0.0, 50.0], [50.0, 50.0]])
+    X = centres[np.arange(4000) % 4] + rng.standard_normal((4000, 2))
+    fits = [strata.KMeans(4, init="afk-mc2", random_state=3, n_threads=t).fit(X) for t in (1, 2, 3)]
+    for f in fits[1:]:
+        np.testing.assert_array_equal(f.cluster_centers_, fits[0].cluster_centers_)
+        np.testing.assert_array_equal(f.labels_, fits[0].labels_)
+    for seed in range(4):
+        km = strata.KMeans(4, init="afk-mc2", random_state=seed, chain_length=50, max_iter=1).fit(X)
+        got = km.cluster_centers_[np.argsort(km.cluster_centers_ @ [1.0, 100.0])]
+        np.testing.assert_allclose(got, centres, atol=0.2)
+    Xw = np.vstack([X, 1e4 + rng.standard_normal((400, 2))])
+    w = np.r_[np.ones(len(X)), np.zeros(400)]
+    for seed in range(4):
+        km = strata.KMeans(4, init="afk-mc2", random_state=seed, max_iter=1).fit(Xw, sample_weight=w)
+        assert np.abs(km.cluster_centers_).max() < 100
+    km = strata.KMeans(4, init="afk-mc2", chain_length=7)
+    assert km.get_params()["chain_length"] == 7 and strata.KMeans().chain_length == 200
+    for bad in (0, -1, 1.5, "200", True):
+        with pytest.raises(strata.ArgumentError, match="chain_length"):
+            strata.KMeans(4, init="afk-mc2", chain_length=bad).fit(X)
+    with pytest.raises(strata.ArgumentError, match=r"chain_length must be in \[1, 100000\]"):
+        strata.KMeans(4, init="afk-mc2", chain_length=100001).fit(X)
+    with pytest.raises(strata.ArgumentError, match="'afk-mc2'"):
+        strata.KMeans(4, init="afkmc2").fit(X)

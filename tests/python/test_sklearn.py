@@ -60,7 +60,7 @@ def test_clone_and_params():
     copy = clone(km)
     assert copy is not km and copy.get_params() == km.get_params()
     assert set(km.get_params()) == {"n_clusters", "init", "n_init", "max_iter", "tol",
-                                    "random_state", "algorithm", "n_threads"}
+                                    "random_state", "algorithm", "n_threads", "chain_length"}
     assert km.set_params(n_clusters=3) is km and km.n_clusters == 3
     with pytest.raises(ValueError, match="Invalid parameter"):
         km.set_params(n_jobs=2)
@@ -167,3 +167,14 @@ def test_convergence_warning_is_sklearns():
     # both fit; the labels describe the same partition into two groups
     assert len(np.unique(labels)) == len(np.unique(ref.labels_)) == 2
     assert labels[0] == labels[3] != labels[4]
+
+
+def test_afkmc2_inertia_against_sklearn():
+    # mean converged inertia over 10 seeds within 3% of scikit-learn's
+    # KMeans (greedy k-means++, n_init=1) on overlapping blobs
+    from sklearn.datasets import make_blobs as sk_blobs
+    X, _ = sk_blobs(6000, 3, centers=16, center_box=(-10, 10), random_state=29)
+    ours = np.mean([strata.KMeans(24, init="afk-mc2", random_state=s).fit(X).inertia_
+                    for s in range(10)])
+    ref = np.mean([SkKMeans(24, n_init=1, random_state=s).fit(X).inertia_ for s in range(10)])
+    assert ours <= 1.03 * ref, (ours, ref)

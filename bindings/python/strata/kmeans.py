@@ -18,7 +18,7 @@ from ._lib import lib
 from .errors import ArgumentError, ClosedError, NotFittedError, StateError, convergence_warning
 
 _INITS = {"k-means++": _ffi.INIT_KMEANSPP, "random": _ffi.INIT_RANDOM,
-          "k-means||": _ffi.INIT_KMEANS_PARALLEL}
+          "k-means||": _ffi.INIT_KMEANS_PARALLEL, "afk-mc2": _ffi.INIT_AFKMC2}
 # scikit-learn's names keep working: "elkan" (its bounded exact algorithm)
 # runs Hamerly's, "full" (its old name of Lloyd's) Lloyd's; all give the same
 # clusters.
@@ -59,8 +59,11 @@ class KMeans(ParamsMixin):
     Parameters (stored unmodified, validated by ``fit``):
         n_clusters: number of clusters k (>= 1, at most the number of rows).
         init: "k-means++" (greedy, as scikit-learn), "k-means||" (Bahmani et al.
-            2012: a few passes whatever k, for large n and k), "random" (k distinct rows),
-            or an array of shape (n_clusters, n_features) of starting centroids.
+            2012: a few passes whatever k, for large n and k), "afk-mc2" (Bachem et
+            al. 2016: one pass, then Markov chains of ``chain_length`` draws
+            approximating k-means++ sampling, for large n and moderate k), "random"
+            (k distinct rows), or an array of shape (n_clusters, n_features) of
+            starting centroids.
         n_init: runs from different initialisations, best inertia kept; default
             1 (scikit-learn's default differs). "auto" means 10 for "random"
             and 1 otherwise. With an array ``init`` only one run is made.
@@ -78,6 +81,8 @@ class KMeans(ParamsMixin):
         n_threads: OpenMP threads for fit, predict and transform; None or 0
             uses the library default (OMP_NUM_THREADS). Results do not depend
             on it.
+        chain_length: draws per Markov chain of ``init="afk-mc2"`` (>= 1,
+            default 200, the paper's m); ignored by the other inits.
 
     Attributes after ``fit``:
         cluster_centers_ (float64, k x d), labels_ (int32, n), inertia_
@@ -96,7 +101,7 @@ class KMeans(ParamsMixin):
     _source = ""  # default `source` of write_h5: "file:dataset" after fit_h5
 
     def __init__(self, n_clusters=8, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
-                 random_state=None, algorithm="auto", n_threads=None):
+                 random_state=None, algorithm="auto", n_threads=None, chain_length=200):
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -105,6 +110,7 @@ class KMeans(ParamsMixin):
         self.random_state = random_state
         self.algorithm = algorithm
         self.n_threads = n_threads
+        self.chain_length = chain_length
 
     def _more_tags(self):
         """scikit-learn's estimator tags: the expected failure its own KMeans
@@ -144,7 +150,8 @@ class KMeans(ParamsMixin):
         centroids = None
         if isinstance(self.init, str):
             if self.init not in _INITS:
-                raise ArgumentError("init must be 'k-means++', 'k-means||', 'random' or an array of centroids, "
+                raise ArgumentError("init must be 'k-means++', 'k-means||', 'afk-mc2', 'random' or an "
+                                    "array of centroids, "
                                     f"got {self.init!r}", -102)
         else:
             centroids = as_centroids(self.init, k)
@@ -160,6 +167,7 @@ class KMeans(ParamsMixin):
         ints = {_ffi.KMEANS_K: k, _ffi.KMEANS_MAX_ITER: _integer("max_iter", self.max_iter, 1),
                 _ffi.KMEANS_N_INIT: n_init, _ffi.KMEANS_ALGORITHM: algorithm,
                 _ffi.THREADS: self._threads(),
+                _ffi.KMEANS_CHAIN_LENGTH: _integer("chain_length", self.chain_length, 1),
                 _ffi.KMEANS_ALLOW_TOO_FEW: 1}  # fewer distinct points than k: fit and warn
         ints[_ffi.KMEANS_SEED] = self._seed()  # last: drawing a seed advances a RandomState
         if centroids is None:
@@ -389,7 +397,7 @@ class MiniBatchKMeans(KMeans):
 
     def __init__(self, n_clusters=8, *, init="k-means++", max_iter=100, batch_size=1024, tol=0.0,
                  max_no_improvement=10, init_size=None, n_init=3, reassignment_ratio=0.01,
-                 random_state=None, n_threads=None):
+                 random_state=None, n_threads=None, chain_length=200):
         self.n_clusters = n_clusters
         self.init = init
         self.max_iter = max_iter
@@ -401,6 +409,7 @@ class MiniBatchKMeans(KMeans):
         self.reassignment_ratio = reassignment_ratio
         self.random_state = random_state
         self.n_threads = n_threads
+        self.chain_length = chain_length
 
     def _algorithm(self):
         return _ffi.ALGO_MINIBATCH
