@@ -15,12 +15,32 @@
  *              log1p-transformed and standardised, as one prepares RFM data;
  *   blobs      Gaussian blobs, 32 centres ~ N(0, 2^2) per feature, unit noise.
  *
+ * Mini-batch k-means (STRATA_ALGO_MINIBATCH, --batch-size rows, the same start
+ * and tol, max_iter epochs) runs too, for its time and memory; it is
+ * approximate, so its result is not compared (minibatch_inertia_ratio: its
+ * inertia / Lloyd's). --no-minibatch skips it.
+ *
+ * Peak memory: every allocation libstrata makes goes through a tracking
+ * allocator (strata_set_allocator, tests/support/memtrack.h), so for each fit
+ * ALGO_peak_extra_bytes is the most the library held at once during the fit
+ * beyond what it held before (the handle); the caller's data is not in it.
+ * ALGO_peak_over_data = ALGO_peak_extra_bytes / data_bytes (n x d x 4). The
+ * labels the model keeps (n x int32, labels_bytes, labels_over_data) are part
+ * of every peak; ALGO_kept_bytes is what the handle still holds after the fit
+ * (labels + centroids). Exact, unlike ru_maxrss (issue 10's memory goal:
+ * peak <= data + 25%).
+ *
  * One JSON line per case on stdout: data, n, d, k, threads, kernel, n_iter,
- * converged, lloyd_s, hamerly_s, speedup (lloyd_s / hamerly_s).
+ * converged, lloyd_s, hamerly_s, speedup (lloyd_s / hamerly_s), same,
+ * minibatch_s, minibatch_steps, minibatch_inertia_ratio, data_bytes,
+ * labels_bytes, labels_over_data, and for ALGO in lloyd, hamerly, minibatch:
+ * ALGO_peak_extra_bytes, ALGO_peak_over_data, ALGO_kept_bytes. --markdown adds
+ * a table of the cases after the JSON lines (lines not starting with "{").
  *
  * Usage: bench_converged [--data customers,blobs] [--n 1000000] [--d 6,8,16]
  *                        [--k 4,8,16,64,256] [--threads 1] [--kernel auto|scalar|avx2|avx512]
- *                        [--max-iter 300] [--repeats 2] [--seed 42]
+ *                        [--max-iter 300] [--repeats 2] [--seed 42] [--batch-size 1024]
+ *                        [--no-minibatch] [--markdown]
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +48,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "memtrack.h"
 #include "strata.h"
 
 #define MAXL 16
@@ -121,6 +142,7 @@ static void gen(const char *kind, int64_t n, int64_t d, uint64_t seed, float *x)
 typedef struct res {
     double sec, inertia;
     int64_t n_iter, converged;
+    size_t peak_extra, kept; /* bytes: most held during the fit beyond before it; held after */
     int32_t *labels;
     double *c;
 } res;
@@ -135,9 +157,10 @@ typedef struct res {
     } while (0)
 
 static void run(const float *x, int64_t n, int64_t d, int64_t k, const double *init, int algo,
-                int64_t threads, int kernel, int64_t max_iter, int repeats, res *r)
+                int64_t threads, int kernel, int64_t max_iter, int64_t batch, int repeats, res *r)
 {
     r->sec = INFINITY;
+    r->peak_extra = 0;
     for (int rep = 0; rep < repeats; rep++) {
         strata_kmeans *km;
         CHECK(strata_kmeans_create(&km));
@@ -147,11 +170,18 @@ static void run(const float *x, int64_t n, int64_t d, int64_t k, const double *i
         CHECK(strata_kmeans_set_int(km, STRATA_KERNEL, kernel));
         CHECK(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, max_iter));
         CHECK(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 1e-4));
+        if (algo == STRATA_ALGO_MINIBATCH)
+            CHECK(strata_kmeans_set_int(km, STRATA_KMEANS_BATCH_SIZE, batch));
+        size_t before = memtrack_current();
+        memtrack_reset_peak();
         double t0 = now();
         CHECK(strata_kmeans_fit(km, STRATA_FLOAT32, x, n, d, 0, NULL));
         double t = now() - t0;
         if (t < r->sec)
             r->sec = t;
+        if (memtrack_peak() - before > r->peak_extra) /* the same every repeat; kept the largest */
+            r->peak_extra = memtrack_peak() - before;
+        r->kept = memtrack_current() - before;
         if (rep == 0) {
             r->labels = malloc(sizeof(int32_t) * (size_t)n);
             r->c = malloc(sizeof(double) * (size_t)(k * d));
@@ -165,14 +195,70 @@ static void run(const float *x, int64_t n, int64_t d, int64_t k, const double *i
     }
 }
 
+/* One row of the --markdown table. */
+typedef struct summary {
+    char data[16];
+    int64_t n, d, k, n_iter, mb_steps;
+    double lloyd_s, hamerly_s, mb_s;
+    size_t data_bytes, lloyd_peak, hamerly_peak, mb_peak;
+} summary;
+
+static void cell(size_t peak, size_t data_bytes, int64_t n, int run)
+{
+    if (!run)
+        printf(" - |");
+    else
+        printf(" %.1f (%.3f, %.1f B/row) |", (double)peak / 1048576.0, (double)peak / (double)data_bytes,
+               (double)peak / (double)n);
+}
+
+static void markdown(const summary *sm, int rows, int with_mb)
+{
+    printf("\n| data | n | d | k | iter | Lloyd s | Hamerly s | mini-batch s (steps) | data MiB | labels MiB "
+           "| Lloyd peak MiB (/data, B/row) | Hamerly peak MiB (/data, B/row) | mini-batch peak MiB (/data, B/row) |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < rows; i++) {
+        const summary *r = &sm[i];
+        printf("| %s | %lld | %lld | %lld | %lld | %.3f | %.3f |", r->data, (long long)r->n, (long long)r->d,
+               (long long)r->k, (long long)r->n_iter, r->lloyd_s, r->hamerly_s);
+        if (with_mb)
+            printf(" %.3f (%lld) |", r->mb_s, (long long)r->mb_steps);
+        else
+            printf(" - |");
+        printf(" %.1f | %.1f |", (double)r->data_bytes / 1048576.0, (double)r->n * 4.0 / 1048576.0);
+        cell(r->lloyd_peak, r->data_bytes, r->n, 1);
+        cell(r->hamerly_peak, r->data_bytes, r->n, 1);
+        cell(r->mb_peak, r->data_bytes, r->n, with_mb);
+        printf("\n");
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *datas = "customers,blobs", *kname = "auto";
     int64_t ns[MAXL] = {1000000}, ds[MAXL] = {6, 8, 16}, ks[MAXL] = {4, 8, 16, 64, 256};
-    int nn = 1, nd = 3, nk = 5, repeats = 2;
-    int64_t threads = 1, max_iter = 300, seed = 42;
-    for (int a = 1; a + 1 < argc; a += 2) {
-        const char *o = argv[a], *v = argv[a + 1];
+    int nn = 1, nd = 3, nk = 5, repeats = 2, with_mb = 1, want_md = 0;
+    int64_t threads = 1, max_iter = 300, seed = 42, batch = 1024;
+    /* Before any other libstrata call: the tracker frees only its own blocks. */
+    if (memtrack_install()) {
+        fprintf(stderr, "strata_set_allocator failed\n");
+        return 1;
+    }
+    for (int a = 1; a < argc; a++) {
+        const char *o = argv[a];
+        if (!strcmp(o, "--no-minibatch")) {
+            with_mb = 0;
+            continue;
+        }
+        if (!strcmp(o, "--markdown")) {
+            want_md = 1;
+            continue;
+        }
+        if (a + 1 >= argc) {
+            fprintf(stderr, "%s needs a value (see the comment at the top of bench_converged.c)\n", o);
+            return 2;
+        }
+        const char *v = argv[++a];
         if (!strcmp(o, "--data")) datas = v;
         else if (!strcmp(o, "--n")) nn = parse_list(v, ns);
         else if (!strcmp(o, "--d")) nd = parse_list(v, ds);
@@ -182,6 +268,7 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "--max-iter")) max_iter = atoll(v);
         else if (!strcmp(o, "--repeats")) repeats = atoi(v);
         else if (!strcmp(o, "--seed")) seed = atoll(v);
+        else if (!strcmp(o, "--batch-size")) batch = atoll(v);
         else {
             fprintf(stderr, "unknown option %s (see the comment at the top of bench_converged.c)\n", o);
             return 2;
@@ -192,6 +279,8 @@ int main(int argc, char **argv)
                  : !strcmp(kname, "avx512") ? STRATA_KERNEL_AVX512 : STRATA_KERNEL_AUTO;
     char dl[256];
     snprintf(dl, sizeof dl, "%s", datas);
+    summary sm[256];
+    int rows = 0;
     for (char *kind = strtok(dl, ","); kind; kind = strtok(NULL, ","))
         for (int in = 0; in < nn; in++)
             for (int id = 0; id < nd; id++) {
@@ -207,23 +296,51 @@ int main(int argc, char **argv)
                         for (int64_t f = 0; f < d; f++)
                             init[j * d + f] = x[i * d + f];
                     }
-                    res l = {0}, h = {0};
-                    run(x, n, d, k, init, STRATA_ALGO_LLOYD, threads, kernel, max_iter, repeats, &l);
-                    run(x, n, d, k, init, STRATA_ALGO_HAMERLY, threads, kernel, max_iter, repeats, &h);
+                    res l = {0}, h = {0}, mb = {0};
+                    run(x, n, d, k, init, STRATA_ALGO_LLOYD, threads, kernel, max_iter, batch, repeats, &l);
+                    run(x, n, d, k, init, STRATA_ALGO_HAMERLY, threads, kernel, max_iter, batch, repeats, &h);
+                    if (with_mb)
+                        run(x, n, d, k, init, STRATA_ALGO_MINIBATCH, threads, kernel, max_iter, batch,
+                            repeats, &mb);
                     int same = l.n_iter == h.n_iter && l.inertia == h.inertia &&
                                !memcmp(l.labels, h.labels, sizeof(int32_t) * (size_t)n) &&
                                !memcmp(l.c, h.c, sizeof(double) * (size_t)(k * d));
+                    const size_t data_bytes = sizeof(float) * (size_t)(n * d);
+                    const size_t label_bytes = sizeof(int32_t) * (size_t)n;
                     printf("{\"data\": \"%s\", \"n\": %lld, \"d\": %lld, \"k\": %lld, \"threads\": %lld, "
                            "\"kernel\": \"%s\", \"n_iter\": %lld, \"converged\": %lld, "
-                           "\"lloyd_s\": %.3f, \"hamerly_s\": %.3f, \"speedup\": %.2f, \"same\": %s}\n",
+                           "\"lloyd_s\": %.3f, \"hamerly_s\": %.3f, \"speedup\": %.2f, \"same\": %s",
                            kind, (long long)n, (long long)d, (long long)k, (long long)threads, kname,
                            (long long)l.n_iter, (long long)l.converged, l.sec, h.sec, l.sec / h.sec,
                            same ? "true" : "false");
+                    if (with_mb)
+                        printf(", \"minibatch_s\": %.3f, \"minibatch_steps\": %lld, "
+                               "\"minibatch_inertia_ratio\": %.6f", mb.sec, (long long)mb.n_iter,
+                               mb.inertia / l.inertia);
+                    printf(", \"data_bytes\": %zu, \"labels_bytes\": %zu, \"labels_over_data\": %.4f",
+                           data_bytes, label_bytes, (double)label_bytes / (double)data_bytes);
+                    const char *names[3] = {"lloyd", "hamerly", "minibatch"};
+                    const res *rs[3] = {&l, &h, &mb};
+                    for (int a = 0; a < 2 + with_mb; a++)
+                        printf(", \"%s_peak_extra_bytes\": %zu, \"%s_peak_over_data\": %.4f, "
+                               "\"%s_kept_bytes\": %zu", names[a], rs[a]->peak_extra, names[a],
+                               (double)rs[a]->peak_extra / (double)data_bytes, names[a], rs[a]->kept);
+                    printf("}\n");
+                    if (rows < (int)(sizeof sm / sizeof sm[0])) {
+                        summary *r = &sm[rows++];
+                        snprintf(r->data, sizeof r->data, "%s", kind);
+                        r->n = n, r->d = d, r->k = k, r->n_iter = l.n_iter, r->mb_steps = mb.n_iter;
+                        r->lloyd_s = l.sec, r->hamerly_s = h.sec, r->mb_s = mb.sec;
+                        r->data_bytes = data_bytes, r->lloyd_peak = l.peak_extra;
+                        r->hamerly_peak = h.peak_extra, r->mb_peak = mb.peak_extra;
+                    }
                     fflush(stdout);
                     free(l.labels);
                     free(l.c);
                     free(h.labels);
                     free(h.c);
+                    free(mb.labels);
+                    free(mb.c);
                     free(init);
                     if (!same) {
                         fprintf(stderr, "Lloyd and Hamerly differ\n");
@@ -232,5 +349,7 @@ int main(int argc, char **argv)
                 }
                 free(x);
             }
+    if (want_md)
+        markdown(sm, rows, with_mb);
     return 0;
 }
