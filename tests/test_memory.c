@@ -1,0 +1,118 @@
+/* Peak memory of a fit (issue 10's goal: peak <= data + 25%, bounds included).
+ *
+ * Every allocation libstrata makes goes through a tracking allocator
+ * (support/memtrack.h, installed with strata_set_allocator before any other
+ * call), so the most the library holds at once during strata_kmeans_fit is
+ * known exactly. The caller's data is not counted; the labels the model keeps
+ * (n x int32, 4 bytes a row: 17% of 6 float32 features) are.
+ *
+ * What is checked, on 200000 x 6 float32 blobs, k = 8, from given centroids,
+ * at 1 and 2 threads:
+ *   - LLOYD: peak <= 25% of the data + FIXED (the goal). Today: the labels
+ *     (4 B/row) + the ordered reduction's per-chunk partial sums
+ *     (8 x (k d + 2 k + 2, rounded up to 16) bytes per 4096 rows: 0.16 B/row
+ *     here, but 4 B/row at k = 256, d = 6, which alone breaks the goal there)
+ *     + O(threads x 256 x k) scratch;
+ *   - HAMERLY: its documented bound (include/strata.h): labels + two bounds of
+ *     the data's type per row (8 B/row for float32, 33% of these rows alone,
+ *     so Hamerly cannot meet the 25% goal at d = 6: 12 B/row = 50% with the
+ *     labels) + FIXED;
+ *   - MINIBATCH: its documented bound: labels + 4 x batch_size rows + FIXED;
+ *   - every peak holds at least the labels (the tracker sees the fit), and
+ *     freeing the handle returns every byte (current back to its start).
+ * Seeding (k-means++ etc.) is not covered: it needs n doubles and more
+ * (docs/performance.md, "Peak memory of a fit"). */
+#include "check.h"
+#include "memtrack.h"
+
+#define N 200000
+#define D 6
+#define K 8
+#define BATCH 1024
+/* Room for what does not grow with n: centroid tables, per-thread block
+ * scratch (256 rows), the partial sums of 49 chunks, the handle's state. */
+#define FIXED ((size_t)256 << 10)
+
+static gen_data G;
+static double INIT[K * D];
+
+/* Peak bytes libstrata held during one fit beyond what it held before it;
+ * checks the handle gives back everything when freed. */
+static size_t fit_peak(int algorithm, int64_t threads)
+{
+    size_t start = memtrack_current();
+    strata_kmeans *km = NULL;
+    ASSERT_OK(strata_kmeans_create(&km));
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, K));
+    ASSERT_OK(strata_kmeans_set_init_centroids(km, INIT, K, D));
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, algorithm));
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_THREADS, threads));
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, 10)); /* memory does not grow with iterations */
+    if (algorithm == STRATA_ALGO_MINIBATCH)
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_BATCH_SIZE, BATCH));
+    size_t before = memtrack_current();
+    memtrack_reset_peak();
+    ASSERT_OK(strata_kmeans_fit(km, STRATA_FLOAT32, G.x, N, D, 0, NULL));
+    size_t peak = memtrack_peak() - before;
+    int64_t used = -1;
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &used));
+    ASSERT_EQ_INT(used, algorithm);
+    strata_kmeans_free(km);
+    ASSERT_EQ_INT(memtrack_current(), start);
+    const size_t labels = (size_t)N * sizeof(int32_t);
+    ASSERT_MSG(peak >= labels, "peak %zu bytes < the labels' %zu: the tracker missed the fit", peak,
+               labels);
+    printf("  %s, %lld thread(s): peak %zu bytes = %.3f x the data, %.2f bytes/row\n",
+           algorithm == STRATA_ALGO_LLOYD ? "Lloyd" : algorithm == STRATA_ALGO_HAMERLY ? "Hamerly"
+                                                                                    : "mini-batch",
+           (long long)threads, peak, (double)peak / ((double)N * D * sizeof(float)),
+           (double)peak / N);
+    return peak;
+}
+
+static void test_lloyd_within_goal(void)
+{
+    const size_t data = (size_t)N * D * sizeof(float);
+    for (int64_t threads = 1; threads <= 2; threads++) {
+        size_t peak = fit_peak(STRATA_ALGO_LLOYD, threads);
+        ASSERT_MSG(peak <= data / 4 + FIXED, "Lloyd at %lld threads: peak %zu > 25%% of %zu + %zu",
+                   (long long)threads, peak, data, FIXED);
+    }
+}
+
+static void test_hamerly_documented(void)
+{
+    const size_t bound = (size_t)N * (sizeof(int32_t) + 2 * sizeof(float));
+    for (int64_t threads = 1; threads <= 2; threads++) {
+        size_t peak = fit_peak(STRATA_ALGO_HAMERLY, threads);
+        ASSERT_MSG(peak <= bound + FIXED, "Hamerly at %lld threads: peak %zu > %zu (12 B/row) + %zu",
+                   (long long)threads, peak, bound, FIXED);
+    }
+}
+
+static void test_minibatch_documented(void)
+{
+    const size_t bound = (size_t)N * sizeof(int32_t) + (size_t)4 * BATCH * D * sizeof(float);
+    for (int64_t threads = 1; threads <= 2; threads++) {
+        size_t peak = fit_peak(STRATA_ALGO_MINIBATCH, threads);
+        ASSERT_MSG(peak <= bound + FIXED, "mini-batch at %lld threads: peak %zu > %zu + %zu",
+                   (long long)threads, peak, bound, FIXED);
+    }
+}
+
+int main(void)
+{
+    if (memtrack_install()) { /* before any other libstrata call */
+        fprintf(stderr, "strata_set_allocator failed\n");
+        return 1;
+    }
+    gen_blobs(&G, 2024, STRATA_FLOAT32, N, D, D, 16, 10.0, 1.0, 0.0, 0);
+    test_rng r;
+    rng_seed(&r, 7);
+    gen_pick_rows(&G, &r, K, INIT);
+    RUN_TEST(test_lloyd_within_goal);
+    RUN_TEST(test_hamerly_documented);
+    RUN_TEST(test_minibatch_documented);
+    gen_free(&G);
+    return test_summary();
+}
