@@ -14,7 +14,14 @@ D skewed features, log1p-transformed and standardised, as RFM features are
 prepared; bench/bench_converged.c's generator, written again in numpy) or
 `blobs` (32 Gaussian blobs). Each fit runs in a fresh process that loads the
 float32 data from an HDF5 file, so its peak memory (ru_maxrss) above the
-loaded data is its own. Three measurements per case:
+loaded data is its own. ru_maxrss is only an upper bound of a fit's memory
+(h5py's read, numpy and the OpenMP runtime peak in the same process, often
+higher than the fit), so for libstrata the worker also installs a tracking
+allocator (strata_set_allocator through ctypes, as bench_converged.c does in
+C): *_peak_extra_bytes / *_peak_over_data are then exact, the most libstrata
+held at once during the fit (labels kept, seeding and bounds included) over
+the data's bytes; --no-track-memory leaves the C library's allocator alone.
+Three measurements per case:
 
   same start   k rows drawn with a fixed seed as initial centroids for every
                library, tol = 1e-4, n_init = 1: libstrata (AUTO), scikit-learn
@@ -96,6 +103,57 @@ def cpu_model():
         return platform.processor()
 
 
+# ---- exact memory of libstrata's allocations ---------------------------------
+
+class MemTrack:
+    """libstrata's allocations routed through Python callbacks that count live and
+    peak bytes (strata_set_allocator; only the binding's own ctypes library).
+    A few callbacks per iteration, each a few microseconds: negligible beside a fit."""
+
+    def __init__(self, cdll):
+        import ctypes
+        from ctypes import c_int, c_size_t, c_void_p
+        libc = ctypes.CDLL(None)
+        self._aligned_alloc = libc.aligned_alloc
+        self._aligned_alloc.restype, self._aligned_alloc.argtypes = c_void_p, [c_size_t, c_size_t]
+        self._free = libc.free
+        self._free.restype, self._free.argtypes = None, [c_void_p]
+        self.sizes, self.current, self.peak = {}, 0, 0
+        alloc_fn = ctypes.CFUNCTYPE(c_void_p, c_size_t, c_size_t, c_void_p)
+        free_fn = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
+        self._cbs = (alloc_fn(self._alloc), free_fn(self._release))  # kept alive with self
+        cdll.strata_set_allocator.restype = c_int
+        cdll.strata_set_allocator.argtypes = [alloc_fn, free_fn, c_void_p]
+        if cdll.strata_set_allocator(self._cbs[0], self._cbs[1], None) != 0:
+            raise RuntimeError("strata_set_allocator failed")
+
+    def _alloc(self, size, alignment, user):
+        p = self._aligned_alloc(alignment, size)
+        if p:
+            self.sizes[p] = size
+            self.current += size
+            self.peak = max(self.peak, self.current)
+        return p
+
+    def _release(self, p, user):
+        # blocks from before the tracker (C library's aligned_alloc too) count 0
+        self.current -= self.sizes.pop(p, 0)
+        self._free(p)
+
+    def start(self):
+        """Begin a fit: return the bytes live now; the peak restarts from them."""
+        self.peak = self.current
+        return self.current
+
+
+def strata_import(a):
+    """Import the binding; install the tracker (before any handle) unless --no-track-memory."""
+    sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+    import strata
+    track = None if a.no_track_memory else MemTrack(strata._lib.lib)
+    return strata, track
+
+
 # ---- the worker: one fit in a fresh process --------------------------------
 
 def worker(a):
@@ -105,6 +163,7 @@ def worker(a):
         init = f[f"init_k{a.k}"][:] if a.same_start else None
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out = {"lib": a.lib}
+    track, before = None, 0  # libstrata's tracker (strata and strata_mb)
     if a.lib.startswith("sklearn-"):
         from sklearn.cluster import KMeans, kmeans_plusplus
         from threadpoolctl import threadpool_limits
@@ -131,17 +190,16 @@ def worker(a):
             out.update(seconds=time.perf_counter() - t, n_iter=int(km.n_steps_),
                        centroids=km.cluster_centers_.tolist())
     elif a.lib == "strata_mb":
-        sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
-        import strata
+        strata, track = strata_import(a)
         km = strata.MiniBatchKMeans(a.k, batch_size=a.batch_size, n_threads=a.threads,
                                     random_state=a.seed)
+        before = track.start() if track else 0
         t = time.perf_counter()
         km.fit(x)
         out.update(seconds=time.perf_counter() - t, n_iter=int(km.n_steps_),
                    centroids=km.cluster_centers_.tolist())
     elif a.lib.startswith("strata"):
-        sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
-        import strata
+        strata, track = strata_import(a)
         kw = dict(n_init=1, tol=1e-4, max_iter=a.max_iter, n_threads=a.threads, random_state=a.seed)
         if a.lib == "strata-seeding":  # one iteration, minus one iteration from the same start
             t = time.perf_counter()
@@ -154,6 +212,7 @@ def worker(a):
             out["seconds"] = max(t1 - (time.perf_counter() - t), 0.0)
         else:
             km = strata.KMeans(a.k, init=init if init is not None else "k-means++", **kw)
+            before = track.start() if track else 0
             t = time.perf_counter()
             km.fit(x)
             out.update(seconds=time.perf_counter() - t, n_iter=int(km.n_iter_),
@@ -166,15 +225,19 @@ def worker(a):
         t = time.perf_counter()
         km.train(x, init_centroids=init.astype(np.float32) if init is not None else None)
         out.update(seconds=time.perf_counter() - t, n_iter=a.max_iter, centroids=km.centroids.tolist())
+    if track and a.lib in ("strata", "strata_mb"):
+        out["peak_extra_bytes"] = track.peak - before
+        out["peak_over_data"] = (track.peak - before) / x.nbytes
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["over_data_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss) / 1024
     print(json.dumps(out))
 
 
-def run(lib, data, k, threads, seed, max_iter, same_start, batch_size=1024):
+def run(lib, data, k, threads, seed, max_iter, same_start, batch_size=1024, track=True):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib, "--data", data, "--k", str(k),
            "--threads", str(threads), "--seed", str(seed), "--max-iter", str(max_iter),
-           "--batch-size", str(batch_size), "--keep-openblas-env"] + (["--same-start"] if same_start else [])
+           "--batch-size", str(batch_size), "--keep-openblas-env"] + (["--same-start"] if same_start else []) + \
+        ([] if track else ["--no-track-memory"])
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     if lib.startswith("strata"):
         env.setdefault("STRATA_LIBRARY", os.path.join(ROOT, "build", "libstrata.so"))
@@ -210,6 +273,8 @@ def main():
     p.add_argument("--out", default=None, help="append JSON lines here")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--keep-openblas-env", action="store_true")
+    p.add_argument("--no-track-memory", action="store_true",
+                   help="no tracking allocator in libstrata's workers (ru_maxrss only)")
     p.add_argument("--worker", default=None)
     p.add_argument("--data"), p.add_argument("--k", type=int), p.add_argument("--seed", type=int, default=0)
     # (--batch-size above also reaches the worker)
@@ -219,6 +284,10 @@ def main():
         a.lib = a.worker
         return worker(a)
     import h5py
+
+    def fit(*args, **kw):  # one worker run, with the tracker unless --no-track-memory
+        return run(*args, track=not a.no_track_memory, **kw)
+
     skip = set(filter(None, a.skip.split(",")))
     try:
         import faiss  # noqa: F401
@@ -243,10 +312,10 @@ def main():
         data_mb = x.nbytes / 2**20
         row = {"case": case, "cpu": cpu, "threads": a.threads, "data_mb": round(data_mb, 1)}
         if "same" not in skip:
-            res = {lib: run(lib, path, k, a.threads, 0, a.max_iter, True)
+            res = {lib: fit(lib, path, k, a.threads, 0, a.max_iter, True)
                    for lib in ["strata", "sklearn-lloyd"] + ([] if "elkan" in skip else ["sklearn-elkan"])}
             if "faiss" not in skip:
-                res["faiss"] = run("faiss", path, k, a.threads, 0, res["strata"]["n_iter"], True)
+                res["faiss"] = fit("faiss", path, k, a.threads, 0, res["strata"]["n_iter"], True)
             ref_labels, _ = assign(x, res["sklearn-lloyd"]["centroids"])
             for lib, r in res.items():
                 labels, inertia = assign(x, r["centroids"])
@@ -256,36 +325,45 @@ def main():
                 row[f"same_{lib}_labels_equal"] = bool(np.array_equal(labels, ref_labels))
                 row[f"same_{lib}_labels_differ"] = int((labels != ref_labels).sum())
                 row[f"same_{lib}_over_data_mb"] = round(r["over_data_mb"], 1)
+            if "peak_extra_bytes" in res["strata"]:
+                row["same_strata_peak_extra_bytes"] = res["strata"]["peak_extra_bytes"]
+                row["same_strata_peak_over_data"] = round(res["strata"]["peak_over_data"], 4)
             fastest = min(res["sklearn-lloyd"]["seconds"], res.get("sklearn-elkan", res["sklearn-lloyd"])["seconds"])
             row["same_speedup"] = round(fastest / res["strata"]["seconds"], 2)
         if "e2e" not in skip:
-            t_s, t_k, i_s, i_k = [], [], [], []
+            t_s, t_k, i_s, i_k, m_s = [], [], [], [], []
             for seed in range(a.seeds):
-                rs = run("strata", path, k, a.threads, seed, a.max_iter, False)
-                rk = run("sklearn-lloyd", path, k, a.threads, seed, a.max_iter, False)
+                rs = fit("strata", path, k, a.threads, seed, a.max_iter, False)
+                if "peak_over_data" in rs:
+                    m_s.append(rs["peak_over_data"])
+                rk = fit("sklearn-lloyd", path, k, a.threads, seed, a.max_iter, False)
                 t_s.append(rs["seconds"]), t_k.append(rk["seconds"])
                 i_s.append(assign(x, rs["centroids"])[1]), i_k.append(assign(x, rk["centroids"])[1])
             row.update(e2e_strata_s=round(float(np.mean(t_s)), 3), e2e_sklearn_s=round(float(np.mean(t_k)), 3),
                        e2e_speedup=round(float(np.mean(t_k) / np.mean(t_s)), 2),
                        e2e_inertia_ratio=float(np.mean(i_s) / np.mean(i_k)))
+            if m_s:  # k-means++ seeding included
+                row["e2e_strata_peak_over_data"] = round(max(m_s), 4)
             exact_inertia = float(np.mean(i_s))
         if "mb" not in skip:
             if "e2e" in skip:  # the exact k-means of the same seeds
-                exact_inertia = float(np.mean([assign(x, run("strata", path, k, a.threads, s, a.max_iter,
+                exact_inertia = float(np.mean([assign(x, fit("strata", path, k, a.threads, s, a.max_iter,
                                                              False)["centroids"])[1]
                                                for s in range(a.seeds)]))
             for lib in ("strata_mb", "sklearn_mb"):
-                rs = [run(lib, path, k, a.threads, s, a.max_iter, False, a.batch_size) for s in range(a.seeds)]
+                rs = [fit(lib, path, k, a.threads, s, a.max_iter, False, a.batch_size) for s in range(a.seeds)]
                 row[f"mb_{lib}_s"] = round(float(np.mean([r["seconds"] for r in rs])), 3)
                 row[f"mb_{lib}_steps"] = float(np.mean([r["n_iter"] for r in rs]))
                 row[f"mb_{lib}_inertia_vs_exact"] = float(
                     np.mean([assign(x, r["centroids"])[1] for r in rs]) / exact_inertia)
+                if any("peak_over_data" in r for r in rs):
+                    row[f"mb_{lib}_peak_over_data"] = round(max(r["peak_over_data"] for r in rs), 4)
             row["mb_speedup"] = round(row["mb_sklearn_mb_s"] / row["mb_strata_mb_s"], 2)
             row["mb_vs_exact_speedup"] = (round(row["e2e_strata_s"] / row["mb_strata_mb_s"], 2)
                                           if "e2e_strata_s" in row else None)
         if "seeding" not in skip:
-            ss = min(run("strata-seeding", path, k, a.threads, s, a.max_iter, False)["seconds"] for s in range(2))
-            sk = min(run("sklearn-seeding", path, k, a.threads, s, a.max_iter, False)["seconds"] for s in range(2))
+            ss = min(fit("strata-seeding", path, k, a.threads, s, a.max_iter, False)["seconds"] for s in range(2))
+            sk = min(fit("sklearn-seeding", path, k, a.threads, s, a.max_iter, False)["seconds"] for s in range(2))
             row.update(seed_strata_s=round(ss, 4), seed_sklearn_s=round(sk, 4),
                        seed_speedup=round(sk / max(ss, 1e-9), 1))
         rows.append(row)
@@ -295,26 +373,30 @@ def main():
                 f.write(json.dumps(row) + "\n")
     if a.markdown:
         print("\n| case | same start: strata s (iter) | sklearn lloyd s (iter) | elkan s | faiss s "
-              "| speedup | labels differing | e2e speedup | inertia ratio | seeding speedup | strata MB over data / data MB |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+              "| speedup | labels differing | e2e speedup | inertia ratio | seeding speedup | strata MB over data / data MB "
+              "| strata peak / data: same start, e2e |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             g = r.get
             print(f"| {r['case']} | {g('same_strata_s')} ({g('same_strata_iter')}) | "
                   f"{g('same_sklearn-lloyd_s')} ({g('same_sklearn-lloyd_iter')}) | {g('same_sklearn-elkan_s')} | "
                   f"{g('same_faiss_s')} | {g('same_speedup')}x | {g('same_strata_labels_differ')} | "
                   f"{g('e2e_speedup')}x | {g('e2e_inertia_ratio', float('nan')):.4f} | {g('seed_speedup')}x | "
-                  f"{g('same_strata_over_data_mb')} / {r['data_mb']} |")
+                  f"{g('same_strata_over_data_mb')} / {r['data_mb']} | "
+                  f"{g('same_strata_peak_over_data', '-')}, {g('e2e_strata_peak_over_data', '-')} |")
+        print("\n(strata MB over data: ru_maxrss of the worker above the loaded data, an upper bound; "
+              "strata peak / data: libstrata's own allocations, exact, from the tracking allocator)")
         if any("mb_speedup" in r for r in rows):
             print("\n| case | mini-batch: strata s (steps) | sklearn s (steps) | speedup | strata inertia / exact "
-                  "| sklearn inertia / exact | strata exact s / mini-batch s |")
-            print("|---|---|---|---|---|---|---|")
+                  "| sklearn inertia / exact | strata exact s / mini-batch s | strata peak / data |")
+            print("|---|---|---|---|---|---|---|---|")
             for r in rows:
                 g = r.get
                 if "mb_speedup" in r:
                     print(f"| {r['case']} | {g('mb_strata_mb_s')} ({g('mb_strata_mb_steps'):.0f}) | "
                           f"{g('mb_sklearn_mb_s')} ({g('mb_sklearn_mb_steps'):.0f}) | {g('mb_speedup')}x | "
                           f"{g('mb_strata_mb_inertia_vs_exact'):.4f} | {g('mb_sklearn_mb_inertia_vs_exact'):.4f} | "
-                          f"{g('mb_vs_exact_speedup')}x |")
+                          f"{g('mb_vs_exact_speedup')}x | {g('mb_strata_mb_peak_over_data', '-')} |")
 
 
 if __name__ == "__main__":
