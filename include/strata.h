@@ -211,9 +211,11 @@ typedef enum strata_init {
 typedef enum strata_algorithm {
     STRATA_ALGO_AUTO = 0,   /* currently always LLOYD: HAMERLY was not faster to
                                convergence at any case measured on AVX-512/AVX2
-                               (n = 1M, d = 8/16, k = 8..256; docs/performance.md,
+                               (n = 1M, d = 6/8/16, k = 8..256; docs/performance.md,
                                "Hamerly against Lloyd"), nor after its bookkeeping
-                               was rewritten ("Hamerly, second pass") */
+                               was rewritten ("Hamerly, second pass") or its passes
+                               stopped reading the rows it skips ("Narrow rows and
+                               moved-rows-only passes"). Never MINIBATCH. */
     STRATA_ALGO_LLOYD = 1,  /* exact Lloyd iterations: every row scored against
                                every centroid in every iteration */
     STRATA_ALGO_HAMERLY = 2, /* Hamerly's bounds (2010): a row is scored only when
