@@ -102,7 +102,6 @@ static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end,
         int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
         int64_t next_end = r0 + rows + STRATA__BLOCK_ROWS;
         strata__prefetch_rows(c->X, r0 + rows, next_end < end ? next_end : end);
-        strata__tables_xnorm(c->t, c->X, r0, rows, tid, xnorm);
         strata__tables_dist2(c->t, c->X, r0, rows, tid, xnorm, out);
         for (int64_t r = 0; r < rows; r++) {
             const int64_t i = r0 + r;
@@ -117,8 +116,9 @@ static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end,
             if (m == 0)
                 pot[0] += w * ci;
             for (int64_t t = 0; t < m; t++) {
-                double dd = pp_round(c, o[p + t]);
-                pot[t] += w * (dd < ci ? dd : ci);
+                /* round(min(dd, ci)) = min(round(dd), ci): ci is stored already */
+                double dd = o[p + t];
+                pot[t] += w * (dd < ci ? pp_round(c, dd) : ci);
             }
         }
     }
@@ -138,7 +138,6 @@ static void pp_refresh(void *vctx, int64_t ch, int64_t b, int64_t e)
     double *out = c->out[0], *xnorm = c->xnorm[0];
     for (int64_t r0 = b; r0 < e; r0 += STRATA__BLOCK_ROWS) {
         int64_t rows = e - r0 < STRATA__BLOCK_ROWS ? e - r0 : STRATA__BLOCK_ROWS;
-        strata__tables_xnorm(one, c->X, r0, rows, 0, xnorm);
         strata__tables_dist2(one, c->X, r0, rows, 0, xnorm, out);
         for (int64_t r = 0; r < rows; r++)
             if (out[r * one->kp] < pp_get(c, r0 + r))
