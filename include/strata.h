@@ -457,7 +457,10 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_set_progress(strata_kmeans *km, st
  *  row's values leave its old cluster's sums, as in scikit-learn. Labels and centroids are bitwise identical for
  *  any STRATA_THREADS value given the same data, parameters and kernel.
  *  Allocates: the model (k x d doubles, n int32 labels) owned by the handle,
- *  replacing the previous one on success, plus O(k*d*threads) scratch.
+ *  replacing the previous one on success, plus O(k*d*threads) scratch, plus
+ *  while seeding, per row: k-means++ nothing for float32 data (it borrows
+ *  the labels) and 8 bytes otherwise; k-means|| 8 bytes and a bit; AFK-MC^2
+ *  8 bytes (docs/performance.md, "Peak memory of a fit").
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 1, d < 1, k > n, bad
  *          stride, init centroids of another shape), STRATA_E_PARAM (bad dtype),
  *          STRATA_E_NONFINITE (first bad row named), STRATA_E_WEIGHTS,

@@ -20,8 +20,18 @@
  *   - MINIBATCH: its documented bound: labels + 4 x batch_size rows + FIXED;
  *   - every peak holds at least the labels (the tracker sees the fit), and
  *     freeing the handle returns every byte (current back to its start).
- * Seeding (k-means++ etc.) is not covered: it needs n doubles and more
- * (docs/performance.md, "Peak memory of a fit"). */
+ * Seeded fits (k-means++, k-means||, AFK-MC^2; Lloyd and Hamerly, 1 and 2
+ * threads): regression guards at what the seeding holds today
+ * (docs/performance.md, "Peak memory of a fit"):
+ *   - k-means++ keeps float32 data's closest distances in float32 in the
+ *     fit's labels array: nothing per row beyond the labels, so a default fit
+ *     peaks where Lloyd does, within the 25% goal (about 18% here);
+ *   - k-means|| holds n doubles (closest distances, exact) + a bitmap of n
+ *     bits, its owners in the labels: 4 + 8.125 B/row = 51% (twice the goal);
+ *   - AFK-MC^2 holds n doubles (the proposal's prefix sums): 4 + 8 B/row =
+ *     50% (twice the goal);
+ *   - Hamerly's bounds are allocated after the seeding, so a seeded Hamerly
+ *     fit peaks at the larger of the seeding and the bounds, not their sum. */
 #include "check.h"
 #include "memtrack.h"
 
@@ -38,13 +48,16 @@ static double INIT[K * D];
 
 /* Peak bytes libstrata held during one fit beyond what it held before it;
  * checks the handle gives back everything when freed. */
-static size_t fit_peak(int algorithm, int64_t threads)
+static size_t fit_peak_init(int algorithm, int init, int64_t threads)
 {
     size_t start = memtrack_current();
     strata_kmeans *km = NULL;
     ASSERT_OK(strata_kmeans_create(&km));
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, K));
-    ASSERT_OK(strata_kmeans_set_init_centroids(km, INIT, K, D));
+    if (init == STRATA_INIT_CENTROIDS)
+        ASSERT_OK(strata_kmeans_set_init_centroids(km, INIT, K, D));
+    else
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, init));
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, algorithm));
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_THREADS, threads));
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, 10)); /* memory does not grow with iterations */
@@ -62,12 +75,19 @@ static size_t fit_peak(int algorithm, int64_t threads)
     const size_t labels = (size_t)N * sizeof(int32_t);
     ASSERT_MSG(peak >= labels, "peak %zu bytes < the labels' %zu: the tracker missed the fit", peak,
                labels);
-    printf("  %s, %lld thread(s): peak %zu bytes = %.3f x the data, %.2f bytes/row\n",
+    printf("  %s, %s, %lld thread(s): peak %zu bytes = %.3f x the data, %.2f bytes/row\n",
            algorithm == STRATA_ALGO_LLOYD ? "Lloyd" : algorithm == STRATA_ALGO_HAMERLY ? "Hamerly"
                                                                                     : "mini-batch",
+           init == STRATA_INIT_CENTROIDS ? "given start" : init == STRATA_INIT_KMEANSPP ? "k-means++"
+           : init == STRATA_INIT_KMEANS_PARALLEL ? "k-means||" : "AFK-MC^2",
            (long long)threads, peak, (double)peak / ((double)N * D * sizeof(float)),
            (double)peak / N);
     return peak;
+}
+
+static size_t fit_peak(int algorithm, int64_t threads)
+{
+    return fit_peak_init(algorithm, STRATA_INIT_CENTROIDS, threads);
 }
 
 static void test_lloyd_within_goal(void)
@@ -100,6 +120,38 @@ static void test_minibatch_documented(void)
     }
 }
 
+/* Seeded fits: at most labels + the seeding's per-row scratch (or Hamerly's
+ * bounds, whichever is larger: they no longer overlap) + FIXED. */
+static void test_seeded(void)
+{
+    const size_t data = (size_t)N * D * sizeof(float), labels = (size_t)N * sizeof(int32_t);
+    const size_t bounds = (size_t)N * 2 * sizeof(float);
+    const struct {
+        int init;
+        size_t scratch; /* per-row bytes the seeding holds beyond the labels */
+    } cases[] = {
+        {STRATA_INIT_KMEANSPP, 0},
+        {STRATA_INIT_KMEANS_PARALLEL, (size_t)N * sizeof(double) + (size_t)(N + 63) / 64 * 8},
+        {STRATA_INIT_AFKMC2, (size_t)N * sizeof(double)},
+    };
+    for (size_t m = 0; m < sizeof cases / sizeof cases[0]; m++)
+        for (int64_t threads = 1; threads <= 2; threads++) {
+            size_t peak = fit_peak_init(STRATA_ALGO_LLOYD, cases[m].init, threads);
+            ASSERT_MSG(peak <= labels + cases[m].scratch + FIXED,
+                       "init %d, Lloyd, %lld threads: peak %zu > %zu + %zu + %zu", cases[m].init,
+                       (long long)threads, peak, labels, cases[m].scratch, FIXED);
+            if (cases[m].init == STRATA_INIT_KMEANSPP) /* the default fit meets the goal */
+                ASSERT_MSG(peak <= data / 4 + FIXED,
+                           "k-means++, %lld threads: peak %zu > 25%% of %zu + %zu",
+                           (long long)threads, peak, data, FIXED);
+            size_t big = cases[m].scratch > bounds ? cases[m].scratch : bounds;
+            peak = fit_peak_init(STRATA_ALGO_HAMERLY, cases[m].init, threads);
+            ASSERT_MSG(peak <= labels + big + FIXED,
+                       "init %d, Hamerly, %lld threads: peak %zu > %zu + %zu + %zu (overlap?)",
+                       cases[m].init, (long long)threads, peak, labels, big, FIXED);
+        }
+}
+
 int main(void)
 {
     if (memtrack_install()) { /* before any other libstrata call */
@@ -113,6 +165,7 @@ int main(void)
     RUN_TEST(test_lloyd_within_goal);
     RUN_TEST(test_hamerly_documented);
     RUN_TEST(test_minibatch_documented);
+    RUN_TEST(test_seeded);
     gen_free(&G);
     return test_summary();
 }

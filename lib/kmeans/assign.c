@@ -194,27 +194,15 @@ static void label_block(const strata__tables *t, const strata__data *X, int64_t 
         xnorm[r] = (a[0] + a[1]) + (a[2] + a[3]);                             \
     }
 
-void strata__tables_xnorm(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
-                          int tid, double *xnorm)
-{
-    const int64_t d = t->d;
-    void *xc = t->xc[tid];
-    if (t->dtype == STRATA_FLOAT32) {
-        t->kern->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        CENTRED_NORMS(float)
-    } else {
-        t->kern->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        CENTRED_NORMS(double)
-    }
-}
-
+/* Centre the block once: the norms and the scores both read it. */
 void strata__tables_dist2(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
-                          int tid, const double *xnorm, double *out)
+                          int tid, double *xnorm, double *out)
 {
     const int64_t d = t->d, k = t->k, kp = t->kp;
     if (t->dtype == STRATA_FLOAT32) {
         float *xc = t->xc[tid], *s = t->scores[tid];
         t->kern->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
+        CENTRED_NORMS(float)
         t->kern->scores_f32(xc, rows, d, t->ct, t->bias, kp, s);
         for (int64_t r = 0; r < rows; r++)
             for (int64_t j = 0; j < k; j++) {
@@ -224,6 +212,7 @@ void strata__tables_dist2(const strata__tables *t, const strata__data *X, int64_
     } else {
         double *xc = t->xc[tid], *s = t->scores[tid];
         t->kern->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
+        CENTRED_NORMS(double)
         t->kern->scores_f64(xc, rows, d, t->ct, t->bias, kp, s);
         for (int64_t r = 0; r < rows; r++)
             for (int64_t j = 0; j < k; j++) {

@@ -30,17 +30,13 @@ void strata__tables_free(strata__tables *t);
 /* Rebuild the tables for centroids c (k x d, kept by pointer until the next call). */
 void strata__tables_set_centroids(strata__tables *t, const double *c);
 
-/* ||x_r - m||^2 (in double) of rows [r0, r0 + rows), rows <= STRATA__BLOCK_ROWS,
- * where m is the table's centring mean. */
-void strata__tables_xnorm(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
-                          int tid, double *xnorm);
-
 /* Squared distances of rows [r0, r0 + rows) (rows <= STRATA__BLOCK_ROWS) to
  * the k table centroids: out[r*kp + j] (j < k) = xnorm[r] + score, from the
- * element-type expanded form on centred data, clamped at 0. xnorm: those
- * rows' values from strata__tables_xnorm(). Needs kp / lanes <= STRATA__SCORES_MAX_V. */
+ * element-type expanded form on centred data, clamped at 0; xnorm receives
+ * the rows' ||x_r - m||^2 in double (m the table's centring mean; the same
+ * bits from any table with that mean). Needs kp / lanes <= STRATA__SCORES_MAX_V. */
 void strata__tables_dist2(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
-                          int tid, const double *xnorm, double *out);
+                          int tid, double *xnorm, double *out);
 
 /* Ask for rows [r0, r1) of X ahead of use (no-op when r0 >= r1): the next
  * block's rows are prefetched while this one is scored. */

@@ -38,7 +38,19 @@ static double weight(const strata__data *X, int64_t i)
  * the chunk potentials of the next step; its draws walk those chunk sums and
  * bring `closest` up to date (by the pending centre) only in the few chunks
  * they land in (pp_refresh). min() is idempotent, so a chunk refreshed
- * early is lowered again by the same bits in the next pass, harmlessly. */
+ * early is lowered again by the same bits in the next pass, harmlessly.
+ *
+ * Memory: the closest distances are the only per-row state. Row norms are
+ * recomputed per block in every pass (the same bits each time). For float32
+ * data (scores already in float32) the closest distances are stored as
+ * float32, rounded to nearest (relative error <= 2^-24, below the float32
+ * scores' own error; only squared distances under 2^-149, which float32
+ * centred data cannot resolve, become 0), in the fit's labels array when the
+ * caller lends it (4 bytes a row, unused until the first assignment). The
+ * potentials are summed from the stored (rounded) values, so the draws
+ * sample exactly the distribution the stored values define; rounding is
+ * monotone, so round(min(a, b)) = min(round(a), round(b)) and a refresh
+ * gives the bits the next pass gives. */
 typedef struct pp_ctx {
     const strata__data *X;
     const strata__tables *t; /* the columns of this pass */
@@ -50,11 +62,31 @@ typedef struct pp_ctx {
     const strata__tables *one; /* the pending centre alone, for pp_refresh */
     int64_t *fresh;          /* per chunk: the step whose pending update it has had */
     int64_t step;
-    double *closest;         /* n: squared distance to the nearest chosen centre */
-    double *xnorm;           /* n: ||x - mean||^2 */
+    double *closest;         /* n: squared distance to the nearest chosen centre, or */
+    float *closest32;        /* n: the same in float32 (float32 data) */
     double *chunk_pot;       /* per chunk x m: potential each trial would leave */
     double **out;            /* per thread: STRATA__BLOCK_ROWS x kp distances */
+    double **xnorm;          /* per thread: STRATA__BLOCK_ROWS row norms ||x - mean||^2 */
 } pp_ctx;
+
+/* A squared distance as closest stores it. */
+static inline double pp_round(const pp_ctx *c, double v)
+{
+    return c->closest32 ? (double)(float)v : v;
+}
+
+static inline double pp_get(const pp_ctx *c, int64_t i)
+{
+    return c->closest32 ? (double)c->closest32[i] : c->closest[i];
+}
+
+static inline void pp_set(const pp_ctx *c, int64_t i, double v)
+{
+    if (c->closest32)
+        c->closest32[i] = (float)v;
+    else
+        c->closest[i] = v;
+}
 
 static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                           double *partial)
@@ -62,7 +94,7 @@ static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end,
     const pp_ctx *c = vctx;
     const int64_t m = c->m, kp = c->t->kp, p = c->pending;
     const double *wv = c->X->w;
-    double *out = c->out[tid], *closest = c->closest;
+    double *out = c->out[tid], *xnorm = c->xnorm[tid];
     double *pot = c->chunk_pot + chunk * c->stride;
     for (int64_t t = 0; t < c->stride; t++)
         pot[t] = 0.0;
@@ -70,24 +102,23 @@ static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end,
         int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
         int64_t next_end = r0 + rows + STRATA__BLOCK_ROWS;
         strata__prefetch_rows(c->X, r0 + rows, next_end < end ? next_end : end);
-        if (c->first)
-            strata__tables_xnorm(c->t, c->X, r0, rows, tid, c->xnorm + r0);
-        strata__tables_dist2(c->t, c->X, r0, rows, tid, c->xnorm + r0, out);
+        strata__tables_dist2(c->t, c->X, r0, rows, tid, xnorm, out);
         for (int64_t r = 0; r < rows; r++) {
             const int64_t i = r0 + r;
             const double *o = out + r * kp;
-            double ci = c->first ? INFINITY : closest[i];
+            double ci = c->first ? INFINITY : pp_get(c, i);
             if (p && o[0] < ci)
-                ci = o[0];
-            closest[i] = ci;
+                ci = pp_round(c, o[0]);
+            pp_set(c, i, ci);
             const double w = wv ? wv[i] : 1.0;
             if (w == 0.0)
                 continue;
             if (m == 0)
                 pot[0] += w * ci;
             for (int64_t t = 0; t < m; t++) {
+                /* round(min(dd, ci)) = min(round(dd), ci): ci is stored already */
                 double dd = o[p + t];
-                pot[t] += w * (dd < ci ? dd : ci);
+                pot[t] += w * (dd < ci ? pp_round(c, dd) : ci);
             }
         }
     }
@@ -104,21 +135,23 @@ static void pp_refresh(void *vctx, int64_t ch, int64_t b, int64_t e)
     if (c->fresh[ch] == c->step)
         return;
     c->fresh[ch] = c->step;
-    double *out = c->out[0];
+    double *out = c->out[0], *xnorm = c->xnorm[0];
     for (int64_t r0 = b; r0 < e; r0 += STRATA__BLOCK_ROWS) {
         int64_t rows = e - r0 < STRATA__BLOCK_ROWS ? e - r0 : STRATA__BLOCK_ROWS;
-        strata__tables_dist2(one, c->X, r0, rows, 0, c->xnorm + r0, out);
+        strata__tables_dist2(one, c->X, r0, rows, 0, xnorm, out);
         for (int64_t r = 0; r < rows; r++)
-            if (out[r * one->kp] < c->closest[r0 + r])
-                c->closest[r0 + r] = out[r * one->kp];
+            if (out[r * one->kp] < pp_get(c, r0 + r))
+                pp_set(c, r0 + r, out[r * one->kp]);
     }
 }
 
 /* First row i where the running sum of w * val reaches target (numpy's
  * searchsorted on the cumulative sum), using per-chunk sums to skip ahead;
- * clipped to the last row with positive mass. refresh (or NULL) is called on
- * a chunk before its rows are read. */
-static int64_t search_mass(const strata__data *X, const double *val, const double *chunk_sum,
+ * clipped to the last row with positive mass. val is double, or float32
+ * (val32), or neither (1). refresh (or NULL) is called on a chunk before its
+ * rows are read. */
+static int64_t search_mass(const strata__data *X, const double *val, const float *val32,
+                           const double *chunk_sum,
                            int64_t nchunks, double target,
                            void (*refresh)(void *, int64_t, int64_t, int64_t), void *rctx)
 {
@@ -136,7 +169,7 @@ static int64_t search_mass(const strata__data *X, const double *val, const doubl
         if (refresh)
             refresh(rctx, ch, b, e);
         for (int64_t i = b; i < e; i++) {
-            double m = weight(X, i) * (val ? val[i] : 1.0);
+            double m = weight(X, i) * (val ? val[i] : val32 ? (double)val32[i] : 1.0);
             if (m > 0.0) {
                 last = i;
                 acc += m;
@@ -164,11 +197,14 @@ static int64_t draw_by_weight(const strata__data *X, int64_t nchunks, double *ch
         chunk_mass[ch] = s;
         total += s;
     }
-    return search_mass(X, NULL, chunk_mass, nchunks, strata__rng_uniform(rng) * total, NULL, NULL);
+    return search_mass(X, NULL, NULL, chunk_mass, nchunks, strata__rng_uniform(rng) * total, NULL,
+                       NULL);
 }
 
+/* scratch: n x 4 bytes the caller lends (or NULL), used for float32 data's
+ * closest distances. */
 static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const double *mean,
-                    strata__rng *rng, double *centroids, char *msg)
+                    strata__rng *rng, double *centroids, void *scratch, char *msg)
 {
     const int64_t n = X->n, d = X->d, k = cfg->k;
     int64_t ntrials = 2 + (int64_t)log((double)k);
@@ -176,22 +212,26 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
         ntrials = PP_MAX_TRIALS;
     const int64_t nchunks = strata__chunk_count(n, STRATA__CHUNK_ROWS);
     strata__tables pass = {0}, one = {0};
-    double *closest = strata__alloc((size_t)n, sizeof(double));
-    double *xnorm = strata__alloc((size_t)n, sizeof(double));
+    const int f32 = X->dtype == STRATA_FLOAT32;
+    float *own32 = f32 && !scratch ? strata__alloc((size_t)n, sizeof(float)) : NULL;
+    float *closest32 = f32 ? (scratch ? scratch : own32) : NULL;
+    double *closest = f32 ? NULL : strata__alloc((size_t)n, sizeof(double));
     double *chunk_pot = strata__alloc((size_t)(nchunks * ntrials), sizeof(double));
     double *chunk_cur = strata__alloc((size_t)nchunks, sizeof(double));
     int64_t *fresh = strata__alloc((size_t)nchunks, sizeof(int64_t));
     double *cand = strata__alloc((size_t)((ntrials + 1) * d), sizeof(double));
     double *trial_pot = strata__alloc((size_t)ntrials, sizeof(double));
     double **out = strata__calloc((size_t)cfg->threads, sizeof(double *));
+    double **xnorm = strata__calloc((size_t)cfg->threads, sizeof(double *));
     int rc = STRATA_OK;
-    if (!closest || !xnorm || !chunk_pot || !chunk_cur || !fresh || !cand || !trial_pot || !out ||
+    if (!(closest || closest32) || !xnorm || !chunk_pot || !chunk_cur || !fresh || !cand || !trial_pot || !out ||
         strata__tables_init(&pass, X, ntrials + 1, mean, cfg->kern, STRATA_ASSIGN_FUSED,
                             cfg->threads) ||
         strata__tables_init(&one, X, 1, mean, cfg->kern, STRATA_ASSIGN_FUSED, cfg->threads))
         goto nomem;
     for (int i = 0; i < cfg->threads; i++)
-        if (!(out[i] = strata__alloc((size_t)(STRATA__BLOCK_ROWS * pass.kp), sizeof(double))))
+        if (!(out[i] = strata__alloc((size_t)(STRATA__BLOCK_ROWS * pass.kp), sizeof(double))) ||
+            !(xnorm[i] = strata__alloc(STRATA__BLOCK_ROWS, sizeof(double))))
             goto nomem;
     for (int64_t ch = 0; ch < nchunks; ch++)
         fresh[ch] = 0;
@@ -199,10 +239,11 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
     /* First centre: a row drawn with probability proportional to its weight. */
     int64_t first = draw_by_weight(X, nchunks, chunk_cur, rng);
     copy_row(X, first, centroids);
-    /* The first pass: xnorm, closest = distance to it, chunk potentials. */
+    /* The first pass: closest = distance to it, chunk potentials. */
     strata__tables_set_centroids(&one, centroids);
     pp_ctx c = {.X = X, .t = &one, .pending = 1, .m = 0, .stride = ntrials, .first = 1, .one = &one,
-                .fresh = fresh, .closest = closest, .xnorm = xnorm, .chunk_pot = chunk_pot, .out = out};
+                .fresh = fresh, .closest = closest, .closest32 = closest32, .chunk_pot = chunk_pot,
+                .out = out, .xnorm = xnorm};
     if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, pp_pass_chunk, &c))
         goto nomem;
     for (int64_t ch = 0; ch < nchunks; ch++)
@@ -238,7 +279,8 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
             strata__tables_set_centroids(&one, centroids + (j - 1) * d);
         memcpy(cand, centroids + (j - 1) * d, (size_t)d * sizeof(double));
         for (int64_t t = 0; t < ntrials; t++) {
-            int64_t i = search_mass(X, closest, chunk_cur, nchunks, strata__rng_uniform(rng) * pot,
+            int64_t i = search_mass(X, c.closest, c.closest32, chunk_cur, nchunks,
+                                    strata__rng_uniform(rng) * pot,
                                     pending ? pp_refresh : NULL, &c);
             copy_row(X, i, cand + (1 + t) * d);
         }
@@ -265,9 +307,14 @@ nomem:
     rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means++ (n = %lld, d = %lld)",
                       (long long)n, (long long)d);
 done:
-    for (int i = 0; out && i < cfg->threads; i++)
-        strata__free(out[i]);
+    for (int i = 0; i < cfg->threads; i++) {
+        if (out)
+            strata__free(out[i]);
+        if (xnorm)
+            strata__free(xnorm[i]);
+    }
     strata__free(out);
+    strata__free(own32);
     strata__tables_free(&pass);
     strata__tables_free(&one);
     strata__free(closest);
@@ -345,7 +392,7 @@ typedef struct kp_ctx {
     int first;              /* the first pass: closest starts at +inf */
     double *closest, *chunk_pot;
     int32_t *owner;         /* n: nearest candidate */
-    unsigned char *sel;     /* n: kept in this round */
+    uint64_t *sel;          /* bitmap of n: kept in this round (a chunk owns whole words) */
     int64_t *chunk_sel;     /* per chunk: rows kept */
     double **out;
     uint64_t seed, stream0; /* streams stream0 + chunk of this round */
@@ -406,14 +453,22 @@ static void kp_sample_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t en
         double m = (wv ? wv[i] : 1.0) * c->closest[i];
         /* one draw per row, whatever its mass, so the streams stay aligned */
         double u = strata__rng_uniform(&g);
-        c->sel[i] = m > 0.0 && u * c->phi < c->l * m;
-        kept += c->sel[i];
+        uint64_t bit = (uint64_t)(m > 0.0 && u * c->phi < c->l * m);
+        if (i % 64 == 0)
+            c->sel[i / 64] = 0;
+        c->sel[i / 64] |= bit << (i % 64);
+        kept += (int64_t)bit;
     }
     c->chunk_sel[chunk] = kept;
 }
 
+/* Chunks own whole words of the selection bitmap: no two threads write one. */
+_Static_assert(STRATA__CHUNK_ROWS % 64 == 0, "k-means|| bitmap words must not straddle chunks");
+
+/* scratch: n int32 the caller lends (or NULL) for the owners. */
 static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
-                           const double *mean, strata__rng *rng, double *centroids, char *msg)
+                           const double *mean, strata__rng *rng, double *centroids,
+                           int32_t *scratch, char *msg)
 {
     const int64_t n = X->n, d = X->d, k = cfg->k;
     const int64_t nchunks = strata__chunk_count(n, STRATA__CHUNK_ROWS);
@@ -421,8 +476,9 @@ static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg,
     int64_t *rows = strata__alloc((size_t)cap, sizeof(int64_t));
     double *cand = NULL, *cw = NULL, *gc = NULL;
     double *closest = strata__alloc((size_t)n, sizeof(double));
-    int32_t *owner = strata__alloc((size_t)n, sizeof(int32_t));
-    unsigned char *sel = strata__alloc((size_t)n, 1);
+    int32_t *own = scratch ? NULL : strata__alloc((size_t)n, sizeof(int32_t));
+    int32_t *owner = scratch ? scratch : own;
+    uint64_t *sel = strata__alloc((size_t)((n + 63) / 64), sizeof(uint64_t));
     double *chunk_pot = strata__alloc((size_t)nchunks, sizeof(double));
     int64_t *chunk_sel = strata__alloc((size_t)nchunks, sizeof(int64_t));
     strata__tables tab = {0};
@@ -500,7 +556,7 @@ static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg,
                 continue;
             int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
             for (int64_t i = b; i < e; i++)
-                if (sel[i])
+                if (sel[i / 64] >> (i % 64) & 1)
                     rows[ncand++] = i;
         }
     }
@@ -518,7 +574,7 @@ static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg,
     for (int64_t j = 0; j < ncand; j++)
         copy_row(X, rows[j], cand + j * d);
     strata__data C = {STRATA_FLOAT64, cand, ncand, d, d, cw};
-    rc = kmeanspp(&C, cfg, mean, rng, centroids, msg);
+    rc = kmeanspp(&C, cfg, mean, rng, centroids, NULL, msg);
     goto done;
 nomem:
     rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means|| (n = %lld, d = %lld, %lld candidates)",
@@ -530,7 +586,7 @@ done:
     strata__free(cand);
     strata__free(cw);
     strata__free(closest);
-    strata__free(owner);
+    strata__free(own);
     strata__free(sel);
     strata__free(chunk_pot);
     strata__free(chunk_sel);
@@ -746,7 +802,7 @@ static int afkmc2(const strata__data *X, const strata__kmeans_cfg *cfg, strata__
                 memcpy(centroids + j * d, centroids, (size_t)d * sizeof(double));
             break;
         }
-        x = search_mass(X, exact, exact_sum, nchunks, strata__rng_uniform(rng) * pot, NULL, NULL);
+        x = search_mass(X, exact, NULL, exact_sum, nchunks, strata__rng_uniform(rng) * pot, NULL, NULL);
         copy_row(X, x, centroids + j * d);
     }
     goto done;
@@ -763,7 +819,7 @@ done:
 }
 
 int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
-                        const double *mean, double *centroids, char *msg)
+                        const double *mean, double *centroids, int32_t *scratch, char *msg)
 {
     if (cfg->init == STRATA_INIT_CENTROIDS) {
         memcpy(centroids, cfg->init_centroids, (size_t)(cfg->k * X->d) * sizeof(double));
@@ -774,8 +830,8 @@ int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, in
     if (cfg->init == STRATA_INIT_RANDOM)
         return random_rows(X, cfg, &rng, centroids, msg);
     if (cfg->init == STRATA_INIT_KMEANS_PARALLEL)
-        return kmeans_parallel(X, cfg, run, mean, &rng, centroids, msg);
+        return kmeans_parallel(X, cfg, run, mean, &rng, centroids, scratch, msg);
     if (cfg->init == STRATA_INIT_AFKMC2)
         return afkmc2(X, cfg, &rng, centroids, msg);
-    return kmeanspp(X, cfg, mean, &rng, centroids, msg);
+    return kmeanspp(X, cfg, mean, &rng, centroids, scratch, msg);
 }

@@ -132,8 +132,12 @@ int strata__kmeans_transform(const strata__data *X, const double *centroids, int
 
 /* Initial centroids (k x d) for run `run`: k-means++, k-means||, AFK-MC^2,
  * random rows or given.
- * mean: the data's feature means (k-means++ centres its distances on them). */
+ * mean: the data's feature means (k-means++ centres its distances on them).
+ * scratch: NULL, or n int32 the seeding may overwrite (the fit's labels,
+ * unused until the first assignment): k-means++ keeps float32 data's
+ * closest distances there, k-means|| each row's nearest candidate; without
+ * it they are allocated. */
 int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
-                        const double *mean, double *centroids, char *msg);
+                        const double *mean, double *centroids, int32_t *scratch, char *msg);
 
 #endif

@@ -316,15 +316,6 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory");
         goto done;
     }
-    if (algorithm == STRATA_ALGO_HAMERLY) {
-        if (strata__hamerly_init(&hb, &t, n)) {
-            rc = strata__fail(msg, STRATA_E_NOMEM,
-                              "out of memory for Hamerly's bounds (%lld rows, %d bytes each)",
-                              (long long)n, X->dtype == STRATA_FLOAT32 ? 8 : 16);
-            goto done;
-        }
-        h = &hb;
-    }
     const double tol_abs = cfg->tol * st.mean_var;
     run_result best = {INFINITY, 0, 0};
     int64_t runs = cfg->init == STRATA_INIT_CENTROIDS ? 1 : cfg->n_init;
@@ -338,8 +329,22 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     }
     for (int64_t run = 0; run < runs; run++) {
         run_result r = {INFINITY, 0, 0};
-        if ((rc = strata__kmeans_init(X, cfg, run, mean, c, msg)))
+        /* Hamerly's bounds exist only while a run iterates, so they never
+         * overlap a seeding's scratch; the seeding may use this run's labels
+         * as scratch (lloyd_run sets them before reading them). */
+        strata__hamerly_free(&hb);
+        h = NULL;
+        if ((rc = strata__kmeans_init(X, cfg, run, mean, c, labels, msg)))
             goto done;
+        if (algorithm == STRATA_ALGO_HAMERLY) {
+            if (strata__hamerly_init(&hb, &t, n)) {
+                rc = strata__fail(msg, STRATA_E_NOMEM,
+                                  "out of memory for Hamerly's bounds (%lld rows, %d bytes each)",
+                                  (long long)n, X->dtype == STRATA_FLOAT32 ? 8 : 16);
+                goto done;
+            }
+            h = &hb;
+        }
         if ((rc = lloyd_run(X, cfg, &t, h, tol_abs, run, c, c_new, totals, run_sums, labels, &r,
                             msg)))
             goto done;

@@ -178,7 +178,7 @@ static int initialise(const strata__data *X, const strata__kmeans_cfg *cfg, stra
 {
     const int64_t k = cfg->k, d = X->d;
     if (cfg->init == STRATA_INIT_CENTROIDS)
-        return strata__kmeans_init(X, cfg, 0, mean, c, msg);
+        return strata__kmeans_init(X, cfg, 0, mean, c, NULL, msg);
     /* The subsets may hold fewer distinct points than k even when X does not
      * (duplicates, rows drawn twice): repeated centres are left empty by the
      * first batch and reassigned. */
@@ -210,7 +210,7 @@ static int initialise(const strata__data *X, const strata__kmeans_cfg *cfg, stra
                 S = &sub.X;
         }
         double *dst = cfg->n_init > 1 ? cand : c;
-        if ((rc = strata__kmeans_init(S, &icfg, run, mean, dst, msg)))
+        if ((rc = strata__kmeans_init(S, &icfg, run, mean, dst, NULL, msg)))
             goto done;
         if (cfg->n_init == 1)
             break;
