@@ -8,10 +8,10 @@
  *
  * What is checked, on 200000 x 6 float32 blobs, k = 8, from given centroids,
  * at 1 and 2 threads:
- *   - LLOYD: peak <= 25% of the data + FIXED (the goal). Today: the labels
- *     (4 B/row) + the ordered reduction's per-chunk partial sums
- *     (8 x (k d + 2 k + 2, rounded up to 16) bytes per 4096 rows: 0.16 B/row
- *     here, but 4 B/row at k = 256, d = 6, which alone breaks the goal there)
+ *   - LLOYD: peak <= 25% of the data + FIXED (the goal), at k = 8 and
+ *     k = 256: the labels (4 B/row) + the ordered reduction's partial sums
+ *     for one batch of chunks (bounded, lib/core/parallel.c; one slot per
+ *     chunk, 4 B/row at k = 256, d = 6, broke the goal there before)
  *     + O(threads x 256 x k) scratch;
  *   - HAMERLY: its documented bound (include/strata.h): labels + two bounds of
  *     the data's type per row (8 B/row for float32, 33% of these rows alone,
