@@ -179,9 +179,58 @@ static void test_concurrent_handles(void)
     gen_free(&g64);
 }
 
+/* k = 256: each chunk's partial sums (k d + 2 k + 2 doubles, 14 KB) are
+ * reduced in batches of a few chunks (lib/core/parallel.c bounds their memory),
+ * 25 chunks here make two or more batches at 2, 3 and 4 threads: the order of
+ * additions must still be the chunk order, as on one thread. */
+static void test_many_batches(void)
+{
+#define KB 256
+#define NTB 4
+    gen_data g;
+    make_data(&g, STRATA_FLOAT64);
+    static double init[KB * D], c[NTB][KB * D];
+    test_rng rng;
+    rng_seed(&rng, 99);
+    gen_pick_rows(&g, &rng, KB, init);
+    int32_t *labels[NTB];
+    double inertia[NTB];
+    int64_t n_iter[NTB];
+    for (int t = 0; t < NTB; t++) {
+        strata_kmeans *km = NULL;
+        ASSERT_OK(strata_kmeans_create(&km));
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, KB));
+        ASSERT_OK(strata_kmeans_set_init_centroids(km, init, KB, D));
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, STRATA_ALGO_LLOYD));
+        ASSERT_OK(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 0.0));
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, 6));
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_THREADS, t + 1));
+        ASSERT_OK(strata_kmeans_fit(km, g.dtype, g.x, g.n, g.d, g.stride, g.w));
+        labels[t] = test_alloc((size_t)g.n, sizeof(int32_t));
+        ASSERT_OK(strata_kmeans_centroids(km, c[t], KB, D));
+        ASSERT_OK(strata_kmeans_labels(km, labels[t], g.n));
+        ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia[t]));
+        ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &n_iter[t]));
+        strata_kmeans_free(km);
+    }
+    ASSERT_EQ_INT(n_iter[0], 6); /* every iteration moved something: a real run */
+    for (int t = 1; t < NTB; t++) {
+        ASSERT_MSG(memcmp(c[0], c[t], sizeof c[0]) == 0, "k = 256: centroids 1 vs %d threads", t + 1);
+        ASSERT_MSG(memcmp(labels[0], labels[t], (size_t)g.n * sizeof(int32_t)) == 0,
+                   "k = 256: labels 1 vs %d threads", t + 1);
+        ASSERT_MSG(memcmp(&inertia[0], &inertia[t], sizeof inertia[0]) == 0,
+                   "k = 256: inertia %.17g (1 thread) vs %.17g (%d)", inertia[0], inertia[t], t + 1);
+        ASSERT_EQ_INT(n_iter[t], n_iter[0]);
+    }
+    for (int t = 0; t < NTB; t++)
+        free(labels[t]);
+    gen_free(&g);
+}
+
 int main(void)
 {
     RUN_TEST(test_thread_counts);
+    RUN_TEST(test_many_batches);
     RUN_TEST(test_predict_thread_counts);
     RUN_TEST(test_concurrent_handles);
     return test_summary();

@@ -12,8 +12,16 @@
 #include <omp.h>
 #endif
 
-/* Upper bound on the memory held by in-flight partial vectors. */
-#define PARTIAL_BUDGET_BYTES ((int64_t)32 << 20)
+/* The ordered reduction holds the partial sums of one batch of chunks at a
+ * time, never one slot per chunk: memory that grows with n would break the
+ * "peak <= data + 25%" goal (4 B/row at k = 256, d = 6). A batch takes as many
+ * slots as fit in SLOT_BUDGET_BYTES, at least MIN_CHUNKS_PER_THREAD per thread
+ * so the dynamic schedule stays balanced. The byte budget also fixes a batch's
+ * work: a chunk's work grows with its partial (k d distances a row for k d +
+ * 2 k sums), so a batch is ~32K doubles x 4096 rows of work whatever k is,
+ * milliseconds against the microseconds of its barriers. */
+#define SLOT_BUDGET_BYTES ((int64_t)256 << 10)
+#define MIN_CHUNKS_PER_THREAD 4
 
 /* The oversubscription guard. Every region ends in a barrier, so a thread
  * that shares its core with another busy process holds the others up each
@@ -81,6 +89,15 @@ static void run_chunk(int64_t n, int64_t chunk_rows, int64_t c, int tid, double 
     fn(ctx, c, begin, end, tid, partial);
 }
 
+/* s + the first `count` slots' values at `first`, one slot of slot_len apart,
+ * added in slot (= chunk) order. */
+static double add_slots(double s, const double *first, int64_t slot_len, int64_t count)
+{
+    for (int64_t c = 0; c < count; c++)
+        s += first[c * slot_len];
+    return s;
+}
+
 int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t partial_len,
                             double *total, strata__chunk_fn fn, void *ctx)
 {
@@ -91,20 +108,31 @@ int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t 
         threads = 1;
     if (threads > nchunks)
         threads = (int)nchunks;
+#ifdef _OPENMP
+    if (threads > 1)
+        threads = guarded_threads(threads);
+#else
+    threads = 1;
+#endif
 
-    /* Chunks are processed in batches; a batch's partials are reduced in
-     * chunk order before the next batch starts. The batch size changes only
-     * memory use and scheduling, never the order of additions. */
-    /* Each chunk's partial starts on its own 128-byte pair of cache lines, so
-     * threads adding into neighbouring chunks never share a line. */
+    /* Chunks are processed in batches; a batch's partials are added into the
+     * total in chunk order before the next batch starts. The batch size
+     * changes only memory use and scheduling, never the order of additions.
+     * Each chunk's partial starts on its own 128-byte pair of cache lines, so
+     * threads adding into neighbouring chunks never share a line. One thread
+     * reduces each chunk as soon as it is done: one slot. */
     const int64_t slot_len = (partial_len + 15) / 16 * 16;
-    int64_t batch = nchunks;
-    if (partial_len > 0) {
-        /* As many chunks per batch as the budget allows: every batch ends in
-         * a barrier, and few barriers keep both threads busy. */
-        int64_t cap = PARTIAL_BUDGET_BYTES / (slot_len * (int64_t)sizeof(double));
-        if (batch > cap)
-            batch = cap > threads ? cap : threads;
+    int64_t batch = 1;
+    if (threads > 1) {
+        batch = nchunks;
+        if (partial_len > 0) {
+            int64_t fit = SLOT_BUDGET_BYTES / (slot_len * (int64_t)sizeof(double));
+            fit -= fit % threads; /* whole rounds of the threads */
+            if (fit < (int64_t)MIN_CHUNKS_PER_THREAD * threads)
+                fit = (int64_t)MIN_CHUNKS_PER_THREAD * threads;
+            if (batch > fit)
+                batch = fit;
+        }
     }
     double *slots = NULL;
     if (partial_len > 0) {
@@ -113,10 +141,6 @@ int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t 
             return STRATA_E_NOMEM;
     }
 
-#ifdef _OPENMP
-    if (threads > 1)
-        threads = guarded_threads(threads);
-#endif
     if (threads == 1) {
 #ifdef _OPENMP
         /* A one-thread region whose task-local ICV makes OpenBLAS (and any
@@ -142,25 +166,30 @@ int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t 
         {
             int tid = omp_get_thread_num();
             omp_set_num_threads(1); /* BLAS inside a chunk stays single-threaded */
-            const int64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
             for (int64_t b0 = 0; b0 < nchunks; b0 += batch) {
                 int64_t b1 = b0 + batch < nchunks ? b0 + batch : nchunks;
+                /* Chunk work only: not the waits at the barriers, nor the
+                 * reduction (the dynamic loop has no barrier). */
+                const int64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 #pragma omp for schedule(dynamic, 1) nowait
                 for (int64_t c = b0; c < b1; c++) {
                     double *p = slots ? slots + (c - b0) * slot_len : NULL;
                     run_chunk(n, chunk_rows, c, tid, p, partial_len, fn, ctx);
                 }
-                if (b1 == nchunks) /* the dynamic loop has no barrier: chunk work only */
-                    busy = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+                busy += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
                 if (partial_len > 0) {
 #pragma omp barrier
-                    /* Each total[j] is summed by one thread, in chunk order. */
+                    /* Each total[j] is summed by one thread, in chunk order.
+                     * The loop's own barrier keeps the slots from being
+                     * refilled while read; the last batch has the region's. */
+                    if (b1 < nchunks) {
 #pragma omp for schedule(static)
-                    for (int64_t j = 0; j < partial_len; j++) {
-                        double s = total[j];
-                        for (int64_t c = b0; c < b1; c++)
-                            s += slots[(c - b0) * slot_len + j];
-                        total[j] = s;
+                        for (int64_t j = 0; j < partial_len; j++)
+                            total[j] = add_slots(total[j], slots + j, slot_len, b1 - b0);
+                    } else {
+#pragma omp for schedule(static) nowait
+                        for (int64_t j = 0; j < partial_len; j++)
+                            total[j] = add_slots(total[j], slots + j, slot_len, b1 - b0);
                     }
                 }
             }
@@ -168,13 +197,6 @@ int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t 
         const int64_t wall = clock_ns(CLOCK_MONOTONIC) - start;
         if (wall > STARVED_MIN_WALL_NS && 2 * busy < (int64_t)threads * wall)
             guard_starved(threads);
-#else
-        for (int64_t c = 0; c < nchunks; c++) {
-            run_chunk(n, chunk_rows, c, 0, slots, partial_len, fn, ctx);
-            if (slots)
-                for (int64_t j = 0; j < partial_len; j++)
-                    total[j] += slots[j];
-        }
 #endif
     }
     strata__free(slots);
