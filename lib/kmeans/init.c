@@ -10,6 +10,19 @@
 #include "kmeans/assign.h"
 #include "kmeans/kmeans.h"
 
+/* A seeding that ran out of distinct points after j centroids: an error,
+ * or (STRATA_KMEANS_ALLOW_TOO_FEW) the first centroid repeated up to k. */
+static int too_few_points(const strata__kmeans_cfg *cfg, const char *method, int64_t j, int64_t d,
+                          double *centroids, char *msg)
+{
+    if (!cfg->allow_too_few)
+        return strata__fail(msg, STRATA_E_TOO_FEW, "%s found only %lld distinct points for k = %lld",
+                            method, (long long)j, (long long)cfg->k);
+    for (; j < cfg->k; j++)
+        memcpy(centroids + j * d, centroids, (size_t)d * sizeof(double));
+    return STRATA_OK;
+}
+
 static void copy_row(const strata__data *X, int64_t i, double *out)
 {
     for (int64_t f = 0; f < X->d; f++)
@@ -261,14 +274,8 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
             goto done;
         }
         if (!(pot > 0.0)) { /* every point of weight > 0 is a centroid */
-            if (!cfg->allow_too_few) {
-                rc = strata__fail(msg, STRATA_E_TOO_FEW,
-                                  "k-means++ found only %lld distinct points for k = %lld",
-                                  (long long)j, (long long)k);
+            if ((rc = too_few_points(cfg, "k-means++", j, d, centroids, msg)))
                 goto done;
-            }
-            for (; j < k; j++)
-                memcpy(centroids + j * d, centroids, (size_t)d * sizeof(double));
             break;
         }
         /* Draws: by closest after c_{j-1}, refreshed in the chunks they reach
@@ -792,14 +799,8 @@ static int afkmc2(const strata__data *X, const strata__kmeans_cfg *cfg, strata__
         for (int64_t ch = 0; ch < nchunks; ch++)
             pot += exact_sum[ch];
         if (!(pot > 0.0)) { /* every point of weight > 0 is a centroid */
-            if (!cfg->allow_too_few) {
-                rc = strata__fail(msg, STRATA_E_TOO_FEW,
-                                  "AFK-MC2 found only %lld distinct points for k = %lld",
-                                  (long long)j, (long long)k);
+            if ((rc = too_few_points(cfg, "AFK-MC2", j, d, centroids, msg)))
                 goto done;
-            }
-            for (; j < k; j++)
-                memcpy(centroids + j * d, centroids, (size_t)d * sizeof(double));
             break;
         }
         x = search_mass(X, exact, NULL, exact_sum, nchunks, strata__rng_uniform(rng) * pot, NULL, NULL);
