@@ -169,30 +169,41 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
          * constant q of inertia_from_sums(); where that is accurate, later
          * passes need only the sums (a third less work at small k). */
         /* Once the inertia comes from the sums, a pass moves only the rows
-         * that change cluster between the sums carried over (DELTA); a full
-         * pass recomputes them after a relocation, or where a cluster's sums
-         * have taken more moved weight than the cluster holds (their rounding
-         * could then exceed that of a fresh sum). The choice depends on the
+         * that change cluster between the sums carried over (DELTA). The sums
+         * are summed afresh from the labels (a sums-only pass, before they
+         * are used) where a cluster's sums have taken more moved weight than
+         * the cluster holds: their rounding could then exceed a fresh sum's,
+         * and an emptied cluster must have exactly zero weight. After a
+         * relocation the next pass is a full one. Each choice depends on the
          * labels only, so every thread count and algorithm makes it alike. */
         const int mode = !by_sums ? STRATA__PASS_UPDATE_INERTIA
                          : full   ? STRATA__PASS_UPDATE
                                   : STRATA__PASS_DELTA;
         if (pass(t, h, X, labels, totals, mode))
             return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
-        if (mode == STRATA__PASS_DELTA) {
+        int fresh = mode != STRATA__PASS_DELTA;
+        if (!fresh) {
             for (int64_t i = 0; i < k * d; i++)
                 sums[i] += totals[i];
             for (int64_t j = 0; j < k; j++) {
                 wsum[j] += totals[k * d + j];
                 moved[j] += totals[k * d + k + 2 + j];
+                fresh |= moved[j] > wsum[j];
             }
-        } else {
+            if (fresh) {
+                const double changed_rows = totals[k * d + k + 1];
+                if (pass(t, h, X, labels, totals, STRATA__PASS_INERTIA))
+                    return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
+                totals[k * d + k + 1] = changed_rows;
+            }
+        }
+        if (fresh) {
             memcpy(run_sums, totals, (size_t)(k * d + k) * sizeof(double));
             memset(moved, 0, (size_t)k * sizeof(double));
         }
         full = 0;
         for (int64_t j = 0; j < k; j++)
-            full |= !(wsum[j] > 0.0) || moved[j] > wsum[j];
+            full |= !(wsum[j] > 0.0); /* relocate_empty() below moves a row */
         if (by_sums) {
             inertia = fmax(0.0, inertia_from_sums(c, sums, wsum, t->mean_used, k, d, q));
         } else {
