@@ -695,6 +695,20 @@ static void af_exact_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end
     c->chunk_sum[chunk] = pot;
 }
 
+/* The first index in [lo, hi] whose v exceeds target (hi if none; v
+ * non-decreasing). */
+static int64_t first_above(const double *v, int64_t lo, int64_t hi, double target)
+{
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (v[mid] > target)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 /* A row drawn by q: the first whose prefix sum exceeds target (so it has
  * q > 0), found by bisection over the chunks' running totals (cum), then
  * within the chunk; a target at the total (rounding) takes the last row
@@ -708,27 +722,13 @@ static int64_t af_draw(const strata__data *X, const double *val, const double *c
         while (hi > 0 && !(cum[hi] > cum[hi - 1]))
             hi--;
     }
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (cum[mid] > target)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
+    lo = first_above(cum, lo, hi, target);
     const int64_t b = lo * STRATA__CHUNK_ROWS;
     const int64_t e = b + STRATA__CHUNK_ROWS < X->n ? b + STRATA__CHUNK_ROWS : X->n;
     double t = target - (lo ? cum[lo - 1] : 0.0);
     if (!(t < val[e - 1]))
         t = nextafter(val[e - 1], -INFINITY); /* the first row reaching the chunk's total */
-    int64_t l = b, h = e - 1;
-    while (l < h) {
-        int64_t mid = l + (h - l) / 2;
-        if (val[mid] > t)
-            h = mid;
-        else
-            l = mid + 1;
-    }
-    return l;
+    return first_above(val, b, e - 1, t);
 }
 
 static int afkmc2(const strata__data *X, const strata__kmeans_cfg *cfg, strata__rng *rng,
