@@ -56,6 +56,45 @@ typedef struct strata__kmeans_output {
  * with STRATA_WRITE_FORCE, and never one of out->inputs). */
 int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, int flags, char *msg);
 
+/* ---- Any result file: a new file built from datasets and attributes ------- */
+
+/* Element types of strata__h5_out_dataset() and strata__h5_out_attr(). */
+enum { STRATA__H5_I32 = 1, STRATA__H5_I64, STRATA__H5_F32, STRATA__H5_F64, STRATA__H5_U8 };
+
+/* A new HDF5 file under construction, with the guarantees of every libstrata
+ * write (include/strata.h, "How every libstrata write works"): built in
+ * memory, written under a temporary name, synced and renamed into place by
+ * strata__h5_out_finish(); nothing reaches `path` unless every step worked.
+ * The handle holds the library-wide HDF5 lock from open to finish: open,
+ * add, then finish on the same thread, without other lib/io calls between. */
+typedef struct strata__h5_out strata__h5_out;
+
+/* Start a new file at path (replaced only with STRATA_WRITE_FORCE, only if a
+ * regular file, never one of the ninputs files). On failure *out is NULL. */
+int strata__h5_out_open(strata__h5_out **out, const char *path, const strata__file_id *inputs,
+                        int ninputs, int flags, char *msg);
+/* Dataset `name` (intermediate groups created) of rank 1 or 2, dims[rank]
+ * (a dimension may be 0), from data of `type` (STRATA__H5_*); chunked and
+ * gzipped when it holds more than a few KiB. */
+int strata__h5_out_dataset(strata__h5_out *o, const char *name, int type, int rank,
+                           const int64_t *dims, const void *data);
+/* n UTF-8 strings (variable length; h5py reads str): the 1-D dataset `object`
+ * when attr is NULL, else the attribute attr of the existing object. */
+int strata__h5_out_strings(strata__h5_out *o, const char *object, const char *attr,
+                           const char *const *strs, int64_t n);
+/* A scalar attribute of object (NULL or "/": the root group; else an existing
+ * group or dataset); value points to one element of `type`. */
+int strata__h5_out_attr(strata__h5_out *o, const char *object, const char *name, int type,
+                        const void *value);
+/* A scalar string attribute (NULL value is written as ""). */
+int strata__h5_out_attr_string(strata__h5_out *o, const char *object, const char *name,
+                               const char *value);
+/* An empty group (intermediate groups created); no error if it exists. */
+int strata__h5_out_group(strata__h5_out *o, const char *name);
+/* rc == STRATA_OK: write the file and move it into place; else discard it.
+ * Frees o (NULL is allowed: returns rc). Returns the final status. */
+int strata__h5_out_finish(strata__h5_out *o, int rc);
+
 /* ---- RFM: transaction logs in, per-customer results out ------------------ */
 
 /* A transaction log read from HDF5 (arrays from strata__alloc). */

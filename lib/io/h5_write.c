@@ -411,14 +411,15 @@ static int write_dataset(writer *w, const char *name, int rank, const hsize_t *d
     return STRATA_OK;
 }
 
-/* A scalar attribute of the root group; `value` is of mem_type. */
-static int write_attr(writer *w, const char *name, hid_t file_type, hid_t mem_type,
-                      const void *value)
+/* A scalar attribute of object (NULL: the root group); `value` is of mem_type. */
+static int write_attr_on(writer *w, const char *object, const char *name, hid_t file_type,
+                         hid_t mem_type, const void *value)
 {
     char cause[256];
-    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t obj = object ? H5Oopen(w->file, object, H5P_DEFAULT) : w->file;
+    hid_t space = obj < 0 ? -1 : H5Screate(H5S_SCALAR);
     hid_t attr = space < 0 ? -1
-                           : H5Acreate2(w->file, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+                           : H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
     herr_t err = attr < 0 ? -1 : H5Awrite(attr, mem_type, value);
     if (attr >= 0 && H5Aclose(attr) < 0)
         err = -1;
@@ -426,25 +427,45 @@ static int write_attr(writer *w, const char *name, hid_t file_type, hid_t mem_ty
         strata__h5_cause(cause, sizeof cause);
     if (space >= 0)
         H5Sclose(space);
+    if (object && obj >= 0)
+        H5Oclose(obj);
     if (err < 0)
-        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write attribute '%s' to '%s': %s",
-                            name, w->path, cause);
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write attribute '%s'%s%s to '%s': %s",
+                            name, object ? " of " : "", object ? object : "", w->path, cause);
     return STRATA_OK;
 }
 
-/* Variable-length UTF-8 strings: h5py reads them back as str. */
-static int write_attr_string(writer *w, const char *name, const char *value)
+static int write_attr(writer *w, const char *name, hid_t file_type, hid_t mem_type,
+                      const void *value)
+{
+    return write_attr_on(w, NULL, name, file_type, mem_type, value);
+}
+
+/* The variable-length UTF-8 string type: h5py reads it back as str. */
+static hid_t string_type(void)
 {
     hid_t type = H5Tcopy(H5T_C_S1);
-    if (type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
-        if (type >= 0)
-            H5Tclose(type);
+    if (type >= 0 && (H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(type);
+        type = -1;
+    }
+    return type;
+}
+
+static int write_attr_string_on(writer *w, const char *object, const char *name, const char *value)
+{
+    hid_t type = string_type();
+    if (type < 0)
         return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot make a string type for '%s'",
                             w->path);
-    }
-    int rc = write_attr(w, name, type, type, &value);
+    int rc = write_attr_on(w, object, name, type, type, &value);
     H5Tclose(type);
     return rc;
+}
+
+static int write_attr_string(writer *w, const char *name, const char *value)
+{
+    return write_attr_string_on(w, NULL, name, value);
 }
 
 static int write_kmeans_content(writer *w, const strata__kmeans_output *o)
@@ -510,12 +531,11 @@ static int write_strings(writer *w, const char *object, const char *attr,
 {
     char cause[256];
     hsize_t dims[1] = {(hsize_t)n};
-    hid_t type = H5Tcopy(H5T_C_S1);
+    hid_t type = string_type();
     hid_t space = H5Screate_simple(1, dims, NULL);
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     hid_t obj = -1, item = -1;
-    herr_t err = type < 0 || space < 0 || lcpl < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 ||
-                         H5Tset_cset(type, H5T_CSET_UTF8) < 0 ||
+    herr_t err = type < 0 || space < 0 || lcpl < 0 ||
                          H5Pset_create_intermediate_group(lcpl, 1) < 0
                      ? -1 : 0;
     if (err >= 0 && attr) {
@@ -614,5 +634,111 @@ int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flag
         rc = write_rfm_content(&w, o);
     rc = writer_finish(&w, rc);
     strata__h5_leave(&g);
+    return rc;
+}
+
+/* ---- Any result file -------------------------------------------------------- */
+
+struct strata__h5_out {
+    writer w;
+    strata__h5_guard g;
+};
+
+/* Small datasets stay contiguous: chunking and gzip only pay off on big ones. */
+#define COMPRESS_BYTES ((int64_t)1 << 14)
+
+static int out_types(int type, hid_t *file_type, hid_t *mem_type, size_t *size)
+{
+    switch (type) {
+    case STRATA__H5_I32: *file_type = H5T_STD_I32LE; *mem_type = H5T_NATIVE_INT32; *size = 4; return 1;
+    case STRATA__H5_I64: *file_type = H5T_STD_I64LE; *mem_type = H5T_NATIVE_INT64; *size = 8; return 1;
+    case STRATA__H5_F32: *file_type = H5T_IEEE_F32LE; *mem_type = H5T_NATIVE_FLOAT; *size = 4; return 1;
+    case STRATA__H5_F64: *file_type = H5T_IEEE_F64LE; *mem_type = H5T_NATIVE_DOUBLE; *size = 8; return 1;
+    case STRATA__H5_U8: *file_type = H5T_STD_U8LE; *mem_type = H5T_NATIVE_UINT8; *size = 1; return 1;
+    default: return 0;
+    }
+}
+
+int strata__h5_out_open(strata__h5_out **out, const char *path, const strata__file_id *inputs,
+                        int ninputs, int flags, char *msg)
+{
+    *out = NULL;
+    strata__h5_out *o = strata__calloc(1, sizeof *o);
+    if (!o)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
+    strata__h5_enter(&o->g);
+    int rc = writer_open(&o->w, path, inputs, ninputs, flags, msg);
+    if (rc) {
+        writer_finish(&o->w, rc);
+        strata__h5_leave(&o->g);
+        strata__free(o);
+        return rc;
+    }
+    *out = o;
+    return STRATA_OK;
+}
+
+int strata__h5_out_dataset(strata__h5_out *o, const char *name, int type, int rank,
+                           const int64_t *dims, const void *data)
+{
+    hid_t ft, mt;
+    size_t size;
+    if (!out_types(type, &ft, &mt, &size) || rank < 1 || rank > 2)
+        return strata__fail(o->w.msg, STRATA_E_INTERNAL, "bad dataset type or rank for '%s'", name);
+    hsize_t hd[2] = {(hsize_t)dims[0], rank == 2 ? (hsize_t)dims[1] : 1};
+    int64_t elems = dims[0] * (rank == 2 ? dims[1] : 1);
+    return write_dataset(&o->w, name, rank, hd, ft, mt, data,
+                         elems > 0 && elems * (int64_t)size > COMPRESS_BYTES);
+}
+
+int strata__h5_out_strings(strata__h5_out *o, const char *object, const char *attr,
+                           const char *const *strs, int64_t n)
+{
+    return write_strings(&o->w, object, attr, strs, n);
+}
+
+int strata__h5_out_attr(strata__h5_out *o, const char *object, const char *name, int type,
+                        const void *value)
+{
+    hid_t ft, mt;
+    size_t size;
+    if (!out_types(type, &ft, &mt, &size))
+        return strata__fail(o->w.msg, STRATA_E_INTERNAL, "bad attribute type for '%s'", name);
+    return write_attr_on(&o->w, object && strcmp(object, "/") ? object : NULL, name, ft, mt, value);
+}
+
+int strata__h5_out_attr_string(strata__h5_out *o, const char *object, const char *name,
+                               const char *value)
+{
+    return write_attr_string_on(&o->w, object && strcmp(object, "/") ? object : NULL, name,
+                                value ? value : "");
+}
+
+int strata__h5_out_group(strata__h5_out *o, const char *name)
+{
+    char cause[256];
+    if (H5Lexists(o->w.file, name, H5P_DEFAULT) > 0)
+        return STRATA_OK;
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    hid_t g = lcpl < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0
+                  ? -1 : H5Gcreate2(o->w.file, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        strata__h5_cause(cause, sizeof cause);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    if (g < 0)
+        return strata__fail(o->w.msg, STRATA_E_IO_WRITE, "cannot create group '%s' in '%s': %s",
+                            name, o->w.path, cause);
+    H5Gclose(g);
+    return STRATA_OK;
+}
+
+int strata__h5_out_finish(strata__h5_out *o, int rc)
+{
+    if (!o)
+        return rc;
+    rc = writer_finish(&o->w, rc);
+    strata__h5_leave(&o->g);
+    strata__free(o);
     return rc;
 }
