@@ -569,6 +569,76 @@ typedef enum strata_write_flags {
  *  preserves errno. @return 1 if a temporary file was removed, else 0. */
 STRATA_API int strata_discard_temp_file(void);
 
+/* ------------------------------------------------------------------------ */
+/* Result files assembled from parts                                        */
+/* ------------------------------------------------------------------------ */
+/*
+ * One HDF5 file holding several results (e.g. `strata tiers`: the RFM
+ * aggregates, the model, the profiles and per-customer columns), with the
+ * guarantees of every libstrata write (above): nothing appears at the path
+ * until strata_out_commit() succeeds, and then the whole file does. Parts
+ * are added in any order; names are absolute ("/rfm", "/tier"), and
+ * intermediate groups are created. After a part fails (bad arguments
+ * included), further parts are refused (STRATA_E_STATE) and commit discards
+ * the file, returning that part's status.
+ * The file is built in memory (about its compressed size).
+ * Thread-safety: one handle must not be used by two threads at once;
+ * separate handles are independent, and other libstrata calls may come
+ * between the calls on a handle.
+ */
+typedef struct strata_out strata_out;
+struct strata_rfm; /* the RFM handle, below */
+
+/** Start a new result file at path (see strata_write_flags). inputs: ninputs
+ *  paths (may be NULL when ninputs is 0; at most 8) of files this result was
+ *  computed from: the commit will not replace any of them (by any name).
+ *  Allocates the handle (free it with strata_out_commit() or
+ *  strata_out_discard()). On failure *out is NULL and strata_last_error()
+ *  explains. @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (ninputs),
+ *  STRATA_E_PARAM (flags), STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE,
+ *  STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_out_open(strata_out **out, const char *path,
+                                                const char *const *inputs, int ninputs, int flags);
+/** The message of the handle's last failure ("" if none); valid until the
+ *  next call on the handle. */
+STRATA_API const char *strata_out_last_error(const strata_out *o);
+/** A 1-D dataset of n values (n may be 0), copied into the file image.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG, STRATA_E_IO_WRITE,
+ *  STRATA_E_STATE (an earlier part failed). */
+STRATA_API STRATA_NODISCARD int strata_out_column_int32(strata_out *o, const char *name,
+                                                        const int32_t *values, int64_t n);
+STRATA_API STRATA_NODISCARD int strata_out_column_int64(strata_out *o, const char *name,
+                                                        const int64_t *values, int64_t n);
+STRATA_API STRATA_NODISCARD int strata_out_column_double(strata_out *o, const char *name,
+                                                         const double *values, int64_t n);
+/** A 2-D n x d dataset of doubles (row-major). Codes as the columns. */
+STRATA_API STRATA_NODISCARD int strata_out_matrix_double(strata_out *o, const char *name,
+                                                         const double *values, int64_t n, int64_t d);
+/** n UTF-8 strings: the 1-D dataset `object` (attr NULL), or the attribute
+ *  attr of the existing dataset or group `object`. Codes as the columns. */
+STRATA_API STRATA_NODISCARD int strata_out_strings(strata_out *o, const char *object, const char *attr,
+                                                   const char *const *strings, int64_t n);
+/** Scalar attributes of the existing object (NULL or "/" = the root group). */
+STRATA_API STRATA_NODISCARD int strata_out_attr_int(strata_out *o, const char *object, const char *name,
+                                                    int64_t value);
+STRATA_API STRATA_NODISCARD int strata_out_attr_double(strata_out *o, const char *object,
+                                                       const char *name, double value);
+STRATA_API STRATA_NODISCARD int strata_out_attr_string(strata_out *o, const char *object,
+                                                       const char *name, const char *value);
+/** The fitted RFM result of h (the layout of strata_rfm_write_h5()) under
+ *  group (e.g. "/rfm"; "/" = the root): its datasets below the group, its
+ *  attributes on the group. source as in strata_rfm_write_h5(). The file h
+ *  was fitted from (strata_rfm_fit_h5()) must not be this output's path.
+ *  @return codes of strata_rfm_write_h5() and STRATA_E_STATE. */
+STRATA_API STRATA_NODISCARD int strata_out_rfm(strata_out *o, struct strata_rfm *h, const char *group,
+                                               const char *source);
+/** Write the file and move it into place; frees the handle (also on
+ *  failure, when path is left as it was and the message is in
+ *  strata_last_error()). NULL: STRATA_E_NULL. */
+STRATA_API STRATA_NODISCARD int strata_out_commit(strata_out *o);
+/** Drop the file under construction and free the handle (NULL is a no-op). */
+STRATA_API void strata_out_discard(strata_out *o);
+
 /** Write the fitted model to a NEW HDF5 file:
  *    /labels     int32, n          /centroids  float64, k x d
  *    root attributes: k, inertia, n_iter, converged, seed, algorithm,

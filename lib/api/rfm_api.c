@@ -1,6 +1,7 @@
 /* The RFM handle: parameters, argument checks and the held result, in front
  * of the engine (lib/rfm) and the HDF5 layer (lib/io). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "io/h5.h"
 #include "kernels/kernels.h"
 #include "rfm/rfm.h"
+#include "api/out.h"
 
 /* Scores of the held customers and the rule table that named them. */
 typedef struct scores {
@@ -701,13 +703,11 @@ static const char *policy_name(int p)
     return p == STRATA_RFM_KEEP ? "keep" : p == STRATA_RFM_DROP ? "drop" : "net";
 }
 
-int strata_rfm_write_h5(strata_rfm *h, const char *path, const char *source, int flags)
+/* The result into a new file at path, or (into != NULL) under group of an
+ * output being assembled. */
+static int write_result(strata_rfm *h, const char *path, const char *source, int flags,
+                        strata__h5_out *into, const char *group)
 {
-    CHECK_HANDLE(h);
-    if (!path)
-        return strata__fail(h->msg, STRATA_E_NULL, "output path is NULL");
-    if (flags & ~STRATA_WRITE_FORCE)
-        return strata__fail(h->msg, STRATA_E_PARAM, "unknown write flags %d", flags);
     int rc = check_fitted(h);
     if (rc)
         return rc;
@@ -769,10 +769,32 @@ int strata_rfm_write_h5(strata_rfm *h, const char *path, const char *source, int
         .attr_int_values = int_values,
         .nattr_str = (int64_t)(sizeof str_names / sizeof *str_names), .attr_str_names = str_names,
         .attr_str_values = str_values, .inputs = &h->input, .ninputs = 1};
-    rc = strata__h5_write_rfm(path, &o, flags, h->msg);
+    rc = into ? strata__h5_out_rfm(into, group, &o) : strata__h5_write_rfm(path, &o, flags, h->msg);
 done:
     strata__free(profile);
     strata__free(days);
     strata__free(cols32);
+    return rc;
+}
+
+int strata_rfm_write_h5(strata_rfm *h, const char *path, const char *source, int flags)
+{
+    CHECK_HANDLE(h);
+    if (!path)
+        return strata__fail(h->msg, STRATA_E_NULL, "output path is NULL");
+    if (flags & ~STRATA_WRITE_FORCE)
+        return strata__fail(h->msg, STRATA_E_PARAM, "unknown write flags %d", flags);
+    return write_result(h, path, source, flags, NULL, NULL);
+}
+
+int strata__rfm_write_into(strata_rfm *h, const strata_out *o, const char *group,
+                           const char *source, char *msg)
+{
+    CHECK_HANDLE(h);
+    int rc = strata__refuse_input_as_output(o->path, &h->input, 1, h->msg);
+    if (!rc)
+        rc = write_result(h, NULL, source, 0, o->h5, group);
+    if (rc && msg && h->msg[0]) /* else the writer's own message is in msg already */
+        snprintf(msg, STRATA__MSG_LEN, "%s", h->msg);
     return rc;
 }

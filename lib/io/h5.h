@@ -65,12 +65,17 @@ enum { STRATA__H5_I32 = 1, STRATA__H5_I64, STRATA__H5_F32, STRATA__H5_F64, STRAT
  * write (include/strata.h, "How every libstrata write works"): built in
  * memory, written under a temporary name, synced and renamed into place by
  * strata__h5_out_finish(); nothing reaches `path` unless every step worked.
- * The handle holds the library-wide HDF5 lock from open to finish: open,
- * add, then finish on the same thread, without other lib/io calls between. */
+ * Each call takes the library-wide HDF5 lock for its own duration, so other
+ * lib/io calls may come between; calls on one handle must not overlap. The
+ * messages go to the msg given to open (it must outlive the handle). */
 typedef struct strata__h5_out strata__h5_out;
+#define STRATA__H5_OUT_MAX_INPUTS 8
+/* Longest object name (group + dataset) a writer builds. */
+#define STRATA__H5_NAME_MAX 512
 
 /* Start a new file at path (replaced only with STRATA_WRITE_FORCE, only if a
- * regular file, never one of the ninputs files). On failure *out is NULL. */
+ * regular file, never one of the ninputs files, which are copied: at most
+ * STRATA__H5_OUT_MAX_INPUTS). On failure *out is NULL. */
 int strata__h5_out_open(strata__h5_out **out, const char *path, const strata__file_id *inputs,
                         int ninputs, int flags, char *msg);
 /* Dataset `name` (intermediate groups created) of rank 1 or 2, dims[rank]
@@ -142,5 +147,8 @@ typedef struct strata__rfm_output {
 /* Write the RFM result to a new file (temporary name, then rename; the
  * rules of strata__h5_write_kmeans()). */
 int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flags, char *msg);
+/* The same content into an open file, under group ("/" or "" = the root;
+ * else created): datasets group/..., attributes on the group. */
+int strata__h5_out_rfm(strata__h5_out *o, const char *group, const strata__rfm_output *ro);
 
 #endif

@@ -568,8 +568,15 @@ static int write_strings(writer *w, const char *object, const char *attr,
     return STRATA_OK;
 }
 
-static int write_rfm_content(writer *w, const strata__rfm_output *o)
+/* The RFM result under group `prefix` ("" or "/" = the root; else "/name"):
+ * datasets prefix/..., attributes on that group. */
+static int write_rfm_content(writer *w, const char *prefix, const strata__rfm_output *o)
 {
+    if (!strcmp(prefix, "/"))
+        prefix = "";
+    const char *where = prefix[0] ? prefix : NULL; /* the attributes' object */
+    char nm[STRATA__H5_NAME_MAX];
+#define NAMED(s) (snprintf(nm, sizeof nm, "%s%s", prefix, (s)), nm)
     static const char *const RULE_COLUMNS[8] = {"r_lo", "r_hi", "f_lo", "f_hi",
                                                 "m_lo", "m_hi", "fm_lo", "fm_hi"};
     static const char *const EDGES[3] = {"/edges/recency", "/edges/frequency", "/edges/monetary"};
@@ -596,31 +603,32 @@ static int write_rfm_content(writer *w, const strata__rfm_output *o)
             nedges[1] = {(hsize_t)(o->q + 1)};
     int rc = STRATA_OK;
     for (size_t k = 0; k < sizeof cols / sizeof cols[0] && !rc; k++)
-        rc = write_dataset(w, cols[k].name, 1, n, cols[k].file_type, cols[k].mem_type,
+        rc = write_dataset(w, NAMED(cols[k].name), 1, n, cols[k].file_type, cols[k].mem_type,
                            cols[k].data, 1);
     if (!rc)
-        rc = write_strings(w, "/segment", "names", o->names, o->nseg);
+        rc = write_strings(w, NAMED("/segment"), "names", o->names, o->nseg);
     if (!rc)
-        rc = write_strings(w, "/profile/name", NULL, o->names, o->nseg);
+        rc = write_strings(w, NAMED("/profile/name"), NULL, o->names, o->nseg);
     if (!rc)
-        rc = write_dataset(w, "/profile/rules", 2, rules, H5T_STD_I32LE, H5T_NATIVE_INT32,
+        rc = write_dataset(w, NAMED("/profile/rules"), 2, rules, H5T_STD_I32LE, H5T_NATIVE_INT32,
                            o->rules, 0);
     if (!rc)
-        rc = write_strings(w, "/profile/rules", "columns", RULE_COLUMNS, 8);
+        rc = write_strings(w, NAMED("/profile/rules"), "columns", RULE_COLUMNS, 8);
     for (int64_t s = 0; s < o->nstats && !rc; s++) {
-        char name[64];
-        snprintf(name, sizeof name, "/profile/%s", o->stat_names[s]);
+        char name[STRATA__H5_NAME_MAX];
+        snprintf(name, sizeof name, "%s/profile/%s", prefix, o->stat_names[s]);
         rc = write_dataset(w, name, 1, nseg, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                            o->profile + s * o->nseg, 0);
     }
     for (int k = 0; k < 3 && !rc; k++)
-        rc = write_dataset(w, EDGES[k], 1, nedges, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+        rc = write_dataset(w, NAMED(EDGES[k]), 1, nedges, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                            o->edges[k], 0);
     for (int64_t a = 0; a < o->nattr_int && !rc; a++)
-        rc = write_attr(w, o->attr_int_names[a], H5T_STD_I64LE, H5T_NATIVE_INT64,
+        rc = write_attr_on(w, where, o->attr_int_names[a], H5T_STD_I64LE, H5T_NATIVE_INT64,
                         &o->attr_int_values[a]);
     for (int64_t a = 0; a < o->nattr_str && !rc; a++)
-        rc = write_attr_string(w, o->attr_str_names[a], o->attr_str_values[a]);
+        rc = write_attr_string_on(w, where, o->attr_str_names[a], o->attr_str_values[a]);
+#undef NAMED
     return rc;
 }
 
@@ -631,7 +639,7 @@ int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flag
     strata__h5_enter(&g);
     int rc = writer_open(&w, path, o->inputs, o->ninputs, flags, msg);
     if (!rc)
-        rc = write_rfm_content(&w, o);
+        rc = write_rfm_content(&w, "", o);
     rc = writer_finish(&w, rc);
     strata__h5_leave(&g);
     return rc;
@@ -639,9 +647,12 @@ int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flag
 
 /* ---- Any result file -------------------------------------------------------- */
 
+/* The HDF5 lock is taken per call, not held from open to finish: the
+ * in-memory file stays open between calls, which may come from any thread
+ * (one at a time) with other lib/io calls between them. */
 struct strata__h5_out {
     writer w;
-    strata__h5_guard g;
+    strata__file_id inputs[STRATA__H5_OUT_MAX_INPUTS];
 };
 
 /* Small datasets stay contiguous: chunking and gzip only pay off on big ones. */
@@ -663,14 +674,20 @@ int strata__h5_out_open(strata__h5_out **out, const char *path, const strata__fi
                         int ninputs, int flags, char *msg)
 {
     *out = NULL;
+    if (ninputs < 0 || ninputs > STRATA__H5_OUT_MAX_INPUTS)
+        return strata__fail(msg, STRATA_E_INTERNAL, "too many protected inputs (%d)", ninputs);
     strata__h5_out *o = strata__calloc(1, sizeof *o);
     if (!o)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
-    strata__h5_enter(&o->g);
-    int rc = writer_open(&o->w, path, inputs, ninputs, flags, msg);
-    if (rc) {
+    for (int i = 0; i < ninputs; i++)
+        o->inputs[i] = inputs[i];
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = writer_open(&o->w, path, o->inputs, ninputs, flags, msg);
+    if (rc)
         writer_finish(&o->w, rc);
-        strata__h5_leave(&o->g);
+    strata__h5_leave(&g);
+    if (rc) {
         strata__free(o);
         return rc;
     }
@@ -687,14 +704,22 @@ int strata__h5_out_dataset(strata__h5_out *o, const char *name, int type, int ra
         return strata__fail(o->w.msg, STRATA_E_INTERNAL, "bad dataset type or rank for '%s'", name);
     hsize_t hd[2] = {(hsize_t)dims[0], rank == 2 ? (hsize_t)dims[1] : 1};
     int64_t elems = dims[0] * (rank == 2 ? dims[1] : 1);
-    return write_dataset(&o->w, name, rank, hd, ft, mt, data,
-                         elems > 0 && elems * (int64_t)size > COMPRESS_BYTES);
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = write_dataset(&o->w, name, rank, hd, ft, mt, data,
+                           elems > 0 && elems * (int64_t)size > COMPRESS_BYTES);
+    strata__h5_leave(&g);
+    return rc;
 }
 
 int strata__h5_out_strings(strata__h5_out *o, const char *object, const char *attr,
                            const char *const *strs, int64_t n)
 {
-    return write_strings(&o->w, object, attr, strs, n);
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = write_strings(&o->w, object, attr, strs, n);
+    strata__h5_leave(&g);
+    return rc;
 }
 
 int strata__h5_out_attr(strata__h5_out *o, const char *object, const char *name, int type,
@@ -704,41 +729,74 @@ int strata__h5_out_attr(strata__h5_out *o, const char *object, const char *name,
     size_t size;
     if (!out_types(type, &ft, &mt, &size))
         return strata__fail(o->w.msg, STRATA_E_INTERNAL, "bad attribute type for '%s'", name);
-    return write_attr_on(&o->w, object && strcmp(object, "/") ? object : NULL, name, ft, mt, value);
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = write_attr_on(&o->w, object && strcmp(object, "/") ? object : NULL, name, ft, mt,
+                           value);
+    strata__h5_leave(&g);
+    return rc;
 }
 
 int strata__h5_out_attr_string(strata__h5_out *o, const char *object, const char *name,
                                const char *value)
 {
-    return write_attr_string_on(&o->w, object && strcmp(object, "/") ? object : NULL, name,
-                                value ? value : "");
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = write_attr_string_on(&o->w, object && strcmp(object, "/") ? object : NULL, name,
+                                  value ? value : "");
+    strata__h5_leave(&g);
+    return rc;
 }
 
-int strata__h5_out_group(strata__h5_out *o, const char *name)
+static int make_group(writer *w, const char *name)
 {
     char cause[256];
-    if (H5Lexists(o->w.file, name, H5P_DEFAULT) > 0)
+    if (H5Lexists(w->file, name, H5P_DEFAULT) > 0)
         return STRATA_OK;
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     hid_t g = lcpl < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0
-                  ? -1 : H5Gcreate2(o->w.file, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+                  ? -1 : H5Gcreate2(w->file, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
         strata__h5_cause(cause, sizeof cause);
     if (lcpl >= 0)
         H5Pclose(lcpl);
     if (g < 0)
-        return strata__fail(o->w.msg, STRATA_E_IO_WRITE, "cannot create group '%s' in '%s': %s",
-                            name, o->w.path, cause);
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot create group '%s' in '%s': %s",
+                            name, w->path, cause);
     H5Gclose(g);
     return STRATA_OK;
+}
+
+int strata__h5_out_group(strata__h5_out *o, const char *name)
+{
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = make_group(&o->w, name);
+    strata__h5_leave(&g);
+    return rc;
 }
 
 int strata__h5_out_finish(strata__h5_out *o, int rc)
 {
     if (!o)
         return rc;
+    strata__h5_guard g;
+    strata__h5_enter(&g);
     rc = writer_finish(&o->w, rc);
-    strata__h5_leave(&o->g);
+    strata__h5_leave(&g);
     strata__free(o);
+    return rc;
+}
+
+int strata__h5_out_rfm(strata__h5_out *o, const char *group, const strata__rfm_output *ro)
+{
+    if (strlen(group) >= STRATA__H5_NAME_MAX / 2)
+        return strata__fail(o->w.msg, STRATA_E_ARG, "group name '%.40s...' is too long", group);
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = strcmp(group, "/") && group[0] ? make_group(&o->w, group) : STRATA_OK;
+    if (!rc)
+        rc = write_rfm_content(&o->w, group, ro);
+    strata__h5_leave(&g);
     return rc;
 }

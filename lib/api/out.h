@@ -1,0 +1,24 @@
+/* Result files assembled from parts (internal to lib/api): the public
+ * strata_out handle, and the functions through which each component's
+ * handle writes its part into one. */
+#ifndef STRATA_API_OUT_H
+#define STRATA_API_OUT_H
+
+#include "core/status.h"
+#include "io/h5.h"
+#include "strata.h"
+
+struct strata_out {
+    strata__h5_out *h5;
+    char *path;   /* a copy: the writer keeps a pointer to it */
+    int failed; /* a part failed: commit discards and returns this code */
+    char msg[STRATA__MSG_LEN];   /* the last failure */
+    char first[STRATA__MSG_LEN]; /* the first failure: what commit reports */
+};
+
+/* The RFM result of h under group of o (lib/api/rfm_api.c); on failure the
+ * message is in msg (STRATA__MSG_LEN bytes). */
+int strata__rfm_write_into(strata_rfm *h, const strata_out *o, const char *group,
+                           const char *source, char *msg);
+
+#endif

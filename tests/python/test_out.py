@@ -1,0 +1,151 @@
+"""strata_out: one result file assembled from parts (C API), read back with h5py."""
+import ctypes
+from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_int32, c_int64, c_void_p
+
+import h5py
+import numpy as np
+import pytest
+
+from strata import _lib
+
+C = ctypes.CDLL(_lib.path)
+C.strata_out_open.argtypes = [POINTER(c_void_p), c_char_p, POINTER(c_char_p), c_int, c_int]
+C.strata_out_last_error.restype = c_char_p
+C.strata_out_last_error.argtypes = [c_void_p]
+C.strata_last_error.restype = c_char_p
+for name, ctype in (("int32", c_int32), ("int64", c_int64), ("double", c_double)):
+    getattr(C, f"strata_out_column_{name}").argtypes = [c_void_p, c_char_p, POINTER(ctype), c_int64]
+C.strata_out_matrix_double.argtypes = [c_void_p, c_char_p, POINTER(c_double), c_int64, c_int64]
+C.strata_out_strings.argtypes = [c_void_p, c_char_p, c_char_p, POINTER(c_char_p), c_int64]
+C.strata_out_attr_int.argtypes = [c_void_p, c_char_p, c_char_p, c_int64]
+C.strata_out_attr_double.argtypes = [c_void_p, c_char_p, c_char_p, c_double]
+C.strata_out_attr_string.argtypes = [c_void_p, c_char_p, c_char_p, c_char_p]
+C.strata_out_rfm.argtypes = [c_void_p, c_void_p, c_char_p, c_char_p]
+C.strata_out_commit.argtypes = [c_void_p]
+C.strata_out_discard.argtypes = [c_void_p]
+
+E_NULL, E_STATE, E_IO_WRITE, E_IO_EXISTS = -100, -400, -205, -206
+
+
+def ptr(a, ctype):
+    return a.ctypes.data_as(POINTER(ctype))
+
+
+def open_out(path, inputs=(), flags=0):
+    h = c_void_p()
+    arr = (c_char_p * max(1, len(inputs)))(*[str(p).encode() for p in inputs])
+    rc = C.strata_out_open(byref(h), str(path).encode(), arr if inputs else None, len(inputs), flags)
+    return rc, h
+
+
+def test_parts_round_trip(tmp_path):
+    path = tmp_path / "out.h5"
+    rc, h = open_out(path)
+    assert rc == 0
+    assert not path.exists()  # nothing appears before the commit
+    i32 = np.array([3, -1, 7], np.int32)
+    i64 = np.array([2**40, -5], np.int64)
+    f64 = np.linspace(0, 1, 5000)  # large enough to be chunked and compressed
+    m = np.arange(6, dtype=np.float64).reshape(2, 3)
+    assert C.strata_out_column_int32(h, b"/tier", ptr(i32, c_int32), 3) == 0
+    assert C.strata_out_column_int64(h, b"/a/b/id", ptr(i64, c_int64), 2) == 0
+    assert C.strata_out_column_double(h, b"/x", ptr(f64, c_double), len(f64)) == 0
+    assert C.strata_out_column_double(h, b"/empty", None, 0) == 0
+    assert C.strata_out_matrix_double(h, b"/model/centroids", ptr(m, c_double), 2, 3) == 0
+    names = (c_char_p * 3)(b"high", "mid \u00e9".encode(), b"low")
+    assert C.strata_out_strings(h, b"/tier", b"names", names, 3) == 0
+    assert C.strata_out_strings(h, b"/model/tier_names", None, names, 3) == 0
+    assert C.strata_out_attr_int(h, None, b"k", 3) == 0
+    assert C.strata_out_attr_double(h, b"/model", b"inertia", 1.5) == 0
+    assert C.strata_out_attr_string(h, b"/a/b/id", b"role", b"key") == 0
+    assert C.strata_out_commit(h) == 0
+    with h5py.File(path, "r") as f:
+        np.testing.assert_array_equal(f["/tier"][:], i32)
+        assert [s.decode() if isinstance(s, bytes) else s for s in f["/tier"].attrs["names"]] == \
+            ["high", "mid \u00e9", "low"]
+        np.testing.assert_array_equal(f["/a/b/id"][:], i64)
+        assert f["/a/b/id"].attrs["role"] == "key"
+        np.testing.assert_array_equal(f["/x"][:], f64)
+        assert f["/x"].compression == "gzip"
+        assert f["/empty"].shape == (0,)
+        np.testing.assert_array_equal(f["/model/centroids"][:], m)
+        assert [s.decode() for s in f["/model/tier_names"][:]] == ["high", "mid \u00e9", "low"]
+        assert f.attrs["k"] == 3 and f["/model"].attrs["inertia"] == 1.5
+
+
+def test_failed_part_discards_everything(tmp_path):
+    path = tmp_path / "out.h5"
+    path.write_bytes(b"old content")
+    rc, h = open_out(path, flags=1)
+    assert rc == 0
+    v = np.zeros(2, np.int32)
+    assert C.strata_out_column_int32(h, b"/a", ptr(v, c_int32), 2) == 0
+    # the same name twice fails inside HDF5 ...
+    assert C.strata_out_column_int32(h, b"/a", ptr(v, c_int32), 2) == E_IO_WRITE
+    assert b"/a" in C.strata_out_last_error(h)
+    # ... and every later part is refused
+    assert C.strata_out_column_int32(h, b"/b", ptr(v, c_int32), 2) == E_STATE
+    assert C.strata_out_commit(h) == E_IO_WRITE
+    assert b"/a" in C.strata_last_error()
+    assert path.read_bytes() == b"old content"  # the old file is untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["out.h5"]  # no temporary left
+
+
+def test_refusals(tmp_path):
+    path = tmp_path / "out.h5"
+    path.write_bytes(b"x")
+    assert open_out(path)[0] == E_IO_EXISTS  # no --force
+    assert open_out(path, inputs=[path], flags=1)[0] == E_IO_WRITE  # an input
+    h = c_void_p()
+    assert C.strata_out_open(byref(h), None, None, 0, 0) == E_NULL
+    rc, h = open_out(tmp_path / "new.h5")
+    assert C.strata_out_column_int32(h, None, None, 0) == E_NULL
+    assert C.strata_out_commit(h) == E_NULL  # a refused part counts as failed
+    assert not (tmp_path / "new.h5").exists()
+    rc, h = open_out(tmp_path / "new.h5")
+    C.strata_out_discard(h)
+    assert not (tmp_path / "new.h5").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.h5"]
+
+
+def test_rfm_part_matches_rfm_file(tmp_path):
+    """The RFM part under /rfm holds exactly what strata_rfm_write_h5() writes."""
+    C.strata_rfm_create.argtypes = [POINTER(c_void_p)]
+    C.strata_rfm_fit.argtypes = [c_void_p, POINTER(c_int64), POINTER(c_int64), POINTER(c_double),
+                                 c_int64]
+    C.strata_rfm_write_h5.argtypes = [c_void_p, c_char_p, c_char_p, c_int]
+    C.strata_rfm_free.argtypes = [c_void_p]
+    rng = np.random.default_rng(1)
+    n = 500
+    cust = rng.integers(1, 60, n).astype(np.int64)
+    day = rng.integers(0, 400, n).astype(np.int64)
+    amount = rng.gamma(2.0, 30.0, n)
+    r = c_void_p()
+    assert C.strata_rfm_create(byref(r)) == 0
+    try:
+        assert C.strata_rfm_fit(r, ptr(cust, c_int64), ptr(day, c_int64), ptr(amount, c_double), n) == 0
+        alone = tmp_path / "rfm.h5"
+        assert C.strata_rfm_write_h5(r, str(alone).encode(), b"src", 0) == 0
+        rc, h = open_out(tmp_path / "all.h5")
+        assert rc == 0
+        assert C.strata_out_rfm(h, r, b"/rfm", b"src") == 0
+        assert C.strata_out_commit(h) == 0
+    finally:
+        C.strata_rfm_free(r)
+
+    def items(g):
+        out = {}
+        g.visititems(lambda name, obj: out.__setitem__(
+            name, (obj[()], dict(obj.attrs)) if isinstance(obj, h5py.Dataset) else None))
+        return out
+
+    with h5py.File(alone, "r") as a, h5py.File(tmp_path / "all.h5", "r") as b:
+        da, db = items(a), items(b["/rfm"])
+        assert da.keys() == db.keys() and len(da) > 15
+        for key, value in da.items():
+            if value is not None:
+                np.testing.assert_array_equal(value[0], db[key][0], err_msg=key)
+                assert value[1].keys() == db[key][1].keys()
+        assert dict(a.attrs).keys() == dict(b["/rfm"].attrs).keys()
+        for key, value in a.attrs.items():
+            assert np.all(b["/rfm"].attrs[key] == value), key
