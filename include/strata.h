@@ -611,9 +611,11 @@ STRATA_API STRATA_NODISCARD int strata_out_column_int64(strata_out *o, const cha
                                                         const int64_t *values, int64_t n);
 STRATA_API STRATA_NODISCARD int strata_out_column_double(strata_out *o, const char *name,
                                                          const double *values, int64_t n);
-/** A 2-D n x d dataset of doubles (row-major). Codes as the columns. */
+/** A 2-D n x d dataset (row-major). Codes as the columns. */
 STRATA_API STRATA_NODISCARD int strata_out_matrix_double(strata_out *o, const char *name,
                                                          const double *values, int64_t n, int64_t d);
+STRATA_API STRATA_NODISCARD int strata_out_matrix_int64(strata_out *o, const char *name,
+                                                        const int64_t *values, int64_t n, int64_t d);
 /** n UTF-8 strings: the 1-D dataset `object` (attr NULL), or the attribute
  *  attr of the existing dataset or group `object`. Codes as the columns. */
 STRATA_API STRATA_NODISCARD int strata_out_strings(strata_out *o, const char *object, const char *attr,

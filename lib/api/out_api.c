@@ -109,8 +109,7 @@ int strata_out_column_double(strata_out *o, const char *name, const double *v, i
     return column(o, name, STRATA__H5_F64, v, n);
 }
 
-int strata_out_matrix_double(strata_out *o, const char *name, const double *v, int64_t n,
-                             int64_t d)
+static int matrix(strata_out *o, const char *name, int type, const void *v, int64_t n, int64_t d)
 {
     int rc = ready(o, name);
     if (rc)
@@ -121,7 +120,19 @@ int strata_out_matrix_double(strata_out *o, const char *name, const double *v, i
     if (n * d > 0 && !v)
         return done(o, strata__fail(o->msg, STRATA_E_NULL, "matrix '%s': values are NULL", name));
     int64_t dims[2] = {n, d};
-    return done(o, strata__h5_out_dataset(o->h5, name, STRATA__H5_F64, 2, dims, v));
+    return done(o, strata__h5_out_dataset(o->h5, name, type, 2, dims, v));
+}
+
+int strata_out_matrix_double(strata_out *o, const char *name, const double *v, int64_t n,
+                             int64_t d)
+{
+    return matrix(o, name, STRATA__H5_F64, v, n, d);
+}
+
+int strata_out_matrix_int64(strata_out *o, const char *name, const int64_t *v, int64_t n,
+                            int64_t d)
+{
+    return matrix(o, name, STRATA__H5_I64, v, n, d);
 }
 
 int strata_out_strings(strata_out *o, const char *object, const char *attr,

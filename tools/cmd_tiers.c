@@ -1,0 +1,164 @@
+/* strata tiers: a transaction log to named customer tiers in one run. */
+#include "tiers.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char HELP[] =
+    "usage: strata tiers TX.h5 --customer DS --time DS --amount DS -o OUT.h5\n"
+    "                    [-k K | -k KMIN:KMAX] [--tiers high,mid,low] [options]\n"
+    "\n"
+    "The whole way from a transaction log to tiers a CRM team can act on:\n"
+    "  1. clean and aggregate the log per customer (as strata rfm: recency,\n"
+    "     frequency, monetary, first purchase, R/F/M scores and segments);\n"
+    "  2. scale the features (--features; default recency, frequency and\n"
+    "     monetary; --transform auto: log1p where a feature is heavy-tailed,\n"
+    "     then z-scores);\n"
+    "  3. k-means on the scaled features; with a range -k KMIN:KMAX every k is\n"
+    "     fitted and rated (inertia, Calinski-Harabasz, Davies-Bouldin,\n"
+    "     silhouettes) and the knee of the inertia curve is taken;\n"
+    "  4. rank the clusters by value (recent, frequent, high-spend is valuable)\n"
+    "     and name them from --tiers, best first: every customer gets a tier;\n"
+    "  5. lifecycle stage per customer from the first and last purchase days:\n"
+    "     new, active, dormant, lost (--new-days, --active-days, --lost-days);\n"
+    "  6. profiles of every cluster and tier in the original units, counts per\n"
+    "     tier and stage, and the model, saved for strata predict.\n"
+    "\n"
+    "OUT.h5 holds, one row per customer sorted by id: /customer_id, /labels\n"
+    "(cluster), /tier and /stage (attribute \"names\"), /scaled (the k-means\n"
+    "input, attribute feature_names); /rfm/... (the strata rfm output), /model/...\n"
+    "(the saved model: strata predict OUT.h5 ...), /profile/... (per cluster),\n"
+    "/tier_profile/... (per tier), /tier_stage (tiers x stages counts), and\n"
+    "/sweep/... when a range of k was given. IN.h5 is only read; on any error\n"
+    "nothing is left at OUT.h5.\n"
+    "\n"
+    "tiers:\n"
+    "  -k K, -k KMIN:KMAX clusters, or the range the sweep chooses from (default 2:10)\n"
+    "  --tiers NAMES      tier names, best first, comma-separated (default\n"
+    "                     high,mid,low; high,low for k = 2); at most k names\n"
+    "  --features LIST    features from the aggregates: recency, frequency,\n"
+    "                     monetary, tenure (default recency,frequency,monetary)\n"
+    "  --transform T      auto (default), zscore, robust, minmax, none, or\n"
+    "                     log1p+zscore (log1p+robust, ...) for every feature\n"
+    "  --seed S           k-means seed, >= 0 (default 0)\n"
+    "  --n-init N         k-means runs per k, the best kept (default 3)\n"
+    "  --max-iter N       iterations per run (default 300)\n"
+    "  --init METHOD      k-means++ (default), k-means||, afk-mc2, random, or\n"
+    "                     FILE.h5:/dataset holding K x d starting centroids in the\n"
+    "                     scaled space (one k only)\n"
+    "  --sample N         rows of the Euclidean silhouette in a sweep (default 10000)\n"
+    "  --new-days D       new: first purchase less than D days before the\n"
+    "                     reference day (default 30)\n"
+    "  --active-days D    active: last purchase at most D days before (default 90)\n"
+    "  --lost-days D      dormant up to D days, lost beyond (default 365)\n"
+    "\n" RFM_OPTIONS_HELP
+    "other:\n"
+    "  --threads T        worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
+    "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
+    "                     one of the inputs; it keeps its permissions and owner\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
+
+enum {
+    OPT_TIERS = RFM_OPT_END, OPT_FEATURES, OPT_TRANSFORM, OPT_SEED, OPT_N_INIT, OPT_MAX_ITER,
+    OPT_INIT, OPT_SAMPLE, OPT_NEW, OPT_ACTIVE, OPT_LOST, OPT_THREADS, OPT_FORCE
+};
+
+/* "8" or "2:12" */
+static int parse_k(const char *text, tiers_options *o)
+{
+    const char *colon = strchr(text, ':');
+    if (!colon) {
+        int rc = cli_parse_int("-k", text, 1, &o->k_min);
+        o->k_max = o->k_min;
+        return rc;
+    }
+    char lo[32];
+    size_t len = (size_t)(colon - text);
+    if (len == 0 || len >= sizeof lo)
+        return cli_error(CLI_USAGE, "-k must be K or KMIN:KMAX, got '%s'", text);
+    memcpy(lo, text, len);
+    lo[len] = '\0';
+    int rc = cli_parse_int("-k", lo, 2, &o->k_min);
+    if (!rc)
+        rc = cli_parse_int("-k", colon + 1, 2, &o->k_max);
+    if (!rc && o->k_max < o->k_min)
+        rc = cli_error(CLI_USAGE, "-k %s: KMAX is below KMIN", text);
+    return rc;
+}
+
+static int parse(int argc, char **argv, tiers_options *o, int *help)
+{
+    static const struct option longs[] = {
+        RFM_LONG_OPTIONS,
+        {"tiers", required_argument, NULL, OPT_TIERS},
+        {"features", required_argument, NULL, OPT_FEATURES},
+        {"transform", required_argument, NULL, OPT_TRANSFORM},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"n-init", required_argument, NULL, OPT_N_INIT},
+        {"max-iter", required_argument, NULL, OPT_MAX_ITER},
+        {"init", required_argument, NULL, OPT_INIT},
+        {"sample", required_argument, NULL, OPT_SAMPLE},
+        {"new-days", required_argument, NULL, OPT_NEW},
+        {"active-days", required_argument, NULL, OPT_ACTIVE},
+        {"lost-days", required_argument, NULL, OPT_LOST},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    tiers_options_init(o);
+    *help = 0;
+    int c, rc = CLI_OK;
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":o:k:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'o': o->output = optarg; break;
+        case 'k': rc = parse_k(optarg, o); break;
+        case 'h': *help = 1; break;
+        case OPT_TIERS: o->tiers = optarg; break;
+        case OPT_FEATURES: o->features = optarg; break;
+        case OPT_TRANSFORM: o->transform = optarg; break;
+        case OPT_SEED: rc = cli_parse_int("--seed", optarg, 0, &o->seed); break;
+        case OPT_N_INIT: rc = cli_parse_int("--n-init", optarg, 1, &o->n_init); break;
+        case OPT_MAX_ITER: rc = cli_parse_int("--max-iter", optarg, 1, &o->max_iter); break;
+        case OPT_INIT: o->init = optarg; break;
+        case OPT_SAMPLE: rc = cli_parse_int("--sample", optarg, 2, &o->sample); break;
+        case OPT_NEW: rc = cli_parse_int("--new-days", optarg, 0, &o->days[0]); break;
+        case OPT_ACTIVE: rc = cli_parse_int("--active-days", optarg, 0, &o->days[1]); break;
+        case OPT_LOST: rc = cli_parse_int("--lost-days", optarg, 0, &o->days[2]); break;
+        case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &o->threads); break;
+        case OPT_FORCE: o->force = 1; break;
+        default:
+            if ((rc = rfm_option(c, optarg, &o->rfm)) < 0)
+                rc = cli_bad_option("tiers", c, argv);
+        }
+    }
+    if (rc || *help)
+        return rc;
+    if ((rc = cli_one_input(argc, argv, optind, "TX.h5", "tiers", &o->input)))
+        return rc;
+    if ((rc = rfm_options_check(&o->rfm)))
+        return rc;
+    if (!o->output)
+        return cli_error(CLI_USAGE, "missing -o OUT.h5 (output file)");
+    return CLI_OK;
+}
+
+int cmd_tiers(int argc, char **argv)
+{
+    tiers_options o;
+    int help;
+    int rc = parse(argc, argv, &o, &help);
+    if (rc || help) {
+        if (help)
+            fputs(HELP, stdout);
+        return rc;
+    }
+    return tiers_run(&o);
+}

@@ -1,0 +1,32 @@
+/* The whole way from a transaction log to named tiers (strata tiers, and
+ * strata demo on its synthetic log): RFM aggregates, scaled features,
+ * k-means (k chosen by a sweep when a range is given), value tiers,
+ * lifecycle stages, profiles and the saved model, all into one file. */
+#ifndef STRATA_TOOLS_TIERS_H
+#define STRATA_TOOLS_TIERS_H
+
+#include <stdint.h>
+
+#include "rfm_options.h"
+
+typedef struct tiers_options {
+    const char *input, *output;
+    rfm_options rfm;
+    int64_t k_min, k_max;  /* equal: one k */
+    const char *tiers;     /* "high,mid,low"; NULL = the model's default */
+    const char *features;  /* "recency,frequency,monetary" (default); tenure also known */
+    const char *transform; /* "auto" (default), "zscore", "robust", "minmax", "none",
+                              "log1p", "log1p+zscore", ... */
+    const char *init;      /* NULL: k-means++; or a method name, or FILE.h5:/dataset */
+    int64_t seed, n_init, max_iter, sample, threads;
+    int64_t days[3];       /* lifecycle: new, active, lost days */
+    int force, quiet;
+} tiers_options;
+
+/* The defaults of strata tiers (k 2..10 chosen by the sweep, 3 runs each). */
+void tiers_options_init(tiers_options *o);
+
+/* Run the pipeline and print its summary (unless quiet); the CLI exit code. */
+int tiers_run(const tiers_options *o);
+
+#endif

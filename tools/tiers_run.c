@@ -1,0 +1,433 @@
+/* The pipeline of strata tiers (tools/tiers.h), on the public API only. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tiers.h"
+
+#define MAX_FEATURES 4
+
+static const char *const KNOWN[MAX_FEATURES] = {"recency", "frequency", "monetary", "tenure"};
+static const int KNOWN_COLUMN[MAX_FEATURES] = {STRATA_RFM_COL_RECENCY, STRATA_RFM_COL_FREQUENCY,
+                                               STRATA_RFM_COL_MONETARY, STRATA_RFM_COL_TENURE};
+
+void tiers_options_init(tiers_options *o)
+{
+    *o = (tiers_options){.k_min = 2, .k_max = 10, .n_init = 3, .max_iter = 300,
+                         .sample = 10000, .days = {30, 90, 365}};
+    rfm_options_init(&o->rfm);
+}
+
+/* Everything a run holds, freed by release(). */
+typedef struct run {
+    strata_rfm *rfm;
+    strata_model *model;
+    strata_kmeans *sweep_km;
+    strata_profile *by_cluster, *by_tier;
+    strata_out *out;
+    int64_t n, d, k, t;
+    int feature[MAX_FEATURES];
+    const char *names[MAX_FEATURES];
+    double *x, *scaled, *sweep;
+    int64_t *ids, *tier_stage;
+    int32_t *labels, *tiers, *stage;
+    char *source, *init_file;
+    const char *init_dataset;
+    int64_t suggested;
+} run;
+
+static void release(run *r)
+{
+    strata_out_discard(r->out);
+    strata_profile_free(r->by_cluster);
+    strata_profile_free(r->by_tier);
+    strata_kmeans_free(r->sweep_km);
+    strata_model_free(r->model);
+    strata_rfm_free(r->rfm);
+    free(r->x);
+    free(r->scaled);
+    free(r->sweep);
+    free(r->ids);
+    free(r->tier_stage);
+    free(r->labels);
+    free(r->tiers);
+    free(r->stage);
+    free(r->source);
+    free(r->init_file);
+}
+
+#define TRY(call, errfn)                                                           \
+    do {                                                                           \
+        int st_ = (call);                                                          \
+        if (st_ != STRATA_OK)                                                      \
+            return cli_library_error(st_, errfn);                                  \
+    } while (0)
+
+/* --features "recency,monetary" into column choices. */
+static int parse_features(const char *text, run *r)
+{
+    const char *p = text ? text : "recency,frequency,monetary";
+    r->d = 0;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int found = -1;
+        for (int j = 0; j < MAX_FEATURES; j++)
+            if (strlen(KNOWN[j]) == len && !strncmp(p, KNOWN[j], len))
+                found = j;
+        if (found < 0)
+            return cli_error(CLI_USAGE, "--features: unknown feature '%.*s' (recency, "
+                             "frequency, monetary or tenure)", (int)len, p);
+        for (int64_t j = 0; j < r->d; j++)
+            if (r->feature[j] == found)
+                return cli_error(CLI_USAGE, "--features: '%s' given twice", KNOWN[found]);
+        if (r->d == MAX_FEATURES)
+            return cli_error(CLI_USAGE, "--features: at most %d features", MAX_FEATURES);
+        r->feature[r->d] = found;
+        r->names[r->d++] = KNOWN[found];
+        p += len;
+        if (*p == ',' && !*++p)
+            return cli_error(CLI_USAGE, "--features ends with a comma");
+    }
+    return r->d ? CLI_OK : cli_error(CLI_USAGE, "--features is empty");
+}
+
+/* --transform "auto", "zscore", "log1p+robust", ... */
+static int parse_transform(const char *text, int *out)
+{
+    static const struct { const char *name; int code; } T[] = {
+        {"auto", STRATA_TRANSFORM_AUTO}, {"none", STRATA_TRANSFORM_NONE},
+        {"zscore", STRATA_TRANSFORM_ZSCORE}, {"robust", STRATA_TRANSFORM_ROBUST},
+        {"minmax", STRATA_TRANSFORM_MINMAX}};
+    const char *p = text ? text : "auto";
+    int log = 0;
+    if (!strncmp(p, "log1p", 5) && (p[5] == '\0' || p[5] == '+')) {
+        log = STRATA_TRANSFORM_LOG1P;
+        p += p[5] ? 6 : 5;
+        if (!*p) {
+            *out = STRATA_TRANSFORM_NONE | log;
+            return CLI_OK;
+        }
+    }
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
+        if (!strcmp(p, T[i].name) && !(log && T[i].code == STRATA_TRANSFORM_AUTO)) {
+            *out = T[i].code | log;
+            return CLI_OK;
+        }
+    return cli_error(CLI_USAGE, "--transform must be auto, zscore, robust, minmax, none, log1p "
+                     "or log1p+zscore (+robust, +minmax), got '%s'", text);
+}
+
+/* Clean and aggregate the log; the features (original units) and stages. */
+static int aggregate(const tiers_options *o, run *r)
+{
+    TRY(strata_rfm_create(&r->rfm), strata_last_error());
+    int rc = rfm_configure(r->rfm, &o->rfm);
+    if (rc)
+        return rc;
+    TRY(strata_rfm_set_int(r->rfm, STRATA_THREADS, o->threads), strata_rfm_last_error(r->rfm));
+    const rfm_options *f = &o->rfm;
+    TRY(strata_rfm_fit_h5(r->rfm, o->input, f->table, f->customer, f->time, f->amount),
+        strata_rfm_last_error(r->rfm));
+    TRY(strata_rfm_result_int(r->rfm, STRATA_RFM_CUSTOMERS, &r->n), strata_rfm_last_error(r->rfm));
+    int64_t n = r->n, d = r->d;
+    r->x = malloc((size_t)(n * d) * sizeof *r->x);
+    r->ids = malloc((size_t)n * sizeof *r->ids);
+    r->stage = malloc((size_t)n * sizeof *r->stage);
+    int64_t *col = malloc((size_t)n * sizeof *col);
+    double *dcol = malloc((size_t)n * sizeof *dcol);
+    if (!r->x || !r->ids || !r->stage || !col || !dcol) {
+        free(col);
+        free(dcol);
+        return cli_error(CLI_RUNTIME, "out of memory for %lld customers", (long long)n);
+    }
+    int st = strata_rfm_column_int64(r->rfm, STRATA_RFM_COL_CUSTOMER_ID, r->ids, n);
+    for (int64_t j = 0; j < d && !st; j++) {
+        int c = KNOWN_COLUMN[r->feature[j]];
+        if (c == STRATA_RFM_COL_MONETARY) {
+            st = strata_rfm_column_double(r->rfm, c, dcol, n);
+        } else {
+            st = strata_rfm_column_int64(r->rfm, c, col, n);
+            for (int64_t i = 0; i < n && !st; i++)
+                dcol[i] = (double)col[i];
+        }
+        for (int64_t i = 0; i < n && !st; i++)
+            r->x[i * d + j] = dcol[i];
+    }
+    free(col);
+    free(dcol);
+    if (st)
+        return cli_library_error(st, strata_rfm_last_error(r->rfm));
+    TRY(strata_rfm_lifecycle(r->rfm, o->days, r->stage, n), strata_last_error());
+    return CLI_OK;
+}
+
+/* Set up the model: k-means parameters, transform, tier names. */
+static int configure(const tiers_options *o, run *r, int transform)
+{
+    TRY(strata_model_create(&r->model), strata_last_error());
+    strata_kmeans *km = strata_model_kmeans(r->model);
+    const char *err = strata_kmeans_last_error(km);
+    TRY(strata_kmeans_set_int(km, STRATA_KMEANS_K, o->k_min), err);
+    TRY(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, o->seed), err);
+    TRY(strata_kmeans_set_int(km, STRATA_KMEANS_N_INIT, o->n_init), err);
+    TRY(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter), err);
+    TRY(strata_kmeans_set_int(km, STRATA_THREADS, o->threads), err);
+    if (o->init) {
+        static const char *const NAMES[] = {"k-means++", "k-means||", "afk-mc2", "random"};
+        static const int CODES[] = {STRATA_INIT_KMEANSPP, STRATA_INIT_KMEANS_PARALLEL,
+                                    STRATA_INIT_AFKMC2, STRATA_INIT_RANDOM};
+        int code = -1;
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(o->init, NAMES[i]))
+                code = CODES[i];
+        if (code >= 0) {
+            TRY(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, code), err);
+        } else if (cli_split_target(o->init, &r->init_file, &r->init_dataset) == CLI_OK) {
+            if (o->k_min != o->k_max)
+                return cli_error(CLI_USAGE, "--init FILE:/dataset fixes k: give one -k");
+            TRY(strata_kmeans_set_init_centroids_h5(km, r->init_file, r->init_dataset), err);
+        } else {
+            return cli_error(CLI_USAGE, "--init must be k-means++, k-means||, afk-mc2, random "
+                             "or FILE.h5:/dataset, got '%s'", o->init);
+        }
+    }
+    const char *merr = strata_model_last_error(r->model);
+    TRY(strata_model_set_transform(r->model, -1, transform), merr);
+    if (o->tiers)
+        TRY(strata_model_set_tier_names(r->model, o->tiers), merr);
+    TRY(strata_model_set_source(r->model, r->source), merr);
+    return CLI_OK;
+}
+
+/* With a range of k: fit the scaling (once, at KMIN), sweep on the scaled
+ * rows, and keep the suggested k. */
+static int choose_k(const tiers_options *o, run *r)
+{
+    int64_t n = r->n, d = r->d, nk = o->k_max - o->k_min + 1;
+    const char *merr = strata_model_last_error(r->model);
+    TRY(strata_model_fit(r->model, r->x, n, d, 0, r->names, NULL), merr);
+    r->scaled = malloc((size_t)(n * d) * sizeof *r->scaled);
+    r->sweep = malloc((size_t)(nk * STRATA_METRIC_COUNT) * sizeof *r->sweep);
+    if (!r->scaled || !r->sweep)
+        return cli_error(CLI_RUNTIME, "out of memory for %lld scaled rows", (long long)n);
+    TRY(strata_model_scale(r->model, r->x, n, d, 0, r->scaled), merr);
+    if (o->k_min == o->k_max) {
+        r->k = o->k_min;
+        return CLI_OK;
+    }
+    TRY(strata_kmeans_create(&r->sweep_km), strata_last_error());
+    strata_kmeans *km = r->sweep_km;
+    const char *err = strata_kmeans_last_error(km);
+    TRY(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, o->seed), err);
+    TRY(strata_kmeans_set_int(km, STRATA_KMEANS_N_INIT, o->n_init), err);
+    TRY(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter), err);
+    TRY(strata_kmeans_set_int(km, STRATA_THREADS, o->threads), err);
+    int64_t sample = o->sample < n ? o->sample : n;
+    TRY(strata_kmeans_sweep(km, STRATA_FLOAT64, r->scaled, n, d, 0, NULL, o->k_min, o->k_max,
+                            sample, r->sweep, &r->suggested),
+        err);
+    r->k = r->suggested;
+    return CLI_OK;
+}
+
+static int fit(run *r)
+{
+    int64_t n = r->n;
+    const char *merr = strata_model_last_error(r->model);
+    strata_kmeans *km = strata_model_kmeans(r->model);
+    TRY(strata_kmeans_set_int(km, STRATA_KMEANS_K, r->k), strata_kmeans_last_error(km));
+    TRY(strata_model_fit(r->model, r->x, n, r->d, 0, r->names, NULL), merr);
+    r->t = strata_model_tier_count(r->model);
+    r->labels = malloc((size_t)n * sizeof *r->labels);
+    r->tiers = malloc((size_t)n * sizeof *r->tiers);
+    r->tier_stage = malloc((size_t)(r->t * 4) * sizeof *r->tier_stage);
+    if (!r->labels || !r->tiers || !r->tier_stage)
+        return cli_error(CLI_RUNTIME, "out of memory for %lld labels", (long long)n);
+    TRY(strata_model_labels(r->model, r->labels, n), merr);
+    TRY(strata_model_tiers(r->model, r->tiers, n), merr);
+    TRY(strata_crosstab(r->tiers, r->t, r->stage, 4, n, r->tier_stage), strata_last_error());
+    int threads = 0;
+    TRY(strata_profile_compute(&r->by_cluster, r->x, n, r->d, 0, r->names, r->labels, r->k, NULL,
+                               threads),
+        strata_last_error());
+    TRY(strata_profile_compute(&r->by_tier, r->x, n, r->d, 0, r->names, r->tiers, r->t, NULL,
+                               threads),
+        strata_last_error());
+    return CLI_OK;
+}
+
+static int write_all(const tiers_options *o, run *r)
+{
+    const char *inputs[3] = {o->input, r->init_file, o->rfm.segments};
+    int ninputs = 0;
+    const char *in[3];
+    for (int i = 0; i < 3; i++)
+        if (inputs[i])
+            in[ninputs++] = inputs[i];
+    TRY(strata_out_open(&r->out, o->output, in, ninputs, o->force ? STRATA_WRITE_FORCE : 0),
+        strata_last_error());
+    strata_out *w = r->out;
+    const char *stage_names[4];
+    for (int s = 0; s < 4; s++)
+        stage_names[s] = strata_stage_name(s);
+    const char **tier_names = malloc((size_t)r->t * sizeof *tier_names);
+    if (!tier_names)
+        return cli_error(CLI_RUNTIME, "out of memory");
+    for (int64_t t = 0; t < r->t; t++)
+        tier_names[t] = strata_model_tier_name(r->model, t);
+    int64_t n = r->n;
+    int st = strata_out_column_int64(w, "/customer_id", r->ids, n);
+    if (!st)
+        st = strata_out_column_int32(w, "/labels", r->labels, n);
+    if (!st)
+        st = strata_out_column_int32(w, "/tier", r->tiers, n);
+    if (!st)
+        st = strata_out_strings(w, "/tier", "names", tier_names, r->t);
+    if (!st)
+        st = strata_out_column_int32(w, "/stage", r->stage, n);
+    if (!st)
+        st = strata_out_strings(w, "/stage", "names", stage_names, 4);
+    if (!st)
+        st = strata_out_matrix_double(w, "/scaled", r->scaled, n, r->d);
+    if (!st)
+        st = strata_out_strings(w, "/scaled", "feature_names", r->names, r->d);
+    if (!st)
+        st = strata_out_matrix_int64(w, "/tier_stage", r->tier_stage, r->t, 4);
+    if (!st)
+        st = strata_out_strings(w, "/tier_stage", "tier_names", tier_names, r->t);
+    if (!st)
+        st = strata_out_strings(w, "/tier_stage", "stage_names", stage_names, 4);
+    if (!st)
+        st = strata_out_rfm(w, r->rfm, "/rfm", r->source);
+    if (!st)
+        st = strata_out_model(w, r->model, "/model");
+    if (!st)
+        st = strata_out_profile(w, r->by_cluster, "/profile");
+    if (!st)
+        st = strata_out_profile(w, r->by_tier, "/tier_profile");
+    if (!st && r->sweep_km) {
+        static const char *const COLS[STRATA_METRIC_COUNT] = {
+            "/sweep/inertia", "/sweep/calinski_harabasz", "/sweep/davies_bouldin",
+            "/sweep/silhouette_sqeuclidean", "/sweep/silhouette"};
+        int64_t nk = o->k_max - o->k_min + 1;
+        int64_t *ks = malloc((size_t)nk * sizeof *ks);
+        double *col = malloc((size_t)nk * sizeof *col);
+        if (!ks || !col)
+            st = STRATA_E_NOMEM;
+        for (int64_t i = 0; i < nk && !st; i++)
+            ks[i] = o->k_min + i;
+        if (!st)
+            st = strata_out_column_int64(w, "/sweep/k", ks, nk);
+        for (int m = 0; m < STRATA_METRIC_COUNT && !st; m++) {
+            for (int64_t i = 0; i < nk; i++)
+                col[i] = r->sweep[i * STRATA_METRIC_COUNT + m];
+            st = strata_out_column_double(w, COLS[m], col, nk);
+        }
+        if (!st)
+            st = strata_out_attr_int(w, "/sweep", "suggested_k", r->suggested);
+        if (!st)
+            st = strata_out_attr_int(w, "/sweep", "sample_size", o->sample < n ? o->sample : n);
+        free(ks);
+        free(col);
+    }
+    free(tier_names);
+    if (!st)
+        st = strata_out_attr_string(w, NULL, "source", r->source);
+    if (!st)
+        st = strata_out_attr_string(w, NULL, "strata_version", strata_version_string());
+    if (st == STRATA_E_NOMEM)
+        return cli_error(CLI_RUNTIME, "out of memory writing '%s'", o->output);
+    if (st)
+        return cli_library_error(st, strata_out_last_error(w));
+    r->out = NULL;
+    TRY(strata_out_commit(w), strata_last_error());
+    return CLI_OK;
+}
+
+static void print_summary(const tiers_options *o, run *r, double seconds)
+{
+    printf("strata tiers: %s -> %s (%.2f s)\n", o->input, o->output, seconds);
+    cli_rfm_print_report(r->rfm);
+    if (r->sweep_km) {
+        printf("  k sweep (%lld..%lld; silhouette on %lld rows):\n", (long long)o->k_min,
+               (long long)o->k_max, (long long)(o->sample < r->n ? o->sample : r->n));
+        printf("  %4s %14s %12s %10s %12s %12s\n", "k", "inertia", "calinski-h.", "davies-b.",
+               "silh.(sq)", "silhouette");
+        for (int64_t k = o->k_min; k <= o->k_max; k++) {
+            const double *m = r->sweep + (k - o->k_min) * STRATA_METRIC_COUNT;
+            printf("  %4lld %14.6g %12.6g %10.4f %12.4f %12.4f%s\n", (long long)k,
+                   m[STRATA_METRIC_INERTIA], m[STRATA_METRIC_CALINSKI_HARABASZ],
+                   m[STRATA_METRIC_DAVIES_BOULDIN], m[STRATA_METRIC_SILHOUETTE_SQEUCLIDEAN],
+                   m[STRATA_METRIC_SILHOUETTE], k == r->suggested ? "   <- knee" : "");
+        }
+    }
+    /* cluster names "c3 high" for the profile table */
+    char (*cname)[48] = malloc((size_t)r->k * sizeof *cname);
+    const char **cnames = malloc((size_t)r->k * sizeof *cnames);
+    int32_t *ct = malloc((size_t)r->k * sizeof *ct);
+    if (cname && cnames && ct && strata_model_cluster_tier(r->model, ct, r->k) == STRATA_OK) {
+        for (int64_t c = 0; c < r->k; c++) {
+            snprintf(cname[c], sizeof cname[c], "%lld %s", (long long)c,
+                     strata_model_tier_name(r->model, ct[c]));
+            cnames[c] = cname[c];
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            const strata_profile *p = pass ? r->by_tier : r->by_cluster;
+            const char **names = cnames;
+            if (pass) /* the tier names, best first, in the first r->t slots */
+                for (int64_t t = 0; t < r->t; t++)
+                    cnames[t] = strata_model_tier_name(r->model, t);
+            int64_t need = strata_profile_format(p, names, NULL, 0);
+            char *buf = need > 0 ? malloc((size_t)need + 1) : NULL;
+            if (buf && strata_profile_format(p, names, buf, (size_t)need + 1) >= 0)
+                printf("  %s:\n%s", pass ? "tiers" : "clusters (number, tier)", buf);
+            free(buf);
+        }
+    }
+    free(cname);
+    free(cnames);
+    free(ct);
+    printf("  customers per tier and lifecycle stage:\n  %-12s", "tier");
+    for (int s = 0; s < 4; s++)
+        printf(" %10s", strata_stage_name(s));
+    printf("\n");
+    for (int64_t t = 0; t < r->t; t++) {
+        printf("  %-12s", strata_model_tier_name(r->model, t));
+        for (int s = 0; s < 4; s++)
+            printf(" %10lld", (long long)r->tier_stage[t * 4 + s]);
+        printf("\n");
+    }
+}
+
+int tiers_run(const tiers_options *o)
+{
+    run r = {0};
+    int transform = 0;
+    int rc = parse_features(o->features, &r);
+    if (!rc)
+        rc = parse_transform(o->transform, &transform);
+    if (rc)
+        return rc;
+    const cli_input inputs[] = {{o->input, "input file"}, {o->rfm.segments, "--segments file"}};
+    if ((rc = cli_check_files(inputs, 2, o->output, o->force)))
+        return rc;
+    double t0 = cli_now();
+    if (!(r.source = rfm_source(o->input, &o->rfm)))
+        rc = cli_error(CLI_RUNTIME, "out of memory");
+    if (!rc)
+        rc = aggregate(o, &r);
+    if (!rc)
+        rc = configure(o, &r, transform);
+    if (!rc)
+        rc = choose_k(o, &r);
+    if (!rc)
+        rc = fit(&r);
+    if (!rc)
+        rc = write_all(o, &r);
+    if (!rc && !o->quiet)
+        print_summary(o, &r, cli_now() - t0);
+    release(&r);
+    return rc;
+}
