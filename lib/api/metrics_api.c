@@ -250,8 +250,11 @@ int strata_kmeans_sweep(strata_kmeans *km, int dtype, const void *x, int64_t n, 
         goto done;
     c.sample = sample;
 
-    /* The k, in parallel (one chunk each) or one after another. */
-    if (strata__parallel_chunks(nk, 1, parallel_k ? cfg.threads : 1, 0, NULL, sweep_chunk, &c)) {
+    /* The k in parallel (one chunk each, one thread a fit), or one after
+     * another here, each fit on every thread (not inside a region of one). */
+    if (!parallel_k)
+        sweep_chunk(&c, 0, 0, nk, 0, NULL);
+    else if (strata__parallel_chunks(nk, 1, cfg.threads, 0, NULL, sweep_chunk, &c)) {
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory running a sweep");
         goto done;
     }
