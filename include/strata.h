@@ -659,6 +659,128 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_write_h5(strata_kmeans *km, const 
                                        int flags);
 
 /* ------------------------------------------------------------------------ */
+/* Cluster quality and choosing k (no handle for the metrics: the message   */
+/* goes to strata_last_error(); docs/tiers.md, "Choosing k")                */
+/* ------------------------------------------------------------------------ */
+
+/** Metrics of strata_cluster_metrics() and strata_kmeans_sweep(): indices
+ *  into their out arrays (pinned). With the non-empty clusters C (N_C rows,
+ *  mean m_C) of n rows x of overall mean m, L of them:
+ *  unweighted, as scikit-learn's functions of the same names. */
+typedef enum strata_cluster_metric {
+    STRATA_METRIC_INERTIA = 0,           /* W = sum over rows of ||x - m_C(x)||^2 (lower is
+                                            tighter; in a sweep: the fit's inertia, to its
+                                            centroids, with its weights) */
+    STRATA_METRIC_CALINSKI_HARABASZ = 1, /* (B / (L - 1)) / (W / (n - L)), B = sum_C N_C
+                                            ||m_C - m||^2; 1 when W = 0 (higher is better) */
+    STRATA_METRIC_DAVIES_BOULDIN = 2,    /* mean over C of max over C' != C of (s_C + s_C') /
+                                            ||m_C - m_C'||, s_C the mean Euclidean distance of
+                                            C's rows to m_C (a pair of equal centroids counts
+                                            0); 0 when every s_C or every centroid distance
+                                            is 0 (lower is better) */
+    STRATA_METRIC_SILHOUETTE_SQEUCLIDEAN = 3, /* mean over rows of (b - a) / max(a, b)
+                                            with squared Euclidean distances, exact over all
+                                            rows in O(n k d): a = the mean distance to the
+                                            other rows of its cluster, b = the lowest mean
+                                            distance to another cluster's rows; 0 for a row
+                                            alone in its cluster (scikit-learn's
+                                            silhouette_score(metric="sqeuclidean")) */
+    STRATA_METRIC_SILHOUETTE = 4,        /* the same with Euclidean distances (scikit-learn's
+                                            silhouette_score), on a sample of rows: see
+                                            strata_cluster_metrics() */
+    STRATA_METRIC_COUNT = 5
+} strata_cluster_metric;
+
+/** Quality of a labelling of n rows of d features (higher silhouette and
+ *  Calinski-Harabasz, lower Davies-Bouldin and inertia are better).
+ *  @param dtype, x, n, d, row_stride  the rows, as strata_kmeans_fit() takes
+ *         them (borrowed, only read; sums and distances in double).
+ *  @param labels  n values in 0..k-1 (clusters may be empty: they do not count).
+ *  @param sample_size  rows the Euclidean silhouette (an O(s^2 d) computation)
+ *         is taken on: 0 or >= n: every row (exact, as scikit-learn's
+ *         silhouette_score(X, labels)); else a uniform sample of
+ *         sample_size rows without replacement, drawn from `seed` alone
+ *         (the rows strata_silhouette_sample() returns), and the silhouette
+ *         of those rows among themselves (as scikit-learn's sample_size=):
+ *         the sample size used is min(sample_size, n), n for 0. NaN when the
+ *         sample holds fewer than 2 clusters or only singletons.
+ *  @param threads  0 = the OpenMP default; results are bitwise the same for any.
+ *  @param out  receives STRATA_METRIC_COUNT values, indexed by strata_cluster_metric.
+ *  Allocates O((k d + sample_size d) x threads) scratch, freed before return.
+ *  Thread-safe.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM (dtype), STRATA_E_ARG (n < 2,
+ *          d < 1, bad stride, k < 2, sample_size < 0 or 1, a label outside 0..k-1
+ *          (the row is named), fewer than 2 or more than n - 1 non-empty
+ *          clusters), STRATA_E_NONFINITE (NaN or Inf, the row named; sums that
+ *          overflow double), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_cluster_metrics(int dtype, const void *x, int64_t n, int64_t d,
+                                       int64_t row_stride, const int32_t *labels, int64_t k,
+                                       int64_t sample_size, uint64_t seed, int threads,
+                                       double out[STRATA_METRIC_COUNT]);
+
+/** The rows (ascending) of the sample strata_cluster_metrics() and
+ *  strata_kmeans_sweep() take the Euclidean silhouette on: s = sample_size
+ *  (1 <= s <= n) distinct rows of 0..n-1, uniform, from seed alone.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG. Thread-safe. */
+STRATA_API STRATA_NODISCARD int strata_silhouette_sample(int64_t n, int64_t sample_size, uint64_t seed,
+                                         int64_t *out_rows);
+
+/** Fit k-means for every k in k_min..k_max and rate each fit.
+ *  Every fit uses km's parameters (seed, init, n_init, max_iter, tol,
+ *  algorithm, assign, kernel, allow_too_few, ...) with STRATA_KMEANS_K = k,
+ *  and is the fit strata_kmeans_fit() would give (bitwise). The data are
+ *  borrowed as strata_kmeans_fit() takes them.
+ *  @param sample_size  rows of the Euclidean silhouette, as for
+ *         strata_cluster_metrics(), drawn once (seed: STRATA_KMEANS_SEED) and
+ *         the same rows for every k; each distance between them is computed
+ *         once for all k.
+ *  @param out  (k_max - k_min + 1) x STRATA_METRIC_COUNT doubles, the row of
+ *         k first at (k - k_min) x STRATA_METRIC_COUNT: the fit's inertia
+ *         (weighted, to its centroids), then the metrics of its labels as
+ *         strata_cluster_metrics() computes them (unweighted, bitwise those
+ *         values).
+ *  @param suggested_k  receives the suggestion: the knee of inertia against
+ *         k by Kneedle (Satopaa et al. 2011): k and inertia are scaled to
+ *         [0, 1] and the k whose point lies farthest below the straight line
+ *         from the first point to the last is chosen (ties: the lower k).
+ *         With fewer than 3 k, or no point below that line, the k of the
+ *         highest squared-Euclidean silhouette (ties: the lower k).
+ *  When n is small (fewer than 16384 rows a thread) the k run in parallel,
+ *  each fit on one thread; else one after another, each on STRATA_THREADS
+ *  threads: the results are the same. The progress callback is not called.
+ *  On success km holds the fit of suggested_k (its labels, centroids and
+ *  results, as strata_kmeans_fit() leaves them; refitted at the end when the
+ *  labels of every k would take more than 64 MiB); its parameters, K
+ *  included, are unchanged. On error km keeps its previous model.
+ *  Allocates: the labels and centroids of every k while it runs (or of one
+ *  k at a time, see above), sample_size x d doubles and sample_size int32
+ *  per k, plus each fit's own scratch.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (k_min < 2, k_max < k_min,
+ *          k_max > n - 1, more than 1000 k, sample_size < 0 or 1), STRATA_E_PARAM
+ *          (init = STRATA_INIT_CENTROIDS: given centroids fix one k), and
+ *          every code of strata_kmeans_fit() and strata_cluster_metrics(),
+ *          the message naming the k. */
+STRATA_API STRATA_NODISCARD int strata_kmeans_sweep(strata_kmeans *km, int dtype, const void *x, int64_t n,
+                                    int64_t d, int64_t row_stride, const double *weights,
+                                    int64_t k_min, int64_t k_max, int64_t sample_size,
+                                    double *out, int64_t *suggested_k);
+
+/** Write a sweep's table to a NEW HDF5 file (see "How every libstrata write
+ *  works"; no input is known here: check the path against yours):
+ *    /sweep/k  int64, /sweep/inertia, /sweep/calinski_harabasz,
+ *    /sweep/davies_bouldin, /sweep/silhouette_sqeuclidean, /sweep/silhouette
+ *    float64, one value per k (k_min..k_max); attributes of /sweep:
+ *    suggested_k, sample_size (the rows used), and of the root:
+ *    strata_version, source (NULL: "").
+ *  @param table  as strata_kmeans_sweep()'s out.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (k range, suggested_k
+ *          outside it, sample_size < 1), STRATA_E_PARAM (flags),
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. Thread-safe. */
+STRATA_API STRATA_NODISCARD int strata_sweep_write_h5(const char *path, int64_t k_min, int64_t k_max,
+                                      const double *table, int64_t suggested_k,
+                                      int64_t sample_size, const char *source, int flags);
+
+/* ------------------------------------------------------------------------ */
 /* HDF5 matrices (no handle: the message goes to strata_last_error())        */
 /* ------------------------------------------------------------------------ */
 

@@ -8,6 +8,7 @@
 #include "core/parallel.h"
 #include "core/status.h"
 #include "io/h5.h"
+#include "api/kmeans_handle.h"
 #include "kmeans/kmeans.h"
 
 struct strata_kmeans {
@@ -351,13 +352,34 @@ int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n, in
     rc = strata__kmeans_fit(&X, &cfg, &m, km->msg);
     if (rc)
         return rc;
+    strata__kmeans_adopt(km, &m, &cfg);
+    return STRATA_OK;
+}
+
+/* ---- For the other files of lib/api (api/kmeans_handle.h) ---------------- */
+
+char *strata__kmeans_msg(strata_kmeans *km)
+{
+    return km->msg;
+}
+
+int strata__kmeans_prepare(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
+                           int64_t row_stride, const double *weights, strata__data *X,
+                           strata__kmeans_cfg *cfg)
+{
+    int rc = make_data(km, dtype, x, n, d, row_stride, weights, X);
+    return rc ? rc : make_cfg(km, cfg);
+}
+
+void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const strata__kmeans_cfg *cfg)
+{
     strata__kmeans_model_free(&km->model);
-    km->model = m;
+    km->model = *m;
+    *m = (strata__kmeans_model){0};
     km->inputs[0].known = 0; /* set by strata_kmeans_fit_h5() after this */
-    km->kernel_used = cfg.kern->id;
+    km->kernel_used = cfg->kern->id;
     km->seed_used = km->seed;
     km->init_used = km->init;
-    return STRATA_OK;
 }
 
 int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *dataset)

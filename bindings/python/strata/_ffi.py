@@ -8,7 +8,7 @@ integer constants.
 """
 
 import ctypes
-from ctypes import POINTER, c_char_p, c_double, c_int, c_int32, c_int64, c_void_p
+from ctypes import POINTER, c_char_p, c_double, c_int, c_int32, c_int64, c_uint64, c_void_p
 
 
 class KMeansStruct(ctypes.Structure):
@@ -54,6 +54,14 @@ FUNCTIONS = {
     "strata_kmeans_predict": (c_int, [KMeansPtr, c_int, c_void_p, c_int64, c_int64, c_int64, _int32_p]),
     "strata_kmeans_transform": (c_int, [KMeansPtr, c_int, c_void_p, c_int64, c_int64, c_int64, _double_p]),
     "strata_kmeans_write_h5": (c_int, [KMeansPtr, c_char_p, c_char_p, c_int]),
+    # cluster metrics and the k sweep (issue 11)
+    "strata_cluster_metrics": (c_int, [c_int, c_void_p, c_int64, c_int64, c_int64, _int32_p, c_int64,
+                                       c_int64, c_uint64, c_int, _double_p]),
+    "strata_silhouette_sample": (c_int, [c_int64, c_int64, c_uint64, _int64_p]),
+    "strata_kmeans_sweep": (c_int, [KMeansPtr, c_int, c_void_p, c_int64, c_int64, c_int64, _double_p,
+                                    c_int64, c_int64, c_int64, _double_p, _int64_p]),
+    "strata_sweep_write_h5": (c_int, [c_char_p, c_int64, c_int64, _double_p, c_int64, c_int64,
+                                      c_char_p, c_int]),
     # RFM (issue 4)
     "strata_rfm_create": (c_int, [POINTER(RFMPtr)]),
     "strata_rfm_free": (None, [RFMPtr]),
@@ -86,6 +94,10 @@ def declare(cdll):
         func.argtypes = argtypes
     return cdll
 
+
+# strata_cluster_metric: columns of strata_cluster_metrics() and a sweep's table
+METRICS = ["inertia", "calinski_harabasz", "davies_bouldin", "silhouette_sqeuclidean", "silhouette"]
+METRIC_COUNT = 5
 
 # strata_status
 OK = 0

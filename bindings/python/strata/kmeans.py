@@ -53,6 +53,19 @@ def _real(name, value):
     return float(value)
 
 
+def seed_of(state):
+    """The library seed for a ``random_state``: None draws one from numpy's global
+    RNG, a ``numpy.random.RandomState`` draws one from it, an int >= 0 is used."""
+    if state is None:
+        return int(np.random.randint(_SEED_END))
+    if isinstance(state, np.random.RandomState):
+        return int(state.randint(_SEED_END))
+    if isinstance(state, numbers.Integral) and not isinstance(state, bool):
+        return _integer("random_state", state, 0)
+    raise ArgumentError("random_state must be None, an int >= 0 or a numpy.random.RandomState, "
+                        f"got {state!r}", -102)
+
+
 class KMeans(ParamsMixin):
     """k-means clustering computed by libstrata, with scikit-learn's interface.
 
@@ -125,15 +138,7 @@ class KMeans(ParamsMixin):
         return 0 if self.n_threads is None else _integer("n_threads", self.n_threads, 0)
 
     def _seed(self):
-        state = self.random_state
-        if state is None:
-            return int(np.random.randint(_SEED_END))
-        if isinstance(state, np.random.RandomState):
-            return int(state.randint(_SEED_END))
-        if isinstance(state, numbers.Integral) and not isinstance(state, bool):
-            return _integer("random_state", state, 0)
-        raise ArgumentError("random_state must be None, an int >= 0 or a numpy.random.RandomState, "
-                            f"got {state!r}", -102)
+        return seed_of(self.random_state)
 
     def _algorithm(self):
         if not isinstance(self.algorithm, str) or self.algorithm not in _ALGORITHMS:
