@@ -21,6 +21,8 @@ from .errors import (ArgumentError, Cancelled, ClosedError, ConvergenceWarning, 
                      FileError, InternalError, NotFittedError, OutOfMemoryError,
                      OutputExistsError, StateError)
 from .kmeans import KMeans, MiniBatchKMeans
+from .profile import (FEATURE_STATS, MOVE_NAMES, STAGE_NAMES, crosstab, lifecycle, migrate,
+                      profile)
 from .rfm import RFMResult, rfm, rfm_score
 
 #: Version string of the loaded C library, e.g. "0.1.0".
@@ -28,7 +30,8 @@ library_version = _lib.lib.strata_version_string().decode()
 #: Where the C library was loaded from (a path, or a name given to the system loader).
 library_path = _lib.path
 
-__all__ = ["KMeans", "MiniBatchKMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError",
+__all__ = ["KMeans", "MiniBatchKMeans", "rfm", "rfm_score", "RFMResult", "profile", "lifecycle",
+           "crosstab", "migrate", "STAGE_NAMES", "MOVE_NAMES", "FEATURE_STATS", "Error", "ArgumentError", "DTypeError",
            "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",
            "ClosedError", "Cancelled", "InternalError", "ConvergenceWarning", "library_version",
            "library_path", "__version__"]
