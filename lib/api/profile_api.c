@@ -20,6 +20,7 @@
 struct strata_profile {
     strata__profile p;
     char **names; /* d feature names */
+    int64_t nnames; /* d, kept apart: a failed computation clears p */
 };
 
 struct strata_migration {
@@ -96,6 +97,7 @@ int strata_profile_compute(strata_profile **out, const double *x, int64_t n, int
     if (!p)
         return strata__fail(NULL, STRATA_E_NOMEM, "%s: out of memory", FN);
     int rc = copy_names(FN, "feature", names, d, "x", &p->names);
+    p->nnames = rc ? 0 : d;
     if (!rc) {
         char msg[STRATA__MSG_LEN];
         rc = strata__profile_compute(&p->p, x, n, d, row_stride, labels, k, weights,
@@ -115,7 +117,7 @@ void strata_profile_free(strata_profile *p)
 {
     if (!p)
         return;
-    free_names(p->names, p->p.d);
+    free_names(p->names, p->nnames);
     strata__profile_release(&p->p);
     strata__free(p);
 }
