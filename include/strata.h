@@ -1199,6 +1199,278 @@ STRATA_API STRATA_NODISCARD int strata_rfm_segment_rules(const strata_rfm *h, in
 STRATA_API STRATA_NODISCARD int strata_rfm_write_h5(strata_rfm *h, const char *path, const char *source,
                                     int flags);
 
+/* ------------------------------------------------------------------------ */
+/* Profiles, lifecycle stages, migrations: what labels say about customers   */
+/* ------------------------------------------------------------------------ */
+/*
+ * strata_profile    per-cluster statistics of features in original units
+ *                   (computed once, then read; immutable, so one profile may
+ *                   be read from several threads at once).
+ * strata_lifecycle  a stage per customer (new, active, dormant, lost) from
+ *                   first and last purchase days.
+ * strata_migration  who moved between the tiers of two tierings of the same
+ *                   customers (matched by customer id).
+ * docs/tiers.md tells the whole story.
+ */
+
+typedef struct strata_profile strata_profile;
+
+/** Statistics of a profile (strata_profile_get()). COUNT, WEIGHT and SHARE
+ *  have one value per cluster; the others one per cluster and feature
+ *  (row-major: cluster, then feature). With weights, a row of weight 0 counts
+ *  in COUNT only and is no part of any other statistic (min and max
+ *  included). A cluster without rows of weight > 0 (an empty cluster) has
+ *  COUNT 0 (or its rows of weight 0), WEIGHT 0, SHARE 0 and NaN for every
+ *  per-feature statistic. */
+typedef enum strata_profile_stat {
+    STRATA_PROFILE_COUNT = 0,  /* rows with this label */
+    STRATA_PROFILE_WEIGHT = 1, /* sum of their weights (COUNT without weights) */
+    STRATA_PROFILE_SHARE = 2,  /* WEIGHT / the weight of all rows */
+    STRATA_PROFILE_MEAN = 3,   /* weighted mean */
+    STRATA_PROFILE_STD = 4,    /* weighted population standard deviation (ddof 0):
+                                  sqrt(sum w (x - mean)^2 / sum w), numpy.std's default */
+    STRATA_PROFILE_MIN = 5,
+    STRATA_PROFILE_P10 = 6,    /* quantiles, exact (see strata_profile_compute()) */
+    STRATA_PROFILE_MEDIAN = 7,
+    STRATA_PROFILE_P90 = 8,
+    STRATA_PROFILE_MAX = 9,
+    STRATA_PROFILE_Z = 10      /* (cluster mean - overall mean) / overall STD: how many
+                                  overall standard deviations the cluster's mean sits
+                                  from the mean of all rows; 0 when the overall STD is
+                                  0; 0 for the all-rows row */
+} strata_profile_stat;
+
+/** Profile the clusters of n labelled rows.
+ *  @param out        receives the profile; free it with strata_profile_free().
+ *  @param x          row i at x + i * row_stride, d features in original
+ *                    units, all finite; borrowed, only read during the call.
+ *  @param row_stride elements between row starts; 0 means d; else >= d.
+ *  @param names      NULL (features named "x0", "x1", ...) or d non-NULL
+ *                    UTF-8 names (copied; at most 255 bytes each).
+ *  @param labels     n cluster indices in [0, k).
+ *  @param k          clusters, >= 1 (clusters without rows are allowed).
+ *  @param weights    NULL (all 1) or n finite weights >= 0, not all 0.
+ *  @param threads    0 = the OpenMP default; results do not depend on it.
+ *  Moments come from one pass over the rows (per-chunk Welford updates
+ *  merged in a fixed order: no loss of precision from large offsets).
+ *  Quantiles are exact order statistics (selection, no sort). Without
+ *  weights they follow numpy.percentile's default (linear interpolation
+ *  between the two closest ranks): P10 = percentile(x, 10). With weights
+ *  they use the inverted-CDF rule: the q-quantile is the smallest value x_j
+ *  (values ascending) whose cumulative weight reaches q x (sum of weights),
+ *  i.e. numpy.percentile(numpy.repeat(x, w), 100 q, method="inverted_cdf")
+ *  for integer weights; MIN and MAX are the extreme values of weight > 0.
+ *  (So weights of all 1 give the inverted-CDF quantiles, not the linear
+ *  ones.) Weighted quantiles are exact up to the rounding of the weight
+ *  sums (exact for integer weights).
+ *  The profile also holds an extra row, index k: all rows together (COUNT
+ *  n, SHARE 1, overall statistics, Z 0), read by asking for k + 1 values.
+ *  Allocates: the profile (about 8 (k + 1)(8 d + 3) bytes), 8 bytes per row
+ *  while grouping rows by cluster, and 8 (16 with weights) bytes per row of
+ *  the clusters whose quantiles are being selected (each selection also
+ *  takes a copy of its values as (value, row) keys).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 1, d < 1, k < 1, bad
+ *          stride, a label outside [0, k) (the row is named), a bad name),
+ *          STRATA_E_NONFINITE (a NaN or infinite value: the row and feature
+ *          are named; or a mean or deviation beyond double),
+ *          STRATA_E_WEIGHTS, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_profile_compute(strata_profile **out, const double *x,
+                                                       int64_t n, int64_t d, int64_t row_stride,
+                                                       const char *const *names,
+                                                       const int32_t *labels, int64_t k,
+                                                       const double *weights, int threads);
+
+/** Free a profile. NULL is a no-op. */
+STRATA_API void strata_profile_free(strata_profile *p);
+
+/** Clusters k and features d of a profile (either pointer may be NULL).
+ *  @return STRATA_OK, STRATA_E_NULL (p). */
+STRATA_API STRATA_NODISCARD int strata_profile_shape(const strata_profile *p, int64_t *k,
+                                                     int64_t *d);
+
+/** Copy one statistic (strata_profile_stat) into out. len selects the rows:
+ *  k (COUNT, WEIGHT, SHARE) or k x d values (the others) for the clusters;
+ *  k + 1 or (k + 1) x d to get the all-rows row last as well.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM (stat), STRATA_E_ARG (len). */
+STRATA_API STRATA_NODISCARD int strata_profile_get(const strata_profile *p, int stat, double *out,
+                                                   int64_t len);
+
+/** Name of feature `index` (owned by the profile), or NULL if out of range. */
+STRATA_API const char *strata_profile_feature_name(const strata_profile *p, int64_t index);
+
+/** Name of a statistic ("count", "weight", "share", "mean", "std", "min",
+ *  "p10", "median", "p90", "max", "z"), or NULL. Static storage. */
+STRATA_API const char *strata_profile_stat_name(int stat);
+
+/** Write the profile as a text table (clusters as columns, then "all";
+ *  rows: count, share, then mean, std, min, p10, median, p90, max and z of
+ *  each feature) into buf, snprintf-like: at most size bytes including the
+ *  terminating NUL (buf may be NULL when size is 0).
+ *  @param cluster_names  NULL (columns "0", "1", ...) or k names.
+ *  @return the length of the whole table (without the NUL; the output was
+ *          cut when >= size), or a negative status: STRATA_E_NULL. */
+STRATA_API int64_t strata_profile_format(const strata_profile *p,
+                                         const char *const *cluster_names, char *buf,
+                                         size_t size);
+
+/** Write the profile to a NEW HDF5 file (see "How every libstrata write
+ *  works"): /profile/count, /profile/weight, /profile/share (k values),
+ *  /profile/mean, std, min, p10, median, p90, max, z (k x d float64),
+ *  /profile/feature_names (d strings), /profile/overall/<stat> (the all-rows
+ *  row: count, weight and share scalars as 1-element datasets, the others d
+ *  values); attribute "weighted" (0 or 1) on /profile.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM (flags),
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_profile_write_h5(const strata_profile *p, const char *path,
+                                                        int flags);
+
+/** Lifecycle stages (strata_lifecycle()); names "new", "active", "dormant", "lost". */
+typedef enum strata_stage {
+    STRATA_STAGE_NEW = 0,
+    STRATA_STAGE_ACTIVE = 1,
+    STRATA_STAGE_DORMANT = 2,
+    STRATA_STAGE_LOST = 3
+} strata_stage;
+
+/** Default thresholds of strata_lifecycle(), in days. */
+#define STRATA_LIFECYCLE_NEW_DAYS 30
+#define STRATA_LIFECYCLE_ACTIVE_DAYS 90
+#define STRATA_LIFECYCLE_LOST_DAYS 365
+
+/** Name of a stage, or NULL. Static storage. */
+STRATA_API const char *strata_stage_name(int stage);
+
+/** Lifecycle stage of n customers from their first and last purchase days
+ *  (any day numbering, e.g. that of strata_rfm) seen from reference_day.
+ *  With tenure = reference_day - first_day and recency = reference_day -
+ *  last_day, and thresholds {new_days, active_days, lost_days} (NULL: 30,
+ *  90, 365), the first rule that holds gives the stage:
+ *    new      tenure < new_days   (first purchase in the last new_days days)
+ *    active   recency <= active_days
+ *    dormant  recency <= lost_days
+ *    lost     otherwise.
+ *  Thresholds must satisfy 0 <= new_days <= active_days <= lost_days
+ *  (new_days 0: nobody is new; active_days == lost_days: nobody is dormant).
+ *  Each row needs first_day <= last_day <= reference_day (a purchase on the
+ *  reference day itself is recency 0) and purchases >= 1; purchases is only
+ *  checked (NULL: not checked).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 0, thresholds, a bad
+ *          row: the first one is named; stage is then untouched). */
+STRATA_API STRATA_NODISCARD int strata_lifecycle(const int64_t *first_day, const int64_t *last_day,
+                                                 const int64_t *purchases, int64_t n,
+                                                 int64_t reference_day,
+                                                 const int64_t thresholds[3], int32_t *stage);
+
+/** strata_lifecycle() of the customers an RFM handle holds (in its order,
+ *  ascending id): first_day = STRATA_RFM_COL_FIRST_DAY, last_day = the
+ *  reference day used - STRATA_RFM_COL_RECENCY, purchases =
+ *  STRATA_RFM_COL_FREQUENCY. n must be STRATA_RFM_CUSTOMERS.
+ *  @return as strata_lifecycle(), plus STRATA_E_STATE (nothing fitted, or
+ *          a result of strata_rfm_fit_aggregates(), which has no days),
+ *          STRATA_E_NOMEM. The message goes to the handle too. */
+STRATA_API STRATA_NODISCARD int strata_rfm_lifecycle(strata_rfm *h, const int64_t thresholds[3],
+                                                     int32_t *stage, int64_t n);
+
+/** Counts per combination of two codes: out[a[i] * nb + b[i]] += 1 over n
+ *  rows (out, na x nb, is overwritten), e.g. tier x lifecycle stage.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 0, na or nb < 1, a
+ *          code out of range: the row is named; out is then untouched). */
+STRATA_API STRATA_NODISCARD int strata_crosstab(const int32_t *a, int64_t na, const int32_t *b,
+                                                int64_t nb, int64_t n, int64_t *out);
+
+/** Moves between two tierings (tier 0 is the most valuable). */
+typedef enum strata_move {
+    STRATA_MOVE_SAME = 0, /* same tier */
+    STRATA_MOVE_UP = 1,   /* to a more valuable tier (a lower index) */
+    STRATA_MOVE_DOWN = 2, /* to a less valuable tier */
+    STRATA_MOVE_NEW = 3,  /* only in the new tiering */
+    STRATA_MOVE_GONE = 4  /* only in the old tiering */
+} strata_move;
+
+/** Name of a move ("same", "up", "down", "new", "gone"), or NULL. Static storage. */
+STRATA_API const char *strata_move_name(int move);
+
+typedef struct strata_migration strata_migration;
+
+/** Compare two tierings of customers, matched by id. Ids need not be
+ *  sorted; an id twice in one tiering is an error naming it. Tiers are in
+ *  [0, n_tiers). The result holds one row per customer of the union of the
+ *  ids, ascending: old tier (-1 if new), new tier (-1 if gone), move; the
+ *  n_tiers x n_tiers matrix of customers in both (old tier row, new tier
+ *  column) and the count of each move.
+ *  Allocates: 16 bytes per id while sorting, 20 per customer of the result.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n_old or n_new < 0,
+ *          n_tiers < 1 or > 10000, a tier out of range, a repeated id),
+ *          STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_migrate(strata_migration **out, const int64_t *old_id,
+                                               const int32_t *old_tier, int64_t n_old,
+                                               const int64_t *new_id, const int32_t *new_tier,
+                                               int64_t n_new, int64_t n_tiers);
+
+/** strata_migrate() on two tiered-customer files (the layout `strata tiers`
+ *  writes): the 1-D datasets /customer_id (integers) and /tier (integers),
+ *  of equal length, in each. The tier names come from the "names" attribute
+ *  of /tier (strings) when present; files that both name their tiers must
+ *  name them alike. n_tiers is the number of names, or 1 + the largest tier
+ *  when neither file names them.
+ *  @return as strata_migrate(), plus STRATA_E_IO_* (missing file or
+ *          dataset, wrong rank or type, lengths differ, non-integral
+ *          values), STRATA_E_ARG (tier names differ). */
+STRATA_API STRATA_NODISCARD int strata_migrate_h5(strata_migration **out, const char *old_path,
+                                                  const char *new_path);
+
+/** Free a migration. NULL is a no-op. */
+STRATA_API void strata_migration_free(strata_migration *m);
+
+/** Tiers and customers (rows of the union) of a migration (either pointer
+ *  may be NULL). @return STRATA_OK, STRATA_E_NULL (m). */
+STRATA_API STRATA_NODISCARD int strata_migration_shape(const strata_migration *m,
+                                                       int64_t *n_tiers, int64_t *n_customers);
+
+/** Copy the n_tiers x n_tiers matrix (old row, new column) into out
+ *  (len = n_tiers^2). @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (len). */
+STRATA_API STRATA_NODISCARD int strata_migration_matrix(const strata_migration *m, int64_t *out,
+                                                        int64_t len);
+
+/** Copy the count of each move (indexed by strata_move, len = 5).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (len). */
+STRATA_API STRATA_NODISCARD int strata_migration_counts(const strata_migration *m, int64_t *out,
+                                                        int64_t len);
+
+/** Copy the per-customer rows (n = n_customers; any output pointer may be
+ *  NULL): ids ascending, old tier, new tier, move.
+ *  @return STRATA_OK, STRATA_E_NULL (m), STRATA_E_ARG (n). */
+STRATA_API STRATA_NODISCARD int strata_migration_customers(const strata_migration *m, int64_t *id,
+                                                           int32_t *old_tier, int32_t *new_tier,
+                                                           int32_t *move, int64_t n);
+
+/** Give the tiers names (n_tiers UTF-8 strings, copied, at most 255 bytes
+ *  each; NULL forgets them). @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG,
+ *  STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_migration_set_tier_names(strata_migration *m,
+                                                                const char *const *names);
+
+/** Name of tier `index` (owned by the migration), or NULL when out of
+ *  range or the tiers have no names. */
+STRATA_API const char *strata_migration_tier_name(const strata_migration *m, int64_t index);
+
+/** The matrix (rows: old tier, columns: new tier, with totals) and the move
+ *  counts as a text table, snprintf-like as strata_profile_format().
+ *  @return the length of the whole text, or STRATA_E_NULL. */
+STRATA_API int64_t strata_migration_format(const strata_migration *m, char *buf, size_t size);
+
+/** Write the migration to a NEW HDF5 file (see "How every libstrata write
+ *  works"): /migration/matrix (int64 n_tiers x n_tiers, old row, new
+ *  column), /migration/tier_names (strings; "0", "1", ... without names),
+ *  /migration/counts (int64, 5, by strata_move) with attribute "names",
+ *  /customer_id (int64, ascending), /old_tier, /new_tier (int32, -1 where
+ *  absent), /move (int32, with attribute "names": the move names). A
+ *  migration from strata_migrate_h5() never replaces either of its files.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM (flags),
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_migration_write_h5(const strata_migration *m,
+                                                          const char *path, int flags);
+
 #ifdef __cplusplus
 }
 #endif

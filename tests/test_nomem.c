@@ -516,6 +516,87 @@ static void test_rfm_calls(void)
         run_case(&cases[i]);
 }
 
+/* ---- profiles and migrations (issue 11) ---------------------------------- */
+
+static strata_profile *prof;
+static strata_migration *mig;
+static int32_t PLAB[N];
+static int64_t OLD_ID[N], NEW_ID[N];
+static int32_t OLD_T[N], NEW_T[N];
+
+static void prof_data(void)
+{
+    for (int i = 0; i < N; i++) {
+        PLAB[i] = i % 5;
+        OLD_ID[i] = (i * 7919) % N;          /* a permutation: unsorted ids */
+        NEW_ID[i] = OLD_ID[i] + 100;         /* some gone, some new */
+        OLD_T[i] = i % 3;
+        NEW_T[i] = (i / 3) % 3;
+    }
+}
+
+static int call_profile(void)
+{
+    return strata_profile_compute(&prof, &X64[0][0], N, D, 0, NULL, PLAB, 6, W, 2);
+}
+static void prof_none(void) { ASSERT_TRUE(prof == NULL); }
+static void prof_ok(void)
+{
+    double c[6];
+    ASSERT_OK(strata_profile_get(prof, STRATA_PROFILE_COUNT, c, 6));
+    ASSERT_TRUE(c[0] == N / 5 && c[5] == 0);
+}
+static void prof_made(void)
+{
+    ASSERT_OK(strata_profile_compute(&prof, &X64[0][0], N, D, 0, NULL, PLAB, 6, NULL, 2));
+}
+static void prof_free(void)
+{
+    strata_profile_free(prof);
+    prof = NULL;
+    strata_migration_free(mig);
+    mig = NULL;
+    unlink(path_of("profile.h5"));
+    unlink(path_of("migration.h5"));
+}
+static int call_profile_write(void) { return strata_profile_write_h5(prof, path_of("profile.h5"), 0); }
+static void prof_write_failed(void) { ASSERT_TRUE(access(path_of("profile.h5"), F_OK) != 0); }
+static void prof_write_ok(void) { ASSERT_TRUE(access(path_of("profile.h5"), F_OK) == 0); }
+
+static int call_migrate(void)
+{
+    return strata_migrate(&mig, OLD_ID, OLD_T, N, NEW_ID, NEW_T, N, 3);
+}
+static void mig_none(void) { ASSERT_TRUE(mig == NULL); }
+static void mig_ok(void)
+{
+    int64_t counts[5];
+    ASSERT_OK(strata_migration_counts(mig, counts, 5));
+    ASSERT_TRUE(counts[STRATA_MOVE_NEW] == 100 && counts[STRATA_MOVE_GONE] == 100);
+}
+static void mig_made(void) { ASSERT_OK(call_migrate()); }
+static int call_migration_write(void)
+{
+    return strata_migration_write_h5(mig, path_of("migration.h5"), 0);
+}
+static void mig_write_failed(void) { ASSERT_TRUE(access(path_of("migration.h5"), F_OK) != 0); }
+static void mig_write_ok(void) { ASSERT_TRUE(access(path_of("migration.h5"), F_OK) == 0); }
+
+static void test_profile_calls(void)
+{
+    prof_data();
+    const nomem_case cases[] = {
+        {"profile_compute", nothing, call_profile, prof_none, prof_ok, prof_free},
+        {"profile_write_h5", prof_made, call_profile_write, prof_write_failed, prof_write_ok,
+         prof_free},
+        {"migrate", nothing, call_migrate, mig_none, mig_ok, prof_free},
+        {"migration_write_h5", mig_made, call_migration_write, mig_write_failed, mig_write_ok,
+         prof_free},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+}
+
 static void test_allocator_arguments(void)
 {
     ASSERT_STATUS(strata_set_allocator(fault_alloc, NULL, NULL), STRATA_E_NULL);
@@ -539,6 +620,7 @@ int main(void)
     RUN_TEST(test_allocator_arguments);
     RUN_TEST(test_kmeans_calls);
     RUN_TEST(test_rfm_calls);
+    RUN_TEST(test_profile_calls);
     if (strata_set_allocator(NULL, NULL, NULL) != STRATA_OK)
         return 1;
     rmdir(g_dir);

@@ -102,6 +102,7 @@ int cmd_kmeans(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_rfm(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 /* RFM summaries printed by `strata rfm` and `strata demo` (cmd_rfm.c). */
 void cli_rfm_print_report(strata_rfm *h);

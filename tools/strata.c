@@ -15,6 +15,7 @@ static const char HELP[] =
     "           transaction log in HDF5, name their segments and profile them\n"
     "  sweep    fit k-means for a range of k and rate each fit (inertia, Calinski-\n"
     "           Harabasz, Davies-Bouldin, silhouette) to choose k\n"
+    "  migrate  compare two tierings of customers: migration matrix, moves per customer\n"
     "  demo     generate a synthetic customer base, segment it and print the profile\n"
     "\n"
     "options:\n"
@@ -27,7 +28,8 @@ static const char HELP[] =
     "     regular file, such as a FIFO), bad data, write failure\n"
     "  2  usage error: unknown option, missing or invalid value, an output that\n"
     "     is one of the inputs (under any name) or is not a regular file\n"
-    "  3  an output file exists (strata kmeans and rfm replace it only with --force)\n"
+    "  3  an output file exists (strata kmeans, rfm and migrate replace it only\n"
+    "     with --force)\n"
     "\n"
     "Each command runs in a child process, so that a crash of libhdf5 on a corrupt\n"
     "file ends with exit status 1 and a message (STRATA_NO_SUPERVISOR=1 runs it in\n"
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
         return cli_supervise(argc - 1, argv + 1, cmd_rfm);
     if (!strcmp(cmd, "sweep"))
         return cli_supervise(argc - 1, argv + 1, cmd_sweep);
+    if (!strcmp(cmd, "migrate"))
+        return cli_supervise(argc - 1, argv + 1, cmd_migrate);
     if (!strcmp(cmd, "demo"))
         return cli_supervise(argc - 1, argv + 1, cmd_demo);
     return cli_error(CLI_USAGE, "unknown command '%s' (see 'strata --help')", cmd);

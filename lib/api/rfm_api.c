@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_profile.h"
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/status.h"
 #include "io/h5.h"
 #include "kernels/kernels.h"
+#include "profile/profile.h"
 #include "rfm/rfm.h"
 #include "api/out.h"
 
@@ -796,5 +798,35 @@ int strata__rfm_write_into(strata_rfm *h, const strata_out *o, const char *group
         rc = write_result(h, NULL, source, 0, o->h5, group);
     if (rc && msg && h->msg[0]) /* else the writer's own message is in msg already */
         snprintf(msg, STRATA__MSG_LEN, "%s", h->msg);
+    return rc;
+}
+
+int strata_rfm_lifecycle(strata_rfm *h, const int64_t thresholds[3], int32_t *stage, int64_t n)
+{
+    CHECK_HANDLE(h);
+    if (!stage)
+        return strata__fail(h->msg, STRATA_E_NULL, "strata_rfm_lifecycle: stage is NULL");
+    int rc = check_fitted(h);
+    if (rc)
+        return rc;
+    const strata__rfm_customers *c = &h->cust;
+    if (!h->has_days || !c->first_day)
+        return strata__fail(h->msg, STRATA_E_STATE, "strata_rfm_lifecycle: the held result "
+                            "comes from strata_rfm_fit_aggregates(), which has no purchase days");
+    if (n != c->n)
+        return strata__fail(h->msg, STRATA_E_ARG, "strata_rfm_lifecycle: n = %lld, the handle "
+                            "holds %lld customers", (long long)n, (long long)c->n);
+    int64_t thr[3];
+    if ((rc = strata__lifecycle_thresholds(thresholds, thr, h->msg)))
+        return rc;
+    int64_t *last = strata__alloc((size_t)n, sizeof *last);
+    if (!last)
+        return strata__fail(h->msg, STRATA_E_NOMEM, "out of memory for %lld customers",
+                            (long long)n);
+    for (int64_t i = 0; i < n; i++) /* recency = reference day - last purchase day */
+        last[i] = c->reference_day - c->recency[i];
+    rc = strata__lifecycle(c->first_day, last, c->frequency, n, c->reference_day, thr, stage,
+                           h->msg);
+    strata__free(last);
     return rc;
 }

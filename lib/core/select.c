@@ -418,3 +418,31 @@ int strata__select_ranks(const double *v, int64_t n, const int64_t *ranks, int64
         return rc < 0 ? rc : 0;
     return select_parallel(v, n, ranks, t, pos, threads, rank_keys);
 }
+
+int64_t strata__quantile_index(int64_t n, double p)
+{
+    double h = (double)(n - 1) * p;
+    if (h >= (double)(n - 1))
+        return n - 1;
+    return h < 0 ? 0 : (int64_t)floor(h);
+}
+
+double strata__quantile_lerp(int64_t n, double p, double lo, double hi)
+{
+    double h = (double)(n - 1) * p;
+    if (h >= (double)(n - 1))
+        return hi; /* numpy then takes the last value for both */
+    double gamma = h - floor(h);
+    if (!isfinite(hi - lo)) {
+        double r = lo * (1.0 - gamma) + hi * gamma;
+        return r < lo ? lo : r > hi ? hi : r;
+    }
+    volatile double diff = hi - lo;
+    volatile double prod = diff * gamma;
+    double r = lo + prod;
+    if (gamma >= 0.5) {
+        volatile double prod2 = diff * (1.0 - gamma);
+        r = hi - prod2;
+    }
+    return r;
+}

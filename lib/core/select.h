@@ -69,4 +69,17 @@ static inline int64_t strata__keys_below(const double *kv, const int64_t *ki, in
 int strata__select_ranks(const double *v, int64_t n, const int64_t *ranks, int64_t t,
                          int64_t *pos, int threads, strata__rank_keys_fn *rank_keys);
 
+/* numpy's linear-interpolation quantile (its default method) of n sorted
+ * values at p in [0, 1]: h = (n - 1) p, the values of ranks floor(h) (given
+ * by strata__quantile_index()) and the next one, lo and hi, are combined by
+ * strata__quantile_lerp() bit for bit as numpy's _lerp: lo + (hi - lo) *
+ * gamma, or, for gamma >= 0.5, hi - (hi - lo) * (1 - gamma), gamma = h -
+ * floor(h); each operation rounded on its own (no fused multiply-add).
+ * Where hi - lo overflows (finite values of opposite signs near the double
+ * range), numpy gives an infinite or NaN value; here the weighted mean of lo
+ * and hi, whose terms have opposite signs and cannot overflow, kept within
+ * [lo, hi]. */
+int64_t strata__quantile_index(int64_t n, double p);
+double strata__quantile_lerp(int64_t n, double p, double lo, double hi);
+
 #endif

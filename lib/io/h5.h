@@ -151,4 +151,20 @@ int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flag
  * else created): datasets group/..., attributes on the group. */
 int strata__h5_out_rfm(strata__h5_out *o, const char *group, const strata__rfm_output *ro);
 
+/* ---- Tiered-customer files (read by strata_migrate_h5()) ------------------ */
+
+/* /customer_id and /tier (1-D numeric datasets of equal length, read as
+ * int64: integer values as they are, integral floats converted, anything
+ * else INT64_MIN) and the "names" attribute of /tier (strings; names NULL
+ * and nnames 0 when absent). Arrays from strata__alloc. */
+typedef struct strata__h5_tiering {
+    int64_t n;
+    int64_t *customer_id, *tier;
+    char **names;
+    int64_t nnames;
+} strata__h5_tiering;
+
+int strata__h5_read_tiering(const char *path, strata__h5_tiering *out, char *msg);
+void strata__h5_tiering_free(strata__h5_tiering *t);
+
 #endif

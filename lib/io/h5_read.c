@@ -1119,3 +1119,158 @@ int strata__h5_read_transactions(const char *path, const char *table, const char
     strata__h5_leave(&g);
     return rc;
 }
+
+/* ---- Tiered-customer files: /customer_id, /tier and its tier names ------- */
+
+void strata__h5_tiering_free(strata__h5_tiering *t)
+{
+    if (!t)
+        return;
+    strata__free(t->customer_id);
+    strata__free(t->tier);
+    for (int64_t i = 0; t->names && i < t->nnames; i++)
+        strata__free(t->names[i]);
+    strata__free(t->names);
+    memset(t, 0, sizeof *t);
+}
+
+/* The "names" attribute of dset (a 1-D array of variable- or fixed-length
+ * strings) into t->names; none is not an error. */
+static int read_names_attr(hid_t dset, const char *path, strata__h5_tiering *t, char *msg)
+{
+    if (H5Aexists(dset, "names") <= 0)
+        return STRATA_OK;
+    char cause[256];
+    int rc = STRATA_OK;
+    hid_t a = H5Aopen(dset, "names", H5P_DEFAULT);
+    hid_t type = a < 0 ? -1 : H5Aget_type(a);
+    hid_t space = a < 0 ? -1 : H5Aget_space(a);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
+    if (type < 0 || n < 0 || rank < 0)
+        rc = strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the attribute 'names' of "
+                          "'/tier' in '%s': %s", path, strata__h5_cause(cause, sizeof cause));
+    else if (H5Tget_class(type) != H5T_STRING || rank > 1 || n < 1 || n > 10000)
+        rc = strata__fail(msg, STRATA_E_IO_TYPE, "the attribute 'names' of '/tier' in '%s' is "
+                          "not a list of 1 to 10000 strings", path);
+    int vlen = rc ? 0 : H5Tis_variable_str(type) > 0;
+    size_t fixed = rc || vlen ? 0 : H5Tget_size(type);
+    char **raw = NULL, *buf = NULL;
+    hid_t mem = -1;
+    if (!rc) {
+        t->names = strata__calloc((size_t)n, sizeof *t->names);
+        raw = vlen ? strata__calloc((size_t)n, sizeof *raw) : NULL;
+        buf = vlen ? NULL : strata__calloc((size_t)n, fixed + 1);
+        if (!t->names || (vlen ? !raw : !buf))
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory reading tier names of '%s'",
+                              path);
+    }
+    if (!rc) {
+        mem = H5Tcopy(H5T_C_S1);
+        if (mem < 0 || H5Tset_size(mem, vlen ? H5T_VARIABLE : fixed + 1) < 0 ||
+            H5Tset_cset(mem, H5Tget_cset(type)) < 0 ||
+            (!vlen && H5Tset_strpad(mem, H5T_STR_NULLTERM) < 0) ||
+            H5Aread(a, mem, vlen ? (void *)raw : (void *)buf) < 0)
+            rc = strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the tier names of '/tier' "
+                              "in '%s': %s", path, strata__h5_cause(cause, sizeof cause));
+    }
+    for (hssize_t i = 0; i < n && !rc; i++) {
+        const char *s = vlen ? raw[i] : buf + (size_t)i * (fixed + 1);
+        size_t len = s ? strnlen(s, 1024) : 0;
+        if (!s || len == 0 || len > 255)
+            rc = strata__fail(msg, STRATA_E_IO_TYPE, "tier name %lld of '/tier' in '%s' is "
+                              "empty or longer than 255 bytes", (long long)i, path);
+        else if (!(t->names[i] = strata__strndup(s, len)))
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory reading tier names");
+        else
+            t->nnames = i + 1;
+    }
+    if (vlen && raw && mem >= 0 && space >= 0)
+        H5Dvlen_reclaim(mem, space, H5P_DEFAULT, raw);
+    strata__free(raw);
+    strata__free(buf);
+    if (mem >= 0)
+        H5Tclose(mem);
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    if (a >= 0)
+        H5Aclose(a);
+    return rc;
+}
+
+static int read_tiering(const char *path, strata__h5_tiering *out, char *msg)
+{
+    static const char *const NAME[2] = {"/customer_id", "/tier"};
+    static const char *const LABEL[2] = {"customer id", "tier"};
+    source s[2];
+    column col[2];
+    for (int k = 0; k < 2; k++)
+        s[k] = (source){.path = path, .dataset = NAME[k], .file = -1, .dset = -1, .space = -1};
+    uint64_t file_size = 0;
+    int rc = check_file(path, &file_size, msg);
+    if (rc)
+        return rc;
+    hid_t file = open_file(path, msg);
+    if (file < 0)
+        return STRATA_E_IO_FORMAT;
+    strata__h5_tiering t = {0};
+    for (int k = 0; k < 2 && !rc; k++) {
+        s[k].file = file;
+        s[k].file_size = file_size;
+        col[k] = (column){.name = NAME[k], .label = LABEL[k], .block_col = -1};
+        if ((rc = open_1d(&s[k], &col[k].n, msg)))
+            break;
+        col[k].dset = s[k].dset;
+        hid_t type = H5Dget_type(s[k].dset);
+        col[k].cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+        col[k].u64 = is_u64(type);
+        if (type >= 0)
+            H5Tclose(type);
+        rc = check_numeric(col[k].cls, NAME[k], LABEL[k], path, msg);
+        if (!rc && col[k].n != col[0].n)
+            rc = strata__fail(msg, STRATA_E_IO_TYPE, "'/customer_id' and '/tier' in '%s' have "
+                              "different lengths (%lld and %lld)", path, (long long)col[0].n,
+                              (long long)col[k].n);
+    }
+    if (!rc) {
+        t.n = col[0].n;
+        char what[64];
+        snprintf(what, sizeof what, "%lld customers", (long long)t.n);
+        rc = check_memory((uint64_t)t.n * 2 * sizeof(int64_t), what, path, msg);
+    }
+    if (!rc) {
+        t.customer_id = strata__alloc((size_t)(t.n > 0 ? t.n : 1), sizeof(int64_t));
+        t.tier = strata__alloc((size_t)(t.n > 0 ? t.n : 1), sizeof(int64_t));
+        if (!t.customer_id || !t.tier)
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld customers of '%s'",
+                              (long long)t.n, path);
+    }
+    /* kind 0: float values must be integral (else INT64_MIN, checked by the caller) */
+    if (!rc && t.n > 0)
+        rc = read_column(&s[0], &col[0], 0, 0, t.customer_id, msg);
+    if (!rc && t.n > 0)
+        rc = read_column(&s[1], &col[1], 0, 0, t.tier, msg);
+    if (!rc)
+        rc = read_names_attr(s[1].dset, path, &t, msg);
+    if (rc)
+        strata__h5_tiering_free(&t);
+    else
+        *out = t;
+    for (int k = 0; k < 2; k++) {
+        s[k].file = -1; /* closed once below */
+        source_close(&s[k]);
+    }
+    H5Fclose(file);
+    return rc;
+}
+
+int strata__h5_read_tiering(const char *path, strata__h5_tiering *out, char *msg)
+{
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = read_tiering(path, out, msg);
+    strata__h5_leave(&g);
+    return rc;
+}

@@ -32,40 +32,6 @@ static double quantile_p(int j, int q)
     return j == q ? 1.0 : (double)j * (1.0 / (double)q);
 }
 
-static int64_t quantile_index(int64_t n, double p)
-{
-    double h = (double)(n - 1) * p;
-    if (h >= (double)(n - 1))
-        return n - 1;
-    return h < 0 ? 0 : (int64_t)floor(h);
-}
-
-/* numpy's _lerp(lo, hi, gamma): lo + (hi - lo) * gamma, or, for gamma >= 0.5,
- * hi - (hi - lo) * (1 - gamma); each operation rounded on its own (volatile:
- * no fused multiply-add whatever the compiler flags). Where hi - lo
- * overflows (finite values of opposite signs near the double range), numpy
- * gives an infinite or NaN edge; here the weighted mean of lo and hi, whose
- * terms have opposite signs and cannot overflow, kept within [lo, hi]. */
-static double quantile_lerp(int64_t n, double p, double lo, double hi)
-{
-    double h = (double)(n - 1) * p;
-    if (h >= (double)(n - 1))
-        return hi; /* numpy then takes the last value for both */
-    double gamma = h - floor(h);
-    if (!isfinite(hi - lo)) {
-        double r = lo * (1.0 - gamma) + hi * gamma;
-        return r < lo ? lo : r > hi ? hi : r;
-    }
-    volatile double diff = hi - lo;
-    volatile double prod = diff * gamma;
-    double r = lo + prod;
-    if (gamma >= 0.5) {
-        volatile double prod2 = diff * (1.0 - gamma);
-        r = hi - prod2;
-    }
-    return r;
-}
-
 /* Every policy bins by counting keys below each value (the rank_keys
  * kernel): rank, the q - 1 threshold keys (value, position); value and
  * edges, the cut values with position INT64_MAX, so that a value equal to
@@ -101,8 +67,8 @@ static int rank_thresholds(const double *v, int64_t n, int q, int threads,
     for (int j = 1; j < q; j++) {
         /* edges of the ranks 1..n: the sorted value at index k is k + 1 */
         double p = quantile_p(j, q);
-        int64_t k = quantile_index(n, p);
-        double e = quantile_lerp(n, p, (double)(k + 1),
+        int64_t k = strata__quantile_index(n, p);
+        double e = strata__quantile_lerp(n, p, (double)(k + 1),
                                              (double)(k + 1 < n ? k + 2 : n));
         int64_t t = (int64_t)floor(e); /* 1 <= t <= n */
         ranks[j] = t - 1;
@@ -127,7 +93,7 @@ static int value_edges(const double *v, int64_t n, int q, int threads,
     int64_t ranks[2 * (STRATA__RFM_MAX_BINS + 1)] = {0}, pos[2 * (STRATA__RFM_MAX_BINS + 1)];
     int64_t t = 0;
     for (int j = 0; j <= q; j++) {
-        int64_t k = quantile_index(n, quantile_p(j, q));
+        int64_t k = strata__quantile_index(n, quantile_p(j, q));
         if (t == 0 || ranks[t - 1] < k)
             ranks[t++] = k;
         if (k + 1 < n && ranks[t - 1] < k + 1)
@@ -138,11 +104,11 @@ static int value_edges(const double *v, int64_t n, int q, int threads,
         return rc;
     for (int j = 0, r = 0; j <= q; j++) {
         double p = quantile_p(j, q);
-        int64_t k = quantile_index(n, p);
+        int64_t k = strata__quantile_index(n, p);
         while (ranks[r] != k)
             r++;
         double lo = v[pos[r]], hi = k + 1 < n ? v[pos[r + 1]] : lo;
-        edges[j] = quantile_lerp(n, p, lo, hi);
+        edges[j] = strata__quantile_lerp(n, p, lo, hi);
     }
     int64_t u = 0;
     for (int j = 0; j <= q; j++)

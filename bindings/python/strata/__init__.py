@@ -23,6 +23,8 @@ from .errors import (ArgumentError, Cancelled, ClosedError, ConvergenceWarning, 
 from .kmeans import KMeans, MiniBatchKMeans
 from .metrics import (calinski_harabasz_score, davies_bouldin_score, silhouette_sample_rows,
                       silhouette_score, sweep)
+from .profile import (FEATURE_STATS, MOVE_NAMES, STAGE_NAMES, crosstab, lifecycle, migrate,
+                      profile)
 from .rfm import RFMResult, rfm, rfm_score
 
 #: Version string of the loaded C library, e.g. "0.1.0".
@@ -31,7 +33,9 @@ library_version = _lib.lib.strata_version_string().decode()
 library_path = _lib.path
 
 __all__ = ["KMeans", "MiniBatchKMeans", "calinski_harabasz_score", "davies_bouldin_score",
-           "silhouette_score", "silhouette_sample_rows", "sweep", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError",
+           "silhouette_score", "silhouette_sample_rows", "sweep", "rfm", "rfm_score", "RFMResult",
+           "profile", "lifecycle", "crosstab", "migrate", "STAGE_NAMES", "MOVE_NAMES",
+           "FEATURE_STATS", "Error", "ArgumentError", "DTypeError",
            "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",
            "ClosedError", "Cancelled", "InternalError", "ConvergenceWarning", "library_version",
            "library_path", "__version__"]

@@ -80,6 +80,20 @@ FUNCTIONS = {
     "strata_rfm_profile": (c_int, [RFMPtr, c_int, _double_p, c_int64]),
     "strata_rfm_segment_name": (c_char_p, [RFMPtr, c_int64]),
     "strata_rfm_segment_rules": (c_int, [RFMPtr, _int32_p, c_int64]),
+    # Profiles, lifecycle stages, migrations (issue 11)
+    "strata_profile_compute": (c_int, [POINTER(c_void_p), _double_p, c_int64, c_int64, c_int64,
+                                       POINTER(c_char_p), _int32_p, c_int64, _double_p, c_int]),
+    "strata_profile_free": (None, [c_void_p]),
+    "strata_profile_get": (c_int, [c_void_p, c_int, _double_p, c_int64]),
+    "strata_profile_format": (c_int64, [c_void_p, POINTER(c_char_p), ctypes.c_char_p, ctypes.c_size_t]),
+    "strata_lifecycle": (c_int, [_int64_p, _int64_p, _int64_p, c_int64, c_int64, _int64_p, _int32_p]),
+    "strata_crosstab": (c_int, [_int32_p, c_int64, _int32_p, c_int64, c_int64, _int64_p]),
+    "strata_migrate": (c_int, [POINTER(c_void_p), _int64_p, _int32_p, c_int64, _int64_p, _int32_p,
+                               c_int64, c_int64]),
+    "strata_migration_free": (None, [c_void_p]),
+    "strata_migration_shape": (c_int, [c_void_p, _int64_p, _int64_p]),
+    "strata_migration_matrix": (c_int, [c_void_p, _int64_p, c_int64]),
+    "strata_migration_customers": (c_int, [c_void_p, _int64_p, _int32_p, _int32_p, _int32_p, c_int64]),
 }
 
 
@@ -179,3 +193,9 @@ RFM_STATS = ["count", "customer_share", "revenue", "revenue_share", "mean_recenc
              "median_recency", "mean_frequency", "median_frequency", "mean_monetary",
              "median_monetary"]
 RFM_RULE_COLUMNS = 8
+
+# Profiles (strata_profile_stat), stages, moves
+PROFILE_STATS = ["count", "weight", "share", "mean", "std", "min", "p10", "median", "p90", "max",
+                 "z"]
+STAGE_NAMES = ("new", "active", "dormant", "lost")
+MOVE_NAMES = ("same", "up", "down", "new", "gone")
