@@ -510,9 +510,17 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_result_double(const strata_kmeans 
 
 /** Label new rows with the nearest fitted centroid (ties go to the lowest index).
  *  Arguments as strata_kmeans_fit(); d must equal the model's. labels: n int32.
- *  The same range rule as the fit: float32 rows too far from each other or
- *  from the centroids for float32 squares are labelled in double (a copy);
- *  beyond double, STRATA_E_NONFINITE.
+ *  A row's label depends only on that row and the model, never on the other
+ *  rows of the call (bitwise: predicting rows one by one, in any batches or
+ *  orders, gives the same labels): distances are computed by the fused
+ *  kernel of STRATA_KERNEL (STRATA_KMEANS_ASSIGN is not used here) in the
+ *  expanded form centred on a fixed reference of the model (per feature the
+ *  mean of the centroids, rounded to 2^-10 of their spread, so data on a
+ *  coarse grid keep exact ties exact), in the rows' type, except that a
+ *  float32 row too far from the centroids for float32 squares is scored in
+ *  double (a copy of those rows only). On the training rows, labels may
+ *  therefore differ from the fit's (strata_kmeans_labels()) on exact or
+ *  last-bit distance ties only. Squares beyond double: STRATA_E_NONFINITE.
  *  Uses STRATA_THREADS. @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG,
  *  STRATA_E_PARAM, STRATA_E_NONFINITE, STRATA_E_STATE, STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_predict(strata_kmeans *km, int dtype, const void *x, int64_t n,

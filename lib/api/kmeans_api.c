@@ -513,7 +513,6 @@ int strata_kmeans_predict(strata_kmeans *km, int dtype, const void *x, int64_t n
     int rc = prepare_apply(km, dtype, x, n, d, row_stride, labels, &X, &cfg);
     if (rc)
         return rc;
-    cfg.assign = km->model.assign;
     return strata__kmeans_predict(&X, km->model.centroids, km->model.k, &cfg, labels, km->msg);
 }
 
