@@ -9,6 +9,7 @@
 #include "core/status.h"
 #include "io/h5.h"
 #include "kmeans/kmeans.h"
+#include "api/api_internal.h"
 
 struct strata_kmeans {
     /* parameters */
@@ -556,4 +557,22 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
                                algorithm_name(km->model.algorithm), source,
                                km->inputs, 2};
     return strata__h5_write_kmeans(path, &o, flags, km->msg);
+}
+
+int strata__kmeans_threads(const strata_kmeans *km)
+{
+    return strata__resolve_threads(km->threads);
+}
+
+int strata__kmeans_predict_with(strata_kmeans *km, const double *c, int64_t k, const double *x,
+                                int64_t n, int64_t d, int32_t *labels, char *msg)
+{
+    strata__data X = {STRATA_FLOAT64, x, n, d, d, NULL};
+    const strata__kernels *kern = strata__kernels_get(km->kernel);
+    if (!kern)
+        return strata__fail(msg, STRATA_E_UNSUPPORTED, "kernel '%s' cannot run on this CPU",
+                            strata_kernel_name(km->kernel));
+    strata__kmeans_cfg cfg = {.k = k, .threads = strata__resolve_threads(km->threads),
+                              .kern = kern};
+    return strata__kmeans_predict(&X, c, k, &cfg, labels, msg);
 }
