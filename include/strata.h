@@ -1237,6 +1237,21 @@ STRATA_API STRATA_NODISCARD int strata_model_write_h5(strata_model *m, const cha
 STRATA_API STRATA_NODISCARD int strata_model_read_h5(strata_model **out, const char *path,
                                                      const char *group);
 
+/** Write tiered rows to a NEW HDF5 file (the rules of strata_model_write_h5()):
+ *  /labels int32 n (cluster), /tier int32 n with the attribute "names" (the
+ *  tier names, best first), /customer_id int64 n when customer_id is not
+ *  NULL, and the model under /model; root attributes strata_version and
+ *  source (NULL = ""). labels and tiers: n values each, e.g. from
+ *  strata_model_predict(); every value is checked against the model.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG (n < 0, a
+ *          label or tier out of range), STRATA_E_PARAM (flags),
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_model_write_tiers_h5(strata_model *m, const char *path,
+                                                            const int64_t *customer_id,
+                                                            const int32_t *labels,
+                                                            const int32_t *tiers, int64_t n,
+                                                            const char *source, int flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -100,6 +100,7 @@ double cli_now(void);
 
 int cmd_kmeans(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 int cmd_rfm(int argc, char **argv);
 
 /* RFM summaries printed by `strata rfm` and `strata demo` (cmd_rfm.c). */

@@ -13,6 +13,7 @@ static const char HELP[] =
     "  kmeans   cluster the rows of an HDF5 dataset and write labels and centroids\n"
     "  rfm      score customers by recency, frequency and monetary value from a\n"
     "           transaction log in HDF5, name their segments and profile them\n"
+    "  predict  assign new rows to the value tiers of a saved model\n"
     "  demo     generate a synthetic customer base, segment it and print the profile\n"
     "\n"
     "options:\n"
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
         return cli_supervise(argc - 1, argv + 1, cmd_kmeans);
     if (!strcmp(cmd, "rfm"))
         return cli_supervise(argc - 1, argv + 1, cmd_rfm);
+    if (!strcmp(cmd, "predict"))
+        return cli_supervise(argc - 1, argv + 1, cmd_predict);
     if (!strcmp(cmd, "demo"))
         return cli_supervise(argc - 1, argv + 1, cmd_demo);
     return cli_error(CLI_USAGE, "unknown command '%s' (see 'strata --help')", cmd);

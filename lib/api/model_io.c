@@ -287,3 +287,44 @@ int strata_model_read_h5(strata_model **out, const char *path, const char *group
     *out = m;
     return STRATA_OK;
 }
+
+int strata_model_write_tiers_h5(strata_model *m, const char *path, const int64_t *customer_id,
+                                const int32_t *labels, const int32_t *tiers, int64_t n,
+                                const char *source, int flags)
+{
+    if (!m)
+        return strata__fail(NULL, STRATA_E_NULL, "strata_model handle is NULL");
+    char *msg = strata__model_msg(m);
+    msg[0] = '\0';
+    if (!path || !labels || !tiers)
+        return strata__fail(msg, STRATA_E_NULL, "%s is NULL", !path ? "output path"
+                            : !labels ? "labels" : "tiers");
+    if (flags & ~STRATA_WRITE_FORCE)
+        return strata__fail(msg, STRATA_E_PARAM, "unknown write flags %d", flags);
+    const strata__tier_model *f = strata__model_fitted(m);
+    if (!f)
+        return strata__fail(msg, STRATA_E_STATE, "the model is not fitted");
+    if (n < 0)
+        return strata__fail(msg, STRATA_E_ARG, "n must be >= 0, got %lld", (long long)n);
+    for (int64_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= f->k || tiers[i] != f->cluster_tier[labels[i]])
+            return strata__fail(msg, STRATA_E_ARG, "row %lld: label %d / tier %d do not match "
+                                "the model (k = %lld)", (long long)i, (int)labels[i],
+                                (int)tiers[i], (long long)f->k);
+    strata__h5_out *o;
+    int rc = strata__h5_out_open(&o, path, NULL, 0, flags, msg);
+    if (rc)
+        return rc;
+    const int64_t dims[1] = {n};
+    if (customer_id)
+        rc = strata__h5_out_dataset(o, "/customer_id", STRATA__H5_I64, 1, dims, customer_id);
+    if (!rc && !(rc = strata__h5_out_dataset(o, "/labels", STRATA__H5_I32, 1, dims, labels)) &&
+        !(rc = strata__h5_out_dataset(o, "/tier", STRATA__H5_I32, 1, dims, tiers)))
+        rc = strata__h5_out_strings(o, "/tier", "names", (const char *const *)f->tier_names,
+                                    f->ntiers);
+    if (!rc)
+        rc = write_group(f, o, "/model");
+    if (!rc && !(rc = strata__h5_out_attr_string(o, "/", "strata_version", STRATA_VERSION_STRING)))
+        rc = strata__h5_out_attr_string(o, "/", "source", source);
+    return strata__h5_out_finish(o, rc);
+}

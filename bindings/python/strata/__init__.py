@@ -22,13 +22,14 @@ from .errors import (ArgumentError, Cancelled, ClosedError, ConvergenceWarning, 
                      OutputExistsError, StateError)
 from .kmeans import KMeans, MiniBatchKMeans
 from .rfm import RFMResult, rfm, rfm_score
+from .tiers import TierModel, load_model
 
 #: Version string of the loaded C library, e.g. "0.1.0".
 library_version = _lib.lib.strata_version_string().decode()
 #: Where the C library was loaded from (a path, or a name given to the system loader).
 library_path = _lib.path
 
-__all__ = ["KMeans", "MiniBatchKMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError",
+__all__ = ["KMeans", "TierModel", "load_model", "MiniBatchKMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError",
            "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",
            "ClosedError", "Cancelled", "InternalError", "ConvergenceWarning", "library_version",
            "library_path", "__version__"]
