@@ -510,9 +510,17 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_result_double(const strata_kmeans 
 
 /** Label new rows with the nearest fitted centroid (ties go to the lowest index).
  *  Arguments as strata_kmeans_fit(); d must equal the model's. labels: n int32.
- *  The same range rule as the fit: float32 rows too far from each other or
- *  from the centroids for float32 squares are labelled in double (a copy);
- *  beyond double, STRATA_E_NONFINITE.
+ *  A row's label depends only on that row and the model, never on the other
+ *  rows of the call (bitwise: predicting rows one by one, in any batches or
+ *  orders, gives the same labels): distances are computed by the fused
+ *  kernel of STRATA_KERNEL (STRATA_KMEANS_ASSIGN is not used here) in the
+ *  expanded form centred on a fixed reference of the model (per feature the
+ *  mean of the centroids, rounded to 2^-10 of their spread, so data on a
+ *  coarse grid keep exact ties exact), in the rows' type, except that a
+ *  float32 row too far from the centroids for float32 squares is scored in
+ *  double (a copy of those rows only). On the training rows, labels may
+ *  therefore differ from the fit's (strata_kmeans_labels()) on exact or
+ *  last-bit distance ties only. Squares beyond double: STRATA_E_NONFINITE.
  *  Uses STRATA_THREADS. @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG,
  *  STRATA_E_PARAM, STRATA_E_NONFINITE, STRATA_E_STATE, STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_predict(strata_kmeans *km, int dtype, const void *x, int64_t n,
@@ -1470,6 +1478,243 @@ STRATA_API int64_t strata_migration_format(const strata_migration *m, char *buf,
  *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_migration_write_h5(const strata_migration *m,
                                                           const char *path, int flags);
+/* Tier models: scaling, k-means on scaled features, named value tiers      */
+/* ------------------------------------------------------------------------ */
+/*
+ * A strata_model turns customer features in their original units (float64,
+ * row-major n x d, named) into value tiers: each feature is transformed and
+ * scaled (strata_transform), k-means runs on the scaled rows through a
+ * strata_kmeans handle the model owns and lends (strata_model_kmeans()),
+ * clusters are ranked by a value score and the ranking is cut into named
+ * tiers, best first (tier 0 = the most valuable, e.g. "high"). The fitted
+ * model (transform parameters, centroids, names, mapping) is saved to and
+ * loaded from HDF5 and assigns new rows (strata_model_predict()).
+ * docs/tiers.md ("Scaling", "Value tiers", "Models") has the details.
+ */
+
+typedef struct strata_model strata_model;
+
+/** Per-feature transforms (strata_model_set_transform()). Every transform is
+ *  z = (t(x) - center) / scale with t = log1p when STRATA_TRANSFORM_LOG1P is
+ *  set, else the identity; center and scale are fitted on the training rows
+ *  (unweighted: sample weights go to k-means only) and stored with the model.
+ *  A scale that would be 0 (a constant feature, or a zero IQR / range) is 1
+ *  instead: the feature is then only shifted, never divided by 0. */
+typedef enum strata_transform {
+    STRATA_TRANSFORM_NONE = 0,   /* center 0, scale 1 (with LOG1P: log1p only) */
+    STRATA_TRANSFORM_ZSCORE = 1, /* center = mean, scale = population standard
+                                    deviation (ddof 0, as scikit-learn's StandardScaler) */
+    STRATA_TRANSFORM_ROBUST = 2, /* center = median, scale = IQR = p75 - p25 (percentiles
+                                    with linear interpolation, as numpy.percentile) */
+    STRATA_TRANSFORM_MINMAX = 3, /* center = min, scale = max - min: values in [0, 1] */
+    STRATA_TRANSFORM_AUTO = 4,   /* the default: LOG1P | ZSCORE for a feature whose
+                                    values are all >= 0 and whose skewness
+                                    m3 / m2^1.5 (scipy.stats.skew) is > 1 (heavy-tailed
+                                    spend, counts, days), ZSCORE for the others. The
+                                    choice made is what strata_model_transform_params()
+                                    reports and the model stores. */
+    STRATA_TRANSFORM_LOG1P = 16  /* flag, combined with NONE..MINMAX: log1p(x) first.
+                                    Every value of the feature must be > -1 (fit and
+                                    predict fail otherwise, naming the feature). */
+} strata_transform;
+
+/** Which centroids strata_model_centroids() copies. */
+typedef enum strata_model_space {
+    STRATA_MODEL_SCALED = 0,  /* in the scaled space k-means ran in */
+    STRATA_MODEL_ORIGINAL = 1 /* the inverse transform of the scaled centroids */
+} strata_model_space;
+
+/** Integer results of a fitted model (strata_model_result_int()). */
+typedef enum strata_model_result {
+    STRATA_MODEL_K = 550,       /* clusters */
+    STRATA_MODEL_D = 551,       /* features */
+    STRATA_MODEL_N = 552,       /* rows fitted (0 for a loaded model) */
+    STRATA_MODEL_TIERS = 553,   /* tier count T */
+    STRATA_MODEL_N_TRAIN = 554, /* rows the model was trained on (kept by save/load) */
+    STRATA_MODEL_SEED = 555,    /* k-means seed */
+    STRATA_MODEL_N_ITER = 556   /* k-means iterations of the kept run */
+} strata_model_result;
+
+/** Create an empty model: AUTO transform for every feature, default value
+ *  weights and tier names (see below), a k-means handle with its defaults.
+ *  @param out  receives the model; free it with strata_model_free().
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_model_create(strata_model **out);
+
+/** Free a model, its k-means handle and everything it owns. NULL is a no-op. */
+STRATA_API void strata_model_free(strata_model *m);
+
+/** Message of the last failing call on this model ("" if none); owned by the
+ *  model, valid until the next call on it. NULL returns a static message. */
+STRATA_API const char *strata_model_last_error(const strata_model *m);
+
+/** The model's k-means handle (borrowed: owned and freed by the model, valid
+ *  as long as it). Set its parameters (K, SEED, N_INIT, INIT, THREADS,
+ *  KERNEL, ...) before strata_model_fit(); the fit runs on it and leaves its
+ *  k-means result there too. Initial centroids, if given, are in the scaled
+ *  space. Predicting with the model uses the model's own centroids and the
+ *  handle's KERNEL and THREADS. NULL if m is NULL. */
+STRATA_API strata_kmeans *strata_model_kmeans(strata_model *m);
+
+/** Transform of feature `feature` (0-based), or of every feature when -1
+ *  (which also forgets the per-feature choices made before). transform: one
+ *  of NONE..AUTO, NONE..MINMAX possibly | LOG1P. Sticky; takes effect at the
+ *  next fit, where a feature >= d is an error.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM (unknown transform,
+ *          feature < -1 or > 2^31), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_model_set_transform(strata_model *m, int64_t feature,
+                                                           int transform);
+
+/** Value weights (d values, copied, finite, not all 0): a cluster's value
+ *  score is sum_f w[f] * (scaled centroid)_f. w == NULL (d ignored) restores
+ *  the default: -1 for a feature whose name contains "recency", "days_since"
+ *  or "inactive" (any case; a long time since the last purchase is bad), +1
+ *  for every other (frequent and high spend are good); features named x0..
+ *  all weigh +1. A d that differs from the data's fails the next fit.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (d < 1), STRATA_E_PARAM
+ *          (non-finite or all zero), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_model_set_value_weights(strata_model *m, const double *w,
+                                                               int64_t d);
+
+/** Tier names, best first, as comma-separated text ("high,mid,low"; blanks
+ *  around names dropped; each 1..127 bytes, distinct; at most 64 tiers).
+ *  NULL restores the default: "high,mid,low" for k >= 3, "high,low" for
+ *  k = 2, "all" for k = 1. More tiers than clusters fails the next fit.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM (the message names the
+ *          bad name), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_model_set_tier_names(strata_model *m, const char *text);
+
+/** The provenance text saved with the model (attribute "source"; copied;
+ *  NULL = ""). @return STRATA_OK, STRATA_E_NULL, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_model_set_source(strata_model *m, const char *source);
+
+/** Fit the model on n rows of d features in original units.
+ *  x: row i at x + i * row_stride (0 = d), float64, finite; borrowed.
+ *  names: d feature names (UTF-8, 1..127 bytes, distinct; copied) or NULL
+ *  for x0, x1, ...; weights: n sample weights for k-means, or NULL.
+ *  Steps: fit each feature's transform (AUTO resolved), scale the rows (a
+ *  copy of n x d doubles), run k-means on them with the model's k-means
+ *  handle, score each cluster (sum_f w_f * scaled centroid_f), rank the
+ *  clusters by score (descending; equal scores by cluster index) and cut the
+ *  ranking into T contiguous groups, tier t taking floor(k / T) clusters plus
+ *  one more for the last k mod T tiers (extra clusters go to the lower
+ *  tiers: the top tier stays the most selective). On error the previous fit
+ *  stays.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n, d, stride, names,
+ *          weights' length, a transform's feature >= d, T > k, a LOG1P
+ *          feature with a value <= -1: the message names the feature and
+ *          row), STRATA_E_NONFINITE (a NaN or Inf, or a scaled value that
+ *          overflows), any code of strata_kmeans_fit(), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_model_fit(strata_model *m, const double *x, int64_t n,
+                                                 int64_t d, int64_t row_stride,
+                                                 const char *const *names,
+                                                 const double *weights);
+
+/** Apply the fitted transform to n rows (original units, as in fit) into out
+ *  (n x d doubles, contiguous): the rows k-means saw, for fitted rows.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (not fitted),
+ *          STRATA_E_ARG (d differs, LOG1P domain), STRATA_E_NONFINITE. */
+STRATA_API STRATA_NODISCARD int strata_model_scale(strata_model *m, const double *x, int64_t n,
+                                                   int64_t d, int64_t row_stride, double *out);
+
+/** Assign n new rows (original units): the stored transform, then the
+ *  nearest centroid (strata_kmeans_predict()'s rules: a row's label does not
+ *  depend on the other rows of the call), then the cluster's tier. labels
+ *  or tiers (n int32 each) may be NULL when not wanted, not both.
+ *  A loaded model predicts bitwise as the model it was saved from (same
+ *  kernel). Uses the k-means handle's KERNEL and THREADS.
+ *  @return as strata_model_scale(). */
+STRATA_API STRATA_NODISCARD int strata_model_predict(strata_model *m, const double *x, int64_t n,
+                                                     int64_t d, int64_t row_stride,
+                                                     int32_t *labels, int32_t *tiers);
+
+/** Cluster (0..k-1) or tier (0..T-1) of each fitted row (n = rows fitted).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (not fitted, or a loaded
+ *          model: it holds no rows), STRATA_E_ARG (n differs). */
+STRATA_API STRATA_NODISCARD int strata_model_labels(const strata_model *m, int32_t *out, int64_t n);
+STRATA_API STRATA_NODISCARD int strata_model_tiers(const strata_model *m, int32_t *out, int64_t n);
+
+/** Centroids (k x d doubles) in the scaled space or in original units
+ *  (STRATA_MODEL_ORIGINAL: the inverse transform of each scaled centroid,
+ *  t^-1(z * scale + center). With log1p this is NOT the mean of the
+ *  cluster's rows in original units (a geometric-type mean instead): the
+ *  cluster profile gives those).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG (space, k, d). */
+STRATA_API STRATA_NODISCARD int strata_model_centroids(const strata_model *m, int space,
+                                                       double *out, int64_t k, int64_t d);
+
+/** Tier of each cluster (k int32), value score of each cluster (k doubles).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG (k differs). */
+STRATA_API STRATA_NODISCARD int strata_model_cluster_tier(const strata_model *m, int32_t *out,
+                                                          int64_t k);
+STRATA_API STRATA_NODISCARD int strata_model_value_score(const strata_model *m, double *out,
+                                                         int64_t k);
+
+/** The d value weights used by the fit (defaults resolved).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG. */
+STRATA_API STRATA_NODISCARD int strata_model_value_weights(const strata_model *m, double *out,
+                                                           int64_t d);
+
+/** The fitted transform of every feature: transform[j] (d ints, AUTO
+ *  resolved: NONE..MINMAX, possibly | LOG1P), center and scale (d doubles
+ *  each). Any of the three may be NULL.
+ *  @return STRATA_OK, STRATA_E_NULL (all three NULL), STRATA_E_STATE. */
+STRATA_API STRATA_NODISCARD int strata_model_transform_params(const strata_model *m,
+                                                              int *transform, double *center,
+                                                              double *scale);
+
+/** Shape of the fitted model into *k and *d (either may be NULL).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE. */
+STRATA_API STRATA_NODISCARD int strata_model_shape(const strata_model *m, int64_t *k, int64_t *d);
+
+/** Read an integer result (strata_model_result).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM. */
+STRATA_API STRATA_NODISCARD int strata_model_result_int(const strata_model *m, int key,
+                                                        int64_t *out);
+
+/** Number of tiers of the fitted model (0 if m is NULL or not fitted). */
+STRATA_API int64_t strata_model_tier_count(const strata_model *m);
+
+/** Name of tier t (best first) / of feature j of the fitted model, or NULL
+ *  (out of range, not fitted). Owned by the model, valid until its next fit,
+ *  read or free. */
+STRATA_API const char *strata_model_tier_name(const strata_model *m, int64_t t);
+STRATA_API const char *strata_model_feature_name(const strata_model *m, int64_t j);
+
+/** Save the fitted model to a NEW HDF5 file, under the group /model (layout
+ *  in docs/tiers.md, "Models"), with the rules of every libstrata write
+ *  (STRATA_WRITE_FORCE replaces a regular file).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM (flags),
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_model_write_h5(strata_model *m, const char *path, int flags);
+
+/** Load a model saved by strata_model_write_h5() (or any file holding such a
+ *  group) into a new model *out (free it with strata_model_free()).
+ *  group: the model's group, NULL = "/model". Every piece is checked: a
+ *  missing dataset or attribute, a wrong shape, a NaN, an unknown transform
+ *  or tier code, a scale <= 0, inconsistent centroids, a group that is not a
+ *  model, each give a message naming the file and the piece. The loaded
+ *  model predicts; it holds no training rows (labels/tiers: STRATA_E_STATE).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_IO_OPEN, STRATA_E_IO_FORMAT
+ *          (not HDF5, or a bad value), STRATA_E_IO_DATASET (missing piece),
+ *          STRATA_E_IO_TYPE (wrong shape or type), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_model_read_h5(strata_model **out, const char *path,
+                                                     const char *group);
+
+/** Write tiered rows to a NEW HDF5 file (the rules of strata_model_write_h5()):
+ *  /labels int32 n (cluster), /tier int32 n with the attribute "names" (the
+ *  tier names, best first), /customer_id int64 n when customer_id is not
+ *  NULL, and the model under /model; root attributes strata_version and
+ *  source (NULL = ""). labels and tiers: n values each, e.g. from
+ *  strata_model_predict(); every value is checked against the model.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG (n < 0, a
+ *          label or tier out of range), STRATA_E_PARAM (flags),
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_model_write_tiers_h5(strata_model *m, const char *path,
+                                                            const int64_t *customer_id,
+                                                            const int32_t *labels,
+                                                            const int32_t *tiers, int64_t n,
+                                                            const char *source, int flags);
 
 #ifdef __cplusplus
 }

@@ -229,7 +229,8 @@ static void test_ties_across_lanes(void)
  * portable kernel: a multiply and an add); the label is the lowest index
  * among the minima (kernels/kernels.h). The data make that checkable here:
  * values on a dyadic grid, rows in +x / -x pairs plus a zero row, so every
- * sum of the mean is exact and the centring mean is exactly 0; products and
+ * sum of the mean is exact, and the centroids' mean, predict's centring
+ * reference, is exactly 0 (the last centroid balances the others); products and
  * partial sums do round, and half the rows are midpoints of two centroids
  * (exactly tied distances, decided by those roundings), some of them of two
  * equal centroids (exact score ties). A kernel that sums in another order,
@@ -307,6 +308,15 @@ static void test_labels_bitwise(void)
                         c[j * d + f] = j >= 2 && j % 3 == 2 /* a copy of an earlier one */
                                            ? c[(j - 2) * d + f]
                                            : (double)rng_int(&r, -(1 << 13), 1 << 13) * step;
+                /* the last centroid makes every feature's centroid mean exactly 0
+                 * (sums on the grid are exact): predict's reference, the
+                 * centroids' mean on a grid, is then 0, as this reference assumes */
+                for (int64_t f = 0; f < d; f++) {
+                    double sum = 0.0;
+                    for (int64_t j = 0; j + 1 < k; j++)
+                        sum += c[j * d + f];
+                    c[(k - 1) * d + f] = -sum;
+                }
                 double *xd = test_alloc((size_t)(n * d), sizeof(double));
                 for (int64_t i = 0; i < half; i++) {
                     const int64_t a = rng_int(&r, 0, k - 1), b = rng_int(&r, 0, k - 1);

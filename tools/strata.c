@@ -16,6 +16,7 @@ static const char HELP[] =
     "  sweep    fit k-means for a range of k and rate each fit (inertia, Calinski-\n"
     "           Harabasz, Davies-Bouldin, silhouette) to choose k\n"
     "  migrate  compare two tierings of customers: migration matrix, moves per customer\n"
+    "  predict  assign new rows to the value tiers of a saved model\n"
     "  demo     generate a synthetic customer base, segment it and print the profile\n"
     "\n"
     "options:\n"
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
         return cli_supervise(argc - 1, argv + 1, cmd_sweep);
     if (!strcmp(cmd, "migrate"))
         return cli_supervise(argc - 1, argv + 1, cmd_migrate);
+    if (!strcmp(cmd, "predict"))
+        return cli_supervise(argc - 1, argv + 1, cmd_predict);
     if (!strcmp(cmd, "demo"))
         return cli_supervise(argc - 1, argv + 1, cmd_demo);
     return cli_error(CLI_USAGE, "unknown command '%s' (see 'strata --help')", cmd);

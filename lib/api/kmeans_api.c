@@ -10,6 +10,7 @@
 #include "io/h5.h"
 #include "api/kmeans_handle.h"
 #include "kmeans/kmeans.h"
+#include "api/api_internal.h"
 
 struct strata_kmeans {
     /* parameters */
@@ -535,7 +536,6 @@ int strata_kmeans_predict(strata_kmeans *km, int dtype, const void *x, int64_t n
     int rc = prepare_apply(km, dtype, x, n, d, row_stride, labels, &X, &cfg);
     if (rc)
         return rc;
-    cfg.assign = km->model.assign;
     return strata__kmeans_predict(&X, km->model.centroids, km->model.k, &cfg, labels, km->msg);
 }
 
@@ -579,4 +579,22 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
                                algorithm_name(km->model.algorithm), source,
                                km->inputs, 2};
     return strata__h5_write_kmeans(path, &o, flags, km->msg);
+}
+
+int strata__kmeans_threads(const strata_kmeans *km)
+{
+    return strata__resolve_threads(km->threads);
+}
+
+int strata__kmeans_predict_with(strata_kmeans *km, const double *c, int64_t k, const double *x,
+                                int64_t n, int64_t d, int32_t *labels, char *msg)
+{
+    strata__data X = {STRATA_FLOAT64, x, n, d, d, NULL};
+    const strata__kernels *kern = strata__kernels_get(km->kernel);
+    if (!kern)
+        return strata__fail(msg, STRATA_E_UNSUPPORTED, "kernel '%s' cannot run on this CPU",
+                            strata_kernel_name(km->kernel));
+    strata__kmeans_cfg cfg = {.k = k, .threads = strata__resolve_threads(km->threads),
+                              .kern = kern};
+    return strata__kmeans_predict(&X, c, k, &cfg, labels, msg);
 }

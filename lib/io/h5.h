@@ -100,6 +100,33 @@ int strata__h5_out_group(strata__h5_out *o, const char *name);
  * Frees o (NULL is allowed: returns rc). Returns the final status. */
 int strata__h5_out_finish(strata__h5_out *o, int rc);
 
+/* ---- Small groups of a result file read back (saved models) ------------- */
+
+/* A file opened read-only (every check of the matrix reader on each dataset
+ * read); holds the library-wide HDF5 lock from open to close: open, read,
+ * close on the same thread, without other lib/io calls between. Messages
+ * name the file and the object and go to msg (kept by pointer). */
+typedef struct strata__h5_in strata__h5_in;
+int strata__h5_in_open(strata__h5_in **out, const char *path, char *msg);
+void strata__h5_in_close(strata__h5_in *in);
+/* 1 if the object exists (*is_group, if not NULL: whether a group), else 0. */
+int strata__h5_in_exists(strata__h5_in *in, const char *name, int *is_group);
+/* A numeric dataset of `rank` (1 or 2) dimensions into a new array *data
+ * (strata__alloc) of type STRATA__H5_I32 or STRATA__H5_F64 (converted by
+ * HDF5; out-of-range integers fail); its shape into dims. */
+int strata__h5_in_dataset(strata__h5_in *in, const char *name, int type, int rank, int64_t *dims,
+                          void **data);
+/* A 1-D dataset of strings (variable or fixed length) into *strs (n copies,
+ * free with strata__h5_in_strings_free). */
+int strata__h5_in_strings(strata__h5_in *in, const char *name, char ***strs, int64_t *n);
+void strata__h5_in_strings_free(char **strs, int64_t n);
+/* A numeric attribute (one value) as STRATA__H5_I64 or STRATA__H5_F64. */
+int strata__h5_in_attr(strata__h5_in *in, const char *object, const char *name, int type,
+                       void *value);
+/* A string attribute into buf (cut to cap - 1 bytes). */
+int strata__h5_in_attr_string(strata__h5_in *in, const char *object, const char *name,
+                              char *buf, size_t cap);
+
 /* ---- RFM: transaction logs in, per-customer results out ------------------ */
 
 /* A transaction log read from HDF5 (arrays from strata__alloc). */

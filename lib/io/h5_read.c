@@ -1274,3 +1274,306 @@ int strata__h5_read_tiering(const char *path, strata__h5_tiering *out, char *msg
     strata__h5_leave(&g);
     return rc;
 }
+
+/* ---- Small groups of a result file read back (saved models) --------------- */
+
+struct strata__h5_in {
+    const char *path;
+    hid_t file;
+    uint64_t file_size;
+    strata__h5_guard g;
+    char *msg;
+};
+
+/* Most elements of one dataset a model holds (k x d with k, d far smaller). */
+#define IN_MAX_ELEMS ((int64_t)1 << 26)
+
+int strata__h5_in_open(strata__h5_in **out, const char *path, char *msg)
+{
+    *out = NULL;
+    strata__h5_in *in = strata__calloc(1, sizeof *in);
+    if (!in)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
+    *in = (strata__h5_in){.path = path, .file = -1, .msg = msg};
+    strata__h5_enter(&in->g);
+    int rc = check_file(path, &in->file_size, msg);
+    if (!rc && (in->file = open_file(path, msg)) < 0)
+        rc = STRATA_E_IO_FORMAT;
+    if (rc) {
+        strata__h5_in_close(in);
+        return rc;
+    }
+    *out = in;
+    return STRATA_OK;
+}
+
+void strata__h5_in_close(strata__h5_in *in)
+{
+    if (!in)
+        return;
+    if (in->file >= 0)
+        H5Fclose(in->file);
+    strata__h5_leave(&in->g);
+    strata__free(in);
+}
+
+int strata__h5_in_exists(strata__h5_in *in, const char *name, int *is_group)
+{
+    source s = {.path = in->path, .dataset = name, .file = in->file};
+    char quiet[STRATA__MSG_LEN];
+    if (check_links(&s, quiet))
+        return 0;
+    H5O_info_t info;
+    if (H5Oget_info_by_name(in->file, name, &info, H5P_DEFAULT) < 0)
+        return 0;
+    if (is_group)
+        *is_group = info.type == H5O_TYPE_GROUP;
+    return 1;
+}
+
+/* Open a dataset of the group, checked as every dataset we read. */
+static int in_open(strata__h5_in *in, const char *name, source *s, hsize_t *dims, int *rank)
+{
+    char cause[256];
+    *s = (source){.path = in->path, .dataset = name, .file = in->file, .dset = -1, .space = -1,
+                  .file_size = in->file_size};
+    int rc = check_links(s, in->msg);
+    if (rc)
+        return rc;
+    s->dset = H5Oopen(in->file, name, H5P_DEFAULT);
+    if (s->dset < 0 || H5Iget_type(s->dset) != H5I_DATASET)
+        return strata__fail(in->msg, STRATA_E_IO_DATASET, "'%s' in '%s' is not a dataset%s%s",
+                            name, in->path, s->dset < 0 ? ": " : "",
+                            s->dset < 0 ? strata__h5_cause(cause, sizeof cause) : "");
+    s->space = H5Dget_space(s->dset);
+    *rank = s->space < 0 ? -1 : H5Sget_simple_extent_dims(s->space, dims, NULL);
+    if (*rank < 0)
+        return strata__fail(in->msg, STRATA_E_IO_FORMAT, "cannot read the shape of '%s' in "
+                            "'%s'", name, in->path);
+    return check_data(s, in->msg);
+}
+
+static void in_source_close(source *s)
+{
+    s->file = -1; /* the group's file stays open */
+    source_close(s);
+}
+
+int strata__h5_in_dataset(strata__h5_in *in, const char *name, int type, int rank, int64_t *dims,
+                          void **data)
+{
+    source s;
+    hsize_t hd[H5S_MAX_RANK];
+    int r, rc = in_open(in, name, &s, hd, &r);
+    char shape[128];
+    if (!rc && r != rank)
+        rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "'%s' in '%s' has shape %s; expected %d "
+                          "dimension%s", name, in->path, shape_text(hd, r, shape, sizeof shape),
+                          rank, rank > 1 ? "s" : "");
+    hid_t ft = rc ? -1 : H5Dget_type(s.dset);
+    H5T_class_t cls = ft < 0 ? H5T_NO_CLASS : H5Tget_class(ft);
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (!rc && cls != H5T_INTEGER && cls != H5T_FLOAT)
+        rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "'%s' in '%s' holds %s values; expected "
+                          "numbers", name, in->path, class_name(cls));
+    int64_t elems = 1;
+    for (int i = 0; !rc && i < r; i++) {
+        dims[i] = (int64_t)hd[i];
+        elems = hd[i] > (hsize_t)IN_MAX_ELEMS ? IN_MAX_ELEMS + 1 : elems * (int64_t)hd[i];
+        if (elems > IN_MAX_ELEMS)
+            rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "'%s' in '%s' is too large for a "
+                              "model (shape %s)", name, in->path,
+                              shape_text(hd, r, shape, sizeof shape));
+    }
+    hid_t mt = type == STRATA__H5_I32 ? H5T_NATIVE_INT32 : H5T_NATIVE_DOUBLE;
+    size_t es = type == STRATA__H5_I32 ? 4 : 8;
+    void *buf = NULL;
+    if (!rc && !(buf = strata__alloc((size_t)(elems > 0 ? elems : 1), es)))
+        rc = strata__fail(in->msg, STRATA_E_NOMEM, "out of memory reading '%s'", name);
+    if (!rc && elems > 0 && H5Dread(s.dset, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        char cause[256];
+        rc = strata__fail(in->msg, STRATA_E_IO_FORMAT, "cannot read '%s' in '%s' (corrupt, or "
+                          "values out of range for %s): %s", name, in->path,
+                          type == STRATA__H5_I32 ? "int32" : "float64",
+                          strata__h5_cause(cause, sizeof cause));
+    }
+    in_source_close(&s);
+    if (rc) {
+        strata__free(buf);
+        return rc;
+    }
+    *data = buf;
+    return STRATA_OK;
+}
+
+void strata__h5_in_strings_free(char **strs, int64_t n)
+{
+    for (int64_t i = 0; strs && i < n; i++)
+        strata__free(strs[i]);
+    strata__free(strs);
+}
+
+int strata__h5_in_strings(strata__h5_in *in, const char *name, char ***strs, int64_t *n)
+{
+    source s;
+    hsize_t hd[H5S_MAX_RANK];
+    char shape[128], cause[256];
+    int r, rc = in_open(in, name, &s, hd, &r);
+    if (!rc && r != 1)
+        rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "'%s' in '%s' has shape %s; expected a "
+                          "1-D list of strings", name, in->path,
+                          shape_text(hd, r, shape, sizeof shape));
+    hid_t ft = rc ? -1 : H5Dget_type(s.dset);
+    if (!rc && (ft < 0 || H5Tget_class(ft) != H5T_STRING))
+        rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "'%s' in '%s' does not hold strings",
+                          name, in->path);
+    if (!rc && hd[0] > 65536)
+        rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "'%s' in '%s' holds %llu strings, too "
+                          "many for a model", name, in->path, (unsigned long long)hd[0]);
+    const int64_t count = rc ? 0 : (int64_t)hd[0];
+    char **out = rc ? NULL : strata__calloc((size_t)(count > 0 ? count : 1), sizeof(char *));
+    if (!rc && !out)
+        rc = strata__fail(in->msg, STRATA_E_NOMEM, "out of memory reading '%s'", name);
+    if (!rc && count > 0) {
+        int var = H5Tis_variable_str(ft) > 0;
+        size_t size = H5Tget_size(ft);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        if (mt < 0 || H5Tset_size(mt, var ? H5T_VARIABLE : size + 1) < 0 ||
+            H5Tset_cset(mt, H5Tget_cset(ft)) < 0)
+            rc = strata__fail(in->msg, STRATA_E_IO_FORMAT, "cannot read the strings '%s' in "
+                              "'%s'", name, in->path);
+        char **vbuf = NULL, *fbuf = NULL;
+        if (!rc) {
+            if (var)
+                vbuf = strata__calloc((size_t)count, sizeof(char *));
+            else if (size < 4096)
+                fbuf = strata__calloc((size_t)count, size + 1);
+            if (!vbuf && !fbuf)
+                rc = strata__fail(in->msg, STRATA_E_NOMEM, "out of memory reading '%s'", name);
+        }
+        if (!rc && H5Dread(s.dset, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                           var ? (void *)vbuf : (void *)fbuf) < 0)
+            rc = strata__fail(in->msg, STRATA_E_IO_FORMAT, "cannot read '%s' in '%s': %s", name,
+                              in->path, strata__h5_cause(cause, sizeof cause));
+        else if (!rc)
+            for (int64_t i = 0; i < count && !rc; i++) {
+                const char *v = var ? vbuf[i] : fbuf + (size_t)i * (size + 1);
+                if (!v)
+                    v = "";
+                if (!(out[i] = strata__strndup(v, strlen(v))))
+                    rc = strata__fail(in->msg, STRATA_E_NOMEM, "out of memory");
+            }
+        if (vbuf && s.space >= 0 && mt >= 0)
+            H5Dvlen_reclaim(mt, s.space, H5P_DEFAULT, vbuf);
+        strata__free(vbuf);
+        strata__free(fbuf);
+        if (mt >= 0)
+            H5Tclose(mt);
+    }
+    if (ft >= 0)
+        H5Tclose(ft);
+    in_source_close(&s);
+    if (rc) {
+        strata__h5_in_strings_free(out, count);
+        return rc;
+    }
+    *strs = out;
+    *n = count;
+    return STRATA_OK;
+}
+
+/* Open attribute `name` of `object` (which must exist) with a scalar or
+ * one-element space. */
+static hid_t in_attr(strata__h5_in *in, const char *object, const char *name, H5T_class_t *cls,
+                     int *rc)
+{
+    *rc = STRATA_OK;
+    if (!strata__h5_in_exists(in, object, NULL)) {
+        *rc = strata__fail(in->msg, STRATA_E_IO_DATASET, "'%s' not found in '%s'", object,
+                           in->path);
+        return -1;
+    }
+    if (H5Aexists_by_name(in->file, object, name, H5P_DEFAULT) <= 0) {
+        *rc = strata__fail(in->msg, STRATA_E_IO_DATASET, "attribute '%s' of '%s' not found in "
+                           "'%s'", name, object, in->path);
+        return -1;
+    }
+    hid_t a = H5Aopen_by_name(in->file, object, name, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t sp = a < 0 ? -1 : H5Aget_space(a);
+    hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+    hid_t t = a < 0 ? -1 : H5Aget_type(a);
+    *cls = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
+    char why[256] = "";
+    int ok = a >= 0 && np == 1 && t >= 0 && type_ok(t, 0, why, sizeof why);
+    if (t >= 0)
+        H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (!ok) {
+        if (a >= 0)
+            H5Aclose(a);
+        *rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "attribute '%s' of '%s' in '%s' is not "
+                           "a single readable value", name, object, in->path);
+        return -1;
+    }
+    return a;
+}
+
+int strata__h5_in_attr(strata__h5_in *in, const char *object, const char *name, int type,
+                       void *value)
+{
+    H5T_class_t cls;
+    int rc;
+    hid_t a = in_attr(in, object, name, &cls, &rc);
+    if (a < 0)
+        return rc;
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+        rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "attribute '%s' of '%s' in '%s' is not a "
+                          "number", name, object, in->path);
+    else if (H5Aread(a, type == STRATA__H5_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, value) < 0)
+        rc = strata__fail(in->msg, STRATA_E_IO_FORMAT, "cannot read attribute '%s' of '%s' in "
+                          "'%s'", name, object, in->path);
+    H5Aclose(a);
+    return rc;
+}
+
+int strata__h5_in_attr_string(strata__h5_in *in, const char *object, const char *name,
+                              char *buf, size_t cap)
+{
+    H5T_class_t cls;
+    int rc;
+    hid_t a = in_attr(in, object, name, &cls, &rc);
+    if (a < 0)
+        return rc;
+    hid_t ft = H5Aget_type(a);
+    if (cls != H5T_STRING || ft < 0) {
+        rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "attribute '%s' of '%s' in '%s' is not a "
+                          "string", name, object, in->path);
+    } else if (H5Tis_variable_str(ft) > 0) {
+        char *v = NULL;
+        hid_t mt = H5Tcopy(ft);
+        if (mt < 0 || H5Aread(a, mt, &v) < 0)
+            rc = strata__fail(in->msg, STRATA_E_IO_FORMAT, "cannot read attribute '%s' of '%s' "
+                              "in '%s'", name, object, in->path);
+        else
+            snprintf(buf, cap, "%s", v ? v : "");
+        if (v)
+            H5free_memory(v);
+        if (mt >= 0)
+            H5Tclose(mt);
+    } else {
+        size_t size = H5Tget_size(ft);
+        char *tmp = size < 65536 ? strata__calloc(size + 1, 1) : NULL;
+        if (!tmp || H5Aread(a, ft, tmp) < 0)
+            rc = strata__fail(in->msg, STRATA_E_IO_FORMAT, "cannot read attribute '%s' of '%s' "
+                              "in '%s'", name, object, in->path);
+        else
+            snprintf(buf, cap, "%s", tmp);
+        strata__free(tmp);
+    }
+    if (ft >= 0)
+        H5Tclose(ft);
+    H5Aclose(a);
+    return rc;
+}

@@ -26,16 +26,17 @@ from .metrics import (calinski_harabasz_score, davies_bouldin_score, silhouette_
 from .profile import (FEATURE_STATS, MOVE_NAMES, STAGE_NAMES, crosstab, lifecycle, migrate,
                       profile)
 from .rfm import RFMResult, rfm, rfm_score
+from .tiers import TierModel, load_model
 
 #: Version string of the loaded C library, e.g. "0.1.0".
 library_version = _lib.lib.strata_version_string().decode()
 #: Where the C library was loaded from (a path, or a name given to the system loader).
 library_path = _lib.path
 
-__all__ = ["KMeans", "MiniBatchKMeans", "calinski_harabasz_score", "davies_bouldin_score",
-           "silhouette_score", "silhouette_sample_rows", "sweep", "rfm", "rfm_score", "RFMResult",
-           "profile", "lifecycle", "crosstab", "migrate", "STAGE_NAMES", "MOVE_NAMES",
-           "FEATURE_STATS", "Error", "ArgumentError", "DTypeError",
+__all__ = ["KMeans", "MiniBatchKMeans", "TierModel", "load_model", "calinski_harabasz_score",
+           "davies_bouldin_score", "silhouette_score", "silhouette_sample_rows", "sweep", "rfm",
+           "rfm_score", "RFMResult", "profile", "lifecycle", "crosstab", "migrate", "STAGE_NAMES",
+           "MOVE_NAMES", "FEATURE_STATS", "Error", "ArgumentError", "DTypeError",
            "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",
            "ClosedError", "Cancelled", "InternalError", "ConvergenceWarning", "library_version",
            "library_path", "__version__"]

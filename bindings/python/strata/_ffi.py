@@ -24,6 +24,12 @@ class RFMStruct(ctypes.Structure):
 
 RFMPtr = POINTER(RFMStruct)
 
+class ModelStruct(ctypes.Structure):
+    """Opaque ``strata_model``; only pointers to it are ever used."""
+
+
+ModelPtr = POINTER(ModelStruct)
+
 #: ``int (*)(void *user, int64_t run, int64_t iteration, double inertia)``
 PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_int64, c_int64, c_double)
 
@@ -33,6 +39,34 @@ _int64_p = POINTER(c_int64)
 
 #: name -> (restype, argtypes)
 FUNCTIONS = {
+    "strata_model_create": (c_int, [POINTER(ModelPtr)]),
+    "strata_model_free": (None, [ModelPtr]),
+    "strata_model_last_error": (c_char_p, [ModelPtr]),
+    "strata_model_kmeans": (KMeansPtr, [ModelPtr]),
+    "strata_model_set_transform": (c_int, [ModelPtr, c_int64, c_int]),
+    "strata_model_set_value_weights": (c_int, [ModelPtr, POINTER(c_double), c_int64]),
+    "strata_model_set_tier_names": (c_int, [ModelPtr, c_char_p]),
+    "strata_model_set_source": (c_int, [ModelPtr, c_char_p]),
+    "strata_model_fit": (c_int, [ModelPtr, c_void_p, c_int64, c_int64, c_int64, c_void_p,
+                                 POINTER(c_double)]),
+    "strata_model_scale": (c_int, [ModelPtr, c_void_p, c_int64, c_int64, c_int64, c_void_p]),
+    "strata_model_predict": (c_int, [ModelPtr, c_void_p, c_int64, c_int64, c_int64,
+                                     POINTER(c_int32), POINTER(c_int32)]),
+    "strata_model_labels": (c_int, [ModelPtr, POINTER(c_int32), c_int64]),
+    "strata_model_tiers": (c_int, [ModelPtr, POINTER(c_int32), c_int64]),
+    "strata_model_centroids": (c_int, [ModelPtr, c_int, POINTER(c_double), c_int64, c_int64]),
+    "strata_model_cluster_tier": (c_int, [ModelPtr, POINTER(c_int32), c_int64]),
+    "strata_model_value_score": (c_int, [ModelPtr, POINTER(c_double), c_int64]),
+    "strata_model_value_weights": (c_int, [ModelPtr, POINTER(c_double), c_int64]),
+    "strata_model_transform_params": (c_int, [ModelPtr, c_void_p, POINTER(c_double),
+                                              POINTER(c_double)]),
+    "strata_model_shape": (c_int, [ModelPtr, POINTER(c_int64), POINTER(c_int64)]),
+    "strata_model_result_int": (c_int, [ModelPtr, c_int, POINTER(c_int64)]),
+    "strata_model_tier_count": (c_int64, [ModelPtr]),
+    "strata_model_tier_name": (c_char_p, [ModelPtr, c_int64]),
+    "strata_model_feature_name": (c_char_p, [ModelPtr, c_int64]),
+    "strata_model_write_h5": (c_int, [ModelPtr, c_char_p, c_int]),
+    "strata_model_read_h5": (c_int, [POINTER(ModelPtr), c_char_p, c_char_p]),
     "strata_version_number": (c_int, []),
     "strata_version_string": (c_char_p, []),
     "strata_status_str": (c_char_p, [c_int]),

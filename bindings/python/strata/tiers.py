@@ -1,0 +1,234 @@
+"""Value tiers: scaling, k-means on the scaled features, clusters ranked by
+value into named tiers; saved and loaded as HDF5 (``strata.load_model``).
+
+Example::
+
+    tm = strata.TierModel(n_tiers=3, n_clusters=5, random_state=0).fit(df)
+    tm.tiers_, tm.centroids_original_, tm.predict(next_month)
+"""
+
+import ctypes
+import threading
+from ctypes import c_double, c_int32, c_int64
+
+import numpy as np
+
+from . import _ffi
+from ._lib import lib
+from .errors import ArgumentError, NotFittedError, error_for
+from .kmeans import KMeans
+
+#: transform names -> codes (include/strata.h, strata_transform)
+TRANSFORMS = {"none": 0, "zscore": 1, "robust": 2, "minmax": 3, "auto": 4}
+LOG1P = 16
+_TIER_DEFAULTS = {1: "all", 2: "high,low", 3: "high,mid,low"}
+
+
+def _transform_code(spec):
+    if isinstance(spec, str):
+        parts = spec.lower().split("+")
+        log = "log1p" in parts
+        rest = [p for p in parts if p != "log1p"] or ["none"]
+        if len(rest) == 1 and rest[0] in TRANSFORMS and not (log and rest[0] == "auto"):
+            return TRANSFORMS[rest[0]] | (LOG1P if log else 0)
+    raise ArgumentError(f"transform must be 'auto', 'zscore', 'robust', 'minmax', 'none', "
+                        f"optionally 'log1p+...', got {spec!r}", -102)
+
+
+def _transform_name(code):
+    base = {v: k for k, v in TRANSFORMS.items()}[code & ~LOG1P]
+    return ("log1p+" if code & LOG1P else "") + base
+
+
+class _Model:
+    """Owns one ``strata_model`` pointer; calls are serialised by a lock."""
+
+    def __init__(self, ptr=None):
+        if ptr is None:
+            ptr = _ffi.ModelPtr()
+            status = lib.strata_model_create(ctypes.byref(ptr))
+            if status:
+                raise error_for(status, lib.strata_last_error().decode())
+        self.ptr, self.lock = ptr, threading.Lock()
+
+    def call(self, func, *args):
+        with self.lock:
+            status = func(self.ptr, *args)
+            if status:
+                raise error_for(status, (lib.strata_model_last_error(self.ptr) or b"").decode())
+
+    def __del__(self):
+        if getattr(self, "ptr", None):
+            lib.strata_model_free(self.ptr)
+            self.ptr = None
+
+
+class TierModel:
+    """Scale, cluster and rank customers into named value tiers (tier 0 is the best).
+
+    Parameters: ``n_tiers`` or ``tier_names`` (list or "high,mid,low"; default
+    from k), ``transform`` ("auto" or a name per feature: a str for all, a list,
+    or a dict {feature name or index: name}), ``value_weights`` (d floats, or a
+    dict {feature: weight}; default -1 for recency-like names, +1 otherwise),
+    every other keyword goes to :class:`strata.KMeans` (n_clusters,
+    random_state, n_init, init, max_iter, tol, n_threads, algorithm).
+    """
+
+    def __init__(self, n_tiers=None, tier_names=None, transform="auto", value_weights=None,
+                 **kmeans_params):
+        self.n_tiers, self.tier_names, self.transform = n_tiers, tier_names, transform
+        self.value_weights, self.kmeans_params = value_weights, kmeans_params
+        self._m = None
+
+    # -- input -------------------------------------------------------------
+    @staticmethod
+    def _matrix(X):
+        columns = None
+        if hasattr(X, "columns") and hasattr(X, "to_numpy"):
+            columns = [str(c) for c in X.columns]
+            X = X.to_numpy(dtype=np.float64)
+        x = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+        if x.ndim != 2:
+            raise ArgumentError(f"X must be 2-D (rows x features), got shape {x.shape}", -101)
+        return x, columns
+
+    def _tier_text(self, k):
+        names = self.tier_names
+        if names is None and self.n_tiers is not None:
+            t = int(self.n_tiers)
+            names = _TIER_DEFAULTS.get(t) or ",".join(f"tier{i + 1}" for i in range(t))
+        if names is None:
+            return None
+        return names if isinstance(names, str) else ",".join(names)
+
+    def fit(self, X, y=None, sample_weight=None):
+        x, columns = self._matrix(X)
+        n, d = x.shape
+        names = columns or [f"x{j}" for j in range(d)]
+        km = KMeans(**self.kmeans_params)
+        ints, doubles, centroids = km._settings()
+        m = _Model()
+        kh = lib.strata_model_kmeans(m.ptr)
+        for key, value in ints.items():
+            m.call(lambda p, k_, v_: lib.strata_kmeans_set_int(kh, k_, v_), key, value)
+        for key, value in doubles.items():
+            m.call(lambda p, k_, v_: lib.strata_kmeans_set_double(kh, k_, v_), key, value)
+        if centroids is not None:
+            m.call(lambda p: lib.strata_kmeans_set_init_centroids(
+                kh, centroids.ctypes.data_as(ctypes.POINTER(c_double)), *centroids.shape))
+        self._apply_transform(m, names)
+        if self.value_weights is not None:
+            w = self.value_weights
+            if isinstance(w, dict):
+                w = [float(w.get(nm, w.get(j, 0.0))) for j, nm in enumerate(names)]
+            w = np.ascontiguousarray(w, dtype=np.float64)
+            m.call(lib.strata_model_set_value_weights, w.ctypes.data_as(ctypes.POINTER(c_double)),
+                   len(w))
+        text = self._tier_text(ints[_ffi.KMEANS_K])
+        if text is not None:
+            m.call(lib.strata_model_set_tier_names, text.encode())
+        cnames = (ctypes.c_char_p * d)(*[s.encode() for s in names])
+        sw = None
+        if sample_weight is not None:
+            sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
+            if sw.shape != (n,):
+                raise ArgumentError(f"sample_weight must have {n} values", -101)
+        m.call(lib.strata_model_fit, x.ctypes.data, n, d, 0, ctypes.cast(cnames, ctypes.c_void_p),
+               None if sw is None else sw.ctypes.data_as(ctypes.POINTER(c_double)))
+        self._m, self._frame = m, columns is not None
+        self._read_back(n)
+        return self
+
+    def _apply_transform(self, m, names):
+        spec = self.transform
+        if isinstance(spec, str):
+            m.call(lib.strata_model_set_transform, -1, _transform_code(spec))
+            return
+        items = spec.items() if isinstance(spec, dict) else enumerate(spec)
+        for key, value in items:
+            j = names.index(key) if isinstance(key, str) else int(key)
+            m.call(lib.strata_model_set_transform, j, _transform_code(value))
+
+    def _read_back(self, n):
+        m = self._m
+        k, d = c_int64(), c_int64()
+        m.call(lib.strata_model_shape, ctypes.byref(k), ctypes.byref(d))
+        k, d = k.value, d.value
+        dp = lambda a: a.ctypes.data_as(ctypes.POINTER(c_double))  # noqa: E731
+        ip = lambda a: a.ctypes.data_as(ctypes.POINTER(c_int32))  # noqa: E731
+        cs, co = np.empty((k, d)), np.empty((k, d))
+        m.call(lib.strata_model_centroids, 0, dp(cs), k, d)
+        m.call(lib.strata_model_centroids, 1, dp(co), k, d)
+        ct, score, w = np.empty(k, np.int32), np.empty(k), np.empty(d)
+        m.call(lib.strata_model_cluster_tier, ip(ct), k)
+        m.call(lib.strata_model_value_score, dp(score), k)
+        m.call(lib.strata_model_value_weights, dp(w), d)
+        tf, center, scale = np.empty(d, np.intc), np.empty(d), np.empty(d)
+        m.call(lib.strata_model_transform_params, tf.ctypes.data, dp(center), dp(scale))
+        self.feature_names_in_ = [lib.strata_model_feature_name(m.ptr, j).decode()
+                                  for j in range(d)]
+        self.tier_names_ = [lib.strata_model_tier_name(m.ptr, t).decode()
+                            for t in range(lib.strata_model_tier_count(m.ptr))]
+        self.n_features_in_, self.n_clusters_ = d, k
+        self.cluster_tier_, self.value_score_, self.value_weights_ = ct, score, w
+        self.transforms_ = [_transform_name(int(c)) for c in tf]
+        self.center_, self.scale_ = center, scale
+        self.centroids_, self.centroids_original_ = self._frame_of(cs), self._frame_of(co)
+        if n:
+            self.labels_, self.tiers_ = np.empty(n, np.int32), np.empty(n, np.int32)
+            m.call(lib.strata_model_labels, ip(self.labels_), n)
+            m.call(lib.strata_model_tiers, ip(self.tiers_), n)
+
+    def _frame_of(self, a):
+        if getattr(self, "_frame", False):
+            import pandas as pd
+            return pd.DataFrame(a, columns=self.feature_names_in_)
+        return a
+
+    # -- use ---------------------------------------------------------------
+    def _fitted(self):
+        if self._m is None:
+            raise NotFittedError("This TierModel instance is not fitted yet. Call 'fit' first.")
+        return self._m
+
+    def predict_labels(self, X):
+        return self._predict(X)[0]
+
+    def predict(self, X):
+        """Tier of each row (0 = best); see :meth:`predict_labels` for clusters."""
+        return self._predict(X)[1]
+
+    def _predict(self, X):
+        m = self._fitted()
+        x, _ = self._matrix(X)
+        n, d = x.shape
+        labels, tiers = np.empty(n, np.int32), np.empty(n, np.int32)
+        if n:
+            m.call(lib.strata_model_predict, x.ctypes.data, n, d, 0,
+                   labels.ctypes.data_as(ctypes.POINTER(c_int32)),
+                   tiers.ctypes.data_as(ctypes.POINTER(c_int32)))
+        return labels, tiers
+
+    def scale(self, X):
+        """The rows in the scaled space k-means works in."""
+        m = self._fitted()
+        x, _ = self._matrix(X)
+        out = np.empty(x.shape)
+        m.call(lib.strata_model_scale, x.ctypes.data, x.shape[0], x.shape[1], 0, out.ctypes.data)
+        return out
+
+    def save(self, path, force=False):
+        self._fitted().call(lib.strata_model_write_h5, str(path).encode(), 1 if force else 0)
+
+
+def load_model(path, group=None):
+    """A :class:`TierModel` read from an HDF5 file (group ``/model`` by default)."""
+    ptr = _ffi.ModelPtr()
+    status = lib.strata_model_read_h5(ctypes.byref(ptr), str(path).encode(),
+                                      None if group is None else str(group).encode())
+    if status:
+        raise error_for(status, lib.strata_last_error().decode())
+    tm = TierModel()
+    tm._m, tm._frame = _Model(ptr), False
+    tm._read_back(0)
+    return tm

@@ -1,0 +1,32 @@
+/* Functions shared between the handles of lib/api (internal). */
+#ifndef STRATA_API_INTERNAL_H
+#define STRATA_API_INTERNAL_H
+
+#include <stdint.h>
+
+#include "io/h5.h"
+#include "strata.h"
+
+/* strata_kmeans_predict() of float64 rows against the k x d centroids c
+ * instead of the handle's model, with the handle's KERNEL and THREADS;
+ * messages into msg. */
+int strata__kmeans_predict_with(strata_kmeans *km, const double *c, int64_t k, const double *x,
+                                int64_t n, int64_t d, int32_t *labels, char *msg);
+
+/* The handle's STRATA_THREADS, resolved (>= 1). */
+int strata__kmeans_threads(const strata_kmeans *km);
+
+/* Write the fitted model m under `group` (e.g. "/model") of an open output
+ * file (the layout of docs/tiers.md, "Models"); strata_model_write_h5()
+ * and the larger result files that hold a model use it. */
+int strata__model_write_group(const strata_model *m, strata__h5_out *o, const char *group);
+
+/* For model_io.c (strata_model is defined in model_api.c): the fitted model
+ * (NULL if none); taking a loaded one over (f is left empty); the message
+ * buffer of the handle. */
+struct strata__tier_model;
+const struct strata__tier_model *strata__model_fitted(const strata_model *m);
+int strata__model_adopt(strata_model *m, struct strata__tier_model *f);
+char *strata__model_msg(strata_model *m);
+
+#endif

@@ -1,0 +1,330 @@
+/* Saving and loading tier models (layout: docs/tiers.md, "Models"). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "core/mem.h"
+#include "core/status.h"
+#include "io/h5.h"
+#include "tiers/tiers.h"
+
+/* The value of the group's "format" attribute: what marks a model. */
+#define MODEL_FORMAT "strata tier model 1"
+
+
+static int write_group(const strata__tier_model *f, strata__h5_out *o, const char *g)
+{
+    char name[1200];
+    int rc = STRATA_OK;
+    const int64_t kd[2] = {f->k, f->d}, d1[1] = {f->d}, k1[1] = {f->k};
+#define PATH(leaf) (snprintf(name, sizeof name, "%s/%s", strcmp(g, "/") ? g : "", leaf), name)
+    if ((rc = strata__h5_out_group(o, g)) ||
+        (rc = strata__h5_out_dataset(o, PATH("centroids"), STRATA__H5_F64, 2, kd, f->centroids)) ||
+        (rc = strata__h5_out_dataset(o, PATH("centroids_original"), STRATA__H5_F64, 2, kd,
+                                     f->centroids_orig)) ||
+        (rc = strata__h5_out_strings(o, PATH("feature_names"), NULL,
+                                     (const char *const *)f->names, f->d)) ||
+        (rc = strata__h5_out_dataset(o, PATH("transform"), STRATA__H5_I32, 1, d1, f->transform)) ||
+        (rc = strata__h5_out_dataset(o, PATH("center"), STRATA__H5_F64, 1, d1, f->center)) ||
+        (rc = strata__h5_out_dataset(o, PATH("scale"), STRATA__H5_F64, 1, d1, f->scale)) ||
+        (rc = strata__h5_out_dataset(o, PATH("value_weights"), STRATA__H5_F64, 1, d1,
+                                     f->weights)) ||
+        (rc = strata__h5_out_dataset(o, PATH("value_score"), STRATA__H5_F64, 1, k1, f->score)) ||
+        (rc = strata__h5_out_dataset(o, PATH("cluster_tier"), STRATA__H5_I32, 1, k1,
+                                     f->cluster_tier)) ||
+        (rc = strata__h5_out_strings(o, PATH("tier_names"), NULL,
+                                     (const char *const *)f->tier_names, f->ntiers)))
+        return rc;
+#undef PATH
+    const char *inames[] = {"k", "d", "seed", "n_iter", "n_train"};
+    const int64_t ivals[] = {f->k, f->d, f->seed, f->n_iter, f->n_train};
+    for (int i = 0; i < 5 && !rc; i++)
+        rc = strata__h5_out_attr(o, g, inames[i], STRATA__H5_I64, &ivals[i]);
+    if (!rc)
+        rc = strata__h5_out_attr(o, g, "inertia", STRATA__H5_F64, &f->inertia);
+    const char *snames[] = {"format", "algorithm", "strata_version", "created", "source"};
+    const char *svals[] = {MODEL_FORMAT, f->algorithm, STRATA_VERSION_STRING, f->created,
+                           f->source ? f->source : ""};
+    for (int i = 0; i < 5 && !rc; i++)
+        rc = strata__h5_out_attr_string(o, g, snames[i], svals[i]);
+    return rc;
+}
+
+int strata__model_write_group(const strata_model *m, strata__h5_out *o, const char *group)
+{
+    const strata__tier_model *f = strata__model_fitted(m);
+    if (!f)
+        return strata__fail(NULL, STRATA_E_STATE, "the model is not fitted");
+    return write_group(f, o, group && group[0] ? group : "/model");
+}
+
+int strata_model_write_h5(strata_model *m, const char *path, int flags)
+{
+    if (!m)
+        return strata__fail(NULL, STRATA_E_NULL, "strata_model handle is NULL");
+    char *msg = strata__model_msg(m);
+    msg[0] = '\0';
+    if (!path)
+        return strata__fail(msg, STRATA_E_NULL, "output path is NULL");
+    if (flags & ~STRATA_WRITE_FORCE)
+        return strata__fail(msg, STRATA_E_PARAM, "unknown write flags %d", flags);
+    const strata__tier_model *f = strata__model_fitted(m);
+    if (!f)
+        return strata__fail(msg, STRATA_E_STATE, "the model is not fitted: call "
+                            "strata_model_fit first");
+    strata__h5_out *o;
+    int rc = strata__h5_out_open(&o, path, NULL, 0, flags, msg);
+    if (rc)
+        return rc;
+    rc = write_group(f, o, "/model");
+    return strata__h5_out_finish(o, rc);
+}
+
+/* ---- Loading ----------------------------------------------------------- */
+
+typedef struct loader {
+    strata__h5_in *in;
+    const char *path, *group;
+    char *msg;
+    char name[1200];
+} loader;
+
+static const char *at(loader *l, const char *leaf)
+{
+    snprintf(l->name, sizeof l->name, "%s/%s", strcmp(l->group, "/") ? l->group : "", leaf);
+    return l->name;
+}
+
+static int bad(loader *l, int code, const char *what, const char *why)
+{
+    return strata__fail(l->msg, code, "model '%s' in '%s': %s %s", l->group, l->path, what, why);
+}
+
+/* A numeric dataset of the expected shape (cols 0: 1-D of `rows`). */
+static int load_array(loader *l, const char *leaf, int type, int64_t rows, int64_t cols,
+                      void **out)
+{
+    int64_t dims[2] = {0, 0};
+    int rc = strata__h5_in_dataset(l->in, at(l, leaf), type, cols ? 2 : 1, dims, out);
+    if (rc)
+        return rc;
+    if (dims[0] != rows || (cols && dims[1] != cols)) {
+        char why[160];
+        snprintf(why, sizeof why, "has shape (%lld%s%lld), expected (%lld%s%lld)",
+                 (long long)dims[0], cols ? ", " : "", cols ? (long long)dims[1] : 0LL,
+                 (long long)rows, cols ? ", " : "", cols ? (long long)cols : 0LL);
+        if (!cols) { /* no second number for 1-D */
+            snprintf(why, sizeof why, "has %lld values, expected %lld", (long long)dims[0],
+                     (long long)rows);
+        }
+        strata__free(*out);
+        *out = NULL;
+        return bad(l, STRATA_E_IO_TYPE, leaf, why);
+    }
+    return STRATA_OK;
+}
+
+static int check_values(loader *l, const char *leaf, const double *v, int64_t n, int finite,
+                        int positive)
+{
+    for (int64_t i = 0; i < n; i++) {
+        char why[128];
+        if (isnan(v[i]) || (finite && !isfinite(v[i])) || (positive && !(v[i] > 0.0))) {
+            snprintf(why, sizeof why, "holds %g at position %lld (must be %s)", v[i],
+                     (long long)i, positive ? "finite and > 0" : finite ? "finite" : "not NaN");
+            return bad(l, STRATA_E_IO_FORMAT, leaf, why);
+        }
+    }
+    return STRATA_OK;
+}
+
+static int load_names(loader *l, const char *leaf, int64_t want, char ***out)
+{
+    int64_t n = 0;
+    int rc = strata__h5_in_strings(l->in, at(l, leaf), out, &n);
+    if (rc)
+        return rc;
+    char why[160] = "";
+    if (want >= 0 && n != want)
+        snprintf(why, sizeof why, "holds %lld names, expected %lld", (long long)n,
+                 (long long)want);
+    for (int64_t i = 0; !why[0] && i < n; i++) {
+        size_t len = strlen((*out)[i]);
+        if (len == 0 || len > STRATA__NAME_MAX)
+            snprintf(why, sizeof why, "name %lld is %s", (long long)i,
+                     len ? "longer than 127 bytes" : "empty");
+        for (int64_t j = 0; !why[0] && j < i; j++)
+            if (!strcmp((*out)[i], (*out)[j]))
+                snprintf(why, sizeof why, "repeats the name '%.100s'", (*out)[i]);
+    }
+    if (why[0]) {
+        strata__h5_in_strings_free(*out, n);
+        *out = NULL;
+        return bad(l, STRATA_E_IO_FORMAT, leaf, why);
+    }
+    return STRATA_OK;
+}
+
+static int load(loader *l, strata__tier_model *f)
+{
+    int is_group = 0, rc;
+    if (!strata__h5_in_exists(l->in, l->group, &is_group))
+        return strata__fail(l->msg, STRATA_E_IO_DATASET, "'%s' holds no model group '%s'",
+                            l->path, l->group);
+    if (!is_group)
+        return strata__fail(l->msg, STRATA_E_IO_TYPE, "'%s' in '%s' is a dataset, not a model "
+                            "group", l->group, l->path);
+    char format[64] = "";
+    if (strata__h5_in_attr_string(l->in, l->group, "format", format, sizeof format) ||
+        strcmp(format, MODEL_FORMAT))
+        return strata__fail(l->msg, STRATA_E_IO_FORMAT, "'%s' in '%s' is not a strata model "
+                            "(its attribute 'format' is not \"%s\")", l->group, l->path,
+                            MODEL_FORMAT);
+    if ((rc = strata__h5_in_attr(l->in, l->group, "k", STRATA__H5_I64, &f->k)) ||
+        (rc = strata__h5_in_attr(l->in, l->group, "d", STRATA__H5_I64, &f->d)) ||
+        (rc = strata__h5_in_attr(l->in, l->group, "seed", STRATA__H5_I64, &f->seed)) ||
+        (rc = strata__h5_in_attr(l->in, l->group, "n_iter", STRATA__H5_I64, &f->n_iter)) ||
+        (rc = strata__h5_in_attr(l->in, l->group, "n_train", STRATA__H5_I64, &f->n_train)) ||
+        (rc = strata__h5_in_attr(l->in, l->group, "inertia", STRATA__H5_F64, &f->inertia)) ||
+        (rc = strata__h5_in_attr_string(l->in, l->group, "algorithm", f->algorithm,
+                                        sizeof f->algorithm)) ||
+        (rc = strata__h5_in_attr_string(l->in, l->group, "created", f->created,
+                                        sizeof f->created)))
+        return rc;
+    char source[4096] = "";
+    if ((rc = strata__h5_in_attr_string(l->in, l->group, "source", source, sizeof source)))
+        return rc;
+    if (!(f->source = strata__strndup(source, strlen(source))))
+        return strata__fail(l->msg, STRATA_E_NOMEM, "out of memory");
+    if (f->k < 1 || f->k > INT32_MAX || f->d < 1 || f->d > INT32_MAX || f->k * f->d > (1 << 26))
+        return strata__fail(l->msg, STRATA_E_IO_FORMAT, "model '%s' in '%s': bad shape k = "
+                            "%lld, d = %lld", l->group, l->path, (long long)f->k,
+                            (long long)f->d);
+    const int64_t k = f->k, d = f->d;
+    if ((rc = load_array(l, "centroids", STRATA__H5_F64, k, d, (void **)&f->centroids)) ||
+        (rc = load_array(l, "centroids_original", STRATA__H5_F64, k, d,
+                         (void **)&f->centroids_orig)) ||
+        (rc = load_array(l, "transform", STRATA__H5_I32, d, 0, (void **)&f->transform)) ||
+        (rc = load_array(l, "center", STRATA__H5_F64, d, 0, (void **)&f->center)) ||
+        (rc = load_array(l, "scale", STRATA__H5_F64, d, 0, (void **)&f->scale)) ||
+        (rc = load_array(l, "value_weights", STRATA__H5_F64, d, 0, (void **)&f->weights)) ||
+        (rc = load_array(l, "value_score", STRATA__H5_F64, k, 0, (void **)&f->score)) ||
+        (rc = load_array(l, "cluster_tier", STRATA__H5_I32, k, 0, (void **)&f->cluster_tier)) ||
+        (rc = load_names(l, "feature_names", d, &f->names)))
+        return rc;
+    int64_t nt = 0;
+    if ((rc = strata__h5_in_strings(l->in, at(l, "tier_names"), &f->tier_names, &nt)))
+        return rc;
+    f->ntiers = nt;
+    strata__h5_in_strings_free(f->tier_names, nt);
+    f->tier_names = NULL;
+    f->ntiers = 0;
+    if (nt < 1 || nt > k || nt > STRATA__TIERS_MAX) {
+        char why[96];
+        snprintf(why, sizeof why, "holds %lld names, expected 1 to min(k, 64) = %lld",
+                 (long long)nt, (long long)(k < STRATA__TIERS_MAX ? k : STRATA__TIERS_MAX));
+        return bad(l, STRATA_E_IO_FORMAT, "tier_names", why);
+    }
+    if ((rc = load_names(l, "tier_names", nt, &f->tier_names)))
+        return rc;
+    f->ntiers = nt;
+    if ((rc = check_values(l, "centroids", f->centroids, k * d, 1, 0)) ||
+        (rc = check_values(l, "centroids_original", f->centroids_orig, k * d, 0, 0)) ||
+        (rc = check_values(l, "center", f->center, d, 1, 0)) ||
+        (rc = check_values(l, "scale", f->scale, d, 1, 1)) ||
+        (rc = check_values(l, "value_weights", f->weights, d, 1, 0)) ||
+        (rc = check_values(l, "value_score", f->score, k, 1, 0)))
+        return rc;
+    for (int64_t j = 0; j < d; j++)
+        if (!strata__transform_valid(f->transform[j])) {
+            char why[96];
+            snprintf(why, sizeof why, "holds the unknown code %d for feature %lld",
+                     (int)f->transform[j], (long long)j);
+            return bad(l, STRATA_E_IO_FORMAT, "transform", why);
+        }
+    int used[STRATA__TIERS_MAX] = {0};
+    for (int64_t j = 0; j < k; j++) {
+        if (f->cluster_tier[j] < 0 || f->cluster_tier[j] >= nt) {
+            char why[96];
+            snprintf(why, sizeof why, "maps cluster %lld to tier %d, not in 0..%lld",
+                     (long long)j, (int)f->cluster_tier[j], (long long)nt - 1);
+            return bad(l, STRATA_E_IO_FORMAT, "cluster_tier", why);
+        }
+        used[f->cluster_tier[j]] = 1;
+    }
+    for (int64_t t = 0; t < nt; t++)
+        if (!used[t]) {
+            char why[160];
+            snprintf(why, sizeof why, "maps no cluster to tier %lld ('%.100s')", (long long)t,
+                     f->tier_names[t]);
+            return bad(l, STRATA_E_IO_FORMAT, "cluster_tier", why);
+        }
+    return STRATA_OK;
+}
+
+int strata_model_read_h5(strata_model **out, const char *path, const char *group)
+{
+    if (!out || !path)
+        return strata__fail(NULL, STRATA_E_NULL, "strata_model_read_h5: %s is NULL",
+                            out ? "path" : "out");
+    char msg[STRATA__MSG_LEN] = "";
+    loader l = {.path = path, .group = group && group[0] ? group : "/model", .msg = msg};
+    strata__tier_model f = {0};
+    int rc = strata__h5_in_open(&l.in, path, msg);
+    if (!rc) {
+        rc = load(&l, &f);
+        strata__h5_in_close(l.in);
+    }
+    strata_model *m = NULL;
+    if (!rc && !(rc = strata_model_create(&m)))
+        rc = strata__model_adopt(m, &f);
+    if (rc) {
+        strata__tier_model_free(&f);
+        strata_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return STRATA_OK;
+}
+
+int strata_model_write_tiers_h5(strata_model *m, const char *path, const int64_t *customer_id,
+                                const int32_t *labels, const int32_t *tiers, int64_t n,
+                                const char *source, int flags)
+{
+    if (!m)
+        return strata__fail(NULL, STRATA_E_NULL, "strata_model handle is NULL");
+    char *msg = strata__model_msg(m);
+    msg[0] = '\0';
+    if (!path || !labels || !tiers)
+        return strata__fail(msg, STRATA_E_NULL, "%s is NULL", !path ? "output path"
+                            : !labels ? "labels" : "tiers");
+    if (flags & ~STRATA_WRITE_FORCE)
+        return strata__fail(msg, STRATA_E_PARAM, "unknown write flags %d", flags);
+    const strata__tier_model *f = strata__model_fitted(m);
+    if (!f)
+        return strata__fail(msg, STRATA_E_STATE, "the model is not fitted");
+    if (n < 0)
+        return strata__fail(msg, STRATA_E_ARG, "n must be >= 0, got %lld", (long long)n);
+    for (int64_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= f->k || tiers[i] != f->cluster_tier[labels[i]])
+            return strata__fail(msg, STRATA_E_ARG, "row %lld: label %d / tier %d do not match "
+                                "the model (k = %lld)", (long long)i, (int)labels[i],
+                                (int)tiers[i], (long long)f->k);
+    strata__h5_out *o;
+    int rc = strata__h5_out_open(&o, path, NULL, 0, flags, msg);
+    if (rc)
+        return rc;
+    const int64_t dims[1] = {n};
+    if (customer_id)
+        rc = strata__h5_out_dataset(o, "/customer_id", STRATA__H5_I64, 1, dims, customer_id);
+    if (!rc && !(rc = strata__h5_out_dataset(o, "/labels", STRATA__H5_I32, 1, dims, labels)) &&
+        !(rc = strata__h5_out_dataset(o, "/tier", STRATA__H5_I32, 1, dims, tiers)))
+        rc = strata__h5_out_strings(o, "/tier", "names", (const char *const *)f->tier_names,
+                                    f->ntiers);
+    if (!rc)
+        rc = write_group(f, o, "/model");
+    if (!rc && !(rc = strata__h5_out_attr_string(o, "/", "strata_version", STRATA_VERSION_STRING)))
+        rc = strata__h5_out_attr_string(o, "/", "source", source);
+    return strata__h5_out_finish(o, rc);
+}
