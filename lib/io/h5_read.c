@@ -858,8 +858,10 @@ static inline int64_t float_to_int(double x, int kind)
     return (int64_t)x;
 }
 
+/* Read column c into out, element i at out + i * stride (8-byte elements:
+ * int64 for kinds 0 and 1, double for kind 2). */
 static int read_column(const source *s, const column *c, int field, int kind, void *out,
-                       char *msg)
+                       int64_t stride, char *msg)
 {
     char cause[256];
     const int64_t width = c->width > 0 ? c->width : 1;
@@ -867,9 +869,10 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
     step = step > 0 ? step : 1;
     double *tmp = NULL;
     int as_float = kind != 2 && c->cls == H5T_FLOAT;
-    /* read through tmp to convert floats to ids/times, or to pick one column
-     * of an array field (8-byte elements either way) */
-    int via_tmp = as_float || width > 1;
+    /* read through tmp to convert floats to ids/times, to pick one column
+     * of an array field, or to spread a column over the rows of a matrix
+     * (8-byte elements each way) */
+    int via_tmp = as_float || width > 1 || stride != 1;
     if (via_tmp && !(tmp = strata__alloc((size_t)((c->n < step ? c->n : step) * width),
                                          sizeof *tmp)))
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s' in '%s'", c->name,
@@ -877,9 +880,10 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
     hid_t native = kind == 2 || as_float ? H5T_NATIVE_DOUBLE
                    : c->u64 ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
     int rc = STRATA_OK;
+#define AT(i) ((char *)out + (size_t)((r0 + (i)) * stride) * 8)
     for (int64_t r0 = 0; r0 < c->n && !rc; r0 += step) {
         int64_t rows = c->n - r0 < step ? c->n - r0 : step;
-        void *dst = via_tmp ? (void *)tmp : (char *)out + (size_t)r0 * 8;
+        void *dst = via_tmp ? (void *)tmp : AT(0);
         if (read_block(c, field, native, r0, rows, dst, cause, sizeof cause) < 0) {
             rc = strata__fail(msg, STRATA_E_IO_FORMAT,
                               "cannot read rows %lld-%lld of the %s column '%s' in '%s': %s",
@@ -889,18 +893,26 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
         }
         const int64_t e = width > 1 ? c->elem : 0;
         if (as_float)
-            for (int64_t i = 0; i < rows; i++)
-                ((int64_t *)out)[r0 + i] = float_to_int(tmp[i * width + e], kind);
+            for (int64_t i = 0; i < rows; i++) {
+                int64_t v = float_to_int(tmp[i * width + e], kind);
+                memcpy(AT(i), &v, 8);
+            }
         else if (via_tmp) /* same 8-byte type: copy the column's bits */
             for (int64_t i = 0; i < rows; i++)
-                memcpy((char *)out + (size_t)(r0 + i) * 8, tmp + i * width + e, 8);
+                memcpy(AT(i), tmp + i * width + e, 8);
         /* uint64 ids or times >= 2^63 (hashed ids) have no int64 value: they
          * get the missing mark and are counted as bad rows, as in Python */
         if (kind != 2 && c->u64)
-            for (int64_t i = 0; i < rows; i++)
-                if (((int64_t *)out)[r0 + i] < 0)
-                    ((int64_t *)out)[r0 + i] = INT64_MIN;
+            for (int64_t i = 0; i < rows; i++) {
+                int64_t v;
+                memcpy(&v, AT(i), 8);
+                if (v < 0) {
+                    v = INT64_MIN;
+                    memcpy(AT(i), &v, 8);
+                }
+            }
     }
+#undef AT
     strata__free(tmp);
     return rc;
 }
@@ -1015,73 +1027,184 @@ static const char *pandas_table_path(hid_t file, const char *table, char *buf, s
     return group && link_exists(file, buf) > 0 ? buf : table;
 }
 
-static int read_transactions(const char *path, const char *table, const char *const names[3],
-                             strata__h5_transactions *out, char *msg)
+/* ---- A set of equal-length columns: the reader of every table layout ----- */
+
+/* One column asked for: a 1-D dataset, a field of a compound table, or a
+ * column of a pandas frame. */
+typedef struct colspec {
+    const char *name;  /* dataset path (no table, or `dataset`), else the column's name */
+    const char *label; /* what it is for messages: "customer id", "feature", "key" */
+    int dataset;       /* 1: a 1-D dataset even when a table is read (pandas' index) */
+} colspec;
+
+/* Columns opened and checked (numeric, 1-D, of one length), ready to read. */
+typedef struct colset {
+    const char *path;
+    hid_t file;
+    const char *table; /* the compound dataset or pandas frame; NULL: datasets */
+    int fixed;         /* table is a pandas fixed-format frame */
+    int ncols;
+    const colspec *spec;
+    source tab;        /* the compound table (fields read from it) */
+    hid_t type;        /* its type */
+    source *s;         /* per column: its own dataset (plain, or a fixed block) */
+    column *col;
+    char (*block_path)[1100];
+    char key_table[1024];
+    int64_t n;
+} colset;
+
+static void colset_close(colset *cs)
 {
-    static const char *const LABEL[3] = {"customer id", "time", "amount"};
-    source s[3] = {0}; /* one per column; with a table only s[0] is opened */
-    column col[3];
-    for (int k = 0; k < 3; k++)
-        s[k] = (source){.path = path, .file = -1, .dset = -1, .space = -1};
+    for (int k = 0; cs->s && k < cs->ncols; k++) {
+        cs->s[k].file = -1; /* closed once below */
+        source_close(&cs->s[k]);
+    }
+    cs->tab.file = -1;
+    source_close(&cs->tab);
+    if (cs->type >= 0)
+        H5Tclose(cs->type);
+    if (cs->file >= 0)
+        H5Fclose(cs->file);
+    strata__free(cs->s);
+    strata__free(cs->col);
+    strata__free(cs->block_path);
+    cs->s = NULL;
+    cs->col = NULL;
+    cs->block_path = NULL;
+    cs->type = cs->file = -1;
+}
+
+/* Start a colset on an open file (owned by cs from here on). */
+static int colset_init(colset *cs, const char *path, hid_t file, uint64_t file_size, int ncols,
+                       char *msg)
+{
+    *cs = (colset){.path = path, .file = file, .ncols = ncols, .type = -1};
+    cs->tab = (source){.path = path, .file = -1, .dset = -1, .space = -1,
+                       .file_size = file_size};
+    cs->s = strata__calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *cs->s);
+    cs->col = strata__calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *cs->col);
+    cs->block_path = strata__calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *cs->block_path);
+    if (!cs->s || !cs->col || !cs->block_path)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory for %d columns of '%s'", ncols,
+                            path);
+    for (int k = 0; k < ncols; k++)
+        cs->s[k] = (source){.path = path, .file = -1, .dset = -1, .space = -1,
+                            .file_size = file_size};
+    return STRATA_OK;
+}
+
+/* Open the file at path for a colset. */
+static int colset_file(colset *cs, const char *path, int ncols, char *msg)
+{
     uint64_t file_size = 0;
+    *cs = (colset){.file = -1, .type = -1};
+    cs->tab = (source){.file = -1, .dset = -1, .space = -1};
     int rc = check_file(path, &file_size, msg);
     if (rc)
         return rc;
     hid_t file = open_file(path, msg);
     if (file < 0)
         return STRATA_E_IO_FORMAT;
-    for (int k = 0; k < 3; k++)
-        s[k].file_size = file_size;
-    int field = table != NULL;
-    char key_table[1024], block_path[3][1100];
-    if (field && strcmp(table, "/") != 0)
-        table = pandas_table_path(file, table, key_table, sizeof key_table);
-    const int fixed = field && is_fixed_frame(file, table);
-    hid_t type = -1;
-    for (int k = 0; k < 3 && !rc; k++) {
-        col[k] = (column){.name = names[k], .label = LABEL[k], .block_col = -1};
-        if (fixed) {
-            rc = open_fixed_column(file, table, &col[k], &s[k], block_path[k],
-                                   sizeof block_path[k], msg);
-        } else if (field && k > 0) {
-            col[k].dset = s[0].dset;
-            col[k].n = col[0].n;
-        } else {
-            s[k].file = file;
-            s[k].dataset = field ? table : names[k];
-            if ((rc = open_1d(&s[k], &col[k].n, msg)))
-                break;
-            col[k].dset = s[k].dset;
-            type = H5Dget_type(s[k].dset);
-            col[k].cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
-            col[k].u64 = !field && is_u64(type);
-            if (field && col[k].cls != H5T_COMPOUND)
-                rc = strata__fail(msg, STRATA_E_IO_TYPE,
-                                  "table '%s' in '%s' holds %s values, not records with fields "
-                                  "(a compound type)", table, path,
-                                  col[k].cls == H5T_INTEGER || col[k].cls == H5T_FLOAT
-                                      ? "plain numeric" : class_name(col[k].cls));
-            else if (!field)
-                rc = check_numeric(col[k].cls, names[k], LABEL[k], path, msg);
-            if (!field && type >= 0) {
-                H5Tclose(type);
-                type = -1;
-            }
+    return colset_init(cs, path, file, file_size, ncols, msg);
+}
+
+/* Resolve `table` (NULL: columns are datasets): pandas' key of a table
+ * format frame names the group holding "table". */
+static void colset_table(colset *cs, const char *table)
+{
+    if (table && strcmp(table, "/") != 0)
+        table = pandas_table_path(cs->file, table, cs->key_table, sizeof cs->key_table);
+    cs->table = table;
+    cs->fixed = table && is_fixed_frame(cs->file, table);
+}
+
+/* Open and check column k of spec. */
+static int colset_open_column(colset *cs, int k, char *msg)
+{
+    const colspec *sp = &cs->spec[k];
+    column *c = &cs->col[k];
+    source *s = &cs->s[k];
+    int rc;
+    *c = (column){.name = sp->name, .label = sp->label, .block_col = -1};
+    if (cs->table && cs->fixed && !sp->dataset)
+        return open_fixed_column(cs->file, cs->table, c, s, cs->block_path[k],
+                                 sizeof cs->block_path[k], msg);
+    if (cs->table && !sp->dataset) { /* a field of the compound table */
+        if (cs->tab.dset < 0) {
+            int64_t n;
+            cs->tab.file = cs->file;
+            cs->tab.dataset = cs->table;
+            if ((rc = open_1d(&cs->tab, &n, msg)))
+                return rc;
+            cs->type = H5Dget_type(cs->tab.dset);
+            H5T_class_t cls = cs->type < 0 ? H5T_NO_CLASS : H5Tget_class(cs->type);
+            if (cls != H5T_COMPOUND)
+                return strata__fail(msg, STRATA_E_IO_TYPE,
+                                    "table '%s' in '%s' holds %s values, not records with "
+                                    "fields (a compound type)", cs->table, cs->path,
+                                    cls == H5T_INTEGER || cls == H5T_FLOAT ? "plain numeric"
+                                                                           : class_name(cls));
+            cs->tab.n = n;
         }
-        if (!rc && field && !fixed)
-            rc = field_class(&s[0], type, &col[k], &col[k].cls, msg);
-        if (!rc && col[k].n != col[0].n)
-            rc = strata__fail(msg, STRATA_E_IO_TYPE,
-                              "columns of different lengths in '%s': '%s' (customer id) has "
-                              "%lld rows, '%s' (%s) has %lld", path, names[0],
-                              (long long)col[0].n, names[k], LABEL[k], (long long)col[k].n);
+        c->dset = cs->tab.dset;
+        c->n = cs->tab.n;
+        return field_class(&cs->tab, cs->type, c, &c->cls, msg);
     }
+    s->file = cs->file;
+    s->dataset = sp->name;
+    if ((rc = open_1d(s, &c->n, msg)))
+        return rc;
+    c->dset = s->dset;
+    hid_t type = H5Dget_type(s->dset);
+    c->cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+    c->u64 = is_u64(type);
     if (type >= 0)
         H5Tclose(type);
-    if (!rc && col[0].n == 0)
+    return check_numeric(c->cls, sp->name, sp->label, cs->path, msg);
+}
+
+/* Open and check every column of spec (ncols given to colset_init). */
+static int colset_open(colset *cs, const colspec *spec, char *msg)
+{
+    cs->spec = spec;
+    for (int k = 0; k < cs->ncols; k++) {
+        int rc = colset_open_column(cs, k, msg);
+        if (rc)
+            return rc;
+        if (cs->col[k].n != cs->col[0].n)
+            return strata__fail(msg, STRATA_E_IO_TYPE,
+                                "columns of different lengths in '%s': '%s' (%s) has %lld rows, "
+                                "'%s' (%s) has %lld", cs->path, spec[0].name, spec[0].label,
+                                (long long)cs->col[0].n, spec[k].name, spec[k].label,
+                                (long long)cs->col[k].n);
+    }
+    cs->n = cs->ncols > 0 ? cs->col[0].n : 0;
+    return STRATA_OK;
+}
+
+/* Read column k as `kind` (read_column) into out, element i at out + i * stride. */
+static int colset_read(const colset *cs, int k, int kind, void *out, int64_t stride, char *msg)
+{
+    int field = cs->table && !cs->fixed && !cs->spec[k].dataset;
+    return read_column(field ? &cs->tab : &cs->s[k], &cs->col[k], field, kind, out, stride, msg);
+}
+
+static int read_transactions(const char *path, const char *table, const char *const names[3],
+                             strata__h5_transactions *out, char *msg)
+{
+    const colspec spec[3] = {{names[0], "customer id", 0}, {names[1], "time", 0},
+                             {names[2], "amount", 0}};
+    colset cs;
+    int rc = colset_file(&cs, path, 3, msg);
+    if (!rc) {
+        colset_table(&cs, table);
+        rc = colset_open(&cs, spec, msg);
+    }
+    if (!rc && cs.n == 0)
         rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: the transaction log "
-                          "is empty", field ? table : names[0], path);
-    strata__h5_transactions t = {.n = rc ? 0 : col[0].n};
+                          "is empty", cs.table ? cs.table : names[0], path);
+    strata__h5_transactions t = {.n = rc ? 0 : cs.n};
     if (!rc) {
         char what[64];
         snprintf(what, sizeof what, "%lld transactions", (long long)t.n);
@@ -1097,16 +1220,12 @@ static int read_transactions(const char *path, const char *table, const char *co
     }
     void *dst[3] = {t.customer_id, t.time, t.amount};
     for (int k = 0; k < 3 && !rc; k++)
-        rc = read_column(&s[field && !fixed ? 0 : k], &col[k], field && !fixed, k, dst[k], msg);
+        rc = colset_read(&cs, k, k, dst[k], 1, msg);
     if (rc)
         strata__h5_transactions_free(&t);
     else
         *out = t;
-    for (int k = 0; k < 3; k++) {
-        s[k].file = -1; /* closed once below */
-        source_close(&s[k]);
-    }
-    H5Fclose(file);
+    colset_close(&cs);
     return rc;
 }
 
