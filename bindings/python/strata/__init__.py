@@ -20,6 +20,7 @@ from ._version import __version__
 from .errors import (ArgumentError, Cancelled, ClosedError, ConvergenceWarning, DTypeError, Error,
                      FileError, InternalError, NotFittedError, OutOfMemoryError,
                      OutputExistsError, StateError)
+from .frame import read_frame
 from .kmeans import KMeans, MiniBatchKMeans
 from .rfm import RFMResult, rfm, rfm_score
 
@@ -28,7 +29,7 @@ library_version = _lib.lib.strata_version_string().decode()
 #: Where the C library was loaded from (a path, or a name given to the system loader).
 library_path = _lib.path
 
-__all__ = ["KMeans", "MiniBatchKMeans", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError",
+__all__ = ["KMeans", "MiniBatchKMeans", "read_frame", "rfm", "rfm_score", "RFMResult", "Error", "ArgumentError", "DTypeError",
            "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",
            "ClosedError", "Cancelled", "InternalError", "ConvergenceWarning", "library_version",
            "library_path", "__version__"]
