@@ -575,6 +575,8 @@ STRATA_API int strata_discard_temp_file(void);
  *                     strata_version, source (the `source` argument, e.g.
  *                     "in.h5:/features"; NULL writes "": only text, the
  *                     protected input files are those the handle read).
+ *    after strata_kmeans_fit_frame() also: /feature_names (d strings) and,
+ *    when the frame had a key, /customer_id (int64, n; attribute "name").
  *  The file is written under a temporary name in the same folder and renamed
  *  into place, so an existing file is never left damaged; it is replaced only
  *  with STRATA_WRITE_FORCE, only if it is a regular file, and never if the

@@ -1047,6 +1047,11 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
     int rank = space < 0 ? -1 : H5Sget_simple_extent_dims(space, dims, NULL);
     if (space >= 0)
         H5Sclose(space);
+    if (rank == 1) /* a VLArray: pandas' object (string) columns */
+        return strata__fail(msg, STRATA_E_IO_TYPE,
+                            "column '%s' of pandas frame '%s' (the %s column) in '%s' holds "
+                            "Python objects (e.g. strings); expected integers or floats",
+                            c->name, group, c->label, s->path);
     if (rank != 2 || (int64_t)dims[1] <= c->block_col)
         return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read '%s' in '%s' as a pandas "
                             "block of columns: %s", path_buf, s->path,
