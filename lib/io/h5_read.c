@@ -1611,7 +1611,11 @@ static herr_t collect_link(hid_t group, const char *name, const H5L_info_t *info
 static int group_columns(hid_t file, const char *group, strlist *out)
 {
     strlist names = {0};
-    hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+    /* the group's own table read first, as link_exists() does (libhdf5 1.10
+     * crashes iterating a symbol table whose heap address is corrupt) */
+    H5G_info_t info;
+    hid_t g = H5Gget_info_by_name(file, group, &info, H5P_DEFAULT) < 0
+                  ? -1 : H5Gopen2(file, group, H5P_DEFAULT);
     hsize_t at = 0;
     herr_t err = g < 0 ? -1
                        : H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, &at, collect_link, &names);
