@@ -655,6 +655,8 @@ STRATA_API void strata_out_discard(strata_out *o);
  *                     strata_version, source (the `source` argument, e.g.
  *                     "in.h5:/features"; NULL writes "": only text, the
  *                     protected input files are those the handle read).
+ *    after strata_kmeans_fit_frame() also: /feature_names (d strings) and,
+ *    when the frame had a key, /customer_id (int64, n; attribute "name").
  *  The file is written under a temporary name in the same folder and renamed
  *  into place, so an existing file is never left damaged; it is replaced only
  *  with STRATA_WRITE_FORCE, only if it is a regular file, and never if the
@@ -814,6 +816,120 @@ STRATA_API STRATA_NODISCARD int strata_h5_read_matrix(const char *path, const ch
  *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE. */
 STRATA_API STRATA_NODISCARD int strata_h5_write_matrix(const char *path, const char *dataset, int dtype,
                                        const void *buf, int64_t n, int64_t d, int flags);
+
+/* ------------------------------------------------------------------------ */
+/* Feature frames: customer tables in, named features                       */
+/* (no handle: messages go to strata_last_error())                           */
+/* ------------------------------------------------------------------------ */
+/*
+ * strata_frame  n rows (customers) x d features, float64, row-major, in the
+ *               units of the file; d feature names (UTF-8); optionally an
+ *               int64 row key (the customer id) with its name. Immutable once
+ *               made; free it with strata_frame_free(). A frame may be read
+ *               from several threads at once.
+ *
+ * Layouts read (docs/tiers.md, "Customer tables in"):
+ *   - d 1-D numeric datasets of equal length (strata_frame_read_columns);
+ *   - a table (strata_frame_read_table): a 1-D compound dataset (h5py,
+ *     PyTables), a pandas frame written by DataFrame.to_hdf(path, key=table)
+ *     in "table" format (with or without data_columns: columns packed in
+ *     values_block_<i> fields are found by name) or in the default "fixed"
+ *     format, or a group of 1-D datasets (e.g. "/" of a `strata rfm` output);
+ *   - an n x d numeric dataset (strata_frame_read_matrix).
+ * Values: any integer or float type, converted to float64 (integers beyond
+ * 2^53 in magnitude are rounded to the nearest double, as numpy's
+ * astype(float64) does).
+ *
+ * Feature names: a dataset's base name ("/customers/recency" -> "recency"),
+ * a table's column names, or a matrix's "feature_names" attribute. Names
+ * must be distinct and non-empty.
+ *
+ * Row key. `key` NULL: a column (or dataset beside the first column, or in
+ * the group) named "customer_id" of the same length, if there is one; for a
+ * pandas frame also its index when the index is named customer_id. `key` ""
+ * : no key. Else the key's dataset path (a name without '/' is looked up in
+ * the group of the first column) or the table's column (or pandas index) of
+ * that name, which must exist. Integer or integral float values; every key
+ * present and distinct. INT64_MIN is reserved (it marks a missing key).
+ * The key column is never a feature of a table read with columns NULL.
+ *
+ * Checks (every reader and strata_frame_from_arrays()): STRATA_E_IO_* for a
+ * missing file, dataset or column (the message lists the table's columns),
+ * unequal lengths, non-numeric columns, 0 rows; STRATA_E_ARG for duplicate
+ * or empty feature names, a repeated key (both rows named) and bad sizes;
+ * STRATA_E_NONFINITE for NaN or Inf in a feature (column name and row
+ * named) and for a missing key (NaN, a fraction or beyond int64 in a float
+ * or uint64 key column; row named); STRATA_E_NOMEM (memory, or n x d
+ * beyond the machine's memory). On failure *out is left untouched.
+ * Allocates n x d doubles, n keys and the names, owned by the frame.
+ */
+typedef struct strata_frame strata_frame;
+
+/** Read d 1-D numeric datasets of equal length (dataset paths) as the
+ *  features, named by their base names. key: see "Row key" above.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (d < 1), the checks above. */
+STRATA_API STRATA_NODISCARD int strata_frame_read_columns(strata_frame **out, const char *path,
+                                                          const char *const *datasets, int64_t d,
+                                                          const char *key);
+
+/** Read columns of the table `table`: a 1-D compound dataset, a pandas frame
+ *  (its to_hdf key, e.g. "/customers", or its "table" dataset) or a group of
+ *  1-D datasets. columns: d column names (for a group: dataset names in it,
+ *  or paths); NULL with d = 0: every numeric column except the key, in the
+ *  table's order (pandas' column order; a group's datasets by name, or in
+ *  creation order when the file tracks it). key: see "Row key" above.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (columns NULL and d != 0,
+ *          or d < 1 with columns), the checks above (STRATA_E_IO_TYPE: no
+ *          numeric column). */
+STRATA_API STRATA_NODISCARD int strata_frame_read_table(strata_frame **out, const char *path,
+                                                        const char *table,
+                                                        const char *const *columns, int64_t d,
+                                                        const char *key);
+
+/** Read an n x d numeric dataset; names from its string attribute
+ *  "feature_names" (or "columns"; it must then hold d strings), else
+ *  "x0".."x{d-1}". No key.
+ *  @return STRATA_OK, STRATA_E_NULL, the checks above. */
+STRATA_API STRATA_NODISCARD int strata_frame_read_matrix(strata_frame **out, const char *path,
+                                                         const char *dataset);
+
+/** A frame copied from memory: row i of x starts at x + i * row_stride
+ *  (0 means d; else >= d). names: d strings or NULL for "x0".."x{d-1}";
+ *  key: n values or NULL (no key); key_name: the key's name (NULL means
+ *  "customer_id"). Nothing is borrowed after the call.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n, d < 1, bad stride,
+ *          n x d overflow), the checks above. */
+STRATA_API STRATA_NODISCARD int strata_frame_from_arrays(strata_frame **out, const double *x,
+                                                         int64_t n, int64_t d, int64_t row_stride,
+                                                         const char *const *names,
+                                                         const int64_t *key,
+                                                         const char *key_name);
+
+/** Rows and features of f. @return STRATA_OK, STRATA_E_NULL. */
+STRATA_API STRATA_NODISCARD int strata_frame_shape(const strata_frame *f, int64_t *out_n,
+                                                   int64_t *out_d);
+/** The n x d row-major features, owned by f (valid until strata_frame_free); NULL if f is. */
+STRATA_API const double *strata_frame_data(const strata_frame *f);
+/** Name of feature j (0 <= j < d), owned by f; NULL if f is NULL or j out of range. */
+STRATA_API const char *strata_frame_name(const strata_frame *f, int64_t j);
+/** The n row keys, owned by f; NULL when f has no key (or f is NULL). */
+STRATA_API const int64_t *strata_frame_key(const strata_frame *f);
+/** The key's name (e.g. "customer_id"), owned by f; NULL when f has no key. */
+STRATA_API const char *strata_frame_key_name(const strata_frame *f);
+/** Free a frame. NULL is a no-op. */
+STRATA_API void strata_frame_free(strata_frame *f);
+
+/** Fit k-means to a frame's features (float64; see strata_kmeans_fit(): the
+ *  same results and codes; weights NULL or n values) and keep its feature
+ *  names and row key with the model: strata_kmeans_write_h5() then also
+ *  writes /feature_names (d strings) and, when the frame has a key,
+ *  /customer_id (int64, n, in row order, attribute "name" = the key's
+ *  name). The frame is only read; it may be freed after the call. A later
+ *  strata_kmeans_fit(), fit_h5() or set_model() drops the names and keys.
+ *  Allocates: as strata_kmeans_fit(), plus copies of the names and keys.
+ *  @return as strata_kmeans_fit(); STRATA_E_NULL for a NULL frame. */
+STRATA_API STRATA_NODISCARD int strata_kmeans_fit_frame(strata_kmeans *km, const strata_frame *f,
+                                                        const double *weights);
 
 /* ------------------------------------------------------------------------ */
 /* RFM: recency, frequency, monetary scores from transaction logs           */

@@ -5,15 +5,23 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_input.h"
 
-static const char HELP[] =
+static const char HELP_HEAD[] =
     "usage: strata kmeans IN.h5:/path/to/dataset -k K -o OUT.h5 [options]\n"
+    "       strata kmeans IN.h5 --columns /a,/b,... -k K -o OUT.h5 [options]\n"
+    "       strata kmeans IN.h5 --table KEY [--features a,b,...] -k K -o OUT.h5 [options]\n"
     "\n"
     "Cluster the rows of a 2-D numeric dataset (rows = customers, columns =\n"
     "features; any float or integer type) and write OUT.h5 with /labels (int32),\n"
     "/centroids (float64, K x d) and the attributes k, inertia, n_iter, converged,\n"
-    "seed, algorithm, strata_version and source.\n"
-    "\n"
+    "seed, algorithm, strata_version and source. With --columns or --table the\n"
+    "features are read as float64 columns and OUT.h5 also holds /feature_names\n"
+    "and, when the input has a row key (e.g. the customer_id of a `strata rfm`\n"
+    "output), /customer_id in row order.\n"
+    "\n";
+
+static const char HELP[] =
     "options:\n"
     "  -k K               number of clusters (required, >= 1)\n"
     "  -o OUT.h5          output file (required); an existing file is kept unless --force\n"
@@ -48,8 +56,9 @@ static const char HELP[] =
 typedef struct options {
     const char *input, *output, *init;
     int algorithm;
-    char *in_file, *init_file; /* the files of input and of --init FILE:/dataset */
-    const char *in_dataset, *init_dataset;
+    cli_features in;  /* the input: its file, and its dataset in the matrix form */
+    char *init_file; /* the file of --init FILE:/dataset */
+    const char *init_dataset;
     int64_t k, seed, threads, n_init, max_iter, batch_size, chain_length;
     double tol;
     int force, help;
@@ -87,6 +96,7 @@ static int parse(int argc, char **argv, options *o)
         {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
         {"chain-length", required_argument, NULL, OPT_CHAIN_LENGTH},
         {"help", no_argument, NULL, 'h'},
+        CLI_INPUT_OPTIONS,
         {NULL, 0, NULL, 0}};
     *o = (options){.k = -1, .n_init = 1, .max_iter = 300, .tol = 1e-4, .batch_size = 1024,
                    .chain_length = 200};
@@ -107,7 +117,9 @@ static int parse(int argc, char **argv, options *o)
         case OPT_ALGORITHM: rc = parse_algorithm(optarg, &o->algorithm); break;
         case OPT_BATCH_SIZE: rc = cli_parse_int("--batch-size", optarg, 1, &o->batch_size); break;
         case OPT_CHAIN_LENGTH: rc = cli_parse_int("--chain-length", optarg, 1, &o->chain_length); break;
-        default: rc = cli_bad_option("kmeans", c, argv);
+        default:
+            if (!cli_input_option(&o->in, c, optarg))
+                rc = cli_bad_option("kmeans", c, argv);
         }
     }
     if (rc || o->help)
@@ -124,9 +136,7 @@ static int parse(int argc, char **argv, options *o)
 /* Split the input and a --init FILE:/dataset into o's file and dataset parts. */
 static int split_targets(options *o)
 {
-    int rc = cli_split_target(o->input, &o->in_file, &o->in_dataset);
-    if (rc == CLI_USAGE)
-        return cli_error(rc, "input must look like IN.h5:/path/to/dataset, got '%s'", o->input);
+    int rc = cli_input_finish(&o->in, o->input);
     if (rc || !o->init || !strcmp(o->init, "k-means++") || !strcmp(o->init, "k-means||") ||
         !strcmp(o->init, "afk-mc2") || !strcmp(o->init, "random"))
         return rc;
@@ -206,7 +216,7 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
     if (!rc) {
         for (int64_t i = 0; i < n; i++)
             counts[labels[i]]++;
-        printf("strata kmeans: %s -> %s\n", o->input, o->output);
+        printf("strata kmeans: %s -> %s\n", o->in.source ? o->in.source : o->input, o->output);
         printf("  k = %lld, n = %lld rows, d = %lld features\n", (long long)k, (long long)n,
                (long long)d);
         const int mb = algorithm == STRATA_ALGO_MINIBATCH;
@@ -223,16 +233,44 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
     return rc;
 }
 
+/* The frame's feature names and key, under the summary. */
+static void print_features(const strata_frame *f)
+{
+    int64_t n, d;
+    if (strata_frame_shape(f, &n, &d) != STRATA_OK)
+        return;
+    printf("  features:");
+    for (int64_t j = 0; j < d; j++)
+        printf("%s %s", j ? "," : "", strata_frame_name(f, j));
+    if (strata_frame_key(f))
+        printf("; row key: %s", strata_frame_key_name(f));
+    putchar('\n');
+}
+
 static int run(strata_kmeans *km, const options *o)
 {
     int rc = configure(km, o);
     if (rc)
         return rc;
     double t0 = cli_now();
-    CLI_TRY(km, strata_kmeans_fit_h5(km, o->in_file, o->in_dataset));
+    strata_frame *f = NULL;
+    int st = STRATA_OK;
+    if (o->in.dataset)
+        st = strata_kmeans_fit_h5(km, o->in.file, o->in.dataset);
+    else if (!(rc = cli_input_read(&o->in, &f)))
+        st = strata_kmeans_fit_frame(km, f, NULL);
     double seconds = cli_now() - t0;
-    CLI_TRY(km, strata_kmeans_write_h5(km, o->output, o->input, o->force ? STRATA_WRITE_FORCE : 0));
-    return summarise(km, o, seconds);
+    if (!rc && !st)
+        st = strata_kmeans_write_h5(km, o->output, o->in.source ? o->in.source : o->input,
+                                    o->force ? STRATA_WRITE_FORCE : 0);
+    if (!rc && st)
+        rc = cli_library_error(st, strata_kmeans_last_error(km));
+    if (!rc)
+        rc = summarise(km, o, seconds);
+    if (!rc && f)
+        print_features(f);
+    strata_frame_free(f);
+    return rc;
 }
 
 int cmd_kmeans(int argc, char **argv)
@@ -240,13 +278,16 @@ int cmd_kmeans(int argc, char **argv)
     options o;
     int rc = parse(argc, argv, &o);
     if (rc || o.help) {
-        if (o.help)
+        if (o.help) {
+            fputs(HELP_HEAD, stdout);
+            fputs(CLI_INPUT_HELP, stdout);
             fputs(HELP, stdout);
+        }
         return rc;
     }
     strata_kmeans *km = NULL;
     if (!(rc = split_targets(&o))) {
-        const cli_input inputs[] = {{o.in_file, "input file"}, {o.init_file, "--init file"}};
+        const cli_input inputs[] = {{o.in.file, "input file"}, {o.init_file, "--init file"}};
         rc = cli_check_files(inputs, 2, o.output, o.force);
     }
     if (!rc) {
@@ -254,7 +295,7 @@ int cmd_kmeans(int argc, char **argv)
         rc = st ? cli_library_error(st, strata_last_error()) : run(km, &o);
     }
     strata_kmeans_free(km);
-    free(o.in_file);
+    cli_input_free(&o.in);
     free(o.init_file);
     return rc;
 }

@@ -32,8 +32,24 @@ struct strata_kmeans {
     int kernel_used;
     int64_t seed_used;
     int init_used;
+    /* what strata_kmeans_fit_frame() keeps with the model (NULL otherwise) */
+    struct frame_info {
+        char **names; /* model.d names */
+        int64_t *key; /* model.n keys, or NULL */
+        char *key_name;
+    } frame;
     char msg[STRATA__MSG_LEN];
 };
+
+static void frame_info_free(struct frame_info *fi, int64_t d)
+{
+    for (int64_t j = 0; fi->names && j < d; j++)
+        strata__free(fi->names[j]);
+    strata__free(fi->names);
+    strata__free(fi->key);
+    strata__free(fi->key_name);
+    *fi = (struct frame_info){0};
+}
 
 static const char *const NULL_HANDLE_MSG = "strata_kmeans handle is NULL";
 
@@ -68,6 +84,7 @@ void strata_kmeans_free(strata_kmeans *km)
 {
     if (!km)
         return;
+    frame_info_free(&km->frame, km->model.d);
     strata__kmeans_model_free(&km->model);
     strata__free(km->init_centroids);
     strata__free(km);
@@ -374,6 +391,7 @@ int strata__kmeans_prepare(strata_kmeans *km, int dtype, const void *x, int64_t 
 
 void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const strata__kmeans_cfg *cfg)
 {
+    frame_info_free(&km->frame, km->model.d); /* set by strata_kmeans_fit_frame() after this */
     strata__kmeans_model_free(&km->model);
     km->model = *m;
     *m = (strata__kmeans_model){0};
@@ -397,6 +415,40 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
     if (!rc)
         strata__file_id_of(path, "the file the model was fitted from", &km->inputs[0]);
     return rc;
+}
+
+int strata_kmeans_fit_frame(strata_kmeans *km, const strata_frame *f, const double *weights)
+{
+    CHECK_HANDLE(km);
+    int64_t n, d;
+    if (!f || strata_frame_shape(f, &n, &d) != STRATA_OK)
+        return strata__fail(km->msg, STRATA_E_NULL, "frame is NULL");
+    /* copies first: a fit that succeeds must not then fail */
+    const int64_t *key = strata_frame_key(f);
+    const char *key_name = strata_frame_key_name(f);
+    struct frame_info fi = {0};
+    fi.names = strata__calloc((size_t)d, sizeof *fi.names);
+    fi.key = key ? strata__alloc((size_t)n, sizeof *fi.key) : NULL;
+    fi.key_name = key ? strata__strndup(key_name, strlen(key_name)) : NULL;
+    int ok = fi.names && (!key || (fi.key && fi.key_name));
+    for (int64_t j = 0; ok && j < d; j++) {
+        const char *name = strata_frame_name(f, j);
+        ok = (fi.names[j] = strata__strndup(name, strlen(name))) != NULL;
+    }
+    if (!ok) {
+        frame_info_free(&fi, d);
+        return strata__fail(km->msg, STRATA_E_NOMEM, "out of memory copying the frame's names "
+                            "and keys");
+    }
+    if (key)
+        memcpy(fi.key, key, (size_t)n * sizeof *fi.key);
+    int rc = strata_kmeans_fit(km, STRATA_FLOAT64, strata_frame_data(f), n, d, 0, weights);
+    if (rc) {
+        frame_info_free(&fi, d);
+        return rc;
+    }
+    km->frame = fi;
+    return STRATA_OK;
 }
 
 int strata_kmeans_set_model(strata_kmeans *km, const double *c, int64_t k, int64_t d)
@@ -423,6 +475,7 @@ int strata_kmeans_set_model(strata_kmeans *km, const double *c, int64_t k, int64
     memcpy(m.centroids, c, (size_t)(k * d) * sizeof(double));
     const strata__kernels *kern = strata__kernels_get(km->kernel);
     m.assign = strata__assign_choose(kern ? kern->id : STRATA_KERNEL_SCALAR, k, d);
+    frame_info_free(&km->frame, km->model.d);
     strata__kmeans_model_free(&km->model);
     km->model = m;
     km->inputs[0].known = 0;
@@ -577,7 +630,9 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
                                km->model.d, km->model.inertia, km->model.n_iter,
                                km->model.converged, km->seed_used,
                                algorithm_name(km->model.algorithm), source,
-                               km->inputs, 2};
+                               km->inputs, 2,
+                               (const char *const *)km->frame.names, km->frame.key,
+                               km->frame.key_name};
     return strata__h5_write_kmeans(path, &o, flags, km->msg);
 }
 

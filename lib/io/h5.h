@@ -49,9 +49,13 @@ typedef struct strata__kmeans_output {
     const char *source;    /* e.g. "in.h5:/features"; NULL means "" */
     const strata__file_id *inputs; /* ninputs files the write must not replace */
     int ninputs;
+    const char *const *feature_names; /* d names, or NULL: no /feature_names */
+    const int64_t *customer_id;       /* n row keys, or NULL: no /customer_id */
+    const char *key_name;             /* the key's own name (attribute "name") */
 } strata__kmeans_output;
 
-/* Write /labels, /centroids and the root attributes to a new file (temporary
+/* Write /labels, /centroids, the root attributes (and /feature_names,
+ * /customer_id when given) to a new file (temporary
  * name in the same folder, then rename; replaces only a regular file, only
  * with STRATA_WRITE_FORCE, and never one of out->inputs). */
 int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, int flags, char *msg);
@@ -126,6 +130,33 @@ int strata__h5_in_attr(strata__h5_in *in, const char *object, const char *name, 
 /* A string attribute into buf (cut to cap - 1 bytes). */
 int strata__h5_in_attr_string(strata__h5_in *in, const char *object, const char *name,
                               char *buf, size_t cap);
+/* ---- Feature frames: named numeric columns and a row key ---------------- */
+
+/* Features read from HDF5 (every array from strata__alloc). */
+typedef struct strata__h5_frame {
+    int64_t n, d;
+    double *x;      /* n x d row-major, original units */
+    char **names;   /* d feature names */
+    int64_t *key;   /* n row keys or NULL; INT64_MIN marks a missing one (NaN,
+                       non-integral float, uint64 >= 2^63) */
+    char *key_name; /* NULL when key is */
+} strata__h5_frame;
+
+/* Read d >= 1 feature columns and a key of equal length (include/strata.h,
+ * strata_frame_read_columns() and strata_frame_read_table(), tells the
+ * layouts and the key rules). table NULL: columns are 1-D dataset paths;
+ * else the compound dataset, pandas frame (table or fixed format) or group
+ * of 1-D datasets `table`, whose columns are named (d = 0 / columns NULL:
+ * every numeric column but the key). key NULL: "customer_id" if there is
+ * one; "": none. Values are converted to double by HDF5 (integers beyond
+ * 2^53 rounded to the nearest double); no value is checked here. */
+int strata__h5_read_frame(const char *path, const char *table, const char *const *columns,
+                          int64_t d, const char *key, strata__h5_frame *out, char *msg);
+/* An n x d numeric dataset as a frame: names from its string attribute
+ * "feature_names" (or "columns"), else x0..x{d-1}; no key. */
+int strata__h5_read_matrix_frame(const char *path, const char *dataset, strata__h5_frame *out,
+                                 char *msg);
+void strata__h5_frame_free(strata__h5_frame *f);
 
 /* ---- RFM: transaction logs in, per-customer results out ------------------ */
 

@@ -696,12 +696,97 @@ static int check_numeric(H5T_class_t cls, const char *what, const char *label, c
                         what, label, path, class_name(cls));
 }
 
+/* A growing list of strings (strata__alloc'ed). */
+typedef struct strlist {
+    char **v;
+    int64_t n, cap;
+} strlist;
+
+static void strlist_free(strlist *l)
+{
+    for (int64_t i = 0; i < l->n; i++)
+        strata__free(l->v[i]);
+    strata__free(l->v);
+    *l = (strlist){0};
+}
+
+/* Append s[0..len); 0, or -1 out of memory. */
+static int strlist_add(strlist *l, const char *s, size_t len)
+{
+    if (l->n == l->cap) {
+        int64_t cap = l->cap ? 2 * l->cap : 16;
+        char **v = strata__grow(l->v, (size_t)l->cap, (size_t)cap, sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    char *copy = strata__strndup(s, len);
+    if (!copy)
+        return -1;
+    l->v[l->n++] = copy;
+    return 0;
+}
+
+static int64_t strlist_find(const strlist *l, const char *s)
+{
+    for (int64_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i], s))
+            return i;
+    return -1;
+}
+
+/* The text of the fixed-length string attribute `name` of obj (strata__alloc'ed,
+ * NUL-terminated), or NULL if it is absent, not such a string or too long. */
+static char *attr_text(hid_t obj, const char *name)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return NULL;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t at = a < 0 ? -1 : H5Aget_type(a);
+    hid_t sp = a < 0 ? -1 : H5Aget_space(a);
+    size_t len = at < 0 || H5Tget_class(at) != H5T_STRING || H5Tis_variable_str(at) > 0 ||
+                         sp < 0 || H5Sget_simple_extent_npoints(sp) != 1
+                     ? 0 : H5Tget_size(at);
+    char *text = len > 0 && len < (1u << 20) ? strata__calloc(1, len + 1) : NULL;
+    /* the raw bytes in the file's own type: PyTables writes an 11-character
+     * name as an 11-byte "NUL-terminated" string, which a conversion cuts */
+    int ok = text && H5Aread(a, at, text) >= 0;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (at >= 0)
+        H5Tclose(at);
+    if (a >= 0)
+        H5Aclose(a);
+    if (!ok) {
+        strata__free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The strings of a pickled (protocol 0) list as pandas writes them in its
+ * attributes: "V<name>" for the first, "aV<name>" for the others, one per
+ * line (names in plain ASCII; pickle escapes others). 0, or -1 out of memory. */
+static int pickle_names(const char *text, strlist *out)
+{
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        const char *v = n > 1 && line[0] == 'V' ? line + 1 /* first item */
+                        : n > 2 && line[0] == 'a' && line[1] == 'V' ? line + 2 /* append */
+                        : NULL;
+        if (v && strlist_add(out, v, n - (size_t)(v - line)) < 0)
+            return -1;
+        line = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
 /* pandas' to_hdf(format="table") without data_columns packs the columns of
  * one dtype into an array field values_block_<i>; the attribute
- * values_block_<i>_kind lists their names as a pickled (protocol 0) list:
- * "V<name>" for the first, "aV<name>" for the others, one per line (names in
- * plain ASCII; pickle escapes others). Finds c->name there: sets member,
- * width and elem. */
+ * values_block_<i>_kind lists their names as a pickled list (pickle_names).
+ * Finds c->name there: sets member, width and elem. */
 static int find_pandas_block(hid_t dset, hid_t type, column *c)
 {
     for (int i = 0; i < 64; i++) {
@@ -709,34 +794,14 @@ static int find_pandas_block(hid_t dset, hid_t type, column *c)
         snprintf(attr, sizeof attr, "values_block_%d_kind", i);
         if (H5Aexists(dset, attr) <= 0)
             return 0;
-        hid_t a = H5Aopen(dset, attr, H5P_DEFAULT);
-        hid_t at = a < 0 ? -1 : H5Aget_type(a);
-        size_t len = at < 0 || H5Tget_class(at) != H5T_STRING || H5Tis_variable_str(at) > 0
-                         ? 0 : H5Tget_size(at);
-        char *text = len > 0 && len < (1u << 20) ? strata__calloc(1, len + 1) : NULL;
-        hid_t mt = text ? H5Tcopy(H5T_C_S1) : -1;
-        int ok = mt >= 0 && H5Tset_size(mt, len) >= 0 && H5Aread(a, mt, text) >= 0;
-        if (mt >= 0)
-            H5Tclose(mt);
-        if (at >= 0)
-            H5Tclose(at);
-        if (a >= 0)
-            H5Aclose(a);
+        char *text = attr_text(dset, attr);
+        strlist names = {0};
         int64_t pos = -1, count = 0;
-        for (char *line = ok ? text : NULL; line && *line;) {
-            char *end = strchr(line, '\n');
-            size_t n = end ? (size_t)(end - line) : strlen(line);
-            const char *v = n > 1 && line[0] == 'V' ? line + 1 /* first item */
-                            : n > 2 && line[0] == 'a' && line[1] == 'V' ? line + 2 /* append */
-                            : NULL;
-            if (v) {
-                size_t vn = n - (size_t)(v - line);
-                if (vn == strlen(c->name) && !memcmp(v, c->name, vn))
-                    pos = count;
-                count++;
-            }
-            line = end ? end + 1 : NULL;
+        if (text && pickle_names(text, &names) == 0) {
+            pos = strlist_find(&names, c->name);
+            count = names.n;
         }
+        strlist_free(&names);
         strata__free(text);
         if (pos < 0)
             continue;
@@ -858,8 +923,10 @@ static inline int64_t float_to_int(double x, int kind)
     return (int64_t)x;
 }
 
+/* Read column c into out, element i at out + i * stride (8-byte elements:
+ * int64 for kinds 0 and 1, double for kind 2). */
 static int read_column(const source *s, const column *c, int field, int kind, void *out,
-                       char *msg)
+                       int64_t stride, char *msg)
 {
     char cause[256];
     const int64_t width = c->width > 0 ? c->width : 1;
@@ -867,9 +934,10 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
     step = step > 0 ? step : 1;
     double *tmp = NULL;
     int as_float = kind != 2 && c->cls == H5T_FLOAT;
-    /* read through tmp to convert floats to ids/times, or to pick one column
-     * of an array field (8-byte elements either way) */
-    int via_tmp = as_float || width > 1;
+    /* read through tmp to convert floats to ids/times, to pick one column
+     * of an array field, or to spread a column over the rows of a matrix
+     * (8-byte elements each way) */
+    int via_tmp = as_float || width > 1 || stride != 1;
     if (via_tmp && !(tmp = strata__alloc((size_t)((c->n < step ? c->n : step) * width),
                                          sizeof *tmp)))
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s' in '%s'", c->name,
@@ -877,9 +945,10 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
     hid_t native = kind == 2 || as_float ? H5T_NATIVE_DOUBLE
                    : c->u64 ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
     int rc = STRATA_OK;
+#define AT(i) ((char *)out + (size_t)((r0 + (i)) * stride) * 8)
     for (int64_t r0 = 0; r0 < c->n && !rc; r0 += step) {
         int64_t rows = c->n - r0 < step ? c->n - r0 : step;
-        void *dst = via_tmp ? (void *)tmp : (char *)out + (size_t)r0 * 8;
+        void *dst = via_tmp ? (void *)tmp : AT(0);
         if (read_block(c, field, native, r0, rows, dst, cause, sizeof cause) < 0) {
             rc = strata__fail(msg, STRATA_E_IO_FORMAT,
                               "cannot read rows %lld-%lld of the %s column '%s' in '%s': %s",
@@ -889,18 +958,26 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
         }
         const int64_t e = width > 1 ? c->elem : 0;
         if (as_float)
-            for (int64_t i = 0; i < rows; i++)
-                ((int64_t *)out)[r0 + i] = float_to_int(tmp[i * width + e], kind);
+            for (int64_t i = 0; i < rows; i++) {
+                int64_t v = float_to_int(tmp[i * width + e], kind);
+                memcpy(AT(i), &v, 8);
+            }
         else if (via_tmp) /* same 8-byte type: copy the column's bits */
             for (int64_t i = 0; i < rows; i++)
-                memcpy((char *)out + (size_t)(r0 + i) * 8, tmp + i * width + e, 8);
+                memcpy(AT(i), tmp + i * width + e, 8);
         /* uint64 ids or times >= 2^63 (hashed ids) have no int64 value: they
          * get the missing mark and are counted as bad rows, as in Python */
         if (kind != 2 && c->u64)
-            for (int64_t i = 0; i < rows; i++)
-                if (((int64_t *)out)[r0 + i] < 0)
-                    ((int64_t *)out)[r0 + i] = INT64_MIN;
+            for (int64_t i = 0; i < rows; i++) {
+                int64_t v;
+                memcpy(&v, AT(i), 8);
+                if (v < 0) {
+                    v = INT64_MIN;
+                    memcpy(AT(i), &v, 8);
+                }
+            }
     }
+#undef AT
     strata__free(tmp);
     return rc;
 }
@@ -970,6 +1047,11 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
     int rank = space < 0 ? -1 : H5Sget_simple_extent_dims(space, dims, NULL);
     if (space >= 0)
         H5Sclose(space);
+    if (rank == 1) /* a VLArray: pandas' object (string) columns */
+        return strata__fail(msg, STRATA_E_IO_TYPE,
+                            "column '%s' of pandas frame '%s' (the %s column) in '%s' holds "
+                            "Python objects (e.g. strings); expected integers or floats",
+                            c->name, group, c->label, s->path);
     if (rank != 2 || (int64_t)dims[1] <= c->block_col)
         return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read '%s' in '%s' as a pandas "
                             "block of columns: %s", path_buf, s->path,
@@ -1015,73 +1097,205 @@ static const char *pandas_table_path(hid_t file, const char *table, char *buf, s
     return group && link_exists(file, buf) > 0 ? buf : table;
 }
 
-static int read_transactions(const char *path, const char *table, const char *const names[3],
-                             strata__h5_transactions *out, char *msg)
+/* ---- A set of equal-length columns: the reader of every table layout ----- */
+
+/* One column asked for: a 1-D dataset, a field of a compound table, or a
+ * column of a pandas frame. */
+typedef struct colspec {
+    const char *name;  /* dataset path (no table, or `dataset`), else the column's name */
+    const char *label; /* what it is for messages: "customer id", "feature", "key" */
+    int dataset;       /* 1: a 1-D dataset even when a table is read (pandas' index) */
+} colspec;
+
+/* Columns opened and checked (numeric, 1-D, of one length), ready to read. */
+typedef struct colset {
+    const char *path;
+    hid_t file;
+    const char *table; /* the compound dataset or pandas frame; NULL: datasets */
+    int fixed;         /* table is a pandas fixed-format frame */
+    int ncols;
+    const colspec *spec;
+    source tab;        /* the compound table (fields read from it) */
+    hid_t type;        /* its type */
+    source *s;         /* per column: its own dataset (plain, or a fixed block) */
+    column *col;
+    char (*block_path)[1100];
+    char key_table[1024];
+    int64_t n;
+} colset;
+
+static void colset_close(colset *cs)
 {
-    static const char *const LABEL[3] = {"customer id", "time", "amount"};
-    source s[3] = {0}; /* one per column; with a table only s[0] is opened */
-    column col[3];
-    for (int k = 0; k < 3; k++)
-        s[k] = (source){.path = path, .file = -1, .dset = -1, .space = -1};
+    for (int k = 0; cs->s && k < cs->ncols; k++) {
+        cs->s[k].file = -1; /* closed once below */
+        source_close(&cs->s[k]);
+    }
+    cs->tab.file = -1;
+    source_close(&cs->tab);
+    if (cs->type >= 0)
+        H5Tclose(cs->type);
+    if (cs->file >= 0)
+        H5Fclose(cs->file);
+    strata__free(cs->s);
+    strata__free(cs->col);
+    strata__free(cs->block_path);
+    cs->s = NULL;
+    cs->col = NULL;
+    cs->block_path = NULL;
+    cs->type = cs->file = -1;
+}
+
+/* Give cs room for ncols columns. */
+static int colset_alloc(colset *cs, int ncols, char *msg)
+{
+    size_t m = (size_t)(ncols > 0 ? ncols : 1);
+    cs->ncols = 0;
+    strata__free(cs->s);
+    strata__free(cs->col);
+    strata__free(cs->block_path);
+    cs->s = strata__calloc(m, sizeof *cs->s);
+    cs->col = strata__calloc(m, sizeof *cs->col);
+    cs->block_path = strata__calloc(m, sizeof *cs->block_path);
+    if (!cs->s || !cs->col || !cs->block_path)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory for %d columns of '%s'", ncols,
+                            cs->path);
+    for (int k = 0; k < ncols; k++)
+        cs->s[k] = (source){.path = cs->path, .file = -1, .dset = -1, .space = -1,
+                            .file_size = cs->tab.file_size};
+    cs->ncols = ncols;
+    return STRATA_OK;
+}
+
+/* Start a colset on an open file (owned by cs from here on). */
+static int colset_init(colset *cs, const char *path, hid_t file, uint64_t file_size, int ncols,
+                       char *msg)
+{
+    *cs = (colset){.path = path, .file = file, .type = -1};
+    cs->tab = (source){.path = path, .file = -1, .dset = -1, .space = -1,
+                       .file_size = file_size};
+    return colset_alloc(cs, ncols, msg);
+}
+
+/* Open the file at path for a colset. */
+static int colset_file(colset *cs, const char *path, int ncols, char *msg)
+{
     uint64_t file_size = 0;
+    *cs = (colset){.file = -1, .type = -1};
+    cs->tab = (source){.file = -1, .dset = -1, .space = -1};
     int rc = check_file(path, &file_size, msg);
     if (rc)
         return rc;
     hid_t file = open_file(path, msg);
     if (file < 0)
         return STRATA_E_IO_FORMAT;
-    for (int k = 0; k < 3; k++)
-        s[k].file_size = file_size;
-    int field = table != NULL;
-    char key_table[1024], block_path[3][1100];
-    if (field && strcmp(table, "/") != 0)
-        table = pandas_table_path(file, table, key_table, sizeof key_table);
-    const int fixed = field && is_fixed_frame(file, table);
-    hid_t type = -1;
-    for (int k = 0; k < 3 && !rc; k++) {
-        col[k] = (column){.name = names[k], .label = LABEL[k], .block_col = -1};
-        if (fixed) {
-            rc = open_fixed_column(file, table, &col[k], &s[k], block_path[k],
-                                   sizeof block_path[k], msg);
-        } else if (field && k > 0) {
-            col[k].dset = s[0].dset;
-            col[k].n = col[0].n;
-        } else {
-            s[k].file = file;
-            s[k].dataset = field ? table : names[k];
-            if ((rc = open_1d(&s[k], &col[k].n, msg)))
-                break;
-            col[k].dset = s[k].dset;
-            type = H5Dget_type(s[k].dset);
-            col[k].cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
-            col[k].u64 = !field && is_u64(type);
-            if (field && col[k].cls != H5T_COMPOUND)
-                rc = strata__fail(msg, STRATA_E_IO_TYPE,
-                                  "table '%s' in '%s' holds %s values, not records with fields "
-                                  "(a compound type)", table, path,
-                                  col[k].cls == H5T_INTEGER || col[k].cls == H5T_FLOAT
-                                      ? "plain numeric" : class_name(col[k].cls));
-            else if (!field)
-                rc = check_numeric(col[k].cls, names[k], LABEL[k], path, msg);
-            if (!field && type >= 0) {
-                H5Tclose(type);
-                type = -1;
-            }
-        }
-        if (!rc && field && !fixed)
-            rc = field_class(&s[0], type, &col[k], &col[k].cls, msg);
-        if (!rc && col[k].n != col[0].n)
-            rc = strata__fail(msg, STRATA_E_IO_TYPE,
-                              "columns of different lengths in '%s': '%s' (customer id) has "
-                              "%lld rows, '%s' (%s) has %lld", path, names[0],
-                              (long long)col[0].n, names[k], LABEL[k], (long long)col[k].n);
+    return colset_init(cs, path, file, file_size, ncols, msg);
+}
+
+/* Resolve `table` (NULL: columns are datasets): pandas' key of a table
+ * format frame names the group holding "table". */
+static void colset_table(colset *cs, const char *table)
+{
+    if (table && strcmp(table, "/") != 0)
+        table = pandas_table_path(cs->file, table, cs->key_table, sizeof cs->key_table);
+    cs->table = table;
+    cs->fixed = table && is_fixed_frame(cs->file, table);
+}
+
+/* Open cs->table as a compound table (once). */
+static int colset_open_table(colset *cs, char *msg)
+{
+    if (cs->tab.dset >= 0)
+        return STRATA_OK;
+    int64_t n;
+    cs->tab.file = cs->file;
+    cs->tab.dataset = cs->table;
+    int rc = open_1d(&cs->tab, &n, msg);
+    if (rc)
+        return rc;
+    cs->type = H5Dget_type(cs->tab.dset);
+    H5T_class_t cls = cs->type < 0 ? H5T_NO_CLASS : H5Tget_class(cs->type);
+    if (cls != H5T_COMPOUND)
+        return strata__fail(msg, STRATA_E_IO_TYPE,
+                            "table '%s' in '%s' holds %s values, not records with fields (a "
+                            "compound type)", cs->table, cs->path,
+                            cls == H5T_INTEGER || cls == H5T_FLOAT ? "plain numeric"
+                                                                   : class_name(cls));
+    cs->tab.n = n;
+    return STRATA_OK;
+}
+
+/* Open and check column k of spec. */
+static int colset_open_column(colset *cs, int k, char *msg)
+{
+    const colspec *sp = &cs->spec[k];
+    column *c = &cs->col[k];
+    source *s = &cs->s[k];
+    int rc;
+    *c = (column){.name = sp->name, .label = sp->label, .block_col = -1};
+    if (cs->table && cs->fixed && !sp->dataset)
+        return open_fixed_column(cs->file, cs->table, c, s, cs->block_path[k],
+                                 sizeof cs->block_path[k], msg);
+    if (cs->table && !sp->dataset) { /* a field of the compound table */
+        if ((rc = colset_open_table(cs, msg)))
+            return rc;
+        c->dset = cs->tab.dset;
+        c->n = cs->tab.n;
+        return field_class(&cs->tab, cs->type, c, &c->cls, msg);
     }
+    s->file = cs->file;
+    s->dataset = sp->name;
+    if ((rc = open_1d(s, &c->n, msg)))
+        return rc;
+    c->dset = s->dset;
+    hid_t type = H5Dget_type(s->dset);
+    c->cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+    c->u64 = is_u64(type);
     if (type >= 0)
         H5Tclose(type);
-    if (!rc && col[0].n == 0)
+    return check_numeric(c->cls, sp->name, sp->label, cs->path, msg);
+}
+
+/* Open and check every column of spec (ncols given to colset_init). */
+static int colset_open(colset *cs, const colspec *spec, char *msg)
+{
+    cs->spec = spec;
+    for (int k = 0; k < cs->ncols; k++) {
+        int rc = colset_open_column(cs, k, msg);
+        if (rc)
+            return rc;
+        if (cs->col[k].n != cs->col[0].n)
+            return strata__fail(msg, STRATA_E_IO_TYPE,
+                                "columns of different lengths in '%s': '%s' (%s) has %lld rows, "
+                                "'%s' (%s) has %lld", cs->path, spec[0].name, spec[0].label,
+                                (long long)cs->col[0].n, spec[k].name, spec[k].label,
+                                (long long)cs->col[k].n);
+    }
+    cs->n = cs->ncols > 0 ? cs->col[0].n : 0;
+    return STRATA_OK;
+}
+
+/* Read column k as `kind` (read_column) into out, element i at out + i * stride. */
+static int colset_read(const colset *cs, int k, int kind, void *out, int64_t stride, char *msg)
+{
+    int field = cs->table && !cs->fixed && !cs->spec[k].dataset;
+    return read_column(field ? &cs->tab : &cs->s[k], &cs->col[k], field, kind, out, stride, msg);
+}
+
+static int read_transactions(const char *path, const char *table, const char *const names[3],
+                             strata__h5_transactions *out, char *msg)
+{
+    const colspec spec[3] = {{names[0], "customer id", 0}, {names[1], "time", 0},
+                             {names[2], "amount", 0}};
+    colset cs;
+    int rc = colset_file(&cs, path, 3, msg);
+    if (!rc) {
+        colset_table(&cs, table);
+        rc = colset_open(&cs, spec, msg);
+    }
+    if (!rc && cs.n == 0)
         rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: the transaction log "
-                          "is empty", field ? table : names[0], path);
-    strata__h5_transactions t = {.n = rc ? 0 : col[0].n};
+                          "is empty", cs.table ? cs.table : names[0], path);
+    strata__h5_transactions t = {.n = rc ? 0 : cs.n};
     if (!rc) {
         char what[64];
         snprintf(what, sizeof what, "%lld transactions", (long long)t.n);
@@ -1097,16 +1311,12 @@ static int read_transactions(const char *path, const char *table, const char *co
     }
     void *dst[3] = {t.customer_id, t.time, t.amount};
     for (int k = 0; k < 3 && !rc; k++)
-        rc = read_column(&s[field && !fixed ? 0 : k], &col[k], field && !fixed, k, dst[k], msg);
+        rc = colset_read(&cs, k, k, dst[k], 1, msg);
     if (rc)
         strata__h5_transactions_free(&t);
     else
         *out = t;
-    for (int k = 0; k < 3; k++) {
-        s[k].file = -1; /* closed once below */
-        source_close(&s[k]);
-    }
-    H5Fclose(file);
+    colset_close(&cs);
     return rc;
 }
 
@@ -1116,6 +1326,574 @@ int strata__h5_read_transactions(const char *path, const char *table, const char
     strata__h5_guard g;
     strata__h5_enter(&g);
     int rc = read_transactions(path, table, names, out, msg);
+    strata__h5_leave(&g);
+    return rc;
+}
+
+/* ---- Feature frames: d named numeric columns and an optional row key ----- */
+
+void strata__h5_frame_free(strata__h5_frame *f)
+{
+    if (!f)
+        return;
+    for (int64_t j = 0; f->names && j < f->d; j++)
+        strata__free(f->names[j]);
+    strata__free(f->names);
+    strata__free(f->x);
+    strata__free(f->key);
+    strata__free(f->key_name);
+    memset(f, 0, sizeof *f);
+}
+
+/* "group/name" into buf ("/name" for the root group); NULL if too long. */
+static const char *join_path(const char *group, const char *name, char *buf, size_t cap)
+{
+    size_t g = strlen(group);
+    int used = snprintf(buf, cap, "%s%s%s", group, g && group[g - 1] == '/' ? "" : "/", name);
+    return used < 0 || (size_t)used >= cap ? NULL : buf;
+}
+
+/* The last part of a dataset path ("/customers/recency" -> "recency"). */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash && slash[1] ? slash + 1 : path;
+}
+
+/* The group of a dataset path ("/c/recency" -> "/c", "recency" -> "/"). */
+static void dir_name(const char *path, char *buf, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) : 0;
+    snprintf(buf, cap, "%.*s", (int)len, path);
+    if (!buf[0])
+        snprintf(buf, cap, "/");
+}
+
+/* Is `name` a 1-D numeric dataset? Sets *n (its length) and *integer. */
+static int probe_1d(hid_t file, const char *name, int64_t *n, int *integer)
+{
+    if (link_exists(file, name) <= 0)
+        return 0;
+    hid_t obj = H5Oopen(file, name, H5P_DEFAULT);
+    int ok = obj >= 0 && H5Iget_type(obj) == H5I_DATASET;
+    hid_t space = ok ? H5Dget_space(obj) : -1, type = ok ? H5Dget_type(obj) : -1;
+    hsize_t dims[H5S_MAX_RANK];
+    H5T_class_t cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+    ok = ok && space >= 0 && H5Sget_simple_extent_dims(space, dims, NULL) == 1 &&
+         (cls == H5T_INTEGER || cls == H5T_FLOAT);
+    if (ok) {
+        *n = (int64_t)dims[0];
+        *integer = cls == H5T_INTEGER;
+    }
+    if (type >= 0)
+        H5Tclose(type);
+    if (space >= 0)
+        H5Sclose(space);
+    if (obj >= 0)
+        H5Oclose(obj);
+    return ok;
+}
+
+static int is_group(hid_t file, const char *name)
+{
+    if (strcmp(name, "/") != 0 && link_exists(file, name) <= 0)
+        return 0;
+    hid_t obj = H5Oopen(file, name, H5P_DEFAULT);
+    int group = obj >= 0 && H5Iget_type(obj) == H5I_GROUP;
+    if (obj >= 0)
+        H5Oclose(obj);
+    return group;
+}
+
+/* The strings of a 1-D string dataset or attribute (fixed or variable
+ * length) of at most `max` items; 0, or -1 when it is not one or is too big
+ * (nothing added then). */
+static int read_strings(hid_t obj, const char *attr, int64_t max, strlist *out)
+{
+    hid_t item = attr ? H5Aopen(obj, attr, H5P_DEFAULT) : obj;
+    hid_t type = item < 0 ? -1 : attr ? H5Aget_type(item) : H5Dget_type(item);
+    hid_t space = item < 0 ? -1 : attr ? H5Aget_space(item) : H5Dget_space(item);
+    hssize_t m = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
+    int vlen = type >= 0 && H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0;
+    size_t len = type >= 0 && H5Tget_class(type) == H5T_STRING && !vlen ? H5Tget_size(type) : 0;
+    int rc = -1;
+    if ((vlen || (len > 0 && len < (1u << 16))) && rank <= 1 && m >= 0 && m <= max) {
+        /* fixed length: the raw bytes (see attr_text), NUL added below */
+        hid_t mt = vlen ? H5Tcopy(H5T_C_S1) : H5Tcopy(type);
+        void *buf = strata__calloc((size_t)(m ? m : 1), vlen ? sizeof(char *) : len);
+        herr_t err = mt < 0 || !buf ||
+                             (vlen && (H5Tset_size(mt, H5T_VARIABLE) < 0 ||
+                                       H5Tset_cset(mt, H5Tget_cset(type)) < 0))
+                         ? -1
+                         : attr ? H5Aread(item, mt, buf)
+                                : H5Dread(item, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+        rc = err < 0 ? -1 : 0;
+        for (hssize_t j = 0; !rc && j < m; j++) {
+            const char *sj = vlen ? ((char **)buf)[j] : (char *)buf + (size_t)j * len;
+            size_t sl = !sj ? 0 : vlen ? strlen(sj) : strnlen(sj, len);
+            rc = strlist_add(out, sj ? sj : "", sl);
+        }
+        if (err >= 0 && vlen)
+            H5Dvlen_reclaim(mt, space, H5P_DEFAULT, buf);
+        strata__free(buf);
+        if (mt >= 0)
+            H5Tclose(mt);
+    }
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    if (attr && item >= 0)
+        H5Aclose(item);
+    return rc;
+}
+
+/* ---- Which columns a table has ---- */
+
+/* The layouts strata__h5_read_frame() takes. */
+enum { LAYOUT_DATASETS, LAYOUT_GROUP, LAYOUT_COMPOUND, LAYOUT_FIXED };
+
+/* Is column `name` of the table in cs numeric? (a compound table is open) */
+static int compound_numeric(const colset *cs, const char *name)
+{
+    int idx = H5Tget_member_index(cs->type, name);
+    if (idx >= 0) {
+        H5T_class_t cls = H5Tget_member_class(cs->type, (unsigned)idx);
+        return cls == H5T_INTEGER || cls == H5T_FLOAT;
+    }
+    column c = {.name = name};
+    return find_pandas_block(cs->tab.dset, cs->type, &c) &&
+           (c.cls == H5T_INTEGER || c.cls == H5T_FLOAT);
+}
+
+/* The name pandas gave the index of a frame into buf ("" when unnamed or not
+ * pandas): table format (`table` is the "table" dataset), in the pickled
+ * "info" attribute of its group; fixed format (`table` is the group), the
+ * "name" attribute of its axis1. */
+static void pandas_index_name(hid_t file, const char *table, int fixed, char *buf, size_t cap)
+{
+    char path[1100];
+    buf[0] = '\0';
+    if (fixed ? !join_path(table, "axis1", path, sizeof path)
+              : (dir_name(table, path, sizeof path), 0))
+        return;
+    if (strcmp(path, "/") != 0 && link_exists(file, path) <= 0)
+        return;
+    hid_t obj = H5Oopen(file, path, H5P_DEFAULT);
+    char *text = obj < 0 ? NULL : attr_text(obj, fixed ? "name" : "info");
+    if (obj >= 0)
+        H5Oclose(obj);
+    if (!text)
+        return;
+    if (fixed) {
+        if (strcmp(text, "N.") != 0) /* a pickled None: no name */
+            snprintf(buf, cap, "%s", text);
+    } else {
+        /* ...\nVindex_name\np<memo>\nV<name>\n... */
+        const char *at = strstr(text, "\nVindex_name\n");
+        const char *line = at ? strchr(at + 13, '\n') : NULL;
+        if (at && at[13] == 'p' && line && line[1] == 'V') {
+            const char *end = strchr(line + 2, '\n');
+            size_t len = end ? (size_t)(end - line - 2) : strlen(line + 2);
+            if (len < cap)
+                snprintf(buf, cap, "%.*s", (int)len, line + 2);
+        }
+    }
+    strata__free(text);
+}
+
+/* Every column of a pandas fixed frame, in the frame's order (axis0), and
+ * the numeric ones. */
+static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *numeric)
+{
+    char path[1100];
+    for (int b = 0; b < 64; b++) {
+        char items[64], values[64];
+        snprintf(items, sizeof items, "block%d_items", b);
+        snprintf(values, sizeof values, "block%d_values", b);
+        if (!join_path(group, items, path, sizeof path) || link_exists(file, path) <= 0)
+            break;
+        hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+        strlist names = {0};
+        int rc = d < 0 ? -1 : read_strings(d, NULL, 100000, &names);
+        if (d >= 0)
+            H5Dclose(d);
+        hid_t v = join_path(group, values, path, sizeof path) && link_exists(file, path) > 0
+                      ? H5Dopen2(file, path, H5P_DEFAULT) : -1;
+        hid_t t = v < 0 ? -1 : H5Dget_type(v);
+        H5T_class_t cls = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
+        if (t >= 0)
+            H5Tclose(t);
+        if (v >= 0)
+            H5Dclose(v);
+        for (int64_t j = 0; !rc && j < names.n; j++) {
+            rc = strlist_add(all, names.v[j], strlen(names.v[j]));
+            if (!rc && (cls == H5T_INTEGER || cls == H5T_FLOAT))
+                rc = strlist_add(numeric, names.v[j], strlen(names.v[j]));
+        }
+        strlist_free(&names);
+        if (rc)
+            return -1;
+    }
+    /* axis0 holds the frame's column order; the blocks group them by dtype */
+    strlist order = {0};
+    hid_t a = join_path(group, "axis0", path, sizeof path) && link_exists(file, path) > 0
+                  ? H5Dopen2(file, path, H5P_DEFAULT) : -1;
+    int ok = a >= 0 && read_strings(a, NULL, 100000, &order) == 0 && order.n == all->n;
+    if (a >= 0)
+        H5Dclose(a);
+    if (ok) {
+        strlist sorted = {0};
+        for (int64_t j = 0; ok && j < order.n; j++)
+            if (strlist_find(numeric, order.v[j]) >= 0)
+                ok = strlist_add(&sorted, order.v[j], strlen(order.v[j])) == 0;
+        if (ok && sorted.n == numeric->n) {
+            strlist_free(numeric);
+            *numeric = sorted;
+        } else
+            strlist_free(&sorted);
+    }
+    strlist_free(&order);
+    return 0;
+}
+
+/* Every numeric column of the compound table open in cs, in the frame's
+ * order: pandas' "non_index_axes" attribute of the frame's group when there
+ * is one, else the fields in order with pandas' values_block_<i> fields
+ * expanded into the columns they pack. */
+static int compound_columns(const colset *cs, strlist *out)
+{
+    strlist order = {0};
+    char group[1100];
+    dir_name(cs->table, group, sizeof group);
+    hid_t g = H5Oopen(cs->file, group, H5P_DEFAULT);
+    char *text = g < 0 ? NULL : attr_text(g, "non_index_axes");
+    if (g >= 0)
+        H5Oclose(g);
+    int rc = 0;
+    if (text) {
+        rc = pickle_names(text, &order);
+        strata__free(text);
+    } else {
+        int nm = H5Tget_nmembers(cs->type);
+        for (int i = 0; !rc && i < nm; i++) {
+            char *name = H5Tget_member_name(cs->type, (unsigned)i);
+            char attr[64];
+            int block = -1;
+            if (name && sscanf(name, "values_block_%d", &block) == 1 &&
+                snprintf(attr, sizeof attr, "%s_kind", name) < (int)sizeof attr &&
+                (text = attr_text(cs->tab.dset, attr)) != NULL) {
+                rc = pickle_names(text, &order);
+                strata__free(text);
+            } else if (name)
+                rc = strlist_add(&order, name, strlen(name));
+            H5free_memory(name);
+        }
+    }
+    for (int64_t j = 0; !rc && j < order.n; j++)
+        if (compound_numeric(cs, order.v[j]))
+            rc = strlist_add(out, order.v[j], strlen(order.v[j]));
+    strlist_free(&order);
+    return rc;
+}
+
+static herr_t collect_link(hid_t group, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)group;
+    (void)info;
+    return strlist_add(data, name, strlen(name)) < 0 ? -1 : 0;
+}
+
+/* Every 1-D numeric dataset of a group, as paths, in creation order when
+ * the file tracks it, else by name. */
+static int group_columns(hid_t file, const char *group, strlist *out)
+{
+    strlist names = {0};
+    /* the group's own table read first, as link_exists() does (libhdf5 1.10
+     * crashes iterating a symbol table whose heap address is corrupt) */
+    H5G_info_t info;
+    hid_t g = H5Gget_info_by_name(file, group, &info, H5P_DEFAULT) < 0
+                  ? -1 : H5Gopen2(file, group, H5P_DEFAULT);
+    hsize_t at = 0;
+    herr_t err = g < 0 ? -1
+                       : H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, &at, collect_link, &names);
+    if (g >= 0 && err < 0) {
+        strlist_free(&names);
+        at = 0;
+        err = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &at, collect_link, &names);
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    int rc = err < 0 ? -1 : 0;
+    for (int64_t j = 0; !rc && j < names.n; j++) {
+        char path[1100];
+        int64_t n;
+        int integer;
+        if (join_path(group, names.v[j], path, sizeof path) && probe_1d(file, path, &n, &integer))
+            rc = strlist_add(out, path, strlen(path));
+    }
+    strlist_free(&names);
+    return rc;
+}
+
+/* ---- The frame reader ---- */
+
+/* Everything decided before reading: the layout, the columns and the key. */
+typedef struct frame_plan {
+    int layout;
+    const char *table; /* resolved */
+    strlist paths;     /* d feature columns: dataset paths or column names */
+    strlist names;     /* d feature names */
+    char key[1100];    /* the key's dataset path or column name; "" = none */
+    char key_name[1100];
+    int key_dataset;   /* key is a dataset even in a table (pandas' index) */
+} frame_plan;
+
+static int frame_nomem(const char *path, char *msg)
+{
+    return strata__fail(msg, STRATA_E_NOMEM, "out of memory listing the columns of '%s'", path);
+}
+
+/* Decide the layout, the feature columns and the key of a read. */
+static int plan_frame(colset *cs, const char *table, const char *const *columns, int64_t d,
+                      const char *key, frame_plan *p, char *msg)
+{
+    hid_t file = cs->file;
+    char buf[1100];
+    if (!table) {
+        p->layout = LAYOUT_DATASETS;
+    } else {
+        colset_table(cs, table);
+        p->table = cs->table;
+        p->layout = cs->fixed ? LAYOUT_FIXED
+                    : is_group(file, cs->table) ? LAYOUT_GROUP : LAYOUT_COMPOUND;
+        if (p->layout == LAYOUT_GROUP)
+            cs->table = NULL; /* its columns are datasets */
+    }
+    const int by_name = p->layout == LAYOUT_COMPOUND || p->layout == LAYOUT_FIXED;
+    /* the key: given, "customer_id", or pandas' index of that name */
+    const char *want = key ? key : "customer_id";
+    snprintf(p->key_name, sizeof p->key_name, "%s", want);
+    if (key && !key[0]) {
+        p->key[0] = '\0';
+    } else if (by_name) {
+        char index_name[256];
+        pandas_index_name(file, p->table, p->layout == LAYOUT_FIXED, index_name,
+                          sizeof index_name);
+        int is_col;
+        if (p->layout == LAYOUT_FIXED) {
+            strlist cols = {0}, numeric = {0};
+            if (fixed_columns(file, p->table, &cols, &numeric) < 0)
+                return frame_nomem(cs->path, msg);
+            is_col = strlist_find(key ? &cols : &numeric, want) >= 0;
+            strlist_free(&cols);
+            strlist_free(&numeric);
+        } else {
+            int rc = colset_open_table(cs, msg);
+            if (rc)
+                return rc;
+            column c = {.name = want};
+            is_col = key ? H5Tget_member_index(cs->type, want) >= 0 ||
+                               find_pandas_block(cs->tab.dset, cs->type, &c)
+                         : compound_numeric(cs, want);
+        }
+        if (is_col || (key && strcmp(index_name, want) != 0)) {
+            snprintf(p->key, sizeof p->key, "%s", want); /* a missing one: the open says so */
+        } else if (!strcmp(index_name, want)) {
+            if (p->layout == LAYOUT_FIXED) {
+                join_path(p->table, "axis1", p->key, sizeof p->key);
+                p->key_dataset = 1;
+            } else
+                snprintf(p->key, sizeof p->key, "index");
+        }
+    } else {
+        char group[1100];
+        if (p->layout == LAYOUT_DATASETS)
+            dir_name(columns[0], group, sizeof group);
+        else
+            snprintf(group, sizeof group, "%s", p->table);
+        const char *k = want[0] == '/' ? want : join_path(group, want, buf, sizeof buf);
+        if (!k)
+            return strata__fail(msg, STRATA_E_IO_DATASET, "key name '%s' is too long", want);
+        snprintf(p->key, sizeof p->key, "%s", k);
+        snprintf(p->key_name, sizeof p->key_name, "%s", base_name(k));
+        if (!key) { /* customer_id beside the first column, of its length, if any */
+            int64_t nk, n0 = -1;
+            int integer;
+            int ok = probe_1d(file, p->key, &nk, &integer);
+            if (ok && p->layout == LAYOUT_DATASETS)
+                ok = probe_1d(file, columns[0], &n0, &integer) && n0 == nk;
+            if (!ok)
+                p->key[0] = '\0';
+        }
+    }
+    if (!p->key[0])
+        p->key_name[0] = '\0';
+    /* the features */
+    if (d > 0) {
+        for (int64_t j = 0; j < d; j++) {
+            const char *c = columns[j];
+            const char *path = p->layout == LAYOUT_GROUP && c[0] != '/'
+                                   ? join_path(p->table, c, buf, sizeof buf) : c;
+            if (!path)
+                return strata__fail(msg, STRATA_E_IO_DATASET, "column name '%s' is too long", c);
+            if (strlist_add(&p->paths, path, strlen(path)) < 0 ||
+                strlist_add(&p->names, by_name ? c : base_name(c),
+                            strlen(by_name ? c : base_name(c))) < 0)
+                return frame_nomem(cs->path, msg);
+        }
+        return STRATA_OK;
+    }
+    strlist all = {0}, found = {0};
+    int rc = 0;
+    if (p->layout == LAYOUT_FIXED)
+        rc = fixed_columns(file, p->table, &all, &found);
+    else if (p->layout == LAYOUT_COMPOUND) {
+        int st = colset_open_table(cs, msg);
+        if (st)
+            return st;
+        rc = compound_columns(cs, &found);
+    } else
+        rc = group_columns(file, p->table, &found);
+    strlist_free(&all);
+    for (int64_t j = 0; !rc && j < found.n; j++) {
+        const char *c = found.v[j];
+        if (p->key[0] && !p->key_dataset && !strcmp(c, p->key))
+            continue; /* the key is no feature */
+        const char *name = by_name ? c : base_name(c);
+        rc = strlist_add(&p->paths, c, strlen(c)) || strlist_add(&p->names, name, strlen(name));
+    }
+    strlist_free(&found);
+    if (rc)
+        return frame_nomem(cs->path, msg);
+    if (p->paths.n == 0)
+        return strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has no numeric column%s",
+                            p->table, cs->path, p->key[0] ? " besides the key" : "");
+    return STRATA_OK;
+}
+
+static int read_frame(const char *path, const char *table, const char *const *columns, int64_t d,
+                      const char *key, strata__h5_frame *out, char *msg)
+{
+    uint64_t file_size = 0;
+    int rc = check_file(path, &file_size, msg);
+    if (rc)
+        return rc;
+    hid_t file = open_file(path, msg);
+    if (file < 0)
+        return STRATA_E_IO_FORMAT;
+    frame_plan p = {0};
+    colset cs;
+    colspec *spec = NULL;
+    /* plan with no columns (the compound table may be opened), then open them */
+    rc = colset_init(&cs, path, file, file_size, 0, msg);
+    if (!rc)
+        rc = plan_frame(&cs, table, columns, d, key, &p, msg);
+    const int64_t nf = p.paths.n, has_key = p.key[0] != '\0';
+    const int by_name = p.layout == LAYOUT_COMPOUND || p.layout == LAYOUT_FIXED;
+    if (!rc && nf + has_key > INT32_MAX)
+        rc = strata__fail(msg, STRATA_E_ARG, "%lld columns: too many", (long long)nf);
+    if (!rc && !(spec = strata__calloc((size_t)(nf + has_key), sizeof *spec)))
+        rc = frame_nomem(path, msg);
+    for (int64_t j = 0; !rc && j < nf; j++)
+        spec[j] = (colspec){p.paths.v[j], "feature", !by_name};
+    if (!rc && has_key)
+        spec[nf] = (colspec){p.key, "key", p.key_dataset || !by_name};
+    if (!rc && !(rc = colset_alloc(&cs, (int)(nf + has_key), msg)))
+        rc = colset_open(&cs, spec, msg);
+    strata__h5_frame f = {.d = nf};
+    if (!rc && cs.n == 0)
+        rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: no customers to read",
+                          p.layout == LAYOUT_DATASETS ? p.paths.v[0] : p.table, path);
+    if (!rc) {
+        f.n = cs.n;
+        char what[64];
+        snprintf(what, sizeof what, "%lld rows x %lld features", (long long)f.n, (long long)nf);
+        rc = (uint64_t)f.n > (uint64_t)INT64_MAX / 8 / (uint64_t)(nf + 1)
+                 ? strata__fail(msg, STRATA_E_NOMEM, "%s of '%s' overflow", what, path)
+                 : check_memory((uint64_t)f.n * (uint64_t)(nf + has_key) * 8, what, path, msg);
+    }
+    if (!rc) {
+        f.x = strata__alloc((size_t)f.n * (size_t)nf, sizeof(double));
+        f.key = has_key ? strata__alloc((size_t)f.n, sizeof(int64_t)) : NULL;
+        f.names = strata__calloc((size_t)nf, sizeof *f.names);
+        f.key_name = has_key ? strata__strndup(p.key_name, strlen(p.key_name)) : NULL;
+        int ok = f.x && f.names && (!has_key || (f.key && f.key_name));
+        for (int64_t j = 0; ok && j < nf; j++)
+            ok = (f.names[j] = strata__strndup(p.names.v[j], strlen(p.names.v[j]))) != NULL;
+        if (!ok)
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld rows x %lld features "
+                              "of '%s'", (long long)f.n, (long long)nf, path);
+    }
+    for (int64_t j = 0; !rc && j < nf; j++)
+        rc = colset_read(&cs, (int)j, 2, f.x + j, nf, msg);
+    if (!rc && has_key)
+        rc = colset_read(&cs, (int)nf, 0, f.key, 1, msg);
+    if (rc)
+        strata__h5_frame_free(&f);
+    else
+        *out = f;
+    colset_close(&cs);
+    strata__free(spec);
+    strlist_free(&p.paths);
+    strlist_free(&p.names);
+    return rc;
+}
+
+int strata__h5_read_frame(const char *path, const char *table, const char *const *columns,
+                          int64_t d, const char *key, strata__h5_frame *out, char *msg)
+{
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = read_frame(path, table, columns, d, key, out, msg);
+    strata__h5_leave(&g);
+    return rc;
+}
+
+int strata__h5_read_matrix_frame(const char *path, const char *dataset, strata__h5_frame *out,
+                                 char *msg)
+{
+    static const char *const ATTRS[2] = {"feature_names", "columns"};
+    strata__h5_guard g;
+    source s;
+    strata__h5_enter(&g);
+    int rc = source_open(path, dataset, &s, msg);
+    strata__h5_frame f = {0};
+    void *data = NULL;
+    if (!rc && !(rc = source_load(&s, STRATA_FLOAT64, &data, msg))) {
+        f = (strata__h5_frame){.n = s.n, .d = s.d, .x = data};
+        f.names = strata__calloc((size_t)s.d, sizeof *f.names);
+        if (!f.names)
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld feature names",
+                              (long long)s.d);
+    }
+    strlist names = {0};
+    for (int a = 0; !rc && a < 2 && !names.n; a++) {
+        if (H5Aexists(s.dset, ATTRS[a]) <= 0)
+            continue;
+        if (read_strings(s.dset, ATTRS[a], s.d, &names) < 0 || names.n != s.d)
+            rc = strata__fail(msg, STRATA_E_IO_TYPE,
+                              "attribute '%s' of '%s' in '%s' must hold %lld strings (one name "
+                              "per column)", ATTRS[a], dataset, path, (long long)s.d);
+    }
+    for (int64_t j = 0; !rc && j < s.d; j++) {
+        char x[32];
+        snprintf(x, sizeof x, "x%lld", (long long)j);
+        const char *name = names.n ? names.v[j] : x;
+        if (!(f.names[j] = strata__strndup(name, strlen(name))))
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld feature names",
+                              (long long)s.d);
+    }
+    strlist_free(&names);
+    if (rc) {
+        if (!f.x)
+            strata__free(data);
+        strata__h5_frame_free(&f);
+    } else
+        *out = f;
+    source_close(&s);
     strata__h5_leave(&g);
     return rc;
 }
@@ -1249,9 +2027,9 @@ static int read_tiering(const char *path, strata__h5_tiering *out, char *msg)
     }
     /* kind 0: float values must be integral (else INT64_MIN, checked by the caller) */
     if (!rc && t.n > 0)
-        rc = read_column(&s[0], &col[0], 0, 0, t.customer_id, msg);
+        rc = read_column(&s[0], &col[0], 0, 0, t.customer_id, 1, msg);
     if (!rc && t.n > 0)
-        rc = read_column(&s[1], &col[1], 0, 0, t.tier, msg);
+        rc = read_column(&s[1], &col[1], 0, 0, t.tier, 1, msg);
     if (!rc)
         rc = read_names_attr(s[1].dset, path, &t, msg);
     if (rc)

@@ -468,6 +468,9 @@ static int write_attr_string(writer *w, const char *name, const char *value)
     return write_attr_string_on(w, NULL, name, value);
 }
 
+static int write_strings(writer *w, const char *object, const char *attr,
+                         const char *const *strs, int64_t n);
+
 static int write_kmeans_content(writer *w, const strata__kmeans_output *o)
 {
     hsize_t ldims[1] = {(hsize_t)o->n}, cdims[2] = {(hsize_t)o->k, (hsize_t)o->d};
@@ -485,7 +488,17 @@ static int write_kmeans_content(writer *w, const strata__kmeans_output *o)
         (rc = write_attr_string(w, "algorithm", o->algorithm ? o->algorithm : "")) ||
         (rc = write_attr_string(w, "strata_version", STRATA_VERSION_STRING)))
         return rc;
-    return write_attr_string(w, "source", o->source ? o->source : "");
+    if ((rc = write_attr_string(w, "source", o->source ? o->source : "")))
+        return rc;
+    /* a fit on a frame (strata_kmeans_fit_frame) also keeps its names and keys */
+    if (o->feature_names && (rc = write_strings(w, "/feature_names", NULL, o->feature_names, o->d)))
+        return rc;
+    if (!o->customer_id)
+        return STRATA_OK;
+    if ((rc = write_dataset(w, "/customer_id", 1, ldims, H5T_STD_I64LE, H5T_NATIVE_INT64,
+                            o->customer_id, 1)))
+        return rc;
+    return write_attr_string_on(w, "/customer_id", "name", o->key_name ? o->key_name : "");
 }
 
 int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, int flags,

@@ -20,6 +20,7 @@ from ._version import __version__
 from .errors import (ArgumentError, Cancelled, ClosedError, ConvergenceWarning, DTypeError, Error,
                      FileError, InternalError, NotFittedError, OutOfMemoryError,
                      OutputExistsError, StateError)
+from .frame import read_frame
 from .kmeans import KMeans, MiniBatchKMeans
 from .metrics import (calinski_harabasz_score, davies_bouldin_score, silhouette_sample_rows,
                       silhouette_score, sweep)
@@ -33,10 +34,11 @@ library_version = _lib.lib.strata_version_string().decode()
 #: Where the C library was loaded from (a path, or a name given to the system loader).
 library_path = _lib.path
 
-__all__ = ["KMeans", "MiniBatchKMeans", "TierModel", "load_model", "calinski_harabasz_score",
-           "davies_bouldin_score", "silhouette_score", "silhouette_sample_rows", "sweep", "rfm",
-           "rfm_score", "RFMResult", "profile", "lifecycle", "crosstab", "migrate", "STAGE_NAMES",
-           "MOVE_NAMES", "FEATURE_STATS", "Error", "ArgumentError", "DTypeError",
+__all__ = ["KMeans", "MiniBatchKMeans", "TierModel", "load_model", "read_frame",
+           "calinski_harabasz_score", "davies_bouldin_score", "silhouette_score",
+           "silhouette_sample_rows", "sweep", "rfm", "rfm_score", "RFMResult", "profile",
+           "lifecycle", "crosstab", "migrate", "STAGE_NAMES", "MOVE_NAMES", "FEATURE_STATS",
+           "Error", "ArgumentError", "DTypeError",
            "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",
            "ClosedError", "Cancelled", "InternalError", "ConvergenceWarning", "library_version",
            "library_path", "__version__"]

@@ -30,6 +30,12 @@ class ModelStruct(ctypes.Structure):
 
 ModelPtr = POINTER(ModelStruct)
 
+class FrameStruct(ctypes.Structure):
+    """Opaque ``strata_frame``; only pointers to it are ever used."""
+
+
+FramePtr = POINTER(FrameStruct)
+
 #: ``int (*)(void *user, int64_t run, int64_t iteration, double inertia)``
 PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_int64, c_int64, c_double)
 
@@ -96,6 +102,21 @@ FUNCTIONS = {
                                     c_int64, c_int64, c_int64, _double_p, _int64_p]),
     "strata_sweep_write_h5": (c_int, [c_char_p, c_int64, c_int64, _double_p, c_int64, c_int64,
                                       c_char_p, c_int]),
+    # feature frames (issue 11)
+    "strata_frame_read_columns": (c_int, [POINTER(FramePtr), c_char_p, POINTER(c_char_p), c_int64,
+                                          c_char_p]),
+    "strata_frame_read_table": (c_int, [POINTER(FramePtr), c_char_p, c_char_p, POINTER(c_char_p),
+                                        c_int64, c_char_p]),
+    "strata_frame_read_matrix": (c_int, [POINTER(FramePtr), c_char_p, c_char_p]),
+    "strata_frame_from_arrays": (c_int, [POINTER(FramePtr), _double_p, c_int64, c_int64, c_int64,
+                                         POINTER(c_char_p), _int64_p, c_char_p]),
+    "strata_frame_shape": (c_int, [FramePtr, _int64_p, _int64_p]),
+    "strata_frame_data": (_double_p, [FramePtr]),
+    "strata_frame_name": (c_char_p, [FramePtr, c_int64]),
+    "strata_frame_key": (_int64_p, [FramePtr]),
+    "strata_frame_key_name": (c_char_p, [FramePtr]),
+    "strata_frame_free": (None, [FramePtr]),
+    "strata_kmeans_fit_frame": (c_int, [KMeansPtr, FramePtr, _double_p]),
     # RFM (issue 4)
     "strata_rfm_create": (c_int, [POINTER(RFMPtr)]),
     "strata_rfm_free": (None, [RFMPtr]),

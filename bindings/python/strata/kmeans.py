@@ -13,6 +13,7 @@ import numpy as np
 from . import _ffi
 from ._arrays import as_centroids, as_matrix, as_weights, pointer
 from ._base import ParamsMixin
+from .frame import frame_of
 from ._handle import KMeansHandle, sigint_deferred
 from ._lib import lib
 from .errors import ArgumentError, ClosedError, NotFittedError, StateError, convergence_warning
@@ -64,6 +65,32 @@ def seed_of(state):
         return _integer("random_state", state, 0)
     raise ArgumentError("random_state must be None, an int >= 0 or a numpy.random.RandomState, "
                         f"got {state!r}", -102)
+def _feature_names(X):
+    """A DataFrame's column names as scikit-learn's feature_names_in_ (all
+    strings), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "to_numpy"):
+        return None
+    names = list(columns)
+    if not names or not all(isinstance(c, str) for c in names):
+        return None
+    return np.asarray(names, dtype=object)
+
+
+def _set_feature_names(estimator, names):
+    if names is None:
+        estimator.__dict__.pop("feature_names_in_", None)
+    else:
+        estimator.feature_names_in_ = names
+
+
+def _check_feature_names(estimator, X):
+    """A DataFrame given to a model fitted on named columns must have the same columns."""
+    fitted = getattr(estimator, "feature_names_in_", None)
+    names = _feature_names(X)
+    if fitted is not None and names is not None and list(names) != list(fitted):
+        raise ArgumentError(f"The feature names should match those that were passed during "
+                            f"fit: fitted on {list(fitted)}, got {list(names)}")
 
 
 class KMeans(ParamsMixin):
@@ -281,7 +308,19 @@ class KMeans(ParamsMixin):
         Returns:
             self
         """
-        return self._fit_matrix(as_matrix(X), sample_weight, progress)
+        names = _feature_names(X)
+        frame = frame_of(X) if names is not None else None
+        if frame is None:
+            self._fit_matrix(as_matrix(X), sample_weight, progress)
+        else:  # names (and an index named like a key) go with the model into write_h5
+            try:
+                weights = as_weights(sample_weight, len(X))
+                self._fit(lib.strata_kmeans_fit_frame, frame.ptr, pointer(weights, c_double),
+                          progress=progress, source="")
+            finally:
+                frame.close()
+        _set_feature_names(self, names)
+        return self
 
     def fit_h5(self, path, dataset, *, progress=None):
         """Fit to the 2-D dataset ``dataset`` of the HDF5 file ``path``, read by
@@ -297,8 +336,7 @@ class KMeans(ParamsMixin):
 
     def fit_transform(self, X, y=None, sample_weight=None, *, progress=None):
         """Fit, then return the distances of X to the centroids (see :meth:`transform`)."""
-        matrix = as_matrix(X)
-        return self._fit_matrix(matrix, sample_weight, progress)._distances(matrix)
+        return self.fit(X, sample_weight=sample_weight, progress=progress)._distances(as_matrix(X))
 
     # -- using the model ----------------------------------------------------
 
@@ -314,6 +352,7 @@ class KMeans(ParamsMixin):
 
     def predict(self, X):
         """Index (int32) of the nearest centroid of every row of X; ties go to the lowest index."""
+        _check_feature_names(self, X)
         x, dtype, n, d, row_stride = as_matrix(X)
         labels = np.empty(n, np.int32)
         with self._fitted_handle().session() as handle:
@@ -324,6 +363,7 @@ class KMeans(ParamsMixin):
 
     def transform(self, X):
         """Euclidean distances (float64, n x k) of every row of X to every centroid."""
+        _check_feature_names(self, X)
         return self._distances(as_matrix(X))
 
     def score(self, X, y=None, sample_weight=None):

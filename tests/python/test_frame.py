@@ -1,0 +1,300 @@
+"""Customer tables in (issue 11, "frames"): strata.read_frame through the C
+readers against the numpy / pandas values that wrote each layout, names,
+key detection (incl. the output of `strata rfm`), every bad-input case, and
+KMeans on DataFrames.
+
+pandas' to_hdf needs PyTables; its layouts are skipped without it. The rfm
+case needs $STRATA_CLI (set by CTest)."""
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import strata
+from strata.errors import ArgumentError, FileError
+
+h5py = pytest.importorskip("h5py")
+pd = pytest.importorskip("pandas")
+try:
+    import tables  # noqa: F401
+    HAVE_TABLES = True
+except ImportError:
+    HAVE_TABLES = False
+needs_tables = pytest.mark.skipif(not HAVE_TABLES, reason="PyTables missing: no pandas to_hdf")
+CLI = os.environ.get("STRATA_CLI")
+
+N = 40
+NAMES = ["recency", "frequency", "monetary"]
+
+
+@pytest.fixture
+def data():
+    """Mixed dtypes: float recency, int frequency, float monetary; shuffled ids."""
+    rng = np.random.default_rng(3)
+    ids = rng.permutation(np.arange(10_000, 10_000 + N)).astype(np.int64)
+    rec = rng.uniform(1, 365, N)
+    freq = rng.integers(1, 50, N).astype(np.int64)
+    mon = np.round(rng.lognormal(4, 1, N), 2)
+    df = pd.DataFrame({"customer_id": ids, "recency": rec, "frequency": freq, "monetary": mon})
+    return df
+
+
+def expect(got, df, key=True):
+    want = df[NAMES].astype(np.float64)
+    assert list(got.columns) == NAMES
+    np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())
+    if key:
+        assert got.index.name == "customer_id"
+        np.testing.assert_array_equal(got.index.to_numpy(), df["customer_id"].to_numpy())
+    else:
+        assert got.index.name is None
+        np.testing.assert_array_equal(got.index.to_numpy(), np.arange(len(df)))
+
+
+# -- layouts --------------------------------------------------------------
+
+def test_columns_h5py(tmp_path, data):
+    path = tmp_path / "c.h5"
+    with h5py.File(path, "w") as f:
+        for c in data.columns:
+            f[f"/customers/{c}"] = data[c].to_numpy()
+        f["/customers/label"] = np.zeros(N, np.int32)
+    cols = [f"/customers/{c}" for c in NAMES]
+    expect(strata.read_frame(path, columns=cols), data)              # customer_id beside them
+    expect(strata.read_frame(path, columns=cols, key=False), data, key=False)
+    with pytest.raises(ArgumentError, match="key 'label' repeats: 0 in rows 0 and 1"):
+        strata.read_frame(path, columns=cols, key="label")  # a name beside the first column
+    got = strata.read_frame(path, columns=cols[:2], key="/customers/customer_id")
+    assert list(got.columns) == NAMES[:2] and got.index.name == "customer_id"
+
+
+def test_customer_id_of_other_length_is_not_a_key(tmp_path, data):
+    path = tmp_path / "c.h5"
+    with h5py.File(path, "w") as f:
+        for c in NAMES:
+            f[c] = data[c].to_numpy()
+        f["customer_id"] = np.arange(N + 1)
+    expect(strata.read_frame(path, columns=NAMES), data, key=False)
+
+
+def test_compound_h5py(tmp_path, data):
+    path = tmp_path / "t.h5"
+    rec = np.zeros(N, dtype=[("customer_id", "<i8"), ("recency", "<f8"), ("segment", "S8"),
+                             ("frequency", "<i4"), ("monetary", "<f4")])
+    for c in ["customer_id", "recency", "frequency"]:
+        rec[c] = data[c]
+    rec["monetary"] = data["monetary"].astype(np.float32)
+    rec["segment"] = b"x"
+    with h5py.File(path, "w") as f:
+        f["/t"] = rec
+    got = strata.read_frame(path, table="/t")  # every numeric field but the key, in order
+    assert list(got.columns) == NAMES
+    np.testing.assert_array_equal(got["monetary"], rec["monetary"].astype(np.float64))
+    np.testing.assert_array_equal(got["recency"], data["recency"])
+    np.testing.assert_array_equal(got.index, data["customer_id"])
+    got = strata.read_frame(path, table="/t", columns=["frequency"], key=False)
+    np.testing.assert_array_equal(got["frequency"], data["frequency"].astype(float))
+
+
+def test_group_of_datasets(tmp_path, data):
+    path = tmp_path / "g.h5"
+    with h5py.File(path, "w") as f:
+        g = f.create_group("c")
+        for c in data.columns:
+            g[c] = data[c].to_numpy()
+        g["name"] = np.array([b"a"] * N)  # not numeric: skipped
+        g.create_group("sub")
+    got = strata.read_frame(path, table="/c")
+    assert sorted(got.columns) == sorted(NAMES)  # by name: frequency, monetary, recency
+    expect(got[NAMES], data)
+    expect(strata.read_frame(path, table="/c", columns=NAMES), data)
+
+
+def test_matrix_names(tmp_path, data):
+    path = tmp_path / "m.h5"
+    X = data[NAMES].to_numpy(np.float64)
+    with h5py.File(path, "w") as f:
+        f["plain"] = X
+        f["named"] = X
+        f["named"].attrs["feature_names"] = NAMES
+        f["cols"] = X.astype(np.float32)
+        f["cols"].attrs["columns"] = np.array([n.encode() for n in NAMES])
+        f["wrong"] = X
+        f["wrong"].attrs["feature_names"] = ["a", "b"]
+    got = strata.read_frame(path, dataset="/plain")
+    assert list(got.columns) == ["x0", "x1", "x2"]
+    np.testing.assert_array_equal(got.to_numpy(), X)
+    expect(strata.read_frame(path, dataset="/named"), data, key=False)
+    got = strata.read_frame(path, dataset="/cols")
+    assert list(got.columns) == NAMES
+    np.testing.assert_array_equal(got.to_numpy(), X.astype(np.float32).astype(np.float64))
+    with pytest.raises(FileError, match="must hold 3 strings"):
+        strata.read_frame(path, dataset="/wrong")
+
+
+@needs_tables
+@pytest.mark.parametrize("fmt", ["fixed", "table", "table_dc"])
+@pytest.mark.parametrize("indexed", [False, True])
+def test_pandas(tmp_path, data, fmt, indexed):
+    path = tmp_path / "p.h5"
+    df = data.set_index("customer_id") if indexed else data
+    df = df.assign(segment="s")  # a string column is no feature
+    kwargs = {"format": "table", "data_columns": True} if fmt == "table_dc" else {"format": fmt}
+    df.to_hdf(path, key="customers", **kwargs)
+    got = strata.read_frame(path, table="/customers")
+    expect(got, data)  # the column or the index named customer_id is the key
+    got = strata.read_frame(path, table="customers", columns=["monetary", "recency"], key=False)
+    assert list(got.columns) == ["monetary", "recency"]
+    np.testing.assert_array_equal(got.to_numpy(), data[["monetary", "recency"]].to_numpy())
+    with pytest.raises(FileError, match="segment.*string"):
+        strata.read_frame(path, table="/customers", columns=["segment"])
+    with pytest.raises(FileError, match="nope"):
+        strata.read_frame(path, table="/customers", columns=["nope"])
+
+
+@needs_tables
+def test_pandas_unnamed_index_is_no_key(tmp_path, data):
+    path = tmp_path / "p.h5"
+    data[NAMES].to_hdf(path, key="c", format="table")
+    expect(strata.read_frame(path, table="/c"), data, key=False)
+
+
+@pytest.mark.skipif(not CLI, reason="STRATA_CLI (the strata program) is not set")
+def test_rfm_output_is_an_input(tmp_path):
+    rng = np.random.default_rng(5)
+    tx = tmp_path / "tx.h5"
+    with h5py.File(tx, "w") as f:
+        f["cust"] = rng.integers(1, 60, 2000)
+        f["day"] = rng.integers(0, 400, 2000)
+        f["amount"] = np.round(rng.uniform(1, 200, 2000), 2)
+    out = tmp_path / "rfm.h5"
+    subprocess.run([CLI, "rfm", str(tx), "--customer", "/cust", "--time", "/day", "--amount",
+                    "/amount", "-o", str(out)], check=True, capture_output=True)
+    with h5py.File(out) as f:
+        ids = f["customer_id"][:]
+        want = np.column_stack([f[c][:] for c in NAMES]).astype(np.float64)
+    got = strata.read_frame(out, columns=["/recency", "/frequency", "/monetary"])
+    assert got.index.name == "customer_id"
+    np.testing.assert_array_equal(got.index, ids)
+    np.testing.assert_array_equal(got.to_numpy(), want)
+    whole = strata.read_frame(out, table="/")  # every numeric root column but the key
+    assert "customer_id" not in whole.columns and set(NAMES) <= set(whole.columns)
+    np.testing.assert_array_equal(whole.index, ids)
+    # the CLI on the same file: --columns gives the labels of the matrix form
+    m = tmp_path / "m.h5"
+    with h5py.File(m, "w") as f:
+        f["x"] = want
+    for args, name in (([f"{m}:/x"], "a"),
+                       ([str(out), "--columns", "/recency,/frequency,/monetary"], "b"),
+                       ([str(out), "--table", "/", "--features", "recency,frequency,monetary"],
+                        "c")):
+        subprocess.run([CLI, "kmeans", *args, "-k", "4", "--seed", "1", "-o",
+                        str(tmp_path / f"{name}.h5")], check=True, capture_output=True)
+    with h5py.File(tmp_path / "a.h5") as a, h5py.File(tmp_path / "b.h5") as b, \
+            h5py.File(tmp_path / "c.h5") as c:
+        np.testing.assert_array_equal(a["labels"][:], b["labels"][:])
+        np.testing.assert_array_equal(a["labels"][:], c["labels"][:])
+        np.testing.assert_array_equal(a["centroids"][:], b["centroids"][:])
+        assert "feature_names" not in a and "customer_id" not in a
+        assert [s.decode() for s in b["feature_names"][:]] == NAMES
+        np.testing.assert_array_equal(b["customer_id"][:], ids)
+        assert b["customer_id"].attrs["name"] == "customer_id"
+        assert b.attrs["source"].startswith(f"{out} --columns")
+
+
+# -- bad input --------------------------------------------------------------
+
+@pytest.fixture
+def bad_file(tmp_path):
+    path = tmp_path / "bad.h5"
+    with h5py.File(path, "w") as f:
+        f["a"] = np.arange(5.0)
+        f["b"] = np.arange(5.0) * 2
+        f["short"] = np.arange(4.0)
+        f["text"] = np.array([b"x"] * 5)
+        f["empty"] = np.zeros(0)
+        f["empty2"] = np.zeros(0)
+        f["nan"] = np.array([1.0, 2, np.nan, 4, 5])
+        f["inf"] = np.array([1.0, 2, 3, -np.inf, 5])
+        f["g1/a"] = np.arange(5.0)
+        f["dupkey"] = np.array([7, 8, 9, 8, 1])
+        f["nankey"] = np.array([7.0, 8, np.nan, 3, 1])
+        f["fracKey"] = np.array([7.0, 8, 2.5, 3, 1])
+        f["m2"] = np.zeros((5, 2))
+        f["t"] = np.zeros(5, dtype=[("a", "<f8"), ("b", "<f8")])
+    return path
+
+
+@pytest.mark.parametrize("kwargs, cls, match", [
+    ({"columns": ["/a"], "path": "missing.h5"}, FileError, "cannot open"),
+    ({"columns": ["/a", "/nope"]}, FileError, "dataset '/nope' not found"),
+    ({"columns": ["/a", "/short"]}, FileError, "different lengths.*'/a'.*5 rows.*'/short'.*4"),
+    ({"columns": ["/a", "/text"]}, FileError, "/text.*string values"),
+    ({"columns": ["/empty", "/empty2"]}, FileError, "0 rows"),
+    ({"columns": ["/a", "/g1/a"]}, ArgumentError, "feature name 'a' appears twice"),
+    ({"columns": ["/a", "/nan"]}, ArgumentError, "feature 'nan' is NaN in row 2"),
+    ({"columns": ["/inf", "/a"]}, ArgumentError, "feature 'inf' is -Inf in row 3"),
+    ({"columns": ["/m2"]}, FileError, "rank 2"),
+    ({"columns": ["/a"], "key": "/nope"}, FileError, "'/nope' not found"),
+    ({"columns": ["/a"], "key": "short"}, FileError, "different lengths"),
+    ({"columns": ["/a"], "key": "text"}, FileError, "string values"),
+    ({"columns": ["/a"], "key": "dupkey"}, ArgumentError, "key 'dupkey' repeats: 8 in rows 1 and 3"),
+    ({"columns": ["/a"], "key": "nankey"}, ArgumentError, "key 'nankey' is missing in row 2"),
+    ({"columns": ["/a"], "key": "fracKey"}, ArgumentError, "missing in row 2"),
+    ({"table": "/t", "columns": ["c"]}, FileError, "has no field 'c'.*its fields: a, b"),
+    ({"table": "/nope"}, FileError, "'/nope' not found"),
+    ({"table": "/a"}, FileError, "plain numeric"),
+    ({"table": "/t", "key": "zz"}, FileError, "no field 'zz' \\(the key column\\)"),
+    ({"dataset": "/a"}, FileError, "rank 1"),
+    ({"dataset": "/nope"}, FileError, "not found"),
+])
+def test_bad_input(bad_file, kwargs, cls, match):
+    kwargs = dict(kwargs)
+    path = kwargs.pop("path", bad_file)
+    with pytest.raises(cls, match=match):
+        strata.read_frame(path, **kwargs)
+
+
+def test_nan_and_dup_status_codes(bad_file):
+    with pytest.raises(ArgumentError) as e:
+        strata.read_frame(bad_file, columns=["/nan"])
+    assert e.value.code == -103  # STRATA_E_NONFINITE
+    with pytest.raises(ArgumentError) as e:
+        strata.read_frame(bad_file, columns=["/a"], key="dupkey")
+    assert e.value.code == -101  # STRATA_E_ARG
+
+
+def test_int64_beyond_2_53_rounds(tmp_path):
+    path = tmp_path / "i.h5"
+    big = np.array([2**53 + 1, 2**62 + 12345, -3], np.int64)
+    with h5py.File(path, "w") as f:
+        f["x"] = big
+    got = strata.read_frame(path, columns=["/x"])
+    np.testing.assert_array_equal(got["x"].to_numpy(), big.astype(np.float64))
+
+
+# -- KMeans on DataFrames -----------------------------------------------------
+
+def test_kmeans_dataframe_names(tmp_path, data):
+    df = data.set_index("customer_id")[NAMES].astype(np.float64)
+    km = strata.KMeans(n_clusters=3, random_state=0).fit(df)
+    assert list(km.feature_names_in_) == NAMES
+    ref = strata.KMeans(n_clusters=3, random_state=0).fit(df.to_numpy())
+    np.testing.assert_array_equal(km.labels_, ref.labels_)
+    np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
+    assert not hasattr(ref, "feature_names_in_")
+    out = tmp_path / "km.h5"
+    km.write_h5(out)
+    with h5py.File(out) as f:
+        assert [s.decode() for s in f["feature_names"][:]] == NAMES
+        np.testing.assert_array_equal(f["customer_id"][:], df.index.to_numpy())
+    with pytest.raises(ArgumentError, match="feature names should match"):
+        km.predict(df[["monetary", "recency", "frequency"]])
+    np.testing.assert_array_equal(km.predict(df), km.labels_)
+    # a refit on a plain array drops the names
+    km.fit(df.to_numpy())
+    assert not hasattr(km, "feature_names_in_")
+    with pytest.raises(ArgumentError, match="feature 'recency' is NaN in row 1"):
+        strata.KMeans(n_clusters=2).fit(df.assign(recency=[1.0, np.nan] + [1.0] * (N - 2)))
