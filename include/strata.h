@@ -595,7 +595,9 @@ STRATA_API int strata_discard_temp_file(void);
  * between the calls on a handle.
  */
 typedef struct strata_out strata_out;
-struct strata_rfm; /* the RFM handle, below */
+struct strata_rfm;     /* the handles of the parts, declared below */
+struct strata_model;
+struct strata_profile;
 
 /** Start a new result file at path (see strata_write_flags). inputs: ninputs
  *  paths (may be NULL when ninputs is 0; at most 8) of files this result was
@@ -642,6 +644,17 @@ STRATA_API STRATA_NODISCARD int strata_out_attr_string(strata_out *o, const char
  *  @return codes of strata_rfm_write_h5() and STRATA_E_STATE. */
 STRATA_API STRATA_NODISCARD int strata_out_rfm(strata_out *o, struct strata_rfm *h, const char *group,
                                                const char *source);
+/** The fitted tier model m under group (e.g. "/model"): the layout of
+ *  strata_model_write_h5() (docs/tiers.md, "Models"), so strata_model_read_h5()
+ *  and `strata predict` read it back from this file.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (not fitted, or an
+ *          earlier part failed), STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_out_model(strata_out *o, const struct strata_model *m,
+                                                 const char *group);
+/** The profile p under group (e.g. "/profile"): the layout of
+ *  strata_profile_write_h5(). Codes as strata_out_model(). */
+STRATA_API STRATA_NODISCARD int strata_out_profile(strata_out *o, const struct strata_profile *p,
+                                                   const char *group);
 /** Write the file and move it into place; frees the handle (also on
  *  failure, when path is left as it was and the message is in
  *  strata_last_error()). NULL: STRATA_E_NULL. */

@@ -103,6 +103,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_rfm(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_tiers(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 
 /* RFM summaries printed by `strata rfm` and `strata demo` (cmd_rfm.c). */

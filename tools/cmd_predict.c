@@ -5,39 +5,87 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_input.h"
 
 static const char HELP[] =
     "usage: strata predict MODEL.h5 IN.h5:/dataset -o OUT.h5 [--force] [--threads T]\n"
+    "       strata predict MODEL.h5 IN.h5 --columns /a,/b,... | --table KEY [--features ...]\n"
+    "                      [--key DS|none] -o OUT.h5 [--force] [--threads T]\n"
     "\n"
-    "Assign the rows of IN.h5:/dataset (n x d, in the original units the model\n"
-    "was fitted in) to the clusters and value tiers of a saved model: the\n"
-    "model's transform, then the nearest centroid (a row's tier does not depend\n"
-    "on the other rows). MODEL.h5 is a file written by the library's\n"
-    "strata_model_write_h5() or any file holding a /model group (the output of\n"
-    "strata tiers or strata predict). Writes OUT.h5: /labels, /tier (attribute\n"
-    "\"names\": the tier names, best first) and the model under /model.\n"
+    "Assign customers (rows in the original units the model was fitted in) to\n"
+    "the clusters and value tiers of a saved model: the model's transform, then\n"
+    "the nearest centroid (a row's tier does not depend on the other rows).\n"
+    "MODEL.h5 is a file written by the library's strata_model_write_h5() or any\n"
+    "file holding a /model group (the output of strata tiers or strata predict).\n"
+    "A matrix input is taken column by column in the model's feature order; a\n"
+    "--columns or --table input is matched to the model's features by name (a\n"
+    "table may hold other columns too: the output of strata rfm is a valid\n"
+    "input with --table /). Writes OUT.h5: /labels, /tier (attribute \"names\":\n"
+    "the tier names, best first), /customer_id when the input has a row key,\n"
+    "and the model under /model.\n"
     "\n"
     "options:\n"
     "  -o OUT.h5      output file (required; never one of the inputs)\n"
     "  --force        replace OUT.h5 if it exists\n"
     "  --threads T    worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
     "  -h, --help     show this help\n"
+    "\n";
+static const char HELP_END[] =
     "\n"
     "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists\n";
 
 enum { OPT_FORCE = 256, OPT_THREADS };
 
+/* The rows of a --columns / --table input in the model's feature order
+ * (matched by name) into *x (malloc'ed, n x md). */
+static int by_name(const strata_frame *f, strata_model *m, int64_t md, double **x, int64_t *n)
+{
+    int64_t d;
+    if (strata_frame_shape(f, n, &d) != STRATA_OK)
+        return cli_error(CLI_RUNTIME, "cannot read the input's shape");
+    int64_t *col = malloc((size_t)md * sizeof *col);
+    if (!col)
+        return cli_error(CLI_RUNTIME, "out of memory");
+    for (int64_t j = 0; j < md; j++) {
+        const char *want = strata_model_feature_name(m, j);
+        col[j] = -1;
+        for (int64_t c = 0; c < d && col[j] < 0; c++)
+            if (!strcmp(strata_frame_name(f, c), want))
+                col[j] = c;
+        if (col[j] < 0) {
+            free(col);
+            return cli_error(CLI_RUNTIME, "the input has no column '%s' (the model's feature %lld "
+                             "of %lld)", want, (long long)j + 1, (long long)md);
+        }
+    }
+    const double *data = strata_frame_data(f);
+    *x = malloc((size_t)*n * (size_t)md * sizeof **x);
+    if (!*x) {
+        free(col);
+        return cli_error(CLI_RUNTIME, "out of memory for %lld rows", (long long)*n);
+    }
+    for (int64_t i = 0; i < *n; i++)
+        for (int64_t j = 0; j < md; j++)
+            (*x)[i * md + j] = data[i * d + col[j]];
+    free(col);
+    return CLI_OK;
+}
+
 int cmd_predict(int argc, char **argv)
 {
-    static const struct option longs[] = {{"force", no_argument, NULL, OPT_FORCE},
+    static const struct option longs[] = {CLI_INPUT_OPTIONS,
+                                          {"force", no_argument, NULL, OPT_FORCE},
                                           {"threads", required_argument, NULL, OPT_THREADS},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     const char *output = NULL;
     int force = 0, help = 0, c, rc = CLI_OK;
     int64_t threads = 0;
+    cli_features in = {0};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:h", longs, NULL)) != -1) {
+        if (cli_input_option(&in, c, optarg))
+            continue;
         switch (c) {
         case 'o': output = optarg; break;
         case 'h': help = 1; break;
@@ -50,22 +98,25 @@ int cmd_predict(int argc, char **argv)
         return rc;
     if (help) {
         fputs(HELP, stdout);
+        fputs(CLI_INPUT_HELP, stdout);
+        fputs(HELP_END, stdout);
         return CLI_OK;
     }
     if (argc - optind != 2)
-        return cli_error(CLI_USAGE, "expected MODEL.h5 and IN.h5:/dataset (see 'strata predict "
+        return cli_error(CLI_USAGE, "expected MODEL.h5 and the input (see 'strata predict "
                          "--help')");
     if (!output)
         return cli_error(CLI_USAGE, "-o OUT.h5 is required (see 'strata predict --help')");
-    const char *model_path = argv[optind], *target = argv[optind + 1], *dataset;
-    char *in_file = NULL;
-    if ((rc = cli_split_target(target, &in_file, &dataset)))
-        return rc == CLI_USAGE ? cli_error(CLI_USAGE, "'%s' is not FILE.h5:/dataset", target) : rc;
-    cli_input inputs[2] = {{model_path, "model file"}, {in_file, "input file"}};
+    const char *model_path = argv[optind];
+    if ((rc = cli_input_finish(&in, argv[optind + 1])))
+        return rc;
+    cli_input inputs[2] = {{model_path, "model file"}, {in.file, "input file"}};
     strata_model *m = NULL;
+    strata_frame *f = NULL;
     double *x = NULL;
     int32_t *labels = NULL, *tiers = NULL;
     int64_t n = 0, d = 0, k = 0, md = 0;
+    const int64_t *key = NULL;
     if ((rc = cli_check_files(inputs, 2, output, force)))
         goto done;
     int st = strata_model_read_h5(&m, model_path, NULL);
@@ -74,28 +125,43 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     if ((st = strata_kmeans_set_int(strata_model_kmeans(m), STRATA_THREADS, threads)) ||
-        (st = strata_model_shape(m, &k, &md)) || (st = strata_h5_shape(in_file, dataset, &n, &d))) {
+        (st = strata_model_shape(m, &k, &md))) {
         rc = cli_library_error(st, strata_last_error());
         goto done;
     }
-    if (d != md) {
-        rc = cli_error(CLI_RUNTIME, "'%s' has %lld columns, the model %lld features (%s, ...)",
-                       target, (long long)d, (long long)md, strata_model_feature_name(m, 0));
+    if (in.dataset) { /* a matrix: its columns in the model's order */
+        if ((st = strata_h5_shape(in.file, in.dataset, &n, &d))) {
+            rc = cli_library_error(st, strata_last_error());
+            goto done;
+        }
+        if (d != md) {
+            rc = cli_error(CLI_RUNTIME, "'%s' has %lld columns, the model %lld features (%s, ...)",
+                           in.input, (long long)d, (long long)md, strata_model_feature_name(m, 0));
+            goto done;
+        }
+        x = malloc((size_t)n * (size_t)d * sizeof *x);
+        if (!x) {
+            rc = cli_error(CLI_RUNTIME, "out of memory for %lld rows", (long long)n);
+            goto done;
+        }
+        if ((st = strata_h5_read_matrix(in.file, in.dataset, STRATA_FLOAT64, x, n, d))) {
+            rc = cli_library_error(st, strata_last_error());
+            goto done;
+        }
+    } else if ((rc = cli_input_read(&in, &f)) || (rc = by_name(f, m, md, &x, &n))) {
         goto done;
+    } else {
+        key = strata_frame_key(f);
     }
-    x = malloc((size_t)n * (size_t)d * sizeof *x);
-    labels = malloc((size_t)n * sizeof *labels);
-    tiers = malloc((size_t)n * sizeof *tiers);
-    if (!x || !labels || !tiers) {
+    labels = malloc((size_t)(n > 0 ? n : 1) * sizeof *labels);
+    tiers = malloc((size_t)(n > 0 ? n : 1) * sizeof *tiers);
+    if (!labels || !tiers) {
         rc = cli_error(CLI_RUNTIME, "out of memory for %lld rows", (long long)n);
         goto done;
     }
-    if ((st = strata_h5_read_matrix(in_file, dataset, STRATA_FLOAT64, x, n, d))) {
-        rc = cli_library_error(st, strata_last_error());
-        goto done;
-    }
-    if ((st = strata_model_predict(m, x, n, d, 0, labels, tiers)) ||
-        (st = strata_model_write_tiers_h5(m, output, NULL, labels, tiers, n, target,
+    if ((st = strata_model_predict(m, x, n, md, 0, labels, tiers)) ||
+        (st = strata_model_write_tiers_h5(m, output, key, labels, tiers, n,
+                                          in.source ? in.source : in.input,
                                           force ? STRATA_WRITE_FORCE : 0))) {
         rc = cli_library_error(st, strata_model_last_error(m));
         goto done;
@@ -110,9 +176,10 @@ int cmd_predict(int argc, char **argv)
     free(count);
 done:
     strata_model_free(m);
+    strata_frame_free(f);
     free(x);
     free(labels);
     free(tiers);
-    free(in_file);
+    cli_input_free(&in);
     return rc;
 }

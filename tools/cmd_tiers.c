@@ -70,26 +70,25 @@ enum {
     OPT_INIT, OPT_SAMPLE, OPT_NEW, OPT_ACTIVE, OPT_LOST, OPT_THREADS, OPT_FORCE
 };
 
-/* "8" or "2:12" */
-static int parse_k(const char *text, tiers_options *o)
+int tiers_parse_k(const char *option, const char *text, int64_t *k_min, int64_t *k_max)
 {
     const char *colon = strchr(text, ':');
     if (!colon) {
-        int rc = cli_parse_int("-k", text, 1, &o->k_min);
-        o->k_max = o->k_min;
+        int rc = cli_parse_int(option, text, 1, k_min);
+        *k_max = *k_min;
         return rc;
     }
     char lo[32];
     size_t len = (size_t)(colon - text);
     if (len == 0 || len >= sizeof lo)
-        return cli_error(CLI_USAGE, "-k must be K or KMIN:KMAX, got '%s'", text);
+        return cli_error(CLI_USAGE, "%s must be K or KMIN:KMAX, got '%s'", option, text);
     memcpy(lo, text, len);
     lo[len] = '\0';
-    int rc = cli_parse_int("-k", lo, 2, &o->k_min);
+    int rc = cli_parse_int(option, lo, 2, k_min);
     if (!rc)
-        rc = cli_parse_int("-k", colon + 1, 2, &o->k_max);
-    if (!rc && o->k_max < o->k_min)
-        rc = cli_error(CLI_USAGE, "-k %s: KMAX is below KMIN", text);
+        rc = cli_parse_int(option, colon + 1, 2, k_max);
+    if (!rc && *k_max < *k_min)
+        rc = cli_error(CLI_USAGE, "%s %s: KMAX is below KMIN", option, text);
     return rc;
 }
 
@@ -119,7 +118,7 @@ static int parse(int argc, char **argv, tiers_options *o, int *help)
     while (!rc && (c = getopt_long(argc, argv, ":o:k:h", longs, NULL)) != -1) {
         switch (c) {
         case 'o': o->output = optarg; break;
-        case 'k': rc = parse_k(optarg, o); break;
+        case 'k': rc = tiers_parse_k("-k", optarg, &o->k_min, &o->k_max); break;
         case 'h': *help = 1; break;
         case OPT_TIERS: o->tiers = optarg; break;
         case OPT_FEATURES: o->features = optarg; break;

@@ -17,7 +17,9 @@ static const char HELP[] =
     "           Harabasz, Davies-Bouldin, silhouette) to choose k\n"
     "  migrate  compare two tierings of customers: migration matrix, moves per customer\n"
     "  predict  assign new rows to the value tiers of a saved model\n"
-    "  demo     generate a synthetic customer base, segment it and print the profile\n"
+    "  tiers    a transaction log to named value tiers in one run: RFM aggregates,\n"
+    "           scaling, k-means (k chosen by a sweep), tiers, lifecycle, profiles, model\n"
+    "  demo     strata tiers on a synthetic customer base of five hidden tiers\n"
     "\n"
     "options:\n"
     "  -h, --help   show this help; 'strata <command> --help' shows a command's options\n"
@@ -61,6 +63,8 @@ int main(int argc, char **argv)
         return cli_supervise(argc - 1, argv + 1, cmd_kmeans);
     if (!strcmp(cmd, "rfm"))
         return cli_supervise(argc - 1, argv + 1, cmd_rfm);
+    if (!strcmp(cmd, "tiers"))
+        return cli_supervise(argc - 1, argv + 1, cmd_tiers);
     if (!strcmp(cmd, "sweep"))
         return cli_supervise(argc - 1, argv + 1, cmd_sweep);
     if (!strcmp(cmd, "migrate"))

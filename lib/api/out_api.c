@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_internal.h"
+#include "api/api_profile.h"
 #include "api/out.h"
 #include "core/mem.h"
 #include "core/status.h"
@@ -178,6 +180,32 @@ int strata_out_rfm(strata_out *o, strata_rfm *h, const char *group, const char *
     if (!h)
         return done(o, strata__fail(o->msg, STRATA_E_NULL, "RFM handle is NULL"));
     return done(o, strata__rfm_write_into(h, o, group, source, o->msg));
+}
+
+int strata_out_model(strata_out *o, const strata_model *m, const char *group)
+{
+    int rc = ready(o, group);
+    if (rc)
+        return rc;
+    if (!m)
+        return done(o, strata__fail(o->msg, STRATA_E_NULL, "model handle is NULL"));
+    rc = strata__model_write_group(m, o->h5, group);
+    if (rc && !o->msg[0]) /* a refusal before any write: the thread's message */
+        snprintf(o->msg, sizeof o->msg, "%s", strata_last_error());
+    return done(o, rc);
+}
+
+int strata_out_profile(strata_out *o, const strata_profile *p, const char *group)
+{
+    int rc = ready(o, group);
+    if (rc)
+        return rc;
+    if (!p)
+        return done(o, strata__fail(o->msg, STRATA_E_NULL, "profile handle is NULL"));
+    rc = strata__profile_put(o->h5, group, p);
+    if (rc && !o->msg[0])
+        snprintf(o->msg, sizeof o->msg, "%s", strata_last_error());
+    return done(o, rc);
 }
 
 int strata_out_commit(strata_out *o)

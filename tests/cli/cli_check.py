@@ -104,19 +104,33 @@ def check_lloyd(args):
 
 
 def check_demo(folder, n):
+    """The demo's log and strata tiers' output on it: one row per customer
+    (every customer has orders), 5 clusters named high/mid/low, every stage
+    valid, the RFM part at reference day 20000, and the tier profile
+    consistent with the per-customer tiers."""
     n = int(n)
-    with h5py.File(f"{folder}/customers.h5", "r") as f:
-        x = f["customers/features"]
-        if x.shape != (n, 7) or x.dtype != np.float32 or x.compression != "gzip":
-            fail(f"customers: {x.shape} {x.dtype} {x.compression}")
-        if not np.isfinite(x[...]).all() or (x[...] < 0).any():
-            fail("customers: negative or non-finite features")
-    with h5py.File(f"{folder}/segments.h5", "r") as f:
-        lab, k = f["labels"][...], int(f.attrs["k"])
-        if lab.shape != (n,) or f["centroids"].shape != (k, 7) or k != 5:
-            fail(f"segments: labels {lab.shape}, centroids {f['centroids'].shape}, k {k}")
-        if lab.min() < 0 or lab.max() >= k:
-            fail("segments: labels out of range")
+    with h5py.File(f"{folder}/transactions.h5", "r") as f:
+        ids = f["tx/customer_id"][...]
+        if ids.dtype != np.int64 or f["tx/day"].shape != ids.shape or f["tx/amount"].shape != ids.shape:
+            fail(f"transactions: {ids.dtype} {ids.shape}")
+        customers = len(np.unique(ids))
+    with h5py.File(f"{folder}/tiers.h5", "r") as f:
+        cid, lab, tier, stage = (f[k][...] for k in ("customer_id", "labels", "tier", "stage"))
+        m = len(cid)
+        if not (0 < m <= customers <= n) or (np.diff(cid) <= 0).any():
+            fail(f"tiers: {m} customers of {customers} in the log, ids not ascending")
+        if f["model/centroids"].shape != (5, 3) or lab.min() < 0 or lab.max() > 4:
+            fail(f"tiers: centroids {f['model/centroids'].shape}, labels {lab.min()}..{lab.max()}")
+        names = [s.decode() if isinstance(s, bytes) else s for s in f["tier"].attrs["names"]]
+        if names != ["high", "mid", "low"] or tier.min() < 0 or tier.max() > 2:
+            fail(f"tiers: names {names}, tiers {tier.min()}..{tier.max()}")
+        if stage.min() < 0 or stage.max() > 3:
+            fail("tiers: stage out of range")
+        if int(f["rfm"].attrs["reference_day"]) != 20000:
+            fail("tiers: the RFM part is not at reference day 20000")
+        counts = np.bincount(tier, minlength=3)
+        if list(f["tier_profile/count"][:3]) != list(counts) or f["tier_stage"][...].sum() != m:
+            fail("tiers: tier profile or tier x stage counts disagree with /tier")
 
 
 def main(argv):

@@ -175,7 +175,7 @@ fi
 
 # --- demo ---
 expect "demo" 0 "" "$STRATA" demo --n 20000 -o "$T/demo" --threads 2
-grep -q "segments by decreasing spend" "$T/out" || bad "demo printed no profile: $(cat "$T/out")"
+grep -q "customers per tier and lifecycle stage" "$T/out" || bad "demo printed no tiers: $(cat "$T/out")"
 check "demo files" "$PY" "$CHECK" demo "$T/demo" 20000
 expect "demo again" 3 "already holds" "$STRATA" demo --n 20000 -o "$T/demo"
 

@@ -1,12 +1,12 @@
-/* The RFM part of `strata demo`: turn the synthetic customers into the
+/* The transaction log of `strata demo`: turn the synthetic customers into the
  * transaction log they imply (orders spread between their first and last
  * order days, amounts around their basket size), with a few rows a real log
- * has too (returns, duplicates, amounts lost in transit), then score it. */
+ * has too (returns, duplicates, amounts lost in transit). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "demo_rfm.h"
+#include "demo_log.h"
 #include "synth.h"
 
 /* The day the demo's data end on: the customers' recency counts back from it. */
@@ -74,42 +74,34 @@ static int make_log(const float *x, int64_t customers, uint64_t seed, txlog *t)
     return 0;
 }
 
-#define TRY(call)                                                                 \
-    do {                                                                          \
-        int st_ = (call);                                                         \
-        if (st_ != STRATA_OK) {                                                   \
-            rc = cli_library_error(st_, strata_rfm_last_error(h));                \
-            goto done;                                                            \
-        }                                                                         \
-    } while (0)
-
-int demo_rfm(const float *x, int64_t customers, int64_t seed, int64_t threads, const char *path)
+/* Write the log as /tx/customer_id, /tx/day, /tx/amount of a new file. */
+int demo_write_log(const float *x, int64_t customers, int64_t seed, const char *path,
+                   int64_t *rows, int64_t *today)
 {
     txlog t = {0};
-    strata_rfm *h = NULL;
-    int rc = CLI_OK;
-    double t0 = cli_now();
-    if (make_log(x, customers, (uint64_t)seed, &t)) {
+    strata_out *o = NULL;
+    int rc = CLI_OK, st = STRATA_OK;
+    if (make_log(x, customers, (uint64_t)seed, &t))
         rc = cli_error(CLI_RUNTIME, "out of memory for the demo's transactions");
-        goto done;
+    if (!rc && (st = strata_out_open(&o, path, NULL, 0, 0)) != STRATA_OK)
+        rc = cli_library_error(st, strata_last_error());
+    if (!rc) {
+        st = strata_out_column_int64(o, "/tx/customer_id", t.id, t.n);
+        if (!st)
+            st = strata_out_column_int64(o, "/tx/day", t.day, t.n);
+        if (!st)
+            st = strata_out_column_double(o, "/tx/amount", t.amount, t.n);
+        if (!st)
+            st = strata_out_attr_string(o, NULL, "source", "strata demo: synthetic transactions");
+        if (st) {
+            rc = cli_library_error(st, strata_out_last_error(o));
+            strata_out_discard(o);
+        } else if ((st = strata_out_commit(o)) != STRATA_OK) {
+            rc = cli_library_error(st, strata_last_error());
+        }
     }
-    double t1 = cli_now();
-    if (strata_rfm_create(&h) != STRATA_OK) {
-        rc = cli_library_error(STRATA_E_NOMEM, strata_last_error());
-        goto done;
-    }
-    TRY(strata_rfm_set_int(h, STRATA_THREADS, threads));
-    TRY(strata_rfm_set_int(h, STRATA_RFM_REFERENCE_DAY, DEMO_TODAY));
-    TRY(strata_rfm_fit(h, t.id, t.day, t.amount, t.n));
-    double t2 = cli_now();
-    TRY(strata_rfm_write_h5(h, path, "strata demo: synthetic transactions", 0));
-    printf("\nRFM: %lld transactions of the same customers made in %.2f s, cleaned, aggregated "
-           "and scored (5 bins, ties by rank) in %.2f s\n",
-           (long long)t.n, t1 - t0, t2 - t1);
-    cli_rfm_print_report(h);
-    rc = cli_rfm_print_segments(h);
-done:
-    strata_rfm_free(h);
+    *rows = t.n;
+    *today = DEMO_TODAY;
     free(t.id);
     free(t.day);
     free(t.amount);
