@@ -107,9 +107,12 @@ static void assert_same(const fit_out *a, const fit_out *b, const char *what)
 static const int KERNELS[3] = {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AVX2, STRATA_KERNEL_AVX512};
 static const int ASSIGNS[2] = {STRATA_ASSIGN_FUSED, STRATA_ASSIGN_GEMM};
 
-/* Lloyd once (1 thread), Hamerly on threads 1, 2, 3: all bitwise equal, for
- * every kernel this CPU runs and both assignment methods. Returns the Lloyd
- * iterations of the last combination (to check a case is not trivial). */
+static const int BOUNDED[2] = {STRATA_ALGO_HAMERLY, STRATA_ALGO_YINYANG};
+
+/* Lloyd once (1 thread), Hamerly and Yinyang on threads 1, 2, 3: all bitwise
+ * equal, for every kernel this CPU runs and both assignment methods. Returns
+ * the Lloyd iterations of the last combination (to check a case is not
+ * trivial). */
 static int64_t check_all(const gen_data *g, fit_cfg cf, const char *name)
 {
     int64_t iters = 0;
@@ -125,19 +128,21 @@ static int64_t check_all(const gen_data *g, fit_cfg cf, const char *name)
             fit(g, &cf, &ref);
             ASSERT_EQ_INT(ref.algorithm, STRATA_ALGO_LLOYD);
             iters = ref.n_iter;
-            for (int64_t th = 1; th <= 3; th++) {
-                char what[200];
-                snprintf(what, sizeof what, "%s, %s, %s, %s, %s, %lld threads", name,
-                         g->dtype == STRATA_FLOAT32 ? "float32" : "float64",
-                         g->w ? "weighted" : "unweighted", strata_kernel_name(KERNELS[kx]),
-                         ASSIGNS[ax] == STRATA_ASSIGN_GEMM ? "gemm" : "fused", (long long)th);
-                cf.algorithm = STRATA_ALGO_HAMERLY;
-                cf.threads = th;
-                fit(g, &cf, &h);
-                ASSERT_EQ_INT(h.algorithm, STRATA_ALGO_HAMERLY);
-                assert_same(&ref, &h, what);
-                fit_free(&h);
-            }
+            for (int bx = 0; bx < 2; bx++)
+                for (int64_t th = 1; th <= 3; th++) {
+                    char what[200];
+                    snprintf(what, sizeof what, "%s, %s, %s, %s, %s, %s, %lld threads", name,
+                             BOUNDED[bx] == STRATA_ALGO_HAMERLY ? "hamerly" : "yinyang",
+                             g->dtype == STRATA_FLOAT32 ? "float32" : "float64",
+                             g->w ? "weighted" : "unweighted", strata_kernel_name(KERNELS[kx]),
+                             ASSIGNS[ax] == STRATA_ASSIGN_GEMM ? "gemm" : "fused", (long long)th);
+                    cf.algorithm = BOUNDED[bx];
+                    cf.threads = th;
+                    fit(g, &cf, &h);
+                    ASSERT_EQ_INT(h.algorithm, BOUNDED[bx]);
+                    assert_same(&ref, &h, what);
+                    fit_free(&h);
+                }
             fit_free(&ref);
         }
     }

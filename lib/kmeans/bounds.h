@@ -87,17 +87,17 @@ static inline double strata__down_f64(double x)
 
 /* a - b and a + b (one double rounding) rounded up / down, any signs: the
  * error of one rounding is at most 2^-53 of the result (0 when the result is
- * subnormal or zero), so 2^-50 of it covers it. */
+ * subnormal or zero), so 2^-50 of it covers it; infinities stay. */
 static inline double strata__sub_up(double a, double b)
 {
     double r = a - b;
-    return r + fabs(r) * 0x1p-50;
+    return isinf(r) ? r : r + fabs(r) * 0x1p-50;
 }
 
 static inline double strata__add_down(double a, double b)
 {
     double r = a + b;
-    return r - fabs(r) * 0x1p-50;
+    return isinf(r) ? r : r - fabs(r) * 0x1p-50;
 }
 
 /* Whether the bounds prove the kernel's label of the row is a, computed in
