@@ -89,6 +89,7 @@ void strata__yinyang_free(strata__yinyang *y)
     strata__free(y->half_t);
     strata__free(y->ct_perm);
     strata__free(y->bias_perm);
+    strata__free(y->zero);
 #define FREE_PER_THREAD(F)                                                                     \
     do {                                                                                       \
         for (int i = 0; y->F && i < y->threads; i++)                                           \
@@ -103,6 +104,7 @@ void strata__yinyang_free(strata__yinyang *y)
     FREE_PER_THREAD(m2);
     FREE_PER_THREAD(i1);
     FREE_PER_THREAD(xnorm);
+    FREE_PER_THREAD(l1);
     FREE_PER_THREAD(list);
     FREE_PER_THREAD(xg);
     FREE_PER_THREAD(sc);
@@ -144,7 +146,8 @@ int strata__yinyang_init(strata__yinyang *y, const strata__tables *t, int64_t n)
         !y->cum || !y->cum_g || !y->cum_t || !y->cum_g_t || !y->half || !y->half_t)
         goto nomem;
     if (y->fused && (!(y->ct_perm = strata__alloc((size_t)(slots * d), es)) ||
-                     !(y->bias_perm = strata__alloc((size_t)slots, es))))
+                     !(y->bias_perm = strata__alloc((size_t)slots, es)) ||
+                     !(y->zero = strata__calloc((size_t)y->call, es))))
         goto nomem;
 #define ALLOC_PER_THREAD(F, COUNT, SIZE)                                                       \
     do {                                                                                       \
@@ -161,7 +164,8 @@ int strata__yinyang_init(strata__yinyang *y, const strata__tables *t, int64_t n)
     ALLOC_PER_THREAD(m1, B * g, sizeof(double));
     ALLOC_PER_THREAD(m2, B * g, sizeof(double));
     ALLOC_PER_THREAD(i1, B * g, sizeof(int32_t));
-    ALLOC_PER_THREAD(xnorm, B, sizeof(double));
+    ALLOC_PER_THREAD(xnorm, 2 * B, sizeof(double));
+    ALLOC_PER_THREAD(l1, 2 * B, sizeof(int32_t));
     ALLOC_PER_THREAD(list, B, sizeof(int32_t));
     ALLOC_PER_THREAD(xg, B * d, es);
     ALLOC_PER_THREAD(sc, B * (y->fused ? y->call : 1), es);
@@ -223,7 +227,12 @@ static void make_groups(strata__yinyang *y, const double *c)
             if (best < 0)
                 break;
             y->group[best] = (int32_t)g;
-            y->perm[g * w + s] = (int32_t)best;
+            int64_t p = g * w + s; /* ascending centroid index within the group */
+            while (p > g * w && y->perm[p - 1] > best) {
+                y->perm[p] = y->perm[p - 1];
+                p--;
+            }
+            y->perm[p] = (int32_t)best;
         }
     }
 }
@@ -355,7 +364,8 @@ static inline void take(double v, int32_t j, double *m1, int32_t *i1, double *m2
                                  &i1[q * G + g], &m2[q * G + g]);                              \
                     }                                                                          \
         } else {                                                                               \
-            int32_t *list = y->list[tid];                                                      \
+            int32_t *list = y->list[tid], *l1 = y->l1[tid], *l2 = l1 + STRATA__BLOCK_ROWS;     \
+            double *v1 = xn + STRATA__BLOCK_ROWS;                                              \
             T *xg = y->xg[tid], *sc = y->sc[tid];                                              \
             for (int64_t g = 0; g < G; g++) {                                                  \
                 int64_t cnt = 0;                                                               \
@@ -375,14 +385,23 @@ static inline void take(double v, int32_t j, double *m1, int32_t *i1, double *m2
                     const int64_t cw = w - o < y->call ? w - o : y->call, s0 = g * w + o;      \
                     kn->scores##SFX(xs, cnt, d, (const T *)y->ct_perm + s0 * d,                \
                                     (const T *)y->bias_perm + s0, cw, sc);                     \
+                    /* the lowest (slots ascend by centroid, so the kernel's tie rule is       \
+                       Lloyd's), masked, then the second-lowest; a zero bias adds 0 */         \
+                    kn->argmin##SFX(sc, cnt, (const T *)y->zero, cw, l1);                      \
+                    for (int64_t p = 0; p < cnt; p++) {                                        \
+                        v1[p] = (double)sc[p * cw + l1[p]];                                    \
+                        sc[p * cw + l1[p]] = (T)INFINITY;                                      \
+                    }                                                                          \
+                    kn->argmin##SFX(sc, cnt, (const T *)y->zero, cw, l2);                      \
                     for (int64_t p = 0; p < cnt; p++) {                                        \
                         const int64_t q = list[p];                                             \
-                        for (int64_t sl = 0; sl < cw; sl++) {                                  \
-                            const int32_t j = y->perm[s0 + sl];                                \
-                            if (j >= 0)                                                        \
-                                take((double)sc[p * cw + sl], j, &m1[q * G + g],               \
-                                     &i1[q * G + g], &m2[q * G + g]);                          \
-                        }                                                                      \
+                        double *a1 = &m1[q * G + g], *a2 = &m2[q * G + g];                     \
+                        int32_t *b1 = &i1[q * G + g];                                          \
+                        const int32_t j = y->perm[s0 + l1[p]];                                 \
+                        const double v2 = (double)sc[p * cw + l2[p]];                          \
+                        if (j >= 0)                                                            \
+                            take(v1[p], j, a1, b1, a2);                                        \
+                        *a2 = *a2 < v2 ? *a2 : v2;                                             \
                     }                                                                          \
                 }                                                                              \
             }                                                                                  \

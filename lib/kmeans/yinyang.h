@@ -36,13 +36,15 @@ typedef struct strata__yinyang {
     void *half_t;       /* k: the same in the element type */
     strata__margin mg;
     void *ct_perm, *bias_perm; /* FUSED: the table's columns in group order, cut in calls */
+    void *zero;         /* FUSED: `call` zeros of the element type (argmin bias) */
     int threads;
     int64_t **rows;     /* per thread: offsets of the rows to score */
     unsigned char **fail, **need; /* per thread: row test; groups to score (rows x groups) */
     double **lcur;      /* per thread: rows x groups current lower bounds */
     double **m1, **m2;  /* per thread: rows x groups lowest and second-lowest score */
     int32_t **i1;       /* per thread: rows x groups the lowest score's centroid */
-    double **xnorm;     /* per thread: ||x'||^2 of the rows scored */
+    double **xnorm;     /* per thread: ||x'||^2 of the rows scored; a group's lowest scores */
+    int32_t **l1;       /* per thread: a group's lowest and second-lowest slots */
     int32_t **list;     /* per thread: the rows a group is scored for */
     void **xg, **sc;    /* per thread: gathered centred rows; scores of one call */
     /* of the pass under way */
