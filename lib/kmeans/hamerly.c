@@ -400,7 +400,10 @@ int strata__hamerly_pass(strata__hamerly *h, const strata__tables *t, const stra
     return rc;
 }
 
-/* AUTO is Lloyd: on the AVX-512 machine of docs/performance.md ("Hamerly
+/* AUTO is Lloyd, never Yinyang either (docs/performance.md, "Yinyang (issue
+ * 10; 2026-12-03, fourth session)": slower than Lloyd at every case measured,
+ * k = 8..256, d = 6/8/16, AVX-512 and AVX2).
+ * On the AVX-512 machine of docs/performance.md ("Hamerly
  * against Lloyd", and "Hamerly, second pass"), time to convergence from the
  * same start was never shorter with Hamerly at d = 8 and 16, k = 8 to 256,
  * also after the bookkeeping was made branch-free in the element type: the
