@@ -217,7 +217,7 @@ typedef enum strata_algorithm {
                                stopped reading the rows it skips ("Narrow rows and
                                moved-rows-only passes"); nor was YINYANG, at any
                                case measured ("Yinyang (issue 10; 2026-12-03,
-                               fourth session)": 0.16-0.6x Lloyd's speed on
+                               fourth session)": 0.16-0.63x Lloyd's speed on
                                customer-like data d = 6/8 and blobs d = 16,
                                k = 8..256, AVX-512 and AVX2). Never MINIBATCH. */
     STRATA_ALGO_LLOYD = 1,  /* exact Lloyd iterations: every row scored against
