@@ -37,10 +37,17 @@
  * ALGO_peak_extra_bytes, ALGO_peak_over_data, ALGO_kept_bytes. --markdown adds
  * a table of the cases after the JSON lines (lines not starting with "{").
  *
+ * Yinyang (STRATA_ALGO_YINYANG) runs too and must agree bitwise as well
+ * (yinyang_s, speedup_yinyang = lloyd_s / yinyang_s, same_yinyang);
+ * --no-yinyang and --no-hamerly skip them. Times are process CPU time
+ * (CLOCK_PROCESS_CPUTIME_ID: a shared machine's other jobs do not count;
+ * at --threads > 1 it is the sum over threads), --clock wall for wall time.
+ *
  * Usage: bench_converged [--data customers,blobs] [--n 1000000] [--d 6,8,16]
  *                        [--k 4,8,16,64,256] [--threads 1] [--kernel auto|scalar|avx2|avx512]
  *                        [--max-iter 300] [--repeats 2] [--seed 42] [--batch-size 1024]
- *                        [--no-minibatch] [--markdown]
+ *                        [--no-minibatch] [--no-hamerly]
+ *                        [--no-yinyang] [--clock cpu|wall] [--markdown]
  */
 #include <math.h>
 #include <stdio.h>
@@ -53,10 +60,12 @@
 
 #define MAXL 16
 
+static int use_wall = 0; /* --clock wall; process CPU time by default */
+
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(use_wall ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -199,7 +208,7 @@ static void run(const float *x, int64_t n, int64_t d, int64_t k, const double *i
 typedef struct summary {
     char data[16];
     int64_t n, d, k, n_iter, mb_steps;
-    double lloyd_s, hamerly_s, mb_s;
+    double lloyd_s, hamerly_s, mb_s, yy_s;
     size_t data_bytes, lloyd_peak, hamerly_peak, mb_peak;
 } summary;
 
@@ -214,13 +223,14 @@ static void cell(size_t peak, size_t data_bytes, int64_t n, int run)
 
 static void markdown(const summary *sm, int rows, int with_mb)
 {
-    printf("\n| data | n | d | k | iter | Lloyd s | Hamerly s | mini-batch s (steps) | data MiB | labels MiB "
+    printf("\n| data | n | d | k | iter | Lloyd s | Hamerly s | Yinyang s | mini-batch s (steps) | data MiB | labels MiB "
            "| Lloyd peak MiB (/data, B/row) | Hamerly peak MiB (/data, B/row) | mini-batch peak MiB (/data, B/row) |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < rows; i++) {
         const summary *r = &sm[i];
-        printf("| %s | %lld | %lld | %lld | %lld | %.3f | %.3f |", r->data, (long long)r->n, (long long)r->d,
-               (long long)r->k, (long long)r->n_iter, r->lloyd_s, r->hamerly_s);
+        printf("| %s | %lld | %lld | %lld | %lld | %.3f | %.3f | %.3f |", r->data, (long long)r->n,
+               (long long)r->d, (long long)r->k, (long long)r->n_iter, r->lloyd_s, r->hamerly_s,
+               r->yy_s);
         if (with_mb)
             printf(" %.3f (%lld) |", r->mb_s, (long long)r->mb_steps);
         else
@@ -237,7 +247,7 @@ int main(int argc, char **argv)
 {
     const char *datas = "customers,blobs", *kname = "auto";
     int64_t ns[MAXL] = {1000000}, ds[MAXL] = {6, 8, 16}, ks[MAXL] = {4, 8, 16, 64, 256};
-    int nn = 1, nd = 3, nk = 5, repeats = 2, with_mb = 1, want_md = 0;
+    int nn = 1, nd = 3, nk = 5, repeats = 2, with_mb = 1, want_md = 0, with_yy = 1, with_h = 1;
     int64_t threads = 1, max_iter = 300, seed = 42, batch = 1024;
     /* Before any other libstrata call: the tracker frees only its own blocks. */
     if (memtrack_install()) {
@@ -246,6 +256,14 @@ int main(int argc, char **argv)
     }
     for (int a = 1; a < argc; a++) {
         const char *o = argv[a];
+        if (!strcmp(o, "--no-yinyang")) {
+            with_yy = 0;
+            continue;
+        }
+        if (!strcmp(o, "--no-hamerly")) {
+            with_h = 0;
+            continue;
+        }
         if (!strcmp(o, "--no-minibatch")) {
             with_mb = 0;
             continue;
@@ -269,6 +287,7 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "--repeats")) repeats = atoi(v);
         else if (!strcmp(o, "--seed")) seed = atoll(v);
         else if (!strcmp(o, "--batch-size")) batch = atoll(v);
+        else if (!strcmp(o, "--clock")) use_wall = !strcmp(v, "wall");
         else {
             fprintf(stderr, "unknown option %s (see the comment at the top of bench_converged.c)\n", o);
             return 2;
@@ -296,15 +315,25 @@ int main(int argc, char **argv)
                         for (int64_t f = 0; f < d; f++)
                             init[j * d + f] = x[i * d + f];
                     }
-                    res l = {0}, h = {0}, mb = {0};
+                    res l = {0}, h = {0}, mb = {0}, yy = {0};
                     run(x, n, d, k, init, STRATA_ALGO_LLOYD, threads, kernel, max_iter, batch, repeats, &l);
-                    run(x, n, d, k, init, STRATA_ALGO_HAMERLY, threads, kernel, max_iter, batch, repeats, &h);
+                    if (with_h)
+                        run(x, n, d, k, init, STRATA_ALGO_HAMERLY, threads, kernel, max_iter, batch,
+                            repeats, &h);
+                    else
+                        h = (res){NAN, l.inertia, l.n_iter, l.converged, 0, 0, NULL, NULL};
+                    if (with_yy)
+                        run(x, n, d, k, init, STRATA_ALGO_YINYANG, threads, kernel, max_iter, batch,
+                            repeats, &yy);
                     if (with_mb)
                         run(x, n, d, k, init, STRATA_ALGO_MINIBATCH, threads, kernel, max_iter, batch,
                             repeats, &mb);
-                    int same = l.n_iter == h.n_iter && l.inertia == h.inertia &&
+                    int same = !with_h || (l.n_iter == h.n_iter && l.inertia == h.inertia &&
                                !memcmp(l.labels, h.labels, sizeof(int32_t) * (size_t)n) &&
-                               !memcmp(l.c, h.c, sizeof(double) * (size_t)(k * d));
+                               !memcmp(l.c, h.c, sizeof(double) * (size_t)(k * d)));
+                    int same_yy = !with_yy || (l.n_iter == yy.n_iter && l.inertia == yy.inertia &&
+                                  !memcmp(l.labels, yy.labels, sizeof(int32_t) * (size_t)n) &&
+                                  !memcmp(l.c, yy.c, sizeof(double) * (size_t)(k * d)));
                     const size_t data_bytes = sizeof(float) * (size_t)(n * d);
                     const size_t label_bytes = sizeof(int32_t) * (size_t)n;
                     printf("{\"data\": \"%s\", \"n\": %lld, \"d\": %lld, \"k\": %lld, \"threads\": %lld, "
@@ -313,24 +342,30 @@ int main(int argc, char **argv)
                            kind, (long long)n, (long long)d, (long long)k, (long long)threads, kname,
                            (long long)l.n_iter, (long long)l.converged, l.sec, h.sec, l.sec / h.sec,
                            same ? "true" : "false");
+                    if (with_yy)
+                        printf(", \"yinyang_s\": %.3f, \"speedup_yinyang\": %.2f, \"same_yinyang\": %s",
+                               yy.sec, l.sec / yy.sec, same_yy ? "true" : "false");
                     if (with_mb)
                         printf(", \"minibatch_s\": %.3f, \"minibatch_steps\": %lld, "
                                "\"minibatch_inertia_ratio\": %.6f", mb.sec, (long long)mb.n_iter,
                                mb.inertia / l.inertia);
                     printf(", \"data_bytes\": %zu, \"labels_bytes\": %zu, \"labels_over_data\": %.4f",
                            data_bytes, label_bytes, (double)label_bytes / (double)data_bytes);
-                    const char *names[3] = {"lloyd", "hamerly", "minibatch"};
-                    const res *rs[3] = {&l, &h, &mb};
-                    for (int a = 0; a < 2 + with_mb; a++)
-                        printf(", \"%s_peak_extra_bytes\": %zu, \"%s_peak_over_data\": %.4f, "
-                               "\"%s_kept_bytes\": %zu", names[a], rs[a]->peak_extra, names[a],
-                               (double)rs[a]->peak_extra / (double)data_bytes, names[a], rs[a]->kept);
+                    const char *names[4] = {"lloyd", "hamerly", "minibatch", "yinyang"};
+                    const res *rs[4] = {&l, &h, &mb, &yy};
+                    for (int a = 0; a < 4; a++)
+                        if ((a != 1 || with_h) && (a != 2 || with_mb) && (a != 3 || with_yy))
+                            printf(", \"%s_peak_extra_bytes\": %zu, \"%s_peak_over_data\": %.4f, "
+                                   "\"%s_kept_bytes\": %zu", names[a], rs[a]->peak_extra, names[a],
+                                   (double)rs[a]->peak_extra / (double)data_bytes, names[a],
+                                   rs[a]->kept);
                     printf("}\n");
                     if (rows < (int)(sizeof sm / sizeof sm[0])) {
                         summary *r = &sm[rows++];
                         snprintf(r->data, sizeof r->data, "%s", kind);
                         r->n = n, r->d = d, r->k = k, r->n_iter = l.n_iter, r->mb_steps = mb.n_iter;
                         r->lloyd_s = l.sec, r->hamerly_s = h.sec, r->mb_s = mb.sec;
+                        r->yy_s = with_yy ? yy.sec : NAN;
                         r->data_bytes = data_bytes, r->lloyd_peak = l.peak_extra;
                         r->hamerly_peak = h.peak_extra, r->mb_peak = mb.peak_extra;
                     }
@@ -340,10 +375,12 @@ int main(int argc, char **argv)
                     free(h.labels);
                     free(h.c);
                     free(mb.labels);
+                    free(yy.labels);
+                    free(yy.c);
                     free(mb.c);
                     free(init);
-                    if (!same) {
-                        fprintf(stderr, "Lloyd and Hamerly differ\n");
+                    if (!same || !same_yy) {
+                        fprintf(stderr, "Lloyd and %s differ\n", same ? "Yinyang" : "Hamerly");
                         return 1;
                     }
                 }

@@ -215,7 +215,11 @@ typedef enum strata_algorithm {
                                "Hamerly against Lloyd"), nor after its bookkeeping
                                was rewritten ("Hamerly, second pass") or its passes
                                stopped reading the rows it skips ("Narrow rows and
-                               moved-rows-only passes"). Never MINIBATCH. */
+                               moved-rows-only passes"); nor was YINYANG, at any
+                               case measured ("Yinyang (issue 10; 2026-12-03,
+                               fourth session)": 0.16-0.63x Lloyd's speed on
+                               customer-like data d = 6/8 and blobs d = 16,
+                               k = 8..256, AVX-512 and AVX2). Never MINIBATCH. */
     STRATA_ALGO_LLOYD = 1,  /* exact Lloyd iterations: every row scored against
                                every centroid in every iteration */
     STRATA_ALGO_HAMERLY = 2, /* Hamerly's bounds (2010): a row is scored only when
@@ -227,7 +231,7 @@ typedef enum strata_algorithm {
                                16 for float64; float32 data fitted in double count
                                16) + O(k x d) and O(threads x 256 x k)
                                scratch. */
-    STRATA_ALGO_MINIBATCH = 3 /* mini-batch k-means (Sculley 2010) with the rules
+    STRATA_ALGO_MINIBATCH = 3, /* mini-batch k-means (Sculley 2010) with the rules
                                of scikit-learn 1.2's MiniBatchKMeans: an
                                approximate answer from random batches of
                                STRATA_KMEANS_BATCH_SIZE rows, not Lloyd's result
@@ -267,6 +271,22 @@ typedef enum strata_algorithm {
                                with run 0, iteration = step and the batch's
                                weighted inertia (before the update; it goes up
                                and down). */
+    STRATA_ALGO_YINYANG = 4 /* Yinyang k-means (Ding et al. 2015): the centroids
+                               in t groups of nearby ones (formed once per run
+                               from the initial centroids); a row is scored only
+                               when its upper bound and the lower bound on its
+                               distance to all other centroids no longer prove
+                               its label, and then only against the groups whose
+                               own lower bound fails (with the same margin for
+                               the kernel's rounding as HAMERLY): bitwise the
+                               same result as LLOYD. Groups are t = ceil(k / w)
+                               with w = 16 columns (float32, AVX-512 kernel) or
+                               8 (otherwise), widened so that t <= 16. Extra
+                               memory: (2 + t) values of the data's element type
+                               per row (float32: 8 + 4 t bytes, at most 72;
+                               float64 or float32 fitted in double: 16 + 8 t, at
+                               most 144) + O(k x d) and O(threads x 256 x
+                               (t + k)) scratch. */
 } strata_algorithm;
 
 /** How distances are computed (value of STRATA_KMEANS_ASSIGN). */

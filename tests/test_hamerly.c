@@ -107,9 +107,12 @@ static void assert_same(const fit_out *a, const fit_out *b, const char *what)
 static const int KERNELS[3] = {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AVX2, STRATA_KERNEL_AVX512};
 static const int ASSIGNS[2] = {STRATA_ASSIGN_FUSED, STRATA_ASSIGN_GEMM};
 
-/* Lloyd once (1 thread), Hamerly on threads 1, 2, 3: all bitwise equal, for
- * every kernel this CPU runs and both assignment methods. Returns the Lloyd
- * iterations of the last combination (to check a case is not trivial). */
+static const int BOUNDED[2] = {STRATA_ALGO_HAMERLY, STRATA_ALGO_YINYANG};
+
+/* Lloyd once (1 thread), Hamerly and Yinyang on threads 1, 2, 3: all bitwise
+ * equal, for every kernel this CPU runs and both assignment methods. Returns
+ * the Lloyd iterations of the last combination (to check a case is not
+ * trivial). */
 static int64_t check_all(const gen_data *g, fit_cfg cf, const char *name)
 {
     int64_t iters = 0;
@@ -125,19 +128,21 @@ static int64_t check_all(const gen_data *g, fit_cfg cf, const char *name)
             fit(g, &cf, &ref);
             ASSERT_EQ_INT(ref.algorithm, STRATA_ALGO_LLOYD);
             iters = ref.n_iter;
-            for (int64_t th = 1; th <= 3; th++) {
-                char what[200];
-                snprintf(what, sizeof what, "%s, %s, %s, %s, %s, %lld threads", name,
-                         g->dtype == STRATA_FLOAT32 ? "float32" : "float64",
-                         g->w ? "weighted" : "unweighted", strata_kernel_name(KERNELS[kx]),
-                         ASSIGNS[ax] == STRATA_ASSIGN_GEMM ? "gemm" : "fused", (long long)th);
-                cf.algorithm = STRATA_ALGO_HAMERLY;
-                cf.threads = th;
-                fit(g, &cf, &h);
-                ASSERT_EQ_INT(h.algorithm, STRATA_ALGO_HAMERLY);
-                assert_same(&ref, &h, what);
-                fit_free(&h);
-            }
+            for (int bx = 0; bx < 2; bx++)
+                for (int64_t th = 1; th <= 3; th++) {
+                    char what[200];
+                    snprintf(what, sizeof what, "%s, %s, %s, %s, %s, %s, %lld threads", name,
+                             BOUNDED[bx] == STRATA_ALGO_HAMERLY ? "hamerly" : "yinyang",
+                             g->dtype == STRATA_FLOAT32 ? "float32" : "float64",
+                             g->w ? "weighted" : "unweighted", strata_kernel_name(KERNELS[kx]),
+                             ASSIGNS[ax] == STRATA_ASSIGN_GEMM ? "gemm" : "fused", (long long)th);
+                    cf.algorithm = BOUNDED[bx];
+                    cf.threads = th;
+                    fit(g, &cf, &h);
+                    ASSERT_EQ_INT(h.algorithm, BOUNDED[bx]);
+                    assert_same(&ref, &h, what);
+                    fit_free(&h);
+                }
             fit_free(&ref);
         }
     }
@@ -289,6 +294,57 @@ static void test_extreme_k(void)
     }
 }
 
+/* Yinyang over k = 2..300: fewer centroids than one group (2, 5), one group
+ * exactly and one more (16, 17: the AVX-512 float32 group width; 8, 9 the
+ * others'), k not a multiple of the width, and k past 16 groups of the
+ * narrowest width (255, 300: groups widened). Bitwise against Lloyd from
+ * the same start, threads 1 and 2, float32 and float64, weighted or not
+ * (with zero weights), on overlapping blobs (rows change groups for many
+ * iterations) and on data with every row twice. */
+static void test_yinyang_k_range(void)
+{
+    static const int64_t ks[] = {2, 5, 8, 9, 16, 17, 33, 64, 100, 255, 300};
+    for (int dt = 0; dt < 2; dt++)
+        for (int weighted = 0; weighted < 2; weighted++) {
+            gen_data g;
+            gen_blobs(&g, 2024 + (uint64_t)(2 * dt + weighted), dt ? STRATA_FLOAT32 : STRATA_FLOAT64,
+                      1400, 3, 3, 40, 4.0, 1.0, 0.0, weighted);
+            for (int64_t i = 1; i < g.n; i += 2) /* every odd row repeats the even one */
+                for (int64_t f = 0; f < g.d; f++)
+                    gen_set(&g, i, f,
+                            g.dtype == STRATA_FLOAT32
+                                ? (double)((const float *)g.x)[(i - 1) * g.stride + f]
+                                : ((const double *)g.x)[(i - 1) * g.stride + f]);
+            for (size_t kx = 0; kx < sizeof ks / sizeof ks[0]; kx++) {
+                test_rng r;
+                rng_seed(&r, 77 + kx);
+                double *init = test_alloc((size_t)(ks[kx] * g.d), sizeof(double));
+                gen_pick_rows(&g, &r, ks[kx], init);
+                fit_cfg cf = {.k = ks[kx], .max_iter = 40, .tol = 0.0, .init = init, .threads = 1,
+                              .algorithm = STRATA_ALGO_LLOYD};
+                fit_out ref, y;
+                fit(&g, &cf, &ref);
+                ASSERT_MSG(ref.n_iter > 3, "k = %lld: only %lld iterations", (long long)ks[kx],
+                           (long long)ref.n_iter);
+                for (int64_t th = 1; th <= 2; th++) {
+                    char what[160];
+                    snprintf(what, sizeof what, "yinyang k = %lld, %s, %s, %lld threads",
+                             (long long)ks[kx], dt ? "float32" : "float64",
+                             weighted ? "weighted" : "unweighted", (long long)th);
+                    cf.algorithm = STRATA_ALGO_YINYANG;
+                    cf.threads = th;
+                    fit(&g, &cf, &y);
+                    ASSERT_EQ_INT(y.algorithm, STRATA_ALGO_YINYANG);
+                    assert_same(&ref, &y, what);
+                    fit_free(&y);
+                }
+                fit_free(&ref);
+                free(init);
+            }
+            gen_free(&g);
+        }
+}
+
 /* Tie-tolerant: Hamerly against the independent double reference, on
  * well-conditioned cases only (the reference rounds differently). */
 static void test_against_reference(void)
@@ -365,6 +421,7 @@ int main(void)
     RUN_TEST(test_result_key);
     RUN_TEST(test_ties_and_duplicates);
     RUN_TEST(test_extreme_k);
+    RUN_TEST(test_yinyang_k_range);
     RUN_TEST(test_integer_data);
     RUN_TEST(test_uniform);
     RUN_TEST(test_blobs);

@@ -298,7 +298,7 @@ static void test_params(void)
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, STRATA_ALGO_MINIBATCH));
     ASSERT_OK(strata_kmeans_get_int(km, STRATA_KMEANS_ALGORITHM, &v));
     ASSERT_EQ_INT(v, STRATA_ALGO_MINIBATCH);
-    ASSERT_STATUS(strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, 4), STRATA_E_PARAM);
+    ASSERT_STATUS(strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, 5), STRATA_E_PARAM);
 
     const int64_t bad_batch[3] = {0, -1, INT64_MIN};
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_BATCH_SIZE, 7));

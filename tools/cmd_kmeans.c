@@ -35,11 +35,14 @@ static const char HELP[] =
     "  --n-init N         runs from different starts, the best is kept (default 1)\n"
     "  --max-iter N       maximum iterations per run (default 300)\n"
     "  --tol X            convergence tolerance on the centroid shift (default 1e-4)\n"
-    "  --algorithm A      auto (default), lloyd or hamerly: the same result, bitwise;\n"
-    "                     hamerly skips the rows whose cluster cannot change (two\n"
-    "                     bounds a row: 8 bytes for float32 data, 16 for float64;\n"
-    "                     slower than lloyd on the data measured so far, so auto\n"
-    "                     runs lloyd); or minibatch: mini-batch k-means, an\n"
+    "  --algorithm A      auto (default), lloyd, hamerly or yinyang: the same result,\n"
+    "                     bitwise; hamerly skips the rows whose cluster cannot\n"
+    "                     change (two bounds a row: 8 bytes for float32 data, 16\n"
+    "                     for float64), yinyang also the groups of centroids that\n"
+    "                     cannot hold a nearer one ((2 + t) bounds a row, t <= 16\n"
+    "                     groups of 8 or 16 centroids: 8 + 4t bytes for float32);\n"
+    "                     both slower than lloyd on the data measured so far\n"
+    "                     (docs/performance.md), so auto runs lloyd; or minibatch: mini-batch k-means, an\n"
     "                     approximate answer (not lloyd's) from random batches, as\n"
     "                     scikit-learn's MiniBatchKMeans: --max-iter counts epochs,\n"
     "                     n_iter is the batches run, --n-init runs only seed (give\n"
@@ -73,13 +76,15 @@ static int parse_algorithm(const char *v, int *out)
         const char *name;
         int value;
     } names[] = {{"auto", STRATA_ALGO_AUTO}, {"lloyd", STRATA_ALGO_LLOYD},
-                 {"hamerly", STRATA_ALGO_HAMERLY}, {"minibatch", STRATA_ALGO_MINIBATCH}};
+                 {"hamerly", STRATA_ALGO_HAMERLY}, {"yinyang", STRATA_ALGO_YINYANG},
+                 {"minibatch", STRATA_ALGO_MINIBATCH}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(v, names[i].name)) {
             *out = names[i].value;
             return CLI_OK;
         }
-    return cli_error(CLI_USAGE, "--algorithm must be auto, lloyd, hamerly or minibatch, got '%s'", v);
+    return cli_error(CLI_USAGE, "--algorithm must be auto, lloyd, hamerly, yinyang or minibatch, got '%s'",
+                     v);
 }
 
 static int parse(int argc, char **argv, options *o)

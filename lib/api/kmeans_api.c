@@ -132,7 +132,7 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
         km->n_init = v;
         return STRATA_OK;
     case STRATA_KMEANS_ALGORITHM:
-        if (v < STRATA_ALGO_AUTO || v > STRATA_ALGO_MINIBATCH)
+        if (v < STRATA_ALGO_AUTO || v > STRATA_ALGO_YINYANG)
             return strata__fail(km->msg, STRATA_E_PARAM, "unknown algorithm %lld", (long long)v);
         km->algorithm = (int)v;
         return STRATA_OK;
@@ -612,6 +612,7 @@ static const char *algorithm_name(int algorithm)
     switch (algorithm) {
     case STRATA_ALGO_HAMERLY: return "hamerly";
     case STRATA_ALGO_MINIBATCH: return "minibatch";
+    case STRATA_ALGO_YINYANG: return "yinyang";
     default: return "lloyd";
     }
 }

@@ -56,10 +56,10 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "kmeans/bounds.h"
 
-/* Outward rounding of a result computed with a few double roundings. */
-#define UPF (1.0 + 0x1p-48)
-#define DOWNF (1.0 - 0x1p-48)
+#define UPF STRATA__UPF
+#define DOWNF STRATA__DOWNF
 
 static size_t esize(const strata__hamerly *h, const strata__tables *t)
 {
@@ -115,7 +115,6 @@ int strata__hamerly_init(strata__hamerly *h, const strata__tables *t, int64_t n)
     h->kp = kp;
     h->fresh = 1;
     h->threads = t->threads;
-    h->eps = (double)(4 * d + 32) * (t->dtype == STRATA_FLOAT32 ? 0x1p-24 : 0x1p-53);
     /* scores() handles at most STRATA__SCORES_MAX_V vectors of centroids */
     h->slice = t->assign == STRATA_ASSIGN_GEMM ? kp : (int64_t)lanes;
     if (h->slice > kp)
@@ -164,52 +163,18 @@ void strata__hamerly_reset(strata__hamerly *h)
     h->fresh = 1;
 }
 
-/* sqrt of a sum of d squares computed in double, rounded up / down. */
-static double norm_up(double s, int64_t d)
-{
-    return sqrt(s * (1.0 + (double)(d + 8) * 0x1p-52)) * UPF;
-}
-
-static double norm_down(double s, int64_t d)
-{
-    return sqrt(s * (1.0 - (double)(d + 8) * 0x1p-52)) * DOWNF;
-}
-
-static double dist2(const double *a, const double *b, int64_t d)
-{
-    double s = 0.0;
-    for (int64_t f = 0; f < d; f++)
-        s += (a[f] - b[f]) * (a[f] - b[f]);
-    return s;
-}
-
 /* Per-pass quantities of the centroids c: their moves since the previous
  * pass, half the distance to the nearest other, the largest centred norm,
  * and the table cut into slices for scores(). */
 static void prepare(strata__hamerly *h, const strata__tables *t, const double *c)
 {
     const int64_t k = h->k, d = h->d, kp = h->kp;
-    double cmax = 0.0;
-    for (int64_t j = 0; j < k; j++)
-        cmax = fmax(cmax, norm_up(dist2(c + j * d, t->mean_used, d), d));
-    h->cmax = cmax;
-    const double min_normal = t->dtype == STRATA_FLOAT32 ? (double)FLT_MIN : DBL_MIN;
-    h->tiny = (double)(4 * d + 32) * min_normal * (1.0 + 2.0 * cmax) * (1.0 + 2.0 * cmax);
-    for (int64_t j = 0; j < k; j++)
-        h->half[j] = INFINITY;
-    for (int64_t j = 0; j < k; j++)
-        for (int64_t i = j + 1; i < k; i++) {
-            double s = dist2(c + j * d, c + i * d, d);
-            h->half[j] = fmin(h->half[j], s);
-            h->half[i] = fmin(h->half[i], s);
-        }
-    for (int64_t j = 0; j < k; j++)
-        h->half[j] = isinf(h->half[j]) ? INFINITY : 0.5 * norm_down(h->half[j], d);
+    strata__margin_set(&h->mg, t, c, h->half, h->half_t);
     if (!h->fresh) {
         double m1 = 0.0, m2 = 0.0;
         int64_t jmax = 0;
         for (int64_t j = 0; j < k; j++) {
-            double s = norm_up(dist2(c + j * d, h->c_prev + j * d, d), d);
+            double s = strata__norm_up(strata__dist2(c + j * d, h->c_prev + j * d, d), d);
             h->shift[j] = s;
             if (s > m1) {
                 m2 = m1;
@@ -234,86 +199,20 @@ static void prepare(strata__hamerly *h, const strata__tables *t, const double *c
     }
 }
 
-/* max without fmax()'s NaN handling (a libm call at -O2; no NaN reaches here) */
-static inline double max2(double a, double b)
-{
-    return a > b ? a : b;
-}
-
-/* A double rounded to float upwards / downwards (NaN stays NaN, which fails
- * every test). */
-static inline float step_f32(float v, int up) /* nextafterf(v, +-inf), v not NaN */
-{
-    if (v == 0.0f)
-        return up ? FLT_TRUE_MIN : -FLT_TRUE_MIN;
-    uint32_t b;
-    memcpy(&b, &v, sizeof b);
-    b = (v > 0.0f) == (up != 0) ? b + 1 : b - 1;
-    memcpy(&v, &b, sizeof v);
-    return v;
-}
-
-static inline float up_f32(double x)
-{
-    float v = (float)x;
-    return (double)v < x ? step_f32(v, 1) : v;
-}
-
-static inline float down_f32(double x)
-{
-    float v = (float)x;
-    return (double)v > x ? step_f32(v, 0) : v;
-}
-
-static inline double up_f64(double x)
-{
-    return x;
-}
-
-static inline double down_f64(double x)
-{
-    return x;
-}
-
 /* The per-centroid quantities of the row loop in the element type, rounded
  * outwards. Every shift is at least the type's smallest normal, so that
  * u + shift is a normal number and its rounding is relative. */
 #define PREPARE_T(NAME, T, SFX, TMIN)                                                          \
     static void NAME(strata__hamerly *h)                                                       \
     {                                                                                          \
-        T *sh = h->shift_t, *so = h->other_t, *hf = h->half_t;                                 \
+        T *sh = h->shift_t, *so = h->other_t;                                                  \
         for (int64_t j = 0; j < h->k; j++) {                                                   \
-            sh[j] = up##SFX(max2(h->fresh ? 0.0 : h->shift[j], TMIN));                         \
-            so[j] = up##SFX(max2(h->fresh ? 0.0 : h->shift_other[j], TMIN));                   \
-            hf[j] = down##SFX(h->half[j]);                                                     \
+            sh[j] = strata__up##SFX(strata__max2(h->fresh ? 0.0 : h->shift[j], TMIN));         \
+            so[j] = strata__up##SFX(strata__max2(h->fresh ? 0.0 : h->shift_other[j], TMIN));   \
         }                                                                                      \
-        h->c2_t = (double)up##SFX(2.0 * h->cmax * UPF);                                        \
-        h->eps_t = (double)up##SFX(h->eps);                                                    \
-        h->tiny_t = (double)up##SFX(h->tiny);                                                  \
     }
 PREPARE_T(prepare_f32, float, _f32, FLT_MIN)
 PREPARE_T(prepare_f64, double, _f64, DBL_MIN)
-
-/* Whether the bounds prove the kernel's label of the row is a, computed in
- * the element type T (unit roundoff UT) so that a block of rows is one
- * vector loop. With X <= u + cmax, the margin is E = eps (u + 2 cmax)^2 + tiny:
- *   lb = max(l, 2 s_a - u) > 0  and  lb^2 > u^2 + 2E.
- * Rounding: lb is rounded down (x (1 - 4 UT)), lb^2 is rounded down, the
- * right side (six roundings of positive terms, FMA or not) is multiplied by
- * (1 + 8 UT); tiny (>= 32 x the smallest normal) covers underflow. An
- * overflow makes the right side +inf and the test fail. */
-#define KEEPS_T(NAME, T, UT)                                                                   \
-    static inline int NAME(T u, T l, T half, T c2, T eps, T tiny)                              \
-    {                                                                                          \
-        const T dn = (T)(1.0 - 4.0 * UT), up8 = (T)(1.0 + 8.0 * UT);                          \
-        T lb = (2 * half - u) * dn;                                                            \
-        lb = l > lb ? l : lb;                                                                  \
-        T ru = u + c2;                                                                         \
-        T rhs = (u * u + 2 * (eps * ru * ru + tiny)) * up8;                                    \
-        return lb > 0 && lb * lb * dn > rhs;                                                   \
-    }
-KEEPS_T(keeps_f32, float, 0x1p-24)
-KEEPS_T(keeps_f64, double, 0x1p-53)
 
 /* The bounds of rows [0, rows) of a block follow the centroids' moves
  * (u += shift[a] rounded up, l -= shift_other[a] rounded down) and are
@@ -328,7 +227,7 @@ KEEPS_T(keeps_f64, double, 0x1p-53)
                      T *restrict lo, int64_t rows, unsigned char *restrict fail)               \
     {                                                                                          \
         const T *sh = h->shift_t, *so = h->other_t, *hf = h->half_t;                           \
-        const T c2 = (T)h->c2_t, eps = (T)h->eps_t, tiny = (T)h->tiny_t;                       \
+        const T c2 = (T)h->mg.c2_t, eps = (T)h->mg.eps_t, tiny = (T)h->mg.tiny_t;                  \
         const T upm = (T)(1.0 + 4.0 * UT), dnm = (T)(1.0 - 4.0 * UT);                         \
         for (int64_t r = 0; r < rows; r++) {                                                   \
             const int32_t a = old[r];                                                          \
@@ -339,8 +238,8 @@ KEEPS_T(keeps_f64, double, 0x1p-53)
             fail[r] = (unsigned char)!KEEPS(u, l, hf[a], c2, eps, tiny);                      \
         }                                                                                      \
     }
-MOVE_TEST_T(move_test_f32, float, 0x1p-24, keeps_f32)
-MOVE_TEST_T(move_test_f64, double, 0x1p-53, keeps_f64)
+MOVE_TEST_T(move_test_f32, float, 0x1p-24, strata__keeps_f32)
+MOVE_TEST_T(move_test_f64, double, 0x1p-53, strata__keeps_f64)
 
 /* dst[q * ld + j] = src[q * w + j] (j < w, q < m); the widths of one
  * vector get a fixed-size copy (inlined moves instead of a memcpy call). */
@@ -413,40 +312,28 @@ MOVE_TEST_T(move_test_f64, double, 0x1p-53, keeps_f64)
             const int64_t r = rows[q];                                                         \
             T vb = bias[l2[q]] + s[q * kp + l2[q]];                                            \
             double xr = sqrt(xn[q]);                                                           \
-            double rr = (xr + h->cmax) * UPF;                                                  \
-            double e = h->eps * rr * rr * UPF + h->tiny;                                       \
+            double rr = (xr + h->mg.cmax) * UPF;                                                  \
+            double e = h->mg.eps * rr * rr * UPF + h->mg.tiny;                                     \
             lab[r] = l1[q];                                                                    \
-            upper[r] = up##SFX(sqrt(max2(xn[q] + sa[q] + e, 0.0)) * UPF);                      \
-            lower[r] = down##SFX(sqrt(max2(xn[q] + (double)vb - e, 0.0)) * DOWNF);             \
+            upper[r] = strata__up##SFX(sqrt(strata__max2(xn[q] + sa[q] + e, 0.0)) * UPF);          \
+            double lb = sqrt(strata__max2(xn[q] + (double)vb - e, 0.0)) * DOWNF;          \
+            lower[r] = strata__down##SFX(lb);             \
         }                                                                                      \
     }
 
 SCORE_ROWS(score_rows_f32, float, sgemm, _f32)
 SCORE_ROWS(score_rows_f64, double, dgemm, _f64)
 
-/* Upper bound of the distance of row i to centroid a, from the row itself
- * (four partial sums: the order does not matter to norm_up's bound). */
-#define DIST_UP(NAME, T)                                                                       \
-    static double NAME(const strata__hamerly *h, int64_t i, int32_t a)                         \
-    {                                                                                          \
-        const double *c = h->t->centroids + (int64_t)a * h->d;                                 \
-        const T *x = strata__row(h->X, i);                                                     \
-        const int64_t d = h->d;                                                                \
-        double s[4] = {0.0, 0.0, 0.0, 0.0};                                                    \
-        int64_t f = 0;                                                                         \
-        for (; f + 4 <= d; f += 4)                                                             \
-            for (int q = 0; q < 4; q++) {                                                      \
-                double v = (double)x[f + q] - c[f + q];                                        \
-                s[q] += v * v;                                                                 \
-            }                                                                                  \
-        for (; f < d; f++) {                                                                   \
-            double v = (double)x[f] - c[f];                                                    \
-            s[0] += v * v;                                                                     \
-        }                                                                                      \
-        return norm_up((s[0] + s[1]) + (s[2] + s[3]), d);                                      \
-    }
-DIST_UP(dist_up_f32, float)
-DIST_UP(dist_up_f64, double)
+/* Upper bound of the distance of row i to centroid a. */
+static inline double dist_up_f32(const strata__hamerly *h, int64_t i, int32_t a)
+{
+    return strata__dist_up_f32(h->X, i, h->t->centroids + (int64_t)a * h->d, h->d);
+}
+
+static inline double dist_up_f64(const strata__hamerly *h, int64_t i, int32_t a)
+{
+    return strata__dist_up_f64(h->X, i, h->t->centroids + (int64_t)a * h->d, h->d);
+}
 
 /* The labeller of strata__assign_pass_by(): move and test every row's
  * bounds, tighten the upper bound of the rows that fail to their exact
@@ -469,14 +356,14 @@ DIST_UP(dist_up_f64, double)
                 m += fail[r];                                                                  \
             }                                                                                  \
             const T *hf = h->half_t;                                                           \
-            const T c2 = (T)h->c2_t, eps = (T)h->eps_t, tiny = (T)h->tiny_t;                   \
+            const T c2 = (T)h->mg.c2_t, eps = (T)h->mg.eps_t, tiny = (T)h->mg.tiny_t;              \
             int64_t m2 = 0;                                                                    \
             for (int64_t q = 0; q < m; q++) {                                                  \
                 const int64_t r = todo[q];                                                     \
                 const int32_t a = old[r];                                                      \
-                up[r] = up##SFX(dist_up##SFX(h, r0 + r, a));                                   \
+                up[r] = strata__up##SFX(dist_up##SFX(h, r0 + r, a));                               \
                 todo[m2] = r;                                                                  \
-                m2 += !keeps##SFX(up[r], lo[r], hf[a], c2, eps, tiny);                         \
+                m2 += !strata__keeps##SFX(up[r], lo[r], hf[a], c2, eps, tiny);                     \
             }                                                                                  \
             m = m2;                                                                            \
         }                                                                                      \
@@ -513,7 +400,10 @@ int strata__hamerly_pass(strata__hamerly *h, const strata__tables *t, const stra
     return rc;
 }
 
-/* AUTO is Lloyd: on the AVX-512 machine of docs/performance.md ("Hamerly
+/* AUTO is Lloyd, never Yinyang either (docs/performance.md, "Yinyang (issue
+ * 10; 2026-12-03, fourth session)": slower than Lloyd at every case measured,
+ * k = 8..256, d = 6/8/16, AVX-512 and AVX2).
+ * On the AVX-512 machine of docs/performance.md ("Hamerly
  * against Lloyd", and "Hamerly, second pass"), time to convergence from the
  * same start was never shorter with Hamerly at d = 8 and 16, k = 8 to 256,
  * also after the bookkeeping was made branch-free in the element type: the

@@ -4,7 +4,7 @@
 #ifndef STRATA_KMEANS_HAMERLY_H
 #define STRATA_KMEANS_HAMERLY_H
 
-#include "kmeans/assign.h"
+#include "kmeans/bounds.h"
 
 typedef struct strata__hamerly {
     int64_t n, k, d, kp;
@@ -17,9 +17,7 @@ typedef struct strata__hamerly {
     double *half;       /* k: <= half the distance from centroid j to the nearest other */
     void *shift_t, *other_t, *half_t; /* k each: shift (up), shift_other (up), half (down)
                                          in the element type, for the row loop */
-    double cmax;        /* >= max_j ||c_j - m||, m the tables' centring mean */
-    double eps, tiny;   /* the kernel's score error: eps (|x'| + cmax)^2 + tiny */
-    double c2_t, eps_t, tiny_t; /* 2 cmax, eps, tiny rounded up to the element type */
+    strata__margin mg;  /* the kernel's score error: eps (|x'| + cmax)^2 + tiny */
     int64_t slice;      /* centroid columns per scores() call (FUSED) */
     void *ct_sliced;    /* FUSED with kp > slice: the table cut into slices */
     void *zero;         /* kp zeros of the element type (FUSED argmin bias) */

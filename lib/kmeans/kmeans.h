@@ -97,7 +97,7 @@ typedef struct strata__kmeans_model {
     int64_t n_iter;
     int converged;
     int assign; /* FUSED or GEMM */
-    int algorithm; /* LLOYD, HAMERLY or MINIBATCH */
+    int algorithm; /* LLOYD, HAMERLY, YINYANG or MINIBATCH */
 } strata__kmeans_model;
 
 void strata__kmeans_model_free(strata__kmeans_model *m);

@@ -10,6 +10,7 @@
 #include "kmeans/hamerly.h"
 #include "kmeans/kmeans.h"
 #include "kmeans/minibatch.h"
+#include "kmeans/yinyang.h"
 
 void strata__kmeans_model_free(strata__kmeans_model *m)
 {
@@ -130,13 +131,22 @@ static int sums_inertia_accurate(const double *c, const double *wsum, const doub
     return bound <= 1e-9 * inertia;
 }
 
-/* One labelling pass: Lloyd's, or Hamerly's where h is given (the same
- * labels and totals, bitwise; a pass that keeps the labels needs no bounds). */
-static int pass(const strata__tables *t, strata__hamerly *h, const strata__data *X,
+/* The bounds of the run, if it keeps any (one of the two, or neither). */
+typedef struct bounded {
+    strata__hamerly *h;
+    strata__yinyang *y;
+} bounded;
+
+/* One labelling pass: Lloyd's, or Hamerly's or Yinyang's where b has them
+ * (the same labels and totals, bitwise; a pass that keeps the labels needs
+ * no bounds). */
+static int pass(const strata__tables *t, const bounded *b, const strata__data *X,
                 int32_t *labels, double *totals, int mode)
 {
-    if (h && mode != STRATA__PASS_INERTIA)
-        return strata__hamerly_pass(h, t, X, labels, totals, mode);
+    if (b->h && mode != STRATA__PASS_INERTIA)
+        return strata__hamerly_pass(b->h, t, X, labels, totals, mode);
+    if (b->y && mode != STRATA__PASS_INERTIA)
+        return strata__yinyang_pass(b->y, t, X, labels, totals, mode);
     return strata__assign_pass(t, X, labels, totals, mode);
 }
 
@@ -150,7 +160,7 @@ typedef struct run_result {
  * receive the final assignment. run_sums (k x d + 2k) holds the cluster sums,
  * weights and moved weights carried from pass to pass. */
 static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strata__tables *t,
-                     strata__hamerly *h, double tol_abs, int64_t run, double *c, double *c_new, double *totals,
+                     const bounded *h, double tol_abs, int64_t run, double *c, double *c_new, double *totals,
                      double *run_sums, int32_t *labels, run_result *res, char *msg)
 {
     const int64_t n = X->n, d = X->d, k = cfg->k;
@@ -160,8 +170,10 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
     int64_t it = 0;
     for (int64_t i = 0; i < n; i++)
         labels[i] = -1;
-    if (h)
-        strata__hamerly_reset(h);
+    if (h->h)
+        strata__hamerly_reset(h->h);
+    if (h->y)
+        strata__yinyang_reset(h->y);
     while (it < cfg->max_iter) {
         it++;
         strata__tables_set_centroids(t, c);
@@ -269,7 +281,9 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     double *totals = NULL, *run_sums = NULL, *wide_buf = NULL;
     strata__data wide;
     strata__tables t = {0};
-    strata__hamerly hb = {0}, *h = NULL;
+    strata__hamerly hb = {0};
+    strata__yinyang yb = {0};
+    bounded h = {NULL, NULL};
     int assign = STRATA_ASSIGN_FUSED;
     int algorithm = strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id, n, k, d);
     if (!mean || !c || !c_new || !best_c || !labels || (keep_labels && !best_labels)) {
@@ -344,7 +358,8 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
          * overlap a seeding's scratch; the seeding may use this run's labels
          * as scratch (lloyd_run sets them before reading them). */
         strata__hamerly_free(&hb);
-        h = NULL;
+        strata__yinyang_free(&yb);
+        h = (bounded){NULL, NULL};
         if ((rc = strata__kmeans_init(X, cfg, run, mean, c, labels, msg)))
             goto done;
         if (algorithm == STRATA_ALGO_HAMERLY) {
@@ -354,9 +369,24 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
                                   (long long)n, X->dtype == STRATA_FLOAT32 ? 8 : 16);
                 goto done;
             }
-            h = &hb;
+            h.h = &hb;
         }
-        if ((rc = lloyd_run(X, cfg, &t, h, tol_abs, run, c, c_new, totals, run_sums, labels, &r,
+        if (algorithm == STRATA_ALGO_YINYANG) {
+            if (strata__yinyang_init(&yb, &t, n)) {
+                const int es = t.dtype == STRATA_FLOAT32 ? 4 : 8;
+                rc = strata__fail(msg, STRATA_E_NOMEM,
+                                  "out of memory for Yinyang's bounds (%lld rows, %lld bytes each)",
+                                  (long long)n,
+                                  (long long)(es * (2 + strata__yinyang_groups(
+                                                             k, t.dtype == STRATA_FLOAT32
+                                                                    ? t.kern->lanes_f32
+                                                                    : t.kern->lanes_f64,
+                                                             NULL))));
+                goto done;
+            }
+            h.y = &yb;
+        }
+        if ((rc = lloyd_run(X, cfg, &t, &h, tol_abs, run, c, c_new, totals, run_sums, labels, &r,
                             msg)))
             goto done;
         if (run == 0 || r.inertia < best.inertia) {
@@ -399,6 +429,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     rc = STRATA_OK;
 done:
     strata__hamerly_free(&hb);
+    strata__yinyang_free(&yb);
     strata__tables_free(&t);
     strata__free(totals);
     strata__free(run_sums);

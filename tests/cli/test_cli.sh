@@ -53,6 +53,12 @@ check "hamerly = lloyd, bitwise" "$PY" -c "import h5py, numpy as np, sys
 a, b = h5py.File('$T/out.h5', 'r'), h5py.File('$T/outh.h5', 'r')
 same = all(np.array_equal(a[n][...], b[n][...]) for n in ('labels', 'centroids'))
 sys.exit(0 if same and a.attrs['inertia'] == b.attrs['inertia'] and a.attrs['n_iter'] == b.attrs['n_iter'] else 1)"
+expect "fit float64 yinyang" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/outy.h5" --init "$I:/c" --tol 0 --threads 2 --algorithm yinyang
+check "float64 yinyang result" "$PY" "$CHECK" lloyd "$T/outy.h5" "$B" /data/x "$I" /c --algorithm yinyang
+check "yinyang = lloyd, bitwise" "$PY" -c "import h5py, numpy as np, sys
+a, b = h5py.File('$T/out.h5', 'r'), h5py.File('$T/outy.h5', 'r')
+same = all(np.array_equal(a[n][...], b[n][...]) for n in ('labels', 'centroids'))
+sys.exit(0 if same and a.attrs['inertia'] == b.attrs['inertia'] and a.attrs['n_iter'] == b.attrs['n_iter'] else 1)"
 expect "explicit lloyd" 0 "" "$STRATA" kmeans "$B:/data/x" -k 5 -o "$T/outl.h5" --init "$I:/c" --tol 0 --algorithm lloyd
 check "explicit lloyd result" "$PY" "$CHECK" lloyd "$T/outl.h5" "$B" /data/x "$I" /c --algorithm lloyd
 
@@ -114,7 +120,7 @@ expect "missing input" 2 "missing input" "$STRATA" kmeans -k 2 -o "$T/e.h5"
 expect "two inputs" 2 "unexpected argument" "$STRATA" kmeans "$B:/data/x" "$B:/data/x" -k 2 -o "$T/e.h5"
 expect "input without dataset" 2 "IN.h5:/path/to/dataset" "$STRATA" kmeans "$B" -k 2 -o "$T/e.h5"
 expect "unknown option" 2 "unknown option '--bogus'" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --bogus
-expect "bad algorithm" 2 "--algorithm must be auto, lloyd, hamerly or minibatch" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --algorithm elkan
+expect "bad algorithm" 2 "--algorithm must be auto, lloyd, hamerly, yinyang or minibatch" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --algorithm elkan
 expect "bad batch size" 2 "--batch-size" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --algorithm minibatch --batch-size 0
 expect "negative tol" 2 "--tol must be a number >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --tol -1
 expect "NaN tol" 2 "--tol must be a number" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --tol nan

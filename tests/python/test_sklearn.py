@@ -37,7 +37,7 @@ def test_same_result_as_sklearn_lloyd(n, d, k, dtype, weighted):
         ref.score(X, sample_weight=weights), rel=1e-5)
 
 
-@pytest.mark.parametrize("algorithm", ["hamerly", "elkan", "full", "auto"])
+@pytest.mark.parametrize("algorithm", ["hamerly", "yinyang", "elkan", "full", "auto"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_algorithms_same_result_as_lloyd(algorithm, dtype):
     # scikit-learn's names and "hamerly": bitwise the same fit as "lloyd"

@@ -24,7 +24,7 @@ _INITS = {"k-means++": _ffi.INIT_KMEANSPP, "random": _ffi.INIT_RANDOM,
 # runs Hamerly's, "full" (its old name of Lloyd's) Lloyd's; all give the same
 # clusters.
 _ALGORITHMS = {"auto": _ffi.ALGO_AUTO, "lloyd": _ffi.ALGO_LLOYD, "hamerly": _ffi.ALGO_HAMERLY,
-               "elkan": _ffi.ALGO_HAMERLY, "full": _ffi.ALGO_LLOYD}
+               "yinyang": _ffi.ALGO_YINYANG, "elkan": _ffi.ALGO_HAMERLY, "full": _ffi.ALGO_LLOYD}
 _INT64_END = 2**63
 _SEED_END = np.iinfo(np.int32).max  # seeds drawn from a RandomState, as scikit-learn
 _HERE = os.path.dirname(__file__)
@@ -114,8 +114,10 @@ class KMeans(ParamsMixin):
         random_state: None (a seed drawn from numpy's global RNG at each fit),
             a non-negative int (the library's seed), or a
             ``numpy.random.RandomState`` (a seed drawn from it at each fit).
-        algorithm: "auto", "lloyd" or "hamerly" (Hamerly's bounds: the same
-            result as "lloyd", bitwise, computing fewer distances); "elkan"
+        algorithm: "auto", "lloyd", "hamerly" (Hamerly's bounds: the same
+            result as "lloyd", bitwise, computing fewer distances) or
+            "yinyang" (group bounds, Ding et al. 2015: the same result as
+            "lloyd", bitwise; (2 + t) values a row, t <= 16 groups); "elkan"
             runs "hamerly" and "full" runs "lloyd", so scikit-learn's values
             work.
         n_threads: OpenMP threads for fit, predict and transform; None or 0
@@ -169,7 +171,8 @@ class KMeans(ParamsMixin):
 
     def _algorithm(self):
         if not isinstance(self.algorithm, str) or self.algorithm not in _ALGORITHMS:
-            raise ArgumentError("algorithm must be 'auto', 'lloyd', 'hamerly', 'elkan' or 'full', "
+            raise ArgumentError("algorithm must be 'auto', 'lloyd', 'hamerly', 'yinyang', 'elkan' or "
+                                "'full', "
                                 f"got {self.algorithm!r}", -102)
         return _ALGORITHMS[self.algorithm]
 
