@@ -24,24 +24,27 @@ static struct {
     int injected;
 } A;
 
+/* Atomic counts: the library allocates from its worker threads too (e.g.
+ * the per-(cluster, feature) tasks of a profile's quantiles). */
 static void *fault_alloc(size_t size, size_t alignment, void *user)
 {
     (void)user;
-    A.count++;
-    if (A.fail_at > 0 && A.count == A.fail_at) {
-        A.injected = 1;
+    long nth = __atomic_add_fetch(&A.count, 1, __ATOMIC_SEQ_CST);
+    if (A.fail_at > 0 && nth == A.fail_at) {
+        __atomic_store_n(&A.injected, 1, __ATOMIC_SEQ_CST);
         return NULL;
     }
     void *p = aligned_alloc(alignment, size);
     if (p)
-        A.live++;
+        __atomic_add_fetch(&A.live, 1, __ATOMIC_SEQ_CST);
     return p;
 }
 
 static void fault_free(void *p, void *user)
 {
     (void)user;
-    A.live--;
+    if (p)
+        __atomic_sub_fetch(&A.live, 1, __ATOMIC_SEQ_CST);
     free(p);
 }
 
