@@ -27,7 +27,7 @@ typedef struct run {
     strata_kmeans *sweep_km;
     strata_profile *by_cluster, *by_tier;
     strata_out *out;
-    int64_t n, d, k, t;
+    int64_t n, d, k, t, k_lo; /* k_lo: the first k of the sweep */
     int feature[MAX_FEATURES];
     const char *names[MAX_FEATURES];
     double *x, *scaled, *sweep;
@@ -195,28 +195,43 @@ static int configure(const tiers_options *o, run *r, int transform)
     }
     const char *merr = strata_model_last_error(r->model);
     TRY(strata_model_set_transform(r->model, -1, transform), merr);
-    if (o->tiers)
-        TRY(strata_model_set_tier_names(r->model, o->tiers), merr);
     TRY(strata_model_set_source(r->model, r->source), merr);
     return CLI_OK;
 }
 
-/* With a range of k: fit the scaling (once, at KMIN), sweep on the scaled
- * rows, and keep the suggested k. */
+/* With a range of k: fit the scaling alone (a model of one cluster), sweep
+ * on the scaled rows, and keep the suggested k. */
 static int choose_k(const tiers_options *o, run *r)
 {
-    int64_t n = r->n, d = r->d, nk = o->k_max - o->k_min + 1;
+    int64_t n = r->n, d = r->d;
+    r->k_lo = o->k_min;
+    if (o->tiers) { /* every tier needs a cluster: the range starts at the tier count */
+        int64_t t = 1;
+        for (const char *p = o->tiers; *p; p++)
+            t += *p == ',';
+        if (t > o->k_max)
+            return cli_error(CLI_USAGE, "--tiers names %lld tiers, more than the %lld clusters "
+                             "of -k", (long long)t, (long long)o->k_max);
+        if (t > r->k_lo)
+            r->k_lo = t;
+    }
+    int64_t nk = o->k_max - r->k_lo + 1;
+    if (r->k_lo == o->k_max) {
+        r->k = o->k_max;
+        return CLI_OK;
+    }
     const char *merr = strata_model_last_error(r->model);
+    strata_kmeans *mkm = strata_model_kmeans(r->model);
+    const char *kerr = strata_kmeans_last_error(mkm);
+    TRY(strata_kmeans_set_int(mkm, STRATA_KMEANS_K, 1), kerr);
+    TRY(strata_kmeans_set_int(mkm, STRATA_KMEANS_N_INIT, 1), kerr);
     TRY(strata_model_fit(r->model, r->x, n, d, 0, r->names, NULL), merr);
+    TRY(strata_kmeans_set_int(mkm, STRATA_KMEANS_N_INIT, o->n_init), kerr);
     r->scaled = malloc((size_t)(n * d) * sizeof *r->scaled);
     r->sweep = malloc((size_t)(nk * STRATA_METRIC_COUNT) * sizeof *r->sweep);
     if (!r->scaled || !r->sweep)
         return cli_error(CLI_RUNTIME, "out of memory for %lld scaled rows", (long long)n);
     TRY(strata_model_scale(r->model, r->x, n, d, 0, r->scaled), merr);
-    if (o->k_min == o->k_max) {
-        r->k = o->k_min;
-        return CLI_OK;
-    }
     TRY(strata_kmeans_create(&r->sweep_km), strata_last_error());
     strata_kmeans *km = r->sweep_km;
     const char *err = strata_kmeans_last_error(km);
@@ -225,20 +240,30 @@ static int choose_k(const tiers_options *o, run *r)
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter), err);
     TRY(strata_kmeans_set_int(km, STRATA_THREADS, o->threads), err);
     int64_t sample = o->sample < n ? o->sample : n;
-    TRY(strata_kmeans_sweep(km, STRATA_FLOAT64, r->scaled, n, d, 0, NULL, o->k_min, o->k_max,
+    TRY(strata_kmeans_sweep(km, STRATA_FLOAT64, r->scaled, n, d, 0, NULL, r->k_lo, o->k_max,
                             sample, r->sweep, &r->suggested),
         err);
     r->k = r->suggested;
     return CLI_OK;
 }
 
-static int fit(run *r)
+/* The model at the chosen k (the tier names are set now: a range may start
+ * below their count), its labels and tiers, the profiles. */
+static int fit(const tiers_options *o, run *r)
 {
     int64_t n = r->n;
     const char *merr = strata_model_last_error(r->model);
     strata_kmeans *km = strata_model_kmeans(r->model);
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_K, r->k), strata_kmeans_last_error(km));
+    if (o->tiers)
+        TRY(strata_model_set_tier_names(r->model, o->tiers), merr);
     TRY(strata_model_fit(r->model, r->x, n, r->d, 0, r->names, NULL), merr);
+    if (!r->scaled) { /* one k: the scaled rows of this fit */
+        r->scaled = malloc((size_t)(n * r->d) * sizeof *r->scaled);
+        if (!r->scaled)
+            return cli_error(CLI_RUNTIME, "out of memory for %lld scaled rows", (long long)n);
+        TRY(strata_model_scale(r->model, r->x, n, r->d, 0, r->scaled), merr);
+    }
     r->t = strata_model_tier_count(r->model);
     r->labels = malloc((size_t)n * sizeof *r->labels);
     r->tiers = malloc((size_t)n * sizeof *r->tiers);
@@ -248,12 +273,11 @@ static int fit(run *r)
     TRY(strata_model_labels(r->model, r->labels, n), merr);
     TRY(strata_model_tiers(r->model, r->tiers, n), merr);
     TRY(strata_crosstab(r->tiers, r->t, r->stage, 4, n, r->tier_stage), strata_last_error());
-    int threads = 0;
     TRY(strata_profile_compute(&r->by_cluster, r->x, n, r->d, 0, r->names, r->labels, r->k, NULL,
-                               threads),
+                               (int)o->threads),
         strata_last_error());
     TRY(strata_profile_compute(&r->by_tier, r->x, n, r->d, 0, r->names, r->tiers, r->t, NULL,
-                               threads),
+                               (int)o->threads),
         strata_last_error());
     return CLI_OK;
 }
@@ -311,13 +335,13 @@ static int write_all(const tiers_options *o, run *r)
         static const char *const COLS[STRATA_METRIC_COUNT] = {
             "/sweep/inertia", "/sweep/calinski_harabasz", "/sweep/davies_bouldin",
             "/sweep/silhouette_sqeuclidean", "/sweep/silhouette"};
-        int64_t nk = o->k_max - o->k_min + 1;
+        int64_t nk = o->k_max - r->k_lo + 1;
         int64_t *ks = malloc((size_t)nk * sizeof *ks);
         double *col = malloc((size_t)nk * sizeof *col);
         if (!ks || !col)
             st = STRATA_E_NOMEM;
         for (int64_t i = 0; i < nk && !st; i++)
-            ks[i] = o->k_min + i;
+            ks[i] = r->k_lo + i;
         if (!st)
             st = strata_out_column_int64(w, "/sweep/k", ks, nk);
         for (int m = 0; m < STRATA_METRIC_COUNT && !st; m++) {
@@ -351,12 +375,12 @@ static void print_summary(const tiers_options *o, run *r, double seconds)
     printf("strata tiers: %s -> %s (%.2f s)\n", o->input, o->output, seconds);
     cli_rfm_print_report(r->rfm);
     if (r->sweep_km) {
-        printf("  k sweep (%lld..%lld; silhouette on %lld rows):\n", (long long)o->k_min,
+        printf("  k sweep (%lld..%lld; silhouette on %lld rows):\n", (long long)r->k_lo,
                (long long)o->k_max, (long long)(o->sample < r->n ? o->sample : r->n));
         printf("  %4s %14s %12s %10s %12s %12s\n", "k", "inertia", "calinski-h.", "davies-b.",
                "silh.(sq)", "silhouette");
-        for (int64_t k = o->k_min; k <= o->k_max; k++) {
-            const double *m = r->sweep + (k - o->k_min) * STRATA_METRIC_COUNT;
+        for (int64_t k = r->k_lo; k <= o->k_max; k++) {
+            const double *m = r->sweep + (k - r->k_lo) * STRATA_METRIC_COUNT;
             printf("  %4lld %14.6g %12.6g %10.4f %12.4f %12.4f%s\n", (long long)k,
                    m[STRATA_METRIC_INERTIA], m[STRATA_METRIC_CALINSKI_HARABASZ],
                    m[STRATA_METRIC_DAVIES_BOULDIN], m[STRATA_METRIC_SILHOUETTE_SQEUCLIDEAN],
@@ -423,7 +447,7 @@ int tiers_run(const tiers_options *o)
     if (!rc)
         rc = choose_k(o, &r);
     if (!rc)
-        rc = fit(&r);
+        rc = fit(o, &r);
     if (!rc)
         rc = write_all(o, &r);
     if (!rc && !o->quiet)
