@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_scale.h"
 #include "tiers.h"
 
 #define MAX_FEATURES 4
@@ -91,32 +92,6 @@ static int parse_features(const char *text, run *r)
             return cli_error(CLI_USAGE, "--features ends with a comma");
     }
     return r->d ? CLI_OK : cli_error(CLI_USAGE, "--features is empty");
-}
-
-/* --transform "auto", "zscore", "log1p+robust", ... */
-static int parse_transform(const char *text, int *out)
-{
-    static const struct { const char *name; int code; } T[] = {
-        {"auto", STRATA_TRANSFORM_AUTO}, {"none", STRATA_TRANSFORM_NONE},
-        {"zscore", STRATA_TRANSFORM_ZSCORE}, {"robust", STRATA_TRANSFORM_ROBUST},
-        {"minmax", STRATA_TRANSFORM_MINMAX}};
-    const char *p = text ? text : "auto";
-    int log = 0;
-    if (!strncmp(p, "log1p", 5) && (p[5] == '\0' || p[5] == '+')) {
-        log = STRATA_TRANSFORM_LOG1P;
-        p += p[5] ? 6 : 5;
-        if (!*p) {
-            *out = STRATA_TRANSFORM_NONE | log;
-            return CLI_OK;
-        }
-    }
-    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
-        if (!strcmp(p, T[i].name) && !(log && T[i].code == STRATA_TRANSFORM_AUTO)) {
-            *out = T[i].code | log;
-            return CLI_OK;
-        }
-    return cli_error(CLI_USAGE, "--transform must be auto, zscore, robust, minmax, none, log1p "
-                     "or log1p+zscore (+robust, +minmax), got '%s'", text);
 }
 
 /* Clean and aggregate the log; the features (original units) and stages. */
@@ -331,31 +306,9 @@ static int write_all(const tiers_options *o, run *r)
         st = strata_out_profile(w, r->by_cluster, "/profile");
     if (!st)
         st = strata_out_profile(w, r->by_tier, "/tier_profile");
-    if (!st && r->sweep_km) {
-        static const char *const COLS[STRATA_METRIC_COUNT] = {
-            "/sweep/inertia", "/sweep/calinski_harabasz", "/sweep/davies_bouldin",
-            "/sweep/silhouette_sqeuclidean", "/sweep/silhouette"};
-        int64_t nk = o->k_max - r->k_lo + 1;
-        int64_t *ks = malloc((size_t)nk * sizeof *ks);
-        double *col = malloc((size_t)nk * sizeof *col);
-        if (!ks || !col)
-            st = STRATA_E_NOMEM;
-        for (int64_t i = 0; i < nk && !st; i++)
-            ks[i] = r->k_lo + i;
-        if (!st)
-            st = strata_out_column_int64(w, "/sweep/k", ks, nk);
-        for (int m = 0; m < STRATA_METRIC_COUNT && !st; m++) {
-            for (int64_t i = 0; i < nk; i++)
-                col[i] = r->sweep[i * STRATA_METRIC_COUNT + m];
-            st = strata_out_column_double(w, COLS[m], col, nk);
-        }
-        if (!st)
-            st = strata_out_attr_int(w, "/sweep", "suggested_k", r->suggested);
-        if (!st)
-            st = strata_out_attr_int(w, "/sweep", "sample_size", o->sample < n ? o->sample : n);
-        free(ks);
-        free(col);
-    }
+    if (!st && r->sweep_km)
+        st = cli_out_sweep(w, r->k_lo, o->k_max, r->sweep, r->suggested,
+                           o->sample < n ? o->sample : n);
     free(tier_names);
     if (!st)
         st = strata_out_attr_string(w, NULL, "source", r->source);
@@ -431,7 +384,7 @@ int tiers_run(const tiers_options *o)
     int transform = 0;
     int rc = parse_features(o->features, &r);
     if (!rc)
-        rc = parse_transform(o->transform, &transform);
+        rc = cli_parse_transform(o->transform ? o->transform : "auto", &transform);
     if (rc)
         return rc;
     const cli_input inputs[] = {{o->input, "input file"}, {o->rfm.segments, "--segments file"}};
