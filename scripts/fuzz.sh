@@ -49,7 +49,8 @@ tree_cpu() {
   echo $((ticks / $(getconf CLK_TCK)))
 }
 status=0
-for t in fuzz_h5_matrix fuzz_h5_rfm fuzz_params fuzz_segments; do
+for t in fuzz_h5_matrix fuzz_h5_rfm fuzz_params fuzz_segments fuzz_h5_frame fuzz_h5_model \
+    fuzz_h5_tiering; do
   [ -z "$only" ] || [ "$only" = "$t" ] || continue
   work=build-fuzz/corpus/$t art=build-fuzz/artifacts/$t
   mkdir -p "$work" "$art"

@@ -600,6 +600,270 @@ static void test_profile_calls(void)
         run_case(&cases[i]);
 }
 
+/* ---- tier models, frames, sweeps, metrics and result files (issue 11) ---- */
+
+static strata_model *mod, *loaded;
+static strata_frame *frame;
+static strata_out *out_h;
+static int32_t MLAB[N], MTIER[N], ref_lab[N], ref_tier[N];
+static double ref_metrics[STRATA_METRIC_COUNT];
+
+/* What a model holds, to compare before and after a failed call. */
+typedef struct model_state {
+    int64_t k, d, t;
+    double centroids[16 * D], scale[D];
+    int32_t tiers[N];
+} model_state;
+static model_state mod_before;
+
+static void model_snapshot(model_state *s)
+{
+    memset(s, 0, sizeof *s);
+    ASSERT_OK(strata_model_shape(mod, &s->k, &s->d));
+    s->t = strata_model_tier_count(mod);
+    ASSERT_OK(strata_model_centroids(mod, STRATA_MODEL_SCALED, s->centroids, s->k, s->d));
+    ASSERT_OK(strata_model_transform_params(mod, NULL, NULL, s->scale));
+    ASSERT_OK(strata_model_tiers(mod, s->tiers, N));
+}
+
+static const char *const FNAMES[D] = {"recency", "frequency", "monetary", "tenure"};
+
+static void model_fitted(void)
+{
+    ASSERT_OK(strata_model_create(&mod));
+    ASSERT_OK(strata_kmeans_set_int(strata_model_kmeans(mod), STRATA_THREADS, 1));
+    ASSERT_OK(strata_kmeans_set_int(strata_model_kmeans(mod), STRATA_KMEANS_K, 4));
+    ASSERT_OK(strata_model_fit(mod, &X64[0][0], N, D, 0, FNAMES, NULL));
+    model_snapshot(&mod_before);
+    ASSERT_OK(strata_model_predict(mod, &X64[0][0], N, D, 0, ref_lab, ref_tier));
+}
+
+static void model_free(void)
+{
+    strata_model_free(mod);
+    strata_model_free(loaded);
+    mod = loaded = NULL;
+    strata_frame_free(frame);
+    frame = NULL;
+    remove(path_of("model.h5"));
+    remove(path_of("out.h5"));
+    remove(path_of("tx.h5"));
+}
+
+static void model_unchanged(void)
+{
+    model_state now;
+    model_snapshot(&now);
+    ASSERT_MSG(memcmp(&now, &mod_before, sizeof now) == 0, "the model changed after a failed call");
+}
+
+/* a refit on other rows (every other row), with weights and other transforms */
+static int call_model_fit(void)
+{
+    int st = strata_model_set_transform(mod, 2, STRATA_TRANSFORM_ROBUST | STRATA_TRANSFORM_LOG1P);
+    if (!st)
+        st = strata_model_set_tier_names(mod, "gold,silver,bronze");
+    return st ? st : strata_model_fit(mod, &X64[0][0], N / 2, D, 2 * D, NULL, W);
+}
+
+static void model_refit_ok(void)
+{
+    ASSERT_EQ_INT(strata_model_tier_count(mod), 3);
+    ASSERT_STR_EQ(strata_model_tier_name(mod, 0), "gold");
+    ASSERT_OK(strata_model_labels(mod, MLAB, N / 2));
+}
+
+static int call_model_predict(void)
+{
+    return strata_model_predict(mod, &X64[0][0], N, D, 0, MLAB, MTIER);
+}
+
+static void model_predict_ok(void)
+{
+    ASSERT_TRUE(memcmp(MLAB, ref_lab, sizeof MLAB) == 0);
+    ASSERT_TRUE(memcmp(MTIER, ref_tier, sizeof MTIER) == 0);
+    model_unchanged();
+}
+
+static int call_model_write(void) { return strata_model_write_h5(mod, path_of("model.h5"), 0); }
+
+static void model_write_failed(void)
+{
+    model_unchanged();
+    ASSERT_TRUE(access(path_of("model.h5"), F_OK) != 0);
+}
+
+static void model_write_ok(void)
+{
+    model_unchanged();
+    ASSERT_TRUE(access(path_of("model.h5"), F_OK) == 0);
+}
+
+static void model_saved(void)
+{
+    model_fitted();
+    ASSERT_OK(strata_model_write_h5(mod, path_of("model.h5"), 0));
+}
+
+static int call_model_read(void) { return strata_model_read_h5(&loaded, path_of("model.h5"), NULL); }
+static void model_read_failed(void) { ASSERT_TRUE(loaded == NULL); }
+
+static void model_read_ok(void)
+{
+    ASSERT_TRUE(loaded != NULL);
+    ASSERT_OK(strata_kmeans_set_int(strata_model_kmeans(loaded), STRATA_THREADS, 1));
+    ASSERT_OK(strata_model_predict(loaded, &X64[0][0], N, D, 0, MLAB, MTIER));
+    ASSERT_TRUE(memcmp(MLAB, ref_lab, sizeof MLAB) == 0);
+    ASSERT_TRUE(memcmp(MTIER, ref_tier, sizeof MTIER) == 0);
+    ASSERT_STR_EQ(strata_model_feature_name(loaded, 3), "tenure");
+}
+
+/* an RFM result file: a group of 1-D columns with customer_id */
+static void frame_file(void)
+{
+    rfm_fitted();
+    A.fail_at = 0;
+    ASSERT_OK(strata_rfm_write_h5(rh, path_of("tx.h5"), "test", 0));
+}
+
+static void frame_file_free(void)
+{
+    rfm_free();
+    model_free();
+}
+
+static int call_frame_table(void)
+{
+    return strata_frame_read_table(&frame, path_of("tx.h5"), "/", NULL, 0, NULL);
+}
+
+static void frame_none(void) { ASSERT_TRUE(frame == NULL); }
+
+static void frame_table_ok(void)
+{
+    int64_t n = 0, d = 0;
+    ASSERT_OK(strata_frame_shape(frame, &n, &d));
+    ASSERT_TRUE(n == rfm_customers && d > 3);
+    ASSERT_STR_EQ(strata_frame_key_name(frame), "customer_id");
+    int64_t code[TX];
+    ASSERT_OK(strata_rfm_column_int64(rh, STRATA_RFM_COL_CODE, code, n));
+    for (int64_t j = 0; j < d; j++)
+        if (!strcmp(strata_frame_name(frame, j), "code"))
+            for (int64_t i = 0; i < n; i++)
+                ASSERT_TRUE(strata_frame_data(frame)[i * d + j] == (double)code[i]);
+}
+
+static int call_frame_arrays(void)
+{
+    return strata_frame_from_arrays(&frame, &X64[0][0], N, D, 0, FNAMES, OLD_ID, NULL);
+}
+
+static void frame_arrays_ok(void)
+{
+    ASSERT_TRUE(memcmp(strata_frame_data(frame), X64, sizeof X64) == 0);
+    ASSERT_TRUE(memcmp(strata_frame_key(frame), OLD_ID, sizeof OLD_ID) == 0);
+    ASSERT_STR_EQ(strata_frame_name(frame, 1), "frequency");
+}
+
+static int64_t sweep_k;
+static double sweep_table[3 * STRATA_METRIC_COUNT];
+
+static int call_sweep(void)
+{
+    sweep_k = -1;
+    return strata_kmeans_sweep(km, STRATA_FLOAT64, X64, N, D, 0, NULL, 2, 4, 100, sweep_table,
+                               &sweep_k);
+}
+
+static void sweep_ok(void)
+{
+    int64_t k = 0, kparam = 0;
+    ASSERT_TRUE(sweep_k >= 2 && sweep_k <= 4);
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_K, &k));
+    ASSERT_OK(strata_kmeans_get_int(km, STRATA_KMEANS_K, &kparam));
+    ASSERT_TRUE(k == sweep_k && kparam == 3);
+    for (int i = 0; i < 3; i++) /* inertia falls with k on these blobs */
+        ASSERT_TRUE(sweep_table[i * STRATA_METRIC_COUNT] > 0 &&
+                    (i == 0 || sweep_table[i * STRATA_METRIC_COUNT] <
+                                   sweep_table[(i - 1) * STRATA_METRIC_COUNT]));
+}
+
+static double metrics_out[STRATA_METRIC_COUNT];
+
+static void metrics_ref(void)
+{
+    ASSERT_OK(strata_cluster_metrics(STRATA_FLOAT64, X64, N, D, 0, PLAB, 5, 100, 9, 1, ref_metrics));
+}
+
+static int call_metrics(void)
+{
+    return strata_cluster_metrics(STRATA_FLOAT64, X64, N, D, 0, PLAB, 5, 100, 9, 1, metrics_out);
+}
+
+static void metrics_ok(void)
+{
+    ASSERT_TRUE(memcmp(metrics_out, ref_metrics, sizeof metrics_out) == 0);
+}
+
+/* open, parts (columns, strings, an attribute, the model), commit */
+static int call_out(void)
+{
+    int st = strata_out_open(&out_h, path_of("out.h5"), NULL, 0, 0);
+    if (st)
+        return st;
+    const int64_t nn = N;
+    /* after a failed part the rest are refused and commit returns that part's status */
+    (void)(strata_out_column_int32(out_h, "/tier", ref_tier, nn) ||
+           strata_out_column_int64(out_h, "/customer_id", OLD_ID, nn) ||
+           strata_out_column_double(out_h, "/w", W, nn) ||
+           strata_out_strings(out_h, "/tier", "names", FNAMES, D) ||
+           strata_out_attr_int(out_h, "/", "rows", nn) ||
+           strata_out_model(out_h, mod, "/model"));
+    st = strata_out_commit(out_h);
+    out_h = NULL;
+    return st;
+}
+
+static void out_failed(void)
+{
+    model_unchanged();
+    ASSERT_TRUE(access(path_of("out.h5"), F_OK) != 0);
+}
+
+static void out_ok(void)
+{
+    static const char *const cols[] = {"/tier", "/w"};
+    ASSERT_OK(strata_frame_read_columns(&frame, path_of("out.h5"), cols, 2, NULL));
+    const double *x = strata_frame_data(frame);
+    for (int i = 0; i < N; i++)
+        ASSERT_TRUE(x[2 * i] == ref_tier[i] && x[2 * i + 1] == W[i] &&
+                    strata_frame_key(frame)[i] == OLD_ID[i]);
+    ASSERT_OK(strata_model_read_h5(&loaded, path_of("out.h5"), "/model"));
+}
+
+static void test_model_calls(void)
+{
+    prof_data();
+    const nomem_case cases[] = {
+        {"model_fit", model_fitted, call_model_fit, model_unchanged, model_refit_ok, model_free},
+        {"model_predict", model_fitted, call_model_predict, model_unchanged, model_predict_ok,
+         model_free},
+        {"model_write_h5", model_fitted, call_model_write, model_write_failed, model_write_ok,
+         model_free},
+        {"model_read_h5", model_saved, call_model_read, model_read_failed, model_read_ok,
+         model_free},
+        {"frame_read_table (group)", frame_file, call_frame_table, frame_none, frame_table_ok,
+         frame_file_free},
+        {"frame_from_arrays", nothing, call_frame_arrays, frame_none, frame_arrays_ok, model_free},
+        {"kmeans_sweep", km_fitted, call_sweep, km_unchanged, sweep_ok, km_free},
+        {"cluster_metrics", metrics_ref, call_metrics, nothing, metrics_ok, nothing},
+        {"out_open + columns + model + commit", model_fitted, call_out, out_failed, out_ok,
+         model_free},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+}
+
 static void test_allocator_arguments(void)
 {
     ASSERT_STATUS(strata_set_allocator(fault_alloc, NULL, NULL), STRATA_E_NULL);
@@ -624,6 +888,7 @@ int main(void)
     RUN_TEST(test_kmeans_calls);
     RUN_TEST(test_rfm_calls);
     RUN_TEST(test_profile_calls);
+    RUN_TEST(test_model_calls);
     if (strata_set_allocator(NULL, NULL, NULL) != STRATA_OK)
         return 1;
     rmdir(g_dir);

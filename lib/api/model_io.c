@@ -139,7 +139,9 @@ static int check_values(loader *l, const char *leaf, const double *v, int64_t n,
     return STRATA_OK;
 }
 
-static int load_names(loader *l, const char *leaf, int64_t want, char ***out)
+/* Distinct non-empty names of at most 127 bytes: want of them (any number
+ * when want < 0) into *out, their number into *count. */
+static int load_names(loader *l, const char *leaf, int64_t want, char ***out, int64_t *count)
 {
     int64_t n = 0;
     int rc = strata__h5_in_strings(l->in, at(l, leaf), out, &n);
@@ -163,6 +165,7 @@ static int load_names(loader *l, const char *leaf, int64_t want, char ***out)
         *out = NULL;
         return bad(l, STRATA_E_IO_FORMAT, leaf, why);
     }
+    *count = n;
     return STRATA_OK;
 }
 
@@ -202,6 +205,7 @@ static int load(loader *l, strata__tier_model *f)
                             "%lld, d = %lld", l->group, l->path, (long long)f->k,
                             (long long)f->d);
     const int64_t k = f->k, d = f->d;
+    int64_t nf = 0;
     if ((rc = load_array(l, "centroids", STRATA__H5_F64, k, d, (void **)&f->centroids)) ||
         (rc = load_array(l, "centroids_original", STRATA__H5_F64, k, d,
                          (void **)&f->centroids_orig)) ||
@@ -211,24 +215,18 @@ static int load(loader *l, strata__tier_model *f)
         (rc = load_array(l, "value_weights", STRATA__H5_F64, d, 0, (void **)&f->weights)) ||
         (rc = load_array(l, "value_score", STRATA__H5_F64, k, 0, (void **)&f->score)) ||
         (rc = load_array(l, "cluster_tier", STRATA__H5_I32, k, 0, (void **)&f->cluster_tier)) ||
-        (rc = load_names(l, "feature_names", d, &f->names)))
+        (rc = load_names(l, "feature_names", d, &f->names, &nf)))
         return rc;
-    int64_t nt = 0;
-    if ((rc = strata__h5_in_strings(l->in, at(l, "tier_names"), &f->tier_names, &nt)))
+    /* the tier names once: any count, checked against k below */
+    if ((rc = load_names(l, "tier_names", -1, &f->tier_names, &f->ntiers)))
         return rc;
-    f->ntiers = nt;
-    strata__h5_in_strings_free(f->tier_names, nt);
-    f->tier_names = NULL;
-    f->ntiers = 0;
+    const int64_t nt = f->ntiers;
     if (nt < 1 || nt > k || nt > STRATA__TIERS_MAX) {
         char why[96];
         snprintf(why, sizeof why, "holds %lld names, expected 1 to min(k, 64) = %lld",
                  (long long)nt, (long long)(k < STRATA__TIERS_MAX ? k : STRATA__TIERS_MAX));
         return bad(l, STRATA_E_IO_FORMAT, "tier_names", why);
     }
-    if ((rc = load_names(l, "tier_names", nt, &f->tier_names)))
-        return rc;
-    f->ntiers = nt;
     if ((rc = check_values(l, "centroids", f->centroids, k * d, 1, 0)) ||
         (rc = check_values(l, "centroids_original", f->centroids_orig, k * d, 0, 0)) ||
         (rc = check_values(l, "center", f->center, d, 1, 0)) ||

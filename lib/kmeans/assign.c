@@ -277,7 +277,9 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
     const strata__tables *t = c->t;
     const strata__data *X = c->X;
     const int64_t k = t->k, d = t->d;
-    double *inertia = c->mode == STRATA__PASS_UPDATE || c->mode == STRATA__PASS_DELTA
+    /* PASS_LABEL has no partial (NULL): no offset from it (UB, clang's UBSan) */
+    double *inertia = c->mode == STRATA__PASS_UPDATE || c->mode == STRATA__PASS_DELTA ||
+                              c->mode == STRATA__PASS_LABEL
                           ? NULL : partial + k * d + k;
     /* Blocks of about 4 KiB of row data: the next block's prefetch then fits
      * the core's outstanding-miss capacity (measured: 1M x 32, k = 8 took

@@ -1,7 +1,6 @@
 /* Per-feature transforms of a tier model: z = (t(x) - center) / scale, with
  * t = log1p or the identity, fitted on the training rows (unweighted). */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -16,16 +15,6 @@
 int strata__transform_valid(int t)
 {
     return (t & ~(STRATA_TRANSFORM_LOG1P | 3)) == 0;
-}
-
-const char *strata__transform_name(int t, char *buf, int len)
-{
-    static const char *const base[] = {"none", "zscore", "robust", "minmax"};
-    if (!strata__transform_valid(t))
-        snprintf(buf, (size_t)len, "unknown(%d)", t);
-    else
-        snprintf(buf, (size_t)len, "%s%s", HAS_LOG(t) ? "log1p+" : "", base[BASE(t)]);
-    return buf;
 }
 
 static double value_of(const double *x, int64_t i, int64_t stride, int64_t j, int log)

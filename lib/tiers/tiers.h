@@ -37,8 +37,6 @@ void strata__tier_model_free(strata__tier_model *tm);
 
 /* 1 if t is a resolved transform code (NONE..MINMAX, possibly | LOG1P). */
 int strata__transform_valid(int t);
-/* "zscore", "log1p+robust", ... into buf. */
-const char *strata__transform_name(int t, char *buf, int len);
 
 /* Fit each feature's transform: requested[j] (NONE..AUTO [| LOG1P]) into
  * transform[j] (AUTO resolved), center[j], scale[j]. x: n rows of d doubles

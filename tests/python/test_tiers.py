@@ -108,8 +108,18 @@ def test_load_damaged(tmp_path):
              "transform": lambda g: g["transform"].__setitem__(1, 99),
              "cluster_tier": lambda g: g["cluster_tier"].__setitem__(0, 7),
              "feature_names": lambda g: g.__delitem__("feature_names")}
+
+    def tier_names(names):
+        def damage(g):
+            del g["tier_names"]
+            g["tier_names"] = np.array(names, dtype=h5py.string_dtype())
+        return damage
+    # the tier names, read once, checked for their count and each name
+    cases.update({"tier_names holds 4 names, expected 1 to min": tier_names(list("abcd")),
+                  "tier_names repeats the name 'a'": tier_names(["a", "b", "a"]),
+                  "tier_names name 1 is empty": tier_names(["a", "", "c"])})
     for what, damage in cases.items():
-        path = tmp_path / f"bad_{what}.h5"
+        path = tmp_path / f"bad_{sorted(cases).index(what)}.h5"
         with open(tmp_path / "m.h5", "rb") as src, open(path, "wb") as dst:
             dst.write(src.read())
         with h5py.File(path, "r+") as f:
