@@ -1557,7 +1557,7 @@ typedef struct strata_migration strata_migration;
  *  column) and the count of each move.
  *  Allocates: 16 bytes per id while sorting, 20 per customer of the result.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n_old or n_new < 0,
- *          n_tiers < 1 or > 10000, a tier out of range, a repeated id),
+ *          n_tiers < 1 or > 1000, a tier out of range, a repeated id),
  *          STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_migrate(strata_migration **out, const int64_t *old_id,
                                                const int32_t *old_tier, int64_t n_old,

@@ -15,7 +15,7 @@
 #include "profile/profile.h"
 
 #define NAME_MAX_BYTES 255
-#define MAX_TIERS 10000
+#define MAX_TIERS 1000 /* the k x k matrix: 8 MB at most */
 
 struct strata_profile {
     strata__profile p;

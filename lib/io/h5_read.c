@@ -1928,9 +1928,9 @@ static int read_names_attr(hid_t dset, const char *path, strata__h5_tiering *t, 
     if (type < 0 || n < 0 || rank < 0)
         rc = strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the attribute 'names' of "
                           "'/tier' in '%s': %s", path, strata__h5_cause(cause, sizeof cause));
-    else if (H5Tget_class(type) != H5T_STRING || rank > 1 || n < 1 || n > 10000)
+    else if (H5Tget_class(type) != H5T_STRING || rank > 1 || n < 1 || n > 1000)
         rc = strata__fail(msg, STRATA_E_IO_TYPE, "the attribute 'names' of '/tier' in '%s' is "
-                          "not a list of 1 to 10000 strings", path);
+                          "not a list of 1 to 1000 strings", path);
     int vlen = rc ? 0 : H5Tis_variable_str(type) > 0;
     size_t fixed = rc || vlen ? 0 : H5Tget_size(type);
     char **raw = NULL, *buf = NULL;
