@@ -149,6 +149,28 @@ FUNCTIONS = {
     "strata_migration_shape": (c_int, [c_void_p, _int64_p, _int64_p]),
     "strata_migration_matrix": (c_int, [c_void_p, _int64_p, c_int64]),
     "strata_migration_customers": (c_int, [c_void_p, _int64_p, _int32_p, _int32_p, _int32_p, c_int64]),
+    "strata_migrate_h5": (c_int, [POINTER(c_void_p), c_char_p, c_char_p]),
+    "strata_migration_tier_name": (c_char_p, [c_void_p, c_int64]),
+    "strata_migration_write_h5": (c_int, [c_void_p, c_char_p, c_int]),
+    "strata_rfm_lifecycle": (c_int, [RFMPtr, _int64_p, _int32_p, c_int64]),
+    "strata_stage_name": (c_char_p, [c_int]),
+    # result files assembled from parts (strata tiers' layout)
+    "strata_out_open": (c_int, [POINTER(c_void_p), c_char_p, POINTER(c_char_p), c_int, c_int]),
+    "strata_out_last_error": (c_char_p, [c_void_p]),
+    "strata_out_column_int32": (c_int, [c_void_p, c_char_p, _int32_p, c_int64]),
+    "strata_out_column_int64": (c_int, [c_void_p, c_char_p, _int64_p, c_int64]),
+    "strata_out_column_double": (c_int, [c_void_p, c_char_p, _double_p, c_int64]),
+    "strata_out_matrix_double": (c_int, [c_void_p, c_char_p, _double_p, c_int64, c_int64]),
+    "strata_out_matrix_int64": (c_int, [c_void_p, c_char_p, _int64_p, c_int64, c_int64]),
+    "strata_out_strings": (c_int, [c_void_p, c_char_p, c_char_p, POINTER(c_char_p), c_int64]),
+    "strata_out_attr_int": (c_int, [c_void_p, c_char_p, c_char_p, c_int64]),
+    "strata_out_attr_double": (c_int, [c_void_p, c_char_p, c_char_p, c_double]),
+    "strata_out_attr_string": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p]),
+    "strata_out_rfm": (c_int, [c_void_p, RFMPtr, c_char_p, c_char_p]),
+    "strata_out_model": (c_int, [c_void_p, ModelPtr, c_char_p]),
+    "strata_out_profile": (c_int, [c_void_p, c_void_p, c_char_p]),
+    "strata_out_commit": (c_int, [c_void_p]),
+    "strata_out_discard": (None, [c_void_p]),
 }
 
 
