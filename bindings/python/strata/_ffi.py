@@ -149,6 +149,7 @@ FUNCTIONS = {
     "strata_migration_shape": (c_int, [c_void_p, _int64_p, _int64_p]),
     "strata_migration_matrix": (c_int, [c_void_p, _int64_p, c_int64]),
     "strata_migration_customers": (c_int, [c_void_p, _int64_p, _int32_p, _int32_p, _int32_p, c_int64]),
+    "strata_profile_write_h5": (c_int, [c_void_p, c_char_p, c_int]),
     "strata_migrate_h5": (c_int, [POINTER(c_void_p), c_char_p, c_char_p]),
     "strata_migration_tier_name": (c_char_p, [c_void_p, c_int64]),
     "strata_migration_write_h5": (c_int, [c_void_p, c_char_p, c_int]),

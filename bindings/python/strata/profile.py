@@ -61,7 +61,8 @@ def _names(values, n, what):
     return names
 
 
-def profile(X, labels, k=None, weights=None, *, feature_names=None, n_threads=None):
+def profile(X, labels, k=None, weights=None, *, feature_names=None, n_threads=None, out=None,
+            force=False):
     """Profile the clusters of labelled rows, in original units.
 
     Args:
@@ -75,6 +76,10 @@ def profile(X, labels, k=None, weights=None, *, feature_names=None, n_threads=No
         feature_names: names of the d features (default: the DataFrame's
             columns, else ``x0, x1, ...``).
         n_threads: threads (default: all); the result does not depend on it.
+        out: None, or a NEW HDF5 file to write the profile to as well (the
+            layout of strata_profile_write_h5(): /profile/count, ..., /profile/z,
+            /profile/feature_names, /profile/overall/<stat>; docs/tiers.md).
+        force: replace an existing ``out`` (a regular file only).
 
     Returns:
         A DataFrame with one row per cluster (index ``cluster``: 0..k-1,
@@ -95,6 +100,9 @@ def profile(X, labels, k=None, weights=None, *, feature_names=None, n_threads=No
         feature_names = list(X.columns)
     handle, k, names = _compute(X, labels, k, weights, feature_names, n_threads)
     try:
+        if out is not None:
+            _check(lib.strata_profile_write_h5(handle, _path(out, "out"),
+                                               _ffi.WRITE_FORCE if force else 0))
         return _frame(handle, k, names)
     finally:
         lib.strata_profile_free(handle)
