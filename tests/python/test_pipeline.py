@@ -138,18 +138,26 @@ def test_results_against_pandas(log):
     assert feats.monetary[c.tier == "a"].mean() > feats.monetary[c.tier == "c"].mean()
 
 
-def test_range_with_more_tier_names_than_its_smallest_k(log):
-    """The scaling is fitted apart from k, so a range from k = 2 takes three tier
-    names; the result is the CLI's at the chosen k."""
+def test_range_starts_at_the_number_of_tier_names(log):
+    """Every tier needs a cluster: with three names the range 2..6 is swept from 3 (as
+    `strata tiers` does), and the result is the CLI's at the chosen k."""
     tmp, cid, day, amount = log
-    res = strata.tiers(cid, day, amount, k=(2, 6), tier_names="a,b,c")
+    res = strata.tiers(cid, day, amount, k=(2, 6), tier_names="a, b ,c")
+    assert list(res.sweep.index) == [3, 4, 5, 6]
+    plain = strata.tiers(cid, day, amount, k=range(3, 7))  # default names, no start shift
+    pd.testing.assert_frame_equal(res.sweep, plain.sweep)
     k = res.suggested_k
-    assert k >= 3, "the data have three kinds of customers"
     run_cli("tiers", tmp / "tx.h5", *TX, "-k", k, "--tiers", "a,b,c", "-o", tmp / "k.h5")
     with h5py.File(tmp / "k.h5", "r") as f:
         np.testing.assert_array_equal(res.customers.cluster, f["/labels"][:])
         np.testing.assert_array_equal(res.customers.tier.cat.codes, f["/tier"][:])
         np.testing.assert_array_equal(res.scaled, f["/scaled"][:])
+    assert res.model.tier_names_ == ["a", "b", "c"]
+    # a range that ends at the tier count is that k, without a sweep
+    one = strata.tiers(cid, day, amount, k=range(2, 4), tier_names="a,b,c")
+    assert one.sweep is None and one.model.n_clusters_ == 3
+    with pytest.raises(strata.ArgumentError, match="3 tiers, more than the 2 clusters"):
+        strata.tiers(cid, day, amount, k=2, tier_names=["a", "b", "c"])
 
 
 def test_save_is_atomic_and_loads_back(log, tmp_path):
@@ -175,7 +183,8 @@ def test_save_is_atomic_and_loads_back(log, tmp_path):
     (dict(k=range(1, 4)), "2 or more"),
     (dict(k=0), "k must be"),
     (dict(k=range(2, 5), init=np.zeros((3, 3))), "fixes k"),
-    (dict(k=2, tier_names="a,b,c"), "tier"),
+    (dict(k=(2, 3), tier_names="a,b,c,d"), "4 tiers"),
+    (dict(k=3, tier_names=["a,b", "c"]), "comma"),
     (dict(k=3, transform="cube"), "transform"),
     (dict(k=3, thresholds=(90, 30, 365)), "threshold"),
     (dict(k=3, bins=1), "bins"),

@@ -129,7 +129,8 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
             ``amount=`` (default "amount").
         k: one k (int), or consecutive ks to choose from (a range of step 1,
             a (k_min, k_max) pair or a list; k_min >= 2). Default 2..10.
-            A range of one k fits that k without a sweep.
+            With T tier names a range starts at T (every tier needs a
+            cluster). A range of one k fits that k without a sweep.
         tier_names: names of the tiers, best first (list, or "high,mid,low");
             at most k. Default "high,mid,low" (k >= 3), "high,low" (k = 2).
         features: names from recency, frequency, monetary and tenure (a list
@@ -179,6 +180,13 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
                 stage.ctypes.data_as(ctypes.POINTER(c_int32)), n)
 
     kmeans = dict(random_state=seed, n_init=n_init, max_iter=max_iter, n_threads=threads)
+    model = TierModel(tier_names=tier_names, transform=transform, init=init, **kmeans)
+    text = model._tier_text(None)
+    n_tiers = 0 if text is None else text.count(",") + 1
+    if n_tiers > k_max:
+        raise ArgumentError(f"tier_names names {n_tiers} tiers, more than the {k_max} clusters "
+                            f"of k: each tier needs at least one cluster", -102)
+    k_min = max(k_min, n_tiers)  # as strata tiers: a range starts at the tier count
     table, suggested = None, None
     if k_min != k_max:
         # the scaling does not depend on k: fit it once on a model of one
@@ -190,8 +198,7 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
         table, suggested = sweep(scaled, range(k_min, k_max + 1), sample_size=size, init=init,
                                  **kmeans)
         k_min = k_max = suggested
-    model = TierModel(tier_names=tier_names, transform=transform, n_clusters=k_min, init=init,
-                      **kmeans)
+    model.kmeans_params["n_clusters"] = k_min
     m = model._configured(names, source)
     model._fit_model(m, x, names)
     model._m, model._frame = m, True

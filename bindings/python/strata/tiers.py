@@ -136,7 +136,12 @@ class TierModel:
             names = _TIER_DEFAULTS.get(t) or ",".join(f"tier{i + 1}" for i in range(t))
         if names is None:
             return None
-        return names if isinstance(names, str) else ",".join(names)
+        if isinstance(names, str):
+            return names
+        names = [str(nm) for nm in names]
+        if any("," in nm for nm in names):  # the library takes them as comma-separated text
+            raise ArgumentError(f"a tier name may not hold a comma, got {names!r}", -102)
+        return ",".join(names)
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit the scaling, k-means and the tiers on X (n x d, original units).
