@@ -367,3 +367,29 @@ def test_migrate_against_pandas_merge():
 def test_migrate_bad_input(old_ids, old_tiers, match):
     with pytest.raises(strata.ArgumentError, match=match):
         strata.migrate(old_ids, old_tiers, [1], [0], 3)
+
+
+def test_profile_to_hdf5_against_numpy(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    rng = np.random.default_rng(4)
+    n, k = 400, 3
+    X = np.column_stack([rng.lognormal(2, 1, n), rng.integers(1, 9, n).astype(float)])
+    labels = rng.integers(0, k, n)
+    out = tmp_path / "p.h5"
+    df = strata.profile(X, labels, k=k, feature_names=["spend", "orders"], out=out)
+    count, ref = reference_profile(X, labels, k)
+    with h5py.File(out, "r") as f:
+        np.testing.assert_array_equal(f["/profile/count"][:], count[:k])
+        assert [s.decode() if isinstance(s, bytes) else s
+                for s in f["/profile/feature_names"][:]] == ["spend", "orders"]
+        for stat in ("min", "median", "p90", "max"):
+            np.testing.assert_array_equal(f[f"/profile/{stat}"][:], ref[stat][:k], err_msg=stat)
+            np.testing.assert_array_equal(f[f"/profile/overall/{stat}"][:], ref[stat][k])
+        np.testing.assert_allclose(f["/profile/mean"][:], ref["mean"][:k], rtol=1e-12)
+        np.testing.assert_array_equal(f["/profile/mean"][:], feature_table(df, "mean")[:k])
+        assert f["/profile"].attrs["weighted"] == 0
+    with pytest.raises(strata.OutputExistsError):
+        strata.profile(X, labels, out=out)
+    strata.profile(X, labels, weights=np.ones(n), out=out, force=True)
+    with h5py.File(out, "r") as f:
+        assert f["/profile"].attrs["weighted"] == 1

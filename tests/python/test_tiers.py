@@ -163,3 +163,65 @@ def test_cli_predict(tmp_path):
     run = subprocess.run([cli, "predict", str(tmp_path / "m.h5"), f"{tmp_path}/in.h5:/rows",
                           "-o", str(tmp_path / "out.h5")], capture_output=True, text=True)
     assert run.returncode == 3
+
+
+def test_pickle_predicts_bitwise_and_saves(tmp_path):
+    import copy
+    import pickle
+    pd = pytest.importorskip("pandas")
+    X = _data()
+    df = pd.DataFrame(X, columns=["recency", "frequency", "monetary", "other"])
+    tm = strata.TierModel(tier_names="gold,silver,bronze", n_clusters=6, random_state=4).fit(df)
+    new = pd.DataFrame(_data(300, seed=8), columns=df.columns)
+    for clone in (pickle.loads(pickle.dumps(tm)), copy.deepcopy(tm)):
+        assert clone._m is not tm._m
+        np.testing.assert_array_equal(clone.predict(new), tm.predict(new))
+        np.testing.assert_array_equal(clone.predict_labels(new), tm.predict_labels(new))
+        np.testing.assert_array_equal(clone.labels_, tm.labels_)  # the training rows' too
+        np.testing.assert_array_equal(clone.tiers_, tm.tiers_)
+        pd.testing.assert_frame_equal(clone.centroids_original_, tm.centroids_original_)
+        assert clone.tier_names_ == ["gold", "silver", "bronze"]
+        assert clone.transforms_ == tm.transforms_ and clone.feature_names_in_ == list(df.columns)
+        assert clone.kmeans_params == tm.kmeans_params
+    clone.save(tmp_path / "c.h5")
+    np.testing.assert_array_equal(strata.load_model(tmp_path / "c.h5").predict(new),
+                                  tm.predict(new))
+    # unfitted: parameters only; loaded models pickle too
+    fresh = pickle.loads(pickle.dumps(strata.TierModel(n_tiers=2, n_clusters=3)))
+    with pytest.raises(strata.NotFittedError):
+        fresh.predict(X)
+    np.testing.assert_array_equal(fresh.fit(X).tiers_.max(), 1)
+    loaded = pickle.loads(pickle.dumps(strata.load_model(tmp_path / "c.h5")))
+    np.testing.assert_array_equal(loaded.predict(new), tm.predict(new))
+    assert not hasattr(loaded, "labels_")
+
+
+def test_sample_weight_is_weighted_kmeans_from_the_same_start():
+    sklearn_cluster = pytest.importorskip("sklearn.cluster")
+    X = _data(400, seed=3)
+    w = np.random.default_rng(1).integers(0, 4, len(X)).astype(np.float64)
+    z = (X - X.mean(axis=0)) / X.std(axis=0)  # zscore is fitted without the weights
+    init = z[[3, 50, 120, 300]]
+    tm = strata.TierModel(transform="zscore", n_clusters=4, init=init, n_init=1,
+                          algorithm="lloyd", tol=0.0).fit(X, sample_weight=w)
+    np.testing.assert_allclose(tm.scale(X), z, rtol=1e-12, atol=1e-12)
+    ref = sklearn_cluster.KMeans(4, init=init, n_init=1, algorithm="lloyd", tol=0.0,
+                                 max_iter=300).fit(z, sample_weight=w)
+    np.testing.assert_array_equal(tm.labels_, ref.labels_)
+    np.testing.assert_allclose(tm.centroids_, ref.cluster_centers_, rtol=1e-10, atol=1e-12)
+    # integer weights: the same centroids as the rows repeated w times, unweighted
+    rep = sklearn_cluster.KMeans(4, init=init, n_init=1, algorithm="lloyd", tol=0.0).fit(
+        np.repeat(z, w.astype(int), axis=0))
+    np.testing.assert_allclose(tm.centroids_, rep.cluster_centers_, rtol=1e-10, atol=1e-12)
+    # and they differ from the unweighted fit
+    plain = strata.TierModel(transform="zscore", n_clusters=4, init=init, n_init=1,
+                             algorithm="lloyd", tol=0.0).fit(X)
+    assert not np.allclose(plain.centroids_, tm.centroids_)
+
+
+@pytest.mark.parametrize("weights, words", [
+    (np.ones(10), "shape"), (-np.ones(500), "weight"), (np.zeros(500), "weight"),
+    (np.full(500, np.nan), "weight")])
+def test_bad_sample_weight(weights, words):
+    with pytest.raises(strata.ArgumentError, match=words):
+        strata.TierModel(n_clusters=3, random_state=0).fit(_data(), sample_weight=weights)

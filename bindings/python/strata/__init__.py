@@ -24,8 +24,9 @@ from .frame import read_frame
 from .kmeans import KMeans, MiniBatchKMeans
 from .metrics import (calinski_harabasz_score, davies_bouldin_score, silhouette_sample_rows,
                       silhouette_score, sweep)
+from .pipeline import TiersResult, tiers
 from .profile import (FEATURE_STATS, MOVE_NAMES, STAGE_NAMES, crosstab, lifecycle, migrate,
-                      profile)
+                      migrate_h5, profile)
 from .rfm import RFMResult, rfm, rfm_score
 from .tiers import TierModel, load_model
 
@@ -34,7 +35,8 @@ library_version = _lib.lib.strata_version_string().decode()
 #: Where the C library was loaded from (a path, or a name given to the system loader).
 library_path = _lib.path
 
-__all__ = ["KMeans", "MiniBatchKMeans", "TierModel", "load_model", "read_frame",
+__all__ = ["KMeans", "MiniBatchKMeans", "TierModel", "load_model", "tiers", "TiersResult",
+           "read_frame", "migrate_h5",
            "calinski_harabasz_score", "davies_bouldin_score", "silhouette_score",
            "silhouette_sample_rows", "sweep", "rfm", "rfm_score", "RFMResult", "profile",
            "lifecycle", "crosstab", "migrate", "STAGE_NAMES", "MOVE_NAMES", "FEATURE_STATS",

@@ -61,7 +61,8 @@ def _names(values, n, what):
     return names
 
 
-def profile(X, labels, k=None, weights=None, *, feature_names=None, n_threads=None):
+def profile(X, labels, k=None, weights=None, *, feature_names=None, n_threads=None, out=None,
+            force=False):
     """Profile the clusters of labelled rows, in original units.
 
     Args:
@@ -75,6 +76,10 @@ def profile(X, labels, k=None, weights=None, *, feature_names=None, n_threads=No
         feature_names: names of the d features (default: the DataFrame's
             columns, else ``x0, x1, ...``).
         n_threads: threads (default: all); the result does not depend on it.
+        out: None, or a NEW HDF5 file to write the profile to as well (the
+            layout of strata_profile_write_h5(): /profile/count, ..., /profile/z,
+            /profile/feature_names, /profile/overall/<stat>; docs/tiers.md).
+        force: replace an existing ``out`` (a regular file only).
 
     Returns:
         A DataFrame with one row per cluster (index ``cluster``: 0..k-1,
@@ -93,6 +98,19 @@ def profile(X, labels, k=None, weights=None, *, feature_names=None, n_threads=No
 
     if feature_names is None and isinstance(X, pd.DataFrame):
         feature_names = list(X.columns)
+    handle, k, names = _compute(X, labels, k, weights, feature_names, n_threads)
+    try:
+        if out is not None:
+            _check(lib.strata_profile_write_h5(handle, _path(out, "out"),
+                                               _ffi.WRITE_FORCE if force else 0))
+        return _frame(handle, k, names)
+    finally:
+        lib.strata_profile_free(handle)
+
+
+def _compute(X, labels, k, weights, feature_names, n_threads):
+    """strata_profile_compute() on checked arguments: (handle, k, names); the
+    caller frees the handle (strata_profile_free)."""
     x = np.asarray(X, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
         raise ArgumentError(f"X must be a 2-D array with at least one row and column, got "
@@ -117,15 +135,20 @@ def profile(X, labels, k=None, weights=None, *, feature_names=None, n_threads=No
     _check(lib.strata_profile_compute(ctypes.byref(handle), _ptr(x, ctypes.c_double), n, d, 0,
                                       c_names, _ptr(lab, ctypes.c_int32), k,
                                       _ptr(w, ctypes.c_double), int(n_threads or 0)))
-    try:
-        values = {}
-        for code, stat in enumerate(_ffi.PROFILE_STATS):
-            per = 1 if code < 3 else d
-            out = np.empty((k + 1) * per, np.float64)
-            _check(lib.strata_profile_get(handle, code, _ptr(out, ctypes.c_double), out.size))
-            values[stat] = out.reshape(k + 1, per)
-    finally:
-        lib.strata_profile_free(handle)
+    return handle, k, names
+
+
+def _frame(handle, k, names):
+    """The DataFrame of :func:`profile` from a computed profile handle."""
+    import pandas as pd
+
+    d = len(names)
+    values = {}
+    for code, stat in enumerate(_ffi.PROFILE_STATS):
+        per = 1 if code < 3 else d
+        out = np.empty((k + 1) * per, np.float64)
+        _check(lib.strata_profile_get(handle, code, _ptr(out, ctypes.c_double), out.size))
+        values[stat] = out.reshape(k + 1, per)
     columns, data = [], []
     for stat in ("count", "weight", "share"):
         columns.append(("size", stat))
@@ -225,22 +248,81 @@ def migrate(old_ids, old_tiers, new_ids, new_tiers, n_tiers=None, *, tier_names=
                               _ptr(nid, ctypes.c_int64), _ptr(ntier, ctypes.c_int32),
                               nid.shape[0], n_tiers))
     try:
-        nt, nc = ctypes.c_int64(), ctypes.c_int64()
-        _check(lib.strata_migration_shape(handle, ctypes.byref(nt), ctypes.byref(nc)))
-        matrix = np.empty((n_tiers, n_tiers), np.int64)
-        _check(lib.strata_migration_matrix(handle, _ptr(matrix, ctypes.c_int64), matrix.size))
-        n = nc.value
-        ids = np.empty(n, np.int64)
-        old, new, move = (np.empty(n, np.int32) for _ in range(3))
-        _check(lib.strata_migration_customers(handle, _ptr(ids, ctypes.c_int64),
-                                              _ptr(old, ctypes.c_int32),
-                                              _ptr(new, ctypes.c_int32),
-                                              _ptr(move, ctypes.c_int32), n))
+        return _migration_frames(handle, names)
     finally:
         lib.strata_migration_free(handle)
+
+
+def _migration_frames(handle, names=None):
+    """(matrix, customers) of :func:`migrate` from a migration handle; names
+    None: the migration's own tier names, else "0", "1", ..."""
+    import pandas as pd
+
+    nt, nc = ctypes.c_int64(), ctypes.c_int64()
+    _check(lib.strata_migration_shape(handle, ctypes.byref(nt), ctypes.byref(nc)))
+    n_tiers, n = nt.value, nc.value
+    if names is None:
+        names = [_text(lib.strata_migration_tier_name(handle, t)) or str(t)
+                 for t in range(n_tiers)]
+    matrix = np.empty((n_tiers, n_tiers), np.int64)
+    _check(lib.strata_migration_matrix(handle, _ptr(matrix, ctypes.c_int64), matrix.size))
+    ids = np.empty(n, np.int64)
+    old, new, move = (np.empty(n, np.int32) for _ in range(3))
+    _check(lib.strata_migration_customers(handle, _ptr(ids, ctypes.c_int64),
+                                          _ptr(old, ctypes.c_int32), _ptr(new, ctypes.c_int32),
+                                          _ptr(move, ctypes.c_int32), n))
     frame = pd.DataFrame(matrix, index=pd.Index(names, name="old"),
                          columns=pd.Index(names, name="new"))
     customers = pd.DataFrame({
         "customer_id": ids, "old_tier": old, "new_tier": new,
         "move": pd.Categorical.from_codes(move, categories=list(MOVE_NAMES))})
     return frame, customers
+
+
+def migrate_h5(old_path, new_path, out=None, *, force=False):
+    """:func:`migrate` on two tiered-customer files (``strata migrate OLD.h5 NEW.h5``).
+
+    Each file holds the 1-D datasets ``/customer_id`` and ``/tier`` of equal
+    length, as ``strata tiers`` and :meth:`TiersResult.save` write them; the
+    tier names come from the ``names`` attribute of ``/tier`` (files that both
+    name their tiers must name them alike; without names: "0", "1", ...).
+
+    Args:
+        old_path, new_path: the two files (only read).
+        out: None, or a NEW HDF5 file to write the migration to (the layout of
+            ``strata migrate -o``: /migration/matrix, /migration/tier_names,
+            /migration/counts, /customer_id, /old_tier, /new_tier, /move);
+            it may not be either input.
+        force: replace an existing ``out`` (a regular file only).
+
+    Returns:
+        ``(matrix, customers)`` as :func:`migrate`, with the files' tier names.
+        Raises FileError (missing file or dataset, wrong type, lengths
+        differ), OutputExistsError, ArgumentError (tier names differ, a tier
+        out of range, an id twice).
+    """
+    handle = ctypes.c_void_p()
+    _check(lib.strata_migrate_h5(ctypes.byref(handle), _path(old_path, "old_path"),
+                                 _path(new_path, "new_path")))
+    try:
+        result = _migration_frames(handle)
+        if out is not None:
+            _check(lib.strata_migration_write_h5(handle, _path(out, "out"),
+                                                 _ffi.WRITE_FORCE if force else 0))
+        return result
+    finally:
+        lib.strata_migration_free(handle)
+
+
+def _path(value, name):
+    """A file path (str or os.PathLike) as bytes for the library."""
+    import os
+
+    try:
+        path = os.fsencode(value)
+    except TypeError:
+        raise ArgumentError(f"{name} must be a path (str or os.PathLike), got {value!r}") \
+            from None
+    if b"\0" in path:
+        raise ArgumentError(f"{name} holds a NUL character")
+    return path

@@ -54,6 +54,9 @@ class _Handle:
     def __exit__(self, *exc):
         self.close()
 
+    def __del__(self):  # a handle kept past one call (strata.tiers keeps it for save)
+        self.close()
+
     def call(self, func, *args):
         status = func(self.ptr, *args)
         if status != _ffi.OK:
@@ -440,6 +443,19 @@ def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, ti
     ArgumentError and a TypeError) for a column that does not hold numbers
     (or datetimes, for ``day``).
     """
+    with _fit_log(customer_id, day, amount, bins, ties, reference_day=reference_day,
+                  time_unit=time_unit, frequency=frequency, monetary=monetary,
+                  negative=negative, zero=zero, duplicates=duplicates, min_day=min_day,
+                  max_day=max_day, min_id=min_id, edges=edges, segments=segments,
+                  n_threads=n_threads) as h:
+        return RFMResult(h)
+
+
+def _fit_log(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None,
+             time_unit="days", frequency="rows", monetary="sum", negative="drop", zero="keep",
+             duplicates="keep", min_day=None, max_day=None, min_id=0, edges=None, segments=None,
+             n_threads=None):
+    """The open, fitted handle of :func:`rfm` (the caller closes it)."""
     unit = _choice("time_unit", time_unit, _ffi.RFM_TIME_UNITS)
     ids = _as_ids(customer_id)
     times = _as_times(day, time_unit)
@@ -447,7 +463,8 @@ def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, ti
     if not len(ids) == len(times) == len(amounts):
         raise ArgumentError(f"customer_id, day and amount must have the same length, got "
                             f"{len(ids)}, {len(times)} and {len(amounts)}")
-    with _Handle() as h:
+    h = _Handle()
+    try:
         _configure(h, bins, ties, edges, segments, n_threads)
         h.set(_ffi.RFM_TIME_UNIT, unit)
         h.set(_ffi.RFM_FREQUENCY_MODE, _choice("frequency", frequency, _ffi.RFM_FREQUENCY_VALUES))
@@ -468,7 +485,10 @@ def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, ti
                 h.set(key, value)
         h.call(lib.strata_rfm_fit, _ptr(ids, ctypes.c_int64), _ptr(times, ctypes.c_int64),
                _ptr(amounts, ctypes.c_double), len(ids))
-        return RFMResult(h)
+    except BaseException:
+        h.close()
+        raise
+    return h
 
 
 def rfm_score(customer_id, recency, frequency, monetary, bins=5, ties="rank", *, edges=None,

@@ -8,6 +8,8 @@ Example::
 """
 
 import ctypes
+import os
+import tempfile
 import threading
 from ctypes import c_double, c_int32, c_int64
 
@@ -63,6 +65,13 @@ class _Model:
             self.ptr = None
 
 
+def _kmeans_call(kh, func, *args):
+    """A setter on a model's k-means handle; its own message on failure."""
+    status = func(kh, *args)
+    if status:
+        raise error_for(status, (lib.strata_kmeans_last_error(kh) or b"").decode())
+
+
 class TierModel:
     """Scale, cluster and rank customers into named value tiers (tier 0 is the best).
 
@@ -79,6 +88,34 @@ class TierModel:
         self.n_tiers, self.tier_names, self.transform = n_tiers, tier_names, transform
         self.value_weights, self.kmeans_params = value_weights, kmeans_params
         self._m = None
+
+    # -- pickling ----------------------------------------------------------
+    def __getstate__(self):
+        """Parameters and fitted arrays, and the fitted model as the bytes of
+        its HDF5 file (strata_model_write_h5), so the copy predicts bitwise
+        as the original and can be saved again."""
+        state = dict(self.__dict__)
+        m = state.pop("_m", None)
+        if m is not None:
+            with tempfile.TemporaryDirectory(prefix="strata-model-") as tmp:
+                path = os.path.join(tmp, "model.h5")
+                m.call(lib.strata_model_write_h5, os.fsencode(path), 0)
+                with open(path, "rb") as f:
+                    state["_model_h5"] = f.read()
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        image = state.pop("_model_h5", None)
+        self.__dict__.update(state)
+        self._m = None
+        if image is not None:
+            with tempfile.TemporaryDirectory(prefix="strata-model-") as tmp:
+                path = os.path.join(tmp, "model.h5")
+                with open(path, "wb") as f:
+                    f.write(image)
+                self._m = _Model(_read_model(path, None))
+            self._read_back(0)  # labels_ and tiers_ (training rows) come from the state
 
     # -- input -------------------------------------------------------------
     @staticmethod
@@ -99,23 +136,47 @@ class TierModel:
             names = _TIER_DEFAULTS.get(t) or ",".join(f"tier{i + 1}" for i in range(t))
         if names is None:
             return None
-        return names if isinstance(names, str) else ",".join(names)
+        if isinstance(names, str):
+            return names
+        names = [str(nm) for nm in names]
+        if any("," in nm for nm in names):  # the library takes them as comma-separated text
+            raise ArgumentError(f"a tier name may not hold a comma, got {names!r}", -102)
+        return ",".join(names)
 
     def fit(self, X, y=None, sample_weight=None):
+        """Fit the scaling, k-means and the tiers on X (n x d, original units).
+
+        ``sample_weight``: None or n weights >= 0 (not all 0) for k-means
+        (the scaling and the tier ranking are unweighted); the clusters are
+        those of weighted k-means on the scaled rows.
+        """
         x, columns = self._matrix(X)
         n, d = x.shape
         names = columns or [f"x{j}" for j in range(d)]
+        sw = None
+        if sample_weight is not None:
+            sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
+            if sw.shape != (n,):
+                raise ArgumentError(f"sample_weight must have shape ({n},), got {sw.shape}", -101)
+        m = self._configured(names)
+        self._fit_model(m, x, names, sw)
+        self._m, self._frame = m, columns is not None
+        self._read_back(n)
+        return self
+
+    def _configured(self, names, source=None):
+        """A new model with this estimator's parameters, ready to fit."""
         km = KMeans(**self.kmeans_params)
         ints, doubles, centroids = km._settings()
         m = _Model()
         kh = lib.strata_model_kmeans(m.ptr)
         for key, value in ints.items():
-            m.call(lambda p, k_, v_: lib.strata_kmeans_set_int(kh, k_, v_), key, value)
+            _kmeans_call(kh, lib.strata_kmeans_set_int, key, value)
         for key, value in doubles.items():
-            m.call(lambda p, k_, v_: lib.strata_kmeans_set_double(kh, k_, v_), key, value)
+            _kmeans_call(kh, lib.strata_kmeans_set_double, key, value)
         if centroids is not None:
-            m.call(lambda p: lib.strata_kmeans_set_init_centroids(
-                kh, centroids.ctypes.data_as(ctypes.POINTER(c_double)), *centroids.shape))
+            _kmeans_call(kh, lib.strata_kmeans_set_init_centroids,
+                         centroids.ctypes.data_as(ctypes.POINTER(c_double)), *centroids.shape)
         self._apply_transform(m, names)
         if self.value_weights is not None:
             w = self.value_weights
@@ -127,17 +188,16 @@ class TierModel:
         text = self._tier_text(ints[_ffi.KMEANS_K])
         if text is not None:
             m.call(lib.strata_model_set_tier_names, text.encode())
+        if source is not None:
+            m.call(lib.strata_model_set_source, str(source).encode())
+        return m
+
+    @staticmethod
+    def _fit_model(m, x, names, sw=None):
+        n, d = x.shape
         cnames = (ctypes.c_char_p * d)(*[s.encode() for s in names])
-        sw = None
-        if sample_weight is not None:
-            sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
-            if sw.shape != (n,):
-                raise ArgumentError(f"sample_weight must have {n} values", -101)
         m.call(lib.strata_model_fit, x.ctypes.data, n, d, 0, ctypes.cast(cnames, ctypes.c_void_p),
                None if sw is None else sw.ctypes.data_as(ctypes.POINTER(c_double)))
-        self._m, self._frame = m, columns is not None
-        self._read_back(n)
-        return self
 
     def _apply_transform(self, m, names):
         spec = self.transform
@@ -218,17 +278,21 @@ class TierModel:
         return out
 
     def save(self, path, force=False):
-        self._fitted().call(lib.strata_model_write_h5, str(path).encode(), 1 if force else 0)
+        self._fitted().call(lib.strata_model_write_h5, os.fsencode(path), 1 if force else 0)
 
 
 def load_model(path, group=None):
     """A :class:`TierModel` read from an HDF5 file (group ``/model`` by default)."""
+    tm = TierModel()
+    tm._m, tm._frame = _Model(_read_model(path, group)), False
+    tm._read_back(0)
+    return tm
+
+
+def _read_model(path, group):
     ptr = _ffi.ModelPtr()
-    status = lib.strata_model_read_h5(ctypes.byref(ptr), str(path).encode(),
+    status = lib.strata_model_read_h5(ctypes.byref(ptr), os.fsencode(path),
                                       None if group is None else str(group).encode())
     if status:
         raise error_for(status, lib.strata_last_error().decode())
-    tm = TierModel()
-    tm._m, tm._frame = _Model(ptr), False
-    tm._read_back(0)
-    return tm
+    return ptr
