@@ -37,6 +37,7 @@ typedef struct run {
     char *source, *init_file;
     const char *init_dataset;
     int64_t suggested;
+    int init_code; /* the seeding of every fit (k-means++ unless --init names another) */
 } run;
 
 static void release(run *r)
@@ -158,6 +159,7 @@ static int configure(const tiers_options *o, run *r, int transform)
             if (!strcmp(o->init, NAMES[i]))
                 code = CODES[i];
         if (code >= 0) {
+            r->init_code = code;
             TRY(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, code), err);
         } else if (cli_split_target(o->init, &r->init_file, &r->init_dataset) == CLI_OK) {
             if (o->k_min != o->k_max)
@@ -213,6 +215,7 @@ static int choose_k(const tiers_options *o, run *r)
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, o->seed), err);
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_N_INIT, o->n_init), err);
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter), err);
+    TRY(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, r->init_code), err);
     TRY(strata_kmeans_set_int(km, STRATA_THREADS, o->threads), err);
     int64_t sample = o->sample < n ? o->sample : n;
     TRY(strata_kmeans_sweep(km, STRATA_FLOAT64, r->scaled, n, d, 0, NULL, r->k_lo, o->k_max,
