@@ -606,7 +606,9 @@ STRATA_API int strata_discard_temp_file(void);
  * guarantees of every libstrata write (above): nothing appears at the path
  * until strata_out_commit() succeeds, and then the whole file does. Parts
  * are added in any order; names are absolute ("/rfm", "/tier"), and
- * intermediate groups are created. After a part fails (bad arguments
+ * intermediate groups are created. Integer datasets larger than 16 KiB are
+ * stored chunked and gzip-compressed; floating-point ones uncompressed
+ * (measured values shrink by ~10% at 20x the cost). After a part fails (bad arguments
  * included), further parts are refused (STRATA_E_STATE) and commit discards
  * the file, returning that part's status.
  * The file is built in memory (about its compressed size).

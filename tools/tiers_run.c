@@ -38,6 +38,7 @@ typedef struct run {
     const char *init_dataset;
     int64_t suggested;
     int init_code; /* the seeding of every fit (k-means++ unless --init names another) */
+    double secs[6]; /* wall seconds per step: aggregate, sweep, fit, profiles, write */
 } run;
 
 static void release(run *r)
@@ -235,6 +236,7 @@ static int fit(const tiers_options *o, run *r)
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_K, r->k), strata_kmeans_last_error(km));
     if (o->tiers)
         TRY(strata_model_set_tier_names(r->model, o->tiers), merr);
+    double t0 = cli_now();
     TRY(strata_model_fit(r->model, r->x, n, r->d, 0, r->names, NULL), merr);
     if (!r->scaled) { /* one k: the scaled rows of this fit */
         r->scaled = malloc((size_t)(n * r->d) * sizeof *r->scaled);
@@ -251,12 +253,15 @@ static int fit(const tiers_options *o, run *r)
     TRY(strata_model_labels(r->model, r->labels, n), merr);
     TRY(strata_model_tiers(r->model, r->tiers, n), merr);
     TRY(strata_crosstab(r->tiers, r->t, r->stage, 4, n, r->tier_stage), strata_last_error());
+    double t1 = cli_now();
+    r->secs[2] = t1 - t0;
     TRY(strata_profile_compute(&r->by_cluster, r->x, n, r->d, 0, r->names, r->labels, r->k, NULL,
                                (int)o->threads),
         strata_last_error());
     TRY(strata_profile_compute(&r->by_tier, r->x, n, r->d, 0, r->names, r->tiers, r->t, NULL,
                                (int)o->threads),
         strata_last_error());
+    r->secs[3] = cli_now() - t1;
     return CLI_OK;
 }
 
@@ -328,7 +333,9 @@ static int write_all(const tiers_options *o, run *r)
 
 static void print_summary(const tiers_options *o, run *r, double seconds)
 {
-    printf("strata tiers: %s -> %s (%.2f s)\n", o->input, o->output, seconds);
+    printf("strata tiers: %s -> %s (%.2f s: read + RFM %.2f, sweep %.2f, k-means %.2f, "
+           "profiles %.2f, write %.2f)\n", o->input, o->output, seconds, r->secs[0], r->secs[1],
+           r->secs[2], r->secs[3], r->secs[4]);
     cli_rfm_print_report(r->rfm);
     if (r->sweep_km) {
         printf("  k sweep (%lld..%lld; silhouette on %lld rows):\n", (long long)r->k_lo,
@@ -396,16 +403,22 @@ int tiers_run(const tiers_options *o)
     double t0 = cli_now();
     if (!(r.source = rfm_source(o->input, &o->rfm)))
         rc = cli_error(CLI_RUNTIME, "out of memory");
+    double t = cli_now();
     if (!rc)
         rc = aggregate(o, &r);
+    r.secs[0] = cli_now() - t;
     if (!rc)
         rc = configure(o, &r, transform);
+    t = cli_now();
     if (!rc)
         rc = choose_k(o, &r);
+    r.secs[1] = cli_now() - t;
     if (!rc)
         rc = fit(o, &r);
+    t = cli_now();
     if (!rc)
         rc = write_all(o, &r);
+    r.secs[4] = cli_now() - t;
     if (!rc && !o->quiet)
         print_summary(o, &r, cli_now() - t0);
     release(&r);

@@ -45,11 +45,13 @@ def test_parts_round_trip(tmp_path):
     assert not path.exists()  # nothing appears before the commit
     i32 = np.array([3, -1, 7], np.int32)
     i64 = np.array([2**40, -5], np.int64)
-    f64 = np.linspace(0, 1, 5000)  # large enough to be chunked and compressed
+    f64 = np.linspace(0, 1, 5000)  # large, but doubles are stored uncompressed
+    big = np.arange(5000, dtype=np.int64) // 7  # large integers are compressed
     m = np.arange(6, dtype=np.float64).reshape(2, 3)
     assert C.strata_out_column_int32(h, b"/tier", ptr(i32, c_int32), 3) == 0
     assert C.strata_out_column_int64(h, b"/a/b/id", ptr(i64, c_int64), 2) == 0
     assert C.strata_out_column_double(h, b"/x", ptr(f64, c_double), len(f64)) == 0
+    assert C.strata_out_column_int64(h, b"/big", ptr(big, c_int64), len(big)) == 0
     assert C.strata_out_column_double(h, b"/empty", None, 0) == 0
     assert C.strata_out_matrix_double(h, b"/model/centroids", ptr(m, c_double), 2, 3) == 0
     names = (c_char_p * 3)(b"high", "mid \u00e9".encode(), b"low")
@@ -66,7 +68,9 @@ def test_parts_round_trip(tmp_path):
         np.testing.assert_array_equal(f["/a/b/id"][:], i64)
         assert f["/a/b/id"].attrs["role"] == "key"
         np.testing.assert_array_equal(f["/x"][:], f64)
-        assert f["/x"].compression == "gzip"
+        assert f["/x"].compression is None
+        np.testing.assert_array_equal(f["/big"][:], big)
+        assert f["/big"].compression == "gzip"
         assert f["/empty"].shape == (0,)
         np.testing.assert_array_equal(f["/model/centroids"][:], m)
         assert [s.decode() for s in f["/model/tier_names"][:]] == ["high", "mid \u00e9", "low"]
