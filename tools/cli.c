@@ -200,7 +200,11 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     int sig = WTERMSIG(status);
-    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGKILL) {
+    /* SIGPIPE: the reader of our output went away (strata tiers ... | head),
+     * not a crash: end as the child did, as `cat | head` does. The commands
+     * print after their output is in place; a temporary left by one killed
+     * mid-write is removed by the next write of that output. */
+    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGKILL || sig == SIGPIPE) {
         signal(sig, SIG_DFL); /* end as the child did, for the shell */
         raise(sig);
     }
