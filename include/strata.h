@@ -1629,6 +1629,8 @@ STRATA_API int64_t strata_migration_format(const strata_migration *m, char *buf,
  *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_migration_write_h5(const strata_migration *m,
                                                           const char *path, int flags);
+
+/* ------------------------------------------------------------------------ */
 /* Tier models: scaling, k-means on scaled features, named value tiers      */
 /* ------------------------------------------------------------------------ */
 /*
@@ -1641,6 +1643,11 @@ STRATA_API STRATA_NODISCARD int strata_migration_write_h5(const strata_migration
  * model (transform parameters, centroids, names, mapping) is saved to and
  * loaded from HDF5 and assigns new rows (strata_model_predict()).
  * docs/tiers.md ("Scaling", "Value tiers", "Models") has the details.
+ *
+ * Thread-safety: like strata_kmeans, a model is used by one thread at a time
+ * (every call may write its message, and fit and predict use its k-means
+ * handle); separate models are independent. Each call allocates only what
+ * its comment says, owned by the model until it is refitted or freed.
  */
 
 typedef struct strata_model strata_model;
