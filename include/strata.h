@@ -588,8 +588,10 @@ typedef enum strata_write_flags {
  *  - The library installs no signal handlers. A program that ends on a signal
  *    can call strata_discard_temp_file() from its handler. */
 
-/** Remove the temporary file of the HDF5 write now in progress in this process,
- *  if any (writes run one at a time), so that a program ended by a signal
+/** Remove the temporary files of the HDF5 writes now in progress in this
+ *  process, if any (a write holds one from its start to its end; a result
+ *  file assembled with strata_out holds one from strata_out_open() to its
+ *  commit or discard; at most 16 at once), so that a program ended by a signal
  *  leaves nothing behind. Async-signal-safe: meant to be called from a
  *  SIGINT/SIGTERM handler, which then ends the process (the `strata` program
  *  does so). If the process goes on instead, the interrupted write fails with

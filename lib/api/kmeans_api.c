@@ -606,8 +606,7 @@ int strata_kmeans_transform(strata_kmeans *km, int dtype, const void *x, int64_t
     return strata__kmeans_transform(&X, km->model.centroids, km->model.k, cfg.threads, out, km->msg);
 }
 
-/* The name HDF5 output records (and the CLI's --algorithm takes). */
-static const char *algorithm_name(int algorithm)
+const char *strata__algorithm_name(int algorithm)
 {
     switch (algorithm) {
     case STRATA_ALGO_HAMERLY: return "hamerly";
@@ -630,7 +629,7 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
     strata__kmeans_output o = {km->model.labels, km->model.n, km->model.centroids, km->model.k,
                                km->model.d, km->model.inertia, km->model.n_iter,
                                km->model.converged, km->seed_used,
-                               algorithm_name(km->model.algorithm), source,
+                               strata__algorithm_name(km->model.algorithm), source,
                                km->inputs, 2,
                                (const char *const *)km->frame.names, km->frame.key,
                                km->frame.key_name};

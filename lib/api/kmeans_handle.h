@@ -20,4 +20,8 @@ int strata__kmeans_prepare(strata_kmeans *km, int dtype, const void *x, int64_t 
  * strata_kmeans_fit() does; *m is emptied (the handle owns its arrays). */
 void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const strata__kmeans_cfg *cfg);
 
+/* The name of a strata_algorithm that HDF5 outputs record (and the CLI's
+ * --algorithm takes): "lloyd", "hamerly", "minibatch", "yinyang". */
+const char *strata__algorithm_name(int algorithm);
+
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "api/api_internal.h"
+#include "api/kmeans_handle.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "io/h5.h"
@@ -289,12 +290,6 @@ static void utc_now(char *buf, size_t cap)
         snprintf(buf, cap, "unknown");
 }
 
-static const char *algorithm_name(int64_t a)
-{
-    return a == STRATA_ALGO_HAMERLY ? "hamerly" : a == STRATA_ALGO_MINIBATCH ? "minibatch"
-                                                                          : "lloyd";
-}
-
 /* Copy the k-means handle's message (a failed fit) into the model's. */
 static int km_fail(strata_model *m, int rc)
 {
@@ -389,7 +384,7 @@ int strata_model_fit(strata_model *m, const double *x, int64_t n, int64_t d, int
         rc = km_fail(m, rc);
         goto fail;
     }
-    snprintf(f.algorithm, sizeof f.algorithm, "%s", algorithm_name(algo));
+    snprintf(f.algorithm, sizeof f.algorithm, "%s", strata__algorithm_name((int)algo));
     utc_now(f.created, sizeof f.created);
     /* 4. original units, value ranking, tiers */
     strata__scaling_inverse(f.centroids, k, d, f.transform, f.center, f.scale, f.centroids_orig);

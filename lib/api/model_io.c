@@ -268,6 +268,9 @@ int strata_model_read_h5(strata_model **out, const char *path, const char *group
                             out ? "path" : "out");
     char msg[STRATA__MSG_LEN] = "";
     loader l = {.path = path, .group = group && group[0] ? group : "/model", .msg = msg};
+    if (strlen(l.group) + 64 > sizeof l.name) /* the longest leaf must fit after it */
+        return strata__fail(NULL, STRATA_E_ARG, "strata_model_read_h5: group name '%.40s...' "
+                            "is too long (%zu bytes)", l.group, strlen(l.group));
     strata__tier_model f = {0};
     int rc = strata__h5_in_open(&l.in, path, msg);
     if (!rc) {

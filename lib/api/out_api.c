@@ -169,7 +169,11 @@ int strata_out_attr_double(strata_out *o, const char *object, const char *name, 
 int strata_out_attr_string(strata_out *o, const char *object, const char *name, const char *value)
 {
     int rc = ready(o, name);
-    return rc ? rc : done(o, strata__h5_out_attr_string(o->h5, object, name, value));
+    if (rc)
+        return rc;
+    if (!value)
+        return done(o, strata__fail(o->msg, STRATA_E_NULL, "attribute '%s': value is NULL", name));
+    return done(o, strata__h5_out_attr_string(o->h5, object, name, value));
 }
 
 int strata_out_rfm(strata_out *o, strata_rfm *h, const char *group, const char *source)

@@ -2222,10 +2222,13 @@ int strata__h5_in_strings(strata__h5_in *in, const char *name, char ***strs, int
             rc = strata__fail(in->msg, STRATA_E_IO_FORMAT, "cannot read the strings '%s' in "
                               "'%s'", name, in->path);
         char **vbuf = NULL, *fbuf = NULL;
+        if (!rc && !var && size >= 4096)
+            rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "the strings '%s' in '%s' are %zu "
+                              "bytes long: at most 4095 are read", name, in->path, size);
         if (!rc) {
             if (var)
                 vbuf = strata__calloc((size_t)count, sizeof(char *));
-            else if (size < 4096)
+            else
                 fbuf = strata__calloc((size_t)count, size + 1);
             if (!vbuf && !fbuf)
                 rc = strata__fail(in->msg, STRATA_E_NOMEM, "out of memory reading '%s'", name);

@@ -50,25 +50,43 @@ typedef struct writer {
     int dirfd;   /* the destination folder, or -1 when it cannot be opened */
     hid_t file;  /* the HDF5 file, in memory */
     int flags;
+    int slot; /* of tmp in active_tmp; -1 before it has one */
     char *msg;
 } writer;
 
-/* The temporary file of the write in progress, for strata_discard_temp_file()
- * (a signal handler): writes are serialised by the HDF5 lock, so there is at
- * most one. Whoever swaps it out stops the write; the writer frees the name
- * once no strata_discard_temp_file() call runs (one may, in another thread). */
-static _Atomic(char *) active_tmp;
+/* The temporary files of the writes in progress, for strata_discard_temp_file()
+ * (a signal handler): one slot per open writer (result files assembled with
+ * strata_out stay open between calls, so several may be). Whoever swaps a
+ * name out stops that write; its writer frees the name once no
+ * strata_discard_temp_file() call runs (one may, in another thread). */
+#define TMP_SLOTS 16
+static _Atomic(char *) active_tmp[TMP_SLOTS];
 static atomic_int discarding; /* strata_discard_temp_file() calls running */
 
 int strata_discard_temp_file(void)
 {
     int saved = errno; /* called from signal handlers */
     atomic_fetch_add(&discarding, 1);
-    char *tmp = atomic_exchange(&active_tmp, NULL);
-    int removed = tmp && unlink(tmp) == 0;
+    int removed = 0;
+    for (int i = 0; i < TMP_SLOTS; i++) {
+        char *tmp = atomic_exchange(&active_tmp[i], NULL);
+        if (tmp && unlink(tmp) == 0)
+            removed = 1;
+    }
     atomic_fetch_sub(&discarding, 1);
     errno = saved;
     return removed;
+}
+
+/* Take a free slot for tmp (before the file exists: a signal may come at once). */
+static int take_slot(char *tmp)
+{
+    for (int i = 0; i < TMP_SLOTS; i++) {
+        char *none = NULL;
+        if (atomic_compare_exchange_strong(&active_tmp[i], &none, tmp))
+            return i;
+    }
+    return -1;
 }
 
 static int fail_exists(char *msg, const char *path)
@@ -195,7 +213,7 @@ static int writer_open(writer *w, const char *path, const strata__file_id *input
     char cause[256];
     struct stat old;
     *w = (writer){.path = path, .inputs = inputs, .ninputs = ninputs, .fd = -1, .dirfd = -1,
-                  .file = -1, .flags = flags, .msg = msg};
+                  .file = -1, .flags = flags, .slot = -1, .msg = msg};
     int rc = check_target(w, &old);
     if (rc)
         return rc;
@@ -208,7 +226,9 @@ static int writer_open(writer *w, const char *path, const strata__file_id *input
     if (!w->tmp)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
     snprintf(w->tmp, len, "%s.tmp.%ld.%lu", path, (long)getpid(), ++counter);
-    atomic_store(&active_tmp, w->tmp); /* before the file exists: a signal may come at once */
+    if ((w->slot = take_slot(w->tmp)) < 0)
+        return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %d result files are "
+                            "being written at once already", path, TMP_SLOTS);
     w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (w->fd < 0)
         return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path,
@@ -317,7 +337,7 @@ static int commit(writer *w)
     if (!rc && sync_fd(w->fd) != 0)
         rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
                           strerror(errno));
-    if (!rc && atomic_load(&active_tmp) != w->tmp) /* strata_discard_temp_file() took it */
+    if (!rc && atomic_load(&active_tmp[w->slot]) != w->tmp) /* strata_discard_temp_file() took it */
         rc = strata__fail(w->msg, STRATA_E_IO_WRITE,
                           "writing '%s' was interrupted: its temporary file was discarded",
                           w->path);
@@ -351,7 +371,7 @@ static int writer_finish(writer *w, int rc)
     if (w->fd >= 0)
         close(w->fd); /* after fsync: an error here can no longer lose data */
     char *mine = w->tmp;
-    if (mine && !atomic_compare_exchange_strong(&active_tmp, &mine, NULL))
+    if (w->slot >= 0 && !atomic_compare_exchange_strong(&active_tmp[w->slot], &mine, NULL))
         while (atomic_load(&discarding)) /* the taker may still be in unlink(name) */
             sched_yield();
     strata__free(w->tmp);

@@ -153,3 +153,34 @@ def test_rfm_part_matches_rfm_file(tmp_path):
         assert dict(a.attrs).keys() == dict(b["/rfm"].attrs).keys()
         for key, value in a.attrs.items():
             assert np.all(b["/rfm"].attrs[key] == value), key
+
+
+def test_handles_open_at_once_are_independent(tmp_path):
+    """Several result files may be under construction at once (each holds its
+    own temporary file), with other writes between their calls."""
+    v = np.arange(10, dtype=np.int32)
+    handles = []
+    for i in range(3):
+        rc, h = open_out(tmp_path / f"o{i}.h5")
+        assert rc == 0
+        assert C.strata_out_column_int32(h, b"/v", ptr(v + i, c_int32), 10) == 0
+        handles.append(h)
+    C.strata_h5_write_matrix.argtypes = [c_char_p, c_char_p, c_int, c_void_p, c_int64, c_int64,
+                                         c_int]
+    m = np.ones((2, 2))
+    assert C.strata_h5_write_matrix(str(tmp_path / "m.h5").encode(), b"/m", 2,  # float64
+                                    m.ctypes.data, 2, 2, 0) == 0
+    assert C.strata_out_commit(handles[1]) == 0
+    assert C.strata_out_commit(handles[0]) == 0
+    C.strata_out_discard(handles[2])
+    for i in (0, 1):
+        with h5py.File(tmp_path / f"o{i}.h5", "r") as f:
+            np.testing.assert_array_equal(f["/v"][:], v + i)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.h5", "o0.h5", "o1.h5"]
+
+
+def test_null_attribute_value_is_refused(tmp_path):
+    rc, h = open_out(tmp_path / "n.h5")
+    assert C.strata_out_attr_string(h, None, b"source", None) == E_NULL
+    assert C.strata_out_commit(h) == E_NULL
+    assert not (tmp_path / "n.h5").exists()
