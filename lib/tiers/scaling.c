@@ -40,46 +40,23 @@ static int check_column(const double *x, int64_t n, int64_t stride, int64_t j, i
     return STRATA_OK;
 }
 
-/* numpy's linear interpolation between a and b (numpy.lib.function_base._lerp). */
-static double lerp(double a, double b, double t)
-{
-    double diff = b - a;
-    return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
-}
-
-/* Percentiles q[0..2] (in [0, 1]) of the n values v, numpy's "linear" method. */
+/* Percentiles q[0..nq-1] (ascending, in [0, 1], nq <= 3) of the n values v,
+ * numpy's "linear" method (lib/core/select.h: the same bits as numpy). */
 static int percentiles(const double *v, int64_t n, const double *q, int nq, int threads,
                        double *out)
 {
     int64_t ranks[6], pos[6];
-    double frac[3];
-    for (int i = 0; i < nq; i++) {
-        double at = q[i] * (double)(n - 1);
-        double lo = floor(at);
-        frac[i] = at - lo;
-        ranks[2 * i] = (int64_t)lo;
-        ranks[2 * i + 1] = (int64_t)lo + 1 < n ? (int64_t)lo + 1 : n - 1;
+    for (int i = 0; i < nq; i++) { /* ascending, as the selection wants */
+        int64_t lo = strata__quantile_index(n, q[i]);
+        ranks[2 * i] = lo;
+        ranks[2 * i + 1] = lo + 1 < n ? lo + 1 : lo;
     }
-    /* the selection wants ascending ranks: sort a copy, then look each up */
-    int64_t sorted[6], spos[6];
-    int m = 2 * nq;
-    memcpy(sorted, ranks, (size_t)m * sizeof(int64_t));
-    for (int i = 1; i < m; i++)
-        for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
-            int64_t tmp = sorted[j];
-            sorted[j] = sorted[j - 1];
-            sorted[j - 1] = tmp;
-        }
-    int rc = strata__select_ranks(v, n, sorted, m, spos, threads,
+    int rc = strata__select_ranks(v, n, ranks, 2 * nq, pos, threads,
                                   strata__kernels_get(STRATA_KERNEL_AUTO)->rank_keys);
     if (rc)
         return rc;
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < m; j++)
-            if (sorted[j] == ranks[i])
-                pos[i] = spos[j];
     for (int i = 0; i < nq; i++)
-        out[i] = lerp(v[pos[2 * i]], v[pos[2 * i + 1]], frac[i]);
+        out[i] = strata__quantile_lerp(n, q[i], v[pos[2 * i]], v[pos[2 * i + 1]]);
     return STRATA_OK;
 }
 
