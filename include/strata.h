@@ -679,6 +679,14 @@ STRATA_API STRATA_NODISCARD int strata_out_model(strata_out *o, const struct str
  *  strata_profile_write_h5(). Codes as strata_out_model(). */
 STRATA_API STRATA_NODISCARD int strata_out_profile(strata_out *o, const struct strata_profile *p,
                                                    const char *group);
+/** A k sweep's table (strata_kmeans_sweep()'s out for k_min..k_max, its
+ *  suggested k and the silhouette's sample size) as /sweep/...: the layout of
+ *  strata_sweep_write_h5(). @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG
+ *  (k range, suggestion outside it, sample_size < 1), STRATA_E_STATE,
+ *  STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_out_sweep(strata_out *o, int64_t k_min, int64_t k_max,
+                                                 const double *table, int64_t suggested_k,
+                                                 int64_t sample_size);
 /** Write the file and move it into place; frees the handle (also on
  *  failure, when path is left as it was and the message is in
  *  strata_last_error()). NULL: STRATA_E_NULL. */

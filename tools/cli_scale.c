@@ -108,31 +108,3 @@ int cli_out_transform(strata_out *w, const cli_scaling *s, const char *requested
     free(method);
     return st;
 }
-
-int cli_out_sweep(strata_out *w, int64_t k_min, int64_t k_max, const double *table,
-                  int64_t suggested, int64_t sample_size)
-{
-    static const char *const COLS[STRATA_METRIC_COUNT] = {
-        "/sweep/inertia", "/sweep/calinski_harabasz", "/sweep/davies_bouldin",
-        "/sweep/silhouette_sqeuclidean", "/sweep/silhouette"};
-    int64_t nk = k_max - k_min + 1;
-    int64_t *ks = malloc((size_t)nk * sizeof *ks);
-    double *col = malloc((size_t)nk * sizeof *col);
-    int st = ks && col ? STRATA_OK : STRATA_E_NOMEM;
-    for (int64_t i = 0; i < nk && !st; i++)
-        ks[i] = k_min + i;
-    if (!st)
-        st = strata_out_column_int64(w, "/sweep/k", ks, nk);
-    for (int m = 0; m < STRATA_METRIC_COUNT && !st; m++) {
-        for (int64_t i = 0; i < nk; i++)
-            col[i] = table[i * STRATA_METRIC_COUNT + m];
-        st = strata_out_column_double(w, COLS[m], col, nk);
-    }
-    if (!st)
-        st = strata_out_attr_int(w, "/sweep", "suggested_k", suggested);
-    if (!st)
-        st = strata_out_attr_int(w, "/sweep", "sample_size", sample_size);
-    free(ks);
-    free(col);
-    return st;
-}

@@ -43,10 +43,4 @@ void cli_scaling_free(cli_scaling *s);
  * requested text, e.g. "auto"). @return a strata status. */
 int cli_out_transform(strata_out *w, const cli_scaling *s, const char *requested);
 
-/* The /sweep group of strata_sweep_write_h5(): /sweep/k, one column per
- * metric, the attributes suggested_k and sample_size. @return a strata
- * status (STRATA_E_NOMEM when out of memory). */
-int cli_out_sweep(strata_out *w, int64_t k_min, int64_t k_max, const double *table,
-                  int64_t suggested, int64_t sample_size);
-
 #endif

@@ -315,7 +315,7 @@ static int write_all(const tiers_options *o, run *r)
     if (!st)
         st = strata_out_profile(w, r->by_tier, "/tier_profile");
     if (!st && r->sweep_km)
-        st = cli_out_sweep(w, r->k_lo, o->k_max, r->sweep, r->suggested,
+        st = strata_out_sweep(w, r->k_lo, o->k_max, r->sweep, r->suggested,
                            o->sample < n ? o->sample : n);
     free(tier_names);
     if (!st)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/kmeans_handle.h"
+#include "api/out.h"
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/status.h"
@@ -308,38 +309,39 @@ done:
     return rc;
 }
 
-int strata_sweep_write_h5(const char *path, int64_t k_min, int64_t k_max, const double *table,
-                          int64_t suggested_k, int64_t sample_size, const char *source, int flags)
+/* The k range, suggestion and sample size of a sweep's table, checked. */
+static int check_table(int64_t k_min, int64_t k_max, const double *table, int64_t suggested_k,
+                       int64_t sample_size, char *msg)
 {
-    if (!path || !table)
-        return strata__fail(NULL, STRATA_E_NULL, "strata_sweep_write_h5: %s is NULL",
-                            path ? "table" : "path");
-    if (flags & ~STRATA_WRITE_FORCE)
-        return strata__fail(NULL, STRATA_E_PARAM, "unknown write flags %d", flags);
+    if (!table)
+        return strata__fail(msg, STRATA_E_NULL, "the sweep's table is NULL");
     if (k_min < 2 || k_max < k_min || k_max - k_min >= SWEEP_MAX_K)
-        return strata__fail(NULL, STRATA_E_ARG, "bad k range %lld..%lld", (long long)k_min,
+        return strata__fail(msg, STRATA_E_ARG, "bad k range %lld..%lld", (long long)k_min,
                             (long long)k_max);
     if (suggested_k < k_min || suggested_k > k_max || sample_size < 1)
-        return strata__fail(NULL, STRATA_E_ARG,
+        return strata__fail(msg, STRATA_E_ARG,
                             "suggested_k %lld outside %lld..%lld or sample_size %lld < 1",
                             (long long)suggested_k, (long long)k_min, (long long)k_max,
                             (long long)sample_size);
+    return STRATA_OK;
+}
+
+int strata__sweep_put(strata__h5_out *o, int64_t k_min, int64_t k_max, const double *table,
+                      int64_t suggested_k, int64_t sample_size, char *msg)
+{
     static const char *const names[STRATA_METRIC_COUNT] = {
         "/sweep/inertia", "/sweep/calinski_harabasz", "/sweep/davies_bouldin",
         "/sweep/silhouette_sqeuclidean", "/sweep/silhouette"};
+    int rc = check_table(k_min, k_max, table, suggested_k, sample_size, msg);
+    if (rc)
+        return rc;
     const int64_t nk = k_max - k_min + 1;
     int64_t *ks = strata__alloc((size_t)nk, sizeof(int64_t));
     double *col = strata__alloc((size_t)nk, sizeof(double));
-    char msg[STRATA__MSG_LEN] = "";
-    if (!ks || !col) {
-        strata__free(ks);
-        strata__free(col);
-        return strata__fail(NULL, STRATA_E_NOMEM, "out of memory writing a sweep");
-    }
-    for (int64_t j = 0; j < nk; j++)
+    if (!ks || !col)
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory writing a sweep");
+    for (int64_t j = 0; !rc && j < nk; j++)
         ks[j] = k_min + j;
-    strata__h5_out *o;
-    int rc = strata__h5_out_open(&o, path, NULL, 0, flags, msg);
     if (!rc)
         rc = strata__h5_out_dataset(o, "/sweep/k", STRATA__H5_I64, 1, &nk, ks);
     for (int m = 0; !rc && m < STRATA_METRIC_COUNT; m++) {
@@ -351,13 +353,32 @@ int strata_sweep_write_h5(const char *path, int64_t k_min, int64_t k_max, const 
         rc = strata__h5_out_attr(o, "/sweep", "suggested_k", STRATA__H5_I64, &suggested_k);
     if (!rc)
         rc = strata__h5_out_attr(o, "/sweep", "sample_size", STRATA__H5_I64, &sample_size);
+    strata__free(ks);
+    strata__free(col);
+    return rc;
+}
+
+int strata_sweep_write_h5(const char *path, int64_t k_min, int64_t k_max, const double *table,
+                          int64_t suggested_k, int64_t sample_size, const char *source, int flags)
+{
+    if (!path || !table)
+        return strata__fail(NULL, STRATA_E_NULL, "strata_sweep_write_h5: %s is NULL",
+                            path ? "table" : "path");
+    if (flags & ~STRATA_WRITE_FORCE)
+        return strata__fail(NULL, STRATA_E_PARAM, "unknown write flags %d", flags);
+    char msg[STRATA__MSG_LEN] = "";
+    int rc = check_table(k_min, k_max, table, suggested_k, sample_size, msg);
+    if (rc)
+        return strata__fail_copy(NULL, rc, msg);
+    strata__h5_out *o;
+    rc = strata__h5_out_open(&o, path, NULL, 0, flags, msg);
+    if (!rc)
+        rc = strata__sweep_put(o, k_min, k_max, table, suggested_k, sample_size, msg);
     if (!rc)
         rc = strata__h5_out_attr_string(o, NULL, "strata_version", STRATA_VERSION_STRING);
     if (!rc)
         rc = strata__h5_out_attr_string(o, NULL, "source", source);
-    rc = strata__h5_out_finish(o, rc);
-    strata__free(ks);
-    strata__free(col);
+    rc = strata__h5_out_finish(o, rc); /* o is NULL if the open failed */
     if (rc && !msg[0])
         strata__fail(msg, rc, "could not write %s", path);
     return rc ? strata__fail_copy(NULL, rc, msg) : STRATA_OK;

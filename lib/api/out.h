@@ -21,4 +21,10 @@ struct strata_out {
 int strata__rfm_write_into(strata_rfm *h, const strata_out *o, const char *group,
                            const char *source, char *msg);
 
+/* A sweep's table (strata_kmeans_sweep()'s out) as /sweep/... of o: the
+ * layout of strata_sweep_write_h5() (lib/api/metrics_api.c); the range and
+ * values are checked first. Message in msg. */
+int strata__sweep_put(strata__h5_out *o, int64_t k_min, int64_t k_max, const double *table,
+                      int64_t suggested_k, int64_t sample_size, char *msg);
+
 #endif

@@ -212,6 +212,15 @@ int strata_out_profile(strata_out *o, const strata_profile *p, const char *group
     return done(o, rc);
 }
 
+int strata_out_sweep(strata_out *o, int64_t k_min, int64_t k_max, const double *table,
+                     int64_t suggested_k, int64_t sample_size)
+{
+    int rc = ready(o, "/sweep");
+    return rc ? rc
+              : done(o, strata__sweep_put(o->h5, k_min, k_max, table, suggested_k, sample_size,
+                                          o->msg));
+}
+
 int strata_out_commit(strata_out *o)
 {
     if (!o)
