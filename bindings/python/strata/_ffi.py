@@ -167,6 +167,8 @@ FUNCTIONS = {
     "strata_out_attr_int": (c_int, [c_void_p, c_char_p, c_char_p, c_int64]),
     "strata_out_attr_double": (c_int, [c_void_p, c_char_p, c_char_p, c_double]),
     "strata_out_attr_string": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p]),
+    "strata_out_sweep": (c_int, [c_void_p, c_int64, c_int64, POINTER(c_double), c_int64,
+                                 c_int64]),
     "strata_out_rfm": (c_int, [c_void_p, RFMPtr, c_char_p, c_char_p]),
     "strata_out_model": (c_int, [c_void_p, ModelPtr, c_char_p]),
     "strata_out_profile": (c_int, [c_void_p, c_void_p, c_char_p]),

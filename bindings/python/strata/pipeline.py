@@ -328,15 +328,10 @@ class TiersResult:
         part(lib.strata_out_profile, self._by_cluster, b"/profile")
         part(lib.strata_out_profile, self._by_tier, b"/tier_profile")
         if self.sweep is not None:
-            ks = np.ascontiguousarray(self.sweep.index.to_numpy(), np.int64)
-            part(lib.strata_out_column_int64, b"/sweep/k", ptr(ks, c_int64), len(ks))
-            for name in _ffi.METRICS:
-                col = np.ascontiguousarray(self.sweep[name].to_numpy(), np.float64)
-                part(lib.strata_out_column_double, f"/sweep/{name}".encode(),
-                     ptr(col, c_double), len(ks))
-            part(lib.strata_out_attr_int, b"/sweep", b"suggested_k", int(self.suggested_k))
-            part(lib.strata_out_attr_int, b"/sweep", b"sample_size",
-                 int(self.sweep.attrs["sample_size"]))
+            ks = self.sweep.index.to_numpy()
+            table = np.ascontiguousarray(self.sweep[list(_ffi.METRICS)].to_numpy(), np.float64)
+            part(lib.strata_out_sweep, int(ks[0]), int(ks[-1]), ptr(table, c_double),
+                 int(self.suggested_k), int(self.sweep.attrs["sample_size"]))
         part(lib.strata_out_attr_string, None, b"source", self.source.encode())
         part(lib.strata_out_attr_string, None, b"strata_version", lib.strata_version_string())
 
