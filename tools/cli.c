@@ -45,6 +45,42 @@ int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *ou
     return CLI_OK;
 }
 
+int cli_parse_k(const char *option, const char *text, int range_only, int64_t *lo, int64_t *hi)
+{
+    const char *colon = strchr(text, ':');
+    if (!colon && !range_only) {
+        int rc = cli_parse_int(option, text, 1, lo);
+        *hi = *lo;
+        return rc;
+    }
+    char first[32];
+    size_t len = colon ? (size_t)(colon - text) : 0;
+    if (len == 0 || len >= sizeof first)
+        return cli_error(CLI_USAGE, "%s must be %sKMIN:KMAX, got '%s'", option,
+                         range_only ? "a range " : "K or ", text);
+    memcpy(first, text, len);
+    first[len] = '\0';
+    int rc = cli_parse_int(option, first, 2, lo);
+    if (!rc)
+        rc = cli_parse_int(option, colon + 1, 2, hi);
+    if (!rc && *hi < *lo)
+        rc = cli_error(CLI_USAGE, "%s %s: KMAX is below KMIN", option, text);
+    return rc;
+}
+
+int cli_init_method(const char *name)
+{
+    static const struct {
+        const char *name;
+        int code;
+    } M[] = {{"k-means++", STRATA_INIT_KMEANSPP}, {"k-means||", STRATA_INIT_KMEANS_PARALLEL},
+             {"afk-mc2", STRATA_INIT_AFKMC2}, {"random", STRATA_INIT_RANDOM}};
+    for (size_t i = 0; name && i < sizeof M / sizeof M[0]; i++)
+        if (!strcmp(name, M[i].name))
+            return M[i].code;
+    return -1;
+}
+
 int cli_parse_double(const char *option, const char *text, double min, double *out)
 {
     char *end;

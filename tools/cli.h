@@ -43,6 +43,16 @@ int cli_library_error(int status, const char *message);
 int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *out);
 int cli_parse_double(const char *option, const char *text, double min, double *out);
 
+/* A number of clusters "K" (>= 1) or a range "KMIN:KMAX" (2 <= KMIN <=
+ * KMAX) into *lo and *hi (equal for one K); with range_only, one K is a
+ * usage error too. Usage errors name option. */
+int cli_parse_k(const char *option, const char *text, int range_only, int64_t *lo, int64_t *hi);
+
+/* The seeding of a --init method name (k-means++, k-means||, afk-mc2,
+ * random) as a strata_init value, or -1 for any other text (e.g. a
+ * FILE.h5:/dataset of starting centroids). */
+int cli_init_method(const char *name);
+
 /* Split "FILE.h5:/path/in/file" at the last ':' followed by '/' into *file
  * (malloc'ed) and *dataset (pointing into text). Returns CLI_OK, CLI_USAGE
  * when text has no such ':' (nothing printed), or CLI_RUNTIME (out of

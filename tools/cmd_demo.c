@@ -67,7 +67,7 @@ static int parse(int argc, char **argv, options *o)
         case 'o': o->dir = optarg; break;
         case 'h': o->help = 1; break;
         case OPT_N: rc = cli_parse_int("--n", optarg, 1, &o->n); break;
-        case OPT_K: rc = tiers_parse_k("--k", optarg, &o->k_min, &o->k_max); break;
+        case OPT_K: rc = cli_parse_k("--k", optarg, 0, &o->k_min, &o->k_max); break;
         case OPT_SEED: rc = cli_parse_int("--seed", optarg, 0, &o->seed); break;
         case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &o->threads); break;
         default: rc = cli_bad_option("demo", c, argv);

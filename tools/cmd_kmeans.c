@@ -142,8 +142,7 @@ static int parse(int argc, char **argv, options *o)
 static int split_targets(options *o)
 {
     int rc = cli_input_finish(&o->in, o->input);
-    if (rc || !o->init || !strcmp(o->init, "k-means++") || !strcmp(o->init, "k-means||") ||
-        !strcmp(o->init, "afk-mc2") || !strcmp(o->init, "random"))
+    if (rc || !o->init || cli_init_method(o->init) >= 0)
         return rc;
     rc = cli_split_target(o->init, &o->init_file, &o->init_dataset);
     if (rc == CLI_USAGE)
@@ -164,12 +163,8 @@ static int configure(strata_kmeans *km, const options *o)
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, o->algorithm));
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_BATCH_SIZE, o->batch_size));
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_CHAIN_LENGTH, o->chain_length));
-    if (o->init && !strcmp(o->init, "random"))
-        CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_RANDOM));
-    if (o->init && !strcmp(o->init, "k-means||"))
-        CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_KMEANS_PARALLEL));
-    if (o->init && !strcmp(o->init, "afk-mc2"))
-        CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_AFKMC2));
+    if (cli_init_method(o->init) >= 0)
+        CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, cli_init_method(o->init)));
     if (!o->init_file)
         return CLI_OK;
     int64_t k;

@@ -78,13 +78,6 @@ static int parse(int argc, char **argv, options *o)
     return CLI_OK;
 }
 
-#define TRY(h, call)                                                              \
-    do {                                                                          \
-        int st_ = (call);                                                         \
-        if (st_ != STRATA_OK)                                                     \
-            return cli_library_error(st_, strata_rfm_last_error(h));              \
-    } while (0)
-
 static int64_t result(strata_rfm *h, int key)
 {
     int64_t v = 0;
@@ -155,9 +148,9 @@ static int run(strata_rfm *h, const options *o)
     int rc = rfm_configure(h, r);
     if (rc)
         return rc;
-    TRY(h, strata_rfm_set_int(h, STRATA_THREADS, o->threads));
+    RFM_TRY(h, strata_rfm_set_int(h, STRATA_THREADS, o->threads));
     double t0 = cli_now();
-    TRY(h, strata_rfm_fit_h5(h, o->input, r->table, r->customer, r->time, r->amount));
+    RFM_TRY(h, strata_rfm_fit_h5(h, o->input, r->table, r->customer, r->time, r->amount));
     double seconds = cli_now() - t0;
     char *source = rfm_source(o->input, r);
     if (!source)

@@ -71,25 +71,6 @@ typedef struct options {
 
 enum { OPT_SAMPLE = 256, OPT_SEED, OPT_THREADS, OPT_N_INIT, OPT_FORCE, OPT_TRANSFORM };
 
-static int parse_range(const char *text, int64_t *lo, int64_t *hi)
-{
-    const char *colon = strchr(text, ':');
-    if (!colon)
-        return cli_error(CLI_USAGE, "-k must be a range KMIN:KMAX, got '%s'", text);
-    char first[32];
-    size_t len = (size_t)(colon - text);
-    if (len == 0 || len >= sizeof first)
-        return cli_error(CLI_USAGE, "-k must be a range KMIN:KMAX, got '%s'", text);
-    memcpy(first, text, len);
-    first[len] = '\0';
-    int rc = cli_parse_int("-k (KMIN)", first, 2, lo);
-    if (!rc)
-        rc = cli_parse_int("-k (KMAX)", colon + 1, 2, hi);
-    if (!rc && *hi < *lo)
-        rc = cli_error(CLI_USAGE, "-k %s: KMAX is below KMIN", text);
-    return rc;
-}
-
 static int parse(int argc, char **argv, options *o)
 {
     static const struct option longs[] = {
@@ -107,7 +88,7 @@ static int parse(int argc, char **argv, options *o)
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":k:o:h", longs, NULL)) != -1) {
         switch (c) {
-        case 'k': rc = parse_range(optarg, &o->k_min, &o->k_max); break;
+        case 'k': rc = cli_parse_k("-k", optarg, 1, &o->k_min, &o->k_max); break;
         case 'o': o->output = optarg; break;
         case 'h': o->help = 1; break;
         case OPT_SAMPLE: rc = cli_parse_int("--sample", optarg, 0, &o->sample); break;

@@ -71,28 +71,6 @@ enum {
     OPT_INIT, OPT_SAMPLE, OPT_NEW, OPT_ACTIVE, OPT_LOST, OPT_THREADS, OPT_FORCE
 };
 
-int tiers_parse_k(const char *option, const char *text, int64_t *k_min, int64_t *k_max)
-{
-    const char *colon = strchr(text, ':');
-    if (!colon) {
-        int rc = cli_parse_int(option, text, 1, k_min);
-        *k_max = *k_min;
-        return rc;
-    }
-    char lo[32];
-    size_t len = (size_t)(colon - text);
-    if (len == 0 || len >= sizeof lo)
-        return cli_error(CLI_USAGE, "%s must be K or KMIN:KMAX, got '%s'", option, text);
-    memcpy(lo, text, len);
-    lo[len] = '\0';
-    int rc = cli_parse_int(option, lo, 2, k_min);
-    if (!rc)
-        rc = cli_parse_int(option, colon + 1, 2, k_max);
-    if (!rc && *k_max < *k_min)
-        rc = cli_error(CLI_USAGE, "%s %s: KMAX is below KMIN", option, text);
-    return rc;
-}
-
 static int parse(int argc, char **argv, tiers_options *o, int *help)
 {
     static const struct option longs[] = {
@@ -119,7 +97,7 @@ static int parse(int argc, char **argv, tiers_options *o, int *help)
     while (!rc && (c = getopt_long(argc, argv, ":o:k:h", longs, NULL)) != -1) {
         switch (c) {
         case 'o': o->output = optarg; break;
-        case 'k': rc = tiers_parse_k("-k", optarg, &o->k_min, &o->k_max); break;
+        case 'k': rc = cli_parse_k("-k", optarg, 0, &o->k_min, &o->k_max); break;
         case 'h': *help = 1; break;
         case OPT_TIERS: o->tiers = optarg; break;
         case OPT_FEATURES: o->features = optarg; break;

@@ -108,13 +108,6 @@ int rfm_options_check(const rfm_options *o)
     return CLI_OK;
 }
 
-#define TRY(h, call)                                                              \
-    do {                                                                          \
-        int st_ = (call);                                                         \
-        if (st_ != STRATA_OK)                                                     \
-            return cli_library_error(st_, strata_rfm_last_error(h));              \
-    } while (0)
-
 /* "30,90,180" into the metric's cut points. */
 static int set_edges(strata_rfm *h, int metric, const char *option, const char *text)
 {
@@ -132,7 +125,7 @@ static int set_edges(strata_rfm *h, int metric, const char *option, const char *
         n++;
         p = *end ? end + 1 : end;
     }
-    TRY(h, strata_rfm_set_edges(h, metric, cuts, n));
+    RFM_TRY(h, strata_rfm_set_edges(h, metric, cuts, n));
     return CLI_OK;
 }
 
@@ -181,21 +174,21 @@ int rfm_configure(strata_rfm *h, const rfm_options *o)
 {
     static const char *const EDGE_OPTION[3] = {"--recency-edges", "--frequency-edges",
                                                "--monetary-edges"};
-    TRY(h, strata_rfm_set_int(h, STRATA_RFM_BINS, o->bins));
-    TRY(h, strata_rfm_set_int(h, STRATA_RFM_TIES, o->ties));
-    TRY(h, strata_rfm_set_int(h, STRATA_RFM_TIME_UNIT, o->time_unit));
-    TRY(h, strata_rfm_set_int(h, STRATA_RFM_FREQUENCY_MODE, o->frequency));
-    TRY(h, strata_rfm_set_int(h, STRATA_RFM_MONETARY_MODE, o->monetary));
-    TRY(h, strata_rfm_set_int(h, STRATA_RFM_NEGATIVE, o->negative));
-    TRY(h, strata_rfm_set_int(h, STRATA_RFM_ZERO, o->zero));
-    TRY(h, strata_rfm_set_int(h, STRATA_RFM_DUPLICATES, o->duplicates));
-    TRY(h, strata_rfm_set_int(h, STRATA_RFM_MIN_ID, o->min_id));
+    RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_BINS, o->bins));
+    RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_TIES, o->ties));
+    RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_TIME_UNIT, o->time_unit));
+    RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_FREQUENCY_MODE, o->frequency));
+    RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_MONETARY_MODE, o->monetary));
+    RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_NEGATIVE, o->negative));
+    RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_ZERO, o->zero));
+    RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_DUPLICATES, o->duplicates));
+    RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_MIN_ID, o->min_id));
     if (o->has_reference)
-        TRY(h, strata_rfm_set_int(h, STRATA_RFM_REFERENCE_DAY, o->reference_day));
+        RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_REFERENCE_DAY, o->reference_day));
     if (o->has_min_day)
-        TRY(h, strata_rfm_set_int(h, STRATA_RFM_MIN_DAY, o->min_day));
+        RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_MIN_DAY, o->min_day));
     if (o->has_max_day)
-        TRY(h, strata_rfm_set_int(h, STRATA_RFM_MAX_DAY, o->max_day));
+        RFM_TRY(h, strata_rfm_set_int(h, STRATA_RFM_MAX_DAY, o->max_day));
     for (int k = 0; k < 3; k++) {
         int rc = o->edges[k] ? set_edges(h, k, EDGE_OPTION[k], o->edges[k]) : CLI_OK;
         if (rc)

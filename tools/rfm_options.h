@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "cli.h"
 #include "strata.h"
 
 typedef struct rfm_options {
@@ -83,6 +84,15 @@ enum {
     "  --duplicates P     keep (default) or drop exact duplicate rows\n" \
     "  --min-day D, --max-day D   valid day range (default: any 32-bit day)\n" \
     "  --min-id I         smallest valid customer id (default 0)\n"
+
+/* Run a call on RFM handle h; on failure report h's message and return the
+ * matching exit code from the enclosing function. */
+#define RFM_TRY(h, call)                                                           \
+    do {                                                                           \
+        int st_ = (call);                                                          \
+        if (st_ != STRATA_OK)                                                      \
+            return cli_library_error(st_, strata_rfm_last_error(h));               \
+    } while (0)
 
 /* The defaults (5 bins, rank ties, negative amounts dropped, ...). */
 void rfm_options_init(rfm_options *o);

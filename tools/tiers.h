@@ -26,10 +26,6 @@ typedef struct tiers_options {
 /* The defaults of strata tiers (k 2..10 chosen by the sweep, 3 runs each). */
 void tiers_options_init(tiers_options *o);
 
-/* "K" or "KMIN:KMAX" (KMIN >= 2 in a range) into k_min, k_max; a usage
- * error naming option otherwise. */
-int tiers_parse_k(const char *option, const char *text, int64_t *k_min, int64_t *k_max);
-
 /* Run the pipeline and print its summary (unless quiet); the CLI exit code. */
 int tiers_run(const tiers_options *o);
 

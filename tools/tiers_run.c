@@ -152,13 +152,7 @@ static int configure(const tiers_options *o, run *r, int transform)
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter), err);
     TRY(strata_kmeans_set_int(km, STRATA_THREADS, o->threads), err);
     if (o->init) {
-        static const char *const NAMES[] = {"k-means++", "k-means||", "afk-mc2", "random"};
-        static const int CODES[] = {STRATA_INIT_KMEANSPP, STRATA_INIT_KMEANS_PARALLEL,
-                                    STRATA_INIT_AFKMC2, STRATA_INIT_RANDOM};
-        int code = -1;
-        for (int i = 0; i < 4; i++)
-            if (!strcmp(o->init, NAMES[i]))
-                code = CODES[i];
+        int code = cli_init_method(o->init);
         if (code >= 0) {
             r->init_code = code;
             TRY(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, code), err);

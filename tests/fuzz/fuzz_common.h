@@ -24,15 +24,18 @@ static inline void fuzz_status_ok(int st)
     }
 }
 
-/* Writes data to a file of this process and returns its path (static). */
-static inline const char *fuzz_file(const uint8_t *data, size_t size)
+/* Writes data to file number `which` (0 or 1) of this process and returns
+ * its path (static). */
+static inline const char *fuzz_file_n(int which, const uint8_t *data, size_t size)
 {
-    static char path[512];
+    static char paths[2][512];
+    char *path = paths[which != 0];
     if (!path[0]) {
         const char *dir = getenv("TMPDIR");
         if (!dir || !dir[0])
             dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-        snprintf(path, sizeof path, "%s/strata-fuzz-%ld.h5", dir, (long)getpid());
+        snprintf(path, sizeof paths[0], "%s/strata-fuzz-%ld%s.h5", dir, (long)getpid(),
+                 which ? "-2" : "");
     }
     FILE *f = fopen(path, "wb");
     if (!f)
@@ -41,6 +44,12 @@ static inline const char *fuzz_file(const uint8_t *data, size_t size)
         abort();
     fclose(f);
     return path;
+}
+
+/* The one file most targets need. */
+static inline const char *fuzz_file(const uint8_t *data, size_t size)
+{
+    return fuzz_file_n(0, data, size);
 }
 
 #endif

@@ -4,20 +4,6 @@
  * as both). The file against itself must show every customer staying. */
 #include "fuzz_common.h"
 
-/* A second file of this process (fuzz_file() has the first). */
-static const char *fuzz_file2(const uint8_t *data, size_t size)
-{
-    static char path[600];
-    snprintf(path, sizeof path, "%s.new", fuzz_file(NULL, 0));
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        abort();
-    if (size && fwrite(data, 1, size, f) != size)
-        abort();
-    fclose(f);
-    return path;
-}
-
 static void migrate(const char *a, const char *b, int same)
 {
     strata_migration *m = NULL;
@@ -59,9 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         migrate(one, one, 1);
         return 0;
     }
-    /* fuzz_file2 rewrites fuzz_file's path first: write the old file after */
-    const char *b = fuzz_file2(data + 4 + len, size - 4 - len);
     const char *a = fuzz_file(data + 4, len);
+    const char *b = fuzz_file_n(1, data + 4 + len, size - 4 - len);
     migrate(a, b, 0);
     migrate(a, a, 1);
     return 0;
