@@ -144,7 +144,9 @@ STRATA_API STRATA_NODISCARD int strata_set_allocator(strata_alloc_fn alloc, stra
 
 typedef enum strata_dtype {
     STRATA_FLOAT32 = 1,
-    STRATA_FLOAT64 = 2
+    STRATA_FLOAT64 = 2,
+    STRATA_INT32 = 3, /* the integer types: only the streamed writer (strata_writer) takes them */
+    STRATA_INT64 = 4
 } strata_dtype;
 
 /** Distance kernels. AUTO picks the widest the CPU supports, at run time. */
@@ -693,6 +695,97 @@ STRATA_API STRATA_NODISCARD int strata_out_sweep(strata_out *o, int64_t k_min, i
 STRATA_API STRATA_NODISCARD int strata_out_commit(strata_out *o);
 /** Drop the file under construction and free the handle (NULL is a no-op). */
 STRATA_API void strata_out_discard(strata_out *o);
+
+/* ------------------------------------------------------------------------ */
+/* Files written as a stream                                                */
+/* ------------------------------------------------------------------------ */
+/*
+ * A new HDF5 file of any size, written as it grows: datasets are declared
+ * empty and rows appended in blocks, so memory holds one block and each
+ * dataset's chunk cache (two chunks, about 1 MiB each by default) whatever
+ * the file's final size (strata_out, above, builds the whole file in
+ * memory instead). It is written under the temporary name
+ * "<path>.tmp.<pid>.<n>" next to path, with the rules of every libstrata
+ * write ("How every libstrata write works": STRATA_WRITE_FORCE, regular
+ * files only, stale temporaries swept, strata_discard_temp_file()), and
+ * strata_writer_commit() flushes, syncs and renames it: nothing reaches path
+ * unless every step worked. Before each block the disk space it needs is
+ * reserved (fallocate), so a full disk, a quota or the file size limit
+ * (ulimit -f) fails the append with STRATA_E_IO_WRITE and a message naming
+ * the cause, never a damaged file (file systems that cannot reserve space
+ * write unreserved).
+ * Datasets: 1-D or n x cols of STRATA_INT32, STRATA_INT64, STRATA_FLOAT32 or
+ * STRATA_FLOAT64, stored chunked (chunk_rows rows a chunk; 0 = about 1 MiB),
+ * integers shuffled and gzip-compressed, floats uncompressed; or a 1-D
+ * compound "table" of named fields (h5py: a structured array; the readers'
+ * --table layout). Names are absolute ("/x", "/tx/day"); intermediate
+ * groups are created. Attributes and string datasets as in strata_out.
+ * After any call fails (bad arguments included), further calls are refused
+ * (STRATA_E_STATE) and commit discards the file, returning the first
+ * failure's status. Thread-safety: one handle must not be used by two
+ * threads at once; separate handles are independent (calls take the
+ * library's HDF5 lock for their own duration).
+ */
+typedef struct strata_writer strata_writer;
+
+/** Start a new file at path (flags: STRATA_WRITE_FORCE or 0). The
+ *  temporary file is created at once (a missing folder or no permission
+ *  fails here). Allocates the handle (end it with strata_writer_commit() or
+ *  strata_writer_discard()). On failure *out is NULL and strata_last_error()
+ *  explains. @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM (flags),
+ *  STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_writer_open(strata_writer **out, const char *path, int flags);
+/** The message of the handle's last failure ("" if none); valid until the
+ *  next call on the handle. */
+STRATA_API const char *strata_writer_last_error(const strata_writer *w);
+/** Declare the empty dataset `name` of dtype elements: 1-D when cols is 0,
+ *  else n x cols; *id gets its number for strata_writer_append().
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (dtype, cols < 0, chunk
+ *  too big: 64 MiB at most, a name declared twice or too long),
+ *  STRATA_E_STATE, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_writer_dataset(strata_writer *w, const char *name, int dtype,
+                                                      int64_t cols, int64_t chunk_rows, int *id);
+/** Declare the empty 1-D compound dataset `name` of nfields (1..256)
+ *  fields, named fields[f] (distinct, not empty) of dtypes[f], packed in
+ *  that order. Codes as strata_writer_dataset(). */
+STRATA_API STRATA_NODISCARD int strata_writer_table(strata_writer *w, const char *name, int nfields,
+                                                    const char *const *fields, const int *dtypes,
+                                                    int64_t chunk_rows, int *id);
+/** Append n rows (n >= 0) to dataset id: values holds n x max(cols, 1)
+ *  elements of dtype, row-major; dtype and cols must be the declared ones
+ *  (so a block of the wrong type or width is refused, STRATA_E_ARG).
+ *  Blocks of any size append the same bytes. @return STRATA_OK,
+ *  STRATA_E_NULL, STRATA_E_ARG, STRATA_E_STATE, STRATA_E_IO_WRITE (disk full,
+ *  file size limit...), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_writer_append(strata_writer *w, int id, int dtype,
+                                                     const void *values, int64_t n, int64_t cols);
+/** Append n rows to table id: columns[f] holds the n values of field f, of
+ *  its declared dtype; nfields must be the declared count. Packs the rows
+ *  in a temporary buffer of n records. Codes as strata_writer_append(). */
+STRATA_API STRATA_NODISCARD int strata_writer_append_table(strata_writer *w, int id, int nfields,
+                                                           const void *const *columns, int64_t n);
+/** The rows appended to dataset id so far, or -1 (unknown id, NULL). */
+STRATA_API int64_t strata_writer_rows(const strata_writer *w, int id);
+/** n UTF-8 strings: the 1-D dataset `object` (attr NULL) or the attribute
+ *  attr of the existing dataset or group `object` (declared ones included).
+ *  Codes as strata_writer_dataset(). */
+STRATA_API STRATA_NODISCARD int strata_writer_strings(strata_writer *w, const char *object,
+                                                      const char *attr, const char *const *strings,
+                                                      int64_t n);
+/** Scalar attributes of the existing object (NULL or "/" = the root group). */
+STRATA_API STRATA_NODISCARD int strata_writer_attr_int(strata_writer *w, const char *object,
+                                                       const char *name, int64_t value);
+STRATA_API STRATA_NODISCARD int strata_writer_attr_double(strata_writer *w, const char *object,
+                                                          const char *name, double value);
+STRATA_API STRATA_NODISCARD int strata_writer_attr_string(strata_writer *w, const char *object,
+                                                          const char *name, const char *value);
+/** Close the file, sync it and move it into place; frees the handle (also
+ *  on failure, when path is left as it was, the temporary is removed and
+ *  the message is in strata_last_error()). NULL: STRATA_E_NULL. */
+STRATA_API STRATA_NODISCARD int strata_writer_commit(strata_writer *w);
+/** Drop the file under construction (its temporary is removed; path is left
+ *  as it was) and free the handle. NULL is a no-op. */
+STRATA_API void strata_writer_discard(strata_writer *w);
 
 /** Write the fitted model to a NEW HDF5 file:
  *    /labels     int32, n          /centroids  float64, k x d

@@ -110,6 +110,7 @@ double cli_now(void);
 
 int cmd_kmeans(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_rfm(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);

@@ -11,8 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "demo_log.h"
-#include "synth.h"
+#include "gen.h"
 #include "tiers.h"
 
 static const char HELP[] =
@@ -116,18 +115,12 @@ static char *join(const char *dir, const char *name)
 static int run(const options *o, const char *dir, const char *log_path, const char *tiers_path)
 {
     double t0 = cli_now();
-    float *x = malloc((size_t)o->n * SYNTH_FEATURES * sizeof *x);
-    uint8_t *hidden = malloc((size_t)o->n);
-    int64_t rows = 0, today = 0;
-    int rc = x && hidden ? CLI_OK
-                         : cli_error(CLI_RUNTIME, "out of memory for %lld customers",
-                                     (long long)o->n);
-    if (!rc) {
-        synth_customers(o->n, (uint64_t)o->seed, x, hidden);
-        rc = demo_write_log(x, o->n, o->seed, log_path, &rows, &today);
-    }
-    free(x);
-    free(hidden);
+    /* the log of strata gen transactions --customers N, in the demo's layout */
+    gen_options g = {.output = log_path, .n = -1, .customers = o->n, .seed = o->seed,
+                     .layout = GEN_COLUMNS, .name = "tx", .block_rows = 65536,
+                     .source = "strata demo: synthetic transactions"};
+    int64_t rows = 0, bytes = 0, today = GEN_TODAY;
+    int rc = gen_transactions(&g, &rows, &bytes);
     if (rc)
         return rc;
     printf("strata demo: %lld synthetic customers (seed %lld), %lld transactions made and "

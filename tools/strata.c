@@ -20,6 +20,8 @@ static const char HELP[] =
     "  tiers    a transaction log to named value tiers in one run: RFM aggregates,\n"
     "           scaling, k-means (k chosen by a sweep), tiers, lifecycle, profiles, model\n"
     "  demo     strata tiers on a synthetic customer base of five hidden tiers\n"
+    "  gen      write synthetic data of any size (customers, k-means blobs,\n"
+    "           transaction logs) to HDF5, streamed, reproducible from a seed\n"
     "\n"
     "options:\n"
     "  -h, --help   show this help; 'strata <command> --help' shows a command's options\n"
@@ -72,5 +74,7 @@ int main(int argc, char **argv)
         return cli_supervise(argc - 1, argv + 1, cmd_predict);
     if (!strcmp(cmd, "demo"))
         return cli_supervise(argc - 1, argv + 1, cmd_demo);
+    if (!strcmp(cmd, "gen"))
+        return cli_supervise(argc - 1, argv + 1, cmd_gen);
     return cli_error(CLI_USAGE, "unknown command '%s' (see 'strata --help')", cmd);
 }

@@ -27,10 +27,7 @@ static const tier_law LAWS[SYNTH_TIERS] = {
     /* lost      */ {0.30, 6.0, 600, 0.6, 0.4, 30, 0.50, 2.0, 300, 2, 5, 4, 4},
 };
 
-/* xoshiro256** seeded through splitmix64: small, fast, good enough here. */
-typedef struct rng {
-    uint64_t s[4];
-} rng;
+typedef synth_rng rng;
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -57,15 +54,21 @@ static uint64_t next_u64(rng *r)
     return result;
 }
 
+void synth_seed(synth_rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&seed);
+}
+
 /* Uniform in (0, 1): never 0, so log() is safe. */
-static double uniform(rng *r)
+double synth_uniform(synth_rng *r)
 {
     return ((double)(next_u64(r) >> 11) + 0.5) * 0x1.0p-53;
 }
 
-static double normal(rng *r)
+double synth_normal(synth_rng *r)
 {
-    double u = uniform(r), v = uniform(r); /* Box-Muller, one of the pair */
+    double u = synth_uniform(r), v = synth_uniform(r); /* Box-Muller, one of the pair */
     return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
 
@@ -74,14 +77,14 @@ static double normal(rng *r)
 static double gamma_unit(rng *r, double shape)
 {
     if (shape < 1.0)
-        return gamma_unit(r, shape + 1.0) * pow(uniform(r), 1.0 / shape);
+        return gamma_unit(r, shape + 1.0) * pow(synth_uniform(r), 1.0 / shape);
     double dd = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * dd);
     for (;;) {
-        double z = normal(r), v = 1.0 + c * z;
+        double z = synth_normal(r), v = 1.0 + c * z;
         if (v <= 0.0)
             continue;
         v = v * v * v;
-        double u = uniform(r);
+        double u = synth_uniform(r);
         if (log(u) < 0.5 * z * z + dd - dd * v + dd * log(v))
             return dd * v;
     }
@@ -100,7 +103,7 @@ static double beta(rng *r, double a, double b)
 
 static int pick_tier(rng *r)
 {
-    double u = uniform(r);
+    double u = synth_uniform(r);
     for (int t = 0; t < SYNTH_TIERS - 1; t++) {
         if (u < LAWS[t].share)
             return t;
@@ -109,26 +112,30 @@ static int pick_tier(rng *r)
     return SYNTH_TIERS - 1;
 }
 
-void synth_customers(int64_t n, uint64_t seed, float *x, uint8_t *tier)
+void synth_next(synth_rng *r, int64_t n, float *x, uint8_t *tier)
 {
-    rng r;
-    for (int i = 0; i < 4; i++)
-        r.s[i] = splitmix64(&seed);
     for (int64_t i = 0; i < n; i++) {
-        int t = pick_tier(&r);
+        int t = pick_tier(r);
         const tier_law *L = &LAWS[t];
-        double recency = floor(gamma_mean(&r, L->recency_shape, L->recency_mean));
-        double frequency = 1.0 + floor(gamma_mean(&r, L->orders_shape, L->orders_mean));
-        double basket = L->basket_median * exp(L->basket_sigma * normal(&r));
-        double tenure = recency + floor(gamma_mean(&r, L->history_shape, L->history_mean));
+        double recency = floor(gamma_mean(r, L->recency_shape, L->recency_mean));
+        double frequency = 1.0 + floor(gamma_mean(r, L->orders_shape, L->orders_mean));
+        double basket = L->basket_median * exp(L->basket_sigma * synth_normal(r));
+        double tenure = recency + floor(gamma_mean(r, L->history_shape, L->history_mean));
         float *row = x + i * SYNTH_FEATURES;
         row[0] = (float)recency;
         row[1] = (float)frequency;
         row[2] = (float)(frequency * basket);
         row[3] = (float)basket;
         row[4] = (float)tenure;
-        row[5] = (float)beta(&r, L->web_a, L->web_b);
-        row[6] = (float)beta(&r, L->discount_a, L->discount_b);
+        row[5] = (float)beta(r, L->web_a, L->web_b);
+        row[6] = (float)beta(r, L->discount_a, L->discount_b);
         tier[i] = (uint8_t)t;
     }
+}
+
+void synth_customers(int64_t n, uint64_t seed, float *x, uint8_t *tier)
+{
+    synth_rng r;
+    synth_seed(&r, seed);
+    synth_next(&r, n, x, tier);
 }

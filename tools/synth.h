@@ -14,6 +14,20 @@ extern const char *const synth_feature_names[SYNTH_FEATURES];
 extern const int synth_feature_skewed[SYNTH_FEATURES];
 extern const char *const synth_tier_names[SYNTH_TIERS];
 
+/* The random numbers of the generators: xoshiro256** seeded through
+ * splitmix64 (small, fast, good enough here). One stream drawn in order, so
+ * data made in blocks of any size are the same. */
+typedef struct synth_rng {
+    uint64_t s[4];
+} synth_rng;
+void synth_seed(synth_rng *r, uint64_t seed);
+/* Uniform in (0, 1), never 0; a standard normal (Box-Muller). */
+double synth_uniform(synth_rng *r);
+double synth_normal(synth_rng *r);
+
+/* The next n customers of the stream r (as synth_customers()). */
+void synth_next(synth_rng *r, int64_t n, float *x, uint8_t *tier);
+
 /* Fill x (n x SYNTH_FEATURES, row-major) with n customers and tier with each
  * one's latent tier. The same seed gives the same customers. */
 void synth_customers(int64_t n, uint64_t seed, float *x, uint8_t *tier);

@@ -27,4 +27,11 @@ int strata__rfm_write_into(strata_rfm *h, const strata_out *o, const char *group
 int strata__sweep_put(strata__h5_out *o, int64_t k_min, int64_t k_max, const double *table,
                       int64_t suggested_k, int64_t sample_size, char *msg);
 
+/* A part may be added to o: the handle exists and no part failed before
+ * (else STRATA_E_STATE); name not NULL, empty or too long. On failure the
+ * handle is marked failed (except for a NULL handle). */
+int strata__out_ready(strata_out *o, const char *name);
+/* Record rc: the first failure is what commit reports. Returns rc. */
+int strata__out_done(strata_out *o, int rc);
+
 #endif

@@ -57,7 +57,7 @@ const char *strata_out_last_error(const strata_out *o)
 
 /* Any failed part, bad arguments included, fails the whole file; the first
  * failure's message is what commit reports. */
-static int done(strata_out *o, int rc)
+int strata__out_done(strata_out *o, int rc)
 {
     if (rc && !o->failed) {
         o->failed = rc;
@@ -67,7 +67,7 @@ static int done(strata_out *o, int rc)
 }
 
 /* A part may be added: the handle exists and no part failed before. */
-static int ready(strata_out *o, const char *name)
+int strata__out_ready(strata_out *o, const char *name)
 {
     if (!o)
         return strata__fail(NULL, STRATA_E_NULL, "output handle is NULL");
@@ -77,23 +77,23 @@ static int ready(strata_out *o, const char *name)
                             o->path);
     o->msg[0] = '\0';
     if (!name || !name[0])
-        return done(o, strata__fail(o->msg, STRATA_E_NULL, "object name is NULL or empty"));
+        return strata__out_done(o, strata__fail(o->msg, STRATA_E_NULL, "object name is NULL or empty"));
     if (strlen(name) >= STRATA__H5_NAME_MAX / 2)
-        return done(o, strata__fail(o->msg, STRATA_E_ARG, "object name '%.40s...' is too long",
+        return strata__out_done(o, strata__fail(o->msg, STRATA_E_ARG, "object name '%.40s...' is too long",
                                     name));
     return STRATA_OK;
 }
 
 static int column(strata_out *o, const char *name, int type, const void *v, int64_t n)
 {
-    int rc = ready(o, name);
+    int rc = strata__out_ready(o, name);
     if (rc)
         return rc;
     if (n < 0 || (n > 0 && !v))
-        return done(o, strata__fail(o->msg, n < 0 ? STRATA_E_ARG : STRATA_E_NULL,
+        return strata__out_done(o, strata__fail(o->msg, n < 0 ? STRATA_E_ARG : STRATA_E_NULL,
                                     "column '%s': %lld values at %p", name, (long long)n, v));
     int64_t dims[1] = {n};
-    return done(o, strata__h5_out_dataset(o->h5, name, type, 1, dims, v));
+    return strata__out_done(o, strata__h5_out_dataset(o->h5, name, type, 1, dims, v));
 }
 
 int strata_out_column_int32(strata_out *o, const char *name, const int32_t *v, int64_t n)
@@ -113,16 +113,16 @@ int strata_out_column_double(strata_out *o, const char *name, const double *v, i
 
 static int matrix(strata_out *o, const char *name, int type, const void *v, int64_t n, int64_t d)
 {
-    int rc = ready(o, name);
+    int rc = strata__out_ready(o, name);
     if (rc)
         return rc;
     if (n < 0 || d < 0 || (n > 0 && d > INT64_MAX / n))
-        return done(o, strata__fail(o->msg, STRATA_E_ARG, "matrix '%s': %lld x %lld", name,
+        return strata__out_done(o, strata__fail(o->msg, STRATA_E_ARG, "matrix '%s': %lld x %lld", name,
                                     (long long)n, (long long)d));
     if (n * d > 0 && !v)
-        return done(o, strata__fail(o->msg, STRATA_E_NULL, "matrix '%s': values are NULL", name));
+        return strata__out_done(o, strata__fail(o->msg, STRATA_E_NULL, "matrix '%s': values are NULL", name));
     int64_t dims[2] = {n, d};
-    return done(o, strata__h5_out_dataset(o->h5, name, type, 2, dims, v));
+    return strata__out_done(o, strata__h5_out_dataset(o->h5, name, type, 2, dims, v));
 }
 
 int strata_out_matrix_double(strata_out *o, const char *name, const double *v, int64_t n,
@@ -140,84 +140,84 @@ int strata_out_matrix_int64(strata_out *o, const char *name, const int64_t *v, i
 int strata_out_strings(strata_out *o, const char *object, const char *attr,
                        const char *const *strings, int64_t n)
 {
-    int rc = ready(o, object);
+    int rc = strata__out_ready(o, object);
     if (rc)
         return rc;
     if (n < 0 || (n > 0 && !strings))
-        return done(o, strata__fail(o->msg, n < 0 ? STRATA_E_ARG : STRATA_E_NULL,
+        return strata__out_done(o, strata__fail(o->msg, n < 0 ? STRATA_E_ARG : STRATA_E_NULL,
                                     "strings '%s': %lld at %p", object, (long long)n,
                                     (const void *)strings));
     for (int64_t i = 0; i < n; i++)
         if (!strings[i])
-            return done(o, strata__fail(o->msg, STRATA_E_NULL, "strings '%s': string %lld is NULL",
+            return strata__out_done(o, strata__fail(o->msg, STRATA_E_NULL, "strings '%s': string %lld is NULL",
                                         object, (long long)i));
-    return done(o, strata__h5_out_strings(o->h5, object, attr, strings, n));
+    return strata__out_done(o, strata__h5_out_strings(o->h5, object, attr, strings, n));
 }
 
 int strata_out_attr_int(strata_out *o, const char *object, const char *name, int64_t value)
 {
-    int rc = ready(o, name);
-    return rc ? rc : done(o, strata__h5_out_attr(o->h5, object, name, STRATA__H5_I64, &value));
+    int rc = strata__out_ready(o, name);
+    return rc ? rc : strata__out_done(o, strata__h5_out_attr(o->h5, object, name, STRATA__H5_I64, &value));
 }
 
 int strata_out_attr_double(strata_out *o, const char *object, const char *name, double value)
 {
-    int rc = ready(o, name);
-    return rc ? rc : done(o, strata__h5_out_attr(o->h5, object, name, STRATA__H5_F64, &value));
+    int rc = strata__out_ready(o, name);
+    return rc ? rc : strata__out_done(o, strata__h5_out_attr(o->h5, object, name, STRATA__H5_F64, &value));
 }
 
 int strata_out_attr_string(strata_out *o, const char *object, const char *name, const char *value)
 {
-    int rc = ready(o, name);
+    int rc = strata__out_ready(o, name);
     if (rc)
         return rc;
     if (!value)
-        return done(o, strata__fail(o->msg, STRATA_E_NULL, "attribute '%s': value is NULL", name));
-    return done(o, strata__h5_out_attr_string(o->h5, object, name, value));
+        return strata__out_done(o, strata__fail(o->msg, STRATA_E_NULL, "attribute '%s': value is NULL", name));
+    return strata__out_done(o, strata__h5_out_attr_string(o->h5, object, name, value));
 }
 
 int strata_out_rfm(strata_out *o, strata_rfm *h, const char *group, const char *source)
 {
-    int rc = ready(o, group);
+    int rc = strata__out_ready(o, group);
     if (rc)
         return rc;
     if (!h)
-        return done(o, strata__fail(o->msg, STRATA_E_NULL, "RFM handle is NULL"));
-    return done(o, strata__rfm_write_into(h, o, group, source, o->msg));
+        return strata__out_done(o, strata__fail(o->msg, STRATA_E_NULL, "RFM handle is NULL"));
+    return strata__out_done(o, strata__rfm_write_into(h, o, group, source, o->msg));
 }
 
 int strata_out_model(strata_out *o, const strata_model *m, const char *group)
 {
-    int rc = ready(o, group);
+    int rc = strata__out_ready(o, group);
     if (rc)
         return rc;
     if (!m)
-        return done(o, strata__fail(o->msg, STRATA_E_NULL, "model handle is NULL"));
+        return strata__out_done(o, strata__fail(o->msg, STRATA_E_NULL, "model handle is NULL"));
     rc = strata__model_write_group(m, o->h5, group);
     if (rc && !o->msg[0]) /* a refusal before any write: the thread's message */
         snprintf(o->msg, sizeof o->msg, "%s", strata_last_error());
-    return done(o, rc);
+    return strata__out_done(o, rc);
 }
 
 int strata_out_profile(strata_out *o, const strata_profile *p, const char *group)
 {
-    int rc = ready(o, group);
+    int rc = strata__out_ready(o, group);
     if (rc)
         return rc;
     if (!p)
-        return done(o, strata__fail(o->msg, STRATA_E_NULL, "profile handle is NULL"));
+        return strata__out_done(o, strata__fail(o->msg, STRATA_E_NULL, "profile handle is NULL"));
     rc = strata__profile_put(o->h5, group, p);
     if (rc && !o->msg[0])
         snprintf(o->msg, sizeof o->msg, "%s", strata_last_error());
-    return done(o, rc);
+    return strata__out_done(o, rc);
 }
 
 int strata_out_sweep(strata_out *o, int64_t k_min, int64_t k_max, const double *table,
                      int64_t suggested_k, int64_t sample_size)
 {
-    int rc = ready(o, "/sweep");
+    int rc = strata__out_ready(o, "/sweep");
     return rc ? rc
-              : done(o, strata__sweep_put(o->h5, k_min, k_max, table, suggested_k, sample_size,
+              : strata__out_done(o, strata__sweep_put(o->h5, k_min, k_max, table, suggested_k, sample_size,
                                           o->msg));
 }
 

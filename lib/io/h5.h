@@ -225,4 +225,34 @@ typedef struct strata__h5_tiering {
 int strata__h5_read_tiering(const char *path, strata__h5_tiering *out, char *msg);
 void strata__h5_tiering_free(strata__h5_tiering *t);
 
+/* ---- Streamed files: datasets that grow by appended blocks (h5_stream.c) -- */
+
+/* A new file written as it grows, with the guarantees of every write (the
+ * temporary name, STRATA_WRITE_FORCE, sync and rename at the end); memory
+ * holds one block and the chunk caches (two chunks a dataset). Calls take
+ * the HDF5 lock each; calls on one handle must not overlap. */
+typedef struct strata__h5_stream strata__h5_stream;
+int strata__h5_stream_open(strata__h5_stream **s, const char *path, int flags, char *msg);
+/* The file as a strata__h5_out, for attributes, strings and groups. */
+strata__h5_out *strata__h5_stream_out(strata__h5_stream *s);
+/* A dataset of STRATA__H5_I32/I64/F32/F64 elements, 1-D (cols 0) or n x
+ * cols, empty; chunks of chunk_rows rows (0: about 1 MiB), integers
+ * shuffled and gzipped. *id numbers it for append. */
+int strata__h5_stream_dataset(strata__h5_stream *s, const char *name, int type, int64_t cols,
+                              int64_t chunk_rows, int *id);
+/* A 1-D compound dataset of nfields packed fields (types as above). */
+int strata__h5_stream_table(strata__h5_stream *s, const char *name, int nfields,
+                            const char *const *fields, const int *types, int64_t chunk_rows,
+                            int *id);
+/* What dataset id holds: type (0 for a table), cols, nfields and their
+ * types, rows so far. -1 for an unknown id. */
+int strata__h5_stream_info(const strata__h5_stream *s, int id, int *type, int64_t *cols,
+                           int *nfields, const int **ftypes, int64_t *rows);
+/* n rows: data[0] holds n x max(cols, 1) elements of a dataset, data[f] the
+ * n values of field f of a table. id must be valid. */
+int strata__h5_stream_append(strata__h5_stream *s, int id, const void *const *data, int64_t n);
+/* rc == STRATA_OK: close, sync and rename into place; else discard. Frees s
+ * (NULL allowed). Returns the final status. */
+int strata__h5_stream_finish(strata__h5_stream *s, int rc);
+
 #endif

@@ -31,6 +31,7 @@
 #include "core/status.h"
 #include "io/h5.h"
 #include "io/h5_lock.h"
+#include "io/h5_tmp.h"
 
 /* The in-memory file grows by this much at a time. */
 #define IMAGE_INCREMENT ((size_t)4 << 20)
@@ -39,20 +40,8 @@
 /* Fast gzip: floats compress little, so higher levels mostly cost time. */
 #define GZIP_LEVEL 1
 
-/* A file being written under a temporary name. */
-typedef struct writer {
-    const char *path;
-    const strata__file_id *inputs; /* files never to be replaced */
-    int ninputs;
-    char *tmp;
-    int created; /* tmp is ours: created by this writer (0 again once renamed) */
-    int fd;      /* tmp, open for writing and locked; -1 when not open */
-    int dirfd;   /* the destination folder, or -1 when it cannot be opened */
-    hid_t file;  /* the HDF5 file, in memory */
-    int flags;
-    int slot; /* of tmp in active_tmp; -1 before it has one */
-    char *msg;
-} writer;
+/* A file being written under a temporary name (io/h5_tmp.h). */
+typedef strata__h5_tmp writer;
 
 /* The temporary files of the writes in progress, for strata_discard_temp_file()
  * (a signal handler): one slot per open writer (result files assembled with
@@ -204,13 +193,12 @@ static int open_folder(const char *path, const char **base)
 }
 
 /* Create "<path>.tmp.<pid>.<counter>" with open() first, for a precise errno
- * (missing folder, no permission), then let HDF5 write it. On failure too the
- * caller ends with writer_finish(). */
-static int writer_open(writer *w, const char *path, const strata__file_id *inputs, int ninputs,
-                       int flags, char *msg)
+ * (missing folder, no permission). On failure too the caller ends with
+ * strata__h5_tmp_finish(). */
+int strata__h5_tmp_open(writer *w, const char *path, const strata__file_id *inputs, int ninputs,
+                        int flags, int lock, char *msg)
 {
     static unsigned long counter; /* guarded by the HDF5 lock */
-    char cause[256];
     struct stat old;
     *w = (writer){.path = path, .inputs = inputs, .ninputs = ninputs, .fd = -1, .dirfd = -1,
                   .file = -1, .flags = flags, .slot = -1, .msg = msg};
@@ -234,7 +222,20 @@ static int writer_open(writer *w, const char *path, const strata__file_id *input
         return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path,
                             strerror(errno));
     w->created = 1;
-    (void)flock(w->fd, LOCK_EX | LOCK_NB); /* keeps other writers' sweeps off it */
+    if (lock)
+        (void)flock(w->fd, LOCK_EX | LOCK_NB); /* keeps other writers' sweeps off it */
+    return STRATA_OK;
+}
+
+/* The temporary file, and the HDF5 file built in memory that will fill it.
+ * On failure too the caller ends with writer_finish(). */
+static int writer_open(writer *w, const char *path, const strata__file_id *inputs, int ninputs,
+                       int flags, char *msg)
+{
+    char cause[256];
+    int rc = strata__h5_tmp_open(w, path, inputs, ninputs, flags, 1, msg);
+    if (rc)
+        return rc;
     /* In memory only (no backing store): the name is just HDF5's label. */
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0 && H5Pset_fapl_core(fapl, IMAGE_INCREMENT, 0) >= 0)
@@ -357,13 +358,8 @@ static int commit(writer *w)
     return rc;
 }
 
-/* Commit (rc == OK) or discard the temporary file; returns the final status. */
-static int writer_finish(writer *w, int rc)
+int strata__h5_tmp_finish(writer *w, int rc)
 {
-    if (!rc)
-        rc = write_image(w);
-    if (w->file >= 0) /* in memory: closing cannot fail for want of disk */
-        H5Fclose(w->file);
     if (!rc)
         rc = commit(w);
     if (rc && w->created)
@@ -379,6 +375,17 @@ static int writer_finish(writer *w, int rc)
     if (w->dirfd >= 0)
         close(w->dirfd);
     return rc;
+}
+
+/* Commit (rc == OK) or discard the temporary file; returns the final status. */
+static int writer_finish(writer *w, int rc)
+{
+    if (!rc)
+        rc = write_image(w);
+    if (w->file >= 0) /* in memory: closing cannot fail for want of disk */
+        H5Fclose(w->file);
+    w->file = -1;
+    return strata__h5_tmp_finish(w, rc);
 }
 
 /* Chunks of whole rows, about CHUNK_BYTES each; a longer row is split. */
@@ -695,6 +702,7 @@ int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flag
 struct strata__h5_out {
     writer w;
     strata__file_id inputs[STRATA__H5_OUT_MAX_INPUTS];
+    int streamed; /* HDF5 writes w.file on the temporary file itself (h5_stream.c) */
 };
 
 /* Small datasets stay contiguous: chunking and gzip only pay off on big ones. */
@@ -818,13 +826,68 @@ int strata__h5_out_group(strata__h5_out *o, const char *name)
     return rc;
 }
 
+/* The streamed file is closed by HDF5 onto the temporary file; its space
+ * was reserved ahead (h5_stream.c), so the close does not run out of disk. */
+static int finish_streamed(writer *w, int rc)
+{
+    char cause[256];
+    if (w->file >= 0 && H5Fclose(w->file) < 0 && !rc)
+        rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
+                          strata__h5_cause(cause, sizeof cause));
+    w->file = -1;
+    struct stat st; /* give back the space reserved beyond the end */
+    if (w->fd >= 0 && fstat(w->fd, &st) == 0)
+        (void)!ftruncate(w->fd, st.st_size);
+    return strata__h5_tmp_finish(w, rc);
+}
+
+int strata__h5_out_open_streamed(strata__h5_out **out, const char *path, int flags, char *msg)
+{
+    char cause[256];
+    *out = NULL;
+    strata__h5_out *o = strata__calloc(1, sizeof *o);
+    if (!o)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
+    o->streamed = 1;
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    /* not flocked by us: HDF5 opens the file again, and our lock would
+     * refuse it; HDF5's own locking is off (a private temporary) */
+    int rc = strata__h5_tmp_open(&o->w, path, NULL, 0, flags, 0, msg);
+    hid_t fapl = rc ? -1 : H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_fapl_sec2(fapl) >= 0 && H5Pset_file_locking(fapl, 0, 1) >= 0)
+        o->w.file = H5Fcreate(o->w.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (!rc && o->w.file < 0)
+        rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot create HDF5 file '%s': %s", path,
+                          strata__h5_cause(cause, sizeof cause));
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (rc)
+        finish_streamed(&o->w, rc);
+    strata__h5_leave(&g);
+    if (rc) {
+        strata__free(o);
+        return rc;
+    }
+    *out = o;
+    return STRATA_OK;
+}
+
+hid_t strata__h5_out_hid(const strata__h5_out *o, int *fd, const char **path, char **msg)
+{
+    *fd = o->w.fd;
+    *path = o->w.path;
+    *msg = o->w.msg;
+    return o->w.file;
+}
+
 int strata__h5_out_finish(strata__h5_out *o, int rc)
 {
     if (!o)
         return rc;
     strata__h5_guard g;
     strata__h5_enter(&g);
-    rc = writer_finish(&o->w, rc);
+    rc = o->streamed ? finish_streamed(&o->w, rc) : writer_finish(&o->w, rc);
     strata__h5_leave(&g);
     strata__free(o);
     return rc;

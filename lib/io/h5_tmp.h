@@ -1,0 +1,52 @@
+/* The temporary file of a write (internal to lib/io): created next to the
+ * target as "<path>.tmp.<pid>.<n>", registered for strata_discard_temp_file(),
+ * then synced and renamed into place, or removed (lib/io/h5_write.c). The
+ * in-memory writer (h5_write.c) and the streamed one (h5_stream.c) fill it
+ * in their own way. Callers hold the library-wide HDF5 lock. */
+#ifndef STRATA_IO_H5_TMP_H
+#define STRATA_IO_H5_TMP_H
+
+#include <hdf5.h>
+
+#include "io/files.h"
+#include "io/h5.h"
+
+typedef struct strata__h5_tmp {
+    const char *path;
+    const strata__file_id *inputs; /* files never to be replaced */
+    int ninputs;
+    char *tmp;
+    int created; /* tmp is ours: created by this writer (0 again once renamed) */
+    int fd;      /* tmp, open for writing; -1 when not open */
+    int dirfd;   /* the destination folder, or -1 when it cannot be opened */
+    hid_t file;  /* the HDF5 file (in memory, or on tmp when streamed) */
+    int flags;
+    int slot; /* of tmp in the table of strata_discard_temp_file(); -1 before it has one */
+    char *msg;
+} strata__h5_tmp;
+
+/* Check the target (inputs, kind, STRATA_WRITE_FORCE), remove stale
+ * temporaries of path in its folder, and create the temporary file (w->fd);
+ * with `lock`, flock it (a file HDF5 writes itself is locked by HDF5 instead
+ * or not at all). w->file is -1. On failure too, end with
+ * strata__h5_tmp_finish(). */
+int strata__h5_tmp_open(strata__h5_tmp *w, const char *path, const strata__file_id *inputs,
+                        int ninputs, int flags, int lock, char *msg);
+
+/* With rc == STRATA_OK: check the target again, sync the temporary, rename it
+ * to path and sync the folder; otherwise (or when that fails) remove it.
+ * Releases everything but w->file, which the caller has closed. Returns the
+ * final status. */
+int strata__h5_tmp_finish(strata__h5_tmp *w, int rc);
+
+/* A result file that HDF5 writes on its temporary file as it goes (no
+ * in-memory image): for strata__h5_stream_* (h5_stream.c), which reserves
+ * the disk space ahead of HDF5's writes. strata__h5_out_finish() closes and
+ * commits it like any other; the attribute, string and group calls of
+ * strata__h5_out_* work on it too. */
+int strata__h5_out_open_streamed(strata__h5_out **out, const char *path, int flags, char *msg);
+/* Its HDF5 file (the caller holds the HDF5 lock), temporary file's
+ * descriptor, target path and message buffer. */
+hid_t strata__h5_out_hid(const strata__h5_out *o, int *fd, const char **path, char **msg);
+
+#endif

@@ -1,0 +1,202 @@
+/* strata gen: synthetic customer data of any size, streamed to HDF5 (gen.c). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gen.h"
+
+static const char HELP[] =
+    "usage: strata gen customers     -o OUT.h5 --n N [--layout matrix|columns|compound]\n"
+    "                                [--dataset NAME] [--seed S] [--force]\n"
+    "       strata gen blobs         -o OUT.h5 --n N [--d D] [--k K] [--kind gaussian|customer]\n"
+    "                                [--dtype float32|float64] [--dataset NAME] [--seed S] [--force]\n"
+    "       strata gen transactions  -o OUT.h5 --customers C [--n N]\n"
+    "                                [--layout columns|compound] [--dataset NAME] [--seed S] [--force]\n"
+    "\n"
+    "Write synthetic data of any size to a new HDF5 file, streamed in blocks (memory\n"
+    "stays small whatever N). The same seed gives the same data.\n"
+    "\n"
+    "  customers     N customers drawn around five hidden tiers (the data of strata\n"
+    "                demo): customer_id, recency_days, frequency, monetary, avg_basket,\n"
+    "                tenure_days (skewed), web_share, discount_share (float32), and\n"
+    "                /tier (int32, the hidden tier; attribute names). Layouts:\n"
+    "                  matrix    /NAME (N x 7 float32, attribute feature_names) and\n"
+    "                            /customer_id (default NAME: features):\n"
+    "                            strata kmeans OUT.h5:/features\n"
+    "                  columns   /NAME/customer_id, /NAME/recency_days, ... (default\n"
+    "                            NAME: customers): strata kmeans OUT.h5 --table /customers\n"
+    "                  compound  /NAME, one record per customer (default NAME:\n"
+    "                            customers): strata kmeans OUT.h5 --table /customers\n"
+    "  blobs         an N x D matrix /NAME (default NAME: x) for k-means, and /group\n"
+    "                (int32, each row's hidden group): K Gaussian blobs of unit\n"
+    "                spread (--kind gaussian), or K customer-like groups, log-normally\n"
+    "                skewed then standardised (--kind customer)\n"
+    "  transactions  the transaction log of C customers (customer_id, day, amount;\n"
+    "                with a few returns, lost amounts and double-logged orders), one\n"
+    "                row per order, ending on day 20000 (root attribute reference_day):\n"
+    "                N rows (default: as many as the customers' orders)\n"
+    "                  columns   /NAME/customer_id, /NAME/day, /NAME/amount (default\n"
+    "                            NAME: tx): strata rfm OUT.h5 --customer /tx/customer_id\n"
+    "                            --time /tx/day --amount /tx/amount\n"
+    "                  compound  /NAME records: strata rfm OUT.h5 --table /tx\n"
+    "                            --customer customer_id --time day --amount amount\n"
+    "\n"
+    "options:\n"
+    "  -o OUT.h5      the new file (required)\n"
+    "  --n N          rows, >= 1\n"
+    "  --customers C  transactions: customers, >= 1\n"
+    "  --d D, --k K   blobs: columns (default 16) and groups (default 8)\n"
+    "  --kind KIND    blobs: gaussian (default) or customer\n"
+    "  --dtype T      blobs: float32 (default) or float64\n"
+    "  --layout L     see above (pandas' formats are not written: use compound)\n"
+    "  --dataset NAME the dataset, table or group to write\n"
+    "  --seed S       seed, >= 0 (default 42)\n"
+    "  --force        replace OUT.h5 if it exists\n"
+    "  -h, --help     show this help\n"
+    "\n"
+    "Prints one line: rows, bytes, seconds.\n"
+    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
+
+enum { KIND_CUSTOMERS, KIND_BLOBS, KIND_TRANSACTIONS };
+
+enum { OPT_N = 256, OPT_CUSTOMERS, OPT_D, OPT_K, OPT_KIND, OPT_DTYPE, OPT_LAYOUT, OPT_DATASET,
+       OPT_SEED, OPT_FORCE, OPT_BLOCK };
+
+static int parse_layout(int kind, const char *text, int *layout)
+{
+    static const char *const NAMES[] = {"matrix", "columns", "compound"};
+    for (int l = 0; l < 3; l++)
+        if (!strcmp(text, NAMES[l]) && !(kind == KIND_TRANSACTIONS && l == GEN_MATRIX)) {
+            *layout = l;
+            return CLI_OK;
+        }
+    if (!strcmp(text, "pandas"))
+        return cli_error(CLI_USAGE, "--layout pandas is not written by strata gen; use "
+                         "--layout compound (read by pandas through h5py or PyTables) or columns");
+    return cli_error(CLI_USAGE, "--layout must be %s, got '%s'",
+                     kind == KIND_TRANSACTIONS ? "columns or compound"
+                                               : "matrix, columns or compound", text);
+}
+
+static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
+{
+    static const struct option longs[] = {
+        {"n", required_argument, NULL, OPT_N}, {"customers", required_argument, NULL, OPT_CUSTOMERS},
+        {"d", required_argument, NULL, OPT_D}, {"k", required_argument, NULL, OPT_K},
+        {"kind", required_argument, NULL, OPT_KIND}, {"dtype", required_argument, NULL, OPT_DTYPE},
+        {"layout", required_argument, NULL, OPT_LAYOUT},
+        {"dataset", required_argument, NULL, OPT_DATASET},
+        {"seed", required_argument, NULL, OPT_SEED}, {"force", no_argument, NULL, OPT_FORCE},
+        {"block-rows", required_argument, NULL, OPT_BLOCK}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *layout = NULL, *kind_text = NULL, *dtype = NULL;
+    int c, rc = CLI_OK, has_n = 0;
+    opterr = 0;
+    optind = 2; /* after "gen <what>" */
+    while (!rc && (c = getopt_long(argc, argv, ":o:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'o': g->output = optarg; break;
+        case 'h': *help = 1; break;
+        case OPT_N: rc = cli_parse_int("--n", optarg, 1, &g->n); has_n = 1; break;
+        case OPT_CUSTOMERS: rc = cli_parse_int("--customers", optarg, 1, &g->customers); break;
+        case OPT_D: rc = cli_parse_int("--d", optarg, 1, &g->d); break;
+        case OPT_K: rc = cli_parse_int("--k", optarg, 1, &g->k); break;
+        case OPT_KIND: kind_text = optarg; break;
+        case OPT_DTYPE: dtype = optarg; break;
+        case OPT_LAYOUT: layout = optarg; break;
+        case OPT_DATASET: g->name = optarg; break;
+        case OPT_SEED: rc = cli_parse_int("--seed", optarg, 0, &g->seed); break;
+        case OPT_FORCE: g->force = 1; break;
+        case OPT_BLOCK: rc = cli_parse_int("--block-rows", optarg, 1, &g->block_rows); break;
+        default: rc = cli_bad_option("gen", c, argv);
+        }
+    }
+    if (rc || *help)
+        return rc;
+    if (optind < argc)
+        return cli_error(CLI_USAGE, "unexpected argument '%s' (see 'strata gen --help')",
+                         argv[optind]);
+    if (!g->output)
+        return cli_error(CLI_USAGE, "-o OUT.h5 is required (see 'strata gen --help')");
+    if (kind == KIND_TRANSACTIONS && !g->customers)
+        return cli_error(CLI_USAGE, "--customers C is required for transactions");
+    if (kind != KIND_TRANSACTIONS && !has_n)
+        return cli_error(CLI_USAGE, "--n N is required");
+    if (kind != KIND_TRANSACTIONS && g->customers)
+        return cli_error(CLI_USAGE, "--customers is for transactions only");
+    if (kind != KIND_BLOBS && (g->d || g->k || kind_text || dtype))
+        return cli_error(CLI_USAGE, "--d, --k, --kind and --dtype are for blobs only");
+    if (kind == KIND_BLOBS && layout)
+        return cli_error(CLI_USAGE, "blobs are written as one matrix: no --layout");
+    if (layout && (rc = parse_layout(kind, layout, &g->layout)))
+        return rc;
+    if (kind_text && strcmp(kind_text, "gaussian") && strcmp(kind_text, "customer"))
+        return cli_error(CLI_USAGE, "--kind must be gaussian or customer, got '%s'", kind_text);
+    g->customer_kind = kind_text && !strcmp(kind_text, "customer");
+    if (dtype && strcmp(dtype, "float32") && strcmp(dtype, "float64"))
+        return cli_error(CLI_USAGE, "--dtype must be float32 or float64, got '%s'", dtype);
+    g->dtype = dtype && !strcmp(dtype, "float64") ? STRATA_FLOAT64 : STRATA_FLOAT32;
+    if (kind == KIND_BLOBS) {
+        g->d = g->d ? g->d : 16;
+        g->k = g->k ? g->k : 8;
+        if (g->d > 100000 || g->k > 100000 || g->d * g->k > 10000000)
+            return cli_error(CLI_USAGE, "--d %lld x --k %lld: at most 100000 each and 10^7 "
+                             "together", (long long)g->d, (long long)g->k);
+    }
+    if (g->name) {
+        while (g->name[0] == '/')
+            g->name++;
+        size_t len = strlen(g->name);
+        if (!len || g->name[len - 1] == '/' || len > 400)
+            return cli_error(CLI_USAGE, "--dataset must name a dataset or group (at most 400 "
+                             "characters, not ending in '/')");
+    }
+    return CLI_OK;
+}
+
+int cmd_gen(int argc, char **argv)
+{
+    static const char *const KINDS[] = {"customers", "blobs", "transactions"};
+    int kind = -1, help = 0;
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(HELP, stdout);
+        return CLI_OK;
+    }
+    for (int k = 0; argc >= 2 && k < 3; k++)
+        if (!strcmp(argv[1], KINDS[k]))
+            kind = k;
+    if (kind < 0)
+        return cli_error(CLI_USAGE, argc < 2 ? "what to generate? customers, blobs or "
+                         "transactions (see 'strata gen --help')%s" : "unknown data '%s': "
+                         "customers, blobs or transactions (see 'strata gen --help')",
+                         argc < 2 ? "" : argv[1]);
+    gen_options g = {.n = kind == KIND_TRANSACTIONS ? -1 : 0, .seed = 42,
+                     .layout = kind == KIND_TRANSACTIONS ? GEN_COLUMNS : GEN_MATRIX,
+                     .block_rows = 65536};
+    int rc = parse(argc, argv, kind, &g, &help);
+    if (rc || help) {
+        if (help)
+            fputs(HELP, stdout);
+        return rc;
+    }
+    if (!g.name)
+        g.name = kind == KIND_BLOBS ? "x" : kind == KIND_TRANSACTIONS ? "tx"
+                 : g.layout == GEN_MATRIX ? "features" : "customers";
+    char source[128];
+    snprintf(source, sizeof source, "strata gen %s (seed %lld)", KINDS[kind], (long long)g.seed);
+    g.source = source;
+    if ((rc = cli_check_files(NULL, 0, g.output, g.force)))
+        return rc;
+    double t0 = cli_now();
+    int64_t rows = g.n, bytes = 0;
+    rc = kind == KIND_CUSTOMERS ? gen_customers(&g, &bytes)
+         : kind == KIND_BLOBS   ? gen_blobs(&g, &bytes)
+                                : gen_transactions(&g, &rows, &bytes);
+    if (rc)
+        return rc;
+    double s = cli_now() - t0;
+    printf("strata gen %s: %lld rows, %lld bytes, %.2f s (%.3g rows/s, %.1f MB/s) -> %s\n",
+           KINDS[kind], (long long)rows, (long long)bytes, s, s > 0 ? (double)rows / s : 0.0,
+           s > 0 ? (double)bytes / s / 1e6 : 0.0, g.output);
+    return CLI_OK;
+}

@@ -1,0 +1,43 @@
+/* Synthetic data written as a stream (`strata gen`, `strata demo`): every
+ * generator draws one random stream in order and writes through
+ * strata_writer in blocks of block_rows rows, so memory stays at one block
+ * whatever the size, and the same seed gives the same data whatever the
+ * block size. Each writer returns a CLI exit code (errors printed). */
+#ifndef STRATA_TOOLS_GEN_H
+#define STRATA_TOOLS_GEN_H
+
+#include <stdint.h>
+
+#include "cli.h"
+
+enum { GEN_MATRIX, GEN_COLUMNS, GEN_COMPOUND };
+
+/* The day the generated logs end on: the customers' recency counts back from it. */
+#define GEN_TODAY 20000
+
+typedef struct gen_options {
+    const char *output;
+    int force;
+    int64_t n;          /* rows (customers, blobs, transactions); -1: transactions implied */
+    int64_t customers;  /* transactions: customers */
+    int64_t d, k;       /* blobs */
+    int64_t seed;
+    int layout;         /* GEN_* */
+    const char *name;   /* the dataset, table or group (no leading '/') */
+    int dtype;          /* blobs: STRATA_FLOAT32 or STRATA_FLOAT64 */
+    int customer_kind;  /* blobs: 1 skewed customer-like groups, 0 Gaussian blobs */
+    int64_t block_rows;
+    const char *source; /* the root attribute "source" */
+} gen_options;
+
+/* n customers of synth.h: customer_id 1..n, the 7 features (float32) and
+ * /tier (int32, the latent tier; attribute "names"). */
+int gen_customers(const gen_options *o, int64_t *bytes);
+/* An n x d matrix of o->dtype and /group (int32, the latent group). */
+int gen_blobs(const gen_options *o, int64_t *bytes);
+/* The transaction log of o->customers customers (customer_id, day, amount):
+ * o->n rows exactly, or the rows the customers imply (o->n = -1; *rows gets
+ * the count). */
+int gen_transactions(const gen_options *o, int64_t *rows, int64_t *bytes);
+
+#endif
