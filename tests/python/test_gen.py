@@ -1,0 +1,223 @@
+"""strata gen: every kind and layout read back by h5py (and pandas through
+h5py), the same seed giving the same arrays whatever the block size, the
+readers of strata kmeans / rfm taking the files, and bad arguments refused
+with the CLI's exit codes and no file. Needs $STRATA_CLI (set by CTest)."""
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+h5py = pytest.importorskip("h5py")
+
+CLI = os.environ.get("STRATA_CLI")
+pytestmark = pytest.mark.skipif(not CLI, reason="STRATA_CLI (the strata program) is not set")
+
+FEATURES = ["recency_days", "frequency", "monetary", "avg_basket", "tenure_days", "web_share",
+            "discount_share"]
+
+
+def gen(*args, check=True):
+    r = subprocess.run([CLI, "gen", *map(str, args)], capture_output=True, text=True)
+    if check:
+        assert r.returncode == 0, r.stderr
+    return r
+
+
+def arrays(path):
+    """Every dataset of the file as numpy arrays, by name."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
+                     if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def same_bytes(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k].dtype == b[k].dtype and a[k].shape == b[k].shape, k
+        assert a[k].tobytes() == b[k].tobytes(), k
+
+
+@pytest.mark.parametrize("layout", ["matrix", "columns", "compound"])
+def test_customers_layouts(tmp_path, layout):
+    p = tmp_path / "c.h5"
+    r = gen("customers", "-o", p, "--n", 3001, "--layout", layout)
+    assert "3001 rows" in r.stdout
+    with h5py.File(p, "r") as f:
+        tier = f["tier"][()]
+        assert tier.dtype == np.int32 and tier.shape == (3001,)
+        assert set(np.unique(tier)) <= set(range(5)) and len(np.unique(tier)) == 5
+        assert [s.decode() if isinstance(s, bytes) else s for s in f["tier"].attrs["names"]] == \
+            ["champions", "loyal", "new", "at-risk", "lost"]
+        if layout == "matrix":
+            x = f["features"][()]
+            assert x.dtype == np.float32 and x.shape == (3001, 7)
+            names = [s.decode() if isinstance(s, bytes) else s
+                     for s in f["features"].attrs["feature_names"]]
+            assert names == FEATURES
+            ids = f["customer_id"][()]
+        elif layout == "columns":
+            g = f["customers"]
+            assert sorted(g.keys()) == sorted(FEATURES + ["customer_id"])
+            x = np.column_stack([g[c][()] for c in FEATURES])
+            assert all(g[c].dtype == np.float32 for c in FEATURES)
+            ids = g["customer_id"][()]
+        else:
+            t = f["customers"][()]
+            assert t.dtype.names == tuple(["customer_id"] + FEATURES)
+            x = np.column_stack([t[c] for c in FEATURES])
+            ids = t["customer_id"]
+    assert ids.dtype == np.int64 and np.array_equal(ids, np.arange(1, 3002))
+    # the features as synth.c draws them: counts and days integral, shares in [0, 1],
+    # monetary = frequency x basket, tenure >= recency
+    assert np.all(x[:, 1] >= 1) and np.all(x[:, :2] == np.floor(x[:, :2]))
+    assert np.all((x[:, 5:] >= 0) & (x[:, 5:] <= 1))
+    assert np.allclose(x[:, 2], x[:, 1] * x[:, 3], rtol=1e-5)
+    assert np.all(x[:, 4] >= x[:, 0])
+
+
+def test_customers_same_in_every_layout(tmp_path):
+    gen("customers", "-o", tmp_path / "m.h5", "--n", 500)
+    gen("customers", "-o", tmp_path / "t.h5", "--n", 500, "--layout", "compound")
+    with h5py.File(tmp_path / "m.h5", "r") as m, h5py.File(tmp_path / "t.h5", "r") as t:
+        rec = t["customers"][()]
+        assert np.array_equal(m["features"][()], np.column_stack([rec[c] for c in FEATURES]))
+
+
+@pytest.mark.parametrize("kind,extra", [
+    ("customers", ["--n", 2500, "--layout", "columns"]),
+    ("customers", ["--n", 2500, "--layout", "compound"]),
+    ("blobs", ["--n", 2500, "--d", 3, "--k", 4]),
+    ("blobs", ["--n", 2500, "--d", 5, "--kind", "customer", "--dtype", "float64"]),
+    ("transactions", ["--customers", 300]),
+    ("transactions", ["--customers", 300, "--n", 2500, "--layout", "compound"]),
+])
+def test_same_seed_same_bytes_whatever_the_block(tmp_path, kind, extra):
+    gen(kind, "-o", tmp_path / "a.h5", *extra, "--seed", 7, "--block-rows", 1000)
+    gen(kind, "-o", tmp_path / "b.h5", *extra, "--seed", 7, "--block-rows", 77)
+    gen(kind, "-o", tmp_path / "c.h5", *extra, "--seed", 8)
+    a, b, c = (arrays(tmp_path / n) for n in ("a.h5", "b.h5", "c.h5"))
+    same_bytes(a, b)
+    assert any(a[k].tobytes() != c[k].tobytes() for k in a)
+
+
+def test_blobs(tmp_path):
+    p = tmp_path / "b.h5"
+    gen("blobs", "-o", p, "--n", 4000, "--d", 3, "--k", 4, "--seed", 1)
+    with h5py.File(p, "r") as f:
+        x, g = f["x"][()], f["group"][()]
+    assert x.dtype == np.float32 and x.shape == (4000, 3) and g.shape == (4000,)
+    assert set(np.unique(g)) == {0, 1, 2, 3}
+    # unit spread around each group's centre
+    for j in range(4):
+        assert np.allclose(x[g == j].std(axis=0), 1.0, atol=0.15)
+    p = tmp_path / "c.h5"
+    gen("blobs", "-o", p, "--n", 20000, "--d", 4, "--k", 3, "--kind", "customer",
+        "--dtype", "float64")
+    with h5py.File(p, "r") as f:
+        x = f["x"][()]
+    assert x.dtype == np.float64
+    # standardised by the mixture's own moments: mean ~0, sd ~1; skewed right
+    assert np.allclose(x.mean(axis=0), 0, atol=0.1) and np.allclose(x.std(axis=0), 1, atol=0.2)
+    assert np.all(np.median(x, axis=0) < x.mean(axis=0))
+
+
+def test_transactions(tmp_path):
+    p = tmp_path / "t.h5"
+    gen("transactions", "-o", p, "--customers", 400, "--n", 5000)
+    with h5py.File(p, "r") as f:
+        cid, day, amt = (f["tx/" + c][()] for c in ("customer_id", "day", "amount"))
+        assert f.attrs["reference_day"] == 20000
+    assert cid.dtype == np.int64 and day.dtype == np.int64 and amt.dtype == np.float64
+    assert len(cid) == len(day) == len(amt) == 5000
+    assert np.all(np.diff(cid) >= 0) and cid.min() >= 1 and cid.max() <= 400
+    assert np.all(day <= 20000)
+    assert np.isnan(amt).sum() < 100 and (amt < 0).sum() < 100
+    p2 = tmp_path / "t2.h5"
+    r = gen("transactions", "-o", p2, "--customers", 400, "--layout", "compound")
+    with h5py.File(p2, "r") as f:
+        t = f["tx"][()]
+    assert t.dtype.names == ("customer_id", "day", "amount")
+    assert f"{len(t)} rows" in r.stdout
+
+
+def test_readers_take_the_files(tmp_path):
+    t = tmp_path / "t.h5"
+    gen("transactions", "-o", t, "--customers", 300, "--layout", "compound")
+    r = subprocess.run([CLI, "rfm", t, "--table", "/tx", "--customer", "customer_id",
+                        "--time", "day", "--amount", "amount", "-o", tmp_path / "r.h5"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "r.h5", "r") as f, h5py.File(t, "r") as g:
+        ids = g["tx"]["customer_id"]
+        assert np.array_equal(f["customer_id"][()], np.unique(ids))
+    c = tmp_path / "c.h5"
+    gen("customers", "-o", c, "--n", 2000, "--layout", "compound")
+    r = subprocess.run([CLI, "kmeans", c, "--table", "/customers", "-k", "5",
+                        "-o", tmp_path / "k.h5"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "k.h5", "r") as f:
+        assert f["labels"].shape == (2000,) and f["centroids"].shape == (5, 7)
+    b = tmp_path / "b.h5"
+    gen("blobs", "-o", b, "--n", 3000, "--d", 2, "--k", 3)
+    r = subprocess.run([CLI, "kmeans", f"{b}:/x", "-k", "3", "-o", tmp_path / "kb.h5"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_pandas_reads_the_compound_table(tmp_path):
+    pd = pytest.importorskip("pandas")
+    p = tmp_path / "c.h5"
+    gen("customers", "-o", p, "--n", 100, "--layout", "compound")
+    with h5py.File(p, "r") as f:
+        df = pd.DataFrame(f["customers"][()])
+    assert list(df.columns) == ["customer_id"] + FEATURES and len(df) == 100
+
+
+@pytest.mark.parametrize("args,code,text", [
+    (["customers", "--n", 0], 2, "--n must be"),
+    (["customers", "--n", -3], 2, "--n must be"),
+    (["customers", "--n", 10, "--layout", "wide"], 2, "--layout must be"),
+    (["customers", "--n", 10, "--layout", "pandas"], 2, "pandas"),
+    (["transactions", "--customers", 10, "--layout", "matrix"], 2, "--layout must be"),
+    (["transactions", "--n", 10], 2, "--customers"),
+    (["blobs", "--n", 10, "--dtype", "int8"], 2, "--dtype"),
+    (["planets", "--n", 10], 2, "unknown data"),
+])
+def test_bad_arguments(tmp_path, args, code, text):
+    p = tmp_path / "o.h5"
+    r = gen(*args, "-o", p, check=False)
+    assert r.returncode == code and text in r.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_existing_output_and_unwritable_folder(tmp_path):
+    p = tmp_path / "o.h5"
+    p.write_bytes(b"keep me")
+    r = gen("customers", "-o", p, "--n", 10, check=False)
+    assert r.returncode == 3 and "exists" in r.stderr and p.read_bytes() == b"keep me"
+    gen("customers", "-o", p, "--n", 10, "--force")
+    assert h5py.File(p, "r")["features"].shape == (10, 7)
+    r = gen("customers", "-o", tmp_path / "no" / "o.h5", "--n", 10, check=False)
+    assert r.returncode == 1 and "No such file or directory" in r.stderr
+    if os.geteuid() != 0:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        r = gen("customers", "-o", ro / "o.h5", "--n", 10, check=False)
+        ro.chmod(0o700)
+        assert r.returncode == 1 and "Permission denied" in r.stderr
+        assert os.listdir(ro) == []
+    assert sorted(os.listdir(tmp_path)) in (["o.h5"], ["o.h5", "ro"])
+
+
+def test_file_size_limit_leaves_nothing(tmp_path):
+    """ulimit -f below the file's size: a clear error, no file, no temporary."""
+    p = tmp_path / "big.h5"
+    r = subprocess.run(["bash", "-c", f"ulimit -f 2048; exec {CLI} gen blobs -o {p} "
+                        "--n 1000000 --d 4"], capture_output=True, text=True)
+    assert r.returncode == 1 and "file size limit" in r.stderr, r.stderr
+    assert os.listdir(tmp_path) == []
