@@ -841,6 +841,43 @@ static void out_ok(void)
     ASSERT_OK(strata_model_read_h5(&loaded, path_of("out.h5"), "/model"));
 }
 
+/* the streamed writer: open, a dataset, a table, appends, strings, commit */
+static int call_writer(void)
+{
+    strata_writer *w;
+    int st = strata_writer_open(&w, path_of("stream.h5"), 0);
+    if (st)
+        return st;
+    int id, tid;
+    static const char *const fields[2] = {"customer_id", "w"};
+    static const int types[2] = {STRATA_INT64, STRATA_FLOAT64};
+    const void *cols[2] = {OLD_ID, W};
+    (void)(strata_writer_dataset(w, "/g/tier", STRATA_INT32, 0, 100, &id) ||
+           strata_writer_table(w, "/t", 2, fields, types, 64, &tid) ||
+           strata_writer_append(w, id, STRATA_INT32, ref_tier, N / 2, 0) ||
+           strata_writer_append(w, id, STRATA_INT32, ref_tier + N / 2, N - N / 2, 0) ||
+           strata_writer_append_table(w, tid, 2, cols, N) ||
+           strata_writer_strings(w, "/g/tier", "names", FNAMES, D) ||
+           strata_writer_attr_int(w, NULL, "rows", N));
+    return strata_writer_commit(w);
+}
+
+static void writer_failed(void)
+{
+    ASSERT_TRUE(access(path_of("stream.h5"), F_OK) != 0);
+    ASSERT_EQ_INT(tmpdir_count(""), 0);
+}
+
+static void writer_ok(void)
+{
+    static const char *const cols[] = {"w"};
+    ASSERT_OK(strata_frame_read_table(&frame, path_of("stream.h5"), "/t", cols, 1, NULL));
+    const double *x = strata_frame_data(frame);
+    for (int i = 0; i < N; i++)
+        ASSERT_TRUE(x[i] == W[i] && strata_frame_key(frame)[i] == OLD_ID[i]);
+    remove(path_of("stream.h5"));
+}
+
 static void test_model_calls(void)
 {
     prof_data();
@@ -859,6 +896,8 @@ static void test_model_calls(void)
         {"cluster_metrics", metrics_ref, call_metrics, nothing, metrics_ok, nothing},
         {"out_open + columns + model + commit", model_fitted, call_out, out_failed, out_ok,
          model_free},
+        {"writer_open + dataset + table + appends + commit", model_fitted, call_writer,
+         writer_failed, writer_ok, model_free},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_case(&cases[i]);
