@@ -772,6 +772,14 @@ STRATA_API int64_t strata_writer_rows(const strata_writer *w, int id);
 STRATA_API STRATA_NODISCARD int strata_writer_strings(strata_writer *w, const char *object,
                                                       const char *attr, const char *const *strings,
                                                       int64_t n);
+/** Strings as fixed-length byte strings (each NUL-padded to the longest
+ *  one's length), the form PyTables and pandas' format="fixed" frames use:
+ *  the 1-D dataset `object` of n strings (attr NULL), or, with attr, the
+ *  scalar attribute attr of the existing object (NULL or "/" = the root
+ *  group) holding strings[0] (n must be 1). Codes as strata_writer_strings(). */
+STRATA_API STRATA_NODISCARD int strata_writer_fixed_strings(strata_writer *w, const char *object,
+                                                            const char *attr,
+                                                            const char *const *strings, int64_t n);
 /** Scalar attributes of the existing object (NULL or "/" = the root group). */
 STRATA_API STRATA_NODISCARD int strata_writer_attr_int(strata_writer *w, const char *object,
                                                        const char *name, int64_t value);

@@ -74,7 +74,7 @@ static void test_round_trip(void)
     ASSERT_OK(strata_writer_dataset(w, "/g/x", STRATA_FLOAT64, D, 64, &id_x));
     ASSERT_OK(strata_writer_dataset(w, "/g/customer_id", STRATA_INT64, 0, 100, &id_id));
     ASSERT_OK(strata_writer_dataset(w, "/g/i32", STRATA_INT32, 0, 0, &id_i32));
-    ASSERT_OK(strata_writer_dataset(w, "/f", STRATA_FLOAT32, 2, 9, &id_f));
+    ASSERT_OK(strata_writer_dataset(w, "/p/block0_values", STRATA_FLOAT32, 2, 9, &id_f));
     ASSERT_OK(strata_writer_table(w, "/t", 3, fields, types, 50, &id_t));
     static const char *const names[D] = {"a", "b", "c"};
     ASSERT_OK(strata_writer_strings(w, "/g/x", "feature_names", names, D));
@@ -82,6 +82,10 @@ static void test_round_trip(void)
     ASSERT_OK(strata_writer_attr_int(w, NULL, "rows", N));
     ASSERT_OK(strata_writer_attr_double(w, "/g", "pi", 3.25));
     ASSERT_OK(strata_writer_attr_string(w, "/t", "what", "a table"));
+    /* a pandas format="fixed" frame's column names, as fixed-length strings */
+    static const char *const items[2] = {"first", "second_col"};
+    ASSERT_OK(strata_writer_fixed_strings(w, "/p/block0_items", NULL, items, 2));
+    ASSERT_OK(strata_writer_fixed_strings(w, "/p/block0_items", "kind", items, 1));
     write_all(w, id_x, id_id, id_i32, id_f, id_t);
     ASSERT_TRUE(access(path, F_OK) != 0); /* nothing at path before the commit */
     ASSERT_OK(strata_writer_commit(w));
@@ -110,9 +114,14 @@ static void test_round_trip(void)
         ASSERT_TRUE(strata_frame_data(f)[2 * i] == I32[i] &&
                     strata_frame_data(f)[2 * i + 1] == X[i][1] && strata_frame_key(f)[i] == ID[i]);
     strata_frame_free(f);
+    /* the frame's block: names from the fixed-length strings */
+    ASSERT_OK(strata_frame_read_table(&f, path, "/p", (const char *const[]){"second_col"}, 1, ""));
+    for (int i = 0; i < N; i++)
+        ASSERT_TRUE(strata_frame_data(f)[i] == F[i][1]);
+    strata_frame_free(f);
     /* float32 n x 2 */
     static float back[N][2];
-    ASSERT_OK(strata_h5_read_matrix(path, "/f", STRATA_FLOAT32, back, N, 2));
+    ASSERT_OK(strata_h5_read_matrix(path, "/p/block0_values", STRATA_FLOAT32, back, N, 2));
     ASSERT_TRUE(memcmp(back, F, sizeof F) == 0);
     remove(path);
 }
@@ -157,7 +166,8 @@ static void test_bad_arguments(void)
         int code;
     } cases[] = {{"type", STRATA_E_ARG},  {"width", STRATA_E_ARG}, {"id", STRATA_E_ARG},
                  {"dtype", STRATA_E_ARG}, {"null", STRATA_E_NULL}, {"twice", STRATA_E_ARG},
-                 {"table", STRATA_E_ARG}, {"fields", STRATA_E_ARG}, {"rows", STRATA_E_ARG}};
+                 {"table", STRATA_E_ARG}, {"fields", STRATA_E_ARG}, {"rows", STRATA_E_ARG},
+                 {"fixed", STRATA_E_ARG}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         ASSERT_OK(strata_writer_open(&w, path, 0));
         ASSERT_OK(strata_writer_dataset(w, "/x", STRATA_FLOAT64, D, 0, &id));
@@ -174,6 +184,7 @@ static void test_bad_arguments(void)
                  : !strcmp(what, "twice") ? strata_writer_dataset(w, "/x", STRATA_FLOAT64, D, 0, &id2)
                  : !strcmp(what, "table") ? strata_writer_append(w, id2, STRATA_INT64, ID, 2, 0)
                  : !strcmp(what, "fields") ? strata_writer_append_table(w, id2, 1, cols, 2)
+                 : !strcmp(what, "fixed") ? strata_writer_fixed_strings(w, "/x", "a", fields, 2)
                                            : strata_writer_append(w, id, STRATA_FLOAT64, X, -1, D);
         ASSERT_MSG(st == cases[c].code, "%s: %d", what, st);
         ASSERT_TRUE(strlen(strata_writer_last_error(w)) > 0);

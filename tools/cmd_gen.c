@@ -6,7 +6,7 @@
 #include "gen.h"
 
 static const char HELP[] =
-    "usage: strata gen customers     -o OUT.h5 --n N [--layout matrix|columns|compound]\n"
+    "usage: strata gen customers     -o OUT.h5 --n N [--layout matrix|columns|compound|pandas]\n"
     "                                [--dataset NAME] [--seed S] [--force]\n"
     "       strata gen blobs         -o OUT.h5 --n N [--d D] [--k K] [--kind gaussian|customer]\n"
     "                                [--dtype float32|float64] [--dataset NAME] [--seed S] [--force]\n"
@@ -48,7 +48,7 @@ static const char HELP[] =
     "  --d D, --k K   blobs: columns (default 16) and groups (default 8)\n"
     "  --kind KIND    blobs: gaussian (default) or customer\n"
     "  --dtype T      blobs: float32 (default) or float64\n"
-    "  --layout L     see above (pandas' formats are not written: use compound)\n"
+    "  --layout L     see above\n"
     "  --dataset NAME the dataset, table or group to write\n"
     "  --seed S       seed, >= 0 (default 42)\n"
     "  --force        replace OUT.h5 if it exists\n"
@@ -64,18 +64,16 @@ enum { OPT_N = 256, OPT_CUSTOMERS, OPT_D, OPT_K, OPT_KIND, OPT_DTYPE, OPT_LAYOUT
 
 static int parse_layout(int kind, const char *text, int *layout)
 {
-    static const char *const NAMES[] = {"matrix", "columns", "compound"};
-    for (int l = 0; l < 3; l++)
-        if (!strcmp(text, NAMES[l]) && !(kind == KIND_TRANSACTIONS && l == GEN_MATRIX)) {
+    static const char *const NAMES[] = {"matrix", "columns", "compound", "pandas"};
+    for (int l = 0; l < 4; l++)
+        if (!strcmp(text, NAMES[l]) &&
+            !(kind == KIND_TRANSACTIONS && (l == GEN_MATRIX || l == GEN_PANDAS))) {
             *layout = l;
             return CLI_OK;
         }
-    if (!strcmp(text, "pandas"))
-        return cli_error(CLI_USAGE, "--layout pandas is not written by strata gen; use "
-                         "--layout compound (read by pandas through h5py or PyTables) or columns");
     return cli_error(CLI_USAGE, "--layout must be %s, got '%s'",
                      kind == KIND_TRANSACTIONS ? "columns or compound"
-                                               : "matrix, columns or compound", text);
+                                               : "matrix, columns, compound or pandas", text);
 }
 
 static int parse(int argc, char **argv, int kind, gen_options *g, int *help)

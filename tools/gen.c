@@ -69,6 +69,43 @@ static void *alloc_or_null(int64_t n, size_t size)
 
 /* ---- customers -------------------------------------------------------------- */
 
+/* pandas' to_hdf(format="fixed") frame as pandas 1.x writes it through
+ * PyTables, in the parts pandas.read_hdf needs: a group with string
+ * attributes (UTF-8: pandas takes PyTables' bytes for the encoding only in
+ * files PyTables made), axis0 (the column names), axis1 (the index:
+ * customer_id, named in a fixed-length attribute as lib/io's reader expects)
+ * and one block of float32 columns (block0_items; block0_values stored
+ * "transposed", i.e. n x 7). ids[0] gets axis1, ids[1] the values. */
+static void put_pandas_frame(out *o, const gen_options *g, int *ids)
+{
+    char name[600], group[600];
+    path_of(group, sizeof group, g->name, NULL);
+    static const char *const KIND_STRING[1] = {"string"}, *const KIND_INT[1] = {"integer"},
+                             *const KEY[1] = {"customer_id"};
+    put(o, strata_writer_fixed_strings(o->w, path_of(name, sizeof name, g->name, "axis0"), NULL,
+                                       synth_feature_names, SYNTH_FEATURES));
+    put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_STRING, 1));
+    put(o, strata_writer_dataset(o->w, path_of(name, sizeof name, g->name, "axis1"), STRATA_INT64,
+                                 0, chunk_rows(g->n, 8), &ids[0]));
+    put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_INT, 1));
+    put(o, strata_writer_fixed_strings(o->w, name, "name", KEY, 1));
+    put(o, strata_writer_fixed_strings(o->w, path_of(name, sizeof name, g->name, "block0_items"),
+                                       NULL, synth_feature_names, SYNTH_FEATURES));
+    put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_STRING, 1));
+    put(o, strata_writer_dataset(o->w, path_of(name, sizeof name, g->name, "block0_values"),
+                                 STRATA_FLOAT32, SYNTH_FEATURES,
+                                 chunk_rows(g->n, 4 * SYNTH_FEATURES), &ids[1]));
+    put(o, strata_writer_attr_int(o->w, name, "transposed", 1));
+    static const char *const ATTRS[][2] = {
+        {"pandas_type", "frame"}, {"pandas_version", "0.15.2"}, {"encoding", "UTF-8"},
+        {"errors", "strict"}, {"axis0_variety", "regular"}, {"axis1_variety", "regular"},
+        {"block0_items_variety", "regular"}};
+    for (size_t a = 0; a < sizeof ATTRS / sizeof ATTRS[0]; a++)
+        put(o, strata_writer_attr_string(o->w, group, ATTRS[a][0], ATTRS[a][1]));
+    put(o, strata_writer_attr_int(o->w, group, "ndim", 2));
+    put(o, strata_writer_attr_int(o->w, group, "nblocks", 1));
+}
+
 int gen_customers(const gen_options *g, int64_t *bytes)
 {
     int64_t b = g->block_rows;
@@ -101,6 +138,8 @@ int gen_customers(const gen_options *g, int64_t *bytes)
                                                            synth_feature_names[j]),
                                               STRATA_FLOAT32, 0, chunk_rows(g->n, 4),
                                               &ids[1 + j]));
+        } else if (g->layout == GEN_PANDAS) {
+            put_pandas_frame(&o, g, ids);
         } else {
             const char *fields[SYNTH_FEATURES + 1] = {"customer_id"};
             int types[SYNTH_FEATURES + 1] = {STRATA_INT64};
@@ -133,6 +172,9 @@ int gen_customers(const gen_options *g, int64_t *bytes)
             put(&o, strata_writer_append(o.w, ids[0], STRATA_INT64, id, m, 0));
             for (int j = 0; j < SYNTH_FEATURES; j++)
                 put(&o, strata_writer_append(o.w, ids[1 + j], STRATA_FLOAT32, col + j * m, m, 0));
+        } else if (g->layout == GEN_PANDAS) {
+            put(&o, strata_writer_append(o.w, ids[0], STRATA_INT64, id, m, 0));
+            put(&o, strata_writer_append(o.w, ids[1], STRATA_FLOAT32, x, m, SYNTH_FEATURES));
         } else {
             const void *cols[SYNTH_FEATURES + 1] = {id};
             for (int j = 0; j < SYNTH_FEATURES; j++)

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 
-enum { GEN_MATRIX, GEN_COLUMNS, GEN_COMPOUND };
+enum { GEN_MATRIX, GEN_COLUMNS, GEN_COMPOUND, GEN_PANDAS };
 
 /* The day the generated logs end on: the customers' recency counts back from it. */
 #define GEN_TODAY 20000

@@ -132,10 +132,3 @@ void synth_next(synth_rng *r, int64_t n, float *x, uint8_t *tier)
         tier[i] = (uint8_t)t;
     }
 }
-
-void synth_customers(int64_t n, uint64_t seed, float *x, uint8_t *tier)
-{
-    synth_rng r;
-    synth_seed(&r, seed);
-    synth_next(&r, n, x, tier);
-}

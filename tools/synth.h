@@ -25,11 +25,8 @@ void synth_seed(synth_rng *r, uint64_t seed);
 double synth_uniform(synth_rng *r);
 double synth_normal(synth_rng *r);
 
-/* The next n customers of the stream r (as synth_customers()). */
+/* The next n customers of the stream r: x (n x SYNTH_FEATURES, row-major)
+ * and each one's latent tier. */
 void synth_next(synth_rng *r, int64_t n, float *x, uint8_t *tier);
-
-/* Fill x (n x SYNTH_FEATURES, row-major) with n customers and tier with each
- * one's latent tier. The same seed gives the same customers. */
-void synth_customers(int64_t n, uint64_t seed, float *x, uint8_t *tier);
 
 #endif

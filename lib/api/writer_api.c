@@ -227,6 +227,31 @@ int strata_writer_strings(strata_writer *w, const char *object, const char *attr
              : strata__fail(NULL, STRATA_E_NULL, "writer handle is NULL");
 }
 
+int strata_writer_fixed_strings(strata_writer *w, const char *object, const char *attr,
+                                const char *const *strings, int64_t n)
+{
+    int rc = ready(w, attr ? attr : object);
+    if (rc)
+        return rc;
+    char what[STRATA__MSG_LEN];
+    if (!attr && !object)
+        return fail(w, STRATA_E_NULL, "string dataset name is NULL");
+    if (n < 0 || (attr && n != 1)) {
+        snprintf(what, sizeof what, "strings '%s': %lld (a dataset: >= 0; an attribute: 1)",
+                 attr ? attr : object, (long long)n);
+        return fail(w, STRATA_E_ARG, what);
+    }
+    if (n > 0 && !strings)
+        return fail(w, STRATA_E_NULL, "strings are NULL");
+    for (int64_t i = 0; i < n; i++)
+        if (!strings[i]) {
+            snprintf(what, sizeof what, "string %lld is NULL", (long long)i);
+            return fail(w, STRATA_E_NULL, what);
+        }
+    return strata__out_done(&w->out,
+                            strata__h5_stream_fixed_strings(w->s, object, attr, strings, n));
+}
+
 int strata_writer_attr_int(strata_writer *w, const char *object, const char *name, int64_t value)
 {
     return w ? strata_out_attr_int(&w->out, object, name, value)

@@ -251,6 +251,11 @@ int strata__h5_stream_info(const strata__h5_stream *s, int id, int *type, int64_
 /* n rows: data[0] holds n x max(cols, 1) elements of a dataset, data[f] the
  * n values of field f of a table. id must be valid. */
 int strata__h5_stream_append(strata__h5_stream *s, int id, const void *const *data, int64_t n);
+/* n fixed-length byte strings (the longest one's length, NUL-padded): the
+ * 1-D dataset `object` (attr NULL), or (n = 1) the scalar attribute attr of
+ * object (NULL or "/": the root). */
+int strata__h5_stream_fixed_strings(strata__h5_stream *s, const char *object, const char *attr,
+                                    const char *const *strs, int64_t n);
 /* rc == STRATA_OK: close, sync and rename into place; else discard. Frees s
  * (NULL allowed). Returns the final status. */
 int strata__h5_stream_finish(strata__h5_stream *s, int rc);

@@ -119,6 +119,28 @@ static int reserve(strata__h5_stream *s, hid_t file, int fd, const char *path, c
     return STRATA_OK;
 }
 
+/* The groups above `name` that do not exist yet, created tracking the
+ * creation order of their links: readers of a group of columns (lib/io's
+ * included) then list the columns in the order they were declared. */
+static herr_t make_parents(hid_t file, const char *name)
+{
+    char part[STRATA__H5_NAME_MAX];
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    herr_t err = gcpl < 0 || H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED |
+                                                                   H5P_CRT_ORDER_INDEXED) < 0
+                     ? -1 : 0;
+    for (const char *slash = strchr(name + 1, '/'); err >= 0 && slash; slash = strchr(slash + 1, '/')) {
+        snprintf(part, sizeof part, "%.*s", (int)(slash - name), name);
+        if (H5Lexists(file, part, H5P_DEFAULT) > 0)
+            continue;
+        hid_t g = H5Gcreate2(file, part, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+        err = g < 0 ? -1 : H5Gclose(g);
+    }
+    if (gcpl >= 0)
+        H5Pclose(gcpl);
+    return err;
+}
+
 /* Create the growing dataset of `set` with file type ft; chunked, and
  * shuffled + gzipped when `compress`. */
 static int create_set(strata__h5_stream *s, stream_set *set, hid_t ft, int compress)
@@ -143,6 +165,8 @@ static int create_set(strata__h5_stream *s, stream_set *set, hid_t ft, int compr
                      ? -1 : 0;
     if (err >= 0 && compress)
         err = H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, GZIP_LEVEL) < 0 ? -1 : 0;
+    if (err >= 0 && set->name[0] == '/')
+        err = make_parents(file, set->name);
     int rc = STRATA_OK;
     if (err < 0 || !(rc = reserve(s, file, fd, path, msg, 0))) {
         set->dset = err < 0 ? -1 : H5Dcreate2(file, set->name, ft, space, lcpl, dcpl, dapl);
@@ -415,5 +439,60 @@ int strata__h5_stream_finish(strata__h5_stream *s, int rc)
     rc = strata__h5_out_finish(s->out, rc);
     strata__free(s->sets);
     strata__free(s);
+    return rc;
+}
+
+int strata__h5_stream_fixed_strings(strata__h5_stream *s, const char *object, const char *attr,
+                                    const char *const *strs, int64_t n)
+{
+    char *msg, cause[256];
+    int fd;
+    const char *path;
+    hid_t file = strata__h5_out_hid(s->out, &fd, &path, &msg);
+    size_t len = 1; /* HDF5 has no 0-byte strings */
+    for (int64_t i = 0; i < n; i++)
+        len = strlen(strs[i]) > len ? strlen(strs[i]) : len;
+    char *buf = strata__calloc((size_t)(n > 0 ? n : 1), len);
+    if (!buf)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
+    for (int64_t i = 0; i < n; i++)
+        memcpy(buf + (size_t)i * len, strs[i], strlen(strs[i]));
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = reserve(s, file, fd, path, msg, (int64_t)len * n);
+    hid_t type = rc ? -1 : H5Tcopy(H5T_C_S1);
+    herr_t err = type < 0 || H5Tset_size(type, len) < 0 || H5Tset_strpad(type, H5T_STR_NULLPAD) < 0
+                     ? -1 : 0;
+    hsize_t dims[1] = {(hsize_t)n};
+    hid_t space = err < 0 ? -1 : attr ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE), obj = -1, item = -1;
+    if (space < 0 || lcpl < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0) {
+        err = -1;
+    } else if (attr) {
+        obj = object && strcmp(object, "/") ? H5Oopen(file, object, H5P_DEFAULT)
+                                            : H5Oopen(file, "/", H5P_DEFAULT);
+        item = obj < 0 ? -1 : H5Acreate2(obj, attr, type, space, H5P_DEFAULT, H5P_DEFAULT);
+        err = item < 0 || H5Awrite(item, type, buf) < 0 ? -1 : 0;
+    } else {
+        item = H5Dcreate2(file, object, type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+        err = item < 0 || H5Dwrite(item, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0 ? -1 : 0;
+    }
+    if (!rc && err < 0)
+        rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot write %s%s%s to '%s': %s", object,
+                          attr ? " attribute " : "", attr ? attr : "", path,
+                          strata__h5_cause(cause, sizeof cause));
+    if (item >= 0 && (attr ? H5Aclose(item) : H5Dclose(item)) < 0 && !rc)
+        rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot write %s to '%s': %s", object, path,
+                          strata__h5_cause(cause, sizeof cause));
+    if (obj >= 0)
+        H5Oclose(obj);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    strata__h5_leave(&g);
+    strata__free(buf);
     return rc;
 }

@@ -90,6 +90,7 @@ def test_customers_same_in_every_layout(tmp_path):
 @pytest.mark.parametrize("kind,extra", [
     ("customers", ["--n", 2500, "--layout", "columns"]),
     ("customers", ["--n", 2500, "--layout", "compound"]),
+    ("customers", ["--n", 2500, "--layout", "pandas"]),
     ("blobs", ["--n", 2500, "--d", 3, "--k", 4]),
     ("blobs", ["--n", 2500, "--d", 5, "--kind", "customer", "--dtype", "float64"]),
     ("transactions", ["--customers", 300]),
@@ -168,6 +169,29 @@ def test_readers_take_the_files(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_pandas_layout(tmp_path):
+    """pandas.read_hdf reads the frame: index customer_id, the 7 float32
+    columns, equal to the matrix layout's; strata kmeans --table too."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("tables")
+    p = tmp_path / "p.h5"
+    gen("customers", "-o", p, "--n", 1500, "--layout", "pandas", "--block-rows", 333)
+    gen("customers", "-o", tmp_path / "m.h5", "--n", 1500)
+    df = pd.read_hdf(p, "customers")
+    assert list(df.columns) == FEATURES and df.index.name == "customer_id"
+    assert all(df[c].dtype == np.float32 for c in FEATURES)
+    assert np.array_equal(df.index.values, np.arange(1, 1501))
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        assert np.array_equal(df.values, f["features"][()])
+        assert np.array_equal(h5py.File(p, "r")["tier"][()], f["tier"][()])
+    r = subprocess.run([CLI, "kmeans", p, "--table", "/customers", "-k", "5",
+                        "-o", tmp_path / "k.h5"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "row key: customer_id" in r.stdout
+    with h5py.File(tmp_path / "k.h5", "r") as f:
+        assert np.array_equal(f["customer_id"][()], np.arange(1, 1501))
+
+
 def test_pandas_reads_the_compound_table(tmp_path):
     pd = pytest.importorskip("pandas")
     p = tmp_path / "c.h5"
@@ -181,7 +205,7 @@ def test_pandas_reads_the_compound_table(tmp_path):
     (["customers", "--n", 0], 2, "--n must be"),
     (["customers", "--n", -3], 2, "--n must be"),
     (["customers", "--n", 10, "--layout", "wide"], 2, "--layout must be"),
-    (["customers", "--n", 10, "--layout", "pandas"], 2, "pandas"),
+    (["transactions", "--customers", 10, "--layout", "pandas"], 2, "--layout must be"),
     (["transactions", "--customers", 10, "--layout", "matrix"], 2, "--layout must be"),
     (["transactions", "--n", 10], 2, "--customers"),
     (["blobs", "--n", 10, "--dtype", "int8"], 2, "--dtype"),
