@@ -247,11 +247,13 @@ static void blobs_rows(const blobs *bl, synth_rng *r, int customer_kind, int64_t
         group[i] = (int32_t)c;
         const double *ctr = bl->center + c * bl->d;
         double *row = x + i * bl->d;
-        for (int64_t j = 0; j < bl->d; j++) {
-            double z = synth_normal(r);
-            row[j] = customer_kind
-                         ? (exp(ctr[j] + bl->sigma[j] * z) - bl->mean[j]) / bl->sd[j]
-                         : ctr[j] + z;
+        for (int64_t j = 0; j < bl->d; j += 2) { /* Box-Muller, both of the pair */
+            double rad = sqrt(-2.0 * log(synth_uniform(r))), ang = 2.0 * M_PI * synth_uniform(r);
+            double z[2] = {rad * cos(ang), rad * sin(ang)};
+            for (int64_t h = j; h < j + 2 && h < bl->d; h++)
+                row[h] = customer_kind
+                             ? (exp(ctr[h] + bl->sigma[h] * z[h - j]) - bl->mean[h]) / bl->sd[h]
+                             : ctr[h] + z[h - j];
         }
     }
 }

@@ -223,8 +223,15 @@ int64_t strata_writer_rows(const strata_writer *w, int id)
 int strata_writer_strings(strata_writer *w, const char *object, const char *attr,
                           const char *const *strings, int64_t n)
 {
-    return w ? strata_out_strings(&w->out, object, attr, strings, n)
-             : strata__fail(NULL, STRATA_E_NULL, "writer handle is NULL");
+    if (!w)
+        return strata__fail(NULL, STRATA_E_NULL, "writer handle is NULL");
+    /* disk space first (the string heap: the text and ~16 bytes a string) */
+    int64_t bytes = 0;
+    for (int64_t i = 0; strings && i < n; i++)
+        bytes += strings[i] ? (int64_t)strlen(strings[i]) + 16 : 0;
+    int rc = w->out.failed ? STRATA_OK : strata__h5_stream_reserve(w->s, bytes);
+    return rc ? strata__out_done(&w->out, rc)
+              : strata_out_strings(&w->out, object, attr, strings, n);
 }
 
 int strata_writer_fixed_strings(strata_writer *w, const char *object, const char *attr,

@@ -256,6 +256,9 @@ int strata__h5_stream_append(strata__h5_stream *s, int id, const void *const *da
  * object (NULL or "/": the root). */
 int strata__h5_stream_fixed_strings(strata__h5_stream *s, const char *object, const char *attr,
                                     const char *const *strs, int64_t n);
+/* Reserve disk space for `bytes` more written by a strata__h5_out_* call
+ * on the stream's file (strings, attributes). */
+int strata__h5_stream_reserve(strata__h5_stream *s, int64_t bytes);
 /* rc == STRATA_OK: close, sync and rename into place; else discard. Frees s
  * (NULL allowed). Returns the final status. */
 int strata__h5_stream_finish(strata__h5_stream *s, int rc);

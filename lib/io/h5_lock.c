@@ -1,6 +1,7 @@
 #include "io/h5_lock.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,17 @@ static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
  * place: at exit, close the library only if files are still open (the host
  * program's, which that close flushes); ours are always closed. Where the
  * host initialized HDF5 first, its handler stays (docs/reliability.md). */
+static atomic_long unclosable; /* our files whose H5Fclose failed */
+
 static void close_at_exit(void)
 {
-    if (H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > 0)
+    if (H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > atomic_load(&unclosable))
         H5close();
+}
+
+void strata__h5_unclosable(void)
+{
+    atomic_fetch_add(&unclosable, 1);
 }
 
 static void take_exit_handler(void)

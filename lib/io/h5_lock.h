@@ -21,6 +21,11 @@ typedef struct strata__h5_guard {
 void strata__h5_enter(strata__h5_guard *g);
 void strata__h5_leave(const strata__h5_guard *g);
 
+/* Count a file of ours that libhdf5 failed to close (a streamed file after
+ * a write error): libhdf5 1.10 crashes closing it again, so the exit
+ * handler leaves the library open when only such files remain. */
+void strata__h5_unclosable(void);
+
 /* The most specific message on the calling thread's HDF5 error stack (e.g.
  * "inflate() failed"), or "unknown HDF5 error"; written into buf. */
 const char *strata__h5_cause(char *buf, size_t len);

@@ -5,8 +5,8 @@
  *
  * HDF5 must never see a failed write (libhdf5 1.10 cannot close a file after
  * one, and may crash at exit): before each block, disk space for the file's
- * current end plus the block plus every dataset's chunk cache and the
- * metadata is reserved with fallocate(FALLOC_FL_KEEP_SIZE), so a full disk
+ * current end plus the whole chunks the block touches plus every dataset's
+ * chunk cache (chunks not yet written) and the metadata is reserved with fallocate(FALLOC_FL_KEEP_SIZE), so a full disk
  * (or quota) is reported by us, with the file intact; a file size limit
  * (ulimit -f) is checked the same way. Where the file system cannot reserve
  * space (EOPNOTSUPP), writes go ahead unreserved. */
@@ -29,9 +29,11 @@
 #define CHUNK_BYTES ((int64_t)1 << 20)
 /* Largest chunk accepted (HDF5 caps chunks at 4 GiB; caches hold two). */
 #define CHUNK_MAX ((int64_t)64 << 20)
-/* Reserved beyond what the next block needs, for metadata (B-tree nodes,
- * object headers, the superblock); the reservation grows by 1/8 at a time. */
-#define SLACK ((int64_t)4 << 20)
+/* Reserved beyond what the next block needs, for metadata (B-tree nodes of
+ * the chunk indexes, object headers, the superblock): this much, plus 1/256
+ * of the file (chunk indexes grow with it; ~40 bytes a chunk of ~1 MiB) and
+ * of the block; the reservation grows by 1/8 at a time. */
+#define SLACK ((int64_t)256 << 10)
 #define GZIP_LEVEL 1
 
 typedef struct stream_set {
@@ -96,7 +98,7 @@ static int reserve(strata__h5_stream *s, hid_t file, int fd, const char *path, c
     hsize_t size = 0;
     if (H5Fget_filesize(file, &size) < 0)
         size = (hsize_t)s->reserved;
-    int64_t need = (int64_t)size + bytes + s->cache + SLACK;
+    int64_t need = (int64_t)size + bytes + s->cache + SLACK + ((int64_t)size + bytes) / 256;
     if (need <= s->reserved)
         return STRATA_OK;
     int64_t want = need + need / 8;
@@ -384,7 +386,10 @@ int strata__h5_stream_append(strata__h5_stream *s, int id, const void *const *da
     int rank = set->cols ? 2 : 1;
     hsize_t start[2] = {(hsize_t)set->rows, 0}, count[2] = {(hsize_t)n, (hsize_t)set->cols};
     hsize_t dims[2] = {(hsize_t)(set->rows + n), (hsize_t)set->cols};
-    int rc = reserve(s, file, fd, path, msg, n * (int64_t)set->row_bytes);
+    /* a chunk takes its whole size in the file once written, however few
+     * of its rows came: the chunks this block touches, and one more */
+    int64_t chunk_bytes = set->chunk_rows * (int64_t)set->row_bytes;
+    int rc = reserve(s, file, fd, path, msg, (n / set->chunk_rows + 2) * chunk_bytes);
     if (!rc) {
         hid_t fspace = -1, mspace = -1;
         herr_t err = H5Dset_extent(set->dset, dims);
@@ -494,5 +499,18 @@ int strata__h5_stream_fixed_strings(strata__h5_stream *s, const char *object, co
         H5Tclose(type);
     strata__h5_leave(&g);
     strata__free(buf);
+    return rc;
+}
+
+int strata__h5_stream_reserve(strata__h5_stream *s, int64_t bytes)
+{
+    char *msg;
+    int fd;
+    const char *path;
+    hid_t file = strata__h5_out_hid(s->out, &fd, &path, &msg);
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = reserve(s, file, fd, path, msg, bytes);
+    strata__h5_leave(&g);
     return rc;
 }

@@ -831,9 +831,12 @@ int strata__h5_out_group(strata__h5_out *o, const char *name)
 static int finish_streamed(writer *w, int rc)
 {
     char cause[256];
-    if (w->file >= 0 && H5Fclose(w->file) < 0 && !rc)
-        rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
-                          strata__h5_cause(cause, sizeof cause));
+    if (w->file >= 0 && H5Fclose(w->file) < 0) {
+        strata__h5_unclosable();
+        if (!rc)
+            rc = strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
+                              strata__h5_cause(cause, sizeof cause));
+    }
     w->file = -1;
     struct stat st; /* give back the space reserved beyond the end */
     if (w->fd >= 0 && fstat(w->fd, &st) == 0)

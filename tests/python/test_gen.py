@@ -245,3 +245,25 @@ def test_file_size_limit_leaves_nothing(tmp_path):
                         "--n 1000000 --d 4"], capture_output=True, text=True)
     assert r.returncode == 1 and "file size limit" in r.stderr, r.stderr
     assert os.listdir(tmp_path) == []
+
+
+def peak_rss_kb(args):
+    """Peak resident memory (KiB) of one `strata gen` run, in this process's child."""
+    env = dict(os.environ, STRATA_NO_SUPERVISOR="1")
+    p = subprocess.Popen([CLI, "gen", *map(str, args)], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    assert p.returncode == 0, p.stderr.read()
+    return usage.ru_maxrss
+
+
+def test_memory_bounded(tmp_path):
+    """Ten times the rows (8 MB -> 80 MB of data) take about the same memory:
+    one block and the chunk caches, never the file."""
+    small = peak_rss_kb(["blobs", "-o", tmp_path / "s.h5", "--n", 100000, "--d", 8,
+                         "--dtype", "float64"])
+    big = peak_rss_kb(["blobs", "-o", tmp_path / "b.h5", "--n", 1000000, "--d", 8,
+                       "--dtype", "float64"])
+    assert os.path.getsize(tmp_path / "b.h5") > 64e6
+    assert big < small + 16 * 1024, (small, big)
