@@ -27,6 +27,10 @@ static const char HELP[] =
     "                            NAME: customers): strata kmeans OUT.h5 --table /customers\n"
     "                  compound  /NAME, one record per customer (default NAME:\n"
     "                            customers): strata kmeans OUT.h5 --table /customers\n"
+    "                  pandas    /NAME, a pandas frame (to_hdf format=\"fixed\") indexed\n"
+    "                            by customer_id (default NAME: customers):\n"
+    "                            pandas.read_hdf(\"OUT.h5\", \"customers\");\n"
+    "                            strata kmeans OUT.h5 --table /customers\n"
     "  blobs         an N x D matrix /NAME (default NAME: x) for k-means, and /group\n"
     "                (int32, each row's hidden group): K Gaussian blobs of unit\n"
     "                spread (--kind gaussian), or K customer-like groups, log-normally\n"
@@ -111,6 +115,8 @@ static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
     }
     if (rc || *help)
         return rc;
+    if (g->block_rows > 10000000)
+        return cli_error(CLI_USAGE, "--block-rows must be at most 10000000");
     if (optind < argc)
         return cli_error(CLI_USAGE, "unexpected argument '%s' (see 'strata gen --help')",
                          argv[optind]);

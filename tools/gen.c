@@ -260,7 +260,9 @@ static void blobs_rows(const blobs *bl, synth_rng *r, int customer_kind, int64_t
 
 int gen_blobs(const gen_options *g, int64_t *bytes)
 {
-    int64_t b = g->block_rows;
+    /* wide rows: blocks of at most ~8 MB (a block never changes the values) */
+    int64_t b = g->block_rows, most = ((int64_t)8 << 20) / (g->d * 8);
+    b = b < most ? b : most > 0 ? most : 1;
     synth_rng r;
     synth_seed(&r, (uint64_t)g->seed);
     blobs bl;

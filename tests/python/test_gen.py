@@ -167,6 +167,19 @@ def test_readers_take_the_files(tmp_path):
     r = subprocess.run([CLI, "kmeans", f"{b}:/x", "-k", "3", "-o", tmp_path / "kb.h5"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+    r = subprocess.run([CLI, "sweep", f"{b}:/x", "-k", "2:4", "-o", tmp_path / "sw.h5"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "suggested k" in r.stdout, r.stderr
+    t2 = tmp_path / "t2.h5"
+    gen("transactions", "-o", t2, "--customers", 500)
+    r = subprocess.run([CLI, "tiers", t2, "--customer", "/tx/customer_id", "--time", "/tx/day",
+                        "--amount", "/tx/amount", "-k", "3", "-o", tmp_path / "ti.h5"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "ti.h5", "r") as f, h5py.File(t2, "r") as g:
+        # every customer with a usable row (a lone NaN amount or return is dropped)
+        ok = np.isfinite(g["tx/amount"][()]) & (g["tx/amount"][()] > 0)
+        assert len(f["tier"]) == len(np.unique(g["tx/customer_id"][()][ok]))
 
 
 def test_pandas_layout(tmp_path):
