@@ -245,7 +245,7 @@ int strata__h5_stream_dataset(strata__h5_stream *s, const char *name, int type, 
     (void)strata__h5_out_hid(s->out, &fd, &path, &msg);
     hid_t ft, mt;
     size_t size;
-    stream_set *set;
+    stream_set *set = NULL;
     if (!types_of(type, &ft, &mt, &size))
         return strata__fail(msg, STRATA_E_INTERNAL, "bad element type %d for '%s'", type, name);
     if (cols < 0 || cols > CHUNK_MAX / (int64_t)size)
@@ -278,7 +278,7 @@ int strata__h5_stream_table(strata__h5_stream *s, const char *name, int nfields,
     int fd;
     const char *path;
     (void)strata__h5_out_hid(s->out, &fd, &path, &msg);
-    stream_set *set;
+    stream_set *set = NULL;
     strata__h5_guard g;
     strata__h5_enter(&g);
     int rc = add_set(s, name, chunk_rows, &set);
