@@ -280,3 +280,19 @@ def test_memory_bounded(tmp_path):
                        "--dtype", "float64"])
     assert os.path.getsize(tmp_path / "b.h5") > 64e6
     assert big < small + 16 * 1024, (small, big)
+
+
+def test_sigterm_leaves_nothing(tmp_path):
+    """SIGTERM while the file grows: the temporary is removed, no output."""
+    import signal
+    import time
+    p = subprocess.Popen([CLI, "gen", "blobs", "-o", str(tmp_path / "big.h5"), "--n", "20000000",
+                          "--d", "16"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(3000):  # until the temporary exists (not a timing assertion)
+        if os.listdir(tmp_path) or p.poll() is not None:
+            break
+        time.sleep(0.01)
+    assert p.poll() is None and os.listdir(tmp_path)[0].startswith("big.h5.tmp.")
+    p.send_signal(signal.SIGTERM)
+    assert p.wait() == -signal.SIGTERM
+    assert os.listdir(tmp_path) == []
