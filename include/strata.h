@@ -1109,7 +1109,24 @@ typedef enum strata_rfm_param {
     STRATA_RFM_MAX_DAY = 210,
     /* int, > INT64_MIN, default 0: customer ids below it are invalid
      * (negative ids, often a "missing" mark, are dropped by default). */
-    STRATA_RFM_MIN_ID = 211
+    STRATA_RFM_MIN_ID = 211,
+    /* int, bytes >= 0, default 0 (no limit): the memory budget of
+     * strata_rfm_fit_h5() (the other fits take arrays already in memory).
+     * A log whose rows x 100 bytes exceed it is aggregated out of core: read
+     * in blocks (whole chunks of the datasets), cleaned, its kept rows
+     * spilled by customer-id range into part files of a private temporary
+     * directory (strata_rfm_set_tmpdir()), each part aggregated in memory;
+     * the directory is removed before the fit returns, on success or
+     * failure. The result (customers, aggregates, scores, segments,
+     * cleaning counts, edges) is bitwise that of the in-memory fit. What
+     * must fit: about 128 bytes per customer (the per-customer table, its
+     * scores and the writer's columns) - a smaller budget fails with
+     * STRATA_E_NOMEM naming the minimum - and one part (100 bytes a row;
+     * one customer's rows are never split, so a single huge customer may
+     * exceed the budget). Disk space: 24 bytes per kept row plus 48 per
+     * customer. A budget is a target for the big arrays, not a hard cap:
+     * HDF5's chunk cache and the program's own memory come on top. */
+    STRATA_RFM_MEMORY = 212
     /* STRATA_THREADS (400) applies too: 0 = the OpenMP default. Results do
      * not depend on it. So does STRATA_KERNEL (401, default AUTO): the SIMD
      * kernel that checks the rows and counts values against bin edges;
@@ -1254,6 +1271,16 @@ STRATA_API STRATA_NODISCARD int strata_rfm_set_segments(strata_rfm *h, int64_t n
  *          above), STRATA_E_NOMEM. On error the previous result stays. */
 STRATA_API STRATA_NODISCARD int strata_rfm_fit(strata_rfm *h, const int64_t *customer_id,
                                const int64_t *time, const double *amount, int64_t n);
+
+/** The folder under which an out-of-core strata_rfm_fit_h5() (see
+ *  STRATA_RFM_MEMORY) creates its private temporary directory
+ *  ("strata-XXXXXX", mode 0700, removed before the fit returns). path NULL
+ *  or "": $TMPDIR when set and not empty, else /tmp (the default). The
+ *  path is copied; it is checked at the fit: a folder that does not exist
+ *  or cannot be written, or a disk that fills up, fails the fit with
+ *  STRATA_E_IO_WRITE naming the folder, leaving no file behind.
+ *  @return STRATA_OK, STRATA_E_NULL (h), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_rfm_set_tmpdir(strata_rfm *h, const char *path);
 
 /** strata_rfm_fit() on columns of an HDF5 file (opened read-only, never
  *  changed). With table == NULL or "", customer, time and amount are 1-D

@@ -1,0 +1,192 @@
+/* Temporary files of out-of-core work (spill.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "core/status.h"
+#include "io/spill.h"
+
+struct strata__spill {
+    char dir[4096];
+    int64_t next; /* number of the next file */
+    char *msg;
+};
+
+const char *strata__spill_default_dir(void)
+{
+    const char *t = getenv("TMPDIR");
+    return t && t[0] ? t : "/tmp";
+}
+
+int strata__spill_open(strata__spill **out, const char *dir, char *msg)
+{
+    *out = NULL;
+    if (!dir || !dir[0])
+        dir = strata__spill_default_dir();
+    strata__spill *s = strata__calloc(1, sizeof *s);
+    if (!s)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a temporary directory");
+    s->msg = msg;
+    struct stat st;
+    int bad = stat(dir, &st) != 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
+    if (bad) {
+        strata__free(s);
+        return strata__fail(msg, STRATA_E_IO_WRITE, "cannot use '%s' for temporary files: %s",
+                            dir, strerror(bad));
+    }
+    if ((size_t)snprintf(s->dir, sizeof s->dir, "%s/strata-XXXXXX", dir) >= sizeof s->dir - 32) {
+        strata__free(s);
+        return strata__fail(msg, STRATA_E_IO_WRITE, "temporary folder path too long: '%s'", dir);
+    }
+    if (!mkdtemp(s->dir)) {
+        int e = errno;
+        strata__free(s);
+        return strata__fail(msg, STRATA_E_IO_WRITE,
+                            "cannot create a temporary directory in '%s': %s", dir, strerror(e));
+    }
+    *out = s;
+    return STRATA_OK;
+}
+
+const char *strata__spill_dir(const strata__spill *s)
+{
+    return s->dir;
+}
+
+static void file_path(const strata__spill *s, int64_t file, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/%lld", s->dir, (long long)file);
+}
+
+void strata__spill_close(strata__spill *s)
+{
+    if (!s)
+        return;
+    /* Every entry, not only the numbers handed out: the directory is ours. */
+    DIR *d = opendir(s->dir);
+    if (d) {
+        struct dirent *e;
+        char path[4400];
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                snprintf(path, sizeof path, "%s/%s", s->dir, e->d_name);
+                unlink(path);
+            }
+        closedir(d);
+    }
+    rmdir(s->dir);
+    strata__free(s);
+}
+
+static int write_error(strata__spill *s, int e)
+{
+    return strata__fail(s->msg, STRATA_E_IO_WRITE, "cannot write temporary files in '%s': %s",
+                        s->dir, strerror(e));
+}
+
+int strata__spill_create(strata__spill *s, size_t cap, strata__spill_writer *w)
+{
+    *w = (strata__spill_writer){.fd = -1, .file = s->next, .cap = cap};
+    char path[4400];
+    file_path(s, s->next, path, sizeof path);
+    if (!(w->buf = strata__alloc(cap, 1)))
+        return strata__fail(s->msg, STRATA_E_NOMEM, "out of memory for temporary file buffers");
+    w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (w->fd < 0) {
+        int e = errno;
+        strata__free(w->buf);
+        w->buf = NULL;
+        return write_error(s, e);
+    }
+    s->next++;
+    return STRATA_OK;
+}
+
+static int flush(strata__spill *s, strata__spill_writer *w)
+{
+    size_t done = 0;
+    while (done < w->len) {
+        ssize_t k = write(w->fd, w->buf + done, w->len - done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return write_error(s, k < 0 ? errno : ENOSPC);
+        done += (size_t)k;
+    }
+    w->len = 0;
+    return STRATA_OK;
+}
+
+int strata__spill_write(strata__spill *s, strata__spill_writer *w, const void *p, size_t n)
+{
+    const char *c = p;
+    w->bytes += n;
+    while (n > 0) {
+        if (w->len == w->cap) {
+            int rc = flush(s, w);
+            if (rc)
+                return rc;
+        }
+        size_t k = w->cap - w->len < n ? w->cap - w->len : n;
+        memcpy(w->buf + w->len, c, k);
+        w->len += k;
+        c += k;
+        n -= k;
+    }
+    return STRATA_OK;
+}
+
+int strata__spill_finish(strata__spill *s, strata__spill_writer *w, int rc)
+{
+    if (w->fd >= 0) {
+        if (!rc)
+            rc = flush(s, w);
+        if (close(w->fd) != 0 && !rc)
+            rc = write_error(s, errno);
+    }
+    strata__free(w->buf);
+    w->buf = NULL;
+    w->fd = -1;
+    return rc;
+}
+
+int strata__spill_read(strata__spill *s, int64_t file, uint64_t offset, void *buf, size_t n)
+{
+    char path[4400];
+    file_path(s, file, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return strata__fail(s->msg, STRATA_E_IO_OPEN, "cannot read the temporary file '%s': %s",
+                            path, strerror(errno));
+    size_t done = 0;
+    int e = 0;
+    while (done < n) {
+        ssize_t k = pread(fd, (char *)buf + done, n - done, (off_t)(offset + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            e = k < 0 ? errno : 0;
+            break;
+        }
+        done += (size_t)k;
+    }
+    close(fd);
+    if (done < n)
+        return strata__fail(s->msg, STRATA_E_IO_OPEN,
+                            "cannot read the temporary file '%s': %s", path,
+                            e ? strerror(e) : "it ends early (changed by another program?)");
+    return STRATA_OK;
+}
+
+void strata__spill_remove(strata__spill *s, int64_t file)
+{
+    char path[4400];
+    file_path(s, file, path, sizeof path);
+    unlink(path);
+}
