@@ -591,8 +591,9 @@ typedef enum strata_write_flags {
 /** Remove the temporary files of the HDF5 writes now in progress in this
  *  process, if any (a write holds one from its start to its end; a result
  *  file assembled with strata_out holds one from strata_out_open() to its
- *  commit or discard; at most 16 at once), so that a program ended by a signal
- *  leaves nothing behind. Async-signal-safe: meant to be called from a
+ *  commit or discard; at most 16 at once), and the temporary directories of
+ *  out-of-core RFM fits in progress (STRATA_RFM_MEMORY; at most 16), so that
+ *  a program ended by a signal leaves nothing behind. Async-signal-safe: meant to be called from a
  *  SIGINT/SIGTERM handler, which then ends the process (the `strata` program
  *  does so). If the process goes on instead, the interrupted write fails with
  *  STRATA_E_IO_WRITE and the output path is left as it was. Allocates nothing;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,9 +16,58 @@
 
 struct strata__spill {
     char dir[4096];
-    int64_t next; /* number of the next file */
+    atomic_llong next; /* number of the next file: files 0..next-1 may exist */
+    int slot;          /* in active, or -1 */
     char *msg;
 };
+
+/* The spills in progress, for strata__spill_discard_all() (a signal
+ * handler): whoever swaps a spill out of its slot removes its files; the
+ * owner frees it once no discard runs (the h5_write.c pattern). */
+#define SLOTS 16
+static _Atomic(strata__spill *) active[SLOTS];
+static atomic_int discarding;
+
+/* "<dir>/<file>" into buf without stdio (async-signal-safe). */
+static void file_path_raw(const char *dir, long long file, char *buf, size_t cap)
+{
+    size_t len = strlen(dir);
+    char digits[24];
+    int k = 0;
+    do
+        digits[k++] = (char)('0' + file % 10);
+    while ((file /= 10) > 0 && k < 23);
+    if (len + (size_t)k + 2 > cap) {
+        buf[0] = '\0';
+        return;
+    }
+    memcpy(buf, dir, len);
+    buf[len++] = '/';
+    while (k > 0)
+        buf[len++] = digits[--k];
+    buf[len] = '\0';
+}
+
+void strata__spill_discard_all(void)
+{
+    int saved = errno;
+    atomic_fetch_add(&discarding, 1);
+    for (int i = 0; i < SLOTS; i++) {
+        strata__spill *s = atomic_exchange(&active[i], NULL);
+        if (!s)
+            continue;
+        char path[4400];
+        long long n = atomic_load(&s->next);
+        for (long long f = 0; f < n; f++) {
+            file_path_raw(s->dir, f, path, sizeof path);
+            if (path[0])
+                unlink(path);
+        }
+        rmdir(s->dir);
+    }
+    atomic_fetch_sub(&discarding, 1);
+    errno = saved;
+}
 
 const char *strata__spill_default_dir(void)
 {
@@ -50,6 +101,12 @@ int strata__spill_open(strata__spill **out, const char *dir, char *msg)
         return strata__fail(msg, STRATA_E_IO_WRITE,
                             "cannot create a temporary directory in '%s': %s", dir, strerror(e));
     }
+    s->slot = -1;
+    for (int i = 0; i < SLOTS && s->slot < 0; i++) {
+        strata__spill *none = NULL;
+        if (atomic_compare_exchange_strong(&active[i], &none, s))
+            s->slot = i;
+    }
     *out = s;
     return STRATA_OK;
 }
@@ -61,13 +118,19 @@ const char *strata__spill_dir(const strata__spill *s)
 
 static void file_path(const strata__spill *s, int64_t file, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s/%lld", s->dir, (long long)file);
+    file_path_raw(s->dir, (long long)file, buf, cap);
 }
 
 void strata__spill_close(strata__spill *s)
 {
     if (!s)
         return;
+    if (s->slot >= 0) {
+        strata__spill *self = s;
+        atomic_compare_exchange_strong(&active[s->slot], &self, NULL);
+        while (atomic_load(&discarding)) /* a discard may still be removing our files */
+            sched_yield();
+    }
     /* Every entry, not only the numbers handed out: the directory is ours. */
     DIR *d = opendir(s->dir);
     if (d) {

@@ -22,6 +22,11 @@ const char *strata__spill_default_dir(void);
 /* Create "<dir>/strata-XXXXXX" (dir NULL or "": strata__spill_default_dir()).
  * msg: STRATA__MSG_LEN bytes, kept by pointer for later calls' messages. */
 int strata__spill_open(strata__spill **out, const char *dir, char *msg);
+/* Remove the files and directories of every spill open in the process
+ * (at most 16 are tracked): async-signal-safe, for
+ * strata_discard_temp_file(). A spill whose files went this way fails its
+ * next read or write with a clear message. */
+void strata__spill_discard_all(void);
 /* Remove every file of the directory and the directory; NULL is a no-op. */
 void strata__spill_close(strata__spill *s);
 /* The private directory's path. */
