@@ -15,7 +15,8 @@ whole log (reused when --file exists with the same N). Then runs, each under
         -o OUT.h5 --force --memory SIZE [--tmpdir DIR]
 
 and, unless --no-in-memory, the same without --memory, and reports wall
-seconds and peak resident memory (Maximum resident set size) of each, the
+seconds, CPU seconds (user + system) and peak resident memory (Maximum
+resident set size) of each, the
 CPU model (lscpu) and /proc/loadavg before each run, and whether the two
 output files hold the same datasets (h5py, bitwise). One JSON line per run
 on stdout, a summary on stderr. The file is removed unless --keep or --file.
@@ -76,8 +77,10 @@ def timed(cmd):
     if r.returncode != 0:
         sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr}")
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-    return {"seconds": round(wall, 2), "peak_rss_mb": round(rss / 1024, 1),
-            "loadavg_before": " ".join(load)}
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): ([0-9.]+)", r.stderr).group(1))
+              for k in ("User", "System"))
+    return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+            "peak_rss_mb": round(rss / 1024, 1), "loadavg_before": " ".join(load)}
 
 
 def same_outputs(a, b):
@@ -142,7 +145,8 @@ def main():
             if not ok:
                 sys.exit(1)
         for name, res in results.items():
-            print(f"{name:12s} {res['seconds']:8.1f} s  peak RSS {res['peak_rss_mb']:8.1f} MB"
+            print(f"{name:12s} {res['seconds']:8.1f} s  (CPU {res['cpu_seconds']:.1f} s)  "
+              f"peak RSS {res['peak_rss_mb']:8.1f} MB"
                   f"  (load {res['loadavg_before']})", file=sys.stderr)
     finally:
         for p in work.glob("*"):

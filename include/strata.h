@@ -1293,9 +1293,15 @@ STRATA_API STRATA_NODISCARD int strata_rfm_set_tmpdir(strata_rfm *h, const char 
  *  regular file (a FIFO, a device) is refused with STRATA_E_IO_OPEN. The
  *  handle remembers the file with the result: strata_rfm_write_h5() will not
  *  replace it.
+ *  With a memory budget (STRATA_RFM_MEMORY) a log of more than budget / 100
+ *  rows is aggregated out of core through temporary files
+ *  (strata_rfm_set_tmpdir()), with the same result; docs/rfm.md.
  *  @return as strata_rfm_fit(), plus STRATA_E_IO_* (missing file or dataset,
  *          wrong rank or type, columns of different lengths, 0 rows); the
- *          message names the file and dataset. */
+ *          message names the file and dataset. Out of core also:
+ *          STRATA_E_IO_WRITE (temporary folder unusable, disk full),
+ *          STRATA_E_NOMEM (budget below about 128 bytes per customer: the
+ *          message names the minimum). */
 STRATA_API STRATA_NODISCARD int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table,
                                   const char *customer, const char *time, const char *amount);
 

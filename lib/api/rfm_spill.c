@@ -46,7 +46,10 @@ typedef struct run {
     strata__rfm_agg_cfg cfg; /* partial */
     uint64_t budget;
     strata__spill *sp;
-    strata__scratch scratch; /* records of the parts' aggregations */
+    /* Memory reused from part to part (fresh pages cost more than the work
+     * on them, core/scratch.h): the records of the aggregation, the three
+     * columns of a part, a part's customer table. */
+    strata__scratch scratch, columns, table;
     strata__spill_writer cust;
     int64_t customers, first_day, last_day;
     strata__rfm_report rep;
@@ -181,10 +184,11 @@ static int process_part(run *r, const part *q, int depth)
         return split_part(r, q, depth);
     /* One customer's rows, however many, are aggregated together. */
     int64_t m = q->rows, step = piece_rows(r, sizeof(rec));
-    int64_t *id = strata__alloc((size_t)m, sizeof *id), *time = strata__alloc((size_t)m, 8);
-    double *amount = strata__alloc((size_t)m, sizeof *amount);
+    int64_t *id = strata__scratch_get(&r->columns, (size_t)m * 3 * 8, NULL);
+    int64_t *time = id ? id + m : NULL;
+    double *amount = id ? (double *)(id + 2 * m) : NULL;
     rec *buf = strata__alloc((size_t)(m < step ? m : step), sizeof *buf);
-    int rc = id && time && amount && buf ? STRATA_OK : nomem(r, "a part of the log");
+    int rc = id && buf ? STRATA_OK : nomem(r, "a part of the log");
     for (int64_t i = 0; i < m && !rc; i += step) {
         int64_t k = m - i < step ? m - i : step;
         rc = strata__spill_read(r->sp, q->file, (uint64_t)i * sizeof(rec), buf,
@@ -200,16 +204,13 @@ static int process_part(run *r, const part *q, int depth)
     strata__rfm_customers c = {0};
     strata__rfm_report rep = {0};
     if (!rc)
-        rc = strata__rfm_aggregate(id, time, amount, m, &r->cfg, &r->scratch, NULL, &c, &rep,
-                                   r->msg);
-    strata__free(id);
-    strata__free(time);
-    strata__free(amount);
+        rc = strata__rfm_aggregate(id, time, amount, m, &r->cfg, &r->scratch, &r->table, &c,
+                                   &rep, r->msg);
     if (!rc) {
         strata__rfm_report_add_part(&r->rep, &rep);
         rc = add_customers(r, &c);
     }
-    strata__rfm_customers_free(&c);
+    strata__rfm_customers_retire(&c, &r->table);
     return rc;
 }
 
@@ -338,6 +339,8 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
     rc = strata__spill_finish(r.sp, &r.cust, rc);
     strata__free(f.parts);
     strata__scratch_free(&r.scratch);
+    strata__scratch_free(&r.columns);
+    strata__scratch_free(&r.table);
     if (!rc) {
         r.cfg.reference_day = cfg->reference_day;
         rc = load_customers(&r, spare, &c);
