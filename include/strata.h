@@ -1275,7 +1275,8 @@ STRATA_API STRATA_NODISCARD int strata_rfm_fit(strata_rfm *h, const int64_t *cus
 
 /** The folder under which an out-of-core strata_rfm_fit_h5() (see
  *  STRATA_RFM_MEMORY) creates its private temporary directory
- *  ("strata-XXXXXX", mode 0700, removed before the fit returns). path NULL
+ *  ("strata-<pid>-XXXXXX", mode 0700, removed before the fit returns; one
+ *  a killed process left there is removed by the next such fit). path NULL
  *  or "": $TMPDIR when set and not empty, else /tmp (the default). The
  *  path is copied; it is checked at the fit: a folder that does not exist
  *  or cannot be written, or a disk that fills up, fails the fit with

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 
 struct strata__spill {
     char dir[4096];
+    int lock_fd;       /* the directory, flock()ed while the spill lives */
     atomic_llong next; /* number of the next file: files 0..next-1 may exist */
     int slot;          /* in active, or -1 */
     char *msg;
@@ -75,6 +78,58 @@ const char *strata__spill_default_dir(void)
     return t && t[0] ? t : "/tmp";
 }
 
+/* Remove every entry of folder `path`, then the folder. */
+static void remove_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        char file[4400];
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+                unlink(file);
+            }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+/* The directories a killed process left in `dir` (kill -9, a crash): ours
+ * are named strata-<pid>-XXXXXX. One is removed when it belongs to this
+ * user, no process <pid> exists, and no process holds its lock (the owner
+ * flock()s it: a live owner in another PID namespace keeps it). */
+static void remove_stale(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[4400];
+    while ((e = readdir(d))) {
+        const char *p = e->d_name;
+        if (strncmp(p, "strata-", 7) != 0)
+            continue;
+        char *end;
+        long pid = strtol(p + 7, &end, 10);
+        if (end == p + 7 || pid <= 0 || *end != '-' || strlen(end + 1) != 6)
+            continue;
+        if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, p);
+        struct stat st;
+        if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+            continue;
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            remove_dir(path);
+        close(fd);
+    }
+    closedir(d);
+}
+
 int strata__spill_open(strata__spill **out, const char *dir, char *msg)
 {
     *out = NULL;
@@ -91,7 +146,9 @@ int strata__spill_open(strata__spill **out, const char *dir, char *msg)
         return strata__fail(msg, STRATA_E_IO_WRITE, "cannot use '%s' for temporary files: %s",
                             dir, strerror(bad));
     }
-    if ((size_t)snprintf(s->dir, sizeof s->dir, "%s/strata-XXXXXX", dir) >= sizeof s->dir - 32) {
+    remove_stale(dir);
+    if ((size_t)snprintf(s->dir, sizeof s->dir, "%s/strata-%ld-XXXXXX", dir, (long)getpid()) >=
+        sizeof s->dir - 32) {
         strata__free(s);
         return strata__fail(msg, STRATA_E_IO_WRITE, "temporary folder path too long: '%s'", dir);
     }
@@ -101,6 +158,9 @@ int strata__spill_open(strata__spill **out, const char *dir, char *msg)
         return strata__fail(msg, STRATA_E_IO_WRITE,
                             "cannot create a temporary directory in '%s': %s", dir, strerror(e));
     }
+    s->lock_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->lock_fd >= 0)
+        flock(s->lock_fd, LOCK_EX | LOCK_NB); /* a new directory: nobody else holds it */
     s->slot = -1;
     for (int i = 0; i < SLOTS && s->slot < 0; i++) {
         strata__spill *none = NULL;
@@ -132,18 +192,9 @@ void strata__spill_close(strata__spill *s)
             sched_yield();
     }
     /* Every entry, not only the numbers handed out: the directory is ours. */
-    DIR *d = opendir(s->dir);
-    if (d) {
-        struct dirent *e;
-        char path[4400];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-                snprintf(path, sizeof path, "%s/%s", s->dir, e->d_name);
-                unlink(path);
-            }
-        closedir(d);
-    }
-    rmdir(s->dir);
+    remove_dir(s->dir);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     strata__free(s);
 }
 

@@ -304,6 +304,21 @@ for q in 0 1 4095 8000; do
   run env FAULTFS_DIR="$SPILL" LD_PRELOAD="$SHIM" FAULTFS_QUOTA="$q" FAULTFS_MAXIO=4096 "${OOC[@]}"
   spill_verdict "out of core, disk full after $q bytes" "No space left on device"
 done
+# kill -9 while spilling leaves the directory; the next run into the same
+# folder removes it (its process is gone, its lock free) and leaves nothing
+wsteps=$(awk '$1 == "write" { print $2 }' "$T/count")
+for n in 1 $((wsteps / 2)) "$wsteps"; do
+  prepare 0
+  run env FAULTFS_DIR="$SPILL" LD_PRELOAD="$SHIM" FAULTFS_FAIL="write:$n:KILL" "${OOC[@]}"
+  [ "$rc" -eq 137 ] && [ -n "$(ls -A "$SPILL")" ] && ok || bad "out of core, kill -9 at write $n: exit $rc, left '$(ls -A "$SPILL")'"
+  expect "out of core, kill -9 at write $n, the next run" 0 "" "${OOC[@]}"
+  [ -z "$(ls -A "$SPILL")" ] && ok || bad "out of core, kill -9 at write $n: the next run left $(ls -A "$SPILL")"
+done
+# a live owner's directory is never taken: this shell's, locked by nobody
+mkdir "$SPILL/strata-$$-abcdef"
+expect "out of core, a live process's directory" 0 "" "${OOC[@]}"
+[ "$(ls -A "$SPILL")" = "strata-$$-abcdef" ] && ok || bad "out of core: a live process's directory: $(ls -A "$SPILL")"
+rmdir "$SPILL/strata-$$-abcdef"
 
 # ---- a full disk and a read-only mount for real (private mount namespace)
 if command -v unshare >/dev/null && unshare -m --propagation private true 2>/dev/null; then
