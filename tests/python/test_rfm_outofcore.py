@@ -251,3 +251,21 @@ def test_cli_disk_full(log, tmp_path):
     assert r.returncode == 1, r.stderr
     assert "cannot write temporary files" in r.stderr and "File too large" in r.stderr
     assert not out.exists() and os.listdir(spill) == []
+
+
+@pytest.mark.parametrize("args", [dict(reference_day=18100),  # before the last purchase
+                                  dict(min_id=10**15),        # no row left
+                                  dict(min_day=30000)])
+def test_same_errors_as_in_memory(log, tmp_path, args):
+    with pytest.raises(strata.ArgumentError) as ref:
+        strata.rfm_h5(log, **args)
+    with pytest.raises(strata.ArgumentError) as got:
+        strata.rfm_h5(log, memory=100_000, tmpdir=tmp_path, **args)
+    assert str(got.value) == str(ref.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_seconds(log, tmp_path):
+    """Times as Unix seconds: days by floor division, the same in parts."""
+    ref = strata.rfm_h5(log, time_unit="seconds")
+    same(ref, strata.rfm_h5(log, time_unit="seconds", memory=200_000, tmpdir=tmp_path))
