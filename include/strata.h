@@ -593,8 +593,9 @@ typedef enum strata_write_flags {
 /** Remove the temporary files of the HDF5 writes now in progress in this
  *  process, if any (a write holds one from its start to its end; a result
  *  file assembled with strata_out holds one from strata_out_open() to its
- *  commit or discard; at most 16 at once), so that a program ended by a signal
- *  leaves nothing behind. Async-signal-safe: meant to be called from a
+ *  commit or discard; at most 16 at once), and the temporary directories of
+ *  out-of-core RFM fits in progress (STRATA_RFM_MEMORY; at most 16), so that
+ *  a program ended by a signal leaves nothing behind. Async-signal-safe: meant to be called from a
  *  SIGINT/SIGTERM handler, which then ends the process (the `strata` program
  *  does so). If the process goes on instead, the interrupted write fails with
  *  STRATA_E_IO_WRITE and the output path is left as it was. Allocates nothing;
@@ -1210,7 +1211,24 @@ typedef enum strata_rfm_param {
     STRATA_RFM_MAX_DAY = 210,
     /* int, > INT64_MIN, default 0: customer ids below it are invalid
      * (negative ids, often a "missing" mark, are dropped by default). */
-    STRATA_RFM_MIN_ID = 211
+    STRATA_RFM_MIN_ID = 211,
+    /* int, bytes >= 0, default 0 (no limit): the memory budget of
+     * strata_rfm_fit_h5() (the other fits take arrays already in memory).
+     * A log whose rows x 100 bytes exceed it is aggregated out of core: read
+     * in blocks (whole chunks of the datasets), cleaned, its kept rows
+     * spilled by customer-id range into part files of a private temporary
+     * directory (strata_rfm_set_tmpdir()), each part aggregated in memory;
+     * the directory is removed before the fit returns, on success or
+     * failure. The result (customers, aggregates, scores, segments,
+     * cleaning counts, edges) is bitwise that of the in-memory fit. What
+     * must fit: about 128 bytes per customer (the per-customer table, its
+     * scores and the writer's columns) - a smaller budget fails with
+     * STRATA_E_NOMEM naming the minimum - and one part (100 bytes a row;
+     * one customer's rows are never split, so a single huge customer may
+     * exceed the budget). Disk space: 24 bytes per kept row plus 48 per
+     * customer. A budget is a target for the big arrays, not a hard cap:
+     * HDF5's chunk cache and the program's own memory come on top. */
+    STRATA_RFM_MEMORY = 212
     /* STRATA_THREADS (400) applies too: 0 = the OpenMP default. Results do
      * not depend on it. So does STRATA_KERNEL (401, default AUTO): the SIMD
      * kernel that checks the rows and counts values against bin edges;
@@ -1356,6 +1374,17 @@ STRATA_API STRATA_NODISCARD int strata_rfm_set_segments(strata_rfm *h, int64_t n
 STRATA_API STRATA_NODISCARD int strata_rfm_fit(strata_rfm *h, const int64_t *customer_id,
                                const int64_t *time, const double *amount, int64_t n);
 
+/** The folder under which an out-of-core strata_rfm_fit_h5() (see
+ *  STRATA_RFM_MEMORY) creates its private temporary directory
+ *  ("strata-<pid>-XXXXXX", mode 0700, removed before the fit returns; one
+ *  a killed process left there is removed by the next such fit). path NULL
+ *  or "": $TMPDIR when set and not empty, else /tmp (the default). The
+ *  path is copied; it is checked at the fit: a folder that does not exist
+ *  or cannot be written, or a disk that fills up, fails the fit with
+ *  STRATA_E_IO_WRITE naming the folder, leaving no file behind.
+ *  @return STRATA_OK, STRATA_E_NULL (h), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_rfm_set_tmpdir(strata_rfm *h, const char *path);
+
 /** strata_rfm_fit() on columns of an HDF5 file (opened read-only, never
  *  changed). With table == NULL or "", customer, time and amount are 1-D
  *  datasets of equal length; otherwise table is a 1-D compound dataset (a
@@ -1366,9 +1395,15 @@ STRATA_API STRATA_NODISCARD int strata_rfm_fit(strata_rfm *h, const int64_t *cus
  *  regular file (a FIFO, a device) is refused with STRATA_E_IO_OPEN. The
  *  handle remembers the file with the result: strata_rfm_write_h5() will not
  *  replace it.
+ *  With a memory budget (STRATA_RFM_MEMORY) a log of more than budget / 100
+ *  rows is aggregated out of core through temporary files
+ *  (strata_rfm_set_tmpdir()), with the same result; docs/rfm.md.
  *  @return as strata_rfm_fit(), plus STRATA_E_IO_* (missing file or dataset,
  *          wrong rank or type, columns of different lengths, 0 rows); the
- *          message names the file and dataset. */
+ *          message names the file and dataset. Out of core also:
+ *          STRATA_E_IO_WRITE (temporary folder unusable, disk full),
+ *          STRATA_E_NOMEM (budget below about 128 bytes per customer: the
+ *          message names the minimum). */
 STRATA_API STRATA_NODISCARD int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table,
                                   const char *customer, const char *time, const char *amount);
 

@@ -1207,6 +1207,21 @@ static void test_bad_input(void)
     ASSERT_STATUS(strata_rfm_set_int(h, STRATA_KMEANS_K, 3), STRATA_E_PARAM);
     ASSERT_OK(strata_rfm_get_int(h, STRATA_RFM_REFERENCE_DAY, &v));
     ASSERT_TRUE(v == STRATA_RFM_REFERENCE_AUTO);
+    /* the memory budget (out-of-core fit_h5: tests/python/test_rfm_outofcore.py) */
+    ASSERT_OK(strata_rfm_get_int(h, STRATA_RFM_MEMORY, &v));
+    ASSERT_EQ_INT(v, 0);
+    ASSERT_STATUS(strata_rfm_set_int(h, STRATA_RFM_MEMORY, -1), STRATA_E_PARAM);
+    set(h, STRATA_RFM_MEMORY, (int64_t)2 << 30);
+    ASSERT_OK(strata_rfm_get_int(h, STRATA_RFM_MEMORY, &v));
+    ASSERT_EQ_INT(v, (int64_t)2 << 30);
+    ASSERT_OK(strata_rfm_set_tmpdir(h, "/nonexistent-folder"));
+    ASSERT_OK(strata_rfm_set_tmpdir(h, NULL));
+    ASSERT_STATUS(strata_rfm_set_tmpdir(NULL, "/tmp"), STRATA_E_NULL);
+    /* a fit from arrays ignores both */
+    ASSERT_OK(strata_rfm_set_tmpdir(h, "/nonexistent-folder"));
+    set(h, STRATA_RFM_MEMORY, 1);
+    ASSERT_OK(strata_rfm_fit(h, id, day, amount, 2));
+    set(h, STRATA_RFM_MEMORY, 0);
     /* an empty valid day range */
     set(h, STRATA_RFM_MIN_DAY, 10);
     set(h, STRATA_RFM_MAX_DAY, 9);

@@ -13,7 +13,8 @@ typedef struct rfm_options {
     const char *customer, *time, *amount, *table, *segments;
     const char *edges[3];
     int64_t bins, ties, reference_day, time_unit, frequency, monetary, negative, zero,
-        duplicates, min_id, min_day, max_day;
+        duplicates, min_id, min_day, max_day, memory;
+    const char *tmpdir;
     int has_min_day, has_max_day, has_reference;
 } rfm_options;
 
@@ -23,7 +24,7 @@ enum {
     RFM_OPT_CUSTOMER = 256, RFM_OPT_TIME, RFM_OPT_AMOUNT, RFM_OPT_TABLE, RFM_OPT_BINS,
     RFM_OPT_TIES, RFM_OPT_REF, RFM_OPT_UNIT, RFM_OPT_FREQ, RFM_OPT_MON, RFM_OPT_NEG,
     RFM_OPT_ZERO, RFM_OPT_DUP, RFM_OPT_MIN_DAY, RFM_OPT_MAX_DAY, RFM_OPT_MIN_ID, RFM_OPT_REDGES,
-    RFM_OPT_FEDGES, RFM_OPT_MEDGES, RFM_OPT_SEGMENTS, RFM_OPT_END
+    RFM_OPT_FEDGES, RFM_OPT_MEDGES, RFM_OPT_SEGMENTS, RFM_OPT_MEMORY, RFM_OPT_TMPDIR, RFM_OPT_END
 };
 
 /* The struct option entries of the RFM options, for a command's table. */
@@ -47,7 +48,9 @@ enum {
         {"recency-edges", required_argument, NULL, RFM_OPT_REDGES},                        \
         {"frequency-edges", required_argument, NULL, RFM_OPT_FEDGES},                      \
         {"monetary-edges", required_argument, NULL, RFM_OPT_MEDGES},                       \
-        {"segments", required_argument, NULL, RFM_OPT_SEGMENTS}
+        {"segments", required_argument, NULL, RFM_OPT_SEGMENTS},                           \
+        {"memory", required_argument, NULL, RFM_OPT_MEMORY},                               \
+        {"tmpdir", required_argument, NULL, RFM_OPT_TMPDIR}
 
 /* The help text of those options (sections columns, scoring, aggregation,
  * cleaning). */
@@ -83,7 +86,14 @@ enum {
     "  --zero P           keep (default: zero amounts are purchases) or drop\n" \
     "  --duplicates P     keep (default) or drop exact duplicate rows\n" \
     "  --min-day D, --max-day D   valid day range (default: any 32-bit day)\n" \
-    "  --min-id I         smallest valid customer id (default 0)\n"
+    "  --min-id I         smallest valid customer id (default 0)\n" \
+    "memory:\n" \
+    "  --memory SIZE      memory budget for reading the log: 2G, 512M, 100K or bytes\n" \
+    "                     (default 0: no limit). A log larger than SIZE / 100 rows is\n" \
+    "                     aggregated out of core through temporary files, with the\n" \
+    "                     same result; about 128 bytes per customer must fit\n" \
+    "  --tmpdir DIR       folder for those temporary files (default: $TMPDIR, else\n" \
+    "                     /tmp); they are removed before the command ends\n"
 
 /* Run a call on RFM handle h; on failure report h's message and return the
  * matching exit code from the enclosing function. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api_profile.h"
+#include "api/rfm_spill.h"
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/status.h"
@@ -25,6 +26,8 @@ struct strata_rfm {
     /* parameters */
     int64_t bins, ties, reference_day, frequency_mode, monetary_mode, negative, zero, duplicates,
         time_unit, min_day, max_day, min_id, threads, kernel;
+    int64_t memory; /* STRATA_RFM_MEMORY: bytes, 0 = no limit */
+    char *tmpdir;   /* strata_rfm_set_tmpdir(); NULL: $TMPDIR, else /tmp */
     double *cuts[3];
     int64_t ncuts[3];
     strata__rfm_rules rules;
@@ -96,6 +99,7 @@ void strata_rfm_free(strata_rfm *h)
     strata__scratch_free(&h->scratch);
     strata__scratch_free(&h->spare_table);
     strata__scratch_free(&h->spare_scores);
+    strata__free(h->tmpdir);
     for (int k = 0; k < 3; k++)
         strata__free(h->cuts[k]);
     strata__free(h);
@@ -177,6 +181,11 @@ int strata_rfm_set_int(strata_rfm *h, int param, int64_t v)
             return bad_value(h, "minimum customer id", v, "> INT64_MIN (the missing-id mark)");
         slot = &h->min_id;
         break;
+    case STRATA_RFM_MEMORY:
+        if (v < 0)
+            return bad_value(h, "memory budget", v, ">= 0 bytes (0: no limit)");
+        slot = &h->memory;
+        break;
     case STRATA_THREADS:
         if (v < 0 || v > 1024)
             return bad_value(h, "threads", v, "in [0, 1024]");
@@ -217,11 +226,27 @@ int strata_rfm_get_int(const strata_rfm *ch, int param, int64_t *out)
     case STRATA_RFM_MIN_DAY: v = h->min_day; break;
     case STRATA_RFM_MAX_DAY: v = h->max_day; break;
     case STRATA_RFM_MIN_ID: v = h->min_id; break;
+    case STRATA_RFM_MEMORY: v = h->memory; break;
     case STRATA_THREADS: v = h->threads; break;
     case STRATA_KERNEL: v = h->kernel; break;
     default: return strata__fail(h->msg, STRATA_E_PARAM, "unknown RFM parameter %d", param);
     }
     *out = v;
+    return STRATA_OK;
+}
+
+int strata_rfm_set_tmpdir(strata_rfm *h, const char *path)
+{
+    CHECK_HANDLE(h);
+    char *copy = NULL;
+    if (path && path[0]) {
+        size_t len = strlen(path) + 1;
+        if (!(copy = strata__alloc(len, 1)))
+            return strata__fail(h->msg, STRATA_E_NOMEM, "out of memory copying a folder name");
+        memcpy(copy, path, len);
+    }
+    strata__free(h->tmpdir);
+    h->tmpdir = copy;
     return STRATA_OK;
 }
 
@@ -356,6 +381,40 @@ static void hold(strata_rfm *h, strata__rfm_customers *c, const strata__rfm_repo
     h->used.duplicates = (int)h->duplicates;
 }
 
+/* The checks of the aggregation parameters every fit of a log makes first. */
+static int log_params(strata_rfm *h)
+{
+    if (h->min_day > h->max_day)
+        return strata__fail(h->msg, STRATA_E_PARAM,
+                            "the valid day range is empty: minimum day %lld > maximum day %lld",
+                            (long long)h->min_day, (long long)h->max_day);
+    return scoring_params(h);
+}
+
+static strata__rfm_agg_cfg agg_cfg(const strata_rfm *h)
+{
+    return (strata__rfm_agg_cfg){
+        .time_unit = (int)h->time_unit, .frequency_mode = (int)h->frequency_mode,
+        .monetary_mode = (int)h->monetary_mode, .negative = (int)h->negative,
+        .zero = (int)h->zero, .duplicates = (int)h->duplicates, .min_day = h->min_day,
+        .max_day = h->max_day, .min_id = h->min_id, .reference_day = h->reference_day,
+        .threads = strata__resolve_threads(h->threads),
+        .kern = strata__kernels_get((int)h->kernel)};
+}
+
+/* Score the aggregated log c and hold it (c is released on failure). */
+static int fit_done(strata_rfm *h, strata__rfm_customers *c, const strata__rfm_report *rep)
+{
+    scores s;
+    int rc = score(h, c, &s);
+    if (rc) {
+        strata__rfm_customers_retire(c, &h->spare_table);
+        return rc;
+    }
+    hold(h, c, rep, &s, 1);
+    return STRATA_OK;
+}
+
 int strata_rfm_fit(strata_rfm *h, const int64_t *customer_id, const int64_t *time,
                    const double *amount, int64_t n)
 {
@@ -369,32 +428,16 @@ int strata_rfm_fit(strata_rfm *h, const int64_t *customer_id, const int64_t *tim
     if ((uint64_t)n > SIZE_MAX / 64)
         return strata__fail(h->msg, STRATA_E_ARG, "n = %lld transactions is too many",
                             (long long)n);
-    if (h->min_day > h->max_day)
-        return strata__fail(h->msg, STRATA_E_PARAM,
-                            "the valid day range is empty: minimum day %lld > maximum day %lld",
-                            (long long)h->min_day, (long long)h->max_day);
-    int rc = scoring_params(h);
+    int rc = log_params(h);
     if (rc)
         return rc;
-    strata__rfm_agg_cfg cfg = {
-        .time_unit = (int)h->time_unit, .frequency_mode = (int)h->frequency_mode,
-        .monetary_mode = (int)h->monetary_mode, .negative = (int)h->negative,
-        .zero = (int)h->zero, .duplicates = (int)h->duplicates, .min_day = h->min_day,
-        .max_day = h->max_day, .min_id = h->min_id, .reference_day = h->reference_day,
-        .threads = strata__resolve_threads(h->threads),
-        .kern = strata__kernels_get((int)h->kernel)};
+    strata__rfm_agg_cfg cfg = agg_cfg(h);
     strata__rfm_customers c;
     strata__rfm_report rep;
     if ((rc = strata__rfm_aggregate(customer_id, time, amount, n, &cfg, &h->scratch,
                                     &h->spare_table, &c, &rep, h->msg)))
         return rc;
-    scores s;
-    if ((rc = score(h, &c, &s))) {
-        strata__rfm_customers_retire(&c, &h->spare_table);
-        return rc;
-    }
-    hold(h, &c, &rep, &s, 1);
-    return STRATA_OK;
+    return fit_done(h, &c, &rep);
 }
 
 int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table, const char *customer,
@@ -405,9 +448,24 @@ int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table, const 
         return strata__fail(h->msg, STRATA_E_NULL, "file path or column name is NULL");
     strata__h5_transactions tx;
     const char *names[3] = {customer, time, amount};
-    int rc = strata__h5_read_transactions(path, table && table[0] ? table : NULL, names, &tx,
-                                          h->msg);
-    if (rc)
+    table = table && table[0] ? table : NULL;
+    int rc, in_memory = 1;
+    if (h->memory > 0) { /* out of core when the log does not fit the budget */
+        if ((rc = log_params(h)))
+            return rc;
+        strata__rfm_agg_cfg cfg = agg_cfg(h);
+        strata__rfm_customers c;
+        strata__rfm_report rep;
+        if ((rc = strata__rfm_aggregate_h5(path, table, names, &cfg, (uint64_t)h->memory,
+                                           h->tmpdir, &h->spare_table, &c, &rep, &in_memory,
+                                           h->msg)))
+            return rc;
+        if (!in_memory && !(rc = fit_done(h, &c, &rep)))
+            strata__file_id_of(path, "the file the result was computed from", &h->input);
+        if (!in_memory)
+            return rc;
+    }
+    if ((rc = strata__h5_read_transactions(path, table, names, &tx, h->msg)))
         return rc;
     rc = strata_rfm_fit(h, tx.customer_id, tx.time, tx.amount, tx.n);
     strata__h5_transactions_free(&tx);

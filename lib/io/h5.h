@@ -178,6 +178,21 @@ int strata__h5_read_transactions(const char *path, const char *table, const char
                                  strata__h5_transactions *out, char *msg);
 void strata__h5_transactions_free(strata__h5_transactions *t);
 
+/* The same log read in row blocks (out-of-core RFM): open checks every
+ * column as strata__h5_read_transactions() does and gives the row count and
+ * the rows per chunk (the largest of the three columns'; 1 when not
+ * chunked: blocks that are multiples of it decompress no chunk twice).
+ * read converts rows [first, first + count) as the whole-file reader does
+ * into the arrays given (a NULL array: that column is not read). Each call
+ * takes the HDF5 lock for its own duration; calls on one reader must not
+ * overlap. Messages go to the msg given to open (kept by pointer). */
+typedef struct strata__h5_txlog strata__h5_txlog;
+int strata__h5_txlog_open(strata__h5_txlog **out, const char *path, const char *table,
+                          const char *const names[3], int64_t *n, int64_t *chunk_rows, char *msg);
+int strata__h5_txlog_read(strata__h5_txlog *t, int64_t first, int64_t count, int64_t *customer_id,
+                          int64_t *time, double *amount);
+void strata__h5_txlog_close(strata__h5_txlog *t);
+
 /* What strata_rfm_write_h5() stores (see include/strata.h). */
 typedef struct strata__rfm_output {
     int64_t n; /* customers */

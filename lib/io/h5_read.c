@@ -923,10 +923,11 @@ static inline int64_t float_to_int(double x, int kind)
     return (int64_t)x;
 }
 
-/* Read column c into out, element i at out + i * stride (8-byte elements:
- * int64 for kinds 0 and 1, double for kind 2). */
-static int read_column(const source *s, const column *c, int field, int kind, void *out,
-                       int64_t stride, char *msg)
+/* Read rows [first, first + count) of column c into out, row first + i at
+ * out + i * stride (8-byte elements: int64 for kinds 0 and 1, double for
+ * kind 2). */
+static int read_column_range(const source *s, const column *c, int field, int kind, void *out,
+                             int64_t stride, int64_t first, int64_t count, char *msg)
 {
     char cause[256];
     const int64_t width = c->width > 0 ? c->width : 1;
@@ -938,16 +939,16 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
      * of an array field, or to spread a column over the rows of a matrix
      * (8-byte elements each way) */
     int via_tmp = as_float || width > 1 || stride != 1;
-    if (via_tmp && !(tmp = strata__alloc((size_t)((c->n < step ? c->n : step) * width),
+    if (via_tmp && !(tmp = strata__alloc((size_t)((count < step ? count : step) * width),
                                          sizeof *tmp)))
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s' in '%s'", c->name,
                             s->path);
     hid_t native = kind == 2 || as_float ? H5T_NATIVE_DOUBLE
                    : c->u64 ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
     int rc = STRATA_OK;
-#define AT(i) ((char *)out + (size_t)((r0 + (i)) * stride) * 8)
-    for (int64_t r0 = 0; r0 < c->n && !rc; r0 += step) {
-        int64_t rows = c->n - r0 < step ? c->n - r0 : step;
+#define AT(i) ((char *)out + (size_t)((r0 - first + (i)) * stride) * 8)
+    for (int64_t r0 = first; r0 < first + count && !rc; r0 += step) {
+        int64_t rows = first + count - r0 < step ? first + count - r0 : step;
         void *dst = via_tmp ? (void *)tmp : AT(0);
         if (read_block(c, field, native, r0, rows, dst, cause, sizeof cause) < 0) {
             rc = strata__fail(msg, STRATA_E_IO_FORMAT,
@@ -980,6 +981,13 @@ static int read_column(const source *s, const column *c, int field, int kind, vo
 #undef AT
     strata__free(tmp);
     return rc;
+}
+
+/* Read the whole column c (read_column_range). */
+static int read_column(const source *s, const column *c, int field, int kind, void *out,
+                       int64_t stride, char *msg)
+{
+    return read_column_range(s, c, field, kind, out, stride, 0, c->n, msg);
 }
 
 void strata__h5_transactions_free(strata__h5_transactions *t)
@@ -1328,6 +1336,110 @@ int strata__h5_read_transactions(const char *path, const char *table, const char
     int rc = read_transactions(path, table, names, out, msg);
     strata__h5_leave(&g);
     return rc;
+}
+
+/* ---- A transaction log read in row blocks -------------------------------- */
+
+struct strata__h5_txlog {
+    colset cs;
+    colspec spec[3];
+    int64_t chunk_rows;
+    char *msg;
+};
+
+/* Rows per chunk of dataset dset (1 when it is not chunked). */
+static int64_t chunk_rows_of(hid_t dset)
+{
+    hsize_t chunk[H5S_MAX_RANK];
+    int64_t rows = 1;
+    hid_t dcpl = H5Dget_create_plist(dset);
+    if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, H5S_MAX_RANK,
+                                                                        chunk) >= 1 &&
+        chunk[0] > 0)
+        rows = (int64_t)chunk[0];
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    return rows;
+}
+
+static int txlog_open(strata__h5_txlog *t, const char *path, const char *table,
+                      const char *const names[3], char *msg)
+{
+    static const char *const LABEL[3] = {"customer id", "time", "amount"};
+    for (int k = 0; k < 3; k++)
+        t->spec[k] = (colspec){names[k], LABEL[k], 0};
+    int rc = colset_file(&t->cs, path, 3, msg);
+    if (!rc) {
+        colset_table(&t->cs, table);
+        rc = colset_open(&t->cs, t->spec, msg);
+    }
+    if (!rc && t->cs.n == 0)
+        rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: the transaction log "
+                          "is empty", t->cs.table ? t->cs.table : names[0], path);
+    t->chunk_rows = 1;
+    for (int k = 0; k < 3 && !rc; k++) {
+        int64_t r = chunk_rows_of(t->cs.col[k].dset);
+        t->chunk_rows = r > t->chunk_rows ? r : t->chunk_rows;
+    }
+    return rc;
+}
+
+int strata__h5_txlog_open(strata__h5_txlog **out, const char *path, const char *table,
+                          const char *const names[3], int64_t *n, int64_t *chunk_rows, char *msg)
+{
+    *out = NULL;
+    strata__h5_txlog *t = strata__calloc(1, sizeof *t);
+    if (!t)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory opening '%s'", path);
+    t->cs.file = t->cs.type = -1;
+    t->msg = msg;
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = txlog_open(t, path, table && table[0] ? table : NULL, names, msg);
+    if (rc)
+        colset_close(&t->cs);
+    strata__h5_leave(&g);
+    if (rc) {
+        strata__free(t);
+        return rc;
+    }
+    *n = t->cs.n;
+    *chunk_rows = t->chunk_rows;
+    *out = t;
+    return STRATA_OK;
+}
+
+int strata__h5_txlog_read(strata__h5_txlog *t, int64_t first, int64_t count, int64_t *customer_id,
+                          int64_t *time, double *amount)
+{
+    if (first < 0 || count < 0 || first > t->cs.n - count)
+        return strata__fail(t->msg, STRATA_E_INTERNAL, "rows %lld + %lld of '%s' asked for, it "
+                            "has %lld", (long long)first, (long long)count, t->cs.path,
+                            (long long)t->cs.n);
+    void *dst[3] = {customer_id, time, amount};
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = STRATA_OK;
+    for (int k = 0; k < 3 && !rc; k++) {
+        if (!dst[k])
+            continue;
+        int field = t->cs.table && !t->cs.fixed;
+        rc = read_column_range(field ? &t->cs.tab : &t->cs.s[k], &t->cs.col[k], field, k, dst[k],
+                               1, first, count, t->msg);
+    }
+    strata__h5_leave(&g);
+    return rc;
+}
+
+void strata__h5_txlog_close(strata__h5_txlog *t)
+{
+    if (!t)
+        return;
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    colset_close(&t->cs);
+    strata__h5_leave(&g);
+    strata__free(t);
 }
 
 /* ---- Feature frames: d named numeric columns and an optional row key ----- */

@@ -32,6 +32,7 @@
 #include "io/h5.h"
 #include "io/h5_lock.h"
 #include "io/h5_tmp.h"
+#include "io/spill.h"
 
 /* The in-memory file grows by this much at a time. */
 #define IMAGE_INCREMENT ((size_t)4 << 20)
@@ -63,6 +64,7 @@ int strata_discard_temp_file(void)
             removed = 1;
     }
     atomic_fetch_sub(&discarding, 1);
+    strata__spill_discard_all(); /* out-of-core temporary directories too */
     errno = saved;
     return removed;
 }

@@ -216,16 +216,21 @@ typedef struct agg {
 
 /* ---- pass 1: classify ------------------------------------------------- */
 
+strata__row_check strata__rfm_row_check(const strata__rfm_agg_cfg *c)
+{
+    return (strata__row_check){.min_id = c->min_id, .min_day = c->min_day,
+                               .max_day = c->max_day,
+                               .keep_negative = c->negative == STRATA_RFM_NET,
+                               .keep_zero = c->zero == STRATA_RFM_KEEP,
+                               .seconds = c->time_unit == STRATA_RFM_TIME_SECONDS};
+}
+
 static void classify_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                            double *partial)
 {
     const agg *g = ctx;
     const strata__rfm_agg_cfg *c = g->cfg;
-    const strata__row_check chk = {.min_id = c->min_id, .min_day = c->min_day,
-                                   .max_day = c->max_day,
-                                   .keep_negative = c->negative == STRATA_RFM_NET,
-                                   .keep_zero = c->zero == STRATA_RFM_KEEP,
-                                   .seconds = c->time_unit == STRATA_RFM_TIME_SECONDS};
+    const strata__row_check chk = strata__rfm_row_check(c);
     /* chunks start at multiples of 64 rows: each has its own bitmap words */
     c->kern->check_rows(g->id + begin, g->time + begin, g->amount + begin, end - begin, &chk,
                         g->kept_bits + (begin >> 6), &g->chunk[chunk]);
@@ -910,7 +915,7 @@ static int alloc_scratch(agg *g, int threads, char *msg)
     return STRATA_OK;
 }
 
-static int nothing_left(const strata__rfm_report *r, char *msg)
+int strata__rfm_nothing_left(const strata__rfm_report *r, char *msg)
 {
     return strata__fail(msg, STRATA_E_ARG,
                         "no purchase left after cleaning %lld rows: %lld with a missing or "
@@ -920,6 +925,17 @@ static int nothing_left(const strata__rfm_report *r, char *msg)
                         (long long)r->rows, (long long)r->bad_id, (long long)r->bad_time,
                         (long long)r->bad_amount, (long long)r->negative, (long long)r->zero,
                         (long long)r->duplicates, (long long)r->return_only);
+}
+
+int strata__rfm_reference(int64_t reference_day, int64_t last_day, int64_t *ref, char *msg)
+{
+    *ref = reference_day == STRATA_RFM_REFERENCE_AUTO ? last_day + 1 : reference_day;
+    if (*ref < last_day)
+        return strata__fail(msg, STRATA_E_ARG,
+                            "the reference day %lld is before the last purchase day %lld: "
+                            "drop later rows with the maximum valid day, or move the reference",
+                            (long long)*ref, (long long)last_day);
+    return STRATA_OK;
 }
 
 static void free_agg(agg *g, int threads)
@@ -947,7 +963,7 @@ static int aggregate(agg *g, strata__rfm_customers *out, strata__rfm_report *rep
     if ((rc = bucket_rows(g, rep, msg)))
         return rc;
     if (!g->recs)
-        return nothing_left(rep, msg);
+        return cfg->partial ? STRATA_OK : strata__rfm_nothing_left(rep, msg);
     g->bucket = strata__alloc((size_t)g->nbuckets, sizeof *g->bucket);
     g->first_customer = strata__alloc((size_t)g->nbuckets, sizeof *g->first_customer);
     if (!g->bucket || !g->first_customer)
@@ -968,14 +984,10 @@ static int aggregate(agg *g, strata__rfm_customers *out, strata__rfm_report *rep
         last_day = s->last_day > last_day ? s->last_day : last_day;
     }
     if (customers == 0)
-        return nothing_left(rep, msg);
-    int64_t ref = cfg->reference_day == STRATA_RFM_REFERENCE_AUTO ? last_day + 1
-                                                                   : cfg->reference_day;
-    if (ref < last_day)
-        return strata__fail(msg, STRATA_E_ARG,
-                            "the reference day %lld is before the last purchase day %lld: "
-                            "drop later rows with the maximum valid day, or move the reference",
-                            (long long)ref, (long long)last_day);
+        return cfg->partial ? STRATA_OK : strata__rfm_nothing_left(rep, msg);
+    int64_t ref;
+    if ((rc = strata__rfm_reference(cfg->reference_day, last_day, &ref, msg)))
+        return rc;
     if (strata__rfm_customers_alloc(out, customers, 1, cfg->monetary_mode == STRATA_RFM_MEAN,
                                     threads, g->spare))
         return nomem(msg, "the customer table");

@@ -33,6 +33,8 @@ typedef struct strata__rfm_agg_cfg {
     int64_t reference_day; /* STRATA_RFM_REFERENCE_AUTO: last day + 1 */
     int threads;
     const struct strata__kernels *kern; /* its check_rows checks the rows */
+    int partial; /* 1: the rows are one part of a log (parts.c): no customer
+                    left is not an error (out->n = 0) */
 } strata__rfm_agg_cfg;
 
 /* Row counts of the cleaning (strata_rfm_result keys 250..258). */
@@ -67,6 +69,54 @@ int strata__rfm_aggregate(const int64_t *id, const int64_t *time, const double *
                           int64_t n, const strata__rfm_agg_cfg *cfg, strata__scratch *scratch,
                           strata__scratch *spare, strata__rfm_customers *out,
                           strata__rfm_report *rep, char *msg);
+
+/* The error of a log with no customer left after cleaning (the counts of r
+ * in msg). Returns STRATA_E_ARG. */
+int strata__rfm_nothing_left(const strata__rfm_report *r, char *msg);
+/* The reference day of a fit (STRATA_RFM_REFERENCE_AUTO: last_day + 1)
+ * into *ref; STRATA_E_ARG when it is before last_day. */
+int strata__rfm_reference(int64_t reference_day, int64_t last_day, int64_t *ref, char *msg);
+
+/* ---- out-of-core aggregation: a log in id-range parts (parts.c) -------- */
+
+/* Memory the in-memory aggregation may need per transaction row: the
+ * three columns (24 bytes), the records (at worst 24), the kept bitmap and
+ * a customer table row (48) when every row is its own customer. */
+#define STRATA__RFM_ROW_BYTES 100
+/* Memory per customer of the per-customer table, its scores, the scoring
+ * temporaries and the columns the result writer builds. */
+#define STRATA__RFM_CUSTOMER_BYTES 128
+
+/* The row check (kernels/kernels.h) of cfg's cleaning rules. */
+struct strata__row_check strata__rfm_row_check(const strata__rfm_agg_cfg *cfg);
+
+/* Clean n rows with the rules of the aggregation (the same check_rows):
+ * kept_bits (ceil(n / 64) words) marks the kept rows; rep's rows, bad_id,
+ * bad_time, bad_amount, negative and zero grow by this block's counts.
+ * Returns the number of kept rows. */
+int64_t strata__rfm_clean(const int64_t *id, const int64_t *time, const double *amount,
+                          int64_t n, const strata__rfm_agg_cfg *cfg, uint64_t *kept_bits,
+                          strata__rfm_report *rep);
+
+/* `parts` ranges of equal width covering the ids lo..hi, in ascending
+ * order (parts <= hi - lo + 1). */
+typedef struct strata__rfm_ranges {
+    int64_t lo, parts;
+    uint64_t width;
+} strata__rfm_ranges;
+void strata__rfm_ranges_make(int64_t lo, int64_t hi, int64_t parts, strata__rfm_ranges *r);
+/* The range of id (ids outside lo..hi go to the first or last). */
+static inline int64_t strata__rfm_range_of(const strata__rfm_ranges *r, int64_t id)
+{
+    if (id <= r->lo)
+        return 0;
+    uint64_t p = ((uint64_t)id - (uint64_t)r->lo) / r->width;
+    return p >= (uint64_t)r->parts ? r->parts - 1 : (int64_t)p;
+}
+
+/* Add the counts a part's aggregation found (used, duplicates, return_only:
+ * per customer, so a part holds all of them) to total. */
+void strata__rfm_report_add_part(strata__rfm_report *total, const strata__rfm_report *part);
 
 /* ---- binning ---------------------------------------------------------- */
 

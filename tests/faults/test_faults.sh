@@ -291,6 +291,63 @@ if [ "$(id -u)" != 0 ] || [ ${#as[@]} -gt 0 ]; then
 fi
 chmod 755 "$OUT"
 
+# ---- out-of-core RFM (issue 13): the temporary files of `strata rfm --memory`
+# ---- (tx.h5: 600 rows, 60 customers; 10000 bytes spill them into 8 parts)
+# ---- fail at every create and every write, and the disk fills up at several
+# ---- points: exit 1, one line naming the temporary folder and the system's
+# ---- error, no output, nothing left in the temporary folder
+SPILL=$T/spill
+mkdir "$SPILL"
+cmd=rfm
+OOC=("$STRATA" rfm "$IN/tx.h5" "${TX[@]}" --bins 3 -o "$O" --force --memory 10000 --tmpdir "$SPILL")
+spill_verdict() { # NAME TEXT
+  if [ "$rc" -ne 1 ]; then
+    bad "$1: exit $rc, not 1; stderr: $(cat "$T/err")"
+  elif ! { [ "$(wc -l <"$T/err")" -eq 1 ] && grep -qF -- "$2" "$T/err" && grep -qF -- "$SPILL" "$T/err"; }; then
+    bad "$1: stderr is not one line naming $SPILL and '$2': $(cat "$T/err")"
+  elif [ -e "$O" ]; then
+    bad "$1: an output appeared"
+  elif [ -n "$(ls -A "$SPILL")" ]; then
+    bad "$1: left $(ls -AR "$SPILL" | tr '\n' ' ')"
+  else
+    ok
+  fi
+}
+prepare 0
+rm -f "$T/count"
+env FAULTFS_DIR="$SPILL" LD_PRELOAD="$SHIM" FAULTFS_COUNT="$T/count" "${OOC[@]}" >/dev/null 2>"$T/err"
+[ $? -eq 0 ] && [ -e "$O" ] && [ -z "$(ls -A "$SPILL")" ] && ok || bad "out of core: reference run: $(cat "$T/err")"
+check "out of core: the same output as in memory" "$PY" "$HERE/faults_check.py" same "$T/ref.rfm.h5" "$O"
+for class in open write; do
+  steps=$(awk -v c="$class" '$1 == c { print $2 }' "$T/count")
+  [ "${steps:-0}" -ge 9 ] && ok || bad "out of core: the shim saw only '${steps}' $class steps"
+  for ((n = 1; n <= steps; n++)); do
+    prepare 0
+    run env FAULTFS_DIR="$SPILL" LD_PRELOAD="$SHIM" FAULTFS_FAIL="$class:$n:ENOSPC" "${OOC[@]}"
+    spill_verdict "out of core, $class $n fails with ENOSPC" "No space left on device"
+  done
+done
+for q in 0 1 4095 8000; do
+  prepare 0
+  run env FAULTFS_DIR="$SPILL" LD_PRELOAD="$SHIM" FAULTFS_QUOTA="$q" FAULTFS_MAXIO=4096 "${OOC[@]}"
+  spill_verdict "out of core, disk full after $q bytes" "No space left on device"
+done
+# kill -9 while spilling leaves the directory; the next run into the same
+# folder removes it (its process is gone, its lock free) and leaves nothing
+wsteps=$(awk '$1 == "write" { print $2 }' "$T/count")
+for n in 1 $((wsteps / 2)) "$wsteps"; do
+  prepare 0
+  run env FAULTFS_DIR="$SPILL" LD_PRELOAD="$SHIM" FAULTFS_FAIL="write:$n:KILL" "${OOC[@]}"
+  [ "$rc" -eq 137 ] && [ -n "$(ls -A "$SPILL")" ] && ok || bad "out of core, kill -9 at write $n: exit $rc, left '$(ls -A "$SPILL")'"
+  expect "out of core, kill -9 at write $n, the next run" 0 "" "${OOC[@]}"
+  [ -z "$(ls -A "$SPILL")" ] && ok || bad "out of core, kill -9 at write $n: the next run left $(ls -A "$SPILL")"
+done
+# a live owner's directory is never taken: this shell's, locked by nobody
+mkdir "$SPILL/strata-$$-abcdef"
+expect "out of core, a live process's directory" 0 "" "${OOC[@]}"
+[ "$(ls -A "$SPILL")" = "strata-$$-abcdef" ] && ok || bad "out of core: a live process's directory: $(ls -A "$SPILL")"
+rmdir "$SPILL/strata-$$-abcdef"
+
 # ---- a full disk and a read-only mount for real (private mount namespace)
 if command -v unshare >/dev/null && unshare -m --propagation private true 2>/dev/null; then
   unshare -m --propagation private bash "$0" "$STRATA" "$SHIM" --real-fs "$IN" >"$T/real" 2>&1

@@ -27,7 +27,7 @@ from .metrics import (calinski_harabasz_score, davies_bouldin_score, silhouette_
 from .pipeline import TiersResult, tiers
 from .profile import (FEATURE_STATS, MOVE_NAMES, STAGE_NAMES, crosstab, lifecycle, migrate,
                       migrate_h5, profile)
-from .rfm import RFMResult, rfm, rfm_score
+from .rfm import RFMResult, rfm, rfm_h5, rfm_score
 from .tiers import TierModel, load_model
 
 #: Version string of the loaded C library, e.g. "0.1.0".
@@ -38,7 +38,7 @@ library_path = _lib.path
 __all__ = ["KMeans", "MiniBatchKMeans", "TierModel", "load_model", "tiers", "TiersResult",
            "read_frame", "migrate_h5",
            "calinski_harabasz_score", "davies_bouldin_score", "silhouette_score",
-           "silhouette_sample_rows", "sweep", "rfm", "rfm_score", "RFMResult", "profile",
+           "silhouette_sample_rows", "sweep", "rfm", "rfm_h5", "rfm_score", "RFMResult", "profile",
            "lifecycle", "crosstab", "migrate", "STAGE_NAMES", "MOVE_NAMES", "FEATURE_STATS",
            "Error", "ArgumentError", "DTypeError",
            "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",

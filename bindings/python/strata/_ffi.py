@@ -127,6 +127,8 @@ FUNCTIONS = {
     "strata_rfm_set_segments": (c_int, [RFMPtr, c_int64, POINTER(c_char_p), _int32_p]),
     "strata_rfm_set_segments_text": (c_int, [RFMPtr, c_char_p]),
     "strata_rfm_fit": (c_int, [RFMPtr, _int64_p, _int64_p, _double_p, c_int64]),
+    "strata_rfm_fit_h5": (c_int, [RFMPtr, c_char_p, c_char_p, c_char_p, c_char_p, c_char_p]),
+    "strata_rfm_set_tmpdir": (c_int, [RFMPtr, c_char_p]),
     "strata_rfm_fit_aggregates": (c_int, [RFMPtr, _int64_p, _int64_p, _int64_p, _double_p, c_int64]),
     "strata_rfm_result_int": (c_int, [RFMPtr, c_int, _int64_p]),
     "strata_rfm_column_int64": (c_int, [RFMPtr, c_int, _int64_p, c_int64]),
@@ -253,6 +255,7 @@ RFM_TIME_UNIT = 208
 RFM_MIN_DAY = 209
 RFM_MAX_DAY = 210
 RFM_MIN_ID = 211
+RFM_MEMORY = 212
 RFM_REFERENCE_AUTO = -2**63
 RFM_TIES_VALUES = {"rank": 0, "value": 1, "edges": 2}
 RFM_POLICY = {"keep": 0, "drop": 1, "net": 2}

@@ -18,6 +18,7 @@ import datetime
 import decimal
 import math
 import numbers
+import os
 import sys
 
 import numpy as np
@@ -456,7 +457,7 @@ def _fit_log(customer_id, day, amount, bins=5, ties="rank", *, reference_day=Non
              duplicates="keep", min_day=None, max_day=None, min_id=0, edges=None, segments=None,
              n_threads=None):
     """The open, fitted handle of :func:`rfm` (the caller closes it)."""
-    unit = _choice("time_unit", time_unit, _ffi.RFM_TIME_UNITS)
+    _choice("time_unit", time_unit, _ffi.RFM_TIME_UNITS)
     ids = _as_ids(customer_id)
     times = _as_times(day, time_unit)
     amounts = _as_amounts(amount)
@@ -465,30 +466,97 @@ def _fit_log(customer_id, day, amount, bins=5, ties="rank", *, reference_day=Non
                             f"{len(ids)}, {len(times)} and {len(amounts)}")
     h = _Handle()
     try:
-        _configure(h, bins, ties, edges, segments, n_threads)
-        h.set(_ffi.RFM_TIME_UNIT, unit)
-        h.set(_ffi.RFM_FREQUENCY_MODE, _choice("frequency", frequency, _ffi.RFM_FREQUENCY_VALUES))
-        h.set(_ffi.RFM_MONETARY_MODE, _choice("monetary", monetary, _ffi.RFM_MONETARY_VALUES))
-        h.set(_ffi.RFM_NEGATIVE, _choice("negative", negative,
-                                         {"drop": _ffi.RFM_POLICY["drop"],
-                                          "net": _ffi.RFM_POLICY["net"]}))
-        h.set(_ffi.RFM_ZERO, _choice("zero", zero, {k: _ffi.RFM_POLICY[k] for k in ("keep", "drop")}))
-        h.set(_ffi.RFM_DUPLICATES, _choice("duplicates", duplicates,
-                                           {k: _ffi.RFM_POLICY[k] for k in ("keep", "drop")}))
-        ref = _int_or_none("reference_day", reference_day)
-        h.set(_ffi.RFM_REFERENCE_DAY, _ffi.RFM_REFERENCE_AUTO if ref is None else ref)
-        for key, name, value in ((_ffi.RFM_MIN_DAY, "min_day", min_day),
-                                 (_ffi.RFM_MAX_DAY, "max_day", max_day),
-                                 (_ffi.RFM_MIN_ID, "min_id", min_id)):
-            value = _int_or_none(name, value)
-            if value is not None:
-                h.set(key, value)
+        _configure_log(h, bins, ties, reference_day=reference_day, time_unit=time_unit,
+                       frequency=frequency, monetary=monetary, negative=negative, zero=zero,
+                       duplicates=duplicates, min_day=min_day, max_day=max_day, min_id=min_id,
+                       edges=edges, segments=segments, n_threads=n_threads)
         h.call(lib.strata_rfm_fit, _ptr(ids, ctypes.c_int64), _ptr(times, ctypes.c_int64),
                _ptr(amounts, ctypes.c_double), len(ids))
     except BaseException:
         h.close()
         raise
     return h
+
+
+def _configure_log(h, bins, ties, *, reference_day, time_unit, frequency, monetary, negative,
+               zero, duplicates, min_day, max_day, min_id, edges, segments, n_threads):
+    """The scoring, aggregation and cleaning parameters of :func:`rfm` on h."""
+    unit = _choice("time_unit", time_unit, _ffi.RFM_TIME_UNITS)
+    _configure(h, bins, ties, edges, segments, n_threads)
+    h.set(_ffi.RFM_TIME_UNIT, unit)
+    h.set(_ffi.RFM_FREQUENCY_MODE, _choice("frequency", frequency, _ffi.RFM_FREQUENCY_VALUES))
+    h.set(_ffi.RFM_MONETARY_MODE, _choice("monetary", monetary, _ffi.RFM_MONETARY_VALUES))
+    h.set(_ffi.RFM_NEGATIVE, _choice("negative", negative,
+                                     {"drop": _ffi.RFM_POLICY["drop"],
+                                      "net": _ffi.RFM_POLICY["net"]}))
+    h.set(_ffi.RFM_ZERO, _choice("zero", zero, {k: _ffi.RFM_POLICY[k] for k in ("keep", "drop")}))
+    h.set(_ffi.RFM_DUPLICATES, _choice("duplicates", duplicates,
+                                       {k: _ffi.RFM_POLICY[k] for k in ("keep", "drop")}))
+    ref = _int_or_none("reference_day", reference_day)
+    h.set(_ffi.RFM_REFERENCE_DAY, _ffi.RFM_REFERENCE_AUTO if ref is None else ref)
+    for key, name, value in ((_ffi.RFM_MIN_DAY, "min_day", min_day),
+                             (_ffi.RFM_MAX_DAY, "max_day", max_day),
+                             (_ffi.RFM_MIN_ID, "min_id", min_id)):
+        value = _int_or_none(name, value)
+        if value is not None:
+            h.set(key, value)
+
+
+def _size(name, value):
+    """Bytes from an int or a text such as "2G", "512M", "100K" (powers of 1024)."""
+    if isinstance(value, str):
+        text = value.strip()
+        shift = {"K": 10, "M": 20, "G": 30, "T": 40}.get(text[-1:].upper(), 0)
+        digits = text[:-1] if shift else text
+        if not digits.isdigit():
+            raise ArgumentError(f"{name} must be a size in bytes such as 2G, 512M, 100K or "
+                                f"1000000, got {value!r}")
+        return int(digits) << shift
+    value = _int_or_none(name, value)
+    if value is not None and value < 0:
+        raise ArgumentError(f"{name} must be >= 0 bytes (0: no limit), got {value}")
+    return value
+
+
+def rfm_h5(path, customer_id="customer_id", day="day", amount="amount", bins=5, ties="rank", *,
+           table=None, memory=None, tmpdir=None, reference_day=None, time_unit="days",
+           frequency="rows", monetary="sum", negative="drop", zero="keep", duplicates="keep",
+           min_day=None, max_day=None, min_id=0, edges=None, segments=None, n_threads=None):
+    """:func:`rfm` on the columns of an HDF5 file, read by libstrata
+    (``strata_rfm_fit_h5``, the reader of ``strata rfm``).
+
+    ``customer_id``, ``day`` and ``amount`` name 1-D datasets of equal
+    length, or, with ``table``, fields of that compound dataset (or columns
+    of the pandas frame stored under that key).
+
+    ``memory``: a memory budget in bytes (int, or text such as "2G", "512M",
+    "100K"; None or 0: no limit). A log of more than memory / 100 rows is
+    aggregated out of core: read in blocks and spilled by customer id into
+    temporary files under ``tmpdir`` (default: $TMPDIR, else /tmp), which are
+    removed before the call returns. The result is bitwise the same as
+    without a budget. About 128 bytes per customer must fit in the budget:
+    :class:`strata.OutOfMemoryError` (a MemoryError) naming the minimum
+    otherwise; a tmpdir that cannot be written or a full disk raise
+    :class:`strata.FileError` (an OSError). Other arguments and the result as
+    :func:`rfm`; file errors as ``strata rfm``.
+    """
+    h = _Handle()
+    try:
+        _configure_log(h, bins, ties, reference_day=reference_day, time_unit=time_unit,
+                       frequency=frequency, monetary=monetary, negative=negative, zero=zero,
+                       duplicates=duplicates, min_day=min_day, max_day=max_day, min_id=min_id,
+                       edges=edges, segments=segments, n_threads=n_threads)
+        budget = _size("memory", memory)
+        if budget:
+            h.set(_ffi.RFM_MEMORY, budget)
+        if tmpdir is not None:
+            h.call(lib.strata_rfm_set_tmpdir, os.fsencode(tmpdir))
+        h.call(lib.strata_rfm_fit_h5, os.fsencode(path),
+               None if table is None else table.encode(), customer_id.encode(), day.encode(),
+               amount.encode())
+        return RFMResult(h)
+    finally:
+        h.close()
 
 
 def rfm_score(customer_id, recency, frequency, monetary, bins=5, ties="rank", *, edges=None,

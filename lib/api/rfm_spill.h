@@ -1,0 +1,25 @@
+/* RFM aggregation of an HDF5 transaction log within a memory budget
+ * (internal to lib/api): the composition of the block reader and the
+ * temporary files of lib/io with the id-range parts of lib/rfm. */
+#ifndef STRATA_API_RFM_SPILL_H
+#define STRATA_API_RFM_SPILL_H
+
+#include <stdint.h>
+
+#include "rfm/rfm.h"
+
+/* Aggregate the log (strata__h5_read_transactions()'s arguments) with cfg
+ * in about `budget` bytes. When the whole log fits (rows x
+ * STRATA__RFM_ROW_BYTES <= budget) nothing is done and *in_memory is set: the
+ * caller reads it whole. Otherwise the log is read in blocks, cleaned, and
+ * its kept rows are spilled by id range into files of a private directory
+ * under tmpdir (NULL: strata__spill_default_dir()), each part then
+ * aggregated in memory; the directory is removed before return, whatever
+ * happens. Fills *out (in *spare when it fits; the caller releases it) and
+ * *rep exactly as strata__rfm_aggregate() on the whole log would. */
+int strata__rfm_aggregate_h5(const char *path, const char *table, const char *const names[3],
+                             const strata__rfm_agg_cfg *cfg, uint64_t budget, const char *tmpdir,
+                             strata__scratch *spare, strata__rfm_customers *out,
+                             strata__rfm_report *rep, int *in_memory, char *msg);
+
+#endif
