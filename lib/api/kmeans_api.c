@@ -327,7 +327,7 @@ static int make_data(strata_kmeans *km, int dtype, const void *x, int64_t n, int
     if ((uint64_t)n > (uint64_t)INT64_MAX / (uint64_t)stride / 8)
         return strata__fail(km->msg, STRATA_E_ARG, "%lld rows of stride %lld overflow",
                             (long long)n, (long long)stride);
-    *X = (strata__data){dtype, x, n, d, stride, w};
+    *X = (strata__data){dtype, x, n, d, stride, w, 0};
     return STRATA_OK;
 }
 
@@ -644,7 +644,7 @@ int strata__kmeans_threads(const strata_kmeans *km)
 int strata__kmeans_predict_with(strata_kmeans *km, const double *c, int64_t k, const double *x,
                                 int64_t n, int64_t d, int32_t *labels, char *msg)
 {
-    strata__data X = {STRATA_FLOAT64, x, n, d, d, NULL};
+    strata__data X = {STRATA_FLOAT64, x, n, d, d, NULL, 0};
     const strata__kernels *kern = strata__kernels_get(km->kernel);
     if (!kern)
         return strata__fail(msg, STRATA_E_UNSUPPORTED, "kernel '%s' cannot run on this CPU",
