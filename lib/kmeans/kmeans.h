@@ -73,6 +73,7 @@ typedef struct strata__kmeans_model {
     int converged;
     int assign; /* FUSED or GEMM */
     int algorithm; /* LLOYD, HAMERLY, YINYANG or MINIBATCH */
+    int streamed;  /* 1 if the rows came from a streamed source */
 } strata__kmeans_model;
 
 void strata__kmeans_model_free(strata__kmeans_model *m);
@@ -89,6 +90,14 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
  * are bitwise those of the in-memory fit of the same rows. */
 int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
                            strata__kmeans_model *out, char *msg);
+
+/* Bytes per row a fit of n rows of dtype keeps in memory besides the rows
+ * themselves (labels 4; a second labels array for n_init > 1; k-means++'s
+ * closest distances 8 for float64 data, none for float32, which borrows the
+ * labels; k-means|| 9, AFK-MC^2 8; in memory, Hamerly's or Yinyang's bounds
+ * when AUTO or the request picks them), rounded up to whole bytes. */
+int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, int64_t n, int64_t d,
+                                     int streamed);
 
 /* The algorithm a fit runs for `requested` (a strata_algorithm; AUTO is
  * resolved from the data's dtype, the kernel, n, k and d). */

@@ -290,6 +290,32 @@ static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, s
     return STRATA_OK;
 }
 
+int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, int64_t n, int64_t d,
+                                     int streamed)
+{
+    const int64_t es = dtype == STRATA_FLOAT32 ? 4 : 8;
+    int64_t b = 4; /* labels */
+    int algorithm = streamed ? STRATA_ALGO_LLOYD
+                             : strata__algorithm_choose(cfg->algorithm, dtype, cfg->kern->id, n,
+                                                        cfg->k, d);
+    if (cfg->n_init > 1 && cfg->init != STRATA_INIT_CENTROIDS && algorithm != STRATA_ALGO_MINIBATCH)
+        b += 4; /* the best run's labels */
+    switch (cfg->init) {
+    case STRATA_INIT_KMEANSPP: b += dtype == STRATA_FLOAT32 ? 0 : 8; break;
+    case STRATA_INIT_KMEANS_PARALLEL: b += 9; break;
+    case STRATA_INIT_AFKMC2: b += 8; break;
+    case STRATA_INIT_RANDOM: b += 1; break; /* a bit, and row indices with weights */
+    default: break;
+    }
+    if (algorithm == STRATA_ALGO_HAMERLY)
+        b += 2 * es;
+    else if (algorithm == STRATA_ALGO_YINYANG)
+        b += es * (2 + strata__yinyang_groups(cfg->k, dtype == STRATA_FLOAT32 ? cfg->kern->lanes_f32
+                                                                               : cfg->kern->lanes_f64,
+                                              NULL));
+    return b;
+}
+
 int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
                        strata__kmeans_model *out, char *msg)
 {
@@ -473,6 +499,7 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
     out->converged = best.converged;
     out->assign = assign;
     out->algorithm = algorithm;
+    out->streamed = streamed;
     best_c = NULL;
     if (best_labels)
         best_labels = NULL;
