@@ -551,6 +551,12 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_centroids(const strata_kmeans *km,
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG (n differs). */
 STRATA_API STRATA_NODISCARD int strata_kmeans_labels(const strata_kmeans *km, int32_t *out, int64_t n);
 
+/** The number of fitted rows in each cluster into out (k int64), without a
+ *  copy of the n labels (a summary of a fit too large for a second copy).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG (k differs). */
+STRATA_API STRATA_NODISCARD int strata_kmeans_cluster_sizes(const strata_kmeans *km, int64_t *out,
+                                                            int64_t k);
+
 /** Read an integer result (see strata_result) of the fitted model.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_result_int(const strata_kmeans *km, int key, int64_t *out);

@@ -66,6 +66,14 @@ static void collect(strata_kmeans *km, int status, int64_t n, fit_out *r)
         ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &r->n_iter), STRATA_OK);
         ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_STREAMED, &r->streamed),
                       STRATA_OK);
+        /* the cluster sizes agree with the labels */
+        int64_t sizes[K], from_labels[K] = {0};
+        ASSERT_EQ_INT(strata_kmeans_cluster_sizes(km, sizes, K), STRATA_OK);
+        for (int64_t i = 0; i < n; i++)
+            from_labels[r->labels[i]]++;
+        ASSERT_TRUE(memcmp(sizes, from_labels, sizeof sizes) == 0);
+        ASSERT_EQ_INT(strata_kmeans_cluster_sizes(km, sizes, K + 1), STRATA_E_ARG);
+        ASSERT_EQ_INT(strata_kmeans_cluster_sizes(km, NULL, K), STRATA_E_NULL);
     }
     strata_kmeans_free(km);
 }

@@ -216,17 +216,16 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &algorithm));
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_STREAMED, &streamed));
     CLI_TRY(km, strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia));
-    int32_t *labels = malloc((size_t)n * sizeof *labels);
+    /* cluster sizes, not a copy of the labels: n x 4 bytes a --memory
+     * budget may not have room for twice */
     double *centroids = malloc((size_t)(k * d) * sizeof *centroids);
     int64_t *counts = calloc((size_t)k, sizeof *counts);
-    int rc = labels && centroids && counts ? CLI_OK : cli_error(CLI_RUNTIME, "out of memory");
+    int rc = centroids && counts ? CLI_OK : cli_error(CLI_RUNTIME, "out of memory");
     int st = STRATA_OK;
-    if (!rc && ((st = strata_kmeans_labels(km, labels, n)) ||
+    if (!rc && ((st = strata_kmeans_cluster_sizes(km, counts, k)) ||
                 (st = strata_kmeans_centroids(km, centroids, k, d))))
         rc = cli_library_error(st, strata_kmeans_last_error(km));
     if (!rc) {
-        for (int64_t i = 0; i < n; i++)
-            counts[labels[i]]++;
         printf("strata kmeans: %s -> %s\n", o->in.source ? o->in.source : o->input, o->output);
         printf("  k = %lld, n = %lld rows, d = %lld features\n", (long long)k, (long long)n,
                (long long)d);
@@ -240,7 +239,6 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
             printf("  streamed from the file in blocks (the data exceed --memory)\n");
         print_clusters(centroids, counts, n, k, d);
     }
-    free(labels);
     free(centroids);
     free(counts);
     return rc;

@@ -468,12 +468,8 @@ static int fit_stream(strata_kmeans *km, strata__h5_stream *st, const strata__h5
                                     STRATA__CHUNK_ROWS, (long long)fixed_bytes(km, d));
             if (block > (km->memory - state) / 2)
                 block = (km->memory - state) / 2;
-            rows = strata__h5_stream_block_rows(info, info->dtype, block);
-            if (rows * row_bytes > block) /* whole dataset chunks overshoot: work chunks only */
-                rows = block / row_bytes / STRATA__CHUNK_ROWS * STRATA__CHUNK_ROWS;
-        } else {
-            rows = strata__h5_stream_block_rows(info, info->dtype, block);
         }
+        rows = strata__h5_stream_block_rows(info, info->dtype, block);
     }
     strata__rowsrc src;
     strata__h5_stream_rowsrc(st, info->dtype, rows, &src);
@@ -631,6 +627,22 @@ int strata_kmeans_labels(const strata_kmeans *ckm, int32_t *out, int64_t n)
         return strata__fail(km->msg, STRATA_E_ARG, "model has %lld labels, asked for %lld",
                             (long long)km->model.n, (long long)n);
     memcpy(out, km->model.labels, (size_t)n * sizeof(int32_t));
+    return STRATA_OK;
+}
+
+int strata_kmeans_cluster_sizes(const strata_kmeans *ckm, int64_t *out, int64_t k)
+{
+    strata_kmeans *km = (strata_kmeans *)ckm;
+    CHECK_HANDLE(km);
+    int rc = check_model_out(km, out);
+    if (rc)
+        return rc;
+    if (k != km->model.k)
+        return strata__fail(km->msg, STRATA_E_ARG, "model has %lld clusters, asked for %lld",
+                            (long long)km->model.k, (long long)k);
+    memset(out, 0, (size_t)k * sizeof(int64_t));
+    for (int64_t i = 0; i < km->model.n; i++)
+        out[km->model.labels[i]]++;
     return STRATA_OK;
 }
 

@@ -49,9 +49,9 @@ int strata__h5_stream_open(const char *path, const char *dataset, strata__h5_str
 int strata__h5_stream_read(strata__h5_stream *st, int dtype, int64_t r0, int64_t m, void *buf,
                            char *msg);
 void strata__h5_stream_close(strata__h5_stream *st);
-/* Rows per block for about block_bytes of dtype rows: a multiple of
- * STRATA__CHUNK_ROWS and (unless that is far larger) of the dataset's chunk
- * rows, so no chunk is decompressed twice. */
+/* Rows per block for at most block_bytes of dtype rows (at least
+ * STRATA__CHUNK_ROWS): a multiple of STRATA__CHUNK_ROWS and, where such a
+ * block fits, of the dataset's chunk rows, so no chunk is read twice. */
 int64_t strata__h5_stream_block_rows(const strata__h5_stream_info *info, int dtype,
                                      int64_t block_bytes);
 /* The row source reading st (which must outlive it) as dtype in blocks of

@@ -748,18 +748,15 @@ int64_t strata__h5_stream_block_rows(const strata__h5_stream_info *info, int dty
 {
     const int64_t C = STRATA__CHUNK_ROWS;
     const int64_t row_bytes = info->d * (int64_t)(dtype == STRATA_FLOAT32 ? 4 : 8);
-    int64_t rows = block_bytes / row_bytes;
-    /* Whole dataset chunks per block, so no chunk is decompressed twice,
-     * unless the common multiple with the work chunk is far beyond the
-     * wanted size (odd chunk shapes): then whole work chunks only. */
-    int64_t unit = C;
+    const int64_t fit = block_bytes / row_bytes;
+    /* Whole dataset chunks per block where they fit, so no chunk is read or
+     * decompressed twice; else whole work chunks (at least one). */
     if (info->chunk_rows > 0) {
-        int64_t l = C / gcd64(C, info->chunk_rows) * info->chunk_rows;
-        if (l / 4 <= (rows > C ? rows : C))
-            unit = l;
+        const int64_t unit = C / gcd64(C, info->chunk_rows) * info->chunk_rows;
+        if (unit <= fit)
+            return fit / unit * unit;
     }
-    rows = (rows + unit - 1) / unit * unit;
-    return rows < unit ? unit : rows;
+    return fit >= C ? fit / C * C : C;
 }
 
 void strata__h5_stream_rowsrc(strata__h5_stream *st, int dtype, int64_t block_rows,
