@@ -380,7 +380,8 @@ typedef enum strata_param {
      * instead of loading it: every pass (validation, each k-means++ centre,
      * each Lloyd iteration) reads the dataset in blocks aligned to its chunks,
      * the next block read on another thread while one is computed, in two
-     * block buffers sized to the budget (at most 64 MiB each). A streamed fit
+     * block buffers of at most 64 MiB, each a quarter of what the per-row
+     * state and a fixed 24 MiB leave of the budget. A streamed fit
      * keeps in memory only the labels (4 bytes a row; 8 with n_init > 1),
      * k-means++'s distances for float64 data (8 bytes a row), the centroids
      * and O(k d threads) scratch; it runs Lloyd (AUTO's choice; the result is

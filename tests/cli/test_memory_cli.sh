@@ -31,7 +31,7 @@ with h5py.File(f"{sys.argv[1]}/in.h5", "w") as f:
 PYEOF
 
 expect loaded 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --threads 2 -o "$T/a.h5"
-expect streamed 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --threads 1 --memory 22M -o "$T/b.h5"
+expect streamed 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --threads 1 --memory 32M -o "$T/b.h5"
 if grep -q "streamed from the file" "$T/out"; then ok; else bad "streamed: no 'streamed' line: $(cat "$T/out")"; fi
 expect big-budget 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --memory 1G -o "$T/c.h5"
 if grep -q "streamed" "$T/out"; then bad "a 1G budget should load the file"; else ok; fi
@@ -48,5 +48,5 @@ expect too-small 1 "at least" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 100K 
 [ -e "$T/d.h5" ] && bad "too-small wrote an output" || ok
 expect bad-suffix 2 "--memory must be a size" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 1X -o "$T/d.h5"
 expect negative 2 "--memory must be a size" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory -1G -o "$T/d.h5"
-expect hamerly 1 "hamerly" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 22M --algorithm hamerly -o "$T/d.h5"
+expect hamerly 1 "hamerly" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 32M --algorithm hamerly -o "$T/d.h5"
 finish
