@@ -376,6 +376,32 @@ typedef enum strata_param {
      * inits). Longer chains come closer to k-means++ sampling at
      * O(chain_length k^2 d) cost. */
     STRATA_KMEANS_CHAIN_LENGTH = 110,
+    /* int, >= 0, default 0 = no limit: the memory budget, in bytes, of
+     * strata_kmeans_fit_h5(). When the dataset plus the fit's per-row state
+     * (strata_kmeans_fit's "Allocates") exceed it, the fit streams the file
+     * instead of loading it: every pass (validation, each k-means++ centre,
+     * each Lloyd iteration) reads the dataset in blocks aligned to its chunks,
+     * the next block read on another thread while one is computed, in two
+     * block buffers of at most 64 MiB, each a quarter of what the per-row
+     * state and a fixed 24 MiB leave of the budget. A streamed fit
+     * keeps in memory only the labels (4 bytes a row; 8 with n_init > 1),
+     * k-means++'s distances for float64 data (8 bytes a row), the centroids
+     * and O(k d threads) scratch; it runs Lloyd (AUTO's choice; the result is
+     * the same as Hamerly's or Yinyang's, bitwise) with k-means++, random or
+     * given centroids, and gives bitwise the in-memory fit's labels,
+     * centroids and inertia. k-means++ then costs one pass over the file per
+     * centre. Explicit Hamerly, Yinyang or mini-batch, and k-means|| or
+     * AFK-MC^2 seeding, fail with STRATA_E_UNSUPPORTED when the fit must
+     * stream; a budget below even the streamed fit's state fails with
+     * STRATA_E_NOMEM naming the minimum. strata_kmeans_fit() (data already in
+     * memory) ignores it. CLI: strata kmeans --memory 1G. */
+    STRATA_KMEANS_MEMORY = 113,
+    /* int, >= 0, default 0 = automatic: rows per streamed block, rounded up to
+     * a multiple of 4096. Non-zero makes every fit stream in blocks of this
+     * size whatever the budget (strata_kmeans_fit() then streams its
+     * in-memory rows through the same block copies): for tests and
+     * measurements. Results do not depend on it. */
+    STRATA_KMEANS_BLOCK_ROWS = 114,
     /* int, >= 0, default 0 = the OpenMP default (omp_get_max_threads()).
      * 1 runs in the calling thread only. Results do not depend on it. It is
      * the most threads used: while another process keeps a core busy (a
@@ -408,8 +434,10 @@ typedef enum strata_result {
     STRATA_RESULT_ASSIGN = 7,    /* int: the strata_assign used (FUSED or GEMM, never AUTO) */
     STRATA_RESULT_SEED = 8,      /* int: the seed used */
     STRATA_RESULT_INIT = 9,      /* int: the strata_init used */
-    STRATA_RESULT_ALGORITHM = 10 /* int: the strata_algorithm run (never AUTO); LLOYD
+    STRATA_RESULT_ALGORITHM = 10, /* int: the strata_algorithm run (never AUTO); LLOYD
                                     for a model set by strata_kmeans_set_model() */
+    STRATA_RESULT_STREAMED = 11  /* int: 1 if the fit streamed its rows in blocks
+                                    (STRATA_KMEANS_MEMORY, STRATA_KMEANS_BLOCK_ROWS) */
 } strata_result;
 
 /** Progress callback, called on the thread that called fit, after each Lloyd
@@ -493,7 +521,9 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit(strata_kmeans *km, int dtype, 
 
 /** Fit to a 2-D numeric dataset (n x d) of an HDF5 file, read in row blocks
  *  into memory (float32 stays float32; float64 and integer types become
- *  float64). The file is opened read-only; one that is not a regular file
+ *  float64), or, when it does not fit STRATA_KMEANS_MEMORY (or with
+ *  STRATA_KMEANS_BLOCK_ROWS), streamed from the file in blocks with the same
+ *  result, bitwise (see STRATA_KMEANS_MEMORY). The file is opened read-only; one that is not a regular file
  *  (a FIFO, a device) is refused with STRATA_E_IO_OPEN. The handle remembers
  *  the file with the model: strata_kmeans_write_h5() will not replace it.
  *  Same results and codes as strata_kmeans_fit(), plus the STRATA_E_IO_*
@@ -523,6 +553,12 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_centroids(const strata_kmeans *km,
 /** Copy the labels (0..k-1) of the fitted rows into out (n int32).
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG (n differs). */
 STRATA_API STRATA_NODISCARD int strata_kmeans_labels(const strata_kmeans *km, int32_t *out, int64_t n);
+
+/** The number of fitted rows in each cluster into out (k int64), without a
+ *  copy of the n labels (a summary of a fit too large for a second copy).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG (k differs). */
+STRATA_API STRATA_NODISCARD int strata_kmeans_cluster_sizes(const strata_kmeans *km, int64_t *out,
+                                                            int64_t k);
 
 /** Read an integer result (see strata_result) of the fitted model.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM. */

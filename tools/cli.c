@@ -45,6 +45,35 @@ int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *ou
     return CLI_OK;
 }
 
+int cli_parse_size(const char *option, const char *text, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    double unit = 1.0;
+    if (end != text && *end) {
+        switch (*end) {
+        case 'k': case 'K': unit = 1024.0; break;
+        case 'm': case 'M': unit = 1024.0 * 1024.0; break;
+        case 'g': case 'G': unit = 1024.0 * 1024.0 * 1024.0; break;
+        case 't': case 'T': unit = 1024.0 * 1024.0 * 1024.0 * 1024.0; break;
+        default: unit = 0.0;
+        }
+        end++;
+        if (*end == 'i' && unit > 1.0) /* "GiB" as "G" */
+            end++;
+        if ((*end == 'b' || *end == 'B') && unit > 1.0)
+            end++;
+    }
+    v *= unit;
+    if (end == text || *end != '\0' || errno == ERANGE || !(unit > 0.0) || !(v >= 0.0) ||
+        v > 9.2e18)
+        return cli_error(CLI_USAGE, "%s must be a size in bytes >= 0, plain or with a K, M, G "
+                         "or T suffix (powers of 1024), e.g. 1G or 512M; got '%s'", option, text);
+    *out = (int64_t)v;
+    return CLI_OK;
+}
+
 int cli_parse_k(const char *option, const char *text, int range_only, int64_t *lo, int64_t *hi)
 {
     const char *colon = strchr(text, ':');

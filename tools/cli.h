@@ -42,6 +42,9 @@ int cli_library_error(int status, const char *message);
  * on failure print a usage error and return CLI_USAGE. */
 int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *out);
 int cli_parse_double(const char *option, const char *text, double min, double *out);
+/* A size in bytes: plain, or a number with K, M, G or T (powers of 1024;
+ * "1G", "1.5GiB", "512M", "100k") into *out. */
+int cli_parse_size(const char *option, const char *text, int64_t *out);
 
 /* A number of clusters "K" (>= 1) or a range "KMIN:KMAX" (2 <= KMIN <=
  * KMAX) into *lo and *hi (equal for one K); with range_only, one K is a

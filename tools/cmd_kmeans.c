@@ -50,6 +50,13 @@ static const char HELP[] =
     "                     same result for a seed whatever --threads; OUT.h5\n"
     "                     records the one run\n"
     "  --batch-size N     rows per mini-batch (minibatch only; default 1024)\n"
+    "  --memory SIZE      memory budget (1G, 512M, 100K or bytes; default: no limit).\n"
+    "                     A dataset that does not fit it with the fit's state is\n"
+    "                     streamed from IN.h5 in blocks at every pass instead of\n"
+    "                     loaded: the same result, bitwise; labels stay in memory\n"
+    "                     (4 bytes a row), k-means++ reads the file once per\n"
+    "                     centre; lloyd only, with k-means++, random or given\n"
+    "                     centroids (IN.h5:/dataset inputs only)\n"
     "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
     "                     one of the inputs; it keeps its permissions and owner\n"
     "  -h, --help         show this help\n"
@@ -62,13 +69,13 @@ typedef struct options {
     cli_features in;  /* the input: its file, and its dataset in the matrix form */
     char *init_file; /* the file of --init FILE:/dataset */
     const char *init_dataset;
-    int64_t k, seed, threads, n_init, max_iter, batch_size, chain_length;
+    int64_t k, seed, threads, n_init, max_iter, batch_size, chain_length, memory;
     double tol;
     int force, help;
 } options;
 
 enum { OPT_SEED = 256, OPT_THREADS, OPT_INIT, OPT_N_INIT, OPT_MAX_ITER, OPT_TOL, OPT_FORCE,
-       OPT_ALGORITHM, OPT_BATCH_SIZE, OPT_CHAIN_LENGTH };
+       OPT_ALGORITHM, OPT_BATCH_SIZE, OPT_CHAIN_LENGTH, OPT_MEMORY };
 
 static int parse_algorithm(const char *v, int *out)
 {
@@ -100,6 +107,7 @@ static int parse(int argc, char **argv, options *o)
         {"algorithm", required_argument, NULL, OPT_ALGORITHM},
         {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
         {"chain-length", required_argument, NULL, OPT_CHAIN_LENGTH},
+        {"memory", required_argument, NULL, OPT_MEMORY},
         {"help", no_argument, NULL, 'h'},
         CLI_INPUT_OPTIONS,
         {NULL, 0, NULL, 0}};
@@ -122,6 +130,7 @@ static int parse(int argc, char **argv, options *o)
         case OPT_ALGORITHM: rc = parse_algorithm(optarg, &o->algorithm); break;
         case OPT_BATCH_SIZE: rc = cli_parse_int("--batch-size", optarg, 1, &o->batch_size); break;
         case OPT_CHAIN_LENGTH: rc = cli_parse_int("--chain-length", optarg, 1, &o->chain_length); break;
+        case OPT_MEMORY: rc = cli_parse_size("--memory", optarg, &o->memory); break;
         default:
             if (!cli_input_option(&o->in, c, optarg))
                 rc = cli_bad_option("kmeans", c, argv);
@@ -163,6 +172,7 @@ static int configure(strata_kmeans *km, const options *o)
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_ALGORITHM, o->algorithm));
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_BATCH_SIZE, o->batch_size));
     CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_CHAIN_LENGTH, o->chain_length));
+    CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_MEMORY, o->memory));
     if (cli_init_method(o->init) >= 0)
         CLI_TRY(km, strata_kmeans_set_int(km, STRATA_KMEANS_INIT, cli_init_method(o->init)));
     if (!o->init_file)
@@ -195,7 +205,7 @@ static void print_clusters(const double *centroids, const int64_t *counts, int64
 
 static int summarise(strata_kmeans *km, const options *o, double seconds)
 {
-    int64_t n, d, k, n_iter, converged, kernel, algorithm;
+    int64_t n, d, k, n_iter, converged, kernel, algorithm, streamed;
     double inertia;
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_N, &n));
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_D, &d));
@@ -204,18 +214,18 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_CONVERGED, &converged));
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_KERNEL, &kernel));
     CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &algorithm));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_STREAMED, &streamed));
     CLI_TRY(km, strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia));
-    int32_t *labels = malloc((size_t)n * sizeof *labels);
+    /* cluster sizes, not a copy of the labels: n x 4 bytes a --memory
+     * budget may not have room for twice */
     double *centroids = malloc((size_t)(k * d) * sizeof *centroids);
     int64_t *counts = calloc((size_t)k, sizeof *counts);
-    int rc = labels && centroids && counts ? CLI_OK : cli_error(CLI_RUNTIME, "out of memory");
+    int rc = centroids && counts ? CLI_OK : cli_error(CLI_RUNTIME, "out of memory");
     int st = STRATA_OK;
-    if (!rc && ((st = strata_kmeans_labels(km, labels, n)) ||
+    if (!rc && ((st = strata_kmeans_cluster_sizes(km, counts, k)) ||
                 (st = strata_kmeans_centroids(km, centroids, k, d))))
         rc = cli_library_error(st, strata_kmeans_last_error(km));
     if (!rc) {
-        for (int64_t i = 0; i < n; i++)
-            counts[labels[i]]++;
         printf("strata kmeans: %s -> %s\n", o->in.source ? o->in.source : o->input, o->output);
         printf("  k = %lld, n = %lld rows, d = %lld features\n", (long long)k, (long long)n,
                (long long)d);
@@ -225,9 +235,10 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
                converged ? (mb ? "stopped early" : "converged")
                          : "not converged (max-iter reached)",
                seconds, strata_kernel_name((int)kernel));
+        if (streamed)
+            printf("  streamed from the file in blocks (the data exceed --memory)\n");
         print_clusters(centroids, counts, n, k, d);
     }
-    free(labels);
     free(centroids);
     free(counts);
     return rc;

@@ -19,6 +19,7 @@ struct strata_kmeans {
     double tol, reassignment_ratio;
     int init, algorithm, assign, kernel, allow_too_few;
     int64_t chain_length;
+    int64_t memory, block_rows; /* STRATA_KMEANS_MEMORY, STRATA_KMEANS_BLOCK_ROWS */
     double *init_centroids; /* k0 x d0 when given */
     int64_t init_k, init_d;
     /* The files the handle read what it holds from, never replaced by
@@ -166,6 +167,20 @@ int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
                                 STRATA_KMEANS_CHAIN_LENGTH_LIMIT, (long long)v);
         km->chain_length = v;
         return STRATA_OK;
+    case STRATA_KMEANS_MEMORY:
+        if (v < 0)
+            return strata__fail(km->msg, STRATA_E_PARAM,
+                                "memory budget must be >= 0 bytes (0 = no limit), got %lld",
+                                (long long)v);
+        km->memory = v;
+        return STRATA_OK;
+    case STRATA_KMEANS_BLOCK_ROWS:
+        if (v < 0 || v > ((int64_t)1 << 40))
+            return strata__fail(km->msg, STRATA_E_PARAM,
+                                "block_rows must be in [0, 2^40] (0 = automatic), got %lld",
+                                (long long)v);
+        km->block_rows = v;
+        return STRATA_OK;
     case STRATA_THREADS:
         if (v < 0 || v > 1024)
             return strata__fail(km->msg, STRATA_E_PARAM, "threads must be in [0, 1024], got %lld",
@@ -228,6 +243,8 @@ int strata_kmeans_get_int(const strata_kmeans *ckm, int param, int64_t *out)
     case STRATA_KMEANS_BATCH_SIZE: v = km->batch_size; break;
     case STRATA_KMEANS_MAX_NO_IMPROVEMENT: v = km->max_no_improvement; break;
     case STRATA_KMEANS_CHAIN_LENGTH: v = km->chain_length; break;
+    case STRATA_KMEANS_MEMORY: v = km->memory; break;
+    case STRATA_KMEANS_BLOCK_ROWS: v = km->block_rows; break;
     case STRATA_THREADS: v = km->threads; break;
     case STRATA_KERNEL: v = km->kernel; break;
     default:
@@ -327,7 +344,7 @@ static int make_data(strata_kmeans *km, int dtype, const void *x, int64_t n, int
     if ((uint64_t)n > (uint64_t)INT64_MAX / (uint64_t)stride / 8)
         return strata__fail(km->msg, STRATA_E_ARG, "%lld rows of stride %lld overflow",
                             (long long)n, (long long)stride);
-    *X = (strata__data){dtype, x, n, d, stride, w};
+    *X = (strata__data){dtype, x, n, d, stride, w, 0};
     return STRATA_OK;
 }
 
@@ -349,6 +366,20 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
     return STRATA_OK;
 }
 
+/* k and given centroids against the data's shape. */
+static int check_fit_shape(strata_kmeans *km, int64_t n, int64_t d)
+{
+    if (km->k > n)
+        return strata__fail(km->msg, STRATA_E_ARG, "k = %lld is larger than the number of rows n = %lld",
+                            (long long)km->k, (long long)n);
+    if (km->init == STRATA_INIT_CENTROIDS && (km->init_k != km->k || km->init_d != d))
+        return strata__fail(km->msg, STRATA_E_ARG,
+                            "initial centroids are %lld x %lld but the fit needs k = %lld x d = %lld",
+                            (long long)km->init_k, (long long)km->init_d, (long long)km->k,
+                            (long long)d);
+    return STRATA_OK;
+}
+
 int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
                       int64_t row_stride, const double *weights)
 {
@@ -358,16 +389,13 @@ int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n, in
     int rc = make_data(km, dtype, x, n, d, row_stride, weights, &X);
     if (rc || (rc = make_cfg(km, &cfg)))
         return rc;
-    if (km->k > n)
-        return strata__fail(km->msg, STRATA_E_ARG, "k = %lld is larger than the number of rows n = %lld",
-                            (long long)km->k, (long long)n);
-    if (km->init == STRATA_INIT_CENTROIDS && (km->init_k != km->k || km->init_d != d))
-        return strata__fail(km->msg, STRATA_E_ARG,
-                            "initial centroids are %lld x %lld but the fit needs k = %lld x d = %lld",
-                            (long long)km->init_k, (long long)km->init_d, (long long)km->k,
-                            (long long)d);
+    if ((rc = check_fit_shape(km, n, d)))
+        return rc;
     strata__kmeans_model m = {0};
-    rc = strata__kmeans_fit(&X, &cfg, &m, km->msg);
+    strata__rowsrc src = strata__rowsrc_of(&X);
+    if (km->block_rows > 0) /* the stream's block copies over memory (tests, measurements) */
+        strata__rowsrc_memory_stream(&X, km->block_rows, &src);
+    rc = strata__kmeans_fit_src(&src, &cfg, &m, km->msg);
     if (rc)
         return rc;
     strata__kmeans_adopt(km, &m, &cfg);
@@ -401,17 +429,92 @@ void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const stra
     km->init_used = km->init;
 }
 
+/* Memory a fit_h5 needs besides the rows: the per-row state, plus a fixed
+ * allowance for the centroids, the tables, per-chunk sums, the library's own
+ * code and HDF5's caches (a streamed 10M x 16 fit measured 21 MiB beyond its
+ * labels and blocks, with the Python interpreter's baseline taken off). */
+#define FIT_FIXED_BYTES ((int64_t)24 << 20)
+/* Largest streamed block buffer (two are kept). */
+#define STREAM_BLOCK_BYTES ((int64_t)64 << 20)
+
+static int64_t fixed_bytes(const strata_kmeans *km, int64_t d)
+{
+    return FIT_FIXED_BYTES + 8 * km->k * d * 8;
+}
+
+/* A fit of the streamed dataset: blocks sized to what the budget leaves. */
+static int fit_stream(strata_kmeans *km, strata__h5_stream *st, const strata__h5_stream_info *info,
+                      const strata__kmeans_cfg *cfg, strata__kmeans_model *m)
+{
+    const int64_t n = info->n, d = info->d, row_bytes = d * (int64_t)strata__dtype_size(info->dtype);
+    int64_t rows = km->block_rows > 0
+                       ? (km->block_rows + STRATA__CHUNK_ROWS - 1) / STRATA__CHUNK_ROWS *
+                             STRATA__CHUNK_ROWS
+                       : 0;
+    if (!rows) {
+        int64_t block = STREAM_BLOCK_BYTES;
+        if (km->memory > 0) {
+            const int64_t state = n * strata__kmeans_bytes_per_row(cfg, info->dtype, n, d, 1) +
+                                  fixed_bytes(km, d);
+            const int64_t min_block = STRATA__CHUNK_ROWS * row_bytes;
+            if (km->memory - state < 4 * min_block)
+                return strata__fail(km->msg, STRATA_E_NOMEM,
+                                    "a memory budget of %lld bytes is too small for a streamed fit "
+                                    "of %lld x %lld rows (k = %lld): it needs at least %lld bytes "
+                                    "(%lld bytes a row of labels and seeding state, twice two "
+                                    "blocks of %d rows, %lld bytes fixed)",
+                                    (long long)km->memory, (long long)n, (long long)d,
+                                    (long long)km->k, (long long)(state + 4 * min_block),
+                                    (long long)strata__kmeans_bytes_per_row(cfg, info->dtype, n, d, 1),
+                                    STRATA__CHUNK_ROWS, (long long)fixed_bytes(km, d));
+            /* a quarter each: the allocator's and HDF5's slack stays in the budget */
+            if (block > (km->memory - state) / 4)
+                block = (km->memory - state) / 4;
+        }
+        rows = strata__h5_stream_block_rows(info, info->dtype, block);
+    }
+    strata__rowsrc src;
+    strata__h5_stream_rowsrc(st, info->dtype, rows, &src);
+    return strata__kmeans_fit_src(&src, cfg, m, km->msg);
+}
+
 int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *dataset)
 {
     CHECK_HANDLE(km);
     if (!path || !dataset)
         return strata__fail(km->msg, STRATA_E_NULL, "file path or dataset name is NULL");
-    strata__matrix m;
-    int rc = strata__h5_load(path, dataset, 0, &m, km->msg);
+    strata__kmeans_cfg cfg;
+    int rc = make_cfg(km, &cfg);
     if (rc)
         return rc;
-    rc = strata_kmeans_fit(km, m.dtype, m.data, m.n, m.d, 0, NULL);
-    strata__matrix_free(&m);
+    strata__h5_stream *st;
+    strata__h5_stream_info info;
+    if ((rc = strata__h5_stream_open(path, dataset, &st, &info, km->msg)))
+        return rc;
+    /* Load when the rows and the fit's state fit the budget (as before the
+     * budget existed); else stream. The choice depends on the budget only,
+     * and both give the same bits. */
+    const int64_t data_bytes = info.n * info.d * (int64_t)strata__dtype_size(info.dtype);
+    const int64_t in_memory = data_bytes + fixed_bytes(km, info.d) +
+                              info.n * strata__kmeans_bytes_per_row(&cfg, info.dtype, info.n,
+                                                                    info.d, 0);
+    const int stream = km->block_rows > 0 || (km->memory > 0 && in_memory > km->memory);
+    if (!stream) {
+        strata__h5_stream_close(st);
+        strata__matrix mx;
+        if ((rc = strata__h5_load(path, dataset, 0, &mx, km->msg)))
+            return rc;
+        rc = strata_kmeans_fit(km, mx.dtype, mx.data, mx.n, mx.d, 0, NULL);
+        strata__matrix_free(&mx);
+    } else if ((rc = check_fit_shape(km, info.n, info.d))) {
+    } else {
+        strata__kmeans_model m = {0};
+        rc = fit_stream(km, st, &info, &cfg, &m);
+        if (!rc)
+            strata__kmeans_adopt(km, &m, &cfg);
+    }
+    if (stream)
+        strata__h5_stream_close(st);
     if (!rc)
         strata__file_id_of(path, "the file the model was fitted from", &km->inputs[0]);
     return rc;
@@ -529,6 +632,22 @@ int strata_kmeans_labels(const strata_kmeans *ckm, int32_t *out, int64_t n)
     return STRATA_OK;
 }
 
+int strata_kmeans_cluster_sizes(const strata_kmeans *ckm, int64_t *out, int64_t k)
+{
+    strata_kmeans *km = (strata_kmeans *)ckm;
+    CHECK_HANDLE(km);
+    int rc = check_model_out(km, out);
+    if (rc)
+        return rc;
+    if (k != km->model.k)
+        return strata__fail(km->msg, STRATA_E_ARG, "model has %lld clusters, asked for %lld",
+                            (long long)km->model.k, (long long)k);
+    memset(out, 0, (size_t)k * sizeof(int64_t));
+    for (int64_t i = 0; i < km->model.n; i++)
+        out[km->model.labels[i]]++;
+    return STRATA_OK;
+}
+
 int strata_kmeans_result_int(const strata_kmeans *ckm, int key, int64_t *out)
 {
     strata_kmeans *km = (strata_kmeans *)ckm;
@@ -547,6 +666,7 @@ int strata_kmeans_result_int(const strata_kmeans *ckm, int key, int64_t *out)
     case STRATA_RESULT_SEED: *out = km->seed_used; break;
     case STRATA_RESULT_INIT: *out = km->init_used; break;
     case STRATA_RESULT_ALGORITHM: *out = km->model.algorithm; break;
+    case STRATA_RESULT_STREAMED: *out = km->model.streamed; break;
     default: return strata__fail(km->msg, STRATA_E_PARAM, "unknown integer result key %d", key);
     }
     return STRATA_OK;
@@ -644,7 +764,7 @@ int strata__kmeans_threads(const strata_kmeans *km)
 int strata__kmeans_predict_with(strata_kmeans *km, const double *c, int64_t k, const double *x,
                                 int64_t n, int64_t d, int32_t *labels, char *msg)
 {
-    strata__data X = {STRATA_FLOAT64, x, n, d, d, NULL};
+    strata__data X = {STRATA_FLOAT64, x, n, d, d, NULL, 0};
     const strata__kernels *kern = strata__kernels_get(km->kernel);
     if (!kern)
         return strata__fail(msg, STRATA_E_UNSUPPORTED, "kernel '%s' cannot run on this CPU",

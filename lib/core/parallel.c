@@ -101,8 +101,17 @@ static double add_slots(double s, const double *first, int64_t slot_len, int64_t
 int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t partial_len,
                             double *total, strata__chunk_fn fn, void *ctx)
 {
-    int64_t nchunks = strata__chunk_count(n, chunk_rows);
-    if (nchunks == 0)
+    return strata__parallel_chunk_range(n, chunk_rows, 0, strata__chunk_count(n, chunk_rows),
+                                        threads, partial_len, total, fn, ctx);
+}
+
+int strata__parallel_chunk_range(int64_t n, int64_t chunk_rows, int64_t c0, int64_t c1,
+                                 int threads, int64_t partial_len, double *total,
+                                 strata__chunk_fn fn, void *ctx)
+{
+    /* Chunks c0 .. c1-1 are run as chunks 0 .. nchunks-1 shifted by c0. */
+    int64_t nchunks = c1 - c0;
+    if (nchunks <= 0)
         return 0;
     if (threads < 1)
         threads = 1;
@@ -152,7 +161,7 @@ int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t 
             omp_set_num_threads(1);
 #endif
             for (int64_t c = 0; c < nchunks; c++) {
-                run_chunk(n, chunk_rows, c, 0, slots, partial_len, fn, ctx);
+                run_chunk(n, chunk_rows, c0 + c, 0, slots, partial_len, fn, ctx);
                 if (slots)
                     for (int64_t j = 0; j < partial_len; j++)
                         total[j] += slots[j];
@@ -174,7 +183,7 @@ int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t 
 #pragma omp for schedule(dynamic, 1) nowait
                 for (int64_t c = b0; c < b1; c++) {
                     double *p = slots ? slots + (c - b0) * slot_len : NULL;
-                    run_chunk(n, chunk_rows, c, tid, p, partial_len, fn, ctx);
+                    run_chunk(n, chunk_rows, c0 + c, tid, p, partial_len, fn, ctx);
                 }
                 busy += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
                 if (partial_len > 0) {

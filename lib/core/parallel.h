@@ -26,6 +26,13 @@ int64_t strata__chunk_count(int64_t n, int64_t chunk_rows);
 int strata__parallel_chunks(int64_t n, int64_t chunk_rows, int threads, int64_t partial_len,
                             double *total, strata__chunk_fn fn, void *ctx);
 
+/* strata__parallel_chunks() over chunks [c0, c1) only (global indices and
+ * rows, added into total in chunk order): consecutive ranges give the bits
+ * of one call over all chunks. Streamed passes run one range per block. */
+int strata__parallel_chunk_range(int64_t n, int64_t chunk_rows, int64_t c0, int64_t c1,
+                                 int threads, int64_t partial_len, double *total,
+                                 strata__chunk_fn fn, void *ctx);
+
 /* Threads to use for a requested count (0 = OpenMP default), at least 1. */
 int strata__resolve_threads(int64_t requested);
 

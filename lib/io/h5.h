@@ -1,5 +1,5 @@
-/* HDF5 readers (whole datasets into memory, read in row blocks; no streamed
- * row source yet) and result writers (internal). Only lib/io includes hdf5.h;
+/* HDF5 readers (whole datasets into memory, read in row blocks, or streamed
+ * as a row source) and result writers (internal). Only lib/io includes hdf5.h;
  * every HDF5 error is silenced and turned into a message naming the file and
  * dataset, and every call holds the library-wide HDF5 lock. */
 #ifndef STRATA_IO_H5_H
@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "core/rowsrc.h"
 #include "io/files.h"
 
 /* A dense row-major matrix owned by the library. */
@@ -30,6 +31,33 @@ int strata__h5_read_into(const char *path, const char *dataset, int dtype, void 
                          int64_t d, char *msg);
 
 void strata__matrix_free(strata__matrix *m);
+
+/* ---- A 2-D dataset streamed as a row source (lib/core/rowsrc.h) ----------- */
+
+/* An open dataset (every check of strata__h5_load done, the file kept open);
+ * each read takes the library-wide HDF5 lock for its own duration, so a
+ * source's reader thread may read while other threads use lib/io. */
+typedef struct strata__h5_stream strata__h5_stream;
+typedef struct strata__h5_stream_info {
+    int dtype;          /* as strata__h5_load(want_dtype 0) would load it */
+    int64_t n, d;
+    int64_t chunk_rows; /* rows per dataset chunk, 0 if not chunked */
+} strata__h5_stream_info;
+int strata__h5_stream_open(const char *path, const char *dataset, strata__h5_stream **out,
+                           strata__h5_stream_info *info, char *msg);
+/* Rows [r0, r0 + m) converted to dtype into buf (m x d). */
+int strata__h5_stream_read(strata__h5_stream *st, int dtype, int64_t r0, int64_t m, void *buf,
+                           char *msg);
+void strata__h5_stream_close(strata__h5_stream *st);
+/* Rows per block for at most block_bytes of dtype rows (at least
+ * STRATA__CHUNK_ROWS): a multiple of STRATA__CHUNK_ROWS and, where such a
+ * block fits, of the dataset's chunk rows, so no chunk is read twice. */
+int64_t strata__h5_stream_block_rows(const strata__h5_stream_info *info, int dtype,
+                                     int64_t block_bytes);
+/* The row source reading st (which must outlive it) as dtype in blocks of
+ * block_rows (a multiple of STRATA__CHUNK_ROWS); no weights. */
+void strata__h5_stream_rowsrc(strata__h5_stream *st, int dtype, int64_t block_rows,
+                              strata__rowsrc *out);
 
 /* Write a matrix as a chunked gzip dataset of a new file (temporary name, then rename). */
 int strata__h5_write_matrix(const char *path, const char *dataset, int dtype, const void *buf,

@@ -496,31 +496,40 @@ static int64_t block_rows(const source *s, size_t out_elem)
     return rows;
 }
 
-/* Read all rows, converted to dtype, into buf (n x d). */
-static int source_read(const source *s, int dtype, void *buf, char *msg)
+/* Read rows [r0, r0 + rows), converted to dtype, into buf (rows x d). */
+static int read_rows(const source *s, int dtype, int64_t r0, int64_t rows, void *buf, char *msg)
 {
     char cause[256];
     hid_t mem_type = dtype == STRATA_FLOAT32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+    hsize_t start[2] = {(hsize_t)r0, 0}, count[2] = {(hsize_t)rows, (hsize_t)s->d};
+    hid_t mspace = H5Screate_simple(2, count, NULL);
+    herr_t err = mspace < 0 ? -1
+                 : H5Sselect_hyperslab(s->space, H5S_SELECT_SET, start, NULL, count, NULL);
+    if (err >= 0)
+        err = H5Dread(s->dset, mem_type, mspace, s->space, H5P_DEFAULT, buf);
+    if (err < 0)
+        strata__h5_cause(cause, sizeof cause);
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (err < 0)
+        return strata__fail(msg, STRATA_E_IO_FORMAT,
+                            "cannot read rows %lld-%lld of '%s' in '%s' (corrupt or "
+                            "unreadable data): %s", (long long)r0, (long long)(r0 + rows - 1),
+                            s->dataset, s->path, cause);
+    return STRATA_OK;
+}
+
+/* Read all rows, converted to dtype, into buf (n x d). */
+static int source_read(const source *s, int dtype, void *buf, char *msg)
+{
     size_t elem = dtype_size(dtype);
     int64_t step = block_rows(s, elem);
     for (int64_t r0 = 0; r0 < s->n; r0 += step) {
         int64_t rows = s->n - r0 < step ? s->n - r0 : step;
-        hsize_t start[2] = {(hsize_t)r0, 0}, count[2] = {(hsize_t)rows, (hsize_t)s->d};
-        hid_t mspace = H5Screate_simple(2, count, NULL);
-        herr_t err = mspace < 0 ? -1
-                     : H5Sselect_hyperslab(s->space, H5S_SELECT_SET, start, NULL, count, NULL);
-        if (err >= 0)
-            err = H5Dread(s->dset, mem_type, mspace, s->space, H5P_DEFAULT,
-                          (char *)buf + (size_t)r0 * (size_t)s->d * elem);
-        if (err < 0)
-            strata__h5_cause(cause, sizeof cause);
-        if (mspace >= 0)
-            H5Sclose(mspace);
-        if (err < 0)
-            return strata__fail(msg, STRATA_E_IO_FORMAT,
-                                "cannot read rows %lld-%lld of '%s' in '%s' (corrupt or "
-                                "unreadable data): %s", (long long)r0, (long long)(r0 + rows - 1),
-                                s->dataset, s->path, cause);
+        int rc = read_rows(s, dtype, r0, rows,
+                           (char *)buf + (size_t)r0 * (size_t)s->d * elem, msg);
+        if (rc)
+            return rc;
     }
     return STRATA_OK;
 }
@@ -571,6 +580,12 @@ int strata__h5_shape(const char *path, const char *dataset, int64_t *n, int64_t 
     return rc;
 }
 
+/* Keep float32 (and narrower floats) as float32, all else as float64. */
+static int native_dtype(const source *s)
+{
+    return s->cls == H5T_FLOAT && s->elem_size <= sizeof(float) ? STRATA_FLOAT32 : STRATA_FLOAT64;
+}
+
 int strata__h5_load(const char *path, const char *dataset, int want_dtype, strata__matrix *out,
                     char *msg)
 {
@@ -580,9 +595,7 @@ int strata__h5_load(const char *path, const char *dataset, int want_dtype, strat
     int rc = source_open(path, dataset, &s, msg);
     if (!rc) {
         /* Keep float32 (and narrower floats) as float32, all else as float64. */
-        int dtype = want_dtype ? want_dtype
-                    : s.cls == H5T_FLOAT && s.elem_size <= sizeof(float) ? STRATA_FLOAT32
-                                                                          : STRATA_FLOAT64;
+        int dtype = want_dtype ? want_dtype : native_dtype(&s);
         void *data = NULL;
         rc = source_load(&s, dtype, &data, msg);
         if (!rc)
@@ -611,6 +624,146 @@ int strata__h5_read_into(const char *path, const char *dataset, int dtype, void 
     source_close(&s);
     strata__h5_leave(&g);
     return rc;
+}
+
+/* ---- A dataset streamed in blocks (the HDF5 row source) --------------- */
+
+struct strata__h5_stream {
+    source s;
+    char *path, *dataset; /* s's names, owned */
+    int64_t chunk_rows;   /* the dataset's chunk rows (0: not chunked) */
+    struct stat at_open;  /* the file as opened: a change in place is an error */
+};
+
+/* A file written in place while it is streamed would mix old and new rows
+ * between passes: every read first checks that the file at path, if it is
+ * still the one opened (a file renamed over it leaves the open one intact),
+ * has its size and modification time of the open. */
+static int stream_unchanged(const strata__h5_stream *st, char *msg)
+{
+    struct stat now;
+    if (stat(st->path, &now) != 0 || now.st_dev != st->at_open.st_dev ||
+        now.st_ino != st->at_open.st_ino)
+        return STRATA_OK;
+    if (now.st_size != st->at_open.st_size ||
+        now.st_mtim.tv_sec != st->at_open.st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != st->at_open.st_mtim.tv_nsec)
+        return strata__fail(msg, STRATA_E_IO, "'%s' changed while the fit streamed it (its size "
+                            "or modification time differ from when it was opened): fit a file "
+                            "nothing writes to", st->path);
+    return STRATA_OK;
+}
+
+void strata__h5_stream_close(strata__h5_stream *st)
+{
+    if (!st)
+        return;
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    source_close(&st->s);
+    strata__h5_leave(&g);
+    strata__free(st->path);
+    strata__free(st->dataset);
+    strata__free(st);
+}
+
+int strata__h5_stream_open(const char *path, const char *dataset, strata__h5_stream **out,
+                           strata__h5_stream_info *info, char *msg)
+{
+    *out = NULL;
+    strata__h5_stream *st = strata__calloc(1, sizeof *st);
+    if (!st || !(st->path = strata__strndup(path, strlen(path))) ||
+        !(st->dataset = strata__strndup(dataset, strlen(dataset)))) {
+        if (st) {
+            strata__free(st->path);
+            strata__free(st);
+        }
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory opening '%s'", path);
+    }
+    st->s = (source){.file = -1, .dset = -1, .space = -1};
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = source_open(st->path, st->dataset, &st->s, msg);
+    if (!rc && stat(st->path, &st->at_open) != 0)
+        rc = strata__fail(msg, STRATA_E_IO_OPEN, "cannot open '%s': %s", path, strerror(errno));
+    if (!rc && (st->s.n == 0 || st->s.d == 0))
+        rc = strata__fail(msg, STRATA_E_IO_TYPE,
+                          "dataset '%s' in '%s' has 0 %s (shape %lld x %lld)", dataset, path,
+                          st->s.n == 0 ? "rows" : "columns", (long long)st->s.n,
+                          (long long)st->s.d);
+    if (!rc) {
+        hid_t dcpl = H5Dget_create_plist(st->s.dset);
+        hsize_t chunk[2];
+        if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2)
+            st->chunk_rows = (int64_t)chunk[0];
+        if (dcpl >= 0)
+            H5Pclose(dcpl);
+        *info = (strata__h5_stream_info){native_dtype(&st->s), st->s.n, st->s.d, st->chunk_rows};
+    }
+    strata__h5_leave(&g);
+    if (rc) {
+        strata__h5_stream_close(st);
+        return rc;
+    }
+    *out = st;
+    return STRATA_OK;
+}
+
+int strata__h5_stream_read(strata__h5_stream *st, int dtype, int64_t r0, int64_t m, void *buf,
+                           char *msg)
+{
+    if (r0 < 0 || m < 1 || r0 > st->s.n - m)
+        return strata__fail(msg, STRATA_E_INTERNAL, "rows %lld-%lld of '%s' in '%s' asked for: "
+                            "it has %lld", (long long)r0, (long long)(r0 + m - 1), st->dataset,
+                            st->path, (long long)st->s.n);
+    int rc = stream_unchanged(st, msg);
+    if (rc)
+        return rc;
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    rc = read_rows(&st->s, dtype, r0, m, buf, msg);
+    strata__h5_leave(&g);
+    return rc;
+}
+
+static int stream_read_op(void *impl, int dtype, int64_t r0, int64_t m, void *buf, char *msg)
+{
+    return strata__h5_stream_read(impl, dtype, r0, m, buf, msg);
+}
+
+static const strata__rowsrc_ops stream_ops = {stream_read_op};
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+int64_t strata__h5_stream_block_rows(const strata__h5_stream_info *info, int dtype,
+                                     int64_t block_bytes)
+{
+    const int64_t C = STRATA__CHUNK_ROWS;
+    const int64_t row_bytes = info->d * (int64_t)(dtype == STRATA_FLOAT32 ? 4 : 8);
+    const int64_t fit = block_bytes / row_bytes;
+    /* Whole dataset chunks per block where they fit, so no chunk is read or
+     * decompressed twice; else whole work chunks (at least one). */
+    if (info->chunk_rows > 0) {
+        const int64_t unit = C / gcd64(C, info->chunk_rows) * info->chunk_rows;
+        if (unit <= fit)
+            return fit / unit * unit;
+    }
+    return fit >= C ? fit / C * C : C;
+}
+
+void strata__h5_stream_rowsrc(strata__h5_stream *st, int dtype, int64_t block_rows,
+                              strata__rowsrc *out)
+{
+    *out = (strata__rowsrc){{dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0}, &stream_ops, st,
+                            block_rows};
 }
 
 void strata__matrix_free(strata__matrix *m)

@@ -333,6 +333,18 @@ int strata__assign_pass(const strata__tables *t, const strata__data *X, int32_t 
     return strata__assign_pass_by(t, X, labels, totals, mode, NULL, NULL);
 }
 
+int strata__assign_pass_src(const strata__tables *t, const strata__rowsrc *src, int32_t *labels,
+                            double *totals, int mode, char *msg)
+{
+    strata__data view;
+    pass_ctx c = {t, &view, labels, mode, NULL, NULL};
+    int64_t len = mode == STRATA__PASS_LABEL ? 0 : strata__pass_len(t);
+    if (len)
+        memset(totals, 0, (size_t)len * sizeof(double));
+    return strata__rowsrc_pass(src, t->threads, len, len ? totals : NULL, pass_chunk, &c, &view,
+                               msg);
+}
+
 int strata__assign_pass_by(const strata__tables *t, const strata__data *X, int32_t *labels,
                            double *totals, int mode, strata__labeler_fn fn, void *ctx)
 {

@@ -66,6 +66,11 @@ enum strata__pass_mode {
 int strata__assign_pass(const strata__tables *t, const strata__data *X, int32_t *labels,
                         double *totals, int mode);
 
+/* strata__assign_pass() over any row source (a stream's blocks give the
+ * same bits); the status of a failed read or allocation with msg set. */
+int strata__assign_pass_src(const strata__tables *t, const strata__rowsrc *src, int32_t *labels,
+                            double *totals, int mode, char *msg);
+
 /* Labels rows [r0, r0 + rows) (rows <= STRATA__BLOCK_ROWS) into lab, on
  * thread tid, in place of the tables' kernel; the pass's `labels` still hold
  * the rows' previous labels. The bounded algorithms (kmeans/hamerly.c) use

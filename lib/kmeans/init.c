@@ -65,7 +65,12 @@ static double weight(const strata__data *X, int64_t i)
  * monotone, so round(min(a, b)) = min(round(a), round(b)) and a refresh
  * gives the bits the next pass gives. */
 typedef struct pp_ctx {
-    const strata__data *X;
+    const strata__data *X;   /* the pass's view of the rows */
+    const strata__rowsrc *src;
+    void *rbuf;              /* pp_refresh's rows, read from a stream */
+    size_t rcap;
+    int rc;                  /* pp_refresh's read status (msg in rmsg) */
+    char *rmsg;
     const strata__tables *t; /* the columns of this pass */
     int pending;             /* column 0 is the centre whose update is pending */
     int64_t m;               /* trials: columns pending .. pending + m - 1; 0 in the
@@ -149,9 +154,12 @@ static void pp_refresh(void *vctx, int64_t ch, int64_t b, int64_t e)
         return;
     c->fresh[ch] = c->step;
     double *out = c->out[0], *xnorm = c->xnorm[0];
+    strata__data X; /* the chunk's rows: a random read from a stream */
+    if (c->rc || (c->rc = strata__rowsrc_rows(c->src, b, e - b, &X, &c->rbuf, &c->rcap, c->rmsg)))
+        return;
     for (int64_t r0 = b; r0 < e; r0 += STRATA__BLOCK_ROWS) {
         int64_t rows = e - r0 < STRATA__BLOCK_ROWS ? e - r0 : STRATA__BLOCK_ROWS;
-        strata__tables_dist2(one, c->X, r0, rows, 0, xnorm, out);
+        strata__tables_dist2(one, &X, r0, rows, 0, xnorm, out);
         for (int64_t r = 0; r < rows; r++)
             if (out[r * one->kp] < pp_get(c, r0 + r))
                 pp_set(c, r0 + r, out[r * one->kp]);
@@ -216,10 +224,13 @@ static int64_t draw_by_weight(const strata__data *X, int64_t nchunks, double *ch
 
 /* scratch: n x 4 bytes the caller lends (or NULL), used for float32 data's
  * closest distances. */
-static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const double *mean,
+static int kmeanspp(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, const double *mean,
                     strata__rng *rng, double *centroids, void *scratch, char *msg)
 {
+    const strata__data *X = &src->mem; /* n, d, dtype, w */
     const int64_t n = X->n, d = X->d, k = cfg->k;
+    strata__data view;
+    pp_ctx c = {.X = &view, .src = src, .rmsg = msg};
     int64_t ntrials = 2 + (int64_t)log((double)k);
     if (ntrials > PP_MAX_TRIALS)
         ntrials = PP_MAX_TRIALS;
@@ -250,15 +261,17 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
         fresh[ch] = 0;
 
     /* First centre: a row drawn with probability proportional to its weight. */
+    c = (pp_ctx){.X = &view, .src = src, .rmsg = msg, .t = &one, .pending = 1, .m = 0,
+                 .stride = ntrials, .first = 1, .one = &one, .fresh = fresh, .closest = closest,
+                 .closest32 = closest32, .chunk_pot = chunk_pot, .out = out, .xnorm = xnorm};
     int64_t first = draw_by_weight(X, nchunks, chunk_cur, rng);
-    copy_row(X, first, centroids);
-    /* The first pass: closest = distance to it, chunk potentials. */
+    if ((rc = strata__rowsrc_copy_row(src, first, centroids, &c.rbuf, &c.rcap, msg)))
+        goto done;
+    /* The first pass: closest = distance to it, chunk potentials. (A stream:
+     * one pass over the file per centre, plus the chunks the draws land in.) */
     strata__tables_set_centroids(&one, centroids);
-    pp_ctx c = {.X = X, .t = &one, .pending = 1, .m = 0, .stride = ntrials, .first = 1, .one = &one,
-                .fresh = fresh, .closest = closest, .closest32 = closest32, .chunk_pot = chunk_pot,
-                .out = out, .xnorm = xnorm};
-    if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, pp_pass_chunk, &c))
-        goto nomem;
+    if ((rc = strata__rowsrc_pass(src, cfg->threads, 0, NULL, pp_pass_chunk, &c, &view, msg)))
+        goto done;
     for (int64_t ch = 0; ch < nchunks; ch++)
         chunk_cur[ch] = chunk_pot[ch * ntrials];
     c.first = 0;
@@ -289,7 +302,9 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
             int64_t i = search_mass(X, c.closest, c.closest32, chunk_cur, nchunks,
                                     strata__rng_uniform(rng) * pot,
                                     pending ? pp_refresh : NULL, &c);
-            copy_row(X, i, cand + (1 + t) * d);
+            if ((rc = c.rc) ||
+                (rc = strata__rowsrc_copy_row(src, i, cand + (1 + t) * d, &c.rbuf, &c.rcap, msg)))
+                goto done;
         }
         /* One pass: closest lowered by c_{j-1}, the trials scored. */
         pass.k = ntrials + pending; /* kp stays: the padding columns are +inf */
@@ -298,9 +313,9 @@ static int kmeanspp(const strata__data *X, const strata__kmeans_cfg *cfg, const 
         c.pending = pending;
         c.m = ntrials;
         memset(trial_pot, 0, (size_t)ntrials * sizeof(double));
-        if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, ntrials, trial_pot,
-                                    pp_pass_chunk, &c))
-            goto nomem;
+        if ((rc = strata__rowsrc_pass(src, cfg->threads, ntrials, trial_pot, pp_pass_chunk, &c,
+                                      &view, msg)))
+            goto done;
         int64_t best = 0;
         for (int64_t t = 1; t < ntrials; t++)
             if (trial_pot[t] < trial_pot[best])
@@ -314,6 +329,7 @@ nomem:
     rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means++ (n = %lld, d = %lld)",
                       (long long)n, (long long)d);
 done:
+    strata__free(c.rbuf);
     for (int i = 0; i < cfg->threads; i++) {
         if (out)
             strata__free(out[i]);
@@ -336,10 +352,14 @@ done:
 
 /* k distinct row indices (weight > 0) drawn uniformly, by rejection against a
  * bitmap of rows already taken. */
-static int random_rows(const strata__data *X, const strata__kmeans_cfg *cfg, strata__rng *rng,
+static int random_rows(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, strata__rng *rng,
                        double *centroids, char *msg)
 {
+    const strata__data *X = &src->mem; /* n, d, w */
     const int64_t n = X->n;
+    void *rbuf = NULL;
+    size_t rcap = 0;
+    int rc = STRATA_OK;
     int64_t npos = n;
     if (X->w) {
         npos = 0;
@@ -370,13 +390,15 @@ static int random_rows(const strata__data *X, const strata__kmeans_cfg *cfg, str
             i = pos ? pos[u] : u;
         } while (taken[i / 64] >> (i % 64) & 1);
         taken[i / 64] |= 1ull << (i % 64);
-        copy_row(X, i, centroids + j * X->d);
+        if ((rc = strata__rowsrc_copy_row(src, i, centroids + j * X->d, &rbuf, &rcap, msg)))
+            break;
     }
-    for (int64_t j = draws; j < cfg->k; j++)
+    for (int64_t j = draws; !rc && j < cfg->k; j++)
         memcpy(centroids + j * X->d, centroids, (size_t)X->d * sizeof(double));
+    strata__free(rbuf);
     strata__free(taken);
     strata__free(pos);
-    return STRATA_OK;
+    return rc;
 }
 
 /* ---- k-means|| (Bahmani et al. 2012) ------------------------------------
@@ -580,8 +602,9 @@ static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg,
         cw[0] = 1.0;
     for (int64_t j = 0; j < ncand; j++)
         copy_row(X, rows[j], cand + j * d);
-    strata__data C = {STRATA_FLOAT64, cand, ncand, d, d, cw};
-    rc = kmeanspp(&C, cfg, mean, rng, centroids, NULL, msg);
+    strata__data C = {STRATA_FLOAT64, cand, ncand, d, d, cw, 0};
+    const strata__rowsrc csrc = strata__rowsrc_of(&C);
+    rc = kmeanspp(&csrc, cfg, mean, rng, centroids, NULL, msg);
     goto done;
 nomem:
     rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means|| (n = %lld, d = %lld, %lld candidates)",
@@ -819,9 +842,10 @@ done:
     return rc;
 }
 
-int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
+int strata__kmeans_init(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t run,
                         const double *mean, double *centroids, int32_t *scratch, char *msg)
 {
+    const strata__data *X = &src->mem;
     if (cfg->init == STRATA_INIT_CENTROIDS) {
         memcpy(centroids, cfg->init_centroids, (size_t)(cfg->k * X->d) * sizeof(double));
         return STRATA_OK;
@@ -829,10 +853,17 @@ int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, in
     strata__rng rng;
     strata__rng_seed(&rng, (uint64_t)cfg->seed, (uint64_t)run);
     if (cfg->init == STRATA_INIT_RANDOM)
-        return random_rows(X, cfg, &rng, centroids, msg);
+        return random_rows(src, cfg, &rng, centroids, msg);
+    if (strata__rowsrc_streamed(src) &&
+        (cfg->init == STRATA_INIT_KMEANS_PARALLEL || cfg->init == STRATA_INIT_AFKMC2))
+        return strata__fail(msg, STRATA_E_UNSUPPORTED,
+                            "%s seeding does not run on streamed data yet: use k-means++ "
+                            "(one pass over the file per centre), random or given centroids, "
+                            "or a memory budget the data fit in",
+                            cfg->init == STRATA_INIT_AFKMC2 ? "AFK-MC^2" : "k-means||");
     if (cfg->init == STRATA_INIT_KMEANS_PARALLEL)
         return kmeans_parallel(X, cfg, run, mean, &rng, centroids, scratch, msg);
     if (cfg->init == STRATA_INIT_AFKMC2)
         return afkmc2(X, cfg, &rng, centroids, msg);
-    return kmeanspp(X, cfg, mean, &rng, centroids, scratch, msg);
+    return kmeanspp(src, cfg, mean, &rng, centroids, scratch, msg);
 }

@@ -6,37 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/rowsrc.h"
 #include "kernels/kernels.h"
 #include "strata.h"
-
-/* Rows per work chunk: fixed, so chunk boundaries (and therefore the order of
- * every reduction) never depend on the thread count. */
-#define STRATA__CHUNK_ROWS 4096
-
-/* A borrowed matrix: row i starts at x + i * stride elements of dtype. */
-typedef struct strata__data {
-    int dtype;
-    const void *x;
-    int64_t n, d, stride;
-    const double *w; /* NULL = unit weights */
-} strata__data;
-
-static inline size_t strata__dtype_size(int dtype)
-{
-    return dtype == STRATA_FLOAT32 ? sizeof(float) : sizeof(double);
-}
-
-static inline const void *strata__row(const strata__data *X, int64_t i)
-{
-    return (const char *)X->x + (size_t)i * (size_t)X->stride * strata__dtype_size(X->dtype);
-}
-
-/* Row i, feature f, as double. */
-static inline double strata__at(const strata__data *X, int64_t i, int64_t f)
-{
-    const void *r = strata__row(X, i);
-    return X->dtype == STRATA_FLOAT32 ? (double)((const float *)r)[f] : ((const double *)r)[f];
-}
 
 /* Statistics gathered while validating the data. */
 typedef struct strata__data_stats {
@@ -48,7 +20,7 @@ typedef struct strata__data_stats {
 
 /* Check every value is finite (naming the first bad row), weights are finite,
  * non-negative, not all zero and of finite sum, and compute the statistics. */
-int strata__data_check(const strata__data *X, int threads, strata__data_stats *st, char *msg);
+int strata__data_check(const strata__rowsrc *src, int threads, strata__data_stats *st, char *msg);
 
 /* The element type squared distances between the rows of X and points
  * within their range (centroids of the rows), plus the npts points pts
@@ -58,17 +30,20 @@ int strata__data_check(const strata__data *X, int threads, strata__data_stats *s
  * they would overflow even double. st: X's statistics (strata__data_check).
  * Costs O(d + npts d), plus one pass over X only when the cheap bound from
  * st->sq_dev does not settle it (data near the limits). */
-int strata__distance_dtype(const strata__data *X, const strata__data_stats *st,
+int strata__distance_dtype(const strata__rowsrc *src, const strata__data_stats *st,
                            const double *pts, int64_t npts, int threads, int *dtype, char *msg);
 
-/* A float64 copy of float32 data X (contiguous rows, the same weights) into
+/* A float64 copy of in-memory float32 data X (contiguous rows, the same
+ * weights; a stream widens by delivering its rows as float64 instead) into
  * *wide; *buf receives the copy, to free with strata__free. STRATA_E_NOMEM
  * (message set) if it cannot be allocated. */
 int strata__data_widen(const strata__data *X, int threads, strata__data *wide, double **buf,
                        char *msg);
 
-/* Number of distinct rows with weight > 0, counting no further than `limit`. */
-int64_t strata__count_distinct(const strata__data *X, int64_t limit);
+/* Number of distinct rows with weight > 0, counting no further than `limit`,
+ * into *count (a walk that stops once `limit` are seen; the table holds at
+ * most `limit` rows' values, no row indices: no random reads). */
+int strata__count_distinct(const strata__rowsrc *src, int64_t limit, int64_t *count, char *msg);
 
 /* Everything a fit needs besides the data. */
 typedef struct strata__kmeans_cfg {
@@ -98,6 +73,7 @@ typedef struct strata__kmeans_model {
     int converged;
     int assign; /* FUSED or GEMM */
     int algorithm; /* LLOYD, HAMERLY, YINYANG or MINIBATCH */
+    int streamed;  /* 1 if the rows came from a streamed source */
 } strata__kmeans_model;
 
 void strata__kmeans_model_free(strata__kmeans_model *m);
@@ -106,6 +82,22 @@ void strata__kmeans_model_free(strata__kmeans_model *m);
  * kmeans/minibatch.c); the best lands in *out (which must be empty). */
 int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
                        strata__kmeans_model *out, char *msg);
+
+/* The same from any row source. A streamed source runs Lloyd (AUTO's choice
+ * when streamed; Hamerly and Yinyang give Lloyd's bits anyway) with
+ * k-means++, random or given centroids; an explicit Hamerly, Yinyang or
+ * mini-batch, k-means|| or AFK-MC^2 fails with STRATA_E_UNSUPPORTED. Results
+ * are bitwise those of the in-memory fit of the same rows. */
+int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
+                           strata__kmeans_model *out, char *msg);
+
+/* Bytes per row a fit of n rows of dtype keeps in memory besides the rows
+ * themselves (labels 4; a second labels array for n_init > 1; k-means++'s
+ * closest distances 8 for float64 data, none for float32, which borrows the
+ * labels; k-means|| 9, AFK-MC^2 8; in memory, Hamerly's or Yinyang's bounds
+ * when AUTO or the request picks them), rounded up to whole bytes. */
+int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, int64_t n, int64_t d,
+                                     int streamed);
 
 /* The algorithm a fit runs for `requested` (a strata_algorithm; AUTO is
  * resolved from the data's dtype, the kernel, n, k and d). */
@@ -137,7 +129,7 @@ int strata__kmeans_transform(const strata__data *X, const double *centroids, int
  * unused until the first assignment): k-means++ keeps float32 data's
  * closest distances there, k-means|| each row's nearest candidate; without
  * it they are allocated. */
-int strata__kmeans_init(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
+int strata__kmeans_init(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t run,
                         const double *mean, double *centroids, int32_t *scratch, char *msg);
 
 #endif

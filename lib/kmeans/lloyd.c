@@ -37,11 +37,13 @@ static double dist2_to(const strata__data *X, int64_t i, const double *c)
 /* Give each empty cluster one of the rows farthest from their own centroid
  * (largest first, ties to the lower row), moving that row's weighted values
  * out of its cluster's sums, as scikit-learn does. Labels are not changed:
- * the next assignment settles them. Runs only when a cluster is empty. */
-static int relocate_empty(const strata__data *X, const int32_t *labels, const double *c_old,
+ * the next assignment settles them. Runs only when a cluster is empty: one
+ * serial walk over the rows that keeps the candidates' values (no random
+ * read of a stream afterwards). */
+static int relocate_empty(const strata__rowsrc *src, const int32_t *labels, const double *c_old,
                           int64_t k, double *sums, double *wsum, char *msg)
 {
-    const int64_t d = X->d;
+    const int64_t d = src->mem.d;
     int64_t n_empty = 0;
     for (int64_t j = 0; j < k; j++)
         n_empty += !(wsum[j] > 0.0);
@@ -49,44 +51,63 @@ static int relocate_empty(const strata__data *X, const int32_t *labels, const do
         return STRATA_OK;
     int64_t *far = strata__alloc((size_t)n_empty, sizeof(int64_t));
     double *fard = strata__alloc((size_t)n_empty, sizeof(double));
-    if (!far || !fard) {
-        strata__free(far);
-        strata__free(fard);
-        return strata__fail(msg, STRATA_E_NOMEM, "out of memory relocating empty clusters");
+    double *farv = strata__alloc((size_t)n_empty, (size_t)d * sizeof(double));
+    strata__rowsrc_walk *wk = NULL;
+    int rc = STRATA_OK, more = 1;
+    if (!far || !fard || !farv) {
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory relocating empty clusters");
+        goto done;
     }
+    if ((rc = strata__rowsrc_walk_open(&wk, src, msg)))
+        goto done;
     int64_t m = 0; /* sorted by distance descending, then row ascending */
-    for (int64_t i = 0; i < X->n; i++) {
-        if (!(weight(X, i) > 0.0))
-            continue;
-        double dd = dist2_to(X, i, c_old + (int64_t)labels[i] * d);
-        if (m == n_empty && !(dd > fard[m - 1]))
-            continue;
-        int64_t p = m < n_empty ? m++ : m - 1;
-        while (p > 0 && dd > fard[p - 1]) {
-            far[p] = far[p - 1];
-            fard[p] = fard[p - 1];
-            p--;
+    for (;;) {
+        strata__data V;
+        const strata__data *X = &V;
+        if ((rc = strata__rowsrc_walk_next(wk, &V, &more, msg)) || !more)
+            break;
+        for (int64_t i = X->row0; i < X->n; i++) {
+            if (!(weight(X, i) > 0.0))
+                continue;
+            double dd = dist2_to(X, i, c_old + (int64_t)labels[i] * d);
+            if (m == n_empty && !(dd > fard[m - 1]))
+                continue;
+            int64_t p = m < n_empty ? m++ : m - 1;
+            while (p > 0 && dd > fard[p - 1]) {
+                far[p] = far[p - 1];
+                fard[p] = fard[p - 1];
+                memcpy(farv + p * d, farv + (p - 1) * d, (size_t)d * sizeof(double));
+                p--;
+            }
+            far[p] = i;
+            fard[p] = dd;
+            for (int64_t f = 0; f < d; f++)
+                farv[p * d + f] = strata__at(X, i, f);
         }
-        far[p] = i;
-        fard[p] = dd;
     }
+    if (rc)
+        goto done;
     for (int64_t j = 0, e = 0; j < k && e < m; j++) {
         if (wsum[j] > 0.0)
             continue;
+        const double *v = farv + e * d;
         int64_t i = far[e++];
         int64_t old = labels[i];
-        double w = weight(X, i);
+        double w = src->mem.w ? src->mem.w[i] : 1.0;
         for (int64_t f = 0; f < d; f++) {
-            double v = strata__at(X, i, f) * w;
-            sums[old * d + f] -= v;
-            sums[j * d + f] = v;
+            double wv = v[f] * w;
+            sums[old * d + f] -= wv;
+            sums[j * d + f] = wv;
         }
         wsum[j] = w;
         wsum[old] -= w;
     }
+done:
+    strata__rowsrc_walk_close(wk);
     strata__free(far);
     strata__free(fard);
-    return STRATA_OK;
+    strata__free(farv);
+    return rc;
 }
 
 /* Inertia of centroids c for labels whose per-cluster sums and weights are
@@ -140,14 +161,19 @@ typedef struct bounded {
 /* One labelling pass: Lloyd's, or Hamerly's or Yinyang's where b has them
  * (the same labels and totals, bitwise; a pass that keeps the labels needs
  * no bounds). */
-static int pass(const strata__tables *t, const bounded *b, const strata__data *X,
-                int32_t *labels, double *totals, int mode)
+static int pass(const strata__tables *t, const bounded *b, const strata__rowsrc *src,
+                int32_t *labels, double *totals, int mode, char *msg)
 {
-    if (b->h && mode != STRATA__PASS_INERTIA)
-        return strata__hamerly_pass(b->h, t, X, labels, totals, mode);
-    if (b->y && mode != STRATA__PASS_INERTIA)
-        return strata__yinyang_pass(b->y, t, X, labels, totals, mode);
-    return strata__assign_pass(t, X, labels, totals, mode);
+    /* bounds exist only for in-memory sources */
+    if (b->h && mode != STRATA__PASS_INERTIA && strata__hamerly_pass(b->h, t, &src->mem, labels,
+                                                                     totals, mode))
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
+    if (b->y && mode != STRATA__PASS_INERTIA && strata__yinyang_pass(b->y, t, &src->mem, labels,
+                                                                     totals, mode))
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
+    if ((b->h || b->y) && mode != STRATA__PASS_INERTIA)
+        return STRATA_OK;
+    return strata__assign_pass_src(t, src, labels, totals, mode, msg);
 }
 
 typedef struct run_result {
@@ -159,12 +185,12 @@ typedef struct run_result {
 /* One Lloyd run from the centroids in c (k x d, updated in place); labels
  * receive the final assignment. run_sums (k x d + 2k) holds the cluster sums,
  * weights and moved weights carried from pass to pass. */
-static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strata__tables *t,
+static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, strata__tables *t,
                      const bounded *h, double tol_abs, int64_t run, double *c, double *c_new, double *totals,
                      double *run_sums, int32_t *labels, run_result *res, char *msg)
 {
-    const int64_t n = X->n, d = X->d, k = cfg->k;
-    int strict = 0, converged = 0, by_sums = 0, full = 1;
+    const int64_t n = src->mem.n, d = src->mem.d, k = cfg->k;
+    int strict = 0, converged = 0, by_sums = 0, full = 1, rc;
     double *sums = run_sums, *wsum = run_sums + k * d, *moved = wsum + k;
     double inertia = 0.0, q = 0.0;
     int64_t it = 0;
@@ -191,8 +217,8 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
         const int mode = !by_sums ? STRATA__PASS_UPDATE_INERTIA
                          : full   ? STRATA__PASS_UPDATE
                                   : STRATA__PASS_DELTA;
-        if (pass(t, h, X, labels, totals, mode))
-            return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
+        if ((rc = pass(t, h, src, labels, totals, mode, msg)))
+            return rc;
         int fresh = mode != STRATA__PASS_DELTA;
         if (!fresh) {
             for (int64_t i = 0; i < k * d; i++)
@@ -204,8 +230,8 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
             }
             if (fresh) {
                 const double changed_rows = totals[k * d + k + 1];
-                if (pass(t, h, X, labels, totals, STRATA__PASS_INERTIA))
-                    return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
+                if ((rc = pass(t, h, src, labels, totals, STRATA__PASS_INERTIA, msg)))
+                    return rc;
                 totals[k * d + k + 1] = changed_rows;
             }
         }
@@ -230,8 +256,7 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
             return strata__fail(msg, STRATA_E_CANCELLED,
                                 "fit cancelled by the progress callback at run %lld, iteration %lld",
                                 (long long)run, (long long)it);
-        int rc = relocate_empty(X, labels, c, k, sums, wsum, msg);
-        if (rc)
+        if ((rc = relocate_empty(src, labels, c, k, sums, wsum, msg)))
             return rc;
         double shift = 0.0;
         for (int64_t j = 0; j < k; j++) {
@@ -255,9 +280,9 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
     /* Labels and inertia must describe the final centroids; the inertia
      * reported is always summed row by row. */
     strata__tables_set_centroids(t, c);
-    if (pass(t, h, X, labels, totals,
-             strict ? STRATA__PASS_INERTIA : STRATA__PASS_UPDATE_INERTIA))
-        return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
+    if ((rc = pass(t, h, src, labels, totals,
+                   strict ? STRATA__PASS_INERTIA : STRATA__PASS_UPDATE_INERTIA, msg)))
+        return rc;
     inertia = totals[k * d + k];
     res->inertia = inertia;
     res->n_iter = it;
@@ -265,11 +290,55 @@ static int lloyd_run(const strata__data *X, const strata__kmeans_cfg *cfg, strat
     return STRATA_OK;
 }
 
+int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, int64_t n, int64_t d,
+                                     int streamed)
+{
+    const int64_t es = dtype == STRATA_FLOAT32 ? 4 : 8;
+    int64_t b = 4; /* labels */
+    int algorithm = streamed ? STRATA_ALGO_LLOYD
+                             : strata__algorithm_choose(cfg->algorithm, dtype, cfg->kern->id, n,
+                                                        cfg->k, d);
+    if (cfg->n_init > 1 && cfg->init != STRATA_INIT_CENTROIDS && algorithm != STRATA_ALGO_MINIBATCH)
+        b += 4; /* the best run's labels */
+    switch (cfg->init) {
+    case STRATA_INIT_KMEANSPP: b += dtype == STRATA_FLOAT32 ? 0 : 8; break;
+    case STRATA_INIT_KMEANS_PARALLEL: b += 9; break;
+    case STRATA_INIT_AFKMC2: b += 8; break;
+    case STRATA_INIT_RANDOM: b += 1; break; /* a bit, and row indices with weights */
+    default: break;
+    }
+    if (algorithm == STRATA_ALGO_HAMERLY)
+        b += 2 * es;
+    else if (algorithm == STRATA_ALGO_YINYANG)
+        b += es * (2 + strata__yinyang_groups(cfg->k, dtype == STRATA_FLOAT32 ? cfg->kern->lanes_f32
+                                                                               : cfg->kern->lanes_f64,
+                                              NULL));
+    return b;
+}
+
 int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
                        strata__kmeans_model *out, char *msg)
 {
+    const strata__rowsrc src = strata__rowsrc_of(X);
+    return strata__kmeans_fit_src(&src, cfg, out, msg);
+}
+
+int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
+                           strata__kmeans_model *out, char *msg)
+{
+    const strata__data *X = &src->mem; /* in memory: the rows; streamed: n, d, dtype, w */
     const int64_t n = X->n, d = X->d, k = cfg->k;
+    const int streamed = strata__rowsrc_streamed(src);
+    strata__rowsrc wide_src;
     int rc;
+    if (streamed && (cfg->algorithm == STRATA_ALGO_HAMERLY || cfg->algorithm == STRATA_ALGO_YINYANG ||
+                     cfg->algorithm == STRATA_ALGO_MINIBATCH))
+        return strata__fail(msg, STRATA_E_UNSUPPORTED,
+                            "the %s algorithm does not run on streamed data yet (the data do not "
+                            "fit the memory budget): use algorithm auto or lloyd, or a larger "
+                            "budget", cfg->algorithm == STRATA_ALGO_HAMERLY ? "hamerly"
+                                          : cfg->algorithm == STRATA_ALGO_YINYANG ? "yinyang"
+                                                                                  : "minibatch");
     double *mean = strata__alloc((size_t)d, sizeof(double));
     double *c = strata__alloc((size_t)(k * d), sizeof(double));
     double *c_new = strata__alloc((size_t)(k * d), sizeof(double));
@@ -285,21 +354,25 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     strata__yinyang yb = {0};
     bounded h = {NULL, NULL};
     int assign = STRATA_ASSIGN_FUSED;
-    int algorithm = strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id, n, k, d);
+    /* Streamed: Lloyd (Hamerly's and Yinyang's labels and totals are Lloyd's,
+     * bitwise, so AUTO's choice changes only the speed). */
+    int algorithm = streamed ? STRATA_ALGO_LLOYD
+                             : strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id, n,
+                                                        k, d);
     if (!mean || !c || !c_new || !best_c || !labels || (keep_labels && !best_labels)) {
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld x %lld data, k = %lld",
                           (long long)n, (long long)d, (long long)k);
         goto done;
     }
     strata__data_stats st = {mean, 0.0, 0.0};
-    if ((rc = strata__data_check(X, cfg->threads, &st, msg)))
+    if ((rc = strata__data_check(src, cfg->threads, &st, msg)))
         goto done;
     /* Squared distances that would overflow the data's type: float32 data
      * are fitted in double (a copy), float64 data are refused; given
      * centroids count too. The total squared deviation scales the stopping
      * rule: it must be finite. */
     int work;
-    if ((rc = strata__distance_dtype(X, &st, cfg->init == STRATA_INIT_CENTROIDS ?
+    if ((rc = strata__distance_dtype(src, &st, cfg->init == STRATA_INIT_CENTROIDS ?
                                      cfg->init_centroids : NULL,
                                      cfg->init == STRATA_INIT_CENTROIDS ? k : 0, cfg->threads,
                                      &work, msg)))
@@ -312,16 +385,21 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
         goto done;
     }
     if (work != X->dtype) {
-        if ((rc = strata__data_widen(X, cfg->threads, &wide, &wide_buf, msg)))
-            goto done;
-        X = &wide;
+        if (streamed) { /* the stream delivers float64 rows: the copy's values */
+            wide_src = *src;
+            wide_src.mem.dtype = STRATA_FLOAT64;
+        } else {
+            if ((rc = strata__data_widen(X, cfg->threads, &wide, &wide_buf, msg)))
+                goto done;
+            wide_src = strata__rowsrc_of(&wide);
+        }
+        src = &wide_src;
+        X = &src->mem;
     }
     if (!cfg->allow_too_few) {
-        int64_t distinct = strata__count_distinct(X, k);
-        if (distinct < 0) {
-            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory counting distinct rows");
+        int64_t distinct;
+        if ((rc = strata__count_distinct(src, k, &distinct, msg)))
             goto done;
-        }
         if (distinct < k) {
             rc = strata__fail(msg, STRATA_E_TOO_FEW,
                               "only %lld distinct rows%s for k = %lld clusters", (long long)distinct,
@@ -360,7 +438,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
         strata__hamerly_free(&hb);
         strata__yinyang_free(&yb);
         h = (bounded){NULL, NULL};
-        if ((rc = strata__kmeans_init(X, cfg, run, mean, c, labels, msg)))
+        if ((rc = strata__kmeans_init(src, cfg, run, mean, c, labels, msg)))
             goto done;
         if (algorithm == STRATA_ALGO_HAMERLY) {
             if (strata__hamerly_init(&hb, &t, n)) {
@@ -386,7 +464,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
             }
             h.y = &yb;
         }
-        if ((rc = lloyd_run(X, cfg, &t, &h, tol_abs, run, c, c_new, totals, run_sums, labels, &r,
+        if ((rc = lloyd_run(src, cfg, &t, &h, tol_abs, run, c, c_new, totals, run_sums, labels, &r,
                             msg)))
             goto done;
         if (run == 0 || r.inertia < best.inertia) {
@@ -421,6 +499,7 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     out->converged = best.converged;
     out->assign = assign;
     out->algorithm = algorithm;
+    out->streamed = streamed;
     best_c = NULL;
     if (best_labels)
         best_labels = NULL;

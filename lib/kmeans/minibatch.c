@@ -55,7 +55,7 @@ static int sample_alloc(sample *s, const strata__data *X, int64_t rows)
     memset(s, 0, sizeof *s);
     s->buf = strata__alloc((size_t)(rows * X->d), strata__dtype_size(X->dtype));
     s->w = X->w ? strata__alloc((size_t)rows, sizeof(double)) : NULL;
-    s->X = (strata__data){X->dtype, s->buf, rows, X->d, X->d, s->w};
+    s->X = (strata__data){X->dtype, s->buf, rows, X->d, X->d, s->w, 0};
     return s->buf && (!X->w || s->w) ? STRATA_OK : STRATA_E_NOMEM;
 }
 
@@ -178,7 +178,10 @@ static int initialise(const strata__data *X, const strata__kmeans_cfg *cfg, stra
 {
     const int64_t k = cfg->k, d = X->d;
     if (cfg->init == STRATA_INIT_CENTROIDS)
-        return strata__kmeans_init(X, cfg, 0, mean, c, NULL, msg);
+    {
+        strata__rowsrc src = strata__rowsrc_of(X);
+        return strata__kmeans_init(&src, cfg, 0, mean, c, NULL, msg);
+    }
     /* The subsets may hold fewer distinct points than k even when X does not
      * (duplicates, rows drawn twice): repeated centres are left empty by the
      * first batch and reassigned. */
@@ -210,7 +213,8 @@ static int initialise(const strata__data *X, const strata__kmeans_cfg *cfg, stra
                 S = &sub.X;
         }
         double *dst = cfg->n_init > 1 ? cand : c;
-        if ((rc = strata__kmeans_init(S, &icfg, run, mean, dst, NULL, msg)))
+        strata__rowsrc ssrc = strata__rowsrc_of(S);
+        if ((rc = strata__kmeans_init(&ssrc, &icfg, run, mean, dst, NULL, msg)))
             goto done;
         if (cfg->n_init == 1)
             break;

@@ -76,10 +76,11 @@ int strata__kmeans_predict(const strata__data *X, const double *centroids, int64
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
     double *ref = mean + d, *dev = mean + 2 * d;
     strata__data_stats st = {mean, 0.0, 0.0};
-    int work, rc = strata__data_check(X, cfg->threads, &st, msg);
+    const strata__rowsrc src = strata__rowsrc_of(X);
+    int work, rc = strata__data_check(&src, cfg->threads, &st, msg);
     /* only its error counts: squares beyond double (rows or centroids) */
     if (!rc)
-        rc = strata__distance_dtype(X, &st, centroids, k, cfg->threads, &work, msg);
+        rc = strata__distance_dtype(&src, &st, centroids, k, cfg->threads, &work, msg);
     if (rc) {
         strata__free(mean);
         return rc;
@@ -105,7 +106,7 @@ int strata__kmeans_predict(const strata__data *X, const double *centroids, int64
                 wide[j * d + f] = r[f];
             at[j++] = i;
         }
-        strata__data W = {STRATA_FLOAT64, wide, m, d, d, NULL};
+        strata__data W = {STRATA_FLOAT64, wide, m, d, d, NULL, 0};
         if (!rc && !(rc = label_rows(&W, centroids, k, ref, cfg, lab)))
             for (int64_t j = 0; j < m; j++)
                 labels[at[j]] = lab[j];
@@ -149,10 +150,11 @@ int strata__kmeans_transform(const strata__data *X, const double *centroids, int
     if (!mean)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
     strata__data_stats st = {mean, 0.0, 0.0};
-    int work, rc = strata__data_check(X, threads, &st, msg);
+    const strata__rowsrc src = strata__rowsrc_of(X);
+    int work, rc = strata__data_check(&src, threads, &st, msg);
     /* computed in double: only an overflow of double is an error */
     if (!rc)
-        rc = strata__distance_dtype(X, &st, centroids, k, threads, &work, msg);
+        rc = strata__distance_dtype(&src, &st, centroids, k, threads, &work, msg);
     strata__free(mean);
     if (rc)
         return rc;

@@ -92,9 +92,13 @@ static void var_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int
         add_row_sq(c->X, i, c->mean, partial);
 }
 
-int strata__data_check(const strata__data *X, int threads, strata__data_stats *st, char *msg)
+int strata__data_check(const strata__rowsrc *src, int threads, strata__data_stats *st, char *msg)
 {
+    const strata__data *X = &src->mem; /* n, d, w */
     const int64_t d = X->d;
+    strata__data view;
+    void *rbuf = NULL;
+    size_t rcap = 0;
     int64_t nchunks = strata__chunk_count(X->n, STRATA__CHUNK_ROWS);
     int64_t *bad = strata__alloc((size_t)(2 * nchunks), sizeof(int64_t));
     double *tot = strata__calloc((size_t)(d + 1), sizeof(double));
@@ -104,19 +108,19 @@ int strata__data_check(const strata__data *X, int threads, strata__data_stats *s
                           (long long)X->n, (long long)d);
         goto done;
     }
-    check_ctx c = {X, bad, bad + nchunks, st->mean};
-    rc = strata__parallel_chunks(X->n, STRATA__CHUNK_ROWS, threads, d + 1, tot, check_chunk, &c);
-    if (rc) {
-        rc = strata__fail(msg, rc, "out of memory checking data");
+    check_ctx c = {&view, bad, bad + nchunks, st->mean};
+    if ((rc = strata__rowsrc_pass(src, threads, d + 1, tot, check_chunk, &c, &view, msg)))
         goto done;
-    }
     for (int64_t ch = 0; ch < nchunks; ch++) {
         int64_t i = c.bad_x[ch];
         if (i >= 0) {
+            strata__data row; /* the bad row read again (a stream has moved on) */
+            if ((rc = strata__rowsrc_rows(src, i, 1, &row, &rbuf, &rcap, msg)))
+                goto done;
             int64_t f = 0;
-            while (f < d && isfinite(strata__at(X, i, f)))
+            while (f < d && isfinite(strata__at(&row, i, f)))
                 f++;
-            double v = strata__at(X, i, f < d ? f : 0);
+            double v = strata__at(&row, i, f < d ? f : 0);
             rc = strata__fail(msg, STRATA_E_NONFINITE,
                               "data contain %s at row %lld, column %lld (0-based); "
                               "remove or impute non-finite values first",
@@ -156,11 +160,8 @@ int strata__data_check(const strata__data *X, int threads, strata__data_stats *s
     for (int64_t f = 0; f < d; f++)
         st->mean[f] = tot[f] / (double)X->n;
     memset(tot, 0, (size_t)(d + 1) * sizeof(double));
-    rc = strata__parallel_chunks(X->n, STRATA__CHUNK_ROWS, threads, d, tot, var_chunk, &c);
-    if (rc) {
-        rc = strata__fail(msg, rc, "out of memory checking data");
+    if ((rc = strata__rowsrc_pass(src, threads, d, tot, var_chunk, &c, &view, msg)))
         goto done;
-    }
     double v = 0.0, sq = 0.0;
     for (int64_t f = 0; f < d; f++) {
         v += tot[f] / (double)X->n;
@@ -169,6 +170,7 @@ int strata__data_check(const strata__data *X, int threads, strata__data_stats *s
     st->mean_var = v / (double)d;
     st->sq_dev = sq;
 done:
+    strata__free(rbuf);
     strata__free(bad);
     strata__free(tot);
     return rc;
@@ -200,9 +202,11 @@ static void range_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, i
         }
 }
 
-int strata__distance_dtype(const strata__data *X, const strata__data_stats *st,
+int strata__distance_dtype(const strata__rowsrc *src, const strata__data_stats *st,
                            const double *pts, int64_t npts, int threads, int *dtype, char *msg)
 {
+    const strata__data *X = &src->mem;
+    strata__data view;
     const int64_t d = X->d;
     const double flt_room = (double)FLT_MAX / RANGE_MARGIN, dbl_room = DBL_MAX / RANGE_MARGIN;
     const double room = X->dtype == STRATA_FLOAT32 ? flt_room : dbl_room;
@@ -231,11 +235,9 @@ int strata__distance_dtype(const strata__data *X, const strata__data_stats *st,
         if (t > 0)
             memcpy(per[t], dev, (size_t)d * sizeof(double));
     }
-    range_ctx c = {X, st->mean, per};
-    if (strata__parallel_chunks(X->n, STRATA__CHUNK_ROWS, threads, 0, NULL, range_chunk, &c)) {
-        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory checking the data range");
+    range_ctx c = {&view, st->mean, per};
+    if ((rc = strata__rowsrc_pass(src, threads, 0, NULL, range_chunk, &c, &view, msg)))
         goto done;
-    }
     double b = 0.0, widest = -1.0;
     int64_t col = 0;
     for (int64_t f = 0; f < d; f++) {
@@ -294,20 +296,21 @@ int strata__data_widen(const strata__data *X, int threads, strata__data *wide, d
         strata__free(out);
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory widening the data");
     }
-    *wide = (strata__data){STRATA_FLOAT64, out, X->n, X->d, X->d, X->w};
+    *wide = (strata__data){STRATA_FLOAT64, out, X->n, X->d, X->d, X->w, 0};
     *buf = out;
     return STRATA_OK;
 }
 
-static uint64_t hash_row(const strata__data *X, int64_t i)
+/* The hash of a row's values as doubles (-0.0 as 0.0). */
+static uint64_t hash_row(const double *v, int64_t d)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (int64_t f = 0; f < X->d; f++) {
-        double v = strata__at(X, i, f);
-        if (v == 0.0)
-            v = 0.0; /* -0.0 and 0.0 are the same point */
+    for (int64_t f = 0; f < d; f++) {
+        double x = v[f];
+        if (x == 0.0)
+            x = 0.0; /* -0.0 and 0.0 are the same point */
         uint64_t b;
-        memcpy(&b, &v, sizeof b);
+        memcpy(&b, &x, sizeof b);
         h ^= b;
         h *= 0xFF51AFD7ED558CCDull;
         h ^= h >> 32;
@@ -315,42 +318,64 @@ static uint64_t hash_row(const strata__data *X, int64_t i)
     return h;
 }
 
-static int rows_equal(const strata__data *X, int64_t a, int64_t b)
+static int rows_equal(const double *a, const double *b, int64_t d)
 {
-    for (int64_t f = 0; f < X->d; f++)
-        if (strata__at(X, a, f) != strata__at(X, b, f))
+    for (int64_t f = 0; f < d; f++)
+        if (a[f] != b[f])
             return 0;
     return 1;
 }
 
-int64_t strata__count_distinct(const strata__data *X, int64_t limit)
+int strata__count_distinct(const strata__rowsrc *src, int64_t limit, int64_t *count, char *msg)
 {
-    /* Open addressing with at least 2*limit slots; stops as soon as `limit`
-     * distinct rows are seen, which for real data is within the first rows. */
+    /* Open addressing with at least 2*limit slots, each naming one of the
+     * `limit` stored rows; stops as soon as `limit` distinct rows are seen,
+     * which for real data is within the first block. */
+    const int64_t d = src->mem.d;
+    const double *w = src->mem.w;
     int64_t cap = 16;
     while (cap < 2 * limit + 1)
         cap *= 2;
     int64_t *slot = strata__alloc((size_t)cap, sizeof(int64_t));
-    if (!slot)
-        return -1;
+    double *vals = strata__alloc((size_t)(limit + 1), (size_t)d * sizeof(double));
+    strata__rowsrc_walk *wk = NULL;
+    int rc = STRATA_OK, more = 1;
+    *count = 0;
+    if (!slot || !vals) {
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory counting distinct rows");
+        goto done;
+    }
     for (int64_t s = 0; s < cap; s++)
         slot[s] = -1;
-    int64_t count = 0;
-    for (int64_t i = 0; i < X->n && count < limit; i++) {
-        if (X->w && !(X->w[i] > 0.0))
-            continue;
-        int64_t s = (int64_t)(hash_row(X, i) & (uint64_t)(cap - 1));
-        for (;;) {
-            if (slot[s] < 0) {
-                slot[s] = i;
-                count++;
-                break;
+    if ((rc = strata__rowsrc_walk_open(&wk, src, msg)))
+        goto done;
+    int64_t n_seen = 0;
+    while (n_seen < limit) {
+        strata__data X;
+        if ((rc = strata__rowsrc_walk_next(wk, &X, &more, msg)) || !more)
+            break;
+        for (int64_t i = X.row0; i < X.n && n_seen < limit; i++) {
+            if (w && !(w[i] > 0.0))
+                continue;
+            double *v = vals + n_seen * d; /* the next free entry */
+            for (int64_t f = 0; f < d; f++)
+                v[f] = strata__at(&X, i, f);
+            int64_t s = (int64_t)(hash_row(v, d) & (uint64_t)(cap - 1));
+            for (;;) {
+                if (slot[s] < 0) {
+                    slot[s] = n_seen++;
+                    break;
+                }
+                if (rows_equal(vals + slot[s] * d, v, d))
+                    break;
+                s = (s + 1) & (cap - 1);
             }
-            if (rows_equal(X, slot[s], i))
-                break;
-            s = (s + 1) & (cap - 1);
         }
     }
+    *count = n_seen;
+done:
+    strata__rowsrc_walk_close(wk);
     strata__free(slot);
-    return count;
+    strata__free(vals);
+    return rc;
 }

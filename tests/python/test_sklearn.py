@@ -60,7 +60,7 @@ def test_clone_and_params():
     copy = clone(km)
     assert copy is not km and copy.get_params() == km.get_params()
     assert set(km.get_params()) == {"n_clusters", "init", "n_init", "max_iter", "tol",
-                                    "random_state", "algorithm", "n_threads", "chain_length"}
+                                    "random_state", "algorithm", "n_threads", "chain_length", "memory"}
     assert km.set_params(n_clusters=3) is km and km.n_clusters == 3
     with pytest.raises(ValueError, match="Invalid parameter"):
         km.set_params(n_jobs=2)

@@ -47,6 +47,33 @@ def _integer(name, value, low):
     return int(value)
 
 
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _memory_bytes(value):
+    """A memory budget: None (no limit, 0), an int of bytes >= 0, or a string
+    "1G", "512M", "100K", "1.5GiB" or "123" (powers of 1024), as bytes."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        text = value.strip().upper()
+        for suffix in ("IB", "B"):
+            if text.endswith(suffix) and len(text) > len(suffix) and text[-len(suffix) - 1] in "KMGT":
+                text = text[:-len(suffix)]
+                break
+        unit = _SIZE_UNITS.get(text[-1:], None) if text and not text[-1:].isdigit() else 1
+        number = text[:-1] if unit is not None and text and not text[-1:].isdigit() else text
+        try:
+            size = float(number) * unit if unit is not None else -1.0
+        except ValueError:
+            size = -1.0
+        if not 0 <= size < 2.0**63:
+            raise ArgumentError(f"memory must be None, an int of bytes >= 0 or a size such as "
+                                f"'1G' or '512M', got {value!r}", -102)
+        return int(size)
+    return _integer("memory", value, 0)
+
+
 def _real(name, value):
     """``value`` as a finite float >= 0, or ArgumentError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
@@ -125,6 +152,13 @@ class KMeans(ParamsMixin):
             on it.
         chain_length: draws per Markov chain of ``init="afk-mc2"`` (>= 1,
             default 200, the paper's m); ignored by the other inits.
+        memory: memory budget of :meth:`fit_h5`: None (no limit), bytes, or a
+            string such as "1G" or "512M". A dataset that does not fit it with
+            the fit's state is streamed from the file in blocks at every pass
+            instead of loaded, with the same result bitwise (labels stay in
+            memory, 4 bytes a row; k-means++ reads the file once per centre;
+            Lloyd only, with k-means++, random or given centroids).
+            ``streamed_`` tells which happened. ``fit`` ignores it.
 
     Attributes after ``fit``:
         cluster_centers_ (float64, k x d), labels_ (int32, n), inertia_
@@ -143,7 +177,8 @@ class KMeans(ParamsMixin):
     _source = ""  # default `source` of write_h5: "file:dataset" after fit_h5
 
     def __init__(self, n_clusters=8, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
-                 random_state=None, algorithm="auto", n_threads=None, chain_length=200):
+                 random_state=None, algorithm="auto", n_threads=None, chain_length=200,
+                 memory=None):
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -153,6 +188,7 @@ class KMeans(ParamsMixin):
         self.algorithm = algorithm
         self.n_threads = n_threads
         self.chain_length = chain_length
+        self.memory = memory
 
     def _more_tags(self):
         """scikit-learn's estimator tags: the expected failure its own KMeans
@@ -203,7 +239,8 @@ class KMeans(ParamsMixin):
                 _ffi.KMEANS_N_INIT: n_init, _ffi.KMEANS_ALGORITHM: algorithm,
                 _ffi.THREADS: self._threads(),
                 _ffi.KMEANS_CHAIN_LENGTH: _integer("chain_length", self.chain_length, 1),
-                _ffi.KMEANS_ALLOW_TOO_FEW: 1}  # fewer distinct points than k: fit and warn
+                _ffi.KMEANS_ALLOW_TOO_FEW: 1,  # fewer distinct points than k: fit and warn
+                _ffi.KMEANS_MEMORY: _memory_bytes(getattr(self, "memory", None))}
         ints[_ffi.KMEANS_SEED] = self._seed()  # last: drawing a seed advances a RandomState
         if centroids is None:
             ints[_ffi.KMEANS_INIT] = _INITS[self.init]
@@ -277,6 +314,7 @@ class KMeans(ParamsMixin):
             inertia = handle.result_double(_ffi.RESULT_INERTIA)
             n_iter = handle.result_int(_ffi.RESULT_N_ITER)
             converged = bool(handle.result_int(_ffi.RESULT_CONVERGED))
+            self.streamed_ = bool(handle.result_int(_ffi.RESULT_STREAMED))
             self.cluster_centers_, self.labels_, self.inertia_ = centers, labels, inertia
             self.n_iter_, self.converged_, self.n_features_in_ = n_iter, converged, d
             self._source = source

@@ -1,0 +1,237 @@
+/* Row sources: the pass driver, the double-buffered block walk and the
+ * in-memory stream (lib/core/rowsrc.h). */
+#include "core/rowsrc.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/status.h"
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* ---- the walk --------------------------------------------------------- */
+
+/* One block read, run on the reader thread (or inline for block 0). */
+typedef struct read_job {
+    const strata__rowsrc *src;
+    void *buf;
+    int64_t r0, m;
+    int rc;
+    char msg[STRATA__MSG_LEN];
+} read_job;
+
+struct strata__rowsrc_walk {
+    const strata__rowsrc *src;
+    void *buf[2];
+    int64_t nblocks, next; /* next block to hand out */
+    read_job job;          /* the read of block `next`, once started */
+    pthread_t th;
+    int th_live; /* job runs on th */
+    int started; /* job holds block `next` (started or done) */
+};
+
+static void *run_job(void *p)
+{
+    read_job *j = p;
+    j->msg[0] = '\0';
+    j->rc = j->src->ops->read(j->src->impl, j->src->mem.dtype, j->r0, j->m, j->buf, j->msg);
+    return NULL;
+}
+
+/* Start reading block b into its buffer: on a thread, else inline. */
+static void start_read(strata__rowsrc_walk *w, int64_t b)
+{
+    const int64_t B = w->src->block_rows;
+    w->job = (read_job){.src = w->src, .buf = w->buf[b & 1], .r0 = b * B,
+                        .m = min64(B, w->src->mem.n - b * B)};
+    w->started = 1;
+    w->th_live = pthread_create(&w->th, NULL, run_job, &w->job) == 0;
+    if (!w->th_live) /* no thread to be had: read now, only the overlap is lost */
+        run_job(&w->job);
+}
+
+static int finish_read(strata__rowsrc_walk *w, char *msg)
+{
+    if (w->th_live) {
+        pthread_join(w->th, NULL);
+        w->th_live = 0;
+    }
+    w->started = 0;
+    if (w->job.rc)
+        return strata__fail_copy(msg, w->job.rc, w->job.msg);
+    return STRATA_OK;
+}
+
+int64_t strata__rowsrc_buffer_bytes(const strata__rowsrc *src)
+{
+    if (!src->ops)
+        return 0;
+    int64_t rows = min64(src->block_rows, src->mem.n);
+    return 2 * rows * src->mem.d * (int64_t)strata__dtype_size(src->mem.dtype);
+}
+
+int strata__rowsrc_walk_open(strata__rowsrc_walk **out, const strata__rowsrc *src, char *msg)
+{
+    strata__rowsrc_walk *w = strata__calloc(1, sizeof *w);
+    *out = NULL;
+    if (!w)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass over the rows");
+    w->src = src;
+    if (src->ops) {
+        const int64_t rows = min64(src->block_rows, src->mem.n);
+        const size_t es = strata__dtype_size(src->mem.dtype);
+        w->nblocks = (src->mem.n + src->block_rows - 1) / src->block_rows;
+        for (int i = 0; i < 2 && i < w->nblocks; i++)
+            if (!(w->buf[i] = strata__alloc((size_t)rows, (size_t)src->mem.d * es))) {
+                strata__rowsrc_walk_close(w);
+                return strata__fail(msg, STRATA_E_NOMEM,
+                                    "out of memory for two blocks of %lld rows x %lld features "
+                                    "(the streamed pass's buffers)",
+                                    (long long)rows, (long long)src->mem.d);
+            }
+    } else {
+        w->nblocks = src->mem.n > 0;
+    }
+    *out = w;
+    return STRATA_OK;
+}
+
+int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *more, char *msg)
+{
+    const strata__rowsrc *src = w->src;
+    *more = 0;
+    if (w->next >= w->nblocks)
+        return STRATA_OK;
+    const int64_t b = w->next++;
+    if (!src->ops) {
+        *view = src->mem;
+        view->row0 = 0;
+        *more = 1;
+        return STRATA_OK;
+    }
+    if (!w->started)
+        start_read(w, b);
+    int rc = finish_read(w, msg);
+    if (rc)
+        return rc;
+    /* The caller is done with block b - 1, whose buffer block b + 1 takes. */
+    if (b + 1 < w->nblocks)
+        start_read(w, b + 1);
+    const int64_t B = src->block_rows;
+    *view = (strata__data){src->mem.dtype, w->buf[b & 1], min64(src->mem.n, (b + 1) * B),
+                           src->mem.d, src->mem.d, src->mem.w, b * B};
+    *more = 1;
+    return STRATA_OK;
+}
+
+void strata__rowsrc_walk_close(strata__rowsrc_walk *w)
+{
+    if (!w)
+        return;
+    if (w->th_live)
+        pthread_join(w->th, NULL);
+    strata__free(w->buf[0]);
+    strata__free(w->buf[1]);
+    strata__free(w);
+}
+
+/* ---- the pass driver ---------------------------------------------------- */
+
+int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_len,
+                        double *total, strata__chunk_fn fn, void *ctx, strata__data *view,
+                        char *msg)
+{
+    const int64_t n = src->mem.n;
+    if (!src->ops) { /* exactly the in-memory loop of before */
+        *view = src->mem;
+        view->row0 = 0;
+        if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, threads, partial_len, total, fn, ctx))
+            return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
+        return STRATA_OK;
+    }
+    strata__rowsrc_walk *w;
+    int rc = strata__rowsrc_walk_open(&w, src, msg), more = 1;
+    while (!rc) {
+        if ((rc = strata__rowsrc_walk_next(w, view, &more, msg)) || !more)
+            break;
+        const int64_t c0 = view->row0 / STRATA__CHUNK_ROWS;
+        const int64_t c1 = strata__chunk_count(view->n, STRATA__CHUNK_ROWS);
+        if (strata__parallel_chunk_range(n, STRATA__CHUNK_ROWS, c0, c1, threads, partial_len,
+                                         total, fn, ctx))
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
+    }
+    strata__rowsrc_walk_close(w);
+    return rc;
+}
+
+/* ---- random reads -------------------------------------------------------- */
+
+int strata__rowsrc_rows(const strata__rowsrc *src, int64_t r0, int64_t m, strata__data *view,
+                        void **buf, size_t *cap, char *msg)
+{
+    if (!src->ops) {
+        *view = src->mem;
+        view->row0 = 0;
+        return STRATA_OK;
+    }
+    const size_t need = (size_t)m * (size_t)src->mem.d * strata__dtype_size(src->mem.dtype);
+    if (need > *cap) {
+        strata__free(*buf);
+        *cap = 0;
+        if (!(*buf = strata__alloc(need, 1)))
+            return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading %lld rows",
+                                (long long)m);
+        *cap = need;
+    }
+    int rc = src->ops->read(src->impl, src->mem.dtype, r0, m, *buf, msg);
+    if (rc)
+        return rc;
+    *view = (strata__data){src->mem.dtype, *buf, r0 + m, src->mem.d, src->mem.d, src->mem.w, r0};
+    return STRATA_OK;
+}
+
+int strata__rowsrc_copy_row(const strata__rowsrc *src, int64_t i, double *out, void **buf,
+                            size_t *cap, char *msg)
+{
+    strata__data v;
+    int rc = strata__rowsrc_rows(src, i, 1, &v, buf, cap, msg);
+    if (rc)
+        return rc;
+    for (int64_t f = 0; f < v.d; f++)
+        out[f] = strata__at(&v, i, f);
+    return STRATA_OK;
+}
+
+/* ---- a stream over memory -------------------------------------------------- */
+
+static int memory_read(void *impl, int dtype, int64_t r0, int64_t m, void *buf, char *msg)
+{
+    const strata__data *X = impl;
+    const int64_t d = X->d;
+    for (int64_t r = 0; r < m; r++) {
+        const void *row = strata__row(X, r0 + r);
+        if (dtype == X->dtype)
+            memcpy((char *)buf + (size_t)(r * d) * strata__dtype_size(dtype), row,
+                   (size_t)d * strata__dtype_size(dtype));
+        else /* float32 rows widened to float64 */
+            for (int64_t f = 0; f < d; f++)
+                ((double *)buf)[r * d + f] = (double)((const float *)row)[f];
+    }
+    return STRATA_OK;
+}
+
+static const strata__rowsrc_ops memory_ops = {memory_read};
+
+void strata__rowsrc_memory_stream(const strata__data *X, int64_t block_rows, strata__rowsrc *out)
+{
+    if (block_rows < 1)
+        block_rows = 1;
+    block_rows = (block_rows + STRATA__CHUNK_ROWS - 1) / STRATA__CHUNK_ROWS * STRATA__CHUNK_ROWS;
+    *out = (strata__rowsrc){*X, &memory_ops, (void *)X, block_rows};
+    out->mem.x = NULL;
+    out->mem.row0 = 0;
+}

@@ -1,0 +1,127 @@
+/* Row sources: where an engine reads its rows from (docs/design.md, "Row
+ * sources").
+ *
+ * A source is either an in-memory matrix (strata__data) or a stream: ops that
+ * read contiguous rows [r0, r0 + m) into a buffer, walked in fixed blocks of
+ * block_rows rows (a multiple of STRATA__CHUNK_ROWS) with the next block read
+ * on another thread while the current one is computed (double buffering).
+ * Engines run their passes through strata__rowsrc_pass(): chunk functions see
+ * a strata__data view of the block holding their rows and keep using GLOBAL
+ * row indices, and partial sums are added in global chunk order, so a stream
+ * gives the bits of an in-memory pass whatever the block size and thread
+ * count. The few random reads (seeding draws) go through strata__rowsrc_rows().
+ * Weights, when a source has them, are always an in-memory array of n. */
+#ifndef STRATA_CORE_ROWSRC_H
+#define STRATA_CORE_ROWSRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/parallel.h"
+#include "strata.h"
+
+/* Rows per work chunk: fixed, so chunk boundaries (and therefore the order of
+ * every reduction) never depend on the thread count, nor on a stream's blocks. */
+#define STRATA__CHUNK_ROWS 4096
+
+/* A borrowed matrix, or a view of one block of a stream: it holds rows
+ * [row0, n), row i starting at x + (i - row0) * stride elements of dtype.
+ * A whole matrix has row0 = 0. w (NULL = unit weights) is indexed by global
+ * row (w[i]), in memory for all n rows. */
+typedef struct strata__data {
+    int dtype;
+    const void *x;
+    int64_t n, d, stride;
+    const double *w;
+    int64_t row0;
+} strata__data;
+
+static inline size_t strata__dtype_size(int dtype)
+{
+    return dtype == STRATA_FLOAT32 ? sizeof(float) : sizeof(double);
+}
+
+static inline const void *strata__row(const strata__data *X, int64_t i)
+{
+    return (const char *)X->x +
+           (size_t)(i - X->row0) * (size_t)X->stride * strata__dtype_size(X->dtype);
+}
+
+/* Row i, feature f, as double. */
+static inline double strata__at(const strata__data *X, int64_t i, int64_t f)
+{
+    const void *r = strata__row(X, i);
+    return X->dtype == STRATA_FLOAT32 ? (double)((const float *)r)[f] : ((const double *)r)[f];
+}
+
+/* A stream's reader. read: rows [r0, r0 + m) as `dtype` (STRATA_FLOAT32 or
+ * FLOAT64; the source converts), m x d contiguous, into buf. Called from one
+ * thread at a time (the walk's reader thread or the caller), never two at
+ * once for one source. Returns STRATA_OK or a status with msg (STRATA__MSG_LEN)
+ * set. */
+typedef struct strata__rowsrc_ops {
+    int (*read)(void *impl, int dtype, int64_t r0, int64_t m, void *buf, char *msg);
+} strata__rowsrc_ops;
+
+typedef struct strata__rowsrc {
+    /* The data's description: dtype (rows are delivered in it), n, d, w.
+     * x is the matrix for an in-memory source, NULL for a stream. */
+    strata__data mem;
+    const strata__rowsrc_ops *ops; /* NULL: in memory */
+    void *impl;
+    int64_t block_rows; /* streams: rows per block, a multiple of STRATA__CHUNK_ROWS */
+} strata__rowsrc;
+
+/* The in-memory source of X (borrowed). */
+static inline strata__rowsrc strata__rowsrc_of(const strata__data *X)
+{
+    strata__rowsrc s = {*X, NULL, NULL, 0};
+    s.mem.row0 = 0;
+    return s;
+}
+
+static inline int strata__rowsrc_streamed(const strata__rowsrc *s)
+{
+    return s->ops != NULL;
+}
+
+/* A stream over the in-memory matrix X (borrowed; must outlive the source)
+ * in blocks of block_rows (rounded up to a multiple of STRATA__CHUNK_ROWS):
+ * the same walk, copies and reader thread as a file stream. Tests use it to
+ * check streamed and in-memory fits agree bitwise; STRATA_KMEANS_BLOCK_ROWS
+ * selects it. */
+void strata__rowsrc_memory_stream(const strata__data *X, int64_t block_rows, strata__rowsrc *out);
+
+/* Bytes of the two block buffers a walk of src allocates (0 in memory). */
+int64_t strata__rowsrc_buffer_bytes(const strata__rowsrc *src);
+
+/* Run fn over every chunk of src's rows, as strata__parallel_chunks(n,
+ * STRATA__CHUNK_ROWS, ...) does, with the same chunk indices, row ranges and
+ * order of additions into total. Before fn sees a chunk, *view describes rows
+ * that include it (in memory: the whole matrix; streamed: its block), so fn's
+ * ctx should reach the rows through `view`. Returns STRATA_OK, or a status
+ * with msg set (out of memory, or the stream's read error). */
+int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_len,
+                        double *total, strata__chunk_fn fn, void *ctx, strata__data *view,
+                        char *msg);
+
+/* Sequential walk over a source's blocks (a pass that is not a chunk loop:
+ * a serial scan that may stop early). */
+typedef struct strata__rowsrc_walk strata__rowsrc_walk;
+int strata__rowsrc_walk_open(strata__rowsrc_walk **w, const strata__rowsrc *src, char *msg);
+/* The next block into *view (rows [view->row0, view->n)); *more = 0 at the
+ * end. Returns STRATA_OK or the read's status (msg set). */
+int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *more, char *msg);
+void strata__rowsrc_walk_close(strata__rowsrc_walk *w);
+
+/* Random access: rows [r0, r0 + m) into *view (in memory: the matrix itself;
+ * streamed: read into *buf, grown with strata__realloc as needed, which the
+ * caller frees with strata__free). */
+int strata__rowsrc_rows(const strata__rowsrc *src, int64_t r0, int64_t m, strata__data *view,
+                        void **buf, size_t *cap, char *msg);
+
+/* Row i as d doubles into out (a random read). */
+int strata__rowsrc_copy_row(const strata__rowsrc *src, int64_t i, double *out, void **buf,
+                            size_t *cap, char *msg);
+
+#endif

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `strata kmeans --memory` (issue 13): a budget below the dataset streams the
+# file, writing the same /labels, /centroids and inertia as the loaded fit;
+# sizes with K/M/G suffixes parse, bad ones are usage errors (exit 2), and a
+# budget below the streamed fit's minimum is a runtime error naming it.
+#
+#   test_memory_cli.sh STRATA_BINARY
+set -u
+
+STRATA=${1:?usage: test_memory_cli.sh STRATA_BINARY}
+PY=${STRATA_TEST_PYTHON:-/usr/bin/python3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+if ! "$PY" -c 'import numpy, h5py' 2>/dev/null; then
+  echo "skipped: $PY cannot import numpy and h5py"
+  exit 77
+fi
+
+T_NAME=strata-memory-cli-test
+# shellcheck source=harness.sh
+. "$HERE/harness.sh"
+
+# 400,000 x 8 float32 (12.8 MB) in chunks of 1000 rows
+"$PY" - "$T" <<'PYEOF' || { echo "FAIL: cannot write fixtures"; exit 1; }
+import sys, numpy as np, h5py
+rng = np.random.default_rng(5)
+c = rng.uniform(-20, 20, (6, 8))
+X = (c[rng.integers(0, 6, 400_000)] + rng.normal(size=(400_000, 8))).astype(np.float32)
+with h5py.File(f"{sys.argv[1]}/in.h5", "w") as f:
+    f.create_dataset("x", data=X, chunks=(1000, 8))
+PYEOF
+
+expect loaded 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --threads 2 -o "$T/a.h5"
+expect streamed 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --threads 1 --memory 32M -o "$T/b.h5"
+if grep -q "streamed from the file" "$T/out"; then ok; else bad "streamed: no 'streamed' line: $(cat "$T/out")"; fi
+expect big-budget 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --memory 1G -o "$T/c.h5"
+if grep -q "streamed" "$T/out"; then bad "a 1G budget should load the file"; else ok; fi
+check same-result "$PY" - "$T" <<'PYEOF'
+import sys, h5py, numpy as np
+t = sys.argv[1]
+with h5py.File(f"{t}/a.h5") as a, h5py.File(f"{t}/b.h5") as b, h5py.File(f"{t}/c.h5") as c:
+    for o in (b, c):
+        assert np.array_equal(a["labels"][:], o["labels"][:])
+        assert np.array_equal(a["centroids"][:], o["centroids"][:])
+        assert a.attrs["inertia"] == o.attrs["inertia"], (a.attrs["inertia"], o.attrs["inertia"])
+PYEOF
+expect too-small 1 "at least" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 100K -o "$T/d.h5"
+[ -e "$T/d.h5" ] && bad "too-small wrote an output" || ok
+expect bad-suffix 2 "--memory must be a size" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 1X -o "$T/d.h5"
+expect negative 2 "--memory must be a size" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory -1G -o "$T/d.h5"
+expect hamerly 1 "hamerly" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 32M --algorithm hamerly -o "$T/d.h5"
+finish

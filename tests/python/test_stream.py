@@ -1,0 +1,57 @@
+"""Streamed fit_h5 (issue 13): a memory budget the data exceed streams the
+file in blocks, with the result of the in-memory fit, bitwise; sizes parse."""
+
+import numpy as np
+import pytest
+
+import strata
+from conftest import make_blobs
+
+h5py = pytest.importorskip("h5py", reason="h5py is not installed")
+
+
+@pytest.mark.parametrize("dtype,chunks", [(np.float32, (1000, 6)), (np.float64, None)])
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_streamed_equals_in_memory(tmp_path, dtype, chunks, init):
+    X, _, _ = make_blobs(600_000, 6, 5, seed=11)
+    X = X.astype(dtype)
+    path = tmp_path / "in.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=X, chunks=chunks)
+    ref = strata.KMeans(5, init=init, random_state=4, max_iter=20, n_threads=2).fit(X)
+    # 36 MiB: below the data (14.4 or 28.8 MB) plus 24 MiB of fixed
+    # allowance, above the streamed fit's labels, seeding state and blocks
+    km = strata.KMeans(5, init=init, random_state=4, max_iter=20, n_threads=2, memory="36M")
+    km.fit_h5(path, "/x")
+    assert km.streamed_ and not ref.streamed_
+    np.testing.assert_array_equal(km.labels_, ref.labels_)
+    np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
+    assert km.inertia_ == ref.inertia_ and km.n_iter_ == ref.n_iter_
+    loaded = strata.KMeans(5, init=init, random_state=4, max_iter=20, memory=None).fit_h5(path, "/x")
+    assert not loaded.streamed_
+    np.testing.assert_array_equal(loaded.labels_, ref.labels_)
+
+
+def test_budget_too_small_and_bad_values(tmp_path):
+    X, _, _ = make_blobs(5000, 3, 3, seed=1)
+    path = tmp_path / "in.h5"
+    with h5py.File(path, "w") as f:
+        f["x"] = X
+    with pytest.raises(strata.Error, match="too small.*at least"):
+        strata.KMeans(3, memory="1K").fit_h5(path, "/x")
+    for bad in (-1, "1X", "G", "-5M", 1.5):
+        with pytest.raises(strata.ArgumentError):
+            strata.KMeans(3, memory=bad).fit_h5(path, "/x")
+    # fit() of in-memory data ignores the budget
+    assert not strata.KMeans(3, memory=1).fit(X).streamed_
+
+
+def test_memory_strings():
+    from strata.kmeans import _memory_bytes
+    assert _memory_bytes(None) == 0
+    assert _memory_bytes("1G") == 1 << 30
+    assert _memory_bytes("512M") == 512 << 20
+    assert _memory_bytes("100K") == 100 << 10
+    assert _memory_bytes("1.5GiB") == 3 << 29
+    assert _memory_bytes("2048") == 2048
+    assert _memory_bytes(12345) == 12345
