@@ -443,7 +443,7 @@ static int64_t fixed_bytes(const strata_kmeans *km, int64_t d)
 }
 
 /* A fit of the streamed dataset: blocks sized to what the budget leaves. */
-static int fit_stream(strata_kmeans *km, strata__h5_stream *st, const strata__h5_stream_info *info,
+static int fit_stream(strata_kmeans *km, strata__h5_rows *st, const strata__h5_rows_info *info,
                       const strata__kmeans_cfg *cfg, strata__kmeans_model *m)
 {
     const int64_t n = info->n, d = info->d, row_bytes = d * (int64_t)strata__dtype_size(info->dtype);
@@ -471,10 +471,10 @@ static int fit_stream(strata_kmeans *km, strata__h5_stream *st, const strata__h5
             if (block > (km->memory - state) / 4)
                 block = (km->memory - state) / 4;
         }
-        rows = strata__h5_stream_block_rows(info, info->dtype, block);
+        rows = strata__h5_rows_block_rows(info, info->dtype, block);
     }
     strata__rowsrc src;
-    strata__h5_stream_rowsrc(st, info->dtype, rows, &src);
+    strata__h5_rows_rowsrc(st, info->dtype, rows, &src);
     return strata__kmeans_fit_src(&src, cfg, m, km->msg);
 }
 
@@ -487,9 +487,9 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
     int rc = make_cfg(km, &cfg);
     if (rc)
         return rc;
-    strata__h5_stream *st;
-    strata__h5_stream_info info;
-    if ((rc = strata__h5_stream_open(path, dataset, &st, &info, km->msg)))
+    strata__h5_rows *st;
+    strata__h5_rows_info info;
+    if ((rc = strata__h5_rows_open(path, dataset, &st, &info, km->msg)))
         return rc;
     /* Load when the rows and the fit's state fit the budget (as before the
      * budget existed); else stream. The choice depends on the budget only,
@@ -500,7 +500,7 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
                                                                     info.d, 0);
     const int stream = km->block_rows > 0 || (km->memory > 0 && in_memory > km->memory);
     if (!stream) {
-        strata__h5_stream_close(st);
+        strata__h5_rows_close(st);
         strata__matrix mx;
         if ((rc = strata__h5_load(path, dataset, 0, &mx, km->msg)))
             return rc;
@@ -514,7 +514,7 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
             strata__kmeans_adopt(km, &m, &cfg);
     }
     if (stream)
-        strata__h5_stream_close(st);
+        strata__h5_rows_close(st);
     if (!rc)
         strata__file_id_of(path, "the file the model was fitted from", &km->inputs[0]);
     return rc;

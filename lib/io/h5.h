@@ -37,26 +37,26 @@ void strata__matrix_free(strata__matrix *m);
 /* An open dataset (every check of strata__h5_load done, the file kept open);
  * each read takes the library-wide HDF5 lock for its own duration, so a
  * source's reader thread may read while other threads use lib/io. */
-typedef struct strata__h5_stream strata__h5_stream;
-typedef struct strata__h5_stream_info {
+typedef struct strata__h5_rows strata__h5_rows;
+typedef struct strata__h5_rows_info {
     int dtype;          /* as strata__h5_load(want_dtype 0) would load it */
     int64_t n, d;
     int64_t chunk_rows; /* rows per dataset chunk, 0 if not chunked */
-} strata__h5_stream_info;
-int strata__h5_stream_open(const char *path, const char *dataset, strata__h5_stream **out,
-                           strata__h5_stream_info *info, char *msg);
+} strata__h5_rows_info;
+int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows **out,
+                           strata__h5_rows_info *info, char *msg);
 /* Rows [r0, r0 + m) converted to dtype into buf (m x d). */
-int strata__h5_stream_read(strata__h5_stream *st, int dtype, int64_t r0, int64_t m, void *buf,
+int strata__h5_rows_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, void *buf,
                            char *msg);
-void strata__h5_stream_close(strata__h5_stream *st);
+void strata__h5_rows_close(strata__h5_rows *st);
 /* Rows per block for at most block_bytes of dtype rows (at least
  * STRATA__CHUNK_ROWS): a multiple of STRATA__CHUNK_ROWS and, where such a
  * block fits, of the dataset's chunk rows, so no chunk is read twice. */
-int64_t strata__h5_stream_block_rows(const strata__h5_stream_info *info, int dtype,
+int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
                                      int64_t block_bytes);
 /* The row source reading st (which must outlive it) as dtype in blocks of
  * block_rows (a multiple of STRATA__CHUNK_ROWS); no weights. */
-void strata__h5_stream_rowsrc(strata__h5_stream *st, int dtype, int64_t block_rows,
+void strata__h5_rows_rowsrc(strata__h5_rows *st, int dtype, int64_t block_rows,
                               strata__rowsrc *out);
 
 /* Write a matrix as a chunked gzip dataset of a new file (temporary name, then rename). */

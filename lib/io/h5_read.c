@@ -628,7 +628,7 @@ int strata__h5_read_into(const char *path, const char *dataset, int dtype, void 
 
 /* ---- A dataset streamed in blocks (the HDF5 row source) --------------- */
 
-struct strata__h5_stream {
+struct strata__h5_rows {
     source s;
     char *path, *dataset; /* s's names, owned */
     int64_t chunk_rows;   /* the dataset's chunk rows (0: not chunked) */
@@ -639,7 +639,7 @@ struct strata__h5_stream {
  * between passes: every read first checks that the file at path, if it is
  * still the one opened (a file renamed over it leaves the open one intact),
  * has its size and modification time of the open. */
-static int stream_unchanged(const strata__h5_stream *st, char *msg)
+static int stream_unchanged(const strata__h5_rows *st, char *msg)
 {
     struct stat now;
     if (stat(st->path, &now) != 0 || now.st_dev != st->at_open.st_dev ||
@@ -654,7 +654,7 @@ static int stream_unchanged(const strata__h5_stream *st, char *msg)
     return STRATA_OK;
 }
 
-void strata__h5_stream_close(strata__h5_stream *st)
+void strata__h5_rows_close(strata__h5_rows *st)
 {
     if (!st)
         return;
@@ -667,11 +667,11 @@ void strata__h5_stream_close(strata__h5_stream *st)
     strata__free(st);
 }
 
-int strata__h5_stream_open(const char *path, const char *dataset, strata__h5_stream **out,
-                           strata__h5_stream_info *info, char *msg)
+int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows **out,
+                           strata__h5_rows_info *info, char *msg)
 {
     *out = NULL;
-    strata__h5_stream *st = strata__calloc(1, sizeof *st);
+    strata__h5_rows *st = strata__calloc(1, sizeof *st);
     if (!st || !(st->path = strata__strndup(path, strlen(path))) ||
         !(st->dataset = strata__strndup(dataset, strlen(dataset)))) {
         if (st) {
@@ -698,18 +698,18 @@ int strata__h5_stream_open(const char *path, const char *dataset, strata__h5_str
             st->chunk_rows = (int64_t)chunk[0];
         if (dcpl >= 0)
             H5Pclose(dcpl);
-        *info = (strata__h5_stream_info){native_dtype(&st->s), st->s.n, st->s.d, st->chunk_rows};
+        *info = (strata__h5_rows_info){native_dtype(&st->s), st->s.n, st->s.d, st->chunk_rows};
     }
     strata__h5_leave(&g);
     if (rc) {
-        strata__h5_stream_close(st);
+        strata__h5_rows_close(st);
         return rc;
     }
     *out = st;
     return STRATA_OK;
 }
 
-int strata__h5_stream_read(strata__h5_stream *st, int dtype, int64_t r0, int64_t m, void *buf,
+int strata__h5_rows_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, void *buf,
                            char *msg)
 {
     if (r0 < 0 || m < 1 || r0 > st->s.n - m)
@@ -728,7 +728,7 @@ int strata__h5_stream_read(strata__h5_stream *st, int dtype, int64_t r0, int64_t
 
 static int stream_read_op(void *impl, int dtype, int64_t r0, int64_t m, void *buf, char *msg)
 {
-    return strata__h5_stream_read(impl, dtype, r0, m, buf, msg);
+    return strata__h5_rows_read(impl, dtype, r0, m, buf, msg);
 }
 
 static const strata__rowsrc_ops stream_ops = {stream_read_op};
@@ -743,7 +743,7 @@ static int64_t gcd64(int64_t a, int64_t b)
     return a;
 }
 
-int64_t strata__h5_stream_block_rows(const strata__h5_stream_info *info, int dtype,
+int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
                                      int64_t block_bytes)
 {
     const int64_t C = STRATA__CHUNK_ROWS;
@@ -759,7 +759,7 @@ int64_t strata__h5_stream_block_rows(const strata__h5_stream_info *info, int dty
     return fit >= C ? fit / C * C : C;
 }
 
-void strata__h5_stream_rowsrc(strata__h5_stream *st, int dtype, int64_t block_rows,
+void strata__h5_rows_rowsrc(strata__h5_rows *st, int dtype, int64_t block_rows,
                               strata__rowsrc *out)
 {
     *out = (strata__rowsrc){{dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0}, &stream_ops, st,
