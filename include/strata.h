@@ -421,6 +421,39 @@ typedef enum strata_result {
  *  and parameters, and the handle stays usable. */
 typedef int (*strata_progress_fn)(void *user, int64_t run, int64_t iteration, double inertia);
 
+/** The steps of a run reported to a strata_step_fn (pinned values). */
+typedef enum strata_step {
+    STRATA_STEP_READ = 1,      /* reading the input: done of total rows read, after
+                                  each block of rows (column inputs: done and total
+                                  count the values of all columns read so far) */
+    STRATA_STEP_SEED = 2,      /* seeding run `run`: done 0 of 1 before, 1 of 1 after */
+    STRATA_STEP_ITERATE = 3,   /* after each iteration of run `run`: done = iteration
+                                  (1-based), total = the most it may take (max_iter;
+                                  mini-batch: its step limit), value = the inertia the
+                                  strata_progress_fn gets */
+    STRATA_STEP_AGGREGATE = 4, /* RFM: transactions to customers: 0 of n rows before,
+                                  n of n after */
+    STRATA_STEP_SCORE = 5,     /* RFM: scores and segments: 0 of c customers before,
+                                  c of c after */
+    STRATA_STEP_WRITE = 6      /* writing a result file: 0 of 1 before anything is
+                                  written, 1 of 1 once the file is in place */
+} strata_step;
+
+/** Step callback: every step of a fit, read or write (strata_step), called on
+ *  the calling thread; `run` is the restart index for SEED and ITERATE, else 0;
+ *  `total` may be -1 where unknown; `value` is NaN except for ITERATE. Return
+ *  0 to go on, non-zero to stop: the call then returns STRATA_E_CANCELLED
+ *  (message naming the step), writes nothing (no output, no temporary file
+ *  left) and the handle keeps its previous result. Exception: the return of
+ *  the last WRITE call (1 of 1) is ignored, the file being in place. The
+ *  callback must not call libstrata on the same handle. */
+typedef int (*strata_step_fn)(void *user, int step, int64_t run, int64_t done, int64_t total,
+                              double value);
+
+/** The name of a strata_step in lower case ("read", "seed", "iterate",
+ *  "aggregate", "score", "write"; "unknown" otherwise). Static. Thread-safe. */
+STRATA_API const char *strata_step_name(int step);
+
 /** Create a k-means handle with default parameters.
  *  @param out  receives the handle; free it with strata_kmeans_free().
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_NOMEM. */
@@ -456,6 +489,15 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_set_init_centroids(strata_kmeans *
 
 /** Set (or with fn == NULL remove) the progress callback. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_progress(strata_kmeans *km, strata_progress_fn fn, void *user);
+
+/** Set (or with fn == NULL remove) the step callback (strata_step_fn): READ in
+ *  strata_kmeans_fit_h5(), SEED and ITERATE in every fit, WRITE in
+ *  strata_kmeans_write_h5(). Independent of the progress callback, which
+ *  keeps its calls; after each iteration the progress callback is called
+ *  first, and the step callback only if it returned 0.
+ *  @return STRATA_OK, STRATA_E_NULL. */
+STRATA_API STRATA_NODISCARD int strata_kmeans_set_step_progress(strata_kmeans *km, strata_step_fn fn,
+                                                               void *user);
 
 /** Fit k-means to n rows of d features.
  *  @param dtype       STRATA_FLOAT32 or STRATA_FLOAT64: the element type of x.
@@ -1205,6 +1247,13 @@ STRATA_API void strata_rfm_free(strata_rfm *h);
 /** Message of the last failing call on this handle ("" if none). Owned by the
  *  handle, valid until the next call on it. h == NULL returns a static message. */
 STRATA_API const char *strata_rfm_last_error(const strata_rfm *h);
+
+/** Set (or with fn == NULL remove) the step callback (strata_step_fn):
+ *  READ in strata_rfm_fit_h5(), AGGREGATE and SCORE in strata_rfm_fit() and
+ *  strata_rfm_fit_h5() (SCORE also in strata_rfm_score()), WRITE in
+ *  strata_rfm_write_h5(). A cancelled fit keeps the previous result.
+ *  @return STRATA_OK, STRATA_E_NULL. */
+STRATA_API STRATA_NODISCARD int strata_rfm_set_progress(strata_rfm *h, strata_step_fn fn, void *user);
 
 /** Set an integer parameter (see strata_rfm_param; STRATA_THREADS too). Sticky.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. */

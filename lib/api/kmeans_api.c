@@ -27,6 +27,8 @@ struct strata_kmeans {
     strata__file_id inputs[2];
     strata_progress_fn progress;
     void *user;
+    strata__steps steps;  /* strata_kmeans_set_step_progress() */
+    int64_t iter_total;   /* ITERATE's total of the fit under way */
     /* fitted model (model.centroids == NULL when not fitted) */
     strata__kmeans_model model;
     int kernel_used;
@@ -305,6 +307,24 @@ int strata_kmeans_set_progress(strata_kmeans *km, strata_progress_fn fn, void *u
     return STRATA_OK;
 }
 
+int strata_kmeans_set_step_progress(strata_kmeans *km, strata_step_fn fn, void *user)
+{
+    CHECK_HANDLE(km);
+    km->steps = (strata__steps){fn, user};
+    return STRATA_OK;
+}
+
+/* The engine's per-iteration call, passed on to the progress callback, then
+ * (if it goes on) to the step callback as STRATA_STEP_ITERATE. */
+static int report_iteration(void *user, int64_t run, int64_t iteration, double inertia)
+{
+    strata_kmeans *km = user;
+    if (km->progress && km->progress(km->user, run, iteration, inertia))
+        return 1;
+    return km->steps.fn(km->steps.user, STRATA_STEP_ITERATE, run, iteration, km->iter_total,
+                        inertia);
+}
+
 /* Validate a matrix argument into X. */
 static int make_data(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
                      int64_t stride, const double *w, strata__data *X)
@@ -345,7 +365,11 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
         .progress = km->progress, .user = km->user, .batch_size = km->batch_size,
         .max_no_improvement = km->max_no_improvement,
         .reassignment_ratio = km->reassignment_ratio,
-        .chain_length = km->chain_length};
+        .chain_length = km->chain_length, .steps = km->steps};
+    if (km->steps.fn) {
+        cfg->progress = report_iteration;
+        cfg->user = km;
+    }
     return STRATA_OK;
 }
 
@@ -366,6 +390,9 @@ int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n, in
                             "initial centroids are %lld x %lld but the fit needs k = %lld x d = %lld",
                             (long long)km->init_k, (long long)km->init_d, (long long)km->k,
                             (long long)d);
+    /* mini-batch: at most max_iter x n / batch_size steps (include/strata.h) */
+    km->iter_total = km->algorithm != STRATA_ALGO_MINIBATCH ? km->max_iter
+                     : km->max_iter * n / km->batch_size > 1 ? km->max_iter * n / km->batch_size : 1;
     strata__kmeans_model m = {0};
     rc = strata__kmeans_fit(&X, &cfg, &m, km->msg);
     if (rc)
@@ -407,7 +434,7 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
     if (!path || !dataset)
         return strata__fail(km->msg, STRATA_E_NULL, "file path or dataset name is NULL");
     strata__matrix m;
-    int rc = strata__h5_load(path, dataset, 0, &m, km->msg);
+    int rc = strata__h5_load_steps(path, dataset, 0, &m, &km->steps, km->msg);
     if (rc)
         return rc;
     rc = strata_kmeans_fit(km, m.dtype, m.data, m.n, m.d, 0, NULL);
@@ -633,7 +660,12 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
                                km->inputs, 2,
                                (const char *const *)km->frame.names, km->frame.key,
                                km->frame.key_name};
-    return strata__h5_write_kmeans(path, &o, flags, km->msg);
+    if ((rc = strata__step(&km->steps, STRATA_STEP_WRITE, 0, 0, 1, NAN, km->msg)) ||
+        (rc = strata__h5_write_kmeans(path, &o, flags, km->msg)))
+        return rc;
+    if (km->steps.fn) /* the file is in place: this call cannot cancel */
+        (void)km->steps.fn(km->steps.user, STRATA_STEP_WRITE, 0, 1, 1, NAN);
+    return STRATA_OK;
 }
 
 int strata__kmeans_threads(const strata_kmeans *km)

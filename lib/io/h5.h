@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "core/steps.h"
 #include "io/files.h"
 
 /* A dense row-major matrix owned by the library. */
@@ -24,6 +25,10 @@ int strata__h5_shape(const char *path, const char *dataset, int64_t *n, int64_t 
  * data are converted to want_dtype. Zero rows is an error. */
 int strata__h5_load(const char *path, const char *dataset, int want_dtype, strata__matrix *out,
                     char *msg);
+/* strata__h5_load() reporting STRATA_STEP_READ to steps (may be NULL) before
+ * the first block and after each: a cancel ends the read (STRATA_E_CANCELLED). */
+int strata__h5_load_steps(const char *path, const char *dataset, int want_dtype,
+                          strata__matrix *out, const strata__steps *steps, char *msg);
 
 /* Read into a caller buffer of exactly n x d elements of dtype. */
 int strata__h5_read_into(const char *path, const char *dataset, int dtype, void *buf, int64_t n,
@@ -176,6 +181,10 @@ typedef struct strata__h5_transactions {
  * extent and storage are checked against the file before libhdf5 reads it. */
 int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
                                  strata__h5_transactions *out, char *msg);
+/* The same, reporting STRATA_STEP_READ to steps (may be NULL) per column. */
+int strata__h5_read_transactions_steps(const char *path, const char *table,
+                                       const char *const names[3], strata__h5_transactions *out,
+                                       const strata__steps *steps, char *msg);
 void strata__h5_transactions_free(strata__h5_transactions *t);
 
 /* What strata_rfm_write_h5() stores (see include/strata.h). */

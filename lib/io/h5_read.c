@@ -2,6 +2,7 @@
  * be wrong into a message naming the file and dataset, then a read in row
  * blocks with HDF5 converting the elements to float or double. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ typedef struct source {
     size_t elem_size; /* bytes per element in the file */
     int64_t n, d;
     uint64_t file_size; /* bytes, from stat() */
+    const strata__steps *steps; /* STRATA_STEP_READ per block (NULL: none) */
 } source;
 
 static void source_close(source *s)
@@ -503,7 +505,8 @@ static int source_read(const source *s, int dtype, void *buf, char *msg)
     hid_t mem_type = dtype == STRATA_FLOAT32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
     size_t elem = dtype_size(dtype);
     int64_t step = block_rows(s, elem);
-    for (int64_t r0 = 0; r0 < s->n; r0 += step) {
+    int rc = strata__step(s->steps, STRATA_STEP_READ, 0, 0, s->n, NAN, msg);
+    for (int64_t r0 = 0; !rc && r0 < s->n; r0 += step) {
         int64_t rows = s->n - r0 < step ? s->n - r0 : step;
         hsize_t start[2] = {(hsize_t)r0, 0}, count[2] = {(hsize_t)rows, (hsize_t)s->d};
         hid_t mspace = H5Screate_simple(2, count, NULL);
@@ -521,8 +524,9 @@ static int source_read(const source *s, int dtype, void *buf, char *msg)
                                 "cannot read rows %lld-%lld of '%s' in '%s' (corrupt or "
                                 "unreadable data): %s", (long long)r0, (long long)(r0 + rows - 1),
                                 s->dataset, s->path, cause);
+        rc = strata__step(s->steps, STRATA_STEP_READ, 0, r0 + rows, s->n, NAN, msg);
     }
-    return STRATA_OK;
+    return rc;
 }
 
 /* Check a non-empty source, allocate n x d of dtype and read into it. */
@@ -574,10 +578,17 @@ int strata__h5_shape(const char *path, const char *dataset, int64_t *n, int64_t 
 int strata__h5_load(const char *path, const char *dataset, int want_dtype, strata__matrix *out,
                     char *msg)
 {
+    return strata__h5_load_steps(path, dataset, want_dtype, out, NULL, msg);
+}
+
+int strata__h5_load_steps(const char *path, const char *dataset, int want_dtype,
+                          strata__matrix *out, const strata__steps *steps, char *msg)
+{
     strata__h5_guard g;
     source s;
     strata__h5_enter(&g);
     int rc = source_open(path, dataset, &s, msg);
+    s.steps = steps;
     if (!rc) {
         /* Keep float32 (and narrower floats) as float32, all else as float64. */
         int dtype = want_dtype ? want_dtype
@@ -1282,7 +1293,7 @@ static int colset_read(const colset *cs, int k, int kind, void *out, int64_t str
 }
 
 static int read_transactions(const char *path, const char *table, const char *const names[3],
-                             strata__h5_transactions *out, char *msg)
+                             strata__h5_transactions *out, const strata__steps *steps, char *msg)
 {
     const colspec spec[3] = {{names[0], "customer id", 0}, {names[1], "time", 0},
                              {names[2], "amount", 0}};
@@ -1310,8 +1321,11 @@ static int read_transactions(const char *path, const char *table, const char *co
                               (long long)t.n, path);
     }
     void *dst[3] = {t.customer_id, t.time, t.amount};
+    if (!rc) /* READ counts the values of the three columns */
+        rc = strata__step(steps, STRATA_STEP_READ, 0, 0, 3 * t.n, NAN, msg);
     for (int k = 0; k < 3 && !rc; k++)
-        rc = colset_read(&cs, k, k, dst[k], 1, msg);
+        if (!(rc = colset_read(&cs, k, k, dst[k], 1, msg)))
+            rc = strata__step(steps, STRATA_STEP_READ, 0, (k + 1) * t.n, 3 * t.n, NAN, msg);
     if (rc)
         strata__h5_transactions_free(&t);
     else
@@ -1323,9 +1337,16 @@ static int read_transactions(const char *path, const char *table, const char *co
 int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
                                  strata__h5_transactions *out, char *msg)
 {
+    return strata__h5_read_transactions_steps(path, table, names, out, NULL, msg);
+}
+
+int strata__h5_read_transactions_steps(const char *path, const char *table,
+                                       const char *const names[3], strata__h5_transactions *out,
+                                       const strata__steps *steps, char *msg)
+{
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = read_transactions(path, table, names, out, msg);
+    int rc = read_transactions(path, table, names, out, steps, msg);
     strata__h5_leave(&g);
     return rc;
 }
