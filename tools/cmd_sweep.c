@@ -175,8 +175,10 @@ static int read_rows(const options *o, rows *r)
         return cli_error(CLI_RUNTIME, "out of memory for %lld x %lld values", (long long)r->n,
                          (long long)r->d);
     r->x = r->own;
+    cli_progress_note(STRATA_STEP_READ, 0, r->n);
     if ((st = strata_h5_read_matrix(o->in.file, o->in.dataset, STRATA_FLOAT64, r->own, r->n, r->d)))
         return cli_library_error(st, strata_last_error());
+    cli_progress_note(STRATA_STEP_READ, r->n, r->n);
     return CLI_OK;
 }
 
