@@ -905,6 +905,88 @@ STRATA_API STRATA_NODISCARD int strata_h5_write_matrix(const char *path, const c
                                        const void *buf, int64_t n, int64_t d, int flags);
 
 /* ------------------------------------------------------------------------ */
+/* What an HDF5 file holds (`strata info`)                                  */
+/* ------------------------------------------------------------------------ */
+/*
+ * A catalog lists every group, dataset and link of a file with its type,
+ * shape, chunking, filters and attributes (metadata only: no dataset is
+ * read), and says which reader of libstrata takes each object. Objects come
+ * depth first, by name, the root ("/") first; groups deeper than 16 levels
+ * are not entered and at most 100,000 objects are listed. A corrupt part of
+ * a file shows as an object of kind STRATA_H5_OTHER whose type names the
+ * problem. Thread-safety: a catalog is immutable once open; open and free
+ * are thread-safe.
+ */
+typedef struct strata_h5_catalog strata_h5_catalog;
+
+/** The kind of a catalog object (pinned). */
+typedef enum strata_h5_kind {
+    STRATA_H5_GROUP = 1,
+    STRATA_H5_DATASET = 2,
+    STRATA_H5_OTHER = 3 /* a soft or external link (not followed), a named datatype,
+                           or an entry that cannot be read */
+} strata_h5_kind;
+
+/** Which reader takes an object (pinned). */
+typedef enum strata_h5_use {
+    STRATA_H5_USE_NONE = 0,
+    STRATA_H5_USE_MATRIX = 1,  /* a 2-D numeric dataset: strata_kmeans_fit_h5(),
+                                  strata_h5_read_matrix() (`strata kmeans FILE:/ds`) */
+    STRATA_H5_USE_TABLE = 2,   /* a table strata_frame_read_table() reads (a group of two or
+                                  more 1-D numeric columns of one length, a 1-D compound
+                                  dataset, a pandas frame): its numeric columns in
+                                  strata_h5_catalog_columns(), its key in _key() */
+    STRATA_H5_USE_MODEL = 3,   /* a saved tier model group: strata_model_read_h5() */
+    STRATA_H5_USE_TIERING = 4  /* the root of a file with /customer_id and /tier of one
+                                  length: a tiering `strata migrate` compares */
+} strata_h5_use;
+
+/** List the objects of the HDF5 file at path. Allocates *out (free it with
+ *  strata_h5_catalog_free()); on failure *out is NULL and strata_last_error()
+ *  names the problem. @return STRATA_OK, STRATA_E_NULL, STRATA_E_IO_OPEN
+ *  (missing, unreadable, not a regular file), STRATA_E_IO_FORMAT (not HDF5,
+ *  or its root unreadable), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_h5_catalog_open(strata_h5_catalog **out, const char *path);
+/** Free a catalog (NULL is a no-op). */
+STRATA_API void strata_h5_catalog_free(strata_h5_catalog *c);
+/** The number of objects (>= 1: the root); 0 for NULL. */
+STRATA_API int64_t strata_h5_catalog_count(const strata_h5_catalog *c);
+/** The getters of object i (0 <= i < count): strings are owned by the catalog;
+ *  an i out of range (or c NULL) gives NULL, 0 or -1. */
+STRATA_API const char *strata_h5_catalog_path(const strata_h5_catalog *c, int64_t i);
+/** A strata_h5_kind. */
+STRATA_API int strata_h5_catalog_kind(const strata_h5_catalog *c, int64_t i);
+/** Element type: "int8".."int64", "uint8".."uint64", "float16".."float64",
+ *  "string" (variable length), "string[N]", "enum(int8)", "float64[3]"
+ *  (an array type), "compound{name:type,...}", ...; "" for groups. */
+STRATA_API const char *strata_h5_catalog_type(const strata_h5_catalog *c, int64_t i);
+/** The rank of a dataset (0 for a scalar; -1 for groups, links and null
+ *  dataspaces); its first min(rank, max) dimensions into dims (may be NULL). */
+STRATA_API int strata_h5_catalog_shape(const strata_h5_catalog *c, int64_t i, int64_t *dims,
+                                       int max);
+/** The chunk rank of a dataset (0: not chunked), its chunk dimensions as above. */
+STRATA_API int strata_h5_catalog_chunks(const strata_h5_catalog *c, int64_t i, int64_t *dims,
+                                        int max);
+/** The filters of a dataset in order, comma-separated: "gzip(LEVEL)", "shuffle",
+ *  "fletcher32", "szip", "nbit", "scaleoffset" or "filterID(name)"; "" none. */
+STRATA_API const char *strata_h5_catalog_filters(const strata_h5_catalog *c, int64_t i);
+/** A strata_h5_use. */
+STRATA_API int strata_h5_catalog_use(const strata_h5_catalog *c, int64_t i);
+/** For STRATA_H5_USE_TABLE: the numeric columns the frame reader would read
+ *  (comma-separated names, the key left out) and the key's name ("" none);
+ *  "" otherwise. */
+STRATA_API const char *strata_h5_catalog_columns(const strata_h5_catalog *c, int64_t i);
+STRATA_API const char *strata_h5_catalog_key(const strata_h5_catalog *c, int64_t i);
+/** The attributes of object i (by name, at most 256): count, name and a short
+ *  text of the value (numbers, strings, "[a, b, ...]" for arrays, at most 95
+ *  bytes, "..." where cut; "<type, N values>" for other types). */
+STRATA_API int64_t strata_h5_catalog_attr_count(const strata_h5_catalog *c, int64_t i);
+STRATA_API const char *strata_h5_catalog_attr_name(const strata_h5_catalog *c, int64_t i,
+                                                   int64_t j);
+STRATA_API const char *strata_h5_catalog_attr_value(const strata_h5_catalog *c, int64_t i,
+                                                    int64_t j);
+
+/* ------------------------------------------------------------------------ */
 /* Feature frames: customer tables in, named features                       */
 /* (no handle: messages go to strata_last_error())                           */
 /* ------------------------------------------------------------------------ */

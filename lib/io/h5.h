@@ -234,4 +234,44 @@ typedef struct strata__h5_tiering {
 int strata__h5_read_tiering(const char *path, strata__h5_tiering *out, char *msg);
 void strata__h5_tiering_free(strata__h5_tiering *t);
 
+/* ---- What a file holds (strata info) ------------------------------------ */
+
+/* The table `table` (a group of 1-D columns, a compound dataset or a pandas
+ * frame) as the frame reader would read it with every numeric column (the
+ * same plan; no data read): the feature names comma-separated into *columns
+ * (strata__alloc), the layout into *layout (1 group, 2 compound, 3 pandas
+ * fixed format) and the key's name into key (cap bytes; "" none). Call with
+ * the HDF5 lock held (io/h5_lock.h). */
+int strata__h5_table_plan(const char *path, const char *table, char **columns, int *layout,
+                          char *key, size_t cap, char *msg);
+
+/* One object of a file (strata_h5_catalog_*, include/strata.h). */
+typedef struct strata__h5_object {
+    char *path;     /* "/" for the root */
+    int kind;       /* strata_h5_kind */
+    char *type;     /* element type ("float64", "compound{a:int64,b:float64}"); "" for groups */
+    int rank;       /* -1: no simple dataspace (groups; null dataspaces) */
+    int64_t dims[32];
+    int chunk_rank; /* 0: not chunked */
+    int64_t chunk[32];
+    char *filters;  /* "gzip(4),shuffle"; "" none */
+    int use;        /* strata_h5_use */
+    char *columns;  /* TABLE: the numeric columns, comma-separated; else "" */
+    char *key;      /* TABLE: the row key's name, "" none */
+    int64_t nattrs;
+    char **attr_names, **attr_values;
+} strata__h5_object;
+
+typedef struct strata__h5_catalog {
+    int64_t n, cap;
+    strata__h5_object *obj;
+    int truncated; /* more objects than STRATA__H5_CATALOG_MAX (then not all listed) */
+} strata__h5_catalog;
+
+#define STRATA__H5_CATALOG_MAX 100000
+
+/* List every object of the file at path (depth first, by name) into *out. */
+int strata__h5_catalog_read(const char *path, strata__h5_catalog *out, char *msg);
+void strata__h5_catalog_free(strata__h5_catalog *c);
+
 #endif

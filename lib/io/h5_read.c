@@ -1863,6 +1863,44 @@ static int read_frame(const char *path, const char *table, const char *const *co
     return rc;
 }
 
+int strata__h5_table_plan(const char *path, const char *table, char **columns, int *layout,
+                          char *key, size_t cap, char *msg)
+{
+    uint64_t file_size = 0;
+    int rc = check_file(path, &file_size, msg);
+    if (rc)
+        return rc;
+    hid_t file = open_file(path, msg);
+    if (file < 0)
+        return STRATA_E_IO_FORMAT;
+    frame_plan p = {0};
+    colset cs;
+    rc = colset_init(&cs, path, file, file_size, 0, msg);
+    if (!rc)
+        rc = plan_frame(&cs, table, NULL, 0, NULL, &p, msg);
+    size_t len = 1;
+    for (int64_t j = 0; !rc && j < p.names.n; j++)
+        len += strlen(p.names.v[j]) + 1;
+    char *text = rc ? NULL : strata__alloc(len, 1);
+    if (!rc && !text)
+        rc = frame_nomem(path, msg);
+    if (!rc) {
+        text[0] = '\0';
+        for (int64_t j = 0; j < p.names.n; j++) {
+            if (j)
+                strcat(text, ",");
+            strcat(text, p.names.v[j]);
+        }
+        *columns = text;
+        *layout = p.layout == LAYOUT_GROUP ? 1 : p.layout == LAYOUT_COMPOUND ? 2 : 3;
+        snprintf(key, cap, "%s", p.key_name);
+    }
+    colset_close(&cs);
+    strlist_free(&p.paths);
+    strlist_free(&p.names);
+    return rc;
+}
+
 int strata__h5_read_frame(const char *path, const char *table, const char *const *columns,
                           int64_t d, const char *key, strata__h5_frame *out, char *msg)
 {
@@ -2104,6 +2142,11 @@ int strata__h5_in_open(strata__h5_in **out, const char *path, char *msg)
     }
     *out = in;
     return STRATA_OK;
+}
+
+hid_t strata__h5_in_file(strata__h5_in *in)
+{
+    return in->file;
 }
 
 void strata__h5_in_close(strata__h5_in *in)
