@@ -201,6 +201,10 @@ static int write_output(const options *o, const rows *r, const cli_scaling *s,
         st = strata_out_attr_string(w, NULL, "transform", o->transform);
     if (!st)
         st = strata_out_attr_string(w, NULL, "strata_version", strata_version_string());
+    if (!st) /* provenance: the fits' random seed and starts */
+        st = strata_out_attr_int(w, NULL, "seed", o->seed);
+    if (!st)
+        st = strata_out_attr_int(w, NULL, "n_init", o->n_init);
     if (!st)
         st = strata_out_attr_string(w, NULL, "source", o->in.source ? o->in.source : o->input);
     if (st) {

@@ -34,6 +34,8 @@ struct strata_kmeans {
     int kernel_used;
     int64_t seed_used;
     int init_used;
+    int64_t max_iter_used, n_init_used; /* the fit's, for the file's provenance */
+    double tol_used;
     /* what strata_kmeans_fit_frame() keeps with the model (NULL otherwise) */
     struct frame_info {
         char **names; /* model.d names */
@@ -426,6 +428,9 @@ void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const stra
     km->kernel_used = cfg->kern->id;
     km->seed_used = km->seed;
     km->init_used = km->init;
+    km->max_iter_used = cfg->max_iter;
+    km->n_init_used = cfg->n_init;
+    km->tol_used = cfg->tol;
 }
 
 int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *dataset)
@@ -509,6 +514,8 @@ int strata_kmeans_set_model(strata_kmeans *km, const double *c, int64_t k, int64
     km->kernel_used = kern ? kern->id : STRATA_KERNEL_SCALAR;
     km->seed_used = km->seed;
     km->init_used = STRATA_INIT_CENTROIDS;
+    km->max_iter_used = km->n_init_used = 0; /* no iterations: a model given, not fitted */
+    km->tol_used = 0.0;
     return STRATA_OK;
 }
 
@@ -633,6 +640,18 @@ int strata_kmeans_transform(strata_kmeans *km, int dtype, const void *x, int64_t
     return strata__kmeans_transform(&X, km->model.centroids, km->model.k, cfg.threads, out, km->msg);
 }
 
+/* The name of a strata_init, as the CLI's --init spells it. */
+static const char *init_name(int init)
+{
+    switch (init) {
+    case STRATA_INIT_RANDOM: return "random";
+    case STRATA_INIT_KMEANS_PARALLEL: return "k-means||";
+    case STRATA_INIT_AFKMC2: return "afk-mc2";
+    case STRATA_INIT_CENTROIDS: return "centroids";
+    default: return "k-means++";
+    }
+}
+
 const char *strata__algorithm_name(int algorithm)
 {
     switch (algorithm) {
@@ -659,7 +678,8 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
                                strata__algorithm_name(km->model.algorithm), source,
                                km->inputs, 2,
                                (const char *const *)km->frame.names, km->frame.key,
-                               km->frame.key_name};
+                               km->frame.key_name, km->max_iter_used, km->n_init_used,
+                               km->tol_used, init_name(km->init_used)};
     if ((rc = strata__step(&km->steps, STRATA_STEP_WRITE, 0, 0, 1, NAN, km->msg)) ||
         (rc = strata__h5_write_kmeans(path, &o, flags, km->msg)))
         return rc;

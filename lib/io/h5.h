@@ -57,6 +57,10 @@ typedef struct strata__kmeans_output {
     const char *const *feature_names; /* d names, or NULL: no /feature_names */
     const int64_t *customer_id;       /* n row keys, or NULL: no /customer_id */
     const char *key_name;             /* the key's own name (attribute "name") */
+    /* the fit's other parameters, as root attributes (provenance) */
+    int64_t max_iter, n_init;
+    double tol;
+    const char *init; /* e.g. "k-means++" */
 } strata__kmeans_output;
 
 /* Write /labels, /centroids, the root attributes (and /feature_names,
