@@ -628,7 +628,14 @@ typedef enum strata_write_flags {
  *    locks its temporary, so a writer on another host or in another PID
  *    namespace sharing the folder keeps its file).
  *  - The library installs no signal handlers. A program that ends on a signal
- *    can call strata_discard_temp_file() from its handler. */
+ *    can call strata_discard_temp_file() from its handler.
+ *  - Provenance: every file gets the root attributes strata_version (this
+ *    library's version) and created (the time of the write, ISO-8601 UTC,
+ *    e.g. "2026-12-03T19:05:00Z") unless its writer set them.
+ *  - Integer datasets of more than 16 KiB (per-row labels, tiers, ids, scores)
+ *    are chunked and gzip-compressed (with shuffle); floating-point ones are
+ *    stored contiguous and uncompressed (measured values shrink by ~10% at 20x
+ *    the write time). */
 
 /** Remove the temporary files of the HDF5 writes now in progress in this
  *  process, if any (a write holds one from its start to its end; a result
@@ -741,7 +748,11 @@ STRATA_API void strata_out_discard(strata_out *o);
  *    root attributes: k, inertia, n_iter, converged, seed, algorithm,
  *                     strata_version, source (the `source` argument, e.g.
  *                     "in.h5:/features"; NULL writes "": only text, the
- *                     protected input files are those the handle read).
+ *                     protected input files are those the handle read),
+ *                     max_iter, n_init, tol, init ("k-means++", "random",
+ *                     "k-means||", "afk-mc2", "centroids"; for a model set by
+ *                     strata_kmeans_set_model() init "centroids", max_iter
+ *                     and n_init 0), created (see below).
  *    after strata_kmeans_fit_frame() also: /feature_names (d strings) and,
  *    when the frame had a key, /customer_id (int64, n; attribute "name").
  *  The file is written under a temporary name in the same folder and renamed
