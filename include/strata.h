@@ -855,7 +855,9 @@ STRATA_API STRATA_NODISCARD int strata_silhouette_sample(int64_t n, int64_t samp
  *         highest squared-Euclidean silhouette (ties: the lower k).
  *  When n is small (fewer than 16384 rows a thread) the k run in parallel,
  *  each fit on one thread; else one after another, each on STRATA_THREADS
- *  threads: the results are the same. The progress callback is not called.
+ *  threads: the results are the same. The progress callback is not called;
+ *  the step callback gets the SEED reports of the fits made one after another
+ *  (on the calling thread), none from the fits made in parallel.
  *  On success km holds the fit of suggested_k (its labels, centroids and
  *  results, as strata_kmeans_fit() leaves them; refitted at the end when the
  *  labels of every k would take more than 64 MiB); its parameters, K

@@ -112,7 +112,9 @@ def test_sweep_tiers_predict_json(data, tmp_path):
     p = run("sweep", f"{data}/x.h5:/x", "-k", "2:4", "-o", tmp_path / "s.h5", "--progress", "json")
     assert p.returncode == 0, p.stderr
     lines = json_lines(p.stderr)
-    assert step_order(lines)[:2] == ["read", "seed"] and step_order(lines)[-1] == "write"
+    # 6000 rows: the k are fitted in parallel, unreported (one after another
+    # on larger data, each seeding reported)
+    assert step_order(lines) in (["read", "write"], ["read", "seed", "write"])
     tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
     p = run("tiers", data / "tx.h5", *tx, "-k", 3, "-o", tmp_path / "t.h5", "--progress", "json")
     assert p.returncode == 0, p.stderr
