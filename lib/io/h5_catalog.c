@@ -14,11 +14,45 @@
 
 enum { MAX_DEPTH = 16, ATTR_TEXT = 96, TYPE_TEXT = 256, MAX_ATTRS = 256 };
 
+/* Where an object lives in its file: equal for every hard link to it. */
+#if H5_VERSION_GE(1, 12, 0)
+typedef H5O_token_t object_id;
+static int object_of(hid_t obj, object_id *id)
+{
+    H5O_info2_t oi;
+    if (H5Oget_info3(obj, &oi, H5O_INFO_BASIC) < 0)
+        return -1;
+    *id = oi.token;
+    return 0;
+}
+static int same_object(hid_t obj, const object_id *a, const object_id *b)
+{
+    int cmp = 1;
+    return H5Otoken_cmp(obj, a, b, &cmp) >= 0 && cmp == 0;
+}
+#else
+typedef haddr_t object_id;
+static int object_of(hid_t obj, object_id *id)
+{
+    H5O_info_t oi;
+    if (H5Oget_info2(obj, &oi, H5O_INFO_BASIC) < 0)
+        return -1;
+    *id = oi.addr;
+    return 0;
+}
+static int same_object(hid_t obj, const object_id *a, const object_id *b)
+{
+    (void)obj;
+    return *a == *b;
+}
+#endif
+
 typedef struct walk {
     const char *path;
     strata__h5_catalog *c;
     char *msg;
     int rc;
+    object_id groups[MAX_DEPTH + 1]; /* the groups being listed, root first */
 } walk;
 
 static char *dup_text(const char *s)
@@ -411,7 +445,18 @@ static void visit(hid_t file, const char *path, int depth, walk *w)
         w->rc = STRATA_E_NOMEM;
     if (o && add_attrs(obj, o))
         w->rc = strata__fail(w->msg, STRATA_E_NOMEM, "out of memory listing '%s'", w->path);
-    if (o && !w->rc && kind == H5I_GROUP && depth < MAX_DEPTH) {
+    /* a hard link back to an enclosing group would list it forever */
+    object_id self;
+    memset(&self, 0, sizeof self);
+    int cycle = kind == H5I_GROUP && object_of(obj, &self) < 0;
+    for (int d = 0; !cycle && kind == H5I_GROUP && d < depth; d++)
+        cycle = same_object(obj, &w->groups[d], &self);
+    if (o && cycle && set_text(&o->type, "a link to an enclosing group (not followed)"))
+        w->rc = STRATA_E_NOMEM;
+    if (o && cycle)
+        o->kind = STRATA_H5_OTHER;
+    if (o && !w->rc && !cycle && kind == H5I_GROUP && depth < MAX_DEPTH) {
+        w->groups[depth] = self;
         /* the group's table read first (as h5_read.c's link_exists: libhdf5
          * 1.10 crashes iterating a symbol table whose heap is corrupt) */
         H5G_info_t info;
@@ -430,24 +475,30 @@ static void visit(hid_t file, const char *path, int depth, walk *w)
     H5Oclose(obj);
 }
 
-static strata__h5_object *find(strata__h5_catalog *c, const char *path)
+/* Is path below group g ("/" holds everything)? */
+static int below(const char *path, const char *g)
 {
-    for (int64_t i = 0; i < c->n; i++)
+    size_t len = strlen(g);
+    return !strcmp(g, "/") ? path[0] == '/' && path[1] != '\0'
+                           : !strncmp(path, g, len) && path[len] == '/';
+}
+
+/* The object at path among c->obj[from..to) (NULL if none). */
+static strata__h5_object *find(strata__h5_catalog *c, int64_t from, int64_t to, const char *path)
+{
+    for (int64_t i = from; i < to; i++)
         if (!strcmp(c->obj[i].path, path))
             return &c->obj[i];
     return NULL;
 }
 
-/* A dataset directly under group g (its path), 1-D, numeric; its length. */
-static int numeric_child(const strata__h5_catalog *c, const char *g, const strata__h5_object *o,
-                         int64_t *n)
+/* A 1-D numeric dataset directly under g; its length. */
+static int numeric_child(const char *g, const strata__h5_object *o, int64_t *n)
 {
-    size_t len = strlen(g);
-    const char *rest = !strcmp(g, "/") ? o->path + 1
-                       : !strncmp(o->path, g, len) && o->path[len] == '/' ? o->path + len + 1
-                                                                        : NULL;
-    (void)c;
-    if (!rest || strchr(rest, '/') || o->kind != STRATA_H5_DATASET || o->rank != 1)
+    if (!below(o->path, g))
+        return 0;
+    const char *rest = o->path + (strcmp(g, "/") ? strlen(g) + 1 : 1);
+    if (strchr(rest, '/') || o->kind != STRATA_H5_DATASET || o->rank != 1)
         return 0;
     if (strncmp(o->type, "int", 3) && strncmp(o->type, "uint", 4) && strncmp(o->type, "float", 5))
         return 0;
@@ -455,29 +506,39 @@ static int numeric_child(const strata__h5_catalog *c, const char *g, const strat
     return 1;
 }
 
-/* Which reader takes each object (after the walk: groups need their children). */
-static void classify(const char *path, strata__h5_catalog *c, char *msg)
+/* Tables planned at most (each plan opens the file again). */
+enum { MAX_PLANS = 1000 };
+
+/* Which reader takes each object (after the walk: groups need their
+ * children). The walk is depth first, so a group's objects follow it:
+ * c->obj[i + 1 .. end). */
+static void classify(const char *path, strata__h5_catalog *c)
 {
+    int plans = 0;
     for (int64_t i = 0; i < c->n; i++) {
         strata__h5_object *o = &c->obj[i];
         if (o->kind == STRATA_H5_GROUP) {
+            int64_t end = i + 1;
+            while (end < c->n && below(c->obj[end].path, o->path))
+                end++;
+            const char *g = strcmp(o->path, "/") ? o->path : "";
             char sub[1100];
-            /* a saved model: its centroids and tier names (docs/tiers.md, "Models") */
-            snprintf(sub, sizeof sub, "%s/centroids", strcmp(o->path, "/") ? o->path : "");
-            const strata__h5_object *cen = find(c, sub);
-            snprintf(sub, sizeof sub, "%s/centroids_original", strcmp(o->path, "/") ? o->path : "");
-            if (cen && find(c, sub)) {
+            /* a saved model: its centroids in two units (docs/tiers.md, "Models") */
+            snprintf(sub, sizeof sub, "%s/centroids", g);
+            const strata__h5_object *cen = find(c, i + 1, end, sub);
+            snprintf(sub, sizeof sub, "%s/centroids_original", g);
+            if (cen && find(c, i + 1, end, sub)) {
                 o->use = STRATA_H5_USE_MODEL;
                 continue;
             }
             /* pandas' fixed format frame */
-            snprintf(sub, sizeof sub, "%s/block0_items", strcmp(o->path, "/") ? o->path : "");
-            int pandas_fixed = find(c, sub) != NULL;
+            snprintf(sub, sizeof sub, "%s/block0_items", g);
+            int pandas_fixed = find(c, i + 1, end, sub) != NULL;
             /* 2 or more 1-D numeric columns of one length */
             int64_t n0 = -1, count = 0, n;
             int equal = 1;
-            for (int64_t j = 0; j < c->n; j++)
-                if (numeric_child(c, o->path, &c->obj[j], &n)) {
+            for (int64_t j = i + 1; j < end; j++)
+                if (numeric_child(o->path, &c->obj[j], &n)) {
                     equal = equal && (n0 < 0 || n == n0);
                     n0 = n;
                     count++;
@@ -486,19 +547,23 @@ static void classify(const char *path, strata__h5_catalog *c, char *msg)
                 o->use = STRATA_H5_USE_TABLE;
             /* a tiering (strata migrate): /customer_id and /tier of one length */
             if (!strcmp(o->path, "/")) {
-                const strata__h5_object *id = find(c, "/customer_id"), *tier = find(c, "/tier");
+                const strata__h5_object *id = find(c, i + 1, end, "/customer_id"),
+                                        *tier = find(c, i + 1, end, "/tier");
                 int64_t a, b;
-                if (id && tier && numeric_child(c, "/", id, &a) && numeric_child(c, "/", tier, &b) &&
+                if (id && tier && numeric_child("/", id, &a) && numeric_child("/", tier, &b) &&
                     a == b)
                     o->use = STRATA_H5_USE_TIERING;
             }
         }
         if (o->use != STRATA_H5_USE_TABLE)
             continue;
+        if (++plans > MAX_PLANS) {
+            o->use = STRATA_H5_USE_NONE;
+            continue;
+        }
         char *columns = NULL, key[256];
         int layout;
         char ignored[STRATA__MSG_LEN];
-        (void)msg;
         /* a group needs two features besides its key (else it is a result
          * file's root, such as /labels beside /customer_id) */
         if (strata__h5_table_plan(path, o->path, &columns, &layout, key, sizeof key, ignored) ==
@@ -544,15 +609,16 @@ int strata__h5_catalog_read(const char *path, strata__h5_catalog *out, char *msg
     if (rc)
         return rc;
     strata__h5_catalog c = {0};
-    walk w = {path, &c, msg, STRATA_OK};
+    walk w = {.path = path, .c = &c, .msg = msg, .rc = STRATA_OK};
     visit(strata__h5_in_file(in), "/", 0, &w);
     rc = w.rc == STRATA_E_NOMEM && !msg[0]
              ? strata__fail(msg, STRATA_E_NOMEM, "out of memory listing '%s'", path)
              : w.rc;
-    if (!rc && c.n == 0)
-        rc = strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the root group of '%s'", path);
+    if (!rc && (c.n == 0 || c.obj[0].kind != STRATA_H5_GROUP))
+        rc = strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the root group of '%s'%s%s",
+                          path, c.n ? ": " : "", c.n ? c.obj[0].type : "");
     if (!rc)
-        classify(path, &c, msg);
+        classify(path, &c);
     strata__h5_in_close(in);
     if (rc)
         strata__h5_catalog_free(&c);

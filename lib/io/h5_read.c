@@ -1706,8 +1706,11 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
         int is_col;
         if (p->layout == LAYOUT_FIXED) {
             strlist cols = {0}, numeric = {0};
-            if (fixed_columns(file, p->table, &cols, &numeric) < 0)
+            if (fixed_columns(file, p->table, &cols, &numeric) < 0) {
+                strlist_free(&cols); /* what the blocks before the failing one added */
+                strlist_free(&numeric);
                 return frame_nomem(cs->path, msg);
+            }
             is_col = strlist_find(key ? &cols : &numeric, want) >= 0;
             strlist_free(&cols);
             strlist_free(&numeric);

@@ -252,3 +252,20 @@ def test_provenance_on_every_output(files, tmp_path):
         assert f.attrs["bins"] == 4 and f.attrs["source"].startswith(str(files / "tx.h5"))
     with h5py.File(tmp_path / "sweep.h5") as f:
         assert (f.attrs["seed"], f.attrs["n_init"]) == (5, 1)
+
+
+def test_links_back_to_a_group_are_not_followed(tmp_path):
+    path = tmp_path / "cycle.h5"
+    with h5py.File(path, "w") as f:
+        g = f.create_group("a")
+        g["x"] = np.arange(3)
+        g["self"] = g        # a hard link to itself
+        f["again"] = g       # a second name for the same group
+        f["root"] = f["/"]   # the root under itself
+        f["soft"] = h5py.SoftLink("/a/x")
+    objs = info(path)
+    assert objs["/a/self"]["kind"] == "other" and "enclosing group" in objs["/a/self"]["type"]
+    assert objs["/root"]["kind"] == "other"
+    assert objs["/again/x"]["shape"] == [3]  # another name of a group is listed under it too
+    assert objs["/soft"]["kind"] == "other" and objs["/soft"]["type"] == "soft link"
+    assert len(objs) == 9
