@@ -219,6 +219,7 @@ int cli_interrupted(void)
 void cli_end_by_signal(void)
 {
     int sig = g_signal ? g_signal : SIGINT;
+    cli_progress_end(); /* leave the terminal's line clean */
     (void)strata_discard_temp_file();
     fflush(NULL);
     signal(sig, SIG_DFL);
