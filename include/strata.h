@@ -451,6 +451,39 @@ typedef enum strata_result {
  *  and parameters, and the handle stays usable. */
 typedef int (*strata_progress_fn)(void *user, int64_t run, int64_t iteration, double inertia);
 
+/** The steps of a run reported to a strata_step_fn (pinned values). */
+typedef enum strata_step {
+    STRATA_STEP_READ = 1,      /* reading the input: done of total rows read, after
+                                  each block of rows (column inputs: done and total
+                                  count the values of all columns read so far) */
+    STRATA_STEP_SEED = 2,      /* seeding run `run`: done 0 of 1 before, 1 of 1 after */
+    STRATA_STEP_ITERATE = 3,   /* after each iteration of run `run`: done = iteration
+                                  (1-based), total = the most it may take (max_iter;
+                                  mini-batch: its step limit), value = the inertia the
+                                  strata_progress_fn gets */
+    STRATA_STEP_AGGREGATE = 4, /* RFM: transactions to customers: 0 of n rows before,
+                                  n of n after */
+    STRATA_STEP_SCORE = 5,     /* RFM: scores and segments: 0 of c customers before,
+                                  c of c after */
+    STRATA_STEP_WRITE = 6      /* writing a result file: 0 of 1 before anything is
+                                  written, 1 of 1 once the file is in place */
+} strata_step;
+
+/** Step callback: every step of a fit, read or write (strata_step), called on
+ *  the calling thread; `run` is the restart index for SEED and ITERATE, else 0;
+ *  `total` may be -1 where unknown; `value` is NaN except for ITERATE. Return
+ *  0 to go on, non-zero to stop: the call then returns STRATA_E_CANCELLED
+ *  (message naming the step), writes nothing (no output, no temporary file
+ *  left) and the handle keeps its previous result. Exception: the return of
+ *  the last WRITE call (1 of 1) is ignored, the file being in place. The
+ *  callback must not call libstrata on the same handle. */
+typedef int (*strata_step_fn)(void *user, int step, int64_t run, int64_t done, int64_t total,
+                              double value);
+
+/** The name of a strata_step in lower case ("read", "seed", "iterate",
+ *  "aggregate", "score", "write"; "unknown" otherwise). Static. Thread-safe. */
+STRATA_API const char *strata_step_name(int step);
+
 /** Create a k-means handle with default parameters.
  *  @param out  receives the handle; free it with strata_kmeans_free().
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_NOMEM. */
@@ -486,6 +519,15 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_set_init_centroids(strata_kmeans *
 
 /** Set (or with fn == NULL remove) the progress callback. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_progress(strata_kmeans *km, strata_progress_fn fn, void *user);
+
+/** Set (or with fn == NULL remove) the step callback (strata_step_fn): READ in
+ *  strata_kmeans_fit_h5(), SEED and ITERATE in every fit, WRITE in
+ *  strata_kmeans_write_h5(). Independent of the progress callback, which
+ *  keeps its calls; after each iteration the progress callback is called
+ *  first, and the step callback only if it returned 0.
+ *  @return STRATA_OK, STRATA_E_NULL. */
+STRATA_API STRATA_NODISCARD int strata_kmeans_set_step_progress(strata_kmeans *km, strata_step_fn fn,
+                                                               void *user);
 
 /** Fit k-means to n rows of d features.
  *  @param dtype       STRATA_FLOAT32 or STRATA_FLOAT64: the element type of x.
@@ -624,7 +666,14 @@ typedef enum strata_write_flags {
  *    locks its temporary, so a writer on another host or in another PID
  *    namespace sharing the folder keeps its file).
  *  - The library installs no signal handlers. A program that ends on a signal
- *    can call strata_discard_temp_file() from its handler. */
+ *    can call strata_discard_temp_file() from its handler.
+ *  - Provenance: every file gets the root attributes strata_version (this
+ *    library's version) and created (the time of the write, ISO-8601 UTC,
+ *    e.g. "2026-12-03T19:05:00Z") unless its writer set them.
+ *  - Integer datasets of more than 16 KiB (per-row labels, tiers, ids, scores)
+ *    are chunked and gzip-compressed (with shuffle); floating-point ones are
+ *    stored contiguous and uncompressed (measured values shrink by ~10% at 20x
+ *    the write time). */
 
 /** Remove the temporary files of the HDF5 writes now in progress in this
  *  process, if any (a write holds one from its start to its end; a result
@@ -837,7 +886,11 @@ STRATA_API void strata_writer_discard(strata_writer *w);
  *    root attributes: k, inertia, n_iter, converged, seed, algorithm,
  *                     strata_version, source (the `source` argument, e.g.
  *                     "in.h5:/features"; NULL writes "": only text, the
- *                     protected input files are those the handle read).
+ *                     protected input files are those the handle read),
+ *                     max_iter, n_init, tol, init ("k-means++", "random",
+ *                     "k-means||", "afk-mc2", "centroids"; for a model set by
+ *                     strata_kmeans_set_model() init "centroids", max_iter
+ *                     and n_init 0), created (see below).
  *    after strata_kmeans_fit_frame() also: /feature_names (d strings) and,
  *    when the frame had a key, /customer_id (int64, n; attribute "name").
  *  The file is written under a temporary name in the same folder and renamed
@@ -940,7 +993,9 @@ STRATA_API STRATA_NODISCARD int strata_silhouette_sample(int64_t n, int64_t samp
  *         highest squared-Euclidean silhouette (ties: the lower k).
  *  When n is small (fewer than 16384 rows a thread) the k run in parallel,
  *  each fit on one thread; else one after another, each on STRATA_THREADS
- *  threads: the results are the same. The progress callback is not called.
+ *  threads: the results are the same. The progress callback is not called;
+ *  the step callback gets the SEED reports of the fits made one after another
+ *  (on the calling thread), none from the fits made in parallel.
  *  On success km holds the fit of suggested_k (its labels, centroids and
  *  results, as strata_kmeans_fit() leaves them; refitted at the end when the
  *  labels of every k would take more than 64 MiB); its parameters, K
@@ -999,6 +1054,88 @@ STRATA_API STRATA_NODISCARD int strata_h5_read_matrix(const char *path, const ch
  *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE. */
 STRATA_API STRATA_NODISCARD int strata_h5_write_matrix(const char *path, const char *dataset, int dtype,
                                        const void *buf, int64_t n, int64_t d, int flags);
+
+/* ------------------------------------------------------------------------ */
+/* What an HDF5 file holds (`strata info`)                                  */
+/* ------------------------------------------------------------------------ */
+/*
+ * A catalog lists every group, dataset and link of a file with its type,
+ * shape, chunking, filters and attributes (metadata only: no dataset is
+ * read), and says which reader of libstrata takes each object. Objects come
+ * depth first, by name, the root ("/") first; groups deeper than 16 levels
+ * are not entered and at most 100,000 objects are listed. A corrupt part of
+ * a file shows as an object of kind STRATA_H5_OTHER whose type names the
+ * problem. Thread-safety: a catalog is immutable once open; open and free
+ * are thread-safe.
+ */
+typedef struct strata_h5_catalog strata_h5_catalog;
+
+/** The kind of a catalog object (pinned). */
+typedef enum strata_h5_kind {
+    STRATA_H5_GROUP = 1,
+    STRATA_H5_DATASET = 2,
+    STRATA_H5_OTHER = 3 /* a soft or external link (not followed), a named datatype,
+                           or an entry that cannot be read */
+} strata_h5_kind;
+
+/** Which reader takes an object (pinned). */
+typedef enum strata_h5_use {
+    STRATA_H5_USE_NONE = 0,
+    STRATA_H5_USE_MATRIX = 1,  /* a 2-D numeric dataset: strata_kmeans_fit_h5(),
+                                  strata_h5_read_matrix() (`strata kmeans FILE:/ds`) */
+    STRATA_H5_USE_TABLE = 2,   /* a table strata_frame_read_table() reads (a group of two or
+                                  more 1-D numeric columns of one length, a 1-D compound
+                                  dataset, a pandas frame): its numeric columns in
+                                  strata_h5_catalog_columns(), its key in _key() */
+    STRATA_H5_USE_MODEL = 3,   /* a saved tier model group: strata_model_read_h5() */
+    STRATA_H5_USE_TIERING = 4  /* the root of a file with /customer_id and /tier of one
+                                  length: a tiering `strata migrate` compares */
+} strata_h5_use;
+
+/** List the objects of the HDF5 file at path. Allocates *out (free it with
+ *  strata_h5_catalog_free()); on failure *out is NULL and strata_last_error()
+ *  names the problem. @return STRATA_OK, STRATA_E_NULL, STRATA_E_IO_OPEN
+ *  (missing, unreadable, not a regular file), STRATA_E_IO_FORMAT (not HDF5,
+ *  or its root unreadable), STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_h5_catalog_open(strata_h5_catalog **out, const char *path);
+/** Free a catalog (NULL is a no-op). */
+STRATA_API void strata_h5_catalog_free(strata_h5_catalog *c);
+/** The number of objects (>= 1: the root); 0 for NULL. */
+STRATA_API int64_t strata_h5_catalog_count(const strata_h5_catalog *c);
+/** The getters of object i (0 <= i < count): strings are owned by the catalog;
+ *  an i out of range (or c NULL) gives NULL, 0 or -1. */
+STRATA_API const char *strata_h5_catalog_path(const strata_h5_catalog *c, int64_t i);
+/** A strata_h5_kind. */
+STRATA_API int strata_h5_catalog_kind(const strata_h5_catalog *c, int64_t i);
+/** Element type: "int8".."int64", "uint8".."uint64", "float16".."float64",
+ *  "string" (variable length), "string[N]", "enum(int8)", "float64[3]"
+ *  (an array type), "compound{name:type,...}", ...; "" for groups. */
+STRATA_API const char *strata_h5_catalog_type(const strata_h5_catalog *c, int64_t i);
+/** The rank of a dataset (0 for a scalar; -1 for groups, links and null
+ *  dataspaces); its first min(rank, max) dimensions into dims (may be NULL). */
+STRATA_API int strata_h5_catalog_shape(const strata_h5_catalog *c, int64_t i, int64_t *dims,
+                                       int max);
+/** The chunk rank of a dataset (0: not chunked), its chunk dimensions as above. */
+STRATA_API int strata_h5_catalog_chunks(const strata_h5_catalog *c, int64_t i, int64_t *dims,
+                                        int max);
+/** The filters of a dataset in order, comma-separated: "gzip(LEVEL)", "shuffle",
+ *  "fletcher32", "szip", "nbit", "scaleoffset" or "filterID(name)"; "" none. */
+STRATA_API const char *strata_h5_catalog_filters(const strata_h5_catalog *c, int64_t i);
+/** A strata_h5_use. */
+STRATA_API int strata_h5_catalog_use(const strata_h5_catalog *c, int64_t i);
+/** For STRATA_H5_USE_TABLE: the numeric columns the frame reader would read
+ *  (comma-separated names, the key left out) and the key's name ("" none);
+ *  "" otherwise. */
+STRATA_API const char *strata_h5_catalog_columns(const strata_h5_catalog *c, int64_t i);
+STRATA_API const char *strata_h5_catalog_key(const strata_h5_catalog *c, int64_t i);
+/** The attributes of object i (by name, at most 256): count, name and a short
+ *  text of the value (numbers, strings, "[a, b, ...]" for arrays, at most 95
+ *  bytes, "..." where cut; "<type, N values>" for other types). */
+STRATA_API int64_t strata_h5_catalog_attr_count(const strata_h5_catalog *c, int64_t i);
+STRATA_API const char *strata_h5_catalog_attr_name(const strata_h5_catalog *c, int64_t i,
+                                                   int64_t j);
+STRATA_API const char *strata_h5_catalog_attr_value(const strata_h5_catalog *c, int64_t i,
+                                                    int64_t j);
 
 /* ------------------------------------------------------------------------ */
 /* Feature frames: customer tables in, named features                       */
@@ -1360,6 +1497,13 @@ STRATA_API void strata_rfm_free(strata_rfm *h);
 /** Message of the last failing call on this handle ("" if none). Owned by the
  *  handle, valid until the next call on it. h == NULL returns a static message. */
 STRATA_API const char *strata_rfm_last_error(const strata_rfm *h);
+
+/** Set (or with fn == NULL remove) the step callback (strata_step_fn):
+ *  READ in strata_rfm_fit_h5(), AGGREGATE and SCORE in strata_rfm_fit() and
+ *  strata_rfm_fit_h5() (SCORE also in strata_rfm_score()), WRITE in
+ *  strata_rfm_write_h5(). A cancelled fit keeps the previous result.
+ *  @return STRATA_OK, STRATA_E_NULL. */
+STRATA_API STRATA_NODISCARD int strata_rfm_set_progress(strata_rfm *h, strata_step_fn fn, void *user);
 
 /** Set an integer parameter (see strata_rfm_param; STRATA_THREADS too). Sticky.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. */

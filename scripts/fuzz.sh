@@ -50,7 +50,7 @@ tree_cpu() {
 }
 status=0
 for t in fuzz_h5_matrix fuzz_h5_rfm fuzz_params fuzz_segments fuzz_h5_frame fuzz_h5_model \
-    fuzz_h5_tiering; do
+    fuzz_h5_tiering fuzz_h5_catalog; do
   [ -z "$only" ] || [ "$only" = "$t" ] || continue
   work=build-fuzz/corpus/$t art=build-fuzz/artifacts/$t
   mkdir -p "$work" "$art"

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "cli_progress.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +19,7 @@ int cli_error(int exit_code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    cli_progress_end(); /* the message on a line of its own */
     fputs("strata: error: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -27,6 +29,8 @@ int cli_error(int exit_code, const char *fmt, ...)
 
 int cli_library_error(int status, const char *message)
 {
+    if (status == STRATA_E_CANCELLED && cli_interrupted())
+        cli_end_by_signal(); /* Ctrl-C: no message, the shell sees the signal */
     int code = status == STRATA_E_IO_EXISTS ? CLI_EXISTS
                : status == STRATA_E_PARAM   ? CLI_USAGE
                                             : CLI_RUNTIME;
@@ -202,17 +206,60 @@ int cli_check_files(const cli_input *inputs, int n, const char *output, int forc
     return CLI_OK;
 }
 
-/* Async-signal-safe: no stdio, no allocation. */
+/* Cancellation by a signal: 0, or the first signal taken while the command
+ * polls it (cli_cancel_on_signals), and when (monotonic seconds). */
+static volatile sig_atomic_t g_cooperative, g_signal;
+static volatile double g_signal_at;
+
+/* Async-signal-safe: no stdio, no allocation (clock_gettime is safe). While
+ * a command polls (its step callback), the first signal only asks it to
+ * stop; the library then removes its temporaries and the command ends by
+ * the signal (cli_end_by_signal). A write in progress (a temporary to
+ * remove), a command that does not poll, or a second signal a second or
+ * more after the first (a run that does not reach its next report) ends the
+ * program at once, as before: temporary removed, default action. The
+ * supervisor passes the terminal's Ctrl-C on, so the same signal comes twice
+ * at once: that one is not a second Ctrl-C. */
 static void on_signal(int sig)
 {
+    int removed = strata_discard_temp_file();
+    double now = cli_now();
+    if (g_cooperative && !removed && (!g_signal || now - g_signal_at < 1.0)) {
+        if (!g_signal) {
+            g_signal_at = now;
+            g_signal = sig;
+        }
+        return;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig); /* blocked until the handler returns: the default action ends the program */
+}
+
+void cli_cancel_on_signals(void)
+{
+    g_cooperative = 1;
+}
+
+int cli_interrupted(void)
+{
+    return g_signal;
+}
+
+void cli_end_by_signal(void)
+{
+    int sig = g_signal ? g_signal : SIGINT;
+    cli_progress_end(); /* leave the terminal's line clean */
     (void)strata_discard_temp_file();
-    raise(sig); /* the handler was reset (SA_RESETHAND): the default action ends the program */
+    fflush(NULL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+    _exit(128 + sig); /* not reached */
 }
 
 void cli_clean_up_on_signals(void)
 {
     static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND};
+    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = 0};
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++) {
         struct sigaction old;

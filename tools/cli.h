@@ -100,6 +100,18 @@ int cli_check_files(const cli_input *inputs, int n, const char *output, int forc
  * temporary file of a write in progress, then end the program by the signal. */
 void cli_clean_up_on_signals(void);
 
+/* From now on the first such signal only asks the command to stop: it is
+ * polled by the step callbacks (cli_interrupted), which then cancel the
+ * library call (STRATA_E_CANCELLED, temporaries removed); cli_library_error()
+ * then ends the program by the signal, with no message: exit status 130 for
+ * SIGINT in a shell (143 SIGTERM, 129 SIGHUP), as at once before. A second
+ * signal a second later, or one during a write, still ends it at once. */
+void cli_cancel_on_signals(void);
+/* The signal that asked the command to stop, or 0. */
+int cli_interrupted(void);
+/* Remove any temporary and end the program by that signal (SIGINT if none). */
+void cli_end_by_signal(void);
+
 /* Run cmd(argc, argv) in a child process and wait for it, so that a crash
  * inside libhdf5 on a corrupt file (docs/reliability.md) ends as exit status
  * CLI_RUNTIME with a message instead of a signal. SIGINT, SIGTERM and SIGHUP
@@ -119,6 +131,7 @@ int cmd_rfm(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_tiers(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 /* RFM summaries printed by `strata rfm` and `strata demo` (cmd_rfm.c). */
 void cli_rfm_print_report(strata_rfm *h);

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cli_input.h"
+#include "cli_progress.h"
 
 const char CLI_INPUT_HELP[] =
     "input (IN.h5:/dataset, or IN.h5 with --columns or --table):\n"
@@ -94,10 +95,13 @@ int cli_input_read(const cli_features *in, strata_frame **out)
 {
     const char *key = !in->key ? NULL : !strcmp(in->key, "none") ? "" : in->key;
     const char *const *list = (const char *const *)in->list;
+    cli_progress_note(STRATA_STEP_READ, 0, 1);
     int st = in->columns
                  ? strata_frame_read_columns(out, in->file, list, in->nlist, key)
                  : strata_frame_read_table(out, in->file, in->table, in->features ? list : NULL,
                                            in->features ? in->nlist : 0, key);
+    if (!st)
+        cli_progress_note(STRATA_STEP_READ, 1, 1);
     return st ? cli_library_error(st, strata_last_error()) : CLI_OK;
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cli_input.h"
+#include "cli_progress.h"
 
 static const char HELP_HEAD[] =
     "usage: strata kmeans IN.h5:/path/to/dataset -k K -o OUT.h5 [options]\n"
@@ -59,9 +60,10 @@ static const char HELP[] =
     "                     centroids (IN.h5:/dataset inputs only)\n"
     "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
     "                     one of the inputs; it keeps its permissions and owner\n"
+    CLI_PROGRESS_HELP
     "  -h, --help         show this help\n"
     "\n"
-    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
+    CLI_EXIT_HELP;
 
 typedef struct options {
     const char *input, *output, *init;
@@ -110,6 +112,7 @@ static int parse(int argc, char **argv, options *o)
         {"memory", required_argument, NULL, OPT_MEMORY},
         {"help", no_argument, NULL, 'h'},
         CLI_INPUT_OPTIONS,
+        CLI_PROGRESS_OPTIONS,
         {NULL, 0, NULL, 0}};
     *o = (options){.k = -1, .n_init = 1, .max_iter = 300, .tol = 1e-4, .batch_size = 1024,
                    .chain_length = 200};
@@ -132,7 +135,7 @@ static int parse(int argc, char **argv, options *o)
         case OPT_CHAIN_LENGTH: rc = cli_parse_int("--chain-length", optarg, 1, &o->chain_length); break;
         case OPT_MEMORY: rc = cli_parse_size("--memory", optarg, &o->memory); break;
         default:
-            if (!cli_input_option(&o->in, c, optarg))
+            if (!cli_input_option(&o->in, c, optarg) && !cli_progress_option(c, optarg, &rc))
                 rc = cli_bad_option("kmeans", c, argv);
         }
     }
@@ -263,6 +266,8 @@ static int run(strata_kmeans *km, const options *o)
     int rc = configure(km, o);
     if (rc)
         return rc;
+    CLI_TRY(km, strata_kmeans_set_step_progress(km, cli_progress_step, NULL));
+    cli_progress_begin("kmeans");
     double t0 = cli_now();
     strata_frame *f = NULL;
     int st = STRATA_OK;
@@ -274,6 +279,7 @@ static int run(strata_kmeans *km, const options *o)
     if (!rc && !st)
         st = strata_kmeans_write_h5(km, o->output, o->in.source ? o->in.source : o->input,
                                     o->force ? STRATA_WRITE_FORCE : 0);
+    cli_progress_end();
     if (!rc && st)
         rc = cli_library_error(st, strata_kmeans_last_error(km));
     if (!rc)

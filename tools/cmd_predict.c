@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "cli_input.h"
 
 static const char HELP[] =
@@ -31,8 +32,9 @@ static const char HELP[] =
     "  -h, --help     show this help\n"
     "\n";
 static const char HELP_END[] =
+    CLI_PROGRESS_HELP
     "\n"
-    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists\n";
+    CLI_EXIT_HELP;
 
 enum { OPT_FORCE = 256, OPT_THREADS };
 
@@ -77,6 +79,7 @@ int cmd_predict(int argc, char **argv)
                                           {"force", no_argument, NULL, OPT_FORCE},
                                           {"threads", required_argument, NULL, OPT_THREADS},
                                           {"help", no_argument, NULL, 'h'},
+                                          CLI_PROGRESS_OPTIONS,
                                           {NULL, 0, NULL, 0}};
     const char *output = NULL;
     int force = 0, help = 0, c, rc = CLI_OK;
@@ -84,7 +87,7 @@ int cmd_predict(int argc, char **argv)
     cli_features in = {0};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:h", longs, NULL)) != -1) {
-        if (cli_input_option(&in, c, optarg))
+        if (cli_input_option(&in, c, optarg) || cli_progress_option(c, optarg, &rc))
             continue;
         switch (c) {
         case 'o': output = optarg; break;
@@ -119,6 +122,7 @@ int cmd_predict(int argc, char **argv)
     const int64_t *key = NULL;
     if ((rc = cli_check_files(inputs, 2, output, force)))
         goto done;
+    cli_progress_begin("predict");
     int st = strata_model_read_h5(&m, model_path, NULL);
     if (st) {
         rc = cli_library_error(st, strata_last_error());
@@ -144,6 +148,7 @@ int cmd_predict(int argc, char **argv)
             rc = cli_error(CLI_RUNTIME, "out of memory for %lld rows", (long long)n);
             goto done;
         }
+        cli_progress_note(STRATA_STEP_READ, 0, n);
         if ((st = strata_h5_read_matrix(in.file, in.dataset, STRATA_FLOAT64, x, n, d))) {
             rc = cli_library_error(st, strata_last_error());
             goto done;
@@ -159,13 +164,20 @@ int cmd_predict(int argc, char **argv)
         rc = cli_error(CLI_RUNTIME, "out of memory for %lld rows", (long long)n);
         goto done;
     }
-    if ((st = strata_model_predict(m, x, n, md, 0, labels, tiers)) ||
-        (st = strata_model_write_tiers_h5(m, output, key, labels, tiers, n,
-                                          in.source ? in.source : in.input,
-                                          force ? STRATA_WRITE_FORCE : 0))) {
+    if (in.dataset)
+        cli_progress_note(STRATA_STEP_READ, n, n);
+    if (!(st = strata_model_predict(m, x, n, md, 0, labels, tiers))) {
+        cli_progress_note(STRATA_STEP_WRITE, 0, 1);
+        st = strata_model_write_tiers_h5(m, output, key, labels, tiers, n,
+                                         in.source ? in.source : in.input,
+                                         force ? STRATA_WRITE_FORCE : 0);
+    }
+    if (st) {
         rc = cli_library_error(st, strata_model_last_error(m));
         goto done;
     }
+    cli_progress_note(STRATA_STEP_WRITE, 1, 1);
+    cli_progress_end();
     int64_t nt = strata_model_tier_count(m);
     int64_t *count = calloc((size_t)nt, sizeof *count);
     for (int64_t i = 0; count && i < n; i++)

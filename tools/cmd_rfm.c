@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "rfm_options.h"
 
 static const char HELP[] =
@@ -29,11 +30,12 @@ static const char HELP[] =
     "\n" RFM_OPTIONS_HELP
     "other:\n"
     "  --threads T        worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
+    CLI_PROGRESS_HELP
     "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
     "                     one of the inputs; it keeps its permissions and owner\n"
     "  -h, --help         show this help\n"
     "\n"
-    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
+    CLI_EXIT_HELP;
 
 typedef struct options {
     const char *input, *output;
@@ -51,6 +53,7 @@ static int parse(int argc, char **argv, options *o)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"force", no_argument, NULL, OPT_FORCE},
         {"help", no_argument, NULL, 'h'},
+        CLI_PROGRESS_OPTIONS,
         {NULL, 0, NULL, 0}};
     *o = (options){0};
     rfm_options_init(&o->rfm);
@@ -63,7 +66,7 @@ static int parse(int argc, char **argv, options *o)
         case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &o->threads); break;
         case OPT_FORCE: o->force = 1; break;
         default:
-            if ((rc = rfm_option(c, optarg, &o->rfm)) < 0)
+            if (!cli_progress_option(c, optarg, &rc) && (rc = rfm_option(c, optarg, &o->rfm)) < 0)
                 rc = cli_bad_option("rfm", c, argv);
         }
     }
@@ -149,6 +152,8 @@ static int run(strata_rfm *h, const options *o)
     if (rc)
         return rc;
     RFM_TRY(h, strata_rfm_set_int(h, STRATA_THREADS, o->threads));
+    RFM_TRY(h, strata_rfm_set_progress(h, cli_progress_step, NULL));
+    cli_progress_begin("rfm");
     double t0 = cli_now();
     RFM_TRY(h, strata_rfm_fit_h5(h, o->input, r->table, r->customer, r->time, r->amount));
     double seconds = cli_now() - t0;
@@ -159,6 +164,7 @@ static int run(strata_rfm *h, const options *o)
     free(source);
     if (st != STRATA_OK)
         return cli_library_error(st, strata_rfm_last_error(h));
+    cli_progress_end();
     printf("strata rfm: %s -> %s\n", o->input, o->output);
     cli_rfm_print_report(h);
     printf("  days %lld..%lld, reference day %lld; %lld bins, ties %s (bins produced: R %lld, "

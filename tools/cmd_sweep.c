@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "cli_input.h"
 #include "cli_scale.h"
 
@@ -55,10 +56,11 @@ static const char HELP[] =
     "  --seed S           random seed of the fits and the sample, >= 0 (default 0)\n"
     "  --threads T        worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
     "  --n-init N         runs from different starts per k, the best is kept (default 1)\n"
+    CLI_PROGRESS_HELP
     "  --force            replace OUT.h5 if it exists (a regular file, never the input)\n"
     "  -h, --help         show this help\n"
     "\n"
-    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
+    CLI_EXIT_HELP;
 
 typedef struct options {
     const char *input, *output;
@@ -82,6 +84,7 @@ static int parse(int argc, char **argv, options *o)
         {"transform", required_argument, NULL, OPT_TRANSFORM},
         {"help", no_argument, NULL, 'h'},
         CLI_INPUT_OPTIONS,
+        CLI_PROGRESS_OPTIONS,
         {NULL, 0, NULL, 0}};
     *o = (options){.k_min = -1, .sample = DEFAULT_SAMPLE, .n_init = 1};
     int c, rc = CLI_OK;
@@ -98,7 +101,7 @@ static int parse(int argc, char **argv, options *o)
         case OPT_FORCE: o->force = 1; break;
         case OPT_TRANSFORM: o->transform = optarg; break;
         default:
-            if (!cli_input_option(&o->in, c, optarg))
+            if (!cli_input_option(&o->in, c, optarg) && !cli_progress_option(c, optarg, &rc))
                 rc = cli_bad_option("sweep", c, argv);
         }
     }
@@ -172,8 +175,10 @@ static int read_rows(const options *o, rows *r)
         return cli_error(CLI_RUNTIME, "out of memory for %lld x %lld values", (long long)r->n,
                          (long long)r->d);
     r->x = r->own;
+    cli_progress_note(STRATA_STEP_READ, 0, r->n);
     if ((st = strata_h5_read_matrix(o->in.file, o->in.dataset, STRATA_FLOAT64, r->own, r->n, r->d)))
         return cli_library_error(st, strata_last_error());
+    cli_progress_note(STRATA_STEP_READ, r->n, r->n);
     return CLI_OK;
 }
 
@@ -196,6 +201,10 @@ static int write_output(const options *o, const rows *r, const cli_scaling *s,
         st = strata_out_attr_string(w, NULL, "transform", o->transform);
     if (!st)
         st = strata_out_attr_string(w, NULL, "strata_version", strata_version_string());
+    if (!st) /* provenance: the fits' random seed and starts */
+        st = strata_out_attr_int(w, NULL, "seed", o->seed);
+    if (!st)
+        st = strata_out_attr_int(w, NULL, "n_init", o->n_init);
     if (!st)
         st = strata_out_attr_string(w, NULL, "source", o->in.source ? o->in.source : o->input);
     if (st) {
@@ -245,6 +254,8 @@ static int run(strata_kmeans *km, const options *o)
     int rc = configure(km, o);
     if (rc)
         return rc;
+    CLI_TRY(km, strata_kmeans_set_step_progress(km, cli_progress_step, NULL));
+    cli_progress_begin("sweep");
     double t0 = cli_now();
     rows r = {0};
     cli_scaling s = {0};
@@ -267,8 +278,13 @@ static int run(strata_kmeans *km, const options *o)
         goto done;
     }
     const int64_t used = o->sample == 0 || o->sample >= r.n ? r.n : o->sample;
-    if (o->output && (rc = write_output(o, &r, &s, table, suggested, used)))
-        goto done;
+    if (o->output) {
+        cli_progress_note(STRATA_STEP_WRITE, 0, 1);
+        if ((rc = write_output(o, &r, &s, table, suggested, used)))
+            goto done;
+        cli_progress_note(STRATA_STEP_WRITE, 1, 1);
+    }
+    cli_progress_end();
     print_table(o, &r, &s, table, used, suggested, cli_now() - t0);
 done:
     free(table);

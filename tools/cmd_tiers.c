@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 
 static const char HELP[] =
     "usage: strata tiers TX.h5 --customer DS --time DS --amount DS -o OUT.h5\n"
@@ -60,11 +61,12 @@ static const char HELP[] =
     "\n" RFM_OPTIONS_HELP
     "other:\n"
     "  --threads T        worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
+    CLI_PROGRESS_HELP
     "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
     "                     one of the inputs; it keeps its permissions and owner\n"
     "  -h, --help         show this help\n"
     "\n"
-    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
+    CLI_EXIT_HELP;
 
 enum {
     OPT_TIERS = RFM_OPT_END, OPT_FEATURES, OPT_TRANSFORM, OPT_SEED, OPT_N_INIT, OPT_MAX_ITER,
@@ -89,6 +91,7 @@ static int parse(int argc, char **argv, tiers_options *o, int *help)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"force", no_argument, NULL, OPT_FORCE},
         {"help", no_argument, NULL, 'h'},
+        CLI_PROGRESS_OPTIONS,
         {NULL, 0, NULL, 0}};
     tiers_options_init(o);
     *help = 0;
@@ -113,7 +116,7 @@ static int parse(int argc, char **argv, tiers_options *o, int *help)
         case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &o->threads); break;
         case OPT_FORCE: o->force = 1; break;
         default:
-            if ((rc = rfm_option(c, optarg, &o->rfm)) < 0)
+            if (!cli_progress_option(c, optarg, &rc) && (rc = rfm_option(c, optarg, &o->rfm)) < 0)
                 rc = cli_bad_option("tiers", c, argv);
         }
     }

@@ -22,6 +22,8 @@ static const char HELP[] =
     "  demo     strata tiers on a synthetic customer base of five hidden tiers\n"
     "  gen      write synthetic data of any size (customers, k-means blobs,\n"
     "           transaction logs) to HDF5, streamed, reproducible from a seed\n"
+    "  info     what an HDF5 file holds (types, shapes, chunks, compression,\n"
+    "           attributes) and which strata command reads each dataset\n"
     "\n"
     "options:\n"
     "  -h, --help   show this help; 'strata <command> --help' shows a command's options\n"
@@ -34,6 +36,8 @@ static const char HELP[] =
     "  2  usage error: unknown option, missing or invalid value, an output that\n"
     "     is one of the inputs (under any name) or is not a regular file\n"
     "  3  an output file exists (every command replaces it only with --force)\n"
+    "  a command cancelled by Ctrl-C (SIGINT) or SIGTERM writes nothing and ends\n"
+    "  by that signal (130 or 143 in a shell)\n"
     "\n"
     "Each command runs in a child process, so that a crash of libhdf5 on a corrupt\n"
     "file ends with exit status 1 and a message (STRATA_NO_SUPERVISOR=1 runs it in\n"
@@ -72,6 +76,8 @@ int main(int argc, char **argv)
         return cli_supervise(argc - 1, argv + 1, cmd_migrate);
     if (!strcmp(cmd, "predict"))
         return cli_supervise(argc - 1, argv + 1, cmd_predict);
+    if (!strcmp(cmd, "info"))
+        return cli_supervise(argc - 1, argv + 1, cmd_info);
     if (!strcmp(cmd, "demo"))
         return cli_supervise(argc - 1, argv + 1, cmd_demo);
     if (!strcmp(cmd, "gen"))

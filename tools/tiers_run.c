@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "cli_scale.h"
 #include "tiers.h"
 
@@ -104,6 +105,7 @@ static int aggregate(const tiers_options *o, run *r)
     if (rc)
         return rc;
     TRY(strata_rfm_set_int(r->rfm, STRATA_THREADS, o->threads), strata_rfm_last_error(r->rfm));
+    TRY(strata_rfm_set_progress(r->rfm, cli_progress_step, NULL), strata_rfm_last_error(r->rfm));
     const rfm_options *f = &o->rfm;
     TRY(strata_rfm_fit_h5(r->rfm, o->input, f->table, f->customer, f->time, f->amount),
         strata_rfm_last_error(r->rfm));
@@ -151,6 +153,7 @@ static int configure(const tiers_options *o, run *r, int transform)
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_N_INIT, o->n_init), err);
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter), err);
     TRY(strata_kmeans_set_int(km, STRATA_THREADS, o->threads), err);
+    TRY(strata_kmeans_set_step_progress(km, cli_progress_step, NULL), err);
     if (o->init) {
         int code = cli_init_method(o->init);
         if (code >= 0) {
@@ -206,6 +209,7 @@ static int choose_k(const tiers_options *o, run *r)
     TRY(strata_model_scale(r->model, r->x, n, d, 0, r->scaled), merr);
     TRY(strata_kmeans_create(&r->sweep_km), strata_last_error());
     strata_kmeans *km = r->sweep_km;
+    TRY(strata_kmeans_set_step_progress(km, cli_progress_step, NULL), strata_kmeans_last_error(km));
     const char *err = strata_kmeans_last_error(km);
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, o->seed), err);
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_N_INIT, o->n_init), err);
@@ -267,6 +271,7 @@ static int write_all(const tiers_options *o, run *r)
     for (int i = 0; i < 3; i++)
         if (inputs[i])
             in[ninputs++] = inputs[i];
+    cli_progress_note(STRATA_STEP_WRITE, 0, 1);
     TRY(strata_out_open(&r->out, o->output, in, ninputs, o->force ? STRATA_WRITE_FORCE : 0),
         strata_last_error());
     strata_out *w = r->out;
@@ -322,6 +327,7 @@ static int write_all(const tiers_options *o, run *r)
         return cli_library_error(st, strata_out_last_error(w));
     r->out = NULL;
     TRY(strata_out_commit(w), strata_last_error());
+    cli_progress_note(STRATA_STEP_WRITE, 1, 1);
     return CLI_OK;
 }
 
@@ -394,6 +400,7 @@ int tiers_run(const tiers_options *o)
     const cli_input inputs[] = {{o->input, "input file"}, {o->rfm.segments, "--segments file"}};
     if ((rc = cli_check_files(inputs, 2, o->output, o->force)))
         return rc;
+    cli_progress_begin("tiers");
     double t0 = cli_now();
     if (!(r.source = rfm_source(o->input, &o->rfm)))
         rc = cli_error(CLI_RUNTIME, "out of memory");
@@ -413,6 +420,7 @@ int tiers_run(const tiers_options *o)
     if (!rc)
         rc = write_all(o, &r);
     r.secs[4] = cli_now() - t;
+    cli_progress_end();
     if (!rc && !o->quiet)
         print_summary(o, &r, cli_now() - t0);
     release(&r);

@@ -28,11 +28,15 @@ struct strata_kmeans {
     strata__file_id inputs[2];
     strata_progress_fn progress;
     void *user;
+    strata__steps steps;  /* strata_kmeans_set_step_progress() */
+    int64_t iter_total;   /* ITERATE's total of the fit under way */
     /* fitted model (model.centroids == NULL when not fitted) */
     strata__kmeans_model model;
     int kernel_used;
     int64_t seed_used;
     int init_used;
+    int64_t max_iter_used, n_init_used; /* the fit's, for the file's provenance */
+    double tol_used;
     /* what strata_kmeans_fit_frame() keeps with the model (NULL otherwise) */
     struct frame_info {
         char **names; /* model.d names */
@@ -322,6 +326,24 @@ int strata_kmeans_set_progress(strata_kmeans *km, strata_progress_fn fn, void *u
     return STRATA_OK;
 }
 
+int strata_kmeans_set_step_progress(strata_kmeans *km, strata_step_fn fn, void *user)
+{
+    CHECK_HANDLE(km);
+    km->steps = (strata__steps){fn, user};
+    return STRATA_OK;
+}
+
+/* The engine's per-iteration call, passed on to the progress callback, then
+ * (if it goes on) to the step callback as STRATA_STEP_ITERATE. */
+static int report_iteration(void *user, int64_t run, int64_t iteration, double inertia)
+{
+    strata_kmeans *km = user;
+    if (km->progress && km->progress(km->user, run, iteration, inertia))
+        return 1;
+    return km->steps.fn(km->steps.user, STRATA_STEP_ITERATE, run, iteration, km->iter_total,
+                        inertia);
+}
+
 /* Validate a matrix argument into X. */
 static int make_data(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
                      int64_t stride, const double *w, strata__data *X)
@@ -362,7 +384,11 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
         .progress = km->progress, .user = km->user, .batch_size = km->batch_size,
         .max_no_improvement = km->max_no_improvement,
         .reassignment_ratio = km->reassignment_ratio,
-        .chain_length = km->chain_length};
+        .chain_length = km->chain_length, .steps = km->steps};
+    if (km->steps.fn) {
+        cfg->progress = report_iteration;
+        cfg->user = km;
+    }
     return STRATA_OK;
 }
 
@@ -377,6 +403,9 @@ static int check_fit_shape(strata_kmeans *km, int64_t n, int64_t d)
                             "initial centroids are %lld x %lld but the fit needs k = %lld x d = %lld",
                             (long long)km->init_k, (long long)km->init_d, (long long)km->k,
                             (long long)d);
+    /* mini-batch: at most max_iter x n / batch_size steps (include/strata.h) */
+    km->iter_total = km->algorithm != STRATA_ALGO_MINIBATCH ? km->max_iter
+                     : km->max_iter * n / km->batch_size > 1 ? km->max_iter * n / km->batch_size : 1;
     return STRATA_OK;
 }
 
@@ -427,6 +456,9 @@ void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const stra
     km->kernel_used = cfg->kern->id;
     km->seed_used = km->seed;
     km->init_used = km->init;
+    km->max_iter_used = cfg->max_iter;
+    km->n_init_used = cfg->n_init;
+    km->tol_used = cfg->tol;
 }
 
 /* Memory a fit_h5 needs besides the rows: the per-row state, plus a fixed
@@ -502,7 +534,7 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
     if (!stream) {
         strata__h5_rows_close(st);
         strata__matrix mx;
-        if ((rc = strata__h5_load(path, dataset, 0, &mx, km->msg)))
+        if ((rc = strata__h5_load_steps(path, dataset, 0, &mx, &km->steps, km->msg)))
             return rc;
         rc = strata_kmeans_fit(km, mx.dtype, mx.data, mx.n, mx.d, 0, NULL);
         strata__matrix_free(&mx);
@@ -585,6 +617,8 @@ int strata_kmeans_set_model(strata_kmeans *km, const double *c, int64_t k, int64
     km->kernel_used = kern ? kern->id : STRATA_KERNEL_SCALAR;
     km->seed_used = km->seed;
     km->init_used = STRATA_INIT_CENTROIDS;
+    km->max_iter_used = km->n_init_used = 0; /* no iterations: a model given, not fitted */
+    km->tol_used = 0.0;
     return STRATA_OK;
 }
 
@@ -726,6 +760,18 @@ int strata_kmeans_transform(strata_kmeans *km, int dtype, const void *x, int64_t
     return strata__kmeans_transform(&X, km->model.centroids, km->model.k, cfg.threads, out, km->msg);
 }
 
+/* The name of a strata_init, as the CLI's --init spells it. */
+static const char *init_name(int init)
+{
+    switch (init) {
+    case STRATA_INIT_RANDOM: return "random";
+    case STRATA_INIT_KMEANS_PARALLEL: return "k-means||";
+    case STRATA_INIT_AFKMC2: return "afk-mc2";
+    case STRATA_INIT_CENTROIDS: return "centroids";
+    default: return "k-means++";
+    }
+}
+
 const char *strata__algorithm_name(int algorithm)
 {
     switch (algorithm) {
@@ -752,8 +798,14 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
                                strata__algorithm_name(km->model.algorithm), source,
                                km->inputs, 2,
                                (const char *const *)km->frame.names, km->frame.key,
-                               km->frame.key_name};
-    return strata__h5_write_kmeans(path, &o, flags, km->msg);
+                               km->frame.key_name, km->max_iter_used, km->n_init_used,
+                               km->tol_used, init_name(km->init_used)};
+    if ((rc = strata__step(&km->steps, STRATA_STEP_WRITE, 0, 0, 1, NAN, km->msg)) ||
+        (rc = strata__h5_write_kmeans(path, &o, flags, km->msg)))
+        return rc;
+    if (km->steps.fn) /* the file is in place: this call cannot cancel */
+        (void)km->steps.fn(km->steps.user, STRATA_STEP_WRITE, 0, 1, 1, NAN);
+    return STRATA_OK;
 }
 
 int strata__kmeans_threads(const strata_kmeans *km)

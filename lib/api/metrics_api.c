@@ -158,6 +158,7 @@ typedef struct sweep_ctx {
     double *table;                  /* nk x STRATA_METRIC_COUNT */
     int32_t *sample_labels;         /* nk x s */
     int *rc;                        /* nk */
+    int parallel_k;                 /* the k run in parallel (else here, one by one) */
     char *msgs;                     /* nk x STRATA__MSG_LEN */
 } sweep_ctx;
 
@@ -168,6 +169,8 @@ static void sweep_one(sweep_ctx *c, int64_t j)
     cfg.k = c->k_min + j;
     cfg.threads = c->fit_threads;
     cfg.progress = NULL;
+    if (c->parallel_k)
+        cfg.steps = (strata__steps){0}; /* fits on worker threads: no reports */
     char *msg = c->msgs + j * STRATA__MSG_LEN;
     strata__kmeans_model m = {0};
     int rc = strata__kmeans_fit(c->X, &cfg, &m, msg);
@@ -229,6 +232,7 @@ int strata_kmeans_sweep(strata_kmeans *km, int dtype, const void *x, int64_t n, 
                            n < (int64_t)SWEEP_SMALL_ROWS_PER_THREAD * cfg.threads;
     sweep_ctx c = {.X = &X, .rows = {dtype, x, n, d, X.stride}, .cfg = &cfg, .k_min = k_min,
                    .nk = nk, .s = s, .fit_threads = parallel_k ? 1 : cfg.threads,
+                   .parallel_k = parallel_k,
                    .keep = parallel_k || nk * n * (int64_t)sizeof(int32_t) <= SWEEP_KEEP_BYTES};
     double *xs = NULL;
     int64_t *sample = NULL;

@@ -45,6 +45,7 @@ struct strata_rfm {
      * (a new result is built beside the held one, which then becomes the
      * spare). */
     strata__scratch scratch, spare_table, spare_scores;
+    strata__steps steps; /* strata_rfm_set_progress() */
     char msg[STRATA__MSG_LEN];
 };
 
@@ -338,7 +339,27 @@ static int scoring_params(strata_rfm *h)
 }
 
 /* Score c with the handle's scoring parameters into *out. */
+int strata_rfm_set_progress(strata_rfm *h, strata_step_fn fn, void *user)
+{
+    CHECK_HANDLE(h);
+    h->steps = (strata__steps){fn, user};
+    return STRATA_OK;
+}
+
+static int score_quietly(strata_rfm *h, const strata__rfm_customers *c, scores *out);
+
+/* Scoring reported as STRATA_STEP_SCORE before and after. */
 static int score(strata_rfm *h, const strata__rfm_customers *c, scores *out)
+{
+    int rc = strata__step(&h->steps, STRATA_STEP_SCORE, 0, 0, c->n, NAN, h->msg);
+    if (rc || (rc = score_quietly(h, c, out)))
+        return rc;
+    if ((rc = strata__step(&h->steps, STRATA_STEP_SCORE, 0, c->n, c->n, NAN, h->msg)))
+        scores_retire(out, &h->spare_scores);
+    return rc;
+}
+
+static int score_quietly(strata_rfm *h, const strata__rfm_customers *c, scores *out)
 {
     int rc = scoring_params(h);
     if (rc)
@@ -406,8 +427,8 @@ static strata__rfm_agg_cfg agg_cfg(const strata_rfm *h)
 static int fit_done(strata_rfm *h, strata__rfm_customers *c, const strata__rfm_report *rep)
 {
     scores s;
-    int rc = score(h, c, &s);
-    if (rc) {
+    int rc = strata__step(&h->steps, STRATA_STEP_AGGREGATE, 0, rep->rows, rep->rows, NAN, h->msg);
+    if (rc || (rc = score(h, c, &s))) {
         strata__rfm_customers_retire(c, &h->spare_table);
         return rc;
     }
@@ -434,7 +455,8 @@ int strata_rfm_fit(strata_rfm *h, const int64_t *customer_id, const int64_t *tim
     strata__rfm_agg_cfg cfg = agg_cfg(h);
     strata__rfm_customers c;
     strata__rfm_report rep;
-    if ((rc = strata__rfm_aggregate(customer_id, time, amount, n, &cfg, &h->scratch,
+    if ((rc = strata__step(&h->steps, STRATA_STEP_AGGREGATE, 0, 0, n, NAN, h->msg)) ||
+        (rc = strata__rfm_aggregate(customer_id, time, amount, n, &cfg, &h->scratch,
                                     &h->spare_table, &c, &rep, h->msg)))
         return rc;
     return fit_done(h, &c, &rep);
@@ -465,7 +487,7 @@ int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table, const 
         if (!in_memory)
             return rc;
     }
-    if ((rc = strata__h5_read_transactions(path, table, names, &tx, h->msg)))
+    if ((rc = strata__h5_read_transactions_steps(path, table, names, &tx, &h->steps, h->msg)))
         return rc;
     rc = strata_rfm_fit(h, tx.customer_id, tx.time, tx.amount, tx.n);
     strata__h5_transactions_free(&tx);
@@ -844,7 +866,13 @@ int strata_rfm_write_h5(strata_rfm *h, const char *path, const char *source, int
         return strata__fail(h->msg, STRATA_E_NULL, "output path is NULL");
     if (flags & ~STRATA_WRITE_FORCE)
         return strata__fail(h->msg, STRATA_E_PARAM, "unknown write flags %d", flags);
-    return write_result(h, path, source, flags, NULL, NULL);
+    int rc = check_fitted(h);
+    if (rc || (rc = strata__step(&h->steps, STRATA_STEP_WRITE, 0, 0, 1, NAN, h->msg)) ||
+        (rc = write_result(h, path, source, flags, NULL, NULL)))
+        return rc;
+    if (h->steps.fn) /* the file is in place: this call cannot cancel */
+        (void)h->steps.fn(h->steps.user, STRATA_STEP_WRITE, 0, 1, 1, NAN);
+    return STRATA_OK;
 }
 
 int strata__rfm_write_into(strata_rfm *h, const strata_out *o, const char *group,

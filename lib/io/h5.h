@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/rowsrc.h"
+#include "core/steps.h"
 #include "io/files.h"
 
 /* A dense row-major matrix owned by the library. */
@@ -25,6 +26,10 @@ int strata__h5_shape(const char *path, const char *dataset, int64_t *n, int64_t 
  * data are converted to want_dtype. Zero rows is an error. */
 int strata__h5_load(const char *path, const char *dataset, int want_dtype, strata__matrix *out,
                     char *msg);
+/* strata__h5_load() reporting STRATA_STEP_READ to steps (may be NULL) before
+ * the first block and after each: a cancel ends the read (STRATA_E_CANCELLED). */
+int strata__h5_load_steps(const char *path, const char *dataset, int want_dtype,
+                          strata__matrix *out, const strata__steps *steps, char *msg);
 
 /* Read into a caller buffer of exactly n x d elements of dtype. */
 int strata__h5_read_into(const char *path, const char *dataset, int dtype, void *buf, int64_t n,
@@ -80,6 +85,10 @@ typedef struct strata__kmeans_output {
     const char *const *feature_names; /* d names, or NULL: no /feature_names */
     const int64_t *customer_id;       /* n row keys, or NULL: no /customer_id */
     const char *key_name;             /* the key's own name (attribute "name") */
+    /* the fit's other parameters, as root attributes (provenance) */
+    int64_t max_iter, n_init;
+    double tol;
+    const char *init; /* e.g. "k-means++" */
 } strata__kmeans_output;
 
 /* Write /labels, /centroids, the root attributes (and /feature_names,
@@ -204,6 +213,10 @@ typedef struct strata__h5_transactions {
  * extent and storage are checked against the file before libhdf5 reads it. */
 int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
                                  strata__h5_transactions *out, char *msg);
+/* The same, reporting STRATA_STEP_READ to steps (may be NULL) per column. */
+int strata__h5_read_transactions_steps(const char *path, const char *table,
+                                       const char *const names[3], strata__h5_transactions *out,
+                                       const strata__steps *steps, char *msg);
 void strata__h5_transactions_free(strata__h5_transactions *t);
 
 /* The same log read in row blocks (out-of-core RFM): open checks every
@@ -305,5 +318,45 @@ int strata__h5_stream_reserve(strata__h5_stream *s, int64_t bytes);
 /* rc == STRATA_OK: close, sync and rename into place; else discard. Frees s
  * (NULL allowed). Returns the final status. */
 int strata__h5_stream_finish(strata__h5_stream *s, int rc);
+
+/* ---- What a file holds (strata info) ------------------------------------ */
+
+/* The table `table` (a group of 1-D columns, a compound dataset or a pandas
+ * frame) as the frame reader would read it with every numeric column (the
+ * same plan; no data read): the feature names comma-separated into *columns
+ * (strata__alloc), the layout into *layout (1 group, 2 compound, 3 pandas
+ * fixed format) and the key's name into key (cap bytes; "" none). Call with
+ * the HDF5 lock held (io/h5_lock.h). */
+int strata__h5_table_plan(const char *path, const char *table, char **columns, int *layout,
+                          char *key, size_t cap, char *msg);
+
+/* One object of a file (strata_h5_catalog_*, include/strata.h). */
+typedef struct strata__h5_object {
+    char *path;     /* "/" for the root */
+    int kind;       /* strata_h5_kind */
+    char *type;     /* element type ("float64", "compound{a:int64,b:float64}"); "" for groups */
+    int rank;       /* -1: no simple dataspace (groups; null dataspaces) */
+    int64_t dims[32];
+    int chunk_rank; /* 0: not chunked */
+    int64_t chunk[32];
+    char *filters;  /* "gzip(4),shuffle"; "" none */
+    int use;        /* strata_h5_use */
+    char *columns;  /* TABLE: the numeric columns, comma-separated; else "" */
+    char *key;      /* TABLE: the row key's name, "" none */
+    int64_t nattrs;
+    char **attr_names, **attr_values;
+} strata__h5_object;
+
+typedef struct strata__h5_catalog {
+    int64_t n, cap;
+    strata__h5_object *obj;
+    int truncated; /* more objects than STRATA__H5_CATALOG_MAX (then not all listed) */
+} strata__h5_catalog;
+
+#define STRATA__H5_CATALOG_MAX 100000
+
+/* List every object of the file at path (depth first, by name) into *out. */
+int strata__h5_catalog_read(const char *path, strata__h5_catalog *out, char *msg);
+void strata__h5_catalog_free(strata__h5_catalog *c);
 
 #endif

@@ -35,4 +35,9 @@ const char *strata__h5_cause(char *buf, size_t len);
  * the like). Close with H5Pclose. */
 hid_t strata__h5_file_access(void);
 
+/* The HDF5 file of an open strata__h5_in (io/h5.h), for the readers of
+ * lib/io that walk a file themselves (h5_catalog.c). */
+struct strata__h5_in;
+hid_t strata__h5_in_file(struct strata__h5_in *in);
+
 #endif

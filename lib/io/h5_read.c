@@ -2,6 +2,7 @@
  * be wrong into a message naming the file and dataset, then a read in row
  * blocks with HDF5 converting the elements to float or double. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ typedef struct source {
     size_t elem_size; /* bytes per element in the file */
     int64_t n, d;
     uint64_t file_size; /* bytes, from stat() */
+    const strata__steps *steps; /* STRATA_STEP_READ per block (NULL: none) */
 } source;
 
 static void source_close(source *s)
@@ -524,14 +526,14 @@ static int source_read(const source *s, int dtype, void *buf, char *msg)
 {
     size_t elem = dtype_size(dtype);
     int64_t step = block_rows(s, elem);
-    for (int64_t r0 = 0; r0 < s->n; r0 += step) {
+    int rc = strata__step(s->steps, STRATA_STEP_READ, 0, 0, s->n, NAN, msg);
+    for (int64_t r0 = 0; !rc && r0 < s->n; r0 += step) {
         int64_t rows = s->n - r0 < step ? s->n - r0 : step;
-        int rc = read_rows(s, dtype, r0, rows,
-                           (char *)buf + (size_t)r0 * (size_t)s->d * elem, msg);
-        if (rc)
-            return rc;
+        rc = read_rows(s, dtype, r0, rows, (char *)buf + (size_t)r0 * (size_t)s->d * elem, msg);
+        if (!rc)
+            rc = strata__step(s->steps, STRATA_STEP_READ, 0, r0 + rows, s->n, NAN, msg);
     }
-    return STRATA_OK;
+    return rc;
 }
 
 /* Check a non-empty source, allocate n x d of dtype and read into it. */
@@ -589,10 +591,17 @@ static int native_dtype(const source *s)
 int strata__h5_load(const char *path, const char *dataset, int want_dtype, strata__matrix *out,
                     char *msg)
 {
+    return strata__h5_load_steps(path, dataset, want_dtype, out, NULL, msg);
+}
+
+int strata__h5_load_steps(const char *path, const char *dataset, int want_dtype,
+                          strata__matrix *out, const strata__steps *steps, char *msg)
+{
     strata__h5_guard g;
     source s;
     strata__h5_enter(&g);
     int rc = source_open(path, dataset, &s, msg);
+    s.steps = steps;
     if (!rc) {
         /* Keep float32 (and narrower floats) as float32, all else as float64. */
         int dtype = want_dtype ? want_dtype : native_dtype(&s);
@@ -1443,7 +1452,7 @@ static int colset_read(const colset *cs, int k, int kind, void *out, int64_t str
 }
 
 static int read_transactions(const char *path, const char *table, const char *const names[3],
-                             strata__h5_transactions *out, char *msg)
+                             strata__h5_transactions *out, const strata__steps *steps, char *msg)
 {
     const colspec spec[3] = {{names[0], "customer id", 0}, {names[1], "time", 0},
                              {names[2], "amount", 0}};
@@ -1471,8 +1480,11 @@ static int read_transactions(const char *path, const char *table, const char *co
                               (long long)t.n, path);
     }
     void *dst[3] = {t.customer_id, t.time, t.amount};
+    if (!rc) /* READ counts the values of the three columns */
+        rc = strata__step(steps, STRATA_STEP_READ, 0, 0, 3 * t.n, NAN, msg);
     for (int k = 0; k < 3 && !rc; k++)
-        rc = colset_read(&cs, k, k, dst[k], 1, msg);
+        if (!(rc = colset_read(&cs, k, k, dst[k], 1, msg)))
+            rc = strata__step(steps, STRATA_STEP_READ, 0, (k + 1) * t.n, 3 * t.n, NAN, msg);
     if (rc)
         strata__h5_transactions_free(&t);
     else
@@ -1484,9 +1496,16 @@ static int read_transactions(const char *path, const char *table, const char *co
 int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
                                  strata__h5_transactions *out, char *msg)
 {
+    return strata__h5_read_transactions_steps(path, table, names, out, NULL, msg);
+}
+
+int strata__h5_read_transactions_steps(const char *path, const char *table,
+                                       const char *const names[3], strata__h5_transactions *out,
+                                       const strata__steps *steps, char *msg)
+{
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = read_transactions(path, table, names, out, msg);
+    int rc = read_transactions(path, table, names, out, steps, msg);
     strata__h5_leave(&g);
     return rc;
 }
@@ -1950,8 +1969,11 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
         int is_col;
         if (p->layout == LAYOUT_FIXED) {
             strlist cols = {0}, numeric = {0};
-            if (fixed_columns(file, p->table, &cols, &numeric) < 0)
+            if (fixed_columns(file, p->table, &cols, &numeric) < 0) {
+                strlist_free(&cols); /* what the blocks before the failing one added */
+                strlist_free(&numeric);
                 return frame_nomem(cs->path, msg);
+            }
             is_col = strlist_find(key ? &cols : &numeric, want) >= 0;
             strlist_free(&cols);
             strlist_free(&numeric);
@@ -2102,6 +2124,44 @@ static int read_frame(const char *path, const char *table, const char *const *co
         *out = f;
     colset_close(&cs);
     strata__free(spec);
+    strlist_free(&p.paths);
+    strlist_free(&p.names);
+    return rc;
+}
+
+int strata__h5_table_plan(const char *path, const char *table, char **columns, int *layout,
+                          char *key, size_t cap, char *msg)
+{
+    uint64_t file_size = 0;
+    int rc = check_file(path, &file_size, msg);
+    if (rc)
+        return rc;
+    hid_t file = open_file(path, msg);
+    if (file < 0)
+        return STRATA_E_IO_FORMAT;
+    frame_plan p = {0};
+    colset cs;
+    rc = colset_init(&cs, path, file, file_size, 0, msg);
+    if (!rc)
+        rc = plan_frame(&cs, table, NULL, 0, NULL, &p, msg);
+    size_t len = 1;
+    for (int64_t j = 0; !rc && j < p.names.n; j++)
+        len += strlen(p.names.v[j]) + 1;
+    char *text = rc ? NULL : strata__alloc(len, 1);
+    if (!rc && !text)
+        rc = frame_nomem(path, msg);
+    if (!rc) {
+        text[0] = '\0';
+        for (int64_t j = 0; j < p.names.n; j++) {
+            if (j)
+                strcat(text, ",");
+            strcat(text, p.names.v[j]);
+        }
+        *columns = text;
+        *layout = p.layout == LAYOUT_GROUP ? 1 : p.layout == LAYOUT_COMPOUND ? 2 : 3;
+        snprintf(key, cap, "%s", p.key_name);
+    }
+    colset_close(&cs);
     strlist_free(&p.paths);
     strlist_free(&p.names);
     return rc;
@@ -2348,6 +2408,11 @@ int strata__h5_in_open(strata__h5_in **out, const char *path, char *msg)
     }
     *out = in;
     return STRATA_OK;
+}
+
+hid_t strata__h5_in_file(strata__h5_in *in)
+{
+    return in->file;
 }
 
 void strata__h5_in_close(strata__h5_in *in)

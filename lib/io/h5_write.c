@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/mem.h"
@@ -379,9 +380,13 @@ int strata__h5_tmp_finish(writer *w, int rc)
     return rc;
 }
 
+static int write_provenance(writer *w);
+
 /* Commit (rc == OK) or discard the temporary file; returns the final status. */
 static int writer_finish(writer *w, int rc)
 {
+    if (!rc && w->file >= 0)
+        rc = write_provenance(w);
     if (!rc)
         rc = write_image(w);
     if (w->file >= 0) /* in memory: closing cannot fail for want of disk */
@@ -509,6 +514,25 @@ static int write_attr_string(writer *w, const char *name, const char *value)
 static int write_strings(writer *w, const char *object, const char *attr,
                          const char *const *strs, int64_t n);
 
+/* Every result file says which libstrata wrote it and when: the root
+ * attributes strata_version and created (ISO-8601 UTC, the time of the
+ * write), unless its writer set them. */
+static int write_provenance(writer *w)
+{
+    int rc = STRATA_OK;
+    if (H5Aexists(w->file, "strata_version") == 0)
+        rc = write_attr_string(w, "strata_version", STRATA_VERSION_STRING);
+    if (!rc && H5Aexists(w->file, "created") == 0) {
+        char now[32] = "unknown";
+        time_t t = time(NULL);
+        struct tm tm;
+        if (gmtime_r(&t, &tm))
+            strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        rc = write_attr_string(w, "created", now);
+    }
+    return rc;
+}
+
 static int write_kmeans_content(writer *w, const strata__kmeans_output *o)
 {
     hsize_t ldims[1] = {(hsize_t)o->n}, cdims[2] = {(hsize_t)o->k, (hsize_t)o->d};
@@ -527,6 +551,12 @@ static int write_kmeans_content(writer *w, const strata__kmeans_output *o)
         (rc = write_attr_string(w, "strata_version", STRATA_VERSION_STRING)))
         return rc;
     if ((rc = write_attr_string(w, "source", o->source ? o->source : "")))
+        return rc;
+    if (o->init && /* the other parameters of the fit */
+        ((rc = write_attr(w, "max_iter", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->max_iter)) ||
+         (rc = write_attr(w, "n_init", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->n_init)) ||
+         (rc = write_attr(w, "tol", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &o->tol)) ||
+         (rc = write_attr_string(w, "init", o->init))))
         return rc;
     /* a fit on a frame (strata_kmeans_fit_frame) also keeps its names and keys */
     if (o->feature_names && (rc = write_strings(w, "/feature_names", NULL, o->feature_names, o->d)))
@@ -833,6 +863,8 @@ int strata__h5_out_group(strata__h5_out *o, const char *name)
 static int finish_streamed(writer *w, int rc)
 {
     char cause[256];
+    if (!rc && w->file >= 0)
+        rc = write_provenance(w);
     if (w->file >= 0 && H5Fclose(w->file) < 0) {
         strata__h5_unclosable();
         if (!rc)

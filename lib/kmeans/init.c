@@ -842,8 +842,8 @@ done:
     return rc;
 }
 
-int strata__kmeans_init(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t run,
-                        const double *mean, double *centroids, int32_t *scratch, char *msg)
+static int seed_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t run,
+                    const double *mean, double *centroids, int32_t *scratch, char *msg)
 {
     const strata__data *X = &src->mem;
     if (cfg->init == STRATA_INIT_CENTROIDS) {
@@ -866,4 +866,14 @@ int strata__kmeans_init(const strata__rowsrc *src, const strata__kmeans_cfg *cfg
     if (cfg->init == STRATA_INIT_AFKMC2)
         return afkmc2(X, cfg, &rng, centroids, msg);
     return kmeanspp(src, cfg, mean, &rng, centroids, scratch, msg);
+}
+
+/* The seeding, reported as STRATA_STEP_SEED before and after (cfg->steps). */
+int strata__kmeans_init(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t run,
+                        const double *mean, double *centroids, int32_t *scratch, char *msg)
+{
+    int rc = strata__step(&cfg->steps, STRATA_STEP_SEED, run, 0, 1, NAN, msg);
+    if (!rc)
+        rc = seed_run(src, cfg, run, mean, centroids, scratch, msg);
+    return rc ? rc : strata__step(&cfg->steps, STRATA_STEP_SEED, run, 1, 1, NAN, msg);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/rowsrc.h"
+#include "core/steps.h"
 #include "kernels/kernels.h"
 #include "strata.h"
 
@@ -61,6 +62,7 @@ typedef struct strata__kmeans_cfg {
     int64_t chain_length;         /* STRATA_KMEANS_CHAIN_LENGTH, for STRATA_INIT_AFKMC2 */
     strata_progress_fn progress;
     void *user;
+    strata__steps steps; /* SEED reported around each seeding (kmeans/init.c) */
 } strata__kmeans_cfg;
 
 /* A fitted model; arrays from strata__alloc. */

@@ -220,12 +220,18 @@ def tiering_seeds(out):
             fh.write(blob(ids, old_t, names, False))
 
 
+def catalog_files(out):
+    """strata info reads any file: the frame and model seeds."""
+    frame_files(out)
+    model_files(out)
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
     for target, make in (("fuzz_h5_matrix", matrix_files), ("fuzz_h5_rfm", rfm_files),
                          ("fuzz_params", params_seeds), ("fuzz_segments", segments_seeds),
                          ("fuzz_h5_frame", frame_files), ("fuzz_h5_model", model_files),
-                         ("fuzz_h5_tiering", tiering_seeds)):
+                         ("fuzz_h5_tiering", tiering_seeds), ("fuzz_h5_catalog", catalog_files)):
         d = os.path.join(root, target)
         os.makedirs(d, exist_ok=True)
         make(d)

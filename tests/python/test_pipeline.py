@@ -46,7 +46,7 @@ def assert_same_file(cli_path, py_path):
                 assert ax[k].tolist() == ay[k].tolist(), (name, k)
         assert a.attrs["strata_version"] == b.attrs["strata_version"]
         assert set(a["model"].attrs) == set(b["model"].attrs) and "created" in b["model"].attrs
-        assert set(a.attrs) == set(b.attrs) == {"source", "strata_version"}
+        assert set(a.attrs) == set(b.attrs) == {"source", "strata_version", "created"}
 
 
 @pytest.fixture(scope="module")

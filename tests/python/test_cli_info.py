@@ -1,0 +1,271 @@
+"""`strata info` (issue 13): on files written by strata kmeans, rfm, tiers and
+by h5py and pandas, the listed types, shapes, chunks and filters are those
+h5py reports, and the suggested command is the right one and runs; a missing
+or corrupt file is a clear error. Also: the outputs' provenance attributes.
+
+The program is $STRATA_CLI (set by CTest); skipped without it."""
+import json
+import os
+import shlex
+import subprocess
+
+import numpy as np
+import pytest
+
+h5py = pytest.importorskip("h5py", reason="h5py is not installed")
+pd = pytest.importorskip("pandas", reason="pandas is not installed")
+
+CLI = os.environ.get("STRATA_CLI")
+pytestmark = pytest.mark.skipif(not CLI, reason="STRATA_CLI (the strata program) is not set")
+
+
+def run(*args, cwd=None):
+    return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, timeout=120,
+                          cwd=cwd)
+
+
+def info(path):
+    p = run("info", path, "--json")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["file"] == str(path)
+    return {o["path"]: o for o in doc["objects"]}
+
+
+def h5py_type(ds):
+    dt = ds.dtype
+    if dt.kind in "iu":
+        return f"{'u' if dt.kind == 'u' else ''}int{dt.itemsize * 8}"
+    if dt.kind == "f":
+        return f"float{dt.itemsize * 8}"
+    return None
+
+
+def check_against_h5py(path, objects):
+    """Every dataset's type, shape, chunks and gzip level as h5py sees them."""
+    seen = []
+
+    def visit(name, obj):
+        o = objects["/" + name]
+        if isinstance(obj, h5py.Dataset):
+            assert o["kind"] == "dataset"
+            assert o["shape"] == list(obj.shape)
+            assert o["chunks"] == (list(obj.chunks) if obj.chunks else None)
+            want = h5py_type(obj)
+            if want:
+                assert o["type"] == want, name
+            if obj.compression == "gzip":
+                assert f"gzip({obj.compression_opts})" in o["filters"]
+            else:
+                assert not any(f.startswith("gzip") for f in o["filters"])
+            assert ("shuffle" in o["filters"]) == bool(obj.shuffle)
+        else:
+            assert o["kind"] == "group"
+        assert set(o["attributes"]) == set(obj.attrs), name
+        seen.append("/" + name)
+
+    with h5py.File(path) as f:
+        f.visititems(visit)
+        assert set(objects) == {"/", *seen}
+        assert set(objects["/"]["attributes"]) == set(f.attrs)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("info")
+    rng = np.random.default_rng(9)
+    n = 800
+    with h5py.File(d / "h5py.h5", "w") as f:
+        f.create_dataset("gz", data=rng.normal(size=(1000, 3)), chunks=(100, 3),
+                         compression="gzip", compression_opts=6, shuffle=True)
+        f["plain_f32"] = rng.normal(size=(50, 2)).astype(np.float32)
+        f["ints"] = np.arange(10, dtype=np.uint16)
+        rec = np.zeros(n, dtype=[("customer_id", "<i8"), ("day", "<i4"), ("amount", "<f8")])
+        rec["customer_id"] = rng.integers(0, 60, n)
+        rec["day"] = rng.integers(18000, 18300, n)
+        rec["amount"] = np.round(rng.gamma(2, 30, n), 2) + 0.01
+        f["log"] = rec
+        feats = np.zeros(n, dtype=[("recency", "<f8"), ("spend", "<f8")])
+        feats["recency"], feats["spend"] = rng.normal(size=n), rng.normal(size=n)
+        f["feats"] = feats
+        g = f.create_group("cols")
+        g["x1"], g["x2"], g["customer_id"] = rng.normal(size=n), rng.normal(size=n), np.arange(n)
+        f.attrs["note"] = "made by h5py"
+        f.attrs["numbers"] = np.arange(20)
+    tx = pd.DataFrame({"customer_id": rec["customer_id"], "date": rec["day"],
+                       "value": rec["amount"]})
+    tx.to_hdf(d / "pd_table.h5", key="tx", format="table")
+    tx.to_hdf(d / "pd_fixed.h5", key="tx")
+    with h5py.File(d / "tx.h5", "w") as f:
+        f["c"], f["t"], f["a"] = rec["customer_id"], rec["day"], rec["amount"]
+    return d
+
+
+def command(o):
+    return shlex.split(o["command"].split("  (")[0])
+
+
+def test_h5py_file(files, tmp_path):
+    path = files / "h5py.h5"
+    objs = info(path)
+    check_against_h5py(path, objs)
+    assert objs["/gz"]["filters"] == ["shuffle", "gzip(6)"]
+    assert objs["/gz"]["chunks"] == [100, 3]
+    assert objs["/plain_f32"]["chunks"] is None and objs["/plain_f32"]["type"] == "float32"
+    assert objs["/log"]["type"] == "compound{customer_id:int64,day:int32,amount:float64}"
+    assert objs["/"]["attributes"]["note"] == "made by h5py"
+    assert objs["/"]["attributes"]["numbers"].startswith("[0, 1, 2")
+    # what reads what
+    assert objs["/gz"]["use"] == "matrix" and objs["/ints"]["use"] == "none"
+    assert objs["/log"]["use"] == "transactions"
+    assert objs["/feats"]["use"] == "table" and objs["/feats"]["columns"] == ["recency", "spend"]
+    assert objs["/cols"]["use"] == "table"
+    assert (objs["/cols"]["columns"], objs["/cols"]["key"]) == (["x1", "x2"], "customer_id")
+    # the suggested commands run as printed (K and OUT filled in)
+    for p in ("/gz", "/feats", "/cols"):
+        args = [a.replace("OUT.h5", str(tmp_path / "o.h5")) for a in command(objs[p])]
+        args = ["3" if a == "K" else a for a in args]
+        r = run(*args[1:], "--force")
+        assert r.returncode == 0, (p, args, r.stderr)
+    args = [a.replace("OUT.h5", str(tmp_path / "r.h5")) for a in command(objs["/log"])]
+    r = run(*args[1:])
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "r.h5") as f, h5py.File(path) as g:
+        assert list(f["customer_id"][()]) == sorted(set(g["log"]["customer_id"]))
+
+
+def test_pandas_and_column_logs(files, tmp_path):
+    for name, want in (("pd_table.h5", "--table /tx/table"), ("pd_fixed.h5", "--table /tx"),
+                       ("tx.h5", "--customer /c --time /t --amount /a")):
+        objs = info(files / name)
+        logs = [o for o in objs.values() if o["use"] == "transactions"]
+        assert len(logs) == 1, name
+        assert want in logs[0]["command"]
+        args = [a.replace("OUT.h5", str(tmp_path / f"{name}.out")) for a in command(logs[0])]
+        r = run(*args[1:])
+        assert r.returncode == 0, (name, r.stderr)
+        with h5py.File(tmp_path / f"{name}.out") as f, h5py.File(files / "tx.h5") as g:
+            assert list(f["customer_id"][()]) == sorted(set(g["c"][()]))
+    # PyTables' index of the table is listed, but nothing suggests reading it
+    objs = info(files / "pd_table.h5")
+    assert all(o["use"] == "none" for p, o in objs.items() if "/_i_" in p)
+
+
+def test_strata_outputs(files, tmp_path):
+    tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
+    assert run("kmeans", f"{files}/h5py.h5:/gz", "-k", 3, "-o", tmp_path / "km.h5").returncode == 0
+    assert run("rfm", files / "tx.h5", *tx, "-o", tmp_path / "rfm.h5").returncode == 0
+    assert run("tiers", files / "tx.h5", *tx, "-k", 3, "-o", tmp_path / "tiers.h5").returncode == 0
+    km = info(tmp_path / "km.h5")
+    check_against_h5py(tmp_path / "km.h5", km)
+    assert km["/labels"]["type"] == "int32" and km["/labels"]["shape"] == [1000]
+    assert km["/centroids"]["shape"] == [3, 3] and km["/"]["use"] == "none"
+    rfm = info(tmp_path / "rfm.h5")
+    check_against_h5py(tmp_path / "rfm.h5", rfm)
+    assert rfm["/"]["use"] == "table"  # the documented predict / kmeans input --table /
+    assert "recency" in rfm["/"]["columns"] and rfm["/"]["key"] == "customer_id"
+    tiers = info(tmp_path / "tiers.h5")
+    check_against_h5py(tmp_path / "tiers.h5", tiers)
+    assert tiers["/"]["use"] == "tiering" and "strata migrate" in tiers["/"]["command"]
+    assert tiers["/model"]["use"] == "model" and "strata predict" in tiers["/model"]["command"]
+    # migrate and predict run as suggested
+    r = run("migrate", tmp_path / "tiers.h5", tmp_path / "tiers.h5")
+    assert r.returncode == 0, r.stderr
+    text = run("info", tmp_path / "tiers.h5")
+    assert text.returncode == 0 and "-> model: strata predict" in text.stdout
+    assert "-> tiering: strata migrate" in text.stdout
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "No such file or directory"),
+    (b"not an hdf5 file at all", "is not an HDF5 file"),
+    ("truncated", "truncated file"),
+])
+def test_bad_files(files, tmp_path, content, message):
+    path = tmp_path / "bad.h5"
+    if content == "truncated":
+        path.write_bytes((files / "tx.h5").read_bytes()[:3000])
+    elif content is not None:
+        path.write_bytes(content)
+    for extra in ([], ["--json"]):
+        p = run("info", path, *extra)
+        assert p.returncode == 1 and p.stdout == ""
+        assert p.stderr.startswith("strata: error:") and message in p.stderr
+        assert p.stderr.count("\n") == 1
+
+
+def test_usage(files):
+    assert run("info").returncode == 2
+    assert run("info", files / "tx.h5", "--bogus").returncode == 2
+    assert run("info", files / "tx.h5", files / "tx.h5").returncode == 2
+    h = run("info", "--help")
+    assert h.returncode == 0 and "strata info FILE.h5" in h.stdout
+
+
+def test_provenance_on_every_output(files, tmp_path):
+    """Every output names the library version and the time of the write
+    (ISO-8601 UTC), its input, and the parameters of the run."""
+    import datetime
+    tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
+    t0 = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    runs = {
+        "km": ["kmeans", f"{files}/h5py.h5:/gz", "-k", 3, "--seed", 7, "--n-init", 2,
+               "--max-iter", 50, "--tol", "1e-3", "--init", "random"],
+        "kmt": ["kmeans", files / "h5py.h5", "--table", "/feats", "-k", 2],
+        "rfm": ["rfm", files / "tx.h5", *tx, "--bins", 4],
+        "sweep": ["sweep", f"{files}/h5py.h5:/gz", "-k", "2:3", "--seed", 5],
+        "tiers": ["tiers", files / "tx.h5", *tx, "-k", 3],
+    }
+    for name, args in runs.items():
+        p = run(*args, "-o", tmp_path / f"{name}.h5")
+        assert p.returncode == 0, (name, p.stderr)
+    p = run("predict", tmp_path / "tiers.h5", tmp_path / "tiers.h5", "--table", "/rfm", "-o",
+            tmp_path / "predict.h5")
+    assert p.returncode == 0, p.stderr
+    assert run("migrate", tmp_path / "tiers.h5", tmp_path / "predict.h5", "-o",
+               tmp_path / "migrate.h5").returncode == 0
+    t1 = datetime.datetime.now(datetime.timezone.utc)
+    for name in [*runs, "predict", "migrate"]:
+        with h5py.File(tmp_path / f"{name}.h5") as f:
+            a = f.attrs
+            assert a["strata_version"] == run("--version").stdout.split()[1], name
+            created = a["created"]
+            created = created.decode() if isinstance(created, bytes) else created
+            when = datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=datetime.timezone.utc)
+            assert t0 - datetime.timedelta(seconds=1) <= when <= t1, (name, created)
+            if name != "migrate":
+                assert "source" in a and a["source"], name
+            # per-row integer outputs are chunked and gzip-compressed; doubles are not
+            for key in ("labels", "tier", "segment", "customer_id"):
+                if key in f and len(f[key]) * f[key].dtype.itemsize > 16384:
+                    assert f[key].chunks and f[key].compression == "gzip", (name, key)
+    with h5py.File(tmp_path / "km.h5") as f:
+        a = f.attrs
+        assert (a["k"], a["seed"], a["n_init"], a["max_iter"]) == (3, 7, 2, 50)
+        assert a["tol"] == 1e-3 and a["init"] == "random" and a["algorithm"] == "lloyd"
+        assert a["source"] == f"{files}/h5py.h5:/gz"
+    with h5py.File(tmp_path / "kmt.h5") as f:
+        assert [s.decode() for s in f["feature_names"][()]] == ["recency", "spend"]
+        assert f.attrs["init"] == "k-means++" and f.attrs["n_init"] == 1
+    with h5py.File(tmp_path / "rfm.h5") as f:
+        assert f.attrs["bins"] == 4 and f.attrs["source"].startswith(str(files / "tx.h5"))
+    with h5py.File(tmp_path / "sweep.h5") as f:
+        assert (f.attrs["seed"], f.attrs["n_init"]) == (5, 1)
+
+
+def test_links_back_to_a_group_are_not_followed(tmp_path):
+    path = tmp_path / "cycle.h5"
+    with h5py.File(path, "w") as f:
+        g = f.create_group("a")
+        g["x"] = np.arange(3)
+        g["self"] = g        # a hard link to itself
+        f["again"] = g       # a second name for the same group
+        f["root"] = f["/"]   # the root under itself
+        f["soft"] = h5py.SoftLink("/a/x")
+    objs = info(path)
+    assert objs["/a/self"]["kind"] == "other" and "enclosing group" in objs["/a/self"]["type"]
+    assert objs["/root"]["kind"] == "other"
+    assert objs["/again/x"]["shape"] == [3]  # another name of a group is listed under it too
+    assert objs["/soft"]["kind"] == "other" and objs["/soft"]["type"] == "soft link"
+    assert len(objs) == 9

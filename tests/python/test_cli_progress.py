@@ -1,0 +1,219 @@
+"""Progress of long runs in the `strata` program (issue 13): --progress json
+lines (parsed, in step order, monotone), --quiet, the bar only on a terminal
+(a pseudo-terminal from pty), and Ctrl-C / SIGTERM cancelling through the
+step callback with no output and no temporary left.
+
+The program is $STRATA_CLI (set by CTest); skipped without it."""
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+
+import numpy as np
+import pytest
+
+h5py = pytest.importorskip("h5py", reason="h5py is not installed")
+
+CLI = os.environ.get("STRATA_CLI")
+pytestmark = pytest.mark.skipif(not CLI, reason="STRATA_CLI (the strata program) is not set")
+
+
+def run(*args, timeout=120):
+    return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("progress")
+    rng = np.random.default_rng(5)
+    centres = rng.uniform(-50, 50, size=(6, 3))
+    x = centres[np.arange(6000) % 6] + rng.normal(size=(6000, 3))
+    with h5py.File(d / "x.h5", "w") as f:
+        f["x"] = x
+    # rows enough for a fit that runs hundreds of iterations (tol 0, many clusters)
+    with h5py.File(d / "big.h5", "w") as f:
+        f["x"] = rng.normal(size=(200_000, 4)).astype(np.float32)
+    n = 4000
+    with h5py.File(d / "tx.h5", "w") as f:
+        f["c"] = rng.integers(0, 300, size=n)
+        f["t"] = rng.integers(18000, 18400, size=n)
+        f["a"] = np.round(rng.gamma(2.0, 30.0, size=n), 2) + 0.01
+    return d
+
+
+def check_monotone(lines):
+    elapsed = [l["elapsed_s"] for l in lines]
+    assert elapsed == sorted(elapsed)
+    for a, b in zip(lines, lines[1:]):
+        assert b["total"] < 0 or 0 <= b["done"] <= b["total"], b
+        if (a["step"], a["run"]) == (b["step"], b["run"]):
+            assert b["done"] >= a["done"], (a, b)
+
+
+def step_order(lines):
+    """The steps in order of first appearance, consecutive repeats collapsed."""
+    out = []
+    for l in lines:
+        if not out or out[-1] != l["step"]:
+            out.append(l["step"])
+    return out
+
+
+def test_kmeans_json(data, tmp_path):
+    out = tmp_path / "km.h5"
+    p = run("kmeans", f"{data}/x.h5:/x", "-k", 6, "--n-init", 2, "-o", out, "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("strata kmeans:")  # the summary is unchanged
+    lines = json_lines(p.stderr)
+    assert step_order(lines) == ["read", "seed", "iterate", "seed", "iterate", "write"]
+    check_monotone(lines)
+    reads = [l for l in lines if l["step"] == "read"]
+    assert (reads[0]["done"], reads[-1]["done"], reads[-1]["total"]) == (0, 6000, 6000)
+    writes = [l for l in lines if l["step"] == "write"]
+    assert [(w["done"], w["total"]) for w in writes] == [(0, 1), (1, 1)]
+    with h5py.File(out) as f:
+        inertia, n_iter = f.attrs["inertia"], f.attrs["n_iter"]
+    for r in (0, 1):
+        its = [l for l in lines if l["step"] == "iterate" and l["run"] == r]
+        assert [l["iteration"] for l in its] == list(range(1, len(its) + 1))
+        assert all(l["total"] == 300 for l in its)
+        inertias = [l["inertia"] for l in its]
+        assert all(b <= a * (1 + 1e-9) for a, b in zip(inertias, inertias[1:]))  # Lloyd
+    # the kept run's last reported inertia is the file's (up to the sums' rounding)
+    best = min((l for l in lines if l["step"] == "iterate"), key=lambda l: l["inertia"])
+    assert best["inertia"] == pytest.approx(inertia, rel=1e-9)
+    assert any(l["iteration"] == n_iter for l in lines if l["step"] == "iterate")
+
+
+def test_rfm_json(data, tmp_path):
+    out = tmp_path / "rfm.h5"
+    p = run("rfm", data / "tx.h5", "--customer", "/c", "--time", "/t", "--amount", "/a", "-o",
+            out, "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    lines = json_lines(p.stderr)
+    assert step_order(lines) == ["read", "aggregate", "score", "write"]
+    check_monotone(lines)
+    with h5py.File(out) as f:
+        customers = len(f["customer_id"])
+    agg = [l for l in lines if l["step"] == "aggregate"]
+    assert (agg[-1]["done"], agg[-1]["total"]) == (4000, 4000)
+    score = [l for l in lines if l["step"] == "score"]
+    assert (score[-1]["done"], score[-1]["total"]) == (customers, customers)
+    assert len(np.unique(h5py.File(data / "tx.h5")["c"][()])) == customers
+
+
+def test_sweep_tiers_predict_json(data, tmp_path):
+    p = run("sweep", f"{data}/x.h5:/x", "-k", "2:4", "-o", tmp_path / "s.h5", "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    lines = json_lines(p.stderr)
+    # 6000 rows: the k are fitted in parallel, unreported (one after another
+    # on larger data, each seeding reported)
+    assert step_order(lines) in (["read", "write"], ["read", "seed", "write"])
+    tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
+    p = run("tiers", data / "tx.h5", *tx, "-k", 3, "-o", tmp_path / "t.h5", "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    order = step_order(json_lines(p.stderr))
+    assert order[:4] == ["read", "aggregate", "score", "seed"] and order[-1] == "write"
+    assert "iterate" in order
+    rows = np.column_stack([h5py.File(tmp_path / "t.h5")["rfm/" + c][()] for c in
+                            ("recency", "frequency", "monetary")]).astype(float)
+    with h5py.File(tmp_path / "rows.h5", "w") as f:
+        f["rows"] = rows
+    p = run("predict", tmp_path / "t.h5", f"{tmp_path}/rows.h5:/rows", "-o", tmp_path / "p.h5",
+            "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    assert step_order(json_lines(p.stderr)) == ["read", "write"]
+
+
+def test_quiet_prints_nothing(data, tmp_path):
+    for args in (["kmeans", f"{data}/x.h5:/x", "-k", 3],
+                 ["rfm", data / "tx.h5", "--customer", "/c", "--time", "/t", "--amount", "/a"],
+                 ["sweep", f"{data}/x.h5:/x", "-k", "2:3"]):
+        out = tmp_path / f"{args[0]}.h5"
+        p = run(*args, "-o", out, "--quiet")
+        assert (p.returncode, p.stdout, p.stderr) == (0, "", ""), args
+        assert out.exists()
+    # errors still show
+    p = run("kmeans", f"{data}/x.h5:/nope", "-k", 3, "-o", tmp_path / "e.h5", "--quiet")
+    assert p.returncode == 1 and "nope" in p.stderr and p.stdout == ""
+
+
+def test_no_terminal_no_progress(data, tmp_path):
+    p = run("kmeans", f"{data}/x.h5:/x", "-k", 3, "-o", tmp_path / "o.h5")
+    assert p.returncode == 0 and p.stderr == "" and "inertia" in p.stdout
+
+
+def test_bad_progress_value(data, tmp_path):
+    p = run("kmeans", f"{data}/x.h5:/x", "-k", 3, "-o", tmp_path / "o.h5", "--progress", "loud")
+    assert p.returncode == 2 and "--progress must be bar, json or none" in p.stderr
+    assert not (tmp_path / "o.h5").exists()
+
+
+def run_on_pty(args):
+    """Run with stderr on a pseudo-terminal (stdout a pipe); (status, stdout, terminal text)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([CLI, *map(str, args)], stdout=subprocess.PIPE, stderr=slave,
+                         stdin=subprocess.DEVNULL)
+    os.close(slave)
+    seen = b""
+    while True:
+        r, _, _ = select.select([master], [], [], 60)
+        if not r:
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the other end closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out = p.stdout.read()
+    p.wait(timeout=60)
+    os.close(master)
+    return p.returncode, out.decode(), seen.decode(errors="replace")
+
+
+def test_bar_on_a_terminal_only(data, tmp_path):
+    status, out, tty = run_on_pty(["kmeans", f"{data}/x.h5:/x", "-k", 6, "-o", tmp_path / "a.h5"])
+    assert status == 0 and "inertia" in out
+    assert "\r" in tty and "iterate" in tty and "inertia" in tty and "read" in tty
+    assert tty.endswith("\r\x1b[K")  # the bar is cleared at the end
+    status, out, tty = run_on_pty(["kmeans", f"{data}/x.h5:/x", "-k", 6, "-o", tmp_path / "b.h5",
+                                   "--progress", "none"])
+    assert status == 0 and tty == ""
+    status, out, tty = run_on_pty(["kmeans", f"{data}/x.h5:/x", "-k", 6, "-o", tmp_path / "c.h5",
+                                   "--quiet"])
+    assert (status, out, tty) == (0, "", "")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_cancels_through_the_callback(data, tmp_path, sig):
+    out = tmp_path / "big_out.h5"
+
+    def default_signals():  # a SIGINT ignored by whoever started us must reach the child
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, signal.SIG_DFL)
+
+    p = subprocess.Popen([CLI, "kmeans", f"{data}/big.h5:/x", "-k", "48", "--tol", "0",
+                          "--max-iter", "100000", "-o", str(out), "--progress", "json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=default_signals)
+    seen = b""
+    while seen.count(b'"iterate"') < 3:  # the fit is iterating: well before any write
+        chunk = os.read(p.stderr.fileno(), 4096)
+        assert chunk, seen
+        seen += chunk
+    p.send_signal(sig)
+    rest, err = p.communicate(timeout=120)
+    lines = json_lines((seen + err).decode())
+    assert p.returncode == -sig  # ends by the signal, as the shell expects (130, 143)
+    assert not out.exists()
+    assert [n for n in os.listdir(tmp_path) if ".tmp." in n] == []
+    assert all(l["step"] != "write" for l in lines)  # cancelled before the write
+    assert b"error" not in err and rest == b""

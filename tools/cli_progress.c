@@ -1,0 +1,158 @@
+#include "cli_progress.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum { MODE_AUTO, MODE_NONE, MODE_BAR, MODE_JSON };
+
+static struct {
+    int mode, quiet, shown; /* shown: a bar is on the line */
+    double t0, step_t0, last_draw;
+    int step;
+    int64_t run;
+} P = {.mode = MODE_AUTO};
+
+int cli_progress_option(int opt, const char *arg, int *rc)
+{
+    if (opt == CLI_OPT_QUIET) {
+        P.quiet = 1;
+        *rc = CLI_OK;
+        return 1;
+    }
+    if (opt != CLI_OPT_PROGRESS)
+        return 0;
+    *rc = CLI_OK;
+    if (!strcmp(arg, "bar"))
+        P.mode = MODE_BAR;
+    else if (!strcmp(arg, "json"))
+        P.mode = MODE_JSON;
+    else if (!strcmp(arg, "none"))
+        P.mode = MODE_NONE;
+    else
+        *rc = cli_error(CLI_USAGE, "--progress must be bar, json or none, got '%s'", arg);
+    return 1;
+}
+
+void cli_progress_begin(const char *command)
+{
+    (void)command;
+    if (P.mode == MODE_AUTO)
+        P.mode = !P.quiet && isatty(STDERR_FILENO) ? MODE_BAR : MODE_NONE;
+    if (P.quiet && P.mode == MODE_BAR)
+        P.mode = MODE_NONE;
+    if (P.quiet) {
+        fflush(stdout);
+        if (!freopen("/dev/null", "w", stdout))
+            P.quiet = 1; /* stdout is then closed: prints fail quietly, as asked */
+    }
+    P.t0 = P.step_t0 = cli_now();
+    P.step = 0;
+    cli_cancel_on_signals();
+}
+
+/* "1h02m", "3m05s", "12s" */
+static void duration(char *buf, size_t len, double s)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, len, "?");
+    else if (s >= 3600)
+        snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else if (s >= 60)
+        snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else
+        snprintf(buf, len, "%.0fs", s);
+}
+
+static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double value, double now)
+{
+    char line[256], eta[32];
+    const double in_step = now - P.step_t0;
+    const double rate = in_step > 0 ? (double)done / in_step : 0.0;
+    int len;
+    if (step == STRATA_STEP_ITERATE) {
+        len = snprintf(line, sizeof line, "iterate  run %lld  iteration %lld/%lld  inertia %.6g",
+                       (long long)run, (long long)done, (long long)total, value);
+    } else if (total > 0) {
+        const double frac = (double)done / (double)total;
+        char bar[21];
+        int filled = (int)(frac * 20.0 + 1e-9);
+        for (int i = 0; i < 20; i++)
+            bar[i] = i < filled ? '#' : '.';
+        bar[20] = '\0';
+        duration(eta, sizeof eta, rate > 0 ? (double)(total - done) / rate : NAN);
+        len = snprintf(line, sizeof line, "%-9s [%s] %5.1f%%", strata_step_name(step), bar,
+                       100.0 * frac);
+        if (total > 1 && len > 0 && (size_t)len < sizeof line)
+            len += snprintf(line + len, sizeof line - (size_t)len, "  %.3g rows/s  ETA %s", rate,
+                            done < total ? eta : "0s");
+    } else {
+        len = snprintf(line, sizeof line, "%-9s %lld", strata_step_name(step), (long long)done);
+    }
+    (void)len;
+    fprintf(stderr, "\r%s\033[K", line);
+    fflush(stderr);
+    P.shown = 1;
+    P.last_draw = now;
+}
+
+static void print_json(int step, int64_t run, int64_t done, int64_t total, double value,
+                       double now)
+{
+    fprintf(stderr, "{\"step\":\"%s\",\"run\":%lld,\"done\":%lld,\"total\":%lld",
+            strata_step_name(step), (long long)run, (long long)done, (long long)total);
+    if (step == STRATA_STEP_ITERATE) {
+        fprintf(stderr, ",\"iteration\":%lld", (long long)done);
+        if (isfinite(value))
+            fprintf(stderr, ",\"inertia\":%.17g", value);
+        else
+            fputs(",\"inertia\":null", stderr);
+    }
+    fprintf(stderr, ",\"elapsed_s\":%.6f}\n", now - P.t0);
+    fflush(stderr);
+}
+
+static void show(int step, int64_t run, int64_t done, int64_t total, double value)
+{
+    if (P.mode != MODE_BAR && P.mode != MODE_JSON)
+        return;
+    const double now = cli_now();
+    const int fresh = step != P.step || run != P.run;
+    if (fresh) {
+        P.step = step;
+        P.run = run;
+        P.step_t0 = now;
+    }
+    if (P.mode == MODE_JSON)
+        print_json(step, run, done, total, value, now);
+    else if (fresh || done == total || now - P.last_draw >= 0.1) /* at most 10 redraws a second */
+        draw_bar(step, run, done, total, value, now);
+}
+
+int cli_progress_step(void *user, int step, int64_t run, int64_t done, int64_t total,
+                      double value)
+{
+    (void)user;
+    show(step, run, done, total, value);
+    return cli_interrupted() != 0;
+}
+
+void cli_progress_note(int step, int64_t done, int64_t total)
+{
+    if (cli_progress_step(NULL, step, 0, done, total, NAN)) {
+        cli_progress_end();
+        cli_end_by_signal();
+    }
+}
+
+void cli_progress_end(void)
+{
+    if (P.shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        P.shown = 0;
+    }
+}

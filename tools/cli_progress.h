@@ -1,0 +1,62 @@
+/* Progress of long runs on stderr, and Ctrl-C through the library's step
+ * callback (strata_step_fn):
+ *
+ *   stderr a terminal, no option   a one-line bar redrawn with \r: step,
+ *                                  percent, rate, ETA; iteration and inertia
+ *   --progress bar                 the bar even when stderr is not a terminal
+ *   --progress json                one JSON object a line per report
+ *   --progress none, or no terminal nothing (the behaviour before the option)
+ *   --quiet                        no bar and no summary on stdout: only
+ *                                  errors (and --progress json if asked)
+ *
+ * Add CLI_PROGRESS_OPTIONS to the command's getopt_long() table, pass every
+ * option to cli_progress_option(), call cli_progress_begin() before the work
+ * and set cli_progress_step as the step callback of the handles. */
+#ifndef STRATA_TOOLS_CLI_PROGRESS_H
+#define STRATA_TOOLS_CLI_PROGRESS_H
+
+#include <stdint.h>
+
+#include "strata.h"
+
+enum { CLI_OPT_QUIET = 1100, CLI_OPT_PROGRESS };
+
+#define CLI_PROGRESS_OPTIONS                                    \
+    {"quiet", no_argument, NULL, CLI_OPT_QUIET},                \
+    {"progress", required_argument, NULL, CLI_OPT_PROGRESS}
+
+/* The help lines of the options above. */
+#define CLI_PROGRESS_HELP                                                              \
+    "  --progress MODE    bar (a one-line progress bar on stderr, the default when\n"   \
+    "                     stderr is a terminal), json (one JSON object a line on\n"     \
+    "                     stderr per step report, for scripts) or none\n"              \
+    "  --quiet            print nothing but errors: no bar, no summary\n"
+
+/* The exit-status line of a command's help. */
+#define CLI_EXIT_HELP                                                                  \
+    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force);\n" \
+    "Ctrl-C (SIGINT) or SIGTERM cancels: nothing is written, the command ends by the\n"  \
+    "signal (status 130 or 143 in a shell)\n"
+
+/* 1 if opt is one of CLI_PROGRESS_OPTIONS (*rc set: CLI_OK, or CLI_USAGE
+ * after printing the error for a bad --progress value), else 0. */
+int cli_progress_option(int opt, const char *arg, int *rc);
+
+/* Decide the display (see above) and make SIGINT/SIGTERM/SIGHUP cancel
+ * through the step callback; with --quiet stdout goes to /dev/null. */
+void cli_progress_begin(const char *command);
+
+/* The step callback of every handle of the command (user is unused):
+ * shows the report, returns 1 once a signal asked to stop. */
+int cli_progress_step(void *user, int step, int64_t run, int64_t done, int64_t total,
+                      double value);
+
+/* A step the program runs itself (e.g. reading a --table, assembling a
+ * result file): the same display; once a signal asked to stop, the program
+ * ends by it here (temporaries removed). */
+void cli_progress_note(int step, int64_t done, int64_t total);
+
+/* Clear the bar (a newline-free display leaves the terminal clean). */
+void cli_progress_end(void);
+
+#endif

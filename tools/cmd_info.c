@@ -1,0 +1,362 @@
+/* strata info: what an HDF5 file holds and which strata command reads it. */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+static const char HELP[] =
+    "usage: strata info FILE.h5 [--json]\n"
+    "\n"
+    "List every group and dataset of FILE.h5 - element type, shape, chunks,\n"
+    "compression and other filters, attributes (short values) - and, for each\n"
+    "one a strata command can read, that command:\n"
+    "  a 2-D numeric dataset         strata kmeans FILE.h5:/ds -k K -o OUT.h5\n"
+    "                                (strata sweep FILE.h5:/ds -k 2:10 to choose K)\n"
+    "  a table of numeric columns    strata kmeans FILE.h5 --table T -k K -o OUT.h5\n"
+    "  (group of 1-D datasets, compound dataset, pandas frame)\n"
+    "  a transaction log (a table    strata rfm FILE.h5 --customer C --time T --amount A\n"
+    "  with customer, time and       -o OUT.h5, or strata tiers with the same columns\n"
+    "  amount columns)\n"
+    "  a saved model (/model)        strata predict FILE.h5 IN.h5:/rows -o OUT.h5\n"
+    "  a tiering (/customer_id and   strata migrate FILE.h5 NEWER.h5\n"
+    "  /tier)\n"
+    "Only metadata is read. A transaction log is recognised by its column names\n"
+    "(customer_id, customer, id, ...; day, time, date, ...; amount, value, ...).\n"
+    "\n"
+    "options:\n"
+    "  --json        one JSON object: {\"file\", \"objects\": [{\"path\", \"kind\", \"type\",\n"
+    "                \"shape\", \"chunks\", \"filters\", \"attributes\", \"use\", \"columns\",\n"
+    "                \"key\", \"command\"}, ...]}\n"
+    "  -h, --help    show this help\n"
+    "\n"
+    "exit status: 0 ok, 1 the file is missing, unreadable or not HDF5, 2 usage error\n";
+
+enum { OPT_JSON = 256 };
+
+/* Does name (any case) equal one of the words? */
+static int named(const char *name, const char *const *words)
+{
+    for (; *words; words++)
+        if (!strcasecmp(name, *words))
+            return 1;
+    return 0;
+}
+
+static const char *const CUSTOMER[] = {"customer_id", "customer", "customerid", "cust_id",
+                                       "client_id", "client", "user_id", "id", "c", NULL};
+static const char *const TIME[] = {"day", "days", "time", "date", "timestamp", "t",
+                                   "invoice_date", "invoicedate", "order_date", "ts", NULL};
+static const char *const AMOUNT[] = {"amount", "value", "spend", "price", "total", "sales",
+                                     "revenue", "a", "monetary_value", NULL};
+
+/* The column of `columns` (comma-separated) or key named like one of words. */
+static int pick(const char *columns, const char *key, const char *const *words, char *out,
+                size_t cap)
+{
+    if (key && key[0] && named(key, words)) {
+        snprintf(out, cap, "%s", key);
+        return 1;
+    }
+    const char *p = columns;
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char name[256];
+        if (len < sizeof name) {
+            memcpy(name, p, len);
+            name[len] = '\0';
+            if (named(name, words)) {
+                snprintf(out, cap, "%s", name);
+                return 1;
+            }
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+/* Is there an object at path in the catalog? */
+static int has(const strata_h5_catalog *c, const char *path)
+{
+    for (int64_t i = 0; i < strata_h5_catalog_count(c); i++)
+        if (!strcmp(strata_h5_catalog_path(c, i), path))
+            return 1;
+    return 0;
+}
+
+/* "use" name and the command reading object i into cmd ("" none). */
+static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *file, char *cmd,
+                           size_t cap)
+{
+    const char *path = strata_h5_catalog_path(c, i);
+    cmd[0] = '\0';
+    if (strstr(path, "/_i_")) /* PyTables' index of a table: not data */
+        return "none";
+    switch (strata_h5_catalog_use(c, i)) {
+    case STRATA_H5_USE_MATRIX:
+        snprintf(cmd, cap, "strata kmeans %s:%s -k K -o OUT.h5  (choose K: strata sweep %s:%s -k "
+                 "2:10)", file, path, file, path);
+        return "matrix";
+    case STRATA_H5_USE_TABLE: {
+        const char *cols = strata_h5_catalog_columns(c, i), *key = strata_h5_catalog_key(c, i);
+        char cu[256], ti[256], am[256];
+        if (pick(cols, key, CUSTOMER, cu, sizeof cu) && pick(cols, NULL, TIME, ti, sizeof ti) &&
+            pick(cols, NULL, AMOUNT, am, sizeof am)) {
+            /* a group of datasets: the columns by path; a compound or pandas table: by name */
+            char block[1100];
+            snprintf(block, sizeof block, "%s/block0_items", strcmp(path, "/") ? path : "");
+            const int by_path =
+                strata_h5_catalog_kind(c, i) == STRATA_H5_GROUP && !has(c, block);
+            const char *g = strcmp(path, "/") ? path : "";
+            if (by_path)
+                snprintf(cmd, cap, "strata rfm %s --customer %s/%s --time %s/%s --amount %s/%s "
+                         "-o OUT.h5  (or strata tiers with the same columns)", file, g, cu, g, ti,
+                         g, am);
+            else
+                snprintf(cmd, cap, "strata rfm %s --table %s --customer %s --time %s --amount %s "
+                         "-o OUT.h5  (or strata tiers with the same columns)", file, path, cu, ti,
+                         am);
+            return "transactions";
+        }
+        snprintf(cmd, cap, "strata kmeans %s --table %s -k K -o OUT.h5  (choose K: strata sweep "
+                 "%s --table %s -k 2:10)", file, path, file, path);
+        return "table";
+    }
+    case STRATA_H5_USE_MODEL:
+        if (!strcmp(path, "/model"))
+            snprintf(cmd, cap, "strata predict %s IN.h5:/rows -o OUT.h5", file);
+        return "model";
+    case STRATA_H5_USE_TIERING:
+        snprintf(cmd, cap, "strata migrate %s NEWER.h5", file);
+        return "tiering";
+    default: return "none";
+    }
+}
+
+static const char *kind_name(int kind)
+{
+    return kind == STRATA_H5_GROUP ? "group" : kind == STRATA_H5_DATASET ? "dataset" : "other";
+}
+
+static void print_dims(const int64_t *dims, int rank, const char *sep)
+{
+    for (int k = 0; k < rank; k++)
+        printf("%s%lld", k ? sep : "", (long long)dims[k]);
+}
+
+/* Bytes of the valid UTF-8 sequence at p (0: not one). */
+static int utf8_length(const unsigned char *p)
+{
+    int len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+              : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 2 && p[0] < 0xc2)
+        return 0; /* overlong */
+    for (int k = 1; k < len; k++)
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* A JSON string: names in a file may hold any bytes; invalid UTF-8 becomes U+FFFD. */
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int len = utf8_length(p);
+        if (len == 0) {
+            fputs("\\ufffd", stdout);
+            p++;
+        } else if (len > 1) {
+            fwrite(p, 1, (size_t)len, stdout);
+            p += len;
+        } else {
+            if (*p == '"' || *p == '\\')
+                printf("\\%c", *p);
+            else if (*p < 0x20 || *p == 0x7f)
+                printf("\\u%04x", *p);
+            else
+                putchar(*p);
+            p++;
+        }
+    }
+    putchar('"');
+}
+
+static void json_dims(const int64_t *dims, int rank)
+{
+    if (rank < 0) {
+        fputs("null", stdout);
+        return;
+    }
+    putchar('[');
+    print_dims(dims, rank, ",");
+    putchar(']');
+}
+
+/* A comma-separated list as a JSON array of strings. */
+static void json_list(const char *list)
+{
+    putchar('[');
+    const char *p = list;
+    int first = 1;
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char *item = strndup(p, len);
+        if (item) {
+            if (!first)
+                putchar(',');
+            json_string(item);
+            first = 0;
+            free(item);
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    putchar(']');
+}
+
+static void print_json(const strata_h5_catalog *c, const char *file)
+{
+    fputs("{\"file\":", stdout);
+    json_string(file);
+    fputs(",\"objects\":[", stdout);
+    for (int64_t i = 0; i < strata_h5_catalog_count(c); i++) {
+        int64_t dims[32], chunks[32];
+        int rank = strata_h5_catalog_shape(c, i, dims, 32);
+        int crank = strata_h5_catalog_chunks(c, i, chunks, 32);
+        char cmd[2048];
+        const char *use = suggest(c, i, file, cmd, sizeof cmd);
+        fputs(i ? ",\n{" : "\n{", stdout);
+        fputs("\"path\":", stdout);
+        json_string(strata_h5_catalog_path(c, i));
+        printf(",\"kind\":\"%s\",\"type\":", kind_name(strata_h5_catalog_kind(c, i)));
+        json_string(strata_h5_catalog_type(c, i));
+        fputs(",\"shape\":", stdout);
+        json_dims(dims, rank);
+        fputs(",\"chunks\":", stdout);
+        json_dims(chunks, crank > 0 ? crank : -1);
+        fputs(",\"filters\":", stdout);
+        json_list(strata_h5_catalog_filters(c, i));
+        fputs(",\"attributes\":{", stdout);
+        for (int64_t j = 0; j < strata_h5_catalog_attr_count(c, i); j++) {
+            if (j)
+                putchar(',');
+            json_string(strata_h5_catalog_attr_name(c, i, j));
+            putchar(':');
+            json_string(strata_h5_catalog_attr_value(c, i, j));
+        }
+        printf("},\"use\":\"%s\",\"columns\":", use);
+        json_list(strata_h5_catalog_columns(c, i));
+        fputs(",\"key\":", stdout);
+        json_string(strata_h5_catalog_key(c, i));
+        fputs(",\"command\":", stdout);
+        json_string(cmd);
+        putchar('}');
+    }
+    fputs("]}\n", stdout);
+}
+
+/* s with control characters escaped (attribute values may hold pickles). */
+static void print_escaped(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            printf("\\x%02x", *p);
+        else
+            putchar(*p);
+}
+
+static void print_text(const strata_h5_catalog *c, const char *file)
+{
+    printf("%s\n", file);
+    for (int64_t i = 0; i < strata_h5_catalog_count(c); i++) {
+        const char *path = strata_h5_catalog_path(c, i);
+        int depth = 0;
+        for (const char *p = path + 1; *p; p++)
+            depth += *p == '/';
+        depth += strcmp(path, "/") != 0;
+        const int kind = strata_h5_catalog_kind(c, i);
+        const char *name = strcmp(path, "/") ? strrchr(path, '/') + 1 : "/";
+        printf("%*s%s%s", 2 * depth, "", name, kind == STRATA_H5_GROUP && strcmp(path, "/") ? "/" : "");
+        if (kind == STRATA_H5_DATASET) {
+            int64_t dims[32], chunks[32];
+            int rank = strata_h5_catalog_shape(c, i, dims, 32);
+            int crank = strata_h5_catalog_chunks(c, i, chunks, 32);
+            printf("  %s", strata_h5_catalog_type(c, i));
+            if (rank == 0)
+                fputs(" scalar", stdout);
+            else if (rank > 0) {
+                fputs(" [", stdout);
+                print_dims(dims, rank, " x ");
+                putchar(']');
+            }
+            if (crank > 0) {
+                fputs(", chunks [", stdout);
+                print_dims(chunks, crank, " x ");
+                putchar(']');
+            } else
+                fputs(", contiguous", stdout);
+            const char *f = strata_h5_catalog_filters(c, i);
+            printf(", %s", f[0] ? f : "no compression");
+        } else if (kind == STRATA_H5_OTHER) {
+            printf("  (%s)", strata_h5_catalog_type(c, i));
+        }
+        putchar('\n');
+        for (int64_t j = 0; j < strata_h5_catalog_attr_count(c, i); j++) {
+            printf("%*s@", 2 * depth + 4, "");
+            print_escaped(strata_h5_catalog_attr_name(c, i, j));
+            fputs(" = ", stdout);
+            print_escaped(strata_h5_catalog_attr_value(c, i, j));
+            putchar('\n');
+        }
+        char cmd[2048];
+        const char *use = suggest(c, i, file, cmd, sizeof cmd);
+        if (cmd[0]) {
+            printf("%*s-> %s: %s\n", 2 * depth + 4, "", use, cmd);
+            if (!strcmp(use, "table") || !strcmp(use, "transactions"))
+                printf("%*s   columns: %s%s%s\n", 2 * depth + 4, "",
+                       strata_h5_catalog_columns(c, i),
+                       strata_h5_catalog_key(c, i)[0] ? "; row key: " : "",
+                       strata_h5_catalog_key(c, i));
+        }
+    }
+}
+
+int cmd_info(int argc, char **argv)
+{
+    static const struct option longs[] = {{"json", no_argument, NULL, OPT_JSON},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    int c, json = 0, help = 0, rc = CLI_OK;
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
+        switch (c) {
+        case OPT_JSON: json = 1; break;
+        case 'h': help = 1; break;
+        default: rc = cli_bad_option("info", c, argv);
+        }
+    }
+    if (rc)
+        return rc;
+    if (help) {
+        fputs(HELP, stdout);
+        return CLI_OK;
+    }
+    const char *file;
+    if ((rc = cli_one_input(argc, argv, optind, "FILE.h5", "info", &file)))
+        return rc;
+    strata_h5_catalog *cat = NULL;
+    int st = strata_h5_catalog_open(&cat, file);
+    if (st)
+        return cli_error(CLI_RUNTIME, "%s", strata_last_error());
+    if (json)
+        print_json(cat, file);
+    else
+        print_text(cat, file);
+    strata_h5_catalog_free(cat);
+    return CLI_OK;
+}
