@@ -58,15 +58,10 @@ struct strata__h5_stream {
     rlim_t fsize_limit; /* RLIMIT_FSIZE */
 };
 
+/* The writer's element types; a stream has no uint8 datasets. */
 static int types_of(int type, hid_t *file_type, hid_t *mem_type, size_t *size)
 {
-    switch (type) {
-    case STRATA__H5_I32: *file_type = H5T_STD_I32LE; *mem_type = H5T_NATIVE_INT32; *size = 4; return 1;
-    case STRATA__H5_I64: *file_type = H5T_STD_I64LE; *mem_type = H5T_NATIVE_INT64; *size = 8; return 1;
-    case STRATA__H5_F32: *file_type = H5T_IEEE_F32LE; *mem_type = H5T_NATIVE_FLOAT; *size = 4; return 1;
-    case STRATA__H5_F64: *file_type = H5T_IEEE_F64LE; *mem_type = H5T_NATIVE_DOUBLE; *size = 8; return 1;
-    default: return 0;
-    }
+    return type != STRATA__H5_U8 && strata__h5_out_types(type, file_type, mem_type, size);
 }
 
 int strata__h5_stream_open(strata__h5_stream **out, const char *path, int flags, char *msg)

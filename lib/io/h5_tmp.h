@@ -25,6 +25,9 @@ typedef struct strata__h5_tmp {
     char *msg;
 } strata__h5_tmp;
 
+/* File and memory types and element size of a STRATA__H5_* type; 0 if unknown. */
+int strata__h5_out_types(int type, hid_t *file_type, hid_t *mem_type, size_t *size);
+
 /* Check the target (inputs, kind, STRATA_WRITE_FORCE), remove stale
  * temporaries of path in its folder, and create the temporary file (w->fd);
  * with `lock`, flock it (a file HDF5 writes itself is locked by HDF5 instead

@@ -740,7 +740,7 @@ struct strata__h5_out {
 /* Small datasets stay contiguous: chunking and gzip only pay off on big ones. */
 #define COMPRESS_BYTES ((int64_t)1 << 14)
 
-static int out_types(int type, hid_t *file_type, hid_t *mem_type, size_t *size)
+int strata__h5_out_types(int type, hid_t *file_type, hid_t *mem_type, size_t *size)
 {
     switch (type) {
     case STRATA__H5_I32: *file_type = H5T_STD_I32LE; *mem_type = H5T_NATIVE_INT32; *size = 4; return 1;
@@ -782,7 +782,7 @@ int strata__h5_out_dataset(strata__h5_out *o, const char *name, int type, int ra
 {
     hid_t ft, mt;
     size_t size;
-    if (!out_types(type, &ft, &mt, &size) || rank < 1 || rank > 2)
+    if (!strata__h5_out_types(type, &ft, &mt, &size) || rank < 1 || rank > 2)
         return strata__fail(o->w.msg, STRATA_E_INTERNAL, "bad dataset type or rank for '%s'", name);
     hsize_t hd[2] = {(hsize_t)dims[0], rank == 2 ? (hsize_t)dims[1] : 1};
     int64_t elems = dims[0] * (rank == 2 ? dims[1] : 1);
@@ -809,7 +809,7 @@ int strata__h5_out_attr(strata__h5_out *o, const char *object, const char *name,
 {
     hid_t ft, mt;
     size_t size;
-    if (!out_types(type, &ft, &mt, &size))
+    if (!strata__h5_out_types(type, &ft, &mt, &size))
         return strata__fail(o->w.msg, STRATA_E_INTERNAL, "bad attribute type for '%s'", name);
     strata__h5_guard g;
     strata__h5_enter(&g);
