@@ -22,13 +22,14 @@ typedef struct fit_out {
     int status;
     double c[K * D];
     double inertia;
-    int64_t n_iter, streamed;
+    int64_t n_iter, streamed, algorithm;
     int32_t *labels;
     char msg[512];
 } fit_out;
 
 typedef struct fit_opts {
     int64_t threads, block_rows, memory, init, algorithm, n_init;
+    int64_t max_iter; /* 0: 25 */
     const double *init_c; /* K x D, for init = centroids */
 } fit_opts;
 
@@ -38,7 +39,8 @@ static strata_kmeans *make_handle(const fit_opts *o)
     ASSERT_EQ_INT(strata_kmeans_create(&km), STRATA_OK);
     ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_K, K), STRATA_OK);
     ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, 7), STRATA_OK);
-    ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, 25), STRATA_OK);
+    ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter ? o->max_iter : 25),
+                  STRATA_OK);
     ASSERT_EQ_INT(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 0.0), STRATA_OK);
     ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_THREADS, o->threads), STRATA_OK);
     ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_BLOCK_ROWS, o->block_rows), STRATA_OK);
@@ -65,6 +67,8 @@ static void collect(strata_kmeans *km, int status, int64_t n, fit_out *r)
                       STRATA_OK);
         ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &r->n_iter), STRATA_OK);
         ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_STREAMED, &r->streamed),
+                      STRATA_OK);
+        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &r->algorithm),
                       STRATA_OK);
         /* the cluster sizes agree with the labels */
         int64_t sizes[K], from_labels[K] = {0};
@@ -165,6 +169,84 @@ static void test_memory_stream_matches(void)
             }
             gen_free(&g);
         }
+}
+
+/* k-means|| and AFK-MC^2 seeding through the stream: the same bits as in
+ * memory, for both dtypes, weights, block sizes and thread counts. One Lloyd
+ * step (max_iter 1) keeps the result close to the seeds (a seeding that
+ * differed would show), 25 steps check the whole fit. */
+static void test_memory_stream_seedings(void)
+{
+    static const int64_t blocks[] = {4096, 8192, 3 * 4096};
+    static const int inits[] = {STRATA_INIT_KMEANS_PARALLEL, STRATA_INIT_AFKMC2};
+    for (int dt = STRATA_FLOAT32; dt <= STRATA_FLOAT64; dt++)
+        for (int weighted = 0; weighted <= 1; weighted++) {
+            gen_data g;
+            gen_blobs(&g, 61 + (uint64_t)(dt * 2 + weighted), dt, N, D, D + (weighted ? 2 : 0),
+                      K, 10.0, 1.5, 3.0, weighted);
+            for (int ii = 0; ii < 2; ii++)
+                for (int64_t mi = 1; mi <= 25; mi += 24) {
+                    fit_opts o = {.threads = 1, .init = inits[ii], .max_iter = mi};
+                    fit_out ref;
+                    fit_mem(&g, &o, &ref);
+                    ASSERT_MSG(ref.status == STRATA_OK, "%s", ref.msg);
+                    ASSERT_EQ_INT(ref.streamed, 0);
+                    for (int bi = 0; bi < 3; bi++)
+                        for (int64_t th = 1; th <= 2; th++) {
+                            fit_opts s = o;
+                            s.threads = th;
+                            s.block_rows = blocks[bi];
+                            fit_out got;
+                            fit_mem(&g, &s, &got);
+                            char what[160];
+                            snprintf(what, sizeof what,
+                                     "dtype %d weighted %d init %d max_iter %lld block %lld "
+                                     "threads %lld", dt, weighted, inits[ii], (long long)mi,
+                                     (long long)blocks[bi], (long long)th);
+                            assert_same(&ref, &got, N, what);
+                            ASSERT_EQ_INT(got.streamed, 1);
+                            out_free(&got);
+                        }
+                    out_free(&ref);
+                }
+            gen_free(&g);
+        }
+}
+
+/* An explicit Hamerly or Yinyang on a fit that streams runs Lloyd (the same
+ * bits by construction) and says so; mini-batch refuses to stream. */
+static void test_memory_stream_bounded_fallback(void)
+{
+    gen_data g;
+    gen_blobs(&g, 71, STRATA_FLOAT64, N, D, D, K, 10.0, 1.5, 0.0, 0);
+    fit_opts o = {.threads = 2, .init = STRATA_INIT_KMEANSPP, .algorithm = STRATA_ALGO_LLOYD};
+    fit_out lloyd, bounded;
+    fit_mem(&g, &o, &lloyd);
+    ASSERT_EQ_INT(lloyd.algorithm, STRATA_ALGO_LLOYD);
+    static const int algos[] = {STRATA_ALGO_HAMERLY, STRATA_ALGO_YINYANG};
+    for (int ai = 0; ai < 2; ai++) {
+        fit_opts s = o;
+        s.algorithm = algos[ai];
+        fit_mem(&g, &s, &bounded); /* in memory: the bounded algorithm itself */
+        ASSERT_EQ_INT(bounded.algorithm, algos[ai]);
+        ASSERT_EQ_INT(bounded.streamed, 0);
+        out_free(&bounded);
+        s.block_rows = 8192;
+        fit_mem(&g, &s, &bounded);
+        assert_same(&lloyd, &bounded, N, algos[ai] == STRATA_ALGO_HAMERLY ? "hamerly streamed"
+                                                                        : "yinyang streamed");
+        ASSERT_EQ_INT(bounded.streamed, 1);
+        ASSERT_EQ_INT(bounded.algorithm, STRATA_ALGO_LLOYD);
+        out_free(&bounded);
+    }
+    fit_opts s = o;
+    s.algorithm = STRATA_ALGO_MINIBATCH;
+    s.block_rows = 4096;
+    fit_mem(&g, &s, &bounded);
+    ASSERT_MSG(bounded.status == STRATA_E_UNSUPPORTED && strstr(bounded.msg, "minibatch") &&
+               strstr(bounded.msg, "random"), "%d: %s", bounded.status, bounded.msg);
+    out_free(&lloyd);
+    gen_free(&g);
 }
 
 /* Restarts keep the best run's labels the same way. */
@@ -302,8 +384,9 @@ static void test_h5_stream_matches(void)
         double c0[K * D];
         far_centroids(&m, c0);
         static const int inits[] = {STRATA_INIT_KMEANSPP, STRATA_INIT_RANDOM,
-                                    STRATA_INIT_CENTROIDS};
-        for (int ii = 0; ii < 3; ii++) {
+                                    STRATA_INIT_CENTROIDS, STRATA_INIT_KMEANS_PARALLEL,
+                                    STRATA_INIT_AFKMC2};
+        for (int ii = 0; ii < 5; ii++) {
             fit_opts o = {.threads = 2, .init = inits[ii], .init_c = c0};
             fit_out ref, loaded, s1, s2, budget;
             fit_mem(&m, &o, &ref);
@@ -328,7 +411,9 @@ static void test_h5_stream_matches(void)
             s = o;
             const int64_t es = cases[ci].dtype == STRATA_FLOAT32 ? 4 : 8;
             const int64_t per_row = 4 + (inits[ii] == STRATA_INIT_RANDOM ? 1 : 0) +
-                                    (inits[ii] == STRATA_INIT_KMEANSPP && es == 8 ? 8 : 0);
+                                    (inits[ii] == STRATA_INIT_KMEANSPP && es == 8 ? 8 : 0) +
+                                    (inits[ii] == STRATA_INIT_KMEANS_PARALLEL ? 9 : 0) +
+                                    (inits[ii] == STRATA_INIT_AFKMC2 ? 8 : 0);
             s.memory = (24 << 20) + 8 * K * D * 8 + N * per_row + 5 * 4096 * D * es;
             fit_file(path, N, &s, &budget);
             ASSERT_MSG(budget.status == STRATA_OK, "%s", budget.msg);
@@ -417,18 +502,19 @@ static void test_h5_budget_errors(void)
     fit_file(path, N, &o, &r);
     ASSERT_MSG(r.status == STRATA_E_NOMEM, "status %d: %s", r.status, r.msg);
     ASSERT_MSG(strstr(r.msg, "too small") && strstr(r.msg, "at least"), "%s", r.msg);
-    /* what cannot stream yet says so */
+    /* what cannot stream says so; Hamerly falls back to Lloyd */
     o.memory = 0;
     o.block_rows = 4096;
-    o.algorithm = STRATA_ALGO_HAMERLY;
+    o.algorithm = STRATA_ALGO_MINIBATCH;
     fit_file(path, N, &o, &r);
-    ASSERT_MSG(r.status == STRATA_E_UNSUPPORTED && strstr(r.msg, "hamerly"), "%d: %s", r.status,
-               r.msg);
-    o.algorithm = STRATA_ALGO_AUTO;
+    ASSERT_MSG(r.status == STRATA_E_UNSUPPORTED && strstr(r.msg, "minibatch"), "%d: %s",
+               r.status, r.msg);
+    o.algorithm = STRATA_ALGO_HAMERLY;
     o.init = STRATA_INIT_KMEANS_PARALLEL;
     fit_file(path, N, &o, &r);
-    ASSERT_MSG(r.status == STRATA_E_UNSUPPORTED && strstr(r.msg, "k-means||"), "%d: %s",
-               r.status, r.msg);
+    ASSERT_MSG(r.status == STRATA_OK && r.streamed == 1 && r.algorithm == STRATA_ALGO_LLOYD,
+               "%d: %s", r.status, r.msg);
+    out_free(&r);
     /* negative values are refused */
     strata_kmeans *km = NULL;
     ASSERT_EQ_INT(strata_kmeans_create(&km), STRATA_OK);
@@ -449,6 +535,8 @@ int main(void)
         return 1;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     RUN_TEST(test_memory_stream_matches);
+    RUN_TEST(test_memory_stream_seedings);
+    RUN_TEST(test_memory_stream_bounded_fallback);
     RUN_TEST(test_memory_stream_n_init);
     RUN_TEST(test_memory_stream_widened);
     RUN_TEST(test_stream_nonfinite);

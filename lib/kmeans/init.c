@@ -23,12 +23,6 @@ static int too_few_points(const strata__kmeans_cfg *cfg, const char *method, int
     return STRATA_OK;
 }
 
-static void copy_row(const strata__data *X, int64_t i, double *out)
-{
-    for (int64_t f = 0; f < X->d; f++)
-        out[f] = strata__at(X, i, f);
-}
-
 static double weight(const strata__data *X, int64_t i)
 {
     return X->w ? X->w[i] : 1.0;
@@ -414,7 +408,8 @@ static int random_rows(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
 #define KMPAR_EXTRA_ROUNDS 64 /* more, only while there are fewer than k candidates */
 
 typedef struct kp_ctx {
-    const strata__data *X;
+    const strata__data *X;  /* the pass's view of the rows */
+    const double *w;        /* n weights, or NULL */
     const strata__tables *t; /* this round's candidates */
     const double *cand;     /* their rows (t->k x d) */
     int64_t base;           /* index of the round's first candidate */
@@ -474,7 +469,7 @@ static void kp_sample_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t en
                             double *partial)
 {
     const kp_ctx *c = vctx;
-    const double *wv = c->X->w;
+    const double *wv = c->w;
     strata__rng g;
     strata__rng_seed(&g, c->seed, c->stream0 + (uint64_t)chunk);
     int64_t kept = 0;
@@ -494,16 +489,47 @@ static void kp_sample_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t en
 /* Chunks own whole words of the selection bitmap: no two threads write one. */
 _Static_assert(STRATA__CHUNK_ROWS % 64 == 0, "k-means|| bitmap words must not straddle chunks");
 
-/* scratch: n int32 the caller lends (or NULL) for the owners. */
-static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg, int64_t run,
+/* Candidates' rows (ncand x d doubles) grown to hold at least `need`. */
+static int kp_grow(int64_t **rows, double **cand, int64_t *cap, int64_t ncand, int64_t need,
+                   int64_t d)
+{
+    if (need <= *cap)
+        return 0;
+    int64_t ncap = need * 2;
+    int64_t *nr = strata__alloc((size_t)ncap, sizeof(int64_t));
+    double *nc = strata__alloc((size_t)(ncap * d), sizeof(double));
+    if (!nr || !nc) {
+        strata__free(nr);
+        strata__free(nc);
+        return -1;
+    }
+    memcpy(nr, *rows, (size_t)ncand * sizeof(int64_t));
+    memcpy(nc, *cand, (size_t)(ncand * d) * sizeof(double));
+    strata__free(*rows);
+    strata__free(*cand);
+    *rows = nr;
+    *cand = nc;
+    *cap = ncap;
+    return 0;
+}
+
+/* scratch: n int32 the caller lends (or NULL) for the owners. A stream: the
+ * distance passes walk its blocks (one pass per round), the sampling and the
+ * weighting read only the in-memory per-row state, and each round's kept
+ * rows (about l = 2k) are random reads. */
+static int kmeans_parallel(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t run,
                            const double *mean, strata__rng *rng, double *centroids,
                            int32_t *scratch, char *msg)
 {
+    const strata__data *X = &src->mem; /* n, d, dtype, w */
     const int64_t n = X->n, d = X->d, k = cfg->k;
     const int64_t nchunks = strata__chunk_count(n, STRATA__CHUNK_ROWS);
     int64_t cap = 4 * k + 64, ncand = 0;
     int64_t *rows = strata__alloc((size_t)cap, sizeof(int64_t));
-    double *cand = NULL, *cw = NULL, *gc = NULL;
+    double *cand = strata__alloc((size_t)(cap * d), sizeof(double)), *cw = NULL;
+    void *rbuf = NULL;
+    size_t rcap = 0;
+    strata__data view;
     double *closest = strata__alloc((size_t)n, sizeof(double));
     int32_t *own = scratch ? NULL : strata__alloc((size_t)n, sizeof(int32_t));
     int32_t *owner = scratch ? scratch : own;
@@ -512,14 +538,17 @@ static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg,
     int64_t *chunk_sel = strata__alloc((size_t)nchunks, sizeof(int64_t));
     strata__tables tab = {0};
     int rc = STRATA_OK;
-    if (!rows || !closest || !owner || !sel || !chunk_pot || !chunk_sel)
+    if (!rows || !cand || !closest || !owner || !sel || !chunk_pot || !chunk_sel)
         goto nomem;
     for (int64_t i = 0; i < n; i++)
         owner[i] = 0;
 
     /* c_0: a row drawn with probability proportional to its weight. */
-    rows[ncand++] = draw_by_weight(X, nchunks, chunk_pot, rng);
-    kp_ctx c = {.X = X, .first = 1, .closest = closest, .chunk_pot = chunk_pot,
+    rows[0] = draw_by_weight(X, nchunks, chunk_pot, rng);
+    if ((rc = strata__rowsrc_copy_row(src, rows[0], cand, &rbuf, &rcap, msg)))
+        goto done;
+    ncand = 1;
+    kp_ctx c = {.X = &view, .w = X->w, .first = 1, .closest = closest, .chunk_pot = chunk_pot,
                 .owner = owner, .sel = sel, .chunk_sel = chunk_sel, .seed = (uint64_t)cfg->seed ^ 0x6b6d65616e737c7cull,
                 .l = 2.0 * (double)k};
     int64_t lo = 0; /* candidates [lo, ncand) are new this round */
@@ -527,18 +556,15 @@ static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg,
         /* Distances to the new candidates (none when a round kept no row). */
         if (ncand > lo) {
             const int64_t m = ncand - lo;
-            strata__free(gc); /* the table keeps a pointer to its centroids */
-            if (!(gc = strata__alloc((size_t)(m * d), sizeof(double))) ||
-                strata__tables_init(&tab, X, m, mean, cfg->kern, STRATA_ASSIGN_FUSED, cfg->threads))
+            if (strata__tables_init(&tab, X, m, mean, cfg->kern, STRATA_ASSIGN_FUSED, cfg->threads))
                 goto nomem;
-            for (int64_t j = 0; j < m; j++)
-                copy_row(X, rows[lo + j], gc + j * d);
-            strata__tables_set_centroids(&tab, gc);
+            strata__tables_set_centroids(&tab, cand + lo * d);
             c.t = &tab;
-            c.cand = gc;
+            c.cand = cand + lo * d;
             c.base = lo;
-            if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, kp_update_chunk, &c))
-                goto nomem;
+            if ((rc = strata__rowsrc_pass(src, cfg->threads, 0, NULL, kp_update_chunk, &c, &view,
+                                          msg)))
+                goto done;
             strata__tables_free(&tab);
         }
         c.first = 0;
@@ -569,39 +595,31 @@ static int kmeans_parallel(const strata__data *X, const strata__kmeans_cfg *cfg,
             kept += chunk_sel[ch];
         if (ncand + kept > INT32_MAX) /* owner indices are int32 */
             break;
-        if (ncand + kept > cap) {
-            int64_t ncap = (ncand + kept) * 2;
-            int64_t *nr = strata__alloc((size_t)ncap, sizeof(int64_t));
-            if (!nr)
-                goto nomem;
-            memcpy(nr, rows, (size_t)ncand * sizeof(int64_t));
-            strata__free(rows);
-            rows = nr;
-            cap = ncap;
-        }
+        if (kp_grow(&rows, &cand, &cap, ncand, ncand + kept, d))
+            goto nomem;
         lo = ncand;
         for (int64_t ch = 0; ch < nchunks; ch++) {
             if (!chunk_sel[ch])
                 continue;
             int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
             for (int64_t i = b; i < e; i++)
-                if (sel[i / 64] >> (i % 64) & 1)
+                if (sel[i / 64] >> (i % 64) & 1) {
+                    if ((rc = strata__rowsrc_copy_row(src, i, cand + ncand * d, &rbuf, &rcap, msg)))
+                        goto done;
                     rows[ncand++] = i;
+                }
         }
     }
 
     /* Weight the candidates, then reduce them to k by weighted greedy k-means++. */
-    cand = strata__alloc((size_t)(ncand * d), sizeof(double));
     cw = strata__calloc((size_t)ncand, sizeof(double));
-    if (!cand || !cw)
+    if (!cw)
         goto nomem;
     /* In row order (one O(n) loop; per-chunk partials of ncand would cost more). */
     for (int64_t i = 0; i < n; i++)
         cw[owner[i]] += weight(X, i);
     if (k == 1)
         cw[0] = 1.0;
-    for (int64_t j = 0; j < ncand; j++)
-        copy_row(X, rows[j], cand + j * d);
     strata__data C = {STRATA_FLOAT64, cand, ncand, d, d, cw, 0};
     const strata__rowsrc csrc = strata__rowsrc_of(&C);
     rc = kmeanspp(&csrc, cfg, mean, rng, centroids, NULL, msg);
@@ -612,7 +630,7 @@ nomem:
 done:
     strata__tables_free(&tab);
     strata__free(rows);
-    strata__free(gc);
+    strata__free(rbuf);
     strata__free(cand);
     strata__free(cw);
     strata__free(closest);
@@ -637,7 +655,8 @@ done:
  * an exact w D draw (one pass, as k-means++ makes); no mass left then means
  * fewer distinct points than k. */
 typedef struct af_ctx {
-    const strata__data *X;
+    const strata__data *X; /* the pass's view of the rows */
+    const double *w;       /* n weights, or NULL */
     const double *cent; /* nc x d: the centres so far */
     int64_t nc;
     double a, b;        /* q_x / w_x = a d(x, c_0)^2 + b */
@@ -681,7 +700,7 @@ static void af_first_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end
                            double *partial)
 {
     const af_ctx *c = vctx;
-    const double *wv = c->X->w;
+    const double *wv = c->w;
     for (int64_t i = begin; i < end; i++) {
         const double w = wv ? wv[i] : 1.0, dd = row_dist2(c->X, i, c->cent);
         c->val[i] = dd;
@@ -695,7 +714,7 @@ static void af_prefix_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t en
                             double *partial)
 {
     const af_ctx *c = vctx;
-    const double *wv = c->X->w;
+    const double *wv = c->w;
     double run = 0.0;
     for (int64_t i = begin; i < end; i++) {
         run += (wv ? wv[i] : 1.0) * (c->a * c->val[i] + c->b);
@@ -709,7 +728,7 @@ static void af_exact_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end
                            double *partial)
 {
     const af_ctx *c = vctx;
-    const double *wv = c->X->w;
+    const double *wv = c->w;
     double pot = 0.0, d0;
     for (int64_t i = begin; i < end; i++) {
         c->val[i] = af_nearest(c->X, i, c->cent, c->nc, &d0);
@@ -754,9 +773,15 @@ static int64_t af_draw(const strata__data *X, const double *val, const double *c
     return first_above(val, b, e - 1, t);
 }
 
-static int afkmc2(const strata__data *X, const strata__kmeans_cfg *cfg, strata__rng *rng,
+/* A stream: the proposal's pass and any exact pass walk its blocks; every
+ * chain draw (k x chain_length in all) is a random read of one row. */
+static int afkmc2(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, strata__rng *rng,
                   double *centroids, char *msg)
 {
+    const strata__data *X = &src->mem; /* n, d, dtype, w */
+    strata__data view, rv;
+    void *rbuf = NULL;
+    size_t rcap = 0;
     const int64_t n = X->n, d = X->d, k = cfg->k, m = cfg->chain_length;
     const int64_t nchunks = strata__chunk_count(n, STRATA__CHUNK_ROWS);
     double *val = strata__alloc((size_t)n, sizeof(double));
@@ -767,14 +792,16 @@ static int afkmc2(const strata__data *X, const strata__kmeans_cfg *cfg, strata__
     if (!val || !chunk_sum || !cum)
         goto nomem;
 
-    copy_row(X, draw_by_weight(X, nchunks, chunk_sum, rng), centroids);
+    if ((rc = strata__rowsrc_copy_row(src, draw_by_weight(X, nchunks, chunk_sum, rng), centroids,
+                                      &rbuf, &rcap, msg)))
+        goto done;
     if (k == 1)
         goto done;
     /* The proposal. */
-    af_ctx c = {.X = X, .cent = centroids, .nc = 1, .val = val, .chunk_sum = chunk_sum};
+    af_ctx c = {.X = &view, .w = X->w, .cent = centroids, .nc = 1, .val = val, .chunk_sum = chunk_sum};
     double sw[2] = {0.0, 0.0};
-    if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 2, sw, af_first_chunk, &c))
-        goto nomem;
+    if ((rc = strata__rowsrc_pass(src, cfg->threads, 2, sw, af_first_chunk, &c, &view, msg)))
+        goto done;
     if (!isfinite(sw[0])) {
         rc = strata__fail(msg, STRATA_E_NONFINITE,
                           "AFK-MC2: the weighted squared distances sum beyond the double range; "
@@ -797,7 +824,9 @@ static int afkmc2(const strata__data *X, const strata__kmeans_cfg *cfg, strata__
         int64_t x = -1;
         for (int64_t s = 0; s < m; s++) {
             int64_t y = af_draw(X, val, cum, nchunks, strata__rng_uniform(rng) * total);
-            double dy = af_nearest(X, y, cent, j, &d0), ry = c.a * d0 + c.b;
+            if ((rc = strata__rowsrc_rows(src, y, 1, &rv, &rbuf, &rcap, msg)))
+                goto done;
+            double dy = af_nearest(&rv, y, cent, j, &d0), ry = c.a * d0 + c.b;
             /* accept with probability min(1, (dy / ry) / (dx / rx)); always
              * the first draw (x < 0), never a centre after a non-centre */
             double u = strata__rng_uniform(rng);
@@ -808,16 +837,18 @@ static int afkmc2(const strata__data *X, const strata__kmeans_cfg *cfg, strata__
             }
         }
         if (dx > 0.0) {
-            copy_row(X, x, centroids + j * d);
+            if ((rc = strata__rowsrc_copy_row(src, x, centroids + j * d, &rbuf, &rcap, msg)))
+                goto done;
             continue;
         }
         /* Every candidate was a centre: an exact draw by w D. */
         if (!exact && (!(exact = strata__alloc((size_t)n, sizeof(double))) ||
                        !(exact_sum = strata__alloc((size_t)nchunks, sizeof(double)))))
             goto nomem;
-        af_ctx e = {.X = X, .cent = centroids, .nc = j, .val = exact, .chunk_sum = exact_sum};
-        if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, cfg->threads, 0, NULL, af_exact_chunk, &e))
-            goto nomem;
+        af_ctx e = {.X = &view, .w = X->w, .cent = centroids, .nc = j, .val = exact,
+                    .chunk_sum = exact_sum};
+        if ((rc = strata__rowsrc_pass(src, cfg->threads, 0, NULL, af_exact_chunk, &e, &view, msg)))
+            goto done;
         double pot = 0.0;
         for (int64_t ch = 0; ch < nchunks; ch++)
             pot += exact_sum[ch];
@@ -827,13 +858,15 @@ static int afkmc2(const strata__data *X, const strata__kmeans_cfg *cfg, strata__
             break;
         }
         x = search_mass(X, exact, NULL, exact_sum, nchunks, strata__rng_uniform(rng) * pot, NULL, NULL);
-        copy_row(X, x, centroids + j * d);
+        if ((rc = strata__rowsrc_copy_row(src, x, centroids + j * d, &rbuf, &rcap, msg)))
+            goto done;
     }
     goto done;
 nomem:
     rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in AFK-MC2 (n = %lld, d = %lld)",
                       (long long)n, (long long)d);
 done:
+    strata__free(rbuf);
     strata__free(val);
     strata__free(chunk_sum);
     strata__free(cum);
@@ -854,17 +887,10 @@ static int seed_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, in
     strata__rng_seed(&rng, (uint64_t)cfg->seed, (uint64_t)run);
     if (cfg->init == STRATA_INIT_RANDOM)
         return random_rows(src, cfg, &rng, centroids, msg);
-    if (strata__rowsrc_streamed(src) &&
-        (cfg->init == STRATA_INIT_KMEANS_PARALLEL || cfg->init == STRATA_INIT_AFKMC2))
-        return strata__fail(msg, STRATA_E_UNSUPPORTED,
-                            "%s seeding does not run on streamed data yet: use k-means++ "
-                            "(one pass over the file per centre), random or given centroids, "
-                            "or a memory budget the data fit in",
-                            cfg->init == STRATA_INIT_AFKMC2 ? "AFK-MC^2" : "k-means||");
     if (cfg->init == STRATA_INIT_KMEANS_PARALLEL)
-        return kmeans_parallel(X, cfg, run, mean, &rng, centroids, scratch, msg);
+        return kmeans_parallel(src, cfg, run, mean, &rng, centroids, scratch, msg);
     if (cfg->init == STRATA_INIT_AFKMC2)
-        return afkmc2(X, cfg, &rng, centroids, msg);
+        return afkmc2(src, cfg, &rng, centroids, msg);
     return kmeanspp(src, cfg, mean, &rng, centroids, scratch, msg);
 }
 

@@ -85,11 +85,10 @@ void strata__kmeans_model_free(strata__kmeans_model *m);
 int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
                        strata__kmeans_model *out, char *msg);
 
-/* The same from any row source. A streamed source runs Lloyd (AUTO's choice
- * when streamed; Hamerly and Yinyang give Lloyd's bits anyway) with
- * k-means++, random or given centroids; an explicit Hamerly, Yinyang or
- * mini-batch, k-means|| or AFK-MC^2 fails with STRATA_E_UNSUPPORTED. Results
- * are bitwise those of the in-memory fit of the same rows. */
+/* The same from any row source. A streamed source runs Lloyd (also for an
+ * explicit Hamerly or Yinyang, which give Lloyd's bits anyway; out->algorithm
+ * says LLOYD) with any seeding; mini-batch fails with STRATA_E_UNSUPPORTED.
+ * Results are bitwise those of the in-memory fit of the same rows. */
 int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
                            strata__kmeans_model *out, char *msg);
 

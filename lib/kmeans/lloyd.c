@@ -331,14 +331,13 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
     const int streamed = strata__rowsrc_streamed(src);
     strata__rowsrc wide_src;
     int rc;
-    if (streamed && (cfg->algorithm == STRATA_ALGO_HAMERLY || cfg->algorithm == STRATA_ALGO_YINYANG ||
-                     cfg->algorithm == STRATA_ALGO_MINIBATCH))
+    /* Mini-batch draws random batches: random reads all over a file. */
+    if (streamed && cfg->algorithm == STRATA_ALGO_MINIBATCH)
         return strata__fail(msg, STRATA_E_UNSUPPORTED,
-                            "the %s algorithm does not run on streamed data yet (the data do not "
-                            "fit the memory budget): use algorithm auto or lloyd, or a larger "
-                            "budget", cfg->algorithm == STRATA_ALGO_HAMERLY ? "hamerly"
-                                          : cfg->algorithm == STRATA_ALGO_YINYANG ? "yinyang"
-                                                                                  : "minibatch");
+                            "the minibatch algorithm does not run on streamed data (the data do "
+                            "not fit the memory budget; its random batches would be random reads "
+                            "of the file): use algorithm auto, lloyd, hamerly or yinyang, or a "
+                            "larger budget");
     double *mean = strata__alloc((size_t)d, sizeof(double));
     double *c = strata__alloc((size_t)(k * d), sizeof(double));
     double *c_new = strata__alloc((size_t)(k * d), sizeof(double));
@@ -354,8 +353,9 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
     strata__yinyang yb = {0};
     bounded h = {NULL, NULL};
     int assign = STRATA_ASSIGN_FUSED;
-    /* Streamed: Lloyd (Hamerly's and Yinyang's labels and totals are Lloyd's,
-     * bitwise, so AUTO's choice changes only the speed). */
+    /* Streamed: Lloyd, also for an explicit Hamerly or Yinyang (their labels
+     * and totals are Lloyd's, bitwise; only the speed differs), reported as
+     * the algorithm run. */
     int algorithm = streamed ? STRATA_ALGO_LLOYD
                              : strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id, n,
                                                         k, d);
