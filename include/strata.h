@@ -385,16 +385,22 @@ typedef enum strata_param {
      * block buffers of at most 64 MiB, each a quarter of what the per-row
      * state and a fixed 24 MiB leave of the budget. A streamed fit
      * keeps in memory only the labels (4 bytes a row; 8 with n_init > 1),
-     * k-means++'s distances for float64 data (8 bytes a row), the centroids
-     * and O(k d threads) scratch; it runs Lloyd (AUTO's choice; the result is
-     * the same as Hamerly's or Yinyang's, bitwise) with k-means++, random or
-     * given centroids, and gives bitwise the in-memory fit's labels,
+     * k-means++'s distances for float64 data (8 bytes a row; k-means|| 9,
+     * AFK-MC^2 8), the centroids and O(k d threads) scratch. Every seeding
+     * streams, and the fit gives bitwise the in-memory fit's labels,
      * centroids and inertia. k-means++ then costs one pass over the file per
-     * centre. Explicit Hamerly, Yinyang or mini-batch, and k-means|| or
-     * AFK-MC^2 seeding, fail with STRATA_E_UNSUPPORTED when the fit must
-     * stream; a budget below even the streamed fit's state fails with
-     * STRATA_E_NOMEM naming the minimum. strata_kmeans_fit() (data already in
-     * memory) ignores it. CLI: strata kmeans --memory 1G. */
+     * centre, k-means|| one per round (6; more while it has fewer than k
+     * distinct candidates) plus about 2k one-row reads a round, AFK-MC^2
+     * one pass plus k x chain_length one-row reads.
+     * A streamed fit runs Lloyd: under AUTO, and also when Hamerly or
+     * Yinyang is asked for (their result is Lloyd's, bitwise; their bounds
+     * would compete with the blocks for the budget, and they read rows at
+     * random), so STRATA_RESULT_ALGORITHM then reports STRATA_ALGO_LLOYD
+     * (and a fit that loads runs the algorithm asked). Mini-batch fails with
+     * STRATA_E_UNSUPPORTED when the fit must stream: its random batches
+     * would be random reads all over the file at every step. A budget below
+     * even the streamed fit's state fails with STRATA_E_NOMEM naming the
+     * minimum. strata_kmeans_fit() (data already in memory) ignores it. CLI: strata kmeans --memory 1G. */
     STRATA_KMEANS_MEMORY = 113,
     /* int, >= 0, default 0 = automatic: rows per streamed block, rounded up to
      * a multiple of 4096. Non-zero makes every fit stream in blocks of this
@@ -435,7 +441,9 @@ typedef enum strata_result {
     STRATA_RESULT_SEED = 8,      /* int: the seed used */
     STRATA_RESULT_INIT = 9,      /* int: the strata_init used */
     STRATA_RESULT_ALGORITHM = 10, /* int: the strata_algorithm run (never AUTO); LLOYD
-                                    for a model set by strata_kmeans_set_model() */
+                                    for a model set by strata_kmeans_set_model(), and
+                                    for a fit that streamed (STRATA_KMEANS_MEMORY)
+                                    with HAMERLY or YINYANG asked */
     STRATA_RESULT_STREAMED = 11  /* int: 1 if the fit streamed its rows in blocks
                                     (STRATA_KMEANS_MEMORY, STRATA_KMEANS_BLOCK_ROWS) */
 } strata_result;

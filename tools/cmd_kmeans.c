@@ -56,8 +56,9 @@ static const char HELP[] =
     "                     streamed from IN.h5 in blocks at every pass instead of\n"
     "                     loaded: the same result, bitwise; labels stay in memory\n"
     "                     (4 bytes a row), k-means++ reads the file once per\n"
-    "                     centre; lloyd only, with k-means++, random or given\n"
-    "                     centroids (IN.h5:/dataset inputs only)\n"
+    "                     centre; every --init; hamerly and yinyang run as lloyd\n"
+    "                     (the same result; OUT.h5 says lloyd); minibatch cannot\n"
+    "                     stream (IN.h5:/dataset inputs only)\n"
     "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
     "                     one of the inputs; it keeps its permissions and owner\n"
     CLI_PROGRESS_HELP

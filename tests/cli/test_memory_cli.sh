@@ -48,5 +48,25 @@ expect too-small 1 "at least" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 100K 
 [ -e "$T/d.h5" ] && bad "too-small wrote an output" || ok
 expect bad-suffix 2 "--memory must be a size" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 1X -o "$T/d.h5"
 expect negative 2 "--memory must be a size" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory -1G -o "$T/d.h5"
-expect hamerly 1 "hamerly" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 32M --algorithm hamerly -o "$T/d.h5"
+# hamerly on a fit that streams runs lloyd (the same bits) and records it;
+# k-means|| streams too; minibatch cannot stream and says why
+expect hamerly 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --memory 32M --algorithm hamerly -o "$T/h.h5"
+if grep -q "streamed from the file" "$T/out"; then ok; else bad "hamerly: no 'streamed' line: $(cat "$T/out")"; fi
+expect kpar-loaded 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --init "k-means||" -o "$T/p1.h5"
+expect kpar-streamed 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --init "k-means||" --memory 32M -o "$T/p2.h5"
+if grep -q "streamed from the file" "$T/out"; then ok; else bad "kpar-streamed: no 'streamed' line: $(cat "$T/out")"; fi
+check hamerly-is-lloyd "$PY" - "$T" <<'PYEOF'
+import sys, h5py, numpy as np
+t = sys.argv[1]
+with h5py.File(f"{t}/a.h5") as a, h5py.File(f"{t}/h.h5") as h:
+    assert h.attrs["algorithm"] in ("lloyd", b"lloyd"), h.attrs["algorithm"]
+    assert np.array_equal(a["labels"][:], h["labels"][:])
+    assert np.array_equal(a["centroids"][:], h["centroids"][:])
+with h5py.File(f"{t}/p1.h5") as a, h5py.File(f"{t}/p2.h5") as b:
+    assert np.array_equal(a["labels"][:], b["labels"][:])
+    assert np.array_equal(a["centroids"][:], b["centroids"][:])
+    assert a.attrs["inertia"] == b.attrs["inertia"]
+PYEOF
+expect minibatch 1 "random reads" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 32M --algorithm minibatch -o "$T/d.h5"
+[ -e "$T/d.h5" ] && bad "minibatch wrote an output" || ok
 finish

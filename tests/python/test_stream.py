@@ -11,7 +11,7 @@ h5py = pytest.importorskip("h5py", reason="h5py is not installed")
 
 
 @pytest.mark.parametrize("dtype,chunks", [(np.float32, (1000, 6)), (np.float64, None)])
-@pytest.mark.parametrize("init", ["k-means++", "random"])
+@pytest.mark.parametrize("init", ["k-means++", "random", "k-means||", "afk-mc2"])
 def test_streamed_equals_in_memory(tmp_path, dtype, chunks, init):
     X, _, _ = make_blobs(600_000, 6, 5, seed=11)
     X = X.astype(dtype)
@@ -30,6 +30,24 @@ def test_streamed_equals_in_memory(tmp_path, dtype, chunks, init):
     loaded = strata.KMeans(5, init=init, random_state=4, max_iter=20, memory=None).fit_h5(path, "/x")
     assert not loaded.streamed_
     np.testing.assert_array_equal(loaded.labels_, ref.labels_)
+
+
+def test_streamed_hamerly_runs_lloyd(tmp_path):
+    """An explicit hamerly on a fit that must stream runs Lloyd (the same
+    bits as Lloyd in memory) and says so."""
+    X, _, _ = make_blobs(600_000, 6, 5, seed=12)
+    path = tmp_path / "in.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=X, chunks=(4096, 6))
+    ref = strata.KMeans(5, algorithm="lloyd", random_state=4, max_iter=20).fit(X)
+    assert ref.algorithm_ == "lloyd"
+    assert strata.KMeans(5, algorithm="hamerly", random_state=4, max_iter=20).fit(X).algorithm_ == "hamerly"
+    km = strata.KMeans(5, algorithm="hamerly", random_state=4, max_iter=20, memory="40M")
+    km.fit_h5(path, "/x")
+    assert km.streamed_ and km.algorithm_ == "lloyd"
+    np.testing.assert_array_equal(km.labels_, ref.labels_)
+    np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
+    assert km.inertia_ == ref.inertia_
 
 
 def test_budget_too_small_and_bad_values(tmp_path):

@@ -25,6 +25,9 @@ _INITS = {"k-means++": _ffi.INIT_KMEANSPP, "random": _ffi.INIT_RANDOM,
 # clusters.
 _ALGORITHMS = {"auto": _ffi.ALGO_AUTO, "lloyd": _ffi.ALGO_LLOYD, "hamerly": _ffi.ALGO_HAMERLY,
                "yinyang": _ffi.ALGO_YINYANG, "elkan": _ffi.ALGO_HAMERLY, "full": _ffi.ALGO_LLOYD}
+# The algorithm a fit ran (RESULT_ALGORITHM), as algorithm_.
+_ALGORITHM_NAMES = {_ffi.ALGO_LLOYD: "lloyd", _ffi.ALGO_HAMERLY: "hamerly",
+                    _ffi.ALGO_YINYANG: "yinyang", _ffi.ALGO_MINIBATCH: "minibatch"}
 _INT64_END = 2**63
 _SEED_END = np.iinfo(np.int32).max  # seeds drawn from a RandomState, as scikit-learn
 _HERE = os.path.dirname(__file__)
@@ -157,12 +160,15 @@ class KMeans(ParamsMixin):
             the fit's state is streamed from the file in blocks at every pass
             instead of loaded, with the same result bitwise (labels stay in
             memory, 4 bytes a row; k-means++ reads the file once per centre;
-            Lloyd only, with k-means++, random or given centroids).
-            ``streamed_`` tells which happened. ``fit`` ignores it.
+            every init; "hamerly" and "yinyang" run as Lloyd, the same result,
+            and ``algorithm_`` then says "lloyd"; "minibatch" cannot stream
+            and raises). ``streamed_`` tells which happened. ``fit`` ignores it.
 
     Attributes after ``fit``:
         cluster_centers_ (float64, k x d), labels_ (int32, n), inertia_
-        (float), n_iter_ (int), converged_ (bool), n_features_in_ (int).
+        (float), n_iter_ (int), converged_ (bool), n_features_in_ (int),
+        streamed_ (bool), algorithm_ (str: the algorithm run, never "auto":
+        "lloyd", "hamerly" or "yinyang"; "lloyd" for a streamed fit).
 
     The estimator owns a C handle, freed by :meth:`close`, at the end of a
     ``with`` block, or by garbage collection. Distances are computed in the
@@ -315,6 +321,7 @@ class KMeans(ParamsMixin):
             n_iter = handle.result_int(_ffi.RESULT_N_ITER)
             converged = bool(handle.result_int(_ffi.RESULT_CONVERGED))
             self.streamed_ = bool(handle.result_int(_ffi.RESULT_STREAMED))
+            self.algorithm_ = _ALGORITHM_NAMES[handle.result_int(_ffi.RESULT_ALGORITHM)]
             self.cluster_centers_, self.labels_, self.inertia_ = centers, labels, inertia
             self.n_iter_, self.converged_, self.n_features_in_ = n_iter, converged, d
             self._source = source
