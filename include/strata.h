@@ -390,9 +390,9 @@ typedef enum strata_param {
      * streams, and the fit gives bitwise the in-memory fit's labels,
      * centroids and inertia. k-means++ then costs one pass over the file per
      * centre, k-means|| one per round (6; more while it has fewer than k
-     * distinct candidates) plus about 2k one-row reads a round, AFK-MC^2
-     * one pass plus k x chain_length one-row reads.
-     * A streamed fit runs Lloyd: under AUTO, and also when Hamerly or
+     * distinct candidates) plus one read per 4096-row chunk holding some of
+     * the about 2k rows a round keeps, AFK-MC^2 one pass plus k x
+     * chain_length one-row reads. A streamed fit runs Lloyd: under AUTO, and also when Hamerly or
      * Yinyang is asked for (their result is Lloyd's, bitwise; their bounds
      * would compete with the blocks for the budget, and they read rows at
      * random), so STRATA_RESULT_ALGORITHM then reports STRATA_ALGO_LLOYD

@@ -448,11 +448,16 @@ static void test_h5_corrupt_mid_stream(void)
     fseek(fp, size * 2 / 3, SEEK_SET); /* a chunk of a later block */
     fwrite(junk, 1, sizeof junk, fp);
     fclose(fp);
-    fit_opts o = {.threads = 2, .init = STRATA_INIT_KMEANSPP, .block_rows = 4096};
-    fit_out r;
-    fit_file(path, N, &o, &r);
-    ASSERT_MSG(r.status == STRATA_E_IO_FORMAT, "status %d: %s", r.status, r.msg);
-    ASSERT_MSG(strstr(r.msg, "cannot read rows") && strstr(r.msg, "bad.h5"), "%s", r.msg);
+    static const int inits[] = {STRATA_INIT_KMEANSPP, STRATA_INIT_KMEANS_PARALLEL,
+                                STRATA_INIT_AFKMC2};
+    for (int ii = 0; ii < 3; ii++) {
+        fit_opts o = {.threads = 2, .init = inits[ii], .block_rows = 4096};
+        fit_out r;
+        fit_file(path, N, &o, &r);
+        ASSERT_MSG(r.status == STRATA_E_IO_FORMAT, "init %d: status %d: %s", inits[ii], r.status,
+                   r.msg);
+        ASSERT_MSG(strstr(r.msg, "cannot read rows") && strstr(r.msg, "bad.h5"), "%s", r.msg);
+    }
     gen_free(&g);
     unlink(path);
 }
@@ -489,6 +494,45 @@ static void test_h5_changed_mid_fit(void)
                "%d: %s", r.status, r.msg);
     gen_free(&g);
     unlink(path);
+}
+
+/* The same change seen by a seeding's own reads (the file touched as the
+ * seeding starts, after validation): each seeding returns the read's status
+ * and message, no seeds from mixed data. */
+static int touch_at_seed(void *user, int step, int64_t run, int64_t done, int64_t total,
+                         double value)
+{
+    (void)user;
+    (void)run;
+    (void)total;
+    (void)value;
+    struct timespec t[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
+    if (step == STRATA_STEP_SEED && done == 0)
+        utimensat(AT_FDCWD, g_touch_path, t, 0);
+    return 0;
+}
+
+static void test_h5_changed_during_seeding(void)
+{
+    gen_data g;
+    gen_blobs(&g, 52, STRATA_FLOAT64, N, D, D, K, 10.0, 1.5, 0.0, 0);
+    const char *path = path_of("in.h5");
+    static const int inits[] = {STRATA_INIT_KMEANSPP, STRATA_INIT_KMEANS_PARALLEL,
+                                STRATA_INIT_AFKMC2, STRATA_INIT_RANDOM};
+    for (int ii = 0; ii < 4; ii++) {
+        write_h5(path, &g, H5T_IEEE_F64LE, 4096, 0);
+        g_touch_path = path;
+        fit_opts o = {.threads = 2, .init = inits[ii], .block_rows = 8192};
+        strata_kmeans *km = make_handle(&o);
+        ASSERT_EQ_INT(strata_kmeans_set_step_progress(km, touch_at_seed, NULL), STRATA_OK);
+        fit_out r;
+        memset(&r, 0, sizeof r);
+        collect(km, strata_kmeans_fit_h5(km, path, "/x"), N, &r);
+        ASSERT_MSG(r.status == STRATA_E_IO && strstr(r.msg, "changed while the fit streamed it"),
+                   "init %d: %d: %s", inits[ii], r.status, r.msg);
+        unlink(path);
+    }
+    gen_free(&g);
 }
 
 static void test_h5_budget_errors(void)
@@ -543,6 +587,7 @@ int main(void)
     RUN_TEST(test_h5_stream_matches);
     RUN_TEST(test_h5_corrupt_mid_stream);
     RUN_TEST(test_h5_changed_mid_fit);
+    RUN_TEST(test_h5_changed_during_seeding);
     RUN_TEST(test_h5_budget_errors);
     rmdir(g_dir);
     return test_summary();

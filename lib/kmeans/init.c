@@ -516,7 +516,7 @@ static int kp_grow(int64_t **rows, double **cand, int64_t *cap, int64_t ncand, i
 /* scratch: n int32 the caller lends (or NULL) for the owners. A stream: the
  * distance passes walk its blocks (one pass per round), the sampling and the
  * weighting read only the in-memory per-row state, and each round's kept
- * rows (about l = 2k) are random reads. */
+ * rows (about l = 2k) are random reads, one per chunk that kept any. */
 static int kmeans_parallel(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t run,
                            const double *mean, strata__rng *rng, double *centroids,
                            int32_t *scratch, char *msg)
@@ -602,10 +602,19 @@ static int kmeans_parallel(const strata__rowsrc *src, const strata__kmeans_cfg *
             if (!chunk_sel[ch])
                 continue;
             int64_t b = ch * STRATA__CHUNK_ROWS, e = b + STRATA__CHUNK_ROWS < n ? b + STRATA__CHUNK_ROWS : n;
+            while (!(sel[b / 64] >> (b % 64) & 1))
+                b++;
+            while (!(sel[(e - 1) / 64] >> ((e - 1) % 64) & 1))
+                e--;
+            /* the chunk's kept rows in one read (a stream's dataset chunks
+             * are then decompressed once, not once per row) */
+            strata__data v;
+            if ((rc = strata__rowsrc_rows(src, b, e - b, &v, &rbuf, &rcap, msg)))
+                goto done;
             for (int64_t i = b; i < e; i++)
                 if (sel[i / 64] >> (i % 64) & 1) {
-                    if ((rc = strata__rowsrc_copy_row(src, i, cand + ncand * d, &rbuf, &rcap, msg)))
-                        goto done;
+                    for (int64_t f = 0; f < d; f++)
+                        cand[ncand * d + f] = strata__at(&v, i, f);
                     rows[ncand++] = i;
                 }
         }
