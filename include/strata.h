@@ -898,7 +898,9 @@ STRATA_API void strata_writer_discard(strata_writer *w);
  *                     max_iter, n_init, tol, init ("k-means++", "random",
  *                     "k-means||", "afk-mc2", "centroids"; for a model set by
  *                     strata_kmeans_set_model() init "centroids", max_iter
- *                     and n_init 0), created (see below).
+ *                     and n_init 0), streamed (int32: 1 when the rows were
+ *                     streamed from the file under STRATA_KMEANS_MEMORY),
+ *                     created (see below).
  *    after strata_kmeans_fit_frame() also: /feature_names (d strings) and,
  *    when the frame had a key, /customer_id (int64, n; attribute "name").
  *  The file is written under a temporary name in the same folder and renamed

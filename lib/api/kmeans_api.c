@@ -799,7 +799,7 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
                                km->inputs, 2,
                                (const char *const *)km->frame.names, km->frame.key,
                                km->frame.key_name, km->max_iter_used, km->n_init_used,
-                               km->tol_used, init_name(km->init_used)};
+                               km->tol_used, init_name(km->init_used), km->model.streamed};
     if ((rc = strata__step(&km->steps, STRATA_STEP_WRITE, 0, 0, 1, NAN, km->msg)) ||
         (rc = strata__h5_write_kmeans(path, &o, flags, km->msg)))
         return rc;

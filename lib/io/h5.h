@@ -89,6 +89,7 @@ typedef struct strata__kmeans_output {
     int64_t max_iter, n_init;
     double tol;
     const char *init; /* e.g. "k-means++" */
+    int streamed;     /* 1: the rows were streamed from the file (STRATA_KMEANS_MEMORY) */
 } strata__kmeans_output;
 
 /* Write /labels, /centroids, the root attributes (and /feature_names,

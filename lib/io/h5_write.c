@@ -556,7 +556,8 @@ static int write_kmeans_content(writer *w, const strata__kmeans_output *o)
         ((rc = write_attr(w, "max_iter", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->max_iter)) ||
          (rc = write_attr(w, "n_init", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->n_init)) ||
          (rc = write_attr(w, "tol", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &o->tol)) ||
-         (rc = write_attr_string(w, "init", o->init))))
+         (rc = write_attr_string(w, "init", o->init)) ||
+         (rc = write_attr(w, "streamed", H5T_STD_I32LE, H5T_NATIVE_INT32, &o->streamed))))
         return rc;
     /* a fit on a frame (strata_kmeans_fit_frame) also keeps its names and keys */
     if (o->feature_names && (rc = write_strings(w, "/feature_names", NULL, o->feature_names, o->d)))

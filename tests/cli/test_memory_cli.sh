@@ -43,6 +43,8 @@ with h5py.File(f"{t}/a.h5") as a, h5py.File(f"{t}/b.h5") as b, h5py.File(f"{t}/c
         assert np.array_equal(a["labels"][:], o["labels"][:])
         assert np.array_equal(a["centroids"][:], o["centroids"][:])
         assert a.attrs["inertia"] == o.attrs["inertia"], (a.attrs["inertia"], o.attrs["inertia"])
+    # provenance: whether the rows were streamed
+    assert (a.attrs["streamed"], b.attrs["streamed"], c.attrs["streamed"]) == (0, 1, 0)
 PYEOF
 expect too-small 1 "at least" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 100K -o "$T/d.h5"
 [ -e "$T/d.h5" ] && bad "too-small wrote an output" || ok
