@@ -392,7 +392,8 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
     return STRATA_OK;
 }
 
-/* k and given centroids against the data's shape. */
+/* k and given centroids against the data's shape; ITERATE's total for the
+ * step callback (mini-batch counts steps, not passes). */
 static int check_fit_shape(strata_kmeans *km, int64_t n, int64_t d)
 {
     if (km->k > n)

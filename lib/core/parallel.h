@@ -33,6 +33,19 @@ int strata__parallel_chunk_range(int64_t n, int64_t chunk_rows, int64_t c0, int6
                                  int threads, int64_t partial_len, double *total,
                                  strata__chunk_fn fn, void *ctx);
 
+/* Least common multiple of two positive counts (block and chunk sizes, a
+ * row width and a vector's lanes). */
+static inline int64_t strata__lcm64(int64_t a, int64_t b)
+{
+    int64_t x = a, y = b;
+    while (y) {
+        int64_t t = x % y;
+        x = y;
+        y = t;
+    }
+    return a / x * b;
+}
+
 /* Threads to use for a requested count (0 = OpenMP default), at least 1. */
 int strata__resolve_threads(int64_t requested);
 

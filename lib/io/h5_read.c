@@ -742,16 +742,6 @@ static int stream_read_op(void *impl, int dtype, int64_t r0, int64_t m, void *bu
 
 static const strata__rowsrc_ops stream_ops = {stream_read_op};
 
-static int64_t gcd64(int64_t a, int64_t b)
-{
-    while (b) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
                                      int64_t block_bytes)
 {
@@ -761,7 +751,7 @@ int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
     /* Whole dataset chunks per block where they fit, so no chunk is read or
      * decompressed twice; else whole work chunks (at least one). */
     if (info->chunk_rows > 0) {
-        const int64_t unit = C / gcd64(C, info->chunk_rows) * info->chunk_rows;
+        const int64_t unit = strata__lcm64(C, info->chunk_rows);
         if (unit <= fit)
             return fit / unit * unit;
     }

@@ -5,15 +5,7 @@
 #ifndef STRATA_KERNELS_NARROW_ROWS_IMPL_H
 #define STRATA_KERNELS_NARROW_ROWS_IMPL_H
 
-static int64_t gcd64(int64_t a, int64_t b)
-{
-    while (b) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
+#include "core/parallel.h"
 
 /* Contiguous narrow rows (stride == d <= 16): one flat loop over the block
  * with the mean repeated over lcm(d, lanes) elements, in place of a loop per
@@ -21,7 +13,7 @@ static int64_t gcd64(int64_t a, int64_t b)
  * same subtractions, so the same bits. */
 #define CENTER_FLAT(T, LANES, VEC, LOAD, STORE, SUB)                                     \
     if (stride == d && d <= 16) {                                                         \
-        const int64_t per = d / gcd64(d, LANES) * LANES; /* <= 16 * LANES */              \
+        const int64_t per = strata__lcm64(d, LANES); /* <= 16 * LANES */                    \
         T pat[16 * LANES];                                                                \
         for (int64_t i = 0; i < per; i++)                                                 \
             pat[i] = mean[i % d];                                                         \
