@@ -23,9 +23,8 @@ import os
 from pathlib import Path
 
 from . import _ffi
-from ._version import __version__
+from ._version import SONAME, __version__
 
-SONAME = "libstrata.so.0"
 _EXPECTED = tuple(int(part) for part in __version__.split(".")[:2])
 
 
