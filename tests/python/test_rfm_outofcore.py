@@ -193,7 +193,7 @@ def h5_content(path):
             if isinstance(obj, h5py.Dataset):
                 out[name] = obj[()]
         f.visititems(visit)
-        out["attrs"] = {k: v for k, v in f.attrs.items() if k != "source"}
+        out["attrs"] = {k: v for k, v in f.attrs.items() if k not in ("source", "created")}
     return out
 
 
