@@ -196,9 +196,9 @@ static void run(const float *x, int64_t n, int64_t d, int64_t k, const double *i
             r->c = malloc(sizeof(double) * (size_t)(k * d));
             CHECK(strata_kmeans_labels(km, r->labels, n));
             CHECK(strata_kmeans_centroids(km, r->c, k, d));
-            CHECK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &r->inertia));
-            CHECK(strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &r->n_iter));
-            CHECK(strata_kmeans_result_int(km, STRATA_RESULT_CONVERGED, &r->converged));
+            CHECK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &r->inertia));
+            CHECK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N_ITER, &r->n_iter));
+            CHECK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_CONVERGED, &r->converged));
         }
         strata_kmeans_free(km);
     }

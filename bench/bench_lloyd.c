@@ -353,7 +353,7 @@ static int timed_fit(strata_kmeans *km, int64_t max_iter, int dtype, const void 
     double t1 = now();
     if (st != STRATA_OK) return st;
     *sec = t1 - t0;
-    return strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, n_iter);
+    return strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N_ITER, n_iter);
 }
 
 static const char *const DTYPES[] = {"float32", "float64"};
@@ -470,10 +470,10 @@ static void run_case(const opts *o, const void *x, int64_t n, int64_t d, int64_t
     double others = others_pct(m0, cpu_mark_now());
     int64_t used_kernel = -1, used_assign = -1, conv = -1;
     double inertia = NAN;
-    CHECK(strata_kmeans_result_int(km, STRATA_RESULT_KERNEL, &used_kernel));
-    CHECK(strata_kmeans_result_int(km, STRATA_RESULT_ASSIGN, &used_assign));
-    CHECK(strata_kmeans_result_int(km, STRATA_RESULT_CONVERGED, &conv));
-    CHECK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia));
+    CHECK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_KERNEL, &used_kernel));
+    CHECK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_ASSIGN, &used_assign));
+    CHECK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_CONVERGED, &conv));
+    CHECK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &inertia));
     if (o->result_path) CHECK(strata_kmeans_write_h5(km, o->result_path, o->input_spec, STRATA_WRITE_FORCE));
 
     int early = itN != mN;

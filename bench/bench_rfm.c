@@ -176,8 +176,8 @@ int main(int argc, char **argv)
             best_score = fmin(best_score, c - b);
         }
         int64_t nc, used;
-        CHECK(strata_rfm_result_int(h, STRATA_RFM_CUSTOMERS, &nc));
-        CHECK(strata_rfm_result_int(h, STRATA_RFM_ROWS_USED, &used));
+        CHECK(strata_rfm_result_int(h, STRATA_RFM_RESULT_CUSTOMERS, &nc));
+        CHECK(strata_rfm_result_int(h, STRATA_RFM_RESULT_ROWS_USED, &used));
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         char line[640];

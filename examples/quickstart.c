@@ -20,9 +20,9 @@ int main(void)
     if (rc == STRATA_OK)
         rc = strata_kmeans_labels(km, labels, 6);
     if (rc == STRATA_OK)
-        rc = strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia);
+        rc = strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &inertia);
     if (rc != STRATA_OK) {
-        fprintf(stderr, "strata: %s\n", strata_kmeans_last_error(km));
+        fprintf(stderr, "strata: %s\n", strata_last_error()); /* the failing call's message */
         strata_kmeans_free(km);
         return 1;
     }

@@ -14,18 +14,27 @@
  *
  * Conventions (they hold for every function unless its comment says otherwise)
  *   - Functions return an int status: STRATA_OK (0) or a negative STRATA_E_*
- *     code. The handle, if any, then holds a message naming the problem,
- *     readable with strata_kmeans_last_error(); every failing call (with or
- *     without a handle) also stores its message in a per-thread slot readable
- *     with strata_last_error().
+ *     code. Every failing call (with or without a handle) stores a message
+ *     naming the problem in a per-thread slot readable with
+ *     strata_last_error(); a failing call that takes a non-const handle also
+ *     leaves it on the handle (strata_kmeans_last_error(), ...). Calls that
+ *     take a const handle (getters, predict, transform, scale) write nothing
+ *     into it, on success or failure: read their message with
+ *     strata_last_error().
  *   - On error, caller-owned output buffers are left untouched and the handle
  *     keeps its previous fitted state (a failed or cancelled fit leaves the
  *     previous model in place).
  *   - Pointers named "out..." are written only on success. Destructors accept
  *     NULL. Sizes are int64_t so that ctypes and other FFIs never truncate them.
  *   - Thread-safety: distinct handles may be used from distinct threads at the
- *     same time. One handle must not be used by two threads at once. Functions
- *     without a handle are thread-safe.
+ *     same time. On one handle, the calls that take it const (the getters,
+ *     and strata_kmeans_predict(), strata_kmeans_transform(),
+ *     strata_model_predict(), strata_model_scale() on a fitted model) may run
+ *     from any number of threads at once: they only read the handle. A call
+ *     that takes it non-const (set, fit, score, write, free) must not overlap
+ *     any other call on that handle. So a fitted model can serve predictions
+ *     from many threads while nothing refits it. Functions without a handle
+ *     are thread-safe.
  *
  * Object model
  *   strata_kmeans  holds k-means parameters (set by enum key, sticky) and,
@@ -307,6 +316,24 @@ typedef enum strata_assign {
 #define STRATA_KMEANS_MAX_ITER_LIMIT 1000000
 #define STRATA_KMEANS_CHAIN_LENGTH_LIMIT 100000
 
+/** Keys (pinned). Every key names either a parameter (set and read on a
+ *  handle: strata_kmeans_set_int(), strata_rfm_get_int(), ...) or a result
+ *  (read from a fitted handle: strata_kmeans_result_int(), ...), never both,
+ *  in distinct numeric ranges with names that say which:
+ *      100..199  k-means parameters   STRATA_KMEANS_*
+ *      200..299  RFM parameters       STRATA_RFM_*
+ *      400..499  common parameters    STRATA_THREADS, STRATA_KERNEL
+ *      1000..    k-means results      STRATA_KMEANS_RESULT_*
+ *      2000..    RFM results          STRATA_RFM_RESULT_*
+ *      3000..    tier model results   STRATA_MODEL_RESULT_*
+ *  A parameter call given a result key (or the reverse), a key of another
+ *  handle, or a key of the other value type fails with STRATA_E_PARAM and a
+ *  message naming the key and the call to use (e.g. "STRATA_RFM_RESULT_ROWS
+ *  is a result key: read it with strata_rfm_result_int"). The type, bounds
+ *  and default of every parameter can be read at run time (strata_key_*(),
+ *  strata_param_*() below); the setters check values against that same table. */
+#define STRATA_RESULT_KEY_MIN 1000
+
 /** Parameter keys (pinned). Integer keys use strata_kmeans_set_int(), double keys
  *  strata_kmeans_set_double(); using the wrong setter returns STRATA_E_PARAM.
  *  Values out of range return STRATA_E_PARAM and leave the parameter unchanged. */
@@ -393,7 +420,7 @@ typedef enum strata_param {
      * chain_length one-row reads. A streamed fit runs Lloyd: under AUTO, and also when Hamerly or
      * Yinyang is asked for (their result is Lloyd's, bitwise; their bounds
      * would compete with the blocks for the budget, and they read rows at
-     * random), so STRATA_RESULT_ALGORITHM then reports STRATA_ALGO_LLOYD
+     * random), so STRATA_KMEANS_RESULT_ALGORITHM then reports STRATA_ALGO_LLOYD
      * (and a fit that loads runs the algorithm asked). Mini-batch fails with
      * STRATA_E_UNSUPPORTED when the fit must stream: its random batches
      * would be random reads all over the file at every step. A budget below
@@ -419,39 +446,102 @@ typedef enum strata_param {
     STRATA_KERNEL = 401
 } strata_param;
 
-/** Result keys for strata_kmeans_result_int() / strata_kmeans_result_double(). */
-typedef enum strata_result {
-    STRATA_RESULT_N = 0,         /* int: rows of the fitted data */
-    STRATA_RESULT_D = 1,         /* int: features */
-    STRATA_RESULT_K = 2,         /* int: clusters */
-    STRATA_RESULT_N_ITER = 3,    /* int: Lloyd iterations run by the kept run; for
+/** What a key is (strata_key_kind()). */
+typedef enum strata_key_kinds {
+    STRATA_KEY_PARAM = 1, /* a parameter: set_int/set_double, get_int/get_double */
+    STRATA_KEY_RESULT = 2 /* a result: result_int/result_double of a fitted handle */
+} strata_key_kinds;
+
+/** The value type of a key (strata_key_type()). */
+typedef enum strata_value_type {
+    STRATA_VALUE_INT = 1,   /* int64_t: the *_int calls */
+    STRATA_VALUE_DOUBLE = 2 /* double: the *_double calls */
+} strata_value_type;
+
+/** The handles a key belongs to (strata_key_handles(), a bit set). */
+typedef enum strata_handle_kind {
+    STRATA_HANDLE_KMEANS = 1, /* strata_kmeans (and a strata_model's k-means handle) */
+    STRATA_HANDLE_RFM = 2,    /* strata_rfm */
+    STRATA_HANDLE_MODEL = 4   /* strata_model (its results) */
+} strata_handle_kind;
+
+/* The key catalogue: every parameter and result key this library knows, with
+ * its name, type and, for parameters, bounds and default, so that bindings
+ * and tools read limits from the library instead of copying them from prose.
+ * All these functions are thread-safe, allocate nothing and read only static
+ * tables. A key the library does not know (e.g. one of a newer header) is
+ * reported as such (0, NULL or STRATA_E_PARAM), never guessed. */
+
+/** Number of keys in the catalogue (parameters and results). */
+STRATA_API int64_t strata_key_count(void);
+/** The key at `index` (0 <= index < strata_key_count(); parameters first, in
+ *  ascending key order, then results, ascending), or 0 when out of range. */
+STRATA_API int strata_key_at(int64_t index);
+/** The key's name as this header spells it ("STRATA_KMEANS_K",
+ *  "STRATA_RFM_RESULT_ROWS"); static storage; NULL for an unknown key. */
+STRATA_API const char *strata_key_name(int key);
+/** A strata_key_kinds value (STRATA_KEY_PARAM or STRATA_KEY_RESULT), 0 if unknown. */
+STRATA_API int strata_key_kind(int key);
+/** A strata_value_type (STRATA_VALUE_INT or STRATA_VALUE_DOUBLE), 0 if unknown. */
+STRATA_API int strata_key_type(int key);
+/** The strata_handle_kind bits of the handles that take the key (THREADS and
+ *  KERNEL: KMEANS | RFM), 0 if unknown. */
+STRATA_API int strata_key_handles(int key);
+
+/** The inclusive range [*lo, *hi] of values the setters accept for an
+ *  integer parameter. Exceptions the range cannot say, checked by the setter
+ *  on top of it: STRATA_RFM_REFERENCE_DAY also takes
+ *  STRATA_RFM_REFERENCE_AUTO (its default); STRATA_KMEANS_INIT =
+ *  STRATA_INIT_CENTROIDS needs strata_kmeans_set_init_centroids() first;
+ *  STRATA_KERNEL gives STRATA_E_UNSUPPORTED for a kernel this CPU cannot
+ *  run (strata_kernel_available()); STRATA_RFM_NEGATIVE's range [1, 2] is
+ *  DROP and NET. Either pointer may be NULL.
+ *  @return STRATA_OK, STRATA_E_PARAM (not an integer parameter: the message,
+ *          in strata_last_error(), says what the key is). */
+STRATA_API STRATA_NODISCARD int strata_param_int_bounds(int key, int64_t *lo, int64_t *hi);
+/** The inclusive range of a double parameter (finite values only: NaN and
+ *  infinities are always refused). Either pointer may be NULL.
+ *  @return STRATA_OK, STRATA_E_PARAM (not a double parameter). */
+STRATA_API STRATA_NODISCARD int strata_param_double_bounds(int key, double *lo, double *hi);
+/** The value a new handle has for an integer / a double parameter.
+ *  @return STRATA_OK, STRATA_E_NULL (out), STRATA_E_PARAM (not such a parameter). */
+STRATA_API STRATA_NODISCARD int strata_param_default_int(int key, int64_t *out);
+STRATA_API STRATA_NODISCARD int strata_param_default_double(int key, double *out);
+
+/** Result keys for strata_kmeans_result_int() / strata_kmeans_result_double()
+ *  (1000..; see "Keys" above). */
+typedef enum strata_kmeans_result {
+    STRATA_KMEANS_RESULT_N = 1000,         /* int: rows of the fitted data */
+    STRATA_KMEANS_RESULT_D = 1001,         /* int: features */
+    STRATA_KMEANS_RESULT_K = 1002,         /* int: clusters */
+    STRATA_KMEANS_RESULT_N_ITER = 1003,    /* int: Lloyd iterations run by the kept run; for
                                     STRATA_ALGO_MINIBATCH the mini-batch steps run
                                     (scikit-learn's n_steps_; its n_iter_, in epochs,
                                     is ceil(steps x min(batch_size, n) / n)) */
-    STRATA_RESULT_CONVERGED = 4, /* int: 1 if the kept run stopped by a STRATA_KMEANS_TOL
+    STRATA_KMEANS_RESULT_CONVERGED = 1004, /* int: 1 if the kept run stopped by a STRATA_KMEANS_TOL
                                     rule within max_iter iterations (also at exactly
                                     max_iter); for MINIBATCH, 1 if it stopped early by
                                     tol or max_no_improvement; not converging is not
                                     an error */
-    STRATA_RESULT_INERTIA = 5,   /* double: sum of w_i * ||x_i - c_label(i)||^2 */
-    STRATA_RESULT_KERNEL = 6,    /* int: the strata_kernel used (never AUTO) */
-    STRATA_RESULT_ASSIGN = 7,    /* int: the strata_assign used (FUSED or GEMM, never AUTO) */
-    STRATA_RESULT_SEED = 8,      /* int: the seed used */
-    STRATA_RESULT_INIT = 9,      /* int: the strata_init used */
-    STRATA_RESULT_ALGORITHM = 10, /* int: the strata_algorithm run (never AUTO); LLOYD
+    STRATA_KMEANS_RESULT_INERTIA = 1005,   /* double: sum of w_i * ||x_i - c_label(i)||^2 */
+    STRATA_KMEANS_RESULT_KERNEL = 1006,    /* int: the strata_kernel used (never AUTO) */
+    STRATA_KMEANS_RESULT_ASSIGN = 1007,    /* int: the strata_assign used (FUSED or GEMM, never AUTO) */
+    STRATA_KMEANS_RESULT_SEED = 1008,      /* int: the seed used */
+    STRATA_KMEANS_RESULT_INIT = 1009,      /* int: the strata_init used */
+    STRATA_KMEANS_RESULT_ALGORITHM = 1010, /* int: the strata_algorithm run (never AUTO); LLOYD
                                     for a model set by strata_kmeans_set_model(), and
                                     for a fit that streamed (STRATA_KMEANS_MEMORY)
                                     with HAMERLY or YINYANG asked */
-    STRATA_RESULT_STREAMED = 11  /* int: 1 if the fit streamed its rows in blocks
+    STRATA_KMEANS_RESULT_STREAMED = 1011  /* int: 1 if the fit streamed its rows in blocks
                                     (STRATA_KMEANS_MEMORY, STRATA_KMEANS_BLOCK_ROWS) */
-} strata_result;
+} strata_kmeans_result;
 
 /** Progress callback, called on the thread that called fit, after each Lloyd
  *  iteration: `run` (0-based restart index), `iteration` (1-based) and the
  *  inertia of the labels just assigned, measured against the centroids they
  *  were assigned to (so, up to rounding, it never increases within a run; after the first
  *  iteration it may be computed from the cluster sums, accurate to 1e-9
- *  relative, while STRATA_RESULT_INERTIA is always summed row by row). Return
+ *  relative, while STRATA_KMEANS_RESULT_INERTIA is always summed row by row). Return
  *  0 to go on, non-zero to stop:
  *  the fit then returns STRATA_E_CANCELLED, keeps the handle's previous model
  *  and parameters, and the handle stays usable. */
@@ -498,8 +588,10 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_create(strata_kmeans **out);
 /** Free a handle and everything it owns. NULL is a no-op. */
 STRATA_API void strata_kmeans_free(strata_kmeans *km);
 
-/** Message describing the last failing call on this handle ("" if none). Owned by
- *  the handle, valid until the next call on it. km == NULL returns a static message. */
+/** Message describing the last failing non-const call on this handle ("" if
+ *  none; const calls such as getters and predict report through
+ *  strata_last_error() only). Owned by the handle, valid until the next
+ *  non-const call on it. km == NULL returns a static message. */
 STRATA_API const char *strata_kmeans_last_error(const strata_kmeans *km);
 
 /** Set an integer parameter (see strata_param). Sticky until changed.
@@ -507,10 +599,13 @@ STRATA_API const char *strata_kmeans_last_error(const strata_kmeans *km);
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t value);
 /** Set a floating-point parameter. @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_double(strata_kmeans *km, int param, double value);
-/* Getters take a const handle: they change nothing but the handle's message
- * buffer (strata_kmeans_last_error), which they set on failure. */
+/* Getters take a const handle and write nothing into it (not even its
+ * message: a failure's message is in strata_last_error()), so that threads
+ * may read one handle at once. Thread-safe against each other and against
+ * predict/transform on the same handle, not against a setter or fit. */
 
-/** Read an integer parameter into *out. @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. */
+/** Read an integer parameter into *out. @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM
+ *  (unknown key, a result key, a double or an RFM parameter: the message says which). */
 STRATA_API STRATA_NODISCARD int strata_kmeans_get_int(const strata_kmeans *km, int param, int64_t *out);
 /** Read a floating-point parameter into *out. @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_get_double(const strata_kmeans *km, int param, double *out);
@@ -587,7 +682,7 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_set_init_centroids_h5(strata_kmean
 
 /** Make the handle hold a model with the given centroids (k x d, copied) and
  *  no training rows, as if fitted: predict, transform, centroids and
- *  write_h5 work; STRATA_RESULT_N is 0, N_ITER 0, INERTIA NaN. Used to restore
+ *  write_h5 work; STRATA_KMEANS_RESULT_N is 0, N_ITER 0, INERTIA NaN. Used to restore
  *  a saved model (e.g. by the Python binding's unpickling).
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG, STRATA_E_NONFINITE, STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_model(strata_kmeans *km, const double *centroids,
@@ -608,10 +703,13 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_labels(const strata_kmeans *km, in
 STRATA_API STRATA_NODISCARD int strata_kmeans_cluster_sizes(const strata_kmeans *km, int64_t *out,
                                                             int64_t k);
 
-/** Read an integer result (see strata_result) of the fitted model.
- *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM. */
+/** Read an integer result (see strata_kmeans_result) of the fitted model.
+ *  A const call (see the getters above).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM (unknown
+ *          key, a parameter key, a double result or another handle's result:
+ *          the message names the key and the call to use). */
 STRATA_API STRATA_NODISCARD int strata_kmeans_result_int(const strata_kmeans *km, int key, int64_t *out);
-/** Read a floating-point result (STRATA_RESULT_INERTIA). Codes as above. */
+/** Read a floating-point result (STRATA_KMEANS_RESULT_INERTIA). Codes as above. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_result_double(const strata_kmeans *km, int key, double *out);
 
 /** Label new rows with the nearest fitted centroid (ties go to the lowest index).
@@ -627,15 +725,19 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_result_double(const strata_kmeans 
  *  double (a copy of those rows only). On the training rows, labels may
  *  therefore differ from the fit's (strata_kmeans_labels()) on exact or
  *  last-bit distance ties only. Squares beyond double: STRATA_E_NONFINITE.
- *  Uses STRATA_THREADS. @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG,
+ *  Uses STRATA_THREADS. Allocates O(n d) scratch for the call only.
+ *  Thread-safety: a const call; any number of threads may predict (and
+ *  transform, and read) with one fitted handle at once, each call with its
+ *  own scratch; failures report through strata_last_error() only.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG,
  *  STRATA_E_PARAM, STRATA_E_NONFINITE, STRATA_E_STATE, STRATA_E_NOMEM. */
-STRATA_API STRATA_NODISCARD int strata_kmeans_predict(strata_kmeans *km, int dtype, const void *x, int64_t n,
+STRATA_API STRATA_NODISCARD int strata_kmeans_predict(const strata_kmeans *km, int dtype, const void *x, int64_t n,
                                       int64_t d, int64_t row_stride, int32_t *labels);
 
 /** Euclidean distances (not squared) of n rows to every fitted centroid, computed
  *  in double: out is n x k row-major doubles (never Inf: squares beyond double
- *  give STRATA_E_NONFINITE). Codes as strata_kmeans_predict(). */
-STRATA_API STRATA_NODISCARD int strata_kmeans_transform(strata_kmeans *km, int dtype, const void *x, int64_t n,
+ *  give STRATA_E_NONFINITE). Codes and thread-safety as strata_kmeans_predict(). */
+STRATA_API STRATA_NODISCARD int strata_kmeans_transform(const strata_kmeans *km, int dtype, const void *x, int64_t n,
                                         int64_t d, int64_t row_stride, double *out);
 
 /** Flags of strata_kmeans_write_h5(), strata_rfm_write_h5() and strata_h5_write_matrix(). */
@@ -1277,7 +1379,7 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit_frame(strata_kmeans *km, const
  *   strata_rfm_set_int(h, STRATA_RFM_BINS, 5);
  *   if (strata_rfm_fit(h, customer_id, day, amount, n) != STRATA_OK)
  *       fprintf(stderr, "%s\n", strata_rfm_last_error(h));
- *   strata_rfm_result_int(h, STRATA_RFM_CUSTOMERS, &nc);
+ *   strata_rfm_result_int(h, STRATA_RFM_RESULT_CUSTOMERS, &nc);
  *   strata_rfm_column_int64(h, STRATA_RFM_COL_SEGMENT, seg, nc);
  *   strata_rfm_free(h);
  *
@@ -1323,7 +1425,7 @@ typedef enum strata_rfm_ties {
     /* Quantile edges of the values (linear interpolation, as numpy.quantile),
      * right-closed bins, duplicate edges dropped (pandas' qcut with
      * duplicates="drop"): equal values always share a bin, and there may be
-     * fewer than q bins (see STRATA_RFM_BINS_R/F/M). */
+     * fewer than q bins (see STRATA_RFM_RESULT_BINS_R/F/M). */
     STRATA_RFM_TIES_VALUE = 1,
     /* The q - 1 cut points given by strata_rfm_set_edges() for each metric:
      * value v is in bin b = number of cut points < v (right-closed). */
@@ -1442,29 +1544,29 @@ typedef enum strata_rfm_column {
     STRATA_RFM_COL_REVENUE = 12     /* double: total spend (net of returns with NET) */
 } strata_rfm_column;
 
-/** Result keys of strata_rfm_result_int(). Row counts follow the cleaning
- *  order in the comment at the top of this section. */
+/** Result keys of strata_rfm_result_int() (2000..; see "Keys" above). Row
+ *  counts follow the cleaning order in the comment at the top of this section. */
 typedef enum strata_rfm_result {
-    STRATA_RFM_ROWS = 250,           /* rows given */
-    STRATA_RFM_ROWS_USED = 251,      /* rows that went into the aggregates */
-    STRATA_RFM_BAD_ID = 252,         /* dropped: missing or invalid customer id */
-    STRATA_RFM_BAD_TIME = 253,       /* dropped: day outside [MIN_DAY, MAX_DAY] */
-    STRATA_RFM_BAD_AMOUNT = 254,     /* dropped: NaN or infinite amount */
-    STRATA_RFM_NEGATIVE_ROWS = 255,  /* negative amounts: dropped (DROP) or netted (NET) */
-    STRATA_RFM_ZERO_ROWS = 256,      /* zero amounts: kept (KEEP) or dropped (DROP) */
-    STRATA_RFM_DUPLICATE_ROWS = 257, /* rows equal to another kept row: kept or dropped */
-    STRATA_RFM_RETURN_ONLY_ROWS = 258, /* NET: rows of customers without any purchase: dropped */
-    STRATA_RFM_CUSTOMERS = 259,      /* customers (rows of every column) */
-    STRATA_RFM_FIRST_DAY = 260,      /* first kept purchase day */
-    STRATA_RFM_LAST_DAY = 261,       /* last kept purchase day */
-    STRATA_RFM_REFERENCE_DAY_USED = 262, /* the reference day recency is measured to */
-    STRATA_RFM_BINS_USED = 263,      /* q, the number of bins asked for */
-    STRATA_RFM_BINS_R = 264,         /* distinct recency bins produced (< q is possible
+    STRATA_RFM_RESULT_ROWS = 2000,           /* rows given */
+    STRATA_RFM_RESULT_ROWS_USED = 2001,      /* rows that went into the aggregates */
+    STRATA_RFM_RESULT_BAD_ID = 2002,         /* dropped: missing or invalid customer id */
+    STRATA_RFM_RESULT_BAD_TIME = 2003,       /* dropped: day outside [MIN_DAY, MAX_DAY] */
+    STRATA_RFM_RESULT_BAD_AMOUNT = 2004,     /* dropped: NaN or infinite amount */
+    STRATA_RFM_RESULT_NEGATIVE_ROWS = 2005,  /* negative amounts: dropped (DROP) or netted (NET) */
+    STRATA_RFM_RESULT_ZERO_ROWS = 2006,      /* zero amounts: kept (KEEP) or dropped (DROP) */
+    STRATA_RFM_RESULT_DUPLICATE_ROWS = 2007, /* rows equal to another kept row: kept or dropped */
+    STRATA_RFM_RESULT_RETURN_ONLY_ROWS = 2008, /* NET: rows of customers without any purchase: dropped */
+    STRATA_RFM_RESULT_CUSTOMERS = 2009,      /* customers (rows of every column) */
+    STRATA_RFM_RESULT_FIRST_DAY = 2010,      /* first kept purchase day */
+    STRATA_RFM_RESULT_LAST_DAY = 2011,       /* last kept purchase day */
+    STRATA_RFM_RESULT_REFERENCE_DAY_USED = 2012, /* the reference day recency is measured to */
+    STRATA_RFM_RESULT_BINS_USED = 2013,      /* q, the number of bins asked for */
+    STRATA_RFM_RESULT_BINS_R = 2014,         /* distinct recency bins produced (< q is possible
                                         with TIES_VALUE, or with fewer customers than q) */
-    STRATA_RFM_BINS_F = 265,         /* distinct frequency bins produced */
-    STRATA_RFM_BINS_M = 266,         /* distinct monetary bins produced */
-    STRATA_RFM_SEGMENTS = 267,       /* segment rules (11 for the default map) */
-    STRATA_RFM_UNMATCHED = 268       /* customers that matched no rule (segment -1) */
+    STRATA_RFM_RESULT_BINS_F = 2015,         /* distinct frequency bins produced */
+    STRATA_RFM_RESULT_BINS_M = 2016,         /* distinct monetary bins produced */
+    STRATA_RFM_RESULT_SEGMENTS = 2017,       /* segment rules (11 for the default map) */
+    STRATA_RFM_RESULT_UNMATCHED = 2018       /* customers that matched no rule (segment -1) */
 } strata_rfm_result;
 
 /** Segment profile statistics (strata_rfm_profile()); one value per segment.
@@ -1485,14 +1587,23 @@ typedef enum strata_rfm_stat {
 
 /** Columns of a segment rule (strata_rfm_set_segments()): inclusive score
  *  ranges; FM is the combined score (F + M + 1) / 2 in integer division
- *  (the mean of F and M, halves rounded up). */
+ *  (the mean of F and M, halves rounded up). The column indices are pinned;
+ *  the number of columns is not: a later release may append columns (say,
+ *  a tenure range), so the rule calls take the caller's column count. */
 typedef enum strata_rfm_rule_column {
     STRATA_RFM_RULE_R_LO = 0, STRATA_RFM_RULE_R_HI = 1,
     STRATA_RFM_RULE_F_LO = 2, STRATA_RFM_RULE_F_HI = 3,
     STRATA_RFM_RULE_M_LO = 4, STRATA_RFM_RULE_M_HI = 5,
-    STRATA_RFM_RULE_FM_LO = 6, STRATA_RFM_RULE_FM_HI = 7,
-    STRATA_RFM_RULE_COLUMNS = 8
+    STRATA_RFM_RULE_FM_LO = 6, STRATA_RFM_RULE_FM_HI = 7
 } strata_rfm_rule_column;
+
+/** The rule columns this header knows: what a caller built against it passes
+ *  as ncols (a compile-time constant of the caller, not of the library). */
+#define STRATA_RFM_RULE_NCOLS 8
+
+/** The rule columns the loaded library knows (>= the STRATA_RFM_RULE_NCOLS of
+ *  every header it is compatible with; 8 today). Thread-safe. */
+STRATA_API int strata_rfm_rule_columns(void);
 
 /** Create an RFM handle with default parameters and the default 11-segment map.
  *  @param out  receives the handle; free it with strata_rfm_free().
@@ -1502,8 +1613,10 @@ STRATA_API STRATA_NODISCARD int strata_rfm_create(strata_rfm **out);
 /** Free a handle and everything it owns. NULL is a no-op. */
 STRATA_API void strata_rfm_free(strata_rfm *h);
 
-/** Message of the last failing call on this handle ("" if none). Owned by the
- *  handle, valid until the next call on it. h == NULL returns a static message. */
+/** Message of the last failing non-const call on this handle ("" if none;
+ *  the getters report through strata_last_error() only). Owned by the
+ *  handle, valid until the next non-const call on it. h == NULL returns a
+ *  static message. */
 STRATA_API const char *strata_rfm_last_error(const strata_rfm *h);
 
 /** Set (or with fn == NULL remove) the step callback (strata_step_fn):
@@ -1531,16 +1644,22 @@ STRATA_API STRATA_NODISCARD int strata_rfm_set_edges(strata_rfm *h, int metric, 
 
 /** Replace the segment rules (copied). Rule i is named names[i] (non-empty,
  *  at most 127 bytes, distinct) and matches a customer when every score lies
- *  in its inclusive ranges bounds[i*8 + STRATA_RFM_RULE_*] (use 1..100 for
- *  "any"). Each customer gets the first rule it matches, or -1. Scores are
+ *  in its inclusive ranges bounds[i*ncols + STRATA_RFM_RULE_*] (use 1..100
+ *  for "any"). ncols: the int32 values per rule in bounds, 1 to
+ *  strata_rfm_rule_columns() (pass STRATA_RFM_RULE_NCOLS); the columns a
+ *  rule does not give (index >= ncols) match any score (LO 1, HI 100), so a
+ *  caller built against an older header keeps its meaning when columns are
+ *  added. Each customer gets the first rule it matches, or -1. Scores are
  *  compared as they are (1..q). n_rules == 0 (names and bounds may be NULL)
  *  restores the default map, whose bounds are on a 1..5 scale: with q != 5
  *  each score s is first mapped to ceil(5 s / q). The default map is
  *  documented in docs/rfm.md. Takes effect at the next fit or strata_rfm_score().
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n_rules outside 0..1000,
- *          a bad name, lo > hi), STRATA_E_NOMEM. */
+ *          ncols outside 1..strata_rfm_rule_columns() with n_rules > 0, a bad
+ *          name, lo > hi), STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_rfm_set_segments(strata_rfm *h, int64_t n_rules,
-                                        const char *const *names, const int32_t *bounds);
+                                        const char *const *names, const int32_t *bounds,
+                                        int64_t ncols);
 
 /** Aggregate a transaction log and score it: one row per customer.
  *  @param customer_id, time, amount  n values each; borrowed, only read during
@@ -1615,12 +1734,17 @@ STRATA_API STRATA_NODISCARD int strata_rfm_fit_aggregates(strata_rfm *h, const i
  *          STRATA_E_NOMEM. On error the previous scores stay. */
 STRATA_API STRATA_NODISCARD int strata_rfm_score(strata_rfm *h);
 
-/** Read an integer result (see strata_rfm_result).
- *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (nothing fitted), STRATA_E_PARAM. */
+/** Read an integer result (see strata_rfm_result). A const call: like every
+ *  getter of strata_rfm (get_int, result_int, column_*, edges, profile,
+ *  segment_rules) it writes nothing into the handle, so threads may read one
+ *  result at once; the message of a failure is in strata_last_error().
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (nothing fitted),
+ *          STRATA_E_PARAM (unknown key, a parameter key or another handle's
+ *          result: the message names the key and the call to use). */
 STRATA_API STRATA_NODISCARD int strata_rfm_result_int(const strata_rfm *h, int key, int64_t *out);
 
 /** Copy a per-customer column (see strata_rfm_column) into out (n values,
- *  n = STRATA_RFM_CUSTOMERS). @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE,
+ *  n = STRATA_RFM_RESULT_CUSTOMERS). @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE,
  *  STRATA_E_PARAM (unknown column, or a double column asked as int64),
  *  STRATA_E_ARG (n differs). */
 STRATA_API STRATA_NODISCARD int strata_rfm_column_int64(const strata_rfm *h, int column, int64_t *out,
@@ -1639,7 +1763,7 @@ STRATA_API STRATA_NODISCARD int strata_rfm_edges(const strata_rfm *h, int metric
                                  int64_t n_edges);
 
 /** Copy one statistic of every segment (see strata_rfm_stat) into out
- *  (n_segments = STRATA_RFM_SEGMENTS values, in rule order).
+ *  (n_segments = STRATA_RFM_RESULT_SEGMENTS values, in rule order).
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM, STRATA_E_ARG. */
 STRATA_API STRATA_NODISCARD int strata_rfm_profile(const strata_rfm *h, int stat, double *out,
                                    int64_t n_segments);
@@ -1662,11 +1786,12 @@ STRATA_API const char *strata_rfm_segment_name(const strata_rfm *h, int64_t inde
  *          repeated name), STRATA_E_NOMEM. On error the rules stay. */
 STRATA_API STRATA_NODISCARD int strata_rfm_set_segments_text(strata_rfm *h, const char *text);
 
-/** Copy the bounds (n_rules x 8 int32, as given to strata_rfm_set_segments())
- *  of the same rule table as strata_rfm_segment_name().
- *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG. */
+/** Copy the bounds of the same rule table as strata_rfm_segment_name() into
+ *  out: n_rules x ncols int32, row-major, the first ncols columns of each
+ *  rule (ncols in 1..strata_rfm_rule_columns(); pass STRATA_RFM_RULE_NCOLS).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n_rules differs, ncols). */
 STRATA_API STRATA_NODISCARD int strata_rfm_segment_rules(const strata_rfm *h, int32_t *out,
-                                         int64_t n_rules);
+                                         int64_t n_rules, int64_t ncols);
 
 /** Write the result to a NEW HDF5 file (temporary name, then rename; an
  *  existing file is replaced only with STRATA_WRITE_FORCE, only if it is a
@@ -1857,7 +1982,7 @@ STRATA_API STRATA_NODISCARD int strata_lifecycle(const int64_t *first_day, const
 /** strata_lifecycle() of the customers an RFM handle holds (in its order,
  *  ascending id): first_day = STRATA_RFM_COL_FIRST_DAY, last_day = the
  *  reference day used - STRATA_RFM_COL_RECENCY, purchases =
- *  STRATA_RFM_COL_FREQUENCY. n must be STRATA_RFM_CUSTOMERS.
+ *  STRATA_RFM_COL_FREQUENCY. n must be STRATA_RFM_RESULT_CUSTOMERS.
  *  @return as strata_lifecycle(), plus STRATA_E_STATE (nothing fitted, or
  *          a result of strata_rfm_fit_aggregates(), which has no days),
  *          STRATA_E_NOMEM. The message goes to the handle too. */
@@ -1978,10 +2103,14 @@ STRATA_API STRATA_NODISCARD int strata_migration_write_h5(const strata_migration
  * loaded from HDF5 and assigns new rows (strata_model_predict()).
  * docs/tiers.md ("Scaling", "Value tiers", "Models") has the details.
  *
- * Thread-safety: like strata_kmeans, a model is used by one thread at a time
- * (every call may write its message, and fit and predict use its k-means
- * handle); separate models are independent. Each call allocates only what
- * its comment says, owned by the model until it is refitted or freed.
+ * Thread-safety: the calls that take the model const (strata_model_predict(),
+ * strata_model_scale() and the getters) only read it and may run from any
+ * number of threads at once on one fitted model, e.g. to serve predictions;
+ * their failures report through strata_last_error() only. The other calls
+ * (fit, set_*, write, free, and anything on its k-means handle) must not
+ * overlap any call on the model. Separate models are independent. Each call
+ * allocates only what its comment says, owned by the model until it is
+ * refitted or freed (predict's and scale's scratch: for the call only).
  */
 
 typedef struct strata_model strata_model;
@@ -2016,15 +2145,15 @@ typedef enum strata_model_space {
     STRATA_MODEL_ORIGINAL = 1 /* the inverse transform of the scaled centroids */
 } strata_model_space;
 
-/** Integer results of a fitted model (strata_model_result_int()). */
+/** Integer results of a fitted model (strata_model_result_int(); 3000..). */
 typedef enum strata_model_result {
-    STRATA_MODEL_K = 550,       /* clusters */
-    STRATA_MODEL_D = 551,       /* features */
-    STRATA_MODEL_N = 552,       /* rows fitted (0 for a loaded model) */
-    STRATA_MODEL_TIERS = 553,   /* tier count T */
-    STRATA_MODEL_N_TRAIN = 554, /* rows the model was trained on (kept by save/load) */
-    STRATA_MODEL_SEED = 555,    /* k-means seed */
-    STRATA_MODEL_N_ITER = 556   /* k-means iterations of the kept run */
+    STRATA_MODEL_RESULT_K = 3000,       /* clusters */
+    STRATA_MODEL_RESULT_D = 3001,       /* features */
+    STRATA_MODEL_RESULT_N = 3002,       /* rows fitted (0 for a loaded model) */
+    STRATA_MODEL_RESULT_TIERS = 3003,   /* tier count T */
+    STRATA_MODEL_RESULT_N_TRAIN = 3004, /* rows the model was trained on (kept by save/load) */
+    STRATA_MODEL_RESULT_SEED = 3005,    /* k-means seed */
+    STRATA_MODEL_RESULT_N_ITER = 3006   /* k-means iterations of the kept run */
 } strata_model_result;
 
 /** Create an empty model: AUTO transform for every feature, default value
@@ -2036,8 +2165,10 @@ STRATA_API STRATA_NODISCARD int strata_model_create(strata_model **out);
 /** Free a model, its k-means handle and everything it owns. NULL is a no-op. */
 STRATA_API void strata_model_free(strata_model *m);
 
-/** Message of the last failing call on this model ("" if none); owned by the
- *  model, valid until the next call on it. NULL returns a static message. */
+/** Message of the last failing non-const call on this model ("" if none;
+ *  predict, scale and the getters report through strata_last_error() only);
+ *  owned by the model, valid until the next non-const call on it. NULL
+ *  returns a static message. */
 STRATA_API const char *strata_model_last_error(const strata_model *m);
 
 /** The model's k-means handle (borrowed: owned and freed by the model, valid
@@ -2106,7 +2237,7 @@ STRATA_API STRATA_NODISCARD int strata_model_fit(strata_model *m, const double *
  *  (n x d doubles, contiguous): the rows k-means saw, for fitted rows.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (not fitted),
  *          STRATA_E_ARG (d differs, LOG1P domain), STRATA_E_NONFINITE. */
-STRATA_API STRATA_NODISCARD int strata_model_scale(strata_model *m, const double *x, int64_t n,
+STRATA_API STRATA_NODISCARD int strata_model_scale(const strata_model *m, const double *x, int64_t n,
                                                    int64_t d, int64_t row_stride, double *out);
 
 /** Assign n new rows (original units): the stored transform, then the
@@ -2116,7 +2247,7 @@ STRATA_API STRATA_NODISCARD int strata_model_scale(strata_model *m, const double
  *  A loaded model predicts bitwise as the model it was saved from (same
  *  kernel). Uses the k-means handle's KERNEL and THREADS.
  *  @return as strata_model_scale(). */
-STRATA_API STRATA_NODISCARD int strata_model_predict(strata_model *m, const double *x, int64_t n,
+STRATA_API STRATA_NODISCARD int strata_model_predict(const strata_model *m, const double *x, int64_t n,
                                                      int64_t d, int64_t row_stride,
                                                      int32_t *labels, int32_t *tiers);
 
@@ -2159,8 +2290,9 @@ STRATA_API STRATA_NODISCARD int strata_model_transform_params(const strata_model
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE. */
 STRATA_API STRATA_NODISCARD int strata_model_shape(const strata_model *m, int64_t *k, int64_t *d);
 
-/** Read an integer result (strata_model_result).
- *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM. */
+/** Read an integer result (strata_model_result; a const call).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM (not a
+ *          model result key: the message names the key). */
 STRATA_API STRATA_NODISCARD int strata_model_result_int(const strata_model *m, int key,
                                                         int64_t *out);
 

@@ -34,7 +34,7 @@ static int64_t result_int(strata_kmeans *km, int key)
 static double result_inertia(strata_kmeans *km)
 {
     double v = -1.0;
-    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &v));
+    ASSERT_OK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &v));
     return v;
 }
 
@@ -269,15 +269,14 @@ static void test_results_before_fit(void)
     int64_t v = 99;
     double dv = 99;
     ASSERT_STATUS(strata_kmeans_centroids(km, c, 2, 2), STRATA_E_STATE);
-    ASSERT_NONEMPTY(strata_kmeans_last_error(km));
-    ASSERT_NONEMPTY(strata_last_error());
+    ASSERT_NONEMPTY(strata_last_error()); /* a const call: the thread's slot only */
     ASSERT_STATUS(strata_kmeans_labels(km, lab, 4), STRATA_E_STATE);
-    for (int key = STRATA_RESULT_N; key <= STRATA_RESULT_INIT; key++) {
-        if (key == STRATA_RESULT_INERTIA)
+    for (int key = STRATA_KMEANS_RESULT_N; key <= STRATA_KMEANS_RESULT_INIT; key++) {
+        if (key == STRATA_KMEANS_RESULT_INERTIA)
             continue;
         ASSERT_STATUS(strata_kmeans_result_int(km, key, &v), STRATA_E_STATE);
     }
-    ASSERT_STATUS(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &dv), STRATA_E_STATE);
+    ASSERT_STATUS(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &dv), STRATA_E_STATE);
     const double x[4] = {0, 1, 2, 3};
     ASSERT_STATUS(strata_kmeans_predict(km, STRATA_FLOAT64, x, 2, 2, 0, lab), STRATA_E_STATE);
     ASSERT_STATUS(strata_kmeans_transform(km, STRATA_FLOAT64, x, 2, 2, 0, c), STRATA_E_STATE);
@@ -314,13 +313,13 @@ static void test_hand_1d(void)
                 ASSERT_TRUE(c[0] == 0.5 && c[1] == 10.5);
                 ASSERT_TRUE(lab[0] == 0 && lab[1] == 0 && lab[2] == 1 && lab[3] == 1);
                 ASSERT_NEAR(result_inertia(km), 1.0, itol(dt, 1.0));
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), 2);
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_CONVERGED), 1);
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N), 4);
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_D), 1);
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_K), 2);
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_INIT), STRATA_INIT_CENTROIDS);
-                int64_t as = result_int(km, STRATA_RESULT_ASSIGN);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), 2);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_CONVERGED), 1);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N), 4);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_D), 1);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_K), 2);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_INIT), STRATA_INIT_CENTROIDS);
+                int64_t as = result_int(km, STRATA_KMEANS_RESULT_ASSIGN);
                 if (ASSIGNS[a] == STRATA_ASSIGN_AUTO)
                     ASSERT_TRUE(as == STRATA_ASSIGN_FUSED || as == STRATA_ASSIGN_GEMM);
                 else
@@ -353,7 +352,7 @@ static void test_hand_1d_weighted(void)
             ASSERT_TRUE(c[0] == 0.25 && c[1] == 10.5);
             ASSERT_TRUE(lab[0] == 0 && lab[1] == 0 && lab[2] == 1 && lab[3] == 1);
             ASSERT_NEAR(result_inertia(km), 1.25, itol(dt, 1.25));
-            ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), 2);
+            ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), 2);
 
             /* the far row 100 with weight 0: labelled 1, centroids unchanged */
             fit_rows(km, dt, x, 5, 1, w, init, 2);
@@ -397,8 +396,8 @@ static void test_hand_2d(void)
                 for (int i = 0; i < 6; i++)
                     ASSERT_EQ_INT(lab[i], want[i]);
                 ASSERT_NEAR(result_inertia(km), 32.0 / 3, itol(dt, 32.0 / 3));
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), 3);
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_CONVERGED), 1);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), 3);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_CONVERGED), 1);
                 ASSERT_EQ_INT(log.calls, 3);
                 ASSERT_NEAR(log.inertia[0], 576.0, itol(dt, 576.0));
                 ASSERT_NEAR(log.inertia[1], 47.75, itol(dt, 47.75));
@@ -431,13 +430,13 @@ static void test_hand_2d_tol_stop(void)
         for (int i = 0; i < 6; i++)
             ASSERT_EQ_INT(lab[i], want[i]);
         ASSERT_NEAR(result_inertia(km), 47.75, itol(dt, 47.75));
-        ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), 1);
-        ASSERT_EQ_INT(result_int(km, STRATA_RESULT_CONVERGED), 1);
+        ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), 1);
+        ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_CONVERGED), 1);
 
         /* just below: a second iteration, whose shift (about 12.4) is far below tol */
         ASSERT_OK(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 107.25 / V * 0.999));
         fit_rows(km, dt, x, 6, 2, NULL, init, 2);
-        ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), 2);
+        ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), 2);
         ASSERT_OK(strata_kmeans_centroids(km, c, 2, 2));
         ASSERT_NEAR(c[0], 2.0 / 3, 1e-14);
         ASSERT_NEAR(c[3], 32.0 / 3, 1e-14);
@@ -460,12 +459,12 @@ static void test_hand_2d_max_iter(void)
     ASSERT_TRUE(c[0] == 0 && c[1] == 1 && c[2] == 8.5 && c[3] == 8);
     ASSERT_EQ_INT(lab[1], 0); /* B moved to cluster 0 in the final assignment */
     ASSERT_NEAR(result_inertia(km), 47.75, 1e-12);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), 1);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_CONVERGED), 0);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), 1);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_CONVERGED), 0);
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, 2));
     fit_rows(km, STRATA_FLOAT64, x, 6, 2, NULL, init, 2);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), 2);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_CONVERGED), 0);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), 2);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_CONVERGED), 0);
     ASSERT_NEAR(result_inertia(km), 32.0 / 3, 1e-12);
     strata_kmeans_free(km);
 }
@@ -527,11 +526,11 @@ static void test_k_equals_n(void)
         for (int i = 0; i < 5; i++)
             ASSERT_EQ_INT(lab[i], want[i]);
         ASSERT_TRUE(result_inertia(km) == 0.0);
-        ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), 1);
-        ASSERT_EQ_INT(result_int(km, STRATA_RESULT_CONVERGED), 1);
+        ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), 1);
+        ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_CONVERGED), 1);
         ASSERT_OK(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 0.0));
         fit_rows(km, dt, x, 5, 2, NULL, init, 5);
-        ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), 1);
+        ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), 1);
 
         const float x32[10] = {0, 0, 5, 1, -3, 4, 7, -2, 2, 9};
         for (int init_kind = STRATA_INIT_KMEANSPP; init_kind <= STRATA_INIT_RANDOM; init_kind++)
@@ -583,8 +582,8 @@ static void test_k_equals_1(void)
                     ASSERT_EQ_INT(lab[i], 0);
                 ASSERT_REL(result_inertia(km), ref_inertia(&X, mean, lab),
                            dt == STRATA_FLOAT32 ? 1e-5 : 1e-12);
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), 2);
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_K), 1);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), 2);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_K), 1);
                 strata_kmeans_free(km);
             }
             free(lab);
@@ -737,8 +736,8 @@ static void test_refit_other_shape(void)
     strata_kmeans *km = test_new_kmeans();
     fit_rows(km, STRATA_FLOAT64, x1, 4, 1, NULL, init1, 2);
     fit_rows(km, STRATA_FLOAT64, x2, 6, 2, NULL, init2, 2);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N), 6);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_D), 2);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N), 6);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_D), 2);
     double c[4];
     int32_t lab[6];
     ASSERT_STATUS(strata_kmeans_centroids(km, c, 2, 1), STRATA_E_ARG);
@@ -746,7 +745,7 @@ static void test_refit_other_shape(void)
     ASSERT_OK(strata_kmeans_centroids(km, c, 2, 2));
     ASSERT_NEAR(c[3], 32.0 / 3, 1e-14);
     fit_rows(km, STRATA_FLOAT64, x1, 4, 1, NULL, init1, 2);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N), 4);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N), 4);
     ASSERT_OK(strata_kmeans_labels(km, lab, 4));
     strata_kmeans_free(km);
 }
@@ -773,12 +772,12 @@ static void test_set_model(void)
     ASSERT_OK(strata_kmeans_centroids(restored, back, 4, 5));
     ASSERT_TRUE(memcmp(back, c, sizeof c) == 0);
     int64_t v;
-    ASSERT_OK(strata_kmeans_result_int(restored, STRATA_RESULT_N, &v));
+    ASSERT_OK(strata_kmeans_result_int(restored, STRATA_KMEANS_RESULT_N, &v));
     ASSERT_EQ_INT(v, 0);
-    ASSERT_OK(strata_kmeans_result_int(restored, STRATA_RESULT_K, &v));
+    ASSERT_OK(strata_kmeans_result_int(restored, STRATA_KMEANS_RESULT_K, &v));
     ASSERT_EQ_INT(v, 4);
     double inertia;
-    ASSERT_OK(strata_kmeans_result_double(restored, STRATA_RESULT_INERTIA, &inertia));
+    ASSERT_OK(strata_kmeans_result_double(restored, STRATA_KMEANS_RESULT_INERTIA, &inertia));
     ASSERT_TRUE(isnan(inertia));
 
     c[7] = NAN;
@@ -803,20 +802,20 @@ static void test_result_keys(void)
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, 2));
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, 1234));
     ASSERT_OK(strata_kmeans_fit(km, STRATA_FLOAT64, x, 4, 1, 0, NULL));
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_SEED), 1234);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_INIT), STRATA_INIT_KMEANSPP);
-    int64_t kern = result_int(km, STRATA_RESULT_KERNEL);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_SEED), 1234);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_INIT), STRATA_INIT_KMEANSPP);
+    int64_t kern = result_int(km, STRATA_KMEANS_RESULT_KERNEL);
     ASSERT_TRUE(kern >= STRATA_KERNEL_SCALAR && kern <= STRATA_KERNEL_AVX512);
     ASSERT_TRUE(strata_kernel_available((int)kern));
     int64_t v = -5;
     double dv = -5;
-    ASSERT_STATUS(strata_kmeans_result_int(km, STRATA_RESULT_INERTIA, &v), STRATA_E_PARAM);
-    int64_t algo = result_int(km, STRATA_RESULT_ALGORITHM);
+    ASSERT_STATUS(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_INERTIA, &v), STRATA_E_PARAM);
+    int64_t algo = result_int(km, STRATA_KMEANS_RESULT_ALGORITHM);
     ASSERT_TRUE(algo == STRATA_ALGO_LLOYD || algo == STRATA_ALGO_HAMERLY);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_STREAMED), 0);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_STREAMED), 0);
     ASSERT_STATUS(strata_kmeans_result_int(km, 12, &v), STRATA_E_PARAM);
     ASSERT_STATUS(strata_kmeans_result_int(km, -1, &v), STRATA_E_PARAM);
-    ASSERT_STATUS(strata_kmeans_result_double(km, STRATA_RESULT_K, &dv), STRATA_E_PARAM);
+    ASSERT_STATUS(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_K, &dv), STRATA_E_PARAM);
     ASSERT_STATUS(strata_kmeans_result_double(km, 10, &dv), STRATA_E_PARAM);
     ASSERT_EQ_INT(v, -5);
     ASSERT_TRUE(dv == -5);

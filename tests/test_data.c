@@ -96,13 +96,13 @@ static void run_set(const uef_set *s)
         ASSERT_OK(strata_kmeans_set_init_centroids(km, gt, s->k, s->d));
         ASSERT_OK(strata_kmeans_fit(km, STRATA_FLOAT64, x, s->n, s->d, 0, NULL));
         double in = result_inertia(km);
-        int64_t it = result_int(km, STRATA_RESULT_N_ITER);
+        int64_t it = result_int(km, STRATA_KMEANS_RESULT_N_ITER);
         fprintf(stderr, "  %-14s assign %d: SSE %.11g (published %.11g), %lld iterations (%lld)\n",
                 s->data, assigns[a], in, s->sse_opt, (long long)it, (long long)s->iters);
         ASSERT_MSG(fabs(in - s->sse_opt) <= 1e-9 * s->sse_opt, "%s: SSE %.11g, published %.11g",
                    s->data, in, s->sse_opt);
         ASSERT_EQ_INT(it, s->iters);
-        ASSERT_EQ_INT(result_int(km, STRATA_RESULT_CONVERGED), 1);
+        ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_CONVERGED), 1);
         if (ref_well_conditioned(&ref, STRATA_FLOAT64)) {
             check_against_ref(km, &g, &ref, NULL, default_tols(STRATA_FLOAT64), s->data);
         } else {

@@ -58,11 +58,11 @@ static void *run_job(void *arg)
     if (!st)
         st = strata_kmeans_labels(km, r->labels, g->n);
     if (!st)
-        st = strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &r->inertia);
+        st = strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &r->inertia);
     if (!st)
-        st = strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &r->n_iter);
+        st = strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N_ITER, &r->n_iter);
     if (!st)
-        st = strata_kmeans_result_int(km, STRATA_RESULT_CONVERGED, &r->converged);
+        st = strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_CONVERGED, &r->converged);
     r->status = st;
     snprintf(r->msg, sizeof r->msg, "%s", st ? strata_kmeans_last_error(km) : "");
     strata_kmeans_free(km);
@@ -209,8 +209,8 @@ static void test_many_batches(void)
         labels[t] = test_alloc((size_t)g.n, sizeof(int32_t));
         ASSERT_OK(strata_kmeans_centroids(km, c[t], KB, D));
         ASSERT_OK(strata_kmeans_labels(km, labels[t], g.n));
-        ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia[t]));
-        ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &n_iter[t]));
+        ASSERT_OK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &inertia[t]));
+        ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N_ITER, &n_iter[t]));
         strata_kmeans_free(km);
     }
     ASSERT_EQ_INT(n_iter[0], 6); /* every iteration moved something: a real run */

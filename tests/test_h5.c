@@ -146,7 +146,7 @@ static void test_fit_h5_matches_memory(void)
         ASSERT_TRUE(memcmp(l1, l2, (size_t)g.n * sizeof(int32_t)) == 0);
         ASSERT_TRUE(memcmp(c1, c2, sizeof c1) == 0);
         ASSERT_TRUE(result_inertia(mem) == result_inertia(h5));
-        ASSERT_EQ_INT(result_int(h5, STRATA_RESULT_N), g.n);
+        ASSERT_EQ_INT(result_int(h5, STRATA_KMEANS_RESULT_N), g.n);
 
         /* start centroids from a file */
         test_rng r;

@@ -17,7 +17,7 @@
  *     reference (support/ref.c), whose distances round differently from the
  *     library's element-type kernels; as in test_reference.c it is made on
  *     well-conditioned cases only (ref_well_conditioned).
- * The API records the algorithm run (STRATA_RESULT_ALGORITHM). */
+ * The API records the algorithm run (STRATA_KMEANS_RESULT_ALGORITHM). */
 #include "check.h"
 
 typedef struct fit_out {
@@ -62,10 +62,10 @@ static void fit(const gen_data *g, const fit_cfg *cf, fit_out *o)
     o->c = test_alloc((size_t)(cf->k * g->d), sizeof(double));
     ASSERT_OK(strata_kmeans_labels(km, o->labels, g->n));
     ASSERT_OK(strata_kmeans_centroids(km, o->c, cf->k, g->d));
-    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &o->inertia));
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &o->n_iter));
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_CONVERGED, &o->converged));
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &o->algorithm));
+    ASSERT_OK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &o->inertia));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N_ITER, &o->n_iter));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_CONVERGED, &o->converged));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_ALGORITHM, &o->algorithm));
     strata_kmeans_free(km);
 }
 
@@ -407,10 +407,10 @@ static void test_result_key(void)
     fit_free(&o);
     strata_kmeans *km = test_new_kmeans();
     int64_t v = -1;
-    ASSERT_STATUS(strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &v), STRATA_E_STATE);
+    ASSERT_STATUS(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_ALGORITHM, &v), STRATA_E_STATE);
     const double c[2] = {0.0, 1.0};
     ASSERT_OK(strata_kmeans_set_model(km, c, 1, 2));
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &v));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_ALGORITHM, &v));
     ASSERT_EQ_INT(v, STRATA_ALGO_LLOYD);
     strata_kmeans_free(km);
     gen_free(&g);

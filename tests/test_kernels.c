@@ -63,8 +63,8 @@ static void test_auto_reports_widest(void)
     strata_kmeans *km = test_new_kmeans();
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, 3));
     ASSERT_OK(strata_kmeans_fit(km, g.dtype, g.x, g.n, g.d, 0, NULL));
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_KERNEL), widest_available());
-    int64_t a = result_int(km, STRATA_RESULT_ASSIGN);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_KERNEL), widest_available());
+    int64_t a = result_int(km, STRATA_KMEANS_RESULT_ASSIGN);
     ASSERT_TRUE(a == STRATA_ASSIGN_FUSED || a == STRATA_ASSIGN_GEMM);
     strata_kmeans_free(km);
     gen_free(&g);
@@ -124,13 +124,13 @@ static void test_kernels_agree(void)
                     ASSERT_OK(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 0.0));
                     ASSERT_OK(strata_kmeans_set_init_centroids(km, init, k, d));
                     ASSERT_OK(strata_kmeans_fit(km, dt, g.x, n, d, g.stride, g.w));
-                    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_KERNEL), KERNELS[ki]);
-                    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_ASSIGN), ASSIGNS[ai]);
-                    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), ref.n_iter);
+                    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_KERNEL), KERNELS[ki]);
+                    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_ASSIGN), ASSIGNS[ai]);
+                    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), ref.n_iter);
                     ASSERT_OK(strata_kmeans_labels(km, lab, n));
                     ASSERT_OK(strata_kmeans_centroids(km, c, k, d));
                     double in;
-                    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &in));
+                    ASSERT_OK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &in));
                     int64_t diff = 0;
                     for (int64_t i = 0; i < n; i++)
                         diff += lab[i] != ref.labels[i];
@@ -354,7 +354,7 @@ static void test_labels_bitwise(void)
                     ASSERT_OK(strata_kmeans_predict(km, dt, xp, n, d, 0, lab));
                     /* a restored model takes the AUTO assignment: GEMM sums in
                      * its own order (the scalar kernel from k d = 64) */
-                    if (result_int(km, STRATA_RESULT_ASSIGN) != STRATA_ASSIGN_FUSED) {
+                    if (result_int(km, STRATA_KMEANS_RESULT_ASSIGN) != STRATA_ASSIGN_FUSED) {
                         strata_kmeans_free(km);
                         continue;
                     }

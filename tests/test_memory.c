@@ -74,7 +74,7 @@ static size_t fit_peak_with(int algorithm, int init, int64_t threads, int64_t k,
     ASSERT_OK(strata_kmeans_fit(km, STRATA_FLOAT32, G.x, N, D, 0, NULL));
     size_t peak = memtrack_peak() - before;
     int64_t used = -1;
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &used));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_ALGORITHM, &used));
     ASSERT_EQ_INT(used, algorithm);
     strata_kmeans_free(km);
     ASSERT_EQ_INT(memtrack_current(), start);

@@ -187,7 +187,7 @@ static void test_sweep_equals_fits(void)
     ASSERT_OK(strata_kmeans_sweep(km, STRATA_FLOAT64, x, N, D, 0, NULL, KMIN, KMAX, S, ref, &suggested));
     ASSERT_TRUE(suggested >= KMIN && suggested <= KMAX);
     int64_t k_held = 0, k_param = 0;
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_K, &k_held));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_K, &k_held));
     ASSERT_EQ_INT(k_held, suggested);
     ASSERT_OK(strata_kmeans_get_int(km, STRATA_KMEANS_K, &k_param));
     ASSERT_EQ_INT(k_param, 8); /* parameters unchanged */
@@ -199,7 +199,7 @@ static void test_sweep_equals_fits(void)
         ASSERT_OK(strata_kmeans_labels(one, lab, N));
         double m[STRATA_METRIC_COUNT], inertia;
         ASSERT_OK(strata_cluster_metrics(STRATA_FLOAT64, x, N, D, 0, lab, k, S, 4, 2, m));
-        ASSERT_OK(strata_kmeans_result_double(one, STRATA_RESULT_INERTIA, &inertia));
+        ASSERT_OK(strata_kmeans_result_double(one, STRATA_KMEANS_RESULT_INERTIA, &inertia));
         m[STRATA_METRIC_INERTIA] = inertia;
         ASSERT_MSG(!memcmp(m, ref + (k - KMIN) * STRATA_METRIC_COUNT, sizeof m), "k = %d differs", (int)k);
         if (k == suggested)
@@ -275,7 +275,7 @@ static void test_sweep_errors(void)
     ASSERT_OK(strata_kmeans_set_init_centroids(km, c, 2, 2));
     ASSERT_STATUS(strata_kmeans_sweep(km, STRATA_FLOAT64, x, 20, 2, 0, NULL, 2, 4, 0, out, &s), STRATA_E_PARAM);
     ASSERT_EQ_INT(s, -1);
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_K, &k));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_K, &k));
     ASSERT_EQ_INT(k, 3); /* the previous model stays */
     strata_kmeans_free(km);
 }

@@ -80,9 +80,9 @@ static void fit(const gen_data *g, const mb_cfg *cf, mb_out *o)
     ASSERT_OK(strata_kmeans_labels(km, o->labels, g->n));
     ASSERT_OK(strata_kmeans_centroids(km, o->c, cf->k, g->d));
     o->inertia = result_inertia(km);
-    o->steps = result_int(km, STRATA_RESULT_N_ITER);
-    o->converged = result_int(km, STRATA_RESULT_CONVERGED);
-    o->algorithm = result_int(km, STRATA_RESULT_ALGORITHM);
+    o->steps = result_int(km, STRATA_KMEANS_RESULT_N_ITER);
+    o->converged = result_int(km, STRATA_KMEANS_RESULT_CONVERGED);
+    o->algorithm = result_int(km, STRATA_KMEANS_RESULT_ALGORITHM);
     strata_kmeans_free(km);
 }
 
@@ -279,7 +279,7 @@ static void test_given_centroids(void)
     ASSERT_OK(strata_kmeans_centroids(km, c, 3, 2));
     for (int j = 0; j < 3; j++) /* each ends near the blob it started by */
         ASSERT_MSG(fabs(c[j * 2] - 30.0 * j) < 0.5, "centroid %d at %g", j, c[j * 2]);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_ALGORITHM), STRATA_ALGO_MINIBATCH);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_ALGORITHM), STRATA_ALGO_MINIBATCH);
     strata_kmeans_free(km);
     gen_free(&g);
 }

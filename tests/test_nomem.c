@@ -89,13 +89,13 @@ static void km_snapshot(strata_kmeans *km, km_state *s)
 {
     memset(s, 0, sizeof *s);
     ASSERT_OK(strata_kmeans_get_int(km, STRATA_KMEANS_INIT, &s->init));
-    s->fitted = strata_kmeans_result_int(km, STRATA_RESULT_K, &s->k) == STRATA_OK;
+    s->fitted = strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_K, &s->k) == STRATA_OK;
     if (!s->fitted)
         return;
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_D, &s->d));
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_N, &s->n));
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &s->n_iter));
-    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &s->inertia));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_D, &s->d));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N, &s->n));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N_ITER, &s->n_iter));
+    ASSERT_OK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &s->inertia));
     ASSERT_OK(strata_kmeans_centroids(km, s->centroids, s->k, s->d));
     if (s->n > 0)
         ASSERT_OK(strata_kmeans_labels(km, s->labels, s->n));
@@ -190,8 +190,8 @@ static void km_refit_ok(void)
 {
     int64_t k = 0;
     double inertia = NAN;
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_K, &k));
-    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_K, &k));
+    ASSERT_OK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &inertia));
     ASSERT_TRUE(k == 5 && inertia >= 0 && isfinite(inertia));
 }
 
@@ -245,8 +245,8 @@ static void afkmc2_ok(void)
 {
     int64_t k = 0;
     double inertia = NAN;
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_K, &k));
-    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_K, &k));
+    ASSERT_OK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &inertia));
     ASSERT_TRUE(k == 3 && inertia == 0.0);
 }
 
@@ -314,7 +314,7 @@ static int call_fit_h5(void)
 static void fit_h5_ok(void)
 {
     int64_t n = 0;
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_N, &n));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N, &n));
     ASSERT_TRUE(n == N);
 }
 
@@ -356,11 +356,11 @@ static double rfm_monetary[TX], rfm_profile[16];
 
 static void rfm_snapshot(int64_t *customers, int64_t *code, double *monetary, double *profile)
 {
-    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_CUSTOMERS, customers));
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_RESULT_CUSTOMERS, customers));
     ASSERT_OK(strata_rfm_column_int64(rh, STRATA_RFM_COL_CODE, code, *customers));
     ASSERT_OK(strata_rfm_column_double(rh, STRATA_RFM_COL_MONETARY, monetary, *customers));
     int64_t nseg = 0;
-    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_SEGMENTS, &nseg));
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_RESULT_SEGMENTS, &nseg));
     ASSERT_TRUE(nseg <= 16);
     ASSERT_OK(strata_rfm_profile(rh, STRATA_RFM_STAT_MEDIAN_MONETARY, profile, nseg));
 }
@@ -401,17 +401,17 @@ static int call_rfm_fit(void) { return strata_rfm_fit(rh, ID, DAY, AMOUNT, TX); 
 static void rfm_refit_ok(void)
 {
     int64_t customers = 0;
-    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_CUSTOMERS, &customers));
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_RESULT_CUSTOMERS, &customers));
     ASSERT_TRUE(customers > rfm_customers);
 }
 
 static int call_rfm_rules_and_score(void)
 {
     const char *names[2] = {"Best", "Rest"};
-    const int32_t bounds[2 * STRATA_RFM_RULE_COLUMNS] = {4, 5, 4, 5, 4, 5, 1, 100,
+    const int32_t bounds[2 * STRATA_RFM_RULE_NCOLS] = {4, 5, 4, 5, 4, 5, 1, 100,
                                                          1, 100, 1, 100, 1, 100, 1, 100};
     const double cuts[2] = {30, 90};
-    int st = strata_rfm_set_segments(rh, 2, names, bounds);
+    int st = strata_rfm_set_segments(rh, 2, names, bounds, STRATA_RFM_RULE_NCOLS);
     if (!st)
         st = strata_rfm_set_int(rh, STRATA_RFM_BINS, 3);
     if (!st)
@@ -422,7 +422,7 @@ static int call_rfm_rules_and_score(void)
 static void rfm_rescored(void)
 {
     int64_t nseg = 0;
-    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_SEGMENTS, &nseg));
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_RESULT_SEGMENTS, &nseg));
     ASSERT_TRUE(nseg == 2);
     ASSERT_STR_EQ(strata_rfm_segment_name(rh, 0), "Best");
 }
@@ -443,7 +443,7 @@ static int call_rfm_aggregates(void)
 static void rfm_aggregates_ok(void)
 {
     int64_t customers = 0;
-    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_CUSTOMERS, &customers));
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_RESULT_CUSTOMERS, &customers));
     ASSERT_TRUE(customers == 500);
 }
 
@@ -464,7 +464,7 @@ static int call_rfm_fit_h5(void)
 static void rfm_fit_h5_ok(void)
 {
     int64_t customers = 0;
-    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_CUSTOMERS, &customers));
+    ASSERT_OK(strata_rfm_result_int(rh, STRATA_RFM_RESULT_CUSTOMERS, &customers));
     ASSERT_TRUE(customers > 0);
 }
 
@@ -779,7 +779,7 @@ static void sweep_ok(void)
 {
     int64_t k = 0, kparam = 0;
     ASSERT_TRUE(sweep_k >= 2 && sweep_k <= 4);
-    ASSERT_OK(strata_kmeans_result_int(km, STRATA_RESULT_K, &k));
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_K, &k));
     ASSERT_OK(strata_kmeans_get_int(km, STRATA_KMEANS_K, &kparam));
     ASSERT_TRUE(k == sweep_k && kparam == 3);
     for (int i = 0; i < 3; i++) /* inertia falls with k on these blobs */

@@ -326,7 +326,7 @@ static void test_float32_beyond_float_range(void)
                             ASSERT_OK(strata_kmeans_labels(km, lab, n));
                             ASSERT_OK(strata_kmeans_labels(km64, lab64, n));
                             assert_blob_labels(lab, n, k, !pp);
-                            ASSERT_EQ_INT(result_int(km, STRATA_RESULT_CONVERGED), 1);
+                            ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_CONVERGED), 1);
                             assert_model_finite(km, STRATA_FLOAT32, x, n, d, k);
                             if (si > 0) { /* computed in double: the float64 fit, bitwise */
                                 ASSERT_OK(strata_kmeans_centroids(km, c, k, d));
@@ -468,7 +468,7 @@ static void test_weights_overflow(void)
                       STRATA_E_NONFINITE);
         ASSERT_NONEMPTY(strata_kmeans_last_error(km));
         int64_t v;
-        ASSERT_STATUS(strata_kmeans_result_int(km, STRATA_RESULT_N, &v), STRATA_E_STATE);
+        ASSERT_STATUS(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N, &v), STRATA_E_STATE);
         strata_kmeans_free(km);
     }
 }

@@ -170,7 +170,7 @@ static void check_valid_fit(strata_kmeans *km, const gen_data *g, int64_t k)
     double *ws = test_alloc((size_t)k, sizeof(double));
     ASSERT_OK(strata_kmeans_labels(km, lab, n));
     ASSERT_OK(strata_kmeans_centroids(km, c, k, d));
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_CONVERGED), 1);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_CONVERGED), 1);
     double scale = 1.0;
     for (int64_t j = 0; j < k * d; j++) {
         ASSERT_TRUE(isfinite(c[j]));
@@ -255,13 +255,13 @@ static void test_random_inits_valid(void)
                 for (int64_t seed = 0; seed < 3; seed++) {
                     strata_kmeans *km = fit_random_init(&g, init, k, seed, 1, &log);
                     check_valid_fit(km, &g, k);
-                    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_INIT), init);
-                    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_SEED), seed);
+                    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_INIT), init);
+                    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_SEED), seed);
                     double in = result_inertia(km);
                     ASSERT_MSG(in < best_random, "init %d seed %lld: inertia %.6g not below the "
                                "best of 10 random-row starts %.6g", init, (long long)seed, in,
                                best_random);
-                    ASSERT_EQ_INT(log.calls, result_int(km, STRATA_RESULT_N_ITER));
+                    ASSERT_EQ_INT(log.calls, result_int(km, STRATA_KMEANS_RESULT_N_ITER));
                     for (int64_t t = 1; t < log.calls && t < LOG_CAP; t++)
                         ASSERT_TRUE(log.inertia[t] <=
                                     log.inertia[t - 1] * (1 + inertia_rtol(dt)));
@@ -299,8 +299,8 @@ static void test_seed_reproducible(void)
                     ASSERT_TRUE(memcmp(ca, cb, sizeof ca) == 0);
                     ASSERT_TRUE(memcmp(la, lb, (size_t)g.n * sizeof(int32_t)) == 0);
                     ASSERT_TRUE(memcmp(&ia, &ib, sizeof ia) == 0);
-                    ASSERT_EQ_INT(result_int(a, STRATA_RESULT_N_ITER),
-                                  result_int(b, STRATA_RESULT_N_ITER));
+                    ASSERT_EQ_INT(result_int(a, STRATA_KMEANS_RESULT_N_ITER),
+                                  result_int(b, STRATA_KMEANS_RESULT_N_ITER));
                     c[s] = test_alloc(36, sizeof(double));
                     memcpy(c[s], ca, sizeof ca);
                     int same = 0;
@@ -357,7 +357,7 @@ static void test_n_init_keeps_best(void)
                 ASSERT_REL(in, last[best], inertia_rtol(dt));
                 for (int64_t r = 0; r < runs; r++)
                     ASSERT_TRUE(in <= last[r] * (1 + inertia_rtol(dt)));
-                ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N_ITER), iters[best]);
+                ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N_ITER), iters[best]);
                 /* run 0 uses the same stream as a single run with this seed */
                 ASSERT_TRUE(in <= result_inertia(one));
                 ASSERT_REL(last[0], result_inertia(one), inertia_rtol(dt));
@@ -389,7 +389,7 @@ static void test_n_init_with_given_centroids(void)
     ASSERT_OK(strata_kmeans_centroids(km, c3, 5, 3));
     ASSERT_TRUE(memcmp(c1, c3, sizeof c1) == 0);
     ASSERT_TRUE(result_inertia(km) == i1);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_INIT), STRATA_INIT_CENTROIDS);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_INIT), STRATA_INIT_CENTROIDS);
     strata_kmeans_free(km);
     gen_free(&g);
 }

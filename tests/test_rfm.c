@@ -40,7 +40,7 @@ enum { NCOLS = 13 };
 
 static void get_result(const strata_rfm *h, result *r)
 {
-    r->n = res(h, STRATA_RFM_CUSTOMERS);
+    r->n = res(h, STRATA_RFM_RESULT_CUSTOMERS);
     for (int c = 0; c < NCOLS; c++) {
         r->col[c] = test_alloc((size_t)r->n, sizeof(int64_t));
         if (c != STRATA_RFM_COL_MONETARY && c != STRATA_RFM_COL_REVENUE)
@@ -128,12 +128,12 @@ static void test_tiny_by_hand(void)
         ASSERT_EQ_INT(r.col[STRATA_RFM_COL_CODE][i], R[i] * 100 + F[i] * 10 + M[i]);
         ASSERT_EQ_INT(r.col[STRATA_RFM_COL_SCORE][i], R[i] + F[i] + M[i]);
     }
-    ASSERT_EQ_INT(res(h, STRATA_RFM_REFERENCE_DAY_USED), 21);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_FIRST_DAY), 10);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_LAST_DAY), 20);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_ROWS), 7);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_ROWS_USED), 7);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_BINS_R), 3);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_REFERENCE_DAY_USED), 21);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_FIRST_DAY), 10);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_LAST_DAY), 20);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ROWS), 7);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ROWS_USED), 7);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BINS_R), 3);
     /* Edges (rank policy): the values at the bin boundaries. */
     double e[4];
     ASSERT_OK(strata_rfm_edges(h, STRATA_RFM_MONETARY, e, 4));
@@ -167,8 +167,8 @@ static void test_seconds(void)
     ASSERT_OK(strata_rfm_fit(h, id, t, amount, 4));
     result r;
     get_result(h, &r);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_LAST_DAY), 102);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_FIRST_DAY), -1);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_LAST_DAY), 102);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_FIRST_DAY), -1);
     ASSERT_EQ_INT(r.col[STRATA_RFM_COL_FREQUENCY][0], 1); /* both on day 100 */
     ASSERT_EQ_INT(r.col[STRATA_RFM_COL_RECENCY][0], 3);
     ASSERT_EQ_INT(r.col[STRATA_RFM_COL_RECENCY][1], 104);
@@ -187,16 +187,16 @@ static void test_cleaning_counts(void)
     int64_t n = 14;
     strata_rfm *h = new_rfm();
     ASSERT_OK(strata_rfm_fit(h, id, day, amount, n));
-    ASSERT_EQ_INT(res(h, STRATA_RFM_ROWS), n);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_BAD_ID), 2);     /* INT64_MIN and -4 */
-    ASSERT_EQ_INT(res(h, STRATA_RFM_BAD_TIME), 1);   /* a day past 2^31 - 1 */
-    ASSERT_EQ_INT(res(h, STRATA_RFM_BAD_AMOUNT), 2); /* NaN, Inf */
-    ASSERT_EQ_INT(res(h, STRATA_RFM_NEGATIVE_ROWS), 4);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_ZERO_ROWS), 1);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_DUPLICATE_ROWS), 1); /* customer 1's two 10s on day 1 */
-    ASSERT_EQ_INT(res(h, STRATA_RFM_RETURN_ONLY_ROWS), 0);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_ROWS_USED), 5); /* 10, 10, 0, 7, 4 */
-    ASSERT_EQ_INT(res(h, STRATA_RFM_CUSTOMERS), 4); /* 1, 2 (zero kept), 3, 5 */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ROWS), n);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BAD_ID), 2);     /* INT64_MIN and -4 */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BAD_TIME), 1);   /* a day past 2^31 - 1 */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BAD_AMOUNT), 2); /* NaN, Inf */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_NEGATIVE_ROWS), 4);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ZERO_ROWS), 1);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_DUPLICATE_ROWS), 1); /* customer 1's two 10s on day 1 */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_RETURN_ONLY_ROWS), 0);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ROWS_USED), 5); /* 10, 10, 0, 7, 4 */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_CUSTOMERS), 4); /* 1, 2 (zero kept), 3, 5 */
     result r;
     get_result(h, &r);
     ASSERT_EQ_INT(r.col[STRATA_RFM_COL_CUSTOMER_ID][1], 2);
@@ -210,14 +210,14 @@ static void test_cleaning_counts(void)
     set(h, STRATA_RFM_DUPLICATES, STRATA_RFM_DROP);
     set(h, STRATA_RFM_MIN_ID, -10);
     ASSERT_OK(strata_rfm_fit(h, id, day, amount, n));
-    ASSERT_EQ_INT(res(h, STRATA_RFM_BAD_ID), 1);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_NEGATIVE_ROWS), 4);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_ZERO_ROWS), 1);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_DUPLICATE_ROWS), 1);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_RETURN_ONLY_ROWS), 2); /* customer 4: -2 and -1 only */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BAD_ID), 1);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_NEGATIVE_ROWS), 4);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ZERO_ROWS), 1);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_DUPLICATE_ROWS), 1);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_RETURN_ONLY_ROWS), 2); /* customer 4: -2 and -1 only */
     /* kept: -4's 5; 1's 10, -3 (one 10 dropped); 3's 7, -7; 5's 4 */
-    ASSERT_EQ_INT(res(h, STRATA_RFM_ROWS_USED), 6);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_CUSTOMERS), 4); /* -4, 1, 3, 5 */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ROWS_USED), 6);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_CUSTOMERS), 4); /* -4, 1, 3, 5 */
     get_result(h, &r);
     ASSERT_EQ_INT(r.col[STRATA_RFM_COL_CUSTOMER_ID][0], -4);
     ASSERT_TRUE(r.mon[1] == 7.0); /* 10 - 3 */
@@ -230,8 +230,8 @@ static void test_cleaning_counts(void)
     set(h, STRATA_RFM_MIN_DAY, 2);
     set(h, STRATA_RFM_MAX_DAY, 6);
     ASSERT_OK(strata_rfm_fit(h, id, day, amount, n));
-    ASSERT_EQ_INT(res(h, STRATA_RFM_BAD_TIME), 6); /* days 1, 1, 7, 8, 9 and 9999999999 */
-    ASSERT_EQ_INT(res(h, STRATA_RFM_LAST_DAY), 6);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BAD_TIME), 6); /* days 1, 1, 7, 8, 9 and 9999999999 */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_LAST_DAY), 6);
     strata_rfm_free(h);
 }
 
@@ -252,10 +252,10 @@ static void test_reference_day(void)
     set(h, STRATA_RFM_REFERENCE_DAY, 99); /* before the last purchase: refused, result kept */
     ASSERT_STATUS(strata_rfm_fit(h, id, day, amount, 2), STRATA_E_ARG);
     ASSERT_STR_CONTAINS(strata_rfm_last_error(h), "before the last purchase day 100");
-    ASSERT_EQ_INT(res(h, STRATA_RFM_REFERENCE_DAY_USED), 100);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_REFERENCE_DAY_USED), 100);
     set(h, STRATA_RFM_REFERENCE_DAY, STRATA_RFM_REFERENCE_AUTO);
     ASSERT_OK(strata_rfm_fit(h, id, day, amount, 2));
-    ASSERT_EQ_INT(res(h, STRATA_RFM_REFERENCE_DAY_USED), 101);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_REFERENCE_DAY_USED), 101);
     strata_rfm_free(h);
 }
 
@@ -316,7 +316,7 @@ static void test_ties(void)
     score_values(h, STRATA_RFM_FREQUENCY, w, 8, F);
     for (int i = 0; i < 8; i++)
         ASSERT_EQ_INT(F[i], want[i] + 1);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_BINS_F), 3);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BINS_F), 3);
     double e5[5];
     ASSERT_OK(strata_rfm_edges(h, STRATA_RFM_FREQUENCY, e5, 5));
     ASSERT_TRUE(e5[0] == 1 && e5[1] == 1 && e5[2] == 1.5 && e5[3] == 2.25 && e5[4] == 10);
@@ -346,7 +346,7 @@ static void test_degenerate(void)
     ASSERT_EQ_INT(r.col[STRATA_RFM_COL_F][0], 1);
     ASSERT_EQ_INT(r.col[STRATA_RFM_COL_M][0], 1);
     ASSERT_STR_EQ(strata_rfm_segment_name(h, r.col[STRATA_RFM_COL_SEGMENT][0]), "New Customers");
-    ASSERT_EQ_INT(res(h, STRATA_RFM_BINS_M), 1);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BINS_M), 1);
     free_result(&r);
 
     double same[6] = {3, 3, 3, 3, 3, 3};
@@ -357,12 +357,12 @@ static void test_degenerate(void)
         if (ties == STRATA_RFM_TIES_VALUE) {
             for (int i = 0; i < 6; i++) /* all in one bin (pandas gives NaN here) */
                 ASSERT_EQ_INT(s[i], 1);
-            ASSERT_EQ_INT(res(h, STRATA_RFM_BINS_M), 1);
+            ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BINS_M), 1);
         } else {
             int64_t want[] = {1, 1, 2, 3, 4, 5}; /* qcut of ranks 1..6, q = 5 */
             for (int i = 0; i < 6; i++)
                 ASSERT_EQ_INT(s[i], want[i]);
-            ASSERT_EQ_INT(res(h, STRATA_RFM_BINS_M), 5);
+            ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BINS_M), 5);
         }
     }
     /* q = 10 with 3 distinct values: value policy gives at most 3 bins. */
@@ -370,7 +370,7 @@ static void test_degenerate(void)
     set(h, STRATA_RFM_BINS, 10);
     set(h, STRATA_RFM_TIES, STRATA_RFM_TIES_VALUE);
     score_values(h, STRATA_RFM_MONETARY, few, 9, s);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_BINS_M), 3);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BINS_M), 3);
     int64_t want_few[] = {1, 1, 1, 2, 2, 2, 4, 4, 4}; /* pandas: bins 0, 1, 3 ((2, 5] is empty) */
     for (int i = 0; i < 9; i++)
         ASSERT_EQ_INT(s[i], want_few[i]);
@@ -410,7 +410,7 @@ static void test_given_edges(void)
     /* Changing the bin count without new cut points: scoring refuses. */
     set(h, STRATA_RFM_BINS, 3);
     ASSERT_STATUS(strata_rfm_score(h), STRATA_E_PARAM);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_BINS_USED), 5); /* the held scores stay */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BINS_USED), 5); /* the held scores stay */
     strata_rfm_free(h);
 }
 
@@ -443,8 +443,8 @@ static void test_default_segments(void)
         mon[i] = 1 + i % 5;         /* M = mon */
     }
     ASSERT_OK(strata_rfm_fit_aggregates(h, id, rec, freq, mon, 125));
-    ASSERT_EQ_INT(res(h, STRATA_RFM_SEGMENTS), 11);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_UNMATCHED), 0);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_SEGMENTS), 11);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_UNMATCHED), 0);
     int64_t seg[125], R[125], F[125], M[125];
     ASSERT_OK(strata_rfm_column_int64(h, STRATA_RFM_COL_SEGMENT, seg, 125));
     ASSERT_OK(strata_rfm_column_int64(h, STRATA_RFM_COL_R, R, 125));
@@ -490,7 +490,7 @@ static void test_custom_segments(void)
         4, 5, 1, 5, 1, 5, 1, 5, /* active: recent */
         2, 3, 1, 5, 1, 5, 1, 5, /* dormant; R = 1 matches nothing */
     };
-    ASSERT_OK(strata_rfm_set_segments(h, 3, names, bounds));
+    ASSERT_OK(strata_rfm_set_segments(h, 3, names, bounds, STRATA_RFM_RULE_NCOLS));
     set(h, STRATA_RFM_TIES, STRATA_RFM_TIES_EDGES);
     double cuts[] = {1.5, 2.5, 3.5, 4.5};
     for (int k = 0; k < 3; k++)
@@ -501,8 +501,8 @@ static void test_custom_segments(void)
     int64_t seg[4];
     ASSERT_OK(strata_rfm_column_int64(h, STRATA_RFM_COL_SEGMENT, seg, 4));
     ASSERT_TRUE(seg[0] == 0 && seg[1] == 1 && seg[2] == 2 && seg[3] == -1);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_UNMATCHED), 1);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_SEGMENTS), 3);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_UNMATCHED), 1);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_SEGMENTS), 3);
     double count[3], share[3], rev[3], rshare[3];
     ASSERT_OK(strata_rfm_profile(h, STRATA_RFM_STAT_COUNT, count, 3));
     ASSERT_OK(strata_rfm_profile(h, STRATA_RFM_STAT_CUSTOMER_SHARE, share, 3));
@@ -511,26 +511,54 @@ static void test_custom_segments(void)
     ASSERT_TRUE(count[0] == 1 && count[1] == 1 && count[2] == 1 && share[0] == 0.25);
     ASSERT_TRUE(rev[0] == 5 && rev[1] == 2 && rshare[1] == 2.0 / 17.0);
     int32_t got[24];
-    ASSERT_OK(strata_rfm_segment_rules(h, got, 3));
+    ASSERT_OK(strata_rfm_segment_rules(h, got, 3, STRATA_RFM_RULE_NCOLS));
     ASSERT_TRUE(!memcmp(got, bounds, sizeof got));
+
+    /* A caller that knows fewer rule columns (an older header): the columns
+     * it does not give match any score; reading back takes its width too. */
+    ASSERT_EQ_INT(strata_rfm_rule_columns(), STRATA_RFM_RULE_NCOLS);
+    const int32_t r_only[] = {4, 5, 4, 5, 2, 3}; /* R ranges only: rule 0 now takes M < 4 too */
+    ASSERT_OK(strata_rfm_set_segments(h, 3, names, r_only, 2));
+    ASSERT_OK(strata_rfm_score(h));
+    ASSERT_OK(strata_rfm_column_int64(h, STRATA_RFM_COL_SEGMENT, seg, 4));
+    ASSERT_TRUE(seg[0] == 0 && seg[1] == 0 && seg[2] == 2 && seg[3] == -1);
+    int32_t narrow[6], wide[24];
+    ASSERT_OK(strata_rfm_segment_rules(h, narrow, 3, 2));
+    ASSERT_TRUE(!memcmp(narrow, r_only, sizeof narrow));
+    ASSERT_OK(strata_rfm_segment_rules(h, wide, 3, STRATA_RFM_RULE_NCOLS));
+    for (int i = 0; i < 3; i++)
+        for (int c = 2; c < 8; c++)
+            ASSERT_EQ_INT(wide[i * 8 + c], c % 2 ? 100 : 1);
+    ASSERT_STATUS(strata_rfm_segment_rules(h, wide, 3, 0), STRATA_E_ARG);
+    ASSERT_STATUS(strata_rfm_segment_rules(h, wide, 3, STRATA_RFM_RULE_NCOLS + 1), STRATA_E_ARG);
+    ASSERT_STATUS(strata_rfm_set_segments(h, 3, names, bounds, STRATA_RFM_RULE_NCOLS + 1),
+                  STRATA_E_ARG);
+    ASSERT_STR_CONTAINS(strata_last_error(), "ncols");
+    ASSERT_STATUS(strata_rfm_set_segments(h, 3, names, bounds, 0), STRATA_E_ARG);
+    ASSERT_OK(strata_rfm_set_segments(h, 3, names, bounds, STRATA_RFM_RULE_NCOLS));
 
     /* Bad tables are refused and the old one stays. */
     const char *dup[] = {"a", "a"};
-    ASSERT_STATUS(strata_rfm_set_segments(h, 2, dup, bounds), STRATA_E_ARG);
+    ASSERT_STATUS(strata_rfm_set_segments(h, 2, dup, bounds, STRATA_RFM_RULE_NCOLS),
+                  STRATA_E_ARG);
     const char *empty[] = {""};
-    ASSERT_STATUS(strata_rfm_set_segments(h, 1, empty, bounds), STRATA_E_ARG);
+    ASSERT_STATUS(strata_rfm_set_segments(h, 1, empty, bounds, STRATA_RFM_RULE_NCOLS),
+                  STRATA_E_ARG);
     int32_t inverted[8] = {5, 4, 1, 5, 1, 5, 1, 5};
-    ASSERT_STATUS(strata_rfm_set_segments(h, 1, names, inverted), STRATA_E_ARG);
+    ASSERT_STATUS(strata_rfm_set_segments(h, 1, names, inverted, STRATA_RFM_RULE_NCOLS),
+                  STRATA_E_ARG);
     ASSERT_STR_CONTAINS(strata_rfm_last_error(h), "R range 5..4 is empty");
-    ASSERT_STATUS(strata_rfm_set_segments(h, 1, NULL, bounds), STRATA_E_NULL);
-    ASSERT_STATUS(strata_rfm_set_segments(h, 1001, names, bounds), STRATA_E_ARG);
+    ASSERT_STATUS(strata_rfm_set_segments(h, 1, NULL, bounds, STRATA_RFM_RULE_NCOLS),
+                  STRATA_E_NULL);
+    ASSERT_STATUS(strata_rfm_set_segments(h, 1001, names, bounds, STRATA_RFM_RULE_NCOLS),
+                  STRATA_E_ARG);
     ASSERT_STR_EQ(strata_rfm_segment_name(h, 2), "dormant");
     /* Back to the default map: takes effect at the next scoring. */
-    ASSERT_OK(strata_rfm_set_segments(h, 0, NULL, NULL));
+    ASSERT_OK(strata_rfm_set_segments(h, 0, NULL, NULL, STRATA_RFM_RULE_NCOLS));
     ASSERT_STR_EQ(strata_rfm_segment_name(h, 2), "dormant");
     ASSERT_OK(strata_rfm_score(h));
     ASSERT_STR_EQ(strata_rfm_segment_name(h, 0), "Champions");
-    ASSERT_EQ_INT(res(h, STRATA_RFM_SEGMENTS), 11);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_SEGMENTS), 11);
     strata_rfm_free(h);
 }
 
@@ -619,11 +647,11 @@ static void test_row_order_invariance(void)
         set(h, STRATA_RFM_TIES, pol ? STRATA_RFM_TIES_VALUE : STRATA_RFM_TIES_RANK);
         result a, b;
         fit_log(h, &L, &a);
-        int64_t dup = res(h, STRATA_RFM_DUPLICATE_ROWS), used = res(h, STRATA_RFM_ROWS_USED);
+        int64_t dup = res(h, STRATA_RFM_RESULT_DUPLICATE_ROWS), used = res(h, STRATA_RFM_RESULT_ROWS_USED);
         fit_log(h, &S, &b);
         assert_same(&a, &b);
-        ASSERT_EQ_INT(res(h, STRATA_RFM_DUPLICATE_ROWS), dup);
-        ASSERT_EQ_INT(res(h, STRATA_RFM_ROWS_USED), used);
+        ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_DUPLICATE_ROWS), dup);
+        ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ROWS_USED), used);
         free_result(&a);
         free_result(&b);
     }
@@ -733,10 +761,10 @@ static void test_row_check_kernels_agree(void)
         S.id[i] = L.id[i];
     }
     S.day = sec;
-    static const int KEYS[] = {STRATA_RFM_ROWS_USED, STRATA_RFM_BAD_ID, STRATA_RFM_BAD_TIME,
-                               STRATA_RFM_BAD_AMOUNT,
-                               STRATA_RFM_NEGATIVE_ROWS, STRATA_RFM_ZERO_ROWS,
-                               STRATA_RFM_DUPLICATE_ROWS, STRATA_RFM_RETURN_ONLY_ROWS};
+    static const int KEYS[] = {STRATA_RFM_RESULT_ROWS_USED, STRATA_RFM_RESULT_BAD_ID, STRATA_RFM_RESULT_BAD_TIME,
+                               STRATA_RFM_RESULT_BAD_AMOUNT,
+                               STRATA_RFM_RESULT_NEGATIVE_ROWS, STRATA_RFM_RESULT_ZERO_ROWS,
+                               STRATA_RFM_RESULT_DUPLICATE_ROWS, STRATA_RFM_RESULT_RETURN_ONLY_ROWS};
     strata_rfm *h = new_rfm();
     set(h, STRATA_RFM_MIN_DAY, 14500);
     set(h, STRATA_RFM_MAX_DAY, 15600);
@@ -862,14 +890,14 @@ static void test_amount_layouts(void)
         set(h, STRATA_RFM_FREQUENCY_MODE, pol & 1 ? STRATA_RFM_COUNT_DAYS : STRATA_RFM_COUNT_ROWS);
         result base;
         fit_log(h, &L, &base);
-        int64_t dup = res(h, STRATA_RFM_DUPLICATE_ROWS), used = res(h, STRATA_RFM_ROWS_USED);
+        int64_t dup = res(h, STRATA_RFM_RESULT_DUPLICATE_ROWS), used = res(h, STRATA_RFM_RESULT_ROWS_USED);
         for (int e = 0; e < 2; e++) {
             X.amount[L.n] = extra[e];
             result r;
             fit_log(h, &X, &r);
             ASSERT_EQ_INT(r.n, base.n + 1);
-            ASSERT_EQ_INT(res(h, STRATA_RFM_DUPLICATE_ROWS), dup);
-            ASSERT_EQ_INT(res(h, STRATA_RFM_ROWS_USED), used + 1);
+            ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_DUPLICATE_ROWS), dup);
+            ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ROWS_USED), used + 1);
             const int cols[] = {STRATA_RFM_COL_CUSTOMER_ID, STRATA_RFM_COL_RECENCY,
                                 STRATA_RFM_COL_FREQUENCY, STRATA_RFM_COL_FIRST_DAY};
             for (int c = 0; c < 4; c++)
@@ -1153,7 +1181,7 @@ static void test_fit_aggregates_matches_fit(void)
     for (int c = STRATA_RFM_COL_R; c <= STRATA_RFM_COL_SEGMENT; c++)
         ASSERT_TRUE(!memcmp(a.col[c], b.col[c], (size_t)n * 8));
     ASSERT_EQ_INT(b.col[STRATA_RFM_COL_FIRST_DAY][0], -1);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_ROWS), n);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ROWS), n);
     id[1] = id[0];
     ASSERT_STATUS(strata_rfm_fit_aggregates(h, id, rec, freq, mon, n), STRATA_E_ARG);
     ASSERT_STR_CONTAINS(strata_rfm_last_error(h), "appears twice");
@@ -1181,7 +1209,7 @@ static void test_bad_input(void)
     int64_t id[] = {1, 2}, day[] = {3, 4}, out[2];
     double amount[] = {1, 2};
     /* nothing fitted yet */
-    ASSERT_STATUS(strata_rfm_result_int(h, STRATA_RFM_CUSTOMERS, out), STRATA_E_STATE);
+    ASSERT_STATUS(strata_rfm_result_int(h, STRATA_RFM_RESULT_CUSTOMERS, out), STRATA_E_STATE);
     ASSERT_STATUS(strata_rfm_column_int64(h, STRATA_RFM_COL_R, out, 2), STRATA_E_STATE);
     ASSERT_STATUS(strata_rfm_score(h), STRATA_E_STATE);
     ASSERT_STATUS(strata_rfm_write_h5(h, "/tmp/never.h5", NULL, 0), STRATA_E_STATE);
@@ -1245,7 +1273,7 @@ static void test_bad_input(void)
     ASSERT_STATUS(strata_rfm_fit_h5(h, "/nonexistent/x.h5", NULL, "/a", "/b", "/c"),
                   STRATA_E_IO_OPEN);
     ASSERT_STR_CONTAINS(strata_rfm_last_error(h), "/nonexistent/x.h5");
-    ASSERT_EQ_INT(res(h, STRATA_RFM_CUSTOMERS), 2); /* failures kept the result */
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_CUSTOMERS), 2); /* failures kept the result */
     strata_rfm_free(h);
     strata_rfm_free(NULL);
     ASSERT_STR_CONTAINS(strata_rfm_last_error(NULL), "NULL");
@@ -1267,7 +1295,7 @@ static void assert_outputs_finite(const strata_rfm *h)
                    r.rev[i]);
         total += r.rev[i];
     }
-    int64_t q = res(h, STRATA_RFM_BINS_USED), nseg = res(h, STRATA_RFM_SEGMENTS);
+    int64_t q = res(h, STRATA_RFM_RESULT_BINS_USED), nseg = res(h, STRATA_RFM_RESULT_SEGMENTS);
     double e[101], count[1001], v[1001];
     for (int m = 0; m < 3; m++) {
         ASSERT_OK(strata_rfm_edges(h, m, e, q + 1));
@@ -1296,7 +1324,7 @@ static void expect_overflow(strata_rfm *h, const int64_t *id, const int64_t *t, 
     ASSERT_STATUS(strata_rfm_fit(h, id, t, a, n), STRATA_E_NONFINITE);
     ASSERT_STR_CONTAINS(strata_rfm_last_error(h), "beyond the double range");
     ASSERT_STR_CONTAINS(strata_rfm_last_error(h), what);
-    ASSERT_EQ_INT(res(h, STRATA_RFM_CUSTOMERS), 3);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_CUSTOMERS), 3);
 }
 
 /* Finite amounts whose total overflows double (1e308 + 1e308 gave monetary
@@ -1357,7 +1385,7 @@ static void test_amount_overflow(void)
             ASSERT_OK(strata_rfm_fit(h, id, day, big, 4));
             ASSERT_OK(strata_rfm_column_double(h, STRATA_RFM_COL_MONETARY, mon, 3));
             ASSERT_TRUE(mon[0] == 1e308 && mon[1] == 7.0 && mon[2] == 8.0);
-            ASSERT_EQ_INT(res(h, STRATA_RFM_BAD_AMOUNT), 0);
+            ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_BAD_AMOUNT), 0);
             assert_outputs_finite(h);
             strata_rfm_free(h);
         }
@@ -1384,19 +1412,19 @@ static void test_segments_text(void)
                                               "Rest:"));     /* any score, no newline at the end */
     ASSERT_OK(strata_rfm_fit(h, id, day, amount, 3));
     int64_t nseg = 0;
-    ASSERT_OK(strata_rfm_result_int(h, STRATA_RFM_SEGMENTS, &nseg));
+    ASSERT_OK(strata_rfm_result_int(h, STRATA_RFM_RESULT_SEGMENTS, &nseg));
     ASSERT_EQ_INT(nseg, 4);
     ASSERT_STR_EQ(strata_rfm_segment_name(h, 0), "Best customers");
     ASSERT_STR_EQ(strata_rfm_segment_name(h, 1), "Mid");
     ASSERT_STR_EQ(strata_rfm_segment_name(h, 2), "a:b");
     ASSERT_STR_EQ(strata_rfm_segment_name(h, 3), "Rest");
-    int32_t b[4 * STRATA_RFM_RULE_COLUMNS];
-    ASSERT_OK(strata_rfm_segment_rules(h, b, 4));
-    const int32_t want[4 * STRATA_RFM_RULE_COLUMNS] = {4, 5, 4, 5, 5, 5, 1, 100,
+    int32_t b[4 * STRATA_RFM_RULE_NCOLS];
+    ASSERT_OK(strata_rfm_segment_rules(h, b, 4, STRATA_RFM_RULE_NCOLS));
+    const int32_t want[4 * STRATA_RFM_RULE_NCOLS] = {4, 5, 4, 5, 5, 5, 1, 100,
                                                        2, 100, 1, 100, 1, 100, 3, 3,
                                                        1, 1, 1, 100, 1, 100, 1, 100,
                                                        1, 100, 1, 100, 1, 100, 1, 100};
-    for (int i = 0; i < 4 * STRATA_RFM_RULE_COLUMNS; i++)
+    for (int i = 0; i < 4 * STRATA_RFM_RULE_NCOLS; i++)
         ASSERT_EQ_INT(b[i], want[i]);
     static const struct {
         const char *text, *message;
@@ -1460,7 +1488,7 @@ static void test_score_overflow(void)
             ASSERT_TRUE(m[0] == 1 && m[1] == 2);
             assert_outputs_finite(h);
         }
-        ASSERT_OK(strata_rfm_set_segments(h, 1, names, any));
+        ASSERT_OK(strata_rfm_set_segments(h, 1, names, any, STRATA_RFM_RULE_NCOLS));
         ASSERT_OK(strata_rfm_fit_aggregates(h, id, one, one, spread, 4));
         double med, mean;
         ASSERT_OK(strata_rfm_profile(h, STRATA_RFM_STAT_MEDIAN_MONETARY, &med, 1));
@@ -1470,7 +1498,7 @@ static void test_score_overflow(void)
         assert_outputs_finite(h);
         ASSERT_STATUS(strata_rfm_fit_aggregates(h, id, one, one, twice, 2), STRATA_E_NONFINITE);
         ASSERT_STR_CONTAINS(strata_rfm_last_error(h), "segment 'all'");
-        ASSERT_EQ_INT(res(h, STRATA_RFM_CUSTOMERS), 4); /* the previous result stays */
+        ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_CUSTOMERS), 4); /* the previous result stays */
         strata_rfm_free(h);
     }
 }

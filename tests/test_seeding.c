@@ -30,7 +30,7 @@ static int fit(int init, int64_t k, int64_t seed, int64_t threads, int64_t max_i
         if (labels)
             ASSERT_OK(strata_kmeans_labels(km, labels, n));
         if (inertia)
-            ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, inertia));
+            ASSERT_OK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, inertia));
     }
     strata_kmeans_free(km);
     return st;

@@ -63,12 +63,12 @@ static void collect(strata_kmeans *km, int status, int64_t n, fit_out *r)
         r->labels = test_alloc((size_t)n, sizeof(int32_t));
         ASSERT_EQ_INT(strata_kmeans_centroids(km, r->c, K, D), STRATA_OK);
         ASSERT_EQ_INT(strata_kmeans_labels(km, r->labels, n), STRATA_OK);
-        ASSERT_EQ_INT(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &r->inertia),
+        ASSERT_EQ_INT(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &r->inertia),
                       STRATA_OK);
-        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &r->n_iter), STRATA_OK);
-        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_STREAMED, &r->streamed),
+        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N_ITER, &r->n_iter), STRATA_OK);
+        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_STREAMED, &r->streamed),
                       STRATA_OK);
-        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &r->algorithm),
+        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_ALGORITHM, &r->algorithm),
                       STRATA_OK);
         /* the cluster sizes agree with the labels */
         int64_t sizes[K], from_labels[K] = {0};

@@ -29,13 +29,15 @@ int cli_error(int exit_code, const char *fmt, ...) CLI_PRINTF(2, 3);
  * option value the library refused), else CLI_RUNTIME. */
 int cli_library_error(int status, const char *message);
 
-/* Run a library call on handle km; on failure report km's message and
- * return the matching exit code from the enclosing function. */
+/* Run a library call on handle km; on failure report its message (the
+ * thread's strata_last_error(): const calls such as getters and predict
+ * leave the handle's message alone) and return the matching exit code from
+ * the enclosing function. */
 #define CLI_TRY(km, call)                                                        \
     do {                                                                         \
         int st_ = (call);                                                        \
         if (st_ != STRATA_OK)                                                    \
-            return cli_library_error(st_, strata_kmeans_last_error(km));         \
+            return cli_library_error(st_, strata_last_error());                  \
     } while (0)
 
 /* Parse an option's value as an integer >= min or a finite number >= min;

@@ -61,7 +61,6 @@ int cli_scale(int transform, const double *x, int64_t n, int64_t d, const char *
     int st = strata_model_create(&m);
     if (st)
         return cli_library_error(st, strata_last_error());
-    const char *err = strata_model_last_error(m);
     strata_kmeans *km = strata_model_kmeans(m);
     int rc = CLI_OK;
     s->transform = malloc((size_t)d * sizeof *s->transform);
@@ -77,7 +76,7 @@ int cli_scale(int transform, const double *x, int64_t n, int64_t d, const char *
              (st = strata_model_fit(m, x, n, d, 0, names, NULL)) ||
              (st = strata_model_scale(m, x, n, d, 0, s->x)) ||
              (st = strata_model_transform_params(m, s->transform, s->center, s->scale)))
-        rc = cli_library_error(st, err);
+        rc = cli_library_error(st, strata_last_error()); /* scale, transform_params: const calls */
     strata_model_free(m);
     if (rc)
         cli_scaling_free(s);

@@ -211,15 +211,15 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
 {
     int64_t n, d, k, n_iter, converged, kernel, algorithm, streamed;
     double inertia;
-    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_N, &n));
-    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_D, &d));
-    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_K, &k));
-    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &n_iter));
-    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_CONVERGED, &converged));
-    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_KERNEL, &kernel));
-    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_ALGORITHM, &algorithm));
-    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_RESULT_STREAMED, &streamed));
-    CLI_TRY(km, strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N, &n));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_D, &d));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_K, &k));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N_ITER, &n_iter));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_CONVERGED, &converged));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_KERNEL, &kernel));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_ALGORITHM, &algorithm));
+    CLI_TRY(km, strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_STREAMED, &streamed));
+    CLI_TRY(km, strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &inertia));
     /* cluster sizes, not a copy of the labels: n x 4 bytes a --memory
      * budget may not have room for twice */
     double *centroids = malloc((size_t)(k * d) * sizeof *centroids);
@@ -228,7 +228,7 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
     int st = STRATA_OK;
     if (!rc && ((st = strata_kmeans_cluster_sizes(km, counts, k)) ||
                 (st = strata_kmeans_centroids(km, centroids, k, d))))
-        rc = cli_library_error(st, strata_kmeans_last_error(km));
+        rc = cli_library_error(st, strata_last_error());
     if (!rc) {
         printf("strata kmeans: %s -> %s\n", o->in.source ? o->in.source : o->input, o->output);
         printf("  k = %lld, n = %lld rows, d = %lld features\n", (long long)k, (long long)n,

@@ -173,7 +173,7 @@ int cmd_predict(int argc, char **argv)
                                          force ? STRATA_WRITE_FORCE : 0);
     }
     if (st) {
-        rc = cli_library_error(st, strata_model_last_error(m));
+        rc = cli_library_error(st, strata_last_error()); /* predict is a const call */
         goto done;
     }
     cli_progress_note(STRATA_STEP_WRITE, 1, 1);

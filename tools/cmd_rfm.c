@@ -96,34 +96,34 @@ void cli_rfm_print_report(strata_rfm *h)
     (void)!strata_rfm_get_int(h, STRATA_RFM_NEGATIVE, &neg_policy);
     (void)!strata_rfm_get_int(h, STRATA_RFM_ZERO, &zero_policy);
     (void)!strata_rfm_get_int(h, STRATA_RFM_DUPLICATES, &dup_policy);
-    printf("  rows %lld, used %lld, customers %lld\n", (long long)result(h, STRATA_RFM_ROWS),
-           (long long)result(h, STRATA_RFM_ROWS_USED), (long long)result(h, STRATA_RFM_CUSTOMERS));
+    printf("  rows %lld, used %lld, customers %lld\n", (long long)result(h, STRATA_RFM_RESULT_ROWS),
+           (long long)result(h, STRATA_RFM_RESULT_ROWS_USED), (long long)result(h, STRATA_RFM_RESULT_CUSTOMERS));
     printf("  cleaning: %lld missing/invalid customer id (dropped), %lld day out of range "
            "(dropped), %lld NaN/infinite amount (dropped),\n"
            "            %lld negative amount (%s), %lld zero amount (%s), %lld exact duplicate "
            "(%s), %lld of customers with returns only (dropped)\n",
-           (long long)result(h, STRATA_RFM_BAD_ID), (long long)result(h, STRATA_RFM_BAD_TIME),
-           (long long)result(h, STRATA_RFM_BAD_AMOUNT),
-           (long long)result(h, STRATA_RFM_NEGATIVE_ROWS),
+           (long long)result(h, STRATA_RFM_RESULT_BAD_ID), (long long)result(h, STRATA_RFM_RESULT_BAD_TIME),
+           (long long)result(h, STRATA_RFM_RESULT_BAD_AMOUNT),
+           (long long)result(h, STRATA_RFM_RESULT_NEGATIVE_ROWS),
            neg_policy == STRATA_RFM_NET ? "netted" : "dropped",
-           (long long)result(h, STRATA_RFM_ZERO_ROWS),
+           (long long)result(h, STRATA_RFM_RESULT_ZERO_ROWS),
            zero_policy == STRATA_RFM_DROP ? "dropped" : "kept",
-           (long long)result(h, STRATA_RFM_DUPLICATE_ROWS),
+           (long long)result(h, STRATA_RFM_RESULT_DUPLICATE_ROWS),
            dup_policy == STRATA_RFM_DROP ? "dropped" : "kept",
-           (long long)result(h, STRATA_RFM_RETURN_ONLY_ROWS));
+           (long long)result(h, STRATA_RFM_RESULT_RETURN_ONLY_ROWS));
 }
 
 /* The segment table: size, shares, means and medians, rule order. */
 int cli_rfm_print_segments(strata_rfm *h)
 {
-    int64_t nseg = result(h, STRATA_RFM_SEGMENTS);
+    int64_t nseg = result(h, STRATA_RFM_RESULT_SEGMENTS);
     double *p = malloc((size_t)(nseg > 0 ? nseg : 1) * 10 * sizeof *p);
     if (!p)
         return cli_error(CLI_RUNTIME, "out of memory");
     for (int s = 0; s < 10; s++)
         if (strata_rfm_profile(h, s, p + s * nseg, nseg) != STRATA_OK) {
             free(p);
-            return cli_library_error(STRATA_E_INTERNAL, strata_rfm_last_error(h));
+            return cli_library_error(STRATA_E_INTERNAL, strata_last_error());
         }
     printf("  %-20s %10s %7s %8s %9s %7s %9s %7s %11s %11s\n", "segment", "customers", "share",
            "revenue", "recency", "(med)", "frequency", "(med)", "monetary", "(med)");
@@ -138,7 +138,7 @@ int cli_rfm_print_segments(strata_rfm *h)
                STAT(STRATA_RFM_STAT_MEAN_MONETARY), STAT(STRATA_RFM_STAT_MEDIAN_MONETARY));
 #undef STAT
     }
-    int64_t unmatched = result(h, STRATA_RFM_UNMATCHED);
+    int64_t unmatched = result(h, STRATA_RFM_RESULT_UNMATCHED);
     if (unmatched > 0)
         printf("  %lld customers matched no segment rule\n", (long long)unmatched);
     free(p);
@@ -169,12 +169,12 @@ static int run(strata_rfm *h, const options *o)
     cli_rfm_print_report(h);
     printf("  days %lld..%lld, reference day %lld; %lld bins, ties %s (bins produced: R %lld, "
            "F %lld, M %lld); %.2f s (read + aggregate + score)\n",
-           (long long)result(h, STRATA_RFM_FIRST_DAY), (long long)result(h, STRATA_RFM_LAST_DAY),
-           (long long)result(h, STRATA_RFM_REFERENCE_DAY_USED), (long long)r->bins,
+           (long long)result(h, STRATA_RFM_RESULT_FIRST_DAY), (long long)result(h, STRATA_RFM_RESULT_LAST_DAY),
+           (long long)result(h, STRATA_RFM_RESULT_REFERENCE_DAY_USED), (long long)r->bins,
            r->ties == STRATA_RFM_TIES_VALUE ? "value" : r->ties == STRATA_RFM_TIES_EDGES ? "edges"
                                                                                      : "rank",
-           (long long)result(h, STRATA_RFM_BINS_R), (long long)result(h, STRATA_RFM_BINS_F),
-           (long long)result(h, STRATA_RFM_BINS_M), seconds);
+           (long long)result(h, STRATA_RFM_RESULT_BINS_R), (long long)result(h, STRATA_RFM_RESULT_BINS_F),
+           (long long)result(h, STRATA_RFM_RESULT_BINS_M), seconds);
     return cli_rfm_print_segments(h);
 }
 

@@ -109,7 +109,7 @@ static int aggregate(const tiers_options *o, run *r)
     const rfm_options *f = &o->rfm;
     TRY(strata_rfm_fit_h5(r->rfm, o->input, f->table, f->customer, f->time, f->amount),
         strata_rfm_last_error(r->rfm));
-    TRY(strata_rfm_result_int(r->rfm, STRATA_RFM_CUSTOMERS, &r->n), strata_rfm_last_error(r->rfm));
+    TRY(strata_rfm_result_int(r->rfm, STRATA_RFM_RESULT_CUSTOMERS, &r->n), strata_last_error());
     int64_t n = r->n, d = r->d;
     r->x = malloc((size_t)(n * d) * sizeof *r->x);
     r->ids = malloc((size_t)n * sizeof *r->ids);
@@ -136,8 +136,8 @@ static int aggregate(const tiers_options *o, run *r)
     }
     free(col);
     free(dcol);
-    if (st)
-        return cli_library_error(st, strata_rfm_last_error(r->rfm));
+    if (st) /* const calls: their message is the thread's */
+        return cli_library_error(st, strata_last_error());
     TRY(strata_rfm_lifecycle(r->rfm, o->days, r->stage, n), strata_last_error());
     return CLI_OK;
 }
@@ -206,7 +206,7 @@ static int choose_k(const tiers_options *o, run *r)
     r->sweep = malloc((size_t)(nk * STRATA_METRIC_COUNT) * sizeof *r->sweep);
     if (!r->scaled || !r->sweep)
         return cli_error(CLI_RUNTIME, "out of memory for %lld scaled rows", (long long)n);
-    TRY(strata_model_scale(r->model, r->x, n, d, 0, r->scaled), merr);
+    TRY(strata_model_scale(r->model, r->x, n, d, 0, r->scaled), strata_last_error());
     TRY(strata_kmeans_create(&r->sweep_km), strata_last_error());
     strata_kmeans *km = r->sweep_km;
     TRY(strata_kmeans_set_step_progress(km, cli_progress_step, NULL), strata_kmeans_last_error(km));
@@ -240,7 +240,7 @@ static int fit(const tiers_options *o, run *r)
         r->scaled = malloc((size_t)(n * r->d) * sizeof *r->scaled);
         if (!r->scaled)
             return cli_error(CLI_RUNTIME, "out of memory for %lld scaled rows", (long long)n);
-        TRY(strata_model_scale(r->model, r->x, n, r->d, 0, r->scaled), merr);
+        TRY(strata_model_scale(r->model, r->x, n, r->d, 0, r->scaled), strata_last_error());
     }
     r->t = strata_model_tier_count(r->model);
     r->labels = malloc((size_t)n * sizeof *r->labels);
@@ -248,8 +248,8 @@ static int fit(const tiers_options *o, run *r)
     r->tier_stage = malloc((size_t)(r->t * 4) * sizeof *r->tier_stage);
     if (!r->labels || !r->tiers || !r->tier_stage)
         return cli_error(CLI_RUNTIME, "out of memory for %lld labels", (long long)n);
-    TRY(strata_model_labels(r->model, r->labels, n), merr);
-    TRY(strata_model_tiers(r->model, r->tiers, n), merr);
+    TRY(strata_model_labels(r->model, r->labels, n), strata_last_error());
+    TRY(strata_model_tiers(r->model, r->tiers, n), strata_last_error());
     TRY(strata_crosstab(r->tiers, r->t, r->stage, 4, n, r->tier_stage), strata_last_error());
     double t1 = cli_now();
     r->secs[2] = t1 - t0;

@@ -9,9 +9,10 @@
 
 /* strata_kmeans_predict() of float64 rows against the k x d centroids c
  * instead of the handle's model, with the handle's KERNEL and THREADS;
- * messages into msg. */
-int strata__kmeans_predict_with(strata_kmeans *km, const double *c, int64_t k, const double *x,
-                                int64_t n, int64_t d, int32_t *labels, char *msg);
+ * messages into msg (may be NULL: the thread's slot only). Writes nothing
+ * into the handle (safe from many threads at once). */
+int strata__kmeans_predict_with(const strata_kmeans *km, const double *c, int64_t k,
+                                const double *x, int64_t n, int64_t d, int32_t *labels, char *msg);
 
 /* The handle's STRATA_THREADS, resolved (>= 1). */
 int strata__kmeans_threads(const strata_kmeans *km);

@@ -11,6 +11,7 @@
 #include "api/kmeans_handle.h"
 #include "kmeans/kmeans.h"
 #include "api/api_internal.h"
+#include "api/params.h"
 
 struct strata_kmeans {
     /* parameters */
@@ -65,6 +66,15 @@ static const char *const NULL_HANDLE_MSG = "strata_kmeans handle is NULL";
         (km)->msg[0] = '\0';                                               \
     } while (0)
 
+/* The const calls (getters, predict, transform) write nothing into the
+ * handle, so that many threads may use one fitted handle at once: their
+ * messages go to the calling thread's slot only (strata_last_error()). */
+#define CHECK_CONST(km)                                                    \
+    do {                                                                   \
+        if (!(km))                                                         \
+            return strata__fail(NULL, STRATA_E_NULL, "%s", NULL_HANDLE_MSG); \
+    } while (0)
+
 int strata_kmeans_create(strata_kmeans **out)
 {
     if (!out)
@@ -103,137 +113,62 @@ const char *strata_kmeans_last_error(const strata_kmeans *km)
 int strata_kmeans_set_int(strata_kmeans *km, int param, int64_t v)
 {
     CHECK_HANDLE(km);
+    int rc = strata__param_check_int(km->msg, STRATA_HANDLE_KMEANS, param, v);
+    if (rc)
+        return rc;
     switch (param) {
-    case STRATA_KMEANS_K:
-        if (v < 1 || v > INT32_MAX)
-            return strata__fail(km->msg, STRATA_E_PARAM, "k must be in [1, 2^31-1], got %lld",
-                                (long long)v);
-        km->k = v;
-        return STRATA_OK;
-    case STRATA_KMEANS_MAX_ITER:
-        if (v < 1 || v > STRATA_KMEANS_MAX_ITER_LIMIT)
-            return strata__fail(km->msg, STRATA_E_PARAM, "max_iter must be in [1, %d], got %lld",
-                                STRATA_KMEANS_MAX_ITER_LIMIT, (long long)v);
-        km->max_iter = v;
-        return STRATA_OK;
+    case STRATA_KMEANS_K: km->k = v; break;
+    case STRATA_KMEANS_MAX_ITER: km->max_iter = v; break;
     case STRATA_KMEANS_INIT:
-        if (v < STRATA_INIT_KMEANSPP || v > STRATA_INIT_AFKMC2)
-            return strata__fail(km->msg, STRATA_E_PARAM, "unknown init method %lld", (long long)v);
         if (v == STRATA_INIT_CENTROIDS && !km->init_centroids)
             return strata__fail(km->msg, STRATA_E_PARAM,
                                 "init = centroids needs strata_kmeans_set_init_centroids() first");
         km->init = (int)v;
-        return STRATA_OK;
-    case STRATA_KMEANS_SEED:
-        if (v < 0)
-            return strata__fail(km->msg, STRATA_E_PARAM, "seed must be >= 0, got %lld",
-                                (long long)v);
-        km->seed = v;
-        return STRATA_OK;
-    case STRATA_KMEANS_N_INIT:
-        if (v < 1 || v > STRATA_KMEANS_N_INIT_LIMIT)
-            return strata__fail(km->msg, STRATA_E_PARAM, "n_init must be in [1, %d], got %lld",
-                                STRATA_KMEANS_N_INIT_LIMIT, (long long)v);
-        km->n_init = v;
-        return STRATA_OK;
-    case STRATA_KMEANS_ALGORITHM:
-        if (v < STRATA_ALGO_AUTO || v > STRATA_ALGO_YINYANG)
-            return strata__fail(km->msg, STRATA_E_PARAM, "unknown algorithm %lld", (long long)v);
-        km->algorithm = (int)v;
-        return STRATA_OK;
-    case STRATA_KMEANS_ASSIGN:
-        if (v < STRATA_ASSIGN_AUTO || v > STRATA_ASSIGN_GEMM)
-            return strata__fail(km->msg, STRATA_E_PARAM, "unknown assignment method %lld",
-                                (long long)v);
-        km->assign = (int)v;
-        return STRATA_OK;
-    case STRATA_KMEANS_ALLOW_TOO_FEW:
-        if (v != 0 && v != 1)
-            return strata__fail(km->msg, STRATA_E_PARAM, "allow_too_few must be 0 or 1, got %lld",
-                                (long long)v);
-        km->allow_too_few = (int)v;
-        return STRATA_OK;
-    case STRATA_KMEANS_BATCH_SIZE:
-        if (v < 1)
-            return strata__fail(km->msg, STRATA_E_PARAM, "batch_size must be >= 1, got %lld",
-                                (long long)v);
-        km->batch_size = v;
-        return STRATA_OK;
-    case STRATA_KMEANS_MAX_NO_IMPROVEMENT:
-        if (v < 0)
-            return strata__fail(km->msg, STRATA_E_PARAM,
-                                "max_no_improvement must be >= 0 (0 = off), got %lld", (long long)v);
-        km->max_no_improvement = v;
-        return STRATA_OK;
-    case STRATA_KMEANS_CHAIN_LENGTH:
-        if (v < 1 || v > STRATA_KMEANS_CHAIN_LENGTH_LIMIT)
-            return strata__fail(km->msg, STRATA_E_PARAM, "chain_length must be in [1, %d], got %lld",
-                                STRATA_KMEANS_CHAIN_LENGTH_LIMIT, (long long)v);
-        km->chain_length = v;
-        return STRATA_OK;
-    case STRATA_KMEANS_MEMORY:
-        if (v < 0)
-            return strata__fail(km->msg, STRATA_E_PARAM,
-                                "memory budget must be >= 0 bytes (0 = no limit), got %lld",
-                                (long long)v);
-        km->memory = v;
-        return STRATA_OK;
-    case STRATA_KMEANS_BLOCK_ROWS:
-        if (v < 0 || v > ((int64_t)1 << 40))
-            return strata__fail(km->msg, STRATA_E_PARAM,
-                                "block_rows must be in [0, 2^40] (0 = automatic), got %lld",
-                                (long long)v);
-        km->block_rows = v;
-        return STRATA_OK;
-    case STRATA_THREADS:
-        if (v < 0 || v > 1024)
-            return strata__fail(km->msg, STRATA_E_PARAM, "threads must be in [0, 1024], got %lld",
-                                (long long)v);
-        km->threads = v;
-        return STRATA_OK;
+        break;
+    case STRATA_KMEANS_SEED: km->seed = v; break;
+    case STRATA_KMEANS_N_INIT: km->n_init = v; break;
+    case STRATA_KMEANS_ALGORITHM: km->algorithm = (int)v; break;
+    case STRATA_KMEANS_ASSIGN: km->assign = (int)v; break;
+    case STRATA_KMEANS_ALLOW_TOO_FEW: km->allow_too_few = (int)v; break;
+    case STRATA_KMEANS_BATCH_SIZE: km->batch_size = v; break;
+    case STRATA_KMEANS_MAX_NO_IMPROVEMENT: km->max_no_improvement = v; break;
+    case STRATA_KMEANS_CHAIN_LENGTH: km->chain_length = v; break;
+    case STRATA_KMEANS_MEMORY: km->memory = v; break;
+    case STRATA_KMEANS_BLOCK_ROWS: km->block_rows = v; break;
+    case STRATA_THREADS: km->threads = v; break;
     case STRATA_KERNEL:
-        if (v < STRATA_KERNEL_AUTO || v > STRATA_KERNEL_AVX512)
-            return strata__fail(km->msg, STRATA_E_PARAM, "unknown kernel %lld", (long long)v);
         if (!strata_kernel_available((int)v))
             return strata__fail(km->msg, STRATA_E_UNSUPPORTED,
                                 "kernel '%s' cannot run on this CPU", strata_kernel_name((int)v));
         km->kernel = (int)v;
-        return STRATA_OK;
-    case STRATA_KMEANS_TOL:
-    case STRATA_KMEANS_REASSIGNMENT_RATIO:
-        return strata__fail(km->msg, STRATA_E_PARAM,
-                            "%s is a double parameter: use strata_kmeans_set_double",
-                            param == STRATA_KMEANS_TOL ? "tol" : "reassignment_ratio");
-    default:
-        return strata__fail(km->msg, STRATA_E_PARAM, "unknown integer parameter %d", param);
+        break;
+    default: /* a key of the table that this handle does not store: a bug */
+        return strata__fail(km->msg, STRATA_E_INTERNAL, "parameter %d has no slot", param);
     }
+    return STRATA_OK;
 }
 
 int strata_kmeans_set_double(strata_kmeans *km, int param, double v)
 {
     CHECK_HANDLE(km);
-    double *slot;
-    const char *name;
-    switch (param) {
-    case STRATA_KMEANS_TOL: slot = &km->tol; name = "tol"; break;
-    case STRATA_KMEANS_REASSIGNMENT_RATIO:
-        slot = &km->reassignment_ratio;
-        name = "reassignment_ratio";
-        break;
-    default: return strata__fail(km->msg, STRATA_E_PARAM, "unknown double parameter %d", param);
-    }
-    if (!(v >= 0.0) || !isfinite(v))
-        return strata__fail(km->msg, STRATA_E_PARAM, "%s must be finite and >= 0, got %g", name, v);
-    *slot = v;
+    int rc = strata__param_check_double(km->msg, STRATA_HANDLE_KMEANS, param, v);
+    if (rc)
+        return rc;
+    if (param == STRATA_KMEANS_TOL)
+        km->tol = v;
+    else
+        km->reassignment_ratio = v;
     return STRATA_OK;
 }
 
-int strata_kmeans_get_int(const strata_kmeans *ckm, int param, int64_t *out)
+int strata_kmeans_get_int(const strata_kmeans *km, int param, int64_t *out)
 {
-    strata_kmeans *km = (strata_kmeans *)ckm; /* only the message buffer changes */
-    CHECK_HANDLE(km);
+    CHECK_CONST(km);
     if (!out)
-        return strata__fail(km->msg, STRATA_E_NULL, "strata_kmeans_get_int: out is NULL");
+        return strata__fail(NULL, STRATA_E_NULL, "strata_kmeans_get_int: out is NULL");
+    int rc = strata__param_check_key(NULL, STRATA_HANDLE_KMEANS, param, STRATA_VALUE_INT, 1);
+    if (rc)
+        return rc;
     int64_t v;
     switch (param) {
     case STRATA_KMEANS_K: v = km->k; break;
@@ -251,25 +186,21 @@ int strata_kmeans_get_int(const strata_kmeans *ckm, int param, int64_t *out)
     case STRATA_KMEANS_BLOCK_ROWS: v = km->block_rows; break;
     case STRATA_THREADS: v = km->threads; break;
     case STRATA_KERNEL: v = km->kernel; break;
-    default:
-        return strata__fail(km->msg, STRATA_E_PARAM, "unknown integer parameter %d", param);
+    default: return strata__fail(NULL, STRATA_E_INTERNAL, "parameter %d has no slot", param);
     }
     *out = v;
     return STRATA_OK;
 }
 
-int strata_kmeans_get_double(const strata_kmeans *ckm, int param, double *out)
+int strata_kmeans_get_double(const strata_kmeans *km, int param, double *out)
 {
-    strata_kmeans *km = (strata_kmeans *)ckm;
-    CHECK_HANDLE(km);
+    CHECK_CONST(km);
     if (!out)
-        return strata__fail(km->msg, STRATA_E_NULL, "strata_kmeans_get_double: out is NULL");
-    if (param == STRATA_KMEANS_TOL)
-        *out = km->tol;
-    else if (param == STRATA_KMEANS_REASSIGNMENT_RATIO)
-        *out = km->reassignment_ratio;
-    else
-        return strata__fail(km->msg, STRATA_E_PARAM, "unknown double parameter %d", param);
+        return strata__fail(NULL, STRATA_E_NULL, "strata_kmeans_get_double: out is NULL");
+    int rc = strata__param_check_key(NULL, STRATA_HANDLE_KMEANS, param, STRATA_VALUE_DOUBLE, 1);
+    if (rc)
+        return rc;
+    *out = param == STRATA_KMEANS_TOL ? km->tol : km->reassignment_ratio;
     return STRATA_OK;
 }
 
@@ -345,26 +276,26 @@ static int report_iteration(void *user, int64_t run, int64_t iteration, double i
 }
 
 /* Validate a matrix argument into X. */
-static int make_data(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
+static int make_data(char *msg, int dtype, const void *x, int64_t n, int64_t d,
                      int64_t stride, const double *w, strata__data *X)
 {
     if (!x)
-        return strata__fail(km->msg, STRATA_E_NULL, "data pointer is NULL");
+        return strata__fail(msg, STRATA_E_NULL, "data pointer is NULL");
     if (dtype != STRATA_FLOAT32 && dtype != STRATA_FLOAT64)
-        return strata__fail(km->msg, STRATA_E_PARAM,
+        return strata__fail(msg, STRATA_E_PARAM,
                             "dtype must be STRATA_FLOAT32 (1) or STRATA_FLOAT64 (2), got %d", dtype);
     if (n < 1)
-        return strata__fail(km->msg, STRATA_E_ARG, "n (rows) must be >= 1, got %lld", (long long)n);
+        return strata__fail(msg, STRATA_E_ARG, "n (rows) must be >= 1, got %lld", (long long)n);
     if (d < 1)
-        return strata__fail(km->msg, STRATA_E_ARG, "d (features) must be >= 1, got %lld",
+        return strata__fail(msg, STRATA_E_ARG, "d (features) must be >= 1, got %lld",
                             (long long)d);
     if (stride == 0)
         stride = d;
     if (stride < d)
-        return strata__fail(km->msg, STRATA_E_ARG, "row_stride %lld is smaller than d = %lld",
+        return strata__fail(msg, STRATA_E_ARG, "row_stride %lld is smaller than d = %lld",
                             (long long)stride, (long long)d);
     if ((uint64_t)n > (uint64_t)INT64_MAX / (uint64_t)stride / 8)
-        return strata__fail(km->msg, STRATA_E_ARG, "%lld rows of stride %lld overflow",
+        return strata__fail(msg, STRATA_E_ARG, "%lld rows of stride %lld overflow",
                             (long long)n, (long long)stride);
     *X = (strata__data){dtype, x, n, d, stride, w, 0};
     return STRATA_OK;
@@ -416,7 +347,7 @@ int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n, in
     CHECK_HANDLE(km);
     strata__data X;
     strata__kmeans_cfg cfg;
-    int rc = make_data(km, dtype, x, n, d, row_stride, weights, &X);
+    int rc = make_data(km->msg, dtype, x, n, d, row_stride, weights, &X);
     if (rc || (rc = make_cfg(km, &cfg)))
         return rc;
     if ((rc = check_fit_shape(km, n, d)))
@@ -443,7 +374,7 @@ int strata__kmeans_prepare(strata_kmeans *km, int dtype, const void *x, int64_t 
                            int64_t row_stride, const double *weights, strata__data *X,
                            strata__kmeans_cfg *cfg)
 {
-    int rc = make_data(km, dtype, x, n, d, row_stride, weights, X);
+    int rc = make_data(km->msg, dtype, x, n, d, row_stride, weights, X);
     return rc ? rc : make_cfg(km, cfg);
 }
 
@@ -623,59 +554,56 @@ int strata_kmeans_set_model(strata_kmeans *km, const double *c, int64_t k, int64
     return STRATA_OK;
 }
 
-static int check_fitted(strata_kmeans *km)
+static int check_fitted(const strata_kmeans *km, char *msg)
 {
     if (!km->model.centroids)
-        return strata__fail(km->msg, STRATA_E_STATE, "the model is not fitted: call strata_kmeans_fit first");
+        return strata__fail(msg, STRATA_E_STATE, "the model is not fitted: call strata_kmeans_fit first");
     return STRATA_OK;
 }
 
 /* Preamble of the calls that copy something of the model into `out`. */
-static int check_model_out(strata_kmeans *km, const void *out)
+static int check_model_out(const strata_kmeans *km, const void *out)
 {
-    int rc = check_fitted(km);
+    int rc = check_fitted(km, NULL);
     if (!rc && !out)
-        rc = strata__fail(km->msg, STRATA_E_NULL, "output pointer is NULL");
+        rc = strata__fail(NULL, STRATA_E_NULL, "output pointer is NULL");
     return rc;
 }
 
-int strata_kmeans_centroids(const strata_kmeans *ckm, double *out, int64_t k, int64_t d)
+int strata_kmeans_centroids(const strata_kmeans *km, double *out, int64_t k, int64_t d)
 {
-    strata_kmeans *km = (strata_kmeans *)ckm; /* only the message buffer changes */
-    CHECK_HANDLE(km);
+    CHECK_CONST(km);
     int rc = check_model_out(km, out);
     if (rc)
         return rc;
     if (k != km->model.k || d != km->model.d)
-        return strata__fail(km->msg, STRATA_E_ARG, "model centroids are %lld x %lld, asked for %lld x %lld",
+        return strata__fail(NULL, STRATA_E_ARG, "model centroids are %lld x %lld, asked for %lld x %lld",
                             (long long)km->model.k, (long long)km->model.d, (long long)k, (long long)d);
     memcpy(out, km->model.centroids, (size_t)(k * d) * sizeof(double));
     return STRATA_OK;
 }
 
-int strata_kmeans_labels(const strata_kmeans *ckm, int32_t *out, int64_t n)
+int strata_kmeans_labels(const strata_kmeans *km, int32_t *out, int64_t n)
 {
-    strata_kmeans *km = (strata_kmeans *)ckm;
-    CHECK_HANDLE(km);
+    CHECK_CONST(km);
     int rc = check_model_out(km, out);
     if (rc)
         return rc;
     if (n != km->model.n)
-        return strata__fail(km->msg, STRATA_E_ARG, "model has %lld labels, asked for %lld",
+        return strata__fail(NULL, STRATA_E_ARG, "model has %lld labels, asked for %lld",
                             (long long)km->model.n, (long long)n);
     memcpy(out, km->model.labels, (size_t)n * sizeof(int32_t));
     return STRATA_OK;
 }
 
-int strata_kmeans_cluster_sizes(const strata_kmeans *ckm, int64_t *out, int64_t k)
+int strata_kmeans_cluster_sizes(const strata_kmeans *km, int64_t *out, int64_t k)
 {
-    strata_kmeans *km = (strata_kmeans *)ckm;
-    CHECK_HANDLE(km);
+    CHECK_CONST(km);
     int rc = check_model_out(km, out);
     if (rc)
         return rc;
     if (k != km->model.k)
-        return strata__fail(km->msg, STRATA_E_ARG, "model has %lld clusters, asked for %lld",
+        return strata__fail(NULL, STRATA_E_ARG, "model has %lld clusters, asked for %lld",
                             (long long)km->model.k, (long long)k);
     memset(out, 0, (size_t)k * sizeof(int64_t));
     for (int64_t i = 0; i < km->model.n; i++)
@@ -683,82 +611,96 @@ int strata_kmeans_cluster_sizes(const strata_kmeans *ckm, int64_t *out, int64_t 
     return STRATA_OK;
 }
 
-int strata_kmeans_result_int(const strata_kmeans *ckm, int key, int64_t *out)
+int strata_kmeans_result_int(const strata_kmeans *km, int key, int64_t *out)
 {
-    strata_kmeans *km = (strata_kmeans *)ckm;
-    CHECK_HANDLE(km);
+    CHECK_CONST(km);
     int rc = check_model_out(km, out);
     if (rc)
         return rc;
+    if ((rc = strata__result_check_key(NULL, STRATA_HANDLE_KMEANS, key, STRATA_VALUE_INT)))
+        return rc;
     switch (key) {
-    case STRATA_RESULT_N: *out = km->model.n; break;
-    case STRATA_RESULT_D: *out = km->model.d; break;
-    case STRATA_RESULT_K: *out = km->model.k; break;
-    case STRATA_RESULT_N_ITER: *out = km->model.n_iter; break;
-    case STRATA_RESULT_CONVERGED: *out = km->model.converged; break;
-    case STRATA_RESULT_KERNEL: *out = km->kernel_used; break;
-    case STRATA_RESULT_ASSIGN: *out = km->model.assign; break;
-    case STRATA_RESULT_SEED: *out = km->seed_used; break;
-    case STRATA_RESULT_INIT: *out = km->init_used; break;
-    case STRATA_RESULT_ALGORITHM: *out = km->model.algorithm; break;
-    case STRATA_RESULT_STREAMED: *out = km->model.streamed; break;
-    default: return strata__fail(km->msg, STRATA_E_PARAM, "unknown integer result key %d", key);
+    case STRATA_KMEANS_RESULT_N: *out = km->model.n; break;
+    case STRATA_KMEANS_RESULT_D: *out = km->model.d; break;
+    case STRATA_KMEANS_RESULT_K: *out = km->model.k; break;
+    case STRATA_KMEANS_RESULT_N_ITER: *out = km->model.n_iter; break;
+    case STRATA_KMEANS_RESULT_CONVERGED: *out = km->model.converged; break;
+    case STRATA_KMEANS_RESULT_KERNEL: *out = km->kernel_used; break;
+    case STRATA_KMEANS_RESULT_ASSIGN: *out = km->model.assign; break;
+    case STRATA_KMEANS_RESULT_SEED: *out = km->seed_used; break;
+    case STRATA_KMEANS_RESULT_INIT: *out = km->init_used; break;
+    case STRATA_KMEANS_RESULT_ALGORITHM: *out = km->model.algorithm; break;
+    case STRATA_KMEANS_RESULT_STREAMED: *out = km->model.streamed; break;
+    default: return strata__fail(NULL, STRATA_E_INTERNAL, "result %d has no slot", key);
     }
     return STRATA_OK;
 }
 
-int strata_kmeans_result_double(const strata_kmeans *ckm, int key, double *out)
+int strata_kmeans_result_double(const strata_kmeans *km, int key, double *out)
 {
-    strata_kmeans *km = (strata_kmeans *)ckm;
-    CHECK_HANDLE(km);
+    CHECK_CONST(km);
     int rc = check_model_out(km, out);
     if (rc)
         return rc;
-    if (key != STRATA_RESULT_INERTIA)
-        return strata__fail(km->msg, STRATA_E_PARAM, "unknown double result key %d", key);
+    if ((rc = strata__result_check_key(NULL, STRATA_HANDLE_KMEANS, key, STRATA_VALUE_DOUBLE)))
+        return rc;
     *out = km->model.inertia;
     return STRATA_OK;
 }
 
-/* Common checks of predict and transform. */
-static int prepare_apply(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
+/* The engine configuration of predict and transform: the handle's KERNEL and
+ * THREADS only, read, never written. */
+static int apply_cfg(const strata_kmeans *km, int64_t k, strata__kmeans_cfg *cfg, char *msg)
+{
+    const strata__kernels *kern = strata__kernels_get(km->kernel);
+    if (!kern)
+        return strata__fail(msg, STRATA_E_UNSUPPORTED, "kernel '%s' cannot run on this CPU",
+                            strata_kernel_name(km->kernel));
+    *cfg = (strata__kmeans_cfg){.k = k, .threads = strata__resolve_threads(km->threads),
+                                .kern = kern};
+    return STRATA_OK;
+}
+
+/* Common checks of predict and transform (const calls: messages to the
+ * thread's slot only). */
+static int prepare_apply(const strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
                          int64_t stride, const void *out, strata__data *X, strata__kmeans_cfg *cfg)
 {
     int rc = check_model_out(km, out);
     if (rc)
         return rc;
-    if ((rc = make_data(km, dtype, x, n, d, stride, NULL, X)))
+    if ((rc = make_data(NULL, dtype, x, n, d, stride, NULL, X)))
         return rc;
     if (d != km->model.d)
-        return strata__fail(km->msg, STRATA_E_ARG, "rows have %lld features, the model was fitted on %lld",
+        return strata__fail(NULL, STRATA_E_ARG, "rows have %lld features, the model was fitted on %lld",
                             (long long)d, (long long)km->model.d);
-    return make_cfg(km, cfg);
+    return apply_cfg(km, km->model.k, cfg, NULL);
 }
 
-int strata_kmeans_predict(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
+int strata_kmeans_predict(const strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
                           int64_t row_stride, int32_t *labels)
 {
-    CHECK_HANDLE(km);
+    CHECK_CONST(km);
     strata__data X;
     strata__kmeans_cfg cfg;
     int rc = prepare_apply(km, dtype, x, n, d, row_stride, labels, &X, &cfg);
     if (rc)
         return rc;
-    return strata__kmeans_predict(&X, km->model.centroids, km->model.k, &cfg, labels, km->msg);
+    return strata__kmeans_predict(&X, km->model.centroids, km->model.k, &cfg, labels, NULL);
 }
 
-int strata_kmeans_transform(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
+int strata_kmeans_transform(const strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
                             int64_t row_stride, double *out)
 {
-    CHECK_HANDLE(km);
+    CHECK_CONST(km);
     strata__data X;
     strata__kmeans_cfg cfg;
     int rc = prepare_apply(km, dtype, x, n, d, row_stride, out, &X, &cfg);
     if (rc)
         return rc;
     if ((uint64_t)n > SIZE_MAX / sizeof(double) / (uint64_t)km->model.k)
-        return strata__fail(km->msg, STRATA_E_ARG, "n x k output too large");
-    return strata__kmeans_transform(&X, km->model.centroids, km->model.k, cfg.threads, out, km->msg);
+        return strata__fail(NULL, STRATA_E_ARG, "n x k output too large");
+    return strata__kmeans_transform(&X, km->model.centroids, km->model.k, cfg.threads, out, NULL);
 }
 
 /* The name of a strata_init, as the CLI's --init spells it. */
@@ -790,7 +732,7 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
         return strata__fail(km->msg, STRATA_E_NULL, "output path is NULL");
     if (flags & ~STRATA_WRITE_FORCE)
         return strata__fail(km->msg, STRATA_E_PARAM, "unknown write flags %d", flags);
-    int rc = check_fitted(km);
+    int rc = check_fitted(km, km->msg);
     if (rc)
         return rc;
     strata__kmeans_output o = {km->model.labels, km->model.n, km->model.centroids, km->model.k,
@@ -814,15 +756,11 @@ int strata__kmeans_threads(const strata_kmeans *km)
     return strata__resolve_threads(km->threads);
 }
 
-int strata__kmeans_predict_with(strata_kmeans *km, const double *c, int64_t k, const double *x,
-                                int64_t n, int64_t d, int32_t *labels, char *msg)
+int strata__kmeans_predict_with(const strata_kmeans *km, const double *c, int64_t k,
+                                const double *x, int64_t n, int64_t d, int32_t *labels, char *msg)
 {
     strata__data X = {STRATA_FLOAT64, x, n, d, d, NULL, 0};
-    const strata__kernels *kern = strata__kernels_get(km->kernel);
-    if (!kern)
-        return strata__fail(msg, STRATA_E_UNSUPPORTED, "kernel '%s' cannot run on this CPU",
-                            strata_kernel_name(km->kernel));
-    strata__kmeans_cfg cfg = {.k = k, .threads = strata__resolve_threads(km->threads),
-                              .kern = kern};
-    return strata__kmeans_predict(&X, c, k, &cfg, labels, msg);
+    strata__kmeans_cfg cfg;
+    int rc = apply_cfg(km, k, &cfg, msg);
+    return rc ? rc : strata__kmeans_predict(&X, c, k, &cfg, labels, msg);
 }

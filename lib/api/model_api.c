@@ -9,6 +9,7 @@
 
 #include "api/api_internal.h"
 #include "api/kmeans_handle.h"
+#include "api/params.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "io/h5.h"
@@ -37,6 +38,15 @@ static const char *const NULL_MODEL_MSG = "strata_model handle is NULL";
         if (!(m))                                                           \
             return strata__fail(NULL, STRATA_E_NULL, "%s", NULL_MODEL_MSG); \
         (m)->msg[0] = '\0';                                                 \
+    } while (0)
+
+/* The const calls (scale, predict, the getters) write nothing into the
+ * model, so that many threads may use one fitted model at once: their
+ * messages go to the calling thread's slot only (strata_last_error()). */
+#define CHECK_CONST(m)                                                      \
+    do {                                                                    \
+        if (!(m))                                                           \
+            return strata__fail(NULL, STRATA_E_NULL, "%s", NULL_MODEL_MSG); \
     } while (0)
 
 int strata_model_create(strata_model **out)
@@ -262,20 +272,20 @@ static int make_feature_names(strata_model *m, const char *const *names, int64_t
     return STRATA_OK;
 }
 
-static int check_rows(strata_model *m, const double *x, int64_t n, int64_t d, int64_t *stride)
+static int check_rows(char *msg, const double *x, int64_t n, int64_t d, int64_t *stride)
 {
     if (!x)
-        return strata__fail(m->msg, STRATA_E_NULL, "data pointer is NULL");
+        return strata__fail(msg, STRATA_E_NULL, "data pointer is NULL");
     if (n < 1 || d < 1 || d > INT32_MAX)
-        return strata__fail(m->msg, STRATA_E_ARG, "need n >= 1 rows and d >= 1 features, got "
+        return strata__fail(msg, STRATA_E_ARG, "need n >= 1 rows and d >= 1 features, got "
                             "%lld x %lld", (long long)n, (long long)d);
     if (*stride == 0)
         *stride = d;
     if (*stride < d)
-        return strata__fail(m->msg, STRATA_E_ARG, "row_stride %lld is smaller than d = %lld",
+        return strata__fail(msg, STRATA_E_ARG, "row_stride %lld is smaller than d = %lld",
                             (long long)*stride, (long long)d);
     if ((uint64_t)n > (uint64_t)INT64_MAX / 16 / (uint64_t)*stride)
-        return strata__fail(m->msg, STRATA_E_ARG, "%lld rows of stride %lld overflow",
+        return strata__fail(msg, STRATA_E_ARG, "%lld rows of stride %lld overflow",
                             (long long)n, (long long)*stride);
     return STRATA_OK;
 }
@@ -290,17 +300,20 @@ static void utc_now(char *buf, size_t cap)
         snprintf(buf, cap, "unknown");
 }
 
-/* Copy the k-means handle's message (a failed fit) into the model's. */
+/* Copy the message of a failed call on the k-means handle into the model's. */
 static int km_fail(strata_model *m, int rc)
 {
-    return strata__fail(m->msg, rc, "k-means: %s", strata_kmeans_last_error(m->km));
+    /* the thread's slot: every failing call, const ones too, leaves its message there */
+    char why[STRATA__MSG_LEN];
+    snprintf(why, sizeof why, "%s", strata_last_error());
+    return strata__fail(m->msg, rc, "k-means: %s", why);
 }
 
 int strata_model_fit(strata_model *m, const double *x, int64_t n, int64_t d, int64_t row_stride,
                      const char *const *names, const double *weights)
 {
     CHECK_MODEL(m);
-    int rc = check_rows(m, x, n, d, &row_stride);
+    int rc = check_rows(m->msg, x, n, d, &row_stride);
     if (rc)
         return rc;
     int64_t k;
@@ -377,10 +390,10 @@ int strata_model_fit(strata_model *m, const double *x, int64_t n, int64_t d, int
     int64_t algo = 0;
     if ((rc = strata_kmeans_centroids(m->km, f.centroids, k, d)) ||
         (rc = strata_kmeans_labels(m->km, f.labels, n)) ||
-        (rc = strata_kmeans_result_int(m->km, STRATA_RESULT_SEED, &f.seed)) ||
-        (rc = strata_kmeans_result_int(m->km, STRATA_RESULT_N_ITER, &f.n_iter)) ||
-        (rc = strata_kmeans_result_int(m->km, STRATA_RESULT_ALGORITHM, &algo)) ||
-        (rc = strata_kmeans_result_double(m->km, STRATA_RESULT_INERTIA, &f.inertia))) {
+        (rc = strata_kmeans_result_int(m->km, STRATA_KMEANS_RESULT_SEED, &f.seed)) ||
+        (rc = strata_kmeans_result_int(m->km, STRATA_KMEANS_RESULT_N_ITER, &f.n_iter)) ||
+        (rc = strata_kmeans_result_int(m->km, STRATA_KMEANS_RESULT_ALGORITHM, &algo)) ||
+        (rc = strata_kmeans_result_double(m->km, STRATA_KMEANS_RESULT_INERTIA, &f.inertia))) {
         rc = km_fail(m, rc);
         goto fail;
     }
@@ -405,39 +418,39 @@ fail:
     return rc;
 }
 
-static int check_fitted(strata_model *m)
+static int check_fitted(const strata_model *m)
 {
     if (!m->fit.centroids)
-        return strata__fail(m->msg, STRATA_E_STATE, "the model is not fitted: call "
+        return strata__fail(NULL, STRATA_E_STATE, "the model is not fitted: call "
                             "strata_model_fit or strata_model_read_h5 first");
     return STRATA_OK;
 }
 
 /* Scale rows with the fitted transform into a new array *z. */
-static int scale_rows(strata_model *m, const double *x, int64_t n, int64_t d, int64_t stride,
+static int scale_rows(const strata_model *m, const double *x, int64_t n, int64_t d, int64_t stride,
                       double *out)
 {
     int rc = check_fitted(m);
-    if (rc || (rc = check_rows(m, x, n, d, &stride)))
+    if (rc || (rc = check_rows(NULL, x, n, d, &stride)))
         return rc;
     if (d != m->fit.d)
-        return strata__fail(m->msg, STRATA_E_ARG, "rows have %lld features, the model has %lld",
+        return strata__fail(NULL, STRATA_E_ARG, "rows have %lld features, the model has %lld",
                             (long long)d, (long long)m->fit.d);
     return strata__scaling_apply(x, n, d, stride, m->fit.transform, m->fit.center, m->fit.scale,
-                                 (const char *const *)m->fit.names, out, m->msg);
+                                 (const char *const *)m->fit.names, out, NULL);
 }
 
-int strata_model_scale(strata_model *m, const double *x, int64_t n, int64_t d, int64_t row_stride,
+int strata_model_scale(const strata_model *m, const double *x, int64_t n, int64_t d, int64_t row_stride,
                        double *out)
 {
-    CHECK_MODEL(m);
+    CHECK_CONST(m);
     if (!out)
-        return strata__fail(m->msg, STRATA_E_NULL, "output pointer is NULL");
+        return strata__fail(NULL, STRATA_E_NULL, "output pointer is NULL");
     /* into a scratch copy: out stays untouched on error */
     double *z = n > 0 && d > 0 && (uint64_t)n <= SIZE_MAX / 8 / (uint64_t)d
                     ? strata__alloc((size_t)(n * d), sizeof(double)) : NULL;
     if (!z && n > 0 && d > 0)
-        return strata__fail(m->msg, STRATA_E_NOMEM, "out of memory");
+        return strata__fail(NULL, STRATA_E_NOMEM, "out of memory");
     int rc = scale_rows(m, x, n, d, row_stride, z);
     if (!rc)
         memcpy(out, z, (size_t)(n * d) * sizeof(double));
@@ -445,23 +458,23 @@ int strata_model_scale(strata_model *m, const double *x, int64_t n, int64_t d, i
     return rc;
 }
 
-int strata_model_predict(strata_model *m, const double *x, int64_t n, int64_t d,
+int strata_model_predict(const strata_model *m, const double *x, int64_t n, int64_t d,
                          int64_t row_stride, int32_t *labels, int32_t *tiers)
 {
-    CHECK_MODEL(m);
+    CHECK_CONST(m);
     if (!labels && !tiers)
-        return strata__fail(m->msg, STRATA_E_NULL, "labels and tiers are both NULL");
+        return strata__fail(NULL, STRATA_E_NULL, "labels and tiers are both NULL");
     int rc = check_fitted(m);
-    if (rc || (rc = check_rows(m, x, n, d, &row_stride)))
+    if (rc || (rc = check_rows(NULL, x, n, d, &row_stride)))
         return rc;
     double *z = strata__alloc((size_t)(n * d), sizeof(double));
     int32_t *lab = strata__alloc((size_t)n, sizeof(int32_t));
     if (!z || !lab)
-        rc = strata__fail(m->msg, STRATA_E_NOMEM, "out of memory for %lld rows", (long long)n);
+        rc = strata__fail(NULL, STRATA_E_NOMEM, "out of memory for %lld rows", (long long)n);
     if (!rc)
         rc = scale_rows(m, x, n, d, row_stride, z);
     if (!rc)
-        rc = strata__kmeans_predict_with(m->km, m->fit.centroids, m->fit.k, z, n, d, lab, m->msg);
+        rc = strata__kmeans_predict_with(m->km, m->fit.centroids, m->fit.k, z, n, d, lab, NULL);
     if (!rc) {
         for (int64_t i = 0; i < n; i++) {
             if (labels)
@@ -476,21 +489,21 @@ int strata_model_predict(strata_model *m, const double *x, int64_t n, int64_t d,
 }
 
 #define MODEL_PRE(m, out)                                                           \
-    strata_model *m = (strata_model *)c##m; /* only the message buffer changes */    \
-    CHECK_MODEL(m);                                                                  \
+    const strata_model *m = c##m;                                                    \
+    CHECK_CONST(m);                                                                  \
     int rc = check_fitted(m);                                                        \
     if (rc)                                                                          \
         return rc;                                                                   \
     if (!(out))                                                                      \
-        return strata__fail(m->msg, STRATA_E_NULL, "output pointer is NULL")
+        return strata__fail(NULL, STRATA_E_NULL, "output pointer is NULL")
 
-static int per_row(strata_model *m, const int32_t *src, int32_t *out, int64_t n)
+static int per_row(const strata_model *m, const int32_t *src, int32_t *out, int64_t n)
 {
     if (!src)
-        return strata__fail(m->msg, STRATA_E_STATE, "a loaded model holds no fitted rows: "
+        return strata__fail(NULL, STRATA_E_STATE, "a loaded model holds no fitted rows: "
                             "use strata_model_predict");
     if (n != m->fit.n)
-        return strata__fail(m->msg, STRATA_E_ARG, "the model was fitted on %lld rows, asked "
+        return strata__fail(NULL, STRATA_E_ARG, "the model was fitted on %lld rows, asked "
                             "for %lld", (long long)m->fit.n, (long long)n);
     memcpy(out, src, (size_t)n * sizeof(int32_t));
     return STRATA_OK;
@@ -508,10 +521,10 @@ int strata_model_tiers(const strata_model *cm, int32_t *out, int64_t n)
     return per_row(m, m->fit.tiers, out, n);
 }
 
-static int check_k(strata_model *m, int64_t k)
+static int check_k(const strata_model *m, int64_t k)
 {
     if (k != m->fit.k)
-        return strata__fail(m->msg, STRATA_E_ARG, "the model has k = %lld clusters, asked "
+        return strata__fail(NULL, STRATA_E_ARG, "the model has k = %lld clusters, asked "
                             "for %lld", (long long)m->fit.k, (long long)k);
     return STRATA_OK;
 }
@@ -520,12 +533,12 @@ int strata_model_centroids(const strata_model *cm, int space, double *out, int64
 {
     MODEL_PRE(m, out);
     if (space != STRATA_MODEL_SCALED && space != STRATA_MODEL_ORIGINAL)
-        return strata__fail(m->msg, STRATA_E_ARG, "space must be STRATA_MODEL_SCALED (0) or "
+        return strata__fail(NULL, STRATA_E_ARG, "space must be STRATA_MODEL_SCALED (0) or "
                             "STRATA_MODEL_ORIGINAL (1), got %d", space);
     if ((rc = check_k(m, k)))
         return rc;
     if (d != m->fit.d)
-        return strata__fail(m->msg, STRATA_E_ARG, "the model has d = %lld features, asked for "
+        return strata__fail(NULL, STRATA_E_ARG, "the model has d = %lld features, asked for "
                             "%lld", (long long)m->fit.d, (long long)d);
     memcpy(out, space == STRATA_MODEL_SCALED ? m->fit.centroids : m->fit.centroids_orig,
            (size_t)(k * d) * sizeof(double));
@@ -554,7 +567,7 @@ int strata_model_value_weights(const strata_model *cm, double *out, int64_t d)
 {
     MODEL_PRE(m, out);
     if (d != m->fit.d)
-        return strata__fail(m->msg, STRATA_E_ARG, "the model has d = %lld features, asked for "
+        return strata__fail(NULL, STRATA_E_ARG, "the model has d = %lld features, asked for "
                             "%lld", (long long)m->fit.d, (long long)d);
     memcpy(out, m->fit.weights, (size_t)d * sizeof(double));
     return STRATA_OK;
@@ -588,15 +601,17 @@ int strata_model_shape(const strata_model *cm, int64_t *k, int64_t *d)
 int strata_model_result_int(const strata_model *cm, int key, int64_t *out)
 {
     MODEL_PRE(m, out);
+    if ((rc = strata__result_check_key(NULL, STRATA_HANDLE_MODEL, key, STRATA_VALUE_INT)))
+        return rc;
     switch (key) {
-    case STRATA_MODEL_K: *out = m->fit.k; break;
-    case STRATA_MODEL_D: *out = m->fit.d; break;
-    case STRATA_MODEL_N: *out = m->fit.n; break;
-    case STRATA_MODEL_TIERS: *out = m->fit.ntiers; break;
-    case STRATA_MODEL_N_TRAIN: *out = m->fit.n_train; break;
-    case STRATA_MODEL_SEED: *out = m->fit.seed; break;
-    case STRATA_MODEL_N_ITER: *out = m->fit.n_iter; break;
-    default: return strata__fail(m->msg, STRATA_E_PARAM, "unknown model result key %d", key);
+    case STRATA_MODEL_RESULT_K: *out = m->fit.k; break;
+    case STRATA_MODEL_RESULT_D: *out = m->fit.d; break;
+    case STRATA_MODEL_RESULT_N: *out = m->fit.n; break;
+    case STRATA_MODEL_RESULT_TIERS: *out = m->fit.ntiers; break;
+    case STRATA_MODEL_RESULT_N_TRAIN: *out = m->fit.n_train; break;
+    case STRATA_MODEL_RESULT_SEED: *out = m->fit.seed; break;
+    case STRATA_MODEL_RESULT_N_ITER: *out = m->fit.n_iter; break;
+    default: return strata__fail(NULL, STRATA_E_INTERNAL, "model result %d has no slot", key);
     }
     return STRATA_OK;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api_profile.h"
+#include "api/params.h"
 #include "api/rfm_spill.h"
 #include "core/mem.h"
 #include "core/parallel.h"
@@ -56,6 +57,14 @@ static const char *const NULL_HANDLE_MSG = "strata_rfm handle is NULL";
         if (!(h))                                                          \
             return strata__fail(NULL, STRATA_E_NULL, "%s", NULL_HANDLE_MSG); \
         (h)->msg[0] = '\0';                                                \
+    } while (0)
+
+/* The const calls (getters) write nothing into the handle, so that threads
+ * may read one result at once: messages to the thread's slot only. */
+#define CHECK_CONST(h)                                                     \
+    do {                                                                   \
+        if (!(h))                                                          \
+            return strata__fail(NULL, STRATA_E_NULL, "%s", NULL_HANDLE_MSG); \
     } while (0)
 
 /* Release scores, their block kept as the spare (spare NULL: freed). */
@@ -113,126 +122,57 @@ const char *strata_rfm_last_error(const strata_rfm *h)
 
 /* ---- parameters -------------------------------------------------------- */
 
-static int bad_value(strata_rfm *h, const char *name, int64_t v, const char *allowed)
+/* The handle's slot of parameter `param` (a key of the table, checked). */
+static int64_t *param_slot(strata_rfm *h, int param)
 {
-    return strata__fail(h->msg, STRATA_E_PARAM, "%s must be %s, got %lld", name, allowed,
-                        (long long)v);
+    switch (param) {
+    case STRATA_RFM_BINS: return &h->bins;
+    case STRATA_RFM_TIES: return &h->ties;
+    case STRATA_RFM_REFERENCE_DAY: return &h->reference_day;
+    case STRATA_RFM_FREQUENCY_MODE: return &h->frequency_mode;
+    case STRATA_RFM_MONETARY_MODE: return &h->monetary_mode;
+    case STRATA_RFM_NEGATIVE: return &h->negative;
+    case STRATA_RFM_ZERO: return &h->zero;
+    case STRATA_RFM_DUPLICATES: return &h->duplicates;
+    case STRATA_RFM_TIME_UNIT: return &h->time_unit;
+    case STRATA_RFM_MIN_DAY: return &h->min_day;
+    case STRATA_RFM_MAX_DAY: return &h->max_day;
+    case STRATA_RFM_MIN_ID: return &h->min_id;
+    case STRATA_RFM_MEMORY: return &h->memory;
+    case STRATA_THREADS: return &h->threads;
+    case STRATA_KERNEL: return &h->kernel;
+    default: return NULL;
+    }
 }
 
 int strata_rfm_set_int(strata_rfm *h, int param, int64_t v)
 {
     CHECK_HANDLE(h);
-    int64_t *slot;
-    switch (param) {
-    case STRATA_RFM_BINS:
-        if (v < 2 || v > STRATA__RFM_MAX_BINS)
-            return bad_value(h, "bins", v, "in 2..100");
-        slot = &h->bins;
-        break;
-    case STRATA_RFM_TIES:
-        if (v < STRATA_RFM_TIES_RANK || v > STRATA_RFM_TIES_EDGES)
-            return bad_value(h, "ties", v, "RANK (0), VALUE (1) or EDGES (2)");
-        slot = &h->ties;
-        break;
-    case STRATA_RFM_REFERENCE_DAY:
-        if (v != STRATA_RFM_REFERENCE_AUTO &&
-            (v < STRATA__RFM_DAY_MIN || v > STRATA__RFM_DAY_MAX + 1))
-            return bad_value(h, "reference day", v, "in [-2^31, 2^31] or STRATA_RFM_REFERENCE_AUTO");
-        slot = &h->reference_day;
-        break;
-    case STRATA_RFM_FREQUENCY_MODE:
-        if (v != STRATA_RFM_COUNT_ROWS && v != STRATA_RFM_COUNT_DAYS)
-            return bad_value(h, "frequency mode", v, "COUNT_ROWS (0) or COUNT_DAYS (1)");
-        slot = &h->frequency_mode;
-        break;
-    case STRATA_RFM_MONETARY_MODE:
-        if (v != STRATA_RFM_SUM && v != STRATA_RFM_MEAN)
-            return bad_value(h, "monetary mode", v, "SUM (0) or MEAN (1)");
-        slot = &h->monetary_mode;
-        break;
-    case STRATA_RFM_NEGATIVE:
-        if (v != STRATA_RFM_DROP && v != STRATA_RFM_NET)
-            return bad_value(h, "negative amount policy", v, "DROP (1) or NET (2)");
-        slot = &h->negative;
-        break;
-    case STRATA_RFM_ZERO:
-        if (v != STRATA_RFM_KEEP && v != STRATA_RFM_DROP)
-            return bad_value(h, "zero amount policy", v, "KEEP (0) or DROP (1)");
-        slot = &h->zero;
-        break;
-    case STRATA_RFM_DUPLICATES:
-        if (v != STRATA_RFM_KEEP && v != STRATA_RFM_DROP)
-            return bad_value(h, "duplicate row policy", v, "KEEP (0) or DROP (1)");
-        slot = &h->duplicates;
-        break;
-    case STRATA_RFM_TIME_UNIT:
-        if (v != STRATA_RFM_TIME_DAYS && v != STRATA_RFM_TIME_SECONDS)
-            return bad_value(h, "time unit", v, "TIME_DAYS (0) or TIME_SECONDS (1)");
-        slot = &h->time_unit;
-        break;
-    case STRATA_RFM_MIN_DAY:
-    case STRATA_RFM_MAX_DAY:
-        if (v < STRATA__RFM_DAY_MIN || v > STRATA__RFM_DAY_MAX)
-            return bad_value(h, param == STRATA_RFM_MIN_DAY ? "minimum day" : "maximum day", v,
-                             "in [-2^31, 2^31 - 1]");
-        slot = param == STRATA_RFM_MIN_DAY ? &h->min_day : &h->max_day;
-        break;
-    case STRATA_RFM_MIN_ID:
-        if (v == INT64_MIN)
-            return bad_value(h, "minimum customer id", v, "> INT64_MIN (the missing-id mark)");
-        slot = &h->min_id;
-        break;
-    case STRATA_RFM_MEMORY:
-        if (v < 0)
-            return bad_value(h, "memory budget", v, ">= 0 bytes (0: no limit)");
-        slot = &h->memory;
-        break;
-    case STRATA_THREADS:
-        if (v < 0 || v > 1024)
-            return bad_value(h, "threads", v, "in [0, 1024]");
-        slot = &h->threads;
-        break;
-    case STRATA_KERNEL:
-        if (v < STRATA_KERNEL_AUTO || v > STRATA_KERNEL_AVX512)
-            return bad_value(h, "kernel", v, "a strata_kernel value");
-        if (!strata_kernel_available((int)v))
-            return strata__fail(h->msg, STRATA_E_UNSUPPORTED, "kernel '%s' cannot run on this CPU",
-                                strata_kernel_name((int)v));
-        slot = &h->kernel;
-        break;
-    default:
-        return strata__fail(h->msg, STRATA_E_PARAM, "unknown RFM parameter %d", param);
-    }
+    int rc = strata__param_check_int(h->msg, STRATA_HANDLE_RFM, param, v);
+    if (rc)
+        return rc;
+    if (param == STRATA_KERNEL && !strata_kernel_available((int)v))
+        return strata__fail(h->msg, STRATA_E_UNSUPPORTED, "kernel '%s' cannot run on this CPU",
+                            strata_kernel_name((int)v));
+    int64_t *slot = param_slot(h, param);
+    if (!slot) /* a key of the table that this handle does not store: a bug */
+        return strata__fail(h->msg, STRATA_E_INTERNAL, "RFM parameter %d has no slot", param);
     *slot = v;
     return STRATA_OK;
 }
 
-int strata_rfm_get_int(const strata_rfm *ch, int param, int64_t *out)
+int strata_rfm_get_int(const strata_rfm *h, int param, int64_t *out)
 {
-    strata_rfm *h = (strata_rfm *)ch; /* only the message buffer changes */
-    CHECK_HANDLE(h);
+    CHECK_CONST(h);
     if (!out)
-        return strata__fail(h->msg, STRATA_E_NULL, "strata_rfm_get_int: out is NULL");
-    int64_t v;
-    switch (param) {
-    case STRATA_RFM_BINS: v = h->bins; break;
-    case STRATA_RFM_TIES: v = h->ties; break;
-    case STRATA_RFM_REFERENCE_DAY: v = h->reference_day; break;
-    case STRATA_RFM_FREQUENCY_MODE: v = h->frequency_mode; break;
-    case STRATA_RFM_MONETARY_MODE: v = h->monetary_mode; break;
-    case STRATA_RFM_NEGATIVE: v = h->negative; break;
-    case STRATA_RFM_ZERO: v = h->zero; break;
-    case STRATA_RFM_DUPLICATES: v = h->duplicates; break;
-    case STRATA_RFM_TIME_UNIT: v = h->time_unit; break;
-    case STRATA_RFM_MIN_DAY: v = h->min_day; break;
-    case STRATA_RFM_MAX_DAY: v = h->max_day; break;
-    case STRATA_RFM_MIN_ID: v = h->min_id; break;
-    case STRATA_RFM_MEMORY: v = h->memory; break;
-    case STRATA_THREADS: v = h->threads; break;
-    case STRATA_KERNEL: v = h->kernel; break;
-    default: return strata__fail(h->msg, STRATA_E_PARAM, "unknown RFM parameter %d", param);
-    }
-    *out = v;
+        return strata__fail(NULL, STRATA_E_NULL, "strata_rfm_get_int: out is NULL");
+    int rc = strata__param_check_key(NULL, STRATA_HANDLE_RFM, param, STRATA_VALUE_INT, 1);
+    if (rc)
+        return rc;
+    const int64_t *slot = param_slot((strata_rfm *)h, param); /* only read */
+    if (!slot)
+        return strata__fail(NULL, STRATA_E_INTERNAL, "RFM parameter %d has no slot", param);
+    *out = *slot;
     return STRATA_OK;
 }
 
@@ -286,8 +226,22 @@ int strata_rfm_set_edges(strata_rfm *h, int metric, const double *cuts, int64_t 
     return STRATA_OK;
 }
 
+int strata_rfm_rule_columns(void)
+{
+    return STRATA__RFM_RULE_COLUMNS;
+}
+
+static int check_ncols(char *msg, int64_t ncols)
+{
+    if (ncols < 1 || ncols > STRATA__RFM_RULE_COLUMNS)
+        return strata__fail(msg, STRATA_E_ARG, "ncols (int32 values per segment rule) must be in "
+                            "1..%d (strata_rfm_rule_columns()), got %lld",
+                            STRATA__RFM_RULE_COLUMNS, (long long)ncols);
+    return STRATA_OK;
+}
+
 int strata_rfm_set_segments(strata_rfm *h, int64_t n_rules, const char *const *names,
-                            const int32_t *bounds)
+                            const int32_t *bounds, int64_t ncols)
 {
     CHECK_HANDLE(h);
     if (n_rules < 0 || n_rules > STRATA__RFM_MAX_RULES)
@@ -301,7 +255,22 @@ int strata_rfm_set_segments(strata_rfm *h, int64_t n_rules, const char *const *n
     } else {
         if (!names || !bounds)
             return strata__fail(h->msg, STRATA_E_NULL, "segment names or bounds pointer is NULL");
-        if ((rc = strata__rfm_rules_make(n_rules, names, bounds, &r, h->msg)))
+        if ((rc = check_ncols(h->msg, ncols)))
+            return rc;
+        /* a caller's narrower layout: the columns it does not know match any score */
+        int32_t *wide = NULL;
+        if (ncols < STRATA__RFM_RULE_COLUMNS) {
+            if (!(wide = strata__alloc((size_t)n_rules * STRATA__RFM_RULE_COLUMNS, sizeof *wide)))
+                return strata__fail(h->msg, STRATA_E_NOMEM, "out of memory for %lld segment "
+                                    "rules", (long long)n_rules);
+            for (int64_t i = 0; i < n_rules; i++)
+                for (int64_t c = 0; c < STRATA__RFM_RULE_COLUMNS; c++)
+                    wide[i * STRATA__RFM_RULE_COLUMNS + c] =
+                        c < ncols ? bounds[i * ncols + c] : c % 2 ? 100 : 1;
+        }
+        rc = strata__rfm_rules_make(n_rules, names, wide ? wide : bounds, &r, h->msg);
+        strata__free(wide);
+        if (rc)
             return rc;
     }
     strata__rfm_rules_free(&h->rules);
@@ -570,13 +539,14 @@ int strata_rfm_fit_aggregates(strata_rfm *h, const int64_t *customer_id, const i
     return STRATA_OK;
 }
 
-static int check_fitted(strata_rfm *h)
+static int check_fitted_msg(const strata_rfm *h, char *msg)
 {
     if (!h->cust.id)
-        return strata__fail(h->msg, STRATA_E_STATE,
+        return strata__fail(msg, STRATA_E_STATE,
                             "no RFM result: call strata_rfm_fit (or fit_h5, fit_aggregates) first");
     return STRATA_OK;
 }
+#define check_fitted(h) check_fitted_msg(h, (h)->msg)
 
 int strata_rfm_score(strata_rfm *h)
 {
@@ -592,44 +562,46 @@ int strata_rfm_score(strata_rfm *h)
 
 /* ---- results ----------------------------------------------------------- */
 
-static int check_out(strata_rfm *h, const void *out)
+/* Preamble of the const calls that copy a result out (messages: the thread's slot only). */
+static int check_out(const strata_rfm *h, const void *out)
 {
-    int rc = check_fitted(h);
+    int rc = check_fitted_msg(h, NULL);
     if (!rc && !out)
-        rc = strata__fail(h->msg, STRATA_E_NULL, "output pointer is NULL");
+        rc = strata__fail(NULL, STRATA_E_NULL, "output pointer is NULL");
     return rc;
 }
 
-int strata_rfm_result_int(const strata_rfm *ch, int key, int64_t *out)
+int strata_rfm_result_int(const strata_rfm *h, int key, int64_t *out)
 {
-    strata_rfm *h = (strata_rfm *)ch;
-    CHECK_HANDLE(h);
+    CHECK_CONST(h);
     int rc = check_out(h, out);
     if (rc)
+        return rc;
+    if ((rc = strata__result_check_key(NULL, STRATA_HANDLE_RFM, key, STRATA_VALUE_INT)))
         return rc;
     const strata__rfm_report *r = &h->report;
     int64_t v;
     switch (key) {
-    case STRATA_RFM_ROWS: v = r->rows; break;
-    case STRATA_RFM_ROWS_USED: v = r->used; break;
-    case STRATA_RFM_BAD_ID: v = r->bad_id; break;
-    case STRATA_RFM_BAD_TIME: v = r->bad_time; break;
-    case STRATA_RFM_BAD_AMOUNT: v = r->bad_amount; break;
-    case STRATA_RFM_NEGATIVE_ROWS: v = r->negative; break;
-    case STRATA_RFM_ZERO_ROWS: v = r->zero; break;
-    case STRATA_RFM_DUPLICATE_ROWS: v = r->duplicates; break;
-    case STRATA_RFM_RETURN_ONLY_ROWS: v = r->return_only; break;
-    case STRATA_RFM_CUSTOMERS: v = h->cust.n; break;
-    case STRATA_RFM_FIRST_DAY: v = h->cust.first_day_all; break;
-    case STRATA_RFM_LAST_DAY: v = h->cust.last_day_all; break;
-    case STRATA_RFM_REFERENCE_DAY_USED: v = h->cust.reference_day; break;
-    case STRATA_RFM_BINS_USED: v = h->sc.s.q; break;
-    case STRATA_RFM_BINS_R: v = h->sc.s.nbins[0]; break;
-    case STRATA_RFM_BINS_F: v = h->sc.s.nbins[1]; break;
-    case STRATA_RFM_BINS_M: v = h->sc.s.nbins[2]; break;
-    case STRATA_RFM_SEGMENTS: v = h->sc.rules.n; break;
-    case STRATA_RFM_UNMATCHED: v = h->sc.s.unmatched; break;
-    default: return strata__fail(h->msg, STRATA_E_PARAM, "unknown RFM result key %d", key);
+    case STRATA_RFM_RESULT_ROWS: v = r->rows; break;
+    case STRATA_RFM_RESULT_ROWS_USED: v = r->used; break;
+    case STRATA_RFM_RESULT_BAD_ID: v = r->bad_id; break;
+    case STRATA_RFM_RESULT_BAD_TIME: v = r->bad_time; break;
+    case STRATA_RFM_RESULT_BAD_AMOUNT: v = r->bad_amount; break;
+    case STRATA_RFM_RESULT_NEGATIVE_ROWS: v = r->negative; break;
+    case STRATA_RFM_RESULT_ZERO_ROWS: v = r->zero; break;
+    case STRATA_RFM_RESULT_DUPLICATE_ROWS: v = r->duplicates; break;
+    case STRATA_RFM_RESULT_RETURN_ONLY_ROWS: v = r->return_only; break;
+    case STRATA_RFM_RESULT_CUSTOMERS: v = h->cust.n; break;
+    case STRATA_RFM_RESULT_FIRST_DAY: v = h->cust.first_day_all; break;
+    case STRATA_RFM_RESULT_LAST_DAY: v = h->cust.last_day_all; break;
+    case STRATA_RFM_RESULT_REFERENCE_DAY_USED: v = h->cust.reference_day; break;
+    case STRATA_RFM_RESULT_BINS_USED: v = h->sc.s.q; break;
+    case STRATA_RFM_RESULT_BINS_R: v = h->sc.s.nbins[0]; break;
+    case STRATA_RFM_RESULT_BINS_F: v = h->sc.s.nbins[1]; break;
+    case STRATA_RFM_RESULT_BINS_M: v = h->sc.s.nbins[2]; break;
+    case STRATA_RFM_RESULT_SEGMENTS: v = h->sc.rules.n; break;
+    case STRATA_RFM_RESULT_UNMATCHED: v = h->sc.s.unmatched; break;
+    default: return strata__fail(NULL, STRATA_E_INTERNAL, "RFM result %d has no slot", key);
     }
     *out = v;
     return STRATA_OK;
@@ -667,38 +639,36 @@ static int is_int_column(int column)
            column != STRATA_RFM_COL_MONETARY;
 }
 
-static int check_column(strata_rfm *h, int column, const void *out, int64_t n)
+static int check_column(const strata_rfm *h, int column, const void *out, int64_t n)
 {
     int rc = check_out(h, out);
     if (rc)
         return rc;
     if (column < STRATA_RFM_COL_CUSTOMER_ID || column > STRATA_RFM_COL_REVENUE)
-        return strata__fail(h->msg, STRATA_E_PARAM, "unknown RFM column %d", column);
+        return strata__fail(NULL, STRATA_E_PARAM, "unknown RFM column %d", column);
     if (n != h->cust.n)
-        return strata__fail(h->msg, STRATA_E_ARG, "the result has %lld customers, asked for %lld",
+        return strata__fail(NULL, STRATA_E_ARG, "the result has %lld customers, asked for %lld",
                             (long long)h->cust.n, (long long)n);
     return STRATA_OK;
 }
 
-int strata_rfm_column_int64(const strata_rfm *ch, int column, int64_t *out, int64_t n)
+int strata_rfm_column_int64(const strata_rfm *h, int column, int64_t *out, int64_t n)
 {
-    strata_rfm *h = (strata_rfm *)ch;
-    CHECK_HANDLE(h);
+    CHECK_CONST(h);
     int rc = check_column(h, column, out, n);
     if (rc)
         return rc;
     if (!is_int_column(column))
-        return strata__fail(h->msg, STRATA_E_PARAM,
+        return strata__fail(NULL, STRATA_E_PARAM,
                             "RFM column %d holds doubles: use strata_rfm_column_double", column);
     for (int64_t i = 0; i < n; i++)
         out[i] = int_value(h, column, i);
     return STRATA_OK;
 }
 
-int strata_rfm_column_double(const strata_rfm *ch, int column, double *out, int64_t n)
+int strata_rfm_column_double(const strata_rfm *h, int column, double *out, int64_t n)
 {
-    strata_rfm *h = (strata_rfm *)ch;
-    CHECK_HANDLE(h);
+    CHECK_CONST(h);
     int rc = check_column(h, column, out, n);
     if (rc)
         return rc;
@@ -713,33 +683,31 @@ int strata_rfm_column_double(const strata_rfm *ch, int column, double *out, int6
     return STRATA_OK;
 }
 
-int strata_rfm_edges(const strata_rfm *ch, int metric, double *out, int64_t n_edges)
+int strata_rfm_edges(const strata_rfm *h, int metric, double *out, int64_t n_edges)
 {
-    strata_rfm *h = (strata_rfm *)ch;
-    CHECK_HANDLE(h);
+    CHECK_CONST(h);
     int rc = check_out(h, out);
     if (rc)
         return rc;
     if (metric < STRATA_RFM_RECENCY || metric > STRATA_RFM_MONETARY)
-        return strata__fail(h->msg, STRATA_E_ARG, "unknown RFM metric %d", metric);
+        return strata__fail(NULL, STRATA_E_ARG, "unknown RFM metric %d", metric);
     if (n_edges != h->sc.s.q + 1)
-        return strata__fail(h->msg, STRATA_E_ARG, "there are %lld edges (bins + 1), asked for %lld",
+        return strata__fail(NULL, STRATA_E_ARG, "there are %lld edges (bins + 1), asked for %lld",
                             (long long)(h->sc.s.q + 1), (long long)n_edges);
     memcpy(out, h->sc.s.edges[metric], (size_t)n_edges * sizeof *out);
     return STRATA_OK;
 }
 
-int strata_rfm_profile(const strata_rfm *ch, int stat, double *out, int64_t n_segments)
+int strata_rfm_profile(const strata_rfm *h, int stat, double *out, int64_t n_segments)
 {
-    strata_rfm *h = (strata_rfm *)ch;
-    CHECK_HANDLE(h);
+    CHECK_CONST(h);
     int rc = check_out(h, out);
     if (rc)
         return rc;
     if (stat < 0 || stat >= STRATA__RFM_STATS)
-        return strata__fail(h->msg, STRATA_E_PARAM, "unknown RFM profile statistic %d", stat);
+        return strata__fail(NULL, STRATA_E_PARAM, "unknown RFM profile statistic %d", stat);
     if (n_segments != h->sc.rules.n)
-        return strata__fail(h->msg, STRATA_E_ARG, "there are %lld segments, asked for %lld",
+        return strata__fail(NULL, STRATA_E_ARG, "there are %lld segments, asked for %lld",
                             (long long)h->sc.rules.n, (long long)n_segments);
     for (int64_t s = 0; s < n_segments; s++)
         out[s] = h->sc.s.profile[s * STRATA__RFM_STATS + stat];
@@ -760,17 +728,21 @@ const char *strata_rfm_segment_name(const strata_rfm *h, int64_t index)
     return index >= 0 && index < r->n ? r->names[index] : NULL;
 }
 
-int strata_rfm_segment_rules(const strata_rfm *ch, int32_t *out, int64_t n_rules)
+int strata_rfm_segment_rules(const strata_rfm *h, int32_t *out, int64_t n_rules, int64_t ncols)
 {
-    strata_rfm *h = (strata_rfm *)ch;
-    CHECK_HANDLE(h);
+    CHECK_CONST(h);
     if (!out)
-        return strata__fail(h->msg, STRATA_E_NULL, "output pointer is NULL");
+        return strata__fail(NULL, STRATA_E_NULL, "output pointer is NULL");
     const strata__rfm_rules *r = shown_rules(h);
     if (n_rules != r->n)
-        return strata__fail(h->msg, STRATA_E_ARG, "there are %lld segment rules, asked for %lld",
+        return strata__fail(NULL, STRATA_E_ARG, "there are %lld segment rules, asked for %lld",
                             (long long)r->n, (long long)n_rules);
-    memcpy(out, r->bounds, (size_t)n_rules * STRATA_RFM_RULE_COLUMNS * sizeof *out);
+    int rc = check_ncols(NULL, ncols);
+    if (rc)
+        return rc;
+    for (int64_t i = 0; i < n_rules; i++)
+        memcpy(out + i * ncols, r->bounds + i * STRATA__RFM_RULE_COLUMNS,
+               (size_t)ncols * sizeof *out);
     return STRATA_OK;
 }
 

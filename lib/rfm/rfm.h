@@ -14,6 +14,8 @@ struct strata__kernels;
 
 #define STRATA__RFM_MAX_BINS 100
 #define STRATA__RFM_MAX_RULES 1000
+/* Columns of a stored rule: every column this library knows. */
+#define STRATA__RFM_RULE_COLUMNS STRATA_RFM_RULE_NCOLS
 #define STRATA__RFM_NAME_MAX 127
 #define STRATA__RFM_STATS 10 /* strata_rfm_stat values */
 /* Valid days: every difference of two of them fits easily in int64. */
@@ -163,7 +165,7 @@ int strata__rfm_score(const strata__rfm_customers *c, int q, int ties,
 
 /* ---- segments --------------------------------------------------------- */
 
-/* A segment rule table: n names and n x STRATA_RFM_RULE_COLUMNS bounds. */
+/* A segment rule table: n names and n x STRATA__RFM_RULE_COLUMNS bounds. */
 struct strata__rfm_rules {
     int64_t n;
     char **names;

@@ -49,7 +49,7 @@ static int rules_alloc(int64_t n, strata__rfm_rules *out)
 {
     *out = (strata__rfm_rules){.n = n};
     out->names = strata__calloc((size_t)n, sizeof *out->names);
-    out->bounds = strata__alloc((size_t)n * STRATA_RFM_RULE_COLUMNS, sizeof *out->bounds);
+    out->bounds = strata__alloc((size_t)n * STRATA__RFM_RULE_COLUMNS, sizeof *out->bounds);
     if (!out->names || !out->bounds) {
         strata__rfm_rules_free(out);
         return STRATA_E_NOMEM;
@@ -64,16 +64,16 @@ static int rules_fill(strata__rfm_rules *out, const char *const *names, const in
             strata__rfm_rules_free(out);
             return STRATA_E_NOMEM;
         }
-    memcpy(out->bounds, bounds, (size_t)out->n * STRATA_RFM_RULE_COLUMNS * sizeof *bounds);
+    memcpy(out->bounds, bounds, (size_t)out->n * STRATA__RFM_RULE_COLUMNS * sizeof *bounds);
     return STRATA_OK;
 }
 
 int strata__rfm_rules_default(strata__rfm_rules *out)
 {
     const char *names[DEFAULT_COUNT];
-    int32_t bounds[DEFAULT_COUNT * STRATA_RFM_RULE_COLUMNS];
+    int32_t bounds[DEFAULT_COUNT * STRATA__RFM_RULE_COLUMNS];
     for (int64_t i = 0; i < DEFAULT_COUNT; i++) {
-        int32_t *b = bounds + i * STRATA_RFM_RULE_COLUMNS;
+        int32_t *b = bounds + i * STRATA__RFM_RULE_COLUMNS;
         names[i] = DEFAULT_MAP[i].name;
         b[STRATA_RFM_RULE_R_LO] = DEFAULT_MAP[i].r_lo;
         b[STRATA_RFM_RULE_R_HI] = DEFAULT_MAP[i].r_hi;
@@ -108,7 +108,7 @@ int strata__rfm_rules_make(int64_t n, const char *const *names, const int32_t *b
                 return strata__fail(msg, STRATA_E_ARG,
                                     "segment rules %lld and %lld have the same name '%s'",
                                     (long long)j, (long long)i, names[i]);
-        const int32_t *b = bounds + i * STRATA_RFM_RULE_COLUMNS;
+        const int32_t *b = bounds + i * STRATA__RFM_RULE_COLUMNS;
         for (int c = 0; c < 4; c++)
             if (b[2 * c] > b[2 * c + 1])
                 return strata__fail(msg, STRATA_E_ARG,
@@ -157,7 +157,7 @@ static int32_t match(const strata__rfm_rules *rules, int q, int32_t r, int32_t f
     }
     int32_t fm = (f + m + 1) / 2;
     for (int64_t k = 0; k < rules->n; k++) {
-        const int32_t *b = rules->bounds + k * STRATA_RFM_RULE_COLUMNS;
+        const int32_t *b = rules->bounds + k * STRATA__RFM_RULE_COLUMNS;
         if (in(r, b + STRATA_RFM_RULE_R_LO) && in(f, b + STRATA_RFM_RULE_F_LO) &&
             in(m, b + STRATA_RFM_RULE_M_LO) && in(fm, b + STRATA_RFM_RULE_FM_LO))
             return (int32_t)k;
@@ -278,8 +278,8 @@ int strata__rfm_rules_parse(const char *text, strata__rfm_rules *out, char *msg)
             void *nn = strata__grow(names, (size_t)cap, (size_t)c2, sizeof *names);
             if (nn)
                 names = nn;
-            void *nb = strata__grow(bounds, (size_t)(cap * STRATA_RFM_RULE_COLUMNS),
-                                    (size_t)(c2 * STRATA_RFM_RULE_COLUMNS), sizeof *bounds);
+            void *nb = strata__grow(bounds, (size_t)(cap * STRATA__RFM_RULE_COLUMNS),
+                                    (size_t)(c2 * STRATA__RFM_RULE_COLUMNS), sizeof *bounds);
             if (nb)
                 bounds = nb;
             if (!nn || !nb) {
@@ -291,8 +291,8 @@ int strata__rfm_rules_parse(const char *text, strata__rfm_rules *out, char *msg)
         }
         memcpy(names[n], p, (size_t)(name_end - p));
         names[n][name_end - p] = '\0';
-        int32_t *b = bounds + n * STRATA_RFM_RULE_COLUMNS;
-        for (int k = 0; k < STRATA_RFM_RULE_COLUMNS; k++)
+        int32_t *b = bounds + n * STRATA__RFM_RULE_COLUMNS;
+        for (int k = 0; k < STRATA__RFM_RULE_COLUMNS; k++)
             b[k] = k % 2 ? 100 : 1; /* any score */
         for (const char *item = colon + 1; !rc && item < eol;) {
             item += strspn(item, " \t");

@@ -109,7 +109,7 @@ expect "amounts overflow" 1 "the amounts of customer 1 sum beyond the double ran
 
 # --- usage errors (exit 2) ---
 expect "bins 1" 2 "--bins must be an integer >= 2" "$STRATA" rfm "$X" "${COLS[@]}" -o "$E" --bins 1
-expect "bins 101" 2 "bins must be in 2..100" "$STRATA" rfm "$X" "${COLS[@]}" -o "$E" --bins 101
+expect "bins 101" 2 "bins must be in [2, 100]" "$STRATA" rfm "$X" "${COLS[@]}" -o "$E" --bins 101
 expect "bad ties" 2 "--ties must be rank, value or edges, got 'dense'" "$STRATA" rfm "$X" "${COLS[@]}" -o "$E" --ties dense
 expect "bad negative" 2 "--negative must be drop or net" "$STRATA" rfm "$X" "${COLS[@]}" -o "$E" --negative keep
 expect "missing --amount" 2 "missing --amount" "$STRATA" rfm "$X" --customer /tx/customer_id --time /tx/day -o "$E"

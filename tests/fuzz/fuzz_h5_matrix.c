@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_status_ok(st);
         if (st == STRATA_OK) {
             double inertia;
-            if (strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia) != STRATA_OK ||
+            if (strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &inertia) != STRATA_OK ||
                 !(inertia >= 0))
                 abort(); /* a fit that succeeds reports a finite, non-negative inertia */
         }

@@ -23,8 +23,8 @@ static void fit_out_of_core(strata_rfm *h, const char *path, const char *table, 
                             const char *t, const char *a)
 {
     int64_t rows = 0, n = 0;
-    if (strata_rfm_result_int(h, STRATA_RFM_ROWS, &rows) != STRATA_OK ||
-        strata_rfm_result_int(h, STRATA_RFM_CUSTOMERS, &n) != STRATA_OK || rows > 100000)
+    if (strata_rfm_result_int(h, STRATA_RFM_RESULT_ROWS, &rows) != STRATA_OK ||
+        strata_rfm_result_int(h, STRATA_RFM_RESULT_CUSTOMERS, &n) != STRATA_OK || rows > 100000)
         return;
     if (!spill_dir[0]) {
         strcpy(spill_dir, "/tmp/fuzz_rfm_spill.XXXXXX");
@@ -42,7 +42,7 @@ static void fit_out_of_core(strata_rfm *h, const char *path, const char *table, 
     int st = strata_rfm_fit_h5(o, path, table, c, t, a);
     if (st == STRATA_OK) {
         int64_t m = -1;
-        if (strata_rfm_result_int(o, STRATA_RFM_CUSTOMERS, &m) != STRATA_OK || m != n)
+        if (strata_rfm_result_int(o, STRATA_RFM_RESULT_CUSTOMERS, &m) != STRATA_OK || m != n)
             abort();
         int64_t *x = malloc((size_t)n * 2 * sizeof *x);
         double *y = malloc((size_t)n * 2 * sizeof *y);
@@ -79,7 +79,7 @@ static void fit(const char *path, const char *table, const char *c, const char *
     fuzz_status_ok(st);
     if (st == STRATA_OK) {
         int64_t customers = -1;
-        if (strata_rfm_result_int(h, STRATA_RFM_CUSTOMERS, &customers) != STRATA_OK ||
+        if (strata_rfm_result_int(h, STRATA_RFM_RESULT_CUSTOMERS, &customers) != STRATA_OK ||
             customers < 1)
             abort(); /* a fit that succeeds has at least one customer */
         fit_out_of_core(h, path, table, c, t, a);

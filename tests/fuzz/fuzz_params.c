@@ -88,7 +88,7 @@ static void fuzz_kmeans(reader *r)
         fuzz_status_ok(st);
         if (st == STRATA_OK) {
             double inertia;
-            if (strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &inertia) != STRATA_OK ||
+            if (strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &inertia) != STRATA_OK ||
                 !(inertia >= 0) || isinf(inertia))
                 abort();
         }
@@ -122,7 +122,7 @@ static void fuzz_rfm(reader *r)
         } else {
             char names[4][16];
             const char *ptrs[4];
-            int32_t bounds[4 * STRATA_RFM_RULE_COLUMNS];
+            int32_t bounds[4 * STRATA_RFM_RULE_NCOLS];
             int64_t nr = (int64_t)(take(r, 1) % 5);
             for (int64_t i = 0; i < nr; i++) {
                 size_t len = (size_t)(take(r, 1) % 16);
@@ -130,10 +130,11 @@ static void fuzz_rfm(reader *r)
                     names[i][c] = (char)take(r, 1);
                 names[i][len == 16 ? 15 : len] = '\0';
                 ptrs[i] = names[i];
-                for (int c = 0; c < STRATA_RFM_RULE_COLUMNS; c++)
-                    bounds[i * STRATA_RFM_RULE_COLUMNS + c] = (int32_t)take_int(r);
+                for (int c = 0; c < STRATA_RFM_RULE_NCOLS; c++)
+                    bounds[i * STRATA_RFM_RULE_NCOLS + c] = (int32_t)take_int(r);
             }
-            fuzz_status_ok(strata_rfm_set_segments(h, nr, nr ? ptrs : NULL, nr ? bounds : NULL));
+            fuzz_status_ok(strata_rfm_set_segments(h, nr, nr ? ptrs : NULL, nr ? bounds : NULL,
+                                                   STRATA_RFM_RULE_NCOLS));
         }
     }
     int64_t id[300], t[300];
@@ -147,7 +148,7 @@ static void fuzz_rfm(reader *r)
     fuzz_status_ok(st);
     if (st == STRATA_OK) {
         int64_t nc = 0;
-        if (strata_rfm_result_int(h, STRATA_RFM_CUSTOMERS, &nc) != STRATA_OK || nc < 1 || nc > 61)
+        if (strata_rfm_result_int(h, STRATA_RFM_RESULT_CUSTOMERS, &nc) != STRATA_OK || nc < 1 || nc > 61)
             abort();
         double *m = malloc((size_t)nc * sizeof *m);
         if (m && strata_rfm_column_double(h, STRATA_RFM_COL_MONETARY, m, nc) == STRATA_OK)

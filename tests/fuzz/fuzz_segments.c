@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (strata_rfm_set_int(h, STRATA_THREADS, 1) != STRATA_OK ||
             strata_rfm_fit(h, id, day, amount, 40) != STRATA_OK ||
-            strata_rfm_result_int(h, STRATA_RFM_SEGMENTS, &nseg) != STRATA_OK ||
-            strata_rfm_result_int(h, STRATA_RFM_CUSTOMERS, &nc) != STRATA_OK || nc != 13 ||
+            strata_rfm_result_int(h, STRATA_RFM_RESULT_SEGMENTS, &nseg) != STRATA_OK ||
+            strata_rfm_result_int(h, STRATA_RFM_RESULT_CUSTOMERS, &nc) != STRATA_OK || nc != 13 ||
             strata_rfm_column_int64(h, STRATA_RFM_COL_SEGMENT, seg, nc) != STRATA_OK)
             abort();
         for (int64_t i = 0; i < nc; i++)

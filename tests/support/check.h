@@ -38,7 +38,7 @@ static inline int64_t result_int(strata_kmeans *km, int key)
 static inline double result_inertia(strata_kmeans *km)
 {
     double v = -1.0;
-    ASSERT_OK(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &v));
+    ASSERT_OK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &v));
     return v;
 }
 
@@ -93,16 +93,16 @@ static inline void check_against_ref(strata_kmeans *km, const gen_data *g, const
     double in = result_inertia(km);
     ASSERT_MSG(fabs(in - ref->inertia) <= tol.inertia_rtol * ref->inertia,
                "%s: inertia %.17g, reference %.17g", what, in, ref->inertia);
-    ASSERT_MSG(result_int(km, STRATA_RESULT_N_ITER) == ref->n_iter,
+    ASSERT_MSG(result_int(km, STRATA_KMEANS_RESULT_N_ITER) == ref->n_iter,
                "%s: n_iter %lld, reference %lld", what,
-               (long long)result_int(km, STRATA_RESULT_N_ITER), (long long)ref->n_iter);
-    ASSERT_MSG(result_int(km, STRATA_RESULT_CONVERGED) == ref->converged,
+               (long long)result_int(km, STRATA_KMEANS_RESULT_N_ITER), (long long)ref->n_iter);
+    ASSERT_MSG(result_int(km, STRATA_KMEANS_RESULT_CONVERGED) == ref->converged,
                "%s: converged %lld, reference %d", what,
-               (long long)result_int(km, STRATA_RESULT_CONVERGED), ref->converged);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_N), n);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_D), d);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_K), k);
-    ASSERT_EQ_INT(result_int(km, STRATA_RESULT_INIT), STRATA_INIT_CENTROIDS);
+               (long long)result_int(km, STRATA_KMEANS_RESULT_CONVERGED), ref->converged);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_N), n);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_D), d);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_K), k);
+    ASSERT_EQ_INT(result_int(km, STRATA_KMEANS_RESULT_INIT), STRATA_INIT_CENTROIDS);
     if (log) {
         ASSERT_EQ_INT(log->calls, ref->n_iter);
         for (int64_t t = 0; t < log->calls && t < LOG_CAP; t++) {

@@ -22,6 +22,6 @@ int main(int argc,char**argv){
   double best[2]={1e9,1e9},bw[2]={1e9,1e9};
   for(int r=0;r<R;r++)for(int m=0;m<2;m++){ if(strata_kmeans_set_int(km,STRATA_KMEANS_MAX_ITER,m?1+I:1))return 3;
     double t0=cpu(),w0=wall(); if(strata_kmeans_fit(km,dt,x,n,d,0,NULL)){fprintf(stderr,"%s\n",strata_kmeans_last_error(km));return 4;} double t=cpu()-t0,w=wall()-w0; if(t<best[m])best[m]=t; if(w<bw[m])bw[m]=w;}
-  int64_t it; if(strata_kmeans_result_int(km,STRATA_RESULT_N_ITER,&it))return 5;
+  int64_t it; if(strata_kmeans_result_int(km,STRATA_KMEANS_RESULT_N_ITER,&it))return 5;
   printf("%ld %d %d %s %s T%d cpu_ms/iter %.3f wall_ms/iter %.3f n_iter %lld\n",n,d,k,argv[4],argv[5],thr,(best[1]-best[0])/I*1e3,(bw[1]-bw[0])/I*1e3,(long long)it);
   return 0;}

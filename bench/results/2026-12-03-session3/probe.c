@@ -18,7 +18,7 @@ int main(int argc,char**argv){
     if(getenv("KERN")&&strata_kmeans_set_int(km,STRATA_KERNEL,atoi(getenv("KERN"))))return 4;
     if(getenv("SEEDPP")){if(strata_kmeans_set_int(km,STRATA_KMEANS_INIT,atoi(getenv("SEEDPP"))))return 5;} else if(strata_kmeans_set_init_centroids(km,c,k,d))return 3;
     double t0=now(); int rc=strata_kmeans_fit(km,dt?STRATA_FLOAT64:STRATA_FLOAT32,dt?(void*)xd:(void*)x,n,d,0,NULL); double t1=now();
-    int64_t it; double in; (void)strata_kmeans_result_int(km,STRATA_RESULT_N_ITER,&it); (void)strata_kmeans_result_double(km,STRATA_RESULT_INERTIA,&in);
+    int64_t it; double in; (void)strata_kmeans_result_int(km,STRATA_KMEANS_RESULT_N_ITER,&it); (void)strata_kmeans_result_double(km,STRATA_KMEANS_RESULT_INERTIA,&in);
     printf("max_iter %d rc %d: %.4f s, %ld iters, inertia %.10g\n",mi,rc,t1-t0,(long)it,in);
     strata_kmeans_free(km);}
   }

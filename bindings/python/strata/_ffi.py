@@ -124,7 +124,7 @@ FUNCTIONS = {
     "strata_rfm_set_int": (c_int, [RFMPtr, c_int, c_int64]),
     "strata_rfm_get_int": (c_int, [RFMPtr, c_int, _int64_p]),
     "strata_rfm_set_edges": (c_int, [RFMPtr, c_int, _double_p, c_int64]),
-    "strata_rfm_set_segments": (c_int, [RFMPtr, c_int64, POINTER(c_char_p), _int32_p]),
+    "strata_rfm_set_segments": (c_int, [RFMPtr, c_int64, POINTER(c_char_p), _int32_p, c_int64]),
     "strata_rfm_set_segments_text": (c_int, [RFMPtr, c_char_p]),
     "strata_rfm_fit": (c_int, [RFMPtr, _int64_p, _int64_p, _double_p, c_int64]),
     "strata_rfm_fit_h5": (c_int, [RFMPtr, c_char_p, c_char_p, c_char_p, c_char_p, c_char_p]),
@@ -136,7 +136,18 @@ FUNCTIONS = {
     "strata_rfm_edges": (c_int, [RFMPtr, c_int, _double_p, c_int64]),
     "strata_rfm_profile": (c_int, [RFMPtr, c_int, _double_p, c_int64]),
     "strata_rfm_segment_name": (c_char_p, [RFMPtr, c_int64]),
-    "strata_rfm_segment_rules": (c_int, [RFMPtr, _int32_p, c_int64]),
+    "strata_rfm_segment_rules": (c_int, [RFMPtr, _int32_p, c_int64, c_int64]),
+    "strata_rfm_rule_columns": (c_int, []),
+    "strata_key_count": (c_int64, []),
+    "strata_key_at": (c_int, [c_int64]),
+    "strata_key_name": (c_char_p, [c_int]),
+    "strata_key_kind": (c_int, [c_int]),
+    "strata_key_type": (c_int, [c_int]),
+    "strata_key_handles": (c_int, [c_int]),
+    "strata_param_int_bounds": (c_int, [c_int, _int64_p, _int64_p]),
+    "strata_param_double_bounds": (c_int, [c_int, _double_p, _double_p]),
+    "strata_param_default_int": (c_int, [c_int, _int64_p]),
+    "strata_param_default_double": (c_int, [c_int, _double_p]),
     # Profiles, lifecycle stages, migrations (issue 11)
     "strata_profile_compute": (c_int, [POINTER(c_void_p), _double_p, c_int64, c_int64, c_int64,
                                        POINTER(c_char_p), _int32_p, c_int64, _double_p, c_int]),
@@ -233,15 +244,24 @@ KMEANS_MEMORY = 113
 KMEANS_BLOCK_ROWS = 114
 THREADS = 400
 
-# strata_result
-RESULT_N = 0
-RESULT_D = 1
-RESULT_K = 2
-RESULT_N_ITER = 3
-RESULT_CONVERGED = 4
-RESULT_INERTIA = 5
-RESULT_ALGORITHM = 10
-RESULT_STREAMED = 11
+# strata_key_kinds, strata_value_type, strata_handle_kind (the key catalogue)
+KEY_PARAM = 1
+KEY_RESULT = 2
+VALUE_INT = 1
+VALUE_DOUBLE = 2
+HANDLE_KMEANS = 1
+HANDLE_RFM = 2
+HANDLE_MODEL = 4
+
+# strata_kmeans_result (results: keys >= 1000; parameters: keys < 1000)
+KMEANS_RESULT_N = 1000
+KMEANS_RESULT_D = 1001
+KMEANS_RESULT_K = 1002
+KMEANS_RESULT_N_ITER = 1003
+KMEANS_RESULT_CONVERGED = 1004
+KMEANS_RESULT_INERTIA = 1005
+KMEANS_RESULT_ALGORITHM = 1010
+KMEANS_RESULT_STREAMED = 1011
 
 # strata_write_flags
 WRITE_FORCE = 1
@@ -268,11 +288,11 @@ RFM_MONETARY_VALUES = {"sum": 0, "mean": 1}
 RFM_TIME_UNITS = {"days": 0, "seconds": 1}
 RFM_METRICS = {"recency": 0, "frequency": 1, "monetary": 2}
 #: result keys, by the names the binding reports them under
-RFM_RESULTS = {"rows": 250, "rows_used": 251, "bad_id": 252, "bad_time": 253, "bad_amount": 254,
-               "negative": 255, "zero": 256, "duplicates": 257, "return_only": 258,
-               "customers": 259, "first_day": 260, "last_day": 261, "reference_day": 262,
-               "bins": 263, "bins_r": 264, "bins_f": 265, "bins_m": 266, "segments": 267,
-               "unmatched": 268}
+RFM_RESULTS = {"rows": 2000, "rows_used": 2001, "bad_id": 2002, "bad_time": 2003,
+               "bad_amount": 2004, "negative": 2005, "zero": 2006, "duplicates": 2007, "return_only": 2008,
+               "customers": 2009, "first_day": 2010, "last_day": 2011, "reference_day": 2012,
+               "bins": 2013, "bins_r": 2014, "bins_f": 2015, "bins_m": 2016, "segments": 2017,
+               "unmatched": 2018}
 #: integer columns (strata_rfm_column_int64), then the double ones
 RFM_INT_COLUMNS = {"customer_id": 0, "recency": 1, "frequency": 2, "first_day": 4, "tenure": 5,
                    "r": 6, "f": 7, "m": 8, "code": 9, "score": 10, "segment": 11}
@@ -280,6 +300,8 @@ RFM_DOUBLE_COLUMNS = {"monetary": 3, "revenue": 12}
 RFM_STATS = ["count", "customer_share", "revenue", "revenue_share", "mean_recency",
              "median_recency", "mean_frequency", "median_frequency", "mean_monetary",
              "median_monetary"]
+#: the rule columns the binding fills (STRATA_RFM_RULE_NCOLS of the header it follows),
+#: passed as ncols: a library that knows more columns makes the others "any"
 RFM_RULE_COLUMNS = 8
 
 # Profiles (strata_profile_stat), stages, moves

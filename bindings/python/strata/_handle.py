@@ -108,9 +108,11 @@ class KMeansHandle:
             self._free()
 
     def _error(self, status):
-        """The exception for a non-OK status, with the handle's message (read it
-        before the next call on the handle, which replaces it)."""
-        message = _text(lib.strata_kmeans_last_error(self._ptr))
+        """The exception for a non-OK status, with the failing call's message: the
+        thread's strata_last_error(), which every failing call sets (const calls,
+        e.g. predict and the getters, leave the handle's own message alone so
+        that threads can share a fitted handle). Read before the next call."""
+        message = _text(lib.strata_last_error())
         return error_for(status, message or _text(lib.strata_status_str(status)))
 
     def call(self, func, *args):

@@ -10,7 +10,7 @@ from ctypes import c_double, c_int32
 
 import numpy as np
 
-from . import _ffi
+from . import _ffi, _params
 from ._arrays import as_centroids, as_matrix, as_weights, pointer
 from ._base import ParamsMixin
 from .frame import frame_of
@@ -74,14 +74,7 @@ def _memory_bytes(value):
             raise ArgumentError(f"memory must be None, an int of bytes >= 0 or a size such as "
                                 f"'1G' or '512M', got {value!r}", -102)
         return int(size)
-    return _integer("memory", value, 0)
-
-
-def _real(name, value):
-    """``value`` as a finite float >= 0, or ArgumentError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
-        raise ArgumentError(f"{name} must be a finite float >= 0, got {value!r}", -102)
-    return float(value)
+    return _params.check_int("memory", value, _ffi.KMEANS_MEMORY)
 
 
 def seed_of(state):
@@ -206,7 +199,8 @@ class KMeans(ParamsMixin):
     # -- parameters ---------------------------------------------------------
 
     def _threads(self):
-        return 0 if self.n_threads is None else _integer("n_threads", self.n_threads, 0)
+        return 0 if self.n_threads is None else _params.check_int("n_threads", self.n_threads,
+                                                                 _ffi.THREADS)
 
     def _seed(self):
         return seed_of(self.random_state)
@@ -221,8 +215,8 @@ class KMeans(ParamsMixin):
     def _settings(self):
         """Validate the parameters: (integer settings by key, double settings by key,
         initial centroids or None)."""
-        k = _integer("n_clusters", self.n_clusters, 1)
-        tol = _real("tol", self.tol)
+        k = _params.check_int("n_clusters", self.n_clusters, _ffi.KMEANS_K)
+        tol = _params.check_real("tol", self.tol, _ffi.KMEANS_TOL)
         algorithm = self._algorithm()
         centroids = None
         if isinstance(self.init, str):
@@ -235,16 +229,18 @@ class KMeans(ParamsMixin):
         if isinstance(self.n_init, str) and self.n_init == "auto":
             n_init = self._auto_n_init_random if centroids is None and self.init == "random" else 1
         else:
-            n_init = _integer("n_init", self.n_init, 1)
+            n_init = _params.check_int("n_init", self.n_init, _ffi.KMEANS_N_INIT)
             if centroids is not None and n_init != 1:
                 warnings.warn(f"Explicit initial centers given: performing only one init "
                               f"instead of n_init={n_init}.", RuntimeWarning,
                               stacklevel=_stacklevel())
                 n_init = 1
-        ints = {_ffi.KMEANS_K: k, _ffi.KMEANS_MAX_ITER: _integer("max_iter", self.max_iter, 1),
+        ints = {_ffi.KMEANS_K: k, _ffi.KMEANS_MAX_ITER: _params.check_int("max_iter", self.max_iter,
+                                                                _ffi.KMEANS_MAX_ITER),
                 _ffi.KMEANS_N_INIT: n_init, _ffi.KMEANS_ALGORITHM: algorithm,
                 _ffi.THREADS: self._threads(),
-                _ffi.KMEANS_CHAIN_LENGTH: _integer("chain_length", self.chain_length, 1),
+                _ffi.KMEANS_CHAIN_LENGTH: _params.check_int("chain_length", self.chain_length,
+                                                         _ffi.KMEANS_CHAIN_LENGTH),
                 _ffi.KMEANS_ALLOW_TOO_FEW: 1,  # fewer distinct points than k: fit and warn
                 _ffi.KMEANS_MEMORY: _memory_bytes(getattr(self, "memory", None))}
         ints[_ffi.KMEANS_SEED] = self._seed()  # last: drawing a seed advances a RandomState
@@ -312,16 +308,16 @@ class KMeans(ParamsMixin):
                 handle.call(lib.strata_kmeans_set_init_centroids, pointer(centroids, c_double),
                             *centroids.shape)
             handle.fit(func, *args, progress=progress, interrupt=interrupt)
-            n, d, k = (handle.result_int(key) for key in (_ffi.RESULT_N, _ffi.RESULT_D, _ffi.RESULT_K))
+            n, d, k = (handle.result_int(key) for key in (_ffi.KMEANS_RESULT_N, _ffi.KMEANS_RESULT_D, _ffi.KMEANS_RESULT_K))
             centers = np.empty((k, d), np.float64)
             labels = np.empty(n, np.int32)
             handle.call(lib.strata_kmeans_centroids, pointer(centers, c_double), k, d)
             handle.call(lib.strata_kmeans_labels, pointer(labels, c_int32), n)
-            inertia = handle.result_double(_ffi.RESULT_INERTIA)
-            n_iter = handle.result_int(_ffi.RESULT_N_ITER)
-            converged = bool(handle.result_int(_ffi.RESULT_CONVERGED))
-            self.streamed_ = bool(handle.result_int(_ffi.RESULT_STREAMED))
-            self.algorithm_ = _ALGORITHM_NAMES[handle.result_int(_ffi.RESULT_ALGORITHM)]
+            inertia = handle.result_double(_ffi.KMEANS_RESULT_INERTIA)
+            n_iter = handle.result_int(_ffi.KMEANS_RESULT_N_ITER)
+            converged = bool(handle.result_int(_ffi.KMEANS_RESULT_CONVERGED))
+            self.streamed_ = bool(handle.result_int(_ffi.KMEANS_RESULT_STREAMED))
+            self.algorithm_ = _ALGORITHM_NAMES[handle.result_int(_ffi.KMEANS_RESULT_ALGORITHM)]
             self.cluster_centers_, self.labels_, self.inertia_ = centers, labels, inertia
             self.n_iter_, self.converged_, self.n_features_in_ = n_iter, converged, d
             self._source = source
@@ -442,7 +438,7 @@ class KMeans(ParamsMixin):
         """
         source = self._source if source is None else source
         with self._fitted_handle().session() as handle:
-            if handle.result_int(_ffi.RESULT_N) == 0:
+            if handle.result_int(_ffi.KMEANS_RESULT_N) == 0:
                 raise StateError("this model was restored from its centroids (unpickled or "
                                  "copied), without its training labels: fit it to write it")
             handle.call(lib.strata_kmeans_write_h5, os.fsencode(path), source.encode(),
@@ -517,10 +513,11 @@ class MiniBatchKMeans(KMeans):
         else:
             no_improvement = _integer("max_no_improvement (None turns it off)",
                                       self.max_no_improvement, 1)
-        ints[_ffi.KMEANS_BATCH_SIZE] = _integer("batch_size", self.batch_size, 1)
+        ints[_ffi.KMEANS_BATCH_SIZE] = _params.check_int("batch_size", self.batch_size,
+                                                         _ffi.KMEANS_BATCH_SIZE)
         ints[_ffi.KMEANS_MAX_NO_IMPROVEMENT] = no_improvement
-        doubles[_ffi.KMEANS_REASSIGNMENT_RATIO] = _real("reassignment_ratio",
-                                                        self.reassignment_ratio)
+        doubles[_ffi.KMEANS_REASSIGNMENT_RATIO] = _params.check_real(
+            "reassignment_ratio", self.reassignment_ratio, _ffi.KMEANS_REASSIGNMENT_RATIO)
         return ints, doubles, centroids
 
     def _fit(self, func, *args, progress, source):

@@ -23,12 +23,13 @@ import sys
 
 import numpy as np
 
-from . import _ffi
+from . import _ffi, _params
 from ._lib import lib
 from .errors import ArgumentError, DTypeError, error_for
 
 _INT64_MIN = -2**63
-_ANY = (1, 100)
+#: a rule range matching any score: 1 .. the most bins (the library's bound of STRATA_RFM_BINS)
+_ANY = (1, _params.int_bounds(_ffi.RFM_BINS)[1])
 
 
 def _text(raw):
@@ -61,7 +62,8 @@ class _Handle:
     def call(self, func, *args):
         status = func(self.ptr, *args)
         if status != _ffi.OK:
-            message = _text(lib.strata_rfm_last_error(self.ptr))
+            # the thread's message: every failing call sets it (const calls only that)
+            message = _text(lib.strata_last_error())
             raise error_for(status, message or _text(lib.strata_status_str(status)))
 
     def set(self, key, value):
@@ -319,7 +321,8 @@ class RFMResult:
         self.segment_names = [_text(lib.strata_rfm_segment_name(handle.ptr, i))
                               for i in range(nseg)]
         self.segment_rules = np.empty((nseg, _ffi.RFM_RULE_COLUMNS), np.int32)
-        handle.call(lib.strata_rfm_segment_rules, _ptr(self.segment_rules, ctypes.c_int32), nseg)
+        handle.call(lib.strata_rfm_segment_rules, _ptr(self.segment_rules, ctypes.c_int32), nseg,
+                    _ffi.RFM_RULE_COLUMNS)
         self.profile = {"segment": list(self.segment_names)}
         for key, name in enumerate(_ffi.RFM_STATS):
             out = np.empty(nseg, np.float64)
@@ -385,7 +388,8 @@ def _configure(h, bins, ties, edges, segments, n_threads):
         if not names:
             raise ArgumentError("segments is empty; pass None for the default map")
         c_names = (ctypes.c_char_p * len(names))(*names)
-        h.call(lib.strata_rfm_set_segments, len(names), c_names, _ptr(bounds, ctypes.c_int32))
+        h.call(lib.strata_rfm_set_segments, len(names), c_names, _ptr(bounds, ctypes.c_int32),
+               _ffi.RFM_RULE_COLUMNS)
 
 
 def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, time_unit="days",
@@ -512,10 +516,7 @@ def _size(name, value):
             raise ArgumentError(f"{name} must be a size in bytes such as 2G, 512M, 100K or "
                                 f"1000000, got {value!r}")
         return int(digits) << shift
-    value = _int_or_none(name, value)
-    if value is not None and value < 0:
-        raise ArgumentError(f"{name} must be >= 0 bytes (0: no limit), got {value}")
-    return value
+    return None if value is None else _params.check_int(name, value, _ffi.RFM_MEMORY)
 
 
 def rfm_h5(path, customer_id="customer_id", day="day", amount="amount", bins=5, ties="rank", *,

@@ -57,7 +57,8 @@ class _Model:
         with self.lock:
             status = func(self.ptr, *args)
             if status:
-                raise error_for(status, (lib.strata_model_last_error(self.ptr) or b"").decode())
+                # the thread's message: const calls (predict, getters) leave the model's alone
+                raise error_for(status, (lib.strata_last_error() or b"").decode())
 
     def __del__(self):
         if getattr(self, "ptr", None):
@@ -66,10 +67,10 @@ class _Model:
 
 
 def _kmeans_call(kh, func, *args):
-    """A setter on a model's k-means handle; its own message on failure."""
+    """A call on a model's k-means handle; the failing call's message on failure."""
     status = func(kh, *args)
     if status:
-        raise error_for(status, (lib.strata_kmeans_last_error(kh) or b"").decode())
+        raise error_for(status, (lib.strata_last_error() or b"").decode())
 
 
 class TierModel:
