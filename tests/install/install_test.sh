@@ -26,8 +26,12 @@ check_linkage() {
   needed=$(readelf -d "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
   if [ "$kind" = shared ]; then
     grep -qx "libstrata.so.$major" <<<"$needed" || fail "$exe does not need libstrata.so.$major: $needed"
-    ldd "$exe" | grep -q "libstrata.so.$major => $prefix/$libdir/libstrata.so.$major" ||
-      fail "$exe does not load libstrata from $prefix: $(ldd "$exe" | grep strata)"
+    # Captured first: grep -q closing the pipe early would make ldd die of
+    # SIGPIPE, which pipefail turns into a spurious failure.
+    local loaded
+    loaded=$(ldd "$exe")
+    grep -q "libstrata.so.$major => $prefix/$libdir/libstrata.so.$major" <<<"$loaded" ||
+      fail "$exe does not load libstrata from $prefix: $(grep strata <<<"$loaded")"
   else
     ! grep -q libstrata <<<"$needed" || fail "$exe (static) needs a shared libstrata: $needed"
   fi
@@ -57,7 +61,7 @@ setup)
   # A prefix with the static library alone: pkg-config --static must then suffice.
   cp -a "$prefix" "$work/prefix-static"
   rm -f "$work/prefix-static/$libdir"/libstrata.so*
-  "$prefix/bin/strata" --version | grep -qx "strata $version" ||
+  grep -qx "strata $version" <<<"$("$prefix/bin/strata" --version)" ||
     fail "installed strata --version: $("$prefix/bin/strata" --version)"
   echo "installed into $prefix"
   ;;
