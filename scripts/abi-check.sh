@@ -32,7 +32,8 @@ dump() {
   abidw --no-corpus-path --no-comp-dir-path --short-locs --type-id-style hash \
     --headers-dir include --drop-private-types --exported-interfaces-only --out-file "$2" "$1"
 }
-if ! readelf -S "$lib" | grep -q '\.debug_info'; then
+sections="$(readelf -S "$lib")"
+if ! grep -q '\.debug_info' <<<"$sections"; then
   echo "abi-check: $lib has no debug information (abidw needs it; build with -g)" >&2
   exit 1
 fi
