@@ -26,7 +26,8 @@ for a in "$@"; do
     *) lib="$a" ;;
   esac
 done
-baseline=tests/abi/baseline.abi
+# (STRATA_ABI_BASELINE: another baseline file; tests/abi/selftest.sh uses it.)
+baseline="${STRATA_ABI_BASELINE:-tests/abi/baseline.abi}"
 # Stable output: no absolute paths, hashed type ids, public types only.
 dump() {
   abidw --no-corpus-path --no-comp-dir-path --short-locs --type-id-style hash \
