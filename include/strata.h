@@ -94,8 +94,9 @@ STRATA_API const char *strata_version_string(void);
 /* -3xx resources, -4xx state, -5xx interruption, -9xx internal.           */
 /* ------------------------------------------------------------------------ */
 
+/** Status codes returned by every int function (pinned values). */
 typedef enum strata_status {
-    STRATA_OK = 0,
+    STRATA_OK = 0,               /* success */
     STRATA_E_NULL = -100,        /* a required pointer argument is NULL */
     STRATA_E_ARG = -101,         /* an argument is out of range (n, d, k, stride, size) */
     STRATA_E_PARAM = -102,       /* unknown parameter key, wrong value type, or bad value */
@@ -149,9 +150,10 @@ STRATA_API STRATA_NODISCARD int strata_set_allocator(strata_alloc_fn alloc, stra
 /* Data types and SIMD kernels                                              */
 /* ------------------------------------------------------------------------ */
 
+/** Element types of data arrays (the dtype arguments). */
 typedef enum strata_dtype {
-    STRATA_FLOAT32 = 1,
-    STRATA_FLOAT64 = 2,
+    STRATA_FLOAT32 = 1, /* float */
+    STRATA_FLOAT64 = 2, /* double */
     STRATA_INT32 = 3, /* the integer types: only the streamed writer (strata_writer) takes them */
     STRATA_INT64 = 4
 } strata_dtype;
@@ -173,6 +175,7 @@ STRATA_API const char *strata_kernel_name(int kernel);
 /* k-means                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/** Opaque k-means handle: parameters and fitted model (strata_kmeans_create()). */
 typedef struct strata_kmeans strata_kmeans;
 
 /** Initialisation methods (value of STRATA_KMEANS_INIT). */
@@ -2008,6 +2011,7 @@ typedef enum strata_move {
 /** Name of a move ("same", "up", "down", "new", "gone"), or NULL. Static storage. */
 STRATA_API const char *strata_move_name(int move);
 
+/** Opaque result of strata_migrate(): who moved between two tierings. */
 typedef struct strata_migration strata_migration;
 
 /** Compare two tierings of customers, matched by id. Ids need not be
