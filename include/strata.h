@@ -460,11 +460,12 @@ typedef enum strata_result {
 typedef int (*strata_progress_fn)(void *user, int64_t run, int64_t iteration, double inertia);
 
 /** The steps of a run reported to a strata_step_fn (pinned values). A step
- *  is reported several times: first with its starting done, then after each
- *  unit of its work, at a bounded rate (per block of rows, per centre, per
- *  iteration, per part, per k; never per row), and done never goes back
- *  within a step's consecutive reports, except that READ starts again at 0
- *  with each pass of a streamed fit. done <= total where total >= 0. */
+ *  is reported several times: first with its starting done (not ITERATE),
+ *  then after each unit of its work, at a bounded rate (per block of rows,
+ *  per centre, per iteration, per part, per k; never per row). Of two
+ *  reports in a row of the same step and run, the second's done is never
+ *  lower, except that READ starts again at 0 with each pass of a streamed
+ *  fit; 0 <= done <= total where total >= 0. */
 typedef enum strata_step {
     STRATA_STEP_READ = 1,      /* reading the input: done of total rows read, 0
                                   first, then after each block of rows (column
@@ -474,8 +475,10 @@ typedef enum strata_step {
                                   the file once per pass - the checks, each
                                   seeding pass, each iteration - and every pass
                                   reports READ 0 of n, then after each block, n of
-                                  n at its end, between the SEED / ITERATE
-                                  reports of the phase it serves. An out-of-core
+                                  n at its end (the distinct-row count, a scan
+                                  that may stop early, may end sooner), between
+                                  the SEED / ITERATE reports of the phase it
+                                  serves. An out-of-core
                                   RFM fit (STRATA_RFM_MEMORY below the log)
                                   reads it twice: total = 4 x rows values, the
                                   id column (n values) then all three columns
