@@ -234,9 +234,11 @@ static int stream_run_init(recorder *r, const char *out, int init, int with_step
     return st;
 }
 
+static int g_stream_init = STRATA_INIT_KMEANSPP;
+
 static int stream_run(recorder *r, const char *out)
 {
-    return stream_run_init(r, out, STRATA_INIT_KMEANSPP, 1, NULL, NULL);
+    return stream_run_init(r, out, g_stream_init, 1, NULL, NULL);
 }
 
 /* The READ reports of passes: every pass 0, 4096, ..., 20000 of 20000;
@@ -453,7 +455,13 @@ static void test_rfm_cancel(void)
 
 static void test_stream_cancel(void)
 {
-    cancel_everywhere(stream_run, "streamc.h5");
+    const int inits[] = {STRATA_INIT_KMEANSPP, STRATA_INIT_KMEANS_PARALLEL, STRATA_INIT_AFKMC2,
+                         STRATA_INIT_RANDOM};
+    for (int t = 0; t < 4; t++) {
+        g_stream_init = inits[t];
+        cancel_everywhere(stream_run, "streamc.h5");
+    }
+    g_stream_init = STRATA_INIT_KMEANSPP;
 }
 
 static void test_spill_cancel(void)
