@@ -2,8 +2,9 @@
 """Out-of-core k-means (issue 13): seconds per streamed pass against a plain
 sequential read of the same file, and the peak RSS under a memory budget.
 
-Writes an N x D float32 dataset in blocks (h5py, chunked, never the whole
-matrix in memory), times reading it sequentially (`cat FILE >/dev/null` and
+Writes an N x D float32 dataset (`strata gen blobs`: 16 Gaussian blobs,
+chunked --chunk-rows rows, streamed in blocks, never the whole matrix in
+memory), times reading it sequentially (`cat FILE >/dev/null` and
 an h5py loop over blocks of rows), then:
 
 - seconds per pass: the Python binding fits the file under the budget from
@@ -44,17 +45,14 @@ def count(text):
     return int(float(m.group(1)) * {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}[m.group(2)])
 
 
-def write_file(path, n, d, chunk_rows, seed):
-    import h5py
-    rng = np.random.default_rng(seed)
-    centres = rng.uniform(-10, 10, (16, d)).astype(np.float32)
-    block = 1 << 20
-    with h5py.File(path, "w") as f:
-        ds = f.create_dataset("x", (n, d), np.float32, chunks=(min(chunk_rows, n), d))
-        for r0 in range(0, n, block):
-            m = min(block, n - r0)
-            lab = rng.integers(0, len(centres), m)
-            ds[r0:r0 + m] = centres[lab] + rng.standard_normal((m, d), np.float32)
+def write_file(strata, path, n, d, chunk_rows, seed):
+    """/x: n x d float32 in 16 blobs, by `strata gen` (streamed, any size)."""
+    cmd = [strata, "gen", "blobs", "-o", path, "--n", str(n), "--d", str(d), "--k", "16",
+           "--dtype", "float32", "--dataset", "x", "--seed", str(seed), "--chunk-rows",
+           str(chunk_rows), "--force"]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
 
 
 def timed(cmd, repeats):
@@ -161,7 +159,7 @@ def main():
     out = os.path.join(args.dir, f"outofcore_{args.n}x{args.d}_model.h5")
     if not os.path.exists(path):
         t0 = time.perf_counter()
-        write_file(path, args.n, args.d, args.chunk_rows, 1)
+        write_file(args.strata, path, args.n, args.d, args.chunk_rows, 1)
         print(f"wrote {path} ({os.path.getsize(path) / 1e9:.2f} GB) in "
               f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
     size = os.path.getsize(path)

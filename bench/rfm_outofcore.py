@@ -5,14 +5,14 @@
         [--memory 2G] [--tmpdir DIR] [--file LOG.h5] [--keep] [--no-in-memory]
         [--strata build/tools/strata]
 
-Writes an N-row log (three 1-D datasets, chunked 1M rows, no compression:
-customer_id int64 uniform over --customers, day int64 over two years, amount
-float64 log-normal in cents) block by block with h5py, never holding the
-whole log (reused when --file exists with the same N). Then runs, each under
-`/usr/bin/time -v`:
+Writes an N-row log of --customers customers with `strata gen transactions
+--layout columns` (/tx/customer_id, /tx/day int64, /tx/amount float64, with
+returns, lost amounts and double-logged orders; chunked 1M rows), streamed
+block by block, never holding the whole log (reused when --file exists with
+the same N). Then runs, each under `/usr/bin/time -v`:
 
-    strata rfm LOG.h5 --customer customer_id --time day --amount amount \\
-        -o OUT.h5 --force --memory SIZE [--tmpdir DIR]
+    strata rfm LOG.h5 --customer /tx/customer_id --time /tx/day \\
+        --amount /tx/amount -o OUT.h5 --force --memory SIZE [--tmpdir DIR]
 
 and, unless --no-in-memory, the same without --memory, and reports wall
 seconds, CPU seconds (user + system) and peak resident memory (Maximum
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCK = 1 << 22
+CHUNK = 1 << 20
 
 
 def count(text):
@@ -44,20 +44,14 @@ def count(text):
     return int(float(text.rstrip("kKMG")) * scale)
 
 
-def write_log(path, n, customers, seed=0):
-    import h5py
-    rng = np.random.default_rng(seed)
-    with h5py.File(path, "w") as f:
-        chunk = (min(n, 1 << 20),)
-        ids = f.create_dataset("customer_id", (n,), "i8", chunks=chunk)
-        day = f.create_dataset("day", (n,), "i8", chunks=chunk)
-        amt = f.create_dataset("amount", (n,), "f8", chunks=chunk)
-        for r0 in range(0, n, BLOCK):
-            k = min(BLOCK, n - r0)
-            ids[r0:r0 + k] = rng.integers(0, customers, k)
-            day[r0:r0 + k] = 18000 + (np.arange(r0, r0 + k) * 730) // n
-            amt[r0:r0 + k] = np.round(rng.lognormal(3.0, 1.0, k), 2)
-        f.attrs["n"] = n
+def write_log(strata, path, n, customers, seed=0):
+    """/tx/{customer_id,day,amount}: n rows by `strata gen` (streamed, any size)."""
+    cmd = [strata, "gen", "transactions", "-o", str(path), "--customers", str(customers),
+           "--n", str(n), "--layout", "columns", "--dataset", "tx", "--seed", str(seed),
+           "--chunk-rows", str(CHUNK), "--force"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr}")
 
 
 def cpu_model():
@@ -116,14 +110,14 @@ def main():
         if log.exists():
             import h5py
             with h5py.File(log, "r") as f:
-                reuse = f.attrs.get("n") == n
+                reuse = "tx/customer_id" in f and f["tx/customer_id"].shape == (n,)
         if not reuse:
             t0 = time.perf_counter()
-            write_log(log, n, customers)
+            write_log(a.strata, log, n, customers)
             print(f"wrote {n} rows to {log} in {time.perf_counter() - t0:.0f} s",
                   file=sys.stderr)
-        base = [a.strata, "rfm", str(log), "--customer", "customer_id", "--time", "day",
-                "--amount", "amount", "--force"]
+        base = [a.strata, "rfm", str(log), "--customer", "/tx/customer_id", "--time", "/tx/day",
+                "--amount", "/tx/amount", "--force"]
         cpu = cpu_model()
         runs = []
         spill = base + ["-o", str(work / "ooc.h5"), "--memory", a.memory]

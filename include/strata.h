@@ -550,30 +550,66 @@ typedef enum strata_kmeans_result {
  *  and parameters, and the handle stays usable. */
 typedef int (*strata_progress_fn)(void *user, int64_t run, int64_t iteration, double inertia);
 
-/** The steps of a run reported to a strata_step_fn (pinned values). */
+/** The steps of a run reported to a strata_step_fn (pinned values). A step
+ *  is reported several times: first with its starting done (not ITERATE),
+ *  then after each unit of its work, at a bounded rate (per block of rows,
+ *  per centre, per iteration, per part, per k; never per row). Of two
+ *  reports in a row of the same step and run, the second's done is never
+ *  lower, except that READ starts again at 0 with each pass of a streamed
+ *  fit; 0 <= done <= total where total >= 0. */
 typedef enum strata_step {
-    STRATA_STEP_READ = 1,      /* reading the input: done of total rows read, after
-                                  each block of rows (column inputs: done and total
-                                  count the values of all columns read so far) */
-    STRATA_STEP_SEED = 2,      /* seeding run `run`: done 0 of 1 before, 1 of 1 after */
+    STRATA_STEP_READ = 1,      /* reading the input: done of total rows read, 0
+                                  first, then after each block of rows (column
+                                  inputs: done and total count the values of all
+                                  columns read so far). A streamed k-means fit
+                                  (memory budget, STRATA_KMEANS_BLOCK_ROWS) reads
+                                  the file once per pass - the checks, each
+                                  seeding pass, each iteration - and every pass
+                                  reports READ 0 of n, then after each block, n of
+                                  n at its end (the distinct-row count, a scan
+                                  that may stop early, may end sooner), between
+                                  the SEED / ITERATE reports of the phase it
+                                  serves. An out-of-core
+                                  RFM fit (STRATA_RFM_MEMORY below the log)
+                                  reads it twice: total = 4 x rows values, the
+                                  id column (n values) then all three columns
+                                  (3 x n), reported after each block spilled */
+    STRATA_STEP_SEED = 2,      /* seeding run `run`: done of total units, 0 before
+                                  and total after; k-means++ and AFK-MC2: total =
+                                  k, done = centres chosen, reported after each
+                                  (each costs a pass over the rows, or a streamed
+                                  pass with its READ reports); k-means||: total =
+                                  its most rounds + 1 (71), reported after each
+                                  round's pass, total once reduced to k; random or
+                                  given centroids: 0 of k, then k of k */
     STRATA_STEP_ITERATE = 3,   /* after each iteration of run `run`: done = iteration
                                   (1-based), total = the most it may take (max_iter;
                                   mini-batch: its step limit), value = the inertia the
-                                  strata_progress_fn gets */
-    STRATA_STEP_AGGREGATE = 4, /* RFM: transactions to customers: 0 of n rows before,
-                                  n of n after */
+                                  strata_progress_fn gets (streamed: the pass within
+                                  an iteration reports READ per block) */
+    STRATA_STEP_AGGREGATE = 4, /* RFM: transactions to customers: done of n rows, 0
+                                  before, n after; out of core, after the passes
+                                  that spill the log and after each part of it
+                                  aggregated: done = the rows the cleaning dropped
+                                  + the rows of the parts aggregated so far */
     STRATA_STEP_SCORE = 5,     /* RFM: scores and segments: 0 of c customers before,
-                                  c of c after */
+                                  c of c after. strata_kmeans_sweep(): done of nk +
+                                  1 (nk the k values): 0 first, then after each k
+                                  fitted and rated (after each round of parallel
+                                  fits), nk + 1 once the silhouettes are computed */
     STRATA_STEP_WRITE = 6      /* writing a result file: 0 of 1 before anything is
                                   written, 1 of 1 once the file is in place */
 } strata_step;
 
 /** Step callback: every step of a fit, read or write (strata_step), called on
- *  the calling thread; `run` is the restart index for SEED and ITERATE, else 0;
+ *  the thread that called the library function (never on the library's
+ *  worker or reader threads), one call at a time; `run` is the restart index
+ *  for SEED and ITERATE, else 0;
  *  `total` may be -1 where unknown; `value` is NaN except for ITERATE. Return
- *  0 to go on, non-zero to stop: the call then returns STRATA_E_CANCELLED
- *  (message naming the step), writes nothing (no output, no temporary file
- *  left) and the handle keeps its previous result. Exception: the return of
+ *  0 to go on, non-zero to stop, at any report: the call then returns
+ *  STRATA_E_CANCELLED (message naming the step), writes nothing (no output,
+ *  no temporary file left) and the handle keeps its previous result.
+ *  Exception: the return of
  *  the last WRITE call (1 of 1) is ignored, the file being in place. The
  *  callback must not call libstrata on the same handle. */
 typedef int (*strata_step_fn)(void *user, int step, int64_t run, int64_t done, int64_t total,
@@ -625,7 +661,9 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_set_init_centroids(strata_kmeans *
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_progress(strata_kmeans *km, strata_progress_fn fn, void *user);
 
 /** Set (or with fn == NULL remove) the step callback (strata_step_fn): READ in
- *  strata_kmeans_fit_h5(), SEED and ITERATE in every fit, WRITE in
+ *  strata_kmeans_fit_h5() (and per block of every pass of a streamed fit,
+ *  STRATA_KMEANS_BLOCK_ROWS in strata_kmeans_fit() included), SEED and
+ *  ITERATE in every fit, SCORE in strata_kmeans_sweep(), WRITE in
  *  strata_kmeans_write_h5(). Independent of the progress callback, which
  *  keeps its calls; after each iteration the progress callback is called
  *  first, and the step callback only if it returned 0.
@@ -1107,7 +1145,8 @@ STRATA_API STRATA_NODISCARD int strata_silhouette_sample(int64_t n, int64_t samp
  *  When n is small (fewer than 16384 rows a thread) the k run in parallel,
  *  each fit on one thread; else one after another, each on STRATA_THREADS
  *  threads: the results are the same. The progress callback is not called;
- *  the step callback gets the SEED reports of the fits made one after another
+ *  the step callback gets SCORE after each k (each round of parallel fits;
+ *  see strata_step) and the SEED reports of the fits made one after another
  *  (on the calling thread), none from the fits made in parallel.
  *  On success km holds the fit of suggested_k (its labels, centroids and
  *  results, as strata_kmeans_fit() leaves them; refitted at the end when the
@@ -1623,7 +1662,8 @@ STRATA_API void strata_rfm_free(strata_rfm *h);
 STRATA_API const char *strata_rfm_last_error(const strata_rfm *h);
 
 /** Set (or with fn == NULL remove) the step callback (strata_step_fn):
- *  READ in strata_rfm_fit_h5(), AGGREGATE and SCORE in strata_rfm_fit() and
+ *  READ in strata_rfm_fit_h5() (out of core: per block of its two passes),
+ *  AGGREGATE and SCORE in strata_rfm_fit() and
  *  strata_rfm_fit_h5() (SCORE also in strata_rfm_score()), WRITE in
  *  strata_rfm_write_h5(). A cancelled fit keeps the previous result.
  *  @return STRATA_OK, STRATA_E_NULL. */

@@ -12,8 +12,11 @@ enum { MODE_AUTO, MODE_NONE, MODE_BAR, MODE_JSON };
 static struct {
     int mode, quiet, shown; /* shown: a bar is on the line */
     double t0, step_t0, last_draw;
-    int step;
-    int64_t run;
+    int step; /* the step on the bar, with its last report: */
+    int64_t run, done, total;
+    double value;
+    int sub;  /* a step reported within it (0: none), with its last report: */
+    int64_t sub_done, sub_total;
 } P = {.mode = MODE_AUTO};
 
 int cli_progress_option(int opt, const char *arg, int *rc)
@@ -67,9 +70,32 @@ static void duration(char *buf, size_t len, double s)
         snprintf(buf, len, "%.0fs", s);
 }
 
+/* Whether a report of `step` is part of the step on the bar rather than a
+ * step of its own: a streamed fit's READ passes within a seeding or an
+ * iteration, a sweep's fits (SEED, ITERATE, READ) within its SCORE. */
+static int nested(int step)
+{
+    if (step == STRATA_STEP_READ && (P.step == STRATA_STEP_SEED || P.step == STRATA_STEP_ITERATE))
+        return 1;
+    return P.step == STRATA_STEP_SCORE && P.done < P.total &&
+           (step == STRATA_STEP_SEED || step == STRATA_STEP_ITERATE || step == STRATA_STEP_READ);
+}
+
+/* The nested report after the bar: "  (read 45%)", "  (seed 3/16)". */
+static int sub_text(char *buf, size_t len)
+{
+    if (!P.sub)
+        return 0;
+    if (P.sub == STRATA_STEP_READ && P.sub_total > 0)
+        return snprintf(buf, len, "  (%s %.0f%%)", strata_step_name(P.sub),
+                        100.0 * (double)P.sub_done / (double)P.sub_total);
+    return snprintf(buf, len, "  (%s %lld/%lld)", strata_step_name(P.sub), (long long)P.sub_done,
+                    (long long)P.sub_total);
+}
+
 static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double value, double now)
 {
-    char line[256], eta[32];
+    char line[320], eta[32];
     const double in_step = now - P.step_t0;
     const double rate = in_step > 0 ? (double)done / in_step : 0.0;
     int len;
@@ -87,12 +113,15 @@ static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double 
         len = snprintf(line, sizeof line, "%-9s [%s] %5.1f%%", strata_step_name(step), bar,
                        100.0 * frac);
         if (total > 1 && len > 0 && (size_t)len < sizeof line)
-            len += snprintf(line + len, sizeof line - (size_t)len, "  %.3g rows/s  ETA %s", rate,
+            len += snprintf(line + len, sizeof line - (size_t)len, "  %.3g%s/s  ETA %s", rate,
+                            step == STRATA_STEP_READ || step == STRATA_STEP_AGGREGATE ? " rows"
+                                                                                      : "",
                             done < total ? eta : "0s");
     } else {
         len = snprintf(line, sizeof line, "%-9s %lld", strata_step_name(step), (long long)done);
     }
-    (void)len;
+    if (len > 0 && (size_t)len < sizeof line)
+        sub_text(line + len, sizeof line - (size_t)len);
     fprintf(stderr, "\r%s\033[K", line);
     fflush(stderr);
     P.shown = 1;
@@ -120,15 +149,29 @@ static void show(int step, int64_t run, int64_t done, int64_t total, double valu
     if (P.mode != MODE_BAR && P.mode != MODE_JSON)
         return;
     const double now = cli_now();
+    if (P.mode == MODE_JSON) { /* every report, nested or not */
+        print_json(step, run, done, total, value, now);
+        return;
+    }
+    if (nested(step)) { /* the bar's step stays, its line gains the report */
+        P.sub = step;
+        P.sub_done = done;
+        P.sub_total = total;
+        if (now - P.last_draw >= 0.1)
+            draw_bar(P.step, P.run, P.done, P.total, P.value, now);
+        return;
+    }
     const int fresh = step != P.step || run != P.run;
     if (fresh) {
         P.step = step;
         P.run = run;
         P.step_t0 = now;
     }
-    if (P.mode == MODE_JSON)
-        print_json(step, run, done, total, value, now);
-    else if (fresh || done == total || now - P.last_draw >= 0.1) /* at most 10 redraws a second */
+    P.done = done;
+    P.total = total;
+    P.value = value;
+    P.sub = 0;
+    if (fresh || done == total || now - P.last_draw >= 0.1) /* at most 10 redraws a second */
         draw_bar(step, run, done, total, value, now);
 }
 

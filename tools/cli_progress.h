@@ -2,7 +2,10 @@
  * callback (strata_step_fn):
  *
  *   stderr a terminal, no option   a one-line bar redrawn with \r: step,
- *                                  percent, rate, ETA; iteration and inertia
+ *                                  percent, rate, ETA; iteration and inertia;
+ *                                  a report within the step (a streamed
+ *                                  pass's READ in a seeding or iteration, a
+ *                                  sweep's fits in its SCORE) shown after it
  *   --progress bar                 the bar even when stderr is not a terminal
  *   --progress json                one JSON object a line per report
  *   --progress none, or no terminal nothing (the behaviour before the option)

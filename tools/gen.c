@@ -53,11 +53,12 @@ static char *path_of(char *buf, size_t cap, const char *group, const char *name)
     return buf;
 }
 
-/* Chunks of about 1 MiB, but no bigger than the data (small files stay
- * small): depends on the size asked for, never on the block size. */
-static int64_t chunk_rows(int64_t n, int64_t row_bytes)
+/* Chunks of g->chunk_rows rows when given, else of about 1 MiB, but no
+ * bigger than the data (small files stay small): depends on the size asked
+ * for, never on the block size. */
+static int64_t chunk_rows(const gen_options *g, int64_t n, int64_t row_bytes)
 {
-    int64_t rows = ((int64_t)1 << 20) / row_bytes;
+    int64_t rows = g->chunk_rows > 0 ? g->chunk_rows : ((int64_t)1 << 20) / row_bytes;
     rows = rows < n ? rows : n;
     return rows > 0 ? rows : 1;
 }
@@ -86,7 +87,7 @@ static void put_pandas_frame(out *o, const gen_options *g, int *ids)
                                        synth_feature_names, SYNTH_FEATURES));
     put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_STRING, 1));
     put(o, strata_writer_dataset(o->w, path_of(name, sizeof name, g->name, "axis1"), STRATA_INT64,
-                                 0, chunk_rows(g->n, 8), &ids[0]));
+                                 0, chunk_rows(g, g->n, 8), &ids[0]));
     put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_INT, 1));
     put(o, strata_writer_fixed_strings(o->w, name, "name", KEY, 1));
     put(o, strata_writer_fixed_strings(o->w, path_of(name, sizeof name, g->name, "block0_items"),
@@ -94,7 +95,7 @@ static void put_pandas_frame(out *o, const gen_options *g, int *ids)
     put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_STRING, 1));
     put(o, strata_writer_dataset(o->w, path_of(name, sizeof name, g->name, "block0_values"),
                                  STRATA_FLOAT32, SYNTH_FEATURES,
-                                 chunk_rows(g->n, 4 * SYNTH_FEATURES), &ids[1]));
+                                 chunk_rows(g, g->n, 4 * SYNTH_FEATURES), &ids[1]));
     put(o, strata_writer_attr_int(o->w, name, "transposed", 1));
     static const char *const ATTRS[][2] = {
         {"pandas_type", "frame"}, {"pandas_version", "0.15.2"}, {"encoding", "UTF-8"},
@@ -125,18 +126,18 @@ int gen_customers(const gen_options *g, int64_t *bytes)
         if (g->layout == GEN_MATRIX) {
             put(&o, strata_writer_dataset(o.w, path_of(name, sizeof name, g->name, NULL),
                                           STRATA_FLOAT32, SYNTH_FEATURES,
-                                          chunk_rows(g->n, 4 * SYNTH_FEATURES), &ids[0]));
+                                          chunk_rows(g, g->n, 4 * SYNTH_FEATURES), &ids[0]));
             put(&o, strata_writer_strings(o.w, name, "feature_names", synth_feature_names,
                                           SYNTH_FEATURES));
-            put(&o, strata_writer_dataset(o.w, "/customer_id", STRATA_INT64, 0, chunk_rows(g->n, 8),
+            put(&o, strata_writer_dataset(o.w, "/customer_id", STRATA_INT64, 0, chunk_rows(g, g->n, 8),
                                           &ids[1]));
         } else if (g->layout == GEN_COLUMNS) {
             put(&o, strata_writer_dataset(o.w, path_of(name, sizeof name, g->name, "customer_id"),
-                                          STRATA_INT64, 0, chunk_rows(g->n, 8), &ids[0]));
+                                          STRATA_INT64, 0, chunk_rows(g, g->n, 8), &ids[0]));
             for (int j = 0; j < SYNTH_FEATURES; j++)
                 put(&o, strata_writer_dataset(o.w, path_of(name, sizeof name, g->name,
                                                            synth_feature_names[j]),
-                                              STRATA_FLOAT32, 0, chunk_rows(g->n, 4),
+                                              STRATA_FLOAT32, 0, chunk_rows(g, g->n, 4),
                                               &ids[1 + j]));
         } else if (g->layout == GEN_PANDAS) {
             put_pandas_frame(&o, g, ids);
@@ -149,9 +150,9 @@ int gen_customers(const gen_options *g, int64_t *bytes)
             }
             put(&o, strata_writer_table(o.w, path_of(name, sizeof name, g->name, NULL),
                                         SYNTH_FEATURES + 1, fields, types,
-                                        chunk_rows(g->n, 8 + 4 * SYNTH_FEATURES), &ids[0]));
+                                        chunk_rows(g, g->n, 8 + 4 * SYNTH_FEATURES), &ids[0]));
         }
-        put(&o, strata_writer_dataset(o.w, "/tier", STRATA_INT32, 0, chunk_rows(g->n, 4), &id_tier));
+        put(&o, strata_writer_dataset(o.w, "/tier", STRATA_INT32, 0, chunk_rows(g, g->n, 4), &id_tier));
         put(&o, strata_writer_strings(o.w, "/tier", "names", synth_tier_names, SYNTH_TIERS));
     }
     synth_rng r;
@@ -280,9 +281,9 @@ int gen_blobs(const gen_options *g, int64_t *bytes)
     int id_x = -1, id_group = -1;
     if (!open_out(&o, g)) {
         put(&o, strata_writer_dataset(o.w, path_of(name, sizeof name, g->name, NULL), g->dtype,
-                                      g->d, chunk_rows(g->n, g->d * (g->dtype == STRATA_FLOAT32 ? 4 : 8)),
+                                      g->d, chunk_rows(g, g->n, g->d * (g->dtype == STRATA_FLOAT32 ? 4 : 8)),
                                       &id_x));
-        put(&o, strata_writer_dataset(o.w, "/group", STRATA_INT32, 0, chunk_rows(g->n, 4),
+        put(&o, strata_writer_dataset(o.w, "/group", STRATA_INT32, 0, chunk_rows(g, g->n, 4),
                                       &id_group));
         put(&o, strata_writer_attr_string(o.w, name, "kind",
                                           g->customer_kind ? "customer" : "gaussian"));
@@ -421,11 +422,11 @@ int gen_transactions(const gen_options *g, int64_t *rows, int64_t *bytes)
     if (!open_out(&o, g)) {
         if (g->layout == GEN_COMPOUND)
             put(&o, strata_writer_table(o.w, path_of(name, sizeof name, g->name, NULL), 3, FIELDS,
-                                        TYPES, chunk_rows(expect, 24), &ids[0]));
+                                        TYPES, chunk_rows(g, expect, 24), &ids[0]));
         else
             for (int f = 0; f < 3; f++)
                 put(&o, strata_writer_dataset(o.w, path_of(name, sizeof name, g->name, FIELDS[f]),
-                                              TYPES[f], 0, chunk_rows(expect, 8), &ids[f]));
+                                              TYPES[f], 0, chunk_rows(g, expect, 8), &ids[f]));
         put(&o, strata_writer_attr_int(o.w, NULL, "reference_day", GEN_TODAY));
     }
     *rows = 0;

@@ -27,6 +27,7 @@ typedef struct gen_options {
     int dtype;          /* blobs: STRATA_FLOAT32 or STRATA_FLOAT64 */
     int customer_kind;  /* blobs: 1 skewed customer-like groups, 0 Gaussian blobs */
     int64_t block_rows;
+    int64_t chunk_rows; /* rows per HDF5 chunk of the row datasets; 0: about 1 MiB */
     const char *source; /* the root attribute "source" */
 } gen_options;
 

@@ -354,8 +354,10 @@ int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n, in
         return rc;
     strata__kmeans_model m = {0};
     strata__rowsrc src = strata__rowsrc_of(&X);
-    if (km->block_rows > 0) /* the stream's block copies over memory (tests, measurements) */
+    if (km->block_rows > 0) { /* the stream's block copies over memory (tests, measurements) */
         strata__rowsrc_memory_stream(&X, km->block_rows, &src);
+        src.steps = &km->steps;
+    }
     rc = strata__kmeans_fit_src(&src, &cfg, &m, km->msg);
     if (rc)
         return rc;
@@ -439,6 +441,7 @@ static int fit_stream(strata_kmeans *km, strata__h5_rows *st, const strata__h5_r
     }
     strata__rowsrc src;
     strata__h5_rows_rowsrc(st, info->dtype, rows, &src);
+    src.steps = &km->steps; /* READ per block of every pass */
     return strata__kmeans_fit_src(&src, cfg, m, km->msg);
 }
 

@@ -256,12 +256,28 @@ int strata_kmeans_sweep(strata_kmeans *km, int dtype, const void *x, int64_t n, 
     c.sample = sample;
 
     /* The k in parallel (one chunk each, one thread a fit), or one after
-     * another here, each fit on every thread (not inside a region of one). */
-    if (!parallel_k)
-        sweep_chunk(&c, 0, 0, nk, 0, NULL);
-    else if (strata__parallel_chunks(nk, 1, cfg.threads, 0, NULL, sweep_chunk, &c)) {
-        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory running a sweep");
+     * another here, each fit on every thread (not inside a region of one).
+     * SCORE (done of nk + 1) after each k, or each round of `threads` k in
+     * parallel, from this thread; the last unit is the silhouettes. */
+    const int64_t per = parallel_k ? cfg.threads : 1;
+    if ((rc = strata__step(&cfg.steps, STRATA_STEP_SCORE, 0, 0, nk + 1, NAN, msg)))
         goto done;
+    for (int64_t j0 = 0; j0 < nk; j0 += per) {
+        const int64_t m = nk - j0 < per ? nk - j0 : per;
+        if (!parallel_k) {
+            sweep_one(&c, j0);
+        } else if (strata__parallel_chunk_range(nk, 1, j0, j0 + m, cfg.threads, 0, NULL,
+                                                sweep_chunk, &c)) {
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory running a sweep");
+            goto done;
+        }
+        int failed = 0;
+        for (int64_t j = j0; j < j0 + m; j++)
+            failed |= c.rc[j] != 0;
+        if (failed)
+            break;
+        if ((rc = strata__step(&cfg.steps, STRATA_STEP_SCORE, 0, j0 + m, nk + 1, NAN, msg)))
+            goto done;
     }
     for (int64_t j = 0; j < nk; j++)
         if (c.rc[j]) {
@@ -292,6 +308,10 @@ int strata_kmeans_sweep(strata_kmeans *km, int dtype, const void *x, int64_t n, 
         refit.progress = NULL;
         if ((rc = strata__kmeans_fit(&X, &refit, &m, msg)))
             goto done;
+    }
+    if ((rc = strata__step(&cfg.steps, STRATA_STEP_SCORE, 0, nk + 1, nk + 1, NAN, msg))) {
+        strata__kmeans_model_free(&m);
+        goto done;
     }
     strata__kmeans_adopt(km, &m, &cfg);
     memcpy(out, c.table, (size_t)nk * STRATA_METRIC_COUNT * sizeof(double));

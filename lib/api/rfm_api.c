@@ -449,7 +449,7 @@ int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table, const 
         strata__rfm_report rep;
         if ((rc = strata__rfm_aggregate_h5(path, table, names, &cfg, (uint64_t)h->memory,
                                            h->tmpdir, &h->spare_table, &c, &rep, &in_memory,
-                                           h->msg)))
+                                           &h->steps, h->msg)))
             return rc;
         if (!in_memory && !(rc = fit_done(h, &c, &rep)))
             strata__file_id_of(path, "the file the result was computed from", &h->input);

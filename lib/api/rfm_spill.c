@@ -13,7 +13,12 @@
  *      customer file with their last purchase day;
  *   4. the reference day from the last day over every part, then the
  *      customer table read back in id order, recency = reference - last.
- * Every file is removed as soon as it is read, and the directory on return. */
+ * Every file is removed as soon as it is read, and the directory on return.
+ * Steps (include/strata.h): READ after each block of passes 1 and 2 (done of
+ * 4 n values: the id column, then all three), AGGREGATE before step 3 and
+ * after each part aggregated: done of n = the rows cleaned away + the rows of
+ * the parts aggregated so far (its n of n is the caller's). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +58,8 @@ typedef struct run {
     strata__spill_writer cust;
     int64_t customers, first_day, last_day;
     strata__rfm_report rep;
+    const strata__steps *steps;
+    int64_t n, aggregated; /* rows of the log; AGGREGATE's done */
     char *msg;
 } run;
 
@@ -211,6 +218,9 @@ static int process_part(run *r, const part *q, int depth)
         rc = add_customers(r, &c);
     }
     strata__rfm_customers_retire(&c, &r->table);
+    r->aggregated += m;
+    if (!rc && r->aggregated < r->n)
+        rc = strata__step(r->steps, STRATA_STEP_AGGREGATE, 0, r->aggregated, r->n, NAN, r->msg);
     return rc;
 }
 
@@ -226,9 +236,12 @@ static int spill_log(run *r, strata__h5_txlog *log, int64_t n, int64_t chunk, fa
     uint64_t *kept = strata__alloc((size_t)((block + 63) >> 6), sizeof *kept);
     int rc = id && time && amount && kept ? STRATA_OK : nomem(r, "a block of rows");
     int64_t lo = INT64_MAX, hi = INT64_MIN, valid = 0;
+    if (!rc)
+        rc = strata__step(r->steps, STRATA_STEP_READ, 0, 0, 4 * n, NAN, r->msg);
     for (int64_t r0 = 0; r0 < n && !rc; r0 += block) {
         int64_t k = n - r0 < block ? n - r0 : block;
-        if ((rc = strata__h5_txlog_read(log, r0, k, id, NULL, NULL)))
+        if ((rc = strata__h5_txlog_read(log, r0, k, id, NULL, NULL)) ||
+            (rc = strata__step(r->steps, STRATA_STEP_READ, 0, r0 + k, 4 * n, NAN, r->msg)))
             break;
         for (int64_t i = 0; i < k; i++) /* the row check's valid ids (kernels.h) */
             if (id[i] != INT64_MIN && id[i] >= r->cfg.min_id) {
@@ -245,13 +258,15 @@ static int spill_log(run *r, strata__h5_txlog *log, int64_t n, int64_t chunk, fa
         int64_t k = n - r0 < block ? n - r0 : block;
         if ((rc = strata__h5_txlog_read(log, r0, k, id, time, amount)))
             break;
-        strata__rfm_clean(id, time, amount, k, &r->cfg, kept, &r->rep);
+        r->aggregated += k - strata__rfm_clean(id, time, amount, k, &r->cfg, kept, &r->rep);
         for (int64_t w = 0; w < (k + 63) >> 6 && !rc; w++)
             for (uint64_t bits = kept[w]; bits && !rc; bits &= bits - 1) {
                 int64_t i = (w << 6) + __builtin_ctzll(bits);
                 rec x = {id[i], time[i], amount[i]};
                 rc = fanout_put(r, f, &x);
             }
+        if (!rc) /* the block is spilled */
+            rc = strata__step(r->steps, STRATA_STEP_READ, 0, n + 3 * (r0 + k), 4 * n, NAN, r->msg);
     }
     strata__free(id);
     strata__free(time);
@@ -308,7 +323,8 @@ static int load_customers(run *r, strata__scratch *spare, strata__rfm_customers 
 int strata__rfm_aggregate_h5(const char *path, const char *table, const char *const names[3],
                              const strata__rfm_agg_cfg *cfg, uint64_t budget, const char *tmpdir,
                              strata__scratch *spare, strata__rfm_customers *out,
-                             strata__rfm_report *rep, int *in_memory, char *msg)
+                             strata__rfm_report *rep, int *in_memory,
+                             const strata__steps *steps, char *msg)
 {
     *in_memory = 0;
     strata__h5_txlog *log;
@@ -322,7 +338,7 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
         return STRATA_OK;
     }
     run r = {.path = path, .cfg = *cfg, .budget = budget, .first_day = INT64_MAX,
-             .last_day = INT64_MIN, .msg = msg};
+             .last_day = INT64_MIN, .steps = steps, .n = n, .msg = msg};
     r.cfg.partial = 1;
     r.cfg.reference_day = STRATA_RFM_REFERENCE_AUTO; /* the real one once the last day is known */
     r.cust.fd = -1;
@@ -334,6 +350,8 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
     strata__h5_txlog_close(log);
     if (!rc)
         rc = strata__spill_create(r.sp, MAX_BUFFER, &r.cust);
+    if (!rc && r.aggregated < n) /* the rows cleaned away count as done */
+        rc = strata__step(steps, STRATA_STEP_AGGREGATE, 0, r.aggregated, n, NAN, msg);
     for (int64_t p = 0; f.parts && p < f.rg.parts && !rc; p++)
         rc = process_part(&r, &f.parts[p], 0);
     rc = strata__spill_finish(r.sp, &r.cust, rc);

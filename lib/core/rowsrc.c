@@ -2,6 +2,7 @@
  * in-memory stream (lib/core/rowsrc.h). */
 #include "core/rowsrc.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ struct strata__rowsrc_walk {
     pthread_t th;
     int th_live; /* job runs on th */
     int started; /* job holds block `next` (started or done) */
+    int ended;   /* the last READ (n of n) is reported */
 };
 
 static void *run_job(void *p)
@@ -104,9 +106,19 @@ int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *mo
 {
     const strata__rowsrc *src = w->src;
     *more = 0;
-    if (w->next >= w->nblocks)
-        return STRATA_OK;
+    const int64_t B = src->block_rows;
+    if (w->next >= w->nblocks) {
+        if (!src->ops || w->ended)
+            return STRATA_OK;
+        w->ended = 1;
+        return strata__step(src->steps, STRATA_STEP_READ, 0, src->mem.n, src->mem.n, NAN, msg);
+    }
     const int64_t b = w->next++;
+    if (src->ops) { /* the caller is done with the rows before block b */
+        int rc = strata__step(src->steps, STRATA_STEP_READ, 0, b * B, src->mem.n, NAN, msg);
+        if (rc)
+            return rc;
+    }
     if (!src->ops) {
         *view = src->mem;
         view->row0 = 0;
@@ -121,7 +133,6 @@ int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *mo
     /* The caller is done with block b - 1, whose buffer block b + 1 takes. */
     if (b + 1 < w->nblocks)
         start_read(w, b + 1);
-    const int64_t B = src->block_rows;
     *view = (strata__data){src->mem.dtype, w->buf[b & 1], min64(src->mem.n, (b + 1) * B),
                            src->mem.d, src->mem.d, src->mem.w, b * B};
     *more = 1;
@@ -231,7 +242,7 @@ void strata__rowsrc_memory_stream(const strata__data *X, int64_t block_rows, str
     if (block_rows < 1)
         block_rows = 1;
     block_rows = (block_rows + STRATA__CHUNK_ROWS - 1) / STRATA__CHUNK_ROWS * STRATA__CHUNK_ROWS;
-    *out = (strata__rowsrc){*X, &memory_ops, (void *)X, block_rows};
+    *out = (strata__rowsrc){*X, &memory_ops, (void *)X, block_rows, NULL};
     out->mem.x = NULL;
     out->mem.row0 = 0;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/parallel.h"
+#include "core/steps.h"
 #include "strata.h"
 
 /* Rows per work chunk: fixed, so chunk boundaries (and therefore the order of
@@ -70,12 +71,15 @@ typedef struct strata__rowsrc {
     const strata__rowsrc_ops *ops; /* NULL: in memory */
     void *impl;
     int64_t block_rows; /* streams: rows per block, a multiple of STRATA__CHUNK_ROWS */
+    /* Streams: STRATA_STEP_READ reported by every pass and walk (NULL: none),
+     * from the thread that walks (the caller's), never the reader thread. */
+    const strata__steps *steps;
 } strata__rowsrc;
 
 /* The in-memory source of X (borrowed). */
 static inline strata__rowsrc strata__rowsrc_of(const strata__data *X)
 {
-    strata__rowsrc s = {*X, NULL, NULL, 0};
+    strata__rowsrc s = {*X, NULL, NULL, 0, NULL};
     s.mem.row0 = 0;
     return s;
 }
@@ -106,7 +110,11 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
                         char *msg);
 
 /* Sequential walk over a source's blocks (a pass that is not a chunk loop:
- * a serial scan that may stop early). */
+ * a serial scan that may stop early). A stream with steps reports READ
+ * (run 0, done of n rows, total n) before each block (0 before the first:
+ * the rows the caller is done with) and n after the last, so every pass
+ * starts again at 0; a report that cancels ends the walk with
+ * STRATA_E_CANCELLED (msg set). */
 typedef struct strata__rowsrc_walk strata__rowsrc_walk;
 int strata__rowsrc_walk_open(strata__rowsrc_walk **w, const strata__rowsrc *src, char *msg);
 /* The next block into *view (rows [view->row0, view->n)); *more = 0 at the

@@ -762,7 +762,7 @@ void strata__h5_rows_rowsrc(strata__h5_rows *st, int dtype, int64_t block_rows,
                               strata__rowsrc *out)
 {
     *out = (strata__rowsrc){{dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0}, &stream_ops, st,
-                            block_rows};
+                            block_rows, NULL};
 }
 
 void strata__matrix_free(strata__matrix *m)

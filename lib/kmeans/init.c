@@ -216,10 +216,27 @@ static int64_t draw_by_weight(const strata__data *X, int64_t nchunks, double *ch
                        NULL);
 }
 
+/* The SEED reports of one seeding between its first (0) and last (total),
+ * made by strata__kmeans_init(): done of total units of the init's work. */
+typedef struct seed_meter {
+    const strata__steps *steps;
+    int64_t run, total;
+} seed_meter;
+
+/* Report done units (sm NULL, or done >= total: nothing, the last report
+ * being strata__kmeans_init()'s). */
+static int seed_report(const seed_meter *sm, int64_t done, char *msg)
+{
+    if (!sm || done >= sm->total)
+        return STRATA_OK;
+    return strata__step(sm->steps, STRATA_STEP_SEED, sm->run, done, sm->total, NAN, msg);
+}
+
 /* scratch: n x 4 bytes the caller lends (or NULL), used for float32 data's
- * closest distances. */
+ * closest distances. sm: SEED after each centre (done = centres chosen). */
 static int kmeanspp(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, const double *mean,
-                    strata__rng *rng, double *centroids, void *scratch, char *msg)
+                    strata__rng *rng, double *centroids, void *scratch, const seed_meter *sm,
+                    char *msg)
 {
     const strata__data *X = &src->mem; /* n, d, dtype, w */
     const int64_t n = X->n, d = X->d, k = cfg->k;
@@ -264,7 +281,8 @@ static int kmeanspp(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, co
     /* The first pass: closest = distance to it, chunk potentials. (A stream:
      * one pass over the file per centre, plus the chunks the draws land in.) */
     strata__tables_set_centroids(&one, centroids);
-    if ((rc = strata__rowsrc_pass(src, cfg->threads, 0, NULL, pp_pass_chunk, &c, &view, msg)))
+    if ((rc = strata__rowsrc_pass(src, cfg->threads, 0, NULL, pp_pass_chunk, &c, &view, msg)) ||
+        (rc = seed_report(sm, 1, msg)))
         goto done;
     for (int64_t ch = 0; ch < nchunks; ch++)
         chunk_cur[ch] = chunk_pot[ch * ntrials];
@@ -317,6 +335,8 @@ static int kmeanspp(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, co
         memcpy(centroids + j * d, cand + (1 + best) * d, (size_t)d * sizeof(double));
         for (int64_t ch = 0; ch < nchunks; ch++)
             chunk_cur[ch] = chunk_pot[ch * ntrials + best];
+        if ((rc = seed_report(sm, j + 1, msg)))
+            goto done;
     }
     goto done;
 nomem:
@@ -519,7 +539,7 @@ static int kp_grow(int64_t **rows, double **cand, int64_t *cap, int64_t ncand, i
  * rows (about l = 2k) are random reads, one per chunk that kept any. */
 static int kmeans_parallel(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t run,
                            const double *mean, strata__rng *rng, double *centroids,
-                           int32_t *scratch, char *msg)
+                           int32_t *scratch, const seed_meter *sm, char *msg)
 {
     const strata__data *X = &src->mem; /* n, d, dtype, w */
     const int64_t n = X->n, d = X->d, k = cfg->k;
@@ -567,6 +587,8 @@ static int kmeans_parallel(const strata__rowsrc *src, const strata__kmeans_cfg *
                 goto done;
             strata__tables_free(&tab);
         }
+        if ((rc = seed_report(sm, round + 1, msg))) /* this round's pass is done */
+            goto done;
         c.first = 0;
         double phi = 0.0;
         for (int64_t ch = 0; ch < nchunks; ch++)
@@ -631,7 +653,7 @@ static int kmeans_parallel(const strata__rowsrc *src, const strata__kmeans_cfg *
         cw[0] = 1.0;
     strata__data C = {STRATA_FLOAT64, cand, ncand, d, d, cw, 0};
     const strata__rowsrc csrc = strata__rowsrc_of(&C);
-    rc = kmeanspp(&csrc, cfg, mean, rng, centroids, NULL, msg);
+    rc = kmeanspp(&csrc, cfg, mean, rng, centroids, NULL, NULL, msg);
     goto done;
 nomem:
     rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means|| (n = %lld, d = %lld, %lld candidates)",
@@ -785,7 +807,7 @@ static int64_t af_draw(const strata__data *X, const double *val, const double *c
 /* A stream: the proposal's pass and any exact pass walk its blocks; every
  * chain draw (k x chain_length in all) is a random read of one row. */
 static int afkmc2(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, strata__rng *rng,
-                  double *centroids, char *msg)
+                  double *centroids, const seed_meter *sm, char *msg)
 {
     const strata__data *X = &src->mem; /* n, d, dtype, w */
     strata__data view, rv;
@@ -809,7 +831,8 @@ static int afkmc2(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, stra
     /* The proposal. */
     af_ctx c = {.X = &view, .w = X->w, .cent = centroids, .nc = 1, .val = val, .chunk_sum = chunk_sum};
     double sw[2] = {0.0, 0.0};
-    if ((rc = strata__rowsrc_pass(src, cfg->threads, 2, sw, af_first_chunk, &c, &view, msg)))
+    if ((rc = strata__rowsrc_pass(src, cfg->threads, 2, sw, af_first_chunk, &c, &view, msg)) ||
+        (rc = seed_report(sm, 1, msg)))
         goto done;
     if (!isfinite(sw[0])) {
         rc = strata__fail(msg, STRATA_E_NONFINITE,
@@ -846,7 +869,8 @@ static int afkmc2(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, stra
             }
         }
         if (dx > 0.0) {
-            if ((rc = strata__rowsrc_copy_row(src, x, centroids + j * d, &rbuf, &rcap, msg)))
+            if ((rc = strata__rowsrc_copy_row(src, x, centroids + j * d, &rbuf, &rcap, msg)) ||
+                (rc = seed_report(sm, j + 1, msg)))
                 goto done;
             continue;
         }
@@ -867,7 +891,8 @@ static int afkmc2(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, stra
             break;
         }
         x = search_mass(X, exact, NULL, exact_sum, nchunks, strata__rng_uniform(rng) * pot, NULL, NULL);
-        if ((rc = strata__rowsrc_copy_row(src, x, centroids + j * d, &rbuf, &rcap, msg)))
+        if ((rc = strata__rowsrc_copy_row(src, x, centroids + j * d, &rbuf, &rcap, msg)) ||
+            (rc = seed_report(sm, j + 1, msg)))
             goto done;
     }
     goto done;
@@ -885,7 +910,8 @@ done:
 }
 
 static int seed_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t run,
-                    const double *mean, double *centroids, int32_t *scratch, char *msg)
+                    const double *mean, double *centroids, int32_t *scratch,
+                    const seed_meter *sm, char *msg)
 {
     const strata__data *X = &src->mem;
     if (cfg->init == STRATA_INIT_CENTROIDS) {
@@ -897,18 +923,25 @@ static int seed_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, in
     if (cfg->init == STRATA_INIT_RANDOM)
         return random_rows(src, cfg, &rng, centroids, msg);
     if (cfg->init == STRATA_INIT_KMEANS_PARALLEL)
-        return kmeans_parallel(src, cfg, run, mean, &rng, centroids, scratch, msg);
+        return kmeans_parallel(src, cfg, run, mean, &rng, centroids, scratch, sm, msg);
     if (cfg->init == STRATA_INIT_AFKMC2)
-        return afkmc2(src, cfg, &rng, centroids, msg);
-    return kmeanspp(src, cfg, mean, &rng, centroids, scratch, msg);
+        return afkmc2(src, cfg, &rng, centroids, sm, msg);
+    return kmeanspp(src, cfg, mean, &rng, centroids, scratch, sm, msg);
 }
 
-/* The seeding, reported as STRATA_STEP_SEED before and after (cfg->steps). */
+/* The seeding, reported as STRATA_STEP_SEED (cfg->steps): 0 of total
+ * before, total of total after, and between, after each centre (k-means++,
+ * AFK-MC2: total = k) or each round's pass (k-means||: total = its most
+ * rounds + 1, the last unit its reduction to k); include/strata.h. */
 int strata__kmeans_init(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t run,
                         const double *mean, double *centroids, int32_t *scratch, char *msg)
 {
-    int rc = strata__step(&cfg->steps, STRATA_STEP_SEED, run, 0, 1, NAN, msg);
+    const seed_meter sm = {&cfg->steps, run,
+                           cfg->init == STRATA_INIT_KMEANS_PARALLEL && cfg->k > 1
+                               ? KMPAR_ROUNDS + KMPAR_EXTRA_ROUNDS + 2
+                               : cfg->k};
+    int rc = strata__step(&cfg->steps, STRATA_STEP_SEED, run, 0, sm.total, NAN, msg);
     if (!rc)
-        rc = seed_run(src, cfg, run, mean, centroids, scratch, msg);
-    return rc ? rc : strata__step(&cfg->steps, STRATA_STEP_SEED, run, 1, 1, NAN, msg);
+        rc = seed_run(src, cfg, run, mean, centroids, scratch, &sm, msg);
+    return rc ? rc : strata__step(&cfg->steps, STRATA_STEP_SEED, run, sm.total, sm.total, NAN, msg);
 }

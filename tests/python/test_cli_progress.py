@@ -48,11 +48,13 @@ def data(tmp_path_factory):
 
 
 def check_monotone(lines):
+    """done within total, never back within a step (READ only to 0: a new pass)."""
     elapsed = [l["elapsed_s"] for l in lines]
     assert elapsed == sorted(elapsed)
     for a, b in zip(lines, lines[1:]):
         assert b["total"] < 0 or 0 <= b["done"] <= b["total"], b
-        if (a["step"], a["run"]) == (b["step"], b["run"]):
+        if (a["step"], a["run"]) == (b["step"], b["run"]) and \
+                not (b["step"] == "read" and b["done"] == 0):
             assert b["done"] >= a["done"], (a, b)
 
 
@@ -77,6 +79,9 @@ def test_kmeans_json(data, tmp_path):
     assert (reads[0]["done"], reads[-1]["done"], reads[-1]["total"]) == (0, 6000, 6000)
     writes = [l for l in lines if l["step"] == "write"]
     assert [(w["done"], w["total"]) for w in writes] == [(0, 1), (1, 1)]
+    for r in (0, 1):  # k-means++: a report per centre
+        seeds = [(l["done"], l["total"]) for l in lines if l["step"] == "seed" and l["run"] == r]
+        assert seeds == [(c, 6) for c in range(7)]
     with h5py.File(out) as f:
         inertia, n_iter = f.attrs["inertia"], f.attrs["n_iter"]
     for r in (0, 1):
@@ -112,9 +117,15 @@ def test_sweep_tiers_predict_json(data, tmp_path):
     p = run("sweep", f"{data}/x.h5:/x", "-k", "2:4", "-o", tmp_path / "s.h5", "--progress", "json")
     assert p.returncode == 0, p.stderr
     lines = json_lines(p.stderr)
-    # 6000 rows: the k are fitted in parallel, unreported (one after another
-    # on larger data, each seeding reported)
-    assert step_order(lines) in (["read", "write"], ["read", "seed", "write"])
+    # SCORE: 0 of 4 (three k and the silhouettes), a report after each k (or
+    # each round of k fitted in parallel), 4 of 4; the seedings of k fitted
+    # one after another (one thread) within it
+    order = step_order(lines)
+    assert order[:2] == ["read", "score"] and order[-2:] == ["score", "write"]
+    assert set(order) <= {"read", "score", "seed", "write"}
+    check_monotone([l for l in lines if l["step"] == "score"])
+    scores = [(l["done"], l["total"]) for l in lines if l["step"] == "score"]
+    assert scores[0] == (0, 4) and scores[-1] == (4, 4) and len(scores) >= 3
     tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
     p = run("tiers", data / "tx.h5", *tx, "-k", 3, "-o", tmp_path / "t.h5", "--progress", "json")
     assert p.returncode == 0, p.stderr
@@ -129,6 +140,59 @@ def test_sweep_tiers_predict_json(data, tmp_path):
             "--progress", "json")
     assert p.returncode == 0, p.stderr
     assert step_order(json_lines(p.stderr)) == ["read", "write"]
+
+
+def test_streamed_kmeans_json(data, tmp_path):
+    """--memory below the file: every pass reports READ per block of rows,
+    within the seeding (a pass per centre) and within each iteration."""
+    out = tmp_path / "s.h5"
+    p = run("kmeans", f"{data}/big.h5:/x", "-k", 3, "--max-iter", 3, "--tol", 0, "--memory",
+            "26M", "-o", out, "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    with h5py.File(out) as f:
+        assert f.attrs["streamed"]
+    lines = json_lines(p.stderr)
+    check_monotone(lines)
+    assert step_order(lines)[-1] == "write"
+    n = 200_000
+    reads = [l for l in lines if l["step"] == "read"]
+    assert all(l["total"] == n for l in reads)
+    starts = [i for i, l in enumerate(lines) if l["step"] == "read" and l["done"] == 0]
+    ends = [i for i, l in enumerate(lines) if l["step"] == "read" and l["done"] == n]
+    assert len(ends) >= 3 + 3  # a pass per centre, one per iteration at least
+    blocks = {b["done"] - a["done"] for a, b in zip(lines, lines[1:])
+              if a["step"] == b["step"] == "read" and b["done"] not in (0, n)}
+    assert len(blocks) == 1 and blocks.pop() < n  # equal blocks, several a pass
+    seeds = [i for i, l in enumerate(lines) if l["step"] == "seed"]
+    assert [lines[i]["done"] for i in seeds] == [0, 1, 2, 3]
+    for a, b in zip(seeds, seeds[1:]):  # a whole pass between two centres
+        assert any(a < s < e < b for s in starts for e in ends)
+    its = [i for i, l in enumerate(lines) if l["step"] == "iterate"]
+    assert len(its) == 3
+    for a, b in zip([seeds[-1]] + its, its):  # each iteration read the file
+        assert any(a < s < e < b for s in starts for e in ends)
+
+
+def test_out_of_core_rfm_json(data, tmp_path):
+    """--memory below the log: READ per block of its two passes (4 n values),
+    AGGREGATE per part; the same file as in memory."""
+    tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
+    p = run("rfm", data / "tx.h5", *tx, "--memory", "100K", "-o", tmp_path / "o.h5",
+            "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    lines = json_lines(p.stderr)
+    check_monotone(lines)
+    assert step_order(lines) == ["read", "aggregate", "score", "write"]
+    reads = [(l["done"], l["total"]) for l in lines if l["step"] == "read"]
+    assert reads[0] == (0, 16000) and reads[-1] == (16000, 16000) and len(reads) >= 6
+    assert (4000, 16000) in reads  # the end of the id pass
+    agg = [l["done"] for l in lines if l["step"] == "aggregate"]
+    assert len(agg) >= 3 and agg[-1] == 4000
+    q = run("rfm", data / "tx.h5", *tx, "-o", tmp_path / "m.h5")
+    assert q.returncode == 0, q.stderr
+    with h5py.File(tmp_path / "o.h5") as a, h5py.File(tmp_path / "m.h5") as b:
+        for name in ("customer_id", "recency", "frequency", "monetary"):
+            assert np.array_equal(a[name][()], b[name][()]), name
 
 
 def test_quiet_prints_nothing(data, tmp_path):

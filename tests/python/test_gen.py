@@ -100,9 +100,17 @@ def test_same_seed_same_bytes_whatever_the_block(tmp_path, kind, extra):
     gen(kind, "-o", tmp_path / "a.h5", *extra, "--seed", 7, "--block-rows", 1000)
     gen(kind, "-o", tmp_path / "b.h5", *extra, "--seed", 7, "--block-rows", 77)
     gen(kind, "-o", tmp_path / "c.h5", *extra, "--seed", 8)
-    a, b, c = (arrays(tmp_path / n) for n in ("a.h5", "b.h5", "c.h5"))
+    gen(kind, "-o", tmp_path / "d.h5", *extra, "--seed", 7, "--chunk-rows", 100)
+    a, b, c, d = (arrays(tmp_path / n) for n in ("a.h5", "b.h5", "c.h5", "d.h5"))
     same_bytes(a, b)
+    same_bytes(a, d)  # the chunking changes the layout, not the data
     assert any(a[k].tobytes() != c[k].tobytes() for k in a)
+    chunks = []
+    with h5py.File(tmp_path / "d.h5", "r") as f:
+        f.visititems(lambda name, obj: chunks.append((name, obj.chunks))
+                     if isinstance(obj, h5py.Dataset) and obj.shape and obj.shape[0] > 100
+                     else None)
+    assert chunks and all(c and c[0] == 100 for _, c in chunks), chunks
 
 
 def test_blobs(tmp_path):
@@ -223,6 +231,8 @@ def test_pandas_reads_the_compound_table(tmp_path):
     (["transactions", "--n", 10], 2, "--customers"),
     (["blobs", "--n", 10, "--dtype", "int8"], 2, "--dtype"),
     (["planets", "--n", 10], 2, "unknown data"),
+    (["blobs", "--n", 10, "--chunk-rows", 0], 2, "--chunk-rows must be"),
+    (["blobs", "--n", 10, "--chunk-rows", 20000000], 2, "--chunk-rows must be"),
 ])
 def test_bad_arguments(tmp_path, args, code, text):
     p = tmp_path / "o.h5"
