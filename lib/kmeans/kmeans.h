@@ -59,6 +59,7 @@ typedef struct strata__kmeans_cfg {
     int allow_too_few;            /* STRATA_KMEANS_ALLOW_TOO_FEW */
     int64_t batch_size, max_no_improvement; /* MINIBATCH only */
     double reassignment_ratio;              /* MINIBATCH only */
+    int64_t window_rows; /* MINIBATCH from a stream: rows gathered a sweep (whole batches, >= 1) */
     int64_t chain_length;         /* STRATA_KMEANS_CHAIN_LENGTH, for STRATA_INIT_AFKMC2 */
     strata_progress_fn progress;
     void *user;
@@ -87,8 +88,9 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
 
 /* The same from any row source. A streamed source runs Lloyd (also for an
  * explicit Hamerly or Yinyang, which give Lloyd's bits anyway; out->algorithm
- * says LLOYD) with any seeding; mini-batch fails with STRATA_E_UNSUPPORTED.
- * Results are bitwise those of the in-memory fit of the same rows. */
+ * says LLOYD) with any seeding, or mini-batch when asked (its batches
+ * gathered cfg->window_rows rows a sweep). Results are bitwise those of the
+ * in-memory fit of the same rows. */
 int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
                            strata__kmeans_model *out, char *msg);
 
