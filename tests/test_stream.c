@@ -1,8 +1,9 @@
 /* Streamed fits (issue 13): a fit whose rows come in blocks, from memory
  * (STRATA_KMEANS_BLOCK_ROWS) or from an HDF5 file (strata_kmeans_fit_h5 over
  * a memory budget), gives bitwise the labels, centroids and inertia of the
- * in-memory fit, for any block size and thread count; read errors and a
- * budget too small are statuses with messages. Input files are written here
+ * in-memory fit, for any block size and thread count, mini-batch k-means
+ * too (its windows of steps gathered in sweeps); read errors and a budget too
+ * small are statuses with messages. Input files are written here
  * with libhdf5 directly (an independent writer). */
 #define _GNU_SOURCE
 #include <fcntl.h>

@@ -208,15 +208,6 @@ int strata__rowsrc_copy_row(const strata__rowsrc *src, int64_t i, double *out, v
 
 /* ---- gathering drawn rows ------------------------------------------------ */
 
-int64_t strata__rowsrc_gather_bytes(const strata__rowsrc *src, int64_t m)
-{
-    if (!src->ops)
-        return 0;
-    const int64_t n = src->mem.n;
-    return 8 * m + 8 * (strata__chunk_count(n, STRATA__CHUNK_ROWS) + 1) +
-           min64(src->block_rows, n) * src->mem.d * (int64_t)strata__dtype_size(src->mem.dtype);
-}
-
 /* Read rows [r0, r1) into buf, then copy out the wanted rows of chunks
  * [u0, u1), whose positions in idx are pos[end[u - 1] .. end[u]). */
 static int gather_span(const strata__rowsrc *src, const int64_t *idx, const int64_t *pos,

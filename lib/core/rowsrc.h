@@ -130,17 +130,14 @@ int strata__rowsrc_rows(const strata__rowsrc *src, int64_t r0, int64_t m, strata
  * STRATA__CHUNK_ROWS rows (a counting sort), and only the span [first
  * wanted, last wanted] of each chunk holding any is read, the spans of
  * adjacent such chunks in one read of at most block_rows rows; a chunk
- * holding none is not read. Memory: strata__rowsrc_gather_bytes(). Returns
+ * holding none is not read. Memory besides out: none in memory; streamed,
+ * 8 bytes a wanted row, 8 a chunk of the source and one buffer of
+ * min(block_rows, n) rows, freed before it returns. Returns
  * STRATA_OK, or a status with msg set (out of memory, an index out of range,
  * the stream's read error; out is then partly written). For engines that
  * draw random rows (mini-batch k-means) and can draw them ahead. */
 int strata__rowsrc_gather(const strata__rowsrc *src, const int64_t *idx, int64_t m, void *out,
                           double *w_out, char *msg);
-
-/* Bytes strata__rowsrc_gather() of m rows allocates besides out: 0 in
- * memory; streamed, 8 a wanted row, 8 a chunk of the source and one buffer of
- * min(block_rows, n) rows. */
-int64_t strata__rowsrc_gather_bytes(const strata__rowsrc *src, int64_t m);
 
 /* Row i as d doubles into out (a random read). */
 int strata__rowsrc_copy_row(const strata__rowsrc *src, int64_t i, double *out, void **buf,

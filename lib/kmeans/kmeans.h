@@ -98,7 +98,8 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
  * themselves (labels 4; a second labels array for n_init > 1; k-means++'s
  * closest distances 8 for float64 data, none for float32, which borrows the
  * labels; k-means|| 9, AFK-MC^2 8; in memory, Hamerly's or Yinyang's bounds
- * when AUTO or the request picks them), rounded up to whole bytes. */
+ * when AUTO or the request picks them; mini-batch: the labels only, it seeds
+ * on subsets), rounded up to whole bytes. */
 int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, int64_t n, int64_t d,
                                      int streamed);
 

@@ -76,13 +76,20 @@ static int sample_alloc(sample *s, const strata__data *X, int64_t rows)
     return s->buf && s->idx && (!X->w || s->w) ? STRATA_OK : STRATA_E_NOMEM;
 }
 
-/* `rows` rows of src drawn uniformly with replacement (scikit-learn's
- * randint) into s (s->X.n becomes rows): the indices first, then one gather. */
+/* m row indices of [0, n) drawn uniformly with replacement (scikit-learn's
+ * randint). */
+static void draw_indices(int64_t *idx, int64_t m, int64_t n, strata__rng *rng)
+{
+    for (int64_t j = 0; j < m; j++)
+        idx[j] = (int64_t)strata__rng_below(rng, (uint64_t)n);
+}
+
+/* `rows` rows of src drawn into s (s->X.n becomes rows): the indices first,
+ * then one gather. */
 static int sample_draw(sample *s, const strata__rowsrc *src, int64_t rows, strata__rng *rng,
                        char *msg)
 {
-    for (int64_t j = 0; j < rows; j++)
-        s->idx[j] = (int64_t)strata__rng_below(rng, (uint64_t)src->mem.n);
+    draw_indices(s->idx, rows, src->mem.n, rng);
     s->X.n = rows;
     return strata__rowsrc_gather(src, s->idx, rows, s->buf, s->w, msg);
 }
@@ -249,8 +256,7 @@ static int initialise(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, 
                 const int64_t m = cfg->n_init - run < group ? cfg->n_init - run : group;
                 for (int64_t r = 0; r < m; r++) {
                     strata__rng_seed(&rng, (uint64_t)cfg->seed, MB_STREAM + 2 + (uint64_t)(run + r));
-                    for (int64_t j = 0; j < init_size; j++)
-                        sub.idx[r * init_size + j] = (int64_t)strata__rng_below(&rng, (uint64_t)X->n);
+                    draw_indices(sub.idx + r * init_size, init_size, X->n, &rng);
                 }
                 if ((rc = strata__rowsrc_gather(src, sub.idx, m * init_size, sub.buf, sub.w, msg)))
                     goto done;
