@@ -277,8 +277,13 @@ typedef enum strata_algorithm {
                                final centroids. Batches of up to 4096 rows are
                                labelled on one thread; the seeding and the final
                                pass use STRATA_THREADS. Extra memory: 4 x
-                               batch_size rows of the data's type (7 x with
-                               n_init > 1) + O(k x d) + the seeding's. The
+                               batch_size rows of the data's type and 8 bytes
+                               more a row (7 x with n_init > 1) + O(k x d) +
+                               the seeding's. Which rows are drawn never
+                               depends on the data, so a streamed fit
+                               (STRATA_KMEANS_MEMORY) draws the rows of many
+                               steps ahead and reads them in one sweep of the
+                               file, with the same result bitwise. The
                                progress callback is called after every step
                                with run 0, iteration = step and the batch's
                                weighted inertia (before the update; it goes up
@@ -424,17 +429,29 @@ typedef enum strata_param {
      * Yinyang is asked for (their result is Lloyd's, bitwise; their bounds
      * would compete with the blocks for the budget, and they read rows at
      * random), so STRATA_KMEANS_RESULT_ALGORITHM then reports STRATA_ALGO_LLOYD
-     * (and a fit that loads runs the algorithm asked). Mini-batch fails with
-     * STRATA_E_UNSUPPORTED when the fit must stream: its random batches
-     * would be random reads all over the file at every step. A budget below
+     * (and a fit that loads runs the algorithm asked). Mini-batch streams
+     * too, with the in-memory fit's bits: its row draws do not depend on the
+     * data, so it draws the rows of a window of upcoming steps and reads
+     * them in ONE ordered sweep of the file (only the 4096-row spans holding
+     * a drawn row), then runs those steps; the window holds as many rows
+     * (each row's values + 24 bytes) as half of what the labels, 24 MiB
+     * fixed and the validation subset leave of the budget, less one block
+     * (at least one batch: a smaller budget fails naming the minimum). A run
+     * of S steps of batch_size b thus reads the file about S x b / window
+     * times, each sweep at most one sequential read (the steps after an
+     * early stop are drawn and dropped); the init subsets (n_init x
+     * 3 x batch_size rows) and the validation subset take one or a few
+     * sweeps more, the final labels one pass. A budget below
      * even the streamed fit's state fails with STRATA_E_NOMEM naming the
      * minimum. strata_kmeans_fit() (data already in memory) ignores it. CLI: strata kmeans --memory 1G. */
     STRATA_KMEANS_MEMORY = 113,
     /* int, >= 0, default 0 = automatic: rows per streamed block, rounded up to
      * a multiple of 4096. Non-zero makes every fit stream in blocks of this
      * size whatever the budget (strata_kmeans_fit() then streams its
-     * in-memory rows through the same block copies): for tests and
-     * measurements. Results do not depend on it. */
+     * in-memory rows through the same block copies), and a streamed
+     * mini-batch fit gathers the rows of this many rows' worth of steps a
+     * sweep (whole batches, at least one) instead of the budget's window: for
+     * tests and measurements. Results do not depend on it. */
     STRATA_KMEANS_BLOCK_ROWS = 114,
     /* int, >= 0, default 0 = the OpenMP default (omp_get_max_threads()).
      * 1 runs in the calling thread only. Results do not depend on it. It is

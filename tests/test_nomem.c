@@ -195,6 +195,14 @@ static void km_refit_ok(void)
     ASSERT_TRUE(k == 5 && inertia >= 0 && isfinite(inertia));
 }
 
+static void km_refit_streamed_ok(void)
+{
+    int64_t streamed = 0;
+    km_refit_ok();
+    ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_STREAMED, &streamed));
+    ASSERT_TRUE(streamed == 1);
+}
+
 static int call_create(void) { return strata_kmeans_create(&km); }
 static void nothing(void) {}
 static void km_none(void) { ASSERT_TRUE(km == NULL); }
@@ -222,6 +230,14 @@ static int call_fit_minibatch(void)
         strata_kmeans_set_int(km, STRATA_KMEANS_BATCH_SIZE, 16))
         return STRATA_E_INTERNAL;
     return strata_kmeans_fit(km, STRATA_FLOAT64, X64, N, D, 0, W);
+}
+
+/* The same through the memory stream: the window's gathers allocate too. */
+static int call_fit_minibatch_streamed(void)
+{
+    if (strata_kmeans_set_int(km, STRATA_KMEANS_BLOCK_ROWS, 4096))
+        return STRATA_E_INTERNAL;
+    return call_fit_minibatch();
 }
 
 /* AFK-MC^2 on 3 distinct points repeated (weighted), k = 3, chains of one
@@ -490,6 +506,8 @@ static void test_kmeans_calls(void)
          km_refit_ok, km_free},
         {"kmeans_fit minibatch weighted n_init=2", km_fitted, call_fit_minibatch,
          km_after_param_change, km_refit_ok, km_free},
+        {"kmeans_fit minibatch streamed weighted n_init=2", km_fitted,
+         call_fit_minibatch_streamed, km_after_param_change, km_refit_streamed_ok, km_free},
         {"kmeans_fit AFK-MC2 with an exact draw", km_fitted, call_fit_afkmc2, km_after_param_change,
          afkmc2_ok, km_free},
         {"kmeans_predict", km_fitted, call_predict, km_unchanged, predict_ok, km_free},

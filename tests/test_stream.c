@@ -1,8 +1,9 @@
 /* Streamed fits (issue 13): a fit whose rows come in blocks, from memory
  * (STRATA_KMEANS_BLOCK_ROWS) or from an HDF5 file (strata_kmeans_fit_h5 over
  * a memory budget), gives bitwise the labels, centroids and inertia of the
- * in-memory fit, for any block size and thread count; read errors and a
- * budget too small are statuses with messages. Input files are written here
+ * in-memory fit, for any block size and thread count, mini-batch k-means
+ * too (its windows of steps gathered in sweeps); read errors and a budget too
+ * small are statuses with messages. Input files are written here
  * with libhdf5 directly (an independent writer). */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -22,7 +23,7 @@ typedef struct fit_out {
     int status;
     double c[K * D];
     double inertia;
-    int64_t n_iter, streamed, algorithm;
+    int64_t n_iter, streamed, algorithm, converged;
     int32_t *labels;
     char msg[512];
 } fit_out;
@@ -31,6 +32,10 @@ typedef struct fit_opts {
     int64_t threads, block_rows, memory, init, algorithm, n_init;
     int64_t max_iter; /* 0: 25 */
     const double *init_c; /* K x D, for init = centroids */
+    /* mini-batch: batch_size (0: the default), max_no_improvement (0 = off),
+     * tol (the handle's is 0 here), reassignment_ratio (0: the default) */
+    int64_t batch_size, max_no_improvement;
+    double tol, reassignment_ratio;
 } fit_opts;
 
 static strata_kmeans *make_handle(const fit_opts *o)
@@ -41,7 +46,17 @@ static strata_kmeans *make_handle(const fit_opts *o)
     ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, 7), STRATA_OK);
     ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, o->max_iter ? o->max_iter : 25),
                   STRATA_OK);
-    ASSERT_EQ_INT(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 0.0), STRATA_OK);
+    ASSERT_EQ_INT(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, o->tol), STRATA_OK);
+    if (o->algorithm == STRATA_ALGO_MINIBATCH) {
+        if (o->batch_size)
+            ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_BATCH_SIZE, o->batch_size),
+                          STRATA_OK);
+        ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_NO_IMPROVEMENT,
+                                            o->max_no_improvement), STRATA_OK);
+        if (o->reassignment_ratio > 0.0)
+            ASSERT_EQ_INT(strata_kmeans_set_double(km, STRATA_KMEANS_REASSIGNMENT_RATIO,
+                                                   o->reassignment_ratio), STRATA_OK);
+    }
     ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_THREADS, o->threads), STRATA_OK);
     ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_BLOCK_ROWS, o->block_rows), STRATA_OK);
     ASSERT_EQ_INT(strata_kmeans_set_int(km, STRATA_KMEANS_MEMORY, o->memory), STRATA_OK);
@@ -69,6 +84,8 @@ static void collect(strata_kmeans *km, int status, int64_t n, fit_out *r)
         ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_STREAMED, &r->streamed),
                       STRATA_OK);
         ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_ALGORITHM, &r->algorithm),
+                      STRATA_OK);
+        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_CONVERGED, &r->converged),
                       STRATA_OK);
         /* the cluster sizes agree with the labels */
         int64_t sizes[K], from_labels[K] = {0};
@@ -106,6 +123,10 @@ static void assert_same(const fit_out *a, const fit_out *b, int64_t n, const cha
                "%s: inertia %.17g vs %.17g", what, a->inertia, b->inertia);
     ASSERT_MSG(a->n_iter == b->n_iter, "%s: n_iter %lld vs %lld", what, (long long)a->n_iter,
                (long long)b->n_iter);
+    ASSERT_MSG(a->converged == b->converged && a->algorithm == b->algorithm,
+               "%s: converged %lld vs %lld, algorithm %lld vs %lld", what,
+               (long long)a->converged, (long long)b->converged, (long long)a->algorithm,
+               (long long)b->algorithm);
     ASSERT_MSG(memcmp(a->labels, b->labels, (size_t)n * sizeof(int32_t)) == 0,
                "%s: labels differ", what);
 }
@@ -214,7 +235,7 @@ static void test_memory_stream_seedings(void)
 }
 
 /* An explicit Hamerly or Yinyang on a fit that streams runs Lloyd (the same
- * bits by construction) and says so; mini-batch refuses to stream. */
+ * bits by construction) and says so. */
 static void test_memory_stream_bounded_fallback(void)
 {
     gen_data g;
@@ -239,12 +260,6 @@ static void test_memory_stream_bounded_fallback(void)
         ASSERT_EQ_INT(bounded.algorithm, STRATA_ALGO_LLOYD);
         out_free(&bounded);
     }
-    fit_opts s = o;
-    s.algorithm = STRATA_ALGO_MINIBATCH;
-    s.block_rows = 4096;
-    fit_mem(&g, &s, &bounded);
-    ASSERT_MSG(bounded.status == STRATA_E_UNSUPPORTED && strstr(bounded.msg, "minibatch") &&
-               strstr(bounded.msg, "random"), "%d: %s", bounded.status, bounded.msg);
     out_free(&lloyd);
     gen_free(&g);
 }
@@ -546,13 +561,9 @@ static void test_h5_budget_errors(void)
     fit_file(path, N, &o, &r);
     ASSERT_MSG(r.status == STRATA_E_NOMEM, "status %d: %s", r.status, r.msg);
     ASSERT_MSG(strstr(r.msg, "too small") && strstr(r.msg, "at least"), "%s", r.msg);
-    /* what cannot stream says so; Hamerly falls back to Lloyd */
+    /* Hamerly falls back to Lloyd */
     o.memory = 0;
     o.block_rows = 4096;
-    o.algorithm = STRATA_ALGO_MINIBATCH;
-    fit_file(path, N, &o, &r);
-    ASSERT_MSG(r.status == STRATA_E_UNSUPPORTED && strstr(r.msg, "minibatch"), "%d: %s",
-               r.status, r.msg);
     o.algorithm = STRATA_ALGO_HAMERLY;
     o.init = STRATA_INIT_KMEANS_PARALLEL;
     fit_file(path, N, &o, &r);
@@ -573,6 +584,196 @@ static void test_h5_budget_errors(void)
     unlink(path);
 }
 
+/* ---- mini-batch from a stream ------------------------------------------- */
+
+/* The in-memory mini-batch fit of g by o (threads o->threads) against the
+ * other thread count in memory and against memory streams of three block
+ * sizes and both thread counts: bitwise the same. A memory stream's window
+ * is a block's rows, so blocks of 4096 rows and batches of 100 gather 40
+ * steps a sweep. The reference lands in *ref. */
+static void mb_check(const gen_data *g, const fit_opts *o, const char *label, fit_out *ref)
+{
+    fit_mem(g, o, ref);
+    ASSERT_MSG(ref->status == STRATA_OK, "%s: %s", label, ref->msg);
+    ASSERT_EQ_INT(ref->algorithm, STRATA_ALGO_MINIBATCH);
+    ASSERT_EQ_INT(ref->streamed, 0);
+    static const int64_t blocks[] = {0, 4096, 8192, 3 * 4096};
+    for (int bi = 0; bi < 4; bi++)
+        for (int64_t th = 1; th <= 2; th++) {
+            fit_opts s = *o;
+            s.threads = th;
+            s.block_rows = blocks[bi];
+            fit_out got;
+            fit_mem(g, &s, &got);
+            char what[160];
+            snprintf(what, sizeof what, "%s: block %lld threads %lld", label,
+                     (long long)blocks[bi], (long long)th);
+            assert_same(ref, &got, g->n, what);
+            ASSERT_EQ_INT(got.streamed, blocks[bi] > 0);
+            out_free(&got);
+        }
+}
+
+/* Mini-batch k-means from a stream: the rows of a window of steps drawn
+ * ahead and gathered in one sweep, the steps then run as in memory. Both
+ * dtypes, weights; every step of a run of many windows with reassignments;
+ * n_init > 1 with subsets gathered one and two runs a sweep; early stops by
+ * max_no_improvement and by tol (the rest of the window dropped). */
+static void test_memory_stream_minibatch(void)
+{
+    for (int dt = STRATA_FLOAT32; dt <= STRATA_FLOAT64; dt++)
+        for (int weighted = 0; weighted <= 1; weighted++) {
+            gen_data g;
+            gen_blobs(&g, 81 + (uint64_t)(dt * 2 + weighted), dt, N, D, D + (weighted ? 2 : 0),
+                      K, 10.0, 1.5, 3.0, weighted);
+            char label[96];
+            /* 2 epochs of batches of 100 = 600 steps (15 sweeps of 40), from
+             * centroids of which the last is far from every row: its
+             * cluster stays empty until a reassignment moves it onto a row */
+            double c0[K * D];
+            far_centroids(&g, c0);
+            fit_opts o = {.threads = 1, .init = STRATA_INIT_CENTROIDS, .init_c = c0,
+                          .algorithm = STRATA_ALGO_MINIBATCH, .max_iter = 2, .batch_size = 100};
+            fit_out ref;
+            snprintf(label, sizeof label, "dtype %d weighted %d every step", dt, weighted);
+            mb_check(&g, &o, label, &ref);
+            ASSERT_EQ_INT(ref.n_iter, 2 * N / 100);
+            ASSERT_EQ_INT(ref.converged, 0);
+            for (int64_t f = 0; f < D; f++)
+                ASSERT_MSG(fabs(ref.c[(K - 1) * D + f]) < 100.0,
+                           "%s: the far centroid was never reassigned (%g)", label,
+                           ref.c[(K - 1) * D + f]);
+            out_free(&ref);
+            /* 3 k-means++ runs on subsets of 4500 rows (a window of 4096 or
+             * 8192 rows gathers one subset a sweep, 12288 two, then one),
+             * stopped by max_no_improvement */
+            o = (fit_opts){.threads = 2, .init = STRATA_INIT_KMEANSPP, .n_init = 3,
+                           .algorithm = STRATA_ALGO_MINIBATCH, .max_iter = 50,
+                           .batch_size = 1500, .max_no_improvement = 3};
+            snprintf(label, sizeof label, "dtype %d weighted %d n_init 3", dt, weighted);
+            mb_check(&g, &o, label, &ref);
+            ASSERT_MSG(ref.converged == 1 && ref.n_iter < 50 * N / 1500, "%s: %lld steps", label,
+                       (long long)ref.n_iter);
+            out_free(&ref);
+            /* 2 random runs, stopped by tol, reassigning often */
+            o = (fit_opts){.threads = 1, .init = STRATA_INIT_RANDOM, .n_init = 2,
+                           .algorithm = STRATA_ALGO_MINIBATCH, .max_iter = 20, .batch_size = 100,
+                           .tol = 1e-4, .reassignment_ratio = 0.3};
+            snprintf(label, sizeof label, "dtype %d weighted %d tol", dt, weighted);
+            mb_check(&g, &o, label, &ref);
+            ASSERT_MSG(ref.converged == 1 && ref.n_iter < 20 * N / 100, "%s: %lld steps", label,
+                       (long long)ref.n_iter);
+            out_free(&ref);
+            gen_free(&g);
+        }
+}
+
+/* From HDF5 files (compressed chunks of 1000 rows, contiguous): loaded, in
+ * blocks of 4096 rows, and streamed by a budget whose window holds about 27
+ * steps: the in-memory fit's bits. */
+static void test_h5_minibatch(void)
+{
+    struct {
+        int dtype;
+        hid_t type;
+        int64_t chunk;
+        int gz;
+    } cases[] = {{STRATA_FLOAT32, H5T_IEEE_F32LE, 1000, 1}, {STRATA_FLOAT64, H5T_IEEE_F64LE, 0, 0}};
+    for (size_t ci = 0; ci < 2; ci++) {
+        gen_data g, m;
+        gen_blobs(&g, 91 + ci, cases[ci].dtype, N, D, D, K, 10.0, 1.5, 0.0, 0);
+        const char *path = path_of("in.h5");
+        write_h5(path, &g, cases[ci].type, cases[ci].chunk, cases[ci].gz);
+        loaded_copy(&g, cases[ci].dtype == STRATA_FLOAT32, &m);
+        fit_opts o = {.threads = 2, .init = STRATA_INIT_KMEANSPP, .n_init = 2,
+                      .algorithm = STRATA_ALGO_MINIBATCH, .max_iter = 2, .batch_size = 100,
+                      .reassignment_ratio = 0.3};
+        fit_out ref, loaded, blocks, budget;
+        fit_mem(&m, &o, &ref);
+        fit_file(path, N, &o, &loaded);
+        ASSERT_EQ_INT(loaded.streamed, 0);
+        assert_same(&ref, &loaded, N, "minibatch, loaded file");
+        fit_opts s = o;
+        s.threads = 1;
+        s.block_rows = 4096;
+        fit_file(path, N, &s, &blocks);
+        ASSERT_EQ_INT(blocks.streamed, 1);
+        assert_same(&ref, &blocks, N, "minibatch, blocks of 4096");
+        /* the streamed state (labels, 24 MiB and the centroids fixed, a
+         * validation subset of 300 rows of D values + 24 bytes) and six
+         * blocks of 4096 rows: blocks of 4096, a window of a quarter of the
+         * rest / (row + 24 bytes) rows */
+        const int64_t es = cases[ci].dtype == STRATA_FLOAT32 ? 4 : 8;
+        s = o;
+        s.memory = (24 << 20) + 8 * K * D * 8 + N * 4 + 300 * (D * es + 24) + 6 * 4096 * D * es;
+        fit_file(path, N, &s, &budget);
+        ASSERT_MSG(budget.status == STRATA_OK, "%s", budget.msg);
+        ASSERT_EQ_INT(budget.streamed, 1);
+        assert_same(&ref, &budget, N, "minibatch, streamed by the budget");
+        /* the same budget with batches too large for it: the minimum named */
+        s.batch_size = 20000;
+        out_free(&budget);
+        fit_file(path, N, &s, &budget);
+        ASSERT_MSG(budget.status == STRATA_E_NOMEM && strstr(budget.msg, "too small") &&
+                   strstr(budget.msg, "mini-batch"), "%d: %s", budget.status, budget.msg);
+        out_free(&ref);
+        out_free(&loaded);
+        out_free(&blocks);
+        free(m.x);
+        gen_free(&g);
+        unlink(path);
+    }
+}
+
+/* The file changed after the first step (its modification time moved by the
+ * progress callback): the steps of the window already gathered (40 here)
+ * run, then the next sweep's read fails with a status naming the change; no
+ * model is kept. A damaged chunk is found by the first pass. */
+static int g_calls;
+static int touch_first_step(void *user, int64_t run, int64_t iteration, double inertia)
+{
+    g_calls++;
+    return touch_file(user, run, iteration, inertia);
+}
+
+static void test_h5_minibatch_read_errors(void)
+{
+    gen_data g;
+    gen_blobs(&g, 53, STRATA_FLOAT64, N, D, D, K, 10.0, 1.5, 0.0, 0);
+    const char *path = path_of("in.h5");
+    write_h5(path, &g, H5T_IEEE_F64LE, 2048, 1);
+    g_touch_path = path;
+    fit_opts o = {.threads = 2, .init = STRATA_INIT_KMEANSPP, .algorithm = STRATA_ALGO_MINIBATCH,
+                  .max_iter = 2, .batch_size = 100, .block_rows = 4096};
+    strata_kmeans *km = make_handle(&o);
+    ASSERT_EQ_INT(strata_kmeans_set_progress(km, touch_first_step, NULL), STRATA_OK);
+    g_calls = 0;
+    int rc = strata_kmeans_fit_h5(km, path, "/x");
+    ASSERT_MSG(rc == STRATA_E_IO && strstr(strata_kmeans_last_error(km),
+                                           "changed while the fit streamed it"),
+               "%d: %s", rc, strata_kmeans_last_error(km));
+    ASSERT_EQ_INT(g_calls, 40);
+    double c[K * D];
+    ASSERT_EQ_INT(strata_kmeans_centroids(km, c, K, D), STRATA_E_STATE);
+    strata_kmeans_free(km);
+    /* a damaged compressed chunk */
+    FILE *fp = fopen(path, "r+b");
+    ASSERT_TRUE(fp != NULL);
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    char junk[4096];
+    memset(junk, 0x5A, sizeof junk);
+    fseek(fp, size / 2, SEEK_SET);
+    fwrite(junk, 1, sizeof junk, fp);
+    fclose(fp);
+    fit_out r;
+    fit_file(path, N, &o, &r);
+    ASSERT_MSG(r.status == STRATA_E_IO_FORMAT && strstr(r.msg, "cannot read rows"), "%d: %s",
+               r.status, r.msg);
+    gen_free(&g);
+    unlink(path);
+}
+
 int main(void)
 {
     if (tmpdir_make("strata_stream"))
@@ -589,6 +790,9 @@ int main(void)
     RUN_TEST(test_h5_changed_mid_fit);
     RUN_TEST(test_h5_changed_during_seeding);
     RUN_TEST(test_h5_budget_errors);
+    RUN_TEST(test_memory_stream_minibatch);
+    RUN_TEST(test_h5_minibatch);
+    RUN_TEST(test_h5_minibatch_read_errors);
     rmdir(g_dir);
     return test_summary();
 }

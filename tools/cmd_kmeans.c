@@ -57,8 +57,10 @@ static const char HELP[] =
     "                     loaded: the same result, bitwise; labels stay in memory\n"
     "                     (4 bytes a row), k-means++ reads the file once per\n"
     "                     centre; every --init; hamerly and yinyang run as lloyd\n"
-    "                     (the same result; OUT.h5 says lloyd); minibatch cannot\n"
-    "                     stream (IN.h5:/dataset inputs only)\n"
+    "                     (the same result; OUT.h5 says lloyd); minibatch streams\n"
+    "                     too, with the same result, reading the rows of many\n"
+    "                     steps in one sweep of the file (the larger the budget,\n"
+    "                     the fewer sweeps). IN.h5:/dataset inputs only\n"
     "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
     "                     one of the inputs; it keeps its permissions and owner\n"
     CLI_PROGRESS_HELP

@@ -315,7 +315,10 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
         .progress = km->progress, .user = km->user, .batch_size = km->batch_size,
         .max_no_improvement = km->max_no_improvement,
         .reassignment_ratio = km->reassignment_ratio,
-        .chain_length = km->chain_length, .steps = km->steps};
+        .chain_length = km->chain_length, .steps = km->steps,
+        /* a memory stream's mini-batch window: a block's rows (fit_stream sizes a file's) */
+        .window_rows = (km->block_rows + STRATA__CHUNK_ROWS - 1) / STRATA__CHUNK_ROWS *
+                       STRATA__CHUNK_ROWS};
     if (km->steps.fn) {
         cfg->progress = report_iteration;
         cfg->user = km;
@@ -408,9 +411,10 @@ static int64_t fixed_bytes(const strata_kmeans *km, int64_t d)
     return FIT_FIXED_BYTES + 8 * km->k * d * 8;
 }
 
-/* A fit of the streamed dataset: blocks sized to what the budget leaves. */
+/* A fit of the streamed dataset: blocks sized to what the budget leaves;
+ * mini-batch also gets a window of gathered rows. */
 static int fit_stream(strata_kmeans *km, strata__h5_rows *st, const strata__h5_rows_info *info,
-                      const strata__kmeans_cfg *cfg, strata__kmeans_model *m)
+                      strata__kmeans_cfg *cfg, strata__kmeans_model *m)
 {
     const int64_t n = info->n, d = info->d, row_bytes = d * (int64_t)strata__dtype_size(info->dtype);
     int64_t rows = km->block_rows > 0
@@ -420,22 +424,37 @@ static int fit_stream(strata_kmeans *km, strata__h5_rows *st, const strata__h5_r
     if (!rows) {
         int64_t block = STREAM_BLOCK_BYTES;
         if (km->memory > 0) {
+            /* Mini-batch: a window of gathered rows (each with its index, weight and
+             * the gather's position) of at least one batch, and the validation
+             * subset besides it. */
+            const int mb = cfg->algorithm == STRATA_ALGO_MINIBATCH;
+            const int64_t bs = cfg->batch_size < n ? cfg->batch_size : n;
+            const int64_t init_size = 3 * bs < km->k ? 3 * km->k : 3 * bs;
+            const int64_t win_row = row_bytes + 24;
             const int64_t state = n * strata__kmeans_bytes_per_row(cfg, info->dtype, n, d, 1) +
-                                  fixed_bytes(km, d);
+                                  fixed_bytes(km, d) +
+                                  (mb ? (init_size < n ? init_size : n) * win_row : 0);
             const int64_t min_block = STRATA__CHUNK_ROWS * row_bytes;
-            if (km->memory - state < 4 * min_block)
+            const int64_t min_rest = mb && bs * win_row > min_block ? bs * win_row : min_block;
+            if (km->memory - state < 4 * min_rest)
                 return strata__fail(km->msg, STRATA_E_NOMEM,
                                     "a memory budget of %lld bytes is too small for a streamed fit "
                                     "of %lld x %lld rows (k = %lld): it needs at least %lld bytes "
                                     "(%lld bytes a row of labels and seeding state, twice two "
-                                    "blocks of %d rows, %lld bytes fixed)",
+                                    "blocks of %d rows%s, %lld bytes fixed%s)",
                                     (long long)km->memory, (long long)n, (long long)d,
-                                    (long long)km->k, (long long)(state + 4 * min_block),
+                                    (long long)km->k, (long long)(state + 4 * min_rest),
                                     (long long)strata__kmeans_bytes_per_row(cfg, info->dtype, n, d, 1),
-                                    STRATA__CHUNK_ROWS, (long long)fixed_bytes(km, d));
+                                    STRATA__CHUNK_ROWS,
+                                    mb ? " or of one mini-batch" : "", (long long)fixed_bytes(km, d),
+                                    mb ? " and the mini-batch init subsets" : "");
             /* a quarter each: the allocator's and HDF5's slack stays in the budget */
             if (block > (km->memory - state) / 4)
                 block = (km->memory - state) / 4;
+            /* Mini-batch: its window and one block (the gather's) take the half
+             * a walk's two blocks take: the fewer sweeps the better. */
+            if (mb)
+                cfg->window_rows = ((km->memory - state) / 2 - block) / win_row;
         }
         rows = strata__h5_rows_block_rows(info, info->dtype, block);
     }

@@ -217,6 +217,93 @@ int strata__rowsrc_copy_row(const strata__rowsrc *src, int64_t i, double *out, v
     return STRATA_OK;
 }
 
+/* ---- gathering drawn rows ------------------------------------------------ */
+
+/* Read rows [r0, r1) into buf, then copy out the wanted rows of chunks
+ * [u0, u1), whose positions in idx are pos[end[u - 1] .. end[u]). */
+static int gather_span(const strata__rowsrc *src, const int64_t *idx, const int64_t *pos,
+                       const int64_t *end, int64_t u0, int64_t u1, int64_t r0, int64_t r1,
+                       void *buf, void *out, char *msg)
+{
+    const size_t rb = (size_t)src->mem.d * strata__dtype_size(src->mem.dtype);
+    int rc = src->ops->read(src->impl, src->mem.dtype, r0, r1 - r0, buf, msg);
+    if (rc)
+        return rc;
+    for (int64_t p = u0 ? end[u0 - 1] : 0; p < end[u1 - 1]; p++) {
+        const int64_t j = pos[p];
+        memcpy((char *)out + (size_t)j * rb, (const char *)buf + (size_t)(idx[j] - r0) * rb, rb);
+    }
+    return STRATA_OK;
+}
+
+int strata__rowsrc_gather(const strata__rowsrc *src, const int64_t *idx, int64_t m, void *out,
+                          double *w_out, char *msg)
+{
+    const int64_t n = src->mem.n;
+    for (int64_t j = 0; j < m; j++)
+        if (idx[j] < 0 || idx[j] >= n)
+            return strata__fail(msg, STRATA_E_ARG, "row %lld to gather is outside [0, %lld)",
+                                (long long)idx[j], (long long)n);
+    if (w_out && src->mem.w)
+        for (int64_t j = 0; j < m; j++)
+            w_out[j] = src->mem.w[idx[j]];
+    const size_t rb = (size_t)src->mem.d * strata__dtype_size(src->mem.dtype);
+    if (!src->ops) {
+        for (int64_t j = 0; j < m; j++)
+            memcpy((char *)out + (size_t)j * rb, strata__row(&src->mem, idx[j]), rb);
+        return STRATA_OK;
+    }
+    const int64_t U = STRATA__CHUNK_ROWS, nu = strata__chunk_count(n, U);
+    const int64_t cap = min64(src->block_rows, n);
+    int64_t *end = strata__calloc((size_t)nu + 1, sizeof(int64_t));
+    int64_t *pos = strata__alloc((size_t)(m > 0 ? m : 1), sizeof(int64_t));
+    void *buf = strata__alloc((size_t)cap, rb);
+    int rc = STRATA_OK;
+    if (!end || !pos || !buf) {
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory gathering %lld rows (a buffer of "
+                          "%lld rows)", (long long)m, (long long)cap);
+        goto done;
+    }
+    /* Counting sort of the positions by chunk: chunk u's are then
+     * pos[end[u - 1] .. end[u]). */
+    for (int64_t j = 0; j < m; j++)
+        end[idx[j] / U + 1]++;
+    for (int64_t u = 0; u < nu; u++)
+        end[u + 1] += end[u];
+    for (int64_t j = 0; j < m; j++)
+        pos[end[idx[j] / U]++] = j;
+    /* The sweep: runs of adjacent chunks holding wanted rows, one read each
+     * (at most cap rows; a chunk's span is at most U <= cap rows). */
+    int64_t u0 = -1, ulast = -1, r0 = 0, r1 = 0;
+    for (int64_t u = 0; u < nu && !rc; u++) {
+        const int64_t p0 = u ? end[u - 1] : 0;
+        if (p0 == end[u])
+            continue;
+        int64_t lo = idx[pos[p0]], hi = lo;
+        for (int64_t p = p0 + 1; p < end[u]; p++) {
+            lo = idx[pos[p]] < lo ? idx[pos[p]] : lo;
+            hi = idx[pos[p]] > hi ? idx[pos[p]] : hi;
+        }
+        if (u0 >= 0 && u == ulast + 1 && hi + 1 - r0 <= cap) {
+            r1 = hi + 1;
+            ulast = u;
+            continue;
+        }
+        if (u0 >= 0)
+            rc = gather_span(src, idx, pos, end, u0, ulast + 1, r0, r1, buf, out, msg);
+        u0 = ulast = u;
+        r0 = lo;
+        r1 = hi + 1;
+    }
+    if (!rc && u0 >= 0)
+        rc = gather_span(src, idx, pos, end, u0, ulast + 1, r0, r1, buf, out, msg);
+done:
+    strata__free(end);
+    strata__free(pos);
+    strata__free(buf);
+    return rc;
+}
+
 /* ---- a stream over memory -------------------------------------------------- */
 
 static int memory_read(void *impl, int dtype, int64_t r0, int64_t m, void *buf, char *msg)

@@ -9,7 +9,9 @@
  * a strata__data view of the block holding their rows and keep using GLOBAL
  * row indices, and partial sums are added in global chunk order, so a stream
  * gives the bits of an in-memory pass whatever the block size and thread
- * count. The few random reads (seeding draws) go through strata__rowsrc_rows().
+ * count. The few random reads (seeding draws) go through strata__rowsrc_rows();
+ * rows drawn at random in bulk (mini-batches) through strata__rowsrc_gather(),
+ * one ordered sweep for any number of them.
  * Weights, when a source has them, are always an in-memory array of n. */
 #ifndef STRATA_CORE_ROWSRC_H
 #define STRATA_CORE_ROWSRC_H
@@ -127,6 +129,23 @@ void strata__rowsrc_walk_close(strata__rowsrc_walk *w);
  * caller frees with strata__free). */
 int strata__rowsrc_rows(const strata__rowsrc *src, int64_t r0, int64_t m, strata__data *view,
                         void **buf, size_t *cap, char *msg);
+
+/* Gather: rows idx[0..m) (global indices in [0, n), any order, repeats
+ * allowed) copied in that order into out (m x d contiguous, src's dtype), and
+ * their weights into w_out when src has weights and w_out is not NULL. In
+ * memory: row copies. Streamed: ONE ordered sweep over the source, whatever
+ * the order of idx: the wanted rows are bucketed by chunk of
+ * STRATA__CHUNK_ROWS rows (a counting sort), and only the span [first
+ * wanted, last wanted] of each chunk holding any is read, the spans of
+ * adjacent such chunks in one read of at most block_rows rows; a chunk
+ * holding none is not read. Memory besides out: none in memory; streamed,
+ * 8 bytes a wanted row, 8 a chunk of the source and one buffer of
+ * min(block_rows, n) rows, freed before it returns. Returns
+ * STRATA_OK, or a status with msg set (out of memory, an index out of range,
+ * the stream's read error; out is then partly written). For engines that
+ * draw random rows (mini-batch k-means) and can draw them ahead. */
+int strata__rowsrc_gather(const strata__rowsrc *src, const int64_t *idx, int64_t m, void *out,
+                          double *w_out, char *msg);
 
 /* Row i as d doubles into out (a random read). */
 int strata__rowsrc_copy_row(const strata__rowsrc *src, int64_t i, double *out, void **buf,

@@ -59,6 +59,7 @@ typedef struct strata__kmeans_cfg {
     int allow_too_few;            /* STRATA_KMEANS_ALLOW_TOO_FEW */
     int64_t batch_size, max_no_improvement; /* MINIBATCH only */
     double reassignment_ratio;              /* MINIBATCH only */
+    int64_t window_rows; /* MINIBATCH from a stream: rows gathered a sweep (whole batches, >= 1) */
     int64_t chain_length;         /* STRATA_KMEANS_CHAIN_LENGTH, for STRATA_INIT_AFKMC2 */
     strata_progress_fn progress;
     void *user;
@@ -87,8 +88,9 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
 
 /* The same from any row source. A streamed source runs Lloyd (also for an
  * explicit Hamerly or Yinyang, which give Lloyd's bits anyway; out->algorithm
- * says LLOYD) with any seeding; mini-batch fails with STRATA_E_UNSUPPORTED.
- * Results are bitwise those of the in-memory fit of the same rows. */
+ * says LLOYD) with any seeding, or mini-batch when asked (its batches
+ * gathered cfg->window_rows rows a sweep). Results are bitwise those of the
+ * in-memory fit of the same rows. */
 int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
                            strata__kmeans_model *out, char *msg);
 
@@ -96,7 +98,8 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
  * themselves (labels 4; a second labels array for n_init > 1; k-means++'s
  * closest distances 8 for float64 data, none for float32, which borrows the
  * labels; k-means|| 9, AFK-MC^2 8; in memory, Hamerly's or Yinyang's bounds
- * when AUTO or the request picks them), rounded up to whole bytes. */
+ * when AUTO or the request picks them; mini-batch: the labels only, it seeds
+ * on subsets), rounded up to whole bytes. */
 int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, int64_t n, int64_t d,
                                      int streamed);
 

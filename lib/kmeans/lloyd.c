@@ -290,17 +290,25 @@ static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, s
     return STRATA_OK;
 }
 
+/* What a streamed fit runs: mini-batch when asked, else Lloyd (Hamerly's
+ * and Yinyang's bits are Lloyd's: their bounds would cost memory a row). */
+static int streamed_algorithm(int requested)
+{
+    return requested == STRATA_ALGO_MINIBATCH ? STRATA_ALGO_MINIBATCH : STRATA_ALGO_LLOYD;
+}
+
 int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, int64_t n, int64_t d,
                                      int streamed)
 {
     const int64_t es = dtype == STRATA_FLOAT32 ? 4 : 8;
     int64_t b = 4; /* labels */
-    int algorithm = streamed ? STRATA_ALGO_LLOYD
+    int algorithm = streamed ? streamed_algorithm(cfg->algorithm)
                              : strata__algorithm_choose(cfg->algorithm, dtype, cfg->kern->id, n,
                                                         cfg->k, d);
     if (cfg->n_init > 1 && cfg->init != STRATA_INIT_CENTROIDS && algorithm != STRATA_ALGO_MINIBATCH)
         b += 4; /* the best run's labels */
-    switch (cfg->init) {
+    /* mini-batch seeds on subsets of a few batches: no state per row */
+    switch (algorithm == STRATA_ALGO_MINIBATCH ? STRATA_INIT_CENTROIDS : cfg->init) {
     case STRATA_INIT_KMEANSPP: b += dtype == STRATA_FLOAT32 ? 0 : 8; break;
     case STRATA_INIT_KMEANS_PARALLEL: b += 9; break;
     case STRATA_INIT_AFKMC2: b += 8; break;
@@ -331,13 +339,6 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
     const int streamed = strata__rowsrc_streamed(src);
     strata__rowsrc wide_src;
     int rc;
-    /* Mini-batch draws random batches: random reads all over a file. */
-    if (streamed && cfg->algorithm == STRATA_ALGO_MINIBATCH)
-        return strata__fail(msg, STRATA_E_UNSUPPORTED,
-                            "the minibatch algorithm does not run on streamed data (the data do "
-                            "not fit the memory budget; its random batches would be random reads "
-                            "of the file): use algorithm auto, lloyd, hamerly or yinyang, or a "
-                            "larger budget");
     double *mean = strata__alloc((size_t)d, sizeof(double));
     double *c = strata__alloc((size_t)(k * d), sizeof(double));
     double *c_new = strata__alloc((size_t)(k * d), sizeof(double));
@@ -355,8 +356,8 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
     int assign = STRATA_ASSIGN_FUSED;
     /* Streamed: Lloyd, also for an explicit Hamerly or Yinyang (their labels
      * and totals are Lloyd's, bitwise; only the speed differs), reported as
-     * the algorithm run. */
-    int algorithm = streamed ? STRATA_ALGO_LLOYD
+     * the algorithm run; mini-batch when asked. */
+    int algorithm = streamed ? streamed_algorithm(cfg->algorithm)
                              : strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id, n,
                                                         k, d);
     if (!mean || !c || !c_new || !best_c || !labels || (keep_labels && !best_labels)) {
@@ -424,7 +425,7 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
     int64_t runs = cfg->init == STRATA_INIT_CENTROIDS ? 1 : cfg->n_init;
     if (algorithm == STRATA_ALGO_MINIBATCH) { /* its n_init runs only seed */
         strata__minibatch_result mb;
-        if ((rc = strata__minibatch_fit(X, cfg, &t, mean, tol_abs, best_c, labels, totals, &mb,
+        if ((rc = strata__minibatch_fit(src, cfg, &t, mean, tol_abs, best_c, labels, totals, &mb,
                                         msg)))
             goto done;
         best = (run_result){mb.inertia, mb.steps, mb.converged};

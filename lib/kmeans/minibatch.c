@@ -21,7 +21,18 @@
  * own, and every pass reduces in fixed chunks, so a seed gives the same
  * result for any thread count. A batch of up to STRATA__CHUNK_ROWS rows is
  * one chunk, labelled on one thread: a parallel region per step would cost
- * more than the step (and under load far more). */
+ * more than the step (and under load far more).
+ *
+ * Which rows are drawn never depends on the data: the batches' rows come
+ * from one stream, the reassignments' picks (whose count does depend on the
+ * data) from another, and each init subset and the validation subset from
+ * streams of their own. So the rows of a window of upcoming steps can be
+ * drawn ahead and fetched together by strata__rowsrc_gather(): in memory the
+ * window is one step; from a stream it is cfg->window_rows rows, ONE ordered
+ * sweep of the source per window (the steps after an early stop are drawn
+ * and dropped). The steps then run on the gathered rows exactly as in
+ * memory, so a stream gives the in-memory bits for any block size, window
+ * and thread count. */
 #include "kmeans/minibatch.h"
 
 #include <math.h>
@@ -32,43 +43,63 @@
 #include "core/rng.h"
 #include "core/status.h"
 
-/* Streams apart from init.c's (seed, run): validation rows, steps, and the
- * init subset of run r at MB_STREAM + 2 + r. */
+/* Streams apart from init.c's (seed, run): validation rows, batch rows, the
+ * init subset of run r at MB_STREAM + 2 + r, and the reassignments' picks. */
 #define MB_STREAM ((uint64_t)0x6d696e6962617463ull) /* "minibatc" */
+#define MB_REASSIGN_STREAM (MB_STREAM - 1)
 
-/* Rows gathered from X: a contiguous matrix of X's element type. */
+/* Rows gathered from a source: a contiguous matrix of its element type, with
+ * the rows' indices. */
 typedef struct sample {
     strata__data X;
     void *buf;
     double *w;
+    int64_t *idx;
 } sample;
 
 static void sample_free(sample *s)
 {
     strata__free(s->buf);
     strata__free(s->w);
+    strata__free(s->idx);
     memset(s, 0, sizeof *s);
 }
 
+/* Room for `rows` rows of X (n, d, dtype and weights of the source). */
 static int sample_alloc(sample *s, const strata__data *X, int64_t rows)
 {
     memset(s, 0, sizeof *s);
     s->buf = strata__alloc((size_t)(rows * X->d), strata__dtype_size(X->dtype));
     s->w = X->w ? strata__alloc((size_t)rows, sizeof(double)) : NULL;
+    s->idx = strata__alloc((size_t)rows, sizeof(int64_t));
     s->X = (strata__data){X->dtype, s->buf, rows, X->d, X->d, s->w, 0};
-    return s->buf && (!X->w || s->w) ? STRATA_OK : STRATA_E_NOMEM;
+    return s->buf && s->idx && (!X->w || s->w) ? STRATA_OK : STRATA_E_NOMEM;
 }
 
-/* s->X.n rows of X drawn uniformly with replacement (scikit-learn's randint). */
-static void sample_draw(sample *s, const strata__data *X, strata__rng *rng)
+/* m row indices of [0, n) drawn uniformly with replacement (scikit-learn's
+ * randint). */
+static void draw_indices(int64_t *idx, int64_t m, int64_t n, strata__rng *rng)
 {
-    const size_t row_bytes = (size_t)X->d * strata__dtype_size(X->dtype);
-    for (int64_t j = 0; j < s->X.n; j++) {
-        int64_t i = (int64_t)strata__rng_below(rng, (uint64_t)X->n);
-        memcpy((char *)s->buf + (size_t)j * row_bytes, strata__row(X, i), row_bytes);
-        if (s->w)
-            s->w[j] = X->w[i];
-    }
+    for (int64_t j = 0; j < m; j++)
+        idx[j] = (int64_t)strata__rng_below(rng, (uint64_t)n);
+}
+
+/* `rows` rows of src drawn into s (s->X.n becomes rows): the indices first,
+ * then one gather. */
+static int sample_draw(sample *s, const strata__rowsrc *src, int64_t rows, strata__rng *rng,
+                       char *msg)
+{
+    draw_indices(s->idx, rows, src->mem.n, rng);
+    s->X.n = rows;
+    return strata__rowsrc_gather(src, s->idx, rows, s->buf, s->w, msg);
+}
+
+/* Rows [r0, r0 + m) of s as a matrix of their own. */
+static strata__data sample_rows(const sample *s, int64_t r0, int64_t m)
+{
+    const size_t rb = (size_t)s->X.d * strata__dtype_size(s->X.dtype);
+    return (strata__data){s->X.dtype, (const char *)s->buf + (size_t)r0 * rb, m, s->X.d, s->X.d,
+                          s->w ? s->w + r0 : NULL, 0};
 }
 
 static double total_weight(const strata__data *X)
@@ -171,50 +202,74 @@ static void reassign(const strata__data *B, double ratio, int64_t k, double *c, 
             counts[j] = cmin;
 }
 
+/* Steps' worth of rows (whole batches, at least one) gathered per sweep of
+ * src: one batch in memory, else cfg->window_rows. */
+static int64_t window_steps(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, int64_t bs)
+{
+    if (!strata__rowsrc_streamed(src))
+        return 1;
+    const int64_t w = cfg->window_rows / bs;
+    return w > 1 ? w : 1;
+}
+
 /* The starting centroids: the best of the runs' initialisations. */
-static int initialise(const strata__data *X, const strata__kmeans_cfg *cfg, strata__tables *t,
+static int initialise(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, strata__tables *t,
                       const double *mean, int64_t init_size, double *c, double *cand,
                       double *totals, char *msg)
 {
+    const strata__data *X = &src->mem;
     const int64_t k = cfg->k, d = X->d;
     if (cfg->init == STRATA_INIT_CENTROIDS)
-    {
-        strata__rowsrc src = strata__rowsrc_of(X);
-        return strata__kmeans_init(&src, cfg, 0, mean, c, NULL, msg);
-    }
+        return strata__kmeans_init(src, cfg, 0, mean, c, NULL, msg);
     /* The subsets may hold fewer distinct points than k even when X does not
      * (duplicates, rows drawn twice): repeated centres are left empty by the
      * first batch and reassigned. */
     strata__kmeans_cfg icfg = *cfg;
     icfg.allow_too_few = 1;
     const int subset = init_size < X->n;
+    /* Runs whose subsets one sweep gathers. */
+    int64_t group = strata__rowsrc_streamed(src) ? cfg->window_rows / init_size : 1;
+    group = group < 1 ? 1 : group > cfg->n_init ? cfg->n_init : group;
     sample sub = {0}, valid = {0};
     int32_t *vlab = NULL;
     int rc = STRATA_OK;
     strata__rng rng;
-    if (subset && sample_alloc(&sub, X, init_size))
+    if (subset && sample_alloc(&sub, X, group * init_size))
         goto nomem;
     if (cfg->n_init > 1) {
         if (sample_alloc(&valid, X, init_size) ||
             !(vlab = strata__alloc((size_t)init_size, sizeof(int32_t))))
             goto nomem;
         strata__rng_seed(&rng, (uint64_t)cfg->seed, MB_STREAM);
-        sample_draw(&valid, X, &rng);
+        if ((rc = sample_draw(&valid, src, init_size, &rng, msg)))
+            goto done;
         memset(vlab, 0, (size_t)init_size * sizeof(int32_t));
     }
     double best = INFINITY;
     for (int64_t run = 0; run < cfg->n_init; run++) {
-        const strata__data *S = X;
+        const strata__rowsrc *S = src;
+        strata__data sx;
+        strata__rowsrc ssrc;
         if (subset) {
-            strata__rng_seed(&rng, (uint64_t)cfg->seed, MB_STREAM + 2 + (uint64_t)run);
-            sample_draw(&sub, X, &rng);
+            const int64_t q = run % group;
+            if (q == 0) { /* the subsets of runs [run, run + group) in one gather */
+                const int64_t m = cfg->n_init - run < group ? cfg->n_init - run : group;
+                for (int64_t r = 0; r < m; r++) {
+                    strata__rng_seed(&rng, (uint64_t)cfg->seed, MB_STREAM + 2 + (uint64_t)(run + r));
+                    draw_indices(sub.idx + r * init_size, init_size, X->n, &rng);
+                }
+                if ((rc = strata__rowsrc_gather(src, sub.idx, m * init_size, sub.buf, sub.w, msg)))
+                    goto done;
+            }
+            sx = sample_rows(&sub, q * init_size, init_size);
             /* a subset of weight 0 only (rare weights) cannot seed: use X */
-            if (total_weight(&sub.X) > 0.0)
-                S = &sub.X;
+            if (total_weight(&sx) > 0.0) {
+                ssrc = strata__rowsrc_of(&sx);
+                S = &ssrc;
+            }
         }
         double *dst = cfg->n_init > 1 ? cand : c;
-        strata__rowsrc ssrc = strata__rowsrc_of(S);
-        if ((rc = strata__kmeans_init(&ssrc, &icfg, run, mean, dst, NULL, msg)))
+        if ((rc = strata__kmeans_init(S, &icfg, run, mean, dst, NULL, msg)))
             goto done;
         if (cfg->n_init == 1)
             break;
@@ -237,10 +292,12 @@ done:
     return rc;
 }
 
-int strata__minibatch_fit(const strata__data *X, const strata__kmeans_cfg *cfg, strata__tables *t,
-                          const double *mean, double tol_abs, double *c, int32_t *labels,
-                          double *totals, strata__minibatch_result *res, char *msg)
+int strata__minibatch_fit(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
+                          strata__tables *t, const double *mean, double tol_abs, double *c,
+                          int32_t *labels, double *totals, strata__minibatch_result *res,
+                          char *msg)
 {
+    const strata__data *X = &src->mem;
     const int64_t n = X->n, d = X->d, k = cfg->k;
     const int64_t bs = cfg->batch_size < n ? cfg->batch_size : n;
     int64_t init_size = 3 * bs < k ? 3 * k : 3 * bs;
@@ -248,7 +305,10 @@ int strata__minibatch_fit(const strata__data *X, const strata__kmeans_cfg *cfg, 
         init_size = n;
     /* max_iter epochs of n rows; max_iter <= 1e6, so no overflow below 9e12 rows */
     const int64_t n_steps = (int64_t)((__int128)cfg->max_iter * n / bs);
-    sample batch = {0};
+    int64_t wsteps = window_steps(src, cfg, bs);
+    if (wsteps > n_steps)
+        wsteps = n_steps;
+    sample win = {0};
     reassign_buf rb = {0};
     double *c_new = strata__alloc((size_t)(k * d), sizeof(double));
     double *cand = strata__alloc((size_t)(k * d), sizeof(double));
@@ -258,24 +318,36 @@ int strata__minibatch_fit(const strata__data *X, const strata__kmeans_cfg *cfg, 
     rb.order = strata__alloc((size_t)k, sizeof(by_count));
     rb.perm = strata__alloc((size_t)bs, sizeof(int64_t));
     int rc = STRATA_OK;
-    if (!c_new || !cand || !counts || !blab || !rb.mark || !rb.order || !rb.perm ||
-        sample_alloc(&batch, X, bs)) {
+    if (!c_new || !cand || !counts || !blab || !rb.mark || !rb.order || !rb.perm) {
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for mini-batches of %lld rows",
                           (long long)bs);
         goto done;
     }
-    if ((rc = initialise(X, cfg, t, mean, init_size, c, cand, totals, msg)))
+    if ((rc = initialise(src, cfg, t, mean, init_size, c, cand, totals, msg)))
         goto done;
+    if (sample_alloc(&win, X, wsteps * bs)) {
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld mini-batches of %lld rows",
+                          (long long)wsteps, (long long)bs);
+        goto done;
+    }
 
-    strata__rng rng;
+    strata__rng rng, rng_re;
     strata__rng_seed(&rng, (uint64_t)cfg->seed, MB_STREAM + 1);
+    strata__rng_seed(&rng_re, (uint64_t)cfg->seed, MB_REASSIGN_STREAM);
     const double alpha = fmin(2.0 * (double)bs / ((double)n + 1.0), 1.0);
     double ewa = 0.0, ewa_min = 0.0;
     int have_ewa = 0, have_min = 0, converged = 0;
     int64_t no_improvement = 0, since_reassign = 0, step = 0;
+    int64_t gathered = 0, used = 0; /* steps in the window, steps of it run */
     while (step < n_steps) {
+        if (used == gathered) { /* the next window's rows, in one sweep */
+            gathered = n_steps - step < wsteps ? n_steps - step : wsteps;
+            used = 0;
+            if ((rc = sample_draw(&win, src, gathered * bs, &rng, msg)))
+                goto done;
+        }
+        const strata__data batch = sample_rows(&win, used++ * bs, bs);
         step++;
-        sample_draw(&batch, X, &rng);
         int empty = 0;
         for (int64_t j = 0; j < k; j++)
             empty |= counts[j] == 0.0;
@@ -283,7 +355,7 @@ int strata__minibatch_fit(const strata__data *X, const strata__kmeans_cfg *cfg, 
         int reassign_now = empty || since_reassign >= 10 * k;
         if (reassign_now)
             since_reassign = 0;
-        if ((rc = label_pass(t, &batch.X, c, blab, totals, msg)))
+        if ((rc = label_pass(t, &batch, c, blab, totals, msg)))
             goto done;
         const double *sums = totals, *wsum = totals + k * d;
         const double batch_inertia = totals[k * d + k];
@@ -298,7 +370,7 @@ int strata__minibatch_fit(const strata__data *X, const strata__kmeans_cfg *cfg, 
             counts[j] = total;
         }
         if (reassign_now && cfg->reassignment_ratio > 0.0)
-            reassign(&batch.X, cfg->reassignment_ratio, k, c_new, counts, &rb, &rng);
+            reassign(&batch, cfg->reassignment_ratio, k, c_new, counts, &rb, &rng_re);
         double shift = 0.0;
         if (tol_abs > 0.0)
             for (int64_t j = 0; j < k * d; j++) {
@@ -335,15 +407,18 @@ int strata__minibatch_fit(const strata__data *X, const strata__kmeans_cfg *cfg, 
             break;
         }
     }
-    /* Labels and inertia of the full data, exactly. */
+    /* Labels and inertia of the full data, exactly, in one pass (the window
+     * freed first: a stream's walk needs its blocks). */
+    sample_free(&win);
     memset(labels, 0, (size_t)n * sizeof(int32_t));
-    if ((rc = label_pass(t, X, c, labels, totals, msg)))
+    strata__tables_set_centroids(t, c);
+    if ((rc = strata__assign_pass_src(t, src, labels, totals, STRATA__PASS_UPDATE_INERTIA, msg)))
         goto done;
     res->inertia = totals[k * d + k];
     res->steps = step;
     res->converged = converged;
 done:
-    sample_free(&batch);
+    sample_free(&win);
     strata__free(c_new);
     strata__free(cand);
     strata__free(counts);

@@ -3,6 +3,7 @@
 # file, writing the same /labels, /centroids and inertia as the loaded fit;
 # sizes with K/M/G suffixes parse, bad ones are usage errors (exit 2), and a
 # budget below the streamed fit's minimum is a runtime error naming it.
+# Mini-batch streams with the loaded fit's result too.
 #
 #   test_memory_cli.sh STRATA_BINARY
 set -u
@@ -51,7 +52,7 @@ expect too-small 1 "at least" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 100K 
 expect bad-suffix 2 "--memory must be a size" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 1X -o "$T/d.h5"
 expect negative 2 "--memory must be a size" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory -1G -o "$T/d.h5"
 # hamerly on a fit that streams runs lloyd (the same bits) and records it;
-# k-means|| streams too; minibatch cannot stream and says why
+# k-means|| streams too
 expect hamerly 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --memory 32M --algorithm hamerly -o "$T/h.h5"
 if grep -q "streamed from the file" "$T/out"; then ok; else bad "hamerly: no 'streamed' line: $(cat "$T/out")"; fi
 expect kpar-loaded 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --init "k-means||" -o "$T/p1.h5"
@@ -69,6 +70,29 @@ with h5py.File(f"{t}/p1.h5") as a, h5py.File(f"{t}/p2.h5") as b:
     assert np.array_equal(a["centroids"][:], b["centroids"][:])
     assert a.attrs["inertia"] == b.attrs["inertia"]
 PYEOF
-expect minibatch 1 "random reads" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 32M --algorithm minibatch -o "$T/d.h5"
-[ -e "$T/d.h5" ] && bad "minibatch wrote an output" || ok
+# minibatch streams too: the rows of a window of steps (14 batches of 2048
+# under 32M) read in one sweep each, the loaded fit's result bitwise;
+# batches larger than the budget's window are a runtime error naming the minimum
+expect mb-loaded 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --threads 2 --algorithm minibatch --n-init 2 --batch-size 2048 --tol 0 -o "$T/m1.h5"
+expect mb-streamed 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --threads 1 --memory 32M --algorithm minibatch --n-init 2 --batch-size 2048 --tol 0 -o "$T/m2.h5"
+if grep -q "streamed from the file" "$T/out"; then ok; else bad "mb-streamed: no 'streamed' line: $(cat "$T/out")"; fi
+check minibatch-same-result "$PY" - "$T" <<'PYEOF'
+import sys, h5py, numpy as np
+t = sys.argv[1]
+with h5py.File(f"{t}/m1.h5") as a, h5py.File(f"{t}/m2.h5") as b:
+    for o in (a, b):
+        assert o.attrs["algorithm"] in ("minibatch", b"minibatch"), o.attrs["algorithm"]
+    assert (a.attrs["streamed"], b.attrs["streamed"]) == (0, 1)
+    assert np.array_equal(a["labels"][:], b["labels"][:])
+    assert np.array_equal(a["centroids"][:], b["centroids"][:])
+    assert a.attrs["inertia"] == b.attrs["inertia"], (a.attrs["inertia"], b.attrs["inertia"])
+    # more steps than one window holds (stopped by max_no_improvement)
+    assert a.attrs["n_iter"] == b.attrs["n_iter"] > 14, (a.attrs["n_iter"], b.attrs["n_iter"])
+    # the labels are the nearest centroids of the file's rows
+    X = h5py.File(f"{t}/in.h5")["x"][:].astype(np.float64)
+    d2 = ((X[:, None, :] - b["centroids"][:][None, :, :]) ** 2).sum(-1)
+    assert np.array_equal(d2.argmin(1), b["labels"][:])
+PYEOF
+expect mb-batch-too-big 1 "mini-batch" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 32M --algorithm minibatch --batch-size 200000 -o "$T/d.h5"
+[ -e "$T/d.h5" ] && bad "mb-batch-too-big wrote an output" || ok
 finish

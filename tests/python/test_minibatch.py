@@ -45,7 +45,7 @@ def test_parameters_are_sklearns():
               "init_size", "reassignment_ratio", "random_state"}
     assert {name: ours[name] for name in shared} == {name: theirs[name] for name in shared}
     assert ours["n_init"] == 3  # scikit-learn 1.2's "warn" means 3
-    assert set(ours) - shared == {"n_init", "n_threads", "chain_length"}
+    assert set(ours) - shared == {"n_init", "n_threads", "chain_length", "memory"}
     km = clone(strata.MiniBatchKMeans(4, batch_size=100, random_state=1))
     assert km.batch_size == 100 and km.n_clusters == 4
     assert repr(km) == "MiniBatchKMeans(batch_size=100, n_clusters=4, random_state=1)"

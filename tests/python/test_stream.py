@@ -73,3 +73,27 @@ def test_memory_strings():
     assert _memory_bytes("1.5GiB") == 3 << 29
     assert _memory_bytes("2048") == 2048
     assert _memory_bytes(12345) == 12345
+
+
+@pytest.mark.parametrize("dtype,chunks", [(np.float32, (1000, 6)), (np.float64, None)])
+def test_streamed_minibatch_equals_in_memory(tmp_path, dtype, chunks):
+    """MiniBatchKMeans streams too (each window of steps' rows read in one
+    sweep): the in-memory result bitwise, labels the nearest centres."""
+    X, _, _ = make_blobs(600_000, 6, 5, seed=13)
+    X = X.astype(dtype)
+    path = tmp_path / "in.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=X, chunks=chunks)
+    kw = dict(random_state=4, batch_size=512, n_init=2, max_no_improvement=None, max_iter=1)
+    ref = strata.MiniBatchKMeans(5, n_threads=2, **kw).fit(X)
+    km = strata.MiniBatchKMeans(5, n_threads=1, memory="36M", **kw).fit_h5(path, "/x")
+    assert km.streamed_ and not ref.streamed_ and km.algorithm_ == "minibatch"
+    np.testing.assert_array_equal(km.labels_, ref.labels_)
+    np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
+    assert km.inertia_ == ref.inertia_ and km.n_steps_ == ref.n_steps_ == 600_000 // 512
+    for i in range(0, len(X), 100_000):
+        d2 = ((X[i:i + 100_000, None, :].astype(np.float64) - km.cluster_centers_[None]) ** 2).sum(-1)
+        np.testing.assert_array_equal(km.labels_[i:i + 100_000], d2.argmin(1))
+    # batches larger than the budget's window: the minimum named
+    with pytest.raises(strata.Error, match="too small.*mini-batch"):
+        strata.MiniBatchKMeans(5, batch_size=400_000, memory="36M").fit_h5(path, "/x")

@@ -154,8 +154,10 @@ class KMeans(ParamsMixin):
             instead of loaded, with the same result bitwise (labels stay in
             memory, 4 bytes a row; k-means++ reads the file once per centre;
             every init; "hamerly" and "yinyang" run as Lloyd, the same result,
-            and ``algorithm_`` then says "lloyd"; "minibatch" cannot stream
-            and raises). ``streamed_`` tells which happened. ``fit`` ignores it.
+            and ``algorithm_`` then says "lloyd"; "minibatch" streams too,
+            drawing the rows of many steps ahead and reading them in one sweep
+            of the file, the larger the budget the fewer sweeps).
+            ``streamed_`` tells which happened. ``fit`` ignores it.
 
     Attributes after ``fit``:
         cluster_centers_ (float64, k x d), labels_ (int32, n), inertia_
@@ -473,6 +475,11 @@ class MiniBatchKMeans(KMeans):
             and 1 otherwise.
         reassignment_ratio: centres whose weight count falls below this
             fraction of the largest move to random rows of the batch.
+        memory: memory budget of :meth:`fit_h5`, as :class:`KMeans`: a
+            dataset that does not fit it is streamed, the rows of a window of
+            upcoming steps drawn ahead and read in one sweep of the file (the
+            larger the budget, the larger the window and the fewer sweeps),
+            with the same result bitwise. ``streamed_`` tells which happened.
 
     Attributes after ``fit``: as :class:`KMeans` (``labels_`` and ``inertia_``
     from one exact pass over all rows for the final centres), with
@@ -486,7 +493,7 @@ class MiniBatchKMeans(KMeans):
 
     def __init__(self, n_clusters=8, *, init="k-means++", max_iter=100, batch_size=1024, tol=0.0,
                  max_no_improvement=10, init_size=None, n_init=3, reassignment_ratio=0.01,
-                 random_state=None, n_threads=None, chain_length=200):
+                 random_state=None, n_threads=None, chain_length=200, memory=None):
         self.n_clusters = n_clusters
         self.init = init
         self.max_iter = max_iter
@@ -499,6 +506,7 @@ class MiniBatchKMeans(KMeans):
         self.random_state = random_state
         self.n_threads = n_threads
         self.chain_length = chain_length
+        self.memory = memory
 
     def _algorithm(self):
         return _ffi.ALGO_MINIBATCH
