@@ -6,7 +6,11 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libopenblas-dev libhdf5-dev
       hdf5-tools python3 python3-numpy python3-pytest python3-h5py python3-sklearn python3-pandas
-      python3-pip python3-setuptools python3-tables abigail-tools doxygen "$@")
+      python3-pip python3-setuptools python3-tables
+      # ABI and reference-doc checks (ctest -L abi, scripts/docs.sh)
+      abigail-tools doxygen
+      # Debian packages (scripts/build-debs.sh, tests/deb/test_debs.sh)
+      dpkg-dev debhelper dh-python help2man lintian fakeroot man-db "$@")
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
