@@ -64,7 +64,12 @@ static int fit_table(strata_kmeans *km, const char *path, const char *table,
     strata__h5_cols *cols;
     strata__h5_frame head;
     strata__h5_rows_info info;
-    int64_t rows;
+    int64_t rows, memory = 0, block_rows = 0;
+    /* no budget, no forced blocks: always loaded; skip the columns' open */
+    if (strata_kmeans_get_int(km, STRATA_KMEANS_MEMORY, &memory) == STRATA_OK &&
+        strata_kmeans_get_int(km, STRATA_KMEANS_BLOCK_ROWS, &block_rows) == STRATA_OK &&
+        memory == 0 && block_rows == 0)
+        return fit_loaded(km, path, table, columns, d, key, steps);
     int rc = strata__h5_cols_open(path, table, columns, d, key, &cols, &head, &info, msg);
     if (rc)
         return rc;
