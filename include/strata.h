@@ -1059,8 +1059,9 @@ STRATA_API void strata_writer_discard(strata_writer *w);
  *                     and n_init 0), streamed (int32: 1 when the rows were
  *                     streamed from the file under STRATA_KMEANS_MEMORY),
  *                     created (see below).
- *    after strata_kmeans_fit_frame() also: /feature_names (d strings) and,
- *    when the frame had a key, /customer_id (int64, n; attribute "name").
+ *    after strata_kmeans_fit_frame(), fit_h5_columns() or fit_h5_table()
+ *    also: /feature_names (d strings) and, when the input had a key,
+ *    /customer_id (int64, n; attribute "name").
  *  The file is written under a temporary name in the same folder and renamed
  *  into place, so an existing file is never left damaged; it is replaced only
  *  with STRATA_WRITE_FORCE, only if it is a regular file, and never if the
@@ -1419,6 +1420,55 @@ STRATA_API void strata_frame_free(strata_frame *f);
  *  @return as strata_kmeans_fit(); STRATA_E_NULL for a NULL frame. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_fit_frame(strata_kmeans *km, const strata_frame *f,
                                                         const double *weights);
+
+/** Fit k-means to the features of d 1-D column datasets of a file, read as
+ *  strata_frame_read_columns() reads them (the same arguments, layouts,
+ *  conversion to float64, key rules, checks and messages), under the
+ *  handle's STRATA_KMEANS_MEMORY as strata_kmeans_fit_h5() fits a dataset:
+ *  when the features (n x d x 8 bytes), the keys and the fit's state fit the
+ *  budget (or there is none) the columns are read into a frame and fitted
+ *  as strata_kmeans_fit_frame() does; else, and whenever
+ *  STRATA_KMEANS_BLOCK_ROWS is set, every pass streams them from the file in
+ *  blocks of whole chunks of every column (their least common multiple where
+ *  a block holds it, else of the longest chunks), prefetched on another
+ *  thread. Both give the same labels, centroids and inertia, bitwise, for
+ *  any block size and thread count; the algorithms stream as under
+ *  strata_kmeans_fit_h5() (hamerly and yinyang run as lloyd; minibatch is
+ *  refused, STRATA_E_UNSUPPORTED). Streamed, the names and keys are checked
+ *  before the fit and the values as each block is read: a NaN or Inf stops
+ *  the fit with STRATA_E_NONFINITE and the frame reader's message (feature
+ *  and row named); a file written in place during the fit stops it with
+ *  STRATA_E_IO. The model keeps the names and the key as after
+ *  strata_kmeans_fit_frame() (strata_kmeans_write_h5() writes
+ *  /feature_names and /customer_id) and the file as its input (never
+ *  replaced by strata_kmeans_write_h5()). No weights.
+ *  Allocates: as strata_kmeans_fit_h5(); the keys (8 bytes a row) stay in
+ *  memory either way. Not thread-safe on one handle.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (d < 1, k > n, ...), the
+ *          frame checks ("Feature frames" above), STRATA_E_NOMEM (also: a
+ *          budget too small to stream), the codes of strata_kmeans_fit(). */
+STRATA_API STRATA_NODISCARD int strata_kmeans_fit_h5_columns(strata_kmeans *km, const char *path,
+                                                             const char *const *datasets,
+                                                             int64_t d, const char *key);
+
+/** strata_kmeans_fit_h5_columns() for the columns of a table, read as
+ *  strata_frame_read_table() reads them: a 1-D compound dataset, a pandas
+ *  frame (table or fixed format) or a group of 1-D datasets; columns NULL
+ *  with d = 0: every numeric column except the key. The same budget rule,
+ *  results, model and codes (STRATA_E_ARG: columns NULL and d != 0, or
+ *  d < 1 with columns). */
+STRATA_API STRATA_NODISCARD int strata_kmeans_fit_h5_table(strata_kmeans *km, const char *path,
+                                                           const char *table,
+                                                           const char *const *columns, int64_t d,
+                                                           const char *key);
+
+/** Name of feature j of the model fitted by strata_kmeans_fit_frame(),
+ *  fit_h5_columns() or fit_h5_table(), owned by the handle (valid until its
+ *  next fit); NULL for any other model, j out of range or a NULL handle. */
+STRATA_API const char *strata_kmeans_feature_name(const strata_kmeans *km, int64_t j);
+/** The row key's name of such a model (e.g. "customer_id"), owned by the
+ *  handle; NULL when it has no key. */
+STRATA_API const char *strata_kmeans_key_name(const strata_kmeans *km);
 
 /* ------------------------------------------------------------------------ */
 /* RFM: recency, frequency, monetary scores from transaction logs           */

@@ -91,9 +91,15 @@ int cli_input_finish(cli_features *in, const char *input)
     return CLI_OK;
 }
 
+/* --key as the library takes it: NULL (default), "" (none) or the name. */
+static const char *key_arg(const cli_features *in)
+{
+    return !in->key ? NULL : !strcmp(in->key, "none") ? "" : in->key;
+}
+
 int cli_input_read(const cli_features *in, strata_frame **out)
 {
-    const char *key = !in->key ? NULL : !strcmp(in->key, "none") ? "" : in->key;
+    const char *key = key_arg(in);
     const char *const *list = (const char *const *)in->list;
     cli_progress_note(STRATA_STEP_READ, 0, 1);
     int st = in->columns
@@ -103,6 +109,16 @@ int cli_input_read(const cli_features *in, strata_frame **out)
     if (!st)
         cli_progress_note(STRATA_STEP_READ, 1, 1);
     return st ? cli_library_error(st, strata_last_error()) : CLI_OK;
+}
+
+int cli_input_fit(const cli_features *in, strata_kmeans *km)
+{
+    const char *key = key_arg(in);
+    const char *const *list = (const char *const *)in->list;
+    return in->columns ? strata_kmeans_fit_h5_columns(km, in->file, list, in->nlist, key)
+                       : strata_kmeans_fit_h5_table(km, in->file, in->table,
+                                                    in->features ? list : NULL,
+                                                    in->features ? in->nlist : 0, key);
 }
 
 void cli_input_free(cli_features *in)

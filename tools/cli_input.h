@@ -48,6 +48,11 @@ int cli_input_finish(cli_features *in, const char *input);
  * prints the library's message and returns the exit code. */
 int cli_input_read(const cli_features *in, strata_frame **out);
 
+/* Fit km to the features of a --columns or --table input
+ * (strata_kmeans_fit_h5_columns() / _table(): loaded, or streamed under
+ * km's memory budget). Returns the library's status (message in km). */
+int cli_input_fit(const cli_features *in, strata_kmeans *km);
+
 void cli_input_free(cli_features *in);
 
 #endif

@@ -52,7 +52,7 @@ static const char HELP[] =
     "                     records the one run\n"
     "  --batch-size N     rows per mini-batch (minibatch only; default 1024)\n"
     "  --memory SIZE      memory budget (1G, 512M, 100K or bytes; default: no limit).\n"
-    "                     A dataset that does not fit it with the fit's state is\n"
+    "                     Data that do not fit it with the fit's state are\n"
     "                     streamed from IN.h5 in blocks at every pass instead of\n"
     "                     loaded: the same result, bitwise; labels stay in memory\n"
     "                     (4 bytes a row), k-means++ reads the file once per\n"
@@ -60,7 +60,10 @@ static const char HELP[] =
     "                     (the same result; OUT.h5 says lloyd); minibatch streams\n"
     "                     too, with the same result, reading the rows of many\n"
     "                     steps in one sweep of the file (the larger the budget,\n"
-    "                     the fewer sweeps). IN.h5:/dataset inputs only\n"
+    "                     the fewer sweeps). --columns and --table inputs stream\n"
+    "                     the same way (row keys stay in memory, 8 bytes a row;\n"
+    "                     a NaN stops the fit when its block is read, naming the\n"
+    "                     row)\n"
     "  --force            replace OUT.h5 if it exists: a regular file only, never\n"
     "                     one of the inputs; it keeps its permissions and owner\n"
     CLI_PROGRESS_HELP
@@ -250,17 +253,18 @@ static int summarise(strata_kmeans *km, const options *o, double seconds)
     return rc;
 }
 
-/* The frame's feature names and key, under the summary. */
-static void print_features(const strata_frame *f)
+/* The fit's feature names and key (--columns, --table), under the summary. */
+static void print_features(const strata_kmeans *km)
 {
-    int64_t n, d;
-    if (strata_frame_shape(f, &n, &d) != STRATA_OK)
+    int64_t d;
+    if (!strata_kmeans_feature_name(km, 0) ||
+        strata_kmeans_result_int(km, STRATA_RESULT_D, &d) != STRATA_OK)
         return;
     printf("  features:");
     for (int64_t j = 0; j < d; j++)
-        printf("%s %s", j ? "," : "", strata_frame_name(f, j));
-    if (strata_frame_key(f))
-        printf("; row key: %s", strata_frame_key_name(f));
+        printf("%s %s", j ? "," : "", strata_kmeans_feature_name(km, j));
+    if (strata_kmeans_key_name(km))
+        printf("; row key: %s", strata_kmeans_key_name(km));
     putchar('\n');
 }
 
@@ -272,12 +276,8 @@ static int run(strata_kmeans *km, const options *o)
     CLI_TRY(km, strata_kmeans_set_step_progress(km, cli_progress_step, NULL));
     cli_progress_begin("kmeans");
     double t0 = cli_now();
-    strata_frame *f = NULL;
-    int st = STRATA_OK;
-    if (o->in.dataset)
-        st = strata_kmeans_fit_h5(km, o->in.file, o->in.dataset);
-    else if (!(rc = cli_input_read(&o->in, &f)))
-        st = strata_kmeans_fit_frame(km, f, NULL);
+    int st = o->in.dataset ? strata_kmeans_fit_h5(km, o->in.file, o->in.dataset)
+                           : cli_input_fit(&o->in, km);
     double seconds = cli_now() - t0;
     if (!rc && !st)
         st = strata_kmeans_write_h5(km, o->output, o->in.source ? o->in.source : o->input,
@@ -287,9 +287,8 @@ static int run(strata_kmeans *km, const options *o)
         rc = cli_library_error(st, strata_kmeans_last_error(km));
     if (!rc)
         rc = summarise(km, o, seconds);
-    if (!rc && f)
-        print_features(f);
-    strata_frame_free(f);
+    if (!rc)
+        print_features(km);
     return rc;
 }
 

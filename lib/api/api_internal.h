@@ -30,4 +30,13 @@ const struct strata__tier_model *strata__model_fitted(const strata_model *m);
 int strata__model_adopt(strata_model *m, struct strata__tier_model *f);
 char *strata__model_msg(strata_model *m);
 
+/* The checks every frame passes (frame_api.c), for readers that stream a
+ * frame's rows instead of holding them: names (non-empty, distinct) and keys
+ * (present, distinct) of f (x may be NULL); every value of the m x d rows x,
+ * rows r0.. of the frame, finite. Messages start with `where` and go to msg
+ * (NULL: the thread's slot only), as strata_frame_read_table()'s do. */
+int strata__frame_check_head(const strata__h5_frame *f, const char *where, char *msg);
+int strata__frame_check_rows(const double *x, int64_t r0, int64_t m, int64_t d,
+                             char *const *names, const char *where, char *msg);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "core/mem.h"
 #include "core/status.h"
+#include "api/api_internal.h"
 #include "io/h5.h"
 
 struct strata_frame {
@@ -27,15 +28,15 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Distinct, non-empty names (sorted copy of the pointers: d may be large). */
-static int check_names(const strata__h5_frame *f, const char *where)
+static int check_names(const strata__h5_frame *f, const char *where, char *msg)
 {
     for (int64_t j = 0; j < f->d; j++)
         if (!f->names[j][0])
-            return strata__fail(NULL, STRATA_E_ARG, "%s: feature %lld has an empty name", where,
+            return strata__fail(msg, STRATA_E_ARG, "%s: feature %lld has an empty name", where,
                                 (long long)j);
     const char **sorted = strata__alloc((size_t)f->d, sizeof *sorted);
     if (!sorted)
-        return strata__fail(NULL, STRATA_E_NOMEM, "out of memory checking %lld feature names",
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory checking %lld feature names",
                             (long long)f->d);
     memcpy(sorted, f->names, (size_t)f->d * sizeof *sorted);
     qsort(sorted, (size_t)f->d, sizeof *sorted, cmp_str);
@@ -49,7 +50,7 @@ static int check_names(const strata__h5_frame *f, const char *where)
         for (int64_t j = 0; j < f->d && b < 0; j++)
             if (!strcmp(f->names[j], dup))
                 *(a < 0 ? &a : &b) = j;
-        rc = strata__fail(NULL, STRATA_E_ARG, "%s: feature name '%s' appears twice (columns "
+        rc = strata__fail(msg, STRATA_E_ARG, "%s: feature name '%s' appears twice (columns "
                           "%lld and %lld); feature names must be distinct", where, dup,
                           (long long)a, (long long)b);
     }
@@ -57,35 +58,36 @@ static int check_names(const strata__h5_frame *f, const char *where)
     return rc;
 }
 
-/* Every feature finite: the first bad value by row, then column. */
-static int check_finite(const strata__h5_frame *f, const char *where)
+int strata__frame_check_rows(const double *x, int64_t r0, int64_t m, int64_t d,
+                             char *const *names, const char *where, char *msg)
 {
-    for (int64_t i = 0; i < f->n; i++)
-        for (int64_t j = 0; j < f->d; j++) {
-            double v = f->x[i * f->d + j];
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < d; j++) {
+            double v = x[i * d + j];
             if (!isfinite(v))
-                return strata__fail(NULL, STRATA_E_NONFINITE,
+                return strata__fail(msg, STRATA_E_NONFINITE,
                                     "%s: feature '%s' is %s in row %lld (features must be "
-                                    "finite numbers)", where, f->names[j],
-                                    isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf", (long long)i);
+                                    "finite numbers)", where, names[j],
+                                    isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf",
+                                    (long long)(r0 + i));
         }
     return STRATA_OK;
 }
 
 /* Every key present and distinct. */
-static int check_keys(const strata__h5_frame *f, const char *where)
+static int check_keys(const strata__h5_frame *f, const char *where, char *msg)
 {
     if (!f->key)
         return STRATA_OK;
     for (int64_t i = 0; i < f->n; i++)
         if (f->key[i] == INT64_MIN)
-            return strata__fail(NULL, STRATA_E_NONFINITE,
+            return strata__fail(msg, STRATA_E_NONFINITE,
                                 "%s: key '%s' is missing in row %lld (NaN, a fraction, or "
                                 "beyond int64; INT64_MIN is reserved)", where, f->key_name,
                                 (long long)i);
     int64_t *sorted = strata__alloc((size_t)f->n, sizeof *sorted);
     if (!sorted)
-        return strata__fail(NULL, STRATA_E_NOMEM, "out of memory checking %lld keys",
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory checking %lld keys",
                             (long long)f->n);
     memcpy(sorted, f->key, (size_t)f->n * sizeof *sorted);
     qsort(sorted, (size_t)f->n, sizeof *sorted, cmp_i64);
@@ -103,19 +105,25 @@ static int check_keys(const strata__h5_frame *f, const char *where)
     for (int64_t i = 0; i < f->n && b < 0; i++)
         if (f->key[i] == dup)
             *(a < 0 ? &a : &b) = i;
-    return strata__fail(NULL, STRATA_E_ARG, "%s: key '%s' repeats: %lld in rows %lld and %lld "
+    return strata__fail(msg, STRATA_E_ARG, "%s: key '%s' repeats: %lld in rows %lld and %lld "
                         "(row keys must be distinct)", where, f->key_name, (long long)dup,
                         (long long)a, (long long)b);
+}
+
+int strata__frame_check_head(const strata__h5_frame *f, const char *where, char *msg)
+{
+    int rc = check_names(f, where, msg);
+    return rc ? rc : check_keys(f, where, msg);
 }
 
 /* Check a frame just built and hand it out, or free it. */
 static int finish(strata__h5_frame *f, const char *where, strata_frame **out)
 {
-    int rc = check_names(f, where);
+    int rc = check_names(f, where, NULL);
     if (!rc)
-        rc = check_finite(f, where);
+        rc = strata__frame_check_rows(f->x, 0, f->n, f->d, f->names, where, NULL);
     if (!rc)
-        rc = check_keys(f, where);
+        rc = check_keys(f, where, NULL);
     strata_frame *h = rc ? NULL : strata__calloc(1, sizeof *h);
     if (!rc && !h)
         rc = strata__fail(NULL, STRATA_E_NOMEM, "out of memory for a frame");

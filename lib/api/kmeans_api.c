@@ -411,10 +411,12 @@ static int64_t fixed_bytes(const strata_kmeans *km, int64_t d)
     return FIT_FIXED_BYTES + 8 * km->k * d * 8;
 }
 
-/* A fit of the streamed dataset: blocks sized to what the budget leaves;
- * mini-batch also gets a window of gathered rows. */
-static int fit_stream(strata_kmeans *km, strata__h5_rows *st, const strata__h5_rows_info *info,
-                      strata__kmeans_cfg *cfg, strata__kmeans_model *m)
+/* Blocks of a streamed fit: sized to what the budget leaves beside the
+ * fit's per-row state, extra_row_bytes a row the caller keeps and the fixed
+ * allowance; STRATA_KMEANS_BLOCK_ROWS when set. Mini-batch also gets a window
+ * of gathered rows (cfg->window_rows). */
+static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info,
+                             strata__kmeans_cfg *cfg, int64_t extra_row_bytes, int64_t *out)
 {
     const int64_t n = info->n, d = info->d, row_bytes = d * (int64_t)strata__dtype_size(info->dtype);
     int64_t rows = km->block_rows > 0
@@ -431,8 +433,9 @@ static int fit_stream(strata_kmeans *km, strata__h5_rows *st, const strata__h5_r
             const int64_t bs = cfg->batch_size < n ? cfg->batch_size : n;
             const int64_t init_size = 3 * bs < km->k ? 3 * km->k : 3 * bs;
             const int64_t win_row = row_bytes + 24;
-            const int64_t state = n * strata__kmeans_bytes_per_row(cfg, info->dtype, n, d, 1) +
-                                  fixed_bytes(km, d) +
+            const int64_t per_row = strata__kmeans_bytes_per_row(cfg, info->dtype, n, d, 1) +
+                                    extra_row_bytes;
+            const int64_t state = n * per_row + fixed_bytes(km, d) +
                                   (mb ? (init_size < n ? init_size : n) * win_row : 0);
             const int64_t min_block = STRATA__CHUNK_ROWS * row_bytes;
             const int64_t min_rest = mb && bs * win_row > min_block ? bs * win_row : min_block;
@@ -440,13 +443,13 @@ static int fit_stream(strata_kmeans *km, strata__h5_rows *st, const strata__h5_r
                 return strata__fail(km->msg, STRATA_E_NOMEM,
                                     "a memory budget of %lld bytes is too small for a streamed fit "
                                     "of %lld x %lld rows (k = %lld): it needs at least %lld bytes "
-                                    "(%lld bytes a row of labels and seeding state, twice two "
+                                    "(%lld bytes a row of labels%s and seeding state, twice two "
                                     "blocks of %d rows%s, %lld bytes fixed%s)",
                                     (long long)km->memory, (long long)n, (long long)d,
                                     (long long)km->k, (long long)(state + 4 * min_rest),
-                                    (long long)strata__kmeans_bytes_per_row(cfg, info->dtype, n, d, 1),
-                                    STRATA__CHUNK_ROWS,
-                                    mb ? " or of one mini-batch" : "", (long long)fixed_bytes(km, d),
+                                    (long long)per_row, extra_row_bytes ? ", row keys" : "",
+                                    STRATA__CHUNK_ROWS, mb ? " or of one mini-batch" : "",
+                                    (long long)fixed_bytes(km, d),
                                     mb ? " and the mini-batch init subsets" : "");
             /* a quarter each: the allocator's and HDF5's slack stays in the budget */
             if (block > (km->memory - state) / 4)
@@ -458,10 +461,70 @@ static int fit_stream(strata_kmeans *km, strata__h5_rows *st, const strata__h5_r
         }
         rows = strata__h5_rows_block_rows(info, info->dtype, block);
     }
-    strata__rowsrc src;
-    strata__h5_rows_rowsrc(st, info->dtype, rows, &src);
-    src.steps = &km->steps; /* READ per block of every pass */
-    return strata__kmeans_fit_src(&src, cfg, m, km->msg);
+    *out = rows;
+    return STRATA_OK;
+}
+
+int strata__kmeans_plan(strata_kmeans *km, const strata__h5_rows_info *info, int64_t extra_loaded,
+                        int64_t extra_streamed, int64_t *block_rows, int64_t *window_rows)
+{
+    strata__kmeans_cfg cfg;
+    int rc = make_cfg(km, &cfg);
+    if (rc)
+        return rc;
+    /* Load when the rows and the fit's state fit the budget (as before the
+     * budget existed); else stream. The choice depends on the budget only,
+     * and both give the same bits. */
+    const int64_t data_bytes = info->n * info->d * (int64_t)strata__dtype_size(info->dtype);
+    const int64_t in_memory = data_bytes + fixed_bytes(km, info->d) +
+                              info->n * (strata__kmeans_bytes_per_row(&cfg, info->dtype, info->n,
+                                                                      info->d, 0) +
+                                         extra_loaded);
+    *block_rows = 0;
+    if (km->block_rows > 0 || (km->memory > 0 && in_memory > km->memory))
+        if (!(rc = check_fit_shape(km, info->n, info->d)))
+            rc = stream_block_rows(km, info, &cfg, extra_streamed, block_rows);
+    *window_rows = cfg.window_rows;
+    return rc;
+}
+
+int strata__kmeans_fit_rows(strata_kmeans *km, const strata__rowsrc *src, int64_t window_rows)
+{
+    strata__kmeans_cfg cfg;
+    int rc = make_cfg(km, &cfg);
+    if (rc || (rc = check_fit_shape(km, src->mem.n, src->mem.d)))
+        return rc;
+    cfg.window_rows = window_rows;
+    strata__rowsrc with_steps = *src;
+    with_steps.steps = &km->steps; /* READ per block of every pass */
+    strata__kmeans_model m = {0};
+    if ((rc = strata__kmeans_fit_src(&with_steps, &cfg, &m, km->msg)))
+        return rc;
+    strata__kmeans_adopt(km, &m, &cfg);
+    return STRATA_OK;
+}
+
+const strata__steps *strata__kmeans_steps(const strata_kmeans *km)
+{
+    return &km->steps;
+}
+
+const char *strata_kmeans_feature_name(const strata_kmeans *km, int64_t j)
+{
+    return km && km->frame.names && j >= 0 && j < km->model.d ? km->frame.names[j] : NULL;
+}
+
+const char *strata_kmeans_key_name(const strata_kmeans *km)
+{
+    return km && km->frame.key ? km->frame.key_name : NULL;
+}
+
+void strata__kmeans_set_inputs(strata_kmeans *km, const char *path, char **names, int64_t *key,
+                               char *key_name)
+{
+    frame_info_free(&km->frame, km->model.d);
+    km->frame = (struct frame_info){names, key, key_name};
+    strata__file_id_of(path, "the file the model was fitted from", &km->inputs[0]);
 }
 
 int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *dataset)
@@ -469,38 +532,27 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
     CHECK_HANDLE(km);
     if (!path || !dataset)
         return strata__fail(km->msg, STRATA_E_NULL, "file path or dataset name is NULL");
-    strata__kmeans_cfg cfg;
-    int rc = make_cfg(km, &cfg);
-    if (rc)
-        return rc;
     strata__h5_rows *st;
     strata__h5_rows_info info;
-    if ((rc = strata__h5_rows_open(path, dataset, &st, &info, km->msg)))
+    int64_t rows, window;
+    int rc = make_cfg(km, &(strata__kmeans_cfg){0});
+    if (rc || (rc = strata__h5_rows_open(path, dataset, &st, &info, km->msg)))
         return rc;
-    /* Load when the rows and the fit's state fit the budget (as before the
-     * budget existed); else stream. The choice depends on the budget only,
-     * and both give the same bits. */
-    const int64_t data_bytes = info.n * info.d * (int64_t)strata__dtype_size(info.dtype);
-    const int64_t in_memory = data_bytes + fixed_bytes(km, info.d) +
-                              info.n * strata__kmeans_bytes_per_row(&cfg, info.dtype, info.n,
-                                                                    info.d, 0);
-    const int stream = km->block_rows > 0 || (km->memory > 0 && in_memory > km->memory);
-    if (!stream) {
+    if ((rc = strata__kmeans_plan(km, &info, 0, 0, &rows, &window))) {
+    } else if (!rows) {
         strata__h5_rows_close(st);
+        st = NULL;
         strata__matrix mx;
         if ((rc = strata__h5_load_steps(path, dataset, 0, &mx, &km->steps, km->msg)))
             return rc;
         rc = strata_kmeans_fit(km, mx.dtype, mx.data, mx.n, mx.d, 0, NULL);
         strata__matrix_free(&mx);
-    } else if ((rc = check_fit_shape(km, info.n, info.d))) {
     } else {
-        strata__kmeans_model m = {0};
-        rc = fit_stream(km, st, &info, &cfg, &m);
-        if (!rc)
-            strata__kmeans_adopt(km, &m, &cfg);
+        strata__rowsrc src;
+        strata__h5_rows_rowsrc(st, info.dtype, rows, &src);
+        rc = strata__kmeans_fit_rows(km, &src, window);
     }
-    if (stream)
-        strata__h5_rows_close(st);
+    strata__h5_rows_close(st);
     if (!rc)
         strata__file_id_of(path, "the file the model was fitted from", &km->inputs[0]);
     return rc;

@@ -4,6 +4,7 @@
 #ifndef STRATA_API_KMEANS_HANDLE_H
 #define STRATA_API_KMEANS_HANDLE_H
 
+#include "io/h5.h"
 #include "kmeans/kmeans.h"
 #include "strata.h"
 
@@ -19,6 +20,30 @@ int strata__kmeans_prepare(strata_kmeans *km, int dtype, const void *x, int64_t 
 /* Make *m (fitted with cfg) the handle's model, as a successful
  * strata_kmeans_fit() does; *m is emptied (the handle owns its arrays). */
 void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const strata__kmeans_cfg *cfg);
+
+/* How a fit of info's rows runs under the handle's STRATA_KMEANS_MEMORY
+ * and BLOCK_ROWS (the rule of strata_kmeans_fit_h5()): *block_rows 0 loads
+ * them, else they stream in blocks of that many rows (k and given centroids
+ * already checked against the shape then). extra_loaded, extra_streamed:
+ * bytes a row the caller holds besides the rows and the fit's state (row
+ * keys), in either case. *window_rows: a streamed mini-batch fit's window of
+ * gathered rows (0: one block's rows), to pass to strata__kmeans_fit_rows(). */
+int strata__kmeans_plan(strata_kmeans *km, const strata__h5_rows_info *info, int64_t extra_loaded,
+                        int64_t extra_streamed, int64_t *block_rows, int64_t *window_rows);
+
+/* Fit the rows of src with the handle's parameters (k and given centroids
+ * checked against its shape) and make the result the model. */
+int strata__kmeans_fit_rows(strata_kmeans *km, const strata__rowsrc *src, int64_t window_rows);
+
+/* The handle's step callback (strata_kmeans_set_step_progress()). */
+const strata__steps *strata__kmeans_steps(const strata_kmeans *km);
+
+/* After a fit: the file it read (strata_kmeans_write_h5() never replaces
+ * it), and, taken over (each may be NULL), the model.d feature names, the
+ * model.n row keys and the key's name the output records, as
+ * strata_kmeans_fit_frame() keeps a frame's. */
+void strata__kmeans_set_inputs(strata_kmeans *km, const char *path, char **names, int64_t *key,
+                               char *key_name);
 
 /* The name of a strata_algorithm that HDF5 outputs record (and the CLI's
  * --algorithm takes): "lloyd", "hamerly", "minibatch", "yinyang". */

@@ -46,7 +46,9 @@ typedef struct strata__h5_rows strata__h5_rows;
 typedef struct strata__h5_rows_info {
     int dtype;          /* as strata__h5_load(want_dtype 0) would load it */
     int64_t n, d;
-    int64_t chunk_rows; /* rows per dataset chunk, 0 if not chunked */
+    int64_t chunk_rows; /* rows per dataset chunk, 0 if not chunked (columns: the
+                           least common multiple of theirs, 0 if beyond n) */
+    int64_t chunk_rows_max; /* columns: their longest chunk (0: none), the fallback */
 } strata__h5_rows_info;
 int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows **out,
                            strata__h5_rows_info *info, char *msg);
@@ -56,7 +58,8 @@ int strata__h5_rows_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, 
 void strata__h5_rows_close(strata__h5_rows *st);
 /* Rows per block for at most block_bytes of dtype rows (at least
  * STRATA__CHUNK_ROWS): a multiple of STRATA__CHUNK_ROWS and, where such a
- * block fits, of the dataset's chunk rows, so no chunk is read twice. */
+ * block fits, of the dataset's chunk rows, so no chunk is read twice (else,
+ * where it fits, of chunk_rows_max: the longest chunks are read once). */
 int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
                                      int64_t block_bytes);
 /* The row source reading st (which must outlive it) as dtype in blocks of
@@ -195,6 +198,24 @@ int strata__h5_read_frame(const char *path, const char *table, const char *const
 int strata__h5_read_matrix_frame(const char *path, const char *dataset, strata__h5_frame *out,
                                  char *msg);
 void strata__h5_frame_free(strata__h5_frame *f);
+
+/* ---- Feature columns (a frame's layouts) streamed as a row source -------- */
+
+/* The columns strata__h5_read_frame() would read (the same arguments, plan,
+ * checks and messages), kept open to read float64 rows in blocks. Each read
+ * takes the library-wide HDF5 lock for its own duration and first checks
+ * the file was not changed in place since the open (as strata__h5_rows). */
+typedef struct strata__h5_cols strata__h5_cols;
+/* Open: *head gets n, d, the names, the keys (read whole: 8 bytes a row)
+ * and the key's name, x NULL (free with strata__h5_frame_free); *info the
+ * shape, dtype STRATA_FLOAT64 and the columns' chunking. No value is
+ * checked here (the frame checks are lib/api's). */
+int strata__h5_cols_open(const char *path, const char *table, const char *const *columns,
+                         int64_t d, const char *key, strata__h5_cols **out,
+                         strata__h5_frame *head, strata__h5_rows_info *info, char *msg);
+/* Rows [r0, r0 + m) as m x d doubles, converted as the frame reader does. */
+int strata__h5_cols_read(strata__h5_cols *c, int64_t r0, int64_t m, double *buf, char *msg);
+void strata__h5_cols_close(strata__h5_cols *c);
 
 /* ---- RFM: transaction logs in, per-customer results out ------------------ */
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "core/status.h"
 #include "io/h5.h"
 #include "io/h5_lock.h"
@@ -648,19 +649,22 @@ struct strata__h5_rows {
  * between passes: every read first checks that the file at path, if it is
  * still the one opened (a file renamed over it leaves the open one intact),
  * has its size and modification time of the open. */
-static int stream_unchanged(const strata__h5_rows *st, char *msg)
+static int file_unchanged(const char *path, const struct stat *at_open, char *msg)
 {
     struct stat now;
-    if (stat(st->path, &now) != 0 || now.st_dev != st->at_open.st_dev ||
-        now.st_ino != st->at_open.st_ino)
+    if (stat(path, &now) != 0 || now.st_dev != at_open->st_dev || now.st_ino != at_open->st_ino)
         return STRATA_OK;
-    if (now.st_size != st->at_open.st_size ||
-        now.st_mtim.tv_sec != st->at_open.st_mtim.tv_sec ||
-        now.st_mtim.tv_nsec != st->at_open.st_mtim.tv_nsec)
+    if (now.st_size != at_open->st_size || now.st_mtim.tv_sec != at_open->st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != at_open->st_mtim.tv_nsec)
         return strata__fail(msg, STRATA_E_IO, "'%s' changed while the fit streamed it (its size "
                             "or modification time differ from when it was opened): fit a file "
-                            "nothing writes to", st->path);
+                            "nothing writes to", path);
     return STRATA_OK;
+}
+
+static int stream_unchanged(const strata__h5_rows *st, char *msg)
+{
+    return file_unchanged(st->path, &st->at_open, msg);
 }
 
 void strata__h5_rows_close(strata__h5_rows *st)
@@ -707,7 +711,7 @@ int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows 
             st->chunk_rows = (int64_t)chunk[0];
         if (dcpl >= 0)
             H5Pclose(dcpl);
-        *info = (strata__h5_rows_info){native_dtype(&st->s), st->s.n, st->s.d, st->chunk_rows};
+        *info = (strata__h5_rows_info){native_dtype(&st->s), st->s.n, st->s.d, st->chunk_rows, 0};
     }
     strata__h5_leave(&g);
     if (rc) {
@@ -750,11 +754,13 @@ int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
     const int64_t fit = block_bytes / row_bytes;
     /* Whole dataset chunks per block where they fit, so no chunk is read or
      * decompressed twice; else whole work chunks (at least one). */
-    if (info->chunk_rows > 0) {
-        const int64_t unit = strata__lcm64(C, info->chunk_rows);
-        if (unit <= fit)
-            return fit / unit * unit;
-    }
+    const int64_t chunks[2] = {info->chunk_rows, info->chunk_rows_max};
+    for (int i = 0; i < 2; i++)
+        if (chunks[i] > 0) {
+            const int64_t unit = strata__lcm64(C, chunks[i]);
+            if (unit <= fit)
+                return fit / unit * unit;
+        }
     return fit >= C ? fit / C * C : C;
 }
 
@@ -1434,11 +1440,20 @@ static int colset_open(colset *cs, const colspec *spec, char *msg)
     return STRATA_OK;
 }
 
+/* Rows [first, first + count) of column k as `kind` (read_column_range)
+ * into out, element i at out + i * stride. */
+static int colset_read_range(const colset *cs, int k, int kind, void *out, int64_t stride,
+                             int64_t first, int64_t count, char *msg)
+{
+    int field = cs->table && !cs->fixed && !cs->spec[k].dataset;
+    return read_column_range(field ? &cs->tab : &cs->s[k], &cs->col[k], field, kind, out, stride,
+                             first, count, msg);
+}
+
 /* Read column k as `kind` (read_column) into out, element i at out + i * stride. */
 static int colset_read(const colset *cs, int k, int kind, void *out, int64_t stride, char *msg)
 {
-    int field = cs->table && !cs->fixed && !cs->spec[k].dataset;
-    return read_column(field ? &cs->tab : &cs->s[k], &cs->col[k], field, kind, out, stride, msg);
+    return colset_read_range(cs, k, kind, out, stride, 0, cs->col[k].n, msg);
 }
 
 static int read_transactions(const char *path, const char *table, const char *const names[3],
@@ -2051,71 +2066,357 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
     return STRATA_OK;
 }
 
-static int read_frame(const char *path, const char *table, const char *const *columns, int64_t d,
-                      const char *key, strata__h5_frame *out, char *msg)
+/* A frame's columns planned, opened and checked (every frame read's checks
+ * but the memory one): the reader of read_frame() and of the stream. spec
+ * and p's lists stay alive while cs is open (cs->spec points into them). */
+typedef struct frame_open {
+    colset cs;
+    frame_plan p;
+    colspec *spec;
+    int64_t nf;
+    int has_key;
+} frame_open;
+
+static void frame_open_close(frame_open *fo)
+{
+    colset_close(&fo->cs);
+    strata__free(fo->spec);
+    strlist_free(&fo->p.paths);
+    strlist_free(&fo->p.names);
+    fo->spec = NULL;
+}
+
+static int open_frame(const char *path, const char *table, const char *const *columns, int64_t d,
+                      const char *key, frame_open *fo, char *msg)
 {
     uint64_t file_size = 0;
+    *fo = (frame_open){0};
+    fo->cs.file = fo->cs.type = -1;
+    fo->cs.tab = (source){.file = -1, .dset = -1, .space = -1};
     int rc = check_file(path, &file_size, msg);
     if (rc)
         return rc;
     hid_t file = open_file(path, msg);
     if (file < 0)
         return STRATA_E_IO_FORMAT;
-    frame_plan p = {0};
-    colset cs;
-    colspec *spec = NULL;
+    frame_plan *p = &fo->p;
+    colset *cs = &fo->cs;
     /* plan with no columns (the compound table may be opened), then open them */
-    rc = colset_init(&cs, path, file, file_size, 0, msg);
+    rc = colset_init(cs, path, file, file_size, 0, msg);
     if (!rc)
-        rc = plan_frame(&cs, table, columns, d, key, &p, msg);
-    const int64_t nf = p.paths.n, has_key = p.key[0] != '\0';
-    const int by_name = p.layout == LAYOUT_COMPOUND || p.layout == LAYOUT_FIXED;
+        rc = plan_frame(cs, table, columns, d, key, p, msg);
+    const int64_t nf = p->paths.n, has_key = p->key[0] != '\0';
+    const int by_name = p->layout == LAYOUT_COMPOUND || p->layout == LAYOUT_FIXED;
+    fo->nf = nf;
+    fo->has_key = (int)has_key;
     if (!rc && nf + has_key > INT32_MAX)
         rc = strata__fail(msg, STRATA_E_ARG, "%lld columns: too many", (long long)nf);
-    if (!rc && !(spec = strata__calloc((size_t)(nf + has_key), sizeof *spec)))
+    if (!rc && !(fo->spec = strata__calloc((size_t)(nf + has_key), sizeof *fo->spec)))
         rc = frame_nomem(path, msg);
     for (int64_t j = 0; !rc && j < nf; j++)
-        spec[j] = (colspec){p.paths.v[j], "feature", !by_name};
+        fo->spec[j] = (colspec){p->paths.v[j], "feature", !by_name};
     if (!rc && has_key)
-        spec[nf] = (colspec){p.key, "key", p.key_dataset || !by_name};
-    if (!rc && !(rc = colset_alloc(&cs, (int)(nf + has_key), msg)))
-        rc = colset_open(&cs, spec, msg);
-    strata__h5_frame f = {.d = nf};
-    if (!rc && cs.n == 0)
+        fo->spec[nf] = (colspec){p->key, "key", p->key_dataset || !by_name};
+    if (!rc && !(rc = colset_alloc(cs, (int)(nf + has_key), msg)))
+        rc = colset_open(cs, fo->spec, msg);
+    if (!rc && cs->n == 0)
         rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: no customers to read",
-                          p.layout == LAYOUT_DATASETS ? p.paths.v[0] : p.table, path);
+                          p->layout == LAYOUT_DATASETS ? p->paths.v[0] : p->table, path);
+    return rc;
+}
+
+/* The names, key name and (when key_too) the keys of an open frame into f
+ * (x left NULL). */
+static int frame_head(const frame_open *fo, int key_too, strata__h5_frame *f, char *msg)
+{
+    const char *path = fo->cs.path;
+    const int64_t nf = fo->nf;
+    const int has_key = fo->has_key;
+    *f = (strata__h5_frame){.n = fo->cs.n, .d = nf};
+    f->key = has_key && key_too ? strata__alloc((size_t)f->n, sizeof(int64_t)) : NULL;
+    f->names = strata__calloc((size_t)nf, sizeof *f->names);
+    f->key_name = has_key ? strata__strndup(fo->p.key_name, strlen(fo->p.key_name)) : NULL;
+    int ok = f->names && (!has_key || ((f->key || !key_too) && f->key_name));
+    for (int64_t j = 0; ok && j < nf; j++)
+        ok = (f->names[j] = strata__strndup(fo->p.names.v[j], strlen(fo->p.names.v[j]))) != NULL;
+    int rc = ok ? STRATA_OK
+                : strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld rows x %lld features "
+                               "of '%s'", (long long)f->n, (long long)nf, path);
+    if (!rc && has_key && key_too)
+        rc = colset_read(&fo->cs, (int)nf, 0, f->key, 1, msg);
+    if (rc)
+        strata__h5_frame_free(f);
+    return rc;
+}
+
+static int read_frame(const char *path, const char *table, const char *const *columns, int64_t d,
+                      const char *key, strata__h5_frame *out, char *msg)
+{
+    frame_open fo;
+    int rc = open_frame(path, table, columns, d, key, &fo, msg);
+    const int64_t nf = fo.nf, has_key = fo.has_key, n = fo.cs.n;
     if (!rc) {
-        f.n = cs.n;
         char what[64];
-        snprintf(what, sizeof what, "%lld rows x %lld features", (long long)f.n, (long long)nf);
-        rc = (uint64_t)f.n > (uint64_t)INT64_MAX / 8 / (uint64_t)(nf + 1)
+        snprintf(what, sizeof what, "%lld rows x %lld features", (long long)n, (long long)nf);
+        rc = (uint64_t)n > (uint64_t)INT64_MAX / 8 / (uint64_t)(nf + 1)
                  ? strata__fail(msg, STRATA_E_NOMEM, "%s of '%s' overflow", what, path)
-                 : check_memory((uint64_t)f.n * (uint64_t)(nf + has_key) * 8, what, path, msg);
+                 : check_memory((uint64_t)n * (uint64_t)(nf + has_key) * 8, what, path, msg);
     }
+    strata__h5_frame f = {0};
     if (!rc) {
-        f.x = strata__alloc((size_t)f.n * (size_t)nf, sizeof(double));
-        f.key = has_key ? strata__alloc((size_t)f.n, sizeof(int64_t)) : NULL;
-        f.names = strata__calloc((size_t)nf, sizeof *f.names);
-        f.key_name = has_key ? strata__strndup(p.key_name, strlen(p.key_name)) : NULL;
-        int ok = f.x && f.names && (!has_key || (f.key && f.key_name));
-        for (int64_t j = 0; ok && j < nf; j++)
-            ok = (f.names[j] = strata__strndup(p.names.v[j], strlen(p.names.v[j]))) != NULL;
-        if (!ok)
+        f.x = strata__alloc((size_t)n * (size_t)nf, sizeof(double));
+        if (!f.x)
             rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld rows x %lld features "
-                              "of '%s'", (long long)f.n, (long long)nf, path);
+                              "of '%s'", (long long)n, (long long)nf, path);
     }
     for (int64_t j = 0; !rc && j < nf; j++)
-        rc = colset_read(&cs, (int)j, 2, f.x + j, nf, msg);
-    if (!rc && has_key)
-        rc = colset_read(&cs, (int)nf, 0, f.key, 1, msg);
+        rc = colset_read(&fo.cs, (int)j, 2, f.x + j, nf, msg);
+    if (!rc) { /* the names and keys, read after the features as always */
+        double *x = f.x;
+        f.x = NULL;
+        if ((rc = frame_head(&fo, 1, &f, msg)))
+            strata__free(x);
+        else
+            f.x = x;
+    }
     if (rc)
         strata__h5_frame_free(&f);
     else
         *out = f;
-    colset_close(&cs);
-    strata__free(spec);
-    strlist_free(&p.paths);
-    strlist_free(&p.names);
+    frame_open_close(&fo);
+    return rc;
+}
+
+/* ---- Feature columns streamed in row blocks ------------------------------ */
+
+struct strata__h5_cols {
+    frame_open fo;
+    char *path;          /* owned: fo's path points here */
+    struct stat at_open; /* as strata__h5_rows: a change in place is an error */
+};
+
+/* Rows per chunk of column k's dataset (a compound table's, a pandas block's). */
+static int64_t column_chunk_rows(const colset *cs, int k)
+{
+    return chunk_rows_of(cs->col[k].dset);
+}
+
+void strata__h5_cols_close(strata__h5_cols *c)
+{
+    if (!c)
+        return;
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    frame_open_close(&c->fo);
+    strata__h5_leave(&g);
+    strata__free(c->path);
+    strata__free(c);
+}
+
+int strata__h5_cols_open(const char *path, const char *table, const char *const *columns,
+                         int64_t d, const char *key, strata__h5_cols **out,
+                         strata__h5_frame *head, strata__h5_rows_info *info, char *msg)
+{
+    *out = NULL;
+    strata__h5_cols *c = strata__calloc(1, sizeof *c);
+    if (!c || !(c->path = strata__strndup(path, strlen(path)))) {
+        strata__free(c);
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory opening '%s'", path);
+    }
+    c->fo.cs.file = c->fo.cs.type = -1;
+    c->fo.cs.tab = (source){.file = -1, .dset = -1, .space = -1};
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int rc = open_frame(c->path, table, columns, d, key, &c->fo, msg);
+    if (!rc && stat(c->path, &c->at_open) != 0)
+        rc = strata__fail(msg, STRATA_E_IO_OPEN, "cannot open '%s': %s", path, strerror(errno));
+    if (!rc && c->fo.has_key) {
+        char what[64];
+        snprintf(what, sizeof what, "%lld row keys", (long long)c->fo.cs.n);
+        rc = check_memory((uint64_t)c->fo.cs.n * 8, what, path, msg);
+    }
+    if (!rc)
+        rc = frame_head(&c->fo, 1, head, msg);
+    if (!rc) {
+        /* blocks of whole chunks of every column where that is affordable
+         * (the least common multiple), else of the longest chunks */
+        int64_t lcm = 1, longest = 0;
+        for (int64_t j = 0; j < c->fo.nf; j++) {
+            int64_t r = column_chunk_rows(&c->fo.cs, (int)j);
+            longest = r > longest ? r : longest;
+            /* lcm * r bounds the multiple: no overflow; past n no block holds it */
+            lcm = lcm > 0 && lcm <= INT64_MAX / r ? strata__lcm64(lcm, r) : 0;
+            if (lcm > c->fo.cs.n)
+                lcm = 0;
+        }
+        *info = (strata__h5_rows_info){STRATA_FLOAT64, c->fo.cs.n, c->fo.nf, lcm > 1 ? lcm : 0,
+                                       longest > 1 ? longest : 0};
+    }
+    strata__h5_leave(&g);
+    if (rc) {
+        strata__h5_cols_close(c);
+        return rc;
+    }
+    *out = c;
+    return STRATA_OK;
+}
+
+/* Bytes of one read of a shared dataset (a step of rows): bounds the
+ * temporary besides the block buffers. */
+#define SHARED_STEP_BYTES ((int64_t)4 << 20)
+
+/* The memory type reading, as doubles, every member of the compound table
+ * that the feature columns in `cols` (nc of them) use, and each column's
+ * byte offset in a record of it. */
+static hid_t shared_compound_type(const colset *cs, const int64_t *cols, int64_t nc,
+                                  size_t *offset)
+{
+    size_t size = 0;
+    for (int64_t i = 0; i < nc; i++) {
+        const column *c = &cs->col[cols[i]];
+        size += 8 * (size_t)(c->width > 0 ? c->width : 1);
+    }
+    hid_t t = H5Tcreate(H5T_COMPOUND, size);
+    size_t at = 0;
+    for (int64_t i = 0; t >= 0 && i < nc; i++) {
+        const column *c = &cs->col[cols[i]];
+        const char *member = c->width > 0 ? c->member : c->name;
+        int64_t same = -1; /* an array field holds several columns: insert it once */
+        for (int64_t q = 0; q < i && same < 0; q++)
+            if (cs->col[cols[q]].width > 0 && c->width > 0 &&
+                !strcmp(cs->col[cols[q]].member, c->member))
+                same = q;
+        if (same >= 0) {
+            offset[i] = offset[same] - 8 * (size_t)cs->col[cols[same]].elem + 8 * (size_t)c->elem;
+            continue;
+        }
+        hsize_t w = (hsize_t)c->width;
+        hid_t mt = c->width > 0 ? H5Tarray_create2(H5T_NATIVE_DOUBLE, 1, &w)
+                                : H5Tcopy(H5T_NATIVE_DOUBLE);
+        if (mt < 0 || H5Tinsert(t, member, at, mt) < 0) {
+            H5Tclose(t);
+            t = -1;
+        }
+        if (mt >= 0)
+            H5Tclose(mt);
+        offset[i] = at + 8 * (size_t)(c->width > 0 ? c->elem : 0);
+        at += 8 * (size_t)(c->width > 0 ? c->width : 1);
+    }
+    if (t >= 0 && H5Tset_size(t, at > 0 ? at : 8) < 0) {
+        H5Tclose(t);
+        t = -1;
+    }
+    return t;
+}
+
+/* The nc feature columns `cols` that share one dataset (fields of the
+ * compound table, or columns of one pandas block): rows [r0, r0 + m) read
+ * once per step for all of them, so a record (or block row) is converted
+ * once, not once per column; element (i, cols[q]) to buf[i * d + cols[q]]. */
+static int read_shared(const colset *cs, const int64_t *cols, int64_t nc, int64_t d,
+                       int64_t r0, int64_t m, double *buf, char *msg)
+{
+    const column *c0 = &cs->col[cols[0]];
+    const int block = c0->in_block;
+    char cause[256] = "";
+    size_t *offset = strata__alloc((size_t)nc, sizeof *offset);
+    hid_t mem = -1;
+    hsize_t dims[2] = {0, 0};
+    size_t rec = 0;
+    if (!offset)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s'", cs->path);
+    hid_t fspace = H5Dget_space(c0->dset);
+    if (block) { /* the block's rows whole: every column of it */
+        if (fspace >= 0 && H5Sget_simple_extent_dims(fspace, dims, NULL) == 2) {
+            mem = H5Tcopy(H5T_NATIVE_DOUBLE);
+            rec = 8 * (size_t)dims[1];
+            for (int64_t q = 0; q < nc; q++)
+                offset[q] = 8 * (size_t)cs->col[cols[q]].block_col;
+        }
+    } else {
+        mem = shared_compound_type(cs, cols, nc, offset);
+        rec = mem >= 0 ? H5Tget_size(mem) : 0;
+    }
+    int64_t step = rec ? SHARED_STEP_BYTES / (int64_t)rec : 0;
+    step = step > 0 ? step : 1;
+    char *tmp = mem >= 0 && fspace >= 0 ? strata__alloc((size_t)(m < step ? m : step), rec) : NULL;
+    int rc = STRATA_OK;
+    if (mem < 0 || fspace < 0 || !tmp)
+        rc = !tmp && mem >= 0 && fspace >= 0
+                 ? strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s'", cs->path)
+                 : strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the %s column '%s' in "
+                                "'%s': %s", c0->label, c0->name, cs->path,
+                                strata__h5_cause(cause, sizeof cause));
+    for (int64_t r = r0; !rc && r < r0 + m; r += step) {
+        const int64_t rows = r0 + m - r < step ? r0 + m - r : step;
+        hsize_t start[2] = {(hsize_t)r, 0}, count[2] = {(hsize_t)rows, dims[1]};
+        hid_t mspace = H5Screate_simple(block ? 2 : 1, count, NULL);
+        herr_t err = mspace < 0 ? -1
+                     : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+        if (err >= 0)
+            err = H5Dread(c0->dset, mem, mspace, fspace, H5P_DEFAULT, tmp);
+        if (err < 0)
+            rc = strata__fail(msg, STRATA_E_IO_FORMAT,
+                              "cannot read rows %lld-%lld of the %s column '%s' in '%s': %s",
+                              (long long)r, (long long)(r + rows - 1), c0->label, c0->name,
+                              cs->path, strata__h5_cause(cause, sizeof cause));
+        if (mspace >= 0)
+            H5Sclose(mspace);
+        for (int64_t i = 0; !rc && i < rows; i++)
+            for (int64_t q = 0; q < nc; q++)
+                memcpy(buf + (r - r0 + i) * d + cols[q], tmp + (size_t)i * rec + offset[q], 8);
+    }
+    strata__free(tmp);
+    if (mem >= 0)
+        H5Tclose(mem);
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    strata__free(offset);
+    return rc;
+}
+
+/* Do columns q and j come from one dataset? (A pandas block is opened
+ * once per column: compared by path.) */
+static int same_dataset(const colset *cs, int64_t q, int64_t j)
+{
+    if (cs->col[q].in_block || cs->col[j].in_block)
+        return cs->col[q].in_block && cs->col[j].in_block &&
+               !strcmp(cs->block_path[q], cs->block_path[j]);
+    return cs->col[q].dset == cs->col[j].dset;
+}
+
+int strata__h5_cols_read(strata__h5_cols *c, int64_t r0, int64_t m, double *buf, char *msg)
+{
+    const colset *cs = &c->fo.cs;
+    const int64_t d = c->fo.nf;
+    if (r0 < 0 || m < 1 || r0 > cs->n - m)
+        return strata__fail(msg, STRATA_E_INTERNAL, "rows %lld-%lld of '%s' asked for: it has "
+                            "%lld", (long long)r0, (long long)(r0 + m - 1), c->path,
+                            (long long)cs->n);
+    int rc = file_unchanged(c->path, &c->at_open, msg);
+    int64_t *group = rc ? NULL : strata__alloc((size_t)d, sizeof *group);
+    if (!rc && !group)
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s'", c->path);
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    /* columns in order; those of a dataset holding several (a compound
+     * table's fields, a pandas block's columns) together at its first */
+    for (int64_t j = 0; !rc && j < d; j++) {
+        const int shared = (cs->table && !cs->spec[j].dataset) || cs->col[j].in_block;
+        int64_t first = j, nc = 0;
+        for (int64_t q = 0; shared && q < j && first == j; q++)
+            if (same_dataset(cs, q, j))
+                first = q;
+        if (first != j)
+            continue; /* read with its dataset's first column */
+        for (int64_t q = j; shared && q < d; q++)
+            if (same_dataset(cs, q, j))
+                group[nc++] = q;
+        rc = nc > 1 ? read_shared(cs, group, nc, d, r0, m, buf, msg)
+                    : colset_read_range(cs, (int)j, 2, buf + j, d, r0, m, msg);
+    }
+    strata__h5_leave(&g);
+    strata__free(group);
     return rc;
 }
 

@@ -95,4 +95,55 @@ with h5py.File(f"{t}/m1.h5") as a, h5py.File(f"{t}/m2.h5") as b:
 PYEOF
 expect mb-batch-too-big 1 "mini-batch" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 32M --algorithm minibatch --batch-size 200000 -o "$T/d.h5"
 [ -e "$T/d.h5" ] && bad "mb-batch-too-big wrote an output" || ok
+# --columns and --table (every layout of `strata gen customers`) stream under
+# --memory too: the file of the loaded fit, bitwise, but for the streamed
+# and created attributes; the summary names the features and the key
+for L in columns compound pandas; do
+  "$STRATA" gen customers -o "$T/cust-$L.h5" --n 300000 --layout "$L" >/dev/null ||
+    bad "gen customers --layout $L"
+  expect "table-$L-loaded" 0 "" "$STRATA" kmeans "$T/cust-$L.h5" --table /customers -k 5 --seed 2 -o "$T/tl-$L.h5"
+  if grep -q "streamed" "$T/out"; then bad "table-$L: streamed without --memory"; else ok; fi
+  expect "table-$L-streamed" 0 "" "$STRATA" kmeans "$T/cust-$L.h5" --table /customers -k 5 --seed 2 --threads 1 --memory 40M -o "$T/ts-$L.h5"
+  if grep -q "streamed from the file" "$T/out" && grep -q "row key: customer_id" "$T/out"; then ok; else bad "table-$L: $(cat "$T/out")"; fi
+done
+expect columns-streamed 0 "" "$STRATA" kmeans "$T/cust-columns.h5" --columns /customers/recency_days,/customers/monetary,/customers/web_share -k 4 --memory 34M -o "$T/cs.h5"
+if grep -q "streamed from the file" "$T/out"; then ok; else bad "columns-streamed: $(cat "$T/out")"; fi
+expect columns-loaded 0 "" "$STRATA" kmeans "$T/cust-columns.h5" --columns /customers/recency_days,/customers/monetary,/customers/web_share -k 4 -o "$T/cl.h5"
+check tables-same-files "$PY" - "$T" <<'PYEOF'
+import sys, h5py, numpy as np
+t = sys.argv[1]
+pairs = [(f"{t}/tl-{l}.h5", f"{t}/ts-{l}.h5") for l in ("columns", "compound", "pandas")]
+pairs.append((f"{t}/cl.h5", f"{t}/cs.h5"))
+for pa, pb in pairs:
+    with h5py.File(pa) as a, h5py.File(pb) as b:
+        names = []
+        a.visit(names.append)
+        other = []
+        b.visit(other.append)
+        assert names == other, (pa, names, other)
+        assert "customer_id" in names and "feature_names" in names, names
+        for k in names:
+            assert np.array_equal(a[k][()], b[k][()]), (pa, k)
+            assert dict(a[k].attrs) == dict(b[k].attrs), (pa, k)
+        diff = {k for k in set(a.attrs) | set(b.attrs)
+                if not np.array_equal(a.attrs.get(k), b.attrs.get(k))}
+        assert "streamed" in diff and diff <= {"streamed", "created"}, (pa, diff)
+        assert (a.attrs["streamed"], b.attrs["streamed"]) == (0, 1)
+# the three layouts hold the same customers: the same model
+with h5py.File(f"{t}/ts-columns.h5") as a, h5py.File(f"{t}/ts-pandas.h5") as b:
+    assert np.array_equal(a["centroids"][()], b["centroids"][()])
+PYEOF
+# bad inputs under --memory: the frame reader's messages, no output
+expect table-missing-feature 1 "has no column 'nope'" "$STRATA" kmeans "$T/cust-pandas.h5" --table /customers --features recency_days,nope -k 3 --memory 40M -o "$T/d.h5"
+expect columns-missing 1 "/customers/nope" "$STRATA" kmeans "$T/cust-columns.h5" --columns /customers/recency_days,/customers/nope -k 3 --memory 40M -o "$T/d.h5"
+"$PY" - "$T" <<'PYEOF' || bad "cannot write the NaN fixture"
+import sys, h5py, numpy as np
+with h5py.File(f"{sys.argv[1]}/cust-columns.h5", "a") as f:
+    v = f["customers/monetary"][()]
+    v[250_001] = np.nan
+    f["customers/monetary"][...] = v
+PYEOF
+expect table-nan-streamed 1 "feature 'monetary' is NaN in row 250001" "$STRATA" kmeans "$T/cust-columns.h5" --table /customers -k 5 --memory 40M -o "$T/d.h5"
+expect table-nan-loaded 1 "feature 'monetary' is NaN in row 250001" "$STRATA" kmeans "$T/cust-columns.h5" --table /customers -k 5 -o "$T/d.h5"
+[ -e "$T/d.h5" ] && bad "a failed table fit wrote an output" || ok
 finish

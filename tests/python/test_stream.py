@@ -97,3 +97,124 @@ def test_streamed_minibatch_equals_in_memory(tmp_path, dtype, chunks):
     # batches larger than the budget's window: the minimum named
     with pytest.raises(strata.Error, match="too small.*mini-batch"):
         strata.MiniBatchKMeans(5, batch_size=400_000, memory="36M").fit_h5(path, "/x")
+
+
+# -- tables and column datasets (fit_h5_columns, fit_h5_table) ---------------
+
+pd = pytest.importorskip("pandas", reason="pandas is not installed")
+
+
+def _customers(n, seed):
+    """n customers of five groups: float32, int and float64 columns, a key."""
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, 5, n)
+    return pd.DataFrame({
+        "recency": (g * 40 + rng.exponential(5, n)).astype(np.float32),
+        "frequency": (g * 3 + rng.integers(0, 3, n)).astype(np.int32),
+        "monetary": g * 100.0 + rng.normal(0, 10, n),
+        "visits": (g * 7 + rng.integers(0, 5, n)).astype(np.int64),
+    }, index=pd.Index(np.arange(n, dtype=np.int64) * 7 + 11, name="customer_id"))
+
+
+def _reference(df, **kw):
+    """The frame path: the DataFrame's float64 values fitted in memory."""
+    return strata.KMeans(5, random_state=2, max_iter=15, tol=0, **kw).fit(df.astype(np.float64))
+
+
+def _same(a, b):
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
+
+
+N_TAB = 400_000  # 12.8 MB of float64 features: streams under 34M, loads under 1G
+
+
+def _write_layouts(tmp_path, df):
+    """The same frame as column datasets of different chunkings (gzip on
+    some), an h5py compound table, and pandas' fixed and table formats."""
+    path = tmp_path / "t.h5"
+    with h5py.File(path, "w") as f:
+        chunks = {"recency": 1000, "frequency": 3333, "monetary": None, "visits": 65536}
+        for c, ch in chunks.items():
+            f.create_dataset(f"cols/{c}", data=df[c].to_numpy(), chunks=(ch,) if ch else None,
+                             compression="gzip" if ch else None)
+        f["cols/customer_id"] = df.index.to_numpy()
+        rec = np.empty(len(df), [("customer_id", "<i8")] + [(c, df[c].dtype) for c in df])
+        rec["customer_id"] = df.index.to_numpy()
+        for c in df:
+            rec[c] = df[c].to_numpy()
+        f.create_dataset("compound", data=rec, chunks=(5000,), compression="gzip")
+    df.to_hdf(path, key="fixed", format="fixed")
+    df.to_hdf(path, key="ptable", format="table", complevel=1)
+    return path
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tables_streamed_equal_frame_path(tmp_path, threads):
+    df = _customers(N_TAB, 3)
+    path = _write_layouts(tmp_path, df)
+    ref = _reference(df, n_threads=threads)
+    cols = [f"/cols/{c}" for c in df]
+    fits = {
+        "columns": lambda km: km.fit_h5_columns(path, cols),
+        "compound": lambda km: km.fit_h5_table(path, "/compound"),
+        "fixed": lambda km: km.fit_h5_table(path, "/fixed"),
+        "ptable": lambda km: km.fit_h5_table(path, "/ptable", list(df.columns)),
+    }
+    for name, fit in fits.items():
+        for memory in ("34M", "1G"):
+            km = strata.KMeans(5, random_state=2, max_iter=15, tol=0, n_threads=threads,
+                               memory=memory)
+            fit(km)
+            assert km.streamed_ == (memory == "34M"), name
+            _same(ref, km)
+            assert list(km.feature_names_in_) == list(df.columns), name
+
+
+def test_tables_streamed_written_as_frame_path(tmp_path):
+    """write_h5 after a streamed table fit: the datasets and attributes of
+    the frame path's file (/feature_names, /customer_id with its name)."""
+    df = _customers(N_TAB, 4)
+    path = _write_layouts(tmp_path, df)
+    a = strata.KMeans(5, random_state=2, max_iter=15, tol=0).fit_h5_table(path, "/compound")
+    b = strata.KMeans(5, random_state=2, max_iter=15, tol=0, memory="34M").fit_h5_table(
+        path, "/compound")
+    assert b.streamed_ and not a.streamed_
+    a.write_h5(tmp_path / "a.h5", source="s")
+    b.write_h5(tmp_path / "b.h5", source="s")
+    with h5py.File(tmp_path / "a.h5") as fa, h5py.File(tmp_path / "b.h5") as fb:
+        assert sorted(fa) == sorted(fb) == ["centroids", "customer_id", "feature_names", "labels"]
+        for k in fa:
+            np.testing.assert_array_equal(fa[k][()], fb[k][()])
+            assert dict(fa[k].attrs) == dict(fb[k].attrs)
+        np.testing.assert_array_equal(fb["customer_id"][()], df.index.to_numpy())
+        assert fb["customer_id"].attrs["name"] == "customer_id"
+        diff = {k for k in set(fa.attrs) | set(fb.attrs)
+                if not np.array_equal(fa.attrs.get(k), fb.attrs.get(k))}
+        assert "streamed" in diff and diff <= {"streamed", "created"}  # created: a clock second
+
+
+def test_tables_streamed_errors(tmp_path):
+    """Bad inputs: the frame reader's messages, streamed or not."""
+    df = _customers(N_TAB, 5)
+    df.loc[df.index[300_123], "monetary"] = np.nan
+    path = tmp_path / "bad.h5"
+    df.to_hdf(path, key="fixed", format="fixed")
+    with h5py.File(path, "a") as f:
+        f["cols/a"] = np.ones(10)
+        f["cols/b"] = np.ones(11)
+        f["cols/s"] = np.array([b"x"] * 10)
+    for memory in ("34M", None):
+        km = strata.KMeans(5, memory=memory)
+        with pytest.raises(strata.Error, match="feature 'monetary' is NaN in row 300123"):
+            km.fit_h5_table(path, "/fixed")
+        with pytest.raises(strata.Error, match="has no column 'nope'"):
+            km.fit_h5_table(path, "/fixed", ["recency", "nope"])
+        with pytest.raises(strata.Error, match="different lengths"):
+            km.fit_h5_columns(path, ["/cols/a", "/cols/b"])
+        with pytest.raises(strata.Error, match="string"):
+            km.fit_h5_columns(path, ["/cols/a", "/cols/s"])
+        with pytest.raises(strata.Error):
+            km.fit_h5_columns(path, ["/cols/missing"])
+        assert not hasattr(km, "cluster_centers_")

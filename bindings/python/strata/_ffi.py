@@ -117,6 +117,13 @@ FUNCTIONS = {
     "strata_frame_key_name": (c_char_p, [FramePtr]),
     "strata_frame_free": (None, [FramePtr]),
     "strata_kmeans_fit_frame": (c_int, [KMeansPtr, FramePtr, _double_p]),
+    # k-means from a frame's layouts in a file, streamed under a budget (issue 13)
+    "strata_kmeans_fit_h5_columns": (c_int, [KMeansPtr, c_char_p, POINTER(c_char_p), c_int64,
+                                             c_char_p]),
+    "strata_kmeans_fit_h5_table": (c_int, [KMeansPtr, c_char_p, c_char_p, POINTER(c_char_p),
+                                           c_int64, c_char_p]),
+    "strata_kmeans_feature_name": (c_char_p, [KMeansPtr, c_int64]),
+    "strata_kmeans_key_name": (c_char_p, [KMeansPtr]),
     # RFM (issue 4)
     "strata_rfm_create": (c_int, [POINTER(RFMPtr)]),
     "strata_rfm_free": (None, [RFMPtr]),

@@ -13,7 +13,7 @@ import numpy as np
 from . import _ffi, _params
 from ._arrays import as_centroids, as_matrix, as_weights, pointer
 from ._base import ParamsMixin
-from .frame import frame_of
+from .frame import _key, _strings, frame_of
 from ._handle import KMeansHandle, sigint_deferred
 from ._lib import lib
 from .errors import ArgumentError, ClosedError, NotFittedError, StateError, convergence_warning
@@ -148,7 +148,8 @@ class KMeans(ParamsMixin):
             on it.
         chain_length: draws per Markov chain of ``init="afk-mc2"`` (>= 1,
             default 200, the paper's m); ignored by the other inits.
-        memory: memory budget of :meth:`fit_h5`: None (no limit), bytes, or a
+        memory: memory budget of :meth:`fit_h5` (and :meth:`fit_h5_columns`,
+            :meth:`fit_h5_table`): None (no limit), bytes, or a
             string such as "1G" or "512M". A dataset that does not fit it with
             the fit's state is streamed from the file in blocks at every pass
             instead of loaded, with the same result bitwise (labels stay in
@@ -375,6 +376,43 @@ class KMeans(ParamsMixin):
         path = os.fsdecode(path)
         return self._fit(lib.strata_kmeans_fit_h5, os.fsencode(path), dataset.encode(),
                          progress=progress, source=f"{path}:{dataset}")
+
+    def _fit_file_frame(self, func, path, *args, progress, source):
+        """Fit from a frame layout of a file; the feature names the library
+        recorded become ``feature_names_in_``."""
+        self._fit(func, os.fsencode(path), *args, progress=progress, source=source)
+        with self._handle().session() as handle:
+            names = [lib.strata_kmeans_feature_name(handle._ptr, j).decode()
+                     for j in range(self.n_features_in_)]
+        _set_feature_names(self, np.asarray(names, dtype=object))
+        return self
+
+    def fit_h5_columns(self, path, columns, *, key=None, progress=None):
+        """Fit to 1-D numeric datasets of equal length of the HDF5 file ``path``
+        (``columns``: their paths), read as :func:`strata.read_frame` reads
+        them (float64; names from the base names, ``key`` likewise), loaded
+        when they fit ``memory``, else streamed from the file in blocks at
+        every pass, with the same result bitwise (``streamed_`` tells which).
+        :meth:`write_h5` then writes /feature_names and the key as after
+        fitting a DataFrame. ``progress`` as in :meth:`fit`. Returns self."""
+        path = os.fsdecode(os.fspath(path))
+        cols, d = _strings(columns, "columns")
+        return self._fit_file_frame(lib.strata_kmeans_fit_h5_columns, path, cols, d, _key(key),
+                                    progress=progress,
+                                    source=f"{path} --columns {','.join(columns)}")
+
+    def fit_h5_table(self, path, table, features=None, *, key=None, progress=None):
+        """Fit to the columns of the table ``table`` of the HDF5 file ``path``
+        (a compound dataset, a pandas frame or a group of 1-D datasets, as
+        :func:`strata.read_frame` reads it; ``features``: the columns, None
+        for every numeric one but the key), under ``memory`` as
+        :meth:`fit_h5_columns`. Returns self."""
+        path = os.fsdecode(os.fspath(path))
+        cols, d = _strings(features, "features") if features is not None else (None, 0)
+        source = f"{path} --table {table}" + (f" --features {','.join(features)}"
+                                              if features is not None else "")
+        return self._fit_file_frame(lib.strata_kmeans_fit_h5_table, path, table.encode(), cols, d,
+                                    _key(key), progress=progress, source=source)
 
     def fit_predict(self, X, y=None, sample_weight=None, *, progress=None):
         """Fit, then return ``labels_``."""

@@ -1,0 +1,148 @@
+/* k-means fitted from a frame's layouts in a file (1-D column datasets, a
+ * table): loaded as a frame when the data fit the handle's memory budget,
+ * else streamed in blocks through a row source that checks every block as
+ * the frame reader checks a whole frame (docs/design.md, "Row sources"). */
+#include <math.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "api/kmeans_handle.h"
+#include "core/mem.h"
+#include "core/status.h"
+#include "io/h5.h"
+
+/* The stream's reader: the columns' rows, then the frame's finiteness check,
+ * so a NaN stops the fit with strata_frame_read_table()'s message. */
+typedef struct table_stream {
+    strata__h5_cols *cols;
+    const strata__h5_frame *head; /* names */
+    const char *path;
+} table_stream;
+
+static int table_read(void *impl, int dtype, int64_t r0, int64_t m, void *buf, char *msg)
+{
+    table_stream *t = impl;
+    if (dtype != STRATA_FLOAT64) /* the source's own dtype: the engine asks no other */
+        return strata__fail(msg, STRATA_E_INTERNAL, "feature columns are read as float64 only");
+    int rc = strata__h5_cols_read(t->cols, r0, m, buf, msg);
+    return rc ? rc : strata__frame_check_rows(buf, r0, m, t->head->d, t->head->names, t->path, msg);
+}
+
+static const strata__rowsrc_ops table_ops = {table_read};
+
+/* In memory: the frame path itself (strata_frame_read_*, fit_frame). */
+static int fit_loaded(strata_kmeans *km, const char *path, const char *table,
+                      const char *const *columns, int64_t d, const char *key,
+                      const strata__steps *steps)
+{
+    char *msg = strata__kmeans_msg(km);
+    strata_frame *f = NULL;
+    int rc = strata__step(steps, STRATA_STEP_READ, 0, 0, 1, NAN, msg);
+    if (!rc) {
+        rc = table ? strata_frame_read_table(&f, path, table, columns, d, key)
+                   : strata_frame_read_columns(&f, path, columns, d, key);
+        if (rc) { /* the reader's message is in the thread's slot */
+            snprintf(msg, STRATA__MSG_LEN, "%s", strata_last_error());
+            return rc;
+        }
+    }
+    if (!rc)
+        rc = strata__step(steps, STRATA_STEP_READ, 0, 1, 1, NAN, msg);
+    if (!rc)
+        rc = strata_kmeans_fit_frame(km, f, NULL);
+    strata_frame_free(f);
+    return rc;
+}
+
+static int fit_table(strata_kmeans *km, const char *path, const char *table,
+                     const char *const *columns, int64_t d, const char *key,
+                     const strata__steps *steps)
+{
+    char *msg = strata__kmeans_msg(km);
+    strata__h5_cols *cols;
+    strata__h5_frame head;
+    strata__h5_rows_info info;
+    int64_t rows, window, memory = 0, block_rows = 0;
+    /* no budget, no forced blocks: always loaded; skip the columns' open */
+    if (strata_kmeans_get_int(km, STRATA_KMEANS_MEMORY, &memory) == STRATA_OK &&
+        strata_kmeans_get_int(km, STRATA_KMEANS_BLOCK_ROWS, &block_rows) == STRATA_OK &&
+        memory == 0 && block_rows == 0)
+        return fit_loaded(km, path, table, columns, d, key, steps);
+    int rc = strata__h5_cols_open(path, table, columns, d, key, &cols, &head, &info, msg);
+    if (rc)
+        return rc;
+    /* keys: 8 bytes a row in the frame and 8 in the handle's copy when
+     * loaded; 8 streamed (taken over) */
+    const int64_t key_bytes = head.key ? 8 : 0;
+    rc = strata__frame_check_head(&head, path, msg);
+    if (!rc)
+        rc = strata__kmeans_plan(km, &info, 2 * key_bytes, key_bytes, &rows, &window);
+    if (!rc && !rows) {
+        strata__h5_cols_close(cols);
+        strata__h5_frame_free(&head);
+        return fit_loaded(km, path, table, columns, d, key, steps);
+    }
+    if (!rc) {
+        table_stream t = {cols, &head, path};
+        strata__rowsrc src = {{STRATA_FLOAT64, NULL, info.n, info.d, info.d, NULL, 0},
+                              &table_ops, &t, rows};
+        rc = strata__kmeans_fit_rows(km, &src, window);
+    }
+    strata__h5_cols_close(cols);
+    if (!rc) {
+        strata__kmeans_set_inputs(km, path, head.names, head.key, head.key_name);
+        head.names = NULL;
+        head.key = NULL;
+        head.key_name = NULL;
+    }
+    strata__h5_frame_free(&head);
+    return rc;
+}
+
+int strata_kmeans_fit_h5_columns(strata_kmeans *km, const char *path, const char *const *datasets,
+                                 int64_t d, const char *key)
+{
+    if (!km)
+        return strata__fail(NULL, STRATA_E_NULL, "strata_kmeans handle is NULL");
+    char *msg = strata__kmeans_msg(km);
+    msg[0] = '\0';
+    if (!path || !datasets)
+        return strata__fail(msg, STRATA_E_NULL, "strata_kmeans_fit_h5_columns: NULL argument");
+    if (d < 1 || d > INT32_MAX)
+        return strata__fail(msg, STRATA_E_ARG,
+                            "strata_kmeans_fit_h5_columns: d must be in [1, 2^31-1], got %lld",
+                            (long long)d);
+    for (int64_t j = 0; j < d; j++)
+        if (!datasets[j])
+            return strata__fail(msg, STRATA_E_NULL,
+                                "strata_kmeans_fit_h5_columns: dataset %lld is NULL",
+                                (long long)j);
+    return fit_table(km, path, NULL, datasets, d, key, strata__kmeans_steps(km));
+}
+
+int strata_kmeans_fit_h5_table(strata_kmeans *km, const char *path, const char *table,
+                               const char *const *columns, int64_t d, const char *key)
+{
+    if (!km)
+        return strata__fail(NULL, STRATA_E_NULL, "strata_kmeans handle is NULL");
+    char *msg = strata__kmeans_msg(km);
+    msg[0] = '\0';
+    if (!path || !table)
+        return strata__fail(msg, STRATA_E_NULL, "strata_kmeans_fit_h5_table: NULL argument");
+    if (!columns && d != 0)
+        return strata__fail(msg, STRATA_E_ARG, "strata_kmeans_fit_h5_table: columns is NULL "
+                            "(every numeric column) but d = %lld, not 0", (long long)d);
+    if (columns && (d < 1 || d > INT32_MAX))
+        return strata__fail(msg, STRATA_E_ARG,
+                            "strata_kmeans_fit_h5_table: d must be in [1, 2^31-1], got %lld",
+                            (long long)d);
+    for (int64_t j = 0; columns && j < d; j++)
+        if (!columns[j])
+            return strata__fail(msg, STRATA_E_NULL, "strata_kmeans_fit_h5_table: column %lld is "
+                                "NULL", (long long)j);
+    if (!table[0])
+        return strata__fail(msg, STRATA_E_IO_DATASET, "empty table name for '%s'", path);
+    return fit_table(km, path, table, columns, d, key, strata__kmeans_steps(km));
+}
