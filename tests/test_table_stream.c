@@ -159,10 +159,10 @@ static void collect(strata_kmeans *km, int status, fit_out *r)
         r->labels = malloc(N * sizeof(int32_t));
         ASSERT_EQ_INT(strata_kmeans_centroids(km, r->c, K, D), STRATA_OK);
         ASSERT_EQ_INT(strata_kmeans_labels(km, r->labels, N), STRATA_OK);
-        ASSERT_EQ_INT(strata_kmeans_result_double(km, STRATA_RESULT_INERTIA, &r->inertia),
+        ASSERT_EQ_INT(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &r->inertia),
                       STRATA_OK);
-        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_N_ITER, &r->n_iter), STRATA_OK);
-        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_STREAMED, &r->streamed),
+        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N_ITER, &r->n_iter), STRATA_OK);
+        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_STREAMED, &r->streamed),
                       STRATA_OK);
         for (int j = 0; j < D; j++)
             ASSERT_MSG(strata_kmeans_feature_name(km, j) &&
@@ -297,7 +297,7 @@ static void expect_same_error(const char *path, const char *const *cols, int64_t
                    strata_kmeans_last_error(km), frame_msg);
         /* no model came of it */
         int64_t n;
-        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_RESULT_N, &n), STRATA_E_STATE);
+        ASSERT_EQ_INT(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N, &n), STRATA_E_STATE);
         strata_kmeans_free(km);
     }
 }

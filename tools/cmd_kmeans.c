@@ -258,7 +258,7 @@ static void print_features(const strata_kmeans *km)
 {
     int64_t d;
     if (!strata_kmeans_feature_name(km, 0) ||
-        strata_kmeans_result_int(km, STRATA_RESULT_D, &d) != STRATA_OK)
+        strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_D, &d) != STRATA_OK)
         return;
     printf("  features:");
     for (int64_t j = 0; j < d; j++)
