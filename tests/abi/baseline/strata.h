@@ -277,8 +277,13 @@ typedef enum strata_algorithm {
                                final centroids. Batches of up to 4096 rows are
                                labelled on one thread; the seeding and the final
                                pass use STRATA_THREADS. Extra memory: 4 x
-                               batch_size rows of the data's type (7 x with
-                               n_init > 1) + O(k x d) + the seeding's. The
+                               batch_size rows of the data's type and 8 bytes
+                               more a row (7 x with n_init > 1) + O(k x d) +
+                               the seeding's. Which rows are drawn never
+                               depends on the data, so a streamed fit
+                               (STRATA_KMEANS_MEMORY) draws the rows of many
+                               steps ahead and reads them in one sweep of the
+                               file, with the same result bitwise. The
                                progress callback is called after every step
                                with run 0, iteration = step and the batch's
                                weighted inertia (before the update; it goes up
@@ -424,17 +429,29 @@ typedef enum strata_param {
      * Yinyang is asked for (their result is Lloyd's, bitwise; their bounds
      * would compete with the blocks for the budget, and they read rows at
      * random), so STRATA_KMEANS_RESULT_ALGORITHM then reports STRATA_ALGO_LLOYD
-     * (and a fit that loads runs the algorithm asked). Mini-batch fails with
-     * STRATA_E_UNSUPPORTED when the fit must stream: its random batches
-     * would be random reads all over the file at every step. A budget below
+     * (and a fit that loads runs the algorithm asked). Mini-batch streams
+     * too, with the in-memory fit's bits: its row draws do not depend on the
+     * data, so it draws the rows of a window of upcoming steps and reads
+     * them in ONE ordered sweep of the file (only the 4096-row spans holding
+     * a drawn row), then runs those steps; the window holds as many rows
+     * (each row's values + 24 bytes) as half of what the labels, 24 MiB
+     * fixed and the validation subset leave of the budget, less one block
+     * (at least one batch: a smaller budget fails naming the minimum). A run
+     * of S steps of batch_size b thus reads the file about S x b / window
+     * times, each sweep at most one sequential read (the steps after an
+     * early stop are drawn and dropped); the init subsets (n_init x
+     * 3 x batch_size rows) and the validation subset take one or a few
+     * sweeps more, the final labels one pass. A budget below
      * even the streamed fit's state fails with STRATA_E_NOMEM naming the
      * minimum. strata_kmeans_fit() (data already in memory) ignores it. CLI: strata kmeans --memory 1G. */
     STRATA_KMEANS_MEMORY = 113,
     /* int, >= 0, default 0 = automatic: rows per streamed block, rounded up to
      * a multiple of 4096. Non-zero makes every fit stream in blocks of this
      * size whatever the budget (strata_kmeans_fit() then streams its
-     * in-memory rows through the same block copies): for tests and
-     * measurements. Results do not depend on it. */
+     * in-memory rows through the same block copies), and a streamed
+     * mini-batch fit gathers the rows of this many rows' worth of steps a
+     * sweep (whole batches, at least one) instead of the budget's window: for
+     * tests and measurements. Results do not depend on it. */
     STRATA_KMEANS_BLOCK_ROWS = 114,
     /* int, >= 0, default 0 = the OpenMP default (omp_get_max_threads()).
      * 1 runs in the calling thread only. Results do not depend on it. It is
@@ -550,30 +567,66 @@ typedef enum strata_kmeans_result {
  *  and parameters, and the handle stays usable. */
 typedef int (*strata_progress_fn)(void *user, int64_t run, int64_t iteration, double inertia);
 
-/** The steps of a run reported to a strata_step_fn (pinned values). */
+/** The steps of a run reported to a strata_step_fn (pinned values). A step
+ *  is reported several times: first with its starting done (not ITERATE),
+ *  then after each unit of its work, at a bounded rate (per block of rows,
+ *  per centre, per iteration, per part, per k; never per row). Of two
+ *  reports in a row of the same step and run, the second's done is never
+ *  lower, except that READ starts again at 0 with each pass of a streamed
+ *  fit; 0 <= done <= total where total >= 0. */
 typedef enum strata_step {
-    STRATA_STEP_READ = 1,      /* reading the input: done of total rows read, after
-                                  each block of rows (column inputs: done and total
-                                  count the values of all columns read so far) */
-    STRATA_STEP_SEED = 2,      /* seeding run `run`: done 0 of 1 before, 1 of 1 after */
+    STRATA_STEP_READ = 1,      /* reading the input: done of total rows read, 0
+                                  first, then after each block of rows (column
+                                  inputs: done and total count the values of all
+                                  columns read so far). A streamed k-means fit
+                                  (memory budget, STRATA_KMEANS_BLOCK_ROWS) reads
+                                  the file once per pass - the checks, each
+                                  seeding pass, each iteration - and every pass
+                                  reports READ 0 of n, then after each block, n of
+                                  n at its end (the distinct-row count, a scan
+                                  that may stop early, may end sooner), between
+                                  the SEED / ITERATE reports of the phase it
+                                  serves. An out-of-core
+                                  RFM fit (STRATA_RFM_MEMORY below the log)
+                                  reads it twice: total = 4 x rows values, the
+                                  id column (n values) then all three columns
+                                  (3 x n), reported after each block spilled */
+    STRATA_STEP_SEED = 2,      /* seeding run `run`: done of total units, 0 before
+                                  and total after; k-means++ and AFK-MC2: total =
+                                  k, done = centres chosen, reported after each
+                                  (each costs a pass over the rows, or a streamed
+                                  pass with its READ reports); k-means||: total =
+                                  its most rounds + 1 (71), reported after each
+                                  round's pass, total once reduced to k; random or
+                                  given centroids: 0 of k, then k of k */
     STRATA_STEP_ITERATE = 3,   /* after each iteration of run `run`: done = iteration
                                   (1-based), total = the most it may take (max_iter;
                                   mini-batch: its step limit), value = the inertia the
-                                  strata_progress_fn gets */
-    STRATA_STEP_AGGREGATE = 4, /* RFM: transactions to customers: 0 of n rows before,
-                                  n of n after */
+                                  strata_progress_fn gets (streamed: the pass within
+                                  an iteration reports READ per block) */
+    STRATA_STEP_AGGREGATE = 4, /* RFM: transactions to customers: done of n rows, 0
+                                  before, n after; out of core, after the passes
+                                  that spill the log and after each part of it
+                                  aggregated: done = the rows the cleaning dropped
+                                  + the rows of the parts aggregated so far */
     STRATA_STEP_SCORE = 5,     /* RFM: scores and segments: 0 of c customers before,
-                                  c of c after */
+                                  c of c after. strata_kmeans_sweep(): done of nk +
+                                  1 (nk the k values): 0 first, then after each k
+                                  fitted and rated (after each round of parallel
+                                  fits), nk + 1 once the silhouettes are computed */
     STRATA_STEP_WRITE = 6      /* writing a result file: 0 of 1 before anything is
                                   written, 1 of 1 once the file is in place */
 } strata_step;
 
 /** Step callback: every step of a fit, read or write (strata_step), called on
- *  the calling thread; `run` is the restart index for SEED and ITERATE, else 0;
+ *  the thread that called the library function (never on the library's
+ *  worker or reader threads), one call at a time; `run` is the restart index
+ *  for SEED and ITERATE, else 0;
  *  `total` may be -1 where unknown; `value` is NaN except for ITERATE. Return
- *  0 to go on, non-zero to stop: the call then returns STRATA_E_CANCELLED
- *  (message naming the step), writes nothing (no output, no temporary file
- *  left) and the handle keeps its previous result. Exception: the return of
+ *  0 to go on, non-zero to stop, at any report: the call then returns
+ *  STRATA_E_CANCELLED (message naming the step), writes nothing (no output,
+ *  no temporary file left) and the handle keeps its previous result.
+ *  Exception: the return of
  *  the last WRITE call (1 of 1) is ignored, the file being in place. The
  *  callback must not call libstrata on the same handle. */
 typedef int (*strata_step_fn)(void *user, int step, int64_t run, int64_t done, int64_t total,
@@ -625,7 +678,9 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_set_init_centroids(strata_kmeans *
 STRATA_API STRATA_NODISCARD int strata_kmeans_set_progress(strata_kmeans *km, strata_progress_fn fn, void *user);
 
 /** Set (or with fn == NULL remove) the step callback (strata_step_fn): READ in
- *  strata_kmeans_fit_h5(), SEED and ITERATE in every fit, WRITE in
+ *  strata_kmeans_fit_h5() (and per block of every pass of a streamed fit,
+ *  STRATA_KMEANS_BLOCK_ROWS in strata_kmeans_fit() included), SEED and
+ *  ITERATE in every fit, SCORE in strata_kmeans_sweep(), WRITE in
  *  strata_kmeans_write_h5(). Independent of the progress callback, which
  *  keeps its calls; after each iteration the progress callback is called
  *  first, and the step callback only if it returned 0.
@@ -1004,8 +1059,9 @@ STRATA_API void strata_writer_discard(strata_writer *w);
  *                     and n_init 0), streamed (int32: 1 when the rows were
  *                     streamed from the file under STRATA_KMEANS_MEMORY),
  *                     created (see below).
- *    after strata_kmeans_fit_frame() also: /feature_names (d strings) and,
- *    when the frame had a key, /customer_id (int64, n; attribute "name").
+ *    after strata_kmeans_fit_frame(), fit_h5_columns() or fit_h5_table()
+ *    also: /feature_names (d strings) and, when the input had a key,
+ *    /customer_id (int64, n; attribute "name").
  *  The file is written under a temporary name in the same folder and renamed
  *  into place, so an existing file is never left damaged; it is replaced only
  *  with STRATA_WRITE_FORCE, only if it is a regular file, and never if the
@@ -1107,7 +1163,8 @@ STRATA_API STRATA_NODISCARD int strata_silhouette_sample(int64_t n, int64_t samp
  *  When n is small (fewer than 16384 rows a thread) the k run in parallel,
  *  each fit on one thread; else one after another, each on STRATA_THREADS
  *  threads: the results are the same. The progress callback is not called;
- *  the step callback gets the SEED reports of the fits made one after another
+ *  the step callback gets SCORE after each k (each round of parallel fits;
+ *  see strata_step) and the SEED reports of the fits made one after another
  *  (on the calling thread), none from the fits made in parallel.
  *  On success km holds the fit of suggested_k (its labels, centroids and
  *  results, as strata_kmeans_fit() leaves them; refitted at the end when the
@@ -1363,6 +1420,55 @@ STRATA_API void strata_frame_free(strata_frame *f);
  *  @return as strata_kmeans_fit(); STRATA_E_NULL for a NULL frame. */
 STRATA_API STRATA_NODISCARD int strata_kmeans_fit_frame(strata_kmeans *km, const strata_frame *f,
                                                         const double *weights);
+
+/** Fit k-means to the features of d 1-D column datasets of a file, read as
+ *  strata_frame_read_columns() reads them (the same arguments, layouts,
+ *  conversion to float64, key rules, checks and messages), under the
+ *  handle's STRATA_KMEANS_MEMORY as strata_kmeans_fit_h5() fits a dataset:
+ *  when the features (n x d x 8 bytes), the keys and the fit's state fit the
+ *  budget (or there is none) the columns are read into a frame and fitted
+ *  as strata_kmeans_fit_frame() does; else, and whenever
+ *  STRATA_KMEANS_BLOCK_ROWS is set, every pass streams them from the file in
+ *  blocks of whole chunks of every column (their least common multiple where
+ *  a block holds it, else of the longest chunks), prefetched on another
+ *  thread. Both give the same labels, centroids and inertia, bitwise, for
+ *  any block size and thread count; the algorithms stream as under
+ *  strata_kmeans_fit_h5() (hamerly and yinyang run as lloyd; minibatch is
+ *  refused, STRATA_E_UNSUPPORTED). Streamed, the names and keys are checked
+ *  before the fit and the values as each block is read: a NaN or Inf stops
+ *  the fit with STRATA_E_NONFINITE and the frame reader's message (feature
+ *  and row named); a file written in place during the fit stops it with
+ *  STRATA_E_IO. The model keeps the names and the key as after
+ *  strata_kmeans_fit_frame() (strata_kmeans_write_h5() writes
+ *  /feature_names and /customer_id) and the file as its input (never
+ *  replaced by strata_kmeans_write_h5()). No weights.
+ *  Allocates: as strata_kmeans_fit_h5(); the keys (8 bytes a row) stay in
+ *  memory either way. Not thread-safe on one handle.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (d < 1, k > n, ...), the
+ *          frame checks ("Feature frames" above), STRATA_E_NOMEM (also: a
+ *          budget too small to stream), the codes of strata_kmeans_fit(). */
+STRATA_API STRATA_NODISCARD int strata_kmeans_fit_h5_columns(strata_kmeans *km, const char *path,
+                                                             const char *const *datasets,
+                                                             int64_t d, const char *key);
+
+/** strata_kmeans_fit_h5_columns() for the columns of a table, read as
+ *  strata_frame_read_table() reads them: a 1-D compound dataset, a pandas
+ *  frame (table or fixed format) or a group of 1-D datasets; columns NULL
+ *  with d = 0: every numeric column except the key. The same budget rule,
+ *  results, model and codes (STRATA_E_ARG: columns NULL and d != 0, or
+ *  d < 1 with columns). */
+STRATA_API STRATA_NODISCARD int strata_kmeans_fit_h5_table(strata_kmeans *km, const char *path,
+                                                           const char *table,
+                                                           const char *const *columns, int64_t d,
+                                                           const char *key);
+
+/** Name of feature j of the model fitted by strata_kmeans_fit_frame(),
+ *  fit_h5_columns() or fit_h5_table(), owned by the handle (valid until its
+ *  next fit); NULL for any other model, j out of range or a NULL handle. */
+STRATA_API const char *strata_kmeans_feature_name(const strata_kmeans *km, int64_t j);
+/** The row key's name of such a model (e.g. "customer_id"), owned by the
+ *  handle; NULL when it has no key. */
+STRATA_API const char *strata_kmeans_key_name(const strata_kmeans *km);
 
 /* ------------------------------------------------------------------------ */
 /* RFM: recency, frequency, monetary scores from transaction logs           */
@@ -1623,7 +1729,8 @@ STRATA_API void strata_rfm_free(strata_rfm *h);
 STRATA_API const char *strata_rfm_last_error(const strata_rfm *h);
 
 /** Set (or with fn == NULL remove) the step callback (strata_step_fn):
- *  READ in strata_rfm_fit_h5(), AGGREGATE and SCORE in strata_rfm_fit() and
+ *  READ in strata_rfm_fit_h5() (out of core: per block of its two passes),
+ *  AGGREGATE and SCORE in strata_rfm_fit() and
  *  strata_rfm_fit_h5() (SCORE also in strata_rfm_score()), WRITE in
  *  strata_rfm_write_h5(). A cancelled fit keeps the previous result.
  *  @return STRATA_OK, STRATA_E_NULL. */
