@@ -155,12 +155,12 @@ typedef enum strata_dtype {
     STRATA_FLOAT32 = 1, /* float */
     STRATA_FLOAT64 = 2, /* double */
     STRATA_INT32 = 3, /* the integer types: only the streamed writer (strata_writer) takes them */
-    STRATA_INT64 = 4
+    STRATA_INT64 = 4  /* int64_t (streamed writer only, as INT32) */
 } strata_dtype;
 
 /** Distance kernels. AUTO picks the widest the CPU supports, at run time. */
 typedef enum strata_kernel {
-    STRATA_KERNEL_AUTO = 0,
+    STRATA_KERNEL_AUTO = 0,   /* the widest kernel this CPU runs (or STRATA_KERNEL in the environment) */
     STRATA_KERNEL_SCALAR = 1, /* portable C, any x86-64 (or other) CPU */
     STRATA_KERNEL_AVX2 = 2,   /* AVX2 + FMA */
     STRATA_KERNEL_AVX512 = 3  /* AVX-512F */
@@ -800,7 +800,7 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_transform(const strata_kmeans *km,
 
 /** Flags of strata_kmeans_write_h5(), strata_rfm_write_h5() and strata_h5_write_matrix(). */
 typedef enum strata_write_flags {
-    STRATA_WRITE_DEFAULT = 0,
+    STRATA_WRITE_DEFAULT = 0, /* fail with STRATA_E_IO_EXISTS if the output file exists */
     STRATA_WRITE_FORCE = 1 /* replace an existing output file (a regular one only) */
 } strata_write_flags;
 
@@ -1103,7 +1103,7 @@ typedef enum strata_cluster_metric {
     STRATA_METRIC_SILHOUETTE = 4,        /* the same with Euclidean distances (scikit-learn's
                                             silhouette_score), on a sample of rows: see
                                             strata_cluster_metrics() */
-    STRATA_METRIC_COUNT = 5
+    STRATA_METRIC_COUNT = 5              /* the number of metrics (the length of a values array) */
 } strata_cluster_metric;
 
 /** Quality of a labelling of n rows of d features (higher silhouette and
@@ -1242,15 +1242,15 @@ typedef struct strata_h5_catalog strata_h5_catalog;
 
 /** The kind of a catalog object (pinned). */
 typedef enum strata_h5_kind {
-    STRATA_H5_GROUP = 1,
-    STRATA_H5_DATASET = 2,
+    STRATA_H5_GROUP = 1,   /* a group */
+    STRATA_H5_DATASET = 2, /* a dataset */
     STRATA_H5_OTHER = 3 /* a soft or external link (not followed), a named datatype,
                            or an entry that cannot be read */
 } strata_h5_kind;
 
 /** Which reader takes an object (pinned). */
 typedef enum strata_h5_use {
-    STRATA_H5_USE_NONE = 0,
+    STRATA_H5_USE_NONE = 0,    /* no strata reader takes it */
     STRATA_H5_USE_MATRIX = 1,  /* a 2-D numeric dataset: strata_kmeans_fit_h5(),
                                   strata_h5_read_matrix() (`strata kmeans FILE:/ds`) */
     STRATA_H5_USE_TABLE = 2,   /* a table strata_frame_read_table() reads (a group of two or
@@ -1599,8 +1599,8 @@ typedef enum strata_rfm_param {
     STRATA_RFM_TIME_UNIT = 208,
     /* int, days in [-2^31, 2^31 - 1], defaults -2^31 and 2^31 - 1: rows whose
      * day lies outside [MIN_DAY, MAX_DAY] are dropped as bad timestamps. */
-    STRATA_RFM_MIN_DAY = 209,
-    STRATA_RFM_MAX_DAY = 210,
+    STRATA_RFM_MIN_DAY = 209, /* the first day kept (above) */
+    STRATA_RFM_MAX_DAY = 210, /* the last day kept (above) */
     /* int, > INT64_MIN, default 0: customer ids below it are invalid
      * (negative ids, often a "missing" mark, are dropped by default). */
     STRATA_RFM_MIN_ID = 211,
@@ -1629,9 +1629,9 @@ typedef enum strata_rfm_param {
 
 /** Metrics (argument of strata_rfm_set_edges() and strata_rfm_edges()). */
 typedef enum strata_rfm_metric {
-    STRATA_RFM_RECENCY = 0,
-    STRATA_RFM_FREQUENCY = 1,
-    STRATA_RFM_MONETARY = 2
+    STRATA_RFM_RECENCY = 0,   /* days since the last purchase (lower is better) */
+    STRATA_RFM_FREQUENCY = 1, /* purchases or purchase days (STRATA_RFM_FREQUENCY_MODE) */
+    STRATA_RFM_MONETARY = 2   /* spend (STRATA_RFM_MONETARY_MODE) */
 } strata_rfm_metric;
 
 /** Per-customer columns (strata_rfm_column_int64 / _double). Integer columns
@@ -1686,12 +1686,12 @@ typedef enum strata_rfm_stat {
     STRATA_RFM_STAT_CUSTOMER_SHARE = 1, /* customers / all customers */
     STRATA_RFM_STAT_REVENUE = 2,        /* sum of the customers' revenue (total spend) */
     STRATA_RFM_STAT_REVENUE_SHARE = 3,  /* revenue / total revenue (NaN if that is 0) */
-    STRATA_RFM_STAT_MEAN_RECENCY = 4,
-    STRATA_RFM_STAT_MEDIAN_RECENCY = 5,
-    STRATA_RFM_STAT_MEAN_FREQUENCY = 6,
-    STRATA_RFM_STAT_MEDIAN_FREQUENCY = 7,
-    STRATA_RFM_STAT_MEAN_MONETARY = 8,
-    STRATA_RFM_STAT_MEDIAN_MONETARY = 9
+    STRATA_RFM_STAT_MEAN_RECENCY = 4,     /* mean of STRATA_RFM_COL_RECENCY (days) */
+    STRATA_RFM_STAT_MEDIAN_RECENCY = 5,   /* median of STRATA_RFM_COL_RECENCY */
+    STRATA_RFM_STAT_MEAN_FREQUENCY = 6,   /* mean of STRATA_RFM_COL_FREQUENCY */
+    STRATA_RFM_STAT_MEDIAN_FREQUENCY = 7, /* median of STRATA_RFM_COL_FREQUENCY */
+    STRATA_RFM_STAT_MEAN_MONETARY = 8,    /* mean of STRATA_RFM_COL_MONETARY */
+    STRATA_RFM_STAT_MEDIAN_MONETARY = 9   /* median of STRATA_RFM_COL_MONETARY */
 } strata_rfm_stat;
 
 /** Columns of a segment rule (strata_rfm_set_segments()): inclusive score
@@ -1700,10 +1700,14 @@ typedef enum strata_rfm_stat {
  *  the number of columns is not: a later release may append columns (say,
  *  a tenure range), so the rule calls take the caller's column count. */
 typedef enum strata_rfm_rule_column {
-    STRATA_RFM_RULE_R_LO = 0, STRATA_RFM_RULE_R_HI = 1,
-    STRATA_RFM_RULE_F_LO = 2, STRATA_RFM_RULE_F_HI = 3,
-    STRATA_RFM_RULE_M_LO = 4, STRATA_RFM_RULE_M_HI = 5,
-    STRATA_RFM_RULE_FM_LO = 6, STRATA_RFM_RULE_FM_HI = 7
+    STRATA_RFM_RULE_R_LO = 0,  /* lowest recency score R matched */
+    STRATA_RFM_RULE_R_HI = 1,  /* highest recency score R matched */
+    STRATA_RFM_RULE_F_LO = 2,  /* lowest frequency score F matched */
+    STRATA_RFM_RULE_F_HI = 3,  /* highest frequency score F matched */
+    STRATA_RFM_RULE_M_LO = 4,  /* lowest monetary score M matched */
+    STRATA_RFM_RULE_M_HI = 5,  /* highest monetary score M matched */
+    STRATA_RFM_RULE_FM_LO = 6, /* lowest combined score FM matched */
+    STRATA_RFM_RULE_FM_HI = 7  /* highest combined score FM matched */
 } strata_rfm_rule_column;
 
 /** The rule columns this header knows: what a caller built against it passes
@@ -1957,11 +1961,11 @@ typedef enum strata_profile_stat {
     STRATA_PROFILE_MEAN = 3,   /* weighted mean */
     STRATA_PROFILE_STD = 4,    /* weighted population standard deviation (ddof 0):
                                   sqrt(sum w (x - mean)^2 / sum w), numpy.std's default */
-    STRATA_PROFILE_MIN = 5,
-    STRATA_PROFILE_P10 = 6,    /* quantiles, exact (see strata_profile_compute()) */
-    STRATA_PROFILE_MEDIAN = 7,
-    STRATA_PROFILE_P90 = 8,
-    STRATA_PROFILE_MAX = 9,
+    STRATA_PROFILE_MIN = 5,    /* smallest value (of the rows with weight > 0) */
+    STRATA_PROFILE_P10 = 6,    /* the 10% quantile, exact (the rule of strata_profile_compute()) */
+    STRATA_PROFILE_MEDIAN = 7, /* the 50% quantile (as P10) */
+    STRATA_PROFILE_P90 = 8,    /* the 90% quantile (as P10) */
+    STRATA_PROFILE_MAX = 9,    /* largest value (of the rows with weight > 0) */
     STRATA_PROFILE_Z = 10      /* (cluster mean - overall mean) / overall STD: how many
                                   overall standard deviations the cluster's mean sits
                                   from the mean of all rows; 0 when the overall STD is
@@ -2054,10 +2058,10 @@ STRATA_API STRATA_NODISCARD int strata_profile_write_h5(const strata_profile *p,
 
 /** Lifecycle stages (strata_lifecycle()); names "new", "active", "dormant", "lost". */
 typedef enum strata_stage {
-    STRATA_STAGE_NEW = 0,
-    STRATA_STAGE_ACTIVE = 1,
-    STRATA_STAGE_DORMANT = 2,
-    STRATA_STAGE_LOST = 3
+    STRATA_STAGE_NEW = 0,     /* first purchase less than new_days ago */
+    STRATA_STAGE_ACTIVE = 1,  /* not new; last purchase at most active_days ago */
+    STRATA_STAGE_DORMANT = 2, /* last purchase more than active_days, at most lost_days ago */
+    STRATA_STAGE_LOST = 3     /* last purchase more than lost_days ago */
 } strata_stage;
 
 /** Default thresholds of strata_lifecycle(), in days. */
