@@ -311,7 +311,8 @@ static void test_accuracy(void)
     }
     long double exact = s + comp;
     double rulp = nextafter((double)exact, INFINITY) - (double)exact;
-    double e_tree = (double)fabsl(rtree - exact) / rulp, e_fold = (double)fabsl(rfold - exact) / rulp;
+    double e_tree = (double)fabsl(rtree - exact) / rulp;
+    double e_fold = (double)fabsl(rfold - exact) / rulp;
     fprintf(stderr, "  sum of 1e6 uniform: tree %.2f ulp, left fold %.2f ulp\n", e_tree, e_fold);
     ASSERT_MSG(e_tree <= 4.0, "tree is %.2f ulp off", e_tree);
     ASSERT_MSG(e_fold > 10.0 * e_tree, "left fold %.2f ulp, tree %.2f ulp", e_fold, e_tree);

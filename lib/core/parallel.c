@@ -132,16 +132,18 @@ static int left_sibling(const strata__tree_sum *t, int i, int64_t start, int lev
            !((t->start[i] >> level) & 1);
 }
 
-/* The binary counter's step, on node positions only: push node [start,
- * start + 2^level) whose value is at `loc`, merging it into held left
- * siblings; each merge is emitted as op(arg, held loc, loc of the right
- * child) = "held += right". Returns the position it ends at, its loc
- * there being the leftmost merged node's (or `loc` with no merge). */
+/* One step of the plan: dst += src (the left child's vector becomes the
+ * parent's), or dst = src (a node moves from a batch slot to its held
+ * position). */
 typedef struct plan_op {
     int32_t dst, src; /* >= 0: held node; < 0: batch slot -1 - src */
     int32_t copy;     /* 1: dst = src, 0: dst += src */
 } plan_op;
 
+/* The binary counter's step, on positions only: push node [start,
+ * start + 2^level) whose value is at `loc`, merging it with held left
+ * siblings (one "left += right" op each; the parent keeps the left child's
+ * loc). locs[i] is held node i's loc. Returns the position it ends at. */
 static int push_node(strata__tree_sum *t, int64_t start, int level, int32_t loc, int32_t *locs,
                      plan_op *ops, int64_t *nops)
 {
@@ -187,10 +189,10 @@ static void apply_ops(const plan_op *ops, int64_t nops, double *held, double *sl
                       int64_t stride, int64_t j0, int64_t j1)
 {
     for (int64_t o = 0; o < nops; o++) {
-        double *dst = ops[o].dst >= 0 ? held + ops[o].dst * stride : slots + (-1 - ops[o].dst) * stride;
-        const double *src =
-            ops[o].src >= 0 ? held + ops[o].src * stride : slots + (-1 - ops[o].src) * stride;
-        if (ops[o].copy)
+        const plan_op op = ops[o];
+        double *dst = op.dst >= 0 ? held + op.dst * stride : slots + (-1 - op.dst) * stride;
+        const double *src = op.src >= 0 ? held + op.src * stride : slots + (-1 - op.src) * stride;
+        if (op.copy)
             memcpy(dst + j0, src + j0, (size_t)(j1 - j0) * sizeof(double));
         else
             for (int64_t j = j0; j < j1; j++)
@@ -202,8 +204,8 @@ int strata__tree_sum_push(strata__tree_sum *t, int64_t start, int level, const d
 {
     if (!next_node_ok(t, start, level))
         return STRATA_E_INTERNAL;
-    /* v takes slot 0 of a one-slot batch; a position below cap is left
-     * free for it (a sum holds at most cap nodes, see parallel.h) */
+    /* v plays slot 0 of a one-slot batch: only read (every merge adds
+     * into a held node), copied to its held position if no merge */
     int32_t locs[STRATA__TREE_MAX_NODES];
     plan_op ops[STRATA__TREE_MAX_NODES + 1];
     int64_t nops = 0;
