@@ -266,7 +266,7 @@ int strata_kmeans_sweep(strata_kmeans *km, int dtype, const void *x, int64_t n, 
         const int64_t m = nk - j0 < per ? nk - j0 : per;
         if (!parallel_k) {
             sweep_one(&c, j0);
-        } else if (strata__parallel_chunk_range(nk, 1, j0, j0 + m, cfg.threads, 0, NULL,
+        } else if (strata__parallel_chunk_range(nk, 1, j0, j0 + m, cfg.threads, NULL,
                                                 sweep_chunk, &c)) {
             rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory running a sweep");
             goto done;

@@ -164,6 +164,14 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
             return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
         return STRATA_OK;
     }
+    /* One reduction tree over all the pass's chunks: each block pushes its
+     * chunks' partials, so the total has the in-memory pass's bits. */
+    strata__tree_sum sum, *sp = NULL;
+    if (partial_len > 0) {
+        if (strata__tree_sum_init(&sum, strata__chunk_count(n, STRATA__CHUNK_ROWS), partial_len))
+            return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
+        sp = &sum;
+    }
     strata__rowsrc_walk *w;
     int rc = strata__rowsrc_walk_open(&w, src, msg), more = 1;
     while (!rc) {
@@ -171,11 +179,14 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
             break;
         const int64_t c0 = view->row0 / STRATA__CHUNK_ROWS;
         const int64_t c1 = strata__chunk_count(view->n, STRATA__CHUNK_ROWS);
-        if (strata__parallel_chunk_range(n, STRATA__CHUNK_ROWS, c0, c1, threads, partial_len,
-                                         total, fn, ctx))
+        if (strata__parallel_chunk_range(n, STRATA__CHUNK_ROWS, c0, c1, threads, sp, fn, ctx))
             rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
     }
     strata__rowsrc_walk_close(w);
+    if (!rc && sp && strata__tree_sum_finish(sp, total))
+        rc = strata__fail(msg, STRATA_E_INTERNAL, "a pass's reduction missed chunks");
+    if (sp)
+        strata__tree_sum_free(sp);
     return rc;
 }
 

@@ -7,9 +7,9 @@
  * on another thread while the current one is computed (double buffering).
  * Engines run their passes through strata__rowsrc_pass(): chunk functions see
  * a strata__data view of the block holding their rows and keep using GLOBAL
- * row indices, and partial sums are added in global chunk order, so a stream
- * gives the bits of an in-memory pass whatever the block size and thread
- * count. The few random reads (seeding draws) go through strata__rowsrc_rows();
+ * row indices, and partial sums are pushed into one reduction tree over the
+ * global chunk indices (core/parallel.h), so a stream gives the bits of an
+ * in-memory pass whatever the block size and thread count. The few random reads (seeding draws) go through strata__rowsrc_rows();
  * rows drawn at random in bulk (mini-batches) through strata__rowsrc_gather(),
  * one ordered sweep for any number of them.
  * Weights, when a source has them, are always an in-memory array of n. */
@@ -103,7 +103,7 @@ int64_t strata__rowsrc_buffer_bytes(const strata__rowsrc *src);
 
 /* Run fn over every chunk of src's rows, as strata__parallel_chunks(n,
  * STRATA__CHUNK_ROWS, ...) does, with the same chunk indices, row ranges and
- * order of additions into total. Before fn sees a chunk, *view describes rows
+ * reduction tree: total receives the same bits. Before fn sees a chunk, *view describes rows
  * that include it (in memory: the whole matrix; streamed: its block), so fn's
  * ctx should reach the rows through `view`. Returns STRATA_OK, or a status
  * with msg set (out of memory, or the stream's read error). */

@@ -1,6 +1,6 @@
 /* The assignment pass: label every row with its nearest centroid and, in the
  * same pass over the data, accumulate per-cluster sums, weights, inertia and
- * the number of changed labels, per fixed chunk, reduced in chunk order. */
+ * the number of changed labels, per fixed chunk, reduced along the fixed chunk tree (core/parallel.h). */
 #include "kmeans/assign.h"
 
 #include <math.h>

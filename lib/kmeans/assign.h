@@ -58,8 +58,8 @@ enum strata__pass_mode {
 
 /* One pass over all rows. Except in STRATA__PASS_LABEL, accumulates
  * [sums k*d][weights k][inertia][changed][moved k] into totals (cleared
- * first; the inertia is 0 and `moved` 0 where the mode leaves them out), in
- * chunk order, everything in double. Sums are of the raw rows (not centred).
+ * first; the inertia is 0 and `moved` 0 where the mode leaves them out),
+ * reduced along the chunk tree (core/parallel.h), everything in double. Sums are of the raw rows (not centred).
  * A DELTA pass touches only the rows that change cluster: later Lloyd
  * iterations then read the data once (labels) instead of twice, and the
  * bounded algorithms not at all for the rows their bounds vouch for. */
