@@ -645,21 +645,19 @@ struct strata__h5_rows {
 };
 
 /* A file written in place while it is streamed would mix old and new rows
- * between passes: every read first checks that the file at path, if it is
- * still the one opened (a file renamed over it leaves the open one intact),
- * has its size and modification time of the open. */
-static int stream_unchanged(const strata__h5_rows *st, char *msg)
+ * between passes or blocks: every read first checks that the file at path,
+ * if it is still the one opened (a file renamed over it leaves the open one
+ * intact), has its size and modification time of the open. */
+static int file_unchanged(const char *path, const struct stat *at_open, char *msg)
 {
     struct stat now;
-    if (stat(st->path, &now) != 0 || now.st_dev != st->at_open.st_dev ||
-        now.st_ino != st->at_open.st_ino)
+    if (stat(path, &now) != 0 || now.st_dev != at_open->st_dev || now.st_ino != at_open->st_ino)
         return STRATA_OK;
-    if (now.st_size != st->at_open.st_size ||
-        now.st_mtim.tv_sec != st->at_open.st_mtim.tv_sec ||
-        now.st_mtim.tv_nsec != st->at_open.st_mtim.tv_nsec)
+    if (now.st_size != at_open->st_size || now.st_mtim.tv_sec != at_open->st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != at_open->st_mtim.tv_nsec)
         return strata__fail(msg, STRATA_E_IO, "'%s' changed while the fit streamed it (its size "
                             "or modification time differ from when it was opened): fit a file "
-                            "nothing writes to", st->path);
+                            "nothing writes to", path);
     return STRATA_OK;
 }
 
@@ -725,7 +723,7 @@ int strata__h5_rows_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, 
         return strata__fail(msg, STRATA_E_INTERNAL, "rows %lld-%lld of '%s' in '%s' asked for: "
                             "it has %lld", (long long)r0, (long long)(r0 + m - 1), st->dataset,
                             st->path, (long long)st->s.n);
-    int rc = stream_unchanged(st, msg);
+    int rc = file_unchanged(st->path, &st->at_open, msg);
     if (rc)
         return rc;
     strata__h5_guard g;
@@ -1500,13 +1498,13 @@ int strata__h5_read_transactions_steps(const char *path, const char *table,
     return rc;
 }
 
-/* ---- A transaction log read in row blocks -------------------------------- */
+/* ---- A transaction log streamed as a column source ---------------------- */
 
-struct strata__h5_txlog {
+struct strata__h5_log {
     colset cs;
     colspec spec[3];
     int64_t chunk_rows;
-    char *msg;
+    struct stat at_open; /* the file as opened: a change in place is an error */
 };
 
 /* Rows per chunk of dataset dset (1 when it is not chunked). */
@@ -1524,8 +1522,8 @@ static int64_t chunk_rows_of(hid_t dset)
     return rows;
 }
 
-static int txlog_open(strata__h5_txlog *t, const char *path, const char *table,
-                      const char *const names[3], char *msg)
+static int log_open(strata__h5_log *t, const char *path, const char *table,
+                    const char *const names[3], char *msg)
 {
     static const char *const LABEL[3] = {"customer id", "time", "amount"};
     for (int k = 0; k < 3; k++)
@@ -1538,6 +1536,8 @@ static int txlog_open(strata__h5_txlog *t, const char *path, const char *table,
     if (!rc && t->cs.n == 0)
         rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: the transaction log "
                           "is empty", t->cs.table ? t->cs.table : names[0], path);
+    if (!rc && stat(path, &t->at_open) != 0)
+        rc = strata__fail(msg, STRATA_E_IO_OPEN, "cannot open '%s': %s", path, strerror(errno));
     t->chunk_rows = 1;
     for (int k = 0; k < 3 && !rc; k++) {
         int64_t r = chunk_rows_of(t->cs.col[k].dset);
@@ -1546,18 +1546,17 @@ static int txlog_open(strata__h5_txlog *t, const char *path, const char *table,
     return rc;
 }
 
-int strata__h5_txlog_open(strata__h5_txlog **out, const char *path, const char *table,
-                          const char *const names[3], int64_t *n, int64_t *chunk_rows, char *msg)
+int strata__h5_log_open(strata__h5_log **out, const char *path, const char *table,
+                        const char *const names[3], int64_t *n, int64_t *chunk_rows, char *msg)
 {
     *out = NULL;
-    strata__h5_txlog *t = strata__calloc(1, sizeof *t);
+    strata__h5_log *t = strata__calloc(1, sizeof *t);
     if (!t)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory opening '%s'", path);
     t->cs.file = t->cs.type = -1;
-    t->msg = msg;
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = txlog_open(t, path, table && table[0] ? table : NULL, names, msg);
+    int rc = log_open(t, path, table && table[0] ? table : NULL, names, msg);
     if (rc)
         colset_close(&t->cs);
     strata__h5_leave(&g);
@@ -1571,29 +1570,43 @@ int strata__h5_txlog_open(strata__h5_txlog **out, const char *path, const char *
     return STRATA_OK;
 }
 
-int strata__h5_txlog_read(strata__h5_txlog *t, int64_t first, int64_t count, int64_t *customer_id,
-                          int64_t *time, double *amount)
+/* The source's read: the columns asked for, converted as the whole-file
+ * reader converts them, under the HDF5 lock for this call only. */
+static int log_read(void *impl, int64_t first, int64_t count, void *const *bufs, char *msg)
 {
+    const strata__h5_log *t = impl;
     if (first < 0 || count < 0 || first > t->cs.n - count)
-        return strata__fail(t->msg, STRATA_E_INTERNAL, "rows %lld + %lld of '%s' asked for, it "
+        return strata__fail(msg, STRATA_E_INTERNAL, "rows %lld + %lld of '%s' asked for, it "
                             "has %lld", (long long)first, (long long)count, t->cs.path,
                             (long long)t->cs.n);
-    void *dst[3] = {customer_id, time, amount};
+    int rc = file_unchanged(t->cs.path, &t->at_open, msg);
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = STRATA_OK;
     for (int k = 0; k < 3 && !rc; k++) {
-        if (!dst[k])
+        if (!bufs[k])
             continue;
         int field = t->cs.table && !t->cs.fixed;
-        rc = read_column_range(field ? &t->cs.tab : &t->cs.s[k], &t->cs.col[k], field, k, dst[k],
-                               1, first, count, t->msg);
+        rc = read_column_range(field ? &t->cs.tab : &t->cs.s[k], &t->cs.col[k], field, k,
+                               bufs[k], 1, first, count, msg);
     }
     strata__h5_leave(&g);
     return rc;
 }
 
-void strata__h5_txlog_close(strata__h5_txlog *t)
+static const strata__colsrc_ops log_ops = {log_read};
+
+void strata__h5_log_colsrc(strata__h5_log *t, int64_t block_rows, strata__colsrc *out)
+{
+    const int64_t c = t->chunk_rows;
+    block_rows = block_rows < 1 ? 1 : block_rows;
+    block_rows = (block_rows + c - 1) / c * c; /* whole chunks: none decompressed twice */
+    block_rows = block_rows < t->cs.n ? block_rows : t->cs.n;
+    *out = (strata__colsrc){.ncols = 3,
+                            .type = {STRATA__COL_INT64, STRATA__COL_INT64, STRATA__COL_FLOAT64},
+                            .n = t->cs.n, .ops = &log_ops, .impl = t, .block_rows = block_rows};
+}
+
+void strata__h5_log_close(strata__h5_log *t)
 {
     if (!t)
         return;
