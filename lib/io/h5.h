@@ -213,7 +213,9 @@ typedef struct strata__h5_transactions {
  * read as int64 (uint64 values >= 2^63 become INT64_MIN, never clipped);
  * float ids become INT64_MIN unless integral, float times are floored (NaN
  * or beyond int64: INT64_MIN); amounts become double. Every dataset's type,
- * extent and storage are checked against the file before libhdf5 reads it. */
+ * extent and storage are checked against the file before libhdf5 reads it.
+ * The log source below (strata__h5_log_open()) read as one block, a column
+ * at a time, each read under the HDF5 lock. */
 int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
                                  strata__h5_transactions *out, char *msg);
 /* The same, reporting STRATA_STEP_READ to steps (may be NULL) per column. */

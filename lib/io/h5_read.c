@@ -1439,65 +1439,6 @@ static int colset_read(const colset *cs, int k, int kind, void *out, int64_t str
     return read_column(field ? &cs->tab : &cs->s[k], &cs->col[k], field, kind, out, stride, msg);
 }
 
-static int read_transactions(const char *path, const char *table, const char *const names[3],
-                             strata__h5_transactions *out, const strata__steps *steps, char *msg)
-{
-    const colspec spec[3] = {{names[0], "customer id", 0}, {names[1], "time", 0},
-                             {names[2], "amount", 0}};
-    colset cs;
-    int rc = colset_file(&cs, path, 3, msg);
-    if (!rc) {
-        colset_table(&cs, table);
-        rc = colset_open(&cs, spec, msg);
-    }
-    if (!rc && cs.n == 0)
-        rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: the transaction log "
-                          "is empty", cs.table ? cs.table : names[0], path);
-    strata__h5_transactions t = {.n = rc ? 0 : cs.n};
-    if (!rc) {
-        char what[64];
-        snprintf(what, sizeof what, "%lld transactions", (long long)t.n);
-        rc = check_memory((uint64_t)t.n * 3 * sizeof(int64_t), what, path, msg);
-    }
-    if (!rc) {
-        t.customer_id = strata__alloc((size_t)t.n, sizeof(int64_t));
-        t.time = strata__alloc((size_t)t.n, sizeof(int64_t));
-        t.amount = strata__alloc((size_t)t.n, sizeof(double));
-        if (!t.customer_id || !t.time || !t.amount)
-            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld transactions of '%s'",
-                              (long long)t.n, path);
-    }
-    void *dst[3] = {t.customer_id, t.time, t.amount};
-    if (!rc) /* READ counts the values of the three columns */
-        rc = strata__step(steps, STRATA_STEP_READ, 0, 0, 3 * t.n, NAN, msg);
-    for (int k = 0; k < 3 && !rc; k++)
-        if (!(rc = colset_read(&cs, k, k, dst[k], 1, msg)))
-            rc = strata__step(steps, STRATA_STEP_READ, 0, (k + 1) * t.n, 3 * t.n, NAN, msg);
-    if (rc)
-        strata__h5_transactions_free(&t);
-    else
-        *out = t;
-    colset_close(&cs);
-    return rc;
-}
-
-int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
-                                 strata__h5_transactions *out, char *msg)
-{
-    return strata__h5_read_transactions_steps(path, table, names, out, NULL, msg);
-}
-
-int strata__h5_read_transactions_steps(const char *path, const char *table,
-                                       const char *const names[3], strata__h5_transactions *out,
-                                       const strata__steps *steps, char *msg)
-{
-    strata__h5_guard g;
-    strata__h5_enter(&g);
-    int rc = read_transactions(path, table, names, out, steps, msg);
-    strata__h5_leave(&g);
-    return rc;
-}
-
 /* ---- A transaction log streamed as a column source ---------------------- */
 
 struct strata__h5_log {
@@ -1615,6 +1556,59 @@ void strata__h5_log_close(strata__h5_log *t)
     colset_close(&t->cs);
     strata__h5_leave(&g);
     strata__free(t);
+}
+
+/* ---- A whole transaction log into memory --------------------------------- */
+
+/* The log source read as one block, a column at a time (READ counts the
+ * values of the three columns). */
+static int read_transactions(const char *path, const char *table, const char *const names[3],
+                             strata__h5_transactions *out, const strata__steps *steps, char *msg)
+{
+    strata__h5_log *log;
+    int64_t n, chunk;
+    int rc = strata__h5_log_open(&log, path, table, names, &n, &chunk, msg);
+    if (rc)
+        return rc;
+    strata__h5_transactions t = {.n = n};
+    char what[64];
+    snprintf(what, sizeof what, "%lld transactions", (long long)t.n);
+    rc = check_memory((uint64_t)t.n * 3 * sizeof(int64_t), what, path, msg);
+    if (!rc) {
+        t.customer_id = strata__alloc((size_t)t.n, sizeof(int64_t));
+        t.time = strata__alloc((size_t)t.n, sizeof(int64_t));
+        t.amount = strata__alloc((size_t)t.n, sizeof(double));
+        if (!t.customer_id || !t.time || !t.amount)
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld transactions of '%s'",
+                              (long long)t.n, path);
+    }
+    if (!rc)
+        rc = strata__step(steps, STRATA_STEP_READ, 0, 0, 3 * t.n, NAN, msg);
+    for (int k = 0; k < 3 && !rc; k++) {
+        void *bufs[3] = {NULL, NULL, NULL};
+        bufs[k] = k == 0 ? (void *)t.customer_id : k == 1 ? (void *)t.time : (void *)t.amount;
+        if (!(rc = log_read(log, 0, t.n, bufs, msg)))
+            rc = strata__step(steps, STRATA_STEP_READ, 0, (k + 1) * t.n, 3 * t.n, NAN, msg);
+    }
+    strata__h5_log_close(log);
+    if (rc)
+        strata__h5_transactions_free(&t);
+    else
+        *out = t;
+    return rc;
+}
+
+int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
+                                 strata__h5_transactions *out, char *msg)
+{
+    return strata__h5_read_transactions_steps(path, table, names, out, NULL, msg);
+}
+
+int strata__h5_read_transactions_steps(const char *path, const char *table,
+                                       const char *const names[3], strata__h5_transactions *out,
+                                       const strata__steps *steps, char *msg)
+{
+    return read_transactions(path, table, names, out, steps, msg);
 }
 
 /* ---- Feature frames: d named numeric columns and an optional row key ----- */
