@@ -1,7 +1,9 @@
 /* RFM on a transaction log larger than the memory budget (rfm_spill.h).
  *
  *   1. a first pass over the id column finds the range lo..hi of valid ids;
- *   2. a second reads the log in blocks (multiples of the datasets' chunks),
+ *   2. a second reads the log in blocks (multiples of the datasets' chunks;
+ *      both passes walk the log's column source, core/colsrc.h, so the next
+ *      block is read on another thread while this one is worked on),
  *      cleans each block with the aggregation's own row check (its counts
  *      summed into the report) and appends every kept row, by equal-width
  *      id range, to one of P part files in a private temporary directory;
@@ -224,24 +226,25 @@ static int process_part(run *r, const part *q, int depth)
     return rc;
 }
 
-/* Passes 1 and 2: the id range, then the kept rows into parts. */
-static int spill_log(run *r, strata__h5_txlog *log, int64_t n, int64_t chunk, fanout *f)
+/* Passes 1 and 2 over the log's source: the id range, then the kept rows
+ * into parts. Each is a walk of the source, which reads the next block
+ * while this one is scanned or spilled. */
+static int spill_log(run *r, const strata__colsrc *log, fanout *f)
 {
-    /* blocks of about an eighth of the budget, whole chunks */
-    int64_t block = piece_rows(r, 3 * sizeof(int64_t));
-    block = (block + chunk - 1) / chunk * chunk;
-    block = block > n ? n : block;
-    int64_t *id = strata__alloc((size_t)block, sizeof *id), *time = strata__alloc((size_t)block, 8);
-    double *amount = strata__alloc((size_t)block, sizeof *amount);
-    uint64_t *kept = strata__alloc((size_t)((block + 63) >> 6), sizeof *kept);
-    int rc = id && time && amount && kept ? STRATA_OK : nomem(r, "a block of rows");
-    int64_t lo = INT64_MAX, hi = INT64_MIN, valid = 0;
+    const int64_t n = log->n;
+    uint64_t *kept = strata__alloc((size_t)((log->block_rows + 63) >> 6), sizeof *kept);
+    int rc = kept ? STRATA_OK : nomem(r, "a block of rows");
+    int64_t lo = INT64_MAX, hi = INT64_MIN, valid = 0, r0, k;
+    const void *col[3];
+    int more = 1;
+    strata__colsrc_walk *w = NULL;
     if (!rc)
         rc = strata__step(r->steps, STRATA_STEP_READ, 0, 0, 4 * n, NAN, r->msg);
-    for (int64_t r0 = 0; r0 < n && !rc; r0 += block) {
-        int64_t k = n - r0 < block ? n - r0 : block;
-        if ((rc = strata__h5_txlog_read(log, r0, k, id, NULL, NULL)) ||
-            (rc = strata__step(r->steps, STRATA_STEP_READ, 0, r0 + k, 4 * n, NAN, r->msg)))
+    if (!rc)
+        rc = strata__colsrc_walk_open(&w, log, 1u, r->msg); /* the ids only */
+    while (!rc && !(rc = strata__colsrc_walk_next(w, &r0, &k, col, &more, r->msg)) && more) {
+        const int64_t *id = col[0];
+        if ((rc = strata__step(r->steps, STRATA_STEP_READ, 0, r0 + k, 4 * n, NAN, r->msg)))
             break;
         for (int64_t i = 0; i < k; i++) /* the row check's valid ids (kernels.h) */
             if (id[i] != INT64_MIN && id[i] >= r->cfg.min_id) {
@@ -250,27 +253,28 @@ static int spill_log(run *r, strata__h5_txlog *log, int64_t n, int64_t chunk, fa
                 valid++;
             }
     }
+    strata__colsrc_walk_close(w);
+    w = NULL;
     if (!rc && valid == 0)
         lo = hi = 0;
     if (!rc)
         rc = fanout_open(r, f, lo, hi, parts_for(r, valid));
-    for (int64_t r0 = 0; r0 < n && !rc; r0 += block) {
-        int64_t k = n - r0 < block ? n - r0 : block;
-        if ((rc = strata__h5_txlog_read(log, r0, k, id, time, amount)))
-            break;
+    if (!rc)
+        rc = strata__colsrc_walk_open(&w, log, 7u, r->msg);
+    while (!rc && !(rc = strata__colsrc_walk_next(w, &r0, &k, col, &more, r->msg)) && more) {
+        const int64_t *id = col[0], *time = col[1];
+        const double *amount = col[2];
         r->aggregated += k - strata__rfm_clean(id, time, amount, k, &r->cfg, kept, &r->rep);
-        for (int64_t w = 0; w < (k + 63) >> 6 && !rc; w++)
-            for (uint64_t bits = kept[w]; bits && !rc; bits &= bits - 1) {
-                int64_t i = (w << 6) + __builtin_ctzll(bits);
+        for (int64_t u = 0; u < (k + 63) >> 6 && !rc; u++)
+            for (uint64_t bits = kept[u]; bits && !rc; bits &= bits - 1) {
+                int64_t i = (u << 6) + __builtin_ctzll(bits);
                 rec x = {id[i], time[i], amount[i]};
                 rc = fanout_put(r, f, &x);
             }
         if (!rc) /* the block is spilled */
             rc = strata__step(r->steps, STRATA_STEP_READ, 0, n + 3 * (r0 + k), 4 * n, NAN, r->msg);
     }
-    strata__free(id);
-    strata__free(time);
-    strata__free(amount);
+    strata__colsrc_walk_close(w);
     strata__free(kept);
     return fanout_close(r, f, rc);
 }
@@ -327,13 +331,13 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
                              const strata__steps *steps, char *msg)
 {
     *in_memory = 0;
-    strata__h5_txlog *log;
+    strata__h5_log *log;
     int64_t n, chunk;
-    int rc = strata__h5_txlog_open(&log, path, table, names, &n, &chunk, msg);
+    int rc = strata__h5_log_open(&log, path, table, names, &n, &chunk, msg);
     if (rc)
         return rc;
     if ((double)n * STRATA__RFM_ROW_BYTES <= (double)budget) {
-        strata__h5_txlog_close(log);
+        strata__h5_log_close(log);
         *in_memory = 1;
         return STRATA_OK;
     }
@@ -344,10 +348,14 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
     r.cust.fd = -1;
     fanout f = {0};
     strata__rfm_customers c = {0};
+    /* two blocks of the three columns (the walk's double buffer): about an
+     * eighth of the budget, whole chunks */
+    strata__colsrc src;
+    strata__h5_log_colsrc(log, piece_rows(&r, 2 * 3 * sizeof(int64_t)), &src);
     rc = strata__spill_open(&r.sp, tmpdir, msg);
     if (!rc)
-        rc = spill_log(&r, log, n, chunk, &f);
-    strata__h5_txlog_close(log);
+        rc = spill_log(&r, &src, &f);
+    strata__h5_log_close(log);
     if (!rc)
         rc = strata__spill_create(r.sp, MAX_BUFFER, &r.cust);
     if (!rc && r.aggregated < n) /* the rows cleaned away count as done */

@@ -1,5 +1,5 @@
 /* RFM aggregation of an HDF5 transaction log within a memory budget
- * (internal to lib/api): the composition of the block reader and the
+ * (internal to lib/api): the composition of the log's column source and the
  * temporary files of lib/io with the id-range parts of lib/rfm. */
 #ifndef STRATA_API_RFM_SPILL_H
 #define STRATA_API_RFM_SPILL_H

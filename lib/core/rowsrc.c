@@ -1,11 +1,11 @@
-/* Row sources: the pass driver, the double-buffered block walk and the
- * in-memory stream (lib/core/rowsrc.h). */
+/* Row sources: the pass driver, the walk over blocks (core/blockwalk.c does
+ * the double buffering) and the in-memory stream (lib/core/rowsrc.h). */
 #include "core/rowsrc.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
+#include "core/blockwalk.h"
 #include "core/mem.h"
 #include "core/status.h"
 
@@ -16,56 +16,19 @@ static int64_t min64(int64_t a, int64_t b)
 
 /* ---- the walk --------------------------------------------------------- */
 
-/* One block read, run on the reader thread (or inline for block 0). */
-typedef struct read_job {
-    const strata__rowsrc *src;
-    void *buf;
-    int64_t r0, m;
-    int rc;
-    char msg[STRATA__MSG_LEN];
-} read_job;
-
+/* The block walk and its prefetch are core/blockwalk.c's; a row source adds
+ * its two buffers of rows, the in-memory case and the READ steps. */
 struct strata__rowsrc_walk {
     const strata__rowsrc *src;
     void *buf[2];
-    int64_t nblocks, next; /* next block to hand out */
-    read_job job;          /* the read of block `next`, once started */
-    pthread_t th;
-    int th_live; /* job runs on th */
-    int started; /* job holds block `next` (started or done) */
-    int ended;   /* the last READ (n of n) is reported */
+    strata__blockwalk bw;
+    int ended; /* the last READ (n of n) is reported */
 };
 
-static void *run_job(void *p)
+static int read_block(void *ctx, int slot, int64_t r0, int64_t m, char *msg)
 {
-    read_job *j = p;
-    j->msg[0] = '\0';
-    j->rc = j->src->ops->read(j->src->impl, j->src->mem.dtype, j->r0, j->m, j->buf, j->msg);
-    return NULL;
-}
-
-/* Start reading block b into its buffer: on a thread, else inline. */
-static void start_read(strata__rowsrc_walk *w, int64_t b)
-{
-    const int64_t B = w->src->block_rows;
-    w->job = (read_job){.src = w->src, .buf = w->buf[b & 1], .r0 = b * B,
-                        .m = min64(B, w->src->mem.n - b * B)};
-    w->started = 1;
-    w->th_live = pthread_create(&w->th, NULL, run_job, &w->job) == 0;
-    if (!w->th_live) /* no thread to be had: read now, only the overlap is lost */
-        run_job(&w->job);
-}
-
-static int finish_read(strata__rowsrc_walk *w, char *msg)
-{
-    if (w->th_live) {
-        pthread_join(w->th, NULL);
-        w->th_live = 0;
-    }
-    w->started = 0;
-    if (w->job.rc)
-        return strata__fail_copy(msg, w->job.rc, w->job.msg);
-    return STRATA_OK;
+    const strata__rowsrc_walk *w = ctx;
+    return w->src->ops->read(w->src->impl, w->src->mem.dtype, r0, m, w->buf[slot], msg);
 }
 
 int64_t strata__rowsrc_buffer_bytes(const strata__rowsrc *src)
@@ -86,8 +49,8 @@ int strata__rowsrc_walk_open(strata__rowsrc_walk **out, const strata__rowsrc *sr
     if (src->ops) {
         const int64_t rows = min64(src->block_rows, src->mem.n);
         const size_t es = strata__dtype_size(src->mem.dtype);
-        w->nblocks = (src->mem.n + src->block_rows - 1) / src->block_rows;
-        for (int i = 0; i < 2 && i < w->nblocks; i++)
+        strata__blockwalk_init(&w->bw, src->mem.n, src->block_rows, read_block, w);
+        for (int i = 0; i < 2 && i < w->bw.nblocks; i++)
             if (!(w->buf[i] = strata__alloc((size_t)rows, (size_t)src->mem.d * es))) {
                 strata__rowsrc_walk_close(w);
                 return strata__fail(msg, STRATA_E_NOMEM,
@@ -95,8 +58,8 @@ int strata__rowsrc_walk_open(strata__rowsrc_walk **out, const strata__rowsrc *sr
                                     "(the streamed pass's buffers)",
                                     (long long)rows, (long long)src->mem.d);
             }
-    } else {
-        w->nblocks = src->mem.n > 0;
+    } else { /* one block: the matrix, nothing to read */
+        strata__blockwalk_init(&w->bw, src->mem.n, src->mem.n, NULL, NULL);
     }
     *out = w;
     return STRATA_OK;
@@ -106,36 +69,31 @@ int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *mo
 {
     const strata__rowsrc *src = w->src;
     *more = 0;
-    const int64_t B = src->block_rows;
-    if (w->next >= w->nblocks) {
-        if (!src->ops || w->ended)
-            return STRATA_OK;
-        w->ended = 1;
-        return strata__step(src->steps, STRATA_STEP_READ, 0, src->mem.n, src->mem.n, NAN, msg);
-    }
-    const int64_t b = w->next++;
-    if (src->ops) { /* the caller is done with the rows before block b */
-        int rc = strata__step(src->steps, STRATA_STEP_READ, 0, b * B, src->mem.n, NAN, msg);
+    if (src->ops) { /* READ: the caller is done with the rows before the next block */
+        if (w->bw.next >= w->bw.nblocks) {
+            if (w->ended)
+                return STRATA_OK;
+            w->ended = 1;
+            return strata__step(src->steps, STRATA_STEP_READ, 0, src->mem.n, src->mem.n, NAN,
+                                msg);
+        }
+        int rc = strata__step(src->steps, STRATA_STEP_READ, 0, w->bw.next * src->block_rows,
+                              src->mem.n, NAN, msg);
         if (rc)
             return rc;
     }
+    int64_t r0, m;
+    int slot;
+    int rc = strata__blockwalk_next(&w->bw, &r0, &m, &slot, more, msg);
+    if (rc || !*more)
+        return rc;
     if (!src->ops) {
         *view = src->mem;
         view->row0 = 0;
-        *more = 1;
         return STRATA_OK;
     }
-    if (!w->started)
-        start_read(w, b);
-    int rc = finish_read(w, msg);
-    if (rc)
-        return rc;
-    /* The caller is done with block b - 1, whose buffer block b + 1 takes. */
-    if (b + 1 < w->nblocks)
-        start_read(w, b + 1);
-    *view = (strata__data){src->mem.dtype, w->buf[b & 1], min64(src->mem.n, (b + 1) * B),
-                           src->mem.d, src->mem.d, src->mem.w, b * B};
-    *more = 1;
+    *view = (strata__data){src->mem.dtype, w->buf[slot], r0 + m, src->mem.d, src->mem.d,
+                           src->mem.w, r0};
     return STRATA_OK;
 }
 
@@ -143,8 +101,7 @@ void strata__rowsrc_walk_close(strata__rowsrc_walk *w)
 {
     if (!w)
         return;
-    if (w->th_live)
-        pthread_join(w->th, NULL);
+    strata__blockwalk_end(&w->bw);
     strata__free(w->buf[0]);
     strata__free(w->buf[1]);
     strata__free(w);

@@ -4,7 +4,8 @@
  * A source is either an in-memory matrix (strata__data) or a stream: ops that
  * read contiguous rows [r0, r0 + m) into a buffer, walked in fixed blocks of
  * block_rows rows (a multiple of STRATA__CHUNK_ROWS) with the next block read
- * on another thread while the current one is computed (double buffering).
+ * on another thread while the current one is computed (double buffering:
+ * core/blockwalk.h, the walk column sources, core/colsrc.h, share).
  * Engines run their passes through strata__rowsrc_pass(): chunk functions see
  * a strata__data view of the block holding their rows and keep using GLOBAL
  * row indices, and partial sums are pushed into one reduction tree over the

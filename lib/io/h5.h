@@ -1,12 +1,14 @@
 /* HDF5 readers (whole datasets into memory, read in row blocks, or streamed
- * as a row source) and result writers (internal). Only lib/io includes hdf5.h;
- * every HDF5 error is silenced and turned into a message naming the file and
- * dataset, and every call holds the library-wide HDF5 lock. */
+ * as a row source or, for transaction logs, a column source) and result
+ * writers (internal). Only lib/io includes hdf5.h; every HDF5 error is
+ * silenced and turned into a message naming the file and dataset, and every
+ * call holds the library-wide HDF5 lock. */
 #ifndef STRATA_IO_H5_H
 #define STRATA_IO_H5_H
 
 #include <stdint.h>
 
+#include "core/colsrc.h"
 #include "core/rowsrc.h"
 #include "core/steps.h"
 #include "io/files.h"
@@ -232,7 +234,9 @@ typedef struct strata__h5_transactions {
  * read as int64 (uint64 values >= 2^63 become INT64_MIN, never clipped);
  * float ids become INT64_MIN unless integral, float times are floored (NaN
  * or beyond int64: INT64_MIN); amounts become double. Every dataset's type,
- * extent and storage are checked against the file before libhdf5 reads it. */
+ * extent and storage are checked against the file before libhdf5 reads it.
+ * The log source below (strata__h5_log_open()) read as one block, a column
+ * at a time, each read under the HDF5 lock. */
 int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
                                  strata__h5_transactions *out, char *msg);
 /* The same, reporting STRATA_STEP_READ to steps (may be NULL) per column. */
@@ -241,20 +245,24 @@ int strata__h5_read_transactions_steps(const char *path, const char *table,
                                        const strata__steps *steps, char *msg);
 void strata__h5_transactions_free(strata__h5_transactions *t);
 
-/* The same log read in row blocks (out-of-core RFM): open checks every
- * column as strata__h5_read_transactions() does and gives the row count and
- * the rows per chunk (the largest of the three columns'; 1 when not
- * chunked: blocks that are multiples of it decompress no chunk twice).
- * read converts rows [first, first + count) as the whole-file reader does
- * into the arrays given (a NULL array: that column is not read). Each call
- * takes the HDF5 lock for its own duration; calls on one reader must not
- * overlap. Messages go to the msg given to open (kept by pointer). */
-typedef struct strata__h5_txlog strata__h5_txlog;
-int strata__h5_txlog_open(strata__h5_txlog **out, const char *path, const char *table,
-                          const char *const names[3], int64_t *n, int64_t *chunk_rows, char *msg);
-int strata__h5_txlog_read(strata__h5_txlog *t, int64_t first, int64_t count, int64_t *customer_id,
-                          int64_t *time, double *amount);
-void strata__h5_txlog_close(strata__h5_txlog *t);
+/* The same log streamed as a column source (core/colsrc.h; out-of-core
+ * RFM walks it, the next block read on the walk's reader thread while the
+ * current one is cleaned and spilled). open checks every column as
+ * strata__h5_read_transactions() does (the same messages) and gives the row
+ * count and the rows per chunk (the largest of the three columns'; 1 when
+ * not chunked). The source's columns are 0 customer id (int64), 1 time
+ * (int64), 2 amount (float64), converted as the whole-file reader converts
+ * them; each read takes the library-wide HDF5 lock for its own duration
+ * (other threads may use lib/io between), and fails with a message when the
+ * file at path changed (size or modification time) since open. */
+typedef struct strata__h5_log strata__h5_log;
+int strata__h5_log_open(strata__h5_log **out, const char *path, const char *table,
+                        const char *const names[3], int64_t *n, int64_t *chunk_rows, char *msg);
+/* The column source reading t (which must outlive it) in blocks of about
+ * block_rows rows: rounded up to whole chunks of the datasets (no chunk
+ * decompressed twice), at most n. */
+void strata__h5_log_colsrc(strata__h5_log *t, int64_t block_rows, strata__colsrc *out);
+void strata__h5_log_close(strata__h5_log *t);
 
 /* What strata_rfm_write_h5() stores (see include/strata.h). */
 typedef struct strata__rfm_output {

@@ -646,9 +646,9 @@ struct strata__h5_rows {
 };
 
 /* A file written in place while it is streamed would mix old and new rows
- * between passes: every read first checks that the file at path, if it is
- * still the one opened (a file renamed over it leaves the open one intact),
- * has its size and modification time of the open. */
+ * between passes or blocks: every read first checks that the file at path,
+ * if it is still the one opened (a file renamed over it leaves the open one
+ * intact), has its size and modification time of the open. */
 static int file_unchanged(const char *path, const struct stat *at_open, char *msg)
 {
     struct stat now;
@@ -729,7 +729,7 @@ int strata__h5_rows_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, 
         return strata__fail(msg, STRATA_E_INTERNAL, "rows %lld-%lld of '%s' in '%s' asked for: "
                             "it has %lld", (long long)r0, (long long)(r0 + m - 1), st->dataset,
                             st->path, (long long)st->s.n);
-    int rc = stream_unchanged(st, msg);
+    int rc = file_unchanged(st->path, &st->at_open, msg);
     if (rc)
         return rc;
     strata__h5_guard g;
@@ -1456,72 +1456,13 @@ static int colset_read(const colset *cs, int k, int kind, void *out, int64_t str
     return colset_read_range(cs, k, kind, out, stride, 0, cs->col[k].n, msg);
 }
 
-static int read_transactions(const char *path, const char *table, const char *const names[3],
-                             strata__h5_transactions *out, const strata__steps *steps, char *msg)
-{
-    const colspec spec[3] = {{names[0], "customer id", 0}, {names[1], "time", 0},
-                             {names[2], "amount", 0}};
-    colset cs;
-    int rc = colset_file(&cs, path, 3, msg);
-    if (!rc) {
-        colset_table(&cs, table);
-        rc = colset_open(&cs, spec, msg);
-    }
-    if (!rc && cs.n == 0)
-        rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: the transaction log "
-                          "is empty", cs.table ? cs.table : names[0], path);
-    strata__h5_transactions t = {.n = rc ? 0 : cs.n};
-    if (!rc) {
-        char what[64];
-        snprintf(what, sizeof what, "%lld transactions", (long long)t.n);
-        rc = check_memory((uint64_t)t.n * 3 * sizeof(int64_t), what, path, msg);
-    }
-    if (!rc) {
-        t.customer_id = strata__alloc((size_t)t.n, sizeof(int64_t));
-        t.time = strata__alloc((size_t)t.n, sizeof(int64_t));
-        t.amount = strata__alloc((size_t)t.n, sizeof(double));
-        if (!t.customer_id || !t.time || !t.amount)
-            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld transactions of '%s'",
-                              (long long)t.n, path);
-    }
-    void *dst[3] = {t.customer_id, t.time, t.amount};
-    if (!rc) /* READ counts the values of the three columns */
-        rc = strata__step(steps, STRATA_STEP_READ, 0, 0, 3 * t.n, NAN, msg);
-    for (int k = 0; k < 3 && !rc; k++)
-        if (!(rc = colset_read(&cs, k, k, dst[k], 1, msg)))
-            rc = strata__step(steps, STRATA_STEP_READ, 0, (k + 1) * t.n, 3 * t.n, NAN, msg);
-    if (rc)
-        strata__h5_transactions_free(&t);
-    else
-        *out = t;
-    colset_close(&cs);
-    return rc;
-}
+/* ---- A transaction log streamed as a column source ---------------------- */
 
-int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
-                                 strata__h5_transactions *out, char *msg)
-{
-    return strata__h5_read_transactions_steps(path, table, names, out, NULL, msg);
-}
-
-int strata__h5_read_transactions_steps(const char *path, const char *table,
-                                       const char *const names[3], strata__h5_transactions *out,
-                                       const strata__steps *steps, char *msg)
-{
-    strata__h5_guard g;
-    strata__h5_enter(&g);
-    int rc = read_transactions(path, table, names, out, steps, msg);
-    strata__h5_leave(&g);
-    return rc;
-}
-
-/* ---- A transaction log read in row blocks -------------------------------- */
-
-struct strata__h5_txlog {
+struct strata__h5_log {
     colset cs;
     colspec spec[3];
     int64_t chunk_rows;
-    char *msg;
+    struct stat at_open; /* the file as opened: a change in place is an error */
 };
 
 /* Rows per chunk of dataset dset (1 when it is not chunked). */
@@ -1539,8 +1480,8 @@ static int64_t chunk_rows_of(hid_t dset)
     return rows;
 }
 
-static int txlog_open(strata__h5_txlog *t, const char *path, const char *table,
-                      const char *const names[3], char *msg)
+static int log_open(strata__h5_log *t, const char *path, const char *table,
+                    const char *const names[3], char *msg)
 {
     static const char *const LABEL[3] = {"customer id", "time", "amount"};
     for (int k = 0; k < 3; k++)
@@ -1553,6 +1494,8 @@ static int txlog_open(strata__h5_txlog *t, const char *path, const char *table,
     if (!rc && t->cs.n == 0)
         rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: the transaction log "
                           "is empty", t->cs.table ? t->cs.table : names[0], path);
+    if (!rc && stat(path, &t->at_open) != 0)
+        rc = strata__fail(msg, STRATA_E_IO_OPEN, "cannot open '%s': %s", path, strerror(errno));
     t->chunk_rows = 1;
     for (int k = 0; k < 3 && !rc; k++) {
         int64_t r = chunk_rows_of(t->cs.col[k].dset);
@@ -1561,18 +1504,17 @@ static int txlog_open(strata__h5_txlog *t, const char *path, const char *table,
     return rc;
 }
 
-int strata__h5_txlog_open(strata__h5_txlog **out, const char *path, const char *table,
-                          const char *const names[3], int64_t *n, int64_t *chunk_rows, char *msg)
+int strata__h5_log_open(strata__h5_log **out, const char *path, const char *table,
+                        const char *const names[3], int64_t *n, int64_t *chunk_rows, char *msg)
 {
     *out = NULL;
-    strata__h5_txlog *t = strata__calloc(1, sizeof *t);
+    strata__h5_log *t = strata__calloc(1, sizeof *t);
     if (!t)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory opening '%s'", path);
     t->cs.file = t->cs.type = -1;
-    t->msg = msg;
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = txlog_open(t, path, table && table[0] ? table : NULL, names, msg);
+    int rc = log_open(t, path, table && table[0] ? table : NULL, names, msg);
     if (rc)
         colset_close(&t->cs);
     strata__h5_leave(&g);
@@ -1586,29 +1528,43 @@ int strata__h5_txlog_open(strata__h5_txlog **out, const char *path, const char *
     return STRATA_OK;
 }
 
-int strata__h5_txlog_read(strata__h5_txlog *t, int64_t first, int64_t count, int64_t *customer_id,
-                          int64_t *time, double *amount)
+/* The source's read: the columns asked for, converted as the whole-file
+ * reader converts them, under the HDF5 lock for this call only. */
+static int log_read(void *impl, int64_t first, int64_t count, void *const *bufs, char *msg)
 {
+    const strata__h5_log *t = impl;
     if (first < 0 || count < 0 || first > t->cs.n - count)
-        return strata__fail(t->msg, STRATA_E_INTERNAL, "rows %lld + %lld of '%s' asked for, it "
+        return strata__fail(msg, STRATA_E_INTERNAL, "rows %lld + %lld of '%s' asked for, it "
                             "has %lld", (long long)first, (long long)count, t->cs.path,
                             (long long)t->cs.n);
-    void *dst[3] = {customer_id, time, amount};
+    int rc = file_unchanged(t->cs.path, &t->at_open, msg);
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = STRATA_OK;
     for (int k = 0; k < 3 && !rc; k++) {
-        if (!dst[k])
+        if (!bufs[k])
             continue;
         int field = t->cs.table && !t->cs.fixed;
-        rc = read_column_range(field ? &t->cs.tab : &t->cs.s[k], &t->cs.col[k], field, k, dst[k],
-                               1, first, count, t->msg);
+        rc = read_column_range(field ? &t->cs.tab : &t->cs.s[k], &t->cs.col[k], field, k,
+                               bufs[k], 1, first, count, msg);
     }
     strata__h5_leave(&g);
     return rc;
 }
 
-void strata__h5_txlog_close(strata__h5_txlog *t)
+static const strata__colsrc_ops log_ops = {log_read};
+
+void strata__h5_log_colsrc(strata__h5_log *t, int64_t block_rows, strata__colsrc *out)
+{
+    const int64_t c = t->chunk_rows;
+    block_rows = block_rows < 1 ? 1 : block_rows;
+    block_rows = (block_rows + c - 1) / c * c; /* whole chunks: none decompressed twice */
+    block_rows = block_rows < t->cs.n ? block_rows : t->cs.n;
+    *out = (strata__colsrc){.ncols = 3,
+                            .type = {STRATA__COL_INT64, STRATA__COL_INT64, STRATA__COL_FLOAT64},
+                            .n = t->cs.n, .ops = &log_ops, .impl = t, .block_rows = block_rows};
+}
+
+void strata__h5_log_close(strata__h5_log *t)
 {
     if (!t)
         return;
@@ -1617,6 +1573,59 @@ void strata__h5_txlog_close(strata__h5_txlog *t)
     colset_close(&t->cs);
     strata__h5_leave(&g);
     strata__free(t);
+}
+
+/* ---- A whole transaction log into memory --------------------------------- */
+
+/* The log source read as one block, a column at a time (READ counts the
+ * values of the three columns). */
+static int read_transactions(const char *path, const char *table, const char *const names[3],
+                             strata__h5_transactions *out, const strata__steps *steps, char *msg)
+{
+    strata__h5_log *log;
+    int64_t n, chunk;
+    int rc = strata__h5_log_open(&log, path, table, names, &n, &chunk, msg);
+    if (rc)
+        return rc;
+    strata__h5_transactions t = {.n = n};
+    char what[64];
+    snprintf(what, sizeof what, "%lld transactions", (long long)t.n);
+    rc = check_memory((uint64_t)t.n * 3 * sizeof(int64_t), what, path, msg);
+    if (!rc) {
+        t.customer_id = strata__alloc((size_t)t.n, sizeof(int64_t));
+        t.time = strata__alloc((size_t)t.n, sizeof(int64_t));
+        t.amount = strata__alloc((size_t)t.n, sizeof(double));
+        if (!t.customer_id || !t.time || !t.amount)
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld transactions of '%s'",
+                              (long long)t.n, path);
+    }
+    if (!rc)
+        rc = strata__step(steps, STRATA_STEP_READ, 0, 0, 3 * t.n, NAN, msg);
+    for (int k = 0; k < 3 && !rc; k++) {
+        void *bufs[3] = {NULL, NULL, NULL};
+        bufs[k] = k == 0 ? (void *)t.customer_id : k == 1 ? (void *)t.time : (void *)t.amount;
+        if (!(rc = log_read(log, 0, t.n, bufs, msg)))
+            rc = strata__step(steps, STRATA_STEP_READ, 0, (k + 1) * t.n, 3 * t.n, NAN, msg);
+    }
+    strata__h5_log_close(log);
+    if (rc)
+        strata__h5_transactions_free(&t);
+    else
+        *out = t;
+    return rc;
+}
+
+int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
+                                 strata__h5_transactions *out, char *msg)
+{
+    return strata__h5_read_transactions_steps(path, table, names, out, NULL, msg);
+}
+
+int strata__h5_read_transactions_steps(const char *path, const char *table,
+                                       const char *const names[3], strata__h5_transactions *out,
+                                       const strata__steps *steps, char *msg)
+{
+    return read_transactions(path, table, names, out, steps, msg);
 }
 
 /* ---- Feature frames: d named numeric columns and an optional row key ----- */
