@@ -662,11 +662,6 @@ static int file_unchanged(const char *path, const struct stat *at_open, char *ms
     return STRATA_OK;
 }
 
-static int stream_unchanged(const strata__h5_rows *st, char *msg)
-{
-    return file_unchanged(st->path, &st->at_open, msg);
-}
-
 void strata__h5_rows_close(strata__h5_rows *st)
 {
     if (!st)
