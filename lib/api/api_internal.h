@@ -30,6 +30,12 @@ const struct strata__tier_model *strata__model_fitted(const strata_model *m);
 int strata__model_adopt(strata_model *m, struct strata__tier_model *f);
 char *strata__model_msg(strata_model *m);
 
+/* The argument checks of the readers of column datasets (table NULL) and
+ * of tables (columns NULL: every numeric column, d 0), named after fn, with
+ * the message into msg (NULL: the thread's slot only). */
+int strata__frame_args(const char *fn, const char *path, const char *table,
+                       const char *const *columns, int64_t d, char *msg);
+
 /* The checks every frame passes (frame_api.c), for readers that stream a
  * frame's rows instead of holding them: names (non-empty, distinct) and keys
  * (present, distinct) of f (x may be NULL); every value of the m x d rows x,

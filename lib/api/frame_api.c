@@ -136,44 +136,49 @@ static int finish(strata__h5_frame *f, const char *where, strata_frame **out)
     return STRATA_OK;
 }
 
+int strata__frame_args(const char *fn, const char *path, const char *table,
+                       const char *const *columns, int64_t d, char *msg)
+{
+    if (!path || (!columns && !table))
+        return strata__fail(msg, STRATA_E_NULL, "%s: NULL argument", fn);
+    if (table && !columns && d != 0)
+        return strata__fail(msg, STRATA_E_ARG, "%s: columns is NULL (every numeric column) but "
+                            "d = %lld, not 0", fn, (long long)d);
+    if (columns && (d < 1 || d > INT32_MAX))
+        return strata__fail(msg, STRATA_E_ARG, "%s: d must be in [1, 2^31-1], got %lld", fn,
+                            (long long)d);
+    for (int64_t j = 0; columns && j < d; j++)
+        if (!columns[j])
+            return strata__fail(msg, STRATA_E_NULL, "%s: %s %lld is NULL", fn,
+                                table ? "column" : "dataset", (long long)j);
+    if (table && !table[0])
+        return strata__fail(msg, STRATA_E_IO_DATASET, "empty table name for '%s'", path);
+    return STRATA_OK;
+}
+
 int strata_frame_read_columns(strata_frame **out, const char *path, const char *const *datasets,
                               int64_t d, const char *key)
 {
-    if (!out || !path || !datasets)
+    if (!out)
         return strata__fail(NULL, STRATA_E_NULL, "strata_frame_read_columns: NULL argument");
-    if (d < 1 || d > INT32_MAX)
-        return strata__fail(NULL, STRATA_E_ARG,
-                            "strata_frame_read_columns: d must be in [1, 2^31-1], got %lld",
-                            (long long)d);
-    for (int64_t j = 0; j < d; j++)
-        if (!datasets[j])
-            return strata__fail(NULL, STRATA_E_NULL,
-                                "strata_frame_read_columns: dataset %lld is NULL", (long long)j);
+    int rc = strata__frame_args("strata_frame_read_columns", path, NULL, datasets, d, NULL);
+    if (rc)
+        return rc;
     strata__h5_frame f;
-    int rc = strata__h5_read_frame(path, NULL, datasets, d, key, &f, NULL);
+    rc = strata__h5_read_frame(path, NULL, datasets, d, key, &f, NULL);
     return rc ? rc : finish(&f, path, out);
 }
 
 int strata_frame_read_table(strata_frame **out, const char *path, const char *table,
                             const char *const *columns, int64_t d, const char *key)
 {
-    if (!out || !path || !table)
+    if (!out)
         return strata__fail(NULL, STRATA_E_NULL, "strata_frame_read_table: NULL argument");
-    if (!columns && d != 0)
-        return strata__fail(NULL, STRATA_E_ARG, "strata_frame_read_table: columns is NULL "
-                            "(every numeric column) but d = %lld, not 0", (long long)d);
-    if (columns && (d < 1 || d > INT32_MAX))
-        return strata__fail(NULL, STRATA_E_ARG,
-                            "strata_frame_read_table: d must be in [1, 2^31-1], got %lld",
-                            (long long)d);
-    for (int64_t j = 0; columns && j < d; j++)
-        if (!columns[j])
-            return strata__fail(NULL, STRATA_E_NULL, "strata_frame_read_table: column %lld is "
-                                "NULL", (long long)j);
-    if (!table[0])
-        return strata__fail(NULL, STRATA_E_IO_DATASET, "empty table name for '%s'", path);
+    int rc = strata__frame_args("strata_frame_read_table", path, table, columns, d, NULL);
+    if (rc)
+        return rc;
     strata__h5_frame f;
-    int rc = strata__h5_read_frame(path, table, columns, d, key, &f, NULL);
+    rc = strata__h5_read_frame(path, table, columns, d, key, &f, NULL);
     return rc ? rc : finish(&f, path, out);
 }
 

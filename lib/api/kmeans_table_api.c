@@ -108,18 +108,8 @@ int strata_kmeans_fit_h5_columns(strata_kmeans *km, const char *path, const char
         return strata__fail(NULL, STRATA_E_NULL, "strata_kmeans handle is NULL");
     char *msg = strata__kmeans_msg(km);
     msg[0] = '\0';
-    if (!path || !datasets)
-        return strata__fail(msg, STRATA_E_NULL, "strata_kmeans_fit_h5_columns: NULL argument");
-    if (d < 1 || d > INT32_MAX)
-        return strata__fail(msg, STRATA_E_ARG,
-                            "strata_kmeans_fit_h5_columns: d must be in [1, 2^31-1], got %lld",
-                            (long long)d);
-    for (int64_t j = 0; j < d; j++)
-        if (!datasets[j])
-            return strata__fail(msg, STRATA_E_NULL,
-                                "strata_kmeans_fit_h5_columns: dataset %lld is NULL",
-                                (long long)j);
-    return fit_table(km, path, NULL, datasets, d, key, strata__kmeans_steps(km));
+    int rc = strata__frame_args("strata_kmeans_fit_h5_columns", path, NULL, datasets, d, msg);
+    return rc ? rc : fit_table(km, path, NULL, datasets, d, key, strata__kmeans_steps(km));
 }
 
 int strata_kmeans_fit_h5_table(strata_kmeans *km, const char *path, const char *table,
@@ -129,20 +119,6 @@ int strata_kmeans_fit_h5_table(strata_kmeans *km, const char *path, const char *
         return strata__fail(NULL, STRATA_E_NULL, "strata_kmeans handle is NULL");
     char *msg = strata__kmeans_msg(km);
     msg[0] = '\0';
-    if (!path || !table)
-        return strata__fail(msg, STRATA_E_NULL, "strata_kmeans_fit_h5_table: NULL argument");
-    if (!columns && d != 0)
-        return strata__fail(msg, STRATA_E_ARG, "strata_kmeans_fit_h5_table: columns is NULL "
-                            "(every numeric column) but d = %lld, not 0", (long long)d);
-    if (columns && (d < 1 || d > INT32_MAX))
-        return strata__fail(msg, STRATA_E_ARG,
-                            "strata_kmeans_fit_h5_table: d must be in [1, 2^31-1], got %lld",
-                            (long long)d);
-    for (int64_t j = 0; columns && j < d; j++)
-        if (!columns[j])
-            return strata__fail(msg, STRATA_E_NULL, "strata_kmeans_fit_h5_table: column %lld is "
-                                "NULL", (long long)j);
-    if (!table[0])
-        return strata__fail(msg, STRATA_E_IO_DATASET, "empty table name for '%s'", path);
-    return fit_table(km, path, table, columns, d, key, strata__kmeans_steps(km));
+    int rc = strata__frame_args("strata_kmeans_fit_h5_table", path, table, columns, d, msg);
+    return rc ? rc : fit_table(km, path, table, columns, d, key, strata__kmeans_steps(km));
 }
