@@ -31,14 +31,6 @@ static int read_block(void *ctx, int slot, int64_t r0, int64_t m, char *msg)
     return w->src->ops->read(w->src->impl, w->src->mem.dtype, r0, m, w->buf[slot], msg);
 }
 
-int64_t strata__rowsrc_buffer_bytes(const strata__rowsrc *src)
-{
-    if (!src->ops)
-        return 0;
-    int64_t rows = min64(src->block_rows, src->mem.n);
-    return 2 * rows * src->mem.d * (int64_t)strata__dtype_size(src->mem.dtype);
-}
-
 int strata__rowsrc_walk_open(strata__rowsrc_walk **out, const strata__rowsrc *src, char *msg)
 {
     strata__rowsrc_walk *w = strata__calloc(1, sizeof *w);

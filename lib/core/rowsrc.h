@@ -99,9 +99,6 @@ static inline int strata__rowsrc_streamed(const strata__rowsrc *s)
  * selects it. */
 void strata__rowsrc_memory_stream(const strata__data *X, int64_t block_rows, strata__rowsrc *out);
 
-/* Bytes of the two block buffers a walk of src allocates (0 in memory). */
-int64_t strata__rowsrc_buffer_bytes(const strata__rowsrc *src);
-
 /* Run fn over every chunk of src's rows, as strata__parallel_chunks(n,
  * STRATA__CHUNK_ROWS, ...) does, with the same chunk indices, row ranges and
  * reduction tree: total receives the same bits. Before fn sees a chunk, *view describes rows

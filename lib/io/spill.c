@@ -171,11 +171,6 @@ int strata__spill_open(strata__spill **out, const char *dir, char *msg)
     return STRATA_OK;
 }
 
-const char *strata__spill_dir(const strata__spill *s)
-{
-    return s->dir;
-}
-
 static void file_path(const strata__spill *s, int64_t file, char *buf, size_t cap)
 {
     file_path_raw(s->dir, (long long)file, buf, cap);

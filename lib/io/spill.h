@@ -29,8 +29,6 @@ int strata__spill_open(strata__spill **out, const char *dir, char *msg);
 void strata__spill_discard_all(void);
 /* Remove every file of the directory and the directory; NULL is a no-op. */
 void strata__spill_close(strata__spill *s);
-/* The private directory's path. */
-const char *strata__spill_dir(const strata__spill *s);
 
 /* A file being written: bytes go through a buffer of `cap` bytes. */
 typedef struct strata__spill_writer {
