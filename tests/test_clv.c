@@ -431,6 +431,22 @@ static void test_hand_summary(void)
     T = column(h, STRATA_CLV_COL_T);
     ASSERT_TRUE(tx[2] == 20.0 / 7 && T[0] == 1.0 && T[1] == 18.0 / 7);
     ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_TRACKING_PERIODS), 5); /* days 0..30 */
+    /* the same log in Unix seconds (any time of the day): the same summary */
+    int64_t secs[13];
+    for (int i = 0; i < 13; i++)
+        secs[i] = day[i] * 86400 + (i * 7919) % 86400;
+    strata_clv *hs = NULL;
+    ASSERT_OK(strata_clv_create(&hs));
+    ASSERT_OK(strata_clv_set_int(hs, STRATA_CLV_CALIBRATION_END, 20));
+    ASSERT_OK(strata_clv_set_int(hs, STRATA_CLV_TIME_UNIT, STRATA_RFM_TIME_SECONDS));
+    ASSERT_OK(strata_clv_fit(hs, id, secs, amt, 13));
+    for (int col = STRATA_CLV_COL_X; col <= STRATA_CLV_COL_HOLDOUT_PREDICTED; col++) {
+        double *u = column(h, col), *v = column(hs, col);
+        ASSERT_MSG(memcmp(u, v, 3 * sizeof *u) == 0, "column %d differs in seconds", col);
+        free(u);
+        free(v);
+    }
+    strata_clv_free(hs);
     /* an explicit holdout end before the log's end */
     ASSERT_OK(strata_clv_set_int(h, STRATA_CLV_HOLDOUT_END, 26));
     ASSERT_OK(strata_clv_fit(h, id, day, amt, 13));
