@@ -467,6 +467,30 @@ static void test_hand_summary(void)
     strata_clv_free(h);
 }
 
+/* Every customer buys once: no repeat purchase, no key, no exclusion; no
+ * Gamma-Gamma fit (NaN parameters and spend), still a BG/NBD fit. */
+static void test_no_repeat(void)
+{
+    const int64_t id[] = {1, 2, 3, 4};
+    const int64_t day[] = {0, 3, 5, 9};
+    const double amt[] = {5, 6, 7, 8};
+    strata_clv *h = NULL;
+    ASSERT_OK(strata_clv_create(&h));
+    ASSERT_OK(strata_clv_set_int(h, STRATA_CLV_CALIBRATION_END, 9));
+    ASSERT_OK(strata_clv_fit(h, id, day, amt, 4));
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_CUSTOMERS), 4);
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_REPEAT_CUSTOMERS), 0);
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_GG_CUSTOMERS), 0);
+    ASSERT_TRUE(isnan(res(h, STRATA_CLV_RESULT_GG_P)) && isnan(res(h, STRATA_CLV_RESULT_FREQ_SPEND_CORR)));
+    ASSERT_TRUE(isfinite(res(h, STRATA_CLV_RESULT_BGNBD_LOGLIK)));
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_HOLDOUT_DAYS), 0);
+    double *sp = column(h, STRATA_CLV_COL_EXPECTED_SPEND), *pa = column(h, STRATA_CLV_COL_P_ALIVE);
+    ASSERT_TRUE(isnan(sp[0]) && pa[0] == 1.0);
+    free(sp);
+    free(pa);
+    strata_clv_free(h);
+}
+
 /* CLV of one customer by lifetimes' sum, from the library's own expected
  * purchases over the months (horizon = m F) and its expected spend. */
 static void test_clv_formula(void)
@@ -661,6 +685,7 @@ int main(void)
     RUN_TEST(test_cdnow_from_csv);
     RUN_TEST(test_threads_and_order);
     RUN_TEST(test_hand_summary);
+    RUN_TEST(test_no_repeat);
     RUN_TEST(test_clv_formula);
     RUN_TEST(test_bad_input);
     RUN_TEST(test_write_read_back);
