@@ -379,6 +379,48 @@ static void test_threads_and_order(void)
     free_log(&lg);
 }
 
+/* A larger synthetic log (many chunks of rows and of likelihood points):
+ * bitwise the same results for 1, 2 and 4 threads. */
+static void test_threads_large(void)
+{
+    enum { C = 40000, MAXR = 400000 };
+    int64_t *id = test_alloc(MAXR, sizeof *id), *day = test_alloc(MAXR, sizeof *day);
+    double *amt = test_alloc(MAXR, sizeof *amt);
+    uint64_t s = 99;
+    int64_t n = 0;
+    for (int64_t c = 0; c < C && n < MAXR - 64; c++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        int64_t first = (int64_t)((s >> 33) % 300), k = 1 + (int64_t)((s >> 20) % 12);
+        int64_t rate = 5 + (int64_t)((s >> 45) % 60), d = first;
+        for (int64_t j = 0; j < k && d < 730 && n < MAXR; j++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            id[n] = c * 3 + 1;
+            day[n] = d;
+            amt[n] = (double)(500 + (s >> 40) % 10000) / 100.0;
+            n++;
+            d += 1 + (int64_t)((s >> 24) % (uint64_t)(2 * rate));
+        }
+    }
+    strata_clv *h[3];
+    const int threads[3] = {1, 2, 4};
+    for (int t = 0; t < 3; t++) {
+        ASSERT_OK(strata_clv_create(&h[t]));
+        ASSERT_OK(strata_clv_set_int(h[t], STRATA_CLV_CALIBRATION_END, 364));
+        ASSERT_OK(strata_clv_set_int(h[t], STRATA_CLV_THREADS, threads[t]));
+        ASSERT_OK(strata_clv_set_int(h[t], STRATA_CLV_STARTS, 3));
+        ASSERT_OK(strata_clv_fit(h[t], id, day, amt, n));
+    }
+    ASSERT_EQ_INT(res(h[0], STRATA_CLV_RESULT_CUSTOMERS), C);
+    ASSERT_TRUE(res(h[0], STRATA_CLV_RESULT_HOLDOUT_ACTUAL) > 0);
+    same_results(h[0], h[1]);
+    same_results(h[0], h[2]);
+    for (int t = 0; t < 3; t++)
+        strata_clv_free(h[t]);
+    free(id);
+    free(day);
+    free(amt);
+}
+
 /* ---- a log summarised by hand ----------------------------------------------- */
 
 static void test_hand_summary(void)
@@ -684,6 +726,7 @@ int main(void)
     RUN_TEST(test_cdnow_summary_from_log);
     RUN_TEST(test_cdnow_from_csv);
     RUN_TEST(test_threads_and_order);
+    RUN_TEST(test_threads_large);
     RUN_TEST(test_hand_summary);
     RUN_TEST(test_no_repeat);
     RUN_TEST(test_clv_formula);
