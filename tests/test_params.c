@@ -43,6 +43,36 @@ static const struct {
     KEY(STRATA_RFM_RESULT_UNMATCHED), KEY(STRATA_MODEL_RESULT_K), KEY(STRATA_MODEL_RESULT_D),
     KEY(STRATA_MODEL_RESULT_N), KEY(STRATA_MODEL_RESULT_TIERS), KEY(STRATA_MODEL_RESULT_N_TRAIN),
     KEY(STRATA_MODEL_RESULT_SEED), KEY(STRATA_MODEL_RESULT_N_ITER),
+    KEY(STRATA_CLV_CALIBRATION_END),
+    KEY(STRATA_CLV_PERIOD),
+    KEY(STRATA_CLV_TIME_UNIT),
+    KEY(STRATA_CLV_HOLDOUT_END),
+    KEY(STRATA_CLV_HORIZON),
+    KEY(STRATA_CLV_CLV_MONTHS),
+    KEY(STRATA_CLV_DISCOUNT_RATE),
+    KEY(STRATA_CLV_STARTS),
+    KEY(STRATA_CLV_THREADS),
+    KEY(STRATA_CLV_RESULT_CUSTOMERS),
+    KEY(STRATA_CLV_RESULT_REPEAT_CUSTOMERS),
+    KEY(STRATA_CLV_RESULT_EXCLUDED),
+    KEY(STRATA_CLV_RESULT_BGNBD_R),
+    KEY(STRATA_CLV_RESULT_BGNBD_ALPHA),
+    KEY(STRATA_CLV_RESULT_BGNBD_A),
+    KEY(STRATA_CLV_RESULT_BGNBD_B),
+    KEY(STRATA_CLV_RESULT_BGNBD_LOGLIK),
+    KEY(STRATA_CLV_RESULT_GG_P),
+    KEY(STRATA_CLV_RESULT_GG_Q),
+    KEY(STRATA_CLV_RESULT_GG_GAMMA),
+    KEY(STRATA_CLV_RESULT_GG_LOGLIK),
+    KEY(STRATA_CLV_RESULT_FREQ_SPEND_CORR),
+    KEY(STRATA_CLV_RESULT_HOLDOUT_ACTUAL),
+    KEY(STRATA_CLV_RESULT_HOLDOUT_PREDICTED),
+    KEY(STRATA_CLV_RESULT_HOLDOUT_DAYS),
+    KEY(STRATA_CLV_RESULT_CALIBRATION_END),
+    KEY(STRATA_CLV_RESULT_BGNBD_CONVERGED),
+    KEY(STRATA_CLV_RESULT_TRACKING_PERIODS),
+    KEY(STRATA_CLV_RESULT_GG_CONVERGED),
+    KEY(STRATA_CLV_RESULT_GG_CUSTOMERS),
 };
 #define NHEADER ((int64_t)(sizeof HEADER_KEYS / sizeof HEADER_KEYS[0]))
 
@@ -50,7 +80,8 @@ static const struct {
 static int is_double_key(int key)
 {
     return key == STRATA_KMEANS_TOL || key == STRATA_KMEANS_REASSIGNMENT_RATIO ||
-           key == STRATA_KMEANS_RESULT_INERTIA;
+           key == STRATA_KMEANS_RESULT_INERTIA || key == STRATA_CLV_HORIZON ||
+           key == STRATA_CLV_DISCOUNT_RATE || key >= STRATA_CLV_RESULT_CUSTOMERS; /* CLV results: double */
 }
 
 static void test_every_key_listed(void)
@@ -82,6 +113,7 @@ static void test_every_key_listed(void)
                    : !strncmp(HEADER_KEYS[at].name, "STRATA_RFM_", 11)  ? STRATA_HANDLE_RFM
                    : !strncmp(HEADER_KEYS[at].name, "STRATA_MODEL_", 13)
                        ? STRATA_HANDLE_MODEL
+                   : !strncmp(HEADER_KEYS[at].name, "STRATA_CLV_", 11) ? STRATA_HANDLE_CLV
                        : STRATA_HANDLE_KMEANS | STRATA_HANDLE_RFM; /* THREADS, KERNEL */
         ASSERT_EQ_INT(handles, want);
         /* ascending: parameters first, then results */
@@ -102,6 +134,7 @@ static void test_every_key_listed(void)
 static int set_int(int handle, void *h, int key, int64_t v)
 {
     return handle == STRATA_HANDLE_KMEANS ? strata_kmeans_set_int(h, key, v)
+           : handle == STRATA_HANDLE_CLV  ? strata_clv_set_int(h, key, v)
                                           : strata_rfm_set_int(h, key, v);
 }
 
@@ -109,6 +142,7 @@ static int64_t get_int(int handle, void *h, int key)
 {
     int64_t v = -777;
     ASSERT_OK(handle == STRATA_HANDLE_KMEANS ? strata_kmeans_get_int(h, key, &v)
+              : handle == STRATA_HANDLE_CLV  ? strata_clv_get_int(h, key, &v)
                                              : strata_rfm_get_int(h, key, &v));
     return v;
 }
@@ -117,6 +151,11 @@ static void *new_handle(int handle)
 {
     if (handle == STRATA_HANDLE_KMEANS)
         return test_new_kmeans();
+    if (handle == STRATA_HANDLE_CLV) {
+        strata_clv *c = NULL;
+        ASSERT_OK(strata_clv_create(&c));
+        return c;
+    }
     strata_rfm *h = NULL;
     ASSERT_OK(strata_rfm_create(&h));
     return h;
@@ -126,6 +165,8 @@ static void free_handle(int handle, void *h)
 {
     if (handle == STRATA_HANDLE_KMEANS)
         strata_kmeans_free(h);
+    else if (handle == STRATA_HANDLE_CLV)
+        strata_clv_free(h);
     else
         strata_rfm_free(h);
 }
@@ -163,7 +204,7 @@ static void test_int_bounds_are_the_setters(void)
         ASSERT_OK(strata_param_int_bounds(key, &lo, &hi));
         ASSERT_MSG(lo <= hi, "%s: bounds [%lld, %lld]", strata_key_name(key), (long long)lo,
                    (long long)hi);
-        for (int handle = STRATA_HANDLE_KMEANS; handle <= STRATA_HANDLE_RFM; handle <<= 1) {
+        for (int handle = STRATA_HANDLE_KMEANS; handle <= STRATA_HANDLE_CLV; handle <<= 1) {
             if (!(strata_key_handles(key) & handle))
                 continue;
             void *h = new_handle(handle);
@@ -183,11 +224,28 @@ static void test_int_bounds_are_the_setters(void)
             checked++;
         }
     }
-    ASSERT_EQ_INT(checked, 13 + 13 + 2 * 2); /* k-means, RFM, THREADS and KERNEL on both */
+    /* k-means, RFM, THREADS and KERNEL on both, CLV */
+    ASSERT_EQ_INT(checked, 13 + 13 + 2 * 2 + 7);
 }
 
 static void test_double_bounds_are_the_setters(void)
 {
+    /* CLV's double parameters on a CLV handle */
+    const int ckeys[] = {STRATA_CLV_HORIZON, STRATA_CLV_DISCOUNT_RATE};
+    for (int i = 0; i < 2; i++) {
+        double lo, hi, v;
+        ASSERT_OK(strata_param_double_bounds(ckeys[i], &lo, &hi));
+        strata_clv *c = NULL;
+        ASSERT_OK(strata_clv_create(&c));
+        ASSERT_OK(strata_clv_set_double(c, ckeys[i], lo));
+        ASSERT_OK(strata_clv_set_double(c, ckeys[i], hi));
+        const double bad[] = {nextafter(lo, -INFINITY), nextafter(hi, INFINITY), NAN};
+        for (int b = 0; b < 3; b++)
+            ASSERT_STATUS(strata_clv_set_double(c, ckeys[i], bad[b]), STRATA_E_PARAM);
+        ASSERT_OK(strata_clv_get_double(c, ckeys[i], &v));
+        ASSERT_TRUE(v == hi);
+        strata_clv_free(c);
+    }
     const int keys[] = {STRATA_KMEANS_TOL, STRATA_KMEANS_REASSIGNMENT_RATIO};
     for (int i = 0; i < 2; i++) {
         double lo, hi, v;
@@ -214,14 +272,15 @@ static void test_defaults_are_new_handles(void)
         int key = strata_key_at(i);
         if (strata_key_kind(key) != STRATA_KEY_PARAM)
             continue;
-        for (int handle = STRATA_HANDLE_KMEANS; handle <= STRATA_HANDLE_RFM; handle <<= 1) {
+        for (int handle = STRATA_HANDLE_KMEANS; handle <= STRATA_HANDLE_CLV; handle <<= 1) {
             if (!(strata_key_handles(key) & handle))
                 continue;
             void *h = new_handle(handle);
             if (strata_key_type(key) == STRATA_VALUE_DOUBLE) {
                 double def, v;
                 ASSERT_OK(strata_param_default_double(key, &def));
-                ASSERT_OK(strata_kmeans_get_double(h, key, &v));
+                ASSERT_OK(handle == STRATA_HANDLE_CLV ? strata_clv_get_double(h, key, &v)
+                                                      : strata_kmeans_get_double(h, key, &v));
                 ASSERT_MSG(v == def, "%s: default %g, a new handle holds %g",
                            strata_key_name(key), def, v);
             } else {

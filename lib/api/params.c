@@ -11,6 +11,7 @@
 #define KM STRATA_HANDLE_KMEANS
 #define RFM STRATA_HANDLE_RFM
 #define MODEL STRATA_HANDLE_MODEL
+#define CLV STRATA_HANDLE_CLV
 #define I STRATA_VALUE_INT
 #define D STRATA_VALUE_DOUBLE
 #define DAY_MIN (-((int64_t)1 << 31))
@@ -75,6 +76,19 @@ static const key_info KEYS[] = {
     P_INT(STRATA_RFM_MAX_DAY, "maximum day", RFM, DAY_MIN, DAY_MAX, DAY_MAX, NULL),
     P_INT(STRATA_RFM_MIN_ID, "minimum customer id", RFM, INT64_MIN + 1, INT64_MAX, 0, NULL),
     P_INT(STRATA_RFM_MEMORY, "memory budget (bytes, 0 = no limit)", RFM, 0, INT64_MAX, 0, NULL),
+    P_INT(STRATA_CLV_CALIBRATION_END, "calibration end day", CLV, DAY_MIN, DAY_MAX,
+          STRATA_CLV_DAY_UNSET, NULL),
+    P_INT(STRATA_CLV_PERIOD, "period", CLV, STRATA_CLV_WEEKS, STRATA_CLV_DAYS, STRATA_CLV_WEEKS,
+          "WEEKS (0) or DAYS (1)"),
+    P_INT(STRATA_CLV_TIME_UNIT, "time unit", CLV, STRATA_RFM_TIME_DAYS, STRATA_RFM_TIME_SECONDS,
+          STRATA_RFM_TIME_DAYS, "TIME_DAYS (0) or TIME_SECONDS (1)"),
+    P_INT(STRATA_CLV_HOLDOUT_END, "holdout end day", CLV, DAY_MIN, DAY_MAX, STRATA_CLV_DAY_UNSET,
+          NULL),
+    P_DBL(STRATA_CLV_HORIZON, "horizon (periods; 0 = 52 weeks)", CLV, 0.0, 1e6, 0.0),
+    P_INT(STRATA_CLV_CLV_MONTHS, "CLV months", CLV, 1, 1200, 12, NULL),
+    P_DBL(STRATA_CLV_DISCOUNT_RATE, "monthly discount rate", CLV, 0.0, 10.0, 0.01),
+    P_INT(STRATA_CLV_STARTS, "optimiser starts", CLV, 1, 64, 8, NULL),
+    P_INT(STRATA_CLV_THREADS, "threads", CLV, 0, 1024, 0, NULL),
     P_INT(STRATA_THREADS, "threads", KM | RFM, 0, 1024, 0, NULL),
     P_INT(STRATA_KERNEL, "kernel", KM | RFM, STRATA_KERNEL_AUTO, STRATA_KERNEL_AVX512,
           STRATA_KERNEL_AUTO, "AUTO (0), SCALAR (1), AVX2 (2) or AVX512 (3)"),
@@ -116,6 +130,27 @@ static const key_info KEYS[] = {
     R(STRATA_MODEL_RESULT_N_TRAIN, I, MODEL),
     R(STRATA_MODEL_RESULT_SEED, I, MODEL),
     R(STRATA_MODEL_RESULT_N_ITER, I, MODEL),
+    R(STRATA_CLV_RESULT_CUSTOMERS, D, CLV),
+    R(STRATA_CLV_RESULT_REPEAT_CUSTOMERS, D, CLV),
+    R(STRATA_CLV_RESULT_EXCLUDED, D, CLV),
+    R(STRATA_CLV_RESULT_BGNBD_R, D, CLV),
+    R(STRATA_CLV_RESULT_BGNBD_ALPHA, D, CLV),
+    R(STRATA_CLV_RESULT_BGNBD_A, D, CLV),
+    R(STRATA_CLV_RESULT_BGNBD_B, D, CLV),
+    R(STRATA_CLV_RESULT_BGNBD_LOGLIK, D, CLV),
+    R(STRATA_CLV_RESULT_GG_P, D, CLV),
+    R(STRATA_CLV_RESULT_GG_Q, D, CLV),
+    R(STRATA_CLV_RESULT_GG_GAMMA, D, CLV),
+    R(STRATA_CLV_RESULT_GG_LOGLIK, D, CLV),
+    R(STRATA_CLV_RESULT_FREQ_SPEND_CORR, D, CLV),
+    R(STRATA_CLV_RESULT_HOLDOUT_ACTUAL, D, CLV),
+    R(STRATA_CLV_RESULT_HOLDOUT_PREDICTED, D, CLV),
+    R(STRATA_CLV_RESULT_HOLDOUT_DAYS, D, CLV),
+    R(STRATA_CLV_RESULT_CALIBRATION_END, D, CLV),
+    R(STRATA_CLV_RESULT_BGNBD_CONVERGED, D, CLV),
+    R(STRATA_CLV_RESULT_TRACKING_PERIODS, D, CLV),
+    R(STRATA_CLV_RESULT_GG_CONVERGED, D, CLV),
+    R(STRATA_CLV_RESULT_GG_CUSTOMERS, D, CLV),
 };
 #define NKEYS ((int64_t)(sizeof KEYS / sizeof KEYS[0]))
 
@@ -234,12 +269,14 @@ int strata_param_default_double(int key, double *out)
 
 static const char *handle_prefix(int handle)
 {
-    return handle == KM ? "strata_kmeans" : handle == RFM ? "strata_rfm" : "strata_model";
+    return handle == KM ? "strata_kmeans" : handle == RFM ? "strata_rfm"
+           : handle == CLV ? "strata_clv" : "strata_model";
 }
 
 static const char *handle_words(int handles)
 {
-    return handles & KM ? "a k-means" : handles & RFM ? "an RFM" : "a tier model";
+    return handles & KM ? "a k-means" : handles & RFM ? "an RFM" : handles & CLV ? "a CLV"
+                                                                  : "a tier model";
 }
 
 static const char *type_suffix(int type)
@@ -250,7 +287,7 @@ static const char *type_suffix(int type)
 /* The first handle of a key's set, for "use <prefix>_..." advice. */
 static int first_handle(int handles)
 {
-    return handles & KM ? KM : handles & RFM ? RFM : MODEL;
+    return handles & KM ? KM : handles & RFM ? RFM : handles & CLV ? CLV : MODEL;
 }
 
 int strata__param_check_key(char *msg, int handle, int key, int type, int get)
@@ -282,6 +319,9 @@ int strata__param_check_int(char *msg, int handle, int key, int64_t v)
         return rc;
     const key_info *k = find(key);
     if (key == STRATA_RFM_REFERENCE_DAY && v == STRATA_RFM_REFERENCE_AUTO)
+        return STRATA_OK;
+    if ((key == STRATA_CLV_CALIBRATION_END || key == STRATA_CLV_HOLDOUT_END) &&
+        v == STRATA_CLV_DAY_UNSET)
         return STRATA_OK;
     if (v >= k->lo && v <= k->hi)
         return STRATA_OK;

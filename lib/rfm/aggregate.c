@@ -136,6 +136,7 @@ void strata__rfm_customers_retire(strata__rfm_customers *c, strata__scratch *spa
 {
     if (!c)
         return;
+    strata__free(c->first_spend);
     if (c->block)
         retire_block(c->block, c->block_size, spare);
     memset(c, 0, sizeof *c);
@@ -562,7 +563,7 @@ static void scan_bucket(const agg *g, const char *a, int64_t m, int64_t base_id,
     row next = m > 0 ? load(g, a, 0, base_id) : (row){0};
     for (int64_t i = 0; i < m;) {
         int64_t purchases = 0, days = 0, rows = 0, first_day = 0, last_day = 0, id = next.id;
-        double s = 0.0, comp = 0.0;
+        double s = 0.0, comp = 0.0, fs = 0.0, fcomp = 0.0;
         row prev = next, cur;
         int64_t j = i;
         for (; j < m && (cur = next).id == id; j++) {
@@ -587,6 +588,8 @@ static void scan_bucket(const agg *g, const char *a, int64_t m, int64_t base_id,
                 last_day = d;
                 purchases++;
             }
+            if (purchases > 0 && day_of(c->time_unit, cur.time) == first_day)
+                sum_add(&fs, &fcomp, cur.amount); /* the first purchase day's rows */
         }
         if (purchases == 0) {
             st->return_only += rows;
@@ -606,6 +609,8 @@ static void scan_bucket(const agg *g, const char *a, int64_t m, int64_t base_id,
                 o->recency[k] = last_day;
                 o->frequency[k] = freq;
                 o->first_day[k] = first_day;
+                if (o->first_spend)
+                    o->first_spend[k] = fs + fcomp;
                 if (o->revenue) {
                     o->revenue[k] = total;
                     o->monetary[k] = total / (double)freq;
@@ -717,8 +722,9 @@ static inline double keep_or_zero(double v, int keep) { return keep ? v : 0.0; }
  * last store holds the customer's aggregates. No total can overflow here
  * (scan_bucket checks): compact amounts are whole cents below 2^52 / 100
  * in magnitude, so even 2^63 of them sum below 1e33. */
-static void write_compact(const agg *g, const uint64_t *a, int64_t m, int64_t base_id,
-                          int64_t first)
+static inline __attribute__((always_inline)) void
+write_compact_impl(const agg *g, const uint64_t *a, int64_t m, int64_t base_id, int64_t first,
+                   const int with_first)
 {
     const strata__rfm_agg_cfg *c = g->cfg;
     strata__rfm_customers *o = g->out;
@@ -730,9 +736,10 @@ static void write_compact(const agg *g, const uint64_t *a, int64_t m, int64_t ba
     const int64_t min_time = g->min_time, min_cents = g->min_cents;
     int64_t *ids = o->id, *last = o->recency, *freq = o->frequency, *first_day = o->first_day;
     double *monetary = o->monetary, *revenue = o->revenue;
+    double *first_spend = o->first_spend;
     int64_t k = first - 1, rows = 0, days = 0, t0 = 0;
     uint64_t prev = 0, t = 0;
-    double sum = 0.0, comp = 0.0;
+    double sum = 0.0, comp = 0.0, fsum = 0.0, fcomp = 0.0;
     for (int64_t i = 0; i < m; i++) {
         const uint64_t key = a[i], id = (key >> id_shift) & id_mask;
         const int same = i > 0 && id == ((prev >> id_shift) & id_mask);
@@ -750,6 +757,15 @@ static void write_compact(const agg *g, const uint64_t *a, int64_t m, int64_t ba
         days = same ? days + (!skip & (tk != t)) : 1;
         rows = same ? rows + !skip : 1;
         t0 = same ? t0 : (int64_t)tk;
+        if (with_first) { /* sum_add of the first day's rows, as sum's */
+            const double xf = keep_or_zero(x, (int64_t)tk == t0);
+            fsum = keep_or_zero(fsum, same);
+            fcomp = keep_or_zero(fcomp, same);
+            const double ft = fsum + xf;
+            fcomp += (max_nonneg(fsum, xf) - ft) + min_nonneg(xf, fsum);
+            fsum = ft;
+            first_spend[k] = fsum + fcomp;
+        }
         t = tk;
         prev = key;
         const double money = sum + comp;
@@ -765,6 +781,15 @@ static void write_compact(const agg *g, const uint64_t *a, int64_t m, int64_t ba
             monetary[k] = money;
         }
     }
+}
+
+static void write_compact(const agg *g, const uint64_t *a, int64_t m, int64_t base_id,
+                          int64_t first)
+{
+    if (g->out->first_spend)
+        write_compact_impl(g, a, m, base_id, first, 1);
+    else
+        write_compact_impl(g, a, m, base_id, first, 0);
 }
 
 static void write_bucket(void *ctx, int64_t b, int64_t begin, int64_t end, int tid,
@@ -990,6 +1015,9 @@ static int aggregate(agg *g, strata__rfm_customers *out, strata__rfm_report *rep
         return rc;
     if (strata__rfm_customers_alloc(out, customers, 1, cfg->monetary_mode == STRATA_RFM_MEAN,
                                     threads, g->spare))
+        return nomem(msg, "the customer table");
+    if (cfg->first_spend &&
+        !(out->first_spend = strata__alloc((size_t)customers, sizeof *out->first_spend)))
         return nomem(msg, "the customer table");
     g->out = out;
     if ((rc = strata__parallel_chunks(g->nbuckets, 1, threads, 0, NULL, write_bucket, g)))

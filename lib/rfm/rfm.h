@@ -37,6 +37,8 @@ typedef struct strata__rfm_agg_cfg {
     const struct strata__kernels *kern; /* its check_rows checks the rows */
     int partial; /* 1: the rows are one part of a log (parts.c): no customer
                     left is not an error (out->n = 0) */
+    int first_spend; /* 1: also each customer's spend on its first purchase
+                        day (strata__rfm_customers.first_spend; CLV's zbar) */
 } strata__rfm_agg_cfg;
 
 /* Row counts of the cleaning (strata_rfm_result keys 250..258). */
@@ -49,6 +51,8 @@ typedef struct strata__rfm_customers {
     int64_t n;
     int64_t *id, *recency, *frequency, *first_day; /* first_day NULL: unknown */
     double *monetary, *revenue;                    /* revenue NULL: equals monetary */
+    double *first_spend; /* NULL unless cfg.first_spend: the sum of the kept
+                            rows of the first purchase day (a block of its own) */
     int64_t first_day_all, last_day_all, reference_day; /* 0 when unknown */
     void *block;
     size_t block_size;

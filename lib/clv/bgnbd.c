@@ -1,0 +1,329 @@
+/* BG/NBD (Fader, Hardie and Lee 2005, "Counting your customers the easy
+ * way"): the log-likelihood of the calibration summaries and its gradient
+ * in closed form, the maximum-likelihood fit, and the per-customer
+ * predictions. Also the weighted distinct points both models sum over.
+ *
+ * For a customer with x repeat purchases, the last at t_x, observed for T:
+ *   L = B(a, b + x)/B(a, b) Gamma(r + x)/Gamma(r) alpha^r
+ *       [ (alpha + T)^-(r + x) + [x > 0] a/(b + x - 1) (alpha + t_x)^-(r + x) ]
+ * so, with l2 = -(r + x) ln(alpha + T) and l3 = ln a - ln(b + x - 1)
+ * - (r + x) ln(alpha + t_x),
+ *   ln L = lnG(r + x) - lnG(r) + r ln alpha + lnG(a + b) + lnG(b + x)
+ *          - lnG(b) - lnG(a + b + x) + logsumexp(l2, l3)
+ * and, with w2, w3 the shares of the two terms in the sum (w3 = 0 for x = 0),
+ *   d/dr     = psi(r + x) - psi(r) + ln alpha - w2 ln(alpha + T) - w3 ln(alpha + t_x)
+ *   d/dalpha = r/alpha - (r + x) (w2/(alpha + T) + w3/(alpha + t_x))
+ *   d/da     = psi(a + b) - psi(a + b + x) + w3/a
+ *   d/db     = psi(a + b) + psi(b + x) - psi(b) - psi(a + b + x) - w3/(b + x - 1). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clv/clv.h"
+#include "core/mem.h"
+#include "core/parallel.h"
+#include "core/status.h"
+
+#define POINT_CHUNK 4096
+
+/* ---- distinct points --------------------------------------------------- */
+
+typedef struct trip {
+    double x, a, b;
+} trip;
+
+static int cmp_trip(const void *pa, const void *pb)
+{
+    const trip *p = pa, *q = pb;
+    if (p->x != q->x)
+        return p->x < q->x ? -1 : 1;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    if (p->b != q->b)
+        return p->b < q->b ? -1 : 1;
+    return 0;
+}
+
+int strata__clv_points_make(const double *x, const double *a, const double *b, int64_t n, int k,
+                            strata__clv_points *out)
+{
+    memset(out, 0, sizeof *out);
+    trip *t = strata__alloc((size_t)(n > 0 ? n : 1), sizeof *t);
+    if (!t)
+        return STRATA_E_NOMEM;
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (k == 2 && !(x[i] > 0 && a[i] > 0))
+            continue;
+        t[m++] = (trip){x[i], a[i], k == 3 ? b[i] : 0.0};
+    }
+    qsort(t, (size_t)m, sizeof *t, cmp_trip);
+    int64_t u = 0;
+    for (int64_t i = 0; i < m; i++)
+        if (i == 0 || cmp_trip(&t[i], &t[i - 1]))
+            u++;
+    size_t cnt = (size_t)(u > 0 ? u : 1);
+    out->x = strata__alloc(cnt, sizeof(double));
+    out->a = strata__alloc(cnt, sizeof(double));
+    out->b = strata__alloc(cnt, sizeof(double));
+    out->w = strata__alloc(cnt, sizeof(double));
+    if (!out->x || !out->a || !out->b || !out->w) {
+        strata__free(t);
+        strata__clv_points_free(out);
+        return STRATA_E_NOMEM;
+    }
+    int64_t j = -1;
+    for (int64_t i = 0; i < m; i++) {
+        if (i == 0 || cmp_trip(&t[i], &t[i - 1])) {
+            j++;
+            out->x[j] = t[i].x;
+            out->a[j] = t[i].a;
+            out->b[j] = t[i].b;
+            out->w[j] = 0.0;
+        }
+        out->w[j] += 1.0;
+    }
+    out->n = u;
+    strata__free(t);
+    return STRATA_OK;
+}
+
+void strata__clv_points_free(strata__clv_points *p)
+{
+    strata__free(p->x);
+    strata__free(p->a);
+    strata__free(p->b);
+    strata__free(p->w);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- log-likelihood ------------------------------------------------------ */
+
+/* The terms of one customer that depend on x, and the rest: ll and grad
+ * (without the x-free constants). */
+typedef struct xterms {
+    double x, lg, ps_rx, ps_bx, ps_abx;
+} xterms;
+
+static void x_terms(xterms *c, double x, const double *par)
+{
+    const double r = par[0], a = par[2], b = par[3];
+    c->x = x;
+    c->lg = strata__lgamma(r + x) + strata__lgamma(b + x) - strata__lgamma(a + b + x);
+    c->ps_rx = strata__digamma(r + x);
+    c->ps_bx = strata__digamma(b + x);
+    c->ps_abx = strata__digamma(a + b + x);
+}
+
+static double point_ll(const xterms *c, double tx, double T, const double *par, double *g)
+{
+    const double r = par[0], al = par[1], a = par[2], b = par[3], x = c->x;
+    const double lT = log(al + T), l2 = -(r + x) * lT;
+    double lse = l2, w2 = 1.0, w3 = 0.0, ltx = 0.0;
+    if (x > 0) {
+        ltx = log(al + tx);
+        double l3 = log(a) - log(b + x - 1) - (r + x) * ltx;
+        double m = l2 > l3 ? l2 : l3;
+        double e2 = exp(l2 - m), e3 = exp(l3 - m), s = e2 + e3;
+        lse = m + log(s);
+        w2 = e2 / s;
+        w3 = e3 / s;
+    }
+    if (g) {
+        g[0] = c->ps_rx - w2 * lT - w3 * ltx;
+        g[1] = -(r + x) * (w2 / (al + T) + (x > 0 ? w3 / (al + tx) : 0.0));
+        g[2] = -c->ps_abx + (x > 0 ? w3 / a : 0.0);
+        g[3] = c->ps_bx - c->ps_abx - (x > 0 ? w3 / (b + x - 1) : 0.0);
+    }
+    return c->lg + lse;
+}
+
+/* The x-free part per customer: value and gradient. */
+static double const_terms(const double *par, double *g)
+{
+    const double r = par[0], al = par[1], a = par[2], b = par[3];
+    double psab = strata__digamma(a + b);
+    g[0] = -strata__digamma(r) + log(al);
+    g[1] = r / al;
+    g[2] = psab;
+    g[3] = psab - strata__digamma(b);
+    return -strata__lgamma(r) + r * log(al) + strata__lgamma(a + b) - strata__lgamma(b);
+}
+
+double strata__bgnbd_loglik1(double x, double tx, double T, const double par[4], double grad[4])
+{
+    xterms c;
+    double g[4], g0[4];
+    x_terms(&c, x, par);
+    double ll = point_ll(&c, tx, T, par, g) + const_terms(par, g0);
+    if (grad)
+        for (int i = 0; i < 4; i++)
+            grad[i] = g[i] + g0[i];
+    return ll;
+}
+
+typedef struct ll_ctx {
+    const strata__clv_points *p;
+    const double *par;
+} ll_ctx;
+
+static void bgnbd_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                        double *partial)
+{
+    const ll_ctx *c = ctx;
+    const strata__clv_points *p = c->p;
+    xterms xt = {.x = NAN};
+    double g[4];
+    for (int64_t i = begin; i < end; i++) {
+        if (!(p->x[i] == xt.x))
+            x_terms(&xt, p->x[i], c->par);
+        double w = p->w[i];
+        partial[0] += w * point_ll(&xt, p->a[i], p->b[i], c->par, g);
+        for (int k = 0; k < 4; k++)
+            partial[1 + k] += w * g[k];
+    }
+}
+
+int strata__bgnbd_loglik(const strata__clv_points *p, const double par[4], int threads,
+                         double *ll, double grad[4])
+{
+    double tot[5] = {0, 0, 0, 0, 0}, g0[4], W = 0.0;
+    ll_ctx c = {p, par};
+    if (strata__parallel_chunks(p->n, POINT_CHUNK, threads, 5, tot, bgnbd_chunk, &c))
+        return STRATA_E_NOMEM;
+    for (int64_t i = 0; i < p->n; i++)
+        W += p->w[i];
+    double k0 = const_terms(par, g0);
+    *ll = tot[0] + W * k0;
+    if (grad)
+        for (int k = 0; k < 4; k++)
+            grad[k] = tot[1 + k] + W * g0[k];
+    return STRATA_OK;
+}
+
+/* ---- fit ------------------------------------------------------------------ */
+
+typedef struct obj_ctx {
+    const strata__clv_points *p;
+    int threads;
+    double W;
+} obj_ctx;
+
+/* -LL / W and its gradient in theta = ln(par). */
+static int bgnbd_obj(void *ctx, const double *th, double *f, double *g)
+{
+    const obj_ctx *c = ctx;
+    double par[4], ll, gr[4];
+    for (int i = 0; i < 4; i++)
+        par[i] = exp(th[i]);
+    int rc = strata__bgnbd_loglik(c->p, par, c->threads, &ll, gr);
+    if (rc)
+        return rc;
+    *f = isfinite(ll) ? -ll / c->W : INFINITY;
+    for (int i = 0; i < 4; i++)
+        g[i] = -gr[i] * par[i] / c->W;
+    return 0;
+}
+
+/* Starting points (r, alpha / mean T, a, b). */
+static const double BG_START[][4] = {
+    {1.0, 0.1, 1.0, 1.0},  {0.5, 0.1, 0.5, 2.0}, {2.0, 0.5, 2.0, 0.5},  {0.25, 0.05, 1.0, 4.0},
+    {1.0, 1.0, 0.5, 0.5},  {0.5, 0.02, 2.0, 2.0}, {4.0, 2.0, 4.0, 4.0}, {0.1, 0.2, 0.2, 1.0},
+};
+#define NSTART_TABLE 8
+
+/* Start s beyond the table: the table's start s % 8 scaled by 2^(s / 8)
+ * alternately up and down. */
+static double start_scale(int s)
+{
+    int k = s / NSTART_TABLE;
+    return k == 0 ? 1.0 : (k % 2 ? pow(2.0, (k + 1) / 2) : pow(0.5, k / 2));
+}
+
+int strata__bgnbd_fit(const strata__clv_points *p, int starts, int threads,
+                      const strata__steps *steps, strata__clv_fit *out, char *msg)
+{
+    memset(out, 0, sizeof *out);
+    out->loglik = -INFINITY;
+    for (int i = 0; i < 4; i++)
+        out->par[i] = NAN;
+    if (p->n == 0)
+        return strata__fail(msg, STRATA_E_ARG, "no customer to fit the BG/NBD model to");
+    double W = 0.0, sT = 0.0;
+    for (int64_t i = 0; i < p->n; i++) {
+        W += p->w[i];
+        sT += p->w[i] * p->b[i];
+    }
+    double meanT = sT / W > 0 ? sT / W : 1.0;
+    obj_ctx c = {p, threads, W};
+    strata__clv_opt o = {.dim = 4, .lo = log(1e-8), .hi = log(1e8), .max_iter = 500,
+                         .gtol = 1e-9};
+    int rc = strata__step(steps, STRATA_STEP_ITERATE, 0, 0, starts, NAN, msg);
+    for (int s = 0; s < starts && !rc; s++) {
+        const double *st = BG_START[s % NSTART_TABLE];
+        double sc = start_scale(s), th[4] = {log(st[0] * sc), log(st[1] * meanT * sc),
+                                            log(st[2] * sc), log(st[3] / sc)};
+        double f;
+        int conv, iters;
+        if ((rc = strata__clv_minimize(&o, bgnbd_obj, &c, th, &f, &conv, &iters)))
+            return rc == STRATA_E_NOMEM ? strata__fail(msg, rc, "out of memory fitting BG/NBD")
+                                        : rc;
+        double ll = -f * W;
+        out->starts_converged += conv;
+        /* the best converged optimum; an unconverged one only while none is */
+        int better = isfinite(ll) && ((conv && !out->converged) ||
+                                      (conv == out->converged && ll > out->loglik));
+        if (better) {
+            for (int i = 0; i < 4; i++)
+                out->par[i] = exp(th[i]);
+            out->loglik = ll;
+            out->converged = conv;
+        }
+        rc = strata__step(steps, STRATA_STEP_ITERATE, 0, s + 1, starts, out->loglik, msg);
+    }
+    if (rc)
+        return rc;
+    if (!isfinite(out->loglik))
+        return strata__fail(msg, STRATA_E_NONFINITE, "the BG/NBD log-likelihood is not finite "
+                            "at any starting point: check the summaries (x, t_x, T)");
+    /* the log-likelihood at the parameters reported, recomputed from them */
+    double ll;
+    if (strata__bgnbd_loglik(p, out->par, threads, &ll, NULL))
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory fitting BG/NBD");
+    out->loglik = ll;
+    return STRATA_OK;
+}
+
+/* ---- predictions ---------------------------------------------------------- */
+
+double strata__bgnbd_p_alive(const double par[4], double x, double tx, double T)
+{
+    if (!(x > 0))
+        return 1.0;
+    const double r = par[0], al = par[1], a = par[2], b = par[3];
+    double l = log(a) - log(b + x - 1) + (r + x) * (log(al + T) - log(al + tx));
+    return 1.0 / (1.0 + exp(l));
+}
+
+double strata__bgnbd_expected(const double par[4], double x, double tx, double T, double t)
+{
+    if (!(t > 0))
+        return 0.0;
+    const double r = par[0], al = par[1], a = par[2], b = par[3];
+    double hyp = strata__hyp2f1(r + x, b + x, a + b + x - 1, t / (al + T + t));
+    double first = (a + b + x - 1) / (a - 1);
+    double second = 1.0 - exp((r + x) * (log(al + T) - log(al + T + t))) * hyp;
+    double denom = 1.0;
+    if (x > 0)
+        denom += a / (b + x - 1) * exp((r + x) * (log(al + T) - log(al + tx)));
+    return first * second / denom;
+}
+
+double strata__bgnbd_expected_new(const double par[4], double t)
+{
+    if (!(t > 0))
+        return 0.0;
+    const double r = par[0], al = par[1], a = par[2], b = par[3];
+    double hyp = strata__hyp2f1(r, b, a + b - 1, t / (al + t));
+    return (a + b - 1) / (a - 1) * (1.0 - exp(r * (log(al) - log(al + t))) * hyp);
+}
