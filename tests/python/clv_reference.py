@@ -274,10 +274,11 @@ def gg_loglik(params, x, zbar):
 
 def gg_fit(x, zbar, starts=((1.0, 1.0, 1.0), (6.0, 4.0, 15.0), (2.0, 3.0, 50.0),
                              (10.0, 2.0, 5.0))):
-    """Maximum likelihood (p, q, gamma) on the customers with x > 0, and the total log-likelihood."""
+    """Maximum likelihood (p, q, gamma) on the customers with x > 0 and zbar > 0, and the
+    total log-likelihood."""
     x = np.asarray(x, np.float64)
     zbar = np.asarray(zbar, np.float64)
-    keep = x > 0
+    keep = (x > 0) & (zbar > 0)  # a repeat customer whose repeat days spent 0 has no log-spend
     x, zbar = x[keep], zbar[keep]
 
     def nll(theta):
@@ -355,7 +356,8 @@ def score(s, period="weeks", horizon=None, months=12, discount_rate=0.01, bg=Non
         gg, gg_ll = gg_fit(x, zbar)
     rep = x > 0
     if gg_ll is None:
-        gg_ll = float(np.sum(gg_loglik(gg, x[rep], zbar[rep])))
+        pos = rep & (zbar > 0)
+        gg_ll = float(np.sum(gg_loglik(gg, x[pos], zbar[pos])))
     out = {"bgnbd": bg, "bgnbd_loglik": bg_ll, "gg": gg, "gg_loglik": gg_ll,
            "freq_spend_corr": float(np.corrcoef(x[rep], zbar[rep])[0, 1]),
            "p_alive": bgnbd_p_alive(bg, x, t_x, T),
