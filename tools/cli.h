@@ -133,6 +133,7 @@ int cmd_rfm(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_tiers(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_clv(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 
 /* RFM summaries printed by `strata rfm` and `strata demo` (cmd_rfm.c). */

@@ -15,6 +15,8 @@ static const char HELP[] =
     "           transaction log in HDF5, name their segments and profile them\n"
     "  sweep    fit k-means for a range of k and rate each fit (inertia, Calinski-\n"
     "           Harabasz, Davies-Bouldin, silhouette) to choose k\n"
+    "  clv      customer lifetime value: BG/NBD and Gamma-Gamma fitted on a transaction\n"
+    "           log in HDF5, P(alive), expected purchases and spend, CLV, holdout check\n"
     "  migrate  compare two tierings of customers: migration matrix, moves per customer\n"
     "  predict  assign new rows to the value tiers of a saved model\n"
     "  tiers    a transaction log to named value tiers in one run: RFM aggregates,\n"
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
         return cli_supervise(argc - 1, argv + 1, cmd_tiers);
     if (!strcmp(cmd, "sweep"))
         return cli_supervise(argc - 1, argv + 1, cmd_sweep);
+    if (!strcmp(cmd, "clv"))
+        return cli_supervise(argc - 1, argv + 1, cmd_clv);
     if (!strcmp(cmd, "migrate"))
         return cli_supervise(argc - 1, argv + 1, cmd_migrate);
     if (!strcmp(cmd, "predict"))
