@@ -316,3 +316,24 @@ def test_limits_come_from_the_library_catalogue():
     lo, hi = strata._params.int_bounds(305)
     with pytest.raises(strata.ArgumentError, match=f"clv_months must be in \\[{lo}, {hi}\\]"):
         strata.CLV(0, clv_months=hi + 1)._handle()
+
+
+def test_plot_script_draws_the_tracking_figure_and_table(cdnow, tmp_path):
+    pytest.importorskip("matplotlib")
+    import subprocess
+    import sys
+    path = cdnow[0]
+    model = strata.CLV(CAL, holdout_end=HOLD).fit_h5(str(path), **COLS)
+    model.save(tmp_path / "clv.h5")
+    script = Path(__file__).resolve().parents[2] / "tools" / "clv_plot.py"
+    p = subprocess.run([sys.executable, str(script), str(tmp_path / "clv.h5"), "-o",
+                        str(tmp_path / "t.png"), "--table"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    df = model.summary_
+    rows = {line.split("|")[1].strip(): line for line in p.stdout.splitlines()
+            if line.startswith("| ")}
+    zero = df[df.x == 0]
+    assert rows["0"].split("|")[2].strip() == str(len(zero))
+    assert float(rows["0"].split("|")[3]) == round(zero.holdout_actual.mean(), 3)
+    assert float(rows["7+"].split("|")[4]) == round(df[df.x >= 7].holdout_predicted.mean(), 3)
