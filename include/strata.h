@@ -1966,14 +1966,20 @@ STRATA_API STRATA_NODISCARD int strata_rfm_write_h5(strata_rfm *h, const char *p
  * fixed tree of the library (bitwise the same for any STRATA_CLV_THREADS);
  * a bounded quasi-Newton (BFGS on log-parameters in [1e-8, 1e8], backtracking
  * line search) from STRATA_CLV_STARTS fixed starting points; the best
- * converged optimum is kept. Per customer:
+ * converged optimum is kept. Converged: the gradient of the mean
+ * log-likelihood per customer with respect to the log-parameters is below
+ * 1e-9 (components at a bound pushing outwards aside), or below 1e-6 once the
+ * value no longer moves. Data without dropout send a and b off together
+ * towards the box (only a / (a + b) is identified); the predictions are
+ * then those of the limit. Per customer:
  *   P(alive)  = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T)/(alpha + t_x))^(r + x))
  *   E[Y(t)]   = (a + b + x - 1)/(a - 1) [1 - ((alpha + T)/(alpha + T + t))^(r + x)
  *               2F1(r + x, b + x; a + b + x - 1; t/(alpha + T + t))] P(alive)
  *               (purchases in the next t periods).
  * Gamma-Gamma: fitted on the repeat customers with zbar > 0; expected spend
  * per purchase E[Z] = p (gamma + x zbar) / (p x + q - 1) (the population mean
- * p gamma / (q - 1) for x = 0; NaN when q <= 1). The model assumes that spend
+ * p gamma / (q - 1) for x = 0; NaN when q <= 1, and with the parameters and
+ * the CLV when no repeat customer has spend to fit). The model assumes that spend
  * per purchase does not depend on the purchase frequency: the Pearson
  * correlation of x and zbar over the repeat customers is reported to check it
  * (STRATA_CLV_RESULT_FREQ_SPEND_CORR; near 0 is good).

@@ -379,6 +379,48 @@ static void test_threads_and_order(void)
     free_log(&lg);
 }
 
+/* A larger synthetic log (many chunks of rows and of likelihood points):
+ * bitwise the same results for 1, 2 and 4 threads. */
+static void test_threads_large(void)
+{
+    enum { C = 40000, MAXR = 400000 };
+    int64_t *id = test_alloc(MAXR, sizeof *id), *day = test_alloc(MAXR, sizeof *day);
+    double *amt = test_alloc(MAXR, sizeof *amt);
+    uint64_t s = 99;
+    int64_t n = 0;
+    for (int64_t c = 0; c < C && n < MAXR - 64; c++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        int64_t first = (int64_t)((s >> 33) % 300), k = 1 + (int64_t)((s >> 20) % 12);
+        int64_t rate = 5 + (int64_t)((s >> 45) % 60), d = first;
+        for (int64_t j = 0; j < k && d < 730 && n < MAXR; j++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            id[n] = c * 3 + 1;
+            day[n] = d;
+            amt[n] = (double)(500 + (s >> 40) % 10000) / 100.0;
+            n++;
+            d += 1 + (int64_t)((s >> 24) % (uint64_t)(2 * rate));
+        }
+    }
+    strata_clv *h[3];
+    const int threads[3] = {1, 2, 4};
+    for (int t = 0; t < 3; t++) {
+        ASSERT_OK(strata_clv_create(&h[t]));
+        ASSERT_OK(strata_clv_set_int(h[t], STRATA_CLV_CALIBRATION_END, 364));
+        ASSERT_OK(strata_clv_set_int(h[t], STRATA_CLV_THREADS, threads[t]));
+        ASSERT_OK(strata_clv_set_int(h[t], STRATA_CLV_STARTS, 3));
+        ASSERT_OK(strata_clv_fit(h[t], id, day, amt, n));
+    }
+    ASSERT_EQ_INT(res(h[0], STRATA_CLV_RESULT_CUSTOMERS), C);
+    ASSERT_TRUE(res(h[0], STRATA_CLV_RESULT_HOLDOUT_ACTUAL) > 0);
+    same_results(h[0], h[1]);
+    same_results(h[0], h[2]);
+    for (int t = 0; t < 3; t++)
+        strata_clv_free(h[t]);
+    free(id);
+    free(day);
+    free(amt);
+}
+
 /* ---- a log summarised by hand ----------------------------------------------- */
 
 static void test_hand_summary(void)
@@ -431,6 +473,22 @@ static void test_hand_summary(void)
     T = column(h, STRATA_CLV_COL_T);
     ASSERT_TRUE(tx[2] == 20.0 / 7 && T[0] == 1.0 && T[1] == 18.0 / 7);
     ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_TRACKING_PERIODS), 5); /* days 0..30 */
+    /* the same log in Unix seconds (any time of the day): the same summary */
+    int64_t secs[13];
+    for (int i = 0; i < 13; i++)
+        secs[i] = day[i] * 86400 + (i * 7919) % 86400;
+    strata_clv *hs = NULL;
+    ASSERT_OK(strata_clv_create(&hs));
+    ASSERT_OK(strata_clv_set_int(hs, STRATA_CLV_CALIBRATION_END, 20));
+    ASSERT_OK(strata_clv_set_int(hs, STRATA_CLV_TIME_UNIT, STRATA_RFM_TIME_SECONDS));
+    ASSERT_OK(strata_clv_fit(hs, id, secs, amt, 13));
+    for (int col = STRATA_CLV_COL_X; col <= STRATA_CLV_COL_HOLDOUT_PREDICTED; col++) {
+        double *u = column(h, col), *v = column(hs, col);
+        ASSERT_MSG(memcmp(u, v, 3 * sizeof *u) == 0, "column %d differs in seconds", col);
+        free(u);
+        free(v);
+    }
+    strata_clv_free(hs);
     /* an explicit holdout end before the log's end */
     ASSERT_OK(strata_clv_set_int(h, STRATA_CLV_HOLDOUT_END, 26));
     ASSERT_OK(strata_clv_fit(h, id, day, amt, 13));
@@ -448,6 +506,30 @@ static void test_hand_summary(void)
     free(T);
     free(z);
     free(ha);
+    strata_clv_free(h);
+}
+
+/* Every customer buys once: no repeat purchase, no key, no exclusion; no
+ * Gamma-Gamma fit (NaN parameters and spend), still a BG/NBD fit. */
+static void test_no_repeat(void)
+{
+    const int64_t id[] = {1, 2, 3, 4};
+    const int64_t day[] = {0, 3, 5, 9};
+    const double amt[] = {5, 6, 7, 8};
+    strata_clv *h = NULL;
+    ASSERT_OK(strata_clv_create(&h));
+    ASSERT_OK(strata_clv_set_int(h, STRATA_CLV_CALIBRATION_END, 9));
+    ASSERT_OK(strata_clv_fit(h, id, day, amt, 4));
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_CUSTOMERS), 4);
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_REPEAT_CUSTOMERS), 0);
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_GG_CUSTOMERS), 0);
+    ASSERT_TRUE(isnan(res(h, STRATA_CLV_RESULT_GG_P)) && isnan(res(h, STRATA_CLV_RESULT_FREQ_SPEND_CORR)));
+    ASSERT_TRUE(isfinite(res(h, STRATA_CLV_RESULT_BGNBD_LOGLIK)));
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_HOLDOUT_DAYS), 0);
+    double *sp = column(h, STRATA_CLV_COL_EXPECTED_SPEND), *pa = column(h, STRATA_CLV_COL_P_ALIVE);
+    ASSERT_TRUE(isnan(sp[0]) && pa[0] == 1.0);
+    free(sp);
+    free(pa);
     strata_clv_free(h);
 }
 
@@ -644,7 +726,9 @@ int main(void)
     RUN_TEST(test_cdnow_summary_from_log);
     RUN_TEST(test_cdnow_from_csv);
     RUN_TEST(test_threads_and_order);
+    RUN_TEST(test_threads_large);
     RUN_TEST(test_hand_summary);
+    RUN_TEST(test_no_repeat);
     RUN_TEST(test_clv_formula);
     RUN_TEST(test_bad_input);
     RUN_TEST(test_write_read_back);

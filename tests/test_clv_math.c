@@ -165,6 +165,29 @@ static const double HYP[][5] = {
     {0.25, 2.5, 1.75, 0.99, 20.783274116839085},
 };
 
+/* Expected purchases against mpmath at 50 digits (the FHL 2005 formulas):
+ *   import mpmath as mp; mp.mp.dps = 50
+ *   def E(r,al,a,b,x,tx,T,t):   # conditional, next t periods
+ *       r,al,a,b,x,tx,T,t = map(mp.mpf,(r,al,a,b,x,tx,T,t))
+ *       hyp = mp.hyp2f1(r+x, b+x, a+b+x-1, t/(al+T+t))
+ *       den = 1 + (a/(b+x-1)*((al+T)/(al+tx))**(r+x) if x > 0 else 0)
+ *       return (a+b+x-1)/(a-1)*(1-((al+T)/(al+T+t))**(r+x)*hyp)/den
+ *   unconditional: (a+b-1)/(a-1)*(1-(al/(al+t))**r*mp.hyp2f1(r,b,a+b-1,t/(al+t)))
+ * The second set: a -> 0, b large (a fit of data without dropout): the
+ * formula cancels about 1e5-fold there. */
+static void test_expectations(void)
+{
+    const double q[4] = {0.243, 4.414, 0.793, 2.426};
+    ASSERT_REL(strata__bgnbd_expected(q, 2, 30.43, 38.86, 39), 1.2260281747671445, 1e-13);
+    ASSERT_REL(strata__bgnbd_expected_new(q, 78), 1.8605190579427686, 1e-13);
+    const double d[4] = {0.3817, 9.7123, 4.4e-7, 101742.5573};
+    const double xs[4] = {0, 1, 3, 10}, want[4] = {0.39926537295474097, 1.4452841650653909,
+                                                   3.5373217492234792, 10.859453284151};
+    for (int i = 0; i < 4; i++)
+        ASSERT_REL(strata__bgnbd_expected(d, xs[i], xs[i] > 0 ? 20 : 0, 40, 52), want[i], 1e-9);
+    ASSERT_TRUE(strata__bgnbd_expected(q, 2, 30, 38, 0) == 0.0);
+}
+
 static void test_special(void)
 {
     for (size_t i = 0; i < sizeof HYP / sizeof HYP[0]; i++)
@@ -220,6 +243,7 @@ int main(void)
     RUN_TEST(test_bgnbd_gradient);
     RUN_TEST(test_gg_gradient);
     RUN_TEST(test_sums_and_threads);
+    RUN_TEST(test_expectations);
     RUN_TEST(test_special);
     RUN_TEST(test_optimiser);
     return test_summary();

@@ -921,6 +921,91 @@ static void test_model_calls(void)
         run_case(&cases[i]);
 }
 
+/* ---- CLV (issue 16) ------------------------------------------------------- */
+
+static strata_clv *ch;
+static double clv_before[4];
+
+static void clv_snapshot(double *v)
+{
+    const int keys[4] = {STRATA_CLV_RESULT_CUSTOMERS, STRATA_CLV_RESULT_BGNBD_R,
+                         STRATA_CLV_RESULT_GG_P, STRATA_CLV_RESULT_HOLDOUT_PREDICTED};
+    for (int k = 0; k < 4; k++)
+        ASSERT_OK(strata_clv_result_double(ch, keys[k], &v[k]));
+}
+
+static void clv_new(void)
+{
+    ASSERT_OK(strata_clv_create(&ch));
+    ASSERT_OK(strata_clv_set_int(ch, STRATA_CLV_THREADS, 1));
+    ASSERT_OK(strata_clv_set_int(ch, STRATA_CLV_STARTS, 1));
+    ASSERT_OK(strata_clv_set_int(ch, STRATA_CLV_CALIBRATION_END, 18250));
+}
+
+/* Fitted on the first half of the log, so that a refit differs. */
+static void clv_fitted(void)
+{
+    clv_new();
+    ASSERT_OK(strata_clv_fit(ch, ID, DAY, AMOUNT, TX / 2));
+    clv_snapshot(clv_before);
+}
+
+static void clv_free(void)
+{
+    strata_clv_free(ch);
+    ch = NULL;
+    remove(path_of("clv.h5"));
+}
+
+static int call_clv_create(void)
+{
+    return strata_clv_create(&ch);
+}
+static void clv_none(void) { ASSERT_TRUE(ch == NULL); }
+static void clv_created(void) { ASSERT_TRUE(ch != NULL); }
+static int call_clv_fit(void) { return strata_clv_fit(ch, ID, DAY, AMOUNT, TX); }
+static void clv_unchanged(void)
+{
+    double now[4];
+    clv_snapshot(now);
+    ASSERT_MSG(memcmp(now, clv_before, sizeof now) == 0, "the CLV result changed after a failed call");
+}
+static void clv_refit_ok(void)
+{
+    double now[4];
+    clv_snapshot(now);
+    ASSERT_TRUE(now[0] > clv_before[0] && isfinite(now[1]) && now[1] > 0);
+}
+static int call_clv_summary(void)
+{
+    static const int64_t id[] = {5, 3, 9, 1};
+    static const double x[] = {2, 0, 4, 1}, tx[] = {10, 0, 30, 3}, T[] = {38, 20, 39, 12},
+                        z[] = {20, 0, 35, 12};
+    return strata_clv_fit_summary(ch, id, x, tx, T, z, 4);
+}
+static void clv_summary_ok(void)
+{
+    double n = 0;
+    ASSERT_OK(strata_clv_result_double(ch, STRATA_CLV_RESULT_CUSTOMERS, &n));
+    ASSERT_TRUE(n == 4);
+}
+static int call_clv_write(void) { return strata_clv_write_h5(ch, path_of("clv.h5"), "t", 0); }
+static void clv_write_failed(void) { ASSERT_TRUE(access(path_of("clv.h5"), F_OK) != 0); }
+static void clv_write_ok(void) { ASSERT_TRUE(access(path_of("clv.h5"), F_OK) == 0); }
+
+static void test_clv_calls(void)
+{
+    const nomem_case cases[] = {
+        {"clv_create", nothing, call_clv_create, clv_none, clv_created, clv_free},
+        {"clv_fit", clv_fitted, call_clv_fit, clv_unchanged, clv_refit_ok, clv_free},
+        {"clv_fit_summary", clv_fitted, call_clv_summary, clv_unchanged, clv_summary_ok,
+         clv_free},
+        {"clv_write_h5", clv_fitted, call_clv_write, clv_write_failed, clv_write_ok, clv_free},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+}
+
 static void test_allocator_arguments(void)
 {
     ASSERT_STATUS(strata_set_allocator(fault_alloc, NULL, NULL), STRATA_E_NULL);
@@ -946,6 +1031,7 @@ int main(void)
     RUN_TEST(test_rfm_calls);
     RUN_TEST(test_profile_calls);
     RUN_TEST(test_model_calls);
+    RUN_TEST(test_clv_calls);
     if (strata_set_allocator(NULL, NULL, NULL) != STRATA_OK)
         return 1;
     rmdir(g_dir);

@@ -115,13 +115,14 @@ static void x_terms(xterms *c, double x, const double *par)
     c->ps_abx = strata__digamma(a + b + x);
 }
 
-static double point_ll(const xterms *c, double tx, double T, const double *par, double *g)
+/* ltx: log(alpha + t_x) (any value when x = 0). */
+static double point_ll(const xterms *c, double tx, double ltx, double T, const double *par,
+                       double *g)
 {
     const double r = par[0], al = par[1], a = par[2], b = par[3], x = c->x;
     const double lT = log(al + T), l2 = -(r + x) * lT;
-    double lse = l2, w2 = 1.0, w3 = 0.0, ltx = 0.0;
+    double lse = l2, w2 = 1.0, w3 = 0.0;
     if (x > 0) {
-        ltx = log(al + tx);
         double l3 = log(a) - log(b + x - 1) - (r + x) * ltx;
         double m = l2 > l3 ? l2 : l3;
         double e2 = exp(l2 - m), e3 = exp(l3 - m), s = e2 + e3;
@@ -155,7 +156,7 @@ double strata__bgnbd_loglik1(double x, double tx, double T, const double par[4],
     xterms c;
     double g[4], g0[4];
     x_terms(&c, x, par);
-    double ll = point_ll(&c, tx, T, par, g) + const_terms(par, g0);
+    double ll = point_ll(&c, tx, log(par[1] + tx), T, par, g) + const_terms(par, g0);
     if (grad)
         for (int i = 0; i < 4; i++)
             grad[i] = g[i] + g0[i];
@@ -173,12 +174,16 @@ static void bgnbd_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, in
     const ll_ctx *c = ctx;
     const strata__clv_points *p = c->p;
     xterms xt = {.x = NAN};
-    double g[4];
-    for (int64_t i = begin; i < end; i++) {
+    double g[4], tx = NAN, ltx = 0.0;
+    for (int64_t i = begin; i < end; i++) { /* sorted by x, then t_x: both cached */
         if (!(p->x[i] == xt.x))
             x_terms(&xt, p->x[i], c->par);
+        if (!(p->a[i] == tx)) {
+            tx = p->a[i];
+            ltx = log(c->par[1] + tx);
+        }
         double w = p->w[i];
-        partial[0] += w * point_ll(&xt, p->a[i], p->b[i], c->par, g);
+        partial[0] += w * point_ll(&xt, tx, ltx, p->b[i], c->par, g);
         for (int k = 0; k < 4; k++)
             partial[1 + k] += w * g[k];
     }

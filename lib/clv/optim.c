@@ -56,6 +56,7 @@ int strata__clv_minimize(const strata__clv_opt *o, strata__clv_objective fn, voi
         return 0;
     reset(H, d);
     int fresh = 1, stalls = 0;
+    double hist[10]; /* f after the last 10 iterations */
     for (int it = 0; it < o->max_iter; it++) {
         *iterations = it + 1;
         if (proj_norm(o, theta, g) < o->gtol) {
@@ -90,7 +91,7 @@ int strata__clv_minimize(const strata__clv_opt *o, strata__clv_objective fn, voi
         }
         double step = pmax > MAX_STEP ? MAX_STEP / pmax : 1.0;
         int accepted = 0;
-        for (int ls = 0; ls < 60; ls++) {
+        for (int ls = 0; ls < 40 && step * pmax > 1e-14; ls++) {
             for (int i = 0; i < d; i++)
                 tn[i] = clamp(theta[i] + step * p[i], o->lo, o->hi);
             double lin = 0.0;
@@ -102,7 +103,16 @@ int strata__clv_minimize(const strata__clv_opt *o, strata__clv_objective fn, voi
                 accepted = 1;
                 break;
             }
-            step *= 0.5;
+            /* the minimum of the quadratic through f, the slope and fn_,
+             * kept within [0.1, 0.5] of the step (a plain halving when fn_
+             * is not finite) */
+            double next = 0.5 * step;
+            if (isfinite(fn_) && lin < 0) {
+                double curv = fn_ - f - lin; /* > 0: the Armijo test failed */
+                double q = curv > 0 ? -0.5 * lin / curv * step : next;
+                next = q < 0.1 * step ? 0.1 * step : q > 0.5 * step ? 0.5 * step : q;
+            }
+            step = next;
         }
         if (!accepted) {
             if (!fresh) { /* a stale Hessian: start again from the gradient */
@@ -149,7 +159,13 @@ int strata__clv_minimize(const strata__clv_opt *o, strata__clv_objective fn, voi
                                        (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
             fresh = 0;
         }
-        /* no progress left in double precision */
+        /* no progress left worth having: the value has moved by less than
+         * 1e-12 of itself over the last 10 steps */
+        hist[it % 10] = f;
+        if (it >= 10 && hist[(it + 1) % 10] - f <= 1e-12 * fabs(f)) {
+            *converged = proj_norm(o, theta, g) < 1e3 * o->gtol;
+            break;
+        }
         stalls = df <= 1e-15 * fabs(f) ? stalls + 1 : 0;
         if (stalls >= 5) {
             *converged = proj_norm(o, theta, g) < 1e3 * o->gtol;

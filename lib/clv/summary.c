@@ -264,7 +264,8 @@ static int summarize(const int64_t *id, const int64_t *time, const double *amoun
     if (!rc) {
         keys = strata__alloc((size_t)(nk > 0 ? nk : 1), sizeof *keys);
         excl = strata__alloc((size_t)(ne > 0 ? ne : 1), sizeof *excl);
-        tmp = strata__alloc((size_t)(nk > ne ? (nk > 0 ? nk : 1) : ne), sizeof *tmp);
+        int64_t most = nk > ne ? nk : ne;
+        tmp = strata__alloc((size_t)(most > 0 ? most : 1), sizeof *tmp);
         rc = !keys || !excl || !tmp ? STRATA_E_NOMEM : STRATA_OK;
     }
     if (!rc) {
