@@ -186,6 +186,15 @@ static void test_expectations(void)
     for (int i = 0; i < 4; i++)
         ASSERT_REL(strata__bgnbd_expected(d, xs[i], xs[i] > 0 ? 20 : 0, 40, 52), want[i], 1e-9);
     ASSERT_TRUE(strata__bgnbd_expected(q, 2, 30, 38, 0) == 0.0);
+    /* a > r + x + 1: the papers' series is summed (E(0.5, 10, 6, 3, 2, 20, 40,
+     * 52) and the unconditional U(0.5, 10, 6, 3, 78) with mp.dps = 60) */
+    const double e[4] = {0.5, 10, 6.0, 3.0};
+    ASSERT_REL(strata__bgnbd_expected(e, 2, 20, 40, 52), 0.19802601143098892, 1e-13);
+    ASSERT_REL(strata__bgnbd_expected_new(e, 78), 0.9264931035719333, 1e-13);
+    /* x = 800 repeat days (a daily buyer): the papers' series would overflow
+     * (E(0.243, 30.9, 0.793, 2.426, 800, 360, 364, 364)) */
+    const double dq[4] = {0.243, 30.9, 0.793, 2.426};
+    ASSERT_REL(strata__bgnbd_expected(dq, 800, 360, 364, 364), 126.78893072002305, 1e-12);
 }
 
 static void test_special(void)

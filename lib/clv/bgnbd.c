@@ -310,14 +310,29 @@ double strata__bgnbd_p_alive(const double par[4], double x, double tx, double T)
     return 1.0 / (1.0 + exp(l));
 }
 
+/* ((1 - z)^(r + x)) 2F1(r + x, b + x; a + b + x - 1; z), the papers' form,
+ * or, by Euler's transformation 2F1(A, B; C; z) = (1 - z)^(C - A - B)
+ * 2F1(C - A, C - B; C; z), the same as (1 - z)^(a - 1) 2F1(a + b - 1 - r,
+ * a - 1; a + b + x - 1; z): l1z = log(1 - z). The sum of the papers' series
+ * grows like (1 - z)^-(r + x + 1 - a) (terms rising like k^(r + x - a)
+ * before they fall: overflow for x in the hundreds), the other's like
+ * (1 - z)^-(a - 1 - r - x) (a in the millions, a fit of data without
+ * dropout, overflows it): the one whose exponent is not positive is summed. */
+static double scaled_hyp(double r, double a, double b, double x, double z, double l1z)
+{
+    if (r + x + 1 - a > 0)
+        return exp((a - 1) * l1z) * strata__hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z);
+    return exp((r + x) * l1z) * strata__hyp2f1(r + x, b + x, a + b + x - 1, z);
+}
+
 double strata__bgnbd_expected(const double par[4], double x, double tx, double T, double t)
 {
     if (!(t > 0))
         return 0.0;
     const double r = par[0], al = par[1], a = par[2], b = par[3];
-    double hyp = strata__hyp2f1(r + x, b + x, a + b + x - 1, t / (al + T + t));
+    double z = t / (al + T + t), l1z = log(al + T) - log(al + T + t);
     double first = (a + b + x - 1) / (a - 1);
-    double second = 1.0 - exp((r + x) * (log(al + T) - log(al + T + t))) * hyp;
+    double second = 1.0 - scaled_hyp(r, a, b, x, z, l1z);
     double denom = 1.0;
     if (x > 0)
         denom += a / (b + x - 1) * exp((r + x) * (log(al + T) - log(al + tx)));
@@ -329,6 +344,6 @@ double strata__bgnbd_expected_new(const double par[4], double t)
     if (!(t > 0))
         return 0.0;
     const double r = par[0], al = par[1], a = par[2], b = par[3];
-    double hyp = strata__hyp2f1(r, b, a + b - 1, t / (al + t));
-    return (a + b - 1) / (a - 1) * (1.0 - exp(r * (log(al) - log(al + t))) * hyp);
+    double z = t / (al + t), l1z = log(al) - log(al + t);
+    return (a + b - 1) / (a - 1) * (1.0 - scaled_hyp(r, a, b, 0.0, z, l1z));
 }

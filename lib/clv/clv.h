@@ -22,9 +22,10 @@ struct strata__kernels;
 double strata__lgamma(double x);
 /* digamma(x) for x > 0, to about 1e-15 relative. */
 double strata__digamma(double x);
-/* Gauss hypergeometric 2F1(a, b; c; z) for a, b, c > 0 and 0 <= z < 1 by
- * its series, summed until the bound on what is left falls below 1e-16 of
- * the sum; NaN when z is out of range or 10^6 terms do not get there. */
+/* Gauss hypergeometric 2F1(a, b; c; z) for finite a, b, c > 0 and
+ * 0 <= z < 1 by its series, summed until the bound on what is left falls
+ * below 1e-16 of the sum; NaN when an argument is out of range or 10^6
+ * terms do not get there. */
 double strata__hyp2f1(double a, double b, double c, double z);
 
 /* ---- calibration data ---------------------------------------------------- */

@@ -31,30 +31,31 @@ double strata__digamma(double x)
 
 #define HYP_MAX_TERMS 1000000
 
-/* Sum of (a)_k (b)_k / (c)_k z^k / k!: every term is positive here, and once
- * the ratio of consecutive terms, (a + k)(b + k) z / ((c + k)(k + 1)), is
- * below 1, what is left after term t is at most t rho / (1 - rho) with rho
- * the larger of the next ratio and its limit z. */
+/* Sum of (a)_k (b)_k / (c)_k z^k / k! for any finite a and b, c > 0 and
+ * 0 <= z < 1: once the ratio of consecutive terms, (a + k)(b + k) z /
+ * ((c + k)(k + 1)), is below 1 in magnitude, what is left after term t is
+ * about |t| rho / (1 - rho) at most, rho the larger of the next ratio's
+ * magnitude and its limit z (the ratio is monotone from there on for the
+ * arguments of the models: a rational function of k tending to z). A
+ * non-positive integer a or b ends the series (a polynomial). */
 double strata__hyp2f1(double a, double b, double c, double z)
 {
-    if (!(z >= 0.0 && z < 1.0) || !(a > 0) || !(b > 0) || !(c > 0))
+    if (!(z >= 0.0 && z < 1.0) || !isfinite(a) || !isfinite(b) || !(c > 0) || !isfinite(c))
         return NAN;
     if (z == 0.0)
         return 1.0;
     double term = 1.0, sum = 1.0, comp = 0.0;
     for (int64_t k = 0; k < HYP_MAX_TERMS; k++) {
         double kk = (double)k;
-        double ratio = (a + kk) * (b + kk) / ((c + kk) * (kk + 1.0)) * z;
-        term *= ratio;
+        term *= (a + kk) * (b + kk) / ((c + kk) * (kk + 1.0)) * z;
         double t = sum + term; /* Neumaier */
         comp += fabs(sum) >= fabs(term) ? (sum - t) + term : (term - t) + sum;
         sum = t;
-        double next = (a + kk + 1) * (b + kk + 1) / ((c + kk + 1) * (kk + 2.0)) * z;
+        if (term == 0.0)
+            return sum + comp;
+        double next = fabs((a + kk + 1) * (b + kk + 1) / ((c + kk + 1) * (kk + 2.0))) * z;
         double rho = next > z ? next : z;
-        /* the ratio is monotone from here on for the arguments of the models
-         * (a rational function of k tending to z): the later ratios are at
-         * most rho */
-        if (rho < 1.0 && term * rho / (1.0 - rho) <= 1e-16 * sum)
+        if (rho < 1.0 && fabs(term) * rho / (1.0 - rho) <= 1e-16 * fabs(sum + comp))
             return sum + comp;
         if (!isfinite(sum))
             return NAN;
