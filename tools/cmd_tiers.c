@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,10 @@ static const char HELP[] =
     "     silhouettes) and the knee of the inertia curve is taken;\n"
     "  4. rank the clusters by value (recent, frequent, high-spend is valuable)\n"
     "     and name them from --tiers, best first: every customer gets a tier;\n"
+    "  with --clv (or the feature clv, or --value clv): customer lifetime value\n"
+    "     as strata clv computes it (BG/NBD + Gamma-Gamma on the same log, the\n"
+    "     calibration ending on the reference day), usable as a feature and as\n"
+    "     the value that ranks the tiers; its columns are written under /clv;\n"
     "  5. lifecycle stage per customer from the first and last purchase days:\n"
     "     new, active, dormant, lost (--new-days, --active-days, --lost-days);\n"
     "  6. profiles of every cluster and tier in the original units, counts per\n"
@@ -35,7 +40,9 @@ static const char HELP[] =
     "input, attribute feature_names); /rfm/... (the strata rfm output), /model/...\n"
     "(the saved model: strata predict OUT.h5 ...), /profile/... (per cluster),\n"
     "/tier_profile/... (per tier), /tier_stage (tiers x stages counts), and\n"
-    "/sweep/... when a range of k was given. IN.h5 is only read; on any error\n"
+    "/sweep/... when a range of k was given, /clv/... with the CLV step (x, t_x,\n"
+    "T, zbar, p_alive, expected_purchases, expected_spend, clv per customer; the\n"
+    "fitted parameters as attributes). IN.h5 is only read; on any error\n"
     "nothing is left at OUT.h5.\n"
     "\n"
     "tiers:\n"
@@ -44,7 +51,10 @@ static const char HELP[] =
     "                     high,mid,low; high,low for k = 2); at most k names (a\n"
     "                     range of k then starts at the number of names)\n"
     "  --features LIST    features from the aggregates: recency, frequency,\n"
-    "                     monetary, tenure (default recency,frequency,monetary)\n"
+    "                     monetary, tenure, clv (default recency,frequency,monetary)\n"
+    "  --value V          what ranks the clusters into tiers: rfm (default: the\n"
+    "                     features, recency counting against) or clv (the\n"
+    "                     clusters' CLV; adds clv to the features if missing)\n"
     "  --transform T      auto (default), zscore, robust, minmax, none, or\n"
     "                     log1p+zscore (log1p+robust, ...) for every feature\n"
     "  --seed S           k-means seed, >= 0 (default 0)\n"
@@ -58,6 +68,15 @@ static const char HELP[] =
     "                     reference day (default 30)\n"
     "  --active-days D    active: last purchase at most D days before (default 90)\n"
     "  --lost-days D      dormant up to D days, lost beyond (default 365)\n"
+    "\n"
+    "customer lifetime value (docs/clv.md):\n"
+    "  --clv              add the CLV step (also implied by the feature clv, by\n"
+    "                     --value clv and by the options below)\n"
+    "  --calibration-end DAY  last day of the CLV calibration period (default:\n"
+    "                     the reference day of the run)\n"
+    "  --clv-period P     weeks (default, as the papers) or days\n"
+    "  --clv-months M     CLV horizon in months (default 12)\n"
+    "  --discount-rate D  monthly discount rate of the CLV (default 0.01)\n"
     "\n" RFM_OPTIONS_HELP
     "other:\n"
     "  --threads T        worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
@@ -70,7 +89,8 @@ static const char HELP[] =
 
 enum {
     OPT_TIERS = RFM_OPT_END, OPT_FEATURES, OPT_TRANSFORM, OPT_SEED, OPT_N_INIT, OPT_MAX_ITER,
-    OPT_INIT, OPT_SAMPLE, OPT_NEW, OPT_ACTIVE, OPT_LOST, OPT_THREADS, OPT_FORCE
+    OPT_INIT, OPT_SAMPLE, OPT_NEW, OPT_ACTIVE, OPT_LOST, OPT_THREADS, OPT_FORCE, OPT_CLV,
+    OPT_CLV_END, OPT_CLV_PERIOD, OPT_CLV_MONTHS, OPT_DISCOUNT, OPT_VALUE
 };
 
 static int parse(int argc, char **argv, tiers_options *o, int *help)
@@ -90,6 +110,12 @@ static int parse(int argc, char **argv, tiers_options *o, int *help)
         {"lost-days", required_argument, NULL, OPT_LOST},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"clv", no_argument, NULL, OPT_CLV},
+        {"calibration-end", required_argument, NULL, OPT_CLV_END},
+        {"clv-period", required_argument, NULL, OPT_CLV_PERIOD},
+        {"clv-months", required_argument, NULL, OPT_CLV_MONTHS},
+        {"discount-rate", required_argument, NULL, OPT_DISCOUNT},
+        {"value", required_argument, NULL, OPT_VALUE},
         {"help", no_argument, NULL, 'h'},
         CLI_PROGRESS_OPTIONS,
         {NULL, 0, NULL, 0}};
@@ -115,6 +141,29 @@ static int parse(int argc, char **argv, tiers_options *o, int *help)
         case OPT_LOST: rc = cli_parse_int("--lost-days", optarg, 0, &o->days[2]); break;
         case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &o->threads); break;
         case OPT_FORCE: o->force = 1; break;
+        case OPT_CLV: o->clv = 1; break;
+        case OPT_CLV_END:
+            rc = cli_parse_int("--calibration-end", optarg, INT64_MIN + 1, &o->clv_end);
+            o->has_clv_end = o->clv = 1;
+            break;
+        case OPT_CLV_PERIOD:
+            o->clv = 1;
+            if (!strcmp(optarg, "weeks"))
+                o->clv_period = STRATA_CLV_WEEKS;
+            else if (!strcmp(optarg, "days"))
+                o->clv_period = STRATA_CLV_DAYS;
+            else
+                rc = cli_error(CLI_USAGE, "--clv-period must be weeks or days, got '%s'", optarg);
+            break;
+        case OPT_CLV_MONTHS:
+            o->clv = 1;
+            rc = cli_parse_int("--clv-months", optarg, 1, &o->clv_months);
+            break;
+        case OPT_DISCOUNT:
+            o->clv = 1;
+            rc = cli_parse_double("--discount-rate", optarg, 0.0, &o->discount_rate);
+            break;
+        case OPT_VALUE: o->value = optarg; break;
         default:
             if (!cli_progress_option(c, optarg, &rc) && (rc = rfm_option(c, optarg, &o->rfm)) < 0)
                 rc = cli_bad_option("tiers", c, argv);

@@ -9,22 +9,41 @@
 #include "cli_scale.h"
 #include "tiers.h"
 
-#define MAX_FEATURES 4
+#define MAX_FEATURES 5
+#define FEATURE_CLV 4 /* the CLV step's column, not an RFM aggregate */
 
-static const char *const KNOWN[MAX_FEATURES] = {"recency", "frequency", "monetary", "tenure"};
+static const char *const KNOWN[MAX_FEATURES] = {"recency", "frequency", "monetary", "tenure",
+                                                "clv"};
 static const int KNOWN_COLUMN[MAX_FEATURES] = {STRATA_RFM_COL_RECENCY, STRATA_RFM_COL_FREQUENCY,
-                                               STRATA_RFM_COL_MONETARY, STRATA_RFM_COL_TENURE};
+                                               STRATA_RFM_COL_MONETARY, STRATA_RFM_COL_TENURE,
+                                               -1};
+
+/* The CLV columns written under /clv (one row per customer of /customer_id). */
+#define CLV_NCOLS 8
+static const int CLV_COLUMN[CLV_NCOLS] = {
+    STRATA_CLV_COL_X, STRATA_CLV_COL_T_X, STRATA_CLV_COL_T, STRATA_CLV_COL_ZBAR,
+    STRATA_CLV_COL_P_ALIVE, STRATA_CLV_COL_EXPECTED_PURCHASES, STRATA_CLV_COL_EXPECTED_SPEND,
+    STRATA_CLV_COL_CLV};
+static const char *const CLV_NAME[CLV_NCOLS] = {
+    "/clv/x", "/clv/t_x", "/clv/T", "/clv/zbar", "/clv/p_alive", "/clv/expected_purchases",
+    "/clv/expected_spend", "/clv/clv"};
+#define CLV_COL_OF_CLV 7 /* index of STRATA_CLV_COL_CLV in CLV_COLUMN */
 
 void tiers_options_init(tiers_options *o)
 {
     *o = (tiers_options){.k_min = 2, .k_max = 10, .n_init = 3, .max_iter = 300,
-                         .sample = 10000, .days = {30, 90, 365}};
+                         .sample = 10000, .days = {30, 90, 365}, .clv_months = 12,
+                         .discount_rate = 0.01, .clv_period = STRATA_CLV_WEEKS};
     rfm_options_init(&o->rfm);
 }
 
 /* Everything a run holds, freed by release(). */
 typedef struct run {
     strata_rfm *rfm;
+    strata_clv *clv; /* the CLV step, or NULL */
+    double *clv_cols[CLV_NCOLS]; /* per RFM customer (NaN: not in the CLV model) */
+    int64_t clv_missing;          /* RFM customers the CLV model does not hold */
+    int value_clv;                /* --value clv */
     strata_model *model;
     strata_kmeans *sweep_km;
     strata_profile *by_cluster, *by_tier;
@@ -50,6 +69,9 @@ static void release(run *r)
     strata_kmeans_free(r->sweep_km);
     strata_model_free(r->model);
     strata_rfm_free(r->rfm);
+    strata_clv_free(r->clv);
+    for (int c = 0; c < CLV_NCOLS; c++)
+        free(r->clv_cols[c]);
     free(r->x);
     free(r->scaled);
     free(r->sweep);
@@ -82,7 +104,7 @@ static int parse_features(const char *text, run *r)
                 found = j;
         if (found < 0)
             return cli_error(CLI_USAGE, "--features: unknown feature '%.*s' (recency, "
-                             "frequency, monetary or tenure)", (int)len, p);
+                             "frequency, monetary, tenure or clv)", (int)len, p);
         for (int64_t j = 0; j < r->d; j++)
             if (r->feature[j] == found)
                 return cli_error(CLI_USAGE, "--features: '%s' given twice", KNOWN[found]);
@@ -95,6 +117,71 @@ static int parse_features(const char *text, run *r)
             return cli_error(CLI_USAGE, "--features ends with a comma");
     }
     return r->d ? CLI_OK : cli_error(CLI_USAGE, "--features is empty");
+}
+
+static int has_feature(const run *r, int which)
+{
+    for (int64_t j = 0; j < r->d; j++)
+        if (r->feature[j] == which)
+            return 1;
+    return 0;
+}
+
+/* The CLV step: BG/NBD + Gamma-Gamma on the same log (strata clv), the
+ * calibration ending on --calibration-end or the run's reference day; its
+ * columns matched to the RFM customers by id (both ascending). */
+static int clv_step(const tiers_options *o, run *r)
+{
+    int64_t end = o->clv_end;
+    if (!o->has_clv_end)
+        TRY(strata_rfm_result_int(r->rfm, STRATA_RFM_RESULT_REFERENCE_DAY_USED, &end),
+            strata_last_error());
+    TRY(strata_clv_create(&r->clv), strata_last_error());
+    strata_clv *h = r->clv;
+    const char *err = strata_clv_last_error(h);
+    TRY(strata_clv_set_int(h, STRATA_CLV_CALIBRATION_END, end), err);
+    TRY(strata_clv_set_int(h, STRATA_CLV_TIME_UNIT, o->rfm.time_unit), err);
+    TRY(strata_clv_set_int(h, STRATA_CLV_PERIOD, o->clv_period), err);
+    TRY(strata_clv_set_int(h, STRATA_CLV_CLV_MONTHS, o->clv_months), err);
+    TRY(strata_clv_set_double(h, STRATA_CLV_DISCOUNT_RATE, o->discount_rate), err);
+    TRY(strata_clv_set_int(h, STRATA_CLV_THREADS, o->threads), err);
+    TRY(strata_clv_set_progress(h, cli_progress_step, NULL), err);
+    const rfm_options *f = &o->rfm;
+    TRY(strata_clv_fit_h5(h, o->input, f->table, f->customer, f->time, f->amount), err);
+    double count;
+    TRY(strata_clv_result_double(h, STRATA_CLV_RESULT_CUSTOMERS, &count), strata_last_error());
+    int64_t m = (int64_t)count, n = r->n;
+    int64_t *ids = malloc((size_t)(m > 0 ? m : 1) * sizeof *ids);
+    double *col = malloc((size_t)(m > 0 ? m : 1) * sizeof *col);
+    int64_t *at = malloc((size_t)(n > 0 ? n : 1) * sizeof *at); /* CLV row of each customer */
+    int ok = ids && col && at;
+    for (int c = 0; c < CLV_NCOLS && ok; c++)
+        ok = (r->clv_cols[c] = malloc((size_t)(n > 0 ? n : 1) * sizeof(double))) != NULL;
+    if (!ok) {
+        free(ids);
+        free(col);
+        free(at);
+        return cli_error(CLI_RUNTIME, "out of memory for %lld customers", (long long)n);
+    }
+    int st = strata_clv_column_int64(h, STRATA_CLV_COL_CUSTOMER_ID, ids, m);
+    r->clv_missing = 0;
+    for (int64_t i = 0, j = 0; i < n && !st; i++) {
+        while (j < m && ids[j] < r->ids[i])
+            j++;
+        at[i] = j < m && ids[j] == r->ids[i] ? j : -1;
+        r->clv_missing += at[i] < 0;
+    }
+    for (int c = 0; c < CLV_NCOLS && !st; c++) {
+        st = strata_clv_column_double(h, CLV_COLUMN[c], col, m);
+        for (int64_t i = 0; i < n && !st; i++)
+            r->clv_cols[c][i] = at[i] >= 0 ? col[at[i]] : NAN;
+    }
+    free(ids);
+    free(col);
+    free(at);
+    if (st)
+        return cli_library_error(st, strata_last_error());
+    return CLI_OK;
 }
 
 /* Clean and aggregate the log; the features (original units) and stages. */
@@ -122,9 +209,21 @@ static int aggregate(const tiers_options *o, run *r)
         return cli_error(CLI_RUNTIME, "out of memory for %lld customers", (long long)n);
     }
     int st = strata_rfm_column_int64(r->rfm, STRATA_RFM_COL_CUSTOMER_ID, r->ids, n);
+    if (!st && o->clv) {
+        int crc = clv_step(o, r);
+        if (crc) {
+            free(col);
+            free(dcol);
+            return crc;
+        }
+    }
     for (int64_t j = 0; j < d && !st; j++) {
         int c = KNOWN_COLUMN[r->feature[j]];
-        if (c == STRATA_RFM_COL_MONETARY) {
+        if (r->feature[j] == FEATURE_CLV) { /* not in the CLV model: no value expected, 0 */
+            for (int64_t i = 0; i < n; i++)
+                dcol[i] = isnan(r->clv_cols[CLV_COL_OF_CLV][i]) ? 0.0
+                                                                 : r->clv_cols[CLV_COL_OF_CLV][i];
+        } else if (c == STRATA_RFM_COL_MONETARY) {
             st = strata_rfm_column_double(r->rfm, c, dcol, n);
         } else {
             st = strata_rfm_column_int64(r->rfm, c, col, n);
@@ -170,6 +269,12 @@ static int configure(const tiers_options *o, run *r, int transform)
     }
     const char *merr = strata_model_last_error(r->model);
     TRY(strata_model_set_transform(r->model, -1, transform), merr);
+    if (r->value_clv) { /* --value clv: a cluster's value is its (scaled) CLV centroid */
+        double w[MAX_FEATURES] = {0};
+        for (int64_t j = 0; j < r->d; j++)
+            w[j] = r->feature[j] == FEATURE_CLV ? 1.0 : 0.0;
+        TRY(strata_model_set_value_weights(r->model, w, r->d), merr);
+    }
     TRY(strata_model_set_source(r->model, r->source), merr);
     return CLI_OK;
 }
@@ -263,6 +368,56 @@ static int fit(const tiers_options *o, run *r)
     return CLI_OK;
 }
 
+/* The CLV model's parameters and checks as attributes of /clv. */
+static int write_clv_attrs(const tiers_options *o, run *r, strata_out *w)
+{
+    static const struct {
+        const char *name;
+        int key;
+    } attrs[] = {{"bgnbd_r", STRATA_CLV_RESULT_BGNBD_R},
+                 {"bgnbd_alpha", STRATA_CLV_RESULT_BGNBD_ALPHA},
+                 {"bgnbd_a", STRATA_CLV_RESULT_BGNBD_A},
+                 {"bgnbd_b", STRATA_CLV_RESULT_BGNBD_B},
+                 {"bgnbd_loglik", STRATA_CLV_RESULT_BGNBD_LOGLIK},
+                 {"gg_p", STRATA_CLV_RESULT_GG_P},
+                 {"gg_q", STRATA_CLV_RESULT_GG_Q},
+                 {"gg_gamma", STRATA_CLV_RESULT_GG_GAMMA},
+                 {"gg_loglik", STRATA_CLV_RESULT_GG_LOGLIK},
+                 {"freq_spend_corr", STRATA_CLV_RESULT_FREQ_SPEND_CORR}};
+    int st = STRATA_OK;
+    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0] && !st; i++) {
+        double v;
+        st = strata_clv_result_double(r->clv, attrs[i].key, &v);
+        if (!st)
+            st = strata_out_attr_double(w, "/clv", attrs[i].name, v);
+    }
+    double end = 0, customers = 0, excluded = 0;
+    if (!st)
+        st = strata_clv_result_double(r->clv, STRATA_CLV_RESULT_CALIBRATION_END, &end);
+    if (!st)
+        st = strata_clv_result_double(r->clv, STRATA_CLV_RESULT_CUSTOMERS, &customers);
+    if (!st)
+        st = strata_clv_result_double(r->clv, STRATA_CLV_RESULT_EXCLUDED, &excluded);
+    if (!st)
+        st = strata_out_attr_int(w, "/clv", "calibration_end", (int64_t)end);
+    if (!st)
+        st = strata_out_attr_int(w, "/clv", "customers", (int64_t)customers);
+    if (!st)
+        st = strata_out_attr_int(w, "/clv", "excluded", (int64_t)excluded);
+    if (!st)
+        st = strata_out_attr_int(w, "/clv", "missing", r->clv_missing);
+    if (!st)
+        st = strata_out_attr_int(w, "/clv", "clv_months", o->clv_months);
+    if (!st)
+        st = strata_out_attr_double(w, "/clv", "discount_rate", o->discount_rate);
+    if (!st)
+        st = strata_out_attr_string(w, "/clv", "period",
+                                    o->clv_period == STRATA_CLV_DAYS ? "days" : "weeks");
+    if (!st)
+        st = strata_out_attr_string(w, "/clv", "value", r->value_clv ? "clv" : "rfm");
+    return st;
+}
+
 static int write_all(const tiers_options *o, run *r)
 {
     const char *inputs[3] = {o->input, r->init_file, o->rfm.segments};
@@ -317,6 +472,10 @@ static int write_all(const tiers_options *o, run *r)
         st = strata_out_sweep(w, r->k_lo, o->k_max, r->sweep, r->suggested,
                            o->sample < n ? o->sample : n);
     free(tier_names);
+    for (int c = 0; c < CLV_NCOLS && !st && r->clv; c++)
+        st = strata_out_column_double(w, CLV_NAME[c], r->clv_cols[c], n);
+    if (!st && r->clv)
+        st = write_clv_attrs(o, r, w);
     if (!st)
         st = strata_out_attr_string(w, NULL, "source", r->source);
     if (!st)
@@ -337,6 +496,25 @@ static void print_summary(const tiers_options *o, run *r, double seconds)
            "profiles %.2f, write %.2f)\n", o->input, o->output, seconds, r->secs[0], r->secs[1],
            r->secs[2], r->secs[3], r->secs[4]);
     cli_rfm_print_report(r->rfm);
+    if (r->clv) {
+        double v[12];
+        static const int keys[12] = {
+            STRATA_CLV_RESULT_BGNBD_R, STRATA_CLV_RESULT_BGNBD_ALPHA, STRATA_CLV_RESULT_BGNBD_A,
+            STRATA_CLV_RESULT_BGNBD_B, STRATA_CLV_RESULT_BGNBD_LOGLIK, STRATA_CLV_RESULT_GG_P,
+            STRATA_CLV_RESULT_GG_Q, STRATA_CLV_RESULT_GG_GAMMA, STRATA_CLV_RESULT_FREQ_SPEND_CORR,
+            STRATA_CLV_RESULT_CALIBRATION_END, STRATA_CLV_RESULT_CUSTOMERS,
+            STRATA_CLV_RESULT_EXCLUDED};
+        for (int i = 0; i < 12; i++)
+            if (strata_clv_result_double(r->clv, keys[i], &v[i]) != STRATA_OK)
+                v[i] = NAN;
+        printf("  CLV (calibration end day %.0f, %.0f customers, %.0f first seen later, %lld "
+               "without a CLV row; value: %s):\n", v[9], v[10], v[11], (long long)r->clv_missing,
+               r->value_clv ? "clv" : "rfm");
+        printf("    BG/NBD r = %.4g, alpha = %.4g, a = %.4g, b = %.4g (log-likelihood %.1f)\n",
+               v[0], v[1], v[2], v[3], v[4]);
+        printf("    Gamma-Gamma p = %.4g, q = %.4g, gamma = %.4g; corr(frequency, spend) = "
+               "%.3f\n", v[5], v[6], v[7], v[8]);
+    }
     if (r->sweep_km) {
         printf("  k sweep (%lld..%lld; silhouette on %lld rows):\n", (long long)r->k_lo,
                (long long)o->k_max, (long long)(o->sample < r->n ? o->sample : r->n));
@@ -395,8 +573,21 @@ int tiers_run(const tiers_options *o)
     int rc = parse_features(o->features, &r);
     if (!rc)
         rc = cli_parse_transform(o->transform ? o->transform : "auto", &transform);
+    if (!rc && o->value && strcmp(o->value, "rfm") && strcmp(o->value, "clv"))
+        rc = cli_error(CLI_USAGE, "--value must be rfm or clv, got '%s'", o->value);
     if (rc)
         return rc;
+    tiers_options with_clv = *o; /* the CLV step on when asked for in any way */
+    r.value_clv = o->value && !strcmp(o->value, "clv");
+    if (r.value_clv && !has_feature(&r, FEATURE_CLV)) { /* clv joins the features */
+        if (r.d == MAX_FEATURES)
+            return cli_error(CLI_USAGE, "--value clv: clv cannot join %lld features",
+                             (long long)r.d);
+        r.feature[r.d] = FEATURE_CLV;
+        r.names[r.d++] = KNOWN[FEATURE_CLV];
+    }
+    with_clv.clv = o->clv || r.value_clv || has_feature(&r, FEATURE_CLV);
+    o = &with_clv;
     const cli_input inputs[] = {{o->input, "input file"}, {o->rfm.segments, "--segments file"}};
     if ((rc = cli_check_files(inputs, 2, o->output, o->force)))
         return rc;

@@ -1,5 +1,6 @@
 """libstrata from Python: k-means customer segmentation with scikit-learn's interface,
-and RFM scores from transaction logs (``strata.rfm``).
+RFM scores from transaction logs (``strata.rfm``) and customer lifetime value
+(``strata.clv``: BG/NBD + Gamma-Gamma).
 
 Example::
 
@@ -17,6 +18,7 @@ where it looks; ``STRATA_LIBRARY`` overrides). Failures raise subclasses of
 
 from . import _lib
 from ._version import __version__
+from .clv import CLV, clv
 from .errors import (ArgumentError, Cancelled, ClosedError, ConvergenceWarning, DTypeError, Error,
                      FileError, InternalError, NotFittedError, OutOfMemoryError,
                      OutputExistsError, StateError)
@@ -38,7 +40,7 @@ library_path = _lib.path
 __all__ = ["KMeans", "MiniBatchKMeans", "TierModel", "load_model", "tiers", "TiersResult",
            "read_frame", "migrate_h5",
            "calinski_harabasz_score", "davies_bouldin_score", "silhouette_score",
-           "silhouette_sample_rows", "sweep", "rfm", "rfm_h5", "rfm_score", "RFMResult", "profile",
+           "silhouette_sample_rows", "sweep", "rfm", "rfm_h5", "rfm_score", "RFMResult", "clv", "CLV", "profile",
            "lifecycle", "crosstab", "migrate", "STAGE_NAMES", "MOVE_NAMES", "FEATURE_STATS",
            "Error", "ArgumentError", "DTypeError",
            "FileError", "OutputExistsError", "OutOfMemoryError", "StateError", "NotFittedError",

@@ -30,6 +30,12 @@ class ModelStruct(ctypes.Structure):
 
 ModelPtr = POINTER(ModelStruct)
 
+class CLVStruct(ctypes.Structure):
+    """Opaque ``strata_clv``; only pointers to it are ever used."""
+
+
+CLVPtr = POINTER(CLVStruct)
+
 class FrameStruct(ctypes.Structure):
     """Opaque ``strata_frame``; only pointers to it are ever used."""
 
@@ -190,6 +196,22 @@ FUNCTIONS = {
     "strata_out_sweep": (c_int, [c_void_p, c_int64, c_int64, POINTER(c_double), c_int64,
                                  c_int64]),
     "strata_out_rfm": (c_int, [c_void_p, RFMPtr, c_char_p, c_char_p]),
+    "strata_clv_create": (c_int, [POINTER(CLVPtr)]),
+    "strata_clv_free": (None, [CLVPtr]),
+    "strata_clv_last_error": (c_char_p, [CLVPtr]),
+    "strata_clv_set_int": (c_int, [CLVPtr, c_int, c_int64]),
+    "strata_clv_set_double": (c_int, [CLVPtr, c_int, c_double]),
+    "strata_clv_get_int": (c_int, [CLVPtr, c_int, _int64_p]),
+    "strata_clv_get_double": (c_int, [CLVPtr, c_int, _double_p]),
+    "strata_clv_fit": (c_int, [CLVPtr, _int64_p, _int64_p, _double_p, c_int64]),
+    "strata_clv_fit_h5": (c_int, [CLVPtr, c_char_p, c_char_p, c_char_p, c_char_p, c_char_p]),
+    "strata_clv_fit_summary": (c_int, [CLVPtr, _int64_p, _double_p, _double_p, _double_p,
+                                       _double_p, c_int64]),
+    "strata_clv_result_double": (c_int, [CLVPtr, c_int, _double_p]),
+    "strata_clv_column_int64": (c_int, [CLVPtr, c_int, _int64_p, c_int64]),
+    "strata_clv_column_double": (c_int, [CLVPtr, c_int, _double_p, c_int64]),
+    "strata_clv_tracking": (c_int, [CLVPtr, _double_p, _double_p, c_int64]),
+    "strata_clv_write_h5": (c_int, [CLVPtr, c_char_p, c_char_p, c_int]),
     "strata_out_model": (c_int, [c_void_p, ModelPtr, c_char_p]),
     "strata_out_profile": (c_int, [c_void_p, c_void_p, c_char_p]),
     "strata_out_commit": (c_int, [c_void_p]),
@@ -259,6 +281,7 @@ VALUE_DOUBLE = 2
 HANDLE_KMEANS = 1
 HANDLE_RFM = 2
 HANDLE_MODEL = 4
+HANDLE_CLV = 8
 
 # strata_kmeans_result (results: keys >= 1000; parameters: keys < 1000)
 KMEANS_RESULT_N = 1000
@@ -310,6 +333,33 @@ RFM_STATS = ["count", "customer_share", "revenue", "revenue_share", "mean_recenc
 #: the rule columns the binding fills (STRATA_RFM_RULE_NCOLS of the header it follows),
 #: passed as ncols: a library that knows more columns makes the others "any"
 RFM_RULE_COLUMNS = 8
+
+# CLV (strata_clv_param, strata_clv_period, results, columns)
+CLV_CALIBRATION_END = 300
+CLV_PERIOD = 301
+CLV_TIME_UNIT = 302
+CLV_HOLDOUT_END = 303
+CLV_HORIZON = 304
+CLV_CLV_MONTHS = 305
+CLV_DISCOUNT_RATE = 306
+CLV_STARTS = 307
+CLV_THREADS = 308
+CLV_DAY_UNSET = -2**63
+CLV_PERIODS = {"weeks": 0, "days": 1}
+#: result keys (all read with strata_clv_result_double), by the names the binding reports
+CLV_RESULTS = {"customers": 4000, "repeat_customers": 4001, "excluded": 4002, "bgnbd_r": 4003,
+               "bgnbd_alpha": 4004, "bgnbd_a": 4005, "bgnbd_b": 4006, "bgnbd_loglik": 4007,
+               "gg_p": 4008, "gg_q": 4009, "gg_gamma": 4010, "gg_loglik": 4011,
+               "freq_spend_corr": 4012, "holdout_actual": 4013, "holdout_predicted": 4014,
+               "holdout_days": 4015, "calibration_end": 4016, "bgnbd_converged": 4017,
+               "tracking_periods": 4018, "gg_converged": 4019, "gg_customers": 4020}
+#: the results that are counts or days (reported as int)
+CLV_INT_RESULTS = ("customers", "repeat_customers", "excluded", "holdout_days", "calibration_end",
+                   "tracking_periods", "gg_customers")
+#: per-customer columns (customer_id and first_day int64, the others double)
+CLV_COLUMNS = {"customer_id": 0, "first_day": 1, "x": 2, "t_x": 3, "T": 4, "zbar": 5,
+               "p_alive": 6, "expected_purchases": 7, "expected_spend": 8, "clv": 9,
+               "holdout_actual": 10, "holdout_predicted": 11}
 
 # Profiles (strata_profile_stat), stages, moves
 PROFILE_STATS = ["count", "weight", "share", "mean", "std", "min", "p10", "median", "p90", "max",

@@ -26,8 +26,11 @@ from .metrics import _k_range, sweep
 from .rfm import RFMResult, _fit_log
 from .tiers import TierModel
 
-#: The features ``tiers`` can take from the RFM aggregates (``--features``).
-FEATURES = ("recency", "frequency", "monetary", "tenure")
+#: The features ``tiers`` can take from the RFM aggregates (``--features``), and clv
+#: (the CLV step's customer lifetime value).
+FEATURES = ("recency", "frequency", "monetary", "tenure", "clv")
+#: The CLV step's columns, written under /clv by ``save`` (``strata tiers --clv``).
+CLV_COLUMNS = ("x", "t_x", "T", "zbar", "p_alive", "expected_purchases", "expected_spend", "clv")
 #: Default ``sample_size`` of the sweep's Euclidean silhouette (``--sample``).
 SAMPLE_SIZE = 10000
 
@@ -42,8 +45,8 @@ def _features(features):
     names = []
     for f in items:
         if f not in FEATURES:
-            raise ArgumentError(f"features: unknown feature {f!r} (recency, frequency, monetary "
-                                f"or tenure)", -102)
+            raise ArgumentError(f"features: unknown feature {f!r} (recency, frequency, monetary, "
+                                f"tenure or clv)", -102)
         if f in names:
             raise ArgumentError(f"features: {f!r} given twice", -102)
         names.append(f)
@@ -100,10 +103,36 @@ class _Profiles:
         self.handles = []
 
 
+def _clv_step(columns, rfm, calibration_end, clv_period, clv_months, discount_rate, time_unit,
+              threads):
+    """``strata tiers --clv``'s CLV step: strata.CLV on the same log, the
+    calibration ending on calibration_end or the reference day of the RFM
+    result; its columns matched to the RFM customers (NaN where the CLV model
+    has no row: a customer first seen after the calibration end). Returns
+    (the fitted CLV, {column: n values}, customers without a CLV row)."""
+    from .clv import CLV
+    end = rfm.report["reference_day"] if calibration_end is None else calibration_end
+    model = CLV(end, period=clv_period, clv_months=clv_months, discount_rate=discount_rate,
+                time_unit=time_unit, n_threads=threads or 0)
+    model.fit(*columns)
+    ids = model.columns_["customer_id"]
+    at = np.searchsorted(ids, rfm.customer_id)
+    found = at < len(ids)
+    found[found] = ids[at[found]] == rfm.customer_id[found]
+    cols = {}
+    for name in CLV_COLUMNS:
+        out = np.full(len(rfm.customer_id), np.nan)
+        out[found] = model.columns_[name][at[found]]
+        cols[name] = out
+    return model, cols, int((~found).sum())
+
+
 def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None,
           features=("recency", "frequency", "monetary"), transform="auto", random_state=0,
           n_init=3, max_iter=300, init="k-means++", sample_size=SAMPLE_SIZE, thresholds=None,
-          n_threads=None, customer=None, time=None, source=None, **rfm_options):
+          n_threads=None, customer=None, time=None, source=None, clv=False, value="rfm",
+          calibration_end=None, clv_period="weeks", clv_months=12, discount_rate=0.01,
+          **rfm_options):
     """From a transaction log to named value tiers and lifecycle stages, in one
     call: the steps of ``strata tiers`` (docs/tiers.md, "The whole way").
 
@@ -133,8 +162,8 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
             cluster). A range of one k fits that k without a sweep.
         tier_names: names of the tiers, best first (list, or "high,mid,low");
             at most k. Default "high,mid,low" (k >= 3), "high,low" (k = 2).
-        features: names from recency, frequency, monetary and tenure (a list
-            or "recency,monetary").
+        features: names from recency, frequency, monetary, tenure and clv (a
+            list or "recency,monetary").
         transform: "auto" (log1p where heavy-tailed, then z-scores), "zscore",
             "robust", "minmax", "none", "log1p+zscore", ...; or per feature
             as :class:`TierModel` takes it.
@@ -151,6 +180,18 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
         n_threads: threads (default: all); the result does not depend on it.
         source: the provenance text saved with the model and in the file
             (default: a description of the call).
+        clv: add the CLV step (``strata tiers --clv``; implied by the feature
+            clv and by ``value="clv"``): :class:`strata.CLV` on the same log,
+            its columns in ``customers`` and, by ``save``, under /clv. A
+            customer without a CLV row (first seen after the calibration end)
+            has NaN there and 0 as the clv feature.
+        value: what ranks the clusters into tiers: "rfm" (default: the
+            model's weights by feature name) or "clv" (the clusters' scaled
+            CLV centroid; clv joins the features if missing).
+        calibration_end: the CLV calibration end (a day or a date; default
+            the reference day of the RFM result).
+        clv_period, clv_months, discount_rate: of the CLV step ("weeks" or
+            "days"; months of the CLV; its monthly discount rate).
         **rfm_options: options of :func:`strata.rfm` (bins, ties,
             reference_day, time_unit, negative, zero, duplicates, min_day,
             max_day, min_id, edges, segments, frequency, monetary).
@@ -159,6 +200,11 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
     arguments or columns, with the library's message.
     """
     names = _features(features)
+    if value not in ("rfm", "clv"):
+        raise ArgumentError(f"value must be 'rfm' or 'clv', got {value!r}", -102)
+    if value == "clv" and "clv" not in names:
+        names.append("clv")
+    want_clv = bool(clv) or "clv" in names
     k_min, k_max = _k_bounds(k)
     columns, what = _columns(customer_id, day, amount, customer, time)
     thr = None if thresholds is None else _profile._int_vector(thresholds, "thresholds",
@@ -173,14 +219,23 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
     handle = _fit_log(*columns, n_threads=threads, **rfm_options)
     rfm = RFMResult(handle)
     n = rfm.n_customers
-    x = np.ascontiguousarray(np.column_stack([getattr(rfm, f) for f in names]), np.float64)
+    clv_model, clv_cols, clv_missing = None, None, 0
+    if want_clv:
+        clv_model, clv_cols, clv_missing = _clv_step(
+            columns, rfm, calibration_end, clv_period, clv_months, discount_rate,
+            rfm_options.get("time_unit", "days"), threads)
+    x = np.ascontiguousarray(np.column_stack(
+        [np.nan_to_num(clv_cols["clv"], nan=0.0) if f == "clv" else getattr(rfm, f)
+         for f in names]), np.float64)
     stage = np.empty(n, np.int32)
     handle.call(lib.strata_rfm_lifecycle,
                 None if thr is None else thr.ctypes.data_as(ctypes.POINTER(c_int64)),
                 stage.ctypes.data_as(ctypes.POINTER(c_int32)), n)
 
     kmeans = dict(random_state=seed, n_init=n_init, max_iter=max_iter, n_threads=threads)
-    model = TierModel(tier_names=tier_names, transform=transform, init=init, **kmeans)
+    weights = [1.0 if f == "clv" else 0.0 for f in names] if value == "clv" else None
+    model = TierModel(tier_names=tier_names, transform=transform, init=init,
+                      value_weights=weights, **kmeans)
     text = model._tier_text(None)
     n_tiers = 0 if text is None else text.count(",") + 1
     if n_tiers > k_max:
@@ -213,7 +268,10 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
     by_tier = owner.add(_profile._compute(x, tier, t, None, names, threads)[0])
     return TiersResult(rfm=rfm, handle=handle, model=model, names=names, x=x, scaled=scaled,
                        stage=stage, sweep=table, suggested_k=suggested, profiles=owner,
-                       by_cluster=by_cluster, by_tier=by_tier, source=source)
+                       by_cluster=by_cluster, by_tier=by_tier, source=source,
+                       clv=None if clv_model is None else
+                       dict(model=clv_model, columns=clv_cols, missing=clv_missing, value=value,
+                            clv_months=clv_months, discount_rate=discount_rate))
 
 
 class TiersResult:
@@ -238,12 +296,17 @@ class TiersResult:
         rfm: the :class:`RFMResult` of the log.
         scaled: n x d float64, the rows k-means ran on.
         stage: int32 stage codes; ``source``: the provenance text.
+        clv: the fitted :class:`strata.CLV` of the CLV step, or None; its
+            columns (CLV_COLUMNS) are also in ``customers``, prefixed
+            ``clv_`` where a feature has the same name (``clv``).
     """
 
     def __init__(self, *, rfm, handle, model, names, x, scaled, stage, sweep, suggested_k,
-                 profiles, by_cluster, by_tier, source):
+                 profiles, by_cluster, by_tier, source, clv=None):
         import pandas as pd
 
+        self._clv = clv
+        self.clv = None if clv is None else clv["model"]
         self.rfm, self._rfm_handle, self.model = rfm, handle, model
         self.feature_names, self.scaled, self.stage = list(names), scaled, stage
         self.sweep, self.suggested_k, self.source = sweep, suggested_k, source
@@ -259,6 +322,9 @@ class TiersResult:
                                                  ordered=True)
         data["stage"] = pd.Categorical.from_codes(stage, categories=list(_ffi.STAGE_NAMES),
                                                   ordered=True)
+        if clv is not None:
+            for name in CLV_COLUMNS:
+                data[name if name not in data else f"clv_{name}"] = clv["columns"][name]
         self.customers = pd.DataFrame(data, index=index)
         counts = _profile.crosstab(model.tiers_, t, stage, len(_ffi.STAGE_NAMES))
         self.tier_stage = pd.DataFrame(counts, index=pd.Index(model.tier_names_, name="tier"),
@@ -332,8 +398,29 @@ class TiersResult:
             table = np.ascontiguousarray(self.sweep[list(_ffi.METRICS)].to_numpy(), np.float64)
             part(lib.strata_out_sweep, int(ks[0]), int(ks[-1]), ptr(table, c_double),
                  int(self.suggested_k), int(self.sweep.attrs["sample_size"]))
+        if self._clv is not None:
+            self._write_clv(part, n)
         part(lib.strata_out_attr_string, None, b"source", self.source.encode())
         part(lib.strata_out_attr_string, None, b"strata_version", lib.strata_version_string())
+
+    def _write_clv(self, part, n):
+        """/clv/... as strata tiers --clv writes it."""
+        c = self._clv
+        for name in CLV_COLUMNS:
+            col = np.ascontiguousarray(c["columns"][name], np.float64)
+            part(lib.strata_out_column_double, f"/clv/{name}".encode(),
+                 col.ctypes.data_as(ctypes.POINTER(c_double)), n)
+        p = c["model"].params_
+        for name in ("bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b", "bgnbd_loglik", "gg_p",
+                     "gg_q", "gg_gamma", "gg_loglik", "freq_spend_corr"):
+            part(lib.strata_out_attr_double, b"/clv", name.encode(), float(p[name]))
+        for name, v in (("calibration_end", p["calibration_end"]), ("customers", p["customers"]),
+                        ("excluded", p["excluded"]), ("missing", c["missing"]),
+                        ("clv_months", c["clv_months"])):
+            part(lib.strata_out_attr_int, b"/clv", name.encode(), int(v))
+        part(lib.strata_out_attr_double, b"/clv", b"discount_rate", float(c["discount_rate"]))
+        part(lib.strata_out_attr_string, b"/clv", b"period", str(p["period"]).encode())
+        part(lib.strata_out_attr_string, b"/clv", b"value", c["value"].encode())
 
 
 __all__ = ["tiers", "TiersResult", "FEATURES"]
