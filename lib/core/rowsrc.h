@@ -65,6 +65,26 @@ static inline double strata__at(const strata__data *X, int64_t i, int64_t f)
  * set. */
 typedef struct strata__rowsrc_ops {
     int (*read)(void *impl, int dtype, int64_t r0, int64_t m, void *buf, char *msg);
+    /* Zero-copy blocks (optional: map NULL means every block is read). A
+     * source that holds its rows addressable in place (a file mapped into
+     * memory) lets the walk point views straight at them:
+     * - map: on the thread that would read the block (the reader thread,
+     *   ahead of its use), make rows [r0, r0 + m) of `dtype` ready to be
+     *   pointed at (checks, page-ins) and set *mapped = 1, or *mapped = 0
+     *   when they cannot be (then they are read). Returns STRATA_OK or a
+     *   status with msg set (the source is damaged or changed: no read is
+     *   tried).
+     * - at: rows [r, r + *got) (1 <= *got <= m) that lie contiguously as
+     *   row-major dtype rows of d elements, from row r of a mapped block
+     *   [r, r + m) within it: where they start. Pure (any thread).
+     * - check: on the walking thread, right before a mapped block is handed
+     *   out: STRATA_OK, or a status with msg set (the source changed).
+     * - unmap: the caller is done with mapped rows [r0, r0 + m) (on the
+     *   thread that maps; releases their pages). */
+    int (*map)(void *impl, int dtype, int64_t r0, int64_t m, int *mapped, char *msg);
+    const void *(*at)(void *impl, int64_t r, int64_t m, int64_t *got);
+    int (*check)(void *impl, char *msg);
+    void (*unmap)(void *impl, int64_t r0, int64_t m);
 } strata__rowsrc_ops;
 
 typedef struct strata__rowsrc {
