@@ -32,7 +32,7 @@ def mark(run, it, inertia):
     t = os.times()
     marks.append((time.perf_counter(), t.user + t.system))
 km = strata.KMeans(k, init=c0, max_iter=iters, tol=0.0, random_state=1, n_threads=threads,
-                   memory=memory)
+                   memory=None if memory == "0" else memory)
 km.fit_h5(path, "/x", progress=mark)
 w = np.diff([m[0] for m in marks]); c = np.diff([m[1] for m in marks])
 print(json.dumps({"streamed": km.streamed_, "inertia": km.inertia_,
@@ -73,7 +73,7 @@ def main():
     env.pop("OPENBLAS_L2_SIZE", None)
     best = {}
     for rnd in range(args.rounds):
-        for mode in ("h5py", "1", "0"):
+        for mode in os.environ.get("MODES", "h5py,1,0").split(","):
             load = open("/proc/loadavg").read().split()[:3]
             if mode == "h5py":
                 out = subprocess.run([sys.executable, "-c", H5READ, args.file, str(1 << 20)],
@@ -82,14 +82,15 @@ def main():
                 row = {"mode": "h5py_read", "wall_s": wall, "cpu_s": cpu}
             else:
                 e = dict(env, STRATA_STREAM_MMAP=mode)
+                budget = "0" if mode == "loaded" else args.memory
                 out = subprocess.run([sys.executable, "-c", TIMER, args.file, str(args.k),
-                                      str(args.iters), args.memory, str(args.threads)],
+                                      str(args.iters), budget, str(args.threads)],
                                      capture_output=True, text=True, env=e)
                 if out.returncode:
                     sys.exit(out.stderr)
                 r = json.loads(out.stdout)
                 w, c = r["wall_s"][1:] or r["wall_s"], r["cpu_s"][1:] or r["cpu_s"]
-                row = {"mode": "mmap" if mode == "1" else "copy", "wall_s": min(w),
+                row = {"mode": {"1": "mmap", "0": "copy", "loaded": "loaded"}.get(mode, "mmap" + mode), "wall_s": min(w),
                        "cpu_s": min(c), "passes_wall_s": r["wall_s"], "passes_cpu_s": r["cpu_s"],
                        "streamed": r["streamed"], "inertia": r["inertia"]}
             row.update({"round": rnd, "loadavg": load})
