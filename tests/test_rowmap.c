@@ -38,6 +38,9 @@ typedef struct fit_out {
     char msg[512];
 } fit_out;
 
+/* Given centroids (NULL: k-means++). */
+static const double *g_init;
+
 static strata_kmeans *make_handle(int64_t threads, int64_t block_rows, int64_t max_iter)
 {
     strata_kmeans *km = NULL;
@@ -46,7 +49,10 @@ static strata_kmeans *make_handle(int64_t threads, int64_t block_rows, int64_t m
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, 11));
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, max_iter));
     ASSERT_OK(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 0.0));
-    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_KMEANSPP));
+    if (g_init)
+        ASSERT_OK(strata_kmeans_set_init_centroids(km, g_init, K, D));
+    else
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_KMEANSPP));
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_THREADS, threads));
     ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_BLOCK_ROWS, block_rows));
     return km;
@@ -170,7 +176,7 @@ static void test_mapped_matches_memory(void)
         /* chunks of 100000 rows in reverse file order: runs meeting inside
          * a work chunk (stitched), blocks of one run and of two */
         {"f32 chunks 100000 reversed", STRATA_FLOAT32, H5T_IEEE_F32LE, 230011, 100000, 0, 1, 1,
-         {32768, 122880, 4096 * 57}},
+         {122880, 32768, 4096 * 57}},
         {"f64 chunks 100000 reversed", STRATA_FLOAT64, H5T_IEEE_F64LE, 230011, 100000, 0, 1, 1,
          {122880, 0, 0}},
         /* short runs (1000 rows, reversed): every block read */
@@ -194,35 +200,52 @@ static void test_mapped_matches_memory(void)
         if (integer)
             for (int64_t i = 0; i < g.n * D; i++)
                 ((double *)g.x)[i] = round(((double *)g.x)[i]);
+        if (g.n > 110000) /* an outlier inside the second run of the first block of
+                           * 122880 rows: the far cluster's relocation must find it */
+            for (int64_t f = 0; f < D; f++)
+                gen_set(&g, 110000, f, 60.0);
         if (fc->mapped < 0)
             for (int64_t i = 0; i < g.n * D; i++)
                 ((float *)g.x)[i] *= 1e18f;
         const char *path = path_of("in.h5");
         write_h5(path, &g, fc->type, fc->chunk, fc->gz, fc->reverse);
         const int64_t max_iter = 6;
-        fit_out ref;
-        strata_kmeans *km = make_handle(1, 0, max_iter);
-        collect(km, strata_kmeans_fit(km, g.dtype, g.x, g.n, g.d, g.stride, NULL), g.n, &ref);
-        ASSERT_MSG(ref.status == STRATA_OK && ref.streamed == 0, "%s: %s", fc->what, ref.msg);
-        for (int bi = 0; bi < 3 && fc->blocks[bi]; bi++)
-            for (int64_t th = 1; th <= 2; th++)
-                for (int mm = 1; mm >= 0; mm--) {
-                    fit_out got;
-                    int64_t mapped;
-                    fit_file(path, g.n, mm, th, fc->blocks[bi], max_iter, &got, &mapped);
-                    char what[200];
-                    snprintf(what, sizeof what, "%s, block %lld, %lld threads, %s path", fc->what,
-                             (long long)fc->blocks[bi], (long long)th, mm ? "mapped" : "copy");
-                    assert_same(&ref, &got, g.n, what);
-                    ASSERT_MSG(got.streamed == 1, "%s: not streamed", what);
-                    if (mm && fc->mapped > 0)
-                        ASSERT_MSG(mapped > 0, "%s: no block mapped", what);
-                    else if (!mm || fc->mapped == 0)
-                        ASSERT_MSG(mapped == 0, "%s: %lld blocks mapped", what,
-                                   (long long)mapped);
-                    free(got.labels);
-                }
-        free(ref.labels);
+        /* k-means++; then given centroids of which the last lies far from
+         * every row: its cluster empties and the relocation walks all rows */
+        double far[K * D];
+        test_rng rng;
+        rng_seed(&rng, 5);
+        gen_pick_rows(&g, &rng, K, far);
+        for (int64_t f = 0; f < D; f++)
+            far[(K - 1) * D + f] = 1e4;
+        for (int ii = 0; ii < 2; ii++) {
+            g_init = ii ? far : NULL;
+            fit_out ref;
+            strata_kmeans *km = make_handle(1, 0, max_iter);
+            collect(km, strata_kmeans_fit(km, g.dtype, g.x, g.n, g.d, g.stride, NULL), g.n, &ref);
+            ASSERT_MSG(ref.status == STRATA_OK && ref.streamed == 0, "%s: %s", fc->what, ref.msg);
+            for (int bi = 0; bi < (ii ? 1 : 3) && fc->blocks[bi]; bi++)
+                for (int64_t th = 1; th <= 2; th++)
+                    for (int mm = 1; mm >= 0; mm--) {
+                        fit_out got;
+                        int64_t mapped;
+                        fit_file(path, g.n, mm, th, fc->blocks[bi], max_iter, &got, &mapped);
+                        char what[200];
+                        snprintf(what, sizeof what, "%s, %s, block %lld, %lld threads, %s path",
+                                 fc->what, ii ? "far centroids" : "k-means++",
+                                 (long long)fc->blocks[bi], (long long)th, mm ? "mapped" : "copy");
+                        assert_same(&ref, &got, g.n, what);
+                        ASSERT_MSG(got.streamed == 1, "%s: not streamed", what);
+                        if (mm && fc->mapped > 0)
+                            ASSERT_MSG(mapped > 0, "%s: no block mapped", what);
+                        else if (!mm || fc->mapped == 0)
+                            ASSERT_MSG(mapped == 0, "%s: %lld blocks mapped", what,
+                                       (long long)mapped);
+                        free(got.labels);
+                    }
+            free(ref.labels);
+        }
+        g_init = NULL;
         gen_free(&g);
         unlink(path);
     }

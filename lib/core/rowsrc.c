@@ -28,6 +28,7 @@ struct strata__rowsrc_walk {
     int mapped[2];          /* the slot's block is mapped (not in buf) */
     int64_t mr0[2], mm[2];  /* rows mapped in the slot, to release (mm 0: none) */
     void *seam;             /* one work chunk stitched from two mapped runs */
+    int64_t part, part_end; /* walk_next: the rest of a mapped block of several runs */
     strata__blockwalk bw;
     int ended; /* the last READ (n of n) is reported */
 };
@@ -146,7 +147,15 @@ static void stitch(const strata__rowsrc *src, int64_t r0, int64_t r1, void *buf)
 int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *more, char *msg)
 {
     const strata__rowsrc *src = w->src;
-    int64_t r0, m;
+    int64_t r0, m, got;
+    if (w->part < w->part_end) { /* the next run of a mapped block */
+        const void *x = src->ops->at(src->impl, w->part, w->part_end - w->part, &got);
+        *view = (strata__data){src->mem.dtype, x, w->part + got, src->mem.d, src->mem.d,
+                               src->mem.w, w->part};
+        w->part += got;
+        *more = 1;
+        return STRATA_OK;
+    }
     int slot;
     int rc = walk_block(w, &r0, &m, &slot, more, msg);
     if (rc || !*more)
@@ -157,17 +166,11 @@ int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *mo
         return STRATA_OK;
     }
     const void *x = w->buf[slot];
-    if (w->mapped[slot]) { /* one run: a view of it; else the runs stitched */
-        int64_t got;
+    if (w->mapped[slot]) { /* its first run; the others on the next calls */
         x = src->ops->at(src->impl, r0, m, &got);
-        if (got < m) {
-            if ((rc = slot_buffer(w, slot, msg))) {
-                *more = 0;
-                return rc;
-            }
-            stitch(src, r0, r0 + m, w->buf[slot]);
-            x = w->buf[slot];
-        }
+        w->part = r0 + got;
+        w->part_end = r0 + m;
+        m = got;
     }
     *view = (strata__data){src->mem.dtype, x, r0 + m, src->mem.d, src->mem.d, src->mem.w, r0};
     return STRATA_OK;

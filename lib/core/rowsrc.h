@@ -137,7 +137,9 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
  * STRATA_E_CANCELLED (msg set). */
 typedef struct strata__rowsrc_walk strata__rowsrc_walk;
 int strata__rowsrc_walk_open(strata__rowsrc_walk **w, const strata__rowsrc *src, char *msg);
-/* The next block into *view (rows [view->row0, view->n)); *more = 0 at the
+/* The next rows into *view (rows [view->row0, view->n)): a block, or for a
+ * block of a source's mapping that lies in several runs (ops->map), one run
+ * of it at a time; consecutive rows in order either way. *more = 0 at the
  * end. Returns STRATA_OK or the read's status (msg set). */
 int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *more, char *msg);
 void strata__rowsrc_walk_close(strata__rowsrc_walk *w);
