@@ -11,10 +11,10 @@
  * threads, contiguous and chunked files (chunk rows not a multiple of 4096,
  * a last partial chunk, chunks written in reverse so they are not adjacent
  * in the file: runs that split a work chunk), float32 and float64; the
- * mapped path is taken exactly where it should be (gzip, big-endian and
- * integer files are read); a file truncated mid-fit, mid-pass or before the
- * fit fails with a status naming it, no SIGBUS. Files are written here with
- * libhdf5 directly. */
+ * mapped path is taken exactly where it should be (gzip, big-endian,
+ * integer files and chunks of part of a row are read); a file truncated
+ * mid-fit, mid-pass or before the fit fails with a status naming it, no
+ * SIGBUS. Files are written here with libhdf5 directly. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <hdf5.h>
@@ -92,6 +92,8 @@ static void assert_same(const fit_out *a, const fit_out *b, int64_t n, const cha
  * chunked (gzip when gz), the chunks written last to first when `reverse`
  * (and no chunk cache, so each is placed as it is written: their order in
  * the file is the reverse of their rows'). */
+static int64_t g_chunk_cols; /* columns of a chunk (0: all, whole rows) */
+
 static void write_h5(const char *path, const gen_data *g, hid_t file_type, int64_t chunk_rows,
                      int gz, int reverse)
 {
@@ -101,7 +103,7 @@ static void write_h5(const char *path, const gen_data *g, hid_t file_type, int64
     hid_t sp = H5Screate_simple(2, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), dapl = H5Pcreate(H5P_DATASET_ACCESS);
     if (chunk_rows > 0) {
-        hsize_t ch[2] = {(hsize_t)chunk_rows, (hsize_t)g->d};
+        hsize_t ch[2] = {(hsize_t)chunk_rows, (hsize_t)(g_chunk_cols ? g_chunk_cols : g->d)};
         H5Pset_chunk(dcpl, 2, ch);
         if (gz)
             H5Pset_deflate(dcpl, 1);
@@ -182,6 +184,9 @@ static void test_mapped_matches_memory(void)
         /* short runs (1000 rows, reversed): every block read */
         {"f32 chunks 1000 reversed", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 1, 0,
          {8192, 0, 0}},
+        /* chunks of 2 of the 5 columns (not whole rows): read */
+        {"f32 chunks 1000 x 2", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 0, 0,
+         {8192, 0, 0}},
         /* not the fit's bytes: read */
         {"f32 gzip", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 1, 0, 0, {8192, 0, 0}},
         {"f32 big-endian", STRATA_FLOAT32, H5T_IEEE_F32BE, 30011, 0, 0, 0, 0, {8192, 0, 0}},
@@ -208,7 +213,9 @@ static void test_mapped_matches_memory(void)
             for (int64_t i = 0; i < g.n * D; i++)
                 ((float *)g.x)[i] *= 1e18f;
         const char *path = path_of("in.h5");
+        g_chunk_cols = strstr(fc->what, " x 2") ? 2 : 0;
         write_h5(path, &g, fc->type, fc->chunk, fc->gz, fc->reverse);
+        g_chunk_cols = 0;
         const int64_t max_iter = 6;
         /* k-means++; then given centroids of which the last lies far from
          * every row: its cluster empties and the relocation walks all rows */
