@@ -727,7 +727,13 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit(strata_kmeans *km, int dtype, 
  *  into memory (float32 stays float32; float64 and integer types become
  *  float64), or, when it does not fit STRATA_KMEANS_MEMORY (or with
  *  STRATA_KMEANS_BLOCK_ROWS), streamed from the file in blocks with the same
- *  result, bitwise (see STRATA_KMEANS_MEMORY). The file is opened read-only; one that is not a regular file
+ *  result, bitwise (see STRATA_KMEANS_MEMORY). Streamed, a dataset of plain
+ *  little-endian IEEE floats of the fit's type (uncompressed; contiguous or
+ *  chunked in whole rows) is read through a read-only memory mapping of the
+ *  file, without copies (STRATA_STREAM_MMAP=0 in the environment reads it
+ *  as any other; same results). A file truncated while it is streamed fails
+ *  with STRATA_E_IO; truncating it while a block is being computed may still
+ *  raise SIGBUS: fit files nothing writes to. The file is opened read-only; one that is not a regular file
  *  (a FIFO, a device) is refused with STRATA_E_IO_OPEN. The handle remembers
  *  the file with the model: strata_kmeans_write_h5() will not replace it.
  *  Same results and codes as strata_kmeans_fit(), plus the STRATA_E_IO_*

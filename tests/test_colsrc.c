@@ -397,7 +397,7 @@ static void test_prefetch_rows(void)
     static probe p = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     p.released = -1;
     p.reads = p.gave_up = 0;
-    static const strata__rowsrc_ops ops = {probe_rowread};
+    static const strata__rowsrc_ops ops = {.read = probe_rowread};
     strata__rowsrc src = {{STRATA_FLOAT64, NULL, PB * PR, 1, 1, NULL, 0}, &ops, &p, PR, NULL};
     char msg[STRATA__MSG_LEN];
     strata__rowsrc_walk *w;

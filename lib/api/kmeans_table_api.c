@@ -30,7 +30,7 @@ static int table_read(void *impl, int dtype, int64_t r0, int64_t m, void *buf, c
     return rc ? rc : strata__frame_check_rows(buf, r0, m, t->head->d, t->head->names, t->path, msg);
 }
 
-static const strata__rowsrc_ops table_ops = {table_read};
+static const strata__rowsrc_ops table_ops = {.read = table_read};
 
 /* In memory: the frame path itself (strata_frame_read_*, fit_frame). */
 static int fit_loaded(strata_kmeans *km, const char *path, const char *table,

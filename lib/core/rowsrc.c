@@ -17,18 +17,69 @@ static int64_t min64(int64_t a, int64_t b)
 /* ---- the walk --------------------------------------------------------- */
 
 /* The block walk and its prefetch are core/blockwalk.c's; a row source adds
- * its two buffers of rows, the in-memory case and the READ steps. */
+ * its two buffers of rows, the in-memory case and the READ steps. A source
+ * with zero-copy blocks (ops->map) has them mapped instead where it can: the
+ * slot then records the mapped rows, released (ops->unmap) when the slot is
+ * taken by the block after next, and the buffers are only allocated for
+ * blocks that are read. */
 struct strata__rowsrc_walk {
     const strata__rowsrc *src;
     void *buf[2];
+    int mapped[2];          /* the slot's block is mapped (not in buf) */
+    int64_t mr0[2], mm[2];  /* rows mapped in the slot, to release (mm 0: none) */
+    void *seam;             /* one work chunk stitched from two mapped runs */
+    int64_t part, part_end; /* walk_next: the rest of a mapped block of several runs */
     strata__blockwalk bw;
     int ended; /* the last READ (n of n) is reported */
 };
 
+static size_t row_bytes_of(const strata__rowsrc *src)
+{
+    return (size_t)src->mem.d * strata__dtype_size(src->mem.dtype);
+}
+
+/* A block buffer of the slot, allocated on first use. */
+static int slot_buffer(strata__rowsrc_walk *w, int slot, char *msg)
+{
+    const strata__rowsrc *src = w->src;
+    if (w->buf[slot])
+        return STRATA_OK;
+    const int64_t rows = min64(src->block_rows, src->mem.n);
+    if (!(w->buf[slot] = strata__alloc((size_t)rows, row_bytes_of(src))))
+        return strata__fail(msg, STRATA_E_NOMEM,
+                            "out of memory for two blocks of %lld rows x %lld features "
+                            "(the streamed pass's buffers)",
+                            (long long)rows, (long long)src->mem.d);
+    return STRATA_OK;
+}
+
+static void slot_release(strata__rowsrc_walk *w, int slot)
+{
+    if (w->mm[slot])
+        w->src->ops->unmap(w->src->impl, w->mr0[slot], w->mm[slot]);
+    w->mm[slot] = 0;
+    w->mapped[slot] = 0;
+}
+
 static int read_block(void *ctx, int slot, int64_t r0, int64_t m, char *msg)
 {
-    const strata__rowsrc_walk *w = ctx;
-    return w->src->ops->read(w->src->impl, w->src->mem.dtype, r0, m, w->buf[slot], msg);
+    strata__rowsrc_walk *w = ctx;
+    const strata__rowsrc *src = w->src;
+    slot_release(w, slot); /* the caller is done with the block the slot held */
+    if (src->ops->map) {
+        int mapped = 0;
+        int rc = src->ops->map(src->impl, src->mem.dtype, r0, m, &mapped, msg);
+        if (rc)
+            return rc;
+        if (mapped) {
+            w->mapped[slot] = 1;
+            w->mr0[slot] = r0;
+            w->mm[slot] = m;
+            return STRATA_OK;
+        }
+    }
+    int rc = slot_buffer(w, slot, msg);
+    return rc ? rc : src->ops->read(src->impl, src->mem.dtype, r0, m, w->buf[slot], msg);
 }
 
 int strata__rowsrc_walk_open(strata__rowsrc_walk **out, const strata__rowsrc *src, char *msg)
@@ -39,16 +90,14 @@ int strata__rowsrc_walk_open(strata__rowsrc_walk **out, const strata__rowsrc *sr
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass over the rows");
     w->src = src;
     if (src->ops) {
-        const int64_t rows = min64(src->block_rows, src->mem.n);
-        const size_t es = strata__dtype_size(src->mem.dtype);
         strata__blockwalk_init(&w->bw, src->mem.n, src->block_rows, read_block, w);
-        for (int i = 0; i < 2 && i < w->bw.nblocks; i++)
-            if (!(w->buf[i] = strata__alloc((size_t)rows, (size_t)src->mem.d * es))) {
-                strata__rowsrc_walk_close(w);
-                return strata__fail(msg, STRATA_E_NOMEM,
-                                    "out of memory for two blocks of %lld rows x %lld features "
-                                    "(the streamed pass's buffers)",
-                                    (long long)rows, (long long)src->mem.d);
+        if (!src->ops->map) /* every block is read: both buffers now */
+            for (int i = 0; i < 2 && i < w->bw.nblocks; i++) {
+                int rc = slot_buffer(w, i, msg);
+                if (rc) {
+                    strata__rowsrc_walk_close(w);
+                    return rc;
+                }
             }
     } else { /* one block: the matrix, nothing to read */
         strata__blockwalk_init(&w->bw, src->mem.n, src->mem.n, NULL, NULL);
@@ -57,7 +106,10 @@ int strata__rowsrc_walk_open(strata__rowsrc_walk **out, const strata__rowsrc *sr
     return STRATA_OK;
 }
 
-int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *more, char *msg)
+/* The next block: rows [*r0, *r0 + *m) in *slot, read or mapped; the READ
+ * steps. */
+static int walk_block(strata__rowsrc_walk *w, int64_t *r0, int64_t *m, int *slot, int *more,
+                      char *msg)
 {
     const strata__rowsrc *src = w->src;
     *more = 0;
@@ -74,9 +126,38 @@ int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *mo
         if (rc)
             return rc;
     }
-    int64_t r0, m;
+    int rc = strata__blockwalk_next(&w->bw, r0, m, slot, more, msg);
+    if (!rc && *more && src->ops && w->mapped[*slot] && src->ops->check)
+        rc = src->ops->check(src->impl, msg); /* the file as it was when mapped */
+    if (rc)
+        *more = 0;
+    return rc;
+}
+
+/* Rows [r0, r1) of a mapped block copied into buf, run by run. */
+static void stitch(const strata__rowsrc *src, int64_t r0, int64_t r1, void *buf)
+{
+    const size_t rb = row_bytes_of(src);
+    for (int64_t r = r0, got; r < r1; r += got) {
+        const void *p = src->ops->at(src->impl, r, r1 - r, &got);
+        memcpy((char *)buf + (size_t)(r - r0) * rb, p, (size_t)got * rb);
+    }
+}
+
+int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *more, char *msg)
+{
+    const strata__rowsrc *src = w->src;
+    int64_t r0, m, got;
+    if (w->part < w->part_end) { /* the next run of a mapped block */
+        const void *x = src->ops->at(src->impl, w->part, w->part_end - w->part, &got);
+        *view = (strata__data){src->mem.dtype, x, w->part + got, src->mem.d, src->mem.d,
+                               src->mem.w, w->part};
+        w->part += got;
+        *more = 1;
+        return STRATA_OK;
+    }
     int slot;
-    int rc = strata__blockwalk_next(&w->bw, &r0, &m, &slot, more, msg);
+    int rc = walk_block(w, &r0, &m, &slot, more, msg);
     if (rc || !*more)
         return rc;
     if (!src->ops) {
@@ -84,8 +165,14 @@ int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *mo
         view->row0 = 0;
         return STRATA_OK;
     }
-    *view = (strata__data){src->mem.dtype, w->buf[slot], r0 + m, src->mem.d, src->mem.d,
-                           src->mem.w, r0};
+    const void *x = w->buf[slot];
+    if (w->mapped[slot]) { /* its first run; the others on the next calls */
+        x = src->ops->at(src->impl, r0, m, &got);
+        w->part = r0 + got;
+        w->part_end = r0 + m;
+        m = got;
+    }
+    *view = (strata__data){src->mem.dtype, x, r0 + m, src->mem.d, src->mem.d, src->mem.w, r0};
     return STRATA_OK;
 }
 
@@ -94,12 +181,47 @@ void strata__rowsrc_walk_close(strata__rowsrc_walk *w)
     if (!w)
         return;
     strata__blockwalk_end(&w->bw);
+    if (w->src->ops)
+        for (int i = 0; i < 2; i++)
+            slot_release(w, i);
     strata__free(w->buf[0]);
     strata__free(w->buf[1]);
+    strata__free(w->seam);
     strata__free(w);
 }
 
 /* ---- the pass driver ---------------------------------------------------- */
+
+/* The chunks of a mapped block [r0, r0 + m): each run of the mapping in
+ * turn, its whole work chunks as one view of the mapping; a work chunk split
+ * between two runs (dataset chunks of rows not a multiple of
+ * STRATA__CHUNK_ROWS, not adjacent in the file) stitched into w->seam. Chunk
+ * indices and rows are those of a read block: the same bits. */
+static int pass_mapped(strata__rowsrc_walk *w, int64_t r0, int64_t m, int threads,
+                       strata__tree_sum *sp, strata__chunk_fn fn, void *ctx, strata__data *view,
+                       char *msg)
+{
+    const strata__rowsrc *src = w->src;
+    const int64_t U = STRATA__CHUNK_ROWS, n = src->mem.n, end = r0 + m;
+    for (int64_t r = r0; r < end;) { /* r: a multiple of U */
+        int64_t got;
+        const void *p = src->ops->at(src->impl, r, end - r, &got);
+        int64_t stop = r + got == end ? end : (r + got) / U * U;
+        if (stop == r) { /* the chunk at r spans runs */
+            if (!w->seam && !(w->seam = strata__alloc((size_t)U, row_bytes_of(src))))
+                return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's rows");
+            stop = min64(r + U, end);
+            stitch(src, r, stop, w->seam);
+            p = w->seam;
+        }
+        *view = (strata__data){src->mem.dtype, p, stop, src->mem.d, src->mem.d, src->mem.w, r};
+        if (strata__parallel_chunk_range(n, U, r / U, strata__chunk_count(stop, U), threads, sp,
+                                         fn, ctx))
+            return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
+        r = stop;
+    }
+    return STRATA_OK;
+}
 
 int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_len,
                         double *total, strata__chunk_fn fn, void *ctx, strata__data *view,
@@ -124,10 +246,18 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
     strata__rowsrc_walk *w;
     int rc = strata__rowsrc_walk_open(&w, src, msg), more = 1;
     while (!rc) {
-        if ((rc = strata__rowsrc_walk_next(w, view, &more, msg)) || !more)
+        int64_t r0, m;
+        int slot;
+        if ((rc = walk_block(w, &r0, &m, &slot, &more, msg)) || !more)
             break;
-        const int64_t c0 = view->row0 / STRATA__CHUNK_ROWS;
-        const int64_t c1 = strata__chunk_count(view->n, STRATA__CHUNK_ROWS);
+        if (w->mapped[slot]) {
+            rc = pass_mapped(w, r0, m, threads, sp, fn, ctx, view, msg);
+            continue;
+        }
+        *view = (strata__data){src->mem.dtype, w->buf[slot], r0 + m, src->mem.d, src->mem.d,
+                               src->mem.w, r0};
+        const int64_t c0 = r0 / STRATA__CHUNK_ROWS;
+        const int64_t c1 = strata__chunk_count(r0 + m, STRATA__CHUNK_ROWS);
         if (strata__parallel_chunk_range(n, STRATA__CHUNK_ROWS, c0, c1, threads, sp, fn, ctx))
             rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
     }
@@ -282,7 +412,7 @@ static int memory_read(void *impl, int dtype, int64_t r0, int64_t m, void *buf, 
     return STRATA_OK;
 }
 
-static const strata__rowsrc_ops memory_ops = {memory_read};
+static const strata__rowsrc_ops memory_ops = {.read = memory_read};
 
 void strata__rowsrc_memory_stream(const strata__data *X, int64_t block_rows, strata__rowsrc *out)
 {

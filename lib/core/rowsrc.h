@@ -65,6 +65,26 @@ static inline double strata__at(const strata__data *X, int64_t i, int64_t f)
  * set. */
 typedef struct strata__rowsrc_ops {
     int (*read)(void *impl, int dtype, int64_t r0, int64_t m, void *buf, char *msg);
+    /* Zero-copy blocks (optional: map NULL means every block is read). A
+     * source that holds its rows addressable in place (a file mapped into
+     * memory) lets the walk point views straight at them:
+     * - map: on the thread that would read the block (the reader thread,
+     *   ahead of its use), make rows [r0, r0 + m) of `dtype` ready to be
+     *   pointed at (checks, page-ins) and set *mapped = 1, or *mapped = 0
+     *   when they cannot be (then they are read). Returns STRATA_OK or a
+     *   status with msg set (the source is damaged or changed: no read is
+     *   tried).
+     * - at: rows [r, r + *got) (1 <= *got <= m) that lie contiguously as
+     *   row-major dtype rows of d elements, from row r of a mapped block
+     *   [r, r + m) within it: where they start. Pure (any thread).
+     * - check: on the walking thread, right before a mapped block is handed
+     *   out: STRATA_OK, or a status with msg set (the source changed).
+     * - unmap: the caller is done with mapped rows [r0, r0 + m) (on the
+     *   thread that maps; releases their pages). */
+    int (*map)(void *impl, int dtype, int64_t r0, int64_t m, int *mapped, char *msg);
+    const void *(*at)(void *impl, int64_t r, int64_t m, int64_t *got);
+    int (*check)(void *impl, char *msg);
+    void (*unmap)(void *impl, int64_t r0, int64_t m);
 } strata__rowsrc_ops;
 
 typedef struct strata__rowsrc {
@@ -117,7 +137,9 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
  * STRATA_E_CANCELLED (msg set). */
 typedef struct strata__rowsrc_walk strata__rowsrc_walk;
 int strata__rowsrc_walk_open(strata__rowsrc_walk **w, const strata__rowsrc *src, char *msg);
-/* The next block into *view (rows [view->row0, view->n)); *more = 0 at the
+/* The next rows into *view (rows [view->row0, view->n)): a block, or for a
+ * block of a source's mapping that lies in several runs (ops->map), one run
+ * of it at a time; consecutive rows in order either way. *more = 0 at the
  * end. Returns STRATA_OK or the read's status (msg set). */
 int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *more, char *msg);
 void strata__rowsrc_walk_close(strata__rowsrc_walk *w);

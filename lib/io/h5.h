@@ -65,9 +65,17 @@ void strata__h5_rows_close(strata__h5_rows *st);
 int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
                                      int64_t block_bytes);
 /* The row source reading st (which must outlive it) as dtype in blocks of
- * block_rows (a multiple of STRATA__CHUNK_ROWS); no weights. */
+ * block_rows (a multiple of STRATA__CHUNK_ROWS); no weights. Where the
+ * dataset is stored as plain dtype rows (unfiltered little-endian IEEE floats
+ * of dtype's width, contiguous or chunked in whole rows) the file is mapped
+ * and blocks are views of the mapping, no copy (h5_read.c, "The mapped
+ * path"; STRATA_STREAM_MMAP=0 in the environment turns it off); else every
+ * block is read. Results are the same bits either way. */
 void strata__h5_rows_rowsrc(strata__h5_rows *st, int dtype, int64_t block_rows,
                               strata__rowsrc *out);
+/* Blocks served from a mapping since the process started (all sources; a
+ * debug count for tests and benchmarks). */
+int64_t strata__h5_rows_mapped_blocks(void);
 
 /* Write a matrix as a chunked gzip dataset of a new file (temporary name, then rename). */
 int strata__h5_write_matrix(const char *path, const char *dataset, int dtype, const void *buf,

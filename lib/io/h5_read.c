@@ -1,11 +1,15 @@
 /* Reading a 2-D numeric HDF5 dataset: checks that turn every way the file can
  * be wrong into a message naming the file and dataset, then a read in row
  * blocks with HDF5 converting the elements to float or double. */
+#define _GNU_SOURCE /* MADV_POPULATE_READ, F_DUPFD_CLOEXEC */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -638,11 +642,30 @@ int strata__h5_read_into(const char *path, const char *dataset, int dtype, void 
 
 /* ---- A dataset streamed in blocks (the HDF5 row source) --------------- */
 
+/* Rows [r0, r0 + rows) of a dataset stored as plain row-major elements of
+ * the type a fit uses, from byte `off` of the file: a run of its chunks
+ * adjacent in the file (or the whole contiguous dataset). */
+typedef struct h5_run {
+    int64_t r0, rows;
+    uint64_t off;
+} h5_run;
+
 struct strata__h5_rows {
     source s;
     char *path, *dataset; /* s's names, owned */
     int64_t chunk_rows;   /* the dataset's chunk rows (0: not chunked) */
     struct stat at_open;  /* the file as opened: a change in place is an error */
+    /* Zero-copy reads (see "The mapped path" below): the whole file mapped
+     * read-only, the dataset's rows as runs of the mapping. */
+    int map_tried;
+    int map_dtype;      /* the rows' dtype as mapped; 0: nothing mapped */
+    int fd;             /* a duplicate of HDF5's descriptor of the file (-1: none) */
+    const char *base;   /* the mapping (NULL: none) */
+    size_t len;
+    h5_run *runs;
+    int64_t nruns;
+    size_t row_bytes;
+    int populate;       /* MADV_POPULATE_READ works here (else MADV_WILLNEED only) */
 };
 
 /* A file written in place while it is streamed would mix old and new rows
@@ -662,10 +685,25 @@ static int file_unchanged(const char *path, const struct stat *at_open, char *ms
     return STRATA_OK;
 }
 
+static void unmap_file(strata__h5_rows *st)
+{
+    if (st->base)
+        munmap((void *)st->base, st->len);
+    if (st->fd >= 0)
+        close(st->fd);
+    strata__free(st->runs);
+    st->base = NULL;
+    st->fd = -1;
+    st->runs = NULL;
+    st->nruns = 0;
+    st->map_dtype = 0;
+}
+
 void strata__h5_rows_close(strata__h5_rows *st)
 {
     if (!st)
         return;
+    unmap_file(st);
     strata__h5_guard g;
     strata__h5_enter(&g);
     source_close(&st->s);
@@ -689,6 +727,7 @@ int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows 
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory opening '%s'", path);
     }
     st->s = (source){.file = -1, .dset = -1, .space = -1};
+    st->fd = -1;
     strata__h5_guard g;
     strata__h5_enter(&g);
     int rc = source_open(st->path, st->dataset, &st->s, msg);
@@ -739,7 +778,268 @@ static int stream_read_op(void *impl, int dtype, int64_t r0, int64_t m, void *bu
     return strata__h5_rows_read(impl, dtype, r0, m, buf, msg);
 }
 
-static const strata__rowsrc_ops stream_ops = {stream_read_op};
+/* ---- The mapped path: zero-copy blocks -----------------------------------
+ * A dataset stored as plain little-endian IEEE floats of the fit's type
+ * (float32 rows of an f32 dataset, float64 of an f64 one), unfiltered,
+ * contiguous or in chunks of whole rows (chunk shape rc x d), in a plain file
+ * (the sec2 driver, no user block) is served without a copy: the file is
+ * mapped read-only (MAP_SHARED, PROT_READ) and the walk's views point into
+ * the mapping (lib/core/rowsrc.h, ops map/at/check/unmap). Chunks adjacent
+ * in the file, in row order, make one run; a block of many short runs is read
+ * instead. Every offset and size is checked against the file's size before
+ * anything is mapped; a file the checks refuse, or on which mmap fails, is
+ * read as before. STRATA_STREAM_MMAP=0 in the environment turns the path off.
+ *
+ * Pages: the reader thread pages a block in ahead of its use
+ * (MADV_WILLNEED, then MADV_POPULATE_READ, which reports a page beyond the
+ * end of a truncated file as EFAULT instead of a SIGBUS) and drops the block
+ * before last (MADV_DONTNEED: the pages leave the process, not the page
+ * cache), so the process maps at most two blocks of the file at a time, the
+ * memory its two block buffers would take on the read path.
+ *
+ * A file truncated while mapped: every block checks, before it is paged in and
+ * again before it is handed out, that the descriptor's file has the size and
+ * modification time it had at the open (a change is an error naming the
+ * file). What no check can cover: a truncation in the moments between the last
+ * check and the compute threads' touching the block's pages; a page then gone
+ * raises SIGBUS (docs/design.md, "Row sources"). */
+
+static atomic_llong mapped_blocks;
+
+int64_t strata__h5_rows_mapped_blocks(void)
+{
+    return (int64_t)atomic_load(&mapped_blocks);
+}
+
+/* The runs of st's dataset, or 0 rows when they cannot be mapped. Under the
+ * HDF5 lock. */
+static int dataset_runs(strata__h5_rows *st, int dtype, uint64_t file_size)
+{
+    const source *s = &st->s;
+    const size_t es = dtype == STRATA_FLOAT32 ? 4 : 8;
+    const size_t rb = es * (size_t)s->d;
+    hid_t type = H5Dget_type(s->dset);
+    htri_t same = type < 0 ? -1
+                  : H5Tequal(type, dtype == STRATA_FLOAT32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE);
+    /* the host's floats are those bytes (little-endian IEEE) */
+    htri_t native = H5Tequal(dtype == STRATA_FLOAT32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
+                             dtype == STRATA_FLOAT32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE);
+    if (type >= 0)
+        H5Tclose(type);
+    if (same <= 0 || native <= 0)
+        return 0;
+    hid_t fcpl = H5Fget_create_plist(s->file), fapl = H5Fget_access_plist(s->file);
+    hsize_t userblock = 1;
+    int plain = fcpl >= 0 && fapl >= 0 && H5Pget_userblock(fcpl, &userblock) >= 0 &&
+                userblock == 0 && H5Pget_driver(fapl) == H5FD_SEC2;
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    hid_t dcpl = H5Dget_create_plist(s->dset);
+    H5D_layout_t layout = dcpl < 0 ? H5D_LAYOUT_ERROR : H5Pget_layout(dcpl);
+    hsize_t chunk[2] = {0, 0};
+    int ok = plain && dcpl >= 0 && H5Pget_nfilters(dcpl) == 0 &&
+             H5Pget_external_count(dcpl) == 0;
+    if (ok && layout == H5D_CHUNKED)
+        ok = H5Pget_chunk(dcpl, 2, chunk) == 2 && chunk[0] >= 1 && chunk[1] == (hsize_t)s->d;
+    else if (layout != H5D_CONTIGUOUS)
+        ok = 0;
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (!ok)
+        return 0;
+    if (layout == H5D_CONTIGUOUS) {
+        haddr_t at = H5Dget_offset(s->dset);
+        if (at == HADDR_UNDEF || (uint64_t)at > file_size ||
+            (uint64_t)s->n > (file_size - (uint64_t)at) / rb)
+            return 0;
+        if (!(st->runs = strata__alloc(1, sizeof *st->runs)))
+            return 0;
+        st->runs[0] = (h5_run){0, s->n, (uint64_t)at};
+        st->nruns = 1;
+        return 1;
+    }
+    const int64_t rc = (int64_t)chunk[0], nchunks = (s->n + rc - 1) / rc;
+    const uint64_t chunk_bytes = (uint64_t)rc * rb;
+    if (!(st->runs = strata__alloc((size_t)nchunks, sizeof *st->runs)))
+        return 0;
+    int64_t nr = 0;
+    for (int64_t c = 0; c < nchunks; c++) {
+        hsize_t coord[2] = {(hsize_t)(c * rc), 0}, size = 0;
+        haddr_t at = HADDR_UNDEF;
+        unsigned mask = 1;
+        if (H5Dget_chunk_info_by_coord(s->dset, coord, &mask, &at, &size) < 0 ||
+            at == HADDR_UNDEF || mask != 0 || size != chunk_bytes ||
+            (uint64_t)at > file_size || chunk_bytes > file_size - (uint64_t)at) {
+            strata__free(st->runs);
+            st->runs = NULL;
+            return 0; /* not allocated (fill values), filtered, or damaged */
+        }
+        const int64_t rows = c == nchunks - 1 ? s->n - c * rc : rc;
+        h5_run *last = nr ? &st->runs[nr - 1] : NULL;
+        if (last && last->off + (uint64_t)last->rows * rb == (uint64_t)at)
+            last->rows += rows; /* adjacent in the file: one run */
+        else
+            st->runs[nr++] = (h5_run){c * rc, rows, (uint64_t)at};
+    }
+    st->nruns = nr;
+    return 1;
+}
+
+/* Map st's file for dtype rows if its dataset allows (see above); nothing
+ * mapped otherwise. Tried once. */
+static void map_file(strata__h5_rows *st, int dtype)
+{
+    if (st->map_tried)
+        return;
+    st->map_tried = 1;
+    const char *env = getenv("STRATA_STREAM_MMAP");
+    if (env && !strcmp(env, "0"))
+        return;
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    int *handle = NULL;
+    struct stat now;
+    if (H5Fget_vfd_handle(st->s.file, H5P_DEFAULT, (void **)&handle) >= 0 && handle &&
+        (st->fd = fcntl(*handle, F_DUPFD_CLOEXEC, 0)) >= 0 && fstat(st->fd, &now) == 0 &&
+        S_ISREG(now.st_mode) && now.st_dev == st->at_open.st_dev &&
+        now.st_ino == st->at_open.st_ino && now.st_size == st->at_open.st_size &&
+        now.st_size > 0 && (uint64_t)now.st_size <= SIZE_MAX &&
+        dataset_runs(st, dtype, (uint64_t)now.st_size)) {
+        void *p = mmap(NULL, (size_t)now.st_size, PROT_READ, MAP_SHARED, st->fd, 0);
+        if (p != MAP_FAILED) {
+            st->base = p;
+            st->len = (size_t)now.st_size;
+            st->map_dtype = dtype;
+            st->row_bytes = (size_t)st->s.d * (dtype == STRATA_FLOAT32 ? 4 : 8);
+            st->populate = 1;
+            madvise(p, st->len, MADV_SEQUENTIAL);
+        }
+    }
+    strata__h5_leave(&g);
+    if (!st->base)
+        unmap_file(st);
+}
+
+/* The file behind the mapping as it was at the open. */
+static int mapped_unchanged(const strata__h5_rows *st, char *msg)
+{
+    struct stat now;
+    if (fstat(st->fd, &now) != 0 || now.st_size != st->at_open.st_size ||
+        now.st_mtim.tv_sec != st->at_open.st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != st->at_open.st_mtim.tv_nsec)
+        return strata__fail(msg, STRATA_E_IO, "'%s' changed while the fit streamed it (its size "
+                            "or modification time differ from when it was opened): fit a file "
+                            "nothing writes to", st->path);
+    return STRATA_OK;
+}
+
+/* The run holding row r. */
+static const h5_run *run_of(const strata__h5_rows *st, int64_t r)
+{
+    int64_t lo = 0, hi = st->nruns - 1;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo + 1) / 2;
+        if (st->runs[mid].r0 <= r)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return &st->runs[lo];
+}
+
+static const void *stream_at_op(void *impl, int64_t r, int64_t m, int64_t *got)
+{
+    const strata__h5_rows *st = impl;
+    const h5_run *run = run_of(st, r);
+    const int64_t left = run->r0 + run->rows - r;
+    *got = left < m ? left : m;
+    return st->base + run->off + (uint64_t)(r - run->r0) * st->row_bytes;
+}
+
+/* Pages mapped beyond a range asked for: the kernel maps a whole large folio
+ * of the page cache (up to a PMD, 2 MiB, aligned in the file) when it
+ * populates or faults in any page of it, so a release rounds out to this.
+ * Without it the pages between two runs (another dataset's chunks) stayed
+ * mapped: +0.6 MB a block, +57 MB of RSS a pass of the 100M file. */
+#define FOLIO_MAX ((uint64_t)2 << 20)
+
+/* Apply advice to the pages of rows [r0, r0 + m), run by run, each run's
+ * bytes rounded out to multiples of `align` bytes of the file (a multiple
+ * of the page size) within the mapping; the first failure's errno, or 0. */
+static int advise_rows(const strata__h5_rows *st, int64_t r0, int64_t m, int advice,
+                       uint64_t align)
+{
+    for (int64_t r = r0, got; r < r0 + m; r += got) {
+        const char *p = stream_at_op((void *)st, r, r0 + m - r, &got);
+        uint64_t a = (uint64_t)(p - st->base), b = a + (uint64_t)got * st->row_bytes;
+        a -= a % align;
+        b = b % align ? b + (align - b % align) : b;
+        if (b > st->len)
+            b = st->len;
+        if (madvise((void *)(st->base + a), (size_t)(b - a), advice) != 0)
+            return errno;
+    }
+    return 0;
+}
+
+/* A block of more than one run per this many rows is read instead (a pass
+ * over a mapped block syncs its threads once a run). */
+#define MIN_RUN_ROWS (8 * STRATA__CHUNK_ROWS)
+
+static int stream_map_op(void *impl, int dtype, int64_t r0, int64_t m, int *mapped, char *msg)
+{
+    strata__h5_rows *st = impl;
+    *mapped = 0;
+    if (!st->base || dtype != st->map_dtype)
+        return STRATA_OK;
+    int64_t runs = 0;
+    for (int64_t r = r0, got; r < r0 + m; r += got, runs++)
+        (void)stream_at_op(st, r, r0 + m - r, &got);
+    if (runs > 1 && runs > m / MIN_RUN_ROWS)
+        return STRATA_OK;
+    int rc = mapped_unchanged(st, msg);
+    if (rc)
+        return rc;
+    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    (void)advise_rows(st, r0, m, MADV_WILLNEED, page);
+#ifdef MADV_POPULATE_READ
+    if (st->populate) {
+        int err = advise_rows(st, r0, m, MADV_POPULATE_READ, page);
+        if (err == EINVAL || err == ENOSYS)
+            st->populate = 0; /* an older kernel: the compute threads fault the pages in */
+        else if (err == EFAULT)
+            return strata__fail(msg, STRATA_E_IO, "'%s' changed while the fit streamed it (rows "
+                                "%lld-%lld are no longer in the file: truncated?): fit a file "
+                                "nothing writes to", st->path, (long long)r0,
+                                (long long)(r0 + m - 1));
+        /* other failures (EINTR, EAGAIN, ENOMEM): the pages fault in when used */
+    }
+#endif
+    atomic_fetch_add(&mapped_blocks, 1);
+    *mapped = 1;
+    return STRATA_OK;
+}
+
+static int stream_check_op(void *impl, char *msg)
+{
+    return mapped_unchanged(impl, msg);
+}
+
+static void stream_unmap_op(void *impl, int64_t r0, int64_t m)
+{
+    /* rounded out: pages of the blocks beside it, if dropped too, fault
+     * back in from the page cache when used */
+    (void)advise_rows(impl, r0, m, MADV_DONTNEED, FOLIO_MAX);
+}
+
+static const strata__rowsrc_ops stream_ops = {.read = stream_read_op};
+static const strata__rowsrc_ops mapped_ops = {.read = stream_read_op,
+                                              .map = stream_map_op,
+                                              .at = stream_at_op,
+                                              .check = stream_check_op,
+                                              .unmap = stream_unmap_op};
 
 int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
                                      int64_t block_bytes)
@@ -762,7 +1062,9 @@ int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
 void strata__h5_rows_rowsrc(strata__h5_rows *st, int dtype, int64_t block_rows,
                               strata__rowsrc *out)
 {
-    *out = (strata__rowsrc){{dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0}, &stream_ops, st,
+    map_file(st, dtype);
+    *out = (strata__rowsrc){{dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0},
+                            st->base && st->map_dtype == dtype ? &mapped_ops : &stream_ops, st,
                             block_rows, NULL};
 }
 

@@ -1,0 +1,352 @@
+/* The mapped path of the HDF5 row source (lib/io/h5_read.c, "The mapped
+ * path"): a dataset of plain little-endian IEEE floats of the fit's type,
+ * unfiltered, contiguous or chunked in whole rows, is streamed as views of the
+ * file mapped into memory; every other one is read. White-box: like
+ * test_colsrc this program links the static library, to count the blocks
+ * served from a mapping (strata__h5_rows_mapped_blocks).
+ *
+ * Checked: a streamed fit of the file gives bitwise the labels, centroids and
+ * inertia of the in-memory fit of the same values, on the mapped path and on
+ * the copy path (STRATA_STREAM_MMAP=0), for several block sizes, 1 and 2
+ * threads, contiguous and chunked files (chunk rows not a multiple of 4096,
+ * a last partial chunk, chunks written in reverse so they are not adjacent
+ * in the file: runs that split a work chunk), float32 and float64; the
+ * mapped path is taken exactly where it should be (gzip, big-endian,
+ * integer files and chunks of part of a row are read); a file truncated
+ * mid-fit, mid-pass or before the fit fails with a status naming it, no
+ * SIGBUS. Files are written here with libhdf5 directly. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <hdf5.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ref.h"
+#include "test.h"
+#include "tmpdir.h"
+#include "io/h5.h"
+
+#define D 5
+#define K 6
+
+typedef struct fit_out {
+    int status;
+    double c[K * D];
+    double inertia;
+    int64_t n_iter, streamed;
+    int32_t *labels;
+    char msg[512];
+} fit_out;
+
+/* Given centroids (NULL: k-means++). */
+static const double *g_init;
+
+static strata_kmeans *make_handle(int64_t threads, int64_t block_rows, int64_t max_iter)
+{
+    strata_kmeans *km = NULL;
+    ASSERT_OK(strata_kmeans_create(&km));
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, K));
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_SEED, 11));
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_MAX_ITER, max_iter));
+    ASSERT_OK(strata_kmeans_set_double(km, STRATA_KMEANS_TOL, 0.0));
+    if (g_init)
+        ASSERT_OK(strata_kmeans_set_init_centroids(km, g_init, K, D));
+    else
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, STRATA_INIT_KMEANSPP));
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_THREADS, threads));
+    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_BLOCK_ROWS, block_rows));
+    return km;
+}
+
+static void collect(strata_kmeans *km, int status, int64_t n, fit_out *r)
+{
+    memset(r, 0, sizeof *r);
+    r->status = status;
+    snprintf(r->msg, sizeof r->msg, "%s", strata_kmeans_last_error(km));
+    if (status == STRATA_OK) {
+        r->labels = test_alloc((size_t)n, sizeof(int32_t));
+        ASSERT_OK(strata_kmeans_centroids(km, r->c, K, D));
+        ASSERT_OK(strata_kmeans_labels(km, r->labels, n));
+        ASSERT_OK(strata_kmeans_result_double(km, STRATA_KMEANS_RESULT_INERTIA, &r->inertia));
+        ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_N_ITER, &r->n_iter));
+        ASSERT_OK(strata_kmeans_result_int(km, STRATA_KMEANS_RESULT_STREAMED, &r->streamed));
+    }
+    strata_kmeans_free(km);
+}
+
+static void assert_same(const fit_out *a, const fit_out *b, int64_t n, const char *what)
+{
+    ASSERT_MSG(a->status == STRATA_OK && b->status == STRATA_OK, "%s: %d (%s) / %d (%s)", what,
+               a->status, a->msg, b->status, b->msg);
+    if (a->status || b->status)
+        return;
+    ASSERT_MSG(memcmp(a->c, b->c, sizeof a->c) == 0, "%s: centroids differ", what);
+    ASSERT_MSG(memcmp(&a->inertia, &b->inertia, sizeof(double)) == 0,
+               "%s: inertia %.17g vs %.17g", what, a->inertia, b->inertia);
+    ASSERT_MSG(a->n_iter == b->n_iter, "%s: n_iter", what);
+    ASSERT_MSG(memcmp(a->labels, b->labels, (size_t)n * sizeof(int32_t)) == 0,
+               "%s: labels differ", what);
+}
+
+/* A file /x of g's rows as file_type: chunk_rows 0 = contiguous, else
+ * chunked (gzip when gz), the chunks written last to first when `reverse`
+ * (and no chunk cache, so each is placed as it is written: their order in
+ * the file is the reverse of their rows'). */
+static int64_t g_chunk_cols; /* columns of a chunk (0: all, whole rows) */
+
+static void write_h5(const char *path, const gen_data *g, hid_t file_type, int64_t chunk_rows,
+                     int gz, int reverse)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_TRUE(f >= 0);
+    hsize_t dims[2] = {(hsize_t)g->n, (hsize_t)g->d};
+    hid_t sp = H5Screate_simple(2, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    if (chunk_rows > 0) {
+        hsize_t ch[2] = {(hsize_t)chunk_rows, (hsize_t)(g_chunk_cols ? g_chunk_cols : g->d)};
+        H5Pset_chunk(dcpl, 2, ch);
+        if (gz)
+            H5Pset_deflate(dcpl, 1);
+        H5Pset_chunk_cache(dapl, 0, 0, 1.0);
+    }
+    hid_t ds = H5Dcreate2(f, "/x", file_type, sp, H5P_DEFAULT, dcpl, dapl);
+    ASSERT_TRUE(ds >= 0);
+    hid_t mt = g->dtype == STRATA_FLOAT32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+    const size_t es = g->dtype == STRATA_FLOAT32 ? 4 : 8;
+    const int64_t step = chunk_rows > 0 ? chunk_rows : g->n;
+    const int64_t nparts = (g->n + step - 1) / step;
+    for (int64_t p = 0; p < nparts; p++) {
+        const int64_t c = reverse ? nparts - 1 - p : p;
+        hsize_t start[2] = {(hsize_t)(c * step), 0};
+        hsize_t count[2] = {(hsize_t)(c == nparts - 1 ? g->n - c * step : step), (hsize_t)g->d};
+        hid_t fsp = H5Dget_space(ds);
+        H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
+        hid_t msp = H5Screate_simple(2, count, NULL);
+        ASSERT_TRUE(H5Dwrite(ds, mt, msp, fsp, H5P_DEFAULT,
+                             (const char *)g->x + (size_t)(c * step * g->d) * es) >= 0);
+        H5Sclose(msp);
+        H5Sclose(fsp);
+    }
+    if (reverse && chunk_rows > 0) { /* the premise: chunk 0 lies after chunk 1 */
+        hsize_t c0[2] = {0, 0}, c1[2] = {(hsize_t)chunk_rows, 0}, size;
+        haddr_t a0, a1;
+        unsigned mask;
+        ASSERT_TRUE(H5Dget_chunk_info_by_coord(ds, c0, &mask, &a0, &size) >= 0);
+        ASSERT_TRUE(H5Dget_chunk_info_by_coord(ds, c1, &mask, &a1, &size) >= 0);
+        ASSERT_MSG(a0 > a1, "chunks not reversed in the file: %llu, %llu",
+                   (unsigned long long)a0, (unsigned long long)a1);
+    }
+    H5Dclose(ds);
+    H5Pclose(dcpl);
+    H5Pclose(dapl);
+    H5Sclose(sp);
+    H5Fclose(f);
+}
+
+/* A fit of path:/x on the mapped path (mmap 1) or the copy path (0); *mapped
+ * receives the blocks served from a mapping. */
+static void fit_file(const char *path, int64_t n, int mmap_on, int64_t threads,
+                     int64_t block_rows, int64_t max_iter, fit_out *r, int64_t *mapped)
+{
+    setenv("STRATA_STREAM_MMAP", mmap_on ? "1" : "0", 1);
+    const int64_t before = strata__h5_rows_mapped_blocks();
+    strata_kmeans *km = make_handle(threads, block_rows, max_iter);
+    collect(km, strata_kmeans_fit_h5(km, path, "/x"), n, r);
+    *mapped = strata__h5_rows_mapped_blocks() - before;
+    unsetenv("STRATA_STREAM_MMAP");
+}
+
+typedef struct file_case {
+    const char *what;
+    int dtype;      /* of the data (and of the fit) */
+    hid_t type;     /* in the file */
+    int64_t n, chunk;
+    int gz, reverse;
+    int mapped;     /* the mapped path is expected (1), not (0), either (-1) */
+    int64_t blocks[3];
+} file_case;
+
+static void test_mapped_matches_memory(void)
+{
+    const file_case cases[] = {
+        {"f32 contiguous", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 0, 0, 0, 1, {4096, 12288, 0}},
+        {"f64 contiguous", STRATA_FLOAT64, H5T_IEEE_F64LE, 30011, 0, 0, 0, 1, {8192, 0, 0}},
+        /* chunks of 1000 rows, adjacent: one run; last chunk partial */
+        {"f32 chunks 1000", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 0, 1,
+         {4096, 12288, 0}},
+        {"f64 chunks 1000", STRATA_FLOAT64, H5T_IEEE_F64LE, 30011, 1000, 0, 0, 1, {8192, 0, 0}},
+        /* chunks of 100000 rows in reverse file order: runs meeting inside
+         * a work chunk (stitched), blocks of one run and of two */
+        {"f32 chunks 100000 reversed", STRATA_FLOAT32, H5T_IEEE_F32LE, 230011, 100000, 0, 1, 1,
+         {122880, 32768, 4096 * 57}},
+        {"f64 chunks 100000 reversed", STRATA_FLOAT64, H5T_IEEE_F64LE, 230011, 100000, 0, 1, 1,
+         {122880, 0, 0}},
+        /* short runs (1000 rows, reversed): every block read */
+        {"f32 chunks 1000 reversed", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 1, 0,
+         {8192, 0, 0}},
+        /* chunks of 2 of the 5 columns (not whole rows): read */
+        {"f32 chunks 1000 x 2", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 0, 0,
+         {8192, 0, 0}},
+        /* not the fit's bytes: read */
+        {"f32 gzip", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 1, 0, 0, {8192, 0, 0}},
+        {"f32 big-endian", STRATA_FLOAT32, H5T_IEEE_F32BE, 30011, 0, 0, 0, 0, {8192, 0, 0}},
+        {"f64 from int32", STRATA_FLOAT64, H5T_STD_I32LE, 30011, 0, 0, 0, 0, {8192, 0, 0}},
+        /* float32 values too spread for float32 distances: the fit asks
+         * for float64 rows, which a float32 mapping cannot serve (read);
+         * its float32 passes before are mapped */
+        {"f32 widened", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 0, 0, 0, -1, {8192, 0, 0}},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const file_case *fc = &cases[ci];
+        const int integer = fc->type == H5T_STD_I32LE;
+        gen_data g;
+        gen_blobs(&g, 300 + ci, fc->dtype, fc->n, D, D, K, integer ? 500.0 : 10.0,
+                  integer ? 30.0 : 1.5, 0.0, 0);
+        if (integer)
+            for (int64_t i = 0; i < g.n * D; i++)
+                ((double *)g.x)[i] = round(((double *)g.x)[i]);
+        if (g.n > 110000) /* an outlier inside the second run of the first block of
+                           * 122880 rows: the far cluster's relocation must find it */
+            for (int64_t f = 0; f < D; f++)
+                gen_set(&g, 110000, f, 60.0);
+        if (fc->mapped < 0)
+            for (int64_t i = 0; i < g.n * D; i++)
+                ((float *)g.x)[i] *= 1e18f;
+        const char *path = path_of("in.h5");
+        g_chunk_cols = strstr(fc->what, " x 2") ? 2 : 0;
+        write_h5(path, &g, fc->type, fc->chunk, fc->gz, fc->reverse);
+        g_chunk_cols = 0;
+        const int64_t max_iter = 6;
+        /* k-means++; then given centroids of which the last lies far from
+         * every row: its cluster empties and the relocation walks all rows */
+        double far[K * D];
+        test_rng rng;
+        rng_seed(&rng, 5);
+        gen_pick_rows(&g, &rng, K, far);
+        for (int64_t f = 0; f < D; f++)
+            far[(K - 1) * D + f] = 1e4;
+        for (int ii = 0; ii < 2; ii++) {
+            g_init = ii ? far : NULL;
+            fit_out ref;
+            strata_kmeans *km = make_handle(1, 0, max_iter);
+            collect(km, strata_kmeans_fit(km, g.dtype, g.x, g.n, g.d, g.stride, NULL), g.n, &ref);
+            ASSERT_MSG(ref.status == STRATA_OK && ref.streamed == 0, "%s: %s", fc->what, ref.msg);
+            for (int bi = 0; bi < (ii ? 1 : 3) && fc->blocks[bi]; bi++)
+                for (int64_t th = 1; th <= 2; th++)
+                    for (int mm = 1; mm >= 0; mm--) {
+                        fit_out got;
+                        int64_t mapped;
+                        fit_file(path, g.n, mm, th, fc->blocks[bi], max_iter, &got, &mapped);
+                        char what[200];
+                        snprintf(what, sizeof what, "%s, %s, block %lld, %lld threads, %s path",
+                                 fc->what, ii ? "far centroids" : "k-means++",
+                                 (long long)fc->blocks[bi], (long long)th, mm ? "mapped" : "copy");
+                        assert_same(&ref, &got, g.n, what);
+                        ASSERT_MSG(got.streamed == 1, "%s: not streamed", what);
+                        if (mm && fc->mapped > 0)
+                            ASSERT_MSG(mapped > 0, "%s: no block mapped", what);
+                        else if (!mm || fc->mapped == 0)
+                            ASSERT_MSG(mapped == 0, "%s: %lld blocks mapped", what,
+                                       (long long)mapped);
+                        free(got.labels);
+                    }
+            free(ref.labels);
+        }
+        g_init = NULL;
+        gen_free(&g);
+        unlink(path);
+    }
+}
+
+/* ---- truncation ------------------------------------------------------------ */
+
+static const char *g_path;
+static off_t g_cut;
+
+/* After the first iteration (between passes). */
+static int cut_after_iter(void *user, int64_t run, int64_t iteration, double inertia)
+{
+    (void)user;
+    (void)run;
+    (void)inertia;
+    if (iteration == 1)
+        ASSERT_TRUE(truncate(g_path, g_cut) == 0);
+    return 0;
+}
+
+/* Mid-pass: before the third block of a pass of the iterations (the block
+ * after it is already paged in by then). */
+static int g_iter_started;
+static int cut_mid_pass(void *user, int step, int64_t run, int64_t done, int64_t total,
+                        double value)
+{
+    (void)user;
+    (void)run;
+    (void)total;
+    (void)value;
+    if (step == STRATA_STEP_ITERATE)
+        g_iter_started = 1;
+    if (step == STRATA_STEP_READ && g_iter_started == 1 && done == 2 * 4096) {
+        ASSERT_TRUE(truncate(g_path, g_cut) == 0);
+        g_iter_started = 2;
+    }
+    return 0;
+}
+
+static void test_truncated(void)
+{
+    gen_data g;
+    gen_blobs(&g, 401, STRATA_FLOAT32, 30011, D, D, K, 10.0, 1.5, 0.0, 0);
+    const char *path = path_of("cut.h5");
+    g_path = path;
+    const int64_t chunks[] = {0, 1000};
+    for (int ci = 0; ci < 2; ci++)
+        for (int mm = 1; mm >= 0; mm--)
+            for (int how = 0; how < 3; how++) {
+                write_h5(path, &g, H5T_IEEE_F32LE, chunks[ci], 0, 0);
+                struct stat st;
+                ASSERT_TRUE(stat(path, &st) == 0);
+                g_cut = st.st_size / 2;
+                setenv("STRATA_STREAM_MMAP", mm ? "1" : "0", 1);
+                const int64_t before = strata__h5_rows_mapped_blocks();
+                strata_kmeans *km = make_handle(2, 4096, 5);
+                if (how == 0)
+                    ASSERT_OK(strata_kmeans_set_progress(km, cut_after_iter, NULL));
+                else if (how == 1) {
+                    g_iter_started = 0;
+                    ASSERT_OK(strata_kmeans_set_step_progress(km, cut_mid_pass, NULL));
+                } else
+                    ASSERT_TRUE(truncate(path, g_cut) == 0); /* before the fit */
+                fit_out r;
+                collect(km, strata_kmeans_fit_h5(km, path, "/x"), g.n, &r);
+                const int64_t mapped = strata__h5_rows_mapped_blocks() - before;
+                unsetenv("STRATA_STREAM_MMAP");
+                char what[120];
+                snprintf(what, sizeof what, "chunk %lld, %s path, cut %s", (long long)chunks[ci],
+                         mm ? "mapped" : "copy",
+                         how == 0 ? "between passes" : how == 1 ? "mid-pass" : "before the fit");
+                ASSERT_MSG(r.status != STRATA_OK && strstr(r.msg, path), "%s: %d: %s", what,
+                           r.status, r.msg);
+                if (how < 2) {
+                    ASSERT_MSG(r.status == STRATA_E_IO &&
+                               strstr(r.msg, "changed while the fit streamed it"), "%s: %d: %s",
+                               what, r.status, r.msg);
+                    ASSERT_MSG(mm ? mapped > 0 : mapped == 0, "%s: %lld blocks mapped", what,
+                               (long long)mapped);
+                }
+                free(r.labels);
+                unlink(path);
+            }
+    gen_free(&g);
+}
+
+int main(void)
+{
+    if (tmpdir_make("strata_rowmap"))
+        return 1;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    RUN_TEST(test_mapped_matches_memory);
+    RUN_TEST(test_truncated);
+    rmdir(g_dir);
+    return test_summary();
+}
