@@ -6,13 +6,14 @@ Usage: kmeans_mpi_check.py STRATA STRATA_MPI MPIRUN NP [--errors]
 For every case (small generated data: several n that do not divide into
 4096-row chunks evenly, n smaller than NP x 4096 so that some ranks hold no
 rows, float32 and float64, k-means++, random and given-centroid inits,
-n_init > 1, a run whose given centroids leave clusters empty so that rows
-are relocated) the serial program `strata kmeans` writes the reference
+n_init > 1, Hamerly and Yinyang, a run whose given centroids leave clusters
+empty so that rows are relocated) the serial program `strata kmeans` writes the reference
 OUT.h5 once; then `mpirun -np NP strata-mpi kmeans` with 1 and 2 OpenMP
 threads must write the same labels, centroids, inertia, n_iter and every
 other root attribute bit for bit (only `created` and the added `mpi_ranks`
 may differ). With --errors: bad input under MPI (a missing file, k > n, a
-missing dataset, an algorithm not distributed, an existing output) fails on
+missing dataset, a NaN, an algorithm or option not distributed, an existing
+output) fails on
 every rank with the same message and exit status, writes no output and does
 not hang (a timeout fails the test).
 """
@@ -100,6 +101,15 @@ def cases(tmp):
                 ["--init", "random", "--n-init", "3", "--seed", "7"]))
     out.append(("n8193_f64_kpp_k33", blobs(rs, 2 * 4096 + 1, 3, 10, np.float64), 33,
                 ["--seed", "11", "--max-iter", "25"]))
+    # the bounded algorithms: each rank keeps its rows' bounds
+    out.append(("n12305_f64_hamerly", blobs(rs, 3 * 4096 + 17, 4, 6, np.float64), 6,
+                ["--algorithm", "hamerly"]))
+    out.append(("n10000_f32_hamerly_random", blobs(rs, 10000, 3, 5, np.float32), 5,
+                ["--algorithm", "hamerly", "--init", "random", "--n-init", "2"]))
+    out.append(("n12305_f64_yinyang_k40", blobs(rs, 3 * 4096 + 17, 3, 12, np.float64), 40,
+                ["--algorithm", "yinyang", "--max-iter", "30"]))
+    out.append(("n9000_f32_yinyang", blobs(rs, 9000, 5, 20, np.float32), 24,
+                ["--algorithm", "yinyang"]))
     # empty clusters: given centroids in equal pairs leave one of each pair
     # empty after the first assignment; the farthest rows are relocated
     x = blobs(rs, 3 * 4096 + 100, 2, 2, np.float64)
@@ -148,7 +158,7 @@ def check_errors(tmp):
          "nope.h5"),
         ("k > n", ["kmeans", path + ":/x", "-k", "6000"], 1, "k = 6000 is larger"),
         ("missing dataset", ["kmeans", path + ":/y", "-k", "3"], 1, "/y"),
-        ("hamerly", ["kmeans", path + ":/x", "-k", "3", "--algorithm", "hamerly"], 1,
+        ("minibatch", ["kmeans", path + ":/x", "-k", "3", "--algorithm", "minibatch"], 1,
          "not distributed yet"),
         ("k-means||", ["kmeans", path + ":/x", "-k", "3", "--init", "k-means||"], 1,
          "not distributed yet"),
