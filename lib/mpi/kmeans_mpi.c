@@ -119,12 +119,10 @@ int strata_kmeans_fit_h5_mpi(strata_kmeans *km, MPI_Comm comm, const char *path,
      * the fit's exchanges agree on every other failure. */
     if ((rc = strata__kmeans_fit_rows(km, &src, 0)))
         goto done;
-    const strata__kmeans_output *o;
-    strata__kmeans_output out;
+    strata__kmeans_output out; /* the model's labels: this rank's rows filled */
     if ((rc = strata__kmeans_output_of(km, NULL, &out)))
         goto done;
-    o = &out;
-    exchange_labels(&dist, (int32_t *)o->labels, info.n);
+    exchange_labels(&dist, (int32_t *)out.labels, info.n);
     strata__kmeans_set_inputs(km, path, NULL, NULL, NULL);
 done:
     strata__free(local);
