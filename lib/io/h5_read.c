@@ -1063,9 +1063,9 @@ void strata__h5_rows_rowsrc(strata__h5_rows *st, int dtype, int64_t block_rows,
                               strata__rowsrc *out)
 {
     map_file(st, dtype);
-    *out = (strata__rowsrc){{dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0},
-                            st->base && st->map_dtype == dtype ? &mapped_ops : &stream_ops, st,
-                            block_rows, NULL};
+    *out = (strata__rowsrc){.mem = {dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0},
+                            .ops = st->base && st->map_dtype == dtype ? &mapped_ops : &stream_ops,
+                            .impl = st, .block_rows = block_rows};
 }
 
 void strata__matrix_free(strata__matrix *m)
