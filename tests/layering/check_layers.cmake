@@ -1,6 +1,6 @@
 # The layering of docs/design.md, checked on every #include "dir/..." of lib/:
 # each component may include only itself and the components listed below it,
-# and only lib/io includes hdf5.h. Users of the library (tools/, bench/) include
+# only lib/io and lib/mpi include hdf5.h, only lib/mpi mpi.h. Users of the library (tools/, bench/) include
 # no header of lib/. Run: cmake -DSRC=<source dir> -P check_layers.cmake
 set(allowed_core core)
 set(allowed_kernels kernels core)
@@ -10,6 +10,8 @@ set(allowed_profile profile kernels core)
 set(allowed_tiers tiers kmeans profile kernels core)
 set(allowed_io io core)
 set(allowed_api api tiers kmeans rfm profile io kernels core)
+# the distributed build only (STRATA_MPI): MPI and parallel HDF5 under the API
+set(allowed_mpi mpi api tiers kmeans rfm profile io kernels core)
 
 set(bad "")
 file(GLOB components RELATIVE ${SRC}/lib ${SRC}/lib/*)
@@ -31,8 +33,11 @@ foreach(comp ${components})
           string(APPEND bad "${f}: ${line} (lib/${comp} may include only: ${allowed_${comp}})\n")
         endif()
       endif()
-      if(line MATCHES "<hdf5" AND NOT comp STREQUAL "io")
-        string(APPEND bad "${f}: ${line} (only lib/io includes HDF5)\n")
+      if(line MATCHES "<hdf5" AND NOT comp STREQUAL "io" AND NOT comp STREQUAL "mpi")
+        string(APPEND bad "${f}: ${line} (only lib/io and lib/mpi include HDF5)\n")
+      endif()
+      if(line MATCHES "<mpi" AND NOT comp STREQUAL "mpi")
+        string(APPEND bad "${f}: ${line} (only lib/mpi includes MPI)\n")
       endif()
     endforeach()
   endforeach()
