@@ -844,8 +844,9 @@ int strata_rfm_fit_h5_mpi(strata_rfm *h, MPI_Comm comm, const char *path, const 
     strata__free(f.amount);
     strata__free(f.kept);
     strata__free(f.rows);
-    if (rc) {
+    if (rc) { /* the previous result stays */
         strata__rfm_customers_free(&c);
+        strata__rfm_scores_retire(&s, NULL);
         return rc;
     }
     return agree(&f.x, strata__rfm_dist_hold(h, &c, &f.rep, &s, path));

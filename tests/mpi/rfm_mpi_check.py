@@ -39,6 +39,19 @@ def write_log(path, cid, day, amount, float_ids=False):
         f["amount"] = np.asarray(amount, np.float64)
 
 
+def as_table(src, dst):
+    """The same log as one compound dataset /tx (what h5py writes for a
+    structured array): read with --table."""
+    with h5py.File(src, "r") as f:
+        cid, day, amt = f["customer_id"][()], f["day"][()], f["amount"][()]
+    rec = np.zeros(len(cid), dtype=[("customer_id", cid.dtype), ("day", np.int64),
+                                    ("amount", np.float64)])
+    rec["customer_id"], rec["day"], rec["amount"] = cid, day, amt
+    with h5py.File(dst, "w") as f:
+        f.create_dataset("tx", data=rec, chunks=(97,))
+    return dst
+
+
 def cdnow(tmp):
     src = DATA / "cdnow" / "CDNOW_master.txt"
     if not src.exists():
@@ -169,6 +182,7 @@ def main():
                 logs[name] = p
         logs["syn-small"] = synthetic(tmp, 1, 400, 60)
         logs["syn-one"] = synthetic(tmp, 2, 5, 2)
+        logs["syn-table"] = as_table(synthetic(tmp, 6, 5000, 700), tmp / "table.h5")
         logs["syn-big-ids"] = synthetic(tmp, 3, 3000, 500, base=2**62 - 10**6, spread=997)
         # > 2^16 customers: profile chunks cut between ranks, and at np 2
         # and 3 a rank with whole chunks between two cut ones
@@ -188,12 +202,15 @@ def main():
         ]
         if a.quick:
             settings = settings[:2]
-        cols = {"cdnow": ["--customer", "/customer_id", "--time", "/day", "--amount", "/amount"]}
         ran = 0
         for lname, log in logs.items():
             for sname, opts in settings[:3] if lname in big else settings:
-                base = [str(log), "--customer", "/customer_id", "--time", "/day",
-                        "--amount", "/amount"] + opts
+                if lname == "syn-table":
+                    base = [str(log), "--table", "/tx", "--customer", "customer_id",
+                            "--time", "day", "--amount", "amount"] + opts
+                else:
+                    base = [str(log), "--customer", "/customer_id", "--time", "/day",
+                            "--amount", "/amount"] + opts
                 ref = tmp / f"{lname}-{sname}-serial.h5"
                 r = run([a.serial, "rfm"] + base + ["-o", str(ref)])
                 if r.returncode != 0:
