@@ -295,9 +295,13 @@ static int dsel_select(void *c, const double *v, int64_t nloc, const int64_t *ra
     return rc;
 }
 
-static int dsel_sum(void *c, double *v, int64_t m)
+static int dsel_sum(void *c, double *v, int64_t m, int rc)
 {
     const dsel *d = c;
+    if (rc == STRATA_E_NOMEM) /* the binning pass's scratch: no message yet */
+        rc = nomem(d->x, "the bins");
+    if ((rc = agree(d->x, rc)))
+        return rc;
     MPI_Allreduce(MPI_IN_PLACE, v, (int)m, MPI_DOUBLE, MPI_SUM, d->x->comm);
     return STRATA_OK;
 }
@@ -704,7 +708,7 @@ static int score(fit *f, const strata__rfm_customers *c, int64_t offset, int64_t
         rc = strata__rfm_bin_part(&sel, xv, n, f->d.q, f->d.ties, f->d.cuts[k],
                                   k == STRATA_RFM_RECENCY, f->d.threads, f->d.kern, out[k],
                                   s->edges[k], &s->nbins[k]);
-        rc = agree(x, rc ? (rc == STRATA_E_NOMEM ? nomem(x, "the bins") : rc) : 0);
+        rc = agree(x, rc); /* already agreed: the statuses and messages are the same */
     }
     if (!rc)
         rc = strata__rfm_assign_segments(f->d.rules, f->d.q, s->r, s->f, s->m, n, f->d.threads,

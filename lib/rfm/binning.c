@@ -196,9 +196,10 @@ int strata__rfm_bin_part(const strata__rfm_selector *sel, const double *v, int64
     b.map = (strata__rank_map){.base = base, .add = reverse ? q : 1, .step = reverse ? -1 : 1};
     /* below[j]: values above key j, so the count c = j + 1 .. m */
     double below[STRATA__RANK_KEYS_MAX] = {0};
-    if ((rc = strata__parallel_chunks(nloc, BIN_CHUNK, threads, (int)b.m, below, bin_chunk, &b)))
-        return rc;
-    if (sel->sum && b.m > 0 && (rc = sel->sum(sel->ctx, below, b.m)))
+    rc = strata__parallel_chunks(nloc, BIN_CHUNK, threads, (int)b.m, below, bin_chunk, &b);
+    if (sel->sum && b.m > 0) /* collective: called whatever this part's status */
+        rc = sel->sum(sel->ctx, below, b.m, rc);
+    if (rc)
         return rc;
     /* N(count >= c) is n for c = 0 and below[c - 1] for c = 1..m: bin 0
      * holds the counts up to base, bin c - base the count c above it */

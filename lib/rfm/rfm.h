@@ -139,14 +139,15 @@ int strata__rfm_bin(const double *v, int64_t n, int q, int ties, const double *c
  * the tie-break order. select finds, among all n, the values of t ascending
  * ranks (keys ordered by value, then position; repeats allowed) into val,
  * and with pos != NULL their positions; sum adds m counts over all parts in
- * place (exact integers held in doubles; NULL: one part). Both are
- * collective: every part calls them in the same order with the same ranks.
- * Return 0 or a status. */
+ * place (exact integers held in doubles; NULL: one part), given this part's
+ * status rc so far. Both are collective: every part calls them in the same
+ * order with the same ranks, whatever its own status, and every part gets
+ * the same return: 0 or a status (one part's failure is every part's). */
 typedef struct strata__rfm_selector {
     int64_t n, offset;
     int (*select)(void *ctx, const double *v, int64_t nloc, const int64_t *ranks, int64_t t,
                   double *val, int64_t *pos);
-    int (*sum)(void *ctx, double *x, int64_t m);
+    int (*sum)(void *ctx, double *x, int64_t m, int rc);
     void *ctx;
 } strata__rfm_selector;
 
