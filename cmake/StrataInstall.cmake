@@ -43,11 +43,20 @@ install(FILES ${PROJECT_BINARY_DIR}/cmake/strataConfig.cmake
 # adds for libstrata.a, the same dependencies as the static target's.
 set(STRATA_PC_REQUIRES_PRIVATE "")
 set(libs "")
+# Debian's hdf5.pc is an alternative that libhdf5-openmpi-dev points at the
+# MPI build of HDF5; libstrata links the serial one (FindHDF5's), so name it
+# as hdf5-serial where that exists (Debian, Ubuntu), else as hdf5.
 if(PKG_CONFIG_FOUND)
-  pkg_check_modules(STRATA_PC_HDF5 QUIET hdf5)
+  pkg_check_modules(STRATA_PC_HDF5 QUIET hdf5-serial)
+  if(STRATA_PC_HDF5_FOUND)
+    set(STRATA_PC_HDF5_NAME hdf5-serial)
+  else()
+    pkg_check_modules(STRATA_PC_HDF5 QUIET hdf5)
+    set(STRATA_PC_HDF5_NAME hdf5)
+  endif()
 endif()
 if(STRATA_PC_HDF5_FOUND)
-  set(STRATA_PC_REQUIRES_PRIVATE "hdf5")
+  set(STRATA_PC_REQUIRES_PRIVATE "${STRATA_PC_HDF5_NAME}")
 else()
   list(APPEND libs ${HDF5_C_LIBRARIES})
 endif()

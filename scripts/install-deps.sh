@@ -10,7 +10,10 @@ PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libopenblas-dev li
       # ABI and reference-doc checks (ctest -L abi, scripts/docs.sh)
       abigail-tools doxygen
       # Debian packages (scripts/build-debs.sh, tests/deb/test_debs.sh)
-      dpkg-dev debhelper dh-python help2man lintian fakeroot man-db "$@")
+      dpkg-dev debhelper dh-python help2man lintian fakeroot man-db
+      # the distributed build (-DSTRATA_MPI=ON, scripts/test-mpi.sh): Open MPI and
+      # HDF5's parallel build (libstrata itself keeps linking the serial one)
+      openmpi-bin libopenmpi-dev libhdf5-openmpi-dev "$@")
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,10 @@
 #include "cli_input.h"
 #include "cli_progress.h"
 
+#ifdef STRATA_CLI_MPI
+#include "strata_mpi.h"
+#endif
+
 static const char HELP_HEAD[] =
     "usage: strata kmeans IN.h5:/path/to/dataset -k K -o OUT.h5 [options]\n"
     "       strata kmeans IN.h5 --columns /a,/b,... -k K -o OUT.h5 [options]\n"
@@ -276,6 +280,26 @@ static int run(strata_kmeans *km, const options *o)
     CLI_TRY(km, strata_kmeans_set_step_progress(km, cli_progress_step, NULL));
     cli_progress_begin("kmeans");
     double t0 = cli_now();
+#ifdef STRATA_CLI_MPI
+    /* strata-mpi: a dataset is fitted and written by all ranks together */
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (!o->in.dataset && size > 1)
+        return cli_error(CLI_USAGE, "strata-mpi kmeans under mpirun reads one 2-D dataset "
+                         "(IN.h5:/dataset), not --columns or --table");
+    if (o->in.dataset) {
+        int st = strata_kmeans_fit_h5_mpi(km, MPI_COMM_WORLD, o->in.file, o->in.dataset);
+        double seconds = cli_now() - t0;
+        if (!st)
+            st = strata_kmeans_write_h5_mpi(km, MPI_COMM_WORLD, o->output,
+                                            o->in.source ? o->in.source : o->input,
+                                            o->force ? STRATA_WRITE_FORCE : 0);
+        cli_progress_end();
+        if (st)
+            return cli_library_error(st, strata_kmeans_last_error(km));
+        return summarise(km, o, seconds);
+    }
+#endif
     int st = o->in.dataset ? strata_kmeans_fit_h5(km, o->in.file, o->in.dataset)
                            : cli_input_fit(&o->in, km);
     double seconds = cli_now() - t0;

@@ -4,6 +4,11 @@
 
 #include "cli.h"
 
+#ifdef STRATA_CLI_MPI
+#include <mpi.h>
+#include <stdlib.h>
+#endif
+
 static const char HELP[] =
     "usage: strata <command> [options]\n"
     "\n"
@@ -45,6 +50,44 @@ static const char HELP[] =
     "Outputs are written under a temporary name and renamed when complete; on\n"
     "SIGINT, SIGTERM or SIGHUP the temporary file is removed, and one left by a\n"
     "killed run is removed by the next run writing the same output.\n";
+
+#ifdef STRATA_CLI_MPI
+/* strata-mpi: the same program linked to libstrata_mpi (docs/distributed.md).
+ * Under mpirun with more than one rank only `kmeans` runs (distributed);
+ * every rank runs the command in this process (no supervising child: a
+ * forked child cannot use MPI), rank 0 alone prints to stdout, and every
+ * rank prints its errors and returns the same exit status. */
+static int run_mpi(int argc, char **argv, int (*cmd)(int, char **), int distributed)
+{
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size > 1 && !distributed)
+        return cli_error(CLI_USAGE, "'%s' does not run distributed: under mpirun with %d ranks "
+                         "strata-mpi runs only kmeans (run it with one rank, or use strata)",
+                         argv[0], size);
+    return cmd(argc, argv);
+}
+
+static int main_mpi(int argc, char **argv);
+
+int main(int argc, char **argv)
+{
+    int provided, rank = 0;
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fputs("strata-mpi: error: MPI_Init_thread failed\n", stderr);
+        return CLI_RUNTIME;
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank > 0 && !freopen("/dev/null", "w", stdout))
+        fclose(stdout);
+    int rc = main_mpi(argc, argv);
+    fflush(stdout);
+    MPI_Finalize();
+    return rc;
+}
+#define main main_mpi
+#define cli_supervise(argc, argv, cmd) run_mpi(argc, argv, cmd, cmd == cmd_kmeans)
+#endif
 
 int main(int argc, char **argv)
 {

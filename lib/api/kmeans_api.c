@@ -799,6 +799,22 @@ const char *strata__algorithm_name(int algorithm)
     }
 }
 
+int strata__kmeans_output_of(strata_kmeans *km, const char *source, strata__kmeans_output *o)
+{
+    int rc = check_fitted(km, km->msg);
+    if (rc)
+        return rc;
+    *o = (strata__kmeans_output){km->model.labels, km->model.n, km->model.centroids, km->model.k,
+                                 km->model.d, km->model.inertia, km->model.n_iter,
+                                 km->model.converged, km->seed_used,
+                                 strata__algorithm_name(km->model.algorithm), source,
+                                 km->inputs, 2,
+                                 (const char *const *)km->frame.names, km->frame.key,
+                                 km->frame.key_name, km->max_iter_used, km->n_init_used,
+                                 km->tol_used, init_name(km->init_used), km->model.streamed};
+    return STRATA_OK;
+}
+
 int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *source, int flags)
 {
     CHECK_HANDLE(km);
@@ -806,17 +822,10 @@ int strata_kmeans_write_h5(strata_kmeans *km, const char *path, const char *sour
         return strata__fail(km->msg, STRATA_E_NULL, "output path is NULL");
     if (flags & ~STRATA_WRITE_FORCE)
         return strata__fail(km->msg, STRATA_E_PARAM, "unknown write flags %d", flags);
-    int rc = check_fitted(km, km->msg);
+    strata__kmeans_output o;
+    int rc = strata__kmeans_output_of(km, source, &o);
     if (rc)
         return rc;
-    strata__kmeans_output o = {km->model.labels, km->model.n, km->model.centroids, km->model.k,
-                               km->model.d, km->model.inertia, km->model.n_iter,
-                               km->model.converged, km->seed_used,
-                               strata__algorithm_name(km->model.algorithm), source,
-                               km->inputs, 2,
-                               (const char *const *)km->frame.names, km->frame.key,
-                               km->frame.key_name, km->max_iter_used, km->n_init_used,
-                               km->tol_used, init_name(km->init_used), km->model.streamed};
     if ((rc = strata__step(&km->steps, STRATA_STEP_WRITE, 0, 0, 1, NAN, km->msg)) ||
         (rc = strata__h5_write_kmeans(path, &o, flags, km->msg)))
         return rc;

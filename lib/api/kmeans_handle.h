@@ -45,6 +45,11 @@ const strata__steps *strata__kmeans_steps(const strata_kmeans *km);
 void strata__kmeans_set_inputs(strata_kmeans *km, const char *path, char **names, int64_t *key,
                                char *key_name);
 
+/* What strata_kmeans_write_h5() writes of the fitted model (borrowed from
+ * the handle; source as its argument), or STRATA_E_STATE (not fitted; the
+ * handle's message set). */
+int strata__kmeans_output_of(strata_kmeans *km, const char *source, strata__kmeans_output *o);
+
 /* The name of a strata_algorithm that HDF5 outputs record (and the CLI's
  * --algorithm takes): "lloyd", "hamerly", "minibatch", "yinyang". */
 const char *strata__algorithm_name(int algorithm);

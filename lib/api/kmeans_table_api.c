@@ -86,8 +86,8 @@ static int fit_table(strata_kmeans *km, const char *path, const char *table,
     }
     if (!rc) {
         table_stream t = {cols, &head, path};
-        strata__rowsrc src = {{STRATA_FLOAT64, NULL, info.n, info.d, info.d, NULL, 0},
-                              &table_ops, &t, rows, NULL};
+        strata__rowsrc src = {.mem = {STRATA_FLOAT64, NULL, info.n, info.d, info.d, NULL, 0},
+                              .ops = &table_ops, .impl = &t, .block_rows = rows};
         rc = strata__kmeans_fit_rows(km, &src, window);
     }
     strata__h5_cols_close(cols);

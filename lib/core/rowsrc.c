@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/blockwalk.h"
+#include "core/dist.h"
 #include "core/mem.h"
 #include "core/status.h"
 
@@ -22,13 +23,48 @@ struct strata__rowsrc_walk {
     const strata__rowsrc *src;
     void *buf[2];
     strata__blockwalk bw;
+    int64_t base; /* the walk's row 0 is the source's row base (a process's lo) */
     int ended; /* the last READ (n of n) is reported */
 };
+
+/* A distributed source's rows [r0, r0 + m) (within [lo, hi)) from its
+ * in-memory block, converted to the delivered dtype. */
+static int local_read(const strata__rowsrc *src, int dtype, int64_t r0, int64_t m, void *buf)
+{
+    const int64_t d = src->mem.d;
+    const size_t les = strata__dtype_size(src->local_dtype);
+    const char *from = (const char *)src->local + (size_t)(r0 - src->lo) * (size_t)d * les;
+    if (dtype == src->local_dtype)
+        memcpy(buf, from, (size_t)m * (size_t)d * les);
+    else if (dtype == STRATA_FLOAT64) /* float32 rows widened */
+        for (int64_t j = 0; j < m * d; j++)
+            ((double *)buf)[j] = (double)((const float *)from)[j];
+    else
+        for (int64_t j = 0; j < m * d; j++)
+            ((float *)buf)[j] = (float)((const double *)from)[j];
+    return STRATA_OK;
+}
+
+/* Rows [r0, r0 + m) of a stream, or of a distributed source (global rows). */
+static int src_read(const strata__rowsrc *src, int dtype, int64_t r0, int64_t m, void *buf,
+                    char *msg)
+{
+    if (src->dist && src->local)
+        return local_read(src, dtype, r0, m, buf);
+    return src->ops->read(src->impl, dtype, r0, m, buf, msg);
+}
+
+/* A distributed source whose rows are in memory in the delivered type:
+ * views point into them, nothing is copied. */
+static int local_view(const strata__rowsrc *src)
+{
+    return src->dist && src->local && src->local_dtype == src->mem.dtype;
+}
 
 static int read_block(void *ctx, int slot, int64_t r0, int64_t m, char *msg)
 {
     const strata__rowsrc_walk *w = ctx;
-    return w->src->ops->read(w->src->impl, w->src->mem.dtype, r0, m, w->buf[slot], msg);
+    return src_read(w->src, w->src->mem.dtype, w->base + r0, m, w->buf[slot], msg);
 }
 
 int strata__rowsrc_walk_open(strata__rowsrc_walk **out, const strata__rowsrc *src, char *msg)
@@ -38,10 +74,16 @@ int strata__rowsrc_walk_open(strata__rowsrc_walk **out, const strata__rowsrc *sr
     if (!w)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass over the rows");
     w->src = src;
-    if (src->ops) {
-        const int64_t rows = min64(src->block_rows, src->mem.n);
+    if (local_view(src)) { /* one block: this process's rows, nothing to read */
+        w->base = src->lo;
+        strata__blockwalk_init(&w->bw, src->hi - src->lo, src->hi - src->lo, NULL, NULL);
+    } else if (src->dist || src->ops) {
+        const int64_t walk_n = src->dist ? src->hi - src->lo : src->mem.n;
+        const int64_t block = src->block_rows > 0 ? src->block_rows : STRATA__CHUNK_ROWS;
+        const int64_t rows = min64(block, walk_n);
         const size_t es = strata__dtype_size(src->mem.dtype);
-        strata__blockwalk_init(&w->bw, src->mem.n, src->block_rows, read_block, w);
+        w->base = src->dist ? src->lo : 0;
+        strata__blockwalk_init(&w->bw, walk_n, block, read_block, w);
         for (int i = 0; i < 2 && i < w->bw.nblocks; i++)
             if (!(w->buf[i] = strata__alloc((size_t)rows, (size_t)src->mem.d * es))) {
                 strata__rowsrc_walk_close(w);
@@ -61,7 +103,7 @@ int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *mo
 {
     const strata__rowsrc *src = w->src;
     *more = 0;
-    if (src->ops) { /* READ: the caller is done with the rows before the next block */
+    if (src->ops && !src->dist) { /* READ: the caller is done with the rows before the next block */
         if (w->bw.next >= w->bw.nblocks) {
             if (w->ended)
                 return STRATA_OK;
@@ -79,11 +121,17 @@ int strata__rowsrc_walk_next(strata__rowsrc_walk *w, strata__data *view, int *mo
     int rc = strata__blockwalk_next(&w->bw, &r0, &m, &slot, more, msg);
     if (rc || !*more)
         return rc;
-    if (!src->ops) {
+    if (local_view(src)) {
+        *view = (strata__data){src->mem.dtype, src->local, src->hi, src->mem.d, src->mem.d,
+                               src->mem.w, src->lo};
+        return STRATA_OK;
+    }
+    if (!src->ops && !src->dist) {
         *view = src->mem;
         view->row0 = 0;
         return STRATA_OK;
     }
+    r0 += w->base;
     *view = (strata__data){src->mem.dtype, w->buf[slot], r0 + m, src->mem.d, src->mem.d,
                            src->mem.w, r0};
     return STRATA_OK;
@@ -106,7 +154,7 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
                         char *msg)
 {
     const int64_t n = src->mem.n;
-    if (!src->ops) { /* exactly the in-memory loop of before */
+    if (!src->ops && !src->dist) { /* exactly the in-memory loop of before */
         *view = src->mem;
         view->row0 = 0;
         if (strata__parallel_chunks(n, STRATA__CHUNK_ROWS, threads, partial_len, total, fn, ctx))
@@ -116,13 +164,18 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
     /* One reduction tree over all the pass's chunks: each block pushes its
      * chunks' partials, so the total has the in-memory pass's bits. */
     strata__tree_sum sum, *sp = NULL;
+    int rc = STRATA_OK, more = 1;
+    strata__rowsrc_walk *w = NULL;
     if (partial_len > 0) {
-        if (strata__tree_sum_init(&sum, strata__chunk_count(n, STRATA__CHUNK_ROWS), partial_len))
-            return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
+        if (strata__tree_sum_init(&sum, strata__chunk_count(n, STRATA__CHUNK_ROWS), partial_len)) {
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
+            if (!src->dist) /* distributed: the others wait for this one's status */
+                return rc;
+        }
         sp = &sum;
     }
-    strata__rowsrc_walk *w;
-    int rc = strata__rowsrc_walk_open(&w, src, msg), more = 1;
+    if (!rc)
+        rc = strata__rowsrc_walk_open(&w, src, msg);
     while (!rc) {
         if ((rc = strata__rowsrc_walk_next(w, view, &more, msg)) || !more)
             break;
@@ -132,6 +185,11 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
             rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
     }
     strata__rowsrc_walk_close(w);
+    /* Distributed: every process's pushes merged in rank order (the bits of
+     * one process's tree), or, without partials, the run's status. */
+    if (src->dist)
+        rc = sp ? src->dist->tree_combine(src->dist, sp, rc, msg)
+                : src->dist->agree(src->dist, rc, msg);
     if (!rc && sp && strata__tree_sum_finish(sp, total))
         rc = strata__fail(msg, STRATA_E_INTERNAL, "a pass's reduction missed chunks");
     if (sp)
@@ -144,7 +202,16 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
 int strata__rowsrc_rows(const strata__rowsrc *src, int64_t r0, int64_t m, strata__data *view,
                         void **buf, size_t *cap, char *msg)
 {
-    if (!src->ops) {
+    if (src->dist && (r0 < src->lo || r0 + m > src->hi))
+        return strata__fail(msg, STRATA_E_INTERNAL, "rows %lld-%lld read by process %d, which "
+                            "holds rows %lld-%lld", (long long)r0, (long long)(r0 + m - 1),
+                            src->dist->rank, (long long)src->lo, (long long)(src->hi - 1));
+    if (local_view(src)) {
+        *view = (strata__data){src->mem.dtype, src->local, src->hi, src->mem.d, src->mem.d,
+                               src->mem.w, src->lo};
+        return STRATA_OK;
+    }
+    if (!src->ops && !src->dist) {
         *view = src->mem;
         view->row0 = 0;
         return STRATA_OK;
@@ -158,7 +225,7 @@ int strata__rowsrc_rows(const strata__rowsrc *src, int64_t r0, int64_t m, strata
                                 (long long)m);
         *cap = need;
     }
-    int rc = src->ops->read(src->impl, src->mem.dtype, r0, m, *buf, msg);
+    int rc = src_read(src, src->mem.dtype, r0, m, *buf, msg);
     if (rc)
         return rc;
     *view = (strata__data){src->mem.dtype, *buf, r0 + m, src->mem.d, src->mem.d, src->mem.w, r0};
@@ -169,12 +236,21 @@ int strata__rowsrc_copy_row(const strata__rowsrc *src, int64_t i, double *out, v
                             size_t *cap, char *msg)
 {
     strata__data v;
-    int rc = strata__rowsrc_rows(src, i, 1, &v, buf, cap, msg);
-    if (rc)
+    const strata__dist *dist = src->dist;
+    int rc = STRATA_OK;
+    if (dist && (i < 0 || i >= src->mem.n))
+        return strata__fail(msg, STRATA_E_INTERNAL, "row %lld asked for of %lld", (long long)i,
+                            (long long)src->mem.n);
+    if (!dist || (i >= src->lo && i < src->hi)) {
+        if (!(rc = strata__rowsrc_rows(src, i, 1, &v, buf, cap, msg)))
+            for (int64_t f = 0; f < v.d; f++)
+                out[f] = strata__at(&v, i, f);
+    }
+    if (!dist)
         return rc;
-    for (int64_t f = 0; f < v.d; f++)
-        out[f] = strata__at(&v, i, f);
-    return STRATA_OK;
+    const int64_t nchunks = strata__chunk_count(src->mem.n, STRATA__CHUNK_ROWS);
+    const int owner = strata__dist_owner(nchunks, dist->size, i / STRATA__CHUNK_ROWS);
+    return dist->bcast(dist, out, src->mem.d * (int64_t)sizeof(double), owner, rc, msg);
 }
 
 /* ---- gathering drawn rows ------------------------------------------------ */
@@ -200,6 +276,8 @@ int strata__rowsrc_gather(const strata__rowsrc *src, const int64_t *idx, int64_t
                           double *w_out, char *msg)
 {
     const int64_t n = src->mem.n;
+    if (src->dist)
+        return strata__fail(msg, STRATA_E_UNSUPPORTED, "gathering drawn rows is not distributed");
     for (int64_t j = 0; j < m; j++)
         if (idx[j] < 0 || idx[j] >= n)
             return strata__fail(msg, STRATA_E_ARG, "row %lld to gather is outside [0, %lld)",
@@ -289,7 +367,8 @@ void strata__rowsrc_memory_stream(const strata__data *X, int64_t block_rows, str
     if (block_rows < 1)
         block_rows = 1;
     block_rows = (block_rows + STRATA__CHUNK_ROWS - 1) / STRATA__CHUNK_ROWS * STRATA__CHUNK_ROWS;
-    *out = (strata__rowsrc){*X, &memory_ops, (void *)X, block_rows, NULL};
+    *out = (strata__rowsrc){.mem = *X, .ops = &memory_ops, .impl = (void *)X,
+                            .block_rows = block_rows};
     out->mem.x = NULL;
     out->mem.row0 = 0;
 }

@@ -77,19 +77,35 @@ typedef struct strata__rowsrc {
     /* Streams: STRATA_STEP_READ reported by every pass and walk (NULL: none),
      * from the thread that walks (the caller's), never the reader thread. */
     const strata__steps *steps;
+    /* A distributed run (core/dist.h; NULL: every row is here). This
+     * process holds rows [lo, hi) (its chunks, strata__dist_chunks()) of
+     * the n rows: in memory at `local` (hi - lo rows of d elements of
+     * local_dtype, contiguous; delivered as mem.dtype, converted when that
+     * differs), or, when local is NULL, read through ops in blocks. mem.x
+     * is NULL and mem.n the whole run's n; rows keep their global indices.
+     * Passes and walks visit this process's rows only; a pass's partial
+     * sums are combined across processes (dist->tree_combine) before they
+     * are finished, so every process gets the one-process total; random
+     * reads (strata__rowsrc_rows) must stay within [lo, hi), except
+     * strata__rowsrc_copy_row(), which is collective (the owner's row to
+     * all). Engines treat it as a stream. */
+    const struct strata__dist *dist;
+    int64_t lo, hi;
+    const void *local;
+    int local_dtype;
 } strata__rowsrc;
 
 /* The in-memory source of X (borrowed). */
 static inline strata__rowsrc strata__rowsrc_of(const strata__data *X)
 {
-    strata__rowsrc s = {*X, NULL, NULL, 0, NULL};
+    strata__rowsrc s = {.mem = *X};
     s.mem.row0 = 0;
     return s;
 }
 
 static inline int strata__rowsrc_streamed(const strata__rowsrc *s)
 {
-    return s->ops != NULL;
+    return s->ops != NULL || s->dist != NULL;
 }
 
 /* A stream over the in-memory matrix X (borrowed; must outlive the source)
@@ -145,7 +161,8 @@ int strata__rowsrc_rows(const strata__rowsrc *src, int64_t r0, int64_t m, strata
 int strata__rowsrc_gather(const strata__rowsrc *src, const int64_t *idx, int64_t m, void *out,
                           double *w_out, char *msg);
 
-/* Row i as d doubles into out (a random read). */
+/* Row i as d doubles into out (a random read). Distributed: collective
+ * (every process asks for the same i; its owner reads it and sends it). */
 int strata__rowsrc_copy_row(const strata__rowsrc *src, int64_t i, double *out, void **buf,
                             size_t *cap, char *msg);
 

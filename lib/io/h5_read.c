@@ -762,8 +762,8 @@ int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
 void strata__h5_rows_rowsrc(strata__h5_rows *st, int dtype, int64_t block_rows,
                               strata__rowsrc *out)
 {
-    *out = (strata__rowsrc){{dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0}, &stream_ops, st,
-                            block_rows, NULL};
+    *out = (strata__rowsrc){.mem = {dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0},
+                            .ops = &stream_ops, .impl = st, .block_rows = block_rows};
 }
 
 void strata__matrix_free(strata__matrix *m)

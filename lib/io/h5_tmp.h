@@ -52,4 +52,16 @@ int strata__h5_out_open_streamed(strata__h5_out **out, const char *path, int fla
  * descriptor, target path and message buffer. */
 hid_t strata__h5_out_hid(const strata__h5_out *o, int *fd, const char **path, char **msg);
 
+/* strata__h5_write_kmeans()'s datasets and root attributes, written into
+ * the open HDF5 file `file` (any driver: lib/mpi's parallel one, every
+ * process calling it with the same o): /labels as one contiguous dataset
+ * of o->n rows of which this process writes rows [lo, hi) from
+ * o->labels + lo with the transfer properties dxpl (lo == hi: none), the
+ * rest as strata__h5_write_kmeans() writes it; then the attributes created
+ * (the time of the write, the same string on every process) and, when
+ * ranks > 0, mpi_ranks. The caller holds the HDF5 lock. */
+int strata__h5_kmeans_into(hid_t file, const char *path, const strata__kmeans_output *o,
+                           int64_t lo, int64_t hi, hid_t dxpl, const char *created,
+                           int64_t ranks, char *msg);
+
 #endif

@@ -533,13 +533,58 @@ static int write_provenance(writer *w)
     return rc;
 }
 
-static int write_kmeans_content(writer *w, const strata__kmeans_output *o)
+/* Process-local part of a /labels written by several processes: this one
+ * writes rows [lo, hi) with the transfer properties dxpl. */
+typedef struct labels_part {
+    int64_t lo, hi;
+    hid_t dxpl;
+} labels_part;
+
+/* /labels as one contiguous int32 dataset of n rows, of which this process
+ * writes its rows (a hyperslab; none when lo == hi). */
+static int write_labels_part(writer *w, const strata__kmeans_output *o, const labels_part *part)
+{
+    char cause[256];
+    hsize_t dims[1] = {(hsize_t)o->n}, start[1] = {(hsize_t)part->lo},
+            count[1] = {(hsize_t)(part->hi - part->lo)};
+    hid_t fspace = H5Screate_simple(1, dims, NULL);
+    hid_t mspace = H5Screate_simple(1, count[0] ? count : dims, NULL);
+    hid_t dset = fspace < 0 || mspace < 0 ? -1
+                 : H5Dcreate2(w->file, "/labels", H5T_STD_I32LE, fspace, H5P_DEFAULT,
+                              H5P_DEFAULT, H5P_DEFAULT);
+    herr_t err = dset < 0 ? -1
+                 : count[0] ? H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL)
+                            : H5Sselect_none(fspace);
+    if (err >= 0 && !count[0])
+        err = H5Sselect_none(mspace);
+    if (err >= 0)
+        err = H5Dwrite(dset, H5T_NATIVE_INT32, mspace, fspace, part->dxpl,
+                       count[0] ? o->labels + part->lo : o->labels);
+    if (err < 0)
+        strata__h5_cause(cause, sizeof cause);
+    if (dset >= 0 && H5Dclose(dset) < 0 && err >= 0) {
+        err = -1;
+        strata__h5_cause(cause, sizeof cause);
+    }
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    if (err < 0)
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write dataset '/labels' to "
+                            "'%s': %s", w->path, cause);
+    return STRATA_OK;
+}
+
+static int write_kmeans_content(writer *w, const strata__kmeans_output *o,
+                                const labels_part *part)
 {
     hsize_t ldims[1] = {(hsize_t)o->n}, cdims[2] = {(hsize_t)o->k, (hsize_t)o->d};
     int32_t converged = o->converged != 0;
     int rc;
-    if ((rc = write_dataset(w, "/labels", 1, ldims, H5T_STD_I32LE, H5T_NATIVE_INT32, o->labels,
-                            1)) ||
+    if ((rc = part ? write_labels_part(w, o, part)
+                   : write_dataset(w, "/labels", 1, ldims, H5T_STD_I32LE, H5T_NATIVE_INT32,
+                                   o->labels, 1)) ||
         (rc = write_dataset(w, "/centroids", 2, cdims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                             o->centroids, 0)) ||
         (rc = write_attr(w, "k", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->k)) ||
@@ -578,9 +623,23 @@ int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, 
     strata__h5_enter(&g);
     int rc = writer_open(&w, path, out->inputs, out->ninputs, flags, msg);
     if (!rc)
-        rc = write_kmeans_content(&w, out);
+        rc = write_kmeans_content(&w, out, NULL);
     rc = writer_finish(&w, rc);
     strata__h5_leave(&g);
+    return rc;
+}
+
+int strata__h5_kmeans_into(hid_t file, const char *path, const strata__kmeans_output *o,
+                           int64_t lo, int64_t hi, hid_t dxpl, const char *created,
+                           int64_t ranks, char *msg)
+{
+    writer w = {.path = path, .file = file, .fd = -1, .dirfd = -1, .slot = -1, .msg = msg};
+    const labels_part part = {lo, hi, dxpl};
+    int rc = write_kmeans_content(&w, o, &part);
+    if (!rc)
+        rc = write_attr_string(&w, "created", created);
+    if (!rc && ranks > 0)
+        rc = write_attr(&w, "mpi_ranks", H5T_STD_I64LE, H5T_NATIVE_INT64, &ranks);
     return rc;
 }
 

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/dist.h"
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -196,6 +197,65 @@ static int64_t search_mass(const strata__data *X, const double *val, const float
     return last;
 }
 
+/* search_mass() over a distributed source (every process calls it with the
+ * same chunk sums and target; they are the same on all): the chunk where
+ * the running sum reaches the target is found by all, its owner searches
+ * its rows (refreshing them first) and sends the outcome, the row or the
+ * running sum past the chunk when rounding left it short (then the next
+ * chunk, as search_mass() goes on). Returns the row, or -1 with *rc set. */
+static int64_t search_mass_dist(const strata__rowsrc *src, pp_ctx *c, const double *chunk_sum,
+                                int64_t nchunks, double target, int refresh, int *rc, char *msg)
+{
+    const strata__dist *dist = src->dist;
+    const strata__data *X = &src->mem;
+    double acc = 0.0;
+    int64_t last = -1;
+    for (int64_t ch = 0;; ch++) {
+        for (; ch < nchunks; ch++) {
+            if (!(chunk_sum[ch] > 0.0))
+                continue;
+            if (acc + chunk_sum[ch] < target) {
+                acc += chunk_sum[ch];
+                continue;
+            }
+            break;
+        }
+        if (ch == nchunks)
+            return last;
+        const int owner = strata__dist_owner(nchunks, dist->size, ch);
+        struct {
+            double acc;
+            int64_t last, found;
+        } out = {acc, last, -1};
+        int lrc = STRATA_OK;
+        if (owner == dist->rank) {
+            int64_t b = ch * STRATA__CHUNK_ROWS;
+            int64_t e = b + STRATA__CHUNK_ROWS < X->n ? b + STRATA__CHUNK_ROWS : X->n;
+            if (refresh)
+                pp_refresh(c, ch, b, e);
+            if ((lrc = c->rc))
+                c->rc = STRATA_OK; /* its message is in msg */
+            for (int64_t i = b; !lrc && i < e; i++) {
+                double m = weight(X, i) * (c->closest32 ? (double)c->closest32[i] : c->closest[i]);
+                if (m > 0.0) {
+                    out.last = i;
+                    out.acc += m;
+                    if (out.acc >= target) {
+                        out.found = i;
+                        break;
+                    }
+                }
+            }
+        }
+        if ((*rc = dist->bcast(dist, &out, (int64_t)sizeof out, owner, lrc, msg)))
+            return -1;
+        if (out.found >= 0)
+            return out.found;
+        acc = out.acc;
+        last = out.last;
+    }
+}
+
 /* A row drawn with probability proportional to its weight (the first centre
  * of k-means++ and k-means||); chunk_mass (nchunks) receives each chunk's
  * total weight, summed in row order. */
@@ -282,6 +342,8 @@ static int kmeanspp(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, co
      * one pass over the file per centre, plus the chunks the draws land in.) */
     strata__tables_set_centroids(&one, centroids);
     if ((rc = strata__rowsrc_pass(src, cfg->threads, 0, NULL, pp_pass_chunk, &c, &view, msg)) ||
+        (src->dist && (rc = strata__dist_gather_chunks(src->dist, nchunks, chunk_pot, ntrials,
+                                                       STRATA_OK, msg))) ||
         (rc = seed_report(sm, 1, msg)))
         goto done;
     for (int64_t ch = 0; ch < nchunks; ch++)
@@ -311,9 +373,11 @@ static int kmeanspp(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, co
             strata__tables_set_centroids(&one, centroids + (j - 1) * d);
         memcpy(cand, centroids + (j - 1) * d, (size_t)d * sizeof(double));
         for (int64_t t = 0; t < ntrials; t++) {
-            int64_t i = search_mass(X, c.closest, c.closest32, chunk_cur, nchunks,
-                                    strata__rng_uniform(rng) * pot,
-                                    pending ? pp_refresh : NULL, &c);
+            const double target = strata__rng_uniform(rng) * pot;
+            int64_t i = src->dist ? search_mass_dist(src, &c, chunk_cur, nchunks, target, pending,
+                                                     &c.rc, msg)
+                                  : search_mass(X, c.closest, c.closest32, chunk_cur, nchunks,
+                                                target, pending ? pp_refresh : NULL, &c);
             if ((rc = c.rc) ||
                 (rc = strata__rowsrc_copy_row(src, i, cand + (1 + t) * d, &c.rbuf, &c.rcap, msg)))
                 goto done;
@@ -326,7 +390,9 @@ static int kmeanspp(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, co
         c.m = ntrials;
         memset(trial_pot, 0, (size_t)ntrials * sizeof(double));
         if ((rc = strata__rowsrc_pass(src, cfg->threads, ntrials, trial_pot, pp_pass_chunk, &c,
-                                      &view, msg)))
+                                      &view, msg)) ||
+            (src->dist && (rc = strata__dist_gather_chunks(src->dist, nchunks, chunk_pot, ntrials,
+                                                           STRATA_OK, msg))))
             goto done;
         int64_t best = 0;
         for (int64_t t = 1; t < ntrials; t++)
@@ -342,6 +408,8 @@ static int kmeanspp(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, co
 nomem:
     rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in k-means++ (n = %lld, d = %lld)",
                       (long long)n, (long long)d);
+    if (src->dist) /* before any exchange: the others learn it at their first */
+        rc = src->dist->agree(src->dist, rc, msg);
 done:
     strata__free(c.rbuf);
     for (int i = 0; i < cfg->threads; i++) {
@@ -382,14 +450,16 @@ static int random_rows(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
     }
     uint64_t *taken = strata__calloc((size_t)((n + 63) / 64), sizeof(uint64_t));
     int64_t *pos = NULL;
-    if (!taken)
-        return strata__fail(msg, STRATA_E_NOMEM, "out of memory in random init");
-    if (npos < n) {
+    if (npos < n && taken)
         pos = strata__alloc((size_t)npos, sizeof(int64_t));
-        if (!pos) {
-            strata__free(taken);
-            return strata__fail(msg, STRATA_E_NOMEM, "out of memory in random init");
-        }
+    if (!taken || (npos < n && !pos)) {
+        strata__free(taken);
+        strata__free(pos);
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory in random init");
+        /* distributed: before any exchange, the others learn it at their first */
+        return src->dist ? src->dist->agree(src->dist, rc, msg) : rc;
+    }
+    if (npos < n) {
         for (int64_t i = 0, m = 0; i < n; i++)
             if (X->w[i] > 0.0)
                 pos[m++] = i;

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/dist.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "kmeans/assign.h"
@@ -34,6 +35,71 @@ static double dist2_to(const strata__data *X, int64_t i, const double *c)
     return s;
 }
 
+/* A candidate for relocation, as processes exchange it: row, squared
+ * distance, label, then its d values. */
+#define FAR_HEAD 3
+
+/* Distributed relocation: each process found its own e <= n_empty farthest
+ * rows (far, fard, farv; *m of them); all exchange them (one all-gather of
+ * n_empty records each) and keep the n_empty farthest of all in the same
+ * order (distance descending, then row ascending) as one process's walk,
+ * with their labels in *farl (allocated). */
+static int merge_far(const strata__dist *dist, const int32_t *labels, int64_t n_empty, int64_t d,
+                     int64_t *m, int64_t *far, double *fard, double *farv, int32_t **farl, int rc,
+                     char *msg)
+{
+    const int P = dist->size;
+    const int64_t rec = FAR_HEAD + d, mine_len = n_empty * rec;
+    double *mine = strata__alloc((size_t)mine_len, sizeof(double));
+    double *all = strata__alloc((size_t)P, (size_t)mine_len * sizeof(double));
+    int64_t *bytes = strata__alloc((size_t)P, sizeof(int64_t));
+    *farl = strata__alloc((size_t)n_empty, sizeof(int32_t));
+    if ((!mine || !all || !bytes || !*farl) && !rc)
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory relocating empty clusters");
+    for (int64_t e = 0; !rc && e < n_empty; e++) { /* row -1: no candidate */
+        double *r = mine + e * rec;
+        r[0] = e < *m ? (double)far[e] : -1.0; /* rows < 2^53: exact */
+        r[1] = e < *m ? fard[e] : 0.0;
+        r[2] = e < *m ? (double)labels[far[e]] : 0.0;
+        for (int64_t f = 0; f < d; f++)
+            r[FAR_HEAD + f] = e < *m ? farv[e * d + f] : 0.0;
+    }
+    for (int r = 0; !rc && r < P; r++)
+        bytes[r] = mine_len * (int64_t)sizeof(double);
+    if ((rc = dist->allgather(dist, mine, bytes, all, rc, msg))) /* only agrees when rc */
+        goto out;
+    /* insertion of every candidate into the n_empty best, as the walk does */
+    *m = 0;
+    for (int64_t c = 0; c < P * n_empty; c++) {
+        const double *r = all + c * rec;
+        if (r[0] < 0.0)
+            continue;
+        const int64_t i = (int64_t)r[0];
+        const double dd = r[1];
+        int64_t p = *m;
+        while (p > 0 && (dd > fard[p - 1] || (dd == fard[p - 1] && i < far[p - 1])))
+            p--;
+        if (p >= n_empty)
+            continue;
+        const int64_t last = *m < n_empty ? (*m)++ : n_empty - 1;
+        for (int64_t q = last; q > p; q--) {
+            far[q] = far[q - 1];
+            fard[q] = fard[q - 1];
+            (*farl)[q] = (*farl)[q - 1];
+            memcpy(farv + q * d, farv + (q - 1) * d, (size_t)d * sizeof(double));
+        }
+        far[p] = i;
+        fard[p] = dd;
+        (*farl)[p] = (int32_t)r[2];
+        memcpy(farv + p * d, r + FAR_HEAD, (size_t)d * sizeof(double));
+    }
+out:
+    strata__free(mine);
+    strata__free(all);
+    strata__free(bytes);
+    return rc;
+}
+
 /* Give each empty cluster one of the rows farthest from their own centroid
  * (largest first, ties to the lower row), moving that row's weighted values
  * out of its cluster's sums, as scikit-learn does. Labels are not changed:
@@ -52,16 +118,16 @@ static int relocate_empty(const strata__rowsrc *src, const int32_t *labels, cons
     int64_t *far = strata__alloc((size_t)n_empty, sizeof(int64_t));
     double *fard = strata__alloc((size_t)n_empty, sizeof(double));
     double *farv = strata__alloc((size_t)n_empty, (size_t)d * sizeof(double));
+    int32_t *farl = NULL; /* distributed: the candidates' labels */
     strata__rowsrc_walk *wk = NULL;
     int rc = STRATA_OK, more = 1;
+    int64_t m = 0; /* sorted by distance descending, then row ascending */
     if (!far || !fard || !farv) {
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory relocating empty clusters");
-        goto done;
+    } else {
+        rc = strata__rowsrc_walk_open(&wk, src, msg);
     }
-    if ((rc = strata__rowsrc_walk_open(&wk, src, msg)))
-        goto done;
-    int64_t m = 0; /* sorted by distance descending, then row ascending */
-    for (;;) {
+    while (!rc) {
         strata__data V;
         const strata__data *X = &V;
         if ((rc = strata__rowsrc_walk_next(wk, &V, &more, msg)) || !more)
@@ -85,14 +151,18 @@ static int relocate_empty(const strata__rowsrc *src, const int32_t *labels, cons
                 farv[p * d + f] = strata__at(X, i, f);
         }
     }
+    if (src->dist) { /* every process's candidates: the farthest of all */
+        if ((rc = merge_far(src->dist, labels, n_empty, d, &m, far, fard, farv, &farl, rc, msg)))
+            goto done;
+    }
     if (rc)
         goto done;
     for (int64_t j = 0, e = 0; j < k && e < m; j++) {
         if (wsum[j] > 0.0)
             continue;
         const double *v = farv + e * d;
+        int64_t old = farl ? farl[e] : labels[far[e]];
         int64_t i = far[e++];
-        int64_t old = labels[i];
         double w = src->mem.w ? src->mem.w[i] : 1.0;
         for (int64_t f = 0; f < d; f++) {
             double wv = v[f] * w;
@@ -107,6 +177,7 @@ done:
     strata__free(far);
     strata__free(fard);
     strata__free(farv);
+    strata__free(farl);
     return rc;
 }
 
@@ -194,7 +265,8 @@ static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, s
     double *sums = run_sums, *wsum = run_sums + k * d, *moved = wsum + k;
     double inertia = 0.0, q = 0.0;
     int64_t it = 0;
-    for (int64_t i = 0; i < n; i++)
+    /* distributed: this process's rows only (the others' labels are theirs) */
+    for (int64_t i = src->dist ? src->lo : 0; i < (src->dist ? src->hi : n); i++)
         labels[i] = -1;
     if (h->h)
         strata__hamerly_reset(h->h);
@@ -290,6 +362,27 @@ static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, s
     return STRATA_OK;
 }
 
+/* What a distributed fit cannot run yet: STRATA_E_UNSUPPORTED (a refusal,
+ * never another algorithm than asked for), or STRATA_OK. */
+static int distributed_refusal(const strata__kmeans_cfg *cfg, char *msg)
+{
+    static const char *const algos[] = {[STRATA_ALGO_HAMERLY] = "hamerly",
+                                        [STRATA_ALGO_YINYANG] = "yinyang",
+                                        [STRATA_ALGO_MINIBATCH] = "minibatch"};
+    if (cfg->algorithm != STRATA_ALGO_AUTO && cfg->algorithm != STRATA_ALGO_LLOYD)
+        return strata__fail(msg, STRATA_E_UNSUPPORTED,
+                            "algorithm %s is not distributed yet: a distributed fit runs lloyd "
+                            "(auto or lloyd)",
+                            cfg->algorithm >= 0 && cfg->algorithm < (int)(sizeof algos / sizeof algos[0]) &&
+                                    algos[cfg->algorithm] ? algos[cfg->algorithm] : "?");
+    if (cfg->init == STRATA_INIT_KMEANS_PARALLEL || cfg->init == STRATA_INIT_AFKMC2)
+        return strata__fail(msg, STRATA_E_UNSUPPORTED,
+                            "init %s is not distributed yet: a distributed fit seeds with "
+                            "k-means++, random rows or given centroids",
+                            cfg->init == STRATA_INIT_AFKMC2 ? "afk-mc2" : "k-means||");
+    return STRATA_OK;
+}
+
 /* What a streamed fit runs: mini-batch when asked, else Lloyd (Hamerly's
  * and Yinyang's bits are Lloyd's: their bounds would cost memory a row). */
 static int streamed_algorithm(int requested)
@@ -360,11 +453,15 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
     int algorithm = streamed ? streamed_algorithm(cfg->algorithm)
                              : strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id, n,
                                                         k, d);
-    if (!mean || !c || !c_new || !best_c || !labels || (keep_labels && !best_labels)) {
+    if (src->dist && (rc = distributed_refusal(cfg, msg)))
+        goto done; /* the same on every process */
+    if (!mean || !c || !c_new || !best_c || !labels || (keep_labels && !best_labels))
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld x %lld data, k = %lld",
                           (long long)n, (long long)d, (long long)k);
+    if (src->dist) /* a process's own failure, before the first exchange */
+        rc = src->dist->agree(src->dist, rc, msg);
+    if (rc)
         goto done;
-    }
     strata__data_stats st = {mean, 0.0, 0.0};
     if ((rc = strata__data_check(src, cfg->threads, &st, msg)))
         goto done;
@@ -408,18 +505,19 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
             goto done;
         }
     }
-    if ((rc = strata__assign_resolve(cfg, k, d, &assign, msg)))
-        goto done;
-    if ((rc = strata__tables_init(&t, X, k, mean, cfg->kern, assign, cfg->threads))) {
+    if ((rc = strata__assign_resolve(cfg, k, d, &assign, msg))) {
+    } else if ((rc = strata__tables_init(&t, X, k, mean, cfg->kern, assign, cfg->threads))) {
         rc = strata__fail(msg, rc, "out of memory for centroid tables");
-        goto done;
+    } else {
+        totals = strata__alloc((size_t)strata__pass_len(&t), sizeof(double));
+        run_sums = strata__alloc((size_t)(k * d + 2 * k), sizeof(double));
+        if (!totals || !run_sums)
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory");
     }
-    totals = strata__alloc((size_t)strata__pass_len(&t), sizeof(double));
-    run_sums = strata__alloc((size_t)(k * d + 2 * k), sizeof(double));
-    if (!totals || !run_sums) {
-        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory");
+    if (src->dist) /* the same choices and tables on every process, or a failure */
+        rc = src->dist->agree(src->dist, rc, msg);
+    if (rc)
         goto done;
-    }
     const double tol_abs = cfg->tol * st.mean_var;
     run_result best = {INFINITY, 0, 0};
     int64_t runs = cfg->init == STRATA_INIT_CENTROIDS ? 1 : cfg->n_init;
@@ -500,7 +598,8 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
     out->converged = best.converged;
     out->assign = assign;
     out->algorithm = algorithm;
-    out->streamed = streamed;
+    /* distributed with the rows in memory: nothing was streamed */
+    out->streamed = streamed && !(src->dist && src->local);
     best_c = NULL;
     if (best_labels)
         best_labels = NULL;

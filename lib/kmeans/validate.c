@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/dist.h"
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/status.h"
@@ -109,34 +110,43 @@ int strata__data_check(const strata__rowsrc *src, int threads, strata__data_stat
         goto done;
     }
     check_ctx c = {&view, bad, bad + nchunks, st->mean};
+    for (int64_t ch = 0; ch < 2 * nchunks; ch++)
+        bad[ch] = -1; /* chunks of other processes (distributed) stay so */
     if ((rc = strata__rowsrc_pass(src, threads, d + 1, tot, check_chunk, &c, &view, msg)))
         goto done;
-    for (int64_t ch = 0; ch < nchunks; ch++) {
-        int64_t i = c.bad_x[ch];
-        if (i >= 0) {
-            strata__data row; /* the bad row read again (a stream has moved on) */
-            if ((rc = strata__rowsrc_rows(src, i, 1, &row, &rbuf, &rcap, msg)))
-                goto done;
+    /* The first bad row and weight: the first chunk's holding one. */
+    int64_t first[2] = {INT64_MAX, INT64_MAX};
+    for (int64_t ch = nchunks - 1; ch >= 0; ch--) {
+        if (c.bad_x[ch] >= 0)
+            first[0] = c.bad_x[ch];
+        if (c.bad_w[ch] >= 0)
+            first[1] = c.bad_w[ch];
+    }
+    if (src->dist && (rc = src->dist->min_i64(src->dist, first, 2, STRATA_OK, msg)))
+        goto done;
+    if (first[0] != INT64_MAX) {
+        const int64_t i = first[0];
+        double *row = tot; /* the sums are done with: the fit fails */
+        /* the bad row read again (a stream has moved on; collective when distributed) */
+        if (!(rc = strata__rowsrc_copy_row(src, i, row, &rbuf, &rcap, msg))) {
             int64_t f = 0;
-            while (f < d && isfinite(strata__at(&row, i, f)))
+            while (f < d && isfinite(row[f]))
                 f++;
-            double v = strata__at(&row, i, f < d ? f : 0);
+            double v = row[f < d ? f : 0];
             rc = strata__fail(msg, STRATA_E_NONFINITE,
                               "data contain %s at row %lld, column %lld (0-based); "
                               "remove or impute non-finite values first",
                               isnan(v) ? "NaN" : "infinity", (long long)i, (long long)f);
-            goto done;
         }
+        goto done;
     }
     if (X->w) {
-        for (int64_t ch = 0; ch < nchunks; ch++) {
-            int64_t i = c.bad_w[ch];
-            if (i >= 0) {
-                rc = strata__fail(msg, STRATA_E_WEIGHTS,
-                                  "sample weight at row %lld is %g; weights must be finite and >= 0",
-                                  (long long)i, X->w[i]);
-                goto done;
-            }
+        if (first[1] != INT64_MAX) {
+            const int64_t i = first[1];
+            rc = strata__fail(msg, STRATA_E_WEIGHTS,
+                              "sample weight at row %lld is %g; weights must be finite and >= 0",
+                              (long long)i, X->w[i]);
+            goto done;
         }
         if (!(tot[d] > 0.0)) {
             rc = strata__fail(msg, STRATA_E_WEIGHTS, "all %lld sample weights are zero",
@@ -238,12 +248,15 @@ int strata__distance_dtype(const strata__rowsrc *src, const strata__data_stats *
     range_ctx c = {&view, st->mean, per};
     if ((rc = strata__rowsrc_pass(src, threads, 0, NULL, range_chunk, &c, &view, msg)))
         goto done;
+    for (int64_t f = 0; f < d; f++)
+        for (int t = 1; t < threads; t++)
+            per[0][f] = fmax(per[0][f], per[t][f]);
+    if (src->dist && (rc = src->dist->max_f64(src->dist, per[0], d, STRATA_OK, msg)))
+        goto done;
     double b = 0.0, widest = -1.0;
     int64_t col = 0;
     for (int64_t f = 0; f < d; f++) {
-        double m = 0.0;
-        for (int t = 0; t < threads; t++)
-            m = fmax(m, per[t][f]);
+        double m = fmax(0.0, per[0][f]);
         b += m * m;
         if (m > widest) {
             widest = m;
@@ -326,6 +339,66 @@ static int rows_equal(const double *a, const double *b, int64_t d)
     return 1;
 }
 
+/* Insert row v into the table (slot: cap entries naming rows of vals) unless
+ * an equal row is there; *n_seen counts the rows held (v is vals[*n_seen]
+ * or is copied there). */
+static void distinct_insert(const double *v, int64_t d, int64_t *slot, int64_t cap, double *vals,
+                            int64_t *n_seen)
+{
+    int64_t s = (int64_t)(hash_row(v, d) & (uint64_t)(cap - 1));
+    for (;;) {
+        if (slot[s] < 0) {
+            if (vals + *n_seen * d != v)
+                memcpy(vals + *n_seen * d, v, (size_t)d * sizeof(double));
+            slot[s] = (*n_seen)++;
+            return;
+        }
+        if (rows_equal(vals + slot[s] * d, v, d))
+            return;
+        s = (s + 1) & (cap - 1);
+    }
+}
+
+/* Distributed: each process counted its own rows' distinct values (at most
+ * limit, in vals); the run's count, min(limit, distinct rows of all), is
+ * that of their union. One all-gather of the counts, one of the values. */
+static int distinct_union(const strata__dist *dist, int64_t d, int64_t limit, int64_t *slot,
+                          int64_t cap, double *vals, int64_t *count, int rc, char *msg)
+{
+    const int P = dist->size;
+    int64_t *bytes = strata__alloc((size_t)P, sizeof(int64_t));
+    int64_t *counts = strata__alloc((size_t)P, sizeof(int64_t));
+    double *all = NULL;
+    if ((!bytes || !counts) && !rc)
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory counting distinct rows");
+    for (int r = 0; !rc && r < P; r++)
+        bytes[r] = (int64_t)sizeof(int64_t);
+    int64_t mine = rc ? 0 : *count;
+    if ((rc = dist->allgather(dist, &mine, bytes, counts, rc, msg)))
+        goto out;
+    int64_t total = 0;
+    for (int r = 0; r < P; r++) {
+        bytes[r] = counts[r] * d * (int64_t)sizeof(double);
+        total += counts[r];
+    }
+    all = strata__alloc((size_t)(total > 0 ? total : 1), (size_t)d * sizeof(double));
+    if (!all)
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory counting distinct rows");
+    if ((rc = dist->allgather(dist, vals, bytes, all, rc, msg)))
+        goto out;
+    for (int64_t s = 0; s < cap; s++)
+        slot[s] = -1;
+    int64_t n_seen = 0;
+    for (int64_t j = 0; j < total && n_seen < limit; j++)
+        distinct_insert(all + j * d, d, slot, cap, vals, &n_seen);
+    *count = n_seen;
+out:
+    strata__free(bytes);
+    strata__free(counts);
+    strata__free(all);
+    return rc;
+}
+
 int strata__count_distinct(const strata__rowsrc *src, int64_t limit, int64_t *count, char *msg)
 {
     /* Open addressing with at least 2*limit slots, each naming one of the
@@ -375,6 +448,8 @@ int strata__count_distinct(const strata__rowsrc *src, int64_t limit, int64_t *co
     *count = n_seen;
 done:
     strata__rowsrc_walk_close(wk);
+    if (src->dist) /* the union of every process's distinct rows, counted again */
+        rc = distinct_union(src->dist, d, limit, slot, cap, vals, count, rc, msg);
     strata__free(slot);
     strata__free(vals);
     return rc;

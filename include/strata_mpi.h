@@ -1,0 +1,86 @@
+/* libstrata_mpi: k-means over MPI and parallel HDF5 (docs/distributed.md).
+ *
+ * Installed only by a build with -DSTRATA_MPI=ON. libstrata_mpi.so exports
+ * the whole serial API of strata.h (the same functions, the same version
+ * node STRATA_0.1) plus the functions below; a program links either
+ * libstrata or libstrata_mpi, never both (they are built against the serial
+ * and the parallel build of HDF5, which cannot share one process). Build
+ * with mpicc: mpicc prog.c -lstrata_mpi.
+ *
+ * Distributed fits
+ *   Every rank of a communicator calls the same function with the same
+ *   arguments and a handle set up with the same parameters (collective
+ *   calls: a rank that does not take part leaves the others waiting). The
+ *   n rows of the dataset are cut into chunks of 4096 rows; rank r of P
+ *   reads the chunks [floor(C r / P), floor(C (r + 1) / P)) of the C chunks
+ *   (a contiguous block of rows, one hyperslab, through MPI-IO), a split
+ *   that depends only on n and P. Every reduction across chunks follows one
+ *   fixed tree over the global chunk indices, so the centroids, labels,
+ *   inertia and iteration count are bitwise those of strata_kmeans_fit_h5()
+ *   in one process with the same parameters, for any number of ranks and
+ *   threads. Per Lloyd iteration the ranks exchange one all-reduce of at
+ *   most 2 (floor(log2 C) + 1) vectors of k d + 2k + 2 doubles (the partial
+ *   sums of the fixed tree that a rank's chunks leave open).
+ *   A failure (bad input, a read error on any rank) is returned by every
+ *   rank with the same status and message.
+ *
+ * Thread-safety: as strata.h's; MPI must be initialised (MPI_Init_thread
+ *   with at least MPI_THREAD_FUNNELED; the library calls MPI from the
+ *   calling thread only) and the communicator usable by the caller. */
+#ifndef STRATA_MPI_H
+#define STRATA_MPI_H
+
+#include <mpi.h>
+
+#include "strata.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Fit k-means to the 2-D dataset `dataset` of the HDF5 file `path`, read
+ *  in parallel by the ranks of comm (collective: every rank of comm calls
+ *  it, with the same path, dataset and handle parameters). Afterwards every
+ *  rank's handle holds the same fitted model: centroids, inertia, n_iter and
+ *  the labels of all n rows (each rank computes its block's; they are then
+ *  exchanged, 4 bytes a row on every rank), so the serial getters
+ *  (strata_kmeans_centroids(), strata_kmeans_labels(), results) work on any
+ *  rank.
+ *  Runs Lloyd's algorithm (STRATA_ALGO_AUTO or STRATA_ALGO_LLOYD) seeded by
+ *  k-means++ (greedy, as the serial fit: the candidates' potentials summed
+ *  across ranks), random rows or given centroids, with any n_init. Not
+ *  distributed yet, and refused with STRATA_E_UNSUPPORTED: k-means|| and
+ *  AFK-MC^2 seeding, STRATA_ALGO_HAMERLY, STRATA_ALGO_YINYANG (their results
+ *  are Lloyd's anyway) and STRATA_ALGO_MINIBATCH, STRATA_KMEANS_MEMORY and
+ *  STRATA_KMEANS_BLOCK_ROWS (each rank holds its block of rows in memory).
+ *  Memory per rank: its block of rows, plus 4 bytes (float64 data with
+ *  k-means++: 12) per row of the whole dataset, of which only its own
+ *  block's pages are touched until the labels are exchanged.
+ *  @return STRATA_OK, or on every rank the same status as the serial fit
+ *          would give (STRATA_E_NULL, STRATA_E_ARG, STRATA_E_IO_*,
+ *          STRATA_E_NONFINITE, STRATA_E_TOO_FEW, ...), STRATA_E_UNSUPPORTED
+ *          (above), or STRATA_E_IO when MPI itself fails. The handle's
+ *          message says what (strata_kmeans_last_error()). */
+STRATA_API STRATA_NODISCARD int strata_kmeans_fit_h5_mpi(strata_kmeans *km, MPI_Comm comm,
+                                                         const char *path, const char *dataset);
+
+/** Write the model of a strata_kmeans_fit_h5_mpi() fit to the HDF5 file
+ *  `path`, as strata_kmeans_write_h5() does (the same datasets /labels and
+ *  /centroids and the same root attributes, plus the attribute mpi_ranks),
+ *  collectively: the file is created through MPI-IO under a temporary name,
+ *  every rank writes its block of /labels (one hyperslab, a collective
+ *  write), and rank 0 renames it into place once all succeeded; nothing
+ *  reaches `path` otherwise. source and flags as strata_kmeans_write_h5()'s
+ *  (STRATA_WRITE_FORCE). Collective over comm, the communicator of the fit.
+ *  @return STRATA_OK, or on every rank the same status: STRATA_E_NULL,
+ *          STRATA_E_STATE (no distributed fit on this handle),
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_kmeans_write_h5_mpi(strata_kmeans *km, MPI_Comm comm,
+                                                           const char *path, const char *source,
+                                                           int flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,17 @@
+/* The distribution hooks of core/dist.h over MPI (lib/mpi, libstrata_mpi
+ * only). */
+#ifndef STRATA_MPI_DIST_H
+#define STRATA_MPI_DIST_H
+
+#include <mpi.h>
+
+#include "core/dist.h"
+
+/* Hooks over a duplicate of comm (the library's messages never meet the
+ * caller's). Collective. Returns STRATA_OK, or STRATA_E_NOMEM (msg set) on
+ * every process. Release with strata__mpi_dist_end() (collective). */
+int strata__mpi_dist_begin(strata__dist *d, MPI_Comm comm, char *msg);
+void strata__mpi_dist_end(strata__dist *d);
+MPI_Comm strata__mpi_dist_comm(const strata__dist *d);
+
+#endif
