@@ -24,8 +24,9 @@
  *      ranks is continued by the next rank from the running partial (a
  *      chain of point-to-point messages), the completed chunks go into each
  *      rank's pieces of the fixed reduction tree (core/parallel.h), and the
- *      pieces are all-gathered and joined in rank order; medians by the
- *      distributed selection per segment;
+ *      pieces are joined in rank order by the non-commutative all-reduce of
+ *      the distribution hooks (core/dist.h, lib/mpi/dist_mpi.c); medians by
+ *      the distributed selection per segment;
  *   7. the root gathers the customer rows (ascending id = rank order) and
  *      holds them; strata_rfm_write_h5_mpi() writes them with the
  *      one-process writer.
@@ -37,6 +38,8 @@
  * 15 int64 per target): at most 16 rounds for 64-bit keys, fewer for small
  * ranges. The tie-break position among equal values (the rank policy) is an
  * MPI_Exscan of the local counts of that value plus an MPI_Allreduce.
+ *
+ * All messages go over a duplicate of the caller's communicator.
  *
  * Errors: every step that can fail on one rank ends in agree(): all ranks
  * then return the status and message of the lowest failing rank (the one
@@ -55,6 +58,7 @@
 #include "core/status.h"
 #include "io/h5.h"
 #include "kernels/kernels.h"
+#include "mpi/mpi_dist.h"
 #include "rfm/rfm.h"
 #include "strata_mpi.h"
 
@@ -93,7 +97,7 @@ static int agree(const ctx *x, int rc)
         b.msg[STRATA__MSG_LEN - 1] = '\0';
     }
     MPI_Bcast(&b, (int)sizeof b, MPI_BYTE, first, x->comm);
-    return strata__fail(x->msg, b.rc, "%s", b.msg);
+    return strata__fail_copy(x->msg, b.rc, b.msg);
 }
 
 static int nomem(const ctx *x, const char *what)
@@ -310,6 +314,7 @@ static int dsel_sum(void *c, double *v, int64_t m, int rc)
 
 typedef struct fit {
     ctx x;
+    strata__dist dist; /* core/dist.h over a duplicate of the caller's comm */
     strata__rfm_dist d;
     const char *path;
     int64_t n, r0, m; /* rows of the log; this rank's block */
@@ -515,16 +520,34 @@ static int aggregate(fit *f, strata__rfm_customers *c, int64_t *offset, int64_t 
         rc = strata__rfm_aggregate(col, col + m, amount, m, &cfg, f->d.scratch, NULL, c, &part,
                                    x->msg);
     }
+    /* A customer's total beyond the double range fails the serial fit only
+     * after its reference-day check, which needs the last purchase day of
+     * the whole log: a rank that failed so takes its own from its rows (the
+     * purchases: amount >= 0) and reports after that check. */
+    int nf = rc == STRATA_E_NONFINITE;
+    char nfmsg[STRATA__MSG_LEN] = "";
+    int64_t last = c->n ? c->last_day_all : INT64_MIN;
+    if (nf) {
+        memcpy(nfmsg, x->msg, sizeof nfmsg);
+        const double *amount = (const double *)(col + 2 * m);
+        for (int64_t i = 0; i < m; i++) {
+            int64_t t = col[m + i], d = t;
+            if (cfg.time_unit != STRATA_RFM_TIME_DAYS)
+                d = t / 86400 - (t % 86400 < 0);
+            if (amount[i] >= 0.0 && d > last)
+                last = d;
+        }
+    }
     strata__free(col);
-    if ((rc = agree(x, rc)))
+    if ((rc = agree(x, nf ? STRATA_OK : rc)))
         return rc;
-    int64_t s[3] = {part.used, part.duplicates, part.return_only};
-    MPI_Allreduce(MPI_IN_PLACE, s, 3, MPI_INT64_T, MPI_SUM, x->comm);
+    int64_t s[4] = {part.used, part.duplicates, part.return_only, nf};
+    MPI_Allreduce(MPI_IN_PLACE, s, 4, MPI_INT64_T, MPI_SUM, x->comm);
     f->rep.used = s[0];
     f->rep.duplicates = s[1];
     f->rep.return_only = s[2];
     /* first and last purchase days, customers, this rank's first index */
-    int64_t days[2] = {c->n ? c->first_day_all : INT64_MAX, c->n ? -c->last_day_all : INT64_MAX};
+    int64_t days[2] = {c->n ? c->first_day_all : INT64_MAX, last == INT64_MIN ? INT64_MAX : -last};
     MPI_Allreduce(MPI_IN_PLACE, days, 2, MPI_INT64_T, MPI_MIN, x->comm);
     *ncust = c->n;
     MPI_Allreduce(MPI_IN_PLACE, ncust, 1, MPI_INT64_T, MPI_SUM, x->comm);
@@ -532,11 +555,13 @@ static int aggregate(fit *f, strata__rfm_customers *c, int64_t *offset, int64_t 
     MPI_Exscan(&c->n, offset, 1, MPI_INT64_T, MPI_SUM, x->comm);
     if (x->me == 0)
         *offset = 0;
-    if (*ncust == 0)
+    if (*ncust == 0 && s[3] == 0)
         return strata__rfm_nothing_left(&f->rep, x->msg);
     int64_t ref;
     if ((rc = strata__rfm_reference(f->d.cfg.reference_day, -days[1], &ref, x->msg)))
         return rc;
+    if (s[3]) /* the overflow of the lowest failing rank: the lowest such id */
+        return agree(x, nf ? strata__fail_copy(x->msg, STRATA_E_NONFINITE, nfmsg) : STRATA_OK);
     /* recency was measured to this rank's last day + 1 */
     for (int64_t i = 0; i < c->n; i++)
         c->recency[i] = ref - (c->reference_day - c->recency[i]);
@@ -554,9 +579,7 @@ static int profile_sums(fit *f, const strata__rfm_customers *c, const int32_t *s
 {
     ctx *x = &f->x;
     const int64_t nseg = f->d.rules->n, len = nseg * STRATA__RFM_PROFILE_SUMS + 1;
-    const int64_t rec = 2 + len;
-    strata__tree_sum tree, all;
-    memset(&all, 0, sizeof all);
+    strata__tree_sum tree;
     double *run = strata__calloc((size_t)len, sizeof *run);
     int rc = strata__tree_sum_init(&tree, strata__chunk_count(ncust, STRATA__RFM_PROFILE_CHUNK),
                                    len);
@@ -569,43 +592,19 @@ static int profile_sums(fit *f, const strata__rfm_customers *c, const int32_t *s
     rc = strata__rfm_profile_sums(c, segment, nseg, offset, ncust, f->d.threads, run, &tree);
     if (x->me + 1 < x->np)
         MPI_Send(run, (int)len, MPI_DOUBLE, x->me + 1, 0, x->comm);
-    if ((rc = agree(x, rc)))
-        goto out;
-    /* the pieces of every rank, joined in rank order (chunk order) */
-    int *counts = strata__alloc((size_t)(2 * x->np), sizeof *counts), *disp = counts + x->np;
-    int mine = tree.depth * (int)rec, total = 0;
-    MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
-    for (int p = 0; p < x->np; p++) {
-        disp[p] = total;
-        total += counts[p];
-    }
-    double *pack = strata__alloc((size_t)(mine + 1), sizeof *pack);
-    double *got = strata__alloc((size_t)(total + 1), sizeof *got);
-    for (int i = 0; pack && i < tree.depth; i++) {
-        pack[i * rec] = (double)tree.start[i];
-        pack[i * rec + 1] = (double)tree.level[i];
-        memcpy(pack + i * rec + 2, tree.vec + i * tree.stride, (size_t)len * sizeof *pack);
-    }
-    rc = agree(x, pack && got ? STRATA_OK : nomem(x, "the profile sums"));
-    if (!rc)
-        MPI_Allgatherv(pack, mine, MPI_DOUBLE, got, counts, disp, MPI_DOUBLE, x->comm);
-    if (!rc)
-        rc = strata__tree_sum_init(&all, tree.nchunks, len);
-    for (int64_t i = 0; !rc && i < total / rec; i++)
-        rc = strata__tree_sum_push(&all, (int64_t)got[i * rec], (int)got[i * rec + 1],
-                                   got + i * rec + 2);
+    /* every rank's pieces of the tree joined in rank order (chunk order):
+     * a non-commutative all-reduce, the status travelling with the sums */
+    if (rc == STRATA_E_NOMEM)
+        rc = nomem(x, "the profile sums");
+    rc = f->dist.tree_combine(&f->dist, &tree, rc, x->msg);
     if (!rc) {
         memset(sums, 0, (size_t)len * sizeof *sums);
-        rc = strata__tree_sum_finish(&all, sums);
+        if ((rc = strata__tree_sum_finish(&tree, sums)))
+            rc = strata__fail(x->msg, rc, "the profile sums' reduction tree does not join up");
     }
-    if (rc == STRATA_E_INTERNAL)
-        strata__fail(x->msg, rc, "the profile sums' reduction tree does not join up");
-    strata__free(pack);
-    strata__free(got);
-    strata__free(counts);
+    rc = agree(x, rc);
 out:
     strata__tree_sum_free(&tree);
-    strata__tree_sum_free(&all);
     strata__free(run);
     return rc;
 }
@@ -824,17 +823,20 @@ int strata_rfm_fit_h5_mpi(strata_rfm *h, MPI_Comm comm, const char *path, const 
     if (!h)
         return strata__fail(NULL, STRATA_E_NULL, "strata_rfm handle is NULL");
     fit f = {.path = path};
-    int rc = strata__rfm_dist_begin(h, &f.d);
-    char scratch_msg[STRATA__MSG_LEN] = "";
-    f.x = (ctx){.comm = comm, .msg = f.d.msg ? f.d.msg : scratch_msg};
-    if (!f.d.msg) /* the parameters failed: the handle's message holds why */
-        f.x.msg = (char *)strata_rfm_last_error(h);
-    MPI_Comm_rank(comm, &f.x.me);
-    MPI_Comm_size(comm, &f.x.np);
+    int rc = strata__rfm_dist_begin(h, &f.d); /* clears the handle's message */
+    /* the handle's message buffer (strata_rfm_last_error() returns it) */
+    char *msg = (char *)strata_rfm_last_error(h);
+    int rc0 = strata__mpi_dist_begin(&f.dist, comm, msg);
+    if (rc0)
+        return rc0;
+    f.x = (ctx){.comm = strata__mpi_dist_comm(&f.dist), .me = f.dist.rank, .np = f.dist.size,
+                .msg = msg};
     if (!rc && (!path || !customer || !time || !amount))
         rc = strata__fail(f.x.msg, STRATA_E_NULL, "file path or column name is NULL");
-    if ((rc = agree(&f.x, rc)))
+    if ((rc = agree(&f.x, rc))) {
+        strata__mpi_dist_end(&f.dist);
         return rc;
+    }
     const char *names[3] = {customer, time, amount};
     table = table && table[0] ? table : NULL;
     strata__rfm_customers c = {0};
@@ -848,12 +850,14 @@ int strata_rfm_fit_h5_mpi(strata_rfm *h, MPI_Comm comm, const char *path, const 
     strata__free(f.amount);
     strata__free(f.kept);
     strata__free(f.rows);
-    if (rc) { /* the previous result stays */
+    if (!rc) /* the previous result stays on failure */
+        rc = agree(&f.x, strata__rfm_dist_hold(h, &c, &f.rep, &s, path));
+    else {
         strata__rfm_customers_free(&c);
         strata__rfm_scores_retire(&s, NULL);
-        return rc;
     }
-    return agree(&f.x, strata__rfm_dist_hold(h, &c, &f.rep, &s, path));
+    strata__mpi_dist_end(&f.dist);
+    return rc;
 }
 
 int strata_rfm_write_h5_mpi(strata_rfm *h, MPI_Comm comm, const char *path, const char *source,

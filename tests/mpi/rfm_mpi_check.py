@@ -164,6 +164,33 @@ def run(cmd):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 
+def errors(stderr):
+    return [ln.split("error: ", 1)[-1] for ln in stderr.splitlines()
+            if ln.startswith("strata") and "error: " in ln]
+
+
+def same_failure(a, ref, base, nps, tmp, what):
+    """The serial run `ref` failed: every rank of every distributed run must
+    fail with its exit status and message, and write nothing."""
+    want = errors(ref.stderr)
+    if ref.returncode == 0 or not want:
+        fail(f"{what}: the serial run did not fail ({ref.returncode}): {ref.stderr}")
+        return
+    for np_ in nps:
+        out = tmp / f"failed-np{np_}.h5"
+        r = run([a.mpirun, str(np_), a.mpi, "rfm"] + base + ["-o", str(out)])
+        if r.returncode != ref.returncode:
+            fail(f"{what} np={np_}: exit {r.returncode}, serial {ref.returncode}: "
+                 f"{r.stderr[-1000:]}")
+        # every rank prints one "strata: error: MESSAGE" line; mpirun may
+        # interleave the ranks' writes (even within a line), so the prefixes and
+        # the messages are counted in the text
+        if r.stderr.count("error: ") != np_ or r.stderr.count(want[0]) != np_:
+            fail(f"{what} np={np_}: not {np_} x {want[0]!r}: {r.stderr[-2000:]}")
+        if out.exists():
+            fail(f"{what} np={np_}: an output file was written")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--serial", required=True)
@@ -202,7 +229,7 @@ def main():
         ]
         if a.quick:
             settings = settings[:2]
-        ran = 0
+        ran = failed = 0
         for lname, log in logs.items():
             for sname, opts in settings[:3] if lname in big else settings:
                 if lname == "syn-table":
@@ -213,8 +240,9 @@ def main():
                             "--amount", "/amount"] + opts
                 ref = tmp / f"{lname}-{sname}-serial.h5"
                 r = run([a.serial, "rfm"] + base + ["-o", str(ref)])
-                if r.returncode != 0:
-                    fail(f"{lname} {sname}: serial strata rfm exit {r.returncode}: {r.stderr}")
+                if r.returncode != 0:  # e.g. no id >= --min-id: the same failure
+                    same_failure(a, r, base, nps, tmp, f"{lname} {sname} (fails)")
+                    failed += 1
                     continue
                 for np_ in nps:
                     out = tmp / f"{lname}-{sname}-np{np_}.h5"
@@ -225,7 +253,8 @@ def main():
                     if files_equal(ref, out, f"{lname} {sname} np={np_}"):
                         ran += 1
                     out.unlink()
-        print(f"{ran} distributed outputs equal to the serial ones bitwise")
+        print(f"{ran} distributed outputs equal to the serial ones bitwise; {failed} settings "
+              "failing in one process checked to fail the same way")
         # bad input: every rank fails with the serial message, no output
         bad = tmp / "bad.h5"
         with h5py.File(bad, "w") as f:
@@ -236,30 +265,22 @@ def main():
         write_log(nothing, [-1, -2, -3], [1, 2, 3], [1.0, 2.0, 3.0])
         huge = tmp / "huge.h5"
         write_log(huge, [1, 1, 2, 7], [1, 2, 1, 1], [1.7e308, 1.7e308, 1.0, 2.0])
+        segsum = tmp / "segsum.h5"  # customers finite, a segment's revenue not
+        write_log(segsum, np.arange(1, 301), np.full(300, 5), np.full(300, 1e307))
+        text = tmp / "text.h5"
+        with h5py.File(text, "w") as f:
+            f["customer_id"] = np.arange(10, dtype=np.int64)
+            f["day"] = np.arange(10, dtype=np.int64)
+            f["amount"] = np.array([b"1.5"] * 10)
         for what, log, extra in [("lengths differ", bad, []), ("nothing left", nothing, []),
-                                 ("overflow", huge, []),
+                                 ("overflow", huge, []), ("segment sum overflow", segsum, []),
+                                 ("text amounts", text, []),
                                  ("reference before last day", huge, ["--reference-day", "0"]),
                                  ("missing file", tmp / "absent.h5", [])]:
             base = [str(log), "--customer", "/customer_id", "--time", "/day", "--amount",
                     "/amount"] + extra
             ref = run([a.serial, "rfm"] + base + ["-o", str(tmp / "bad-serial.h5")])
-            want = [ln.split("error: ", 1)[-1] for ln in ref.stderr.splitlines()
-                    if "error" in ln]
-            if ref.returncode == 0 or not want:
-                fail(f"bad input '{what}': the serial run did not fail ({ref.returncode})")
-                continue
-            for np_ in nps:
-                out = tmp / f"bad-np{np_}.h5"
-                r = run([a.mpirun, str(np_), a.mpi, "rfm"] + base + ["-o", str(out)])
-                lines = [ln.split("error: ", 1)[-1] for ln in r.stderr.splitlines()
-                         if "error" in ln and "strata" in ln]
-                if r.returncode != ref.returncode:
-                    fail(f"bad input '{what}' np={np_}: exit {r.returncode}, serial "
-                         f"{ref.returncode}: {r.stderr[-1000:]}")
-                if len(lines) != np_ or any(ln != want[0] for ln in lines):
-                    fail(f"bad input '{what}' np={np_}: messages {lines} != {np_} x {want[0]!r}")
-                if out.exists():
-                    fail(f"bad input '{what}' np={np_}: an output file was written")
+            same_failure(a, ref, base, nps, tmp, f"bad input '{what}'")
     if FAILS:
         print(f"{len(FAILS)} failures")
         return 1
