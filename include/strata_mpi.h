@@ -88,13 +88,18 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_write_h5_mpi(strata_kmeans *km, MP
  *  bins found by a distributed exact selection. The customers, scores,
  *  segments, edges, profiles and cleaning counts are bitwise those of
  *  strata_rfm_fit_h5() in one process with the same parameters, for any
- *  number of ranks (docs/distributed.md). Afterwards rank 0's handle holds
+ *  number of ranks (docs/distributed-rfm.md). Afterwards rank 0's handle holds
  *  every customer, as strata_rfm_fit_h5() would (gathered: about 55 bytes a
  *  customer on rank 0), and the other ranks' handles their own range of
- *  ids with the global counts, edges and profiles. STRATA_RFM_MEMORY is not
- *  used (each rank holds its block and its customers' rows in memory).
+ *  ids with the global counts, edges and profiles (a rank whose range holds
+ *  no customer reads as not fitted). STRATA_RFM_MEMORY is not used (each
+ *  rank holds its block of rows, its customers' rows and customers in
+ *  memory) and no progress is reported. On failure every handle keeps its
+ *  previous result.
  *  @return STRATA_OK, or on every rank the same status and message (that of
- *          the lowest failing rank): those of strata_rfm_fit_h5(). */
+ *          the lowest failing rank): those of strata_rfm_fit_h5(), or
+ *          STRATA_E_ARG when a count exceeds what MPI's int counts hold
+ *          (a rank sending 2^31 rows, 2^31 customers gathered on rank 0). */
 STRATA_API STRATA_NODISCARD int strata_rfm_fit_h5_mpi(strata_rfm *h, MPI_Comm comm,
                                                       const char *path, const char *table,
                                                       const char *customer, const char *time,

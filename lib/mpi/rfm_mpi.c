@@ -437,11 +437,11 @@ static int route(fit *f)
             cnt[owner(split, np - 1, f->id[(u << 6) + __builtin_ctzll(bits)])]++;
     row *send = strata__alloc((size_t)(f->nkept > 0 ? f->nkept : 1), sizeof *send);
     rc = send ? STRATA_OK : nomem(x, "the rows to send");
+    if (!rc && f->nkept > INT_MAX) /* MPI counts and displacements are ints */
+        rc = strata__fail(x->msg, STRATA_E_ARG, "rank %d would send %lld rows: more than MPI "
+                          "displacements hold (%d); use more ranks", x->me,
+                          (long long)f->nkept, INT_MAX);
     for (int p = 0, s = 0; p < np && !rc; p++) {
-        if (cnt[p] > INT_MAX)
-            rc = strata__fail(x->msg, STRATA_E_ARG, "rank %d would send %lld rows to rank %d: "
-                              "more than MPI counts hold (%d); use more ranks", x->me,
-                              (long long)cnt[p], p, INT_MAX);
         at[p] = s;
         scount[p] = (int)cnt[p];
         sdisp[p] = s;
@@ -748,9 +748,9 @@ static int gather(fit *f, strata__rfm_customers *c, strata__rfm_scores *s, int64
     int mean = f->d.cfg.monetary_mode == STRATA_RFM_MEAN;
     int *counts = strata__alloc((size_t)(2 * x->np), sizeof *counts);
     int mine = (int)c->n, rc = counts ? STRATA_OK : nomem(x, "the gather");
-    if (c->n > INT_MAX)
-        rc = strata__fail(x->msg, STRATA_E_ARG, "rank %d holds %lld customers: more than MPI "
-                          "counts hold (%d); use more ranks", x->me, (long long)c->n, INT_MAX);
+    if (ncust > INT_MAX) /* the same on every rank */
+        rc = strata__fail(x->msg, STRATA_E_ARG, "%lld customers: rank 0 gathers them all, and "
+                          "MPI displacements hold at most %d", (long long)ncust, INT_MAX);
     if ((rc = agree(x, rc))) {
         strata__free(counts);
         return rc;
