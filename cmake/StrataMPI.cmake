@@ -47,3 +47,9 @@ add_library(strata::strata_mpi ALIAS strata_mpi)
 install(TARGETS strata_mpi
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev)
 install(FILES include/strata_mpi.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
+
+# The all-reduce a distributed iteration makes, timed (docs/distributed.md).
+add_executable(bench_mpi_allreduce bench/bench_mpi_allreduce.c)
+target_compile_options(bench_mpi_allreduce PRIVATE ${STRATA_WARNINGS} -O2)
+target_link_libraries(bench_mpi_allreduce PRIVATE MPI::MPI_C m)
+set_target_properties(bench_mpi_allreduce PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bench)

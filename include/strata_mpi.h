@@ -1,4 +1,4 @@
-/* libstrata_mpi: k-means over MPI and parallel HDF5 (docs/distributed.md).
+/* libstrata_mpi: k-means and RFM over MPI and parallel HDF5 (docs/distributed.md).
  *
  * Installed only by a build with -DSTRATA_MPI=ON. libstrata_mpi.so exports
  * the whole serial API of strata.h (the same functions, the same version
@@ -18,9 +18,10 @@
  *   fixed tree over the global chunk indices, so the centroids, labels,
  *   inertia and iteration count are bitwise those of strata_kmeans_fit_h5()
  *   in one process with the same parameters, for any number of ranks and
- *   threads. Per Lloyd iteration the ranks exchange one all-reduce of at
- *   most 2 (floor(log2 C) + 1) vectors of k d + 2k + 2 doubles (the partial
- *   sums of the fixed tree that a rank's chunks leave open).
+ *   threads. Per iteration the ranks exchange one all-reduce of at most
+ *   2 (floor(log2 C) + 1) vectors of k d + 2k + 2 doubles (the partial sums
+ *   of the fixed tree that a rank's chunks leave open) and one of a 4-byte
+ *   status (docs/distributed.md, "What is communicated").
  *   A failure (bad input, a read error on any rank) is returned by every
  *   rank with the same status and message.
  *
@@ -46,16 +47,19 @@ extern "C" {
  *  exchanged, 4 bytes a row on every rank), so the serial getters
  *  (strata_kmeans_centroids(), strata_kmeans_labels(), results) work on any
  *  rank.
- *  Runs Lloyd's algorithm (STRATA_ALGO_AUTO or STRATA_ALGO_LLOYD) seeded by
- *  k-means++ (greedy, as the serial fit: the candidates' potentials summed
- *  across ranks), random rows or given centroids, with any n_init. Not
- *  distributed yet, and refused with STRATA_E_UNSUPPORTED: k-means|| and
- *  AFK-MC^2 seeding, STRATA_ALGO_HAMERLY, STRATA_ALGO_YINYANG (their results
- *  are Lloyd's anyway) and STRATA_ALGO_MINIBATCH, STRATA_KMEANS_MEMORY and
- *  STRATA_KMEANS_BLOCK_ROWS (each rank holds its block of rows in memory).
+ *  Runs Lloyd's algorithm (STRATA_ALGO_AUTO or STRATA_ALGO_LLOYD), Hamerly's
+ *  or Yinyang's (each rank keeps its rows' bounds; the same exchanges as
+ *  Lloyd's), seeded by k-means++ (greedy, as the serial fit: the candidates'
+ *  potentials summed across ranks), random rows or given centroids, with any
+ *  n_init. Not distributed yet, and refused with STRATA_E_UNSUPPORTED:
+ *  k-means|| and AFK-MC^2 seeding, STRATA_ALGO_MINIBATCH,
+ *  STRATA_KMEANS_MEMORY and STRATA_KMEANS_BLOCK_ROWS (each rank holds its
+ *  block of rows in memory). A progress or step callback that cancels must
+ *  cancel on every rank at the same call.
  *  Memory per rank: its block of rows, plus 4 bytes (float64 data with
- *  k-means++: 12) per row of the whole dataset, of which only its own
- *  block's pages are touched until the labels are exchanged.
+ *  k-means++: 12; Hamerly and Yinyang add their bounds) per row of the
+ *  whole dataset, of which the labels' pages outside its block are touched
+ *  only when the labels are exchanged.
  *  @return STRATA_OK, or on every rank the same status as the serial fit
  *          would give (STRATA_E_NULL, STRATA_E_ARG, STRATA_E_IO_*,
  *          STRATA_E_NONFINITE, STRATA_E_TOO_FEW, ...), STRATA_E_UNSUPPORTED
@@ -88,7 +92,7 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_write_h5_mpi(strata_kmeans *km, MP
  *  bins found by a distributed exact selection. The customers, scores,
  *  segments, edges, profiles and cleaning counts are bitwise those of
  *  strata_rfm_fit_h5() in one process with the same parameters, for any
- *  number of ranks (docs/distributed-rfm.md). Afterwards rank 0's handle holds
+ *  number of ranks (docs/distributed.md, "RFM over MPI"). Afterwards rank 0's handle holds
  *  every customer, as strata_rfm_fit_h5() would (gathered: about 55 bytes a
  *  customer on rank 0), and the other ranks' handles their own range of
  *  ids with the global counts, edges and profiles (a rank whose range holds

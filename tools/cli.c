@@ -20,9 +20,13 @@ int cli_error(int exit_code, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     cli_progress_end(); /* the message on a line of its own */
-    fputs("strata: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    /* one write for the whole line, so that the lines of processes sharing
+     * a stderr (strata-mpi's ranks under mpirun) never interleave */
+    char line[2048];
+    int len = snprintf(line, sizeof line, "strata: error: ");
+    vsnprintf(line + len, sizeof line - (size_t)len - 1, fmt, ap);
+    strcat(line, "\n");
+    fputs(line, stderr);
     va_end(ap);
     return exit_code;
 }

@@ -337,11 +337,18 @@ int strata__assign_pass_src(const strata__tables *t, const strata__rowsrc *src, 
                             double *totals, int mode, char *msg)
 {
     strata__data view;
-    pass_ctx c = {t, &view, labels, mode, NULL, NULL};
+    return strata__assign_pass_src_by(t, src, &view, labels, totals, mode, NULL, NULL, msg);
+}
+
+int strata__assign_pass_src_by(const strata__tables *t, const strata__rowsrc *src,
+                               strata__data *view, int32_t *labels, double *totals, int mode,
+                               strata__labeler_fn fn, void *ctx, char *msg)
+{
+    pass_ctx c = {t, view, labels, mode, fn, ctx};
     int64_t len = mode == STRATA__PASS_LABEL ? 0 : strata__pass_len(t);
     if (len)
         memset(totals, 0, (size_t)len * sizeof(double));
-    return strata__rowsrc_pass(src, t->threads, len, len ? totals : NULL, pass_chunk, &c, &view,
+    return strata__rowsrc_pass(src, t->threads, len, len ? totals : NULL, pass_chunk, &c, view,
                                msg);
 }
 

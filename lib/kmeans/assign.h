@@ -83,4 +83,12 @@ typedef void (*strata__labeler_fn)(void *ctx, int64_t r0, int64_t rows, int tid,
 int strata__assign_pass_by(const strata__tables *t, const strata__data *X, int32_t *labels,
                            double *totals, int mode, strata__labeler_fn fn, void *ctx);
 
+/* strata__assign_pass_src() with the labels of each block from fn (NULL:
+ * the tables' kernel); fn's ctx reaches the rows through *view, which the
+ * pass fills before each block (a distributed source's rows: the bounded
+ * algorithms' passes over a rank's rows, kmeans/hamerly.h). */
+int strata__assign_pass_src_by(const strata__tables *t, const strata__rowsrc *src,
+                               strata__data *view, int32_t *labels, double *totals, int mode,
+                               strata__labeler_fn fn, void *ctx, char *msg);
+
 #endif

@@ -382,6 +382,27 @@ static void label_rows(void *vctx, int64_t r0, int64_t rows, int tid, int32_t *l
         label_rows_f64(h, r0, rows, tid, lab);
 }
 
+int strata__hamerly_pass_src(strata__hamerly *h, const strata__tables *t,
+                             const strata__rowsrc *src, int32_t *labels, double *totals, int mode,
+                             char *msg)
+{
+    const double *c = t->centroids;
+    strata__data view;
+    prepare(h, t, c);
+    if (t->dtype == STRATA_FLOAT32)
+        prepare_f32(h);
+    else
+        prepare_f64(h);
+    h->t = t;
+    h->X = &view; /* each block's rows, as the pass hands them out */
+    h->labels = labels;
+    int rc = strata__assign_pass_src_by(t, src, &view, labels, totals, mode, label_rows, h, msg);
+    memcpy(h->c_prev, c, (size_t)(h->k * h->d) * sizeof(double));
+    h->fresh = 0;
+    h->X = NULL;
+    return rc;
+}
+
 int strata__hamerly_pass(strata__hamerly *h, const strata__tables *t, const strata__data *X,
                          int32_t *labels, double *totals, int mode)
 {

@@ -43,5 +43,12 @@ void strata__hamerly_reset(strata__hamerly *h);
  * UPDATE_INERTIA): the same labels and totals, bitwise. */
 int strata__hamerly_pass(strata__hamerly *h, const strata__tables *t, const strata__data *X,
                          int32_t *labels, double *totals, int mode);
+/* The same over a row source whose rows stay where the bounds were made
+ * (a distributed source's in-memory rows, core/rowsrc.h: each rank keeps
+ * the bounds of its rows; the pass's totals are combined as Lloyd's are).
+ * Returns STRATA_OK or the pass's status (msg set). */
+int strata__hamerly_pass_src(strata__hamerly *h, const strata__tables *t,
+                             const strata__rowsrc *src, int32_t *labels, double *totals, int mode,
+                             char *msg);
 
 #endif

@@ -235,7 +235,11 @@ typedef struct bounded {
 static int pass(const strata__tables *t, const bounded *b, const strata__rowsrc *src,
                 int32_t *labels, double *totals, int mode, char *msg)
 {
-    /* bounds exist only for in-memory sources */
+    /* bounds exist only for in-memory sources: a matrix, or a distributed
+     * source's rows (each rank keeps its rows' bounds) */
+    if (src->dist && mode != STRATA__PASS_INERTIA && (b->h || b->y))
+        return b->h ? strata__hamerly_pass_src(b->h, t, src, labels, totals, mode, msg)
+                    : strata__yinyang_pass_src(b->y, t, src, labels, totals, mode, msg);
     if (b->h && mode != STRATA__PASS_INERTIA && strata__hamerly_pass(b->h, t, &src->mem, labels,
                                                                      totals, mode))
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory in the assignment pass");
@@ -366,15 +370,10 @@ static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, s
  * never another algorithm than asked for), or STRATA_OK. */
 static int distributed_refusal(const strata__kmeans_cfg *cfg, char *msg)
 {
-    static const char *const algos[] = {[STRATA_ALGO_HAMERLY] = "hamerly",
-                                        [STRATA_ALGO_YINYANG] = "yinyang",
-                                        [STRATA_ALGO_MINIBATCH] = "minibatch"};
-    if (cfg->algorithm != STRATA_ALGO_AUTO && cfg->algorithm != STRATA_ALGO_LLOYD)
+    if (cfg->algorithm == STRATA_ALGO_MINIBATCH)
         return strata__fail(msg, STRATA_E_UNSUPPORTED,
-                            "algorithm %s is not distributed yet: a distributed fit runs lloyd "
-                            "(auto or lloyd)",
-                            cfg->algorithm >= 0 && cfg->algorithm < (int)(sizeof algos / sizeof algos[0]) &&
-                                    algos[cfg->algorithm] ? algos[cfg->algorithm] : "?");
+                            "algorithm minibatch is not distributed yet: a distributed fit runs "
+                            "lloyd, hamerly or yinyang");
     if (cfg->init == STRATA_INIT_KMEANS_PARALLEL || cfg->init == STRATA_INIT_AFKMC2)
         return strata__fail(msg, STRATA_E_UNSUPPORTED,
                             "init %s is not distributed yet: a distributed fit seeds with "
@@ -450,9 +449,12 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
     /* Streamed: Lloyd, also for an explicit Hamerly or Yinyang (their labels
      * and totals are Lloyd's, bitwise; only the speed differs), reported as
      * the algorithm run; mini-batch when asked. */
-    int algorithm = streamed ? streamed_algorithm(cfg->algorithm)
-                             : strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id, n,
-                                                        k, d);
+    /* Distributed with each rank's rows in memory: the bounded algorithms
+     * too (each rank bounds its rows). */
+    const int rows_here = !streamed || (src->dist && src->local);
+    int algorithm = !rows_here ? streamed_algorithm(cfg->algorithm)
+                               : strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id,
+                                                          n, k, d);
     if (src->dist && (rc = distributed_refusal(cfg, msg)))
         goto done; /* the same on every process */
     if (!mean || !c || !c_new || !best_c || !labels || (keep_labels && !best_labels))
@@ -540,16 +542,21 @@ int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *
         if ((rc = strata__kmeans_init(src, cfg, run, mean, c, labels, msg)))
             goto done;
         if (algorithm == STRATA_ALGO_HAMERLY) {
-            if (strata__hamerly_init(&hb, &t, n)) {
+            if (strata__hamerly_init(&hb, &t, n))
                 rc = strata__fail(msg, STRATA_E_NOMEM,
                                   "out of memory for Hamerly's bounds (%lld rows, %d bytes each)",
                                   (long long)n, X->dtype == STRATA_FLOAT32 ? 8 : 16);
+            if (src->dist) /* a rank's own failure, agreed before the next exchange */
+                rc = src->dist->agree(src->dist, rc, msg);
+            if (rc)
                 goto done;
-            }
             h.h = &hb;
         }
         if (algorithm == STRATA_ALGO_YINYANG) {
-            if (strata__yinyang_init(&yb, &t, n)) {
+            int yrc = strata__yinyang_init(&yb, &t, n);
+            if (src->dist) /* a rank's own failure, agreed before the next exchange */
+                yrc = src->dist->agree(src->dist, yrc ? STRATA_E_NOMEM : STRATA_OK, msg);
+            if (yrc) {
                 const int es = t.dtype == STRATA_FLOAT32 ? 4 : 8;
                 rc = strata__fail(msg, STRATA_E_NOMEM,
                                   "out of memory for Yinyang's bounds (%lld rows, %lld bytes each)",

@@ -537,6 +537,23 @@ static void label_rows(void *vctx, int64_t r0, int64_t rows, int tid, int32_t *l
         label_rows_f64(y, r0, rows, tid, lab);
 }
 
+int strata__yinyang_pass_src(strata__yinyang *y, const strata__tables *t,
+                             const strata__rowsrc *src, int32_t *labels, double *totals, int mode,
+                             char *msg)
+{
+    const double *c = t->centroids;
+    strata__data view;
+    prepare(y, t, c);
+    y->t = t;
+    y->X = &view; /* each block's rows, as the pass hands them out */
+    y->labels = labels;
+    int rc = strata__assign_pass_src_by(t, src, &view, labels, totals, mode, label_rows, y, msg);
+    memcpy(y->c_prev, c, (size_t)(y->k * y->d) * sizeof(double));
+    y->fresh = 0;
+    y->X = NULL;
+    return rc;
+}
+
 int strata__yinyang_pass(strata__yinyang *y, const strata__tables *t, const strata__data *X,
                          int32_t *labels, double *totals, int mode)
 {

@@ -65,5 +65,10 @@ void strata__yinyang_reset(strata__yinyang *y);
  * UPDATE_INERTIA or DELTA): the same labels and totals, bitwise. */
 int strata__yinyang_pass(strata__yinyang *y, const strata__tables *t, const strata__data *X,
                          int32_t *labels, double *totals, int mode);
+/* The same over a row source whose rows stay where the bounds were made
+ * (a distributed source's in-memory rows: as strata__hamerly_pass_src()). */
+int strata__yinyang_pass_src(strata__yinyang *y, const strata__tables *t,
+                             const strata__rowsrc *src, int32_t *labels, double *totals, int mode,
+                             char *msg);
 
 #endif
