@@ -141,12 +141,38 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_kidx(const void *a, const void *b)
+/* Sort a[0..n) by key, stably (equal keys keep their order): LSD radix
+ * sort on 11-bit digits, skipping the digits every key shares. tmp: n more
+ * records. */
+#define RADIX_BITS 11
+static void radix_sort(kidx *a, kidx *tmp, int64_t n)
 {
-    const kidx *x = a, *y = b;
-    if (x->key != y->key)
-        return (x->key > y->key) - (x->key < y->key);
-    return (x->idx > y->idx) - (x->idx < y->idx);
+    uint64_t any = 0, all = ~(uint64_t)0;
+    for (int64_t i = 0; i < n; i++) {
+        any |= a[i].key;
+        all &= a[i].key;
+    }
+    const uint64_t differ = any ^ all, mask = ((uint64_t)1 << RADIX_BITS) - 1;
+    kidx *src = a, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += RADIX_BITS) {
+        if (!((differ >> shift) & mask))
+            continue;
+        int64_t at[(size_t)1 << RADIX_BITS] = {0};
+        for (int64_t i = 0; i < n; i++)
+            at[(src[i].key >> shift) & mask]++;
+        for (int64_t d = 0, sum = 0; d <= (int64_t)mask; d++) {
+            int64_t c = at[d];
+            at[d] = sum;
+            sum += c;
+        }
+        for (int64_t i = 0; i < n; i++)
+            dst[at[(src[i].key >> shift) & mask]++] = src[i];
+        kidx *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, (size_t)n * sizeof *a);
 }
 
 /* Keys of [lo, hi) that are <= p (upper bound). */
@@ -252,15 +278,15 @@ static int dsel_select(void *c, const double *v, int64_t nloc, const int64_t *ra
 {
     const dsel *d = c;
     const ctx *x = d->x;
-    kidx *pairs = strata__alloc((size_t)(nloc > 0 ? nloc : 1), sizeof *pairs);
+    kidx *pairs = strata__alloc((size_t)(nloc > 0 ? 2 * nloc : 1), sizeof *pairs);
     uint64_t *keys = strata__alloc((size_t)(nloc > 0 ? nloc : 1), sizeof *keys);
     int64_t *tg = strata__calloc((size_t)(5 * t), sizeof *tg);
     uint64_t *out = strata__alloc((size_t)t, sizeof *out);
     int rc = pairs && keys && tg && out ? STRATA_OK : nomem(x, "the selection");
-    if (!rc) {
+    if (!rc) { /* by value, then position: the order of the keys */
         for (int64_t i = 0; i < nloc; i++)
             pairs[i] = (kidx){dkey(v[i]), i};
-        qsort(pairs, (size_t)nloc, sizeof *pairs, cmp_kidx);
+        radix_sort(pairs, pairs + nloc, nloc);
         for (int64_t i = 0; i < nloc; i++)
             keys[i] = pairs[i].key;
     }
@@ -617,7 +643,7 @@ static int profile_medians(fit *f, const strata__rfm_customers *c, const int32_t
                                 STRATA_RFM_STAT_MEDIAN_MONETARY};
     ctx *x = &f->x;
     const int64_t nseg = f->d.rules->n, n = c->n;
-    kidx *pairs = strata__alloc((size_t)(n > 0 ? n : 1), sizeof *pairs);
+    kidx *pairs = strata__alloc((size_t)(n > 0 ? 2 * n : 1), sizeof *pairs);
     uint64_t *keys = strata__alloc((size_t)(n > 0 ? n : 1), sizeof *keys);
     int64_t *gs = strata__calloc((size_t)(nseg + 1 + 6 * nseg), sizeof *gs);
     uint64_t *out = strata__alloc((size_t)(2 * nseg + 1), sizeof *out);
@@ -642,20 +668,17 @@ static int profile_medians(fit *f, const strata__rfm_customers *c, const int32_t
                                   : (double)(k == 0 ? c->recency[i] : c->frequency[i]);
                 pairs[np++] = (kidx){dkey(v), segment[i]};
             }
-        /* by segment, then key */
-        for (int64_t i = 0; i < np; i++) {
-            uint64_t kk = pairs[i].key;
-            pairs[i].key = (uint64_t)pairs[i].idx;
-            pairs[i].idx = (int64_t)(kk ^ ((uint64_t)1 << 63)); /* signed order of the key */
-        }
-        qsort(pairs, (size_t)np, sizeof *pairs, cmp_kidx);
+        /* by key, then (stable) by segment: each segment's keys ascending */
+        radix_sort(pairs, pairs + n, np);
         memset(gs, 0, (size_t)(nseg + 1) * sizeof *gs);
-        for (int64_t i = 0; i < np; i++) {
-            gs[pairs[i].key + 1]++;
-            keys[i] = (uint64_t)pairs[i].idx ^ ((uint64_t)1 << 63);
-        }
-        for (int64_t s = 0; s < nseg; s++)
-            gs[s + 1] += gs[s];
+        for (int64_t i = 0; i < np; i++)
+            gs[pairs[i].idx + 1]++;
+        for (int64_t g = 0; g < nseg; g++)
+            gs[g + 1] += gs[g];
+        int64_t *fill = below; /* free until the selection: 2 nseg >= nseg slots */
+        memcpy(fill, gs, (size_t)nseg * sizeof *fill);
+        for (int64_t i = 0; i < np; i++)
+            keys[fill[pairs[i].idx]++] = pairs[i].key;
         rc = dselect(x, keys, gs, nseg, t, tg, tk, out, below);
         for (int64_t s = 0; s < nseg; s++)
             profile[s * STRATA__RFM_STATS + STAT[k]] = NAN;
