@@ -18,10 +18,10 @@
  *   fixed tree over the global chunk indices, so the centroids, labels,
  *   inertia and iteration count are bitwise those of strata_kmeans_fit_h5()
  *   in one process with the same parameters, for any number of ranks and
- *   threads. Per iteration the ranks exchange one all-reduce of at most
+ *   threads. Per iteration the ranks exchange one all-reduce: at most
  *   2 (floor(log2 C) + 1) vectors of k d + 2k + 2 doubles (the partial sums
- *   of the fixed tree that a rank's chunks leave open) and one of a 4-byte
- *   status (docs/distributed.md, "What is communicated").
+ *   of the fixed tree that a rank's chunks leave open) after a header with
+ *   the status (docs/distributed.md, "What is communicated").
  *   A failure (bad input, a read error on any rank) is returned by every
  *   rank with the same status and message.
  *

@@ -15,8 +15,11 @@
  * with one message instead of leaving the others waiting. A process that
  * failed still calls the hook (its data arguments may then be NULL: the
  * hooks other than tree_combine first agree on the status, and exchange
- * data only when no process failed). On a failure the data arguments are
- * left unspecified. */
+ * data only when no process failed). A process that fails on its own may
+ * call agree() alone where the others' next exchange is any hook but
+ * tree_combine (which carries the status with the sums: one collective a
+ * pass); before a pass, callers agree on their own failures first. On a
+ * failure the data arguments are left unspecified. */
 #ifndef STRATA_CORE_DIST_H
 #define STRATA_CORE_DIST_H
 
@@ -34,8 +37,9 @@ struct strata__dist {
      * every process's t holds the nodes of all of them merged in rank order
      * (strata__tree_sum_merge), so strata__tree_sum_finish() gives the bits
      * of one process's pass. The status travels with the sums (one
-     * collective); t->nchunks and t->len must be set even when rc != 0
-     * (strata__tree_sum_init() sets them before it allocates). */
+     * collective); t->nchunks and t->len must be set even when rc != 0 or
+     * t->vec is NULL (strata__tree_sum_init() sets them before it
+     * allocates; a NULL vec is reported as out of memory). */
     int (*tree_combine)(const strata__dist *d, strata__tree_sum *t, int rc, char *msg);
     /* Every process's `bytes[rank]` bytes of `mine`, concatenated in rank
      * order, into all (sum of bytes bytes; bytes[] is the same array on

@@ -1,15 +1,20 @@
 /* core/dist.h's hooks with MPI (docs/distributed.md, "What is exchanged").
  *
- * Every hook begins with the same agreement on the status (agree(): an
- * all-reduce of one int, and only after a failure a broadcast of the first
- * failing process's status and message), then exchanges its data when no
- * process failed. So a process that failed on its own may call agree()
- * where the others call any hook: the collectives still match. MPI errors
- * themselves keep MPI's default handler (the job is aborted, never left
- * waiting). */
+ * Every hook but tree_combine begins with the same agreement on the status
+ * (agree(): an all-reduce of one int, and only after a failure a broadcast
+ * of the first failing process's status and message), then exchanges its
+ * data when no process failed. So a process that failed on its own may call
+ * agree() where the others call any of those hooks: the collectives still
+ * match. tree_combine, the one exchange of every pass, carries the status
+ * and message in its buffer's header instead (one all-reduce a pass); its
+ * buffer is reserved before the fit (strata__mpi_dist_reserve), and the
+ * engine never fails alone right before a pass (core/dist.h's callers agree
+ * on their own failures first). MPI errors themselves keep MPI's default
+ * handler (the job is aborted, never left waiting). */
 #include "mpi/mpi_dist.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -19,6 +24,8 @@
 typedef struct impl {
     MPI_Comm comm;
     MPI_Op tree_op;
+    char *buf; /* tree_combine's buffer, reserved */
+    size_t buf_bytes;
 } impl;
 
 static MPI_Comm comm_of(const strata__dist *d)
@@ -148,11 +155,21 @@ typedef struct packed_head {
     int32_t depth, cap, rc, pad;
     int64_t start[STRATA__TREE_MAX_NODES];
     int8_t level[STRATA__TREE_MAX_NODES];
+    char msg[STRATA__MSG_LEN]; /* rc's message: the first failing process's */
 } packed_head;
 
-static size_t packed_bytes(const strata__tree_sum *t)
+/* Held vectors of a tree over nchunks chunks: 2 (floor(log2 C) + 1). */
+static int64_t tree_cap(int64_t nchunks)
 {
-    return sizeof(packed_head) + (size_t)t->cap * (size_t)t->len * sizeof(double);
+    int levels = 0;
+    while (levels < 63 && ((int64_t)1 << levels) <= nchunks)
+        levels++;
+    return 2 * levels;
+}
+
+static size_t packed_bytes(int64_t nchunks, int64_t len)
+{
+    return sizeof(packed_head) + (size_t)tree_cap(nchunks) * (size_t)len * sizeof(double);
 }
 
 /* A tree sum over the buffer p (stride = len, no allocation). */
@@ -189,13 +206,17 @@ static void tree_op(void *in, void *inout, int *count, MPI_Datatype *type)
     for (int e = 0; e < *count; e++) {
         char *a = (char *)in + e * extent, *b = (char *)inout + e * extent;
         packed_head *ha = (packed_head *)a, *hb = (packed_head *)b;
-        if (ha->rc || hb->rc) {
-            hb->rc = ha->rc ? ha->rc : hb->rc;
+        if (ha->rc || hb->rc) { /* the lower rank's failure first */
+            if (ha->rc) {
+                hb->rc = ha->rc;
+                memcpy(hb->msg, ha->msg, sizeof hb->msg);
+            }
             continue;
         }
         void *tmp = strata__alloc((size_t)extent, 1);
         if (!tmp) {
             hb->rc = STRATA_E_NOMEM;
+            snprintf(hb->msg, sizeof hb->msg, "out of memory merging the partial sums");
             continue;
         }
         memcpy(tmp, a, (size_t)extent); /* in is only read */
@@ -204,6 +225,9 @@ static void tree_op(void *in, void *inout, int *count, MPI_Datatype *type)
         view_of(b, &right);
         if (strata__tree_sum_merge(&left, &right)) {
             hb->rc = STRATA_E_INTERNAL;
+            snprintf(hb->msg, sizeof hb->msg, "the partial sums of adjacent processes do not "
+                     "join (chunks %lld-%lld and %lld-%lld)", (long long)left.origin,
+                     (long long)left.end, (long long)right.origin, (long long)right.end);
         } else {
             store_head(&left, tmp);
             memcpy(b, tmp, (size_t)extent);
@@ -212,47 +236,83 @@ static void tree_op(void *in, void *inout, int *count, MPI_Datatype *type)
     }
 }
 
+/* The reserved buffer, grown when a pass needs more. A process that cannot
+ * grow it cannot take part in the all-reduce the others are in: it ends the
+ * job (MPI_Abort) with a message rather than leave them waiting. */
+static char *combine_buffer(const strata__dist *d, size_t bytes)
+{
+    impl *m = d->impl;
+    if (bytes > m->buf_bytes) {
+        char *b = strata__alloc(bytes, 1);
+        if (!b) {
+            fprintf(stderr, "libstrata_mpi: process %d of %d: out of memory for the %zu-byte "
+                    "exchange of a pass's sums; ending the job\n", d->rank, d->size, bytes);
+            MPI_Abort(m->comm, 1);
+        }
+        strata__free(m->buf);
+        m->buf = b;
+        m->buf_bytes = bytes;
+    }
+    memset(m->buf, 0, sizeof(packed_head));
+    return m->buf;
+}
+
 static int tree_combine(const strata__dist *d, strata__tree_sum *t, int rc, char *msg)
 {
-    const size_t bytes = packed_bytes(t);
-    char *buf = strata__calloc(bytes, 1);
-    if (!buf && !rc) /* the one allocation here: agreed on with the status */
-        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for the exchange of %zu bytes of "
-                          "sums", bytes);
-    if ((rc = agree(d, rc, msg))) {
-        strata__free(buf);
-        return rc;
-    }
+    const size_t bytes = packed_bytes(t->nchunks, t->len);
+    char *buf = combine_buffer(d, bytes);
     packed_head *h = (packed_head *)buf;
+    double *v = (double *)(buf + sizeof(packed_head));
     h->nchunks = t->nchunks;
     h->len = t->len;
-    h->cap = t->cap;
-    store_head(t, buf);
-    double *v = (double *)(buf + sizeof(packed_head));
-    for (int i = 0; i < t->depth; i++)
-        memcpy(v + i * t->len, t->vec + i * t->stride, (size_t)t->len * sizeof(double));
+    h->cap = (int32_t)tree_cap(t->nchunks);
+    h->origin = -1;
+    if (rc || !t->vec) { /* the status alone (t->vec NULL: its allocation failed) */
+        h->rc = rc ? rc : STRATA_E_NOMEM;
+        snprintf(h->msg, sizeof h->msg, "%s", rc && msg ? msg : "out of memory for a pass's sums");
+    } else {
+        store_head(t, buf);
+        for (int i = 0; i < t->depth; i++)
+            memcpy(v + i * t->len, t->vec + i * t->stride, (size_t)t->len * sizeof(double));
+    }
     MPI_Datatype type;
     MPI_Type_contiguous((int)bytes, MPI_BYTE, &type);
     MPI_Type_commit(&type);
     MPI_Allreduce(MPI_IN_PLACE, buf, 1, type, ((const impl *)d->impl)->tree_op, comm_of(d));
     MPI_Type_free(&type);
-    rc = h->rc;
-    if (rc) {
-        rc = strata__fail(msg, rc, "the exchange of the partial sums failed (%s)",
-                          strata_status_str(rc));
-    } else {
-        strata__tree_sum merged;
-        view_of(buf, &merged);
-        t->origin = merged.origin;
-        t->end = merged.end;
-        t->depth = merged.depth;
-        memcpy(t->start, merged.start, sizeof t->start);
-        memcpy(t->level, merged.level, sizeof t->level);
-        for (int i = 0; i < t->depth; i++)
-            memcpy(t->vec + i * t->stride, v + i * t->len, (size_t)t->len * sizeof(double));
+    if (h->rc) {
+        h->msg[sizeof h->msg - 1] = '\0';
+        return strata__fail_copy(msg, h->rc, h->msg);
     }
-    strata__free(buf);
-    return rc;
+    strata__tree_sum merged;
+    view_of(buf, &merged);
+    t->origin = merged.origin;
+    t->end = merged.end;
+    t->depth = merged.depth;
+    memcpy(t->start, merged.start, sizeof t->start);
+    memcpy(t->level, merged.level, sizeof t->level);
+    for (int i = 0; i < t->depth; i++)
+        memcpy(t->vec + i * t->stride, v + i * t->len, (size_t)t->len * sizeof(double));
+    return STRATA_OK;
+}
+
+int strata__mpi_dist_reserve(const strata__dist *d, int64_t nchunks, int64_t max_len, char *msg)
+{
+    impl *m = d->impl;
+    const size_t bytes = packed_bytes(nchunks, max_len);
+    int rc = STRATA_OK;
+    if (bytes > m->buf_bytes) {
+        char *b = strata__alloc(bytes, 1);
+        if (!b) {
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for the %zu-byte exchange "
+                              "of a pass's sums (process %d of %d)", bytes, d->rank, d->size);
+        } else {
+            strata__free(m->buf);
+            m->buf = b;
+            m->buf_bytes = bytes;
+        }
+    }
+    return agree(d, rc, msg);
 }
 
 int strata__mpi_dist_begin(strata__dist *d, MPI_Comm comm, char *msg)
@@ -286,6 +346,7 @@ void strata__mpi_dist_end(strata__dist *d)
         return;
     MPI_Op_free(&m->tree_op);
     MPI_Comm_free(&m->comm);
+    strata__free(m->buf);
     strata__free(m);
     d->impl = NULL;
 }

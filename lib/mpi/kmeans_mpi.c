@@ -108,7 +108,18 @@ int strata_kmeans_fit_h5_mpi(strata_kmeans *km, MPI_Comm comm, const char *path,
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for rows %lld-%lld (%lld x %lld) "
                           "of '%s' on process %d of %d", (long long)lo, (long long)hi - 1,
                           (long long)(hi - lo), (long long)info.d, path, dist.rank, dist.size);
+    /* the largest pass's vectors: Lloyd's (k d sums, k weights, inertia,
+     * changes, k moved weights), the input check's (d + 1), k-means++'s
+     * trials (at most 16) */
+    int64_t k = 1;
+    if (!rc && strata_kmeans_get_int(km, STRATA_KMEANS_K, &k))
+        rc = strata__fail(msg, STRATA_E_INTERNAL, "cannot read k");
+    int64_t max_len = k * info.d + 2 * k + 2;
+    max_len = max_len > info.d + 1 ? max_len : info.d + 1;
+    max_len = max_len > 16 ? max_len : 16;
     if ((rc = dist.agree(&dist, rc, msg)) ||
+        (rc = strata__mpi_dist_reserve(&dist, strata__chunk_count(info.n, STRATA__CHUNK_ROWS),
+                                       max_len, msg)) ||
         (rc = strata__mpi_h5_read_rows(&dist, path, dataset, info.dtype, lo, hi, info.d, local,
                                        msg)))
         goto done;
@@ -119,12 +130,10 @@ int strata_kmeans_fit_h5_mpi(strata_kmeans *km, MPI_Comm comm, const char *path,
      * the fit's exchanges agree on every other failure. */
     if ((rc = strata__kmeans_fit_rows(km, &src, 0)))
         goto done;
-    const strata__kmeans_output *o;
-    strata__kmeans_output out;
+    strata__kmeans_output out; /* the model's labels: this rank's rows filled */
     if ((rc = strata__kmeans_output_of(km, NULL, &out)))
         goto done;
-    o = &out;
-    exchange_labels(&dist, (int32_t *)o->labels, info.n);
+    exchange_labels(&dist, (int32_t *)out.labels, info.n);
     strata__kmeans_set_inputs(km, path, NULL, NULL, NULL);
 done:
     strata__free(local);

@@ -101,6 +101,9 @@ def cases(tmp):
                 ["--init", "random", "--n-init", "3", "--seed", "7"]))
     out.append(("n8193_f64_kpp_k33", blobs(rs, 2 * 4096 + 1, 3, 10, np.float64), 33,
                 ["--seed", "11", "--max-iter", "25"]))
+    # a wide exchange: k d = 2880 (tree buffers of 4 vectors of 3122 doubles)
+    out.append(("n12000_f64_kpp_k120_d24", blobs(rs, 12000, 24, 60, np.float64), 120,
+                ["--seed", "2", "--max-iter", "10"]))
     # the bounded algorithms: each rank keeps its rows' bounds
     out.append(("n12305_f64_hamerly", blobs(rs, 3 * 4096 + 17, 4, 6, np.float64), 6,
                 ["--algorithm", "hamerly"]))
