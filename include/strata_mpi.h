@@ -1,4 +1,4 @@
-/* libstrata_mpi: k-means over MPI and parallel HDF5 (docs/distributed.md).
+/* libstrata_mpi: k-means and RFM over MPI and parallel HDF5 (docs/distributed.md).
  *
  * Installed only by a build with -DSTRATA_MPI=ON. libstrata_mpi.so exports
  * the whole serial API of strata.h (the same functions, the same version
@@ -82,6 +82,41 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit_h5_mpi(strata_kmeans *km, MPI_
 STRATA_API STRATA_NODISCARD int strata_kmeans_write_h5_mpi(strata_kmeans *km, MPI_Comm comm,
                                                            const char *path, const char *source,
                                                            int flags);
+
+/** RFM of the transaction log at path (strata_rfm_fit_h5()'s arguments),
+ *  distributed over the ranks of comm (collective: every rank calls it with
+ *  the same arguments and handle parameters). Rank r of P reads rows
+ *  [n r / P, n (r + 1) / P) of the log and cleans them; the kept rows are
+ *  sent to the rank owning their customer (contiguous id ranges, one
+ *  all-to-all, 24 bytes a row), aggregated there, and scored with quantile
+ *  bins found by a distributed exact selection. The customers, scores,
+ *  segments, edges, profiles and cleaning counts are bitwise those of
+ *  strata_rfm_fit_h5() in one process with the same parameters, for any
+ *  number of ranks (docs/distributed.md, "RFM over MPI"). Afterwards rank 0's handle holds
+ *  every customer, as strata_rfm_fit_h5() would (gathered: about 55 bytes a
+ *  customer on rank 0), and the other ranks' handles their own range of
+ *  ids with the global counts, edges and profiles (a rank whose range holds
+ *  no customer reads as not fitted). STRATA_RFM_MEMORY is not used (each
+ *  rank holds its block of rows, its customers' rows and customers in
+ *  memory) and no progress is reported. On failure every handle keeps its
+ *  previous result.
+ *  @return STRATA_OK, or on every rank the same status and message (that of
+ *          the lowest failing rank): those of strata_rfm_fit_h5(), or
+ *          STRATA_E_ARG when a count exceeds what MPI's int counts hold
+ *          (a rank sending 2^31 rows, 2^31 customers gathered on rank 0). */
+STRATA_API STRATA_NODISCARD int strata_rfm_fit_h5_mpi(strata_rfm *h, MPI_Comm comm,
+                                                      const char *path, const char *table,
+                                                      const char *customer, const char *time,
+                                                      const char *amount);
+
+/** Write the result of strata_rfm_fit_h5_mpi() to path as strata_rfm_write_h5()
+ *  writes it (the same file: rank 0 writes it with the one-process writer
+ *  from the customers it holds). Collective over comm.
+ *  @return STRATA_OK, or on every rank the status and message of rank 0's
+ *          strata_rfm_write_h5(). */
+STRATA_API STRATA_NODISCARD int strata_rfm_write_h5_mpi(strata_rfm *h, MPI_Comm comm,
+                                                        const char *path, const char *source,
+                                                        int flags);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,9 @@
 #include "cli.h"
 #include "cli_progress.h"
 #include "rfm_options.h"
+#ifdef STRATA_CLI_MPI
+#include "strata_mpi.h"
+#endif
 
 static const char HELP[] =
     "usage: strata rfm IN.h5 --customer DS --time DS --amount DS -o OUT.h5 [options]\n"
@@ -155,12 +158,24 @@ static int run(strata_rfm *h, const options *o)
     RFM_TRY(h, strata_rfm_set_progress(h, cli_progress_step, NULL));
     cli_progress_begin("rfm");
     double t0 = cli_now();
+#ifdef STRATA_CLI_MPI
+    /* strata-mpi: distributed over MPI_COMM_WORLD; rank 0 holds every
+     * customer afterwards and writes the file (docs/distributed.md) */
+    RFM_TRY(h, strata_rfm_fit_h5_mpi(h, MPI_COMM_WORLD, o->input, r->table, r->customer, r->time,
+                                     r->amount));
+#else
     RFM_TRY(h, strata_rfm_fit_h5(h, o->input, r->table, r->customer, r->time, r->amount));
+#endif
     double seconds = cli_now() - t0;
     char *source = rfm_source(o->input, r);
     if (!source)
         return cli_error(CLI_RUNTIME, "out of memory");
+#ifdef STRATA_CLI_MPI
+    int st = strata_rfm_write_h5_mpi(h, MPI_COMM_WORLD, o->output, source,
+                                     o->force ? STRATA_WRITE_FORCE : 0);
+#else
     int st = strata_rfm_write_h5(h, o->output, source, o->force ? STRATA_WRITE_FORCE : 0);
+#endif
     free(source);
     if (st != STRATA_OK)
         return cli_library_error(st, strata_rfm_last_error(h));

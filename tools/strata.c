@@ -55,7 +55,7 @@ static const char HELP[] =
 
 #ifdef STRATA_CLI_MPI
 /* strata-mpi: the same program linked to libstrata_mpi (docs/distributed.md).
- * Under mpirun with more than one rank only `kmeans` runs (distributed);
+ * Under mpirun with more than one rank only `kmeans` and `rfm` run (distributed);
  * every rank runs the command in this process (no supervising child: a
  * forked child cannot use MPI), rank 0 alone prints to stdout, and every
  * rank prints its errors and returns the same exit status. */
@@ -65,7 +65,8 @@ static int run_mpi(int argc, char **argv, int (*cmd)(int, char **), int distribu
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (size > 1 && !distributed)
         return cli_error(CLI_USAGE, "'%s' does not run distributed: under mpirun with %d ranks "
-                         "strata-mpi runs only kmeans (run it with one rank, or use strata)",
+                         "strata-mpi runs only kmeans and rfm (run it with one rank, or use "
+                         "strata)",
                          argv[0], size);
     return cmd(argc, argv);
 }
@@ -88,7 +89,8 @@ int main(int argc, char **argv)
     return rc;
 }
 #define main main_mpi
-#define cli_supervise(argc, argv, cmd) run_mpi(argc, argv, cmd, cmd == cmd_kmeans)
+#define cli_supervise(argc, argv, cmd) \
+    run_mpi(argc, argv, cmd, cmd == cmd_kmeans || cmd == cmd_rfm)
 #endif
 
 int main(int argc, char **argv)

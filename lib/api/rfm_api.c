@@ -7,6 +7,7 @@
 
 #include "api/api_profile.h"
 #include "api/params.h"
+#include "api/rfm_dist.h"
 #include "api/rfm_spill.h"
 #include "core/mem.h"
 #include "core/parallel.h"
@@ -402,6 +403,34 @@ static int fit_done(strata_rfm *h, strata__rfm_customers *c, const strata__rfm_r
         return rc;
     }
     hold(h, c, rep, &s, 1);
+    return STRATA_OK;
+}
+
+int strata__rfm_dist_begin(strata_rfm *h, strata__rfm_dist *d)
+{
+    CHECK_HANDLE(h);
+    int rc = log_params(h);
+    if (rc)
+        return rc;
+    *d = (strata__rfm_dist){.cfg = agg_cfg(h), .q = (int)h->bins, .ties = (int)h->ties,
+                            .threads = strata__resolve_threads(h->threads),
+                            .cuts = {h->cuts[0], h->cuts[1], h->cuts[2]}, .rules = &h->rules,
+                            .kern = strata__kernels_get((int)h->kernel), .scratch = &h->scratch,
+                            .msg = h->msg};
+    return STRATA_OK;
+}
+
+int strata__rfm_dist_hold(strata_rfm *h, strata__rfm_customers *c, const strata__rfm_report *rep,
+                          strata__rfm_scores *s, const char *path)
+{
+    scores sc = {.s = *s};
+    if (strata__rfm_rules_copy(&h->rules, &sc.rules)) {
+        scores_retire(&sc, NULL);
+        strata__rfm_customers_free(c);
+        return strata__fail(h->msg, STRATA_E_NOMEM, "out of memory holding an RFM result");
+    }
+    hold(h, c, rep, &sc, 1);
+    strata__file_id_of(path, "the file the result was computed from", &h->input);
     return STRATA_OK;
 }
 

@@ -38,6 +38,7 @@ static double quantile_p(int j, int q)
  * a cut is not above it. map turns the count into the score. */
 typedef struct binner {
     const strata__kernels *kern;
+    int64_t offset; /* position of v[0] among all values */
     const double *v;
     const double *kv;
     const int64_t *ki;
@@ -51,18 +52,20 @@ static void bin_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int 
 {
     const binner *b = ctx;
     int64_t below[STRATA__RANK_KEYS_MAX] = {0};
-    b->kern->rank_keys(b->v + begin, end - begin, begin, b->kv, b->ki, b->m, b->map,
+    b->kern->rank_keys(b->v + begin, end - begin, b->offset + begin, b->kv, b->ki, b->m, b->map,
                        b->score + begin, below);
     for (int64_t j = 0; j < b->m; j++)
         partial[j] = (double)below[j];
 }
 
-/* Rank policy: select the keys of ranks 0, T_1 - 1, ..., T_{q-1} - 1, n - 1. */
-static int rank_thresholds(const double *v, int64_t n, int q, int threads,
-                           const strata__kernels *kern, double *key_v, int64_t *key_i,
-                           double *edges)
+/* Rank policy: select the keys of ranks 0, T_1 - 1, ..., T_{q-1} - 1, n - 1
+ * (n: every value, on every part). */
+static int rank_thresholds(const strata__rfm_selector *sel, const double *v, int64_t nloc, int q,
+                           double *key_v, int64_t *key_i, double *edges)
 {
+    const int64_t n = sel->n;
     int64_t ranks[STRATA__RFM_MAX_BINS + 1], pos[STRATA__RFM_MAX_BINS + 1];
+    double val[STRATA__RFM_MAX_BINS + 1];
     ranks[0] = 0;
     for (int j = 1; j < q; j++) {
         /* edges of the ranks 1..n: the sorted value at index k is k + 1 */
@@ -74,23 +77,25 @@ static int rank_thresholds(const double *v, int64_t n, int q, int threads,
         ranks[j] = t - 1;
     }
     ranks[q] = n - 1;
-    int rc = strata__select_ranks(v, n, ranks, q + 1, pos, threads, kern->rank_keys);
+    int rc = sel->select(sel->ctx, v, nloc, ranks, q + 1, val, pos);
     if (rc)
         return rc;
     for (int j = 0; j <= q; j++)
-        edges[j] = v[pos[j]];
+        edges[j] = val[j];
     for (int j = 1; j < q; j++) {
-        key_v[j - 1] = v[pos[j]];
+        key_v[j - 1] = val[j];
         key_i[j - 1] = pos[j];
     }
     return 0;
 }
 
 /* Value policy: numpy.quantile edges of v, then the distinct ones. */
-static int value_edges(const double *v, int64_t n, int q, int threads,
-                       const strata__kernels *kern, double *edges, double *uniq, int64_t *nuniq)
+static int value_edges(const strata__rfm_selector *sel, const double *v, int64_t nloc, int q,
+                       double *edges, double *uniq, int64_t *nuniq)
 {
-    int64_t ranks[2 * (STRATA__RFM_MAX_BINS + 1)] = {0}, pos[2 * (STRATA__RFM_MAX_BINS + 1)];
+    const int64_t n = sel->n;
+    int64_t ranks[2 * (STRATA__RFM_MAX_BINS + 1)] = {0};
+    double val[2 * (STRATA__RFM_MAX_BINS + 1)];
     int64_t t = 0;
     for (int j = 0; j <= q; j++) {
         int64_t k = strata__quantile_index(n, quantile_p(j, q));
@@ -99,7 +104,7 @@ static int value_edges(const double *v, int64_t n, int q, int threads,
         if (k + 1 < n && ranks[t - 1] < k + 1)
             ranks[t++] = k + 1;
     }
-    int rc = strata__select_ranks(v, n, ranks, t, pos, threads, kern->rank_keys);
+    int rc = sel->select(sel->ctx, v, nloc, ranks, t, val, NULL);
     if (rc)
         return rc;
     for (int j = 0, r = 0; j <= q; j++) {
@@ -107,7 +112,7 @@ static int value_edges(const double *v, int64_t n, int q, int threads,
         int64_t k = strata__quantile_index(n, p);
         while (ranks[r] != k)
             r++;
-        double lo = v[pos[r]], hi = k + 1 < n ? v[pos[r + 1]] : lo;
+        double lo = val[r], hi = k + 1 < n ? val[r + 1] : lo;
         edges[j] = strata__quantile_lerp(n, p, lo, hi);
     }
     int64_t u = 0;
@@ -118,34 +123,68 @@ static int value_edges(const double *v, int64_t n, int q, int threads,
     return 0;
 }
 
+/* The selector of one process: select_ranks on the values themselves. */
+typedef struct local_sel {
+    int threads;
+    const strata__kernels *kern;
+} local_sel;
+
+static int local_select(void *ctx, const double *v, int64_t n, const int64_t *ranks, int64_t t,
+                        double *val, int64_t *pos)
+{
+    const local_sel *l = ctx;
+    int64_t p[2 * (STRATA__RFM_MAX_BINS + 1)];
+    int rc = strata__select_ranks(v, n, ranks, t, p, l->threads, l->kern->rank_keys);
+    for (int64_t j = 0; j < t && !rc; j++) {
+        val[j] = v[p[j]];
+        if (pos)
+            pos[j] = p[j];
+    }
+    return rc;
+}
+
 int strata__rfm_bin(const double *v, int64_t n, int q, int ties, const double *cuts, int reverse,
                     int threads, const strata__kernels *kern, uint8_t *score, double *edges,
                     int64_t *nbins)
 {
+    local_sel l = {threads, kern};
+    strata__rfm_selector sel = {.n = n, .offset = 0, .select = local_select, .sum = NULL,
+                                .ctx = &l};
+    return strata__rfm_bin_part(&sel, v, n, q, ties, cuts, reverse, threads, kern, score, edges,
+                                nbins);
+}
+
+int strata__rfm_bin_part(const strata__rfm_selector *sel, const double *v, int64_t nloc, int q,
+                         int ties, const double *cuts, int reverse, int threads,
+                         const strata__kernels *kern, uint8_t *score, double *edges,
+                         int64_t *nbins)
+{
     double key_v[STRATA__RFM_MAX_BINS], uniq[STRATA__RFM_MAX_BINS + 1];
     int64_t key_i[STRATA__RFM_MAX_BINS + 1];
-    binner b = {.kern = kern, .v = v, .score = score};
+    const int64_t n = sel->n;
+    binner b = {.kern = kern, .v = v, .score = score, .offset = sel->offset};
     int base = 0; /* bin = max(count, base) - base */
     int rc;
     if (ties == STRATA_RFM_TIES_RANK) {
-        if ((rc = rank_thresholds(v, n, q, threads, kern, key_v, key_i, edges)))
+        if ((rc = rank_thresholds(sel, v, nloc, q, key_v, key_i, edges)))
             return rc;
         b.kv = key_v;
         b.m = q - 1;
     } else {
         if (ties == STRATA_RFM_TIES_VALUE) {
-            if ((rc = value_edges(v, n, q, threads, kern, edges, uniq, &b.m)))
+            if ((rc = value_edges(sel, v, nloc, q, edges, uniq, &b.m)))
                 return rc;
             /* pandas: searchsorted(uniq, x, side="left"), the lowest edge in bin 0 */
             b.kv = uniq;
             base = 1;
         } else {
-            int64_t ranks[2] = {0, n - 1}, pos[2];
-            if ((rc = strata__select_ranks(v, n, ranks, 2, pos, threads, kern->rank_keys)))
+            int64_t ranks[2] = {0, n - 1};
+            double val[2];
+            if ((rc = sel->select(sel->ctx, v, nloc, ranks, 2, val, NULL)))
                 return rc;
-            edges[0] = v[pos[0]];
+            edges[0] = val[0];
             memcpy(edges + 1, cuts, (size_t)(q - 1) * sizeof *cuts);
-            edges[q] = v[pos[1]];
+            edges[q] = val[1];
             b.kv = cuts;
             b.m = q - 1;
         }
@@ -157,7 +196,10 @@ int strata__rfm_bin(const double *v, int64_t n, int q, int ties, const double *c
     b.map = (strata__rank_map){.base = base, .add = reverse ? q : 1, .step = reverse ? -1 : 1};
     /* below[j]: values above key j, so the count c = j + 1 .. m */
     double below[STRATA__RANK_KEYS_MAX] = {0};
-    if ((rc = strata__parallel_chunks(n, BIN_CHUNK, threads, (int)b.m, below, bin_chunk, &b)))
+    rc = strata__parallel_chunks(nloc, BIN_CHUNK, threads, (int)b.m, below, bin_chunk, &b);
+    if (sel->sum && b.m > 0) /* collective: called whatever this part's status */
+        rc = sel->sum(sel->ctx, below, b.m, rc);
+    if (rc)
         return rc;
     /* N(count >= c) is n for c = 0 and below[c - 1] for c = 1..m: bin 0
      * holds the counts up to base, bin c - base the count c above it */

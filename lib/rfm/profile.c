@@ -17,14 +17,16 @@
 #include "kernels/kernels.h"
 #include "rfm/rfm.h"
 
-#define PROFILE_CHUNK ((int64_t)1 << 16)
+#define PROFILE_CHUNK STRATA__RFM_PROFILE_CHUNK
 /* Largest segments x value range counted per thread (32 MiB of counts). */
 #define HIST_CELLS ((int64_t)1 << 22)
 
 enum { S_COUNT, S_REVENUE, S_RECENCY, S_FREQUENCY, S_MONETARY, S_SUMS };
+_Static_assert(S_SUMS == STRATA__RFM_PROFILE_SUMS, "profile sums per segment");
 
 typedef struct prof {
     const strata__rfm_customers *c;
+    int64_t base; /* index of c's first customer among all (the chunks' rows) */
     const int32_t *segment;
     int64_t nseg;
     const strata__kernels *kern; /* for the selections */
@@ -36,7 +38,11 @@ static void sum_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int 
     const prof *p = ctx;
     const strata__rfm_customers *c = p->c;
     const double *revenue = c->revenue ? c->revenue : c->monetary;
-    double total = 0.0;
+    /* the chunk's running sums: from 0 at its start (a zeroed partial), or
+     * where the part before stopped (strata__rfm_profile_sums) */
+    double total = partial[p->nseg * S_SUMS];
+    begin -= p->base;
+    end -= p->base;
     for (int64_t i = begin; i < end; i++) {
         total += revenue[i]; /* unmatched customers included */
         int32_t s = p->segment[i];
@@ -156,7 +162,7 @@ static inline uint64_t order_key(double x)
 
 /* (a + b) / 2, as pandas' median of an even count; where a + b overflows
  * (finite values near the double range) the halves are added instead. */
-static double midpoint(double a, double b)
+double strata__rfm_midpoint(double a, double b)
 {
     double m = (a + b) / 2.0;
     return isfinite(m) ? m : a / 2.0 + b / 2.0;
@@ -304,7 +310,7 @@ static int value_medians_of(const prof *p, int metric, const double *sums, int t
         int64_t ranks[2] = {(m - 1) / 2 - below[s], m / 2 - below[s]}, pos[2];
         rc = strata__select_ranks(v, total, ranks, 2, pos, threads, p->kern->rank_keys);
         if (!rc)
-            *o = ranks[0] == ranks[1] ? v[pos[0]] : midpoint(v[pos[0]], v[pos[1]]);
+            *o = ranks[0] == ranks[1] ? v[pos[0]] : strata__rfm_midpoint(v[pos[0]], v[pos[1]]);
         strata__free(v);
     }
     for (int t = 0; t < threads; t++) {
@@ -360,6 +366,65 @@ static int check_sums(const double *sums, int64_t nseg, const strata__rfm_rules 
     return STRATA_OK;
 }
 
+int strata__rfm_profile_stats(const double *sums, int64_t n, const strata__rfm_rules *rules,
+                              double *out, char *msg)
+{
+    const int64_t nseg = rules->n;
+    int rc = check_sums(sums, nseg, rules, msg);
+    double total = sums[nseg * S_SUMS];
+    for (int64_t s = 0; !rc && s < nseg; s++) {
+        const double *q = sums + s * S_SUMS;
+        double *o = out + s * STRATA__RFM_STATS, count = q[S_COUNT];
+        o[STRATA_RFM_STAT_COUNT] = count;
+        o[STRATA_RFM_STAT_CUSTOMER_SHARE] = count / (double)n;
+        o[STRATA_RFM_STAT_REVENUE] = q[S_REVENUE];
+        o[STRATA_RFM_STAT_REVENUE_SHARE] = total != 0.0 ? q[S_REVENUE] / total : NAN;
+        o[STRATA_RFM_STAT_MEAN_RECENCY] = count > 0 ? q[S_RECENCY] / count : NAN;
+        o[STRATA_RFM_STAT_MEAN_FREQUENCY] = count > 0 ? q[S_FREQUENCY] / count : NAN;
+        o[STRATA_RFM_STAT_MEAN_MONETARY] = count > 0 ? q[S_MONETARY] / count : NAN;
+    }
+    return rc;
+}
+
+int strata__rfm_profile_sums(const strata__rfm_customers *c, const int32_t *segment, int64_t nseg,
+                             int64_t offset, int64_t n, int threads, double *run,
+                             strata__tree_sum *sum)
+{
+    prof p = {.c = c, .base = offset, .segment = segment, .nseg = nseg};
+    const int64_t len = nseg * S_SUMS + 1, end = offset + c->n;
+    int64_t i = offset;
+    /* the chunk in progress at offset: continue it up to its end or ours */
+    if (i < end && i % PROFILE_CHUNK) {
+        int64_t stop = (i / PROFILE_CHUNK + 1) * PROFILE_CHUNK;
+        stop = stop < end ? stop : end;
+        sum_chunk(&p, i / PROFILE_CHUNK, i, stop, 0, run);
+        if (stop % PROFILE_CHUNK == 0 || stop == n) {
+            int rc = strata__tree_sum_push(sum, i / PROFILE_CHUNK, 0, run);
+            if (rc)
+                return rc;
+            memset(run, 0, (size_t)len * sizeof *run);
+        }
+        i = stop;
+    }
+    /* whole chunks inside the part */
+    int64_t c0 = (i + PROFILE_CHUNK - 1) / PROFILE_CHUNK, c1 = end / PROFILE_CHUNK;
+    if (end == n)
+        c1 = strata__chunk_count(n, PROFILE_CHUNK);
+    if (i < end && c1 > c0) {
+        int rc = strata__parallel_chunk_range(n, PROFILE_CHUNK, c0, c1, threads, sum, sum_chunk,
+                                                  &p);
+        if (rc)
+            return rc;
+        i = c1 * PROFILE_CHUNK < end ? c1 * PROFILE_CHUNK : end;
+    }
+    /* the start of a chunk that a later part finishes */
+    if (i < end) {
+        memset(run, 0, (size_t)len * sizeof *run);
+        sum_chunk(&p, i / PROFILE_CHUNK, i, end, 0, run);
+    }
+    return 0;
+}
+
 int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment,
                         const strata__rfm_rules *rules, int threads, const strata__kernels *kern,
                         double *out, char *msg)
@@ -372,19 +437,7 @@ int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment,
         return STRATA_E_NOMEM;
     int rc = strata__parallel_chunks(c->n, PROFILE_CHUNK, threads, len, sums, sum_chunk, &p);
     if (!rc)
-        rc = check_sums(sums, nseg, rules, msg);
-    double total = sums[nseg * S_SUMS];
-    for (int64_t s = 0; !rc && s < nseg; s++) {
-        const double *q = sums + s * S_SUMS;
-        double *o = out + s * STRATA__RFM_STATS, count = q[S_COUNT];
-        o[STRATA_RFM_STAT_COUNT] = count;
-        o[STRATA_RFM_STAT_CUSTOMER_SHARE] = count / (double)c->n;
-        o[STRATA_RFM_STAT_REVENUE] = q[S_REVENUE];
-        o[STRATA_RFM_STAT_REVENUE_SHARE] = total != 0.0 ? q[S_REVENUE] / total : NAN;
-        o[STRATA_RFM_STAT_MEAN_RECENCY] = count > 0 ? q[S_RECENCY] / count : NAN;
-        o[STRATA_RFM_STAT_MEAN_FREQUENCY] = count > 0 ? q[S_FREQUENCY] / count : NAN;
-        o[STRATA_RFM_STAT_MEAN_MONETARY] = count > 0 ? q[S_MONETARY] / count : NAN;
-    }
+        rc = strata__rfm_profile_stats(sums, c->n, rules, out, msg);
     if (!rc)
         rc = medians(&p, sums, threads, out);
     strata__free(sums);

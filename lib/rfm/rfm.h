@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "core/parallel.h"
 #include "core/scratch.h"
 #include "strata.h"
 
@@ -137,6 +138,30 @@ int strata__rfm_bin(const double *v, int64_t n, int q, int ties, const double *c
                     int threads, const struct strata__kernels *kern, uint8_t *score,
                     double *edges, int64_t *nbins);
 
+/* The bins of values spread over several parts (processes): part of n
+ * values in all, its values at positions offset .. offset + nloc - 1 of
+ * the tie-break order. select finds, among all n, the values of t ascending
+ * ranks (keys ordered by value, then position; repeats allowed) into val,
+ * and with pos != NULL their positions; sum adds m counts over all parts in
+ * place (exact integers held in doubles; NULL: one part), given this part's
+ * status rc so far. Both are collective: every part calls them in the same
+ * order with the same ranks, whatever its own status, and every part gets
+ * the same return: 0 or a status (one part's failure is every part's). */
+typedef struct strata__rfm_selector {
+    int64_t n, offset;
+    int (*select)(void *ctx, const double *v, int64_t nloc, const int64_t *ranks, int64_t t,
+                  double *val, int64_t *pos);
+    int (*sum)(void *ctx, double *x, int64_t m, int rc);
+    void *ctx;
+} strata__rfm_selector;
+
+/* strata__rfm_bin() of this part's nloc values v (scores of these only);
+ * the edges and *nbins are those of all n values. */
+int strata__rfm_bin_part(const strata__rfm_selector *sel, const double *v, int64_t nloc, int q,
+                         int ties, const double *cuts, int reverse, int threads,
+                         const struct strata__kernels *kern, uint8_t *score, double *edges,
+                         int64_t *nbins);
+
 /* ---- scoring: bins, scores, segments and profiles (score.c) ------------ */
 
 typedef struct strata__rfm_rules strata__rfm_rules;
@@ -204,5 +229,33 @@ int strata__rfm_assign_segments(const strata__rfm_rules *rules, int q, const uin
 int strata__rfm_profile(const strata__rfm_customers *c, const int32_t *segment,
                         const strata__rfm_rules *rules, int threads,
                         const struct strata__kernels *kern, double *out, char *msg);
+
+/* ---- profiles of customers spread over several parts ------------------- */
+
+/* Sums per segment of a profile: count, revenue, recency, frequency,
+ * monetary; then one more, the revenue of all customers. */
+#define STRATA__RFM_PROFILE_SUMS 5
+/* Customers per chunk of the profile sums. */
+#define STRATA__RFM_PROFILE_CHUNK ((int64_t)1 << 16)
+
+/* The chunk partials (nseg x STRATA__RFM_PROFILE_SUMS + 1 doubles) of the
+ * profile of n customers, for the part c of them at indices offset ..
+ * offset + c->n - 1 (ascending id), exactly as strata__rfm_profile() forms
+ * them over all n: the chunks that end in this part are pushed into sum
+ * (strata__tree_sum over strata__chunk_count(n, chunk) chunks); run holds
+ * the running partial of a chunk cut between parts: on entry the one the
+ * parts before left (zeros when offset starts a chunk), on return the one
+ * this part leaves for the next (zeros if none). Returns 0 or a status. */
+int strata__rfm_profile_sums(const strata__rfm_customers *c, const int32_t *segment, int64_t nseg,
+                             int64_t offset, int64_t n, int threads, double *run,
+                             strata__tree_sum *sum);
+/* Counts, shares, revenue and means from the summed partials of n
+ * customers into out (rules->n x STRATA__RFM_STATS; medians untouched).
+ * Returns 0 or STRATA_E_NONFINITE (message in msg), as strata__rfm_profile. */
+int strata__rfm_profile_stats(const double *sums, int64_t n, const strata__rfm_rules *rules,
+                              double *out, char *msg);
+/* (a + b) / 2, as pandas' median of an even count (the halves added where
+ * a + b overflows). */
+double strata__rfm_midpoint(double a, double b);
 
 #endif
