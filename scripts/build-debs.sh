@@ -65,10 +65,14 @@ if [ "$update_symbols" = 1 ]; then
   # The library's symbols as of now, all at this version; then each keeps
   # the version the checked-in file gives it, and symbols gone are dropped.
   dpkg-gensymbols -plibstrata0 -P"$x" -v"${version%%-*}" -c0 -q -O"$work/fresh"
-  awk 'NR == FNR { if ($0 ~ /^ /) old[$1] = $2; else if (FNR > 1) head = head $0 "\n"; next }
+  # (header fields such as Build-Depends-Package come once, from the
+  # checked-in file, though dpkg-gensymbols repeats them)
+  awk 'NR == FNR { if ($0 ~ /^ /) old[$1] = $2;
+                   else if (FNR > 1 && !($0 in inhead)) { inhead[$0] = 1; head = head $0 "\n" }
+                   next }
        FNR == 1 { printf "%s\n%s", $0, head; next }
        /^ / { print " " $1 " " ($1 in old ? old[$1] : $2); next }
-       { print }' "$root/debian/libstrata0.symbols" "$work/fresh" > "$work/symbols"
+       !($0 in inhead) { print }' "$root/debian/libstrata0.symbols" "$work/fresh" > "$work/symbols"
   cp "$work/symbols" "$root/debian/libstrata0.symbols"
   echo "build-debs.sh: updated debian/libstrata0.symbols:"
   git -C "$root" diff --stat -- debian/libstrata0.symbols

@@ -330,10 +330,12 @@ typedef enum strata_assign {
  *  in distinct numeric ranges with names that say which:
  *      100..199  k-means parameters   STRATA_KMEANS_*
  *      200..299  RFM parameters       STRATA_RFM_*
+ *      300..399  CLV parameters       STRATA_CLV_*
  *      400..499  common parameters    STRATA_THREADS, STRATA_KERNEL
  *      1000..    k-means results      STRATA_KMEANS_RESULT_*
  *      2000..    RFM results          STRATA_RFM_RESULT_*
  *      3000..    tier model results   STRATA_MODEL_RESULT_*
+ *      4000..    CLV results          STRATA_CLV_RESULT_*
  *  A parameter call given a result key (or the reverse), a key of another
  *  handle, or a key of the other value type fails with STRATA_E_PARAM and a
  *  message naming the key and the call to use (e.g. "STRATA_RFM_RESULT_ROWS
@@ -482,7 +484,8 @@ typedef enum strata_value_type {
 typedef enum strata_handle_kind {
     STRATA_HANDLE_KMEANS = 1, /* strata_kmeans (and a strata_model's k-means handle) */
     STRATA_HANDLE_RFM = 2,    /* strata_rfm */
-    STRATA_HANDLE_MODEL = 4   /* strata_model (its results) */
+    STRATA_HANDLE_MODEL = 4,  /* strata_model (its results) */
+    STRATA_HANDLE_CLV = 8     /* strata_clv */
 } strata_handle_kind;
 
 /* The key catalogue: every parameter and result key this library knows, with
@@ -724,7 +727,13 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit(strata_kmeans *km, int dtype, 
  *  into memory (float32 stays float32; float64 and integer types become
  *  float64), or, when it does not fit STRATA_KMEANS_MEMORY (or with
  *  STRATA_KMEANS_BLOCK_ROWS), streamed from the file in blocks with the same
- *  result, bitwise (see STRATA_KMEANS_MEMORY). The file is opened read-only; one that is not a regular file
+ *  result, bitwise (see STRATA_KMEANS_MEMORY). Streamed, a dataset of plain
+ *  little-endian IEEE floats of the fit's type (uncompressed; contiguous or
+ *  chunked in whole rows) is read through a read-only memory mapping of the
+ *  file, without copies (STRATA_STREAM_MMAP=0 in the environment reads it
+ *  as any other; same results). A file truncated while it is streamed fails
+ *  with STRATA_E_IO; truncating it while a block is being computed may still
+ *  raise SIGBUS: fit files nothing writes to. The file is opened read-only; one that is not a regular file
  *  (a FIFO, a device) is refused with STRATA_E_IO_OPEN. The handle remembers
  *  the file with the model: strata_kmeans_write_h5() will not replace it.
  *  Same results and codes as strata_kmeans_fit(), plus the STRATA_E_IO_*
@@ -1930,6 +1939,243 @@ STRATA_API STRATA_NODISCARD int strata_rfm_segment_rules(const strata_rfm *h, in
  *          file, or is the input of the result), STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_rfm_write_h5(strata_rfm *h, const char *path, const char *source,
                                     int flags);
+
+/* ------------------------------------------------------------------------ */
+/* Customer lifetime value: BG/NBD and Gamma-Gamma                           */
+/* ------------------------------------------------------------------------ */
+/*
+ * strata_clv turns a transaction log (the columns strata_rfm_fit() takes)
+ * into a calibration summary per customer, fits the BG/NBD model of repeat
+ * purchases (Fader, Hardie and Lee 2005, "Counting your customers the easy
+ * way") and the Gamma-Gamma model of spend per purchase (Fader, Hardie and
+ * Lee 2005, "RFM and CLV"), and scores every customer: P(alive), expected
+ * purchases, expected spend, CLV, and, when the log goes on after the
+ * calibration end, the holdout comparison and the tracking curve.
+ *
+ * Calibration summary (the published CDNOW summary's rules, docs/clv.md):
+ * rows are cleaned as by strata_rfm_fit() with its defaults (invalid ids and
+ * days and non-finite amounts dropped, negative amounts dropped, zero
+ * amounts and duplicate rows kept) and aggregated per (customer, day), the
+ * amounts of a day summed. For each customer, with f its first purchase day
+ * and E the calibration end (STRATA_CLV_CALIBRATION_END, inclusive):
+ *   x    = distinct purchase days in (f, E] (repeat purchase days),
+ *   t_x  = (last such day - f) / L, 0 when x = 0,
+ *   T    = (E - f) / L,
+ *   zbar = mean of the daily totals of those x days (the first day's spend
+ *          is left out), 0 when x = 0,
+ * L being 7 (STRATA_CLV_WEEKS, default: not rounded) or 1 (STRATA_CLV_DAYS).
+ * Customers whose first purchase is after E are left out of the model
+ * (STRATA_CLV_RESULT_EXCLUDED counts them).
+ *
+ * BG/NBD: maximum likelihood over the summaries, log-likelihood and gradient
+ * in closed form (log space), summed over fixed chunks of customers along the
+ * fixed tree of the library (bitwise the same for any STRATA_CLV_THREADS);
+ * a bounded quasi-Newton (BFGS on log-parameters in [1e-8, 1e8], backtracking
+ * line search) from STRATA_CLV_STARTS fixed starting points; the best
+ * converged optimum is kept. Converged: the gradient of the mean
+ * log-likelihood per customer with respect to the log-parameters is below
+ * 1e-9 (components at a bound pushing outwards aside), or below 1e-6 once the
+ * value no longer moves. Data without dropout send a and b off together
+ * towards the box (only a / (a + b) is identified); the predictions are
+ * then those of the limit. Per customer:
+ *   P(alive)  = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T)/(alpha + t_x))^(r + x))
+ *   E[Y(t)]   = (a + b + x - 1)/(a - 1) [1 - ((alpha + T)/(alpha + T + t))^(r + x)
+ *               2F1(r + x, b + x; a + b + x - 1; t/(alpha + T + t))] P(alive)
+ *               (purchases in the next t periods).
+ * Gamma-Gamma: fitted on the repeat customers with zbar > 0; expected spend
+ * per purchase E[Z] = p (gamma + x zbar) / (p x + q - 1) (the population mean
+ * p gamma / (q - 1) for x = 0; NaN when q <= 1, and with the parameters and
+ * the CLV when no repeat customer has spend to fit). The model assumes that spend
+ * per purchase does not depend on the purchase frequency: the Pearson
+ * correlation of x and zbar over the repeat customers is reported to check it
+ * (STRATA_CLV_RESULT_FREQ_SPEND_CORR; near 0 is good).
+ * CLV (lifetimes' customer_lifetime_value): with M = STRATA_CLV_CLV_MONTHS,
+ * d = STRATA_CLV_DISCOUNT_RATE (monthly) and F = 4.345 periods per month
+ * (weeks) or 30 (days),
+ *   CLV = sum_{m=1..M} E[Z] (E[Y(m F)] - E[Y((m - 1) F)]) / (1 + d)^m.
+ * Holdout: the log's days in (E, H] (H = STRATA_CLV_HOLDOUT_END, default the
+ * last day of the log): per customer the actual repeat purchase days there
+ * and E[Y((H - E) / L)]; the tracking curve counts, per period of L days from
+ * the first purchase day of the model's customers, the actual repeat purchase
+ * days of the model's customers and the expected ones, sum over customers of
+ * E[X(t_i - f)] - E[X(t_{i-1} - f)] (the unconditional BG/NBD expectation,
+ * E[X(t)] = (a + b - 1)/(a - 1) [1 - (alpha/(alpha + t))^r 2F1(r, b; a + b - 1;
+ * t/(alpha + t))], t_i the last day of period i, counted from f).
+ *
+ * Thread-safety: as strata_rfm: one handle per thread for the calls that
+ * change it; the const calls may read one fitted handle from many threads.
+ */
+
+typedef struct strata_clv strata_clv;
+
+/** Time periods of the model (value of STRATA_CLV_PERIOD). */
+typedef enum strata_clv_period {
+    STRATA_CLV_WEEKS = 0, /* x, t_x, T and the rates in weeks: days / 7 (default) */
+    STRATA_CLV_DAYS = 1   /* in days */
+} strata_clv_period;
+
+/** A day parameter that is not set (STRATA_CLV_CALIBRATION_END: required;
+ *  STRATA_CLV_HOLDOUT_END: the last day of the log). */
+#define STRATA_CLV_DAY_UNSET INT64_MIN
+
+/** Parameter keys of strata_clv (300..399; strata_clv_set_int /
+ *  strata_clv_set_double by type, checked against the key catalogue). */
+typedef enum strata_clv_param {
+    STRATA_CLV_CALIBRATION_END = 300, /* int day, required: rows on days <= it are the calibration period */
+    STRATA_CLV_PERIOD = 301,          /* int: STRATA_CLV_WEEKS (default) or STRATA_CLV_DAYS */
+    STRATA_CLV_TIME_UNIT = 302,       /* int: STRATA_RFM_TIME_DAYS (default) or STRATA_RFM_TIME_SECONDS */
+    STRATA_CLV_HOLDOUT_END = 303,     /* int day: end of the holdout (inclusive); default STRATA_CLV_DAY_UNSET = the last day of the log; none when <= the calibration end */
+    STRATA_CLV_HORIZON = 304,         /* double periods ahead of STRATA_CLV_COL_EXPECTED_PURCHASES; 0 (default): 52 weeks (52 or 364) */
+    STRATA_CLV_CLV_MONTHS = 305,      /* int: CLV horizon in months, 1..1200 (default 12) */
+    STRATA_CLV_DISCOUNT_RATE = 306,   /* double: monthly discount rate of the CLV, 0..10 (default 0.01) */
+    STRATA_CLV_STARTS = 307,          /* int: optimiser starting points, 1..64 (default 8; a fixed set) */
+    STRATA_CLV_THREADS = 308          /* int: threads, 0 (default: OpenMP's) .. 1024; results do not depend on it */
+} strata_clv_param;
+
+/** Result keys of strata_clv (4000..; all read with strata_clv_result_double). */
+typedef enum strata_clv_result {
+    STRATA_CLV_RESULT_CUSTOMERS = 4000,        /* customers in the model (first purchase <= calibration end) */
+    STRATA_CLV_RESULT_REPEAT_CUSTOMERS = 4001, /* of them with x > 0 */
+    STRATA_CLV_RESULT_EXCLUDED = 4002,         /* customers whose first purchase is after the calibration end */
+    STRATA_CLV_RESULT_BGNBD_R = 4003,          /* BG/NBD r */
+    STRATA_CLV_RESULT_BGNBD_ALPHA = 4004,      /* BG/NBD alpha (in periods) */
+    STRATA_CLV_RESULT_BGNBD_A = 4005,          /* BG/NBD a */
+    STRATA_CLV_RESULT_BGNBD_B = 4006,          /* BG/NBD b */
+    STRATA_CLV_RESULT_BGNBD_LOGLIK = 4007,     /* BG/NBD log-likelihood at the optimum */
+    STRATA_CLV_RESULT_GG_P = 4008,             /* Gamma-Gamma p (NaN: no repeat customer with spend) */
+    STRATA_CLV_RESULT_GG_Q = 4009,             /* Gamma-Gamma q */
+    STRATA_CLV_RESULT_GG_GAMMA = 4010,         /* Gamma-Gamma gamma */
+    STRATA_CLV_RESULT_GG_LOGLIK = 4011,        /* Gamma-Gamma log-likelihood at the optimum */
+    STRATA_CLV_RESULT_FREQ_SPEND_CORR = 4012,  /* Pearson correlation of x and zbar over repeat customers (NaN if undefined) */
+    STRATA_CLV_RESULT_HOLDOUT_ACTUAL = 4013,   /* total repeat purchase days in the holdout */
+    STRATA_CLV_RESULT_HOLDOUT_PREDICTED = 4014, /* total expected repeat purchases in the holdout */
+    STRATA_CLV_RESULT_HOLDOUT_DAYS = 4015,     /* holdout length in days (0: none) */
+    STRATA_CLV_RESULT_CALIBRATION_END = 4016,  /* the calibration end day used */
+    STRATA_CLV_RESULT_BGNBD_CONVERGED = 4017,  /* 1 if the BG/NBD optimiser converged, else 0 */
+    STRATA_CLV_RESULT_TRACKING_PERIODS = 4018, /* periods of strata_clv_tracking() */
+    STRATA_CLV_RESULT_GG_CONVERGED = 4019,     /* 1 if the Gamma-Gamma optimiser converged, else 0 */
+    STRATA_CLV_RESULT_GG_CUSTOMERS = 4020      /* customers the Gamma-Gamma fit used (x > 0, zbar > 0) */
+} strata_clv_result;
+
+/** Per-customer columns of strata_clv, sorted by customer id (n =
+ *  STRATA_CLV_RESULT_CUSTOMERS). */
+typedef enum strata_clv_column {
+    STRATA_CLV_COL_CUSTOMER_ID = 0,         /* int64: ascending */
+    STRATA_CLV_COL_FIRST_DAY = 1,           /* int64: first purchase day (0 after strata_clv_fit_summary) */
+    STRATA_CLV_COL_X = 2,                   /* double: repeat purchase days in the calibration */
+    STRATA_CLV_COL_T_X = 3,                 /* double: time of the last repeat purchase since the first (periods) */
+    STRATA_CLV_COL_T = 4,                   /* double: calibration end - first purchase (periods) */
+    STRATA_CLV_COL_ZBAR = 5,                /* double: mean spend per repeat purchase day */
+    STRATA_CLV_COL_P_ALIVE = 6,             /* double: BG/NBD P(alive) at the calibration end */
+    STRATA_CLV_COL_EXPECTED_PURCHASES = 7,  /* double: expected purchases in the next STRATA_CLV_HORIZON periods */
+    STRATA_CLV_COL_EXPECTED_SPEND = 8,      /* double: Gamma-Gamma expected spend per purchase */
+    STRATA_CLV_COL_CLV = 9,                 /* double: CLV over STRATA_CLV_CLV_MONTHS months */
+    STRATA_CLV_COL_HOLDOUT_ACTUAL = 10,     /* double: repeat purchase days in the holdout (0 without) */
+    STRATA_CLV_COL_HOLDOUT_PREDICTED = 11   /* double: expected purchases over the holdout length (0 without) */
+} strata_clv_column;
+
+/** Create a CLV handle with the default parameters (free with
+ *  strata_clv_free()). @return STRATA_OK, STRATA_E_NULL, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_clv_create(strata_clv **out);
+/** Free a handle and everything it holds (NULL is allowed). */
+STRATA_API void strata_clv_free(strata_clv *h);
+/** The message of the handle's last failed call ("" if none); owned by the
+ *  handle, valid until its next call. A NULL handle gives a static message. */
+STRATA_API const char *strata_clv_last_error(const strata_clv *h);
+
+/** Set an integer / double parameter (strata_clv_param), checked against the
+ *  key catalogue's bounds (strata_param_int_bounds()).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM (unknown key, wrong type,
+ *          value out of range: the parameter keeps its value). */
+STRATA_API STRATA_NODISCARD int strata_clv_set_int(strata_clv *h, int param, int64_t value);
+STRATA_API STRATA_NODISCARD int strata_clv_set_double(strata_clv *h, int param, double value);
+/** Read an integer / double parameter into *out.
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM. Thread-safe (const). */
+STRATA_API STRATA_NODISCARD int strata_clv_get_int(const strata_clv *h, int param, int64_t *out);
+STRATA_API STRATA_NODISCARD int strata_clv_get_double(const strata_clv *h, int param, double *out);
+
+/** Set (fn NULL: remove) the step callback: READ (strata_clv_fit_h5),
+ *  AGGREGATE (the summary) and ITERATE (one per optimiser start of each
+ *  model: run = the start, done/total = starts done/total); a non-zero
+ *  return cancels the fit (STRATA_E_CANCELLED; the previous result stays).
+ *  @return STRATA_OK, STRATA_E_NULL. */
+STRATA_API STRATA_NODISCARD int strata_clv_set_progress(strata_clv *h, strata_step_fn fn, void *user);
+
+/** Fit both models on a transaction log in memory: n rows of customer id,
+ *  time (days, or Unix seconds with STRATA_CLV_TIME_UNIT) and amount, in any
+ *  order (not modified, not kept). Builds the calibration summary, the
+ *  holdout and the tracking curve (see above), fits BG/NBD and Gamma-Gamma
+ *  and scores every customer. On failure the previous result stays.
+ *  Allocates the result (about 130 bytes per customer) and temporaries (about
+ *  50 bytes per row). Results do not depend on the row order or the thread
+ *  count. @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 1, no customer
+ *  left after cleaning, no customer with a purchase on or before the
+ *  calibration end), STRATA_E_PARAM (STRATA_CLV_CALIBRATION_END not set),
+ *  STRATA_E_NONFINITE (a customer's spend overflows), STRATA_E_NOMEM,
+ *  STRATA_E_CANCELLED. */
+STRATA_API STRATA_NODISCARD int strata_clv_fit(strata_clv *h, const int64_t *customer_id,
+                                               const int64_t *time, const double *amount,
+                                               int64_t n);
+/** strata_clv_fit() of a log in an HDF5 file: the datasets (table NULL or
+ *  "") or the fields of the compound dataset `table` named customer, time and
+ *  amount (the layouts and conversions of strata_rfm_fit_h5()), read into
+ *  memory. @return as strata_clv_fit(), and STRATA_E_IO_* naming the file and
+ *  dataset. */
+STRATA_API STRATA_NODISCARD int strata_clv_fit_h5(strata_clv *h, const char *path,
+                                                  const char *table, const char *customer,
+                                                  const char *time, const char *amount);
+/** Fit both models on a ready calibration summary (e.g. the published CDNOW
+ *  one): n customers with distinct ids (any order; the result is sorted by
+ *  id), x (>= 0, whole or not), t_x, T (0 <= t_x <= T, T > 0) in periods of
+ *  the model and zbar (>= 0; 0 when x = 0). No holdout, no tracking; first
+ *  day 0. @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (n < 1, a value out
+ *  of range, a repeated id: the message names the customer),
+ *  STRATA_E_NONFINITE, STRATA_E_NOMEM, STRATA_E_CANCELLED. */
+STRATA_API STRATA_NODISCARD int strata_clv_fit_summary(strata_clv *h, const int64_t *customer_id,
+                                                       const double *x, const double *t_x,
+                                                       const double *T, const double *zbar,
+                                                       int64_t n);
+
+/** A result (strata_clv_result) into *out. Thread-safe (const).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (nothing fitted),
+ *          STRATA_E_PARAM (not a CLV result key). */
+STRATA_API STRATA_NODISCARD int strata_clv_result_double(const strata_clv *h, int key, double *out);
+/** Copy a per-customer column (strata_clv_column) into out (n =
+ *  STRATA_CLV_RESULT_CUSTOMERS values). Thread-safe (const).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM (unknown
+ *          column, or one of the other type), STRATA_E_ARG (n differs). */
+STRATA_API STRATA_NODISCARD int strata_clv_column_int64(const strata_clv *h, int column,
+                                                        int64_t *out, int64_t n);
+STRATA_API STRATA_NODISCARD int strata_clv_column_double(const strata_clv *h, int column,
+                                                         double *out, int64_t n);
+/** Copy the tracking curve: per period i (n = STRATA_CLV_RESULT_TRACKING_PERIODS),
+ *  the actual and the expected repeat purchases of the model's customers in
+ *  days [first + i L, first + (i + 1) L), first being the earliest first
+ *  purchase day (incremental values: cumulate them for the papers' figure).
+ *  Either pointer may be NULL. Thread-safe (const).
+ *  @return STRATA_OK, STRATA_E_NULL (h), STRATA_E_STATE (nothing fitted or
+ *          a summary fit), STRATA_E_ARG (n differs). */
+STRATA_API STRATA_NODISCARD int strata_clv_tracking(const strata_clv *h, double *actual,
+                                                    double *expected, int64_t n);
+
+/** Write the result to a NEW HDF5 file (the rules of strata_rfm_write_h5():
+ *  temporary name, then rename; replaced only with STRATA_WRITE_FORCE; never
+ *  the file the result was read from), one row per customer sorted by id:
+ *    /customer_id, /first_day                                   int64
+ *    /x, /t_x, /T, /zbar, /p_alive, /expected_purchases, /expected_spend,
+ *    /clv, /holdout_actual, /holdout_predicted                  float64
+ *    /tracking/actual, /tracking/expected, /tracking/cumulative_actual,
+ *    /tracking/cumulative_expected                              float64 per period
+ *    root attributes bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, bgnbd_loglik,
+ *      gg_p, gg_q, gg_gamma, gg_loglik, freq_spend_corr, holdout_actual,
+ *      holdout_predicted, horizon, discount_rate (float64); calibration_end,
+ *      holdout_days, clv_months, customers, repeat_customers, excluded,
+ *      bgnbd_converged, gg_converged (int64); period ("weeks"/"days"),
+ *      strata_version, source (strings; source NULL = "").
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM (flags),
+ *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
+STRATA_API STRATA_NODISCARD int strata_clv_write_h5(strata_clv *h, const char *path,
+                                                    const char *source, int flags);
 
 /* ------------------------------------------------------------------------ */
 /* Profiles, lifecycle stages, migrations: what labels say about customers   */
