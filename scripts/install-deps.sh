@@ -13,7 +13,9 @@ PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libopenblas-dev li
       dpkg-dev debhelper dh-python help2man lintian fakeroot man-db
       # the distributed build (-DSTRATA_MPI=ON, scripts/test-mpi.sh): Open MPI and
       # HDF5's parallel build (libstrata itself keeps linking the serial one)
-      openmpi-bin libopenmpi-dev libhdf5-openmpi-dev "$@")
+      openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
+      # CLV reference tests (scipy) and the CLV tracking picture (matplotlib)
+      python3-scipy python3-matplotlib "$@")
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
