@@ -30,6 +30,7 @@
 
 typedef struct trip {
     double x, a, b;
+    int64_t i; /* the customer (not compared) */
 } trip;
 
 static int cmp_trip(const void *pa, const void *pb)
@@ -47,6 +48,12 @@ static int cmp_trip(const void *pa, const void *pb)
 int strata__clv_points_make(const double *x, const double *a, const double *b, int64_t n, int k,
                             strata__clv_points *out)
 {
+    return strata__clv_points_make_order(x, a, b, n, k, out, NULL);
+}
+
+int strata__clv_points_make_order(const double *x, const double *a, const double *b, int64_t n,
+                                  int k, strata__clv_points *out, int64_t *order)
+{
     memset(out, 0, sizeof *out);
     trip *t = strata__alloc((size_t)(n > 0 ? n : 1), sizeof *t);
     if (!t)
@@ -55,7 +62,7 @@ int strata__clv_points_make(const double *x, const double *a, const double *b, i
     for (int64_t i = 0; i < n; i++) {
         if (k == 2 && !(x[i] > 0 && a[i] > 0))
             continue;
-        t[m++] = (trip){x[i], a[i], k == 3 ? b[i] : 0.0};
+        t[m++] = (trip){x[i], a[i], k == 3 ? b[i] : 0.0, i};
     }
     qsort(t, (size_t)m, sizeof *t, cmp_trip);
     int64_t u = 0;
@@ -82,6 +89,8 @@ int strata__clv_points_make(const double *x, const double *a, const double *b, i
             out->w[j] = 0.0;
         }
         out->w[j] += 1.0;
+        if (order)
+            order[i] = t[i].i;
     }
     out->n = u;
     strata__free(t);

@@ -43,6 +43,11 @@ typedef struct strata__clv_points {
  * nothing depends on the customers' order. Returns 0 or STRATA_E_NOMEM. */
 int strata__clv_points_make(const double *x, const double *a, const double *b, int64_t n, int k,
                             strata__clv_points *out);
+/* The same, and (order not NULL: room for n) the customers of the points in
+ * the points' order: those of point j (w[j] of them, in no particular order)
+ * at order[s_j .. s_j + w[j] - 1], s_j = w[0] + .. + w[j - 1]. */
+int strata__clv_points_make_order(const double *x, const double *a, const double *b, int64_t n,
+                                  int k, strata__clv_points *out, int64_t *order);
 void strata__clv_points_free(strata__clv_points *p);
 
 /* ---- likelihoods ---------------------------------------------------------- */
