@@ -45,6 +45,54 @@ static int cmp_trip(const void *pa, const void *pb)
     return 0;
 }
 
+static int cmp_double(const void *pa, const void *pb)
+{
+    const double p = *(const double *)pa, q = *(const double *)pb;
+    return (p > q) - (p < q);
+}
+
+/* The distinct values of b (T) and each point's index among them, when
+ * they are few (at most an eighth of the points, as the days of a log give):
+ * the likelihood then takes log(alpha + T) once per value. */
+static int b_table(strata__clv_points *p)
+{
+    double *v = strata__alloc((size_t)(p->n > 0 ? p->n : 1), sizeof *v);
+    if (!v) {
+        strata__clv_points_free(p);
+        return STRATA_E_NOMEM;
+    }
+    memcpy(v, p->b, (size_t)p->n * sizeof *v);
+    qsort(v, (size_t)p->n, sizeof *v, cmp_double);
+    int64_t nb = 0;
+    for (int64_t i = 0; i < p->n; i++)
+        if (i == 0 || v[i] != v[nb - 1])
+            v[nb++] = v[i];
+    if (nb > p->n / 8 || nb > INT32_MAX) {
+        strata__free(v);
+        return STRATA_OK;
+    }
+    p->bi = strata__alloc((size_t)(p->n > 0 ? p->n : 1), sizeof *p->bi);
+    if (!p->bi) {
+        strata__free(v);
+        strata__clv_points_free(p);
+        return STRATA_E_NOMEM;
+    }
+    for (int64_t i = 0; i < p->n; i++) {
+        int64_t lo = 0, hi = nb - 1; /* v[lo..hi] holds b[i] */
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (v[mid] < p->b[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        p->bi[i] = (int32_t)lo;
+    }
+    p->bu = v;
+    p->nb = nb;
+    return STRATA_OK;
+}
+
 int strata__clv_points_make(const double *x, const double *a, const double *b, int64_t n, int k,
                             strata__clv_points *out)
 {
@@ -62,7 +110,7 @@ int strata__clv_points_make_order(const double *x, const double *a, const double
     for (int64_t i = 0; i < n; i++) {
         if (k == 2 && !(x[i] > 0 && a[i] > 0))
             continue;
-        t[m++] = (trip){x[i], a[i], k == 3 ? b[i] : 0.0, i};
+        t[m++] = (trip){x[i], a[i], k == 3 ? b[i] : log(a[i]), i};
     }
     qsort(t, (size_t)m, sizeof *t, cmp_trip);
     int64_t u = 0;
@@ -94,7 +142,7 @@ int strata__clv_points_make_order(const double *x, const double *a, const double
     }
     out->n = u;
     strata__free(t);
-    return STRATA_OK;
+    return k == 3 ? b_table(out) : STRATA_OK;
 }
 
 void strata__clv_points_free(strata__clv_points *p)
@@ -103,6 +151,8 @@ void strata__clv_points_free(strata__clv_points *p)
     strata__free(p->a);
     strata__free(p->b);
     strata__free(p->w);
+    strata__free(p->bu);
+    strata__free(p->bi);
     memset(p, 0, sizeof *p);
 }
 
@@ -111,7 +161,7 @@ void strata__clv_points_free(strata__clv_points *p)
 /* The terms of one customer that depend on x, and the rest: ll and grad
  * (without the x-free constants). */
 typedef struct xterms {
-    double x, lg, ps_rx, ps_bx, ps_abx;
+    double x, lg, ps_rx, ps_bx, ps_abx, l3a; /* l3a: log(a) - log(b + x - 1) */
 } xterms;
 
 static void x_terms(xterms *c, double x, const double *par)
@@ -122,17 +172,18 @@ static void x_terms(xterms *c, double x, const double *par)
     c->ps_rx = strata__digamma(r + x);
     c->ps_bx = strata__digamma(b + x);
     c->ps_abx = strata__digamma(a + b + x);
+    c->l3a = x > 0 ? log(a) - log(b + x - 1) : 0.0;
 }
 
-/* ltx: log(alpha + t_x) (any value when x = 0). */
-static double point_ll(const xterms *c, double tx, double ltx, double T, const double *par,
-                       double *g)
+/* ltx: log(alpha + t_x) (any value when x = 0); lT: log(alpha + T). */
+static double point_ll(const xterms *c, double tx, double ltx, double T, double lT,
+                       const double *par, double *g)
 {
     const double r = par[0], al = par[1], a = par[2], b = par[3], x = c->x;
-    const double lT = log(al + T), l2 = -(r + x) * lT;
+    const double l2 = -(r + x) * lT;
     double lse = l2, w2 = 1.0, w3 = 0.0;
     if (x > 0) {
-        double l3 = log(a) - log(b + x - 1) - (r + x) * ltx;
+        double l3 = c->l3a - (r + x) * ltx;
         double m = l2 > l3 ? l2 : l3;
         double e2 = exp(l2 - m), e3 = exp(l3 - m), s = e2 + e3;
         lse = m + log(s);
@@ -165,7 +216,8 @@ double strata__bgnbd_loglik1(double x, double tx, double T, const double par[4],
     xterms c;
     double g[4], g0[4];
     x_terms(&c, x, par);
-    double ll = point_ll(&c, tx, log(par[1] + tx), T, par, g) + const_terms(par, g0);
+    double ll = point_ll(&c, tx, log(par[1] + tx), T, log(par[1] + T), par, g) +
+                const_terms(par, g0);
     if (grad)
         for (int i = 0; i < 4; i++)
             grad[i] = g[i] + g0[i];
@@ -175,6 +227,7 @@ double strata__bgnbd_loglik1(double x, double tx, double T, const double par[4],
 typedef struct ll_ctx {
     const strata__clv_points *p;
     const double *par;
+    const double *lbu; /* log(alpha + bu[k]), or NULL: no table */
 } ll_ctx;
 
 static void bgnbd_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
@@ -192,7 +245,8 @@ static void bgnbd_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, in
             ltx = log(c->par[1] + tx);
         }
         double w = p->w[i];
-        partial[0] += w * point_ll(&xt, tx, ltx, p->b[i], c->par, g);
+        const double T = p->b[i], lT = c->lbu ? c->lbu[p->bi[i]] : log(c->par[1] + T);
+        partial[0] += w * point_ll(&xt, tx, ltx, T, lT, c->par, g);
         for (int k = 0; k < 4; k++)
             partial[1 + k] += w * g[k];
     }
@@ -201,9 +255,17 @@ static void bgnbd_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, in
 int strata__bgnbd_loglik(const strata__clv_points *p, const double par[4], int threads,
                          double *ll, double grad[4])
 {
-    double tot[5] = {0, 0, 0, 0, 0}, g0[4], W = 0.0;
-    ll_ctx c = {p, par};
-    if (strata__parallel_chunks(p->n, POINT_CHUNK, threads, 5, tot, bgnbd_chunk, &c))
+    double tot[5] = {0, 0, 0, 0, 0}, g0[4], W = 0.0, *lbu = NULL;
+    if (p->bi) {
+        if (!(lbu = strata__alloc((size_t)(p->nb > 0 ? p->nb : 1), sizeof *lbu)))
+            return STRATA_E_NOMEM;
+        for (int64_t k = 0; k < p->nb; k++)
+            lbu[k] = log(par[1] + p->bu[k]);
+    }
+    ll_ctx c = {p, par, lbu};
+    int rc = strata__parallel_chunks(p->n, POINT_CHUNK, threads, 5, tot, bgnbd_chunk, &c);
+    strata__free(lbu);
+    if (rc)
         return STRATA_E_NOMEM;
     for (int64_t i = 0; i < p->n; i++)
         W += p->w[i];
