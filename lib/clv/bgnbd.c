@@ -30,7 +30,7 @@
 
 typedef struct trip {
     double x, a, b;
-    int64_t i; /* the customer (not compared) */
+    int64_t i; /* not compared */
 } trip;
 
 static int cmp_trip(const void *pa, const void *pb)
@@ -99,50 +99,134 @@ int strata__clv_points_make(const double *x, const double *a, const double *b, i
     return strata__clv_points_make_order(x, a, b, n, k, out, NULL);
 }
 
+/* A hash of the triple (the bits of v + 0.0: -0 and +0, equal, hash alike). */
+static uint64_t hash_trip(double x, double a, double b)
+{
+    double v[3] = {x + 0.0, a + 0.0, b + 0.0};
+    uint64_t h = 0x9e3779b97f4a7c15u;
+    for (int k = 0; k < 3; k++) {
+        uint64_t u;
+        memcpy(&u, &v[k], sizeof u);
+        h = (h ^ u) * 0xff51afd7ed558ccdu;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+/* The distinct triples in a hash table (open addressing, grown at half
+ * full), each customer's triple numbered in order of first appearance
+ * (pid), then the few distinct triples sorted and the customers counted
+ * into them: O(n) but for the sort of the distinct points. The result does
+ * not depend on the hash: the points are sorted by value, and the customers
+ * of a point are in ascending order. */
 int strata__clv_points_make_order(const double *x, const double *a, const double *b, int64_t n,
                                   int k, strata__clv_points *out, int64_t *order)
 {
     memset(out, 0, sizeof *out);
-    trip *t = strata__alloc((size_t)(n > 0 ? n : 1), sizeof *t);
-    if (!t)
-        return STRATA_E_NOMEM;
-    int64_t m = 0;
+    size_t cap = 1024;
+    int64_t *pid = strata__alloc((size_t)(n > 0 ? n : 1), sizeof *pid);
+    int64_t *tab = strata__alloc(cap, sizeof *tab); /* first customer of the triple, or -1 */
+    trip *rep = NULL;                              /* the distinct triples (i: first customer) */
+    int64_t *rank = NULL, *pos = NULL, u = 0, repcap = 1024;
+    rep = strata__alloc((size_t)repcap, sizeof *rep);
+    if (!pid || !tab || !rep)
+        goto nomem;
+    for (size_t q = 0; q < cap; q++)
+        tab[q] = -1;
     for (int64_t i = 0; i < n; i++) {
-        if (k == 2 && !(x[i] > 0 && a[i] > 0))
+        if (k == 2 && !(x[i] > 0 && a[i] > 0)) {
+            pid[i] = -1;
             continue;
-        t[m++] = (trip){x[i], a[i], k == 3 ? b[i] : log(a[i]), i};
+        }
+        const double xi = x[i], ai = a[i], bi = k == 3 ? b[i] : 0.0;
+        size_t q = (size_t)hash_trip(xi, ai, bi) & (cap - 1);
+        int64_t j = -1;
+        for (; tab[q] >= 0; q = (q + 1) & (cap - 1)) {
+            const trip *t = &rep[tab[q]];
+            if (t->x == xi && t->a == ai && t->b == bi) {
+                j = tab[q];
+                break;
+            }
+        }
+        if (j < 0) {
+            if (u == repcap) {
+                trip *r2 = strata__alloc((size_t)repcap * 2, sizeof *r2);
+                if (!r2)
+                    goto nomem;
+                memcpy(r2, rep, (size_t)u * sizeof *rep);
+                strata__free(rep);
+                rep = r2;
+                repcap *= 2;
+            }
+            j = u++;
+            rep[j] = (trip){xi, ai, bi, j};
+            tab[q] = j;
+            if ((size_t)u * 2 > cap) { /* grow and rehash */
+                size_t c2 = cap * 2;
+                int64_t *t2 = strata__alloc(c2, sizeof *t2);
+                if (!t2)
+                    goto nomem;
+                for (size_t r = 0; r < c2; r++)
+                    t2[r] = -1;
+                for (int64_t e = 0; e < u; e++) {
+                    size_t r = (size_t)hash_trip(rep[e].x, rep[e].a, rep[e].b) & (c2 - 1);
+                    while (t2[r] >= 0)
+                        r = (r + 1) & (c2 - 1);
+                    t2[r] = e;
+                }
+                strata__free(tab);
+                tab = t2;
+                cap = c2;
+            }
+        }
+        pid[i] = j;
     }
-    qsort(t, (size_t)m, sizeof *t, cmp_trip);
-    int64_t u = 0;
-    for (int64_t i = 0; i < m; i++)
-        if (i == 0 || cmp_trip(&t[i], &t[i - 1]))
-            u++;
+    strata__free(tab);
+    tab = NULL;
+    qsort(rep, (size_t)u, sizeof *rep, cmp_trip); /* distinct: no ties */
     size_t cnt = (size_t)(u > 0 ? u : 1);
+    rank = strata__alloc(cnt, sizeof *rank);
+    pos = strata__calloc(cnt + 1, sizeof *pos);
     out->x = strata__alloc(cnt, sizeof(double));
     out->a = strata__alloc(cnt, sizeof(double));
     out->b = strata__alloc(cnt, sizeof(double));
     out->w = strata__alloc(cnt, sizeof(double));
-    if (!out->x || !out->a || !out->b || !out->w) {
-        strata__free(t);
-        strata__clv_points_free(out);
-        return STRATA_E_NOMEM;
+    if (!rank || !pos || !out->x || !out->a || !out->b || !out->w)
+        goto nomem;
+    for (int64_t j = 0; j < u; j++) {
+        rank[rep[j].i] = j;
+        out->x[j] = rep[j].x;
+        out->a[j] = rep[j].a;
+        out->b[j] = k == 3 ? rep[j].b : log(rep[j].a);
+        out->w[j] = 0.0;
     }
-    int64_t j = -1;
-    for (int64_t i = 0; i < m; i++) {
-        if (i == 0 || cmp_trip(&t[i], &t[i - 1])) {
-            j++;
-            out->x[j] = t[i].x;
-            out->a[j] = t[i].a;
-            out->b[j] = t[i].b;
-            out->w[j] = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        if (pid[i] >= 0) {
+            pid[i] = rank[pid[i]];
+            out->w[pid[i]] += 1.0;
+            pos[pid[i] + 1]++;
         }
-        out->w[j] += 1.0;
-        if (order)
-            order[i] = t[i].i;
+    if (order) {
+        for (int64_t j = 0; j < u; j++)
+            pos[j + 1] += pos[j];
+        for (int64_t i = 0; i < n; i++)
+            if (pid[i] >= 0)
+                order[pos[pid[i]]++] = i;
     }
     out->n = u;
-    strata__free(t);
+    strata__free(pid);
+    strata__free(rep);
+    strata__free(rank);
+    strata__free(pos);
     return k == 3 ? b_table(out) : STRATA_OK;
+nomem:
+    strata__free(pid);
+    strata__free(tab);
+    strata__free(rep);
+    strata__free(rank);
+    strata__free(pos);
+    strata__clv_points_free(out);
+    return STRATA_E_NOMEM;
 }
 
 void strata__clv_points_free(strata__clv_points *p)
