@@ -50,7 +50,7 @@ typedef struct strata__clv_points {
 int strata__clv_points_make(const double *x, const double *a, const double *b, int64_t n, int k,
                             strata__clv_points *out);
 /* The same, and (order not NULL: room for n) the customers of the points in
- * the points' order: those of point j (w[j] of them, in no particular order)
+ * the points' order: those of point j (w[j] of them, ascending)
  * at order[s_j .. s_j + w[j] - 1], s_j = w[0] + .. + w[j - 1]. */
 int strata__clv_points_make_order(const double *x, const double *a, const double *b, int64_t n,
                                   int k, strata__clv_points *out, int64_t *order);
