@@ -203,6 +203,7 @@ static void test_points_order_and_table(void)
         for (int64_t c = 0; c < (int64_t)p.w[j]; c++, s++) {
             int64_t i = order[s];
             ASSERT_TRUE(i >= 0 && i < N && !seen[i]);
+            ASSERT_TRUE(c == 0 || order[s - 1] < i); /* a point's customers ascending */
             seen[i] = 1;
             ASSERT_TRUE(x[i] == p.x[j] && tx[i] == p.a[j] && T[i] == p.b[j]);
         }
