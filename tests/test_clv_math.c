@@ -175,6 +175,63 @@ static const double HYP[][5] = {
  *   unconditional: (a+b-1)/(a-1)*(1-(al/(al+t))**r*mp.hyp2f1(r,b,a+b-1,t/(al+t)))
  * The second set: a -> 0, b large (a fit of data without dropout): the
  * formula cancels about 1e5-fold there. */
+/* The points' customer order (scoring per point) and the table of distinct
+ * T (the likelihood's log(alpha + T) once per value): checked against the
+ * customers, and the likelihood with the table bitwise equal to without. */
+static void test_points_order_and_table(void)
+{
+    enum { N = 3000 };
+    double *x = test_alloc(N, 8), *tx = test_alloc(N, 8), *T = test_alloc(N, 8),
+           *z = test_alloc(N, 8);
+    int64_t *order = test_alloc(N, 8);
+    int *seen = test_alloc(N, sizeof(int));
+    for (int i = 0; i < N; i++) {
+        x[i] = (double)(int)(4 * unif() * unif());
+        T[i] = (double)(30 + 7 * (int)(10 * unif())) / 7; /* 10 values */
+        tx[i] = x[i] > 0 ? (double)(int)(T[i] * 7 * unif()) / 7 : 0;
+        z[i] = x[i] > 0 ? 1 + (double)(int)(50 * unif()) : 0;
+        seen[i] = 0;
+    }
+    strata__clv_points p, q;
+    ASSERT_OK(strata__clv_points_make_order(x, tx, T, N, 3, &p, order));
+    ASSERT_TRUE(p.n > 80 && p.bi != NULL && p.nb == 10);
+    for (int64_t k = 1; k < p.nb; k++)
+        ASSERT_TRUE(p.bu[k - 1] < p.bu[k]);
+    int64_t s = 0;
+    for (int64_t j = 0; j < p.n; j++) {
+        ASSERT_TRUE(p.bu[p.bi[j]] == p.b[j]);
+        for (int64_t c = 0; c < (int64_t)p.w[j]; c++, s++) {
+            int64_t i = order[s];
+            ASSERT_TRUE(i >= 0 && i < N && !seen[i]);
+            ASSERT_TRUE(c == 0 || order[s - 1] < i); /* a point's customers ascending */
+            seen[i] = 1;
+            ASSERT_TRUE(x[i] == p.x[j] && tx[i] == p.a[j] && T[i] == p.b[j]);
+        }
+    }
+    ASSERT_TRUE(s == N);
+    const double par[4] = {0.3, 4, 0.8, 2.4};
+    double ll_t, g_t[4], ll_n, g_n[4];
+    ASSERT_OK(strata__bgnbd_loglik(&p, par, 2, &ll_t, g_t));
+    int32_t *bi = p.bi;
+    p.bi = NULL; /* without the table */
+    ASSERT_OK(strata__bgnbd_loglik(&p, par, 2, &ll_n, g_n));
+    p.bi = bi;
+    ASSERT_TRUE(memcmp(&ll_t, &ll_n, 8) == 0 && memcmp(g_t, g_n, sizeof g_t) == 0);
+    /* Gamma-Gamma points: b holds log(zbar) */
+    ASSERT_OK(strata__clv_points_make(x, z, NULL, N, 2, &q));
+    ASSERT_TRUE(q.n > 10 && q.bi == NULL);
+    for (int64_t j = 0; j < q.n; j++)
+        ASSERT_TRUE(q.b[j] == log(q.a[j]));
+    strata__clv_points_free(&p);
+    strata__clv_points_free(&q);
+    free(x);
+    free(tx);
+    free(T);
+    free(z);
+    free(order);
+    free(seen);
+}
+
 static void test_expectations(void)
 {
     const double q[4] = {0.243, 4.414, 0.793, 2.426};
@@ -252,6 +309,7 @@ int main(void)
     RUN_TEST(test_bgnbd_gradient);
     RUN_TEST(test_gg_gradient);
     RUN_TEST(test_sums_and_threads);
+    RUN_TEST(test_points_order_and_table);
     RUN_TEST(test_expectations);
     RUN_TEST(test_special);
     RUN_TEST(test_optimiser);

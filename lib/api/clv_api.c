@@ -194,11 +194,21 @@ int strata_clv_set_progress(strata_clv *h, strata_step_fn fn, void *user)
 
 /* ---- scoring ------------------------------------------------------------ */
 
+/* BG/NBD's predictions depend on the customer only through the point
+ * (x, t_x, T): they are computed once per distinct point (the fit's points,
+ * parallel over fixed chunks of points) and given to the point's customers,
+ * with the same formulas and the same operations per customer as one by
+ * one: the same bits. Per customer only the Gamma-Gamma spend and the CLV
+ * sum, spend * (E(m f) - E((m - 1) f)) / (1 + rate)^m over the months m. */
 typedef struct score_ctx {
     result *r;
+    const strata__clv_points *p;
+    const int64_t *order, *start; /* customers by point; point j's from start[j] */
     double horizon, hold_t, factor, disc;
     int64_t months;
 } score_ctx;
+
+#define POINT_CHUNK 64
 
 static void score_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                         double *partial)
@@ -207,24 +217,41 @@ static void score_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, in
     result *r = s->r;
     const strata__clv_data *d = &r->d;
     const double *bg = r->bg.par, *gg = r->gg.par;
-    for (int64_t i = begin; i < end; i++) {
-        double x = d->x[i], tx = d->tx[i], T = d->T[i];
-        r->p_alive[i] = strata__bgnbd_p_alive(bg, x, tx, T);
-        r->expected[i] = strata__bgnbd_expected(bg, x, tx, T, s->horizon);
-        double spend = strata__gg_expected_spend(gg, x, d->zbar[i]);
-        r->spend[i] = spend;
-        double clv = 0.0, prev = 0.0, disc = 1.0;
+    for (int64_t j = begin; j < end; j++) {
+        const double x = s->p->x[j], tx = s->p->a[j], T = s->p->b[j];
+        const int64_t *cust = s->order + s->start[j], nc = s->start[j + 1] - s->start[j];
+        const double pa = strata__bgnbd_p_alive(bg, x, tx, T);
+        const double ex = strata__bgnbd_expected(bg, x, tx, T, s->horizon);
+        const double hp = s->hold_t > 0 ? strata__bgnbd_expected(bg, x, tx, T, s->hold_t) : 0.0;
+        for (int64_t c = 0; c < nc; c++) {
+            const int64_t i = cust[c];
+            r->p_alive[i] = pa;
+            r->expected[i] = ex;
+            r->hold_pred[i] = hp;
+            r->spend[i] = strata__gg_expected_spend(gg, x, d->zbar[i]);
+            r->clv[i] = 0.0;
+        }
+        double prev = 0.0, disc = 1.0;
         for (int64_t m = 1; m <= s->months; m++) {
             double cur = strata__bgnbd_expected(bg, x, tx, T, (double)m * s->factor);
             disc *= 1.0 + s->disc;
-            clv += spend * (cur - prev) / disc;
+            for (int64_t c = 0; c < nc; c++) {
+                const int64_t i = cust[c];
+                r->clv[i] += r->spend[i] * (cur - prev) / disc;
+            }
             prev = cur;
         }
-        r->clv[i] = clv;
-        double hp = s->hold_t > 0 ? strata__bgnbd_expected(bg, x, tx, T, s->hold_t) : 0.0;
-        r->hold_pred[i] = hp;
-        partial[0] += d->holdout ? d->holdout[i] : 0.0;
-        partial[1] += hp;
+    }
+}
+
+/* The holdout totals, summed over the customers in their order. */
+static void hold_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
+                       double *partial)
+{
+    const result *r = ctx;
+    for (int64_t i = begin; i < end; i++) {
+        partial[0] += r->d.holdout ? r->d.holdout[i] : 0.0;
+        partial[1] += r->hold_pred[i];
     }
 }
 
@@ -291,10 +318,14 @@ static int fit_models(strata_clv *h, result *r)
     r->discount = h->discount;
     r->months = h->months;
     strata__clv_points bp, gp;
-    if (strata__clv_points_make(d->x, d->tx, d->T, d->n, 3, &bp))
+    int64_t *order = strata__alloc((size_t)d->n, sizeof *order), *start = NULL;
+    if (!order || strata__clv_points_make_order(d->x, d->tx, d->T, d->n, 3, &bp, order)) {
+        strata__free(order);
         return nomem(h, "the BG/NBD fit");
+    }
     if (strata__clv_points_make(d->x, d->zbar, NULL, d->n, 2, &gp)) {
         strata__clv_points_free(&bp);
+        strata__free(order);
         return nomem(h, "the Gamma-Gamma fit");
     }
     r->gg_customers = 0;
@@ -303,30 +334,44 @@ static int fit_models(strata_clv *h, result *r)
     int rc = strata__bgnbd_fit(&bp, (int)h->starts, threads, &h->steps, &r->bg, h->msg);
     if (!rc)
         rc = strata__gg_fit(&gp, (int)h->starts, threads, &h->steps, &r->gg, h->msg);
-    strata__clv_points_free(&bp);
     strata__clv_points_free(&gp);
+    if (!rc) {
+        r->repeat = 0;
+        for (int64_t i = 0; i < d->n; i++)
+            r->repeat += d->x[i] > 0;
+        r->corr = strata__clv_corr(d->x, d->zbar, d->n);
+        rc = strata__step(&h->steps, STRATA_STEP_SCORE, 0, 0, d->n, NAN, h->msg);
+    }
+    if (!rc) {
+        size_t n = (size_t)d->n;
+        r->p_alive = strata__alloc(n, sizeof(double));
+        r->expected = strata__alloc(n, sizeof(double));
+        r->spend = strata__alloc(n, sizeof(double));
+        r->clv = strata__alloc(n, sizeof(double));
+        r->hold_pred = strata__alloc(n, sizeof(double));
+        start = strata__alloc((size_t)bp.n + 1, sizeof *start);
+        if (!r->p_alive || !r->expected || !r->spend || !r->clv || !r->hold_pred || !start)
+            rc = nomem(h, "the scores");
+    }
+    if (!rc) {
+        start[0] = 0;
+        for (int64_t j = 0; j < bp.n; j++)
+            start[j + 1] = start[j] + (int64_t)bp.w[j];
+        score_ctx s = {r, &bp, order, start, r->horizon,
+                       (double)d->holdout_days / (double)r->period_len,
+                       r->period_len == 7 ? WEEKS_PER_MONTH : DAYS_PER_MONTH, r->discount,
+                       r->months};
+        if (strata__parallel_chunks(bp.n, POINT_CHUNK, threads, 0, NULL, score_chunk, &s))
+            rc = nomem(h, "the scores");
+    }
+    strata__clv_points_free(&bp);
+    strata__free(order);
+    strata__free(start);
+    double tot[2] = {0, 0};
+    if (!rc && strata__parallel_chunks(d->n, CUSTOMER_CHUNK, threads, 2, tot, hold_chunk, r))
+        rc = nomem(h, "the scores");
     if (rc)
         return rc;
-    r->repeat = 0;
-    for (int64_t i = 0; i < d->n; i++)
-        r->repeat += d->x[i] > 0;
-    r->corr = strata__clv_corr(d->x, d->zbar, d->n);
-    if ((rc = strata__step(&h->steps, STRATA_STEP_SCORE, 0, 0, d->n, NAN, h->msg)))
-        return rc;
-    size_t n = (size_t)d->n;
-    r->p_alive = strata__alloc(n, sizeof(double));
-    r->expected = strata__alloc(n, sizeof(double));
-    r->spend = strata__alloc(n, sizeof(double));
-    r->clv = strata__alloc(n, sizeof(double));
-    r->hold_pred = strata__alloc(n, sizeof(double));
-    if (!r->p_alive || !r->expected || !r->spend || !r->clv || !r->hold_pred)
-        return nomem(h, "the scores");
-    score_ctx s = {r, r->horizon, (double)d->holdout_days / (double)r->period_len,
-                   r->period_len == 7 ? WEEKS_PER_MONTH : DAYS_PER_MONTH, r->discount,
-                   r->months};
-    double tot[2] = {0, 0};
-    if (strata__parallel_chunks(d->n, CUSTOMER_CHUNK, threads, 2, tot, score_chunk, &s))
-        return nomem(h, "the scores");
     r->hold_actual = tot[0];
     r->hold_predicted = tot[1];
     if (r->from_log && (rc = track_expected(h, r, threads)))

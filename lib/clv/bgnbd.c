@@ -30,6 +30,7 @@
 
 typedef struct trip {
     double x, a, b;
+    int64_t i; /* not compared */
 } trip;
 
 static int cmp_trip(const void *pa, const void *pb)
@@ -44,48 +45,188 @@ static int cmp_trip(const void *pa, const void *pb)
     return 0;
 }
 
+static int cmp_double(const void *pa, const void *pb)
+{
+    const double p = *(const double *)pa, q = *(const double *)pb;
+    return (p > q) - (p < q);
+}
+
+/* The distinct values of b (T) and each point's index among them, when
+ * they are few (at most an eighth of the points, as the days of a log give):
+ * the likelihood then takes log(alpha + T) once per value. */
+static int b_table(strata__clv_points *p)
+{
+    double *v = strata__alloc((size_t)(p->n > 0 ? p->n : 1), sizeof *v);
+    if (!v) {
+        strata__clv_points_free(p);
+        return STRATA_E_NOMEM;
+    }
+    memcpy(v, p->b, (size_t)p->n * sizeof *v);
+    qsort(v, (size_t)p->n, sizeof *v, cmp_double);
+    int64_t nb = 0;
+    for (int64_t i = 0; i < p->n; i++)
+        if (i == 0 || v[i] != v[nb - 1])
+            v[nb++] = v[i];
+    if (nb > p->n / 8 || nb > INT32_MAX) {
+        strata__free(v);
+        return STRATA_OK;
+    }
+    p->bi = strata__alloc((size_t)(p->n > 0 ? p->n : 1), sizeof *p->bi);
+    if (!p->bi) {
+        strata__free(v);
+        strata__clv_points_free(p);
+        return STRATA_E_NOMEM;
+    }
+    for (int64_t i = 0; i < p->n; i++) {
+        int64_t lo = 0, hi = nb - 1; /* v[lo..hi] holds b[i] */
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (v[mid] < p->b[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        p->bi[i] = (int32_t)lo;
+    }
+    p->bu = v;
+    p->nb = nb;
+    return STRATA_OK;
+}
+
 int strata__clv_points_make(const double *x, const double *a, const double *b, int64_t n, int k,
                             strata__clv_points *out)
 {
-    memset(out, 0, sizeof *out);
-    trip *t = strata__alloc((size_t)(n > 0 ? n : 1), sizeof *t);
-    if (!t)
-        return STRATA_E_NOMEM;
-    int64_t m = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (k == 2 && !(x[i] > 0 && a[i] > 0))
-            continue;
-        t[m++] = (trip){x[i], a[i], k == 3 ? b[i] : 0.0};
+    return strata__clv_points_make_order(x, a, b, n, k, out, NULL);
+}
+
+/* A hash of the triple (the bits of v + 0.0: -0 and +0, equal, hash alike). */
+static uint64_t hash_trip(double x, double a, double b)
+{
+    double v[3] = {x + 0.0, a + 0.0, b + 0.0};
+    uint64_t h = 0x9e3779b97f4a7c15u;
+    for (int k = 0; k < 3; k++) {
+        uint64_t u;
+        memcpy(&u, &v[k], sizeof u);
+        h = (h ^ u) * 0xff51afd7ed558ccdu;
+        h ^= h >> 32;
     }
-    qsort(t, (size_t)m, sizeof *t, cmp_trip);
-    int64_t u = 0;
-    for (int64_t i = 0; i < m; i++)
-        if (i == 0 || cmp_trip(&t[i], &t[i - 1]))
-            u++;
+    return h;
+}
+
+/* The distinct triples in a hash table (open addressing, grown at half
+ * full), each customer's triple numbered in order of first appearance
+ * (pid), then the few distinct triples sorted and the customers counted
+ * into them: O(n) but for the sort of the distinct points. The result does
+ * not depend on the hash: the points are sorted by value, and the customers
+ * of a point are in ascending order. */
+int strata__clv_points_make_order(const double *x, const double *a, const double *b, int64_t n,
+                                  int k, strata__clv_points *out, int64_t *order)
+{
+    memset(out, 0, sizeof *out);
+    size_t cap = 1024;
+    int64_t *pid = strata__alloc((size_t)(n > 0 ? n : 1), sizeof *pid);
+    int64_t *tab = strata__alloc(cap, sizeof *tab); /* first customer of the triple, or -1 */
+    trip *rep = NULL;                              /* the distinct triples (i: first customer) */
+    int64_t *rank = NULL, *pos = NULL, u = 0, repcap = 1024;
+    rep = strata__alloc((size_t)repcap, sizeof *rep);
+    if (!pid || !tab || !rep)
+        goto nomem;
+    for (size_t q = 0; q < cap; q++)
+        tab[q] = -1;
+    for (int64_t i = 0; i < n; i++) {
+        if (k == 2 && !(x[i] > 0 && a[i] > 0)) {
+            pid[i] = -1;
+            continue;
+        }
+        const double xi = x[i], ai = a[i], bi = k == 3 ? b[i] : 0.0;
+        size_t q = (size_t)hash_trip(xi, ai, bi) & (cap - 1);
+        int64_t j = -1;
+        for (; tab[q] >= 0; q = (q + 1) & (cap - 1)) {
+            const trip *t = &rep[tab[q]];
+            if (t->x == xi && t->a == ai && t->b == bi) {
+                j = tab[q];
+                break;
+            }
+        }
+        if (j < 0) {
+            if (u == repcap) {
+                trip *r2 = strata__alloc((size_t)repcap * 2, sizeof *r2);
+                if (!r2)
+                    goto nomem;
+                memcpy(r2, rep, (size_t)u * sizeof *rep);
+                strata__free(rep);
+                rep = r2;
+                repcap *= 2;
+            }
+            j = u++;
+            rep[j] = (trip){xi, ai, bi, j};
+            tab[q] = j;
+            if ((size_t)u * 2 > cap) { /* grow and rehash */
+                size_t c2 = cap * 2;
+                int64_t *t2 = strata__alloc(c2, sizeof *t2);
+                if (!t2)
+                    goto nomem;
+                for (size_t r = 0; r < c2; r++)
+                    t2[r] = -1;
+                for (int64_t e = 0; e < u; e++) {
+                    size_t r = (size_t)hash_trip(rep[e].x, rep[e].a, rep[e].b) & (c2 - 1);
+                    while (t2[r] >= 0)
+                        r = (r + 1) & (c2 - 1);
+                    t2[r] = e;
+                }
+                strata__free(tab);
+                tab = t2;
+                cap = c2;
+            }
+        }
+        pid[i] = j;
+    }
+    strata__free(tab);
+    tab = NULL;
+    qsort(rep, (size_t)u, sizeof *rep, cmp_trip); /* distinct: no ties */
     size_t cnt = (size_t)(u > 0 ? u : 1);
+    rank = strata__alloc(cnt, sizeof *rank);
+    pos = strata__calloc(cnt + 1, sizeof *pos);
     out->x = strata__alloc(cnt, sizeof(double));
     out->a = strata__alloc(cnt, sizeof(double));
     out->b = strata__alloc(cnt, sizeof(double));
     out->w = strata__alloc(cnt, sizeof(double));
-    if (!out->x || !out->a || !out->b || !out->w) {
-        strata__free(t);
-        strata__clv_points_free(out);
-        return STRATA_E_NOMEM;
+    if (!rank || !pos || !out->x || !out->a || !out->b || !out->w)
+        goto nomem;
+    for (int64_t j = 0; j < u; j++) {
+        rank[rep[j].i] = j;
+        out->x[j] = rep[j].x;
+        out->a[j] = rep[j].a;
+        out->b[j] = k == 3 ? rep[j].b : log(rep[j].a);
+        out->w[j] = 0.0;
     }
-    int64_t j = -1;
-    for (int64_t i = 0; i < m; i++) {
-        if (i == 0 || cmp_trip(&t[i], &t[i - 1])) {
-            j++;
-            out->x[j] = t[i].x;
-            out->a[j] = t[i].a;
-            out->b[j] = t[i].b;
-            out->w[j] = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        if (pid[i] >= 0) {
+            pid[i] = rank[pid[i]];
+            out->w[pid[i]] += 1.0;
+            pos[pid[i] + 1]++;
         }
-        out->w[j] += 1.0;
+    if (order) {
+        for (int64_t j = 0; j < u; j++)
+            pos[j + 1] += pos[j];
+        for (int64_t i = 0; i < n; i++)
+            if (pid[i] >= 0)
+                order[pos[pid[i]]++] = i;
     }
     out->n = u;
-    strata__free(t);
-    return STRATA_OK;
+    strata__free(pid);
+    strata__free(rep);
+    strata__free(rank);
+    strata__free(pos);
+    return k == 3 ? b_table(out) : STRATA_OK;
+nomem:
+    strata__free(pid);
+    strata__free(tab);
+    strata__free(rep);
+    strata__free(rank);
+    strata__free(pos);
+    strata__clv_points_free(out);
+    return STRATA_E_NOMEM;
 }
 
 void strata__clv_points_free(strata__clv_points *p)
@@ -94,6 +235,8 @@ void strata__clv_points_free(strata__clv_points *p)
     strata__free(p->a);
     strata__free(p->b);
     strata__free(p->w);
+    strata__free(p->bu);
+    strata__free(p->bi);
     memset(p, 0, sizeof *p);
 }
 
@@ -102,7 +245,7 @@ void strata__clv_points_free(strata__clv_points *p)
 /* The terms of one customer that depend on x, and the rest: ll and grad
  * (without the x-free constants). */
 typedef struct xterms {
-    double x, lg, ps_rx, ps_bx, ps_abx;
+    double x, lg, ps_rx, ps_bx, ps_abx, l3a; /* l3a: log(a) - log(b + x - 1) */
 } xterms;
 
 static void x_terms(xterms *c, double x, const double *par)
@@ -113,17 +256,18 @@ static void x_terms(xterms *c, double x, const double *par)
     c->ps_rx = strata__digamma(r + x);
     c->ps_bx = strata__digamma(b + x);
     c->ps_abx = strata__digamma(a + b + x);
+    c->l3a = x > 0 ? log(a) - log(b + x - 1) : 0.0;
 }
 
-/* ltx: log(alpha + t_x) (any value when x = 0). */
-static double point_ll(const xterms *c, double tx, double ltx, double T, const double *par,
-                       double *g)
+/* ltx: log(alpha + t_x) (any value when x = 0); lT: log(alpha + T). */
+static double point_ll(const xterms *c, double tx, double ltx, double T, double lT,
+                       const double *par, double *g)
 {
     const double r = par[0], al = par[1], a = par[2], b = par[3], x = c->x;
-    const double lT = log(al + T), l2 = -(r + x) * lT;
+    const double l2 = -(r + x) * lT;
     double lse = l2, w2 = 1.0, w3 = 0.0;
     if (x > 0) {
-        double l3 = log(a) - log(b + x - 1) - (r + x) * ltx;
+        double l3 = c->l3a - (r + x) * ltx;
         double m = l2 > l3 ? l2 : l3;
         double e2 = exp(l2 - m), e3 = exp(l3 - m), s = e2 + e3;
         lse = m + log(s);
@@ -156,7 +300,8 @@ double strata__bgnbd_loglik1(double x, double tx, double T, const double par[4],
     xterms c;
     double g[4], g0[4];
     x_terms(&c, x, par);
-    double ll = point_ll(&c, tx, log(par[1] + tx), T, par, g) + const_terms(par, g0);
+    double ll = point_ll(&c, tx, log(par[1] + tx), T, log(par[1] + T), par, g) +
+                const_terms(par, g0);
     if (grad)
         for (int i = 0; i < 4; i++)
             grad[i] = g[i] + g0[i];
@@ -166,6 +311,7 @@ double strata__bgnbd_loglik1(double x, double tx, double T, const double par[4],
 typedef struct ll_ctx {
     const strata__clv_points *p;
     const double *par;
+    const double *lbu; /* log(alpha + bu[k]), or NULL: no table */
 } ll_ctx;
 
 static void bgnbd_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int tid,
@@ -183,7 +329,8 @@ static void bgnbd_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, in
             ltx = log(c->par[1] + tx);
         }
         double w = p->w[i];
-        partial[0] += w * point_ll(&xt, tx, ltx, p->b[i], c->par, g);
+        const double T = p->b[i], lT = c->lbu ? c->lbu[p->bi[i]] : log(c->par[1] + T);
+        partial[0] += w * point_ll(&xt, tx, ltx, T, lT, c->par, g);
         for (int k = 0; k < 4; k++)
             partial[1 + k] += w * g[k];
     }
@@ -192,9 +339,17 @@ static void bgnbd_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, in
 int strata__bgnbd_loglik(const strata__clv_points *p, const double par[4], int threads,
                          double *ll, double grad[4])
 {
-    double tot[5] = {0, 0, 0, 0, 0}, g0[4], W = 0.0;
-    ll_ctx c = {p, par};
-    if (strata__parallel_chunks(p->n, POINT_CHUNK, threads, 5, tot, bgnbd_chunk, &c))
+    double tot[5] = {0, 0, 0, 0, 0}, g0[4], W = 0.0, *lbu = NULL;
+    if (p->bi) {
+        if (!(lbu = strata__alloc((size_t)(p->nb > 0 ? p->nb : 1), sizeof *lbu)))
+            return STRATA_E_NOMEM;
+        for (int64_t k = 0; k < p->nb; k++)
+            lbu[k] = log(par[1] + p->bu[k]);
+    }
+    ll_ctx c = {p, par, lbu};
+    int rc = strata__parallel_chunks(p->n, POINT_CHUNK, threads, 5, tot, bgnbd_chunk, &c);
+    strata__free(lbu);
+    if (rc)
         return STRATA_E_NOMEM;
     for (int64_t i = 0; i < p->n; i++)
         W += p->w[i];

@@ -35,14 +35,25 @@ double strata__hyp2f1(double a, double b, double c, double z);
  * the number of customers of each. */
 typedef struct strata__clv_points {
     int64_t n;
-    double *x, *a, *b, *w; /* BG/NBD: a = t_x, b = T; Gamma-Gamma: a = zbar */
+    double *x, *a, *b, *w; /* BG/NBD: a = t_x, b = T; Gamma-Gamma: a = zbar, b = log(zbar) */
+    /* BG/NBD, when the T are few (else bi NULL): the nb distinct T ascending
+     * in bu, and bu[bi[i]] == b[i]. */
+    int64_t nb;
+    double *bu;
+    int32_t *bi;
 } strata__clv_points;
 
 /* The distinct points of n customers (k = 3: x, t_x, T; k = 2: x and zbar
- * of the customers with x > 0 and zbar > 0, into x and a). Sorted by value:
+ * of the customers with x > 0 and zbar > 0, into x and a, and log(zbar)
+ * into b: the likelihood's, computed once). Sorted by value:
  * nothing depends on the customers' order. Returns 0 or STRATA_E_NOMEM. */
 int strata__clv_points_make(const double *x, const double *a, const double *b, int64_t n, int k,
                             strata__clv_points *out);
+/* The same, and (order not NULL: room for n) the customers of the points in
+ * the points' order: those of point j (w[j] of them, ascending)
+ * at order[s_j .. s_j + w[j] - 1], s_j = w[0] + .. + w[j - 1]. */
+int strata__clv_points_make_order(const double *x, const double *a, const double *b, int64_t n,
+                                  int k, strata__clv_points *out, int64_t *order);
 void strata__clv_points_free(strata__clv_points *p);
 
 /* ---- likelihoods ---------------------------------------------------------- */

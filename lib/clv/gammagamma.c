@@ -33,10 +33,10 @@ static void x_terms(xterms *c, double x, const double *par)
 }
 
 /* Without the x-free terms -lnG(q) + q ln gamma (and their gradient). */
-static double point_ll(const xterms *c, double m, const double *par, double *g)
+static double point_ll(const xterms *c, double m, double lm, const double *par, double *g)
 {
     const double p = par[0], q = par[1], ga = par[2], x = c->x;
-    const double lm = log(m), lgm = log(ga + m * x);
+    const double lgm = log(ga + m * x);
     if (g) {
         g[0] = x * (c->ps_pxq - c->ps_px + lm + c->lx - lgm);
         g[1] = c->ps_pxq - lgm;
@@ -59,7 +59,7 @@ double strata__gg_loglik1(double x, double zbar, const double par[3], double gra
     xterms c;
     double g[3], g0[3];
     x_terms(&c, x, par);
-    double ll = point_ll(&c, zbar, par, g) + const_terms(par, g0);
+    double ll = point_ll(&c, zbar, log(zbar), par, g) + const_terms(par, g0);
     if (grad)
         for (int i = 0; i < 3; i++)
             grad[i] = g[i] + g0[i];
@@ -82,7 +82,7 @@ static void gg_chunk(void *ctx, int64_t chunk, int64_t begin, int64_t end, int t
         if (!(p->x[i] == xt.x))
             x_terms(&xt, p->x[i], c->par);
         double w = p->w[i];
-        partial[0] += w * point_ll(&xt, p->a[i], c->par, g);
+        partial[0] += w * point_ll(&xt, p->a[i], p->b[i], c->par, g); /* b: log(zbar) */
         for (int k = 0; k < 3; k++)
             partial[1 + k] += w * g[k];
     }

@@ -83,10 +83,29 @@ typedef struct pass_ctx {
     int write;
 } pass_ctx;
 
-/* Index of id among the sorted ids, or -1. */
+/* Index of id among the sorted distinct ids, or -1: up to 4 interpolation
+ * steps (ids of a log are often dense: one step; each keeps id, if there,
+ * within [lo, hi]), then bisection. */
 static int64_t find(const int64_t *ids, int64_t n, int64_t id)
 {
-    int64_t lo = 0, hi = n;
+    int64_t lo = 0, hi = n - 1;
+    for (int k = 0; k < 4 && lo <= hi; k++) {
+        if (id < ids[lo] || id > ids[hi])
+            return -1;
+        double span = (double)ids[hi] - (double)ids[lo];
+        int64_t mid = lo;
+        if (span > 0) {
+            mid = lo + (int64_t)(((double)id - (double)ids[lo]) / span * (double)(hi - lo));
+            mid = mid < lo ? lo : mid > hi ? hi : mid;
+        }
+        if (ids[mid] == id)
+            return mid;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    hi++; /* bisection over [lo, hi) */
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
         if (ids[mid] < id)
