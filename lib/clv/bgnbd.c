@@ -367,6 +367,7 @@ typedef struct obj_ctx {
     const strata__clv_points *p;
     int threads;
     double W;
+    double mean; /* mean T: scales the starts' alpha */
 } obj_ctx;
 
 /* -LL / W and its gradient in theta = ln(par). */
@@ -392,12 +393,16 @@ static const double BG_START[][4] = {
 };
 #define NSTART_TABLE 8
 
-/* Start s beyond the table: the table's start s % 8 scaled by 2^(s / 8)
- * alternately up and down. */
-static double start_scale(int s)
+/* Start s: the table's start, alpha by the mean T. */
+static void bgnbd_start(void *ctx, int s, double *th)
 {
-    int k = s / NSTART_TABLE;
-    return k == 0 ? 1.0 : (k % 2 ? pow(2.0, (k + 1) / 2) : pow(0.5, k / 2));
+    const obj_ctx *c = ctx;
+    const double *st = BG_START[s % NSTART_TABLE];
+    double sc = strata__clv_start_scale(s, NSTART_TABLE);
+    th[0] = log(st[0] * sc);
+    th[1] = log(st[1] * c->mean * sc);
+    th[2] = log(st[2] * sc);
+    th[3] = log(st[3] / sc);
 }
 
 int strata__bgnbd_fit(const strata__clv_points *p, int starts, int threads,
@@ -415,32 +420,11 @@ int strata__bgnbd_fit(const strata__clv_points *p, int starts, int threads,
         sT += p->w[i] * p->b[i];
     }
     double meanT = sT / W > 0 ? sT / W : 1.0;
-    obj_ctx c = {p, threads, W};
+    obj_ctx c = {p, threads, W, meanT};
     strata__clv_opt o = {.dim = 4, .lo = log(1e-8), .hi = log(1e8), .max_iter = 500,
                          .gtol = 1e-9};
-    int rc = strata__step(steps, STRATA_STEP_ITERATE, 0, 0, starts, NAN, msg);
-    for (int s = 0; s < starts && !rc; s++) {
-        const double *st = BG_START[s % NSTART_TABLE];
-        double sc = start_scale(s), th[4] = {log(st[0] * sc), log(st[1] * meanT * sc),
-                                            log(st[2] * sc), log(st[3] / sc)};
-        double f;
-        int conv, iters;
-        if ((rc = strata__clv_minimize(&o, bgnbd_obj, &c, th, &f, &conv, &iters)))
-            return rc == STRATA_E_NOMEM ? strata__fail(msg, rc, "out of memory fitting BG/NBD")
-                                        : rc;
-        double ll = -f * W;
-        out->starts_converged += conv;
-        /* the best converged optimum; an unconverged one only while none is */
-        int better = isfinite(ll) && ((conv && !out->converged) ||
-                                      (conv == out->converged && ll > out->loglik));
-        if (better) {
-            for (int i = 0; i < 4; i++)
-                out->par[i] = exp(th[i]);
-            out->loglik = ll;
-            out->converged = conv;
-        }
-        rc = strata__step(steps, STRATA_STEP_ITERATE, 0, s + 1, starts, out->loglik, msg);
-    }
+    int rc = strata__clv_multistart(&o, bgnbd_obj, &c, bgnbd_start, starts, W, steps, 0,
+                                    "BG/NBD", out, msg);
     if (rc)
         return rc;
     if (!isfinite(out->loglik))

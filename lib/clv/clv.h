@@ -98,6 +98,23 @@ typedef struct strata__clv_fit {
     int starts_converged;
 } strata__clv_fit;
 
+/* The starting theta of start s (dim values), from a model's table. */
+typedef void (*strata__clv_start_fn)(void *ctx, int s, double *theta);
+
+/* Scale of start s beyond a table of nt starts: the table's start s % nt
+ * scaled by 2^(s / nt), alternately up and down (1 within the table). */
+double strata__clv_start_scale(int s, int nt);
+
+/* Minimise fn (-LL / W in theta = ln(par)) from `starts` starting points and
+ * keep the best converged optimum (an unconverged one only while none is; the
+ * first start on a tie) in out (par = exp(theta), loglik = -f W). steps:
+ * ITERATE per start (run = `run`). Returns 0, the objective's status
+ * (STRATA_E_NOMEM: msg names `model`) or STRATA_E_CANCELLED. */
+int strata__clv_multistart(const strata__clv_opt *opt, strata__clv_objective fn, void *ctx,
+                           strata__clv_start_fn start, int starts, double W,
+                           const strata__steps *steps, int run, const char *model,
+                           strata__clv_fit *out, char *msg);
+
 /* Maximum likelihood from `starts` fixed starting points (scaled by the
  * data: alpha by the mean T, gamma by the mean zbar); the best
  * log-likelihood wins (the first start on a tie). steps: ITERATE per start

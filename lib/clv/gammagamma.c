@@ -109,6 +109,7 @@ typedef struct obj_ctx {
     const strata__clv_points *p;
     int threads;
     double W;
+    double mean; /* mean zbar: scales the starts' gamma */
 } obj_ctx;
 
 static int gg_obj(void *ctx, const double *th, double *f, double *g)
@@ -133,6 +134,17 @@ static const double GG_START[][3] = {
 };
 #define NSTART_TABLE 8
 
+/* Start s: the table's start, gamma by the mean zbar. */
+static void gg_start(void *ctx, int s, double *th)
+{
+    const obj_ctx *c = ctx;
+    const double *st = GG_START[s % NSTART_TABLE];
+    double sc = strata__clv_start_scale(s, NSTART_TABLE);
+    th[0] = log(st[0] * sc);
+    th[1] = log(st[1] * sc);
+    th[2] = log(st[2] * c->mean / sc);
+}
+
 int strata__gg_fit(const strata__clv_points *p, int starts, int threads,
                    const strata__steps *steps, strata__clv_fit *out, char *msg)
 {
@@ -148,33 +160,11 @@ int strata__gg_fit(const strata__clv_points *p, int starts, int threads,
         sm += p->w[i] * p->a[i];
     }
     double meanz = sm / W > 0 ? sm / W : 1.0;
-    obj_ctx c = {p, threads, W};
+    obj_ctx c = {p, threads, W, meanz};
     strata__clv_opt o = {.dim = 3, .lo = log(1e-8), .hi = log(1e8), .max_iter = 500,
                          .gtol = 1e-9};
-    int rc = strata__step(steps, STRATA_STEP_ITERATE, 1, 0, starts, NAN, msg);
-    for (int s = 0; s < starts && !rc; s++) {
-        const double *st = GG_START[s % NSTART_TABLE];
-        int k = s / NSTART_TABLE;
-        double sc = k == 0 ? 1.0 : (k % 2 ? pow(2.0, (k + 1) / 2) : pow(0.5, k / 2));
-        double th[3] = {log(st[0] * sc), log(st[1] * sc), log(st[2] * meanz / sc)};
-        double f;
-        int conv, iters;
-        if ((rc = strata__clv_minimize(&o, gg_obj, &c, th, &f, &conv, &iters)))
-            return rc == STRATA_E_NOMEM
-                       ? strata__fail(msg, rc, "out of memory fitting Gamma-Gamma")
-                       : rc;
-        double ll = -f * W;
-        out->starts_converged += conv;
-        int better = isfinite(ll) && ((conv && !out->converged) ||
-                                      (conv == out->converged && ll > out->loglik));
-        if (better) {
-            for (int i = 0; i < 3; i++)
-                out->par[i] = exp(th[i]);
-            out->loglik = ll;
-            out->converged = conv;
-        }
-        rc = strata__step(steps, STRATA_STEP_ITERATE, 1, s + 1, starts, out->loglik, msg);
-    }
+    int rc = strata__clv_multistart(&o, gg_obj, &c, gg_start, starts, W, steps, 1,
+                                    "Gamma-Gamma", out, msg);
     if (rc)
         return rc;
     if (!isfinite(out->loglik))

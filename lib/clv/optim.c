@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clv/clv.h"
+#include "core/status.h"
 
 #define MAXD 8
 
@@ -173,4 +174,40 @@ int strata__clv_minimize(const strata__clv_opt *o, strata__clv_objective fn, voi
         }
     }
     return 0;
+}
+
+double strata__clv_start_scale(int s, int nt)
+{
+    int k = s / nt;
+    return k == 0 ? 1.0 : (k % 2 ? pow(2.0, (k + 1) / 2) : pow(0.5, k / 2));
+}
+
+int strata__clv_multistart(const strata__clv_opt *opt, strata__clv_objective fn, void *ctx,
+                           strata__clv_start_fn start, int starts, double W,
+                           const strata__steps *steps, int run, const char *model,
+                           strata__clv_fit *out, char *msg)
+{
+    int rc = strata__step(steps, STRATA_STEP_ITERATE, run, 0, starts, NAN, msg);
+    for (int s = 0; s < starts && !rc; s++) {
+        double th[MAXD], f;
+        int conv, iters;
+        start(ctx, s, th);
+        if ((rc = strata__clv_minimize(opt, fn, ctx, th, &f, &conv, &iters)))
+            return rc == STRATA_E_NOMEM
+                       ? strata__fail(msg, rc, "out of memory fitting %s", model)
+                       : rc;
+        double ll = -f * W;
+        out->starts_converged += conv;
+        /* the best converged optimum; an unconverged one only while none is */
+        int better = isfinite(ll) && ((conv && !out->converged) ||
+                                      (conv == out->converged && ll > out->loglik));
+        if (better) {
+            for (int i = 0; i < opt->dim; i++)
+                out->par[i] = exp(th[i]);
+            out->loglik = ll;
+            out->converged = conv;
+        }
+        rc = strata__step(steps, STRATA_STEP_ITERATE, run, s + 1, starts, out->loglik, msg);
+    }
+    return rc;
 }
