@@ -7,6 +7,11 @@
 #ifdef STRATA_CLI_MPI
 #include <mpi.h>
 #include <stdlib.h>
+#else
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 #endif
 
 static const char HELP[] =
@@ -91,6 +96,42 @@ int main(int argc, char **argv)
 #define main main_mpi
 #define cli_supervise(argc, argv, cmd) \
     run_mpi(argc, argv, cmd, cmd == cmd_kmeans || cmd == cmd_rfm)
+#else
+/* `mpirun -np N strata ...` (N > 1): strata-mpi, the same program linked to
+ * libstrata_mpi (-DSTRATA_MPI=ON), takes over when it lies beside this one
+ * (the build tree, or the same bin directory); without it N copies would each
+ * run the whole job, so the run is refused instead. Open MPI's and PMI's
+ * (MPICH, srun --mpi=pmi2) environment tells the process count. Returns only
+ * when this process should go on (not under mpirun, or one process). */
+static int mpi_hand_over(char **argv)
+{
+    const char *env = getenv("OMPI_COMM_WORLD_SIZE");
+    if (!env || !*env)
+        env = getenv("PMI_SIZE");
+    long size = env && *env ? strtol(env, NULL, 10) : 1;
+    if (size <= 1)
+        return CLI_OK;
+    char self[PATH_MAX], other[PATH_MAX + 16];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len > 0) {
+        self[len] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            slash[1] = '\0';
+            snprintf(other, sizeof other, "%sstrata-mpi", self);
+            if (access(other, X_OK) == 0) {
+                argv[0] = other;
+                execv(other, argv);
+                return cli_error(CLI_RUNTIME, "started by mpirun with %ld processes, but %s "
+                                 "could not be run: %s", size, other, strerror(errno));
+            }
+        }
+    }
+    return cli_error(CLI_USAGE, "started by mpirun with %ld processes, but this strata has no "
+                     "MPI support: build libstrata with -DSTRATA_MPI=ON and run strata-mpi "
+                     "(docs/distributed.md), or run strata without mpirun",
+                     size);
+}
 #endif
 
 int main(int argc, char **argv)
@@ -109,6 +150,11 @@ int main(int argc, char **argv)
         printf("strata %s\n", strata_version_string());
         return CLI_OK;
     }
+#ifndef STRATA_CLI_MPI
+    int mrc = mpi_hand_over(argv);
+    if (mrc != CLI_OK)
+        return mrc;
+#endif
     /* Each command runs in a supervised child: a crash inside libhdf5 on a
      * corrupt file becomes an error message (cli_supervise). */
     if (!strcmp(cmd, "kmeans"))
