@@ -729,11 +729,13 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit(strata_kmeans *km, int dtype, 
  *  STRATA_KMEANS_BLOCK_ROWS), streamed from the file in blocks with the same
  *  result, bitwise (see STRATA_KMEANS_MEMORY). Streamed, a dataset of plain
  *  little-endian IEEE floats of the fit's type (uncompressed; contiguous or
- *  chunked in whole rows) is read through a read-only memory mapping of the
- *  file, without copies (STRATA_STREAM_MMAP=0 in the environment reads it
- *  as any other; same results). A file truncated while it is streamed fails
- *  with STRATA_E_IO; truncating it while a block is being computed may still
- *  raise SIGBUS: fit files nothing writes to. The file is opened read-only; one that is not a regular file
+ *  chunked in whole rows) is read with pread() straight from the file into
+ *  the block buffers, bypassing HDF5 (STRATA_STREAM_READ=hdf5 in the
+ *  environment reads it through HDF5 as any other dataset; =mmap serves
+ *  blocks from a read-only memory mapping of the file instead; same results
+ *  every way). A file truncated while it is streamed fails with
+ *  STRATA_E_IO (with =mmap, truncating it while a block is being computed
+ *  may raise SIGBUS): fit files nothing writes to. The file is opened read-only; one that is not a regular file
  *  (a FIFO, a device) is refused with STRATA_E_IO_OPEN. The handle remembers
  *  the file with the model: strata_kmeans_write_h5() will not replace it.
  *  Same results and codes as strata_kmeans_fit(), plus the STRATA_E_IO_*

@@ -1,20 +1,23 @@
-/* The mapped path of the HDF5 row source (lib/io/h5_read.c, "The mapped
- * path"): a dataset of plain little-endian IEEE floats of the fit's type,
- * unfiltered, contiguous or chunked in whole rows, is streamed as views of the
- * file mapped into memory; every other one is read. White-box: like
- * test_colsrc this program links the static library, to count the blocks
- * served from a mapping (strata__h5_rows_mapped_blocks).
+/* The plain-rows paths of the HDF5 row source (lib/io/h5_read.c, "Plain
+ * rows"): a dataset of plain little-endian IEEE floats of the fit's type,
+ * unfiltered, contiguous or chunked in whole rows, is streamed with pread()
+ * straight from the file (the direct path, the default) or as views of the
+ * file mapped into memory (STRATA_STREAM_READ=mmap); every other one is read
+ * through HDF5 (as is every one with STRATA_STREAM_READ=hdf5). White-box:
+ * like test_colsrc this program links the static library, to count the reads
+ * served directly and the blocks served from a mapping
+ * (strata__h5_rows_direct_reads, strata__h5_rows_mapped_blocks).
  *
  * Checked: a streamed fit of the file gives bitwise the labels, centroids and
- * inertia of the in-memory fit of the same values, on the mapped path and on
- * the copy path (STRATA_STREAM_MMAP=0), for several block sizes, 1 and 2
- * threads, contiguous and chunked files (chunk rows not a multiple of 4096,
- * a last partial chunk, chunks written in reverse so they are not adjacent
- * in the file: runs that split a work chunk), float32 and float64; the
- * mapped path is taken exactly where it should be (gzip, big-endian,
- * integer files and chunks of part of a row are read); a file truncated
- * mid-fit, mid-pass or before the fit fails with a status naming it, no
- * SIGBUS. Files are written here with libhdf5 directly. */
+ * inertia of the in-memory fit of the same values on all three paths, for
+ * several block sizes, 1 and 2 threads, contiguous and chunked files (chunk
+ * rows not a multiple of 4096, a last partial chunk, chunks written in
+ * reverse so they are not adjacent in the file: runs that split a work
+ * chunk), float32 and float64; each path is taken exactly where it should be
+ * (gzip, big-endian, integer files and chunks of part of a row go through
+ * HDF5); a file truncated mid-fit, mid-pass or before the fit fails with a
+ * status naming it, no SIGBUS. Files are written here with libhdf5
+ * directly. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <hdf5.h>
@@ -143,17 +146,39 @@ static void write_h5(const char *path, const gen_data *g, hid_t file_type, int64
     H5Fclose(f);
 }
 
-/* A fit of path:/x on the mapped path (mmap 1) or the copy path (0); *mapped
- * receives the blocks served from a mapping. */
-static void fit_file(const char *path, int64_t n, int mmap_on, int64_t threads,
-                     int64_t block_rows, int64_t max_iter, fit_out *r, int64_t *mapped)
+/* The read paths: through HDF5, direct (the default: no setting), mapped. */
+enum { PATH_HDF5, PATH_DIRECT, PATH_MAPPED, PATHS };
+static const char *const path_name[PATHS] = {"hdf5", "direct", "mapped"};
+
+static void path_set(int p)
 {
-    setenv("STRATA_STREAM_MMAP", mmap_on ? "1" : "0", 1);
-    const int64_t before = strata__h5_rows_mapped_blocks();
+    if (p == PATH_DIRECT)
+        unsetenv("STRATA_STREAM_READ");
+    else
+        setenv("STRATA_STREAM_READ", p == PATH_HDF5 ? "hdf5" : "mmap", 1);
+}
+
+/* Reads served by the path p's own means since `before` (direct reads or
+ * mapped blocks; 0 for HDF5). */
+static int64_t path_count(int p)
+{
+    return p == PATH_DIRECT ? strata__h5_rows_direct_reads()
+           : p == PATH_MAPPED ? strata__h5_rows_mapped_blocks() : 0;
+}
+
+/* A fit of path:/x on read path p; *served receives the reads served by
+ * that path's own means (path_count), *other those of the other one. */
+static void fit_file(const char *path, int64_t n, int p, int64_t threads, int64_t block_rows,
+                     int64_t max_iter, fit_out *r, int64_t *served, int64_t *other)
+{
+    path_set(p);
+    const int64_t d0 = strata__h5_rows_direct_reads(), m0 = strata__h5_rows_mapped_blocks();
     strata_kmeans *km = make_handle(threads, block_rows, max_iter);
     collect(km, strata_kmeans_fit_h5(km, path, "/x"), n, r);
-    *mapped = strata__h5_rows_mapped_blocks() - before;
-    unsetenv("STRATA_STREAM_MMAP");
+    const int64_t dd = strata__h5_rows_direct_reads() - d0, dm = strata__h5_rows_mapped_blocks() - m0;
+    *served = p == PATH_DIRECT ? dd : p == PATH_MAPPED ? dm : dd + dm;
+    *other = p == PATH_DIRECT ? dm : p == PATH_MAPPED ? dd : 0;
+    unsetenv("STRATA_STREAM_READ");
 }
 
 typedef struct file_case {
@@ -163,38 +188,40 @@ typedef struct file_case {
     int64_t n, chunk;
     int gz, reverse;
     int mapped;     /* the mapped path is expected (1), not (0), either (-1) */
+    int direct;     /* the direct path is expected (1), not (0), either (-1) */
     int64_t blocks[3];
 } file_case;
 
 static void test_mapped_matches_memory(void)
 {
     const file_case cases[] = {
-        {"f32 contiguous", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 0, 0, 0, 1, {4096, 12288, 0}},
-        {"f64 contiguous", STRATA_FLOAT64, H5T_IEEE_F64LE, 30011, 0, 0, 0, 1, {8192, 0, 0}},
+        {"f32 contiguous", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 0, 0, 0, 1, 1, {4096, 12288, 0}},
+        {"f64 contiguous", STRATA_FLOAT64, H5T_IEEE_F64LE, 30011, 0, 0, 0, 1, 1, {8192, 0, 0}},
         /* chunks of 1000 rows, adjacent: one run; last chunk partial */
-        {"f32 chunks 1000", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 0, 1,
+        {"f32 chunks 1000", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 0, 1, 1,
          {4096, 12288, 0}},
-        {"f64 chunks 1000", STRATA_FLOAT64, H5T_IEEE_F64LE, 30011, 1000, 0, 0, 1, {8192, 0, 0}},
+        {"f64 chunks 1000", STRATA_FLOAT64, H5T_IEEE_F64LE, 30011, 1000, 0, 0, 1, 1, {8192, 0, 0}},
         /* chunks of 100000 rows in reverse file order: runs meeting inside
          * a work chunk (stitched), blocks of one run and of two */
-        {"f32 chunks 100000 reversed", STRATA_FLOAT32, H5T_IEEE_F32LE, 230011, 100000, 0, 1, 1,
+        {"f32 chunks 100000 reversed", STRATA_FLOAT32, H5T_IEEE_F32LE, 230011, 100000, 0, 1, 1, 1,
          {122880, 32768, 4096 * 57}},
-        {"f64 chunks 100000 reversed", STRATA_FLOAT64, H5T_IEEE_F64LE, 230011, 100000, 0, 1, 1,
+        {"f64 chunks 100000 reversed", STRATA_FLOAT64, H5T_IEEE_F64LE, 230011, 100000, 0, 1, 1, 1,
          {122880, 0, 0}},
-        /* short runs (1000 rows, reversed): every block read */
-        {"f32 chunks 1000 reversed", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 1, 0,
+        /* short runs (1000 rows, reversed): no block mapped (read through
+         * HDF5 instead), but read directly run by run */
+        {"f32 chunks 1000 reversed", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 1, 0, 1,
          {8192, 0, 0}},
         /* chunks of 2 of the 5 columns (not whole rows): read */
-        {"f32 chunks 1000 x 2", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 0, 0,
+        {"f32 chunks 1000 x 2", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 0, 0, 0, 0,
          {8192, 0, 0}},
         /* not the fit's bytes: read */
-        {"f32 gzip", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 1, 0, 0, {8192, 0, 0}},
-        {"f32 big-endian", STRATA_FLOAT32, H5T_IEEE_F32BE, 30011, 0, 0, 0, 0, {8192, 0, 0}},
-        {"f64 from int32", STRATA_FLOAT64, H5T_STD_I32LE, 30011, 0, 0, 0, 0, {8192, 0, 0}},
+        {"f32 gzip", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 1, 0, 0, 0, {8192, 0, 0}},
+        {"f32 big-endian", STRATA_FLOAT32, H5T_IEEE_F32BE, 30011, 0, 0, 0, 0, 0, {8192, 0, 0}},
+        {"f64 from int32", STRATA_FLOAT64, H5T_STD_I32LE, 30011, 0, 0, 0, 0, 0, {8192, 0, 0}},
         /* float32 values too spread for float32 distances: the fit asks
          * for float64 rows, which a float32 mapping cannot serve (read);
          * its float32 passes before are mapped */
-        {"f32 widened", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 0, 0, 0, -1, {8192, 0, 0}},
+        {"f32 widened", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 0, 0, 0, -1, -1, {8192, 0, 0}},
     };
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const file_case *fc = &cases[ci];
@@ -233,21 +260,26 @@ static void test_mapped_matches_memory(void)
             ASSERT_MSG(ref.status == STRATA_OK && ref.streamed == 0, "%s: %s", fc->what, ref.msg);
             for (int bi = 0; bi < (ii ? 1 : 3) && fc->blocks[bi]; bi++)
                 for (int64_t th = 1; th <= 2; th++)
-                    for (int mm = 1; mm >= 0; mm--) {
+                    for (int p = 0; p < PATHS; p++) {
                         fit_out got;
-                        int64_t mapped;
-                        fit_file(path, g.n, mm, th, fc->blocks[bi], max_iter, &got, &mapped);
+                        int64_t served, other;
+                        fit_file(path, g.n, p, th, fc->blocks[bi], max_iter, &got, &served,
+                                 &other);
                         char what[200];
                         snprintf(what, sizeof what, "%s, %s, block %lld, %lld threads, %s path",
                                  fc->what, ii ? "far centroids" : "k-means++",
-                                 (long long)fc->blocks[bi], (long long)th, mm ? "mapped" : "copy");
+                                 (long long)fc->blocks[bi], (long long)th, path_name[p]);
                         assert_same(&ref, &got, g.n, what);
                         ASSERT_MSG(got.streamed == 1, "%s: not streamed", what);
-                        if (mm && fc->mapped > 0)
-                            ASSERT_MSG(mapped > 0, "%s: no block mapped", what);
-                        else if (!mm || fc->mapped == 0)
-                            ASSERT_MSG(mapped == 0, "%s: %lld blocks mapped", what,
-                                       (long long)mapped);
+                        const int want = p == PATH_DIRECT ? fc->direct
+                                         : p == PATH_MAPPED ? fc->mapped : 0;
+                        if (want > 0)
+                            ASSERT_MSG(served > 0, "%s: nothing read on that path", what);
+                        else if (want == 0)
+                            ASSERT_MSG(served == 0, "%s: %lld reads on the %s path", what,
+                                       (long long)served, path_name[p]);
+                        ASSERT_MSG(other == 0, "%s: %lld reads on the other path", what,
+                                   (long long)other);
                         free(got.labels);
                     }
             free(ref.labels);
@@ -301,14 +333,14 @@ static void test_truncated(void)
     g_path = path;
     const int64_t chunks[] = {0, 1000};
     for (int ci = 0; ci < 2; ci++)
-        for (int mm = 1; mm >= 0; mm--)
+        for (int p = 0; p < PATHS; p++)
             for (int how = 0; how < 3; how++) {
                 write_h5(path, &g, H5T_IEEE_F32LE, chunks[ci], 0, 0);
                 struct stat st;
                 ASSERT_TRUE(stat(path, &st) == 0);
                 g_cut = st.st_size / 2;
-                setenv("STRATA_STREAM_MMAP", mm ? "1" : "0", 1);
-                const int64_t before = strata__h5_rows_mapped_blocks();
+                path_set(p);
+                const int64_t before = path_count(p);
                 strata_kmeans *km = make_handle(2, 4096, 5);
                 if (how == 0)
                     ASSERT_OK(strata_kmeans_set_progress(km, cut_after_iter, NULL));
@@ -319,11 +351,11 @@ static void test_truncated(void)
                     ASSERT_TRUE(truncate(path, g_cut) == 0); /* before the fit */
                 fit_out r;
                 collect(km, strata_kmeans_fit_h5(km, path, "/x"), g.n, &r);
-                const int64_t mapped = strata__h5_rows_mapped_blocks() - before;
-                unsetenv("STRATA_STREAM_MMAP");
+                const int64_t served = path_count(p) - before;
+                unsetenv("STRATA_STREAM_READ");
                 char what[120];
                 snprintf(what, sizeof what, "chunk %lld, %s path, cut %s", (long long)chunks[ci],
-                         mm ? "mapped" : "copy",
+                         path_name[p],
                          how == 0 ? "between passes" : how == 1 ? "mid-pass" : "before the fit");
                 ASSERT_MSG(r.status != STRATA_OK && strstr(r.msg, path), "%s: %d: %s", what,
                            r.status, r.msg);
@@ -331,12 +363,47 @@ static void test_truncated(void)
                     ASSERT_MSG(r.status == STRATA_E_IO &&
                                strstr(r.msg, "changed while the fit streamed it"), "%s: %d: %s",
                                what, r.status, r.msg);
-                    ASSERT_MSG(mm ? mapped > 0 : mapped == 0, "%s: %lld blocks mapped", what,
-                               (long long)mapped);
+                    ASSERT_MSG(p == PATH_HDF5 || served > 0, "%s: nothing read on that path",
+                               what);
                 }
                 free(r.labels);
                 unlink(path);
             }
+    gen_free(&g);
+}
+
+/* STRATA_STREAM_MMAP, the switch of before: 1 maps, 0 reads through HDF5;
+ * STRATA_STREAM_READ wins over it. */
+static void test_old_switch(void)
+{
+    gen_data g;
+    gen_blobs(&g, 402, STRATA_FLOAT32, 20000, D, D, K, 10.0, 1.5, 0.0, 0);
+    const char *path = path_of("old.h5");
+    write_h5(path, &g, H5T_IEEE_F32LE, 0, 0, 0);
+    const struct { const char *mmap, *read; int64_t direct, mapped; } cases[] = {
+        {"1", NULL, 0, 1}, {"0", NULL, 0, 0}, {"1", "pread", 1, 0}, {"0", "mmap", 0, 1},
+        {NULL, "no-such-path", 1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].mmap)
+            setenv("STRATA_STREAM_MMAP", cases[i].mmap, 1);
+        if (cases[i].read)
+            setenv("STRATA_STREAM_READ", cases[i].read, 1);
+        const int64_t d0 = strata__h5_rows_direct_reads(), m0 = strata__h5_rows_mapped_blocks();
+        fit_out r;
+        strata_kmeans *km = make_handle(2, 4096, 3);
+        collect(km, strata_kmeans_fit_h5(km, path, "/x"), g.n, &r);
+        const int64_t dd = strata__h5_rows_direct_reads() - d0;
+        const int64_t dm = strata__h5_rows_mapped_blocks() - m0;
+        unsetenv("STRATA_STREAM_MMAP");
+        unsetenv("STRATA_STREAM_READ");
+        ASSERT_MSG(r.status == STRATA_OK, "case %zu: %s", i, r.msg);
+        ASSERT_MSG((dd > 0) == (cases[i].direct > 0) && (dm > 0) == (cases[i].mapped > 0),
+                   "case %zu: %lld direct reads, %lld mapped blocks", i, (long long)dd,
+                   (long long)dm);
+        free(r.labels);
+    }
+    unlink(path);
     gen_free(&g);
 }
 
@@ -347,6 +414,7 @@ int main(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     RUN_TEST(test_mapped_matches_memory);
     RUN_TEST(test_truncated);
+    RUN_TEST(test_old_switch);
     rmdir(g_dir);
     return test_summary();
 }

@@ -31,6 +31,7 @@ struct strata__rowsrc_walk {
     void *seam;             /* one work chunk stitched from two mapped runs */
     int64_t part, part_end; /* walk_next: the rest of a mapped block of several runs */
     strata__blockwalk bw;
+    strata__rowsrc_bufs *keep; /* the source's kept buffers, held by this walk */
     int64_t base;     /* the walk's row 0 is the source's row base (a process's lo) */
     int64_t buf_rows; /* rows a block buffer holds */
     int ended; /* the last READ (n of n) is reported */
@@ -90,6 +91,33 @@ static int slot_buffer(strata__rowsrc_walk *w, int slot, char *msg)
     return STRATA_OK;
 }
 
+void strata__rowsrc_bufs_free(strata__rowsrc_bufs *b)
+{
+    if (!b)
+        return;
+    strata__free(b->buf[0]);
+    strata__free(b->buf[1]);
+    *b = (strata__rowsrc_bufs){0};
+}
+
+/* Take the source's kept buffers if it has them and no walk holds them:
+ * buffers of another size are dropped (the walk allocates them anew). */
+static void take_kept(strata__rowsrc_walk *w)
+{
+    strata__rowsrc_bufs *b = w->src->bufs;
+    if (!b || b->busy)
+        return;
+    const size_t bytes = (size_t)w->buf_rows * row_bytes_of(w->src);
+    if (b->bytes != bytes) {
+        strata__rowsrc_bufs_free(b);
+        b->bytes = bytes;
+    }
+    b->busy = 1;
+    w->keep = b;
+    w->buf[0] = b->buf[0];
+    w->buf[1] = b->buf[1];
+}
+
 static void slot_release(strata__rowsrc_walk *w, int slot)
 {
     if (w->mm[slot])
@@ -133,6 +161,7 @@ int strata__rowsrc_walk_open(strata__rowsrc_walk **out, const strata__rowsrc *sr
         const int64_t walk_n = src->dist ? src->hi - src->lo : src->mem.n;
         const int64_t block = src->block_rows > 0 ? src->block_rows : STRATA__CHUNK_ROWS;
         w->buf_rows = min64(block, walk_n);
+        take_kept(w);
         w->base = src->dist ? src->lo : 0;
         strata__blockwalk_init(&w->bw, walk_n, block, read_block, w);
         if (src->dist || !src->ops->map) /* every block is read: both buffers now */
@@ -235,8 +264,14 @@ void strata__rowsrc_walk_close(strata__rowsrc_walk *w)
     if (w->src->ops)
         for (int i = 0; i < 2; i++)
             slot_release(w, i);
-    strata__free(w->buf[0]);
-    strata__free(w->buf[1]);
+    if (w->keep) { /* back to the source for the next walk */
+        w->keep->buf[0] = w->buf[0];
+        w->keep->buf[1] = w->buf[1];
+        w->keep->busy = 0;
+    } else {
+        strata__free(w->buf[0]);
+        strata__free(w->buf[1]);
+    }
     strata__free(w->seam);
     strata__free(w);
 }

@@ -87,6 +87,20 @@ typedef struct strata__rowsrc_ops {
     void (*unmap)(void *impl, int64_t r0, int64_t m);
 } strata__rowsrc_ops;
 
+/* A stream's two block buffers kept from one walk to the next (a fit's
+ * passes): a walk that allocated its own touched every page of them afresh
+ * each pass, which costs more than the copy into them where the first touch
+ * of a page traps to a hypervisor (docs/performance.md, "Direct reads").
+ * Zeroed by its owner, freed with strata__rowsrc_bufs_free(); one walk at a
+ * time uses it (a walk opened while another holds it allocates its own). */
+typedef struct strata__rowsrc_bufs {
+    void *buf[2];
+    size_t bytes; /* of each buffer */
+    int busy;
+} strata__rowsrc_bufs;
+
+void strata__rowsrc_bufs_free(strata__rowsrc_bufs *b);
+
 typedef struct strata__rowsrc {
     /* The data's description: dtype (rows are delivered in it), n, d, w.
      * x is the matrix for an in-memory source, NULL for a stream. */
@@ -113,6 +127,9 @@ typedef struct strata__rowsrc {
     int64_t lo, hi;
     const void *local;
     int local_dtype;
+    /* Streams: block buffers kept between walks (NULL: each walk allocates
+     * and frees its own). */
+    strata__rowsrc_bufs *bufs;
 } strata__rowsrc;
 
 /* The in-memory source of X (borrowed). */

@@ -67,15 +67,19 @@ int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
 /* The row source reading st (which must outlive it) as dtype in blocks of
  * block_rows (a multiple of STRATA__CHUNK_ROWS); no weights. Where the
  * dataset is stored as plain dtype rows (unfiltered little-endian IEEE floats
- * of dtype's width, contiguous or chunked in whole rows) the file is mapped
- * and blocks are views of the mapping, no copy (h5_read.c, "The mapped
- * path"; STRATA_STREAM_MMAP=0 in the environment turns it off); else every
- * block is read. Results are the same bits either way. */
+ * of dtype's width, contiguous or chunked in whole rows) blocks are read with
+ * pread() straight from the file, or, with STRATA_STREAM_READ=mmap, are
+ * views of a mapping of the file (h5_read.c, "Plain rows"); else, and with
+ * STRATA_STREAM_READ=hdf5, every block is read through HDF5. Results are the
+ * same bits every way. */
 void strata__h5_rows_rowsrc(strata__h5_rows *st, int dtype, int64_t block_rows,
                               strata__rowsrc *out);
 /* Blocks served from a mapping since the process started (all sources; a
  * debug count for tests and benchmarks). */
 int64_t strata__h5_rows_mapped_blocks(void);
+/* Reads (blocks, random reads) served by the direct path since the process
+ * started (all sources; a debug count for tests). */
+int64_t strata__h5_rows_direct_reads(void);
 
 /* Write a matrix as a chunked gzip dataset of a new file (temporary name, then rename). */
 int strata__h5_write_matrix(const char *path, const char *dataset, int dtype, const void *buf,

@@ -666,6 +666,7 @@ struct strata__h5_rows {
     int64_t nruns;
     size_t row_bytes;
     int populate;       /* MADV_POPULATE_READ works here (else MADV_WILLNEED only) */
+    int direct;         /* runs found, read with pread (the direct path), not mapped */
 };
 
 /* A file written in place while it is streamed would mix old and new rows
@@ -697,6 +698,7 @@ static void unmap_file(strata__h5_rows *st)
     st->runs = NULL;
     st->nruns = 0;
     st->map_dtype = 0;
+    st->direct = 0;
 }
 
 void strata__h5_rows_close(strata__h5_rows *st)
@@ -778,37 +780,55 @@ static int stream_read_op(void *impl, int dtype, int64_t r0, int64_t m, void *bu
     return strata__h5_rows_read(impl, dtype, r0, m, buf, msg);
 }
 
-/* ---- The mapped path: zero-copy blocks -----------------------------------
+/* ---- Plain rows: the direct path and the mapped path -------------------
  * A dataset stored as plain little-endian IEEE floats of the fit's type
  * (float32 rows of an f32 dataset, float64 of an f64 one), unfiltered,
  * contiguous or in chunks of whole rows (chunk shape rc x d), in a plain file
- * (the sec2 driver, no user block) is served without a copy: the file is
- * mapped read-only (MAP_SHARED, PROT_READ) and the walk's views point into
- * the mapping (lib/core/rowsrc.h, ops map/at/check/unmap). Chunks adjacent
- * in the file, in row order, make one run; a block of many short runs is read
- * instead. Every offset and size is checked against the file's size before
- * anything is mapped; a file the checks refuse, or on which mmap fails, is
- * read as before. STRATA_STREAM_MMAP=0 in the environment turns the path off.
+ * (the sec2 driver, no user block) lies in the file as the rows a block
+ * holds: chunks adjacent in the file, in row order, make one run, and every
+ * offset and size is checked against the file's size first. Such a dataset
+ * is read one of two ways (STRATA_STREAM_READ in the environment; anything
+ * else, or a file the checks refuse, is read through HDF5 as before):
  *
- * Pages: the reader thread pages a block in ahead of its use
- * (MADV_WILLNEED, then MADV_POPULATE_READ, which reports a page beyond the
- * end of a truncated file as EFAULT instead of a SIGBUS) and drops the block
- * before last (MADV_DONTNEED: the pages leave the process, not the page
- * cache), so the process maps at most two blocks of the file at a time, the
- * memory its two block buffers would take on the read path.
+ * - direct (the default, "pread"): each block is read run by run with
+ *   pread() on a duplicate of HDF5's descriptor, straight into the walk's
+ *   buffer: one copy (page cache -> buffer) instead of HDF5's, without the
+ *   HDF5 lock, so random reads (seeding) and blocks alike. A file truncated
+ *   under it reads short: an error naming the file, never a signal.
+ * - mapped ("mmap"; STRATA_STREAM_MMAP=1 as before): the file is mapped
+ *   read-only (MAP_SHARED, PROT_READ) and the walk's views point into the
+ *   mapping (lib/core/rowsrc.h, ops map/at/check/unmap), no copy at all; a
+ *   block of many short runs is read instead. Measured slower than the direct
+ *   path on the hosts we run on (docs/performance.md, "Direct reads"): every
+ *   block maps its pages anew, and on a virtual machine with shadow page
+ *   tables each newly mapped 4 KiB page costs a trap to the hypervisor at its
+ *   first touch (~1.4 us, 0.35 s a GB), more than copying it (~0.1 s a GB).
  *
- * A file truncated while mapped: every block checks, before it is paged in and
- * again before it is handed out, that the descriptor's file has the size and
+ * "hdf5" (or STRATA_STREAM_MMAP=0) reads every block through HDF5.
+ *
+ * Pages of the mapped path: the reader thread pages a block in ahead of its
+ * use (MADV_WILLNEED, then MADV_POPULATE_READ, which reports a page beyond
+ * the end of a truncated file as EFAULT instead of a SIGBUS) and drops the
+ * block before last (MADV_DONTNEED: the pages leave the process, not the
+ * page cache), so the process maps at most two blocks of the file at a time,
+ * the memory its two block buffers would take on the read path. A file
+ * truncated while mapped: every block checks, before it is paged in and again
+ * before it is handed out, that the descriptor's file has the size and
  * modification time it had at the open (a change is an error naming the
- * file). What no check can cover: a truncation in the moments between the last
- * check and the compute threads' touching the block's pages; a page then gone
- * raises SIGBUS (docs/design.md, "Row sources"). */
+ * file). What no check can cover: a truncation in the moments between the
+ * last check and the compute threads' touching the block's pages; a page then
+ * gone raises SIGBUS (docs/design.md, "Row sources"). */
 
-static atomic_llong mapped_blocks;
+static atomic_llong mapped_blocks, direct_reads;
 
 int64_t strata__h5_rows_mapped_blocks(void)
 {
     return (int64_t)atomic_load(&mapped_blocks);
+}
+
+int64_t strata__h5_rows_direct_reads(void)
+{
+    return (int64_t)atomic_load(&direct_reads);
 }
 
 /* The runs of st's dataset, or 0 rows when they cannot be mapped. Under the
@@ -887,15 +907,26 @@ static int dataset_runs(strata__h5_rows *st, int dtype, uint64_t file_size)
     return 1;
 }
 
-/* Map st's file for dtype rows if its dataset allows (see above); nothing
- * mapped otherwise. Tried once. */
+/* How plain rows are read (see above): 0 through HDF5, 1 direct, 2 mapped. */
+static int plain_rows_mode(void)
+{
+    const char *env = getenv("STRATA_STREAM_READ");
+    if (env && *env)
+        return !strcmp(env, "hdf5") ? 0 : !strcmp(env, "mmap") ? 2 : 1;
+    env = getenv("STRATA_STREAM_MMAP"); /* the switch of before */
+    return env && !strcmp(env, "0") ? 0 : env && !strcmp(env, "1") ? 2 : 1;
+}
+
+/* Find st's runs for dtype rows if its dataset allows (see above), then map
+ * the file or keep the descriptor for direct reads; neither otherwise. Tried
+ * once. */
 static void map_file(strata__h5_rows *st, int dtype)
 {
     if (st->map_tried)
         return;
     st->map_tried = 1;
-    const char *env = getenv("STRATA_STREAM_MMAP");
-    if (env && !strcmp(env, "0"))
+    const int mode = plain_rows_mode();
+    if (!mode)
         return;
     strata__h5_guard g;
     strata__h5_enter(&g);
@@ -907,18 +938,23 @@ static void map_file(strata__h5_rows *st, int dtype)
         now.st_ino == st->at_open.st_ino && now.st_size == st->at_open.st_size &&
         now.st_size > 0 && (uint64_t)now.st_size <= SIZE_MAX &&
         dataset_runs(st, dtype, (uint64_t)now.st_size)) {
-        void *p = mmap(NULL, (size_t)now.st_size, PROT_READ, MAP_SHARED, st->fd, 0);
-        if (p != MAP_FAILED) {
-            st->base = p;
-            st->len = (size_t)now.st_size;
+        st->row_bytes = (size_t)st->s.d * (dtype == STRATA_FLOAT32 ? 4 : 8);
+        if (mode == 1) {
+            st->direct = 1;
             st->map_dtype = dtype;
-            st->row_bytes = (size_t)st->s.d * (dtype == STRATA_FLOAT32 ? 4 : 8);
-            st->populate = 1;
-            madvise(p, st->len, MADV_SEQUENTIAL);
+        } else {
+            void *p = mmap(NULL, (size_t)now.st_size, PROT_READ, MAP_SHARED, st->fd, 0);
+            if (p != MAP_FAILED) {
+                st->base = p;
+                st->len = (size_t)now.st_size;
+                st->map_dtype = dtype;
+                st->populate = 1;
+                madvise(p, st->len, MADV_SEQUENTIAL);
+            }
         }
     }
     strata__h5_leave(&g);
-    if (!st->base)
+    if (!st->base && !st->direct)
         unmap_file(st);
 }
 
@@ -1034,7 +1070,53 @@ static void stream_unmap_op(void *impl, int64_t r0, int64_t m)
     (void)advise_rows(impl, r0, m, MADV_DONTNEED, FOLIO_MAX);
 }
 
+/* The direct path's read: rows [r0, r0 + m) run by run with pread(), from
+ * any thread (pread moves no file offset; HDF5 is not involved); rows of
+ * another dtype through HDF5. */
+static int direct_read_op(void *impl, int dtype, int64_t r0, int64_t m, void *buf, char *msg)
+{
+    strata__h5_rows *st = impl;
+    if (dtype != st->map_dtype)
+        return strata__h5_rows_read(st, dtype, r0, m, buf, msg);
+    if (r0 < 0 || m < 1 || r0 > st->s.n - m)
+        return strata__fail(msg, STRATA_E_INTERNAL, "rows %lld-%lld of '%s' in '%s' asked for: "
+                            "it has %lld", (long long)r0, (long long)(r0 + m - 1), st->dataset,
+                            st->path, (long long)st->s.n);
+    int rc = mapped_unchanged(st, msg);
+    if (rc)
+        return rc;
+    char *out = buf;
+    for (int64_t r = r0; r < r0 + m;) {
+        const h5_run *run = run_of(st, r);
+        const int64_t left = run->r0 + run->rows - r;
+        const int64_t rows = left < r0 + m - r ? left : r0 + m - r;
+        size_t want = (size_t)rows * st->row_bytes;
+        off_t off = (off_t)(run->off + (uint64_t)(r - run->r0) * st->row_bytes);
+        while (want > 0) {
+            ssize_t got = pread(st->fd, out, want, off);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got < 0)
+                return strata__fail(msg, STRATA_E_IO, "cannot read rows %lld-%lld of '%s' in "
+                                    "'%s': %s", (long long)r, (long long)(r + rows - 1),
+                                    st->dataset, st->path, strerror(errno));
+            if (got == 0)
+                return strata__fail(msg, STRATA_E_IO, "'%s' changed while the fit streamed it "
+                                    "(rows %lld-%lld are no longer in the file: truncated?): "
+                                    "fit a file nothing writes to", st->path, (long long)r,
+                                    (long long)(r + rows - 1));
+            out += got;
+            want -= (size_t)got;
+            off += got;
+        }
+        r += rows;
+    }
+    atomic_fetch_add(&direct_reads, 1);
+    return STRATA_OK;
+}
+
 static const strata__rowsrc_ops stream_ops = {.read = stream_read_op};
+static const strata__rowsrc_ops direct_ops = {.read = direct_read_op};
 static const strata__rowsrc_ops mapped_ops = {.read = stream_read_op,
                                               .map = stream_map_op,
                                               .at = stream_at_op,
@@ -1064,7 +1146,9 @@ void strata__h5_rows_rowsrc(strata__h5_rows *st, int dtype, int64_t block_rows,
 {
     map_file(st, dtype);
     *out = (strata__rowsrc){.mem = {dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0},
-                            .ops = st->base && st->map_dtype == dtype ? &mapped_ops : &stream_ops,
+                            .ops = st->map_dtype != dtype ? &stream_ops
+                                   : st->direct           ? &direct_ops
+                                                          : &mapped_ops,
                             .impl = st, .block_rows = block_rows};
 }
 
