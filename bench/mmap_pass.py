@@ -8,8 +8,11 @@ mapping) and hdf5 (through HDF5), plus the h5py block read of the same
     /usr/bin/python3 bench/mmap_pass.py FILE.h5 --k 16 --memory 1G --iters 4 \
         --threads 2 --rounds 3
 
-MODES=h5py,pread,mmap,hdf5,loaded picks the runs (loaded: no budget, the
-in-memory pass); the modes 1 and 0 of before still mean mmap and hdf5.
+MODES=cat,h5py,pread,mmap,hdf5,loaded picks the runs (cat: `cat FILE >
+/dev/null`, another yardstick; loaded: no budget, the in-memory pass); the
+modes 1 and 0 of before still mean mmap and hdf5. COLD=1 (root only) drops
+the page cache before each yardstick read and before each pass (from the
+progress callback; the drop is not timed): reads and passes from the disk.
 
 Each run fits FILE:/x from given centroids (its first K rows), tol 0, ITERS
 iterations, under the budget (streamed); a progress callback marks each
@@ -31,22 +34,37 @@ path, k, iters, memory, threads = sys.argv[1:6]
 k, iters, threads = int(k), int(iters), int(threads)
 with h5py.File(path, "r") as f:
     c0 = f["x"][:k].astype(np.float64)
-marks = []
-def mark(run, it, inertia):
+marks = []  # (end of a pass, start of the next): apart by the cache drop
+cold = os.environ.get("COLD") == "1"
+def now():
     t = os.times()
-    marks.append((time.perf_counter(), t.user + t.system))
+    return time.perf_counter(), t.user + t.system
+def mark(run, it, inertia):
+    end = now()
+    if cold:  # the next pass starts with nothing of the file in the page cache
+        drop_caches()
+    marks.append((end, now()))
+def drop_caches():
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("1")
 km = strata.KMeans(k, init=c0, max_iter=iters, tol=0.0, random_state=1, n_threads=threads,
                    memory=None if memory == "0" else memory)
 km.fit_h5(path, "/x", progress=mark)
-w = np.diff([m[0] for m in marks]); c = np.diff([m[1] for m in marks])
+w = [b[0][0] - a[1][0] for a, b in zip(marks, marks[1:])]
+c = [b[0][1] - a[1][1] for a, b in zip(marks, marks[1:])]
 print(json.dumps({"streamed": km.streamed_, "inertia": km.inertia_,
-                  "wall_s": w.tolist(), "cpu_s": c.tolist()}))
+                  "wall_s": w, "cpu_s": c}))
 """
 
 H5READ = r"""
 import os, sys, time
 import numpy as np, h5py
 path, block = sys.argv[1], int(sys.argv[2])
+if os.environ.get("COLD") == "1":
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("1")
 t0 = time.perf_counter(); c0 = os.times()
 with h5py.File(path, "r") as f:
     ds = f["x"]
@@ -80,13 +98,26 @@ def main():
         for mode in os.environ.get("MODES", "h5py,pread,mmap,hdf5").split(","):
             mode = {"1": "mmap", "0": "hdf5"}.get(mode, mode)
             load = open("/proc/loadavg").read().split()[:3]
-            if mode == "h5py":
+            if mode == "cat":  # the plainest sequential read of the file
+                if os.environ.get("COLD") == "1":
+                    os.sync()
+                    with open("/proc/sys/vm/drop_caches", "w") as f:
+                        f.write("1")
+                t0, c0 = time.perf_counter(), os.times()
+                subprocess.run(["cat", args.file], stdout=subprocess.DEVNULL, check=True)
+                c1 = os.times()
+                row = {"mode": "cat", "wall_s": time.perf_counter() - t0,
+                       "cpu_s": (c1.children_user + c1.children_system)
+                                - (c0.children_user + c0.children_system)}
+            elif mode == "h5py":
                 out = subprocess.run([sys.executable, "-c", H5READ, args.file, str(1 << 20)],
                                      capture_output=True, text=True, env=env, check=True)
                 wall, cpu = map(float, out.stdout.split())
                 row = {"mode": "h5py_read", "wall_s": wall, "cpu_s": cpu}
             else:
                 e = dict(env, STRATA_STREAM_READ=mode)
+                if mode in ("mmap", "hdf5"):  # the switch libraries before 9ef687c read
+                    e["STRATA_STREAM_MMAP"] = "1" if mode == "mmap" else "0"
                 budget = "0" if mode == "loaded" else args.memory
                 out = subprocess.run([sys.executable, "-c", TIMER, args.file, str(args.k),
                                       str(args.iters), budget, str(args.threads)],

@@ -53,6 +53,28 @@ int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *ou
     return CLI_OK;
 }
 
+int cli_parse_count(const char *option, const char *text, int64_t min, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    int64_t unit = 1;
+    if (end != text && *end && !end[1])
+        switch (*end) {
+        case 'k': case 'K': unit = 1000; end++; break;
+        case 'm': case 'M': unit = 1000000; end++; break;
+        case 'g': case 'G': unit = 1000000000; end++; break;
+        default: break;
+        }
+    if (end == text || *end != '\0' || errno == ERANGE || v > INT64_MAX / unit ||
+        (int64_t)v * unit < min)
+        return cli_error(CLI_USAGE, "%s must be an integer >= %lld, plain or with a K, M or G "
+                         "suffix (thousands, millions, billions), e.g. 100M; got '%s'", option,
+                         (long long)min, text);
+    *out = (int64_t)v * unit;
+    return CLI_OK;
+}
+
 int cli_parse_size(const char *option, const char *text, int64_t *out)
 {
     char *end;

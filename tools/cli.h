@@ -43,6 +43,9 @@ int cli_library_error(int status, const char *message);
 /* Parse an option's value as an integer >= min or a finite number >= min;
  * on failure print a usage error and return CLI_USAGE. */
 int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *out);
+/* A count: an integer, or one with a K, M or G suffix (x 1000, 10^6, 10^9),
+ * e.g. 100M; >= min. */
+int cli_parse_count(const char *option, const char *text, int64_t min, int64_t *out);
 int cli_parse_double(const char *option, const char *text, double min, double *out);
 /* A size in bytes: plain, or a number with K, M, G or T (powers of 1024;
  * "1G", "1.5GiB", "512M", "100k") into *out. */

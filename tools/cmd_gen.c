@@ -49,8 +49,9 @@ static const char HELP[] =
     "\n"
     "options:\n"
     "  -o OUT.h5      the new file (required)\n"
-    "  --n N          rows, >= 1\n"
-    "  --customers C  transactions: customers, >= 1\n"
+    "  --n N          rows, >= 1 (a K, M or G suffix multiplies by 10^3, 10^6, 10^9:\n"
+    "                 --n 100M)\n"
+    "  --customers C  transactions: customers, >= 1 (suffixes as --n)\n"
     "  --d D, --k K   blobs: columns (default 16) and groups (default 8)\n"
     "  --kind KIND    blobs: gaussian (default) or customer\n"
     "  --dtype T      blobs: float32 (default) or float64\n"
@@ -104,8 +105,8 @@ static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
         switch (c) {
         case 'o': g->output = optarg; break;
         case 'h': *help = 1; break;
-        case OPT_N: rc = cli_parse_int("--n", optarg, 1, &g->n); has_n = 1; break;
-        case OPT_CUSTOMERS: rc = cli_parse_int("--customers", optarg, 1, &g->customers); break;
+        case OPT_N: rc = cli_parse_count("--n", optarg, 1, &g->n); has_n = 1; break;
+        case OPT_CUSTOMERS: rc = cli_parse_count("--customers", optarg, 1, &g->customers); break;
         case OPT_D: rc = cli_parse_int("--d", optarg, 1, &g->d); break;
         case OPT_K: rc = cli_parse_int("--k", optarg, 1, &g->k); break;
         case OPT_KIND: kind_text = optarg; break;

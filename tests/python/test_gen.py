@@ -225,6 +225,12 @@ def test_pandas_reads_the_compound_table(tmp_path):
 @pytest.mark.parametrize("args,code,text", [
     (["customers", "--n", 0], 2, "--n must be"),
     (["customers", "--n", -3], 2, "--n must be"),
+    (["customers", "--n", "2X"], 2, "--n must be"),
+    (["customers", "--n", "1.5M"], 2, "--n must be"),
+    (["customers", "--n", "10MM"], 2, "--n must be"),
+    (["customers", "--n", "0K"], 2, "--n must be"),
+    (["customers", "--n", "99999999999G"], 2, "--n must be"),
+    (["transactions", "--customers", "M"], 2, "--customers must be"),
     (["customers", "--n", 10, "--layout", "wide"], 2, "--layout must be"),
     (["transactions", "--customers", 10, "--layout", "pandas"], 2, "--layout must be"),
     (["transactions", "--customers", 10, "--layout", "matrix"], 2, "--layout must be"),
@@ -239,6 +245,20 @@ def test_bad_arguments(tmp_path, args, code, text):
     r = gen(*args, "-o", p, check=False)
     assert r.returncode == code and text in r.stderr
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("text,rows", [("3k", 3000), ("2K", 2000), ("1M", 1000000)])
+def test_counts_take_suffixes(tmp_path, text, rows):
+    p = tmp_path / "b.h5"
+    r = gen("blobs", "-o", p, "--n", text, "--d", 1, "--dtype", "float32")
+    assert f"{rows} rows" in r.stdout
+    with h5py.File(p, "r") as f:
+        assert f["x"].shape == (rows, 1)
+    t = tmp_path / "t.h5"
+    gen("transactions", "-o", t, "--customers", "1k", "--n", "5k")
+    with h5py.File(t, "r") as f:
+        ids = f["tx/customer_id"][()]
+        assert ids.shape == (5000,) and len(np.unique(ids)) <= 1000
 
 
 def test_existing_output_and_unwritable_folder(tmp_path):
