@@ -160,7 +160,8 @@ typedef enum strata_dtype {
 
 /** Distance kernels. AUTO picks the widest the CPU supports, at run time. */
 typedef enum strata_kernel {
-    STRATA_KERNEL_AUTO = 0,   /* the widest kernel this CPU runs (or STRATA_KERNEL in the environment) */
+    STRATA_KERNEL_AUTO = 0,   /* the widest kernel this CPU runs, or the one STRATA_KERNEL in the
+                                 environment names (scalar, avx2, avx512) where this CPU runs it */
     STRATA_KERNEL_SCALAR = 1, /* portable C, any x86-64 (or other) CPU */
     STRATA_KERNEL_AVX2 = 2,   /* AVX2 + FMA */
     STRATA_KERNEL_AVX512 = 3  /* AVX-512F */

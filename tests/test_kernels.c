@@ -70,6 +70,39 @@ static void test_auto_reports_widest(void)
     gen_free(&g);
 }
 
+/* STRATA_KERNEL in the environment names AUTO's kernel where this CPU runs
+ * it; an unknown name or one this CPU cannot run leaves AUTO the widest; a
+ * kernel set on the handle wins over it. */
+static void test_env_names_kernel(void)
+{
+    gen_data g;
+    gen_blobs(&g, 2, STRATA_FLOAT32, 500, 3, 3, 3, 20, 1, 0, 0);
+    const struct { const char *env; int set, want; } cases[] = {
+        {"scalar", STRATA_KERNEL_AUTO, STRATA_KERNEL_SCALAR},
+        {"AVX2", STRATA_KERNEL_AUTO,
+         strata_kernel_available(STRATA_KERNEL_AVX2) ? STRATA_KERNEL_AVX2 : widest_available()},
+        {"avx512", STRATA_KERNEL_AUTO,
+         strata_kernel_available(STRATA_KERNEL_AVX512) ? STRATA_KERNEL_AVX512
+                                                       : widest_available()},
+        {"avx9000", STRATA_KERNEL_AUTO, widest_available()},
+        {"", STRATA_KERNEL_AUTO, widest_available()},
+        {"avx2", STRATA_KERNEL_SCALAR, STRATA_KERNEL_SCALAR},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        setenv("STRATA_KERNEL", cases[i].env, 1);
+        strata_kmeans *km = test_new_kmeans();
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KMEANS_K, 3));
+        ASSERT_OK(strata_kmeans_set_int(km, STRATA_KERNEL, cases[i].set));
+        ASSERT_OK(strata_kmeans_fit(km, g.dtype, g.x, g.n, g.d, 0, NULL));
+        ASSERT_MSG(result_int(km, STRATA_KMEANS_RESULT_KERNEL) == cases[i].want,
+                   "STRATA_KERNEL=%s: kernel %lld, expected %d", cases[i].env,
+                   (long long)result_int(km, STRATA_KMEANS_RESULT_KERNEL), cases[i].want);
+        strata_kmeans_free(km);
+    }
+    unsetenv("STRATA_KERNEL");
+    gen_free(&g);
+}
+
 typedef struct shape {
     int64_t n, d, k;
 } shape;
@@ -386,8 +419,10 @@ static void test_labels_bitwise(void)
 
 int main(void)
 {
+    unsetenv("STRATA_KERNEL"); /* AUTO must mean the widest in the tests below */
     RUN_TEST(test_availability);
     RUN_TEST(test_auto_reports_widest);
+    RUN_TEST(test_env_names_kernel);
     RUN_TEST(test_kernels_agree);
     RUN_TEST(test_ties_across_lanes);
     RUN_TEST(test_labels_bitwise);

@@ -1,4 +1,6 @@
 #include <stddef.h>
+#include <stdlib.h>
+#include <strings.h>
 
 #include "kernels/kernels.h"
 #include "strata.h"
@@ -20,8 +22,25 @@ static int cpu_has(int kernel)
     }
 }
 
+/* STRATA_KERNEL in the environment (scalar, avx2, avx512; any case) names
+ * the kernel AUTO picks, where this CPU runs it: so a program that never sets
+ * the parameter can be measured with each kernel. 0 if unset, unknown or not
+ * runnable here (AUTO then picks the widest). */
+static int kernel_from_env(void)
+{
+    const char *e = getenv("STRATA_KERNEL");
+    if (!e)
+        return 0;
+    int k = !strcasecmp(e, "scalar") ? STRATA_KERNEL_SCALAR
+            : !strcasecmp(e, "avx2")  ? STRATA_KERNEL_AVX2
+            : !strcasecmp(e, "avx512") ? STRATA_KERNEL_AVX512 : 0;
+    return k && cpu_has(k) ? k : 0;
+}
+
 const strata__kernels *strata__kernels_get(int kernel)
 {
+    if (kernel == STRATA_KERNEL_AUTO)
+        kernel = kernel_from_env();
     if (kernel == STRATA_KERNEL_AUTO) {
         if (cpu_has(STRATA_KERNEL_AVX512))
             return &strata__kernels_avx512;
