@@ -271,10 +271,21 @@ int strata__parallel_chunk_range(int64_t n, int64_t chunk_rows, int64_t c0, int6
                                  int threads, strata__tree_sum *sum, strata__chunk_fn fn,
                                  void *ctx)
 {
+    return strata__parallel_chunk_range_side(n, chunk_rows, c0, c1, threads, sum, fn, ctx, NULL);
+}
+
+int strata__parallel_chunk_range_side(int64_t n, int64_t chunk_rows, int64_t c0, int64_t c1,
+                                      int threads, strata__tree_sum *sum, strata__chunk_fn fn,
+                                      void *ctx, const strata__side_work *side)
+{
+    const int64_t nside = side ? side->n : 0;
     /* Chunks c0 .. c1-1 are run as chunks 0 .. nchunks-1 shifted by c0. */
     int64_t nchunks = c1 - c0;
-    if (nchunks <= 0)
+    if (nchunks <= 0) {
+        for (int64_t i = 0; i < nside; i++)
+            side->fn(side->ctx, i);
         return 0;
+    }
     if (sum && ((sum->origin >= 0 && c0 != sum->end) || c1 > sum->nchunks || c0 < 0))
         return STRATA_E_INTERNAL;
     const int64_t partial_len = sum ? sum->len : 0;
@@ -331,6 +342,8 @@ int strata__parallel_chunk_range(int64_t n, int64_t chunk_rows, int64_t c0, int6
 #ifdef _OPENMP
             omp_set_num_threads(1);
 #endif
+            for (int64_t i = 0; i < nside; i++)
+                side->fn(side->ctx, i);
             for (int64_t c = 0; c < nchunks; c++) {
                 run_chunk(n, chunk_rows, c0 + c, 0, slots, partial_len, fn, ctx);
                 if (slots) {
@@ -362,6 +375,11 @@ int strata__parallel_chunk_range(int64_t n, int64_t chunk_rows, int64_t c0, int6
                 /* Chunk work only: not the waits at the barriers, nor the
                  * reduction (the dynamic loop has no barrier). */
                 const int64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+                if (b0 == 0 && nside > 0) {
+#pragma omp for schedule(dynamic, 1) nowait
+                    for (int64_t i = 0; i < nside; i++)
+                        side->fn(side->ctx, i);
+                }
 #pragma omp for schedule(dynamic, 1) nowait
                 for (int64_t c = b0; c < b1; c++) {
                     double *p = slots ? slots + (c - b0) * slot_len : NULL;

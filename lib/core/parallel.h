@@ -111,6 +111,22 @@ int strata__parallel_chunk_range(int64_t n, int64_t chunk_rows, int64_t c0, int6
                                  int threads, strata__tree_sum *sum, strata__chunk_fn fn,
                                  void *ctx);
 
+/* Work done beside a range's chunks by the same threads, with no thread of
+ * its own: items 0..n-1, fn(ctx, item) each, taken from a dynamic loop
+ * before the chunks (a streamed pass reads the next block so: on 2 cores a
+ * reader thread of its own competed with the two computing ones). Items may
+ * run in any order on any thread, all of them before the call returns. */
+typedef struct strata__side_work {
+    int64_t n;
+    void (*fn)(void *ctx, int64_t item);
+    void *ctx;
+} strata__side_work;
+
+/* strata__parallel_chunk_range() with side work (NULL: none). */
+int strata__parallel_chunk_range_side(int64_t n, int64_t chunk_rows, int64_t c0, int64_t c1,
+                                      int threads, strata__tree_sum *sum, strata__chunk_fn fn,
+                                      void *ctx, const strata__side_work *side);
+
 /* Least common multiple of two positive counts (block and chunk sizes, a
  * row width and a vector's lanes). */
 static inline int64_t strata__lcm64(int64_t a, int64_t b)

@@ -3,6 +3,7 @@
 #include "core/rowsrc.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "core/blockwalk.h"
@@ -309,6 +310,96 @@ static int pass_mapped(strata__rowsrc_walk *w, int64_t r0, int64_t m, int thread
     return STRATA_OK;
 }
 
+/* ---- side reads (ops->concurrent_read) ----------------------------------
+ * Block b + 1 is read into the other buffer in pieces, as side work of
+ * block b's chunk loop: the threads computing take the pieces first, then
+ * the chunks, so reading and computing share the cores without a third
+ * thread (which on 2 vCPUs cost up to a third of a pass: the threads' guard,
+ * core/parallel.c, then ran the chunks on one). Chunks, rows and the
+ * reduction tree are the walk's: the same bits. */
+#define PIECE_BYTES ((int64_t)4 << 20)
+
+typedef struct side_reads {
+    const strata__rowsrc *src;
+    char *buf;           /* the block being read */
+    int64_t r0, m, rows; /* its rows [r0, r0 + m), in pieces of `rows` */
+    size_t rb;
+    pthread_mutex_t lock;
+    int rc;
+    int64_t bad; /* the first piece that failed */
+    char msg[STRATA__MSG_LEN];
+} side_reads;
+
+static void read_piece(void *vctx, int64_t item)
+{
+    side_reads *c = vctx;
+    const int64_t r = c->r0 + item * c->rows, m = min64(c->rows, c->r0 + c->m - r);
+    char msg[STRATA__MSG_LEN];
+    int rc = c->src->ops->read(c->src->impl, c->src->mem.dtype, r, m,
+                               c->buf + (size_t)(r - c->r0) * c->rb, msg);
+    if (rc) {
+        pthread_mutex_lock(&c->lock);
+        if (!c->rc || item < c->bad) {
+            c->rc = rc;
+            c->bad = item;
+            memcpy(c->msg, msg, sizeof msg);
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
+}
+
+static int pass_side_reads(const strata__rowsrc *src, int threads, strata__tree_sum *sp,
+                           strata__chunk_fn fn, void *ctx, strata__data *view, char *msg)
+{
+    const int64_t n = src->mem.n, U = STRATA__CHUNK_ROWS;
+    const int64_t B = min64(src->block_rows > 0 ? src->block_rows : U, n);
+    const int64_t nblocks = (n + B - 1) / B;
+    side_reads c = {.src = src, .rb = row_bytes_of(src)};
+    c.rows = PIECE_BYTES / (int64_t)c.rb / U * U;
+    if (c.rows < U)
+        c.rows = U;
+    /* the buffers: the walk's, kept by the source where it has them */
+    strata__rowsrc_walk w = {.src = src, .buf_rows = B};
+    take_kept(&w);
+    int rc = STRATA_OK;
+    for (int i = 0; i < 2 && i < nblocks && !rc; i++)
+        rc = slot_buffer(&w, i, msg);
+    pthread_mutex_init(&c.lock, NULL);
+    if (!rc && !(rc = strata__step(src->steps, STRATA_STEP_READ, 0, 0, n, NAN, msg)))
+        rc = src->ops->read(src->impl, src->mem.dtype, 0, B, w.buf[0], msg); /* block 0 */
+    for (int64_t b = 0; b < nblocks && !rc; b++) {
+        const int64_t r0 = b * B, m = min64(B, n - r0);
+        if (b > 0 && (rc = strata__step(src->steps, STRATA_STEP_READ, 0, r0, n, NAN, msg)))
+            break;
+        strata__side_work side = {0, read_piece, &c};
+        if (b + 1 < nblocks) { /* block b + 1 into the other buffer */
+            c.buf = w.buf[(b + 1) & 1];
+            c.r0 = r0 + m;
+            c.m = min64(B, n - c.r0);
+            side.n = (c.m + c.rows - 1) / c.rows;
+        }
+        *view = (strata__data){src->mem.dtype, w.buf[b & 1], r0 + m, src->mem.d, src->mem.d,
+                               src->mem.w, r0};
+        if (strata__parallel_chunk_range_side(n, U, r0 / U, strata__chunk_count(r0 + m, U),
+                                              threads, sp, fn, ctx, &side))
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
+        else if (c.rc)
+            rc = strata__fail_copy(msg, c.rc, c.msg);
+    }
+    if (!rc)
+        rc = strata__step(src->steps, STRATA_STEP_READ, 0, n, n, NAN, msg);
+    pthread_mutex_destroy(&c.lock);
+    if (w.keep) {
+        w.keep->buf[0] = w.buf[0];
+        w.keep->buf[1] = w.buf[1];
+        w.keep->busy = 0;
+    } else {
+        strata__free(w.buf[0]);
+        strata__free(w.buf[1]);
+    }
+    return rc;
+}
+
 int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_len,
                         double *total, strata__chunk_fn fn, void *ctx, strata__data *view,
                         char *msg)
@@ -334,9 +425,13 @@ int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_
         }
         sp = &sum;
     }
-    if (!rc)
+    if (!rc && src->ops && src->ops->concurrent_read && !src->dist) {
+        rc = pass_side_reads(src, threads, sp, fn, ctx, view, msg);
+        more = 0;
+    } else if (!rc) {
         rc = strata__rowsrc_walk_open(&w, src, msg);
-    while (!rc) {
+    }
+    while (!rc && more) {
         int64_t r0, m;
         int slot;
         if ((rc = walk_block(w, &r0, &m, &slot, &more, msg)) || !more)

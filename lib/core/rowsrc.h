@@ -85,6 +85,12 @@ typedef struct strata__rowsrc_ops {
     const void *(*at)(void *impl, int64_t r, int64_t m, int64_t *got);
     int (*check)(void *impl, char *msg);
     void (*unmap)(void *impl, int64_t r0, int64_t m);
+    /* read may run on several threads at once (rows of different pieces of
+     * a block into different places of a buffer): a pass then reads the
+     * next block in pieces on the threads computing the current one, as
+     * side work of its chunk loop (core/parallel.h), instead of on a reader
+     * thread of its own. */
+    int concurrent_read;
 } strata__rowsrc_ops;
 
 /* A stream's two block buffers kept from one walk to the next (a fit's

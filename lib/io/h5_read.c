@@ -1116,7 +1116,7 @@ static int direct_read_op(void *impl, int dtype, int64_t r0, int64_t m, void *bu
 }
 
 static const strata__rowsrc_ops stream_ops = {.read = stream_read_op};
-static const strata__rowsrc_ops direct_ops = {.read = direct_read_op};
+static const strata__rowsrc_ops direct_ops = {.read = direct_read_op, .concurrent_read = 1};
 static const strata__rowsrc_ops mapped_ops = {.read = stream_read_op,
                                               .map = stream_map_op,
                                               .at = stream_at_op,
