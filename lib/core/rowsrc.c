@@ -119,6 +119,19 @@ static void take_kept(strata__rowsrc_walk *w)
     w->buf[1] = b->buf[1];
 }
 
+/* The walk's buffers back to the source for the next walk, or freed. */
+static void give_back(strata__rowsrc_walk *w)
+{
+    if (w->keep) {
+        w->keep->buf[0] = w->buf[0];
+        w->keep->buf[1] = w->buf[1];
+        w->keep->busy = 0;
+    } else {
+        strata__free(w->buf[0]);
+        strata__free(w->buf[1]);
+    }
+}
+
 static void slot_release(strata__rowsrc_walk *w, int slot)
 {
     if (w->mm[slot])
@@ -265,14 +278,7 @@ void strata__rowsrc_walk_close(strata__rowsrc_walk *w)
     if (w->src->ops)
         for (int i = 0; i < 2; i++)
             slot_release(w, i);
-    if (w->keep) { /* back to the source for the next walk */
-        w->keep->buf[0] = w->buf[0];
-        w->keep->buf[1] = w->buf[1];
-        w->keep->busy = 0;
-    } else {
-        strata__free(w->buf[0]);
-        strata__free(w->buf[1]);
-    }
+    give_back(w);
     strata__free(w->seam);
     strata__free(w);
 }
@@ -389,14 +395,7 @@ static int pass_side_reads(const strata__rowsrc *src, int threads, strata__tree_
     if (!rc)
         rc = strata__step(src->steps, STRATA_STEP_READ, 0, n, n, NAN, msg);
     pthread_mutex_destroy(&c.lock);
-    if (w.keep) {
-        w.keep->buf[0] = w.buf[0];
-        w.keep->buf[1] = w.buf[1];
-        w.keep->busy = 0;
-    } else {
-        strata__free(w.buf[0]);
-        strata__free(w.buf[1]);
-    }
+    give_back(&w);
     return rc;
 }
 

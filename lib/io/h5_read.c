@@ -790,11 +790,13 @@ static int stream_read_op(void *impl, int dtype, int64_t r0, int64_t m, void *bu
  * is read one of two ways (STRATA_STREAM_READ in the environment; anything
  * else, or a file the checks refuse, is read through HDF5 as before):
  *
- * - direct (the default, "pread"): each block is read run by run with
- *   pread() on a duplicate of HDF5's descriptor, straight into the walk's
- *   buffer: one copy (page cache -> buffer) instead of HDF5's, without the
- *   HDF5 lock, so random reads (seeding) and blocks alike. A file truncated
- *   under it reads short: an error naming the file, never a signal.
+ * - direct (the default, "pread"): rows are read run by run with pread()
+ *   on a duplicate of HDF5's descriptor, straight into the pass's buffer:
+ *   one copy (page cache -> buffer) instead of HDF5's, without the HDF5
+ *   lock, so from several threads at once (a pass reads the next block in
+ *   pieces on its computing threads: lib/core/rowsrc.c, "side reads"), and
+ *   random reads (seeding) alike. A file truncated under it reads short: an
+ *   error naming the file, never a signal.
  * - mapped ("mmap"; STRATA_STREAM_MMAP=1 as before): the file is mapped
  *   read-only (MAP_SHARED, PROT_READ) and the walk's views point into the
  *   mapping (lib/core/rowsrc.h, ops map/at/check/unmap), no copy at all; a
@@ -920,7 +922,7 @@ static int plain_rows_mode(void)
 /* Find st's runs for dtype rows if its dataset allows (see above), then map
  * the file or keep the descriptor for direct reads; neither otherwise. Tried
  * once. */
-static void map_file(strata__h5_rows *st, int dtype)
+static void plain_rows_open(strata__h5_rows *st, int dtype)
 {
     if (st->map_tried)
         return;
@@ -1144,7 +1146,7 @@ int64_t strata__h5_rows_block_rows(const strata__h5_rows_info *info, int dtype,
 void strata__h5_rows_rowsrc(strata__h5_rows *st, int dtype, int64_t block_rows,
                               strata__rowsrc *out)
 {
-    map_file(st, dtype);
+    plain_rows_open(st, dtype);
     *out = (strata__rowsrc){.mem = {dtype, NULL, st->s.n, st->s.d, st->s.d, NULL, 0},
                             .ops = st->map_dtype != dtype ? &stream_ops
                                    : st->direct           ? &direct_ops
