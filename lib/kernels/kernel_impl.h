@@ -51,6 +51,9 @@ KERNEL_BLOCK(KFN(block_p1_), P, 1)
 KERNEL_BLOCK(KFN(block_81_), 2 * P, 1)
 KERNEL_BLOCK(KFN(block_1n_), 1, NB)
 KERNEL_BLOCK(KFN(block_11_), 1, 1)
+#ifdef KERNEL_ROWS_NV2
+KERNEL_BLOCK(KFN(block_r2_), KERNEL_ROWS_NV2, 2)
+#endif
 
 static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const T *bias,
                         int64_t kp, int32_t *labels)
@@ -79,6 +82,24 @@ static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const
 #endif
         }
     }
+#ifdef KERNEL_ROWS_NV2
+    if (nv == 2) {
+        /* Two centroid vectors: KERNEL_ROWS_NV2 rows at a time, for more
+         * independent FMA chains than P rows give (the including file sets
+         * it where the registers hold 2 x KERNEL_ROWS_NV2 accumulators). */
+        for (; r + KERNEL_ROWS_NV2 <= rows; r += KERNEL_ROWS_NV2) {
+            VEC best[KERNEL_ROWS_NV2];
+            IVEC besti[KERNEL_ROWS_NV2];
+            for (int p = 0; p < KERNEL_ROWS_NV2; p++) {
+                best[p] = VINF();
+                besti[p] = IDX(0);
+            }
+            KFN(block_r2_)(xc + r * d, d, ct, bias, kp, 0, best, besti);
+            for (int p = 0; p < KERNEL_ROWS_NV2; p++)
+                labels[r + p] = HARGMIN(best[p], besti[p]);
+        }
+    }
+#endif
     for (; r + P <= rows; r += P) {
         VEC best[P];
         IVEC besti[P];
