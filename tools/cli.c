@@ -66,7 +66,7 @@ int cli_parse_count(const char *option, const char *text, int64_t min, int64_t *
         case 'g': case 'G': unit = 1000000000; end++; break;
         default: break;
         }
-    if (end == text || *end != '\0' || errno == ERANGE || v > INT64_MAX / unit ||
+    if (end == text || *end != '\0' || errno == ERANGE || v < 0 || v > INT64_MAX / unit ||
         (int64_t)v * unit < min)
         return cli_error(CLI_USAGE, "%s must be an integer >= %lld, plain or with a K, M or G "
                          "suffix (thousands, millions, billions), e.g. 100M; got '%s'", option,

@@ -357,14 +357,11 @@ int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n, in
         return rc;
     strata__kmeans_model m = {0};
     strata__rowsrc src = strata__rowsrc_of(&X);
-    strata__rowsrc_bufs kept = {0};
     if (km->block_rows > 0) { /* the stream's block copies over memory (tests, measurements) */
         strata__rowsrc_memory_stream(&X, km->block_rows, &src);
         src.steps = &km->steps;
-        src.bufs = &kept;
     }
     rc = strata__kmeans_fit_src(&src, &cfg, &m, km->msg);
-    strata__rowsrc_bufs_free(&kept);
     if (rc)
         return rc;
     strata__kmeans_adopt(km, &m, &cfg);
@@ -499,13 +496,9 @@ int strata__kmeans_fit_rows(strata_kmeans *km, const strata__rowsrc *src, int64_
         return rc;
     cfg.window_rows = window_rows;
     strata__rowsrc with_steps = *src;
-    strata__rowsrc_bufs kept = {0};
     with_steps.steps = &km->steps; /* READ per block of every pass */
-    with_steps.bufs = &kept;       /* one pair of block buffers for all passes */
     strata__kmeans_model m = {0};
-    rc = strata__kmeans_fit_src(&with_steps, &cfg, &m, km->msg);
-    strata__rowsrc_bufs_free(&kept);
-    if (rc)
+    if ((rc = strata__kmeans_fit_src(&with_steps, &cfg, &m, km->msg)))
         return rc;
     strata__kmeans_adopt(km, &m, &cfg);
     return STRATA_OK;

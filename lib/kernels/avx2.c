@@ -60,7 +60,7 @@ static inline void hargmin4_iota_f32(const __m256 *best, int32_t *out)
 #define HARGMIN_P4_IOTA(best, out) hargmin4_iota_f32(best, out)
 #define HARGMIN(best, besti) hargmin_f32(best, besti)
 /* k = 9..16: six rows x two vectors, 12 accumulators of the 16 registers
- * (1M x 16 x 16, 1 thread: 23.6 -> 21.8 ms an iteration; 5 rows was no
+ * (2M x 16 x 16, 1 thread: 23.6 -> 21.8 ms an iteration; 5 rows was no
  * better, 7 spilled: docs/performance.md, "AVX2: six rows for k = 9..16") */
 #define KERNEL_ROWS_NV2 6
 #include "kernels/kernel_impl.h"

@@ -423,8 +423,25 @@ int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
     return strata__kmeans_fit_src(&src, cfg, out, msg);
 }
 
+static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
+                   strata__kmeans_model *out, char *msg);
+
 int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
                            strata__kmeans_model *out, char *msg)
+{
+    if (!strata__rowsrc_streamed(src) || src->bufs)
+        return fit_src(src, cfg, out, msg);
+    /* one pair of block buffers for all the fit's passes (core/rowsrc.h) */
+    strata__rowsrc kept_src = *src;
+    strata__rowsrc_bufs kept = {0};
+    kept_src.bufs = &kept;
+    int rc = fit_src(&kept_src, cfg, out, msg);
+    strata__rowsrc_bufs_free(&kept);
+    return rc;
+}
+
+static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
+                   strata__kmeans_model *out, char *msg)
 {
     const strata__data *X = &src->mem; /* in memory: the rows; streamed: n, d, dtype, w */
     const int64_t n = X->n, d = X->d, k = cfg->k;
