@@ -398,7 +398,8 @@ static void test_prefetch_rows(void)
     p.released = -1;
     p.reads = p.gave_up = 0;
     static const strata__rowsrc_ops ops = {.read = probe_rowread};
-    strata__rowsrc src = {{STRATA_FLOAT64, NULL, PB * PR, 1, 1, NULL, 0}, &ops, &p, PR, NULL};
+    strata__rowsrc src = {.mem = {STRATA_FLOAT64, NULL, PB * PR, 1, 1, NULL, 0, NULL}, .ops = &ops,
+                          .impl = &p, .block_rows = PR};
     char msg[STRATA__MSG_LEN];
     strata__rowsrc_walk *w;
     ASSERT_OK(strata__rowsrc_walk_open(&w, &src, msg));

@@ -27,6 +27,7 @@
 #include "ref.h"
 #include "test.h"
 #include "tmpdir.h"
+#include "core/rowsrc.h"
 #include "io/h5.h"
 
 #define D 5
@@ -168,16 +169,21 @@ static int64_t path_count(int p)
 
 /* A fit of path:/x on read path p; *served receives the reads served by
  * that path's own means (path_count), *other those of the other one. */
+static int64_t g_chunk_passes, g_side_passes; /* of the last fit_file() */
+
 static void fit_file(const char *path, int64_t n, int p, int64_t threads, int64_t block_rows,
                      int64_t max_iter, fit_out *r, int64_t *served, int64_t *other)
 {
     path_set(p);
     const int64_t d0 = strata__h5_rows_direct_reads(), m0 = strata__h5_rows_mapped_blocks();
+    const int64_t c0 = strata__rowsrc_chunk_read_passes(), s0 = strata__rowsrc_side_read_passes();
     strata_kmeans *km = make_handle(threads, block_rows, max_iter);
     collect(km, strata_kmeans_fit_h5(km, path, "/x"), n, r);
     const int64_t dd = strata__h5_rows_direct_reads() - d0, dm = strata__h5_rows_mapped_blocks() - m0;
     *served = p == PATH_DIRECT ? dd : p == PATH_MAPPED ? dm : dd + dm;
     *other = p == PATH_DIRECT ? dm : p == PATH_MAPPED ? dd : 0;
+    g_chunk_passes = strata__rowsrc_chunk_read_passes() - c0;
+    g_side_passes = strata__rowsrc_side_read_passes() - s0;
     unsetenv("STRATA_STREAM_READ");
 }
 
@@ -280,6 +286,16 @@ static void test_mapped_matches_memory(void)
                                        (long long)served, path_name[p]);
                         ASSERT_MSG(other == 0, "%s: %lld reads on the other path", what,
                                    (long long)other);
+                        /* read directly: each thread reads its own chunks where a block
+                         * holds one for every thread, else the next block is read as
+                         * side work; neither on the other paths */
+                        const int direct = p == PATH_DIRECT && fc->direct > 0;
+                        const int by_chunk = th * 4096 <= fc->blocks[bi];
+                        ASSERT_MSG(fc->direct < 0 || /* widened: some of each */
+                                       ((g_chunk_passes > 0) == (direct && by_chunk) &&
+                                        (g_side_passes > 0) == (direct && !by_chunk)),
+                                   "%s: %lld passes by chunk reads, %lld by side reads", what,
+                                   (long long)g_chunk_passes, (long long)g_side_passes);
                         free(got.labels);
                     }
             free(ref.labels);
@@ -332,43 +348,52 @@ static void test_truncated(void)
     const char *path = path_of("cut.h5");
     g_path = path;
     const int64_t chunks[] = {0, 1000};
+    /* 2 threads: blocks of 4096 rows are read as side work, of 8192 by chunk */
+    const int64_t blocks[] = {4096, 8192};
     for (int ci = 0; ci < 2; ci++)
         for (int p = 0; p < PATHS; p++)
-            for (int how = 0; how < 3; how++) {
-                write_h5(path, &g, H5T_IEEE_F32LE, chunks[ci], 0, 0);
-                struct stat st;
-                ASSERT_TRUE(stat(path, &st) == 0);
-                g_cut = st.st_size / 2;
-                path_set(p);
-                const int64_t before = path_count(p);
-                strata_kmeans *km = make_handle(2, 4096, 5);
-                if (how == 0)
-                    ASSERT_OK(strata_kmeans_set_progress(km, cut_after_iter, NULL));
-                else if (how == 1) {
-                    g_iter_started = 0;
-                    ASSERT_OK(strata_kmeans_set_step_progress(km, cut_mid_pass, NULL));
-                } else
-                    ASSERT_TRUE(truncate(path, g_cut) == 0); /* before the fit */
-                fit_out r;
-                collect(km, strata_kmeans_fit_h5(km, path, "/x"), g.n, &r);
-                const int64_t served = path_count(p) - before;
-                unsetenv("STRATA_STREAM_READ");
-                char what[120];
-                snprintf(what, sizeof what, "chunk %lld, %s path, cut %s", (long long)chunks[ci],
-                         path_name[p],
-                         how == 0 ? "between passes" : how == 1 ? "mid-pass" : "before the fit");
-                ASSERT_MSG(r.status != STRATA_OK && strstr(r.msg, path), "%s: %d: %s", what,
-                           r.status, r.msg);
-                if (how < 2) {
-                    ASSERT_MSG(r.status == STRATA_E_IO &&
-                               strstr(r.msg, "changed while the fit streamed it"), "%s: %d: %s",
-                               what, r.status, r.msg);
-                    ASSERT_MSG(p == PATH_HDF5 || served > 0, "%s: nothing read on that path",
-                               what);
+            for (int how = 0; how < 3; how++)
+                for (int bi = 0; bi < 2; bi++) {
+                    write_h5(path, &g, H5T_IEEE_F32LE, chunks[ci], 0, 0);
+                    struct stat st;
+                    ASSERT_TRUE(stat(path, &st) == 0);
+                    g_cut = st.st_size / 2;
+                    path_set(p);
+                    const int64_t before = path_count(p);
+                    const int64_t c0 = strata__rowsrc_chunk_read_passes();
+                    const int64_t s0 = strata__rowsrc_side_read_passes();
+                    strata_kmeans *km = make_handle(2, blocks[bi], 5);
+                    if (how == 0)
+                        ASSERT_OK(strata_kmeans_set_progress(km, cut_after_iter, NULL));
+                    else if (how == 1) {
+                        g_iter_started = 0;
+                        ASSERT_OK(strata_kmeans_set_step_progress(km, cut_mid_pass, NULL));
+                    } else
+                        ASSERT_TRUE(truncate(path, g_cut) == 0); /* before the fit */
+                    fit_out r;
+                    collect(km, strata_kmeans_fit_h5(km, path, "/x"), g.n, &r);
+                    const int64_t served = path_count(p) - before;
+                    unsetenv("STRATA_STREAM_READ");
+                    char what[120];
+                    snprintf(what, sizeof what, "chunk %lld, block %lld, %s path, cut %s",
+                             (long long)chunks[ci], (long long)blocks[bi], path_name[p],
+                             how == 0 ? "between passes" : how == 1 ? "mid-pass" : "before the fit");
+                    ASSERT_MSG(r.status != STRATA_OK && strstr(r.msg, path), "%s: %d: %s", what,
+                               r.status, r.msg);
+                    if (how < 2) {
+                        ASSERT_MSG(r.status == STRATA_E_IO &&
+                                   strstr(r.msg, "changed while the fit streamed it"), "%s: %d: %s",
+                                   what, r.status, r.msg);
+                        ASSERT_MSG(p == PATH_HDF5 || served > 0, "%s: nothing read on that path",
+                                   what);
+                        const int64_t passes = bi ? strata__rowsrc_chunk_read_passes() - c0
+                                                  : strata__rowsrc_side_read_passes() - s0;
+                        ASSERT_MSG(p != PATH_DIRECT || passes > 0, "%s: no pass read %s", what,
+                                   bi ? "by chunk" : "as side work");
+                    }
+                    free(r.labels);
+                    unlink(path);
                 }
-                free(r.labels);
-                unlink(path);
-            }
     gen_free(&g);
 }
 

@@ -297,7 +297,7 @@ static int make_data(char *msg, int dtype, const void *x, int64_t n, int64_t d,
     if ((uint64_t)n > (uint64_t)INT64_MAX / (uint64_t)stride / 8)
         return strata__fail(msg, STRATA_E_ARG, "%lld rows of stride %lld overflow",
                             (long long)n, (long long)stride);
-    *X = (strata__data){dtype, x, n, d, stride, w, 0};
+    *X = (strata__data){dtype, x, n, d, stride, w, 0, NULL};
     return STRATA_OK;
 }
 
@@ -842,7 +842,7 @@ int strata__kmeans_threads(const strata_kmeans *km)
 int strata__kmeans_predict_with(const strata_kmeans *km, const double *c, int64_t k,
                                 const double *x, int64_t n, int64_t d, int32_t *labels, char *msg)
 {
-    strata__data X = {STRATA_FLOAT64, x, n, d, d, NULL, 0};
+    strata__data X = {STRATA_FLOAT64, x, n, d, d, NULL, 0, NULL};
     strata__kmeans_cfg cfg;
     int rc = apply_cfg(km, k, &cfg, msg);
     return rc ? rc : strata__kmeans_predict(&X, c, k, &cfg, labels, msg);

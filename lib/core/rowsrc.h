@@ -7,8 +7,8 @@
  * on another thread while the current one is computed (double buffering:
  * core/blockwalk.h, the walk column sources, core/colsrc.h, share).
  * Engines run their passes through strata__rowsrc_pass(): chunk functions see
- * a strata__data view of the block holding their rows and keep using GLOBAL
- * row indices, and partial sums are pushed into one reduction tree over the
+ * a strata__data view of the block (or, read by the computing thread, the
+ * chunk) holding their rows and keep using GLOBAL row indices, and partial sums are pushed into one reduction tree over the
  * global chunk indices (core/parallel.h), so a stream gives the bits of an
  * in-memory pass whatever the block size and thread count. The few random reads (seeding draws) go through strata__rowsrc_rows();
  * rows drawn at random in bulk (mini-batches) through strata__rowsrc_gather(),
@@ -38,6 +38,11 @@ typedef struct strata__data {
     int64_t n, d, stride;
     const double *w;
     int64_t row0;
+    /* A pass whose threads each read their own chunk's rows (chunk reads,
+     * strata__rowsrc_pass): the view of thread tid's chunk is views[tid],
+     * and x is NULL. NULL otherwise. Chunk functions take their view with
+     * strata__chunk_view(). */
+    const struct strata__data *views;
 } strata__data;
 
 static inline size_t strata__dtype_size(int dtype)
@@ -49,6 +54,13 @@ static inline const void *strata__row(const strata__data *X, int64_t i)
 {
     return (const char *)X->x +
            (size_t)(i - X->row0) * (size_t)X->stride * strata__dtype_size(X->dtype);
+}
+
+/* The rows a chunk function running on thread tid sees: the pass's view,
+ * or, where each thread reads its own chunks, that thread's. */
+static inline const strata__data *strata__chunk_view(const strata__data *X, int tid)
+{
+    return X->views ? X->views + tid : X;
 }
 
 /* Row i, feature f, as double. */
@@ -85,11 +97,13 @@ typedef struct strata__rowsrc_ops {
     const void *(*at)(void *impl, int64_t r, int64_t m, int64_t *got);
     int (*check)(void *impl, char *msg);
     void (*unmap)(void *impl, int64_t r0, int64_t m);
-    /* read may run on several threads at once (rows of different pieces of
-     * a block into different places of a buffer): a pass then reads the
+    /* read may run on several threads at once (rows of different chunks or
+     * pieces into different places): a pass then has each computing thread
+     * read its own chunks just before it computes them (chunk reads), or,
+     * where a block buffer cannot hold a chunk for every thread, reads the
      * next block in pieces on the threads computing the current one, as
-     * side work of its chunk loop (core/parallel.h), instead of on a reader
-     * thread of its own. */
+     * side work of its chunk loop (core/parallel.h; side reads), instead of
+     * on a reader thread of its own (strata__rowsrc_pass). */
     int concurrent_read;
 } strata__rowsrc_ops;
 
@@ -151,19 +165,30 @@ static inline int strata__rowsrc_streamed(const strata__rowsrc *s)
     return s->ops != NULL || s->dist != NULL;
 }
 
+/* Passes served so far by chunk reads and by side reads (tests). */
+int64_t strata__rowsrc_chunk_read_passes(void);
+int64_t strata__rowsrc_side_read_passes(void);
+
 /* A stream over the in-memory matrix X (borrowed; must outlive the source)
  * in blocks of block_rows (rounded up to a multiple of STRATA__CHUNK_ROWS):
- * the same walk, copies and reader thread as a file stream. Tests use it to
+ * the same walks, passes and copies as a file read directly (its reads are
+ * concurrent). Tests use it to
  * check streamed and in-memory fits agree bitwise; STRATA_KMEANS_BLOCK_ROWS
  * selects it. */
 void strata__rowsrc_memory_stream(const strata__data *X, int64_t block_rows, strata__rowsrc *out);
 
 /* Run fn over every chunk of src's rows, as strata__parallel_chunks(n,
  * STRATA__CHUNK_ROWS, ...) does, with the same chunk indices, row ranges and
- * reduction tree: total receives the same bits. Before fn sees a chunk, *view describes rows
- * that include it (in memory: the whole matrix; streamed: its block), so fn's
- * ctx should reach the rows through `view`. Returns STRATA_OK, or a status
- * with msg set (out of memory, or the stream's read error). */
+ * reduction tree: total receives the same bits. fn's ctx reaches the rows
+ * through `view`, and fn takes the view of its chunk with
+ * strata__chunk_view(view, tid): in memory the whole matrix; streamed, the
+ * block holding the chunk, or, where the source reads concurrently
+ * (ops->concurrent_read, not distributed) and one block buffer holds a chunk
+ * for every thread, the chunk itself, read by the thread that computes it
+ * into a buffer of its own (chunk reads; else the next block is read as
+ * side work of the current one: side reads). A chunk function reads only
+ * its chunk's rows. Returns STRATA_OK, or a status with msg set (out of
+ * memory, or the stream's read error: the first failing chunk's). */
 int strata__rowsrc_pass(const strata__rowsrc *src, int threads, int64_t partial_len,
                         double *total, strata__chunk_fn fn, void *ctx, strata__data *view,
                         char *msg);

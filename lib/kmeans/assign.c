@@ -275,7 +275,7 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
 {
     const pass_ctx *c = vctx;
     const strata__tables *t = c->t;
-    const strata__data *X = c->X;
+    const strata__data *X = strata__chunk_view(c->X, tid);
     const int64_t k = t->k, d = t->d;
     /* PASS_LABEL has no partial (NULL): no offset from it (UB, clang's UBSan) */
     double *inertia = c->mode == STRATA__PASS_UPDATE || c->mode == STRATA__PASS_DELTA ||

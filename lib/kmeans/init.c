@@ -105,8 +105,9 @@ static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end,
                           double *partial)
 {
     const pp_ctx *c = vctx;
+    const strata__data *X = strata__chunk_view(c->X, tid);
     const int64_t m = c->m, kp = c->t->kp, p = c->pending;
-    const double *wv = c->X->w;
+    const double *wv = X->w;
     double *out = c->out[tid], *xnorm = c->xnorm[tid];
     double *pot = c->chunk_pot + chunk * c->stride;
     for (int64_t t = 0; t < c->stride; t++)
@@ -114,8 +115,8 @@ static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end,
     for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
         int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
         int64_t next_end = r0 + rows + STRATA__BLOCK_ROWS;
-        strata__prefetch_rows(c->X, r0 + rows, next_end < end ? next_end : end);
-        strata__tables_dist2(c->t, c->X, r0, rows, tid, xnorm, out);
+        strata__prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
+        strata__tables_dist2(c->t, X, r0, rows, tid, xnorm, out);
         for (int64_t r = 0; r < rows; r++) {
             const int64_t i = r0 + r;
             const double *o = out + r * kp;
@@ -520,20 +521,21 @@ static void kp_update_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t en
                             double *partial)
 {
     const kp_ctx *c = vctx;
+    const strata__data *X = strata__chunk_view(c->X, tid);
     const strata__tables *t = c->t;
-    const double *wv = c->X->w;
-    const int64_t d = c->X->d;
+    const double *wv = X->w;
+    const int64_t d = X->d;
     int32_t *lab = t->lab[tid];
     double pot = 0.0;
     for (int64_t r0 = begin; r0 < end; r0 += STRATA__BLOCK_ROWS) {
         int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
         int64_t next_end = r0 + rows + STRATA__BLOCK_ROWS;
-        strata__prefetch_rows(c->X, r0 + rows, next_end < end ? next_end : end);
-        if (c->X->dtype == STRATA_FLOAT32) {
-            t->kern->center_f32(strata__row(c->X, r0), rows, c->X->stride, d, t->mean, t->xc[tid]);
+        strata__prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
+        if (X->dtype == STRATA_FLOAT32) {
+            t->kern->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, t->xc[tid]);
             t->kern->assign_f32(t->xc[tid], rows, d, t->ct, t->bias, t->kp, lab);
         } else {
-            t->kern->center_f64(strata__row(c->X, r0), rows, c->X->stride, d, t->mean, t->xc[tid]);
+            t->kern->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, t->xc[tid]);
             t->kern->assign_f64(t->xc[tid], rows, d, t->ct, t->bias, t->kp, lab);
         }
         for (int64_t r = 0; r < rows; r++) {
@@ -541,7 +543,7 @@ static void kp_update_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t en
             const double *cc = c->cand + (int64_t)lab[r] * d;
             double dd = 0.0;
             for (int64_t f = 0; f < d; f++) {
-                double v = strata__at(c->X, i, f) - cc[f];
+                double v = strata__at(X, i, f) - cc[f];
                 dd += v * v;
             }
             if (c->first || dd < c->closest[i]) {
@@ -721,7 +723,7 @@ static int kmeans_parallel(const strata__rowsrc *src, const strata__kmeans_cfg *
         cw[owner[i]] += weight(X, i);
     if (k == 1)
         cw[0] = 1.0;
-    strata__data C = {STRATA_FLOAT64, cand, ncand, d, d, cw, 0};
+    strata__data C = {STRATA_FLOAT64, cand, ncand, d, d, cw, 0, NULL};
     const strata__rowsrc csrc = strata__rowsrc_of(&C);
     rc = kmeanspp(&csrc, cfg, mean, rng, centroids, NULL, NULL, msg);
     goto done;
@@ -801,9 +803,10 @@ static void af_first_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end
                            double *partial)
 {
     const af_ctx *c = vctx;
+    const strata__data *X = strata__chunk_view(c->X, tid);
     const double *wv = c->w;
     for (int64_t i = begin; i < end; i++) {
-        const double w = wv ? wv[i] : 1.0, dd = row_dist2(c->X, i, c->cent);
+        const double w = wv ? wv[i] : 1.0, dd = row_dist2(X, i, c->cent);
         c->val[i] = dd;
         partial[0] += w * dd;
         partial[1] += w;
@@ -829,10 +832,11 @@ static void af_exact_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end
                            double *partial)
 {
     const af_ctx *c = vctx;
+    const strata__data *X = strata__chunk_view(c->X, tid);
     const double *wv = c->w;
     double pot = 0.0, d0;
     for (int64_t i = begin; i < end; i++) {
-        c->val[i] = af_nearest(c->X, i, c->cent, c->nc, &d0);
+        c->val[i] = af_nearest(X, i, c->cent, c->nc, &d0);
         pot += (wv ? wv[i] : 1.0) * c->val[i];
     }
     c->chunk_sum[chunk] = pot;

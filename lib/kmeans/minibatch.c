@@ -72,7 +72,7 @@ static int sample_alloc(sample *s, const strata__data *X, int64_t rows)
     s->buf = strata__alloc((size_t)(rows * X->d), strata__dtype_size(X->dtype));
     s->w = X->w ? strata__alloc((size_t)rows, sizeof(double)) : NULL;
     s->idx = strata__alloc((size_t)rows, sizeof(int64_t));
-    s->X = (strata__data){X->dtype, s->buf, rows, X->d, X->d, s->w, 0};
+    s->X = (strata__data){X->dtype, s->buf, rows, X->d, X->d, s->w, 0, NULL};
     return s->buf && s->idx && (!X->w || s->w) ? STRATA_OK : STRATA_E_NOMEM;
 }
 
@@ -99,7 +99,7 @@ static strata__data sample_rows(const sample *s, int64_t r0, int64_t m)
 {
     const size_t rb = (size_t)s->X.d * strata__dtype_size(s->X.dtype);
     return (strata__data){s->X.dtype, (const char *)s->buf + (size_t)r0 * rb, m, s->X.d, s->X.d,
-                          s->w ? s->w + r0 : NULL, 0};
+                          s->w ? s->w + r0 : NULL, 0, NULL};
 }
 
 static double total_weight(const strata__data *X)

@@ -106,7 +106,7 @@ int strata__kmeans_predict(const strata__data *X, const double *centroids, int64
                 wide[j * d + f] = r[f];
             at[j++] = i;
         }
-        strata__data W = {STRATA_FLOAT64, wide, m, d, d, NULL, 0};
+        strata__data W = {STRATA_FLOAT64, wide, m, d, d, NULL, 0, NULL};
         if (!rc && !(rc = label_rows(&W, centroids, k, ref, cfg, lab)))
             for (int64_t j = 0; j < m; j++)
                 labels[at[j]] = lab[j];

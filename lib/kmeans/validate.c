@@ -66,7 +66,7 @@ static void check_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, i
                         double *partial)
 {
     check_ctx *c = vctx;
-    const strata__data *X = c->X;
+    const strata__data *X = strata__chunk_view(c->X, tid);
     c->bad_x[chunk] = -1;
     c->bad_w[chunk] = -1;
     for (int64_t i = begin; i < end; i++) {
@@ -89,8 +89,9 @@ static void var_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int
                       double *partial)
 {
     check_ctx *c = vctx;
+    const strata__data *X = strata__chunk_view(c->X, tid);
     for (int64_t i = begin; i < end; i++)
-        add_row_sq(c->X, i, c->mean, partial);
+        add_row_sq(X, i, c->mean, partial);
 }
 
 int strata__data_check(const strata__rowsrc *src, int threads, strata__data_stats *st, char *msg)
@@ -205,10 +206,11 @@ static void range_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, i
                         double *partial)
 {
     const range_ctx *c = vctx;
+    const strata__data *X = strata__chunk_view(c->X, tid);
     double *dev = c->dev[tid];
     for (int64_t i = begin; i < end; i++)
-        for (int64_t f = 0; f < c->X->d; f++) {
-            dev[f] = fmax(dev[f], fabs(strata__at(c->X, i, f) - c->mean[f]));
+        for (int64_t f = 0; f < X->d; f++) {
+            dev[f] = fmax(dev[f], fabs(strata__at(X, i, f) - c->mean[f]));
         }
 }
 
@@ -309,7 +311,7 @@ int strata__data_widen(const strata__data *X, int threads, strata__data *wide, d
         strata__free(out);
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory widening the data");
     }
-    *wide = (strata__data){STRATA_FLOAT64, out, X->n, X->d, X->d, X->w, 0};
+    *wide = (strata__data){STRATA_FLOAT64, out, X->n, X->d, X->d, X->w, 0, NULL};
     *buf = out;
     return STRATA_OK;
 }
