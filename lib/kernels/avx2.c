@@ -63,8 +63,23 @@ static inline void hargmin4_iota_f32(const __m256 *best, int32_t *out)
  * (2M x 16 x 16, 1 thread: 23.6 -> 21.8 ms an iteration; 5 rows was no
  * better, 7 spilled: docs/performance.md, "AVX2: six rows for k = 9..16") */
 #define KERNEL_ROWS_NV2 6
+/* k = 9..16: the minimum of both vectors and the first lane holding it, in
+ * place of a running best and its indices (two compares and four blends a
+ * row) and a one-vector argmin. Ties go to the lower index, as before. */
+static inline int32_t hargmin2_f32(__m256 a, __m256 b)
+{
+    __m256 m = _mm256_min_ps(a, b);
+    m = _mm256_min_ps(m, _mm256_permute2f128_ps(m, m, 1));
+    m = _mm256_min_ps(m, _mm256_permute_ps(m, 0x4E));
+    m = _mm256_min_ps(m, _mm256_permute_ps(m, 0xB1)); /* the minimum in every lane */
+    const unsigned eq = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, m, _CMP_EQ_OQ)) |
+                        (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(b, m, _CMP_EQ_OQ)) << 8;
+    return (int32_t)__builtin_ctz(eq);
+}
+#define HARGMIN2(a, b) hargmin2_f32(a, b)
 #include "kernels/kernel_impl.h"
 #undef KERNEL_ROWS_NV2
+#undef HARGMIN2
 #undef HARGMIN_P4_IOTA
 #undef T
 #undef SFX
