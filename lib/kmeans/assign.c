@@ -248,25 +248,39 @@ typedef struct pass_ctx {
 
 /* The DELTA pass's bookkeeping for rows [r0, r0 + rows) whose new label
  * lab[r] differs from the old one: their weighted values move between the
- * two clusters' sums, in row order (so the same labels give the same bits). */
-static void move_rows(const strata__data *X, int64_t r0, int64_t rows, const int32_t *lab,
-                      const int32_t *old, int64_t d, double *sums, double *wsum, double *moved)
+ * two clusters' sums, in row order (so the same labels give the same bits),
+ * and the old label is replaced. Returns how many changed. Most rows keep
+ * their label: sixteen at a time are compared at once and skipped. */
+static int64_t move_rows(const strata__data *X, int64_t r0, int64_t rows, const int32_t *lab,
+                         int32_t *old, int64_t d, double *sums, double *wsum, double *moved)
 {
-    for (int64_t r = 0; r < rows; r++) {
-        if (lab[r] == old[r])
+    int64_t changed = 0;
+    for (int64_t q = 0; q < rows; q += 16) {
+        const int64_t q1 = q + 16 < rows ? q + 16 : rows;
+        int32_t diff = 0;
+        for (int64_t r = q; r < q1; r++)
+            diff |= lab[r] ^ old[r];
+        if (!diff)
             continue;
-        const int64_t i = r0 + r, a = lab[r], b = old[r];
-        const double w = X->w ? X->w[i] : 1.0;
-        for (int64_t f = 0; f < d; f++) {
-            const double v = w * strata__at(X, i, f);
-            sums[a * d + f] += v;
-            sums[b * d + f] -= v;
+        for (int64_t r = q; r < q1; r++) {
+            if (lab[r] == old[r])
+                continue;
+            const int64_t i = r0 + r, a = lab[r], b = old[r];
+            const double w = X->w ? X->w[i] : 1.0;
+            for (int64_t f = 0; f < d; f++) {
+                const double v = w * strata__at(X, i, f);
+                sums[a * d + f] += v;
+                sums[b * d + f] -= v;
+            }
+            wsum[a] += w;
+            wsum[b] -= w;
+            moved[a] += w;
+            moved[b] += w;
+            old[r] = lab[r];
+            changed++;
         }
-        wsum[a] += w;
-        wsum[b] -= w;
-        moved[a] += w;
-        moved[b] += w;
     }
+    return changed;
 }
 
 /* Partial layout: [sums k*d][weights k][inertia][changed labels][moved k]. */
@@ -304,10 +318,9 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
                 continue;
             }
             if (c->mode == STRATA__PASS_DELTA) {
-                move_rows(X, r0, rows, lab, c->labels + r0, d, partial, partial + k * d,
-                          partial + k * d + k + 2);
                 partial[k * d + k + 1] +=
-                    (double)t->kern->update_labels(lab, c->labels + r0, rows);
+                    (double)move_rows(X, r0, rows, lab, c->labels + r0, d, partial,
+                                      partial + k * d, partial + k * d + k + 2);
                 continue;
             }
             partial[k * d + k + 1] += (double)t->kern->update_labels(lab, c->labels + r0, rows);
