@@ -330,6 +330,37 @@ int64_t strata__rowsrc_side_read_passes(void)
     return atomic_load(&side_read_passes);
 }
 
+/* The first failure of a pass's concurrent reads, by piece or chunk index:
+ * the status and message the pass returns. */
+typedef struct read_failure {
+    pthread_mutex_t lock;
+    _Atomic int failed; /* set once any read failed */
+    int rc;
+    int64_t at;
+    char msg[STRATA__MSG_LEN];
+} read_failure;
+
+static void note_failure(read_failure *f, int64_t at, int rc, const char *msg)
+{
+    pthread_mutex_lock(&f->lock);
+    if (!f->rc || at < f->at) {
+        f->rc = rc;
+        f->at = at;
+        memcpy(f->msg, msg, sizeof f->msg);
+    }
+    atomic_store(&f->failed, 1);
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* A block's region done: its status (the region's own, out of memory for
+ * the partials, or the first failed read's). */
+static int region_status(int region_rc, const read_failure *f, char *msg)
+{
+    if (region_rc)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
+    return f->rc ? strata__fail_copy(msg, f->rc, f->msg) : STRATA_OK;
+}
+
 /* ---- side reads (ops->concurrent_read) ----------------------------------
  * Block b + 1 is read into the other buffer in pieces, as side work of
  * block b's chunk loop: the threads computing take the pieces first, then
@@ -344,10 +375,7 @@ typedef struct side_reads {
     char *buf;           /* the block being read */
     int64_t r0, m, rows; /* its rows [r0, r0 + m), in pieces of `rows` */
     size_t rb;
-    pthread_mutex_t lock;
-    int rc;
-    int64_t bad; /* the first piece that failed */
-    char msg[STRATA__MSG_LEN];
+    read_failure fail; /* by piece */
 } side_reads;
 
 static void read_piece(void *vctx, int64_t item)
@@ -357,15 +385,8 @@ static void read_piece(void *vctx, int64_t item)
     char msg[STRATA__MSG_LEN];
     int rc = c->src->ops->read(c->src->impl, c->src->mem.dtype, r, m,
                                c->buf + (size_t)(r - c->r0) * c->rb, msg);
-    if (rc) {
-        pthread_mutex_lock(&c->lock);
-        if (!c->rc || item < c->bad) {
-            c->rc = rc;
-            c->bad = item;
-            memcpy(c->msg, msg, sizeof msg);
-        }
-        pthread_mutex_unlock(&c->lock);
-    }
+    if (rc)
+        note_failure(&c->fail, item, rc, msg);
 }
 
 static int pass_side_reads(const strata__rowsrc *src, int threads, strata__tree_sum *sp,
@@ -384,7 +405,7 @@ static int pass_side_reads(const strata__rowsrc *src, int threads, strata__tree_
     int rc = STRATA_OK;
     for (int i = 0; i < 2 && i < nblocks && !rc; i++)
         rc = slot_buffer(&w, i, msg);
-    pthread_mutex_init(&c.lock, NULL);
+    pthread_mutex_init(&c.fail.lock, NULL);
     if (!rc && !(rc = strata__step(src->steps, STRATA_STEP_READ, 0, 0, n, NAN, msg)))
         rc = src->ops->read(src->impl, src->mem.dtype, 0, B, w.buf[0], msg); /* block 0 */
     for (int64_t b = 0; b < nblocks && !rc; b++) {
@@ -400,16 +421,15 @@ static int pass_side_reads(const strata__rowsrc *src, int threads, strata__tree_
         }
         *view = (strata__data){src->mem.dtype, w.buf[b & 1], r0 + m, src->mem.d, src->mem.d,
                                src->mem.w, r0, NULL};
-        if (strata__parallel_chunk_range_side(n, U, r0 / U, strata__chunk_count(r0 + m, U),
-                                              threads, sp, fn, ctx, &side))
-            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
-        else if (c.rc)
-            rc = strata__fail_copy(msg, c.rc, c.msg);
+        rc = region_status(strata__parallel_chunk_range_side(n, U, r0 / U,
+                                                             strata__chunk_count(r0 + m, U),
+                                                             threads, sp, fn, ctx, &side),
+                           &c.fail, msg);
     }
     if (!rc)
         rc = strata__step(src->steps, STRATA_STEP_READ, 0, n, n, NAN, msg);
     atomic_fetch_add(&side_read_passes, 1);
-    pthread_mutex_destroy(&c.lock);
+    pthread_mutex_destroy(&c.fail.lock);
     give_back(&w);
     return rc;
 }
@@ -418,10 +438,10 @@ static int pass_side_reads(const strata__rowsrc *src, int threads, strata__tree_
  * Each thread reads the rows of the chunk it is about to compute into a
  * buffer of its own, one chunk long, that it reuses: the rows arrive in that
  * core's cache and are computed there. Copied into a block buffer instead,
- * they went out to memory and came back (measured: a pass of 100M x 16
- * float32 rows copied 0.63 CPU-s into 64 MiB blocks, 0.42 into a chunk's
- * buffer; docs/performance.md, "Chunk reads"). Chunks, rows and the reduction
- * tree are an in-memory pass's: the same bits. */
+ * they went out to memory and came back a block later: three crossings of
+ * the memory bus a row instead of one (docs/design.md, "Chunk reads";
+ * docs/performance.md). Chunks, rows and the reduction tree are an
+ * in-memory pass's: the same bits. */
 typedef struct chunk_reads {
     const strata__rowsrc *src;
     strata__chunk_fn fn;
@@ -429,11 +449,7 @@ typedef struct chunk_reads {
     strata__data *views; /* per thread: the chunk it computes */
     char *buf;           /* per thread: chunk_bytes at buf + tid * chunk_bytes */
     size_t chunk_bytes;
-    pthread_mutex_t lock;
-    _Atomic int failed;
-    int rc;
-    int64_t bad; /* the first chunk whose read failed */
-    char msg[STRATA__MSG_LEN];
+    read_failure fail; /* by chunk */
 } chunk_reads;
 
 static void read_then_compute(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
@@ -441,20 +457,13 @@ static void read_then_compute(void *vctx, int64_t chunk, int64_t begin, int64_t 
 {
     chunk_reads *c = vctx;
     const strata__rowsrc *src = c->src;
-    if (atomic_load_explicit(&c->failed, memory_order_relaxed))
+    if (atomic_load_explicit(&c->fail.failed, memory_order_relaxed))
         return; /* the pass fails: no more reads */
     char msg[STRATA__MSG_LEN];
     char *buf = c->buf + (size_t)tid * c->chunk_bytes;
     int rc = src->ops->read(src->impl, src->mem.dtype, begin, end - begin, buf, msg);
     if (rc) {
-        pthread_mutex_lock(&c->lock);
-        if (!c->rc || chunk < c->bad) {
-            c->rc = rc;
-            c->bad = chunk;
-            memcpy(c->msg, msg, sizeof msg);
-        }
-        atomic_store(&c->failed, 1);
-        pthread_mutex_unlock(&c->lock);
+        note_failure(&c->fail, chunk, rc, msg);
         return;
     }
     c->views[tid] = (strata__data){src->mem.dtype, buf, end, src->mem.d, src->mem.d, src->mem.w,
@@ -470,7 +479,6 @@ static int chunk_reads_fit(const strata__rowsrc *src, int threads)
                             src->mem.n);
     return (int64_t)(threads < 1 ? 1 : threads) * STRATA__CHUNK_ROWS <= B;
 }
-
 
 static int pass_chunk_reads(const strata__rowsrc *src, int threads, strata__tree_sum *sp,
                             strata__chunk_fn fn, void *ctx, strata__data *view, char *msg)
@@ -488,7 +496,7 @@ static int pass_chunk_reads(const strata__rowsrc *src, int threads, strata__tree
     if (!rc && !(c.views = strata__calloc((size_t)threads, sizeof *c.views)))
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass over the rows");
     c.buf = w.buf[0];
-    pthread_mutex_init(&c.lock, NULL);
+    pthread_mutex_init(&c.fail.lock, NULL);
     *view = (strata__data){src->mem.dtype, NULL, n, src->mem.d, src->mem.d, src->mem.w, 0,
                            c.views};
     /* blocks of the budget's size: the READ steps (and a cancel) between them */
@@ -496,16 +504,15 @@ static int pass_chunk_reads(const strata__rowsrc *src, int threads, strata__tree
         const int64_t r0 = b * B, m = min64(B, n - r0);
         if ((rc = strata__step(src->steps, STRATA_STEP_READ, 0, r0, n, NAN, msg)))
             break;
-        if (strata__parallel_chunk_range(n, U, r0 / U, strata__chunk_count(r0 + m, U), threads,
-                                         sp, read_then_compute, &c))
-            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
-        else if (c.rc)
-            rc = strata__fail_copy(msg, c.rc, c.msg);
+        rc = region_status(strata__parallel_chunk_range(n, U, r0 / U,
+                                                        strata__chunk_count(r0 + m, U), threads,
+                                                        sp, read_then_compute, &c),
+                           &c.fail, msg);
     }
     if (!rc)
         rc = strata__step(src->steps, STRATA_STEP_READ, 0, n, n, NAN, msg);
     atomic_fetch_add(&chunk_read_passes, 1);
-    pthread_mutex_destroy(&c.lock);
+    pthread_mutex_destroy(&c.fail.lock);
     strata__free(c.views);
     give_back(&w);
     return rc;
