@@ -308,7 +308,8 @@ static int pass_mapped(strata__rowsrc_walk *w, int64_t r0, int64_t m, int thread
             stitch(src, r, stop, w->seam);
             p = w->seam;
         }
-        *view = (strata__data){src->mem.dtype, p, stop, src->mem.d, src->mem.d, src->mem.w, r, NULL};
+        *view = (strata__data){src->mem.dtype, p, stop, src->mem.d, src->mem.d, src->mem.w,
+                               r, NULL};
         if (strata__parallel_chunk_range(n, U, r / U, strata__chunk_count(stop, U), threads, sp,
                                          fn, ctx))
             return strata__fail(msg, STRATA_E_NOMEM, "out of memory for a pass's partial sums");
@@ -611,7 +612,8 @@ int strata__rowsrc_rows(const strata__rowsrc *src, int64_t r0, int64_t m, strata
     int rc = src_read(src, src->mem.dtype, r0, m, *buf, msg);
     if (rc)
         return rc;
-    *view = (strata__data){src->mem.dtype, *buf, r0 + m, src->mem.d, src->mem.d, src->mem.w, r0, NULL};
+    *view = (strata__data){src->mem.dtype, *buf, r0 + m, src->mem.d, src->mem.d, src->mem.w,
+                           r0, NULL};
     return STRATA_OK;
 }
 

@@ -8,9 +8,11 @@
  * core/blockwalk.h, the walk column sources, core/colsrc.h, share).
  * Engines run their passes through strata__rowsrc_pass(): chunk functions see
  * a strata__data view of the block (or, read by the computing thread, the
- * chunk) holding their rows and keep using GLOBAL row indices, and partial sums are pushed into one reduction tree over the
- * global chunk indices (core/parallel.h), so a stream gives the bits of an
- * in-memory pass whatever the block size and thread count. The few random reads (seeding draws) go through strata__rowsrc_rows();
+ * chunk) holding their rows and keep using GLOBAL row indices, and partial
+ * sums are pushed into one reduction tree over the global chunk indices
+ * (core/parallel.h), so a stream gives the bits of an in-memory pass
+ * whatever the block size and thread count. The few random reads (seeding
+ * draws) go through strata__rowsrc_rows();
  * rows drawn at random in bulk (mini-batches) through strata__rowsrc_gather(),
  * one ordered sweep for any number of them.
  * Weights, when a source has them, are always an in-memory array of n. */
@@ -172,9 +174,8 @@ int64_t strata__rowsrc_side_read_passes(void);
 /* A stream over the in-memory matrix X (borrowed; must outlive the source)
  * in blocks of block_rows (rounded up to a multiple of STRATA__CHUNK_ROWS):
  * the same walks, passes and copies as a file read directly (its reads are
- * concurrent). Tests use it to
- * check streamed and in-memory fits agree bitwise; STRATA_KMEANS_BLOCK_ROWS
- * selects it. */
+ * concurrent). Tests use it to check streamed and in-memory fits agree
+ * bitwise; STRATA_KMEANS_BLOCK_ROWS selects it. */
 void strata__rowsrc_memory_stream(const strata__data *X, int64_t block_rows, strata__rowsrc *out);
 
 /* Run fn over every chunk of src's rows, as strata__parallel_chunks(n,
