@@ -730,8 +730,8 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit(strata_kmeans *km, int dtype, 
  *  STRATA_KMEANS_BLOCK_ROWS), streamed from the file in blocks with the same
  *  result, bitwise (see STRATA_KMEANS_MEMORY). Streamed, a dataset of plain
  *  little-endian IEEE floats of the fit's type (uncompressed; contiguous or
- *  chunked in whole rows) is read with pread() straight from the file into
- *  the block buffers, bypassing HDF5 (STRATA_STREAM_READ=hdf5 in the
+ *  chunked in whole rows) is read with pread() straight from the file by the
+ *  threads that compute on the rows, bypassing HDF5 (STRATA_STREAM_READ=hdf5 in the
  *  environment reads it through HDF5 as any other dataset; =mmap serves
  *  blocks from a read-only memory mapping of the file instead; same results
  *  every way). A file truncated while it is streamed fails with
