@@ -43,7 +43,9 @@ typedef struct strata__data {
     /* A pass whose threads each read their own chunk's rows (chunk reads,
      * strata__rowsrc_pass): the view of thread tid's chunk is views[tid],
      * and x is NULL. NULL otherwise. Chunk functions take their view with
-     * strata__chunk_view(). */
+     * strata__chunk_view(). Only non-distributed streams read by chunk, so
+     * Hamerly's and Yinyang's labellers (they stream distributed sources
+     * only) keep using the pass's view. */
     const struct strata__data *views;
 } strata__data;
 
