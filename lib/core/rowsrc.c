@@ -362,6 +362,12 @@ static int region_status(int region_rc, const read_failure *f, char *msg)
     return f->rc ? strata__fail_copy(msg, f->rc, f->msg) : STRATA_OK;
 }
 
+/* Rows a streamed pass takes at a time: the source's block (at most n). */
+static int64_t pass_block_rows(const strata__rowsrc *src)
+{
+    return min64(src->block_rows > 0 ? src->block_rows : STRATA__CHUNK_ROWS, src->mem.n);
+}
+
 /* ---- side reads (ops->concurrent_read) ----------------------------------
  * Block b + 1 is read into the other buffer in pieces, as side work of
  * block b's chunk loop: the threads computing take the pieces first, then
@@ -394,7 +400,7 @@ static int pass_side_reads(const strata__rowsrc *src, int threads, strata__tree_
                            strata__chunk_fn fn, void *ctx, strata__data *view, char *msg)
 {
     const int64_t n = src->mem.n, U = STRATA__CHUNK_ROWS;
-    const int64_t B = min64(src->block_rows > 0 ? src->block_rows : U, n);
+    const int64_t B = pass_block_rows(src);
     const int64_t nblocks = (n + B - 1) / B;
     side_reads c = {.src = src, .rb = row_bytes_of(src)};
     c.rows = PIECE_BYTES / (int64_t)c.rb / U * U;
@@ -476,16 +482,14 @@ static void read_then_compute(void *vctx, int64_t chunk, int64_t begin, int64_t 
  * buffer is carved from the first block buffer, which must hold them all. */
 static int chunk_reads_fit(const strata__rowsrc *src, int threads)
 {
-    const int64_t B = min64(src->block_rows > 0 ? src->block_rows : STRATA__CHUNK_ROWS,
-                            src->mem.n);
-    return (int64_t)(threads < 1 ? 1 : threads) * STRATA__CHUNK_ROWS <= B;
+    return (int64_t)(threads < 1 ? 1 : threads) * STRATA__CHUNK_ROWS <= pass_block_rows(src);
 }
 
 static int pass_chunk_reads(const strata__rowsrc *src, int threads, strata__tree_sum *sp,
                             strata__chunk_fn fn, void *ctx, strata__data *view, char *msg)
 {
     const int64_t n = src->mem.n, U = STRATA__CHUNK_ROWS;
-    const int64_t B = min64(src->block_rows > 0 ? src->block_rows : U, n);
+    const int64_t B = pass_block_rows(src);
     const int64_t nblocks = (n + B - 1) / B;
     if (threads < 1)
         threads = 1;

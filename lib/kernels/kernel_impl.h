@@ -12,10 +12,9 @@
  *   HARGMIN_P4(best, besti, out)    optional: HARGMIN of four rows at once
  *   HARGMIN_P4_IOTA(best, out)      optional: the same when the index of lane l is l
  *                                   (P must then be 4)
- *   KERNEL_ROWS_NV2                 optional: rows at a time against two vectors
- *   HARGMIN2(a, b)                  optional, with KERNEL_ROWS_NV2: the lowest index
- *                                   holding the minimum of the 2 L scores a (indices
- *                                   0..L-1) and b (L..2L-1)
+ *   KERNEL_ROWS_NV2, HARGMIN2(a, b) optional, together: rows at a time against two
+ *                                   vectors, and the lowest index holding the minimum
+ *                                   of the 2 L scores a (indices 0..L-1) and b (L..2L-1)
  * and may define KERNEL_OWN_ROW_OPS to supply its own center/accumulate. */
 #define KCAT_(a, b) a##b
 #define KCAT(a, b) KCAT_(a, b)
@@ -68,7 +67,7 @@ KERNEL_BLOCK(KFN(block_81_), KFN(scores_81_), 2 * P, 1)
 KERNEL_BLOCK(KFN(block_1n_), KFN(scores_1n_), 1, NB)
 KERNEL_BLOCK(KFN(block_11_), KFN(scores_11_), 1, 1)
 #ifdef KERNEL_ROWS_NV2
-KERNEL_BLOCK(KFN(block_r2_), KFN(scores_r2_), KERNEL_ROWS_NV2, 2)
+KERNEL_SCORES(KFN(scores_r2_), KERNEL_ROWS_NV2, 2)
 #endif
 
 static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const T *bias,
@@ -104,23 +103,11 @@ static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const
          * independent FMA chains than P rows give (the including file sets
          * it where the registers hold 2 x KERNEL_ROWS_NV2 accumulators). */
         for (; r + KERNEL_ROWS_NV2 <= rows; r += KERNEL_ROWS_NV2) {
-#ifdef HARGMIN2
             /* the argmin of both vectors at once, no running best */
             VEC acc[KERNEL_ROWS_NV2][2];
             KFN(scores_r2_)(xc + r * d, d, ct, bias, kp, 0, acc);
             for (int p = 0; p < KERNEL_ROWS_NV2; p++)
                 labels[r + p] = HARGMIN2(acc[p][0], acc[p][1]);
-#else
-            VEC best[KERNEL_ROWS_NV2];
-            IVEC besti[KERNEL_ROWS_NV2];
-            for (int p = 0; p < KERNEL_ROWS_NV2; p++) {
-                best[p] = VINF();
-                besti[p] = IDX(0);
-            }
-            KFN(block_r2_)(xc + r * d, d, ct, bias, kp, 0, best, besti);
-            for (int p = 0; p < KERNEL_ROWS_NV2; p++)
-                labels[r + p] = HARGMIN(best[p], besti[p]);
-#endif
         }
     }
 #endif
