@@ -432,6 +432,44 @@ static void test_old_switch(void)
     gen_free(&g);
 }
 
+/* Each Lloyd iteration reads the rows once, also while many rows change
+ * cluster: the iteration after such a pass sums afresh instead of moving
+ * the changed rows and then summing again (a second read of the file).
+ * Counted as chunk-read passes of the direct path: a fit of M iterations
+ * takes M - 1 passes more than a fit of one. The start (every centroid
+ * near one row) moves most rows in the first iterations. */
+static void test_one_read_per_iteration(void)
+{
+    gen_data g;
+    gen_blobs(&g, 77, STRATA_FLOAT32, 30011, D, D, K, 10.0, 1.5, 0.0, 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/iters.h5", g_dir);
+    write_h5(path, &g, H5T_IEEE_F32LE, 0, 0, 0);
+    double c0[K * D];
+    const float *x0 = g.x;
+    for (int j = 0; j < K; j++)
+        for (int f = 0; f < D; f++)
+            c0[j * D + f] = (double)x0[f] + 1e-3 * (j + 1) * (f == j % D ? 1.0 : 0.0);
+    g_init = c0;
+    int64_t passes[2], iters[2] = {1, 4};
+    for (int q = 0; q < 2; q++) {
+        fit_out r;
+        int64_t served, other;
+        fit_file(path, g.n, PATH_DIRECT, 2, 8192, iters[q], &r, &served, &other);
+        ASSERT_MSG(r.status == STRATA_OK, "%s", r.msg);
+        ASSERT_MSG(r.n_iter == iters[q], "n_iter %lld, not %lld (converged early?)",
+                   (long long)r.n_iter, (long long)iters[q]);
+        passes[q] = g_chunk_passes;
+        free(r.labels);
+    }
+    ASSERT_MSG(passes[1] - passes[0] == iters[1] - iters[0],
+               "%lld iterations more took %lld passes more", (long long)(iters[1] - iters[0]),
+               (long long)(passes[1] - passes[0]));
+    g_init = NULL;
+    unlink(path);
+    gen_free(&g);
+}
+
 int main(void)
 {
     if (tmpdir_make("strata_rowmap"))
@@ -440,6 +478,7 @@ int main(void)
     RUN_TEST(test_mapped_matches_memory);
     RUN_TEST(test_truncated);
     RUN_TEST(test_old_switch);
+    RUN_TEST(test_one_read_per_iteration);
     rmdir(g_dir);
     return test_summary();
 }

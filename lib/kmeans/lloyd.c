@@ -328,6 +328,13 @@ static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, s
             }
         }
         double changed = totals[k * d + k + 1];
+        /* Many rows changed: the next pass sums afresh (UPDATE) rather than
+         * moving them. Moving a row costs about twice what summing it does,
+         * and the moved weight piles up until a cluster's sums must be
+         * summed again anyway: a second pass over the rows (a second read of
+         * the file when streamed). The first pass changes every row (from
+         * -1), so the second always sums afresh. Depends on the labels only. */
+        full |= changed > 0.125 * (double)n;
         if (cfg->progress && cfg->progress(cfg->user, run, it, inertia))
             return strata__fail(msg, STRATA_E_CANCELLED,
                                 "fit cancelled by the progress callback at run %lld, iteration %lld",
