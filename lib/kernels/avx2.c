@@ -478,7 +478,6 @@ const strata__kernels strata__kernels_avx2 = {
     assign_f32_avx2, assign_f64_avx2,
     argmin_f32_avx2, argmin_f64_avx2,
     scores_f32_avx2, scores_f64_avx2,
-    update_labels,
     accumulate_rows_f32_avx2, accumulate_rows_f64_avx2,
     assign_few_f32_avx2, assign_few_f64_avx2, few_f32_avx2, few_f64_avx2,
     rank_keys_avx2,

@@ -609,7 +609,6 @@ const strata__kernels strata__kernels_avx512 = {
     assign_f32_avx512, assign_f64_avx512,
     argmin_f32_avx512, argmin_f64_avx512,
     scores_f32_avx512, scores_f64_avx512,
-    update_labels,
     accumulate_f32_avx512, accumulate_f64_avx512,
     assign_few_f32_avx512, assign_few_f64_avx512, few_f32_avx512, few_f64_avx512,
     rank_keys_avx512,

@@ -198,20 +198,6 @@ static void KFN(scores)(const T *xc, int64_t rows, int64_t d, const T *ct, const
     }
 }
 
-/* Written once per ISA file (not per element type); the compiler vectorises it. */
-#ifndef KERNEL_UPDATE_LABELS_DONE
-#define KERNEL_UPDATE_LABELS_DONE
-static int64_t update_labels(const int32_t *lab, int32_t *labels, int64_t rows)
-{
-    int64_t changed = 0;
-    for (int64_t i = 0; i < rows; i++) {
-        changed += labels[i] != lab[i];
-        labels[i] = lab[i];
-    }
-    return changed;
-}
-#endif
-
 #ifndef KERNEL_OWN_ROW_OPS
 static void KFN(center)(const T *x, int64_t rows, int64_t stride, int64_t d, const T *mean,
                         T *out)

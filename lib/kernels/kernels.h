@@ -80,8 +80,6 @@ typedef struct strata__kernels {
                        const float *bias, int64_t kp, float *out);
     void (*scores_f64)(const double *xc, int64_t rows, int64_t d, const double *ct,
                        const double *bias, int64_t kp, double *out);
-    /* labels[r] = lab[r] for r < rows; returns how many changed. */
-    int64_t (*update_labels)(const int32_t *lab, int32_t *labels, int64_t rows);
     /* For each row r with label l = labels[r] and weight w (1 if w == NULL):
      * sums[l*d + f] += w * x[r][f]; wsum[l] += w; *inertia += w * ||x[r] - c[l]||^2,
      * all in double, rows in order. With inertia == NULL, sums and weights

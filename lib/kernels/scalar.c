@@ -53,7 +53,6 @@ const strata__kernels strata__kernels_scalar = {
     assign_f32_scalar, assign_f64_scalar,
     argmin_f32_scalar, argmin_f64_scalar,
     scores_f32_scalar, scores_f64_scalar,
-    update_labels,
     accumulate_f32_scalar, accumulate_f64_scalar,
     NULL, NULL, NULL, NULL,
     rank_keys_scalar,

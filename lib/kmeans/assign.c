@@ -246,11 +246,13 @@ typedef struct pass_ctx {
     void *lctx;
 } pass_ctx;
 
-/* The DELTA pass's bookkeeping for rows [r0, r0 + rows) whose new label
- * lab[r] differs from the old one: their weighted values move between the
- * two clusters' sums, in row order (so the same labels give the same bits),
- * and the old label is replaced. Returns how many changed. Most rows keep
- * their label: sixteen at a time are compared at once and skipped. */
+/* The bookkeeping for rows [r0, r0 + rows) whose new label lab[r] differs
+ * from the old one: each moves its weight to moved[] of both clusters (of
+ * the new one only where there was no old label, -1), and, in a DELTA pass
+ * (sums not NULL), its weighted values between the two clusters' sums, in
+ * row order (so the same labels give the same bits); the old label is
+ * replaced. Returns how many changed. Most rows keep their label: sixteen
+ * at a time are compared at once and skipped. */
 static int64_t move_rows(const strata__data *X, int64_t r0, int64_t rows, const int32_t *lab,
                          int32_t *old, int64_t d, double *sums, double *wsum, double *moved)
 {
@@ -273,6 +275,13 @@ static int64_t move_rows(const strata__data *X, int64_t r0, int64_t rows, const 
         for (int64_t u = 0; u < m; u++) {
             const int64_t r = mv[u], i = r0 + r, a = lab[r], b = old[r];
             const double w = X->w ? X->w[i] : 1.0;
+            old[r] = lab[r];
+            moved[a] += w;
+            if (!sums) { /* an UPDATE pass sums afresh: only the moved weights */
+                if (b >= 0)
+                    moved[b] += w;
+                continue;
+            }
             double *restrict sa = sums + a * d, *restrict sb = sums + b * d; /* a != b */
             /* typed loops the compiler vectorises (w x with w = 1 is x) */
             if (X->w)
@@ -296,9 +305,7 @@ static int64_t move_rows(const strata__data *X, int64_t r0, int64_t rows, const 
             }
             wsum[a] += w;
             wsum[b] -= w;
-            moved[a] += w;
             moved[b] += w;
-            old[r] = lab[r];
         }
         changed += m;
     }
@@ -345,7 +352,8 @@ static void pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, in
                                       partial + k * d, partial + k * d + k + 2);
                 continue;
             }
-            partial[k * d + k + 1] += (double)t->kern->update_labels(lab, c->labels + r0, rows);
+            partial[k * d + k + 1] += (double)move_rows(X, r0, rows, lab, c->labels + r0, d, NULL,
+                                                        NULL, partial + k * d + k + 2);
         }
         const double *w = X->w ? X->w + r0 : NULL;
         if (X->dtype == STRATA_FLOAT32)

@@ -258,15 +258,16 @@ typedef struct run_result {
 } run_result;
 
 /* One Lloyd run from the centroids in c (k x d, updated in place); labels
- * receive the final assignment. run_sums (k x d + 2k) holds the cluster sums,
- * weights and moved weights carried from pass to pass. */
+ * receive the final assignment. run_sums (k x d + 3k) holds the cluster sums,
+ * weights and moved weights carried from pass to pass, and the last pass's
+ * moved weights. */
 static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, strata__tables *t,
                      const bounded *h, double tol_abs, int64_t run, double *c, double *c_new, double *totals,
                      double *run_sums, int32_t *labels, run_result *res, char *msg)
 {
     const int64_t n = src->mem.n, d = src->mem.d, k = cfg->k;
     int strict = 0, converged = 0, by_sums = 0, full = 1, rc;
-    double *sums = run_sums, *wsum = run_sums + k * d, *moved = wsum + k;
+    double *sums = run_sums, *wsum = run_sums + k * d, *moved = wsum + k, *last = moved + k;
     double inertia = 0.0, q = 0.0;
     int64_t it = 0;
     /* distributed: this process's rows only (the others' labels are theirs) */
@@ -295,6 +296,7 @@ static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, s
                                   : STRATA__PASS_DELTA;
         if ((rc = pass(t, h, src, labels, totals, mode, msg)))
             return rc;
+        memcpy(last, totals + k * d + k + 2, (size_t)k * sizeof(double));
         int fresh = mode != STRATA__PASS_DELTA;
         if (!fresh) {
             for (int64_t i = 0; i < k * d; i++)
@@ -328,13 +330,15 @@ static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, s
             }
         }
         double changed = totals[k * d + k + 1];
-        /* Many rows changed: the next pass sums afresh (UPDATE) rather than
-         * moving them. Moving a row costs about twice what summing it does,
-         * and the moved weight piles up until a cluster's sums must be
-         * summed again anyway: a second pass over the rows (a second read of
-         * the file when streamed). The first pass changes every row (from
-         * -1), so the second always sums afresh. Depends on the labels only. */
-        full |= changed > 0.125 * (double)n;
+        /* Where the next pass, moving as much weight as this one did, would
+         * leave a cluster's sums to be summed afresh after it (a second pass
+         * over the rows, a second read of the file when streamed), it sums
+         * afresh instead (UPDATE: one pass). After the first pass, which
+         * labels every row, the next sums afresh too: early passes move
+         * most rows. */
+        full |= it == 1;
+        for (int64_t j = 0; j < k; j++)
+            full |= moved[j] + last[j] > wsum[j];
         if (cfg->progress && cfg->progress(cfg->user, run, it, inertia))
             return strata__fail(msg, STRATA_E_CANCELLED,
                                 "fit cancelled by the progress callback at run %lld, iteration %lld",
@@ -536,7 +540,7 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
         rc = strata__fail(msg, rc, "out of memory for centroid tables");
     } else {
         totals = strata__alloc((size_t)strata__pass_len(&t), sizeof(double));
-        run_sums = strata__alloc((size_t)(k * d + 2 * k), sizeof(double));
+        run_sums = strata__alloc((size_t)(k * d + 3 * k), sizeof(double));
         if (!totals || !run_sums)
             rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory");
     }
