@@ -431,29 +431,11 @@ static void center_rows_f64_avx2(const double *x, int64_t rows, int64_t stride, 
 }
 
 /* Unweighted sums only (every UPDATE pass) with the width known at compile
- * time, as in the AVX-512 file: the general loop multiplies by a weight of 1
- * and keeps a variable-length inner loop (an AVX2 streamed pass of 100M x
- * 16 that sums afresh took 0.2 s more than one that moves rows). The same
- * additions in the same order: s + 1 * x is s + x. */
-#define SUMS_FIXED_AVX2(NAME, XT, LOAD4)                                              \
-    static inline __attribute__((always_inline)) void NAME(                            \
-        const XT *x, int64_t rows, int64_t stride, const int D, const int32_t *labels, \
-        double *sums, double *wsum)                                                    \
-    {                                                                                  \
-        for (int64_t r = 0; r < rows; r++) {                                           \
-            const XT *xr = x + r * stride;                                             \
-            const int64_t l = labels[r];                                               \
-            double *s = sums + l * D;                                                  \
-            for (int f = 0; f < D; f += 4)                                             \
-                _mm256_storeu_pd(s + f, _mm256_add_pd(_mm256_loadu_pd(s + f),          \
-                                                      LOAD4(xr + f)));                 \
-            wsum[l] += 1.0;                                                            \
-        }                                                                              \
-    }
-SUMS_FIXED_AVX2(sums_fixed_f32, float, LOAD4_F32) /* loads: kernels/narrow_rows_impl.h */
-SUMS_FIXED_AVX2(sums_fixed_f64, double, LOAD4_F64)
-
-#define SUMS_FIXED_DISPATCH(FN) /* d <= 8: SUMS_DISPATCH */                 \
+ * time also for d = 16, 24, 32, as the AVX-512 file has: the general loop
+ * multiplies by a weight of 1 and keeps a variable-length inner loop (an
+ * AVX2 streamed pass of 100M x 16 that sums afresh took 0.2 s more than one
+ * that moves rows). narrow_sums_* take any fixed width in 256-bit steps. */
+#define SUMS_WIDE_DISPATCH(FN)                                                 \
     if (!w && !inertia)                                                        \
         switch (d) {                                                           \
         case 16: FN(x, rows, stride, 16, labels, sums, wsum); return;          \
@@ -466,7 +448,7 @@ static void accumulate_rows_f32_avx2(const float *x, int64_t rows, int64_t strid
                                      const int32_t *labels, const double *w, const double *c,
                                      double *sums, double *wsum, double *inertia)
 {
-    SUMS_FIXED_DISPATCH(sums_fixed_f32)
+    SUMS_WIDE_DISPATCH(narrow_sums_f32)
     SUMS_DISPATCH(narrow_sums_f32)
     accumulate_f32_avx2(x, rows, stride, d, labels, w, c, sums, wsum, inertia);
 }
@@ -475,7 +457,7 @@ static void accumulate_rows_f64_avx2(const double *x, int64_t rows, int64_t stri
                                      const int32_t *labels, const double *w, const double *c,
                                      double *sums, double *wsum, double *inertia)
 {
-    SUMS_FIXED_DISPATCH(sums_fixed_f64)
+    SUMS_WIDE_DISPATCH(narrow_sums_f64)
     SUMS_DISPATCH(narrow_sums_f64)
     accumulate_f64_avx2(x, rows, stride, d, labels, w, c, sums, wsum, inertia);
 }

@@ -39,8 +39,8 @@
     }
 
 /* Unweighted sums without the inertia (most Lloyd passes) with the width
- * known at compile time, d <= 8: the general loop's per-row bookkeeping was
- * a quarter of a 1M x 8, k = 8 iteration. Each sum gets the same additions
+ * known at compile time, d <= 8 (AVX2 also 16, 24, 32): the general loop's
+ * per-row bookkeeping was a quarter of a 1M x 8, k = 8 iteration. Each sum gets the same additions
  * in the same order (w * x with w = 1 is x exactly), so the same bits. */
 /* Written with vectors: the compiler left the scalar loop scalar. */
 #define LOAD4_F32(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
