@@ -8,7 +8,15 @@ ALGORITHM, wall, cpu (user + sys of the process), inertia, iterations.
     /usr/bin/python3 bench/micro/iter_passes.py FILE.h5 lloyd 7 1G
     STRATA_LIBRARY=/tmp/old/build/libstrata.so.0 /usr/bin/python3 ...   # another build
 
-(docs/performance.md, "Zen 5: one read per iteration".)
+For a profile of the passes, run it under perf with 6 and with 2 iterations
+and subtract per symbol (4 passes):
+
+    STRATA_KERNEL=avx2 perf record -o /tmp/p6.data -F 2000 \
+        /usr/bin/python3 bench/micro/iter_passes.py FILE.h5 lloyd 6 1G
+    perf report -i /tmp/p6.data -n --no-children --sort sym   # and the same with 2
+
+(docs/performance.md, "Zen 5: one read per iteration" and "Chunk reads and a
+two-vector argmin".)
 """
 import os
 import sys
