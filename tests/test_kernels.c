@@ -400,6 +400,40 @@ static void test_labels_bitwise(void)
                                    (long long)i, (long long)n, lab[i], want[i]);
                     checked += n;
                     strata_kmeans_free(km);
+                    /* The same rows and centroids moved by an offset o on a
+                     * coarser grid, rows `ld` apart: the centroids' mean is
+                     * then o exactly and centring takes it off exactly, so
+                     * the labels are the same. A kernel that skips the
+                     * centring or misreads the row stride fails here. */
+                    const int64_t ld = d + 3;
+                    double *cs = test_alloc((size_t)(k * d), sizeof(double));
+                    double *xs = test_alloc((size_t)(n * ld), sizeof(double));
+                    float *xsf = test_alloc((size_t)(n * ld), sizeof(float));
+                    for (int64_t f = 0; f < d; f++) {
+                        const double o = (double)((f * 37 + k) % 61 - 30) * 0.125;
+                        for (int64_t j = 0; j < k; j++)
+                            cs[j * d + f] = c[j * d + f] + o;
+                        for (int64_t i = 0; i < n; i++) {
+                            xs[i * ld + f] = xd[i * d + f] + o;
+                            xsf[i * ld + f] = (float)xs[i * ld + f]; /* exact: 17 bits */
+                        }
+                    }
+                    km = test_new_kmeans();
+                    ASSERT_OK(strata_kmeans_set_int(km, STRATA_KERNEL, KERNELS[ki]));
+                    ASSERT_OK(strata_kmeans_set_model(km, cs, k, d));
+                    ASSERT_OK(strata_kmeans_predict(km, dt, dt == STRATA_FLOAT32 ? (const void *)xsf
+                                                                                : (const void *)xs,
+                                                    n, d, ld, lab));
+                    for (int64_t i = 0; i < n; i++)
+                        ASSERT_MSG(lab[i] == want[i], "dtype %d kernel %s d %lld k %lld row %lld, "
+                                   "offset rows %lld apart: label %d, the contract gives %d", dt,
+                                   strata_kernel_name(KERNELS[ki]), (long long)d, (long long)k,
+                                   (long long)i, (long long)ld, lab[i], want[i]);
+                    checked += n;
+                    strata_kmeans_free(km);
+                    free(cs);
+                    free(xs);
+                    free(xsf);
                 }
                 /* the data do exercise ties: rows whose label is not the
                  * nearest centroid by more than rounding */

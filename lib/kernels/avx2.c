@@ -18,6 +18,7 @@
 #define VSTORE(p, v) _mm256_storeu_ps(p, v)
 #define VSET1(s) _mm256_set1_ps(s)
 #define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define VSUB(a, b) _mm256_sub_ps(a, b)
 #define VINF() _mm256_set1_ps(INFINITY)
 #define IDX(base) _mm256_add_epi32(_mm256_set1_epi32(base), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define UPDATE_BEST(acc, best, besti, idx)                                              \
@@ -90,6 +91,7 @@ static inline int32_t hargmin2_f32(__m256 a, __m256 b)
 #undef VSTORE
 #undef VSET1
 #undef VFMA
+#undef VSUB
 #undef VINF
 #undef IDX
 #undef UPDATE_BEST
@@ -105,6 +107,7 @@ static inline int32_t hargmin2_f32(__m256 a, __m256 b)
 #define VSTORE(p, v) _mm256_storeu_pd(p, v)
 #define VSET1(s) _mm256_set1_pd(s)
 #define VFMA(a, b, c) _mm256_fmadd_pd(a, b, c)
+#define VSUB(a, b) _mm256_sub_pd(a, b)
 #define VINF() _mm256_set1_pd(INFINITY)
 #define IDX(base) _mm256_add_epi64(_mm256_set1_epi64x(base), _mm256_setr_epi64x(0, 1, 2, 3))
 #define UPDATE_BEST(acc, best, besti, idx)                                              \
@@ -284,7 +287,7 @@ static void assign_few_f32_avx2(const float *xc, int64_t rows, int64_t d, const 
                                 const float *bias, int64_t k, int64_t kp, int32_t *labels)
 {
     if (k * d > FEW_TABLE_MAX) {
-        assign_f32_avx2(xc, rows, d, ct, bias, kp, labels);
+        assign_f32_avx2(xc, rows, d, d, NULL, ct, bias, kp, labels);
         return;
     }
     __m256 cb[FEW_TABLE_MAX];
@@ -401,7 +404,7 @@ static void assign_few_f64_avx2(const double *xc, int64_t rows, int64_t d, const
                                 const double *bias, int64_t k, int64_t kp, int32_t *labels)
 {
     if (k * d > FEW_TABLE_MAX) {
-        assign_f64_avx2(xc, rows, d, ct, bias, kp, labels);
+        assign_f64_avx2(xc, rows, d, d, NULL, ct, bias, kp, labels);
         return;
     }
     __m256d cb[FEW_TABLE_MAX];
@@ -492,6 +495,7 @@ const strata__kernels strata__kernels_avx2 = {
     STRATA_KERNEL_AVX2, 8, 4,
     center_rows_f32_avx2, center_rows_f64_avx2,
     assign_f32_avx2, assign_f64_avx2,
+    centre_in_f32_avx2, centre_in_f64_avx2,
     argmin_f32_avx2, argmin_f64_avx2,
     scores_f32_avx2, scores_f64_avx2,
     accumulate_rows_f32_avx2, accumulate_rows_f64_avx2,

@@ -444,6 +444,7 @@ static void assign_few_f64_avx512(const double *xc, int64_t rows, int64_t d, con
 #define VSTORE(p, v) _mm512_storeu_ps(p, v)
 #define VSET1(s) _mm512_set1_ps(s)
 #define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define VSUB(a, b) _mm512_sub_ps(a, b)
 #define VINF() _mm512_set1_ps(INFINITY)
 #define IDX(base) _mm512_add_epi32(_mm512_set1_epi32(base), \
     _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
@@ -519,6 +520,7 @@ static inline void hargmin4_f32(const __m512 *best, const __m512i *besti, int32_
 #undef VSTORE
 #undef VSET1
 #undef VFMA
+#undef VSUB
 #undef VINF
 #undef IDX
 #undef UPDATE_BEST
@@ -534,6 +536,7 @@ static inline void hargmin4_f32(const __m512 *best, const __m512i *besti, int32_
 #define VSTORE(p, v) _mm512_storeu_pd(p, v)
 #define VSET1(s) _mm512_set1_pd(s)
 #define VFMA(a, b, c) _mm512_fmadd_pd(a, b, c)
+#define VSUB(a, b) _mm512_sub_pd(a, b)
 #define VINF() _mm512_set1_pd(INFINITY)
 #define IDX(base) _mm512_add_epi64(_mm512_set1_epi64(base), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7))
 #define UPDATE_BEST(acc, best, besti, idx)                           \
@@ -607,6 +610,7 @@ const strata__kernels strata__kernels_avx512 = {
     STRATA_KERNEL_AVX512, 16, 8,
     center_f32_avx512, center_f64_avx512,
     assign_f32_avx512, assign_f64_avx512,
+    centre_in_f32_avx512, centre_in_f64_avx512,
     argmin_f32_avx512, argmin_f64_avx512,
     scores_f32_avx512, scores_f64_avx512,
     accumulate_f32_avx512, accumulate_f64_avx512,

@@ -3,7 +3,7 @@
  *   T        element type (float or double)
  *   SFX      name suffix, e.g. _f32_avx512
  *   VEC/IVEC value vector / index vector types, L = lanes
- *   VLOAD(p) VSTORE(p, v) VSET1(s) VFMA(a, b, c) VINF()
+ *   VLOAD(p) VSTORE(p, v) VSET1(s) VSUB(a, b) VFMA(a, b, c) VINF()
  *   IDX(base)                       index vector base + 0..L-1
  *   UPDATE_BEST(acc, best, besti, idx)  keep lanes where acc < best (strict:
  *                                       earlier centroids win ties)
@@ -16,16 +16,25 @@
  *                                   vectors, and the lowest index holding the minimum
  *                                   of the 2 L scores a (indices 0..L-1) and b (L..2L-1)
  * and may define KERNEL_OWN_ROW_OPS to supply its own center/accumulate. */
+/* An empty asm that takes v as a vector register: the compiler must
+ * broadcast from memory first (a load) rather than subtract in a scalar
+ * and broadcast the result (a shuffle competing with the FMAs; measured
+ * 11% slower, AVX2 2M x 16, k = 16). */
+#ifndef KEEP_VECTOR
+#define KEEP_VECTOR(v) __asm__("" : "+x"(v))
+#endif
 #define KCAT_(a, b) a##b
 #define KCAT(a, b) KCAT_(a, b)
 #define KFN(name) KCAT(name, SFX)
 
-/* The scores of PR rows against NV centroid vectors starting at vector v,
- * into acc. */
+/* The scores of PR rows (row p at x + p * stride) against NV centroid
+ * vectors starting at vector v, into acc. Where CENTRE, each value is
+ * centred on the way in, x - mean[f]: the subtraction centre_* does, so the
+ * same bits as scoring its centred copy, without writing and reading one. */
 #define KERNEL_SCORES(NAME, PR, NV)                                                         \
     static inline __attribute__((always_inline)) void NAME(                                  \
-        const T *x, int64_t d, const T *ct, const T *bias, int64_t kp, int64_t v,            \
-        VEC acc[PR][NV])                                                                      \
+        const T *x, int64_t stride, int64_t d, const T *mean, const int CENTRE, const T *ct, \
+        const T *bias, int64_t kp, int64_t v, VEC acc[PR][NV])                               \
     {                                                                                         \
         for (int b = 0; b < NV; b++) {                                                        \
             VEC bi = VLOAD(bias + (v + b) * L);                                               \
@@ -37,8 +46,13 @@
             VEC cv[NV];                                                                       \
             for (int b = 0; b < NV; b++)                                                      \
                 cv[b] = VLOAD(c + b * L);                                                     \
+            const VEC mf = VSET1(CENTRE ? mean[f] : (T)0);                                    \
             for (int p = 0; p < PR; p++) {                                                    \
-                VEC xb = VSET1(x[p * d + f]);                                                 \
+                VEC xb = VSET1(x[p * stride + f]);                                            \
+                if (CENTRE) {                                                                 \
+                    KEEP_VECTOR(xb);                                                          \
+                    xb = VSUB(xb, mf);                                                        \
+                }                                                                             \
                 for (int b = 0; b < NV; b++)                                                  \
                     acc[p][b] = VFMA(xb, cv[b], acc[p][b]);                                   \
             }                                                                                 \
@@ -50,11 +64,11 @@
 #define KERNEL_BLOCK(NAME, SCORES, PR, NV)                                                  \
     KERNEL_SCORES(SCORES, PR, NV)                                                             \
     static inline __attribute__((always_inline)) void NAME(                                  \
-        const T *x, int64_t d, const T *ct, const T *bias, int64_t kp, int64_t v, VEC *best, \
-        IVEC *besti)                                                                          \
+        const T *x, int64_t stride, int64_t d, const T *mean, const int CENTRE, const T *ct, \
+        const T *bias, int64_t kp, int64_t v, VEC *best, IVEC *besti)                        \
     {                                                                                         \
         VEC acc[PR][NV];                                                                      \
-        SCORES(x, d, ct, bias, kp, v, acc);                                                   \
+        SCORES(x, stride, d, mean, CENTRE, ct, bias, kp, v, acc);                             \
         for (int p = 0; p < PR; p++)                                                          \
             for (int b = 0; b < NV; b++)                                                      \
                 UPDATE_BEST(acc[p][b], best[p], besti[p], IDX((int)((v + b) * L)));           \
@@ -70,8 +84,9 @@ KERNEL_BLOCK(KFN(block_11_), KFN(scores_11_), 1, 1)
 KERNEL_SCORES(KFN(scores_r2_), KERNEL_ROWS_NV2, 2)
 #endif
 
-static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const T *bias,
-                        int64_t kp, int32_t *labels)
+static inline __attribute__((always_inline)) void KFN(assign_body_)(
+    const T *xc, int64_t rows, int64_t stride, int64_t d, const T *mean, const int CENTRE,
+    const T *ct, const T *bias, int64_t kp, int32_t *labels)
 {
     const int64_t nv = kp / L;
     int64_t r = 0;
@@ -86,7 +101,7 @@ static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const
                 best[p] = VINF();
                 besti[p] = IDX(0);
             }
-            KFN(block_81_)(xc + r * d, d, ct, bias, kp, 0, best, besti);
+            KFN(block_81_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, 0, best, besti);
 #ifdef HARGMIN_P4_IOTA
             /* the lanes are the indices */
             HARGMIN_P4_IOTA(best, labels + r);
@@ -105,7 +120,7 @@ static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const
         for (; r + KERNEL_ROWS_NV2 <= rows; r += KERNEL_ROWS_NV2) {
             /* the argmin of both vectors at once, no running best */
             VEC acc[KERNEL_ROWS_NV2][2];
-            KFN(scores_r2_)(xc + r * d, d, ct, bias, kp, 0, acc);
+            KFN(scores_r2_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, 0, acc);
             for (int p = 0; p < KERNEL_ROWS_NV2; p++)
                 labels[r + p] = HARGMIN2(acc[p][0], acc[p][1]);
         }
@@ -120,11 +135,11 @@ static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const
         }
         int64_t v = 0;
         for (; v + NB <= nv; v += NB)
-            KFN(block_pn_)(xc + r * d, d, ct, bias, kp, v, best, besti);
+            KFN(block_pn_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
         for (; v + 2 <= nv; v += 2)
-            KFN(block_p2_)(xc + r * d, d, ct, bias, kp, v, best, besti);
+            KFN(block_p2_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
         for (; v < nv; v++)
-            KFN(block_p1_)(xc + r * d, d, ct, bias, kp, v, best, besti);
+            KFN(block_p1_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
 #if defined(HARGMIN_P4) && P == 4
         HARGMIN_P4(best, besti, labels + r);
 #else
@@ -137,11 +152,37 @@ static void KFN(assign)(const T *xc, int64_t rows, int64_t d, const T *ct, const
         IVEC besti[1] = {IDX(0)};
         int64_t v = 0;
         for (; v + NB <= nv; v += NB)
-            KFN(block_1n_)(xc + r * d, d, ct, bias, kp, v, best, besti);
+            KFN(block_1n_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
         for (; v < nv; v++)
-            KFN(block_11_)(xc + r * d, d, ct, bias, kp, v, best, besti);
+            KFN(block_11_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
         labels[r] = HARGMIN(best[0], besti[0]);
     }
+}
+
+/* mean NULL: xc is centred already (rows of d, contiguous) */
+static void KFN(assign)(const T *xc, int64_t rows, int64_t stride, int64_t d, const T *mean,
+                        const T *ct, const T *bias, int64_t kp, int32_t *labels)
+{
+    if (mean)
+        KFN(assign_body_)(xc, rows, stride, d, mean, 1, ct, bias, kp, labels);
+    else
+        KFN(assign_body_)(xc, rows, d, d, NULL, 0, ct, bias, kp, labels);
+}
+
+/* Whether assign should centre on the way in at kp columns: the
+ * subtraction is repeated for each register block of centroid vectors a row
+ * meets, so it pays only where one block holds them all and feeds several
+ * FMAs a value (docs/performance.md, "Centring on the way in": with one
+ * vector the subtraction cost as much as the copy it saves, 1.46x at AVX2
+ * d = 32, k = 8; two blocks or more lost 6% at AVX2 d = 8, k = 64). */
+static int KFN(centre_in)(int64_t kp)
+{
+    const int64_t nv = kp / L;
+#ifdef KERNEL_ROWS_NV2
+    if (nv == 2)
+        return 1;
+#endif
+    return nv > 1 && nv == NB;
 }
 
 static void KFN(argmin)(const T *scores, int64_t rows, const T *bias, int64_t kp,

@@ -61,11 +61,19 @@ typedef struct strata__kernels {
                        float *out);
     void (*center_f64)(const double *x, int64_t rows, int64_t stride, int64_t d, const double *mean,
                        double *out);
-    /* labels[r] = argmin_j bias[j] + xc[r] . ct[:, j]  (xc contiguous rows x d) */
-    void (*assign_f32)(const float *xc, int64_t rows, int64_t d, const float *ct, const float *bias,
-                       int64_t kp, int32_t *labels);
-    void (*assign_f64)(const double *xc, int64_t rows, int64_t d, const double *ct,
-                       const double *bias, int64_t kp, int32_t *labels);
+    /* labels[r] = argmin_j bias[j] + x'[r] . ct[:, j], row r at x + r * stride;
+     * x' = x - mean computed on the way in where mean is not NULL (the bits
+     * of center_* then assign_* on its copy), else x' = x. */
+    void (*assign_f32)(const float *x, int64_t rows, int64_t stride, int64_t d, const float *mean,
+                       const float *ct, const float *bias, int64_t kp, int32_t *labels);
+    void (*assign_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
+                       const double *mean, const double *ct, const double *bias, int64_t kp,
+                       int32_t *labels);
+    /* Whether assign_* with a mean (centring on the way in) was measured
+     * faster than center_* and assign_* on the copy, at kp columns (NULL:
+     * never). */
+    int (*centre_in_f32)(int64_t kp);
+    int (*centre_in_f64)(int64_t kp);
     /* labels[r] = argmin_j bias[j] + scores[r*kp + j] (after a GEMM) */
     void (*argmin_f32)(const float *scores, int64_t rows, const float *bias, int64_t kp,
                        int32_t *labels);

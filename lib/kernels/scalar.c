@@ -14,6 +14,8 @@
 #define VLOAD(p) (*(p))
 #define VSTORE(p, v) (*(p) = (v))
 #define VFMA(a, b, c) ((a) * (b) + (c))
+#define VSUB(a, b) ((a) - (b))
+#define KEEP_VECTOR(v) ((void)0)
 #define IVEC int32_t
 #define IDX(base) (base)
 #define UPDATE_BEST(acc, best, besti, idx) \
@@ -51,6 +53,7 @@ const strata__kernels strata__kernels_scalar = {
     STRATA_KERNEL_SCALAR, 1, 1,
     center_f32_scalar, center_f64_scalar,
     assign_f32_scalar, assign_f64_scalar,
+    centre_in_f32_scalar, centre_in_f64_scalar,
     argmin_f32_scalar, argmin_f64_scalar,
     scores_f32_scalar, scores_f64_scalar,
     accumulate_f32_scalar, accumulate_f64_scalar,

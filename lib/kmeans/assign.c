@@ -141,40 +141,65 @@ void strata__tables_set_centroids(strata__tables *t, const double *c)
     t->centroids = c;
 }
 
+void strata__assign_fused_rows(const strata__tables *t, const strata__data *X, int64_t r0,
+                               int64_t rows, int tid, int32_t *lab)
+{
+    const strata__kernels *kn = t->kern;
+    const int64_t d = t->d, kp = t->kp;
+    if (t->dtype == STRATA_FLOAT32) {
+        const float *x = strata__row(X, r0);
+        if (kn->centre_in_f32(kp)) {
+            kn->assign_f32(x, rows, X->stride, d, t->mean, t->ct, t->bias, kp, lab);
+        } else {
+            kn->center_f32(x, rows, X->stride, d, t->mean, t->xc[tid]);
+            kn->assign_f32(t->xc[tid], rows, d, d, NULL, t->ct, t->bias, kp, lab);
+        }
+    } else {
+        const double *x = strata__row(X, r0);
+        if (kn->centre_in_f64(kp)) {
+            kn->assign_f64(x, rows, X->stride, d, t->mean, t->ct, t->bias, kp, lab);
+        } else {
+            kn->center_f64(x, rows, X->stride, d, t->mean, t->xc[tid]);
+            kn->assign_f64(t->xc[tid], rows, d, d, NULL, t->ct, t->bias, kp, lab);
+        }
+    }
+}
+
 /* Label rows [r0, r0 + rows) into lab using thread tid's scratch. */
 static void label_block(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
                         int tid, int32_t *lab)
 {
     const strata__kernels *kn = t->kern;
     const int64_t d = t->d, kp = t->kp;
+    if (t->assign == STRATA_ASSIGN_FUSED &&
+        !(t->dtype == STRATA_FLOAT32 ? kn->assign_few_f32 && kn->few_f32(t->k, d)
+                                     : kn->assign_few_f64 && kn->few_f64(t->k, d))) {
+        strata__assign_fused_rows(t, X, r0, rows, tid, lab);
+        return;
+    }
+    /* Centring streams the rows in order (the transposing kernel reading
+     * them straight from memory, 64 bytes per row at a time, measured 1.5x
+     * slower at d = 32). Rows in lanes pay a transpose to save a horizontal
+     * argmin per row; each kernel table says where that was measured to pay. */
     if (t->dtype == STRATA_FLOAT32) {
         float *xc = t->xc[tid];
-        /* Centring streams the rows in order (the transposing kernel reading
-         * them straight from memory, 64 bytes per row at a time, measured
-         * 1.5x slower at d = 32). */
         kn->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        if (t->assign == STRATA_ASSIGN_FUSED && kn->assign_few_f32 && kn->few_f32(t->k, d)) {
+        if (t->assign == STRATA_ASSIGN_FUSED) {
             kn->assign_few_f32(xc, rows, d, t->ct, t->bias, t->k, kp, lab);
-        } else if (t->assign == STRATA_ASSIGN_GEMM) {
+        } else {
             float *s = t->scores[tid];
             t->blas->sgemm((int)rows, (int)kp, (int)d, xc, (int)d, t->ct, (int)kp, s, (int)kp);
             kn->argmin_f32(s, rows, t->bias, kp, lab);
-        } else {
-            kn->assign_f32(xc, rows, d, t->ct, t->bias, kp, lab);
         }
     } else {
         double *xc = t->xc[tid];
         kn->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        /* Rows in lanes pay a transpose to save a horizontal argmin per row;
-         * each kernel table says where that was measured to pay. */
-        if (t->assign == STRATA_ASSIGN_FUSED && kn->assign_few_f64 && kn->few_f64(t->k, d)) {
+        if (t->assign == STRATA_ASSIGN_FUSED) {
             kn->assign_few_f64(xc, rows, d, t->ct, t->bias, t->k, kp, lab);
-        } else if (t->assign == STRATA_ASSIGN_GEMM) {
+        } else {
             double *s = t->scores[tid];
             t->blas->dgemm((int)rows, (int)kp, (int)d, xc, (int)d, t->ct, (int)kp, s, (int)kp);
             kn->argmin_f64(s, rows, t->bias, kp, lab);
-        } else {
-            kn->assign_f64(xc, rows, d, t->ct, t->bias, kp, lab);
         }
     }
 }

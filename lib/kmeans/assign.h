@@ -71,6 +71,12 @@ int strata__assign_pass(const strata__tables *t, const strata__data *X, int32_t 
 int strata__assign_pass_src(const strata__tables *t, const strata__rowsrc *src, int32_t *labels,
                             double *totals, int mode, char *msg);
 
+/* The fused kernel's labels of rows [r0, r0 + rows) of X (rows <=
+ * STRATA__BLOCK_ROWS) into lab, on thread tid (its centring scratch where
+ * the kernel does not centre on the way in), whatever t->assign says. */
+void strata__assign_fused_rows(const strata__tables *t, const strata__data *X, int64_t r0,
+                               int64_t rows, int tid, int32_t *lab);
+
 /* Labels rows [r0, r0 + rows) (rows <= STRATA__BLOCK_ROWS) into lab, on
  * thread tid, in place of the tables' kernel; the pass's `labels` still hold
  * the rows' previous labels. The bounded algorithms (kmeans/hamerly.c) use

@@ -531,13 +531,7 @@ static void kp_update_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t en
         int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
         int64_t next_end = r0 + rows + STRATA__BLOCK_ROWS;
         strata__prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
-        if (X->dtype == STRATA_FLOAT32) {
-            t->kern->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, t->xc[tid]);
-            t->kern->assign_f32(t->xc[tid], rows, d, t->ct, t->bias, t->kp, lab);
-        } else {
-            t->kern->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, t->xc[tid]);
-            t->kern->assign_f64(t->xc[tid], rows, d, t->ct, t->bias, t->kp, lab);
-        }
+        strata__assign_fused_rows(t, X, r0, rows, tid, lab);
         for (int64_t r = 0; r < rows; r++) {
             const int64_t i = r0 + r;
             const double *cc = c->cand + (int64_t)lab[r] * d;
