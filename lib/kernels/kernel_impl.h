@@ -41,6 +41,7 @@
             for (int p = 0; p < PR; p++)                                                      \
                 acc[p][b] = bi;                                                               \
         }                                                                                     \
+        _Pragma("GCC unroll 4")                                                               \
         for (int64_t f = 0; f < d; f++) {                                                     \
             const T *c = ct + f * kp + v * L;                                                 \
             VEC cv[NV];                                                                       \
