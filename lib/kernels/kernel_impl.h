@@ -173,7 +173,7 @@ static void KFN(assign)(const T *xc, int64_t rows, int64_t stride, int64_t d, co
 /* Whether assign should centre on the way in at kp columns: the
  * subtraction is repeated for each register block of centroid vectors a row
  * meets, so it pays only where one block holds them all and feeds several
- * FMAs a value (docs/performance.md, "Centring on the way in": with one
+ * FMAs a value (docs/performance.md, "Zen 5, session 11": with one
  * vector the subtraction cost as much as the copy it saves, 1.46x at AVX2
  * d = 32, k = 8; two blocks or more lost 6% at AVX2 d = 8, k = 64). */
 static int KFN(centre_in)(int64_t kp)

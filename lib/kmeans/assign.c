@@ -144,6 +144,8 @@ void strata__tables_set_centroids(strata__tables *t, const double *c)
     t->centroids = c;
 }
 
+/* Centred on the way in where the kernel says that pays (no copy written
+ * and read back), else into the thread's scratch first: the same bits. */
 void strata__assign_fused_rows(const strata__tables *t, const strata__data *X, int64_t r0,
                                int64_t rows, int tid, int32_t *lab)
 {
@@ -300,8 +302,9 @@ static uint64_t moved_bits(const int32_t *lab, const int32_t *old, int64_t n)
  * row order (so the same labels give the same bits); the old label is
  * replaced. Returns how many changed. Most rows keep their label: the
  * moved ones of 64 rows are found at once as bits and visited in order
- * (a branch per row or per group of 16, as before, mispredicted so often
- * that a moved row cost ~20 ns, docs/performance.md "Moved rows as bits"). */
+ * (a branch per group of 16 rows and a loop over the group's moved rows,
+ * as before, mispredicted so often that a moved row cost ~24 ns at 3%
+ * moved, 18 ns now; docs/performance.md, "Zen 5, session 11"). */
 static int64_t move_rows(const strata__data *X, int64_t r0, int64_t rows, const int32_t *lab,
                          int32_t *old, int64_t d, double *sums, double *wsum, double *moved)
 {
