@@ -7,6 +7,8 @@
 #include "strata.h"
 
 #define KERNEL_OWN_ROW_OPS
+/* kernel_impl.h's empty asm, with all 32 vector registers allowed */
+#define KEEP_VECTOR(v) __asm__("" : "+v"(v))
 
 #include "kernels/narrow_rows_impl.h"
 

@@ -70,8 +70,7 @@ typedef struct strata__kernels {
                        const double *mean, const double *ct, const double *bias, int64_t kp,
                        int32_t *labels);
     /* Whether assign_* with a mean (centring on the way in) was measured
-     * faster than center_* and assign_* on the copy, at kp columns (NULL:
-     * never). */
+     * faster than center_* and assign_* on the copy, at kp columns. */
     int (*centre_in_f32)(int64_t kp);
     int (*centre_in_f64)(int64_t kp);
     /* labels[r] = argmin_j bias[j] + scores[r*kp + j] (after a GEMM) */
