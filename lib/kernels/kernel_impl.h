@@ -86,7 +86,7 @@ KERNEL_SCORES(KFN(scores_r2_), KERNEL_ROWS_NV2, 2)
 #endif
 
 static inline __attribute__((always_inline)) void KFN(assign_body_)(
-    const T *xc, int64_t rows, int64_t stride, int64_t d, const T *mean, const int CENTRE,
+    const T *x, int64_t rows, int64_t stride, int64_t d, const T *mean, const int CENTRE,
     const T *ct, const T *bias, int64_t kp, int32_t *labels)
 {
     const int64_t nv = kp / L;
@@ -102,7 +102,7 @@ static inline __attribute__((always_inline)) void KFN(assign_body_)(
                 best[p] = VINF();
                 besti[p] = IDX(0);
             }
-            KFN(block_81_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, 0, best, besti);
+            KFN(block_81_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, 0, best, besti);
 #ifdef HARGMIN_P4_IOTA
             /* the lanes are the indices */
             HARGMIN_P4_IOTA(best, labels + r);
@@ -121,7 +121,7 @@ static inline __attribute__((always_inline)) void KFN(assign_body_)(
         for (; r + KERNEL_ROWS_NV2 <= rows; r += KERNEL_ROWS_NV2) {
             /* the argmin of both vectors at once, no running best */
             VEC acc[KERNEL_ROWS_NV2][2];
-            KFN(scores_r2_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, 0, acc);
+            KFN(scores_r2_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, 0, acc);
             for (int p = 0; p < KERNEL_ROWS_NV2; p++)
                 labels[r + p] = HARGMIN2(acc[p][0], acc[p][1]);
         }
@@ -136,11 +136,11 @@ static inline __attribute__((always_inline)) void KFN(assign_body_)(
         }
         int64_t v = 0;
         for (; v + NB <= nv; v += NB)
-            KFN(block_pn_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
+            KFN(block_pn_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
         for (; v + 2 <= nv; v += 2)
-            KFN(block_p2_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
+            KFN(block_p2_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
         for (; v < nv; v++)
-            KFN(block_p1_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
+            KFN(block_p1_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
 #if defined(HARGMIN_P4) && P == 4
         HARGMIN_P4(best, besti, labels + r);
 #else
@@ -153,21 +153,21 @@ static inline __attribute__((always_inline)) void KFN(assign_body_)(
         IVEC besti[1] = {IDX(0)};
         int64_t v = 0;
         for (; v + NB <= nv; v += NB)
-            KFN(block_1n_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
+            KFN(block_1n_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
         for (; v < nv; v++)
-            KFN(block_11_)(xc + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
+            KFN(block_11_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, best, besti);
         labels[r] = HARGMIN(best[0], besti[0]);
     }
 }
 
-/* mean NULL: xc is centred already (rows of d, contiguous) */
-static void KFN(assign)(const T *xc, int64_t rows, int64_t stride, int64_t d, const T *mean,
+/* mean NULL: the rows are centred already */
+static void KFN(assign)(const T *x, int64_t rows, int64_t stride, int64_t d, const T *mean,
                         const T *ct, const T *bias, int64_t kp, int32_t *labels)
 {
     if (mean)
-        KFN(assign_body_)(xc, rows, stride, d, mean, 1, ct, bias, kp, labels);
+        KFN(assign_body_)(x, rows, stride, d, mean, 1, ct, bias, kp, labels);
     else
-        KFN(assign_body_)(xc, rows, d, d, NULL, 0, ct, bias, kp, labels);
+        KFN(assign_body_)(x, rows, stride, d, NULL, 0, ct, bias, kp, labels);
 }
 
 /* Whether assign should centre on the way in at kp columns: the

@@ -115,50 +115,13 @@ static inline double select_lt(double a, double b, double x, double y)
 #endif
 }
 
-/* Rows [r0, r0 + rows) of a pass, their distances in out: closest and the
- * trials' potentials (pp_pass_chunk). F32: closest is closest32 (a
- * constant, so the stores and roundings have no branch). Whether a centre
- * is closer is as good as random, so the choices are selects, not branches
- * (a mispredicted branch per trial and row was most of a seeding pass);
- * round(dd) is the value pp_round() gives, computed whether used or not. */
-static inline __attribute__((always_inline)) void pp_rows(const pp_ctx *c, const double *out,
-                                                          int64_t r0, int64_t rows,
-                                                          const double *wv, double *pot,
-                                                          const int F32)
-{
-    const int64_t m = c->m, kp = c->t->kp, p = c->pending;
-    float *c32 = c->closest32;
-    double *c64 = c->closest;
-    for (int64_t r = 0; r < rows; r++) {
-        const int64_t i = r0 + r;
-        const double *o = out + r * kp;
-        double ci = c->first ? INFINITY : F32 ? (double)c32[i] : c64[i];
-        if (p) {
-            const double d0 = F32 ? (double)(float)o[0] : o[0];
-            ci = select_lt(o[0], ci, d0, ci);
-        }
-        if (F32)
-            c32[i] = (float)ci;
-        else
-            c64[i] = ci;
-        const double w = wv ? wv[i] : 1.0;
-        if (w == 0.0)
-            continue;
-        if (m == 0)
-            pot[0] += w * ci;
-        for (int64_t t = 0; t < m; t++) {
-            /* round(min(dd, ci)) = min(round(dd), ci): ci is stored already */
-            const double dd = o[p + t], rd = F32 ? (double)(float)dd : dd;
-            pot[t] += w * select_lt(dd, ci, rd, ci);
-        }
-    }
-}
-
 static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                           double *partial)
 {
     const pp_ctx *c = vctx;
     const strata__data *X = strata__chunk_view(c->X, tid);
+    const int64_t m = c->m, kp = c->t->kp, p = c->pending;
+    const double *wv = X->w;
     double *out = c->out[tid], *xnorm = c->xnorm[tid];
     double *pot = c->chunk_pot + chunk * c->stride;
     for (int64_t t = 0; t < c->stride; t++)
@@ -168,12 +131,29 @@ static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end,
         int64_t next_end = r0 + rows + STRATA__BLOCK_ROWS;
         strata__prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
         strata__tables_dist2(c->t, X, r0, rows, tid, xnorm, out);
-        if (c->closest32)
-            pp_rows(c, out, r0, rows, X->w, pot, 1);
-        else
-            pp_rows(c, out, r0, rows, X->w, pot, 0);
+        for (int64_t r = 0; r < rows; r++) {
+            const int64_t i = r0 + r;
+            const double *o = out + r * kp;
+            double ci = c->first ? INFINITY : pp_get(c, i);
+            /* Whether a centre is closer is as good as random: selects, not
+             * branches (a mispredicted branch per trial and row was most of
+             * a seeding pass); pp_round() made whether used or not */
+            if (p)
+                ci = select_lt(o[0], ci, pp_round(c, o[0]), ci);
+            pp_set(c, i, ci);
+            const double w = wv ? wv[i] : 1.0;
+            if (w == 0.0)
+                continue;
+            if (m == 0)
+                pot[0] += w * ci;
+            for (int64_t t = 0; t < m; t++) {
+                /* round(min(dd, ci)) = min(round(dd), ci): ci is stored already */
+                const double dd = o[p + t];
+                pot[t] += w * select_lt(dd, ci, pp_round(c, dd), ci);
+            }
+        }
     }
-    for (int64_t t = 0; t < c->m; t++)
+    for (int64_t t = 0; t < m; t++)
         partial[t] = pot[t];
 }
 
