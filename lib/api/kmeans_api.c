@@ -9,6 +9,7 @@
 #include "core/status.h"
 #include "io/h5.h"
 #include "api/kmeans_handle.h"
+#include "kmeans/gaps.h"
 #include "kmeans/kmeans.h"
 #include "api/api_internal.h"
 #include "api/params.h"
@@ -316,6 +317,8 @@ static int make_cfg(strata_kmeans *km, strata__kmeans_cfg *cfg)
         .max_no_improvement = km->max_no_improvement,
         .reassignment_ratio = km->reassignment_ratio,
         .chain_length = km->chain_length, .steps = km->steps,
+        /* a stream without a budget keeps Hamerly's gaps (the plan may not) */
+        .stream_gaps = 1,
         /* a memory stream's mini-batch window: a block's rows (fit_stream sizes a file's) */
         .window_rows = (km->block_rows + STRATA__CHUNK_ROWS - 1) / STRATA__CHUNK_ROWS *
                        STRATA__CHUNK_ROWS};
@@ -405,6 +408,8 @@ void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const stra
 #define FIT_FIXED_BYTES ((int64_t)24 << 20)
 /* Largest streamed block buffer (two are kept). */
 #define STREAM_BLOCK_BYTES ((int64_t)64 << 20)
+/* The smallest blocks a streamed fit accepts to keep Hamerly's gaps. */
+#define GAPS_MIN_BLOCK ((int64_t)8 << 20)
 
 static int64_t fixed_bytes(const strata_kmeans *km, int64_t d)
 {
@@ -451,9 +456,18 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
                                     STRATA__CHUNK_ROWS, mb ? " or of one mini-batch" : "",
                                     (long long)fixed_bytes(km, d),
                                     mb ? " and the mini-batch init subsets" : "");
+            /* Hamerly's gaps (2 bytes a row, kmeans/gaps.h), where AUTO or
+             * HAMERLY would keep them, if the budget holds them with blocks
+             * of 8 MiB (or the smallest) left */
+            const int64_t gaps_left = km->memory - state - STRATA__GAP_BYTES * n;
+            const int bounded = cfg->algorithm == STRATA_ALGO_AUTO ||
+                                cfg->algorithm == STRATA_ALGO_HAMERLY;
+            cfg->stream_gaps = bounded && gaps_left / 4 >= (min_rest > GAPS_MIN_BLOCK ? min_rest
+                                                                                   : GAPS_MIN_BLOCK);
+            const int64_t left = cfg->stream_gaps ? gaps_left : km->memory - state;
             /* a quarter each: the allocator's and HDF5's slack stays in the budget */
-            if (block > (km->memory - state) / 4)
-                block = (km->memory - state) / 4;
+            if (block > left / 4)
+                block = left / 4;
             /* Mini-batch: its window and one block (the gather's) take the half
              * a walk's two blocks take: the fewer sweeps the better. */
             if (mb)
@@ -466,7 +480,8 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
 }
 
 int strata__kmeans_plan(strata_kmeans *km, const strata__h5_rows_info *info, int64_t extra_loaded,
-                        int64_t extra_streamed, int64_t *block_rows, int64_t *window_rows)
+                        int64_t extra_streamed, int64_t *block_rows, int64_t *window_rows,
+                        int *gaps)
 {
     strata__kmeans_cfg cfg;
     int rc = make_cfg(km, &cfg);
@@ -485,16 +500,19 @@ int strata__kmeans_plan(strata_kmeans *km, const strata__h5_rows_info *info, int
         if (!(rc = check_fit_shape(km, info->n, info->d)))
             rc = stream_block_rows(km, info, &cfg, extra_streamed, block_rows);
     *window_rows = cfg.window_rows;
+    *gaps = cfg.stream_gaps;
     return rc;
 }
 
-int strata__kmeans_fit_rows(strata_kmeans *km, const strata__rowsrc *src, int64_t window_rows)
+int strata__kmeans_fit_rows(strata_kmeans *km, const strata__rowsrc *src, int64_t window_rows,
+                            int gaps)
 {
     strata__kmeans_cfg cfg;
     int rc = make_cfg(km, &cfg);
     if (rc || (rc = check_fit_shape(km, src->mem.n, src->mem.d)))
         return rc;
     cfg.window_rows = window_rows;
+    cfg.stream_gaps = gaps;
     strata__rowsrc with_steps = *src;
     with_steps.steps = &km->steps; /* READ per block of every pass */
     strata__kmeans_model m = {0};
@@ -535,10 +553,11 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
     strata__h5_rows *st;
     strata__h5_rows_info info;
     int64_t rows, window;
+    int gaps;
     int rc = make_cfg(km, &(strata__kmeans_cfg){0});
     if (rc || (rc = strata__h5_rows_open(path, dataset, &st, &info, km->msg)))
         return rc;
-    if ((rc = strata__kmeans_plan(km, &info, 0, 0, &rows, &window))) {
+    if ((rc = strata__kmeans_plan(km, &info, 0, 0, &rows, &window, &gaps))) {
     } else if (!rows) {
         strata__h5_rows_close(st);
         st = NULL;
@@ -550,7 +569,7 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
     } else {
         strata__rowsrc src;
         strata__h5_rows_rowsrc(st, info.dtype, rows, &src);
-        rc = strata__kmeans_fit_rows(km, &src, window);
+        rc = strata__kmeans_fit_rows(km, &src, window, gaps);
     }
     strata__h5_rows_close(st);
     if (!rc)

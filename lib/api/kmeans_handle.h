@@ -27,13 +27,18 @@ void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const stra
  * already checked against the shape then). extra_loaded, extra_streamed:
  * bytes a row the caller holds besides the rows and the fit's state (row
  * keys), in either case. *window_rows: a streamed mini-batch fit's window of
- * gathered rows (0: one block's rows), to pass to strata__kmeans_fit_rows(). */
+ * gathered rows (0: one block's rows), and *gaps whether a streamed fit may
+ * keep Hamerly's gaps (2 bytes a row, kmeans/gaps.h) within the budget, to
+ * pass to strata__kmeans_fit_rows(). */
 int strata__kmeans_plan(strata_kmeans *km, const strata__h5_rows_info *info, int64_t extra_loaded,
-                        int64_t extra_streamed, int64_t *block_rows, int64_t *window_rows);
+                        int64_t extra_streamed, int64_t *block_rows, int64_t *window_rows,
+                        int *gaps);
 
 /* Fit the rows of src with the handle's parameters (k and given centroids
- * checked against its shape) and make the result the model. */
-int strata__kmeans_fit_rows(strata_kmeans *km, const strata__rowsrc *src, int64_t window_rows);
+ * checked against its shape) and make the result the model; window_rows and
+ * gaps: the plan's. */
+int strata__kmeans_fit_rows(strata_kmeans *km, const strata__rowsrc *src, int64_t window_rows,
+                            int gaps);
 
 /* The handle's step callback (strata_kmeans_set_step_progress()). */
 const strata__steps *strata__kmeans_steps(const strata_kmeans *km);

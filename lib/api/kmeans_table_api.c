@@ -65,6 +65,7 @@ static int fit_table(strata_kmeans *km, const char *path, const char *table,
     strata__h5_frame head;
     strata__h5_rows_info info;
     int64_t rows, window, memory = 0, block_rows = 0;
+    int gaps;
     /* no budget, no forced blocks: always loaded; skip the columns' open */
     if (strata_kmeans_get_int(km, STRATA_KMEANS_MEMORY, &memory) == STRATA_OK &&
         strata_kmeans_get_int(km, STRATA_KMEANS_BLOCK_ROWS, &block_rows) == STRATA_OK &&
@@ -78,7 +79,7 @@ static int fit_table(strata_kmeans *km, const char *path, const char *table,
     const int64_t key_bytes = head.key ? 8 : 0;
     rc = strata__frame_check_head(&head, path, msg);
     if (!rc)
-        rc = strata__kmeans_plan(km, &info, 2 * key_bytes, key_bytes, &rows, &window);
+        rc = strata__kmeans_plan(km, &info, 2 * key_bytes, key_bytes, &rows, &window, &gaps);
     if (!rc && !rows) {
         strata__h5_cols_close(cols);
         strata__h5_frame_free(&head);
@@ -88,7 +89,7 @@ static int fit_table(strata_kmeans *km, const char *path, const char *table,
         table_stream t = {cols, &head, path};
         strata__rowsrc src = {.mem = {STRATA_FLOAT64, NULL, info.n, info.d, info.d, NULL, 0},
                               .ops = &table_ops, .impl = &t, .block_rows = rows};
-        rc = strata__kmeans_fit_rows(km, &src, window);
+        rc = strata__kmeans_fit_rows(km, &src, window, gaps);
     }
     strata__h5_cols_close(cols);
     if (!rc) {

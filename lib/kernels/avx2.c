@@ -78,9 +78,49 @@ static inline int32_t hargmin2_f32(__m256 a, __m256 b)
     return (int32_t)__builtin_ctz(eq);
 }
 #define HARGMIN2(a, b) hargmin2_f32(a, b)
+/* The minimum of v in every lane. */
+static inline __m256 hmin_f32(__m256 v)
+{
+    __m256 m = _mm256_min_ps(v, _mm256_permute2f128_ps(v, v, 1));
+    m = _mm256_min_ps(m, _mm256_permute_ps(m, 0x4E));
+    return _mm256_min_ps(m, _mm256_permute_ps(m, 0xB1));
+}
+
+/* Of one vector's scores (column = lane): the label (the first lane holding
+ * the minimum), its score, and the lowest score of the other lanes. */
+static inline void top2_1_f32(__m256 v, int32_t *lab, float *s1, float *s2)
+{
+    const __m256 m = hmin_f32(v);
+    const int j = __builtin_ctz((unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, m, _CMP_EQ_OQ)));
+    const __m256 at = _mm256_castsi256_ps(_mm256_cmpeq_epi32(
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(j)));
+    *lab = j;
+    *s1 = _mm256_cvtss_f32(m);
+    *s2 = _mm256_cvtss_f32(hmin_f32(_mm256_blendv_ps(v, _mm256_set1_ps(INFINITY), at)));
+}
+
+/* The same of two vectors, a: columns 0..7, b: 8..15 (the first column
+ * holding the minimum: a's lanes, then b's, bits 8..15). */
+static inline void top2_2_f32(__m256 a, __m256 b, int32_t *lab, float *s1, float *s2)
+{
+    const __m256 m = hmin_f32(_mm256_min_ps(a, b));
+    const unsigned eqb = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(b, m, _CMP_EQ_OQ)) << 8;
+    const unsigned eqa = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, m, _CMP_EQ_OQ));
+    const int j = __builtin_ctz(eqa | eqb);
+    const __m256 at = _mm256_castsi256_ps(_mm256_cmpeq_epi32(
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(j & 7)));
+    *lab = j;
+    *s1 = _mm256_cvtss_f32(m);
+    /* lane j & 7 offers its other column, every other lane its lower one */
+    *s2 = _mm256_cvtss_f32(hmin_f32(_mm256_blendv_ps(_mm256_min_ps(a, b), _mm256_max_ps(a, b), at)));
+}
+#define TOP2_1(v, lab, s1, s2) top2_1_f32(v, lab, s1, s2)
+#define TOP2_2(a, b, lab, s1, s2) top2_2_f32(a, b, lab, s1, s2)
 #include "kernels/kernel_impl.h"
 #undef KERNEL_ROWS_NV2
 #undef HARGMIN2
+#undef TOP2_1
+#undef TOP2_2
 #undef HARGMIN_P4_IOTA
 #undef T
 #undef SFX
@@ -495,6 +535,7 @@ const strata__kernels strata__kernels_avx2 = {
     STRATA_KERNEL_AVX2, 8, 4,
     center_rows_f32_avx2, center_rows_f64_avx2,
     assign_f32_avx2, assign_f64_avx2,
+    assign2_f32_avx2, assign2_f64_avx2,
     centre_in_f32_avx2, centre_in_f64_avx2,
     argmin_f32_avx2, argmin_f64_avx2,
     scores_f32_avx2, scores_f64_avx2,

@@ -510,9 +510,21 @@ static inline void hargmin4_f32(const __m512 *best, const __m512i *besti, int32_
 }
 #define HARGMIN_P4(best, besti, out) hargmin4_f32(best, besti, out)
 #define HARGMIN_P4_IOTA(best, out) hargmin4_iota_f32(best, out)
+/* Of one vector's scores (column = lane): the label (the first lane holding
+ * the minimum), its score, and the lowest score of the other lanes. */
+static inline void top2_1_f32(__m512 v, int32_t *lab, float *s1, float *s2)
+{
+    const float m = _mm512_reduce_min_ps(v);
+    const int j = __builtin_ctz((unsigned)_mm512_cmp_ps_mask(v, _mm512_set1_ps(m), _CMP_EQ_OQ));
+    *lab = j;
+    *s1 = m;
+    *s2 = _mm512_reduce_min_ps(_mm512_mask_mov_ps(v, (__mmask16)(1u << j), _mm512_set1_ps(INFINITY)));
+}
+#define TOP2_1(v, lab, s1, s2) top2_1_f32(v, lab, s1, s2)
 #include "kernels/kernel_impl.h"
 #undef HARGMIN_P4
 #undef HARGMIN_P4_IOTA
+#undef TOP2_1
 #undef T
 #undef SFX
 #undef VEC
@@ -612,6 +624,7 @@ const strata__kernels strata__kernels_avx512 = {
     STRATA_KERNEL_AVX512, 16, 8,
     center_f32_avx512, center_f64_avx512,
     assign_f32_avx512, assign_f64_avx512,
+    assign2_f32_avx512, assign2_f64_avx512,
     centre_in_f32_avx512, centre_in_f64_avx512,
     argmin_f32_avx512, argmin_f64_avx512,
     scores_f32_avx512, scores_f64_avx512,

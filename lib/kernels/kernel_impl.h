@@ -15,6 +15,10 @@
  *   KERNEL_ROWS_NV2, HARGMIN2(a, b) optional, together: rows at a time against two
  *                                   vectors, and the lowest index holding the minimum
  *                                   of the 2 L scores a (indices 0..L-1) and b (L..2L-1)
+ *   TOP2_1(v, lab, s1, s2)          optional: of the L scores v (indices 0..L-1), the
+ *                                   label (as HARGMIN), its score and the lowest other
+ *                                   score (equal to it on a tie) into *lab, *s1, *s2
+ *   TOP2_2(a, b, lab, s1, s2)       optional, with KERNEL_ROWS_NV2: the same of 2 L scores
  * and may define KERNEL_OWN_ROW_OPS to supply its own center/accumulate. */
 /* An empty asm that takes v as a vector register: the compiler must
  * broadcast from memory first (a load) rather than subtract in a scalar
@@ -168,6 +172,80 @@ static void KFN(assign)(const T *x, int64_t rows, int64_t stride, int64_t d, con
         KFN(assign_body_)(x, rows, stride, d, mean, 1, ct, bias, kp, labels);
     else
         KFN(assign_body_)(x, rows, stride, d, NULL, 0, ct, bias, kp, labels);
+}
+
+/* The label (lowest index among the minima) and the two lowest of n
+ * scores s of columns j0.., folded into the running (*b1, *i1, *b2) of a row:
+ * b2 takes a score equal to b1 (a tie), so b1 == b2 says so. */
+static inline void KFN(top2_scan_)(const T *s, int64_t n, int64_t j0, T *b1, int32_t *i1, T *b2)
+{
+    for (int64_t j = 0; j < n; j++) {
+        const T v = s[j];
+        if (v < *b1) {
+            *b2 = *b1;
+            *b1 = v;
+            *i1 = (int32_t)(j0 + j);
+        } else if (v < *b2) {
+            *b2 = v;
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void KFN(assign2_body_)(
+    const T *x, int64_t rows, int64_t stride, int64_t d, const T *mean, const int CENTRE,
+    const T *ct, const T *bias, int64_t kp, int32_t *labels, T *s1, T *s2)
+{
+    const int64_t nv = kp / L;
+    int64_t r = 0;
+#ifdef TOP2_1
+    if (nv == 1)
+        for (; r + 2 * P <= rows; r += 2 * P) {
+            VEC acc[2 * P][1];
+            KFN(scores_81_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, 0, acc);
+            for (int p = 0; p < 2 * P; p++)
+                TOP2_1(acc[p][0], labels + r + p, s1 + r + p, s2 + r + p);
+        }
+#endif
+#if defined(KERNEL_ROWS_NV2) && defined(TOP2_2)
+    if (nv == 2)
+        for (; r + KERNEL_ROWS_NV2 <= rows; r += KERNEL_ROWS_NV2) {
+            VEC acc[KERNEL_ROWS_NV2][2];
+            KFN(scores_r2_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, 0, acc);
+            for (int p = 0; p < KERNEL_ROWS_NV2; p++)
+                TOP2_2(acc[p][0], acc[p][1], labels + r + p, s1 + r + p, s2 + r + p);
+        }
+#endif
+    for (; r < rows; r++) { /* any shape: a row at a time, its scores scanned */
+        T b1 = (T)INFINITY, b2 = (T)INFINITY, buf[NB * L];
+        int32_t i1 = 0;
+        int64_t v = 0;
+        for (; v + NB <= nv; v += NB) {
+            VEC acc[1][NB];
+            KFN(scores_1n_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, acc);
+            for (int b = 0; b < NB; b++)
+                VSTORE(buf + b * L, acc[0][b]);
+            KFN(top2_scan_)(buf, NB * L, v * L, &b1, &i1, &b2);
+        }
+        for (; v < nv; v++) {
+            VEC acc[1][1];
+            KFN(scores_11_)(x + r * stride, stride, d, mean, CENTRE, ct, bias, kp, v, acc);
+            VSTORE(buf, acc[0][0]);
+            KFN(top2_scan_)(buf, L, v * L, &b1, &i1, &b2);
+        }
+        labels[r] = i1;
+        s1[r] = b1;
+        s2[r] = b2;
+    }
+}
+
+/* assign's labels, and the two lowest scores of each row (kernels.h) */
+static void KFN(assign2)(const T *x, int64_t rows, int64_t stride, int64_t d, const T *mean,
+                         const T *ct, const T *bias, int64_t kp, int32_t *labels, T *s1, T *s2)
+{
+    if (mean)
+        KFN(assign2_body_)(x, rows, stride, d, mean, 1, ct, bias, kp, labels, s1, s2);
+    else
+        KFN(assign2_body_)(x, rows, stride, d, NULL, 0, ct, bias, kp, labels, s1, s2);
 }
 
 /* Whether assign should centre on the way in at kp columns: the

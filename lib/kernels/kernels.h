@@ -69,6 +69,16 @@ typedef struct strata__kernels {
     void (*assign_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
                        const double *mean, const double *ct, const double *bias, int64_t kp,
                        int32_t *labels);
+    /* assign_*'s labels, and of each row its label's score s1[r] and the
+     * lowest score of the other columns s2[r] (equal to s1[r] where a column
+     * ties the label's, +inf where k = 1): the bits assign_* compares. The
+     * streamed bounds (kmeans/gaps.c) keep the gap between the two. */
+    void (*assign2_f32)(const float *x, int64_t rows, int64_t stride, int64_t d,
+                        const float *mean, const float *ct, const float *bias, int64_t kp,
+                        int32_t *labels, float *s1, float *s2);
+    void (*assign2_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
+                        const double *mean, const double *ct, const double *bias, int64_t kp,
+                        int32_t *labels, double *s1, double *s2);
     /* Whether assign_* with a mean (centring on the way in) was measured
      * faster than center_* and assign_* on the copy, at kp columns. */
     int (*centre_in_f32)(int64_t kp);

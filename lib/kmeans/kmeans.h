@@ -60,6 +60,8 @@ typedef struct strata__kmeans_cfg {
     int64_t batch_size, max_no_improvement; /* MINIBATCH only */
     double reassignment_ratio;              /* MINIBATCH only */
     int64_t window_rows; /* MINIBATCH from a stream: rows gathered a sweep (whole batches, >= 1) */
+    int stream_gaps;     /* a streamed fit may keep Hamerly's gaps, 2 bytes a row (the
+                            budget holds them): it runs them under AUTO and HAMERLY */
     int64_t chain_length;         /* STRATA_KMEANS_CHAIN_LENGTH, for STRATA_INIT_AFKMC2 */
     strata_progress_fn progress;
     void *user;

@@ -8,6 +8,7 @@
 #include "core/mem.h"
 #include "core/status.h"
 #include "kmeans/assign.h"
+#include "kmeans/gaps.h"
 #include "kmeans/hamerly.h"
 #include "kmeans/kmeans.h"
 #include "kmeans/minibatch.h"
@@ -223,10 +224,11 @@ static int sums_inertia_accurate(const double *c, const double *wsum, const doub
     return bound <= 1e-9 * inertia;
 }
 
-/* The bounds of the run, if it keeps any (one of the two, or neither). */
+/* The bounds of the run, if it keeps any (one of the three, or none). */
 typedef struct bounded {
     strata__hamerly *h;
     strata__yinyang *y;
+    strata__gaps *g; /* streamed */
 } bounded;
 
 /* One labelling pass: Lloyd's, or Hamerly's or Yinyang's where b has them
@@ -235,8 +237,10 @@ typedef struct bounded {
 static int pass(const strata__tables *t, const bounded *b, const strata__rowsrc *src,
                 int32_t *labels, double *totals, int mode, char *msg)
 {
-    /* bounds exist only for in-memory sources: a matrix, or a distributed
-     * source's rows (each rank keeps its rows' bounds) */
+    if (b->g && mode != STRATA__PASS_INERTIA)
+        return strata__gaps_pass_src(b->g, t, src, labels, totals, mode, msg);
+    /* Hamerly's and Yinyang's bounds exist only for in-memory sources: a
+     * matrix, or a distributed source's rows (each rank keeps its rows') */
     if (src->dist && mode != STRATA__PASS_INERTIA && (b->h || b->y))
         return b->h ? strata__hamerly_pass_src(b->h, t, src, labels, totals, mode, msg)
                     : strata__yinyang_pass_src(b->y, t, src, labels, totals, mode, msg);
@@ -277,6 +281,8 @@ static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, s
         strata__hamerly_reset(h->h);
     if (h->y)
         strata__yinyang_reset(h->y);
+    if (h->g)
+        strata__gaps_reset(h->g);
     while (it < cfg->max_iter) {
         it++;
         strata__tables_set_centroids(t, c);
@@ -393,11 +399,16 @@ static int distributed_refusal(const strata__kmeans_cfg *cfg, char *msg)
     return STRATA_OK;
 }
 
-/* What a streamed fit runs: mini-batch when asked, else Lloyd (Hamerly's
- * and Yinyang's bits are Lloyd's: their bounds would cost memory a row). */
-static int streamed_algorithm(int requested)
+/* What a streamed fit runs: mini-batch when asked; Hamerly with one gap a
+ * row (kmeans/gaps.h) where the budget holds the gaps (gaps) and AUTO or
+ * Hamerly is asked; else Lloyd (Hamerly's and Yinyang's bits are Lloyd's:
+ * their bounds would cost more memory a row). */
+static int streamed_algorithm(int requested, int gaps)
 {
-    return requested == STRATA_ALGO_MINIBATCH ? STRATA_ALGO_MINIBATCH : STRATA_ALGO_LLOYD;
+    if (requested == STRATA_ALGO_MINIBATCH)
+        return STRATA_ALGO_MINIBATCH;
+    return gaps && (requested == STRATA_ALGO_AUTO || requested == STRATA_ALGO_HAMERLY)
+               ? STRATA_ALGO_HAMERLY : STRATA_ALGO_LLOYD;
 }
 
 int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, int64_t n, int64_t d,
@@ -405,7 +416,7 @@ int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, i
 {
     const int64_t es = dtype == STRATA_FLOAT32 ? 4 : 8;
     int64_t b = 4; /* labels */
-    int algorithm = streamed ? streamed_algorithm(cfg->algorithm)
+    int algorithm = streamed ? streamed_algorithm(cfg->algorithm, cfg->stream_gaps)
                              : strata__algorithm_choose(cfg->algorithm, dtype, cfg->kern->id, n,
                                                         cfg->k, d);
     if (cfg->n_init > 1 && cfg->init != STRATA_INIT_CENTROIDS && algorithm != STRATA_ALGO_MINIBATCH)
@@ -419,7 +430,7 @@ int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, i
     default: break;
     }
     if (algorithm == STRATA_ALGO_HAMERLY)
-        b += 2 * es;
+        b += streamed ? STRATA__GAP_BYTES : 2 * es;
     else if (algorithm == STRATA_ALGO_YINYANG)
         b += es * (2 + strata__yinyang_groups(cfg->k, dtype == STRATA_FLOAT32 ? cfg->kern->lanes_f32
                                                                                : cfg->kern->lanes_f64,
@@ -472,7 +483,8 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
     strata__tables t = {0};
     strata__hamerly hb = {0};
     strata__yinyang yb = {0};
-    bounded h = {NULL, NULL};
+    strata__gaps gb = {0};
+    bounded h = {NULL, NULL, NULL};
     int assign = STRATA_ASSIGN_FUSED;
     /* Streamed: Lloyd, also for an explicit Hamerly or Yinyang (their labels
      * and totals are Lloyd's, bitwise; only the speed differs), reported as
@@ -480,7 +492,7 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
     /* Distributed with each rank's rows in memory: the bounded algorithms
      * too (each rank bounds its rows). */
     const int rows_here = !streamed || (src->dist && src->local);
-    int algorithm = !rows_here ? streamed_algorithm(cfg->algorithm)
+    int algorithm = !rows_here ? streamed_algorithm(cfg->algorithm, cfg->stream_gaps && !src->dist)
                                : strata__algorithm_choose(cfg->algorithm, X->dtype, cfg->kern->id,
                                                           n, k, d);
     if (src->dist && (rc = distributed_refusal(cfg, msg)))
@@ -566,10 +578,19 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
          * as scratch (lloyd_run sets them before reading them). */
         strata__hamerly_free(&hb);
         strata__yinyang_free(&yb);
-        h = (bounded){NULL, NULL};
+        strata__gaps_free(&gb);
+        h = (bounded){NULL, NULL, NULL};
         if ((rc = strata__kmeans_init(src, cfg, run, mean, c, labels, msg)))
             goto done;
-        if (algorithm == STRATA_ALGO_HAMERLY) {
+        if (algorithm == STRATA_ALGO_HAMERLY && !rows_here) { /* streamed: the gaps */
+            if (strata__gaps_init(&gb, &t, n)) {
+                rc = strata__fail(msg, STRATA_E_NOMEM,
+                                  "out of memory for the streamed fit's gaps (%lld rows, %d "
+                                  "bytes each)", (long long)n, STRATA__GAP_BYTES);
+                goto done;
+            }
+            h.g = &gb;
+        } else if (algorithm == STRATA_ALGO_HAMERLY) {
             if (strata__hamerly_init(&hb, &t, n))
                 rc = strata__fail(msg, STRATA_E_NOMEM,
                                   "out of memory for Hamerly's bounds (%lld rows, %d bytes each)",
@@ -644,6 +665,7 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
 done:
     strata__hamerly_free(&hb);
     strata__yinyang_free(&yb);
+    strata__gaps_free(&gb);
     strata__tables_free(&t);
     strata__free(totals);
     strata__free(run_sums);

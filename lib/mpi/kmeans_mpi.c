@@ -128,7 +128,7 @@ int strata_kmeans_fit_h5_mpi(strata_kmeans *km, MPI_Comm comm, const char *path,
                           .local = local, .local_dtype = info.dtype};
     /* The handle's checks (k against n, ...) are the same on every process;
      * the fit's exchanges agree on every other failure. */
-    if ((rc = strata__kmeans_fit_rows(km, &src, 0)))
+    if ((rc = strata__kmeans_fit_rows(km, &src, 0, 0)))
         goto done;
     strata__kmeans_output out; /* the model's labels: this rank's rows filled */
     if ((rc = strata__kmeans_output_of(km, NULL, &out)))

@@ -32,9 +32,32 @@ def test_streamed_equals_in_memory(tmp_path, dtype, chunks, init):
     np.testing.assert_array_equal(loaded.labels_, ref.labels_)
 
 
+def test_streamed_gaps(tmp_path):
+    """Where the budget holds one gap a row, a streamed fit under auto or
+    hamerly runs Hamerly with them (and says so), an explicit lloyd runs
+    Lloyd: all three with the in-memory Lloyd's labels, centroids and
+    inertia, bitwise, float32 and float64."""
+    for dtype, n, memory in ((np.float64, 1_200_000, "80M"), (np.float32, 3_000_000, "90M")):
+        X, _, _ = make_blobs(n, 6, 7, seed=21)
+        X = X.astype(dtype)
+        path = tmp_path / f"in_{np.dtype(dtype).name}.h5"
+        with h5py.File(path, "w") as f:
+            f.create_dataset("x", data=X, chunks=(4096, 6))
+        ref = strata.KMeans(7, algorithm="lloyd", random_state=5, max_iter=30, n_threads=2).fit(X)
+        for algo, ran in (("auto", "hamerly"), ("hamerly", "hamerly"), ("lloyd", "lloyd")):
+            km = strata.KMeans(7, algorithm=algo, random_state=5, max_iter=30, n_threads=2,
+                               memory=memory)
+            km.fit_h5(path, "/x")
+            assert km.streamed_ and km.algorithm_ == ran, (dtype, algo, km.algorithm_)
+            np.testing.assert_array_equal(km.labels_, ref.labels_)
+            np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
+            assert km.inertia_ == ref.inertia_ and km.n_iter_ == ref.n_iter_
+
+
 def test_streamed_hamerly_runs_lloyd(tmp_path):
-    """An explicit hamerly on a fit that must stream runs Lloyd (the same
-    bits as Lloyd in memory) and says so."""
+    """An explicit hamerly on a fit that must stream, under a budget too
+    small for its gaps (2 bytes a row besides 8 MiB blocks), runs Lloyd (the
+    same bits as Lloyd in memory) and says so."""
     X, _, _ = make_blobs(600_000, 6, 5, seed=12)
     path = tmp_path / "in.h5"
     with h5py.File(path, "w") as f:
