@@ -123,7 +123,7 @@ static void assert_same(const fit_out *a, const fit_out *b, int64_t n, const cha
                "%s: inertia %.17g vs %.17g", what, a->inertia, b->inertia);
     ASSERT_MSG(a->n_iter == b->n_iter, "%s: n_iter %lld vs %lld", what, (long long)a->n_iter,
                (long long)b->n_iter);
-    /* a streamed AUTO or HAMERLY fit runs Hamerly's gaps, with Lloyd's bits */
+    /* a streamed HAMERLY fit runs Hamerly's gaps, with Lloyd's bits */
     const int lloyd_bits = (a->streamed || b->streamed) &&
                            (a->algorithm == STRATA_ALGO_LLOYD || a->algorithm == STRATA_ALGO_HAMERLY) &&
                            (b->algorithm == STRATA_ALGO_LLOYD || b->algorithm == STRATA_ALGO_HAMERLY);
@@ -152,7 +152,8 @@ static void far_centroids(const gen_data *g, double *c)
         c[(K - 1) * D + f] = 1e4;
 }
 
-/* In memory against the memory stream: dtypes, weights, blocks, threads, inits. */
+/* In memory against the memory stream: dtypes, weights, blocks, threads,
+ * inits, and streamed Lloyd (AUTO) or Hamerly with its gaps (HAMERLY). */
 static void test_memory_stream_matches(void)
 {
     static const int64_t blocks[] = {4096, 8192, 3 * 4096};
@@ -177,19 +178,25 @@ static void test_memory_stream_matches(void)
                     ASSERT_MSG(used, "the far centroid's cluster should have been refilled");
                 }
                 for (int bi = 0; bi < 3; bi++)
-                    for (int64_t th = 1; th <= 2; th++) {
-                        fit_opts s = o;
-                        s.threads = th;
-                        s.block_rows = blocks[bi];
-                        fit_out got;
-                        fit_mem(&g, &s, &got);
-                        char what[128];
-                        snprintf(what, sizeof what, "dtype %d weighted %d init %d block %lld threads %lld",
-                                 dt, weighted, inits[ii], (long long)blocks[bi], (long long)th);
-                        assert_same(&ref, &got, N, what);
-                        ASSERT_EQ_INT(got.streamed, 1);
-                        out_free(&got);
-                    }
+                    for (int64_t th = 1; th <= 2; th++)
+                        for (int ai = 0; ai < 2; ai++) {
+                            fit_opts s = o;
+                            s.threads = th;
+                            s.block_rows = blocks[bi];
+                            s.algorithm = ai ? STRATA_ALGO_HAMERLY : STRATA_ALGO_AUTO;
+                            fit_out got;
+                            fit_mem(&g, &s, &got);
+                            char what[160];
+                            snprintf(what, sizeof what,
+                                     "dtype %d weighted %d init %d block %lld threads %lld "
+                                     "algorithm %d", dt, weighted, inits[ii],
+                                     (long long)blocks[bi], (long long)th, (int)s.algorithm);
+                            assert_same(&ref, &got, N, what);
+                            ASSERT_EQ_INT(got.streamed, 1);
+                            ASSERT_EQ_INT(got.algorithm,
+                                          ai ? STRATA_ALGO_HAMERLY : STRATA_ALGO_LLOYD);
+                            out_free(&got);
+                        }
                 out_free(&ref);
             }
             gen_free(&g);

@@ -456,13 +456,11 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
                                     STRATA__CHUNK_ROWS, mb ? " or of one mini-batch" : "",
                                     (long long)fixed_bytes(km, d),
                                     mb ? " and the mini-batch init subsets" : "");
-            /* Hamerly's gaps (2 bytes a row, kmeans/gaps.h), where AUTO or
-             * HAMERLY would keep them, if the budget holds them with blocks
-             * of 8 MiB (or the smallest) left */
+            /* Hamerly's gaps (2 bytes a row, kmeans/gaps.h), where HAMERLY
+             * would keep them, if the budget holds them with blocks of 8 MiB
+             * (or the smallest) left */
             const int64_t gaps_left = km->memory - state - STRATA__GAP_BYTES * n;
-            const int bounded = cfg->algorithm == STRATA_ALGO_AUTO ||
-                                cfg->algorithm == STRATA_ALGO_HAMERLY;
-            cfg->stream_gaps = bounded && gaps_left / 4 >= (min_rest > GAPS_MIN_BLOCK ? min_rest
+            cfg->stream_gaps = cfg->algorithm == STRATA_ALGO_HAMERLY && gaps_left / 4 >= (min_rest > GAPS_MIN_BLOCK ? min_rest
                                                                                    : GAPS_MIN_BLOCK);
             const int64_t left = cfg->stream_gaps ? gaps_left : km->memory - state;
             /* a quarter each: the allocator's and HDF5's slack stays in the budget */

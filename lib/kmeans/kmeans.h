@@ -61,7 +61,7 @@ typedef struct strata__kmeans_cfg {
     double reassignment_ratio;              /* MINIBATCH only */
     int64_t window_rows; /* MINIBATCH from a stream: rows gathered a sweep (whole batches, >= 1) */
     int stream_gaps;     /* a streamed fit may keep Hamerly's gaps, 2 bytes a row (the
-                            budget holds them): it runs them under AUTO and HAMERLY */
+                            budget holds them): it runs them when HAMERLY is asked */
     int64_t chain_length;         /* STRATA_KMEANS_CHAIN_LENGTH, for STRATA_INIT_AFKMC2 */
     strata_progress_fn progress;
     void *user;
@@ -88,10 +88,12 @@ void strata__kmeans_model_free(strata__kmeans_model *m);
 int strata__kmeans_fit(const strata__data *X, const strata__kmeans_cfg *cfg,
                        strata__kmeans_model *out, char *msg);
 
-/* The same from any row source. A streamed source runs Lloyd (also for an
- * explicit Hamerly or Yinyang, which give Lloyd's bits anyway; out->algorithm
- * says LLOYD) with any seeding, or mini-batch when asked (its batches
- * gathered cfg->window_rows rows a sweep). Results are bitwise those of the
+/* The same from any row source. A streamed source runs Lloyd (under AUTO,
+ * for an explicit Yinyang, and for Hamerly without cfg->stream_gaps: the
+ * same bits anyway; out->algorithm says LLOYD), Hamerly with one gap a row
+ * (kmeans/gaps.h) when asked and cfg->stream_gaps allows, with any seeding,
+ * or mini-batch when asked (its batches gathered cfg->window_rows rows a
+ * sweep). Results are bitwise those of the
  * in-memory fit of the same rows. */
 int strata__kmeans_fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
                            strata__kmeans_model *out, char *msg);

@@ -400,15 +400,16 @@ static int distributed_refusal(const strata__kmeans_cfg *cfg, char *msg)
 }
 
 /* What a streamed fit runs: mini-batch when asked; Hamerly with one gap a
- * row (kmeans/gaps.h) where the budget holds the gaps (gaps) and AUTO or
- * Hamerly is asked; else Lloyd (Hamerly's and Yinyang's bits are Lloyd's:
- * their bounds would cost more memory a row). */
+ * row (kmeans/gaps.h) when asked and the budget holds the gaps (gaps);
+ * else Lloyd (Hamerly's and Yinyang's bits are Lloyd's; Yinyang's bounds
+ * would cost more memory a row). AUTO is Lloyd: on the streamed benchmark
+ * the gaps' early passes, where most rows fail, cost more than their late
+ * ones save (docs/performance.md, "Zen 5, session 12"). */
 static int streamed_algorithm(int requested, int gaps)
 {
     if (requested == STRATA_ALGO_MINIBATCH)
         return STRATA_ALGO_MINIBATCH;
-    return gaps && (requested == STRATA_ALGO_AUTO || requested == STRATA_ALGO_HAMERLY)
-               ? STRATA_ALGO_HAMERLY : STRATA_ALGO_LLOYD;
+    return gaps && requested == STRATA_ALGO_HAMERLY ? STRATA_ALGO_HAMERLY : STRATA_ALGO_LLOYD;
 }
 
 int64_t strata__kmeans_bytes_per_row(const strata__kmeans_cfg *cfg, int dtype, int64_t n, int64_t d,

@@ -33,10 +33,10 @@ def test_streamed_equals_in_memory(tmp_path, dtype, chunks, init):
 
 
 def test_streamed_gaps(tmp_path):
-    """Where the budget holds one gap a row, a streamed fit under auto or
-    hamerly runs Hamerly with them (and says so), an explicit lloyd runs
-    Lloyd: all three with the in-memory Lloyd's labels, centroids and
-    inertia, bitwise, float32 and float64."""
+    """Where the budget holds one gap a row, a streamed fit asked for hamerly
+    runs Hamerly with them (and says so), auto and lloyd run Lloyd: all three
+    with the in-memory Lloyd's labels, centroids and inertia, bitwise,
+    float32 and float64."""
     for dtype, n, memory in ((np.float64, 1_200_000, "80M"), (np.float32, 3_000_000, "90M")):
         X, _, _ = make_blobs(n, 6, 7, seed=21)
         X = X.astype(dtype)
@@ -44,7 +44,7 @@ def test_streamed_gaps(tmp_path):
         with h5py.File(path, "w") as f:
             f.create_dataset("x", data=X, chunks=(4096, 6))
         ref = strata.KMeans(7, algorithm="lloyd", random_state=5, max_iter=30, n_threads=2).fit(X)
-        for algo, ran in (("auto", "hamerly"), ("hamerly", "hamerly"), ("lloyd", "lloyd")):
+        for algo, ran in (("auto", "lloyd"), ("hamerly", "hamerly"), ("lloyd", "lloyd")):
             km = strata.KMeans(7, algorithm=algo, random_state=5, max_iter=30, n_threads=2,
                                memory=memory)
             km.fit_h5(path, "/x")
