@@ -5,8 +5,9 @@
  * bitwise, and as s1 / s2 the lowest score and the lowest score of the other
  * columns, as scores() computes them (the same bits by the kernels' contract)
  * and found here by a plain scan; exact ties (duplicated centroid columns,
- * zero rows against equal biases) must give s2 == s1 and the lower index. The
- * streamed Hamerly (kmeans/gaps.c) relies on both. */
+ * zero rows against equal biases) must give s2 == s1 and the lower index.
+ * And norms: the rows' squared centred norms within the error bound the
+ * header states. The streamed Hamerly (kmeans/gaps.c) relies on all three. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,6 +73,22 @@ SCAN(scan_f64, double)
                                                                         : bias[src];           \
         }                                                                                      \
         kn->center##SFX(x, ROWS, ld, d, mean, xc);                                             \
+        /* norms: within (2d + 8) u of the exact sum of the centred squares */                 \
+        for (int centre = 0; centre < 2; centre++) {                                           \
+            if (centre)                                                                        \
+                kn->norms##SFX(x, ROWS, ld, d, mean, s1);                                      \
+            else                                                                               \
+                kn->norms##SFX(xc, ROWS, d, d, NULL, s1);                                      \
+            for (int64_t r = 0; r < ROWS; r++) {                                               \
+                long double exact = 0; /* (T)(x - mean) exactly, squared and summed wider */   \
+                for (int64_t f = 0; f < d; f++)                                                \
+                    exact += (long double)xc[r * d + f] * xc[r * d + f];                       \
+                const double u = sizeof(T) == 4 ? 0x1p-24 : 0x1p-53;                           \
+                ASSERT_MSG(fabsl((long double)s1[r] - exact) <= (2 * d + 8) * u * exact,      \
+                           "kernel %d d %lld row %lld: norm %.17g, exact %.17Lg", kn->id,     \
+                           (long long)d, (long long)r, (double)s1[r], exact);                 \
+            }                                                                                  \
+        }                                                                                      \
         kn->scores##SFX(xc, ROWS, d, ct, bias, kp, sc);                                        \
         for (int centre = 0; centre < 2; centre++) {                                           \
             memset(s1, 0, sizeof(T) * ROWS);                                                   \

@@ -536,6 +536,7 @@ const strata__kernels strata__kernels_avx2 = {
     center_rows_f32_avx2, center_rows_f64_avx2,
     assign_f32_avx2, assign_f64_avx2,
     assign2_f32_avx2, assign2_f64_avx2,
+    norms_f32_avx2, norms_f64_avx2,
     centre_in_f32_avx2, centre_in_f64_avx2,
     argmin_f32_avx2, argmin_f64_avx2,
     scores_f32_avx2, scores_f64_avx2,

@@ -625,6 +625,7 @@ const strata__kernels strata__kernels_avx512 = {
     center_f32_avx512, center_f64_avx512,
     assign_f32_avx512, assign_f64_avx512,
     assign2_f32_avx512, assign2_f64_avx512,
+    norms_f32_avx512, norms_f64_avx512,
     centre_in_f32_avx512, centre_in_f64_avx512,
     argmin_f32_avx512, argmin_f64_avx512,
     scores_f32_avx512, scores_f64_avx512,

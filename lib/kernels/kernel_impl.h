@@ -248,6 +248,40 @@ static void KFN(assign2)(const T *x, int64_t rows, int64_t stride, int64_t d, co
         KFN(assign2_body_)(x, rows, stride, d, NULL, 0, ct, bias, kp, labels, s1, s2);
 }
 
+static inline __attribute__((always_inline)) void KFN(norms_body_)(
+    const T *x, int64_t rows, int64_t stride, int64_t d, const T *mean, const int CENTRE, T *out)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const T *xr = x + r * stride;
+        VEC acc = VSET1((T)0);
+        int64_t f = 0;
+        for (; f + L <= d; f += L) {
+            VEC v = VLOAD(xr + f);
+            if (CENTRE)
+                v = VSUB(v, VLOAD(mean + f));
+            acc = VFMA(v, v, acc);
+        }
+        T lane[L], s = 0;
+        VSTORE(lane, acc);
+        for (int l = 0; l < L; l++)
+            s += lane[l];
+        for (; f < d; f++) {
+            const T v = CENTRE ? xr[f] - mean[f] : xr[f];
+            s += v * v;
+        }
+        out[r] = s;
+    }
+}
+
+/* Squared norms of the (centred) rows, summed in T (kernels.h) */
+static void KFN(norms)(const T *x, int64_t rows, int64_t stride, int64_t d, const T *mean, T *out)
+{
+    if (mean)
+        KFN(norms_body_)(x, rows, stride, d, mean, 1, out);
+    else
+        KFN(norms_body_)(x, rows, stride, d, NULL, 0, out);
+}
+
 /* Whether assign should centre on the way in at kp columns: the
  * subtraction is repeated for each register block of centroid vectors a row
  * meets, so it pays only where one block holds them all and feeds several

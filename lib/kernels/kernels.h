@@ -79,6 +79,14 @@ typedef struct strata__kernels {
     void (*assign2_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
                         const double *mean, const double *ct, const double *bias, int64_t kp,
                         int32_t *labels, double *s1, double *s2);
+    /* out[r] = sum_f x'[r][f]^2, x' = x - mean as assign_* centres (x where
+     * mean is NULL), row r at x + r * stride, summed in the element type in
+     * some order: within (2d + 8) u of the exact sum of x'^2 (u the type's
+     * unit roundoff: d products, at most d - 1 additions of non-zeros). */
+    void (*norms_f32)(const float *x, int64_t rows, int64_t stride, int64_t d, const float *mean,
+                      float *out);
+    void (*norms_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
+                      const double *mean, double *out);
     /* Whether assign_* with a mean (centring on the way in) was measured
      * faster than center_* and assign_* on the copy, at kp columns. */
     int (*centre_in_f32)(int64_t kp);

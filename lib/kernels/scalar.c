@@ -54,6 +54,7 @@ const strata__kernels strata__kernels_scalar = {
     center_f32_scalar, center_f64_scalar,
     assign_f32_scalar, assign_f64_scalar,
     assign2_f32_scalar, assign2_f64_scalar,
+    norms_f32_scalar, norms_f64_scalar,
     centre_in_f32_scalar, centre_in_f64_scalar,
     argmin_f32_scalar, argmin_f64_scalar,
     scores_f32_scalar, scores_f64_scalar,

@@ -87,7 +87,7 @@ int strata__gaps_init(strata__gaps *g, const strata__tables *t, int64_t n)
     g->shift = strata__alloc((size_t)t->k, sizeof(double));
     g->rows = strata__calloc((size_t)g->threads, sizeof(int64_t *));
     g->lab = strata__calloc((size_t)g->threads, sizeof(int32_t *));
-    g->xn = strata__calloc((size_t)g->threads, sizeof(double *));
+    g->xn = strata__calloc((size_t)g->threads, sizeof(void *));
     g->s1 = strata__calloc((size_t)g->threads, sizeof(void *));
     g->s2 = strata__calloc((size_t)g->threads, sizeof(void *));
     g->gf = strata__calloc((size_t)g->threads, sizeof(float *));
@@ -97,7 +97,7 @@ int strata__gaps_init(strata__gaps *g, const strata__tables *t, int64_t n)
     for (int i = 0; i < g->threads; i++) {
         g->rows[i] = strata__alloc(STRATA__BLOCK_ROWS, sizeof(int64_t));
         g->lab[i] = strata__alloc(STRATA__BLOCK_ROWS, sizeof(int32_t));
-        g->xn[i] = strata__alloc(STRATA__BLOCK_ROWS, sizeof(double));
+        g->xn[i] = strata__alloc(STRATA__BLOCK_ROWS, es);
         g->s1[i] = strata__alloc(STRATA__BLOCK_ROWS, es);
         g->s2[i] = strata__alloc(STRATA__BLOCK_ROWS, es);
         g->gf[i] = strata__alloc(STRATA__BLOCK_ROWS, sizeof(float));
@@ -164,18 +164,20 @@ static void prepare(strata__gaps *g, const strata__tables *t, const double *c)
 }
 
 /* S of m rows scored now (the argument at the top) from their ||x'||^2
- * and two lowest scores, into out, rounded down to float: one loop without
- * a branch or a call, which the compiler vectorises. The subtractions are
- * rounded down by 2^-50 of the largest magnitude in them; a NaN (k = 1: no
- * second score) becomes -1 in bf16_put. */
-#define GAPS_OF(NAME, T)                                                                       \
-    static void NAME(const strata__gaps *g, int64_t m, const double *xn, const T *s1,         \
-                     const T *s2, float *out)                                                  \
+ * (summed in the element type: within xrel of it) and two lowest scores,
+ * into out, rounded down to float: one loop without a branch or a call,
+ * which the compiler vectorises (a second copy for AVX2 and FMA, where a
+ * fused operation only rounds less). The subtractions are rounded down by
+ * 2^-50 of the largest magnitude in them; a NaN (k = 1: no second score)
+ * becomes -1 in bf16_put. */
+#define GAPS_OF(NAME, T, ATTR)                                                                 \
+    ATTR static void NAME(const strata__gaps *g, int64_t m, const T *xn, const T *s1,          \
+                          const T *s2, float *out)                                             \
     {                                                                                          \
         const double cm = g->mg.cmax, eps = g->mg.eps, tiny = g->mg.tiny, root = g->root;     \
         const double xup = g->xup * UPF, hi = 1.0 + g->xrel, lo_ = 1.0 - g->xrel;              \
         for (int64_t q = 0; q < m; q++) {                                                      \
-            const double xh = xn[q] * hi, xl = xn[q] * lo_; /* around ||x'||^2 */              \
+            const double xh = (double)xn[q] * hi, xl = (double)xn[q] * lo_;                    \
             const double xr = sqrt(xh) * xup; /* >= ||x - m|| */                               \
             const double rr = (xr + cm) * UPF;                                                 \
             const double e = eps * rr * rr * UPF + tiny;                                       \
@@ -188,41 +190,53 @@ static void prepare(strata__gaps *g, const strata__tables *t, const double *c)
             out[q] = gf - fabsf(gf) * 0x1p-22f; /* below gd: (float) rounded to nearest */     \
         }                                                                                      \
     }
-GAPS_OF(gaps_of_f32, float)
-GAPS_OF(gaps_of_f64, double)
+GAPS_OF(gaps_of_f32_base, float, )
+GAPS_OF(gaps_of_f64_base, double, )
+#if defined(__x86_64__) && defined(__GNUC__)
+#define AVX2_ATTR __attribute__((target("avx2,fma")))
+GAPS_OF(gaps_of_f32_avx2, float, AVX2_ATTR)
+GAPS_OF(gaps_of_f64_avx2, double, AVX2_ATTR)
+#define GAPS_OF_PICK(g, SFX) ((g)->t->kern->id != STRATA_KERNEL_SCALAR ? gaps_of##SFX##_avx2 \
+                                                                        : gaps_of##SFX##_base)
+#else
+#define GAPS_OF_PICK(g, SFX) gaps_of##SFX##_base
+#endif
 
-/* Label rows r0 + todo[q] (q < m) with the kernel and store their S. */
+/* Label rows r0 + todo[q] (q < m) with the kernel and store their S. Where
+ * most of the block's rows are to be scored, all of them are (a row that
+ * passed gets its label again and a fresh S), straight from the block:
+ * centred on the way in, no copy; else the rows are centred into the
+ * thread's scratch (the kernel's subtraction, bit for bit) first. */
 #define SCORE_ROWS(NAME, T, SFX)                                                               \
-    static void NAME(strata__gaps *g, const strata__data *X, int64_t r0, const int64_t *todo,  \
-                     int64_t m, int tid, int32_t *lab)                                         \
+    static void NAME(strata__gaps *g, const strata__data *X, int64_t r0, int64_t rows,         \
+                     const int64_t *todo, int64_t m, int tid, int32_t *lab)                    \
     {                                                                                          \
         const strata__tables *t = g->t;                                                        \
+        const strata__kernels *kn = t->kern;                                                   \
         const int64_t d = g->d;                                                                \
         const T *mean = t->mean;                                                               \
-        T *xc = t->xc[tid], *s1 = g->s1[tid], *s2 = g->s2[tid];                                \
-        double *xn = g->xn[tid];                                                               \
+        T *s1 = g->s1[tid], *s2 = g->s2[tid], *xn = g->xn[tid];                                \
         float *gf = g->gf[tid];                                                                \
+        if (4 * m >= 3 * rows) {                                                               \
+            const T *x = strata__row(X, r0);                                                   \
+            kn->norms##SFX(x, rows, X->stride, d, mean, xn);                                   \
+            kn->assign2##SFX(x, rows, X->stride, d, mean, t->ct, t->bias, g->kp, lab, s1, s2); \
+            GAPS_OF_PICK(g, SFX)(g, rows, xn, s1, s2, gf);                                     \
+            for (int64_t r = 0; r < rows; r++)                                                 \
+                g->gap[r0 + r] = bf16_put(gf[r]);                                              \
+            return;                                                                            \
+        }                                                                                      \
+        T *xc = t->xc[tid];                                                                    \
         int32_t *l1 = g->lab[tid];                                                             \
-        for (int64_t q = 0; q < m; q++) { /* centred, and ||x'||^2 in four sums */             \
+        for (int64_t q = 0; q < m; q++) {                                                      \
             const T *x = strata__row(X, r0 + todo[q]);                                         \
             T *o = xc + q * d;                                                                 \
-            T acc[4] = {0, 0, 0, 0};                                                           \
-            int64_t f = 0;                                                                     \
-            for (; f + 4 <= d; f += 4)                                                         \
-                for (int l = 0; l < 4; l++) {                                                  \
-                    const T v = x[f + l] - mean[f + l]; /* the kernel's centring, bit for bit */ \
-                    o[f + l] = v;                                                              \
-                    acc[l] += v * v;                                                           \
-                }                                                                              \
-            for (; f < d; f++) {                                                               \
-                const T v = x[f] - mean[f];                                                    \
-                o[f] = v;                                                                      \
-                acc[0] += v * v;                                                               \
-            }                                                                                  \
-            xn[q] = (double)((acc[0] + acc[1]) + (acc[2] + acc[3]));                           \
+            for (int64_t f = 0; f < d; f++)                                                    \
+                o[f] = x[f] - mean[f];                                                         \
         }                                                                                      \
-        t->kern->assign2##SFX(xc, m, d, d, NULL, t->ct, t->bias, g->kp, l1, s1, s2);           \
-        gaps_of##SFX(g, m, xn, s1, s2, gf);                                                    \
+        kn->norms##SFX(xc, m, d, d, NULL, xn);                                                 \
+        kn->assign2##SFX(xc, m, d, d, NULL, t->ct, t->bias, g->kp, l1, s1, s2);                \
+        GAPS_OF_PICK(g, SFX)(g, m, xn, s1, s2, gf);                                            \
         for (int64_t q = 0; q < m; q++) {                                                      \
             lab[todo[q]] = l1[q];                                                              \
             g->gap[r0 + todo[q]] = bf16_put(gf[q]);                                            \
@@ -256,9 +270,9 @@ static void label_rows(void *vctx, int64_t r0, int64_t rows, int tid, int32_t *l
     if (!m)
         return;
     if (g->t->dtype == STRATA_FLOAT32)
-        score_rows_f32(g, X, r0, todo, m, tid, lab);
+        score_rows_f32(g, X, r0, rows, todo, m, tid, lab);
     else
-        score_rows_f64(g, X, r0, todo, m, tid, lab);
+        score_rows_f64(g, X, r0, rows, todo, m, tid, lab);
 }
 
 int strata__gaps_pass_src(strata__gaps *g, const strata__tables *t, const strata__rowsrc *src,

@@ -26,7 +26,7 @@ typedef struct strata__gaps {
     int threads;
     int64_t **rows;     /* per thread: offsets of the rows to score */
     int32_t **lab;      /* per thread: their labels */
-    double **xn;        /* per thread: their ||x'||^2 */
+    void **xn;          /* per thread: their ||x'||^2 (element type) */
     void **s1, **s2;    /* per thread: their two lowest scores (element type) */
     float **gf;         /* per thread: their new S */
     /* of the pass under way */
