@@ -232,7 +232,10 @@ typedef enum strata_algorithm {
                                case measured ("Yinyang (issue 10; 2026-12-03,
                                fourth session)": 0.16-0.63x Lloyd's speed on
                                customer-like data d = 6/8 and blobs d = 16,
-                               k = 8..256, AVX-512 and AVX2). Never MINIBATCH. */
+                               k = 8..256, AVX-512 and AVX2). Never MINIBATCH. A
+                               streamed fit (STRATA_KMEANS_MEMORY) runs LLOYD too:
+                               HAMERLY's gaps lost on the streamed benchmark
+                               ("Zen 5, session 12"). */
     STRATA_ALGO_LLOYD = 1,  /* exact Lloyd iterations: every row scored against
                                every centroid in every iteration */
     STRATA_ALGO_HAMERLY = 2, /* Hamerly's bounds (2010): a row is scored only when
@@ -243,7 +246,13 @@ typedef enum strata_algorithm {
                                data's element type per row (8 bytes for float32,
                                16 for float64; float32 data fitted in double count
                                16) + O(k x d) and O(threads x 256 x k)
-                               scratch. */
+                               scratch. A streamed fit keeps one bound a row
+                               instead, a lower bound on the gap between the
+                               distances to the second-nearest and the nearest
+                               centroid (less the rounding margin) in 2 bytes
+                               (bfloat16, rounded down), where the budget holds
+                               them beside blocks of 8 MiB, else runs LLOYD (see
+                               STRATA_KMEANS_MEMORY). */
     STRATA_ALGO_MINIBATCH = 3, /* mini-batch k-means (Sculley 2010) with the rules
                                of scikit-learn 1.2's MiniBatchKMeans: an
                                approximate answer from random batches of
@@ -428,11 +437,12 @@ typedef enum strata_param {
      * centre, k-means|| one per round (6; more while it has fewer than k
      * distinct candidates) plus one read per 4096-row chunk holding some of
      * the about 2k rows a round keeps, AFK-MC^2 one pass plus k x
-     * chain_length one-row reads. A streamed fit runs Lloyd: under AUTO, and also when Hamerly or
-     * Yinyang is asked for (their result is Lloyd's, bitwise; their bounds
-     * would compete with the blocks for the budget, and they read rows at
-     * random), so STRATA_KMEANS_RESULT_ALGORITHM then reports STRATA_ALGO_LLOYD
-     * (and a fit that loads runs the algorithm asked). Mini-batch streams
+     * chain_length one-row reads. A streamed fit runs Lloyd under AUTO and
+     * when Yinyang is asked for; Hamerly when asked for, with one 2-byte gap
+     * bound a row (STRATA_ALGO_HAMERLY), where the budget holds them beside
+     * blocks of 8 MiB (else Lloyd); the result is Lloyd's bitwise in every
+     * case, and STRATA_KMEANS_RESULT_ALGORITHM reports the one that ran (a
+     * fit that loads runs the algorithm asked). Mini-batch streams
      * too, with the in-memory fit's bits: its row draws do not depend on the
      * data, so it draws the rows of a window of upcoming steps and reads
      * them in ONE ordered sweep of the file (only the 4096-row spans holding

@@ -574,6 +574,23 @@ static void test_h5_budget_errors(void)
     fit_file(path, N, &o, &r);
     ASSERT_MSG(r.status == STRATA_E_NOMEM, "status %d: %s", r.status, r.msg);
     ASSERT_MSG(strstr(r.msg, "too small") && strstr(r.msg, "at least"), "%s", r.msg);
+    /* Hamerly at the least budget named (Lloyd's) runs Lloyd, the same bits
+     * (with room for its gaps beside 8 MiB blocks this small file would
+     * load: tests/python/test_stream.py streams larger ones with the gaps) */
+    long long least = 0;
+    ASSERT_TRUE(sscanf(strstr(r.msg, "at least") + 8, "%lld", &least) == 1 && least > 0);
+    fit_out ref, lo;
+    o.memory = 0;
+    o.algorithm = STRATA_ALGO_LLOYD;
+    fit_file(path, N, &o, &ref);
+    o.algorithm = STRATA_ALGO_HAMERLY;
+    o.memory = least;
+    fit_file(path, N, &o, &lo);
+    ASSERT_MSG(lo.status == STRATA_OK && lo.streamed && lo.algorithm == STRATA_ALGO_LLOYD,
+               "%d: %s", lo.status, lo.msg);
+    assert_same(&ref, &lo, N, "hamerly at the least budget");
+    out_free(&ref);
+    out_free(&lo);
     /* Hamerly streams with its gaps */
     o.memory = 0;
     o.block_rows = 4096;

@@ -438,6 +438,7 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
             const int64_t bs = cfg->batch_size < n ? cfg->batch_size : n;
             const int64_t init_size = 3 * bs < km->k ? 3 * km->k : 3 * bs;
             const int64_t win_row = row_bytes + 24;
+            cfg->stream_gaps = 0; /* the least state a row: without the gaps (decided below) */
             const int64_t per_row = strata__kmeans_bytes_per_row(cfg, info->dtype, n, d, 1) +
                                     extra_row_bytes;
             const int64_t state = n * per_row + fixed_bytes(km, d) +
@@ -460,8 +461,8 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
              * would keep them, if the budget holds them with blocks of 8 MiB
              * (or the smallest) left */
             const int64_t gaps_left = km->memory - state - STRATA__GAP_BYTES * n;
-            cfg->stream_gaps = cfg->algorithm == STRATA_ALGO_HAMERLY && gaps_left / 4 >= (min_rest > GAPS_MIN_BLOCK ? min_rest
-                                                                                   : GAPS_MIN_BLOCK);
+            const int64_t gaps_block = min_rest > GAPS_MIN_BLOCK ? min_rest : GAPS_MIN_BLOCK;
+            cfg->stream_gaps = cfg->algorithm == STRATA_ALGO_HAMERLY && gaps_left / 4 >= gaps_block;
             const int64_t left = cfg->stream_gaps ? gaps_left : km->memory - state;
             /* a quarter each: the allocator's and HDF5's slack stays in the budget */
             if (block > left / 4)

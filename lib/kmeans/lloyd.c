@@ -487,9 +487,8 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
     strata__gaps gb = {0};
     bounded h = {NULL, NULL, NULL};
     int assign = STRATA_ASSIGN_FUSED;
-    /* Streamed: Lloyd, also for an explicit Hamerly or Yinyang (their labels
-     * and totals are Lloyd's, bitwise; only the speed differs), reported as
-     * the algorithm run; mini-batch when asked. */
+    /* Streamed: streamed_algorithm()'s choice (the labels and totals are
+     * Lloyd's, bitwise, whichever), reported as the algorithm run. */
     /* Distributed with each rank's rows in memory: the bounded algorithms
      * too (each rank bounds its rows). */
     const int rows_here = !streamed || (src->dist && src->local);

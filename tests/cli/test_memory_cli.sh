@@ -51,8 +51,9 @@ expect too-small 1 "at least" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 100K 
 [ -e "$T/d.h5" ] && bad "too-small wrote an output" || ok
 expect bad-suffix 2 "--memory must be a size" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory 1X -o "$T/d.h5"
 expect negative 2 "--memory must be a size" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --memory -1G -o "$T/d.h5"
-# hamerly on a fit that streams runs lloyd (the same bits) and records it;
-# k-means|| streams too
+# hamerly on a fit that streams under a budget too small for its gaps (2
+# bytes a row besides 8 MiB blocks) runs lloyd (the same bits) and records
+# it; k-means|| streams too
 expect hamerly 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --memory 32M --algorithm hamerly -o "$T/h.h5"
 if grep -q "streamed from the file" "$T/out"; then ok; else bad "hamerly: no 'streamed' line: $(cat "$T/out")"; fi
 expect kpar-loaded 0 "" "$STRATA" kmeans "$T/in.h5:/x" -k 6 --seed 3 --init "k-means||" -o "$T/p1.h5"

@@ -154,8 +154,10 @@ class KMeans(ParamsMixin):
             the fit's state is streamed from the file in blocks at every pass
             instead of loaded, with the same result bitwise (labels stay in
             memory, 4 bytes a row; k-means++ reads the file once per centre;
-            every init; "hamerly" and "yinyang" run as Lloyd, the same result,
-            and ``algorithm_`` then says "lloyd"; "minibatch" streams too,
+            every init; "hamerly" keeps one 2-byte gap a row where the budget
+            holds it beside 8 MiB blocks, and runs as Lloyd otherwise;
+            "yinyang" runs as Lloyd; the same result either way, and
+            ``algorithm_`` says which ran; "minibatch" streams too,
             drawing the rows of many steps ahead and reading them in one sweep
             of the file, the larger the budget the fewer sweeps).
             ``streamed_`` tells which happened. ``fit`` ignores it.
@@ -164,7 +166,8 @@ class KMeans(ParamsMixin):
         cluster_centers_ (float64, k x d), labels_ (int32, n), inertia_
         (float), n_iter_ (int), converged_ (bool), n_features_in_ (int),
         streamed_ (bool), algorithm_ (str: the algorithm run, never "auto":
-        "lloyd", "hamerly" or "yinyang"; "lloyd" for a streamed fit).
+        "lloyd", "hamerly" or "yinyang"; a streamed fit: "lloyd", or
+        "hamerly" when asked and its gaps fit the budget).
 
     The estimator owns a C handle, freed by :meth:`close`, at the end of a
     ``with`` block, or by garbage collection. Distances are computed in the
