@@ -1,6 +1,26 @@
 /* The bounded algorithms' shared per-pass quantities (kmeans/bounds.h). */
 #include "kmeans/bounds.h"
 
+void strata__centroid_moves(const double *c, const double *c_prev, int64_t k, int64_t d,
+                            double *shift, double *other)
+{
+    double m1 = 0.0, m2 = 0.0;
+    int64_t jmax = 0;
+    for (int64_t j = 0; j < k; j++) {
+        const double s = strata__norm_up(strata__dist2(c + j * d, c_prev + j * d, d), d);
+        shift[j] = s;
+        if (s > m1) {
+            m2 = m1;
+            m1 = s;
+            jmax = j;
+        } else if (s > m2) {
+            m2 = s;
+        }
+    }
+    for (int64_t j = 0; j < k; j++)
+        other[j] = j == jmax ? m2 : m1;
+}
+
 double strata__margin_eps(const strata__tables *t)
 {
     return (double)(4 * t->d + 32) * (t->dtype == STRATA_FLOAT32 ? 0x1p-24 : 0x1p-53);

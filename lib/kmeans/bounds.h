@@ -152,6 +152,11 @@ typedef struct strata__margin {
     double c2_t, eps_t, tiny_t; /* 2 cmax, eps, tiny rounded up to the element type */
 } strata__margin;
 
+/* shift[j] >= how far centroid j moved from c_prev to c (k x d each),
+ * rounded up; other[j] >= the largest move of the centroids other than j. */
+void strata__centroid_moves(const double *c, const double *c_prev, int64_t k, int64_t d,
+                            double *shift, double *other);
+
 /* eps for the tables' element type and d. */
 double strata__margin_eps(const strata__tables *t);
 /* cmax, tiny and their element-type copies for the centroids c (k x d) of

@@ -48,6 +48,7 @@ void strata__gaps_free(strata__gaps *g)
     strata__free(g->c_prev);
     strata__free(g->dec);
     strata__free(g->shift);
+    strata__free(g->other);
     for (int i = 0; i < g->threads; i++) {
         if (g->rows)
             strata__free(g->rows[i]);
@@ -85,14 +86,15 @@ int strata__gaps_init(strata__gaps *g, const strata__tables *t, int64_t n)
     g->c_prev = strata__alloc((size_t)(t->k * t->d), sizeof(double));
     g->dec = strata__alloc((size_t)t->k, sizeof(float));
     g->shift = strata__alloc((size_t)t->k, sizeof(double));
+    g->other = strata__alloc((size_t)t->k, sizeof(double));
     g->rows = strata__calloc((size_t)g->threads, sizeof(int64_t *));
     g->lab = strata__calloc((size_t)g->threads, sizeof(int32_t *));
     g->xn = strata__calloc((size_t)g->threads, sizeof(void *));
     g->s1 = strata__calloc((size_t)g->threads, sizeof(void *));
     g->s2 = strata__calloc((size_t)g->threads, sizeof(void *));
     g->gf = strata__calloc((size_t)g->threads, sizeof(float *));
-    if (!g->gap || !g->c_prev || !g->dec || !g->shift || !g->rows || !g->lab || !g->xn || !g->s1 || !g->s2 ||
-        !g->gf)
+    if (!g->gap || !g->c_prev || !g->dec || !g->shift || !g->other || !g->rows || !g->lab ||
+        !g->xn || !g->s1 || !g->s2 || !g->gf)
         goto nomem;
     for (int i = 0; i < g->threads; i++) {
         g->rows[i] = strata__alloc(STRATA__BLOCK_ROWS, sizeof(int64_t));
@@ -146,21 +148,9 @@ static void prepare(strata__gaps *g, const strata__tables *t, const double *c)
     g->thr = strata__up_f32((g->root * g->mg.cmax * UPF + sqrt(2.0 * g->mg.tiny) * UPF) * UPF);
     if (g->fresh)
         return;
-    double m1 = 0.0, m2 = 0.0, *shift = g->shift;
-    int64_t jmax = 0;
-    for (int64_t j = 0; j < k; j++) {
-        const double s = strata__norm_up(strata__dist2(c + j * d, g->c_prev + j * d, d), d);
-        shift[j] = s;
-        if (s > m1) {
-            m2 = m1;
-            m1 = s;
-            jmax = j;
-        } else if (s > m2) {
-            m2 = s;
-        }
-    }
+    strata__centroid_moves(c, g->c_prev, k, d, g->shift, g->other);
     for (int64_t j = 0; j < k; j++) /* its own move and the largest of the others */
-        g->dec[j] = strata__up_f32(strata__max2((shift[j] + (j == jmax ? m2 : m1)) * UPF, FLT_MIN));
+        g->dec[j] = strata__up_f32(strata__max2((g->shift[j] + g->other[j]) * UPF, FLT_MIN));
 }
 
 /* S of m rows scored now (the argument at the top) from their ||x'||^2

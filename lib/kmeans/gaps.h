@@ -16,6 +16,7 @@ typedef struct strata__gaps {
     uint16_t *gap;      /* n: bfloat16 of S_i (gaps.c), rounded down */
     double *c_prev;     /* k x d: the centroids of the previous pass */
     double *shift;      /* k: >= how far centroid j moved since then */
+    double *other;      /* k: >= the largest move of the centroids other than j */
     float *dec;         /* k: >= how much the gap of a row of cluster j shrank since */
     float thr;          /* the pass's threshold on S (gaps.c), rounded up */
     double root;        /* >= sqrt(2 eps) */

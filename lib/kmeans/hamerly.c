@@ -170,23 +170,8 @@ static void prepare(strata__hamerly *h, const strata__tables *t, const double *c
 {
     const int64_t k = h->k, d = h->d, kp = h->kp;
     strata__margin_set(&h->mg, t, c, h->half, h->half_t);
-    if (!h->fresh) {
-        double m1 = 0.0, m2 = 0.0;
-        int64_t jmax = 0;
-        for (int64_t j = 0; j < k; j++) {
-            double s = strata__norm_up(strata__dist2(c + j * d, h->c_prev + j * d, d), d);
-            h->shift[j] = s;
-            if (s > m1) {
-                m2 = m1;
-                m1 = s;
-                jmax = j;
-            } else if (s > m2) {
-                m2 = s;
-            }
-        }
-        for (int64_t j = 0; j < k; j++)
-            h->shift_other[j] = j == jmax ? m2 : m1;
-    }
+    if (!h->fresh)
+        strata__centroid_moves(c, h->c_prev, k, d, h->shift, h->shift_other);
     if (h->ct_sliced) {
         /* slice at column o, width w: d x w, row stride w, from offset o * d */
         const size_t es = esize(h, t);
