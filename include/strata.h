@@ -235,7 +235,7 @@ typedef enum strata_algorithm {
                                k = 8..256, AVX-512 and AVX2). Never MINIBATCH. A
                                streamed fit (STRATA_KMEANS_MEMORY) runs LLOYD too:
                                HAMERLY's gaps lost on the streamed benchmark
-                               ("Zen 5, session 12"). */
+                               (docs/performance.md, "Zen 5, session 12"). */
     STRATA_ALGO_LLOYD = 1,  /* exact Lloyd iterations: every row scored against
                                every centroid in every iteration */
     STRATA_ALGO_HAMERLY = 2, /* Hamerly's bounds (2010): a row is scored only when
