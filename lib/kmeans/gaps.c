@@ -76,12 +76,16 @@ int strata__gaps_init(strata__gaps *g, const strata__tables *t, int64_t n)
 {
     memset(g, 0, sizeof *g);
     const size_t es = t->dtype == STRATA_FLOAT32 ? sizeof(float) : sizeof(double);
-    g->n = n;
     g->k = t->k;
     g->d = t->d;
     g->kp = t->kp;
     g->fresh = 1;
     g->threads = t->threads;
+    /* the margin's run constants (eps depends on d and the type only) */
+    const double u = t->dtype == STRATA_FLOAT32 ? 0x1p-24 : 0x1p-53;
+    g->root = sqrt(2.0 * strata__margin_eps(t)) * UPF;
+    g->xup = 1.0 + 4.0 * u;
+    g->xrel = (double)(2 * t->d + 8) * u;
     g->gap = strata__alloc((size_t)n, sizeof(uint16_t));
     g->c_prev = strata__alloc((size_t)(t->k * t->d), sizeof(double));
     g->dec = strata__alloc((size_t)t->k, sizeof(float));
@@ -141,10 +145,6 @@ static void prepare(strata__gaps *g, const strata__tables *t, const double *c)
 {
     const int64_t k = g->k, d = g->d;
     strata__margin_set(&g->mg, t, c, NULL, NULL);
-    g->root = sqrt(2.0 * g->mg.eps) * UPF;
-    const double u = t->dtype == STRATA_FLOAT32 ? 0x1p-24 : 0x1p-53;
-    g->xup = 1.0 + 4.0 * u;
-    g->xrel = (double)(2 * d + 8) * u;
     g->thr = strata__up_f32((g->root * g->mg.cmax * UPF + sqrt(2.0 * g->mg.tiny) * UPF) * UPF);
     if (g->fresh)
         return;

@@ -11,7 +11,7 @@
 #define STRATA__GAP_BYTES 2
 
 typedef struct strata__gaps {
-    int64_t n, k, d, kp;
+    int64_t k, d, kp;
     int fresh;          /* no gaps yet: the next pass scores every row */
     uint16_t *gap;      /* n: bfloat16 of S_i (gaps.c), rounded down */
     double *c_prev;     /* k x d: the centroids of the previous pass */
@@ -19,7 +19,7 @@ typedef struct strata__gaps {
     double *other;      /* k: >= the largest move of the centroids other than j */
     float *dec;         /* k: >= how much the gap of a row of cluster j shrank since */
     float thr;          /* the pass's threshold on S (gaps.c), rounded up */
-    double root;        /* >= sqrt(2 eps) */
+    double root;        /* >= sqrt(2 eps) (set once: eps depends on d and the type) */
     double xup;         /* 1 + 4 u: sqrt(||x'||^2) x xup >= ||x - m|| */
     double xrel;        /* (2d + 8) u: the relative error of ||x'||^2 summed in the
                            element type (d products and sums of positive terms) */
