@@ -87,6 +87,17 @@ typedef struct strata__kernels {
                       float *out);
     void (*norms_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
                       const double *mean, double *out);
+    /* out[r] = sum_f (x[r][f] - c[lab[r] * d + f])^2, row r at x + r * stride,
+     * c a k x d row-major table in the element type and every lab[r] a row
+     * of it, computed in the element type in some order: at least (1 - (2d +
+     * 8) u) times the exact sum of the squared differences (d subtractions
+     * and products, at most d + 3 additions of non-negative terms; +inf or
+     * more where it overflows). A Lloyd pass tests with it whether a row's
+     * previous label still holds (kmeans/near.c). */
+    void (*own_f32)(const float *x, int64_t rows, int64_t stride, int64_t d, const int32_t *lab,
+                    const float *c, float *out);
+    void (*own_f64)(const double *x, int64_t rows, int64_t stride, int64_t d, const int32_t *lab,
+                    const double *c, double *out);
     /* Whether assign_* with a mean (centring on the way in) was measured
      * faster than center_* and assign_* on the copy, at kp columns. */
     int (*centre_in_f32)(int64_t kp);

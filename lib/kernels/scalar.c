@@ -43,6 +43,24 @@
 #define VINF() ((double)INFINITY)
 #include "kernels/kernel_impl.h"
 
+/* kernels.h own_*: in feature order, one rounding a product and a sum */
+#define OWN_SCALAR(NAME, T)                                                                    \
+    static void NAME(const T *x, int64_t rows, int64_t stride, int64_t d, const int32_t *lab,  \
+                     const T *c, T *out)                                                       \
+    {                                                                                          \
+        for (int64_t r = 0; r < rows; r++) {                                                   \
+            const T *xr = x + r * stride, *cr = c + (int64_t)lab[r] * d;                       \
+            T s = 0;                                                                           \
+            for (int64_t f = 0; f < d; f++) {                                                  \
+                const T v = xr[f] - cr[f];                                                     \
+                s += v * v;                                                                    \
+            }                                                                                  \
+            out[r] = s;                                                                        \
+        }                                                                                      \
+    }
+OWN_SCALAR(own_f32_scalar, float)
+OWN_SCALAR(own_f64_scalar, double)
+
 #define RANK_KEYS_FN rank_keys_scalar
 #include "kernels/rank_keys_impl.h"
 
@@ -55,6 +73,7 @@ const strata__kernels strata__kernels_scalar = {
     assign_f32_scalar, assign_f64_scalar,
     assign2_f32_scalar, assign2_f64_scalar,
     norms_f32_scalar, norms_f64_scalar,
+    own_f32_scalar, own_f64_scalar,
     centre_in_f32_scalar, centre_in_f64_scalar,
     argmin_f32_scalar, argmin_f64_scalar,
     scores_f32_scalar, scores_f64_scalar,

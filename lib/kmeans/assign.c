@@ -170,26 +170,26 @@ void strata__assign_fused_rows(const strata__tables *t, const strata__data *X, i
     }
 }
 
-/* Label rows [r0, r0 + rows) into lab using thread tid's scratch. */
-static void label_block(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
-                        int tid, int32_t *lab)
+/* Whether the tables label rows through the fused kernel on rows as they
+ * come (centred on the way in or into the scratch there). */
+static int fused_rows(const strata__tables *t)
+{
+    const strata__kernels *kn = t->kern;
+    return t->assign == STRATA_ASSIGN_FUSED &&
+           !(t->dtype == STRATA_FLOAT32 ? kn->assign_few_f32 && kn->few_f32(t->k, t->d)
+                                        : kn->assign_few_f64 && kn->few_f64(t->k, t->d));
+}
+
+void strata__assign_label_centred(const strata__tables *t, int64_t rows, int tid, int32_t *lab)
 {
     const strata__kernels *kn = t->kern;
     const int64_t d = t->d, kp = t->kp;
-    if (t->assign == STRATA_ASSIGN_FUSED &&
-        !(t->dtype == STRATA_FLOAT32 ? kn->assign_few_f32 && kn->few_f32(t->k, d)
-                                     : kn->assign_few_f64 && kn->few_f64(t->k, d))) {
-        strata__assign_fused_rows(t, X, r0, rows, tid, lab);
-        return;
-    }
-    /* Centring streams the rows in order (the transposing kernel reading
-     * them straight from memory, 64 bytes per row at a time, measured 1.5x
-     * slower at d = 32). Rows in lanes pay a transpose to save a horizontal
-     * argmin per row; each kernel table says where that was measured to pay. */
+    const int fused = fused_rows(t);
     if (t->dtype == STRATA_FLOAT32) {
-        float *xc = t->xc[tid];
-        kn->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        if (t->assign == STRATA_ASSIGN_FUSED) {
+        const float *xc = t->xc[tid];
+        if (fused) {
+            kn->assign_f32(xc, rows, d, d, NULL, t->ct, t->bias, kp, lab);
+        } else if (t->assign == STRATA_ASSIGN_FUSED) {
             kn->assign_few_f32(xc, rows, d, t->ct, t->bias, t->k, kp, lab);
         } else {
             float *s = t->scores[tid];
@@ -197,9 +197,10 @@ static void label_block(const strata__tables *t, const strata__data *X, int64_t 
             kn->argmin_f32(s, rows, t->bias, kp, lab);
         }
     } else {
-        double *xc = t->xc[tid];
-        kn->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        if (t->assign == STRATA_ASSIGN_FUSED) {
+        const double *xc = t->xc[tid];
+        if (fused) {
+            kn->assign_f64(xc, rows, d, d, NULL, t->ct, t->bias, kp, lab);
+        } else if (t->assign == STRATA_ASSIGN_FUSED) {
             kn->assign_few_f64(xc, rows, d, t->ct, t->bias, t->k, kp, lab);
         } else {
             double *s = t->scores[tid];
@@ -207,6 +208,31 @@ static void label_block(const strata__tables *t, const strata__data *X, int64_t 
             kn->argmin_f64(s, rows, t->bias, kp, lab);
         }
     }
+}
+
+/* Label rows [r0, r0 + rows) into lab using thread tid's scratch. Centring
+ * streams the rows in order (the transposing kernel reading them straight
+ * from memory, 64 bytes per row at a time, measured 1.5x slower at d = 32).
+ * Rows in lanes pay a transpose to save a horizontal argmin per row; each
+ * kernel table says where that was measured to pay. */
+static void label_block(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
+                        int tid, int32_t *lab)
+{
+    if (fused_rows(t)) {
+        strata__assign_fused_rows(t, X, r0, rows, tid, lab);
+        return;
+    }
+    if (t->dtype == STRATA_FLOAT32)
+        t->kern->center_f32(strata__row(X, r0), rows, X->stride, t->d, t->mean, t->xc[tid]);
+    else
+        t->kern->center_f64(strata__row(X, r0), rows, X->stride, t->d, t->mean, t->xc[tid]);
+    strata__assign_label_centred(t, rows, tid, lab);
+}
+
+void strata__assign_label_rows(const strata__tables *t, const strata__data *X, int64_t r0,
+                               int64_t rows, int tid, int32_t *lab)
+{
+    label_block(t, X, r0, rows, tid, lab);
 }
 
 /* ||x'||^2 of the centred rows in xc, with four running sums so the

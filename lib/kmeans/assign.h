@@ -77,6 +77,17 @@ int strata__assign_pass_src(const strata__tables *t, const strata__rowsrc *src, 
 void strata__assign_fused_rows(const strata__tables *t, const strata__data *X, int64_t r0,
                                int64_t rows, int tid, int32_t *lab);
 
+/* Lloyd's labels of rows [r0, r0 + rows) of X (rows <= STRATA__BLOCK_ROWS)
+ * into lab, on thread tid (its scratch), by the tables' kernel: what a pass
+ * without a labeller computes. A row's label depends on that row only. */
+void strata__assign_label_rows(const strata__tables *t, const strata__data *X, int64_t r0,
+                               int64_t rows, int tid, int32_t *lab);
+
+/* The same labels for rows already centred into thread tid's scratch
+ * t->xc[tid] (rows x d, contiguous; the kernels' centring, x - mean in the
+ * element type, bit for bit). */
+void strata__assign_label_centred(const strata__tables *t, int64_t rows, int tid, int32_t *lab);
+
 /* Labels rows [r0, r0 + rows) (rows <= STRATA__BLOCK_ROWS) into lab, on
  * thread tid, in place of the tables' kernel; the pass's `labels` still hold
  * the rows' previous labels. The bounded algorithms (kmeans/hamerly.c) use

@@ -2,6 +2,7 @@
  * deterministic re-seeding of empty clusters. */
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/dist.h"
@@ -12,6 +13,7 @@
 #include "kmeans/hamerly.h"
 #include "kmeans/kmeans.h"
 #include "kmeans/minibatch.h"
+#include "kmeans/near.h"
 #include "kmeans/yinyang.h"
 
 void strata__kmeans_model_free(strata__kmeans_model *m)
@@ -229,6 +231,7 @@ typedef struct bounded {
     strata__hamerly *h;
     strata__yinyang *y;
     strata__gaps *g; /* streamed */
+    strata__near *s; /* streamed Lloyd: no bounds, the half test */
 } bounded;
 
 /* One labelling pass: Lloyd's, or Hamerly's or Yinyang's where b has them
@@ -239,6 +242,8 @@ static int pass(const strata__tables *t, const bounded *b, const strata__rowsrc 
 {
     if (b->g && mode != STRATA__PASS_INERTIA)
         return strata__gaps_pass_src(b->g, t, src, labels, totals, mode, msg);
+    if (b->s && mode != STRATA__PASS_INERTIA)
+        return strata__near_pass_src(b->s, t, src, labels, totals, mode, msg);
     /* Hamerly's and Yinyang's bounds exist only for in-memory sources: a
      * matrix, or a distributed source's rows (each rank keeps its rows') */
     if (src->dist && mode != STRATA__PASS_INERTIA && (b->h || b->y))
@@ -283,6 +288,8 @@ static int lloyd_run(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, s
         strata__yinyang_reset(h->y);
     if (h->g)
         strata__gaps_reset(h->g);
+    if (h->s)
+        strata__near_reset(h->s);
     while (it < cfg->max_iter) {
         it++;
         strata__tables_set_centroids(t, c);
@@ -405,6 +412,14 @@ static int distributed_refusal(const strata__kmeans_cfg *cfg, char *msg)
  * would cost more memory a row). AUTO is Lloyd: on the streamed benchmark
  * the gaps' early passes, where most rows fail, cost more than their late
  * ones save (docs/performance.md, "Zen 5, session 12"). */
+/* A streamed Lloyd fit tests each row against its previous centroid first
+ * (kmeans/near.h) unless STRATA_STREAM_NEAR=0 (benchmarks compare). */
+static int near_wanted(void)
+{
+    const char *env = getenv("STRATA_STREAM_NEAR");
+    return !env || strcmp(env, "0") != 0;
+}
+
 static int streamed_algorithm(int requested, int gaps)
 {
     if (requested == STRATA_ALGO_MINIBATCH)
@@ -485,7 +500,8 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
     strata__hamerly hb = {0};
     strata__yinyang yb = {0};
     strata__gaps gb = {0};
-    bounded h = {NULL, NULL, NULL};
+    strata__near nb = {0};
+    bounded h = {NULL, NULL, NULL, NULL};
     int assign = STRATA_ASSIGN_FUSED;
     /* Streamed: streamed_algorithm()'s choice (the labels and totals are
      * Lloyd's, bitwise, whichever), reported as the algorithm run. */
@@ -579,7 +595,7 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
         strata__hamerly_free(&hb);
         strata__yinyang_free(&yb);
         strata__gaps_free(&gb);
-        h = (bounded){NULL, NULL, NULL};
+        h = (bounded){NULL, NULL, NULL, NULL};
         if ((rc = strata__kmeans_init(src, cfg, run, mean, c, labels, msg)))
             goto done;
         if (algorithm == STRATA_ALGO_HAMERLY && !rows_here) { /* streamed: the gaps */
@@ -618,6 +634,13 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
                 goto done;
             }
             h.y = &yb;
+        }
+        if (algorithm == STRATA_ALGO_LLOYD && !rows_here && !src->dist && near_wanted()) {
+            if (!nb.c && strata__near_init(&nb, &t)) {
+                rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for centroid tables");
+                goto done;
+            }
+            h.s = &nb;
         }
         if ((rc = lloyd_run(src, cfg, &t, &h, tol_abs, run, c, c_new, totals, run_sums, labels, &r,
                             msg)))
@@ -666,6 +689,7 @@ done:
     strata__hamerly_free(&hb);
     strata__yinyang_free(&yb);
     strata__gaps_free(&gb);
+    strata__near_free(&nb);
     strata__tables_free(&t);
     strata__free(totals);
     strata__free(run_sums);
