@@ -438,7 +438,11 @@ typedef enum strata_param {
      * distinct candidates) plus one read per 4096-row chunk holding some of
      * the about 2k rows a round keeps, AFK-MC^2 one pass plus k x
      * chain_length one-row reads. A streamed fit runs Lloyd under AUTO and
-     * when Yinyang is asked for; Hamerly when asked for, with one 2-byte gap
+     * when Yinyang is asked for (each pass first tests every row against its
+     * previous centroid, no memory a row: a row well within half the
+     * distance to the next centroid keeps its label unscored, the others are
+     * scored; off where Lloyd scores through GEMM, see STRATA_KMEANS_ASSIGN);
+     * Hamerly when asked for, with one 2-byte gap
      * bound a row (STRATA_ALGO_HAMERLY), where the budget holds them beside
      * blocks of 8 MiB (else Lloyd); the result is Lloyd's bitwise in every
      * case, and STRATA_KMEANS_RESULT_ALGORITHM reports the one that ran (a
