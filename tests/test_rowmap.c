@@ -15,7 +15,8 @@
  * reverse so they are not adjacent in the file: runs that split a work
  * chunk), float32 and float64; each path is taken exactly where it should be
  * (gzip, big-endian, integer files and chunks of part of a row go through
- * HDF5); a file truncated mid-fit, mid-pass or before the fit fails with a
+ * HDF5); Lloyd's passes keep rows unscored by the half test (kmeans/near.c)
+ * on every path (strata__near_kept_rows); a file truncated mid-fit, mid-pass or before the fit fails with a
  * status naming it, no SIGBUS. Files are written here with libhdf5
  * directly. */
 #define _GNU_SOURCE
@@ -29,6 +30,7 @@
 #include "tmpdir.h"
 #include "core/rowsrc.h"
 #include "io/h5.h"
+#include "kmeans/near.h"
 
 #define D 5
 #define K 6
@@ -269,6 +271,7 @@ static void test_mapped_matches_memory(void)
                     for (int p = 0; p < PATHS; p++) {
                         fit_out got;
                         int64_t served, other;
+                        const int64_t kept0 = strata__near_kept_rows();
                         fit_file(path, g.n, p, th, fc->blocks[bi], max_iter, &got, &served,
                                  &other);
                         char what[200];
@@ -277,6 +280,10 @@ static void test_mapped_matches_memory(void)
                                  (long long)fc->blocks[bi], (long long)th, path_name[p]);
                         assert_same(&ref, &got, g.n, what);
                         ASSERT_MSG(got.streamed == 1, "%s: not streamed", what);
+                        /* Lloyd's passes tested rows against their previous
+                         * centroids (kmeans/near.c) on every path */
+                        ASSERT_MSG(strata__near_kept_rows() > kept0, "%s: no row kept unscored",
+                                   what);
                         const int want = p == PATH_DIRECT ? fc->direct
                                          : p == PATH_MAPPED ? fc->mapped : 0;
                         if (want > 0)

@@ -406,12 +406,6 @@ static int distributed_refusal(const strata__kmeans_cfg *cfg, char *msg)
     return STRATA_OK;
 }
 
-/* What a streamed fit runs: mini-batch when asked; Hamerly with one gap a
- * row (kmeans/gaps.h) when asked and the budget holds the gaps (gaps);
- * else Lloyd (Hamerly's and Yinyang's bits are Lloyd's; Yinyang's bounds
- * would cost more memory a row). AUTO is Lloyd: on the streamed benchmark
- * the gaps' early passes, where most rows fail, cost more than their late
- * ones save (docs/performance.md, "Zen 5, session 12"). */
 /* A streamed Lloyd fit tests each row against its previous centroid first
  * (kmeans/near.h) unless STRATA_STREAM_NEAR=0 (benchmarks compare). */
 static int near_wanted(void)
@@ -420,6 +414,12 @@ static int near_wanted(void)
     return !env || strcmp(env, "0") != 0;
 }
 
+/* What a streamed fit runs: mini-batch when asked; Hamerly with one gap a
+ * row (kmeans/gaps.h) when asked and the budget holds the gaps (gaps);
+ * else Lloyd (Hamerly's and Yinyang's bits are Lloyd's; Yinyang's bounds
+ * would cost more memory a row). AUTO is Lloyd: on the streamed benchmark
+ * the gaps' early passes, where most rows fail, cost more than their late
+ * ones save (docs/performance.md, "Zen 5, session 12"). */
 static int streamed_algorithm(int requested, int gaps)
 {
     if (requested == STRATA_ALGO_MINIBATCH)
@@ -637,7 +637,8 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
         }
         if (algorithm == STRATA_ALGO_LLOYD && !rows_here && !src->dist && near_wanted()) {
             if (!nb.c && strata__near_init(&nb, &t)) {
-                rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for centroid tables");
+                rc = strata__fail(msg, STRATA_E_NOMEM,
+                                  "out of memory for the streamed passes' centroid tables");
                 goto done;
             }
             h.s = &nb;

@@ -45,13 +45,13 @@
 #include "core/mem.h"
 
 #define UPF STRATA__UPF
+#define DOWNF STRATA__DOWNF
 /* The share of a probing pass's tested rows kept unscored from which the
  * next pass tests every block: below the measured break-even (~0.4, AVX2,
  * 20M x 16, k = 16; docs/performance.md, "The half test in streamed Lloyd
  * passes"), as the share grows from pass to pass while the centroids settle. */
 #define PAYS 0.25
 #define COUNT_STRIDE 8 /* int64s: a cache line between threads' counts */
-#define DOWNF STRATA__DOWNF
 
 static atomic_llong kept_rows;
 
