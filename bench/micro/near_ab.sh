@@ -13,7 +13,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 : > "$OUT"
 for r in $(seq "$R"); do
     for v in 1 0; do
-        echo "$v $(STRATA_STREAM_NEAR=$v STRATA_KERNEL=$K /usr/bin/python3 "$HERE/iter_passes.py" "$F" lloyd "$I" "$M" | grep wall)" >> "$OUT"
+        line=$(STRATA_STREAM_NEAR=$v STRATA_KERNEL=$K /usr/bin/python3 "$HERE/iter_passes.py" "$F" lloyd "$I" "$M")
+        echo "$v $line" >> "$OUT"
     done
 done
 /usr/bin/python3 - "$OUT" <<'P'

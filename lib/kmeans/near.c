@@ -115,12 +115,12 @@ void strata__near_reset(strata__near *s)
     s->fresh = 1;
 }
 
-/* Whether the block at row r0 is tested in a probing pass: one in eight,
+/* Whether the block at row r0 is tested in a probing pass: one in sixteen,
  * spread over the rows by a multiplicative hash of r0 (blocks start at
  * multiples of the block size, the same in every pass). */
 static int probed(int64_t r0)
 {
-    return ((uint64_t)r0 * 0x9E3779B97F4A7C15ull) >> 61 == 0;
+    return ((uint64_t)r0 * 0x9E3779B97F4A7C15ull) >> 60 == 0;
 }
 
 /* The pass's centroid table and thresholds for the centroids c (the
