@@ -635,7 +635,9 @@ static int fit_src(const strata__rowsrc *src, const strata__kmeans_cfg *cfg,
             }
             h.y = &yb;
         }
-        if (algorithm == STRATA_ALGO_LLOYD && !rows_here && !src->dist && near_wanted()) {
+        /* only with fused tables (kmeans/near.c: GEMM's bits depend on the block) */
+        if (algorithm == STRATA_ALGO_LLOYD && !rows_here && !src->dist &&
+            t.assign == STRATA_ASSIGN_FUSED && near_wanted()) {
             if (!nb.c && strata__near_init(&nb, &t)) {
                 rc = strata__fail(msg, STRATA_E_NOMEM,
                                   "out of memory for the streamed passes' centroid tables");
