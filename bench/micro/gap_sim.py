@@ -10,7 +10,10 @@ iter_passes.py starts), Lloyd's trajectory, for three kinds of bounds
   distance u to its centroid: kept if u < s_a (half the distance from c_a to
   its nearest other centroid), its gap then 2 s_a - 2u;
 - hamerly: two bounds a row (u up by the own move, l down by the largest
-  other), u tightened to the exact distance when the test fails.
+  other), u tightened to the exact distance when the test fails;
+- half test alone: no bound a row, only the exact distance u to the previous
+  centroid, kept if u < s_a (what a streamed Lloyd pass tests,
+  lib/kmeans/near.c).
 
 Prints, per iteration from the second, the fraction of rows each keeps
 without scoring (docs/performance.md, "Zen 5, session 12").
@@ -54,7 +57,8 @@ for it in range(1, iters + 1):
         keep_ham = pre | (np.maximum(L, 2 * half[lab] - ue) > ue)
         assert not np.any(new[keep_gap] != lab[keep_gap])
         print(f"iteration {it}: kept unscored: gap {keep_gap.mean():.3f}, gap + half test "
-              f"{keep_half.mean():.3f}, hamerly {keep_ham.mean():.3f}")
+              f"{keep_half.mean():.3f}, hamerly {keep_ham.mean():.3f}, half test alone "
+              f"{(ue < half[lab]).mean():.3f}")
         gap = np.where(keep_gap, gap, fresh)
         gap_h = np.where(keep_gh, gap_h, np.where(keep_half, 2 * half[lab] - 2 * ue, fresh))
         U = np.where(pre, U, np.where(keep_ham, ue, srt[:, 0]))
