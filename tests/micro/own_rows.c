@@ -2,10 +2,12 @@
  * distance to its previous centroid, the streamed Lloyd pass's half test)
  * against assign_* on the same cache-resident 4096 x 16 float32 rows, k =
  * 16, in blocks of 64 rows as a pass hands them out: ns a row, for the
- * kernel given (2 = AVX2, 3 = AVX-512). Not built by CMake; against a
- * build tree's static library:
+ * kernel given (2 = AVX2, 3 = AVX-512). White box (the kernel table is
+ * internal), so it lives with the tests, not in bench/ (which uses the
+ * public API only, tests/layering); not built by CMake; against a build
+ * tree's static library:
  *
- *   gcc -O2 -Iinclude -Ilib -Ibuild/tests/install/prefix/include bench/micro/own_rows.c \
+ *   gcc -O2 -Iinclude -Ilib -Ibuild/tests/install/prefix/include tests/micro/own_rows.c \
  *       build/libstrata.a -o /tmp/own_rows -lm -fopenmp \
  *       -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lopenblas && /tmp/own_rows 2
  */
