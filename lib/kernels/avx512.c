@@ -609,14 +609,15 @@ static void rank_keys_avx512(const double *v, int64_t n, int64_t first, const do
 #define CHECK_ROWS_FN check_rows_avx512
 #include "kernels/rfm_rows_impl.h"
 
-/* Where the rows-in-lanes kernels are used: float32 whenever the centroids
- * fit one vector (k <= 16); float64 for k <= 8 and d <= 8 (a transpose of 3
- * shuffles per row per 8 features against a horizontal argmin per row:
- * measured 17% faster at 1M x 8, k = 8, even at d = 16, slower at d = 32). */
-/* Where rows in lanes were measured faster than assign_f32_avx512 (Zen 5;
- * docs/performance.md, "AVX-512 rows in lanes, rechecked"): where d is a
- * multiple of 8 (plain loads, no tail) up to k = 16; for other d the masked
- * tail costs more, and assign wins from k = 8 (d < 8) or k = 11 (d > 8). */
+/* Where the rows-in-lanes kernels are used, as measured against the
+ * general ones. float32 (Zen 5; docs/performance.md, "AVX-512 rows in
+ * lanes, rechecked"): where d is a multiple of 8 (plain loads, no tail) up
+ * to k = 16, the centroids of one vector; for other d the transpose's masked
+ * loads cost more than the general kernel's unused lanes from k = 8 (d < 8)
+ * or k = 11 (d > 8), and at k <= 2 rows in lanes always win. float64: k <= 8
+ * and d <= 8 (a transpose of 3 shuffles per row per 8 features against a
+ * horizontal argmin per row: measured 17% faster at 1M x 8, k = 8, even at
+ * d = 16, slower at d = 32). */
 static int few_f32_avx512(int64_t k, int64_t d)
 {
     return k <= 2 || (d % 8 == 0 ? k <= 16 : d < 8 ? k < 8 : k <= 10);
