@@ -7,7 +7,9 @@
  * and found here by a plain scan; exact ties (duplicated centroid columns,
  * zero rows against equal biases) must give s2 == s1 and the lower index.
  * And norms: the rows' squared centred norms within the error bound the
- * header states. The streamed Hamerly (kmeans/gaps.c) relies on all three. */
+ * header states. The streamed Hamerly (kmeans/gaps.c) relies on all three.
+ * And norms64_f32 (k-means++'s row norms): the header's order of additions,
+ * bitwise, on every kernel. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -150,8 +152,55 @@ static void test_assign2_matches_scores(void)
     ASSERT_TRUE(checked > 0 && g_ties > 0);
 }
 
+/* norms64_f32 against the order kernels.h spells out, written here again:
+ * values spread over 2^-20 .. 2^20 so that another order of the additions
+ * gives other bits. */
+static void test_norms64_order(void)
+{
+    static const int kernels[] = {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AVX2, STRATA_KERNEL_AVX512};
+    enum { DMAX = 41 };
+    float *x = malloc(sizeof(float) * ROWS * DMAX);
+    double out[ROWS + 1];
+    int64_t checked = 0, reordered = 0;
+    for (int ki = 0; ki < 3; ki++) {
+        const strata__kernels *kn = strata__kernels_get(kernels[ki]);
+        if (!kn) {
+            fprintf(stderr, "  kernel %s not available on this CPU: SKIPPED\n",
+                    strata_kernel_name(kernels[ki]));
+            continue;
+        }
+        for (int64_t d = 1; d <= DMAX; d++) {
+            for (int64_t i = 0; i < ROWS * d; i++)
+                x[i] = (float)(uniform() * ldexp(1.0, (int)(uniform() * 20)));
+            out[ROWS] = -1.0;
+            kn->norms64_f32(x, ROWS, d, out);
+            ASSERT_TRUE(out[ROWS] == -1.0); /* nothing past the rows */
+            for (int64_t r = 0; r < ROWS; r++) {
+                const float *xr = x + r * d;
+                double a[4] = {0, 0, 0, 0}, seq = 0;
+                for (int64_t f = 0; f < d; f++) {
+                    const double sq = (double)xr[f] * xr[f];
+                    a[f < d / 4 * 4 ? f % 4 : 0] += sq;
+                    seq += sq;
+                }
+                const double want = (a[0] + a[1]) + (a[2] + a[3]);
+                ASSERT_MSG(memcmp(&out[r], &want, sizeof want) == 0,
+                           "kernel %s d %lld row %lld: %.17g, the order gives %.17g",
+                           strata_kernel_name(kernels[ki]), (long long)d, (long long)r, out[r], want);
+                reordered += seq != want;
+                checked++;
+            }
+        }
+    }
+    free(x);
+    fprintf(stderr, "  %lld norms checked, %lld of them other bits summed in feature order\n",
+            (long long)checked, (long long)reordered);
+    ASSERT_TRUE(checked > 0 && reordered > 0);
+}
+
 int main(void)
 {
     RUN_TEST(test_assign2_matches_scores);
+    RUN_TEST(test_norms64_order);
     return test_summary();
 }

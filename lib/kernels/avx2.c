@@ -463,6 +463,9 @@ static void assign_few_f64_avx2(const double *xc, int64_t rows, int64_t d, const
 #define OWN_F64 own_f64_avx2
 #include "kernels/own_rows_impl.h"
 
+#define NORMS64_F32 norms64_f32_avx2
+#include "kernels/norms64_impl.h"
+
 static void center_rows_f32_avx2(const float *x, int64_t rows, int64_t stride, int64_t d,
                                  const float *mean, float *out)
 {
@@ -540,7 +543,7 @@ const strata__kernels strata__kernels_avx2 = {
     center_rows_f32_avx2, center_rows_f64_avx2,
     assign_f32_avx2, assign_f64_avx2,
     assign2_f32_avx2, assign2_f64_avx2,
-    norms_f32_avx2, norms_f64_avx2,
+    norms_f32_avx2, norms_f64_avx2, norms64_f32_avx2,
     own_f32_avx2, own_f64_avx2,
     centre_in_f32_avx2, centre_in_f64_avx2,
     argmin_f32_avx2, argmin_f64_avx2,

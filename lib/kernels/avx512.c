@@ -16,6 +16,9 @@
 #define OWN_F64 own_f64_avx512
 #include "kernels/own_rows_impl.h"
 
+#define NORMS64_F32 norms64_f32_avx512
+#include "kernels/norms64_impl.h"
+
 /* Masked loads and stores are slow on some AVX-512 CPUs (AMD Zen 4/5 run
  * masked stores about 3x slower than plain ones), so row loops use full
  * vectors and finish the last d % width features in scalar code. */
@@ -634,7 +637,7 @@ const strata__kernels strata__kernels_avx512 = {
     center_f32_avx512, center_f64_avx512,
     assign_f32_avx512, assign_f64_avx512,
     assign2_f32_avx512, assign2_f64_avx512,
-    norms_f32_avx512, norms_f64_avx512,
+    norms_f32_avx512, norms_f64_avx512, norms64_f32_avx512,
     own_f32_avx512, own_f64_avx512,
     centre_in_f32_avx512, centre_in_f64_avx512,
     argmin_f32_avx512, argmin_f64_avx512,

@@ -87,6 +87,12 @@ typedef struct strata__kernels {
                       float *out);
     void (*norms_f64)(const double *x, int64_t rows, int64_t stride, int64_t d,
                       const double *mean, double *out);
+    /* out[r] = ||x[r]||^2 of `rows` contiguous float32 rows of d (k-means++'s
+     * centred rows) in double: the square of feature f added to running sum
+     * f mod 4 in feature order, the features past the last whole four to sum
+     * 0, then (s0 + s1) + (s2 + s3). A float's square is exact in double, so
+     * every kernel gives these bits, fused or not. */
+    void (*norms64_f32)(const float *x, int64_t rows, int64_t d, double *out);
     /* out[r] = sum_f (x[r][f] - c[lab[r] * d + f])^2, row r at x + r * stride,
      * c a k x d row-major table in the element type and every lab[r] a row
      * of it, computed in the element type in some order: at least (1 - (2d +

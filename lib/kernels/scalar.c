@@ -61,6 +61,22 @@
 OWN_SCALAR(own_f32_scalar, float)
 OWN_SCALAR(own_f64_scalar, double)
 
+/* kernels.h norms64_f32, the order written out */
+static void norms64_f32_scalar(const float *x, int64_t rows, int64_t d, double *out)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * d;
+        double a[4] = {0.0, 0.0, 0.0, 0.0};
+        int64_t f = 0;
+        for (; f + 4 <= d; f += 4)
+            for (int q = 0; q < 4; q++)
+                a[q] += (double)xr[f + q] * xr[f + q];
+        for (; f < d; f++)
+            a[0] += (double)xr[f] * xr[f];
+        out[r] = (a[0] + a[1]) + (a[2] + a[3]);
+    }
+}
+
 #define RANK_KEYS_FN rank_keys_scalar
 #include "kernels/rank_keys_impl.h"
 
@@ -72,7 +88,7 @@ const strata__kernels strata__kernels_scalar = {
     center_f32_scalar, center_f64_scalar,
     assign_f32_scalar, assign_f64_scalar,
     assign2_f32_scalar, assign2_f64_scalar,
-    norms_f32_scalar, norms_f64_scalar,
+    norms_f32_scalar, norms_f64_scalar, norms64_f32_scalar,
     own_f32_scalar, own_f64_scalar,
     centre_in_f32_scalar, centre_in_f64_scalar,
     argmin_f32_scalar, argmin_f64_scalar,

@@ -235,47 +235,54 @@ void strata__assign_label_rows(const strata__tables *t, const strata__data *X, i
     label_block(t, X, r0, rows, tid, lab);
 }
 
-/* ||x'||^2 of the centred rows in xc, with four running sums so the
- * additions do not wait on each other (the order is still fixed). */
-#define CENTRED_NORMS(TYPE)                                                   \
-    for (int64_t r = 0; r < rows; r++) {                                     \
-        const TYPE *xr = (const TYPE *)xc + r * d;                            \
-        double a[4] = {0.0, 0.0, 0.0, 0.0};                                   \
-        int64_t f = 0;                                                        \
-        for (; f + 4 <= d; f += 4)                                            \
-            for (int q = 0; q < 4; q++)                                       \
-                a[q] += (double)xr[f + q] * xr[f + q];                        \
-        for (; f < d; f++)                                                    \
-            a[0] += (double)xr[f] * xr[f];                                    \
-        xnorm[r] = (a[0] + a[1]) + (a[2] + a[3]);                             \
+/* ||x'||^2 of a centred float64 row in double: four running sums (feature f
+ * into sum f mod 4, the tail into sum 0) so the additions do not wait on
+ * each other, then (s0 + s1) + (s2 + s3); float32 rows the same way in the
+ * kernel (norms64_f32). Built without FMA: every product is rounded. */
+static double centred_norm_f64(const double *x, int64_t d)
+{
+    int64_t f = 0;
+#if defined(__SSE2__)
+    __m128d a01 = _mm_setzero_pd(), a23 = _mm_setzero_pd();
+    for (; f + 4 <= d; f += 4) {
+        const __m128d lo = _mm_loadu_pd(x + f), hi = _mm_loadu_pd(x + f + 2);
+        a01 = _mm_add_pd(a01, _mm_mul_pd(lo, lo));
+        a23 = _mm_add_pd(a23, _mm_mul_pd(hi, hi));
     }
+    for (; f < d; f++)
+        a01 = _mm_add_sd(a01, _mm_set_sd(x[f] * x[f]));
+    double a[4];
+    _mm_storeu_pd(a, a01);
+    _mm_storeu_pd(a + 2, a23);
+#else
+    double a[4] = {0.0, 0.0, 0.0, 0.0};
+    for (; f + 4 <= d; f += 4)
+        for (int q = 0; q < 4; q++)
+            a[q] += x[f + q] * x[f + q];
+    for (; f < d; f++)
+        a[0] += x[f] * x[f];
+#endif
+    return (a[0] + a[1]) + (a[2] + a[3]);
+}
 
 /* Centre the block once: the norms and the scores both read it. */
-void strata__tables_dist2(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
-                          int tid, double *xnorm, double *out)
+const void *strata__tables_block_scores(const strata__tables *t, const strata__data *X, int64_t r0,
+                                        int64_t rows, int tid, double *xnorm)
 {
-    const int64_t d = t->d, k = t->k, kp = t->kp;
+    const int64_t d = t->d, kp = t->kp;
     if (t->dtype == STRATA_FLOAT32) {
         float *xc = t->xc[tid], *s = t->scores[tid];
         t->kern->center_f32(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        CENTRED_NORMS(float)
+        t->kern->norms64_f32(xc, rows, d, xnorm);
         t->kern->scores_f32(xc, rows, d, t->ct, t->bias, kp, s);
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t j = 0; j < k; j++) {
-                double v = xnorm[r] + (double)s[r * kp + j];
-                out[r * kp + j] = v > 0.0 ? v : 0.0;
-            }
-    } else {
-        double *xc = t->xc[tid], *s = t->scores[tid];
-        t->kern->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
-        CENTRED_NORMS(double)
-        t->kern->scores_f64(xc, rows, d, t->ct, t->bias, kp, s);
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t j = 0; j < k; j++) {
-                double v = xnorm[r] + s[r * kp + j];
-                out[r * kp + j] = v > 0.0 ? v : 0.0;
-            }
+        return s;
     }
+    double *xc = t->xc[tid], *s = t->scores[tid];
+    t->kern->center_f64(strata__row(X, r0), rows, X->stride, d, t->mean, xc);
+    for (int64_t r = 0; r < rows; r++)
+        xnorm[r] = centred_norm_f64(xc + r * d, d);
+    t->kern->scores_f64(xc, rows, d, t->ct, t->bias, kp, s);
+    return s;
 }
 
 /* Ask for rows [r0, r1) ahead of use. The centring copy of a block is where

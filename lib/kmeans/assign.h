@@ -20,7 +20,7 @@ typedef struct strata__tables {
     double *mean_used; /* the same mean as double */
     const double *centroids; /* k x d, as last set */
     void **xc;         /* per thread: centred block */
-    void **scores;     /* per thread: block of scores (GEMM output, or for dist2) */
+    void **scores;     /* per thread: block of scores (GEMM output, or block_scores) */
     int32_t **lab;     /* per thread: block labels */
 } strata__tables;
 
@@ -30,13 +30,15 @@ void strata__tables_free(strata__tables *t);
 /* Rebuild the tables for centroids c (k x d, kept by pointer until the next call). */
 void strata__tables_set_centroids(strata__tables *t, const double *c);
 
-/* Squared distances of rows [r0, r0 + rows) (rows <= STRATA__BLOCK_ROWS) to
- * the k table centroids: out[r*kp + j] (j < k) = xnorm[r] + score, from the
- * element-type expanded form on centred data, clamped at 0; xnorm receives
- * the rows' ||x_r - m||^2 in double (m the table's centring mean; the same
- * bits from any table with that mean). Needs kp / lanes <= STRATA__SCORES_MAX_V. */
-void strata__tables_dist2(const strata__tables *t, const strata__data *X, int64_t r0, int64_t rows,
-                          int tid, double *xnorm, double *out);
+/* Rows [r0, r0 + rows) of X (rows <= STRATA__BLOCK_ROWS) against the k
+ * table centroids: returns their scores, rows x kp in the element type in
+ * thread tid's scratch (bias_j + x' . ct[:, j], the bits the assignment
+ * compares), and puts each row's ||x_r - m||^2 in double into xnorm (m the
+ * table's centring mean; the same bits from any table with that mean). The
+ * squared distance to centroid j is xnorm[r] + score, clamped at 0. Needs
+ * kp / lanes <= STRATA__SCORES_MAX_V. */
+const void *strata__tables_block_scores(const strata__tables *t, const strata__data *X, int64_t r0,
+                                        int64_t rows, int tid, double *xnorm);
 
 /* Ask for rows [r0, r1) of X ahead of use (no-op when r0 >= r1): the next
  * block's rows are prefetched while this one is scored. */

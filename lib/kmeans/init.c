@@ -74,14 +74,12 @@ typedef struct pp_ctx {
     int64_t m;               /* trials: columns pending .. pending + m - 1; 0 in the
                                 first pass, which sums the potential itself */
     int64_t stride;          /* chunk_pot entries per chunk (>= 1, >= m) */
-    int first;               /* the first pass: xnorm too, and closest starts at +inf */
     const strata__tables *one; /* the pending centre alone, for pp_refresh */
     int64_t *fresh;          /* per chunk: the step whose pending update it has had */
     int64_t step;
     double *closest;         /* n: squared distance to the nearest chosen centre, or */
     float *closest32;        /* n: the same in float32 (float32 data) */
     double *chunk_pot;       /* per chunk x m: potential each trial would leave */
-    double **out;            /* per thread: STRATA__BLOCK_ROWS x kp distances */
     double **xnorm;          /* per thread: STRATA__BLOCK_ROWS row norms ||x - mean||^2 */
 } pp_ctx;
 
@@ -115,14 +113,123 @@ static inline double select_lt(double a, double b, double x, double y)
 #endif
 }
 
+/* Squared distance r of a block to column j: xnorm + score, clamped at 0
+ * (the order of the two, and NaN to 0, as in every pass). */
+static inline double pp_dist(const void *s, int f32, const double *xnorm, int64_t r, int64_t at)
+{
+    const double v = xnorm[r] + (f32 ? (double)((const float *)s)[at] : ((const double *)s)[at]);
+    return v > 0.0 ? v : 0.0;
+}
+
+#if defined(__SSE2__)
+/* Two trials' (n = 2) or one trial's (n = 1) terms w * min(round(dd), ci) of
+ * one row, dd from the scores at s[at ..]: the scalar form's operations on
+ * two lanes (max(v, 0) gives +0 for NaN and -0 as `v > 0 ? v : 0`). */
+static inline __attribute__((always_inline)) __m128d
+pp_terms(const void *s, int f32, int64_t at, int n, __m128d xn, __m128d ci, __m128d w)
+{
+    __m128d sc;
+    if (f32) {
+        const float *p = (const float *)s + at;
+        if (n == 2) /* eight bytes, unaligned */
+            sc = _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)p)));
+        else
+            sc = _mm_cvtps_pd(_mm_load_ss(p));
+    } else {
+        const double *p = (const double *)s + at;
+        sc = n == 2 ? _mm_loadu_pd(p) : _mm_load_sd(p);
+    }
+    const __m128d dd = _mm_max_pd(_mm_add_pd(xn, sc), _mm_setzero_pd());
+    const __m128d rd = f32 ? _mm_cvtps_pd(_mm_cvtpd_ps(dd)) : dd;
+    const __m128d lt = _mm_cmplt_pd(dd, ci);
+    return _mm_mul_pd(w, _mm_or_pd(_mm_and_pd(lt, rd), _mm_andnot_pd(lt, ci)));
+}
+
+/* pp_trials() for one shape: nt trials (1..4) of f32 or float64 scores,
+ * weighted or not, closest lowered first by the pending centre or not; the
+ * constants make each its own loop. */
+static inline __attribute__((always_inline)) void
+pp_trials_shape(const pp_ctx *c, const void *s, const double *xnorm, const double *wv, int64_t r0,
+                int64_t rows, int64_t col, int nt, int f32, int pending, double *in)
+{
+    const int64_t kp = c->t->kp;
+    __m128d acc0 = _mm_loadu_pd(in), acc1 = _mm_loadu_pd(in + 2);
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t i = r0 + r;
+        double cv = f32 ? (double)c->closest32[i] : c->closest[i];
+        if (pending) {
+            const double o0 = pp_dist(s, f32, xnorm, r, r * kp);
+            cv = select_lt(o0, cv, f32 ? (double)(float)o0 : o0, cv);
+            if (f32)
+                c->closest32[i] = (float)cv;
+            else
+                c->closest[i] = cv;
+        }
+        const double w = wv ? wv[i] : 1.0;
+        if (wv && w == 0.0)
+            continue;
+        const __m128d ci = _mm_set1_pd(cv), xn = _mm_set1_pd(xnorm[r]), wb = _mm_set1_pd(w);
+        const int64_t at = r * kp + col;
+        acc0 = _mm_add_pd(acc0, pp_terms(s, f32, at, nt < 2 ? nt : 2, xn, ci, wb));
+        if (nt > 2)
+            acc1 = _mm_add_pd(acc1, pp_terms(s, f32, at + 2, nt - 2, xn, ci, wb));
+    }
+    _mm_storeu_pd(in, acc0);
+    _mm_storeu_pd(in + 2, acc1);
+}
+#endif
+
+/* The potentials of trials t0 .. t0 + nt - 1 (nt <= 4, columns col ..) over
+ * a block, added row by row in order onto pot[0 .. nt-1]: pot[t] += w *
+ * min(round(dd), closest), closest first lowered by the pending centre
+ * (column 0) where `pending` (round(min(dd, ci)) = min(round(dd), ci): ci is
+ * stored). Two trials a vector, the same operations and bits as the scalar
+ * form. Whether a centre is closer is as good as random: selects, not
+ * branches (a mispredicted branch per trial and row was most of a pass). */
+static void pp_trials(const pp_ctx *c, const void *s, const double *xnorm, const double *wv,
+                      int64_t r0, int64_t rows, int64_t col, int nt, int pending, double *pot)
+{
+#if defined(__SSE2__)
+    double in[4] = {0.0, 0.0, 0.0, 0.0};
+    for (int t = 0; t < nt; t++)
+        in[t] = pot[t];
+    if (c->closest32 && !wv && nt == 4 && pending) /* float32, unweighted, k = 8 .. 20 */
+        pp_trials_shape(c, s, xnorm, NULL, r0, rows, col, 4, 1, 1, in);
+    else if (c->closest32)
+        pp_trials_shape(c, s, xnorm, wv, r0, rows, col, nt, 1, pending, in);
+    else
+        pp_trials_shape(c, s, xnorm, wv, r0, rows, col, nt, 0, pending, in);
+    for (int t = 0; t < nt; t++)
+        pot[t] = in[t];
+#else
+    const int f32 = c->closest32 != NULL;
+    for (int64_t r = 0; r < rows; r++) {
+        double ci = pp_get(c, r0 + r);
+        if (pending) {
+            const double o0 = pp_dist(s, f32, xnorm, r, r * c->t->kp);
+            ci = select_lt(o0, ci, pp_round(c, o0), ci);
+            pp_set(c, r0 + r, ci);
+        }
+        const double w = wv ? wv[r0 + r] : 1.0;
+        if (w == 0.0)
+            continue;
+        for (int t = 0; t < nt; t++) {
+            const double dd = pp_dist(s, f32, xnorm, r, r * c->t->kp + col + t);
+            pot[t] += w * select_lt(dd, ci, pp_round(c, dd), ci);
+        }
+    }
+#endif
+}
+
 static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end, int tid,
                           double *partial)
 {
     const pp_ctx *c = vctx;
     const strata__data *X = strata__chunk_view(c->X, tid);
     const int64_t m = c->m, kp = c->t->kp, p = c->pending;
+    const int f32 = c->closest32 != NULL;
     const double *wv = X->w;
-    double *out = c->out[tid], *xnorm = c->xnorm[tid];
+    double *xnorm = c->xnorm[tid];
     double *pot = c->chunk_pot + chunk * c->stride;
     for (int64_t t = 0; t < c->stride; t++)
         pot[t] = 0.0;
@@ -130,28 +237,20 @@ static void pp_pass_chunk(void *vctx, int64_t chunk, int64_t begin, int64_t end,
         int64_t rows = end - r0 < STRATA__BLOCK_ROWS ? end - r0 : STRATA__BLOCK_ROWS;
         int64_t next_end = r0 + rows + STRATA__BLOCK_ROWS;
         strata__prefetch_rows(X, r0 + rows, next_end < end ? next_end : end);
-        strata__tables_dist2(c->t, X, r0, rows, tid, xnorm, out);
-        for (int64_t r = 0; r < rows; r++) {
-            const int64_t i = r0 + r;
-            const double *o = out + r * kp;
-            double ci = c->first ? INFINITY : pp_get(c, i);
-            /* Whether a centre is closer is as good as random: selects, not
-             * branches (a mispredicted branch per trial and row was most of
-             * a seeding pass); pp_round() made whether used or not */
-            if (p)
-                ci = select_lt(o[0], ci, pp_round(c, o[0]), ci);
-            pp_set(c, i, ci);
-            const double w = wv ? wv[i] : 1.0;
-            if (w == 0.0)
-                continue;
-            if (m == 0)
-                pot[0] += w * ci;
-            for (int64_t t = 0; t < m; t++) {
-                /* round(min(dd, ci)) = min(round(dd), ci): ci is stored already */
-                const double dd = o[p + t];
-                pot[t] += w * select_lt(dd, ci, pp_round(c, dd), ci);
+        const void *s = strata__tables_block_scores(c->t, X, r0, rows, tid, xnorm);
+        if (m == 0) { /* the first pass: closest = the distance to c_0 */
+            for (int64_t r = 0; r < rows; r++) {
+                const double o0 = pp_dist(s, f32, xnorm, r, r * kp);
+                const double ci = select_lt(o0, INFINITY, pp_round(c, o0), INFINITY);
+                pp_set(c, r0 + r, ci);
+                const double w = wv ? wv[r0 + r] : 1.0;
+                if (w != 0.0)
+                    pot[0] += w * ci;
             }
         }
+        for (int64_t t0 = 0; t0 < m; t0 += 4)
+            pp_trials(c, s, xnorm, wv, r0, rows, p + t0, m - t0 < 4 ? (int)(m - t0) : 4,
+                      p && t0 == 0, pot + t0);
     }
     for (int64_t t = 0; t < m; t++)
         partial[t] = pot[t];
@@ -166,19 +265,21 @@ static void pp_refresh(void *vctx, int64_t ch, int64_t b, int64_t e)
     if (c->fresh[ch] == c->step)
         return;
     c->fresh[ch] = c->step;
-    double *out = c->out[0], *xnorm = c->xnorm[0];
+    double *xnorm = c->xnorm[0];
     strata__data X; /* the chunk's rows: a random read from a stream */
     if (c->rc || (c->rc = strata__rowsrc_rows(c->src, b, e - b, &X, &c->rbuf, &c->rcap, c->rmsg)))
         return;
+    const int f32 = c->closest32 != NULL;
     for (int64_t r0 = b; r0 < e; r0 += STRATA__BLOCK_ROWS) {
         int64_t rows = e - r0 < STRATA__BLOCK_ROWS ? e - r0 : STRATA__BLOCK_ROWS;
-        strata__tables_dist2(one, &X, r0, rows, 0, xnorm, out);
-        for (int64_t r = 0; r < rows; r++)
-            if (out[r * one->kp] < pp_get(c, r0 + r))
-                pp_set(c, r0 + r, out[r * one->kp]);
+        const void *s = strata__tables_block_scores(one, &X, r0, rows, 0, xnorm);
+        for (int64_t r = 0; r < rows; r++) {
+            const double o0 = pp_dist(s, f32, xnorm, r, r * one->kp);
+            if (o0 < pp_get(c, r0 + r))
+                pp_set(c, r0 + r, o0);
+        }
     }
 }
-
 /* First row i where the running sum of w * val reaches target (numpy's
  * searchsorted on the cumulative sum), using per-chunk sums to skip ahead;
  * clipped to the last row with positive mass. val is double, or float32
@@ -334,25 +435,23 @@ static int kmeanspp(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, co
     int64_t *fresh = strata__alloc((size_t)nchunks, sizeof(int64_t));
     double *cand = strata__alloc((size_t)((ntrials + 1) * d), sizeof(double));
     double *trial_pot = strata__alloc((size_t)ntrials, sizeof(double));
-    double **out = strata__calloc((size_t)cfg->threads, sizeof(double *));
     double **xnorm = strata__calloc((size_t)cfg->threads, sizeof(double *));
     int rc = STRATA_OK;
-    if (!(closest || closest32) || !xnorm || !chunk_pot || !chunk_cur || !fresh || !cand || !trial_pot || !out ||
+    if (!(closest || closest32) || !xnorm || !chunk_pot || !chunk_cur || !fresh || !cand || !trial_pot ||
         strata__tables_init(&pass, X, ntrials + 1, mean, cfg->kern, STRATA_ASSIGN_FUSED,
                             cfg->threads) ||
         strata__tables_init(&one, X, 1, mean, cfg->kern, STRATA_ASSIGN_FUSED, cfg->threads))
         goto nomem;
     for (int i = 0; i < cfg->threads; i++)
-        if (!(out[i] = strata__alloc((size_t)(STRATA__BLOCK_ROWS * pass.kp), sizeof(double))) ||
-            !(xnorm[i] = strata__alloc(STRATA__BLOCK_ROWS, sizeof(double))))
+        if (!(xnorm[i] = strata__alloc(STRATA__BLOCK_ROWS, sizeof(double))))
             goto nomem;
     for (int64_t ch = 0; ch < nchunks; ch++)
         fresh[ch] = 0;
 
     /* First centre: a row drawn with probability proportional to its weight. */
     c = (pp_ctx){.X = &view, .src = src, .rmsg = msg, .t = &one, .pending = 1, .m = 0,
-                 .stride = ntrials, .first = 1, .one = &one, .fresh = fresh, .closest = closest,
-                 .closest32 = closest32, .chunk_pot = chunk_pot, .out = out, .xnorm = xnorm};
+                 .stride = ntrials, .one = &one, .fresh = fresh, .closest = closest,
+                 .closest32 = closest32, .chunk_pot = chunk_pot, .xnorm = xnorm};
     int64_t first = draw_by_weight(X, nchunks, chunk_cur, rng);
     if ((rc = strata__rowsrc_copy_row(src, first, centroids, &c.rbuf, &c.rcap, msg)))
         goto done;
@@ -366,7 +465,6 @@ static int kmeanspp(const strata__rowsrc *src, const strata__kmeans_cfg *cfg, co
         goto done;
     for (int64_t ch = 0; ch < nchunks; ch++)
         chunk_cur[ch] = chunk_pot[ch * ntrials];
-    c.first = 0;
 
     for (int64_t j = 1; j < k; j++) {
         double pot = 0.0;
@@ -430,13 +528,8 @@ nomem:
         rc = src->dist->agree(src->dist, rc, msg);
 done:
     strata__free(c.rbuf);
-    for (int i = 0; i < cfg->threads; i++) {
-        if (out)
-            strata__free(out[i]);
-        if (xnorm)
-            strata__free(xnorm[i]);
-    }
-    strata__free(out);
+    for (int i = 0; xnorm && i < cfg->threads; i++)
+        strata__free(xnorm[i]);
     strata__free(own32);
     strata__tables_free(&pass);
     strata__tables_free(&one);
@@ -526,7 +619,6 @@ typedef struct kp_ctx {
     int32_t *owner;         /* n: nearest candidate */
     uint64_t *sel;          /* bitmap of n: kept in this round (a chunk owns whole words) */
     int64_t *chunk_sel;     /* per chunk: rows kept */
-    double **out;
     uint64_t seed, stream0; /* streams stream0 + chunk of this round */
     double l, phi;
 } kp_ctx;
