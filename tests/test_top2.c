@@ -125,6 +125,16 @@ SCAN(scan_f64, double)
 CHECK_SHAPE(check_f32, float, _f32, scan_f32)
 CHECK_SHAPE(check_f64, double, _f64, scan_f64)
 
+/* The kernel's table, or NULL (said on stderr) where this CPU lacks it. */
+static const strata__kernels *kernel_or_skip(int kernel)
+{
+    const strata__kernels *kn = strata__kernels_get(kernel);
+    if (!kn)
+        fprintf(stderr, "  kernel %s not available on this CPU: SKIPPED\n",
+                strata_kernel_name(kernel));
+    return kn;
+}
+
 static void test_assign2_matches_scores(void)
 {
     static const int kernels[] = {STRATA_KERNEL_SCALAR, STRATA_KERNEL_AVX2, STRATA_KERNEL_AVX512};
@@ -132,12 +142,9 @@ static void test_assign2_matches_scores(void)
     static const int64_t ds[] = {1, 3, 16, 21};
     int64_t checked = 0;
     for (int ki = 0; ki < 3; ki++) {
-        const strata__kernels *kn = strata__kernels_get(kernels[ki]);
-        if (!kn) {
-            fprintf(stderr, "  kernel %s not available on this CPU: SKIPPED\n",
-                    strata_kernel_name(kernels[ki]));
+        const strata__kernels *kn = kernel_or_skip(kernels[ki]);
+        if (!kn)
             continue;
-        }
         for (size_t a = 0; a < sizeof ks / sizeof ks[0]; a++)
             for (size_t b = 0; b < sizeof ds / sizeof ds[0]; b++) {
                 /* scores() takes at most STRATA__SCORES_MAX_V vectors */
@@ -163,12 +170,9 @@ static void test_norms64_order(void)
     double out[ROWS + 1];
     int64_t checked = 0, reordered = 0;
     for (int ki = 0; ki < 3; ki++) {
-        const strata__kernels *kn = strata__kernels_get(kernels[ki]);
-        if (!kn) {
-            fprintf(stderr, "  kernel %s not available on this CPU: SKIPPED\n",
-                    strata_kernel_name(kernels[ki]));
+        const strata__kernels *kn = kernel_or_skip(kernels[ki]);
+        if (!kn)
             continue;
-        }
         for (int64_t d = 1; d <= DMAX; d++) {
             for (int64_t i = 0; i < ROWS * d; i++)
                 x[i] = (float)(uniform() * ldexp(1.0, (int)(uniform() * 20)));
