@@ -113,8 +113,8 @@ static inline double select_lt(double a, double b, double x, double y)
 #endif
 }
 
-/* Squared distance r of a block to column j: xnorm + score, clamped at 0
- * (the order of the two, and NaN to 0, as in every pass). */
+/* Row r's squared distance from its score s[at] (float32 or float64 scores):
+ * xnorm[r] + score, clamped at 0 (NaN to 0), as every pass computes it. */
 static inline double pp_dist(const void *s, int f32, const double *xnorm, int64_t r, int64_t at)
 {
     const double v = xnorm[r] + (f32 ? (double)((const float *)s)[at] : ((const double *)s)[at]);
@@ -280,6 +280,7 @@ static void pp_refresh(void *vctx, int64_t ch, int64_t b, int64_t e)
         }
     }
 }
+
 /* First row i where the running sum of w * val reaches target (numpy's
  * searchsorted on the cumulative sum), using per-chunk sums to skip ahead;
  * clipped to the last row with positive mass. val is double, or float32
