@@ -614,8 +614,10 @@ static void rank_keys_avx512(const double *v, int64_t n, int64_t first, const do
 
 /* Where the rows-in-lanes kernels are used, as measured against the
  * general ones. float32 (Zen 5; docs/performance.md, "AVX-512 rows in
- * lanes, rechecked"): where d is a multiple of 8 (plain loads, no tail) up
- * to k = 16, the centroids of one vector; for other d the transpose's masked
+ * lanes, rechecked", and "Session 15"): where d is a multiple of 8 (plain
+ * loads, no tail) up to k = 14 (at 15-16 the general kernel was as fast on
+ * full blocks and faster on the streamed pass's small batches and whole fits
+ * at d = 16, 32); for other d the transpose's masked
  * loads cost more than the general kernel's unused lanes from k = 8 (d < 8)
  * or k = 11 (d > 8), and at k <= 2 rows in lanes always win. float64: k <= 8
  * and d <= 8 (a transpose of 3 shuffles per row per 8 features against a
@@ -624,7 +626,7 @@ static void rank_keys_avx512(const double *v, int64_t n, int64_t first, const do
  * iteration at d = 12, 16, 32). */
 static int few_f32_avx512(int64_t k, int64_t d)
 {
-    return k <= 2 || (d % 8 == 0 ? k <= 16 : d < 8 ? k < 8 : k <= 10);
+    return k <= 2 || (d % 8 == 0 ? k <= 14 : d < 8 ? k < 8 : k <= 10);
 }
 
 static int few_f64_avx512(int64_t k, int64_t d)
