@@ -12,6 +12,11 @@ an h5py loop over blocks of rows), then:
   progress callback timing each iteration (one streamed pass each); the
   median of iterations 2..ITERS is kept (the first follows validation). Done
   twice: with the budget, and (--compare-loaded) without, the file loaded;
+- the same passes paired with reads (`pass_over_cat_paired`): the callback
+  runs `cat FILE >/dev/null` after each iteration while the fit waits, and
+  each pass is set against the mean of the reads just before and after it;
+  the median of those ratios is kept. On a shared host whose speed drifts
+  by 25% within minutes, this compares the two at the same moment;
 - k-means++ seeding: the time to the first iteration with k-means++ minus
   that with given centroids (K passes over the file, one per centre);
 - peak RSS: `/usr/bin/time -v strata kmeans FILE:/x -k K --memory BUDGET
@@ -99,26 +104,40 @@ def strata_run(args, path, init, iters, out, memory=None):
 
 
 PASS_TIMER = r"""
-import json, sys, time
+import json, subprocess, sys, time
 import numpy as np, h5py, strata
-path, k, iters, memory, threads, init = sys.argv[1:7]
-k, iters, threads = int(k), int(iters), int(threads)
+path, k, iters, memory, threads, init, paired = sys.argv[1:8]
+k, iters, threads, paired = int(k), int(iters), int(threads), paired == "1"
 with h5py.File(path, "r") as f:
     c0 = f["x"][:k].astype(np.float64)
-marks = []
+ends, resumes, cats = [], [], []  # per iteration: its end, the fit resumed, the read between
+
+
+def mark(run, it, inertia):
+    ends.append(time.perf_counter())
+    if paired:  # a plain read of the file now, while the fit waits in this callback
+        t0 = time.perf_counter()
+        subprocess.run(["sh", "-c", f"cat '{path}' >/dev/null"], check=True)
+        cats.append(time.perf_counter() - t0)
+    resumes.append(time.perf_counter())
+
+
 t0 = time.perf_counter()
 km = strata.KMeans(k, init=c0 if init == "given" else init, max_iter=iters, tol=0.0,
                    random_state=1, n_threads=threads, memory=None if memory == "0" else memory)
-km.fit_h5(path, "/x", progress=lambda run, it, inertia: marks.append(time.perf_counter()))
+km.fit_h5(path, "/x", progress=mark)
 t1 = time.perf_counter()
-laps = np.diff(marks)  # iterations 2..ITERS (marks come at the end of each)
-print(json.dumps({"first_iter_s": marks[0] - t0, "total_s": t1 - t0, "streamed": km.streamed_,
-                  "pass_s": float(np.median(laps)),
-                  "passes_s": laps.tolist(), "n_iter": km.n_iter_}))
+laps = np.array(ends[1:]) - np.array(resumes[:-1])  # iterations 2..ITERS
+row = {"first_iter_s": ends[0] - t0, "total_s": t1 - t0, "streamed": km.streamed_,
+       "pass_s": float(np.median(laps)), "passes_s": laps.tolist(), "n_iter": km.n_iter_}
+if paired:  # pass i against the mean of the reads just before and just after it
+    around = (np.array(cats[:-1]) + np.array(cats[1:])) / 2
+    row.update({"cats_s": cats, "pass_over_cat_paired": float(np.median(laps / around))})
+print(json.dumps(row))
 """
 
 
-def pass_times(args, path, init, memory):
+def pass_times(args, path, init, memory, paired=False):
     env = dict(os.environ)
     here = os.path.dirname(os.path.abspath(__file__))
     env.setdefault("PYTHONPATH", os.path.join(here, "..", "bindings", "python"))
@@ -127,12 +146,14 @@ def pass_times(args, path, init, memory):
     best = None
     for _ in range(args.repeats):
         p = subprocess.run([sys.executable, "-c", PASS_TIMER, path, str(args.k), str(args.iters),
-                            memory, str(args.threads), init], capture_output=True, text=True,
+                            memory, str(args.threads), init, "1" if paired else "0"],
+                           capture_output=True, text=True,
                            env=env)
         if p.returncode != 0:
             sys.exit(f"pass timer failed: {p.stderr}")
         r = json.loads(p.stdout)
-        if best is None or r["pass_s"] < best["pass_s"]:
+        key = "pass_over_cat_paired" if paired else "pass_s"
+        if best is None or r[key] < best[key]:
             best = r
     return best
 
@@ -168,6 +189,7 @@ def main():
     cat, _ = timed(["sh", "-c", f"cat '{path}' >/dev/null"], args.repeats)
     h5 = min(h5py_read(path, 1 << 20) for _ in range(args.repeats))
     streamed = pass_times(args, path, "given", args.memory)
+    paired = pass_times(args, path, "given", args.memory, paired=True)
     # `cat` again right after the passes: the host's speed drifts (a
     # neighbour's load), and the ratio is only as good as the two moments
     # agree; recorded, the ratio still uses the reads before
@@ -181,6 +203,8 @@ def main():
            "h5py_read_s": h5, "sec_per_pass": per_pass,
            "passes_s": streamed["passes_s"], "streamed": streamed["streamed"],
            "pass_over_cat": per_pass / cat, "pass_over_h5py": per_pass / h5,
+           "paired_passes_s": paired["passes_s"], "paired_cats_s": paired["cats_s"],
+           "pass_over_cat_paired": paired["pass_over_cat_paired"],
            "kmeanspp_seeding_s": seeding, "seeding_passes": args.k,
            "cli_wall_s": wall, "cli_iters": args.iters, "peak_rss_bytes": rss,
            "loadavg": open("/proc/loadavg").read().split()[:3]}
@@ -196,7 +220,8 @@ def main():
             f.write(json.dumps(row) + "\n")
     print(f"| {args.n} x {args.d} f32 ({size / 1e9:.2f} GB) | k {args.k} | --memory "
           f"{args.memory} | cat {cat:.2f} s | h5py {h5:.2f} s | pass {per_pass:.2f} s "
-          f"({per_pass / cat:.2f}x cat, {per_pass / h5:.2f}x h5py) | k-means++ {seeding:.1f} s "
+          f"({per_pass / cat:.2f}x cat, paired {row['pass_over_cat_paired']:.2f}x; "
+          f"{per_pass / h5:.2f}x h5py) | k-means++ {seeding:.1f} s "
           f"| peak RSS {row['peak_rss_bytes'] / 2**20:.0f} MiB |", file=sys.stderr)
     if not args.keep:
         os.unlink(path)
