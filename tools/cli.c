@@ -238,25 +238,27 @@ static volatile sig_atomic_t g_cooperative, g_signal;
 static volatile double g_signal_at;
 
 /* Async-signal-safe: no stdio, no allocation (clock_gettime is safe). While
- * a command polls (its step callback), the first signal only asks it to
- * stop; the library then removes its temporaries and the command ends by
- * the signal (cli_end_by_signal). A write in progress (a temporary to
- * remove), a command that does not poll, or a second signal a second or
- * more after the first (a run that does not reach its next report) ends the
- * program at once, as before: temporary removed, default action. The
- * supervisor passes the terminal's Ctrl-C on, so the same signal comes twice
- * at once: that one is not a second Ctrl-C. */
+ * a command polls (its step callback, outside a write), the first signal
+ * only asks it to stop, and nothing is removed under the running fit (an
+ * out-of-core RFM fit still reads its spill files): the library removes its
+ * temporaries as it cancels, and the command ends by the signal
+ * (cli_end_by_signal). During a write (from its first WRITE report to its
+ * last), in a command that does not poll, or at a second signal a second or
+ * more after the first (a run that does not reach its next report), the
+ * program ends at once: temporaries removed, default action. The supervisor
+ * passes the terminal's Ctrl-C on, so the same signal comes twice at once:
+ * that one is not a second Ctrl-C. */
 static void on_signal(int sig)
 {
-    int removed = strata_discard_temp_file();
     double now = cli_now();
-    if (g_cooperative && !removed && (!g_signal || now - g_signal_at < 1.0)) {
+    if (g_cooperative && (!g_signal || now - g_signal_at < 1.0)) {
         if (!g_signal) {
             g_signal_at = now;
             g_signal = sig;
         }
         return;
     }
+    (void)strata_discard_temp_file();
     signal(sig, SIG_DFL);
     raise(sig); /* blocked until the handler returns: the default action ends the program */
 }
@@ -264,6 +266,11 @@ static void on_signal(int sig)
 void cli_cancel_on_signals(void)
 {
     g_cooperative = 1;
+}
+
+void cli_writing(int writing)
+{
+    g_cooperative = !writing;
 }
 
 int cli_interrupted(void)

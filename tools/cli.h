@@ -110,8 +110,14 @@ void cli_clean_up_on_signals(void);
  * library call (STRATA_E_CANCELLED, temporaries removed); cli_library_error()
  * then ends the program by the signal, with no message: exit status 130 for
  * SIGINT in a shell (143 SIGTERM, 129 SIGHUP), as at once before. A second
- * signal a second later, or one during a write, still ends it at once. */
+ * signal a second later, or one during a write (cli_writing), still ends it
+ * at once. */
 void cli_cancel_on_signals(void);
+/* A write starts (1) or has ended, its file in place (0): in between, a
+ * signal ends the program at once, the write's temporary removed, since no
+ * report comes between the start of a write and its file in place (a
+ * signal there would otherwise be noticed only after the file is written). */
+void cli_writing(int writing);
 /* The signal that asked the command to stop, or 0. */
 int cli_interrupted(void);
 /* Remove any temporary and end the program by that signal (SIGINT if none). */

@@ -180,7 +180,11 @@ int cli_progress_step(void *user, int step, int64_t run, int64_t done, int64_t t
 {
     (void)user;
     show(step, run, done, total, value);
-    return cli_interrupted() != 0;
+    if (cli_interrupted())
+        return 1;
+    if (step == STRATA_STEP_WRITE) /* 0 of 1: a write starts; 1 of 1: its file is in place */
+        cli_writing(done < total);
+    return 0;
 }
 
 void cli_progress_note(int step, int64_t done, int64_t total)

@@ -281,3 +281,76 @@ def test_signal_cancels_through_the_callback(data, tmp_path, sig):
     assert [n for n in os.listdir(tmp_path) if ".tmp." in n] == []
     assert all(l["step"] != "write" for l in lines)  # cancelled before the write
     assert b"error" not in err and rest == b""
+
+
+def default_signals():  # a SIGINT ignored by whoever started us must reach the child
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_DFL)
+
+
+def signal_at(cmd, step, nth, sig=signal.SIGINT):
+    """Run cmd with --progress json and send sig when the nth report of step
+    arrives; returns (status, every JSON line, the rest of stderr)."""
+    p = subprocess.Popen([CLI, *map(str, cmd), "--progress", "json"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, preexec_fn=default_signals)
+    seen, lines, other = 0, [], []
+    for raw in p.stderr:
+        line = raw.decode()
+        if not line.startswith("{"):
+            other.append(line)
+            continue
+        lines.append(json.loads(line))
+        if lines[-1]["step"] == step:
+            seen += 1
+            if seen == nth:
+                p.send_signal(sig)
+    p.communicate(timeout=120)
+    return p.returncode, lines, "".join(other)
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory):
+    """A 100,000-customer log (623,004 rows): its result file takes ~75 ms to
+    write, far longer than a signal takes to arrive."""
+    d = tmp_path_factory.mktemp("log")
+    p = run("gen", "transactions", "-o", d / "tx.h5", "--customers", 100_000, "--seed", 5)
+    assert p.returncode == 0, p.stderr
+    return d / "tx.h5"
+
+
+TX = ["--customer", "/tx/customer_id", "--time", "/tx/day", "--amount", "/tx/amount"]
+
+
+@pytest.mark.parametrize("cmd", ["rfm", "kmeans"])
+def test_signal_at_the_write_writes_nothing(data, log, tmp_path, cmd):
+    """A signal right after the WRITE report (0 of 1): no step report comes
+    between it and the file in place, so the command must end at once, not
+    finish the write (it did: exit status 0 and the file replaced)."""
+    out = tmp_path / "out.h5"
+    args = ([cmd, log, *TX] if cmd == "rfm" else
+            [cmd, f"{data}/big.h5:/x", "-k", "8", "--max-iter", "3"]) + ["-o", out]
+    p = run(*args)
+    assert p.returncode == 0, p.stderr
+    before = out.read_bytes()
+    for _ in range(3):
+        status, lines, err = signal_at(args + ["--force"], "write", 1)
+        assert status == -signal.SIGINT, err
+        assert lines[-1]["step"] == "write" and lines[-1]["done"] == 0
+        assert out.read_bytes() == before  # the old file, untouched
+        assert sorted(os.listdir(tmp_path)) == ["out.h5"]  # no temporary left
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_in_out_of_core_aggregation(log, tmp_path, sig):
+    """A signal while an out-of-core RFM fit aggregates its spilled parts
+    cancels it through the callback (it ended as a read error: the handler
+    removed the spill folder under the running fit)."""
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    out = tmp_path / "o.h5"
+    status, lines, err = signal_at(["rfm", log, *TX, "-o", out, "--memory", "8M",
+                                    "--tmpdir", spill], "aggregate", 2, sig)
+    assert status == -sig, err
+    assert "error" not in err
+    assert sum(l["step"] == "aggregate" for l in lines) >= 2
+    assert not out.exists() and os.listdir(spill) == []
