@@ -77,31 +77,59 @@ int cli_parse_count(const char *option, const char *text, int64_t min, int64_t *
 
 int cli_parse_size(const char *option, const char *text, int64_t *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    double unit = 1.0;
-    if (end != text && *end) {
-        switch (*end) {
-        case 'k': case 'K': unit = 1024.0; break;
-        case 'm': case 'M': unit = 1024.0 * 1024.0; break;
-        case 'g': case 'G': unit = 1024.0 * 1024.0 * 1024.0; break;
-        case 't': case 'T': unit = 1024.0 * 1024.0 * 1024.0 * 1024.0; break;
-        default: unit = 0.0;
-        }
-        end++;
-        if (*end == 'i' && unit > 1.0) /* "GiB" as "G" */
-            end++;
-        if ((*end == 'b' || *end == 'B') && unit > 1.0)
-            end++;
+    /* DIGITS[.DIGITS][K|M|G|T[B|iB]] or DIGITS[B], case aside, blanks around
+     * ignored: no sign, exponent, hex or blank inside ("0.9" was 0 bytes,
+     * "0x10M" hex, "1e9" an exponent under strtod) */
+    static const char units[] = "KMGT";
+    const char *p = text;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    uint64_t whole = 0, frac = 0, scale = 1;
+    int digits = 0, frac_digits = 0, bad = 0, nonzero = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        nonzero |= *p != '0';
+        bad |= whole > (UINT64_MAX - 9) / 10;
+        whole = whole * 10 + (uint64_t)(*p - '0');
     }
-    v *= unit;
-    if (end == text || *end != '\0' || errno == ERANGE || !(unit > 0.0) || !(v >= 0.0) ||
-        v > 9.2e18)
-        return cli_error(CLI_USAGE, "%s must be a size in bytes >= 0, plain or with a K, M, G "
-                         "or T suffix (powers of 1024), e.g. 1G or 512M; got '%s'", option, text);
-    *out = (int64_t)v;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, frac_digits++) {
+            nonzero |= *p != '0';
+            if (scale < 1000000) { /* six digits: frac << 40 stays far below 2^64 */
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                scale *= 10;
+            }
+        }
+    int shift = 0;
+    const char *u = *p ? strchr(units, *p & ~0x20) : NULL;
+    if (u) {
+        shift = 10 * (int)(u - units + 1);
+        p++;
+        if ((*p == 'i' || *p == 'I') && (p[1] == 'B' || p[1] == 'b'))
+            p++;
+        if (*p == 'B' || *p == 'b')
+            p++;
+    } else if ((*p == 'B' || *p == 'b') && !frac_digits) {
+        p++;
+    }
+    while (*p == ' ' || *p == '\t')
+        p++;
+    /* bytes = whole << shift + frac * 2^shift / scale (rounded down) */
+    bad |= !digits || *p || (frac_digits && !shift) || whole > (uint64_t)INT64_MAX >> shift;
+    uint64_t bytes = bad ? 0 : (whole << shift) + ((frac << shift) / scale);
+    if (bad || bytes > (uint64_t)INT64_MAX || (bytes == 0 && nonzero))
+        return cli_error(CLI_USAGE, "%s must be a size in bytes >= 0: digits, or a number with a "
+                         "K, M, G or T suffix (powers of 1024), e.g. 1G, 1.5G, 512M or 1000000 "
+                         "(0: no limit); got '%s'", option, text);
+    *out = (int64_t)bytes;
     return CLI_OK;
+}
+
+int cli_size_from_env(const char *variable, int64_t *out)
+{
+    const char *text = getenv(variable);
+    if (!text || !*text)
+        return CLI_OK;
+    return cli_parse_size(variable, text, out);
 }
 
 int cli_parse_k(const char *option, const char *text, int range_only, int64_t *lo, int64_t *hi)

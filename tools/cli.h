@@ -47,9 +47,17 @@ int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *ou
  * e.g. 100M; >= min. */
 int cli_parse_count(const char *option, const char *text, int64_t min, int64_t *out);
 int cli_parse_double(const char *option, const char *text, double min, double *out);
-/* A size in bytes: plain, or a number with K, M, G or T (powers of 1024;
- * "1G", "1.5GiB", "512M", "100k") into *out. */
+/* A size in bytes into *out: digits ("1000000", "1000000B"), or a number
+ * with K, M, G or T, powers of 1024, optionally followed by B or iB ("1G",
+ * "1.5GiB", "512M", "100k"; rounded down to a byte); blanks around it
+ * ignored. Anything else (a sign, an exponent, hex, a fraction of a byte, a
+ * nonzero size below one byte, 2^63 or more) is a usage error naming
+ * option. One grammar for every --memory. */
 int cli_parse_size(const char *option, const char *text, int64_t *out);
+/* The size in the environment variable `variable`, if set and not empty,
+ * into *out (left as it is otherwise): a default for --memory. Errors as
+ * cli_parse_size(), naming the variable. */
+int cli_size_from_env(const char *variable, int64_t *out);
 
 /* A number of clusters "K" (>= 1) or a range "KMIN:KMAX" (2 <= KMIN <=
  * KMAX) into *lo and *hi (equal for one K); with range_only, one K is a

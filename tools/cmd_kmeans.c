@@ -55,7 +55,8 @@ static const char HELP[] =
     "                     same result for a seed whatever --threads; OUT.h5\n"
     "                     records the one run\n"
     "  --batch-size N     rows per mini-batch (minibatch only; default 1024)\n"
-    "  --memory SIZE      memory budget (1G, 512M, 100K or bytes; default: no limit).\n"
+    "  --memory SIZE      memory budget (1G, 1.5G, 512M, 100K or bytes; default:\n"
+    "                     $STRATA_KMEANS_MEMORY if set, else 0: no limit).\n"
     "                     Data that do not fit it with the fit's state are\n"
     "                     streamed from IN.h5 in blocks at every pass instead of\n"
     "                     loaded: the same result, bitwise; labels stay in memory\n"
@@ -129,7 +130,7 @@ static int parse(int argc, char **argv, options *o)
         {NULL, 0, NULL, 0}};
     *o = (options){.k = -1, .n_init = 1, .max_iter = 300, .tol = 1e-4, .batch_size = 1024,
                    .chain_length = 200};
-    int c, rc = CLI_OK;
+    int c, rc = cli_size_from_env("STRATA_KMEANS_MEMORY", &o->memory); /* --memory wins */
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":k:o:h", longs, NULL)) != -1) {
         switch (c) {

@@ -60,7 +60,7 @@ static int parse(int argc, char **argv, options *o)
         {NULL, 0, NULL, 0}};
     *o = (options){0};
     rfm_options_init(&o->rfm);
-    int c, rc = CLI_OK;
+    int c, rc = cli_size_from_env("STRATA_RFM_MEMORY", &o->rfm.memory); /* --memory wins */
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:h", longs, NULL)) != -1) {
         switch (c) {

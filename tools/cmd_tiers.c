@@ -121,7 +121,7 @@ static int parse(int argc, char **argv, tiers_options *o, int *help)
         {NULL, 0, NULL, 0}};
     tiers_options_init(o);
     *help = 0;
-    int c, rc = CLI_OK;
+    int c, rc = cli_size_from_env("STRATA_RFM_MEMORY", &o->rfm.memory); /* --memory wins */
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:k:h", longs, NULL)) != -1) {
         switch (c) {

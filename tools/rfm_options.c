@@ -33,27 +33,6 @@ static int choose(const char *option, const char *text, const char *const *names
     return cli_error(CLI_USAGE, "%s must be %s, got '%s'", option, list, text);
 }
 
-/* A size in bytes: digits with an optional K, M, G or T (powers of 1024). */
-static int parse_size(const char *option, const char *text, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    int shift = 0;
-    if (end != text && *end) {
-        const char *units = "KMGT", *u = strchr(units, end[0] & ~0x20);
-        if (u && end[0] != '\0' && end[1] == '\0')
-            shift = 10 * (int)(u - units + 1);
-        else
-            end = (char *)text; /* not a size */
-    }
-    if (end == text || text[0] == '-' || errno == ERANGE || v > (unsigned long long)INT64_MAX >> shift)
-        return cli_error(CLI_USAGE, "%s must be a size in bytes such as 2G, 512M, 100K or "
-                         "1000000, got '%s'", option, text);
-    *out = (int64_t)(v << shift);
-    return CLI_OK;
-}
-
 #define CHOICE(option, out, count, ...) choose(option, arg, __VA_ARGS__, count, out)
 
 int rfm_option(int c, const char *arg, rfm_options *o)
@@ -111,7 +90,7 @@ int rfm_option(int c, const char *arg, rfm_options *o)
         case RFM_OPT_FEDGES: o->edges[STRATA_RFM_FREQUENCY] = arg; break;
         case RFM_OPT_MEDGES: o->edges[STRATA_RFM_MONETARY] = arg; break;
         case RFM_OPT_SEGMENTS: o->segments = arg; break;
-        case RFM_OPT_MEMORY: rc = parse_size("--memory", arg, &o->memory); break;
+        case RFM_OPT_MEMORY: rc = cli_parse_size("--memory", arg, &o->memory); break;
         case RFM_OPT_TMPDIR: o->tmpdir = arg; break;
     default: return -1;
     }

@@ -88,8 +88,9 @@ enum {
     "  --min-day D, --max-day D   valid day range (default: any 32-bit day)\n" \
     "  --min-id I         smallest valid customer id (default 0)\n" \
     "memory:\n" \
-    "  --memory SIZE      memory budget for reading the log: 2G, 512M, 100K or bytes\n" \
-    "                     (default 0: no limit). A log larger than SIZE / 100 rows is\n" \
+    "  --memory SIZE      memory budget for reading the log: 2G, 1.5G, 512M, 100K or\n" \
+    "                     bytes (default: $STRATA_RFM_MEMORY if set, else 0: no\n" \
+    "                     limit). A log larger than SIZE / 100 rows is\n" \
     "                     aggregated out of core through temporary files, with the\n" \
     "                     same result; about 128 bytes per customer must fit\n" \
     "  --tmpdir DIR       folder for those temporary files (default: $TMPDIR, else\n" \

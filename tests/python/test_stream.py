@@ -1,6 +1,9 @@
 """Streamed fit_h5 (issue 13): a memory budget the data exceed streams the
 file in blocks, with the result of the in-memory fit, bitwise; sizes parse."""
 
+import os
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -87,15 +90,55 @@ def test_budget_too_small_and_bad_values(tmp_path):
     assert not strata.KMeans(3, memory=1).fit(X).streamed_
 
 
+# (text, bytes by hand; None: refused) - one grammar for the binding's
+# memory= (KMeans, rfm_h5) and the program's --memory / STRATA_*_MEMORY
+SIZES = [("0", 0), ("2048", 2048), ("2048B", 2048), ("1G", 1 << 30), ("512M", 512 << 20),
+         ("100k", 100 << 10), ("1.5GiB", 3 << 29), ("1.5gb", 3 << 29), (" 1G", 1 << 30),
+         ("1G ", 1 << 30), ("10T", 10 << 40), ("0.5K", 512), ("1.0001K", 1024),
+         ("0.9", None), ("1.5", None), ("-1", None), ("-5M", None), ("abc", None),
+         ("G", None), ("1X", None), ("1e9", None), ("0x10M", None), ("1 G", None),
+         ("0.0000001G", None), ("9000000T", None), ("", None), ("1.5B", None)]
+
+
 def test_memory_strings():
-    from strata.kmeans import _memory_bytes
-    assert _memory_bytes(None) == 0
-    assert _memory_bytes("1G") == 1 << 30
-    assert _memory_bytes("512M") == 512 << 20
-    assert _memory_bytes("100K") == 100 << 10
-    assert _memory_bytes("1.5GiB") == 3 << 29
-    assert _memory_bytes("2048") == 2048
-    assert _memory_bytes(12345) == 12345
+    from strata import _ffi, _params
+    for key in (_ffi.KMEANS_MEMORY, _ffi.RFM_MEMORY):
+        assert _params.size_bytes("memory", None, key) == 0
+        assert _params.size_bytes("memory", 12345, key) == 12345
+        for text, want in SIZES:
+            if want is None:
+                with pytest.raises(strata.ArgumentError, match="memory must be"):
+                    _params.size_bytes("memory", text, key)
+            else:
+                assert _params.size_bytes("memory", text, key) == want, text
+
+
+@pytest.mark.skipif(not os.environ.get("STRATA_CLI"), reason="STRATA_CLI (the strata program) "
+                    "is not set")
+def test_memory_strings_of_the_program(tmp_path):
+    """The program takes and refuses the same sizes, as --memory and as
+    STRATA_KMEANS_MEMORY (--memory 0.9 was taken as 0: no limit at all)."""
+    path = tmp_path / "in.h5"
+    with h5py.File(path, "w") as f:
+        f["x"] = np.arange(40.0).reshape(20, 2)
+    cli = os.environ["STRATA_CLI"]
+    for text, want in SIZES:
+        for how in ("option", "env"):
+            if how == "env" and text == "":
+                continue  # an empty variable is an unset one
+            env = dict(os.environ, STRATA_KMEANS_MEMORY=text if how == "env" else "")
+            opt = ["--memory", text] if how == "option" else []
+            p = subprocess.run([cli, "kmeans", f"{path}:/x", "-k", "2", "-o", tmp_path / "o.h5",
+                                "--force", *opt], env=env, capture_output=True, text=True)
+            if want is None:
+                assert p.returncode == 2, (text, how, p.stderr)
+                name = "--memory" if how == "option" else "STRATA_KMEANS_MEMORY"
+                assert f"{name} must be a size" in p.stderr
+            elif p.returncode:  # taken, and below what any fit needs
+                assert p.returncode == 1 and f"budget of {want} bytes is too small" in \
+                    p.stderr, (text, how, p.stderr)
+            else:
+                assert want == 0 or want >= 1 << 20, (text, how)
 
 
 @pytest.mark.parametrize("dtype,chunks", [(np.float32, (1000, 6)), (np.float64, None)])

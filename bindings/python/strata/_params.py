@@ -7,6 +7,7 @@ import ctypes
 import functools
 import math
 import numbers
+import re
 import sys
 
 from . import _ffi
@@ -75,6 +76,37 @@ def check_int(name, value, key):
         what = f"an int >= {lo}" if hi == _INT64_MAX else f"in [{lo}, {hi}] (an int)"
         raise ArgumentError(f"{name} must be {what}, got {value!r}", -102)
     return int(value)
+
+
+_SIZE = re.compile(r"[ \t]*([0-9]+)(?:\.([0-9]+))?(?:([KMGT])(?:I?B)?|B)?[ \t]*", re.IGNORECASE)
+_SHIFT = {"K": 10, "M": 20, "G": 30, "T": 40}
+
+
+def size_bytes(name, value, key):
+    """A memory budget as bytes: None (0, no limit), an int >= 0, or text in
+    the grammar of the `strata` program's --memory: digits ("1000000",
+    "1000000B"), or a number with K, M, G or T, powers of 1024, optionally
+    followed by B or iB ("1G", "1.5GiB", "512m"; rounded down to a byte),
+    blanks around it ignored. A sign, an exponent, a fraction of a byte, a
+    nonzero size below one byte or 2^63 bytes or more raise ArgumentError."""
+    if value is None:
+        return 0
+    if not isinstance(value, str):
+        return check_int(name, value, key)
+    m = _SIZE.fullmatch(value)
+    size = -1
+    if m and (m.group(3) or not m.group(2)):  # a fraction needs a unit
+        shift = _SHIFT[m.group(3).upper()] if m.group(3) else 0
+        frac = (m.group(2) or "")[:6]  # six digits, as the program
+        size = (int(m.group(1)) << shift) + \
+            ((int(frac or "0") << shift) // 10 ** len(frac) if frac else 0)
+        if size == 0 and any(c in "123456789" for c in m.group(1) + (m.group(2) or "")):
+            size = -1  # a nonzero size below one byte
+    if not 0 <= size <= _INT64_MAX:
+        raise ArgumentError(f"{name} must be None, an int of bytes >= 0 or a size such as '1G', "
+                            f"'1.5G', '512M' or '1000000' (K, M, G, T: powers of 1024), "
+                            f"got {value!r}", -102)
+    return size
 
 
 def check_real(name, value, key):

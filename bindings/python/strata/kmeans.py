@@ -50,33 +50,6 @@ def _integer(name, value, low):
     return int(value)
 
 
-_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-
-def _memory_bytes(value):
-    """A memory budget: None (no limit, 0), an int of bytes >= 0, or a string
-    "1G", "512M", "100K", "1.5GiB" or "123" (powers of 1024), as bytes."""
-    if value is None:
-        return 0
-    if isinstance(value, str):
-        text = value.strip().upper()
-        for suffix in ("IB", "B"):
-            if text.endswith(suffix) and len(text) > len(suffix) and text[-len(suffix) - 1] in "KMGT":
-                text = text[:-len(suffix)]
-                break
-        unit = _SIZE_UNITS.get(text[-1:], None) if text and not text[-1:].isdigit() else 1
-        number = text[:-1] if unit is not None and text and not text[-1:].isdigit() else text
-        try:
-            size = float(number) * unit if unit is not None else -1.0
-        except ValueError:
-            size = -1.0
-        if not 0 <= size < 2.0**63:
-            raise ArgumentError(f"memory must be None, an int of bytes >= 0 or a size such as "
-                                f"'1G' or '512M', got {value!r}", -102)
-        return int(size)
-    return _params.check_int("memory", value, _ffi.KMEANS_MEMORY)
-
-
 def seed_of(state):
     """The library seed for a ``random_state``: None draws one from numpy's global
     RNG, a ``numpy.random.RandomState`` draws one from it, an int >= 0 is used."""
@@ -248,7 +221,8 @@ class KMeans(ParamsMixin):
                 _ffi.KMEANS_CHAIN_LENGTH: _params.check_int("chain_length", self.chain_length,
                                                          _ffi.KMEANS_CHAIN_LENGTH),
                 _ffi.KMEANS_ALLOW_TOO_FEW: 1,  # fewer distinct points than k: fit and warn
-                _ffi.KMEANS_MEMORY: _memory_bytes(getattr(self, "memory", None))}
+                _ffi.KMEANS_MEMORY: _params.size_bytes("memory", getattr(self, "memory", None),
+                                                       _ffi.KMEANS_MEMORY)}
         ints[_ffi.KMEANS_SEED] = self._seed()  # last: drawing a seed advances a RandomState
         if centroids is None:
             ints[_ffi.KMEANS_INIT] = _INITS[self.init]

@@ -506,19 +506,6 @@ def _configure_log(h, bins, ties, *, reference_day, time_unit, frequency, moneta
             h.set(key, value)
 
 
-def _size(name, value):
-    """Bytes from an int or a text such as "2G", "512M", "100K" (powers of 1024)."""
-    if isinstance(value, str):
-        text = value.strip()
-        shift = {"K": 10, "M": 20, "G": 30, "T": 40}.get(text[-1:].upper(), 0)
-        digits = text[:-1] if shift else text
-        if not digits.isdigit():
-            raise ArgumentError(f"{name} must be a size in bytes such as 2G, 512M, 100K or "
-                                f"1000000, got {value!r}")
-        return int(digits) << shift
-    return None if value is None else _params.check_int(name, value, _ffi.RFM_MEMORY)
-
-
 def rfm_h5(path, customer_id="customer_id", day="day", amount="amount", bins=5, ties="rank", *,
            table=None, memory=None, tmpdir=None, reference_day=None, time_unit="days",
            frequency="rows", monetary="sum", negative="drop", zero="keep", duplicates="keep",
@@ -547,7 +534,7 @@ def rfm_h5(path, customer_id="customer_id", day="day", amount="amount", bins=5, 
                        frequency=frequency, monetary=monetary, negative=negative, zero=zero,
                        duplicates=duplicates, min_day=min_day, max_day=max_day, min_id=min_id,
                        edges=edges, segments=segments, n_threads=n_threads)
-        budget = _size("memory", memory)
+        budget = _params.size_bytes("memory", memory, _ffi.RFM_MEMORY)
         if budget:
             h.set(_ffi.RFM_MEMORY, budget)
         if tmpdir is not None:
