@@ -1084,10 +1084,14 @@ STRATA_API void strata_writer_discard(strata_writer *w);
  *                     strata_kmeans_set_model() init "centroids", max_iter
  *                     and n_init 0), streamed (int32: 1 when the rows were
  *                     streamed from the file under STRATA_KMEANS_MEMORY),
- *                     created (see below).
+ *                     created (see below); where the fit used them (int64):
+ *                     batch_size (mini-batch), chain_length (AFK-MC2),
+ *                     memory (the STRATA_KMEANS_MEMORY budget of a fit from
+ *                     a file, when set).
  *    after strata_kmeans_fit_frame(), fit_h5_columns() or fit_h5_table()
  *    also: /feature_names (d strings) and, when the input had a key,
- *    /customer_id (int64, n; attribute "name").
+ *    /customer_id (int64, n; attribute "name"); after strata_kmeans_fit_h5()
+ *    /feature_names where the dataset has them (strata_kmeans_feature_name()).
  *  The file is written under a temporary name in the same folder and renamed
  *  into place, so an existing file is never left damaged; it is replaced only
  *  with STRATA_WRITE_FORCE, only if it is a regular file, and never if the
@@ -1489,8 +1493,10 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit_h5_table(strata_kmeans *km, co
                                                            const char *key);
 
 /** Name of feature j of the model fitted by strata_kmeans_fit_frame(),
- *  fit_h5_columns() or fit_h5_table(), owned by the handle (valid until its
- *  next fit); NULL for any other model, j out of range or a NULL handle. */
+ *  fit_h5_columns() or fit_h5_table(), or by strata_kmeans_fit_h5() of a
+ *  dataset with a string attribute "feature_names" (else "columns") of d
+ *  names; owned by the handle (valid until its next fit); NULL for any other
+ *  model, j out of range or a NULL handle. */
 STRATA_API const char *strata_kmeans_feature_name(const strata_kmeans *km, int64_t j);
 /** The row key's name of such a model (e.g. "customer_id"), owned by the
  *  handle; NULL when it has no key. */
@@ -1632,7 +1638,11 @@ typedef enum strata_rfm_param {
     STRATA_RFM_MIN_ID = 211,
     /* int, bytes >= 0, default 0 (no limit): the memory budget of
      * strata_rfm_fit_h5() (the other fits take arrays already in memory).
-     * A log whose rows x 100 bytes exceed it is aggregated out of core: read
+     * 24 MiB of it are set aside for the program itself (the library and
+     * its threads, HDF5 and its caches), so that the process's peak
+     * resident memory stays under the budget; a budget of 24 MiB or less
+     * fails with STRATA_E_NOMEM.
+     * A log whose rows x 100 bytes exceed the rest is aggregated out of core: read
      * in blocks (whole chunks of the datasets), cleaned, its kept rows
      * spilled by customer-id range into part files of a private temporary
      * directory (strata_rfm_set_tmpdir()), each part aggregated in memory;
@@ -1644,8 +1654,7 @@ typedef enum strata_rfm_param {
      * STRATA_E_NOMEM naming the minimum - and one part (100 bytes a row;
      * one customer's rows are never split, so a single huge customer may
      * exceed the budget). Disk space: 24 bytes per kept row plus 48 per
-     * customer. A budget is a target for the big arrays, not a hard cap:
-     * HDF5's chunk cache and the program's own memory come on top. */
+     * customer. */
     STRATA_RFM_MEMORY = 212
     /* STRATA_THREADS (400) applies too: 0 = the OpenMP default. Results do
      * not depend on it. So does STRATA_KERNEL (401, default AUTO): the SIMD
@@ -2706,8 +2715,9 @@ STRATA_API STRATA_NODISCARD int strata_model_read_h5(strata_model **out, const c
 /** Write tiered rows to a NEW HDF5 file (the rules of strata_model_write_h5()):
  *  /labels int32 n (cluster), /tier int32 n with the attribute "names" (the
  *  tier names, best first), /customer_id int64 n when customer_id is not
- *  NULL, and the model under /model; root attributes strata_version and
- *  source (NULL = ""). labels and tiers: n values each, e.g. from
+ *  NULL, and the model under /model; root attributes strata_version,
+ *  source (NULL = "") and, for a model loaded by strata_model_read_h5(),
+ *  model ("MODEL.h5:/group": where it was loaded from). labels and tiers: n values each, e.g. from
  *  strata_model_predict(); every value is checked against the model.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_ARG (n < 0, a
  *          label or tier out of range), STRATA_E_PARAM (flags),

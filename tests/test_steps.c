@@ -337,7 +337,7 @@ static int spill_run_cols(recorder *r, const char *out, int budget, int64_t *col
     if (r)
         ASSERT_OK(strata_rfm_set_progress(h, record, r));
     if (budget)
-        ASSERT_OK(strata_rfm_set_int(h, STRATA_RFM_MEMORY, 200000));
+        ASSERT_OK(strata_rfm_set_int(h, STRATA_RFM_MEMORY, ((int64_t)24 << 20) + 200000));
     ASSERT_OK(strata_rfm_set_tmpdir(h, g_dir));
     int st = strata_rfm_fit_h5(h, LOG_FILE, NULL, "/c", "/t", "/a");
     static const int which[] = {STRATA_RFM_COL_CUSTOMER_ID, STRATA_RFM_COL_RECENCY,

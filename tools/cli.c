@@ -386,6 +386,55 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
                      strsignal(sig));
 }
 
+char *cli_shell_word(const char *text)
+{
+    size_t len = strlen(text);
+    int plain = len > 0, control = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        plain &= (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                 (*p && strchr("_@%+=:,./-", *p));
+        control |= *p < 0x20 || *p == 0x7f;
+    }
+    char *out = malloc(4 * len + 4), *o = out; /* \xHH a byte at most, $'' */
+    if (!out || plain)
+        return out ? memcpy(out, text, len + 1) : NULL;
+    if (control)
+        *o++ = '$';
+    *o++ = '\'';
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (control && (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '\''))
+            o += sprintf(o, "\\x%02x", *p);
+        else if (*p == '\'')
+            o += sprintf(o, "'\\''");
+        else
+            *o++ = (char)*p;
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return out;
+}
+
+char *cli_shell_join(const char *prefix, int n, char *const argv[])
+{
+    size_t len = strlen(prefix) + 1, at = strlen(prefix);
+    char *out = malloc(len);
+    if (out)
+        memcpy(out, prefix, len);
+    for (int i = 0; out && i < n; i++) {
+        char *w = cli_shell_word(argv[i]);
+        char *grown = w ? realloc(out, at + strlen(w) + 2) : NULL;
+        if (!grown) {
+            free(out);
+            out = NULL;
+        } else {
+            out = grown;
+            at += (size_t)sprintf(out + at, " %s", w);
+        }
+        free(w);
+    }
+    return out;
+}
+
 double cli_now(void)
 {
     struct timespec t;

@@ -139,6 +139,16 @@ void cli_end_by_signal(void);
  * fails, or STRATA_NO_SUPERVISOR is set (debuggers), cmd runs here. */
 int cli_supervise(int argc, char **argv, int (*cmd)(int, char **));
 
+/* text as one shell word (malloc'ed; NULL when out of memory): as it is
+ * when it holds only letters, digits and _@%+=:,./- (and is not empty);
+ * else in single quotes ('\'' for a quote); with a control character
+ * (a newline, an escape) as $'...' with \xHH escapes, so that printing it
+ * never drives the terminal and pasting it gives text back. */
+char *cli_shell_word(const char *text);
+/* prefix and the n words argv[0..n-1], each a shell word, joined by spaces
+ * (malloc'ed; NULL when out of memory). */
+char *cli_shell_join(const char *prefix, int n, char *const argv[]);
+
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 

@@ -1,7 +1,9 @@
 /* strata gen: synthetic customer data of any size, streamed to HDF5 (gen.c). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "gen.h"
 
@@ -167,7 +169,28 @@ static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
     return CLI_OK;
 }
 
-int cmd_gen(int argc, char **argv)
+/* Refuse a file that cannot fit the free space of its file system before
+ * writing any of it (the writer's reservations would stop it only once the
+ * disk is full, for everyone). `least`: bytes it takes at the very least
+ * (its uncompressed floating-point columns). */
+static int check_space(const char *output, double least)
+{
+    char dir[4096];
+    const char *slash = strrchr(output, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - output + (slash == output)) : 1,
+             slash ? output : ".");
+    struct statvfs fs;
+    if (statvfs(dir, &fs) != 0)
+        return CLI_OK; /* the write itself will name the problem */
+    double free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
+    if (least > free_bytes)
+        return cli_error(CLI_RUNTIME, "'%s' would take at least %.3g GB (its floating-point "
+                         "columns alone), more than the %.3g GB free on the file system of '%s'; "
+                         "nothing written", output, least / 1e9, free_bytes / 1e9, dir);
+    return CLI_OK;
+}
+
+static int gen_command(int argc, char **argv, const char *command)
 {
     static const char *const KINDS[] = {"customers", "blobs", "transactions"};
     int kind = -1, help = 0;
@@ -198,7 +221,16 @@ int cmd_gen(int argc, char **argv)
     char source[128];
     snprintf(source, sizeof source, "strata gen %s (seed %lld)", KINDS[kind], (long long)g.seed);
     g.source = source;
+    g.command = command;
     if ((rc = cli_check_files(NULL, 0, g.output, g.force)))
+        return rc;
+    /* at least: 7 float32 features a customer, d values a blob row, the
+     * float64 amount of every transaction (a customer has one or more) */
+    const double least = kind == KIND_CUSTOMERS ? 28.0 * (double)g.n
+                         : kind == KIND_BLOBS
+                             ? (double)g.n * (double)g.d * (g.dtype == STRATA_FLOAT64 ? 8 : 4)
+                             : 8.0 * (double)(g.n >= 0 ? g.n : g.customers);
+    if ((rc = check_space(g.output, least)))
         return rc;
     double t0 = cli_now();
     int64_t rows = g.n, bytes = 0;
@@ -212,4 +244,14 @@ int cmd_gen(int argc, char **argv)
            KINDS[kind], (long long)rows, (long long)bytes, s, s > 0 ? (double)rows / s : 0.0,
            s > 0 ? (double)bytes / s / 1e6 : 0.0, g.output);
     return CLI_OK;
+}
+
+int cmd_gen(int argc, char **argv)
+{
+    char *command = cli_shell_join("strata", argc, argv); /* before getopt reorders argv */
+    if (!command)
+        return cli_error(CLI_RUNTIME, "out of memory");
+    int rc = gen_command(argc, argv, command);
+    free(command);
+    return rc;
 }

@@ -88,7 +88,52 @@ static int has(const strata_h5_catalog *c, const char *path)
     return 0;
 }
 
-/* "use" name and the command reading object i into cmd ("" none). */
+/* The rows of object i: a dataset's first dimension; a group's (a table of
+ * columns, a pandas frame): its index's or its first column's; -1 unknown. */
+static int64_t rows_of(const strata_h5_catalog *c, int64_t i)
+{
+    int64_t dims[32];
+    const char *path = strata_h5_catalog_path(c, i);
+    if (strata_h5_catalog_kind(c, i) == STRATA_H5_DATASET)
+        return strata_h5_catalog_shape(c, i, dims, 32) >= 1 ? dims[0] : -1;
+    const char *g = strcmp(path, "/") ? path : "", *cols = strata_h5_catalog_columns(c, i);
+    char want[2][1100];
+    snprintf(want[0], sizeof want[0], "%s/axis1", g);
+    snprintf(want[1], sizeof want[1], "%s/%.*s", g, (int)strcspn(cols, ","), cols);
+    for (int w = 0; w < 2; w++)
+        for (int64_t j = 0; j < strata_h5_catalog_count(c); j++)
+            if (!strcmp(strata_h5_catalog_path(c, j), want[w]) &&
+                strata_h5_catalog_shape(c, j, dims, 32) == 1)
+                return dims[0];
+    return -1;
+}
+
+/* Is key the index of the pandas fixed-format frame g (its axis1, whose
+ * attribute "name" is the index's name)? strata rfm reads columns only. */
+static int index_key(const strata_h5_catalog *c, const char *g, const char *key)
+{
+    char axis[1100];
+    snprintf(axis, sizeof axis, "%s/axis1", g);
+    for (int64_t j = 0; key[0] && j < strata_h5_catalog_count(c); j++)
+        if (!strcmp(strata_h5_catalog_path(c, j), axis))
+            for (int64_t a = 0; a < strata_h5_catalog_attr_count(c, j); a++)
+                if (!strcmp(strata_h5_catalog_attr_name(c, j, a), "name"))
+                    return !strcmp(strata_h5_catalog_attr_value(c, j, a), key);
+    return 0;
+}
+
+/* " (choose K: strata sweep INPUT -k 2:KMAX)" for a k range the rows allow
+ * (KMAX below the rows, at most 10), or "" where no range has two k. */
+static void sweep_hint(char *out, size_t cap, const char *input, int64_t rows)
+{
+    const int64_t kmax = rows < 0 || rows > 10 ? 10 : rows - 1;
+    out[0] = '\0';
+    if (kmax >= 3)
+        snprintf(out, cap, "  (choose K: strata sweep %s -k 2:%lld)", input, (long long)kmax);
+}
+
+/* "use" name and the command reading object i into cmd ("" none), every
+ * file, dataset and column name a shell word (quoted where it needs it). */
 static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *file, char *cmd,
                            size_t cap)
 {
@@ -96,45 +141,65 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
     cmd[0] = '\0';
     if (strstr(path, "/_i_")) /* PyTables' index of a table: not data */
         return "none";
-    switch (strata_h5_catalog_use(c, i)) {
+    const int use = strata_h5_catalog_use(c, i);
+    const char *name = use == STRATA_H5_USE_MATRIX ? "matrix" : use == STRATA_H5_USE_TABLE ? "table"
+                       : use == STRATA_H5_USE_MODEL ? "model" : use == STRATA_H5_USE_TIERING ? "tiering"
+                                                                                              : "none";
+    if (use == STRATA_H5_USE_NONE || (use == STRATA_H5_USE_MODEL && strcmp(path, "/model")))
+        return name;
+    char target[2200], hint[4096], w[3][1100];
+    snprintf(target, sizeof target, "%s:%s", file, path);
+    char *qf = cli_shell_word(file), *qp = cli_shell_word(path), *qt = cli_shell_word(target);
+    char *q[3] = {NULL, NULL, NULL};
+    if (!qf || !qp || !qt)
+        goto done; /* out of memory: no command */
+    switch (use) {
     case STRATA_H5_USE_MATRIX:
-        snprintf(cmd, cap, "strata kmeans %s:%s -k K -o OUT.h5  (choose K: strata sweep %s:%s -k "
-                 "2:10)", file, path, file, path);
-        return "matrix";
+        sweep_hint(hint, sizeof hint, qt, rows_of(c, i));
+        snprintf(cmd, cap, "strata kmeans %s -k K -o OUT.h5%s", qt, hint);
+        break;
     case STRATA_H5_USE_TABLE: {
         const char *cols = strata_h5_catalog_columns(c, i), *key = strata_h5_catalog_key(c, i);
+        /* a group of datasets: the columns by path; a compound or pandas table:
+         * by name */
+        const char *g = strcmp(path, "/") ? path : "";
+        char block[1100];
+        snprintf(block, sizeof block, "%s/block0_items", g);
+        const int by_path = strata_h5_catalog_kind(c, i) == STRATA_H5_GROUP && !has(c, block);
         char cu[256], ti[256], am[256];
-        if (pick(cols, key, CUSTOMER, cu, sizeof cu) && pick(cols, NULL, TIME, ti, sizeof ti) &&
-            pick(cols, NULL, AMOUNT, am, sizeof am)) {
-            /* a group of datasets: the columns by path; a compound or pandas table: by name */
-            char block[1100];
-            snprintf(block, sizeof block, "%s/block0_items", strcmp(path, "/") ? path : "");
-            const int by_path =
-                strata_h5_catalog_kind(c, i) == STRATA_H5_GROUP && !has(c, block);
-            const char *g = strcmp(path, "/") ? path : "";
-            if (by_path)
-                snprintf(cmd, cap, "strata rfm %s --customer %s/%s --time %s/%s --amount %s/%s "
-                         "-o OUT.h5  (or strata tiers with the same columns)", file, g, cu, g, ti,
-                         g, am);
-            else
-                snprintf(cmd, cap, "strata rfm %s --table %s --customer %s --time %s --amount %s "
-                         "-o OUT.h5  (or strata tiers with the same columns)", file, path, cu, ti,
-                         am);
-            return "transactions";
+        if (pick(cols, index_key(c, g, key) ? NULL : key, CUSTOMER, cu, sizeof cu) &&
+            pick(cols, NULL, TIME, ti, sizeof ti) && pick(cols, NULL, AMOUNT, am, sizeof am)) {
+            const char *col[3] = {cu, ti, am};
+            for (int k = 0; k < 3; k++) {
+                snprintf(w[k], sizeof w[k], "%s%s%s", by_path ? g : "", by_path ? "/" : "", col[k]);
+                if (!(q[k] = cli_shell_word(w[k])))
+                    goto done;
+            }
+            snprintf(cmd, cap, "strata rfm %s%s%s --customer %s --time %s --amount %s -o OUT.h5  "
+                     "(or strata tiers with the same columns)", qf, by_path ? "" : " --table ",
+                     by_path ? "" : qp, q[0], q[1], q[2]);
+            name = "transactions";
+            break;
         }
-        snprintf(cmd, cap, "strata kmeans %s --table %s -k K -o OUT.h5  (choose K: strata sweep "
-                 "%s --table %s -k 2:10)", file, path, file, path);
-        return "table";
+        snprintf(target, sizeof target, "%s --table %s", qf, qp);
+        sweep_hint(hint, sizeof hint, target, rows_of(c, i));
+        snprintf(cmd, cap, "strata kmeans %s -k K -o OUT.h5%s", target, hint);
+        break;
     }
     case STRATA_H5_USE_MODEL:
-        if (!strcmp(path, "/model"))
-            snprintf(cmd, cap, "strata predict %s IN.h5:/rows -o OUT.h5", file);
-        return "model";
+        snprintf(cmd, cap, "strata predict %s IN.h5:/rows -o OUT.h5", qf);
+        break;
     case STRATA_H5_USE_TIERING:
-        snprintf(cmd, cap, "strata migrate %s NEWER.h5", file);
-        return "tiering";
-    default: return "none";
+        snprintf(cmd, cap, "strata migrate %s NEWER.h5", qf);
+        break;
     }
+done:
+    free(qf);
+    free(qp);
+    free(qt);
+    for (int k = 0; k < 3; k++)
+        free(q[k]);
+    return name;
 }
 
 static const char *kind_name(int kind)
@@ -228,7 +293,7 @@ static void print_json(const strata_h5_catalog *c, const char *file)
         int64_t dims[32], chunks[32];
         int rank = strata_h5_catalog_shape(c, i, dims, 32);
         int crank = strata_h5_catalog_chunks(c, i, chunks, 32);
-        char cmd[2048];
+        char cmd[8192];
         const char *use = suggest(c, i, file, cmd, sizeof cmd);
         fputs(i ? ",\n{" : "\n{", stdout);
         fputs("\"path\":", stdout);
@@ -272,7 +337,8 @@ static void print_escaped(const char *s)
 
 static void print_text(const strata_h5_catalog *c, const char *file)
 {
-    printf("%s\n", file);
+    print_escaped(file);
+    putchar('\n');
     for (int64_t i = 0; i < strata_h5_catalog_count(c); i++) {
         const char *path = strata_h5_catalog_path(c, i);
         int depth = 0;
@@ -281,7 +347,9 @@ static void print_text(const strata_h5_catalog *c, const char *file)
         depth += strcmp(path, "/") != 0;
         const int kind = strata_h5_catalog_kind(c, i);
         const char *name = strcmp(path, "/") ? strrchr(path, '/') + 1 : "/";
-        printf("%*s%s%s", 2 * depth, "", name, kind == STRATA_H5_GROUP && strcmp(path, "/") ? "/" : "");
+        printf("%*s", 2 * depth, ""); /* a name's control characters escaped, as values' */
+        print_escaped(name);
+        fputs(kind == STRATA_H5_GROUP && strcmp(path, "/") ? "/" : "", stdout);
         if (kind == STRATA_H5_DATASET) {
             int64_t dims[32], chunks[32];
             int rank = strata_h5_catalog_shape(c, i, dims, 32);
@@ -313,7 +381,7 @@ static void print_text(const strata_h5_catalog *c, const char *file)
             print_escaped(strata_h5_catalog_attr_value(c, i, j));
             putchar('\n');
         }
-        char cmd[2048];
+        char cmd[8192];
         const char *use = suggest(c, i, file, cmd, sizeof cmd);
         if (cmd[0]) {
             printf("%*s-> %s: %s\n", 2 * depth + 4, "", use, cmd);

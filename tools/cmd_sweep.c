@@ -45,7 +45,8 @@ static const char HELP[] =
     "                     /sweep/davies_bouldin, /sweep/silhouette_sqeuclidean,\n"
     "                     /sweep/silhouette and the attributes suggested_k and\n"
     "                     sample_size of /sweep, the root attributes source,\n"
-    "                     strata_version and transform (the --transform used),\n"
+    "                     strata_version, created, seed, n_init, k_min, k_max,\n"
+    "                     sample and transform (the --transform used),\n"
     "                     /feature_names (--columns, --table) and, unless the\n"
     "                     transform is none, the fitted /transform/center,\n"
     "                     /transform/scale, /transform/log1p (1 = log1p first) and\n"
@@ -205,6 +206,12 @@ static int write_output(const options *o, const rows *r, const cli_scaling *s,
         st = strata_out_attr_int(w, NULL, "seed", o->seed);
     if (!st)
         st = strata_out_attr_int(w, NULL, "n_init", o->n_init);
+    if (!st)
+        st = strata_out_attr_int(w, NULL, "k_min", o->k_min);
+    if (!st)
+        st = strata_out_attr_int(w, NULL, "k_max", o->k_max);
+    if (!st) /* --sample as given (0: every row); /sweep's sample_size is what was used */
+        st = strata_out_attr_int(w, NULL, "sample", o->sample);
     if (!st)
         st = strata_out_attr_string(w, NULL, "source", o->in.source ? o->in.source : o->input);
     if (st) {

@@ -29,6 +29,8 @@ static int open_out(out *o, const gen_options *g)
         return o->rc = cli_library_error(st, strata_last_error());
     put(o, strata_writer_attr_string(o->w, NULL, "source", g->source));
     put(o, strata_writer_attr_int(o->w, NULL, "seed", g->seed));
+    if (g->command)
+        put(o, strata_writer_attr_string(o->w, NULL, "command", g->command));
     return o->rc;
 }
 

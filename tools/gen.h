@@ -29,6 +29,7 @@ typedef struct gen_options {
     int64_t block_rows;
     int64_t chunk_rows; /* rows per HDF5 chunk of the row datasets; 0: about 1 MiB */
     const char *source; /* the root attribute "source" */
+    const char *command; /* the root attribute "command": the command line, shell-quoted */
 } gen_options;
 
 /* n customers of synth.h: customer_id 1..n, the 7 features (float32) and

@@ -92,7 +92,8 @@ enum {
     "                     bytes (default: $STRATA_RFM_MEMORY if set, else 0: no\n" \
     "                     limit). A log larger than SIZE / 100 rows is\n" \
     "                     aggregated out of core through temporary files, with the\n" \
-    "                     same result; about 128 bytes per customer must fit\n" \
+    "                     same result; 24 MiB of SIZE go to the program itself,\n" \
+    "                     and about 128 bytes per customer must fit beside them\n" \
     "  --tmpdir DIR       folder for those temporary files (default: $TMPDIR, else\n" \
     "                     /tmp); they are removed before the command ends\n"
 

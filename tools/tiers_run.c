@@ -368,6 +368,52 @@ static int fit(const tiers_options *o, run *r)
     return CLI_OK;
 }
 
+/* "a,b,c" of n strings (malloc'ed; NULL when out of memory). */
+static char *joined(const char *const *v, int64_t n)
+{
+    size_t len = 1;
+    for (int64_t i = 0; i < n; i++)
+        len += strlen(v[i]) + 1;
+    char *out = malloc(len), *p = out;
+    for (int64_t i = 0; out && i < n; i++)
+        p += sprintf(p, "%s%s", i ? "," : "", v[i]);
+    if (out && !n)
+        *out = '\0';
+    return out;
+}
+
+/* The run's parameters as root attributes (provenance: the command line that
+ * made the file can be read back from it). */
+static int write_run_attrs(const tiers_options *o, const run *r, const char *const *tier_names,
+                           strata_out *w)
+{
+    char *features = joined((const char *const *)r->names, r->d);
+    char *tiers = joined(tier_names, r->t);
+    int st = features && tiers ? STRATA_OK : STRATA_E_NOMEM;
+    const struct {
+        const char *name;
+        int64_t value;
+    } ints[] = {{"k", r->k}, {"k_min", o->k_min}, {"k_max", o->k_max}, {"seed", o->seed},
+                {"n_init", o->n_init}, {"max_iter", o->max_iter}, {"sample", o->sample},
+                {"new_days", o->days[0]}, {"active_days", o->days[1]}, {"lost_days", o->days[2]},
+                {"memory", o->rfm.memory}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0] && !st; i++)
+        st = strata_out_attr_int(w, NULL, ints[i].name, ints[i].value);
+    if (!st)
+        st = strata_out_attr_string(w, NULL, "features", features);
+    if (!st)
+        st = strata_out_attr_string(w, NULL, "tiers", tiers);
+    if (!st)
+        st = strata_out_attr_string(w, NULL, "transform", o->transform ? o->transform : "auto");
+    if (!st)
+        st = strata_out_attr_string(w, NULL, "init", o->init ? o->init : "k-means++");
+    if (!st)
+        st = strata_out_attr_string(w, NULL, "value", r->value_clv ? "clv" : "rfm");
+    free(features);
+    free(tiers);
+    return st;
+}
+
 /* The CLV model's parameters and checks as attributes of /clv. */
 static int write_clv_attrs(const tiers_options *o, run *r, strata_out *w)
 {
@@ -471,6 +517,8 @@ static int write_all(const tiers_options *o, run *r)
     if (!st && r->sweep_km)
         st = strata_out_sweep(w, r->k_lo, o->k_max, r->sweep, r->suggested,
                            o->sample < n ? o->sample : n);
+    if (!st)
+        st = write_run_attrs(o, r, tier_names, w);
     free(tier_names);
     for (int c = 0; c < CLV_NCOLS && !st && r->clv; c++)
         st = strata_out_column_double(w, CLV_NAME[c], r->clv_cols[c], n);

@@ -23,11 +23,14 @@ int strata__kmeans_threads(const strata_kmeans *km);
 int strata__model_write_group(const strata_model *m, strata__h5_out *o, const char *group);
 
 /* For model_io.c (strata_model is defined in model_api.c): the fitted model
- * (NULL if none); taking a loaded one over (f is left empty); the message
- * buffer of the handle. */
+ * (NULL if none); taking one loaded from path:group over (f is left empty;
+ * STRATA_E_NOMEM possible); where it was loaded from ("path:group", NULL
+ * for a model fitted here); the message buffer of the handle. */
 struct strata__tier_model;
 const struct strata__tier_model *strata__model_fitted(const strata_model *m);
-int strata__model_adopt(strata_model *m, struct strata__tier_model *f);
+int strata__model_adopt(strata_model *m, struct strata__tier_model *f, const char *path,
+                        const char *group);
+const char *strata__model_read_from(const strata_model *m);
 char *strata__model_msg(strata_model *m);
 
 /* The argument checks of the readers of column datasets (table NULL) and

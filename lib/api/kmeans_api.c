@@ -38,6 +38,7 @@ struct strata_kmeans {
     int64_t seed_used;
     int init_used;
     int64_t max_iter_used, n_init_used; /* the fit's, for the file's provenance */
+    int64_t batch_size_used, chain_length_used, memory_used; /* 0: not used by the fit */
     double tol_used;
     /* what strata_kmeans_fit_frame() keeps with the model (NULL otherwise) */
     struct frame_info {
@@ -399,6 +400,9 @@ void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const stra
     km->max_iter_used = cfg->max_iter;
     km->n_init_used = cfg->n_init;
     km->tol_used = cfg->tol;
+    km->batch_size_used = cfg->algorithm == STRATA_ALGO_MINIBATCH ? cfg->batch_size : 0;
+    km->chain_length_used = km->init == STRATA_INIT_AFKMC2 ? cfg->chain_length : 0;
+    km->memory_used = 0; /* set by strata_kmeans_fit_h5() after this */
 }
 
 /* Memory a fit_h5 needs besides the rows: the per-row state, plus a fixed
@@ -542,6 +546,7 @@ void strata__kmeans_set_inputs(strata_kmeans *km, const char *path, char **names
     frame_info_free(&km->frame, km->model.d);
     km->frame = (struct frame_info){names, key, key_name};
     strata__file_id_of(path, "the file the model was fitted from", &km->inputs[0]);
+    km->memory_used = km->memory;
 }
 
 int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *dataset)
@@ -571,8 +576,11 @@ int strata_kmeans_fit_h5(strata_kmeans *km, const char *path, const char *datase
         rc = strata__kmeans_fit_rows(km, &src, window, gaps);
     }
     strata__h5_rows_close(st);
-    if (!rc)
-        strata__file_id_of(path, "the file the model was fitted from", &km->inputs[0]);
+    if (!rc) { /* the dataset's column names, if it has them, go with the model */
+        char **names = NULL;
+        (void)strata__h5_matrix_names(path, dataset, km->model.d, &names);
+        strata__kmeans_set_inputs(km, path, names, NULL, NULL);
+    }
     return rc;
 }
 
@@ -829,7 +837,8 @@ int strata__kmeans_output_of(strata_kmeans *km, const char *source, strata__kmea
                                  km->inputs, 2,
                                  (const char *const *)km->frame.names, km->frame.key,
                                  km->frame.key_name, km->max_iter_used, km->n_init_used,
-                                 km->tol_used, init_name(km->init_used), km->model.streamed};
+                                 km->tol_used, init_name(km->init_used), km->model.streamed,
+                                 km->batch_size_used, km->chain_length_used, km->memory_used};
     return STRATA_OK;
 }
 

@@ -26,6 +26,7 @@ struct strata_model {
     int64_t wd;
     char *tier_text;         /* NULL = default names */
     char *source;
+    char *read_from; /* "MODEL.h5:/group" of strata_model_read_h5(), else NULL */
     /* fitted model (fit.centroids == NULL when none) */
     strata__tier_model fit;
     char msg[STRATA__MSG_LEN];
@@ -77,6 +78,7 @@ void strata_model_free(strata_model *m)
     strata__free(m->weights);
     strata__free(m->tier_text);
     strata__free(m->source);
+    strata__free(m->read_from);
     strata__free(m);
 }
 
@@ -408,6 +410,8 @@ int strata_model_fit(strata_model *m, const double *x, int64_t n, int64_t d, int
     strata__free(z);
     strata__tier_model_free(&m->fit);
     m->fit = f;
+    strata__free(m->read_from);
+    m->read_from = NULL;
     return STRATA_OK;
 fail:
     for (int i = 0; i <= STRATA__TIERS_MAX; i++)
@@ -642,10 +646,23 @@ char *strata__model_msg(strata_model *m)
     return m->msg;
 }
 
-int strata__model_adopt(strata_model *m, strata__tier_model *f)
+int strata__model_adopt(strata_model *m, strata__tier_model *f, const char *path,
+                        const char *group)
 {
+    size_t len = strlen(path) + strlen(group) + 2;
+    char *from = strata__alloc(len, 1);
+    if (!from)
+        return strata__fail(m->msg, STRATA_E_NOMEM, "out of memory loading a model");
+    snprintf(from, len, "%s:%s", path, group);
     strata__tier_model_free(&m->fit);
     m->fit = *f;
     memset(f, 0, sizeof *f);
+    strata__free(m->read_from);
+    m->read_from = from;
     return STRATA_OK;
+}
+
+const char *strata__model_read_from(const strata_model *m)
+{
+    return m->read_from;
 }

@@ -279,7 +279,7 @@ int strata_model_read_h5(strata_model **out, const char *path, const char *group
     }
     strata_model *m = NULL;
     if (!rc && !(rc = strata_model_create(&m)))
-        rc = strata__model_adopt(m, &f);
+        rc = strata__model_adopt(m, &f, path, l.group);
     if (rc) {
         strata__tier_model_free(&f);
         strata_model_free(m);
@@ -327,5 +327,7 @@ int strata_model_write_tiers_h5(strata_model *m, const char *path, const int64_t
         rc = write_group(f, o, "/model");
     if (!rc && !(rc = strata__h5_out_attr_string(o, "/", "strata_version", STRATA_VERSION_STRING)))
         rc = strata__h5_out_attr_string(o, "/", "source", source);
+    if (!rc && strata__model_read_from(m)) /* provenance: the model file applied */
+        rc = strata__h5_out_attr_string(o, "/", "model", strata__model_read_from(m));
     return strata__h5_out_finish(o, rc);
 }

@@ -51,7 +51,7 @@ typedef struct part {
 typedef struct run {
     const char *path;
     strata__rfm_agg_cfg cfg; /* partial */
-    uint64_t budget;
+    uint64_t budget, given; /* the budget less the fixed allowance; as given */
     strata__spill *sp;
     /* Memory reused from part to part (fresh pages cost more than the work
      * on them, core/scratch.h): the records of the aggregation, the three
@@ -293,9 +293,12 @@ static int load_customers(run *r, strata__scratch *spare, strata__rfm_customers 
         return strata__fail(r->msg, STRATA_E_NOMEM,
                             "a memory budget of %llu bytes is too small for the %lld customers "
                             "of '%s': their table, scores and output need about %.0f bytes (%d "
-                            "a customer) in memory; raise the budget to at least that",
-                            (unsigned long long)r->budget, (long long)r->customers, r->path,
-                            need, STRATA__RFM_CUSTOMER_BYTES);
+                            "a customer) in memory besides the %llu bytes set aside for the "
+                            "program; raise the budget to at least %.0f",
+                            (unsigned long long)r->given, (long long)r->customers, r->path,
+                            need, STRATA__RFM_CUSTOMER_BYTES,
+                            (unsigned long long)STRATA__RFM_FIXED_BYTES,
+                            need + (double)STRATA__RFM_FIXED_BYTES);
     int mean = r->cfg.monetary_mode == STRATA_RFM_MEAN;
     if (strata__rfm_customers_alloc(out, r->customers, 1, mean, r->cfg.threads, spare))
         return nomem(r, "the customer table");
@@ -336,12 +339,26 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
     int rc = strata__h5_log_open(&log, path, table, names, &n, &chunk, msg);
     if (rc)
         return rc;
-    if ((double)n * STRATA__RFM_ROW_BYTES <= (double)budget) {
+    if ((double)n * STRATA__RFM_ROW_BYTES + (double)STRATA__RFM_FIXED_BYTES <= (double)budget) {
         strata__h5_log_close(log);
         *in_memory = 1;
         return STRATA_OK;
     }
-    run r = {.path = path, .cfg = *cfg, .budget = budget, .first_day = INT64_MAX,
+    if (budget <= STRATA__RFM_FIXED_BYTES) {
+        strata__h5_log_close(log);
+        return strata__fail(msg, STRATA_E_NOMEM,
+                            "a memory budget of %llu bytes is too small for an RFM fit of '%s' "
+                            "(%lld rows): %llu bytes of any budget are set aside for the program "
+                            "itself, and the log needs about %d bytes a row beside them to be "
+                            "read whole, or %d a customer to be aggregated out of core; raise "
+                            "the budget above %llu",
+                            (unsigned long long)budget, path, (long long)n,
+                            (unsigned long long)STRATA__RFM_FIXED_BYTES, STRATA__RFM_ROW_BYTES,
+                            STRATA__RFM_CUSTOMER_BYTES,
+                            (unsigned long long)STRATA__RFM_FIXED_BYTES);
+    }
+    run r = {.path = path, .cfg = *cfg, .budget = budget - STRATA__RFM_FIXED_BYTES,
+             .given = budget, .first_day = INT64_MAX,
              .last_day = INT64_MIN, .steps = steps, .n = n, .msg = msg};
     r.cfg.partial = 1;
     r.cfg.reference_day = STRATA_RFM_REFERENCE_AUTO; /* the real one once the last day is known */

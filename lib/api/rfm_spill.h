@@ -10,8 +10,9 @@
 #include "rfm/rfm.h"
 
 /* Aggregate the log (strata__h5_read_transactions()'s arguments) with cfg
- * in about `budget` bytes. When the whole log fits (rows x
- * STRATA__RFM_ROW_BYTES <= budget) nothing is done and *in_memory is set: the
+ * in about `budget` bytes, STRATA__RFM_FIXED_BYTES of them set aside. When
+ * the whole log fits (rows x STRATA__RFM_ROW_BYTES + STRATA__RFM_FIXED_BYTES
+ * <= budget) nothing is done and *in_memory is set: the
  * caller reads it whole. Otherwise the log is read in blocks, cleaned, and
  * its kept rows are spilled by id range into files of a private directory
  * under tmpdir (NULL: strata__spill_default_dir()), each part then

@@ -107,6 +107,9 @@ typedef struct strata__kmeans_output {
     double tol;
     const char *init; /* e.g. "k-means++" */
     int streamed;     /* 1: the rows were streamed from the file (STRATA_KMEANS_MEMORY) */
+    /* attributes only where the fit used them (> 0): mini-batch's batch_size,
+     * AFK-MC2's chain_length, a file fit's memory budget */
+    int64_t batch_size, chain_length, memory;
 } strata__kmeans_output;
 
 /* Write /labels, /centroids, the root attributes (and /feature_names,
@@ -212,6 +215,11 @@ int strata__h5_read_frame(const char *path, const char *table, const char *const
 int strata__h5_read_matrix_frame(const char *path, const char *dataset, strata__h5_frame *out,
                                  char *msg);
 void strata__h5_frame_free(strata__h5_frame *f);
+/* The d column names of the n x d dataset, as strata__h5_read_matrix_frame()
+ * finds them, into *out (d malloc'ed strings in a malloc'ed array), without
+ * reading its rows; STRATA_OK, or an error (no such names, d other than the
+ * dataset's, no memory: *out NULL, no message). For provenance only. */
+int strata__h5_matrix_names(const char *path, const char *dataset, int64_t d, char ***out);
 
 /* ---- Feature columns (a frame's layouts) streamed as a row source -------- */
 
@@ -382,6 +390,7 @@ typedef struct strata__h5_object {
     int chunk_rank; /* 0: not chunked */
     int64_t chunk[32];
     char *filters;  /* "gzip(4),shuffle"; "" none */
+    int undecodable; /* a filter this HDF5 library cannot decode (H5Zfilter_avail) */
     int use;        /* strata_h5_use */
     char *columns;  /* TABLE: the numeric columns, comma-separated; else "" */
     char *key;      /* TABLE: the row key's name, "" none */

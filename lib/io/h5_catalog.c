@@ -143,9 +143,11 @@ static void type_name(hid_t t, char *buf, size_t cap, int depth)
     }
 }
 
-/* "gzip(4),shuffle" from a dataset creation property list. */
-static void filter_names(hid_t dcpl, char *buf, size_t cap)
+/* "gzip(4),shuffle" from a dataset creation property list; 1 if one of
+ * them cannot be decoded here (e.g. lzf, which h5py brings with it). */
+static int filter_names(hid_t dcpl, char *buf, size_t cap)
 {
+    int undecodable = 0;
     buf[0] = '\0';
     int n = H5Pget_nfilters(dcpl);
     for (int i = 0; i < n; i++) {
@@ -154,6 +156,7 @@ static void filter_names(hid_t dcpl, char *buf, size_t cap)
         char name[64] = "", item[96];
         H5Z_filter_t f = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd, sizeof name, name,
                                         NULL);
+        undecodable |= f >= 0 && H5Zfilter_avail(f) <= 0;
         if (f == H5Z_FILTER_DEFLATE)
             snprintf(item, sizeof item, "gzip(%u)", ncd > 0 ? cd[0] : 0);
         else if (f == H5Z_FILTER_SHUFFLE)
@@ -173,6 +176,7 @@ static void filter_names(hid_t dcpl, char *buf, size_t cap)
             append(buf, cap, ",");
         append(buf, cap, item);
     }
+    return undecodable;
 }
 
 /* A short text of an attribute's value: numbers and strings, the first
@@ -193,16 +197,27 @@ static void attr_value(hid_t a, char *buf, size_t cap)
     } else if (cls == H5T_INTEGER || cls == H5T_FLOAT || cls == H5T_ENUM) {
         /* the whole attribute is read (bounded: at most 4096 elements) */
         int is_int = cls != H5T_FLOAT;
+        /* unsigned 64-bit values above INT64_MAX read as unsigned (as signed
+         * HDF5 would clip them) */
+        int is_unsigned = is_int && H5Tget_sign(t) == H5T_SGN_NONE;
         void *v = n <= 4096 ? malloc((size_t)n * 8) : NULL;
-        if (v && H5Aread(a, is_int ? H5T_NATIVE_LLONG : H5T_NATIVE_DOUBLE, v) >= 0) {
+        hid_t mt = !is_int ? H5T_NATIVE_DOUBLE : is_unsigned ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG;
+        if (v && H5Aread(a, mt, v) >= 0) {
             if (rank > 0)
                 append(buf, cap, "[");
             for (hsize_t i = 0; i < shown; i++) {
                 char item[40];
-                if (is_int)
-                    snprintf(item, sizeof item, "%s%lld", i ? ", " : "", ((long long *)v)[i]);
-                else
-                    snprintf(item, sizeof item, "%s%.6g", i ? ", " : "", ((double *)v)[i]);
+                const char *sep = i ? ", " : "";
+                if (is_unsigned)
+                    snprintf(item, sizeof item, "%s%llu", sep, ((unsigned long long *)v)[i]);
+                else if (is_int)
+                    snprintf(item, sizeof item, "%s%lld", sep, ((long long *)v)[i]);
+                else { /* the shortest of 15 or 17 digits that reads back the same */
+                    double x = ((double *)v)[i];
+                    snprintf(item, sizeof item, "%s%.15g", sep, x);
+                    if (strtod(item + strlen(sep), NULL) != x && x == x)
+                        snprintf(item, sizeof item, "%s%.17g", sep, x);
+                }
                 append(buf, cap, item);
             }
             if ((hssize_t)shown < n)
@@ -377,14 +392,16 @@ static void describe_dataset(hid_t d, strata__h5_object *o, walk *w)
                 o->chunk[i] = (int64_t)ch[i];
             o->chunk_rank = r > 0 && r <= 32 ? r : 0;
         }
-        filter_names(dcpl, buf, sizeof buf);
+        o->undecodable = filter_names(dcpl, buf, sizeof buf);
         if (set_text(&o->filters, buf))
             w->rc = STRATA_E_NOMEM;
     }
     H5T_class_t cls = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
-    if (o->rank == 2 && (cls == H5T_INTEGER || cls == H5T_FLOAT))
+    /* no rows, or a filter the reader would refuse: nothing reads it */
+    const int readable = o->rank >= 1 && o->dims[0] > 0 && !o->undecodable;
+    if (readable && o->rank == 2 && o->dims[1] > 0 && (cls == H5T_INTEGER || cls == H5T_FLOAT))
         o->use = STRATA_H5_USE_MATRIX;
-    if (o->rank == 1 && cls == H5T_COMPOUND)
+    if (readable && o->rank == 1 && cls == H5T_COMPOUND)
         o->use = STRATA_H5_USE_TABLE; /* confirmed (or not) by the frame reader's plan */
     if (t >= 0)
         H5Tclose(t);
@@ -503,7 +520,19 @@ static int numeric_child(const char *g, const strata__h5_object *o, int64_t *n)
     if (strncmp(o->type, "int", 3) && strncmp(o->type, "uint", 4) && strncmp(o->type, "float", 5))
         return 0;
     *n = o->dims[0];
-    return 1;
+    return !o->undecodable;
+}
+
+/* An empty array as PyTables (pandas' to_hdf) stores it: one placeholder
+ * value, its real shape and type in the attributes "shape" and "value_type". */
+static int pytables_empty(const strata__h5_object *o)
+{
+    int shape = 0, value_type = 0;
+    for (int64_t j = 0; j < o->nattrs; j++) {
+        shape |= !strcmp(o->attr_names[j], "shape");
+        value_type |= !strcmp(o->attr_names[j], "value_type");
+    }
+    return shape && value_type;
 }
 
 /* Tables planned at most (each plan opens the file again). */
@@ -517,6 +546,8 @@ static void classify(const char *path, strata__h5_catalog *c)
     int plans = 0;
     for (int64_t i = 0; i < c->n; i++) {
         strata__h5_object *o = &c->obj[i];
+        if (pytables_empty(o))
+            o->use = STRATA_H5_USE_NONE;
         if (o->kind == STRATA_H5_GROUP) {
             int64_t end = i + 1;
             while (end < c->n && below(c->obj[end].path, o->path))
@@ -534,6 +565,11 @@ static void classify(const char *path, strata__h5_catalog *c)
             /* pandas' fixed format frame */
             snprintf(sub, sizeof sub, "%s/block0_items", g);
             int pandas_fixed = find(c, i + 1, end, sub) != NULL;
+            snprintf(sub, sizeof sub, "%s/axis1", g); /* its index: one value a row */
+            const strata__h5_object *index = find(c, i + 1, end, sub);
+            if (pandas_fixed && !(index && index->rank == 1 && index->dims[0] > 0 &&
+                                  !pytables_empty(index)))
+                pandas_fixed = 0; /* an empty frame (its blocks: placeholders) */
             /* 2 or more 1-D numeric columns of one length */
             int64_t n0 = -1, count = 0, n;
             int equal = 1;
@@ -543,7 +579,7 @@ static void classify(const char *path, strata__h5_catalog *c)
                     n0 = n;
                     count++;
                 }
-            if (pandas_fixed || (count >= 2 && equal))
+            if (pandas_fixed || (count >= 2 && equal && n0 > 0))
                 o->use = STRATA_H5_USE_TABLE;
             /* a tiering (strata migrate): /customer_id and /tier of one length */
             if (!strcmp(o->path, "/")) {

@@ -2860,10 +2860,53 @@ int strata__h5_read_frame(const char *path, const char *table, const char *const
     return rc;
 }
 
+/* The column names of an open matrix source: its string attribute
+ * "feature_names", else "columns" (d strings), into names (left empty when
+ * it has neither). A malformed one is an error. */
+static int matrix_names(const source *s, strlist *names, char *msg)
+{
+    static const char *const ATTRS[2] = {"feature_names", "columns"};
+    for (int a = 0; a < 2 && !names->n; a++) {
+        if (H5Aexists(s->dset, ATTRS[a]) <= 0)
+            continue;
+        if (read_strings(s->dset, ATTRS[a], s->d, names) < 0 || names->n != s->d) {
+            strlist_free(names);
+            return strata__fail(msg, STRATA_E_IO_TYPE,
+                                "attribute '%s' of '%s' in '%s' must hold %lld strings (one name "
+                                "per column)", ATTRS[a], s->dataset, s->path, (long long)s->d);
+        }
+    }
+    return STRATA_OK;
+}
+
+int strata__h5_matrix_names(const char *path, const char *dataset, int64_t d, char ***out)
+{
+    char msg[STRATA__MSG_LEN];
+    strata__h5_guard g;
+    source s;
+    strlist names = {0};
+    *out = NULL;
+    strata__h5_enter(&g);
+    int rc = source_open(path, dataset, &s, msg);
+    if (!rc && s.d == d && !matrix_names(&s, &names, msg) && names.n == d &&
+        (*out = strata__calloc((size_t)d, sizeof **out))) {
+        for (int64_t j = 0; j < d && *out; j++)
+            if (!((*out)[j] = strata__strndup(names.v[j], strlen(names.v[j])))) {
+                for (int64_t i = 0; i < j; i++)
+                    strata__free((*out)[i]);
+                strata__free(*out);
+                *out = NULL;
+            }
+    }
+    strlist_free(&names);
+    source_close(&s);
+    strata__h5_leave(&g);
+    return *out ? STRATA_OK : STRATA_E_IO_TYPE;
+}
+
 int strata__h5_read_matrix_frame(const char *path, const char *dataset, strata__h5_frame *out,
                                  char *msg)
 {
-    static const char *const ATTRS[2] = {"feature_names", "columns"};
     strata__h5_guard g;
     source s;
     strata__h5_enter(&g);
@@ -2878,14 +2921,8 @@ int strata__h5_read_matrix_frame(const char *path, const char *dataset, strata__
                               (long long)s.d);
     }
     strlist names = {0};
-    for (int a = 0; !rc && a < 2 && !names.n; a++) {
-        if (H5Aexists(s.dset, ATTRS[a]) <= 0)
-            continue;
-        if (read_strings(s.dset, ATTRS[a], s.d, &names) < 0 || names.n != s.d)
-            rc = strata__fail(msg, STRATA_E_IO_TYPE,
-                              "attribute '%s' of '%s' in '%s' must hold %lld strings (one name "
-                              "per column)", ATTRS[a], dataset, path, (long long)s.d);
-    }
+    if (!rc)
+        rc = matrix_names(&s, &names, msg);
     for (int64_t j = 0; !rc && j < s.d; j++) {
         char x[32];
         snprintf(x, sizeof x, "x%lld", (long long)j);

@@ -604,6 +604,12 @@ static int write_kmeans_content(writer *w, const strata__kmeans_output *o,
          (rc = write_attr_string(w, "init", o->init)) ||
          (rc = write_attr(w, "streamed", H5T_STD_I32LE, H5T_NATIVE_INT32, &o->streamed))))
         return rc;
+    if ((o->batch_size > 0 &&
+         (rc = write_attr(w, "batch_size", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->batch_size))) ||
+        (o->chain_length > 0 &&
+         (rc = write_attr(w, "chain_length", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->chain_length))) ||
+        (o->memory > 0 && (rc = write_attr(w, "memory", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->memory))))
+        return rc;
     /* a fit on a frame (strata_kmeans_fit_frame) also keeps its names and keys */
     if (o->feature_names && (rc = write_strings(w, "/feature_names", NULL, o->feature_names, o->d)))
         return rc;

@@ -165,7 +165,8 @@ int strata_kmeans_write_h5_mpi(strata_kmeans *km, MPI_Comm comm, const char *pat
         return rc;
     if (o.customer_id || o.feature_names)
         return strata__fail(msg, STRATA_E_UNSUPPORTED, "the model has feature names or row "
-                            "keys (a frame fit): write it with strata_kmeans_write_h5()");
+                            "keys (a frame fit, or a dataset with feature_names): write it with "
+                            "strata_kmeans_write_h5()");
     strata__dist dist;
     if ((rc = strata__mpi_dist_begin(&dist, comm, msg)))
         return rc;

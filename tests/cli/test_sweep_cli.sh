@@ -108,8 +108,8 @@ def same(a, b, rtol):
     assert a[1] == b[1], (a[1], b[1])
 m = table("m")
 assert m[2] == "none" and m[3] is None and m[4] is None, m[2:5]
-assert m[6] == sorted(COLS) and m[7] == ["created", "n_init", "seed", "source", "strata_version",
-                                         "transform"], (m[6], m[7])
+assert m[6] == sorted(COLS) and m[7] == ["created", "k_max", "k_min", "n_init", "sample", "seed",
+                                         "source", "strata_version", "transform"], (m[6], m[7])
 assert list(m[0]["k"]) == [2, 3, 4, 5, 6] and m[1]["sample_size"] == 240
 names = ["recency", "frequency", "monetary"]
 for name in "ctg":          # raw values: the matrix's table

@@ -80,9 +80,15 @@ if [ "${3:-}" = --real-fs ]; then
   mount -o remount,rw "$MNT"
   expect "tmpfs with room" 0 "" "${NEW[@]}"
   tidy "tmpfs with room"
-  # the streamed writer: a file larger than the disk (4 MB on 1 MiB) fails
-  # when its disk space is reserved, before libhdf5 writes what cannot fit
-  GEN=("$STRATA" gen blobs --n 250000 --d 2 -o "$O" --force)
+  # strata gen refuses a file whose floating-point columns alone exceed the
+  # free space (2 MB on 1 MiB) before writing anything
+  expect "gen, larger than the disk" 1 "free on the file system" \
+    "$STRATA" gen blobs --n 250000 --d 2 -o "$O" --force
+  tidy "gen, larger than the disk"
+  # the streamed writer: a file larger than the disk (~3 MB on 1 MiB, its
+  # amounts 0.4 MB) fails when its disk space is reserved, before libhdf5
+  # writes what cannot fit
+  GEN=("$STRATA" gen transactions --customers 50000 -o "$O" --force)
   old=$(sum "$O")
   expect "streamed, larger than the disk" 1 "No space left on device" "${GEN[@]}"
   [ "$(sum "$O")" = "$old" ] && ok || bad "streamed, larger than the disk: the old output changed"
@@ -299,7 +305,7 @@ chmod 755 "$OUT"
 SPILL=$T/spill
 mkdir "$SPILL"
 cmd=rfm
-OOC=("$STRATA" rfm "$IN/tx.h5" "${TX[@]}" --bins 3 -o "$O" --force --memory 10000 --tmpdir "$SPILL")
+OOC=("$STRATA" rfm "$IN/tx.h5" "${TX[@]}" --bins 3 -o "$O" --force --memory $((25165824 + 10000)) --tmpdir "$SPILL")
 spill_verdict() { # NAME TEXT
   if [ "$rc" -ne 1 ]; then
     bad "$1: exit $rc, not 1; stderr: $(cat "$T/err")"

@@ -36,7 +36,7 @@ static void fit_out_of_core(strata_rfm *h, const char *path, const char *table, 
     if (strata_rfm_create(&o) != STRATA_OK)
         return;
     if (strata_rfm_set_int(o, STRATA_THREADS, 1) != STRATA_OK ||
-        strata_rfm_set_int(o, STRATA_RFM_MEMORY, rows * 100 - 1 > 0 ? rows * 100 - 1 : 1) ||
+        strata_rfm_set_int(o, STRATA_RFM_MEMORY, ((int64_t)24 << 20) + (rows > 0 ? rows * 100 - 1 : 0)) ||
         strata_rfm_set_tmpdir(o, spill_dir) != STRATA_OK)
         abort();
     int st = strata_rfm_fit_h5(o, path, table, c, t, a);

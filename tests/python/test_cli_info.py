@@ -207,11 +207,21 @@ def test_provenance_on_every_output(files, tmp_path):
     (ISO-8601 UTC), its input, and the parameters of the run."""
     import datetime
     tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
+    with h5py.File(files / "named.h5", "w") as f:  # a matrix with its column names
+        f["x"] = np.random.default_rng(3).normal(size=(300, 2))
+        f["x"].attrs["feature_names"] = ["recency", "spend"]
+    gen = ["gen", "blobs", "-o", tmp_path / "gen 1.h5", "--n", 500, "--d", 3, "--k", 2,
+           "--seed", 11]
+    assert run(*gen).returncode == 0
     t0 = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     runs = {
         "km": ["kmeans", f"{files}/h5py.h5:/gz", "-k", 3, "--seed", 7, "--n-init", 2,
                "--max-iter", 50, "--tol", "1e-3", "--init", "random"],
         "kmt": ["kmeans", files / "h5py.h5", "--table", "/feats", "-k", 2],
+        "kmb": ["kmeans", f"{files}/named.h5:/x", "-k", 2, "--algorithm", "minibatch",
+                "--batch-size", 100, "--memory", "64M"],
+        "kma": ["kmeans", f"{files}/named.h5:/x", "-k", 2, "--init", "afk-mc2",
+                "--chain-length", 30],
         "rfm": ["rfm", files / "tx.h5", *tx, "--bins", 4],
         "sweep": ["sweep", f"{files}/h5py.h5:/gz", "-k", "2:3", "--seed", 5],
         "tiers": ["tiers", files / "tx.h5", *tx, "-k", 3],
@@ -252,6 +262,34 @@ def test_provenance_on_every_output(files, tmp_path):
         assert f.attrs["bins"] == 4 and f.attrs["source"].startswith(str(files / "tx.h5"))
     with h5py.File(tmp_path / "sweep.h5") as f:
         assert (f.attrs["seed"], f.attrs["n_init"]) == (5, 1)
+        assert (f.attrs["k_min"], f.attrs["k_max"], f.attrs["sample"]) == (2, 3, 10000)
+    for name in ("kmb", "kma"):  # a matrix's feature_names go with the model
+        with h5py.File(tmp_path / f"{name}.h5") as f:
+            assert [s.decode() for s in f["feature_names"][()]] == ["recency", "spend"]
+    with h5py.File(tmp_path / "kmb.h5") as f:  # parameters only where the fit used them
+        assert (f.attrs["batch_size"], f.attrs["memory"]) == (100, 64 << 20)
+        assert "chain_length" not in f.attrs
+    with h5py.File(tmp_path / "kma.h5") as f:
+        assert f.attrs["chain_length"] == 30 and "batch_size" not in f.attrs
+        assert "memory" not in f.attrs
+    with h5py.File(tmp_path / "tiers.h5") as f:
+        a = f.attrs
+        assert (a["k"], a["k_min"], a["k_max"], a["seed"], a["n_init"]) == (3, 3, 3, 0, 3)
+        assert (a["new_days"], a["active_days"], a["lost_days"]) == (30, 90, 365)
+        assert (a["features"], a["tiers"]) == ("recency,frequency,monetary", "high,mid,low")
+        assert (a["transform"], a["init"], a["value"], a["memory"]) == ("auto", "k-means++",
+                                                                        "rfm", 0)
+    with h5py.File(tmp_path / "predict.h5") as f:  # the model applied, and the rows
+        assert f.attrs["model"] == f"{tmp_path / 'tiers.h5'}:/model"
+    with h5py.File(tmp_path / "gen 1.h5") as f:  # the command, quoted: it makes the file again
+        command = f.attrs["command"]
+        x = f["x"][()]
+    assert command == "strata gen blobs -o " + shlex.quote(str(tmp_path / "gen 1.h5")) + \
+        " --n 500 --d 3 --k 2 --seed 11"
+    args = shlex.split(command)[1:]
+    assert run(*args[:3], tmp_path / "again.h5", *args[4:]).returncode == 0
+    with h5py.File(tmp_path / "again.h5") as f:
+        assert np.array_equal(f["x"][()], x)
 
 
 def test_links_back_to_a_group_are_not_followed(tmp_path):
@@ -269,3 +307,55 @@ def test_links_back_to_a_group_are_not_followed(tmp_path):
     assert objs["/again/x"]["shape"] == [3]  # another name of a group is listed under it too
     assert objs["/soft"]["kind"] == "other" and objs["/soft"]["type"] == "soft link"
     assert len(objs) == 9
+
+
+def test_suggestions_run_as_printed(tmp_path):
+    """Every suggested command runs when pasted into a shell, names with
+    spaces and quotes included; no command for what no reader takes (no
+    rows, an lzf filter this HDF5 cannot decode, an empty pandas frame), a k
+    range the rows allow, and pandas' index never offered as an RFM column."""
+    d = tmp_path / "a dir"
+    d.mkdir()
+    path = d / "it's (1).h5"
+    rng = np.random.default_rng(4)
+    with h5py.File(path, "w") as f:
+        f["small"] = rng.normal(size=(5, 2))
+        f["two rows"] = rng.normal(size=(2, 2))
+        f["we'ird"] = rng.normal(size=(30, 2))
+        f.create_dataset("empty", shape=(0, 4))
+        f.create_dataset("lzf", data=rng.normal(size=(100, 3)), compression="lzf")
+        g = f.create_group("my tx")
+        g["customer_id"], g["day"] = rng.integers(0, 5, 40), rng.integers(0, 30, 40)
+        g["amount"] = rng.gamma(2, 3, 40) + 0.01
+        f["x"] = rng.normal(size=(3, 2))
+        f["x"].attrs["big"] = np.uint64(2**64 - 1)
+        f["x"].attrs["third"] = 1 / 3
+    tx = pd.DataFrame({"customer_id": np.arange(30), "day": np.arange(30) * 7 % 30,
+                       "amount": np.arange(30.0)})
+    tx.set_index("customer_id").to_hdf(d / "indexed.h5", key="tx")
+    tx.iloc[:0].to_hdf(d / "empty.h5", key="e", format="fixed")
+    objs = info(path)
+    assert objs["/x"]["attributes"]["big"] == "18446744073709551615"  # not clipped to int64
+    assert float(objs["/x"]["attributes"]["third"]) == 1 / 3  # every digit that counts
+    for p in ("/empty", "/lzf"):
+        assert (objs[p]["use"], objs[p]["command"]) == ("none", ""), p
+    assert objs["/my tx"]["use"] == "transactions"
+    assert "-k 2:4" in objs["/small"]["command"]
+    assert "sweep" not in objs["/two rows"]["command"]
+    assert "sweep" in objs["/we'ird"]["command"] and "-k 2:10" in objs["/we'ird"]["command"]
+    empty = info(d / "empty.h5")
+    assert all(o["command"] == "" for o in empty.values())
+    indexed = info(d / "indexed.h5")
+    assert indexed["/tx"]["use"] == "table"  # kmeans --table (index as the key), not rfm
+    commands = [o["command"] for o in [*objs.values(), *indexed.values()] if o["command"]]
+    assert len(commands) >= 6
+    for c in commands:
+        for part in c.split("  (choose K: ")[:2]:  # the command, and the sweep it suggests
+            line = part.split("  (or ")[0].rstrip(")")
+            args = ["2" if a == "K" else str(tmp_path / "o.h5") if a == "OUT.h5" else a
+                    for a in shlex.split(line)]
+            assert args[0] == "strata", c
+            r = run(*args[1:], *(["--force"] if "-o" in args else []), cwd=d)
+            assert r.returncode == 0, (c, r.stderr)
+    text = run("info", path)  # names print as shell words: no raw control characters
+    assert text.returncode == 0 and "'/my tx/customer_id'" in text.stdout

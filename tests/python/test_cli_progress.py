@@ -177,7 +177,7 @@ def test_out_of_core_rfm_json(data, tmp_path):
     """--memory below the log: READ per block of its two passes (4 n values),
     AGGREGATE per part; the same file as in memory."""
     tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
-    p = run("rfm", data / "tx.h5", *tx, "--memory", "100K", "-o", tmp_path / "o.h5",
+    p = run("rfm", data / "tx.h5", *tx, "--memory", (24 << 20) + 100_000, "-o", tmp_path / "o.h5",
             "--progress", "json")
     assert p.returncode == 0, p.stderr
     lines = json_lines(p.stderr)
@@ -348,7 +348,7 @@ def test_signal_in_out_of_core_aggregation(log, tmp_path, sig):
     spill = tmp_path / "spill"
     spill.mkdir()
     out = tmp_path / "o.h5"
-    status, lines, err = signal_at(["rfm", log, *TX, "-o", out, "--memory", "8M",
+    status, lines, err = signal_at(["rfm", log, *TX, "-o", out, "--memory", "32M",
                                     "--tmpdir", spill], "aggregate", 2, sig)
     assert status == -sig, err
     assert "error" not in err

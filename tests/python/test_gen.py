@@ -326,3 +326,15 @@ def test_sigterm_leaves_nothing(tmp_path):
     p.send_signal(signal.SIGTERM)
     assert p.wait() == -signal.SIGTERM
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("args", [["customers", "--n", "9223372036854775807"],
+                                  ["blobs", "--n", "1000G", "--d", "16"],
+                                  ["transactions", "--customers", "1000G"]])
+def test_more_than_the_disk_holds(tmp_path, args):
+    """A file larger than the free space is refused before anything is
+    written (it streamed until the disk was full: 35 GB once)."""
+    out = tmp_path / "big.h5"
+    p = gen(args[0], "-o", out, *args[1:], check=False)
+    assert p.returncode == 1 and "free on the file system" in p.stderr, p.stderr
+    assert os.listdir(tmp_path) == []

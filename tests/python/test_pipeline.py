@@ -46,7 +46,12 @@ def assert_same_file(cli_path, py_path):
                 assert ax[k].tolist() == ay[k].tolist(), (name, k)
         assert a.attrs["strata_version"] == b.attrs["strata_version"]
         assert set(a["model"].attrs) == set(b["model"].attrs) and "created" in b["model"].attrs
-        assert set(a.attrs) == set(b.attrs) == {"source", "strata_version", "created"}
+        run = {"k", "k_min", "k_max", "seed", "n_init", "max_iter", "sample", "new_days",
+               "active_days", "lost_days", "memory", "features", "tiers", "transform", "init",
+               "value"}  # the run's parameters: the same call, the same values
+        assert set(a.attrs) == set(b.attrs) == {"source", "strata_version", "created", *run}
+        for name in run:
+            assert a.attrs[name] == b.attrs[name], name
 
 
 @pytest.fixture(scope="module")

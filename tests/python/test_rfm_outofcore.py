@@ -26,7 +26,8 @@ CLI = os.environ.get("STRATA_CLI")
 needs_cli = pytest.mark.skipif(not CLI, reason="STRATA_CLI (the strata program) is not set")
 
 N = 6000
-ROW_BYTES = 100  # STRATA__RFM_ROW_BYTES: the log spills when N * 100 > budget
+ROW_BYTES = 100  # STRATA__RFM_ROW_BYTES: the log spills when N * 100 > budget - FIXED
+FIXED = 24 << 20  # STRATA__RFM_FIXED_BYTES: set aside from every budget for the program
 
 
 def make_log(path, seed=0, n=N):
@@ -96,7 +97,7 @@ POLICIES = [dict(negative="drop", duplicates="keep", zero="keep"),
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("policy", range(len(POLICIES)))
-@pytest.mark.parametrize("budget", [N * ROW_BYTES - 1, 250_000, 150_000])
+@pytest.mark.parametrize("budget", [FIXED + N * ROW_BYTES - 1, FIXED + 250_000, FIXED + 150_000])
 def test_same_as_in_memory(log, tmp_path, layout, policy, budget):
     args = dict(LAYOUTS[layout], **POLICIES[policy])
     ref = strata.rfm_h5(log, **args)
@@ -115,18 +116,18 @@ def test_spill_path_runs_below_the_budget(log, tmp_path):
     """The tmpdir is used (and refused when missing) exactly when the log
     does not fit: rows x 100 bytes > budget."""
     missing = tmp_path / "missing"
-    strata.rfm_h5(log, memory=N * ROW_BYTES, tmpdir=missing)  # fits: no temporary file
+    strata.rfm_h5(log, memory=FIXED + N * ROW_BYTES, tmpdir=missing)  # fits: no temporary file
     with pytest.raises(strata.FileError, match="missing.*No such file"):
-        strata.rfm_h5(log, memory=N * ROW_BYTES - 1, tmpdir=missing)
+        strata.rfm_h5(log, memory=FIXED + N * ROW_BYTES - 1, tmpdir=missing)
 
 
 def test_memory_text_and_default(log, monkeypatch, tmp_path):
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    same(strata.rfm_h5(log), strata.rfm_h5(log, memory="200K"))  # TMPDIR is the default
+    same(strata.rfm_h5(log), strata.rfm_h5(log, memory="24.2M"))  # TMPDIR is the default
     assert os.listdir(tmp_path) == []
     monkeypatch.setenv("TMPDIR", str(tmp_path / "nowhere"))
     with pytest.raises(strata.FileError, match="nowhere"):
-        strata.rfm_h5(log, memory="200K")
+        strata.rfm_h5(log, memory="24.2M")
     with pytest.raises(strata.ArgumentError, match="size"):
         strata.rfm_h5(log, memory="2X")
     with pytest.raises(strata.ArgumentError, match=">= 0"):
@@ -141,24 +142,28 @@ def test_many_parts_and_skew(tmp_path):
     spill = tmp_path / "spill"
     spill.mkdir()
     for budget in (900_000, 300_000, 120_000):
-        same(ref, strata.rfm_h5(path, negative="net", memory=budget, tmpdir=spill))
+        same(ref, strata.rfm_h5(path, negative="net", memory=FIXED + budget, tmpdir=spill))
         assert os.listdir(spill) == []
 
 
 def test_budget_below_the_minimum(log, tmp_path):
     customers = strata.rfm_h5(log).n_customers
-    with pytest.raises(strata.OutOfMemoryError, match=r"%d customers.*about %d bytes" %
-                       (customers, customers * 128)):
-        strata.rfm_h5(log, memory=customers * 128 - 1, tmpdir=tmp_path)
+    least = FIXED + customers * 128
+    with pytest.raises(strata.OutOfMemoryError, match=r"%d customers.*about %d bytes.*at least "
+                       r"%d" % (customers, customers * 128, least)):
+        strata.rfm_h5(log, memory=least - 1, tmpdir=tmp_path)
     assert os.listdir(tmp_path) == []
-    strata.rfm_h5(log, memory=customers * 128, tmpdir=tmp_path)  # the minimum named is enough
+    strata.rfm_h5(log, memory=least, tmpdir=tmp_path)  # the minimum named is enough
+    with pytest.raises(strata.OutOfMemoryError, match=r"set aside for the program.*above %d"
+                       % FIXED):  # nothing left beside the program's share
+        strata.rfm_h5(log, memory=FIXED, tmpdir=tmp_path)
 
 
 def test_tmpdir_not_a_directory(log, tmp_path):
     f = tmp_path / "file"
     f.write_text("x")
     with pytest.raises(strata.FileError, match="Not a directory"):
-        strata.rfm_h5(log, memory=100_000, tmpdir=f)
+        strata.rfm_h5(log, memory=FIXED + 100_000, tmpdir=f)
 
 
 def test_corrupt_file(tmp_path):
@@ -180,7 +185,7 @@ def test_corrupt_file(tmp_path):
     spill = tmp_path / "spill"
     spill.mkdir()
     with pytest.raises(strata.FileError, match="amount"):
-        strata.rfm_h5(path, memory=500_000, tmpdir=spill)
+        strata.rfm_h5(path, memory=FIXED + 500_000, tmpdir=spill)
     assert os.listdir(spill) == []
 
 
@@ -213,23 +218,25 @@ def test_cli_memory(log, tmp_path, command):
     spill.mkdir()
     r = run_cli(*args, "-o", a)
     assert r.returncode == 0, r.stderr
-    r = run_cli(*args, "-o", b, "--memory", "200K", "--tmpdir", spill)
+    r = run_cli(*args, "-o", b, "--memory", str(FIXED + 200_000), "--tmpdir", spill)
     assert r.returncode == 0, r.stderr
     ca, cb = h5_content(a), h5_content(b)
     assert ca.keys() == cb.keys()
     for k in ca:
         if k == "attrs":
             assert ca[k].keys() == cb[k].keys()
-            for name in ca[k]:
+            for name in set(ca[k]) - {"memory"}:  # tiers records its budget
                 assert eq(ca[k][name], cb[k][name]), name
         elif not k.endswith("seconds"):
             assert eq(ca[k], cb[k]), k
     assert os.listdir(spill) == []
     # errors: no output, no temporary file
     c = tmp_path / "c.h5"
-    r = run_cli(*args, "-o", c, "--memory", "200K", "--tmpdir", tmp_path / "none")
+    r = run_cli(*args, "-o", c, "--memory", str(FIXED + 200_000), "--tmpdir", tmp_path / "none")
     assert r.returncode == 1 and "none" in r.stderr and not c.exists()
     r = run_cli(*args, "-o", c, "--memory", "1K", "--tmpdir", spill)
+    assert r.returncode == 1 and "raise the budget above 25165824" in r.stderr
+    r = run_cli(*args, "-o", c, "--memory", FIXED + 1000, "--tmpdir", spill)
     assert r.returncode == 1 and "raise the budget to at least" in r.stderr
     assert not c.exists() and os.listdir(spill) == []
     r = run_cli(*args, "-o", c, "--memory", "12Q")
@@ -247,7 +254,7 @@ def test_cli_disk_full(log, tmp_path):
     spill.mkdir()
     out = tmp_path / "out.h5"
     r = run_cli("rfm", log, "--customer", "customer_id", "--time", "day", "--amount", "amount",
-                "-o", out, "--memory", "100K", "--tmpdir", spill, preexec_fn=limit)
+                "-o", out, "--memory", str(FIXED + 100_000), "--tmpdir", spill, preexec_fn=limit)
     assert r.returncode == 1, r.stderr
     assert "cannot write temporary files" in r.stderr and "File too large" in r.stderr
     assert not out.exists() and os.listdir(spill) == []
@@ -260,7 +267,7 @@ def test_same_errors_as_in_memory(log, tmp_path, args):
     with pytest.raises(strata.ArgumentError) as ref:
         strata.rfm_h5(log, **args)
     with pytest.raises(strata.ArgumentError) as got:
-        strata.rfm_h5(log, memory=100_000, tmpdir=tmp_path, **args)
+        strata.rfm_h5(log, memory=FIXED + 100_000, tmpdir=tmp_path, **args)
     assert str(got.value) == str(ref.value)
     assert os.listdir(tmp_path) == []
 
@@ -268,4 +275,30 @@ def test_same_errors_as_in_memory(log, tmp_path, args):
 def test_seconds(log, tmp_path):
     """Times as Unix seconds: days by floor division, the same in parts."""
     ref = strata.rfm_h5(log, time_unit="seconds")
-    same(ref, strata.rfm_h5(log, time_unit="seconds", memory=200_000, tmpdir=tmp_path))
+    same(ref, strata.rfm_h5(log, time_unit="seconds", memory=FIXED + 200_000, tmpdir=tmp_path))
+
+
+@needs_cli
+def test_cli_peak_memory_under_the_budget(tmp_path):
+    """The whole process stays under --memory, or the run says the budget is
+    too small: 300,000 customers under 40M peaked at 57 MB (the program's
+    own 20 MB came on top of the budget)."""
+    log = tmp_path / "tx.h5"
+    r = run_cli("gen", "transactions", "-o", log, "--customers", 300_000, "--seed", 5)
+    assert r.returncode == 0, r.stderr
+    ran = []
+    for budget in (40 << 20, 64 << 20):  # 300,000 x 128 bytes + 24 MiB = 61.4 MiB
+        peak = subprocess.run(  # a fresh process: RUSAGE_CHILDREN holds this run's peak only
+            ["/usr/bin/python3", "-c", "import resource, subprocess, sys; "
+             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+             CLI, "rfm", log, "--customer", "/tx/customer_id", "--time", "/tx/day", "--amount",
+             "/tx/amount", "-o", tmp_path / "o.h5", "--force", "--memory", str(budget),
+             "--tmpdir", tmp_path], capture_output=True, text=True)
+        status, kib = map(int, peak.stdout.split())
+        if status:
+            assert status == 1 and "raise the budget to at least" in peak.stderr, peak.stderr
+        else:
+            assert kib * 1024 <= budget, (budget >> 20, kib >> 10)
+            ran.append(budget)
+    assert ran == [64 << 20]

@@ -241,6 +241,12 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
     if n_tiers > k_max:
         raise ArgumentError(f"tier_names names {n_tiers} tiers, more than the {k_max} clusters "
                             f"of k: each tier needs at least one cluster", -102)
+    run = dict(k_min=k_min, k_max=k_max, seed=seed, n_init=n_init, max_iter=max_iter,
+               sample=int(sample_size or 0),
+               **dict(zip(("new_days", "active_days", "lost_days"),
+                          (30, 90, 365) if thr is None else (int(v) for v in thr))),
+               memory=0, features=",".join(names), transform=str(transform),
+               init=init if isinstance(init, str) else "centroids", value=value)
     k_min = max(k_min, n_tiers)  # as strata tiers: a range starts at the tier count
     table, suggested = None, None
     if k_min != k_max:
@@ -268,7 +274,7 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
     by_tier = owner.add(_profile._compute(x, tier, t, None, names, threads)[0])
     return TiersResult(rfm=rfm, handle=handle, model=model, names=names, x=x, scaled=scaled,
                        stage=stage, sweep=table, suggested_k=suggested, profiles=owner,
-                       by_cluster=by_cluster, by_tier=by_tier, source=source,
+                       by_cluster=by_cluster, by_tier=by_tier, source=source, run=run,
                        clv=None if clv_model is None else
                        dict(model=clv_model, columns=clv_cols, missing=clv_missing, value=value,
                             clv_months=clv_months, discount_rate=discount_rate))
@@ -302,7 +308,7 @@ class TiersResult:
     """
 
     def __init__(self, *, rfm, handle, model, names, x, scaled, stage, sweep, suggested_k,
-                 profiles, by_cluster, by_tier, source, clv=None):
+                 profiles, by_cluster, by_tier, source, run=None, clv=None):
         import pandas as pd
 
         self._clv = clv
@@ -310,6 +316,7 @@ class TiersResult:
         self.rfm, self._rfm_handle, self.model = rfm, handle, model
         self.feature_names, self.scaled, self.stage = list(names), scaled, stage
         self.sweep, self.suggested_k, self.source = sweep, suggested_k, source
+        self._run = run or {}  # the call's parameters, as strata tiers' root attributes
         self._profiles, self._by_cluster, self._by_tier = profiles, by_cluster, by_tier
         k, t = model.n_clusters_, len(model.tier_names_)
         self.profile = _profile._frame(by_cluster, k, self.feature_names)
@@ -400,6 +407,13 @@ class TiersResult:
                  int(self.suggested_k), int(self.sweep.attrs["sample_size"]))
         if self._clv is not None:
             self._write_clv(part, n)
+        # the run's parameters (provenance), as strata tiers writes them
+        run = dict(self._run, k=model.n_clusters_, tiers=",".join(tier_names))
+        for name, v in run.items():
+            if isinstance(v, str):
+                part(lib.strata_out_attr_string, None, name.encode(), v.encode())
+            else:
+                part(lib.strata_out_attr_int, None, name.encode(), int(v))
         part(lib.strata_out_attr_string, None, b"source", self.source.encode())
         part(lib.strata_out_attr_string, None, b"strata_version", lib.strata_version_string())
 
