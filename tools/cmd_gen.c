@@ -63,15 +63,16 @@ static const char HELP[] =
     "  --chunk-rows R rows per HDF5 chunk of every per-row dataset (default: about\n"
     "                 1 MiB a chunk); the data do not depend on it\n"
     "  --force        replace OUT.h5 if it exists\n"
+    "  --quiet        print nothing but errors\n"
     "  -h, --help     show this help\n"
     "\n"
-    "Prints one line: rows, bytes, seconds.\n"
+    "Prints one line: rows, bytes, seconds (nothing with --quiet).\n"
     "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
 
 enum { KIND_CUSTOMERS, KIND_BLOBS, KIND_TRANSACTIONS };
 
 enum { OPT_N = 256, OPT_CUSTOMERS, OPT_D, OPT_K, OPT_KIND, OPT_DTYPE, OPT_LAYOUT, OPT_DATASET,
-       OPT_SEED, OPT_FORCE, OPT_BLOCK, OPT_CHUNK };
+       OPT_SEED, OPT_FORCE, OPT_BLOCK, OPT_CHUNK, OPT_QUIET };
 
 static int parse_layout(int kind, const char *text, int *layout)
 {
@@ -98,6 +99,7 @@ static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
         {"seed", required_argument, NULL, OPT_SEED}, {"force", no_argument, NULL, OPT_FORCE},
         {"block-rows", required_argument, NULL, OPT_BLOCK},
         {"chunk-rows", required_argument, NULL, OPT_CHUNK}, {"help", no_argument, NULL, 'h'},
+        {"quiet", no_argument, NULL, OPT_QUIET},
         {NULL, 0, NULL, 0}};
     const char *layout = NULL, *kind_text = NULL, *dtype = NULL;
     int c, rc = CLI_OK, has_n = 0;
@@ -119,6 +121,7 @@ static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
         case OPT_FORCE: g->force = 1; break;
         case OPT_BLOCK: rc = cli_parse_int("--block-rows", optarg, 1, &g->block_rows); break;
         case OPT_CHUNK: rc = cli_parse_int("--chunk-rows", optarg, 1, &g->chunk_rows); break;
+        case OPT_QUIET: g->quiet = 1; break;
         default: rc = cli_bad_option("gen", c, argv);
         }
     }
@@ -240,7 +243,8 @@ static int gen_command(int argc, char **argv, const char *command)
     if (rc)
         return rc;
     double s = cli_now() - t0;
-    printf("strata gen %s: %lld rows, %lld bytes, %.2f s (%.3g rows/s, %.1f MB/s) -> %s\n",
+    if (!g.quiet)
+        printf("strata gen %s: %lld rows, %lld bytes, %.2f s (%.3g rows/s, %.1f MB/s) -> %s\n",
            KINDS[kind], (long long)rows, (long long)bytes, s, s > 0 ? (double)rows / s : 0.0,
            s > 0 ? (double)bytes / s / 1e6 : 0.0, g.output);
     return CLI_OK;

@@ -17,7 +17,7 @@ enum { GEN_MATRIX, GEN_COLUMNS, GEN_COMPOUND, GEN_PANDAS };
 
 typedef struct gen_options {
     const char *output;
-    int force;
+    int force, quiet;
     int64_t n;          /* rows (customers, blobs, transactions); -1: transactions implied */
     int64_t customers;  /* transactions: customers */
     int64_t d, k;       /* blobs */

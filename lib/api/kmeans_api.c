@@ -451,10 +451,11 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
             const int64_t min_rest = mb && bs * win_row > min_block ? bs * win_row : min_block;
             if (km->memory - state < 4 * min_rest)
                 return strata__fail(km->msg, STRATA_E_NOMEM,
-                                    "a memory budget of %lld bytes is too small for a streamed fit "
-                                    "of %lld x %lld rows (k = %lld): it needs at least %lld bytes "
-                                    "(%lld bytes a row of labels%s and seeding state, twice two "
-                                    "blocks of %d rows%s, %lld bytes fixed%s)",
+                                    "a memory budget of %lld bytes is too small for a fit of %lld "
+                                    "x %lld rows (k = %lld) from a file: it needs at least %lld "
+                                    "bytes (%lld bytes a row of labels%s and seeding state, twice "
+                                    "two blocks of %d rows%s, %lld bytes set aside for the program "
+                                    "itself and the centroids%s)",
                                     (long long)km->memory, (long long)n, (long long)d,
                                     (long long)km->k, (long long)(state + 4 * min_rest),
                                     (long long)per_row, extra_row_bytes ? ", row keys" : "",

@@ -338,3 +338,9 @@ def test_more_than_the_disk_holds(tmp_path, args):
     p = gen(args[0], "-o", out, *args[1:], check=False)
     assert p.returncode == 1 and "free on the file system" in p.stderr, p.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_quiet(tmp_path):
+    p = gen("blobs", "-o", tmp_path / "q.h5", "--n", 100, "--d", 2, "--quiet")
+    assert p.stdout == "" and p.stderr == ""
+    assert (tmp_path / "q.h5").exists()

@@ -90,6 +90,22 @@ def test_budget_too_small_and_bad_values(tmp_path):
     assert not strata.KMeans(3, memory=1).fit(X).streamed_
 
 
+def test_dataset_names_as_str_or_bytes(tmp_path):
+    """The HDF5 path of a dataset as str or bytes, anything else a clear
+    ArgumentError (an int was an AttributeError, bytes too)."""
+    path = tmp_path / "x.h5"
+    with h5py.File(path, "w") as f:
+        f["x"] = np.random.default_rng(2).normal(size=(60, 3))
+    a = strata.KMeans(2, random_state=1).fit_h5(path, "/x")
+    b = strata.KMeans(2, random_state=1).fit_h5(path, b"/x")
+    assert np.array_equal(a.cluster_centers_, b.cluster_centers_)
+    with pytest.raises(strata.ArgumentError, match="dataset must be a str"):
+        strata.KMeans(2).fit_h5(path, 5)
+    with pytest.raises(strata.Error, match="too small for a fit of 60 x 3 rows.*set aside for "
+                       "the program"):
+        strata.KMeans(2, memory="5M").fit_h5(path, "/x")
+
+
 # (text, bytes by hand; None: refused) - one grammar for the binding's
 # memory= (KMeans, rfm_h5) and the program's --memory / STRATA_*_MEMORY
 SIZES = [("0", 0), ("2048", 2048), ("2048B", 2048), ("1G", 1 << 30), ("512M", 512 << 20),

@@ -65,6 +65,16 @@ def _strings(values, what):
     return (c_char_p * len(out))(*out), len(out)
 
 
+def _name(value, what):
+    """An HDF5 object name (str, or bytes as given) as bytes for the library;
+    ArgumentError for anything else."""
+    if isinstance(value, bytes):
+        return value
+    if not isinstance(value, str):
+        raise ArgumentError(f"{what} must be a str (an HDF5 path such as '/x'), got {value!r}")
+    return value.encode()
+
+
 def _key(key):
     if key is None:
         return None
@@ -99,10 +109,10 @@ def read_frame(path, columns=None, table=None, dataset=None, key=None):
     if dataset is not None:
         if columns is not None or table is not None or key is not None:
             raise ArgumentError("dataset= reads a matrix: give no columns, table or key with it")
-        frame = _call(lib.strata_frame_read_matrix, path, dataset.encode())
+        frame = _call(lib.strata_frame_read_matrix, path, _name(dataset, "dataset"))
     elif table is not None:
         cols, d = _strings(columns, "columns") if columns is not None else (None, 0)
-        frame = _call(lib.strata_frame_read_table, path, table.encode(), cols, d, _key(key))
+        frame = _call(lib.strata_frame_read_table, path, _name(table, "table"), cols, d, _key(key))
     elif columns is not None:
         cols, d = _strings(columns, "columns")
         frame = _call(lib.strata_frame_read_columns, path, cols, d, _key(key))

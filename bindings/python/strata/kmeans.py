@@ -13,7 +13,7 @@ import numpy as np
 from . import _ffi, _params
 from ._arrays import as_centroids, as_matrix, as_weights, pointer
 from ._base import ParamsMixin
-from .frame import _key, _strings, frame_of
+from .frame import _key, _name, _strings, frame_of
 from ._handle import KMeansHandle, sigint_deferred
 from ._lib import lib
 from .errors import ArgumentError, ClosedError, NotFittedError, StateError, convergence_warning
@@ -350,9 +350,9 @@ class KMeans(ParamsMixin):
         """Fit to the 2-D dataset ``dataset`` of the HDF5 file ``path``, read by
         the library (float32 stays float32; other types become float64) without
         going through Python. ``progress`` as in :meth:`fit`. Returns self."""
-        path = os.fsdecode(path)
-        return self._fit(lib.strata_kmeans_fit_h5, os.fsencode(path), dataset.encode(),
-                         progress=progress, source=f"{path}:{dataset}")
+        path, name = os.fsdecode(path), _name(dataset, "dataset")
+        return self._fit(lib.strata_kmeans_fit_h5, os.fsencode(path), name, progress=progress,
+                         source=f"{path}:{name.decode(errors='replace')}")
 
     def _fit_file_frame(self, func, path, *args, progress, source):
         """Fit from a frame layout of a file; the feature names the library
@@ -388,8 +388,8 @@ class KMeans(ParamsMixin):
         cols, d = _strings(features, "features") if features is not None else (None, 0)
         source = f"{path} --table {table}" + (f" --features {','.join(features)}"
                                               if features is not None else "")
-        return self._fit_file_frame(lib.strata_kmeans_fit_h5_table, path, table.encode(), cols, d,
-                                    _key(key), progress=progress, source=source)
+        return self._fit_file_frame(lib.strata_kmeans_fit_h5_table, path, _name(table, "table"),
+                                    cols, d, _key(key), progress=progress, source=source)
 
     def fit_predict(self, X, y=None, sample_weight=None, *, progress=None):
         """Fit, then return ``labels_``."""

@@ -24,6 +24,7 @@ import sys
 import numpy as np
 
 from . import _ffi, _params
+from .frame import _name
 from ._lib import lib
 from .errors import ArgumentError, DTypeError, error_for
 
@@ -540,8 +541,8 @@ def rfm_h5(path, customer_id="customer_id", day="day", amount="amount", bins=5, 
         if tmpdir is not None:
             h.call(lib.strata_rfm_set_tmpdir, os.fsencode(tmpdir))
         h.call(lib.strata_rfm_fit_h5, os.fsencode(path),
-               None if table is None else table.encode(), customer_id.encode(), day.encode(),
-               amount.encode())
+               None if table is None else _name(table, "table"), _name(customer_id, "customer_id"),
+               _name(day, "day"), _name(amount, "amount"))
         return RFMResult(h)
     finally:
         h.close()
