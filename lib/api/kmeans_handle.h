@@ -29,10 +29,11 @@ void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const stra
  * keys), in either case. *window_rows: a streamed mini-batch fit's window of
  * gathered rows (0: one block's rows), and *gaps whether a streamed fit may
  * keep Hamerly's gaps (2 bytes a row, kmeans/gaps.h) within the budget, to
- * pass to strata__kmeans_fit_rows(). */
+ * pass to strata__kmeans_fit_rows(); *keep_chunks whether the budget holds
+ * info->cache_bytes of compressed chunks (strata__h5_rows_keep_chunks()). */
 int strata__kmeans_plan(strata_kmeans *km, const strata__h5_rows_info *info, int64_t extra_loaded,
                         int64_t extra_streamed, int64_t *block_rows, int64_t *window_rows,
-                        int *gaps);
+                        int *gaps, int *keep_chunks);
 
 /* Fit the rows of src with the handle's parameters (k and given centroids
  * checked against its shape) and make the result the model; window_rows and

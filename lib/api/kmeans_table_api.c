@@ -65,7 +65,7 @@ static int fit_table(strata_kmeans *km, const char *path, const char *table,
     strata__h5_frame head;
     strata__h5_rows_info info;
     int64_t rows, window, memory = 0, block_rows = 0;
-    int gaps;
+    int gaps, keep_chunks; /* no chunk cache for columns (their cache_bytes is 0) */
     /* no budget, no forced blocks: always loaded; skip the columns' open */
     if (strata_kmeans_get_int(km, STRATA_KMEANS_MEMORY, &memory) == STRATA_OK &&
         strata_kmeans_get_int(km, STRATA_KMEANS_BLOCK_ROWS, &block_rows) == STRATA_OK &&
@@ -79,7 +79,8 @@ static int fit_table(strata_kmeans *km, const char *path, const char *table,
     const int64_t key_bytes = head.key ? 8 : 0;
     rc = strata__frame_check_head(&head, path, msg);
     if (!rc)
-        rc = strata__kmeans_plan(km, &info, 2 * key_bytes, key_bytes, &rows, &window, &gaps);
+        rc = strata__kmeans_plan(km, &info, 2 * key_bytes, key_bytes, &rows, &window, &gaps,
+                                 &keep_chunks);
     if (!rc && !rows) {
         strata__h5_cols_close(cols);
         strata__h5_frame_free(&head);

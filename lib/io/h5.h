@@ -51,6 +51,7 @@ typedef struct strata__h5_rows_info {
     int64_t chunk_rows; /* rows per dataset chunk, 0 if not chunked (columns: the
                            least common multiple of theirs, 0 if beyond n) */
     int64_t chunk_rows_max; /* columns: their longest chunk (0: none), the fallback */
+    int64_t cache_bytes; /* the chunk cache the reads keep (compressed chunks), 0: HDF5's own */
 } strata__h5_rows_info;
 int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows **out,
                            strata__h5_rows_info *info, char *msg);
@@ -58,6 +59,10 @@ int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows 
 int strata__h5_rows_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, void *buf,
                            char *msg);
 void strata__h5_rows_close(strata__h5_rows *st);
+/* Keep two compressed chunks decompressed (info->cache_bytes of memory) so
+ * that blocks straddling chunks decompress each once; for a plan whose
+ * budget holds them. No effect where info->cache_bytes is 0. */
+void strata__h5_rows_keep_chunks(strata__h5_rows *st);
 /* Rows per block for at most block_bytes of dtype rows (at least
  * STRATA__CHUNK_ROWS): a multiple of STRATA__CHUNK_ROWS and, where such a
  * block fits, of the dataset's chunk rows, so no chunk is read twice (else,

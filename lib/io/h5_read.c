@@ -654,6 +654,7 @@ struct strata__h5_rows {
     source s;
     char *path, *dataset; /* s's names, owned */
     int64_t chunk_rows;   /* the dataset's chunk rows (0: not chunked) */
+    int64_t cache_bytes;  /* compressed chunks: the chunk cache that keeps them (0: none) */
     struct stat at_open;  /* the file as opened: a change in place is an error */
     /* Zero-copy reads (see "The mapped path" below): the whole file mapped
      * read-only, the dataset's rows as runs of the mapping. */
@@ -715,6 +716,41 @@ void strata__h5_rows_close(strata__h5_rows *st)
     strata__free(st);
 }
 
+/* Compressed chunks larger than HDF5's default chunk cache (1 MiB) are
+ * decompressed again by every read that touches them, and blocks (multiples
+ * of 4096 rows) straddle chunks of other sizes (7777 rows: each chunk was
+ * decompressed twice a pass, and read twice). The cache that keeps the one
+ * chunk two blocks share: a chunk (0 where HDF5's default holds it, or
+ * beyond 128 MiB). */
+static int64_t chunk_cache_bytes(const source *s, const hsize_t chunk[2])
+{
+    hid_t type = H5Dget_type(s->dset);
+    size_t elem = type < 0 ? 0 : H5Tget_size(type);
+    if (type >= 0)
+        H5Tclose(type);
+    const double bytes = (double)chunk[0] * (double)chunk[1] * (double)elem + 4096.0;
+    return bytes > (double)(1 << 20) && bytes <= (double)((int64_t)128 << 20) ? (int64_t)bytes : 0;
+}
+
+void strata__h5_rows_keep_chunks(strata__h5_rows *st)
+{
+    if (!st->cache_bytes)
+        return;
+    strata__h5_guard g;
+    strata__h5_enter(&g);
+    /* closed first: a dataset open twice shares one cache, the first's */
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    H5Oclose(st->s.dset);
+    st->s.dset = dapl >= 0 && H5Pset_chunk_cache(dapl, 521, (size_t)st->cache_bytes, 1.0) >= 0
+                     ? H5Dopen2(st->s.file, st->s.dataset, dapl)
+                     : -1;
+    if (st->s.dset < 0) /* the default cache then: slower, the same rows */
+        st->s.dset = H5Dopen2(st->s.file, st->s.dataset, H5P_DEFAULT);
+    if (dapl >= 0)
+        H5Pclose(dapl);
+    strata__h5_leave(&g);
+}
+
 int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows **out,
                            strata__h5_rows_info *info, char *msg)
 {
@@ -740,14 +776,19 @@ int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows 
                           "dataset '%s' in '%s' has 0 %s (shape %lld x %lld)", dataset, path,
                           st->s.n == 0 ? "rows" : "columns", (long long)st->s.n,
                           (long long)st->s.d);
+    int64_t cache = 0; /* compressed chunks: the cache strata__h5_rows_keep_chunks() sets */
     if (!rc) {
         hid_t dcpl = H5Dget_create_plist(st->s.dset);
         hsize_t chunk[2];
-        if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2)
+        if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2) {
             st->chunk_rows = (int64_t)chunk[0];
+            if (H5Pget_nfilters(dcpl) > 0)
+                cache = st->cache_bytes = chunk_cache_bytes(&st->s, chunk);
+        }
         if (dcpl >= 0)
             H5Pclose(dcpl);
-        *info = (strata__h5_rows_info){native_dtype(&st->s), st->s.n, st->s.d, st->chunk_rows, 0};
+        *info = (strata__h5_rows_info){native_dtype(&st->s), st->s.n, st->s.d, st->chunk_rows, 0,
+                                       cache};
     }
     strata__h5_leave(&g);
     if (rc) {
@@ -2642,7 +2683,7 @@ int strata__h5_cols_open(const char *path, const char *table, const char *const 
                 lcm = 0;
         }
         *info = (strata__h5_rows_info){STRATA_FLOAT64, c->fo.cs.n, c->fo.nf, lcm > 1 ? lcm : 0,
-                                       longest > 1 ? longest : 0};
+                                       longest > 1 ? longest : 0, 0};
     }
     strata__h5_leave(&g);
     if (rc) {

@@ -76,6 +76,25 @@ def test_streamed_hamerly_runs_lloyd(tmp_path):
     assert km.inertia_ == ref.inertia_
 
 
+def test_compressed_chunks_streamed(tmp_path):
+    """gzip chunks of 9001 rows (1.15 MB) straddled by blocks of 4096-row
+    multiples: with a budget that holds a chunk kept decompressed (50M) and
+    one that does not (32M), the in-memory result bitwise."""
+    X, _, _ = make_blobs(400_000, 16, 6, seed=21)
+    path = tmp_path / "gz.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=X, chunks=(9001, 16), compression="gzip",
+                         compression_opts=1, shuffle=True)
+    kw = dict(random_state=5, max_iter=3, tol=0.0, n_init=1)
+    ref = strata.KMeans(6, **kw).fit_h5(path, "/x")
+    for memory in ("50M", "32M"):
+        got = strata.KMeans(6, memory=memory, **kw).fit_h5(path, "/x")
+        assert got.streamed_ and not ref.streamed_
+        assert np.array_equal(got.labels_, ref.labels_), memory
+        assert np.array_equal(got.cluster_centers_, ref.cluster_centers_), memory
+        assert got.inertia_ == ref.inertia_, memory
+
+
 def test_budget_too_small_and_bad_values(tmp_path):
     X, _, _ = make_blobs(5000, 3, 3, seed=1)
     path = tmp_path / "in.h5"
