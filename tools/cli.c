@@ -238,7 +238,9 @@ static const char *kind(mode_t mode)
 int cli_check_files(const cli_input *inputs, int n, const char *output, int force)
 {
     struct stat in, out;
-    int have_out = stat(output, &out) == 0; /* through links: what a write would hit */
+    if (output && !output[0]) /* else the whole run, then "cannot rename ... to ''" */
+        return cli_error(CLI_USAGE, "the output file name is empty");
+    int have_out = output && stat(output, &out) == 0; /* through links: what a write would hit */
     for (int i = 0; i < n; i++) {
         if (!inputs[i].path || stat(inputs[i].path, &in) != 0)
             continue;
@@ -250,7 +252,7 @@ int cli_check_files(const cli_input *inputs, int n, const char *output, int forc
                              "even with --force)", output, inputs[i].what,
                              strcmp(output, inputs[i].path) ? ", under another name" : "");
     }
-    if (lstat(output, &out) != 0)
+    if (!output || lstat(output, &out) != 0)
         return CLI_OK;
     if (!S_ISREG(out.st_mode))
         return cli_error(CLI_USAGE, "output '%s' is %s: only a regular file is written or "

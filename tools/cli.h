@@ -105,6 +105,7 @@ typedef struct cli_input {
  *   - an existing output must be a regular file (not a device, FIFO,
  *     directory or symbolic link), even with force: CLI_USAGE;
  *   - it is replaced only with force: CLI_EXISTS.
+ * output NULL: the inputs only; "": a usage error (no file has that name).
  * Prints the error; returns CLI_OK or the exit code. The library checks the
  * same at write time; these checks come first for the exit codes above. */
 int cli_check_files(const cli_input *inputs, int n, const char *output, int force);

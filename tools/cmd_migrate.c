@@ -55,7 +55,7 @@ int cmd_migrate(int argc, char **argv)
         return cli_error(CLI_USAGE, "strata migrate needs two files, OLD.h5 and NEW.h5 (got %d; "
                          "see 'strata migrate --help')", argc - optind);
     const cli_input inputs[] = {{argv[optind], "old tiering"}, {argv[optind + 1], "new tiering"}};
-    if ((rc = cli_check_files(inputs, 2, output ? output : "", force)))
+    if ((rc = cli_check_files(inputs, 2, output, force)))
         return rc;
     strata_migration *m = NULL;
     int st = strata_migrate_h5(&m, inputs[0].path, inputs[1].path);

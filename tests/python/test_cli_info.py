@@ -359,3 +359,14 @@ def test_suggestions_run_as_printed(tmp_path):
             assert r.returncode == 0, (c, r.stderr)
     text = run("info", path)  # names print as shell words: no raw control characters
     assert text.returncode == 0 and "'/my tx/customer_id'" in text.stdout
+
+
+def test_empty_output_name(files, tmp_path):
+    """-o '' is a usage error before any work (it ran the whole job, then
+    failed to rename its temporary to '')."""
+    tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
+    for args in (["kmeans", f"{files}/h5py.h5:/gz", "-k", 2], ["rfm", files / "tx.h5", *tx],
+                 ["tiers", files / "tx.h5", *tx, "-k", 2], ["gen", "blobs", "--n", 10]):
+        p = run(*args, "-o", "", cwd=tmp_path)
+        assert p.returncode == 2 and "output file name is empty" in p.stderr, (args, p.stderr)
+    assert os.listdir(tmp_path) == []
