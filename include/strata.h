@@ -1278,7 +1278,9 @@ typedef enum strata_h5_kind {
                            or an entry that cannot be read */
 } strata_h5_kind;
 
-/** Which reader takes an object (pinned). */
+/** Which reader takes an object (pinned). A dataset with no rows, or with a
+ *  filter this HDF5 library cannot decode (e.g. lzf), and pandas' empty
+ *  frames, are STRATA_H5_USE_NONE. */
 typedef enum strata_h5_use {
     STRATA_H5_USE_NONE = 0,    /* no strata reader takes it */
     STRATA_H5_USE_MATRIX = 1,  /* a 2-D numeric dataset: strata_kmeans_fit_h5(),
