@@ -454,8 +454,9 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
             /* a compressed chunk kept decompressed where the budget holds it
              * (else each is decompressed by every block it straddles): the
              * cache, HDF5's buffers around it and what the allocator keeps of
-             * them, ten times the cache in all (measured: a 4 MB cache raised
-             * the peak by 27 MB at 60M and by 16 MB at 80M) */
+             * them, ten times the cache in all (measured: a 4 MB cache counted
+             * six times still took a 60M fit to 75 MB, 27 MB above the fit
+             * without it) */
             const int64_t cache = 10 * info->cache_bytes;
             *keep_chunks = *keep_chunks && km->memory - state - cache >= 4 * min_rest;
             state += *keep_chunks ? cache : 0;

@@ -719,7 +719,7 @@ void strata__h5_rows_close(strata__h5_rows *st)
 /* Compressed chunks larger than HDF5's default chunk cache (1 MiB) are
  * decompressed again by every read that touches them, and blocks (multiples
  * of 4096 rows) straddle chunks of other sizes (7777 rows: each chunk was
- * decompressed twice a pass, and read twice). The cache that keeps the one
+ * read and decompressed 2-4 times a pass). The cache that keeps the one
  * chunk two blocks share: a chunk (0 where HDF5's default holds it, or
  * beyond 128 MiB). */
 static int64_t chunk_cache_bytes(const source *s, const hsize_t chunk[2])
