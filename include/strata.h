@@ -1399,10 +1399,16 @@ STRATA_API STRATA_NODISCARD int strata_frame_read_columns(strata_frame **out, co
  *  1-D datasets. columns: d column names (for a group: dataset names in it,
  *  or paths); NULL with d = 0: every numeric column except the key, in the
  *  table's order (pandas' column order; a group's datasets by name, or in
- *  creation order when the file tracks it). key: see "Row key" above.
+ *  creation order when the file tracks it). Columns pandas wrote as
+ *  datetime64, timedelta64 (int64 nanoseconds) or categorical (codes) are
+ *  not numbers to cluster on: never in the default columns, and
+ *  STRATA_E_IO_TYPE, naming the column and its kind, where named. A pandas
+ *  Series written with format="fixed" (a group of "index" and "values") is
+ *  one column, its values, named as the Series ("values" when unnamed).
+ *  key: see "Row key" above.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_ARG (columns NULL and d != 0,
  *          or d < 1 with columns), the checks above (STRATA_E_IO_TYPE: no
- *          numeric column). */
+ *          numeric column, or a named date, duration or category column). */
 STRATA_API STRATA_NODISCARD int strata_frame_read_table(strata_frame **out, const char *path,
                                                         const char *table,
                                                         const char *const *columns, int64_t d,

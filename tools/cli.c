@@ -25,9 +25,11 @@ int cli_error(int exit_code, const char *fmt, ...)
     char line[2048];
     int len = snprintf(line, sizeof line, "strata: error: ");
     vsnprintf(line + len, sizeof line - (size_t)len - 1, fmt, ap);
+    va_end(ap);
+    if (cli_progress_error(line + len, exit_code))
+        return exit_code;
     strcat(line, "\n");
     fputs(line, stderr);
-    va_end(ap);
     return exit_code;
 }
 

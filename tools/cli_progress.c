@@ -40,6 +40,14 @@ int cli_progress_option(int opt, const char *arg, int *rc)
     return 1;
 }
 
+void cli_progress_scan(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (!strcmp(argv[i], "--progress=json") ||
+            (!strcmp(argv[i], "--progress") && i + 1 < argc && !strcmp(argv[i + 1], "json")))
+            P.mode = MODE_JSON;
+}
+
 void cli_progress_begin(const char *command)
 {
     (void)command;
@@ -142,6 +150,27 @@ static void print_json(int step, int64_t run, int64_t done, int64_t total, doubl
     }
     fprintf(stderr, ",\"elapsed_s\":%.6f}\n", now - P.t0);
     fflush(stderr);
+}
+
+int cli_progress_error(const char *message, int exit_code)
+{
+    if (P.mode != MODE_JSON)
+        return 0;
+    /* one write for the whole line, as cli_error() does */
+    char line[4096];
+    size_t len = (size_t)snprintf(line, sizeof line, "{\"step\":\"error\",\"message\":\"");
+    for (const unsigned char *c = (const unsigned char *)message; *c && len + 16 < sizeof line; c++)
+        len += *c == '"' || *c == '\\' ? (size_t)snprintf(line + len, 3, "\\%c", *c)
+               : *c < 0x20           ? (size_t)snprintf(line + len, 7, "\\u%04x", *c)
+                                     : (line[len] = (char)*c, 1);
+    len += (size_t)snprintf(line + len, sizeof line - len, "\",\"exit_status\":%d", exit_code);
+    if (P.t0 > 0)
+        snprintf(line + len, sizeof line - len, ",\"elapsed_s\":%.6f}\n", cli_now() - P.t0);
+    else
+        snprintf(line + len, sizeof line - len, "}\n");
+    fputs(line, stderr);
+    fflush(stderr);
+    return 1;
 }
 
 static void show(int step, int64_t run, int64_t done, int64_t total, double value)

@@ -32,7 +32,7 @@ enum { CLI_OPT_QUIET = 1100, CLI_OPT_PROGRESS };
 #define CLI_PROGRESS_HELP                                                              \
     "  --progress MODE    bar (a one-line progress bar on stderr, the default when\n"   \
     "                     stderr is a terminal), json (one JSON object a line on\n"     \
-    "                     stderr per step report, for scripts) or none\n"              \
+    "                     stderr per step report, and errors, for scripts) or none\n" \
     "  --quiet            print nothing but errors: no bar, no summary\n"
 
 /* The exit-status line of a command's help. */
@@ -44,6 +44,11 @@ enum { CLI_OPT_QUIET = 1100, CLI_OPT_PROGRESS };
 /* 1 if opt is one of CLI_PROGRESS_OPTIONS (*rc set: CLI_OK, or CLI_USAGE
  * after printing the error for a bad --progress value), else 0. */
 int cli_progress_option(int opt, const char *arg, int *rc);
+
+/* Before the options are parsed (main): --progress json anywhere in argv
+ * (a command's arguments, argv[0] its name) makes errors in the options
+ * JSON lines too. The option itself is parsed as usual. */
+void cli_progress_scan(int argc, char **argv);
 
 /* Decide the display (see above) and make SIGINT/SIGTERM/SIGHUP cancel
  * through the step callback; with --quiet stdout goes to /dev/null. */
@@ -61,5 +66,11 @@ void cli_progress_note(int step, int64_t done, int64_t total);
 
 /* Clear the bar (a newline-free display leaves the terminal clean). */
 void cli_progress_end(void);
+
+/* With --progress json: the error as one more JSON line on stderr,
+ * {"step":"error","message":...,"exit_status":N[,"elapsed_s":...]}, so that
+ * every line a script reads parses; returns 1. 0 in any other mode (the
+ * caller prints the plain "strata: error: " line). */
+int cli_progress_error(const char *message, int exit_code);
 
 #endif

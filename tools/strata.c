@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 
 #ifdef STRATA_CLI_MPI
 #include <mpi.h>
@@ -155,6 +156,7 @@ int main(int argc, char **argv)
     if (mrc != CLI_OK)
         return mrc;
 #endif
+    cli_progress_scan(argc - 1, argv + 1); /* errors in the options as JSON too */
     /* Each command runs in a supervised child: a crash inside libhdf5 on a
      * corrupt file becomes an error message (cli_supervise). */
     if (!strcmp(cmd, "kmeans"))

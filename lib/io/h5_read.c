@@ -2362,6 +2362,101 @@ static int group_columns(hid_t file, const char *group, strlist *out)
 
 /* ---- The frame reader ---- */
 
+/* What pandas says a column holds where that is no number to cluster on:
+ * "datetime64" or "timedelta64" values (stored as int64 nanoseconds: a
+ * date would weigh 1e18), or "categorical" codes; NULL for numbers (and
+ * for anything pandas did not write). Table format: the attributes
+ * <field>_dtype and <field>_meta of the table, for the values_block_<i>
+ * holding the column or the column's own field (a data column); fixed
+ * format: the "value_type" of the block holding it; a dataset (a group of
+ * 1-D datasets, a fixed Series' "values"): its own "value_type". */
+static const char *pandas_kind_of(const char *dtype, const char *meta)
+{
+    if (dtype && !strncmp(dtype, "datetime64", 10))
+        return "datetime64";
+    if (dtype && !strncmp(dtype, "timedelta64", 11))
+        return "timedelta64";
+    if (meta && !strcmp(meta, "category"))
+        return "categorical";
+    return NULL;
+}
+
+static const char *obj_pandas_kind(hid_t file, const char *path)
+{
+    if (link_exists(file, path) <= 0)
+        return NULL;
+    hid_t obj = H5Oopen(file, path, H5P_DEFAULT);
+    char *vt = obj < 0 ? NULL : attr_text(obj, "value_type");
+    if (obj >= 0)
+        H5Oclose(obj);
+    const char *kind = pandas_kind_of(vt, NULL);
+    strata__free(vt);
+    return kind;
+}
+
+static const char *column_pandas_kind(colset *cs, int layout, const char *table,
+                                      const char *col)
+{
+    if (layout == LAYOUT_COMPOUND) {
+        char ignored[STRATA__MSG_LEN]; /* the table's open reports its own errors */
+        if (colset_open_table(cs, ignored) != STRATA_OK)
+            return NULL;
+        column c = {.name = col};
+        const char *field = H5Tget_member_index(cs->type, col) >= 0 ? col
+                            : find_pandas_block(cs->tab.dset, cs->type, &c) ? c.member : NULL;
+        char attr[1100];
+        if (!field || snprintf(attr, sizeof attr, "%s_dtype", field) >= (int)sizeof attr)
+            return NULL;
+        char *dtype = attr_text(cs->tab.dset, attr);
+        snprintf(attr, sizeof attr, "%s_meta", field);
+        char *meta = attr_text(cs->tab.dset, attr);
+        const char *kind = pandas_kind_of(dtype, meta);
+        strata__free(dtype);
+        strata__free(meta);
+        return kind;
+    }
+    if (layout != LAYOUT_FIXED)
+        return obj_pandas_kind(cs->file, col); /* a dataset path */
+    char path[1100];
+    for (int b = 0; b < 64; b++) {
+        char items[64];
+        snprintf(items, sizeof items, "block%d_items", b);
+        if (!join_path(table, items, path, sizeof path) || link_exists(cs->file, path) <= 0)
+            return NULL;
+        hid_t d = H5Dopen2(cs->file, path, H5P_DEFAULT);
+        strlist names = {0};
+        int in = d >= 0 && read_strings(d, NULL, 100000, &names) == 0 &&
+                 strlist_find(&names, col) >= 0;
+        strlist_free(&names);
+        if (d >= 0)
+            H5Dclose(d);
+        if (in) {
+            snprintf(items, sizeof items, "block%d_values", b);
+            return join_path(table, items, path, sizeof path) ? obj_pandas_kind(cs->file, path)
+                                                              : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* A pandas Series written with format="fixed" (a group holding "index" and
+ * "values"): its name, or "" (unnamed), in buf; 0 where table is not one. */
+static int pandas_fixed_series(hid_t file, const char *table, char *buf, size_t cap)
+{
+    if (!table || link_exists(file, table) <= 0)
+        return 0;
+    hid_t obj = H5Oopen(file, table, H5P_DEFAULT);
+    char *type = obj < 0 ? NULL : attr_text(obj, "pandas_type");
+    char *name = type && !strcmp(type, "series") ? attr_text(obj, "name") : NULL;
+    if (obj >= 0)
+        H5Oclose(obj);
+    const int series = type && !strcmp(type, "series");
+    snprintf(buf, cap, "%s", name && strcmp(name, "N.") != 0 ? name : ""); /* N.: pickled None */
+    strata__free(type);
+    strata__free(name);
+    return series;
+}
+
 /* Everything decided before reading: the layout, the columns and the key. */
 typedef struct frame_plan {
     int layout;
@@ -2468,6 +2563,16 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
                 strlist_add(&p->names, by_name ? c : base_name(c),
                             strlen(by_name ? c : base_name(c))) < 0)
                 return frame_nomem(cs->path, msg);
+            const char *kind = column_pandas_kind(cs, p->layout, p->table, path);
+            if (kind)
+                return strata__fail(
+                    msg, STRATA_E_IO_TYPE,
+                    "column '%s' of '%s' in '%s' holds pandas %s values, not numbers to cluster "
+                    "on: convert it to a number first (%s), or leave it out", c,
+                    table ? table : c, cs->path, kind,
+                    !strcmp(kind, "datetime64")    ? "e.g. days since a date"
+                    : !strcmp(kind, "timedelta64") ? "e.g. days"
+                                                   : "e.g. one 0/1 column a category");
         }
         return STRATA_OK;
     }
@@ -2483,11 +2588,19 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
     } else
         rc = group_columns(file, p->table, &found);
     strlist_free(&all);
+    /* a fixed Series: its values, named as the Series is; the index is no feature */
+    char series[256];
+    const int is_series = p->layout == LAYOUT_GROUP &&
+                          pandas_fixed_series(file, p->table, series, sizeof series);
     for (int64_t j = 0; !rc && j < found.n; j++) {
         const char *c = found.v[j];
         if (p->key[0] && !p->key_dataset && !strcmp(c, p->key))
             continue; /* the key is no feature */
-        const char *name = by_name ? c : base_name(c);
+        if (is_series && strcmp(base_name(c), "values") != 0)
+            continue;
+        if (column_pandas_kind(cs, p->layout, p->table, c))
+            continue; /* dates, durations and category codes are no features */
+        const char *name = is_series && series[0] ? series : by_name ? c : base_name(c);
         rc = strlist_add(&p->paths, c, strlen(c)) || strlist_add(&p->names, name, strlen(name));
     }
     strlist_free(&found);
@@ -2495,7 +2608,9 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
         return frame_nomem(cs->path, msg);
     if (p->paths.n == 0)
         return strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has no numeric column%s",
-                            p->table, cs->path, p->key[0] ? " besides the key" : "");
+                            p->table, cs->path,
+                            p->key[0] ? " besides the key" : " (dates, durations and categories "
+                                                             "are not counted)");
     return STRATA_OK;
 }
 

@@ -96,6 +96,26 @@ def test_kmeans_json(data, tmp_path):
     assert any(l["iteration"] == n_iter for l in lines if l["step"] == "iterate")
 
 
+def test_errors_are_json_lines_too(data, tmp_path):
+    """With --progress json every stderr line parses, errors included: a
+    runtime error after some progress, one naming a file with quotes and a
+    newline in its name, and a usage error; the exit status is in the line."""
+    odd = tmp_path / 'say "hi"\n.h5'
+    for args, status, words in (
+            (("kmeans", f"{data}/x.h5:/nope", "-k", 2), 1, "nope"),
+            (("kmeans", f"{odd}:/x", "-k", 2), 1, 'say "hi"\n.h5'),
+            (("kmeans", f"{data}/x.h5:/x", "-k", 0), 2, "-k must be an integer")):
+        p = run(*args, "-o", tmp_path / "o.h5", "--progress", "json")
+        assert p.returncode == status, p.stderr
+        lines = json_lines(p.stderr)  # raises where a line is not JSON
+        assert lines[-1]["step"] == "error" and lines[-1]["exit_status"] == status
+        assert words in lines[-1]["message"]
+        assert "strata: error" not in p.stderr
+        assert not (tmp_path / "o.h5").exists()
+    p = run("kmeans", f"{data}/x.h5:/nope", "-k", 2, "-o", tmp_path / "o.h5")
+    assert p.stderr.startswith("strata: error: ")  # other modes: the plain line
+
+
 def test_rfm_json(data, tmp_path):
     out = tmp_path / "rfm.h5"
     p = run("rfm", data / "tx.h5", "--customer", "/c", "--time", "/t", "--amount", "/a", "-o",

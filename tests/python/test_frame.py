@@ -161,6 +161,54 @@ def test_pandas_unnamed_index_is_no_key(tmp_path, data):
     expect(strata.read_frame(path, table="/c"), data, key=False)
 
 
+@needs_tables
+@pytest.mark.parametrize("fmt", ["fixed", "table", "table_dc"])
+def test_pandas_dates_durations_categories_are_no_features(tmp_path, data, fmt):
+    """pandas stores datetime64 and timedelta64 as int64 nanoseconds and a
+    categorical as its codes: read as numbers they would swamp every other
+    feature (a date weighs ~1.6e18). They are left out of the default
+    features and refused by name, naming the column and what it holds."""
+    path = tmp_path / "p.h5"
+    df = data.assign(joined=pd.date_range("2020-01-01", periods=N, freq="D"),
+                     tenure=pd.to_timedelta(np.arange(N), unit="D"))
+    if fmt != "fixed":  # pandas cannot store a categorical in the fixed format
+        df = df.assign(channel=pd.Categorical(np.where(np.arange(N) % 3, "web", "shop")))
+    kwargs = {"format": "table", "data_columns": True} if fmt == "table_dc" else {"format": fmt}
+    df.to_hdf(path, key="customers", **kwargs)
+    expect(strata.read_frame(path, table="/customers"), data)
+    kinds = [("joined", "datetime64", "days since a date"), ("tenure", "timedelta64", "days")]
+    if fmt != "fixed":
+        kinds.append(("channel", "categorical", "0/1 column"))
+    for column, kind, hint in kinds:
+        with pytest.raises(FileError, match=f"'{column}'.*pandas {kind} values.*{hint}"):
+            strata.read_frame(path, table="/customers", columns=["recency", column])
+    if CLI:  # the program takes the same features
+        out = tmp_path / "o.h5"
+        p = subprocess.run([CLI, "kmeans", str(path), "--table", "customers", "-k", "2", "-o",
+                            str(out)], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        assert "features: recency, frequency, monetary" in p.stdout
+        p = subprocess.run([CLI, "kmeans", str(path), "--table", "customers", "--features",
+                            "monetary,joined", "-k", "2", "-o", str(out), "--force"],
+                           capture_output=True, text=True)
+        assert p.returncode == 1 and "'joined'" in p.stderr and "datetime64" in p.stderr
+
+
+@needs_tables
+def test_pandas_fixed_series(tmp_path, data):
+    """A Series written with format="fixed" is a group of "index" and
+    "values": the values are the feature, named as the Series; the index is
+    no feature (it was taken as one)."""
+    path = tmp_path / "s.h5"
+    s = data.set_index("customer_id")["monetary"]
+    s.to_hdf(path, key="m", format="fixed")
+    got = strata.read_frame(path, table="/m", key=False)
+    assert list(got.columns) == ["monetary"]
+    np.testing.assert_array_equal(got["monetary"].to_numpy(), data["monetary"].to_numpy())
+    s.rename(None).to_hdf(path, key="u", format="fixed")
+    assert list(strata.read_frame(path, table="/u", key=False).columns) == ["values"]
+
+
 @pytest.mark.skipif(not CLI, reason="STRATA_CLI (the strata program) is not set")
 def test_rfm_output_is_an_input(tmp_path):
     rng = np.random.default_rng(5)

@@ -94,7 +94,9 @@ def read_frame(path, columns=None, table=None, dataset=None, key=None):
             their base names ("/customers/recency" -> "recency");
         ``table``: a compound dataset, a pandas frame (its to_hdf key) or a
             group of 1-D datasets; ``columns`` then picks columns by name
-            (None: every numeric column except the key);
+            (None: every numeric column except the key; pandas dates,
+            durations and categories are no features, and an error where
+            named);
         ``dataset``: an n x d matrix (names from its "feature_names"
             attribute, else x0, x1, ...).
     key: None finds a "customer_id" column (or pandas index of that name);
