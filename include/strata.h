@@ -1311,7 +1311,10 @@ STRATA_API const char *strata_h5_catalog_path(const strata_h5_catalog *c, int64_
 STRATA_API int strata_h5_catalog_kind(const strata_h5_catalog *c, int64_t i);
 /** Element type: "int8".."int64", "uint8".."uint64", "float16".."float64",
  *  "string" (variable length), "string[N]", "enum(int8)", "float64[3]"
- *  (an array type), "compound{name:type,...}", ...; "" for groups. */
+ *  (an array type), "compound{name:type,...}", ...; " (null dataspace: no
+ *  values)" follows the type of a dataset with a null dataspace; "" for
+ *  groups; for links, where they point: "soft link to /a/x", "external link
+ *  to other.h5:/y" (not followed: the target may not exist). */
 STRATA_API const char *strata_h5_catalog_type(const strata_h5_catalog *c, int64_t i);
 /** The rank of a dataset (0 for a scalar; -1 for groups, links and null
  *  dataspaces); its first min(rank, max) dimensions into dims (may be NULL). */

@@ -370,8 +370,10 @@ static void print_text(const strata_h5_catalog *c, const char *file)
                 fputs(", contiguous", stdout);
             const char *f = strata_h5_catalog_filters(c, i);
             printf(", %s", f[0] ? f : "no compression");
-        } else if (kind == STRATA_H5_OTHER) {
-            printf("  (%s)", strata_h5_catalog_type(c, i));
+        } else if (kind == STRATA_H5_OTHER) { /* a link's target is a name too */
+            fputs("  (", stdout);
+            print_escaped(strata_h5_catalog_type(c, i));
+            putchar(')');
         }
         putchar('\n');
         for (int64_t j = 0; j < strata_h5_catalog_attr_count(c, i); j++) {

@@ -372,6 +372,9 @@ static void describe_dataset(hid_t d, strata__h5_object *o, walk *w)
     hid_t t = H5Dget_type(d), space = H5Dget_space(d), dcpl = H5Dget_create_plist(d);
     if (t >= 0) {
         type_name(t, buf, sizeof buf, 0);
+        if (space >= 0 && H5Sget_simple_extent_type(space) == H5S_NULL &&
+            strlen(buf) + 32 < sizeof buf)
+            strcat(buf, " (null dataspace: no values)");
         if (set_text(&o->type, buf))
             w->rc = STRATA_E_NOMEM;
     }
@@ -431,7 +434,22 @@ static herr_t one_link(hid_t group, const char *name, const H5L_info_t *info, vo
         return 0; /* a name too long to follow: skipped */
     if (info->type != H5L_TYPE_HARD) {
         strata__h5_object *o = new_object(w, path, STRATA_H5_OTHER);
-        if (o && set_text(&o->type, info->type == H5L_TYPE_SOFT ? "soft link" : "external link"))
+        /* where it points (not followed: it may dangle, or leave the file) */
+        char val[1100], text[1200];
+        const char *ext_file = NULL, *ext_path = NULL;
+        unsigned flags;
+        const int got = info->u.val_size < sizeof val &&
+                        H5Lget_val(group, name, val, sizeof val, H5P_DEFAULT) >= 0;
+        if (info->type == H5L_TYPE_SOFT)
+            snprintf(text, sizeof text, got ? "soft link to %.*s" : "soft link",
+                     (int)info->u.val_size, val);
+        else if (info->type == H5L_TYPE_EXTERNAL && got &&
+                 H5Lunpack_elink_val(val, info->u.val_size, &flags, &ext_file, &ext_path) >= 0)
+            snprintf(text, sizeof text, "external link to %s:%s", ext_file, ext_path);
+        else
+            snprintf(text, sizeof text, "%s link",
+                     info->type == H5L_TYPE_EXTERNAL ? "external" : "user-defined");
+        if (o && set_text(&o->type, text))
             w->rc = STRATA_E_NOMEM;
         return w->rc || w->c->truncated ? 1 : 0;
     }

@@ -305,8 +305,26 @@ def test_links_back_to_a_group_are_not_followed(tmp_path):
     assert objs["/a/self"]["kind"] == "other" and "enclosing group" in objs["/a/self"]["type"]
     assert objs["/root"]["kind"] == "other"
     assert objs["/again/x"]["shape"] == [3]  # another name of a group is listed under it too
-    assert objs["/soft"]["kind"] == "other" and objs["/soft"]["type"] == "soft link"
+    assert objs["/soft"]["kind"] == "other" and objs["/soft"]["type"] == "soft link to /a/x"
     assert len(objs) == 9
+
+
+def test_link_targets_and_null_dataspaces(tmp_path):
+    """Links say where they point, dangling or not, without being followed;
+    a dataset with a null dataspace says it holds no values."""
+    path = tmp_path / "links.h5"
+    with h5py.File(path, "w") as f:
+        f["x"] = np.zeros((5, 2))
+        f["dangling"] = h5py.SoftLink("/nope")
+        f["ext"] = h5py.ExternalLink("other file.h5", "/y")
+        f.create_dataset("null", data=h5py.Empty("f8"))
+    objs = info(path)
+    assert objs["/dangling"]["type"] == "soft link to /nope"
+    assert objs["/ext"]["type"] == "external link to other file.h5:/y"
+    assert objs["/null"]["type"] == "float64 (null dataspace: no values)"
+    assert objs["/null"]["shape"] is None
+    text = run("info", path).stdout
+    assert "dangling  (soft link to /nope)" in text and "null dataspace" in text
 
 
 def test_suggestions_run_as_printed(tmp_path):
