@@ -160,6 +160,9 @@ static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
         if (g->d > 100000 || g->k > 100000 || g->d * g->k > 10000000)
             return cli_error(CLI_USAGE, "--d %lld x --k %lld: at most 100000 each and 10^7 "
                              "together", (long long)g->d, (long long)g->k);
+        if (g->k > g->n) /* more groups than rows: a slip (groups are drawn a row at a time) */
+            return cli_error(CLI_USAGE, "--k %lld groups need at least %lld rows, --n is %lld",
+                             (long long)g->k, (long long)g->k, (long long)g->n);
     }
     if (g->name) {
         while (g->name[0] == '/')

@@ -237,6 +237,7 @@ def test_pandas_reads_the_compound_table(tmp_path):
     (["transactions", "--n", 10], 2, "--customers"),
     (["blobs", "--n", 10, "--dtype", "int8"], 2, "--dtype"),
     (["planets", "--n", 10], 2, "unknown data"),
+    (["blobs", "--n", 10, "--k", 20], 2, "--k 20 groups need at least 20 rows"),
     (["blobs", "--n", 10, "--chunk-rows", 0], 2, "--chunk-rows must be"),
     (["blobs", "--n", 10, "--chunk-rows", 20000000], 2, "--chunk-rows must be"),
 ])
