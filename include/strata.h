@@ -865,7 +865,19 @@ typedef enum strata_write_flags {
  *  - Integer datasets of more than 16 KiB (per-row labels, tiers, ids, scores)
  *    are chunked and gzip-compressed (with shuffle); floating-point ones are
  *    stored contiguous and uncompressed (measured values shrink by ~10% at 20x
- *    the write time). */
+ *    the write time).
+ *  - pandas views: pandas (pd.read_hdf, through PyTables) reads only the
+ *    layouts it writes, never a plain dataset. So every 1-D integer or float
+ *    dataset G/x of the file that has a 1-D integer G/customer_id of the same
+ *    length beside it (the per-row outputs: /labels, /tier, /rfm/monetary,
+ *    ...) gets a view /pandas/G/x (/pandas/x for the root): a group pandas
+ *    reads as a Series named x indexed by customer_id, pd.read_hdf(path,
+ *    "/pandas/labels"), holding hard links to x ("values") and to the
+ *    customer_id ("index"), so no data is copied. The customer_id gains the
+ *    attributes kind = "integer" and (unless set) name = "customer_id". A file
+ *    with one view (a k-means result) is read by pd.read_hdf(path) alone. No
+ *    views where there is no customer_id (a fit of a matrix: its /labels
+ *    rows are the matrix's), nor where the file already has a /pandas. */
 
 /** Remove the temporary files of the HDF5 writes now in progress in this
  *  process, if any (a write holds one from its start to its end; a result

@@ -457,6 +457,27 @@ static herr_t one_link(hid_t group, const char *name, const H5L_info_t *info, vo
     return w->rc || w->c->truncated ? 1 : 0;
 }
 
+/* A pandas view libstrata writes beside a per-row dataset D (io/h5_write.c,
+ * "pandas views"): the group /pandas<D> whose "values" is D itself. Listed
+ * as one line, not as a second copy of D and its customer_id. */
+static int pandas_view(hid_t file, const char *path)
+{
+    char values[1100];
+    if (strncmp(path, "/pandas/", 8) != 0 ||
+        snprintf(values, sizeof values, "%s/values", path) >= (int)sizeof values ||
+        H5Lexists(file, values, H5P_DEFAULT) <= 0 || H5Lexists(file, path + 7, H5P_DEFAULT) <= 0)
+        return 0;
+    hid_t a = H5Oopen(file, values, H5P_DEFAULT), b = H5Oopen(file, path + 7, H5P_DEFAULT);
+    object_id ia, ib;
+    int same = a >= 0 && b >= 0 && object_of(a, &ia) == 0 && object_of(b, &ib) == 0 &&
+               same_object(a, &ia, &ib);
+    if (a >= 0)
+        H5Oclose(a);
+    if (b >= 0)
+        H5Oclose(b);
+    return same;
+}
+
 /* Add the object at path, and below it when it is a group. */
 static void visit(hid_t file, const char *path, int depth, walk *w)
 {
@@ -478,6 +499,16 @@ static void visit(hid_t file, const char *path, int depth, walk *w)
         describe_dataset(obj, o, w);
     if (o && kind == H5I_DATATYPE && set_text(&o->type, "named datatype"))
         w->rc = STRATA_E_NOMEM;
+    if (o && kind == H5I_GROUP && pandas_view(file, path)) {
+        char text[1200];
+        snprintf(text, sizeof text, "pandas view of %s: pd.read_hdf(FILE, \"%s\")", path + 7,
+                 path);
+        o->kind = STRATA_H5_OTHER;
+        if (set_text(&o->type, text))
+            w->rc = STRATA_E_NOMEM;
+        H5Oclose(obj);
+        return;
+    }
     if (o && add_attrs(obj, o))
         w->rc = strata__fail(w->msg, STRATA_E_NOMEM, "out of memory listing '%s'", w->path);
     /* a hard link back to an enclosing group would list it forever */

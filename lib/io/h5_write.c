@@ -511,16 +511,202 @@ static int write_attr_string(writer *w, const char *name, const char *value)
     return write_attr_string_on(w, NULL, name, value);
 }
 
+/* A fixed-length ASCII string attribute, as PyTables writes pandas' (its
+ * readers and ours take those). */
+static int write_attr_fixed_string_on(writer *w, const char *object, const char *name,
+                                      const char *value)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    if (type < 0 || H5Tset_size(type, strlen(value) + 1) < 0) {
+        if (type >= 0)
+            H5Tclose(type);
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot make a string type for '%s'",
+                            w->path);
+    }
+    int rc = write_attr_on(w, object, name, type, type, value);
+    H5Tclose(type);
+    return rc;
+}
+
 static int write_strings(writer *w, const char *object, const char *attr,
                          const char *const *strs, int64_t n);
+
+/* ---- pandas views --------------------------------------------------------
+ * pandas reads an HDF5 file through PyTables (pd.read_hdf), and only groups
+ * it wrote itself: a plain /labels dataset is not one. So every per-row
+ * dataset beside a customer_id gets a view pandas reads as a Series indexed
+ * by customer id, with no data copied: a group /pandas/<its path> with
+ * pandas' attributes of a fixed-format Series and two hard links, "values"
+ * to the dataset and "index" to the customer_id beside it (which gains the
+ * attributes pandas reads an index with). include/strata.h, "Output files". */
+
+/* What the object at path is: H5I_GROUP, H5I_DATASET, ... (H5I_BADID: none). */
+static H5I_type_t object_type(hid_t file, const char *path)
+{
+    hid_t obj = H5Oopen(file, path, H5P_DEFAULT);
+    H5I_type_t t = obj < 0 ? H5I_BADID : H5Iget_type(obj);
+    if (obj >= 0)
+        H5Oclose(obj);
+    return t;
+}
+
+/* The rows of the dataset at path if it is 1-D of an integer (float_ok:
+ * or float) class; -1 else. */
+static int64_t column_rows(hid_t file, const char *path, int float_ok)
+{
+    if (object_type(file, path) != H5I_DATASET)
+        return -1;
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+    hid_t t = d < 0 ? -1 : H5Dget_type(d), sp = d < 0 ? -1 : H5Dget_space(d);
+    H5T_class_t cls = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
+    hsize_t dims[1];
+    int64_t n = sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SIMPLE &&
+                        H5Sget_simple_extent_ndims(sp) == 1 &&
+                        H5Sget_simple_extent_dims(sp, dims, NULL) == 1 &&
+                        (cls == H5T_INTEGER || (float_ok && cls == H5T_FLOAT))
+                    ? (int64_t)dims[0] : -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    if (d >= 0)
+        H5Dclose(d);
+    return n;
+}
+
+/* The per-row datasets found, to be viewed once the walk is over (a group
+ * is not changed while it is iterated): counted by a first walk (path
+ * NULL), listed by a second. */
+typedef struct view_list {
+    char (*path)[512]; /* the dataset */
+    char (*key)[512];  /* the customer_id beside it */
+    int n, cap;
+} view_list;
+
+typedef struct view_walk {
+    writer *w;
+    const char *group; /* "/" or "/rfm" */
+    int64_t n;         /* rows of the group's customer_id; -1: none */
+    int depth, rc;
+    view_list *out;
+} view_walk;
+
+static int views_in(writer *w, const char *group, int depth, view_list *out);
+
+static herr_t view_link(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)g;
+    view_walk *v = data;
+    writer *w = v->w;
+    const int root = !strcmp(v->group, "/");
+    char path[512];
+    if (info->type != H5L_TYPE_HARD ||
+        snprintf(path, sizeof path, "%s/%s", root ? "" : v->group, name) >= (int)sizeof path)
+        return 0;
+    if (object_type(w->file, path) == H5I_GROUP) {
+        if (v->depth < 8 && !(root && !strcmp(name, "pandas")))
+            v->rc = views_in(w, path, v->depth + 1, v->out);
+        return v->rc ? 1 : 0;
+    }
+    if (v->n < 0 || !strcmp(name, "customer_id") || column_rows(w->file, path, 1) != v->n)
+        return 0;
+    view_list *l = v->out;
+    if (l->path && l->n < l->cap) { /* the second walk: fill in (the first counts) */
+        snprintf(l->path[l->n], sizeof l->path[0], "%s", path);
+        snprintf(l->key[l->n], sizeof l->key[0], "%s/customer_id", root ? "" : v->group);
+    }
+    l->n++;
+    return 0;
+}
+
+/* group's per-row datasets, then its subgroups'. */
+static int views_in(writer *w, const char *group, int depth, view_list *out)
+{
+    char key[600];
+    snprintf(key, sizeof key, "%s/customer_id", strcmp(group, "/") ? group : "");
+    view_walk v = {w, group, H5Lexists(w->file, key, H5P_DEFAULT) > 0
+                                 ? column_rows(w->file, key, 0) : -1, depth, STRATA_OK, out};
+    hid_t g = H5Gopen2(w->file, group, H5P_DEFAULT);
+    if (g < 0)
+        return STRATA_OK;
+    hsize_t at = 0;
+    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &at, view_link, &v);
+    H5Gclose(g);
+    return v.rc;
+}
+
+/* The view of dataset path, indexed by key. */
+static int write_view(writer *w, const char *path, const char *key)
+{
+    char view[600];
+    snprintf(view, sizeof view, "/pandas%s", path);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    hid_t vg = lcpl < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0
+                   ? -1 : H5Gcreate2(w->file, view, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    herr_t err = vg < 0 ? -1 : H5Lcreate_hard(w->file, path, vg, "values", H5P_DEFAULT, H5P_DEFAULT);
+    if (err >= 0)
+        err = H5Lcreate_hard(w->file, key, vg, "index", H5P_DEFAULT, H5P_DEFAULT);
+    if (vg >= 0)
+        H5Gclose(vg);
+    if (err < 0) {
+        char cause[256];
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s' to '%s': %s", view,
+                            w->path, strata__h5_cause(cause, sizeof cause));
+    }
+    static const char *const attrs[][2] = {{"pandas_type", "series"},
+                                           {"pandas_version", "0.15.2"},
+                                           {"encoding", "UTF-8"},
+                                           {"errors", "strict"},
+                                           {"index_variety", "regular"}};
+    int rc = STRATA_OK;
+    for (size_t i = 0; !rc && i < sizeof attrs / sizeof attrs[0]; i++)
+        rc = write_attr_fixed_string_on(w, view, attrs[i][0], attrs[i][1]);
+    if (!rc)
+        rc = write_attr_fixed_string_on(w, view, "name", strrchr(path, '/') + 1);
+    /* how pandas reads an index: its kind and name (where not set already) */
+    hid_t d = rc ? -1 : H5Oopen(w->file, key, H5P_DEFAULT);
+    const int kind = d >= 0 && H5Aexists(d, "kind") > 0, named = d >= 0 && H5Aexists(d, "name") > 0;
+    if (d >= 0)
+        H5Oclose(d);
+    if (!rc && !kind)
+        rc = write_attr_fixed_string_on(w, key, "kind", "integer");
+    if (!rc && !named)
+        rc = write_attr_string_on(w, key, "name", "customer_id");
+    return rc;
+}
+
+static int write_pandas_views(writer *w)
+{
+    if (H5Lexists(w->file, "/pandas", H5P_DEFAULT) != 0) /* written already, or a name taken */
+        return STRATA_OK;
+    view_list l = {0};
+    int rc = views_in(w, "/", 0, &l); /* count */
+    if (rc || !l.n)
+        return rc;
+    l.cap = l.n;
+    l.path = strata__alloc((size_t)l.cap, sizeof *l.path);
+    l.key = strata__alloc((size_t)l.cap, sizeof *l.key);
+    if (!l.path || !l.key)
+        rc = strata__fail(w->msg, STRATA_E_NOMEM, "out of memory writing '%s'", w->path);
+    l.n = 0;
+    if (!rc)
+        rc = views_in(w, "/", 0, &l);
+    for (int i = 0; !rc && i < l.n && i < l.cap; i++)
+        rc = write_view(w, l.path[i], l.key[i]);
+    strata__free(l.path);
+    strata__free(l.key);
+    return rc;
+}
 
 /* Every result file says which libstrata wrote it and when: the root
  * attributes strata_version and created (ISO-8601 UTC, the time of the
  * write), unless its writer set them. */
 static int write_provenance(writer *w)
 {
-    int rc = STRATA_OK;
-    if (H5Aexists(w->file, "strata_version") == 0)
+    int rc = write_pandas_views(w);
+    if (!rc && H5Aexists(w->file, "strata_version") == 0)
         rc = write_attr_string(w, "strata_version", STRATA_VERSION_STRING);
     if (!rc && H5Aexists(w->file, "created") == 0) {
         char now[32] = "unknown";

@@ -285,10 +285,12 @@ def test_tables_streamed_written_as_frame_path(tmp_path):
     a.write_h5(tmp_path / "a.h5", source="s")
     b.write_h5(tmp_path / "b.h5", source="s")
     with h5py.File(tmp_path / "a.h5") as fa, h5py.File(tmp_path / "b.h5") as fb:
-        assert sorted(fa) == sorted(fb) == ["centroids", "customer_id", "feature_names", "labels"]
-        for k in fa:
+        assert sorted(fa) == sorted(fb) == ["centroids", "customer_id", "feature_names", "labels",
+                                            "pandas"]
+        for k in ["centroids", "customer_id", "feature_names", "labels"]:
             np.testing.assert_array_equal(fa[k][()], fb[k][()])
             assert dict(fa[k].attrs) == dict(fb[k].attrs)
+        assert dict(fa["pandas/labels"].attrs) == dict(fb["pandas/labels"].attrs)
         np.testing.assert_array_equal(fb["customer_id"][()], df.index.to_numpy())
         assert fb["customer_id"].attrs["name"] == "customer_id"
         diff = {k for k in set(fa.attrs) | set(fb.attrs)
