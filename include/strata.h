@@ -1388,7 +1388,10 @@ STRATA_API const char *strata_h5_catalog_attr_value(const strata_h5_catalog *c, 
  * the group of the first column) or the table's column (or pandas index) of
  * that name, which must exist. Integer or integral float values; every key
  * present and distinct. INT64_MIN is reserved (it marks a missing key).
- * The key column is never a feature of a table read with columns NULL.
+ * The key column is never a feature of a table read with columns NULL, nor
+ * are a pandas MultiIndex's levels. A key pandas stored as datetime64,
+ * timedelta64 (int64 nanoseconds) or categorical (codes) is refused with
+ * STRATA_E_IO_TYPE naming it.
  *
  * Checks (every reader and strata_frame_from_arrays()): STRATA_E_IO_* for a
  * missing file, dataset or column (the message lists the table's columns),
@@ -1870,7 +1873,10 @@ STRATA_API STRATA_NODISCARD int strata_rfm_set_tmpdir(strata_rfm *h, const char 
  *  table written by h5py, PyTables, or pandas with data_columns) and the
  *  three are names of its fields. Integer and float types are accepted:
  *  float ids that are NaN or not integers become missing ids, NaN times
- *  become bad timestamps, float times are floored. A path that is not a
+ *  become bad timestamps, float times are floored. A column pandas stored as
+ *  datetime64 or timedelta64 (int64 nanoseconds: not days) or categorical
+ *  (codes: not ids or amounts) is refused with STRATA_E_IO_TYPE naming it
+ *  and how to convert it. A path that is not a
  *  regular file (a FIFO, a device) is refused with STRATA_E_IO_OPEN. The
  *  handle remembers the file with the result: strata_rfm_write_h5() will not
  *  replace it.

@@ -33,6 +33,43 @@ int cli_error(int exit_code, const char *fmt, ...)
     return exit_code;
 }
 
+/* Bytes of the valid UTF-8 sequence at p (0: not one). */
+static int utf8_length(const unsigned char *p)
+{
+    int len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+              : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 2 && p[0] < 0xc2)
+        return 0; /* overlong */
+    for (int k = 1; k < len; k++)
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+void cli_json_string(FILE *f, const char *text)
+{
+    putc('"', f);
+    for (const unsigned char *p = (const unsigned char *)text; *p;) {
+        int len = utf8_length(p);
+        if (len == 0) {
+            fputs("\\ufffd", f);
+            p++;
+        } else if (len > 1) {
+            fwrite(p, 1, (size_t)len, f);
+            p += len;
+        } else {
+            if (*p == '"' || *p == '\\')
+                fprintf(f, "\\%c", *p);
+            else if (*p < 0x20 || *p == 0x7f)
+                fprintf(f, "\\u%04x", *p);
+            else
+                putc(*p, f);
+            p++;
+        }
+    }
+    putc('"', f);
+}
+
 int cli_library_error(int status, const char *message)
 {
     if (status == STRATA_E_CANCELLED && cli_interrupted())

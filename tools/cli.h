@@ -4,6 +4,7 @@
 #define STRATA_TOOLS_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "strata.h"
 
@@ -146,6 +147,11 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **));
  * (a newline, an escape) as $'...' with \xHH escapes, so that printing it
  * never drives the terminal and pasting it gives text back. */
 char *cli_shell_word(const char *text);
+
+/* text as a JSON string (quoted) on f: quotes, backslashes and control
+ * characters escaped; bytes that are not valid UTF-8 (any bytes a file
+ * name may hold, a sequence cut short) become U+FFFD, so the line parses. */
+void cli_json_string(FILE *f, const char *text);
 /* prefix and the n words argv[0..n-1], each a shell word, joined by spaces
  * (malloc'ed; NULL when out of memory). */
 char *cli_shell_join(const char *prefix, int n, char *const argv[]);

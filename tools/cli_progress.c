@@ -157,17 +157,20 @@ int cli_progress_error(const char *message, int exit_code)
     if (P.mode != MODE_JSON)
         return 0;
     /* one write for the whole line, as cli_error() does */
-    char line[4096];
-    size_t len = (size_t)snprintf(line, sizeof line, "{\"step\":\"error\",\"message\":\"");
-    for (const unsigned char *c = (const unsigned char *)message; *c && len + 16 < sizeof line; c++)
-        len += *c == '"' || *c == '\\' ? (size_t)snprintf(line + len, 3, "\\%c", *c)
-               : *c < 0x20           ? (size_t)snprintf(line + len, 7, "\\u%04x", *c)
-                                     : (line[len] = (char)*c, 1);
-    len += (size_t)snprintf(line + len, sizeof line - len, "\",\"exit_status\":%d", exit_code);
+    char line[8192];
+    FILE *f = fmemopen(line, sizeof line, "w");
+    if (!f)
+        return 0; /* the plain line, then */
+    fputs("{\"step\":\"error\",\"message\":", f);
+    cli_json_string(f, message);
+    fprintf(f, ",\"exit_status\":%d", exit_code);
     if (P.t0 > 0)
-        snprintf(line + len, sizeof line - len, ",\"elapsed_s\":%.6f}\n", cli_now() - P.t0);
-    else
-        snprintf(line + len, sizeof line - len, "}\n");
+        fprintf(f, ",\"elapsed_s\":%.6f", cli_now() - P.t0);
+    fputs("}\n", f);
+    const int fits = !ferror(f) && ftell(f) < (long)sizeof line - 1;
+    fclose(f);
+    if (!fits)
+        return 0;
     fputs(line, stderr);
     fflush(stderr);
     return 1;

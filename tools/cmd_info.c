@@ -213,42 +213,10 @@ static void print_dims(const int64_t *dims, int rank, const char *sep)
         printf("%s%lld", k ? sep : "", (long long)dims[k]);
 }
 
-/* Bytes of the valid UTF-8 sequence at p (0: not one). */
-static int utf8_length(const unsigned char *p)
-{
-    int len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
-              : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (len == 2 && p[0] < 0xc2)
-        return 0; /* overlong */
-    for (int k = 1; k < len; k++)
-        if ((p[k] & 0xc0) != 0x80)
-            return 0;
-    return len;
-}
-
-/* A JSON string: names in a file may hold any bytes; invalid UTF-8 becomes U+FFFD. */
+/* A JSON string: names in a file may hold any bytes (cli_json_string). */
 static void json_string(const char *s)
 {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        int len = utf8_length(p);
-        if (len == 0) {
-            fputs("\\ufffd", stdout);
-            p++;
-        } else if (len > 1) {
-            fwrite(p, 1, (size_t)len, stdout);
-            p += len;
-        } else {
-            if (*p == '"' || *p == '\\')
-                printf("\\%c", *p);
-            else if (*p < 0x20 || *p == 0x7f)
-                printf("\\u%04x", *p);
-            else
-                putchar(*p);
-            p++;
-        }
-    }
-    putchar('"');
+    cli_json_string(stdout, s);
 }
 
 static void json_dims(const int64_t *dims, int rank)

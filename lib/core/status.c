@@ -10,8 +10,18 @@ int strata__fail(char *msg, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(thread_msg, sizeof thread_msg, fmt, ap);
+    const int len = vsnprintf(thread_msg, sizeof thread_msg, fmt, ap);
     va_end(ap);
+    if (len >= (int)sizeof thread_msg) { /* cut short: never inside a UTF-8 character */
+        const size_t last = sizeof thread_msg - 2;
+        size_t lead = last;
+        while (lead > 0 && ((unsigned char)thread_msg[lead] & 0xc0) == 0x80)
+            lead--;
+        const unsigned char c = (unsigned char)thread_msg[lead];
+        const size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        if (lead + need > last + 1)
+            thread_msg[lead] = '\0'; /* the character the cut went through */
+    }
     if (msg != NULL && msg != thread_msg)
         memcpy(msg, thread_msg, sizeof thread_msg);
     return code;

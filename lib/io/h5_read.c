@@ -1814,6 +1814,59 @@ static int colset_open_table(colset *cs, char *msg)
     return STRATA_OK;
 }
 
+/* What pandas says a column holds where that is no number to read:
+ * "datetime64" or "timedelta64" values (stored as int64 nanoseconds: a
+ * date would weigh 1e18), or "categorical" codes; NULL for numbers (and
+ * for anything pandas did not write). Table format: the attributes
+ * <field>_dtype and <field>_meta of the table, for the values_block_<i>
+ * holding the column or the column's own field (a data column); fixed
+ * format: the "value_type" of the block holding it; a dataset (a group of
+ * 1-D datasets, a fixed Series' "values"): its own "value_type". */
+static const char *pandas_kind_of(const char *dtype, const char *meta)
+{
+    if (dtype && !strncmp(dtype, "datetime64", 10))
+        return "datetime64";
+    if (dtype && !strncmp(dtype, "timedelta64", 11))
+        return "timedelta64";
+    if (meta && !strcmp(meta, "category"))
+        return "categorical";
+    return NULL;
+}
+
+/* A dataset's: the "value_type" of a fixed-format block or Series, or the
+ * "kind" of a stored index (axis1, a Series' index). */
+static const char *obj_pandas_kind(hid_t file, const char *path)
+{
+    if (link_exists(file, path) <= 0)
+        return NULL;
+    hid_t obj = H5Oopen(file, path, H5P_DEFAULT);
+    char *vt = obj < 0 ? NULL : attr_text(obj, "value_type");
+    char *kind = obj < 0 || vt ? NULL : attr_text(obj, "kind");
+    if (obj >= 0)
+        H5Oclose(obj);
+    const char *what = pandas_kind_of(vt ? vt : kind, NULL);
+    strata__free(vt);
+    strata__free(kind);
+    return what;
+}
+
+/* A field of a pandas table (the dataset table): the table's attributes
+ * <field>_dtype and <field>_meta, or index_kind for its index. */
+static const char *field_pandas_kind(hid_t table, const char *field)
+{
+    char attr[1100];
+    if (snprintf(attr, sizeof attr, "%s_%s", field, strcmp(field, "index") ? "dtype" : "kind") >=
+        (int)sizeof attr)
+        return NULL;
+    char *dtype = attr_text(table, attr);
+    snprintf(attr, sizeof attr, "%s_meta", field);
+    char *meta = attr_text(table, attr);
+    const char *kind = pandas_kind_of(dtype, meta);
+    strata__free(dtype);
+    strata__free(meta);
+    return kind;
+}
+
 /* Open and check column k of spec. */
 static int colset_open_column(colset *cs, int k, char *msg)
 {
@@ -1845,7 +1898,21 @@ static int colset_open_column(colset *cs, int k, char *msg)
     return check_numeric(c->cls, sp->name, sp->label, cs->path, msg);
 }
 
-/* Open and check every column of spec (ncols given to colset_init). */
+/* Column k's pandas kind (pandas_kind_of), once it is open. */
+static const char *colset_pandas_kind(const colset *cs, int k)
+{
+    const colspec *sp = &cs->spec[k];
+    const column *c = &cs->col[k];
+    if (cs->table && cs->fixed && !sp->dataset)
+        return obj_pandas_kind(cs->file, cs->block_path[k]);
+    if (cs->table && !sp->dataset)
+        return field_pandas_kind(cs->tab.dset, c->member[0] ? c->member : c->name);
+    return obj_pandas_kind(cs->file, sp->name);
+}
+
+/* Open and check every column of spec (ncols given to colset_init). Dates,
+ * durations (int64 nanoseconds to pandas) and category codes are refused
+ * for every use: ids, times, amounts, features alike. */
 static int colset_open(colset *cs, const colspec *spec, char *msg)
 {
     cs->spec = spec;
@@ -1853,6 +1920,16 @@ static int colset_open(colset *cs, const colspec *spec, char *msg)
         int rc = colset_open_column(cs, k, msg);
         if (rc)
             return rc;
+        const char *kind = colset_pandas_kind(cs, k);
+        if (kind)
+            return strata__fail(
+                msg, STRATA_E_IO_TYPE,
+                "column '%s' (the %s) of '%s' holds pandas %s values, stored as %s: convert "
+                "it to %s first", spec[k].name, spec[k].label, cs->path, kind,
+                strcmp(kind, "categorical") ? "int64 nanoseconds" : "the codes of its categories",
+                !strcmp(spec[k].label, "time") && !strcmp(kind, "datetime64")
+                    ? "whole days since a date (or seconds, with --time-unit seconds)"
+                    : "plain numbers");
         if (cs->col[k].n != cs->col[0].n)
             return strata__fail(msg, STRATA_E_IO_TYPE,
                                 "columns of different lengths in '%s': '%s' (%s) has %lld rows, "
@@ -2292,9 +2369,17 @@ static int compound_columns(const colset *cs, strlist *out)
     dir_name(cs->table, group, sizeof group);
     hid_t g = H5Oopen(cs->file, group, H5P_DEFAULT);
     char *text = g < 0 ? NULL : attr_text(g, "non_index_axes");
+    /* a MultiIndex frame: its levels are columns of the table too, never features */
+    char *levels_text = g < 0 ? NULL : attr_text(g, "levels");
     if (g >= 0)
         H5Oclose(g);
-    int rc = 0;
+    strlist levels = {0};
+    int rc = levels_text ? pickle_names(levels_text, &levels) : 0;
+    strata__free(levels_text);
+    if (rc) {
+        strata__free(text);
+        return rc;
+    }
     if (text) {
         rc = pickle_names(text, &order);
         strata__free(text);
@@ -2315,9 +2400,10 @@ static int compound_columns(const colset *cs, strlist *out)
         }
     }
     for (int64_t j = 0; !rc && j < order.n; j++)
-        if (compound_numeric(cs, order.v[j]))
+        if (strlist_find(&levels, order.v[j]) < 0 && compound_numeric(cs, order.v[j]))
             rc = strlist_add(out, order.v[j], strlen(order.v[j]));
     strlist_free(&order);
+    strlist_free(&levels);
     return rc;
 }
 
@@ -2362,38 +2448,6 @@ static int group_columns(hid_t file, const char *group, strlist *out)
 
 /* ---- The frame reader ---- */
 
-/* What pandas says a column holds where that is no number to cluster on:
- * "datetime64" or "timedelta64" values (stored as int64 nanoseconds: a
- * date would weigh 1e18), or "categorical" codes; NULL for numbers (and
- * for anything pandas did not write). Table format: the attributes
- * <field>_dtype and <field>_meta of the table, for the values_block_<i>
- * holding the column or the column's own field (a data column); fixed
- * format: the "value_type" of the block holding it; a dataset (a group of
- * 1-D datasets, a fixed Series' "values"): its own "value_type". */
-static const char *pandas_kind_of(const char *dtype, const char *meta)
-{
-    if (dtype && !strncmp(dtype, "datetime64", 10))
-        return "datetime64";
-    if (dtype && !strncmp(dtype, "timedelta64", 11))
-        return "timedelta64";
-    if (meta && !strcmp(meta, "category"))
-        return "categorical";
-    return NULL;
-}
-
-static const char *obj_pandas_kind(hid_t file, const char *path)
-{
-    if (link_exists(file, path) <= 0)
-        return NULL;
-    hid_t obj = H5Oopen(file, path, H5P_DEFAULT);
-    char *vt = obj < 0 ? NULL : attr_text(obj, "value_type");
-    if (obj >= 0)
-        H5Oclose(obj);
-    const char *kind = pandas_kind_of(vt, NULL);
-    strata__free(vt);
-    return kind;
-}
-
 static const char *column_pandas_kind(colset *cs, int layout, const char *table,
                                       const char *col)
 {
@@ -2404,16 +2458,7 @@ static const char *column_pandas_kind(colset *cs, int layout, const char *table,
         column c = {.name = col};
         const char *field = H5Tget_member_index(cs->type, col) >= 0 ? col
                             : find_pandas_block(cs->tab.dset, cs->type, &c) ? c.member : NULL;
-        char attr[1100];
-        if (!field || snprintf(attr, sizeof attr, "%s_dtype", field) >= (int)sizeof attr)
-            return NULL;
-        char *dtype = attr_text(cs->tab.dset, attr);
-        snprintf(attr, sizeof attr, "%s_meta", field);
-        char *meta = attr_text(cs->tab.dset, attr);
-        const char *kind = pandas_kind_of(dtype, meta);
-        strata__free(dtype);
-        strata__free(meta);
-        return kind;
+        return field ? field_pandas_kind(cs->tab.dset, field) : NULL;
     }
     if (layout != LAYOUT_FIXED)
         return obj_pandas_kind(cs->file, col); /* a dataset path */
@@ -2592,14 +2637,17 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
     char series[256];
     const int is_series = p->layout == LAYOUT_GROUP &&
                           pandas_fixed_series(file, p->table, series, sizeof series);
+    int skipped = 0;
     for (int64_t j = 0; !rc && j < found.n; j++) {
         const char *c = found.v[j];
         if (p->key[0] && !p->key_dataset && !strcmp(c, p->key))
             continue; /* the key is no feature */
         if (is_series && strcmp(base_name(c), "values") != 0)
             continue;
-        if (column_pandas_kind(cs, p->layout, p->table, c))
-            continue; /* dates, durations and category codes are no features */
+        if (column_pandas_kind(cs, p->layout, p->table, c)) {
+            skipped++; /* dates, durations and category codes are no features */
+            continue;
+        }
         const char *name = is_series && series[0] ? series : by_name ? c : base_name(c);
         rc = strlist_add(&p->paths, c, strlen(c)) || strlist_add(&p->names, name, strlen(name));
     }
@@ -2609,8 +2657,9 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
     if (p->paths.n == 0)
         return strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has no numeric column%s",
                             p->table, cs->path,
-                            p->key[0] ? " besides the key" : " (dates, durations and categories "
-                                                             "are not counted)");
+                            skipped       ? " (pandas dates, durations and categories are none)"
+                            : p->key[0] ? " besides the key"
+                                        : "");
     return STRATA_OK;
 }
 

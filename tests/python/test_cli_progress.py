@@ -116,6 +116,29 @@ def test_errors_are_json_lines_too(data, tmp_path):
     assert p.stderr.startswith("strata: error: ")  # other modes: the plain line
 
 
+def test_error_lines_are_utf8(tmp_path):
+    """Bytes that are not UTF-8 in a file name, and a message the library cut
+    at its length limit inside a character, still give lines that decode
+    (JSON: U+FFFD for the bad bytes; plain: the cut character left out)."""
+    bad = os.fsencode(str(tmp_path)) + b"/bad\xff\xfe.h5"
+    deep = tmp_path / ("\u6237" * 60) / ("\u6237" * 60)  # 3-byte characters past 512 bytes
+    deep.mkdir(parents=True)
+    for target, json_mode in ((bad + b":/x", True), (os.fsencode(str(deep / "in.h5")) + b":/x",
+                                                     True), (os.fsencode(str(deep / "in.h5")) +
+                                                             b":/x", False)):
+        args = [os.fsencode(CLI), b"kmeans", target, b"-k", b"2", b"-o",
+                os.fsencode(str(tmp_path / "o.h5"))] + ([b"--progress", b"json"] if json_mode
+                                                        else [])
+        p = subprocess.run(args, capture_output=True, timeout=60)
+        assert p.returncode == 1
+        text = p.stderr.decode("utf-8")  # raises where a line is not UTF-8
+        if json_mode:
+            line = json_lines(text)[-1]
+            assert line["step"] == "error" and "cannot open" in line["message"]
+        else:
+            assert text.startswith("strata: error: cannot open")
+
+
 def test_rfm_json(data, tmp_path):
     out = tmp_path / "rfm.h5"
     p = run("rfm", data / "tx.h5", "--customer", "/c", "--time", "/t", "--amount", "/a", "-o",

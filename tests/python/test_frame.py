@@ -195,6 +195,58 @@ def test_pandas_dates_durations_categories_are_no_features(tmp_path, data, fmt):
 
 
 @needs_tables
+@pytest.mark.parametrize("fmt", ["fixed", "table", "table_dc"])
+def test_pandas_keys_and_log_columns_must_be_plain(tmp_path, data, fmt):
+    """A key (or an RFM customer, time or amount column) pandas stored as
+    category codes or int64 nanoseconds is refused, naming the column and
+    what it holds: read as numbers, the ids were the codes 0, 1, ... and
+    the amounts summed codes. A date as the time says how to convert it."""
+    kwargs = {"format": "table", "data_columns": True} if fmt == "table_dc" else {"format": fmt}
+    cases = [("customer_id", pd.Categorical(data["customer_id"] * 10), "categorical"),
+             ("customer_id", pd.to_datetime(data["customer_id"], unit="D"), "datetime64")]
+    for column, values, kind in cases:
+        if kind == "categorical" and fmt == "fixed":
+            continue  # pandas cannot store a categorical in the fixed format
+        path = tmp_path / f"{kind}.h5"
+        data.assign(**{column: values}).to_hdf(path, key="c", **kwargs)
+        with pytest.raises(FileError, match=f"'customer_id' \\(the key\\).*pandas {kind}"):
+            strata.read_frame(path, table="/c")
+    if not CLI:
+        return
+    rng = np.random.default_rng(2)
+    m = 300
+    log = pd.DataFrame({"customer_id": rng.integers(1, 40, m),
+                        "day": rng.integers(18000, 18400, m),
+                        "amount": np.round(rng.gamma(2, 30, m), 2)})
+    bad = [("day", pd.to_datetime(log["day"], unit="D"), "datetime64", "whole days since a date")]
+    if fmt != "fixed":
+        bad += [("amount", pd.Categorical(log["amount"]), "categorical", "plain numbers"),
+                ("customer_id", pd.Categorical(log["customer_id"] + 100), "categorical",
+                 "plain numbers")]
+    for column, values, kind, hint in bad:
+        path = tmp_path / f"log_{column}.h5"
+        log.assign(**{column: values}).to_hdf(path, key="tx", **kwargs)
+        p = subprocess.run([CLI, "rfm", str(path), "--table", "/tx", "--customer", "customer_id",
+                            "--time", "day", "--amount", "amount", "-o", str(tmp_path / "r.h5")],
+                           capture_output=True, text=True)
+        assert p.returncode == 1 and f"'{column}'" in p.stderr and kind in p.stderr, p.stderr
+        assert hint in p.stderr and not (tmp_path / "r.h5").exists()
+
+
+@needs_tables
+@pytest.mark.parametrize("fmt", ["table", "fixed"])
+def test_pandas_multiindex_levels_are_no_features(tmp_path, data, fmt):
+    """A MultiIndex's levels are stored beside the columns in a table: never
+    features (a month level was one)."""
+    path = tmp_path / "m.h5"
+    df = data.assign(month=np.arange(N) % 12).set_index(["customer_id", "month"])
+    df.to_hdf(path, key="c", format=fmt)
+    got = strata.read_frame(path, table="/c", key=False)
+    assert list(got.columns) == NAMES
+    np.testing.assert_array_equal(got.to_numpy(), data[NAMES].to_numpy(np.float64))
+
+
+@needs_tables
 def test_pandas_fixed_series(tmp_path, data):
     """A Series written with format="fixed" is a group of "index" and
     "values": the values are the feature, named as the Series; the index is
