@@ -1873,10 +1873,13 @@ STRATA_API STRATA_NODISCARD int strata_rfm_set_tmpdir(strata_rfm *h, const char 
  *  table written by h5py, PyTables, or pandas with data_columns) and the
  *  three are names of its fields. Integer and float types are accepted:
  *  float ids that are NaN or not integers become missing ids, NaN times
- *  become bad timestamps, float times are floored. A column pandas stored as
- *  datetime64 or timedelta64 (int64 nanoseconds: not days) or categorical
- *  (codes: not ids or amounts) is refused with STRATA_E_IO_TYPE naming it
- *  and how to convert it. A path that is not a
+ *  become bad timestamps, float times are floored. A time column pandas
+ *  stored as datetime64 (int64 nanoseconds since 1970-01-01 UTC) is floored
+ *  to the handle's time unit (UTC days since 1970-01-01, or Unix seconds),
+ *  as Python's strata.rfm converts datetimes; NaT is a bad time. Any other
+ *  column pandas stored as datetime64 or timedelta64 (nanoseconds), or as
+ *  categorical (codes: not ids or amounts), is refused with STRATA_E_IO_TYPE
+ *  naming it and how to convert it. A path that is not a
  *  regular file (a FIFO, a device) is refused with STRATA_E_IO_OPEN. The
  *  handle remembers the file with the result: strata_rfm_write_h5() will not
  *  replace it.

@@ -440,7 +440,7 @@ int strata_clv_fit_h5(strata_clv *h, const char *path, const char *table, const 
     strata__h5_transactions tx;
     const char *names[3] = {customer, time, amount};
     int rc = strata__h5_read_transactions_steps(path, table && table[0] ? table : NULL, names,
-                                                &tx, &h->steps, h->msg);
+                                                (int)h->time_unit, &tx, &h->steps, h->msg);
     if (rc)
         return rc;
     rc = strata_clv_fit(h, tx.customer_id, tx.time, tx.amount, tx.n);

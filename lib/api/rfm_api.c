@@ -485,7 +485,8 @@ int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table, const 
         if (!in_memory)
             return rc;
     }
-    if ((rc = strata__h5_read_transactions_steps(path, table, names, &tx, &h->steps, h->msg)))
+    if ((rc = strata__h5_read_transactions_steps(path, table, names, (int)h->time_unit, &tx,
+                                                 &h->steps, h->msg)))
         return rc;
     rc = strata_rfm_fit(h, tx.customer_id, tx.time, tx.amount, tx.n);
     strata__h5_transactions_free(&tx);

@@ -336,7 +336,7 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
     *in_memory = 0;
     strata__h5_log *log;
     int64_t n, chunk;
-    int rc = strata__h5_log_open(&log, path, table, names, &n, &chunk, msg);
+    int rc = strata__h5_log_open(&log, path, table, names, cfg->time_unit, &n, &chunk, msg);
     if (rc)
         return rc;
     if ((double)n * STRATA__RFM_ROW_BYTES + (double)STRATA__RFM_FIXED_BYTES <= (double)budget) {

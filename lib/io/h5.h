@@ -258,16 +258,21 @@ typedef struct strata__h5_transactions {
  * those names of the 1-D compound dataset `table`. Integer ids and times are
  * read as int64 (uint64 values >= 2^63 become INT64_MIN, never clipped);
  * float ids become INT64_MIN unless integral, float times are floored (NaN
- * or beyond int64: INT64_MIN); amounts become double. Every dataset's type,
+ * or beyond int64: INT64_MIN); amounts become double. A time column pandas
+ * stored as datetime64 (int64 nanoseconds since 1970-01-01 UTC) is floored
+ * to the log's time_unit (STRATA_RFM_TIME_DAYS: UTC days since 1970-01-01;
+ * STRATA_RFM_TIME_SECONDS: Unix seconds); NaT stays INT64_MIN (a bad time).
+ * Every dataset's type,
  * extent and storage are checked against the file before libhdf5 reads it.
  * The log source below (strata__h5_log_open()) read as one block, a column
  * at a time, each read under the HDF5 lock. */
 int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
-                                 strata__h5_transactions *out, char *msg);
+                                 int time_unit, strata__h5_transactions *out, char *msg);
 /* The same, reporting STRATA_STEP_READ to steps (may be NULL) per column. */
 int strata__h5_read_transactions_steps(const char *path, const char *table,
-                                       const char *const names[3], strata__h5_transactions *out,
-                                       const strata__steps *steps, char *msg);
+                                       const char *const names[3], int time_unit,
+                                       strata__h5_transactions *out, const strata__steps *steps,
+                                       char *msg);
 void strata__h5_transactions_free(strata__h5_transactions *t);
 
 /* The same log streamed as a column source (core/colsrc.h; out-of-core
@@ -282,7 +287,8 @@ void strata__h5_transactions_free(strata__h5_transactions *t);
  * file at path changed (size or modification time) since open. */
 typedef struct strata__h5_log strata__h5_log;
 int strata__h5_log_open(strata__h5_log **out, const char *path, const char *table,
-                        const char *const names[3], int64_t *n, int64_t *chunk_rows, char *msg);
+                        const char *const names[3], int time_unit, int64_t *n,
+                        int64_t *chunk_rows, char *msg);
 /* The column source reading t (which must outlive it) in blocks of about
  * block_rows rows: rounded up to whole chunks of the datasets (no chunk
  * decompressed twice), at most n. */

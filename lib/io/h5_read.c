@@ -1695,6 +1695,7 @@ typedef struct colspec {
     const char *name;  /* dataset path (no table, or `dataset`), else the column's name */
     const char *label; /* what it is for messages: "customer id", "feature", "key" */
     int dataset;       /* 1: a 1-D dataset even when a table is read (pandas' index) */
+    int dates_ok;      /* a log's time: pandas' datetime64 is converted, not refused */
 } colspec;
 
 /* Columns opened and checked (numeric, 1-D, of one length), ready to read. */
@@ -1921,7 +1922,7 @@ static int colset_open(colset *cs, const colspec *spec, char *msg)
         if (rc)
             return rc;
         const char *kind = colset_pandas_kind(cs, k);
-        if (kind)
+        if (kind && !(spec[k].dates_ok && !strcmp(kind, "datetime64")))
             return strata__fail(
                 msg, STRATA_E_IO_TYPE,
                 "column '%s' (the %s) of '%s' holds pandas %s values, stored as %s: convert "
@@ -1963,6 +1964,9 @@ struct strata__h5_log {
     colset cs;
     colspec spec[3];
     int64_t chunk_rows;
+    /* the time column is pandas' datetime64: nanoseconds a unit of time_unit
+     * (86400e9 a day, 1e9 a second), floored as read; 0: read as stored */
+    int64_t ns_per_unit;
     struct stat at_open; /* the file as opened: a change in place is an error */
 };
 
@@ -1982,16 +1986,19 @@ static int64_t chunk_rows_of(hid_t dset)
 }
 
 static int log_open(strata__h5_log *t, const char *path, const char *table,
-                    const char *const names[3], char *msg)
+                    const char *const names[3], int time_unit, char *msg)
 {
     static const char *const LABEL[3] = {"customer id", "time", "amount"};
     for (int k = 0; k < 3; k++)
-        t->spec[k] = (colspec){names[k], LABEL[k], 0};
+        t->spec[k] = (colspec){names[k], LABEL[k], 0, k == 1};
     int rc = colset_file(&t->cs, path, 3, msg);
     if (!rc) {
         colset_table(&t->cs, table);
         rc = colset_open(&t->cs, t->spec, msg);
     }
+    if (!rc && colset_pandas_kind(&t->cs, 1)) /* datetime64: the only kind let through */
+        t->ns_per_unit = time_unit == STRATA_RFM_TIME_SECONDS ? INT64_C(1000000000)
+                                                              : INT64_C(86400000000000);
     if (!rc && t->cs.n == 0)
         rc = strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has 0 rows: the transaction log "
                           "is empty", t->cs.table ? t->cs.table : names[0], path);
@@ -2006,7 +2013,8 @@ static int log_open(strata__h5_log *t, const char *path, const char *table,
 }
 
 int strata__h5_log_open(strata__h5_log **out, const char *path, const char *table,
-                        const char *const names[3], int64_t *n, int64_t *chunk_rows, char *msg)
+                        const char *const names[3], int time_unit, int64_t *n,
+                        int64_t *chunk_rows, char *msg)
 {
     *out = NULL;
     strata__h5_log *t = strata__calloc(1, sizeof *t);
@@ -2015,7 +2023,7 @@ int strata__h5_log_open(strata__h5_log **out, const char *path, const char *tabl
     t->cs.file = t->cs.type = -1;
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = log_open(t, path, table && table[0] ? table : NULL, names, msg);
+    int rc = log_open(t, path, table && table[0] ? table : NULL, names, time_unit, msg);
     if (rc)
         colset_close(&t->cs);
     strata__h5_leave(&g);
@@ -2047,6 +2055,13 @@ static int log_read(void *impl, int64_t first, int64_t count, void *const *bufs,
         int field = t->cs.table && !t->cs.fixed;
         rc = read_column_range(field ? &t->cs.tab : &t->cs.s[k], &t->cs.col[k], field, k,
                                bufs[k], 1, first, count, msg);
+        if (!rc && k == 1 && t->ns_per_unit) { /* pandas' datetime64: floored to the unit */
+            int64_t *v = bufs[k];
+            const int64_t u = t->ns_per_unit;
+            for (int64_t i = 0; i < count; i++)
+                if (v[i] != INT64_MIN) /* NaT: a bad time, as it is */
+                    v[i] = v[i] / u - (v[i] % u < 0);
+        }
     }
     strata__h5_leave(&g);
     return rc;
@@ -2081,11 +2096,12 @@ void strata__h5_log_close(strata__h5_log *t)
 /* The log source read as one block, a column at a time (READ counts the
  * values of the three columns). */
 static int read_transactions(const char *path, const char *table, const char *const names[3],
-                             strata__h5_transactions *out, const strata__steps *steps, char *msg)
+                             int time_unit, strata__h5_transactions *out,
+                             const strata__steps *steps, char *msg)
 {
     strata__h5_log *log;
     int64_t n, chunk;
-    int rc = strata__h5_log_open(&log, path, table, names, &n, &chunk, msg);
+    int rc = strata__h5_log_open(&log, path, table, names, time_unit, &n, &chunk, msg);
     if (rc)
         return rc;
     strata__h5_transactions t = {.n = n};
@@ -2117,16 +2133,17 @@ static int read_transactions(const char *path, const char *table, const char *co
 }
 
 int strata__h5_read_transactions(const char *path, const char *table, const char *const names[3],
-                                 strata__h5_transactions *out, char *msg)
+                                 int time_unit, strata__h5_transactions *out, char *msg)
 {
-    return strata__h5_read_transactions_steps(path, table, names, out, NULL, msg);
+    return strata__h5_read_transactions_steps(path, table, names, time_unit, out, NULL, msg);
 }
 
 int strata__h5_read_transactions_steps(const char *path, const char *table,
-                                       const char *const names[3], strata__h5_transactions *out,
-                                       const strata__steps *steps, char *msg)
+                                       const char *const names[3], int time_unit,
+                                       strata__h5_transactions *out, const strata__steps *steps,
+                                       char *msg)
 {
-    return read_transactions(path, table, names, out, steps, msg);
+    return read_transactions(path, table, names, time_unit, out, steps, msg);
 }
 
 /* ---- Feature frames: d named numeric columns and an optional row key ----- */
@@ -2711,9 +2728,9 @@ static int open_frame(const char *path, const char *table, const char *const *co
     if (!rc && !(fo->spec = strata__calloc((size_t)(nf + has_key), sizeof *fo->spec)))
         rc = frame_nomem(path, msg);
     for (int64_t j = 0; !rc && j < nf; j++)
-        fo->spec[j] = (colspec){p->paths.v[j], "feature", !by_name};
+        fo->spec[j] = (colspec){p->paths.v[j], "feature", !by_name, 0};
     if (!rc && has_key)
-        fo->spec[nf] = (colspec){p->key, "key", p->key_dataset || !by_name};
+        fo->spec[nf] = (colspec){p->key, "key", p->key_dataset || !by_name, 0};
     if (!rc && !(rc = colset_alloc(cs, (int)(nf + has_key), msg)))
         rc = colset_open(cs, fo->spec, msg);
     if (!rc && cs->n == 0)

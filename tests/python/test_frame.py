@@ -218,7 +218,7 @@ def test_pandas_keys_and_log_columns_must_be_plain(tmp_path, data, fmt):
     log = pd.DataFrame({"customer_id": rng.integers(1, 40, m),
                         "day": rng.integers(18000, 18400, m),
                         "amount": np.round(rng.gamma(2, 30, m), 2)})
-    bad = [("day", pd.to_datetime(log["day"], unit="D"), "datetime64", "whole days since a date")]
+    bad = [("day", pd.to_timedelta(log["day"], unit="D"), "timedelta64", "plain numbers")]
     if fmt != "fixed":
         bad += [("amount", pd.Categorical(log["amount"]), "categorical", "plain numbers"),
                 ("customer_id", pd.Categorical(log["customer_id"] + 100), "categorical",
@@ -231,6 +231,49 @@ def test_pandas_keys_and_log_columns_must_be_plain(tmp_path, data, fmt):
                            capture_output=True, text=True)
         assert p.returncode == 1 and f"'{column}'" in p.stderr and kind in p.stderr, p.stderr
         assert hint in p.stderr and not (tmp_path / "r.h5").exists()
+
+
+@needs_tables
+@pytest.mark.skipif(not CLI, reason="STRATA_CLI (the strata program) is not set")
+@pytest.mark.parametrize("fmt", ["fixed", "table", "table_dc"])
+def test_rfm_reads_pandas_datetimes(tmp_path, fmt):
+    """A log pandas wrote with datetime64 times (int64 nanoseconds) gives
+    the result of the same log in whole days (or Unix seconds) since
+    1970-01-01, floored as Python's strata.rfm converts: times of day,
+    dates before 1970 and NaT (a bad time) included, in memory and out of
+    core."""
+    kwargs = {"format": "table", "data_columns": True} if fmt == "table_dc" else {"format": fmt}
+    rng = np.random.default_rng(4)
+    m = 2000
+    seconds = rng.integers(-400 * 86400, 800 * 86400, m)  # some before 1970
+    log = pd.DataFrame({"customer_id": rng.integers(1, 150, m),
+                        "day": pd.to_datetime(seconds, unit="s"),
+                        "amount": np.round(rng.gamma(2, 30, m), 2)})
+    log.loc[5, "day"] = pd.NaT
+    log.to_hdf(tmp_path / "dt.h5", key="tx", **kwargs)
+    days = np.where(log["day"].isna(), np.nan, seconds // 86400)
+    for unit, values in (("days", days), ("seconds", np.where(log["day"].isna(), np.nan,
+                                                             seconds))):
+        with h5py.File(tmp_path / f"int_{unit}.h5", "w") as f:
+            f["customer_id"] = log["customer_id"].to_numpy()
+            f["day"] = values  # float: NaN is a bad time, as NaT is
+            f["amount"] = log["amount"].to_numpy()
+        outs = []
+        for name, args in (("dt", [str(tmp_path / "dt.h5"), "--table", "/tx"]),
+                           ("int", [str(tmp_path / f"int_{unit}.h5")]),
+                           ("dt_ooc", [str(tmp_path / "dt.h5"), "--table", "/tx", "--memory",
+                                       str((24 << 20) + 150_000)])):  # spills: 2000 x 100 B
+            out = tmp_path / f"out_{name}_{unit}.h5"
+            p = subprocess.run([CLI, "rfm", *args, "--customer", "customer_id", "--time", "day",
+                                "--amount", "amount", "--time-unit", unit, "-o", str(out)],
+                               capture_output=True, text=True)
+            assert p.returncode == 0, p.stderr
+            outs.append(out)
+        with h5py.File(outs[0]) as a, h5py.File(outs[1]) as b, h5py.File(outs[2]) as c:
+            for k in ("customer_id", "recency", "frequency", "monetary", "first_day", "segment"):
+                np.testing.assert_array_equal(a[k][()], b[k][()], err_msg=k)
+                np.testing.assert_array_equal(a[k][()], c[k][()], err_msg=k)
+            assert a.attrs["bad_time"] == b.attrs["bad_time"] == c.attrs["bad_time"] == 1
 
 
 @needs_tables
