@@ -1287,7 +1287,9 @@ typedef enum strata_h5_kind {
     STRATA_H5_GROUP = 1,   /* a group */
     STRATA_H5_DATASET = 2, /* a dataset */
     STRATA_H5_OTHER = 3 /* a soft or external link (not followed), a named datatype,
-                           or an entry that cannot be read */
+                           a pandas view of a per-row output (its links not
+                           listed again: "pandas views" above), or an entry
+                           that cannot be read */
 } strata_h5_kind;
 
 /** Which reader takes an object (pinned). A dataset with no rows, or with a
@@ -1326,7 +1328,8 @@ STRATA_API int strata_h5_catalog_kind(const strata_h5_catalog *c, int64_t i);
  *  (an array type), "compound{name:type,...}", ...; " (null dataspace: no
  *  values)" follows the type of a dataset with a null dataspace; "" for
  *  groups; for links, where they point: "soft link to /a/x", "external link
- *  to other.h5:/y" (not followed: the target may not exist). */
+ *  to other.h5:/y" (not followed: the target may not exist); for a pandas
+ *  view, "pandas view of /labels: pd.read_hdf(FILE, \"/pandas/labels\")". */
 STRATA_API const char *strata_h5_catalog_type(const strata_h5_catalog *c, int64_t i);
 /** The rank of a dataset (0 for a scalar; -1 for groups, links and null
  *  dataspaces); its first min(rank, max) dimensions into dims (may be NULL). */
