@@ -1327,13 +1327,28 @@ static char *attr_text(hid_t obj, const char *name)
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     hid_t at = a < 0 ? -1 : H5Aget_type(a);
     hid_t sp = a < 0 ? -1 : H5Aget_space(a);
-    size_t len = at < 0 || H5Tget_class(at) != H5T_STRING || H5Tis_variable_str(at) > 0 ||
-                         sp < 0 || H5Sget_simple_extent_npoints(sp) != 1
-                     ? 0 : H5Tget_size(at);
+    const int one = at >= 0 && H5Tget_class(at) == H5T_STRING && sp >= 0 &&
+                    H5Sget_simple_extent_npoints(sp) == 1;
+    const int vlen = one && H5Tis_variable_str(at) > 0;
+    size_t len = !one || vlen ? 0 : H5Tget_size(at);
     char *text = len > 0 && len < (1u << 20) ? strata__calloc(1, len + 1) : NULL;
     /* the raw bytes in the file's own type: PyTables writes an 11-character
      * name as an 11-byte "NUL-terminated" string, which a conversion cuts */
     int ok = text && H5Aread(a, at, text) >= 0;
+    if (vlen) { /* h5py's and strata's own strings (a key's "name") */
+        char *v = NULL;
+        hid_t mt = H5Tcopy(at);
+        if (mt >= 0 && H5Aread(a, mt, &v) >= 0 && v) {
+            size_t n = strnlen(v, 1u << 20);
+            text = n < (1u << 20) ? strata__calloc(1, n + 1) : NULL;
+            if (text)
+                memcpy(text, v, n);
+            ok = text != NULL;
+            H5free_memory(v);
+        }
+        if (mt >= 0)
+            H5Tclose(mt);
+    }
     if (sp >= 0)
         H5Sclose(sp);
     if (at >= 0)
@@ -2601,6 +2616,20 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
             return strata__fail(msg, STRATA_E_IO_DATASET, "key name '%s' is too long", want);
         snprintf(p->key, sizeof p->key, "%s", k);
         snprintf(p->key_name, sizeof p->key_name, "%s", base_name(k));
+        /* a fixed Series: its index, where it bears the key's name (as the
+         * customer_id of strata's own pandas views does) */
+        char series[256], index[1100];
+        if (p->layout == LAYOUT_GROUP && want[0] != '/' && link_exists(file, p->key) <= 0 &&
+            pandas_fixed_series(file, p->table, series, sizeof series) &&
+            join_path(p->table, "index", index, sizeof index) && link_exists(file, index) > 0) {
+            hid_t obj = H5Oopen(file, index, H5P_DEFAULT);
+            char *name = obj < 0 ? NULL : attr_text(obj, "name");
+            if (obj >= 0)
+                H5Oclose(obj);
+            if (name && !strcmp(name, want))
+                snprintf(p->key, sizeof p->key, "%s", index);
+            strata__free(name);
+        }
         if (!key) { /* customer_id beside the first column, of its length, if any */
             int64_t nk, n0 = -1;
             int integer;

@@ -302,6 +302,11 @@ def test_pandas_fixed_series(tmp_path, data):
     np.testing.assert_array_equal(got["monetary"].to_numpy(), data["monetary"].to_numpy())
     s.rename(None).to_hdf(path, key="u", format="fixed")
     assert list(strata.read_frame(path, table="/u", key=False).columns) == ["values"]
+    # an index named customer_id is the key, as a frame's is
+    got = strata.read_frame(path, table="/m")
+    assert got.index.name == "customer_id"
+    np.testing.assert_array_equal(got.index.to_numpy(), data["customer_id"].to_numpy())
+    np.testing.assert_array_equal(got["monetary"].to_numpy(), data["monetary"].to_numpy())
 
 
 @pytest.mark.skipif(not CLI, reason="STRATA_CLI (the strata program) is not set")

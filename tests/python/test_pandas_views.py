@@ -109,6 +109,11 @@ def test_rfm_and_tiers(files, tmp_path):
     run("tiers", files / "tx.h5", *cols, "-k", 3, "--seed", 1, "-o", tmp_path / "t.h5")
     got = check_views(tmp_path / "t.h5")
     assert {"/labels", "/tier", "/rfm/monetary"} <= set(got)
+    # a view is an input too: one feature, keyed by its index
+    p = run("kmeans", tmp_path / "rfm.h5", "--table", "/pandas/monetary", "-k", 2, "-o",
+            tmp_path / "m.h5")
+    assert "features: monetary; row key: customer_id" in p.stdout
+    check_views(tmp_path / "m.h5")
 
 
 def test_streamed_writer(tmp_path):
