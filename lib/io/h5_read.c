@@ -2336,8 +2336,7 @@ static void pandas_index_name(hid_t file, const char *table, int fixed, char *bu
 }
 
 /* Every column of a pandas fixed frame, in the frame's order (axis0), and
- * the numeric ones. Returns 0, -1 (out of memory) or -2 (a block's column
- * names are not strings: labels pandas stored as numbers, or damage). */
+ * the numeric ones. */
 static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *numeric)
 {
     char path[1100];
@@ -2349,7 +2348,7 @@ static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *n
             break;
         hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
         strlist names = {0};
-        int rc = d < 0 || read_strings(d, NULL, 100000, &names) ? -2 : 0;
+        int rc = d < 0 ? -1 : read_strings(d, NULL, 100000, &names);
         if (d >= 0)
             H5Dclose(d);
         hid_t v = join_path(group, values, path, sizeof path) && link_exists(file, path) > 0
@@ -2367,7 +2366,7 @@ static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *n
         }
         strlist_free(&names);
         if (rc)
-            return rc < -1 ? rc : -1;
+            return -1;
     }
     /* axis0 holds the frame's column order; the blocks group them by dtype */
     strlist order = {0};
@@ -2448,8 +2447,7 @@ static herr_t collect_link(hid_t group, const char *name, const H5L_info_t *info
 }
 
 /* Every 1-D numeric dataset of a group, as paths, in creation order when
- * the file tracks it, else by name. Returns 0, -1 (out of memory) or -2
- * (the group cannot be listed: damage). */
+ * the file tracks it, else by name. */
 static int group_columns(hid_t file, const char *group, strlist *out)
 {
     strlist names = {0};
@@ -2468,7 +2466,7 @@ static int group_columns(hid_t file, const char *group, strlist *out)
     }
     if (g >= 0)
         H5Gclose(g);
-    int rc = err < 0 ? -2 : 0;
+    int rc = err < 0 ? -1 : 0;
     for (int64_t j = 0; !rc && j < names.n; j++) {
         char path[1100];
         int64_t n;
@@ -2547,15 +2545,6 @@ typedef struct frame_plan {
     int key_dataset;   /* key is a dataset even in a table (pandas' index) */
 } frame_plan;
 
-/* fixed_columns() or group_columns() gave -2. */
-static int unlisted(const char *table, const char *path, char *msg)
-{
-    return strata__fail(msg, STRATA_E_IO_FORMAT,
-                        "cannot list the columns of '%s' in '%s': their names are not strings "
-                        "(pandas: give the frame string column names before to_hdf) or the "
-                        "group is damaged", table, path);
-}
-
 static int frame_nomem(const char *path, char *msg)
 {
     return strata__fail(msg, STRATA_E_NOMEM, "out of memory listing the columns of '%s'", path);
@@ -2590,11 +2579,10 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
         int is_col;
         if (p->layout == LAYOUT_FIXED) {
             strlist cols = {0}, numeric = {0};
-            const int frc = fixed_columns(file, p->table, &cols, &numeric);
-            if (frc < 0) {
+            if (fixed_columns(file, p->table, &cols, &numeric) < 0) {
                 strlist_free(&cols); /* what the blocks before the failing one added */
                 strlist_free(&numeric);
-                return frc == -1 ? frame_nomem(cs->path, msg) : unlisted(p->table, cs->path, msg);
+                return frame_nomem(cs->path, msg);
             }
             is_col = strlist_find(key ? &cols : &numeric, want) >= 0;
             strlist_free(&cols);
@@ -2711,7 +2699,7 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
     }
     strlist_free(&found);
     if (rc)
-        return rc == -2 ? unlisted(p->table, cs->path, msg) : frame_nomem(cs->path, msg);
+        return frame_nomem(cs->path, msg);
     if (p->paths.n == 0)
         return strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has no numeric column%s",
                             p->table, cs->path,

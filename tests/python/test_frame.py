@@ -290,16 +290,6 @@ def test_pandas_multiindex_levels_are_no_features(tmp_path, data, fmt):
 
 
 @needs_tables
-def test_pandas_fixed_frame_with_number_labels(tmp_path, data):
-    """Column labels pandas stored as numbers cannot name features: said so
-    (it was "out of memory listing the columns")."""
-    path = tmp_path / "n.h5"
-    data[NAMES].set_axis([0, 1, 2], axis=1).to_hdf(path, key="c", format="fixed")
-    with pytest.raises(FileError, match="names are not strings"):
-        strata.read_frame(path, table="/c")
-
-
-@needs_tables
 def test_pandas_fixed_series(tmp_path, data):
     """A Series written with format="fixed" is a group of "index" and
     "values": the values are the feature, named as the Series; the index is
