@@ -538,7 +538,7 @@ static int write_strings(writer *w, const char *object, const char *attr,
  * by customer id, with no data copied: a group /pandas/<its path> with
  * pandas' attributes of a fixed-format Series and two hard links, "values"
  * to the dataset and "index" to the customer_id beside it (which gains the
- * attributes pandas reads an index with). include/strata.h, "Output files". */
+ * attributes pandas reads an index with). include/strata.h, "pandas views". */
 
 /* What the object at path is: H5I_GROUP, H5I_DATASET, ... (H5I_BADID: none). */
 static H5I_type_t object_type(hid_t file, const char *path)
