@@ -9,4 +9,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake --preset mpi >/dev/null
 cmake --build --preset mpi -j"$(nproc)"
-ctest --preset mpi -j1 "$@"
+ctest --preset mpi -j"$(nproc)" "$@"
