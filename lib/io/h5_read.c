@@ -2,6 +2,7 @@
  * be wrong into a message naming the file and dataset, then a read in row
  * blocks with HDF5 converting the elements to float or double. */
 #define _GNU_SOURCE /* MADV_POPULATE_READ, F_DUPFD_CLOEXEC */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -1364,16 +1365,20 @@ static char *attr_text(hid_t obj, const char *name)
 
 /* The strings of a pickled (protocol 0) list as pandas writes them in its
  * attributes: "V<name>" for the first, "aV<name>" for the others, one per
- * line (names in plain ASCII; pickle escapes others). 0, or -1 out of memory. */
+ * line (names in plain ASCII; pickle escapes others). 0; -1 out of memory;
+ * -2 when an item is a number ("I0", "aI1", "F0.5": column labels pandas
+ * stored as numbers, which name no column here). */
 static int pickle_names(const char *text, strlist *out)
 {
     for (const char *line = text; line && *line;) {
         const char *end = strchr(line, '\n');
         size_t n = end ? (size_t)(end - line) : strlen(line);
-        const char *v = n > 1 && line[0] == 'V' ? line + 1 /* first item */
-                        : n > 2 && line[0] == 'a' && line[1] == 'V' ? line + 2 /* append */
-                        : NULL;
-        if (v && strlist_add(out, v, n - (size_t)(v - line)) < 0)
+        const char *item = n > 1 && line[0] == 'a' ? line + 1 : line;
+        const size_t left = n - (size_t)(item - line);
+        if (left > 1 && (item[0] == 'I' || item[0] == 'L' || item[0] == 'F') &&
+            (isdigit((unsigned char)item[1]) || item[1] == '-'))
+            return -2;
+        if (left > 1 && item[0] == 'V' && strlist_add(out, item + 1, left - 1) < 0)
             return -1;
         line = end ? end + 1 : NULL;
     }
@@ -2238,8 +2243,8 @@ static int is_group(hid_t file, const char *name)
 }
 
 /* The strings of a 1-D string dataset or attribute (fixed or variable
- * length) of at most `max` items; 0, or -1 when it is not one or is too big
- * (nothing added then). */
+ * length) of at most `max` items: 0; -1 when out of memory; -2 when it is
+ * not one, is too big or cannot be read (nothing added then). */
 static int read_strings(hid_t obj, const char *attr, int64_t max, strlist *out)
 {
     hid_t item = attr ? H5Aopen(obj, attr, H5P_DEFAULT) : obj;
@@ -2249,7 +2254,7 @@ static int read_strings(hid_t obj, const char *attr, int64_t max, strlist *out)
     int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
     int vlen = type >= 0 && H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0;
     size_t len = type >= 0 && H5Tget_class(type) == H5T_STRING && !vlen ? H5Tget_size(type) : 0;
-    int rc = -1;
+    int rc = -2;
     if ((vlen || (len > 0 && len < (1u << 16))) && rank <= 1 && m >= 0 && m <= max) {
         /* fixed length: the raw bytes (see attr_text), NUL added below */
         hid_t mt = vlen ? H5Tcopy(H5T_C_S1) : H5Tcopy(type);
@@ -2260,7 +2265,7 @@ static int read_strings(hid_t obj, const char *attr, int64_t max, strlist *out)
                          ? -1
                          : attr ? H5Aread(item, mt, buf)
                                 : H5Dread(item, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-        rc = err < 0 ? -1 : 0;
+        rc = !buf ? -1 : err < 0 ? -2 : 0;
         for (hssize_t j = 0; !rc && j < m; j++) {
             const char *sj = vlen ? ((char **)buf)[j] : (char *)buf + (size_t)j * len;
             size_t sl = !sj ? 0 : vlen ? strlen(sj) : strnlen(sj, len);
@@ -2336,7 +2341,8 @@ static void pandas_index_name(hid_t file, const char *table, int fixed, char *bu
 }
 
 /* Every column of a pandas fixed frame, in the frame's order (axis0), and
- * the numeric ones. */
+ * the numeric ones: 0; -1 when out of memory; -2 when a block's column names
+ * are not strings (labels pandas stored as numbers) or cannot be read. */
 static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *numeric)
 {
     char path[1100];
@@ -2348,7 +2354,7 @@ static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *n
             break;
         hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
         strlist names = {0};
-        int rc = d < 0 ? -1 : read_strings(d, NULL, 100000, &names);
+        int rc = d < 0 ? -2 : read_strings(d, NULL, 100000, &names);
         if (d >= 0)
             H5Dclose(d);
         hid_t v = join_path(group, values, path, sizeof path) && link_exists(file, path) > 0
@@ -2366,28 +2372,29 @@ static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *n
         }
         strlist_free(&names);
         if (rc)
-            return -1;
+            return rc;
     }
-    /* axis0 holds the frame's column order; the blocks group them by dtype */
+    /* axis0 holds the frame's column order; the blocks group them by dtype
+     * (a frame without a readable axis0 keeps the blocks' order) */
     strlist order = {0};
     hid_t a = join_path(group, "axis0", path, sizeof path) && link_exists(file, path) > 0
                   ? H5Dopen2(file, path, H5P_DEFAULT) : -1;
-    int ok = a >= 0 && read_strings(a, NULL, 100000, &order) == 0 && order.n == all->n;
+    int rc = a < 0 ? -2 : read_strings(a, NULL, 100000, &order);
     if (a >= 0)
         H5Dclose(a);
-    if (ok) {
+    if (rc == 0 && order.n == all->n) {
         strlist sorted = {0};
-        for (int64_t j = 0; ok && j < order.n; j++)
+        for (int64_t j = 0; !rc && j < order.n; j++)
             if (strlist_find(numeric, order.v[j]) >= 0)
-                ok = strlist_add(&sorted, order.v[j], strlen(order.v[j])) == 0;
-        if (ok && sorted.n == numeric->n) {
+                rc = strlist_add(&sorted, order.v[j], strlen(order.v[j]));
+        if (!rc && sorted.n == numeric->n) {
             strlist_free(numeric);
             *numeric = sorted;
         } else
             strlist_free(&sorted);
     }
     strlist_free(&order);
-    return 0;
+    return rc == -1 ? -1 : 0;
 }
 
 /* Every numeric column of the compound table open in cs, in the frame's
@@ -2439,18 +2446,28 @@ static int compound_columns(const colset *cs, strlist *out)
     return rc;
 }
 
+/* H5Literate's callback that collects the names: an allocation failure is
+ * told apart from a group that cannot be listed by `nomem`. */
+typedef struct link_names {
+    strlist list;
+    int nomem;
+} link_names;
+
 static herr_t collect_link(hid_t group, const char *name, const H5L_info_t *info, void *data)
 {
     (void)group;
     (void)info;
-    return strlist_add(data, name, strlen(name)) < 0 ? -1 : 0;
+    link_names *ln = data;
+    ln->nomem = strlist_add(&ln->list, name, strlen(name)) < 0;
+    return ln->nomem ? -1 : 0;
 }
 
 /* Every 1-D numeric dataset of a group, as paths, in creation order when
- * the file tracks it, else by name. */
+ * the file tracks it, else by name: 0; -1 when out of memory; -2 when the
+ * group cannot be listed (damage). */
 static int group_columns(hid_t file, const char *group, strlist *out)
 {
-    strlist names = {0};
+    link_names ln = {0};
     /* the group's own table read first, as link_exists() does (libhdf5 1.10
      * crashes iterating a symbol table whose heap address is corrupt) */
     H5G_info_t info;
@@ -2458,23 +2475,23 @@ static int group_columns(hid_t file, const char *group, strlist *out)
                   ? -1 : H5Gopen2(file, group, H5P_DEFAULT);
     hsize_t at = 0;
     herr_t err = g < 0 ? -1
-                       : H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, &at, collect_link, &names);
-    if (g >= 0 && err < 0) {
-        strlist_free(&names);
+                       : H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, &at, collect_link, &ln);
+    if (g >= 0 && err < 0 && !ln.nomem) {
+        strlist_free(&ln.list);
         at = 0;
-        err = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &at, collect_link, &names);
+        err = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &at, collect_link, &ln);
     }
     if (g >= 0)
         H5Gclose(g);
-    int rc = err < 0 ? -1 : 0;
-    for (int64_t j = 0; !rc && j < names.n; j++) {
+    int rc = ln.nomem ? -1 : err < 0 ? -2 : 0;
+    for (int64_t j = 0; !rc && j < ln.list.n; j++) {
         char path[1100];
         int64_t n;
         int integer;
-        if (join_path(group, names.v[j], path, sizeof path) && probe_1d(file, path, &n, &integer))
+        if (join_path(group, ln.list.v[j], path, sizeof path) && probe_1d(file, path, &n, &integer))
             rc = strlist_add(out, path, strlen(path));
     }
-    strlist_free(&names);
+    strlist_free(&ln.list);
     return rc;
 }
 
@@ -2550,6 +2567,17 @@ static int frame_nomem(const char *path, char *msg)
     return strata__fail(msg, STRATA_E_NOMEM, "out of memory listing the columns of '%s'", path);
 }
 
+/* fixed_columns() or group_columns() gave -2 (-1: out of memory). */
+static int frame_unlisted(int rc, const char *table, const char *path, char *msg)
+{
+    if (rc == -1)
+        return frame_nomem(path, msg);
+    return strata__fail(msg, STRATA_E_IO_FORMAT,
+                        "cannot list the columns of '%s' in '%s': their names are not strings "
+                        "(pandas: give the frame string column labels before to_hdf) or the "
+                        "group is damaged", table, path);
+}
+
 /* Decide the layout, the feature columns and the key of a read. */
 static int plan_frame(colset *cs, const char *table, const char *const *columns, int64_t d,
                       const char *key, frame_plan *p, char *msg)
@@ -2579,10 +2607,11 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
         int is_col;
         if (p->layout == LAYOUT_FIXED) {
             strlist cols = {0}, numeric = {0};
-            if (fixed_columns(file, p->table, &cols, &numeric) < 0) {
+            const int listed = fixed_columns(file, p->table, &cols, &numeric);
+            if (listed < 0) {
                 strlist_free(&cols); /* what the blocks before the failing one added */
                 strlist_free(&numeric);
-                return frame_nomem(cs->path, msg);
+                return frame_unlisted(listed, p->table, cs->path, msg);
             }
             is_col = strlist_find(key ? &cols : &numeric, want) >= 0;
             strlist_free(&cols);
@@ -2695,11 +2724,12 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
             continue;
         }
         const char *name = is_series && series[0] ? series : by_name ? c : base_name(c);
-        rc = strlist_add(&p->paths, c, strlen(c)) || strlist_add(&p->names, name, strlen(name));
+        rc = strlist_add(&p->paths, c, strlen(c)) || strlist_add(&p->names, name, strlen(name))
+                 ? -1 : 0;
     }
     strlist_free(&found);
     if (rc)
-        return frame_nomem(cs->path, msg);
+        return frame_unlisted(rc, p->table, cs->path, msg);
     if (p->paths.n == 0)
         return strata__fail(msg, STRATA_E_IO_TYPE, "'%s' in '%s' has no numeric column%s",
                             p->table, cs->path,
@@ -3120,7 +3150,13 @@ static int matrix_names(const source *s, strlist *names, char *msg)
     for (int a = 0; a < 2 && !names->n; a++) {
         if (H5Aexists(s->dset, ATTRS[a]) <= 0)
             continue;
-        if (read_strings(s->dset, ATTRS[a], s->d, names) < 0 || names->n != s->d) {
+        const int rc = read_strings(s->dset, ATTRS[a], s->d, names);
+        if (rc == -1) {
+            strlist_free(names);
+            return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading attribute '%s' of "
+                                "'%s' in '%s'", ATTRS[a], s->dataset, s->path);
+        }
+        if (rc < 0 || names->n != s->d) {
             strlist_free(names);
             return strata__fail(msg, STRATA_E_IO_TYPE,
                                 "attribute '%s' of '%s' in '%s' must hold %lld strings (one name "

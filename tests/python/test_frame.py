@@ -290,6 +290,22 @@ def test_pandas_multiindex_levels_are_no_features(tmp_path, data, fmt):
 
 
 @needs_tables
+@pytest.mark.parametrize("fmt", ["fixed", "table"])
+def test_pandas_frame_with_number_labels(tmp_path, data, fmt):
+    """Column labels pandas stored as numbers cannot name features: said so
+    (fixed said "out of memory listing the columns", table "no numeric
+    column"). Strings that look like numbers are names."""
+    path = tmp_path / "n.h5"
+    data[NAMES].set_axis([0, 1, 2], axis=1).to_hdf(path, key="c", format=fmt)
+    with pytest.raises(FileError, match="names are not strings"):
+        strata.read_frame(path, table="/c")
+    data[NAMES].set_axis(["0", "1", "2"], axis=1).to_hdf(path, key="s", format=fmt)
+    got = strata.read_frame(path, table="/s")
+    assert list(got.columns) == ["0", "1", "2"]
+    np.testing.assert_array_equal(got.to_numpy(), data[NAMES].to_numpy(np.float64))
+
+
+@needs_tables
 def test_pandas_fixed_series(tmp_path, data):
     """A Series written with format="fixed" is a group of "index" and
     "values": the values are the feature, named as the Series; the index is
