@@ -11,11 +11,13 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "gen.h"
 #include "tiers.h"
 
 static const char HELP[] =
     "usage: strata demo [-o DIR] [--n N] [--k K | --k KMIN:KMAX] [--seed S] [--threads T]\n"
+    "                   [--progress MODE] [--quiet]\n"
     "\n"
     "Generate a synthetic customer base (recency, frequency, spend, basket,\n"
     "tenure, web and discount shares, drawn around five hidden tiers), turn it\n"
@@ -38,9 +40,14 @@ static const char HELP[] =
     "  --k K          clusters (default 5), or KMIN:KMAX for the sweep to choose\n"
     "  --seed S       seed of the data and of k-means, >= 0 (default 42)\n"
     "  --threads T    worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
+    CLI_PROGRESS_HELP
     "  -h, --help     show this help\n"
     "\n"
-    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 an output file exists in DIR\n";
+    "Progress: writing the log (step \"write\", done of total customers, as strata\n"
+    "gen transactions), then the steps of strata tiers.\n"
+    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 an output file exists in DIR;\n"
+    "Ctrl-C (SIGINT) or SIGTERM cancels: the file being written is not left behind,\n"
+    "the command ends by the signal (status 130 or 143 in a shell)\n";
 
 typedef struct options {
     const char *dir, *k;
@@ -57,6 +64,7 @@ static int parse(int argc, char **argv, options *o)
                                           {"seed", required_argument, NULL, OPT_SEED},
                                           {"threads", required_argument, NULL, OPT_THREADS},
                                           {"help", no_argument, NULL, 'h'},
+                                          CLI_PROGRESS_OPTIONS,
                                           {NULL, 0, NULL, 0}};
     *o = (options){.n = 1000000, .k_min = 5, .k_max = 5, .seed = 42};
     int c, rc = CLI_OK;
@@ -69,7 +77,9 @@ static int parse(int argc, char **argv, options *o)
         case OPT_K: rc = cli_parse_k("--k", optarg, 0, &o->k_min, &o->k_max); break;
         case OPT_SEED: rc = cli_parse_int("--seed", optarg, 0, &o->seed); break;
         case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &o->threads); break;
-        default: rc = cli_bad_option("demo", c, argv);
+        default:
+            if (!cli_progress_option(c, optarg, &rc))
+                rc = cli_bad_option("demo", c, argv);
         }
     }
     if (!rc && !o->help && optind < argc)
@@ -120,7 +130,15 @@ static int run(const options *o, const char *dir, const char *log_path, const ch
                      .layout = GEN_COLUMNS, .name = "tx", .block_rows = 65536,
                      .source = "strata demo: synthetic transactions"};
     int64_t rows = 0, bytes = 0, today = GEN_TODAY;
+    /* the log's write does not poll: a signal ends the program at once, its
+     * temporary file removed (cli.c); strata tiers polls again */
+    cli_progress_begin("demo");
+    cli_writing(1);
+    g.progress = gen_show_write;
     int rc = gen_transactions(&g, &rows, &bytes);
+    if (!rc)
+        cli_progress_note(STRATA_STEP_WRITE, o->n, o->n);
+    cli_progress_end();
     if (rc)
         return rc;
     printf("strata demo: %lld synthetic customers (seed %lld), %lld transactions made and "

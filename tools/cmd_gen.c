@@ -5,17 +5,19 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "cli_progress.h"
 #include "gen.h"
 
 static const char HELP[] =
-    "usage: strata gen customers     -o OUT.h5 --n N [--layout matrix|columns|compound|pandas]\n"
+    "usage: strata gen customers     -o OUT.h5 --n N\n"
+    "                                [--layout matrix|columns|compound|pandas|pandas-table]\n"
     "                                [--dataset NAME] [--seed S] [--chunk-rows R] [--force]\n"
     "       strata gen blobs         -o OUT.h5 --n N [--d D] [--k K] [--kind gaussian|customer]\n"
     "                                [--dtype float32|float64] [--dataset NAME] [--seed S]\n"
     "                                [--chunk-rows R] [--force]\n"
     "       strata gen transactions  -o OUT.h5 --customers C [--n N]\n"
-    "                                [--layout columns|compound] [--dataset NAME] [--seed S]\n"
-    "                                [--chunk-rows R] [--force]\n"
+    "                                [--layout columns|compound|pandas|pandas-table]\n"
+    "                                [--dataset NAME] [--seed S] [--chunk-rows R] [--force]\n"
     "\n"
     "Write synthetic data of any size to a new HDF5 file, streamed in blocks (memory\n"
     "stays small whatever N). The same seed gives the same data.\n"
@@ -35,6 +37,9 @@ static const char HELP[] =
     "                            by customer_id (default NAME: customers):\n"
     "                            pandas.read_hdf(\"OUT.h5\", \"customers\");\n"
     "                            strata kmeans OUT.h5 --table /customers\n"
+    "                  pandas-table  the same frame as to_hdf(format=\"table\",\n"
+    "                            data_columns=True) writes it: the table /NAME/table\n"
+    "                            (the index a field \"index\"); read the same ways\n"
     "  blobs         an N x D matrix /NAME (default NAME: x) for k-means, and /group\n"
     "                (int32, each row's hidden group): K Gaussian blobs of unit\n"
     "                spread (--kind gaussian), or K customer-like groups, log-normally\n"
@@ -48,6 +53,12 @@ static const char HELP[] =
     "                            --time /tx/day --amount /tx/amount\n"
     "                  compound  /NAME records: strata rfm OUT.h5 --table /tx\n"
     "                            --customer customer_id --time day --amount amount\n"
+    "                  pandas, pandas-table  /NAME, a pandas frame of the three columns\n"
+    "                            and a row-number index, as to_hdf(format=\"fixed\") or\n"
+    "                            (format=\"table\", data_columns=True) writes it:\n"
+    "                            pandas.read_hdf(\"OUT.h5\", \"tx\"); strata rfm OUT.h5\n"
+    "                            --table /tx --customer customer_id --time day\n"
+    "                            --amount amount\n"
     "\n"
     "options:\n"
     "  -o OUT.h5      the new file (required)\n"
@@ -63,29 +74,34 @@ static const char HELP[] =
     "  --chunk-rows R rows per HDF5 chunk of every per-row dataset (default: about\n"
     "                 1 MiB a chunk); the data do not depend on it\n"
     "  --force        replace OUT.h5 if it exists\n"
-    "  --quiet        print nothing but errors\n"
+    CLI_PROGRESS_HELP
     "  -h, --help     show this help\n"
     "\n"
+    "Progress: the step \"write\", done of total rows (transactions: customers),\n"
+    "reported before each block, then total of total once OUT.h5 is in place.\n"
     "Prints one line: rows, bytes, seconds (nothing with --quiet).\n"
-    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force)\n";
+    "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force);\n"
+    "Ctrl-C (SIGINT) or SIGTERM stops it at once: nothing is written, the command ends\n"
+    "by the signal (status 130 or 143 in a shell)\n";
 
 enum { KIND_CUSTOMERS, KIND_BLOBS, KIND_TRANSACTIONS };
 
 enum { OPT_N = 256, OPT_CUSTOMERS, OPT_D, OPT_K, OPT_KIND, OPT_DTYPE, OPT_LAYOUT, OPT_DATASET,
-       OPT_SEED, OPT_FORCE, OPT_BLOCK, OPT_CHUNK, OPT_QUIET };
+       OPT_SEED, OPT_FORCE, OPT_BLOCK, OPT_CHUNK };
 
 static int parse_layout(int kind, const char *text, int *layout)
 {
-    static const char *const NAMES[] = {"matrix", "columns", "compound", "pandas"};
-    for (int l = 0; l < 4; l++)
-        if (!strcmp(text, NAMES[l]) &&
-            !(kind == KIND_TRANSACTIONS && (l == GEN_MATRIX || l == GEN_PANDAS))) {
+    static const char *const NAMES[] = {"matrix", "columns", "compound", "pandas",
+                                        "pandas-table"};
+    for (int l = 0; l < 5; l++)
+        if (!strcmp(text, NAMES[l]) && !(kind == KIND_TRANSACTIONS && l == GEN_MATRIX)) {
             *layout = l;
             return CLI_OK;
         }
     return cli_error(CLI_USAGE, "--layout must be %s, got '%s'",
-                     kind == KIND_TRANSACTIONS ? "columns or compound"
-                                               : "matrix, columns, compound or pandas", text);
+                     kind == KIND_TRANSACTIONS ? "columns, compound, pandas or pandas-table"
+                                               : "matrix, columns, compound, pandas or "
+                                                 "pandas-table", text);
 }
 
 static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
@@ -99,8 +115,7 @@ static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
         {"seed", required_argument, NULL, OPT_SEED}, {"force", no_argument, NULL, OPT_FORCE},
         {"block-rows", required_argument, NULL, OPT_BLOCK},
         {"chunk-rows", required_argument, NULL, OPT_CHUNK}, {"help", no_argument, NULL, 'h'},
-        {"quiet", no_argument, NULL, OPT_QUIET},
-        {NULL, 0, NULL, 0}};
+        CLI_PROGRESS_OPTIONS, {NULL, 0, NULL, 0}};
     const char *layout = NULL, *kind_text = NULL, *dtype = NULL;
     int c, rc = CLI_OK, has_n = 0;
     opterr = 0;
@@ -121,8 +136,9 @@ static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
         case OPT_FORCE: g->force = 1; break;
         case OPT_BLOCK: rc = cli_parse_int("--block-rows", optarg, 1, &g->block_rows); break;
         case OPT_CHUNK: rc = cli_parse_int("--chunk-rows", optarg, 1, &g->chunk_rows); break;
-        case OPT_QUIET: g->quiet = 1; break;
-        default: rc = cli_bad_option("gen", c, argv);
+        default:
+            if (!cli_progress_option(c, optarg, &rc))
+                rc = cli_bad_option("gen", c, argv);
         }
     }
     if (rc || *help)
@@ -238,16 +254,25 @@ static int gen_command(int argc, char **argv, const char *command)
                              : 8.0 * (double)(g.n >= 0 ? g.n : g.customers);
     if ((rc = check_space(g.output, least)))
         return rc;
+    /* The generators do not poll: a signal ends the program at once, its
+     * temporary file removed (cli.c), as in any write. */
+    cli_progress_begin("gen");
+    cli_writing(1);
+    g.progress = gen_show_write;
     double t0 = cli_now();
     int64_t rows = g.n, bytes = 0;
     rc = kind == KIND_CUSTOMERS ? gen_customers(&g, &bytes)
          : kind == KIND_BLOBS   ? gen_blobs(&g, &bytes)
                                 : gen_transactions(&g, &rows, &bytes);
+    if (!rc) {
+        const int64_t total = kind == KIND_TRANSACTIONS ? g.customers : g.n;
+        cli_progress_note(STRATA_STEP_WRITE, total, total);
+    }
+    cli_progress_end();
     if (rc)
         return rc;
     double s = cli_now() - t0;
-    if (!g.quiet)
-        printf("strata gen %s: %lld rows, %lld bytes, %.2f s (%.3g rows/s, %.1f MB/s) -> %s\n",
+    printf("strata gen %s: %lld rows, %lld bytes, %.2f s (%.3g rows/s, %.1f MB/s) -> %s\n",
            KINDS[kind], (long long)rows, (long long)bytes, s, s > 0 ? (double)rows / s : 0.0,
            s > 0 ? (double)bytes / s / 1e6 : 0.0, g.output);
     return CLI_OK;

@@ -1,11 +1,13 @@
 /* The generators of `strata gen` and `strata demo` (gen.h), written through
  * the streamed writer of include/strata.h in blocks. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_progress.h"
 #include "gen.h"
 #include "synth.h"
 
@@ -65,49 +67,188 @@ static int64_t chunk_rows(const gen_options *g, int64_t n, int64_t row_bytes)
     return rows > 0 ? rows : 1;
 }
 
+void gen_show_write(int64_t done, int64_t total)
+{
+    (void)cli_progress_step(NULL, STRATA_STEP_WRITE, 0, done, total, NAN);
+}
+
+static void report(const gen_options *g, int64_t done, int64_t total)
+{
+    if (g->progress && done < total)
+        g->progress(done, total);
+}
+
 static void *alloc_or_null(int64_t n, size_t size)
 {
     return malloc((size_t)(n > 0 ? n : 1) * size);
 }
 
-/* ---- customers -------------------------------------------------------------- */
+/* ---- pandas layouts ---------------------------------------------------------- */
+
+/* Columns of one dtype: a block of a pandas frame. */
+typedef struct pd_block {
+    const char *const *names;
+    int n, dtype; /* STRATA_INT64, STRATA_FLOAT32 or STRATA_FLOAT64 */
+} pd_block;
+
+static const char *dtype_name(int dtype)
+{
+    return dtype == STRATA_INT64 ? "int64" : dtype == STRATA_FLOAT32 ? "float32" : "float64";
+}
+
+static int dtype_size(int dtype)
+{
+    return dtype == STRATA_FLOAT32 ? 4 : 8;
+}
 
 /* pandas' to_hdf(format="fixed") frame as pandas 1.x writes it through
  * PyTables, in the parts pandas.read_hdf needs: a group with string
  * attributes (UTF-8: pandas takes PyTables' bytes for the encoding only in
- * files PyTables made), axis0 (the column names), axis1 (the index:
- * customer_id, named in a fixed-length attribute as lib/io's reader expects)
- * and one block of float32 columns (block0_items; block0_values stored
- * "transposed", i.e. n x 7). ids[0] gets axis1, ids[1] the values. */
-static void put_pandas_frame(out *o, const gen_options *g, int *ids)
+ * files PyTables made), axis0 (the column names), axis1 (the index, named
+ * index_name in a fixed-length attribute as lib/io's reader expects, or
+ * unnamed: a pickled None) and a block of columns per dtype (blockB_items;
+ * blockB_values stored "transposed", i.e. n x its columns). ids[0] gets
+ * axis1, ids[1 + B] block B's values. `rows`: the rows expected (chunks). */
+static void put_pandas_frame(out *o, const gen_options *g, int64_t rows, const char *index_name,
+                             const pd_block *blocks, int nblocks, int *ids)
 {
-    char name[600], group[600];
+    char name[600], group[600], item[64];
     path_of(group, sizeof group, g->name, NULL);
     static const char *const KIND_STRING[1] = {"string"}, *const KIND_INT[1] = {"integer"},
-                             *const KEY[1] = {"customer_id"};
+                             *const NONE[1] = {"N."};
+    const char *columns[16];
+    int ncols = 0;
+    for (int b = 0; b < nblocks; b++)
+        for (int j = 0; j < blocks[b].n && ncols < 16; j++)
+            columns[ncols++] = blocks[b].names[j];
     put(o, strata_writer_fixed_strings(o->w, path_of(name, sizeof name, g->name, "axis0"), NULL,
-                                       synth_feature_names, SYNTH_FEATURES));
+                                       columns, ncols));
     put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_STRING, 1));
     put(o, strata_writer_dataset(o->w, path_of(name, sizeof name, g->name, "axis1"), STRATA_INT64,
-                                 0, chunk_rows(g, g->n, 8), &ids[0]));
+                                 0, chunk_rows(g, rows, 8), &ids[0]));
     put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_INT, 1));
-    put(o, strata_writer_fixed_strings(o->w, name, "name", KEY, 1));
-    put(o, strata_writer_fixed_strings(o->w, path_of(name, sizeof name, g->name, "block0_items"),
-                                       NULL, synth_feature_names, SYNTH_FEATURES));
-    put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_STRING, 1));
-    put(o, strata_writer_dataset(o->w, path_of(name, sizeof name, g->name, "block0_values"),
-                                 STRATA_FLOAT32, SYNTH_FEATURES,
-                                 chunk_rows(g, g->n, 4 * SYNTH_FEATURES), &ids[1]));
-    put(o, strata_writer_attr_int(o->w, name, "transposed", 1));
+    put(o, strata_writer_fixed_strings(o->w, name, "name", index_name ? &index_name : NONE, 1));
+    for (int b = 0; b < nblocks; b++) {
+        snprintf(item, sizeof item, "block%d_items", b);
+        put(o, strata_writer_fixed_strings(o->w, path_of(name, sizeof name, g->name, item), NULL,
+                                           blocks[b].names, blocks[b].n));
+        put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_STRING, 1));
+        snprintf(item, sizeof item, "block%d_values", b);
+        put(o, strata_writer_dataset(o->w, path_of(name, sizeof name, g->name, item),
+                                     blocks[b].dtype, blocks[b].n,
+                                     chunk_rows(g, rows, blocks[b].n * dtype_size(blocks[b].dtype)),
+                                     &ids[1 + b]));
+        put(o, strata_writer_attr_int(o->w, name, "transposed", 1));
+        snprintf(item, sizeof item, "block%d_items_variety", b);
+        put(o, strata_writer_attr_string(o->w, group, item, "regular"));
+    }
     static const char *const ATTRS[][2] = {
         {"pandas_type", "frame"}, {"pandas_version", "0.15.2"}, {"encoding", "UTF-8"},
-        {"errors", "strict"}, {"axis0_variety", "regular"}, {"axis1_variety", "regular"},
-        {"block0_items_variety", "regular"}};
+        {"errors", "strict"}, {"axis0_variety", "regular"}, {"axis1_variety", "regular"}};
     for (size_t a = 0; a < sizeof ATTRS / sizeof ATTRS[0]; a++)
         put(o, strata_writer_attr_string(o->w, group, ATTRS[a][0], ATTRS[a][1]));
     put(o, strata_writer_attr_int(o->w, group, "ndim", 2));
-    put(o, strata_writer_attr_int(o->w, group, "nblocks", 1));
+    put(o, strata_writer_attr_int(o->w, group, "nblocks", nblocks));
 }
+
+/* Text appended to a pickle under construction (a fixed buffer: names are
+ * the generators' own, short and plain ASCII). */
+typedef struct pickle {
+    char s[2048];
+    size_t len;
+    int memo; /* pandas' (Python's) memo numbers: "p<memo>" after each object */
+} pickle;
+
+static void pk(pickle *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pk(pickle *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = p->len < sizeof p->s ? vsnprintf(p->s + p->len, sizeof p->s - p->len, fmt, ap) : 0;
+    va_end(ap);
+    p->len += k > 0 ? (size_t)k : 0;
+}
+
+/* The items of a list of strings: "Vname\np<memo>\n", "aVname\n..." after the first. */
+static void pk_names(pickle *p, const char *const *names, int n)
+{
+    for (int j = 0; j < n; j++)
+        pk(p, "%sV%s\np%d\n", j ? "a" : "", names[j], p->memo++);
+}
+
+/* ['a', 'b']: "(lp0\nVa\np1\naVb\np2\na." */
+static const char *pk_list(pickle *p, const char *const *names, int n)
+{
+    *p = (pickle){.memo = 1};
+    pk(p, "(lp0\n");
+    pk_names(p, names, n);
+    pk(p, "a.");
+    return p->s;
+}
+
+/* pandas' to_hdf(format="table", data_columns=True) frame: the table
+ * /NAME/table of the fields "index" (int64: index_name's values, or row
+ * numbers when index_name is NULL) and one per column, with the attributes
+ * pandas reads (pickled as pandas 1.x writes them; PyTables' own attributes
+ * are not needed). *id gets the table. */
+static void put_pandas_table(out *o, const gen_options *g, int64_t rows, const char *index_name,
+                             const char *const *names, const int *dtypes, int n, int *id)
+{
+    char group[600], table[600], attr[96];
+    path_of(group, sizeof group, g->name, NULL);
+    path_of(table, sizeof table, g->name, "table");
+    const char *fields[16] = {"index"};
+    int types[16] = {STRATA_INT64}, width = 8;
+    for (int j = 0; j < n && j < 15; j++) {
+        fields[1 + j] = names[j];
+        types[1 + j] = dtypes[j];
+        width += dtype_size(dtypes[j]);
+    }
+    put(o, strata_writer_table(o->w, table, n + 1, fields, types, chunk_rows(g, rows, width), id));
+    pickle p;
+    const char *one[1];
+    put(o, strata_writer_fixed_strings(o->w, table, "index_kind", (one[0] = "integer", one), 1));
+    for (int j = 0; j < n; j++) {
+        snprintf(attr, sizeof attr, "%s_dtype", names[j]);
+        put(o, strata_writer_fixed_strings(o->w, table, attr, (one[0] = dtype_name(dtypes[j]), one), 1));
+        snprintf(attr, sizeof attr, "%s_kind", names[j]);
+        put(o, strata_writer_fixed_strings(o->w, table, attr, (one[0] = pk_list(&p, &names[j], 1), one), 1));
+        snprintf(attr, sizeof attr, "%s_meta", names[j]);
+        put(o, strata_writer_fixed_strings(o->w, table, attr, (one[0] = "N.", one), 1));
+    }
+    static const char *const ATTRS[][2] = {
+        {"pandas_type", "frame_table"}, {"pandas_version", "0.15.2"},
+        {"table_type", "appendable_frame"}, {"encoding", "UTF-8"}, {"errors", "strict"},
+        {"nan_rep", "nan"}, {"index_cols", "(lp0\n(I0\nVindex\np1\ntp2\na."}};
+    for (size_t a = 0; a < sizeof ATTRS / sizeof ATTRS[0]; a++)
+        put(o, strata_writer_fixed_strings(o->w, group, ATTRS[a][0], &ATTRS[a][1], 1));
+    put(o, strata_writer_attr_int(o->w, group, "levels", 1));
+    put(o, strata_writer_fixed_strings(o->w, group, "data_columns", (one[0] = pk_list(&p, names, n), one), 1));
+    put(o, strata_writer_fixed_strings(o->w, group, "values_cols", one, 1));
+    /* [(1, [names])] */
+    p = (pickle){.memo = 2};
+    pk(&p, "(lp0\n(I1\n(lp1\n");
+    pk_names(&p, names, n);
+    pk(&p, "atp%d\na.", p.memo);
+    put(o, strata_writer_fixed_strings(o->w, group, "non_index_axes", (one[0] = p.s, one), 1));
+    /* {1: {'names': [None], 'type': 'Index'}, 'index': {['index_name': NAME]}, COL: {}, ...} */
+    p = (pickle){.memo = 8};
+    pk(&p, "(dp0\nI1\n(dp1\nVnames\np2\n(lp3\nNasVtype\np4\nVIndex\np5\nssVindex\np6\n(dp7\n");
+    if (index_name) {
+        pk(&p, "Vindex_name\np%d\n", p.memo++);
+        pk(&p, "V%s\np%d\ns", index_name, p.memo++);
+    }
+    pk(&p, "s");
+    for (int j = 0; j < n; j++) {
+        pk(&p, "V%s\np%d\n", names[j], p.memo);
+        pk(&p, "(dp%d\ns", p.memo + 1);
+        p.memo += 2;
+    }
+    pk(&p, ".");
+    put(o, strata_writer_fixed_strings(o->w, group, "info", (one[0] = p.s, one), 1));
+}
+
+/* ---- customers -------------------------------------------------------------- */
 
 int gen_customers(const gen_options *g, int64_t *bytes)
 {
@@ -142,7 +283,14 @@ int gen_customers(const gen_options *g, int64_t *bytes)
                                               STRATA_FLOAT32, 0, chunk_rows(g, g->n, 4),
                                               &ids[1 + j]));
         } else if (g->layout == GEN_PANDAS) {
-            put_pandas_frame(&o, g, ids);
+            const pd_block features = {synth_feature_names, SYNTH_FEATURES, STRATA_FLOAT32};
+            put_pandas_frame(&o, g, g->n, "customer_id", &features, 1, ids);
+        } else if (g->layout == GEN_PANDAS_TABLE) {
+            int types[SYNTH_FEATURES];
+            for (int j = 0; j < SYNTH_FEATURES; j++)
+                types[j] = STRATA_FLOAT32;
+            put_pandas_table(&o, g, g->n, "customer_id", synth_feature_names, types,
+                             SYNTH_FEATURES, &ids[0]);
         } else {
             const char *fields[SYNTH_FEATURES + 1] = {"customer_id"};
             int types[SYNTH_FEATURES + 1] = {STRATA_INT64};
@@ -161,6 +309,7 @@ int gen_customers(const gen_options *g, int64_t *bytes)
     synth_seed(&r, (uint64_t)g->seed);
     for (int64_t done = 0; !o.rc && done < g->n; done += b) {
         int64_t m = g->n - done < b ? g->n - done : b;
+        report(g, done, g->n);
         synth_next(&r, m, x, tier8);
         for (int64_t i = 0; i < m; i++) {
             id[i] = done + i + 1;
@@ -178,7 +327,7 @@ int gen_customers(const gen_options *g, int64_t *bytes)
         } else if (g->layout == GEN_PANDAS) {
             put(&o, strata_writer_append(o.w, ids[0], STRATA_INT64, id, m, 0));
             put(&o, strata_writer_append(o.w, ids[1], STRATA_FLOAT32, x, m, SYNTH_FEATURES));
-        } else {
+        } else { /* a table: compound, or pandas' (its index field: the id) */
             const void *cols[SYNTH_FEATURES + 1] = {id};
             for (int j = 0; j < SYNTH_FEATURES; j++)
                 cols[1 + j] = col + j * m;
@@ -292,6 +441,7 @@ int gen_blobs(const gen_options *g, int64_t *bytes)
     }
     for (int64_t done = 0; !o.rc && done < g->n; done += b) {
         int64_t m = g->n - done < b ? g->n - done : b;
+        report(g, done, g->n);
         blobs_rows(&bl, &r, g->customer_kind, m, x, group);
         if (xf)
             for (int64_t i = 0; i < m * g->d; i++)
@@ -408,8 +558,12 @@ int gen_transactions(const gen_options *g, int64_t *rows, int64_t *bytes)
     int64_t b = g->block_rows;
     int64_t *id = alloc_or_null(b, sizeof *id), *day = alloc_or_null(b, sizeof *day);
     double *amount = alloc_or_null(b, sizeof *amount);
-    if (!id || !day || !amount) {
-        free(id), free(day), free(amount);
+    /* pandas' layouts: the index (row numbers) and the int64 block (id, day) */
+    const int pandas = g->layout == GEN_PANDAS || g->layout == GEN_PANDAS_TABLE;
+    int64_t *row = pandas ? alloc_or_null(b, sizeof *row) : NULL;
+    int64_t *pair = g->layout == GEN_PANDAS ? alloc_or_null(2 * b, sizeof *pair) : NULL;
+    if (!id || !day || !amount || (pandas && !row) || (g->layout == GEN_PANDAS && !pair)) {
+        free(id), free(day), free(amount), free(row), free(pair);
         return cli_error(CLI_RUNTIME, "out of memory for a block of %lld rows", (long long)b);
     }
     txgen t;
@@ -422,26 +576,49 @@ int gen_transactions(const gen_options *g, int64_t *rows, int64_t *bytes)
     /* the rows implied by C customers: about 6 each */
     int64_t expect = g->n >= 0 ? g->n : g->customers * 8;
     if (!open_out(&o, g)) {
-        if (g->layout == GEN_COMPOUND)
+        if (g->layout == GEN_COMPOUND) {
             put(&o, strata_writer_table(o.w, path_of(name, sizeof name, g->name, NULL), 3, FIELDS,
                                         TYPES, chunk_rows(g, expect, 24), &ids[0]));
-        else
+        } else if (g->layout == GEN_PANDAS) {
+            const pd_block blocks[2] = {{FIELDS, 2, STRATA_INT64}, {FIELDS + 2, 1, STRATA_FLOAT64}};
+            put_pandas_frame(&o, g, expect, NULL, blocks, 2, ids);
+        } else if (g->layout == GEN_PANDAS_TABLE) {
+            put_pandas_table(&o, g, expect, NULL, FIELDS, TYPES, 3, &ids[0]);
+        } else
             for (int f = 0; f < 3; f++)
                 put(&o, strata_writer_dataset(o.w, path_of(name, sizeof name, g->name, FIELDS[f]),
                                               TYPES[f], 0, chunk_rows(g, expect, 8), &ids[f]));
         put(&o, strata_writer_attr_int(o.w, NULL, "reference_day", GEN_TODAY));
     }
     *rows = 0;
-    for (int64_t m; !o.rc && (m = tx_fill(&t, b, id, day, amount)) > 0; *rows += m) {
+    while (!o.rc) {
+        report(g, t.next, t.customers);
+        const int64_t m = tx_fill(&t, b, id, day, amount);
+        if (m <= 0)
+            break;
+        for (int64_t i = 0; pandas && i < m; i++)
+            row[i] = *rows + i;
         if (g->layout == GEN_COMPOUND) {
             const void *cols[3] = {id, day, amount};
             put(&o, strata_writer_append_table(o.w, ids[0], 3, cols, m));
+        } else if (g->layout == GEN_PANDAS_TABLE) {
+            const void *cols[4] = {row, id, day, amount};
+            put(&o, strata_writer_append_table(o.w, ids[0], 4, cols, m));
+        } else if (g->layout == GEN_PANDAS) {
+            for (int64_t i = 0; i < m; i++) {
+                pair[2 * i] = id[i];
+                pair[2 * i + 1] = day[i];
+            }
+            put(&o, strata_writer_append(o.w, ids[0], STRATA_INT64, row, m, 0));
+            put(&o, strata_writer_append(o.w, ids[1], STRATA_INT64, pair, m, 2));
+            put(&o, strata_writer_append(o.w, ids[2], STRATA_FLOAT64, amount, m, 1));
         } else {
             put(&o, strata_writer_append(o.w, ids[0], STRATA_INT64, id, m, 0));
             put(&o, strata_writer_append(o.w, ids[1], STRATA_INT64, day, m, 0));
             put(&o, strata_writer_append(o.w, ids[2], STRATA_FLOAT64, amount, m, 0));
         }
+        *rows += m;
     }
-    free(id), free(day), free(amount);
+    free(id), free(day), free(amount), free(row), free(pair);
     return close_out(&o, g->output, bytes);
 }

@@ -10,14 +10,16 @@
 
 #include "cli.h"
 
-enum { GEN_MATRIX, GEN_COLUMNS, GEN_COMPOUND, GEN_PANDAS };
+/* GEN_PANDAS: a frame of pandas' to_hdf(format="fixed"); GEN_PANDAS_TABLE:
+ * of to_hdf(format="table", data_columns=True). */
+enum { GEN_MATRIX, GEN_COLUMNS, GEN_COMPOUND, GEN_PANDAS, GEN_PANDAS_TABLE };
 
 /* The day the generated logs end on: the customers' recency counts back from it. */
 #define GEN_TODAY 20000
 
 typedef struct gen_options {
     const char *output;
-    int force, quiet;
+    int force;
     int64_t n;          /* rows (customers, blobs, transactions); -1: transactions implied */
     int64_t customers;  /* transactions: customers */
     int64_t d, k;       /* blobs */
@@ -30,7 +32,16 @@ typedef struct gen_options {
     int64_t chunk_rows; /* rows per HDF5 chunk of the row datasets; 0: about 1 MiB */
     const char *source; /* the root attribute "source" */
     const char *command; /* the root attribute "command": the command line, shell-quoted */
+    /* Called before each block with done of total units (customers, blobs:
+     * rows of n; transactions: customers drawn of o->customers), never with
+     * done = total (the caller reports that once the file is in place); may
+     * be NULL. */
+    void (*progress)(int64_t done, int64_t total);
 } gen_options;
+
+/* A gen_options.progress for the commands: the progress display's step
+ * WRITE (cli_progress.h). */
+void gen_show_write(int64_t done, int64_t total);
 
 /* n customers of synth.h: customer_id 1..n, the 7 features (float32) and
  * /tier (int32, the latent tier; attribute "names"). */

@@ -20,7 +20,7 @@ typedef struct tiers_options {
     const char *init;      /* NULL: k-means++; or a method name, or FILE.h5:/dataset */
     int64_t seed, n_init, max_iter, sample, threads;
     int64_t days[3];       /* lifecycle: new, active, lost days */
-    int force, quiet;
+    int force;
     /* the CLV step (--clv; implied by the feature clv and by --value clv) */
     int clv, has_clv_end;
     int64_t clv_end;       /* --calibration-end DAY; default: the run's reference day */
@@ -34,7 +34,7 @@ typedef struct tiers_options {
 /* The defaults of strata tiers (k 2..10 chosen by the sweep, 3 runs each). */
 void tiers_options_init(tiers_options *o);
 
-/* Run the pipeline and print its summary (unless quiet); the CLI exit code. */
+/* Run the pipeline and print its summary; the CLI exit code. */
 int tiers_run(const tiers_options *o);
 
 #endif

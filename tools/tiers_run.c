@@ -660,7 +660,7 @@ int tiers_run(const tiers_options *o)
         rc = write_all(o, &r);
     r.secs[4] = cli_now() - t;
     cli_progress_end();
-    if (!rc && !o->quiet)
+    if (!rc) /* to /dev/null with --quiet (cli_progress_begin) */
         print_summary(o, &r, cli_now() - t0);
     release(&r);
     return rc;

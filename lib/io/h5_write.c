@@ -587,11 +587,11 @@ typedef struct view_walk {
     writer *w;
     const char *group; /* "/" or "/rfm" */
     int64_t n;         /* rows of the group's customer_id; -1: none */
-    int depth, rc;
+    int depth;
     view_list *out;
 } view_walk;
 
-static int views_in(writer *w, const char *group, int depth, view_list *out);
+static void views_in(writer *w, const char *group, int depth, view_list *out);
 
 static herr_t view_link(hid_t g, const char *name, const H5L_info_t *info, void *data)
 {
@@ -605,8 +605,8 @@ static herr_t view_link(hid_t g, const char *name, const H5L_info_t *info, void 
         return 0;
     if (object_type(w->file, path) == H5I_GROUP) {
         if (v->depth < 8 && !(root && !strcmp(name, "pandas")))
-            v->rc = views_in(w, path, v->depth + 1, v->out);
-        return v->rc ? 1 : 0;
+            views_in(w, path, v->depth + 1, v->out);
+        return 0;
     }
     if (v->n < 0 || !strcmp(name, "customer_id") || column_rows(w->file, path, 1) != v->n)
         return 0;
@@ -619,20 +619,20 @@ static herr_t view_link(hid_t g, const char *name, const H5L_info_t *info, void 
     return 0;
 }
 
-/* group's per-row datasets, then its subgroups'. */
-static int views_in(writer *w, const char *group, int depth, view_list *out)
+/* group's per-row datasets, then its subgroups' (a group that cannot be
+ * read has none). */
+static void views_in(writer *w, const char *group, int depth, view_list *out)
 {
     char key[600];
     snprintf(key, sizeof key, "%s/customer_id", strcmp(group, "/") ? group : "");
     view_walk v = {w, group, H5Lexists(w->file, key, H5P_DEFAULT) > 0
-                                 ? column_rows(w->file, key, 0) : -1, depth, STRATA_OK, out};
+                                 ? column_rows(w->file, key, 0) : -1, depth, out};
     hid_t g = H5Gopen2(w->file, group, H5P_DEFAULT);
     if (g < 0)
-        return STRATA_OK;
+        return;
     hsize_t at = 0;
     H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &at, view_link, &v);
     H5Gclose(g);
-    return v.rc;
 }
 
 /* The view of dataset path, indexed by key. */
@@ -682,9 +682,10 @@ static int write_pandas_views(writer *w)
     if (H5Lexists(w->file, "/pandas", H5P_DEFAULT) != 0) /* written already, or a name taken */
         return STRATA_OK;
     view_list l = {0};
-    int rc = views_in(w, "/", 0, &l); /* count */
-    if (rc || !l.n)
-        return rc;
+    views_in(w, "/", 0, &l); /* count */
+    if (!l.n)
+        return STRATA_OK;
+    int rc = STRATA_OK;
     l.cap = l.n;
     l.path = strata__alloc((size_t)l.cap, sizeof *l.path);
     l.key = strata__alloc((size_t)l.cap, sizeof *l.key);
@@ -692,7 +693,7 @@ static int write_pandas_views(writer *w)
         rc = strata__fail(w->msg, STRATA_E_NOMEM, "out of memory writing '%s'", w->path);
     l.n = 0;
     if (!rc)
-        rc = views_in(w, "/", 0, &l);
+        views_in(w, "/", 0, &l);
     for (int i = 0; !rc && i < l.n && i < l.cap; i++)
         rc = write_view(w, l.path[i], l.key[i]);
     strata__free(l.path);

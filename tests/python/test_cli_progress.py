@@ -397,3 +397,82 @@ def test_signal_in_out_of_core_aggregation(log, tmp_path, sig):
     assert "error" not in err
     assert sum(l["step"] == "aggregate" for l in lines) >= 2
     assert not out.exists() and os.listdir(spill) == []
+
+
+def write_reports(lines, total):
+    """gen's reports: every one the step write, done from 0 up by blocks, then
+    total of total once the file is in place."""
+    assert lines and all(l["step"] == "write" and l["total"] == total for l in lines), lines
+    done = [l["done"] for l in lines]
+    assert done[0] == 0 and done[-1] == total and done == sorted(done)
+    assert len(set(done)) == len(done)
+    return done
+
+
+@pytest.mark.parametrize("what", ["blobs", "customers", "transactions"])
+def test_gen_json(tmp_path, what):
+    """strata gen reports its write (it printed nothing while it wrote, for
+    minutes on a file of hundreds of millions of rows)."""
+    size = ["--customers", 30_000] if what == "transactions" else ["--n", 30_000]
+    p = run("gen", what, "-o", tmp_path / "g.h5", *size, "--block-rows", 4096,
+            "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    assert "strata gen" in p.stdout
+    lines = json_lines(p.stderr)
+    check_monotone(lines)
+    done = write_reports(lines, 30_000)
+    if what != "transactions":  # a report before each block of rows
+        assert done[:-1] == list(range(0, 30_000, 4096))
+    else:  # customers drawn, a block of rows at a time (about 6 orders each)
+        assert 30 <= len(done) <= 80
+    with h5py.File(tmp_path / "g.h5", "r") as f:  # the file as without the option
+        q = run("gen", what, "-o", tmp_path / "q.h5", *size, "--quiet")
+        assert (q.returncode, q.stdout, q.stderr) == (0, "", "")
+        with h5py.File(tmp_path / "q.h5", "r") as g:
+            name = {"blobs": "x", "customers": "features", "transactions": "tx/amount"}[what]
+            np.testing.assert_array_equal(f[name][()], g[name][()])
+
+
+def test_gen_bar_on_a_terminal(tmp_path):
+    status, out, tty = run_on_pty(["gen", "blobs", "-o", tmp_path / "a.h5", "--n", 200_000,
+                                   "--block-rows", 8192])
+    assert status == 0 and "strata gen blobs" in out
+    assert "\r" in tty and "write" in tty and "%" in tty
+    assert tty.endswith("\r\x1b[K")
+    status, out, tty = run_on_pty(["gen", "blobs", "-o", tmp_path / "b.h5", "--n", 200_000,
+                                   "--progress", "none"])
+    assert status == 0 and tty == ""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_in_gen_writes_nothing(tmp_path, sig):
+    """A signal while gen writes ends it at once: the file it replaces
+    (--force) untouched, no temporary left, status by the signal."""
+    out = tmp_path / "g.h5"
+    p = run("gen", "blobs", "-o", out, "--n", 1000)
+    assert p.returncode == 0, p.stderr
+    before = out.read_bytes()
+    status, lines, err = signal_at(["gen", "blobs", "-o", out, "--n", 2_000_000, "--force",
+                                    "--block-rows", 8192], "write", 3, sig)
+    assert status == -sig, err
+    assert "error" not in err
+    assert lines[-1]["done"] < 2_000_000
+    assert out.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["g.h5"]
+
+
+def test_demo_json_and_quiet(tmp_path):
+    """strata demo takes --progress and --quiet: the log's write, then the
+    steps of strata tiers."""
+    p = run("demo", "-o", tmp_path / "a", "--n", 3000, "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    lines = json_lines(p.stderr)
+    steps = [l["step"] for l in lines]
+    first_other = next(i for i, s in enumerate(steps) if s != "write")
+    write_reports(lines[:first_other], 3000)
+    assert {"read", "aggregate", "iterate"} <= set(steps[first_other:])
+    assert steps[-1] == "write" and lines[-1]["done"] == lines[-1]["total"] == 1
+    assert "tiers.h5" in p.stdout
+    q = run("demo", "-o", tmp_path / "b", "--n", 3000, "--quiet")
+    assert (q.returncode, q.stdout, q.stderr) == (0, "", "")
+    assert (tmp_path / "b" / "tiers.h5").exists()
