@@ -12,6 +12,7 @@
  * One thread, so the Nth allocation is the same one every time. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <hdf5.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -771,6 +772,59 @@ static void frame_table_ok(void)
                 ASSERT_TRUE(strata_frame_data(frame)[i * d + j] == (double)code[i]);
 }
 
+/* The RFM result file with links added: soft, external, and a soft link
+ * whose target is longer than any fixed buffer (2,150 bytes). */
+static strata_h5_catalog *catalog;
+static char long_target[2500];
+
+static void catalog_file(void)
+{
+    frame_file();
+    hid_t f = H5Fopen(path_of("tx.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_TRUE(f >= 0);
+    long_target[0] = '\0';
+    for (int i = 0; i < 250; i++)
+        snprintf(long_target + strlen(long_target), sizeof long_target - strlen(long_target),
+                 "/level%02d", i);
+    ASSERT_TRUE(H5Lcreate_soft("/customer_id", f, "soft", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    ASSERT_TRUE(H5Lcreate_soft(long_target, f, "long", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    ASSERT_TRUE(H5Lcreate_external("far.h5", "/y", f, "ext", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+}
+
+static int call_catalog(void)
+{
+    return strata_h5_catalog_open(&catalog, path_of("tx.h5"));
+}
+
+static void catalog_none(void) { ASSERT_TRUE(catalog == NULL); }
+
+static void catalog_ok(void)
+{
+    int seen = 0;
+    char want[2600];
+    snprintf(want, sizeof want, "soft link to %s", long_target);
+    for (int64_t i = 0; i < strata_h5_catalog_count(catalog); i++) {
+        const char *p = strata_h5_catalog_path(catalog, i), *t = strata_h5_catalog_type(catalog, i);
+        if (!strcmp(p, "/long"))
+            seen += !strcmp(t, want);
+        else if (!strcmp(p, "/ext"))
+            seen += !strcmp(t, "external link to far.h5:/y");
+        else if (!strcmp(p, "/soft"))
+            seen += !strcmp(t, "soft link to /customer_id");
+        else if (!strcmp(p, "/"))
+            seen += strata_h5_catalog_use(catalog, i) == STRATA_H5_USE_TABLE;
+    }
+    ASSERT_TRUE(seen == 4);
+}
+
+static void catalog_free(void)
+{
+    strata_h5_catalog_free(catalog);
+    catalog = NULL;
+    frame_file_free();
+}
+
 static int call_frame_arrays(void)
 {
     return strata_frame_from_arrays(&frame, &X64[0][0], N, D, 0, FNAMES, OLD_ID, NULL);
@@ -910,6 +964,8 @@ static void test_model_calls(void)
         {"frame_read_table (group)", frame_file, call_frame_table, frame_none, frame_table_ok,
          frame_file_free},
         {"frame_from_arrays", nothing, call_frame_arrays, frame_none, frame_arrays_ok, model_free},
+        {"h5_catalog_open (links, a long target)", catalog_file, call_catalog, catalog_none,
+         catalog_ok, catalog_free},
         {"kmeans_sweep", km_fitted, call_sweep, km_unchanged, sweep_ok, km_free},
         {"cluster_metrics", metrics_ref, call_metrics, nothing, metrics_ok, nothing},
         {"out_open + columns + model + commit", model_fitted, call_out, out_failed, out_ok,

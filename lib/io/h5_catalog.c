@@ -434,23 +434,34 @@ static herr_t one_link(hid_t group, const char *name, const H5L_info_t *info, vo
         return 0; /* a name too long to follow: skipped */
     if (info->type != H5L_TYPE_HARD) {
         strata__h5_object *o = new_object(w, path, STRATA_H5_OTHER);
-        /* where it points (not followed: it may dangle, or leave the file) */
-        char val[1100], text[1200];
+        /* where it points (not followed: it may dangle, or leave the file);
+         * a target of any length up to 64 KiB (HDF5 paths have no limit) */
+        const size_t vs = info->u.val_size;
+        char *val = vs > 0 && vs <= 65536 ? strata__alloc(1, vs + 1) : NULL;
+        char *text = strata__alloc(1, vs + 64);
+        if (!text || (vs > 0 && vs <= 65536 && !val)) {
+            strata__free(val);
+            strata__free(text);
+            w->rc = STRATA_E_NOMEM;
+            return 1;
+        }
         const char *ext_file = NULL, *ext_path = NULL;
         unsigned flags;
-        const int got = info->u.val_size < sizeof val &&
-                        H5Lget_val(group, name, val, sizeof val, H5P_DEFAULT) >= 0;
+        const int got = val && H5Lget_val(group, name, val, vs, H5P_DEFAULT) >= 0;
+        if (got)
+            val[vs] = '\0';
         if (info->type == H5L_TYPE_SOFT)
-            snprintf(text, sizeof text, got ? "soft link to %.*s" : "soft link",
-                     (int)info->u.val_size, val);
+            snprintf(text, vs + 64, got ? "soft link to %s" : "soft link", val);
         else if (info->type == H5L_TYPE_EXTERNAL && got &&
-                 H5Lunpack_elink_val(val, info->u.val_size, &flags, &ext_file, &ext_path) >= 0)
-            snprintf(text, sizeof text, "external link to %s:%s", ext_file, ext_path);
+                 H5Lunpack_elink_val(val, vs, &flags, &ext_file, &ext_path) >= 0)
+            snprintf(text, vs + 64, "external link to %s:%s", ext_file, ext_path);
         else
-            snprintf(text, sizeof text, "%s link",
+            snprintf(text, vs + 64, "%s link",
                      info->type == H5L_TYPE_EXTERNAL ? "external" : "user-defined");
+        strata__free(val);
         if (o && set_text(&o->type, text))
             w->rc = STRATA_E_NOMEM;
+        strata__free(text);
         return w->rc || w->c->truncated ? 1 : 0;
     }
     visit(ch->file, path, ch->depth + 1, w);
@@ -584,13 +595,37 @@ static int pytables_empty(const strata__h5_object *o)
     return shape && value_type;
 }
 
+/* pandas' categories of a categorical column X of the frame P (to_hdf
+ * format="table"): the Series P/meta/X/meta, whose table is no customer
+ * table (its rows are the categories). c->obj[0..i) holds P. */
+static int pandas_categories(strata__h5_catalog *c, int64_t i)
+{
+    static const char SUFFIX[] = "/meta/table";
+    char frame[1100];
+    const char *path = c->obj[i].path;
+    const size_t len = strlen(path), sl = sizeof SUFFIX - 1;
+    if (len <= sl || len >= sizeof frame || strcmp(path + len - sl, SUFFIX) != 0)
+        return 0;
+    memcpy(frame, path, len - sl);
+    frame[len - sl] = '\0'; /* P/meta/X */
+    char *slash = strrchr(frame, '/');
+    if (!slash || slash - frame < 5 || strncmp(slash - 5, "/meta", 5) != 0)
+        return 0;
+    slash[-5] = '\0'; /* P */
+    const strata__h5_object *p = find(c, 0, i, frame[0] ? frame : "/");
+    for (int64_t j = 0; p && j < p->nattrs; j++)
+        if (!strcmp(p->attr_names[j], "pandas_type"))
+            return 1;
+    return 0;
+}
+
 /* Tables planned at most (each plan opens the file again). */
 enum { MAX_PLANS = 1000 };
 
 /* Which reader takes each object (after the walk: groups need their
  * children). The walk is depth first, so a group's objects follow it:
- * c->obj[i + 1 .. end). */
-static void classify(const char *path, strata__h5_catalog *c)
+ * c->obj[i + 1 .. end). STRATA_OK, or STRATA_E_NOMEM (message in msg). */
+static int classify(const char *path, strata__h5_catalog *c, char *msg)
 {
     int plans = 0;
     for (int64_t i = 0; i < c->n; i++) {
@@ -640,6 +675,8 @@ static void classify(const char *path, strata__h5_catalog *c)
                     o->use = STRATA_H5_USE_TIERING;
             }
         }
+        if (o->use == STRATA_H5_USE_TABLE && pandas_categories(c, i))
+            o->use = STRATA_H5_USE_NONE;
         if (o->use != STRATA_H5_USE_TABLE)
             continue;
         if (++plans > MAX_PLANS) {
@@ -648,21 +685,27 @@ static void classify(const char *path, strata__h5_catalog *c)
         }
         char *columns = NULL, key[256];
         int layout;
-        char ignored[STRATA__MSG_LEN];
+        char why[STRATA__MSG_LEN];
         /* a group needs two features besides its key (else it is a result
          * file's root, such as /labels beside /customer_id) */
-        if (strata__h5_table_plan(path, o->path, &columns, &layout, key, sizeof key, ignored) ==
-                STRATA_OK &&
-            columns[0] && (o->kind != STRATA_H5_GROUP || strchr(columns, ','))) {
+        const int st =
+            strata__h5_table_plan(path, o->path, &columns, &layout, key, sizeof key, why);
+        if (st == STRATA_E_NOMEM) { /* not a table the reader refuses: no listing */
+            strata__free(columns);
+            return strata__fail(msg, STRATA_E_NOMEM, "out of memory listing '%s'", path);
+        }
+        if (st == STRATA_OK && columns[0] &&
+            (o->kind != STRATA_H5_GROUP || strchr(columns, ','))) {
             strata__free(o->columns);
             o->columns = columns;
             if (set_text(&o->key, key))
-                o->use = STRATA_H5_USE_NONE;
+                return strata__fail(msg, STRATA_E_NOMEM, "out of memory listing '%s'", path);
         } else {
             strata__free(columns);
             o->use = STRATA_H5_USE_NONE; /* the frame reader would refuse it */
         }
     }
+    return STRATA_OK;
 }
 
 void strata__h5_catalog_free(strata__h5_catalog *c)
@@ -703,7 +746,7 @@ int strata__h5_catalog_read(const char *path, strata__h5_catalog *out, char *msg
         rc = strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the root group of '%s'%s%s",
                           path, c.n ? ": " : "", c.n ? c.obj[0].type : "");
     if (!rc)
-        classify(path, &c);
+        rc = classify(path, &c, msg);
     strata__h5_in_close(in);
     if (rc)
         strata__h5_catalog_free(&c);

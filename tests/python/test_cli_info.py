@@ -168,6 +168,22 @@ def test_pandas_and_column_logs(files, tmp_path):
     assert all(o["use"] == "none" for p, o in objs.items() if "/_i_" in p)
 
 
+@pytest.mark.parametrize("data_columns", [False, True])
+def test_pandas_categories_are_no_table(tmp_path, data_columns):
+    """A categorical column of a table-format frame keeps its categories in a
+    table of its own (P/meta/X/meta/table); numbers there were offered as a
+    k-means input (`--table /df/meta/values_block_1/meta/table`)."""
+    pytest.importorskip("tables")
+    df = pd.DataFrame({"a": np.arange(10.0), "grade": pd.Categorical([1, 2] * 5),
+                       "c": np.arange(10)})
+    df.to_hdf(tmp_path / "cat.h5", key="df", format="table", data_columns=data_columns or None)
+    objs = info(tmp_path / "cat.h5")
+    meta = [p for p in objs if p.endswith("/meta/table")]
+    assert meta and all(objs[p]["use"] == "none" for p in meta)
+    tables = [p for p, o in objs.items() if o["use"] == "table"]
+    assert tables == ["/df/table"] and objs["/df/table"]["columns"] == ["a", "c"]
+
+
 def test_strata_outputs(files, tmp_path):
     tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
     assert run("kmeans", f"{files}/h5py.h5:/gz", "-k", 3, "-o", tmp_path / "km.h5").returncode == 0
@@ -335,7 +351,13 @@ def test_link_targets_and_null_dataspaces(tmp_path):
         f["dangling"] = h5py.SoftLink("/nope")
         f["ext"] = h5py.ExternalLink("other file.h5", "/y")
         f.create_dataset("null", data=h5py.Empty("f8"))
+        deep = "/" + "/".join(["level%02d" % i for i in range(300)])  # 2,400 bytes
+        f["long"] = h5py.SoftLink(deep)
+        f["long_ext"] = h5py.ExternalLink("far.h5", deep)
     objs = info(path)
+    # targets of any length (those over ~1 KB showed none)
+    assert objs["/long"]["type"] == "soft link to " + deep
+    assert objs["/long_ext"]["type"] == "external link to far.h5:" + deep
     assert objs["/dangling"]["type"] == "soft link to /nope"
     assert objs["/ext"]["type"] == "external link to other file.h5:/y"
     assert objs["/null"]["type"] == "float64 (null dataspace: no values)"
