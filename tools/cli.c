@@ -305,6 +305,15 @@ int cli_check_files(const cli_input *inputs, int n, const char *output, int forc
  * polls it (cli_cancel_on_signals), and when (monotonic seconds). */
 static volatile sig_atomic_t g_cooperative, g_signal;
 static volatile double g_signal_at;
+/* A folder a signal removes if empty (cli_remove_dir_on_signal; "" none). */
+static char g_dir[4096];
+
+void cli_remove_dir_on_signal(const char *dir)
+{
+    g_dir[0] = '\0';
+    if (dir && strlen(dir) < sizeof g_dir)
+        memcpy(g_dir, dir, strlen(dir) + 1);
+}
 
 /* Async-signal-safe: no stdio, no allocation (clock_gettime is safe). While
  * a command polls (its step callback, outside a write), the first signal
@@ -328,6 +337,9 @@ static void on_signal(int sig)
         return;
     }
     (void)strata_discard_temp_file();
+    if (g_dir[0])
+        (void)rmdir(g_dir); /* async-signal-safe; fails unless empty */
+    cli_progress_clear_now(); /* the bar's line left clean */
     signal(sig, SIG_DFL);
     raise(sig); /* blocked until the handler returns: the default action ends the program */
 }
@@ -352,6 +364,8 @@ void cli_end_by_signal(void)
     int sig = g_signal ? g_signal : SIGINT;
     cli_progress_end(); /* leave the terminal's line clean */
     (void)strata_discard_temp_file();
+    if (g_dir[0])
+        (void)rmdir(g_dir);
     fflush(NULL);
     signal(sig, SIG_DFL);
     raise(sig);
@@ -360,7 +374,9 @@ void cli_end_by_signal(void)
 
 void cli_clean_up_on_signals(void)
 {
-    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP};
+    /* SIGPIPE too: the reader of our stdout or stderr went away (strata gen
+     * ... --progress json 2>&1 | head -1) */
+    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = 0};
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++) {
@@ -415,9 +431,8 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
         return WEXITSTATUS(status);
     int sig = WTERMSIG(status);
     /* SIGPIPE: the reader of our output went away (strata tiers ... | head),
-     * not a crash: end as the child did, as `cat | head` does. The commands
-     * print after their output is in place; a temporary left by one killed
-     * mid-write is removed by the next write of that output. */
+     * not a crash: end as the child did, as `cat | head` does (its handler
+     * removed the temporary of a write in progress, or cancelled the run). */
     if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGKILL || sig == SIGPIPE) {
         signal(sig, SIG_DFL); /* end as the child did, for the shell */
         raise(sig);

@@ -111,8 +111,9 @@ typedef struct cli_input {
  * same at write time; these checks come first for the exit codes above. */
 int cli_check_files(const cli_input *inputs, int n, const char *output, int force);
 
-/* Handlers for SIGINT, SIGTERM and SIGHUP (unless ignored) that remove the
- * temporary file of a write in progress, then end the program by the signal. */
+/* Handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE (unless ignored) that
+ * remove the temporary file of a write in progress, then end the program by
+ * the signal. */
 void cli_clean_up_on_signals(void);
 
 /* From now on the first such signal only asks the command to stop: it is
@@ -132,6 +133,9 @@ void cli_writing(int writing);
 int cli_interrupted(void);
 /* Remove any temporary and end the program by that signal (SIGINT if none). */
 void cli_end_by_signal(void);
+/* A folder the run made: a signal that ends the program removes it too if
+ * it is empty then (NULL: none). */
+void cli_remove_dir_on_signal(const char *dir);
 
 /* Run cmd(argc, argv) in a child process and wait for it, so that a crash
  * inside libhdf5 on a corrupt file (docs/reliability.md) ends as exit status

@@ -1,6 +1,7 @@
 #include "cli_progress.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,9 +61,35 @@ void cli_progress_begin(const char *command)
         if (!freopen("/dev/null", "w", stdout))
             P.quiet = 1; /* stdout is then closed: prints fail quietly, as asked */
     }
-    P.t0 = P.step_t0 = cli_now();
+    const double now = cli_now();
+    if (P.t0 <= 0) /* a second command of the run (strata demo's tiers) keeps the clock */
+        P.t0 = now;
+    P.step_t0 = now;
     P.step = 0;
     cli_cancel_on_signals();
+}
+
+/* A line on stderr in one write(2), so that a signal that ends the program
+ * at once never leaves half of one (a JSON line a script cannot parse). */
+static void put_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void put_line(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return;
+    fflush(stderr);
+    size_t left = (size_t)len < sizeof line ? (size_t)len : sizeof line - 1;
+    for (const char *p = line; left > 0;) {
+        ssize_t k = write(STDERR_FILENO, p, left);
+        if (k <= 0)
+            break; /* EPIPE and the like: the display is best effort */
+        p += k;
+        left -= (size_t)k;
+    }
 }
 
 /* "1h02m", "3m05s", "12s" */
@@ -130,8 +157,7 @@ static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double 
     }
     if (len > 0 && (size_t)len < sizeof line)
         sub_text(line + len, sizeof line - (size_t)len);
-    fprintf(stderr, "\r%s\033[K", line);
-    fflush(stderr);
+    put_line("\r%s\033[K", line);
     P.shown = 1;
     P.last_draw = now;
 }
@@ -139,17 +165,14 @@ static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double 
 static void print_json(int step, int64_t run, int64_t done, int64_t total, double value,
                        double now)
 {
-    fprintf(stderr, "{\"step\":\"%s\",\"run\":%lld,\"done\":%lld,\"total\":%lld",
-            strata_step_name(step), (long long)run, (long long)done, (long long)total);
-    if (step == STRATA_STEP_ITERATE) {
-        fprintf(stderr, ",\"iteration\":%lld", (long long)done);
-        if (isfinite(value))
-            fprintf(stderr, ",\"inertia\":%.17g", value);
-        else
-            fputs(",\"inertia\":null", stderr);
-    }
-    fprintf(stderr, ",\"elapsed_s\":%.6f}\n", now - P.t0);
-    fflush(stderr);
+    char iterate[96] = "";
+    if (step == STRATA_STEP_ITERATE)
+        snprintf(iterate, sizeof iterate, isfinite(value) ? ",\"iteration\":%lld,\"inertia\":%.17g"
+                                                          : ",\"iteration\":%lld,\"inertia\":null",
+                 (long long)done, value);
+    put_line("{\"step\":\"%s\",\"run\":%lld,\"done\":%lld,\"total\":%lld%s,\"elapsed_s\":%.6f}\n",
+             strata_step_name(step), (long long)run, (long long)done, (long long)total, iterate,
+             now - P.t0);
 }
 
 int cli_progress_error(const char *message, int exit_code)
@@ -211,20 +234,28 @@ int cli_progress_step(void *user, int step, int64_t run, int64_t done, int64_t t
                       double value)
 {
     (void)user;
-    show(step, run, done, total, value);
-    if (cli_interrupted())
-        return 1;
-    if (step == STRATA_STEP_WRITE) /* 0 of 1: a write starts; 1 of 1: its file is in place */
+    /* 0 of 1: a write starts; 1 of 1: its file is in place. Before the
+     * report is shown: a signal sent on seeing it meets the right mode. */
+    if (step == STRATA_STEP_WRITE && !cli_interrupted())
         cli_writing(done < total);
-    return 0;
+    show(step, run, done, total, value);
+    return cli_interrupted() ? 1 : 0;
 }
 
 void cli_progress_note(int step, int64_t done, int64_t total)
 {
-    if (cli_progress_step(NULL, step, 0, done, total, NAN)) {
+    /* the last WRITE: the file is in place, a signal now cancels nothing */
+    if (cli_progress_step(NULL, step, 0, done, total, NAN) &&
+        !(step == STRATA_STEP_WRITE && done >= total)) {
         cli_progress_end();
         cli_end_by_signal();
     }
+}
+
+void cli_progress_clear_now(void)
+{
+    if (P.shown && write(STDERR_FILENO, "\r\033[K", 4) > 0)
+        P.shown = 0;
 }
 
 void cli_progress_end(void)

@@ -33,7 +33,8 @@ enum { CLI_OPT_QUIET = 1100, CLI_OPT_PROGRESS };
     "  --progress MODE    bar (a one-line progress bar on stderr, the default when\n"   \
     "                     stderr is a terminal), json (one JSON object a line on\n"     \
     "                     stderr per step report, and errors, for scripts) or none\n" \
-    "  --quiet            print nothing but errors: no bar, no summary\n"
+    "  --quiet            print nothing but errors: no bar, no summary (with\n"    \
+    "                     --progress json, its lines still)\n"
 
 /* The exit-status line of a command's help. */
 #define CLI_EXIT_HELP                                                                  \
@@ -61,11 +62,15 @@ int cli_progress_step(void *user, int step, int64_t run, int64_t done, int64_t t
 
 /* A step the program runs itself (e.g. reading a --table, assembling a
  * result file): the same display; once a signal asked to stop, the program
- * ends by it here (temporaries removed). */
+ * ends by it here (temporaries removed), except at the last WRITE report
+ * (done = total: the file is in place). */
 void cli_progress_note(int step, int64_t done, int64_t total);
 
 /* Clear the bar (a newline-free display leaves the terminal clean). */
 void cli_progress_end(void);
+
+/* The same from a signal handler (async-signal-safe: one write(2)). */
+void cli_progress_clear_now(void);
 
 /* With --progress json: the error as one more JSON line on stderr,
  * {"step":"error","message":...,"exit_status":N[,"elapsed_s":...]}, so that

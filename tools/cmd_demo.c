@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_progress.h"
@@ -36,7 +37,8 @@ static const char HELP[] =
     "options:\n"
     "  -o DIR         output folder, created if missing (default: a new folder\n"
     "                 under $TMPDIR or /tmp); existing files in it are kept\n"
-    "  --n N          customers (default 1000000)\n"
+    "  --n N          customers (default 1000000; a K, M or G suffix multiplies by\n"
+    "                 10^3, 10^6, 10^9: --n 10M)\n"
     "  --k K          clusters (default 5), or KMIN:KMAX for the sweep to choose\n"
     "  --seed S       seed of the data and of k-means, >= 0 (default 42)\n"
     "  --threads T    worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
@@ -73,7 +75,7 @@ static int parse(int argc, char **argv, options *o)
         switch (c) {
         case 'o': o->dir = optarg; break;
         case 'h': o->help = 1; break;
-        case OPT_N: rc = cli_parse_int("--n", optarg, 1, &o->n); break;
+        case OPT_N: rc = cli_parse_count("--n", optarg, 1, &o->n); break;
         case OPT_K: rc = cli_parse_k("--k", optarg, 0, &o->k_min, &o->k_max); break;
         case OPT_SEED: rc = cli_parse_int("--seed", optarg, 0, &o->seed); break;
         case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &o->threads); break;
@@ -91,13 +93,15 @@ static int parse(int argc, char **argv, options *o)
     return rc;
 }
 
-/* The output folder: -o DIR (created if missing) or a fresh temporary one. */
-static int make_dir(const options *o, char **dir)
+/* The output folder: -o DIR (created if missing) or a fresh temporary one;
+ * *created says whether this run made it. */
+static int make_dir(const options *o, char **dir, int *created)
 {
+    *created = 0;
     if (o->dir) {
         struct stat st;
-        if (mkdir(o->dir, 0777) != 0 && (errno != EEXIST || stat(o->dir, &st) != 0 ||
-                                         !S_ISDIR(st.st_mode)))
+        *created = mkdir(o->dir, 0777) == 0;
+        if (!*created && (errno != EEXIST || stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode)))
             return cli_error(CLI_RUNTIME, "cannot create folder '%s': %s", o->dir,
                              strerror(errno == EEXIST ? ENOTDIR : errno));
         *dir = strdup(o->dir);
@@ -108,8 +112,13 @@ static int make_dir(const options *o, char **dir)
         if (!mkdtemp(pattern))
             return cli_error(CLI_RUNTIME, "cannot create a folder under '%s': %s",
                              tmp && tmp[0] ? tmp : "/tmp", strerror(errno));
+        *created = 1;
         *dir = strdup(pattern);
+        if (!*dir)
+            (void)rmdir(pattern);
     }
+    if (!*dir && *created && o->dir)
+        (void)rmdir(o->dir);
     return *dir ? CLI_OK : cli_error(CLI_RUNTIME, "out of memory");
 }
 
@@ -177,8 +186,13 @@ int cmd_demo(int argc, char **argv)
         return rc;
     }
     char *dir = NULL;
-    if ((rc = make_dir(&o, &dir)))
+    int created;
+    if ((rc = make_dir(&o, &dir, &created)))
         return rc;
+    /* a folder this run made is removed again if the run leaves it empty
+     * (a failure, Ctrl-C) */
+    if (created)
+        cli_remove_dir_on_signal(dir);
     char *log_path = join(dir, "transactions.h5"), *tiers_path = join(dir, "tiers.h5");
     if (!log_path || !tiers_path)
         rc = cli_error(CLI_RUNTIME, "out of memory");
@@ -187,6 +201,9 @@ int cmd_demo(int argc, char **argv)
                        "another -o DIR", dir);
     else
         rc = run(&o, dir, log_path, tiers_path);
+    if (rc && created)
+        (void)rmdir(dir); /* only if empty */
+    cli_remove_dir_on_signal(NULL);
     free(log_path);
     free(tiers_path);
     free(dir);

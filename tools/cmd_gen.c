@@ -69,7 +69,8 @@ static const char HELP[] =
     "  --kind KIND    blobs: gaussian (default) or customer\n"
     "  --dtype T      blobs: float32 (default) or float64\n"
     "  --layout L     see above\n"
-    "  --dataset NAME the dataset, table or group to write\n"
+    "  --dataset NAME the dataset, table or group to write (a path of names, at\n"
+    "                 most 200 characters)\n"
     "  --seed S       seed, >= 0 (default 42)\n"
     "  --chunk-rows R rows per HDF5 chunk of every per-row dataset (default: about\n"
     "                 1 MiB a chunk); the data do not depend on it\n"
@@ -77,8 +78,10 @@ static const char HELP[] =
     CLI_PROGRESS_HELP
     "  -h, --help     show this help\n"
     "\n"
-    "Progress: the step \"write\", done of total rows (transactions: customers),\n"
-    "reported before each block, then total of total once OUT.h5 is in place.\n"
+    "Progress: the step \"write\", done of total rows (transactions: customers\n"
+    "written, of C; with --n, of 2 C: a first pass over the customers shares out\n"
+    "the rows), reported before each block, then total of total once OUT.h5 is in\n"
+    "place.\n"
     "Prints one line: rows, bytes, seconds (nothing with --quiet).\n"
     "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force);\n"
     "Ctrl-C (SIGINT) or SIGTERM stops it at once: nothing is written, the command ends\n"
@@ -102,6 +105,41 @@ static int parse_layout(int kind, const char *text, int *layout)
                      kind == KIND_TRANSACTIONS ? "columns, compound, pandas or pandas-table"
                                                : "matrix, columns, compound, pandas or "
                                                  "pandas-table", text);
+}
+
+/* --dataset: a path of names ("a/b"), none '.', '..' or empty, short enough
+ * for every object written under it (and its pandas view), and none of the
+ * names the file has anyway. */
+static int check_name(int kind, gen_options *g)
+{
+    while (g->name[0] == '/')
+        g->name++;
+    const size_t len = strlen(g->name);
+    if (!len || g->name[len - 1] == '/' || len > 200)
+        return cli_error(CLI_USAGE, "--dataset must name a dataset or group (at most 200 "
+                         "characters, not ending in '/')");
+    const int pandas = g->layout == GEN_PANDAS || g->layout == GEN_PANDAS_TABLE;
+    for (const char *p = g->name; *p;) {
+        const size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)))
+            return cli_error(CLI_USAGE, "--dataset '%s': each part of the path must be a name "
+                             "(not empty, '.' or '..')", g->name);
+        if (pandas && n >= 3 && !strncmp(p, "_i_", 3))
+            return cli_error(CLI_USAGE, "--dataset '%s': PyTables (pandas) reserves names that "
+                             "begin with '_i_' for its indexes", g->name);
+        p += n + (p[n] == '/');
+    }
+    /* the first name against what the file holds besides it */
+    const size_t first = strcspn(g->name, "/");
+    const char *taken = kind == KIND_BLOBS ? "group" : kind == KIND_CUSTOMERS ? "tier" : NULL;
+    const char *also = kind == KIND_CUSTOMERS && g->layout == GEN_MATRIX ? "customer_id" : NULL;
+    const char *clash = taken && first == strlen(taken) && !strncmp(g->name, taken, first) ? taken
+                        : also && first == strlen(also) && !strncmp(g->name, also, first) ? also
+                                                                                           : NULL;
+    if (clash)
+        return cli_error(CLI_USAGE, "--dataset '%s': the file holds /%s besides it; choose "
+                         "another name", g->name, clash);
+    return CLI_OK;
 }
 
 static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
@@ -180,15 +218,7 @@ static int parse(int argc, char **argv, int kind, gen_options *g, int *help)
             return cli_error(CLI_USAGE, "--k %lld groups need at least %lld rows, --n is %lld",
                              (long long)g->k, (long long)g->k, (long long)g->n);
     }
-    if (g->name) {
-        while (g->name[0] == '/')
-            g->name++;
-        size_t len = strlen(g->name);
-        if (!len || g->name[len - 1] == '/' || len > 400)
-            return cli_error(CLI_USAGE, "--dataset must name a dataset or group (at most 400 "
-                             "characters, not ending in '/')");
-    }
-    return CLI_OK;
+    return g->name ? check_name(kind, g) : CLI_OK;
 }
 
 /* Refuse a file that cannot fit the free space of its file system before
@@ -202,8 +232,8 @@ static int check_space(const char *output, double least)
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - output + (slash == output)) : 1,
              slash ? output : ".");
     struct statvfs fs;
-    if (statvfs(dir, &fs) != 0)
-        return CLI_OK; /* the write itself will name the problem */
+    if (statvfs(dir, &fs) != 0 || fs.f_blocks == 0)
+        return CLI_OK; /* the write itself will name the problem (a pseudo file system: none) */
     double free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
     if (least > free_bytes)
         return cli_error(CLI_RUNTIME, "'%s' would take at least %.3g GB (its floating-point "
@@ -247,11 +277,13 @@ static int gen_command(int argc, char **argv, const char *command)
     if ((rc = cli_check_files(NULL, 0, g.output, g.force)))
         return rc;
     /* at least: 7 float32 features a customer, d values a blob row, the
-     * float64 amount of every transaction (a customer has one or more) */
+     * float64 amount of every transaction (a customer has one or more, 6.1
+     * on average: over 10^5 customers at least 5 each, surely) */
+    const double orders = g.customers >= 100000 ? 5.0 : 1.0;
     const double least = kind == KIND_CUSTOMERS ? 28.0 * (double)g.n
                          : kind == KIND_BLOBS
                              ? (double)g.n * (double)g.d * (g.dtype == STRATA_FLOAT64 ? 8 : 4)
-                             : 8.0 * (double)(g.n >= 0 ? g.n : g.customers);
+                             : 8.0 * (g.n >= 0 ? (double)g.n : orders * (double)g.customers);
     if ((rc = check_space(g.output, least)))
         return rc;
     /* The generators do not poll: a signal ends the program at once, its
@@ -265,7 +297,7 @@ static int gen_command(int argc, char **argv, const char *command)
          : kind == KIND_BLOBS   ? gen_blobs(&g, &bytes)
                                 : gen_transactions(&g, &rows, &bytes);
     if (!rc) {
-        const int64_t total = kind == KIND_TRANSACTIONS ? g.customers : g.n;
+        const int64_t total = kind == KIND_TRANSACTIONS ? gen_transaction_units(&g) : g.n;
         cli_progress_note(STRATA_STEP_WRITE, total, total);
     }
     cli_progress_end();

@@ -101,6 +101,19 @@ static int dtype_size(int dtype)
     return dtype == STRATA_FLOAT32 ? 4 : 8;
 }
 
+/* An attribute as PyTables writes a Python str (UTF-8; read back as str,
+ * which pandas compares with its own, e.g. when appending to a table), and
+ * one it writes as bytes: a pickle (protocol 0, ASCII). */
+static void put_text(out *o, const char *object, const char *name, const char *value)
+{
+    put(o, strata_writer_attr_string(o->w, object, name, value));
+}
+
+static void put_pickle(out *o, const char *object, const char *name, const char *value)
+{
+    put(o, strata_writer_fixed_strings(o->w, object, name, &value, 1));
+}
+
 /* pandas' to_hdf(format="fixed") frame as pandas 1.x writes it through
  * PyTables, in the parts pandas.read_hdf needs: a group with string
  * attributes (UTF-8: pandas takes PyTables' bytes for the encoding only in
@@ -114,8 +127,6 @@ static void put_pandas_frame(out *o, const gen_options *g, int64_t rows, const c
 {
     char name[600], group[600], item[64];
     path_of(group, sizeof group, g->name, NULL);
-    static const char *const KIND_STRING[1] = {"string"}, *const KIND_INT[1] = {"integer"},
-                             *const NONE[1] = {"N."};
     const char *columns[16];
     int ncols = 0;
     for (int b = 0; b < nblocks; b++)
@@ -123,16 +134,19 @@ static void put_pandas_frame(out *o, const gen_options *g, int64_t rows, const c
             columns[ncols++] = blocks[b].names[j];
     put(o, strata_writer_fixed_strings(o->w, path_of(name, sizeof name, g->name, "axis0"), NULL,
                                        columns, ncols));
-    put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_STRING, 1));
+    put_text(o, name, "kind", "string");
     put(o, strata_writer_dataset(o->w, path_of(name, sizeof name, g->name, "axis1"), STRATA_INT64,
                                  0, chunk_rows(g, rows, 8), &ids[0]));
-    put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_INT, 1));
-    put(o, strata_writer_fixed_strings(o->w, name, "name", index_name ? &index_name : NONE, 1));
+    put_text(o, name, "kind", "integer");
+    if (index_name)
+        put_text(o, name, "name", index_name);
+    else
+        put_pickle(o, name, "name", "N."); /* None */
     for (int b = 0; b < nblocks; b++) {
         snprintf(item, sizeof item, "block%d_items", b);
         put(o, strata_writer_fixed_strings(o->w, path_of(name, sizeof name, g->name, item), NULL,
                                            blocks[b].names, blocks[b].n));
-        put(o, strata_writer_fixed_strings(o->w, name, "kind", KIND_STRING, 1));
+        put_text(o, name, "kind", "string");
         snprintf(item, sizeof item, "block%d_values", b);
         put(o, strata_writer_dataset(o->w, path_of(name, sizeof name, g->name, item),
                                      blocks[b].dtype, blocks[b].n,
@@ -140,13 +154,13 @@ static void put_pandas_frame(out *o, const gen_options *g, int64_t rows, const c
                                      &ids[1 + b]));
         put(o, strata_writer_attr_int(o->w, name, "transposed", 1));
         snprintf(item, sizeof item, "block%d_items_variety", b);
-        put(o, strata_writer_attr_string(o->w, group, item, "regular"));
+        put_text(o, group, item, "regular");
     }
     static const char *const ATTRS[][2] = {
         {"pandas_type", "frame"}, {"pandas_version", "0.15.2"}, {"encoding", "UTF-8"},
         {"errors", "strict"}, {"axis0_variety", "regular"}, {"axis1_variety", "regular"}};
     for (size_t a = 0; a < sizeof ATTRS / sizeof ATTRS[0]; a++)
-        put(o, strata_writer_attr_string(o->w, group, ATTRS[a][0], ATTRS[a][1]));
+        put_text(o, group, ATTRS[a][0], ATTRS[a][1]);
     put(o, strata_writer_attr_int(o->w, group, "ndim", 2));
     put(o, strata_writer_attr_int(o->w, group, "nblocks", nblocks));
 }
@@ -206,31 +220,31 @@ static void put_pandas_table(out *o, const gen_options *g, int64_t rows, const c
     }
     put(o, strata_writer_table(o->w, table, n + 1, fields, types, chunk_rows(g, rows, width), id));
     pickle p;
-    const char *one[1];
-    put(o, strata_writer_fixed_strings(o->w, table, "index_kind", (one[0] = "integer", one), 1));
+    put_text(o, table, "index_kind", "integer");
     for (int j = 0; j < n; j++) {
         snprintf(attr, sizeof attr, "%s_dtype", names[j]);
-        put(o, strata_writer_fixed_strings(o->w, table, attr, (one[0] = dtype_name(dtypes[j]), one), 1));
+        put_text(o, table, attr, dtype_name(dtypes[j]));
         snprintf(attr, sizeof attr, "%s_kind", names[j]);
-        put(o, strata_writer_fixed_strings(o->w, table, attr, (one[0] = pk_list(&p, &names[j], 1), one), 1));
+        put_pickle(o, table, attr, pk_list(&p, &names[j], 1));
         snprintf(attr, sizeof attr, "%s_meta", names[j]);
-        put(o, strata_writer_fixed_strings(o->w, table, attr, (one[0] = "N.", one), 1));
+        put_pickle(o, table, attr, "N."); /* None */
     }
     static const char *const ATTRS[][2] = {
         {"pandas_type", "frame_table"}, {"pandas_version", "0.15.2"},
         {"table_type", "appendable_frame"}, {"encoding", "UTF-8"}, {"errors", "strict"},
-        {"nan_rep", "nan"}, {"index_cols", "(lp0\n(I0\nVindex\np1\ntp2\na."}};
+        {"nan_rep", "nan"}};
     for (size_t a = 0; a < sizeof ATTRS / sizeof ATTRS[0]; a++)
-        put(o, strata_writer_fixed_strings(o->w, group, ATTRS[a][0], &ATTRS[a][1], 1));
+        put_text(o, group, ATTRS[a][0], ATTRS[a][1]);
+    put_pickle(o, group, "index_cols", "(lp0\n(I0\nVindex\np1\ntp2\na.");
     put(o, strata_writer_attr_int(o->w, group, "levels", 1));
-    put(o, strata_writer_fixed_strings(o->w, group, "data_columns", (one[0] = pk_list(&p, names, n), one), 1));
-    put(o, strata_writer_fixed_strings(o->w, group, "values_cols", one, 1));
+    put_pickle(o, group, "data_columns", pk_list(&p, names, n));
+    put_pickle(o, group, "values_cols", p.s);
     /* [(1, [names])] */
     p = (pickle){.memo = 2};
     pk(&p, "(lp0\n(I1\n(lp1\n");
     pk_names(&p, names, n);
     pk(&p, "atp%d\na.", p.memo);
-    put(o, strata_writer_fixed_strings(o->w, group, "non_index_axes", (one[0] = p.s, one), 1));
+    put_pickle(o, group, "non_index_axes", p.s);
     /* {1: {'names': [None], 'type': 'Index'}, 'index': {['index_name': NAME]}, COL: {}, ...} */
     p = (pickle){.memo = 8};
     pk(&p, "(dp0\nI1\n(dp1\nVnames\np2\n(lp3\nNasVtype\np4\nVIndex\np5\nssVindex\np6\n(dp7\n");
@@ -245,7 +259,7 @@ static void put_pandas_table(out *o, const gen_options *g, int64_t rows, const c
         p.memo += 2;
     }
     pk(&p, ".");
-    put(o, strata_writer_fixed_strings(o->w, group, "info", (one[0] = p.s, one), 1));
+    put_pickle(o, group, "info", p.s);
 }
 
 /* ---- customers -------------------------------------------------------------- */
@@ -481,6 +495,11 @@ typedef struct txgen {
     double last_amount;
 } txgen;
 
+int64_t gen_transaction_units(const gen_options *g)
+{
+    return g->n >= 0 ? 2 * g->customers : g->customers;
+}
+
 static void tx_init(txgen *t, const gen_options *g)
 {
     *t = (txgen){.lseed = (uint64_t)g->seed, .customers = g->customers, .rows = g->n};
@@ -492,6 +511,8 @@ static void tx_init(txgen *t, const gen_options *g)
     synth_rng r = t->crng;
     uint8_t tier;
     for (int64_t i = 0; i < t->customers; i++) {
+        if (i % 65536 == 0)
+            report(g, i, gen_transaction_units(g));
         synth_next(&r, 1, t->c, &tier);
         t->wtot += (unsigned __int128)(int64_t)t->c[1];
     }
@@ -592,7 +613,8 @@ int gen_transactions(const gen_options *g, int64_t *rows, int64_t *bytes)
     }
     *rows = 0;
     while (!o.rc) {
-        report(g, t.next, t.customers);
+        /* the customers done (the one being written is not) */
+        report(g, (g->n >= 0 ? t.customers : 0) + t.next - t.have, gen_transaction_units(g));
         const int64_t m = tx_fill(&t, b, id, day, amount);
         if (m <= 0)
             break;

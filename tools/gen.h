@@ -33,15 +33,18 @@ typedef struct gen_options {
     const char *source; /* the root attribute "source" */
     const char *command; /* the root attribute "command": the command line, shell-quoted */
     /* Called before each block with done of total units (customers, blobs:
-     * rows of n; transactions: customers drawn of o->customers), never with
-     * done = total (the caller reports that once the file is in place); may
-     * be NULL. */
+     * rows of n; transactions: customers written of C, or with o->n >= 0 of
+     * 2 C, its first pass over the customers sharing out the rows, reported
+     * too), never with done = total (the caller reports that once the file
+     * is in place: gen_units); may be NULL. */
     void (*progress)(int64_t done, int64_t total);
 } gen_options;
 
 /* A gen_options.progress for the commands: the progress display's step
  * WRITE (cli_progress.h). */
 void gen_show_write(int64_t done, int64_t total);
+/* The total of those reports for transactions (customers, blobs: o->n). */
+int64_t gen_transaction_units(const gen_options *o);
 
 /* n customers of synth.h: customer_id 1..n, the 7 features (float32) and
  * /tier (int32, the latent tier; attribute "names"). */

@@ -520,6 +520,10 @@ static int write_all(const tiers_options *o, run *r)
     if (!st)
         st = write_run_attrs(o, r, tier_names, w);
     free(tier_names);
+    /* /clv's rows are /customer_id's: its own copy makes the group a table
+     * keyed by customer (strata kmeans --table /clv) with pandas views */
+    if (!st && r->clv)
+        st = strata_out_column_int64(w, "/clv/customer_id", r->ids, n);
     for (int c = 0; c < CLV_NCOLS && !st && r->clv; c++)
         st = strata_out_column_double(w, CLV_NAME[c], r->clv_cols[c], n);
     if (!st && r->clv)

@@ -10,6 +10,7 @@ import pty
 import select
 import signal
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -405,7 +406,6 @@ def write_reports(lines, total):
     assert lines and all(l["step"] == "write" and l["total"] == total for l in lines), lines
     done = [l["done"] for l in lines]
     assert done[0] == 0 and done[-1] == total and done == sorted(done)
-    assert len(set(done)) == len(done)
     return done
 
 
@@ -463,10 +463,12 @@ def test_signal_in_gen_writes_nothing(tmp_path, sig):
 
 def test_demo_json_and_quiet(tmp_path):
     """strata demo takes --progress and --quiet: the log's write, then the
-    steps of strata tiers."""
-    p = run("demo", "-o", tmp_path / "a", "--n", 3000, "--progress", "json")
+    steps of strata tiers, on one clock."""
+    p = run("demo", "-o", tmp_path / "a", "--n", "3K", "--progress", "json")
     assert p.returncode == 0, p.stderr
     lines = json_lines(p.stderr)
+    elapsed = [l["elapsed_s"] for l in lines]
+    assert elapsed == sorted(elapsed)
     steps = [l["step"] for l in lines]
     first_other = next(i for i, s in enumerate(steps) if s != "write")
     write_reports(lines[:first_other], 3000)
@@ -476,3 +478,118 @@ def test_demo_json_and_quiet(tmp_path):
     q = run("demo", "-o", tmp_path / "b", "--n", 3000, "--quiet")
     assert (q.returncode, q.stdout, q.stderr) == (0, "", "")
     assert (tmp_path / "b" / "tiers.h5").exists()
+
+
+def test_gen_transactions_progress_counts_both_passes(tmp_path):
+    """With --n the customers are drawn twice (the first pass shares out the
+    rows): total 2 C, the first pass reported too; done counts the customers
+    written, not those begun."""
+    p = run("gen", "transactions", "-o", tmp_path / "t.h5", "--customers", 200_000, "--n",
+            300_000, "--block-rows", 20_000, "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    done = write_reports(json_lines(p.stderr), 400_000)
+    assert any(0 < d < 200_000 for d in done)  # the first pass
+    assert any(200_000 < d < 400_000 for d in done)
+    p = run("gen", "transactions", "-o", tmp_path / "u.h5", "--customers", 3, "--n", 90_000,
+            "--block-rows", 30_000, "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    done = write_reports(json_lines(p.stderr), 6)
+    # the first customer's orders fill blocks: it counts once written (was: at once)
+    assert done[:4] == [0, 3, 3, 3] and done[-1] == 6
+
+
+def test_signal_after_the_file_is_in_place_is_no_failure(tmp_path):
+    """A signal sent on the last write report (the file in place) cancels
+    nothing: status 0 (it ended by the signal, as if nothing was written)."""
+    out = tmp_path / "g.h5"
+    for _ in range(10):  # the old order failed 2 runs in 5
+        p = subprocess.Popen([CLI, *map(str, ["gen", "customers", "-o", out, "--n", 100_000, "--force",
+                              "--progress", "json"])], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, preexec_fn=default_signals)
+        for raw in p.stderr:
+            line = json.loads(raw)
+            if line["done"] == line["total"]:
+                p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=60)
+        assert p.returncode == 0
+        assert out.exists() and sorted(os.listdir(tmp_path)) == ["g.h5"]
+
+
+def test_closed_pipe_leaves_no_temporary(tmp_path):
+    """The reader of stderr goes away (... --progress json 2>&1 | head -1):
+    the run ends by SIGPIPE with no output and no temporary (one was left)."""
+    for mode in ("json", "bar"):
+        p = subprocess.Popen([CLI, *map(str, ["gen", "customers", "-o", tmp_path / "p.h5", "--n",
+                              3_000_000, "--progress", mode])], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, preexec_fn=default_signals)
+        p.stderr.read(40)
+        p.stderr.close()
+        assert p.wait(timeout=60) == -signal.SIGPIPE
+        assert os.listdir(tmp_path) == [], mode
+
+
+def test_killed_runs_leave_whole_json_lines(tmp_path):
+    """Every JSON line is written whole (a signal that ends the run at once
+    left half a line, which a script cannot parse)."""
+    import random
+    rng = random.Random(4)
+    for i in range(8):
+        p = subprocess.Popen([CLI, *map(str, ["gen", "blobs", "-o", tmp_path / "b.h5", "--n", 2_000_000,
+                              "--d", 4, "--block-rows", 500, "--progress", "json", "--force"])],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             preexec_fn=default_signals)
+        time.sleep(0.3)  # its stderr pipe fills: the run waits, mid-write, for us
+        seen, at = 0, 50 + rng.randrange(200)
+        for raw in p.stderr:
+            seen += 1
+            if seen == at:
+                p.send_signal(signal.SIGINT if i % 2 else signal.SIGTERM)
+                break
+        rest = p.stderr.read()  # the buffered lines too (communicate reads the pipe)
+        p.wait(timeout=60)
+        assert p.returncode < 0
+        json_lines(rest.decode())  # every line parses (the last one too)
+        assert not rest or rest.endswith(b"\n")
+        assert os.listdir(tmp_path) == []
+
+
+def test_demo_folder_removed_on_ctrl_c(tmp_path):
+    """strata demo without -o makes a folder; Ctrl-C while the log is written
+    leaves nothing, that folder included."""
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    p = subprocess.Popen([CLI, *map(str, ["demo", "--n", "2M", "--progress", "json"])],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                         preexec_fn=default_signals)
+    for raw in p.stderr:
+        if json.loads(raw)["step"] == "write":
+            p.send_signal(signal.SIGINT)
+            break
+    p.communicate(timeout=60)
+    assert p.returncode == -signal.SIGINT
+    assert os.listdir(tmp_path) == []
+
+
+def test_gen_bar_cleared_on_ctrl_c(tmp_path):
+    master, slave = pty.openpty()
+    p = subprocess.Popen([CLI, *map(str, ["gen", "blobs", "-o", tmp_path / "a.h5", "--n", 20_000_000,
+                          "--block-rows", 8192])], stdout=subprocess.DEVNULL, stderr=slave,
+                         stdin=subprocess.DEVNULL, preexec_fn=default_signals)
+    os.close(slave)
+    seen = b""
+    while b"%" not in seen:
+        seen += os.read(master, 4096)
+    p.send_signal(signal.SIGINT)
+    while True:
+        r, _, _ = select.select([master], [], [], 30)
+        try:
+            chunk = os.read(master, 4096) if r else b""
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    p.wait(timeout=60)
+    os.close(master)
+    assert p.returncode == -signal.SIGINT
+    assert seen.endswith(b"\r\x1b[K")  # the line left clean
+    assert os.listdir(tmp_path) == []

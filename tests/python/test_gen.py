@@ -4,6 +4,7 @@ readers of strata kmeans / rfm taking the files, and bad arguments refused
 with the CLI's exit codes and no file. Needs $STRATA_CLI (set by CTest)."""
 
 import os
+import shutil
 import subprocess
 
 import numpy as np
@@ -247,6 +248,15 @@ def test_pandas_table_layout(tmp_path):
     # pandas' own query on a data column works on it
     sub = pd.read_hdf(p, "customers", where="frequency > 10")
     assert len(sub) == int((df["frequency"] > 10).sum()) > 0
+    # and pandas appends to it as to a table it wrote (it refused: the
+    # attributes it compares came back as bytes, not str)
+    shutil.copy(p, tmp_path / "copy.h5")
+    more = df.iloc[:40].copy()
+    more.index = more.index + 10**6
+    with pd.HDFStore(tmp_path / "copy.h5", "a") as store:
+        store.append("customers", more)
+    both = read_hdf_strict(pd, tmp_path / "copy.h5", "customers")
+    pd.testing.assert_frame_equal(both, pd.concat([df, more]))
     fits = {}
     for name in ("p", "c"):
         r = subprocess.run([CLI, "kmeans", tmp_path / f"{name}.h5", "--table", "/customers",
@@ -271,6 +281,13 @@ def test_pandas_transaction_logs(tmp_path, layout):
     gen("transactions", "-o", c, "--customers", 700)
     df = read_hdf_strict(pd, p, "tx")
     assert list(df.columns) == ["customer_id", "day", "amount"]
+    if layout == "pandas-table":  # pandas appends to it, as to its own
+        shutil.copy(p, tmp_path / "copy.h5")
+        more = df.iloc[:25].copy()
+        more.index = more.index + len(df)
+        more.to_hdf(tmp_path / "copy.h5", key="tx", format="table", append=True)
+        pd.testing.assert_frame_equal(read_hdf_strict(pd, tmp_path / "copy.h5", "tx"),
+                                      pd.concat([df, more]))
     assert [str(t) for t in df.dtypes] == ["int64", "int64", "float64"]
     assert np.array_equal(df.index.values, np.arange(len(df)))
     with h5py.File(c, "r") as f:
@@ -316,6 +333,18 @@ def test_pandas_reads_the_compound_table(tmp_path):
     (["blobs", "--n", 10, "--k", 20], 2, "--k 20 groups need at least 20 rows"),
     (["blobs", "--n", 10, "--chunk-rows", 0], 2, "--chunk-rows must be"),
     (["blobs", "--n", 10, "--chunk-rows", 20000000], 2, "--chunk-rows must be"),
+    # --dataset: a path of names, short enough, not one the file holds anyway
+    (["blobs", "--n", 10, "--dataset", "."], 2, "must be a name"),
+    (["blobs", "--n", 10, "--dataset", "a/./b"], 2, "must be a name"),
+    (["blobs", "--n", 10, "--dataset", "a//b"], 2, "must be a name"),
+    (["blobs", "--n", 10, "--dataset", "a/../b"], 2, "must be a name"),
+    (["blobs", "--n", 10, "--dataset", "x" * 201], 2, "at most 200 characters"),
+    (["blobs", "--n", 10, "--dataset", "group"], 2, "holds /group besides it"),
+    (["customers", "--n", 10, "--dataset", "tier"], 2, "holds /tier besides it"),
+    (["customers", "--n", 10, "--dataset", "tier/x", "--layout", "columns"], 2, "holds /tier"),
+    (["customers", "--n", 10, "--dataset", "customer_id"], 2, "holds /customer_id"),
+    (["customers", "--n", 10, "--dataset", "_i_table", "--layout", "pandas-table"], 2,
+     "reserves names that begin with '_i_'"),
 ])
 def test_bad_arguments(tmp_path, args, code, text):
     p = tmp_path / "o.h5"
@@ -415,6 +444,40 @@ def test_more_than_the_disk_holds(tmp_path, args):
     p = gen(args[0], "-o", out, *args[1:], check=False)
     assert p.returncode == 1 and "free on the file system" in p.stderr, p.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_longest_dataset_name_is_written(tmp_path):
+    """--dataset at its limit (200 characters) is written in every layout
+    (255 passed the check and failed in the writer, exit 1)."""
+    name = "n" * 200
+    for layout in ("matrix", "columns", "compound", "pandas", "pandas-table"):
+        gen("customers", "-o", tmp_path / f"{layout}.h5", "--n", 50, "--layout", layout,
+            "--dataset", name)
+    with h5py.File(tmp_path / "columns.h5", "r") as f:
+        assert f[name]["monetary"].shape == (50,)
+
+
+def test_pseudo_file_system(tmp_path):
+    """/proc has no free blocks to count: the write says what is wrong, not
+    that 0 GB are free."""
+    r = gen("customers", "-o", "/proc/strata-test.h5", "--n", 10, check=False)
+    assert r.returncode == 1 and "free on the file system" not in r.stderr, r.stderr
+    assert "/proc/strata-test.h5" in r.stderr
+
+
+def test_transactions_larger_than_the_disk(tmp_path):
+    """The free-space check counts the orders a customer places (6 on average):
+    a log of free/16 customers needs ~3x the free space (it started writing)."""
+    import shutil as sh
+    customers = sh.disk_usage(tmp_path).free // 16
+    try:
+        r = subprocess.run([CLI, "gen", "transactions", "-o", tmp_path / "t.h5",
+                            "--customers", str(customers)], capture_output=True, text=True,
+                           timeout=30)
+    finally:
+        leftover = os.listdir(tmp_path)
+    assert r.returncode == 1 and "free on the file system" in r.stderr, r.stderr
+    assert leftover == []
 
 
 def test_quiet(tmp_path):

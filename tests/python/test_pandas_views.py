@@ -109,6 +109,13 @@ def test_rfm_and_tiers(files, tmp_path):
     run("tiers", files / "tx.h5", *cols, "-k", 3, "--seed", 1, "-o", tmp_path / "t.h5")
     got = check_views(tmp_path / "t.h5")
     assert {"/labels", "/tier", "/rfm/monetary"} <= set(got)
+    # with the CLV step: /clv has the customers of /customer_id, and its views
+    run("tiers", files / "tx.h5", *cols, "-k", 3, "--seed", 1, "--clv", "--calibration-end",
+        18300, "-o", tmp_path / "tc.h5")
+    got = check_views(tmp_path / "tc.h5")
+    assert {"/clv/clv", "/clv/p_alive", "/tier"} <= set(got)
+    with h5py.File(tmp_path / "tc.h5") as f:
+        np.testing.assert_array_equal(f["clv/customer_id"][()], f["customer_id"][()])
     # a view is an input too: one feature, keyed by its index
     p = run("kmeans", tmp_path / "rfm.h5", "--table", "/pandas/monetary", "-k", 2, "-o",
             tmp_path / "m.h5")

@@ -406,7 +406,7 @@ class TiersResult:
             part(lib.strata_out_sweep, int(ks[0]), int(ks[-1]), ptr(table, c_double),
                  int(self.suggested_k), int(self.sweep.attrs["sample_size"]))
         if self._clv is not None:
-            self._write_clv(part, n)
+            self._write_clv(part, n, ids)
         # the run's parameters (provenance), as strata tiers writes them
         run = dict(self._run, k=model.n_clusters_, tiers=",".join(tier_names))
         for name, v in run.items():
@@ -417,9 +417,12 @@ class TiersResult:
         part(lib.strata_out_attr_string, None, b"source", self.source.encode())
         part(lib.strata_out_attr_string, None, b"strata_version", lib.strata_version_string())
 
-    def _write_clv(self, part, n):
-        """/clv/... as strata tiers --clv writes it."""
+    def _write_clv(self, part, n, ids):
+        """/clv/... as strata tiers --clv writes it: customer_id (the rows are
+        /customer_id's), then the columns."""
         c = self._clv
+        part(lib.strata_out_column_int64, b"/clv/customer_id",
+             ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)), n)
         for name in CLV_COLUMNS:
             col = np.ascontiguousarray(c["columns"][name], np.float64)
             part(lib.strata_out_column_double, f"/clv/{name}".encode(),
