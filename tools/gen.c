@@ -115,11 +115,10 @@ static void put_pickle(out *o, const char *object, const char *name, const char 
 }
 
 /* pandas' to_hdf(format="fixed") frame as pandas 1.x writes it through
- * PyTables, in the parts pandas.read_hdf needs: a group with string
- * attributes (UTF-8: pandas takes PyTables' bytes for the encoding only in
- * files PyTables made), axis0 (the column names), axis1 (the index, named
- * index_name in a fixed-length attribute as lib/io's reader expects, or
- * unnamed: a pickled None) and a block of columns per dtype (blockB_items;
+ * PyTables, in the parts pandas.read_hdf needs: a group with text
+ * attributes (put_text), axis0 (the column names), axis1 (the index, its
+ * attribute "name" index_name, or a pickled None: unnamed) and a block of
+ * columns per dtype (blockB_items;
  * blockB_values stored "transposed", i.e. n x its columns). ids[0] gets
  * axis1, ids[1 + B] block B's values. `rows`: the rows expected (chunks). */
 static void put_pandas_frame(out *o, const gen_options *g, int64_t rows, const char *index_name,
