@@ -372,11 +372,26 @@ void cli_end_by_signal(void)
     _exit(128 + sig); /* not reached */
 }
 
+/* SIGPIPE too: the reader of our stdout or stderr went away (strata gen ...
+ * --progress json 2>&1 | head -1) */
+static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+
+void cli_hold_signals(int hold)
+{
+    static sigset_t before; /* the mask to go back to */
+    if (!hold) {
+        sigprocmask(SIG_SETMASK, &before, NULL);
+        return;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++)
+        sigaddset(&set, SIGNALS[i]);
+    sigprocmask(SIG_BLOCK, &set, &before);
+}
+
 void cli_clean_up_on_signals(void)
 {
-    /* SIGPIPE too: the reader of our stdout or stderr went away (strata gen
-     * ... --progress json 2>&1 | head -1) */
-    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = 0};
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++) {
@@ -426,7 +441,9 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
         if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
             kill(pid, sig);
     }
-    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    /* The signals stay blocked: one that comes now, the child's work done
+     * (its file in place), must not end this process as if nothing had
+     * been written; it is dropped at the exit. */
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     int sig = WTERMSIG(status);
@@ -435,6 +452,10 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
      * removed the temporary of a write in progress, or cancelled the run). */
     if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGKILL || sig == SIGPIPE) {
         signal(sig, SIG_DFL); /* end as the child did, for the shell */
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        sigprocmask(SIG_UNBLOCK, &one, NULL);
         raise(sig);
     }
     return cli_error(CLI_RUNTIME, "the run crashed (%s) and wrote nothing: a corrupt input that "

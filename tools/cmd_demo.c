@@ -145,8 +145,6 @@ static int run(const options *o, const char *dir, const char *log_path, const ch
     cli_writing(1);
     g.progress = gen_show_write;
     int rc = gen_transactions(&g, &rows, &bytes);
-    if (!rc)
-        cli_progress_note(STRATA_STEP_WRITE, o->n, o->n);
     cli_progress_end();
     if (rc)
         return rc;

@@ -85,7 +85,8 @@ static const char HELP[] =
     "Prints one line: rows, bytes, seconds (nothing with --quiet).\n"
     "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force);\n"
     "Ctrl-C (SIGINT) or SIGTERM stops it at once: nothing is written, the command ends\n"
-    "by the signal (status 130 or 143 in a shell)\n";
+    "by the signal (status 130 or 143 in a shell); one that comes while OUT.h5 is put\n"
+    "in place (its last sync and rename) lets that finish (status 0)\n";
 
 enum { KIND_CUSTOMERS, KIND_BLOBS, KIND_TRANSACTIONS };
 
@@ -296,10 +297,6 @@ static int gen_command(int argc, char **argv, const char *command)
     rc = kind == KIND_CUSTOMERS ? gen_customers(&g, &bytes)
          : kind == KIND_BLOBS   ? gen_blobs(&g, &bytes)
                                 : gen_transactions(&g, &rows, &bytes);
-    if (!rc) {
-        const int64_t total = kind == KIND_TRANSACTIONS ? gen_transaction_units(&g) : g.n;
-        cli_progress_note(STRATA_STEP_WRITE, total, total);
-    }
     cli_progress_end();
     if (rc)
         return rc;

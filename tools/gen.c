@@ -36,18 +36,28 @@ static int open_out(out *o, const gen_options *g)
     return o->rc;
 }
 
-/* Commit (or discard after a failure); *bytes gets the file's size. */
-static int close_out(out *o, const char *path, int64_t *bytes)
+/* Commit (or discard after a failure); *bytes gets the file's size. The
+ * last report (total of total units: the file in place) is made with the
+ * commit, the signals held between them: a signal then comes after the
+ * report, when it cancels nothing (cli_progress.h), never in between,
+ * where it would end the program as if nothing had been written. */
+static int close_out(out *o, const gen_options *g, int64_t total, int64_t *bytes)
 {
     if (o->rc) {
         strata_writer_discard(o->w);
         return o->rc;
     }
+    if (g->progress)
+        cli_hold_signals(1);
     int st = strata_writer_commit(o->w);
+    if (!st && g->progress)
+        g->progress(total, total);
+    if (g->progress)
+        cli_hold_signals(0);
     if (st)
         return cli_library_error(st, strata_last_error());
     struct stat sb;
-    *bytes = stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+    *bytes = stat(g->output, &sb) == 0 ? (int64_t)sb.st_size : 0;
     return CLI_OK;
 }
 
@@ -349,7 +359,7 @@ int gen_customers(const gen_options *g, int64_t *bytes)
         put(&o, strata_writer_append(o.w, id_tier, STRATA_INT32, tier, m, 0));
     }
     free(x), free(col), free(tier8), free(tier), free(id);
-    return close_out(&o, g->output, bytes);
+    return close_out(&o, g, g->n, bytes);
 }
 
 /* ---- blobs ------------------------------------------------------------------ */
@@ -464,7 +474,7 @@ int gen_blobs(const gen_options *g, int64_t *bytes)
     }
     blobs_free(&bl);
     free(x), free(xf), free(group);
-    return close_out(&o, g->output, bytes);
+    return close_out(&o, g, g->n, bytes);
 }
 
 /* ---- transactions ----------------------------------------------------------- */
@@ -641,5 +651,5 @@ int gen_transactions(const gen_options *g, int64_t *rows, int64_t *bytes)
         *rows += m;
     }
     free(id), free(day), free(amount), free(row), free(pair);
-    return close_out(&o, g->output, bytes);
+    return close_out(&o, g, gen_transaction_units(g), bytes);
 }

@@ -35,8 +35,9 @@ typedef struct gen_options {
     /* Called before each block with done of total units (customers, blobs:
      * rows of n; transactions: customers written of C, or with o->n >= 0 of
      * 2 C, its first pass over the customers sharing out the rows, reported
-     * too), never with done = total (the caller reports that once the file
-     * is in place: gen_units); may be NULL. */
+     * too: gen_transaction_units), and with total of total once the file is
+     * in place (signals held around the commit and that report: cli.h); may
+     * be NULL. */
     void (*progress)(int64_t done, int64_t total);
 } gen_options;
 
