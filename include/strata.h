@@ -1327,7 +1327,8 @@ STRATA_API int strata_h5_catalog_kind(const strata_h5_catalog *c, int64_t i);
  *  "string" (variable length), "string[N]", "enum(int8)", "float64[3]"
  *  (an array type), "compound{name:type,...}", ...; " (null dataspace: no
  *  values)" follows the type of a dataset with a null dataspace; "" for
- *  groups; for links, where they point: "soft link to /a/x", "external link
+ *  groups (a group deeper than 16 levels whose contents are not listed: "its
+ *  contents are not listed: deeper than 16 levels"); for links, where they point: "soft link to /a/x", "external link
  *  to other.h5:/y" (not followed: the target may not exist); for a pandas
  *  view, "pandas view of /labels: pd.read_hdf(FILE, \"/pandas/labels\")". */
 STRATA_API const char *strata_h5_catalog_type(const strata_h5_catalog *c, int64_t i);

@@ -338,6 +338,8 @@ static void print_text(const strata_h5_catalog *c, const char *file)
                 fputs(", contiguous", stdout);
             const char *f = strata_h5_catalog_filters(c, i);
             printf(", %s", f[0] ? f : "no compression");
+        } else if (kind == STRATA_H5_GROUP && strata_h5_catalog_type(c, i)[0]) {
+            printf("  (%s)", strata_h5_catalog_type(c, i)); /* a note */
         } else if (kind == STRATA_H5_OTHER) { /* a link's target is a name too */
             fputs("  (", stdout);
             print_escaped(strata_h5_catalog_type(c, i));

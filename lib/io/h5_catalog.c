@@ -532,6 +532,11 @@ static void visit(hid_t file, const char *path, int depth, walk *w)
         w->rc = STRATA_E_NOMEM;
     if (o && cycle)
         o->kind = STRATA_H5_OTHER;
+    H5G_info_t below_limit;
+    if (o && !w->rc && !cycle && kind == H5I_GROUP && depth >= MAX_DEPTH &&
+        H5Gget_info(obj, &below_limit) >= 0 && below_limit.nlinks > 0 &&
+        set_text(&o->type, "its contents are not listed: deeper than 16 levels"))
+        w->rc = STRATA_E_NOMEM;
     if (o && !w->rc && !cycle && kind == H5I_GROUP && depth < MAX_DEPTH) {
         w->groups[depth] = self;
         /* the group's table read first (as h5_read.c's link_exists: libhdf5
@@ -646,9 +651,14 @@ static int classify(const char *path, strata__h5_catalog *c, char *msg)
                 o->use = STRATA_H5_USE_MODEL;
                 continue;
             }
-            /* pandas' fixed format frame */
+            /* pandas' fixed format frame: read as a table; its blocks (the
+             * columns of one dtype each, ids and days among them) and axes
+             * are no inputs of their own */
             snprintf(sub, sizeof sub, "%s/block0_items", g);
             int pandas_fixed = find(c, i + 1, end, sub) != NULL;
+            for (int64_t j = i + 1; pandas_fixed && j < end; j++)
+                if (c->obj[j].use == STRATA_H5_USE_MATRIX)
+                    c->obj[j].use = STRATA_H5_USE_NONE;
             snprintf(sub, sizeof sub, "%s/axis1", g); /* its index: one value a row */
             const strata__h5_object *index = find(c, i + 1, end, sub);
             if (pandas_fixed && !(index && index->rank == 1 && index->dims[0] > 0 &&

@@ -1363,9 +1363,66 @@ static char *attr_text(hid_t obj, const char *name)
     return text;
 }
 
+/* Code point cp as UTF-8 at o; its length. */
+static size_t utf8_put(char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* A pickle's "V" text (Python's raw-unicode-escape: \uXXXX and \UXXXXXXXX
+ * escapes, every other byte a Latin-1 code point) added to out as UTF-8:
+ * the name pandas gave the column. 0, or -1 out of memory. */
+static int add_pickled_text(strlist *out, const char *s, size_t n)
+{
+    char *buf = strata__alloc(4 * n + 1, 1);
+    if (!buf)
+        return -1;
+    size_t len = 0;
+    for (size_t i = 0; i < n;) {
+        const int digits = s[i] == '\\' && i + 1 < n ? (s[i + 1] == 'u' ? 4 : s[i + 1] == 'U' ? 8 : 0)
+                                                   : 0;
+        uint32_t cp = 0;
+        int ok = digits && i + 2 + (size_t)digits <= n;
+        for (int h = 0; ok && h < digits; h++) {
+            const char c = s[i + 2 + (size_t)h];
+            ok = isxdigit((unsigned char)c);
+            cp = cp * 16 + (uint32_t)(isdigit((unsigned char)c) ? c - '0' : (c | 0x20) - 'a' + 10);
+        }
+        if (ok && cp <= 0x10ffff) {
+            len += utf8_put(buf + len, cp);
+            i += 2 + (size_t)digits;
+        } else {
+            len += utf8_put(buf + len, (unsigned char)s[i]);
+            i++;
+        }
+    }
+    const int rc = strlist_add(out, buf, len);
+    strata__free(buf);
+    return rc;
+}
+
 /* The strings of a pickled (protocol 0) list as pandas writes them in its
  * attributes: "V<name>" for the first, "aV<name>" for the others, one per
- * line (names in plain ASCII; pickle escapes others). 0; -1 out of memory;
+ * line (add_pickled_text decodes the escapes). 0; -1 out of memory;
  * -2 when an item is a number ("I0", "aI1", "F0.5": column labels pandas
  * stored as numbers, which name no column here). */
 static int pickle_names(const char *text, strlist *out)
@@ -1378,7 +1435,7 @@ static int pickle_names(const char *text, strlist *out)
         if (left > 1 && (item[0] == 'I' || item[0] == 'L' || item[0] == 'F') &&
             (isdigit((unsigned char)item[1]) || item[1] == '-'))
             return -2;
-        if (left > 1 && item[0] == 'V' && strlist_add(out, item + 1, left - 1) < 0)
+        if (left > 1 && item[0] == 'V' && add_pickled_text(out, item + 1, left - 1) < 0)
             return -1;
         line = end ? end + 1 : NULL;
     }

@@ -168,6 +168,30 @@ def test_pandas_and_column_logs(files, tmp_path):
     assert all(o["use"] == "none" for p, o in objs.items() if "/_i_" in p)
 
 
+def test_deep_groups_say_they_are_cut(tmp_path):
+    """Below 16 levels the listing stops; the last group listed says so (it
+    showed as an empty group)."""
+    path = tmp_path / "deep.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("/".join(f"g{i}" for i in range(40)) + "/deep", data=[1, 2, 3])
+    objs = info(path)
+    cut = [p for p, o in objs.items() if "not listed" in o["type"]]
+    assert len(cut) == 1 and objs[cut[0]]["kind"] == "group"
+    assert "not listed: deeper than 16 levels" in run("info", path).stdout
+
+
+def test_fixed_frame_blocks_are_no_inputs(tmp_path):
+    """A pandas fixed frame is one table; its blocks (the columns of one dtype:
+    ids and days in one, amounts with NaN in another) were each offered as a
+    k-means matrix, and the amounts' command failed as printed."""
+    path = tmp_path / "tx.h5"
+    p = run("gen", "transactions", "-o", path, "--customers", 100, "--layout", "pandas")
+    assert p.returncode == 0, p.stderr
+    objs = info(path)
+    assert {o["use"] for p, o in objs.items() if p.startswith("/tx/")} == {"none"}
+    assert objs["/tx"]["use"] == "transactions"
+
+
 @pytest.mark.parametrize("data_columns", [False, True])
 def test_pandas_categories_are_no_table(tmp_path, data_columns):
     """A categorical column of a table-format frame keeps its categories in a

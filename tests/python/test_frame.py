@@ -306,6 +306,26 @@ def test_pandas_frame_with_number_labels(tmp_path, data, fmt):
 
 
 @needs_tables
+@pytest.mark.parametrize("fmt", ["fixed", "table", "table_dc"])
+def test_pandas_names_beyond_ascii(tmp_path, data, fmt):
+    """Column names with non-ASCII letters, backslashes and newlines: a table
+    frame keeps them in pickles (raw-unicode-escape), which were read
+    undecoded ("\\u6570\\u636e", a lone Latin-1 byte for "é")."""
+    names = ["数据", "é", "a\\b"]
+    frame = data[NAMES].set_axis(names, axis=1)
+    path = tmp_path / "u.h5"
+    kw = {"format": "fixed"} if fmt == "fixed" else {"format": "table"}
+    if fmt == "table_dc":
+        kw["data_columns"] = True
+    frame.to_hdf(path, key="c", **kw)
+    got = strata.read_frame(path, table="/c")
+    assert list(got.columns) == names
+    np.testing.assert_array_equal(got.to_numpy(), frame.to_numpy(np.float64))
+    one = strata.read_frame(path, table="/c", columns=["é"])
+    np.testing.assert_array_equal(one.to_numpy()[:, 0], frame["é"].to_numpy(np.float64))
+
+
+@needs_tables
 def test_pandas_fixed_series(tmp_path, data):
     """A Series written with format="fixed" is a group of "index" and
     "values": the values are the feature, named as the Series; the index is
