@@ -274,11 +274,42 @@ static const char *kind(mode_t mode)
                             : "not a regular file";
 }
 
+/* The command's output (cli_check_files) and the file at that path when its
+ * write began: a signal in a write whose temporary is gone finds there
+ * whether the new file is in place (output_in_place). */
+static char g_out[4096];
+static struct {
+    int existed;
+    dev_t dev;
+    ino_t ino;
+} g_out_was;
+
+static void note_output(void)
+{
+    struct stat st;
+    g_out_was.existed = g_out[0] && stat(g_out, &st) == 0;
+    g_out_was.dev = g_out_was.existed ? st.st_dev : 0;
+    g_out_was.ino = g_out_was.existed ? st.st_ino : 0;
+}
+
+/* Async-signal-safe (stat): is another file at the output's path than when
+ * the write began, i.e. the new one renamed into place? */
+static int output_in_place(void)
+{
+    struct stat st;
+    return g_out[0] && stat(g_out, &st) == 0 &&
+           (!g_out_was.existed || st.st_dev != g_out_was.dev || st.st_ino != g_out_was.ino);
+}
+
 int cli_check_files(const cli_input *inputs, int n, const char *output, int force)
 {
     struct stat in, out;
     if (output && !output[0]) /* else the whole run, then "cannot rename ... to ''" */
         return cli_error(CLI_USAGE, "the output file name is empty");
+    g_out[0] = '\0';
+    if (output && strlen(output) < sizeof g_out)
+        memcpy(g_out, output, strlen(output) + 1);
+    note_output();
     int have_out = output && stat(output, &out) == 0; /* through links: what a write would hit */
     for (int i = 0; i < n; i++) {
         if (!inputs[i].path || stat(inputs[i].path, &in) != 0)
@@ -303,7 +334,7 @@ int cli_check_files(const cli_input *inputs, int n, const char *output, int forc
 
 /* Cancellation by a signal: 0, or the first signal taken while the command
  * polls it (cli_cancel_on_signals), and when (monotonic seconds). */
-static volatile sig_atomic_t g_cooperative, g_signal;
+static volatile sig_atomic_t g_cooperative, g_signal, g_writing;
 static volatile double g_signal_at;
 /* A folder a signal removes if empty (cli_remove_dir_on_signal; "" none). */
 static char g_dir[4096];
@@ -336,7 +367,17 @@ static void on_signal(int sig)
         }
         return;
     }
-    (void)strata_discard_temp_file();
+    /* A write whose temporary is gone but whose new file is in place (the
+     * moment between the library's rename and its report): the run has
+     * written its output, so the signal only asks it to stop, as after
+     * that report; ending here would say that nothing was written. */
+    if (!strata_discard_temp_file() && g_writing && output_in_place()) {
+        if (!g_signal) {
+            g_signal_at = now;
+            g_signal = sig;
+        }
+        return;
+    }
     if (g_dir[0])
         (void)rmdir(g_dir); /* async-signal-safe; fails unless empty */
     cli_progress_clear_now(); /* the bar's line left clean */
@@ -351,6 +392,9 @@ void cli_cancel_on_signals(void)
 
 void cli_writing(int writing)
 {
+    if (writing && !g_writing)
+        note_output(); /* the file the write will replace */
+    g_writing = writing;
     g_cooperative = !writing;
 }
 

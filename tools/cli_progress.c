@@ -157,8 +157,8 @@ static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double 
     }
     if (len > 0 && (size_t)len < sizeof line)
         sub_text(line + len, sizeof line - (size_t)len);
+    P.shown = 1; /* first: a signal during the write below still clears the line */
     put_line("\r%s\033[K", line);
-    P.shown = 1;
     P.last_draw = now;
 }
 
@@ -236,7 +236,7 @@ int cli_progress_step(void *user, int step, int64_t run, int64_t done, int64_t t
     (void)user;
     /* 0 of 1: a write starts; 1 of 1: its file is in place. Before the
      * report is shown: a signal sent on seeing it meets the right mode. */
-    if (step == STRATA_STEP_WRITE && !cli_interrupted())
+    if (step == STRATA_STEP_WRITE && (!cli_interrupted() || done >= total))
         cli_writing(done < total);
     show(step, run, done, total, value);
     return cli_interrupted() ? 1 : 0;

@@ -14,7 +14,10 @@
  *                              then does nothing and returns -1 with it
  *                              (close() still releases the descriptor, as
  *                              Linux does); or KILL: raise(SIGKILL) instead
- *                              of making the call (kill -9 at that moment).
+ *                              of making the call (kill -9 at that moment);
+ *                              or TERM_AFTER (rename only): make the call,
+ *                              then raise(SIGTERM) (a signal right after the
+ *                              new file is in place)
  *   FAULTFS_QUOTA=BYTES        a disk that fills up: once BYTES bytes have
  *                              been written to watched files, a write is cut
  *                              short at the limit and the next ones fail with
@@ -67,7 +70,8 @@ static unsigned char watched[MAX_FD]; /* fd -> opened inside the folder */
 static long counts[NCLASS];
 static char dir[PATH_MAX];
 static size_t dirlen;
-static int fail_class = -1, fail_from_on, fail_errno, fail_kill;
+static int fail_class = -1, fail_from_on, fail_errno, fail_kill, fail_term_after;
+static volatile int pending_term; /* TERM_AFTER: raise once the call is made */
 static long fail_n;
 static long long quota = -1, written, maxio = -1;
 static const char *trace;
@@ -124,8 +128,9 @@ static void setup(void)
         fail_n = atol(n);
         fail_from_on = strchr(n, '+') != NULL;
         fail_kill = strcmp(what, "KILL") == 0;
+        fail_term_after = strcmp(what, "TERM_AFTER") == 0;
         fail_errno = errno_of(what);
-        if (fail_class < 0 || fail_n < 1 || (!fail_kill && !fail_errno))
+        if (fail_class < 0 || fail_n < 1 || (!fail_kill && !fail_term_after && !fail_errno))
             die("FAULTFS_FAIL (CLASS:N:WHAT)");
     }
 }
@@ -187,8 +192,22 @@ static int fault_in(int c, const char *func)
     if (fail_kill)
         raise(SIGKILL);
     note(c, func);
+    if (fail_term_after) {
+        pending_term = 1;
+        return 0;
+    }
     errno = fail_errno;
     return -1;
+}
+
+/* The call was made: TERM_AFTER's signal now. */
+static int after(int result)
+{
+    if (pending_term) {
+        pending_term = 0;
+        raise(SIGTERM);
+    }
+    return result;
 }
 
 /* "any" only: opens that create nothing, which are never failed with an errno. */
@@ -454,7 +473,7 @@ int rename(const char *from, const char *to)
     REAL(rename);
     if ((inside(AT_FDCWD, from) || inside(AT_FDCWD, to)) && fault(C_RENAME))
         return -1;
-    return real_rename(from, to);
+    return after(real_rename(from, to));
 }
 
 int renameat(int fromdir, const char *from, int todir, const char *to)
@@ -462,7 +481,7 @@ int renameat(int fromdir, const char *from, int todir, const char *to)
     REAL(renameat);
     if ((inside(fromdir, from) || inside(todir, to)) && fault(C_RENAME))
         return -1;
-    return real_renameat(fromdir, from, todir, to);
+    return after(real_renameat(fromdir, from, todir, to));
 }
 
 int renameat2(int fromdir, const char *from, int todir, const char *to, unsigned flags)
@@ -470,7 +489,7 @@ int renameat2(int fromdir, const char *from, int todir, const char *to, unsigned
     REAL(renameat2);
     if ((inside(fromdir, from) || inside(todir, to)) && fault(C_RENAME))
         return -1;
-    return real_renameat2(fromdir, from, todir, to, flags);
+    return after(real_renameat2(fromdir, from, todir, to, flags));
 }
 
 int unlink(const char *path)

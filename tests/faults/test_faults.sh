@@ -12,6 +12,8 @@
 #    (closing a descriptor already synced, removing a stale temporary): then
 #    exit 0 with the complete new output. A failed fsync of the folder after
 #    the rename: exit 1, the new output in place (the message says so);
+#  - SIGTERM right after the rename (the new output in place, the write's
+#    last report not yet made): exit 0 with the complete new output;
 #  - kill -9 at every step (writes cut into short pieces to make more
 #    moments): the output is the old one or the complete new one, never
 #    partial; the next run into the folder removes the temporary left.
@@ -223,6 +225,15 @@ for cmd in kmeans rfm gen; do
       run shim FAULTFS_FAIL="${f%:*}" FAULTFS_TRACE="$T/trace" "${NEW[@]}"
       verdict "$cmd, old=$with_old, ${f%:*}" "${f##*:}"
     done
+    # SIGTERM right after the rename, before the write's last report: the
+    # new output is in place, so exit 0 (it ended by the signal: "nothing
+    # written", the old output replaced)
+    prepare "$with_old"
+    expect "$cmd, old=$with_old, SIGTERM right after the rename" 0 "" \
+      shim FAULTFS_FAIL=rename:1:TERM_AFTER "${NEW[@]}"
+    [ -e "$O" ] && [ "$(sum "$O")" != "$old" ] && keep_new ||
+      bad "$cmd, old=$with_old, SIGTERM right after the rename: not the new output"
+    [ "$(ls "$OUT")" = o.h5 ] && ok || bad "$cmd: SIGTERM after the rename left $(ls "$OUT")"
     if [ "$with_old" = 1 ]; then
       prepare 1
       run shim FAULTFS_FAIL=chmod:1:EPERM FAULTFS_TRACE="$T/trace" "${NEW[@]}"
