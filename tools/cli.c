@@ -309,7 +309,6 @@ int cli_check_files(const cli_input *inputs, int n, const char *output, int forc
     g_out[0] = '\0';
     if (output && strlen(output) < sizeof g_out)
         memcpy(g_out, output, strlen(output) + 1);
-    note_output();
     int have_out = output && stat(output, &out) == 0; /* through links: what a write would hit */
     for (int i = 0; i < n; i++) {
         if (!inputs[i].path || stat(inputs[i].path, &in) != 0)
@@ -416,26 +415,11 @@ void cli_end_by_signal(void)
     _exit(128 + sig); /* not reached */
 }
 
-/* SIGPIPE too: the reader of our stdout or stderr went away (strata gen ...
- * --progress json 2>&1 | head -1) */
-static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
-
-void cli_hold_signals(int hold)
-{
-    static sigset_t before; /* the mask to go back to */
-    if (!hold) {
-        sigprocmask(SIG_SETMASK, &before, NULL);
-        return;
-    }
-    sigset_t set;
-    sigemptyset(&set);
-    for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++)
-        sigaddset(&set, SIGNALS[i]);
-    sigprocmask(SIG_BLOCK, &set, &before);
-}
-
 void cli_clean_up_on_signals(void)
 {
+    /* SIGPIPE too: the reader of our stdout or stderr went away (strata gen
+     * ... --progress json 2>&1 | head -1) */
+    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = 0};
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++) {

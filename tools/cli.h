@@ -133,10 +133,6 @@ void cli_writing(int writing);
 int cli_interrupted(void);
 /* Remove any temporary and end the program by that signal (SIGINT if none). */
 void cli_end_by_signal(void);
-/* Hold SIGINT, SIGTERM, SIGHUP and SIGPIPE back (1) until released (0), when
- * one that came meanwhile is taken: around a step that must not be cut in
- * two (a commit and the report that its file is in place). */
-void cli_hold_signals(int hold);
 /* A folder the run made: a signal that ends the program removes it too if
  * it is empty then (NULL: none). */
 void cli_remove_dir_on_signal(const char *dir);

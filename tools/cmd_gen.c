@@ -85,8 +85,8 @@ static const char HELP[] =
     "Prints one line: rows, bytes, seconds (nothing with --quiet).\n"
     "exit status: 0 ok, 1 runtime error, 2 usage error, 3 OUT.h5 exists (no --force);\n"
     "Ctrl-C (SIGINT) or SIGTERM stops it at once: nothing is written, the command ends\n"
-    "by the signal (status 130 or 143 in a shell); one that comes while OUT.h5 is put\n"
-    "in place (its last sync and rename) lets that finish (status 0)\n";
+    "by the signal (status 130 or 143 in a shell); one that comes once OUT.h5 is\n"
+    "renamed into place cancels nothing (status 0)\n";
 
 enum { KIND_CUSTOMERS, KIND_BLOBS, KIND_TRANSACTIONS };
 

@@ -36,24 +36,19 @@ static int open_out(out *o, const gen_options *g)
     return o->rc;
 }
 
-/* Commit (or discard after a failure); *bytes gets the file's size. The
- * last report (total of total units: the file in place) is made with the
- * commit, the signals held between them: a signal then comes after the
- * report, when it cancels nothing (cli_progress.h), never in between,
- * where it would end the program as if nothing had been written. */
+/* Commit (or discard after a failure), then the last report (total of
+ * total units: the file in place); *bytes gets the file's size. A signal
+ * between the rename and that report finds the new file in place and
+ * cancels nothing (cli.c, on_signal). */
 static int close_out(out *o, const gen_options *g, int64_t total, int64_t *bytes)
 {
     if (o->rc) {
         strata_writer_discard(o->w);
         return o->rc;
     }
-    if (g->progress)
-        cli_hold_signals(1);
     int st = strata_writer_commit(o->w);
     if (!st && g->progress)
         g->progress(total, total);
-    if (g->progress)
-        cli_hold_signals(0);
     if (st)
         return cli_library_error(st, strata_last_error());
     struct stat sb;

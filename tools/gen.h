@@ -36,8 +36,7 @@ typedef struct gen_options {
      * rows of n; transactions: customers written of C, or with o->n >= 0 of
      * 2 C, its first pass over the customers sharing out the rows, reported
      * too: gen_transaction_units), and with total of total once the file is
-     * in place (signals held around the commit and that report: cli.h); may
-     * be NULL. */
+     * in place; may be NULL. */
     void (*progress)(int64_t done, int64_t total);
 } gen_options;
 
