@@ -621,7 +621,9 @@ typedef enum strata_step {
                                   (1-based), total = the most it may take (max_iter;
                                   mini-batch: its step limit), value = the inertia the
                                   strata_progress_fn gets (streamed: the pass within
-                                  an iteration reports READ per block) */
+                                  an iteration reports READ per block); CLV fits:
+                                  after each optimiser start, value a
+                                  log-likelihood (strata_clv_set_progress) */
     STRATA_STEP_AGGREGATE = 4, /* RFM: transactions to customers: done of n rows, 0
                                   before, n after; out of core, after the passes
                                   that spill the log and after each part of it
@@ -631,9 +633,17 @@ typedef enum strata_step {
                                   c of c after. strata_kmeans_sweep(): done of nk +
                                   1 (nk the k values): 0 first, then after each k
                                   fitted and rated (after each round of parallel
-                                  fits), nk + 1 once the silhouettes are computed */
-    STRATA_STEP_WRITE = 6      /* writing a result file: 0 of 1 before anything is
+                                  fits), nk + 1 once the silhouettes are computed
+                                  (their progress: SILHOUETTE, between nk and
+                                  nk + 1) */
+    STRATA_STEP_WRITE = 6,     /* writing a result file: 0 of 1 before anything is
                                   written, 1 of 1 once the file is in place */
+    STRATA_STEP_SILHOUETTE = 7 /* strata_kmeans_sweep(): the sampled Euclidean
+                                  silhouettes of every k (O(s^2 d), often most of
+                                  a sweep's time): done of the s sampled rows, 0
+                                  first, then after each share of them (a
+                                  report, and a chance to cancel, every fraction
+                                  of a second), s at the end */
 } strata_step;
 
 /** Step callback: every step of a fit, read or write (strata_step), called on
@@ -651,7 +661,8 @@ typedef int (*strata_step_fn)(void *user, int step, int64_t run, int64_t done, i
                               double value);
 
 /** The name of a strata_step in lower case ("read", "seed", "iterate",
- *  "aggregate", "score", "write"; "unknown" otherwise). Static. Thread-safe. */
+ *  "aggregate", "score", "write", "silhouette"; "unknown" otherwise).
+ *  Static. Thread-safe. */
 STRATA_API const char *strata_step_name(int step);
 
 /** Create a k-means handle with default parameters.
@@ -2157,8 +2168,10 @@ STRATA_API STRATA_NODISCARD int strata_clv_get_int(const strata_clv *h, int para
 STRATA_API STRATA_NODISCARD int strata_clv_get_double(const strata_clv *h, int param, double *out);
 
 /** Set (fn NULL: remove) the step callback: READ (strata_clv_fit_h5),
- *  AGGREGATE (the summary) and ITERATE (one per optimiser start of each
- *  model: run = the start, done/total = starts done/total); a non-zero
+ *  AGGREGATE (the summary) and ITERATE (after each optimiser start of each
+ *  model: run = the model, 0 BG/NBD then 1 Gamma-Gamma; done/total = starts
+ *  done/total; value = the model's best log-likelihood so far, NaN at 0 of
+ *  total: not an inertia); a non-zero
  *  return cancels the fit (STRATA_E_CANCELLED; the previous result stays).
  *  @return STRATA_OK, STRATA_E_NULL. */
 STRATA_API STRATA_NODISCARD int strata_clv_set_progress(strata_clv *h, strata_step_fn fn, void *user);

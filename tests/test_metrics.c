@@ -113,6 +113,46 @@ static void test_sample(void)
     free(lab);
 }
 
+/* A silhouette computed in several reported shares (5000 rows of 40
+ * features: two shares at 1 thread, of 40 and 39 chunks; 42 and 37 at 3
+ * threads): the brute-force value, and the same bits for any thread count. */
+static void test_silhouette_shares(void)
+{
+    enum { N = 5000, D = 40, K = 5 };
+    double *x = malloc(sizeof(double) * N * D);
+    int32_t *lab = malloc(sizeof(int32_t) * N);
+    double *sum = calloc((size_t)N * K, sizeof(double));
+    ASSERT_TRUE(x && lab && sum);
+    make_rows(x, lab, N, D, K, 5);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            double q = 0.0;
+            for (int f = 0; f < D; f++)
+                q += (x[i * D + f] - x[j * D + f]) * (x[i * D + f] - x[j * D + f]);
+            sum[(size_t)i * K + (size_t)lab[j]] += sqrt(q);
+        }
+    double want = 0.0;
+    for (int i = 0; i < N; i++) {
+        const double a = sum[(size_t)i * K + (size_t)lab[i]] / (N / K - 1);
+        double b = INFINITY;
+        for (int m = 0; m < K; m++)
+            if (m != lab[i] && sum[(size_t)i * K + (size_t)m] / (N / K) < b)
+                b = sum[(size_t)i * K + (size_t)m] / (N / K);
+        want += (b - a) / (a > b ? a : b);
+    }
+    want /= N;
+    double ref[STRATA_METRIC_COUNT], out[STRATA_METRIC_COUNT];
+    ASSERT_OK(strata_cluster_metrics(STRATA_FLOAT64, x, N, D, 0, lab, K, 0, 0, 1, ref));
+    ASSERT_NEAR(ref[STRATA_METRIC_SILHOUETTE], want, 1e-12);
+    for (int t = 2; t <= 3; t++) {
+        ASSERT_OK(strata_cluster_metrics(STRATA_FLOAT64, x, N, D, 0, lab, K, 0, 0, t, out));
+        ASSERT_MSG(!memcmp(ref, out, sizeof ref), "threads %d differ", t);
+    }
+    free(x);
+    free(lab);
+    free(sum);
+}
+
 static void test_bad_inputs(void)
 {
     double x[] = {0, 1, 2, 3, 4, 5, 6, 7};
@@ -306,6 +346,7 @@ int main(void)
     RUN_TEST(test_hand_computed);
     RUN_TEST(test_thread_counts);
     RUN_TEST(test_sample);
+    RUN_TEST(test_silhouette_shares);
     RUN_TEST(test_bad_inputs);
     RUN_TEST(test_sweep_equals_fits);
     RUN_TEST(test_sweep_knee);

@@ -494,19 +494,28 @@ static void test_sweep(void)
         ASSERT_OK(sweep_run(&all, threads));
         check_monotone(&all);
         /* SCORE 0 of 5 first, 5 of 5 last; between: after each k (1 thread)
-         * or each pair of k (2 threads), with the SEED reports of serial fits */
+         * or each pair of k (2 threads), with the SEED reports of serial
+         * fits; then the silhouettes of the 500 sampled rows (one share:
+         * 0 and 500 of 500) between SCORE 4 and 5 */
         static const int64_t want1[] = {0, 1, 2, 3, 4, 5}, want2[] = {0, 2, 4, 5};
         const int64_t *want = threads == 1 ? want1 : want2;
-        int seeds = 0, scores = 0;
+        int seeds = 0, scores = 0, sils = 0;
         for (int i = 0; i < all.n; i++) {
             if (all.ev[i].step == STRATA_STEP_SEED) {
                 seeds++;
+                continue;
+            }
+            if (all.ev[i].step == STRATA_STEP_SILHOUETTE) {
+                ASSERT_TRUE(scores > 0 && want[scores - 1] == 4);
+                ASSERT_EQ_INT(all.ev[i].total, 500);
+                ASSERT_EQ_INT(all.ev[i].done, sils++ ? 500 : 0);
                 continue;
             }
             ASSERT_EQ_INT(all.ev[i].step, STRATA_STEP_SCORE);
             ASSERT_EQ_INT(all.ev[i].total, 5);
             ASSERT_EQ_INT(all.ev[i].done, want[scores++]);
         }
+        ASSERT_EQ_INT(sils, 2);
         ASSERT_EQ_INT(scores, threads == 1 ? 6 : 4);
         ASSERT_TRUE(threads == 1 ? seeds == 3 + 4 + 5 + 6 : seeds == 0); /* 0..k of k each */
         for (int at = 0; at < all.n; at++) {
@@ -522,6 +531,7 @@ static void test_names_and_null(void)
     ASSERT_STR_EQ(strata_step_name(STRATA_STEP_READ), "read");
     ASSERT_STR_EQ(strata_step_name(STRATA_STEP_ITERATE), "iterate");
     ASSERT_STR_EQ(strata_step_name(STRATA_STEP_WRITE), "write");
+    ASSERT_STR_EQ(strata_step_name(STRATA_STEP_SILHOUETTE), "silhouette");
     ASSERT_STR_EQ(strata_step_name(99), "unknown");
     ASSERT_STATUS(strata_kmeans_set_step_progress(NULL, record, NULL), STRATA_E_NULL);
     ASSERT_STATUS(strata_rfm_set_progress(NULL, record, NULL), STRATA_E_NULL);

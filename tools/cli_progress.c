@@ -18,6 +18,8 @@ static struct {
     double value;
     int sub;  /* a step reported within it (0: none), with its last report: */
     int64_t sub_done, sub_total;
+    double sub_t0; /* when the sub step began (its first report) */
+    const char *vname; /* what the bar's ITERATE value is: "inertia", "loglik" */
 } P = {.mode = MODE_AUTO};
 
 int cli_progress_option(int opt, const char *arg, int *rc)
@@ -107,13 +109,15 @@ static void duration(char *buf, size_t len, double s)
 
 /* Whether a report of `step` is part of the step on the bar rather than a
  * step of its own: a streamed fit's READ passes within a seeding or an
- * iteration, a sweep's fits (SEED, ITERATE, READ) within its SCORE. */
+ * iteration, a sweep's fits (SEED, ITERATE, READ) and silhouettes within
+ * its SCORE. */
 static int nested(int step)
 {
     if (step == STRATA_STEP_READ && (P.step == STRATA_STEP_SEED || P.step == STRATA_STEP_ITERATE))
         return 1;
     return P.step == STRATA_STEP_SCORE && P.done < P.total &&
-           (step == STRATA_STEP_SEED || step == STRATA_STEP_ITERATE || step == STRATA_STEP_READ);
+           (step == STRATA_STEP_SEED || step == STRATA_STEP_ITERATE || step == STRATA_STEP_READ ||
+            step == STRATA_STEP_SILHOUETTE);
 }
 
 /* The nested report after the bar: "  (read 45%)", "  (seed 3/16)". */
@@ -121,7 +125,7 @@ static int sub_text(char *buf, size_t len)
 {
     if (!P.sub)
         return 0;
-    if (P.sub == STRATA_STEP_READ && P.sub_total > 0)
+    if ((P.sub == STRATA_STEP_READ || P.sub == STRATA_STEP_SILHOUETTE) && P.sub_total > 0)
         return snprintf(buf, len, "  (%s %.0f%%)", strata_step_name(P.sub),
                         100.0 * (double)P.sub_done / (double)P.sub_total);
     return snprintf(buf, len, "  (%s %lld/%lld)", strata_step_name(P.sub), (long long)P.sub_done,
@@ -130,13 +134,14 @@ static int sub_text(char *buf, size_t len)
 
 static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double value, double now)
 {
+    const char *vname = P.vname ? P.vname : "inertia";
     char line[320], eta[32];
     const double in_step = now - P.step_t0;
     const double rate = in_step > 0 ? (double)done / in_step : 0.0;
     int len;
     if (step == STRATA_STEP_ITERATE) {
-        len = snprintf(line, sizeof line, "iterate  run %lld  iteration %lld/%lld  inertia %.6g",
-                       (long long)run, (long long)done, (long long)total, value);
+        len = snprintf(line, sizeof line, "iterate  run %lld  iteration %lld/%lld  %s %.6g",
+                       (long long)run, (long long)done, (long long)total, vname, value);
     } else if (total > 0) {
         const double frac = (double)done / (double)total;
         char bar[21];
@@ -144,7 +149,12 @@ static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double 
         for (int i = 0; i < 20; i++)
             bar[i] = i < filled ? '#' : '.';
         bar[20] = '\0';
-        duration(eta, sizeof eta, rate > 0 ? (double)(total - done) / rate : NAN);
+        double left = rate > 0 ? (double)(total - done) / rate : NAN;
+        if (P.sub == STRATA_STEP_SILHOUETTE) /* the sweep's last unit, often most of it */
+            left = P.sub_done > 0 ? (now - P.sub_t0) * (double)(P.sub_total - P.sub_done) /
+                                        (double)P.sub_done
+                                  : NAN;
+        duration(eta, sizeof eta, left);
         len = snprintf(line, sizeof line, "%-9s [%s] %5.1f%%", strata_step_name(step), bar,
                        100.0 * frac);
         if (total > 1 && len > 0 && (size_t)len < sizeof line)
@@ -163,13 +173,13 @@ static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double 
 }
 
 static void print_json(int step, int64_t run, int64_t done, int64_t total, double value,
-                       double now)
+                       const char *vname, double now)
 {
     char iterate[96] = "";
     if (step == STRATA_STEP_ITERATE)
-        snprintf(iterate, sizeof iterate, isfinite(value) ? ",\"iteration\":%lld,\"inertia\":%.17g"
-                                                          : ",\"iteration\":%lld,\"inertia\":null",
-                 (long long)done, value);
+        snprintf(iterate, sizeof iterate, isfinite(value) ? ",\"iteration\":%lld,\"%s\":%.17g"
+                                                          : ",\"iteration\":%lld,\"%s\":null",
+                 (long long)done, vname, value);
     put_line("{\"step\":\"%s\",\"run\":%lld,\"done\":%lld,\"total\":%lld%s,\"elapsed_s\":%.6f}\n",
              strata_step_name(step), (long long)run, (long long)done, (long long)total, iterate,
              now - P.t0);
@@ -199,16 +209,19 @@ int cli_progress_error(const char *message, int exit_code)
     return 1;
 }
 
-static void show(int step, int64_t run, int64_t done, int64_t total, double value)
+static void show(int step, int64_t run, int64_t done, int64_t total, double value,
+                 const char *vname)
 {
     if (P.mode != MODE_BAR && P.mode != MODE_JSON)
         return;
     const double now = cli_now();
     if (P.mode == MODE_JSON) { /* every report, nested or not */
-        print_json(step, run, done, total, value, now);
+        print_json(step, run, done, total, value, vname, now);
         return;
     }
     if (nested(step)) { /* the bar's step stays, its line gains the report */
+        if (step != P.sub)
+            P.sub_t0 = now;
         P.sub = step;
         P.sub_done = done;
         P.sub_total = total;
@@ -225,20 +238,22 @@ static void show(int step, int64_t run, int64_t done, int64_t total, double valu
     P.done = done;
     P.total = total;
     P.value = value;
+    P.vname = vname;
     P.sub = 0;
     if (fresh || done == total || now - P.last_draw >= 0.1) /* at most 10 redraws a second */
         draw_bar(step, run, done, total, value, now);
 }
 
+const char cli_progress_loglik[] = "loglik";
+
 int cli_progress_step(void *user, int step, int64_t run, int64_t done, int64_t total,
                       double value)
 {
-    (void)user;
     /* 0 of 1: a write starts; 1 of 1: its file is in place. Before the
      * report is shown: a signal sent on seeing it meets the right mode. */
     if (step == STRATA_STEP_WRITE && (!cli_interrupted() || done >= total))
         cli_writing(done < total);
-    show(step, run, done, total, value);
+    show(step, run, done, total, value, user == CLI_PROGRESS_LOGLIK ? "loglik" : "inertia");
     return cli_interrupted() ? 1 : 0;
 }
 

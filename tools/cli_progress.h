@@ -55,8 +55,12 @@ void cli_progress_scan(int argc, char **argv);
  * through the step callback; with --quiet stdout goes to /dev/null. */
 void cli_progress_begin(const char *command);
 
-/* The step callback of every handle of the command (user is unused):
- * shows the report, returns 1 once a signal asked to stop. */
+/* The step callback of every handle of the command: shows the report,
+ * returns 1 once a signal asked to stop. user: NULL, or CLI_PROGRESS_LOGLIK
+ * where ITERATE's value is a log-likelihood (CLV fits: shown and printed as
+ * "loglik", else "inertia"). */
+extern const char cli_progress_loglik[];
+#define CLI_PROGRESS_LOGLIK ((void *)cli_progress_loglik)
 int cli_progress_step(void *user, int step, int64_t run, int64_t done, int64_t total,
                       double value);
 

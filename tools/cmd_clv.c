@@ -189,7 +189,7 @@ static int run(strata_clv *h, const options *o)
     if (o->has_discount)
         CLV_TRY(h, strata_clv_set_double(h, STRATA_CLV_DISCOUNT_RATE, o->discount));
     CLV_TRY(h, strata_clv_set_int(h, STRATA_CLV_THREADS, o->threads));
-    CLV_TRY(h, strata_clv_set_progress(h, cli_progress_step, NULL));
+    CLV_TRY(h, strata_clv_set_progress(h, cli_progress_step, CLI_PROGRESS_LOGLIK));
     cli_progress_begin("clv");
     double t0 = cli_now();
     CLV_TRY(h, strata_clv_fit_h5(h, o->input, o->table, o->customer, o->time, o->amount));

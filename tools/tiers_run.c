@@ -145,7 +145,7 @@ static int clv_step(const tiers_options *o, run *r)
     TRY(strata_clv_set_int(h, STRATA_CLV_CLV_MONTHS, o->clv_months), err);
     TRY(strata_clv_set_double(h, STRATA_CLV_DISCOUNT_RATE, o->discount_rate), err);
     TRY(strata_clv_set_int(h, STRATA_CLV_THREADS, o->threads), err);
-    TRY(strata_clv_set_progress(h, cli_progress_step, NULL), err);
+    TRY(strata_clv_set_progress(h, cli_progress_step, CLI_PROGRESS_LOGLIK), err);
     const rfm_options *f = &o->rfm;
     TRY(strata_clv_fit_h5(h, o->input, f->table, f->customer, f->time, f->amount), err);
     double count;

@@ -133,7 +133,7 @@ int strata_cluster_metrics(int dtype, const void *x, int64_t n, int64_t d, int64
     if (!rc) {
         for (int64_t i = 0; rows && i < s; i++)
             ls[i] = labels[rows[i]];
-        rc = strata__silhouette_euclidean(xs, s, d, rows ? ls : labels, &k, 1, threads,
+        rc = strata__silhouette_euclidean(xs, s, d, rows ? ls : labels, &k, 1, threads, NULL,
                                           &res[STRATA_METRIC_SILHOUETTE], NULL);
     }
     strata__free(ls);
@@ -288,8 +288,8 @@ int strata_kmeans_sweep(strata_kmeans *km, int dtype, const void *x, int64_t n, 
 
     for (int64_t j = 0; j < nk; j++)
         ks[j] = k_min + j;
-    if ((rc = strata__silhouette_euclidean(xs, s, d, c.sample_labels, ks, nk, cfg.threads, sil,
-                                           msg)))
+    if ((rc = strata__silhouette_euclidean(xs, s, d, c.sample_labels, ks, nk, cfg.threads,
+                                           &cfg.steps, sil, msg)))
         goto done;
     for (int64_t j = 0; j < nk; j++) {
         c.table[j * STRATA_METRIC_COUNT + STRATA_METRIC_SILHOUETTE] = sil[j];

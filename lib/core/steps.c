@@ -11,6 +11,7 @@ const char *strata_step_name(int step)
     case STRATA_STEP_AGGREGATE: return "aggregate";
     case STRATA_STEP_SCORE: return "score";
     case STRATA_STEP_WRITE: return "write";
+    case STRATA_STEP_SILHOUETTE: return "silhouette";
     default: return "unknown";
     }
 }

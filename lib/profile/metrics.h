@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "core/steps.h"
 #include "strata.h"
 
 /* A borrowed row-major matrix: row i starts at x + i * stride elements. */
@@ -40,10 +41,12 @@ double *strata__gather_rows(const strata__mrows *X, const int64_t *rows, int64_t
  * of the s rows (a cluster with no row in them does not count); out[l] is
  * NaN when the rows hold fewer than 2 clusters, or as many clusters as rows.
  * Each distance is computed once for all nl labellings; out[l] is bitwise
- * what a call with labelling l alone gives. O(s^2 d + s^2 nl). */
+ * what a call with labelling l alone gives. O(s^2 d + s^2 nl). Reports
+ * SILHOUETTE to steps (NULL: none; strata.h) and stops with its
+ * STRATA_E_CANCELLED; the same bits whatever the reports' shares. */
 int strata__silhouette_euclidean(const double *xs, int64_t s, int64_t d, const int32_t *labels,
-                                 const int64_t *ks, int64_t nl, int threads, double *out,
-                                 char *msg);
+                                 const int64_t *ks, int64_t nl, int threads,
+                                 const strata__steps *steps, double *out, char *msg);
 
 /* The k suggested by a sweep over the consecutive ks k_min .. k_min + m - 1
  * (docs/tiers.md, "Choosing k"): Kneedle on inertia vs k, falling back to the

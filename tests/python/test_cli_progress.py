@@ -165,11 +165,17 @@ def test_sweep_tiers_predict_json(data, tmp_path):
     # each round of k fitted in parallel), 4 of 4; the seedings of k fitted
     # one after another (one thread) within it
     order = step_order(lines)
-    assert order[:2] == ["read", "score"] and order[-2:] == ["score", "write"]
-    assert set(order) <= {"read", "score", "seed", "write"}
+    assert order[:2] == ["read", "score"] and order[-4:] == ["score", "silhouette", "score", "write"]
+    assert set(order) <= {"read", "score", "seed", "silhouette", "write"}
     check_monotone([l for l in lines if l["step"] == "score"])
     scores = [(l["done"], l["total"]) for l in lines if l["step"] == "score"]
     assert scores[0] == (0, 4) and scores[-1] == (4, 4) and len(scores) >= 3
+    # the silhouettes of the 6000 rows (all of them: fewer than --sample's
+    # 10000), between SCORE 3 and 4 of 4
+    sil = [i for i, l in enumerate(lines) if l["step"] == "silhouette"]
+    assert [lines[i]["done"] for i in (sil[0], sil[-1])] == [0, 6000]
+    assert {lines[i]["total"] for i in sil} == {6000}
+    assert lines[sil[0] - 1]["step"] == "score" and lines[sil[0] - 1]["done"] == 3
     tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
     p = run("tiers", data / "tx.h5", *tx, "-k", 3, "-o", tmp_path / "t.h5", "--progress", "json")
     assert p.returncode == 0, p.stderr
@@ -184,6 +190,25 @@ def test_sweep_tiers_predict_json(data, tmp_path):
             "--progress", "json")
     assert p.returncode == 0, p.stderr
     assert step_order(json_lines(p.stderr)) == ["read", "write"]
+
+
+def test_clv_json_names_the_log_likelihood(data, tmp_path):
+    """A CLV fit's ITERATE reports (after each optimiser start of BG/NBD, run
+    0, then Gamma-Gamma, run 1) carry the model's best log-likelihood so far
+    as "loglik", not as an inertia; the last of each is the file's."""
+    out = tmp_path / "clv.h5"
+    p = run("clv", data / "tx.h5", "--customer", "/c", "--time", "/t", "--amount", "/a",
+            "--calibration-end", 18300, "-o", out, "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    its = [l for l in json_lines(p.stderr) if l["step"] == "iterate"]
+    assert its and all("inertia" not in l and "loglik" in l for l in its)
+    with h5py.File(out) as f:
+        want = {0: f.attrs["bgnbd_loglik"], 1: f.attrs["gg_loglik"]}
+    for run_, ll in want.items():
+        mine = [l for l in its if l["run"] == run_]
+        assert mine[0]["done"] == 0 and mine[0]["loglik"] is None
+        assert all(l["loglik"] < 0 for l in mine[1:]) and mine[-1]["loglik"] == ll
+        assert mine[-1]["done"] == mine[-1]["total"]
 
 
 def test_streamed_kmeans_json(data, tmp_path):
@@ -325,6 +350,22 @@ def test_signal_cancels_through_the_callback(data, tmp_path, sig):
     assert [n for n in os.listdir(tmp_path) if ".tmp." in n] == []
     assert all(l["step"] != "write" for l in lines)  # cancelled before the write
     assert b"error" not in err and rest == b""
+
+
+def test_signal_during_the_silhouettes(data, tmp_path):
+    """A sweep's silhouettes (O(s^2 d), most of its time with a big sample)
+    report after each share of the sample's rows, and a signal stops them at
+    the next share: not after the ~50 shares that are left."""
+    out = tmp_path / "s.h5"
+    status, lines, other = signal_at(["sweep", f"{data}/big.h5:/x", "-k", "2:4", "--sample", 60000,
+                                      "-o", out], "silhouette", 2)
+    assert status == -signal.SIGINT, other
+    sil = [l for l in lines if l["step"] == "silhouette"]
+    assert sil[0]["done"] == 0 and sil[0]["total"] == 60000
+    assert 0 < sil[1]["done"] < 60000 // 20  # shares of at most a twentieth
+    assert len(sil) <= 3 and sil[-1]["done"] < 60000
+    assert not out.exists() and [n for n in os.listdir(tmp_path) if ".tmp." in n] == []
+    assert not any(l["step"] == "score" and l["done"] == l["total"] for l in lines)
 
 
 def default_signals():  # a SIGINT ignored by whoever started us must reach the child
