@@ -1445,8 +1445,10 @@ static int pickle_names(const char *text, strlist *out)
 /* pandas' to_hdf(format="table") without data_columns packs the columns of
  * one dtype into an array field values_block_<i>; the attribute
  * values_block_<i>_kind lists their names as a pickled list (pickle_names).
- * Finds c->name there: sets member, width and elem. */
-static int find_pandas_block(hid_t dset, hid_t type, column *c)
+ * Finds c->name there: sets member, width and elem. *numbered (NULL: not
+ * asked): set to 1 where a block's names are numbers (labels pandas stored
+ * as numbers). */
+static int find_pandas_block(hid_t dset, hid_t type, column *c, int *numbered)
 {
     for (int i = 0; i < 64; i++) {
         char attr[48];
@@ -1456,9 +1458,12 @@ static int find_pandas_block(hid_t dset, hid_t type, column *c)
         char *text = attr_text(dset, attr);
         strlist names = {0};
         int64_t pos = -1, count = 0;
-        if (text && pickle_names(text, &names) == 0) {
+        const int listed = text ? pickle_names(text, &names) : -1;
+        if (listed == 0) {
             pos = strlist_find(&names, c->name);
             count = names.n;
+        } else if (listed == -2 && numbered) {
+            *numbered = 1;
         }
         strlist_free(&names);
         strata__free(text);
@@ -1492,8 +1497,8 @@ static int find_pandas_block(hid_t dset, hid_t type, column *c)
 /* A field of the table's compound type: its class, or an error naming the fields. */
 static int field_class(const source *t, hid_t type, column *c, H5T_class_t *cls, char *msg)
 {
-    int idx = H5Tget_member_index(type, c->name);
-    if (idx < 0 && find_pandas_block(t->dset, type, c)) {
+    int idx = H5Tget_member_index(type, c->name), numbered = 0;
+    if (idx < 0 && find_pandas_block(t->dset, type, c, &numbered)) {
         *cls = c->cls;
         char what[320];
         snprintf(what, sizeof what, "column '%s' (in field '%s') of table '%s'", c->name,
@@ -1511,8 +1516,11 @@ static int field_class(const source *t, hid_t type, column *c, H5T_class_t *cls,
             H5free_memory(name);
         }
         return strata__fail(msg, STRATA_E_IO_DATASET,
-                            "table '%s' in '%s' has no field '%s' (the %s column); its fields: %s",
-                            t->dataset, t->path, c->name, c->label, fields);
+                            "table '%s' in '%s' has no field '%s' (the %s column); its fields: "
+                            "%s%s", t->dataset, t->path, c->name, c->label, fields,
+                            numbered ? " (pandas columns whose names are not strings: give the "
+                                       "frame string column labels before to_hdf)"
+                                     : "");
     }
     *cls = H5Tget_member_class(type, (unsigned)idx);
     hid_t mtype = H5Tget_member_type(type, (unsigned)idx);
@@ -1719,7 +1727,12 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
                             "column '%s' of pandas frame '%s' (the %s column) in '%s' holds "
                             "Python objects (e.g. strings); expected integers or floats",
                             c->name, group, c->label, s->path);
-    if (rank != 2 || (int64_t)dims[1] <= c->block_col)
+    /* pandas writes an empty block as a 1 x 1 placeholder with its true
+     * shape pickled in a "shape" attribute: a frame of no rows */
+    const int empty = rank == 2 && dims[0] == 1 && dims[1] == 1 && H5Aexists(s->dset, "shape") > 0;
+    if (empty)
+        dims[0] = 0;
+    else if (rank != 2 || (int64_t)dims[1] <= c->block_col)
         return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read '%s' in '%s' as a pandas "
                             "block of columns: %s", path_buf, s->path,
                             rank < 0 ? strata__h5_cause(cause, sizeof cause) : "not 2-D");
@@ -2357,7 +2370,7 @@ static int compound_numeric(const colset *cs, const char *name)
         return cls == H5T_INTEGER || cls == H5T_FLOAT;
     }
     column c = {.name = name};
-    return find_pandas_block(cs->tab.dset, cs->type, &c) &&
+    return find_pandas_block(cs->tab.dset, cs->type, &c, NULL) &&
            (c.cls == H5T_INTEGER || c.cls == H5T_FLOAT);
 }
 
@@ -2563,7 +2576,7 @@ static const char *column_pandas_kind(colset *cs, int layout, const char *table,
             return NULL;
         column c = {.name = col};
         const char *field = H5Tget_member_index(cs->type, col) >= 0 ? col
-                            : find_pandas_block(cs->tab.dset, cs->type, &c) ? c.member : NULL;
+                            : find_pandas_block(cs->tab.dset, cs->type, &c, NULL) ? c.member : NULL;
         return field ? field_pandas_kind(cs->tab.dset, field) : NULL;
     }
     if (layout != LAYOUT_FIXED)
@@ -2679,7 +2692,7 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
                 return rc;
             column c = {.name = want};
             is_col = key ? H5Tget_member_index(cs->type, want) >= 0 ||
-                               find_pandas_block(cs->tab.dset, cs->type, &c)
+                               find_pandas_block(cs->tab.dset, cs->type, &c, NULL)
                          : compound_numeric(cs, want);
         }
         if (is_col || (key && strcmp(index_name, want) != 0)) {

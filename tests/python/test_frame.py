@@ -299,10 +299,37 @@ def test_pandas_frame_with_number_labels(tmp_path, data, fmt):
     data[NAMES].set_axis([0, 1, 2], axis=1).to_hdf(path, key="c", format=fmt)
     with pytest.raises(FileError, match="names are not strings"):
         strata.read_frame(path, table="/c")
+    # a column named as it would be with string labels: the table's reply
+    # (no field '0') says why too (it listed only the fields)
+    with pytest.raises(FileError, match="names are not strings"):
+        strata.read_frame(path, table="/c", columns=["0", "1"])
+    if CLI:
+        p = subprocess.run([CLI, "kmeans", str(path), "--table", "c", "--features", "0,1", "-k",
+                            "2", "-o", str(tmp_path / "o.h5")], capture_output=True, text=True)
+        assert p.returncode == 1 and "names are not strings" in p.stderr, p.stderr
     data[NAMES].set_axis(["0", "1", "2"], axis=1).to_hdf(path, key="s", format=fmt)
     got = strata.read_frame(path, table="/s")
     assert list(got.columns) == ["0", "1", "2"]
     np.testing.assert_array_equal(got.to_numpy(), data[NAMES].to_numpy(np.float64))
+
+
+@needs_tables
+def test_pandas_empty_fixed_frame(tmp_path):
+    """pandas stores an empty block as a 1 x 1 placeholder with a "shape"
+    attribute: a frame of 0 rows (it was "not 2-D", or a column past the
+    placeholder's one)."""
+    import pandas as pd
+    path = tmp_path / "e.h5"
+    pd.DataFrame({"c": np.zeros(0, np.int64), "t": np.zeros(0, np.int64),
+                  "a": np.zeros(0)}).to_hdf(path, key="log", format="fixed")
+    with pytest.raises(FileError, match="0 rows"):
+        strata.read_frame(path, table="/log", columns=["t", "a"])
+    if CLI:
+        p = subprocess.run([CLI, "rfm", str(path), "--table", "log", "--customer", "c", "--time",
+                            "t", "--amount", "a", "-o", str(tmp_path / "r.h5")],
+                           capture_output=True, text=True)
+        assert p.returncode == 1 and "0 rows" in p.stderr, p.stderr
+        assert not (tmp_path / "r.h5").exists()
 
 
 @needs_tables
