@@ -429,6 +429,47 @@ void cli_clean_up_on_signals(void)
     }
 }
 
+static int g_spin_limit; /* cli_supervise_spin_limit */
+
+void cli_supervise_spin_limit(int seconds)
+{
+    const char *env = getenv("STRATA_SPIN_LIMIT_S"); /* tests: a shorter wait */
+    g_spin_limit = env && atoi(env) > 0 ? atoi(env) : seconds;
+}
+
+/* The bytes the process pid has read (rchar) and the CPU time it has used
+ * (clock ticks): 0, or -1 where /proc does not tell. */
+static int child_usage(pid_t pid, unsigned long long *read_bytes, unsigned long long *cpu)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    FILE *f = fopen(path, "r");
+    int got = 0;
+    if (f) {
+        while (fgets(buf, sizeof buf, f))
+            if (sscanf(buf, "rchar: %llu", read_bytes) == 1)
+                got |= 1;
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (f) {
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+        const char *p = strrchr(buf, ')'); /* the command name may hold anything */
+        unsigned long long ut, st;
+        /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt
+         * majflt cmajflt utime stime */
+        if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                        &st) == 2) {
+            *cpu = ut + st;
+            got |= 2;
+        }
+    }
+    return got == 3 ? 0 : -1;
+}
+
 int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
 {
     const char *off = getenv("STRATA_NO_SUPERVISOR");
@@ -458,6 +499,9 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
         exit(cmd(argc, argv));
     }
     int status;
+    const double ticks = (double)sysconf(_SC_CLK_TCK);
+    unsigned long long last_read = 0, cpu_then = 0;
+    double read_at = cli_now();
     for (;;) {
         pid_t done = waitpid(pid, &status, WNOHANG);
         if (done == pid)
@@ -468,6 +512,27 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
         int sig = sigtimedwait(&wait_for, NULL, &tick);
         if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
             kill(pid, sig);
+        /* A child that only reads metadata (strata info) and has computed
+         * for the limit without reading a byte is in a loop: libhdf5 loops
+         * on some damaged files (a global heap whose size overstates it).
+         * One waiting on a slow disk uses no CPU and is left alone. */
+        unsigned long long read_bytes, cpu;
+        if (g_spin_limit > 0 && ticks > 0 && child_usage(pid, &read_bytes, &cpu) == 0) {
+            const double now = cli_now();
+            if (read_bytes != last_read) {
+                last_read = read_bytes;
+                read_at = now;
+                cpu_then = cpu;
+            } else if (now - read_at >= g_spin_limit &&
+                       (double)(cpu - cpu_then) >= 0.8 * (now - read_at) * ticks) {
+                kill(pid, SIGKILL);
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+                }
+                return cli_error(CLI_RUNTIME, "the run computed for %d s without reading its input "
+                                 "and was stopped: a damaged file that libhdf5 loops on "
+                                 "(docs/reliability.md); nothing was written", g_spin_limit);
+            }
+        }
     }
     /* The signals stay blocked: one that comes now, the child's work done
      * (its file in place), must not end this process as if nothing had

@@ -145,6 +145,12 @@ void cli_remove_dir_on_signal(const char *dir);
  * fails, or STRATA_NO_SUPERVISOR is set (debuggers), cmd runs here. */
 int cli_supervise(int argc, char **argv, int (*cmd)(int, char **));
 
+/* For a command that only reads metadata (strata info): cli_supervise()
+ * stops the child, exit status CLI_RUNTIME with a message, once it has
+ * computed for `seconds` without reading a byte (libhdf5 loops on some
+ * damaged files). STRATA_SPIN_LIMIT_S in the environment overrides it. */
+void cli_supervise_spin_limit(int seconds);
+
 /* text as one shell word (malloc'ed; NULL when out of memory): as it is
  * when it holds only letters, digits and _@%+=:,./- (and is not empty);
  * else in single quotes ('\'' for a quote); with a control character

@@ -251,6 +251,33 @@ def test_bad_files(files, tmp_path, content, message):
         assert p.stderr.count("\n") == 1
 
 
+def test_file_libhdf5_loops_on_is_stopped(tmp_path):
+    """A global heap whose size field overstates it (one byte changed) makes
+    libhdf5 loop for ever reading the root's string attribute (it parses the
+    zeros after the heap as free space of size 0). info, which only reads
+    metadata, is stopped once it has computed for the limit without reading
+    (20 s; 2 here) with an error: it ran until killed. A file that only
+    waits for its disk is not stopped (no CPU used)."""
+    good, bad = tmp_path / "g.h5", tmp_path / "b.h5"
+    with h5py.File(good, "w") as f:
+        f.attrs["root"] = "r"
+        f["z"] = np.zeros(1000)
+    raw = bytearray(good.read_bytes())
+    at = raw.find(b"GCOL")
+    assert at > 0 and raw[at + 8:at + 10] == b"\x00\x10"  # a 4096-byte collection
+    raw[at + 8] = 0xF8  # 4344 bytes: past its free space, into the zeros of /z
+    bad.write_bytes(bytes(raw))
+    env = dict(os.environ, STRATA_SPIN_LIMIT_S="2")
+    for extra in ([], ["--json"]):
+        p = subprocess.run([CLI, "info", str(bad), *extra], capture_output=True, text=True,
+                           timeout=120, env=env)
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert "without reading its input" in p.stderr and "damaged file" in p.stderr
+    p = subprocess.run([CLI, "info", str(good)], capture_output=True, text=True, timeout=120,
+                       env=env)
+    assert p.returncode == 0 and "@root = r" in p.stdout
+
+
 def test_usage(files):
     assert run("info").returncode == 2
     assert run("info", files / "tx.h5", "--bogus").returncode == 2
