@@ -1110,7 +1110,9 @@ STRATA_API void strata_writer_discard(strata_writer *w);
  *                     created (see below); where the fit used them (int64):
  *                     batch_size (mini-batch), chain_length (AFK-MC2),
  *                     memory (the STRATA_KMEANS_MEMORY budget of a fit from
- *                     a file, when set).
+ *                     a file, when set); init_centroids ("FILE:/dataset",
+ *                     string) where init is "centroids" read by
+ *                     strata_kmeans_set_init_centroids_h5().
  *    after strata_kmeans_fit_frame(), fit_h5_columns() or fit_h5_table()
  *    also: /feature_names (d strings) and, when the input had a key,
  *    /customer_id (int64, n; attribute "name"); after strata_kmeans_fit_h5()
@@ -2006,7 +2008,9 @@ STRATA_API STRATA_NODISCARD int strata_rfm_segment_rules(const strata_rfm *h, in
  *      bad_amount, negative, zero, duplicates, return_only), customers,
  *      first_day, last_day, reference_day, bins, bins_r/f/m, ties,
  *      time_unit, frequency_mode, monetary_mode, negative_policy,
- *      zero_policy, duplicates_policy, strata_version, source.
+ *      zero_policy, duplicates_policy, the valid ranges min_id, min_day,
+ *      max_day and the memory budget (STRATA_RFM_MEMORY, 0: none) of the
+ *      fit, strata_version, source.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM (flags),
  *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE (also: path is not a regular
  *          file, or is the input of the result), STRATA_E_NOMEM. */
@@ -2246,7 +2250,8 @@ STRATA_API STRATA_NODISCARD int strata_clv_tracking(const strata_clv *h, double 
  *      holdout_predicted, horizon, discount_rate (float64); calibration_end,
  *      holdout_days, clv_months, customers, repeat_customers, excluded,
  *      bgnbd_converged, gg_converged (int64); period ("weeks"/"days"),
- *      strata_version, source (strings; source NULL = "").
+ *      time_unit ("days"/"seconds": the log's times; only for a fit of a
+ *      log), strata_version, source (strings; source NULL = "").
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE, STRATA_E_PARAM (flags),
  *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */
 STRATA_API STRATA_NODISCARD int strata_clv_write_h5(strata_clv *h, const char *path,
@@ -2518,7 +2523,10 @@ STRATA_API int64_t strata_migration_format(const strata_migration *m, char *buf,
  *  column), /migration/tier_names (strings; "0", "1", ... without names),
  *  /migration/counts (int64, 5, by strata_move) with attribute "names",
  *  /customer_id (int64, ascending), /old_tier, /new_tier (int32, -1 where
- *  absent), /move (int32, with attribute "names": the move names). A
+ *  absent), /move (int32, with attribute "names": the move names); root
+ *  attributes strata_version, created and, for a migration from
+ *  strata_migrate_h5(), old_tiering and new_tiering (the paths as given)
+ *  and source ("OLD -> NEW"). A
  *  migration from strata_migrate_h5() never replaces either of its files.
  *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_PARAM (flags),
  *          STRATA_E_IO_EXISTS, STRATA_E_IO_WRITE, STRATA_E_NOMEM. */

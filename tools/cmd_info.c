@@ -123,13 +123,56 @@ static int index_key(const strata_h5_catalog *c, const char *g, const char *key)
 }
 
 /* " (choose K: strata sweep INPUT -k 2:KMAX)" for a k range the rows allow
- * (KMAX below the rows, at most 10), or "" where no range has two k. */
-static void sweep_hint(char *out, size_t cap, const char *input, int64_t rows)
+ * (KMAX below the rows, at most 10), or "" where no range has two k. A
+ * table's sweep is told --transform none: it would scale the columns
+ * (auto) where strata kmeans clusters the raw values, rating k in another
+ * space. */
+static void sweep_hint(char *out, size_t cap, const char *input, int table, int64_t rows)
 {
     const int64_t kmax = rows < 0 || rows > 10 ? 10 : rows - 1;
     out[0] = '\0';
     if (kmax >= 3)
-        snprintf(out, cap, "  (choose K: strata sweep %s -k 2:%lld)", input, (long long)kmax);
+        snprintf(out, cap, "  (choose K: strata sweep %s%s -k 2:%lld)", input,
+                 table ? " --transform none" : "", (long long)kmax);
+}
+
+/* The rows of a strata output (its root has strata_version): the length
+ * of its 1-D /customer_id, else of its /labels (a clustered matrix); -1 for
+ * any other file. */
+static int64_t strata_customers(const strata_h5_catalog *c)
+{
+    int64_t root = -1, ids = -1, labels = -1, dims[32];
+    for (int64_t i = 0; i < strata_h5_catalog_count(c); i++) {
+        const char *path = strata_h5_catalog_path(c, i);
+        const int one_d = strata_h5_catalog_kind(c, i) == STRATA_H5_DATASET &&
+                          strata_h5_catalog_shape(c, i, dims, 32) == 1;
+        if (!strcmp(path, "/"))
+            root = i;
+        else if (one_d && !strcmp(path, "/customer_id"))
+            ids = dims[0];
+        else if (one_d && !strcmp(path, "/labels"))
+            labels = dims[0];
+    }
+    ids = ids >= 0 ? ids : labels;
+    for (int64_t a = 0; root >= 0 && a < strata_h5_catalog_attr_count(c, root); a++)
+        if (!strcmp(strata_h5_catalog_attr_name(c, root, a), "strata_version"))
+            return ids;
+    return -1;
+}
+
+/* A shell word for a file name in a command: one starting with '-' as
+ * ./NAME, which no option parser takes for an option. malloc'ed. */
+static char *file_word(const char *file)
+{
+    if (file[0] != '-')
+        return cli_shell_word(file);
+    char *dotted = malloc(strlen(file) + 3), *w = NULL;
+    if (dotted) {
+        sprintf(dotted, "./%s", file);
+        w = cli_shell_word(dotted);
+    }
+    free(dotted);
+    return w;
 }
 
 /* "use" name and the command reading object i into cmd ("" none), every
@@ -147,15 +190,22 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
                                                                                               : "none";
     if (use == STRATA_H5_USE_NONE || (use == STRATA_H5_USE_MODEL && strcmp(path, "/model")))
         return name;
+    /* In strata's own outputs, the tables of another length than the
+     * customers are summaries (profiles, edges, the sweep, the tracking
+     * curve): no input to cluster */
+    const int64_t customers = strata_customers(c);
+    if ((use == STRATA_H5_USE_MATRIX || use == STRATA_H5_USE_TABLE) && customers >= 0 &&
+        rows_of(c, i) != customers)
+        return name;
     char target[2200], hint[4096], w[3][1100];
-    snprintf(target, sizeof target, "%s:%s", file, path);
-    char *qf = cli_shell_word(file), *qp = cli_shell_word(path), *qt = cli_shell_word(target);
+    snprintf(target, sizeof target, "%s%s:%s", file[0] == '-' ? "./" : "", file, path);
+    char *qf = file_word(file), *qp = cli_shell_word(path), *qt = cli_shell_word(target);
     char *q[3] = {NULL, NULL, NULL};
     if (!qf || !qp || !qt)
         goto done; /* out of memory: no command */
     switch (use) {
     case STRATA_H5_USE_MATRIX:
-        sweep_hint(hint, sizeof hint, qt, rows_of(c, i));
+        sweep_hint(hint, sizeof hint, qt, 0, rows_of(c, i));
         snprintf(cmd, cap, "strata kmeans %s -k K -o OUT.h5%s", qt, hint);
         break;
     case STRATA_H5_USE_TABLE: {
@@ -182,7 +232,7 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
             break;
         }
         snprintf(target, sizeof target, "%s --table %s", qf, qp);
-        sweep_hint(hint, sizeof hint, target, rows_of(c, i));
+        sweep_hint(hint, sizeof hint, target, 1, rows_of(c, i));
         snprintf(cmd, cap, "strata kmeans %s -k K -o OUT.h5%s", target, hint);
         break;
     }

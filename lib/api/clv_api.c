@@ -23,6 +23,7 @@
 /* A fitted result. */
 typedef struct result {
     int fitted, from_log;
+    int time_unit; /* of the log (from_log) */
     strata__clv_data d;
     double *p_alive, *expected, *spend, *clv, *hold_pred; /* per customer */
     double *track_expected;                               /* d.nperiods */
@@ -407,6 +408,7 @@ int strata_clv_fit(strata_clv *h, const int64_t *customer_id, const int64_t *tim
                             "calibration period");
     result r = {0};
     r.from_log = 1;
+    r.time_unit = (int)h->time_unit;
     strata__clv_log_cfg cfg = {.time_unit = (int)h->time_unit, .cal_end = h->cal_end,
                                .holdout_end = h->holdout_end,
                                .period_len = h->period == STRATA_CLV_DAYS ? 1 : 7,
@@ -759,6 +761,9 @@ static int write_file(strata_clv *h, const char *path, const char *source, int f
         rc = strata__h5_out_attr(o, NULL, iattr[k].name, STRATA__H5_I64, &iattr[k].v);
     if (!rc)
         rc = strata__h5_out_attr_string(o, NULL, "period", r->period_len == 7 ? "weeks" : "days");
+    if (!rc && r->from_log) /* the log's times: days, or Unix seconds */
+        rc = strata__h5_out_attr_string(o, NULL, "time_unit",
+                                        r->time_unit == STRATA_RFM_TIME_SECONDS ? "seconds" : "days");
     if (!rc)
         rc = strata__h5_out_attr_string(o, NULL, "strata_version", strata_version_string());
     if (!rc)

@@ -2,6 +2,7 @@
  * the engine (lib/kmeans) and the HDF5 layer (lib/io). */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -23,6 +24,7 @@ struct strata_kmeans {
     int64_t chain_length;
     int64_t memory, block_rows; /* STRATA_KMEANS_MEMORY, STRATA_KMEANS_BLOCK_ROWS */
     double *init_centroids; /* k0 x d0 when given */
+    char *init_from;        /* "FILE:/dataset" of strata_kmeans_set_init_centroids_h5(), or NULL */
     int64_t init_k, init_d;
     /* The files the handle read what it holds from, never replaced by
      * strata_kmeans_write_h5(): [0] the model's (fit_h5), [1] the initial
@@ -104,6 +106,7 @@ void strata_kmeans_free(strata_kmeans *km)
     frame_info_free(&km->frame, km->model.d);
     strata__kmeans_model_free(&km->model);
     strata__free(km->init_centroids);
+    strata__free(km->init_from);
     strata__free(km);
 }
 
@@ -228,6 +231,8 @@ int strata_kmeans_set_init_centroids(strata_kmeans *km, const double *c, int64_t
     strata__free(km->init_centroids);
     km->init_centroids = copy;
     km->inputs[1].known = 0; /* set by strata_kmeans_set_init_centroids_h5() after this */
+    strata__free(km->init_from);
+    km->init_from = NULL;
     km->init_k = k;
     km->init_d = d;
     km->k = k;
@@ -248,6 +253,9 @@ int strata_kmeans_set_init_centroids_h5(strata_kmeans *km, const char *path, con
     strata__matrix_free(&m);
     if (!rc)
         strata__file_id_of(path, "the file of the initial centroids", &km->inputs[1]);
+    const size_t len = strlen(path) + strlen(dataset) + 2;
+    if (!rc && (km->init_from = strata__alloc(len, 1)) != NULL) /* provenance only: none if no memory */
+        snprintf(km->init_from, len, "%s:%s", path, dataset);
     return rc;
 }
 
@@ -853,7 +861,8 @@ int strata__kmeans_output_of(strata_kmeans *km, const char *source, strata__kmea
                                  (const char *const *)km->frame.names, km->frame.key,
                                  km->frame.key_name, km->max_iter_used, km->n_init_used,
                                  km->tol_used, init_name(km->init_used), km->model.streamed,
-                                 km->batch_size_used, km->chain_length_used, km->memory_used};
+                                 km->batch_size_used, km->chain_length_used, km->memory_used,
+                                 km->init_used == STRATA_INIT_CENTROIDS ? km->init_from : NULL};
     return STRATA_OK;
 }
 

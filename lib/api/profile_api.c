@@ -27,7 +27,14 @@ struct strata_migration {
     strata__migration m;
     char **names; /* n_tiers tier names, or NULL */
     strata__file_id inputs[2]; /* the files of strata_migrate_h5(): never replaced */
+    char *paths[2];            /* and their paths, for the output's provenance */
 };
+
+static char *copy_text(const char *s)
+{
+    char *c = strata__alloc(strlen(s) + 1, 1);
+    return c ? memcpy(c, s, strlen(s) + 1) : NULL;
+}
 
 static const char *const STAT_NAMES[] = {"count", "weight", "share", "mean", "std", "min",
                                          "p10", "median", "p90", "max", "z"};
@@ -486,8 +493,15 @@ int strata_migrate_h5(strata_migration **out, const char *old_path, const char *
     if (!rc) {
         strata__file_id_of(old_path, "the old tiering", &m->inputs[0]);
         strata__file_id_of(new_path, "the new tiering", &m->inputs[1]);
-        *out = m;
+        m->paths[0] = copy_text(old_path);
+        m->paths[1] = copy_text(new_path);
+        if (!m->paths[0] || !m->paths[1]) {
+            strata_migration_free(m);
+            rc = strata__fail(NULL, STRATA_E_NOMEM, "%s: out of memory", FN);
+        }
     }
+    if (!rc)
+        *out = m;
     for (int f = 0; f < 2; f++) {
         strata__h5_tiering_free(&t[f]);
         strata__free(tier[f]);
@@ -501,6 +515,8 @@ void strata_migration_free(strata_migration *m)
         return;
     free_names(m->names, m->m.n_tiers);
     strata__migration_release(&m->m);
+    strata__free(m->paths[0]);
+    strata__free(m->paths[1]);
     strata__free(m);
 }
 
@@ -664,6 +680,21 @@ int strata_migration_write_h5(const strata_migration *m, const char *path, int f
             rc = strata__h5_out_strings(o, "/move", "names", MOVE_NAMES, 5);
         if (!rc)
             rc = strata__h5_out_attr_string(o, NULL, "strata_version", strata_version_string());
+        /* provenance of a migration of two files: both, as given */
+        for (int f = 0; f < 2 && !rc && m->paths[f]; f++)
+            rc = strata__h5_out_attr_string(o, NULL, f ? "new_tiering" : "old_tiering",
+                                            m->paths[f]);
+        if (!rc && m->paths[0] && m->paths[1]) {
+            const size_t len = strlen(m->paths[0]) + strlen(m->paths[1]) + 8;
+            char *src = strata__alloc(len, 1);
+            if (!src)
+                rc = strata__fail(msg, STRATA_E_NOMEM, "%s: out of memory", FN);
+            else {
+                snprintf(src, len, "%s -> %s", m->paths[0], m->paths[1]);
+                rc = strata__h5_out_attr_string(o, NULL, "source", src);
+                strata__free(src);
+            }
+        }
         rc = strata__h5_out_finish(o, rc);
     }
     if (names != m->names)

@@ -40,6 +40,7 @@ struct strata_rfm {
     strata__file_id input; /* the result's file (fit_h5): never replaced by write_h5 */
     struct {
         int time_unit, frequency_mode, monetary_mode, negative, zero, duplicates;
+        int64_t min_day, max_day, min_id, memory;
     } used; /* aggregation settings of the held result */
     scores sc;
     /* Memory reused from one call to the next (see core/scratch.h): the
@@ -370,6 +371,10 @@ static void hold(strata_rfm *h, strata__rfm_customers *c, const strata__rfm_repo
     h->used.negative = (int)h->negative;
     h->used.zero = (int)h->zero;
     h->used.duplicates = (int)h->duplicates;
+    h->used.min_day = h->min_day;
+    h->used.max_day = h->max_day;
+    h->used.min_id = h->min_id;
+    h->used.memory = h->memory;
 }
 
 /* The checks of the aggregation parameters every fit of a log makes first. */
@@ -825,12 +830,14 @@ static int write_result(strata_rfm *h, const char *path, const char *source, int
     const char *int_names[] = {"rows", "rows_used", "bad_id", "bad_time", "bad_amount",
                                "negative", "zero", "duplicates", "return_only", "customers",
                                "first_day", "last_day", "reference_day", "bins", "bins_r",
-                               "bins_f", "bins_m", "unmatched"};
+                               "bins_f", "bins_m", "unmatched", "min_id", "min_day",
+                               "max_day", "memory"};
     const strata__rfm_report *r = &h->report;
     int64_t int_values[] = {r->rows, r->used, r->bad_id, r->bad_time, r->bad_amount,
                             r->negative, r->zero, r->duplicates, r->return_only, n,
                             c->first_day_all, c->last_day_all, c->reference_day, s->q,
-                            s->nbins[0], s->nbins[1], s->nbins[2], s->unmatched};
+                            s->nbins[0], s->nbins[1], s->nbins[2], s->unmatched,
+                            h->used.min_id, h->used.min_day, h->used.max_day, h->used.memory};
     const char *str_names[] = {"ties", "time_unit", "frequency_mode", "monetary_mode",
                                "negative_policy", "zero_policy", "duplicates_policy",
                                "strata_version", "source"};

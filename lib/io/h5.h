@@ -115,6 +115,7 @@ typedef struct strata__kmeans_output {
     /* attributes only where the fit used them (> 0): mini-batch's batch_size,
      * AFK-MC2's chain_length, a file fit's memory budget */
     int64_t batch_size, chain_length, memory;
+    const char *init_from; /* given centroids read from "FILE:/dataset" (NULL: none) */
 } strata__kmeans_output;
 
 /* Write /labels, /centroids, the root attributes (and /feature_names,

@@ -419,7 +419,8 @@ static int write_dataset(writer *w, const char *name, int rank, const hsize_t *d
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     herr_t err = space < 0 || lcpl < 0 || dcpl < 0 ? -1 : H5Pset_create_intermediate_group(lcpl, 1);
-    if (err >= 0 && compress) {
+    /* no chunk fits a dimension of 0: such a dataset stays contiguous */
+    if (err >= 0 && compress && dims[0] > 0 && (rank < 2 || dims[1] > 0)) {
         chunk_shape(rank, dims, H5Tget_size(file_type), chunk);
         err = H5Pset_chunk(dcpl, rank, chunk);
         if (err >= 0)
@@ -795,7 +796,8 @@ static int write_kmeans_content(writer *w, const strata__kmeans_output *o,
          (rc = write_attr(w, "batch_size", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->batch_size))) ||
         (o->chain_length > 0 &&
          (rc = write_attr(w, "chain_length", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->chain_length))) ||
-        (o->memory > 0 && (rc = write_attr(w, "memory", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->memory))))
+        (o->memory > 0 && (rc = write_attr(w, "memory", H5T_STD_I64LE, H5T_NATIVE_INT64, &o->memory))) ||
+        (o->init_from && (rc = write_attr_string(w, "init_centroids", o->init_from))))
         return rc;
     /* a fit on a frame (strata_kmeans_fit_frame) also keeps its names and keys */
     if (o->feature_names && (rc = write_strings(w, "/feature_names", NULL, o->feature_names, o->d)))
@@ -990,9 +992,6 @@ struct strata__h5_out {
     int streamed; /* HDF5 writes w.file on the temporary file itself (h5_stream.c) */
 };
 
-/* Small datasets stay contiguous: chunking and gzip only pay off on big ones. */
-#define COMPRESS_BYTES ((int64_t)1 << 14)
-
 int strata__h5_out_types(int type, hid_t *file_type, hid_t *mem_type, size_t *size)
 {
     switch (type) {
@@ -1038,11 +1037,9 @@ int strata__h5_out_dataset(strata__h5_out *o, const char *name, int type, int ra
     if (!strata__h5_out_types(type, &ft, &mt, &size) || rank < 1 || rank > 2)
         return strata__fail(o->w.msg, STRATA_E_INTERNAL, "bad dataset type or rank for '%s'", name);
     hsize_t hd[2] = {(hsize_t)dims[0], rank == 2 ? (hsize_t)dims[1] : 1};
-    int64_t elems = dims[0] * (rank == 2 ? dims[1] : 1);
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = write_dataset(&o->w, name, rank, hd, ft, mt, data,
-                           elems * (int64_t)size > COMPRESS_BYTES && worth_compressing(ft));
+    int rc = write_dataset(&o->w, name, rank, hd, ft, mt, data, worth_compressing(ft));
     strata__h5_leave(&g);
     return rc;
 }

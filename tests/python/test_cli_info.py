@@ -307,6 +307,10 @@ def test_provenance_on_every_output(files, tmp_path):
         "kma": ["kmeans", f"{files}/named.h5:/x", "-k", 2, "--init", "afk-mc2",
                 "--chain-length", 30],
         "rfm": ["rfm", files / "tx.h5", *tx, "--bins", 4],
+        "rfmr": ["rfm", files / "tx.h5", *tx, "--min-day", 18010, "--max-day", 18390,
+                 "--min-id", 3, "--memory", "40M"],
+        "kmi": ["kmeans", f"{files}/h5py.h5:/gz", "-k", 3, "--init",
+                f"{tmp_path}/km.h5:/centroids"],  # km's, written before
         "sweep": ["sweep", f"{files}/h5py.h5:/gz", "-k", "2:3", "--seed", 5],
         "tiers": ["tiers", files / "tx.h5", *tx, "-k", 3],
     }
@@ -328,11 +332,12 @@ def test_provenance_on_every_output(files, tmp_path):
             when = datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(
                 tzinfo=datetime.timezone.utc)
             assert t0 - datetime.timedelta(seconds=1) <= when <= t1, (name, created)
-            if name != "migrate":
-                assert "source" in a and a["source"], name
-            # per-row integer outputs are chunked and gzip-compressed; doubles are not
-            for key in ("labels", "tier", "segment", "customer_id"):
-                if key in f and len(f[key]) * f[key].dtype.itemsize > 16384:
+            assert "source" in a and a["source"], name
+            # per-row integer outputs are chunked and gzip-compressed, small
+            # ones too (16 KiB and less stayed contiguous); doubles are not
+            for key in ("labels", "tier", "segment", "customer_id", "stage", "move",
+                        "old_tier"):
+                if key in f and len(f[key]):
                     assert f[key].chunks and f[key].compression == "gzip", (name, key)
     with h5py.File(tmp_path / "km.h5") as f:
         a = f.attrs
@@ -344,6 +349,21 @@ def test_provenance_on_every_output(files, tmp_path):
         assert f.attrs["init"] == "k-means++" and f.attrs["n_init"] == 1
     with h5py.File(tmp_path / "rfm.h5") as f:
         assert f.attrs["bins"] == 4 and f.attrs["source"].startswith(str(files / "tx.h5"))
+        assert (f.attrs["min_id"], f.attrs["memory"]) == (0, 0)
+    with h5py.File(tmp_path / "rfmr.h5") as f:  # the valid ranges and budget given
+        a = f.attrs
+        assert (a["min_day"], a["max_day"], a["min_id"], a["memory"]) == (18010, 18390, 3,
+                                                                          40 << 20)
+    with h5py.File(tmp_path / "kmi.h5") as f:  # which file the given centroids came from
+        assert f.attrs["init"] == "centroids"
+        assert f.attrs["init_centroids"] == f"{tmp_path}/km.h5:/centroids"
+    with h5py.File(tmp_path / "km.h5") as f:
+        assert "init_centroids" not in f.attrs
+    with h5py.File(tmp_path / "migrate.h5") as f:  # both tierings compared
+        a = f.attrs
+        assert (a["old_tiering"], a["new_tiering"]) == (str(tmp_path / "tiers.h5"),
+                                                        str(tmp_path / "predict.h5"))
+        assert a["source"] == f"{tmp_path / 'tiers.h5'} -> {tmp_path / 'predict.h5'}"
     with h5py.File(tmp_path / "sweep.h5") as f:
         assert (f.attrs["seed"], f.attrs["n_init"]) == (5, 1)
         assert (f.attrs["k_min"], f.attrs["k_max"], f.attrs["sample"]) == (2, 3, 10000)
@@ -467,6 +487,51 @@ def test_suggestions_run_as_printed(tmp_path):
             assert r.returncode == 0, (c, r.stderr)
     text = run("info", path)  # names print as shell words: no raw control characters
     assert text.returncode == 0 and "'/my tx/customer_id'" in text.stdout
+
+
+def test_no_commands_for_summaries_and_safe_file_names(files, tmp_path):
+    """strata's own summary tables (profiles, edges, sweep, transform, the
+    model's centroids: another length than the customers) were offered to
+    kmeans, which failed on their NaN means; a file named -x.h5 was offered
+    as '-x.h5', which kmeans took for options; a table's sweep rated k on
+    scaled columns (its default for tables) while kmeans clusters raw ones."""
+    tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
+    out = tmp_path / "tiers.h5"
+    p = run("tiers", files / "tx.h5", *tx, "-k", 3, "-o", out)
+    assert p.returncode == 0, p.stderr
+    objs = info(out)
+    with h5py.File(out) as f:
+        customers = len(f["customer_id"])
+    offered = {path for path, o in objs.items() if o["command"].startswith("strata kmeans")}
+    assert "/rfm" in offered  # per-customer: a kmeans input
+    for path in offered:
+        with h5py.File(out) as f:
+            obj = f[path]
+            rows = obj.shape[0] if isinstance(obj, h5py.Dataset) else len(next(iter(obj.values())))
+        assert rows == customers, path
+    assert not any(objs[p]["command"] for p in objs if p.startswith(("/profile", "/tier_profile",
+                                                                      "/model/")))
+    for path in offered:  # each runs as printed
+        words = shlex.split(objs[path]["command"].split("  (")[0].replace("-k K", "-k 2").replace(
+            "OUT.h5", str(tmp_path / "o.h5")))
+        r = subprocess.run([CLI, *words[1:], "--force"], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, (path, r.stderr)
+        sweep = objs[path]["command"].split("(choose K: ")[1].rstrip(")")
+        if "--table" in sweep:
+            assert "--transform none" in sweep
+    lead = tmp_path / "-lead.h5"
+    with h5py.File(lead, "w") as f:
+        f["m"] = np.random.default_rng(2).normal(size=(40, 3))
+    p = subprocess.run([CLI, "info", "--", "-lead.h5"], capture_output=True, text=True,
+                       timeout=120, cwd=tmp_path)
+    assert p.returncode == 0 and "strata kmeans ./-lead.h5:/m -k K" in p.stdout, p.stdout
+    cmd = p.stdout.split("-> matrix: ")[1].split("  (")[0].replace("-k K", "-k 2")
+    r = subprocess.run([CLI, *shlex.split(cmd)[1:]], capture_output=True, text=True,
+                       timeout=120, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    h = run("sweep", "--help").stdout
+    assert "kmeans the same --transform" not in h and "--transform none" in h
 
 
 def test_empty_output_name(files, tmp_path):

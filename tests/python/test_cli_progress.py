@@ -204,6 +204,7 @@ def test_clv_json_names_the_log_likelihood(data, tmp_path):
     assert its and all("inertia" not in l and "loglik" in l for l in its)
     with h5py.File(out) as f:
         want = {0: f.attrs["bgnbd_loglik"], 1: f.attrs["gg_loglik"]}
+        assert f.attrs["time_unit"] == "days"  # provenance: how the log's times were read
     for run_, ll in want.items():
         mine = [l for l in its if l["run"] == run_]
         assert mine[0]["done"] == 0 and mine[0]["loglik"] is None
