@@ -1336,7 +1336,8 @@ STRATA_API int64_t strata_h5_catalog_count(const strata_h5_catalog *c);
 STRATA_API const char *strata_h5_catalog_path(const strata_h5_catalog *c, int64_t i);
 /** A strata_h5_kind. */
 STRATA_API int strata_h5_catalog_kind(const strata_h5_catalog *c, int64_t i);
-/** Element type: "int8".."int64", "uint8".."uint64", "float16".."float64",
+/** Element type: "int8".."int64", "uint8".."uint64", "float16".."float64"
+ *  (" big-endian" after those stored so, e.g. "float64 big-endian"),
  *  "string" (variable length), "string[N]", "enum(int8)", "float64[3]"
  *  (an array type), "compound{name:type,...}", ...; " (null dataspace: no
  *  values)" follows the type of a dataset with a null dataspace; "" for
@@ -1353,7 +1354,9 @@ STRATA_API int strata_h5_catalog_shape(const strata_h5_catalog *c, int64_t i, in
 STRATA_API int strata_h5_catalog_chunks(const strata_h5_catalog *c, int64_t i, int64_t *dims,
                                         int max);
 /** The filters of a dataset in order, comma-separated: "gzip(LEVEL)", "shuffle",
- *  "fletcher32", "szip", "nbit", "scaleoffset" or "filterID(name)"; "" none. */
+ *  "fletcher32", "szip", "nbit", "scaleoffset" or "filterID(name)"; "" none.
+ *  A filter this HDF5 library cannot apply (e.g. lzf, blosc) is followed by
+ *  " (not available to this HDF5 library)": no reader takes the dataset. */
 STRATA_API const char *strata_h5_catalog_filters(const strata_h5_catalog *c, int64_t i);
 /** A strata_h5_use. */
 STRATA_API int strata_h5_catalog_use(const strata_h5_catalog *c, int64_t i);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include "cli.h"
@@ -441,8 +442,24 @@ int cmd_info(int argc, char **argv)
         return rc;
     strata_h5_catalog *cat = NULL;
     int st = strata_h5_catalog_open(&cat, file);
-    if (st)
+    if (st) {
+        /* FILE.h5:/dataset, as the other commands take it: info lists files */
+        const char *colon = strrchr(file, ':');
+        struct stat sb;
+        char whole[4096];
+        if (st == STRATA_E_IO_OPEN && colon && stat(file, &sb) != 0 &&
+            (size_t)(colon - file) < sizeof whole) {
+            snprintf(whole, sizeof whole, "%.*s", (int)(colon - file), file);
+            char *q = stat(whole, &sb) == 0 ? file_word(whole) : NULL;
+            if (q) {
+                rc = cli_error(CLI_RUNTIME, "%s (strata info lists a whole file: strata info %s)",
+                               strata_last_error(), q);
+                free(q);
+                return rc;
+            }
+        }
         return cli_error(CLI_RUNTIME, "%s", strata_last_error());
+    }
     if (json)
         print_json(cat, file);
     else

@@ -76,9 +76,13 @@ static void type_name(hid_t t, char *buf, size_t cap, int depth)
     size_t size = H5Tget_size(t);
     switch (cls) {
     case H5T_INTEGER:
-        snprintf(buf, cap, "%sint%zu", H5Tget_sign(t) == H5T_SGN_NONE ? "u" : "", 8 * size);
+        snprintf(buf, cap, "%sint%zu%s", H5Tget_sign(t) == H5T_SGN_NONE ? "u" : "", 8 * size,
+                 size > 1 && H5Tget_order(t) == H5T_ORDER_BE ? " big-endian" : "");
         break;
-    case H5T_FLOAT: snprintf(buf, cap, "float%zu", 8 * size); break;
+    case H5T_FLOAT:
+        snprintf(buf, cap, "float%zu%s", 8 * size,
+                 H5Tget_order(t) == H5T_ORDER_BE ? " big-endian" : "");
+        break;
     case H5T_STRING:
         if (H5Tis_variable_str(t) > 0)
             snprintf(buf, cap, "string");
@@ -156,7 +160,8 @@ static int filter_names(hid_t dcpl, char *buf, size_t cap)
         char name[64] = "", item[96];
         H5Z_filter_t f = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd, sizeof name, name,
                                         NULL);
-        undecodable |= f >= 0 && H5Zfilter_avail(f) <= 0;
+        const int missing = f >= 0 && H5Zfilter_avail(f) <= 0;
+        undecodable |= missing;
         if (f == H5Z_FILTER_DEFLATE)
             snprintf(item, sizeof item, "gzip(%u)", ncd > 0 ? cd[0] : 0);
         else if (f == H5Z_FILTER_SHUFFLE)
@@ -172,6 +177,8 @@ static int filter_names(hid_t dcpl, char *buf, size_t cap)
         else
             snprintf(item, sizeof item, "filter%d%s%s%s", (int)f, name[0] ? "(" : "", name,
                      name[0] ? ")" : "");
+        if (missing) /* its data cannot be read: no reader takes the dataset */
+            append(item, sizeof item, " (not available to this HDF5 library)");
         if (i)
             append(buf, cap, ",");
         append(buf, cap, item);

@@ -34,10 +34,11 @@ def info(path):
 
 def h5py_type(ds):
     dt = ds.dtype
+    order = " big-endian" if dt.byteorder == ">" and dt.itemsize > 1 else ""
     if dt.kind in "iu":
-        return f"{'u' if dt.kind == 'u' else ''}int{dt.itemsize * 8}"
+        return f"{'u' if dt.kind == 'u' else ''}int{dt.itemsize * 8}{order}"
     if dt.kind == "f":
-        return f"float{dt.itemsize * 8}"
+        return f"float{dt.itemsize * 8}{order}"
     return None
 
 
@@ -284,6 +285,9 @@ def test_usage(files):
     assert run("info", files / "tx.h5", files / "tx.h5").returncode == 2
     h = run("info", "--help")
     assert h.returncode == 0 and "strata info FILE.h5" in h.stdout
+    # FILE:/dataset, as the other commands take it: said what to type
+    p = run("info", f"{files}/tx.h5:/c")
+    assert p.returncode == 1 and f"lists a whole file: strata info {files}/tx.h5" in p.stderr
 
 
 def test_provenance_on_every_output(files, tmp_path):
@@ -455,6 +459,7 @@ def test_suggestions_run_as_printed(tmp_path):
         g = f.create_group("my tx")
         g["customer_id"], g["day"] = rng.integers(0, 5, 40), rng.integers(0, 30, 40)
         g["amount"] = rng.gamma(2, 3, 40) + 0.01
+        f["be"] = rng.normal(size=(20, 2)).astype(">f8")
         f["x"] = rng.normal(size=(3, 2))
         f["x"].attrs["big"] = np.uint64(2**64 - 1)
         f["x"].attrs["third"] = 1 / 3
@@ -467,6 +472,9 @@ def test_suggestions_run_as_printed(tmp_path):
     assert float(objs["/x"]["attributes"]["third"]) == 1 / 3  # every digit that counts
     for p in ("/empty", "/lzf"):
         assert (objs[p]["use"], objs[p]["command"]) == ("none", ""), p
+    # why no command: the filter cannot be applied here; and the byte order
+    assert objs["/lzf"]["filters"] == ["filter32000(lzf) (not available to this HDF5 library)"]
+    assert objs["/be"]["type"] == "float64 big-endian" and objs["/be"]["use"] == "matrix"
     assert objs["/my tx"]["use"] == "transactions"
     assert "-k 2:4" in objs["/small"]["command"]
     assert "sweep" not in objs["/two rows"]["command"]
