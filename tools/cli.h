@@ -147,7 +147,7 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **));
 
 /* For a command that only reads metadata (strata info): cli_supervise()
  * stops the child, exit status CLI_RUNTIME with a message, once it has
- * computed for `seconds` without reading a byte (libhdf5 loops on some
+ * used `seconds` of CPU time without reading a byte (libhdf5 loops on some
  * damaged files). STRATA_SPIN_LIMIT_S in the environment overrides it. */
 void cli_supervise_spin_limit(int seconds);
 
