@@ -704,7 +704,8 @@ static int classify(const char *path, strata__h5_catalog *c, char *msg)
         int layout;
         char why[STRATA__MSG_LEN];
         /* a group needs two features besides its key (else it is a result
-         * file's root, such as /labels beside /customer_id) */
+         * file's root, such as /labels beside /customer_id); a pandas
+         * fixed-format frame or Series (layout 3) is a table of any width */
         const int st =
             strata__h5_table_plan(path, o->path, &columns, &layout, key, sizeof key, why);
         if (st == STRATA_E_NOMEM) { /* not a table the reader refuses: no listing */
@@ -712,7 +713,7 @@ static int classify(const char *path, strata__h5_catalog *c, char *msg)
             return strata__fail(msg, STRATA_E_NOMEM, "out of memory listing '%s'", path);
         }
         if (st == STRATA_OK && columns[0] &&
-            (o->kind != STRATA_H5_GROUP || strchr(columns, ','))) {
+            (o->kind != STRATA_H5_GROUP || layout == 3 || strchr(columns, ','))) {
             strata__free(o->columns);
             o->columns = columns;
             if (set_text(&o->key, key))

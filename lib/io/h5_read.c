@@ -183,6 +183,19 @@ static const char *shape_text(const hsize_t *dims, int rank, char *buf, size_t l
     return buf;
 }
 
+/* "rank R, shape (a x b)" of a dataspace, or what a null or scalar one is. */
+static const char *space_text(H5S_class_t cls, const hsize_t *dims, int rank, char *buf,
+                              size_t len)
+{
+    if (cls == H5S_NULL)
+        return "no values (a null dataspace)";
+    if (cls == H5S_SCALAR)
+        return "one value (a scalar)";
+    char shape[128];
+    snprintf(buf, len, "rank %d, shape %s", rank, shape_text(dims, rank, shape, sizeof shape));
+    return buf;
+}
+
 static int check_shape_and_type(source *s, char *msg)
 {
     char cause[256], shape[128];
@@ -194,9 +207,10 @@ static int check_shape_and_type(source *s, char *msg)
                             s->dataset, s->path, strata__h5_cause(cause, sizeof cause));
     if (rank != 2)
         return strata__fail(msg, STRATA_E_IO_TYPE,
-                            "dataset '%s' in '%s' has rank %d, shape %s; expected a 2-D matrix "
-                            "(rows x features)", s->dataset, s->path, rank,
-                            shape_text(dims, rank, shape, sizeof shape));
+                            "dataset '%s' in '%s' has %s; expected a 2-D matrix (rows x features)",
+                            s->dataset, s->path,
+                            space_text(H5Sget_simple_extent_type(s->space), dims, rank, shape,
+                                       sizeof shape));
     hid_t type = H5Dget_type(s->dset);
     s->cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
     s->elem_size = type < 0 ? 0 : H5Tget_size(type);
@@ -1235,6 +1249,7 @@ static int check_1d(const source *s, int64_t *n, char *msg)
     hsize_t dims[H5S_MAX_RANK];
     hid_t space = H5Dget_space(s->dset);
     int rank = space < 0 ? -1 : H5Sget_simple_extent_dims(space, dims, NULL);
+    const H5S_class_t cls = space < 0 ? H5S_NO_CLASS : H5Sget_simple_extent_type(space);
     if (space >= 0)
         H5Sclose(space);
     if (rank < 0)
@@ -1242,9 +1257,8 @@ static int check_1d(const source *s, int64_t *n, char *msg)
                             s->dataset, s->path, strata__h5_cause(cause, sizeof cause));
     if (rank != 1)
         return strata__fail(msg, STRATA_E_IO_TYPE,
-                            "dataset '%s' in '%s' has rank %d, shape %s; expected a 1-D column",
-                            s->dataset, s->path, rank,
-                            shape_text(dims, rank, shape, sizeof shape));
+                            "dataset '%s' in '%s' has %s; expected a 1-D column", s->dataset,
+                            s->path, space_text(cls, dims, rank, shape, sizeof shape));
     *n = (int64_t)dims[0];
     return STRATA_OK;
 }

@@ -43,6 +43,8 @@ def fixtures(folder):
         f["c32"] = centres + rng.normal(scale=1.0, size=centres.shape)
     with h5py.File(f"{folder}/bad.h5", "w") as f:
         f["one_d"] = np.arange(10.0)
+        f.create_dataset("null", data=h5py.Empty("f8"))
+        f["scalar"] = 3.0
         f["strings"] = np.array([[b"a", b"b"], [b"c", b"d"]])
         f["empty"] = np.zeros((0, 4))
         f["small"] = x[:3]

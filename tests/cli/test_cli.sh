@@ -101,6 +101,8 @@ expect "missing dataset" 1 "dataset '/nope' not found in '$X'" "$STRATA" kmeans 
 expect "missing group" 1 "(no '/nogroup')" "$STRATA" kmeans "$X:/nogroup/x" -k 2 -o "$T/e.h5"
 expect "group not dataset" 1 "is a group, not a dataset" "$STRATA" kmeans "$X:/group" -k 2 -o "$T/e.h5"
 expect "1-D dataset" 1 "has rank 1, shape (10)" "$STRATA" kmeans "$X:/one_d" -k 2 -o "$T/e.h5"
+expect "null dataspace" 1 "has no values (a null dataspace)" "$STRATA" kmeans "$X:/null" -k 2 -o "$T/e.h5"
+expect "scalar dataset" 1 "has one value (a scalar)" "$STRATA" kmeans "$X:/scalar" -k 2 -o "$T/e.h5"
 expect "string dataset" 1 "holds string values" "$STRATA" kmeans "$X:/strings" -k 2 -o "$T/e.h5"
 expect "zero rows" 1 "has 0 rows" "$STRATA" kmeans "$X:/empty" -k 2 -o "$T/e.h5"
 expect "k > n" 1 "k = 5 is larger than the number of rows n = 3" "$STRATA" kmeans "$X:/small" -k 5 -o "$T/e.h5"

@@ -540,6 +540,15 @@ def test_no_commands_for_summaries_and_safe_file_names(files, tmp_path):
     assert r.returncode == 0, r.stderr
     h = run("sweep", "--help").stdout
     assert "kmeans the same --transform" not in h and "--transform none" in h
+    # a pandas frame of one column is a table too (it got no command)
+    one = tmp_path / "one.h5"
+    pd.DataFrame({"spend": np.arange(20.0)}).to_hdf(one, key="one", format="fixed")
+    cmd = info(one)["/one"]["command"]
+    assert cmd.startswith("strata kmeans"), cmd
+    words = shlex.split(cmd.split("  (")[0].replace("-k K", "-k 2").replace(
+        "OUT.h5", str(tmp_path / "o1.h5")))
+    r = subprocess.run([CLI, *words[1:]], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "d = 1 features" in r.stdout, r.stderr
 
 
 def test_empty_output_name(files, tmp_path):
