@@ -177,9 +177,10 @@ static char *file_word(const char *file)
 }
 
 /* "use" name and the command reading object i into cmd ("" none), every
- * file, dataset and column name a shell word (quoted where it needs it). */
-static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *file, char *cmd,
-                           size_t cap)
+ * file, dataset and column name a shell word (quoted where it needs it);
+ * customers: strata_customers(c), worked out once for the whole listing. */
+static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *file,
+                           int64_t customers, char *cmd, size_t cap)
 {
     const char *path = strata_h5_catalog_path(c, i);
     cmd[0] = '\0';
@@ -194,7 +195,6 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
     /* In strata's own outputs, the tables of another length than the
      * customers are summaries (profiles, edges, the sweep, the tracking
      * curve): no input to cluster */
-    const int64_t customers = strata_customers(c);
     if ((use == STRATA_H5_USE_MATRIX || use == STRATA_H5_USE_TABLE) && customers >= 0 &&
         rows_of(c, i) != customers)
         return name;
@@ -305,6 +305,7 @@ static void json_list(const char *list)
 
 static void print_json(const strata_h5_catalog *c, const char *file)
 {
+    const int64_t customers = strata_customers(c);
     fputs("{\"file\":", stdout);
     json_string(file);
     fputs(",\"objects\":[", stdout);
@@ -313,7 +314,7 @@ static void print_json(const strata_h5_catalog *c, const char *file)
         int rank = strata_h5_catalog_shape(c, i, dims, 32);
         int crank = strata_h5_catalog_chunks(c, i, chunks, 32);
         char cmd[8192];
-        const char *use = suggest(c, i, file, cmd, sizeof cmd);
+        const char *use = suggest(c, i, file, customers, cmd, sizeof cmd);
         fputs(i ? ",\n{" : "\n{", stdout);
         fputs("\"path\":", stdout);
         json_string(strata_h5_catalog_path(c, i));
@@ -356,6 +357,7 @@ static void print_escaped(const char *s)
 
 static void print_text(const strata_h5_catalog *c, const char *file)
 {
+    const int64_t customers = strata_customers(c);
     print_escaped(file);
     putchar('\n');
     for (int64_t i = 0; i < strata_h5_catalog_count(c); i++) {
@@ -405,7 +407,7 @@ static void print_text(const strata_h5_catalog *c, const char *file)
             putchar('\n');
         }
         char cmd[8192];
-        const char *use = suggest(c, i, file, cmd, sizeof cmd);
+        const char *use = suggest(c, i, file, customers, cmd, sizeof cmd);
         if (cmd[0]) {
             printf("%*s-> %s: %s\n", 2 * depth + 4, "", use, cmd);
             if (!strcmp(use, "table") || !strcmp(use, "transactions"))
