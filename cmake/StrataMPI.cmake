@@ -39,7 +39,7 @@ target_compile_definitions(strata_mpi PRIVATE STRATA_BUILDING_LIBRARY STRATA_MPI
 target_compile_options(strata_mpi PRIVATE ${STRATA_WARNINGS} -O2 -g)
 # MPI::MPI_C is PUBLIC: strata_mpi.h names MPI_Comm.
 target_link_libraries(strata_mpi PUBLIC MPI::MPI_C PRIVATE PkgConfig::STRATA_HDF5_MPI
-  OpenMP::OpenMP_C Threads::Threads ${CMAKE_DL_LIBS} m)
+  ZLIB::ZLIB OpenMP::OpenMP_C Threads::Threads ${CMAKE_DL_LIBS} m)
 add_library(strata::strata_mpi ALIAS strata_mpi)
 
 # Installed beside libstrata (no CMake package of its own yet: its users

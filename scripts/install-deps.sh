@@ -4,7 +4,7 @@
 # Extra package names given as arguments are installed too (the sanitizer
 # builds add clang and libomp-dev).
 set -euo pipefail
-PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libopenblas-dev libhdf5-dev
+PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libopenblas-dev libhdf5-dev zlib1g-dev
       hdf5-tools python3 python3-numpy python3-pytest python3-h5py python3-sklearn python3-pandas
       python3-pip python3-setuptools python3-tables
       # ABI and reference-doc checks (ctest -L abi, scripts/docs.sh)

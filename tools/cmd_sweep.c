@@ -194,7 +194,9 @@ static int write_output(const options *o, const rows *r, const cli_scaling *s,
     int st = strata_out_open(&w, o->output, inputs, 1, o->force ? STRATA_WRITE_FORCE : 0);
     if (st)
         return cli_library_error(st, strata_last_error());
-    st = strata_out_sweep(w, o->k_min, o->k_max, table, suggested, used);
+    st = strata_out_set_int(w, STRATA_THREADS, o->threads);
+    if (!st)
+        st = strata_out_sweep(w, o->k_min, o->k_max, table, suggested, used);
     if (!st && r->names)
         st = strata_out_strings(w, "/feature_names", NULL, r->names, r->d);
     if (!st && s->x)

@@ -476,6 +476,7 @@ static int write_all(const tiers_options *o, run *r)
     TRY(strata_out_open(&r->out, o->output, in, ninputs, o->force ? STRATA_WRITE_FORCE : 0),
         strata_last_error());
     strata_out *w = r->out;
+    TRY(strata_out_set_int(w, STRATA_THREADS, o->threads), strata_out_last_error(w));
     const char *stage_names[4];
     for (int s = 0; s < 4; s++)
         stage_names[s] = strata_stage_name(s);

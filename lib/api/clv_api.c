@@ -684,6 +684,7 @@ static int write_file(strata_clv *h, const char *path, const char *source, int f
     int rc = strata__h5_out_open(&o, path, &h->input, 1, flags, h->msg);
     if (rc)
         return rc;
+    strata__h5_out_threads(o, strata__resolve_threads(h->threads));
     if (!d->holdout)
         zeros = strata__calloc((size_t)n, sizeof *zeros);
     cum_a = strata__alloc((size_t)(np > 0 ? np : 1), sizeof *cum_a);

@@ -862,7 +862,8 @@ int strata__kmeans_output_of(strata_kmeans *km, const char *source, strata__kmea
                                  km->frame.key_name, km->max_iter_used, km->n_init_used,
                                  km->tol_used, init_name(km->init_used), km->model.streamed,
                                  km->batch_size_used, km->chain_length_used, km->memory_used,
-                                 km->init_used == STRATA_INIT_CENTROIDS ? km->init_from : NULL};
+                                 km->init_used == STRATA_INIT_CENTROIDS ? km->init_from : NULL,
+                                 strata__resolve_threads(km->threads)};
     return STRATA_OK;
 }
 

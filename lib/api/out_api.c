@@ -55,6 +55,20 @@ const char *strata_out_last_error(const strata_out *o)
     return o ? o->msg : "output handle is NULL";
 }
 
+int strata_out_set_int(strata_out *o, int key, int64_t value)
+{
+    if (!o)
+        return strata__fail(NULL, STRATA_E_NULL, "output handle is NULL");
+    if (key != STRATA_THREADS)
+        return strata__fail(o->msg, STRATA_E_PARAM, "unknown output parameter %d (STRATA_THREADS "
+                            "is the only one)", key);
+    if (value < 0 || value > 1024)
+        return strata__fail(o->msg, STRATA_E_ARG, "threads %lld: 0..1024 (0 = the OpenMP "
+                            "default)", (long long)value);
+    strata__h5_out_threads(o->h5, (int)value);
+    return STRATA_OK;
+}
+
 /* Any failed part, bad arguments included, fails the whole file; the first
  * failure's message is what commit reports. */
 int strata__out_done(strata_out *o, int rc)

@@ -859,7 +859,8 @@ static int write_result(strata_rfm *h, const char *path, const char *source, int
         .nattr_int = (int64_t)(sizeof int_names / sizeof *int_names), .attr_int_names = int_names,
         .attr_int_values = int_values,
         .nattr_str = (int64_t)(sizeof str_names / sizeof *str_names), .attr_str_names = str_names,
-        .attr_str_values = str_values, .inputs = &h->input, .ninputs = 1};
+        .attr_str_values = str_values, .inputs = &h->input, .ninputs = 1,
+        .threads = strata__resolve_threads(h->threads)};
     rc = into ? strata__h5_out_rfm(into, group, &o) : strata__h5_write_rfm(path, &o, flags, h->msg);
 done:
     strata__free(profile);

@@ -116,6 +116,7 @@ typedef struct strata__kmeans_output {
      * AFK-MC2's chain_length, a file fit's memory budget */
     int64_t batch_size, chain_length, memory;
     const char *init_from; /* given centroids read from "FILE:/dataset" (NULL: none) */
+    int threads; /* that pack the chunks of the write (0: the OpenMP default) */
 } strata__kmeans_output;
 
 /* Write /labels, /centroids, the root attributes (and /feature_names,
@@ -146,9 +147,13 @@ typedef struct strata__h5_out strata__h5_out;
  * STRATA__H5_OUT_MAX_INPUTS). On failure *out is NULL. */
 int strata__h5_out_open(strata__h5_out **out, const char *path, const strata__file_id *inputs,
                         int ninputs, int flags, char *msg);
+/* Threads that pack the chunks of o's datasets (io/h5_chunks.h); 0 (the
+ * default) = the OpenMP default. */
+void strata__h5_out_threads(strata__h5_out *o, int threads);
 /* Dataset `name` (intermediate groups created) of rank 1 or 2, dims[rank]
- * (a dimension may be 0), from data of `type` (STRATA__H5_*); chunked and
- * gzipped when it holds more than a few KiB. */
+ * (a dimension may be 0), from data of `type` (STRATA__H5_*); chunked, with
+ * shuffle + gzip (each chunk stored packed where that pays: io/h5_chunks.h),
+ * unless a dimension is 0. */
 int strata__h5_out_dataset(strata__h5_out *o, const char *name, int type, int rank,
                            const int64_t *dims, const void *data);
 /* n UTF-8 strings (variable length; h5py reads str): the 1-D dataset `object`
@@ -318,6 +323,7 @@ typedef struct strata__rfm_output {
     const char *const *attr_str_values;
     const strata__file_id *inputs; /* ninputs files the write must not replace */
     int ninputs;
+    int threads; /* that pack the chunks of the write (0: the OpenMP default) */
 } strata__rfm_output;
 
 /* Write the RFM result to a new file (temporary name, then rename; the

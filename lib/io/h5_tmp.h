@@ -21,6 +21,8 @@ typedef struct strata__h5_tmp {
     int dirfd;   /* the destination folder, or -1 when it cannot be opened */
     hid_t file;  /* the HDF5 file (in memory, or on tmp when streamed) */
     int flags;
+    int threads; /* that pack chunks (io/h5_chunks.h); 0 = the OpenMP default */
+    struct strata__h5_packer *packer; /* their buffers (NULL until needed) */
     int slot; /* of tmp in the table of strata_discard_temp_file(); -1 before it has one */
     char *msg;
 } strata__h5_tmp;

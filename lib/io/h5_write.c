@@ -31,14 +31,16 @@
 #include "core/mem.h"
 #include "core/status.h"
 #include "io/h5.h"
+#include "io/h5_chunks.h"
 #include "io/h5_lock.h"
 #include "io/h5_tmp.h"
 #include "io/spill.h"
 
 /* The in-memory file grows by this much at a time. */
 #define IMAGE_INCREMENT ((size_t)4 << 20)
-/* Chunks of about this size fit HDF5's default 1 MiB chunk cache. */
-#define CHUNK_BYTES ((size_t)1 << 20)
+/* Chunks of about this size fit HDF5's default 1 MiB chunk cache (and the
+ * chunk packer's buffers). */
+#define CHUNK_BYTES STRATA__PACK_CHUNK_MAX
 /* Fast gzip: floats compress little, so higher levels mostly cost time. */
 #define GZIP_LEVEL 1
 
@@ -363,6 +365,8 @@ static int commit(writer *w)
 
 int strata__h5_tmp_finish(writer *w, int rc)
 {
+    strata__h5_packer_free(w->packer);
+    w->packer = NULL;
     if (!rc)
         rc = commit(w);
     if (rc && w->created)
@@ -385,6 +389,8 @@ static int write_provenance(writer *w);
 /* Commit (rc == OK) or discard the temporary file; returns the final status. */
 static int writer_finish(writer *w, int rc)
 {
+    strata__h5_packer_free(w->packer); /* before the image is copied */
+    w->packer = NULL;
     if (!rc && w->file >= 0)
         rc = write_provenance(w);
     if (!rc)
@@ -408,8 +414,22 @@ static void chunk_shape(int rank, const hsize_t *dims, size_t elem, hsize_t *chu
         chunk[1] = cols;
 }
 
+/* Whether chunks of a dataset of `file` may be packed by
+ * strata__h5_write_chunks(): the in-memory image (not lib/mpi's parallel
+ * file, which HDF5 writes chunk by chunk itself), memory and file types
+ * alike (that writer does no conversion). */
+static int packs_chunks(hid_t file, hid_t file_type, hid_t mem_type)
+{
+    hid_t fapl = H5Fget_access_plist(file);
+    int core = fapl >= 0 && H5Pget_driver(fapl) == H5FD_CORE;
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    return core && H5Tequal(file_type, mem_type) > 0;
+}
+
 /* Create dataset `name` (intermediate groups included) of rank 1 or 2 and
- * write buf (mem_type) into it; chunked, shuffled and gzipped when `compress`. */
+ * write buf (mem_type) into it; chunked, shuffled and gzipped when `compress`
+ * (io/h5_chunks.h: chunks that gzip does not shrink are stored as they are). */
 static int write_dataset(writer *w, const char *name, int rank, const hsize_t *dims,
                          hid_t file_type, hid_t mem_type, const void *buf, int compress)
 {
@@ -430,8 +450,17 @@ static int write_dataset(writer *w, const char *name, int rank, const hsize_t *d
     }
     hid_t dset = err < 0 ? -1
                          : H5Dcreate2(w->file, name, file_type, space, lcpl, dcpl, H5P_DEFAULT);
-    err = dset < 0 ? -1 : H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-    if (err < 0)
+    int packed = compress && dset >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED &&
+                 packs_chunks(w->file, file_type, mem_type);
+    int packed_rc = STRATA_OK;
+    if (packed)
+        err = (packed_rc = strata__h5_write_chunks(&w->packer, dset, rank, dims, chunk,
+                                                   H5Tget_size(file_type), buf, GZIP_LEVEL,
+                                                   w->threads, cause, sizeof cause))
+                  ? -1 : 0;
+    else
+        err = dset < 0 ? -1 : H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    if (err < 0 && !packed)
         strata__h5_cause(cause, sizeof cause);
     if (dset >= 0 && H5Dclose(dset) < 0 && err >= 0) {
         err = -1;
@@ -441,18 +470,9 @@ static int write_dataset(writer *w, const char *name, int rank, const hsize_t *d
     H5Pclose(lcpl);
     H5Sclose(space);
     if (err < 0)
-        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write dataset '%s' to '%s': %s",
-                            name, w->path, cause);
+        return strata__fail(w->msg, packed_rc ? packed_rc : STRATA_E_IO_WRITE,
+                            "cannot write dataset '%s' to '%s': %s", name, w->path, cause);
     return STRATA_OK;
-}
-
-/* Integers (ids, labels, days, counts, scores) shrink 5-15x under shuffle +
- * gzip at about 300 MB/s; doubles of measured values shrink only to ~0.9 at
- * under 50 MB/s (a 10M x 3 matrix: 5 s of one core for 10% of its size), so
- * result files keep their floating-point datasets uncompressed. */
-static int worth_compressing(hid_t file_type)
-{
-    return H5Tget_class(file_type) == H5T_INTEGER;
 }
 
 /* A scalar attribute of object (NULL: the root group); `value` is of mem_type. */
@@ -817,6 +837,7 @@ int strata__h5_write_kmeans(const char *path, const strata__kmeans_output *out, 
     writer w;
     strata__h5_enter(&g);
     int rc = writer_open(&w, path, out->inputs, out->ninputs, flags, msg);
+    w.threads = out->threads;
     if (!rc)
         rc = write_kmeans_content(&w, out, NULL);
     rc = writer_finish(&w, rc);
@@ -940,7 +961,7 @@ static int write_rfm_content(writer *w, const char *prefix, const strata__rfm_ou
     int rc = STRATA_OK;
     for (size_t k = 0; k < sizeof cols / sizeof cols[0] && !rc; k++)
         rc = write_dataset(w, NAMED(cols[k].name), 1, n, cols[k].file_type, cols[k].mem_type,
-                           cols[k].data, worth_compressing(cols[k].file_type));
+                           cols[k].data, 1);
     if (!rc)
         rc = write_strings(w, NAMED("/segment"), "names", o->names, o->nseg);
     if (!rc)
@@ -974,6 +995,7 @@ int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flag
     writer w;
     strata__h5_enter(&g);
     int rc = writer_open(&w, path, o->inputs, o->ninputs, flags, msg);
+    w.threads = o->threads;
     if (!rc)
         rc = write_rfm_content(&w, "", o);
     rc = writer_finish(&w, rc);
@@ -1029,6 +1051,11 @@ int strata__h5_out_open(strata__h5_out **out, const char *path, const strata__fi
     return STRATA_OK;
 }
 
+void strata__h5_out_threads(strata__h5_out *o, int threads)
+{
+    o->w.threads = threads;
+}
+
 int strata__h5_out_dataset(strata__h5_out *o, const char *name, int type, int rank,
                            const int64_t *dims, const void *data)
 {
@@ -1039,7 +1066,7 @@ int strata__h5_out_dataset(strata__h5_out *o, const char *name, int type, int ra
     hsize_t hd[2] = {(hsize_t)dims[0], rank == 2 ? (hsize_t)dims[1] : 1};
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = write_dataset(&o->w, name, rank, hd, ft, mt, data, worth_compressing(ft));
+    int rc = write_dataset(&o->w, name, rank, hd, ft, mt, data, 1);
     strata__h5_leave(&g);
     return rc;
 }

@@ -337,12 +337,20 @@ def test_provenance_on_every_output(files, tmp_path):
                 tzinfo=datetime.timezone.utc)
             assert t0 - datetime.timedelta(seconds=1) <= when <= t1, (name, created)
             assert "source" in a and a["source"], name
-            # per-row integer outputs are chunked and gzip-compressed, small
-            # ones too (16 KiB and less stayed contiguous); doubles are not
+            # per-row outputs are chunked and gzip-compressed, small ones too
+            # (16 KiB and less stayed contiguous), doubles too (they were not)
             for key in ("labels", "tier", "segment", "customer_id", "stage", "move",
                         "old_tier"):
                 if key in f and len(f[key]):
                     assert f[key].chunks and f[key].compression == "gzip", (name, key)
+            rows = next((len(f[k]) for k in ("customer_id", "labels") if k in f), -1)
+            per_row = []
+            f.visititems(lambda k, o: per_row.append(k) if isinstance(o, h5py.Dataset) and
+                         o.shape and o.shape[0] == rows and o.dtype.kind == "f" else None)
+            for key in per_row:
+                assert f[key].chunks and f[key].compression == "gzip", (name, key)
+            if name in ("rfm", "tiers"):
+                assert per_row, name
     with h5py.File(tmp_path / "km.h5") as f:
         a = f.attrs
         assert (a["k"], a["seed"], a["n_init"], a["max_iter"]) == (3, 7, 2, 50)

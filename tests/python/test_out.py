@@ -1,5 +1,6 @@
 """strata_out: one result file assembled from parts (C API), read back with h5py."""
 import ctypes
+import os
 from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_int32, c_int64, c_void_p
 
 import h5py
@@ -45,8 +46,8 @@ def test_parts_round_trip(tmp_path):
     assert not path.exists()  # nothing appears before the commit
     i32 = np.array([3, -1, 7], np.int32)
     i64 = np.array([2**40, -5], np.int64)
-    f64 = np.linspace(0, 1, 5000)  # large, but doubles are stored uncompressed
-    big = np.arange(5000, dtype=np.int64) // 7  # large integers are compressed
+    f64 = np.linspace(0, 1, 5000)
+    big = np.arange(5000, dtype=np.int64) // 7
     m = np.arange(6, dtype=np.float64).reshape(2, 3)
     assert C.strata_out_column_int32(h, b"/tier", ptr(i32, c_int32), 3) == 0
     assert C.strata_out_column_int64(h, b"/a/b/id", ptr(i64, c_int64), 2) == 0
@@ -68,7 +69,7 @@ def test_parts_round_trip(tmp_path):
         np.testing.assert_array_equal(f["/a/b/id"][:], i64)
         assert f["/a/b/id"].attrs["role"] == "key"
         np.testing.assert_array_equal(f["/x"][:], f64)
-        assert f["/x"].compression is None
+        assert f["/x"].compression == "gzip"  # every column: chunked, gzip where it pays
         np.testing.assert_array_equal(f["/big"][:], big)
         assert f["/big"].compression == "gzip"
         assert f["/empty"].shape == (0,)
@@ -195,3 +196,142 @@ def test_null_attribute_value_is_refused(tmp_path):
     assert C.strata_out_attr_string(h, None, b"source", None) == E_NULL
     assert C.strata_out_commit(h) == E_NULL
     assert not (tmp_path / "n.h5").exists()
+
+
+def chunk_table(d):
+    """(filter_mask, stored bytes) of every chunk of dataset d, in file order."""
+    out = []
+    for i in range(d.id.get_num_chunks()):
+        info = d.id.get_chunk_info(i)
+        mask, data = d.id.read_direct_chunk(info.chunk_offset)
+        assert mask == info.filter_mask and len(data) == info.size
+        out.append((info.chunk_offset, mask, bytes(data)))
+    return out
+
+
+def unpack(data, mask, elem, dtype):
+    """A stored chunk decoded by hand (zlib, then HDF5's byte shuffle undone): an
+    independent reading of what HDF5's filters decode."""
+    import zlib
+    if mask == 3:
+        return np.frombuffer(data, dtype)
+    assert mask == 0
+    raw = np.frombuffer(zlib.decompress(data), np.uint8)
+    return raw.reshape(elem, -1).T.copy().view(dtype).ravel()
+
+
+def write_columns(path, cols):
+    rc, h = open_out(path)
+    assert rc == 0
+    for name, a in cols.items():
+        if a.ndim == 2:
+            assert C.strata_out_matrix_double(h, name.encode(), ptr(a, c_double), *a.shape) == 0
+        elif a.dtype == np.int64:
+            assert C.strata_out_column_int64(h, name.encode(), ptr(a, c_int64), len(a)) == 0
+        elif a.dtype == np.int32:
+            assert C.strata_out_column_int32(h, name.encode(), ptr(a, c_int32), len(a)) == 0
+        else:
+            assert C.strata_out_column_double(h, name.encode(), ptr(a, c_double), len(a)) == 0
+    assert C.strata_out_commit(h) == 0
+
+
+def packed_columns():
+    rng = np.random.default_rng(5)
+    n = 300_001  # 1 MiB chunks: 131072 int64/doubles, so 3 chunks, the last partial
+    return {
+        "/id": np.arange(n, dtype=np.int64) * 3 + 1_000_000,
+        "/tier": rng.integers(0, 5, n).astype(np.int32),
+        "/noise": rng.normal(size=n),  # doubles that gzip cannot shrink
+        "/cents": np.round(rng.gamma(2.0, 30.0, n), 2).clip(0, 200),  # nor these, much
+        "/steps": np.repeat(np.arange(n // 1000 + 1, dtype=np.float64), 1000)[:n] / 4,
+        "/wide": rng.normal(size=(3, 200_000)),  # rows longer than a chunk: split across
+    }
+
+
+def test_every_per_row_output_is_chunked_and_gzipped(tmp_path):
+    """Every column, doubles too, is chunked with shuffle + gzip in its pipeline;
+    a chunk is stored packed only where that pays (the first chunk decides), else
+    raw with the filter mask saying so, as HDF5 itself stores a chunk its
+    optional deflate cannot shrink; h5py reads both."""
+    cols = packed_columns()
+    path = tmp_path / "p.h5"
+    write_columns(path, cols)
+    with h5py.File(path, "r") as f:
+        for name, a in cols.items():
+            d = f[name]
+            np.testing.assert_array_equal(d[...], a)
+            assert d.compression == "gzip" and d.shuffle and d.chunks, name
+            elem = a.dtype.itemsize
+            chunk_elems = int(np.prod(d.chunks))
+            assert chunk_elems * elem <= 1 << 20
+            table = chunk_table(d)
+            n_expected = int(np.prod([-(-s // c) for s, c in zip(a.shape, d.chunks)]))
+            assert len(table) == n_expected, name
+            for off, mask, data in table:
+                block = unpack(data, mask, elem, a.dtype)
+                assert block.size == chunk_elems
+                sl = tuple(slice(o, min(o + c, s)) for o, c, s in zip(off, d.chunks, a.shape))
+                want = np.zeros(d.chunks, a.dtype)
+                want[tuple(slice(0, s.stop - s.start) for s in sl)] = a[sl]
+                np.testing.assert_array_equal(block.reshape(d.chunks), want, err_msg=name)
+            # edge chunks (zeros beyond the data) are packed whenever that shrinks them
+            edge = [any(o + c > s for o, c, s in zip(off, d.chunks, a.shape))
+                    for off, _, _ in table]
+            masks = {m for (_, m, _), e in zip(table, edge) if not e}
+            assert all(m == 0 for (_, m, _), e in zip(table, edge) if e), name
+            if name in ("/id", "/tier", "/steps", "/cents"):
+                assert masks == {0}, name  # packed: a fraction of the bytes
+                limit = 0.75 if name == "/cents" else 0.3
+                assert sum(len(x) for _, _, x in table) < limit * a.nbytes, name
+            if name in ("/noise", "/wide"):
+                assert masks == {3}, name  # stored raw: gzip would keep ~95% of them
+                assert all(len(x) == chunk_elems * elem
+                           for (_, _, x), e in zip(table, edge) if not e), name
+                assert sum(len(x) for _, _, x in table) < 1.01 * a.nbytes, name
+
+
+def test_packed_chunks_do_not_depend_on_threads(tmp_path):
+    """The stored chunks are the same bytes for 1 and 3 writing threads."""
+    import subprocess
+    import sys
+    script = (
+        "import sys, numpy as np; sys.path[:0] = " + repr(sys.path) + "\n"
+        "import test_out as t\n"
+        "t.write_columns(sys.argv[1], t.packed_columns())\n")
+    tables = []
+    for threads in (1, 3):
+        path = tmp_path / f"t{threads}.h5"
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        p = subprocess.run([sys.executable, "-c", script, str(path)], env=env,
+                           cwd=os.path.dirname(__file__), capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        with h5py.File(path, "r") as f:
+            tables.append({name: chunk_table(f[name]) for name in packed_columns()})
+    assert tables[0] == tables[1]
+
+
+C.strata_out_set_int.argtypes = [c_void_p, c_int, c_int64]
+THREADS, E_PARAM, E_ARG = 400, -102, -101
+
+
+def test_set_threads(tmp_path):
+    """strata_out_set_int(STRATA_THREADS): the chunks' bytes are the same for any
+    count; bad keys and values are refused without failing the file."""
+    assert C.strata_out_set_int(None, THREADS, 1) == E_NULL
+    tables = []
+    for threads in (1, 2, 5):
+        path = tmp_path / f"s{threads}.h5"
+        rc, h = open_out(path)
+        assert rc == 0
+        assert C.strata_out_set_int(h, THREADS + 1, 1) == E_PARAM
+        assert b"unknown output parameter" in C.strata_out_last_error(h)
+        assert C.strata_out_set_int(h, THREADS, -1) == E_ARG
+        assert C.strata_out_set_int(h, THREADS, 1025) == E_ARG
+        assert C.strata_out_set_int(h, THREADS, threads) == 0
+        a = np.arange(400_000, dtype=np.int64) // 3
+        assert C.strata_out_column_int64(h, b"/a", ptr(a, c_int64), len(a)) == 0
+        assert C.strata_out_commit(h) == 0
+        with h5py.File(path, "r") as f:
+            np.testing.assert_array_equal(f["/a"][:], a)
+            tables.append(chunk_table(f["/a"]))
+    assert tables[0] == tables[1] == tables[2] and len(tables[0]) == 4

@@ -1,0 +1,237 @@
+/* Chunks packed on the library's threads and stored by H5Dwrite_chunk
+ * (io/h5_chunks.h). */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "core/mem.h"
+#include "core/parallel.h"
+#include "core/status.h"
+#include "io/h5_chunks.h"
+#include "io/h5_lock.h"
+
+/* Filter mask of a chunk stored as it is: shuffle (bit 0) and deflate
+ * (bit 1) skipped. */
+#define MASK_RAW 3u
+
+typedef struct chunk_job {
+    hsize_t offset[2];
+    const unsigned char *out; /* what is stored: the raw chunk or z */
+    size_t out_len;
+    unsigned mask;
+} chunk_job;
+
+/* A thread's buffers: pages are touched only as used (gather: edge chunks
+ * only; z: up to the packed size). */
+typedef struct slot {
+    unsigned char *gather, *plane, *z; /* a chunk, a byte plane, a chunk */
+    z_stream zs;
+    int ready; /* zs initialised */
+} slot;
+
+typedef struct plan {
+    int rank;
+    const hsize_t *dims, *chunk;
+    size_t elem, chunk_bytes;
+    hsize_t across; /* chunks along the second dimension (1 for rank 1) */
+    const unsigned char *buf;
+    int level;
+} plan;
+
+/* The bytes of chunk c: a view into buf where the chunk is whole rows lying
+ * in one piece, else gathered into `gather` with zeros beyond the edges
+ * (HDF5 stores edge chunks full size); *padded: it has such zeros. */
+static const unsigned char *chunk_bytes_of(const plan *p, hsize_t c, hsize_t *offset,
+                                           unsigned char *gather, int *padded)
+{
+    hsize_t cols = p->rank == 2 ? p->dims[1] : 1, ccols = p->rank == 2 ? p->chunk[1] : 1;
+    hsize_t r0 = (c / p->across) * p->chunk[0], k0 = (c % p->across) * ccols;
+    offset[0] = r0;
+    offset[1] = k0;
+    hsize_t rows = p->dims[0] - r0 < p->chunk[0] ? p->dims[0] - r0 : p->chunk[0];
+    hsize_t width = cols - k0 < ccols ? cols - k0 : ccols;
+    *padded = rows < p->chunk[0] || width < ccols;
+    if (rows == p->chunk[0] && ccols == cols)
+        return p->buf + (size_t)(r0 * cols) * p->elem;
+    size_t row_out = (size_t)ccols * p->elem;
+    for (hsize_t r = 0; r < rows; r++) {
+        memcpy(gather + (size_t)r * row_out, p->buf + (size_t)((r0 + r) * cols + k0) * p->elem,
+               (size_t)width * p->elem);
+        memset(gather + (size_t)r * row_out + (size_t)width * p->elem, 0,
+               (size_t)(ccols - width) * p->elem);
+    }
+    memset(gather + (size_t)rows * row_out, 0, (size_t)(p->chunk[0] - rows) * row_out);
+    return gather;
+}
+
+/* The shuffled chunk (HDF5's shuffle filter: byte j of element i at
+ * j n + i) deflated one byte plane at a time, so that only a plane is
+ * copied out; *len: the packed size, 0 if it would not shrink. Z_OK or
+ * zlib's error. */
+static int deflate_shuffled(const plan *p, const unsigned char *raw, slot *s, size_t *len)
+{
+    size_t n = p->chunk_bytes / p->elem;
+    z_stream *z = &s->zs;
+    if (deflateReset(z) != Z_OK)
+        return Z_STREAM_ERROR;
+    z->next_out = s->z;
+    z->avail_out = (uInt)(p->chunk_bytes - 1); /* shrink, or give up */
+    int zrc = Z_OK;
+    for (size_t j = 0; j < p->elem && zrc == Z_OK; j++) {
+        const unsigned char *in = raw;
+        if (p->elem > 1) {
+            for (size_t i = 0; i < n; i++)
+                s->plane[i] = raw[i * p->elem + j];
+            in = s->plane;
+        }
+        z->next_in = (Bytef *)in;
+        z->avail_in = (uInt)n;
+        zrc = deflate(z, j + 1 == p->elem ? Z_FINISH : Z_NO_FLUSH);
+        if (zrc == Z_OK && z->avail_in) /* the output is full: it does not shrink */
+            zrc = Z_BUF_ERROR;
+    }
+    *len = zrc == Z_STREAM_END ? (size_t)z->total_out : 0;
+    return zrc == Z_STREAM_END || zrc == Z_OK || zrc == Z_BUF_ERROR ? Z_OK : zrc;
+}
+
+/* Chunk c into job: packed when it shrinks and `pack` or it is an edge
+ * chunk (whose zeros beyond the edge pack to almost nothing), else raw.
+ * Returns 0, or -1 when zlib has no memory. */
+static int pack_chunk(const plan *p, hsize_t c, int pack, slot *s, chunk_job *job)
+{
+    int padded;
+    const unsigned char *raw = chunk_bytes_of(p, c, job->offset, s->gather, &padded);
+    job->out = raw;
+    job->out_len = p->chunk_bytes;
+    job->mask = MASK_RAW;
+    if (!pack && !padded)
+        return 0;
+    if (!s->ready) {
+        /* Run-length matches only: on shuffled planes (runs of equal high
+         * bytes, noisy low ones) as small as level 1's hashed matches or
+         * smaller, except sorted ids (0.22 against 0.18), and 1.1-2.1x as
+         * fast (docs/performance.md, "Session 20") */
+        if (deflateInit2(&s->zs, p->level, Z_DEFLATED, 15, 8, Z_RLE) != Z_OK)
+            return -1;
+        s->ready = 1;
+    }
+    size_t len;
+    if (deflate_shuffled(p, raw, s, &len) != Z_OK)
+        return -1;
+    if (len > 0) {
+        job->out = s->z;
+        job->out_len = len;
+        job->mask = 0;
+    }
+    return 0;
+}
+
+static int store(hid_t dset, const chunk_job *job) /* 0, or -1 */
+{
+    return H5Dwrite_chunk(dset, H5P_DEFAULT, job->mask, job->offset, job->out_len, job->out) < 0
+               ? -1 : 0;
+}
+
+struct strata__h5_packer {
+    int nslots, level;
+    unsigned char *mem; /* nslots x PER */
+    chunk_job *jobs;
+    slot *sl;
+};
+
+/* A slot's buffers: the largest chunk twice (gathered, packed) and its
+ * largest byte plane (of 1-byte elements). */
+#define PER ((size_t)3 * STRATA__PACK_CHUNK_MAX)
+
+void strata__h5_packer_free(strata__h5_packer *pk)
+{
+    if (!pk)
+        return;
+    for (int b = 0; b < pk->nslots; b++)
+        if (pk->sl[b].ready)
+            deflateEnd(&pk->sl[b].zs);
+    strata__free(pk->sl);
+    strata__free(pk->jobs);
+    strata__free(pk->mem);
+    strata__free(pk);
+}
+
+/* *pk with at least `slots` slots for deflate level `level`. */
+static int packer_for(strata__h5_packer **pk, int slots, int level)
+{
+    if (*pk && (*pk)->nslots >= slots && (*pk)->level == level)
+        return STRATA_OK;
+    strata__h5_packer_free(*pk);
+    strata__h5_packer *n = strata__calloc(1, sizeof *n);
+    *pk = n;
+    if (!n)
+        return STRATA_E_NOMEM;
+    n->level = level;
+    n->mem = strata__alloc((size_t)slots, PER);
+    n->jobs = strata__alloc((size_t)slots, sizeof *n->jobs);
+    n->sl = strata__calloc((size_t)slots, sizeof *n->sl);
+    if (!n->mem || !n->jobs || !n->sl)
+        return STRATA_E_NOMEM; /* freed by the caller's strata__h5_packer_free() */
+    n->nslots = slots;
+    for (int b = 0; b < slots; b++) {
+        n->sl[b].gather = n->mem + (size_t)b * PER;
+        n->sl[b].z = n->sl[b].gather + STRATA__PACK_CHUNK_MAX;
+        n->sl[b].plane = n->sl[b].z + STRATA__PACK_CHUNK_MAX;
+    }
+    return STRATA_OK;
+}
+
+int strata__h5_write_chunks(strata__h5_packer **packer, hid_t dset, int rank, const hsize_t *dims,
+                            const hsize_t *chunk, size_t elem, const void *buf, int level,
+                            int threads, char *cause, size_t cause_len)
+{
+    plan p = {.rank = rank, .dims = dims, .chunk = chunk, .elem = elem, .buf = buf,
+              .level = level};
+    p.chunk_bytes = (size_t)chunk[0] * (rank == 2 ? (size_t)chunk[1] : 1) * elem;
+    p.across = rank == 2 ? (dims[1] + chunk[1] - 1) / chunk[1] : 1;
+    hsize_t nchunks = (dims[0] + chunk[0] - 1) / chunk[0] * p.across;
+    if (nchunks == 0)
+        return STRATA_OK;
+    if (p.chunk_bytes > STRATA__PACK_CHUNK_MAX) {
+        snprintf(cause, cause_len, "a chunk of %zu bytes (at most %zu)", p.chunk_bytes,
+                 STRATA__PACK_CHUNK_MAX);
+        return STRATA_E_INTERNAL;
+    }
+    /* one chunk per thread a round: the buffers stay a few MiB */
+    int t = strata__resolve_threads(threads);
+    int rc = packer_for(packer, t, level);
+    if (rc) {
+        snprintf(cause, cause_len, "out of memory");
+        return rc;
+    }
+    slot *sl = (*packer)->sl;
+    chunk_job *jobs = (*packer)->jobs;
+    /* the first chunk decides whether packing pays */
+    if (pack_chunk(&p, 0, 1, &sl[0], &jobs[0]))
+        rc = STRATA_E_NOMEM;
+    int pack = !rc && jobs[0].mask == 0 &&
+               jobs[0].out_len * STRATA__PACK_KEEP_DEN <= p.chunk_bytes * STRATA__PACK_KEEP_NUM;
+    if (!rc && !pack && pack_chunk(&p, 0, 0, &sl[0], &jobs[0]))
+        rc = STRATA_E_NOMEM;
+    if (!rc && store(dset, &jobs[0]))
+        rc = STRATA_E_IO_WRITE;
+    for (hsize_t b0 = 1; b0 < nchunks && !rc; b0 += (hsize_t)t) {
+        int64_t m = (int64_t)(b0 + (hsize_t)t < nchunks ? (hsize_t)t : nchunks - b0);
+        int failed = 0;
+#pragma omp parallel for num_threads(t) schedule(static, 1) reduction(| : failed) if (m > 1)
+        for (int64_t i = 0; i < m; i++)
+            failed |= pack_chunk(&p, b0 + (hsize_t)i, pack, &sl[i], &jobs[i]);
+        if (failed)
+            rc = STRATA_E_NOMEM;
+        for (int64_t i = 0; i < m && !rc; i++)
+            if (store(dset, &jobs[i]))
+                rc = STRATA_E_IO_WRITE;
+    }
+    if (rc == STRATA_E_IO_WRITE)
+        strata__h5_cause(cause, cause_len);
+    else if (rc == STRATA_E_NOMEM)
+        snprintf(cause, cause_len, "out of memory");
+    return rc;
+}
