@@ -754,8 +754,10 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_fit(strata_kmeans *km, int dtype, 
  *  float64), or, when it does not fit STRATA_KMEANS_MEMORY (or with
  *  STRATA_KMEANS_BLOCK_ROWS), streamed from the file in blocks with the same
  *  result, bitwise (see STRATA_KMEANS_MEMORY). Streamed, a dataset of plain
- *  little-endian IEEE floats of the fit's type (uncompressed; contiguous or
- *  chunked in whole rows) is read with pread() straight from the file by the
+ *  little-endian IEEE floats of the fit's type (uncompressed: no filter, or
+ *  every chunk stored with its filters skipped, as libstrata's own writer
+ *  stores floats that gzip does not shrink; contiguous or chunked in whole
+ *  rows) is read with pread() straight from the file by the
  *  threads that compute on the rows, bypassing HDF5 (STRATA_STREAM_READ=hdf5 in the
  *  environment reads it through HDF5 as any other dataset; =mmap serves
  *  blocks from a read-only memory mapping of the file instead; same results
@@ -882,10 +884,11 @@ typedef enum strata_write_flags {
  *    its bytes (doubles of measured values keep ~0.9 at a sixth of the speed
  *    of integers), every chunk of the dataset is stored as it is, its filter
  *    mask saying that the filters were skipped, as HDF5 stores a chunk that
- *    its optional deflate filter cannot shrink; chunks holding zeros beyond
- *    the data's edge are compressed whenever that shrinks them. Readers
- *    (libhdf5, h5py, pandas) read both kinds of chunk. The stored bytes
- *    depend only on the data, not on the thread count.
+ *    its optional deflate filter cannot shrink (and a streamed k-means reads
+ *    such a dataset of floats directly, as an unfiltered one: see
+ *    strata_kmeans_fit_h5()). Readers (libhdf5, h5py, pandas) read both
+ *    kinds of chunk. The stored bytes depend only on the data, not on the
+ *    thread count.
  *  - pandas views: pandas (pd.read_hdf, through PyTables) reads only the
  *    layouts it writes, never a plain dataset. So every 1-D integer or float
  *    dataset G/x of the file that has a 1-D integer G/customer_id of the same

@@ -1,6 +1,7 @@
 /* The plain-rows paths of the HDF5 row source (lib/io/h5_read.c, "Plain
  * rows"): a dataset of plain little-endian IEEE floats of the fit's type,
- * unfiltered, contiguous or chunked in whole rows, is streamed with pread()
+ * unfiltered (or every chunk stored raw, its filters skipped: libstrata's
+ * own writer), contiguous or chunked in whole rows, is streamed with pread()
  * straight from the file (the direct path, the default) or as views of the
  * file mapped into memory (STRATA_STREAM_READ=mmap); every other one is read
  * through HDF5 (as is every one with STRATA_STREAM_READ=hdf5). White-box:
@@ -100,9 +101,33 @@ static void assert_same(const fit_out *a, const fit_out *b, int64_t n, const cha
  * the file is the reverse of their rows'). */
 static int64_t g_chunk_cols; /* columns of a chunk (0: all, whole rows) */
 
+/* gz: 1 = gzip by HDF5; 2 = written by libstrata (strata_h5_write_matrix:
+ * chunked, shuffle + gzip declared, and chunks of rows that gzip cannot
+ * shrink stored raw, filter mask 3; file_type and chunk_rows unused). */
 static void write_h5(const char *path, const gen_data *g, hid_t file_type, int64_t chunk_rows,
                      int gz, int reverse)
 {
+    if (gz == 2) {
+        ASSERT_OK(strata_h5_write_matrix(path, "/x", g->dtype, g->x, g->n, g->d,
+                                         STRATA_WRITE_FORCE));
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), ds = H5Dopen2(f, "/x", H5P_DEFAULT);
+        hid_t dcpl = H5Dget_create_plist(ds), space = H5Dget_space(ds);
+        hsize_t nchunks = 0;
+        ASSERT_TRUE(H5Pget_nfilters(dcpl) == 2 && H5Dget_num_chunks(ds, space, &nchunks) >= 0);
+        ASSERT_MSG(nchunks >= 2, "%llu chunks", (unsigned long long)nchunks);
+        for (hsize_t c = 0; c < nchunks; c++) { /* the premise: all raw */
+            unsigned mask = 0;
+            haddr_t at;
+            hsize_t size;
+            ASSERT_TRUE(H5Dget_chunk_info(ds, space, c, NULL, &mask, &at, &size) >= 0);
+            ASSERT_MSG(mask == 3, "chunk %llu: filter mask %u", (unsigned long long)c, mask);
+        }
+        H5Sclose(space);
+        H5Pclose(dcpl);
+        H5Dclose(ds);
+        H5Fclose(f);
+        return;
+    }
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     ASSERT_TRUE(f >= 0);
     hsize_t dims[2] = {(hsize_t)g->n, (hsize_t)g->d};
@@ -224,6 +249,12 @@ static void test_mapped_matches_memory(void)
          {8192, 0, 0}},
         /* not the fit's bytes: read */
         {"f32 gzip", STRATA_FLOAT32, H5T_IEEE_F32LE, 30011, 1000, 1, 0, 0, 0, {8192, 0, 0}},
+        /* gzip declared, every chunk stored raw (libstrata's own writer):
+         * the plain bytes, read directly */
+        {"f32 by libstrata, raw chunks", STRATA_FLOAT32, H5T_IEEE_F32LE, 120011, 0, 2, 0, -1, 1,
+         {32768, 0, 0}},
+        {"f64 by libstrata, raw chunks", STRATA_FLOAT64, H5T_IEEE_F64LE, 70011, 0, 2, 0, -1, 1,
+         {16384, 0, 0}},
         {"f32 big-endian", STRATA_FLOAT32, H5T_IEEE_F32BE, 30011, 0, 0, 0, 0, 0, {8192, 0, 0}},
         {"f64 from int32", STRATA_FLOAT64, H5T_STD_I32LE, 30011, 0, 0, 0, 0, 0, {8192, 0, 0}},
         /* float32 values too spread for float32 distances: the fit asks

@@ -198,6 +198,10 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
     if ((use == STRATA_H5_USE_MATRIX || use == STRATA_H5_USE_TABLE) && customers >= 0 &&
         rows_of(c, i) != customers)
         return name;
+    /* nor is their root: result codes (labels, tiers, a migration's moves)
+     * beside the customer ids, not features */
+    if (use == STRATA_H5_USE_TABLE && customers >= 0 && !strcmp(path, "/"))
+        return name;
     char target[2200], hint[4096], w[3][1100];
     snprintf(target, sizeof target, "%s%s:%s", file[0] == '-' ? "./" : "", file, path);
     char *qf = file_word(file), *qp = cli_shell_word(path), *qt = cli_shell_word(target);

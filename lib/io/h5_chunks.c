@@ -42,9 +42,9 @@ typedef struct plan {
 
 /* The bytes of chunk c: a view into buf where the chunk is whole rows lying
  * in one piece, else gathered into `gather` with zeros beyond the edges
- * (HDF5 stores edge chunks full size); *padded: it has such zeros. */
+ * (HDF5 stores edge chunks full size). */
 static const unsigned char *chunk_bytes_of(const plan *p, hsize_t c, hsize_t *offset,
-                                           unsigned char *gather, int *padded)
+                                           unsigned char *gather)
 {
     hsize_t cols = p->rank == 2 ? p->dims[1] : 1, ccols = p->rank == 2 ? p->chunk[1] : 1;
     hsize_t r0 = (c / p->across) * p->chunk[0], k0 = (c % p->across) * ccols;
@@ -52,7 +52,6 @@ static const unsigned char *chunk_bytes_of(const plan *p, hsize_t c, hsize_t *of
     offset[1] = k0;
     hsize_t rows = p->dims[0] - r0 < p->chunk[0] ? p->dims[0] - r0 : p->chunk[0];
     hsize_t width = cols - k0 < ccols ? cols - k0 : ccols;
-    *padded = rows < p->chunk[0] || width < ccols;
     if (rows == p->chunk[0] && ccols == cols)
         return p->buf + (size_t)(r0 * cols) * p->elem;
     size_t row_out = (size_t)ccols * p->elem;
@@ -96,17 +95,15 @@ static int deflate_shuffled(const plan *p, const unsigned char *raw, slot *s, si
     return zrc == Z_STREAM_END || zrc == Z_OK || zrc == Z_BUF_ERROR ? Z_OK : zrc;
 }
 
-/* Chunk c into job: packed when it shrinks and `pack` or it is an edge
- * chunk (whose zeros beyond the edge pack to almost nothing), else raw.
- * Returns 0, or -1 when zlib has no memory. */
+/* Chunk c into job: packed when `pack` and it shrinks, else raw. Returns 0,
+ * or -1 when zlib has no memory. */
 static int pack_chunk(const plan *p, hsize_t c, int pack, slot *s, chunk_job *job)
 {
-    int padded;
-    const unsigned char *raw = chunk_bytes_of(p, c, job->offset, s->gather, &padded);
+    const unsigned char *raw = chunk_bytes_of(p, c, job->offset, s->gather);
     job->out = raw;
     job->out_len = p->chunk_bytes;
     job->mask = MASK_RAW;
-    if (!pack && !padded)
+    if (!pack)
         return 0;
     if (!s->ready) {
         /* Run-length matches only: on shuffled planes (runs of equal high

@@ -37,10 +37,10 @@ void strata__h5_packer_free(strata__h5_packer *p); /* NULL: nothing */
  * every chunk is packed (on `threads` threads, 0 = the OpenMP default) and
  * stored packed unless it did not shrink, else every chunk is stored as it
  * is, its filter mask saying that both filters were skipped (as HDF5 stores
- * a chunk that its optional deflate filter could not shrink); edge chunks
- * (zeros beyond the data) are packed whenever that shrinks them. Readers
- * (libhdf5, h5py, pandas) read either. The stored bytes depend only on the
- * data, never on the threads.
+ * a chunk that its optional deflate filter could not shrink; such a dataset
+ * is as plain as an unfiltered one to the direct reads of io/h5_read.c).
+ * Readers (libhdf5, h5py, pandas) read either. The stored bytes depend only
+ * on the data, never on the threads.
  *
  * *packer: NULL at first, then reused; the caller frees it. Returns
  * STRATA_OK, STRATA_E_NOMEM, or STRATA_E_IO_WRITE with HDF5's message in

@@ -917,7 +917,13 @@ static int dataset_runs(strata__h5_rows *st, int dtype, uint64_t file_size)
     hid_t dcpl = H5Dget_create_plist(s->dset);
     H5D_layout_t layout = dcpl < 0 ? H5D_LAYOUT_ERROR : H5Pget_layout(dcpl);
     hsize_t chunk[2] = {0, 0};
-    int ok = plain && dcpl >= 0 && H5Pget_nfilters(dcpl) == 0 &&
+    /* Filters are allowed where every chunk skipped them all (its filter
+     * mask has their bits set): the chunks are then the plain bytes, as
+     * libstrata's writer stores a dataset that gzip does not shrink
+     * (io/h5_chunks.h) and HDF5 one its optional filters could not. */
+    int nfilters = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl);
+    const unsigned skipped_all = nfilters > 0 && nfilters < 32 ? (1u << nfilters) - 1 : 0;
+    int ok = plain && dcpl >= 0 && nfilters >= 0 && nfilters < 32 &&
              H5Pget_external_count(dcpl) == 0;
     if (ok && layout == H5D_CHUNKED)
         ok = H5Pget_chunk(dcpl, 2, chunk) == 2 && chunk[0] >= 1 && chunk[1] == (hsize_t)s->d;
@@ -946,9 +952,9 @@ static int dataset_runs(strata__h5_rows *st, int dtype, uint64_t file_size)
     for (int64_t c = 0; c < nchunks; c++) {
         hsize_t coord[2] = {(hsize_t)(c * rc), 0}, size = 0;
         haddr_t at = HADDR_UNDEF;
-        unsigned mask = 1;
+        unsigned mask = ~skipped_all;
         if (H5Dget_chunk_info_by_coord(s->dset, coord, &mask, &at, &size) < 0 ||
-            at == HADDR_UNDEF || mask != 0 || size != chunk_bytes ||
+            at == HADDR_UNDEF || mask != skipped_all || size != chunk_bytes ||
             (uint64_t)at > file_size || chunk_bytes > file_size - (uint64_t)at) {
             strata__free(st->runs);
             st->runs = NULL;

@@ -527,6 +527,11 @@ def test_no_commands_for_summaries_and_safe_file_names(files, tmp_path):
         assert rows == customers, path
     assert not any(objs[p]["command"] for p in objs if p.startswith(("/profile", "/tier_profile",
                                                                       "/model/")))
+    # nor a strata output's root: a migration's codes (it was offered to kmeans)
+    mig = tmp_path / "mig.h5"
+    assert run("migrate", out, out, "-o", mig).returncode == 0
+    assert info(mig)["/"]["command"] == ""
+    assert info(out)["/"]["command"].startswith("strata migrate")
     for path in offered:  # each runs as printed
         words = shlex.split(objs[path]["command"].split("  (")[0].replace("-k K", "-k 2").replace(
             "OUT.h5", str(tmp_path / "o.h5")))
