@@ -161,6 +161,15 @@ static int64_t strata_customers(const strata_h5_catalog *c)
     return -1;
 }
 
+/* The integer attribute `name` of object i; 0 if it has none. */
+static long long attr_count(const strata_h5_catalog *c, int64_t i, const char *name)
+{
+    for (int64_t a = 0; a < strata_h5_catalog_attr_count(c, i); a++)
+        if (!strcmp(strata_h5_catalog_attr_name(c, i, a), name))
+            return strtoll(strata_h5_catalog_attr_value(c, i, a), NULL, 10);
+    return 0;
+}
+
 /* A shell word for a file name in a command: one starting with '-' as
  * ./NAME, which no option parser takes for an option. malloc'ed. */
 static char *file_word(const char *file)
@@ -199,8 +208,10 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
         rows_of(c, i) != customers)
         return name;
     /* nor is their root: result codes (labels, tiers, a migration's moves)
-     * beside the customer ids, not features */
-    if (use == STRATA_H5_USE_TABLE && customers >= 0 && !strcmp(path, "/"))
+     * beside the customer ids, not features; nor a CLV table with customers
+     * the model does not hold (NaN rows, which kmeans refuses) */
+    if (use == STRATA_H5_USE_TABLE && customers >= 0 &&
+        (!strcmp(path, "/") || attr_count(c, i, "missing") > 0))
         return name;
     char target[2200], hint[4096], w[3][1100];
     snprintf(target, sizeof target, "%s%s:%s", file[0] == '-' ? "./" : "", file, path);

@@ -532,6 +532,28 @@ def test_no_commands_for_summaries_and_safe_file_names(files, tmp_path):
     assert run("migrate", out, out, "-o", mig).returncode == 0
     assert info(mig)["/"]["command"] == ""
     assert info(out)["/"]["command"].startswith("strata migrate")
+    # nor a CLV table holding customers the model does not (NaN rows, which
+    # kmeans refuses); a CLV table without them is offered
+    rng = np.random.default_rng(1)
+    log = tmp_path / "late.h5"
+    with h5py.File(log, "w") as f:
+        f["c"] = rng.integers(0, 3000, 20000)
+        f["t"] = rng.integers(18000, 18400, 20000)
+        f["a"] = np.round(rng.gamma(2.0, 20.0, 20000), 2)
+    for end, clv_offered in ((18300, False), (None, True)):
+        clv = tmp_path / f"clv{end}.h5"
+        args = ["--calibration-end", end] if end else []
+        p = run("tiers", log, *tx, "-k", 3, "--clv", *args, "-o", clv)
+        assert p.returncode == 0, p.stderr
+        with h5py.File(clv) as f:
+            assert (f["clv"].attrs["missing"] > 0) == (not clv_offered)
+        cmd = info(clv)["/clv"]["command"]
+        assert cmd.startswith("strata kmeans") == clv_offered, cmd
+        if clv_offered:
+            words = shlex.split(cmd.split("  (")[0].replace("-k K", "-k 2").replace(
+                "OUT.h5", str(tmp_path / "oc.h5")))
+            r = subprocess.run([CLI, *words[1:]], capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr
     for path in offered:  # each runs as printed
         words = shlex.split(objs[path]["command"].split("  (")[0].replace("-k K", "-k 2").replace(
             "OUT.h5", str(tmp_path / "o.h5")))
