@@ -748,18 +748,28 @@ typedef struct labels_part {
     hid_t dxpl;
 } labels_part;
 
-/* /labels as one contiguous int32 dataset of n rows, of which this process
- * writes its rows (a hyperslab; none when lo == hi). */
+/* /labels as one int32 dataset of n rows, chunked with shuffle + gzip as
+ * the serial writer's, of which this process writes its rows (a hyperslab;
+ * none when lo == hi) in the collective write of part->dxpl (parallel HDF5
+ * compresses a chunk that several processes share on one of them). */
 static int write_labels_part(writer *w, const strata__kmeans_output *o, const labels_part *part)
 {
     char cause[256];
     hsize_t dims[1] = {(hsize_t)o->n}, start[1] = {(hsize_t)part->lo},
-            count[1] = {(hsize_t)(part->hi - part->lo)};
+            count[1] = {(hsize_t)(part->hi - part->lo)}, chunk[1];
     hid_t fspace = H5Screate_simple(1, dims, NULL);
     hid_t mspace = H5Screate_simple(1, count[0] ? count : dims, NULL);
-    hid_t dset = fspace < 0 || mspace < 0 ? -1
-                 : H5Dcreate2(w->file, "/labels", H5T_STD_I32LE, fspace, H5P_DEFAULT,
-                              H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    herr_t made = dcpl < 0 ? -1 : 0;
+    if (made >= 0 && dims[0] > 0) { /* no chunk fits a dimension of 0 */
+        chunk_shape(1, dims, 4, chunk);
+        made = H5Pset_chunk(dcpl, 1, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+                       H5Pset_deflate(dcpl, GZIP_LEVEL) < 0
+                   ? -1 : 0;
+    }
+    hid_t dset = fspace < 0 || mspace < 0 || made < 0 ? -1
+                 : H5Dcreate2(w->file, "/labels", H5T_STD_I32LE, fspace, H5P_DEFAULT, dcpl,
+                              H5P_DEFAULT);
     herr_t err = dset < 0 ? -1
                  : count[0] ? H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL)
                             : H5Sselect_none(fspace);
@@ -774,6 +784,8 @@ static int write_labels_part(writer *w, const strata__kmeans_output *o, const la
         err = -1;
         strata__h5_cause(cause, sizeof cause);
     }
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
     if (mspace >= 0)
         H5Sclose(mspace);
     if (fspace >= 0)

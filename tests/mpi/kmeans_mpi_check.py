@@ -66,6 +66,11 @@ def compare(ref_path, got_path, what, np_):
             if a.dtype != b.dtype or a.shape != b.shape or a.tobytes() != b.tobytes():
                 diff = int(np.sum(a != b)) if a.shape == b.shape else -1
                 fail(f"{what}: /{name} differs ({diff} elements, {a.dtype} vs {b.dtype})")
+        # stored as the serial writer stores them: chunked, shuffle + gzip
+        if len(g["labels"]) and not (g["labels"].chunks and g["labels"].compression == "gzip"
+                                     and g["labels"].shuffle):
+            fail(f"{what}: /labels chunks {g['labels'].chunks}, filters "
+                 f"{g['labels'].compression}")
         ra, ga = dict(r.attrs), dict(g.attrs)
         for key in sorted(set(ra) | set(ga)):
             if key in ("created", "mpi_ranks"):
