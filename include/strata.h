@@ -1377,6 +1377,14 @@ STRATA_API int strata_h5_catalog_chunks(const strata_h5_catalog *c, int64_t i, i
  *  A filter this HDF5 library cannot apply (e.g. lzf, blosc) is followed by
  *  " (not available to this HDF5 library)": no reader takes the dataset. */
 STRATA_API const char *strata_h5_catalog_filters(const strata_h5_catalog *c, int64_t i);
+/** The bytes of the file that hold a dataset's values (HDF5's storage size:
+ *  the chunks as stored, compressed or not, edge chunks whole; 0 for none
+ *  written), and in *values (may be NULL) the bytes of the values themselves
+ *  (points x element size; -1 if unknown); -1 for a group or a bad index.
+ *  The two say what the filters saved: libstrata's writer keeps a dataset's
+ *  chunks raw where gzip does not pay, with the filters still declared. */
+STRATA_API int64_t strata_h5_catalog_stored(const strata_h5_catalog *c, int64_t i,
+                                            int64_t *values);
 /** A strata_h5_use. */
 STRATA_API int strata_h5_catalog_use(const strata_h5_catalog *c, int64_t i);
 /** For STRATA_H5_USE_TABLE: the numeric columns the frame reader would read

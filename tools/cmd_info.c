@@ -341,6 +341,9 @@ static void print_json(const strata_h5_catalog *c, const char *file)
         json_dims(chunks, crank > 0 ? crank : -1);
         fputs(",\"filters\":", stdout);
         json_list(strata_h5_catalog_filters(c, i));
+        int64_t values, stored = strata_h5_catalog_stored(c, i, &values);
+        printf(",\"stored_bytes\":%lld,\"value_bytes\":%lld", (long long)stored,
+               (long long)values);
         fputs(",\"attributes\":{", stdout);
         for (int64_t j = 0; j < strata_h5_catalog_attr_count(c, i); j++) {
             if (j)
@@ -406,6 +409,9 @@ static void print_text(const strata_h5_catalog *c, const char *file)
                 fputs(", contiguous", stdout);
             const char *f = strata_h5_catalog_filters(c, i);
             printf(", %s", f[0] ? f : "no compression");
+            int64_t values, stored = strata_h5_catalog_stored(c, i, &values);
+            if (f[0] && stored >= 0 && values > 0) /* what the filters saved */
+                printf(", stored %.0f%%", 100.0 * (double)stored / (double)values);
         } else if (kind == STRATA_H5_GROUP && strata_h5_catalog_type(c, i)[0]) {
             printf("  (%s)", strata_h5_catalog_type(c, i)); /* a note */
         } else if (kind == STRATA_H5_OTHER) { /* a link's target is a name too */

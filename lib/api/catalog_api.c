@@ -91,6 +91,15 @@ const char *strata_h5_catalog_filters(const strata_h5_catalog *c, int64_t i)
     return o ? o->filters : NULL;
 }
 
+int64_t strata_h5_catalog_stored(const strata_h5_catalog *c, int64_t i, int64_t *values)
+{
+    const strata__h5_object *o = object(c, i);
+    const int dataset = o && o->kind == STRATA_H5_DATASET;
+    if (values)
+        *values = dataset ? o->values : -1;
+    return dataset ? o->stored : -1;
+}
+
 int strata_h5_catalog_use(const strata_h5_catalog *c, int64_t i)
 {
     const strata__h5_object *o = object(c, i);

@@ -409,6 +409,8 @@ typedef struct strata__h5_object {
     int64_t chunk[32];
     char *filters;  /* "gzip(4),shuffle"; "" none */
     int undecodable; /* a filter this HDF5 library cannot decode (H5Zfilter_avail) */
+    int64_t stored;  /* bytes of the file holding its values (H5Dget_storage_size); -1 groups */
+    int64_t values;  /* bytes of its values (points x element size); -1 groups */
     int use;        /* strata_h5_use */
     char *columns;  /* TABLE: the numeric columns, comma-separated; else "" */
     char *key;      /* TABLE: the row key's name, "" none */

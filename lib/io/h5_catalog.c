@@ -353,6 +353,7 @@ static strata__h5_object *new_object(walk *w, const char *path, int kind)
     o->path = dup_text(path);
     o->type = dup_text("");
     o->filters = dup_text("");
+    o->stored = o->values = -1;
     o->columns = dup_text("");
     o->key = dup_text("");
     c->n++;
@@ -406,6 +407,11 @@ static void describe_dataset(hid_t d, strata__h5_object *o, walk *w)
         if (set_text(&o->filters, buf))
             w->rc = STRATA_E_NOMEM;
     }
+    o->stored = (int64_t)H5Dget_storage_size(d); /* 0 also when HDF5 cannot tell */
+    hssize_t points = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    size_t size = t < 0 ? 0 : H5Tget_size(t);
+    o->values = points >= 0 && size > 0 && (uint64_t)points <= (uint64_t)INT64_MAX / size
+                    ? (int64_t)points * (int64_t)size : -1;
     H5T_class_t cls = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
     /* no rows, or a filter the reader would refuse: nothing reads it */
     const int readable = o->rank >= 1 && o->dims[0] > 0 && !o->undecodable;

@@ -28,7 +28,8 @@ typedef struct chunk_job {
 typedef struct slot {
     unsigned char *gather, *plane, *z; /* a chunk, a byte plane, a chunk */
     z_stream zs;
-    int ready; /* zs initialised */
+    int ready;    /* zs initialised */
+    int strategy; /* zs's deflate strategy */
 } slot;
 
 typedef struct plan {
@@ -37,7 +38,7 @@ typedef struct plan {
     size_t elem, chunk_bytes;
     hsize_t across; /* chunks along the second dimension (1 for rank 1) */
     const unsigned char *buf;
-    int level;
+    int level, strategy; /* of deflate */
 } plan;
 
 /* The bytes of chunk c: a view into buf where the chunk is whole rows lying
@@ -96,7 +97,8 @@ static int deflate_shuffled(const plan *p, const unsigned char *raw, slot *s, si
 }
 
 /* Chunk c into job: packed when `pack` and it shrinks, else raw. Returns 0,
- * or -1 when zlib has no memory. */
+ * STRATA_E_NOMEM when zlib has no memory for its state, or STRATA_E_INTERNAL
+ * (zlib refused a call). */
 static int pack_chunk(const plan *p, hsize_t c, int pack, slot *s, chunk_job *job)
 {
     const unsigned char *raw = chunk_bytes_of(p, c, job->offset, s->gather);
@@ -106,17 +108,19 @@ static int pack_chunk(const plan *p, hsize_t c, int pack, slot *s, chunk_job *jo
     if (!pack)
         return 0;
     if (!s->ready) {
-        /* Run-length matches only: on shuffled planes (runs of equal high
-         * bytes, noisy low ones) as small as level 1's hashed matches or
-         * smaller, except sorted ids (0.22 against 0.18), and 1.1-2.1x as
-         * fast (docs/performance.md, "Session 20") */
-        if (deflateInit2(&s->zs, p->level, Z_DEFLATED, 15, 8, Z_RLE) != Z_OK)
-            return -1;
+        int z = deflateInit2(&s->zs, p->level, Z_DEFLATED, 15, 8, p->strategy);
+        if (z != Z_OK)
+            return z == Z_MEM_ERROR ? STRATA_E_NOMEM : STRATA_E_INTERNAL;
         s->ready = 1;
+        s->strategy = p->strategy;
+    } else if (s->strategy != p->strategy) { /* reset first: no flush pending */
+        if (deflateReset(&s->zs) != Z_OK || deflateParams(&s->zs, p->level, p->strategy) != Z_OK)
+            return STRATA_E_INTERNAL;
+        s->strategy = p->strategy;
     }
     size_t len;
     if (deflate_shuffled(p, raw, s, &len) != Z_OK)
-        return -1;
+        return STRATA_E_INTERNAL;
     if (len > 0) {
         job->out = s->z;
         job->out_len = len;
@@ -205,23 +209,36 @@ int strata__h5_write_chunks(strata__h5_packer **packer, hid_t dset, int rank, co
     }
     slot *sl = (*packer)->sl;
     chunk_job *jobs = (*packer)->jobs;
-    /* the first chunk decides whether packing pays */
-    if (pack_chunk(&p, 0, 1, &sl[0], &jobs[0]))
-        rc = STRATA_E_NOMEM;
-    int pack = !rc && jobs[0].mask == 0 &&
-               jobs[0].out_len * STRATA__PACK_KEEP_DEN <= p.chunk_bytes * STRATA__PACK_KEEP_NUM;
-    if (!rc && !pack && pack_chunk(&p, 0, 0, &sl[0], &jobs[0]))
-        rc = STRATA_E_NOMEM;
+    /* The first chunk decides how to pack, and whether packing pays.
+     * Run-length matches only (Z_RLE): on shuffled planes (runs of equal
+     * high bytes, noisy low ones) as small as level 1's hashed matches or
+     * smaller, and 1.1-2.1x as fast; but ids that step by small amounts
+     * repeat whole sequences, which only the hashed matches find (/customer_id
+     * of 10M customers: 13% against 3.5%): those keep the default strategy
+     * (docs/performance.md, "Session 20"). */
+    size_t len[2] = {p.chunk_bytes, p.chunk_bytes};
+    static const int STRATEGY[2] = {Z_RLE, Z_DEFAULT_STRATEGY};
+    for (int s = 0; s < 2 && !rc; s++) {
+        p.strategy = STRATEGY[s];
+        rc = pack_chunk(&p, 0, 1, &sl[0], &jobs[0]);
+        len[s] = jobs[0].out_len;
+    }
+    const int hashed = len[1] * 5 <= len[0] * 4; /* a fifth smaller at least */
+    p.strategy = STRATEGY[hashed];
+    int pack = !rc && len[hashed] * STRATA__PACK_KEEP_DEN <= p.chunk_bytes * STRATA__PACK_KEEP_NUM;
+    if (!rc && (!hashed || !pack)) /* chunk 0 again, as it will be stored */
+        rc = pack_chunk(&p, 0, pack, &sl[0], &jobs[0]);
     if (!rc && store(dset, &jobs[0]))
         rc = STRATA_E_IO_WRITE;
     for (hsize_t b0 = 1; b0 < nchunks && !rc; b0 += (hsize_t)t) {
         int64_t m = (int64_t)(b0 + (hsize_t)t < nchunks ? (hsize_t)t : nchunks - b0);
-        int failed = 0;
-#pragma omp parallel for num_threads(t) schedule(static, 1) reduction(| : failed) if (m > 1)
-        for (int64_t i = 0; i < m; i++)
-            failed |= pack_chunk(&p, b0 + (hsize_t)i, pack, &sl[i], &jobs[i]);
-        if (failed)
-            rc = STRATA_E_NOMEM;
+        int failed = 0; /* the lowest status: STRATA_E_INTERNAL before STRATA_E_NOMEM */
+#pragma omp parallel for num_threads(t) schedule(static, 1) reduction(min : failed) if (m > 1)
+        for (int64_t i = 0; i < m; i++) {
+            int st = pack_chunk(&p, b0 + (hsize_t)i, pack, &sl[i], &jobs[i]);
+            failed = st < failed ? st : failed;
+        }
+        rc = failed;
         for (int64_t i = 0; i < m && !rc; i++)
             if (store(dset, &jobs[i]))
                 rc = STRATA_E_IO_WRITE;
@@ -230,5 +247,7 @@ int strata__h5_write_chunks(strata__h5_packer **packer, hid_t dset, int rank, co
         strata__h5_cause(cause, cause_len);
     else if (rc == STRATA_E_NOMEM)
         snprintf(cause, cause_len, "out of memory");
+    else if (rc)
+        snprintf(cause, cause_len, "zlib refused to compress a chunk");
     return rc;
 }

@@ -33,7 +33,10 @@ void strata__h5_packer_free(strata__h5_packer *p); /* NULL: nothing */
  * bytes, row-major, already in the file's representation (its type's byte
  * order).
  *
- * The first chunk is packed first: when it packs to at most KEEP of its bytes
+ * The first chunk is packed first, twice: with run-length matches only
+ * (Z_RLE, fast) and with deflate's default strategy, which is kept where it
+ * packs a fifth smaller (ids that step by small amounts). When it packs to
+ * at most KEEP of its bytes
  * every chunk is packed (on `threads` threads, 0 = the OpenMP default) and
  * stored packed unless it did not shrink, else every chunk is stored as it
  * is, its filter mask saying that both filters were skipped (as HDF5 stores
@@ -44,8 +47,8 @@ void strata__h5_packer_free(strata__h5_packer *p); /* NULL: nothing */
  *
  * *packer: NULL at first, then reused; the caller frees it. Returns
  * STRATA_OK, STRATA_E_NOMEM, or STRATA_E_IO_WRITE with HDF5's message in
- * cause (STRATA_E_INTERNAL: a larger chunk). Called under the HDF5 lock; HDF5
- * is called from the calling thread only. */
+ * cause (STRATA_E_INTERNAL: a larger chunk, or zlib refused a call). Called
+ * under the HDF5 lock; HDF5 is called from the calling thread only. */
 int strata__h5_write_chunks(strata__h5_packer **packer, hid_t dset, int rank, const hsize_t *dims,
                             const hsize_t *chunk, size_t elem, const void *buf, int level,
                             int threads, char *cause, size_t cause_len);

@@ -60,6 +60,10 @@ def check_against_h5py(path, objects):
             else:
                 assert not any(f.startswith("gzip") for f in o["filters"])
             assert ("shuffle" in o["filters"]) == bool(obj.shuffle)
+            # what the filters saved: HDF5's storage size against the values' bytes
+            assert o["stored_bytes"] == obj.id.get_storage_size(), name
+            assert o["value_bytes"] == (obj.size * obj.dtype.itemsize if obj.shape is not None
+                                        else 0), name
         elif name.startswith("pandas/") and "pandas_type" in obj.attrs:
             # a pandas view of a per-row dataset: one line, its links not listed again
             assert o["kind"] == "other" and o["type"].startswith("pandas view of /"), o
@@ -129,6 +133,11 @@ def test_h5py_file(files, tmp_path):
     check_against_h5py(path, objs)
     assert objs["/gz"]["filters"] == ["shuffle", "gzip(6)"]
     assert objs["/gz"]["chunks"] == [100, 3]
+    with h5py.File(path) as f:  # the text says what gzip saved, for filtered data only
+        pct = round(100 * f["gz"].id.get_storage_size() / f["gz"].nbytes)
+    text = run("info", path).stdout
+    assert f"chunks [100 x 3], shuffle,gzip(6), stored {pct}%\n" in text, text
+    assert "plain_f32  float32 [" in text and "no compression\n" in text
     assert objs["/plain_f32"]["chunks"] is None and objs["/plain_f32"]["type"] == "float32"
     assert objs["/log"]["type"] == "compound{customer_id:int64,day:int32,amount:float64}"
     assert objs["/"]["attributes"]["note"] == "made by h5py"
