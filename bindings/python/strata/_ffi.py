@@ -184,6 +184,7 @@ FUNCTIONS = {
     # result files assembled from parts (strata tiers' layout)
     "strata_out_open": (c_int, [POINTER(c_void_p), c_char_p, POINTER(c_char_p), c_int, c_int]),
     "strata_out_last_error": (c_char_p, [c_void_p]),
+    "strata_out_set_int": (c_int, [c_void_p, c_int, c_int64]),
     "strata_out_column_int32": (c_int, [c_void_p, c_char_p, _int32_p, c_int64]),
     "strata_out_column_int64": (c_int, [c_void_p, c_char_p, _int64_p, c_int64]),
     "strata_out_column_double": (c_int, [c_void_p, c_char_p, _double_p, c_int64]),

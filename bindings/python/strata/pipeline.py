@@ -275,6 +275,7 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
     return TiersResult(rfm=rfm, handle=handle, model=model, names=names, x=x, scaled=scaled,
                        stage=stage, sweep=table, suggested_k=suggested, profiles=owner,
                        by_cluster=by_cluster, by_tier=by_tier, source=source, run=run,
+                       threads=threads,
                        clv=None if clv_model is None else
                        dict(model=clv_model, columns=clv_cols, missing=clv_missing, value=value,
                             clv_months=clv_months, discount_rate=discount_rate))
@@ -308,9 +309,10 @@ class TiersResult:
     """
 
     def __init__(self, *, rfm, handle, model, names, x, scaled, stage, sweep, suggested_k,
-                 profiles, by_cluster, by_tier, source, run=None, clv=None):
+                 profiles, by_cluster, by_tier, source, run=None, clv=None, threads=None):
         import pandas as pd
 
+        self._threads = threads or 0  # that compress the chunks of save()
         self._clv = clv
         self.clv = None if clv is None else clv["model"]
         self.rfm, self._rfm_handle, self.model = rfm, handle, model
@@ -348,13 +350,19 @@ class TiersResult:
         /tier_profile/..., /sweep/... (with a range of k) and the root
         attributes source and strata_version. Written atomically: on any
         error nothing is left at path. ``force`` replaces an existing
-        regular file. ``strata.load_model(path)`` reads the model back."""
+        regular file. ``strata.load_model(path)`` reads the model back.
+        Per-customer datasets are chunked with shuffle + gzip, compressed
+        on the ``n_threads`` of the :func:`strata.tiers` call (the bytes do
+        not depend on it)."""
         out = ctypes.c_void_p()
         status = lib.strata_out_open(ctypes.byref(out), _profile._path(path, "path"), None, 0,
                                      _ffi.WRITE_FORCE if force else 0)
         if status:
             raise error_for(status, _text(lib.strata_last_error()))
         try:
+            status = lib.strata_out_set_int(out, _ffi.THREADS, self._threads)
+            if status:
+                raise error_for(status, _text(lib.strata_out_last_error(out)))
             self._write_parts(out)
         except BaseException:
             lib.strata_out_discard(out)
