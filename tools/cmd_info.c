@@ -109,6 +109,15 @@ static int64_t rows_of(const strata_h5_catalog *c, int64_t i)
     return -1;
 }
 
+/* The value (as text) of object i's attribute `name`, or NULL. */
+static const char *attr_value(const strata_h5_catalog *c, int64_t i, const char *name)
+{
+    for (int64_t a = 0; a < strata_h5_catalog_attr_count(c, i); a++)
+        if (!strcmp(strata_h5_catalog_attr_name(c, i, a), name))
+            return strata_h5_catalog_attr_value(c, i, a);
+    return NULL;
+}
+
 /* Is key the index of the pandas fixed-format frame g (its axis1, whose
  * attribute "name" is the index's name)? strata rfm reads columns only. */
 static int index_key(const strata_h5_catalog *c, const char *g, const char *key)
@@ -116,10 +125,10 @@ static int index_key(const strata_h5_catalog *c, const char *g, const char *key)
     char axis[1100];
     snprintf(axis, sizeof axis, "%s/axis1", g);
     for (int64_t j = 0; key[0] && j < strata_h5_catalog_count(c); j++)
-        if (!strcmp(strata_h5_catalog_path(c, j), axis))
-            for (int64_t a = 0; a < strata_h5_catalog_attr_count(c, j); a++)
-                if (!strcmp(strata_h5_catalog_attr_name(c, j, a), "name"))
-                    return !strcmp(strata_h5_catalog_attr_value(c, j, a), key);
+        if (!strcmp(strata_h5_catalog_path(c, j), axis)) {
+            const char *name = attr_value(c, j, "name");
+            return name && !strcmp(name, key);
+        }
     return 0;
 }
 
@@ -154,21 +163,9 @@ static int64_t strata_customers(const strata_h5_catalog *c)
         else if (one_d && !strcmp(path, "/labels"))
             labels = dims[0];
     }
-    ids = ids >= 0 ? ids : labels;
-    for (int64_t a = 0; root >= 0 && a < strata_h5_catalog_attr_count(c, root); a++)
-        if (!strcmp(strata_h5_catalog_attr_name(c, root, a), "strata_version"))
-            return ids;
-    return -1;
+    return root >= 0 && attr_value(c, root, "strata_version") ? (ids >= 0 ? ids : labels) : -1;
 }
 
-/* The integer attribute `name` of object i; 0 if it has none. */
-static long long attr_count(const strata_h5_catalog *c, int64_t i, const char *name)
-{
-    for (int64_t a = 0; a < strata_h5_catalog_attr_count(c, i); a++)
-        if (!strcmp(strata_h5_catalog_attr_name(c, i, a), name))
-            return strtoll(strata_h5_catalog_attr_value(c, i, a), NULL, 10);
-    return 0;
-}
 
 /* A shell word for a file name in a command: one starting with '-' as
  * ./NAME, which no option parser takes for an option. malloc'ed. */
@@ -210,8 +207,9 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
     /* nor is their root: result codes (labels, tiers, a migration's moves)
      * beside the customer ids, not features; nor a CLV table with customers
      * the model does not hold (NaN rows, which kmeans refuses) */
+    const char *missing = attr_value(c, i, "missing");
     if (use == STRATA_H5_USE_TABLE && customers >= 0 &&
-        (!strcmp(path, "/") || attr_count(c, i, "missing") > 0))
+        (!strcmp(path, "/") || (missing && atoll(missing) > 0)))
         return name;
     char target[2200], hint[4096], w[3][1100];
     snprintf(target, sizeof target, "%s%s:%s", file[0] == '-' ? "./" : "", file, path);

@@ -36,10 +36,9 @@ void strata__h5_packer_free(strata__h5_packer *p); /* NULL: nothing */
  * The first chunk is packed first, twice: with run-length matches only
  * (Z_RLE, fast) and with deflate's default strategy, which is kept where it
  * packs a fifth smaller (ids that step by small amounts). When it packs to
- * at most KEEP of its bytes
- * every chunk is packed (on `threads` threads, 0 = the OpenMP default) and
- * stored packed unless it did not shrink, else every chunk is stored as it
- * is, its filter mask saying that both filters were skipped (as HDF5 stores
+ * at most KEEP of its bytes every chunk is packed (on `threads` threads, 0 =
+ * the OpenMP default) and stored packed unless it did not shrink, else
+ * every chunk is stored as it is, its filter mask saying that both filters were skipped (as HDF5 stores
  * a chunk that its optional deflate filter could not shrink; such a dataset
  * is as plain as an unfiltered one to the direct reads of io/h5_read.c).
  * Readers (libhdf5, h5py, pandas) read either. The stored bytes depend only
