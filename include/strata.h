@@ -1377,6 +1377,13 @@ STRATA_API int strata_h5_catalog_chunks(const strata_h5_catalog *c, int64_t i, i
  *  A filter this HDF5 library cannot apply (e.g. lzf, blosc) is followed by
  *  " (not available to this HDF5 library)": no reader takes the dataset. */
 STRATA_API const char *strata_h5_catalog_filters(const strata_h5_catalog *c, int64_t i);
+/** How a dataset's values are stored: "contiguous", "chunked", "compact" (in
+ *  its header), "external" (contiguous, in external raw files: readable
+ *  where each file holds its bytes) or "virtual" (a map of other datasets,
+ *  which the readers refuse: libhdf5 reads a source it cannot open as fill
+ *  values); "" if HDF5 cannot tell; NULL for a group, a link or a bad
+ *  index. The string is the catalog's (static). */
+STRATA_API const char *strata_h5_catalog_layout(const strata_h5_catalog *c, int64_t i);
 /** The bytes of the file that hold a dataset's values (HDF5's storage size:
  *  the chunks as stored, compressed or not, edge chunks whole; 0 for none
  *  written), and in *values (may be NULL) the bytes of the values themselves

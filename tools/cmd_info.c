@@ -30,7 +30,7 @@ static const char HELP[] =
     "\n"
     "options:\n"
     "  --json        one JSON object: {\"file\", \"objects\": [{\"path\", \"kind\", \"type\",\n"
-    "                \"shape\", \"chunks\", \"filters\", \"attributes\", \"use\", \"columns\",\n"
+    "                \"shape\", \"layout\", \"chunks\", \"filters\", \"attributes\", \"use\", \"columns\",\n"
     "                \"key\", \"command\"}, ...]}\n"
     "  -h, --help    show this help\n"
     "\n"
@@ -335,6 +335,12 @@ static void print_json(const strata_h5_catalog *c, const char *file)
         json_string(strata_h5_catalog_type(c, i));
         fputs(",\"shape\":", stdout);
         json_dims(dims, rank);
+        fputs(",\"layout\":", stdout);
+        const char *layout = strata_h5_catalog_layout(c, i);
+        if (layout)
+            json_string(layout);
+        else
+            fputs("null", stdout);
         fputs(",\"chunks\":", stdout);
         json_dims(chunks, crank > 0 ? crank : -1);
         fputs(",\"filters\":", stdout);
@@ -403,8 +409,16 @@ static void print_text(const strata_h5_catalog *c, const char *file)
                 fputs(", chunks [", stdout);
                 print_dims(chunks, crank, " x ");
                 putchar(']');
-            } else
-                fputs(", contiguous", stdout);
+            } else {
+                const char *layout = strata_h5_catalog_layout(c, i);
+                if (!strcmp(layout, "virtual"))
+                    fputs(", virtual (a map of other datasets; strata reads no virtual dataset: "
+                          "copy its values into a plain one)", stdout);
+                else if (!strcmp(layout, "external"))
+                    fputs(", contiguous in external files", stdout);
+                else
+                    printf(", %s", layout[0] ? layout : "contiguous");
+            }
             const char *f = strata_h5_catalog_filters(c, i);
             printf(", %s", f[0] ? f : "no compression");
             int64_t values, stored = strata_h5_catalog_stored(c, i, &values);

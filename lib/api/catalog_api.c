@@ -91,6 +91,12 @@ const char *strata_h5_catalog_filters(const strata_h5_catalog *c, int64_t i)
     return o ? o->filters : NULL;
 }
 
+const char *strata_h5_catalog_layout(const strata_h5_catalog *c, int64_t i)
+{
+    const strata__h5_object *o = object(c, i);
+    return o && o->kind == STRATA_H5_DATASET ? (o->layout ? o->layout : "") : NULL;
+}
+
 int64_t strata_h5_catalog_stored(const strata_h5_catalog *c, int64_t i, int64_t *values)
 {
     const strata__h5_object *o = object(c, i);

@@ -408,7 +408,9 @@ typedef struct strata__h5_object {
     int chunk_rank; /* 0: not chunked */
     int64_t chunk[32];
     char *filters;  /* "gzip(4),shuffle"; "" none */
-    int undecodable; /* a filter this HDF5 library cannot decode (H5Zfilter_avail) */
+    int undecodable; /* a filter this HDF5 library cannot decode (H5Zfilter_avail), or a
+                        virtual dataset (which the readers refuse) */
+    const char *layout; /* strata_h5_catalog_layout(): a static string */
     int64_t stored;  /* bytes of the file holding its values (H5Dget_storage_size); -1 groups */
     int64_t values;  /* bytes of its values (points x element size); -1 groups */
     int use;        /* strata_h5_use */

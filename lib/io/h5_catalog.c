@@ -396,14 +396,21 @@ static void describe_dataset(hid_t d, strata__h5_object *o, walk *w)
         }
     }
     if (dcpl >= 0) {
-        if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
+        const H5D_layout_t layout = H5Pget_layout(dcpl);
+        o->layout = layout == H5D_CHUNKED   ? "chunked"
+                    : layout == H5D_COMPACT ? "compact"
+                    : layout == H5D_VIRTUAL ? "virtual"
+                    : H5Pget_external_count(dcpl) > 0 ? "external"
+                                                      : "contiguous";
+        if (layout == H5D_CHUNKED) {
             hsize_t ch[32];
             int r = H5Pget_chunk(dcpl, 32, ch);
             for (int i = 0; r > 0 && r <= 32 && i < r; i++)
                 o->chunk[i] = (int64_t)ch[i];
             o->chunk_rank = r > 0 && r <= 32 ? r : 0;
         }
-        o->undecodable = filter_names(dcpl, buf, sizeof buf);
+        /* the readers refuse virtual datasets (io/h5_read.c, check_storage) */
+        o->undecodable = filter_names(dcpl, buf, sizeof buf) || layout == H5D_VIRTUAL;
         if (set_text(&o->filters, buf))
             w->rc = STRATA_E_NOMEM;
     }

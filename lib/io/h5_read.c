@@ -340,11 +340,110 @@ static int type_ok(hid_t type, int depth, char *why, size_t len)
     return 1; /* strings and the like: never converted, only skipped over */
 }
 
+/* The file holding dset's raw data (an external link's target, where the
+ * dataset path crossed one) as a stat of its descriptor; 0 if found. */
+static int data_file_stat(hid_t dset, struct stat *st)
+{
+    hid_t own = H5Iget_file_id(dset);
+    int *handle = NULL;
+    int ok = own >= 0 && H5Fget_vfd_handle(own, H5P_DEFAULT, (void **)&handle) >= 0 && handle &&
+             fstat(*handle, st) == 0;
+    if (own >= 0)
+        H5Fclose(own);
+    return ok ? 0 : -1;
+}
+
+/* 1 if s's dataset lives in the file s opened (not behind an external
+ * link), 0 if not, -1 if that cannot be told. Offsets of its data are
+ * offsets in that file only. */
+static int in_named_file(const source *s)
+{
+    struct stat a, b;
+    int *handle = NULL;
+    if (data_file_stat(s->dset, &a) ||
+        H5Fget_vfd_handle(s->file, H5P_DEFAULT, (void **)&handle) < 0 || !handle ||
+        fstat(*handle, &b) != 0)
+        return -1;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* External raw storage (H5Pset_external): each file must hold the bytes its
+ * slots give the extent, for libhdf5 reads a short file as zeros. Names
+ * resolve as libhdf5 resolves them: absolute, else under the prefix of
+ * $HDF5_EXTFILE_PREFIX or the access property list ("${ORIGIN}" the
+ * directory of the file holding the dataset), else from the working
+ * directory. */
+static int check_external(const source *s, hid_t dcpl, int count, uint64_t need, char *msg)
+{
+    char prefix[2048] = "", name[2048], full[4200];
+    const char *env = getenv("HDF5_EXTFILE_PREFIX");
+    if (env && *env)
+        snprintf(prefix, sizeof prefix, "%s", env);
+    else {
+        hid_t dapl = H5Dget_access_plist(s->dset);
+        if (dapl >= 0 && H5Pget_efile_prefix(dapl, prefix, sizeof prefix) < 0)
+            prefix[0] = '\0';
+        if (dapl >= 0)
+            H5Pclose(dapl);
+    }
+    if (!strcmp(prefix, "."))
+        prefix[0] = '\0';
+    if (!strncmp(prefix, "${ORIGIN}", 9)) {
+        hid_t own = H5Iget_file_id(s->dset);
+        char home[2048] = ".";
+        if (own >= 0 && H5Fget_name(own, home, sizeof home) > 0) {
+            char *slash = strrchr(home, '/');
+            if (slash)
+                *slash = '\0';
+            else
+                snprintf(home, sizeof home, ".");
+        }
+        if (own >= 0)
+            H5Fclose(own);
+        char rest[2048];
+        snprintf(rest, sizeof rest, "%s", prefix + 9);
+        snprintf(prefix, sizeof prefix, "%s%s", home, rest);
+    }
+    for (int i = 0; i < count && need > 0; i++) {
+        off_t off = 0;
+        hsize_t size = 0;
+        if (H5Pget_external(dcpl, (unsigned)i, sizeof name, name, &off, &size) < 0)
+            return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read the external storage of "
+                                "'%s' in '%s'", s->dataset, s->path);
+        name[sizeof name - 1] = '\0';
+        const uint64_t take = size == H5F_UNLIMITED || size > need ? need : (uint64_t)size;
+        if (name[0] == '/' || !prefix[0])
+            snprintf(full, sizeof full, "%s", name);
+        else
+            snprintf(full, sizeof full, "%s/%s", prefix, name);
+        struct stat st;
+        if (stat(full, &st) != 0)
+            return strata__fail(msg, STRATA_E_IO_OPEN, "dataset '%s' in '%s' keeps its values "
+                                "in the external file '%s', which cannot be opened: %s%s",
+                                s->dataset, s->path, full, strerror(errno),
+                                full[0] == '/' ? ""
+                                : " (a relative name is looked up from the working directory, "
+                                  "or under $HDF5_EXTFILE_PREFIX; ${ORIGIN} there stands for the "
+                                  "HDF5 file's directory)");
+        if (off < 0 || (uint64_t)st.st_size < (uint64_t)off ||
+            (uint64_t)st.st_size - (uint64_t)off < take)
+            return strata__fail(msg, STRATA_E_IO_FORMAT, "dataset '%s' in '%s' keeps %llu bytes "
+                                "at offset %lld of the external file '%s', which has %llu: "
+                                "truncated", s->dataset, s->path, (unsigned long long)take,
+                                (long long)off, full, (unsigned long long)st.st_size);
+        need -= take;
+    }
+    return STRATA_OK;
+}
+
 /* Declared extent and storage against the file: an extent within the
  * maximum one, chunks within the maximum extent, stored bytes within the
  * file, and contiguous (or compact) data as large as the extent says.
  * Unallocated data (fill values) and compressed chunks can rightly be far
- * larger than the file; the memory check before allocating bounds those. */
+ * larger than the file; the memory check before allocating bounds those.
+ * The file is the one holding the data: an external link's target, or the
+ * external files of external storage. Virtual datasets are refused:
+ * libhdf5 reads a source it cannot open as fill values, without an error. */
 static int check_storage(const source *s, size_t elem, char *msg)
 {
     char cause[256];
@@ -372,31 +471,47 @@ static int check_storage(const source *s, size_t elem, char *msg)
         return strata__fail(msg, STRATA_E_IO_FORMAT,
                             "dataset '%s' in '%s' is corrupt: its extent needs more than 2^63 "
                             "bytes", s->dataset, s->path);
-    uint64_t stored = H5Dget_storage_size(s->dset);
-    if (stored > s->file_size)
-        return strata__fail(msg, STRATA_E_IO_FORMAT,
-                            "dataset '%s' in '%s' is corrupt or the file truncated: it stores "
-                            "%llu bytes, the file has %llu", s->dataset, s->path,
-                            (unsigned long long)stored, (unsigned long long)s->file_size);
     hid_t dcpl = H5Dget_create_plist(s->dset);
     H5D_layout_t layout = dcpl < 0 ? H5D_LAYOUT_ERROR : H5Pget_layout(dcpl);
     int nfilters = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl);
     int crank = layout == H5D_CHUNKED ? H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk) : 0;
+    int nexternal = dcpl < 0 ? 0 : H5Pget_external_count(dcpl);
+    int rc = STRATA_OK;
+    if (layout == H5D_VIRTUAL)
+        rc = strata__fail(msg, STRATA_E_IO_FORMAT,
+                          "dataset '%s' in '%s' is a virtual dataset (a map of other datasets), "
+                          "which strata does not read: libhdf5 reads a source it cannot open as "
+                          "fill values, without an error. Copy its values into a plain dataset "
+                          "first (e.g. h5py: f2['x'] = f['%s'][()])", s->dataset, s->path,
+                          s->dataset);
+    else if (nexternal > 0)
+        rc = check_external(s, dcpl, nexternal, need, msg);
     if (dcpl >= 0)
         H5Pclose(dcpl);
-    int rc = STRATA_OK;
+    if (rc || nexternal > 0)
+        return rc;
+    uint64_t file_size = s->file_size;
+    struct stat own;
+    if (in_named_file(s) == 0 && data_file_stat(s->dset, &own) == 0)
+        file_size = (uint64_t)own.st_size; /* behind an external link */
+    uint64_t stored = H5Dget_storage_size(s->dset);
+    if (stored > file_size)
+        return strata__fail(msg, STRATA_E_IO_FORMAT,
+                            "dataset '%s' in '%s' is corrupt or the file truncated: it stores "
+                            "%llu bytes, the file has %llu", s->dataset, s->path,
+                            (unsigned long long)stored, (unsigned long long)file_size);
     if (layout == H5D_CONTIGUOUS || layout == H5D_COMPACT) {
         haddr_t at = layout == H5D_CONTIGUOUS ? H5Dget_offset(s->dset) : 0;
         int allocated = layout == H5D_COMPACT || at != HADDR_UNDEF;
         if (allocated && (stored < need || (layout == H5D_CONTIGUOUS &&
-                                            (at > s->file_size || need > s->file_size - at))))
+                                            (at > file_size || need > file_size - at))))
             rc = strata__fail(msg, STRATA_E_IO_FORMAT,
                               "dataset '%s' in '%s' is corrupt or the file truncated: its "
                               "extent needs %llu bytes, the file holds %llu of them", s->dataset,
                               s->path, (unsigned long long)need,
                               (unsigned long long)(layout == H5D_COMPACT ? stored
-                                                   : at > s->file_size ? 0
-                                                   : s->file_size - at < stored ? s->file_size - at
+                                                   : at > file_size ? 0
+                                                   : file_size - at < stored ? file_size - at
                                                                                 : stored));
     } else if (layout == H5D_CHUNKED) {
         uint64_t chunk_bytes = elem;
@@ -923,8 +1038,9 @@ static int dataset_runs(strata__h5_rows *st, int dtype, uint64_t file_size)
      * (io/h5_chunks.h) and HDF5 one its optional filters could not. */
     int nfilters = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl);
     const unsigned skipped_all = nfilters > 0 && nfilters < 32 ? (1u << nfilters) - 1 : 0;
+    /* offsets in the descriptor's file: not a dataset behind an external link */
     int ok = plain && dcpl >= 0 && nfilters >= 0 && nfilters < 32 &&
-             H5Pget_external_count(dcpl) == 0;
+             H5Pget_external_count(dcpl) == 0 && in_named_file(s) == 1;
     if (ok && layout == H5D_CHUNKED)
         ok = H5Pget_chunk(dcpl, 2, chunk) == 2 && chunk[0] >= 1 && chunk[1] == (hsize_t)s->d;
     else if (layout != H5D_CONTIGUOUS)
