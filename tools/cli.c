@@ -419,7 +419,11 @@ void cli_clean_up_on_signals(void)
 {
     /* SIGPIPE too: the reader of our stdout or stderr went away (strata gen
      * ... --progress json 2>&1 | head -1) */
-    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2,
+                                  SIGALRM, SIGXCPU};
+    /* Past the file size limit (ulimit -f) a write then fails with EFBIG,
+     * reported as an error, where SIGXFSZ would end the program. */
+    signal(SIGXFSZ, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = 0};
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++) {
@@ -470,33 +474,49 @@ static int child_usage(pid_t pid, unsigned long long *read_bytes, unsigned long 
     return got == 3 ? 0 : -1;
 }
 
+/* cmd, then its standard output flushed: a write that failed there (a full
+ * disk, /dev/full, a closed descriptor) fails the run, for stdout can be
+ * the command's only output (strata info, sweep). */
+static int run_flushed(int argc, char **argv, int (*cmd)(int, char **))
+{
+    int rc = cmd(argc, argv);
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_OK)
+        rc = cli_error(CLI_RUNTIME, "cannot write the standard output: %s",
+                       errno ? strerror(errno) : "write error");
+    return rc;
+}
+
 int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
 {
     const char *off = getenv("STRATA_NO_SUPERVISOR");
     if (off && off[0] && strcmp(off, "0"))
-        return cmd(argc, argv);
+        return run_flushed(argc, argv, cmd);
     /* The signals to pass on are blocked here and taken with sigtimedwait
      * (no handler runs in this process: a sanitizer's runtime may hold a
      * handler back until waitpid returns); SIGCHLD says the child ended. */
     sigset_t wait_for, old_mask;
     sigemptyset(&wait_for);
-    sigaddset(&wait_for, SIGINT);
-    sigaddset(&wait_for, SIGTERM);
-    sigaddset(&wait_for, SIGHUP);
+    /* those whose default action ends a process, as the child handles them
+     * (cli_clean_up_on_signals) */
+    static const int PASSED[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2,
+                                 SIGALRM, SIGXCPU};
+    for (size_t i = 0; i < sizeof PASSED / sizeof *PASSED; i++)
+        sigaddset(&wait_for, PASSED[i]);
     sigaddset(&wait_for, SIGCHLD);
     fflush(NULL);
     if (sigprocmask(SIG_BLOCK, &wait_for, &old_mask) != 0)
-        return cmd(argc, argv);
+        return run_flushed(argc, argv, cmd);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid <= 0) {
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         if (pid < 0)
-            return cmd(argc, argv);
+            return run_flushed(argc, argv, cmd);
         /* Die with the supervisor (kill -9 of it must stop the work too). */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
             _exit(CLI_RUNTIME);
-        exit(cmd(argc, argv));
+        exit(run_flushed(argc, argv, cmd));
     }
     int status;
     const double ticks = (double)sysconf(_SC_CLK_TCK);
@@ -509,7 +529,7 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
             return cli_error(CLI_RUNTIME, "lost the worker process: %s", strerror(errno));
         const struct timespec tick = {1, 0}; /* SIGCHLD wakes us; the tick is a safety net */
         int sig = sigtimedwait(&wait_for, NULL, &tick);
-        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
+        if (sig > 0 && sig != SIGCHLD)
             kill(pid, sig);
         /* A child that only reads metadata (strata info) and has used the
          * limit in CPU time without reading a byte is in a loop: libhdf5
@@ -538,10 +558,15 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     int sig = WTERMSIG(status);
-    /* SIGPIPE: the reader of our output went away (strata tiers ... | head),
-     * not a crash: end as the child did, as `cat | head` does (its handler
-     * removed the temporary of a write in progress, or cancelled the run). */
-    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGKILL || sig == SIGPIPE) {
+    /* A signal passed on (or SIGPIPE: the reader of our output went away,
+     * strata tiers ... | head), not a crash: end as the child did, as `cat |
+     * head` does (its handler removed the temporary of a write in progress,
+     * or cancelled the run). Only the crash signals get the message below. */
+    if (sig == SIGXCPU) /* the CPU time limit, not a crash: ends as the child did */
+        cli_error(CLI_RUNTIME, "the run reached the CPU time limit of this process (ulimit -t) "
+                  "and was stopped; nothing was written");
+    if (sig != SIGSEGV && sig != SIGBUS && sig != SIGABRT && sig != SIGFPE && sig != SIGILL &&
+        sig != SIGSYS && sig != SIGTRAP) {
         signal(sig, SIG_DFL); /* end as the child did, for the shell */
         sigset_t one;
         sigemptyset(&one);

@@ -1,5 +1,9 @@
 #include "io/files.h"
 
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+
 #include "core/status.h"
 
 void strata__file_id_of(const char *path, const char *role, strata__file_id *id)
@@ -42,4 +46,19 @@ int strata__refuse_input_as_output(const char *path, const strata__file_id *inpu
                                 "cannot write '%s': it is %s, and an input is never replaced",
                                 path, inputs[i].role ? inputs[i].role : "an input file");
     return STRATA_OK;
+}
+
+int strata__file_size_allowed(unsigned long long end)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_FSIZE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY ||
+        end <= (unsigned long long)lim.rlim_cur)
+        return 0;
+    return EFBIG;
+}
+
+const char *strata__write_error_text(int e)
+{
+    return e == EFBIG ? "File too large: beyond the file size limit of this process (ulimit -f)"
+                      : strerror(e);
 }

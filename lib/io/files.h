@@ -33,4 +33,12 @@ int strata__refuse_irregular_input(const char *path, const struct stat *st, char
 int strata__refuse_input_as_output(const char *path, const strata__file_id *inputs, int n,
                                    char *msg);
 
+/* 0 if a file may grow to `end` bytes under this process's file size limit
+ * (ulimit -f); EFBIG if not. Checked before a write: past the limit,
+ * write(2) raises SIGXFSZ, whose default action ends the process. */
+int strata__file_size_allowed(unsigned long long end);
+
+/* strerror(e), or for EFBIG what the limit is. Static text. */
+const char *strata__write_error_text(int e);
+
 #endif

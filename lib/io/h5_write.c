@@ -30,6 +30,7 @@
 
 #include "core/mem.h"
 #include "core/status.h"
+#include "io/files.h"
 #include "io/h5.h"
 #include "io/h5_chunks.h"
 #include "io/h5_lock.h"
@@ -150,9 +151,15 @@ static int process_gone(pid_t pid)
  * of our user that nobody holds a lock on - HDF5 locks a file it writes, so a
  * writer in another pid namespace or on another host sharing the folder is
  * left alone. Best effort: any failure just leaves the file. */
+/* A temporary's name keeps at most TMP_BASE_MAX bytes of the file's name,
+ * so that ".tmp.<pid>.<n>" (at most 36 more) stays within NAME_MAX (255). */
+#define TMP_BASE_MAX 215
+
 static void sweep_stale(int dirfd, const char *base)
 {
     size_t blen = strlen(base);
+    if (blen > TMP_BASE_MAX)
+        blen = TMP_BASE_MAX;
     int fd = blen ? openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
     if (!dir) {
@@ -197,7 +204,8 @@ static int open_folder(const char *path, const char **base)
     return fd;
 }
 
-/* Create "<path>.tmp.<pid>.<counter>" with open() first, for a precise errno
+/* Create "<path>.tmp.<pid>.<counter>" (the name cut to TMP_BASE_MAX bytes
+ * first) with open() first, for a precise errno
  * (missing folder, no permission). On failure too the caller ends with
  * strata__h5_tmp_finish(). */
 int strata__h5_tmp_open(writer *w, const char *path, const strata__file_id *inputs, int ninputs,
@@ -218,7 +226,9 @@ int strata__h5_tmp_open(writer *w, const char *path, const strata__file_id *inpu
     w->tmp = strata__alloc(len, 1);
     if (!w->tmp)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
-    snprintf(w->tmp, len, "%s.tmp.%ld.%lu", path, (long)getpid(), ++counter);
+    const size_t blen = strlen(base) > TMP_BASE_MAX ? TMP_BASE_MAX : strlen(base);
+    snprintf(w->tmp, len, "%.*s.tmp.%ld.%lu", (int)((size_t)(base - path) + blen), path,
+             (long)getpid(), ++counter);
     if ((w->slot = take_slot(w->tmp)) < 0)
         return strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %d result files are "
                             "being written at once already", path, TMP_SLOTS);
@@ -256,6 +266,8 @@ static int writer_open(writer *w, const char *path, const strata__file_id *input
 /* Write all of buf at the start of fd (which is empty), or fail with errno. */
 static int write_all(int fd, const char *buf, size_t len)
 {
+    if ((errno = strata__file_size_allowed(len)))
+        return -1;
     for (size_t done = 0; done < len;) {
         ssize_t n = pwrite(fd, buf + done, len - done, (off_t)done);
         if (n < 0 && errno != EINTR)
@@ -289,7 +301,7 @@ static int write_image(writer *w)
                                        w->path, strata__h5_cause(cause, sizeof cause))
              : write_all(w->fd, image, (size_t)size) != 0
                  ? strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
-                                strerror(errno))
+                                strata__write_error_text(errno))
                  : STRATA_OK;
     free(image);
     return rc;

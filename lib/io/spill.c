@@ -14,6 +14,7 @@
 
 #include "core/mem.h"
 #include "core/status.h"
+#include "io/files.h"
 #include "io/spill.h"
 
 struct strata__spill {
@@ -196,7 +197,7 @@ void strata__spill_close(strata__spill *s)
 static int write_error(strata__spill *s, int e)
 {
     return strata__fail(s->msg, STRATA_E_IO_WRITE, "cannot write temporary files in '%s': %s",
-                        s->dir, strerror(e));
+                        s->dir, strata__write_error_text(e));
 }
 
 int strata__spill_create(strata__spill *s, size_t cap, strata__spill_writer *w)
@@ -220,6 +221,10 @@ int strata__spill_create(strata__spill *s, size_t cap, strata__spill_writer *w)
 static int flush(strata__spill *s, strata__spill_writer *w)
 {
     size_t done = 0;
+    const off_t at = lseek(w->fd, 0, SEEK_CUR);
+    int e = at < 0 ? 0 : strata__file_size_allowed((unsigned long long)at + w->len);
+    if (e)
+        return write_error(s, e);
     while (done < w->len) {
         ssize_t k = write(w->fd, w->buf + done, w->len - done);
         if (k < 0 && errno == EINTR)

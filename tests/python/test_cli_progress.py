@@ -374,9 +374,10 @@ def default_signals():  # a SIGINT ignored by whoever started us must reach the 
         signal.signal(s, signal.SIG_DFL)
 
 
-def signal_at(cmd, step, nth, sig=signal.SIGINT):
+def signal_at(cmd, step, nth, sig=signal.SIGINT, delay=0.0):
     """Run cmd with --progress json and send sig when the nth report of step
-    arrives; returns (status, every JSON line, the rest of stderr)."""
+    arrives (delay seconds later); returns (status, every JSON line, the rest
+    of stderr)."""
     p = subprocess.Popen([CLI, *map(str, cmd), "--progress", "json"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, preexec_fn=default_signals)
     seen, lines, other = 0, [], []
@@ -389,6 +390,7 @@ def signal_at(cmd, step, nth, sig=signal.SIGINT):
         if lines[-1]["step"] == step:
             seen += 1
             if seen == nth:
+                time.sleep(delay)
                 p.send_signal(sig)
     p.communicate(timeout=120)
     return p.returncode, lines, "".join(other)
@@ -424,6 +426,32 @@ def test_signal_at_the_write_writes_nothing(data, log, tmp_path, cmd):
         assert lines[-1]["step"] == "write" and lines[-1]["done"] == 0
         assert out.read_bytes() == before  # the old file, untouched
         assert sorted(os.listdir(tmp_path)) == ["out.h5"]  # no temporary left
+
+
+@pytest.mark.parametrize("sig", [signal.SIGPIPE, signal.SIGQUIT, signal.SIGUSR1, signal.SIGXCPU])
+def test_other_ending_signals_at_the_write(log, tmp_path, sig):
+    """Signals whose default action ends a process, sent to the strata
+    program during its write: passed on to the run, which removes its
+    temporary and ends by the signal. The program did not pass them on: it
+    died by the signal and the run was killed with its temporary left.
+    20 ms into the write (~75 ms): the temporary exists then; a signal after
+    the new file is in place may only end the run normally."""
+    out = tmp_path / "out.h5"
+    args = ["rfm", log, *TX, "-o", out]
+    p = run(*args)
+    assert p.returncode == 0, p.stderr
+    before = out.read_bytes()
+    status, lines, err = signal_at(args + ["--force"], "write", 1, sig, delay=0.02)
+    assert sorted(os.listdir(tmp_path)) == ["out.h5"]  # no temporary left
+    steps = [l for l in lines if l["step"] != "error"]
+    if status == 0:  # too late: the new file is in place, whole
+        assert steps[-1]["step"] == "write" and steps[-1]["done"] == 1
+        return
+    assert status == -sig, err
+    assert steps[-1]["step"] == "write" and steps[-1]["done"] == 0
+    assert out.read_bytes() == before  # the old file, untouched
+    if sig == signal.SIGXCPU:  # not called a crash on a corrupt input
+        assert "CPU time limit" in lines[-1]["message"] and "corrupt" not in lines[-1]["message"]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
