@@ -8,6 +8,11 @@ Fortran order, column-strided views, lists, DataFrames) is copied once into a
 C-contiguous array: float32 stays float32, everything else becomes float64.
 Object arrays of numbers are read as numbers; of anything else (strings,
 dicts) they raise DTypeError (a TypeError), as do string arrays.
+DataFrames are read column by column: a column that does not hold numbers
+(strings, datetimes, durations; a category holds its categories' values)
+raises DTypeError naming it, and
+missing values (NaN, None, pd.NA, NaT) become NaN, which the library reports
+with the row and column.
 Weights and initial centroids are always float64 and C-contiguous.
 """
 
@@ -21,11 +26,39 @@ from .errors import ArgumentError, DTypeError
 _DTYPES = {np.dtype(np.float32): _ffi.FLOAT32, np.dtype(np.float64): _ffi.FLOAT64}
 
 
+def _frame_values(df, name):
+    """A DataFrame's values as one numpy array, each column checked first:
+    numpy's own conversion of a mixed frame fails with an error that names
+    neither the column nor strata (and pd.NA cannot become a float at all)."""
+    import pandas as pd
+    dtypes = list(df.dtypes)
+    if all(isinstance(t, np.dtype) and t.kind in "biufc" for t in dtypes):
+        return df.to_numpy()  # numpy's common type: an all-float32 frame stays float32
+    columns = []
+    for j, dtype in enumerate(dtypes):
+        what = f"{name} column {df.columns[j]!r}"
+        col = df.iloc[:, j]
+        if dtype.kind == "O" and (isinstance(dtype, np.dtype) or
+                                  isinstance(dtype, pd.CategoricalDtype)):  # its values
+            values = col.to_numpy(dtype=object, copy=True)
+            values[np.asarray(pd.isna(values), bool)] = np.nan  # None, pd.NA: missing
+        elif isinstance(dtype, np.dtype) and dtype.kind in "biufc":
+            values = col.to_numpy()
+        elif not isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+            values = col.to_numpy(dtype=np.float64, na_value=np.nan)  # Int64, Float64, sparse
+        else:  # datetimes, durations, pandas strings, periods, intervals
+            raise DTypeError(f"{what} must hold numbers (integers or floats), got dtype {dtype}")
+        columns.append(_numeric(values, what))
+    return np.column_stack(columns)
+
+
 def _numeric(value, name):
     """``value`` as a numpy array of a real numeric dtype, or ArgumentError."""
     if hasattr(value, "toarray") and hasattr(value, "nnz"):
         raise ArgumentError(f"{name}: sparse input is not supported; pass a dense array "
                             f"({name}.toarray())")
+    if hasattr(value, "columns") and hasattr(value, "dtypes") and hasattr(value, "iloc"):
+        value = _frame_values(value, name)
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged nesting, mostly
@@ -87,6 +120,16 @@ def as_weights(sample_weight, n):
     if w.shape != (n,):
         raise ArgumentError(f"sample_weight must have shape ({n},), got {w.shape}")
     return np.ascontiguousarray(w, np.float64)
+
+
+def check_weights(w):
+    """The library's check of fit weights (finite, >= 0), for calls that do not
+    pass weights to it (KMeans.score); all zeros are allowed there (a score of 0)."""
+    bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0)))
+    if bad.size:
+        raise ArgumentError(f"sample weight at row {bad[0]} is {w[bad[0]]:g}; weights must be "
+                            f"finite and >= 0", -104)
+    return w
 
 
 def as_centroids(init, k):

@@ -55,7 +55,12 @@ class _Handle:
             self.ptr = _ffi.CLVPtr()
 
     def __del__(self):
-        self.close()
+        if getattr(self, "ptr", None) is not None:  # a half-built copy has none
+            self.close()
+
+    def __reduce_ex__(self, protocol):
+        # ctypes would refuse with a ValueError, after copy made a half-built object
+        raise TypeError("a strata_clv handle cannot be pickled or copied")
 
     def call(self, func, *args):
         for arg in args:
@@ -140,6 +145,15 @@ class CLV(ParamsMixin):
         self.time_unit = time_unit
         self.starts = starts
         self.n_threads = n_threads
+
+    def __getstate__(self):
+        """Parameters only: a fitted CLV holds a library handle (for save),
+        which cannot be copied."""
+        if getattr(self, "_h", None) is not None:
+            raise TypeError("a fitted strata.CLV cannot be pickled or copied (it holds a "
+                            "library handle); save() it to HDF5, or keep params_, summary_ "
+                            "and tracking_")
+        return dict(self.__dict__)
 
     # --- configuration -------------------------------------------------
 

@@ -25,7 +25,8 @@ class Frame:
             self.ptr = None
 
     def __del__(self):
-        self.close()
+        if getattr(self, "ptr", None):  # a half-built Frame has no ptr
+            self.close()
 
     def to_pandas(self):
         """The frame as a DataFrame (copied): columns = feature names, index = the key."""
@@ -51,6 +52,14 @@ def _call(func, *args):
     return Frame(ptr)
 
 
+def _encode(text, what):
+    """``text`` (a str) as bytes for the library; ArgumentError for a NUL
+    character, where C would silently cut the name short."""
+    if "\0" in text:
+        raise ArgumentError(f"{what} holds a NUL character: {text!r}")
+    return text.encode()
+
+
 def _strings(values, what):
     if isinstance(values, (str, bytes)):
         values = [values]
@@ -61,7 +70,7 @@ def _strings(values, what):
     for v in values:
         if not isinstance(v, str):
             raise ArgumentError(f"{what} must be strings, got {v!r}")
-        out.append(v.encode())
+        out.append(_encode(v, what))
     return (c_char_p * len(out))(*out), len(out)
 
 
@@ -83,7 +92,7 @@ def _key(key):
     if not isinstance(key, str):
         raise ArgumentError(f"key must be None (customer_id if present), False or '' (no key) "
                             f"or a name, got {key!r}")
-    return key.encode()
+    return _encode(key, "key")
 
 
 def read_frame(path, columns=None, table=None, dataset=None, key=None):
@@ -131,18 +140,27 @@ def frame_of(df):
     integer index named like a key, e.g. customer_id) row keys; None when df
     does not qualify (not float64, or column names not all strings)."""
     names = list(df.columns)
-    if not all(isinstance(c, str) for c in names):
+    if not names or not all(isinstance(c, str) for c in names):
         return None
-    x = np.ascontiguousarray(df.to_numpy(), np.float64) if len(df.columns) else None
-    if x is None or df.to_numpy().dtype != np.float64:
+    x = df.to_numpy()  # checked before converting: other dtypes go the matrix way
+    if x.dtype != np.float64:
         return None
+    x = np.ascontiguousarray(x)
     n, d = x.shape
     index = df.index
     key = key_name = None
-    if index.name is not None and isinstance(index.name, str) and index.dtype.kind in "iu" \
-            and index.is_unique:
-        key = np.ascontiguousarray(index.to_numpy(), np.int64)
-        key_name = index.name.encode()
-    cnames = (c_char_p * d)(*[c.encode() for c in names])
+    if index.name is not None and isinstance(index.name, str) and \
+            isinstance(index.dtype, np.dtype) and index.dtype.kind in "iu" and index.is_unique:
+        key = index.to_numpy()
+        if key.dtype.kind == "u" and n and key.max() > np.iinfo(np.int64).max:
+            # the library's keys are int64: a cast would write these ids wrapped to negatives
+            row = int(np.argmax(key > np.iinfo(np.int64).max))
+            raise ArgumentError(f"the row key {index.name!r} (the DataFrame's index) holds "
+                                f"{key[row]} at row {row}, beyond int64, the type of libstrata's "
+                                f"row keys; rename the index (or set its name to None) to fit "
+                                f"without a key")
+        key = np.ascontiguousarray(key, np.int64)
+        key_name = _encode(index.name, "the row key's name (the DataFrame's index name)")
+    cnames = (c_char_p * d)(*[_encode(c, "a DataFrame column name") for c in names])
     return _call(lib.strata_frame_from_arrays, x.ctypes.data_as(POINTER(c_double)), n, d, 0,
                  cnames, None if key is None else key.ctypes.data_as(POINTER(c_int64)), key_name)

@@ -11,7 +11,7 @@ from ctypes import c_double, c_int32
 import numpy as np
 
 from . import _ffi, _params
-from ._arrays import as_centroids, as_matrix, as_weights, pointer
+from ._arrays import _numeric, as_centroids, as_matrix, as_weights, check_weights, pointer
 from ._base import ParamsMixin
 from .frame import _key, _name, _strings, frame_of
 from ._handle import KMeansHandle, sigint_deferred
@@ -266,11 +266,50 @@ class KMeans(ParamsMixin):
     def __setstate__(self, state):
         """Restore parameters and fitted arrays; the centroids go to a new handle
         (strata_kmeans_set_model), so predict and transform work at once."""
+        state = dict(state)
+        centers = state.pop("cluster_centers_", None)
         self.__dict__.update(state)
-        centers = state.get("cluster_centers_")
         if centers is not None:
-            with self._handle().session() as handle:
-                handle.call(lib.strata_kmeans_set_model, pointer(centers, c_double), *centers.shape)
+            self.cluster_centers_ = centers  # checked and converted, as any assignment
+
+    # -- the centroids ------------------------------------------------------
+
+    @property
+    def cluster_centers_(self):
+        """The centroids (float64, k x d), read-only: they are the model's
+        (predict, transform, score and pickling all use them). Assigning new
+        centroids replaces the model's (strata_kmeans_set_model), as in
+        scikit-learn, where predict reads this attribute; the model then
+        holds no training rows, so write_h5 raises StateError until a fit."""
+        try:
+            return self.__dict__["cluster_centers_"]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute "
+                                 f"'cluster_centers_'") from None
+
+    @cluster_centers_.setter
+    def cluster_centers_(self, value):
+        c = np.ascontiguousarray(_numeric(value, "cluster_centers_"), np.float64)
+        d = getattr(self, "n_features_in_", None)
+        if c.ndim != 2 or c.shape[0] < 1 or c.shape[1] < 1 or (d is not None and c.shape[1] != d):
+            want = f"(n_clusters, {d})" if d is not None else "(n_clusters, n_features)"
+            raise ArgumentError(f"cluster_centers_ must be a 2-D array of shape {want}, got shape "
+                                f"{c.shape}")
+        if not np.isfinite(c).all():
+            row, col = np.argwhere(~np.isfinite(c))[0]
+            raise ArgumentError(f"cluster_centers_ holds {c[row, col]} at row {row}, column {col}; "
+                                f"centroids must be finite", -103)
+        c = c.copy()  # ours, to freeze: never the caller's array
+        with self._handle().session() as handle:
+            handle.call(lib.strata_kmeans_set_model, pointer(c, c_double), *c.shape)
+        self._store_centers(c)
+        self.n_features_in_ = c.shape[1]
+
+    def _store_centers(self, centers):
+        """Keep the model's centroids, read-only: an in-place edit would not reach
+        the library's copy, so predict and a pickled copy would disagree."""
+        centers.setflags(write=False)
+        self.__dict__["cluster_centers_"] = centers
 
     # -- fitting ------------------------------------------------------------
 
@@ -298,7 +337,8 @@ class KMeans(ParamsMixin):
             converged = bool(handle.result_int(_ffi.KMEANS_RESULT_CONVERGED))
             self.streamed_ = bool(handle.result_int(_ffi.KMEANS_RESULT_STREAMED))
             self.algorithm_ = _ALGORITHM_NAMES[handle.result_int(_ffi.KMEANS_RESULT_ALGORITHM)]
-            self.cluster_centers_, self.labels_, self.inertia_ = centers, labels, inertia
+            self._store_centers(centers)  # the handle has them already
+            self.labels_, self.inertia_ = labels, inertia
             self.n_iter_, self.converged_, self.n_features_in_ = n_iter, converged, d
             self._source = source
         used = np.count_nonzero(np.bincount(labels, minlength=k))
@@ -428,9 +468,13 @@ class KMeans(ParamsMixin):
         return self._distances(as_matrix(X))
 
     def score(self, X, y=None, sample_weight=None):
-        """Opposite of the (weighted) inertia of X for the fitted centroids."""
+        """Opposite of the (weighted) inertia of X for the fitted centroids.
+        ``sample_weight`` as in :meth:`fit` (finite, >= 0; all zeros give 0)."""
+        _check_feature_names(self, X)
         matrix = as_matrix(X)
         weights = as_weights(sample_weight, matrix[2])
+        if weights is not None:
+            check_weights(weights)
         nearest = self._distances(matrix).min(axis=1) ** 2
         return -float(nearest.sum() if weights is None else nearest @ weights)
 
@@ -454,6 +498,8 @@ class KMeans(ParamsMixin):
         regular file (a FIFO, a device, a directory, a symbolic link).
         """
         source = self._source if source is None else source
+        if not isinstance(source, str):
+            raise ArgumentError(f"source must be a str or None, got {source!r}", -102)
         with self._fitted_handle().session() as handle:
             if handle.result_int(_ffi.KMEANS_RESULT_N) == 0:
                 raise StateError("this model was restored from its centroids (unpickled or "

@@ -13,6 +13,7 @@ Example::
 """
 
 import ctypes
+import inspect
 from ctypes import c_char_p, c_double, c_int32, c_int64
 
 import numpy as np
@@ -33,6 +34,9 @@ FEATURES = ("recency", "frequency", "monetary", "tenure", "clv")
 CLV_COLUMNS = ("x", "t_x", "T", "zbar", "p_alive", "expected_purchases", "expected_spend", "clv")
 #: Default ``sample_size`` of the sweep's Euclidean silhouette (``--sample``).
 SAMPLE_SIZE = 10000
+#: The options of strata.rfm that ``tiers`` takes as **rfm_options.
+_RFM_OPTIONS = [p for p in inspect.signature(_fit_log).parameters
+                if p not in ("customer_id", "day", "amount", "n_threads")]
 
 
 def _text(raw):
@@ -98,9 +102,12 @@ class _Profiles:
         return handle
 
     def __del__(self):
-        for h in self.handles:
+        for h in getattr(self, "handles", ()):  # a half-built copy has none
             lib.strata_profile_free(h)
         self.handles = []
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("strata_profile handles cannot be pickled or copied")
 
 
 def _clv_step(columns, rfm, calibration_end, clv_period, clv_months, discount_rate, time_unit,
@@ -199,6 +206,10 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
     Returns a :class:`TiersResult`. Raises ArgumentError (DTypeError) for bad
     arguments or columns, with the library's message.
     """
+    unknown = sorted(set(rfm_options) - set(_RFM_OPTIONS))
+    if unknown:  # else Python names the private _fit_log
+        raise ArgumentError(f"tiers() got an unexpected keyword argument {unknown[0]!r} (its "
+                            f"strata.rfm options: {', '.join(_RFM_OPTIONS)})", -102)
     names = _features(features)
     if value not in ("rfm", "clv"):
         raise ArgumentError(f"value must be 'rfm' or 'clv', got {value!r}", -102)
@@ -338,6 +349,11 @@ class TiersResult:
         counts = _profile.crosstab(model.tiers_, t, stage, len(_ffi.STAGE_NAMES))
         self.tier_stage = pd.DataFrame(counts, index=pd.Index(model.tier_names_, name="tier"),
                                        columns=pd.Index(list(_ffi.STAGE_NAMES), name="stage"))
+
+    def __getstate__(self):
+        raise TypeError("a strata.TiersResult cannot be pickled or copied (it holds library "
+                        "handles for save); save() it to HDF5 (strata.load_model reads its "
+                        "model), or pickle its parts: customers, model, profile, ...")
 
     def __repr__(self):
         return (f"<TiersResult: {len(self.customers)} customers, k = {self.model.n_clusters_}, "

@@ -58,7 +58,12 @@ class _Handle:
         self.close()
 
     def __del__(self):  # a handle kept past one call (strata.tiers keeps it for save)
-        self.close()
+        if getattr(self, "ptr", None) is not None:  # a half-built copy has none
+            self.close()
+
+    def __reduce_ex__(self, protocol):
+        # ctypes would refuse with a ValueError, after copy made a half-built object
+        raise TypeError("a strata_rfm handle cannot be pickled or copied")
 
     def call(self, func, *args):
         status = func(self.ptr, *args)
@@ -260,6 +265,17 @@ def _int_or_none(name, value):
     return int(value)
 
 
+def _score_range(name, key, bounds):
+    """[lo, hi] of a segment rule: two ints in int32's range (the library's
+    type), never truncated or wrapped."""
+    if isinstance(bounds, (tuple, list)) and len(bounds) == 2 and all(
+            isinstance(b, (numbers.Integral, np.integer)) and not isinstance(b, (bool, np.bool_))
+            and -2**31 <= b < 2**31 for b in bounds):
+        return [int(b) for b in bounds]
+    raise ArgumentError(f"segment {name!r}: the {key!r} range must be a (lo, hi) pair of "
+                        f"int scores, got {bounds!r}")
+
+
 def _segment_table(segments):
     """(names, bounds) from [(name, {"r": (lo, hi), "f": ..., "m": ..., "fm": ...}), ...]
     or {name: {...}}; a missing range matches any score."""
@@ -276,9 +292,11 @@ def _segment_table(segments):
                                 f"'r', 'f', 'm', 'fm', got {ranges!r}")
         row = []
         for key in ("r", "f", "m", "fm"):
-            lo, hi = ranges.get(key, _ANY)
-            row += [int(lo), int(hi)]
-        names.append(str(name).encode("utf-8"))
+            row += _score_range(name, key, ranges.get(key, _ANY))
+        name = str(name)
+        if "\0" in name:  # C would cut the name there
+            raise ArgumentError(f"segment name {name!r} holds a NUL character")
+        names.append(name.encode("utf-8"))
         bounds.append(row)
     return names, np.ascontiguousarray(np.array(bounds, dtype=np.int32).reshape(-1, 8))
 
@@ -368,6 +386,8 @@ class RFMResult:
 
 
 def _configure(h, bins, ties, edges, segments, n_threads):
+    if bins is None:  # _int_or_none lets None through, for the optional options
+        raise ArgumentError("bins must be an int (the number of score bins), got None", -102)
     h.set(_ffi.RFM_BINS, _int_or_none("bins", bins))
     h.set(_ffi.RFM_TIES, _choice("ties", ties, _ffi.RFM_TIES_VALUES))
     if n_threads is not None:

@@ -8,6 +8,7 @@ Example::
 """
 
 import ctypes
+import numbers
 import os
 import tempfile
 import threading
@@ -16,6 +17,7 @@ from ctypes import c_double, c_int32, c_int64
 import numpy as np
 
 from . import _ffi
+from ._arrays import _numeric
 from ._lib import lib
 from .errors import ArgumentError, NotFittedError, error_for
 from .kmeans import KMeans
@@ -124,25 +126,47 @@ class TierModel:
         columns = None
         if hasattr(X, "columns") and hasattr(X, "to_numpy"):
             columns = [str(c) for c in X.columns]
-            X = X.to_numpy(dtype=np.float64)
-        x = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+        x = np.ascontiguousarray(_numeric(X, "X"), np.float64)  # DTypeError naming a bad column
         if x.ndim != 2:
             raise ArgumentError(f"X must be 2-D (rows x features), got shape {x.shape}", -101)
         return x, columns
 
+    def _rows(self, X):
+        """X for predict and scale: a DataFrame's columns taken by name, in the
+        model's order, when the model knows its feature names (fitted on a
+        DataFrame, or loaded with real names); by position otherwise."""
+        x, columns = self._matrix(X)
+        names = list(self.feature_names_in_)
+        known = getattr(self, "_frame", False) or names != [f"x{j}" for j in range(len(names))]
+        if columns is None or not known or columns == names:
+            return x
+        missing = [nm for nm in names if nm not in columns]
+        unknown = [c for c in columns if c not in names]
+        if missing or unknown or len(columns) != len(names):
+            raise ArgumentError(f"The feature names should match those that were passed during "
+                                f"fit: fitted on {names}, got {columns}"
+                                + (f"; missing {missing}" if missing else "")
+                                + (f"; unknown {unknown}" if unknown else ""), -101)
+        return np.ascontiguousarray(x[:, [columns.index(nm) for nm in names]])
+
     def _tier_text(self, k):
         names = self.tier_names
         if names is None and self.n_tiers is not None:
-            t = int(self.n_tiers)
+            t = self.n_tiers
+            if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 1:
+                raise ArgumentError(f"n_tiers must be an int >= 1 (or None), got {t!r}", -102)
+            t = int(t)
             names = _TIER_DEFAULTS.get(t) or ",".join(f"tier{i + 1}" for i in range(t))
         if names is None:
             return None
-        if isinstance(names, str):
-            return names
-        names = [str(nm) for nm in names]
-        if any("," in nm for nm in names):  # the library takes them as comma-separated text
-            raise ArgumentError(f"a tier name may not hold a comma, got {names!r}", -102)
-        return ",".join(names)
+        if not isinstance(names, str):
+            names = [str(nm) for nm in names]
+            if any("," in nm for nm in names):  # the library takes them as comma-separated text
+                raise ArgumentError(f"a tier name may not hold a comma, got {names!r}", -102)
+            names = ",".join(names)
+        if "\0" in names:  # C would cut the name there
+            raise ArgumentError(f"tier_names holds a NUL character: {names!r}", -102)
+        return names
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit the scaling, k-means and the tiers on X (n x d, original units).
@@ -154,6 +178,9 @@ class TierModel:
         x, columns = self._matrix(X)
         n, d = x.shape
         names = columns or [f"x{j}" for j in range(d)]
+        for nm in names:
+            if "\0" in nm:  # C would cut the name there
+                raise ArgumentError(f"a feature (column) name holds a NUL character: {nm!r}", -102)
         sw = None
         if sample_weight is not None:
             sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
@@ -190,6 +217,8 @@ class TierModel:
         if text is not None:
             m.call(lib.strata_model_set_tier_names, text.encode())
         if source is not None:
+            if "\0" in str(source):
+                raise ArgumentError(f"source holds a NUL character: {source!r}", -102)
             m.call(lib.strata_model_set_source, str(source).encode())
         return m
 
@@ -205,9 +234,29 @@ class TierModel:
         if isinstance(spec, str):
             m.call(lib.strata_model_set_transform, -1, _transform_code(spec))
             return
-        items = spec.items() if isinstance(spec, dict) else enumerate(spec)
+        if isinstance(spec, dict):
+            items = spec.items()
+        else:
+            try:
+                items = list(enumerate(spec))
+            except TypeError:
+                raise ArgumentError(f"transform must be a str, a list (one per feature) or a "
+                                    f"dict, got {spec!r}", -102) from None
+            if len(items) != len(names):  # a short list would leave features unscaled
+                raise ArgumentError(f"transform: a list needs one transform per feature "
+                                    f"({len(names)}: {names}), got {len(items)}", -102)
         for key, value in items:
-            j = names.index(key) if isinstance(key, str) else int(key)
+            if isinstance(key, str):
+                if key not in names:
+                    raise ArgumentError(f"transform: unknown feature {key!r} (features: "
+                                        f"{names})", -102)
+                j = names.index(key)
+            elif isinstance(key, numbers.Integral) and not isinstance(key, bool) \
+                    and 0 <= key < len(names):
+                j = int(key)
+            else:
+                raise ArgumentError(f"transform: a key must be a feature name or an index in "
+                                    f"[0, {len(names)}), got {key!r}", -102)
             m.call(lib.strata_model_set_transform, j, _transform_code(value))
 
     def _read_back(self, n):
@@ -261,7 +310,7 @@ class TierModel:
 
     def _predict(self, X):
         m = self._fitted()
-        x, _ = self._matrix(X)
+        x = self._rows(X)
         n, d = x.shape
         labels, tiers = np.empty(n, np.int32), np.empty(n, np.int32)
         if n:
@@ -273,7 +322,7 @@ class TierModel:
     def scale(self, X):
         """The rows in the scaled space k-means works in."""
         m = self._fitted()
-        x, _ = self._matrix(X)
+        x = self._rows(X)
         out = np.empty(x.shape)
         m.call(lib.strata_model_scale, x.ctypes.data, x.shape[0], x.shape[1], 0, out.ctypes.data)
         return out
