@@ -153,6 +153,21 @@ static void test_scaling_by_hand(void)
     strata_model_free(m);
 }
 
+/* Skewness is scale-free: 0 0 0 1e110 is as skewed as 0 0 0 1e6 (1.1547),
+ * though its cubes overflow (they gave inf / inf = NaN: no log1p). */
+static void test_auto_transform_beyond_cubes(void)
+{
+    const double x[4] = {0, 0, 0, 1e110};
+    int tf[1];
+    double c[1], s[1];
+    strata_model *m = new_model(2);
+    ASSERT_OK(strata_model_fit(m, x, 4, 1, 0, NULL, NULL));
+    ASSERT_OK(strata_model_transform_params(m, tf, c, s));
+    ASSERT_EQ_INT(tf[0], STRATA_TRANSFORM_ZSCORE | STRATA_TRANSFORM_LOG1P);
+    ASSERT_REL(c[0], log1p(1e110) / 4, 1e-15);
+    strata_model_free(m);
+}
+
 static void test_save_load_bitwise(void)
 {
     enum { N = 400, D = 4 };
@@ -275,6 +290,7 @@ int main(void)
     RUN_TEST(test_ranking_and_tiers);
     RUN_TEST(test_tie_and_split_rules);
     RUN_TEST(test_scaling_by_hand);
+    RUN_TEST(test_auto_transform_beyond_cubes);
     RUN_TEST(test_save_load_bitwise);
     RUN_TEST(test_bad_inputs);
     remove_all();

@@ -294,17 +294,27 @@ static int track_expected(strata_clv *h, result *r, int threads)
         strata__free(ex);
         return nomem(h, "the tracking curve");
     }
+    /* the days that have a cohort, in order: the sums below skip the empty
+     * ones, whose days can be most of a long calibration period */
+    int64_t *days = strata__alloc((size_t)d->ncohort, sizeof *days), ndays = 0;
+    if (!days) {
+        strata__free(ex);
+        return nomem(h, "the tracking curve");
+    }
+    for (int64_t j = 0; j < d->ncohort; j++)
+        if (d->cohort[j] > 0)
+            days[ndays++] = j;
     double prev = 0.0;
     for (int64_t i = 0; i < d->nperiods; i++) {
         int64_t e = d->origin + (i + 1) * L - 1;
         e = e < last ? e : last;
         double cum = 0.0;
-        for (int64_t j = 0; j < d->ncohort && d->origin + j <= e; j++)
-            if (d->cohort[j] > 0)
-                cum += d->cohort[j] * ex[e - (d->origin + j)];
+        for (int64_t q = 0; q < ndays && d->origin + days[q] <= e; q++)
+            cum += d->cohort[days[q]] * ex[e - (d->origin + days[q])];
         r->track_expected[i] = cum - prev;
         prev = cum;
     }
+    strata__free(days);
     strata__free(ex);
     return STRATA_OK;
 }

@@ -174,6 +174,9 @@ static int nomem(char *msg)
     return strata__fail(msg, STRATA_E_NOMEM, "out of memory for the calibration summary");
 }
 
+/* The most days a calibration or holdout end may lie past the log: a century. */
+#define CLV_MAX_DAYS_PAST_LOG 36525
+
 static int summarize(const int64_t *id, const int64_t *time, const double *amount, int64_t n,
                      const strata__clv_log_cfg *cfg, strata__scratch *scratch,
                      strata__clv_data *d, strata__rfm_customers *A, uint64_t **kept_out,
@@ -214,6 +217,16 @@ static int summarize(const int64_t *id, const int64_t *time, const double *amoun
         return strata__fail(msg, STRATA_E_ARG, "no purchase on or before the calibration end "
                             "(day %lld): the log's kept purchases run from day %lld to day %lld",
                             (long long)E, (long long)first, (long long)last);
+    /* Days past the log are observed days without purchases (T grows), but a
+     * century of them is a day in another unit (a date as 19970930, a year
+     * read as a date), and the tracking curve costs a period per day. */
+    const int64_t end = unset || cfg->holdout_end < E ? E : cfg->holdout_end;
+    if (end - last > CLV_MAX_DAYS_PAST_LOG)
+        return strata__fail(msg, STRATA_E_ARG, "the %s end (day %lld) is %lld days after the "
+                            "log's last kept purchase (day %lld): more than %d; days are counted "
+                            "from 1970-01-01 (day 10000 is 1997-05-19)", end == E ? "calibration"
+                            : "holdout", (long long)end, (long long)(end - last), (long long)last,
+                            CLV_MAX_DAYS_PAST_LOG);
     /* 2. the calibration period aggregated */
     a.max_day = E;
     strata__rfm_report rc_rep;

@@ -88,6 +88,20 @@ int strata__scaling_fit(const double *x, int64_t n, int64_t d, int64_t stride,
             /* scipy's rule: a variance at rounding level is a constant feature */
             int constant = !(m2 > (1e-14 * mu) * (1e-14 * mu)) || m2 == 0.0;
             double skew = constant ? 0.0 : m3 / pow(m2, 1.5);
+            if (!constant && !isfinite(skew)) {
+                /* cubes beyond the double range (a value of 1e110 among
+                 * ordinary ones gave inf / inf = NaN, so no log): the same
+                 * ratio of the deviations divided by the largest one */
+                double big = 0.0, a2 = 0.0, a3 = 0.0;
+                for (int64_t i = 0; i < n; i++)
+                    big = fmax(big, fabs(x[i * stride + j] - mu));
+                for (int64_t i = 0; i < n; i++) {
+                    double e = (x[i * stride + j] - mu) / big;
+                    a2 += e * e;
+                    a3 += e * e * e;
+                }
+                skew = (a3 / (double)n) / pow(a2 / (double)n, 1.5);
+            }
             t = STRATA_TRANSFORM_ZSCORE | (mn >= 0.0 && skew > 1.0 ? STRATA_TRANSFORM_LOG1P : 0);
         }
         transform[j] = t;

@@ -201,6 +201,36 @@ def test_no_holdout_when_the_log_ends_at_the_calibration_end(cdnow):
     assert df.attrs["params"]["holdout_days"] == 0
 
 
+def test_calibration_end_past_the_log(cdnow):
+    """Days after the last purchase are observed days without purchases: the
+    tracking curve runs to the calibration end and matches the reference
+    (its cost grew with the square of the days: 400,000 took 11 s); a
+    century past the log is refused (a date typed as 19970930)."""
+    _, ids, days, dollars = cdnow
+    keep = days <= CAL
+    ids, days, dollars = ids[keep], days[keep], dollars[keep]
+    start = int(days.min())
+    end = start + ((CAL + 3000 - start) // 7 + 1) * 7 - 1  # a whole last week, as the reference
+    model = strata.CLV(calibration_end=end).fit(ids, days, dollars)
+    s = R.summary(ids, days, dollars, end)
+    tr = model.tracking_
+    actual, expected = R.tracking(_bg(model.params_), s["first_day"], s["repeat_days"],
+                                  int(s["first_day"].min()), end)
+    np.testing.assert_array_equal(tr["actual"], actual)
+    _close(tr["expected"], expected, atol=1e-9)
+    assert model.params_["holdout_days"] == 0
+
+    last = int(days.max())
+    strata.CLV(calibration_end=last + 36525).fit(ids, days, dollars)
+    with pytest.raises(strata.ArgumentError, match="36526 days after the log's last kept"):
+        strata.CLV(calibration_end=last + 36526).fit(ids, days, dollars)
+    with pytest.raises(strata.ArgumentError, match="holdout end"):
+        strata.CLV(calibration_end=CAL, holdout_end=19970930).fit(ids, days, dollars)
+    for text in ("19970930", "10300", "1997-09"):  # numpy reads the years 19970930 and 10300
+        with pytest.raises(strata.ArgumentError, match="ISO date"):
+            strata.CLV(calibration_end=text).fit(ids, days, dollars)
+
+
 def test_customers_first_seen_after_the_calibration_end_are_excluded():
     ids = np.array([1, 1, 2, 2, 3, 3, 4])
     days = np.array([0, 10, 0, 3, 50, 60, 70])

@@ -18,6 +18,7 @@ holdout check.
 import ctypes
 import datetime
 import numbers
+import re
 import os
 
 import numpy as np
@@ -95,6 +96,10 @@ def _day(name, value):
         return int(value)
     if isinstance(value, datetime.datetime) and value.tzinfo is not None:
         value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d\d-\d\d([T ].*)?", value.strip()):
+        # numpy reads "10300" as the year 10300 and "1997-09" as a month
+        raise ArgumentError(f"{name} as text must be an ISO date (\"1997-09-30\"), got "
+                            f"{value!r}", -102)
     try:
         day = np.datetime64(value, "D") if not isinstance(value, np.datetime64) \
             else value.astype("datetime64[D]")
