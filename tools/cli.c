@@ -85,6 +85,9 @@ int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *ou
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);
+    if (end != text && *end == '\0' && errno == ERANGE && v > 0)
+        return cli_error(CLI_USAGE, "%s is too large: '%s' (at most %lld)", option, text,
+                         (long long)INT64_MAX);
     if (end == text || *end != '\0' || errno == ERANGE || v < min)
         return cli_error(CLI_USAGE, "%s must be an integer >= %lld, got '%s'", option,
                          (long long)min, text);

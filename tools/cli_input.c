@@ -23,7 +23,9 @@ const char CLI_INPUT_HELP[] =
     "  --key K            the row key (customer id): a dataset (--columns; a name\n"
     "                     without / is looked up beside the first column) or a\n"
     "                     column or pandas index (--table); none for no key.\n"
-    "                     Default: customer_id if there is one\n";
+    "                     Default: customer_id if there is one of integers (keys\n"
+    "                     are integers: string ids are no key, and OUT.h5 then\n"
+    "                     has the labels in the input's row order only)\n";
 
 int cli_input_option(cli_features *in, int opt, const char *arg)
 {

@@ -132,7 +132,8 @@ static int parse(int argc, char **argv, options *o)
         {NULL, 0, NULL, 0}};
     *o = (options){.k = -1, .n_init = 1, .max_iter = 300, .tol = 1e-4, .batch_size = 1024,
                    .chain_length = 200};
-    int c, rc = cli_size_from_env("STRATA_KMEANS_MEMORY", &o->memory); /* --memory wins */
+    o->memory = -1; /* until --memory sets it; then $STRATA_KMEANS_MEMORY is not read */
+    int c, rc = CLI_OK;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":k:o:h", longs, NULL)) != -1) {
         switch (c) {
@@ -154,6 +155,10 @@ static int parse(int argc, char **argv, options *o)
             if (!cli_input_option(&o->in, c, optarg) && !cli_progress_option(c, optarg, &rc))
                 rc = cli_bad_option("kmeans", c, argv);
         }
+    }
+    if (!rc && o->memory < 0) { /* the default, a junk value an error only then */
+        o->memory = 0;
+        rc = cli_size_from_env("STRATA_KMEANS_MEMORY", &o->memory);
     }
     if (rc || o->help)
         return rc;

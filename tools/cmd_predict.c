@@ -138,6 +138,11 @@ int cmd_predict(int argc, char **argv)
             rc = cli_library_error(st, strata_last_error());
             goto done;
         }
+        if (n == 0) {
+            rc = cli_error(CLI_RUNTIME, "'%s' has 0 rows (shape 0 x %lld): nothing to assign",
+                           in.input, (long long)d);
+            goto done;
+        }
         if (d != md) {
             rc = cli_error(CLI_RUNTIME, "'%s' has %lld columns, the model %lld features (%s, ...)",
                            in.input, (long long)d, (long long)md, strata_model_feature_name(m, 0));

@@ -60,7 +60,8 @@ static int parse(int argc, char **argv, options *o)
         {NULL, 0, NULL, 0}};
     *o = (options){0};
     rfm_options_init(&o->rfm);
-    int c, rc = cli_size_from_env("STRATA_RFM_MEMORY", &o->rfm.memory); /* --memory wins */
+    o->rfm.memory = -1; /* until --memory sets it; then $STRATA_RFM_MEMORY is not read */
+    int c, rc = CLI_OK;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:h", longs, NULL)) != -1) {
         switch (c) {
@@ -72,6 +73,10 @@ static int parse(int argc, char **argv, options *o)
             if (!cli_progress_option(c, optarg, &rc) && (rc = rfm_option(c, optarg, &o->rfm)) < 0)
                 rc = cli_bad_option("rfm", c, argv);
         }
+    }
+    if (!rc && o->rfm.memory < 0) { /* the default, a junk value an error only then */
+        o->rfm.memory = 0;
+        rc = cli_size_from_env("STRATA_RFM_MEMORY", &o->rfm.memory);
     }
     if (rc || o->help)
         return rc;

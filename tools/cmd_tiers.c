@@ -121,7 +121,8 @@ static int parse(int argc, char **argv, tiers_options *o, int *help)
         {NULL, 0, NULL, 0}};
     tiers_options_init(o);
     *help = 0;
-    int c, rc = cli_size_from_env("STRATA_RFM_MEMORY", &o->rfm.memory); /* --memory wins */
+    o->rfm.memory = -1; /* until --memory sets it; then $STRATA_RFM_MEMORY is not read */
+    int c, rc = CLI_OK;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:k:h", longs, NULL)) != -1) {
         switch (c) {
@@ -168,6 +169,10 @@ static int parse(int argc, char **argv, tiers_options *o, int *help)
             if (!cli_progress_option(c, optarg, &rc) && (rc = rfm_option(c, optarg, &o->rfm)) < 0)
                 rc = cli_bad_option("tiers", c, argv);
         }
+    }
+    if (!rc && o->rfm.memory < 0) { /* the default, a junk value an error only then */
+        o->rfm.memory = 0;
+        rc = cli_size_from_env("STRATA_RFM_MEMORY", &o->rfm.memory);
     }
     if (rc || *help)
         return rc;

@@ -422,7 +422,11 @@ static void describe_dataset(hid_t d, strata__h5_object *o, walk *w)
     H5T_class_t cls = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
     /* no rows, or a filter the reader would refuse: nothing reads it */
     const int readable = o->rank >= 1 && o->dims[0] > 0 && !o->undecodable;
-    if (readable && o->rank == 2 && o->dims[1] > 0 && (cls == H5T_INTEGER || cls == H5T_FLOAT))
+    /* numbers of numpy's sizes: the reader refuses others (a 24-bit integer) */
+    const int number = (cls == H5T_INTEGER || cls == H5T_FLOAT) &&
+                       (size == 1 || size == 2 || size == 4 || size == 8 ||
+                        (cls == H5T_FLOAT && size == 16));
+    if (readable && o->rank == 2 && o->dims[1] > 0 && number)
         o->use = STRATA_H5_USE_MATRIX;
     if (readable && o->rank == 1 && cls == H5T_COMPOUND)
         o->use = STRATA_H5_USE_TABLE; /* confirmed (or not) by the frame reader's plan */
@@ -602,7 +606,12 @@ static int numeric_child(const char *g, const strata__h5_object *o, int64_t *n)
     const char *rest = o->path + (strcmp(g, "/") ? strlen(g) + 1 : 1);
     if (strchr(rest, '/') || o->kind != STRATA_H5_DATASET || o->rank != 1)
         return 0;
-    if (strncmp(o->type, "int", 3) && strncmp(o->type, "uint", 4) && strncmp(o->type, "float", 5))
+    /* numbers of numpy's sizes ("int32", "float64 big-endian"; not "int24") */
+    const int fl = !strncmp(o->type, "float", 5);
+    const char *bits = fl ? o->type + 5 : !strncmp(o->type, "int", 3) ? o->type + 3
+                                         : !strncmp(o->type, "uint", 4) ? o->type + 4 : NULL;
+    const long b = bits ? strtol(bits, NULL, 10) : 0;
+    if (!(b == 8 || b == 16 || b == 32 || b == 64 || (fl && b == 128)) || (fl && b == 8))
         return 0;
     *n = o->dims[0];
     return !o->undecodable;

@@ -260,9 +260,10 @@ static int check_filters(const source *s, char *msg)
 /* No record we read is anywhere near this (pandas' widest tables are a few KB). */
 #define MAX_RECORD_BYTES ((size_t)1 << 20)
 
-/* Is `type` one libhdf5 can convert without trusting a bad size? Writes the
- * reason into why otherwise. Numbers: the sizes numpy has, bit fields inside
- * them; records and arrays: members inside the record. */
+/* Is `type` one libhdf5 can convert without trusting a bad size? 1 if so;
+ * else the reason in why and 0 (malformed: bit fields outside the number,
+ * members outside the record) or -1 (well formed but not read: a number of
+ * another size than numpy's, e.g. a 24-bit integer). */
 static int type_ok(hid_t type, int depth, char *why, size_t len)
 {
     size_t size = H5Tget_size(type);
@@ -274,19 +275,23 @@ static int type_ok(hid_t type, int depth, char *why, size_t len)
     if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
         size_t prec = H5Tget_precision(type);
         int off = H5Tget_offset(type);
-        int ok = (size == 1 || size == 2 || size == 4 || size == 8 ||
-                  (cls == H5T_FLOAT && size == 16)) &&
-                 prec > 0 && off >= 0 && (size_t)off + prec <= 8 * size;
+        int ok = size <= 16 && prec > 0 && off >= 0 && (size_t)off + prec <= 8 * size;
         if (ok && cls == H5T_FLOAT) {
             size_t spos, epos, esize, mpos, msize;
             ok = H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) >= 0 && spos < prec &&
                  esize >= 1 && esize <= 32 && epos + esize <= prec && msize >= 1 &&
                  mpos + msize <= prec;
         }
-        if (!ok)
+        if (!ok) {
             snprintf(why, len, "a malformed %s type (%zu bytes, %zu-bit precision at bit %d)",
                      cls == H5T_INTEGER ? "integer" : "float", size, prec, off);
-        return ok;
+            return 0;
+        }
+        if (size == 1 || size == 2 || size == 4 || size == 8 || (cls == H5T_FLOAT && size == 16))
+            return 1;
+        snprintf(why, len, "%zu-byte %s (strata reads integers of 1, 2, 4 or 8 bytes and floats "
+                 "of 2, 4, 8 or 16)", size, cls == H5T_INTEGER ? "integers" : "floats");
+        return -1;
     }
     if (cls == H5T_COMPOUND) {
         int nm = H5Tget_nmembers(type);
@@ -298,11 +303,11 @@ static int type_ok(hid_t type, int depth, char *why, size_t len)
             hid_t mt = H5Tget_member_type(type, (unsigned)i);
             size_t off = H5Tget_member_offset(type, (unsigned)i);
             size_t msize = mt < 0 ? 0 : H5Tget_size(mt);
-            int ok = mt >= 0 && msize <= size && off <= size - msize &&
-                     type_ok(mt, depth + 1, why, len);
+            int ok = mt >= 0 && msize <= size && off <= size - msize
+                         ? type_ok(mt, depth + 1, why, len) : 0;
             if (mt >= 0)
                 H5Tclose(mt);
-            if (!ok) {
+            if (ok <= 0) {
                 char *name = H5Tget_member_name(type, (unsigned)i);
                 char inner[192];
                 snprintf(inner, sizeof inner, "%s", why);
@@ -312,7 +317,7 @@ static int type_ok(hid_t type, int depth, char *why, size_t len)
                     snprintf(why, len, "field '%s' (%zu bytes at offset %zu) outside its "
                              "%zu-byte record", name ? name : "?", msize, off, size);
                 H5free_memory(name);
-                return 0;
+                return ok;
             }
         }
         return 1;
@@ -554,9 +559,12 @@ static int check_data(const source *s, char *msg)
     char why[256] = "";
     hid_t type = H5Dget_type(s->dset);
     size_t elem = type < 0 ? 0 : H5Tget_size(type);
-    int ok = type >= 0 && type_ok(type, 0, why, sizeof why);
+    int ok = type >= 0 ? type_ok(type, 0, why, sizeof why) : 0;
     if (type >= 0)
         H5Tclose(type);
+    if (ok < 0)
+        return strata__fail(msg, STRATA_E_IO_TYPE, "dataset '%s' in '%s' holds %s", s->dataset,
+                            s->path, why);
     if (!ok)
         return strata__fail(msg, STRATA_E_IO_FORMAT, "dataset '%s' in '%s' is corrupt: it "
                             "declares %s", s->dataset, s->path,
@@ -3829,7 +3837,7 @@ static hid_t in_attr(strata__h5_in *in, const char *object, const char *name, H5
     hid_t t = a < 0 ? -1 : H5Aget_type(a);
     *cls = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
     char why[256] = "";
-    int ok = a >= 0 && np == 1 && t >= 0 && type_ok(t, 0, why, sizeof why);
+    int ok = a >= 0 && np == 1 && t >= 0 && type_ok(t, 0, why, sizeof why) > 0;
     if (t >= 0)
         H5Tclose(t);
     if (sp >= 0)

@@ -20,7 +20,9 @@ static int too_few_points(const strata__kmeans_cfg *cfg, const char *method, int
                           double *centroids, char *msg)
 {
     if (!cfg->allow_too_few)
-        return strata__fail(msg, STRATA_E_TOO_FEW, "%s found only %lld distinct points for k = %lld",
+        return strata__fail(msg, STRATA_E_TOO_FEW, "%s found only %lld distinct points for k = %lld "
+                            "(rows at squared distance 0 are one point; differences below "
+                            "~1e-154 square to 0: rescale such data)",
                             method, (long long)j, (long long)cfg->k);
     for (; j < cfg->k; j++)
         memcpy(centroids + j * d, centroids, (size_t)d * sizeof(double));

@@ -127,7 +127,7 @@ expect "bad batch size" 2 "--batch-size" "$STRATA" kmeans "$B:/data/x" -k 2 -o "
 expect "negative tol" 2 "--tol must be a number >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --tol -1
 expect "NaN tol" 2 "--tol must be a number" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --tol nan
 expect "negative seed" 2 "--seed must be an integer >= 0" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed -3
-expect "huge seed" 2 "--seed must be an integer" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed 99999999999999999999
+expect "huge seed" 2 "--seed is too large" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --seed 99999999999999999999
 expect "too many threads" 2 "threads must be in" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --threads 100000
 expect "bad --init" 2 "--init must be k-means++, k-means||, afk-mc2, random or FILE.h5:/dataset" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --init foo
 expect "--chain-length 0" 2 "--chain-length must be an integer >= 1" "$STRATA" kmeans "$B:/data/x" -k 2 -o "$T/e.h5" --init afk-mc2 --chain-length 0

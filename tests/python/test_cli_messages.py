@@ -1,0 +1,95 @@
+"""Messages of the strata program for inputs it does not take, found by a
+test pass from outside: each names the problem in the user's terms.
+
+- a 24-bit integer dataset (libhdf5 writes such types) was called corrupt,
+  and `strata info` offered a kmeans command for it;
+- predict on a dataset of 0 rows named an internal function;
+- a junk $STRATA_KMEANS_MEMORY failed a run that gave --memory;
+- an integer option beyond int64 said "must be an integer >= 1";
+- rows whose squared distances underflow were "only 1 distinct points"
+  without a word on why.
+
+The program is $STRATA_CLI (set by CTest); skipped without it."""
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+h5py = pytest.importorskip("h5py", reason="h5py is not installed")
+
+CLI = os.environ.get("STRATA_CLI")
+pytestmark = pytest.mark.skipif(not CLI, reason="STRATA_CLI (the strata program) is not set")
+
+
+def run(*args, cwd, env=None):
+    return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, timeout=120,
+                          cwd=cwd, env=env)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("messages")
+    x = np.random.default_rng(1).normal(size=(200, 3))
+    with h5py.File(d / "m.h5", "w") as f:
+        f["X"] = x
+        f["empty"] = np.zeros((0, 3))
+        f["tiny"] = x * 1e-310
+        t = h5py.h5t.STD_I32LE.copy()
+        t.set_size(3)
+        ds = h5py.h5d.create(f.id, b"i24", t, h5py.h5s.create_simple((200, 3)))
+        ds.write(h5py.h5s.ALL, h5py.h5s.ALL, np.ascontiguousarray((x * 100).astype("i4")),
+                 mtype=h5py.h5t.NATIVE_INT32)
+    return d
+
+
+def test_odd_sized_integers_are_unsupported_not_corrupt(data):
+    p = run("kmeans", "m.h5:/i24", "-k", 2, "-o", "o.h5", cwd=data)
+    assert p.returncode == 1
+    assert "'/i24' in 'm.h5' holds 3-byte integers (strata reads integers of 1, 2, 4 or 8 " \
+           "bytes" in p.stderr
+    assert "corrupt" not in p.stderr
+    objs = {o["path"]: o for o in json.loads(run("info", "m.h5", "--json", cwd=data).stdout)
+            ["objects"]}
+    assert objs["/i24"]["use"] == "none" and objs["/i24"]["command"] == ""
+    assert objs["/X"]["use"] == "matrix"
+
+
+def test_predict_on_no_rows(data):
+    p = run("gen", "transactions", "-o", "tx.h5", "--customers", 300, "--seed", 2, cwd=data)
+    assert p.returncode == 0, p.stderr
+    p = run("tiers", "tx.h5", "--customer", "/tx/customer_id", "--time", "/tx/day", "--amount",
+            "/tx/amount", "-k", 3, "-o", "t.h5", "--quiet", cwd=data)
+    assert p.returncode == 0, p.stderr
+    with h5py.File(data / "t.h5") as f:
+        d = len(f["model/feature_names"])
+    with h5py.File(data / "rows.h5", "w") as f:
+        f["none"] = np.zeros((0, d))
+    p = run("predict", "t.h5", "rows.h5:/none", "-o", "p.h5", cwd=data)
+    assert p.returncode == 1 and not (data / "p.h5").exists()
+    assert f"'rows.h5:/none' has 0 rows (shape 0 x {d}): nothing to assign" in p.stderr
+
+
+def test_junk_memory_variable_when_the_option_is_given(data):
+    env = dict(os.environ, STRATA_KMEANS_MEMORY="junk")
+    p = run("kmeans", "m.h5:/X", "-k", 2, "-o", "a.h5", "--memory", "1G", "--quiet", cwd=data,
+            env=env)
+    assert p.returncode == 0, p.stderr
+    p = run("kmeans", "m.h5:/X", "-k", 2, "-o", "b.h5", "--quiet", cwd=data, env=env)
+    assert p.returncode == 2 and "STRATA_KMEANS_MEMORY" in p.stderr and "'junk'" in p.stderr
+
+
+def test_integers_beyond_int64(data):
+    p = run("kmeans", "m.h5:/X", "-k", "99999999999999999999", "-o", "c.h5", cwd=data)
+    assert p.returncode == 2
+    assert "-k is too large: '99999999999999999999' (at most 9223372036854775807)" in p.stderr
+    p = run("kmeans", "m.h5:/X", "-k", "2", "--seed", "-99999999999999999999", "-o", "c.h5",
+            cwd=data)
+    assert p.returncode == 2 and "--seed must be an integer >= 0" in p.stderr
+
+
+def test_rows_whose_distances_underflow(data):
+    p = run("kmeans", "m.h5:/tiny", "-k", 2, "-o", "d.h5", cwd=data)
+    assert p.returncode == 1
+    assert "found only 1 distinct points for k = 2" in p.stderr and "rescale" in p.stderr
