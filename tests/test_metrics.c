@@ -106,6 +106,27 @@ static void test_sample(void)
     }
     for (int i = 0; i < n; i++) /* 0.3 +- 5 standard deviations (0.0032) */
         ASSERT_NEAR((double)hits[i] / TRIALS, 0.3, 0.017);
+    /* Far beyond any data held (it scanned all n: 2^62 never returned):
+     * ascending, distinct, in range, from the seed alone, and uniform (the
+     * share in the lower half and in the last 1/8 of 20,000 rows). */
+    enum { BIG_S = 1000 };
+    static int64_t big[BIG_S], again[BIG_S];
+    int64_t lower = 0, last8 = 0;
+    const int64_t huge = (int64_t)1 << 62;
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        ASSERT_OK(strata_silhouette_sample(huge, BIG_S, seed, big));
+        ASSERT_OK(strata_silhouette_sample(huge, BIG_S, seed, again));
+        ASSERT_TRUE(!memcmp(big, again, sizeof big));
+        for (int i = 0; i < BIG_S; i++) {
+            ASSERT_TRUE(big[i] >= 0 && big[i] < huge && (i == 0 || big[i] > big[i - 1]));
+            lower += big[i] < huge / 2;
+            last8 += big[i] >= huge / 8 * 7;
+        }
+    }
+    ASSERT_NEAR((double)lower / (20 * BIG_S), 0.5, 0.018);
+    ASSERT_NEAR((double)last8 / (20 * BIG_S), 0.125, 0.012);
+    ASSERT_OK(strata_silhouette_sample((int64_t)1 << 33, 3, 5, rows));
+    ASSERT_TRUE(rows[0] < rows[1] && rows[1] < rows[2] && rows[2] < (int64_t)1 << 33);
     ASSERT_STATUS(strata_silhouette_sample(n, n + 1, 0, rows), STRATA_E_ARG);
     ASSERT_STATUS(strata_silhouette_sample(n, 0, 0, rows), STRATA_E_ARG);
     ASSERT_STATUS(strata_silhouette_sample(n, 2, 0, NULL), STRATA_E_NULL);

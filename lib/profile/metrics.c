@@ -14,6 +14,7 @@
 #include "profile/metrics.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -291,12 +292,37 @@ done:
 
 /* ---- the sample ----------------------------------------------------------- */
 
+/* Up to this many rows the sample scans them all (Algorithm S, ~1 s per 1e8). */
+#define SAMPLE_SCAN_MAX ((int64_t)1 << 32)
+
+static int cmp_row(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 void strata__sample_rows(int64_t n, int64_t s, uint64_t seed, int64_t *rows)
 {
-    /* Knuth's Algorithm S: row i is taken with probability
-     * (still needed) / (rows left), which makes every s-subset equally likely. */
     strata__rng r;
     strata__rng_seed(&r, seed, SAMPLE_STREAM);
+    if (n > SAMPLE_SCAN_MAX && s <= n / 4) {
+        /* Beyond any data held (a pass over n would take minutes): rows drawn
+         * uniformly, sorted, repeats drawn again - uniform over s-subsets
+         * too, in O(s log s). */
+        int64_t m = 0;
+        while (m < s) {
+            for (int64_t i = m; i < s; i++)
+                rows[i] = (int64_t)strata__rng_below(&r, (uint64_t)n);
+            qsort(rows, (size_t)s, sizeof *rows, cmp_row);
+            m = 0;
+            for (int64_t i = 0; i < s; i++)
+                if (!m || rows[i] != rows[m - 1])
+                    rows[m++] = rows[i];
+        }
+        return;
+    }
+    /* Knuth's Algorithm S: row i is taken with probability
+     * (still needed) / (rows left), which makes every s-subset equally likely. */
     int64_t taken = 0;
     for (int64_t i = 0; i < n && taken < s; i++)
         if (strata__rng_below(&r, (uint64_t)(n - i)) < (uint64_t)(s - taken))

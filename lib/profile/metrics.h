@@ -29,7 +29,8 @@ int strata__metrics_full(const strata__mrows *X, const int32_t *labels, int64_t 
 
 /* The rows of the uniform sample without replacement of s rows out of n
  * (1 <= s <= n) that `seed` gives, ascending (Knuth's selection sampling:
- * one pass, O(1) memory besides rows[s]). */
+ * one pass, O(1) memory besides rows[s]; for n > 2^32 and s <= n / 4,
+ * draws sorted and repeats drawn again, in O(s log s)). */
 void strata__sample_rows(int64_t n, int64_t s, uint64_t seed, int64_t *rows);
 
 /* The rows `rows` (s of them, or rows == NULL: the first s) of X as a
