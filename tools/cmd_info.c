@@ -31,7 +31,9 @@ static const char HELP[] =
     "options:\n"
     "  --json        one JSON object: {\"file\", \"objects\": [{\"path\", \"kind\", \"type\",\n"
     "                \"shape\", \"layout\", \"chunks\", \"filters\", \"attributes\", \"use\", \"columns\",\n"
-    "                \"key\", \"command\"}, ...]}\n"
+    "                \"key\", \"command\", \"hint\"}, ...]}: command is a\n"
+    "                command line (K and OUT.h5 to fill in), hint a note on\n"
+    "                it such as the sweep that chooses K\n"
     "  -h, --help    show this help\n"
     "\n"
     "exit status: 0 ok, 1 the file is missing, unreadable or not HDF5, 2 usage error\n";
@@ -132,7 +134,7 @@ static int index_key(const strata_h5_catalog *c, const char *g, const char *key)
     return 0;
 }
 
-/* " (choose K: strata sweep INPUT -k 2:KMAX)" for a k range the rows allow
+/* "choose K: strata sweep INPUT -k 2:KMAX" for a k range the rows allow
  * (KMAX below the rows, at most 10), or "" where no range has two k. A
  * table's sweep is told --transform none: it would scale the columns
  * (auto) where strata kmeans clusters the raw values, rating k in another
@@ -142,7 +144,7 @@ static void sweep_hint(char *out, size_t cap, const char *input, int table, int6
     const int64_t kmax = rows < 0 || rows > 10 ? 10 : rows - 1;
     out[0] = '\0';
     if (kmax >= 3)
-        snprintf(out, cap, "  (choose K: strata sweep %s%s -k 2:%lld)", input,
+        snprintf(out, cap, "choose K: strata sweep %s%s -k 2:%lld", input,
                  table ? " --transform none" : "", (long long)kmax);
 }
 
@@ -167,6 +169,20 @@ static int64_t strata_customers(const strata_h5_catalog *c)
 }
 
 
+/* Is name one of the comma-separated list? */
+static int listed(const char *list, const char *name)
+{
+    const size_t len = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        const size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == len && !strncmp(p, name, len))
+            return 1;
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
 /* A shell word for a file name in a command: one starting with '-' as
  * ./NAME, which no option parser takes for an option. malloc'ed. */
 static char *file_word(const char *file)
@@ -183,13 +199,15 @@ static char *file_word(const char *file)
 }
 
 /* "use" name and the command reading object i into cmd ("" none), every
- * file, dataset and column name a shell word (quoted where it needs it);
- * customers: strata_customers(c), worked out once for the whole listing. */
+ * file, dataset and column name a shell word (quoted where it needs it), and
+ * into hint (hcap bytes, "" none) a note on it, such as the sweep that
+ * chooses its K; customers: strata_customers(c), worked out once for the
+ * whole listing. */
 static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *file,
-                           int64_t customers, char *cmd, size_t cap)
+                           int64_t customers, char *cmd, size_t cap, char *hint, size_t hcap)
 {
     const char *path = strata_h5_catalog_path(c, i);
-    cmd[0] = '\0';
+    cmd[0] = hint[0] = '\0';
     if (strstr(path, "/_i_")) /* PyTables' index of a table: not data */
         return "none";
     const int use = strata_h5_catalog_use(c, i);
@@ -208,10 +226,14 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
      * beside the customer ids, not features; nor a CLV table with customers
      * the model does not hold (NaN rows, which kmeans refuses) */
     const char *missing = attr_value(c, i, "missing");
-    if (use == STRATA_H5_USE_TABLE && customers >= 0 &&
+    const int rfm_root = use == STRATA_H5_USE_TABLE && customers >= 0 && !strcmp(path, "/") &&
+                         listed(strata_h5_catalog_columns(c, i), "recency") &&
+                         listed(strata_h5_catalog_columns(c, i), "frequency") &&
+                         listed(strata_h5_catalog_columns(c, i), "monetary");
+    if (use == STRATA_H5_USE_TABLE && customers >= 0 && !rfm_root &&
         (!strcmp(path, "/") || (missing && atoll(missing) > 0)))
         return name;
-    char target[2200], hint[4096], w[3][1100];
+    char target[2200], w[3][1100];
     snprintf(target, sizeof target, "%s%s:%s", file[0] == '-' ? "./" : "", file, path);
     char *qf = file_word(file), *qp = cli_shell_word(path), *qt = cli_shell_word(target);
     char *q[3] = {NULL, NULL, NULL};
@@ -219,8 +241,8 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
         goto done; /* out of memory: no command */
     switch (use) {
     case STRATA_H5_USE_MATRIX:
-        sweep_hint(hint, sizeof hint, qt, 0, rows_of(c, i));
-        snprintf(cmd, cap, "strata kmeans %s -k K -o OUT.h5%s", qt, hint);
+        sweep_hint(hint, hcap, qt, 0, rows_of(c, i));
+        snprintf(cmd, cap, "strata kmeans %s -k K -o OUT.h5", qt);
         break;
     case STRATA_H5_USE_TABLE: {
         const char *cols = strata_h5_catalog_columns(c, i), *key = strata_h5_catalog_key(c, i);
@@ -239,15 +261,18 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
                 if (!(q[k] = cli_shell_word(w[k])))
                     goto done;
             }
-            snprintf(cmd, cap, "strata rfm %s%s%s --customer %s --time %s --amount %s -o OUT.h5  "
-                     "(or strata tiers with the same columns)", qf, by_path ? "" : " --table ",
-                     by_path ? "" : qp, q[0], q[1], q[2]);
+            snprintf(cmd, cap, "strata rfm %s%s%s --customer %s --time %s --amount %s -o OUT.h5",
+                     qf, by_path ? "" : " --table ", by_path ? "" : qp, q[0], q[1], q[2]);
+            snprintf(hint, hcap, "or strata tiers with the same columns");
             name = "transactions";
             break;
         }
-        snprintf(target, sizeof target, "%s --table %s", qf, qp);
-        sweep_hint(hint, sizeof hint, target, 1, rows_of(c, i));
-        snprintf(cmd, cap, "strata kmeans %s -k K -o OUT.h5%s", target, hint);
+        /* an RFM output's root: its three values are the features (its
+         * other columns are scores and codes of them) */
+        snprintf(target, sizeof target, "%s --table %s%s", qf, qp,
+                 rfm_root ? " --features recency,frequency,monetary" : "");
+        sweep_hint(hint, hcap, target, 1, rows_of(c, i));
+        snprintf(cmd, cap, "strata kmeans %s -k K -o OUT.h5", target);
         break;
     }
     case STRATA_H5_USE_MODEL:
@@ -326,8 +351,8 @@ static void print_json(const strata_h5_catalog *c, const char *file)
         int64_t dims[32], chunks[32];
         int rank = strata_h5_catalog_shape(c, i, dims, 32);
         int crank = strata_h5_catalog_chunks(c, i, chunks, 32);
-        char cmd[8192];
-        const char *use = suggest(c, i, file, customers, cmd, sizeof cmd);
+        char cmd[8192], hint[4096];
+        const char *use = suggest(c, i, file, customers, cmd, sizeof cmd, hint, sizeof hint);
         fputs(i ? ",\n{" : "\n{", stdout);
         fputs("\"path\":", stdout);
         json_string(strata_h5_catalog_path(c, i));
@@ -362,6 +387,8 @@ static void print_json(const strata_h5_catalog *c, const char *file)
         json_string(strata_h5_catalog_key(c, i));
         fputs(",\"command\":", stdout);
         json_string(cmd);
+        fputs(",\"hint\":", stdout);
+        json_string(hint);
         putchar('}');
     }
     fputs("]}\n", stdout);
@@ -439,10 +466,11 @@ static void print_text(const strata_h5_catalog *c, const char *file)
             print_escaped(strata_h5_catalog_attr_value(c, i, j));
             putchar('\n');
         }
-        char cmd[8192];
-        const char *use = suggest(c, i, file, customers, cmd, sizeof cmd);
+        char cmd[8192], hint[4096];
+        const char *use = suggest(c, i, file, customers, cmd, sizeof cmd, hint, sizeof hint);
         if (cmd[0]) {
-            printf("%*s-> %s: %s\n", 2 * depth + 4, "", use, cmd);
+            printf("%*s-> %s: %s%s%s%s\n", 2 * depth + 4, "", use, cmd, hint[0] ? "  (" : "",
+                   hint, hint[0] ? ")" : "");
             if (!strcmp(use, "table") || !strcmp(use, "transactions"))
                 printf("%*s   columns: %s%s%s\n", 2 * depth + 4, "",
                        strata_h5_catalog_columns(c, i),

@@ -124,7 +124,11 @@ def files(tmp_path_factory):
 
 
 def command(o):
-    return shlex.split(o["command"].split("  (")[0])
+    """The suggested command line: it runs as printed (K and OUT.h5 filled in);
+    notes on it are in "hint" (the JSON "command" once held them too, and
+    did not run as printed)."""
+    assert "  (" not in o["command"], o["command"]
+    return shlex.split(o["command"])
 
 
 def test_h5py_file(files, tmp_path):
@@ -493,18 +497,22 @@ def test_suggestions_run_as_printed(tmp_path):
     assert objs["/lzf"]["filters"] == ["filter32000(lzf) (not available to this HDF5 library)"]
     assert objs["/be"]["type"] == "float64 big-endian" and objs["/be"]["use"] == "matrix"
     assert objs["/my tx"]["use"] == "transactions"
-    assert "-k 2:4" in objs["/small"]["command"]
-    assert "sweep" not in objs["/two rows"]["command"]
-    assert "sweep" in objs["/we'ird"]["command"] and "-k 2:10" in objs["/we'ird"]["command"]
+    assert "-k 2:4" in objs["/small"]["hint"]
+    assert "sweep" not in objs["/two rows"]["hint"] + objs["/two rows"]["command"]
+    assert "sweep" in objs["/we'ird"]["hint"] and "-k 2:10" in objs["/we'ird"]["hint"]
+    assert objs["/my tx"]["hint"] == "or strata tiers with the same columns"
     empty = info(d / "empty.h5")
     assert all(o["command"] == "" for o in empty.values())
     indexed = info(d / "indexed.h5")
     assert indexed["/tx"]["use"] == "table"  # kmeans --table (index as the key), not rfm
-    commands = [o["command"] for o in [*objs.values(), *indexed.values()] if o["command"]]
+    commands = [o for o in [*objs.values(), *indexed.values()] if o["command"]]
     assert len(commands) >= 6
-    for c in commands:
-        for part in c.split("  (choose K: ")[:2]:  # the command, and the sweep it suggests
-            line = part.split("  (or ")[0].rstrip(")")
+    for o in commands:
+        lines = [o["command"]]  # the command, and the sweep it suggests
+        if o["hint"].startswith("choose K: "):
+            lines.append(o["hint"][len("choose K: "):])
+        for line in lines:
+            c = line
             args = ["2" if a == "K" else str(tmp_path / "o.h5") if a == "OUT.h5" else a
                     for a in shlex.split(line)]
             assert args[0] == "strata", c
@@ -541,6 +549,20 @@ def test_no_commands_for_summaries_and_safe_file_names(files, tmp_path):
     assert run("migrate", out, out, "-o", mig).returncode == 0
     assert info(mig)["/"]["command"] == ""
     assert info(out)["/"]["command"].startswith("strata migrate")
+    # but an RFM output's root is offered with its three values as the
+    # features, as strata kmeans --help shows (it got no command)
+    rfm = tmp_path / "rfm.h5"
+    assert run("rfm", files / "tx.h5", *tx, "-o", rfm).returncode == 0
+    root = info(rfm)["/"]
+    assert root["command"] == (f"strata kmeans {shlex.quote(str(rfm))} --table / --features "
+                               "recency,frequency,monetary -k K -o OUT.h5")
+    words = ["3" if a == "K" else str(tmp_path / "or.h5") if a == "OUT.h5" else a
+             for a in command(root)]
+    r = subprocess.run([CLI, *words[1:]], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "or.h5") as f:
+        assert [n.decode() for n in f["feature_names"][()]] == ["recency", "frequency",
+                                                                "monetary"]
     # nor a CLV table holding customers the model does not (NaN rows, which
     # kmeans refuses); a CLV table without them is offered
     rng = np.random.default_rng(1)
@@ -569,7 +591,7 @@ def test_no_commands_for_summaries_and_safe_file_names(files, tmp_path):
         r = subprocess.run([CLI, *words[1:], "--force"], capture_output=True, text=True,
                            timeout=120)
         assert r.returncode == 0, (path, r.stderr)
-        sweep = objs[path]["command"].split("(choose K: ")[1].rstrip(")")
+        sweep = objs[path]["hint"].split("choose K: ")[1]
         if "--table" in sweep:
             assert "--transform none" in sweep
     lead = tmp_path / "-lead.h5"
