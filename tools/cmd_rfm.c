@@ -119,6 +119,16 @@ void cli_rfm_print_report(strata_rfm *h)
            (long long)result(h, STRATA_RFM_RESULT_DUPLICATE_ROWS),
            dup_policy == STRATA_RFM_DROP ? "dropped" : "kept",
            (long long)result(h, STRATA_RFM_RESULT_RETURN_ONLY_ROWS));
+    /* Days in the millions are no calendar days in any epoch in use (the
+     * year 10,000 is day 2,932,897 from 1970): Unix seconds read as days
+     * give recencies in the millions, without an error. */
+    int64_t unit = STRATA_RFM_TIME_DAYS;
+    (void)!strata_rfm_get_int(h, STRATA_RFM_TIME_UNIT, &unit);
+    const int64_t last = result(h, STRATA_RFM_RESULT_LAST_DAY);
+    if (unit == STRATA_RFM_TIME_DAYS && (last > 3000000 || last < -3000000))
+        fprintf(stderr, "strata: warning: the times were read as days, and the last purchase is "
+                "on day %lld, beyond the year 10,000: if they are Unix seconds, give "
+                "--time-unit seconds\n", (long long)last);
 }
 
 /* The segment table: size, shares, means and medians, rule order. */

@@ -121,6 +121,9 @@ void synth_next(synth_rng *r, int64_t n, float *x, uint8_t *tier)
         double frequency = 1.0 + floor(gamma_mean(r, L->orders_shape, L->orders_mean));
         double basket = L->basket_median * exp(L->basket_sigma * synth_normal(r));
         double tenure = recency + floor(gamma_mean(r, L->history_shape, L->history_mean));
+        if (frequency == 1.0) /* one order: the first is the last (drawn all the same, so
+                                 the stream, and every other value, stays as it was) */
+            tenure = recency;
         float *row = x + i * SYNTH_FEATURES;
         row[0] = (float)recency;
         row[1] = (float)frequency;

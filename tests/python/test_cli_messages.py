@@ -93,3 +93,21 @@ def test_rows_whose_distances_underflow(data):
     p = run("kmeans", "m.h5:/tiny", "-k", 2, "-o", "d.h5", cwd=data)
     assert p.returncode == 1
     assert "found only 1 distinct points for k = 2" in p.stderr and "rescale" in p.stderr
+
+
+def test_unix_seconds_read_as_days_are_pointed_out(data):
+    """Unix seconds read as days gave recencies in the millions with no word
+    (strata info suggests --time without a unit: it reads metadata only)."""
+    rng = np.random.default_rng(3)
+    with h5py.File(data / "sec.h5", "w") as f:
+        f["c"] = rng.integers(0, 50, 1000)
+        f["ts"] = 1_700_000_000 + rng.integers(0, 86400 * 300, 1000)
+        f["a"] = rng.gamma(2.0, 3.0, 1000)
+    args = ["rfm", "sec.h5", "--customer", "/c", "--time", "/ts", "--amount", "/a", "--force"]
+    p = run(*args, "-o", "days.h5", cwd=data)
+    assert p.returncode == 0, p.stderr
+    assert "warning: the times were read as days" in p.stderr and "--time-unit seconds" in p.stderr
+    p = run(*args, "-o", "secs.h5", "--time-unit", "seconds", cwd=data)
+    assert p.returncode == 0 and p.stderr == ""
+    with h5py.File(data / "secs.h5") as f:
+        assert f["recency"][()].max() <= 301

@@ -76,11 +76,15 @@ def test_customers_layouts(tmp_path, layout):
             ids = t["customer_id"]
     assert ids.dtype == np.int64 and np.array_equal(ids, np.arange(1, 3002))
     # the features as synth.c draws them: counts and days integral, shares in [0, 1],
-    # monetary = frequency x basket, tenure >= recency
+    # monetary = frequency x basket, tenure >= recency, and = for one order (the
+    # first is the last; it was drawn apart for ~30% of the customers)
     assert np.all(x[:, 1] >= 1) and np.all(x[:, :2] == np.floor(x[:, :2]))
     assert np.all((x[:, 5:] >= 0) & (x[:, 5:] <= 1))
     assert np.allclose(x[:, 2], x[:, 1] * x[:, 3], rtol=1e-5)
     assert np.all(x[:, 4] >= x[:, 0])
+    one = x[:, 1] == 1
+    assert one.sum() > 100 and np.array_equal(x[one, 4], x[one, 0])
+    assert np.any(x[~one, 4] > x[~one, 0])
 
 
 def test_customers_same_in_every_layout(tmp_path):
