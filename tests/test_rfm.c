@@ -861,6 +861,74 @@ static void test_id_layouts(void)
     free_log(&L);
 }
 
+/* Ids spanning more than 2^63 (hashed 64-bit ids, STRATA_RFM_MIN_ID at its
+ * lowest): the bucket shift was 64, undefined - it read and wrote outside
+ * the bucket counters, and a customer went missing without an error. By
+ * hand on four rows, then a log whose ids are hashed over the whole int64
+ * range: per customer the same values as with its plain ids. */
+static void test_ids_over_the_whole_range(void)
+{
+    strata_rfm *h = new_rfm();
+    set(h, STRATA_RFM_MIN_ID, INT64_MIN + 1);
+    const int64_t id[4] = {-1, INT64_MAX, 7, -1}, day[4] = {0, 1, 2, 3};
+    const double amount[4] = {1, 2, 3, 4};
+    ASSERT_OK(strata_rfm_fit(h, id, day, amount, 4));
+    result r;
+    get_result(h, &r);
+    ASSERT_EQ_INT(r.n, 3);
+    ASSERT_EQ_INT(res(h, STRATA_RFM_RESULT_ROWS_USED), 4);
+    const int64_t want_id[3] = {-1, 7, INT64_MAX}, want_freq[3] = {2, 1, 1};
+    const double want_mon[3] = {5, 3, 2};
+    for (int c = 0; c < 3; c++) {
+        ASSERT_EQ_INT(r.col[STRATA_RFM_COL_CUSTOMER_ID][c], want_id[c]);
+        ASSERT_EQ_INT(r.col[STRATA_RFM_COL_FREQUENCY][c], want_freq[c]);
+        ASSERT_TRUE(r.mon[c] == want_mon[c]);
+    }
+    free_result(&r);
+
+    log_t L = make_log(50000, 3, 9);
+    log_t W = {L.n, test_alloc((size_t)L.n, 8), test_alloc((size_t)L.n, 8),
+               test_alloc((size_t)L.n, 8)};
+    result base;
+    fit_log(h, &L, &base); /* its -1 ids are customers too, under this min_id */
+    for (int64_t i = 0; i < L.n; i++) { /* odd multiplier: one-to-one, both signs */
+        W.id[i] = (int64_t)((uint64_t)L.id[i] * 0x9E3779B97F4A7C15u);
+        ASSERT_TRUE(W.id[i] != INT64_MIN);
+        W.day[i] = L.day[i];
+        W.amount[i] = L.amount[i];
+    }
+    result hashed;
+    fit_log(h, &W, &hashed);
+    ASSERT_EQ_INT(hashed.n, base.n);
+    for (int64_t c = 0; c < base.n; c++) { /* base customer c is hashed customer j */
+        const int64_t want = (int64_t)((uint64_t)base.col[STRATA_RFM_COL_CUSTOMER_ID][c] *
+                                       0x9E3779B97F4A7C15u);
+        int64_t lo = 0, hi = hashed.n - 1, j = -1;
+        while (lo <= hi) {
+            const int64_t mid = lo + (hi - lo) / 2, v = hashed.col[STRATA_RFM_COL_CUSTOMER_ID][mid];
+            if (v == want) {
+                j = mid;
+                break;
+            }
+            if (v < want)
+                lo = mid + 1;
+            else
+                hi = mid - 1;
+        }
+        ASSERT_TRUE(j >= 0);
+        /* the aggregates (scores break ties by customer order, which hashing changes) */
+        for (int col = STRATA_RFM_COL_RECENCY; col <= STRATA_RFM_COL_TENURE; col++)
+            if (col != STRATA_RFM_COL_MONETARY)
+                ASSERT_EQ_INT(hashed.col[col][j], base.col[col][c]);
+        ASSERT_TRUE(hashed.mon[j] == base.mon[c]);
+    }
+    free_result(&base);
+    free_result(&hashed);
+    free_log(&W);
+    free_log(&L);
+    strata_rfm_free(h);
+}
+
 /* Amounts that are all whole cents are packed with the key (8-byte
  * records); one amount that is not (an eighth of a cent), or one so large
  * that the cents no longer fit beside the id and time bits, switches the
@@ -1521,6 +1589,7 @@ int main(void)
     RUN_TEST(test_kernels_agree);
     RUN_TEST(test_row_check_kernels_agree);
     RUN_TEST(test_id_layouts);
+    RUN_TEST(test_ids_over_the_whole_range);
     RUN_TEST(test_amount_layouts);
     RUN_TEST(test_random_against_reference);
     RUN_TEST(test_profile_medians);

@@ -868,6 +868,8 @@ static int bucket_rows(agg *g, strata__rfm_report *rep, char *msg)
     int key_bits = bits_of((uint64_t)hi - (uint64_t)lo), bits = 0;
     while (bits < MAX_BUCKET_BITS && bits < key_bits && (kept >> (bits + BUCKET_ROWS_LOG2)) > 0)
         bits++;
+    if (key_bits - bits > 63) /* ids spanning more than 2^63 (a min_id below 0): a shift of */
+        bits = key_bits - 63; /* 64 is undefined (it read and wrote outside the buckets) */
     g->min_id = lo;
     g->shift = g->low_bits = key_bits - bits;
     g->nbuckets = (int64_t)1 << bits;
