@@ -500,6 +500,18 @@ static void test_const_call_errors(void)
         ASSERT_STR_CONTAINS(strata_last_error(), calls[i].says);
         ASSERT_STR_EQ(strata_kmeans_last_error(km), handle_msg);
     }
+    /* the wrong kind of key is named before a missing fit (it said "not fitted") */
+    strata_kmeans *fresh = NULL;
+    ASSERT_OK(strata_kmeans_create(&fresh));
+    ASSERT_STATUS(strata_kmeans_result_int(fresh, STRATA_KMEANS_K, &v), STRATA_E_PARAM);
+    ASSERT_STR_CONTAINS(strata_last_error(), "STRATA_KMEANS_K is a parameter key");
+    ASSERT_STATUS(strata_kmeans_result_double(fresh, STRATA_KMEANS_TOL, &dv), STRATA_E_PARAM);
+    ASSERT_STATUS(strata_kmeans_result_int(fresh, STRATA_KMEANS_RESULT_N, &v), STRATA_E_STATE);
+    strata_kmeans_free(fresh);
+    strata_rfm *unfit = NULL;
+    ASSERT_OK(strata_rfm_create(&unfit));
+    ASSERT_STATUS(strata_rfm_result_int(unfit, STRATA_RFM_BINS, &v), STRATA_E_PARAM);
+    strata_rfm_free(unfit);
     /* setters (non-const) name the wrong kind of key the same way, on the handle */
     ASSERT_STATUS(strata_kmeans_set_int(km, STRATA_KMEANS_RESULT_N, 1), STRATA_E_PARAM);
     ASSERT_STR_CONTAINS(strata_kmeans_last_error(km),

@@ -737,10 +737,9 @@ int strata_kmeans_cluster_sizes(const strata_kmeans *km, int64_t *out, int64_t k
 int strata_kmeans_result_int(const strata_kmeans *km, int key, int64_t *out)
 {
     CHECK_CONST(km);
-    int rc = check_model_out(km, out);
-    if (rc)
-        return rc;
-    if ((rc = strata__result_check_key(NULL, STRATA_HANDLE_KMEANS, key, STRATA_VALUE_INT)))
+    /* the key first: a parameter key is STRATA_E_PARAM, fitted or not */
+    int rc = strata__result_check_key(NULL, STRATA_HANDLE_KMEANS, key, STRATA_VALUE_INT);
+    if (rc || (rc = check_model_out(km, out)))
         return rc;
     switch (key) {
     case STRATA_KMEANS_RESULT_N: *out = km->model.n; break;
@@ -762,10 +761,9 @@ int strata_kmeans_result_int(const strata_kmeans *km, int key, int64_t *out)
 int strata_kmeans_result_double(const strata_kmeans *km, int key, double *out)
 {
     CHECK_CONST(km);
-    int rc = check_model_out(km, out);
-    if (rc)
-        return rc;
-    if ((rc = strata__result_check_key(NULL, STRATA_HANDLE_KMEANS, key, STRATA_VALUE_DOUBLE)))
+    /* the key first: a parameter key is STRATA_E_PARAM, fitted or not */
+    int rc = strata__result_check_key(NULL, STRATA_HANDLE_KMEANS, key, STRATA_VALUE_DOUBLE);
+    if (rc || (rc = check_model_out(km, out)))
         return rc;
     *out = km->model.inertia;
     return STRATA_OK;

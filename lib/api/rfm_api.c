@@ -609,10 +609,9 @@ static int check_out(const strata_rfm *h, const void *out)
 int strata_rfm_result_int(const strata_rfm *h, int key, int64_t *out)
 {
     CHECK_CONST(h);
-    int rc = check_out(h, out);
-    if (rc)
-        return rc;
-    if ((rc = strata__result_check_key(NULL, STRATA_HANDLE_RFM, key, STRATA_VALUE_INT)))
+    /* the key first: a parameter key is STRATA_E_PARAM, fitted or not */
+    int rc = strata__result_check_key(NULL, STRATA_HANDLE_RFM, key, STRATA_VALUE_INT);
+    if (rc || (rc = check_out(h, out)))
         return rc;
     const strata__rfm_report *r = &h->report;
     int64_t v;
