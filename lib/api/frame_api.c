@@ -106,8 +106,10 @@ static int check_keys(const strata__h5_frame *f, const char *where, char *msg)
         if (f->key[i] == dup)
             *(a < 0 ? &a : &b) = i;
     return strata__fail(msg, STRATA_E_ARG, "%s: key '%s' repeats: %lld in rows %lld and %lld "
-                        "(row keys must be distinct)", where, f->key_name, (long long)dup,
-                        (long long)a, (long long)b);
+                        "(row keys must be distinct: a row per transaction is a log for RFM; "
+                        "to cluster the rows without a key, give none: --key none, or key='' "
+                        "in Python)", where, f->key_name, (long long)dup, (long long)a,
+                        (long long)b);
 }
 
 int strata__frame_check_head(const strata__h5_frame *f, const char *where, char *msg)

@@ -111,3 +111,22 @@ def test_unix_seconds_read_as_days_are_pointed_out(data):
     assert p.returncode == 0 and p.stderr == ""
     with h5py.File(data / "secs.h5") as f:
         assert f["recency"][()].max() <= 301
+
+
+def test_a_repeating_default_key_says_how_to_go_without(data):
+    """A table whose customer_id repeats (a row per transaction) is offered
+    to kmeans by strata info, where its default key fails: the message says
+    how to cluster without a key, and that works."""
+    with h5py.File(data / "rep.h5", "w") as f:
+        g = f.create_group("t")
+        g["customer_id"] = np.array([1, 1, 2, 3, 3, 4])
+        g["x"] = np.arange(6.0)
+        g["y"] = np.arange(6.0) ** 2
+    p = run("kmeans", "rep.h5", "--table", "/t", "-k", 2, "-o", "rep_o.h5", cwd=data)
+    assert p.returncode == 1
+    assert "key 'customer_id' repeats: 1 in rows 0 and 1" in p.stderr and "--key none" in p.stderr
+    p = run("kmeans", "rep.h5", "--table", "/t", "-k", 2, "-o", "rep_o.h5", "--key", "none",
+            "--quiet", cwd=data)
+    assert p.returncode == 0, p.stderr
+    with h5py.File(data / "rep_o.h5") as f:
+        assert "customer_id" not in f and f["labels"].shape == (6,)
