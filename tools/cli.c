@@ -418,21 +418,25 @@ void cli_end_by_signal(void)
     _exit(128 + sig); /* not reached */
 }
 
+/* The signals whose default action ends a process and that a run handles
+ * (temporary removed, then the same signal): the supervisor passes each on
+ * to its run. */
+static const int ENDING_SIGNALS[] = {SIGINT,  SIGTERM, SIGHUP,  SIGPIPE, SIGQUIT,
+                                     SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU};
+
 void cli_clean_up_on_signals(void)
 {
     /* SIGPIPE too: the reader of our stdout or stderr went away (strata gen
      * ... --progress json 2>&1 | head -1) */
-    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2,
-                                  SIGALRM, SIGXCPU};
     /* Past the file size limit (ulimit -f) a write then fails with EFBIG,
      * reported as an error, where SIGXFSZ would end the program. */
     signal(SIGXFSZ, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = 0};
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof SIGNALS / sizeof *SIGNALS; i++) {
+    for (size_t i = 0; i < sizeof ENDING_SIGNALS / sizeof *ENDING_SIGNALS; i++) {
         struct sigaction old;
-        if (sigaction(SIGNALS[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(SIGNALS[i], &sa, NULL);
+        if (sigaction(ENDING_SIGNALS[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(ENDING_SIGNALS[i], &sa, NULL);
     }
 }
 
@@ -500,12 +504,8 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
      * handler back until waitpid returns); SIGCHLD says the child ended. */
     sigset_t wait_for, old_mask;
     sigemptyset(&wait_for);
-    /* those whose default action ends a process, as the child handles them
-     * (cli_clean_up_on_signals) */
-    static const int PASSED[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2,
-                                 SIGALRM, SIGXCPU};
-    for (size_t i = 0; i < sizeof PASSED / sizeof *PASSED; i++)
-        sigaddset(&wait_for, PASSED[i]);
+    for (size_t i = 0; i < sizeof ENDING_SIGNALS / sizeof *ENDING_SIGNALS; i++)
+        sigaddset(&wait_for, ENDING_SIGNALS[i]); /* passed on to the child */
     sigaddset(&wait_for, SIGCHLD);
     fflush(NULL);
     if (sigprocmask(SIG_BLOCK, &wait_for, &old_mask) != 0)
