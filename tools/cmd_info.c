@@ -169,18 +169,12 @@ static int64_t strata_customers(const strata_h5_catalog *c)
 }
 
 
-/* Is name one of the comma-separated list? */
+/* Does the comma-separated list hold name (any case)? */
 static int listed(const char *list, const char *name)
 {
-    const size_t len = strlen(name);
-    for (const char *p = list; p && *p;) {
-        const char *comma = strchr(p, ',');
-        const size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == len && !strncmp(p, name, len))
-            return 1;
-        p = comma ? comma + 1 : NULL;
-    }
-    return 0;
+    const char *const words[] = {name, NULL};
+    char found[256];
+    return pick(list, NULL, words, found, sizeof found);
 }
 
 /* A shell word for a file name in a command: one starting with '-' as

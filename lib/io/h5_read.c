@@ -345,31 +345,21 @@ static int type_ok(hid_t type, int depth, char *why, size_t len)
     return 1; /* strings and the like: never converted, only skipped over */
 }
 
-/* The file holding dset's raw data (an external link's target, where the
- * dataset path crossed one) as a stat of its descriptor; 0 if found. */
-static int data_file_stat(hid_t dset, struct stat *st)
+/* The file holding s's data as a stat of its descriptor (*st), and 1 if it
+ * is the file s opened, 0 if not (the dataset path crossed an external
+ * link: offsets of its data are offsets in the link's target), -1 if that
+ * cannot be told. */
+static int data_file(const source *s, struct stat *st)
 {
-    hid_t own = H5Iget_file_id(dset);
-    int *handle = NULL;
-    int ok = own >= 0 && H5Fget_vfd_handle(own, H5P_DEFAULT, (void **)&handle) >= 0 && handle &&
-             fstat(*handle, st) == 0;
+    struct stat named;
+    hid_t own = H5Iget_file_id(s->dset);
+    int *h1 = NULL, *h2 = NULL;
+    int ok = own >= 0 && H5Fget_vfd_handle(own, H5P_DEFAULT, (void **)&h1) >= 0 && h1 &&
+             fstat(*h1, st) == 0 && H5Fget_vfd_handle(s->file, H5P_DEFAULT, (void **)&h2) >= 0 &&
+             h2 && fstat(*h2, &named) == 0;
     if (own >= 0)
         H5Fclose(own);
-    return ok ? 0 : -1;
-}
-
-/* 1 if s's dataset lives in the file s opened (not behind an external
- * link), 0 if not, -1 if that cannot be told. Offsets of its data are
- * offsets in that file only. */
-static int in_named_file(const source *s)
-{
-    struct stat a, b;
-    int *handle = NULL;
-    if (data_file_stat(s->dset, &a) ||
-        H5Fget_vfd_handle(s->file, H5P_DEFAULT, (void **)&handle) < 0 || !handle ||
-        fstat(*handle, &b) != 0)
-        return -1;
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    return ok ? st->st_dev == named.st_dev && st->st_ino == named.st_ino : -1;
 }
 
 /* External raw storage (H5Pset_external): each file must hold the bytes its
@@ -497,7 +487,7 @@ static int check_storage(const source *s, size_t elem, char *msg)
         return rc;
     uint64_t file_size = s->file_size;
     struct stat own;
-    if (in_named_file(s) == 0 && data_file_stat(s->dset, &own) == 0)
+    if (data_file(s, &own) == 0)
         file_size = (uint64_t)own.st_size; /* behind an external link */
     uint64_t stored = H5Dget_storage_size(s->dset);
     if (stored > file_size)
@@ -1047,8 +1037,9 @@ static int dataset_runs(strata__h5_rows *st, int dtype, uint64_t file_size)
     int nfilters = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl);
     const unsigned skipped_all = nfilters > 0 && nfilters < 32 ? (1u << nfilters) - 1 : 0;
     /* offsets in the descriptor's file: not a dataset behind an external link */
+    struct stat own;
     int ok = plain && dcpl >= 0 && nfilters >= 0 && nfilters < 32 &&
-             H5Pget_external_count(dcpl) == 0 && in_named_file(s) == 1;
+             H5Pget_external_count(dcpl) == 0 && data_file(s, &own) == 1;
     if (ok && layout == H5D_CHUNKED)
         ok = H5Pget_chunk(dcpl, 2, chunk) == 2 && chunk[0] >= 1 && chunk[1] == (hsize_t)s->d;
     else if (layout != H5D_CONTIGUOUS)

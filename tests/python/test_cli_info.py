@@ -512,12 +512,11 @@ def test_suggestions_run_as_printed(tmp_path):
         if o["hint"].startswith("choose K: "):
             lines.append(o["hint"][len("choose K: "):])
         for line in lines:
-            c = line
             args = ["2" if a == "K" else str(tmp_path / "o.h5") if a == "OUT.h5" else a
                     for a in shlex.split(line)]
-            assert args[0] == "strata", c
+            assert args[0] == "strata", line
             r = run(*args[1:], *(["--force"] if "-o" in args else []), cwd=d)
-            assert r.returncode == 0, (c, r.stderr)
+            assert r.returncode == 0, (line, r.stderr)
     text = run("info", path)  # names print as shell words: no raw control characters
     assert text.returncode == 0 and "'/my tx/customer_id'" in text.stdout
 
