@@ -1399,6 +1399,11 @@ STRATA_API int strata_h5_catalog_use(const strata_h5_catalog *c, int64_t i);
  *  "" otherwise. */
 STRATA_API const char *strata_h5_catalog_columns(const strata_h5_catalog *c, int64_t i);
 STRATA_API const char *strata_h5_catalog_key(const strata_h5_catalog *c, int64_t i);
+/** For STRATA_H5_USE_TABLE: the columns pandas stored as datetime64 (comma-
+ *  separated names; the frame's index too, where named): no features for
+ *  k-means, but the purchase times strata_rfm_fit_h5() reads as days (or
+ *  seconds); "" otherwise. The string is the catalog's. */
+STRATA_API const char *strata_h5_catalog_dates(const strata_h5_catalog *c, int64_t i);
 /** The attributes of object i (by name, at most 256): count, name and a short
  *  text of the value (numbers, strings, "[a, b, ...]" for arrays, at most 95
  *  bytes, "..." where cut; "<type, N values>" for other types). */

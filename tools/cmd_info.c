@@ -26,14 +26,16 @@ static const char HELP[] =
     "  a tiering (/customer_id and   strata migrate FILE.h5 NEWER.h5\n"
     "  /tier)\n"
     "Only metadata is read. A transaction log is recognised by its column names\n"
-    "(customer_id, customer, id, ...; day, time, date, ...; amount, value, ...).\n"
+    "(customer_id, customer, id, ...; day, time, date, ..., or a pandas frame's\n"
+    "one datetime64 column; amount, value, ...), a pandas index among them.\n"
     "\n"
     "options:\n"
     "  --json        one JSON object: {\"file\", \"objects\": [{\"path\", \"kind\", \"type\",\n"
     "                \"shape\", \"layout\", \"chunks\", \"filters\", \"attributes\", \"use\", \"columns\",\n"
-    "                \"key\", \"command\", \"hint\"}, ...]}: command is a\n"
-    "                command line (K and OUT.h5 to fill in), hint a note on\n"
-    "                it such as the sweep that chooses K\n"
+    "                \"key\", \"dates\", \"command\", \"hint\"}, ...]}: command\n"
+    "                is a command line (K and OUT.h5 to fill in), hint a\n"
+    "                note on it such as the sweep that chooses K; dates are\n"
+    "                a pandas frame's datetime64 columns (a log's times)\n"
     "  -h, --help    show this help\n"
     "\n"
     "exit status: 0 ok, 1 the file is missing, unreadable or not HDF5, 2 usage error\n";
@@ -118,20 +120,6 @@ static const char *attr_value(const strata_h5_catalog *c, int64_t i, const char 
         if (!strcmp(strata_h5_catalog_attr_name(c, i, a), name))
             return strata_h5_catalog_attr_value(c, i, a);
     return NULL;
-}
-
-/* Is key the index of the pandas fixed-format frame g (its axis1, whose
- * attribute "name" is the index's name)? strata rfm reads columns only. */
-static int index_key(const strata_h5_catalog *c, const char *g, const char *key)
-{
-    char axis[1100];
-    snprintf(axis, sizeof axis, "%s/axis1", g);
-    for (int64_t j = 0; key[0] && j < strata_h5_catalog_count(c); j++)
-        if (!strcmp(strata_h5_catalog_path(c, j), axis)) {
-            const char *name = attr_value(c, j, "name");
-            return name && !strcmp(name, key);
-        }
-    return 0;
 }
 
 /* "choose K: strata sweep INPUT -k 2:KMAX" for a k range the rows allow
@@ -239,7 +227,8 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
         snprintf(cmd, cap, "strata kmeans %s -k K -o OUT.h5", qt);
         break;
     case STRATA_H5_USE_TABLE: {
-        const char *cols = strata_h5_catalog_columns(c, i), *key = strata_h5_catalog_key(c, i);
+        const char *cols = strata_h5_catalog_columns(c, i), *key = strata_h5_catalog_key(c, i),
+                   *dates = strata_h5_catalog_dates(c, i);
         /* a group of datasets: the columns by path; a compound or pandas table:
          * by name */
         const char *g = strcmp(path, "/") ? path : "";
@@ -247,8 +236,13 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
         snprintf(block, sizeof block, "%s/block0_items", g);
         const int by_path = strata_h5_catalog_kind(c, i) == STRATA_H5_GROUP && !has(c, block);
         char cu[256], ti[256], am[256];
-        if (pick(cols, index_key(c, g, key) ? NULL : key, CUSTOMER, cu, sizeof cu) &&
-            pick(cols, NULL, TIME, ti, sizeof ti) && pick(cols, NULL, AMOUNT, am, sizeof am)) {
+        /* the time: a column named as one, else pandas' one column of dates */
+        const int timed = pick(cols, NULL, TIME, ti, sizeof ti) ||
+                          pick(dates, NULL, TIME, ti, sizeof ti) ||
+                          (dates[0] && !strchr(dates, ',') &&
+                           snprintf(ti, sizeof ti, "%s", dates) < (int)sizeof ti);
+        if (pick(cols, key, CUSTOMER, cu, sizeof cu) && timed &&
+            pick(cols, NULL, AMOUNT, am, sizeof am)) {
             const char *col[3] = {cu, ti, am};
             for (int k = 0; k < 3; k++) {
                 snprintf(w[k], sizeof w[k], "%s%s%s", by_path ? g : "", by_path ? "/" : "", col[k]);
@@ -379,6 +373,8 @@ static void print_json(const strata_h5_catalog *c, const char *file)
         json_list(strata_h5_catalog_columns(c, i));
         fputs(",\"key\":", stdout);
         json_string(strata_h5_catalog_key(c, i));
+        fputs(",\"dates\":", stdout);
+        json_list(strata_h5_catalog_dates(c, i));
         fputs(",\"command\":", stdout);
         json_string(cmd);
         fputs(",\"hint\":", stdout);
@@ -466,10 +462,12 @@ static void print_text(const strata_h5_catalog *c, const char *file)
             printf("%*s-> %s: %s%s%s%s\n", 2 * depth + 4, "", use, cmd, hint[0] ? "  (" : "",
                    hint, hint[0] ? ")" : "");
             if (!strcmp(use, "table") || !strcmp(use, "transactions"))
-                printf("%*s   columns: %s%s%s\n", 2 * depth + 4, "",
+                printf("%*s   columns: %s%s%s%s%s\n", 2 * depth + 4, "",
                        strata_h5_catalog_columns(c, i),
                        strata_h5_catalog_key(c, i)[0] ? "; row key: " : "",
-                       strata_h5_catalog_key(c, i));
+                       strata_h5_catalog_key(c, i),
+                       strata_h5_catalog_dates(c, i)[0] ? "; dates: " : "",
+                       strata_h5_catalog_dates(c, i));
         }
     }
 }

@@ -392,11 +392,13 @@ int strata__h5_stream_finish(strata__h5_stream *s, int rc);
 /* The table `table` (a group of 1-D columns, a compound dataset or a pandas
  * frame) as the frame reader would read it with every numeric column (the
  * same plan; no data read): the feature names comma-separated into *columns
- * (strata__alloc), the layout into *layout (1 group, 2 compound, 3 pandas
- * fixed format) and the key's name into key (cap bytes; "" none). Call with
- * the HDF5 lock held (io/h5_lock.h). */
-int strata__h5_table_plan(const char *path, const char *table, char **columns, int *layout,
-                          char *key, size_t cap, char *msg);
+ * and pandas' datetime64 columns (no features; a log's times; the index too,
+ * where named) into *dates (both strata__alloc), the layout into *layout (1
+ * group, 2 compound, 3 pandas fixed format) and the key's name into key (cap
+ * bytes; "" none). An error where the reader would refuse the table, its key
+ * included. Call with the HDF5 lock held (io/h5_lock.h). */
+int strata__h5_table_plan(const char *path, const char *table, char **columns, char **dates,
+                          int *layout, char *key, size_t cap, char *msg);
 
 /* One object of a file (strata_h5_catalog_*, include/strata.h). */
 typedef struct strata__h5_object {
@@ -416,6 +418,7 @@ typedef struct strata__h5_object {
     int use;        /* strata_h5_use */
     char *columns;  /* TABLE: the numeric columns, comma-separated; else "" */
     char *key;      /* TABLE: the row key's name, "" none */
+    char *dates;    /* TABLE: pandas' datetime64 columns, comma-separated; else "" */
     int64_t nattrs;
     char **attr_names, **attr_values;
 } strata__h5_object;

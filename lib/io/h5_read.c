@@ -2188,6 +2188,7 @@ static int colset_read(const colset *cs, int k, int kind, void *out, int64_t str
 struct strata__h5_log {
     colset cs;
     colspec spec[3];
+    char index_path[1100]; /* a fixed frame's index (axis1), read as a named column */
     int64_t chunk_rows;
     /* the time column is pandas' datetime64: nanoseconds a unit of time_unit
      * (86400e9 a day, 1e9 a second), floored as read; 0: read as stored */
@@ -2210,6 +2211,48 @@ static int64_t chunk_rows_of(hid_t dset)
     return rows;
 }
 
+static const char *join_path(const char *group, const char *name, char *buf, size_t cap);
+static void pandas_index_name(hid_t file, const char *table, int fixed, char *buf, size_t cap);
+static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *numeric);
+
+/* A log's column k named as its pandas frame's index, and no column of the
+ * frame (df.set_index("customer_id").to_hdf(...)): read that index, the
+ * axis1 dataset of a fixed frame or the "index" field of a table. */
+static int log_index_column(strata__h5_log *t, int k, char *msg)
+{
+    colset *cs = &t->cs;
+    char index_name[256];
+    if (!cs->table)
+        return STRATA_OK;
+    pandas_index_name(cs->file, cs->table, cs->fixed, index_name, sizeof index_name);
+    if (!index_name[0] || strcmp(index_name, t->spec[k].name) != 0)
+        return STRATA_OK;
+    int is_col;
+    if (cs->fixed) {
+        strlist all = {0}, numeric = {0};
+        const int listed = fixed_columns(cs->file, cs->table, &all, &numeric);
+        is_col = listed < 0 || strlist_find(&all, t->spec[k].name) >= 0; /* the open says why */
+        strlist_free(&all);
+        strlist_free(&numeric);
+    } else {
+        int rc = colset_open_table(cs, msg);
+        if (rc)
+            return rc;
+        column c = {.name = t->spec[k].name};
+        is_col = H5Tget_member_index(cs->type, c.name) >= 0 ||
+                 find_pandas_block(cs->tab.dset, cs->type, &c, NULL);
+    }
+    if (is_col)
+        return STRATA_OK;
+    if (cs->fixed) {
+        join_path(cs->table, "axis1", t->index_path, sizeof t->index_path);
+        t->spec[k].name = t->index_path;
+        t->spec[k].dataset = 1;
+    } else
+        t->spec[k].name = "index";
+    return STRATA_OK;
+}
+
 static int log_open(strata__h5_log *t, const char *path, const char *table,
                     const char *const names[3], int time_unit, char *msg)
 {
@@ -2217,10 +2260,12 @@ static int log_open(strata__h5_log *t, const char *path, const char *table,
     for (int k = 0; k < 3; k++)
         t->spec[k] = (colspec){names[k], LABEL[k], 0, k == 1};
     int rc = colset_file(&t->cs, path, 3, msg);
-    if (!rc) {
+    if (!rc)
         colset_table(&t->cs, table);
+    for (int k = 0; k < 3 && !rc; k++)
+        rc = log_index_column(t, k, msg);
+    if (!rc)
         rc = colset_open(&t->cs, t->spec, msg);
-    }
     if (!rc && colset_pandas_kind(&t->cs, 1)) /* datetime64: the only kind let through */
         t->ns_per_unit = time_unit == STRATA_RFM_TIME_SECONDS ? INT64_C(1000000000)
                                                               : INT64_C(86400000000000);
@@ -2762,6 +2807,8 @@ typedef struct frame_plan {
     const char *table; /* resolved */
     strlist paths;     /* d feature columns: dataset paths or column names */
     strlist names;     /* d feature names */
+    strlist dates;     /* every column pandas says holds datetime64 values (d = 0 only):
+                          no features, but a transaction log's times */
     char key[1100];    /* the key's dataset path or column name; "" = none */
     char key_name[1100];
     int key_dataset;   /* key is a dataset even in a table (pandas' index) */
@@ -2924,8 +2971,12 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
             continue; /* the key is no feature */
         if (is_series && strcmp(base_name(c), "values") != 0)
             continue;
-        if (column_pandas_kind(cs, p->layout, p->table, c)) {
+        const char *kind = column_pandas_kind(cs, p->layout, p->table, c);
+        if (kind) {
             skipped++; /* dates, durations and category codes are no features */
+            const char *date = by_name ? c : base_name(c);
+            if (!strcmp(kind, "datetime64") && strlist_add(&p->dates, date, strlen(date)) < 0)
+                rc = -1;
             continue;
         }
         const char *name = is_series && series[0] ? series : by_name ? c : base_name(c);
@@ -2933,6 +2984,19 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
                  ? -1 : 0;
     }
     strlist_free(&found);
+    if (!rc && by_name) { /* an index of dates, named (df.set_index("date")) */
+        char index_name[256], index[1100];
+        pandas_index_name(file, p->table, p->layout == LAYOUT_FIXED, index_name,
+                          sizeof index_name);
+        const char *kind = !index_name[0] ? NULL
+                           : p->layout == LAYOUT_FIXED
+                               ? (join_path(p->table, "axis1", index, sizeof index)
+                                      ? obj_pandas_kind(file, index) : NULL)
+                               : field_pandas_kind(cs->tab.dset, "index");
+        if (kind && !strcmp(kind, "datetime64") && strlist_find(&p->dates, index_name) < 0 &&
+            strlist_add(&p->dates, index_name, strlen(index_name)) < 0)
+            rc = -1;
+    }
     if (rc)
         return frame_unlisted(rc, p->table, cs->path, msg);
     if (p->paths.n == 0)
@@ -2961,6 +3025,7 @@ static void frame_open_close(frame_open *fo)
     strata__free(fo->spec);
     strlist_free(&fo->p.paths);
     strlist_free(&fo->p.names);
+    strlist_free(&fo->p.dates);
     fo->spec = NULL;
 }
 
@@ -3298,8 +3363,26 @@ int strata__h5_cols_read(strata__h5_cols *c, int64_t r0, int64_t m, double *buf,
     return rc;
 }
 
-int strata__h5_table_plan(const char *path, const char *table, char **columns, int *layout,
-                          char *key, size_t cap, char *msg)
+/* A list's names comma-separated (strata__alloc), or NULL out of memory. */
+static char *strlist_join(const strlist *l)
+{
+    size_t len = 1;
+    for (int64_t j = 0; j < l->n; j++)
+        len += strlen(l->v[j]) + 1;
+    char *text = strata__alloc(len, 1);
+    if (!text)
+        return NULL;
+    text[0] = '\0';
+    for (int64_t j = 0; j < l->n; j++) {
+        if (j)
+            strcat(text, ",");
+        strcat(text, l->v[j]);
+    }
+    return text;
+}
+
+int strata__h5_table_plan(const char *path, const char *table, char **columns, char **dates,
+                          int *layout, char *key, size_t cap, char *msg)
 {
     uint64_t file_size = 0;
     int rc = check_file(path, &file_size, msg);
@@ -3313,26 +3396,30 @@ int strata__h5_table_plan(const char *path, const char *table, char **columns, i
     rc = colset_init(&cs, path, file, file_size, 0, msg);
     if (!rc)
         rc = plan_frame(&cs, table, NULL, 0, NULL, &p, msg);
-    size_t len = 1;
-    for (int64_t j = 0; !rc && j < p.names.n; j++)
-        len += strlen(p.names.v[j]) + 1;
-    char *text = rc ? NULL : strata__alloc(len, 1);
-    if (!rc && !text)
+    /* a key the reader refuses (pandas' category codes, dates): no table to read as planned */
+    const char *kind = rc || !p.key[0] ? NULL
+                       : p.key_dataset || p.layout == LAYOUT_DATASETS || p.layout == LAYOUT_GROUP
+                           ? obj_pandas_kind(file, p.key)
+                           : column_pandas_kind(&cs, p.layout, p.table, p.key);
+    if (kind)
+        rc = strata__fail(msg, STRATA_E_IO_TYPE, "the key '%s' of '%s' holds pandas %s values",
+                          p.key_name, p.table, kind);
+    char *names = rc ? NULL : strlist_join(&p.names), *when = rc ? NULL : strlist_join(&p.dates);
+    if (!rc && (!names || !when))
         rc = frame_nomem(path, msg);
     if (!rc) {
-        text[0] = '\0';
-        for (int64_t j = 0; j < p.names.n; j++) {
-            if (j)
-                strcat(text, ",");
-            strcat(text, p.names.v[j]);
-        }
-        *columns = text;
+        *columns = names;
+        *dates = when;
         *layout = p.layout == LAYOUT_GROUP ? 1 : p.layout == LAYOUT_COMPOUND ? 2 : 3;
         snprintf(key, cap, "%s", p.key_name);
+    } else {
+        strata__free(names);
+        strata__free(when);
     }
     colset_close(&cs);
     strlist_free(&p.paths);
     strlist_free(&p.names);
+    strlist_free(&p.dates);
     return rc;
 }
 

@@ -182,6 +182,55 @@ def test_pandas_and_column_logs(files, tmp_path):
     assert all(o["use"] == "none" for p, o in objs.items() if "/_i_" in p)
 
 
+@pytest.mark.parametrize("fmt", ["fixed", "table"])
+def test_pandas_logs_with_dates_and_indexes(tmp_path, fmt):
+    """The usual pandas log: purchase times as datetime64, often the frame's
+    index (customer or date). strata info offered kmeans on the amounts alone
+    (dates are no features; the time column was never found), strata rfm
+    could not read a customer id that is the index (it looked for a column),
+    and a categorical customer id was offered to kmeans, which refuses it.
+    Reference: pandas' own aggregation of the same log."""
+    if fmt == "table":
+        pytest.importorskip("tables")
+    rng = np.random.default_rng(22)
+    n = 600
+    log = pd.DataFrame({"customer_id": rng.integers(1, 80, n),
+                        "purchased": pd.Timestamp("2023-03-01") + pd.to_timedelta(
+                            rng.integers(0, 400, n) * 86400 + rng.integers(0, 86400, n), unit="s"),
+                        "amount": np.round(rng.gamma(2, 25, n), 2) + 0.01})
+    day = (log.purchased - pd.Timestamp("1970-01-01")).dt.days
+    g = log.assign(day=day).groupby("customer_id")
+    ref = pd.DataFrame({"recency": day.max() + 1 - g.day.max(), "frequency": g.size(),
+                        "monetary": g.amount.sum()})
+    frames = {"plain": log, "by_customer": log.set_index("customer_id"),
+              "by_date": log.set_index("purchased")}
+    for name, frame in frames.items():
+        path = tmp_path / f"{name}.h5"
+        frame.to_hdf(path, key="orders", format=fmt)
+        objs = info(path)
+        logs = [o for o in objs.values() if o["use"] == "transactions"]
+        assert len(logs) == 1, (name, objs)
+        assert logs[0]["dates"] == ["purchased"]  # the one datetime64 column, whatever its name
+        assert "--customer customer_id --time purchased --amount amount" in logs[0]["command"]
+        for memory in ([], ["--memory", str(24 * 2**20 + 20_000), "--tmpdir", tmp_path]):
+            out = tmp_path / f"{name}.out.h5"
+            args = [str(out) if a == "OUT.h5" else a for a in command(logs[0])]
+            r = run(*args[1:], "--force", "--quiet", *memory, cwd=tmp_path)
+            assert r.returncode == 0, (name, memory, r.stderr)
+            with h5py.File(out) as f:
+                assert list(f["customer_id"][()]) == list(ref.index)
+                for col in ref:
+                    assert np.allclose(f[col][()], ref[col].to_numpy(), rtol=1e-12), (name, col)
+    if fmt == "fixed":
+        return  # pandas stores categories in tables only
+    # a categorical customer id: its codes are no ids, and the readers refuse
+    # them; no command is offered
+    cat = tmp_path / "cat.h5"
+    log.assign(customer_id=log.customer_id.astype("category")).to_hdf(cat, key="orders",
+                                                                     format=fmt)
+    assert all(o["command"] == "" for o in info(cat).values())
+
+
 def test_deep_groups_say_they_are_cut(tmp_path):
     """Below 16 levels the listing stops; the last group listed says so (it
     showed as an empty group)."""
@@ -504,7 +553,8 @@ def test_suggestions_run_as_printed(tmp_path):
     empty = info(d / "empty.h5")
     assert all(o["command"] == "" for o in empty.values())
     indexed = info(d / "indexed.h5")
-    assert indexed["/tx"]["use"] == "table"  # kmeans --table (index as the key), not rfm
+    # a log whose customer id is the frame's index: strata rfm reads it by that name
+    assert indexed["/tx"]["use"] == "transactions"
     commands = [o for o in [*objs.values(), *indexed.values()] if o["command"]]
     assert len(commands) >= 6
     for o in commands:
