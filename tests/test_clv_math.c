@@ -163,6 +163,12 @@ static const double HYP[][5] = {
     {1.0, 1.0, 2.0, 0.5, 1.3862943611198901},
     {10.5, 12.0, 11.3, 0.3, 53.499817778376809},
     {0.25, 2.5, 1.75, 0.99, 20.783274116839085},
+    /* c in (-1, 0): BG/NBD's a + b + x - 1 for x = 0 where a + b < 1 (mpmath
+     * at 50 digits: mp.hyp2f1(a, b, c, z)); the series was refused there */
+    {0.334, 0.2014, -0.7414, 0.5, 0.7743171228227574},
+    {1.5, 0.3, -0.4, 0.9, -216.54425842677908},
+    {0.2, 2.5, -0.95, 0.99, -259776789.59305713},
+    {0.7, 0.4, -0.01, 0.3, -11.866522239339071},
 };
 
 /* Expected purchases against mpmath at 50 digits (the FHL 2005 formulas):
@@ -248,6 +254,15 @@ static void test_expectations(void)
     const double e[4] = {0.5, 10, 6.0, 3.0};
     ASSERT_REL(strata__bgnbd_expected(e, 2, 20, 40, 52), 0.19802601143098892, 1e-13);
     ASSERT_REL(strata__bgnbd_expected_new(e, 78), 0.9264931035719333, 1e-13);
+    /* a + b < 1 (CDNOW's master log to 1997-02-15 fits a = 0.0572, b = 0.2014):
+     * every x = 0 customer and the tracking curve were NaN. mpmath as above:
+     * E(p, 0, 0, 6.43, 52), E(p, 0, 0, 30, 39), E(p, 3, 20, 30, 39), U(p, 39), U(p, 78) */
+    const double s[4] = {0.334, 5.454, 0.0572, 0.2014};
+    ASSERT_REL(strata__bgnbd_expected(s, 0, 0, 6.43, 52), 1.1812907175548051, 1e-12);
+    ASSERT_REL(strata__bgnbd_expected(s, 0, 0, 30, 39), 0.3315453759215597, 1e-12);
+    ASSERT_REL(strata__bgnbd_expected(s, 3, 20, 30, 39), 3.3007091024326815, 1e-12);
+    ASSERT_REL(strata__bgnbd_expected_new(s, 39), 1.8509830302704735, 1e-12);
+    ASSERT_REL(strata__bgnbd_expected_new(s, 78), 3.4969189831898185, 1e-12);
     /* x = 800 repeat days (a daily buyer): the papers' series would overflow
      * (E(0.243, 30.9, 0.793, 2.426, 800, 360, 364, 364)) */
     const double dq[4] = {0.243, 30.9, 0.793, 2.426};
@@ -262,7 +277,8 @@ static void test_special(void)
     for (double z = 0.05; z < 0.99; z += 0.07)
         ASSERT_REL(strata__hyp2f1(1, 1, 2, z), -log1p(-z) / z, 1e-13);
     ASSERT_TRUE(strata__hyp2f1(1, 1, 2, 0) == 1.0);
-    ASSERT_TRUE(isnan(strata__hyp2f1(1, 1, 2, 1.0)) && isnan(strata__hyp2f1(1, 1, -2, 0.5)));
+    ASSERT_TRUE(isnan(strata__hyp2f1(1, 1, 2, 1.0)) && isnan(strata__hyp2f1(1, 1, -2, 0.5)) &&
+                isnan(strata__hyp2f1(1, 1, 0, 0.5))); /* poles */
     const double euler = 0.57721566490153286061;
     ASSERT_REL(strata__digamma(1.0), -euler, 1e-14);
     ASSERT_REL(strata__digamma(0.5), -euler - 2 * log(2.0), 1e-14);

@@ -217,6 +217,28 @@ static int aggregate(const tiers_options *o, run *r)
             return crc;
         }
     }
+    if (!st && has_feature(r, FEATURE_CLV) && r->clv_cols[0]) {
+        /* a customer the CLV model holds with no CLV (its fit failed: no
+         * repeat buyers for Gamma-Gamma) would be clustered and ranked as 0 */
+        int64_t held = 0, none = 0, repeat = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const int in = !isnan(r->clv_cols[0][i]); /* x: NaN only where not held */
+            held += in;
+            none += in && isnan(r->clv_cols[CLV_COL_OF_CLV][i]);
+            repeat += in && r->clv_cols[0][i] > 0;
+        }
+        if (none) {
+            free(col);
+            free(dcol);
+            return cli_error(CLI_RUNTIME,
+                             "no CLV for %lld of the %lld customers the CLV model holds (its "
+                             "spend model, Gamma-Gamma, needs repeat buyers: %lld in the "
+                             "calibration period): clv can be neither a feature nor the tier "
+                             "value here; leave it out of --features and use --value rfm "
+                             "(--clv alone still writes the CLV columns)",
+                             (long long)none, (long long)held, (long long)repeat);
+        }
+    }
     for (int64_t j = 0; j < d && !st; j++) {
         int c = KNOWN_COLUMN[r->feature[j]];
         if (r->feature[j] == FEATURE_CLV) { /* not in the CLV model: no value expected, 0 */

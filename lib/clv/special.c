@@ -1,6 +1,5 @@
 /* Special functions of the CLV models: log Gamma, digamma and the Gauss
- * hypergeometric function 2F1 on the arguments the models need (positive
- * parameters, 0 <= z < 1). */
+ * hypergeometric function 2F1 on the arguments the models need (0 <= z < 1). */
 #include <math.h>
 
 #include "clv/clv.h"
@@ -31,8 +30,9 @@ double strata__digamma(double x)
 
 #define HYP_MAX_TERMS 1000000
 
-/* Sum of (a)_k (b)_k / (c)_k z^k / k! for any finite a and b, c > 0 and
- * 0 <= z < 1: once the ratio of consecutive terms, (a + k)(b + k) z /
+/* Sum of (a)_k (b)_k / (c)_k z^k / k! for any finite a and b, c not 0, -1,
+ * -2, ... (BG/NBD's c = a + b + x - 1 is negative where x = 0 and a + b <
+ * 1) and 0 <= z < 1: once the ratio of consecutive terms, (a + k)(b + k) z /
  * ((c + k)(k + 1)), is below 1 in magnitude, what is left after term t is
  * about |t| rho / (1 - rho) at most, rho the larger of the next ratio's
  * magnitude and its limit z (the ratio is monotone from there on for the
@@ -40,8 +40,9 @@ double strata__digamma(double x)
  * non-positive integer a or b ends the series (a polynomial). */
 double strata__hyp2f1(double a, double b, double c, double z)
 {
-    if (!(z >= 0.0 && z < 1.0) || !isfinite(a) || !isfinite(b) || !(c > 0) || !isfinite(c))
-        return NAN;
+    if (!(z >= 0.0 && z < 1.0) || !isfinite(a) || !isfinite(b) || !isfinite(c) ||
+        (c <= 0 && c == floor(c)))
+        return NAN; /* c = 0, -1, -2, ...: a pole */
     if (z == 0.0)
         return 1.0;
     double term = 1.0, sum = 1.0, comp = 0.0;

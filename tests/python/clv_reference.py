@@ -203,13 +203,18 @@ def bgnbd_p_alive(params, x, t_x, T):
     return np.where(x == 0, 1.0, special.expit(-log_div))
 
 
-def _log_hyp2f1(a, b, c, z):
-    """log 2F1(a, b; c; z) for 0 <= z < 1, by Euler's transformation where the
-    direct series overflows (as lifetimes does)."""
+def _one_minus_hyp2f1(a, b, c, z, log_scale):
+    """1 - 2F1(a, b; c; z) exp(log_scale) for 0 <= z < 1: 2F1 by Euler's
+    transformation where the direct series overflows (as lifetimes does), in
+    logs (expm1) where it is positive; it is negative for some c < 0 (BG/NBD's
+    a + b + x - 1 at x = 0 where a + b < 1)."""
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        direct = np.log(special.hyp2f1(a, b, c, z))
-        alt = np.log(special.hyp2f1(c - a, c - b, c, z)) + (c - a - b) * np.log1p(-z)
-    return np.where(np.isfinite(direct), direct, alt)
+        h = special.hyp2f1(a, b, c, z)
+        direct = np.isfinite(h)
+        lh = np.where(direct, np.log(np.abs(h)),
+                      np.log(special.hyp2f1(c - a, c - b, c, z)) + (c - a - b) * np.log1p(-z))
+        sign = np.where(direct, np.sign(h), 1.0)
+        return np.where(sign > 0, -np.expm1(lh + log_scale), 1 - sign * np.exp(lh + log_scale))
 
 
 def bgnbd_conditional_expected(params, t, x, t_x, T):
@@ -218,9 +223,9 @@ def bgnbd_conditional_expected(params, t, x, t_x, T):
     x = np.asarray(x, np.float64)
     t = np.asarray(t, np.float64)
     z = t / (alpha + T + t)
-    lh = _log_hyp2f1(r + x, b + x, a + b + x - 1, z)
     first = (a + b + x - 1) / (a - 1)
-    second = -np.expm1(lh + (r + x) * np.log((alpha + T) / (alpha + t + T)))
+    second = _one_minus_hyp2f1(r + x, b + x, a + b + x - 1, z,
+                               (r + x) * np.log((alpha + T) / (alpha + t + T)))
     denom = 1 + (x > 0) * (a / (b + np.maximum(x, 1) - 1)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
     return first * second / denom
 

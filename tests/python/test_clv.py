@@ -156,6 +156,29 @@ def test_cdnow_tracking_curve(cdnow, cdnow_fit):
     assert tr["cumulative_actual"].iloc[38] == 2457  # week 39 ends on the calibration end
 
 
+def test_fit_with_a_plus_b_below_one(cdnow):
+    """Calibrated to 1997-02-15, the CDNOW sample fits a + b < 1, which makes
+    BG/NBD's 2F1(.; a + b + x - 1; .) take a negative c for every x = 0
+    customer: their expected purchases, CLV, holdout prediction and the
+    whole tracking curve came out NaN, with exit status 0. Reference: the
+    scipy formulas (clv_reference) at the library's parameters."""
+    path, ids, days, dollars = cdnow
+    cal = R.day_number("1997-02-15")
+    df = strata.clv(str(path), **COLS, calibration_end=cal, holdout_end=HOLD)
+    p = df.attrs["params"]
+    assert p["bgnbd_a"] + p["bgnbd_b"] < 1  # the case of the defect
+    s = R.summary(ids, days, dollars, cal, holdout_end=HOLD)
+    for name in ("expected_purchases", "clv", "holdout_predicted"):
+        assert np.isfinite(df[name]).all(), name
+    ref = _check_scores(df, s)
+    _close(p["holdout_predicted"], ref["holdout_predicted"].sum())
+    tr = df.attrs["tracking"]
+    _, expected = R.tracking(_bg(p), s["first_day"], s["repeat_days"],
+                             int(s["first_day"].min()), HOLD)
+    assert np.isfinite(tr["expected"]).all()
+    _close(tr["expected"], expected, atol=1e-9)
+
+
 def test_in_memory_log_and_frame_give_the_file_result(cdnow, cdnow_fit):
     _, ids, days, dollars = cdnow
     mem = strata.clv(customer=ids, time=days, amount=dollars, calibration_end=CAL,

@@ -85,3 +85,28 @@ def test_bad_clv_arguments(cdnow, kwargs, words):
     _, ids, days, dollars = cdnow
     with pytest.raises(strata.ArgumentError, match=words):
         strata.tiers(ids, days, dollars, k=3, **kwargs)
+
+
+def test_clv_feature_refused_where_the_model_gives_no_clv(tmp_path):
+    """Nobody buys twice: Gamma-Gamma has nothing to fit and every CLV is NaN.
+    As a feature and as the tier value they became 0 for every customer the
+    model holds, and the tiers were ranked by cluster number, with exit 0
+    (0 stands only for customers the model does not hold, counted in
+    `missing`). --clv alone still writes the columns, NaN as strata clv."""
+    rng = np.random.default_rng(5)
+    n = 300
+    ids, days = np.arange(n), rng.integers(18000, 18300, n)
+    amount = np.round(rng.lognormal(3, 1, n), 2)
+    with h5py.File(tmp_path / "once.h5", "w") as f:
+        f["/tx/customer_id"], f["/tx/day"], f["/tx/amount"] = ids, days, amount
+    for extra in (["--value", "clv"], ["--features", "recency,clv"]):
+        p = run_cli("tiers", tmp_path / "once.h5", *TX, "-k", 3, *extra, "-o",
+                    tmp_path / "t.h5", check=False)
+        assert p.returncode == 1 and "no CLV for 300 of the 300 customers" in p.stderr, p.stderr
+        assert "0 in the calibration period" in p.stderr and not (tmp_path / "t.h5").exists()
+    for kwargs in (dict(value="clv"), dict(features="recency,clv")):
+        with pytest.raises(strata.ArgumentError, match="no CLV for 300 of the 300 customers"):
+            strata.tiers(ids, days, amount, k=3, **kwargs)
+    run_cli("tiers", tmp_path / "once.h5", *TX, "-k", 3, "--clv", "-o", tmp_path / "t.h5")
+    with h5py.File(tmp_path / "t.h5") as f:
+        assert np.isnan(f["/clv/clv"][()]).all() and f["/clv"].attrs["missing"] == 0

@@ -235,6 +235,19 @@ def tiers(customer_id, day=None, amount=None, k=range(2, 11), *, tier_names=None
         clv_model, clv_cols, clv_missing = _clv_step(
             columns, rfm, calibration_end, clv_period, clv_months, discount_rate,
             rfm_options.get("time_unit", "days"), threads)
+    if "clv" in names:
+        # a customer the CLV model holds with no CLV (its fit failed: no
+        # repeat buyers for Gamma-Gamma) would be clustered and ranked as 0
+        held = ~np.isnan(clv_cols["x"])
+        none = int(np.count_nonzero(held & np.isnan(clv_cols["clv"])))
+        if none:
+            raise ArgumentError(
+                f"no CLV for {none} of the {int(held.sum())} customers the CLV model holds "
+                f"(its spend model, Gamma-Gamma, needs repeat buyers: "
+                f"{int(np.count_nonzero(clv_cols['x'][held] > 0))} in the calibration period): "
+                f"clv can be neither a feature nor the tier value here; leave it out of "
+                f"features and use value='rfm' (clv=True alone still gives the CLV columns)",
+                -103)
     x = np.ascontiguousarray(np.column_stack(
         [np.nan_to_num(clv_cols["clv"], nan=0.0) if f == "clv" else getattr(rfm, f)
          for f in names]), np.float64)
