@@ -1238,8 +1238,9 @@ STRATA_API STRATA_NODISCARD int strata_silhouette_sample(int64_t n, int64_t samp
  *  each fit on one thread; else one after another, each on STRATA_THREADS
  *  threads: the results are the same. The progress callback is not called;
  *  the step callback gets SCORE after each k (each round of parallel fits;
- *  see strata_step) and the SEED reports of the fits made one after another
- *  (on the calling thread), none from the fits made in parallel.
+ *  see strata_step) and the SEED and ITERATE reports of the fits made one
+ *  after another (on the calling thread: returning nonzero there cancels
+ *  within an iteration), none from the fits made in parallel.
  *  On success km holds the fit of suggested_k (its labels, centroids and
  *  results, as strata_kmeans_fit() leaves them; refitted at the end when the
  *  labels of every k would take more than 64 MiB); its parameters, K

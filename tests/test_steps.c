@@ -470,7 +470,8 @@ static void test_spill_cancel(void)
 }
 
 /* A sweep of k = 2..5 over the 3000 rows on `threads` threads (1: the k
- * one after another, each seeding reported; 2: in parallel, unreported). */
+ * one after another, each seeding and iteration reported; 2: in parallel,
+ * unreported). */
 static int sweep_run(recorder *r, int threads)
 {
     static double x[3000 * 3];
@@ -499,10 +500,17 @@ static void test_sweep(void)
          * 0 and 500 of 500) between SCORE 4 and 5 */
         static const int64_t want1[] = {0, 1, 2, 3, 4, 5}, want2[] = {0, 2, 4, 5};
         const int64_t *want = threads == 1 ? want1 : want2;
-        int seeds = 0, scores = 0, sils = 0;
+        int seeds = 0, scores = 0, sils = 0, iters = 0;
         for (int i = 0; i < all.n; i++) {
             if (all.ev[i].step == STRATA_STEP_SEED) {
                 seeds++;
+                continue;
+            }
+            if (all.ev[i].step == STRATA_STEP_ITERATE) { /* serial fits: each iteration */
+                ASSERT_EQ_INT(all.ev[i].total, 300);
+                ASSERT_EQ_INT(all.ev[i].done, all.ev[i - 1].step == STRATA_STEP_ITERATE
+                                                  ? all.ev[i - 1].done + 1 : 1);
+                iters++;
                 continue;
             }
             if (all.ev[i].step == STRATA_STEP_SILHOUETTE) {
@@ -518,6 +526,8 @@ static void test_sweep(void)
         ASSERT_EQ_INT(sils, 2);
         ASSERT_EQ_INT(scores, threads == 1 ? 6 : 4);
         ASSERT_TRUE(threads == 1 ? seeds == 3 + 4 + 5 + 6 : seeds == 0); /* 0..k of k each */
+        ASSERT_TRUE(threads == 1 ? iters >= 4 : iters == 0);
+        /* cancelling at any report, an ITERATE included, stops the sweep there */
         for (int at = 0; at < all.n; at++) {
             recorder r = {.cancel_at = at};
             ASSERT_STATUS(sweep_run(&r, threads), STRATA_E_CANCELLED);

@@ -338,14 +338,34 @@ int cli_check_files(const cli_input *inputs, int n, const char *output, int forc
  * polls it (cli_cancel_on_signals), and when (monotonic seconds). */
 static volatile sig_atomic_t g_cooperative, g_signal, g_writing;
 static volatile double g_signal_at;
-/* A folder a signal removes if empty (cli_remove_dir_on_signal; "" none). */
-static char g_dir[4096];
+/* A file a signal removes, then a folder it removes if empty
+ * (cli_remove_file_on_signal, cli_remove_dir_on_signal; "" none). */
+static char g_file[4096], g_dir[4096];
+
+static void keep_name(char *to, size_t cap, const char *name)
+{
+    to[0] = '\0';
+    if (name && strlen(name) < cap)
+        memcpy(to, name, strlen(name) + 1);
+}
 
 void cli_remove_dir_on_signal(const char *dir)
 {
-    g_dir[0] = '\0';
-    if (dir && strlen(dir) < sizeof g_dir)
-        memcpy(g_dir, dir, strlen(dir) + 1);
+    keep_name(g_dir, sizeof g_dir, dir);
+}
+
+void cli_remove_file_on_signal(const char *file)
+{
+    keep_name(g_file, sizeof g_file, file);
+}
+
+/* Async-signal-safe: unlink and rmdir. */
+static void remove_made(void)
+{
+    if (g_file[0])
+        (void)unlink(g_file);
+    if (g_dir[0])
+        (void)rmdir(g_dir); /* fails unless empty */
 }
 
 /* Async-signal-safe: no stdio, no allocation (clock_gettime is safe). While
@@ -380,8 +400,7 @@ static void on_signal(int sig)
         }
         return;
     }
-    if (g_dir[0])
-        (void)rmdir(g_dir); /* async-signal-safe; fails unless empty */
+    remove_made();
     cli_progress_clear_now(); /* the bar's line left clean */
     signal(sig, SIG_DFL);
     raise(sig); /* blocked until the handler returns: the default action ends the program */
@@ -410,8 +429,7 @@ void cli_end_by_signal(void)
     int sig = g_signal ? g_signal : SIGINT;
     cli_progress_end(); /* leave the terminal's line clean */
     (void)strata_discard_temp_file();
-    if (g_dir[0])
-        (void)rmdir(g_dir);
+    remove_made();
     fflush(NULL);
     signal(sig, SIG_DFL);
     raise(sig);

@@ -136,6 +136,9 @@ void cli_end_by_signal(void);
 /* A folder the run made: a signal that ends the program removes it too if
  * it is empty then (NULL: none). */
 void cli_remove_dir_on_signal(const char *dir);
+/* A finished file the run made for its own use (strata demo's log): a signal
+ * that ends the program removes it, before the folder (NULL: none). */
+void cli_remove_file_on_signal(const char *file);
 
 /* Run cmd(argc, argv) in a child process and wait for it, so that a crash
  * inside libhdf5 on a corrupt file (docs/reliability.md) ends as exit status

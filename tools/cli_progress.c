@@ -3,7 +3,9 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -20,7 +22,10 @@ static struct {
     int64_t sub_done, sub_total;
     double sub_t0; /* when the sub step began (its first report) */
     const char *vname; /* what the bar's ITERATE value is: "inertia", "loglik" */
-} P = {.mode = MODE_AUTO};
+    int dumb;          /* TERM is dumb (or unset): no escape codes, spaces clear */
+    char clear[400];   /* what erases the bar's line (written from a signal handler) */
+    size_t clear_len;
+} P = {.mode = MODE_AUTO, .clear = "\r\033[K", .clear_len = 4};
 
 int cli_progress_option(int opt, const char *arg, int *rc)
 {
@@ -45,10 +50,15 @@ int cli_progress_option(int opt, const char *arg, int *rc)
 
 void cli_progress_scan(int argc, char **argv)
 {
+    P.t0 = cli_now(); /* every JSON line's elapsed_s, the early errors' too */
+    const char *last = NULL; /* the last --progress, as the option parser takes it */
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (!strcmp(argv[i], "--progress=json") ||
-            (!strcmp(argv[i], "--progress") && i + 1 < argc && !strcmp(argv[i + 1], "json")))
-            P.mode = MODE_JSON;
+        if (!strncmp(argv[i], "--progress=", 11))
+            last = argv[i] + 11;
+        else if (!strcmp(argv[i], "--progress") && i + 1 < argc)
+            last = argv[++i];
+    if (last && !strcmp(last, "json"))
+        P.mode = MODE_JSON;
 }
 
 void cli_progress_begin(const char *command)
@@ -58,6 +68,8 @@ void cli_progress_begin(const char *command)
         P.mode = !P.quiet && isatty(STDERR_FILENO) ? MODE_BAR : MODE_NONE;
     if (P.quiet && P.mode == MODE_BAR)
         P.mode = MODE_NONE;
+    const char *term = getenv("TERM");
+    P.dumb = !term || !term[0] || !strcmp(term, "dumb");
     if (P.quiet) {
         fflush(stdout);
         if (!freopen("/dev/null", "w", stdout))
@@ -92,6 +104,17 @@ static void put_line(const char *fmt, ...)
         p += k;
         left -= (size_t)k;
     }
+}
+
+/* The terminal's width (stderr's), else $COLUMNS, else 80. */
+static int columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    const int n = c ? atoi(c) : 0;
+    return n > 0 ? n : 80;
 }
 
 /* "1h02m", "3m05s", "12s" */
@@ -159,16 +182,31 @@ static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double 
                        100.0 * frac);
         if (total > 1 && len > 0 && (size_t)len < sizeof line)
             len += snprintf(line + len, sizeof line - (size_t)len, "  %.3g%s/s  ETA %s", rate,
-                            step == STRATA_STEP_READ || step == STRATA_STEP_AGGREGATE ? " rows"
-                                                                                      : "",
+                            step == STRATA_STEP_AGGREGATE ? " rows" : "", /* READ: rows or values */
                             done < total ? eta : "0s");
     } else {
         len = snprintf(line, sizeof line, "%-9s %lld", strata_step_name(step), (long long)done);
     }
     if (len > 0 && (size_t)len < sizeof line)
         sub_text(line + len, sizeof line - (size_t)len);
-    P.shown = 1; /* first: a signal during the write below still clears the line */
-    put_line("\r%s\033[K", line);
+    /* one row of the terminal: a wrapped line is not erased by \r (ASCII only) */
+    const int cols = columns() - 1;
+    if (cols > 0 && strlen(line) > (size_t)cols)
+        line[cols] = '\0';
+    const size_t shown = strlen(line);
+    if (P.dumb) { /* spaces, not an escape code, clear what the last line left */
+        const size_t before = P.clear_len > 2 ? P.clear_len - 2 : 0;
+        P.clear_len = 0; /* as it is rebuilt, a signal handler writes nothing */
+        put_line("\r%s%*s", line, before > shown ? (int)(before - shown) : 0, "");
+        P.clear[0] = '\r';
+        memset(P.clear + 1, ' ', shown);
+        P.clear[shown + 1] = '\r';
+        P.shown = 1;
+        P.clear_len = shown + 2;
+    } else {
+        P.shown = 1; /* first: a signal during the write below still clears the line */
+        put_line("\r%s\033[K", line);
+    }
     P.last_draw = now;
 }
 
@@ -269,14 +307,14 @@ void cli_progress_note(int step, int64_t done, int64_t total)
 
 void cli_progress_clear_now(void)
 {
-    if (P.shown && write(STDERR_FILENO, "\r\033[K", 4) > 0)
+    if (P.shown && P.clear_len && write(STDERR_FILENO, P.clear, P.clear_len) > 0)
         P.shown = 0;
 }
 
 void cli_progress_end(void)
 {
     if (P.shown) {
-        fputs("\r\033[K", stderr);
+        fwrite(P.clear, 1, P.clear_len, stderr);
         fflush(stderr);
         P.shown = 0;
     }

@@ -48,8 +48,9 @@ static const char HELP[] =
     "Progress: writing the log (step \"write\", done of total customers, as strata\n"
     "gen transactions), then the steps of strata tiers.\n"
     "exit status: 0 ok, 1 runtime error, 2 usage error, 3 an output file exists in DIR;\n"
-    "Ctrl-C (SIGINT) or SIGTERM cancels: the file being written is not left behind,\n"
-    "the command ends by the signal (status 130 or 143 in a shell)\n";
+    "on an error, or when Ctrl-C (SIGINT) or SIGTERM cancels, nothing the run wrote\n"
+    "is left behind (the log included, and DIR if the run made it); a cancelled\n"
+    "command ends by the signal (status 130 or 143 in a shell)\n";
 
 typedef struct options {
     const char *dir, *k;
@@ -131,7 +132,9 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-static int run(const options *o, const char *dir, const char *log_path, const char *tiers_path)
+/* *log_made: the log was written (the run's own file, removed if it fails). */
+static int run(const options *o, const char *dir, const char *log_path, const char *tiers_path,
+               int *log_made)
 {
     double t0 = cli_now();
     /* the log of strata gen transactions --customers N, in the demo's layout */
@@ -148,6 +151,8 @@ static int run(const options *o, const char *dir, const char *log_path, const ch
     cli_progress_end();
     if (rc)
         return rc;
+    *log_made = 1;
+    cli_remove_file_on_signal(log_path); /* the log is the demo's own: gone on Ctrl-C */
     printf("strata demo: %lld synthetic customers (seed %lld), %lld transactions made and "
            "written in %.2f s -> %s\n\n",
            (long long)o->n, (long long)o->seed, (long long)rows, cli_now() - t0, log_path);
@@ -184,7 +189,7 @@ int cmd_demo(int argc, char **argv)
         return rc;
     }
     char *dir = NULL;
-    int created;
+    int created, log_made = 0;
     if ((rc = make_dir(&o, &dir, &created)))
         return rc;
     /* a folder this run made is removed again if the run leaves it empty
@@ -198,9 +203,12 @@ int cmd_demo(int argc, char **argv)
         rc = cli_error(CLI_EXISTS, "'%s' already holds transactions.h5 or tiers.h5; choose "
                        "another -o DIR", dir);
     else
-        rc = run(&o, dir, log_path, tiers_path);
+        rc = run(&o, dir, log_path, tiers_path, &log_made);
+    if (rc && log_made)
+        (void)unlink(log_path); /* a failed run leaves nothing it wrote */
     if (rc && created)
         (void)rmdir(dir); /* only if empty */
+    cli_remove_file_on_signal(NULL);
     cli_remove_dir_on_signal(NULL);
     free(log_path);
     free(tiers_path);

@@ -160,7 +160,18 @@ typedef struct sweep_ctx {
     int *rc;                        /* nk */
     int parallel_k;                 /* the k run in parallel (else here, one by one) */
     char *msgs;                     /* nk x STRATA__MSG_LEN */
+    int64_t iter_total;             /* ITERATE's total: max_iter (mini-batch: its steps) */
 } sweep_ctx;
+
+/* A fit's iteration, made one k after another on the calling thread: the
+ * step callback's ITERATE (a report, and a chance to cancel, an iteration
+ * rather than a whole fit later). */
+static int sweep_iteration(void *user, int64_t run, int64_t iteration, double inertia)
+{
+    const sweep_ctx *c = user;
+    const strata__steps *s = &c->cfg->steps;
+    return s->fn(s->user, STRATA_STEP_ITERATE, run, iteration, c->iter_total, inertia);
+}
 
 /* Fit one k, rate it, keep its sample labels (and its model when asked). */
 static void sweep_one(sweep_ctx *c, int64_t j)
@@ -168,9 +179,13 @@ static void sweep_one(sweep_ctx *c, int64_t j)
     strata__kmeans_cfg cfg = *c->cfg;
     cfg.k = c->k_min + j;
     cfg.threads = c->fit_threads;
-    cfg.progress = NULL;
+    cfg.progress = NULL; /* the progress callback is not called in a sweep */
     if (c->parallel_k)
         cfg.steps = (strata__steps){0}; /* fits on worker threads: no reports */
+    else if (cfg.steps.fn) {
+        cfg.progress = sweep_iteration;
+        cfg.user = c;
+    }
     char *msg = c->msgs + j * STRATA__MSG_LEN;
     strata__kmeans_model m = {0};
     int rc = strata__kmeans_fit(c->X, &cfg, &m, msg);
@@ -215,8 +230,10 @@ int strata_kmeans_sweep(strata_kmeans *km, int dtype, const void *x, int64_t n, 
         return rc;
     if (k_min < 2 || k_max < k_min || k_max > n - 1)
         return strata__fail(msg, STRATA_E_ARG,
-                            "the k range %lld..%lld must lie within 2..n - 1 = %lld",
-                            (long long)k_min, (long long)k_max, (long long)(n - 1));
+                            "the k range %lld..%lld must lie within 2..n - 1 = %lld (n = %lld "
+                            "rows: customers, in strata tiers): choose a range within it, or "
+                            "one k of at most n", (long long)k_min, (long long)k_max,
+                            (long long)(n - 1), (long long)n);
     if (k_max - k_min + 1 > SWEEP_MAX_K)
         return strata__fail(msg, STRATA_E_ARG, "a sweep takes at most %d values of k, got %lld",
                             SWEEP_MAX_K, (long long)(k_max - k_min + 1));
@@ -233,7 +250,10 @@ int strata_kmeans_sweep(strata_kmeans *km, int dtype, const void *x, int64_t n, 
     sweep_ctx c = {.X = &X, .rows = {dtype, x, n, d, X.stride}, .cfg = &cfg, .k_min = k_min,
                    .nk = nk, .s = s, .fit_threads = parallel_k ? 1 : cfg.threads,
                    .parallel_k = parallel_k,
-                   .keep = parallel_k || nk * n * (int64_t)sizeof(int32_t) <= SWEEP_KEEP_BYTES};
+                   .keep = parallel_k || nk * n * (int64_t)sizeof(int32_t) <= SWEEP_KEEP_BYTES,
+                   .iter_total = cfg.algorithm != STRATA_ALGO_MINIBATCH ? cfg.max_iter
+                                 : cfg.max_iter * n / cfg.batch_size > 1
+                                     ? cfg.max_iter * n / cfg.batch_size : 1};
     double *xs = NULL;
     int64_t *sample = NULL;
     c.models = c.keep ? strata__calloc((size_t)nk, sizeof(strata__kmeans_model)) : NULL;

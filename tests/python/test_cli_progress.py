@@ -4,12 +4,15 @@ lines (parsed, in step order, monotone), --quiet, the bar only on a terminal
 step callback with no output and no temporary left.
 
 The program is $STRATA_CLI (set by CTest); skipped without it."""
+import fcntl
 import json
 import os
 import pty
 import select
 import signal
+import struct
 import subprocess
+import termios
 import time
 
 import numpy as np
@@ -289,11 +292,14 @@ def test_bad_progress_value(data, tmp_path):
     assert not (tmp_path / "o.h5").exists()
 
 
-def run_on_pty(args):
-    """Run with stderr on a pseudo-terminal (stdout a pipe); (status, stdout, terminal text)."""
+def run_on_pty(args, columns=None, env=None):
+    """Run with stderr on a pseudo-terminal (stdout a pipe), `columns` wide if
+    given; (status, stdout, terminal text)."""
     master, slave = pty.openpty()
+    if columns:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     p = subprocess.Popen([CLI, *map(str, args)], stdout=subprocess.PIPE, stderr=slave,
-                         stdin=subprocess.DEVNULL)
+                         stdin=subprocess.DEVNULL, env=env)
     os.close(slave)
     seen = b""
     while True:
@@ -324,6 +330,56 @@ def test_bar_on_a_terminal_only(data, tmp_path):
     status, out, tty = run_on_pty(["kmeans", f"{data}/x.h5:/x", "-k", 6, "-o", tmp_path / "c.h5",
                                    "--quiet"])
     assert (status, out, tty) == (0, "", "")
+
+
+def bar_lines(tty):
+    """What each redraw of the bar wrote (the text between carriage returns)."""
+    return [part.replace("\x1b[K", "") for part in tty.replace("\n", "\r").split("\r") if part]
+
+
+def test_bar_fits_the_terminal_and_dumb_terminals_get_no_escapes(data, tmp_path):
+    """A bar line wider than the terminal wraps, and \\r then erases only its
+    last row: a 40-column terminal kept a column of stale bars. TERM=dumb
+    (Emacs' shell, a compile buffer) showed the escape code as ^[[K."""
+    args = ["sweep", f"{data}/big.h5:/x", "-k", "2:3", "--threads", 1, "-o", tmp_path / "s.h5"]
+    status, _, tty = run_on_pty(args, columns=40)
+    assert status == 0
+    lines = bar_lines(tty)
+    assert lines and max(map(len, lines)) <= 39, [x for x in lines if len(x) > 39]
+    env = dict(os.environ, TERM="dumb")
+    status, _, tty = run_on_pty(args + ["--force"], columns=60, env=env)
+    assert status == 0 and "\x1b" not in tty and "\r" in tty and "score" in tty
+    parts = tty.split("\r")
+    assert parts[-1] == "" and parts[-2].strip() == ""  # spaces cleared the last bar
+    assert max(map(len, bar_lines(tty))) <= 59
+
+
+def test_sweep_reports_iterations_and_cancels_within_one(data, tmp_path):
+    """A sweep's fits made one after another report ITERATE (nested in SCORE)
+    like strata kmeans: Ctrl-C then ends the run at the next iteration. It
+    went unnoticed until the fit of that k had finished (seconds to minutes
+    on large data), and a harness saw no line meanwhile."""
+    args = ["sweep", f"{data}/big.h5:/x", "-k", "8:8", "--threads", 1, "-o", tmp_path / "s.h5"]
+    full = [x for x in json_lines(run(*args, "--progress", "json").stderr)
+            if x["step"] == "iterate"]
+    assert len(full) >= 30 and [x["iteration"] for x in full[:3]] == [1, 2, 3]
+    assert full[0]["total"] == 300  # max_iter
+    status, lines, _ = signal_at([*args, "--force"], "iterate", 3)
+    assert status == -signal.SIGINT
+    its = [x for x in lines if x["step"] == "iterate"]
+    assert 3 <= len(its) <= len(full) // 2, its  # soon after the signal, not at the fit's end
+    assert not any(x["step"] == "score" and x["done"] > 0 for x in lines)
+
+
+def test_progress_json_follows_the_last_option_and_times_every_line(data, tmp_path):
+    r = run("kmeans", f"{data}/x.h5:/x", "-k", "abc", "-o", tmp_path / "a.h5",
+            "--progress", "json", "--progress", "none")
+    assert r.returncode == 2 and not r.stderr.startswith("{")  # the last --progress wins
+    out = tmp_path / "b.h5"
+    out.write_bytes(b"x")
+    r = run("kmeans", f"{data}/x.h5:/x", "-k", 3, "-o", out, "--progress", "json")
+    err = json_lines(r.stderr)[-1]
+    assert r.returncode == 3 and err["step"] == "error" and err["elapsed_s"] >= 0
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -637,6 +693,27 @@ def test_demo_folder_removed_on_ctrl_c(tmp_path):
     p.communicate(timeout=60)
     assert p.returncode == -signal.SIGINT
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("dir_given", [False, True])
+def test_demo_log_removed_on_ctrl_c_after_it_is_written(tmp_path, dir_given):
+    """Ctrl-C once the log was written (strata tiers reading it) left the
+    demo's 100 MB transactions.h5 behind, and the same command then refused
+    to run again (\"already holds transactions.h5\")."""
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    out = tmp_path / "given"
+    cmd = ["demo", "--n", "300K", "--progress", "json", *(["-o", out] if dir_given else [])]
+    p = subprocess.Popen([CLI, *map(str, cmd)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=env, preexec_fn=default_signals)
+    steps = []
+    for raw in p.stderr:
+        steps.append(json.loads(raw)["step"])
+        if steps[-1] == "aggregate":  # strata tiers, after the log is in place
+            p.send_signal(signal.SIGINT)
+            break
+    p.communicate(timeout=60)
+    assert "write" in steps and p.returncode == -signal.SIGINT
+    assert os.listdir(tmp_path) == []  # the log, and the folder the run made
 
 
 def test_gen_bar_cleared_on_ctrl_c(tmp_path):
