@@ -129,6 +129,11 @@ static int64_t parts_for(const run *r, int64_t rows)
     return p > MAX_FANOUT ? MAX_FANOUT : (int64_t)p;
 }
 
+/* Of the STRATA__RFM_FIXED_BYTES set aside for the program (whose own peak
+ * is about 10 MB), what the blocks of compressed chunks may take beside
+ * their quarter of the budget while the log is read. */
+#define READ_SLACK (8.0 * 1024 * 1024)
+
 /* Rows of a read piece: about an eighth of the budget. */
 static int64_t piece_rows(const run *r, size_t row_bytes)
 {
@@ -335,8 +340,8 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
 {
     *in_memory = 0;
     strata__h5_log *log;
-    int64_t n, chunk;
-    int rc = strata__h5_log_open(&log, path, table, names, cfg->time_unit, &n, &chunk, msg);
+    int64_t n, filtered;
+    int rc = strata__h5_log_open(&log, path, table, names, cfg->time_unit, &n, &filtered, msg);
     if (rc)
         return rc;
     if ((double)n * STRATA__RFM_ROW_BYTES + (double)STRATA__RFM_FIXED_BYTES <= (double)budget) {
@@ -366,9 +371,27 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
     fanout f = {0};
     strata__rfm_customers c = {0};
     /* two blocks of the three columns (the walk's double buffer): about an
-     * eighth of the budget, whole chunks */
+     * eighth of the budget, whole chunks where they fit. Compressed chunks
+     * are decompressed whole: two blocks of them and one decompressing may
+     * take a quarter of the budget and READ_SLACK of the program's own share,
+     * else the budget would not hold */
+    const int64_t rows = piece_rows(&r, 2 * 3 * sizeof(int64_t));
+    const double chunked = 7.0 * sizeof(int64_t) * (double)(filtered < n ? filtered : n);
+    if (filtered > rows && chunked > (double)r.budget / 4 + READ_SLACK) {
+        /* the least budget: one that holds such blocks, or the log whole */
+        const double whole = (double)n * STRATA__RFM_ROW_BYTES + (double)STRATA__RFM_FIXED_BYTES,
+                     parts = 4 * (chunked - READ_SLACK) + (double)STRATA__RFM_FIXED_BYTES + 1;
+        strata__h5_log_close(log);
+        return strata__fail(msg, STRATA_E_NOMEM,
+                            "a memory budget of %llu bytes cannot hold the compressed chunks of "
+                            "'%s' (%lld rows each, decompressed whole as they are read): raise "
+                            "the budget to at least %.0f, or rewrite the log in shorter chunks "
+                            "(e.g. h5repack -l CHUNK=65536 IN.h5 OUT.h5)",
+                            (unsigned long long)budget, path, (long long)filtered,
+                            whole < parts ? whole : parts);
+    }
     strata__colsrc src;
-    strata__h5_log_colsrc(log, piece_rows(&r, 2 * 3 * sizeof(int64_t)), &src);
+    strata__h5_log_colsrc(log, rows, &src);
     rc = strata__spill_open(&r.sp, tmpdir, msg);
     if (!rc)
         rc = spill_log(&r, &src, &f);

@@ -285,8 +285,8 @@ void strata__h5_transactions_free(strata__h5_transactions *t);
  * RFM walks it, the next block read on the walk's reader thread while the
  * current one is cleaned and spilled). open checks every column as
  * strata__h5_read_transactions() does (the same messages) and gives the row
- * count and the rows per chunk (the largest of the three columns'; 1 when
- * not chunked). The source's columns are 0 customer id (int64), 1 time
+ * count and the rows of the longest filtered (compressed) chunks of the
+ * three columns (0: none; such a chunk is decompressed whole). The source's columns are 0 customer id (int64), 1 time
  * (int64), 2 amount (float64), converted as the whole-file reader converts
  * them; each read takes the library-wide HDF5 lock for its own duration
  * (other threads may use lib/io between), and fails with a message when the
@@ -294,10 +294,12 @@ void strata__h5_transactions_free(strata__h5_transactions *t);
 typedef struct strata__h5_log strata__h5_log;
 int strata__h5_log_open(strata__h5_log **out, const char *path, const char *table,
                         const char *const names[3], int time_unit, int64_t *n,
-                        int64_t *chunk_rows, char *msg);
+                        int64_t *filtered_rows, char *msg);
 /* The column source reading t (which must outlive it) in blocks of about
- * block_rows rows: rounded up to whole chunks of the datasets (no chunk
- * decompressed twice), at most n. */
+ * block_rows rows, at most n: rounded up to whole chunks of the datasets (no
+ * chunk decompressed twice) where a chunk is no longer than block_rows, or
+ * where filtered chunks (*filtered_rows of strata__h5_log_open, the longest)
+ * are longer; else parts of unfiltered chunks, read from the file. */
 void strata__h5_log_colsrc(strata__h5_log *t, int64_t block_rows, strata__colsrc *out);
 void strata__h5_log_close(strata__h5_log *t);
 

@@ -160,7 +160,7 @@ static const char *class_name(H5T_class_t c)
     switch (c) {
     case H5T_STRING: return "string";
     case H5T_COMPOUND: return "compound (record)";
-    case H5T_ENUM: return "enum";
+    case H5T_ENUM: return "enum (h5py's bool)";
     case H5T_ARRAY: return "array";
     case H5T_VLEN: return "variable-length";
     case H5T_OPAQUE: return "opaque";
@@ -2189,15 +2189,17 @@ struct strata__h5_log {
     colset cs;
     colspec spec[3];
     char index_path[1100]; /* a fixed frame's index (axis1), read as a named column */
-    int64_t chunk_rows;
+    int64_t chunk_rows;    /* the longest chunks of the columns (1: none chunked) */
+    int64_t filtered_rows; /* the longest filtered (compressed) chunks; 0 none */
     /* the time column is pandas' datetime64: nanoseconds a unit of time_unit
      * (86400e9 a day, 1e9 a second), floored as read; 0: read as stored */
     int64_t ns_per_unit;
     struct stat at_open; /* the file as opened: a change in place is an error */
 };
 
-/* Rows per chunk of dataset dset (1 when it is not chunked). */
-static int64_t chunk_rows_of(hid_t dset)
+/* Rows per chunk of dataset dset (1 when it is not chunked); *filtered (may
+ * be NULL): whether its chunks pass through filters (compression). */
+static int64_t chunk_rows_filtered(hid_t dset, int *filtered)
 {
     hsize_t chunk[H5S_MAX_RANK];
     int64_t rows = 1;
@@ -2206,9 +2208,16 @@ static int64_t chunk_rows_of(hid_t dset)
                                                                         chunk) >= 1 &&
         chunk[0] > 0)
         rows = (int64_t)chunk[0];
+    if (filtered)
+        *filtered = rows > 1 && dcpl >= 0 && H5Pget_nfilters(dcpl) > 0;
     if (dcpl >= 0)
         H5Pclose(dcpl);
     return rows;
+}
+
+static int64_t chunk_rows_of(hid_t dset)
+{
+    return chunk_rows_filtered(dset, NULL);
 }
 
 static const char *join_path(const char *group, const char *name, char *buf, size_t cap);
@@ -2275,16 +2284,20 @@ static int log_open(strata__h5_log *t, const char *path, const char *table,
     if (!rc && stat(path, &t->at_open) != 0)
         rc = strata__fail(msg, STRATA_E_IO_OPEN, "cannot open '%s': %s", path, strerror(errno));
     t->chunk_rows = 1;
+    t->filtered_rows = 0;
     for (int k = 0; k < 3 && !rc; k++) {
-        int64_t r = chunk_rows_of(t->cs.col[k].dset);
+        int filtered;
+        int64_t r = chunk_rows_filtered(t->cs.col[k].dset, &filtered);
         t->chunk_rows = r > t->chunk_rows ? r : t->chunk_rows;
+        if (filtered && r > t->filtered_rows)
+            t->filtered_rows = r;
     }
     return rc;
 }
 
 int strata__h5_log_open(strata__h5_log **out, const char *path, const char *table,
                         const char *const names[3], int time_unit, int64_t *n,
-                        int64_t *chunk_rows, char *msg)
+                        int64_t *filtered_rows, char *msg)
 {
     *out = NULL;
     strata__h5_log *t = strata__calloc(1, sizeof *t);
@@ -2302,7 +2315,7 @@ int strata__h5_log_open(strata__h5_log **out, const char *path, const char *tabl
         return rc;
     }
     *n = t->cs.n;
-    *chunk_rows = t->chunk_rows;
+    *filtered_rows = t->filtered_rows;
     *out = t;
     return STRATA_OK;
 }
@@ -2343,7 +2356,11 @@ void strata__h5_log_colsrc(strata__h5_log *t, int64_t block_rows, strata__colsrc
 {
     const int64_t c = t->chunk_rows;
     block_rows = block_rows < 1 ? 1 : block_rows;
-    block_rows = (block_rows + c - 1) / c * c; /* whole chunks: none decompressed twice */
+    /* whole chunks where one fits the block (none read or decompressed
+     * twice), else parts of chunks: an unfiltered chunk is read in parts from
+     * the file, a filtered one decompressed whole for each part */
+    if (c <= block_rows || t->filtered_rows > block_rows)
+        block_rows = (block_rows + c - 1) / c * c;
     block_rows = block_rows < t->cs.n ? block_rows : t->cs.n;
     *out = (strata__colsrc){.ncols = 3,
                             .type = {STRATA__COL_INT64, STRATA__COL_INT64, STRATA__COL_FLOAT64},
@@ -2370,8 +2387,8 @@ static int read_transactions(const char *path, const char *table, const char *co
                              const strata__steps *steps, char *msg)
 {
     strata__h5_log *log;
-    int64_t n, chunk;
-    int rc = strata__h5_log_open(&log, path, table, names, time_unit, &n, &chunk, msg);
+    int64_t n, filtered;
+    int rc = strata__h5_log_open(&log, path, table, names, time_unit, &n, &filtered, msg);
     if (rc)
         return rc;
     strata__h5_transactions t = {.n = n};

@@ -302,3 +302,57 @@ def test_cli_peak_memory_under_the_budget(tmp_path):
             assert kib * 1024 <= budget, (budget >> 20, kib >> 10)
             ran.append(budget)
     assert ran == [64 << 20]
+
+
+def peak_of(*args):
+    """(exit status, peak RSS bytes, stderr) of one run of the program, in a
+    fresh process whose RUSAGE_CHILDREN holds that run only."""
+    p = subprocess.run(
+        ["/usr/bin/python3", "-c", "import resource, subprocess, sys; "
+         "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+         "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+         CLI, *map(str, args)], capture_output=True, text=True)
+    status, kib = map(int, p.stdout.split())
+    return status, kib * 1024, p.stderr
+
+
+@needs_cli
+def test_cli_budget_holds_for_long_chunks(tmp_path):
+    """A log stored in one chunk a column (h5py chunks=(n,)) was read in
+    blocks of whole chunks: 3M rows under --memory 30M peaked at 80 MB. Now
+    unfiltered chunks are read in parts, and compressed chunks too long for
+    the budget are refused with the budget that holds them; every run that
+    goes on stays under its budget, with the in-memory result."""
+    rng = np.random.default_rng(6)
+    n = 1_500_000
+    cols = {"customer_id": rng.integers(0, 20_000, n), "day": rng.integers(0, 700, n),
+            "amount": np.round(rng.gamma(2, 20, n), 2)}
+    layouts = {"contiguous": {}, "one_chunk": dict(chunks=(n,)),
+               "one_gzip_chunk": dict(chunks=(n,), compression="gzip")}
+    for name, kw in layouts.items():
+        with h5py.File(tmp_path / f"{name}.h5", "w") as f:
+            for k, v in cols.items():
+                f.create_dataset(k, data=v, **kw)
+    ref = strata.rfm_h5(tmp_path / "contiguous.h5", customer_id="/customer_id", day="/day",
+                        amount="/amount")
+    args = ["--customer", "/customer_id", "--time", "/day", "--amount", "/amount", "--force",
+            "--tmpdir", tmp_path, "--quiet"]
+    budget = 30 << 20
+    for name in ("contiguous", "one_chunk"):
+        status, peak, err = peak_of("rfm", tmp_path / f"{name}.h5", "-o", tmp_path / "o.h5",
+                                    "--memory", budget, *args)
+        assert status == 0 and peak <= budget, (name, status, peak >> 20, err)
+        with h5py.File(tmp_path / "o.h5") as f:
+            np.testing.assert_array_equal(f["customer_id"][()], ref.customer_id)
+            np.testing.assert_array_equal(f["monetary"][()], ref.monetary)
+            np.testing.assert_array_equal(f["recency"][()], ref.recency)
+    status, peak, err = peak_of("rfm", tmp_path / "one_gzip_chunk.h5", "-o", tmp_path / "g.h5",
+                                "--memory", budget, *args)
+    assert status == 1 and "compressed chunks" in err and "h5repack" in err, err
+    assert not (tmp_path / "g.h5").exists()
+    least = int(err.split("raise the budget to at least ")[1].split(",")[0])
+    status, peak, err = peak_of("rfm", tmp_path / "one_gzip_chunk.h5", "-o", tmp_path / "g.h5",
+                                "--memory", least, *args)
+    assert status == 0 and peak <= least, (status, peak >> 20, least >> 20, err)
+    with h5py.File(tmp_path / "g.h5") as f:
+        np.testing.assert_array_equal(f["monetary"][()], ref.monetary)
