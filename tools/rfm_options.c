@@ -50,7 +50,7 @@ int rfm_option(int c, const char *arg, rfm_options *o)
                                           STRATA_RFM_TIES_EDGES});
             break;
         case RFM_OPT_REF:
-            rc = cli_parse_int("--reference-day", arg, INT64_MIN + 1, &o->reference_day);
+            rc = cli_parse_int("--reference-day", arg, INT32_MIN, &o->reference_day);
             o->has_reference = 1;
             break;
         case RFM_OPT_UNIT:

@@ -663,8 +663,18 @@ int tiers_run(const tiers_options *o)
     }
     with_clv.clv = o->clv || r.value_clv || has_feature(&r, FEATURE_CLV);
     o = &with_clv;
-    const cli_input inputs[] = {{o->input, "input file"}, {o->rfm.segments, "--segments file"}};
-    if ((rc = cli_check_files(inputs, 2, o->output, o->force)))
+    /* --init FILE.h5:/dataset is an input too: the output may not replace it */
+    char *init_file = NULL;
+    const char *init_dataset;
+    if (o->init && cli_init_method(o->init) < 0 &&
+        cli_split_target(o->init, &init_file, &init_dataset) == CLI_RUNTIME)
+        return CLI_RUNTIME;
+    const cli_input inputs[] = {{o->input, "input file"},
+                                {o->rfm.segments, "--segments file"},
+                                {init_file, "--init file"}};
+    rc = cli_check_files(inputs, 3, o->output, o->force);
+    free(init_file);
+    if (rc)
         return rc;
     cli_progress_begin("tiers");
     double t0 = cli_now();

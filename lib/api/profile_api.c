@@ -420,6 +420,11 @@ static int tiering_check(const char *path, const strata__h5_tiering *t, int32_t 
         if (t->customer_id[i] == INT64_MIN)
             return strata__fail(NULL, STRATA_E_IO_TYPE, "'/customer_id' in '%s': row %lld is not "
                                 "an integer id", path, (long long)i);
+        if (t->tier[i] == INT64_MIN) /* the reader's mark of a value no integer holds */
+            return strata__fail(NULL, STRATA_E_IO_TYPE, "'/tier' in '%s': customer %lld (row "
+                                "%lld) has a tier that is not a whole number (a fraction, NaN "
+                                "or Inf); tiers are integers in 0..%d", path,
+                                (long long)t->customer_id[i], (long long)i, MAX_TIERS - 1);
         if (t->tier[i] < 0 || t->tier[i] >= MAX_TIERS)
             return strata__fail(NULL, STRATA_E_IO_TYPE, "'/tier' in '%s': customer %lld (row "
                                 "%lld) has tier %lld; tiers are integers in 0..%d", path,

@@ -228,6 +228,22 @@ def test_nul_in_names_is_refused(X, tmp_path):
         strata.read_frame(tmp_path / "none.h5", columns=["/v\0junk"])
     with pytest.raises(strata.ArgumentError, match="NUL"):
         strata.read_frame(tmp_path / "none.h5", columns=["/v"], key="id\0x")
+    # the file readers of RFM, CLV and saved models: the path, a dataset
+    # name or the spill folder was cut at the NUL (log.h5 read for
+    # "log.h5\0other", "/customer_id" for "/customer_id\0bogus")
+    h5py = pytest.importorskip("h5py")
+    log = tmp_path / "log.h5"
+    with h5py.File(log, "w") as f:
+        f["customer_id"], f["day"], f["amount"] = [1, 2, 1], [10, 11, 12], [1.0, 2.0, 3.0]
+    strata.rfm_h5(log, bins=2)  # the file reads
+    for kwargs in (dict(path=f"{log}\0other"), dict(path=log, customer_id="customer_id\0x"),
+                   dict(path=log, memory=25 << 20, tmpdir=f"{tmp_path}\0/no/such")):
+        with pytest.raises(strata.ArgumentError, match="null character"):
+            strata.rfm_h5(bins=2, **kwargs)
+    with pytest.raises(strata.ArgumentError, match="null character"):
+        strata.CLV(11).fit_h5(f"{log}\0other", "customer_id", "day", "amount")
+    with pytest.raises(strata.ArgumentError, match="null character"):
+        strata.load_model(f"{log}\0other")
 
 
 def test_bad_arguments_name_themselves(X, tmp_path):

@@ -130,3 +130,20 @@ def test_a_repeating_default_key_says_how_to_go_without(data):
     assert p.returncode == 0, p.stderr
     with h5py.File(data / "rep_o.h5") as f:
         assert "customer_id" not in f and f["labels"].shape == (6,)
+
+
+def test_booleans_days_and_budgets_named_as_users_know_them(data, tmp_path):
+    """A bool amount column (h5py stores it as an HDF5 enum) said only "holds
+    enum values"; --reference-day 1e3 asked for an integer >= -2^63 + 1 where
+    a 32-bit day is meant; memory=2**64 in Python said "must be an int >= 0"."""
+    with h5py.File(tmp_path / "b.h5", "w") as f:
+        f["c"], f["t"], f["a"] = [1, 2, 3], [10, 11, 12], np.array([True, False, True])
+    p = run("rfm", "b.h5", "--customer", "/c", "--time", "/t", "--amount", "/a", "-o", "o.h5",
+            cwd=tmp_path)
+    assert p.returncode == 1 and "enum (h5py's bool)" in p.stderr, p.stderr
+    p = run("rfm", "b.h5", "--customer", "/c", "--time", "/t", "--amount", "/a", "-o", "o.h5",
+            "--reference-day", "1e3", cwd=tmp_path)
+    assert p.returncode == 2 and "-2147483648" in p.stderr, p.stderr
+    strata = pytest.importorskip("strata")
+    with pytest.raises(strata.ArgumentError, match=r"below 2\*\*63, got 18446744073709551616"):
+        strata.rfm_h5(tmp_path / "b.h5", "/c", "/t", "/c", memory=2**64)

@@ -225,6 +225,28 @@ def test_bad_arguments(log, kwargs, words):
         strata.tiers(cid, day, amount, **kwargs)
 
 
+def test_fewer_distinct_customers_than_k_is_an_error_as_in_the_cli(tmp_path):
+    """20 identical customers and k = 3: strata tiers refuses ("only 1
+    distinct rows"), but strata.tiers and TierModel returned a tiering with
+    two empty tiers (TierModel inherited KMeans' scikit-learn behaviour, fit
+    and warn, without the warning)."""
+    ids, days, amount = np.arange(20), np.full(20, 18000), np.full(20, 10.0)
+    write_log(tmp_path / "same.h5", ids, days, amount)
+    p = run_cli("tiers", tmp_path / "same.h5", *TX, "-k", 3, "-o", tmp_path / "t.h5",
+                check=False)
+    assert p.returncode == 1 and "only 1 distinct rows for k = 3" in p.stderr, p.stderr
+    with pytest.raises(strata.ArgumentError, match="only 1 distinct rows for k = 3"):
+        strata.tiers(ids, days, amount, k=3)
+    with pytest.raises(strata.ArgumentError, match="only 1 distinct rows for k = 3"):
+        strata.TierModel(n_clusters=3).fit(np.ones((20, 3)))
+    with pytest.warns(strata.ConvergenceWarning):  # KMeans keeps scikit-learn's way
+        strata.KMeans(3, n_init=1).fit(np.ones((20, 3)))
+    # three customers and the default range 2..10: the message says what n is
+    write_log(tmp_path / "three.h5", [1, 2, 3], [18000, 18001, 18002], [5.0, 7.0, 9.0])
+    p = run_cli("tiers", tmp_path / "three.h5", *TX, "-o", tmp_path / "t.h5", check=False)
+    assert p.returncode == 1 and "2..n - 1 = 2 (n = 3 rows: customers" in p.stderr, p.stderr
+
+
 def test_bad_dataframe_columns(log):
     _, cid, day, amount = log
     tx = pd.DataFrame({"customer_id": cid, "day": day, "amount": amount})
@@ -330,5 +352,11 @@ def test_migrate_h5_bad_files(two_tierings, tmp_path):
         f["/tier"] = np.zeros(4, np.int32)
     with pytest.raises(strata.FileError):
         strata.migrate_h5(tmp / "old.h5", tmp_path / "short.h5")
+    with h5py.File(tmp_path / "half.h5", "w") as f:  # was "has tier -9223372036854775808"
+        f["/customer_id"] = np.arange(5, dtype=np.int64)
+        f["/tier"] = np.array([0, 2.5, 1, 0, 1])
+    with pytest.raises(strata.FileError, match=r"customer 1 \(row 1\) has a tier that is not a "
+                                                r"whole number"):
+        strata.migrate_h5(tmp / "old.h5", tmp_path / "half.h5")
     with pytest.raises(strata.ArgumentError, match="path"):
         strata.migrate_h5(None, tmp / "new.h5")

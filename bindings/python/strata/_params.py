@@ -74,6 +74,8 @@ def check_int(name, value, key):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or \
             not lo <= value <= hi:
         what = f"an int >= {lo}" if hi == _INT64_MAX else f"in [{lo}, {hi}] (an int)"
+        if hi == _INT64_MAX and isinstance(value, numbers.Integral) and value > hi:
+            what += " below 2**63"
         raise ArgumentError(f"{name} must be {what}, got {value!r}", -102)
     return int(value)
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _ffi, _params
 from ._base import ParamsMixin
+from ._handle import _c_strings
 from ._lib import lib
 from .errors import ArgumentError, NotFittedError, error_for
 from .rfm import _as_amounts, _as_ids, _as_times, _choice
@@ -64,10 +65,7 @@ class _Handle:
         raise TypeError("a strata_clv handle cannot be pickled or copied")
 
     def call(self, func, *args):
-        for arg in args:
-            if isinstance(arg, bytes) and b"\0" in arg:
-                raise ArgumentError(f"embedded null character in {arg!r}")
-        status = func(self.ptr, *args)
+        status = func(self.ptr, *_c_strings(args))
         if status != _ffi.OK:
             message = _text(lib.strata_last_error()) or _text(lib.strata_clv_last_error(self.ptr))
             raise error_for(status, message or _text(lib.strata_status_str(status)))

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _ffi, _params
 from .frame import _name
+from ._handle import _c_strings
 from ._lib import lib
 from .errors import ArgumentError, DTypeError, error_for
 
@@ -66,7 +67,7 @@ class _Handle:
         raise TypeError("a strata_rfm handle cannot be pickled or copied")
 
     def call(self, func, *args):
-        status = func(self.ptr, *args)
+        status = func(self.ptr, *_c_strings(args))
         if status != _ffi.OK:
             # the thread's message: every failing call sets it (const calls only that)
             message = _text(lib.strata_last_error())

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _ffi
 from ._arrays import _numeric
+from ._handle import _c_strings
 from ._lib import lib
 from .errors import ArgumentError, NotFittedError, error_for
 from .kmeans import KMeans
@@ -57,7 +58,7 @@ class _Model:
 
     def call(self, func, *args):
         with self.lock:
-            status = func(self.ptr, *args)
+            status = func(self.ptr, *_c_strings(args))
             if status:
                 # the thread's message: const calls (predict, getters) leave the model's alone
                 raise error_for(status, (lib.strata_last_error() or b"").decode())
@@ -196,6 +197,9 @@ class TierModel:
         """A new model with this estimator's parameters, ready to fit."""
         km = KMeans(**self.kmeans_params)
         ints, doubles, centroids = km._settings()
+        # fewer distinct rows than k: an error, as strata tiers says (KMeans
+        # warns as scikit-learn does); a tier of no customer is no tier
+        ints[_ffi.KMEANS_ALLOW_TOO_FEW] = 0
         m = _Model()
         kh = lib.strata_model_kmeans(m.ptr)
         for key, value in ints.items():
@@ -341,8 +345,8 @@ def load_model(path, group=None):
 
 def _read_model(path, group):
     ptr = _ffi.ModelPtr()
-    status = lib.strata_model_read_h5(ctypes.byref(ptr), os.fsencode(path),
-                                      None if group is None else str(group).encode())
+    status = lib.strata_model_read_h5(ctypes.byref(ptr), *_c_strings(
+        (os.fsencode(path), None if group is None else str(group).encode())))
     if status:
         raise error_for(status, lib.strata_last_error().decode())
     return ptr
