@@ -166,6 +166,14 @@ def test_bad_input_writes_nothing(synthetic):
     assert p.returncode == 2 and "color" in p.stderr and not out.exists()
     p = strata("tiers", tx, *TX, "-k", 3, "-o", tx, "--force", check=False)
     assert p.returncode == 2 and tx.stat().st_size > 0  # never the input
+    # nor the --init centroids' file: refused before the run (it failed at the write)
+    with h5py.File(tmp / "init.h5", "w") as f:
+        f["c"] = np.array([[1.0, 1, 1], [-1, -1, -1], [0, 0, 0]])
+    before = (tmp / "init.h5").read_bytes()
+    p = strata("tiers", tx, *TX, "-k", 3, "--init", f"{tmp}/init.h5:/c", "-o", tmp / "init.h5",
+               "--force", "--progress", "json", check=False)
+    assert p.returncode == 2 and "--init file" in p.stderr, p.stderr
+    assert '"step":"read"' not in p.stderr and (tmp / "init.h5").read_bytes() == before
 
 
 @pytest.fixture(scope="module")
