@@ -466,21 +466,30 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
              * six times still took a 60M fit to 75 MB, 27 MB above the fit
              * without it) */
             const int64_t cache = 10 * info->cache_bytes;
+            /* without it, each read decompresses the chunks it touches whole,
+             * one at a time: HDF5's buffers for a chunk and its compressed
+             * bytes, and what the allocator keeps of them (measured: chunks of
+             * 12 MB took a 30M fit to 46 MB) */
+            const int64_t transient = 3 * info->filtered_chunk_bytes;
             *keep_chunks = *keep_chunks && km->memory - state - cache >= 4 * min_rest;
-            state += *keep_chunks ? cache : 0;
+            state += *keep_chunks ? cache : transient;
             if (km->memory - state < 4 * min_rest)
                 return strata__fail(km->msg, STRATA_E_NOMEM,
                                     "a memory budget of %lld bytes is too small for a fit of %lld "
                                     "x %lld rows (k = %lld) from a file: it needs at least %lld "
                                     "bytes (%lld bytes a row of labels%s and seeding state, twice "
                                     "two blocks of %d rows%s, %lld bytes set aside for the program "
-                                    "itself and the centroids%s)",
+                                    "itself and the centroids%s%s)",
                                     (long long)km->memory, (long long)n, (long long)d,
                                     (long long)km->k, (long long)(state + 4 * min_rest),
                                     (long long)per_row, extra_row_bytes ? ", row keys" : "",
                                     STRATA__CHUNK_ROWS, mb ? " or of one mini-batch" : "",
                                     (long long)fixed_bytes(km, d),
-                                    mb ? " and the mini-batch init subsets" : "");
+                                    mb ? " and the mini-batch init subsets" : "",
+                                    transient ? ", and three times the file's compressed chunks, "
+                                                "decompressed whole as they are read: store it "
+                                                "in smaller chunks (e.g. h5repack -l "
+                                                "CHUNK=4096xD) to need less" : "");
             /* Hamerly's gaps (2 bytes a row, kmeans/gaps.h), where HAMERLY
              * would keep them, if the budget holds them with blocks of 8 MiB
              * (or the smallest) left */
@@ -515,7 +524,9 @@ int strata__kmeans_plan(strata_kmeans *km, const strata__h5_rows_info *info, int
      * budget existed); else stream. The choice depends on the budget only,
      * and both give the same bits. */
     const int64_t data_bytes = info->n * info->d * (int64_t)strata__dtype_size(info->dtype);
+    /* (loading decompresses every compressed chunk whole too: see below) */
     const int64_t in_memory = data_bytes + fixed_bytes(km, info->d) +
+                              3 * info->filtered_chunk_bytes +
                               info->n * (strata__kmeans_bytes_per_row(&cfg, info->dtype, info->n,
                                                                       info->d, 0) +
                                          extra_loaded);
@@ -567,6 +578,11 @@ void strata__kmeans_set_inputs(strata_kmeans *km, const char *path, char **names
     frame_info_free(&km->frame, km->model.d);
     km->frame = (struct frame_info){names, key, key_name};
     strata__file_id_of(path, "the file the model was fitted from", &km->inputs[0]);
+    km->memory_used = km->memory;
+}
+
+void strata__kmeans_budget_used(strata_kmeans *km)
+{
     km->memory_used = km->memory;
 }
 

@@ -50,6 +50,10 @@ const strata__steps *strata__kmeans_steps(const strata_kmeans *km);
  * strata_kmeans_fit_frame() keeps a frame's. */
 void strata__kmeans_set_inputs(strata_kmeans *km, const char *path, char **names, int64_t *key,
                                char *key_name);
+/* A fit loaded from a file under a budget (the budget held the data): the
+ * budget is recorded as used, as where the fit streamed (its output's
+ * "memory" attribute). */
+void strata__kmeans_budget_used(strata_kmeans *km);
 
 /* What strata_kmeans_write_h5() writes of the fitted model (borrowed from
  * the handle; source as its argument), or STRATA_E_STATE (not fitted; the

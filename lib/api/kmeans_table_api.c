@@ -84,7 +84,10 @@ static int fit_table(strata_kmeans *km, const char *path, const char *table,
     if (!rc && !rows) {
         strata__h5_cols_close(cols);
         strata__h5_frame_free(&head);
-        return fit_loaded(km, path, table, columns, d, key, steps);
+        rc = fit_loaded(km, path, table, columns, d, key, steps);
+        if (!rc) /* as strata_kmeans_fit_h5() records a budget that held the data */
+            strata__kmeans_budget_used(km);
+        return rc;
     }
     if (!rc) {
         table_stream t = {cols, &head, path};

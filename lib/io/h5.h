@@ -52,6 +52,10 @@ typedef struct strata__h5_rows_info {
                            least common multiple of theirs, 0 if beyond n) */
     int64_t chunk_rows_max; /* columns: their longest chunk (0: none), the fallback */
     int64_t cache_bytes; /* the chunk cache the reads keep (compressed chunks), 0: HDF5's own */
+    int64_t filtered_chunk_bytes; /* compressed chunks beyond HDF5's 1 MiB cache: the
+                                     bytes of one decompressed (the largest of the
+                                     columns'), which a read touching it decompresses
+                                     whole unless the cache keeps it; 0: none */
 } strata__h5_rows_info;
 int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows **out,
                            strata__h5_rows_info *info, char *msg);

@@ -844,20 +844,39 @@ void strata__h5_rows_close(strata__h5_rows *st)
     strata__free(st);
 }
 
+/* The bytes of one decompressed chunk of dset where its chunks pass
+ * through filters (compression) and HDF5's default chunk cache (1 MiB)
+ * cannot hold one: every read touching such a chunk decompresses it whole;
+ * 0 otherwise. */
+static int64_t filtered_chunk_bytes(hid_t dset)
+{
+    hsize_t chunk[H5S_MAX_RANK];
+    double bytes = 0;
+    hid_t dcpl = H5Dget_create_plist(dset), type = H5Dget_type(dset);
+    int rank = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_nfilters(dcpl) > 0
+                   ? H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk) : 0;
+    if (rank > 0 && type >= 0) {
+        bytes = (double)H5Tget_size(type);
+        for (int i = 0; i < rank; i++)
+            bytes *= (double)chunk[i];
+        bytes += 4096.0;
+    }
+    if (type >= 0)
+        H5Tclose(type);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    return bytes > (double)(1 << 20) && bytes < 0x1p62 ? (int64_t)bytes : 0;
+}
+
 /* Compressed chunks larger than HDF5's default chunk cache (1 MiB) are
  * decompressed again by every read that touches them, and blocks (multiples
  * of 4096 rows) straddle chunks of other sizes (7777 rows: each chunk was
  * read and decompressed 2-4 times a pass). The cache that keeps the one
  * chunk two blocks share: a chunk (0 where HDF5's default holds it, or
  * beyond 128 MiB). */
-static int64_t chunk_cache_bytes(const source *s, const hsize_t chunk[2])
+static int64_t chunk_cache_bytes(int64_t filtered_bytes)
 {
-    hid_t type = H5Dget_type(s->dset);
-    size_t elem = type < 0 ? 0 : H5Tget_size(type);
-    if (type >= 0)
-        H5Tclose(type);
-    const double bytes = (double)chunk[0] * (double)chunk[1] * (double)elem + 4096.0;
-    return bytes > (double)(1 << 20) && bytes <= (double)((int64_t)128 << 20) ? (int64_t)bytes : 0;
+    return filtered_bytes <= (int64_t)128 << 20 ? filtered_bytes : 0;
 }
 
 void strata__h5_rows_keep_chunks(strata__h5_rows *st)
@@ -904,19 +923,18 @@ int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows 
                           "dataset '%s' in '%s' has 0 %s (shape %lld x %lld)", dataset, path,
                           st->s.n == 0 ? "rows" : "columns", (long long)st->s.n,
                           (long long)st->s.d);
-    int64_t cache = 0; /* compressed chunks: the cache strata__h5_rows_keep_chunks() sets */
     if (!rc) {
         hid_t dcpl = H5Dget_create_plist(st->s.dset);
         hsize_t chunk[2];
-        if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2) {
+        if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2)
             st->chunk_rows = (int64_t)chunk[0];
-            if (H5Pget_nfilters(dcpl) > 0)
-                cache = st->cache_bytes = chunk_cache_bytes(&st->s, chunk);
-        }
         if (dcpl >= 0)
             H5Pclose(dcpl);
+        /* compressed chunks: the cache strata__h5_rows_keep_chunks() sets */
+        const int64_t filtered = filtered_chunk_bytes(st->s.dset);
+        st->cache_bytes = chunk_cache_bytes(filtered);
         *info = (strata__h5_rows_info){native_dtype(&st->s), st->s.n, st->s.d, st->chunk_rows, 0,
-                                       cache};
+                                       st->cache_bytes, filtered};
     }
     strata__h5_leave(&g);
     if (rc) {
@@ -2222,7 +2240,8 @@ static int64_t chunk_rows_of(hid_t dset)
 
 static const char *join_path(const char *group, const char *name, char *buf, size_t cap);
 static void pandas_index_name(hid_t file, const char *table, int fixed, char *buf, size_t cap);
-static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *numeric);
+static int frame_column(colset *cs, int fixed, const char *name, int numeric_only,
+                        int *is_col, int *unlisted, char *msg);
 
 /* A log's column k named as its pandas frame's index, and no column of the
  * frame (df.set_index("customer_id").to_hdf(...)): read that index, the
@@ -2236,23 +2255,10 @@ static int log_index_column(strata__h5_log *t, int k, char *msg)
     pandas_index_name(cs->file, cs->table, cs->fixed, index_name, sizeof index_name);
     if (!index_name[0] || strcmp(index_name, t->spec[k].name) != 0)
         return STRATA_OK;
-    int is_col;
-    if (cs->fixed) {
-        strlist all = {0}, numeric = {0};
-        const int listed = fixed_columns(cs->file, cs->table, &all, &numeric);
-        is_col = listed < 0 || strlist_find(&all, t->spec[k].name) >= 0; /* the open says why */
-        strlist_free(&all);
-        strlist_free(&numeric);
-    } else {
-        int rc = colset_open_table(cs, msg);
-        if (rc)
-            return rc;
-        column c = {.name = t->spec[k].name};
-        is_col = H5Tget_member_index(cs->type, c.name) >= 0 ||
-                 find_pandas_block(cs->tab.dset, cs->type, &c, NULL);
-    }
-    if (is_col)
-        return STRATA_OK;
+    int is_col, unlisted;
+    int rc = frame_column(cs, cs->fixed, t->spec[k].name, 0, &is_col, &unlisted, msg);
+    if (rc || is_col || unlisted) /* names that cannot be listed: the open says why */
+        return rc;
     if (cs->fixed) {
         join_path(cs->table, "axis1", t->index_path, sizeof t->index_path);
         t->spec[k].name = t->index_path;
@@ -2664,6 +2670,36 @@ static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *n
     return rc == -1 ? -1 : 0;
 }
 
+/* Whether `name` is a column of the pandas frame cs->table (fixed: a group
+ * of blocks; else a compound table), any or only a numeric one: *is_col.
+ * *unlisted: fixed_columns()'s negative code where a fixed frame's column
+ * names cannot be listed (then *is_col is 0), else 0. Returns the status of
+ * opening the table. */
+static int frame_column(colset *cs, int fixed, const char *name, int numeric_only,
+                        int *is_col, int *unlisted, char *msg)
+{
+    *is_col = *unlisted = 0;
+    if (fixed) {
+        strlist all = {0}, numeric = {0};
+        const int listed = fixed_columns(cs->file, cs->table, &all, &numeric);
+        if (listed < 0)
+            *unlisted = listed;
+        else
+            *is_col = strlist_find(numeric_only ? &numeric : &all, name) >= 0;
+        strlist_free(&all); /* what the blocks before a failing one added, too */
+        strlist_free(&numeric);
+        return STRATA_OK;
+    }
+    int rc = colset_open_table(cs, msg);
+    if (rc)
+        return rc;
+    column c = {.name = name};
+    *is_col = numeric_only ? compound_numeric(cs, name)
+                           : H5Tget_member_index(cs->type, name) >= 0 ||
+                                 find_pandas_block(cs->tab.dset, cs->type, &c, NULL);
+    return STRATA_OK;
+}
+
 /* Every numeric column of the compound table open in cs, in the frame's
  * order: pandas' "non_index_axes" attribute of the frame's group when there
  * is one, else the fields in order with pandas' values_block_<i> fields
@@ -2873,27 +2909,12 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
         char index_name[256];
         pandas_index_name(file, p->table, p->layout == LAYOUT_FIXED, index_name,
                           sizeof index_name);
-        int is_col;
-        if (p->layout == LAYOUT_FIXED) {
-            strlist cols = {0}, numeric = {0};
-            const int listed = fixed_columns(file, p->table, &cols, &numeric);
-            if (listed < 0) {
-                strlist_free(&cols); /* what the blocks before the failing one added */
-                strlist_free(&numeric);
-                return frame_unlisted(listed, p->table, cs->path, msg);
-            }
-            is_col = strlist_find(key ? &cols : &numeric, want) >= 0;
-            strlist_free(&cols);
-            strlist_free(&numeric);
-        } else {
-            int rc = colset_open_table(cs, msg);
-            if (rc)
-                return rc;
-            column c = {.name = want};
-            is_col = key ? H5Tget_member_index(cs->type, want) >= 0 ||
-                               find_pandas_block(cs->tab.dset, cs->type, &c, NULL)
-                         : compound_numeric(cs, want);
-        }
+        int is_col, unlisted;
+        int rc = frame_column(cs, p->layout == LAYOUT_FIXED, want, !key, &is_col, &unlisted, msg);
+        if (rc)
+            return rc;
+        if (unlisted)
+            return frame_unlisted(unlisted, p->table, cs->path, msg);
         if (is_col || (key && strcmp(index_name, want) != 0)) {
             snprintf(p->key, sizeof p->key, "%s", want); /* a missing one: the open says so */
         } else if (!strcmp(index_name, want)) {
@@ -3200,8 +3221,10 @@ int strata__h5_cols_open(const char *path, const char *table, const char *const 
     if (!rc) {
         /* blocks of whole chunks of every column where that is affordable
          * (the least common multiple), else of the longest chunks */
-        int64_t lcm = 1, longest = 0;
+        int64_t lcm = 1, longest = 0, filtered = 0;
         for (int64_t j = 0; j < c->fo.nf; j++) {
+            const int64_t f = filtered_chunk_bytes(c->fo.cs.col[j].dset);
+            filtered = f > filtered ? f : filtered;
             int64_t r = column_chunk_rows(&c->fo.cs, (int)j);
             longest = r > longest ? r : longest;
             /* lcm * r bounds the multiple: no overflow; past n no block holds it */
@@ -3210,7 +3233,7 @@ int strata__h5_cols_open(const char *path, const char *table, const char *const 
                 lcm = 0;
         }
         *info = (strata__h5_rows_info){STRATA_FLOAT64, c->fo.cs.n, c->fo.nf, lcm > 1 ? lcm : 0,
-                                       longest > 1 ? longest : 0, 0};
+                                       longest > 1 ? longest : 0, 0, filtered};
     }
     strata__h5_leave(&g);
     if (rc) {

@@ -79,7 +79,8 @@ def test_streamed_hamerly_runs_lloyd(tmp_path):
 def test_compressed_chunks_streamed(tmp_path):
     """gzip chunks of 9001 rows (1.15 MB) straddled by blocks of 4096-row
     multiples: with a budget that holds a chunk kept decompressed (50M) and
-    one that does not (32M), the in-memory result bitwise."""
+    one that does not (36M: three chunks decompressing count), the in-memory
+    result bitwise."""
     X, _, _ = make_blobs(400_000, 16, 6, seed=21)
     path = tmp_path / "gz.h5"
     with h5py.File(path, "w") as f:
@@ -87,12 +88,54 @@ def test_compressed_chunks_streamed(tmp_path):
                          compression_opts=1, shuffle=True)
     kw = dict(random_state=5, max_iter=3, tol=0.0, n_init=1)
     ref = strata.KMeans(6, **kw).fit_h5(path, "/x")
-    for memory in ("50M", "32M"):
+    for memory in ("50M", "36M"):
         got = strata.KMeans(6, memory=memory, **kw).fit_h5(path, "/x")
         assert got.streamed_ and not ref.streamed_
         assert np.array_equal(got.labels_, ref.labels_), memory
         assert np.array_equal(got.cluster_centers_, ref.cluster_centers_), memory
         assert got.inertia_ == ref.inertia_, memory
+
+
+def peak_of(*args):
+    """(exit status, peak RSS bytes, stderr) of one run of the program, in a
+    fresh process whose RUSAGE_CHILDREN holds that run only."""
+    p = subprocess.run(
+        ["/usr/bin/python3", "-c", "import resource, subprocess, sys; "
+         "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+         "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+         os.environ["STRATA_CLI"], *map(str, args)], capture_output=True, text=True)
+    status, kib = map(int, p.stdout.split())
+    return status, kib * 1024, p.stderr
+
+
+@pytest.mark.skipif(not os.environ.get("STRATA_CLI"), reason="STRATA_CLI (the strata program) "
+                    "is not set")
+def test_long_compressed_chunks_within_the_budget(tmp_path):
+    """Every read of a compressed chunk decompresses it whole, which the budget
+    did not count: chunks of 12 MB took a --memory 30M fit to 46 MB, and
+    loading such a file under 60M to 66 MB. Now every run stays under its
+    budget or says it is too small, naming the chunks; the streamed result is
+    the in-memory one."""
+    X, _, _ = make_blobs(200_000, 10, 5, seed=3)
+    path = tmp_path / "long.h5"
+    with h5py.File(path, "w") as f:  # chunks of 8 MB (30M peaked at 35 MB, 40M at 41 MB)
+        f.create_dataset("x", data=X, chunks=(100_000, 10), compression="gzip",
+                         compression_opts=1)
+    ref = strata.KMeans(5, random_state=1, max_iter=2, tol=0.0, n_init=1).fit(X)
+    ran = set()
+    for mb in (30, 40, 60, 70):
+        out = tmp_path / f"o{mb}.h5"
+        status, peak, err = peak_of("kmeans", f"{path}:/x", "-k", 5, "-o", out, "--seed", 1,
+                                    "--max-iter", 2, "--tol", 0, "--n-init", 1,
+                                    "--memory", f"{mb}M", "--quiet")
+        if status:
+            assert status == 1 and "compressed chunks" in err and "too small" in err, err
+            continue
+        assert peak <= mb << 20, (mb, peak >> 20)
+        with h5py.File(out) as f:
+            ran.add(int(f.attrs["streamed"]))
+            np.testing.assert_array_equal(f["labels"][()], ref.labels_)
+    assert ran == {0, 1}, ran  # streamed under some budgets, loaded under others
 
 
 def test_budget_too_small_and_bad_values(tmp_path):
@@ -322,3 +365,32 @@ def test_tables_streamed_errors(tmp_path):
         with pytest.raises(strata.Error):
             km.fit_h5_columns(path, ["/cols/missing"])
         assert not hasattr(km, "cluster_centers_")
+
+
+@pytest.mark.skipif(not os.environ.get("STRATA_CLI"), reason="STRATA_CLI (the strata program) "
+                    "is not set")
+def test_budget_recorded_whichever_way_the_input_is_read(tmp_path):
+    """The output's "memory" attribute: a matrix fitted under --memory 1G
+    (loaded) recorded it, a --table or --columns fit loaded under the same
+    budget did not (only a streamed one did)."""
+    X, _, _ = make_blobs(3000, 3, 3, seed=4)
+    path = tmp_path / "in.h5"
+    with h5py.File(path, "w") as f:
+        f["x"] = X
+        rec = np.zeros(3000, dtype=[("a", "<f8"), ("b", "<f8"), ("c", "<f8")])
+        rec["a"], rec["b"], rec["c"] = X.T
+        f["rec"] = rec
+        for j, name in enumerate("abc"):
+            f[f"cols/{name}"] = X[:, j]
+    runs = {"matrix": [f"{path}:/x"], "table": [path, "--table", "/rec"],
+            "columns": [path, "--columns", "/cols/a,/cols/b,/cols/c"]}
+    for name, args in runs.items():
+        for budget, want in (("1G", 1 << 30), (None, None)):
+            out = tmp_path / f"{name}.h5"
+            p = subprocess.run([os.environ["STRATA_CLI"], "kmeans", *map(str, args), "-k", "3",
+                                "-o", out, "--force", "--quiet",
+                                *(["--memory", budget] if budget else [])],
+                               capture_output=True, text=True)
+            assert p.returncode == 0, (name, p.stderr)
+            with h5py.File(out) as f:
+                assert f.attrs.get("memory") == want and f.attrs["streamed"] == 0, name
