@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Peak memory of runs under a budget on inputs stored in long chunks, for
+one `strata` program (docs/performance.md, "Session 22"):
+
+- strata rfm --memory 30M on a log of 3,000,000 rows (20,000 customers)
+  stored contiguous, in chunks of 65,536 rows, in one chunk a column, and in
+  one gzip chunk a column;
+- strata kmeans --memory 30M / 60M / 100M on 300,000 x 10 float64 in gzip
+  chunks of 1,000 rows and of 150,000 rows (12 MB).
+
+    /usr/bin/python3 bench/micro/budget_chunks.py STRATA [--dir DIR]
+
+Prints one line a run: peak RSS (MB), seconds, exit status and the first
+words of an error. The files are made once in DIR (default /tmp).
+"""
+import argparse
+import os
+import subprocess
+import time
+
+import h5py
+import numpy as np
+
+
+def make(d):
+    log = {}
+    rng = np.random.default_rng(6)
+    n = 3_000_000
+    cols = {"customer_id": rng.integers(0, 20_000, n), "day": rng.integers(0, 700, n),
+            "amount": np.round(rng.gamma(2, 20, n), 2)}
+    for name, kw in (("contiguous", {}), ("chunks_64k", dict(chunks=(65_536,))),
+                     ("one_chunk", dict(chunks=(n,))),
+                     ("one_gzip_chunk", dict(chunks=(n,), compression="gzip"))):
+        path = os.path.join(d, f"budget_log_{name}.h5")
+        if not os.path.exists(path):
+            with h5py.File(path, "w") as f:
+                for k, v in cols.items():
+                    f.create_dataset(k, data=v, **kw)
+        log[name] = path
+    mat = os.path.join(d, "budget_matrix.h5")
+    if not os.path.exists(mat):
+        x = np.random.default_rng(1).normal(size=(300_000, 10))
+        with h5py.File(mat, "w") as f:
+            f.create_dataset("small_chunks", data=x, chunks=(1_000, 10), compression="gzip")
+            f.create_dataset("big_chunks", data=x, chunks=(150_000, 10), compression="gzip")
+    return log, mat
+
+
+def run(args):
+    t = time.time()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", *args], capture_output=True, text=True)
+    lines = p.stderr.strip().splitlines()
+    peak = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else float("nan")
+    err = next((x for x in lines if x.startswith("strata: error")), "")
+    return peak, time.time() - t, p.returncode, err[15:75]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("strata")
+    ap.add_argument("--dir", default="/tmp")
+    o = ap.parse_args()
+    log, mat = make(o.dir)
+    out = os.path.join(o.dir, "budget_out.h5")
+    for name, path in log.items():
+        peak, secs, rc, err = run([o.strata, "rfm", path, "--customer", "/customer_id", "--time",
+                                   "/day", "--amount", "/amount", "-o", out, "--force",
+                                   "--quiet", "--memory", "30M", "--tmpdir", o.dir])
+        print(f"rfm    {name:15s} 30M   peak {peak:6.1f} MB  {secs:6.2f} s  exit {rc}  {err}")
+    for ds in ("small_chunks", "big_chunks"):
+        for budget in ("30M", "60M", "100M"):
+            peak, secs, rc, err = run([o.strata, "kmeans", f"{mat}:/{ds}", "-k", "8", "-o", out,
+                                       "--force", "--quiet", "--memory", budget, "--max-iter",
+                                       "1", "--init", "random", "--seed", "1"])
+            print(f"kmeans {ds:15s} {budget:5s} peak {peak:6.1f} MB  {secs:6.2f} s  exit {rc}  "
+                  f"{err}")
+
+
+if __name__ == "__main__":
+    main()
