@@ -251,6 +251,10 @@ int cmd_clv(int argc, char **argv)
     const cli_input inputs[] = {{o.input, "input file"}};
     if ((rc = cli_check_files(inputs, 1, o.output, o.force)))
         return rc;
+    if (o.has_holdout && o.holdout_end <= o.cal_end) /* valid (no holdout), likely a slip */
+        fprintf(stderr, "strata: warning: --holdout-end %lld is not after --calibration-end "
+                "%lld: there is no holdout period (it is the days after the calibration end)\n",
+                (long long)o.holdout_end, (long long)o.cal_end);
     strata_clv *h = NULL;
     int st = strata_clv_create(&h);
     rc = st ? cli_library_error(st, strata_last_error()) : run(h, &o);

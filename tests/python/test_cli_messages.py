@@ -147,3 +147,18 @@ def test_booleans_days_and_budgets_named_as_users_know_them(data, tmp_path):
     strata = pytest.importorskip("strata")
     with pytest.raises(strata.ArgumentError, match=r"below 2\*\*63, got 18446744073709551616"):
         strata.rfm_h5(tmp_path / "b.h5", "/c", "/t", "/c", memory=2**64)
+
+
+def test_holdout_end_before_the_calibration_end_is_pointed_out(tmp_path):
+    """--holdout-end at or before --calibration-end is valid (no holdout) but
+    was silent: "holdout 0 days" only."""
+    rng = np.random.default_rng(3)
+    with h5py.File(tmp_path / "tx.h5", "w") as f:
+        f["c"], f["t"] = rng.integers(0, 50, 400), rng.integers(10000, 10300, 400)
+        f["a"] = np.round(rng.gamma(2, 20, 400), 2) + 0.01
+    args = ["clv", "tx.h5", "--customer", "/c", "--time", "/t", "--amount", "/a",
+            "--calibration-end", 10200, "-o", "o.h5", "--force"]
+    p = run(*args, "--holdout-end", 10100, cwd=tmp_path)
+    assert p.returncode == 0 and "warning: --holdout-end 10100 is not after" in p.stderr
+    p = run(*args, "--holdout-end", 10250, cwd=tmp_path)
+    assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
