@@ -1396,15 +1396,23 @@ STRATA_API int64_t strata_h5_catalog_stored(const strata_h5_catalog *c, int64_t 
 /** A strata_h5_use. */
 STRATA_API int strata_h5_catalog_use(const strata_h5_catalog *c, int64_t i);
 /** For STRATA_H5_USE_TABLE: the numeric columns the frame reader would read
- *  (comma-separated names, the key left out) and the key's name ("" none);
- *  "" otherwise. */
+ *  (comma-separated names, the key left out; a comma or backslash within a
+ *  name is escaped by a backslash) and the key's name ("" none); ""
+ *  otherwise. */
 STRATA_API const char *strata_h5_catalog_columns(const strata_h5_catalog *c, int64_t i);
 STRATA_API const char *strata_h5_catalog_key(const strata_h5_catalog *c, int64_t i);
 /** For STRATA_H5_USE_TABLE: the columns pandas stored as datetime64 (comma-
- *  separated names; the frame's index too, where named): no features for
+ *  separated names, escaped as in _columns(); the frame's index too, where
+ *  named, and a MultiIndex's levels of dates): no features for
  *  k-means, but the purchase times strata_rfm_fit_h5() reads as days (or
  *  seconds); "" otherwise. The string is the catalog's. */
 STRATA_API const char *strata_h5_catalog_dates(const strata_h5_catalog *c, int64_t i);
+/** For STRATA_H5_USE_TABLE of a pandas frame: the name of its index ("" when
+ *  unnamed; "" for other tables). strata_rfm_fit_h5() reads the index as a
+ *  log column of that name (df.set_index("customer_id")); the frame reader
+ *  takes it as the key where the key is asked for by it (customer_id by
+ *  default). The string is the catalog's. */
+STRATA_API const char *strata_h5_catalog_index(const strata_h5_catalog *c, int64_t i);
 /** The attributes of object i (by name, at most 256): count, name and a short
  *  text of the value (numbers, strings, "[a, b, ...]" for arrays, at most 95
  *  bytes, "..." where cut; "<type, N values>" for other types). */

@@ -32,10 +32,11 @@ static const char HELP[] =
     "options:\n"
     "  --json        one JSON object: {\"file\", \"objects\": [{\"path\", \"kind\", \"type\",\n"
     "                \"shape\", \"layout\", \"chunks\", \"filters\", \"attributes\", \"use\", \"columns\",\n"
-    "                \"key\", \"dates\", \"command\", \"hint\"}, ...]}: command\n"
-    "                is a command line (K and OUT.h5 to fill in), hint a\n"
-    "                note on it such as the sweep that chooses K; dates are\n"
-    "                a pandas frame's datetime64 columns (a log's times)\n"
+    "                \"key\", \"dates\", \"index\", \"command\", \"hint\"}, ...]}:\n"
+    "                command is a command line (K and OUT.h5 to fill in),\n"
+    "                hint a note on it such as the sweep that chooses K;\n"
+    "                dates are a pandas frame's datetime64 columns (a log's\n"
+    "                times), index the name of its index\n"
     "  -h, --help    show this help\n"
     "\n"
     "exit status: 0 ok, 1 the file is missing, unreadable or not HDF5, 2 usage error\n";
@@ -58,7 +59,28 @@ static const char *const TIME[] = {"day", "days", "time", "date", "timestamp", "
 static const char *const AMOUNT[] = {"amount", "value", "spend", "price", "total", "sales",
                                      "revenue", "a", "monetary_value", NULL};
 
-/* The column of `columns` (comma-separated) or key named like one of words. */
+/* The next name of a catalog list (comma-separated; a ',' or '\\' within a
+ * name escaped by a '\\') into out, cut to cap - 1 bytes; *p moves past it.
+ * Returns the name's full length, or -1 at the end of the list. */
+static long next_name(const char **p, char *out, size_t cap)
+{
+    if (!*p || !**p)
+        return -1;
+    size_t len = 0;
+    const char *s = *p;
+    for (; *s && *s != ','; s++) {
+        if (*s == '\\' && s[1])
+            s++;
+        if (len + 1 < cap)
+            out[len] = *s;
+        len++;
+    }
+    out[len < cap ? len : cap - 1] = '\0';
+    *p = *s ? s + 1 : s;
+    return (long)len;
+}
+
+/* The column of `columns` (a catalog list) or key named like one of words. */
 static int pick(const char *columns, const char *key, const char *const *words, char *out,
                 size_t cap)
 {
@@ -66,21 +88,13 @@ static int pick(const char *columns, const char *key, const char *const *words, 
         snprintf(out, cap, "%s", key);
         return 1;
     }
-    const char *p = columns;
-    while (p && *p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char name[256];
-        if (len < sizeof name) {
-            memcpy(name, p, len);
-            name[len] = '\0';
-            if (named(name, words)) {
-                snprintf(out, cap, "%s", name);
-                return 1;
-            }
+    char name[256];
+    long len;
+    for (const char *p = columns; (len = next_name(&p, name, sizeof name)) >= 0;)
+        if ((size_t)len < sizeof name && named(name, words)) {
+            snprintf(out, cap, "%s", name);
+            return 1;
         }
-        p = comma ? comma + 1 : NULL;
-    }
     return 0;
 }
 
@@ -228,7 +242,7 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
         break;
     case STRATA_H5_USE_TABLE: {
         const char *cols = strata_h5_catalog_columns(c, i), *key = strata_h5_catalog_key(c, i),
-                   *dates = strata_h5_catalog_dates(c, i);
+                   *dates = strata_h5_catalog_dates(c, i), *index = strata_h5_catalog_index(c, i);
         /* a group of datasets: the columns by path; a compound or pandas table:
          * by name */
         const char *g = strcmp(path, "/") ? path : "";
@@ -241,7 +255,9 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
                           pick(dates, NULL, TIME, ti, sizeof ti) ||
                           (dates[0] && !strchr(dates, ',') &&
                            snprintf(ti, sizeof ti, "%s", dates) < (int)sizeof ti);
-        if (pick(cols, key, CUSTOMER, cu, sizeof cu) && timed &&
+        /* the customer: a column, the key, or pandas' index (strata rfm reads it by name) */
+        if ((pick(cols, key, CUSTOMER, cu, sizeof cu) ||
+             pick(index, NULL, CUSTOMER, cu, sizeof cu)) && timed &&
             pick(cols, NULL, AMOUNT, am, sizeof am)) {
             const char *col[3] = {cu, ti, am};
             for (int k = 0; k < 3; k++) {
@@ -308,24 +324,19 @@ static void json_dims(const int64_t *dims, int rank)
 }
 
 /* A comma-separated list as a JSON array of strings. */
+/* A catalog list (next_name) as a JSON array of strings. */
 static void json_list(const char *list)
 {
     putchar('[');
+    const size_t cap = list ? strlen(list) + 1 : 1;
+    char *item = malloc(cap);
     const char *p = list;
-    int first = 1;
-    while (p && *p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char *item = strndup(p, len);
-        if (item) {
-            if (!first)
-                putchar(',');
-            json_string(item);
-            first = 0;
-            free(item);
-        }
-        p = comma ? comma + 1 : NULL;
+    for (int first = 1; item && next_name(&p, item, cap) >= 0; first = 0) {
+        if (!first)
+            putchar(',');
+        json_string(item);
     }
+    free(item);
     putchar(']');
 }
 
@@ -375,6 +386,8 @@ static void print_json(const strata_h5_catalog *c, const char *file)
         json_string(strata_h5_catalog_key(c, i));
         fputs(",\"dates\":", stdout);
         json_list(strata_h5_catalog_dates(c, i));
+        fputs(",\"index\":", stdout);
+        json_string(strata_h5_catalog_index(c, i));
         fputs(",\"command\":", stdout);
         json_string(cmd);
         fputs(",\"hint\":", stdout);

@@ -130,6 +130,12 @@ const char *strata_h5_catalog_dates(const strata_h5_catalog *c, int64_t i)
     return o ? o->dates : NULL;
 }
 
+const char *strata_h5_catalog_index(const strata_h5_catalog *c, int64_t i)
+{
+    const strata__h5_object *o = object(c, i);
+    return o ? o->index : NULL;
+}
+
 int64_t strata_h5_catalog_attr_count(const strata_h5_catalog *c, int64_t i)
 {
     const strata__h5_object *o = object(c, i);

@@ -400,11 +400,12 @@ int strata__h5_stream_finish(strata__h5_stream *s, int rc);
  * same plan; no data read): the feature names comma-separated into *columns
  * and pandas' datetime64 columns (no features; a log's times; the index too,
  * where named) into *dates (both strata__alloc), the layout into *layout (1
- * group, 2 compound, 3 pandas fixed format) and the key's name into key (cap
- * bytes; "" none). An error where the reader would refuse the table, its key
- * included. Call with the HDF5 lock held (io/h5_lock.h). */
+ * group, 2 compound, 3 pandas fixed format), the key's name into key and a
+ * pandas frame's index name into index (cap bytes each; "" none). An error
+ * where the reader would refuse the table, its key included. Call with the
+ * HDF5 lock held (io/h5_lock.h). */
 int strata__h5_table_plan(const char *path, const char *table, char **columns, char **dates,
-                          int *layout, char *key, size_t cap, char *msg);
+                          int *layout, char *key, char *index, size_t cap, char *msg);
 
 /* One object of a file (strata_h5_catalog_*, include/strata.h). */
 typedef struct strata__h5_object {
@@ -425,6 +426,7 @@ typedef struct strata__h5_object {
     char *columns;  /* TABLE: the numeric columns, comma-separated; else "" */
     char *key;      /* TABLE: the row key's name, "" none */
     char *dates;    /* TABLE: pandas' datetime64 columns, comma-separated; else "" */
+    char *index;    /* TABLE: a pandas frame's index name; else "" */
     int64_t nattrs;
     char **attr_names, **attr_values;
 } strata__h5_object;

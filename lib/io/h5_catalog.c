@@ -357,8 +357,9 @@ static strata__h5_object *new_object(walk *w, const char *path, int kind)
     o->columns = dup_text("");
     o->key = dup_text("");
     o->dates = dup_text("");
+    o->index = dup_text("");
     c->n++;
-    if (!o->path || !o->type || !o->filters || !o->columns || !o->key || !o->dates) {
+    if (!o->path || !o->type || !o->filters || !o->columns || !o->key || !o->dates || !o->index) {
         w->rc = strata__fail(w->msg, STRATA_E_NOMEM, "out of memory listing '%s'", w->path);
         return NULL;
     }
@@ -723,14 +724,15 @@ static int classify(const char *path, strata__h5_catalog *c, char *msg)
             o->use = STRATA_H5_USE_NONE;
             continue;
         }
-        char *columns = NULL, *dates = NULL, key[256];
+        char *columns = NULL, *dates = NULL, key[256], index[256];
         int layout;
         char why[STRATA__MSG_LEN];
         /* a group needs two features besides its key (else it is a result
          * file's root, such as /labels beside /customer_id); a pandas
          * fixed-format frame or Series (layout 3) is a table of any width */
         const int st =
-            strata__h5_table_plan(path, o->path, &columns, &dates, &layout, key, sizeof key, why);
+            strata__h5_table_plan(path, o->path, &columns, &dates, &layout, key, index, sizeof key,
+                                  why);
         if (st == STRATA_E_NOMEM) /* not a table the reader refuses: no listing */
             return strata__fail(msg, STRATA_E_NOMEM, "out of memory listing '%s'", path);
         if (st == STRATA_OK && columns[0] &&
@@ -739,7 +741,7 @@ static int classify(const char *path, strata__h5_catalog *c, char *msg)
             strata__free(o->dates);
             o->columns = columns;
             o->dates = dates;
-            if (set_text(&o->key, key))
+            if (set_text(&o->key, key) || set_text(&o->index, index))
                 return strata__fail(msg, STRATA_E_NOMEM, "out of memory listing '%s'", path);
         } else {
             strata__free(columns);
@@ -760,6 +762,7 @@ void strata__h5_catalog_free(strata__h5_catalog *c)
         strata__free(o->columns);
         strata__free(o->key);
         strata__free(o->dates);
+        strata__free(o->index);
         for (int64_t j = 0; j < o->nattrs; j++) {
             strata__free(o->attr_names[j]);
             strata__free(o->attr_values[j]);

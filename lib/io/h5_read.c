@@ -1422,14 +1422,20 @@ static int open_1d(source *s, int64_t *n, char *msg)
     return check_data(s, msg);
 }
 
+/* After a message on a row key's values: how to read the table without one. */
+#define KEY_HINT(label)                                                                \
+    (strcmp((label), "key") ? ""                                                      \
+                            : " (to cluster the rows without a key: --key none, or "  \
+                              "key='' in Python)")
+
 static int check_numeric(H5T_class_t cls, const char *what, const char *label, const char *path,
                          char *msg)
 {
     if (cls == H5T_INTEGER || cls == H5T_FLOAT)
         return STRATA_OK;
     return strata__fail(msg, STRATA_E_IO_TYPE,
-                        "%s (the %s column) in '%s' holds %s values; expected integers or floats",
-                        what, label, path, class_name(cls));
+                        "%s (the %s column) in '%s' holds %s values; expected integers or "
+                        "floats%s", what, label, path, class_name(cls), KEY_HINT(label));
 }
 
 /* A growing list of strings (strata__alloc'ed). */
@@ -1878,8 +1884,8 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
     if (rank == 1) /* a VLArray: pandas' object (string) columns */
         return strata__fail(msg, STRATA_E_IO_TYPE,
                             "column '%s' of pandas frame '%s' (the %s column) in '%s' holds "
-                            "Python objects (e.g. strings); expected integers or floats",
-                            c->name, group, c->label, s->path);
+                            "Python objects (e.g. strings); expected integers or floats%s",
+                            c->name, group, c->label, s->path, KEY_HINT(c->label));
     /* pandas writes an empty block as a 1 x 1 placeholder with its true
      * shape pickled in a "shape" attribute: a frame of no rows */
     const int empty = rank == 2 && dims[0] == 1 && dims[1] == 1 && H5Aexists(s->dset, "shape") > 0;
@@ -2169,11 +2175,11 @@ static int colset_open(colset *cs, const colspec *spec, char *msg)
             return strata__fail(
                 msg, STRATA_E_IO_TYPE,
                 "column '%s' (the %s) of '%s' holds pandas %s values, stored as %s: convert "
-                "it to %s first", spec[k].name, spec[k].label, cs->path, kind,
+                "it to %s first%s", spec[k].name, spec[k].label, cs->path, kind,
                 strcmp(kind, "categorical") ? "int64 nanoseconds" : "the codes of its categories",
                 !strcmp(spec[k].label, "time") && !strcmp(kind, "datetime64")
                     ? "whole days since a date (or seconds, with --time-unit seconds)"
-                    : "plain numbers");
+                    : "plain numbers", KEY_HINT(spec[k].label));
         if (cs->col[k].n != cs->col[0].n)
             return strata__fail(msg, STRATA_E_IO_TYPE,
                                 "columns of different lengths in '%s': '%s' (%s) has %lld rows, "
@@ -2577,6 +2583,49 @@ static int compound_numeric(const colset *cs, const char *name)
            (c.cls == H5T_INTEGER || c.cls == H5T_FLOAT);
 }
 
+/* A str of a protocol 0 pickle (opcode V: raw-unicode-escape, to the end of
+ * the line) as UTF-8 into buf: bytes 0x80-0xff are Latin-1 letters, \uXXXX
+ * and \UXXXXXXXX any other. 0 where it does not fit or is no text. */
+static int pickled_str(const char *p, char *buf, size_t cap)
+{
+    size_t o = 0;
+    for (; *p && *p != '\n'; p++) {
+        uint32_t cp = (unsigned char)*p;
+        const int digits = p[0] == '\\' ? (p[1] == 'u' ? 4 : p[1] == 'U' ? 8 : 0) : 0;
+        if (digits) {
+            cp = 0;
+            for (int i = 0; i < digits; i++) {
+                const char h = p[2 + i];
+                const int v = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                              : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                if (v < 0)
+                    return 0;
+                cp = cp << 4 | (uint32_t)v;
+            }
+            p += 1 + digits;
+        }
+        if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || o + 5 > cap)
+            return 0;
+        if (cp < 0x80) {
+            buf[o++] = (char)cp;
+        } else if (cp < 0x800) {
+            buf[o++] = (char)(0xC0 | cp >> 6);
+            buf[o++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            buf[o++] = (char)(0xE0 | cp >> 12);
+            buf[o++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            buf[o++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            buf[o++] = (char)(0xF0 | cp >> 18);
+            buf[o++] = (char)(0x80 | (cp >> 12 & 0x3F));
+            buf[o++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            buf[o++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    buf[o] = '\0';
+    return 1;
+}
+
 /* The name pandas gave the index of a frame into buf ("" when unnamed or not
  * pandas): table format (`table` is the "table" dataset), in the pickled
  * "info" attribute of its group; fixed format (`table` is the group), the
@@ -2600,14 +2649,19 @@ static void pandas_index_name(hid_t file, const char *table, int fixed, char *bu
         if (strcmp(text, "N.") != 0) /* a pickled None: no name */
             snprintf(buf, cap, "%s", text);
     } else {
-        /* ...\nVindex_name\np<memo>\nV<name>\n... */
-        const char *at = strstr(text, "\nVindex_name\n");
-        const char *line = at ? strchr(at + 13, '\n') : NULL;
-        if (at && at[13] == 'p' && line && line[1] == 'V') {
-            const char *end = strchr(line + 2, '\n');
-            size_t len = end ? (size_t)(end - line - 2) : strlen(line + 2);
-            if (len < cap)
-                snprintf(buf, cap, "%.*s", (int)len, line + 2);
+        /* the dict key "index_name" (after the dict's "(dp<memo>\n" or the
+         * previous item's SETITEM "s"), its memo "p<memo>\n", then the
+         * value: "V<name>\n" (a memo reference "g<n>" is not followed) */
+        for (const char *at = strstr(text, "Vindex_name\n"); at;
+             at = strstr(at + 1, "Vindex_name\n")) {
+            if (at != text && at[-1] != '\n' && at[-1] != 's')
+                continue;
+            const char *line = at + 12;
+            if (line[0] == 'p' && (line = strchr(line, '\n')) != NULL)
+                line++;
+            if (line && line[0] == 'V' && !pickled_str(line + 1, buf, cap))
+                buf[0] = '\0';
+            break;
         }
     }
     strata__free(text);
@@ -2704,6 +2758,22 @@ static int frame_column(colset *cs, int fixed, const char *name, int numeric_onl
  * order: pandas' "non_index_axes" attribute of the frame's group when there
  * is one, else the fields in order with pandas' values_block_<i> fields
  * expanded into the columns they pack. */
+/* The levels of a table-format MultiIndex frame (the pickled "levels" of
+ * the table's group: columns of the table too) into *levels; 0, or
+ * pickle_names()' failure. */
+static int compound_levels(const colset *cs, strlist *levels)
+{
+    char group[1100];
+    dir_name(cs->table, group, sizeof group);
+    hid_t g = H5Oopen(cs->file, group, H5P_DEFAULT);
+    char *text = g < 0 ? NULL : attr_text(g, "levels");
+    if (g >= 0)
+        H5Oclose(g);
+    int rc = text ? pickle_names(text, levels) : 0;
+    strata__free(text);
+    return rc;
+}
+
 static int compound_columns(const colset *cs, strlist *out)
 {
     strlist order = {0};
@@ -2711,15 +2781,14 @@ static int compound_columns(const colset *cs, strlist *out)
     dir_name(cs->table, group, sizeof group);
     hid_t g = H5Oopen(cs->file, group, H5P_DEFAULT);
     char *text = g < 0 ? NULL : attr_text(g, "non_index_axes");
-    /* a MultiIndex frame: its levels are columns of the table too, never features */
-    char *levels_text = g < 0 ? NULL : attr_text(g, "levels");
     if (g >= 0)
         H5Oclose(g);
+    /* a MultiIndex frame: its levels are columns of the table too, never features */
     strlist levels = {0};
-    int rc = levels_text ? pickle_names(levels_text, &levels) : 0;
-    strata__free(levels_text);
+    int rc = compound_levels(cs, &levels);
     if (rc) {
         strata__free(text);
+        strlist_free(&levels);
         return rc;
     }
     if (text) {
@@ -3022,6 +3091,16 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
                  ? -1 : 0;
     }
     strlist_free(&found);
+    strlist levels = {0}; /* a MultiIndex's levels of dates (set_index(["customer_id", "date"])) */
+    if (!rc && p->layout == LAYOUT_COMPOUND)
+        rc = compound_levels(cs, &levels);
+    for (int64_t j = 0; !rc && j < levels.n; j++) {
+        const char *kind = column_pandas_kind(cs, p->layout, p->table, levels.v[j]);
+        if (kind && !strcmp(kind, "datetime64") && strlist_find(&p->dates, levels.v[j]) < 0 &&
+            strlist_add(&p->dates, levels.v[j], strlen(levels.v[j])) < 0)
+            rc = -1;
+    }
+    strlist_free(&levels);
     if (!rc && by_name) { /* an index of dates, named (df.set_index("date")) */
         char index_name[256], index[1100];
         pandas_index_name(file, p->table, p->layout == LAYOUT_FIXED, index_name,
@@ -3403,26 +3482,30 @@ int strata__h5_cols_read(strata__h5_cols *c, int64_t r0, int64_t m, double *buf,
     return rc;
 }
 
-/* A list's names comma-separated (strata__alloc), or NULL out of memory. */
+/* A list's names comma-separated, a ',' or '\\' within a name escaped by a
+ * '\\' (strata__alloc), or NULL out of memory. */
 static char *strlist_join(const strlist *l)
 {
     size_t len = 1;
     for (int64_t j = 0; j < l->n; j++)
-        len += strlen(l->v[j]) + 1;
-    char *text = strata__alloc(len, 1);
-    if (!text)
-        return NULL;
-    text[0] = '\0';
-    for (int64_t j = 0; j < l->n; j++) {
+        len += 2 * strlen(l->v[j]) + 1;
+    char *text = strata__alloc(len, 1), *o = text;
+    for (int64_t j = 0; text && j < l->n; j++) {
         if (j)
-            strcat(text, ",");
-        strcat(text, l->v[j]);
+            *o++ = ',';
+        for (const char *s = l->v[j]; *s; s++) {
+            if (*s == ',' || *s == '\\')
+                *o++ = '\\';
+            *o++ = *s;
+        }
     }
+    if (o)
+        *o = '\0';
     return text;
 }
 
 int strata__h5_table_plan(const char *path, const char *table, char **columns, char **dates,
-                          int *layout, char *key, size_t cap, char *msg)
+                          int *layout, char *key, char *index, size_t cap, char *msg)
 {
     uint64_t file_size = 0;
     int rc = check_file(path, &file_size, msg);
@@ -3436,14 +3519,12 @@ int strata__h5_table_plan(const char *path, const char *table, char **columns, c
     rc = colset_init(&cs, path, file, file_size, 0, msg);
     if (!rc)
         rc = plan_frame(&cs, table, NULL, 0, NULL, &p, msg);
-    /* a key the reader refuses (pandas' category codes, dates): no table to read as planned */
-    const char *kind = rc || !p.key[0] ? NULL
-                       : p.key_dataset || p.layout == LAYOUT_DATASETS || p.layout == LAYOUT_GROUP
-                           ? obj_pandas_kind(file, p.key)
-                           : column_pandas_kind(&cs, p.layout, p.table, p.key);
-    if (kind)
-        rc = strata__fail(msg, STRATA_E_IO_TYPE, "the key '%s' of '%s' holds pandas %s values",
-                          p.key_name, p.table, kind);
+    /* a key the reader refuses (strings, pandas' category codes or dates):
+     * no table to read as planned; its checks are the reader's own */
+    const int by_name = p.layout == LAYOUT_COMPOUND || p.layout == LAYOUT_FIXED;
+    const colspec key_spec = {p.key, "key", p.key_dataset || !by_name, 0};
+    if (!rc && p.key[0] && !(rc = colset_alloc(&cs, 1, msg)))
+        rc = colset_open(&cs, &key_spec, msg);
     char *names = rc ? NULL : strlist_join(&p.names), *when = rc ? NULL : strlist_join(&p.dates);
     if (!rc && (!names || !when))
         rc = frame_nomem(path, msg);
@@ -3452,6 +3533,9 @@ int strata__h5_table_plan(const char *path, const char *table, char **columns, c
         *dates = when;
         *layout = p.layout == LAYOUT_GROUP ? 1 : p.layout == LAYOUT_COMPOUND ? 2 : 3;
         snprintf(key, cap, "%s", p.key_name);
+        index[0] = '\0';
+        if (by_name)
+            pandas_index_name(file, p.table, p.layout == LAYOUT_FIXED, index, cap);
     } else {
         strata__free(names);
         strata__free(when);

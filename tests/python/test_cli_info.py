@@ -231,6 +231,75 @@ def test_pandas_logs_with_dates_and_indexes(tmp_path, fmt):
     assert all(o["command"] == "" for o in info(cat).values())
 
 
+def test_pandas_logs_indexed_by_other_names_and_kinds(tmp_path):
+    """Logs as pandas stores them that were misread (outside testing): a time
+    index with a time zone or a frequency (its name is pickled after them:
+    not found), a non-ASCII index name (pickled as Latin-1 bytes or \\u
+    escapes), a MultiIndex (customer_id, date) whose dates went unlisted, an
+    index named CustomerID (not recognised as the customer), a column name
+    holding a comma (split in two by info). Each: info offers strata rfm, and
+    that command, run as printed, gives pandas' aggregates."""
+    pytest.importorskip("tables")
+    rng = np.random.default_rng(8)
+    n = 500
+    log = pd.DataFrame({"customer_id": rng.integers(100, 160, n),
+                        "date": pd.Timestamp("2023-01-01") + pd.to_timedelta(
+                            rng.integers(0, 300 * 86400, n), unit="s"),
+                        "amount": np.round(rng.gamma(2, 30, n), 2) + 0.01})
+    hourly = log.drop(columns="date").set_index(
+        pd.date_range("2023-01-01", periods=n, freq="h", name="date"))
+    cases = {  # name: (frame, format, customer, time, amount)
+        "tz": (log.assign(date=log.date.dt.tz_localize("UTC")).set_index("date"), "table",
+               "customer_id", "date", "amount"),
+        "freq": (hourly, "table", "customer_id", "date", "amount"),
+        "umlaut": (log.rename(columns={"customer_id": "Kundennr_\u00fc"})
+                   .set_index("Kundennr_\u00fc"), "table", None, "date", "amount"),
+        "multi": (log.set_index(["customer_id", "date"]), "table", "customer_id", "date",
+                  "amount"),
+        "CustomerID": (log.rename(columns={"customer_id": "CustomerID"}).set_index("CustomerID"),
+                       "fixed", "CustomerID", "date", "amount"),
+    }
+    for name, (frame, fmt, customer, time, amount) in cases.items():
+        path = tmp_path / f"{name}.h5"
+        frame.to_hdf(path, key="tx", format=fmt)
+        flat = frame.reset_index()
+        cid = flat[customer or "Kundennr_\u00fc"]
+        day = (flat[time].dt.tz_localize(None) if flat[time].dt.tz else flat[time]) \
+            .values.astype("datetime64[D]").astype(np.int64)
+        g = pd.DataFrame({"c": cid, "day": day, "a": flat[amount]}).groupby("c")
+        ref = pd.DataFrame({"recency": day.max() + 1 - g.day.max(), "frequency": g.size(),
+                            "monetary": g.a.sum()})
+        if customer:  # info names the log (the umlaut's name is no customer word)
+            logs = [o for o in info(path).values() if o["use"] == "transactions"]
+            assert len(logs) == 1, (name, info(path))
+            args = [str(tmp_path / "o.h5") if a == "OUT.h5" else a for a in command(logs[0])]
+        else:
+            args = ["strata", "rfm", str(path), "--table", "/tx", "--customer",
+                    "Kundennr_\u00fc", "--time", "date", "--amount", "amount", "-o",
+                    str(tmp_path / "o.h5")]
+        r = run(*args[1:], "--force", "--quiet")
+        assert r.returncode == 0, (name, r.stderr)
+        with h5py.File(tmp_path / "o.h5") as f:
+            assert list(f["customer_id"][()]) == list(ref.index), name
+            for col in ref:
+                assert np.allclose(f[col][()], ref[col].to_numpy(), rtol=1e-12), (name, col)
+    # a comma in a name: one column in the JSON, no command naming half of it
+    log.rename(columns={"amount": "amount, EUR"}).to_hdf(tmp_path / "comma.h5", key="tx")
+    o = info(tmp_path / "comma.h5")["/tx"]
+    assert o["columns"] == ["amount, EUR"] and "--amount amount " not in o["command"]
+    # a string customer_id index: no kmeans suggestion that fails, and the
+    # reader's refusal says how to go without a key
+    feats = pd.DataFrame({"spend": np.arange(20.0), "orders": np.arange(20) % 7},
+                         index=pd.Index([f"C{i}" for i in range(20)], name="customer_id"))
+    feats.to_hdf(tmp_path / "strkey.h5", key="customers")
+    assert all(o["command"] == "" for o in info(tmp_path / "strkey.h5").values())
+    r = run("kmeans", tmp_path / "strkey.h5", "--table", "/customers", "-k", 2, "-o",
+            tmp_path / "k.h5")
+    assert r.returncode == 1 and "--key none" in r.stderr, r.stderr
+    assert run("kmeans", tmp_path / "strkey.h5", "--table", "/customers", "-k", 2, "--key",
+               "none", "-o", tmp_path / "k.h5").returncode == 0
+
+
 def test_deep_groups_say_they_are_cut(tmp_path):
     """Below 16 levels the listing stops; the last group listed says so (it
     showed as an empty group)."""

@@ -225,6 +225,27 @@ def test_bad_arguments(log, kwargs, words):
         strata.tiers(cid, day, amount, **kwargs)
 
 
+def test_dataframe_columns_may_be_its_index(log):
+    """pd.read_hdf gives a log back as written, often indexed by customer_id:
+    strata.tiers and strata.clv refused a customer id (or time) that is the
+    frame's index, which the file readers take by name."""
+    pd = pytest.importorskip("pandas")
+    _, ids, days, amount = log
+    flat = pd.DataFrame({"customer_id": ids, "day": days, "amount": amount})
+    want = strata.tiers(flat, k=3)
+    for frame in (flat.set_index("customer_id"), flat.set_index(["customer_id", "day"])):
+        got = strata.tiers(frame, k=3)
+        np.testing.assert_array_equal(got.customers["tier"], want.customers["tier"])
+        np.testing.assert_array_equal(got.customers.index, want.customers.index)
+    a = strata.clv(flat, customer="customer_id", time="day", amount="amount",
+                   calibration_end=int(days.max()))
+    b = strata.clv(flat.set_index("day"), customer="customer_id", time="day", amount="amount",
+                   calibration_end=int(days.max()))
+    np.testing.assert_array_equal(a["clv"], b["clv"])
+    with pytest.raises(strata.ArgumentError, match="no column 'when'.*its index: customer_id"):
+        strata.tiers(flat.set_index("customer_id"), k=3, time="when")
+
+
 def test_fewer_distinct_customers_than_k_is_an_error_as_in_the_cli(tmp_path):
     """20 identical customers and k = 3: strata tiers refuses ("only 1
     distinct rows"), but strata.tiers and TierModel returned a tiering with

@@ -26,6 +26,22 @@ from .errors import ArgumentError, DTypeError
 _DTYPES = {np.dtype(np.float32): _ffi.FLOAT32, np.dtype(np.float64): _ffi.FLOAT64}
 
 
+def frame_column(df, name, what="the DataFrame"):
+    """The column `name` of a DataFrame, or its index (a level of it) of that
+    name, as the HDF5 readers read a frame's named index (pd.read_hdf gives
+    back ``df.set_index("customer_id")`` as written); ArgumentError naming
+    both otherwise."""
+    if name in df.columns:
+        return df[name]
+    if name is not None and name in [n for n in df.index.names if n is not None]:
+        return df.index.get_level_values(name).to_series(index=df.index, name=name)
+    index = [n for n in df.index.names if n is not None]
+    raise ArgumentError(f"{what} has no column {name!r} (its columns: "
+                        f"{', '.join(map(str, df.columns))}"
+                        + (f"; its index: {', '.join(map(str, index))}" if index else "") + ")",
+                        -102)
+
+
 def _frame_values(df, name):
     """A DataFrame's values as one numpy array, each column checked first:
     numpy's own conversion of a mixed frame fails with an error that names

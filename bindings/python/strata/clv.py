@@ -24,6 +24,7 @@ import os
 import numpy as np
 
 from . import _ffi, _params
+from ._arrays import frame_column
 from ._base import ParamsMixin
 from ._handle import _c_strings
 from ._lib import lib
@@ -357,11 +358,7 @@ def clv(path_or_frame=None, *, customer="customer_id", time="day", amount="amoun
             if table is not None:
                 raise ArgumentError("table names a compound dataset of an HDF5 file; it does "
                                     "not apply to a DataFrame")
-            for name in (customer, time, amount):
-                if name not in path_or_frame.columns:
-                    raise ArgumentError(f"the DataFrame has no column {name!r} (columns: "
-                                        f"{list(path_or_frame.columns)})")
-            model.fit(path_or_frame[customer], path_or_frame[time], path_or_frame[amount])
+            model.fit(*(frame_column(path_or_frame, c) for c in (customer, time, amount)))
         else:
             raise ArgumentError("path_or_frame must be an HDF5 path, a pandas DataFrame or "
                                 f"None, got {type(path_or_frame).__name__}")

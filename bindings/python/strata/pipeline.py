@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _ffi
 from . import profile as _profile
+from ._arrays import frame_column
 from ._lib import lib
 from .errors import ArgumentError, error_for
 from .kmeans import _integer, seed_of
@@ -78,11 +79,7 @@ def _columns(customer_id, day, amount, customer, time):
             raise ArgumentError("with a DataFrame, name its columns with customer=, time= and "
                                 "amount= (strings), not day= or arrays", -102)
         names = (customer or "customer_id", time or "day", amount or "amount")
-        missing = [c for c in names if c not in frame.columns]
-        if missing:
-            raise ArgumentError(f"the DataFrame has no column {missing[0]!r} (its columns: "
-                                f"{', '.join(map(str, frame.columns))})", -102)
-        return [frame[c] for c in names], "DataFrame{%s,%s,%s}" % names
+        return [frame_column(frame, c) for c in names], "DataFrame{%s,%s,%s}" % names
     if customer is not None or time is not None or isinstance(amount, str):
         raise ArgumentError("customer=, time= and amount= name the columns of a DataFrame; "
                             "with arrays pass customer_id, day and amount", -102)
