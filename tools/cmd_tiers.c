@@ -78,6 +78,10 @@ static const char HELP[] =
     "  --clv-months M     CLV horizon in months (default 12)\n"
     "  --discount-rate D  monthly discount rate of the CLV (default 0.01)\n"
     "\n" RFM_OPTIONS_HELP
+    "                     (the budget is the RFM step's, the log's reading and\n"
+    "                     aggregation: the customers' scaling, sweep, k-means,\n"
+    "                     profiles and the output come on top, about 200 bytes a\n"
+    "                     customer)\n"
     "other:\n"
     "  --threads T        worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
     CLI_PROGRESS_HELP

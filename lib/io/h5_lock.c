@@ -92,5 +92,15 @@ hid_t strata__h5_file_access(void)
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0)
         H5Pset_file_locking(fapl, 1, 1);
+    /* the metadata cache grows to 32 MiB by default, a file's chunk index
+     * in it (a file of 80,000 small chunks: beyond a memory budget) */
+    H5AC_cache_config_t mdc = {.version = H5AC__CURR_CACHE_CONFIG_VERSION};
+    if (fapl >= 0 && H5Pget_mdc_config(fapl, &mdc) >= 0) {
+        mdc.set_initial_size = 1;
+        mdc.initial_size = (size_t)1 << 20;
+        mdc.min_size = mdc.min_size < mdc.initial_size ? mdc.min_size : mdc.initial_size;
+        mdc.max_size = (size_t)4 << 20;
+        (void)H5Pset_mdc_config(fapl, &mdc);
+    }
     return fapl;
 }

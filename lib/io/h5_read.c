@@ -1752,12 +1752,24 @@ static inline int64_t float_to_int(double x, int kind)
 /* Read rows [first, first + count) of column c into out, row first + i at
  * out + i * stride (8-byte elements: int64 for kinds 0 and 1, double for
  * kind 2). */
+/* The most chunks, or else rows, one column read asks libhdf5 for. */
+#define READ_CHUNKS 256
+#define READ_MIN_ROWS 16384
+
+static int64_t chunk_rows_of(hid_t dset);
+
 static int read_column_range(const source *s, const column *c, int field, int kind, void *out,
                              int64_t stride, int64_t first, int64_t count, char *msg)
 {
     char cause[256];
     const int64_t width = c->width > 0 ? c->width : 1;
     int64_t step = (int64_t)(BLOCK_BYTES / sizeof(double)) / width;
+    /* libhdf5 holds a few KB of bookkeeping for every chunk one read
+     * touches, all at once (1M rows in chunks of 100: 65 MB a column): at
+     * most READ_CHUNKS chunks a read, or READ_MIN_ROWS rows */
+    const int64_t chunk = chunk_rows_of(c->dset), most = chunk * READ_CHUNKS;
+    if (chunk > 1 && step > most)
+        step = most > READ_MIN_ROWS ? most : READ_MIN_ROWS;
     step = step > 0 ? step : 1;
     double *tmp = NULL;
     int as_float = kind != 2 && c->cls == H5T_FLOAT;
