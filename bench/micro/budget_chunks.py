@@ -6,7 +6,9 @@ one `strata` program (docs/performance.md, "Session 22"):
   stored contiguous, in chunks of 65,536 rows, in one chunk a column, and in
   one gzip chunk a column;
 - strata kmeans --memory 30M / 60M / 100M on 300,000 x 10 float64 in gzip
-  chunks of 1,000 rows and of 150,000 rows (12 MB).
+  chunks of 1,000 rows and of 150,000 rows (12 MB);
+- strata kmeans --table --memory 60M on `strata gen customers --n 1M
+  --layout columns --chunk-rows 100` (7 columns in 10,000 chunks each).
 
     /usr/bin/python3 bench/micro/budget_chunks.py STRATA [--dir DIR]
 
@@ -22,7 +24,7 @@ import h5py
 import numpy as np
 
 
-def make(d):
+def make(d, strata):
     log = {}
     rng = np.random.default_rng(6)
     n = 3_000_000
@@ -43,7 +45,11 @@ def make(d):
         with h5py.File(mat, "w") as f:
             f.create_dataset("small_chunks", data=x, chunks=(1_000, 10), compression="gzip")
             f.create_dataset("big_chunks", data=x, chunks=(150_000, 10), compression="gzip")
-    return log, mat
+    table = os.path.join(d, "budget_small_chunks.h5")
+    if not os.path.exists(table):
+        subprocess.run([strata, "gen", "customers", "-o", table, "--n", "1M", "--layout",
+                        "columns", "--chunk-rows", "100", "--quiet"], check=True)
+    return log, mat, table
 
 
 def run(args):
@@ -60,7 +66,7 @@ def main():
     ap.add_argument("strata")
     ap.add_argument("--dir", default="/tmp")
     o = ap.parse_args()
-    log, mat = make(o.dir)
+    log, mat, table = make(o.dir, o.strata)
     out = os.path.join(o.dir, "budget_out.h5")
     for name, path in log.items():
         peak, secs, rc, err = run([o.strata, "rfm", path, "--customer", "/customer_id", "--time",
@@ -74,6 +80,11 @@ def main():
                                        "1", "--init", "random", "--seed", "1"])
             print(f"kmeans {ds:15s} {budget:5s} peak {peak:6.1f} MB  {secs:6.2f} s  exit {rc}  "
                   f"{err}")
+    peak, secs, rc, err = run([o.strata, "kmeans", table, "--table", "/customers", "-k", "6",
+                               "-o", out, "--force", "--quiet", "--memory", "60M", "--max-iter",
+                               "6", "--seed", "1"])
+    print(f"kmeans {'table_chunks_100':15s} 60M   peak {peak:6.1f} MB  {secs:6.2f} s  exit {rc}  "
+          f"{err}")
 
 
 if __name__ == "__main__":
