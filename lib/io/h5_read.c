@@ -2766,35 +2766,38 @@ static int frame_column(colset *cs, int fixed, const char *name, int numeric_onl
     return STRATA_OK;
 }
 
-/* Every numeric column of the compound table open in cs, in the frame's
- * order: pandas' "non_index_axes" attribute of the frame's group when there
- * is one, else the fields in order with pandas' values_block_<i> fields
- * expanded into the columns they pack. */
+/* The text of attribute `name` of the group holding the table cs->table
+ * (pandas keeps a table's metadata there), or NULL. */
+static char *table_group_attr(const colset *cs, const char *name)
+{
+    char group[1100];
+    dir_name(cs->table, group, sizeof group);
+    hid_t g = H5Oopen(cs->file, group, H5P_DEFAULT);
+    char *text = g < 0 ? NULL : attr_text(g, name);
+    if (g >= 0)
+        H5Oclose(g);
+    return text;
+}
+
 /* The levels of a table-format MultiIndex frame (the pickled "levels" of
  * the table's group: columns of the table too) into *levels; 0, or
  * pickle_names()' failure. */
 static int compound_levels(const colset *cs, strlist *levels)
 {
-    char group[1100];
-    dir_name(cs->table, group, sizeof group);
-    hid_t g = H5Oopen(cs->file, group, H5P_DEFAULT);
-    char *text = g < 0 ? NULL : attr_text(g, "levels");
-    if (g >= 0)
-        H5Oclose(g);
+    char *text = table_group_attr(cs, "levels");
     int rc = text ? pickle_names(text, levels) : 0;
     strata__free(text);
     return rc;
 }
 
+/* Every numeric column of the compound table open in cs, in the frame's
+ * order: pandas' "non_index_axes" attribute of the frame's group when there
+ * is one, else the fields in order with pandas' values_block_<i> fields
+ * expanded into the columns they pack. */
 static int compound_columns(const colset *cs, strlist *out)
 {
     strlist order = {0};
-    char group[1100];
-    dir_name(cs->table, group, sizeof group);
-    hid_t g = H5Oopen(cs->file, group, H5P_DEFAULT);
-    char *text = g < 0 ? NULL : attr_text(g, "non_index_axes");
-    if (g >= 0)
-        H5Oclose(g);
+    char *text = table_group_attr(cs, "non_index_axes");
     /* a MultiIndex frame: its levels are columns of the table too, never features */
     strlist levels = {0};
     int rc = compound_levels(cs, &levels);

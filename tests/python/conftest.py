@@ -7,6 +7,7 @@ or by hand after building: `/usr/bin/python3 -m pytest -q tests/python`
 
 import importlib.util
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -47,3 +48,15 @@ def default_sigint():
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+def peak_of(cli, *args):
+    """(exit status, peak RSS bytes, stderr) of one run of the program `cli`,
+    in a fresh process whose RUSAGE_CHILDREN holds that run only."""
+    p = subprocess.run(
+        ["/usr/bin/python3", "-c", "import resource, subprocess, sys; "
+         "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+         "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+         str(cli), *map(str, args)], capture_output=True, text=True)
+    status, kib = map(int, p.stdout.split())
+    return status, kib * 1024, p.stderr

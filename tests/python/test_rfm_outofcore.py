@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import strata
+from conftest import peak_of
 
 h5py = pytest.importorskip("h5py")
 
@@ -288,32 +289,15 @@ def test_cli_peak_memory_under_the_budget(tmp_path):
     assert r.returncode == 0, r.stderr
     ran = []
     for budget in (40 << 20, 64 << 20):  # 300,000 x 128 bytes + 24 MiB = 61.4 MiB
-        peak = subprocess.run(  # a fresh process: RUSAGE_CHILDREN holds this run's peak only
-            ["/usr/bin/python3", "-c", "import resource, subprocess, sys; "
-             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
-             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
-             CLI, "rfm", log, "--customer", "/tx/customer_id", "--time", "/tx/day", "--amount",
-             "/tx/amount", "-o", tmp_path / "o.h5", "--force", "--memory", str(budget),
-             "--tmpdir", tmp_path], capture_output=True, text=True)
-        status, kib = map(int, peak.stdout.split())
+        status, peak, err = peak_of(CLI, "rfm", log, "--customer", "/tx/customer_id", "--time",
+                                    "/tx/day", "--amount", "/tx/amount", "-o", tmp_path / "o.h5",
+                                    "--force", "--memory", budget, "--tmpdir", tmp_path)
         if status:
-            assert status == 1 and "raise the budget to at least" in peak.stderr, peak.stderr
+            assert status == 1 and "raise the budget to at least" in err, err
         else:
-            assert kib * 1024 <= budget, (budget >> 20, kib >> 10)
+            assert peak <= budget, (budget >> 20, peak >> 20)
             ran.append(budget)
     assert ran == [64 << 20]
-
-
-def peak_of(*args):
-    """(exit status, peak RSS bytes, stderr) of one run of the program, in a
-    fresh process whose RUSAGE_CHILDREN holds that run only."""
-    p = subprocess.run(
-        ["/usr/bin/python3", "-c", "import resource, subprocess, sys; "
-         "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
-         "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
-         CLI, *map(str, args)], capture_output=True, text=True)
-    status, kib = map(int, p.stdout.split())
-    return status, kib * 1024, p.stderr
 
 
 @needs_cli
@@ -339,20 +323,20 @@ def test_cli_budget_holds_for_long_chunks(tmp_path):
             "--tmpdir", tmp_path, "--quiet"]
     budget = 30 << 20
     for name in ("contiguous", "one_chunk"):
-        status, peak, err = peak_of("rfm", tmp_path / f"{name}.h5", "-o", tmp_path / "o.h5",
-                                    "--memory", budget, *args)
+        status, peak, err = peak_of(CLI, "rfm", tmp_path / f"{name}.h5", "-o",
+                                    tmp_path / "o.h5", "--memory", budget, *args)
         assert status == 0 and peak <= budget, (name, status, peak >> 20, err)
         with h5py.File(tmp_path / "o.h5") as f:
             np.testing.assert_array_equal(f["customer_id"][()], ref.customer_id)
             np.testing.assert_array_equal(f["monetary"][()], ref.monetary)
             np.testing.assert_array_equal(f["recency"][()], ref.recency)
-    status, peak, err = peak_of("rfm", tmp_path / "one_gzip_chunk.h5", "-o", tmp_path / "g.h5",
-                                "--memory", budget, *args)
+    status, peak, err = peak_of(CLI, "rfm", tmp_path / "one_gzip_chunk.h5", "-o",
+                                tmp_path / "g.h5", "--memory", budget, *args)
     assert status == 1 and "compressed chunks" in err and "h5repack" in err, err
     assert not (tmp_path / "g.h5").exists()
     least = int(err.split("raise the budget to at least ")[1].split(",")[0])
-    status, peak, err = peak_of("rfm", tmp_path / "one_gzip_chunk.h5", "-o", tmp_path / "g.h5",
-                                "--memory", least, *args)
+    status, peak, err = peak_of(CLI, "rfm", tmp_path / "one_gzip_chunk.h5", "-o",
+                                tmp_path / "g.h5", "--memory", least, *args)
     assert status == 0 and peak <= least, (status, peak >> 20, least >> 20, err)
     with h5py.File(tmp_path / "g.h5") as f:
         np.testing.assert_array_equal(f["monetary"][()], ref.monetary)

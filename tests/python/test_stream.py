@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import strata
-from conftest import make_blobs
+from conftest import make_blobs, peak_of
 
 h5py = pytest.importorskip("h5py", reason="h5py is not installed")
 
@@ -96,18 +96,6 @@ def test_compressed_chunks_streamed(tmp_path):
         assert got.inertia_ == ref.inertia_, memory
 
 
-def peak_of(*args):
-    """(exit status, peak RSS bytes, stderr) of one run of the program, in a
-    fresh process whose RUSAGE_CHILDREN holds that run only."""
-    p = subprocess.run(
-        ["/usr/bin/python3", "-c", "import resource, subprocess, sys; "
-         "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
-         "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
-         os.environ["STRATA_CLI"], *map(str, args)], capture_output=True, text=True)
-    status, kib = map(int, p.stdout.split())
-    return status, kib * 1024, p.stderr
-
-
 @pytest.mark.skipif(not os.environ.get("STRATA_CLI"), reason="STRATA_CLI (the strata program) "
                     "is not set")
 def test_long_compressed_chunks_within_the_budget(tmp_path):
@@ -125,9 +113,9 @@ def test_long_compressed_chunks_within_the_budget(tmp_path):
     ran = set()
     for mb in (30, 40, 60, 70):
         out = tmp_path / f"o{mb}.h5"
-        status, peak, err = peak_of("kmeans", f"{path}:/x", "-k", 5, "-o", out, "--seed", 1,
-                                    "--max-iter", 2, "--tol", 0, "--n-init", 1,
-                                    "--memory", f"{mb}M", "--quiet")
+        status, peak, err = peak_of(os.environ["STRATA_CLI"], "kmeans", f"{path}:/x", "-k", 5,
+                                    "-o", out, "--seed", 1, "--max-iter", 2, "--tol", 0,
+                                    "--n-init", 1, "--memory", f"{mb}M", "--quiet")
         if status:
             assert status == 1 and "compressed chunks" in err and "too small" in err, err
             continue
@@ -409,7 +397,7 @@ def test_small_chunks_within_the_budget(tmp_path):
     r = subprocess.run([cli, "gen", "customers", "-o", path, "--n", "1M", "--layout", "columns",
                         "--chunk-rows", "100", "--quiet"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    status, peak, err = peak_of("kmeans", path, "--table", "/customers", "-k", 6, "-o",
+    status, peak, err = peak_of(cli, "kmeans", path, "--table", "/customers", "-k", 6, "-o",
                                 tmp_path / "o.h5", "--max-iter", 4, "--seed", 1, "--memory",
                                 "64M", "--quiet")
     assert status == 0 and peak <= 64 << 20, (status, peak >> 20, err)
