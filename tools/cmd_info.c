@@ -251,10 +251,10 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
         const int by_path = strata_h5_catalog_kind(c, i) == STRATA_H5_GROUP && !has(c, block);
         char cu[256], ti[256], am[256];
         /* the time: a column named as one, else pandas' one column of dates */
+        const char *rest = dates;
         const int timed = pick(cols, NULL, TIME, ti, sizeof ti) ||
                           pick(dates, NULL, TIME, ti, sizeof ti) ||
-                          (dates[0] && !strchr(dates, ',') &&
-                           snprintf(ti, sizeof ti, "%s", dates) < (int)sizeof ti);
+                          ((size_t)next_name(&rest, ti, sizeof ti) < sizeof ti && !*rest);
         /* the customer: a column, the key, or pandas' index (strata rfm reads it by name) */
         if ((pick(cols, key, CUSTOMER, cu, sizeof cu) ||
              pick(index, NULL, CUSTOMER, cu, sizeof cu)) && timed &&
@@ -323,7 +323,6 @@ static void json_dims(const int64_t *dims, int rank)
     putchar(']');
 }
 
-/* A comma-separated list as a JSON array of strings. */
 /* A catalog list (next_name) as a JSON array of strings. */
 static void json_list(const char *list)
 {
