@@ -350,10 +350,16 @@ static int check_fit_shape(strata_kmeans *km, int64_t n, int64_t d)
                             "initial centroids are %lld x %lld but the fit needs k = %lld x d = %lld",
                             (long long)km->init_k, (long long)km->init_d, (long long)km->k,
                             (long long)d);
-    /* mini-batch: at most max_iter x n / batch_size steps (include/strata.h) */
-    km->iter_total = km->algorithm != STRATA_ALGO_MINIBATCH ? km->max_iter
-                     : km->max_iter * n / km->batch_size > 1 ? km->max_iter * n / km->batch_size : 1;
+    km->iter_total = strata__kmeans_iter_total(km->algorithm, km->max_iter, km->batch_size, n);
     return STRATA_OK;
+}
+
+int64_t strata__kmeans_iter_total(int algorithm, int64_t max_iter, int64_t batch_size, int64_t n)
+{
+    /* mini-batch: at most max_iter x n / batch_size steps (include/strata.h) */
+    if (algorithm != STRATA_ALGO_MINIBATCH)
+        return max_iter;
+    return max_iter * n / batch_size > 1 ? max_iter * n / batch_size : 1;
 }
 
 int strata_kmeans_fit(strata_kmeans *km, int dtype, const void *x, int64_t n, int64_t d,
@@ -428,6 +434,12 @@ static int64_t fixed_bytes(const strata_kmeans *km, int64_t d)
     return FIT_FIXED_BYTES + 8 * km->k * d * 8;
 }
 
+/* Compressed chunks (beyond libhdf5's cache) a read holds while it
+ * decompresses one whole: its buffers for the chunk and its compressed
+ * bytes, and what the allocator keeps of them, in chunks (measured: chunks
+ * of 12 MB took a 30M fit to 46 MB) */
+#define CHUNKS_DECOMPRESSING 3
+
 /* Blocks of a streamed fit: sized to what the budget leaves beside the
  * fit's per-row state, extra_row_bytes a row the caller keeps and the fixed
  * allowance; STRATA_KMEANS_BLOCK_ROWS when set. Mini-batch also gets a window
@@ -466,11 +478,9 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
              * six times still took a 60M fit to 75 MB, 27 MB above the fit
              * without it) */
             const int64_t cache = 10 * info->cache_bytes;
-            /* without it, each read decompresses the chunks it touches whole,
-             * one at a time: HDF5's buffers for a chunk and its compressed
-             * bytes, and what the allocator keeps of them (measured: chunks of
-             * 12 MB took a 30M fit to 46 MB) */
-            const int64_t transient = 3 * info->filtered_chunk_bytes;
+            /* without it, each read decompresses the chunks it touches
+             * whole, one at a time (CHUNKS_DECOMPRESSING) */
+            const int64_t transient = CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes;
             *keep_chunks = *keep_chunks && km->memory - state - cache >= 4 * min_rest;
             state += *keep_chunks ? cache : transient;
             if (km->memory - state < 4 * min_rest)
@@ -526,7 +536,7 @@ int strata__kmeans_plan(strata_kmeans *km, const strata__h5_rows_info *info, int
     const int64_t data_bytes = info->n * info->d * (int64_t)strata__dtype_size(info->dtype);
     /* (loading decompresses every compressed chunk whole too: see below) */
     const int64_t in_memory = data_bytes + fixed_bytes(km, info->d) +
-                              3 * info->filtered_chunk_bytes +
+                              CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes +
                               info->n * (strata__kmeans_bytes_per_row(&cfg, info->dtype, info->n,
                                                                       info->d, 0) +
                                          extra_loaded);

@@ -55,6 +55,10 @@ void strata__kmeans_set_inputs(strata_kmeans *km, const char *path, char **names
  * "memory" attribute). */
 void strata__kmeans_budget_used(strata_kmeans *km);
 
+/* STRATA_STEP_ITERATE's total for a fit of n rows: max_iter, or for
+ * mini-batch its step limit, max_iter x n / batch_size (at least 1). */
+int64_t strata__kmeans_iter_total(int algorithm, int64_t max_iter, int64_t batch_size, int64_t n);
+
 /* What strata_kmeans_write_h5() writes of the fitted model (borrowed from
  * the handle; source as its argument), or STRATA_E_STATE (not fitted; the
  * handle's message set). */

@@ -251,9 +251,8 @@ int strata_kmeans_sweep(strata_kmeans *km, int dtype, const void *x, int64_t n, 
                    .nk = nk, .s = s, .fit_threads = parallel_k ? 1 : cfg.threads,
                    .parallel_k = parallel_k,
                    .keep = parallel_k || nk * n * (int64_t)sizeof(int32_t) <= SWEEP_KEEP_BYTES,
-                   .iter_total = cfg.algorithm != STRATA_ALGO_MINIBATCH ? cfg.max_iter
-                                 : cfg.max_iter * n / cfg.batch_size > 1
-                                     ? cfg.max_iter * n / cfg.batch_size : 1};
+                   .iter_total = strata__kmeans_iter_total(cfg.algorithm, cfg.max_iter,
+                                                           cfg.batch_size, n)};
     double *xs = NULL;
     int64_t *sample = NULL;
     c.models = c.keep ? strata__calloc((size_t)nk, sizeof(strata__kmeans_model)) : NULL;
