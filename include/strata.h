@@ -2836,6 +2836,45 @@ STRATA_API STRATA_NODISCARD int strata_model_write_tiers_h5(strata_model *m, con
                                                             const int32_t *tiers, int64_t n,
                                                             const char *source, int flags);
 
+/** Assign every row of the n x d numeric dataset `dataset` of the HDF5 file
+ *  `path` (any integer or float type, columns in the model's feature order)
+ *  and write the tiered rows to a NEW file out_path: the file of
+ *  strata_model_write_tiers_h5() without /customer_id (labels, tier, the
+ *  model under /model, root attributes strata_version, source (NULL = "")
+ *  and, for a loaded model, model), with its rules (STRATA_WRITE_FORCE;
+ *  out_path is never the input). Memory: the budget STRATA_KMEANS_MEMORY of
+ *  the model's k-means handle (0, the default: none). Where the rows (as
+ *  doubles, with their scaled copy, labels and tiers) fit it, they are read
+ *  whole as strata_model_predict() takes them; else they are streamed: read
+ *  in row blocks sized to the budget, each predicted and appended to the
+ *  output through the streamed writer (strata_writer: the file grows as a
+ *  temporary, renamed into place at the end), so memory holds a block,
+ *  never the rows or the output whole (STRATA_KMEANS_BLOCK_ROWS > 0 streams
+ *  blocks of that many rows, rounded up to a multiple of 4096, whatever the
+ *  budget). Either way the file's datasets and attributes are the same
+ *  (a row's tier does not depend on the other rows; only the chunking of
+ *  /labels and /tier differs). A budget below what one block, the output's
+ *  buffers and a fixed 24 MiB need fails with STRATA_E_NOMEM, the message
+ *  naming the least budget. Reports to the k-means handle's step callback:
+ *  READ (0 of n, then after each block), WRITE 0 of 1 before the file is
+ *  finished, 1 of 1 once in place; a callback that asks to stop cancels
+ *  (STRATA_E_CANCELLED, out_path left as it was). Uses the handle's KERNEL
+ *  and THREADS. tier_counts: NULL, or strata_model_tier_count(m) values
+ *  that get the rows of each tier. Allocates only for the call (a block,
+ *  or the whole rows when loaded). Not thread-safe on one model (it uses
+ *  the model's message and its handle's callback).
+ *  @return STRATA_OK, STRATA_E_NULL, STRATA_E_STATE (not fitted),
+ *          STRATA_E_ARG (columns differ from the model's features, LOG1P
+ *          domain), STRATA_E_NONFINITE, STRATA_E_PARAM (flags),
+ *          STRATA_E_NOMEM (budget too small, memory), STRATA_E_CANCELLED,
+ *          STRATA_E_IO_* (the input as strata_h5_read_matrix(), the output
+ *          as strata_model_write_tiers_h5()). The message: strata_last_error()
+ *          and strata_model_last_error(). */
+STRATA_API STRATA_NODISCARD int strata_model_predict_h5(strata_model *m, const char *path,
+                                                        const char *dataset, const char *out_path,
+                                                        const char *source, int flags,
+                                                        int64_t *tier_counts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
 
 static const char HELP[] =
     "usage: strata predict MODEL.h5 IN.h5:/dataset -o OUT.h5 [--force] [--threads T]\n"
+    "                      [--memory SIZE]\n"
     "       strata predict MODEL.h5 IN.h5 --columns /a,/b,... | --table KEY [--features ...]\n"
     "                      [--key DS|none] -o OUT.h5 [--force] [--threads T]\n"
     "\n"
@@ -29,6 +30,17 @@ static const char HELP[] =
     "  -o OUT.h5      output file (required; never one of the inputs)\n"
     "  --force        replace OUT.h5 if it exists\n"
     "  --threads T    worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
+    "  --memory SIZE  memory budget (1G, 1.5G, 512M, 100K or bytes; default:\n"
+    "                 $STRATA_KMEANS_MEMORY if set, else 0: no limit), as strata\n"
+    "                 kmeans': 24 MiB of it go to the program itself. A matrix\n"
+    "                 input (IN.h5:/dataset) whose rows and results do not fit\n"
+    "                 it is streamed: read in blocks sized to the budget, each\n"
+    "                 assigned and appended to OUT.h5 (written as a temporary,\n"
+    "                 renamed at the end), so neither the rows nor the output\n"
+    "                 are ever in memory whole; OUT.h5 holds the same values\n"
+    "                 and attributes as when loaded. A budget too small for one\n"
+    "                 block fails naming the least. --columns and --table\n"
+    "                 inputs are read whole: with --memory they are refused\n"
     "  -h, --help     show this help\n"
     "\n";
 static const char HELP_END[] =
@@ -36,7 +48,7 @@ static const char HELP_END[] =
     "\n"
     CLI_EXIT_HELP;
 
-enum { OPT_FORCE = 256, OPT_THREADS };
+enum { OPT_FORCE = 256, OPT_THREADS, OPT_MEMORY };
 
 /* The rows of a --columns / --table input in the model's feature order
  * (matched by name) into *x (malloc'ed, n x md). */
@@ -78,12 +90,13 @@ int cmd_predict(int argc, char **argv)
     static const struct option longs[] = {CLI_INPUT_OPTIONS,
                                           {"force", no_argument, NULL, OPT_FORCE},
                                           {"threads", required_argument, NULL, OPT_THREADS},
+                                          {"memory", required_argument, NULL, OPT_MEMORY},
                                           {"help", no_argument, NULL, 'h'},
                                           CLI_PROGRESS_OPTIONS,
                                           {NULL, 0, NULL, 0}};
     const char *output = NULL;
     int force = 0, help = 0, c, rc = CLI_OK;
-    int64_t threads = 0;
+    int64_t threads = 0, memory = -1; /* -1 until --memory: then the environment is not read */
     cli_features in = {0};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:h", longs, NULL)) != -1) {
@@ -94,8 +107,13 @@ int cmd_predict(int argc, char **argv)
         case 'h': help = 1; break;
         case OPT_FORCE: force = 1; break;
         case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &threads); break;
+        case OPT_MEMORY: rc = cli_parse_size("--memory", optarg, &memory); break;
         default: rc = cli_bad_option("predict", c, argv);
         }
+    }
+    if (!rc && !help && memory < 0) { /* the default, a junk value an error only then */
+        memory = 0;
+        rc = cli_size_from_env("STRATA_KMEANS_MEMORY", &memory);
     }
     if (rc)
         return rc;
@@ -113,11 +131,19 @@ int cmd_predict(int argc, char **argv)
     const char *model_path = argv[optind];
     if ((rc = cli_input_finish(&in, argv[optind + 1])))
         return rc;
+    if (memory > 0 && !in.dataset) {
+        cli_input_free(&in);
+        return cli_error(CLI_USAGE, "--memory streams a matrix input (IN.h5:/dataset) only: a "
+                         "--columns or --table input is read whole; leave --memory out (and "
+                         "$STRATA_KMEANS_MEMORY unset), or give the features as one n x d "
+                         "dataset");
+    }
     cli_input inputs[2] = {{model_path, "model file"}, {in.file, "input file"}};
     strata_model *m = NULL;
     strata_frame *f = NULL;
     double *x = NULL;
     int32_t *labels = NULL, *tiers = NULL;
+    int64_t *count = NULL;
     int64_t n = 0, d = 0, k = 0, md = 0;
     const int64_t *key = NULL;
     if ((rc = cli_check_files(inputs, 2, output, force)))
@@ -129,6 +155,8 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     if ((st = strata_kmeans_set_int(strata_model_kmeans(m), STRATA_THREADS, threads)) ||
+        (st = strata_kmeans_set_int(strata_model_kmeans(m), STRATA_KMEANS_MEMORY, memory)) ||
+        (st = strata_kmeans_set_step_progress(strata_model_kmeans(m), cli_progress_step, NULL)) ||
         (st = strata_model_shape(m, &k, &md))) {
         rc = cli_library_error(st, strata_last_error());
         goto done;
@@ -148,16 +176,19 @@ int cmd_predict(int argc, char **argv)
                            in.input, (long long)d, (long long)md, strata_model_feature_name(m, 0));
             goto done;
         }
-        x = malloc((size_t)n * (size_t)d * sizeof *x);
-        if (!x) {
-            rc = cli_error(CLI_RUNTIME, "out of memory for %lld rows", (long long)n);
+        /* loaded or streamed under the budget: the library plans it */
+        count = calloc((size_t)strata_model_tier_count(m), sizeof *count);
+        if (!count) {
+            rc = cli_error(CLI_RUNTIME, "out of memory");
             goto done;
         }
-        cli_progress_note(STRATA_STEP_READ, 0, n);
-        if ((st = strata_h5_read_matrix(in.file, in.dataset, STRATA_FLOAT64, x, n, d))) {
+        if ((st = strata_model_predict_h5(m, in.file, in.dataset, output,
+                                          in.source ? in.source : in.input,
+                                          force ? STRATA_WRITE_FORCE : 0, count))) {
             rc = cli_library_error(st, strata_last_error());
             goto done;
         }
+        goto summary;
     } else if ((rc = cli_input_read(&in, &f)) || (rc = by_name(f, m, md, &x, &n))) {
         goto done;
     } else {
@@ -169,8 +200,6 @@ int cmd_predict(int argc, char **argv)
         rc = cli_error(CLI_RUNTIME, "out of memory for %lld rows", (long long)n);
         goto done;
     }
-    if (in.dataset)
-        cli_progress_note(STRATA_STEP_READ, n, n);
     if (!(st = strata_model_predict(m, x, n, md, 0, labels, tiers))) {
         cli_progress_note(STRATA_STEP_WRITE, 0, 1);
         st = strata_model_write_tiers_h5(m, output, key, labels, tiers, n,
@@ -182,16 +211,17 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     cli_progress_note(STRATA_STEP_WRITE, 1, 1);
-    cli_progress_end();
-    int64_t nt = strata_model_tier_count(m);
-    int64_t *count = calloc((size_t)nt, sizeof *count);
+    count = calloc((size_t)strata_model_tier_count(m), sizeof *count);
     for (int64_t i = 0; count && i < n; i++)
         count[tiers[i]]++;
+summary:
+    cli_progress_end();
+    int64_t nt = strata_model_tier_count(m);
     printf("%lld rows -> %s\n", (long long)n, output);
     for (int64_t t = 0; count && t < nt; t++)
         printf("  %-12s %12lld\n", strata_model_tier_name(m, t), (long long)count[t]);
-    free(count);
 done:
+    free(count);
     strata_model_free(m);
     strata_frame_free(f);
     free(x);

@@ -7,6 +7,19 @@
 #include "io/h5.h"
 #include "strata.h"
 
+/* Memory budgets (STRATA_KMEANS_MEMORY): what a fit_h5 needs besides the
+ * rows (the per-row state), a fixed allowance for the centroids, the tables,
+ * per-chunk sums, the library's own code and HDF5's caches (a streamed
+ * 10M x 16 fit measured 21 MiB beyond its labels and blocks, with the
+ * Python interpreter's baseline taken off); strata_model_predict_h5() keeps
+ * the same allowance. */
+#define STRATA__FIT_FIXED_BYTES ((int64_t)24 << 20)
+/* Compressed chunks (beyond libhdf5's cache) a read holds while it
+ * decompresses one whole: its buffers for the chunk and its compressed
+ * bytes, and what the allocator keeps of them, in chunks (measured: chunks
+ * of 12 MB took a 30M fit to 46 MB) */
+#define STRATA__CHUNKS_DECOMPRESSING 3
+
 /* strata_kmeans_predict() of float64 rows against the k x d centroids c
  * instead of the handle's model, with the handle's KERNEL and THREADS;
  * messages into msg (may be NULL: the thread's slot only). Writes nothing
@@ -31,6 +44,10 @@ const struct strata__tier_model *strata__model_fitted(const strata_model *m);
 int strata__model_adopt(strata_model *m, struct strata__tier_model *f, const char *path,
                         const char *group);
 const char *strata__model_read_from(const strata_model *m);
+/* strata_model_predict() of rows that are a block of larger data, starting
+ * at its row r0: the messages number the rows from r0. */
+int strata__model_predict_rows(const strata_model *m, const double *x, int64_t r0, int64_t n,
+                               int64_t d, int64_t row_stride, int32_t *labels, int32_t *tiers);
 char *strata__model_msg(strata_model *m);
 
 /* The argument checks of the readers of column datasets (table NULL) and

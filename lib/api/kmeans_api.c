@@ -419,11 +419,6 @@ void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const stra
     km->memory_used = 0; /* set by strata_kmeans_fit_h5() after this */
 }
 
-/* Memory a fit_h5 needs besides the rows: the per-row state, plus a fixed
- * allowance for the centroids, the tables, per-chunk sums, the library's own
- * code and HDF5's caches (a streamed 10M x 16 fit measured 21 MiB beyond its
- * labels and blocks, with the Python interpreter's baseline taken off). */
-#define FIT_FIXED_BYTES ((int64_t)24 << 20)
 /* Largest streamed block buffer (two are kept). */
 #define STREAM_BLOCK_BYTES ((int64_t)64 << 20)
 /* The smallest blocks a streamed fit accepts to keep Hamerly's gaps. */
@@ -431,14 +426,8 @@ void strata__kmeans_adopt(strata_kmeans *km, strata__kmeans_model *m, const stra
 
 static int64_t fixed_bytes(const strata_kmeans *km, int64_t d)
 {
-    return FIT_FIXED_BYTES + 8 * km->k * d * 8;
+    return STRATA__FIT_FIXED_BYTES + 8 * km->k * d * 8;
 }
-
-/* Compressed chunks (beyond libhdf5's cache) a read holds while it
- * decompresses one whole: its buffers for the chunk and its compressed
- * bytes, and what the allocator keeps of them, in chunks (measured: chunks
- * of 12 MB took a 30M fit to 46 MB) */
-#define CHUNKS_DECOMPRESSING 3
 
 /* Blocks of a streamed fit: sized to what the budget leaves beside the
  * fit's per-row state, extra_row_bytes a row the caller keeps and the fixed
@@ -479,8 +468,9 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
              * without it) */
             const int64_t cache = 10 * info->cache_bytes;
             /* without it, each read decompresses the chunks it touches
-             * whole, one at a time (CHUNKS_DECOMPRESSING) */
-            const int64_t transient = CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes;
+             * whole, one at a time (STRATA__CHUNKS_DECOMPRESSING) */
+            const int64_t transient =
+                STRATA__CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes;
             *keep_chunks = *keep_chunks && km->memory - state - cache >= 4 * min_rest;
             state += *keep_chunks ? cache : transient;
             if (km->memory - state < 4 * min_rest)
@@ -536,7 +526,7 @@ int strata__kmeans_plan(strata_kmeans *km, const strata__h5_rows_info *info, int
     const int64_t data_bytes = info->n * info->d * (int64_t)strata__dtype_size(info->dtype);
     /* (loading decompresses every compressed chunk whole too: see below) */
     const int64_t in_memory = data_bytes + fixed_bytes(km, info->d) +
-                              CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes +
+                              STRATA__CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes +
                               info->n * (strata__kmeans_bytes_per_row(&cfg, info->dtype, info->n,
                                                                       info->d, 0) +
                                          extra_loaded);

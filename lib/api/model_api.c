@@ -381,7 +381,7 @@ int strata_model_fit(strata_model *m, const double *x, int64_t n, int64_t d, int
     if ((rc = strata__scaling_fit(x, n, d, row_stride, req, (const char *const *)f.names,
                                   strata__kmeans_threads(m->km), f.transform, f.center, f.scale,
                                   m->msg)) ||
-        (rc = strata__scaling_apply(x, n, d, row_stride, f.transform, f.center, f.scale,
+        (rc = strata__scaling_apply(x, 0, n, d, row_stride, f.transform, f.center, f.scale,
                                     (const char *const *)f.names, z, m->msg)))
         goto fail;
     /* 3. k-means on them */
@@ -431,8 +431,8 @@ static int check_fitted(const strata_model *m)
 }
 
 /* Scale rows with the fitted transform into a new array *z. */
-static int scale_rows(const strata_model *m, const double *x, int64_t n, int64_t d, int64_t stride,
-                      double *out)
+static int scale_rows(const strata_model *m, const double *x, int64_t r0, int64_t n, int64_t d,
+                      int64_t stride, double *out)
 {
     int rc = check_fitted(m);
     if (rc || (rc = check_rows(NULL, x, n, d, &stride)))
@@ -440,8 +440,8 @@ static int scale_rows(const strata_model *m, const double *x, int64_t n, int64_t
     if (d != m->fit.d)
         return strata__fail(NULL, STRATA_E_ARG, "rows have %lld features, the model has %lld",
                             (long long)d, (long long)m->fit.d);
-    return strata__scaling_apply(x, n, d, stride, m->fit.transform, m->fit.center, m->fit.scale,
-                                 (const char *const *)m->fit.names, out, NULL);
+    return strata__scaling_apply(x, r0, n, d, stride, m->fit.transform, m->fit.center,
+                                 m->fit.scale, (const char *const *)m->fit.names, out, NULL);
 }
 
 int strata_model_scale(const strata_model *m, const double *x, int64_t n, int64_t d, int64_t row_stride,
@@ -455,7 +455,7 @@ int strata_model_scale(const strata_model *m, const double *x, int64_t n, int64_
                     ? strata__alloc((size_t)(n * d), sizeof(double)) : NULL;
     if (!z && n > 0 && d > 0)
         return strata__fail(NULL, STRATA_E_NOMEM, "out of memory");
-    int rc = scale_rows(m, x, n, d, row_stride, z);
+    int rc = scale_rows(m, x, 0, n, d, row_stride, z);
     if (!rc)
         memcpy(out, z, (size_t)(n * d) * sizeof(double));
     strata__free(z);
@@ -464,6 +464,12 @@ int strata_model_scale(const strata_model *m, const double *x, int64_t n, int64_
 
 int strata_model_predict(const strata_model *m, const double *x, int64_t n, int64_t d,
                          int64_t row_stride, int32_t *labels, int32_t *tiers)
+{
+    return strata__model_predict_rows(m, x, 0, n, d, row_stride, labels, tiers);
+}
+
+int strata__model_predict_rows(const strata_model *m, const double *x, int64_t r0, int64_t n,
+                               int64_t d, int64_t row_stride, int32_t *labels, int32_t *tiers)
 {
     CHECK_CONST(m);
     if (!labels && !tiers)
@@ -476,7 +482,7 @@ int strata_model_predict(const strata_model *m, const double *x, int64_t n, int6
     if (!z || !lab)
         rc = strata__fail(NULL, STRATA_E_NOMEM, "out of memory for %lld rows", (long long)n);
     if (!rc)
-        rc = scale_rows(m, x, n, d, row_stride, z);
+        rc = scale_rows(m, x, r0, n, d, row_stride, z);
     if (!rc)
         rc = strata__kmeans_predict_with(m->km, m->fit.centroids, m->fit.k, z, n, d, lab, NULL);
     if (!rc) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "api/kmeans_handle.h"
 #include "core/mem.h"
 #include "core/status.h"
 #include "io/h5.h"
@@ -330,4 +331,194 @@ int strata_model_write_tiers_h5(strata_model *m, const char *path, const int64_t
     if (!rc && strata__model_read_from(m)) /* provenance: the model file applied */
         rc = strata__h5_out_attr_string(o, "/", "model", strata__model_read_from(m));
     return strata__h5_out_finish(o, rc);
+}
+
+/* ---- Predicting a file: loaded, or streamed under a memory budget ------- */
+
+/* A predict's memory besides the fixed allowance, a row: loaded, the rows
+ * as doubles, predict's scaled copy and cluster of each, the labels and
+ * tiers, and the file image of both (compressed, at most their bytes);
+ * streamed, a block's rows, scaled copy, clusters, labels and tiers. */
+#define PREDICT_LOADED_ROW(d) (16 * (d) + 20)
+#define PREDICT_STREAMED_ROW(d) (16 * (d) + 12)
+/* The streamed output's two datasets: each keeps two chunks of about 1 MiB
+ * (strata_writer) and gzip's buffers for one (about two more). */
+#define PREDICT_WRITER_BYTES ((int64_t)8 << 20)
+/* Largest block of a streamed predict (bytes of its rows as doubles). */
+#define PREDICT_BLOCK_BYTES ((int64_t)64 << 20)
+
+/* The rows of the whole file predicted at once, then written as
+ * strata_model_write_tiers_h5() does. */
+static int predict_loaded(strata_model *m, const char *path, const char *dataset,
+                          const char *out_path, const char *source, int flags,
+                          const strata__steps *steps, int64_t *counts, char *msg)
+{
+    strata__matrix mx = {0};
+    int rc = strata__h5_load_steps(path, dataset, STRATA_FLOAT64, &mx, steps, msg);
+    if (rc)
+        return rc;
+    int32_t *labels = strata__alloc((size_t)mx.n, sizeof *labels);
+    int32_t *tiers = strata__alloc((size_t)mx.n, sizeof *tiers);
+    if (!labels || !tiers)
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for the labels of %lld rows",
+                          (long long)mx.n);
+    else if ((rc = strata_model_predict(m, mx.data, mx.n, mx.d, 0, labels, tiers)))
+        snprintf(msg, STRATA__MSG_LEN, "%s", strata_last_error()); /* a const call's message */
+    const int64_t n = mx.n;
+    strata__matrix_free(&mx);
+    for (int64_t i = 0; !rc && i < n; i++)
+        counts[tiers[i]]++;
+    if (!rc && !(rc = strata__step(steps, STRATA_STEP_WRITE, 0, 0, 1, NAN, msg)))
+        rc = strata_model_write_tiers_h5(m, out_path, NULL, labels, tiers, n, source, flags);
+    strata__free(labels);
+    strata__free(tiers);
+    return rc;
+}
+
+/* Blocks of `rows` rows read, predicted and appended to a streamed file. */
+static int predict_streamed(strata_model *m, strata__h5_rows *st, const strata__h5_rows_info *info,
+                            int64_t rows, const char *out_path, const char *source, int flags,
+                            const strata__steps *steps, int64_t *counts, char *msg)
+{
+    const strata__tier_model *f = strata__model_fitted(m);
+    const int64_t n = info->n, d = info->d;
+    rows = rows < n ? rows : n;
+    double *x = strata__alloc((size_t)(rows * d), sizeof *x);
+    int32_t *labels = strata__alloc((size_t)rows, sizeof *labels);
+    int32_t *tiers = strata__alloc((size_t)rows, sizeof *tiers);
+    strata__h5_stream *s = NULL;
+    int id_labels = -1, id_tier = -1, rc = STRATA_OK;
+    if (!x || !labels || !tiers)
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a block of %lld rows",
+                          (long long)rows);
+    if (!rc && !(rc = strata__h5_stream_open(&s, out_path, flags, msg)) &&
+        !(rc = strata__h5_stream_dataset(s, "/labels", STRATA__H5_I32, 0, 0, &id_labels)))
+        rc = strata__h5_stream_dataset(s, "/tier", STRATA__H5_I32, 0, 0, &id_tier);
+    if (!rc)
+        rc = strata__step(steps, STRATA_STEP_READ, 0, 0, n, NAN, msg);
+    for (int64_t r0 = 0; !rc && r0 < n; r0 += rows) {
+        const int64_t b = n - r0 < rows ? n - r0 : rows;
+        const void *lab[1] = {labels}, *tier[1] = {tiers};
+        if ((rc = strata__h5_rows_read(st, STRATA_FLOAT64, r0, b, x, msg)))
+            break;
+        if ((rc = strata__model_predict_rows(m, x, r0, b, d, 0, labels, tiers))) {
+            snprintf(msg, STRATA__MSG_LEN, "%s", strata_last_error()); /* the file's row */
+            break;
+        }
+        for (int64_t i = 0; i < b; i++)
+            counts[tiers[i]]++;
+        if (!(rc = strata__h5_stream_append(s, id_labels, lab, b)) &&
+            !(rc = strata__h5_stream_append(s, id_tier, tier, b)))
+            rc = strata__step(steps, STRATA_STEP_READ, 0, r0 + b, n, NAN, msg);
+    }
+    strata__free(x);
+    strata__free(labels);
+    strata__free(tiers);
+    /* the model, the tier names and the root attributes: as the loaded file */
+    strata__h5_out *o = s ? strata__h5_stream_out(s) : NULL;
+    int64_t small = 65536 + 4 * f->k * f->d * 8 + 16 * (f->k + f->d);
+    if (!rc)
+        rc = strata__step(steps, STRATA_STEP_WRITE, 0, 0, 1, NAN, msg);
+    if (!rc && !(rc = strata__h5_stream_reserve(s, small)) &&
+        !(rc = strata__h5_out_strings(o, "/tier", "names", (const char *const *)f->tier_names,
+                                      f->ntiers)) &&
+        !(rc = write_group(f, o, "/model")) &&
+        !(rc = strata__h5_out_attr_string(o, "/", "strata_version", STRATA_VERSION_STRING)) &&
+        !(rc = strata__h5_out_attr_string(o, "/", "source", source)) &&
+        strata__model_read_from(m))
+        rc = strata__h5_out_attr_string(o, "/", "model", strata__model_read_from(m));
+    return strata__h5_stream_finish(s, rc);
+}
+
+int strata_model_predict_h5(strata_model *m, const char *path, const char *dataset,
+                            const char *out_path, const char *source, int flags,
+                            int64_t *tier_counts)
+{
+    if (!m)
+        return strata__fail(NULL, STRATA_E_NULL, "strata_model handle is NULL");
+    char *msg = strata__model_msg(m);
+    msg[0] = '\0';
+    if (!path || !dataset || !out_path)
+        return strata__fail(msg, STRATA_E_NULL, "%s is NULL", !path ? "input path"
+                            : !dataset ? "dataset name" : "output path");
+    if (flags & ~STRATA_WRITE_FORCE)
+        return strata__fail(msg, STRATA_E_PARAM, "unknown write flags %d", flags);
+    const strata__tier_model *f = strata__model_fitted(m);
+    if (!f)
+        return strata__fail(msg, STRATA_E_STATE, "the model is not fitted");
+    strata_kmeans *km = strata_model_kmeans(m);
+    const strata__steps *steps = strata__kmeans_steps(km);
+    int64_t memory = 0, block_rows = 0;
+    if (strata_kmeans_get_int(km, STRATA_KMEANS_MEMORY, &memory) ||
+        strata_kmeans_get_int(km, STRATA_KMEANS_BLOCK_ROWS, &block_rows))
+        return strata__fail(msg, STRATA_E_STATE, "%s", strata_last_error());
+    /* the output is never the input (the rename would replace it) */
+    strata__file_id input;
+    strata__file_id_of(path, "the input file", &input);
+    strata__h5_rows *st;
+    strata__h5_rows_info info;
+    int rc = strata__refuse_input_as_output(out_path, &input, 1, msg);
+    if (rc || (rc = strata__h5_rows_open(path, dataset, &st, &info, msg)))
+        return rc;
+    if (info.d != f->d) {
+        strata__h5_rows_close(st);
+        return strata__fail(msg, STRATA_E_ARG, "'%s:%s' has %lld columns, the model %lld "
+                            "features", path, dataset, (long long)info.d, (long long)f->d);
+    }
+    int64_t *counts = strata__calloc((size_t)f->ntiers, sizeof *counts);
+    if (!counts) {
+        strata__h5_rows_close(st);
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
+    }
+    /* Load when the rows, their results and the output fit the budget (or
+     * there is none); else stream blocks sized to what it leaves. Both
+     * write the same file. */
+    const int64_t n = info.n, d = info.d;
+    const int64_t transient = STRATA__CHUNKS_DECOMPRESSING * info.filtered_chunk_bytes;
+    const int64_t loaded = STRATA__FIT_FIXED_BYTES + transient + n * PREDICT_LOADED_ROW(d);
+    if (block_rows <= 0 && (memory <= 0 || loaded <= memory)) {
+        strata__h5_rows_close(st);
+        rc = predict_loaded(m, path, dataset, out_path, source, flags, steps, counts, msg);
+    } else {
+        const int64_t state = STRATA__FIT_FIXED_BYTES + transient + PREDICT_WRITER_BYTES;
+        const int64_t least = state + 4 * STRATA__CHUNK_ROWS * PREDICT_STREAMED_ROW(d);
+        int64_t rows = 0;
+        if (block_rows > 0) {
+            rows = (block_rows + STRATA__CHUNK_ROWS - 1) / STRATA__CHUNK_ROWS * STRATA__CHUNK_ROWS;
+        } else if (memory < least) {
+            rc = strata__fail(msg, STRATA_E_NOMEM,
+                              "a memory budget of %lld bytes is too small to predict %lld x "
+                              "%lld rows from a file: it needs at least %lld bytes to stream "
+                              "them (four blocks of %d rows, %lld bytes a row, %lld bytes for "
+                              "the output's buffers and %lld set aside for the program "
+                              "itself%s; %lld to load them)",
+                              (long long)memory, (long long)n, (long long)d, (long long)least,
+                              STRATA__CHUNK_ROWS, (long long)PREDICT_STREAMED_ROW(d),
+                              (long long)PREDICT_WRITER_BYTES, (long long)STRATA__FIT_FIXED_BYTES,
+                              transient ? ", and three times the file's compressed chunks, "
+                                          "decompressed whole as they are read: store it in "
+                                          "smaller chunks (e.g. h5repack -l CHUNK=4096xD) to "
+                                          "need less" : "",
+                              (long long)loaded);
+        } else {
+            /* a quarter of what is left: the allocator's and HDF5's slack stays in it */
+            int64_t block = (memory - state) / 4;
+            block = block < PREDICT_BLOCK_BYTES ? block : PREDICT_BLOCK_BYTES;
+            rows = strata__h5_rows_block_rows(&info, STRATA_FLOAT64,
+                                              block / PREDICT_STREAMED_ROW(d) * 8 * d);
+        }
+        if (!rc)
+            rc = predict_streamed(m, st, &info, rows, out_path, source, flags, steps, counts, msg);
+        strata__h5_rows_close(st);
+    }
+    if (!rc) {
+        if (steps->fn) /* the file is in place: this call cannot cancel */
+            (void)steps->fn(steps->user, STRATA_STEP_WRITE, 0, 1, 1, NAN);
+        if (tier_counts)
+            memcpy(tier_counts, counts, (size_t)f->ntiers * sizeof *counts);
+    } else if (msg[0]) {
+        strata__fail(NULL, rc, "%s", msg); /* the thread's message too */
+    }
+    strata__free(counts);
+    return rc;
 }

@@ -171,7 +171,7 @@ int strata__scaling_fit(const double *x, int64_t n, int64_t d, int64_t stride,
     return rc;
 }
 
-int strata__scaling_apply(const double *x, int64_t n, int64_t d, int64_t stride,
+int strata__scaling_apply(const double *x, int64_t r0, int64_t n, int64_t d, int64_t stride,
                           const int32_t *transform, const double *center, const double *scale,
                           const char *const *names, double *out, char *msg)
 {
@@ -180,19 +180,19 @@ int strata__scaling_apply(const double *x, int64_t n, int64_t d, int64_t stride,
             double v = x[i * stride + j];
             if (!isfinite(v))
                 return strata__fail(msg, STRATA_E_NONFINITE, "feature '%s' has a non-finite "
-                                    "value (%g) in row %lld", names[j], v, (long long)i);
+                                    "value (%g) in row %lld", names[j], v, (long long)(r0 + i));
             if (HAS_LOG(transform[j])) {
                 if (!(v > -1.0))
                     return strata__fail(msg, STRATA_E_ARG, "feature '%s' has the value %g in "
                                         "row %lld: its transform takes log1p, which needs "
-                                        "values > -1", names[j], v, (long long)i);
+                                        "values > -1", names[j], v, (long long)(r0 + i));
                 v = log1p(v);
             }
             double z = (v - center[j]) / scale[j];
             if (!isfinite(z))
                 return strata__fail(msg, STRATA_E_NONFINITE, "feature '%s' in row %lld scales "
                                     "to %g (the value %g is too far from the model's range)",
-                                    names[j], (long long)i, z, x[i * stride + j]);
+                                    names[j], (long long)(r0 + i), z, x[i * stride + j]);
             out[i * d + j] = z;
         }
     return STRATA_OK;

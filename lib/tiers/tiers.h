@@ -46,9 +46,10 @@ int strata__scaling_fit(const double *x, int64_t n, int64_t d, int64_t stride,
                         const int *requested, const char *const *names, int threads,
                         int32_t *transform, double *center, double *scale, char *msg);
 
-/* out[i*d + j] = (t(x_ij) - center_j) / scale_j; errors name the row and
+/* out[i*d + j] = (t(x_ij) - center_j) / scale_j; errors name the row (r0 +
+ * i: the rows' first number, 0 unless they are a block of larger data) and
  * feature: a non-finite value, a LOG1P value <= -1, an overflowing result. */
-int strata__scaling_apply(const double *x, int64_t n, int64_t d, int64_t stride,
+int strata__scaling_apply(const double *x, int64_t r0, int64_t n, int64_t d, int64_t stride,
                           const int32_t *transform, const double *center, const double *scale,
                           const char *const *names, double *out, char *msg);
 
