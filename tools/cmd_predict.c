@@ -41,6 +41,7 @@ static const char HELP[] =
     "                 and attributes as when loaded. A budget too small for one\n"
     "                 block fails naming the least. --columns and --table\n"
     "                 inputs are read whole: with --memory they are refused\n"
+    "                 ($STRATA_KMEANS_MEMORY does not apply to them)\n"
     "  -h, --help     show this help\n"
     "\n";
 static const char HELP_END[] =
@@ -97,6 +98,7 @@ int cmd_predict(int argc, char **argv)
     const char *output = NULL;
     int force = 0, help = 0, c, rc = CLI_OK;
     int64_t threads = 0, memory = -1; /* -1 until --memory: then the environment is not read */
+    int memory_given = 0;
     cli_features in = {0};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:h", longs, NULL)) != -1) {
@@ -107,7 +109,10 @@ int cmd_predict(int argc, char **argv)
         case 'h': help = 1; break;
         case OPT_FORCE: force = 1; break;
         case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &threads); break;
-        case OPT_MEMORY: rc = cli_parse_size("--memory", optarg, &memory); break;
+        case OPT_MEMORY:
+            rc = cli_parse_size("--memory", optarg, &memory);
+            memory_given = 1;
+            break;
         default: rc = cli_bad_option("predict", c, argv);
         }
     }
@@ -131,12 +136,13 @@ int cmd_predict(int argc, char **argv)
     const char *model_path = argv[optind];
     if ((rc = cli_input_finish(&in, argv[optind + 1])))
         return rc;
-    if (memory > 0 && !in.dataset) {
+    /* $STRATA_KMEANS_MEMORY set for the fits does not stop a named-column
+     * predict (it ran before --memory existed); an explicit --memory does */
+    if (memory > 0 && !in.dataset && memory_given) {
         cli_input_free(&in);
         return cli_error(CLI_USAGE, "--memory streams a matrix input (IN.h5:/dataset) only: a "
-                         "--columns or --table input is read whole; leave --memory out (and "
-                         "$STRATA_KMEANS_MEMORY unset), or give the features as one n x d "
-                         "dataset");
+                         "--columns or --table input is read whole; leave --memory out, or "
+                         "give the features as one n x d dataset");
     }
     cli_input inputs[2] = {{model_path, "model file"}, {in.file, "input file"}};
     strata_model *m = NULL;

@@ -162,6 +162,12 @@ def test_table_input_with_memory_is_refused(model, tmp_path):
     assert p.returncode == 2 and "matrix input" in p.stderr and "--table" in p.stderr, p.stderr
     p = run("predict", d / "m.h5", tmp_path / "t.h5", "--table", "/t", "-o", tmp_path / "o.h5")
     assert p.returncode == 0, p.stderr
+    # a budget in the environment (set for the fits) does not stop it: it ran before --memory
+    p = run("predict", d / "m.h5", tmp_path / "t.h5", "--table", "/t", "-o", tmp_path / "o.h5",
+            "--force", env={"STRATA_KMEANS_MEMORY": "30M"})
+    assert p.returncode == 0, p.stderr
+    with h5py.File(tmp_path / "o.h5") as f:
+        assert f["labels"].shape == (100,)
 
 
 def test_failure_midway_leaves_no_file(model, tmp_path):
