@@ -25,6 +25,8 @@ static struct {
     int dumb;          /* TERM is dumb (or unset): no escape codes, spaces clear */
     char clear[400];   /* what erases the bar's line (written from a signal handler) */
     size_t clear_len;
+    int64_t sweep_k_min, sweep_nk; /* a k sweep's range (nk 0: none) */
+    int64_t sweep_k;               /* the k its fits report on now (0: none) */
 } P = {.mode = MODE_AUTO, .clear = "\r\033[K", .clear_len = 4};
 
 int cli_progress_option(int opt, const char *arg, int *rc)
@@ -151,6 +153,9 @@ static int sub_text(char *buf, size_t len)
     if ((P.sub == STRATA_STEP_READ || P.sub == STRATA_STEP_SILHOUETTE) && P.sub_total > 0)
         return snprintf(buf, len, "  (%s %.0f%%)", strata_step_name(P.sub),
                         100.0 * (double)P.sub_done / (double)P.sub_total);
+    if (P.sweep_k)
+        return snprintf(buf, len, "  (k %lld: %s %lld/%lld)", (long long)P.sweep_k,
+                        strata_step_name(P.sub), (long long)P.sub_done, (long long)P.sub_total);
     return snprintf(buf, len, "  (%s %lld/%lld)", strata_step_name(P.sub), (long long)P.sub_done,
                     (long long)P.sub_total);
 }
@@ -213,13 +218,17 @@ static void draw_bar(int step, int64_t run, int64_t done, int64_t total, double 
 static void print_json(int step, int64_t run, int64_t done, int64_t total, double value,
                        const char *vname, double now)
 {
-    char iterate[96] = "";
+    char iterate[96] = "", k[32] = "";
     if (step == STRATA_STEP_ITERATE)
         snprintf(iterate, sizeof iterate, isfinite(value) ? ",\"iteration\":%lld,\"%s\":%.17g"
                                                           : ",\"iteration\":%lld,\"%s\":null",
                  (long long)done, vname, value);
-    put_line("{\"step\":\"%s\",\"run\":%lld,\"done\":%lld,\"total\":%lld%s,\"elapsed_s\":%.6f}\n",
-             strata_step_name(step), (long long)run, (long long)done, (long long)total, iterate,
+    if (P.sweep_k && (step == STRATA_STEP_SEED || step == STRATA_STEP_ITERATE ||
+                      step == STRATA_STEP_READ))
+        snprintf(k, sizeof k, ",\"k\":%lld", (long long)P.sweep_k);
+    put_line("{\"step\":\"%s\",\"run\":%lld,\"done\":%lld,\"total\":%lld%s%s,"
+             "\"elapsed_s\":%.6f}\n",
+             strata_step_name(step), (long long)run, (long long)done, (long long)total, iterate, k,
              now - P.t0);
 }
 
@@ -291,6 +300,10 @@ int cli_progress_step(void *user, int step, int64_t run, int64_t done, int64_t t
      * report is shown: a signal sent on seeing it meets the right mode. */
     if (step == STRATA_STEP_WRITE && (!cli_interrupted() || done >= total))
         cli_writing(done < total);
+    /* a sweep's SCORE: done of nk + 1, k_min + done the k fitted next
+     * (one by one; fits run in parallel report nothing) */
+    if (step == STRATA_STEP_SCORE && P.sweep_nk)
+        P.sweep_k = done < P.sweep_nk && total == P.sweep_nk + 1 ? P.sweep_k_min + done : 0;
     show(step, run, done, total, value, user == CLI_PROGRESS_LOGLIK ? "loglik" : "inertia");
     return cli_interrupted() ? 1 : 0;
 }
@@ -309,6 +322,13 @@ void cli_progress_clear_now(void)
 {
     if (P.shown && P.clear_len && write(STDERR_FILENO, P.clear, P.clear_len) > 0)
         P.shown = 0;
+}
+
+void cli_progress_sweep(int64_t k_min, int64_t k_max)
+{
+    P.sweep_k_min = k_min;
+    P.sweep_nk = k_max >= k_min ? k_max - k_min + 1 : 0;
+    P.sweep_k = 0;
 }
 
 void cli_progress_end(void)

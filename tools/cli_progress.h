@@ -70,6 +70,12 @@ int cli_progress_step(void *user, int step, int64_t run, int64_t done, int64_t t
  * (done = total: the file is in place). */
 void cli_progress_note(int step, int64_t done, int64_t total);
 
+/* Before strata_kmeans_sweep() over k_min..k_max: the reports of its fits
+ * (SEED, ITERATE, READ, made one k after another) name the k they fit: a
+ * "k" member in --progress json, "k K:" on the bar. After the sweep,
+ * cli_progress_sweep(0, -1) ends it. */
+void cli_progress_sweep(int64_t k_min, int64_t k_max);
+
 /* Clear the bar (a newline-free display leaves the terminal clean). */
 void cli_progress_end(void);
 

@@ -281,8 +281,10 @@ static int run(strata_kmeans *km, const options *o)
         rc = cli_error(CLI_RUNTIME, "out of memory");
         goto done;
     }
+    cli_progress_sweep(o->k_min, o->k_max);
     int st = strata_kmeans_sweep(km, STRATA_FLOAT64, s.x ? s.x : r.x, r.n, r.d, 0, NULL,
                                  o->k_min, o->k_max, o->sample, table, &suggested);
+    cli_progress_sweep(0, -1);
     if (st) {
         rc = cli_library_error(st, strata_kmeans_last_error(km));
         goto done;

@@ -344,9 +344,11 @@ static int choose_k(const tiers_options *o, run *r)
     TRY(strata_kmeans_set_int(km, STRATA_KMEANS_INIT, r->init_code), err);
     TRY(strata_kmeans_set_int(km, STRATA_THREADS, o->threads), err);
     int64_t sample = o->sample < n ? o->sample : n;
-    TRY(strata_kmeans_sweep(km, STRATA_FLOAT64, r->scaled, n, d, 0, NULL, r->k_lo, o->k_max,
-                            sample, r->sweep, &r->suggested),
-        err);
+    cli_progress_sweep(r->k_lo, o->k_max);
+    const int st = strata_kmeans_sweep(km, STRATA_FLOAT64, r->scaled, n, d, 0, NULL, r->k_lo,
+                                       o->k_max, sample, r->sweep, &r->suggested);
+    cli_progress_sweep(0, -1);
+    TRY(st, err);
     r->k = r->suggested;
     return CLI_OK;
 }

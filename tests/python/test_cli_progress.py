@@ -195,6 +195,42 @@ def test_sweep_tiers_predict_json(data, tmp_path):
     assert step_order(json_lines(p.stderr)) == ["read", "write"]
 
 
+def test_sweep_json_names_the_k_of_each_fit(data, tmp_path):
+    """The fits of a sweep (strata sweep, strata tiers -k A:B) restart `run`
+    at 0 for every k: without a "k" a harness could not tell them apart."""
+    p = run("sweep", f"{data}/x.h5:/x", "-k", "2:4", "--threads", 1, "-o", tmp_path / "s.h5",
+            "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    lines = json_lines(p.stderr)
+    fits = [l for l in lines if l["step"] in ("seed", "iterate")]
+    assert fits and all("k" in l for l in fits)
+    ks = [l["k"] for l in fits]
+    assert sorted(set(ks)) == [2, 3, 4] and ks == sorted(ks)  # one k after another
+    assert all(l["total"] == l["k"] for l in fits if l["step"] == "seed")  # a centre each
+    assert not any("k" in l for l in lines if l["step"] not in ("seed", "iterate"))
+    # k follows the SCORE line before it (k_min + its done)
+    current = None
+    for l in lines:
+        if l["step"] == "score":
+            current = 2 + l["done"]
+        elif "k" in l:
+            assert l["k"] == current
+    # tiers: the sweep's fits name their k, the final fit at the chosen k does not
+    tx = ["--customer", "/c", "--time", "/t", "--amount", "/a"]
+    p = run("tiers", data / "tx.h5", *tx, "-k", "2:3", "--threads", 1, "-o", tmp_path / "t.h5",
+            "--progress", "json")
+    assert p.returncode == 0, p.stderr
+    lines = json_lines(p.stderr)
+    sweep = [i for i, l in enumerate(lines) if l["step"] == "score" and l["total"] == 3]
+    first_score, last_score = sweep[0], sweep[-1]
+    assert {l["k"] for l in lines[first_score:last_score] if l["step"] == "seed"} == {2, 3}
+    after = [l for l in lines[last_score:] if l["step"] in ("seed", "iterate")]
+    assert after and not any("k" in l for l in after)
+    # a plain fit has no "k"
+    p = run("kmeans", f"{data}/x.h5:/x", "-k", 3, "-o", tmp_path / "k.h5", "--progress", "json")
+    assert p.returncode == 0 and not any("k" in l for l in json_lines(p.stderr))
+
+
 def test_clv_json_names_the_log_likelihood(data, tmp_path):
     """A CLV fit's ITERATE reports (after each optimiser start of BG/NBD, run
     0, then Gamma-Gamma, run 1) carry the model's best log-likelihood so far
