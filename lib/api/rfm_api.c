@@ -465,6 +465,17 @@ int strata_rfm_fit(strata_rfm *h, const int64_t *customer_id, const int64_t *tim
     return fit_done(h, &c, &rep);
 }
 
+/* After a fit under a memory budget: the blocks kept for the next call (the
+ * records or the scoring temporaries, 8-24 bytes a customer; a previous
+ * result's table and scores) are given back, so that the result's writer
+ * (40 bytes a customer) has their room. */
+static void release_spares(strata_rfm *h)
+{
+    strata__scratch_free(&h->scratch);
+    strata__scratch_free(&h->spare_table);
+    strata__scratch_free(&h->spare_scores);
+}
+
 int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table, const char *customer,
                       const char *time, const char *amount)
 {
@@ -487,8 +498,10 @@ int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table, const 
             return rc;
         if (!in_memory && !(rc = fit_done(h, &c, &rep)))
             strata__file_id_of(path, "the file the result was computed from", &h->input);
-        if (!in_memory)
+        if (!in_memory) {
+            release_spares(h);
             return rc;
+        }
     }
     if ((rc = strata__h5_read_transactions_steps(path, table, names, (int)h->time_unit, &tx,
                                                  &h->steps, h->msg)))
@@ -497,6 +510,8 @@ int strata_rfm_fit_h5(strata_rfm *h, const char *path, const char *table, const 
     strata__h5_transactions_free(&tx);
     if (!rc)
         strata__file_id_of(path, "the file the result was computed from", &h->input);
+    if (h->memory > 0)
+        release_spares(h);
     return rc;
 }
 
@@ -859,7 +874,8 @@ static int write_result(strata_rfm *h, const char *path, const char *source, int
         .attr_int_values = int_values,
         .nattr_str = (int64_t)(sizeof str_names / sizeof *str_names), .attr_str_names = str_names,
         .attr_str_values = str_values, .inputs = &h->input, .ninputs = 1,
-        .threads = strata__resolve_threads(h->threads)};
+        .threads = strata__resolve_threads(h->threads),
+        .on_disk = h->used.memory > 0}; /* a fit under a budget: no image of the file */
     rc = into ? strata__h5_out_rfm(into, group, &o) : strata__h5_write_rfm(path, &o, flags, h->msg);
 done:
     strata__free(profile);

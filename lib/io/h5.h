@@ -330,6 +330,12 @@ typedef struct strata__rfm_output {
     const strata__file_id *inputs; /* ninputs files the write must not replace */
     int ninputs;
     int threads; /* that pack the chunks of the write (0: the OpenMP default) */
+    /* strata__h5_write_rfm(): 0 builds the file in memory (the image, and its
+     * copy when written: up to twice the file's size, about 80 bytes a
+     * customer when the columns do not compress); 1 lets HDF5 write it onto
+     * the temporary file (memory: a chunk or two, for fits under a budget;
+     * the disk space of the file is reserved first) */
+    int on_disk;
 } strata__rfm_output;
 
 /* Write the RFM result to a new file (temporary name, then rename; the

@@ -1013,16 +1013,71 @@ static int write_rfm_content(writer *w, const char *prefix, const strata__rfm_ou
     return rc;
 }
 
+static int finish_streamed(writer *w, int rc);
+
+/* The most bytes an RFM result file takes: its columns raw (the chunks gzip
+ * does not shrink grow by a few bytes in 16 KB), the profile and edges, and
+ * the metadata (object headers, chunk indexes, attributes, names). */
+static unsigned long long rfm_file_bound(const strata__rfm_output *o)
+{
+    const double raw = (double)o->n * (7 * 8 + 6 * 4);
+    double names = 0;
+    for (int64_t g = 0; g < o->nseg; g++)
+        names += 2.0 * (double)strlen(o->names[g]);
+    return (unsigned long long)(raw + raw / 256 + (raw / (double)CHUNK_BYTES + 13) * 1024 +
+                                (double)o->nseg * (8 * 4 + (double)o->nstats * 8 + 64) + names +
+                                (double)(o->q + 1) * 24 + ((size_t)1 << 20));
+}
+
+/* The RFM result written by HDF5 onto the temporary file itself (no image
+ * in memory), its disk space reserved first: HDF5 must never see a failed
+ * write (see the top), so a full disk or a file size limit fails here. */
+static int write_rfm_on_disk(const char *path, const strata__rfm_output *o, int flags,
+                             char *msg)
+{
+    char cause[256];
+    writer w;
+    /* not flocked: HDF5 opens the file again (as strata__h5_out_open_streamed) */
+    int rc = strata__h5_tmp_open(&w, path, o->inputs, o->ninputs, flags, 0, msg);
+    w.threads = o->threads;
+    if (!rc) {
+        const unsigned long long bound = rfm_file_bound(o);
+        int e = strata__file_size_allowed(bound);
+        if (!e && fallocate(w.fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)bound) != 0 &&
+            errno != EOPNOTSUPP && errno != ENOSYS) /* where it cannot reserve: unreserved */
+            e = errno;
+        if (e)
+            rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path,
+                              strata__write_error_text(e));
+    }
+    hid_t fapl = rc ? -1 : H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_fapl_sec2(fapl) >= 0 && H5Pset_file_locking(fapl, 0, 1) >= 0)
+        w.file = H5Fcreate(w.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (!rc && w.file < 0)
+        rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot create HDF5 file '%s': %s", path,
+                          strata__h5_cause(cause, sizeof cause));
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (!rc)
+        rc = write_rfm_content(&w, "", o);
+    return finish_streamed(&w, rc);
+}
+
 int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flags, char *msg)
 {
     strata__h5_guard g;
     writer w;
     strata__h5_enter(&g);
-    int rc = writer_open(&w, path, o->inputs, o->ninputs, flags, msg);
-    w.threads = o->threads;
-    if (!rc)
-        rc = write_rfm_content(&w, "", o);
-    rc = writer_finish(&w, rc);
+    int rc;
+    if (o->on_disk)
+        rc = write_rfm_on_disk(path, o, flags, msg);
+    else {
+        rc = writer_open(&w, path, o->inputs, o->ninputs, flags, msg);
+        w.threads = o->threads;
+        if (!rc)
+            rc = write_rfm_content(&w, "", o);
+        rc = writer_finish(&w, rc);
+    }
     strata__h5_leave(&g);
     return rc;
 }
