@@ -93,13 +93,16 @@ hid_t strata__h5_file_access(void)
     if (fapl >= 0)
         H5Pset_file_locking(fapl, 1, 1);
     /* the metadata cache grows to 32 MiB by default, a file's chunk index
-     * in it (a file of 80,000 small chunks: beyond a memory budget) */
+     * in it (a file of 80,000 small chunks: beyond a memory budget); its
+     * limit counts file bytes, and a chunk-index node takes ~8 times its
+     * file size in memory (65 native keys of 272 bytes): a sequential read
+     * needs the root and the current leaves */
     H5AC_cache_config_t mdc = {.version = H5AC__CURR_CACHE_CONFIG_VERSION};
     if (fapl >= 0 && H5Pget_mdc_config(fapl, &mdc) >= 0) {
         mdc.set_initial_size = 1;
-        mdc.initial_size = (size_t)1 << 20;
+        mdc.initial_size = (size_t)256 << 10;
         mdc.min_size = mdc.min_size < mdc.initial_size ? mdc.min_size : mdc.initial_size;
-        mdc.max_size = (size_t)4 << 20;
+        mdc.max_size = (size_t)256 << 10;
         (void)H5Pset_mdc_config(fapl, &mdc);
     }
     return fapl;
