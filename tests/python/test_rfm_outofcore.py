@@ -340,3 +340,51 @@ def test_cli_budget_holds_for_long_chunks(tmp_path):
     assert status == 0 and peak <= least, (status, peak >> 20, least >> 20, err)
     with h5py.File(tmp_path / "g.h5") as f:
         np.testing.assert_array_equal(f["monetary"][()], ref.monetary)
+
+
+@needs_cli
+@pytest.mark.parametrize("layout", ["columns", "compound"])
+@pytest.mark.parametrize("chunk_rows", [0, 100])
+def test_cli_least_budget_holds(tmp_path, layout, chunk_rows):
+    """At exactly the least budget a refusal names, the run goes through
+    with its peak under that budget and the in-memory result bitwise. 300,000
+    customers in 1M rows at their least budget (56156800) peaked at 58.6 MB
+    (columns), 65.7 MB (100-row chunks) and 62.3 MB (compound, 100-row chunks):
+    the result file was built in memory (twice its size), and libhdf5 kept
+    the chunk index of the log (8.6 MB)."""
+    log = tmp_path / "tx.h5"
+    r = run_cli("gen", "transactions", "-o", log, "--customers", 300_000, "--n", 1_000_000,
+                "--seed", 4, "--layout", layout, "--quiet",
+                *(["--chunk-rows", chunk_rows] if chunk_rows else []))
+    assert r.returncode == 0, r.stderr
+    if layout == "columns":
+        args = ["--customer", "/tx/customer_id", "--time", "/tx/day", "--amount", "/tx/amount"]
+    else:
+        args = ["--table", "/tx", "--customer", "customer_id", "--time", "day", "--amount",
+                "amount"]
+    ref, got = tmp_path / "ref.h5", tmp_path / "got.h5"
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    r = run_cli("rfm", log, *args, "-o", ref, "--quiet")
+    assert r.returncode == 0, r.stderr
+    status, peak, err = peak_of(CLI, "rfm", log, *args, "-o", got, "--quiet", "--memory",
+                                40 << 20, "--tmpdir", spill)
+    assert status == 1 and "raise the budget to at least" in err and not got.exists(), err
+    least = int(err.split("raise the budget to at least ")[1].split()[0].rstrip(",."))
+    assert least > 40 << 20
+    status, peak, err = peak_of(CLI, "rfm", log, *args, "-o", got, "--quiet", "--memory", least,
+                                "--tmpdir", spill)
+    assert status == 0, err
+    assert peak < least, (peak, least)
+    assert os.listdir(spill) == []
+    ca, cb = h5_content(ref), h5_content(got)
+    assert ca.keys() == cb.keys()
+    for k in ca:
+        if k == "attrs":
+            assert set(ca[k]) - {"memory"} == set(cb[k]) - {"memory"}
+            for name in set(ca[k]) - {"memory"}:
+                assert eq(ca[k][name], cb[k][name]), name
+        else:
+            assert ca[k].dtype == cb[k].dtype and eq(ca[k], cb[k]), k
+            if ca[k].dtype.kind == "f":  # bitwise
+                assert ca[k].tobytes() == cb[k].tobytes(), k
