@@ -1443,7 +1443,10 @@ STRATA_API const char *strata_h5_catalog_attr_value(const strata_h5_catalog *c, 
  *   - an n x d numeric dataset (strata_frame_read_matrix).
  * Values: any integer or float type, converted to float64 (integers beyond
  * 2^53 in magnitude are rounded to the nearest double, as numpy's
- * astype(float64) does).
+ * astype(float64) does); numpy's bools as pandas (PyTables' 8-bit bitfield)
+ * and h5py (an enum FALSE = 0, TRUE = 1 over int8) store them are features
+ * of 0 and 1, as strata_kmeans_fit_frame() gets a DataFrame's bool column
+ * from the binding (never a key, nor a column of a transaction log).
  *
  * Feature names: a dataset's base name ("/customers/recency" -> "recency"),
  * a table's column names, or a matrix's "feature_names" attribute. Names

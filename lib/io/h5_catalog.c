@@ -608,7 +608,13 @@ static int numeric_child(const char *g, const strata__h5_object *o, int64_t *n)
     const char *rest = o->path + (strcmp(g, "/") ? strlen(g) + 1 : 1);
     if (strchr(rest, '/') || o->kind != STRATA_H5_DATASET || o->rank != 1)
         return 0;
-    /* numbers of numpy's sizes ("int32", "float64 big-endian"; not "int24") */
+    /* numbers of numpy's sizes ("int32", "float64 big-endian"; not "int24"),
+     * or numpy's bools as pandas and h5py store them (features of 0 and 1;
+     * the frame reader's plan tells an enum of int8 that is one) */
+    if (!strcmp(o->type, "bitfield8") || !strcmp(o->type, "enum(int8)")) {
+        *n = o->dims[0];
+        return !o->undecodable;
+    }
     const int fl = !strncmp(o->type, "float", 5);
     const char *bits = fl ? o->type + 5 : !strncmp(o->type, "int", 3) ? o->type + 3
                                          : !strncmp(o->type, "uint", 4) ? o->type + 4 : NULL;

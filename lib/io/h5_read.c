@@ -164,7 +164,7 @@ static const char *class_name(H5T_class_t c)
     case H5T_ARRAY: return "array";
     case H5T_VLEN: return "variable-length";
     case H5T_OPAQUE: return "opaque";
-    case H5T_BITFIELD: return "bitfield";
+    case H5T_BITFIELD: return "bitfield (pandas' bool)";
     case H5T_REFERENCE: return "reference";
     case H5T_TIME: return "time";
     default: return "unknown";
@@ -1374,12 +1374,55 @@ typedef struct column {
     int in_block;
     int64_t block_col;
     int u64; /* 64-bit unsigned integers: read as such, never clipped to int64 */
+    int boolean; /* numpy booleans (bool_kind): a feature of 0 and 1 */
 } column;
 
 static int is_u64(hid_t type)
 {
     return type >= 0 && H5Tget_class(type) == H5T_INTEGER && H5Tget_sign(type) == H5T_SGN_NONE &&
            H5Tget_size(type) >= sizeof(int64_t);
+}
+
+/* numpy's bool as the writers store it: 1 for PyTables' (pandas' to_hdf)
+ * 8-bit bitfield, 2 for h5py's enum {FALSE = 0, TRUE = 1} over int8; 0 for
+ * any other type. */
+enum { BOOL_BITFIELD = 1, BOOL_ENUM = 2 };
+
+static int bool_kind(hid_t type)
+{
+    if (type < 0)
+        return 0;
+    const H5T_class_t cls = H5Tget_class(type);
+    if (cls == H5T_BITFIELD)
+        return H5Tget_size(type) == 1 ? BOOL_BITFIELD : 0;
+    if (cls != H5T_ENUM || H5Tget_size(type) != 1 || H5Tget_nmembers(type) != 2)
+        return 0;
+    hid_t base = H5Tget_super(type);
+    int ok = base >= 0 && H5Tget_class(base) == H5T_INTEGER;
+    if (base >= 0)
+        H5Tclose(base);
+    for (unsigned i = 0; ok && i < 2; i++) {
+        signed char v = -1;
+        char *name = H5Tget_member_name(type, i);
+        ok = name && H5Tget_member_value(type, i, &v) >= 0 &&
+             !strcmp(name, v == 0 ? "FALSE" : v == 1 ? "TRUE" : "") && v == (signed char)i;
+        H5free_memory(name);
+    }
+    return ok ? BOOL_ENUM : 0;
+}
+
+/* The memory type reading a bool_kind() column as its one byte 0 or 1. */
+static hid_t bool_mem_type(int kind)
+{
+    if (kind == BOOL_BITFIELD)
+        return H5Tcopy(H5T_NATIVE_B8);
+    hid_t t = H5Tenum_create(H5T_NATIVE_SCHAR);
+    signed char no = 0, yes = 1;
+    if (t >= 0 && (H5Tenum_insert(t, "FALSE", &no) < 0 || H5Tenum_insert(t, "TRUE", &yes) < 0)) {
+        H5Tclose(t);
+        t = -1;
+    }
+    return t;
 }
 
 static int check_1d(const source *s, int64_t *n, char *msg)
@@ -1428,10 +1471,12 @@ static int open_1d(source *s, int64_t *n, char *msg)
                             : " (to cluster the rows without a key: --key none, or "  \
                               "key='' in Python)")
 
-static int check_numeric(H5T_class_t cls, const char *what, const char *label, const char *path,
-                         char *msg)
+/* A column's values: numbers, or booleans for a feature (0 and 1, as
+ * scikit-learn and the binding take a DataFrame's bool column). */
+static int check_numeric(H5T_class_t cls, int boolean, const char *what, const char *label,
+                         const char *path, char *msg)
 {
-    if (cls == H5T_INTEGER || cls == H5T_FLOAT)
+    if (cls == H5T_INTEGER || cls == H5T_FLOAT || (boolean && !strcmp(label, "feature")))
         return STRATA_OK;
     return strata__fail(msg, STRATA_E_IO_TYPE,
                         "%s (the %s column) in '%s' holds %s values; expected integers or "
@@ -1639,6 +1684,7 @@ static int find_pandas_block(hid_t dset, hid_t type, column *c, int *numbered)
             hid_t base = H5Tget_super(mtype);
             c->cls = base < 0 ? H5T_NO_CLASS : H5Tget_class(base);
             c->u64 = is_u64(base);
+            c->boolean = bool_kind(base);
             if (base >= 0)
                 H5Tclose(base);
         }
@@ -1662,7 +1708,7 @@ static int field_class(const source *t, hid_t type, column *c, H5T_class_t *cls,
         char what[320];
         snprintf(what, sizeof what, "column '%s' (in field '%s') of table '%s'", c->name,
                  c->member, t->dataset);
-        return check_numeric(*cls, what, c->label, t->path, msg);
+        return check_numeric(*cls, c->boolean, what, c->label, t->path, msg);
     }
     if (idx < 0) {
         char fields[256] = "";
@@ -1684,11 +1730,12 @@ static int field_class(const source *t, hid_t type, column *c, H5T_class_t *cls,
     *cls = H5Tget_member_class(type, (unsigned)idx);
     hid_t mtype = H5Tget_member_type(type, (unsigned)idx);
     c->u64 = is_u64(mtype);
+    c->boolean = bool_kind(mtype);
     if (mtype >= 0)
         H5Tclose(mtype);
     char what[320];
     snprintf(what, sizeof what, "field '%s' of table '%s'", c->name, t->dataset);
-    return check_numeric(*cls, what, c->label, t->path, msg);
+    return check_numeric(*cls, c->boolean, what, c->label, t->path, msg);
 }
 
 /* Memory type to read a column as `native`: the type itself for a plain
@@ -1772,16 +1819,18 @@ static int read_column_range(const source *s, const column *c, int field, int ki
         step = most > READ_MIN_ROWS ? most : READ_MIN_ROWS;
     step = step > 0 ? step : 1;
     double *tmp = NULL;
-    int as_float = kind != 2 && c->cls == H5T_FLOAT;
+    int as_float = kind != 2 && c->cls == H5T_FLOAT && !c->boolean;
     /* read through tmp to convert floats to ids/times, to pick one column
-     * of an array field, or to spread a column over the rows of a matrix
-     * (8-byte elements each way) */
-    int via_tmp = as_float || width > 1 || stride != 1;
+     * of an array field, to spread a column over the rows of a matrix
+     * (8-byte elements each way), or to widen booleans (a byte each) */
+    int via_tmp = as_float || width > 1 || stride != 1 || c->boolean;
     if (via_tmp && !(tmp = strata__alloc((size_t)((count < step ? count : step) * width),
                                          sizeof *tmp)))
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s' in '%s'", c->name,
                             s->path);
-    hid_t native = kind == 2 || as_float ? H5T_NATIVE_DOUBLE
+    hid_t bool_type = c->boolean ? bool_mem_type(c->boolean) : -1;
+    hid_t native = c->boolean ? bool_type
+                   : kind == 2 || as_float ? H5T_NATIVE_DOUBLE
                    : c->u64 ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
     int rc = STRATA_OK;
 #define AT(i) ((char *)out + (size_t)((r0 - first + (i)) * stride) * 8)
@@ -1796,7 +1845,14 @@ static int read_column_range(const source *s, const column *c, int field, int ki
             break;
         }
         const int64_t e = width > 1 ? c->elem : 0;
-        if (as_float)
+        if (c->boolean) /* 0 or 1, as doubles or as integers */
+            for (int64_t i = 0; i < rows; i++) {
+                const int yes = ((const unsigned char *)tmp)[i * width + e] != 0;
+                const double x = yes;
+                const int64_t v = yes;
+                memcpy(AT(i), kind == 2 ? (const void *)&x : (const void *)&v, 8);
+            }
+        else if (as_float)
             for (int64_t i = 0; i < rows; i++) {
                 int64_t v = float_to_int(tmp[i * width + e], kind);
                 memcpy(AT(i), &v, 8);
@@ -1818,6 +1874,8 @@ static int read_column_range(const source *s, const column *c, int field, int ki
     }
 #undef AT
     strata__free(tmp);
+    if (bool_type >= 0)
+        H5Tclose(bool_type);
     return rc;
 }
 
@@ -1910,6 +1968,7 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
     hid_t type = H5Dget_type(s->dset);
     c->cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
     c->u64 = is_u64(type);
+    c->boolean = bool_kind(type);
     if (type >= 0)
         H5Tclose(type);
     c->n = (int64_t)dims[0];
@@ -1917,7 +1976,7 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
     c->in_block = 1;
     char what[1200];
     snprintf(what, sizeof what, "column '%s' of pandas frame '%s'", c->name, group);
-    int rc = check_numeric(c->cls, what, c->label, s->path, msg);
+    int rc = check_numeric(c->cls, c->boolean, what, c->label, s->path, msg);
     return rc ? rc : check_data(s, msg);
 }
 
@@ -2155,9 +2214,10 @@ static int colset_open_column(colset *cs, int k, char *msg)
     hid_t type = H5Dget_type(s->dset);
     c->cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
     c->u64 = is_u64(type);
+    c->boolean = bool_kind(type);
     if (type >= 0)
         H5Tclose(type);
-    return check_numeric(c->cls, sp->name, sp->label, cs->path, msg);
+    return check_numeric(c->cls, c->boolean, sp->name, sp->label, cs->path, msg);
 }
 
 /* Column k's pandas kind (pandas_kind_of), once it is open. */
@@ -2497,8 +2557,9 @@ static void dir_name(const char *path, char *buf, size_t cap)
         snprintf(buf, cap, "/");
 }
 
-/* Is `name` a 1-D numeric dataset? Sets *n (its length) and *integer. */
-static int probe_1d(hid_t file, const char *name, int64_t *n, int *integer)
+/* Is `name` a 1-D numeric dataset (or of booleans, where bools_ok: a
+ * feature)? Sets *n (its length) and *integer. */
+static int probe_1d(hid_t file, const char *name, int bools_ok, int64_t *n, int *integer)
 {
     if (link_exists(file, name) <= 0)
         return 0;
@@ -2508,7 +2569,7 @@ static int probe_1d(hid_t file, const char *name, int64_t *n, int *integer)
     hsize_t dims[H5S_MAX_RANK];
     H5T_class_t cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
     ok = ok && space >= 0 && H5Sget_simple_extent_dims(space, dims, NULL) == 1 &&
-         (cls == H5T_INTEGER || cls == H5T_FLOAT);
+         (cls == H5T_INTEGER || cls == H5T_FLOAT || (bools_ok && bool_kind(type)));
     if (ok) {
         *n = (int64_t)dims[0];
         *integer = cls == H5T_INTEGER;
@@ -2582,17 +2643,22 @@ static int read_strings(hid_t obj, const char *attr, int64_t max, strlist *out)
 /* The layouts strata__h5_read_frame() takes. */
 enum { LAYOUT_DATASETS, LAYOUT_GROUP, LAYOUT_COMPOUND, LAYOUT_FIXED };
 
-/* Is column `name` of the table in cs numeric? (a compound table is open) */
+/* Is column `name` of the table in cs numeric, or boolean? (a compound
+ * table is open) */
 static int compound_numeric(const colset *cs, const char *name)
 {
     int idx = H5Tget_member_index(cs->type, name);
     if (idx >= 0) {
         H5T_class_t cls = H5Tget_member_class(cs->type, (unsigned)idx);
-        return cls == H5T_INTEGER || cls == H5T_FLOAT;
+        hid_t mtype = H5Tget_member_type(cs->type, (unsigned)idx);
+        const int boolean = bool_kind(mtype);
+        if (mtype >= 0)
+            H5Tclose(mtype);
+        return cls == H5T_INTEGER || cls == H5T_FLOAT || boolean;
     }
     column c = {.name = name};
     return find_pandas_block(cs->tab.dset, cs->type, &c, NULL) &&
-           (c.cls == H5T_INTEGER || c.cls == H5T_FLOAT);
+           (c.cls == H5T_INTEGER || c.cls == H5T_FLOAT || c.boolean);
 }
 
 /* A str of a protocol 0 pickle (opcode V: raw-unicode-escape, to the end of
@@ -2700,13 +2766,14 @@ static int fixed_columns(hid_t file, const char *group, strlist *all, strlist *n
                       ? H5Dopen2(file, path, H5P_DEFAULT) : -1;
         hid_t t = v < 0 ? -1 : H5Dget_type(v);
         H5T_class_t cls = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
+        const int boolean = bool_kind(t);
         if (t >= 0)
             H5Tclose(t);
         if (v >= 0)
             H5Dclose(v);
         for (int64_t j = 0; !rc && j < names.n; j++) {
             rc = strlist_add(all, names.v[j], strlen(names.v[j]));
-            if (!rc && (cls == H5T_INTEGER || cls == H5T_FLOAT))
+            if (!rc && (cls == H5T_INTEGER || cls == H5T_FLOAT || boolean))
                 rc = strlist_add(numeric, names.v[j], strlen(names.v[j]));
         }
         strlist_free(&names);
@@ -2875,7 +2942,7 @@ static int group_columns(hid_t file, const char *group, strlist *out)
         char path[1100];
         int64_t n;
         int integer;
-        if (join_path(group, ln.list.v[j], path, sizeof path) && probe_1d(file, path, &n, &integer))
+        if (join_path(group, ln.list.v[j], path, sizeof path) && probe_1d(file, path, 1, &n, &integer))
             rc = strlist_add(out, path, strlen(path));
     }
     strlist_free(&ln.list);
@@ -3036,9 +3103,9 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
         if (!key) { /* customer_id beside the first column, of its length, if any */
             int64_t nk, n0 = -1;
             int integer;
-            int ok = probe_1d(file, p->key, &nk, &integer);
+            int ok = probe_1d(file, p->key, 0, &nk, &integer);
             if (ok && p->layout == LAYOUT_DATASETS)
-                ok = probe_1d(file, columns[0], &n0, &integer) && n0 == nk;
+                ok = probe_1d(file, columns[0], 1, &n0, &integer) && n0 == nk;
             if (!ok)
                 p->key[0] = '\0';
         }
@@ -3452,10 +3519,13 @@ static int read_shared(const colset *cs, const int64_t *cols, int64_t nc, int64_
     return rc;
 }
 
-/* Do columns q and j come from one dataset? (A pandas block is opened
- * once per column: compared by path.) */
+/* Are columns q and j read together, from one dataset? (A pandas block is
+ * opened once per column: compared by path.) Booleans are read alone: a
+ * shared read converts to doubles, which libhdf5 does not from them. */
 static int same_dataset(const colset *cs, int64_t q, int64_t j)
 {
+    if (cs->col[q].boolean || cs->col[j].boolean)
+        return 0;
     if (cs->col[q].in_block || cs->col[j].in_block)
         return cs->col[q].in_block && cs->col[j].in_block &&
                !strcmp(cs->block_path[q], cs->block_path[j]);
@@ -3769,7 +3839,7 @@ static int read_tiering(const char *path, strata__h5_tiering *out, char *msg)
         col[k].u64 = is_u64(type);
         if (type >= 0)
             H5Tclose(type);
-        rc = check_numeric(col[k].cls, NAME[k], LABEL[k], path, msg);
+        rc = check_numeric(col[k].cls, 0, NAME[k], LABEL[k], path, msg);
         if (!rc && col[k].n != col[0].n)
             rc = strata__fail(msg, STRATA_E_IO_TYPE, "'/customer_id' and '/tier' in '%s' have "
                               "different lengths (%lld and %lld)", path, (long long)col[0].n,

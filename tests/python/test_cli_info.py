@@ -744,3 +744,57 @@ def test_empty_output_name(files, tmp_path):
         p = run(*args, "-o", "", cwd=tmp_path)
         assert p.returncode == 2 and "output file name is empty" in p.stderr, (args, p.stderr)
     assert os.listdir(tmp_path) == []
+
+
+def _run_as_printed(line, out, k="2"):
+    """A suggested command line run as printed (K and OUT.h5 filled in)."""
+    args = [k if a == "K" else str(out) if a == "OUT.h5" else a for a in shlex.split(line)]
+    assert args[0] == "strata", line
+    return run(*args[1:], *(["--force"] if "-o" in args else []))
+
+
+def test_bool_columns_are_features(tmp_path):
+    """A DataFrame's bool column (is_member) is a 0/1 feature to
+    strata.KMeans().fit(df); strata info listed none of them (pandas'
+    bitfield, h5py's enum), strata kmeans --table dropped them and refused
+    them by name, and a model fitted on them could not predict a file.
+    Reference: pandas' df.astype(float), the binding's fit and predict."""
+    pytest.importorskip("tables")
+    strata = pytest.importorskip("strata")
+    rng = np.random.default_rng(5)
+    n = 300
+    g = rng.integers(0, 3, n)
+    df = pd.DataFrame({"spend": g * 40.0 + rng.normal(0, 4, n), "is_member": g == 2,
+                       "newsletter": rng.random(n) < 0.4},
+                      index=pd.Index(np.arange(n, dtype=np.int64) + 100, name="customer_id"))
+    path = tmp_path / "b.h5"
+    df.to_hdf(path, key="fixed", format="fixed")
+    df.to_hdf(path, key="ptable", format="table")
+    with h5py.File(path, "a") as f:
+        f["cols/customer_id"] = df.index.to_numpy()
+        for c in df:
+            f[f"cols/{c}"] = df[c].to_numpy()
+    objs = info(path)
+    ref = strata.KMeans(3, random_state=0).fit(df)
+    for table in ("/fixed", "/ptable/table", "/cols"):
+        o = objs[table]
+        assert o["use"] == "table", table
+        assert sorted(o["columns"]) == sorted(df.columns) and o["key"] == "customer_id", table
+        r = _run_as_printed(o["command"], tmp_path / "o.h5", k="3")
+        assert r.returncode == 0, (table, r.stderr)
+        with h5py.File(tmp_path / "o.h5") as f:
+            names = [s.decode() for s in f["feature_names"][()]]
+            np.testing.assert_array_equal(f["customer_id"][()], df.index.to_numpy())
+            ref = strata.KMeans(3, random_state=0).fit(df[names])
+            np.testing.assert_array_equal(f["labels"][()], ref.labels_)
+            np.testing.assert_array_equal(f["centroids"][()], ref.cluster_centers_)
+    # a model fitted on the bools predicts a file's rows read by name
+    tm = strata.TierModel(n_clusters=3, random_state=0, transform="none").fit(df)
+    tm.save(tmp_path / "m.h5")
+    for table in ("/fixed", "/ptable", "/cols"):
+        p = run("predict", tmp_path / "m.h5", path, "--table", table, "-o", tmp_path / "p.h5",
+                "--force")
+        assert p.returncode == 0, (table, p.stderr)
+        with h5py.File(tmp_path / "p.h5") as f:
+            np.testing.assert_array_equal(f["labels"][()], tm.predict_labels(df))
+            np.testing.assert_array_equal(f["tier"][()], tm.predict(df))

@@ -509,3 +509,80 @@ def test_kmeans_dataframe_names(tmp_path, data):
     assert not hasattr(km, "feature_names_in_")
     with pytest.raises(ArgumentError, match="feature 'recency' is NaN in row 1"):
         strata.KMeans(n_clusters=2).fit(df.assign(recency=[1.0, np.nan] + [1.0] * (N - 2)))
+
+
+# -- bool columns: 0/1 features, as the binding takes a DataFrame's ------------
+
+def _bool_frame(n, seed):
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, 3, n)
+    return pd.DataFrame({"spend": g * 50.0 + rng.normal(0, 5, n),
+                         "is_member": (g == 2) | (rng.random(n) < 0.1),
+                         "visits": (g * 4 + rng.integers(0, 3, n)).astype(np.int64),
+                         "churned": rng.random(n) < 0.5},
+                        index=pd.Index(np.arange(n, dtype=np.int64) * 3 + 5, name="customer_id"))
+
+
+def _write_bool_layouts(path, df):
+    """The frame with its bools as each writer stores them: pandas (PyTables'
+    8-bit bitfield; fixed, table, table with data columns) and h5py (an enum
+    FALSE/TRUE of int8; a compound table, a group of datasets)."""
+    tables = {}
+    if HAVE_TABLES:
+        df.to_hdf(path, key="fixed", format="fixed")
+        df.to_hdf(path, key="ptable", format="table")
+        df.to_hdf(path, key="pdc", format="table", data_columns=True)
+        tables.update(fixed="/fixed", ptable="/ptable", pdc="/pdc")
+    with h5py.File(path, "a") as f:
+        rec = np.empty(len(df), [("customer_id", "<i8")] + [(c, df[c].dtype) for c in df])
+        rec["customer_id"] = df.index.to_numpy()
+        for c in df:
+            rec[c] = df[c].to_numpy()
+        f.create_dataset("compound", data=rec, chunks=(min(len(df), 5000),))
+        f["cols/customer_id"] = df.index.to_numpy()
+        for c in df:
+            f[f"cols/{c}"] = df[c].to_numpy()
+        assert f["compound"].dtype["is_member"] == np.bool_  # h5py's enum, read back as bool
+    tables.update(compound="/compound", group="/cols")
+    return tables
+
+
+def test_bool_columns_are_0_1_features(tmp_path):
+    """A bool column (is_member) of a file is a feature of 0 and 1, as
+    KMeans().fit(df) takes it (and scikit-learn): the file readers dropped
+    it (PyTables' bitfield, h5py's enum), so a table fit had other features
+    than the DataFrame fit. Reference: pandas' df.astype(float)."""
+    df = _bool_frame(60, 1)
+    path = tmp_path / "b.h5"
+    tables = _write_bool_layouts(path, df)
+    want = df.astype(np.float64)
+    ref = strata.KMeans(3, random_state=0).fit(df)
+    for name, table in tables.items():
+        got = strata.read_frame(path, table=table)
+        assert sorted(got.columns) == sorted(df.columns), name  # a group: by name
+        np.testing.assert_array_equal(got[list(df.columns)].to_numpy(), want.to_numpy())
+        np.testing.assert_array_equal(got.index.to_numpy(), df.index.to_numpy())
+        got = strata.read_frame(path, table=table, columns=["is_member", "spend"])
+        np.testing.assert_array_equal(got.to_numpy(), want[["is_member", "spend"]].to_numpy())
+        km = strata.KMeans(3, random_state=0).fit_h5_table(path, table, list(df.columns))
+        np.testing.assert_array_equal(km.labels_, ref.labels_)
+        np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
+    # a bool is no row key, nor a log's column
+    with pytest.raises(FileError, match="is_member.*enum \\(h5py's bool\\)"):
+        strata.read_frame(path, table="/compound", key="is_member")
+
+
+def test_bool_columns_streamed(tmp_path):
+    """Streamed under a budget, a bool field is read alone (the reads that
+    take several fields of a record at once convert to doubles, which
+    libhdf5 does not from bools): the result of the DataFrame fit, bitwise."""
+    df = _bool_frame(200_000, 2)
+    path = tmp_path / "b.h5"
+    tables = _write_bool_layouts(path, df)
+    ref = strata.KMeans(3, random_state=1, max_iter=10, tol=0).fit(df)
+    for name, table in tables.items():
+        km = strata.KMeans(3, random_state=1, max_iter=10, tol=0, memory="31M")
+        km.fit_h5_table(path, table, list(df.columns))
+        assert km.streamed_, name
+        np.testing.assert_array_equal(km.labels_, ref.labels_)
+        np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)

@@ -105,7 +105,7 @@ def read_frame(path, columns=None, table=None, dataset=None, key=None):
             group of 1-D datasets; ``columns`` then picks columns by name
             (None: every numeric column except the key; pandas dates,
             durations and categories are no features, and an error where
-            named);
+            named; bool columns are features of 0 and 1);
         ``dataset``: an n x d matrix (names from its "feature_names"
             attribute, else x0, x1, ...).
     key: None finds a "customer_id" column (or pandas index of that name);
