@@ -600,6 +600,28 @@ int cli_supervise(int argc, char **argv, int (*cmd)(int, char **))
                      strsignal(sig));
 }
 
+long cli_next_name(const char **p, char *out, size_t cap, int *sep)
+{
+    if (sep)
+        *sep = 0;
+    if (!*p || !**p)
+        return -1;
+    size_t len = 0;
+    const char *s = *p;
+    for (; *s && *s != ','; s++) {
+        if (*s == '\\' && s[1])
+            s++;
+        if (len + 1 < cap)
+            out[len] = *s;
+        len++;
+    }
+    out[len < cap ? len : cap - 1] = '\0';
+    if (sep)
+        *sep = *s == ',';
+    *p = *s ? s + 1 : s;
+    return (long)len;
+}
+
 char *cli_shell_word(const char *text)
 {
     size_t len = strlen(text);

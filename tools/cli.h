@@ -161,6 +161,15 @@ void cli_supervise_spin_limit(int seconds);
  * never drives the terminal and pasting it gives text back. */
 char *cli_shell_word(const char *text);
 
+/* The next name of a list of names (comma-separated; a ',' or '\\' within a
+ * name escaped by a '\\': "a\\,b,c\\\\" is "a,b" and "c\\"), as strata
+ * info's catalog lists and the --features and --columns options write
+ * them, into out, cut to cap - 1 bytes; *p moves past it and its comma.
+ * *sep (may be NULL): 1 where a comma followed the name (so another name,
+ * maybe empty, is due), else 0. Returns the name's full length, or -1 at
+ * the end of the list. */
+long cli_next_name(const char **p, char *out, size_t cap, int *sep);
+
 /* text as a JSON string (quoted) on f: quotes, backslashes and control
  * characters escaped; bytes that are not valid UTF-8 (any bytes a file
  * name may hold, a sequence cut short) become U+FFFD, so the line parses. */

@@ -21,6 +21,8 @@ const char CLI_INPUT_HELP[] =
     "                     dates, durations and categories are no features;\n"
     "                     bools are features of 0 and 1)\n"
     "  --features A,B,... the table's columns to use (with --table)\n"
+    "                     (--columns, --features: a ',' or '\\' within a name is\n"
+    "                     written '\\,' or '\\\\', as strata info lists names)\n"
     "  --key K            the row key (customer id): a dataset (--columns; a name\n"
     "                     without / is looked up beside the first column) or a\n"
     "                     column or pandas index (--table); none for no key.\n"
@@ -39,27 +41,32 @@ int cli_input_option(cli_features *in, int opt, const char *arg)
     }
 }
 
-/* Split text at ',' into in->list; empty items are a usage error. */
+/* Split text into in->list at its commas, "\\," and "\\\\" in a name
+ * standing for ',' and '\\' (cli_next_name, as strata info lists columns);
+ * empty items are a usage error. */
 static int split_list(cli_features *in, const char *option, const char *text)
 {
     int64_t count = 1;
     for (const char *p = text; *p; p++)
-        count += *p == ',';
+        count += *p == ','; /* at least the names */
+    const size_t cap = strlen(text) + 1;
     in->list = calloc((size_t)count, sizeof *in->list);
-    if (!in->list)
+    char *name = malloc(cap);
+    if (!in->list || !name) {
+        free(name);
         return cli_error(CLI_RUNTIME, "out of memory");
-    const char *start = text;
-    for (int64_t i = 0; i < count; i++) {
-        const char *end = strchr(start, ',');
-        size_t len = end ? (size_t)(end - start) : strlen(start);
-        if (len == 0)
-            return cli_error(CLI_USAGE, "%s: empty name in '%s'", option, text);
-        if (!(in->list[i] = strndup(start, len)))
-            return cli_error(CLI_RUNTIME, "out of memory");
-        in->nlist = i + 1;
-        start = end ? end + 1 : start + len;
     }
-    return CLI_OK;
+    const char *p = text;
+    int sep = 1, rc = CLI_OK;
+    for (long len; !rc && sep;) {
+        len = cli_next_name(&p, name, cap, &sep);
+        if (len <= 0)
+            rc = cli_error(CLI_USAGE, "%s: empty name in '%s'", option, text);
+        else if (!(in->list[in->nlist++] = strdup(name)))
+            rc = cli_error(CLI_RUNTIME, "out of memory");
+    }
+    free(name);
+    return rc;
 }
 
 int cli_input_finish(cli_features *in, const char *input)

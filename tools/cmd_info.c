@@ -59,28 +59,7 @@ static const char *const TIME[] = {"day", "days", "time", "date", "timestamp", "
 static const char *const AMOUNT[] = {"amount", "value", "spend", "price", "total", "sales",
                                      "revenue", "a", "monetary_value", NULL};
 
-/* The next name of a catalog list (comma-separated; a ',' or '\\' within a
- * name escaped by a '\\') into out, cut to cap - 1 bytes; *p moves past it.
- * Returns the name's full length, or -1 at the end of the list. */
-static long next_name(const char **p, char *out, size_t cap)
-{
-    if (!*p || !**p)
-        return -1;
-    size_t len = 0;
-    const char *s = *p;
-    for (; *s && *s != ','; s++) {
-        if (*s == '\\' && s[1])
-            s++;
-        if (len + 1 < cap)
-            out[len] = *s;
-        len++;
-    }
-    out[len < cap ? len : cap - 1] = '\0';
-    *p = *s ? s + 1 : s;
-    return (long)len;
-}
-
-/* The column of `columns` (a catalog list) or key named like one of words. */
+/* The column of `columns` (a catalog list, cli_next_name) or key named like one of words. */
 static int pick(const char *columns, const char *key, const char *const *words, char *out,
                 size_t cap)
 {
@@ -90,7 +69,7 @@ static int pick(const char *columns, const char *key, const char *const *words, 
     }
     char name[256];
     long len;
-    for (const char *p = columns; (len = next_name(&p, name, sizeof name)) >= 0;)
+    for (const char *p = columns; (len = cli_next_name(&p, name, sizeof name, NULL)) >= 0;)
         if ((size_t)len < sizeof name && named(name, words)) {
             snprintf(out, cap, "%s", name);
             return 1;
@@ -254,7 +233,7 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
         const char *rest = dates;
         const int timed = pick(cols, NULL, TIME, ti, sizeof ti) ||
                           pick(dates, NULL, TIME, ti, sizeof ti) ||
-                          ((size_t)next_name(&rest, ti, sizeof ti) < sizeof ti && !*rest);
+                          ((size_t)cli_next_name(&rest, ti, sizeof ti, NULL) < sizeof ti && !*rest);
         /* the customer: a column, the key, or pandas' index (strata rfm reads it by name) */
         if ((pick(cols, key, CUSTOMER, cu, sizeof cu) ||
              pick(index, NULL, CUSTOMER, cu, sizeof cu)) && timed &&
@@ -323,14 +302,14 @@ static void json_dims(const int64_t *dims, int rank)
     putchar(']');
 }
 
-/* A catalog list (next_name) as a JSON array of strings. */
+/* A catalog list (cli_next_name) as a JSON array of strings. */
 static void json_list(const char *list)
 {
     putchar('[');
     const size_t cap = list ? strlen(list) + 1 : 1;
     char *item = malloc(cap);
     const char *p = list;
-    for (int first = 1; item && next_name(&p, item, cap) >= 0; first = 0) {
+    for (int first = 1; item && cli_next_name(&p, item, cap, NULL) >= 0; first = 0) {
         if (!first)
             putchar(',');
         json_string(item);

@@ -798,3 +798,41 @@ def test_bool_columns_are_features(tmp_path):
         with h5py.File(tmp_path / "p.h5") as f:
             np.testing.assert_array_equal(f["labels"][()], tm.predict_labels(df))
             np.testing.assert_array_equal(f["tier"][()], tm.predict(df))
+
+
+def test_feature_lists_escape_commas_as_info_lists_them(tmp_path):
+    """A column named "spend, total" could not be given to --features (the
+    list was cut at every comma): a ',' or '\\' within a name is written
+    '\\,' or '\\\\', as strata info's lists write it, for --features and
+    --columns alike. Reference: the binding's fit on the same columns."""
+    pytest.importorskip("tables")
+    strata = pytest.importorskip("strata")
+    rng = np.random.default_rng(8)
+    n = 120
+    df = pd.DataFrame({"spend, total": rng.normal(size=n), "a\\b": rng.normal(size=n) * 3,
+                       "visits": rng.integers(0, 9, n).astype(np.float64)},
+                      index=pd.Index(np.arange(n, dtype=np.int64), name="customer_id"))
+    path = tmp_path / "c.h5"
+    df.to_hdf(path, key="t", format="table")
+    with h5py.File(path, "a") as f:
+        for c in df:
+            f[f"cols/{c}"] = df[c].to_numpy()
+    text = run("info", path).stdout
+    listed = [ln.split("columns: ")[1].split(";")[0] for ln in text.splitlines()
+              if "columns: " in ln and "customer_id" in ln]
+    assert listed == [r"spend\, total,a\\b,visits"], text
+    out = tmp_path / "o.h5"
+    for args in (["--table", "t", "--features", listed[0]],
+                 ["--columns", r"/cols/spend\, total,/cols/a\\b,/cols/visits"]):
+        r = run("kmeans", path, *args, "-k", 3, "-o", out, "--force")
+        assert r.returncode == 0, (args, r.stderr)
+        ref = strata.KMeans(3, random_state=0).fit(df)
+        with h5py.File(out) as f:
+            assert [s.decode() for s in f["feature_names"][()]] == list(df.columns)
+            np.testing.assert_array_equal(f["labels"][()], ref.labels_)
+            np.testing.assert_array_equal(f["centroids"][()], ref.cluster_centers_)
+    for bad in ("spend\\, total,", "visits,,a\\\\b", ",visits"):
+        r = run("kmeans", path, "--table", "t", "--features", bad, "-k", 2, "-o", out, "--force")
+        assert r.returncode == 2 and "empty name" in r.stderr, (bad, r.stderr)
+    help_text = run("kmeans", "--help").stdout
+    assert "'\\,'" in help_text and "'\\\\'" in help_text
