@@ -2185,7 +2185,10 @@ typedef enum strata_clv_result {
     STRATA_CLV_RESULT_BGNBD_CONVERGED = 4017,  /* 1 if the BG/NBD optimiser converged, else 0 */
     STRATA_CLV_RESULT_TRACKING_PERIODS = 4018, /* periods of strata_clv_tracking() */
     STRATA_CLV_RESULT_GG_CONVERGED = 4019,     /* 1 if the Gamma-Gamma optimiser converged, else 0 */
-    STRATA_CLV_RESULT_GG_CUSTOMERS = 4020      /* customers the Gamma-Gamma fit used (x > 0, zbar > 0) */
+    STRATA_CLV_RESULT_GG_CUSTOMERS = 4020,     /* customers the Gamma-Gamma fit used (x > 0, zbar > 0) */
+    STRATA_CLV_RESULT_LAST_DAY = 4021          /* the log's last day (of any row with a time, past the holdout end or cleaned
+                                                  out too): a STRATA_CLV_HOLDOUT_END after it counts the days between as days
+                                                  without purchases; NaN after strata_clv_fit_summary() */
 } strata_clv_result;
 
 /** Per-customer columns of strata_clv, sorted by customer id (n =

@@ -292,6 +292,7 @@ static void test_cdnow_from_csv(void)
     strata_clv *h = NULL;
     ASSERT_OK(strata_clv_create(&h));
     ASSERT_OK(strata_clv_fit_summary(h, c.id, c.x, c.tx, c.T, c.zbar, c.n));
+    ASSERT_TRUE(isnan(res(h, STRATA_CLV_RESULT_LAST_DAY))); /* no log */
     ASSERT_DIGITS(res(h, STRATA_CLV_RESULT_BGNBD_R), 0.243, 3);
     ASSERT_DIGITS(res(h, STRATA_CLV_RESULT_BGNBD_ALPHA), 4.414, 3);
     ASSERT_DIGITS(res(h, STRATA_CLV_RESULT_BGNBD_A), 0.793, 3);
@@ -328,7 +329,7 @@ static void test_cdnow_from_csv(void)
 
 static void same_results(const strata_clv *a, const strata_clv *b)
 {
-    for (int key = STRATA_CLV_RESULT_CUSTOMERS; key <= STRATA_CLV_RESULT_GG_CUSTOMERS; key++) {
+    for (int key = STRATA_CLV_RESULT_CUSTOMERS; key <= STRATA_CLV_RESULT_LAST_DAY; key++) {
         double va = res(a, key), vb = res(b, key);
         ASSERT_MSG(memcmp(&va, &vb, sizeof va) == 0 || (isnan(va) && isnan(vb)),
                    "%s: %.17g vs %.17g", strata_key_name(key), va, vb);
@@ -442,6 +443,7 @@ static void test_hand_summary(void)
     ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_EXCLUDED), 1);
     ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_REPEAT_CUSTOMERS), 1);
     ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_HOLDOUT_DAYS), 10); /* days 21..30 */
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_LAST_DAY), 30);
     int64_t ids[3], first[3];
     ASSERT_OK(strata_clv_column_int64(h, STRATA_CLV_COL_CUSTOMER_ID, ids, 3));
     ASSERT_OK(strata_clv_column_int64(h, STRATA_CLV_COL_FIRST_DAY, first, 3));
@@ -482,6 +484,7 @@ static void test_hand_summary(void)
     ASSERT_OK(strata_clv_set_int(hs, STRATA_CLV_CALIBRATION_END, 20));
     ASSERT_OK(strata_clv_set_int(hs, STRATA_CLV_TIME_UNIT, STRATA_RFM_TIME_SECONDS));
     ASSERT_OK(strata_clv_fit(hs, id, secs, amt, 13));
+    ASSERT_EQ_INT(res(hs, STRATA_CLV_RESULT_LAST_DAY), 30);
     for (int col = STRATA_CLV_COL_X; col <= STRATA_CLV_COL_HOLDOUT_PREDICTED; col++) {
         double *u = column(h, col), *v = column(hs, col);
         ASSERT_MSG(memcmp(u, v, 3 * sizeof *u) == 0, "column %d differs in seconds", col);
@@ -496,6 +499,17 @@ static void test_hand_summary(void)
     ha = column(h, STRATA_CLV_COL_HOLDOUT_ACTUAL);
     ASSERT_TRUE(ha[0] == 0 && ha[1] == 0 && ha[2] == 1);
     ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_HOLDOUT_DAYS), 6);
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_LAST_DAY), 30); /* the log's, past the holdout too */
+    /* a holdout end past the log (days 31..40 without purchases: strata clv
+     * warns of it); a row on day 45 without a customer is still the log's */
+    ASSERT_OK(strata_clv_set_int(h, STRATA_CLV_HOLDOUT_END, 40));
+    ASSERT_OK(strata_clv_fit(h, id, day, amt, 13));
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_HOLDOUT_DAYS), 20);
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_LAST_DAY), 30);
+    const int64_t id2[] = {7, 3, -1}, day2[] = {0, 30, 45};
+    const double amt2[] = {1, 1, 1};
+    ASSERT_OK(strata_clv_fit(h, id2, day2, amt2, 3));
+    ASSERT_EQ_INT(res(h, STRATA_CLV_RESULT_LAST_DAY), 45);
     /* no holdout */
     ASSERT_OK(strata_clv_set_int(h, STRATA_CLV_HOLDOUT_END, 20));
     ASSERT_OK(strata_clv_fit(h, id, day, amt, 13));

@@ -231,6 +231,15 @@ static int run(strata_clv *h, const options *o)
     printf("  check: correlation of frequency and spend per purchase (repeat customers) "
            "%.4f%s\n", corr,
            fabs(corr) > 0.3 ? "  (WARNING: large; Gamma-Gamma assumes independence)" : "");
+    /* a holdout end past the log: the days between count as days without
+     * purchases (documented), which biases the holdout comparison */
+    const double last = res(h, STRATA_CLV_RESULT_LAST_DAY);
+    if (o->has_holdout && o->holdout_end > o->cal_end && last < (double)o->holdout_end)
+        fprintf(stderr, "strata: warning: --holdout-end %lld is after the log's last "
+                "day %.0f: the %.0f day(s) between count as days without purchases "
+                "(predicted purchases cover them, actual ones cannot), which biases the "
+                "holdout comparison; --holdout-end %.0f ends it with the log\n",
+                (long long)o->holdout_end, last, (double)o->holdout_end - last, last);
     if (res(h, STRATA_CLV_RESULT_HOLDOUT_DAYS) > 0)
         printf("  holdout: %.0f repeat purchases, %.1f predicted\n",
                res(h, STRATA_CLV_RESULT_HOLDOUT_ACTUAL),

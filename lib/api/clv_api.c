@@ -505,6 +505,7 @@ int strata_clv_fit_summary(strata_clv *h, const int64_t *customer_id, const doub
     }
     result r = {0};
     strata__clv_data *d = &r.d;
+    d->last_day = INT64_MIN; /* no log */
     id_pos *order = strata__alloc((size_t)n, sizeof *order);
     size_t un = (size_t)n;
     d->id = strata__alloc(un, sizeof(int64_t));
@@ -590,6 +591,9 @@ int strata_clv_result_double(const strata_clv *h, int key, double *out)
     case STRATA_CLV_RESULT_TRACKING_PERIODS: *out = (double)r->d.nperiods; break;
     case STRATA_CLV_RESULT_GG_CONVERGED: *out = r->gg.converged; break;
     case STRATA_CLV_RESULT_GG_CUSTOMERS: *out = (double)r->gg_customers; break;
+    case STRATA_CLV_RESULT_LAST_DAY:
+        *out = r->d.last_day == INT64_MIN ? NAN : (double)r->d.last_day;
+        break;
     default:
         return strata__fail(NULL, STRATA_E_INTERNAL, "CLV result %d has no value", key);
     }

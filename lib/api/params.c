@@ -151,6 +151,7 @@ static const key_info KEYS[] = {
     R(STRATA_CLV_RESULT_TRACKING_PERIODS, D, CLV),
     R(STRATA_CLV_RESULT_GG_CONVERGED, D, CLV),
     R(STRATA_CLV_RESULT_GG_CUSTOMERS, D, CLV),
+    R(STRATA_CLV_RESULT_LAST_DAY, D, CLV),
 };
 #define NKEYS ((int64_t)(sizeof KEYS / sizeof KEYS[0]))
 

@@ -162,6 +162,8 @@ typedef struct strata__clv_data {
     int64_t ncohort;           /* days origin .. cal_end */
     double *cohort;            /* customers per first day (ncohort) */
     int64_t rows, rows_used;   /* the log's rows, and those kept by the cleaning */
+    int64_t last_day;          /* the log's last day (of any row with a time);
+                                  INT64_MIN: fitted from a summary, no log */
 } strata__clv_data;
 
 int strata__clv_summarize(const int64_t *id, const int64_t *time, const double *amount, int64_t n,

@@ -259,6 +259,14 @@ static int summarize(const int64_t *id, const int64_t *time, const double *amoun
     /* the holdout and the tracking periods */
     int64_t hend = unset ? last : cfg->holdout_end;
     d->holdout_end = hend;
+    /* the log's last day, rows past the holdout end and rows the cleaning
+     * drops included: a holdout end after it is pointed out (strata clv) */
+    d->last_day = last;
+    for (int64_t i = 0; i < n; i++)
+        if (time[i] != INT64_MIN) { /* INT64_MIN: no time (NaN) */
+            const int64_t day = day_of(cfg->time_unit, time[i]);
+            d->last_day = day > d->last_day ? day : d->last_day;
+        }
     d->holdout_days = hend > E ? hend - E : 0;
     int64_t track_end = d->holdout_days ? hend : E;
     d->origin = A->first_day_all;

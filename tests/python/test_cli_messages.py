@@ -162,3 +162,38 @@ def test_holdout_end_before_the_calibration_end_is_pointed_out(tmp_path):
     assert p.returncode == 0 and "warning: --holdout-end 10100 is not after" in p.stderr
     p = run(*args, "--holdout-end", 10250, cwd=tmp_path)
     assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
+
+
+def test_holdout_end_past_the_log_is_pointed_out(tmp_path):
+    """--holdout-end after the log's last purchase day counts the days
+    between as days without purchases (documented), which biases the
+    holdout comparison, and was silent: a warning names both days, the
+    run succeeds and its results are those documented (pandas' count of
+    each customer's purchase days in the holdout; its length in days)."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(4)
+    n = 500
+    with h5py.File(tmp_path / "tx.h5", "w") as f:
+        f["c"], f["t"] = rng.integers(0, 60, n), rng.integers(10000, 10290, n)
+        f["a"] = np.round(rng.gamma(2, 20, n), 2) + 0.01
+        log = pd.DataFrame({"c": f["c"][()], "t": f["t"][()]})
+    last = int(log.t.max())
+    args = ["clv", "tx.h5", "--customer", "/c", "--time", "/t", "--amount", "/a",
+            "--calibration-end", 10200, "--force"]
+    p = run(*args, "--holdout-end", 10400, "-o", "o.h5", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    warning = [ln for ln in p.stderr.splitlines() if "warning" in ln]
+    assert len(warning) == 1 and "--holdout-end 10400" in warning[0], p.stderr
+    assert f"the log's last day {last}:" in warning[0], warning
+    assert f"the {10400 - last} day(s) between" in warning[0], warning
+    first = log.groupby("c").t.min()
+    model = first[first <= 10200].index
+    hold = log[(log.t > 10200) & (log.t <= 10400) & log.c.isin(model)]
+    want = hold.groupby("c").t.nunique().reindex(model, fill_value=0)
+    with h5py.File(tmp_path / "o.h5") as f:
+        np.testing.assert_array_equal(f["customer_id"][()], model.to_numpy())
+        np.testing.assert_array_equal(f["holdout_actual"][()], want.to_numpy())
+        assert f.attrs["holdout_days"] == 200
+    for extra in (["--holdout-end", last], ["--holdout-end", last - 5], []):
+        p = run(*args, *extra, "-o", "q.h5", cwd=tmp_path)
+        assert p.returncode == 0 and "warning" not in p.stderr, (extra, p.stderr)
