@@ -27,7 +27,10 @@ static const char HELP[] =
     "  /tier)\n"
     "Only metadata is read. A transaction log is recognised by its column names\n"
     "(customer_id, customer, id, ...; day, time, date, ..., or a pandas frame's\n"
-    "one datetime64 column; amount, value, ...), a pandas index among them.\n"
+    "one datetime64 column; amount, value, ...), a pandas index among them;\n"
+    "one with a customer and a day, date or time column but no amount named so\n"
+    "is offered to strata rfm with its one other column as the amount, or, with\n"
+    "several, with none (the hint lists them: pick the amounts).\n"
     "\n"
     "options:\n"
     "  --json        one JSON object: {\"file\", \"objects\": [{\"path\", \"kind\", \"type\",\n"
@@ -56,6 +59,11 @@ static const char *const CUSTOMER[] = {"customer_id", "customer", "customerid", 
                                        "client_id", "client", "user_id", "id", "c", NULL};
 static const char *const TIME[] = {"day", "days", "time", "date", "timestamp", "t",
                                    "invoice_date", "invoicedate", "order_date", "ts", NULL};
+/* Times no customer table names a feature so ("t" is a CLV table's T, "days"
+ * a tenure): where no amount column is named, only these (or pandas' dates)
+ * make a table a log. */
+static const char *const LOG_TIME[] = {"day", "time", "date", "timestamp", "invoice_date",
+                                       "invoicedate", "order_date", "ts", NULL};
 static const char *const AMOUNT[] = {"amount", "value", "spend", "price", "total", "sales",
                                      "revenue", "a", "monetary_value", NULL};
 
@@ -235,9 +243,44 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
                           pick(dates, NULL, TIME, ti, sizeof ti) ||
                           ((size_t)cli_next_name(&rest, ti, sizeof ti, NULL) < sizeof ti && !*rest);
         /* the customer: a column, the key, or pandas' index (strata rfm reads it by name) */
-        if ((pick(cols, key, CUSTOMER, cu, sizeof cu) ||
-             pick(index, NULL, CUSTOMER, cu, sizeof cu)) && timed &&
-            pick(cols, NULL, AMOUNT, am, sizeof am)) {
+        const int log = (pick(cols, key, CUSTOMER, cu, sizeof cu) ||
+                         pick(index, NULL, CUSTOMER, cu, sizeof cu)) && timed;
+        int amount = log && pick(cols, NULL, AMOUNT, am, sizeof am);
+        char others[1024] = "";
+        /* (not in strata's own outputs: their tables are per customer) */
+        const char *const ti_word[] = {ti, NULL};
+        if (log && !amount && customers < 0 &&
+            (named(ti, LOG_TIME) || pick(dates, NULL, ti_word, w[0], sizeof w[0]))) {
+            /* a log whose amount column has a name not recognised: no
+             * kmeans (its key repeats, which kmeans refuses); its one other
+             * column is the amount, else the user picks one of them */
+            const size_t len = strlen(cols) + 1;
+            char *item = malloc(len);
+            int64_t count = 0;
+            const char *p = cols;
+            while (item && cli_next_name(&p, item, len, NULL) >= 0) {
+                if (!strcmp(item, cu) || !strcmp(item, ti))
+                    continue;
+                if (count++ == 0)
+                    snprintf(am, sizeof am, "%s", item);
+                const size_t used = strlen(others);
+                snprintf(others + used, sizeof others - used, "%s%s", used ? ", " : "", item);
+            }
+            free(item);
+            amount = count == 1 && strlen(am) < sizeof am - 1;
+            if (!amount) {
+                name = "transactions";
+                snprintf(hint, hcap, "a transaction log (customer %s, time %s) without a column "
+                         "named as its amounts: strata rfm with --amount %s", cu, ti,
+                         count ? "one of its other columns: " : "(it has no other column)");
+                if (count) {
+                    const size_t used = strlen(hint);
+                    snprintf(hint + used, hcap - used, "%s", others);
+                }
+                break;
+            }
+        }
+        if (amount) {
             const char *col[3] = {cu, ti, am};
             for (int k = 0; k < 3; k++) {
                 snprintf(w[k], sizeof w[k], "%s%s%s", by_path ? g : "", by_path ? "/" : "", col[k]);
@@ -246,7 +289,8 @@ static const char *suggest(const strata_h5_catalog *c, int64_t i, const char *fi
             }
             snprintf(cmd, cap, "strata rfm %s%s%s --customer %s --time %s --amount %s -o OUT.h5",
                      qf, by_path ? "" : " --table ", by_path ? "" : qp, q[0], q[1], q[2]);
-            snprintf(hint, hcap, "or strata tiers with the same columns");
+            snprintf(hint, hcap, "or strata tiers with the same columns%s%s%s",
+                     others[0] ? "; " : "", others, others[0] ? " read as the amounts" : "");
             name = "transactions";
             break;
         }
@@ -449,6 +493,8 @@ static void print_text(const strata_h5_catalog *c, const char *file)
         }
         char cmd[8192], hint[4096];
         const char *use = suggest(c, i, file, customers, cmd, sizeof cmd, hint, sizeof hint);
+        if (!cmd[0] && hint[0]) /* no command that would run, but what it is */
+            printf("%*s-> %s: %s\n", 2 * depth + 4, "", use, hint);
         if (cmd[0]) {
             printf("%*s-> %s: %s%s%s%s\n", 2 * depth + 4, "", use, cmd, hint[0] ? "  (" : "",
                    hint, hint[0] ? ")" : "");

@@ -836,3 +836,50 @@ def test_feature_lists_escape_commas_as_info_lists_them(tmp_path):
         assert r.returncode == 2 and "empty name" in r.stderr, (bad, r.stderr)
     help_text = run("kmeans", "--help").stdout
     assert "'\\,'" in help_text and "'\\\\'" in help_text
+
+
+@pytest.mark.parametrize("layout", ["table", "fixed", "group"])
+def test_log_with_an_amount_named_otherwise(tmp_path, layout):
+    """A log whose amount column has a name strata does not know ("paid")
+    was offered to strata kmeans --table, which fails on its repeating
+    customer key: its one other column is offered as strata rfm's
+    --amount, and the command runs as printed (reference: pandas' groupby);
+    with several other columns no command is offered, the hint names them.
+    A customer table (a CLV table's T) keeps its kmeans command."""
+    if layout != "group":
+        pytest.importorskip("tables")
+    rng = np.random.default_rng(12)
+    n = 400
+    log = pd.DataFrame({"customer_id": rng.integers(1, 50, n),
+                        "day": rng.integers(18000, 18300, n),
+                        "paid": np.round(rng.gamma(2, 20, n), 2) + 0.01})
+    two = log.assign(qty=rng.integers(1, 5, n))
+    for name, frame in (("one", log), ("two", two)):
+        path = tmp_path / f"{name}.h5"
+        if layout == "group":
+            with h5py.File(path, "w") as f:
+                for c in frame:
+                    f[f"tx/{c}"] = frame[c].to_numpy()
+        else:
+            frame.to_hdf(path, key="tx", format=layout)
+    objs = info(tmp_path / "one.h5")
+    (o,) = [o for o in objs.values() if o["use"] != "none"]
+    assert o["use"] == "transactions" and "--amount" in o["command"], o
+    assert "kmeans" not in o["command"] and "paid read as the amounts" in o["hint"]
+    r = _run_as_printed(o["command"], tmp_path / "r.h5")
+    assert r.returncode == 0, r.stderr
+    want = log.groupby("customer_id").paid.sum()
+    with h5py.File(tmp_path / "r.h5") as f:
+        np.testing.assert_array_equal(f["customer_id"][()], want.index.to_numpy())
+        np.testing.assert_allclose(f["monetary"][()], want.to_numpy(), rtol=1e-12)
+    objs = info(tmp_path / "two.h5")
+    (o,) = [o for o in objs.values() if o["use"] != "none"]
+    assert o["use"] == "transactions" and o["command"] == "", o
+    assert o["hint"].endswith("--amount one of its other columns: paid, qty"), o
+    text = run("info", tmp_path / "two.h5").stdout
+    assert "-> transactions: a transaction log (customer customer_id, time day)" in text, text
+    cust = tmp_path / "cust.h5"  # per customer: T is no purchase time
+    with h5py.File(cust, "w") as f:
+        f["c/customer_id"], f["c/T"] = np.arange(50), rng.uniform(1, 50, 50)
+        f["c/x"], f["c/zbar"] = rng.integers(0, 9, 50), rng.uniform(5, 50, 50)
+    assert info(cust)["/c"]["command"].startswith("strata kmeans")
