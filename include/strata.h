@@ -1460,7 +1460,9 @@ STRATA_API const char *strata_h5_catalog_attr_value(const strata_h5_catalog *c, 
  * that name, which must exist. Integer or integral float values; every key
  * present and distinct. INT64_MIN is reserved (it marks a missing key).
  * The key column is never a feature of a table read with columns NULL, nor
- * are a pandas MultiIndex's levels. A key pandas stored as datetime64,
+ * are a pandas MultiIndex's levels; a level is read by name, as the key or
+ * a column, in both formats (fixed format: its values by each row's code,
+ * NaN for a missing one; the level's distinct values held in memory). A key pandas stored as datetime64,
  * timedelta64 (int64 nanoseconds) or categorical (codes) is refused with
  * STRATA_E_IO_TYPE naming it.
  *

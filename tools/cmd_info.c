@@ -103,10 +103,11 @@ static int64_t rows_of(const strata_h5_catalog *c, int64_t i)
     if (strata_h5_catalog_kind(c, i) == STRATA_H5_DATASET)
         return strata_h5_catalog_shape(c, i, dims, 32) >= 1 ? dims[0] : -1;
     const char *g = strcmp(path, "/") ? path : "", *cols = strata_h5_catalog_columns(c, i);
-    char want[2][1100];
+    char want[3][1100]; /* a pandas index, a MultiIndex's codes, the first column */
     snprintf(want[0], sizeof want[0], "%s/axis1", g);
-    snprintf(want[1], sizeof want[1], "%s/%.*s", g, (int)strcspn(cols, ","), cols);
-    for (int w = 0; w < 2; w++)
+    snprintf(want[1], sizeof want[1], "%s/axis1_label0", g);
+    snprintf(want[2], sizeof want[2], "%s/%.*s", g, (int)strcspn(cols, ","), cols);
+    for (int w = 0; w < 3; w++)
         for (int64_t j = 0; j < strata_h5_catalog_count(c); j++)
             if (!strcmp(strata_h5_catalog_path(c, j), want[w]) &&
                 strata_h5_catalog_shape(c, j, dims, 32) == 1)

@@ -698,6 +698,10 @@ static int classify(const char *path, strata__h5_catalog *c, char *msg)
                     c->obj[j].use = STRATA_H5_USE_NONE;
             snprintf(sub, sizeof sub, "%s/axis1", g); /* its index: one value a row */
             const strata__h5_object *index = find(c, i + 1, end, sub);
+            if (!index) { /* a MultiIndex: a level's codes, one a row */
+                snprintf(sub, sizeof sub, "%s/axis1_label0", g);
+                index = find(c, i + 1, end, sub);
+            }
             if (pandas_fixed && !(index && index->rank == 1 && index->dims[0] > 0 &&
                                   !pytables_empty(index)))
                 pandas_fixed = 0; /* an empty frame (its blocks: placeholders) */

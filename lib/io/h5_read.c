@@ -1375,6 +1375,13 @@ typedef struct column {
     int64_t block_col;
     int u64; /* 64-bit unsigned integers: read as such, never clipped to int64 */
     int boolean; /* numpy booleans (bool_kind): a feature of 0 and 1 */
+    /* A level of a fixed-format MultiIndex: dset holds its codes a row (-1:
+     * missing), `levels` its nlevels values (doubles where levels_float,
+     * else int64, uint64 where u64), loaded; level_kind its pandas kind. */
+    int level, levels_float;
+    void *levels;
+    int64_t nlevels;
+    const char *level_kind;
 } column;
 
 static int is_u64(hid_t type)
@@ -1819,17 +1826,18 @@ static int read_column_range(const source *s, const column *c, int field, int ki
         step = most > READ_MIN_ROWS ? most : READ_MIN_ROWS;
     step = step > 0 ? step : 1;
     double *tmp = NULL;
-    int as_float = kind != 2 && c->cls == H5T_FLOAT && !c->boolean;
+    int as_float = kind != 2 && c->cls == H5T_FLOAT && !c->boolean && !c->level;
     /* read through tmp to convert floats to ids/times, to pick one column
      * of an array field, to spread a column over the rows of a matrix
      * (8-byte elements each way), or to widen booleans (a byte each) */
-    int via_tmp = as_float || width > 1 || stride != 1 || c->boolean;
+    int via_tmp = as_float || width > 1 || stride != 1 || c->boolean || c->level;
     if (via_tmp && !(tmp = strata__alloc((size_t)((count < step ? count : step) * width),
                                          sizeof *tmp)))
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s' in '%s'", c->name,
                             s->path);
     hid_t bool_type = c->boolean ? bool_mem_type(c->boolean) : -1;
     hid_t native = c->boolean ? bool_type
+                   : c->level ? H5T_NATIVE_INT64 /* the codes */
                    : kind == 2 || as_float ? H5T_NATIVE_DOUBLE
                    : c->u64 ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
     int rc = STRATA_OK;
@@ -1845,7 +1853,29 @@ static int read_column_range(const source *s, const column *c, int field, int ki
             break;
         }
         const int64_t e = width > 1 ? c->elem : 0;
-        if (c->boolean) /* 0 or 1, as doubles or as integers */
+        if (c->level) /* a MultiIndex level: each row's value by its code */
+            for (int64_t i = 0; i < rows && !rc; i++) {
+                int64_t code, v = INT64_MIN;
+                double x = NAN;
+                memcpy(&code, tmp + i, 8);
+                if (code >= c->nlevels) {
+                    rc = strata__fail(msg, STRATA_E_IO_FORMAT, "row %lld of the %s column '%s' "
+                                      "in '%s' has code %lld, beyond its level's %lld values: "
+                                      "the file is damaged", (long long)(r0 + i), c->label,
+                                      c->name, s->path, (long long)code,
+                                      (long long)c->nlevels);
+                } else if (code >= 0) { /* -1: missing (NaN) */
+                    if (c->levels_float) {
+                        x = ((const double *)c->levels)[code];
+                        v = kind == 2 ? 0 : float_to_int(x, kind);
+                    } else {
+                        v = ((const int64_t *)c->levels)[code];
+                        x = c->u64 ? (double)(uint64_t)v : (double)v;
+                    }
+                }
+                memcpy(AT(i), kind == 2 ? (const void *)&x : (const void *)&v, 8);
+            }
+        else if (c->boolean) /* 0 or 1, as doubles or as integers */
             for (int64_t i = 0; i < rows; i++) {
                 const int yes = ((const unsigned char *)tmp)[i * width + e] != 0;
                 const double x = yes;
@@ -1896,6 +1926,96 @@ void strata__h5_transactions_free(strata__h5_transactions *t)
     memset(t, 0, sizeof *t);
 }
 
+static const char *obj_pandas_kind(hid_t file, const char *path);
+
+/* The names of the levels of a fixed-format MultiIndex frame (pandas stores
+ * level i as axis1_level<i>, its distinct values named by their "name"
+ * attribute, and axis1_label<i>, each row's code into them), in order ("" for
+ * an unnamed one): 0; -1 when out of memory. None for other frames. */
+static int fixed_levels(hid_t file, const char *group, strlist *names)
+{
+    for (int i = 0; i < 64; i++) {
+        char path[1100];
+        if (snprintf(path, sizeof path, "%s%saxis1_level%d", group,
+                     group[0] && group[strlen(group) - 1] == '/' ? "" : "/", i) >=
+                (int)sizeof path ||
+            link_exists(file, path) <= 0)
+            break;
+        hid_t obj = H5Oopen(file, path, H5P_DEFAULT);
+        char *name = obj < 0 ? NULL : attr_text(obj, "name");
+        if (obj >= 0)
+            H5Oclose(obj);
+        const char *nm = name && strcmp(name, "N.") != 0 ? name : ""; /* N.: pickled None */
+        const int rc = strlist_add(names, nm, strlen(nm));
+        strata__free(name);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+/* Open level `i` of the fixed MultiIndex frame `group` as column c: its
+ * codes (axis1_label<i>) as s, its values loaded into c->levels. */
+static int open_fixed_level(hid_t file, const char *group, int i, column *c, source *s,
+                            char *path_buf, size_t cap, char *msg)
+{
+    char cause[256], values[1100];
+    const char *sep = group[0] && group[strlen(group) - 1] == '/' ? "" : "/";
+    snprintf(path_buf, cap, "%s%saxis1_label%d", group, sep, i);
+    snprintf(values, sizeof values, "%s%saxis1_level%d", group, sep, i);
+    s->file = file;
+    s->dataset = path_buf;
+    int64_t nv = 0;
+    int rc = open_1d(s, &c->n, msg);
+    if (rc)
+        return rc;
+    hid_t type = H5Dget_type(s->dset);
+    const H5T_class_t code_cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+    if (type >= 0)
+        H5Tclose(type);
+    if (code_cls != H5T_INTEGER)
+        return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read level '%s' of pandas frame "
+                            "'%s' in '%s': its codes '%s' are not integers", c->name, group,
+                            s->path, path_buf);
+    source v = {.path = s->path, .file = file, .dataset = values, .dset = -1, .space = -1,
+                .file_size = s->file_size};
+    rc = open_1d(&v, &nv, msg);
+    hid_t vt = rc ? -1 : H5Dget_type(v.dset);
+    c->cls = vt < 0 ? H5T_NO_CLASS : H5Tget_class(vt);
+    c->u64 = is_u64(vt);
+    if (vt >= 0)
+        H5Tclose(vt);
+    if (!rc && c->cls != H5T_INTEGER && c->cls != H5T_FLOAT)
+        rc = strata__fail(msg, STRATA_E_IO_TYPE,
+                          "level '%s' of pandas frame '%s' (the %s column) in '%s' holds %s; "
+                          "expected integers or floats%s", c->name, group, c->label, s->path,
+                          c->cls == H5T_STRING || nv == 0 ? "strings" : class_name(c->cls),
+                          KEY_HINT(c->label));
+    if (!rc) {
+        char what[64];
+        snprintf(what, sizeof what, "%lld values of a MultiIndex level", (long long)nv);
+        rc = check_memory((uint64_t)nv * 8, what, s->path, msg);
+    }
+    if (!rc && !(c->levels = strata__alloc((size_t)(nv ? nv : 1), 8)))
+        rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for level '%s' of '%s'", c->name,
+                          s->path);
+    c->levels_float = c->cls == H5T_FLOAT;
+    hid_t mem = c->levels_float ? H5T_NATIVE_DOUBLE : c->u64 ? H5T_NATIVE_UINT64
+                                                             : H5T_NATIVE_INT64;
+    if (!rc && nv > 0 && H5Dread(v.dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->levels) < 0)
+        rc = strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read level '%s' of '%s' in '%s': %s",
+                          c->name, group, s->path, strata__h5_cause(cause, sizeof cause));
+    v.file = -1; /* the colset's */
+    source_close(&v);
+    if (rc)
+        return rc;
+    c->nlevels = nv;
+    c->level = 1;
+    c->dset = s->dset;
+    c->level_kind = obj_pandas_kind(file, values);
+    return check_data(s, msg);
+}
+
 /* pandas' default to_hdf(format="fixed") stores a frame as a group with
  * block<i>_items (the column names, fixed-length strings) and block<i>_values
  * (rows x columns of one dtype). Opens the block holding column c->name as
@@ -1937,6 +2057,21 @@ static int open_fixed_column(hid_t file, const char *group, column *c, source *s
             H5Tclose(t);
         if (d >= 0)
             H5Dclose(d);
+    }
+    if (c->block_col < 0) { /* a level of its MultiIndex, as in table format */
+        strlist levels = {0};
+        if (fixed_levels(file, group, &levels) < 0) {
+            strlist_free(&levels);
+            return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s'", s->path);
+        }
+        const int64_t i = c->name[0] ? strlist_find(&levels, c->name) : -1;
+        for (int64_t j = 0; j < levels.n && used < sizeof names; j++)
+            if (levels.v[j][0])
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s (level)",
+                                         used ? ", " : "", levels.v[j]);
+        strlist_free(&levels);
+        if (i >= 0)
+            return open_fixed_level(file, group, (int)i, c, s, path_buf, cap, msg);
     }
     if (c->block_col < 0)
         return strata__fail(msg, STRATA_E_IO_DATASET,
@@ -2037,6 +2172,8 @@ typedef struct colset {
 
 static void colset_close(colset *cs)
 {
+    for (int k = 0; cs->col && k < cs->ncols; k++)
+        strata__free(cs->col[k].levels);
     for (int k = 0; cs->s && k < cs->ncols; k++) {
         cs->s[k].file = -1; /* closed once below */
         source_close(&cs->s[k]);
@@ -2060,6 +2197,8 @@ static void colset_close(colset *cs)
 static int colset_alloc(colset *cs, int ncols, char *msg)
 {
     size_t m = (size_t)(ncols > 0 ? ncols : 1);
+    for (int k = 0; cs->col && k < cs->ncols; k++)
+        strata__free(cs->col[k].levels);
     cs->ncols = 0;
     strata__free(cs->s);
     strata__free(cs->col);
@@ -2225,6 +2364,8 @@ static const char *colset_pandas_kind(const colset *cs, int k)
 {
     const colspec *sp = &cs->spec[k];
     const column *c = &cs->col[k];
+    if (c->level)
+        return c->level_kind;
     if (cs->table && cs->fixed && !sp->dataset)
         return obj_pandas_kind(cs->file, cs->block_path[k]);
     if (cs->table && !sp->dataset)
@@ -2813,14 +2954,27 @@ static int frame_column(colset *cs, int fixed, const char *name, int numeric_onl
 {
     *is_col = *unlisted = 0;
     if (fixed) {
-        strlist all = {0}, numeric = {0};
+        strlist all = {0}, numeric = {0}, levels = {0};
         const int listed = fixed_columns(cs->file, cs->table, &all, &numeric);
         if (listed < 0)
             *unlisted = listed;
         else
             *is_col = strlist_find(numeric_only ? &numeric : &all, name) >= 0;
+        /* a level of its MultiIndex (numeric: not of strings) */
+        int64_t i = !*is_col && !*unlisted && name[0] &&
+                            fixed_levels(cs->file, cs->table, &levels) == 0
+                        ? strlist_find(&levels, name) : -1;
+        if (i >= 0) {
+            char path[1100];
+            int64_t n;
+            int integer;
+            snprintf(path, sizeof path, "%s%saxis1_level%lld", cs->table,
+                     cs->table[strlen(cs->table) - 1] == '/' ? "" : "/", (long long)i);
+            *is_col = !numeric_only || probe_1d(cs->file, path, 0, &n, &integer);
+        }
         strlist_free(&all); /* what the blocks before a failing one added, too */
         strlist_free(&numeric);
+        strlist_free(&levels);
         return STRATA_OK;
     }
     int rc = colset_open_table(cs, msg);
@@ -3176,8 +3330,16 @@ static int plan_frame(colset *cs, const char *table, const char *const *columns,
     strlist levels = {0}; /* a MultiIndex's levels of dates (set_index(["customer_id", "date"])) */
     if (!rc && p->layout == LAYOUT_COMPOUND)
         rc = compound_levels(cs, &levels);
+    if (!rc && p->layout == LAYOUT_FIXED)
+        rc = fixed_levels(file, p->table, &levels);
     for (int64_t j = 0; !rc && j < levels.n; j++) {
-        const char *kind = column_pandas_kind(cs, p->layout, p->table, levels.v[j]);
+        char level[1100];
+        snprintf(level, sizeof level, "%s%saxis1_level%lld", p->table,
+                 p->table[strlen(p->table) - 1] == '/' ? "" : "/", (long long)j);
+        const char *kind = !levels.v[j][0] ? NULL
+                           : p->layout == LAYOUT_FIXED
+                               ? obj_pandas_kind(file, level)
+                               : column_pandas_kind(cs, p->layout, p->table, levels.v[j]);
         if (kind && !strcmp(kind, "datetime64") && strlist_find(&p->dates, levels.v[j]) < 0 &&
             strlist_add(&p->dates, levels.v[j], strlen(levels.v[j])) < 0)
             rc = -1;
@@ -3524,7 +3686,7 @@ static int read_shared(const colset *cs, const int64_t *cols, int64_t nc, int64_
  * shared read converts to doubles, which libhdf5 does not from them. */
 static int same_dataset(const colset *cs, int64_t q, int64_t j)
 {
-    if (cs->col[q].boolean || cs->col[j].boolean)
+    if (cs->col[q].boolean || cs->col[j].boolean || cs->col[q].level || cs->col[j].level)
         return 0;
     if (cs->col[q].in_block || cs->col[j].in_block)
         return cs->col[q].in_block && cs->col[j].in_block &&

@@ -883,3 +883,43 @@ def test_log_with_an_amount_named_otherwise(tmp_path, layout):
         f["c/customer_id"], f["c/T"] = np.arange(50), rng.uniform(1, 50, 50)
         f["c/x"], f["c/zbar"] = rng.integers(0, 9, 50), rng.uniform(5, 50, 50)
     assert info(cust)["/c"]["command"].startswith("strata kmeans")
+
+
+def test_pandas_fixed_multiindex_log(tmp_path):
+    """A transaction log indexed by (customer_id, date) and written in
+    pandas' fixed format was not read at all (table format was): strata info
+    now lists it as table format's (amount a column, customer_id the key,
+    date a date), and the strata rfm it prints reads the levels as
+    --customer and --time: pandas' per-customer aggregates."""
+    pytest.importorskip("tables")
+    rng = np.random.default_rng(31)
+    n = 500
+    log = pd.DataFrame({"customer_id": rng.integers(1, 60, n),
+                        "date": pd.Timestamp("2022-01-01") + pd.to_timedelta(
+                            rng.integers(0, 300 * 86400, n), unit="s"),
+                        "amount": np.round(rng.gamma(2, 25, n), 2) + 0.01})
+    path = tmp_path / "mi.h5"
+    log.set_index(["customer_id", "date"]).to_hdf(path, key="fixed", format="fixed")
+    log.set_index(["customer_id", "date"]).to_hdf(path, key="tx", format="table")
+    objs = info(path)
+    fixed, table = objs["/fixed"], objs["/tx/table"]
+    for o in (fixed, table):
+        assert o["use"] == "transactions", o
+        assert (o["columns"], o["key"], o["dates"]) == (["amount"], "customer_id", ["date"]), o
+    assert fixed["command"] == (f"strata rfm {shlex.quote(str(path))} --table /fixed --customer "
+                                "customer_id --time date --amount amount -o OUT.h5")
+    outs = []
+    for o in (fixed, table):
+        outs.append(tmp_path / f"r{len(outs)}.h5")
+        r = _run_as_printed(o["command"], outs[-1])
+        assert r.returncode == 0, r.stderr
+    days = log.date.values.astype("datetime64[D]").astype(np.int64)
+    want = log.assign(day=days).groupby("customer_id").agg(
+        last=("day", "max"), rows=("day", "size"), spend=("amount", "sum"))
+    with h5py.File(outs[0]) as f, h5py.File(outs[1]) as g:
+        np.testing.assert_array_equal(f["customer_id"][()], want.index.to_numpy())
+        np.testing.assert_array_equal(f["frequency"][()], want.rows.to_numpy())
+        np.testing.assert_array_equal(f["recency"][()], days.max() + 1 - want["last"].to_numpy())
+        np.testing.assert_allclose(f["monetary"][()], want.spend.to_numpy(), rtol=1e-12)
+        for k in ("customer_id", "recency", "frequency", "monetary", "segment"):
+            np.testing.assert_array_equal(f[k][()], g[k][()])

@@ -586,3 +586,48 @@ def test_bool_columns_streamed(tmp_path):
         assert km.streamed_, name
         np.testing.assert_array_equal(km.labels_, ref.labels_)
         np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
+
+
+# -- pandas fixed format: a MultiIndex's levels are columns, as in table format --
+
+@needs_tables
+def test_pandas_fixed_multiindex_levels_are_columns(tmp_path, data):
+    """pandas' fixed format stores a MultiIndex as axis1_level<i> (each
+    level's values) and axis1_label<i> (each row's code): its levels were
+    not read (table format stores them as columns). A level is the key
+    (customer_id) or a column asked for by name, never a default feature;
+    a missing value (code -1) is NaN. Reference: the frame's own values."""
+    df = data.assign(cohort=(np.arange(N) % 4 + 2019).astype(np.int64))
+    df.loc[3, "cohort"] = -1
+    mi = df.set_index(["customer_id", "cohort"])
+    path = tmp_path / "mi.h5"
+    mi.to_hdf(path, key="fixed", format="fixed")
+    mi.to_hdf(path, key="table", format="table")
+    with h5py.File(path) as f:  # the layout read: levels and codes
+        assert f["fixed"].attrs["axis1_variety"] == b"multi"
+        assert f["fixed/axis1_label0"].shape == (N,)
+    for table in ("/fixed", "/table"):
+        got = strata.read_frame(path, table=table)
+        expect(got, data)  # the customer_id level is the key; levels are no features
+        got = strata.read_frame(path, table=table, columns=["cohort", "monetary"], key=False)
+        np.testing.assert_array_equal(got.to_numpy(),
+                                      df[["cohort", "monetary"]].to_numpy(np.float64))
+        km = strata.KMeans(3, random_state=0).fit_h5_table(path, table, ["cohort", "recency"])
+        ref = strata.KMeans(3, random_state=0).fit(df.set_index("customer_id")[["cohort",
+                                                                                 "recency"]])
+        np.testing.assert_array_equal(km.labels_, ref.labels_)
+        np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
+    # a float level with a missing value: pandas' code -1, NaN to the reader
+    flt = data.assign(score=np.where(np.arange(N) == 5, np.nan, np.arange(N) * 0.5))
+    flt.set_index(["customer_id", "score"]).to_hdf(path, key="nan", format="fixed")
+    with h5py.File(path) as f:
+        assert f["nan/axis1_label1"][5] == -1
+    with pytest.raises(ArgumentError, match="feature 'score' is NaN in row 5"):
+        strata.read_frame(path, table="/nan", columns=["score"])
+    # a level of strings: refused by name, as a string column is
+    data.assign(region="north").set_index(["customer_id", "region"]).to_hdf(
+        path, key="str", format="fixed")
+    with pytest.raises(FileError, match="level 'region'.*strings"):
+        strata.read_frame(path, table="/str", columns=["region"])
+    with pytest.raises(FileError, match="no column 'nope'.*customer_id \\(level\\)"):
+        strata.read_frame(path, table="/str", columns=["nope"])
