@@ -95,6 +95,102 @@ int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *ou
     return CLI_OK;
 }
 
+int64_t cli_day_from_date(int64_t y, int m, int d)
+{
+    /* days_from_civil of H. Hinnant, "chrono-Compatible Low-Level Date
+     * Algorithms": eras of 400 years (146097 days), years starting on 1 March
+     * so that the leap day ends one */
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const int64_t yoe = y - era * 400;                                  /* 0..399 */
+    const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365 */
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* 0..146096 */
+    return era * 146097 + doe - 719468;
+}
+
+void cli_date_of_day(int64_t day, int64_t *y, int *m, int *d)
+{
+    day += 719468; /* days since 0000-03-01 */
+    const int64_t era = (day >= 0 ? day : day - 146096) / 146097;
+    const int64_t doe = day - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153; /* 0 = March .. 11 = February */
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* The value of the n digits at p, or -1 if any is no digit. */
+static int digits(const char *p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+int cli_parse_day(const char *option, const char *text, int64_t min, int64_t *out)
+{
+    /* a date: a digit first and a '-' after it (no day number has one) */
+    if (text[0] >= '0' && text[0] <= '9' && strchr(text, '-')) {
+        int y = -1, m = -1, d = -1;
+        if (strlen(text) == 10 && text[4] == '-' && text[7] == '-') {
+            y = digits(text, 4);
+            m = digits(text + 5, 2);
+            d = digits(text + 8, 2);
+        }
+        if (y < 0 || m < 0 || d < 0)
+            return cli_error(CLI_USAGE, "%s must be a day number or a date YYYY-MM-DD "
+                             "(e.g. 1997-09-30, day 10134), got '%s'", option, text);
+        if (y < 1)
+            return cli_error(CLI_USAGE, "%s: the year of '%s' is out of range (dates of the "
+                             "years 0001 to 9999)", option, text);
+        static const int LAST[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        const int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (m < 1 || m > 12)
+            return cli_error(CLI_USAGE, "%s: '%s' is no date: month %02d (months are 01 to "
+                             "12)", option, text, m);
+        const int last = LAST[m - 1] + (m == 2 && leap);
+        if (d < 1 || d > last)
+            return cli_error(CLI_USAGE, "%s: '%s' is no date: day %02d (%04d-%02d has %d "
+                             "days)", option, text, d, y, m, last);
+        const int64_t day = cli_day_from_date(y, m, d);
+        if (day < min)
+            return cli_error(CLI_USAGE, "%s: %s is day %lld, before the first day allowed, "
+                             "%lld", option, text, (long long)day, (long long)min);
+        *out = day;
+        return CLI_OK;
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end != text && *end == '\0' && errno == ERANGE && v > 0)
+        return cli_error(CLI_USAGE, "%s is too large: '%s' (at most %lld)", option, text,
+                         (long long)INT64_MAX);
+    if (end == text || *end != '\0' || errno == ERANGE || v < min)
+        return cli_error(CLI_USAGE, "%s must be a day number (an integer >= %lld) or a date "
+                         "YYYY-MM-DD, got '%s'", option, (long long)min, text);
+    *out = v;
+    return CLI_OK;
+}
+
+const char *cli_day_text(int64_t day, char buf[CLI_DAY_TEXT])
+{
+    if (day < CLI_DAY_FIRST_DATE || day > CLI_DAY_LAST_DATE) {
+        snprintf(buf, CLI_DAY_TEXT, "%lld", (long long)day);
+        return buf;
+    }
+    int64_t y;
+    int m, d;
+    cli_date_of_day(day, &y, &m, &d);
+    snprintf(buf, CLI_DAY_TEXT, "%lld (%04lld-%02d-%02d)", (long long)day, (long long)y, m, d);
+    return buf;
+}
+
 int cli_parse_count(const char *option, const char *text, int64_t min, int64_t *out)
 {
     char *end;

@@ -44,6 +44,35 @@ int cli_library_error(int status, const char *message);
 /* Parse an option's value as an integer >= min or a finite number >= min;
  * on failure print a usage error and return CLI_USAGE. */
 int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *out);
+/* Calendar dates: the proleptic Gregorian calendar, UTC, a day number
+ * counting days since 1970-01-01 (day 0: the day of Unix time 0 and of
+ * numpy's datetime64[D] 0; --time-unit seconds makes floor(t / 86400) such a
+ * day). Dates are taken and shown for the years 0001..9999 (those of ISO
+ * 8601's YYYY and of Python's datetime): days CLI_DAY_FIRST_DATE
+ * (0001-01-01) to CLI_DAY_LAST_DATE (9999-12-31). */
+#define CLI_DAY_FIRST_DATE (-719162)
+#define CLI_DAY_LAST_DATE 2932896
+/* The day number of year y, month m (1..12), day d (1..31), any y within
+ * +-2^40 (no check that d exists in that month: see cli_parse_day). */
+int64_t cli_day_from_date(int64_t y, int m, int d);
+/* The date of a day number (any |day| < 2^50) into *y, *m, *d. */
+void cli_date_of_day(int64_t day, int64_t *y, int *m, int *d);
+/* A day option's value into *out: a day number (an integer >= min, as
+ * cli_parse_int takes it, so scripts giving day numbers run as before), or a
+ * calendar date YYYY-MM-DD (exactly: four-digit year 0001..9999, two-digit
+ * month and day of that month, nothing around it; 1997-09-30 = day 10134).
+ * Anything else is a usage error naming option and text. */
+int cli_parse_day(const char *option, const char *text, int64_t min, int64_t *out);
+/* The help text of a DAY value (an option line's continuation). */
+#define CLI_DAY_HELP \
+    "                     DAY: a date YYYY-MM-DD (1997-09-30) or a day number,\n" \
+    "                     days since 1970-01-01 (10134); a day with --time-unit\n" \
+    "                     seconds too (floor(t / 86400))\n"
+/* Bytes of a buffer for cli_day_text(). */
+#define CLI_DAY_TEXT 48
+/* day as text into buf and returned: "10288 (1998-03-03)", the number alone
+ * outside the years 0001..9999. For messages and summaries. */
+const char *cli_day_text(int64_t day, char buf[CLI_DAY_TEXT]);
 /* A count: an integer, or one with a K, M or G suffix (x 1000, 10^6, 10^9),
  * e.g. 100M; >= min. */
 int cli_parse_count(const char *option, const char *text, int64_t min, int64_t *out);

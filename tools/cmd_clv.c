@@ -41,6 +41,7 @@ static const char HELP[] =
     "model:\n"
     "  --calibration-end DAY  last day of the calibration period (required)\n"
     "  --holdout-end DAY  last day of the holdout (default: the log's last day)\n"
+    CLI_DAY_HELP
     "  --period P         weeks (default: x, t_x, T in days / 7) or days\n"
     "  --horizon H        periods ahead of /expected_purchases (default 52 weeks)\n"
     "  --clv-months M     CLV horizon in months (default 12)\n"
@@ -66,10 +67,10 @@ enum {
     OPT_PERIOD, OPT_HORIZON, OPT_MONTHS, OPT_DISCOUNT, OPT_THREADS, OPT_FORCE
 };
 
-/* A day number (any integer, negative too). */
+/* A day number (any integer, negative too) or a date YYYY-MM-DD. */
 static int parse_day(const char *option, const char *text, int64_t *out)
 {
-    return cli_parse_int(option, text, INT64_MIN + 1, out);
+    return cli_parse_day(option, text, INT64_MIN + 1, out);
 }
 
 static int parse(int argc, char **argv, options *o)
@@ -211,10 +212,11 @@ static int run(strata_clv *h, const options *o)
     cli_progress_end();
     const char *unit = o->period == STRATA_CLV_DAYS ? "days" : "weeks";
     printf("strata clv: %s -> %s\n", o->input, o->output);
+    char day[2][CLI_DAY_TEXT];
     printf("  customers %.0f (repeat %.0f, first purchase after the calibration end: %.0f "
-           "excluded); calibration end day %.0f, holdout %.0f days; periods: %s\n",
+           "excluded); calibration end day %s, holdout %.0f days; periods: %s\n",
            res(h, STRATA_CLV_RESULT_CUSTOMERS), res(h, STRATA_CLV_RESULT_REPEAT_CUSTOMERS),
-           res(h, STRATA_CLV_RESULT_EXCLUDED), res(h, STRATA_CLV_RESULT_CALIBRATION_END),
+           res(h, STRATA_CLV_RESULT_EXCLUDED), cli_day_text(o->cal_end, day[0]),
            res(h, STRATA_CLV_RESULT_HOLDOUT_DAYS), unit);
     printf("  BG/NBD       r = %.4f  alpha = %.4f  a = %.4f  b = %.4f  log-likelihood %.4f%s\n",
            res(h, STRATA_CLV_RESULT_BGNBD_R), res(h, STRATA_CLV_RESULT_BGNBD_ALPHA),
@@ -235,11 +237,12 @@ static int run(strata_clv *h, const options *o)
      * purchases (documented), which biases the holdout comparison */
     const double last = res(h, STRATA_CLV_RESULT_LAST_DAY);
     if (o->has_holdout && o->holdout_end > o->cal_end && last < (double)o->holdout_end)
-        fprintf(stderr, "strata: warning: --holdout-end %lld is after the log's last "
-                "day %.0f: the %.0f day(s) between count as days without purchases "
+        fprintf(stderr, "strata: warning: --holdout-end %s is after the log's last "
+                "day %s: the %.0f day(s) between count as days without purchases "
                 "(predicted purchases cover them, actual ones cannot), which biases the "
                 "holdout comparison; --holdout-end %.0f ends it with the log\n",
-                (long long)o->holdout_end, last, (double)o->holdout_end - last, last);
+                cli_day_text(o->holdout_end, day[0]), cli_day_text((int64_t)last, day[1]),
+                (double)o->holdout_end - last, last);
     if (res(h, STRATA_CLV_RESULT_HOLDOUT_DAYS) > 0)
         printf("  holdout: %.0f repeat purchases, %.1f predicted\n",
                res(h, STRATA_CLV_RESULT_HOLDOUT_ACTUAL),
@@ -260,10 +263,11 @@ int cmd_clv(int argc, char **argv)
     const cli_input inputs[] = {{o.input, "input file"}};
     if ((rc = cli_check_files(inputs, 1, o.output, o.force)))
         return rc;
+    char day[2][CLI_DAY_TEXT];
     if (o.has_holdout && o.holdout_end <= o.cal_end) /* valid (no holdout), likely a slip */
-        fprintf(stderr, "strata: warning: --holdout-end %lld is not after --calibration-end "
-                "%lld: there is no holdout period (it is the days after the calibration end)\n",
-                (long long)o.holdout_end, (long long)o.cal_end);
+        fprintf(stderr, "strata: warning: --holdout-end %s is not after --calibration-end "
+                "%s: there is no holdout period (it is the days after the calibration end)\n",
+                cli_day_text(o.holdout_end, day[0]), cli_day_text(o.cal_end, day[1]));
     strata_clv *h = NULL;
     int st = strata_clv_create(&h);
     rc = st ? cli_library_error(st, strata_last_error()) : run(h, &o);

@@ -197,10 +197,12 @@ static int run(strata_rfm *h, const options *o)
     cli_progress_end();
     printf("strata rfm: %s -> %s\n", o->input, o->output);
     cli_rfm_print_report(h);
-    printf("  days %lld..%lld, reference day %lld; %lld bins, ties %s (bins produced: R %lld, "
+    char first[CLI_DAY_TEXT], last[CLI_DAY_TEXT], ref[CLI_DAY_TEXT];
+    printf("  days %s..%s, reference day %s; %lld bins, ties %s (bins produced: R %lld, "
            "F %lld, M %lld); %.2f s (read + aggregate + score)\n",
-           (long long)result(h, STRATA_RFM_RESULT_FIRST_DAY), (long long)result(h, STRATA_RFM_RESULT_LAST_DAY),
-           (long long)result(h, STRATA_RFM_RESULT_REFERENCE_DAY_USED), (long long)r->bins,
+           cli_day_text(result(h, STRATA_RFM_RESULT_FIRST_DAY), first),
+           cli_day_text(result(h, STRATA_RFM_RESULT_LAST_DAY), last),
+           cli_day_text(result(h, STRATA_RFM_RESULT_REFERENCE_DAY_USED), ref), (long long)r->bins,
            r->ties == STRATA_RFM_TIES_VALUE ? "value" : r->ties == STRATA_RFM_TIES_EDGES ? "edges"
                                                                                      : "rank",
            (long long)result(h, STRATA_RFM_RESULT_BINS_R), (long long)result(h, STRATA_RFM_RESULT_BINS_F),

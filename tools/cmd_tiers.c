@@ -73,7 +73,8 @@ static const char HELP[] =
     "  --clv              add the CLV step (also implied by the feature clv, by\n"
     "                     --value clv and by the options below)\n"
     "  --calibration-end DAY  last day of the CLV calibration period (default:\n"
-    "                     the reference day of the run)\n"
+    "                     the reference day of the run); DAY as for\n"
+    "                     --reference-day below\n"
     "  --clv-period P     weeks (default, as the papers) or days\n"
     "  --clv-months M     CLV horizon in months (default 12)\n"
     "  --discount-rate D  monthly discount rate of the CLV (default 0.01)\n"
@@ -148,7 +149,7 @@ static int parse(int argc, char **argv, tiers_options *o, int *help)
         case OPT_FORCE: o->force = 1; break;
         case OPT_CLV: o->clv = 1; break;
         case OPT_CLV_END:
-            rc = cli_parse_int("--calibration-end", optarg, INT64_MIN + 1, &o->clv_end);
+            rc = cli_parse_day("--calibration-end", optarg, INT64_MIN + 1, &o->clv_end);
             o->has_clv_end = o->clv = 1;
             break;
         case OPT_CLV_PERIOD:

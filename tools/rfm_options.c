@@ -50,7 +50,7 @@ int rfm_option(int c, const char *arg, rfm_options *o)
                                           STRATA_RFM_TIES_EDGES});
             break;
         case RFM_OPT_REF:
-            rc = cli_parse_int("--reference-day", arg, INT32_MIN, &o->reference_day);
+            rc = cli_parse_day("--reference-day", arg, INT32_MIN, &o->reference_day);
             o->has_reference = 1;
             break;
         case RFM_OPT_UNIT:
@@ -78,11 +78,11 @@ int rfm_option(int c, const char *arg, rfm_options *o)
                         (const int64_t[]){STRATA_RFM_KEEP, STRATA_RFM_DROP});
             break;
         case RFM_OPT_MIN_DAY:
-            rc = cli_parse_int("--min-day", arg, INT64_MIN + 1, &o->min_day);
+            rc = cli_parse_day("--min-day", arg, INT64_MIN + 1, &o->min_day);
             o->has_min_day = 1;
             break;
         case RFM_OPT_MAX_DAY:
-            rc = cli_parse_int("--max-day", arg, INT64_MIN + 1, &o->max_day);
+            rc = cli_parse_day("--max-day", arg, INT64_MIN + 1, &o->max_day);
             o->has_max_day = 1;
             break;
         case RFM_OPT_MIN_ID: rc = cli_parse_int("--min-id", arg, INT64_MIN + 1, &o->min_id); break;

@@ -75,8 +75,9 @@ enum {
     "                     (score or LO-HI for r, f, m and fm = (f + m + 1) / 2;\n" \
     "                     a missing one matches any score; '#' starts a comment)\n" \
     "aggregation:\n" \
-    "  --reference-day D  day recency is measured to (default: the day after the\n" \
+    "  --reference-day DAY  day recency is measured to (default: the day after the\n" \
     "                     last purchase, so a purchase on the last day has recency 1)\n" \
+    CLI_DAY_HELP \
     "  --time-unit U      days (default) or seconds (day = floor(t / 86400))\n" \
     "  --frequency F      rows (default: purchases) or days (distinct purchase days)\n" \
     "  --monetary M       sum (default: total spend) or mean (per purchase)\n" \
@@ -85,7 +86,8 @@ enum {
     "                     reduce the total spend\n" \
     "  --zero P           keep (default: zero amounts are purchases) or drop\n" \
     "  --duplicates P     keep (default) or drop exact duplicate rows\n" \
-    "  --min-day D, --max-day D   valid day range (default: any 32-bit day)\n" \
+    "  --min-day DAY, --max-day DAY   valid day range (default: any 32-bit day;\n" \
+    "                     DAY as for --reference-day)\n" \
     "  --min-id I         smallest valid customer id (default 0)\n" \
     "memory:\n" \
     "  --memory SIZE      memory budget for reading the log: 2G, 1.5G, 512M, 100K or\n" \

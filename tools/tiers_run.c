@@ -584,8 +584,10 @@ static void print_summary(const tiers_options *o, run *r, double seconds)
         for (int i = 0; i < 12; i++)
             if (strata_clv_result_double(r->clv, keys[i], &v[i]) != STRATA_OK)
                 v[i] = NAN;
-        printf("  CLV (calibration end day %.0f, %.0f customers, %.0f first seen later, %lld "
-               "without a CLV row; value: %s):\n", v[9], v[10], v[11], (long long)r->clv_missing,
+        char end[CLI_DAY_TEXT];
+        printf("  CLV (calibration end day %s, %.0f customers, %.0f first seen later, %lld "
+               "without a CLV row; value: %s):\n", isfinite(v[9]) ? cli_day_text((int64_t)v[9], end) : "?", v[10], v[11],
+               (long long)r->clv_missing,
                r->value_clv ? "clv" : "rfm");
         printf("    BG/NBD r = %.4g, alpha = %.4g, a = %.4g, b = %.4g (log-likelihood %.1f)\n",
                v[0], v[1], v[2], v[3], v[4]);

@@ -159,7 +159,8 @@ def test_holdout_end_before_the_calibration_end_is_pointed_out(tmp_path):
     args = ["clv", "tx.h5", "--customer", "/c", "--time", "/t", "--amount", "/a",
             "--calibration-end", 10200, "-o", "o.h5", "--force"]
     p = run(*args, "--holdout-end", 10100, cwd=tmp_path)
-    assert p.returncode == 0 and "warning: --holdout-end 10100 is not after" in p.stderr
+    assert p.returncode == 0 and "warning: --holdout-end 10100 (1997-08-27) is not after " \
+        "--calibration-end 10200 (1997-12-05)" in p.stderr, p.stderr
     p = run(*args, "--holdout-end", 10250, cwd=tmp_path)
     assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
 
@@ -184,7 +185,8 @@ def test_holdout_end_past_the_log_is_pointed_out(tmp_path):
     assert p.returncode == 0, p.stderr
     warning = [ln for ln in p.stderr.splitlines() if "warning" in ln]
     assert len(warning) == 1 and "--holdout-end 10400" in warning[0], p.stderr
-    assert f"the log's last day {last}:" in warning[0], warning
+    last_date = (pd.Timestamp("1970-01-01") + pd.Timedelta(days=last)).strftime("%Y-%m-%d")
+    assert f"the log's last day {last} ({last_date}):" in warning[0], warning
     assert f"the {10400 - last} day(s) between" in warning[0], warning
     first = log.groupby("c").t.min()
     model = first[first <= 10200].index
