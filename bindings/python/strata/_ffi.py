@@ -353,10 +353,11 @@ CLV_RESULTS = {"customers": 4000, "repeat_customers": 4001, "excluded": 4002, "b
                "gg_p": 4008, "gg_q": 4009, "gg_gamma": 4010, "gg_loglik": 4011,
                "freq_spend_corr": 4012, "holdout_actual": 4013, "holdout_predicted": 4014,
                "holdout_days": 4015, "calibration_end": 4016, "bgnbd_converged": 4017,
-               "tracking_periods": 4018, "gg_converged": 4019, "gg_customers": 4020}
+               "tracking_periods": 4018, "gg_converged": 4019, "gg_customers": 4020,
+               "last_day": 4021}
 #: the results that are counts or days (reported as int)
 CLV_INT_RESULTS = ("customers", "repeat_customers", "excluded", "holdout_days", "calibration_end",
-                   "tracking_periods", "gg_customers")
+                   "tracking_periods", "gg_customers", "last_day")
 #: per-customer columns (customer_id and first_day int64, the others double)
 CLV_COLUMNS = {"customer_id": 0, "first_day": 1, "x": 2, "t_x": 3, "T": 4, "zbar": 5,
                "p_alive": 6, "expected_purchases": 7, "expected_spend": 8, "clv": 9,

@@ -16,10 +16,8 @@ holdout check.
 """
 
 import ctypes
-import datetime
-import numbers
-import re
 import os
+import warnings
 
 import numpy as np
 
@@ -29,7 +27,8 @@ from ._base import ParamsMixin
 from ._handle import _c_strings
 from ._lib import lib
 from .errors import ArgumentError, NotFittedError, error_for
-from .rfm import _as_amounts, _as_ids, _as_times, _choice
+from .kmeans import _stacklevel
+from .rfm import _as_amounts, _as_day as _day, _as_ids, _as_times, _choice, _day_text
 
 _COLUMNS = ["first_day", "x", "t_x", "T", "zbar", "p_alive", "expected_purchases",
             "expected_spend", "clv", "holdout_actual", "holdout_predicted"]
@@ -83,33 +82,6 @@ class _Handle:
         return out.value
 
 
-def _day(name, value):
-    """A day number (days since 1970-01-01) from an int, or a date given as a
-    ``datetime.date``/``datetime``, numpy ``datetime64``, pandas ``Timestamp``
-    or ISO text ("1997-09-30"); None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        raise ArgumentError(f"{name} must be a day number or a date, got {value!r}", -102)
-    if isinstance(value, (numbers.Integral, np.integer)):
-        return int(value)
-    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
-        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d\d-\d\d([T ].*)?", value.strip()):
-        # numpy reads "10300" as the year 10300 and "1997-09" as a month
-        raise ArgumentError(f"{name} as text must be an ISO date (\"1997-09-30\"), got "
-                            f"{value!r}", -102)
-    try:
-        day = np.datetime64(value, "D") if not isinstance(value, np.datetime64) \
-            else value.astype("datetime64[D]")
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{name} must be a day number or a date, got {value!r}",
-                            -102) from None
-    if np.isnat(day):
-        raise ArgumentError(f"{name} must be a day number or a date, got {value!r}", -102)
-    return int(day.astype(np.int64))
-
-
 class CLV(ParamsMixin):
     """BG/NBD + Gamma-Gamma customer lifetime value (libstrata's ``strata_clv``).
 
@@ -121,7 +93,9 @@ class CLV(ParamsMixin):
         period: "weeks" (default, as the papers: x, t_x, T and the rates in
             weeks = days / 7) or "days".
         holdout_end: the last day of the holdout (a day or a date); None: the
-            last day of the log.
+            last day of the log. One after the log's last day (``params_
+            ["last_day"]``) warns (UserWarning), as ``strata clv`` does: the
+            days between count as days without purchases.
         horizon: periods ahead of ``expected_purchases``; None: 52 weeks
             (52, or 364 days).
         clv_months: CLV horizon in months (default 12).
@@ -215,7 +189,9 @@ class CLV(ParamsMixin):
         except BaseException:
             h.close()
             raise
-        return self._take(h)
+        self._take(h)
+        self._warn_past_the_log()
+        return self
 
     def fit_h5(self, path, customer="customer_id", time="day", amount="amount", table=None):
         """Fit on a transaction log in an HDF5 file (the layouts ``strata rfm``
@@ -228,7 +204,9 @@ class CLV(ParamsMixin):
         except BaseException:
             h.close()
             raise
-        return self._take(h)
+        self._take(h)
+        self._warn_past_the_log()
+        return self
 
     def fit_summary(self, customer_id, x, t_x, T, zbar):
         """Fit on a ready calibration summary (e.g. the published CDNOW one):
@@ -282,6 +260,21 @@ class CLV(ParamsMixin):
                    _ptr(expected, ctypes.c_double), m)
             self.tracking_arrays_ = (actual, expected)
         return self
+
+    def _warn_past_the_log(self):
+        """A holdout_end after the log's last day (params_["last_day"]): the
+        days between count as days without purchases, biasing the holdout
+        comparison; a UserWarning says so (strata clv's warning)."""
+        hold, end = _day("holdout_end", self.holdout_end), _day("calibration_end",
+                                                                 self.calibration_end)
+        last = self.params_["last_day"]
+        if hold is None or hold <= end or not isinstance(last, int) or last >= hold:
+            return
+        warnings.warn(f"holdout_end {_day_text(hold)} is after the log's last day "
+                      f"{_day_text(last)}: the {hold - last} day(s) between count as days "
+                      f"without purchases (predicted purchases cover them, actual ones "
+                      f"cannot), which biases the holdout comparison; holdout_end={last} "
+                      f"ends it with the log", UserWarning, stacklevel=_stacklevel())
 
     # --- results -----------------------------------------------------------
 

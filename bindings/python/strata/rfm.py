@@ -19,6 +19,7 @@ import decimal
 import math
 import numbers
 import os
+import re
 import sys
 
 import numpy as np
@@ -258,6 +259,46 @@ def _choice(name, value, table):
     return table[value]
 
 
+def _as_day(name, value):
+    """A day number (days since 1970-01-01) from an int, or a date given as a
+    ``datetime.date``/``datetime`` (an aware one taken in UTC), numpy
+    ``datetime64``, pandas ``Timestamp`` or ISO text ("1997-09-30", as the
+    strata program takes it); a time of day is dropped (the day it falls on).
+    The day arguments of strata.rfm, rfm_h5, tiers and clv; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{name} must be a day number or a date, got {value!r}", -102)
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return int(value)
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d\d-\d\d([T ].*)?", value.strip()):
+        # numpy reads "10300" as the year 10300 and "1997-09" as a month
+        raise ArgumentError(f"{name} as text must be an ISO date (\"1997-09-30\"), got "
+                            f"{value!r}", -102)
+    if isinstance(value, str) and value.strip().startswith("0000"):
+        # numpy takes a year 0; ISO 8601's YYYY and datetime start at 0001
+        raise ArgumentError(f"{name}: the year of {value!r} is out of range (0001..9999)", -102)
+    try:
+        day = np.datetime64(value, "D") if not isinstance(value, np.datetime64) \
+            else value.astype("datetime64[D]")
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{name} must be a day number or a date, got {value!r}",
+                            -102) from None
+    if np.isnat(day):
+        raise ArgumentError(f"{name} must be a day number or a date, got {value!r}", -102)
+    return int(day.astype(np.int64))
+
+
+def _day_text(day):
+    """A day number with its date, as the strata program prints it:
+    "10288 (1998-03-03)"; the number alone outside the years 0001..9999."""
+    if not -719162 <= day <= 2932896:
+        return str(day)
+    return f"{day} ({datetime.date(1970, 1, 1) + datetime.timedelta(days=day)})"
+
+
 def _int_or_none(name, value):
     if value is None:
         return None
@@ -442,14 +483,18 @@ def rfm(customer_id, day, amount, bins=5, ties="rank", *, reference_day=None, ti
             values share a bin: ``qcut(s, q, duplicates="drop")``, maybe fewer
             bins) or "edges" (the cut points given in ``edges``).
         reference_day: the day recency is measured to; default the day after
-            the last kept purchase.
+            the last kept purchase. A day number (days since 1970-01-01) or a
+            date: ``datetime.date``, numpy ``datetime64``, pandas
+            ``Timestamp`` or "YYYY-MM-DD" (with ``time_unit="seconds"`` still
+            a day: floor(t / 86400)).
         time_unit: "days" or "seconds".
         frequency: "rows" (purchases) or "days" (distinct purchase days).
         monetary: "sum" (total spend) or "mean" (per purchase, or per day).
         negative: "drop" (default) or "net" (subtract returns from the spend).
         zero: "keep" (default: zero amounts are purchases) or "drop".
         duplicates: "keep" (default) or "drop" exact duplicate rows.
-        min_day, max_day: the valid day range; rows outside are dropped.
+        min_day, max_day: the valid day range (day numbers or dates, as
+            reference_day); rows outside are dropped.
         min_id: smallest valid customer id (default 0: negative ids dropped).
         edges: {"recency": [...], "frequency": [...], "monetary": [...]},
             q - 1 increasing cut points each, for ``ties="edges"``.
@@ -518,10 +563,10 @@ def _configure_log(h, bins, ties, *, reference_day, time_unit, frequency, moneta
     h.set(_ffi.RFM_ZERO, _choice("zero", zero, {k: _ffi.RFM_POLICY[k] for k in ("keep", "drop")}))
     h.set(_ffi.RFM_DUPLICATES, _choice("duplicates", duplicates,
                                        {k: _ffi.RFM_POLICY[k] for k in ("keep", "drop")}))
-    ref = _int_or_none("reference_day", reference_day)
+    ref = _as_day("reference_day", reference_day)
     h.set(_ffi.RFM_REFERENCE_DAY, _ffi.RFM_REFERENCE_AUTO if ref is None else ref)
-    for key, name, value in ((_ffi.RFM_MIN_DAY, "min_day", min_day),
-                             (_ffi.RFM_MAX_DAY, "max_day", max_day),
+    for key, name, value in ((_ffi.RFM_MIN_DAY, "min_day", _as_day("min_day", min_day)),
+                             (_ffi.RFM_MAX_DAY, "max_day", _as_day("max_day", max_day)),
                              (_ffi.RFM_MIN_ID, "min_id", min_id)):
         value = _int_or_none(name, value)
         if value is not None:
