@@ -468,9 +468,15 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
              * without it) */
             const int64_t cache = 10 * info->cache_bytes;
             /* without it, each read decompresses the chunks it touches
-             * whole, one at a time (STRATA__CHUNKS_DECOMPRESSING) */
-            const int64_t transient =
-                STRATA__CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes;
+             * whole, one at a time (STRATA__CHUNKS_DECOMPRESSING); deflated ones are
+             * inflated by the reads themselves, into buffers allocated once
+             * that keep the row of chunks a block is in (info->kept_bytes) */
+            const int64_t transient = info->kept_bytes
+                                          ? info->kept_bytes
+                                          : STRATA__CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes;
+            char kept_text[24] = "";
+            if (info->kept_bytes)
+                snprintf(kept_text, sizeof kept_text, "%lld", (long long)info->kept_bytes);
             *keep_chunks = *keep_chunks && km->memory - state - cache >= 4 * min_rest;
             state += *keep_chunks ? cache : transient;
             if (km->memory - state < 4 * min_rest)
@@ -479,16 +485,23 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
                                     "x %lld rows (k = %lld) from a file: it needs at least %lld "
                                     "bytes (%lld bytes a row of labels%s and seeding state, twice "
                                     "two blocks of %d rows%s, %lld bytes set aside for the program "
-                                    "itself and the centroids%s%s)",
+                                    "itself and the centroids%s%s%s%s%s)",
                                     (long long)km->memory, (long long)n, (long long)d,
                                     (long long)km->k, (long long)(state + 4 * min_rest),
                                     (long long)per_row, extra_row_bytes ? ", row keys" : "",
                                     STRATA__CHUNK_ROWS, mb ? " or of one mini-batch" : "",
                                     (long long)fixed_bytes(km, d),
                                     mb ? " and the mini-batch init subsets" : "",
-                                    transient ? ", and three times the file's compressed chunks, "
-                                                "decompressed whole as they are read: store it "
-                                                "in smaller chunks (e.g. h5repack -l "
+                                    !transient ? ""
+                                    : info->kept_bytes
+                                        ? ", and the file's compressed chunks, decompressed "
+                                          "whole as they are read: the row of chunks a block "
+                                          "is in, one chunk as stored and one shuffled ("
+                                        : ", and three times the file's compressed chunks, "
+                                          "decompressed whole as they are read",
+                                    kept_text,
+                                    info->kept_bytes ? " bytes)" : "",
+                                    transient ? ": store it in smaller chunks (e.g. h5repack -l "
                                                 "CHUNK=4096xD) to need less" : "");
             /* Hamerly's gaps (2 bytes a row, kmeans/gaps.h), where HAMERLY
              * would keep them, if the budget holds them with blocks of 8 MiB

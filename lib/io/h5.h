@@ -56,6 +56,11 @@ typedef struct strata__h5_rows_info {
                                      bytes of one decompressed (the largest of the
                                      columns'), which a read touching it decompresses
                                      whole unless the cache keeps it; 0: none */
+    int64_t kept_bytes; /* deflated chunks beyond that cache inflated by the streamed reads
+                           themselves (io/h5_read.c, "Chunks wider or longer than a block"):
+                           what they hold at most (a row of chunks inflated, one stored,
+                           one shuffled), allocated at the first read; 0: none (cache_bytes
+                           is then 0) */
 } strata__h5_rows_info;
 int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows **out,
                            strata__h5_rows_info *info, char *msg);
