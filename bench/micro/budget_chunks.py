@@ -8,15 +8,23 @@ one `strata` program (docs/performance.md, "Session 22"):
 - strata kmeans --memory 30M / 60M / 100M on 300,000 x 10 float64 in gzip
   chunks of 1,000 rows and of 150,000 rows (12 MB);
 - strata kmeans --table --memory 60M on `strata gen customers --n 1M
-  --layout columns --chunk-rows 100` (7 columns in 10,000 chunks each).
+  --layout columns --chunk-rows 100` (7 columns in 10,000 chunks each);
+- (session 23) strata kmeans -k 8 --seed 1 --max-iter 2 on 320,000 x 10
+  float64 (25.6 MB, normal) stored as one gzip chunk, as gzip+shuffle chunks
+  of 80,000 rows, as gzip chunks of 160,000 x 5 and as plain (n, 1) chunks,
+  at the least budget the program names and 4 MiB above (runs over
+  --timeout seconds are cut and reported as such). --only layouts runs these
+  alone.
 
-    /usr/bin/python3 bench/micro/budget_chunks.py STRATA [--dir DIR]
+    /usr/bin/python3 bench/micro/budget_chunks.py STRATA [--dir DIR] [--only layouts]
+        [--timeout S]
 
 Prints one line a run: peak RSS (MB), seconds, exit status and the first
 words of an error. The files are made once in DIR (default /tmp).
 """
 import argparse
 import os
+import re
 import subprocess
 import time
 
@@ -52,8 +60,39 @@ def make(d, strata):
     return log, mat, table
 
 
-def run(args):
+LAYOUTS = {"one_gzip_chunk": dict(chunks=(320_000, 10), compression="gzip"),
+           "gzip_80k_rows": dict(chunks=(80_000, 10), compression="gzip", shuffle=True),
+           "gzip_160k_x_5": dict(chunks=(160_000, 5), compression="gzip"),
+           "plain_columns": dict(chunks=(320_000, 1))}
+
+
+def make_layouts(d):
+    path = os.path.join(d, "budget_layouts.h5")
+    if not os.path.exists(path):
+        x = np.random.default_rng(1).normal(size=(320_000, 10))
+        with h5py.File(path, "w") as f:
+            for name, kw in LAYOUTS.items():
+                f.create_dataset(name, data=x, **kw)
+    return path
+
+
+def layouts(o, out):
+    path = make_layouts(o.dir)
+    for name in LAYOUTS:
+        args = [o.strata, "kmeans", f"{path}:/{name}", "-k", "8", "-o", out, "--force",
+                "--quiet", "--seed", "1", "--max-iter", "2", "--memory"]
+        p = subprocess.run(args + ["1M"], capture_output=True, text=True)
+        least = int(re.search(r"it needs at least (\d+) bytes", p.stderr).group(1))
+        for budget in (least, least + (4 << 20)):
+            peak, secs, rc, err = run(args + [str(budget)], o.timeout)
+            print(f"kmeans {name:15s} {budget / 2**20:6.1f}M peak {peak:6.1f} MB  {secs:6.2f} s  "
+                  f"exit {rc}{' (timed out)' if rc == 124 else ''}  {err}", flush=True)
+
+
+def run(args, timeout=None):
     t = time.time()
+    if timeout:
+        args = ["timeout", str(timeout), *args]
     p = subprocess.run(["/usr/bin/time", "-f", "%M", *args], capture_output=True, text=True)
     lines = p.stderr.strip().splitlines()
     peak = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else float("nan")
@@ -65,7 +104,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("strata")
     ap.add_argument("--dir", default="/tmp")
+    ap.add_argument("--only", choices=["layouts"])
+    ap.add_argument("--timeout", type=int, default=60)
     o = ap.parse_args()
+    if o.only == "layouts":
+        layouts(o, os.path.join(o.dir, "budget_out.h5"))
+        return
     log, mat, table = make(o.dir, o.strata)
     out = os.path.join(o.dir, "budget_out.h5")
     for name, path in log.items():
@@ -85,6 +129,7 @@ def main():
                                "6", "--seed", "1"])
     print(f"kmeans {'table_chunks_100':15s} 60M   peak {peak:6.1f} MB  {secs:6.2f} s  exit {rc}  "
           f"{err}")
+    layouts(o, out)
 
 
 if __name__ == "__main__":
