@@ -20,6 +20,15 @@
  * of 12 MB took a 30M fit to 46 MB) */
 #define STRATA__CHUNKS_DECOMPRESSING 3
 
+/* What a streamed read of the file of `info` holds of its compressed chunks
+ * at most: the chunk row its own inflating reads keep (kept_bytes), else
+ * libhdf5's decompressing (STRATA__CHUNKS_DECOMPRESSING of the largest). */
+static inline int64_t strata__streamed_chunk_bytes(const strata__h5_rows_info *info)
+{
+    return info->kept_bytes ? info->kept_bytes
+                            : STRATA__CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes;
+}
+
 /* strata_kmeans_predict() of float64 rows against the k x d centroids c
  * instead of the handle's model, with the handle's KERNEL and THREADS;
  * messages into msg (may be NULL: the thread's slot only). Writes nothing

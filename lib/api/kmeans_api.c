@@ -471,9 +471,7 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
              * whole, one at a time (STRATA__CHUNKS_DECOMPRESSING); deflated ones are
              * inflated by the reads themselves, into buffers allocated once
              * that keep the row of chunks a block is in (info->kept_bytes) */
-            const int64_t transient = info->kept_bytes
-                                          ? info->kept_bytes
-                                          : STRATA__CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes;
+            const int64_t transient = strata__streamed_chunk_bytes(info);
             char kept_text[24] = "";
             if (info->kept_bytes)
                 snprintf(kept_text, sizeof kept_text, "%lld", (long long)info->kept_bytes);

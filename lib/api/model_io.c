@@ -474,8 +474,10 @@ int strata_model_predict_h5(strata_model *m, const char *path, const char *datas
      * there is none); else stream blocks sized to what it leaves. Both
      * write the same file. */
     const int64_t n = info.n, d = info.d;
-    const int64_t transient = STRATA__CHUNKS_DECOMPRESSING * info.filtered_chunk_bytes;
-    const int64_t loaded = STRATA__FIT_FIXED_BYTES + transient + n * PREDICT_LOADED_ROW(d);
+    const int64_t loaded = STRATA__FIT_FIXED_BYTES +
+                           STRATA__CHUNKS_DECOMPRESSING * info.filtered_chunk_bytes +
+                           n * PREDICT_LOADED_ROW(d);
+    const int64_t transient = strata__streamed_chunk_bytes(&info); /* streamed */
     if (block_rows <= 0 && (memory <= 0 || loaded <= memory)) {
         strata__h5_rows_close(st);
         rc = predict_loaded(m, path, dataset, out_path, source, flags, steps, counts, msg);
@@ -491,14 +493,14 @@ int strata_model_predict_h5(strata_model *m, const char *path, const char *datas
                               "%lld rows from a file: it needs at least %lld bytes to stream "
                               "them (four blocks of %d rows, %lld bytes a row, %lld bytes for "
                               "the output's buffers and %lld set aside for the program "
-                              "itself%s; %lld to load them)",
+                              "itself%s%.0lld%s; %lld to load them)",
                               (long long)memory, (long long)n, (long long)d, (long long)least,
                               STRATA__CHUNK_ROWS, (long long)PREDICT_STREAMED_ROW(d),
                               (long long)PREDICT_WRITER_BYTES, (long long)STRATA__FIT_FIXED_BYTES,
-                              transient ? ", and three times the file's compressed chunks, "
-                                          "decompressed whole as they are read: store it in "
-                                          "smaller chunks (e.g. h5repack -l CHUNK=4096xD) to "
-                                          "need less" : "",
+                              transient ? ", and " : "", (long long)transient,
+                              transient ? " bytes of the file's compressed chunks, decompressed "
+                                          "whole as they are read: store it in smaller chunks "
+                                          "(e.g. h5repack -l CHUNK=4096xD) to need less" : "",
                               (long long)loaded);
         } else {
             /* a quarter of what is left: the allocator's and HDF5's slack stays in it */

@@ -131,6 +131,29 @@ def test_budget_too_small_names_the_least(model, tmp_path):
     assert p.returncode == 0, p.stderr
 
 
+def test_long_compressed_column_chunks_within_the_least_budget(model, tmp_path):
+    """gzip chunks of one whole column each: a streamed read keeps the row of
+    chunks a block is in inflated (four here), not the three chunks libhdf5
+    decompresses at a time; the least budget named must hold them."""
+    d, _, X = model
+    with h5py.File(tmp_path / "cols.h5", "w") as f:
+        f.create_dataset("x", data=X, chunks=(len(X), 1), compression="gzip")
+    args = ("predict", d / "m.h5", f"{tmp_path}/cols.h5:/x", "--force")
+    p = run(*args, "-o", tmp_path / "o.h5", "--memory", "30M")
+    assert p.returncode == 1 and "compressed chunks" in p.stderr, p.stderr
+    least = int(p.stderr.split("needs at least ")[1].split()[0])
+    # what the reads hold is counted: the row of four inflated chunks at least
+    held = int(p.stderr.split(" bytes of the file's compressed chunks")[0].split()[-1])
+    assert held >= X.size * 8, (held, p.stderr)
+    status, peak, err = peak_of(CLI, *args, "-o", tmp_path / "streamed.h5", "--memory", least)
+    assert status == 0, err
+    assert peak < least, (peak, least)
+    assert run(*args, "-o", tmp_path / "loaded.h5").returncode == 0
+    with h5py.File(tmp_path / "loaded.h5") as a, h5py.File(tmp_path / "streamed.h5") as b:
+        for name in ("labels", "tier"):
+            np.testing.assert_array_equal(a[name][()], b[name][()])
+
+
 @pytest.mark.parametrize("value", ["abc", "-1", "12Q", "1.5.5G", ""])
 def test_bad_memory_values(model, tmp_path, value):
     d, _, _ = model
