@@ -2883,6 +2883,47 @@ STRATA_API STRATA_NODISCARD int strata_model_predict_h5(strata_model *m, const c
                                                         const char *source, int flags,
                                                         int64_t *tier_counts);
 
+/** strata_model_predict_h5() for the named feature columns of a table: the
+ *  columns as strata_frame_read_table() reads them (a 1-D compound dataset,
+ *  a pandas frame, a group of 1-D datasets; columns NULL with d = 0: every
+ *  numeric column except the key), or, table NULL, the d 1-D datasets
+ *  `columns` as strata_frame_read_columns() reads them; key as theirs (NULL:
+ *  customer_id if there is one; "": none). The same frame checks and
+ *  messages; the model's features are then matched to the columns by name
+ *  (others are read and checked, not used; a missing one is STRATA_E_ARG,
+ *  named). Writes the file of strata_model_write_tiers_h5() with the keys
+ *  as /customer_id (when there is a key). Memory: the budget
+ *  STRATA_KMEANS_MEMORY of the model's k-means handle (0: none). Where the
+ *  columns (as doubles, with the model's features, their scaled copy,
+ *  labels and tiers) fit it, they are read whole as a frame; else streamed
+ *  in row blocks sized to the budget, each checked as the frame reader
+ *  checks them (a NaN names the column and the file's row), predicted and
+ *  appended (the streamed writer of strata_model_predict_h5()); the keys are
+ *  held whole either way (8 bytes a row, 16 while they are checked
+ *  distinct, before any block). STRATA_KMEANS_BLOCK_ROWS > 0 streams blocks
+ *  of that many rows (rounded up to a multiple of 4096). Either way the
+ *  file's datasets and attributes are the same; a budget below what one
+ *  block, the keys, the output's buffers and a fixed 24 MiB need fails with
+ *  STRATA_E_NOMEM, the message naming the least. Steps: READ (0 of n, then
+ *  after each block; loaded: 0 of 1, 1 of 1), WRITE 0 of 1 before the file
+ *  is finished, 1 of 1 once in place; a callback that asks to stop cancels
+ *  (STRATA_E_CANCELLED, out_path left as it was). tier_counts: NULL, or
+ *  strata_model_tier_count(m) values that get the rows of each tier (their
+ *  sum is the rows read). Allocates only for the call. Not thread-safe on
+ *  one model.
+ *  @return as strata_model_predict_h5(), and the frame checks ("Feature
+ *          frames"): STRATA_E_ARG (d < 1 with columns, columns NULL and
+ *          d != 0, a duplicate name or key, a missing feature), the
+ *          input's STRATA_E_IO_* as strata_frame_read_table(). The message:
+ *          strata_last_error() and strata_model_last_error(). */
+STRATA_API STRATA_NODISCARD int strata_model_predict_h5_table(strata_model *m, const char *path,
+                                                              const char *table,
+                                                              const char *const *columns,
+                                                              int64_t d, const char *key,
+                                                              const char *out_path,
+                                                              const char *source, int flags,
+                                                              int64_t *tier_counts);
+
 #ifdef __cplusplus
 }
 #endif

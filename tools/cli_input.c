@@ -132,6 +132,18 @@ int cli_input_fit(const cli_features *in, strata_kmeans *km)
                                                     in->features ? in->nlist : 0, key);
 }
 
+int cli_input_predict(const cli_features *in, strata_model *m, const char *output, int flags,
+                      int64_t *counts)
+{
+    const char *key = key_arg(in);
+    const char *const *list = (const char *const *)in->list;
+    return strata_model_predict_h5_table(m, in->file, in->columns ? NULL : in->table,
+                                         in->columns || in->features ? list : NULL,
+                                         in->columns || in->features ? in->nlist : 0, key,
+                                         output, in->source ? in->source : in->input, flags,
+                                         counts);
+}
+
 void cli_input_free(cli_features *in)
 {
     for (int64_t i = 0; in->list && i < in->nlist; i++)

@@ -53,6 +53,13 @@ int cli_input_read(const cli_features *in, strata_frame **out);
  * km's memory budget). Returns the library's status (message in km). */
 int cli_input_fit(const cli_features *in, strata_kmeans *km);
 
+/* Assign the rows of a --columns or --table input to m's tiers and write
+ * OUT.h5 (strata_model_predict_h5_table(): loaded, or streamed under the
+ * model's k-means memory budget); counts gets the rows of each tier.
+ * Returns the library's status (message in m and the thread's slot). */
+int cli_input_predict(const cli_features *in, strata_model *m, const char *output, int flags,
+                      int64_t *counts);
+
 void cli_input_free(cli_features *in);
 
 #endif

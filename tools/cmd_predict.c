@@ -13,6 +13,7 @@ static const char HELP[] =
     "                      [--memory SIZE]\n"
     "       strata predict MODEL.h5 IN.h5 --columns /a,/b,... | --table KEY [--features ...]\n"
     "                      [--key DS|none] -o OUT.h5 [--force] [--threads T]\n"
+    "                      [--memory SIZE]\n"
     "\n"
     "Assign customers (rows in the original units the model was fitted in) to\n"
     "the clusters and value tiers of a saved model: the model's transform, then\n"
@@ -32,16 +33,16 @@ static const char HELP[] =
     "  --threads T    worker threads, 0 = all cores / OMP_NUM_THREADS (default 0)\n"
     "  --memory SIZE  memory budget (1G, 1.5G, 512M, 100K or bytes; default:\n"
     "                 $STRATA_KMEANS_MEMORY if set, else 0: no limit), as strata\n"
-    "                 kmeans': 24 MiB of it go to the program itself. A matrix\n"
-    "                 input (IN.h5:/dataset) whose rows and results do not fit\n"
-    "                 it is streamed: read in blocks sized to the budget, each\n"
-    "                 assigned and appended to OUT.h5 (written as a temporary,\n"
-    "                 renamed at the end), so neither the rows nor the output\n"
-    "                 are ever in memory whole; OUT.h5 holds the same values\n"
-    "                 and attributes as when loaded. A budget too small for one\n"
-    "                 block fails naming the least. --columns and --table\n"
-    "                 inputs are read whole: with --memory they are refused\n"
-    "                 ($STRATA_KMEANS_MEMORY does not apply to them)\n"
+    "                 kmeans': 24 MiB of it go to the program itself. An input\n"
+    "                 whose rows and results do not fit it is streamed: read\n"
+    "                 in blocks sized to the budget, each assigned and\n"
+    "                 appended to OUT.h5 (written as a temporary, renamed at\n"
+    "                 the end), so neither the rows nor the output are ever in\n"
+    "                 memory whole; OUT.h5 holds the same values and\n"
+    "                 attributes as when loaded. A --columns or --table\n"
+    "                 input's row keys are held whole (16 bytes a row while\n"
+    "                 they are checked distinct). A budget too small for one\n"
+    "                 block fails naming the least\n"
     "  -h, --help     show this help\n"
     "\n";
 static const char HELP_END[] =
@@ -50,41 +51,6 @@ static const char HELP_END[] =
     CLI_EXIT_HELP;
 
 enum { OPT_FORCE = 256, OPT_THREADS, OPT_MEMORY };
-
-/* The rows of a --columns / --table input in the model's feature order
- * (matched by name) into *x (malloc'ed, n x md). */
-static int by_name(const strata_frame *f, strata_model *m, int64_t md, double **x, int64_t *n)
-{
-    int64_t d;
-    if (strata_frame_shape(f, n, &d) != STRATA_OK)
-        return cli_error(CLI_RUNTIME, "cannot read the input's shape");
-    int64_t *col = malloc((size_t)md * sizeof *col);
-    if (!col)
-        return cli_error(CLI_RUNTIME, "out of memory");
-    for (int64_t j = 0; j < md; j++) {
-        const char *want = strata_model_feature_name(m, j);
-        col[j] = -1;
-        for (int64_t c = 0; c < d && col[j] < 0; c++)
-            if (!strcmp(strata_frame_name(f, c), want))
-                col[j] = c;
-        if (col[j] < 0) {
-            free(col);
-            return cli_error(CLI_RUNTIME, "the input has no column '%s' (the model's feature %lld "
-                             "of %lld)", want, (long long)j + 1, (long long)md);
-        }
-    }
-    const double *data = strata_frame_data(f);
-    *x = malloc((size_t)*n * (size_t)md * sizeof **x);
-    if (!*x) {
-        free(col);
-        return cli_error(CLI_RUNTIME, "out of memory for %lld rows", (long long)*n);
-    }
-    for (int64_t i = 0; i < *n; i++)
-        for (int64_t j = 0; j < md; j++)
-            (*x)[i * md + j] = data[i * d + col[j]];
-    free(col);
-    return CLI_OK;
-}
 
 int cmd_predict(int argc, char **argv)
 {
@@ -98,7 +64,6 @@ int cmd_predict(int argc, char **argv)
     const char *output = NULL;
     int force = 0, help = 0, c, rc = CLI_OK;
     int64_t threads = 0, memory = -1; /* -1 until --memory: then the environment is not read */
-    int memory_given = 0;
     cli_features in = {0};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:h", longs, NULL)) != -1) {
@@ -109,10 +74,7 @@ int cmd_predict(int argc, char **argv)
         case 'h': help = 1; break;
         case OPT_FORCE: force = 1; break;
         case OPT_THREADS: rc = cli_parse_int("--threads", optarg, 0, &threads); break;
-        case OPT_MEMORY:
-            rc = cli_parse_size("--memory", optarg, &memory);
-            memory_given = 1;
-            break;
+        case OPT_MEMORY: rc = cli_parse_size("--memory", optarg, &memory); break;
         default: rc = cli_bad_option("predict", c, argv);
         }
     }
@@ -136,22 +98,10 @@ int cmd_predict(int argc, char **argv)
     const char *model_path = argv[optind];
     if ((rc = cli_input_finish(&in, argv[optind + 1])))
         return rc;
-    /* $STRATA_KMEANS_MEMORY set for the fits does not stop a named-column
-     * predict (it ran before --memory existed); an explicit --memory does */
-    if (memory > 0 && !in.dataset && memory_given) {
-        cli_input_free(&in);
-        return cli_error(CLI_USAGE, "--memory streams a matrix input (IN.h5:/dataset) only: a "
-                         "--columns or --table input is read whole; leave --memory out, or "
-                         "give the features as one n x d dataset");
-    }
     cli_input inputs[2] = {{model_path, "model file"}, {in.file, "input file"}};
     strata_model *m = NULL;
-    strata_frame *f = NULL;
-    double *x = NULL;
-    int32_t *labels = NULL, *tiers = NULL;
     int64_t *count = NULL;
     int64_t n = 0, d = 0, k = 0, md = 0;
-    const int64_t *key = NULL;
     if ((rc = cli_check_files(inputs, 2, output, force)))
         goto done;
     cli_progress_begin("predict");
@@ -182,45 +132,24 @@ int cmd_predict(int argc, char **argv)
                            in.input, (long long)d, (long long)md, strata_model_feature_name(m, 0));
             goto done;
         }
-        /* loaded or streamed under the budget: the library plans it */
-        count = calloc((size_t)strata_model_tier_count(m), sizeof *count);
-        if (!count) {
-            rc = cli_error(CLI_RUNTIME, "out of memory");
-            goto done;
-        }
-        if ((st = strata_model_predict_h5(m, in.file, in.dataset, output,
-                                          in.source ? in.source : in.input,
-                                          force ? STRATA_WRITE_FORCE : 0, count))) {
-            rc = cli_library_error(st, strata_last_error());
-            goto done;
-        }
-        goto summary;
-    } else if ((rc = cli_input_read(&in, &f)) || (rc = by_name(f, m, md, &x, &n))) {
-        goto done;
-    } else {
-        key = strata_frame_key(f);
     }
-    labels = malloc((size_t)(n > 0 ? n : 1) * sizeof *labels);
-    tiers = malloc((size_t)(n > 0 ? n : 1) * sizeof *tiers);
-    if (!labels || !tiers) {
-        rc = cli_error(CLI_RUNTIME, "out of memory for %lld rows", (long long)n);
-        goto done;
-    }
-    if (!(st = strata_model_predict(m, x, n, md, 0, labels, tiers))) {
-        cli_progress_note(STRATA_STEP_WRITE, 0, 1);
-        st = strata_model_write_tiers_h5(m, output, key, labels, tiers, n,
-                                         in.source ? in.source : in.input,
-                                         force ? STRATA_WRITE_FORCE : 0);
-    }
-    if (st) {
-        rc = cli_library_error(st, strata_last_error()); /* predict is a const call */
-        goto done;
-    }
-    cli_progress_note(STRATA_STEP_WRITE, 1, 1);
+    /* loaded or streamed under the budget: the library plans it */
     count = calloc((size_t)strata_model_tier_count(m), sizeof *count);
-    for (int64_t i = 0; count && i < n; i++)
-        count[tiers[i]]++;
-summary:
+    if (!count) {
+        rc = cli_error(CLI_RUNTIME, "out of memory");
+        goto done;
+    }
+    st = in.dataset ? strata_model_predict_h5(m, in.file, in.dataset, output,
+                                              in.source ? in.source : in.input,
+                                              force ? STRATA_WRITE_FORCE : 0, count)
+                    : cli_input_predict(&in, m, output, force ? STRATA_WRITE_FORCE : 0, count);
+    if (st) {
+        rc = cli_library_error(st, strata_last_error());
+        goto done;
+    }
+    if (!in.dataset) /* the rows read: every one has a tier */
+        for (int64_t t = 0; t < strata_model_tier_count(m); t++)
+            n += count[t];
     cli_progress_end();
     int64_t nt = strata_model_tier_count(m);
     printf("%lld rows -> %s\n", (long long)n, output);
@@ -229,10 +158,6 @@ summary:
 done:
     free(count);
     strata_model_free(m);
-    strata_frame_free(f);
-    free(x);
-    free(labels);
-    free(tiers);
     cli_input_free(&in);
     return rc;
 }

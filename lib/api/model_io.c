@@ -341,9 +341,11 @@ int strata_model_write_tiers_h5(strata_model *m, const char *path, const int64_t
  * streamed, a block's rows, scaled copy, clusters, labels and tiers. */
 #define PREDICT_LOADED_ROW(d) (16 * (d) + 20)
 #define PREDICT_STREAMED_ROW(d) (16 * (d) + 12)
-/* The streamed output's two datasets: each keeps two chunks of about 1 MiB
- * (strata_writer) and gzip's buffers for one (about two more). */
-#define PREDICT_WRITER_BYTES ((int64_t)8 << 20)
+/* A streamed output's dataset keeps two chunks of about 1 MiB
+ * (strata_writer) and gzip's buffers for one (about two more); a matrix's
+ * output has two (/labels, /tier), a keyed table's three (/customer_id). */
+#define PREDICT_WRITER_DATASET_BYTES ((int64_t)4 << 20)
+#define PREDICT_WRITER_BYTES (2 * PREDICT_WRITER_DATASET_BYTES)
 /* Largest block of a streamed predict (bytes of its rows as doubles). */
 #define PREDICT_BLOCK_BYTES ((int64_t)64 << 20)
 
@@ -375,31 +377,63 @@ static int predict_loaded(strata_model *m, const char *path, const char *dataset
     return rc;
 }
 
-/* Blocks of `rows` rows read, predicted and appended to a streamed file. */
-static int predict_streamed(strata_model *m, strata__h5_rows *st, const strata__h5_rows_info *info,
-                            int64_t rows, const char *out_path, const char *source, int flags,
+/* What a streamed predict reads: the rows of a matrix, or the columns of a
+ * table (a frame's layouts) with the row keys held whole. */
+typedef struct predict_src {
+    strata__h5_rows *rows;        /* a matrix, or NULL and: */
+    strata__h5_cols *cols;        /* the table's D columns (head->d) */
+    const strata__h5_frame *head; /* their names and keys (NULL: none) */
+    const int64_t *col;           /* the model's feature j is column col[j] */
+    const char *path;
+} predict_src;
+
+/* Rows [r0, r0 + b) of the model's d features into x (b x d): a matrix's
+ * as they are; a table's D columns into buf (b x D), checked as the frame
+ * reader checks them, then the model's picked out. */
+static int predict_src_read(const predict_src *src, int64_t r0, int64_t b, int64_t d, double *buf,
+                            double *x, char *msg)
+{
+    if (src->rows)
+        return strata__h5_rows_read(src->rows, STRATA_FLOAT64, r0, b, x, msg);
+    const int64_t D = src->head->d;
+    int rc = strata__h5_cols_read(src->cols, r0, b, buf, msg);
+    if (!rc)
+        rc = strata__frame_check_rows(buf, r0, b, D, src->head->names, src->path, msg);
+    for (int64_t i = 0; !rc && i < b; i++)
+        for (int64_t j = 0; j < d; j++)
+            x[i * d + j] = buf[i * D + src->col[j]];
+    return rc;
+}
+
+/* Blocks of `rows` rows read, predicted and appended to a streamed file
+ * (/customer_id from the table's keys too, when it has them). */
+static int predict_streamed(strata_model *m, const predict_src *src, int64_t n, int64_t rows,
+                            const char *out_path, const char *source, int flags,
                             const strata__steps *steps, int64_t *counts, char *msg)
 {
     const strata__tier_model *f = strata__model_fitted(m);
-    const int64_t n = info->n, d = info->d;
+    const int64_t d = f->d, D = src->rows ? 0 : src->head->d;
+    const int64_t *key = src->rows ? NULL : src->head->key;
     rows = rows < n ? rows : n;
     double *x = strata__alloc((size_t)(rows * d), sizeof *x);
+    double *buf = D ? strata__alloc((size_t)(rows * D), sizeof *buf) : NULL;
     int32_t *labels = strata__alloc((size_t)rows, sizeof *labels);
     int32_t *tiers = strata__alloc((size_t)rows, sizeof *tiers);
     strata__h5_stream *s = NULL;
-    int id_labels = -1, id_tier = -1, rc = STRATA_OK;
-    if (!x || !labels || !tiers)
+    int id_key = -1, id_labels = -1, id_tier = -1, rc = STRATA_OK;
+    if (!x || !labels || !tiers || (D && !buf))
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for a block of %lld rows",
                           (long long)rows);
-    if (!rc && !(rc = strata__h5_stream_open(&s, out_path, flags, msg)) &&
-        !(rc = strata__h5_stream_dataset(s, "/labels", STRATA__H5_I32, 0, 0, &id_labels)))
+    if (!rc && !(rc = strata__h5_stream_open(&s, out_path, flags, msg)) && key)
+        rc = strata__h5_stream_dataset(s, "/customer_id", STRATA__H5_I64, 0, 0, &id_key);
+    if (!rc && !(rc = strata__h5_stream_dataset(s, "/labels", STRATA__H5_I32, 0, 0, &id_labels)))
         rc = strata__h5_stream_dataset(s, "/tier", STRATA__H5_I32, 0, 0, &id_tier);
     if (!rc)
         rc = strata__step(steps, STRATA_STEP_READ, 0, 0, n, NAN, msg);
     for (int64_t r0 = 0; !rc && r0 < n; r0 += rows) {
         const int64_t b = n - r0 < rows ? n - r0 : rows;
-        const void *lab[1] = {labels}, *tier[1] = {tiers};
-        if ((rc = strata__h5_rows_read(st, STRATA_FLOAT64, r0, b, x, msg)))
+        const void *lab[1] = {labels}, *tier[1] = {tiers}, *keys[1] = {key ? key + r0 : NULL};
+        if ((rc = predict_src_read(src, r0, b, d, buf, x, msg)))
             break;
         if ((rc = strata__model_predict_rows(m, x, r0, b, d, 0, labels, tiers))) {
             snprintf(msg, STRATA__MSG_LEN, "%s", strata_last_error()); /* the file's row */
@@ -407,11 +441,13 @@ static int predict_streamed(strata_model *m, strata__h5_rows *st, const strata__
         }
         for (int64_t i = 0; i < b; i++)
             counts[tiers[i]]++;
-        if (!(rc = strata__h5_stream_append(s, id_labels, lab, b)) &&
+        if ((!key || !(rc = strata__h5_stream_append(s, id_key, keys, b))) &&
+            !(rc = strata__h5_stream_append(s, id_labels, lab, b)) &&
             !(rc = strata__h5_stream_append(s, id_tier, tier, b)))
             rc = strata__step(steps, STRATA_STEP_READ, 0, r0 + b, n, NAN, msg);
     }
     strata__free(x);
+    strata__free(buf);
     strata__free(labels);
     strata__free(tiers);
     /* the model, the tier names and the root attributes: as the loaded file */
@@ -509,10 +545,225 @@ int strata_model_predict_h5(strata_model *m, const char *path, const char *datas
             rows = strata__h5_rows_block_rows(&info, STRATA_FLOAT64,
                                               block / PREDICT_STREAMED_ROW(d) * 8 * d);
         }
+        const predict_src src = {.rows = st, .path = path};
         if (!rc)
-            rc = predict_streamed(m, st, &info, rows, out_path, source, flags, steps, counts, msg);
+            rc = predict_streamed(m, &src, n, rows, out_path, source, flags, steps, counts, msg);
         strata__h5_rows_close(st);
     }
+    if (!rc) {
+        if (steps->fn) /* the file is in place: this call cannot cancel */
+            (void)steps->fn(steps->user, STRATA_STEP_WRITE, 0, 1, 1, NAN);
+        if (tier_counts)
+            memcpy(tier_counts, counts, (size_t)f->ntiers * sizeof *counts);
+    } else if (msg[0]) {
+        strata__fail(NULL, rc, "%s", msg); /* the thread's message too */
+    }
+    strata__free(counts);
+    return rc;
+}
+
+/* ---- Predicting a table's columns: loaded, or streamed under a budget ---- */
+
+/* A table predict's memory a row besides the fixed allowance, for D columns
+ * read and the model's d features: loaded, the frame reader's peak (24
+ * bytes a column: 1.56M rows of 12 columns peaked at 358 MB, of 3 at 148
+ * MB, key none; the frame itself is D doubles), the rows
+ * in the model's order, their scaled copy and cluster, labels and tiers and
+ * the file image of both (compressed, at most their bytes); streamed, a
+ * block's D columns and the d features picked from them, the scaled copy,
+ * clusters, labels and tiers. The keys are held whole either way: 8 bytes a
+ * row, and 8 more while they are checked distinct (a sorted copy); loaded,
+ * 8 more in the file image. */
+#define PREDICT_TABLE_LOADED_ROW(D, d) (24 * (D) + 16 * (d) + 20)
+#define PREDICT_TABLE_STREAMED_ROW(D, d) (8 * (D) + 16 * (d) + 12)
+#define PREDICT_KEY_ROW 16
+
+/* col[j]: the column of the model's feature j among the D names, by name. */
+static int feature_columns(const strata__tier_model *f, char *const *names, int64_t D,
+                           int64_t *col, const char *path, char *msg)
+{
+    for (int64_t j = 0; j < f->d; j++) {
+        col[j] = -1;
+        for (int64_t c = 0; c < D && col[j] < 0; c++)
+            if (!strcmp(names[c], f->names[j]))
+                col[j] = c;
+        if (col[j] < 0)
+            return strata__fail(msg, STRATA_E_ARG, "the input '%s' has no column '%s' (the "
+                                "model's feature %lld of %lld)", path, f->names[j],
+                                (long long)j + 1, (long long)f->d);
+    }
+    return STRATA_OK;
+}
+
+/* The table read whole as a frame (strata_frame_read_table() / _columns()),
+ * its model features predicted at once and written as
+ * strata_model_write_tiers_h5() does, with the frame's keys. */
+static int predict_table_loaded(strata_model *m, const char *path, const char *table,
+                                const char *const *columns, int64_t d, const char *key,
+                                const char *out_path, const char *source, int flags,
+                                const strata__steps *steps, int64_t *counts, char *msg)
+{
+    const strata__tier_model *f = strata__model_fitted(m);
+    strata_frame *fr = NULL;
+    int64_t n = 0, D = 0, *col = NULL;
+    double *x = NULL;
+    int32_t *labels = NULL, *tiers = NULL;
+    int rc = strata__step(steps, STRATA_STEP_READ, 0, 0, 1, NAN, msg);
+    if (!rc && (rc = table ? strata_frame_read_table(&fr, path, table, columns, d, key)
+                           : strata_frame_read_columns(&fr, path, columns, d, key)))
+        snprintf(msg, STRATA__MSG_LEN, "%s", strata_last_error()); /* the reader's message */
+    if (!rc && !(rc = strata__step(steps, STRATA_STEP_READ, 0, 1, 1, NAN, msg)) &&
+        !(rc = strata_frame_shape(fr, &n, &D))) {
+        char **names = strata__alloc((size_t)D, sizeof *names);
+        col = strata__alloc((size_t)f->d, sizeof *col);
+        x = strata__alloc((size_t)(n * f->d), sizeof *x);
+        labels = strata__alloc((size_t)n, sizeof *labels);
+        tiers = strata__alloc((size_t)n, sizeof *tiers);
+        if (!names || !col || !x || !labels || !tiers)
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld rows of '%s'",
+                              (long long)n, path);
+        for (int64_t c = 0; !rc && c < D; c++)
+            names[c] = (char *)strata_frame_name(fr, c);
+        if (!rc)
+            rc = feature_columns(f, names, D, col, path, msg);
+        strata__free(names);
+    }
+    const double *data = rc ? NULL : strata_frame_data(fr);
+    for (int64_t i = 0; !rc && i < n; i++)
+        for (int64_t j = 0; j < f->d; j++)
+            x[i * f->d + j] = data[i * D + col[j]];
+    if (!rc && (rc = strata_model_predict(m, x, n, f->d, 0, labels, tiers)))
+        snprintf(msg, STRATA__MSG_LEN, "%s", strata_last_error()); /* a const call's message */
+    strata__free(x);
+    strata__free(col);
+    for (int64_t i = 0; !rc && i < n; i++)
+        counts[tiers[i]]++;
+    if (!rc && !(rc = strata__step(steps, STRATA_STEP_WRITE, 0, 0, 1, NAN, msg)))
+        rc = strata_model_write_tiers_h5(m, out_path, strata_frame_key(fr), labels, tiers, n,
+                                         source, flags);
+    strata_frame_free(fr);
+    strata__free(labels);
+    strata__free(tiers);
+    return rc;
+}
+
+/* Stream the open columns when they do not fit the budget (or block_rows
+ * is set); *loaded set (nothing done) when they do. */
+static int predict_table_planned(strata_model *m, strata__h5_cols *cols,
+                                 const strata__h5_frame *head, const strata__h5_rows_info *info,
+                                 int64_t memory, int64_t block_rows, const char *path,
+                                 const char *out_path, const char *source, int flags,
+                                 const strata__steps *steps, int64_t *counts, int *loaded,
+                                 char *msg)
+{
+    const strata__tier_model *f = strata__model_fitted(m);
+    const int64_t n = info->n, D = head->d, d = f->d;
+    int64_t *col = strata__alloc((size_t)d, sizeof *col);
+    if (!col)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
+    int rc = strata__frame_check_head(head, path, msg);
+    if (!rc)
+        rc = feature_columns(f, head->names, D, col, path, msg);
+    const int64_t key_bytes = head->key ? n * PREDICT_KEY_ROW : 0;
+    const int64_t loaded_bytes = STRATA__FIT_FIXED_BYTES +
+                                 STRATA__CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes +
+                                 n * PREDICT_TABLE_LOADED_ROW(D, d) +
+                                 (head->key ? n * (PREDICT_KEY_ROW + 8) : 0);
+    *loaded = !rc && block_rows <= 0 && loaded_bytes <= memory;
+    if (rc || *loaded) {
+        strata__free(col);
+        return rc;
+    }
+    const int64_t transient = strata__streamed_chunk_bytes(info);
+    const int64_t writer = (head->key ? 3 : 2) * PREDICT_WRITER_DATASET_BYTES;
+    const int64_t state = STRATA__FIT_FIXED_BYTES + transient + writer + key_bytes;
+    const int64_t row = PREDICT_TABLE_STREAMED_ROW(D, d);
+    const int64_t least = state + 4 * STRATA__CHUNK_ROWS * row;
+    int64_t rows = 0;
+    if (block_rows > 0) {
+        rows = (block_rows + STRATA__CHUNK_ROWS - 1) / STRATA__CHUNK_ROWS * STRATA__CHUNK_ROWS;
+    } else if (memory < least) {
+        char keys[96] = "";
+        if (head->key)
+            snprintf(keys, sizeof keys, ", %lld bytes for the row keys (16 a row, held whole to "
+                     "be checked distinct)", (long long)key_bytes);
+        rc = strata__fail(msg, STRATA_E_NOMEM,
+                          "a memory budget of %lld bytes is too small to predict %lld rows "
+                          "of %lld columns from '%s': it needs at least %lld bytes to stream "
+                          "them (four blocks of %d rows, %lld bytes a row, %lld bytes for the "
+                          "output's buffers%s and %lld set aside for the program itself%s%.0lld%s; "
+                          "%lld to load them)",
+                          (long long)memory, (long long)n, (long long)D, path, (long long)least,
+                          STRATA__CHUNK_ROWS, (long long)row, (long long)writer, keys,
+                          (long long)STRATA__FIT_FIXED_BYTES, transient ? ", and " : "",
+                          (long long)transient,
+                          transient ? " bytes of the file's compressed chunks, decompressed "
+                                      "whole as they are read" : "",
+                          (long long)loaded_bytes);
+    } else {
+        /* a quarter of what is left: the allocator's and HDF5's slack stays in it */
+        int64_t block = (memory - state) / 4;
+        block = block < PREDICT_BLOCK_BYTES ? block : PREDICT_BLOCK_BYTES;
+        rows = strata__h5_rows_block_rows(info, STRATA_FLOAT64, block / row * 8 * D);
+    }
+    const predict_src src = {.cols = cols, .head = head, .col = col, .path = path};
+    if (!rc)
+        rc = predict_streamed(m, &src, n, rows, out_path, source, flags, steps, counts, msg);
+    strata__free(col);
+    return rc;
+}
+
+int strata_model_predict_h5_table(strata_model *m, const char *path, const char *table,
+                                  const char *const *columns, int64_t d, const char *key,
+                                  const char *out_path, const char *source, int flags,
+                                  int64_t *tier_counts)
+{
+    if (!m)
+        return strata__fail(NULL, STRATA_E_NULL, "strata_model handle is NULL");
+    char *msg = strata__model_msg(m);
+    msg[0] = '\0';
+    int rc = strata__frame_args("strata_model_predict_h5_table", path, table, columns, d, msg);
+    if (rc)
+        return rc;
+    if (!out_path)
+        return strata__fail(msg, STRATA_E_NULL, "output path is NULL");
+    if (flags & ~STRATA_WRITE_FORCE)
+        return strata__fail(msg, STRATA_E_PARAM, "unknown write flags %d", flags);
+    const strata__tier_model *f = strata__model_fitted(m);
+    if (!f)
+        return strata__fail(msg, STRATA_E_STATE, "the model is not fitted");
+    strata_kmeans *km = strata_model_kmeans(m);
+    const strata__steps *steps = strata__kmeans_steps(km);
+    int64_t memory = 0, block_rows = 0;
+    if (strata_kmeans_get_int(km, STRATA_KMEANS_MEMORY, &memory) ||
+        strata_kmeans_get_int(km, STRATA_KMEANS_BLOCK_ROWS, &block_rows))
+        return strata__fail(msg, STRATA_E_STATE, "%s", strata_last_error());
+    /* the output is never the input (the rename would replace it) */
+    strata__file_id input;
+    strata__file_id_of(path, "the input file", &input);
+    if ((rc = strata__refuse_input_as_output(out_path, &input, 1, msg)))
+        return rc;
+    int64_t *counts = strata__calloc((size_t)f->ntiers, sizeof *counts);
+    if (!counts)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
+    /* No budget, no forced blocks: loaded, the columns not opened twice.
+     * Else open them: loaded when all fits the budget, streamed if not. */
+    int loaded = memory <= 0 && block_rows <= 0;
+    if (!loaded) {
+        strata__h5_cols *cols;
+        strata__h5_frame head = {0};
+        strata__h5_rows_info info;
+        rc = strata__h5_cols_open(path, table, columns, d, key, &cols, &head, &info, msg);
+        if (!rc) {
+            rc = predict_table_planned(m, cols, &head, &info, memory, block_rows, path, out_path,
+                                       source, flags, steps, counts, &loaded, msg);
+            strata__h5_cols_close(cols);
+            strata__h5_frame_free(&head);
+        }
+    }
+    if (!rc && loaded)
+        rc = predict_table_loaded(m, path, table, columns, d, key, out_path, source, flags,
+                                  steps, counts, msg);
     if (!rc) {
         if (steps->fn) /* the file is in place: this call cannot cancel */
             (void)steps->fn(steps->user, STRATA_STEP_WRITE, 0, 1, 1, NAN);

@@ -1,6 +1,7 @@
-"""strata predict --memory: a matrix input larger than the budget is read in
-row blocks, each assigned and appended to OUT.h5 through the streamed writer,
-and the file holds the same datasets and attributes as the loaded run's."""
+"""strata predict --memory: an input larger than the budget (a matrix, or a
+table's columns) is read in row blocks, each assigned and appended to OUT.h5
+through the streamed writer, and the file holds the same datasets and
+attributes as the loaded run's."""
 
 import json
 import os
@@ -175,17 +176,172 @@ def test_memory_from_the_environment(model, tmp_path):
     assert p.returncode == 0, p.stderr
 
 
-def test_table_input_with_memory_is_refused(model, tmp_path):
+def write_table(path, X, layout, key=None, extra=None):
+    """X's columns x0..x{d-1} (the model's feature names), in reverse order,
+    an unused column 'extra' and the row key customer_id, as a group of 1-D
+    datasets (/t) or a compound dataset (/c)."""
+    cols = {f"x{j}": X[:, j] for j in reversed(range(X.shape[1]))}
+    if extra is not None:
+        cols["extra"] = extra
+    if key is not None:
+        cols["customer_id"] = key
+    with h5py.File(path, "w") as f:
+        if layout == "group":
+            for name, v in cols.items():
+                f.create_dataset(f"t/{name}", data=v, chunks=(min(7000, len(v)),))
+        else:
+            rec = np.empty(len(X), dtype=[(n, v.dtype) for n, v in cols.items()])
+            for name, v in cols.items():
+                rec[name] = v
+            f.create_dataset("c", data=rec, chunks=(min(6000, len(rec)),), compression="gzip")
+
+
+@pytest.fixture(scope="module")
+def table(model):
+    """The model's rows as tables: keyed (shuffled distinct ids) group and
+    compound layouts, an unused float32 column; 200,000 rows (136 bytes a
+    row loaded: beyond what 48 MiB loads)."""
+    d, _, X = model
+    rng = np.random.default_rng(5)
+    key = rng.permutation(10 * len(X))[:len(X)].astype(np.int64) - 7
+    extra = rng.normal(size=len(X)).astype(np.float32)
+    for layout in ("group", "compound"):
+        write_table(d / f"{layout}.h5", X, layout, key, extra)
+    return d, key
+
+
+TABLE_INPUTS = {
+    "group": ("group.h5", "--table", "/t"),
+    "compound": ("compound.h5", "--table", "/c"),
+    "features": ("group.h5", "--table", "/t", "--features", "x3,extra,x0,x1,x2"),
+    "columns": ("group.h5", "--columns", "/t/x0,/t/x1,/t/x2,/t/x3", "--key", "/t/customer_id"),
+    "no key": ("group.h5", "--table", "/t", "--key", "none"),
+}
+
+
+@pytest.mark.parametrize("form", list(TABLE_INPUTS))
+def test_table_streamed_file_equals_loaded(model, table, tmp_path, form):
+    """A --table / --columns input under a budget it does not fit streams in
+    row blocks: the file is the loaded run's (datasets, attributes), the key
+    written as /customer_id, the tiers numpy's nearest centroid."""
+    d, tm, X = model
+    _, key = table
+    file, *opts = TABLE_INPUTS[form]
+    args = ("predict", d / "m.h5", d / file, *opts)
+    loaded = run(*args, "-o", tmp_path / "loaded.h5")
+    assert loaded.returncode == 0, loaded.stderr
+    streamed = run(*args, "-o", tmp_path / "streamed.h5", "--memory", "48M", "--progress", "json")
+    assert streamed.returncode == 0, streamed.stderr
+    assert streamed.stdout == loaded.stdout.replace("loaded.h5", "streamed.h5")
+    assert streamed.stdout.startswith(f"{len(X)} rows -> ")
+    reads = [json.loads(l) for l in streamed.stderr.splitlines()]
+    reads = [l["done"] for l in reads if l["step"] == "read"]
+    assert reads[0] == 0 and reads[-1] == len(X) and len(reads) > 3 and reads == sorted(reads)
+    a, b = objects(tmp_path / "loaded.h5"), objects(tmp_path / "streamed.h5")
+    assert sorted(a) == sorted(b)
+    for name in a:
+        assert a[name] == b[name], name
+    labels, tiers = brute_force(tm, X)
+    with h5py.File(tmp_path / "streamed.h5") as f:
+        np.testing.assert_array_equal(f["labels"][()], labels)
+        np.testing.assert_array_equal(f["tier"][()], tiers)
+        if form == "no key":
+            assert "customer_id" not in f
+        else:
+            np.testing.assert_array_equal(f["customer_id"][()], key)
+        assert f.attrs["model"] == f"{d}/m.h5:/model"
+
+
+def test_table_peak_under_budget(tmp_path):
+    """1.5M customers of 4 features and a key as strata rfm writes them (1-D
+    datasets at the root, --table /): the loaded run peaks far above 64 MiB,
+    the streamed one under it, the same file."""
+    X, _, _ = make_blobs(1_500_000, 4, 5, seed=2)
+    key = np.arange(len(X), dtype=np.int64) * 3 + 11
+    with h5py.File(tmp_path / "c.h5", "w") as f:
+        for j in range(4):
+            f.create_dataset(f"x{j}", data=X[:, j], chunks=(65536,))
+        f.create_dataset("customer_id", data=key, chunks=(65536,))
+    strata.TierModel(n_clusters=5, random_state=0).fit(X[:3000]).save(tmp_path / "m.h5")
+    args = ("predict", tmp_path / "m.h5", tmp_path / "c.h5", "--table", "/", "--force")
+    status, loaded, err = peak_of(CLI, *args, "-o", tmp_path / "loaded.h5")
+    assert status == 0, err
+    status, streamed, err = peak_of(CLI, *args, "-o", tmp_path / "streamed.h5", "--memory", "64M")
+    assert status == 0, err
+    assert loaded > 130 * MiB and streamed < 64 * MiB, (loaded, streamed)
+    with h5py.File(tmp_path / "loaded.h5") as a, h5py.File(tmp_path / "streamed.h5") as b:
+        for name in ("customer_id", "labels", "tier"):
+            np.testing.assert_array_equal(a[name][()], b[name][()])
+        np.testing.assert_array_equal(b["customer_id"][()], key)
+
+
+@pytest.mark.parametrize("layout", ["group", "compound"])
+def test_table_budget_too_small_names_the_least(model, table, tmp_path, layout):
+    d, _ = table
+    file, *opts = TABLE_INPUTS[layout]
+    args = ("predict", d / "m.h5", d / file, *opts, "-o", tmp_path / "o.h5", "--force")
+    p = run(*args, "--memory", "30M")
+    assert p.returncode == 1 and not (tmp_path / "o.h5").exists()
+    assert "a memory budget of 31457280 bytes is too small to predict 200000 rows of 5 " \
+           "columns" in p.stderr, p.stderr
+    assert "3200000 bytes for the row keys" in p.stderr, p.stderr  # 16 a row
+    least = int(p.stderr.split("needs at least ")[1].split()[0])
+    assert 36 * MiB < least < 48 * MiB, least
+    assert "too small" in run(*args, "--memory", least - 1).stderr
+    status, peak, err = peak_of(CLI, *args, "--memory", least)  # the least named is enough
+    assert status == 0, err
+    assert peak < least, (peak, least)
+
+
+def test_table_nan_in_a_late_block_names_the_row(model, tmp_path):
+    """A NaN in a late block fails the streamed run as the loaded one fails
+    (column and file row named; an unused column is checked too), and leaves
+    no file."""
+    d, _, X = model
+    extra = np.zeros(len(X))
+    extra[170_001] = np.nan
+    write_table(tmp_path / "bad.h5", X, "group", extra=extra)
+    args = ("predict", d / "m.h5", tmp_path / "bad.h5", "--table", "/t")
+    loaded = run(*args, "-o", tmp_path / "loaded.h5")
+    streamed = run(*args, "-o", tmp_path / "streamed.h5", "--memory", "40M", "--progress", "json")
+    assert loaded.returncode == streamed.returncode == 1, (loaded.stderr, streamed.stderr)
+    assert "feature 'extra' is NaN in row 170001" in loaded.stderr, loaded.stderr
+    lines = [json.loads(l) for l in streamed.stderr.splitlines()]
+    assert lines[-1]["step"] == "error" and "feature 'extra' is NaN in row 170001" in \
+        lines[-1]["message"], streamed.stderr
+    assert max(l["done"] for l in lines if l["step"] == "read") >= 100_000  # blocks written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5"]
+
+
+def test_table_missing_feature_and_duplicate_key(model, tmp_path):
+    d, _, X = model
+    write_table(tmp_path / "t.h5", X[:1000, :3], "group", key=np.arange(1000))
+    for memory in ("0", "40M"):
+        p = run("predict", d / "m.h5", tmp_path / "t.h5", "--table", "/t", "-o",
+                tmp_path / "o.h5", "--memory", memory, env={"STRATA_KMEANS_BLOCK_ROWS": "4096"})
+        assert p.returncode == 1 and "has no column 'x3' (the model's feature 4 of 4)" in \
+            p.stderr, p.stderr
+    key = np.arange(1000)
+    key[900] = key[3]
+    write_table(tmp_path / "t.h5", X[:1000], "group", key=key)
+    for memory in ("0", "40M"):
+        p = run("predict", d / "m.h5", tmp_path / "t.h5", "--table", "/t", "-o",
+                tmp_path / "o.h5", "--memory", memory, env={"STRATA_KMEANS_BLOCK_ROWS": "4096"})
+        assert p.returncode == 1 and "key 'customer_id' repeats: 3 in rows 3 and 900" in \
+            p.stderr, p.stderr
+    assert not (tmp_path / "o.h5").exists()
+
+
+def test_table_input_with_memory(model, tmp_path):
+    """--memory (or $STRATA_KMEANS_MEMORY) with a --table input: no longer
+    refused; a small table loads under it."""
     d, _, X = model
     with h5py.File(tmp_path / "t.h5", "w") as f:
         for j in range(4):
             f[f"t/x{j}"] = X[:100, j]
     p = run("predict", d / "m.h5", tmp_path / "t.h5", "--table", "/t", "-o", tmp_path / "o.h5",
             "--memory", "1G")
-    assert p.returncode == 2 and "matrix input" in p.stderr and "--table" in p.stderr, p.stderr
-    p = run("predict", d / "m.h5", tmp_path / "t.h5", "--table", "/t", "-o", tmp_path / "o.h5")
     assert p.returncode == 0, p.stderr
-    # a budget in the environment (set for the fits) does not stop it: it ran before --memory
     p = run("predict", d / "m.h5", tmp_path / "t.h5", "--table", "/t", "-o", tmp_path / "o.h5",
             "--force", env={"STRATA_KMEANS_MEMORY": "30M"})
     assert p.returncode == 0, p.stderr
