@@ -389,6 +389,10 @@ static int fit(const tiers_options *o, run *r)
                                (int)o->threads),
         strata_last_error());
     r->secs[3] = cli_now() - t1;
+    /* the features in original units are not written: their room (8 d bytes
+     * a customer) goes to the output's writer */
+    free(r->x);
+    r->x = NULL;
     return CLI_OK;
 }
 
