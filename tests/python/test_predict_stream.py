@@ -314,19 +314,21 @@ def test_table_nan_in_a_late_block_names_the_row(model, tmp_path):
 
 
 def test_table_missing_feature_and_duplicate_key(model, tmp_path):
+    """Loaded and streamed (blocks forced), the same messages."""
     d, _, X = model
     write_table(tmp_path / "t.h5", X[:1000, :3], "group", key=np.arange(1000))
-    for memory in ("0", "40M"):
+    streamed = {"STRATA_KMEANS_BLOCK_ROWS": "512"}
+    for memory, env in (("0", {}), ("40M", streamed)):
         p = run("predict", d / "m.h5", tmp_path / "t.h5", "--table", "/t", "-o",
-                tmp_path / "o.h5", "--memory", memory, env={"STRATA_KMEANS_BLOCK_ROWS": "4096"})
+                tmp_path / "o.h5", "--memory", memory, env=env)
         assert p.returncode == 1 and "has no column 'x3' (the model's feature 4 of 4)" in \
             p.stderr, p.stderr
     key = np.arange(1000)
     key[900] = key[3]
     write_table(tmp_path / "t.h5", X[:1000], "group", key=key)
-    for memory in ("0", "40M"):
+    for memory, env in (("0", {}), ("40M", streamed)):
         p = run("predict", d / "m.h5", tmp_path / "t.h5", "--table", "/t", "-o",
-                tmp_path / "o.h5", "--memory", memory, env={"STRATA_KMEANS_BLOCK_ROWS": "4096"})
+                tmp_path / "o.h5", "--memory", memory, env=env)
         assert p.returncode == 1 and "key 'customer_id' repeats: 3 in rows 3 and 900" in \
             p.stderr, p.stderr
     assert not (tmp_path / "o.h5").exists()
