@@ -251,3 +251,239 @@ int strata__h5_write_chunks(strata__h5_packer **packer, hid_t dset, int rank, co
         snprintf(cause, cause_len, "zlib refused to compress a chunk");
     return rc;
 }
+
+/* ---- Deflated chunks read stored and inflated here (io/h5_chunks.h) ---- */
+
+int strata__h5_kept_plan(strata__h5_kept *k, hid_t dset, int64_t d, strata__h5_zbuf *z)
+{
+    hid_t dcpl = H5Dget_create_plist(dset), type = H5Dget_type(dset);
+    hsize_t chunk[2] = {0, 1};
+    const size_t elem = type >= 0 ? H5Tget_size(type) : 0;
+    const int rank = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED
+                         ? H5Pget_chunk(dcpl, 2, chunk) : -1;
+    int ok = elem > 0 && (rank == 1 || rank == 2) && chunk[0] >= 1 && chunk[1] >= 1 &&
+             H5Pget_external_count(dcpl) == 0 && d >= 1;
+    const int nf = ok ? H5Pget_nfilters(dcpl) : -1;
+    const double bytes = (double)chunk[0] * (double)chunk[1] * (double)elem;
+    const int64_t across = ok ? (d + (int64_t)chunk[1] - 1) / (int64_t)chunk[1] : 0;
+    ok = ok && bytes > (double)(1 << 20) && bytes * (double)(across + 2) < 0x1p52;
+    int mode = 0, shuffle = 0;
+    if (ok && nf == 0) {
+        mode = 2;
+    } else if (ok && (nf == 1 || nf == 2)) {
+        H5Z_filter_t f[2];
+        unsigned cd[2][4] = {{0}};
+        size_t ncd[2] = {4, 4};
+        for (int i = 0; i < nf; i++) {
+            unsigned flags, config;
+            f[i] = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd[i], cd[i], 0, NULL, &config);
+        }
+        if (nf == 1 && f[0] == H5Z_FILTER_DEFLATE)
+            mode = 1;
+        else if (nf == 2 && f[0] == H5Z_FILTER_SHUFFLE && f[1] == H5Z_FILTER_DEFLATE &&
+                 (ncd[0] < 1 || cd[0][0] == elem))
+            mode = 1, shuffle = 1;
+    }
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (!mode) {
+        if (type >= 0)
+            H5Tclose(type);
+        return 0;
+    }
+    *k = (strata__h5_kept){.dset = dset, .ftype = mode == 1 ? type : -1, .shuffle = shuffle,
+                           .d = d, .zrows = (int64_t)chunk[0], .zcols = (int64_t)chunk[1],
+                           .across = across, .elem = elem, .zbytes = (size_t)bytes, .cur = -1,
+                           .z = mode == 1 ? z : NULL};
+    if (mode != 1) {
+        H5Tclose(type);
+        return mode;
+    }
+    const size_t in_cap = (size_t)compressBound((uLong)k->zbytes) + 64;
+    z->in_cap = in_cap > z->in_cap ? in_cap : z->in_cap;
+    if (shuffle && k->zbytes > z->shuf_cap)
+        z->shuf_cap = k->zbytes;
+    if (z->conv_cap < STRATA__KEPT_CONV_BYTES)
+        z->conv_cap = STRATA__KEPT_CONV_BYTES;
+    return 1;
+}
+
+int64_t strata__h5_kept_bytes(const strata__h5_kept *k)
+{
+    return k->z ? (int64_t)k->zbytes * k->across : 0;
+}
+
+int64_t strata__h5_zbuf_bytes(const strata__h5_zbuf *z)
+{
+    return (int64_t)(z->in_cap + z->shuf_cap + 2 * z->conv_cap);
+}
+
+void strata__h5_kept_free(strata__h5_kept *k)
+{
+    strata__free(k->row);
+    k->row = NULL;
+    k->cur = -1;
+    if (k->ftype > 0)
+        H5Tclose(k->ftype);
+    k->ftype = -1;
+}
+
+void strata__h5_zbuf_free(strata__h5_zbuf *z)
+{
+    strata__free(z->in);
+    strata__free(z->shuf);
+    strata__free(z->conv);
+    strata__free(z->bkg);
+    z->in = z->shuf = z->conv = z->bkg = NULL;
+}
+
+/* HDF5's shuffle undone: byte j of element i was at j n + i. */
+static void unshuffle(const unsigned char *in, unsigned char *out, size_t bytes, size_t elem)
+{
+    const size_t n = bytes / elem, tile = 2048; /* a tile of out stays in the L1 cache */
+    for (size_t i0 = 0; i0 < n; i0 += tile) {
+        const size_t i1 = n - i0 < tile ? n : i0 + tile;
+        for (size_t j = 0; j < elem; j++) {
+            const unsigned char *plane = in + j * n;
+            for (size_t i = i0; i < i1; i++)
+                out[i * elem + j] = plane[i];
+        }
+    }
+    memcpy(out + n * elem, in + n * elem, bytes - n * elem);
+}
+
+/* Chunk row cr into k->row: 0, or 1 where a chunk is not as expected. */
+static int chunk_row_load(strata__h5_kept *k, int64_t cr, int locked)
+{
+    strata__h5_zbuf *z = k->z;
+    for (int64_t c = 0; c < k->across; c++) {
+        hsize_t off[2] = {(hsize_t)(cr * k->zrows), (hsize_t)(c * k->zcols)}, stored = 0;
+        uint32_t mask = 0;
+        strata__h5_guard g;
+        if (!locked)
+            strata__h5_enter(&g);
+        herr_t err = H5Dget_chunk_storage_size(k->dset, off, &stored);
+        if (err >= 0 && stored > 0 && stored <= z->in_cap)
+            err = H5Dread_chunk(k->dset, H5P_DEFAULT, off, &mask, z->in);
+        if (!locked)
+            strata__h5_leave(&g);
+        if (err < 0 || stored == 0 || stored > z->in_cap)
+            return 1;
+        const unsigned deflate_bit = k->shuffle ? 2u : 1u;
+        const int shuffled = k->shuffle && !(mask & 1u);
+        unsigned char *dst = k->row + (size_t)c * k->zbytes;
+        unsigned char *to = shuffled ? z->shuf : dst;
+        if (mask & ~(k->shuffle ? 3u : 1u))
+            return 1;
+        if (!(mask & deflate_bit)) {
+            z_stream zs;
+            memset(&zs, 0, sizeof zs);
+            if (inflateInit(&zs) != Z_OK)
+                return 1;
+            zs.next_in = z->in;
+            zs.avail_in = (uInt)stored;
+            zs.next_out = to;
+            zs.avail_out = (uInt)k->zbytes;
+            const int zr = inflate(&zs, Z_FINISH);
+            const uLong out = zs.total_out;
+            inflateEnd(&zs);
+            if (zr != Z_STREAM_END || out != (uLong)k->zbytes)
+                return 1;
+        } else if (stored != k->zbytes) {
+            return 1;
+        } else {
+            memcpy(to, z->in, k->zbytes);
+        }
+        if (shuffled)
+            unshuffle(z->shuf, dst, k->zbytes, k->elem);
+    }
+    return 0;
+}
+
+/* Elements [c0, c0 + w) of rows [r0, r0 + m) as stored into out (m x w
+ * elements of k->elem bytes): 0, or 1 where a chunk is not as expected. */
+static int kept_copy(strata__h5_kept *k, int64_t r0, int64_t m, int64_t c0, int64_t w,
+                     unsigned char *out, int locked)
+{
+    const size_t e = k->elem, crow = (size_t)k->zcols * e, orow = (size_t)w * e;
+    for (int64_t r = r0; r < r0 + m;) {
+        const int64_t cr = r / k->zrows;
+        const int64_t end = (cr + 1) * k->zrows < r0 + m ? (cr + 1) * k->zrows : r0 + m;
+        if (cr != k->cur) {
+            k->cur = -1;
+            if (chunk_row_load(k, cr, locked))
+                return 1;
+            k->cur = cr;
+        }
+        const size_t in_row = (size_t)(r - cr * k->zrows);
+        unsigned char *o = out + (size_t)(r - r0) * orow;
+        if (k->across == 1 && c0 == 0 && w == k->zcols) { /* whole chunk rows */
+            memcpy(o, k->row + in_row * crow, (size_t)(end - r) * crow);
+        } else {
+            for (int64_t c = c0 / k->zcols; c * k->zcols < c0 + w; c++) {
+                const int64_t a = c * k->zcols > c0 ? c * k->zcols : c0;
+                const int64_t b = (c + 1) * k->zcols < c0 + w ? (c + 1) * k->zcols : c0 + w;
+                const unsigned char *from = k->row + (size_t)c * k->zbytes + in_row * crow +
+                                            (size_t)(a - c * k->zcols) * e;
+                unsigned char *to = o + (size_t)(a - c0) * e;
+                for (int64_t i = 0; i < end - r; i++)
+                    memcpy(to + (size_t)i * orow, from + (size_t)i * crow, (size_t)(b - a) * e);
+            }
+        }
+        r = end;
+    }
+    return 0;
+}
+
+int strata__h5_kept_read(strata__h5_kept *k, hid_t mem, int64_t r0, int64_t m, int64_t c0,
+                         int64_t w, void *out, int locked)
+{
+    strata__h5_zbuf *z = k->z;
+    if (!z || c0 < 0 || w < 1 || c0 + w > k->d)
+        return 1;
+    const size_t dsize = H5Tget_size(mem), big = dsize > k->elem ? dsize : k->elem;
+    if (!dsize)
+        return 1;
+    if (z->conv_cap < (size_t)w * big) /* a row larger than the conversion buffers */
+        strata__h5_zbuf_free(z), z->conv_cap = (size_t)w * big;
+    if (!k->row && !(k->row = strata__alloc((size_t)k->across, k->zbytes)))
+        return -1;
+    if (!z->in) {
+        z->in = strata__alloc(1, z->in_cap);
+        z->shuf = z->shuf_cap ? strata__alloc(1, z->shuf_cap) : NULL;
+        z->conv = strata__alloc(1, z->conv_cap);
+        z->bkg = strata__calloc(1, z->conv_cap);
+        if (!z->in || (z->shuf_cap && !z->shuf) || !z->conv || !z->bkg) {
+            strata__h5_zbuf_free(z);
+            return -1;
+        }
+    }
+    strata__h5_guard g;
+    if (!locked)
+        strata__h5_enter(&g);
+    const htri_t same = H5Tequal(k->ftype, mem);
+    if (!locked)
+        strata__h5_leave(&g);
+    if (same < 0)
+        return 1;
+    if (same) /* as stored: no conversion */
+        return kept_copy(k, r0, m, c0, w, out, locked);
+    /* converted by libhdf5 (H5Tconvert: what H5Dread does) a piece at a time */
+    const int64_t piece = (int64_t)(z->conv_cap / ((size_t)w * big));
+    for (int64_t r = r0; r < r0 + m; r += piece) {
+        const int64_t p = piece < r0 + m - r ? piece : r0 + m - r;
+        if (kept_copy(k, r, p, c0, w, z->conv, locked))
+            return 1;
+        if (!locked)
+            strata__h5_enter(&g);
+        const herr_t err = H5Tconvert(k->ftype, mem, (size_t)(p * w), z->conv, z->bkg,
+                                      H5P_DEFAULT);
+        if (!locked)
+            strata__h5_leave(&g);
+        if (err < 0)
+            return 1;
+        memcpy((unsigned char *)out + (size_t)(r - r0) * (size_t)w * dsize, z->conv,
+               (size_t)(p * w) * dsize);
+    }
+    return 0;
+}

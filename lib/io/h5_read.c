@@ -15,12 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/status.h"
 #include "io/h5.h"
+#include "io/h5_chunks.h"
 #include "io/h5_lock.h"
 
 /* Rows are read in blocks of about this many bytes (rounded to whole chunks),
@@ -799,16 +798,10 @@ struct strata__h5_rows {
     int populate;       /* MADV_POPULATE_READ works here (else MADV_WILLNEED only) */
     int direct;         /* runs found, read with pread (the direct path), not mapped */
     /* Chunks read here (see "Chunks wider or longer than a block" below). */
-    int zmode;             /* 1: deflated chunks inflated here; 2: narrow plain chunks in strips */
-    int zshuffle;          /* the pipeline is shuffle, deflate (filter 0 the shuffle) */
-    int64_t zrows, zcols;  /* the chunk shape */
-    int64_t across;        /* chunks along a row */
-    size_t zelem, zbytes;  /* bytes of a file element, of a chunk */
-    size_t zin_cap;        /* bytes zin holds: a chunk deflated at worst */
-    unsigned char *zrow;   /* the `across` chunks of chunk row zcur, inflated */
-    unsigned char *zin;    /* one chunk's stored bytes; mode 2: the strip buffer */
-    unsigned char *zshuf;  /* one chunk inflated, still shuffled */
-    int64_t zcur;          /* the chunk row in zrow, -1: none */
+    int zmode;            /* 1: deflated chunks inflated here (kc); 2: narrow plain chunks in strips */
+    strata__h5_kept kc;   /* mode 1: the keeper; mode 2: the chunk shape */
+    strata__h5_zbuf z;    /* mode 1: its scratch */
+    unsigned char *strip; /* mode 2: the strip buffer */
 };
 
 /* A file written in place while it is streamed would mix old and new rows
@@ -830,11 +823,11 @@ static int file_unchanged(const char *path, const struct stat *at_open, char *ms
 
 static void zfree(strata__h5_rows *st)
 {
-    strata__free(st->zrow);
-    strata__free(st->zin);
-    strata__free(st->zshuf);
-    st->zrow = st->zin = st->zshuf = NULL;
-    st->zcur = -1;
+    if (st->zmode == 1)
+        strata__h5_kept_free(&st->kc);
+    strata__h5_zbuf_free(&st->z);
+    strata__free(st->strip);
+    st->strip = NULL;
 }
 
 static void unmap_file(strata__h5_rows *st)
@@ -932,12 +925,13 @@ void strata__h5_rows_keep_chunks(strata__h5_rows *st)
  *   beyond what the budget counted (glibc's mmap threshold rises to the chunk
  *   size once one is freed; the later ones stay on its heap: four 25 MB
  *   chunks under --memory 120M peaked at 141 MB). Chunks whose filters are
- *   deflate, or shuffle then deflate, are read stored (H5Dread_chunk) and
- *   inflated and unshuffled here into buffers allocated once: the chunk row
- *   a block is in (its `across` chunks) stays inflated until a block leaves
- *   it, so a pass inflates every chunk once whatever the block size. Memory:
- *   the row, one stored chunk and one shuffled (strata__h5_rows_info's
- *   kept_bytes, what a streamed fit's budget counts).
+ *   deflate, or shuffle then deflate, are read by a keeper (io/h5_chunks.h,
+ *   strata__h5_kept_read(): read stored, inflated and unshuffled into buffers
+ *   allocated once, the chunk row a block is in kept until a block leaves
+ *   it), so a pass inflates every chunk once whatever the block size.
+ *   Memory: the row, one stored chunk, one shuffled and the conversion
+ *   buffers (strata__h5_rows_info's kept_bytes, what a streamed fit's budget
+ *   counts). The column readers below use the same keepers.
  * - Plain chunks narrower than a row (one column a chunk: (n, 1)) beyond the
  *   cache: libhdf5 reads them straight from the file, one pread() for each
  *   contiguous piece of the memory selection, one element each where a
@@ -957,49 +951,8 @@ void strata__h5_rows_keep_chunks(strata__h5_rows *st)
  * Under the HDF5 lock. */
 static void chunks_plan(strata__h5_rows *st)
 {
-    const source *s = &st->s;
-    st->zcur = -1;
-    hid_t dcpl = H5Dget_create_plist(s->dset), type = H5Dget_type(s->dset);
-    hsize_t chunk[2] = {0, 0};
-    const size_t elem = type >= 0 ? H5Tget_size(type) : 0;
-    int ok = dcpl >= 0 && elem > 0 && H5Pget_layout(dcpl) == H5D_CHUNKED &&
-             H5Pget_chunk(dcpl, 2, chunk) == 2 && chunk[0] >= 1 && chunk[1] >= 1 &&
-             H5Pget_external_count(dcpl) == 0;
-    const int nf = ok ? H5Pget_nfilters(dcpl) : -1;
-    const double bytes = (double)chunk[0] * (double)chunk[1] * (double)elem;
-    const int64_t across = ok ? (s->d + (int64_t)chunk[1] - 1) / (int64_t)chunk[1] : 0;
-    ok = ok && bytes > (double)(1 << 20) && bytes * (double)(across + 2) < 0x1p52;
-    int mode = 0, shuffle = 0;
-    if (ok && nf == 0 && (int64_t)chunk[1] < s->d) {
-        mode = 2;
-    } else if (ok && (nf == 1 || nf == 2)) {
-        H5Z_filter_t f[2];
-        unsigned cd[2][4] = {{0}};
-        size_t ncd[2] = {4, 4};
-        for (int i = 0; i < nf; i++) {
-            unsigned flags, config;
-            f[i] = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd[i], cd[i], 0, NULL, &config);
-        }
-        if (nf == 1 && f[0] == H5Z_FILTER_DEFLATE)
-            mode = 1;
-        else if (nf == 2 && f[0] == H5Z_FILTER_SHUFFLE && f[1] == H5Z_FILTER_DEFLATE &&
-                 (ncd[0] < 1 || cd[0][0] == elem))
-            mode = 1, shuffle = 1;
-    }
-    if (type >= 0)
-        H5Tclose(type);
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
-    if (!mode)
-        return;
-    st->zmode = mode;
-    st->zshuffle = shuffle;
-    st->zrows = (int64_t)chunk[0];
-    st->zcols = (int64_t)chunk[1];
-    st->across = across;
-    st->zelem = elem;
-    st->zbytes = (size_t)bytes;
-    st->zin_cap = (size_t)compressBound((uLong)st->zbytes) + 64;
+    const int mode = strata__h5_kept_plan(&st->kc, st->s.dset, st->s.d, &st->z);
+    st->zmode = mode == 2 && st->kc.zcols < st->s.d ? 2 : mode == 1 ? 1 : 0;
 }
 
 /* What the inflating path holds (0 for the others). */
@@ -1007,67 +960,7 @@ static int64_t chunks_kept_bytes(const strata__h5_rows *st)
 {
     if (st->zmode != 1)
         return 0;
-    return (int64_t)st->zbytes * (st->across + (st->zshuffle ? 1 : 0)) + (int64_t)st->zin_cap;
-}
-
-/* HDF5's shuffle undone: byte j of element i was at j n + i. */
-static void unshuffle(const unsigned char *in, unsigned char *out, size_t bytes, size_t elem)
-{
-    const size_t n = bytes / elem, tile = 2048; /* a tile of out stays in the L1 cache */
-    for (size_t i0 = 0; i0 < n; i0 += tile) {
-        const size_t i1 = n - i0 < tile ? n : i0 + tile;
-        for (size_t j = 0; j < elem; j++) {
-            const unsigned char *plane = in + j * n;
-            for (size_t i = i0; i < i1; i++)
-                out[i * elem + j] = plane[i];
-        }
-    }
-    memcpy(out + n * elem, in + n * elem, bytes - n * elem);
-}
-
-/* Chunk row cr into st->zrow: 0, or 1 where a chunk is not as expected. */
-static int chunk_row_load(strata__h5_rows *st, int64_t cr)
-{
-    for (int64_t c = 0; c < st->across; c++) {
-        hsize_t off[2] = {(hsize_t)(cr * st->zrows), (hsize_t)(c * st->zcols)}, stored = 0;
-        uint32_t mask = 0;
-        strata__h5_guard g;
-        strata__h5_enter(&g);
-        herr_t err = H5Dget_chunk_storage_size(st->s.dset, off, &stored);
-        if (err >= 0 && stored > 0 && stored <= st->zin_cap)
-            err = H5Dread_chunk(st->s.dset, H5P_DEFAULT, off, &mask, st->zin);
-        strata__h5_leave(&g);
-        if (err < 0 || stored == 0 || stored > st->zin_cap)
-            return 1;
-        const unsigned deflate_bit = st->zshuffle ? 2u : 1u;
-        const int shuffled = st->zshuffle && !(mask & 1u);
-        unsigned char *dst = st->zrow + (size_t)c * st->zbytes;
-        unsigned char *to = shuffled ? st->zshuf : dst;
-        if (mask & ~(st->zshuffle ? 3u : 1u))
-            return 1;
-        if (!(mask & deflate_bit)) {
-            z_stream z;
-            memset(&z, 0, sizeof z);
-            if (inflateInit(&z) != Z_OK)
-                return 1;
-            z.next_in = st->zin;
-            z.avail_in = (uInt)stored;
-            z.next_out = to;
-            z.avail_out = (uInt)st->zbytes;
-            const int zr = inflate(&z, Z_FINISH);
-            const uLong out = z.total_out;
-            inflateEnd(&z);
-            if (zr != Z_STREAM_END || out != (uLong)st->zbytes)
-                return 1;
-        } else if (stored != st->zbytes) {
-            return 1;
-        } else {
-            memcpy(to, st->zin, st->zbytes);
-        }
-        if (shuffled)
-            unshuffle(st->zshuf, dst, st->zbytes, st->zelem);
-    }
-    return 0;
+    return strata__h5_kept_bytes(&st->kc) + strata__h5_zbuf_bytes(&st->z);
 }
 
 /* Rows [r0, r0 + m) of deflated chunks: STRATA_OK, an error, or 1 to read
@@ -1075,63 +968,13 @@ static int chunk_row_load(strata__h5_rows *st, int64_t cr)
 static int inflated_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, void *buf,
                          char *msg)
 {
-    const int64_t d = st->s.d;
-    if (st->zelem > strata__dtype_size(dtype))
-        return 1; /* narrowed by HDF5's conversion: not in place */
-    if (!st->zrow) {
-        st->zrow = strata__alloc((size_t)st->across, st->zbytes);
-        st->zin = strata__alloc(1, st->zin_cap);
-        st->zshuf = st->zshuffle ? strata__alloc(1, st->zbytes) : NULL;
-        if (!st->zrow || !st->zin || (st->zshuffle && !st->zshuf)) {
-            zfree(st);
-            return strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld chunks of %zu "
-                                "bytes of '%s' in '%s', inflated as they are read",
-                                (long long)(st->across + 1 + st->zshuffle), st->zbytes,
-                                st->dataset, st->path);
-        }
-    }
-    unsigned char *out = buf;
-    const size_t rowb = (size_t)d * st->zelem, crow = (size_t)st->zcols * st->zelem;
-    for (int64_t r = r0; r < r0 + m;) {
-        const int64_t cr = r / st->zrows;
-        const int64_t end = (cr + 1) * st->zrows < r0 + m ? (cr + 1) * st->zrows : r0 + m;
-        if (cr != st->zcur) {
-            st->zcur = -1;
-            if (chunk_row_load(st, cr))
-                return 1;
-            st->zcur = cr;
-        }
-        const size_t in_row = (size_t)(r - cr * st->zrows);
-        if (st->across == 1 && st->zcols == d) {
-            memcpy(out + (size_t)(r - r0) * rowb, st->zrow + in_row * rowb,
-                   (size_t)(end - r) * rowb);
-        } else {
-            for (int64_t c = 0; c < st->across; c++) {
-                const int64_t w = st->zcols < d - c * st->zcols ? st->zcols : d - c * st->zcols;
-                const unsigned char *from = st->zrow + (size_t)c * st->zbytes + in_row * crow;
-                unsigned char *to = out + (size_t)(r - r0) * rowb + (size_t)(c * st->zcols) * st->zelem;
-                for (int64_t i = 0; i < end - r; i++)
-                    memcpy(to + (size_t)i * rowb, from + (size_t)i * crow, (size_t)w * st->zelem);
-            }
-        }
-        r = end;
-    }
-    /* the file's elements to dtype's, in place (widening or the same width) */
-    char cause[256];
-    int rc = STRATA_OK;
-    strata__h5_guard g;
-    strata__h5_enter(&g);
-    hid_t type = H5Dget_type(st->s.dset);
-    const hid_t mem_type = dtype == STRATA_FLOAT32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
-    const htri_t same = type < 0 ? -1 : H5Tequal(type, mem_type);
-    if (same < 0 || (!same && H5Tconvert(type, mem_type, (size_t)(m * d), buf, NULL,
-                                         H5P_DEFAULT) < 0))
-        rc = strata__fail(msg, STRATA_E_IO_FORMAT, "cannot convert rows %lld-%lld of '%s' in "
-                          "'%s': %s", (long long)r0, (long long)(r0 + m - 1), st->dataset,
-                          st->path, strata__h5_cause(cause, sizeof cause));
-    if (type >= 0)
-        H5Tclose(type);
-    strata__h5_leave(&g);
+    const hid_t mem = dtype == STRATA_FLOAT32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+    const int rc = strata__h5_kept_read(&st->kc, mem, r0, m, 0, st->s.d, buf, 0);
+    if (rc < 0)
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory for %lld chunks of %zu "
+                            "bytes of '%s' in '%s', inflated as they are read",
+                            (long long)(st->kc.across + 1 + st->kc.shuffle), st->kc.zbytes,
+                            st->dataset, st->path);
     return rc;
 }
 
@@ -1141,20 +984,21 @@ static int strip_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, voi
                       char *msg)
 {
     const int64_t d = st->s.d;
-    const size_t es = strata__dtype_size(dtype), wide = (size_t)st->zcols * es;
+    const strata__h5_kept *k = &st->kc; /* the chunk shape */
+    const size_t es = strata__dtype_size(dtype), wide = (size_t)k->zcols * es;
     const size_t cap = wide > STRIP_BYTES ? wide : STRIP_BYTES;
-    if (!st->zin && !(st->zin = strata__alloc(1, cap)))
+    if (!st->strip && !(st->strip = strata__alloc(1, cap)))
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory reading '%s' in '%s'",
                             st->dataset, st->path);
     const hid_t mem_type = dtype == STRATA_FLOAT32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
     char cause[256];
     int rc = STRATA_OK;
-    for (int64_t c = 0; c < st->across && !rc; c++) {
-        const int64_t w = st->zcols < d - c * st->zcols ? st->zcols : d - c * st->zcols;
+    for (int64_t c = 0; c < k->across && !rc; c++) {
+        const int64_t w = k->zcols < d - c * k->zcols ? k->zcols : d - c * k->zcols;
         const int64_t most = (int64_t)(cap / ((size_t)w * es));
         for (int64_t r = r0; r < r0 + m && !rc; r += most) {
             const int64_t p = most < r0 + m - r ? most : r0 + m - r;
-            hsize_t start[2] = {(hsize_t)r, (hsize_t)(c * st->zcols)};
+            hsize_t start[2] = {(hsize_t)r, (hsize_t)(c * k->zcols)};
             hsize_t count[2] = {(hsize_t)p, (hsize_t)w};
             strata__h5_guard g;
             strata__h5_enter(&g);
@@ -1163,7 +1007,7 @@ static int strip_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, voi
                          : H5Sselect_hyperslab(st->s.space, H5S_SELECT_SET, start, NULL, count,
                                                NULL);
             if (err >= 0)
-                err = H5Dread(st->s.dset, mem_type, mspace, st->s.space, H5P_DEFAULT, st->zin);
+                err = H5Dread(st->s.dset, mem_type, mspace, st->s.space, H5P_DEFAULT, st->strip);
             if (err < 0)
                 strata__h5_cause(cause, sizeof cause);
             if (mspace >= 0)
@@ -1175,9 +1019,9 @@ static int strip_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, voi
                                   (long long)(r + p - 1), st->dataset, st->path, cause);
                 break;
             }
-            char *to = (char *)buf + ((size_t)(r - r0) * (size_t)d + (size_t)(c * st->zcols)) * es;
+            char *to = (char *)buf + ((size_t)(r - r0) * (size_t)d + (size_t)(c * k->zcols)) * es;
             for (int64_t i = 0; i < p; i++)
-                memcpy(to + (size_t)i * (size_t)d * es, st->zin + (size_t)i * (size_t)w * es,
+                memcpy(to + (size_t)i * (size_t)d * es, st->strip + (size_t)i * (size_t)w * es,
                        (size_t)w * es);
         }
     }
