@@ -97,7 +97,7 @@ static void walk_check(const char *path, int compound, int64_t block_rows, unsig
     int64_t n, filtered;
     int rc = strata__h5_log_open(&log, path, compound ? "/tx" : NULL,
                                  compound ? NAMES_TAB : NAMES_COLS, STRATA_RFM_TIME_DAYS, &n,
-                                 &filtered, msg);
+                                 &filtered, NULL, msg);
     ASSERT_MSG(rc == STRATA_OK, "%s", msg);
     ASSERT_EQ_INT(n, N);
     ASSERT_EQ_INT(filtered, compound ? CHUNK : 0); /* the compound table is gzip'ed */
@@ -164,7 +164,7 @@ static void open_src(const char *path, int64_t block, strata__h5_log **log, stra
 {
     char msg[STRATA__MSG_LEN];
     int64_t n, chunk;
-    int rc = strata__h5_log_open(log, path, NULL, NAMES_COLS, STRATA_RFM_TIME_DAYS, &n, &chunk, msg);
+    int rc = strata__h5_log_open(log, path, NULL, NAMES_COLS, STRATA_RFM_TIME_DAYS, &n, &chunk, NULL, msg);
     ASSERT_MSG(rc == STRATA_OK, "%s", msg);
     strata__h5_log_colsrc(*log, block, src);
 }
@@ -262,10 +262,10 @@ static void test_log_open_errors(void)
     strata__h5_log *log = (strata__h5_log *)1;
     int64_t n, chunk;
     const char *missing[3] = {"/c", "/nope", "/a"};
-    ASSERT_TRUE(strata__h5_log_open(&log, path, NULL, missing, STRATA_RFM_TIME_DAYS, &n, &chunk, msg) != STRATA_OK);
+    ASSERT_TRUE(strata__h5_log_open(&log, path, NULL, missing, STRATA_RFM_TIME_DAYS, &n, &chunk, NULL, msg) != STRATA_OK);
     ASSERT_TRUE(log == NULL);
     ASSERT_STR_CONTAINS(msg, "/nope");
-    ASSERT_TRUE(strata__h5_log_open(&log, path_of("absent.h5"), NULL, NAMES_COLS, STRATA_RFM_TIME_DAYS, &n, &chunk,
+    ASSERT_TRUE(strata__h5_log_open(&log, path_of("absent.h5"), NULL, NAMES_COLS, STRATA_RFM_TIME_DAYS, &n, &chunk, NULL,
                                     msg) == STRATA_E_IO_OPEN);
     ASSERT_STR_CONTAINS(msg, "absent.h5");
     unlink(path);

@@ -21,12 +21,14 @@
 #define STRATA__CHUNKS_DECOMPRESSING 3
 
 /* What a streamed read of the file of `info` holds of its compressed chunks
- * at most: the chunk row its own inflating reads keep (kept_bytes), else
- * libhdf5's decompressing (STRATA__CHUNKS_DECOMPRESSING of the largest). */
+ * at most: the chunk rows its own inflating reads keep (kept_bytes) and
+ * libhdf5's decompressing of the other datasets' (columns), else libhdf5's
+ * decompressing (STRATA__CHUNKS_DECOMPRESSING of the largest). */
 static inline int64_t strata__streamed_chunk_bytes(const strata__h5_rows_info *info)
 {
-    return info->kept_bytes ? info->kept_bytes
-                            : STRATA__CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes;
+    return info->kept_bytes
+               ? info->kept_bytes + STRATA__CHUNKS_DECOMPRESSING * info->unkept_filtered_bytes
+               : STRATA__CHUNKS_DECOMPRESSING * info->filtered_chunk_bytes;
 }
 
 /* strata_kmeans_predict() of float64 rows against the k x d centroids c

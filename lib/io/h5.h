@@ -57,10 +57,14 @@ typedef struct strata__h5_rows_info {
                                      columns'), which a read touching it decompresses
                                      whole unless the cache keeps it; 0: none */
     int64_t kept_bytes; /* deflated chunks beyond that cache inflated by the streamed reads
-                           themselves (io/h5_read.c, "Chunks wider or longer than a block"):
-                           what they hold at most (a row of chunks inflated, one stored,
-                           one shuffled), allocated at the first read; 0: none (cache_bytes
-                           is then 0) */
+                           themselves (keepers, io/h5_chunks.h; io/h5_read.c, "Chunks
+                           wider or longer than a block"): what they hold at most (columns:
+                           each dataset's; a row of chunks inflated, and their scratch: one
+                           chunk stored, one shuffled, the conversion buffers), allocated
+                           at the first read; 0: none (cache_bytes is then 0) */
+    int64_t unkept_filtered_bytes; /* columns with keepers: the largest compressed chunk
+                                      (as filtered_chunk_bytes) of the datasets without
+                                      one, which libhdf5 decompresses whole; 0: none */
 } strata__h5_rows_info;
 int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows **out,
                            strata__h5_rows_info *info, char *msg);
@@ -294,8 +298,13 @@ void strata__h5_transactions_free(strata__h5_transactions *t);
  * RFM walks it, the next block read on the walk's reader thread while the
  * current one is cleaned and spilled). open checks every column as
  * strata__h5_read_transactions() does (the same messages) and gives the row
- * count and the rows of the longest filtered (compressed) chunks of the
- * three columns (0: none; such a chunk is decompressed whole). The source's columns are 0 customer id (int64), 1 time
+ * count, the rows of the longest filtered (compressed) chunks of the three
+ * columns that libhdf5 decompresses (0: none; such a chunk is decompressed
+ * whole for every read touching it), and, where kept_bytes is not NULL
+ * (readers that walk the log in parts), keeps deflated chunks beyond
+ * libhdf5's cache inflated (io/h5_chunks.h: read in parts, each chunk
+ * inflated once a pass) and gives what those keepers hold (0: none),
+ * allocated at the first read; NULL: libhdf5 reads every chunk. The source's columns are 0 customer id (int64), 1 time
  * (int64), 2 amount (float64), converted as the whole-file reader converts
  * them; each read takes the library-wide HDF5 lock for its own duration
  * (other threads may use lib/io between), and fails with a message when the
@@ -303,12 +312,13 @@ void strata__h5_transactions_free(strata__h5_transactions *t);
 typedef struct strata__h5_log strata__h5_log;
 int strata__h5_log_open(strata__h5_log **out, const char *path, const char *table,
                         const char *const names[3], int time_unit, int64_t *n,
-                        int64_t *filtered_rows, char *msg);
+                        int64_t *filtered_rows, int64_t *kept_bytes, char *msg);
 /* The column source reading t (which must outlive it) in blocks of about
  * block_rows rows, at most n: rounded up to whole chunks of the datasets (no
  * chunk decompressed twice) where a chunk is no longer than block_rows, or
- * where filtered chunks (*filtered_rows of strata__h5_log_open, the longest)
- * are longer; else parts of unfiltered chunks, read from the file. */
+ * where filtered chunks libhdf5 decompresses (*filtered_rows of
+ * strata__h5_log_open, the longest) are longer; else parts of unfiltered
+ * chunks, read from the file, or of kept ones. */
 void strata__h5_log_colsrc(strata__h5_log *t, int64_t block_rows, strata__colsrc *out);
 void strata__h5_log_close(strata__h5_log *t);
 

@@ -1066,7 +1066,7 @@ int strata__h5_rows_open(const char *path, const char *dataset, strata__h5_rows 
         /* chunks inflated here keep their own (chunks_kept_bytes) */
         st->cache_bytes = st->zmode == 1 ? 0 : chunk_cache_bytes(filtered);
         *info = (strata__h5_rows_info){native_dtype(&st->s), st->s.n, st->s.d, st->chunk_rows, 0,
-                                       st->cache_bytes, filtered, chunks_kept_bytes(st)};
+                                       st->cache_bytes, filtered, chunks_kept_bytes(st), 0};
     }
     strata__h5_leave(&g);
     if (rc) {
@@ -1518,6 +1518,9 @@ typedef struct column {
     void *levels;
     int64_t nlevels;
     const char *level_kind;
+    /* Where a streamed reader keeps its dataset's deflated chunks (colset_keep):
+     * the keeper (the colset's), else NULL. */
+    strata__h5_kept *kc;
 } column;
 
 static int is_u64(hid_t type)
@@ -1910,6 +1913,16 @@ static herr_t read_block(const column *c, int field, hid_t native, int64_t r0, i
                          void *buf, char *cause, size_t cause_len)
 {
     hid_t mem = column_mem_type(c, field, native);
+    if (c->kc && mem >= 0) { /* the chunks kept inflated, else libhdf5 below */
+        const int kr = strata__h5_kept_read(c->kc, mem, r0, rows,
+                                            c->block_col > 0 ? c->block_col : 0, 1, buf, 1);
+        if (kr < 0)
+            snprintf(cause, cause_len, "out of memory for its chunks, inflated as they are read");
+        if (kr <= 0) {
+            H5Tclose(mem);
+            return kr;
+        }
+    }
     hid_t fspace = H5Dget_space(c->dset);
     hsize_t start[2] = {(hsize_t)r0, (hsize_t)c->block_col}, count[2] = {(hsize_t)rows, 1};
     hid_t mspace = H5Screate_simple(1, count, NULL);
@@ -2304,10 +2317,21 @@ typedef struct colset {
     char (*block_path)[1100];
     char key_table[1024];
     int64_t n;
+    /* Streamed readers (colset_keep): a keeper for each dataset of deflated
+     * chunks beyond libhdf5's cache, all sharing one scratch. */
+    strata__h5_kept *kept;
+    int nkept;
+    strata__h5_zbuf z;
 } colset;
 
 static void colset_close(colset *cs)
 {
+    for (int i = 0; i < cs->nkept; i++)
+        strata__h5_kept_free(&cs->kept[i]);
+    strata__free(cs->kept);
+    cs->kept = NULL;
+    cs->nkept = 0;
+    strata__h5_zbuf_free(&cs->z);
     for (int k = 0; cs->col && k < cs->ncols; k++)
         strata__free(cs->col[k].levels);
     for (int k = 0; cs->s && k < cs->ncols; k++) {
@@ -2556,6 +2580,49 @@ static int colset_read(const colset *cs, int k, int kind, void *out, int64_t str
     return colset_read_range(cs, k, kind, out, stride, 0, cs->col[k].n, msg);
 }
 
+/* Give the streamed readers of cs keepers (io/h5_chunks.h) for the datasets
+ * of its first ncols columns (those the stream reads) whose chunks are
+ * deflated beyond libhdf5's cache: one a dataset (a table's fields, or a
+ * pandas block opened once per column, share it: datasets are told apart
+ * by name), all sharing cs->z. *kept: what they
+ * hold at most, their rows and the scratch; *other: the largest filtered
+ * chunk (filtered_chunk_bytes()) of the datasets left to libhdf5, 0 none.
+ * Buffers are allocated at the first read. Under the HDF5 lock. */
+static int colset_keep(colset *cs, int ncols, int64_t *kept, int64_t *other, char *msg)
+{
+    *kept = *other = 0;
+    if (!(cs->kept = strata__calloc((size_t)(cs->ncols > 0 ? cs->ncols : 1), sizeof *cs->kept)))
+        return strata__fail(msg, STRATA_E_NOMEM, "out of memory opening '%s'", cs->path);
+    for (int k = 0; k < ncols && k < cs->ncols; k++) {
+        column *c = &cs->col[k];
+        char name[1100], seen[1100];
+        if (c->dset < 0 || H5Iget_name(c->dset, name, sizeof name) <= 0)
+            continue;
+        for (int i = 0; i < cs->nkept && !c->kc; i++)
+            if (H5Iget_name(cs->kept[i].dset, seen, sizeof seen) > 0 && !strcmp(seen, name))
+                c->kc = &cs->kept[i];
+        if (c->kc)
+            continue;
+        hid_t space = H5Dget_space(c->dset);
+        hsize_t dims[2] = {0, 1};
+        const int rank = space >= 0 ? H5Sget_simple_extent_dims(space, dims, NULL) : -1;
+        if (space >= 0)
+            H5Sclose(space);
+        if ((rank == 1 || rank == 2) &&
+            strata__h5_kept_plan(&cs->kept[cs->nkept], c->dset, rank == 2 ? (int64_t)dims[1] : 1,
+                                 &cs->z) == 1) {
+            c->kc = &cs->kept[cs->nkept++];
+            *kept += strata__h5_kept_bytes(c->kc);
+        } else {
+            const int64_t f = filtered_chunk_bytes(c->dset);
+            *other = f > *other ? f : *other;
+        }
+    }
+    if (cs->nkept)
+        *kept += strata__h5_zbuf_bytes(&cs->z);
+    return STRATA_OK;
+}
+
 /* ---- A transaction log streamed as a column source ---------------------- */
 
 struct strata__h5_log {
@@ -2563,7 +2630,9 @@ struct strata__h5_log {
     colspec spec[3];
     char index_path[1100]; /* a fixed frame's index (axis1), read as a named column */
     int64_t chunk_rows;    /* the longest chunks of the columns (1: none chunked) */
-    int64_t filtered_rows; /* the longest filtered (compressed) chunks; 0 none */
+    int64_t filtered_rows; /* the longest filtered (compressed) chunks libhdf5 decompresses
+                              (no keeper's); 0 none */
+    int64_t kept_bytes;    /* what the keepers of deflated chunks hold (colset_keep) */
     /* the time column is pandas' datetime64: nanoseconds a unit of time_unit
      * (86400e9 a day, 1e9 a second), floored as read; 0: read as stored */
     int64_t ns_per_unit;
@@ -2624,7 +2693,7 @@ static int log_index_column(strata__h5_log *t, int k, char *msg)
 }
 
 static int log_open(strata__h5_log *t, const char *path, const char *table,
-                    const char *const names[3], int time_unit, char *msg)
+                    const char *const names[3], int time_unit, int keep, char *msg)
 {
     static const char *const LABEL[3] = {"customer id", "time", "amount"};
     for (int k = 0; k < 3; k++)
@@ -2646,11 +2715,14 @@ static int log_open(strata__h5_log *t, const char *path, const char *table,
         rc = strata__fail(msg, STRATA_E_IO_OPEN, "cannot open '%s': %s", path, strerror(errno));
     t->chunk_rows = 1;
     t->filtered_rows = 0;
+    int64_t unkept;
+    if (!rc && keep)
+        rc = colset_keep(&t->cs, 3, &t->kept_bytes, &unkept, msg);
     for (int k = 0; k < 3 && !rc; k++) {
         int filtered;
         int64_t r = chunk_rows_filtered(t->cs.col[k].dset, &filtered);
         t->chunk_rows = r > t->chunk_rows ? r : t->chunk_rows;
-        if (filtered && r > t->filtered_rows)
+        if (filtered && !t->cs.col[k].kc && r > t->filtered_rows)
             t->filtered_rows = r;
     }
     return rc;
@@ -2658,7 +2730,7 @@ static int log_open(strata__h5_log *t, const char *path, const char *table,
 
 int strata__h5_log_open(strata__h5_log **out, const char *path, const char *table,
                         const char *const names[3], int time_unit, int64_t *n,
-                        int64_t *filtered_rows, char *msg)
+                        int64_t *filtered_rows, int64_t *kept_bytes, char *msg)
 {
     *out = NULL;
     strata__h5_log *t = strata__calloc(1, sizeof *t);
@@ -2667,7 +2739,8 @@ int strata__h5_log_open(strata__h5_log **out, const char *path, const char *tabl
     t->cs.file = t->cs.type = -1;
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = log_open(t, path, table && table[0] ? table : NULL, names, time_unit, msg);
+    int rc = log_open(t, path, table && table[0] ? table : NULL, names, time_unit, !!kept_bytes,
+                      msg);
     if (rc)
         colset_close(&t->cs);
     strata__h5_leave(&g);
@@ -2677,6 +2750,8 @@ int strata__h5_log_open(strata__h5_log **out, const char *path, const char *tabl
     }
     *n = t->cs.n;
     *filtered_rows = t->filtered_rows;
+    if (kept_bytes)
+        *kept_bytes = t->kept_bytes;
     *out = t;
     return STRATA_OK;
 }
@@ -2749,7 +2824,7 @@ static int read_transactions(const char *path, const char *table, const char *co
 {
     strata__h5_log *log;
     int64_t n, filtered;
-    int rc = strata__h5_log_open(&log, path, table, names, time_unit, &n, &filtered, msg);
+    int rc = strata__h5_log_open(&log, path, table, names, time_unit, &n, &filtered, NULL, msg);
     if (rc)
         return rc;
     strata__h5_transactions t = {.n = n};
@@ -3677,6 +3752,9 @@ int strata__h5_cols_open(const char *path, const char *table, const char *const 
     }
     if (!rc)
         rc = frame_head(&c->fo, 1, head, msg);
+    int64_t kept = 0, unkept = 0;
+    if (!rc)
+        rc = colset_keep(&c->fo.cs, (int)c->fo.nf, &kept, &unkept, msg);
     if (!rc) {
         /* blocks of whole chunks of every column where that is affordable
          * (the least common multiple), else of the longest chunks */
@@ -3692,7 +3770,7 @@ int strata__h5_cols_open(const char *path, const char *table, const char *const 
                 lcm = 0;
         }
         *info = (strata__h5_rows_info){STRATA_FLOAT64, c->fo.cs.n, c->fo.nf, lcm > 1 ? lcm : 0,
-                                       longest > 1 ? longest : 0, 0, filtered, 0};
+                                       longest > 1 ? longest : 0, 0, filtered, kept, unkept};
     }
     strata__h5_leave(&g);
     if (rc) {
@@ -3792,10 +3870,20 @@ static int read_shared(const colset *cs, const int64_t *cols, int64_t nc, int64_
     for (int64_t r = r0; !rc && r < r0 + m; r += step) {
         const int64_t rows = r0 + m - r < step ? r0 + m - r : step;
         hsize_t start[2] = {(hsize_t)r, 0}, count[2] = {(hsize_t)rows, dims[1]};
-        hid_t mspace = H5Screate_simple(block ? 2 : 1, count, NULL);
-        herr_t err = mspace < 0 ? -1
+        /* the chunks kept inflated, else libhdf5 */
+        const int kr = c0->kc ? strata__h5_kept_read(c0->kc, mem, r, rows, 0,
+                                                     block ? (int64_t)dims[1] : 1, tmp, 1)
+                              : 1;
+        if (kr < 0) {
+            rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for the chunks of the %s "
+                              "column '%s' in '%s', inflated as they are read", c0->label,
+                              c0->name, cs->path);
+            break;
+        }
+        hid_t mspace = kr ? H5Screate_simple(block ? 2 : 1, count, NULL) : -1;
+        herr_t err = !kr ? 0 : mspace < 0 ? -1
                      : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
-        if (err >= 0)
+        if (kr && err >= 0)
             err = H5Dread(c0->dset, mem, mspace, fspace, H5P_DEFAULT, tmp);
         if (err < 0)
             rc = strata__fail(msg, STRATA_E_IO_FORMAT,

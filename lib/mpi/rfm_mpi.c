@@ -358,7 +358,7 @@ static int read_block(fit *f, const char *table, const char *const names[3])
     strata__h5_log *log = NULL;
     int64_t filtered;
     int rc = strata__h5_log_open(&log, f->path, table, names, f->d.cfg.time_unit, &f->n, &filtered,
-                                 f->x.msg);
+                                 NULL, f->x.msg);
     if ((rc = agree(&f->x, rc))) {
         strata__h5_log_close(log);
         return rc;

@@ -440,3 +440,64 @@ def test_small_chunks_within_the_budget(tmp_path):
     assert status == 0 and peak <= 64 << 20, (status, peak >> 20, err)
     with h5py.File(tmp_path / "o.h5") as f:
         assert f.attrs["streamed"] == 1
+
+
+@pytest.mark.skipif(not os.environ.get("STRATA_CLI"), reason="STRATA_CLI (the strata program) "
+                    "is not set")
+@pytest.mark.parametrize("layout", ["columns", "compound", "pandas_table"])
+def test_column_layouts_in_long_gzip_chunks(tmp_path, layout):
+    """Feature columns (1-D datasets, a compound table, a pandas table-format
+    frame written with complevel=5) in deflated chunks beyond libhdf5's 1 MiB
+    cache, streamed at the least budget the program names and a little
+    above: the reads keep the chunk a block is in inflated (the plan counts
+    that row of chunks, as for a matrix; libhdf5 inflated a chunk whole for
+    every block of 4096 rows it touched: 1M-row chunks took minutes), the
+    peak stays under the budget, and labels and centroids are the in-memory
+    fit's, bitwise. (The speed is bench/micro/budget_chunks.py's.)"""
+    n = 600_000  # 14.4 MB: more than the chunks kept, so the least budget streams
+    X = np.random.default_rng(4).normal(size=(n, 3)) * [1.0, 10.0, 100.0]
+    path = tmp_path / "in.h5"
+    names = ["recency", "frequency", "monetary"]
+    if layout == "pandas_table":
+        pd = pytest.importorskip("pandas")
+        df = pd.DataFrame(X, columns=names)
+        df.insert(0, "customer_id", np.arange(n, dtype=np.int64))
+        with pd.HDFStore(path, "w", complevel=5, complib="zlib") as s:
+            s.append("customers", df, expectedrows=10**10)  # PyTables' longest chunks
+        where = ["--table", "/customers"]
+        with h5py.File(path) as f:
+            t = f["customers/table"]
+            assert t.compression == "gzip" and t.chunks[0] * t.dtype.itemsize > 1 << 20
+    else:
+        with h5py.File(path, "w") as f:
+            if layout == "columns":
+                for j, name in enumerate(names):
+                    f.create_dataset(name, data=X[:, j], chunks=(150_000,), compression="gzip")
+                where = ["--columns", ",".join("/" + x for x in names)]
+            else:
+                rec = np.zeros(n, dtype=[("customer_id", "<i8")] + [(x, "<f8") for x in names])
+                rec["customer_id"] = np.arange(n)
+                for j, name in enumerate(names):
+                    rec[name] = X[:, j]
+                f.create_dataset("customers", data=rec, chunks=(60_000,), compression="gzip",
+                                 shuffle=True)
+                where = ["--table", "/customers"]
+    cli, ref, out = os.environ["STRATA_CLI"], tmp_path / "ref.h5", tmp_path / "out.h5"
+    args = ("kmeans", path, *where, "-k", 5, "--force", "--seed", 1, "--max-iter", 3,
+            "--tol", 0, "--n-init", 1, "--quiet")
+    status, _, err = peak_of(cli, *args, "-o", ref)
+    assert status == 0, err
+    status, _, err = peak_of(cli, *args, "-o", out, "--memory", "1M")
+    assert status == 1 and "the row of chunks a block is in" in err, err
+    least = int(re.search(r"it needs at least (\d+) bytes", err).group(1))
+    with h5py.File(ref) as f:
+        labels, centroids = f["labels"][()], f["centroids"][()]
+        assert int(f.attrs["streamed"]) == 0
+    for budget in (least, least + (4 << 20)):
+        status, peak, err = peak_of(cli, *args, "-o", out, "--memory", budget)
+        assert status == 0, err
+        assert peak <= budget, (budget >> 20, peak >> 20)
+        with h5py.File(out) as f:
+            assert int(f.attrs["streamed"]) == 1
+            np.testing.assert_array_equal(f["labels"][()], labels)
+            np.testing.assert_array_equal(f["centroids"][()], centroids)
