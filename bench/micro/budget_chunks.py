@@ -14,10 +14,20 @@ one `strata` program (docs/performance.md, "Session 22"):
   of 80,000 rows, as gzip chunks of 160,000 x 5 and as plain (n, 1) chunks,
   at the least budget the program names and 4 MiB above (runs over
   --timeout seconds are cut and reported as such). --only layouts runs these
-  alone.
+  alone;
+- (session 23) the column layouts: strata kmeans -k 8 --seed 1 --max-iter 2
+  --table /customers on 2,000,000 rows of 4 float64 features (and a
+  customer_id key) as 1-D gzip columns in chunks of 500,000 rows, as a
+  pandas table-format frame (complevel=5) in PyTables' longest chunks
+  (expectedrows=1e10: 43,690 rows, 2 MB) and as the same frame repacked in
+  chunks of 500,000 rows (24 MB; h5repack, gzip 5 + shuffle), at the least
+  budget and 4 MiB above; strata rfm --memory at the least budget and 120M
+  on 3,000,000 transactions as gzip+shuffle columns in chunks of 1,000,000
+  rows and as an h5py compound table in gzip chunks of 500,000 rows. --only
+  columns runs these alone.
 
-    /usr/bin/python3 bench/micro/budget_chunks.py STRATA [--dir DIR] [--only layouts]
-        [--timeout S]
+    /usr/bin/python3 bench/micro/budget_chunks.py STRATA [--dir DIR]
+        [--only layouts|columns] [--timeout S]
 
 Prints one line a run: peak RSS (MB), seconds, exit status and the first
 words of an error. The files are made once in DIR (default /tmp).
@@ -89,6 +99,72 @@ def layouts(o, out):
                   f"exit {rc}{' (timed out)' if rc == 124 else ''}  {err}", flush=True)
 
 
+def make_columns(d):
+    """The column layouts' files (h5repack must be on PATH for the repacked frame)."""
+    import pandas as pd
+    n, names = 2_000_000, ["recency", "frequency", "monetary", "tenure"]
+    paths = {k: os.path.join(d, f"budget_cols_{k}.h5") for k in
+             ("gzip_columns", "pandas_table", "pandas_table_500k", "log_columns", "log_compound")}
+    X = np.random.default_rng(5).normal(size=(n, 4)) * [1, 10, 100, 3] + [0, 50, 500, 2]
+    if not os.path.exists(paths["gzip_columns"]):
+        with h5py.File(paths["gzip_columns"], "w") as f:
+            for j, name in enumerate(names):
+                f.create_dataset(f"customers/{name}", data=X[:, j], chunks=(500_000,),
+                                 compression="gzip")
+            f.create_dataset("customers/customer_id", data=np.arange(n), chunks=(500_000,),
+                             compression="gzip")
+    if not os.path.exists(paths["pandas_table"]):
+        df = pd.DataFrame(X, columns=names)
+        df.insert(0, "customer_id", np.arange(n, dtype=np.int64))
+        with pd.HDFStore(paths["pandas_table"], "w", complevel=5, complib="zlib") as s:
+            s.append("customers", df, expectedrows=10**10)
+    if not os.path.exists(paths["pandas_table_500k"]):
+        subprocess.run(["h5repack", "-l", "/customers/table:CHUNK=500000", "-f",
+                        "/customers/table:SHUF", "-f", "/customers/table:GZIP=5",
+                        paths["pandas_table"], paths["pandas_table_500k"]], check=True)
+    if not os.path.exists(paths["log_columns"]):
+        rng, m = np.random.default_rng(6), 3_000_000
+        cols = {"customer_id": rng.integers(0, 20_000, m), "day": rng.integers(0, 700, m),
+                "amount": np.round(rng.gamma(2, 20, m), 2)}
+        with h5py.File(paths["log_columns"], "w") as f:
+            for k, v in cols.items():
+                f.create_dataset(k, data=v, chunks=(1_000_000,), compression="gzip",
+                                 shuffle=True)
+        rec = np.empty(m, dtype=[("customer_id", "<i8"), ("day", "<i8"), ("amount", "<f8")])
+        for k, v in cols.items():
+            rec[k] = v
+        with h5py.File(paths["log_compound"], "w") as f:
+            f.create_dataset("tx", data=rec, chunks=(500_000,), compression="gzip",
+                             compression_opts=5, shuffle=True)
+    return paths
+
+
+def columns(o, out):
+    paths = make_columns(o.dir)
+    for name in ("gzip_columns", "pandas_table", "pandas_table_500k"):
+        args = [o.strata, "kmeans", paths[name], "--table", "/customers", "-k", "8", "-o", out,
+                "--force", "--quiet", "--seed", "1", "--max-iter", "2", "--memory"]
+        p = subprocess.run(args + ["1M"], capture_output=True, text=True)
+        least = int(re.search(r"it needs at least (\d+) bytes", p.stderr).group(1))
+        for budget in (least, least + (4 << 20)):
+            peak, secs, rc, err = run(args + [str(budget)], o.timeout)
+            print(f"kmeans {name:17s} {budget / 2**20:6.1f}M peak {peak:6.1f} MB  {secs:6.2f} s"
+                  f"  exit {rc}{' (timed out)' if rc == 124 else ''}  {err}", flush=True)
+    for name, where in (("log_columns", ["--customer", "/customer_id", "--time", "/day",
+                                         "--amount", "/amount"]),
+                        ("log_compound", ["--table", "/tx", "--customer", "customer_id",
+                                          "--time", "day", "--amount", "amount"])):
+        args = [o.strata, "rfm", paths[name], *where, "-o", out, "--force", "--quiet",
+                "--tmpdir", o.dir, "--memory"]
+        p = subprocess.run(args + ["30M"], capture_output=True, text=True)
+        m = re.search(r"at least (\d+)", p.stderr)
+        budgets = ([int(m.group(1))] if m else []) + [120 << 20]
+        for budget in budgets:
+            peak, secs, rc, err = run(args + [str(budget)], o.timeout)
+            print(f"rfm    {name:17s} {budget / 2**20:6.1f}M peak {peak:6.1f} MB  {secs:6.2f} s"
+                  f"  exit {rc}{' (timed out)' if rc == 124 else ''}  {err}", flush=True)
+
+
 def run(args, timeout=None):
     t = time.time()
     if timeout:
@@ -104,11 +180,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("strata")
     ap.add_argument("--dir", default="/tmp")
-    ap.add_argument("--only", choices=["layouts"])
+    ap.add_argument("--only", choices=["layouts", "columns"])
     ap.add_argument("--timeout", type=int, default=60)
     o = ap.parse_args()
     if o.only == "layouts":
         layouts(o, os.path.join(o.dir, "budget_out.h5"))
+        return
+    if o.only == "columns":
+        columns(o, os.path.join(o.dir, "budget_out.h5"))
         return
     log, mat, table = make(o.dir, o.strata)
     out = os.path.join(o.dir, "budget_out.h5")
@@ -130,6 +209,7 @@ def main():
     print(f"kmeans {'table_chunks_100':15s} 60M   peak {peak:6.1f} MB  {secs:6.2f} s  exit {rc}  "
           f"{err}")
     layouts(o, out)
+    columns(o, out)
 
 
 if __name__ == "__main__":
