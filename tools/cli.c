@@ -80,7 +80,10 @@ int cli_library_error(int status, const char *message)
     return cli_error(code, "%s", message && message[0] ? message : strata_status_str(status));
 }
 
-int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *out)
+/* An integer >= min; the usage error says the option must be
+ * "<before>an integer >= min<after>". */
+static int parse_int_as(const char *option, const char *text, int64_t min, int64_t *out,
+                        const char *before, const char *after)
 {
     char *end;
     errno = 0;
@@ -89,10 +92,15 @@ int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *ou
         return cli_error(CLI_USAGE, "%s is too large: '%s' (at most %lld)", option, text,
                          (long long)INT64_MAX);
     if (end == text || *end != '\0' || errno == ERANGE || v < min)
-        return cli_error(CLI_USAGE, "%s must be an integer >= %lld, got '%s'", option,
-                         (long long)min, text);
+        return cli_error(CLI_USAGE, "%s must be %san integer >= %lld%s, got '%s'", option, before,
+                         (long long)min, after, text);
     *out = v;
     return CLI_OK;
+}
+
+int cli_parse_int(const char *option, const char *text, int64_t min, int64_t *out)
+{
+    return parse_int_as(option, text, min, out, "", "");
 }
 
 int64_t cli_day_from_date(int64_t y, int m, int d)
@@ -165,17 +173,7 @@ int cli_parse_day(const char *option, const char *text, int64_t min, int64_t *ou
         *out = day;
         return CLI_OK;
     }
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (end != text && *end == '\0' && errno == ERANGE && v > 0)
-        return cli_error(CLI_USAGE, "%s is too large: '%s' (at most %lld)", option, text,
-                         (long long)INT64_MAX);
-    if (end == text || *end != '\0' || errno == ERANGE || v < min)
-        return cli_error(CLI_USAGE, "%s must be a day number (an integer >= %lld) or a date "
-                         "YYYY-MM-DD, got '%s'", option, (long long)min, text);
-    *out = v;
-    return CLI_OK;
+    return parse_int_as(option, text, min, out, "a day number (", ") or a date YYYY-MM-DD");
 }
 
 const char *cli_day_text(int64_t day, char buf[CLI_DAY_TEXT])

@@ -500,7 +500,8 @@ static int stream_block_rows(strata_kmeans *km, const strata__h5_rows_info *info
                                     kept_text,
                                     info->kept_bytes ? " bytes)" : "",
                                     transient ? ": store it in smaller chunks (e.g. h5repack -l "
-                                                "CHUNK=4096xD) to need less" : "");
+                                                "CHUNK=4096xD for a matrix, CHUNK=4096 for 1-D "
+                                                "columns and tables) to need less" : "");
             /* Hamerly's gaps (2 bytes a row, kmeans/gaps.h), where HAMERLY
              * would keep them, if the budget holds them with blocks of 8 MiB
              * (or the smallest) left */

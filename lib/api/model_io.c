@@ -466,6 +466,27 @@ static int predict_streamed(strata_model *m, const predict_src *src, int64_t n, 
     return strata__h5_stream_finish(s, rc);
 }
 
+/* What a predict into a file checks first: the flags, a fitted model (*f),
+ * the budget and forced blocks of its k-means handle, and that out_path is
+ * not the input (the rename would replace it). */
+static int predict_begin(strata_model *m, const char *path, const char *out_path, int flags,
+                         const strata__tier_model **f, int64_t *memory, int64_t *block_rows,
+                         char *msg)
+{
+    if (flags & ~STRATA_WRITE_FORCE)
+        return strata__fail(msg, STRATA_E_PARAM, "unknown write flags %d", flags);
+    if (!(*f = strata__model_fitted(m)))
+        return strata__fail(msg, STRATA_E_STATE, "the model is not fitted");
+    strata_kmeans *km = strata_model_kmeans(m);
+    *memory = *block_rows = 0;
+    if (strata_kmeans_get_int(km, STRATA_KMEANS_MEMORY, memory) ||
+        strata_kmeans_get_int(km, STRATA_KMEANS_BLOCK_ROWS, block_rows))
+        return strata__fail(msg, STRATA_E_STATE, "%s", strata_last_error());
+    strata__file_id input;
+    strata__file_id_of(path, "the input file", &input);
+    return strata__refuse_input_as_output(out_path, &input, 1, msg);
+}
+
 int strata_model_predict_h5(strata_model *m, const char *path, const char *dataset,
                             const char *out_path, const char *source, int flags,
                             int64_t *tier_counts)
@@ -477,23 +498,12 @@ int strata_model_predict_h5(strata_model *m, const char *path, const char *datas
     if (!path || !dataset || !out_path)
         return strata__fail(msg, STRATA_E_NULL, "%s is NULL", !path ? "input path"
                             : !dataset ? "dataset name" : "output path");
-    if (flags & ~STRATA_WRITE_FORCE)
-        return strata__fail(msg, STRATA_E_PARAM, "unknown write flags %d", flags);
-    const strata__tier_model *f = strata__model_fitted(m);
-    if (!f)
-        return strata__fail(msg, STRATA_E_STATE, "the model is not fitted");
-    strata_kmeans *km = strata_model_kmeans(m);
-    const strata__steps *steps = strata__kmeans_steps(km);
+    const strata__tier_model *f = NULL;
     int64_t memory = 0, block_rows = 0;
-    if (strata_kmeans_get_int(km, STRATA_KMEANS_MEMORY, &memory) ||
-        strata_kmeans_get_int(km, STRATA_KMEANS_BLOCK_ROWS, &block_rows))
-        return strata__fail(msg, STRATA_E_STATE, "%s", strata_last_error());
-    /* the output is never the input (the rename would replace it) */
-    strata__file_id input;
-    strata__file_id_of(path, "the input file", &input);
+    int rc = predict_begin(m, path, out_path, flags, &f, &memory, &block_rows, msg);
+    const strata__steps *steps = strata__kmeans_steps(strata_model_kmeans(m));
     strata__h5_rows *st;
     strata__h5_rows_info info;
-    int rc = strata__refuse_input_as_output(out_path, &input, 1, msg);
     if (rc || (rc = strata__h5_rows_open(path, dataset, &st, &info, msg)))
         return rc;
     if (info.d != f->d) {
@@ -536,7 +546,9 @@ int strata_model_predict_h5(strata_model *m, const char *path, const char *datas
                               transient ? ", and " : "", (long long)transient,
                               transient ? " bytes of the file's compressed chunks, decompressed "
                                           "whole as they are read: store it in smaller chunks "
-                                          "(e.g. h5repack -l CHUNK=4096xD) to need less" : "",
+                                          "(e.g. h5repack -l CHUNK=4096xD for a matrix, "
+                                          "CHUNK=4096 for 1-D columns and tables) to need "
+                                          "less" : "",
                               (long long)loaded);
         } else {
             /* a quarter of what is left: the allocator's and HDF5's slack stays in it */
@@ -727,22 +739,11 @@ int strata_model_predict_h5_table(strata_model *m, const char *path, const char 
         return rc;
     if (!out_path)
         return strata__fail(msg, STRATA_E_NULL, "output path is NULL");
-    if (flags & ~STRATA_WRITE_FORCE)
-        return strata__fail(msg, STRATA_E_PARAM, "unknown write flags %d", flags);
-    const strata__tier_model *f = strata__model_fitted(m);
-    if (!f)
-        return strata__fail(msg, STRATA_E_STATE, "the model is not fitted");
-    strata_kmeans *km = strata_model_kmeans(m);
-    const strata__steps *steps = strata__kmeans_steps(km);
+    const strata__tier_model *f = NULL;
     int64_t memory = 0, block_rows = 0;
-    if (strata_kmeans_get_int(km, STRATA_KMEANS_MEMORY, &memory) ||
-        strata_kmeans_get_int(km, STRATA_KMEANS_BLOCK_ROWS, &block_rows))
-        return strata__fail(msg, STRATA_E_STATE, "%s", strata_last_error());
-    /* the output is never the input (the rename would replace it) */
-    strata__file_id input;
-    strata__file_id_of(path, "the input file", &input);
-    if ((rc = strata__refuse_input_as_output(out_path, &input, 1, msg)))
+    if ((rc = predict_begin(m, path, out_path, flags, &f, &memory, &block_rows, msg)))
         return rc;
+    const strata__steps *steps = strata__kmeans_steps(strata_model_kmeans(m));
     int64_t *counts = strata__calloc((size_t)f->ntiers, sizeof *counts);
     if (!counts)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");

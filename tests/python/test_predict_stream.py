@@ -47,6 +47,19 @@ def objects(path):
     return out
 
 
+def same_files_streamed(streamed, tmp_path, n):
+    """The streamed run read several blocks (READ after each, up to n) and
+    wrote tmp_path/streamed.h5 equal to tmp_path/loaded.h5 (every object,
+    value and attribute but the time stamp)."""
+    reads = [json.loads(l) for l in streamed.stderr.splitlines()]
+    reads = [l["done"] for l in reads if l["step"] == "read"]
+    assert reads[0] == 0 and reads[-1] == n and len(reads) > 3 and reads == sorted(reads)
+    a, b = objects(tmp_path / "loaded.h5"), objects(tmp_path / "streamed.h5")
+    assert sorted(a) == sorted(b)
+    for name in a:
+        assert a[name] == b[name], name
+
+
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     """A 5-cluster tier model of 4 features and 200,000 rows to assign
@@ -80,14 +93,7 @@ def test_streamed_file_equals_loaded(model, tmp_path, dataset):
                    "--progress", "json")
     assert streamed.returncode == 0, streamed.stderr
     assert streamed.stdout == loaded.stdout.replace("loaded.h5", "streamed.h5")  # tier counts
-    # several blocks were read (READ after each): it streamed
-    reads = [json.loads(l) for l in streamed.stderr.splitlines()]
-    reads = [l["done"] for l in reads if l["step"] == "read"]
-    assert reads[0] == 0 and reads[-1] == len(X) and len(reads) > 3 and reads == sorted(reads)
-    a, b = objects(tmp_path / "loaded.h5"), objects(tmp_path / "streamed.h5")
-    assert sorted(a) == sorted(b)
-    for name in a:
-        assert a[name] == b[name], name
+    same_files_streamed(streamed, tmp_path, len(X))
     # against numpy: nearest scaled centroid of each row (as float64 values)
     rows = X.astype(np.float32).astype(np.float64) if dataset == "f32" else X
     labels, tiers = brute_force(tm, rows)
@@ -234,13 +240,7 @@ def test_table_streamed_file_equals_loaded(model, table, tmp_path, form):
     assert streamed.returncode == 0, streamed.stderr
     assert streamed.stdout == loaded.stdout.replace("loaded.h5", "streamed.h5")
     assert streamed.stdout.startswith(f"{len(X)} rows -> ")
-    reads = [json.loads(l) for l in streamed.stderr.splitlines()]
-    reads = [l["done"] for l in reads if l["step"] == "read"]
-    assert reads[0] == 0 and reads[-1] == len(X) and len(reads) > 3 and reads == sorted(reads)
-    a, b = objects(tmp_path / "loaded.h5"), objects(tmp_path / "streamed.h5")
-    assert sorted(a) == sorted(b)
-    for name in a:
-        assert a[name] == b[name], name
+    same_files_streamed(streamed, tmp_path, len(X))
     labels, tiers = brute_force(tm, X)
     with h5py.File(tmp_path / "streamed.h5") as f:
         np.testing.assert_array_equal(f["labels"][()], labels)
