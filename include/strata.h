@@ -840,7 +840,15 @@ STRATA_API STRATA_NODISCARD int strata_kmeans_transform(const strata_kmeans *km,
 /** Flags of strata_kmeans_write_h5(), strata_rfm_write_h5() and strata_h5_write_matrix(). */
 typedef enum strata_write_flags {
     STRATA_WRITE_DEFAULT = 0, /* fail with STRATA_E_IO_EXISTS if the output file exists */
-    STRATA_WRITE_FORCE = 1 /* replace an existing output file (a regular one only) */
+    STRATA_WRITE_FORCE = 1, /* replace an existing output file (a regular one only) */
+    /* strata_out_open() only: HDF5 writes each part onto the temporary file as
+     * it is added, its disk space reserved first (fallocate; the file size
+     * limit, ulimit -f, checked), instead of building the file in memory:
+     * memory holds a chunk or two of a dataset, not the file's image. The
+     * datasets and attributes are the same; their chunks are compressed by
+     * one thread (STRATA_THREADS does not apply). For writes under a memory
+     * budget (strata tiers --memory). */
+    STRATA_WRITE_ON_DISK = 2
 } strata_write_flags;
 
 /* How every libstrata write works (strata_kmeans_write_h5(), strata_rfm_write_h5(),
@@ -928,7 +936,10 @@ STRATA_API int strata_discard_temp_file(void);
  * above). After a part fails (bad arguments
  * included), further parts are refused (STRATA_E_STATE) and commit discards
  * the file, returning that part's status.
- * The file is built in memory (about its compressed size).
+ * The file is built in memory (about its compressed size), or, opened with
+ * STRATA_WRITE_ON_DISK, written onto its temporary file part by part (a
+ * full disk or the file size limit then fails the part being added, with
+ * STRATA_E_IO_WRITE naming the cause, and commit discards the file).
  * Thread-safety: one handle must not be used by two threads at once;
  * separate handles are independent, and other libstrata calls may come
  * between the calls on a handle.
@@ -938,7 +949,8 @@ struct strata_rfm;     /* the handles of the parts, declared below */
 struct strata_model;
 struct strata_profile;
 
-/** Start a new result file at path (see strata_write_flags). inputs: ninputs
+/** Start a new result file at path (flags: STRATA_WRITE_FORCE,
+ *  STRATA_WRITE_ON_DISK or both; see strata_write_flags). inputs: ninputs
  *  paths (may be NULL when ninputs is 0; at most 8) of files this result was
  *  computed from: the commit will not replace any of them (by any name).
  *  Allocates the handle (free it with strata_out_commit() or

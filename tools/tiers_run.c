@@ -501,8 +501,11 @@ static int write_all(const tiers_options *o, run *r)
         if (inputs[i])
             in[ninputs++] = inputs[i];
     cli_progress_note(STRATA_STEP_WRITE, 0, 1);
-    TRY(strata_out_open(&r->out, o->output, in, ninputs, o->force ? STRATA_WRITE_FORCE : 0),
-        strata_last_error());
+    /* under a budget the file is written onto the disk as it is assembled,
+     * not built in memory (its image and compression buffers were the peak) */
+    const int flags = (o->force ? STRATA_WRITE_FORCE : 0) |
+                      (o->rfm.memory > 0 ? STRATA_WRITE_ON_DISK : 0);
+    TRY(strata_out_open(&r->out, o->output, in, ninputs, flags), strata_last_error());
     strata_out *w = r->out;
     TRY(strata_out_set_int(w, STRATA_THREADS, o->threads), strata_out_last_error(w));
     const char *stage_names[4];

@@ -25,7 +25,7 @@ int strata_out_open(strata_out **out, const char *path, const char *const *input
     if (ninputs < 0 || ninputs > MAX_INPUTS || (ninputs > 0 && !inputs))
         return strata__fail(NULL, STRATA_E_ARG, "inputs: %d paths (0..%d, not NULL when > 0)",
                             ninputs, MAX_INPUTS);
-    if (flags & ~STRATA_WRITE_FORCE)
+    if (flags & ~(STRATA_WRITE_FORCE | STRATA_WRITE_ON_DISK))
         return strata__fail(NULL, STRATA_E_PARAM, "unknown write flags %d", flags);
     strata__file_id ids[MAX_INPUTS];
     for (int i = 0; i < ninputs; i++) {

@@ -157,7 +157,9 @@ typedef struct strata__h5_out strata__h5_out;
 
 /* Start a new file at path (replaced only with STRATA_WRITE_FORCE, only if a
  * regular file, never one of the ninputs files, which are copied: at most
- * STRATA__H5_OUT_MAX_INPUTS). On failure *out is NULL. */
+ * STRATA__H5_OUT_MAX_INPUTS). With STRATA_WRITE_ON_DISK in flags, HDF5
+ * writes the file onto its temporary file, each call reserving the disk
+ * space of what it adds first (no image in memory). On failure *out is NULL. */
 int strata__h5_out_open(strata__h5_out **out, const char *path, const strata__file_id *inputs,
                         int ninputs, int flags, char *msg);
 /* Threads that pack the chunks of o's datasets (io/h5_chunks.h); 0 (the

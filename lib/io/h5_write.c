@@ -1029,35 +1029,62 @@ static unsigned long long rfm_file_bound(const strata__rfm_output *o)
                                 (double)(o->q + 1) * 24 + ((size_t)1 << 20));
 }
 
-/* The RFM result written by HDF5 onto the temporary file itself (no image
- * in memory), its disk space reserved first: HDF5 must never see a failed
- * write (see the top), so a full disk or a file size limit fails here. */
-static int write_rfm_on_disk(const char *path, const strata__rfm_output *o, int flags,
-                             char *msg)
+/* The temporary file, and the HDF5 file that HDF5 writes onto it itself (no
+ * image in memory): not flocked by us (HDF5 opens the file again, and our
+ * lock would refuse it); HDF5's own locking is off (a private temporary).
+ * Whoever writes into it reserves the disk space ahead of HDF5's writes
+ * (reserve_on_disk(), or h5_stream.c's). On failure too the caller ends with
+ * finish_streamed(). */
+static int create_on_disk(writer *w, const char *path, const strata__file_id *inputs,
+                          int ninputs, int flags, char *msg)
 {
     char cause[256];
-    writer w;
-    /* not flocked: HDF5 opens the file again (as strata__h5_out_open_streamed) */
-    int rc = strata__h5_tmp_open(&w, path, o->inputs, o->ninputs, flags, 0, msg);
-    w.threads = o->threads;
-    if (!rc) {
-        const unsigned long long bound = rfm_file_bound(o);
-        int e = strata__file_size_allowed(bound);
-        if (!e && fallocate(w.fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)bound) != 0 &&
-            errno != EOPNOTSUPP && errno != ENOSYS) /* where it cannot reserve: unreserved */
-            e = errno;
-        if (e)
-            rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", path,
-                              strata__write_error_text(e));
-    }
+    int rc = strata__h5_tmp_open(w, path, inputs, ninputs, flags, 0, msg);
     hid_t fapl = rc ? -1 : H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0 && H5Pset_fapl_sec2(fapl) >= 0 && H5Pset_file_locking(fapl, 0, 1) >= 0)
-        w.file = H5Fcreate(w.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (!rc && w.file < 0)
+        w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (!rc && w->file < 0) /* the cause before H5Pclose(), which clears HDF5's error stack */
         rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot create HDF5 file '%s': %s", path,
                           strata__h5_cause(cause, sizeof cause));
     if (fapl >= 0)
         H5Pclose(fapl);
+    return rc;
+}
+
+/* Metadata HDF5 may still hold in its cache, to be written at the latest
+ * when the file is closed: room kept beyond every reservation. */
+#define ON_DISK_SLACK ((unsigned long long)1 << 20)
+
+/* Disk space for `bytes` more that HDF5 writes onto the temporary file of an
+ * on-disk write (HDF5 must never see a failed write, see the top): the
+ * file's end so far, bytes, 1/256 of both (chunk indexes) and ON_DISK_SLACK,
+ * checked against the file size limit (ulimit -f) and reserved with
+ * fallocate, so a full disk or that limit fails here, named. Where the file
+ * system cannot reserve, writes go ahead unreserved. */
+static int reserve_on_disk(writer *w, unsigned long long bytes)
+{
+    hsize_t size = 0;
+    if (w->file < 0 || H5Fget_filesize(w->file, &size) < 0)
+        size = 0;
+    const unsigned long long end = size + bytes + (size + bytes) / 256 + ON_DISK_SLACK;
+    int e = strata__file_size_allowed(end);
+    if (!e && fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)end) != 0 &&
+        errno != EOPNOTSUPP && errno != ENOSYS) /* where it cannot reserve: unreserved */
+        e = errno;
+    return e ? strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
+                            strata__write_error_text(e))
+             : STRATA_OK;
+}
+
+/* The RFM result written by HDF5 onto the temporary file itself (no image
+ * in memory), its disk space reserved first. */
+static int write_rfm_on_disk(const char *path, const strata__rfm_output *o, int flags,
+                             char *msg)
+{
+    writer w;
+    int rc = create_on_disk(&w, path, o->inputs, o->ninputs, flags, msg);
+    if (!rc)
+        rc = reserve_on_disk(&w, rfm_file_bound(o));
     if (!rc)
         rc = write_rfm_content(&w, "", o);
     return finish_streamed(&w, rc);
@@ -1090,8 +1117,36 @@ int strata__h5_write_rfm(const char *path, const strata__rfm_output *o, int flag
 struct strata__h5_out {
     writer w;
     strata__file_id inputs[STRATA__H5_OUT_MAX_INPUTS];
-    int streamed; /* HDF5 writes w.file on the temporary file itself (h5_stream.c) */
+    /* HDF5 writes w.file on the temporary file itself: OUT_STREAMED, the
+     * stream of h5_stream.c (which reserves the space); OUT_ON_DISK, the
+     * parts of strata__h5_out_open() with STRATA_WRITE_ON_DISK, each
+     * reserving its space first (reserve_on_disk()) */
+    int streamed;
 };
+enum { OUT_IMAGE, OUT_STREAMED, OUT_ON_DISK };
+
+/* Before a part of an on-disk file: disk space for `bytes` more. */
+static int out_reserve(strata__h5_out *o, unsigned long long bytes)
+{
+    return o->streamed == OUT_ON_DISK ? reserve_on_disk(&o->w, bytes) : STRATA_OK;
+}
+
+/* What a dataset of `bytes` raw may take in the file: its chunks shuffled and
+ * gzipped (a chunk gzip does not shrink grows by a few bytes in 16 KB), one
+ * chunk-index entry and header each, and the object's header. */
+static unsigned long long dataset_bound(unsigned long long bytes)
+{
+    return bytes + bytes / 256 + (bytes / CHUNK_BYTES + 2) * 1024 + 4096;
+}
+
+/* Strings: their bytes (twice: a heap copy), a header each, the object. */
+static unsigned long long strings_bound(const char *const *strs, int64_t n)
+{
+    unsigned long long bytes = 4096;
+    for (int64_t i = 0; i < n; i++)
+        bytes += 2 * (strlen(strs[i]) + 32);
+    return bytes;
+}
 
 int strata__h5_out_types(int type, hid_t *file_type, hid_t *mem_type, size_t *size)
 {
@@ -1118,9 +1173,14 @@ int strata__h5_out_open(strata__h5_out **out, const char *path, const strata__fi
         o->inputs[i] = inputs[i];
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = writer_open(&o->w, path, o->inputs, ninputs, flags, msg);
+    o->streamed = flags & STRATA_WRITE_ON_DISK ? OUT_ON_DISK : OUT_IMAGE;
+    flags &= ~STRATA_WRITE_ON_DISK;
+    int rc = o->streamed == OUT_ON_DISK
+                 ? create_on_disk(&o->w, path, o->inputs, ninputs, flags, msg)
+                 : writer_open(&o->w, path, o->inputs, ninputs, flags, msg);
     if (rc)
-        writer_finish(&o->w, rc);
+        (void)(o->streamed == OUT_ON_DISK ? finish_streamed(&o->w, rc)
+                                          : writer_finish(&o->w, rc));
     strata__h5_leave(&g);
     if (rc) {
         strata__free(o);
@@ -1145,7 +1205,9 @@ int strata__h5_out_dataset(strata__h5_out *o, const char *name, int type, int ra
     hsize_t hd[2] = {(hsize_t)dims[0], rank == 2 ? (hsize_t)dims[1] : 1};
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = write_dataset(&o->w, name, rank, hd, ft, mt, data, 1);
+    int rc = out_reserve(o, dataset_bound((unsigned long long)(hd[0] * hd[1] * size)));
+    if (!rc)
+        rc = write_dataset(&o->w, name, rank, hd, ft, mt, data, 1);
     strata__h5_leave(&g);
     return rc;
 }
@@ -1155,7 +1217,9 @@ int strata__h5_out_strings(strata__h5_out *o, const char *object, const char *at
 {
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = write_strings(&o->w, object, attr, strs, n);
+    int rc = out_reserve(o, strings_bound(strs, n));
+    if (!rc)
+        rc = write_strings(&o->w, object, attr, strs, n);
     strata__h5_leave(&g);
     return rc;
 }
@@ -1169,7 +1233,9 @@ int strata__h5_out_attr(strata__h5_out *o, const char *object, const char *name,
         return strata__fail(o->w.msg, STRATA_E_INTERNAL, "bad attribute type for '%s'", name);
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = write_attr_on(&o->w, object && strcmp(object, "/") ? object : NULL, name, ft, mt,
+    int rc = out_reserve(o, 4096);
+    if (!rc)
+        rc = write_attr_on(&o->w, object && strcmp(object, "/") ? object : NULL, name, ft, mt,
                            value);
     strata__h5_leave(&g);
     return rc;
@@ -1180,7 +1246,9 @@ int strata__h5_out_attr_string(strata__h5_out *o, const char *object, const char
 {
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = write_attr_string_on(&o->w, object && strcmp(object, "/") ? object : NULL, name,
+    int rc = out_reserve(o, 4096 + 2 * strlen(value ? value : ""));
+    if (!rc)
+        rc = write_attr_string_on(&o->w, object && strcmp(object, "/") ? object : NULL, name,
                                   value ? value : "");
     strata__h5_leave(&g);
     return rc;
@@ -1209,7 +1277,9 @@ int strata__h5_out_group(strata__h5_out *o, const char *name)
 {
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = make_group(&o->w, name);
+    int rc = out_reserve(o, 4096);
+    if (!rc)
+        rc = make_group(&o->w, name);
     strata__h5_leave(&g);
     return rc;
 }
@@ -1236,25 +1306,14 @@ static int finish_streamed(writer *w, int rc)
 
 int strata__h5_out_open_streamed(strata__h5_out **out, const char *path, int flags, char *msg)
 {
-    char cause[256];
     *out = NULL;
     strata__h5_out *o = strata__calloc(1, sizeof *o);
     if (!o)
         return strata__fail(msg, STRATA_E_NOMEM, "out of memory");
-    o->streamed = 1;
+    o->streamed = OUT_STREAMED;
     strata__h5_guard g;
     strata__h5_enter(&g);
-    /* not flocked by us: HDF5 opens the file again, and our lock would
-     * refuse it; HDF5's own locking is off (a private temporary) */
-    int rc = strata__h5_tmp_open(&o->w, path, NULL, 0, flags, 0, msg);
-    hid_t fapl = rc ? -1 : H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0 && H5Pset_fapl_sec2(fapl) >= 0 && H5Pset_file_locking(fapl, 0, 1) >= 0)
-        o->w.file = H5Fcreate(o->w.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (!rc && o->w.file < 0)
-        rc = strata__fail(msg, STRATA_E_IO_WRITE, "cannot create HDF5 file '%s': %s", path,
-                          strata__h5_cause(cause, sizeof cause));
-    if (fapl >= 0)
-        H5Pclose(fapl);
+    int rc = create_on_disk(&o->w, path, NULL, 0, flags, msg);
     if (rc)
         finish_streamed(&o->w, rc);
     strata__h5_leave(&g);
@@ -1280,6 +1339,8 @@ int strata__h5_out_finish(strata__h5_out *o, int rc)
         return rc;
     strata__h5_guard g;
     strata__h5_enter(&g);
+    if (!rc && o->streamed == OUT_ON_DISK) /* the pandas views and provenance to come */
+        rc = reserve_on_disk(&o->w, 256 << 10);
     rc = o->streamed ? finish_streamed(&o->w, rc) : writer_finish(&o->w, rc);
     strata__h5_leave(&g);
     strata__free(o);
@@ -1292,7 +1353,9 @@ int strata__h5_out_rfm(strata__h5_out *o, const char *group, const strata__rfm_o
         return strata__fail(o->w.msg, STRATA_E_ARG, "group name '%.40s...' is too long", group);
     strata__h5_guard g;
     strata__h5_enter(&g);
-    int rc = strcmp(group, "/") && group[0] ? make_group(&o->w, group) : STRATA_OK;
+    int rc = out_reserve(o, rfm_file_bound(ro));
+    if (!rc && strcmp(group, "/") && group[0])
+        rc = make_group(&o->w, group);
     if (!rc)
         rc = write_rfm_content(&o->w, group, ro);
     strata__h5_leave(&g);
