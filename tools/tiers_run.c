@@ -532,6 +532,16 @@ static int write_all(const tiers_options *o, run *r)
         st = strata_out_matrix_double(w, "/scaled", r->scaled, n, r->d);
     if (!st)
         st = strata_out_strings(w, "/scaled", "feature_names", r->names, r->d);
+    /* written, and not read again: the copies of the model's labels and
+     * tiers, the stages and the scaled rows (16 + 8 d bytes a customer) give
+     * their room to the parts to come (RFM's writer materialises 40 bytes a
+     * customer: the peak of a run under a budget) */
+    free(r->labels);
+    free(r->tiers);
+    free(r->stage);
+    free(r->scaled);
+    r->labels = r->tiers = r->stage = NULL;
+    r->scaled = NULL;
     if (!st)
         st = strata_out_matrix_int64(w, "/tier_stage", r->tier_stage, r->t, 4);
     if (!st)
