@@ -8,6 +8,7 @@ image ran over it). Needs $STRATA_CLI (set by CTest)."""
 import os
 import resource
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,6 +101,30 @@ def test_file_size_limit_fails_cleanly(log, tmp_path, limit):
     assert f"cannot write '{out}': File too large: beyond the file size limit of this " \
            "process (ulimit -f)" in r.stderr, r.stderr
     assert out.read_bytes() == b"old"
+
+
+@pytest.mark.parametrize("first", [1, 6])
+def test_disk_full_fails_cleanly(log, tmp_path, first):
+    """A disk with no room for the reservation (the fallocate of the output
+    folder failing with ENOSPC from its first call, or from its sixth, after
+    some parts were written, through tests/faults' LD_PRELOAD shim): exit 1,
+    the system's reason, the old output kept, no temporary."""
+    shim = Path(CLI).resolve().parents[1] / "tests" / "faults" / "libfaultfs.so"
+    if not shim.exists():
+        pytest.skip(f"no {shim}")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "out.h5"
+    out.write_bytes(b"old")
+    env = dict(os.environ, LD_PRELOAD=str(shim), FAULTFS_DIR=str(out_dir),
+               FAULTFS_FAIL=f"truncate:{first}+:ENOSPC", FAULTFS_COUNT=str(tmp_path / "count"))
+    r = run_cli("tiers", log, *TX, "-k", "4", "--clv", "--seed", "1", "--quiet", "-o", out,
+                "--force", "--memory", "64M", env=env)
+    assert r.returncode == 1, r.stderr
+    assert f"cannot write '{out}': No space left on device" in r.stderr, r.stderr
+    assert out.read_bytes() == b"old" and os.listdir(out_dir) == ["out.h5"]
+    counts = dict(line.split() for line in (tmp_path / "count").read_text().splitlines())
+    assert int(counts["truncate"]) >= first  # the reservations were made, and failed
 
 
 def test_peak_within_the_stated_bound(tmp_path):
