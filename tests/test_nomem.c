@@ -877,10 +877,13 @@ static void metrics_ok(void)
     ASSERT_TRUE(memcmp(metrics_out, ref_metrics, sizeof metrics_out) == 0);
 }
 
-/* open, parts (columns, strings, an attribute, the model), commit */
+/* open, parts (columns, strings, an attribute, the model), commit; built in
+ * memory, or (out_flags STRATA_WRITE_ON_DISK) written onto the disk */
+static int out_flags;
+
 static int call_out(void)
 {
-    int st = strata_out_open(&out_h, path_of("out.h5"), NULL, 0, 0);
+    int st = strata_out_open(&out_h, path_of("out.h5"), NULL, 0, out_flags);
     if (st)
         return st;
     const int64_t nn = N;
@@ -900,6 +903,14 @@ static void out_failed(void)
 {
     model_unchanged();
     ASSERT_TRUE(access(path_of("out.h5"), F_OK) != 0);
+}
+
+static int call_out_on_disk(void)
+{
+    out_flags = STRATA_WRITE_ON_DISK;
+    int st = call_out();
+    out_flags = 0;
+    return st;
 }
 
 static void out_ok(void)
@@ -970,6 +981,8 @@ static void test_model_calls(void)
         {"cluster_metrics", metrics_ref, call_metrics, nothing, metrics_ok, nothing},
         {"out_open + columns + model + commit", model_fitted, call_out, out_failed, out_ok,
          model_free},
+        {"out_open on disk + columns + model + commit", model_fitted, call_out_on_disk,
+         out_failed, out_ok, model_free},
         {"writer_open + dataset + table + appends + commit", model_fitted, call_writer,
          writer_failed, writer_ok, model_free},
     };
