@@ -1036,7 +1036,7 @@ STRATA_API void strata_out_discard(strata_out *o);
  * empty and rows appended in blocks, so memory holds one block and each
  * dataset's chunk cache (two chunks, about 1 MiB each by default) whatever
  * the file's final size (strata_out, above, builds the whole file in
- * memory instead). It is written under the temporary name
+ * memory instead, unless opened with STRATA_WRITE_ON_DISK). It is written under the temporary name
  * "<path>.tmp.<pid>.<n>" next to path, with the rules of every libstrata
  * write ("How every libstrata write works": STRATA_WRITE_FORCE, regular
  * files only, stale temporaries swept, strata_discard_temp_file()), and
