@@ -55,6 +55,9 @@ const struct strata__tier_model *strata__model_fitted(const strata_model *m);
 int strata__model_adopt(strata_model *m, struct strata__tier_model *f, const char *path,
                         const char *group);
 const char *strata__model_read_from(const strata_model *m);
+/* The file a loaded model was read from (known 0 for a model fitted here):
+ * every write through the handle refuses to replace it. */
+const strata__file_id *strata__model_file(const strata_model *m);
 /* strata_model_predict() of rows that are a block of larger data, starting
  * at its row r0: the messages number the rows from r0. */
 int strata__model_predict_rows(const strata_model *m, const double *x, int64_t r0, int64_t n,

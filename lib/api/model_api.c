@@ -27,6 +27,7 @@ struct strata_model {
     char *tier_text;         /* NULL = default names */
     char *source;
     char *read_from; /* "MODEL.h5:/group" of strata_model_read_h5(), else NULL */
+    strata__file_id file; /* that file (known 0: none), never replaced by a write */
     /* fitted model (fit.centroids == NULL when none) */
     strata__tier_model fit;
     char msg[STRATA__MSG_LEN];
@@ -412,6 +413,7 @@ int strata_model_fit(strata_model *m, const double *x, int64_t n, int64_t d, int
     m->fit = f;
     strata__free(m->read_from);
     m->read_from = NULL;
+    m->file = (strata__file_id){0};
     return STRATA_OK;
 fail:
     for (int i = 0; i <= STRATA__TIERS_MAX; i++)
@@ -665,10 +667,16 @@ int strata__model_adopt(strata_model *m, strata__tier_model *f, const char *path
     memset(f, 0, sizeof *f);
     strata__free(m->read_from);
     m->read_from = from;
+    strata__file_id_of(path, "the file the model was read from", &m->file);
     return STRATA_OK;
 }
 
 const char *strata__model_read_from(const strata_model *m)
 {
     return m->read_from;
+}
+
+const strata__file_id *strata__model_file(const strata_model *m)
+{
+    return &m->file;
 }

@@ -75,7 +75,7 @@ int strata_model_write_h5(strata_model *m, const char *path, int flags)
         return strata__fail(msg, STRATA_E_STATE, "the model is not fitted: call "
                             "strata_model_fit first");
     strata__h5_out *o;
-    int rc = strata__h5_out_open(&o, path, NULL, 0, flags, msg);
+    int rc = strata__h5_out_open(&o, path, strata__model_file(m), 1, flags, msg);
     if (rc)
         return rc;
     rc = write_group(f, o, "/model");
@@ -314,7 +314,7 @@ int strata_model_write_tiers_h5(strata_model *m, const char *path, const int64_t
                                 "the model (k = %lld)", (long long)i, (int)labels[i],
                                 (int)tiers[i], (long long)f->k);
     strata__h5_out *o;
-    int rc = strata__h5_out_open(&o, path, NULL, 0, flags, msg);
+    int rc = strata__h5_out_open(&o, path, strata__model_file(m), 1, flags, msg);
     if (rc)
         return rc;
     const int64_t dims[1] = {n};
@@ -475,6 +475,8 @@ static int predict_begin(strata_model *m, const char *path, const char *out_path
 {
     if (flags & ~STRATA_WRITE_FORCE)
         return strata__fail(msg, STRATA_E_PARAM, "unknown write flags %d", flags);
+    if (!out_path[0]) /* before the whole input is read, not at the rename */
+        return strata__fail(msg, STRATA_E_ARG, "the output path is empty");
     if (!(*f = strata__model_fitted(m)))
         return strata__fail(msg, STRATA_E_STATE, "the model is not fitted");
     strata_kmeans *km = strata_model_kmeans(m);
@@ -482,9 +484,9 @@ static int predict_begin(strata_model *m, const char *path, const char *out_path
     if (strata_kmeans_get_int(km, STRATA_KMEANS_MEMORY, memory) ||
         strata_kmeans_get_int(km, STRATA_KMEANS_BLOCK_ROWS, block_rows))
         return strata__fail(msg, STRATA_E_STATE, "%s", strata_last_error());
-    strata__file_id input;
-    strata__file_id_of(path, "the input file", &input);
-    return strata__refuse_input_as_output(out_path, &input, 1, msg);
+    strata__file_id inputs[2] = {*strata__model_file(m)};
+    strata__file_id_of(path, "the input file", &inputs[1]);
+    return strata__refuse_input_as_output(out_path, inputs, 2, msg);
 }
 
 int strata_model_predict_h5(strata_model *m, const char *path, const char *dataset,

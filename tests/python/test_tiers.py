@@ -99,6 +99,31 @@ def test_save_load_bitwise(tmp_path):
         tm.save(tmp_path / "m.h5")
 
 
+def test_loaded_model_never_replaces_its_file(tmp_path):
+    """A model read from a file (say a strata tiers output holding the
+    customers' labels, RFM table and profiles too) saved with force=True to
+    that same path replaced the whole file by the model alone: the C API's
+    strata_model_write_h5 / _write_tiers_h5 / _predict_h5 did so silently.
+    A handle never replaces a file it read; any other path is written."""
+    X = _data()
+    path = tmp_path / "tiers.h5"
+    strata.TierModel(n_clusters=4, random_state=2).fit(X).save(path)
+    import h5py
+    with h5py.File(path, "a") as f:
+        f["customer_id"] = np.arange(10)  # what else the file holds
+    before = path.read_bytes()
+    loaded = strata.load_model(path)
+    link = tmp_path / "link.h5"
+    os.link(path, link)
+    for target in (path, link):
+        with pytest.raises(strata.FileError, match="the file the model was read from"):
+            loaded.save(target, force=True)
+    assert path.read_bytes() == before
+    loaded.save(tmp_path / "copy.h5")
+    np.testing.assert_array_equal(strata.load_model(tmp_path / "copy.h5").predict(X),
+                                  loaded.predict(X))
+
+
 def test_load_damaged(tmp_path):
     h5py = pytest.importorskip("h5py")
     X = _data()
