@@ -387,9 +387,12 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
                                             : 0);
     if ((chunked && chunked > (double)r.budget / 4 + READ_SLACK) ||
         (double)kept > (double)r.budget / 2 + READ_SLACK) {
-        /* the least budget: one that holds such blocks, or the log whole */
-        const double whole = (double)n * STRATA__RFM_ROW_BYTES + (double)STRATA__RFM_FIXED_BYTES,
-                     parts = (chunked ? 4 * (chunked - READ_SLACK) : 2 * ((double)kept - READ_SLACK)) +
+        /* the least budget: one that holds such blocks and the kept chunks
+         * both (a log may have columns of each kind), or the log whole */
+        const double for_chunked = chunked ? 4 * (chunked - READ_SLACK) : 0,
+                     for_kept = kept ? 2 * ((double)kept - READ_SLACK) : 0,
+                     whole = (double)n * STRATA__RFM_ROW_BYTES + (double)STRATA__RFM_FIXED_BYTES,
+                     parts = (for_chunked > for_kept ? for_chunked : for_kept) +
                              (double)STRATA__RFM_FIXED_BYTES + 1;
         strata__h5_log_close(log);
         return strata__fail(msg, STRATA_E_NOMEM,
@@ -397,7 +400,7 @@ int strata__rfm_aggregate_h5(const char *path, const char *table, const char *co
                             "'%s' (%.0f bytes, decompressed whole as they are read): raise "
                             "the budget to at least %.0f, or rewrite the log in shorter chunks "
                             "(e.g. h5repack -l CHUNK=65536 IN.h5 OUT.h5)",
-                            (unsigned long long)budget, path, chunked ? chunked : (double)kept,
+                            (unsigned long long)budget, path, chunked + (double)kept,
                             whole < parts ? whole : parts);
     }
     strata__colsrc src;

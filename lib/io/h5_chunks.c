@@ -352,7 +352,9 @@ static void unshuffle(const unsigned char *in, unsigned char *out, size_t bytes,
     memcpy(out + n * elem, in + n * elem, bytes - n * elem);
 }
 
-/* Chunk row cr into k->row: 0, or 1 where a chunk is not as expected. */
+/* Chunk row cr into k->row: 0; 1 where a chunk is not as expected; 2
+ * where its deflate stream ends before the chunk is full (corrupt: libhdf5
+ * would read past its buffer: sent to it, the rows would be garbage). */
 static int chunk_row_load(strata__h5_kept *k, int64_t cr, int locked)
 {
     strata__h5_zbuf *z = k->z;
@@ -387,6 +389,8 @@ static int chunk_row_load(strata__h5_kept *k, int64_t cr, int locked)
             const int zr = inflate(&zs, Z_FINISH);
             const uLong out = zs.total_out;
             inflateEnd(&zs);
+            if (zr == Z_STREAM_END && out < (uLong)k->zbytes)
+                return 2;
             if (zr != Z_STREAM_END || out != (uLong)k->zbytes)
                 return 1;
         } else if (stored != k->zbytes) {
@@ -401,7 +405,7 @@ static int chunk_row_load(strata__h5_kept *k, int64_t cr, int locked)
 }
 
 /* Elements [c0, c0 + w) of rows [r0, r0 + m) as stored into out (m x w
- * elements of k->elem bytes): 0, or 1 where a chunk is not as expected. */
+ * elements of k->elem bytes): 0, or chunk_row_load()'s 1 or 2. */
 static int kept_copy(strata__h5_kept *k, int64_t r0, int64_t m, int64_t c0, int64_t w,
                      unsigned char *out, int locked)
 {
@@ -411,8 +415,9 @@ static int kept_copy(strata__h5_kept *k, int64_t r0, int64_t m, int64_t c0, int6
         const int64_t end = (cr + 1) * k->zrows < r0 + m ? (cr + 1) * k->zrows : r0 + m;
         if (cr != k->cur) {
             k->cur = -1;
-            if (chunk_row_load(k, cr, locked))
-                return 1;
+            const int bad = chunk_row_load(k, cr, locked);
+            if (bad)
+                return bad;
             k->cur = cr;
         }
         const size_t in_row = (size_t)(r - cr * k->zrows);
@@ -468,12 +473,13 @@ int strata__h5_kept_read(strata__h5_kept *k, hid_t mem, int64_t r0, int64_t m, i
         return 1;
     if (same) /* as stored: no conversion */
         return kept_copy(k, r0, m, c0, w, out, locked);
+    int bad;
     /* converted by libhdf5 (H5Tconvert: what H5Dread does) a piece at a time */
     const int64_t piece = (int64_t)(z->conv_cap / ((size_t)w * big));
     for (int64_t r = r0; r < r0 + m; r += piece) {
         const int64_t p = piece < r0 + m - r ? piece : r0 + m - r;
-        if (kept_copy(k, r, p, c0, w, z->conv, locked))
-            return 1;
+        if ((bad = kept_copy(k, r, p, c0, w, z->conv, locked)))
+            return bad;
         if (!locked)
             strata__h5_enter(&g);
         const herr_t err = H5Tconvert(k->ftype, mem, (size_t)(p * w), z->conv, z->bkg,

@@ -103,10 +103,13 @@ int64_t strata__h5_kept_bytes(const strata__h5_kept *k);
 int64_t strata__h5_zbuf_bytes(const strata__h5_zbuf *z);
 /* Elements [c0, c0 + w) of rows [r0, r0 + m) of k's dataset converted to
  * mem (row-major, m x w elements of H5Tget_size(mem) bytes) into out:
- * 0, 1 (read them through libhdf5), or -1 out of memory for the buffers
+ * 0, 1 (read them through libhdf5), STRATA__KEPT_CORRUPT (a chunk's deflate
+ * stream ends before the chunk is full: libhdf5 would read past its buffer,
+ * so the read fails), or -1 out of memory for the buffers
  * (allocated at the first read). locked: the caller holds the HDF5 lock
  * (else each libhdf5 call takes it; inflating runs without). One read at a
  * time of the keepers sharing a zbuf. */
+#define STRATA__KEPT_CORRUPT 2
 int strata__h5_kept_read(strata__h5_kept *k, hid_t mem, int64_t r0, int64_t m, int64_t c0,
                          int64_t w, void *out, int locked);
 /* Free k's buffers and type (k planned 1, or zeroed), z's buffers. */

@@ -156,16 +156,20 @@ static int check_links(const source *s, char *msg)
     return STRATA_OK;
 }
 
-static const char *class_name(H5T_class_t c)
+static int bool_kind(hid_t type);
+
+/* What a type of class c is called in messages; boolean: bool_kind() of it
+ * (h5py's and pandas' bools are named as such, other enums and bitfields not). */
+static const char *class_name(H5T_class_t c, int boolean)
 {
     switch (c) {
     case H5T_STRING: return "string";
     case H5T_COMPOUND: return "compound (record)";
-    case H5T_ENUM: return "enum (h5py's bool)";
+    case H5T_ENUM: return boolean ? "enum (h5py's bool)" : "enum";
     case H5T_ARRAY: return "array";
     case H5T_VLEN: return "variable-length";
     case H5T_OPAQUE: return "opaque";
-    case H5T_BITFIELD: return "bitfield (pandas' bool)";
+    case H5T_BITFIELD: return boolean ? "bitfield (pandas' bool)" : "bitfield";
     case H5T_REFERENCE: return "reference";
     case H5T_TIME: return "time";
     default: return "unknown";
@@ -215,12 +219,13 @@ static int check_shape_and_type(source *s, char *msg)
     hid_t type = H5Dget_type(s->dset);
     s->cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
     s->elem_size = type < 0 ? 0 : H5Tget_size(type);
+    const int boolean = bool_kind(type);
     if (type >= 0)
         H5Tclose(type);
     if (s->cls != H5T_INTEGER && s->cls != H5T_FLOAT)
         return strata__fail(msg, STRATA_E_IO_TYPE,
                             "dataset '%s' in '%s' holds %s values; expected integers or floats",
-                            s->dataset, s->path, class_name(s->cls));
+                            s->dataset, s->path, class_name(s->cls, boolean));
     s->n = (int64_t)dims[0];
     s->d = (int64_t)dims[1];
     return STRATA_OK;
@@ -270,7 +275,7 @@ static int type_ok(hid_t type, int depth, char *why, size_t len)
     size_t size = H5Tget_size(type);
     H5T_class_t cls = H5Tget_class(type);
     if (size == 0 || depth > 8) {
-        snprintf(why, len, "a %s type of %zu bytes", class_name(cls), size);
+        snprintf(why, len, "a %s type of %zu bytes", class_name(cls, 0), size);
         return 0;
     }
     if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
@@ -963,6 +968,9 @@ static int64_t chunks_kept_bytes(const strata__h5_rows *st)
     return strata__h5_kept_bytes(&st->kc) + strata__h5_zbuf_bytes(&st->z);
 }
 
+/* Why a read of a chunk strata__h5_kept_read() found corrupt fails. */
+#define KEPT_CORRUPT_TEXT "a chunk's deflate stream ends before the chunk is full"
+
 /* Rows [r0, r0 + m) of deflated chunks: STRATA_OK, an error, or 1 to read
  * them through HDF5. */
 static int inflated_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, void *buf,
@@ -975,6 +983,10 @@ static int inflated_read(strata__h5_rows *st, int dtype, int64_t r0, int64_t m, 
                             "bytes of '%s' in '%s', inflated as they are read",
                             (long long)(st->kc.across + 1 + st->kc.shuffle), st->kc.zbytes,
                             st->dataset, st->path);
+    if (rc == STRATA__KEPT_CORRUPT)
+        return strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read rows %lld-%lld of '%s' in "
+                            "'%s' (corrupt data): %s", (long long)r0, (long long)(r0 + m - 1),
+                            st->dataset, st->path, KEPT_CORRUPT_TEXT);
     return rc;
 }
 
@@ -1626,7 +1638,7 @@ static int check_numeric(H5T_class_t cls, int boolean, const char *what, const c
         return STRATA_OK;
     return strata__fail(msg, STRATA_E_IO_TYPE,
                         "%s (the %s column) in '%s' holds %s values; expected integers or "
-                        "floats%s", what, label, path, class_name(cls), KEY_HINT(label));
+                        "floats%s", what, label, path, class_name(cls, boolean), KEY_HINT(label));
 }
 
 /* A growing list of strings (strata__alloc'ed). */
@@ -1916,11 +1928,12 @@ static herr_t read_block(const column *c, int field, hid_t native, int64_t r0, i
     if (c->kc && mem >= 0) { /* the chunks kept inflated, else libhdf5 below */
         const int kr = strata__h5_kept_read(c->kc, mem, r0, rows,
                                             c->block_col > 0 ? c->block_col : 0, 1, buf, 1);
-        if (kr < 0)
-            snprintf(cause, cause_len, "out of memory for its chunks, inflated as they are read");
-        if (kr <= 0) {
+        if (kr < 0 || kr == STRATA__KEPT_CORRUPT)
+            snprintf(cause, cause_len, "%s", kr < 0 ? "out of memory for its chunks, inflated "
+                                                      "as they are read" : KEPT_CORRUPT_TEXT);
+        if (kr <= 0 || kr == STRATA__KEPT_CORRUPT) {
             H5Tclose(mem);
-            return kr;
+            return kr <= 0 ? kr : -1;
         }
     }
     hid_t fspace = H5Dget_space(c->dset);
@@ -2132,13 +2145,14 @@ static int open_fixed_level(hid_t file, const char *group, int i, column *c, sou
     hid_t vt = rc ? -1 : H5Dget_type(v.dset);
     c->cls = vt < 0 ? H5T_NO_CLASS : H5Tget_class(vt);
     c->u64 = is_u64(vt);
-    if (vt >= 0)
-        H5Tclose(vt);
-    if (!rc && c->cls != H5T_INTEGER && c->cls != H5T_FLOAT)
+    /* a bool level is a 0/1 feature, as a bool column is (never a key) */
+    const int boolean = bool_kind(vt) && !strcmp(c->label, "feature");
+    if (!rc && c->cls != H5T_INTEGER && c->cls != H5T_FLOAT && !boolean)
         rc = strata__fail(msg, STRATA_E_IO_TYPE,
                           "level '%s' of pandas frame '%s' (the %s column) in '%s' holds %s; "
                           "expected integers or floats%s", c->name, group, c->label, s->path,
-                          c->cls == H5T_STRING || nv == 0 ? "strings" : class_name(c->cls),
+                          c->cls == H5T_STRING || nv == 0 ? "strings"
+                                                          : class_name(c->cls, bool_kind(vt)),
                           KEY_HINT(c->label));
     if (!rc) {
         char what[64];
@@ -2149,11 +2163,21 @@ static int open_fixed_level(hid_t file, const char *group, int i, column *c, sou
         rc = strata__fail(msg, STRATA_E_NOMEM, "out of memory for level '%s' of '%s'", c->name,
                           s->path);
     c->levels_float = c->cls == H5T_FLOAT;
-    hid_t mem = c->levels_float ? H5T_NATIVE_DOUBLE : c->u64 ? H5T_NATIVE_UINT64
-                                                             : H5T_NATIVE_INT64;
+    hid_t mem = boolean ? vt /* one byte a value, widened below: libhdf5 converts no bool */
+                : c->levels_float ? H5T_NATIVE_DOUBLE : c->u64 ? H5T_NATIVE_UINT64
+                                                               : H5T_NATIVE_INT64;
     if (!rc && nv > 0 && H5Dread(v.dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->levels) < 0)
         rc = strata__fail(msg, STRATA_E_IO_FORMAT, "cannot read level '%s' of '%s' in '%s': %s",
                           c->name, group, s->path, strata__h5_cause(cause, sizeof cause));
+    if (!rc && boolean) { /* bytes 0/1 at the front of the 8-byte slots, widened from the end */
+        const unsigned char *b = (const unsigned char *)c->levels;
+        for (int64_t j = nv - 1; j >= 0; j--)
+            ((int64_t *)c->levels)[j] = b[j] != 0;
+        c->cls = H5T_INTEGER;
+        c->u64 = 0;
+    }
+    if (vt >= 0)
+        H5Tclose(vt);
     v.file = -1; /* the colset's */
     source_close(&v);
     if (rc)
@@ -2429,7 +2453,7 @@ static int colset_open_table(colset *cs, char *msg)
                             "table '%s' in '%s' holds %s values, not records with fields (a "
                             "compound type)", cs->table, cs->path,
                             cls == H5T_INTEGER || cls == H5T_FLOAT ? "plain numeric"
-                                                                   : class_name(cls));
+                                                                   : class_name(cls, 0));
     cs->tab.n = n;
     return STRATA_OK;
 }
@@ -3880,6 +3904,13 @@ static int read_shared(const colset *cs, const int64_t *cols, int64_t nc, int64_
                               c0->name, cs->path);
             break;
         }
+        if (kr == STRATA__KEPT_CORRUPT) {
+            rc = strata__fail(msg, STRATA_E_IO_FORMAT,
+                              "cannot read rows %lld-%lld of the %s column '%s' in '%s': %s",
+                              (long long)r, (long long)(r + rows - 1), c0->label, c0->name,
+                              cs->path, KEPT_CORRUPT_TEXT);
+            break;
+        }
         hid_t mspace = kr ? H5Screate_simple(block ? 2 : 1, count, NULL) : -1;
         herr_t err = !kr ? 0 : mspace < 0 ? -1
                      : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
@@ -4374,11 +4405,12 @@ int strata__h5_in_dataset(strata__h5_in *in, const char *name, int type, int ran
                           rank, rank > 1 ? "s" : "");
     hid_t ft = rc ? -1 : H5Dget_type(s.dset);
     H5T_class_t cls = ft < 0 ? H5T_NO_CLASS : H5Tget_class(ft);
+    const int boolean = bool_kind(ft);
     if (ft >= 0)
         H5Tclose(ft);
     if (!rc && cls != H5T_INTEGER && cls != H5T_FLOAT)
         rc = strata__fail(in->msg, STRATA_E_IO_TYPE, "'%s' in '%s' holds %s values; expected "
-                          "numbers", name, in->path, class_name(cls));
+                          "numbers", name, in->path, class_name(cls, boolean));
     int64_t elems = 1;
     for (int i = 0; !rc && i < r; i++) {
         dims[i] = (int64_t)hd[i];

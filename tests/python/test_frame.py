@@ -570,6 +570,14 @@ def test_bool_columns_are_0_1_features(tmp_path):
     # a bool is no row key, nor a log's column
     with pytest.raises(FileError, match="is_member.*enum \\(h5py's bool\\)"):
         strata.read_frame(path, table="/compound", key="is_member")
+    # an enum that is no bool is not called one
+    colors = h5py.enum_dtype({"RED": 0, "GREEN": 1, "BLUE": 2}, basetype="i1")
+    with h5py.File(path, "a") as f:
+        f.create_dataset("colors/color", data=np.arange(N) % 3, dtype=colors)
+        f["colors/spend"] = np.arange(N, dtype=float)
+    with pytest.raises(FileError, match="color.*holds enum values") as e:
+        strata.read_frame(path, table="/colors", columns=["color", "spend"])
+    assert "h5py's bool" not in str(e.value)
 
 
 def test_bool_columns_streamed(tmp_path):
@@ -624,6 +632,19 @@ def test_pandas_fixed_multiindex_levels_are_columns(tmp_path, data):
         assert f["nan/axis1_label1"][5] == -1
     with pytest.raises(ArgumentError, match="feature 'score' is NaN in row 5"):
         strata.read_frame(path, table="/nan", columns=["score"])
+    # a bool level: a 0/1 feature in both formats, as a bool column is
+    # (fixed format refused it: "holds bitfield (pandas' bool)")
+    flag = data.assign(member=np.arange(N) % 3 == 0)
+    flag.set_index(["customer_id", "member"]).to_hdf(path, key="bfix", format="fixed")
+    flag.set_index(["customer_id", "member"]).to_hdf(path, key="btab", format="table")
+    ref = strata.KMeans(3, random_state=0).fit(
+        flag.set_index("customer_id")[["member", "recency"]].astype(np.float64))
+    for table in ("/bfix", "/btab"):
+        got = strata.read_frame(path, table=table, columns=["member"])
+        np.testing.assert_array_equal(got["member"].to_numpy(), flag["member"].to_numpy(float))
+        km = strata.KMeans(3, random_state=0).fit_h5_table(path, table, ["member", "recency"])
+        np.testing.assert_array_equal(km.labels_, ref.labels_)
+        np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
     # a level of strings: refused by name, as a string column is
     data.assign(region="north").set_index(["customer_id", "region"]).to_hdf(
         path, key="str", format="fixed")

@@ -129,6 +129,29 @@ def test_long_compressed_chunks_within_the_budget(tmp_path):
 
 @pytest.mark.skipif(not os.environ.get("STRATA_CLI"), reason="STRATA_CLI (the strata program) "
                     "is not set")
+def test_chunk_inflating_short_is_reported_corrupt(tmp_path):
+    """A gzip chunk whose deflate stream is valid but ends 8 bytes short of
+    the chunk: the streamed reader saw it and passed the block to libhdf5,
+    which read past its buffer (AddressSanitizer: heap-buffer-overflow in
+    H5Dread) and gave garbage rows ("squared distances overflow double").
+    Now the read fails naming the rows and the cause, and writes nothing."""
+    import zlib
+    X = np.random.default_rng(4).normal(size=(120_000, 8))
+    path = tmp_path / "in.h5"
+    with h5py.File(path, "w") as f:
+        ds = f.create_dataset("x", data=X, chunks=(30_000, 8), compression="gzip")  # 1.9 MB
+        _, stored = ds.id.read_direct_chunk((30_000, 0))
+        ds.id.write_direct_chunk((30_000, 0), zlib.compress(zlib.decompress(stored)[:-8]))
+    out = tmp_path / "out.h5"
+    p = subprocess.run([os.environ["STRATA_CLI"], "kmeans", f"{path}:/x", "-k", "3", "-o", out,
+                        "--memory", "36M", "--quiet"], capture_output=True, text=True)
+    assert p.returncode == 1, p.stderr
+    assert "corrupt data" in p.stderr and "deflate stream ends before the chunk" in p.stderr
+    assert "in.h5" in p.stderr and not out.exists()
+
+
+@pytest.mark.skipif(not os.environ.get("STRATA_CLI"), reason="STRATA_CLI (the strata program) "
+                    "is not set")
 @pytest.mark.parametrize("layout", [
     dict(chunks=(240_000, 10), compression="gzip", shuffle=True),  # one chunk, 19.2 MB
     dict(chunks=(60_000, 10), compression="gzip", shuffle=True),   # four of 4.8 MB
