@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1071,6 +1072,12 @@ static int reserve_on_disk(writer *w, unsigned long long bytes)
     if (!e && fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)end) != 0 &&
         errno != EOPNOTSUPP && errno != ENOSYS) /* where it cannot reserve: unreserved */
         e = errno;
+    struct rlimit rl;
+    if (e == EFBIG && getrlimit(RLIMIT_FSIZE, &rl) == 0) /* the room reserved, not the file */
+        return strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': with the room it "
+                            "reserves as it is written (%llu bytes) it would exceed the file "
+                            "size limit of this process (%llu bytes, ulimit -f)", w->path, end,
+                            (unsigned long long)rl.rlim_cur);
     return e ? strata__fail(w->msg, STRATA_E_IO_WRITE, "cannot write '%s': %s", w->path,
                             strata__write_error_text(e))
              : STRATA_OK;
