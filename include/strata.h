@@ -870,8 +870,10 @@ typedef enum strata_write_flags {
  *  - A handle never replaces a file it read: strata_kmeans_write_h5() refuses
  *    (STRATA_E_IO_WRITE) the file of the held model's strata_kmeans_fit_h5() and
  *    of the strata_kmeans_set_init_centroids_h5() centroids, strata_rfm_write_h5()
- *    the file of the held result's strata_rfm_fit_h5(); the same file under any
- *    name (hard or symbolic link) counts.
+ *    the file of the held result's strata_rfm_fit_h5(), and every write of a
+ *    strata_model read by strata_model_read_h5() (strata_model_write_h5(),
+ *    _write_tiers_h5(), _predict_h5(), _predict_h5_table()) the file it was read
+ *    from; the same file under any name (hard or symbolic link) counts.
  *  - A write first removes, in the destination folder, the temporaries of the same
  *    path that a process which no longer exists left (killed during a write):
  *    files of the calling user named "<path>.tmp.<pid>.<n>" exactly, where no
