@@ -142,10 +142,16 @@ def test_clv_warns_when_the_holdout_ends_after_the_log(log):
     with pytest.warns(UserWarning, match="after the log's last day"):
         model.fit(log.c, log.day, log.amount)
     assert_same(model.summary_.reset_index(), df.reset_index())
-    # no warning: ending with the log, before it, no holdout, the default, a summary fit
+    # a holdout end not after the calibration end: no holdout period, likely a
+    # slip (strata clv warns so; the binding did not)
+    for hold in ("2000-01-01", "2000-06-30"):
+        with pytest.warns(UserWarning, match="is not after calibration_end .*no holdout period"):
+            strata.clv(log, customer="c", time="day", calibration_end="2000-06-30",
+                       holdout_end=hold)
+    # no warning: ending with the log, before it, the default, a summary fit
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for hold in (last, last - 30, "2000-01-01", None):
+        for hold in (last, last - 30, None):
             strata.clv(log, customer="c", time="day", calibration_end="2000-06-30",
                        holdout_end=hold)
         m = strata.CLV(holdout_end=last + 100).fit_summary([1, 2, 3], [2, 0, 5],

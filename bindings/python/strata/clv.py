@@ -95,7 +95,8 @@ class CLV(ParamsMixin):
         holdout_end: the last day of the holdout (a day or a date); None: the
             last day of the log. One after the log's last day (``params_
             ["last_day"]``) warns (UserWarning), as ``strata clv`` does: the
-            days between count as days without purchases.
+            days between count as days without purchases; so does one not
+            after calibration_end (no holdout period).
         horizon: periods ahead of ``expected_purchases``; None: 52 weeks
             (52, or 364 days).
         clv_months: CLV horizon in months (default 12).
@@ -267,8 +268,13 @@ class CLV(ParamsMixin):
         comparison; a UserWarning says so (strata clv's warning)."""
         hold, end = _day("holdout_end", self.holdout_end), _day("calibration_end",
                                                                  self.calibration_end)
+        if hold is not None and end is not None and hold <= end:  # valid, likely a slip
+            warnings.warn(f"holdout_end {_day_text(hold)} is not after calibration_end "
+                          f"{_day_text(end)}: there is no holdout period (it is the days "
+                          f"after the calibration end)", UserWarning, stacklevel=_stacklevel())
+            return
         last = self.params_["last_day"]
-        if hold is None or hold <= end or not isinstance(last, int) or last >= hold:
+        if hold is None or not isinstance(last, int) or last >= hold:
             return
         warnings.warn(f"holdout_end {_day_text(hold)} is after the log's last day "
                       f"{_day_text(last)}: the {hold - last} day(s) between count as days "
