@@ -703,7 +703,7 @@ long cli_next_name(const char **p, char *out, size_t cap, int *sep)
     size_t len = 0;
     const char *s = *p;
     for (; *s && *s != ','; s++) {
-        if (*s == '\\' && s[1])
+        if (*s == '\\' && (s[1] == ',' || s[1] == '\\')) /* other backslashes are text */
             s++;
         if (len + 1 < cap)
             out[len] = *s;

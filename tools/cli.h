@@ -191,7 +191,8 @@ void cli_supervise_spin_limit(int seconds);
 char *cli_shell_word(const char *text);
 
 /* The next name of a list of names (comma-separated; a ',' or '\\' within a
- * name escaped by a '\\': "a\\,b,c\\\\" is "a,b" and "c\\"), as strata
+ * name escaped by a '\\': "a\\,b,c\\\\" is "a,b" and "c\\"; a backslash before
+ * any other character is itself), as strata
  * info's catalog lists and the --features and --columns options write
  * them, into out, cut to cap - 1 bytes; *p moves past it and its comma.
  * *sep (may be NULL): 1 where a comma followed the name (so another name,

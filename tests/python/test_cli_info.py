@@ -831,6 +831,13 @@ def test_feature_lists_escape_commas_as_info_lists_them(tmp_path):
             assert [s.decode() for s in f["feature_names"][()]] == list(df.columns)
             np.testing.assert_array_equal(f["labels"][()], ref.labels_)
             np.testing.assert_array_equal(f["centroids"][()], ref.cluster_centers_)
+    # a backslash before any other character is text: "a\\b" typed raw names
+    # the column as it did before the escapes existed (it was read as "ab")
+    r = run("kmeans", path, "--table", "t", "--features", "a\\b,visits", "-k", 3, "-o", out,
+            "--force")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        assert [s.decode() for s in f["feature_names"][()]] == ["a\\b", "visits"]
     for bad in ("spend\\, total,", "visits,,a\\\\b", ",visits"):
         r = run("kmeans", path, "--table", "t", "--features", bad, "-k", 2, "-o", out, "--force")
         assert r.returncode == 2 and "empty name" in r.stderr, (bad, r.stderr)
