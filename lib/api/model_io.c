@@ -489,6 +489,25 @@ static int predict_begin(strata_model *m, const char *path, const char *out_path
     return strata__refuse_input_as_output(out_path, inputs, 2, msg);
 }
 
+/* What a predict into a file does last: on success the WRITE 1 of 1
+ * report (the file is in place: it cannot cancel) and the tier counts
+ * copied out; on failure the message into the thread's slot too. Frees
+ * counts; returns rc. */
+static int predict_end(int rc, const strata__steps *steps, const strata__tier_model *f,
+                       int64_t *counts, int64_t *tier_counts, const char *msg)
+{
+    if (!rc) {
+        if (steps->fn)
+            (void)steps->fn(steps->user, STRATA_STEP_WRITE, 0, 1, 1, NAN);
+        if (tier_counts)
+            memcpy(tier_counts, counts, (size_t)f->ntiers * sizeof *counts);
+    } else if (msg[0]) {
+        strata__fail(NULL, rc, "%s", msg);
+    }
+    strata__free(counts);
+    return rc;
+}
+
 int strata_model_predict_h5(strata_model *m, const char *path, const char *dataset,
                             const char *out_path, const char *source, int flags,
                             int64_t *tier_counts)
@@ -564,16 +583,7 @@ int strata_model_predict_h5(strata_model *m, const char *path, const char *datas
             rc = predict_streamed(m, &src, n, rows, out_path, source, flags, steps, counts, msg);
         strata__h5_rows_close(st);
     }
-    if (!rc) {
-        if (steps->fn) /* the file is in place: this call cannot cancel */
-            (void)steps->fn(steps->user, STRATA_STEP_WRITE, 0, 1, 1, NAN);
-        if (tier_counts)
-            memcpy(tier_counts, counts, (size_t)f->ntiers * sizeof *counts);
-    } else if (msg[0]) {
-        strata__fail(NULL, rc, "%s", msg); /* the thread's message too */
-    }
-    strata__free(counts);
-    return rc;
+    return predict_end(rc, steps, f, counts, tier_counts, msg);
 }
 
 /* ---- Predicting a table's columns: loaded, or streamed under a budget ---- */
@@ -767,14 +777,5 @@ int strata_model_predict_h5_table(strata_model *m, const char *path, const char 
     if (!rc && loaded)
         rc = predict_table_loaded(m, path, table, columns, d, key, out_path, source, flags,
                                   steps, counts, msg);
-    if (!rc) {
-        if (steps->fn) /* the file is in place: this call cannot cancel */
-            (void)steps->fn(steps->user, STRATA_STEP_WRITE, 0, 1, 1, NAN);
-        if (tier_counts)
-            memcpy(tier_counts, counts, (size_t)f->ntiers * sizeof *counts);
-    } else if (msg[0]) {
-        strata__fail(NULL, rc, "%s", msg); /* the thread's message too */
-    }
-    strata__free(counts);
-    return rc;
+    return predict_end(rc, steps, f, counts, tier_counts, msg);
 }
